@@ -1,0 +1,38 @@
+# Two commands do everything on a fresh machine:
+#   make run    set up, seed a demo store (first time) and open the register
+#   make test   set up and run the whole test suite (lint, architecture, tests)
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DB ?= demo.db
+DEMO_CUSTOMERS ?= 5000
+export TILLTERM_DB ?= $(CURDIR)/$(DB)
+
+.PHONY: run test lint bench demo clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+run: $(BIN)/.installed
+	$(BIN)/tillterm demo --customers $(DEMO_CUSTOMERS)
+	$(BIN)/tillterm
+
+demo: $(BIN)/.installed
+	$(BIN)/tillterm demo --customers $(DEMO_CUSTOMERS)
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/python -m pytest -q
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

@@ -1,0 +1,5 @@
+"""Allow ``python -m tillterm``."""
+
+from tillterm.cli import main
+
+raise SystemExit(main())

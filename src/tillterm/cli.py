@@ -1,0 +1,103 @@
+"""The ``tillterm`` command.
+
+Only ``argparse`` is imported up front: ``--help`` and ``--version`` must answer without
+loading Textual, polars or the ORM. Each command imports what it needs when it runs.
+Every error meant for a person comes out as one line on stderr with a non-zero status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from tillterm import __version__
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+#: one module per sub-command in ``tillterm.commands``; each has ``add_parser(sub)`` and
+#: ``run(args) -> int`` and imports nothing heavy at module level.
+COMMAND_MODULES = ("demo",)
+
+
+def _load(name: str) -> ModuleType:
+    return importlib.import_module(f"tillterm.commands.{name}")
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        metavar="URL|PATH",
+        default=argparse.SUPPRESS,
+        help="database: an SQLite file path or a postgresql:// URL "
+        "(default: $TILLTERM_DB, else tillterm.db in the user data folder)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tillterm",
+        description="A keyboard-first point-of-sale register for the terminal. "
+        "Without a command, opens the register.",
+    )
+    parser.add_argument("--version", action="version", version=f"tillterm {__version__}")
+    add_db_option(parser)
+    parser.add_argument(
+        "--register",
+        metavar="NAME",
+        help="this register's name (default: $TILLTERM_REGISTER, else the host name)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    for module in COMMAND_MODULES:
+        _load(module).add_parser(sub)
+    return parser
+
+
+def open_engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """Open the database named by the arguments or the environment."""
+    from tillterm.config import resolve_db
+    from tillterm.db import open_db
+
+    target, is_default = resolve_db(getattr(args, "db", None))
+    return open_db(target, create_dirs=is_default)
+
+
+def run_app(args: argparse.Namespace) -> int:
+    from tillterm.config import resolve_register
+
+    engine = open_engine(args)
+    from tillterm.ui.app import TilltermApp
+
+    app = TilltermApp(engine, register=resolve_register(args.register))
+    app.run()
+    return int(app.return_code or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = _load(args.command).run if args.command else run_app
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        print("tillterm: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the one place a traceback is turned into a sentence
+        from tillterm.errors import TilltermError
+
+        if isinstance(exc, TilltermError):
+            print(f"tillterm: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        from tillterm.db import explain
+
+        print(f"tillterm: unexpected error: {explain(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

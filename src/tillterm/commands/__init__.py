@@ -1,0 +1,1 @@
+"""Sub-commands of ``tillterm``: one module each, cheap to import (argparse only)."""

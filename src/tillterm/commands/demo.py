@@ -1,0 +1,59 @@
+"""``tillterm demo``: fill the database with a realistic demo store."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tillterm.cli import EXIT_OK, EXIT_USAGE, add_db_option, open_engine
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    demo = sub.add_parser(
+        "demo",
+        help="fill the database with a demo store",
+        description="Seed tax rates, groups, tags, products and customers. "
+        "A database that already has customers is left alone.",
+    )
+    add_db_option(demo)
+    demo.add_argument("--customers", type=int, default=2000, metavar="N", help="default 2000")
+    demo.add_argument("--products", type=int, default=500, metavar="N", help="default 500")
+    demo.add_argument("--seed", type=int, default=2026, help=argparse.SUPPRESS)
+
+
+def run(args: argparse.Namespace) -> int:
+    import time
+
+    from tillterm.db import describe
+    from tillterm.demo import seed_demo
+
+    if args.customers < 0 or args.products < 0:
+        print("tillterm demo: counts cannot be negative", file=sys.stderr)
+        return EXIT_USAGE
+    engine = open_engine(args)
+    started = time.perf_counter()
+    interactive = sys.stderr.isatty()
+
+    def progress(done: int) -> None:
+        if interactive:
+            print(f"\r  {done:,} / {args.customers:,} customers", end="", file=sys.stderr)
+
+    summary = seed_demo(
+        engine,
+        customers=args.customers,
+        products=args.products,
+        seed=args.seed,
+        progress=progress,
+    )
+    if interactive:
+        print(file=sys.stderr)
+    where = describe(engine).label
+    if summary.skipped:
+        print(f"{where} already has {summary.existing_customers:,} customers; nothing added.")
+    else:
+        print(
+            f"Demo store ready in {where}: {summary.customers:,} customers, "
+            f"{summary.products:,} products, {summary.groups} groups "
+            f"({time.perf_counter() - started:.1f} s)."
+        )
+    return EXIT_OK

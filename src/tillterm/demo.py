@@ -1,0 +1,489 @@
+"""A realistic demo store: tax rates, groups, tags, products and customers.
+
+Names come from real French and English name lists (``demo_data/``) with a skewed
+frequency, so common prefixes ("mar", "dub") match many customers, as in a real store.
+Rows go in through SQLAlchemy Core in batches: a million customers is a bulk job, not a
+million ORM objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from importlib import resources
+from itertools import accumulate
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import Connection, Engine
+
+from tillterm.models import (
+    Customer,
+    CustomerGroup,
+    CustomerTag,
+    CustomField,
+    Product,
+    StoreSettings,
+    Tag,
+    TaxRate,
+)
+
+BATCH = 20_000
+
+CITIES = [
+    ("Paris", "750{:02d}", "France", 20),
+    ("Lyon", "6900{}", "France", 9),
+    ("Marseille", "130{:02d}", "France", 16),
+    ("Toulouse", "31000", "France", 1),
+    ("Nantes", "44000", "France", 1),
+    ("Bordeaux", "33000", "France", 1),
+    ("Lille", "59000", "France", 1),
+    ("Strasbourg", "67000", "France", 1),
+    ("Montpellier", "34000", "France", 1),
+    ("Rennes", "35000", "France", 1),
+    ("Nice", "06000", "France", 1),
+    ("Grenoble", "38000", "France", 1),
+    ("Dijon", "21000", "France", 1),
+    ("Angers", "49000", "France", 1),
+    ("Besançon", "25000", "France", 1),
+    ("Orléans", "45000", "France", 1),
+    ("Saint-Étienne", "42000", "France", 1),
+    ("Clermont-Ferrand", "63000", "France", 1),
+    ("Montréal", "H2X 1Y4", "Canada", 1),
+    ("Québec", "G1R 4P5", "Canada", 1),
+    ("Trois-Rivières", "G9A 5H7", "Canada", 1),
+    ("London", "SW1A 1AA", "United Kingdom", 1),
+    ("Manchester", "M1 1AE", "United Kingdom", 1),
+    ("Bristol", "BS1 4DJ", "United Kingdom", 1),
+    ("Bruxelles", "1000", "Belgique", 1),
+    ("Genève", "1201", "Suisse", 1),
+]
+STREETS = [
+    "rue de la République",
+    "rue Victor-Hugo",
+    "avenue Jean-Jaurès",
+    "boulevard Voltaire",
+    "rue du Faubourg Saint-Antoine",
+    "place de l'Église",
+    "rue des Écoles",
+    "rue Pasteur",
+    "chemin des Vignes",
+    "allée des Tilleuls",
+    "rue de la Gare",
+    "avenue du Général-Leclerc",
+    "rue Émile-Zola",
+    "impasse des Lilas",
+    "quai de la Loire",
+    "rue Saint-Honoré",
+    "High Street",
+    "Station Road",
+    "Church Lane",
+    "rue Sainte-Catherine",
+    "boulevard René-Lévesque",
+]
+DOMAINS = [
+    "gmail.com",
+    "orange.fr",
+    "free.fr",
+    "laposte.net",
+    "outlook.com",
+    "yahoo.fr",
+    "sfr.fr",
+    "hotmail.com",
+    "icloud.com",
+    "example.org",
+]
+COMPANIES = [
+    "Boulangerie",
+    "Atelier",
+    "Cabinet",
+    "Garage",
+    "Librairie",
+    "Studio",
+    "Ferme",
+    "Pharmacie",
+    "Café",
+    "Fromagerie",
+    "Menuiserie",
+    "Agence",
+]
+TITLES = ["M.", "Mme", "Dr", "Mr", "Mrs", "Ms", ""]
+FIVE, TEN = Decimal(5), Decimal(10)
+
+TAX_RATES = [
+    ("Standard 20 %", Decimal("20")),
+    ("Reduced 5.5 %", Decimal("5.5")),
+    ("Intermediate 10 %", Decimal("10")),
+    ("Out of province", Decimal("0")),
+    ("Tax exempt", Decimal("0")),
+]
+GROUPS = [
+    ("VIP", "Best customers: 10 % off everything", Decimal("10"), None),
+    ("Wholesale", "Trade accounts, tax exempt", Decimal("15"), "Tax exempt"),
+    ("Student", "Students with a valid card", Decimal("5"), None),
+    ("Staff", "Employees of the store", Decimal("20"), None),
+    ("Newsletter readers", "Signed up for the monthly newsletter", None, None),
+]
+TAGS = [
+    "newsletter",
+    "wedding 2026",
+    "bio",
+    "gluten-free",
+    "wine club",
+    "birthday club",
+    "b2b",
+    "collector",
+    "late payer",
+    "gift cards",
+]
+PRODUCTS = [
+    ("Café moulu", 450),
+    ("Thé vert", 620),
+    ("Baguette tradition", 130),
+    ("Croissant", 110),
+    ("Pain au chocolat", 125),
+    ("Camembert", 390),
+    ("Comté 18 mois", 1290),
+    ("Beurre doux", 285),
+    ("Confiture d'abricot", 475),
+    ("Miel de lavande", 890),
+    ("Huile d'olive", 1150),
+    ("Vin rouge Bordeaux", 1450),
+    ("Cidre brut", 420),
+    ("Chocolat noir", 310),
+    ("Madeleines", 345),
+    ("Savon de Marseille", 390),
+    ("Carnet A5", 550),
+    ("Stylo plume", 2490),
+    ("Tote bag", 900),
+    ("Carte cadeau 20 €", 2000),
+    ("Bougie parfumée", 1890),
+    ("Jus de pomme", 329),
+    ("Farine T65", 189),
+    ("Sel de Guérande", 420),
+]
+SIZES = ["", " 250 g", " 500 g", " 1 kg", " bio", " — lot de 2", " format familial"]
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    customers: int
+    products: int
+    groups: int
+    skipped: bool = False
+    existing_customers: int = 0
+
+
+def _read_names(name: str) -> list[str]:
+    text = resources.files("tillterm.demo_data").joinpath(name).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def _ascii(value: str) -> str:
+    folded = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in folded.lower() if ch.isalnum())
+
+
+def ean13(body12: str) -> str:
+    """Append the EAN-13 check digit to a 12-digit body."""
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body12))
+    return body12 + str((10 - total % 10) % 10)
+
+
+def loyalty_card_code(n: int) -> str:
+    """The demo's loyalty cards: in-store EAN-13 numbers starting with 29."""
+    return ean13(f"29{n:010d}")
+
+
+def _skewed_stream(rng: random.Random, names: list[str], chunk: int = 4096) -> Iterator[str]:
+    """Names with a Zipf-like skew: a few very common, a long tail of rare ones."""
+    order = names[:]
+    rng.shuffle(order)
+    weights = list(accumulate(1.0 / (rank + 8) ** 0.8 for rank in range(len(order))))
+    while True:
+        yield from rng.choices(order, cum_weights=weights, k=chunk)
+
+
+def _phone(rnd: Callable[[], float], country: str) -> str:
+    def num(low: int, high: int) -> int:
+        return low + int(rnd() * (high - low + 1))
+
+    if country == "United Kingdom":
+        return f"+44 7{num(100, 999)} {num(100000, 999999)}"
+    if country == "Canada":
+        return f"({('514', '418', '819')[num(0, 2)]}) {num(200, 999)}-{num(1000, 9999)}"
+    return f"0{num(1, 7)} {num(0, 99):02d} {num(0, 99):02d} {num(0, 99):02d} {num(0, 99):02d}"
+
+
+def _digits(*phones: str) -> str:
+    return " ".join("".join(ch for ch in p if ch.isdigit()) for p in phones if p)
+
+
+def _count(conn: Connection, model: type) -> int:
+    return int(conn.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+def _ensure_reference_data(conn: Connection) -> tuple[list[int], dict[str, int], list[int]]:
+    tax_ids: dict[str, int] = {}
+    for name, rate in TAX_RATES:
+        key = name.casefold()
+        found = conn.execute(select(TaxRate.id).where(TaxRate.name_key == key)).scalar()
+        if found is None:
+            found = conn.execute(
+                insert(TaxRate).values(name=name, name_key=key, rate=rate).returning(TaxRate.id)
+            ).scalar_one()
+        tax_ids[name] = found
+    settings = conn.execute(select(StoreSettings.id)).scalar()
+    values = {
+        "name": "Épicerie Dubois & Fils",
+        "currency": "EUR",
+        "default_tax_rate_id": tax_ids["Standard 20 %"],
+        "prices_include_tax": True,
+        "loyalty_points_per_unit": Decimal(1),
+        "loyalty_point_value_cents": 1,
+        "receipt_footer": "Merci de votre visite ! Thank you!",
+    }
+    if settings is None:
+        conn.execute(insert(StoreSettings).values(id=1, **values))
+    group_ids = []
+    for name, description, discount, tax in GROUPS:
+        key = name.casefold()
+        found = conn.execute(select(CustomerGroup.id).where(CustomerGroup.name_key == key)).scalar()
+        if found is None:
+            found = conn.execute(
+                insert(CustomerGroup)
+                .values(
+                    name=name,
+                    name_key=key,
+                    description=description,
+                    discount_percent=discount,
+                    tax_rate_id=tax_ids.get(tax) if tax else None,
+                    created_at=dt.datetime.now(dt.UTC),
+                )
+                .returning(CustomerGroup.id)
+            ).scalar_one()
+        group_ids.append(found)
+    tag_ids = []
+    for name in TAGS:
+        key = name.casefold()
+        found = conn.execute(select(Tag.id).where(Tag.name_key == key)).scalar()
+        if found is None:
+            found = conn.execute(
+                insert(Tag).values(name=name, name_key=key).returning(Tag.id)
+            ).scalar_one()
+        tag_ids.append(found)
+    if _count(conn, CustomField) == 0:
+        conn.execute(
+            insert(CustomField),
+            [
+                {
+                    "name": "Shoe size",
+                    "name_key": "shoe size",
+                    "field_type": "number",
+                    "choices": "",
+                    "position": 1,
+                },
+                {
+                    "name": "Preferred shop",
+                    "name_key": "preferred shop",
+                    "field_type": "choice",
+                    "choices": "Centre\nGare\nMarché",
+                    "position": 2,
+                },
+            ],
+        )
+    return group_ids, tax_ids, tag_ids
+
+
+def _products(conn: Connection, rng: random.Random, count: int, tax_ids: dict[str, int]) -> int:
+    existing = _count(conn, Product)
+    rows = []
+    for n in range(existing, existing + count):
+        base, price = PRODUCTS[n % len(PRODUCTS)]
+        variant = n // len(PRODUCTS)
+        size = SIZES[variant % len(SIZES)]
+        name = f"{base}{size}" + (f" #{variant // len(SIZES)}" if variant >= len(SIZES) else "")
+        reduced = base.split()[0] in {"Café", "Thé", "Baguette", "Croissant", "Pain", "Farine"}
+        rows.append(
+            {
+                "sku": f"SKU-{n + 1:06d}",
+                "barcode": ean13(f"3{n + 1:011d}"),
+                "name": name,
+                "price_cents": price + (variant % 7) * 10,
+                "tax_rate_id": tax_ids["Reduced 5.5 %"] if reduced else None,
+                "active": True,
+            }
+        )
+        if len(rows) >= BATCH:
+            conn.execute(insert(Product), rows)
+            rows.clear()
+    if rows:
+        conn.execute(insert(Product), rows)
+    return count
+
+
+def generate_customers(
+    count: int, *, start: int = 0, seed: int = 2026, group_ids: list[int] | None = None
+) -> Iterator[dict[str, object]]:
+    """Yield customer rows as plain dicts (also used by benchmarks to write CSV files).
+
+    Written for speed (a million rows is the benchmark size): one ``random()`` per
+    decision, names drawn in chunks.
+    """
+    rng = random.Random(seed + start)
+    rnd = rng.random
+    firsts = _skewed_stream(rng, _read_names("first_names.txt"))
+    lasts = _skewed_stream(rng, _read_names("last_names.txt"))
+    ascii_cache: dict[str, str] = {}
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    groups = group_ids or []
+    born = dt.date(1940, 1, 1)
+    three_years = 3 * 365 * 86400
+
+    def pick(seq: list[str] | tuple[str, ...]) -> str:
+        return seq[int(rnd() * len(seq))]
+
+    for n in range(start, start + count):
+        fn, ln = next(firsts), next(lasts)
+        city, postcode, country, spread = CITIES[int(rnd() * len(CITIES))]
+        postal = postcode.format(1 + int(rnd() * spread)) if "{" in postcode else postcode
+        phone = _phone(rnd, country)
+        mobile = _phone(rnd, country) if rnd() < 0.2 else ""
+        work = _phone(rnd, country) if rnd() < 0.05 else ""
+        fa = ascii_cache.get(fn) or ascii_cache.setdefault(fn, _ascii(fn))
+        la = ascii_cache.get(ln) or ascii_cache.setdefault(ln, _ascii(ln))
+        roll = rnd()
+        email = "" if roll < 0.08 else f"{fa}.{la}{n % 997 if roll < 0.6 else ''}@{pick(DOMAINS)}"
+        company = f"{pick(COMPANIES)} {ln}" if rnd() < 0.08 else ""
+        created = now - dt.timedelta(seconds=int(rnd() * three_years))
+        code = loyalty_card_code(n + 1)
+        yield {
+            "customer_code": code,
+            "code_key": code,
+            "first_name": fn,
+            "last_name": ln,
+            "email": email,
+            "phone": phone,
+            "group_id": groups[int(rnd() * len(groups))] if groups and rnd() < 0.3 else None,
+            "marketing_opt_in": roll < 0.4,
+            "address1": f"{1 + int(rnd() * 180)} {pick(STREETS)}",
+            "address2": "" if rnd() < 0.9 else f"Appartement {1 + int(rnd() * 60)}",
+            "city": city,
+            "state": "Québec" if country == "Canada" else "",
+            "postal_code": postal,
+            "country": country,
+            "birth_date": born + dt.timedelta(days=int(rnd() * 65 * 365)) if rnd() < 0.5 else None,
+            "title": pick(TITLES),
+            "company": company,
+            "company_reg_no": f"{100_000_000 + int(rnd() * 9e8)}" if company else "",
+            "vat_number": f"FR{10 + int(rnd() * 89)}{100_000_000 + int(rnd() * 9e8)}"
+            if company
+            else "",
+            "website": f"https://www.{la}.fr" if company else "",
+            "phone_home": "",
+            "phone_work": work,
+            "phone_mobile": mobile,
+            "phone_pager": "",
+            "phone_fax": "",
+            "email2": "",
+            "discount_percent": (FIVE if rnd() < 0.5 else TEN) if rnd() < 0.03 else None,
+            "tax_rate_id": None,
+            "on_account_allowed": bool(company) or rnd() < 0.02,
+            "balance_limit_cents": 50000 if company else (20000 if rnd() < 0.02 else None),
+            "loyalty_enabled": rnd() < 0.6,
+            "consent_email": roll < 0.4,
+            "consent_mail": rnd() < 0.1,
+            "consent_phone": rnd() < 0.05,
+            "notes": "",
+            "phone_digits": _digits(phone, mobile, work),
+            "created_at": created,
+            "updated_at": created,
+            "archived_at": None,
+        }
+
+
+def seed_demo(
+    engine: Engine,
+    *,
+    customers: int = 2000,
+    products: int = 500,
+    seed: int = 2026,
+    progress: Callable[[int], None] | None = None,
+) -> DemoSummary:
+    """Fill the database with a demo store. A database with customers is left alone."""
+    with engine.begin() as conn:
+        existing = _count(conn, Customer)
+        if existing:
+            return DemoSummary(0, 0, 0, skipped=True, existing_customers=existing)
+        group_ids, tax_ids, tag_ids = _ensure_reference_data(conn)
+        rng = random.Random(seed)
+        _products(conn, rng, products, tax_ids)
+    after_customers = _after_bulk_insert_hook()
+    done = 0
+    batch: list[dict[str, object]] = []
+    for row in generate_customers(customers, seed=seed, group_ids=group_ids):
+        batch.append(row)
+        if len(batch) >= BATCH:
+            done += _insert_customers(engine, batch, tag_ids, rng)
+            batch = []
+            if progress:
+                progress(done)
+    if batch:
+        done += _insert_customers(engine, batch, tag_ids, rng)
+        if progress:
+            progress(done)
+    after_customers(engine)
+    return DemoSummary(customers=done, products=products, groups=len(group_ids))
+
+
+def _after_bulk_insert_hook() -> Callable[[Engine], None]:
+    """What must run after bulk customer inserts (e.g. refreshing the search index)."""
+    return lambda engine: None
+
+
+def _insert_customers(
+    engine: Engine, rows: list[dict[str, object]], tag_ids: list[int], rng: random.Random
+) -> int:
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            ids = _fast_sqlite_insert(conn, rows)
+        else:
+            ids = list(
+                conn.execute(
+                    insert(Customer).returning(Customer.id, sort_by_parameter_order=True), rows
+                ).scalars()
+            )
+        links = []
+        for customer_id in ids:
+            if rng.random() < 0.25:
+                for tag in rng.sample(tag_ids, rng.choice([1, 1, 2])):
+                    links.append({"customer_id": customer_id, "tag_id": tag})
+        if links:
+            conn.execute(insert(CustomerTag), links)
+    return len(rows)
+
+
+def _fast_sqlite_insert(conn: Connection, rows: list[dict[str, object]]) -> list[int]:
+    """Insert through the driver's ``executemany``, three times faster than Core here.
+
+    Values go through each column type's own bind processor, so what lands on disk is
+    exactly what an ORM insert would have written.
+    """
+    table = Customer.__table__  # type: ignore[attr-defined]
+    columns = [c for c in table.columns if c.name != "id"]
+    procs = [c.type._cached_bind_processor(conn.dialect) for c in columns]
+    first_id = conn.execute(select(func.coalesce(func.max(Customer.id), 0))).scalar_one() + 1
+    names = ", ".join(["id", *(c.name for c in columns)])
+    marks = ", ".join("?" * (len(columns) + 1))
+    data = []
+    for offset, row in enumerate(rows):
+        values = [first_id + offset]
+        for col, proc in zip(columns, procs, strict=True):
+            value = row[col.name]
+            values.append(proc(value) if proc is not None and value is not None else value)
+        data.append(tuple(values))
+    conn.exec_driver_sql(f"INSERT INTO customer ({names}) VALUES ({marks})", data)
+    return list(range(first_id, first_id + len(rows)))

@@ -1,0 +1,362 @@
+"""The data model: every table of the store (SPEC §1–§6).
+
+Money is integer cents (``*_cents`` columns); percentages and rates are exact decimals
+stored as integer thousandths (:class:`Percent`), because SQLite has no exact decimal
+type and a float must never touch money. Timestamps are UTC.
+
+Balances are never stored: the loyalty balance is the sum of :class:`LoyaltyEntry`
+rows and the account balance the sum of :class:`AccountEntry` rows, so two registers
+selling to one customer at once append rows instead of racing on a counter.
+
+These classes stay inside the domain layer; screens receive plain dataclasses built
+from them (see ``tillterm.customers`` and friends).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, Text
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    """Now, in UTC, timezone-aware."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Percent(TypeDecorator[Decimal]):
+    """A decimal with three places, stored exactly as integer thousandths."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> int | None:
+        if value is None:
+            return None
+        return int((Decimal(value) * 1000).to_integral_value())
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(int(value)) / 1000
+
+    def process_literal_param(self, value: Any, dialect: Any) -> str:
+        return str(self.process_bind_param(value, dialect))
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp always handed back timezone-aware in UTC, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def _percent(nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(Percent(), nullable=nullable))
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Any:
+    if nullable:
+        return Field(default=None, sa_column=Column(UTCDateTime(), nullable=True, index=index))
+    return Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=index)
+    )
+
+
+def _fk(target: str, ondelete: str, index: bool = True, nullable: bool = True) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index
+        ),
+    )
+
+
+class StoreSettings(SQLModel, table=True):
+    """The store's settings: one row, ``id = 1``."""
+
+    __tablename__ = "store_settings"
+
+    id: int = Field(default=1, primary_key=True)
+    name: str = Field(default="My store", max_length=120)
+    currency: str = Field(default="EUR", max_length=3)
+    default_tax_rate_id: int | None = _fk("tax_rate.id", "SET NULL", index=False)
+    prices_include_tax: bool = Field(default=True)
+    #: loyalty points earned per whole currency unit spent (after discount, tax included)
+    loyalty_points_per_unit: Decimal | None = _percent()
+    #: what one point is worth when redeemed, in cents
+    loyalty_point_value_cents: int = Field(default=1)
+    receipt_footer: str = Field(default="Thank you!", max_length=200)
+
+
+class TaxRate(SQLModel, table=True):
+    """A named sales tax ("Standard 20 %", "Out of province", "Tax exempt")."""
+
+    __tablename__ = "tax_rate"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    name_key: str = Field(max_length=80, unique=True)
+    rate: Decimal = Field(sa_column=Column(Percent(), nullable=False))
+
+
+class CustomerGroup(SQLModel, table=True):
+    """A group of customers (VIP, Wholesale...), with an optional discount and tax."""
+
+    __tablename__ = "customer_group"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    name_key: str = Field(max_length=80, unique=True)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    discount_percent: Decimal | None = _percent()
+    tax_rate_id: int | None = _fk("tax_rate.id", "SET NULL", index=False)
+    created_at: dt.datetime = _ts()
+
+
+class Customer(SQLModel, table=True):
+    """A customer profile: the Contact and Details tabs of SPEC §1."""
+
+    __tablename__ = "customer"
+    __table_args__ = (Index("ix_customer_created_at", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: as typed and as printed on the loyalty card
+    customer_code: str = Field(max_length=64)
+    #: trimmed, case-folded: what uniqueness and scans compare
+    code_key: str = Field(max_length=64, unique=True)
+
+    # Contact tab
+    first_name: str = Field(default="", max_length=100)
+    last_name: str = Field(default="", max_length=100)
+    email: str = Field(default="", max_length=254)
+    phone: str = Field(default="", max_length=40)
+    group_id: int | None = _fk("customer_group.id", "SET NULL")
+    marketing_opt_in: bool = Field(default=False)
+
+    # Details tab: address
+    address1: str = Field(default="", max_length=200)
+    address2: str = Field(default="", max_length=200)
+    city: str = Field(default="", max_length=100)
+    state: str = Field(default="", max_length=100)
+    postal_code: str = Field(default="", max_length=20)
+    country: str = Field(default="", max_length=100)
+    # Details tab: identity
+    birth_date: dt.date | None = Field(default=None)
+    title: str = Field(default="", max_length=40)
+    company: str = Field(default="", max_length=200)
+    company_reg_no: str = Field(default="", max_length=60)
+    vat_number: str = Field(default="", max_length=60)
+    website: str = Field(default="", max_length=200)
+    # Details tab: more phones and a second email
+    phone_home: str = Field(default="", max_length=40)
+    phone_work: str = Field(default="", max_length=40)
+    phone_mobile: str = Field(default="", max_length=40)
+    phone_pager: str = Field(default="", max_length=40)
+    phone_fax: str = Field(default="", max_length=40)
+    email2: str = Field(default="", max_length=254)
+    # Details tab: sales settings
+    discount_percent: Decimal | None = _percent()
+    tax_rate_id: int | None = _fk("tax_rate.id", "SET NULL", index=False)
+    on_account_allowed: bool = Field(default=False)
+    balance_limit_cents: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True)
+    )
+    loyalty_enabled: bool = Field(default=False)
+    # Details tab: explicit consents
+    consent_email: bool = Field(default=False)
+    consent_mail: bool = Field(default=False)
+    consent_phone: bool = Field(default=False)
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+    #: every phone number's digits, space separated: what phone search matches
+    phone_digits: str = Field(default="", max_length=240)
+    created_at: dt.datetime = _ts()
+    updated_at: dt.datetime = _ts()
+    archived_at: dt.datetime | None = _ts(nullable=True)
+
+
+class Tag(SQLModel, table=True):
+    """A free keyword on customers ("newsletter", "wedding 2026")."""
+
+    __tablename__ = "tag"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=60)
+    name_key: str = Field(max_length=60, unique=True)
+
+
+class CustomerTag(SQLModel, table=True):
+    __tablename__ = "customer_tag"
+
+    customer_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True)
+    )
+    tag_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+
+
+class CustomField(SQLModel, table=True):
+    """A store-defined customer field ("Shoe size"): text, number, date or choice."""
+
+    __tablename__ = "custom_field"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=60)
+    name_key: str = Field(max_length=60, unique=True)
+    field_type: str = Field(default="text", max_length=10)
+    #: for ``choice`` fields: the allowed values, one per line
+    choices: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    position: int = Field(default=0)
+
+
+class CustomFieldValue(SQLModel, table=True):
+    """One customer's value for one custom field, stored in canonical text form."""
+
+    __tablename__ = "custom_field_value"
+
+    customer_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True)
+    )
+    field_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("custom_field.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    value: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class Product(SQLModel, table=True):
+    """Something the store sells, found by barcode, SKU or name."""
+
+    __tablename__ = "product"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sku: str | None = Field(default=None, max_length=64, unique=True)
+    barcode: str | None = Field(default=None, max_length=64, unique=True)
+    name: str = Field(max_length=200, index=True)
+    price_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    tax_rate_id: int | None = _fk("tax_rate.id", "SET NULL", index=False)
+    active: bool = Field(default=True)
+
+
+class Sale(SQLModel, table=True):
+    """A sale on one register: open, parked, completed or voided.
+
+    A refund is a sale of its own with ``kind = "refund"`` pointing at the original,
+    so the original's record is never rewritten.
+    """
+
+    __tablename__ = "sale"
+    __table_args__ = (
+        Index("ix_sale_register_state", "register_name", "state"),
+        Index("ix_sale_customer_completed", "customer_id", "completed_at"),
+        Index("ix_sale_state_completed", "state", "completed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    register_name: str = Field(max_length=40)
+    state: str = Field(default="open", max_length=10)
+    kind: str = Field(default="sale", max_length=10)
+    original_sale_id: int | None = _fk("sale.id", "RESTRICT")
+    customer_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("customer.id", ondelete="RESTRICT"), nullable=True),
+    )
+    #: the customer's group when the sale completed: reports group by this
+    group_id: int | None = _fk("customer_group.id", "SET NULL", index=False)
+    receipt_no: str | None = Field(default=None, max_length=40, unique=True)
+    subtotal_cents: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    discount_cents: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    tax_cents: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    total_cents: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    note: str = Field(default="", max_length=200)
+    created_at: dt.datetime = _ts()
+    updated_at: dt.datetime = _ts()
+    completed_at: dt.datetime | None = _ts(nullable=True)
+
+
+class SaleLine(SQLModel, table=True):
+    """A line of a sale; prices and tax are copied in so history never shifts."""
+
+    __tablename__ = "sale_line"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sale_id: int = _fk("sale.id", "CASCADE", nullable=False)
+    position: int = Field(default=0)
+    product_id: int | None = _fk("product.id", "SET NULL", index=False)
+    description: str = Field(max_length=200)
+    quantity: int = Field(default=1)
+    unit_price_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    line_discount_percent: Decimal | None = _percent()
+    #: filled in by pricing; kept so a completed sale's lines read back exactly
+    discount_cents: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    tax_rate: Decimal | None = _percent()
+    tax_cents: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    total_cents: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+
+
+class Payment(SQLModel, table=True):
+    """A payment on a sale: cash, card, on account or loyalty points."""
+
+    __tablename__ = "payment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sale_id: int = _fk("sale.id", "CASCADE", nullable=False)
+    method: str = Field(max_length=10)
+    amount_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    tendered_cents: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    change_cents: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    loyalty_points: int = Field(default=0)
+    created_at: dt.datetime = _ts()
+
+
+class LoyaltyEntry(SQLModel, table=True):
+    """One movement of a customer's loyalty points (earned +, redeemed −)."""
+
+    __tablename__ = "loyalty_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = _fk("customer.id", "RESTRICT", nullable=False)
+    sale_id: int | None = _fk("sale.id", "SET NULL")
+    points: int
+    reason: str = Field(default="", max_length=80)
+    created_at: dt.datetime = _ts()
+
+
+class AccountEntry(SQLModel, table=True):
+    """One movement of a customer's account (sale on account +, payment/refund −)."""
+
+    __tablename__ = "account_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = _fk("customer.id", "RESTRICT", nullable=False)
+    sale_id: int | None = _fk("sale.id", "SET NULL")
+    amount_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    reason: str = Field(default="", max_length=80)
+    created_at: dt.datetime = _ts()
+
+
+metadata = SQLModel.metadata

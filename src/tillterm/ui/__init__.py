@@ -1,0 +1,1 @@
+"""The Textual user interface. Screens get plain data from the domain layer."""

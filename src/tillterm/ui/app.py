@@ -1,0 +1,94 @@
+"""The Textual application: modes for each screen, keys, header and the engine.
+
+The engine is built by ``tillterm.db.open_db`` (the CLI or a test calls it) and handed in;
+the app never opens a database on its own. Each F-key switches to a mode, so every screen
+keeps its own state (a half-typed search, the open sale) while the cashier moves around.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+
+from tillterm.db import describe, session_scope
+from tillterm.settings import StoreInfo, load_settings
+from tillterm.ui.messages import ScanReceived, SettingsLoaded
+from tillterm.ui.screens.customers import CustomersScreen
+from tillterm.ui.screens.groups import GroupsScreen
+from tillterm.ui.screens.help import HelpScreen, describe_bindings
+from tillterm.ui.screens.register import RegisterScreen
+from tillterm.ui.screens.spreadsheet_import import ImportScreen
+from tillterm.ui.styles import css
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+
+class TilltermApp(App[int]):
+    """The register application."""
+
+    TITLE = "tillterm"
+    CSS_PATH = css("app.tcss")
+    MODES = {
+        "register": RegisterScreen,
+        "customers": CustomersScreen,
+        "groups": GroupsScreen,
+        "import": ImportScreen,
+    }
+    DEFAULT_MODE = "register"
+    BINDINGS = [
+        Binding("f1", "show_help", "Help"),
+        Binding("f2", "switch_mode('register')", "Register"),
+        Binding("f3", "switch_mode('customers')", "Customers"),
+        Binding("f4", "switch_mode('groups')", "Groups"),
+        Binding("f5", "switch_mode('import')", "Import"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        register: str = "till",
+        settings: StoreInfo | None = None,
+        scanner: bool = True,
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.register_name = register
+        self.settings = settings
+        self.db_info = describe(engine)
+        self.use_scanner = scanner
+        self.sub_title = f"{register} · {self.db_info.label}"
+
+    def on_mount(self) -> None:
+        if self.console.color_system in ("standard", "windows"):
+            self.theme = "ansi-dark"
+        self.load_settings()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="settings")
+    def load_settings(self) -> None:
+        with session_scope(self.engine) as session:
+            settings = load_settings(session)
+        self.post_message(SettingsLoaded(settings))
+
+    @on(SettingsLoaded)
+    def _settings_loaded(self, message: SettingsLoaded) -> None:
+        self.settings = message.settings
+        self.title = message.settings.name
+
+    @on(ScanReceived)
+    def _route_scan(self, message: ScanReceived) -> None:
+        """A scan goes to whatever the cashier is looking at."""
+        self.screen.post_message(ScanReceived(message.code, message.source))
+
+    def action_show_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        screen_keys = describe_bindings(list(getattr(self.screen, "BINDINGS", [])))
+        app_keys = describe_bindings(list(self.BINDINGS))
+        title = getattr(self.screen, "HELP_TITLE", type(self.screen).__name__)
+        self.push_screen(HelpScreen([("Everywhere", app_keys), (title, screen_keys)]))

@@ -1,0 +1,28 @@
+"""Messages that travel between the app's parts rather than from one widget.
+
+Widget-specific messages are nested in the widget that sends them; these few belong to
+no single widget (a scan comes from a device, settings from the database).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from tillterm.settings import StoreInfo
+
+
+@dataclass
+class SettingsLoaded(Message):
+    """The store's settings were read from the database."""
+
+    settings: StoreInfo
+
+
+@dataclass
+class ScanReceived(Message):
+    """A barcode was read, by a HID scanner through evdev or typed fast into the terminal."""
+
+    code: str
+    source: str = "scanner"

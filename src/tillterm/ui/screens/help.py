@@ -1,0 +1,77 @@
+"""F1: every key of the app and of the screen underneath, in one list."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from tillterm.ui.styles import css
+
+_KEY_NAMES = {
+    "escape": "Esc",
+    "enter": "Enter",
+    "delete": "Del",
+    "tab": "Tab",
+    "up": "Up",
+    "down": "Down",
+    "plus": "+",
+    "minus": "-",
+    "space": "Space",
+}
+
+
+def key_label(key: str) -> str:
+    """``ctrl+s`` → ``Ctrl+S``, ``f1`` → ``F1``: keys as printed on the keyboard."""
+    parts = key.split("+")
+    out = []
+    for part in parts:
+        if part in _KEY_NAMES:
+            out.append(_KEY_NAMES[part])
+        elif part in ("ctrl", "shift", "alt"):
+            out.append(part.capitalize())
+        else:
+            out.append(part.upper() if len(part) <= 3 else part.capitalize())
+    return "+".join(out)
+
+
+class HelpScreen(ModalScreen[None]):
+    """The key list: app-wide keys first, then the keys of the screen it was opened on."""
+
+    CSS_PATH = css("help.tcss")
+    BINDINGS = [
+        Binding("escape,f1,q", "dismiss_help", "Close"),
+    ]
+
+    def __init__(self, sections: list[tuple[str, list[tuple[str, str]]]]) -> None:
+        super().__init__()
+        self.sections = sections
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-body"):
+            yield Static("Keys", id="help-title")
+            for title, keys in self.sections:
+                yield Static(title, classes="help-section")
+                lines = "\n".join(f"  {key_label(key):<12} {desc}" for key, desc in keys)
+                yield Static(lines or "  (no keys)", classes="help-keys", markup=False)
+            yield Button("Close (Esc)", id="help-close")
+
+    @on(Button.Pressed, "#help-close")
+    def action_dismiss_help(self) -> None:
+        self.dismiss(None)
+
+
+def describe_bindings(bindings: list[Binding]) -> list[tuple[str, str]]:
+    """(key, description) for each binding that has a description."""
+    seen: set[str] = set()
+    rows = []
+    for binding in bindings:
+        if not binding.description or binding.key in seen:
+            continue
+        seen.add(binding.key)
+        key = binding.key_display or binding.key.split(",")[0]
+        rows.append((key, binding.description))
+    return rows

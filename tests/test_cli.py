@@ -1,0 +1,92 @@
+"""The command line: fast --help/--version, demo seeding, one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from tillterm.cli import main
+from tillterm.db import open_db, session_scope
+from tillterm.models import Customer
+
+HEAVY = ("textual", "polars", "sqlalchemy", "sqlmodel", "alembic")
+
+
+def _modules_after(args: list[str]) -> set[str]:
+    code = (
+        "import sys\nfrom tillterm.cli import main\n"
+        f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["demo", "--help"]])
+def test_help_and_version_import_nothing_heavy(args: list[str]) -> None:
+    loaded = _modules_after(args)
+    assert not {m for m in loaded if m.split(".")[0] in HEAVY}
+
+
+def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    from tillterm.cli import COMMAND_MODULES
+
+    for name in COMMAND_MODULES:
+        with pytest.raises(SystemExit) as exit_info:
+            main([name, "--help"])
+        assert exit_info.value.code == 0
+        assert "usage: tillterm" in capsys.readouterr().out
+
+
+def test_version_via_python_m() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "tillterm", "--version"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.startswith("tillterm ")
+
+
+def test_demo_seeds_then_leaves_a_filled_database_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "demo.db"
+    assert main(["demo", "--db", str(db), "--customers", "150", "--products", "30"]) == 0
+    assert "150 customers" in capsys.readouterr().out
+    assert main(["--db", str(db), "demo", "--customers", "10"]) == 0
+    assert "nothing added" in capsys.readouterr().out
+    engine = open_db(db)
+    with session_scope(engine) as s:
+        assert s.exec(select(func.count()).select_from(Customer)).one()[0] == 150
+    engine.dispose()
+
+
+def test_db_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "env.db"
+    monkeypatch.setenv("TILLTERM_DB", str(db))
+    assert main(["demo", "--customers", "5", "--products", "1"]) == 0
+    assert db.exists()
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("{tmp}/missing/dir/till.db", "does not exist"),
+        ("postgresql://nobody@127.0.0.1:1/none", "cannot be reached"),
+        ("{tmp}/junk.db", "not a tillterm database"),
+    ],
+)
+def test_bad_database_is_one_line_on_stderr(tmp_path: Path, target: str, message: str) -> None:
+    (tmp_path / "junk.db").write_text("hello")
+    out = subprocess.run(
+        [sys.executable, "-m", "tillterm", "--db", target.format(tmp=tmp_path), "demo"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 1
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert message in lines[0]
+    assert "Traceback" not in out.stderr

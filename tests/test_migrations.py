@@ -1,0 +1,61 @@
+"""Migrations: the shipped history is linear, matches the models, and keeps data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from tillterm.db import build_engine, open_db, upgrade
+from tillterm.migrations import HEAD_REVISION, KNOWN_REVISIONS, alembic_config
+from tillterm.models import metadata
+
+
+def _script(engine: Engine) -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(engine))  # type: ignore[arg-type]
+
+
+def test_history_is_linear_and_head_is_known(db_path: Path) -> None:
+    engine = build_engine(db_path)
+    script = _script(engine)
+    assert script.get_heads() == [HEAD_REVISION]
+    assert {rev.revision for rev in script.walk_revisions()} == set(KNOWN_REVISIONS)
+
+
+def test_migrations_produce_exactly_the_models(any_engine: Engine) -> None:
+    with any_engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+
+
+def test_upgrade_from_first_revision_keeps_data(db_path: Path) -> None:
+    engine = build_engine(db_path)
+    first = KNOWN_REVISIONS[0]
+    upgrade(engine, first)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO customer (customer_code, code_key, first_name, last_name, email,"
+                " phone, marketing_opt_in, address1, address2, city, state, postal_code,"
+                " country, title, company, company_reg_no, vat_number, website, phone_home,"
+                " phone_work, phone_mobile, phone_pager, phone_fax, email2, on_account_allowed,"
+                " loyalty_enabled, consent_email, consent_mail, consent_phone, notes,"
+                " phone_digits, created_at, updated_at) VALUES ('OLD1', 'old1', 'Zoé', 'Noël',"
+                " 'zoe@example.fr', '06 12 34 56 78', 0, '', '', 'Lyon', '', '69001', 'France',"
+                " '', '', '', '', '', '', '', '', '', '', '', 0, 1, 0, 0, 0, 'since 2019',"
+                " '0612345678', '2019-05-01 10:00:00.000000', '2019-05-01 10:00:00.000000')"
+            )
+        )
+    engine.dispose()
+    engine = open_db(db_path)
+    with engine.connect() as conn:
+        assert (
+            conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD_REVISION
+        )
+        row = conn.execute(text("SELECT first_name, last_name, notes FROM customer")).one()
+    assert tuple(row) == ("Zoé", "Noël", "since 2019")
+    engine.dispose()
