@@ -72,6 +72,7 @@ def test_parsing_reads_words_digits_and_emails() -> None:
     assert parse_query("   ").kind == "empty"
     assert parse_query('"*-:(').terms == ()
     assert parse_query("a b c d e f g h i j k").terms == tuple("abcdefgh")
+    assert parse_query("x" * 1000).terms == ("x" * 100,)
     assert words("Jean-Pierre O'Neil_x") == ["jean", "pierre", "o", "neil", "x"]
 
 
@@ -91,7 +92,7 @@ TYPED = [
     ("514 555", ["Garage Marchand"]),
     ("75011", ["Marie Dubois", "Leanne Martin"]),
     ("g1r", ["Jean Dubreuil"]),
-    ("jean@", ["Leanne Martin", "Jean Dubreuil"]),  # the email first, then the name
+    ("jean@", ["Leanne Martin"]),  # an email, not every Jean
     ("lea@free", ["Léa Dupont"]),
     ("compta@", ["Garage Marchand"]),
     ("gmail", ["Jean Dubreuil"]),
@@ -282,6 +283,12 @@ def test_index_ddl_matches_the_migration(engine: Engine) -> None:
     stored = {name: sql for kind, name, sql in rows if kind in ("trigger", "table")}
     for name, ddl in {**search_index.SQLITE_TABLES, **search_index.SQLITE_TRIGGERS}.items():
         assert stored[name] == ddl
+    with engine.connect() as conn:
+        for table in search_index.SQLITE_TABLES:
+            size = conn.exec_driver_sql(
+                f"SELECT v FROM {table}_config WHERE k = 'hashsize'"
+            ).scalar()
+            assert f"VALUES ('hashsize', {size})" in " ".join(search_index.SQLITE_SETTINGS)
 
 
 def test_bulk_insert_indexes_new_rows_once(engine: Engine) -> None:
