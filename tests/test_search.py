@@ -120,6 +120,15 @@ def test_exact_customer_code_comes_first(any_engine: Engine) -> None:
         create_customer(s, {"first_name": "Ab", "last_name": "Prefix"})
         create_customer(s, {"first_name": "Ab", "last_name": "Coded", "customer_code": "ab"})
     assert _names(any_engine, "ab") == ["Ab Coded", "Ab Prefix"]
+    with session_scope(any_engine) as s:
+        assert count_customers(s, "ab") == 2
+        # found only through its code ("@@" has no words for the word index)
+        coded = create_customer(s, {"first_name": "Only", "customer_code": "@@"})
+        assert [c.id for c in search_customers(s, "@@")] == [coded.id]
+        assert count_customers(s, "@@") == 1
+        archive_customer(s, coded.id)
+        assert count_customers(s, "@@") == 0
+        assert count_customers(s, "@@", include_archived=True) == 1
 
 
 def test_search_follows_updates_archives_and_custom_values(any_engine: Engine) -> None:
