@@ -121,6 +121,7 @@ def test_every_problem_is_reported_at_once(store: Engine) -> None:
         "marketing_opt_in": "maybe",
         "group": "Nope",
         "tax_rate_id": 9999,
+        "customer_code": "bad\x00code",
         "custom": {"Shoe size": "big", "Preferred shop": "Moon", "Hat": "L"},
         "tags": ["x" * 61],
     }
@@ -133,13 +134,14 @@ def test_every_problem_is_reported_at_once(store: Engine) -> None:
         "first_name", "email", "email2", "birth_date", "phone", "phone_work", "postal_code",
         "discount_percent", "balance_limit", "website", "marketing_opt_in", "group_id",
         "tax_rate_id", "custom.Shoe size", "custom.Preferred shop", "custom.Hat", "tags",
+        "customer_code",
     }  # fmt: skip
     assert "31/02/1980" in errors["birth_date"] and "real date" in errors["birth_date"]
     assert "between 0 and 100" in errors["discount_percent"]
     assert "Nope" in errors["group_id"]
     assert "Centre, Gare" in errors["custom.Preferred shop"]
     message = str(caught.value)
-    assert message.startswith("17 things to correct") and "Date of birth" in message
+    assert message.startswith("18 things to correct") and "Date of birth" in message
     with session_scope(store) as s:
         assert s.exec(select(func.count()).select_from(Customer)).scalar() == 0
 
@@ -204,6 +206,10 @@ def test_someone_must_be_named(engine: Engine) -> None:
         marie = create_customer(s, {"first_name": "Marie"})
         assert "first_name" in validate_customer(s, {"first_name": ""}, customer_id=marie.id)
         assert validate_customer(s, {"city": "Lyon"}, customer_id=marie.id) == {}
+        update_customer(s, marie.id, {"first_name": "", "company": "Atelier"})
+        with pytest.raises(ValidationFailed) as caught:  # sees the change just made
+            update_customer(s, marie.id, {"company": ""})
+        assert list(caught.value.errors) == ["first_name"]
 
 
 def test_unknown_fields_are_a_programming_error(engine: Engine) -> None:
@@ -373,6 +379,8 @@ def test_duplicates_by_email_code_and_phone_digits(any_engine: Engine) -> None:
         assert find_duplicates(s, {"email2": "marie.d@example.fr"})[0].reasons == ("same email",)
         assert find_duplicates(s, {"phone": "06.12.34.56.78"})[0].reasons == ("same phone number",)
         assert find_duplicates(s, {"email": "marie@example.fr", "phone": "0612"}) == []
+        assert find_duplicates(s, {"customer_code": "m1\x00", "email": "\x00"}) == []
+        assert validate_customer(s, {"first_name": "A", "group": "V\x00"}) != {}
         assert find_duplicates(s, {"email": "marie.d@example.fr"}, exclude_id=marie.id) == []
 
 

@@ -61,6 +61,8 @@ def test_names_are_unique_and_values_checked(any_engine: Engine) -> None:
         assert "already a group" in caught.value.errors["name"]
         with pytest.raises(ValidationFailed):
             create_group(s, "   ")
+        with pytest.raises(ValidationFailed):
+            create_group(s, "bad\x00name")
         assert len(list_groups(s)) == 1
 
 

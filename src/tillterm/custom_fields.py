@@ -64,6 +64,8 @@ def _check_definition(
     errors: dict[str, str] = {}
     if not name:
         errors["name"] = "give the field a name"
+    elif not name.isprintable():
+        errors["name"] = "contains characters that cannot be printed"
     elif len(name) > MAX_NAME:
         errors["name"] = f"too long (at most {MAX_NAME} characters)"
     else:
@@ -78,6 +80,8 @@ def _check_definition(
         errors["choices"] = "a choice field needs at least one choice"
     if any(len(c) > MAX_VALUE for c in choices):
         errors["choices"] = f"a choice is too long (at most {MAX_VALUE} characters)"
+    elif any(not c.isprintable() for c in choices):
+        errors["choices"] = "a choice contains characters that cannot be printed"
     return errors
 
 

@@ -33,7 +33,6 @@ from sqlmodel import Session
 from tillterm import custom_fields, tags
 from tillterm.dates import parse_date
 from tillterm.errors import NotFound, TilltermError, ValidationFailed
-from tillterm.groups import parse_percent
 from tillterm.models import (
     AccountEntry,
     Customer,
@@ -43,7 +42,7 @@ from tillterm.models import (
     TaxRate,
     utcnow,
 )
-from tillterm.money import from_cents, parse_amount, to_cents
+from tillterm.money import from_cents, parse_amount, parse_percent, to_cents
 from tillterm.search import (
     SearchFilters,
     count_matches,
@@ -397,6 +396,8 @@ def _by_id_or_name(
             return None, None, f"this {what} no longer exists"
         return row.id, row.name, None
     key = " ".join(str(value).split()).casefold()
+    if not key.isprintable():
+        return None, None, f"there is no {what} named like that"
     found = session.exec(select(model.id, model.name).where(model.name_key == key)).first()
     if found is None:
         return None, None, f"there is no {what} named “{str(value).strip()}”"
@@ -611,10 +612,13 @@ def _summaries(session: Session, ids: Sequence[int]) -> list[CustomerSummary]:
 
 
 def _current_values(session: Session, customer_id: int) -> dict[str, Any]:
-    row = session.get(Customer, customer_id)
+    """The customer's columns as stored now (Core, not the ORM: this module writes with
+    Core statements, so an identity-map copy could be stale)."""
+    table = Customer.__table__  # type: ignore[attr-defined]
+    row = session.exec(select(table).where(table.c.id == customer_id)).first()
     if row is None:
         raise NotFound("This customer no longer exists.")
-    return row.model_dump()
+    return dict(row._mapping)
 
 
 def get_customer(session: Session, customer_id: int) -> CustomerRecord:
@@ -766,7 +770,6 @@ def update_customer(
         tags.set_customer_tags(session, customer_id, cleaned.tags)
     if cleaned.custom:
         custom_fields.store_values(session, customer_id, cleaned.custom)
-    session.expire_all()
     return get_customer(session, customer_id)
 
 
@@ -778,7 +781,6 @@ def archive_customer(session: Session, customer_id: int) -> CustomerRecord:
         .where(Customer.id == customer_id, Customer.archived_at.is_(None))
         .values(archived_at=utcnow(), updated_at=utcnow())
     )
-    session.expire_all()
     return get_customer(session, customer_id)
 
 
@@ -790,7 +792,6 @@ def restore_customer(session: Session, customer_id: int) -> CustomerRecord:
         .where(Customer.id == customer_id)
         .values(archived_at=None, updated_at=utcnow())
     )
-    session.expire_all()
     return get_customer(session, customer_id)
 
 
@@ -806,7 +807,6 @@ def delete_customer(session: Session, customer_id: int) -> None:
                 "This customer has sales or ledger entries: archive them instead of deleting."
             )
     session.exec(text("DELETE FROM customer WHERE id = :id").bindparams(id=customer_id))
-    session.expire_all()
 
 
 # ------------------------------------------------------------------------ duplicates
@@ -823,7 +823,7 @@ def find_duplicates(
             reasons[customer_id].append(reason)
 
     code = _as_text(data.get("customer_code")).strip()
-    if code:
+    if code and code.isprintable():
         found = session.exec(
             select(Customer.id).where(Customer.code_key == normalise_code(code))
         ).scalar()

@@ -7,7 +7,7 @@ are released (no group). Names are unique, compared trimmed and case-insensitive
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from tillterm.errors import NotFound, ValidationFailed
 from tillterm.models import Customer, CustomerGroup, TaxRate, utcnow
+from tillterm.money import parse_percent
 
 MAX_NAME = 80
 MAX_DESCRIPTION = 500
@@ -39,31 +40,6 @@ class GroupRecord:
 
 def group_key(name: str) -> str:
     return " ".join(str(name).split()).casefold()
-
-
-def parse_percent(value: object) -> Decimal | None:
-    """A percentage as typed ("10", "12,5", "7.5 %") or given; ``ValueError`` if not 0–100."""
-    if value is None:
-        return None
-    if isinstance(value, Decimal | int) and not isinstance(value, bool):
-        number = Decimal(value)
-    else:
-        typed = str(value).strip().rstrip("%").strip().replace("\u00a0", "").replace(" ", "")
-        if not typed:
-            return None
-        if typed.count(",") == 1 and "." not in typed:
-            typed = typed.replace(",", ".")
-        try:
-            number = Decimal(typed)
-        except InvalidOperation:
-            raise ValueError(f"“{str(value).strip()}” is not a percentage") from None
-    if not number.is_finite():
-        raise ValueError("not a percentage")
-    if number < 0 or number > 100:
-        raise ValueError("a discount is between 0 and 100 %")
-    if number != number.quantize(Decimal("0.001")):
-        raise ValueError("at most 3 decimals")
-    return number
 
 
 def _member_counts(session: Session) -> dict[int, int]:
@@ -124,6 +100,8 @@ def _clean(
         name = " ".join(str(values["name"] or "").split())
         if not name:
             errors["name"] = "give the group a name"
+        elif not name.isprintable():
+            errors["name"] = "contains characters that cannot be printed"
         elif len(name) > MAX_NAME:
             errors["name"] = f"too long (at most {MAX_NAME} characters)"
         else:
@@ -138,6 +116,8 @@ def _clean(
         description = str(values["description"] or "").strip()
         if len(description) > MAX_DESCRIPTION:
             errors["description"] = f"too long (at most {MAX_DESCRIPTION} characters)"
+        elif any(not (ch.isprintable() or ch in "\n\t") for ch in description):
+            errors["description"] = "contains characters that cannot be printed"
         cleaned["description"] = description
     if "discount_percent" in values:
         try:

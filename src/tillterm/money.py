@@ -54,3 +54,28 @@ def format_money(value: Decimal | int, currency: str = "EUR") -> str:
     """
     amount = from_cents(value) if isinstance(value, int) else round_cents(value)
     return f"{amount:.2f} {currency}"
+
+
+def parse_percent(value: object) -> Decimal | None:
+    """A percentage as typed ("10", "12,5", "7.5 %") or given; ``ValueError`` if not 0–100."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        number = Decimal(value)
+    else:
+        typed = str(value).strip().rstrip("%").strip().replace("\u00a0", "").replace(" ", "")
+        if not typed:
+            return None
+        if typed.count(",") == 1 and "." not in typed:
+            typed = typed.replace(",", ".")
+        try:
+            number = Decimal(typed)
+        except InvalidOperation:
+            raise ValueError(f"“{str(value).strip()}” is not a percentage") from None
+    if not number.is_finite():
+        raise ValueError("not a percentage")
+    if number < 0 or number > 100:
+        raise ValueError("a discount is between 0 and 100 %")
+    if number != number.quantize(Decimal("0.001")):
+        raise ValueError("at most 3 decimals")
+    return number

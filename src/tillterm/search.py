@@ -43,7 +43,10 @@ from sqlalchemy import Integer, bindparam, text
 from sqlalchemy.sql.elements import BindParameter, TextClause
 from sqlmodel import Session
 
+from tillterm.dates import parse_date
+from tillterm.errors import ValidationFailed
 from tillterm.models import Percent, UTCDateTime
+from tillterm.money import parse_percent
 from tillterm.search_index import CUSTOM_SHIFT, EMAIL_COLUMNS, TWO_CHAR_PREFIX_TABLES
 
 #: more words than this add nothing but cost ("sensible results" for pasted paragraphs)
@@ -115,6 +118,9 @@ def parse_query(value: str) -> ParsedQuery:
     return ParsedQuery("email" if "@" in stripped else "words", terms, code_key)
 
 
+FILTER_LABELS = {"created_from": "Created from", "created_to": "Created to", "discount": "Discount"}
+
+
 @dataclass(frozen=True)
 class SearchFilters:
     """What narrows a customer list besides the typed text (SPEC §4 filters).
@@ -158,6 +164,21 @@ class SearchFilters:
         for name in ("tags_all", "tags_none"):
             tags = values.get(name) or ()
             values[name] = tuple(t for t in _tag_list(tags) if t)
+        errors: dict[str, str] = {}
+        for name in ("created_from", "created_to"):
+            if isinstance(values.get(name), str):
+                try:
+                    values[name] = parse_date(values[name]) if values[name].strip() else None
+                except ValueError as exc:
+                    errors[name] = str(exc)
+        discount = values.get("discount")
+        if isinstance(discount, str) and discount.strip().lower() != "any":
+            try:
+                values["discount"] = parse_percent(discount)
+            except ValueError as exc:
+                errors["discount"] = str(exc)
+        if errors:
+            raise ValidationFailed(errors, FILTER_LABELS)
         return cls(**values)
 
 
@@ -219,7 +240,7 @@ def _filter_sql(session: Session, flt: SearchFilters) -> _Sql:
     if flt.tags_all or flt.tags_none:
         ids = _tag_ids(session, [*flt.tags_all, *flt.tags_none])
         for name in flt.tags_all:
-            tag_id = ids.get(name.casefold())
+            tag_id = ids.get(" ".join(printable(name).split()).casefold())
             if tag_id is None:
                 sql.impossible = True
                 continue
@@ -227,7 +248,8 @@ def _filter_sql(session: Session, flt: SearchFilters) -> _Sql:
                 "EXISTS (SELECT 1 FROM customer_tag ct WHERE ct.customer_id = c.id "
                 f"AND ct.tag_id = {sql.bind(tag_id)})"
             )
-        excluded = sorted({ids[n.casefold()] for n in flt.tags_none if n.casefold() in ids})
+        keys = [" ".join(printable(n).split()).casefold() for n in flt.tags_none]
+        excluded = sorted({ids[key] for key in keys if key in ids})
         if excluded:
             marks = ", ".join(sql.bind(tag_id) for tag_id in excluded)
             sql.clauses.append(
@@ -238,7 +260,7 @@ def _filter_sql(session: Session, flt: SearchFilters) -> _Sql:
 
 
 def _tag_ids(session: Session, names: Sequence[str]) -> dict[str, int]:
-    keys = sorted({n.strip().casefold() for n in names})
+    keys = sorted({" ".join(printable(n).split()).casefold() for n in names})
     stmt = text("SELECT name_key, id FROM tag WHERE name_key IN :keys").bindparams(
         bindparam("keys", keys, expanding=True)
     )
