@@ -336,3 +336,21 @@ def test_bulk_insert_indexes_new_rows_once(engine: Engine) -> None:
         search_index.rebuild(conn)
     assert _names(engine, "bulky") == ["Bulky Loaded"]
     assert _names(engine, "after") == ["After Bulk"]
+
+
+def test_migration_carries_the_same_ddl_as_the_search_index_module() -> None:
+    import importlib.util
+
+    from tillterm.migrations import MIGRATIONS_DIR
+
+    path = MIGRATIONS_DIR / "versions" / "0002_search_index.py"
+    spec = importlib.util.spec_from_file_location("m0002", path)
+    assert spec and spec.loader
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert list(search_index.SQLITE_TABLES.values()) == migration.SQLITE_TABLES
+    assert list(search_index.SQLITE_TRIGGERS.values()) == migration.SQLITE_TRIGGERS
+    assert migration.SQLITE_SETTINGS == search_index.SQLITE_SETTINGS
+    functions = search_index.pg_functions("{schema}", "{unaccent}")
+    assert list(functions.values()) == migration.PG_FUNCTIONS
+    assert list(search_index.PG_INDEXES.values()) == migration.PG_INDEXES

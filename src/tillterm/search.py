@@ -353,10 +353,9 @@ def _tier_sql(dialect: str, tier: Tier, query: ParsedQuery, where: _Sql) -> tupl
             f"AND {cond} ORDER BY c.id LIMIT :n",
             {"q": _tsquery(query)},
         )
-    doc = _PG_NAME if tier in ("name", "name_exact") else _PG_ALL
-    extra = f" AND {_PG_EMAIL} @@ CAST(:q AS tsquery)" if tier == "email" else ""
+    doc = {"name": _PG_NAME, "name_exact": _PG_NAME, "email": _PG_EMAIL}.get(tier, _PG_ALL)
     return (
-        f"SELECT c.id FROM customer c WHERE {doc} @@ CAST(:q AS tsquery){extra} "
+        f"SELECT c.id FROM customer c WHERE {doc} @@ CAST(:q AS tsquery) "
         f"AND {cond} ORDER BY c.id LIMIT :n",
         {"q": _tsquery(query, prefix=tier != "name_exact")},
     )
@@ -439,13 +438,15 @@ def count_matches(session: Session, value: str, *, filters: SearchFilters | None
             f") u JOIN customer c ON c.id = u.id WHERE {cond}"
         )
     else:
-        fields = f"{_PG_ALL} @@ CAST(:q AS tsquery)"
-        if query.kind == "email":
-            fields = f"({fields} AND {_PG_EMAIL} @@ CAST(:q AS tsquery))"
+        doc = _PG_EMAIL if query.kind == "email" else _PG_ALL
+        fields = f"{doc} @@ CAST(:q AS tsquery)"
+        # a UNION, not an OR: each part is answered by its own index
         sql = (
-            f"SELECT count(*) FROM customer c WHERE ({fields} "
-            "OR c.code_key = :code OR c.id IN (SELECT v.customer_id FROM custom_field_value v "
-            f"WHERE search_value_doc(v.value) @@ CAST(:q AS tsquery))) AND {cond}"
+            f"SELECT count(*) FROM (SELECT c.id FROM customer c WHERE {fields} "
+            "UNION SELECT c.id FROM customer c WHERE c.code_key = :code "
+            "UNION SELECT v.customer_id FROM custom_field_value v "
+            "WHERE search_value_doc(v.value) @@ CAST(:q AS tsquery)"
+            f") u JOIN customer c ON c.id = u.id WHERE {cond}"
         )
         params.update(q=_tsquery(query), code=query.code_key)
     return int(session.exec(_stmt(sql, where, **params)).scalar_one())
@@ -499,10 +500,10 @@ def word_matches(
         params: dict[str, Any] = {"m": match}
     else:
         query = " & ".join(f"'{t}'" for t in terms)
-        extra = f" AND {_PG_EMAIL} @@ CAST(:q AS tsquery)" if what == "email" else ""
+        doc = _PG_EMAIL if what == "email" else _PG_ALL
         sql = (
             f"SELECT c.id, {', '.join(columns)} FROM customer c "
-            f"WHERE {_PG_ALL} @@ CAST(:q AS tsquery){extra} ORDER BY c.id LIMIT :n"
+            f"WHERE {doc} @@ CAST(:q AS tsquery) ORDER BY c.id LIMIT :n"
         )
         params = {"q": query}
     rows = session.exec(_stmt(sql, _Sql(), n=limit, **params))

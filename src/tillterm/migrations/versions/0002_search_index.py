@@ -51,15 +51,16 @@ SQLITE_FILL = [
 ]
 #: ``{schema}``: where tillterm's tables live; ``{unaccent}``: the extension's schema
 PG_FUNCTIONS = [
-    "CREATE FUNCTION \"{schema}\".search_fold(text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $f$ SELECT regexp_replace(lower(\"{unaccent}\".unaccent('\"{unaccent}\".unaccent'::regdictionary, $1)), '[^[:alnum:]]+', ' ', 'g') $f$",
-    "CREATE FUNCTION \"{schema}\".search_name_doc(text, text, text) RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $f$ SELECT to_tsvector('pg_catalog.simple'::regconfig, \"{schema}\".search_fold(concat_ws(' ', $1, $2, $3))) $f$",
-    "CREATE FUNCTION \"{schema}\".search_all_doc(text, text, text, text, text, text, text, text, text, text, text, text) RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $f$ SELECT to_tsvector('pg_catalog.simple'::regconfig, \"{schema}\".search_fold(concat_ws(' ', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12))) $f$",
-    "CREATE FUNCTION \"{schema}\".search_email_doc(text, text) RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $f$ SELECT to_tsvector('pg_catalog.simple'::regconfig, \"{schema}\".search_fold(concat_ws(' ', $1, $2))) $f$",
-    "CREATE FUNCTION \"{schema}\".search_value_doc(text) RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $f$ SELECT to_tsvector('pg_catalog.simple'::regconfig, \"{schema}\".search_fold(concat_ws(' ', $1))) $f$",
+    "CREATE FUNCTION \"{schema}\".search_fold(text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 1000 AS $f$ SELECT regexp_replace(lower(\"{unaccent}\".unaccent('\"{unaccent}\".unaccent'::regdictionary, $1)), '[^[:alnum:]]+', ' ', 'g') $f$",
+    "CREATE FUNCTION \"{schema}\".search_name_doc(text, text, text) RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE COST 10000 AS $f$ SELECT to_tsvector('pg_catalog.simple'::regconfig, \"{schema}\".search_fold(concat_ws(' ', $1, $2, $3))) $f$",
+    "CREATE FUNCTION \"{schema}\".search_all_doc(text, text, text, text, text, text, text, text, text, text, text, text) RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE COST 10000 AS $f$ SELECT to_tsvector('pg_catalog.simple'::regconfig, \"{schema}\".search_fold(concat_ws(' ', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12))) $f$",
+    "CREATE FUNCTION \"{schema}\".search_email_doc(text, text) RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE COST 10000 AS $f$ SELECT to_tsvector('pg_catalog.simple'::regconfig, \"{schema}\".search_fold(concat_ws(' ', $1, $2))) $f$",
+    "CREATE FUNCTION \"{schema}\".search_value_doc(text) RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE COST 10000 AS $f$ SELECT to_tsvector('pg_catalog.simple'::regconfig, \"{schema}\".search_fold(concat_ws(' ', $1))) $f$",
 ]
 PG_INDEXES = [
     "CREATE INDEX search_customer_name ON customer USING gin (search_name_doc(first_name, last_name, company))",
     "CREATE INDEX search_customer_all ON customer USING gin (search_all_doc(first_name, last_name, company, title, email, email2, phone_digits, postal_code, customer_code, address1, address2, city))",
+    "CREATE INDEX search_customer_email ON customer USING gin (search_email_doc(email, email2))",
     "CREATE INDEX search_custom_value ON custom_field_value USING gin (search_value_doc(value))",
 ]
 
@@ -116,7 +117,12 @@ def downgrade() -> None:
         for name in ["search_name", "search_all", "search_custom"]:
             op.execute(f"DROP TABLE IF EXISTS {name}")
         return
-    for name in ["search_customer_name", "search_customer_all", "search_custom_value"]:
+    for name in [
+        "search_customer_name",
+        "search_customer_all",
+        "search_customer_email",
+        "search_custom_value",
+    ]:
         op.execute(f"DROP INDEX IF EXISTS {name}")
     for signature in (
         "search_name_doc(text, text, text)",
