@@ -250,6 +250,11 @@ def test_codes_compare_trimmed_and_case_insensitively(any_engine: Engine) -> Non
         assert find_by_code(s, "") is None
         assert find_by_code(s, "\x00") is None
     assert normalise_code("  AbC ") == "abc"
+    with session_scope(any_engine) as s:
+        spaced = create_customer(s, {"first_name": "Sp", "customer_code": " AB  12 "})
+        assert spaced.customer_code == "AB  12"
+        found = find_by_code(s, "ab  12")
+        assert found is not None and found.id == spaced.id
 
 
 def _create_many(path: str, seed: int, count: int, start: object, out: object) -> None:

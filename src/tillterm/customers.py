@@ -434,7 +434,7 @@ def _clean(
         if name in data:
             cols[name] = _clean_text(name, data[name], errors)
     if "customer_code" in data:
-        code = " ".join(_as_text(data["customer_code"]).split())
+        code = _as_text(data["customer_code"]).strip()  # inner spaces are part of a code
         if len(code) > MAX_CODE:
             errors["customer_code"] = f"too long (at most {MAX_CODE} characters)"
         elif any(not ch.isprintable() for ch in code):
