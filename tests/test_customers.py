@@ -103,6 +103,9 @@ def test_create_reads_every_field_as_typed(store: Engine) -> None:
     assert read.created_at.tzinfo is not None and read.archived_at is None
     with session_scope(store) as s:
         digits = s.exec(select(Customer.phone_digits).where(Customer.id == made.id)).scalar()
+        (summary,) = customers.search_customers(s, "dubois")
+    assert summary.created_at == read.created_at and summary.group_name == "VIP"
+    assert summary.display_name == "Marie Dubois" and not summary.archived
     assert digits == "0612345678 0123456789 33198765432 0711223344 0111223344"
 
 

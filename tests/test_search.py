@@ -142,6 +142,13 @@ def test_search_follows_updates_archives_and_custom_values(any_engine: Engine) -
         )
     assert _names(any_engine, "comte") == ["Paul"]
     with session_scope(any_engine) as s:
+        define_field(s, "Colour", "text")
+        create_customer(
+            s, {"first_name": "Blue", "custom": {"Favourite": "bleu", "Colour": "Bleu"}}
+        )
+        assert count_customers(s, "bleu") == 1
+    assert _names(any_engine, "bleu") == ["Blue"]  # once, though two values match
+    with session_scope(any_engine) as s:
         update_customer(s, marie.id, {"last_name": "Durand", "phone": "06 00 00 00 01"})
     assert _names(any_engine, "dubois") == []
     assert _names(any_engine, "durand") == ["Marie Durand"]

@@ -48,6 +48,7 @@ from tillterm.search import (
     count_matches,
     normalise_code,
     search_ids,
+    sqlite_driver,
     word_matches,
 )
 
@@ -596,11 +597,33 @@ _SUMMARY_COLUMNS = (
 )
 
 
+_SUMMARY_SQL = (
+    "SELECT c.id, c.customer_code, c.first_name, c.last_name, c.company, c.email, c.phone, "
+    "c.postal_code, c.city, c.group_id, g.name, c.created_at, c.archived_at FROM customer c "
+    "LEFT JOIN customer_group g ON g.id = c.group_id WHERE c.id IN ({marks})"
+)
+
+
+def _stored_utc(value: Any) -> dt.datetime:
+    """A timestamp as SQLite stores it (``2026-01-31 10:00:00.000000``, UTC) → aware."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+
+
 def _summaries(session: Session, ids: Sequence[int]) -> list[CustomerSummary]:
-    """Summaries for these ids, in the order given."""
+    """Summaries for these ids, in the order given (search results, lists)."""
     by_id: dict[int, CustomerSummary] = {}
+    driver = sqlite_driver(session)
     for start in range(0, len(ids), 500):
-        chunk = list(ids[start : start + 500])
+        chunk = [int(i) for i in ids[start : start + 500]]
+        if driver is not None:  # the search hot path: no ORM bookkeeping
+            sql = _SUMMARY_SQL.format(marks=", ".join("?" * len(chunk)))
+            for row in driver.execute(sql, chunk):
+                by_id[row[0]] = CustomerSummary(
+                    *row[:11], created_at=_stored_utc(row[11]), archived=row[12] is not None
+                )
+            continue
         stmt = (
             select(*_SUMMARY_COLUMNS)
             .outerjoin(CustomerGroup, CustomerGroup.id == Customer.group_id)

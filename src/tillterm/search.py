@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sqlite3
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -267,6 +268,32 @@ def _tag_ids(session: Session, names: Sequence[str]) -> dict[str, int]:
     return {key: int(tag_id) for key, tag_id in session.exec(stmt)}
 
 
+def sqlite_driver(session: Session) -> sqlite3.Connection | None:
+    """The session's own SQLite connection (same transaction), or ``None`` elsewhere.
+
+    The search hot path talks to it directly: SQLAlchemy's per-statement bookkeeping
+    costs about as much as an FTS5 lookup itself, and a search runs several.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return None
+    return connection.connection.driver_connection  # type: ignore[return-value]
+
+
+def _run(session: Session, sql: str, where: _Sql, **params: Any) -> list[Any]:
+    """Rows of a statement whose parameters are named ``:x`` (both drivers' style here)."""
+    driver = sqlite_driver(session)
+    if driver is None:
+        return list(session.exec(_stmt(sql, where, **params)))
+    dialect = session.get_bind().dialect
+    values = dict(params)
+    for param in where.params:
+        process = param.type._cached_bind_processor(dialect)
+        value = param.value
+        values[param.key] = process(value) if process and value is not None else value
+    return driver.execute(sql, values).fetchall()
+
+
 def _stmt(sql: str, where: _Sql, **params: Any) -> TextClause:
     stmt = text(sql)
     binds = list(where.params)
@@ -333,7 +360,8 @@ def _tier_sql(dialect: str, tier: Tier, query: ParsedQuery, where: _Sql) -> tupl
     if dialect == "sqlite":
         if tier == "custom":
             return (
-                "SELECT c.id FROM search_custom f CROSS JOIN customer c "
+                # rowids order by (customer, field): DISTINCT keeps that order
+                "SELECT DISTINCT c.id FROM search_custom f CROSS JOIN customer c "
                 f"ON c.id = (f.rowid >> {CUSTOM_SHIFT}) "
                 f"WHERE search_custom MATCH :m AND {cond} ORDER BY f.rowid LIMIT :n",
                 {"m": _fts_match(query, table="search_custom")},
@@ -359,11 +387,6 @@ def _tier_sql(dialect: str, tier: Tier, query: ParsedQuery, where: _Sql) -> tupl
         f"AND {cond} ORDER BY c.id LIMIT :n",
         {"q": _tsquery(query, prefix=tier != "name_exact")},
     )
-
-
-def _custom_fan_out(session: Session) -> int:
-    """How many custom values one customer can have (the custom tier's rows per id)."""
-    return max(1, int(session.exec(text("SELECT count(*) FROM custom_field")).scalar_one()))
 
 
 def search_ids(
@@ -399,9 +422,7 @@ def search_ids(
         sql, params = _tier_sql(dialect, tier, query, where)
         # ids already found may come again: ask for enough to fill the page regardless
         wanted = need + len(found)
-        if tier == "custom" and dialect == "sqlite":
-            wanted *= _custom_fan_out(session)
-        for (customer_id,) in session.exec(_stmt(sql, where, n=wanted, **params)):
+        for (customer_id,) in _run(session, sql, where, n=wanted, **params):
             found.setdefault(int(customer_id), None)
     return list(found)[offset:need]
 
@@ -449,7 +470,7 @@ def count_matches(session: Session, value: str, *, filters: SearchFilters | None
             f") u JOIN customer c ON c.id = u.id WHERE {cond}"
         )
         params.update(q=_tsquery(query), code=query.code_key)
-    return int(session.exec(_stmt(sql, where, **params)).scalar_one())
+    return int(_run(session, sql, where, **params)[0][0])
 
 
 def _sqlite_plain_count(session: Session, params: dict[str, Any], archived: bool) -> int:
@@ -475,7 +496,7 @@ def _sqlite_plain_count(session: Session, params: dict[str, Any], archived: bool
             f" - (SELECT count(*) FROM ({extra}) WHERE id IN ({gone}) AND id NOT IN "
             f"(SELECT rowid FROM search_all WHERE search_all MATCH :m AND rowid IN ({extra})))"
         )
-    return int(session.exec(_stmt(sql, _Sql(), **params)).scalar_one())
+    return int(_run(session, sql, _Sql(), **params)[0][0])
 
 
 def word_matches(
@@ -506,5 +527,5 @@ def word_matches(
             f"WHERE {doc} @@ CAST(:q AS tsquery) ORDER BY c.id LIMIT :n"
         )
         params = {"q": query}
-    rows = session.exec(_stmt(sql, _Sql(), n=limit, **params))
+    rows = _run(session, sql, _Sql(), n=limit, **params)
     return [(int(row[0]), tuple(str(v or "") for v in row[1:])) for row in rows]
