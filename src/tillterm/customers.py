@@ -646,7 +646,7 @@ def _current_values(session: Session, customer_id: int) -> dict[str, Any]:
 
 def get_customer(session: Session, customer_id: int) -> CustomerRecord:
     """The whole profile; :class:`NotFound` if there is no such customer."""
-    found = _load(session, Customer.id == customer_id)
+    found = _load(session, "id", customer_id)
     if found is None:
         raise NotFound("This customer no longer exists.")
     return found
@@ -662,23 +662,60 @@ _EXTRAS = text(
 )
 
 
-def _load(session: Session, where: Any) -> CustomerRecord | None:
-    """One profile in two queries (the row with its group and tax; tags and custom)."""
-    table = Customer.__table__  # type: ignore[attr-defined]
-    stmt = (
-        select(*(table.c[name] for name in _PROFILE_COLUMNS), CustomerGroup.name, TaxRate.name)
-        .select_from(table)
-        .outerjoin(CustomerGroup, CustomerGroup.id == table.c.group_id)
-        .outerjoin(TaxRate, TaxRate.id == table.c.tax_rate_id)
-        .where(where)
-    )
-    row = session.exec(stmt).first()
-    if row is None:
-        return None
-    values = dict(zip(_PROFILE_COLUMNS, row, strict=False))
+_PROFILE_SQL = (
+    "SELECT "
+    + ", ".join(f"c.{name}" for name in _PROFILE_COLUMNS)
+    + ", g.name, t.name FROM customer c LEFT JOIN customer_group g ON g.id = c.group_id "
+    "LEFT JOIN tax_rate t ON t.id = c.tax_rate_id WHERE c.{column} = :key"
+)
+_EXTRAS_SQL = str(_EXTRAS)
+#: per dialect: how each profile column's stored value becomes a Python value
+_READERS: dict[str, list[Any]] = {}
+
+
+def _readers(dialect: Any) -> list[Any]:
+    if dialect.name not in _READERS:
+        table = Customer.__table__  # type: ignore[attr-defined]
+        _READERS[dialect.name] = [
+            table.c[name].type._cached_result_processor(dialect, None) for name in _PROFILE_COLUMNS
+        ]
+    return _READERS[dialect.name]
+
+
+def _load(session: Session, column: str, key: object) -> CustomerRecord | None:
+    """One profile in two queries (the row with its group and tax; tags and custom).
+
+    On SQLite both go straight to the session's connection (a scan at the register must
+    attach its customer well inside a millisecond), decoded by the columns' own types.
+    """
+    driver = sqlite_driver(session)
+    if driver is not None:
+        row = driver.execute(_PROFILE_SQL.format(column=column), {"key": key}).fetchone()
+        if row is None:
+            return None
+        readers = _readers(session.get_bind().dialect)
+        values = {
+            name: (read(value) if read is not None and value is not None else value)
+            for name, read, value in zip(_PROFILE_COLUMNS, readers, row, strict=False)
+        }
+        extras = driver.execute(_EXTRAS_SQL, {"cid": values["id"]}).fetchall()
+    else:
+        table = Customer.__table__  # type: ignore[attr-defined]
+        stmt = (
+            select(*(table.c[name] for name in _PROFILE_COLUMNS), CustomerGroup.name, TaxRate.name)
+            .select_from(table)
+            .outerjoin(CustomerGroup, CustomerGroup.id == table.c.group_id)
+            .outerjoin(TaxRate, TaxRate.id == table.c.tax_rate_id)
+            .where(table.c[column] == key)
+        )
+        row = session.exec(stmt).first()
+        if row is None:
+            return None
+        values = dict(zip(_PROFILE_COLUMNS, row, strict=False))
+        extras = list(session.exec(_EXTRAS.bindparams(cid=values["id"])))
     tag_rows: list[tuple[str, str]] = []
     custom_rows: list[tuple[int, int, str, str]] = []
-    for kind, name, value, position, field_id in session.exec(_EXTRAS.bindparams(cid=values["id"])):
+    for kind, name, value, position, field_id in extras:
         if kind == 0:
             tag_rows.append((value, name))
         else:
@@ -719,7 +756,7 @@ def find_by_code(session: Session, code: str) -> CustomerRecord | None:
     key = normalise_code(code or "")
     if not key or not key.isprintable():
         return None
-    return _load(session, Customer.code_key == key)
+    return _load(session, "code_key", key)
 
 
 # ------------------------------------------------------------------------ writing
