@@ -563,18 +563,29 @@ def _code_holder(
     return _summaries(session, [int(found)])[0]
 
 
+#: writes go through the table (Core): ORM-enabled statements cost milliseconds
+_CUSTOMER = Customer.__table__  # type: ignore[attr-defined]
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert_statement(dialect: str) -> Any:
+    """``INSERT ... ON CONFLICT (code_key) DO NOTHING RETURNING id``, built once: values go
+    in as parameters, so SQLAlchemy compiles it a single time."""
+    if dialect not in _INSERTS:
+        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+        _INSERTS[dialect] = (
+            insert_(_CUSTOMER)
+            .on_conflict_do_nothing(index_elements=["code_key"])
+            .returning(_CUSTOMER.c.id)
+        )
+    return _INSERTS[dialect]
+
+
 def _insert_or_nothing(session: Session, values: dict[str, Any]) -> int | None:
     """Insert a customer unless its code is taken (then ``None``): no exception, so the
     caller's transaction stays usable on PostgreSQL too."""
-    dialect = session.get_bind().dialect.name
-    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        insert_(Customer)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["code_key"])
-        .returning(Customer.id)
-    )
-    found = session.exec(stmt).scalar()
+    stmt = _insert_statement(session.get_bind().dialect.name)
+    found = session.exec(stmt, params=values).scalar()
     return None if found is None else int(found)
 
 
@@ -825,7 +836,7 @@ def update_customer(
     if "customer_code" in columns:
         columns["code_key"] = normalise_code(columns["customer_code"])
     columns["updated_at"] = utcnow()
-    session.exec(update(Customer).where(Customer.id == customer_id).values(**columns))
+    session.exec(update(_CUSTOMER).where(_CUSTOMER.c.id == customer_id).values(**columns))
     if cleaned.tags is not None:
         tags.set_customer_tags(session, customer_id, cleaned.tags)
     if cleaned.custom:
@@ -837,8 +848,8 @@ def archive_customer(session: Session, customer_id: int) -> CustomerRecord:
     """Hide a customer from lists and search; sales and ledgers keep pointing at them."""
     _current_values(session, customer_id)
     session.exec(
-        update(Customer)
-        .where(Customer.id == customer_id, Customer.archived_at.is_(None))
+        update(_CUSTOMER)
+        .where(_CUSTOMER.c.id == customer_id, _CUSTOMER.c.archived_at.is_(None))
         .values(archived_at=utcnow(), updated_at=utcnow())
     )
     return get_customer(session, customer_id)
@@ -848,8 +859,8 @@ def restore_customer(session: Session, customer_id: int) -> CustomerRecord:
     """Bring an archived customer back."""
     _current_values(session, customer_id)
     session.exec(
-        update(Customer)
-        .where(Customer.id == customer_id)
+        update(_CUSTOMER)
+        .where(_CUSTOMER.c.id == customer_id)
         .values(archived_at=None, updated_at=utcnow())
     )
     return get_customer(session, customer_id)
