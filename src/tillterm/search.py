@@ -48,7 +48,7 @@ from tillterm.dates import parse_date
 from tillterm.errors import ValidationFailed
 from tillterm.models import Percent, UTCDateTime
 from tillterm.money import parse_percent
-from tillterm.search_index import CUSTOM_SHIFT, EMAIL_COLUMNS, TWO_CHAR_PREFIX_TABLES
+from tillterm.search_index import CUSTOM_SHIFT, EMAIL_COLUMNS
 
 #: more words than this add nothing but cost ("sensible results" for pasted paragraphs)
 MAX_TERMS = 8
@@ -305,31 +305,10 @@ def _stmt(sql: str, where: _Sql, **params: Any) -> TextClause:
 # --------------------------------------------------------------------------- engines
 
 
-#: what can follow the first letter of an indexed word, once accents are folded
-SECOND_CHARS = "0123456789abcdefghijklmnopqrstuvwxyzßæœøłđħıŋþð"
-
-
-def _fts_term(term: str, prefix: bool, two_char_index: bool) -> str:
-    if not prefix:
-        return f'"{term}"'
-    if two_char_index and len(term) == 1 and term in SECOND_CHARS:
-        # no one-character prefix index here: "m"* becomes "m" OR "ma"* OR "mb"*...,
-        # each read lazily from the two-character index instead of merging every
-        # word that starts with m
-        return "(" + " OR ".join([f'"{term}"', *(f'"{term}{c}"*' for c in SECOND_CHARS)]) + ")"
-    return f'"{term}"*'
-
-
-def _fts_match(
-    query: ParsedQuery,
-    columns: tuple[str, ...] = (),
-    *,
-    prefix: bool = True,
-    table: str = "search_all",
-) -> str:
+def _fts_match(query: ParsedQuery, columns: tuple[str, ...] = (), *, prefix: bool = True) -> str:
     """An FTS5 MATCH string: each term quoted (never syntax), a prefix, all required."""
-    two_char = table in TWO_CHAR_PREFIX_TABLES
-    expr = " AND ".join(_fts_term(term, prefix, two_char) for term in query.terms)
+    star = "*" if prefix else ""
+    expr = " AND ".join(f'"{term}"{star}' for term in query.terms)
     if columns:
         return "{" + " ".join(columns) + "} : (" + expr + ")"
     return expr
@@ -364,11 +343,11 @@ def _tier_sql(dialect: str, tier: Tier, query: ParsedQuery, where: _Sql) -> tupl
                 "SELECT DISTINCT c.id FROM search_custom f CROSS JOIN customer c "
                 f"ON c.id = (f.rowid >> {CUSTOM_SHIFT}) "
                 f"WHERE search_custom MATCH :m AND {cond} ORDER BY f.rowid LIMIT :n",
-                {"m": _fts_match(query, table="search_custom")},
+                {"m": _fts_match(query)},
             )
         table = "search_name" if tier in ("name", "name_exact") else "search_all"
         columns = EMAIL_COLUMNS if tier == "email" else ()
-        match = _fts_match(query, columns, prefix=tier != "name_exact", table=table)
+        match = _fts_match(query, columns, prefix=tier != "name_exact")
         return (
             f"SELECT c.id FROM {table} f CROSS JOIN customer c ON c.id = f.rowid "
             f"WHERE {table} MATCH :m AND {cond} ORDER BY f.rowid LIMIT :n",
@@ -445,7 +424,7 @@ def count_matches(session: Session, value: str, *, filters: SearchFilters | None
     elif dialect == "sqlite":
         params.update(
             m=_fts_match(query, EMAIL_COLUMNS if query.kind == "email" else ()),
-            mc=_fts_match(query, table="search_custom"),
+            mc=_fts_match(query),
             code=query.code_key,
         )
         if flt.plain:

@@ -5,7 +5,8 @@ Search (``tillterm.search``) never scans the customer table. It reads word index
 - on SQLite, three contentless FTS5 tables (``unicode61 remove_diacritics 2``, so
   "lea" finds "Léa"): ``search_name`` (first name, last name, company; prefix indexes up
   to six characters so a typed word prefix is read lazily, never merged),
-  ``search_all`` (every searchable customer field, SPEC §4, address included) and
+  ``search_all`` (every searchable customer field, SPEC §4, address included; prefix
+  indexes of one to three characters, so "m" or "06" is read lazily too) and
   ``search_custom`` (custom field values; rowid = customer id << 20 | field id).
   Triggers keep them in step with every write, from any program. Contentless tables
   store no second copy of the text, and ``columnsize=0`` / ``detail=column`` keep them
@@ -65,13 +66,9 @@ def _fts(name: str, columns: tuple[str, ...], prefix: str) -> str:
 
 SQLITE_TABLES: dict[str, str] = {
     "search_name": _fts("search_name", NAME_COLUMNS, "1 2 3 4 5 6"),
-    "search_all": _fts("search_all", ALL_COLUMNS, "2 3"),
-    "search_custom": _fts("search_custom", ("value",), "2 3"),
+    "search_all": _fts("search_all", ALL_COLUMNS, "1 2 3"),
+    "search_custom": _fts("search_custom", ("value",), "1 2 3"),
 }
-#: one-character prefixes on these tables are read through the two-character index
-#: (``tillterm.search`` expands "m" into "m" OR "ma"* OR "mb"*...): a one-character
-#: index over every address, email and phone word would cost a fifth of the build time
-TWO_CHAR_PREFIX_TABLES = ("search_all", "search_custom")
 #: FTS5 flushes its pending words every ``hashsize`` bytes; at the 1 MB default a bulk
 #: load writes (and then merges) many small segments: 64 MB builds a third faster
 SQLITE_SETTINGS = [

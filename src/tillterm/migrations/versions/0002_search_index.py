@@ -22,8 +22,8 @@ depends_on = None
 
 SQLITE_TABLES = [
     "CREATE VIRTUAL TABLE search_name USING fts5(first_name, last_name, company, content='', columnsize=0, detail=column, tokenize='unicode61 remove_diacritics 2', prefix='1 2 3 4 5 6')",
-    "CREATE VIRTUAL TABLE search_all USING fts5(first_name, last_name, company, title, email, email2, phone_digits, postal_code, customer_code, address1, address2, city, content='', columnsize=0, detail=column, tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
-    "CREATE VIRTUAL TABLE search_custom USING fts5(value, content='', columnsize=0, detail=column, tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
+    "CREATE VIRTUAL TABLE search_all USING fts5(first_name, last_name, company, title, email, email2, phone_digits, postal_code, customer_code, address1, address2, city, content='', columnsize=0, detail=column, tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')",
+    "CREATE VIRTUAL TABLE search_custom USING fts5(value, content='', columnsize=0, detail=column, tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')",
 ]
 SQLITE_TRIGGERS = [
     "CREATE TRIGGER search_name_ai AFTER INSERT ON customer BEGIN INSERT INTO search_name(rowid, first_name, last_name, company) VALUES (new.id, new.first_name, new.last_name, new.company); END",
