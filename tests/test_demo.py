@@ -95,3 +95,21 @@ def test_a_large_store_is_generated_by_a_helper_process(
     with engine.connect() as conn:
         triggers = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='trigger'")
         assert {"search_name_ai", "search_all_ai"} <= {row[0] for row in triggers}
+
+
+def _dies(*_args: object) -> None:
+    import os
+
+    os._exit(3)
+
+
+def test_a_dead_generator_is_reported_not_awaited_forever(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tillterm import demo
+    from tillterm.errors import TilltermError
+
+    monkeypatch.setattr(demo, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(demo, "_produce", _dies)
+    with pytest.raises(TilltermError, match="stopped unexpectedly"):
+        seed_demo(engine, customers=50, products=1)

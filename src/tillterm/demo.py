@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 from itertools import accumulate, islice
+from queue import Empty
 from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection, Engine
 
+from tillterm.errors import TilltermError
 from tillterm.models import (
     Customer,
     CustomerGroup,
@@ -544,7 +546,17 @@ def _batches(
     )
     worker.start()
     try:
-        while (batch := queue.get(timeout=120)) is not None:
+        while True:
+            try:
+                batch = queue.get(timeout=1)
+            except Empty:
+                if worker.is_alive():
+                    continue
+                raise TilltermError(
+                    "The demo generator stopped unexpectedly; the customers made so far are kept."
+                ) from None
+            if batch is None:
+                return
             yield batch
     finally:
         worker.join(timeout=5)
