@@ -397,8 +397,7 @@ class RegisterScreen(Screen[None]):
     @on(ProductsMatched)
     def _products_matched(self, message: ProductsMatched) -> None:
         options = [
-            (f"product:{p.id}", f"{p.name[:34]:<34} {p.price:>8.2f}")
-            for p in message.products
+            (f"product:{p.id}", f"{p.name[:34]:<34} {p.price:>8.2f}") for p in message.products
         ]
         self.query_one(Suggestions).show("products", options)
         scan = self.query_one("#scan-input", ScanInput)

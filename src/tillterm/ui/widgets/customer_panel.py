@@ -10,8 +10,12 @@ from tillterm.sales import SaleCustomer
 
 
 def _pct(value: object) -> str:
-    text = f"{value:f}".rstrip("0").rstrip(".") if value is not None else ""
-    return f"{text} %" if text else "none"
+    if value is None:
+        return "none"
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text} %"
 
 
 class CustomerPanel(Static):
