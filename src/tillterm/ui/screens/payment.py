@@ -79,7 +79,9 @@ class PaymentScreen(ModalScreen[PaymentResult]):
 
     def on_mount(self) -> None:
         self._show(self.sale, "")
-        self.query_one("#payment-amount", Input).focus()
+        amount = self.query_one("#payment-amount", Input)
+        amount.cursor_blink = False
+        amount.focus()
 
     def _show(self, sale: SaleView, note: str) -> None:
         self.sale = sale

@@ -141,6 +141,8 @@ class RegisterScreen(Screen[None]):
         table.add_column("Price", width=7, key="price")
         table.add_column("Disc", width=5, key="disc")
         table.add_column("Total", width=8, key="total")
+        for field in self.query(Input):
+            field.cursor_blink = False  # no redraw twice a second over SSH
         self.query_one("#scan-input", ScanInput).focus()
         self._show(None)
         self._run(lambda s: sales.find_open_sale(s, self._register), "")
