@@ -52,6 +52,7 @@ from tillterm.pricing import (
     price_line,
 )
 from tillterm.products import ProductInfo, find_product_row, search_products
+from tillterm.search import normalise_code
 from tillterm.settings import StoreInfo, load_settings
 
 OPEN, PARKED, COMPLETED, VOIDED = "open", "parked", "completed", "voided"
@@ -183,8 +184,8 @@ class ScanOutcome:
 
 
 def code_key(code: str) -> str:
-    """A customer code as compared: trimmed and case-folded (as ``customer.code_key``)."""
-    return code.strip().casefold()
+    """A customer code as compared (the customer core's rule, one indexed probe)."""
+    return normalise_code(code)
 
 
 def customer_label(row: Customer) -> str:
