@@ -42,3 +42,17 @@ def resolve_register(cli_value: str | None = None) -> str:
     """The register's name: ``--register``, else ``TILLTERM_REGISTER``, else the host name."""
     name = (cli_value or os.environ.get(ENV_REGISTER) or socket.gethostname() or "till").strip()
     return name[:40] or "till"
+
+
+ENV_RECEIPTS = "TILLTERM_RECEIPTS"
+
+
+def resolve_receipts_dir(value: str | os.PathLike[str] | None = None) -> Path:
+    """Where receipt files go: ``value``, else ``TILLTERM_RECEIPTS``, else ``receipts/``
+    in the user data directory (per machine, not per store: it is this register's paper)."""
+    chosen = value or os.environ.get(ENV_RECEIPTS)
+    if chosen:
+        return Path(chosen).expanduser()
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False) / "receipts"

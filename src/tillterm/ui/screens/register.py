@@ -1,20 +1,550 @@
-"""F2: the register (filled in by the register issue)."""
+"""F2: the register — scan, attach a customer, pay, complete (SPEC §6).
+
+The scan field has the focus from the start and keeps it: codes and product names are
+typed or scanned there, arrows move through the lines (or through the matches when a
+list is open), ``+``/``-`` on the empty field change the selected line's quantity.
+F7 moves to the customer field, where typing searches customers like the Customers
+screen does.
+
+Every change is a small transaction run in a worker thread; the screen only shows the
+:class:`~tillterm.sales.SaleView` the domain hands back. Changes to the sale run one at
+a time (a lock, not ``exclusive``: a second scan must queue behind the first, never
+cancel it); searches are ``exclusive``, since only the latest text matters.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from tillterm import sales
+from tillterm.config import resolve_receipts_dir
+from tillterm.db import session_scope
+from tillterm.errors import TilltermError
+from tillterm.money import parse_amount
+from tillterm.products import ProductInfo
+from tillterm.receipts import render_receipt, write_receipt
+from tillterm.sales import SaleView
+from tillterm.settings import load_settings
+from tillterm.ui.messages import ScanReceived
+from tillterm.ui.new_customer import open_new_customer_form
+from tillterm.ui.screens.parked_sales import ParkedSalesScreen
+from tillterm.ui.screens.payment import PaymentResult, PaymentScreen
+from tillterm.ui.screens.receipt import ReceiptScreen
+from tillterm.ui.screens.sales_report import SalesReportScreen
 from tillterm.ui.styles import css
+from tillterm.ui.widgets.customer_panel import CustomerPanel
+from tillterm.ui.widgets.sale_totals import SaleTotals
+from tillterm.ui.widgets.scan_input import ScanInput
+from tillterm.ui.widgets.suggestions import Suggestions
+
+SEARCH_LIMIT = 8
 
 
 class RegisterScreen(Screen[None]):
     HELP_TITLE = "Register"
     CSS_PATH = css("register.tcss")
+    BINDINGS = [
+        Binding("f6", "parked_sales", "Parked"),
+        Binding("f7", "focus_customer", "Customer"),
+        Binding("f8", "park_sale", "Park"),
+        Binding("f9", "pay", "Pay"),
+        Binding("f10", "complete_sale", "Complete"),
+        Binding("ctrl+d", "remove_line", "Remove line", priority=True),
+        Binding("ctrl+u", "detach_customer", "Detach customer", priority=True, show=False),
+        Binding("plus", "step_quantity(1)", "Quantity +1", key_display="+", show=False),
+        Binding("minus", "step_quantity(-1)", "Quantity -1", key_display="-", show=False),
+        Binding("up", "cursor(-1)", "Previous line/match", show=False),
+        Binding("down", "cursor(1)", "Next line/match", show=False),
+        Binding("escape", "back_to_scan", "Close list / back to scan", show=False),
+        Binding("ctrl+o", "misc_item", "Open-price item", priority=True, show=False),
+        Binding("ctrl+r", "sales_report", "Sales report", show=False),
+        Binding("f12", "void_sale", "Void sale", show=False),
+    ]
+
+    # ----------------------------------------------------------------- messages
+
+    @dataclass
+    class SaleShown(Message):
+        """The sale changed (or was loaded): show it."""
+
+        sale: SaleView | None
+        note: str = ""
+
+    @dataclass
+    class Failed(Message):
+        """A change was refused or the database said no; the sale is unchanged."""
+
+        note: str
+
+    @dataclass
+    class ProductsMatched(Message):
+        text: str
+        products: tuple[ProductInfo, ...]
+
+    @dataclass
+    class CustomersMatched(Message):
+        text: str
+        customers: tuple[Any, ...]
+
+    @dataclass
+    class SaleCompleted(Message):
+        sale: SaleView
+        receipt: str
+        note: str
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sale: SaleView | None = None
+        self.selected_line: int | None = None
+        self._lock = threading.Lock()
+        self._customer_text = ""
+
+    # ----------------------------------------------------------------- layout
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder="Scan or type a barcode, SKU or product name", id="scan-input")
-        yield Static("No sale in progress.", id="sale-lines")
+        with Horizontal(id="register-top"):
+            yield ScanInput(
+                placeholder="Scan or type barcode, SKU, name; =12.50 misc; %10 discount",
+                id="scan-input",
+            )
+            yield Input(placeholder="F7 Customer: name, phone…", id="customer-input")
+        with Horizontal(id="register-body"):
+            with Vertical(id="register-left"):
+                yield Suggestions(id="suggestions")
+                yield DataTable(id="sale-lines", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="register-right"):
+                yield CustomerPanel(id="customer-panel")
+                yield SaleTotals(id="sale-totals")
+        yield Static("", id="register-status")
         yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#sale-lines", DataTable)
+        table.can_focus = False
+        table.add_column("Item", width=16, key="item")
+        table.add_column("Qty", width=4, key="qty")
+        table.add_column("Price", width=7, key="price")
+        table.add_column("Disc", width=5, key="disc")
+        table.add_column("Total", width=8, key="total")
+        for field in self.query(Input):
+            field.cursor_blink = False  # no redraw twice a second over SSH
+        self.query_one("#scan-input", ScanInput).focus()
+        self._show(None)
+        self._run(lambda s: sales.find_open_sale(s, self._register), "")
+
+    @property
+    def _register(self) -> str:
+        return str(getattr(self.app, "register_name", "till"))
+
+    # ----------------------------------------------------------------- workers
+
+    def _run(self, change: Callable[[Any], SaleView | None], note: str) -> None:
+        """Run one change to the sale in a worker and show the result."""
+        self._change(change, note)
+
+    @work(thread=True, exit_on_error=False, group="sale")
+    def _change(self, change: Callable[[Any], SaleView | None], note: str) -> None:
+        try:
+            with self._lock, session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+                view = change(session)
+        except TilltermError as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        self.post_message(self.SaleShown(view, note))
+
+    @work(thread=True, exit_on_error=False, group="sale")
+    def _enter(self, text: str, typed: bool) -> None:
+        """A code or a name from the scan field (``typed``) or from the scanner."""
+        try:
+            with self._lock, session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+                if typed:
+                    outcome = sales.enter_text(session, self._register, text)
+                else:
+                    outcome = sales.scan_code(session, self._register, text)
+        except TilltermError as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        if outcome.kind == "matches":
+            self.post_message(self.ProductsMatched(text, outcome.matches))
+        elif outcome.view is None:
+            self.post_message(self.Failed(outcome.message))
+        else:
+            self.post_message(self.SaleShown(outcome.view, outcome.message))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-search")
+    def _search_customers(self, text: str) -> None:
+        from tillterm.customers import search_customers
+
+        try:
+            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+                found = search_customers(session, text, limit=SEARCH_LIMIT)
+        except TilltermError as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        self.post_message(self.CustomersMatched(text, tuple(found)))
+
+    @work(thread=True, exit_on_error=False, group="sale")
+    def _complete(self, sale_id: int) -> None:
+        receipts = resolve_receipts_dir(getattr(self.app, "receipts_dir", None))
+        try:
+            with self._lock, session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+                view = sales.complete_sale(session, sale_id)
+                store = load_settings(session)
+        except TilltermError as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        text = render_receipt(view, store)
+        try:
+            path = write_receipt(text, Path(receipts), view.receipt_no or str(view.id))
+            note = f"Receipt {view.receipt_no} saved to {path}"
+        except TilltermError as exc:
+            note = str(exc)
+        self.post_message(self.SaleCompleted(view, text, note))
+
+    # ----------------------------------------------------------------- showing
+
+    def _status(self, note: str, error: bool = False) -> None:
+        status = self.query_one("#register-status", Static)
+        status.update(Text(note, style="bold red" if error else ""))
+        status.set_class(error, "-error")
+
+    def _show(self, sale: SaleView | None) -> None:
+        old = self.sale
+        self.sale = sale
+        table = self.query_one("#sale-lines", DataTable)
+        table.clear()
+        lines = sale.lines if sale else ()
+        for line in lines:
+            disc = f"{line.discount:.2f}" if line.discount else ""
+            table.add_row(
+                line.description[:16],
+                Text(str(line.quantity), justify="right"),
+                Text(f"{line.unit_price:.2f}", justify="right"),
+                Text(disc, justify="right"),
+                Text(f"{line.total:.2f}", justify="right"),
+                key=str(line.id),
+            )
+        self.selected_line = _pick_selected(old, sale, self.selected_line)
+        if self.selected_line is not None:
+            index = next(i for i, ln in enumerate(lines) if ln.id == self.selected_line)
+            table.move_cursor(row=index, animate=False)
+        currency = sale.currency if sale else "EUR"
+        self.query_one(CustomerPanel).show(sale.customer if sale else None, currency)
+        self.query_one(SaleTotals).show(sale)
+        table.border_title = f"Sale {sale.id}" if sale and sale.lines else "New sale"
+
+    @on(SaleShown)
+    def _sale_shown(self, message: SaleShown) -> None:
+        self._show(message.sale)
+        if message.note:
+            self._status(message.note)
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        self._status(message.note, error=True)
+        self.app.bell()
+
+    @on(SaleCompleted)
+    def _completed(self, message: SaleCompleted) -> None:
+        self._show(None)
+        change = f" Change {message.sale.change:.2f}." if message.sale.change else ""
+        self._status(f"Sale {message.sale.receipt_no} complete.{change}")
+        self.app.push_screen(ReceiptScreen(message.receipt, message.note), self._after_receipt)
+
+    def _after_receipt(self, _result: None) -> None:
+        self.query_one("#scan-input", ScanInput).focus()
+
+    # ----------------------------------------------------------------- scan field
+
+    @on(ScanReceived)
+    def _scanned(self, message: ScanReceived) -> None:
+        message.stop()
+        self._hide_suggestions()
+        self._enter(message.code, False)
+
+    @on(Input.Submitted, "#scan-input")
+    def _scan_submitted(self, message: Input.Submitted) -> None:
+        suggestions = self.query_one(Suggestions)
+        if suggestions.kind == "products" and suggestions.pick():
+            return
+        text = message.value.strip()
+        message.input.value = ""
+        if not text:
+            return
+        if text.startswith("="):
+            self._misc_from_text(text[1:])
+        elif text.startswith("%"):
+            self._discount_from_text(text[1:])
+        else:
+            self._enter(text, True)
+
+    @on(Input.Changed, "#scan-input")
+    def _scan_changed(self, message: Input.Changed) -> None:
+        if self.query_one(Suggestions).kind == "products":
+            self._hide_suggestions()
+
+    @on(ScanInput.QuantityStepped)
+    def _stepped(self, message: ScanInput.QuantityStepped) -> None:
+        self.action_step_quantity(message.delta)
+
+    def _misc_from_text(self, text: str) -> None:
+        amount, _, description = text.strip().partition(" ")
+        try:
+            price = parse_amount(amount)
+        except ValueError as exc:
+            self._status(f"{exc}. Type =12.50 gift wrap for an open-price item.", error=True)
+            return
+        register = self._register
+
+        def add(session: Any) -> SaleView:
+            sale_id = sales.ensure_open_sale(session, register)
+            return sales.add_misc_item(session, sale_id, price, description)
+
+        self._run(add, f"Added {description.strip() or 'misc item'}.")
+
+    def _discount_from_text(self, text: str) -> None:
+        line_id = self.selected_line
+        sale = self.sale
+        if sale is None or line_id is None:
+            self._status("Select a line first, then type %10 for 10 % off it.", error=True)
+            return
+        try:
+            percent = parse_amount(text) if text.strip() else Decimal(0)
+        except ValueError as exc:
+            self._status(str(exc), error=True)
+            return
+        self._run(
+            lambda s: sales.set_line_discount(s, sale.id, line_id, percent),
+            f"Line discount {percent} %.",
+        )
+
+    # ----------------------------------------------------------------- customer field
+
+    @on(Input.Changed, "#customer-input")
+    def _customer_changed(self, message: Input.Changed) -> None:
+        text = message.value.strip()
+        self._customer_text = text
+        if not text:
+            self._hide_suggestions()
+            return
+        self._search_customers(text)
+
+    @on(CustomersMatched)
+    def _customers_matched(self, message: CustomersMatched) -> None:
+        if message.text != self._customer_text:
+            return  # typed on since
+        options = [(f"customer:{c.id}", _customer_label(c)) for c in message.customers]
+        options.append(("new", f"Add “{message.text}” as a new customer"))
+        self.query_one(Suggestions).show("customers", options)
+
+    @on(Input.Submitted, "#customer-input")
+    def _customer_submitted(self) -> None:
+        if not self.query_one(Suggestions).pick() and self._customer_text:
+            self._status("Searching… press Enter again in a moment.")
+
+    @on(Suggestions.Picked)
+    def _picked(self, message: Suggestions.Picked) -> None:
+        self._hide_suggestions()
+        register = self._register
+        if message.kind == "products":
+            product_id = int(message.option_id.split(":", 1)[1])
+
+            def add(session: Any) -> SaleView:
+                return sales.add_product(
+                    session, sales.ensure_open_sale(session, register), product_id
+                )
+
+            self._run(add, "Added.")
+            self.query_one("#scan-input", Input).value = ""
+            return
+        text = self._customer_text
+        self._clear_customer_field()
+        if message.option_id == "new":
+            open_new_customer_form(self, text, self._attach_customer)
+            return
+        self._attach_customer(int(message.option_id.split(":", 1)[1]))
+
+    def _attach_customer(self, customer_id: int) -> None:
+        register = self._register
+
+        def attach(session: Any) -> SaleView:
+            return sales.attach_customer(
+                session, sales.ensure_open_sale(session, register), customer_id
+            )
+
+        self._run(attach, "Customer attached.")
+        self.query_one("#scan-input", ScanInput).focus()
+
+    def _clear_customer_field(self) -> None:
+        field = self.query_one("#customer-input", Input)
+        with field.prevent(Input.Changed):
+            field.value = ""
+        self._customer_text = ""
+
+    @on(ProductsMatched)
+    def _products_matched(self, message: ProductsMatched) -> None:
+        options = [
+            (f"product:{p.id}", f"{p.name[:34]:<34} {p.price:>8.2f}") for p in message.products
+        ]
+        self.query_one(Suggestions).show("products", options)
+        scan = self.query_one("#scan-input", ScanInput)
+        with scan.prevent(Input.Changed):
+            scan.value = message.text
+        self._status(f"{len(options)} products match “{message.text}”: ↑↓ and Enter.")
+
+    def _hide_suggestions(self) -> None:
+        self.query_one(Suggestions).hide()
+
+    # ----------------------------------------------------------------- actions
+
+    def action_cursor(self, delta: int) -> None:
+        suggestions = self.query_one(Suggestions)
+        if suggestions.shown:
+            suggestions.move(delta)
+            return
+        if self.sale is None or not self.sale.lines:
+            return
+        ids = [line.id for line in self.sale.lines]
+        index = ids.index(self.selected_line) if self.selected_line in ids else len(ids) - 1
+        index = max(0, min(len(ids) - 1, index + delta))
+        self.selected_line = ids[index]
+        self.query_one("#sale-lines", DataTable).move_cursor(row=index, animate=False)
+
+    def action_back_to_scan(self) -> None:
+        self._hide_suggestions()
+        self._clear_customer_field()
+        self.query_one("#scan-input", ScanInput).focus()
+
+    def action_focus_customer(self) -> None:
+        self.query_one("#customer-input", Input).focus()
+
+    def _on_line(self) -> tuple[int, int] | None:
+        if self.sale is None or self.selected_line is None:
+            self._status("There is no line to change.", error=True)
+            return None
+        return self.sale.id, self.selected_line
+
+    def action_step_quantity(self, delta: int) -> None:
+        target = self._on_line()
+        if target is not None:
+            sale_id, line_id = target
+            self._run(lambda s: sales.change_quantity(s, sale_id, line_id, delta), "")
+
+    def action_remove_line(self) -> None:
+        target = self._on_line()
+        if target is not None:
+            sale_id, line_id = target
+            self._run(lambda s: sales.remove_line(s, sale_id, line_id), "Line removed.")
+
+    def action_detach_customer(self) -> None:
+        sale = self.sale
+        if sale is None or sale.customer is None:
+            self._status("No customer is attached.", error=True)
+            return
+        self._run(lambda s: sales.detach_customer(s, sale.id), "Customer detached.")
+
+    def action_misc_item(self) -> None:
+        scan = self.query_one("#scan-input", ScanInput)
+        scan.focus()
+        scan.value = "="
+        scan.cursor_position = 1
+        self._status("Open-price item: type the price and a description, e.g. =12.50 gift wrap")
+
+    def action_park_sale(self) -> None:
+        sale = self.sale
+        if sale is None or not sale.lines:
+            self._status("There is nothing to park.", error=True)
+            return
+
+        def park(session: Any) -> None:
+            sales.park_sale(session, sale.id)
+            return None
+
+        self._run(park, f"Sale {sale.id} parked (F6 to resume).")
+
+    def action_parked_sales(self) -> None:
+        self.app.push_screen(ParkedSalesScreen(), self._resume)
+
+    def _resume(self, sale_id: int | None) -> None:
+        if sale_id is None:
+            return
+        register = self._register
+        self._run(lambda s: sales.resume_sale(s, register, sale_id), f"Sale {sale_id} resumed.")
+
+    def action_pay(self) -> None:
+        sale = self.sale
+        if sale is None or not sale.lines:
+            self._status("Scan something before taking a payment.", error=True)
+            return
+        self.app.push_screen(PaymentScreen(sale), self._paid)
+
+    def _paid(self, result: PaymentResult | None) -> None:
+        self.query_one("#scan-input", ScanInput).focus()
+        if result is None:
+            return
+        self._show(result.sale)
+        if result.complete:
+            self._complete(result.sale.id)
+        elif result.sale.due > 0 and result.sale.payments:
+            self._status(f"{result.sale.due:.2f} still due.")
+
+    def action_complete_sale(self) -> None:
+        sale = self.sale
+        if sale is None or not sale.lines:
+            self._status("There is nothing to complete.", error=True)
+            return
+        if sale.due > 0:
+            self._status(f"{sale.due:.2f} is still due: F9 to take the payment.", error=True)
+            return
+        self._complete(sale.id)
+
+    def action_void_sale(self) -> None:
+        sale = self.sale
+        if sale is None or not sale.lines:
+            self._status("There is no sale to void.", error=True)
+            return
+
+        def void(session: Any) -> None:
+            sales.void_sale(session, sale.id)
+            return None
+
+        self._run(void, f"Sale {sale.id} voided.")
+
+    def action_sales_report(self) -> None:
+        self.app.push_screen(SalesReportScreen())
+
+
+def _customer_label(customer: Any) -> str:
+    contact = customer.phone or customer.email
+    place = " ".join(x for x in (customer.postal_code, customer.city) if x)
+    parts = [customer.display_name[:26], contact[:18], place[:16]]
+    return " · ".join(p for p in parts if p)
+
+
+def _pick_selected(old: SaleView | None, new: SaleView | None, current: int | None) -> int | None:
+    """The line to select after a change: a new or changed line, else the same one."""
+    if new is None or not new.lines:
+        return None
+    before = {line.id: line.quantity for line in old.lines} if old and old.id == new.id else {}
+    for line in new.lines:
+        if before and (line.id not in before or before[line.id] != line.quantity):
+            return line.id
+    ids = [line.id for line in new.lines]
+    if current in ids:
+        return current
+    return ids[-1]

@@ -1,0 +1,60 @@
+"""``tillterm report sales-by-group``: sales per customer group over a date range, as CSV."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tillterm.cli import EXIT_OK, EXIT_USAGE, add_db_option, open_engine
+
+
+def _date(text: str):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{text}” is not a date (use YYYY-MM-DD)") from None
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    report = sub.add_parser("report", help="print a sales report", description="Sales reports.")
+    kinds = report.add_subparsers(dest="report", metavar="REPORT", required=True)
+    by_group = kinds.add_parser(
+        "sales-by-group",
+        help="sales count, revenue and discount per customer group (CSV)",
+        description="Completed sales per customer group between two dates (inclusive, "
+        "local time): count, refunds, revenue (tax included) and discount given, as CSV.",
+    )
+    add_db_option(by_group)
+    by_group.add_argument("--from", dest="date_from", type=_date, required=True, metavar="DATE")
+    by_group.add_argument("--to", dest="date_to", type=_date, required=True, metavar="DATE")
+    by_group.add_argument(
+        "--output", "-o", metavar="FILE", help="write the CSV to FILE (default: stdout)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tillterm.db import session_scope
+    from tillterm.reports import report_csv, sales_by_group
+
+    if args.date_to < args.date_from:
+        print("tillterm report: --to is before --from", file=sys.stderr)
+        return EXIT_USAGE
+    engine = open_engine(args)
+    try:
+        with session_scope(engine) as session:
+            text = report_csv(sales_by_group(session, args.date_from, args.date_to))
+    finally:
+        engine.dispose()
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"tillterm report: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+            return 1
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK

@@ -1,0 +1,39 @@
+"""After F10: the receipt of the completed sale, as printed to its file."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from tillterm.ui.styles import css
+
+
+class ReceiptScreen(ModalScreen[None]):
+    HELP_TITLE = "Receipt"
+    CSS_PATH = css("receipt.tcss")
+    BINDINGS = [
+        Binding("enter,escape", "close", "New sale"),
+        Binding("up", "scroll(-1)", "Scroll up", show=False),
+        Binding("down", "scroll(1)", "Scroll down", show=False),
+    ]
+
+    def __init__(self, text: str, note: str) -> None:
+        super().__init__()
+        self.text = text
+        self.note = note
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="receipt-box"):
+            with VerticalScroll(id="receipt-scroll"):
+                yield Static(self.text, id="receipt-text", markup=False)
+            yield Static(self.note, id="receipt-note", markup=False)
+        yield Footer()
+
+    def action_scroll(self, delta: int) -> None:
+        self.query_one("#receipt-scroll", VerticalScroll).scroll_relative(y=delta, animate=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

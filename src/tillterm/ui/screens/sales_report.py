@@ -1,0 +1,116 @@
+"""Ctrl+R on the register: sales by customer group over a date range."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Input, Label, Static
+
+from tillterm.db import session_scope
+from tillterm.errors import TilltermError
+from tillterm.reports import GroupReport, sales_by_group
+from tillterm.ui.styles import css
+
+
+def parse_day(text: str) -> dt.date:
+    """``2026-03-31`` or ``31/03/2026`` (how a person types a date here)."""
+    text = text.strip()
+    try:
+        if "/" in text:
+            day, month, year = (int(part) for part in text.split("/"))
+            return dt.date(year, month, day)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"“{text}” is not a date (31/03/2026 or 2026-03-31).") from None
+
+
+class SalesReportScreen(ModalScreen[None]):
+    HELP_TITLE = "Sales by group"
+    CSS_PATH = css("sales_report.tcss")
+    BINDINGS = [
+        Binding("enter", "run_report", "Show"),
+        Binding("escape", "close", "Back to sale"),
+    ]
+
+    @dataclass
+    class Ready(Message):
+        report: GroupReport
+
+    @dataclass
+    class Failed(Message):
+        note: str
+
+    def compose(self) -> ComposeResult:
+        today = dt.date.today()
+        with Vertical(id="report-box"):
+            yield Static("Sales by customer group", id="report-title")
+            with Horizontal(id="report-dates"):
+                yield Label("From")
+                yield Input(today.replace(day=1).isoformat(), id="report-from")
+                yield Label("To")
+                yield Input(today.isoformat(), id="report-to")
+            yield DataTable(id="report-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="report-note")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#report-table", DataTable)
+        table.add_column("Group", width=20)
+        table.add_column("Sales", width=6)
+        table.add_column("Refunds", width=7)
+        table.add_column("Revenue", width=11)
+        table.add_column("Discount", width=10)
+        self.query_one("#report-from", Input).focus()
+        self.action_run_report()
+
+    @on(Input.Submitted)
+    def action_run_report(self) -> None:
+        try:
+            start = parse_day(self.query_one("#report-from", Input).value)
+            end = parse_day(self.query_one("#report-to", Input).value)
+        except ValueError as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        self._run(start, end)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="report")
+    def _run(self, start: dt.date, end: dt.date) -> None:
+        try:
+            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+                report = sales_by_group(session, start, end)
+        except TilltermError as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        self.post_message(self.Ready(report))
+
+    @on(Ready)
+    def _ready(self, message: Ready) -> None:
+        table = self.query_one("#report-table", DataTable)
+        table.clear()
+        report = message.report
+        for row in (*report.rows, report.total):
+            table.add_row(
+                row.group_name[:20],
+                str(row.sales_count),
+                str(row.refunds_count),
+                f"{row.revenue:.2f}",
+                f"{row.discount:.2f}",
+            )
+        self.query_one("#report-note", Static).update(
+            f"{report.date_from:%d/%m/%Y} – {report.date_to:%d/%m/%Y}. "
+            "CSV: tillterm report sales-by-group --from … --to …"
+        )
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        self.query_one("#report-note", Static).update(message.note)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

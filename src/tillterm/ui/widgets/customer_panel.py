@@ -1,0 +1,62 @@
+"""The attached customer on the register: name, group, discount, loyalty, account."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tillterm.money import format_money
+from tillterm.sales import SaleCustomer
+
+
+def _pct(value: object) -> str:
+    if value is None:
+        return "none"
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text} %"
+
+
+class CustomerPanel(Static):
+    DEFAULT_CSS = """
+    CustomerPanel {
+        height: auto;
+        min-height: 7;
+        border: round $secondary;
+        border-title-color: $text;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.border_title = "Customer (F7)"
+
+    def show(self, customer: SaleCustomer | None, currency: str) -> None:
+        if customer is None:
+            self.update(Text("No customer.\nF7 to search or scan a loyalty card.", style="dim"))
+            return
+        text = Text()
+        text.append(customer.display_name[:40], style="bold")
+        text.append(f"\n{customer.customer_code}")
+        text.append(f"\nGroup: {customer.group_name or '-'}")
+        source = " (group)" if customer.discount_from_group else ""
+        text.append(f"\nDiscount: {_pct(customer.discount_percent)}{source}")
+        if customer.tax_name:
+            text.append(f"\nTax: {customer.tax_name}")
+        loyalty = f"{customer.loyalty_balance} pts" if customer.loyalty_enabled else "off"
+        text.append(f"\nLoyalty: {loyalty}")
+        account = format_money(customer.account_balance, currency)
+        if customer.on_account_allowed:
+            limit = (
+                format_money(customer.balance_limit, currency)
+                if customer.balance_limit is not None
+                else "no limit"
+            )
+            text.append(f"\nAccount: {account}\n  limit {limit}")
+        else:
+            text.append(f"\nAccount: {account} (no credit)")
+        if customer.archived:
+            text.append("\nARCHIVED", style="bold red")
+        self.update(text)

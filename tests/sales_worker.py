@@ -1,0 +1,69 @@
+"""One register selling to one customer on account, for the concurrency tests.
+
+Run as a script (``python sales_worker.py DB REGISTER ATTEMPTS GO_FILE``) it is a
+register process of its own; imported, :func:`run_register` is one connection's loop.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from tillterm import sales
+from tillterm.db import open_db, session_scope
+from tillterm.errors import DatabaseBusy
+
+
+def run_register(engine: Engine, register: str, attempts: int, code: str = "CARD-PAUL") -> int:
+    """Ring up ``attempts`` sales of 10.00 to the customer, all on account; count successes.
+
+    Every sale gets its on-account payment first (each alone fits the limit), then all
+    are completed: only the check made under the lock at completion can refuse them.
+    """
+    opened = []
+    for i in range(attempts):
+        with session_scope(engine) as s:
+            sale_id = sales.ensure_open_sale(s, f"{register}-{i}")
+            sales.add_misc_item(s, sale_id, Decimal(10), "race")
+            sales.scan_code(s, f"{register}-{i}", code)
+            sales.add_payment(s, sale_id, "account")
+        opened.append(sale_id)
+    ready(register)
+    done = 0
+    for sale_id in opened:
+        try:
+            with session_scope(engine) as s:
+                sales.complete_sale(s, sale_id)
+            done += 1
+        except (sales.PaymentRefused, DatabaseBusy):
+            with session_scope(engine) as s:
+                sales.void_sale(s, sale_id)
+    return done
+
+
+def ready(register: str) -> None:
+    """Overridden by the caller to line both registers up before completing."""
+
+
+def main() -> int:
+    db, register, attempts, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
+    engine = open_db(db)
+
+    def wait_for_go(_register: str) -> None:
+        print("ready", flush=True)
+        while not go.exists():
+            time.sleep(0.002)
+
+    global ready
+    ready = wait_for_go
+    print(run_register(engine, register, attempts), flush=True)
+    engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,354 @@
+"""The register screen at 80×24, driven by keys and scans, checked on screen and on disk."""
+
+from __future__ import annotations
+
+import sys
+import types
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from sales_store import Store, build_store
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from textual.widgets import DataTable, Static
+
+from tillterm import sales
+from tillterm.db import session_scope
+from tillterm.models import Customer, Sale
+from tillterm.ui.app import TilltermApp
+from tillterm.ui.messages import ScanReceived
+from tillterm.ui.new_customer import prefill_from_text
+from tillterm.ui.screens.parked_sales import ParkedSalesScreen
+from tillterm.ui.screens.payment import PaymentScreen
+from tillterm.ui.screens.receipt import ReceiptScreen
+from tillterm.ui.screens.register import RegisterScreen
+from tillterm.ui.widgets.customer_panel import CustomerPanel
+from tillterm.ui.widgets.sale_totals import SaleTotals
+from tillterm.ui.widgets.suggestions import Suggestions
+
+
+@pytest.fixture
+def store(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
+    monkeypatch.setenv("TILLTERM_RECEIPTS", str(tmp_path / "receipts"))
+    return build_store(engine)
+
+
+@pytest.fixture
+def customer_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The customer core's ``search_customers`` when present, else a small stand-in."""
+    try:
+        import tillterm.customers  # noqa: F401
+    except ImportError:
+        from dataclasses import dataclass
+
+        @dataclass(frozen=True)
+        class Summary:
+            id: int
+            display_name: str
+            phone: str
+            email: str
+            postal_code: str
+            city: str
+
+        def search_customers(session, text, *, limit=50, **_):  # type: ignore[no-untyped-def]
+            rows = session.exec(select(Customer)).scalars().all()
+            hits = [r for r in rows if text.lower() in f"{r.first_name} {r.last_name}".lower()]
+            return [
+                Summary(r.id, sales.customer_label(r), r.phone, r.email, r.postal_code, r.city)
+                for r in hits[:limit]
+            ]
+
+        module = types.ModuleType("tillterm.customers")
+        module.search_customers = search_customers  # type: ignore[attr-defined]
+        monkeypatch.setitem(sys.modules, "tillterm.customers", module)
+
+
+async def _settle(app: TilltermApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _status(app: TilltermApp) -> str:
+    return str(app.screen.query_one("#register-status", Static).render())
+
+
+def _rows(app: TilltermApp) -> list[list[str]]:
+    table = app.screen.query_one("#sale-lines", DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def _open_sale(engine: Engine, register: str = "till-1") -> sales.SaleView | None:
+    with session_scope(engine) as s:
+        return sales.find_open_sale(s, register)
+
+
+async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
+
+
+async def test_scan_product_customer_and_unknown(engine: Engine, store: Store) -> None:
+    app = TilltermApp(engine, register="till-1", scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        assert isinstance(app.screen, RegisterScreen)
+        assert app.focused is not None and app.focused.id == "scan-input"
+        app.post_message(ScanReceived("3000000000024"))
+        await _settle(app, pilot)
+        assert _rows(app) == [["Stylo plume", "1", "24.90", "", "24.90"]]
+        app.post_message(ScanReceived("2900000000017"))
+        await _settle(app, pilot)
+        panel = str(app.screen.query_one(CustomerPanel).render())
+        assert "Marie Dubois" in panel and "VIP" in panel and "10 %" in panel
+        assert "22.41" in str(app.screen.query_one(SaleTotals).render())
+        app.post_message(ScanReceived("NOPE-42"))
+        await _settle(app, pilot)
+        assert "No customer or product with code “NOPE-42”" in _status(app)
+    view = _open_sale(engine)
+    assert view is not None and view.customer is not None and view.customer.id == store.marie
+    assert view.total == D("22.41")
+
+
+async def test_typed_code_name_pick_quantity_and_remove(engine: Engine, store: Store) -> None:
+    app = TilltermApp(engine, register="till-1", scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        await _type(pilot, "3000000000017")
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        assert _rows(app)[0][:2] == ["Café moulu", "1"]
+        await _type(pilot, "s")  # "s..." matches Stylo only -> added at once
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        assert [r[0] for r in _rows(app)] == ["Café moulu", "Stylo plume"]
+        await pilot.press("+", "+")  # on the empty field: the selected (last) line
+        await _settle(app, pilot)
+        assert _rows(app)[1][1] == "3"
+        await pilot.press("-")
+        await _settle(app, pilot)
+        assert _rows(app)[1][1] == "2"
+        await pilot.press("up", "ctrl+d")  # remove the coffee
+        await _settle(app, pilot)
+        assert [r[0] for r in _rows(app)] == ["Stylo plume"]
+        await pilot.press("-", "-")  # below 1 is refused with a message
+        await _settle(app, pilot)
+        assert "at least 1" in _status(app) and _rows(app)[0][1] == "1"
+        await _type(pilot, "=3,20 gift wrap")
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        assert _rows(app)[-1][0] == "gift wrap"
+    view = _open_sale(engine)
+    assert view is not None and [(ln.description, ln.quantity) for ln in view.lines] == [
+        ("Stylo plume", 1),
+        ("gift wrap", 1),
+    ]
+
+
+async def test_name_search_shows_matches_to_pick(engine: Engine, store: Store) -> None:
+    with session_scope(engine) as s:
+        from tillterm.models import Product
+
+        s.add(Product(sku="COF-2", barcode="3000000000031", name="Café en grains", price_cents=990))
+    app = TilltermApp(engine, register="till-1", scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        await _type(pilot, "caf")
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        suggestions = app.screen.query_one(Suggestions)
+        assert suggestions.shown and suggestions.option_count == 2
+        await pilot.press("down", "enter")  # the second: "Café moulu"
+        await _settle(app, pilot)
+        assert not suggestions.shown
+        assert [r[0] for r in _rows(app)] == ["Café moulu"]
+
+
+async def test_attach_customer_by_search_and_detach(
+    engine: Engine, store: Store, customer_search: None
+) -> None:
+    app = TilltermApp(engine, register="till-1", scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("f7")
+        assert app.focused is not None and app.focused.id == "customer-input"
+        await _type(pilot, "dubois")
+        await _settle(app, pilot)
+        suggestions = app.screen.query_one(Suggestions)
+        labels = [
+            str(suggestions.get_option_at_index(i).prompt) for i in range(suggestions.option_count)
+        ]
+        assert (
+            labels[0].startswith("Marie Dubois") and labels[-1] == "Add “dubois” as a new customer"
+        )
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        assert "Marie Dubois" in str(app.screen.query_one(CustomerPanel).render())
+        assert app.focused is not None and app.focused.id == "scan-input"
+        await pilot.press("ctrl+u")
+        await _settle(app, pilot)
+        assert "No customer" in str(app.screen.query_one(CustomerPanel).render())
+    view = _open_sale(engine)
+    assert view is not None and view.customer is None
+
+
+async def test_add_new_customer_from_the_register(
+    engine: Engine, store: Store, customer_search: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The "Add X" choice hands X to the customer form; the saved customer is attached."""
+    seen: list[str] = []
+
+    def fake_form(screen, text, on_created):  # type: ignore[no-untyped-def]
+        seen.append(text)
+        with session_scope(engine) as s:
+            row = Customer(
+                customer_code="NEW-1", code_key="new-1", first_name="Zoé", last_name="Nouvelle"
+            )
+            s.add(row)
+            s.flush()
+            new_id = row.id
+        on_created(new_id)
+        return True
+
+    monkeypatch.setattr("tillterm.ui.screens.register.open_new_customer_form", fake_form)
+    app = TilltermApp(engine, register="till-1", scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("f7")
+        await _type(pilot, "Zoé Nouvelle")
+        await _settle(app, pilot)
+        suggestions = app.screen.query_one(Suggestions)
+        assert suggestions.option_count == 1  # nobody matches: only "Add …"
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        assert seen == ["Zoé Nouvelle"]
+        assert "Zoé Nouvelle" in str(app.screen.query_one(CustomerPanel).render())
+    view = _open_sale(engine)
+    assert view is not None and view.customer is not None and view.customer.customer_code == "NEW-1"
+
+
+def test_prefill_from_text() -> None:
+    assert prefill_from_text("Zoé  Nouvelle") == {"first_name": "Zoé", "last_name": "Nouvelle"}
+    assert prefill_from_text("dubois") == {"last_name": "dubois"}
+    assert prefill_from_text("06 12 34 56 78") == {"phone": "06 12 34 56 78"}
+    assert prefill_from_text("jean@example.org") == {"email": "jean@example.org"}
+
+
+async def test_pay_cash_with_change_and_complete(
+    engine: Engine, store: Store, tmp_path: Path
+) -> None:
+    app = TilltermApp(engine, register="till-1", scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        app.post_message(ScanReceived("3000000000024"))
+        app.post_message(ScanReceived("2900000000017"))
+        await _settle(app, pilot)
+        await pilot.press("f10")  # nothing paid yet
+        await _settle(app, pilot)
+        assert "still due" in _status(app)
+        await pilot.press("f9")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, PaymentScreen)
+        await _type(pilot, "50")
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        summary = str(app.screen.query_one("#payment-summary", Static).render())
+        assert "CHANGE" in summary and "27.59" in summary
+        await pilot.press("f10")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, ReceiptScreen)
+        receipt = str(app.screen.query_one("#receipt-text", Static).render())
+        assert "Marie Dubois" in receipt and "Change" in receipt and "22 pts" in receipt
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, RegisterScreen) and _rows(app) == []
+    with session_scope(engine) as s:
+        sale = s.exec(select(Sale)).scalars().one()
+        assert sale.state == "completed" and sale.total_cents == 2241
+    files = list((tmp_path / "receipts").glob("*.txt"))
+    assert [f.stem for f in files] == [sale.receipt_no]
+
+
+async def test_refused_payment_keeps_the_modal_open(engine: Engine, store: Store) -> None:
+    app = TilltermApp(engine, register="till-1", scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        app.post_message(ScanReceived("3000000000024"))
+        await _settle(app, pilot)
+        await pilot.press("f9")
+        await _settle(app, pilot)
+        await pilot.press("f4")  # on account without a customer
+        await _settle(app, pilot)
+        assert "Attach a customer" in str(app.screen.query_one("#payment-note", Static).render())
+        await pilot.press("f3", "ctrl+d")  # card for the due, then take it back
+        await _settle(app, pilot)
+        await pilot.press("escape")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, RegisterScreen)
+    view = _open_sale(engine)
+    assert view is not None and view.payments == ()
+
+
+async def test_park_and_resume(engine: Engine, store: Store) -> None:
+    app = TilltermApp(engine, register="till-1", scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        app.post_message(ScanReceived("3000000000024"))
+        await _settle(app, pilot)
+        await pilot.press("f8")
+        await _settle(app, pilot)
+        assert _rows(app) == [] and "parked" in _status(app)
+        app.post_message(ScanReceived("3000000000017"))
+        await _settle(app, pilot)
+        await pilot.press("f6")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, ParkedSalesScreen)
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, RegisterScreen)
+        assert [r[0] for r in _rows(app)] == ["Stylo plume"]
+    with session_scope(engine) as s:
+        parked = sales.list_parked(s)
+    assert [p.line_count for p in parked] == [1]  # the coffee sale, put aside
+
+
+async def test_reopens_the_open_sale_on_start(engine: Engine, store: Store) -> None:
+    with session_scope(engine) as s:
+        sales.scan_code(s, "till-1", "3000000000024")
+        sales.scan_code(s, "till-2", "3000000000017")
+    app = TilltermApp(engine, register="till-1", scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        assert [r[0] for r in _rows(app)] == ["Stylo plume"]
+
+
+def _prepared_app(engine: Engine) -> TilltermApp:
+    with session_scope(engine) as s:
+        for code in ("3000000000024", "3000000000017", "3000000000017", "2900000000017"):
+            sales.scan_code(s, "till-1", code)
+    app = TilltermApp(engine, register="till-1", scanner=False)
+    return app
+
+
+def test_snapshot_register_with_sale(engine: Engine, store: Store, snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = _prepared_app(engine)
+
+    async def before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _settle(app, pilot)
+        app.sub_title = "till-1 · till.db"
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before)
+
+
+def test_snapshot_payment(engine: Engine, store: Store, snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = _prepared_app(engine)
+
+    async def before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _settle(app, pilot)
+        app.sub_title = "till-1 · till.db"
+        await pilot.press("f9")
+        await _settle(app, pilot)
+        await pilot.press("2", "0", "f3")
+        await _settle(app, pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before)

@@ -1,0 +1,91 @@
+"""Two registers selling to one customer at once lose nothing and never pass the limit.
+
+Paul may owe at most 100.00; each sale is 10.00 less his 5 % = 9.50 on account and earns
+him 9 points. Twelve attempts from two registers at once: exactly ten fit under the
+limit, and the ledgers hold exactly the successful sales' movements.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import sales_worker
+from sales_store import build_store
+from sales_worker import run_register
+from sqlalchemy.engine import Engine
+
+from tillterm import sales
+from tillterm.db import open_db, session_scope
+from tillterm.models import Sale
+
+HERE = Path(__file__).resolve().parent
+ATTEMPTS = 6
+
+
+def _check(engine: Engine, successes: int) -> None:
+    assert successes == 10
+    with session_scope(engine) as s:
+        from sqlmodel import select
+
+        paul = sales.find_customer_row(s, "CARD-PAUL")
+        assert paul is not None and paul.id is not None
+        assert sales.account_balance_cents(s, paul.id) == 950 * successes
+        assert sales.loyalty_balance(s, paul.id) == 9 * successes
+        states = [row.state for row in s.exec(select(Sale)).all()]
+    assert states.count("completed") == successes
+    assert states.count("voided") == 2 * ATTEMPTS - successes
+
+
+def test_two_processes_on_sqlite(tmp_path: Path) -> None:
+    db = tmp_path / "race.db"
+    engine = open_db(db)
+    build_store(engine)
+    go = tmp_path / "go"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent / "src"), str(HERE)])}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(HERE / "sales_worker.py"), str(db), name, str(ATTEMPTS), str(go)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for name in ("till-a", "till-b")
+    ]
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    go.touch()
+    results = []
+    for proc in procs:
+        out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0
+        results.append(int(out.strip()))
+    _check(engine, sum(results))
+    engine.dispose()
+
+
+def test_two_connections_on_postgresql(pg_url: str) -> None:
+    setup = open_db(pg_url)
+    build_store(setup)
+    engines = [open_db(pg_url), open_db(pg_url)]
+    barrier = threading.Barrier(2)
+    results: list[int] = []
+    sales_worker.ready = lambda _name: barrier.wait(timeout=30)  # type: ignore[assignment]
+
+    def register(engine: Engine, name: str) -> None:
+        results.append(run_register(engine, name, ATTEMPTS))
+
+    threads = [
+        threading.Thread(target=register, args=(eng, name))
+        for eng, name in zip(engines, ("till-a", "till-b"), strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    _check(setup, sum(results))
+    for eng in (setup, *engines):
+        eng.dispose()
