@@ -184,6 +184,26 @@ def _all_specs() -> list[FieldSpec]:
     return specs
 
 
+def activity_summary(
+    record: CustomerRecord | None, activity: CustomerActivity | None, currency: str
+) -> str:
+    """The read-only figures at the bottom of the Details tab."""
+    if record is None or activity is None:
+        return "Created when saved; figures appear with the first sale."
+    created = record.created_at.astimezone().strftime("%Y-%m-%d")
+    return (
+        f"Created          {created}\n"
+        f"Year to date     {format_money(activity.year_to_date_spend, currency)}\n"
+        f"Account balance  {format_money(activity.account_balance, currency)}\n"
+        f"Loyalty balance  {activity.loyalty_balance:,} points"
+    )
+
+
+def _blank(kind: str) -> object:
+    """What an untouched field of this kind holds (see ``field_value``)."""
+    return False if kind == "switch" else None if kind in {"group", "tax"} else ""
+
+
 def make_field(spec: FieldSpec) -> Widget:
     name, _label, kind, placeholder = spec
     widget_id = f"field-{name}"
@@ -270,6 +290,17 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
         self._fields: dict[str, Widget] = {}
         self._initial: dict[str, object] | None = None
         self._saving = False
+        self._pending: dict[str, object] = {}
+        self._details_ready = False
+        self._custom_defs: tuple[CustomChoice, ...] = ()
+        self._activity_text = ""
+        self._taxes: tuple[tuple[str, int], ...] = ()
+        #: field → the value the last save refused (see ``_edited``)
+        self._refused: dict[str, object] = {}
+
+    @property
+    def _currency(self) -> str:
+        return getattr(getattr(self.app, "settings", None), "currency", "EUR")
 
     @property
     def editing(self) -> bool:
@@ -293,18 +324,10 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
                 ):
                     for spec in CONTACT_FIELDS:
                         yield self._row(spec)
-                with (
-                    TabPane(TAB_TITLES[DETAILS_TAB], id=DETAILS_TAB),
-                    VerticalScroll(classes="form-scroll", id="details-scroll"),
-                ):
-                    for section, specs in DETAIL_SECTIONS:
-                        yield Static(section, classes="form-section")
-                        for spec in specs:
-                            yield self._row(spec)
-                    yield Vertical(id="custom-fields")
-                    yield self._row(NOTES)
-                    yield Static("Activity (read-only)", classes="form-section")
-                    yield Static("", id="form-activity", markup=False)
+                with TabPane(TAB_TITLES[DETAILS_TAB], id=DETAILS_TAB):
+                    # filled on first need (see _build_details): three quarters of the
+                    # form's widgets, which a quick "add customer" at the till never opens
+                    yield VerticalScroll(classes="form-scroll", id="details-scroll")
             yield Static("", id="form-status", markup=False)
             with Horizontal(id="form-buttons"):
                 label = "Save changes" if self.editing else "Create"
@@ -342,26 +365,10 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
         if message.error:
             self._status(f"Cannot read the database: {message.error}", error=True)
         self._fields["group_id"].set_options(message.groups)  # type: ignore[attr-defined]
-        self._fields["tax_rate_id"].set_options(message.taxes)  # type: ignore[attr-defined]
-        rows = []
-        for field in message.custom_fields:
-            key = CUSTOM_PREFIX + field.name
-            widget: Widget
-            if field.choices:
-                widget = Select[str](
-                    [(c, c) for c in field.choices],
-                    prompt="—",
-                    id=f"field-custom-{len(rows)}",
-                    compact=True,
-                )
-            else:
-                widget = Input(id=f"field-custom-{len(rows)}", compact=True)
-            self._fields[key] = widget
-            row = FormRow(field.name, widget, field_name=f"custom-{len(rows)}")
-            row.custom_name = field.name  # type: ignore[attr-defined]
-            rows.append(row)
-        if rows:
-            await self.query_one("#custom-fields").mount_all(rows)
+        self._taxes = message.taxes
+        if "tax_rate_id" in self._fields:
+            self._fields["tax_rate_id"].set_options(message.taxes)  # type: ignore[attr-defined]
+        self._custom_defs = message.custom_fields
         values: dict[str, object] = {}
         if message.customer is not None:
             self.customer = message.customer
@@ -373,41 +380,77 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
         for key, value in values.items():
             if key in self._fields:
                 set_field_value(self._fields[key], value)
-        self._show_activity(message.customer, message.activity)
+            else:
+                self._pending[key] = value
+        self._activity_text = activity_summary(message.customer, message.activity, self._currency)
+        if self._details_ready:  # opened before the data came: fill it now
+            for key, value in self._pending.items():
+                if key in self._fields:
+                    set_field_value(self._fields[key], value)
+            self.query_one("#form-activity", Static).update(self._activity_text)
         # Prefilled values were not typed here: Esc right away loses nothing.
         self.call_after_refresh(self._remember_initial)
+
+    async def _build_details(self) -> None:
+        """Mount the Details tab's fields, holding the values read or prefilled so far."""
+        if self._details_ready:
+            return
+        self._details_ready = True
+        widgets: list[Widget] = []
+        for section, specs in DETAIL_SECTIONS:
+            widgets.append(Static(section, classes="form-section"))
+            widgets.extend(self._row(spec) for spec in specs)
+        if self._custom_defs:
+            widgets.append(Static("Custom fields", classes="form-section"))
+        for n, field in enumerate(self._custom_defs):
+            widget: Widget
+            if field.choices:
+                widget = Select[str](
+                    [(c, c) for c in field.choices],
+                    prompt="—",
+                    id=f"field-custom-{n}",
+                    compact=True,
+                )
+            else:
+                widget = Input(id=f"field-custom-{n}", compact=True)
+            self._fields[CUSTOM_PREFIX + field.name] = widget
+            widgets.append(FormRow(field.name, widget, field_name=f"custom-{n}"))
+        widgets.append(self._row(NOTES))
+        widgets.append(Static("Activity (read-only)", classes="form-section"))
+        widgets.append(Static(self._activity_text, id="form-activity", markup=False))
+        await self.query_one("#details-scroll").mount_all(widgets)
+        self._fields["tax_rate_id"].set_options(self._taxes)  # type: ignore[attr-defined]
+        for key, value in self._pending.items():
+            if key in self._fields:
+                set_field_value(self._fields[key], value)
+
+    @on(TabbedContent.TabActivated)
+    async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == DETAILS_TAB:
+            await self._build_details()
 
     def _remember_initial(self) -> None:
         self._initial = self.collect()
 
-    def _show_activity(
-        self, record: CustomerRecord | None, activity: CustomerActivity | None
-    ) -> None:
-        if record is None or activity is None:
-            text = "Created when saved; figures appear with the first sale."
-        else:
-            currency = getattr(getattr(self.app, "settings", None), "currency", "EUR")
-            created = record.created_at.astimezone().strftime("%Y-%m-%d")
-            text = (
-                f"Created          {created}\n"
-                f"Year to date     {format_money(activity.year_to_date_spend, currency)}\n"
-                f"Account balance  {format_money(activity.account_balance, currency)}\n"
-                f"Loyalty balance  {activity.loyalty_balance:,} points"
-            )
-        self.query_one("#form-activity", Static).update(text)
-
     # -- values ----------------------------------------------------------------------
 
     def collect(self) -> dict[str, Any]:
-        """What the person typed, keyed by ``CustomerRecord`` field names."""
+        """What the person typed, keyed by ``CustomerRecord`` field names.
+
+        Fields of a Details tab not yet built count with the values they will show.
+        """
         data: dict[str, Any] = {}
+        for name, _label, kind, _ph in _all_specs():
+            widget = self._fields.get(name)
+            data[name] = (
+                field_value(widget) if widget is not None else self._pending.get(name, _blank(kind))
+            )
         custom: dict[str, str] = {}
-        for key, widget in self._fields.items():
-            value = field_value(widget)
-            if key.startswith(CUSTOM_PREFIX):
-                custom[key.removeprefix(CUSTOM_PREFIX)] = "" if value is None else str(value)
-            else:
-                data[key] = value
+        for field in self._custom_defs:
+            key = CUSTOM_PREFIX + field.name
+            widget = self._fields.get(key)
+            value = field_value(widget) if widget is not None else self._pending.get(key)
+            custom[field.name] = "" if value is None else str(value)
         data["custom"] = custom
         return data
 
@@ -467,12 +510,14 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
         self.post_message(result)
 
     @on(Invalid)
-    def _invalid(self, message: Invalid) -> None:
+    async def _invalid(self, message: Invalid) -> None:
         self._saving = False
-        self.show_errors(message.errors)
+        await self.show_errors(message.errors)
 
-    def show_errors(self, errors: Mapping[str, str]) -> None:
+    async def show_errors(self, errors: Mapping[str, str]) -> None:
         """Put each message next to its field, flag the tabs, focus the first problem."""
+        if any(self._row_for(key) is None for key in errors):
+            await self._build_details()
         for row in self.query(FormRow):
             row.set_error(None)
         unplaced: list[str] = []
@@ -483,6 +528,7 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
                 unplaced.append(text)
                 continue
             row.set_error(text)
+            self._refused[row.field_name] = field_value(row.field)
             first = first or row
         self._flag_tabs()
         count = len(errors)
@@ -509,7 +555,10 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
         widget = getattr(event, "control", None)
         for ancestor in getattr(widget, "ancestors", ()):
             if isinstance(ancestor, FormRow):
-                if ancestor.error:
+                # a late "changed" for the very value that was refused changes nothing
+                if ancestor.error and field_value(ancestor.field) != self._refused.get(
+                    ancestor.field_name
+                ):
                     ancestor.set_error(None)
                     self._flag_tabs()
                 break
@@ -581,16 +630,18 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
 
     # -- tabs, cancel ------------------------------------------------------------------
 
-    def action_show_tab(self, pane_id: str) -> None:
+    async def action_show_tab(self, pane_id: str) -> None:
+        if pane_id == DETAILS_TAB:
+            await self._build_details()
         tabs = self.query_one(TabbedContent)
         tabs.active = pane_id
         first = next(iter(tabs.get_pane(pane_id).query(FormRow)), None)
         if first is not None:
             first.field.focus()
 
-    def action_next_tab(self) -> None:
+    async def action_next_tab(self) -> None:
         tabs = self.query_one(TabbedContent)
-        self.action_show_tab(DETAILS_TAB if tabs.active == CONTACT_TAB else CONTACT_TAB)
+        await self.action_show_tab(DETAILS_TAB if tabs.active == CONTACT_TAB else CONTACT_TAB)
 
     def action_cancel(self) -> None:
         if not self.dirty:
@@ -622,8 +673,8 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
     def _scanned(self, message: ScanReceived) -> None:
         message.stop()
         code = message.code.strip()
-        code_field = self._fields["customer_code"]
-        if self.focused is code_field:
+        code_field = self._fields.get("customer_code")
+        if code_field is not None and self.focused is code_field:
             set_field_value(code_field, code)
             return
         self._look_up_code(code)
@@ -649,11 +700,11 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
             )
             return
 
-        def answered(choice: str | None) -> None:
+        async def answered(choice: str | None) -> None:
             if choice == "use":
+                await self.action_show_tab(DETAILS_TAB)
                 code_field = self._fields["customer_code"]
                 set_field_value(code_field, message.code)
-                self.query_one(TabbedContent).active = DETAILS_TAB
                 code_field.focus()
 
         self.app.push_screen(

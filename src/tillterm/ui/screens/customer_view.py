@@ -62,7 +62,8 @@ def profile_text(record: CustomerRecord, currency: str) -> Text:
             out.append(f"{label:<{LABEL_WIDTH}}", style="dim")
             out.append(first + "\n")
             for more in rest:
-                out.append(" " * LABEL_WIDTH + more + "\n")
+                # no-break spaces: a wrapped Static would drop ordinary leading spaces
+                out.append("\u00a0" * LABEL_WIDTH + more + "\n")
 
     out.append("\n")
     line("Code", record.customer_code)
@@ -188,13 +189,13 @@ class CustomerView(Screen[None]):
             with VerticalScroll(id="activity"):
                 yield Static("Activity", classes="view-heading")
                 yield Static("", id="activity-figures")
-                yield Static("Recent sales", classes="view-heading")
+                yield Static("Recent sales", classes="view-heading", id="sales-heading")
                 sales = DataTable[str](id="recent-sales", cursor_type="row", show_cursor=False)
                 sales.add_column("Date", width=10, key="date")
                 sales.add_column("Receipt", width=10, key="receipt")
                 sales.add_column("Total", width=12, key="total")
                 yield sales
-                yield Static("Loyalty points", classes="view-heading")
+                yield Static("Loyalty points", classes="view-heading", id="loyalty-heading")
                 ledger = DataTable[str](id="loyalty-ledger", cursor_type="row", show_cursor=False)
                 ledger.add_column("Date", width=10, key="date")
                 ledger.add_column("Points", width=7, key="points")
@@ -238,16 +239,20 @@ class CustomerView(Screen[None]):
                 format_money(sale.total, currency).rjust(12),
                 key=str(sale.id),
             )
-        if not message.activity.recent_sales:
-            sales.add_row("", "no sales yet", "")
+        sales.display = bool(message.activity.recent_sales)
+        self.query_one("#sales-heading", Static).update(
+            "Recent sales" if message.activity.recent_sales else "Recent sales: none yet"
+        )
         ledger = self.query_one("#loyalty-ledger", DataTable)
         ledger.clear()
         for n, entry in enumerate(message.activity.loyalty_ledger):
             ledger.add_row(
                 local_day(entry.created_at), f"{entry.points:+,}".rjust(7), entry.reason, key=str(n)
             )
-        if not message.activity.loyalty_ledger:
-            ledger.add_row("", "", "no points yet")
+        ledger.display = bool(message.activity.loyalty_ledger)
+        self.query_one("#loyalty-heading", Static).update(
+            "Loyalty points" if message.activity.loyalty_ledger else "Loyalty points: none yet"
+        )
         self.refresh_bindings()
 
     @on(LoadFailed)

@@ -68,7 +68,7 @@ class GroupsScreen(Screen[None]):
         yield Static("Customer groups", classes="screen-title", id="groups-title")
         table = DataTable[str](id="group-table", cursor_type="row", zebra_stripes=True)
         table.add_column("Name", width=18, key="name")
-        table.add_column("Description", width=24, key="description")
+        table.add_column("Description", width=22, key="description")
         table.add_column("Discount", width=8, key="discount")
         table.add_column("Sales tax", width=12, key="tax")
         table.add_column("Members", width=9, key="members")
