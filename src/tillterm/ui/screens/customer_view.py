@@ -62,8 +62,7 @@ def profile_text(record: CustomerRecord, currency: str) -> Text:
             out.append(f"{label:<{LABEL_WIDTH}}", style="dim")
             out.append(first + "\n")
             for more in rest:
-                # no-break spaces: a wrapped Static would drop ordinary leading spaces
-                out.append("\u00a0" * LABEL_WIDTH + more + "\n")
+                out.append(" " * LABEL_WIDTH + more + "\n")
 
     out.append("\n")
     line("Code", record.customer_code)

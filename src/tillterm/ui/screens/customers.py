@@ -153,6 +153,7 @@ class CustomersScreen(Screen[None]):
         self._more = False
         self._keep_cursor: int | None = None
         self._count_timer: Timer | None = None
+        self._pending_group: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -332,7 +333,11 @@ class CustomersScreen(Screen[None]):
 
     @on(ChoicesLoaded)
     def _choices_loaded(self, message: ChoicesLoaded) -> None:
-        self.query_one(CustomerFilters).set_choices(message.groups, message.taxes)
+        filters = self.query_one(CustomerFilters)
+        filters.set_choices(message.groups, message.taxes)
+        if self._pending_group is not None:
+            filters.select_group(self._pending_group)
+            self._pending_group = None
 
     def show_group(self, group_id: int) -> None:
         """Show one group's customers (the Groups screen's Enter): ready to export."""
@@ -340,7 +345,10 @@ class CustomersScreen(Screen[None]):
         filters = self.query_one(CustomerFilters)
         filters.clear()
         filters.display = True
-        filters.select_group(group_id)
+        # The group may be newer than the list (or the list not read yet): select it
+        # once the fresh choices are in.
+        self._pending_group = group_id
+        self._load_choices()
         self.query_one("#customer-search", Input).focus()
 
     # -- keys ------------------------------------------------------------------------

@@ -177,9 +177,9 @@ class GroupsScreen(Screen[None]):
         self.load()
 
     @on(DataTable.RowSelected, "#group-table")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    async def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.action_show_customers()
+        await self.action_show_customers()
 
     async def action_show_customers(self) -> None:
         """Open the Customers screen filtered by this group."""

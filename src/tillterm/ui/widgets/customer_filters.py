@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static
+from textual.widgets.select import InvalidSelectValueError
 
 from tillterm.money import parse_amount
 
@@ -128,7 +129,11 @@ class CustomerFilters(Vertical):
             tax.value = keep
 
     def select_group(self, group_id: int) -> None:
-        self.query_one("#filter-group", Select).value = group_id
+        select = self.query_one("#filter-group", Select)
+        try:
+            select.value = group_id
+        except InvalidSelectValueError:  # deleted meanwhile: show everyone instead
+            select.clear()
 
     def clear(self) -> None:
         """Back to "every customer" (posts :class:`Changed` once the fields settle)."""
