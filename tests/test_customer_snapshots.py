@@ -12,6 +12,7 @@ from typing import Any
 
 from screens_data import Store, seed_store, settle
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tillterm.db import open_db
 from tillterm.ui.app import TilltermApp
@@ -40,6 +41,9 @@ def prepare(
         if then is not None:
             await then(pilot, store_box["store"])
             await settle(pilot)
+        for field in pilot.app.screen.query(Input):  # a blinking cursor makes flaky pictures
+            field.cursor_blink = False
+        await pilot.pause()
 
     run_before.store_box = store_box  # type: ignore[attr-defined]
     return run_before
