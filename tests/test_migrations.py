@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from tillterm.db import build_engine, open_db, upgrade
-from tillterm.migrations import HEAD_REVISION, KNOWN_REVISIONS, alembic_config
+from tillterm.migrations import HEAD_REVISION, KNOWN_REVISIONS, alembic_config, include_object
 from tillterm.models import metadata
 
 
@@ -28,7 +28,8 @@ def test_history_is_linear_and_head_is_known(db_path: Path) -> None:
 
 def test_migrations_produce_exactly_the_models(any_engine: Engine) -> None:
     with any_engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        context = MigrationContext.configure(conn, opts={"include_object": include_object})
+        diff = compare_metadata(context, metadata)
     assert diff == []
 
 

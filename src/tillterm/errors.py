@@ -26,3 +26,19 @@ class DatabaseBusy(DatabaseError):
 
 class NotFound(TilltermError):
     """A record the person asked for does not exist (or no longer)."""
+
+
+class ValidationFailed(TilltermError):
+    """What a person typed cannot be saved; ``errors`` names every problem at once.
+
+    ``errors`` maps a field name (``email``, ``birth_date``, ``custom.Shoe size``...) to
+    a short reason in a cashier's words; nothing has been written.
+    """
+
+    def __init__(self, errors: dict[str, str], labels: dict[str, str] | None = None) -> None:
+        self.errors = dict(errors)
+        labels = labels or {}
+        parts = [f"{labels.get(name, name)}: {message}" for name, message in self.errors.items()]
+        count = len(parts)
+        head = "1 thing to correct" if count == 1 else f"{count} things to correct"
+        super().__init__(f"{head} — " + "; ".join(parts) if parts else "Nothing to correct.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from tillterm.migrations import include_object
 from tillterm.models import metadata
 
 config = context.config
@@ -19,6 +20,7 @@ with engine.connect() as connection:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,249 @@
+"""Custom customer fields: store-defined ("Shoe size", "Preferred shop"), typed.
+
+A field is text, number, date or choice. Values are validated by type and stored in a
+canonical text form (numbers as plain decimals, dates as ISO ``YYYY-MM-DD``, choices
+spelled as defined), so exports, imports and search all see the same thing. A blank
+value means "no value" and removes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlmodel import Session
+
+from tillterm.dates import parse_date
+from tillterm.errors import NotFound, ValidationFailed
+from tillterm.models import CustomField, CustomFieldValue
+
+FIELD_TYPES = ("text", "number", "date", "choice")
+MAX_NAME = 60
+MAX_VALUE = 500
+#: search packs (customer id, field id) into one index rowid: field ids stay below this
+MAX_FIELD_ID = (1 << 20) - 1
+_LABELS = {"name": "Name", "field_type": "Type", "choices": "Choices"}
+
+
+@dataclass(frozen=True)
+class CustomFieldDef:
+    id: int
+    name: str
+    field_type: str
+    choices: tuple[str, ...]
+    position: int
+
+
+def _def(row: CustomField) -> CustomFieldDef:
+    choices = tuple(c for c in row.choices.splitlines() if c.strip())
+    return CustomFieldDef(row.id or 0, row.name, row.field_type, choices, row.position)
+
+
+def field_key(name: str) -> str:
+    return " ".join(str(name).split()).casefold()
+
+
+def list_fields(session: Session) -> list[CustomFieldDef]:
+    """Every custom field, in form order."""
+    rows = session.exec(select(CustomField).order_by(CustomField.position, CustomField.id))
+    return [_def(row) for row in rows.scalars()]
+
+
+def get_field(session: Session, name: str) -> CustomFieldDef | None:
+    row = session.exec(
+        select(CustomField).where(CustomField.name_key == field_key(name))
+    ).scalar_one_or_none()
+    return None if row is None else _def(row)
+
+
+def _check_definition(
+    session: Session, name: str, field_type: str, choices: tuple[str, ...], field_id: int | None
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = "give the field a name"
+    elif len(name) > MAX_NAME:
+        errors["name"] = f"too long (at most {MAX_NAME} characters)"
+    else:
+        clash = session.exec(
+            select(CustomField.id).where(CustomField.name_key == field_key(name))
+        ).scalar()
+        if clash is not None and clash != field_id:
+            errors["name"] = f"there is already a field named “{name}”"
+    if field_type not in FIELD_TYPES:
+        errors["field_type"] = "choose text, number, date or choice"
+    elif field_type == "choice" and not choices:
+        errors["choices"] = "a choice field needs at least one choice"
+    if any(len(c) > MAX_VALUE for c in choices):
+        errors["choices"] = f"a choice is too long (at most {MAX_VALUE} characters)"
+    return errors
+
+
+def _choices(choices: Iterable[str] | str) -> tuple[str, ...]:
+    items = choices.splitlines() if isinstance(choices, str) else list(choices)
+    seen: dict[str, str] = {}
+    for item in items:
+        clean = " ".join(str(item).split())
+        if clean:
+            seen.setdefault(clean.casefold(), clean)
+    return tuple(seen.values())
+
+
+def define_field(
+    session: Session, name: str, field_type: str, choices: Iterable[str] | str = ()
+) -> CustomFieldDef:
+    """Add a custom field; ``ValidationFailed`` on a blank/duplicate name or bad type."""
+    name = " ".join(str(name).split())
+    field_type = str(field_type).strip().lower()
+    clean = _choices(choices)
+    errors = _check_definition(session, name, field_type, clean, None)
+    if errors:
+        raise ValidationFailed(errors, _LABELS)
+    position = session.exec(select(func.coalesce(func.max(CustomField.position), 0))).scalar()
+    new_id = session.exec(
+        insert(CustomField)
+        .values(
+            name=name,
+            name_key=field_key(name),
+            field_type=field_type,
+            choices="\n".join(clean),
+            position=int(position or 0) + 1,
+        )
+        .returning(CustomField.id)
+    ).scalar_one()
+    if new_id > MAX_FIELD_ID:  # pragma: no cover - a million field definitions
+        raise ValidationFailed({"name": "too many custom fields have been defined"}, _LABELS)
+    return CustomFieldDef(int(new_id), name, field_type, clean, int(position or 0) + 1)
+
+
+def update_field(
+    session: Session,
+    field_id: int,
+    *,
+    name: str | None = None,
+    choices: Iterable[str] | str | None = None,
+) -> CustomFieldDef:
+    """Rename a field or change its choices (the type of a field with values is fixed)."""
+    row = session.get(CustomField, field_id)
+    if row is None:
+        raise NotFound("This custom field no longer exists.")
+    new_name = row.name if name is None else " ".join(str(name).split())
+    new_choices = _def(row).choices if choices is None else _choices(choices)
+    errors = _check_definition(session, new_name, row.field_type, new_choices, field_id)
+    if errors:
+        raise ValidationFailed(errors, _LABELS)
+    session.exec(
+        update(CustomField)
+        .where(CustomField.id == field_id)
+        .values(name=new_name, name_key=field_key(new_name), choices="\n".join(new_choices))
+    )
+    return CustomFieldDef(field_id, new_name, row.field_type, new_choices, row.position)
+
+
+def delete_field(session: Session, field_id: int) -> None:
+    """Remove a field and every customer's value for it."""
+    session.exec(delete(CustomFieldValue).where(CustomFieldValue.field_id == field_id))
+    session.exec(delete(CustomField).where(CustomField.id == field_id))
+
+
+def clean_value(definition: CustomFieldDef, value: object) -> str:
+    """The canonical text of a value for this field; ``ValueError`` says what is wrong.
+
+    A blank value gives ``""`` (no value).
+    """
+    typed = "" if value is None else str(value).strip()
+    if not typed:
+        return ""
+    if definition.field_type == "number":
+        cleaned = typed.replace("\u00a0", "").replace(" ", "")
+        if cleaned.count(",") == 1 and "." not in cleaned:
+            cleaned = cleaned.replace(",", ".")
+        try:
+            number = Decimal(cleaned)
+        except InvalidOperation:
+            raise ValueError(f"“{typed}” is not a number") from None
+        if not number.is_finite() or abs(number) >= Decimal("1e15"):
+            raise ValueError(f"“{typed}” is not a number")
+        text = format(number.normalize(), "f")
+        return text if text != "-0" else "0"
+    if definition.field_type == "date":
+        return parse_date(value).isoformat()
+    if definition.field_type == "choice":
+        for choice in definition.choices:
+            if choice.casefold() == " ".join(typed.split()).casefold():
+                return choice
+        raise ValueError("choose one of: " + ", ".join(definition.choices))
+    if len(typed) > MAX_VALUE:
+        raise ValueError(f"too long (at most {MAX_VALUE} characters)")
+    if any(not (ch.isprintable() or ch in "\n\t") for ch in typed):
+        raise ValueError("contains characters that cannot be printed")
+    return typed
+
+
+def error_key(name: str) -> str:
+    """The key a custom field's problem is reported under in ``ValidationFailed.errors``."""
+    return f"custom.{name}"
+
+
+def clean_values(
+    session: Session, values: Mapping[str, object]
+) -> tuple[dict[int, str], dict[str, str]]:
+    """Validate values given by field name: ({field id: canonical text}, errors)."""
+    cleaned: dict[int, str] = {}
+    errors: dict[str, str] = {}
+    if not values:
+        return cleaned, errors
+    fields = {field_key(f.name): f for f in list_fields(session)}
+    for name, value in values.items():
+        definition = fields.get(field_key(name))
+        if definition is None:
+            errors[error_key(str(name))] = f"there is no custom field named “{name}”"
+            continue
+        try:
+            cleaned[definition.id] = clean_value(definition, value)
+        except ValueError as exc:
+            errors[error_key(definition.name)] = str(exc)
+    return cleaned, errors
+
+
+def customer_values(session: Session, customer_id: int) -> dict[str, str]:
+    """A customer's custom values by field name, in form order."""
+    stmt = (
+        select(CustomField.name, CustomFieldValue.value)
+        .join(CustomFieldValue, CustomFieldValue.field_id == CustomField.id)
+        .where(CustomFieldValue.customer_id == customer_id)
+        .order_by(CustomField.position, CustomField.id)
+    )
+    return {name: value for name, value in session.exec(stmt)}
+
+
+def store_values(session: Session, customer_id: int, cleaned: Mapping[int, str]) -> None:
+    """Write already-cleaned values (blank removes); other fields are left alone."""
+    if not cleaned:
+        return
+    session.exec(
+        delete(CustomFieldValue).where(
+            CustomFieldValue.customer_id == customer_id,
+            CustomFieldValue.field_id.in_(list(cleaned)),
+        )
+    )
+    rows = [
+        {"customer_id": customer_id, "field_id": field_id, "value": value}
+        for field_id, value in cleaned.items()
+        if value
+    ]
+    if rows:
+        session.exec(insert(CustomFieldValue), params=rows)
+
+
+def set_customer_values(
+    session: Session, customer_id: int, values: Mapping[str, object]
+) -> dict[str, str]:
+    """Validate and write values given by field name; returns all the customer's values."""
+    cleaned, errors = clean_values(session, values)
+    if errors:
+        raise ValidationFailed(errors)
+    store_values(session, customer_id, cleaned)
+    return customer_values(session, customer_id)

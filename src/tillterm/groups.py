@@ -1,0 +1,205 @@
+"""Customer groups (SPEC §2): VIP, Wholesale, Student... with a discount and a sales tax.
+
+A customer is in at most one group. Deleting a group never deletes its customers: they
+are released (no group). Names are unique, compared trimmed and case-insensitively.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlmodel import Session
+
+from tillterm.errors import NotFound, ValidationFailed
+from tillterm.models import Customer, CustomerGroup, TaxRate, utcnow
+
+MAX_NAME = 80
+MAX_DESCRIPTION = 500
+LABELS = {
+    "name": "Name",
+    "description": "Description",
+    "discount_percent": "Discount",
+    "tax_rate_id": "Sales tax",
+}
+
+
+@dataclass(frozen=True)
+class GroupRecord:
+    id: int
+    name: str
+    description: str
+    discount_percent: Decimal | None
+    tax_rate_id: int | None
+    tax_rate_name: str | None
+    member_count: int
+
+
+def group_key(name: str) -> str:
+    return " ".join(str(name).split()).casefold()
+
+
+def parse_percent(value: object) -> Decimal | None:
+    """A percentage as typed ("10", "12,5", "7.5 %") or given; ``ValueError`` if not 0–100."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        number = Decimal(value)
+    else:
+        typed = str(value).strip().rstrip("%").strip().replace("\u00a0", "").replace(" ", "")
+        if not typed:
+            return None
+        if typed.count(",") == 1 and "." not in typed:
+            typed = typed.replace(",", ".")
+        try:
+            number = Decimal(typed)
+        except InvalidOperation:
+            raise ValueError(f"“{str(value).strip()}” is not a percentage") from None
+    if not number.is_finite():
+        raise ValueError("not a percentage")
+    if number < 0 or number > 100:
+        raise ValueError("a discount is between 0 and 100 %")
+    if number != number.quantize(Decimal("0.001")):
+        raise ValueError("at most 3 decimals")
+    return number
+
+
+def _member_counts(session: Session) -> dict[int, int]:
+    stmt = (
+        select(Customer.group_id, func.count())
+        .where(Customer.group_id.is_not(None), Customer.archived_at.is_(None))
+        .group_by(Customer.group_id)
+    )
+    return {int(group_id): int(count) for group_id, count in session.exec(stmt)}
+
+
+def _records(session: Session, where: Any = None) -> list[GroupRecord]:
+    stmt = select(CustomerGroup, TaxRate.name).outerjoin(
+        TaxRate, TaxRate.id == CustomerGroup.tax_rate_id
+    )
+    if where is not None:
+        stmt = stmt.where(where)
+    rows = session.exec(stmt.order_by(CustomerGroup.name_key)).all()
+    counts = _member_counts(session) if rows else {}
+    return [
+        GroupRecord(
+            id=group.id or 0,
+            name=group.name,
+            description=group.description,
+            discount_percent=group.discount_percent,
+            tax_rate_id=group.tax_rate_id,
+            tax_rate_name=tax_name,
+            member_count=counts.get(group.id or 0, 0),
+        )
+        for group, tax_name in rows
+    ]
+
+
+def list_groups(session: Session) -> list[GroupRecord]:
+    """Every group, by name, with how many (active) customers are in it."""
+    return _records(session)
+
+
+def get_group(session: Session, group_id: int) -> GroupRecord:
+    found = _records(session, CustomerGroup.id == group_id)
+    if not found:
+        raise NotFound("This customer group no longer exists.")
+    return found[0]
+
+
+def find_group(session: Session, name: str) -> GroupRecord | None:
+    """The group with this name (case and spacing ignored), if any."""
+    found = _records(session, CustomerGroup.name_key == group_key(name))
+    return found[0] if found else None
+
+
+def _clean(
+    session: Session, values: dict[str, Any], group_id: int | None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    cleaned: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    if "name" in values:
+        name = " ".join(str(values["name"] or "").split())
+        if not name:
+            errors["name"] = "give the group a name"
+        elif len(name) > MAX_NAME:
+            errors["name"] = f"too long (at most {MAX_NAME} characters)"
+        else:
+            clash = session.exec(
+                select(CustomerGroup.id).where(CustomerGroup.name_key == group_key(name))
+            ).scalar()
+            if clash is not None and clash != group_id:
+                errors["name"] = f"there is already a group named “{name}”"
+            cleaned["name"] = name
+            cleaned["name_key"] = group_key(name)
+    if "description" in values:
+        description = str(values["description"] or "").strip()
+        if len(description) > MAX_DESCRIPTION:
+            errors["description"] = f"too long (at most {MAX_DESCRIPTION} characters)"
+        cleaned["description"] = description
+    if "discount_percent" in values:
+        try:
+            cleaned["discount_percent"] = parse_percent(values["discount_percent"])
+        except ValueError as exc:
+            errors["discount_percent"] = str(exc)
+    if "tax_rate_id" in values:
+        tax_rate_id = values["tax_rate_id"]
+        if tax_rate_id in (None, "", 0):
+            cleaned["tax_rate_id"] = None
+        elif session.get(TaxRate, int(tax_rate_id)) is None:
+            errors["tax_rate_id"] = "this sales tax no longer exists"
+        else:
+            cleaned["tax_rate_id"] = int(tax_rate_id)
+    return cleaned, errors
+
+
+def create_group(
+    session: Session,
+    name: str,
+    description: str = "",
+    discount_percent: Decimal | str | None = None,
+    tax_rate_id: int | None = None,
+) -> GroupRecord:
+    """Add a group; ``ValidationFailed`` names every problem (duplicate name...)."""
+    cleaned, errors = _clean(
+        session,
+        {
+            "name": name,
+            "description": description,
+            "discount_percent": discount_percent,
+            "tax_rate_id": tax_rate_id,
+        },
+        None,
+    )
+    if errors:
+        raise ValidationFailed(errors, LABELS)
+    new_id = session.exec(
+        insert(CustomerGroup).values(**cleaned, created_at=utcnow()).returning(CustomerGroup.id)
+    ).scalar_one()
+    return get_group(session, int(new_id))
+
+
+def update_group(session: Session, group_id: int, **changes: Any) -> GroupRecord:
+    """Rename or edit a group: only the given fields change."""
+    unknown = set(changes) - set(LABELS)
+    if unknown:
+        raise TypeError(f"unknown group field(s): {', '.join(sorted(unknown))}")
+    get_group(session, group_id)
+    cleaned, errors = _clean(session, changes, group_id)
+    if errors:
+        raise ValidationFailed(errors, LABELS)
+    if cleaned:
+        session.exec(update(CustomerGroup).where(CustomerGroup.id == group_id).values(**cleaned))
+    return get_group(session, group_id)
+
+
+def delete_group(session: Session, group_id: int) -> int:
+    """Delete a group; its customers stay, with no group. Returns how many were released."""
+    get_group(session, group_id)
+    released = session.exec(
+        update(Customer).where(Customer.group_id == group_id).values(group_id=None)
+    ).rowcount
+    session.exec(delete(CustomerGroup).where(CustomerGroup.id == group_id))
+    return int(released or 0)

@@ -1,0 +1,414 @@
+"""Finding customers: what a typed text means, and how it is looked up fast.
+
+A person types "dubois", "marie dub", "06 12", "75011", "jean@" or scans a card. The
+text is read into a :class:`ParsedQuery`:
+
+- *words*: every alphanumeric run, lower-cased with accents stripped (the same words
+  SQLite's ``unicode61 remove_diacritics 2`` tokenizer and PostgreSQL's
+  ``unaccent``-based fold produce), each matched as a word prefix, all required;
+- *digits*: a text of digits and phone punctuation only ("06 12", "+44 7911") is one
+  digit string, matched as a prefix of a phone, a postcode or a code;
+- *email*: a text with ``@``: its words must all be in an email address.
+
+Nothing a person types is ever spliced into query syntax: terms are alphanumeric and
+quoted, so quotes, ``*``, ``-``, ``:``, ``(``, ``AND``, ``NEAR`` or emoji are just text.
+
+**Ranking** is by tier, then by customer id (oldest first), identical on both engines:
+
+1. the exact customer code (a scanned card): a unique B-tree lookup;
+2. names (first name, last name, company) holding every word whole ("lea" → Léa first),
+   then as word prefixes (Leah, Leanne) — or, for an email text, email matches;
+3. matches in any searchable field (SPEC §4: phones, postcode, emails, code, title,
+   address, city);
+4. matches in custom field values.
+
+Each tier is read in id order from its word index and stops as soon as the page is
+full, so a one-letter search on a million customers reads fifty index entries, not
+eight hundred thousand; nothing here ever counts or sorts a whole match set.
+:func:`count_matches` is the one place that does count, for list headers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import Integer, bindparam, text
+from sqlalchemy.sql.elements import BindParameter, TextClause
+from sqlmodel import Session
+
+from tillterm.models import Percent, UTCDateTime
+from tillterm.search_index import CUSTOM_SHIFT, EMAIL_COLUMNS
+
+#: more words than this add nothing but cost ("sensible results" for pasted paragraphs)
+MAX_TERMS = 8
+#: no indexed word is longer; a longer term can only fail to match
+MAX_TERM_LENGTH = 100
+
+_WORD = re.compile(r"[^\W_]+")
+_PHONE_LIKE = re.compile(r"[\d\s+\-.()/]+")
+
+Kind = Literal["empty", "words", "digits", "email"]
+Tier = Literal["code", "name_exact", "name", "email", "all", "custom"]
+
+
+def fold(value: str) -> str:
+    """Lower-case and strip accents: "Léa" → "lea" (what the word indexes store)."""
+    decomposed = unicodedata.normalize("NFD", value.lower())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", stripped)
+
+
+def words(value: str) -> list[str]:
+    """The searchable words of a text, as the indexes cut them."""
+    return _WORD.findall(fold(value))
+
+
+def normalise_code(code: str) -> str:
+    """The key a customer code is compared by: trimmed, case-folded."""
+    return code.strip().casefold()
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    kind: Kind
+    terms: tuple[str, ...]
+    code_key: str
+
+    @property
+    def tiers(self) -> tuple[Tier, ...]:
+        if self.kind == "empty":
+            return ()
+        if not self.terms:
+            return ("code",)
+        if self.kind == "words":
+            return ("code", "name_exact", "name", "all", "custom")
+        if self.kind == "email":
+            return ("code", "email", "all", "custom")
+        return ("code", "all", "custom")
+
+
+def printable(value: str) -> str:
+    """The text without control characters (a NUL cannot even be sent to PostgreSQL)."""
+    if value.isprintable():
+        return value
+    return "".join(ch if ch.isprintable() else " " for ch in value)
+
+
+def parse_query(value: str) -> ParsedQuery:
+    stripped = printable(value or "").strip()
+    if not stripped:
+        return ParsedQuery("empty", (), "")
+    code_key = normalise_code(stripped)
+    if _PHONE_LIKE.fullmatch(stripped) and any(ch.isdigit() for ch in stripped):
+        digits = "".join(ch for ch in stripped if ch.isdigit())
+        return ParsedQuery("digits", (digits[:MAX_TERM_LENGTH],), code_key)
+    terms = tuple(dict.fromkeys(t[:MAX_TERM_LENGTH] for t in words(stripped)))[:MAX_TERMS]
+    return ParsedQuery("email" if "@" in stripped else "words", terms, code_key)
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """What narrows a customer list besides the typed text (SPEC §4 filters).
+
+    ``group_id`` 0 means "no group"; ``created_from``/``created_to`` are local dates,
+    both inclusive; ``discount`` is ``"any"`` (has a discount of their own) or a
+    percentage that must match exactly; ``tags_all`` / ``tags_none`` are tag names.
+    """
+
+    group_id: int | None = None
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    discount: Decimal | str | None = None
+    tax_rate_id: int | None = None
+    tags_all: tuple[str, ...] = field(default=())
+    tags_none: tuple[str, ...] = field(default=())
+    include_archived: bool = False
+
+    @classmethod
+    def of(cls, filters: SearchFilters | None, extra: Mapping[str, Any]) -> SearchFilters:
+        """Merge ``filters=`` and keyword filters (keywords win)."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(extra) - known
+        if unknown:
+            raise TypeError(f"unknown customer filter(s): {', '.join(sorted(unknown))}")
+        values = {f.name: getattr(filters, f.name) for f in fields(cls)} if filters else {}
+        values.update(extra)
+        for name in ("tags_all", "tags_none"):
+            tags = values.get(name) or ()
+            values[name] = tuple(t for t in _tag_list(tags) if t)
+        return cls(**values)
+
+
+def _tag_list(tags: str | Iterable[str]) -> list[str]:
+    if isinstance(tags, str):
+        return [t.strip() for t in tags.split(",")]
+    return [str(t).strip() for t in tags]
+
+
+# --------------------------------------------------------------------------- filters
+
+
+class _Sql:
+    """A WHERE clause over customer ``c`` and its bound parameters."""
+
+    def __init__(self) -> None:
+        self.clauses: list[str] = []
+        self.params: list[BindParameter[Any]] = []
+        self.impossible = False
+
+    def bind(self, value: Any, type_: Any = None) -> str:
+        name = f"p{len(self.params)}"
+        self.params.append(bindparam(name, value, type_=type_))
+        return f":{name}"
+
+    def where(self) -> str:
+        return " AND ".join(self.clauses) if self.clauses else "1 = 1"
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    """Midnight of a local date, in UTC (created dates are the store's local days)."""
+    return dt.datetime.combine(day, dt.time.min).astimezone(dt.UTC)
+
+
+def _filter_sql(session: Session, flt: SearchFilters) -> _Sql:
+    sql = _Sql()
+    if not flt.include_archived:
+        sql.clauses.append("c.archived_at IS NULL")
+    if flt.group_id is not None:
+        if flt.group_id == 0:
+            sql.clauses.append("c.group_id IS NULL")
+        else:
+            sql.clauses.append(f"c.group_id = {sql.bind(int(flt.group_id))}")
+    if flt.created_from is not None:
+        start = _day_start(flt.created_from)
+        sql.clauses.append(f"c.created_at >= {sql.bind(start, UTCDateTime())}")
+    if flt.created_to is not None:
+        end = _day_start(flt.created_to + dt.timedelta(days=1))
+        sql.clauses.append(f"c.created_at < {sql.bind(end, UTCDateTime())}")
+    if flt.discount is not None:
+        if isinstance(flt.discount, str) and flt.discount.strip().lower() == "any":
+            sql.clauses.append("c.discount_percent IS NOT NULL")
+        else:
+            sql.clauses.append(
+                f"c.discount_percent = {sql.bind(Decimal(str(flt.discount)), Percent())}"
+            )
+    if flt.tax_rate_id is not None:
+        sql.clauses.append(f"c.tax_rate_id = {sql.bind(int(flt.tax_rate_id))}")
+    if flt.tags_all or flt.tags_none:
+        ids = _tag_ids(session, [*flt.tags_all, *flt.tags_none])
+        for name in flt.tags_all:
+            tag_id = ids.get(name.casefold())
+            if tag_id is None:
+                sql.impossible = True
+                continue
+            sql.clauses.append(
+                "EXISTS (SELECT 1 FROM customer_tag ct WHERE ct.customer_id = c.id "
+                f"AND ct.tag_id = {sql.bind(tag_id)})"
+            )
+        excluded = sorted({ids[n.casefold()] for n in flt.tags_none if n.casefold() in ids})
+        if excluded:
+            marks = ", ".join(sql.bind(tag_id) for tag_id in excluded)
+            sql.clauses.append(
+                "NOT EXISTS (SELECT 1 FROM customer_tag ct WHERE ct.customer_id = c.id "
+                f"AND ct.tag_id IN ({marks}))"
+            )
+    return sql
+
+
+def _tag_ids(session: Session, names: Sequence[str]) -> dict[str, int]:
+    keys = sorted({n.strip().casefold() for n in names})
+    stmt = text("SELECT name_key, id FROM tag WHERE name_key IN :keys").bindparams(
+        bindparam("keys", keys, expanding=True)
+    )
+    return {key: int(tag_id) for key, tag_id in session.exec(stmt)}
+
+
+def _stmt(sql: str, where: _Sql, **params: Any) -> TextClause:
+    stmt = text(sql)
+    binds = list(where.params)
+    for name, value in params.items():
+        binds.append(bindparam(name, value, type_=Integer() if isinstance(value, int) else None))
+    return stmt.bindparams(*binds) if binds else stmt
+
+
+# --------------------------------------------------------------------------- engines
+
+
+def _fts_match(query: ParsedQuery, columns: tuple[str, ...] = (), *, prefix: bool = True) -> str:
+    """An FTS5 MATCH string: each term quoted (never syntax), a prefix, all required."""
+    star = "*" if prefix else ""
+    expr = " AND ".join(f'"{term}"{star}' for term in query.terms)
+    if columns:
+        return "{" + " ".join(columns) + "} : (" + expr + ")"
+    return expr
+
+
+def _tsquery(query: ParsedQuery, *, prefix: bool = True) -> str:
+    """A tsquery literal: each term a quoted prefix lexeme, all required."""
+    star = ":*" if prefix else ""
+    return " & ".join(f"'{term}'{star}" for term in query.terms)
+
+
+_PG_NAME = "search_name_doc(c.first_name, c.last_name, c.company)"
+_PG_ALL = (
+    "search_all_doc(c.first_name, c.last_name, c.company, c.title, c.email, c.email2, "
+    "c.phone_digits, c.postal_code, c.customer_code, c.address1, c.address2, c.city)"
+)
+_PG_EMAIL = "search_email_doc(c.email, c.email2)"
+
+
+def _tier_sql(dialect: str, tier: Tier, query: ParsedQuery, where: _Sql) -> tuple[str, dict]:
+    """The SQL of one tier, selecting customer ids in id order, ``:n`` at most."""
+    cond = where.where()
+    if tier == "code":
+        return (
+            f"SELECT c.id FROM customer c WHERE c.code_key = :code AND {cond} LIMIT :n",
+            {"code": query.code_key},
+        )
+    if dialect == "sqlite":
+        if tier == "custom":
+            return (
+                "SELECT c.id FROM search_custom f CROSS JOIN customer c "
+                f"ON c.id = (f.rowid >> {CUSTOM_SHIFT}) "
+                f"WHERE search_custom MATCH :m AND {cond} ORDER BY f.rowid LIMIT :n",
+                {"m": _fts_match(query)},
+            )
+        table = "search_name" if tier in ("name", "name_exact") else "search_all"
+        columns = EMAIL_COLUMNS if tier == "email" else ()
+        match = _fts_match(query, columns, prefix=tier != "name_exact")
+        return (
+            f"SELECT c.id FROM {table} f CROSS JOIN customer c ON c.id = f.rowid "
+            f"WHERE {table} MATCH :m AND {cond} ORDER BY f.rowid LIMIT :n",
+            {"m": match},
+        )
+    if tier == "custom":
+        return (
+            "SELECT DISTINCT c.id FROM custom_field_value v JOIN customer c "
+            "ON c.id = v.customer_id WHERE search_value_doc(v.value) @@ CAST(:q AS tsquery) "
+            f"AND {cond} ORDER BY c.id LIMIT :n",
+            {"q": _tsquery(query)},
+        )
+    doc = _PG_NAME if tier in ("name", "name_exact") else _PG_ALL
+    extra = f" AND {_PG_EMAIL} @@ CAST(:q AS tsquery)" if tier == "email" else ""
+    return (
+        f"SELECT c.id FROM customer c WHERE {doc} @@ CAST(:q AS tsquery){extra} "
+        f"AND {cond} ORDER BY c.id LIMIT :n",
+        {"q": _tsquery(query, prefix=tier != "name_exact")},
+    )
+
+
+def _custom_fan_out(session: Session) -> int:
+    """How many custom values one customer can have (the custom tier's rows per id)."""
+    return max(1, int(session.exec(text("SELECT count(*) FROM custom_field")).scalar_one()))
+
+
+def search_ids(
+    session: Session,
+    value: str,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    filters: SearchFilters | None = None,
+) -> list[int]:
+    """Customer ids matching ``value`` and the filters, best first (see module doc)."""
+    flt = filters or SearchFilters()
+    if limit <= 0 or offset < 0:
+        return []
+    query = parse_query(value)
+    where = _filter_sql(session, flt)
+    if where.impossible:
+        return []
+    dialect = session.get_bind().dialect.name
+    if query.kind == "empty":
+        stmt = _stmt(
+            f"SELECT c.id FROM customer c WHERE {where.where()} ORDER BY c.id LIMIT :n OFFSET :o",
+            where,
+            n=limit,
+            o=offset,
+        )
+        return [int(row[0]) for row in session.exec(stmt)]
+    need = offset + limit
+    found: dict[int, None] = {}
+    for tier in query.tiers:
+        if len(found) >= need:
+            break
+        sql, params = _tier_sql(dialect, tier, query, where)
+        # ids already found may come again: ask for enough to fill the page regardless
+        wanted = need + len(found)
+        if tier == "custom" and dialect == "sqlite":
+            wanted *= _custom_fan_out(session)
+        for (customer_id,) in session.exec(_stmt(sql, where, n=wanted, **params)):
+            found.setdefault(int(customer_id), None)
+    return list(found)[offset:need]
+
+
+def count_matches(session: Session, value: str, *, filters: SearchFilters | None = None) -> int:
+    """How many customers :func:`search_ids` can return for this text and filters."""
+    flt = filters or SearchFilters()
+    query = parse_query(value)
+    where = _filter_sql(session, flt)
+    if where.impossible:
+        return 0
+    dialect = session.get_bind().dialect.name
+    cond = where.where()
+    params: dict[str, Any] = {}
+    if query.kind == "empty":
+        sql = f"SELECT count(*) FROM customer c WHERE {cond}"
+    elif not query.terms:
+        sql = f"SELECT count(*) FROM customer c WHERE c.code_key = :code AND {cond}"
+        params["code"] = query.code_key
+    elif dialect == "sqlite":
+        sql = (
+            "SELECT count(*) FROM ("
+            "SELECT rowid AS id FROM search_all WHERE search_all MATCH :m "
+            f"UNION SELECT rowid >> {CUSTOM_SHIFT} FROM search_custom WHERE search_custom MATCH :m "
+            "UNION SELECT id FROM customer WHERE code_key = :code"
+            f") u JOIN customer c ON c.id = u.id WHERE {cond}"
+        )
+        params.update(m=_fts_match(query), code=query.code_key)
+    else:
+        sql = (
+            f"SELECT count(*) FROM customer c WHERE ({_PG_ALL} @@ CAST(:q AS tsquery) "
+            "OR c.code_key = :code OR c.id IN (SELECT v.customer_id FROM custom_field_value v "
+            f"WHERE search_value_doc(v.value) @@ CAST(:q AS tsquery))) AND {cond}"
+        )
+        params.update(q=_tsquery(query), code=query.code_key)
+    return int(session.exec(_stmt(sql, where, **params)).scalar_one())
+
+
+def word_matches(
+    session: Session, what: Literal["email", "phone"], value: str, *, limit: int = 200
+) -> list[tuple[int, tuple[str, ...]]]:
+    """Customers whose emails (or phone digits) hold every word of ``value`` whole.
+
+    Returns each id with the field values, for the caller's exact comparison: this is
+    how duplicates are found without an extra index on a million emails.
+    """
+    terms = tuple(dict.fromkeys(words(value)))[:MAX_TERMS]
+    if not terms:
+        return []
+    columns = ("c.email", "c.email2") if what == "email" else ("c.phone_digits",)
+    if session.get_bind().dialect.name == "sqlite":
+        scope = " ".join(EMAIL_COLUMNS) if what == "email" else "phone_digits"
+        match = "{" + scope + "} : (" + " AND ".join(f'"{t}"' for t in terms) + ")"
+        sql = (
+            f"SELECT c.id, {', '.join(columns)} FROM search_all f CROSS JOIN customer c "
+            "ON c.id = f.rowid WHERE search_all MATCH :m ORDER BY f.rowid LIMIT :n"
+        )
+        params: dict[str, Any] = {"m": match}
+    else:
+        query = " & ".join(f"'{t}'" for t in terms)
+        extra = f" AND {_PG_EMAIL} @@ CAST(:q AS tsquery)" if what == "email" else ""
+        sql = (
+            f"SELECT c.id, {', '.join(columns)} FROM customer c "
+            f"WHERE {_PG_ALL} @@ CAST(:q AS tsquery){extra} ORDER BY c.id LIMIT :n"
+        )
+        params = {"q": query}
+    rows = session.exec(_stmt(sql, _Sql(), n=limit, **params))
+    return [(int(row[0]), tuple(str(v or "") for v in row[1:])) for row in rows]

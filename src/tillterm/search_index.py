@@ -1,0 +1,223 @@
+"""The customer search index: what is indexed, and how it stays in step with the tables.
+
+Search (``tillterm.search``) never scans the customer table. It reads word indexes:
+
+- on SQLite, three contentless FTS5 tables (``unicode61 remove_diacritics 2``, so
+  "lea" finds "Léa"): ``search_name`` (first name, last name, company; prefix indexes up
+  to six characters so a typed word prefix is read lazily, never merged),
+  ``search_all`` (every searchable customer field, SPEC §4, address included) and
+  ``search_custom`` (custom field values; rowid = customer id << 20 | field id).
+  Triggers keep them in step with every write, from any program. Contentless tables
+  store no second copy of the text, and ``columnsize=0`` / ``detail=column`` keep them
+  small: a million customers index in well under half a minute.
+- on PostgreSQL, GIN indexes over ``to_tsvector('simple', fold(...))`` expressions,
+  where ``fold`` lower-cases, strips accents (``unaccent``) and turns every run of
+  non-alphanumerics into a space, i.e. the same words as SQLite's tokenizer. Expression
+  indexes need no trigger and can never fall out of step.
+
+Bulk loads (the demo store, spreadsheet import) wrap their inserts in
+:func:`bulk_insert`, which indexes the new rows in one statement instead of a trigger
+call per row.
+
+Migration ``0002_search_index`` carries its own frozen copy of this DDL (migrations must
+not change after release); ``tests/test_search.py`` checks both stay identical.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+TOKENIZE = "unicode61 remove_diacritics 2"
+#: the "names" tier: who the customer is
+NAME_COLUMNS = ("first_name", "last_name", "company")
+#: everything SPEC §4 lets a person search by, address included
+ALL_COLUMNS = (
+    "first_name",
+    "last_name",
+    "company",
+    "title",
+    "email",
+    "email2",
+    "phone_digits",
+    "postal_code",
+    "customer_code",
+    "address1",
+    "address2",
+    "city",
+)
+EMAIL_COLUMNS = ("email", "email2")
+#: ``search_custom`` rowids pack the customer id and the field id (ids < 2**20)
+CUSTOM_SHIFT = 20
+#: every database object of the search index starts with this (migrations compare skips it)
+PREFIX = "search_"
+
+
+def _fts(name: str, columns: tuple[str, ...], prefix: str) -> str:
+    return (
+        f"CREATE VIRTUAL TABLE {name} USING fts5({', '.join(columns)}, content='', "
+        f"columnsize=0, detail=column, tokenize='{TOKENIZE}', prefix='{prefix}')"
+    )
+
+
+SQLITE_TABLES: dict[str, str] = {
+    "search_name": _fts("search_name", NAME_COLUMNS, "1 2 3 4 5 6"),
+    "search_all": _fts("search_all", ALL_COLUMNS, "1 2 3"),
+    "search_custom": _fts("search_custom", ("value",), "1 2 3"),
+}
+
+
+def _values(prefix: str, columns: tuple[str, ...]) -> str:
+    return ", ".join(f"{prefix}.{c}" for c in columns)
+
+
+def _customer_triggers() -> dict[str, str]:
+    triggers = {}
+    for table, columns in (("search_name", NAME_COLUMNS), ("search_all", ALL_COLUMNS)):
+        cols = ", ".join(columns)
+        insert = f"INSERT INTO {table}(rowid, {cols}) VALUES (new.id, {_values('new', columns)});"
+        delete = (
+            f"INSERT INTO {table}({table}, rowid, {cols}) "
+            f"VALUES ('delete', old.id, {_values('old', columns)});"
+        )
+        triggers[f"{table}_ai"] = (
+            f"CREATE TRIGGER {table}_ai AFTER INSERT ON customer BEGIN {insert} END"
+        )
+        triggers[f"{table}_au"] = (
+            f"CREATE TRIGGER {table}_au AFTER UPDATE OF {cols} ON customer "
+            f"BEGIN {delete} {insert} END"
+        )
+        triggers[f"{table}_ad"] = (
+            f"CREATE TRIGGER {table}_ad AFTER DELETE ON customer BEGIN {delete} END"
+        )
+    return triggers
+
+
+def _custom_triggers() -> dict[str, str]:
+    new_id = f"(new.customer_id << {CUSTOM_SHIFT}) | new.field_id"
+    old_id = f"(old.customer_id << {CUSTOM_SHIFT}) | old.field_id"
+    insert = f"INSERT INTO search_custom(rowid, value) VALUES ({new_id}, new.value);"
+    delete = (
+        "INSERT INTO search_custom(search_custom, rowid, value) "
+        f"VALUES ('delete', {old_id}, old.value);"
+    )
+    return {
+        "search_custom_ai": (
+            f"CREATE TRIGGER search_custom_ai AFTER INSERT ON custom_field_value BEGIN {insert} END"
+        ),
+        "search_custom_au": (
+            "CREATE TRIGGER search_custom_au AFTER UPDATE ON custom_field_value "
+            f"BEGIN {delete} {insert} END"
+        ),
+        "search_custom_ad": (
+            f"CREATE TRIGGER search_custom_ad AFTER DELETE ON custom_field_value BEGIN {delete} END"
+        ),
+    }
+
+
+SQLITE_TRIGGERS: dict[str, str] = {**_customer_triggers(), **_custom_triggers()}
+#: the triggers a bulk insert of customers suspends (it indexes the new rows itself)
+BULK_SUSPENDED = ("search_name_ai", "search_all_ai")
+
+
+def _pg_fold_body(unaccent_schema: str) -> str:
+    return (
+        "SELECT regexp_replace(lower("
+        f'"{unaccent_schema}".unaccent(\'"{unaccent_schema}".unaccent\'::regdictionary, $1)), '
+        "'[^[:alnum:]]+', ' ', 'g')"
+    )
+
+
+def pg_functions(schema: str, unaccent_schema: str) -> dict[str, str]:
+    """The PostgreSQL functions the expression indexes use (schema-qualified)."""
+
+    def doc(name: str, columns: tuple[str, ...]) -> str:
+        args = ", ".join("text" for _ in columns)
+        params = ", ".join(f"${i + 1}" for i in range(len(columns)))
+        return (
+            f'CREATE FUNCTION "{schema}".{name}({args}) RETURNS tsvector '
+            "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $f$ "
+            f"SELECT to_tsvector('pg_catalog.simple'::regconfig, "
+            f"\"{schema}\".search_fold(concat_ws(' ', {params}))) $f$"
+        )
+
+    return {
+        "search_fold": (
+            f'CREATE FUNCTION "{schema}".search_fold(text) RETURNS text '
+            "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $f$ "
+            f"{_pg_fold_body(unaccent_schema)} $f$"
+        ),
+        "search_name_doc": doc("search_name_doc", NAME_COLUMNS),
+        "search_all_doc": doc("search_all_doc", ALL_COLUMNS),
+        "search_email_doc": doc("search_email_doc", EMAIL_COLUMNS),
+        "search_value_doc": doc("search_value_doc", ("value",)),
+    }
+
+
+PG_INDEXES: dict[str, str] = {
+    "search_customer_name": (
+        "CREATE INDEX search_customer_name ON customer "
+        f"USING gin (search_name_doc({', '.join(NAME_COLUMNS)}))"
+    ),
+    "search_customer_all": (
+        "CREATE INDEX search_customer_all ON customer "
+        f"USING gin (search_all_doc({', '.join(ALL_COLUMNS)}))"
+    ),
+    "search_custom_value": (
+        "CREATE INDEX search_custom_value ON custom_field_value USING gin (search_value_doc(value))"
+    ),
+}
+
+
+def index_new_customers(conn: Connection, after_id: int) -> None:
+    """Index, in one statement per table, every customer whose id is above ``after_id``."""
+    for table, columns in (("search_name", NAME_COLUMNS), ("search_all", ALL_COLUMNS)):
+        cols = ", ".join(columns)
+        conn.exec_driver_sql(
+            f"INSERT INTO {table}(rowid, {cols}) SELECT id, {cols} FROM customer WHERE id > ?",
+            (after_id,),
+        )
+
+
+@contextlib.contextmanager
+def bulk_insert(conn: Connection) -> Iterator[None]:
+    """Insert many customers fast: the index catches up once, at the end of the block.
+
+    Only *new* customer rows may be written inside the block (no update or delete of
+    them), and it must run inside the caller's transaction so that no other register
+    ever sees the customer table without its insert triggers. On PostgreSQL there is
+    nothing to do (expression indexes).
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    after_id = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM customer").scalar_one()
+    for name in BULK_SUSPENDED:
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+    yield
+    index_new_customers(conn, int(after_id))
+    for name in BULK_SUSPENDED:
+        conn.exec_driver_sql(SQLITE_TRIGGERS[name])
+
+
+def rebuild(conn: Connection) -> None:
+    """Rebuild the SQLite index from the tables (repair; after a table rebuild)."""
+    if conn.dialect.name != "sqlite":
+        return
+    for table in SQLITE_TABLES:
+        conn.exec_driver_sql(f"INSERT INTO {table}({table}) VALUES ('delete-all')")
+    index_new_customers(conn, 0)
+    conn.exec_driver_sql(
+        "INSERT INTO search_custom(rowid, value) "
+        f"SELECT (customer_id << {CUSTOM_SHIFT}) | field_id, value FROM custom_field_value"
+    )
+    existing = {
+        row[0]
+        for row in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+    }
+    for name, ddl in SQLITE_TRIGGERS.items():
+        if name not in existing:
+            conn.exec_driver_sql(ddl)

@@ -1,0 +1,116 @@
+"""Tags: free keywords on customers ("newsletter", "wedding 2026").
+
+A tag is spelled as first typed and compared trimmed, with inner spaces collapsed and
+case ignored, so "Wine  club" and "wine club" are one tag. Tags are created on first
+use; a customer's tags are replaced as a whole from the profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, func, insert, select
+from sqlmodel import Session
+
+from tillterm.errors import ValidationFailed
+from tillterm.models import CustomerTag, Tag
+
+MAX_LENGTH = 60
+
+
+def normalise_tag(name: str) -> str:
+    """The tag as it is kept: trimmed, inner whitespace collapsed (case kept)."""
+    return " ".join(str(name).split())
+
+
+def tag_key(name: str) -> str:
+    """What two tags are compared by."""
+    return normalise_tag(name).casefold()
+
+
+def parse_tags(value: str | Iterable[str] | None) -> list[str]:
+    """Tags from a comma-separated text or a list, normalised, blanks and repeats dropped."""
+    if value is None:
+        return []
+    parts = value.split(",") if isinstance(value, str) else [str(v) for v in value]
+    seen: dict[str, str] = {}
+    for part in parts:
+        tag = normalise_tag(part)
+        if tag:
+            seen.setdefault(tag.casefold(), tag)
+    return list(seen.values())
+
+
+def tag_problem(tags: Iterable[str]) -> str | None:
+    """Why these tags cannot be saved, in a cashier's words (``None`` when they can)."""
+    too_long = [t for t in tags if len(t) > MAX_LENGTH]
+    if too_long:
+        return f"“{too_long[0][:20]}…” is too long for a tag (at most {MAX_LENGTH} characters)"
+    if any(not t.isprintable() for t in tags):
+        return "a tag contains characters that cannot be printed"
+    return None
+
+
+def list_tags(session: Session) -> list[str]:
+    """Every tag, alphabetically (case ignored)."""
+    return list(session.exec(select(Tag.name).order_by(Tag.name_key)).scalars())
+
+
+def tag_counts(session: Session) -> dict[str, int]:
+    """Every tag with how many customers carry it."""
+    stmt = (
+        select(Tag.name, func.count(CustomerTag.customer_id))
+        .outerjoin(CustomerTag, CustomerTag.tag_id == Tag.id)
+        .group_by(Tag.id, Tag.name, Tag.name_key)
+        .order_by(Tag.name_key)
+    )
+    return {name: int(count) for name, count in session.exec(stmt)}
+
+
+def ensure_tags(session: Session, names: Iterable[str]) -> dict[str, int]:
+    """Tag ids by key for these names, creating the missing tags."""
+    wanted = {tag_key(n): normalise_tag(n) for n in names if normalise_tag(n)}
+    if not wanted:
+        return {}
+    found = {
+        key: int(tag_id)
+        for key, tag_id in session.exec(
+            select(Tag.name_key, Tag.id).where(Tag.name_key.in_(list(wanted)))
+        )
+    }
+    for key, name in wanted.items():
+        if key not in found:
+            found[key] = int(
+                session.exec(
+                    insert(Tag).values(name=name, name_key=key).returning(Tag.id)
+                ).scalar_one()
+            )
+    return found
+
+
+def customer_tags(session: Session, customer_id: int) -> tuple[str, ...]:
+    stmt = (
+        select(Tag.name)
+        .join(CustomerTag, CustomerTag.tag_id == Tag.id)
+        .where(CustomerTag.customer_id == customer_id)
+        .order_by(Tag.name_key)
+    )
+    return tuple(session.exec(stmt).scalars())
+
+
+def set_customer_tags(
+    session: Session, customer_id: int, names: str | Iterable[str]
+) -> tuple[str, ...]:
+    """Replace a customer's tags (creating new tags as needed); returns them sorted."""
+    tags = parse_tags(names)
+    problem = tag_problem(tags)
+    if problem:
+        raise ValidationFailed({"tags": problem}, {"tags": "Tags"})
+    ids = ensure_tags(session, tags)
+    session.exec(delete(CustomerTag).where(CustomerTag.customer_id == customer_id))
+    if ids:
+        session.exec(
+            insert(CustomerTag),
+            params=[{"customer_id": customer_id, "tag_id": tag_id} for tag_id in ids.values()],
+        )
+    return tuple(sorted(tags, key=str.casefold))

@@ -1,0 +1,313 @@
+"""Customer search: what a cashier types finds the right customer, on both engines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from tillterm import search_index
+from tillterm.custom_fields import define_field
+from tillterm.customers import (
+    archive_customer,
+    count_customers,
+    create_customer,
+    search_customers,
+    update_customer,
+)
+from tillterm.db import open_db, session_scope
+from tillterm.demo import seed_demo
+from tillterm.groups import create_group
+from tillterm.search import SearchFilters, parse_query, words
+
+PEOPLE = [
+    {"first_name": "Marie", "last_name": "Dubois", "phone": "06 12 34 56 78",
+     "email": "marie.dubois@orange.fr", "postal_code": "75011", "city": "Paris",
+     "address1": "12 rue de la République", "customer_code": "CARD-0001"},
+    {"first_name": "Léa", "last_name": "Dupont", "phone": "+33 6 98 76 54 32",
+     "email": "lea@free.fr", "postal_code": "69003", "city": "Lyon"},
+    {"first_name": "Leanne", "last_name": "Martin", "phone": "01 45 67 89 10",
+     "email": "jean@example.org", "postal_code": "75011"},
+    {"first_name": "Jean", "last_name": "Dubreuil", "phone_mobile": "07 11 22 33 44",
+     "email": "j.dubreuil@gmail.com", "city": "Québec", "postal_code": "G1R 4P5"},
+    {"first_name": "Zoé", "last_name": "Noël", "company": "Boulangerie Noël",
+     "email": "zoe@boulangerie.fr", "title": "Mme", "address1": "3 allée des Tilleuls"},
+    {"company": "Garage Marchand", "phone_work": "(514) 555-0199", "email2": "compta@garage.ca"},
+]  # fmt: skip
+
+
+def _add_people(engine: Engine) -> dict[str, int]:
+    ids = {}
+    with session_scope(engine) as s:
+        for person in PEOPLE:
+            record = create_customer(s, person)
+            ids[record.display_name] = record.id
+    return ids
+
+
+def _names(engine: Engine, typed: str, **filters: object) -> list[str]:
+    with session_scope(engine) as s:
+        return [c.display_name for c in search_customers(s, typed, **filters)]
+
+
+@pytest.fixture
+def people(any_engine: Engine) -> Engine:
+    _add_people(any_engine)
+    return any_engine
+
+
+def test_parsing_reads_words_digits_and_emails() -> None:
+    assert parse_query("  Marie   DUB ").terms == ("marie", "dub")
+    assert parse_query("Léa").terms == ("lea",)
+    assert parse_query("06 12").kind == "digits"
+    assert parse_query("06 12").terms == ("0612",)
+    assert parse_query("+44 (0) 7911-123").terms == ("4407911123",)
+    assert parse_query("jean@").kind == "email"
+    assert parse_query("   ").kind == "empty"
+    assert parse_query('"*-:(').terms == ()
+    assert parse_query("a b c d e f g h i j k").terms == tuple("abcdefgh")
+    assert words("Jean-Pierre O'Neil_x") == ["jean", "pierre", "o", "neil", "x"]
+
+
+TYPED = [
+    ("dubois", ["Marie Dubois"]),
+    ("marie dub", ["Marie Dubois"]),
+    ("DUB", ["Marie Dubois", "Jean Dubreuil"]),
+    ("lea", ["Léa Dupont", "Leanne Martin"]),  # the whole word first, then prefixes
+    ("LÉA", ["Léa Dupont", "Leanne Martin"]),
+    ("zoe noel", ["Zoé Noël"]),
+    ("boulangerie", ["Zoé Noël"]),
+    ("0612", ["Marie Dubois"]),
+    ("06 12 34", ["Marie Dubois"]),
+    ("06.12.34.56.78", ["Marie Dubois"]),
+    ("3369876", ["Léa Dupont"]),
+    ("0711", ["Jean Dubreuil"]),
+    ("514 555", ["Garage Marchand"]),
+    ("75011", ["Marie Dubois", "Leanne Martin"]),
+    ("g1r", ["Jean Dubreuil"]),
+    ("jean@", ["Leanne Martin", "Jean Dubreuil"]),  # the email first, then the name
+    ("lea@free", ["Léa Dupont"]),
+    ("compta@", ["Garage Marchand"]),
+    ("gmail", ["Jean Dubreuil"]),
+    ("republique", ["Marie Dubois"]),
+    ("tilleuls", ["Zoé Noël"]),
+    ("paris", ["Marie Dubois"]),
+    ("quebec", ["Jean Dubreuil"]),
+    ("mme", ["Zoé Noël"]),
+    ("card-0001", ["Marie Dubois"]),
+    ("  card-0001 ", ["Marie Dubois"]),
+    ("zzz", []),
+    ("marie zzz", []),
+]
+
+
+def test_typed_text_finds_the_right_customers(people: Engine) -> None:
+    for typed, expected in TYPED:
+        assert _names(people, typed) == expected, typed
+        with session_scope(people) as s:
+            assert count_customers(s, typed) == len(expected), typed
+
+
+def test_exact_customer_code_comes_first(any_engine: Engine) -> None:
+    with session_scope(any_engine) as s:
+        create_customer(s, {"first_name": "Ab", "last_name": "Prefix"})
+        create_customer(s, {"first_name": "Ab", "last_name": "Coded", "customer_code": "ab"})
+    assert _names(any_engine, "ab") == ["Ab Coded", "Ab Prefix"]
+
+
+def test_search_follows_updates_archives_and_custom_values(any_engine: Engine) -> None:
+    with session_scope(any_engine) as s:
+        define_field(s, "Shoe size", "number")
+        define_field(s, "Favourite", "text")
+        marie = create_customer(s, {"first_name": "Marie", "last_name": "Dubois"})
+        create_customer(
+            s, {"first_name": "Paul", "custom": {"Favourite": "Comté affiné", "Shoe size": "44"}}
+        )
+    assert _names(any_engine, "comte") == ["Paul"]
+    with session_scope(any_engine) as s:
+        update_customer(s, marie.id, {"last_name": "Durand", "phone": "06 00 00 00 01"})
+    assert _names(any_engine, "dubois") == []
+    assert _names(any_engine, "durand") == ["Marie Durand"]
+    assert _names(any_engine, "0600") == ["Marie Durand"]
+    with session_scope(any_engine) as s:
+        update_customer(s, marie.id, {"custom": {"Favourite": "Roquefort"}})
+    assert _names(any_engine, "roquefort") == ["Marie Durand"]
+    with session_scope(any_engine) as s:
+        archive_customer(s, marie.id)
+    assert _names(any_engine, "durand") == []
+    assert _names(any_engine, "durand", include_archived=True) == ["Marie Durand"]
+    with session_scope(any_engine) as s:
+        assert count_customers(s, "durand") == 0
+        assert count_customers(s, "durand", include_archived=True) == 1
+
+
+def test_filters(any_engine: Engine) -> None:
+    with session_scope(any_engine) as s:
+        vip = create_group(s, "VIP", discount_percent=Decimal(10))
+        create_customer(
+            s, {"first_name": "Anne", "group_id": vip.id, "tags": "wine club, bio",
+                "discount_percent": "5"},
+        )  # fmt: skip
+        create_customer(s, {"first_name": "Annie", "tags": "bio"})
+        create_customer(s, {"first_name": "Anna", "discount_percent": "10"})
+    assert _names(any_engine, "ann", group_id=vip.id) == ["Anne"]
+    assert _names(any_engine, "ann", group_id=0) == ["Annie", "Anna"]
+    assert _names(any_engine, "", tags_all=["BIO"]) == ["Anne", "Annie"]
+    assert _names(any_engine, "", tags_all=["bio", "wine club"]) == ["Anne"]
+    assert _names(any_engine, "", tags_all="bio, wine club") == ["Anne"]
+    assert _names(any_engine, "", tags_all=["nobody has this"]) == []
+    assert _names(any_engine, "", tags_none=["wine club"]) == ["Annie", "Anna"]
+    assert _names(any_engine, "", tags_none=["unknown tag"]) == ["Anne", "Annie", "Anna"]
+    assert _names(any_engine, "", discount="any") == ["Anne", "Anna"]
+    assert _names(any_engine, "", discount=Decimal("10")) == ["Anna"]
+    today = dt.date.today()
+    assert _names(any_engine, "an", created_from=today, created_to=today) == [
+        "Anne",
+        "Annie",
+        "Anna",
+    ]
+    assert _names(any_engine, "an", created_to=today - dt.timedelta(days=1)) == []
+    assert _names(any_engine, "an", filters=SearchFilters(group_id=vip.id)) == ["Anne"]
+    with session_scope(any_engine) as s:
+        assert count_customers(s, "", tags_all=["bio"]) == 2
+        assert count_customers(s, "an", group_id=0, tags_none=["bio"]) == 1
+    with pytest.raises(TypeError):
+        _names(any_engine, "", colour="red")
+
+
+def test_paging_is_stable_across_tiers(any_engine: Engine) -> None:
+    with session_scope(any_engine) as s:
+        for n in range(7):
+            create_customer(s, {"first_name": f"Max{n}", "city": "Maxville" if n % 2 else ""})
+            create_customer(s, {"first_name": "Other", "city": f"Maxville {n}"})
+    with session_scope(any_engine) as s:
+        whole = [c.id for c in search_customers(s, "max", limit=100)]
+        assert len(whole) == count_customers(s, "max") == 14
+        pages = [
+            c.id
+            for start in range(0, 14, 4)
+            for c in search_customers(s, "max", limit=4, offset=start)
+        ]
+        assert pages == whole
+        assert search_customers(s, "max", limit=0) == []
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    typed=st.one_of(
+        st.text(max_size=40),
+        st.text(alphabet='"*-:()^+{}[]\'\\%_ ANDORNEAR🙂é@.', max_size=30),
+        st.sampled_from(['"', "*", "-", ":", "(", "AND", "NEAR", "OR", "NOT", "🙂", "x" * 1000,
+                         "marie AND", 'NEAR(a b)', "col:val", "^start", "a*b", "%", "_", "'"]),
+    )
+)  # fmt: skip
+def test_any_text_is_safe(tmp_path_factory: pytest.TempPathFactory, typed: str) -> None:
+    engine = _safe_engine(tmp_path_factory)
+    with session_scope(engine) as s:
+        found = search_customers(s, typed, limit=5)
+        assert count_customers(s, typed) >= len(found)
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def _safe_engine(factory: pytest.TempPathFactory) -> Engine:
+    if "e" not in _ENGINES:
+        engine = open_db(factory.mktemp("safe") / "till.db")
+        _add_people(engine)
+        _ENGINES["e"] = engine
+    return _ENGINES["e"]
+
+
+def test_any_text_is_safe_on_both_engines(people: Engine) -> None:
+    for typed in ['"', "*", "-x", "a:b", "(", "AND", "NEAR", "🙂", "x" * 1000, "' OR 1=1 --",
+                  "marie\x00dub", "\\", "é" * 300, "@", "@@", "a&b|c!d", "a:*", "<->"]:  # fmt: skip
+        with session_scope(people) as s:
+            assert search_customers(s, typed) is not None
+            count_customers(s, typed)
+    assert _names(people, '"marie"') == ["Marie Dubois"]
+    assert _names(people, "marie AND") == []  # AND is a word like any other
+    assert _names(people, "dub*") == ["Marie Dubois", "Jean Dubreuil"]
+    assert _names(people, "(marie)") == ["Marie Dubois"]
+
+
+def test_both_engines_return_the_same_results(tmp_path: Path, pg_engine: Engine) -> None:
+    sqlite = open_db(tmp_path / "till.db")
+    for engine in (sqlite, pg_engine):
+        seed_demo(engine, customers=120, products=5)
+        with session_scope(engine) as s:
+            define_field(s, "Notes2", "text")
+            create_customer(
+                s,
+                {
+                    "first_name": "Élodie",
+                    "customer_code": "E1",
+                    "custom": {"Notes2": "Crème brûlée"},
+                },
+            )
+    with session_scope(sqlite) as s:
+        rows = s.exec(
+            text("SELECT first_name, last_name, email, phone_digits, postal_code, city "
+                 "FROM customer ORDER BY id LIMIT 5")
+        ).all()  # fmt: skip
+    queries = {"creme", "brulee", "", "zzz", "e", "ma", "mar", "a b", "06", "paris", "rue",
+               "gmail", "com", "@", "fr"}  # fmt: skip
+    for first, last, email, digits, postal, city in rows:
+        queries |= {first[:1], first[:3], last[:4], f"{first} {last[:2]}", last, postal, city}
+        queries |= {digits[:4], f"{digits[:2]} {digits[2:6]}", email.split("@")[0] + "@"}
+    for typed in sorted(queries):
+        results = []
+        for engine in (sqlite, pg_engine):
+            with session_scope(engine) as s:
+                found = search_customers(s, typed, limit=20, offset=0)
+                results.append(([c.id for c in found], count_customers(s, typed)))
+        assert results[0] == results[1], typed
+    sqlite.dispose()
+
+
+def test_index_ddl_matches_the_migration(engine: Engine) -> None:
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT type, name, sql FROM sqlite_master "
+            "WHERE name LIKE 'search%' AND sql IS NOT NULL"
+        ).all()
+    stored = {name: sql for kind, name, sql in rows if kind in ("trigger", "table")}
+    for name, ddl in {**search_index.SQLITE_TABLES, **search_index.SQLITE_TRIGGERS}.items():
+        assert stored[name] == ddl
+
+
+def test_bulk_insert_indexes_new_rows_once(engine: Engine) -> None:
+    with engine.begin() as conn, search_index.bulk_insert(conn):
+        triggers = (
+            conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            .scalars()
+            .all()
+        )
+        assert "search_all_ai" not in triggers
+        conn.exec_driver_sql(
+            "INSERT INTO customer (customer_code, code_key, first_name, last_name, email, phone,"
+            " marketing_opt_in, address1, address2, city, state, postal_code, country, title,"
+            " company, company_reg_no, vat_number, website, phone_home, phone_work,"
+            " phone_mobile, phone_pager, phone_fax, email2, on_account_allowed, loyalty_enabled,"
+            " consent_email, consent_mail, consent_phone, notes, phone_digits, created_at,"
+            " updated_at) VALUES ('B1', 'b1', 'Bulky', 'Loaded', '', '', 0, '', '', '', '',"
+            " '', '', '', '', '', '', '', '', '', '', '', '', '', 0, 0, 0, 0, 0, '', '0611',"
+            " '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000')"
+        )
+    assert _names(engine, "bulky") == ["Bulky Loaded"]
+    assert _names(engine, "0611") == ["Bulky Loaded"]
+    with session_scope(engine) as s:
+        create_customer(s, {"first_name": "After", "last_name": "Bulk"})
+    assert _names(engine, "after bulk") == ["After Bulk"]
+    with engine.begin() as conn:
+        search_index.rebuild(conn)
+    assert _names(engine, "bulky") == ["Bulky Loaded"]
+    assert _names(engine, "after") == ["After Bulk"]
