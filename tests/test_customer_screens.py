@@ -188,6 +188,7 @@ async def test_duplicate_warning_open_existing(engine: Engine, store: Store) -> 
         await open_customers(app, pilot)
         await pilot.press("ctrl+n")
         await settle(pilot)
+        app.screen.query_one("#field-last_name", Input).value = "Martin"
         app.screen.query_one("#field-phone", Input).value = "01 23 45 67 89"
         await pilot.press("ctrl+s")
         await settle(pilot)
