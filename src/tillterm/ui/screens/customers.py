@@ -356,7 +356,8 @@ class CustomersScreen(Screen[None]):
     def action_focus_results(self) -> None:
         table = self.query_one(ResultsTable)
         if table.row_count:
-            table.focus()
+            # at once, not deferred like focus(): a quick second Down already moves the cursor
+            self.set_focus(table)
 
     @on(ResultsTable.ExitedTop)
     def _back_to_search(self, event: ResultsTable.ExitedTop) -> None:
