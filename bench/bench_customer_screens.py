@@ -12,9 +12,11 @@ is asked for until its profile and activity are on screen. Budgets (issue 4): bo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -41,26 +43,40 @@ def _database():  # type: ignore[no-untyped-def]
 
 
 class Painted:
-    """Times at which the app handed a frame to the terminal (headless: to nobody)."""
+    """Catches the first frame handed to the terminal once a condition holds.
+
+    The condition is checked when the frame is drawn, so a frame painted in the same
+    turn as the update counts (polling afterwards would wait for the next frame).
+    """
 
     def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
-        self.times: list[float] = []
+        self.condition: Callable[[], bool] | None = None
+        self.hit: float | None = None
         original = app._display
 
         def display(screen, renderable):  # type: ignore[no-untyped-def]
-            if renderable is not None:
-                self.times.append(time.perf_counter())
             original(screen, renderable)
+            if (
+                renderable is not None
+                and self.condition is not None
+                and self.hit is None
+                and self.condition()
+            ):
+                self.hit = time.perf_counter()
 
         app._display = display
 
-    async def after(self, moment: float, timeout: float = 2.0) -> float:
+    def watch(self, condition: Callable[[], bool]) -> None:
+        self.condition, self.hit = condition, None
+
+    async def wait(self, timeout: float = 10.0) -> float:
         deadline = time.perf_counter() + timeout
-        while not self.times or self.times[-1] < moment:
+        while self.hit is None:
             if time.perf_counter() > deadline:
-                raise TimeoutError("nothing was painted")
+                raise TimeoutError("the screen did not show it")
             await asyncio.sleep(0.0005)
-        return next(t for t in self.times if t >= moment)
+        self.condition = None
+        return self.hit
 
 
 async def _until(condition, timeout: float = 10.0) -> float:  # type: ignore[no-untyped-def]
@@ -70,6 +86,15 @@ async def _until(condition, timeout: float = 10.0) -> float:  # type: ignore[no-
             raise TimeoutError("the screen did not update")
         await asyncio.sleep(0.0005)
     return time.perf_counter()
+
+
+async def _drain(app) -> None:  # type: ignore[no-untyped-def]
+    """Wait for the workers still running (a replaced one counts as finished)."""
+    from textual.worker import WorkerCancelled
+
+    for worker in list(app.workers):
+        with contextlib.suppress(WorkerCancelled):
+            await worker.wait()
 
 
 def _key(name: str):  # type: ignore[no-untyped-def]
@@ -92,40 +117,40 @@ async def _measure(engine) -> tuple[list[float], list[float], float]:  # type: i
         painted = Painted(app)
         await pilot.pause()
         started = time.perf_counter()
+        painted.watch(
+            lambda: isinstance(app.screen, CustomersScreen) and app.screen._shown is not None
+        )
         app.post_message(_key("f3"))
-        await _until(lambda: isinstance(app.screen, CustomersScreen))
+        first_page = await painted.wait() - started
         screen = app.screen
-        ready = await _until(lambda: screen._shown is not None)
-        first_page = await painted.after(ready) - started
-        await app.workers.wait_for_complete()
+        await _drain(app)
         for key in TYPING:
             before = screen.current_query()
-            t0 = time.perf_counter()
-            app.post_message(_key(key))
-            ready = await _until(
+            painted.watch(
                 lambda before=before: (
-                    screen.current_query() != before
-                    and screen._shown == screen.current_query()
-                    and not screen._in_flight
+                    screen.current_query() != before and screen._shown == screen.current_query()
                 )
             )
-            keys.append(await painted.after(ready) - t0)
-            await app.workers.wait_for_complete()  # the count, started after a pause
+            t0 = time.perf_counter()
+            app.post_message(_key(key))
+            keys.append(await painted.wait() - t0)
+            await _until(lambda: not screen._in_flight)
+            await _drain(app)  # the count, started after a pause
             await pilot.pause()
         screen.query_one("#customer-search").value = "martin"
         await _until(lambda: screen._shown == screen.current_query() and not screen._in_flight)
         ids = [row.id for row in screen._rows][:OPENINGS]
         for customer_id in ids:
-            t0 = time.perf_counter()
-            screen.open_customer(customer_id)
-            ready = await _until(
+            painted.watch(
                 lambda: isinstance(app.screen, CustomerView) and app.screen.activity is not None
             )
-            opens.append(await painted.after(ready) - t0)
+            t0 = time.perf_counter()
+            screen.open_customer(customer_id)
+            opens.append(await painted.wait() - t0)
             app.screen.dismiss(None)
             # back on the list, which refreshes its page: let that finish first
             await _until(lambda: app.screen is screen and not screen._in_flight)
-            await app.workers.wait_for_complete()
+            await _drain(app)
             await pilot.pause()
     return keys, opens, first_page
 

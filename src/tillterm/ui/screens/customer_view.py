@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import Footer, Header, Static
 
 from tillterm.customers import (
     CustomerActivity,
@@ -133,6 +133,30 @@ def activity_text(activity: CustomerActivity, currency: str) -> Text:
     return out
 
 
+def sales_lines(activity: CustomerActivity, currency: str) -> Text:
+    out = Text()
+    if activity.recent_sales:
+        out.append(f"{'Date':<10}  {'Receipt':<12} {'Total':>12}\n", style="bold underline")
+    for sale in activity.recent_sales:
+        receipt = sale.receipt_no or f"#{sale.id}"
+        if sale.kind != "sale":
+            receipt = f"{receipt} {sale.kind}"
+        total = format_money(sale.total, currency)
+        out.append(f"{local_day(sale.completed_at):<10}  {receipt[:12]:<12} {total:>12}\n")
+    return out
+
+
+def loyalty_lines(activity: CustomerActivity) -> Text:
+    out = Text()
+    if activity.loyalty_ledger:
+        out.append(f"{'Date':<10}  {'Points':>7}  {'Why':<14}\n", style="bold underline")
+    for entry in activity.loyalty_ledger:
+        out.append(
+            f"{local_day(entry.created_at):<10}  {entry.points:>+7,}  {entry.reason[:14]:<14}\n"
+        )
+    return out
+
+
 class CustomerView(Screen[None]):
     """One customer: profile on the left, activity on the right."""
 
@@ -189,17 +213,10 @@ class CustomerView(Screen[None]):
                 yield Static("Activity", classes="view-heading")
                 yield Static("", id="activity-figures")
                 yield Static("Recent sales", classes="view-heading", id="sales-heading")
-                sales = DataTable[str](id="recent-sales", cursor_type="row", show_cursor=False)
-                sales.add_column("Date", width=10, key="date")
-                sales.add_column("Receipt", width=10, key="receipt")
-                sales.add_column("Total", width=12, key="total")
-                yield sales
+                # plain text, not DataTables: a profile opens in a blink (bench)
+                yield Static("", id="recent-sales", classes="view-lines")
                 yield Static("Loyalty points", classes="view-heading", id="loyalty-heading")
-                ledger = DataTable[str](id="loyalty-ledger", cursor_type="row", show_cursor=False)
-                ledger.add_column("Date", width=10, key="date")
-                ledger.add_column("Points", width=7, key="points")
-                ledger.add_column("Why", width=12, key="reason")
-                yield ledger
+                yield Static("", id="loyalty-ledger", classes="view-lines")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -226,31 +243,14 @@ class CustomerView(Screen[None]):
         self.query_one("#activity-figures", Static).update(
             activity_text(message.activity, currency)
         )
-        sales = self.query_one("#recent-sales", DataTable)
-        sales.clear()
-        for sale in message.activity.recent_sales:
-            receipt = sale.receipt_no or f"#{sale.id}"
-            if sale.kind != "sale":
-                receipt = f"{receipt} {sale.kind}"
-            sales.add_row(
-                local_day(sale.completed_at),
-                receipt,
-                format_money(sale.total, currency).rjust(12),
-                key=str(sale.id),
-            )
-        sales.display = bool(message.activity.recent_sales)
+        activity = message.activity
+        self.query_one("#recent-sales", Static).update(sales_lines(activity, currency))
         self.query_one("#sales-heading", Static).update(
-            "Recent sales" if message.activity.recent_sales else "Recent sales: none yet"
+            "Recent sales" if activity.recent_sales else "Recent sales: none yet"
         )
-        ledger = self.query_one("#loyalty-ledger", DataTable)
-        ledger.clear()
-        for n, entry in enumerate(message.activity.loyalty_ledger):
-            ledger.add_row(
-                local_day(entry.created_at), f"{entry.points:+,}".rjust(7), entry.reason, key=str(n)
-            )
-        ledger.display = bool(message.activity.loyalty_ledger)
+        self.query_one("#loyalty-ledger", Static).update(loyalty_lines(activity))
         self.query_one("#loyalty-heading", Static).update(
-            "Loyalty points" if message.activity.loyalty_ledger else "Loyalty points: none yet"
+            "Loyalty points" if activity.loyalty_ledger else "Loyalty points: none yet"
         )
         self.refresh_bindings()
 

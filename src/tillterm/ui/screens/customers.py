@@ -42,9 +42,10 @@ from tillterm.ui.styles import css
 from tillterm.ui.widgets.customer_filters import CustomerFilters, FilterItems, filters_as_kwargs
 from tillterm.ui.widgets.results_table import ResultsTable
 
-PAGE = 50
+#: a screenful and a half at 80×24: every extra row costs the table measuring on each key
+PAGE = 25
 #: fetch the next page when the cursor gets this close to the last loaded row
-PREFETCH = 10
+PREFETCH = 8
 #: wait this long after the last change before counting (a count can take a while)
 COUNT_DELAY = 0.3
 
