@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
@@ -48,3 +50,48 @@ def test_seed_demo_fills_every_part_of_the_store(any_engine: Engine) -> None:
         assert settings.default_tax is not None
         assert settings.name
     assert seed_demo(any_engine, customers=10).skipped
+
+
+def test_fast_sqlite_rows_store_exactly_what_the_orm_would(tmp_path: Path) -> None:
+    """The bulk path writes pre-converted tuples: they must equal a Core insert's rows."""
+    from sqlalchemy import insert
+
+    from tillterm.db import open_db
+    from tillterm.demo import _customer_tuples, _fast_sqlite_insert
+
+    slow, fast = open_db(tmp_path / "slow.db"), open_db(tmp_path / "fast.db")
+    with slow.begin() as conn:
+        conn.execute(insert(Customer), list(generate_customers(50, group_ids=[])))
+    with fast.begin() as conn:
+        _fast_sqlite_insert(conn, list(_customer_tuples(50, group_ids=[], sqlite_ready=True)))
+    rows = []
+    for engine in (slow, fast):
+        with engine.connect() as conn:
+            rows.append(conn.exec_driver_sql("SELECT * FROM customer ORDER BY id").all())
+        engine.dispose()
+    # created_at comes from "now": compare everything else, and the timestamps' format
+    strip = [[row[:-3] for row in found] for found in rows]
+    assert strip[0] == strip[1]
+    assert [len(str(row[-3])) for row in rows[0]] == [len(str(row[-3])) for row in rows[1]]
+
+
+def test_a_large_store_is_generated_by_a_helper_process(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tillterm import demo
+    from tillterm.customers import search_customers
+
+    monkeypatch.setattr(demo, "PARALLEL_FROM", 100)
+    monkeypatch.setattr(demo, "BATCH", 60)
+    seen: list[int] = []
+    summary = seed_demo(engine, customers=250, products=5, progress=seen.append)
+    assert summary.customers == 250
+    assert seen == [60, 120, 180, 240, 250]
+    with session_scope(engine) as s:
+        ids = s.exec(select(Customer.id).order_by(Customer.id)).all()
+        assert [row[0] for row in ids] == list(range(1, 251))
+        first = s.exec(select(Customer.first_name).where(Customer.id == 200)).one()[0]
+        assert 200 in [c.id for c in search_customers(s, first, limit=250)]
+    with engine.connect() as conn:
+        triggers = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='trigger'")
+        assert {"search_name_ai", "search_all_ai"} <= {row[0] for row in triggers}

@@ -139,6 +139,14 @@ class CustomerRecord:
         return self.archived_at is not None
 
 
+#: the record fields that are customer columns as they are
+CUSTOMER_FIELDS: tuple[str, ...] = tuple(
+    name
+    for name in CustomerRecord.__dataclass_fields__
+    if name not in {"group_name", "tax_rate_name", "balance_limit", "tags", "custom"}
+)
+
+
 @dataclass(frozen=True)
 class CustomerSummary:
     """One line of a customer list or of search results."""
@@ -611,22 +619,49 @@ def _current_values(session: Session, customer_id: int) -> dict[str, Any]:
 
 def get_customer(session: Session, customer_id: int) -> CustomerRecord:
     """The whole profile; :class:`NotFound` if there is no such customer."""
-    stmt = (
-        select(Customer, CustomerGroup.name, TaxRate.name)
-        .outerjoin(CustomerGroup, CustomerGroup.id == Customer.group_id)
-        .outerjoin(TaxRate, TaxRate.id == Customer.tax_rate_id)
-        .where(Customer.id == customer_id)
-    )
-    found = session.exec(stmt).first()
+    found = _load(session, Customer.id == customer_id)
     if found is None:
         raise NotFound("This customer no longer exists.")
-    row, group_name, tax_name = found
+    return found
+
+
+_PROFILE_COLUMNS = (*(n for n in CUSTOMER_FIELDS), "balance_limit_cents")
+#: a customer's tags and custom values in one round trip (kind 0 = tag, 1 = custom)
+_EXTRAS = text(
+    "SELECT 0, t.name, t.name_key, 0, 0 FROM customer_tag ct JOIN tag t ON t.id = ct.tag_id "
+    "WHERE ct.customer_id = :cid "
+    "UNION ALL SELECT 1, f.name, v.value, f.position, f.id FROM custom_field_value v "
+    "JOIN custom_field f ON f.id = v.field_id WHERE v.customer_id = :cid"
+)
+
+
+def _load(session: Session, where: Any) -> CustomerRecord | None:
+    """One profile in two queries (the row with its group and tax; tags and custom)."""
+    table = Customer.__table__  # type: ignore[attr-defined]
+    stmt = (
+        select(*(table.c[name] for name in _PROFILE_COLUMNS), CustomerGroup.name, TaxRate.name)
+        .select_from(table)
+        .outerjoin(CustomerGroup, CustomerGroup.id == table.c.group_id)
+        .outerjoin(TaxRate, TaxRate.id == table.c.tax_rate_id)
+        .where(where)
+    )
+    row = session.exec(stmt).first()
+    if row is None:
+        return None
+    values = dict(zip(_PROFILE_COLUMNS, row, strict=False))
+    tag_rows: list[tuple[str, str]] = []
+    custom_rows: list[tuple[int, int, str, str]] = []
+    for kind, name, value, position, field_id in session.exec(_EXTRAS.bindparams(cid=values["id"])):
+        if kind == 0:
+            tag_rows.append((value, name))
+        else:
+            custom_rows.append((position, field_id, name, value))
     return _record(
-        row.model_dump(),
-        group_name=group_name,
-        tax_rate_name=tax_name,
-        tags_=tags.customer_tags(session, customer_id),
-        custom=custom_fields.customer_values(session, customer_id),
+        values,
+        group_name=row[-2],
+        tax_rate_name=row[-1],
+        tags_=[name for _key, name in sorted(tag_rows)],
+        custom={name: value for _p, _i, name, value in sorted(custom_rows)},
     )
 
 
@@ -649,11 +684,7 @@ def _record(
     )
 
 
-_RECORD_COLUMNS = tuple(
-    name
-    for name in CustomerRecord.__dataclass_fields__
-    if name not in {"group_name", "tax_rate_name", "balance_limit", "tags", "custom"}
-)
+_RECORD_COLUMNS = CUSTOMER_FIELDS
 
 
 def find_by_code(session: Session, code: str) -> CustomerRecord | None:
@@ -661,8 +692,7 @@ def find_by_code(session: Session, code: str) -> CustomerRecord | None:
     key = normalise_code(code or "")
     if not key or not key.isprintable():
         return None
-    found = session.exec(select(Customer.id).where(Customer.code_key == key)).scalar()
-    return None if found is None else get_customer(session, int(found))
+    return _load(session, Customer.code_key == key)
 
 
 # ------------------------------------------------------------------------ writing

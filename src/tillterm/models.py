@@ -192,7 +192,8 @@ class Customer(SQLModel, table=True):
     phone_digits: str = Field(default="", max_length=240)
     created_at: dt.datetime = _ts()
     updated_at: dt.datetime = _ts()
-    archived_at: dt.datetime | None = _ts(nullable=True)
+    #: indexed: lists and counts skip the (few) archived customers without a scan
+    archived_at: dt.datetime | None = _ts(nullable=True, index=True)
 
 
 class Tag(SQLModel, table=True):

@@ -8,7 +8,8 @@ text is read into a :class:`ParsedQuery`:
   ``unaccent``-based fold produce), each matched as a word prefix, all required;
 - *digits*: a text of digits and phone punctuation only ("06 12", "+44 7911") is one
   digit string, matched as a prefix of a phone, a postcode or a code;
-- *email*: a text with ``@``: its words must all be in an email address.
+- *email*: a text with ``@``: its words must all be in an email address (and only
+  emails are searched: "jean@" means Jean's email, not every Jean).
 
 Nothing a person types is ever spliced into query syntax: terms are alphanumeric and
 quoted, so quotes, ``*``, ``-``, ``:``, ``(``, ``AND``, ``NEAR`` or emoji are just text.
@@ -17,9 +18,9 @@ quoted, so quotes, ``*``, ``-``, ``:``, ``(``, ``AND``, ``NEAR`` or emoji are ju
 
 1. the exact customer code (a scanned card): a unique B-tree lookup;
 2. names (first name, last name, company) holding every word whole ("lea" → Léa first),
-   then as word prefixes (Leah, Leanne) — or, for an email text, email matches;
+   then as word prefixes (Leah, Leanne) — or, for an email text, the emails;
 3. matches in any searchable field (SPEC §4: phones, postcode, emails, code, title,
-   address, city);
+   address, city), except for an email text;
 4. matches in custom field values.
 
 Each tier is read in id order from its word index and stops as soon as the page is
@@ -43,7 +44,7 @@ from sqlalchemy.sql.elements import BindParameter, TextClause
 from sqlmodel import Session
 
 from tillterm.models import Percent, UTCDateTime
-from tillterm.search_index import CUSTOM_SHIFT, EMAIL_COLUMNS
+from tillterm.search_index import CUSTOM_SHIFT, EMAIL_COLUMNS, TWO_CHAR_PREFIX_TABLES
 
 #: more words than this add nothing but cost ("sensible results" for pasted paragraphs)
 MAX_TERMS = 8
@@ -89,7 +90,9 @@ class ParsedQuery:
         if self.kind == "words":
             return ("code", "name_exact", "name", "all", "custom")
         if self.kind == "email":
-            return ("code", "email", "all", "custom")
+            # an @ says "email": a name or an address that happens to share a word with
+            # it is noise (and the all-fields tier would cost a second pass)
+            return ("code", "email", "custom")
         return ("code", "all", "custom")
 
 
@@ -129,6 +132,19 @@ class SearchFilters:
     tags_all: tuple[str, ...] = field(default=())
     tags_none: tuple[str, ...] = field(default=())
     include_archived: bool = False
+
+    @property
+    def plain(self) -> bool:
+        """Nothing but the archived switch: counts can come from the word index alone."""
+        return (
+            self.group_id is None
+            and self.created_from is None
+            and self.created_to is None
+            and self.discount is None
+            and self.tax_rate_id is None
+            and not self.tags_all
+            and not self.tags_none
+        )
 
     @classmethod
     def of(cls, filters: SearchFilters | None, extra: Mapping[str, Any]) -> SearchFilters:
@@ -240,10 +256,31 @@ def _stmt(sql: str, where: _Sql, **params: Any) -> TextClause:
 # --------------------------------------------------------------------------- engines
 
 
-def _fts_match(query: ParsedQuery, columns: tuple[str, ...] = (), *, prefix: bool = True) -> str:
+#: what can follow the first letter of an indexed word, once accents are folded
+SECOND_CHARS = "0123456789abcdefghijklmnopqrstuvwxyzßæœøłđħıŋþð"
+
+
+def _fts_term(term: str, prefix: bool, two_char_index: bool) -> str:
+    if not prefix:
+        return f'"{term}"'
+    if two_char_index and len(term) == 1 and term in SECOND_CHARS:
+        # no one-character prefix index here: "m"* becomes "m" OR "ma"* OR "mb"*...,
+        # each read lazily from the two-character index instead of merging every
+        # word that starts with m
+        return "(" + " OR ".join([f'"{term}"', *(f'"{term}{c}"*' for c in SECOND_CHARS)]) + ")"
+    return f'"{term}"*'
+
+
+def _fts_match(
+    query: ParsedQuery,
+    columns: tuple[str, ...] = (),
+    *,
+    prefix: bool = True,
+    table: str = "search_all",
+) -> str:
     """An FTS5 MATCH string: each term quoted (never syntax), a prefix, all required."""
-    star = "*" if prefix else ""
-    expr = " AND ".join(f'"{term}"{star}' for term in query.terms)
+    two_char = table in TWO_CHAR_PREFIX_TABLES
+    expr = " AND ".join(_fts_term(term, prefix, two_char) for term in query.terms)
     if columns:
         return "{" + " ".join(columns) + "} : (" + expr + ")"
     return expr
@@ -277,11 +314,11 @@ def _tier_sql(dialect: str, tier: Tier, query: ParsedQuery, where: _Sql) -> tupl
                 "SELECT c.id FROM search_custom f CROSS JOIN customer c "
                 f"ON c.id = (f.rowid >> {CUSTOM_SHIFT}) "
                 f"WHERE search_custom MATCH :m AND {cond} ORDER BY f.rowid LIMIT :n",
-                {"m": _fts_match(query)},
+                {"m": _fts_match(query, table="search_custom")},
             )
         table = "search_name" if tier in ("name", "name_exact") else "search_all"
         columns = EMAIL_COLUMNS if tier == "email" else ()
-        match = _fts_match(query, columns, prefix=tier != "name_exact")
+        match = _fts_match(query, columns, prefix=tier != "name_exact", table=table)
         return (
             f"SELECT c.id FROM {table} f CROSS JOIN customer c ON c.id = f.rowid "
             f"WHERE {table} MATCH :m AND {cond} ORDER BY f.rowid LIMIT :n",
@@ -364,22 +401,58 @@ def count_matches(session: Session, value: str, *, filters: SearchFilters | None
         sql = f"SELECT count(*) FROM customer c WHERE c.code_key = :code AND {cond}"
         params["code"] = query.code_key
     elif dialect == "sqlite":
+        params.update(
+            m=_fts_match(query, EMAIL_COLUMNS if query.kind == "email" else ()),
+            mc=_fts_match(query, table="search_custom"),
+            code=query.code_key,
+        )
+        if flt.plain:
+            return _sqlite_plain_count(session, params, flt.include_archived)
         sql = (
             "SELECT count(*) FROM ("
             "SELECT rowid AS id FROM search_all WHERE search_all MATCH :m "
-            f"UNION SELECT rowid >> {CUSTOM_SHIFT} FROM search_custom WHERE search_custom MATCH :m "
+            f"UNION SELECT rowid >> {CUSTOM_SHIFT} FROM search_custom "
+            "WHERE search_custom MATCH :mc "
             "UNION SELECT id FROM customer WHERE code_key = :code"
             f") u JOIN customer c ON c.id = u.id WHERE {cond}"
         )
-        params.update(m=_fts_match(query), code=query.code_key)
     else:
+        fields = f"{_PG_ALL} @@ CAST(:q AS tsquery)"
+        if query.kind == "email":
+            fields = f"({fields} AND {_PG_EMAIL} @@ CAST(:q AS tsquery))"
         sql = (
-            f"SELECT count(*) FROM customer c WHERE ({_PG_ALL} @@ CAST(:q AS tsquery) "
+            f"SELECT count(*) FROM customer c WHERE ({fields} "
             "OR c.code_key = :code OR c.id IN (SELECT v.customer_id FROM custom_field_value v "
             f"WHERE search_value_doc(v.value) @@ CAST(:q AS tsquery))) AND {cond}"
         )
         params.update(q=_tsquery(query), code=query.code_key)
     return int(session.exec(_stmt(sql, where, **params)).scalar_one())
+
+
+def _sqlite_plain_count(session: Session, params: dict[str, Any], archived: bool) -> int:
+    """Count matches without visiting a million customer rows.
+
+    The word index counts its own matches; the few customers found only by code or a
+    custom value are added, and (unless asked for) the few archived ones taken away,
+    each through a small set instead of a join over every match.
+    """
+    extra = (
+        f"SELECT rowid >> {CUSTOM_SHIFT} AS id FROM search_custom WHERE search_custom MATCH :mc "
+        "UNION SELECT id FROM customer WHERE code_key = :code"
+    )
+    sql = (
+        "SELECT (SELECT count(*) FROM search_all WHERE search_all MATCH :m) + "
+        f"(SELECT count(*) FROM ({extra}) WHERE id NOT IN "
+        f"(SELECT rowid FROM search_all WHERE search_all MATCH :m AND rowid IN ({extra})))"
+    )
+    if not archived:
+        gone = "SELECT id FROM customer WHERE archived_at IS NOT NULL"
+        sql += (
+            f" - (SELECT count(*) FROM search_all WHERE search_all MATCH :m AND rowid IN ({gone}))"
+            f" - (SELECT count(*) FROM ({extra}) WHERE id IN ({gone}) AND id NOT IN "
+            f"(SELECT rowid FROM search_all WHERE search_all MATCH :m AND rowid IN ({extra})))"
+        )
+    return int(session.exec(_stmt(sql, _Sql(), **params)).scalar_one())
 
 
 def word_matches(

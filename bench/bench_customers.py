@@ -1,0 +1,198 @@
+"""Customer core figures on 1,000,000 demo customers (issue 3 budgets).
+
+- ``tillterm demo --customers 1000000`` wall time, search index included (≤ 60 s);
+- ``search_customers`` median / p95 over a mix of 1-word, 2-word, phone, postcode,
+  email and no-match queries of 1–12 characters drawn from the data (≤ 3 ms / ≤ 10 ms),
+  each in its own session as a screen's worker runs it;
+- lookup by customer code, p95 (≤ 1 ms);
+- creating one customer (validated, indexed, committed), median (≤ 5 ms).
+
+The database is built once and cached as ``bench/customers-1m.db`` (with its build time
+in ``customers-1m.json``); ``python bench/bench_customers.py --rebuild`` times a fresh
+build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CUSTOMERS = 1_000_000
+DB = HERE / "customers-1m.db"
+META = HERE / "customers-1m.json"
+PER_KIND = 150
+
+
+def _ms(values: list[float]) -> str:
+    values = sorted(values)
+    p95 = values[min(len(values) - 1, int(len(values) * 0.95))]
+    return (
+        f"median {statistics.median(values) * 1000:6.2f} ms   p95 {p95 * 1000:6.2f} ms   "
+        f"max {values[-1] * 1000:6.2f} ms   (n={len(values)})"
+    )
+
+
+def _schema() -> str:
+    """What the cached database was built with: the migrations and the demo generator."""
+    from tillterm import demo
+    from tillterm.migrations import MIGRATIONS_DIR
+
+    digest = hashlib.sha1()
+    for path in [*sorted((MIGRATIONS_DIR / "versions").glob("*.py")), Path(demo.__file__)]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _build(rebuild: bool) -> None:
+    from tillterm.db import open_db
+
+    meta = json.loads(META.read_text()) if META.exists() else {}
+    if DB.exists() and not rebuild and meta.get("schema") == _schema():
+        print(
+            f"demo --customers {CUSTOMERS:,}: {meta.get('seconds', 0):.1f} s "
+            f"(cached build of {meta.get('when', '?')}; --rebuild to time it again)"
+        )
+        return
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{DB}{suffix}").unlink(missing_ok=True)
+    open_db(DB).dispose()  # the schema first: the timing is the demo command itself
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "tillterm", "--db", str(DB), "demo", "--customers", str(CUSTOMERS)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(HERE.parent / "src")},
+    )
+    seconds = time.perf_counter() - started
+    META.write_text(
+        json.dumps(
+            {"seconds": seconds, "schema": _schema(), "when": time.strftime("%Y-%m-%d %H:%M")}
+        )
+    )
+    print(f"demo --customers {CUSTOMERS:,}: {seconds:.1f} s (index included, fresh build)")
+
+
+def _queries(engine: object) -> dict[str, list[str]]:
+    """Realistic typed texts of 1–12 characters, drawn from the stored customers."""
+    from sqlalchemy import text
+
+    rng = random.Random(42)
+    ids = [rng.randint(1, CUSTOMERS) for _ in range(PER_KIND * 2)]
+    with engine.connect() as conn:  # type: ignore[attr-defined]
+        rows = conn.execute(
+            text(
+                "SELECT first_name, last_name, email, phone, postal_code FROM customer "
+                "WHERE id IN (" + ",".join(map(str, ids)) + ")"
+            )
+        ).all()
+    rng.shuffle(rows)
+    kinds: dict[str, list[str]] = {
+        k: [] for k in ("1-word", "2-word", "phone", "postcode", "email")
+    }
+    kinds["no-match"] = []
+    for first, last, email, phone, postal in rows[:PER_KIND]:
+        word = rng.choice([first, last])
+        kinds["1-word"].append(word[: rng.randint(1, min(12, len(word)))])
+        a = rng.randint(1, min(len(first), 8))
+        b = rng.randint(1, max(1, min(len(last), 11 - a)))
+        kinds["2-word"].append(f"{first[:a]} {last[:b]}".lower())
+        kinds["phone"].append(phone[: rng.randint(4, min(12, len(phone)))].strip())
+        kinds["postcode"].append(postal)
+        local = (email or f"{first}.{last}").split("@")[0]
+        kinds["email"].append(local[: rng.randint(2, min(11, len(local)))] + "@")
+        letters = "".join(rng.choice("bcdfghjklmnpqrstvwxz") for _ in range(rng.randint(4, 12)))
+        kinds["no-match"].append(letters)
+    return kinds
+
+
+def _time(call: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    rebuild = "--rebuild" in sys.argv
+    _build(rebuild)
+    from tillterm.customers import (
+        count_customers,
+        create_customer,
+        delete_customer,
+        find_by_code,
+        search_customers,
+    )
+    from tillterm.db import open_db, session_scope
+
+    engine = open_db(DB)
+    kinds = _queries(engine)
+
+    def search(typed: str) -> Callable[[], object]:
+        def run() -> object:
+            with session_scope(engine) as s:
+                return search_customers(s, typed, limit=50)
+
+        return run
+
+    for typed in ["warm", "up", "06 1", "75011", "a@"] * 3:
+        search(typed)()
+    all_times: list[float] = []
+    print(f"search_customers, limit 50, on {CUSTOMERS:,} customers:")
+    for kind, texts in kinds.items():
+        times = [_time(search(t)) for t in texts]
+        all_times += times
+        print(f"  {kind:9} {_ms(times)}   e.g. {', '.join(repr(t) for t in texts[:3])}")
+    print(f"  {'ALL':9} {_ms(all_times)}   budget: median ≤ 3 ms, p95 ≤ 10 ms")
+
+    rng = random.Random(7)
+    from tillterm.demo import loyalty_card_code
+
+    codes = [loyalty_card_code(rng.randint(1, CUSTOMERS)) for _ in range(500)]
+    codes += [f"  {c.lower()} " for c in codes[:50]] + ["NOPE-123"] * 50
+    with session_scope(engine) as s:
+        lookups = [_time(lambda c=code: find_by_code(s, c)) for code in codes]
+    print(f"find_by_code (full profile)  {_ms(lookups)}   budget: p95 ≤ 1 ms")
+
+    made: list[int] = []
+
+    def create(n: int) -> None:
+        with session_scope(engine) as s:
+            made.append(
+                create_customer(
+                    s,
+                    {
+                        "first_name": "Bench",
+                        "last_name": f"Création {n}",
+                        "email": f"bench.{n}.{rng.random():.6f}@example.org",
+                        "phone": f"06 {n % 100:02d} 00 00 {n % 97:02d}",
+                        "postal_code": "75011",
+                        "city": "Paris",
+                        "tags": "newsletter",
+                    },
+                ).id
+            )
+
+    creates = [_time(lambda n=n: create(n)) for n in range(200)]
+    print(f"create_customer (committed)  {_ms(creates)}   budget: median ≤ 5 ms")
+    with session_scope(engine) as s:
+        for customer_id in made:
+            delete_customer(s, customer_id)
+
+    for typed in ("m", "dubois", "06 12"):
+        with session_scope(engine) as s:
+            elapsed = _time(lambda t=typed: count_customers(s, t))
+            total = count_customers(s, typed)
+        print(f"count_customers({typed!r}) = {total:,}: {elapsed * 1000:.0f} ms (list header)")
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
