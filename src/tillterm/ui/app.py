@@ -15,7 +15,8 @@ from textual.binding import Binding
 
 from tillterm.db import describe, session_scope
 from tillterm.settings import StoreInfo, load_settings
-from tillterm.ui.messages import ScanReceived, SettingsLoaded
+from tillterm.ui.messages import CustomerAttachRequested, ScanReceived, SettingsLoaded
+from tillterm.ui.screens.customer_view import CustomerView
 from tillterm.ui.screens.customers import CustomersScreen
 from tillterm.ui.screens.groups import GroupsScreen
 from tillterm.ui.screens.help import HelpScreen, describe_bindings
@@ -84,6 +85,15 @@ class TilltermApp(App[int]):
     def _route_scan(self, message: ScanReceived) -> None:
         """A scan goes to whatever the cashier is looking at."""
         self.screen.post_message(ScanReceived(message.code, message.source))
+
+    @on(CustomerView.AttachRequested)
+    async def _attach_customer(self, message: CustomerView.AttachRequested) -> None:
+        """A profile's "attach to sale": go to the register and hand it the customer."""
+        await self.switch_mode("register")
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, RegisterScreen):
+                screen.post_message(CustomerAttachRequested(message.customer_id))
+                return
 
     def action_show_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

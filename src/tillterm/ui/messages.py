@@ -26,3 +26,10 @@ class ScanReceived(Message):
 
     code: str
     source: str = "scanner"
+
+
+@dataclass
+class CustomerAttachRequested(Message):
+    """Attach this customer to the current sale (sent to the register screen by the app)."""
+
+    customer_id: int

@@ -1,19 +1,515 @@
-"""F3: Customers."""
+"""F3: Customers — find anyone among a million as you type, filter, open, add, export.
+
+Searching is latency-first: a keystroke starts the query at once when none is running,
+and while one runs, further keystrokes only note that the text changed; when the
+running query comes back, the newest text is searched next (so at most one search is
+in flight and the table never shows a stale answer for long). The count of matches is
+slower on a big store, so it runs separately, after typing pauses, and never holds up
+the first page.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
 
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from tillterm.customers import (
+    CustomerRecord,
+    CustomerSummary,
+    count_customers,
+    find_by_code,
+    search_customers,
+)
+from tillterm.db import session_scope
+from tillterm.errors import TilltermError
+from tillterm.groups import list_groups
+from tillterm.settings import list_tax_rates
+from tillterm.ui.messages import ScanReceived
+from tillterm.ui.screens.confirm import Choice, ChoiceScreen, PromptScreen
+from tillterm.ui.screens.customer_form import CustomerForm
+from tillterm.ui.screens.customer_view import CustomerView
 from tillterm.ui.styles import css
+from tillterm.ui.widgets.customer_filters import CustomerFilters, FilterItems, filters_as_kwargs
+from tillterm.ui.widgets.results_table import ResultsTable
+
+#: a screenful and a half at 80×24: every extra row costs the table measuring on each key
+PAGE = 25
+#: fetch the next page when the cursor gets this close to the last loaded row
+PREFETCH = 8
+#: wait this long after the last change before counting (a count can take a while)
+COUNT_DELAY = 0.3
+
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("name", "Name", 20),
+    ("company", "Company", 12),
+    ("email", "Email", 22),
+    ("phone", "Phone", 15),
+    ("group", "Group", 10),
+    ("code", "Code", 13),
+    ("created", "Created", 10),
+)
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the list shows: the search text and the filters, comparable and hashable."""
+
+    text: str
+    filters: FilterItems = ()
+
+    @property
+    def blank(self) -> bool:
+        return not self.text.strip() and not self.filters
+
+
+def _fit(value: str, width: int) -> str:
+    return value if len(value) <= width else value[: width - 1] + "…"
+
+
+def summary_cells(row: CustomerSummary) -> tuple[str, ...]:
+    created = row.created_at.astimezone().strftime("%Y-%m-%d") if row.created_at else ""
+    values = (
+        row.display_name + (" (archived)" if row.archived else ""),
+        row.company,
+        row.email,
+        row.phone,
+        row.group_name or "",
+        row.customer_code,
+        created,
+    )
+    return tuple(_fit(v or "", width) for v, (_, _, width) in zip(values, COLUMNS, strict=True))
 
 
 class CustomersScreen(Screen[None]):
+    """The customer list: a search box, optional filters, the matches and their count."""
+
     HELP_TITLE = "Customers"
     CSS_PATH = css("customers.tcss")
+    AUTO_FOCUS = "#customer-search"
+    BINDINGS = [
+        Binding("ctrl+n", "add_customer", "Add", priority=True),
+        Binding("ctrl+f", "toggle_filters", "Filters", priority=True),
+        Binding("ctrl+e", "export_view", "Export", priority=True),
+        Binding("escape", "clear_search", "Clear"),
+        Binding("down", "focus_results", "To the list", show=False),
+    ]
+
+    @dataclass
+    class ResultsLoaded(Message):
+        """A page of matches came back (``error`` says why not, when the search failed)."""
+
+        query: Query
+        offset: int
+        rows: tuple[CustomerSummary, ...]
+        more: bool
+        error: str | None = None
+
+    @dataclass
+    class Counted(Message):
+        """The number of matches of ``query`` (``None`` if it could not be counted)."""
+
+        query: Query
+        count: int | None
+
+    @dataclass
+    class ChoicesLoaded(Message):
+        """The groups and sales taxes the filter panel offers, as ``(label, id)``."""
+
+        groups: tuple[tuple[str, int], ...]
+        taxes: tuple[tuple[str, int], ...]
+
+    @dataclass
+    class ScanLookedUp(Message):
+        """A scanned code was looked up: its customer, or ``None`` when nobody has it."""
+
+        code: str
+        customer: CustomerRecord | None
+        error: str | None = None
+
+    @dataclass
+    class Exported(Message):
+        """An export finished: ``count`` customers written to ``path``, or ``error``."""
+
+        path: str
+        count: int
+        error: str | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._query = Query("")
+        self._shown: Query | None = None
+        self._in_flight = False
+        self._loading_more = False
+        self._rows: list[CustomerSummary] = []
+        self._more = False
+        self._keep_cursor: int | None = None
+        self._count_timer: Timer | None = None
+        self._pending_group: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Customers", classes="screen-title")
+        with Horizontal(id="search-bar"):
+            yield Input(
+                placeholder="Search name, phone, email, postcode, code…",
+                id="customer-search",
+                compact=True,
+            )
+            yield Static("", id="match-count", markup=False)
+        filters = CustomerFilters(id="customer-filters")
+        filters.display = False
+        yield filters
+        table = ResultsTable(id="customer-table")
+        for key, label, width in COLUMNS:
+            table.add_column(label, width=width, key=key)
+        yield table
+        yield Static("", id="customer-status", markup=False)
         yield Footer()
+
+    # -- searching -------------------------------------------------------------------
+
+    def on_screen_resume(self) -> None:
+        """Coming back (from a profile, another mode): fresh groups, fresh matches."""
+        self._load_choices()
+        if self._shown is not None:
+            self._keep_cursor = self.query_one(ResultsTable).cursor_row
+        self._request(force=True)
+
+    def current_query(self) -> Query:
+        text = self.query_one("#customer-search", Input).value
+        items, _problems = self.query_one(CustomerFilters).items()
+        return Query(text, items)
+
+    def _request(self, *, force: bool = False) -> None:
+        query = self.current_query()
+        if query == self._query and not force and self._shown is not None:
+            return
+        self._query = query
+        if self._in_flight:
+            return  # the running search's result handler starts the newest one
+        self._in_flight = True
+        self._run_search(query, 0)
+
+    @on(Input.Changed, "#customer-search")
+    def _text_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._request()
+
+    @on(CustomerFilters.Changed)
+    def _filters_changed(self, event: CustomerFilters.Changed) -> None:
+        event.stop()
+        self._request()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-search")
+    def _run_search(self, query: Query, offset: int) -> None:
+        self._fetch(query, offset)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-page")
+    def _load_page(self, query: Query, offset: int) -> None:
+        self._fetch(query, offset)
+
+    def _fetch(self, query: Query, offset: int) -> None:
+        try:
+            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+                rows = search_customers(
+                    session,
+                    query.text,
+                    limit=PAGE + 1,
+                    offset=offset,
+                    **filters_as_kwargs(query.filters),
+                )
+        except TilltermError as exc:
+            self.post_message(self.ResultsLoaded(query, offset, (), False, str(exc)))
+            return
+        self.post_message(self.ResultsLoaded(query, offset, tuple(rows[:PAGE]), len(rows) > PAGE))
+
+    @on(ResultsLoaded)
+    def _results_loaded(self, message: ResultsLoaded) -> None:
+        if message.offset:
+            self._page_loaded(message)
+            return
+        self._in_flight = False
+        status = self.query_one("#customer-status", Static)
+        if message.error:
+            status.update(f"Search failed: {message.error}")
+            status.add_class("-error")
+        else:
+            self._show(message)
+        if message.query != self._query:
+            self._in_flight = True
+            self._run_search(self._query, 0)
+
+    def _show(self, message: ResultsLoaded) -> None:
+        table = self.query_one(ResultsTable)
+        table.clear()
+        for row in message.rows:
+            table.add_row(*summary_cells(row), key=str(row.id))
+        self._rows = list(message.rows)
+        self._more = message.more
+        self._shown = message.query
+        if self._keep_cursor is not None and table.row_count:
+            table.move_cursor(row=min(self._keep_cursor, table.row_count - 1), animate=False)
+        self._keep_cursor = None
+        status = self.query_one("#customer-status", Static)
+        status.remove_class("-error")
+        if message.rows:
+            status.update("")
+        elif message.query.blank:
+            status.update("No customers yet. Press Ctrl+N to add the first one.")
+        else:
+            status.update(no_match_text(message.query))
+        if self._count_timer is not None:
+            self._count_timer.stop()
+            self._count_timer = None
+        if message.more:
+            self._show_count(f"{PAGE}+ matches…")
+            self._count_timer = self.set_timer(COUNT_DELAY, self._start_count)
+        else:
+            self._show_count(_matches(len(message.rows)))
+
+    def _show_count(self, text: str) -> None:
+        self.query_one("#match-count", Static).update(text)
+
+    def _start_count(self) -> None:
+        self._count_timer = None
+        if self._shown is not None and self._shown == self._query:
+            self._run_count(self._shown)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-count")
+    def _run_count(self, query: Query) -> None:
+        try:
+            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+                count = count_customers(session, query.text, **filters_as_kwargs(query.filters))
+        except TilltermError:
+            count = None
+        self.post_message(self.Counted(query, count))
+
+    @on(Counted)
+    def _counted(self, message: Counted) -> None:
+        if message.query == self._shown and message.count is not None:
+            self._show_count(_matches(message.count))
+
+    def _page_loaded(self, message: ResultsLoaded) -> None:
+        self._loading_more = False
+        if message.error or message.query != self._shown or message.offset != len(self._rows):
+            return
+        table = self.query_one(ResultsTable)
+        for row in message.rows:
+            table.add_row(*summary_cells(row), key=str(row.id))
+        self._rows.extend(message.rows)
+        self._more = message.more
+
+    @on(DataTable.RowHighlighted, "#customer-table")
+    def _maybe_load_more(self, event: DataTable.RowHighlighted) -> None:
+        table = event.data_table
+        if (
+            self._more
+            and not self._loading_more
+            and self._shown is not None
+            and event.cursor_row >= table.row_count - PREFETCH
+        ):
+            self._loading_more = True
+            self._load_page(self._shown, len(self._rows))
+
+    # -- choices for the filter panel --------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-choices")
+    def _load_choices(self) -> None:
+        try:
+            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+                groups = tuple((g.name, g.id) for g in list_groups(session))
+                taxes = tuple((t.name, t.id) for t in list_tax_rates(session))
+        except TilltermError:
+            return
+        self.post_message(self.ChoicesLoaded(groups, taxes))
+
+    @on(ChoicesLoaded)
+    def _choices_loaded(self, message: ChoicesLoaded) -> None:
+        filters = self.query_one(CustomerFilters)
+        filters.set_choices(message.groups, message.taxes)
+        if self._pending_group is not None:
+            filters.select_group(self._pending_group)
+            self._pending_group = None
+
+    def show_group(self, group_id: int) -> None:
+        """Show one group's customers (the Groups screen's Enter): ready to export."""
+        self.query_one("#customer-search", Input).value = ""
+        filters = self.query_one(CustomerFilters)
+        filters.clear()
+        filters.display = True
+        # The group may be newer than the list (or the list not read yet): select it
+        # once the fresh choices are in.
+        self._pending_group = group_id
+        self._load_choices()
+        self.query_one("#customer-search", Input).focus()
+
+    # -- keys ------------------------------------------------------------------------
+
+    def action_focus_results(self) -> None:
+        table = self.query_one(ResultsTable)
+        if table.row_count:
+            # at once, not deferred like focus(): a quick second Down already moves the cursor
+            self.set_focus(table)
+
+    @on(ResultsTable.ExitedTop)
+    def _back_to_search(self, event: ResultsTable.ExitedTop) -> None:
+        event.stop()
+        self.query_one("#customer-search", Input).focus()
+
+    @on(Input.Submitted, "#customer-search")
+    def _open_first(self, event: Input.Submitted) -> None:
+        event.stop()
+        table = self.query_one(ResultsTable)
+        if table.row_count:
+            self._open_row(table.cursor_row)
+
+    @on(Input.Submitted, "CustomerFilters Input")
+    def _filters_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_focus_results()
+
+    @on(DataTable.RowSelected, "#customer-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self._open_row(event.cursor_row)
+
+    def _open_row(self, index: int) -> None:
+        if 0 <= index < len(self._rows):
+            self.open_customer(self._rows[index].id)
+
+    def open_customer(self, customer_id: int) -> None:
+        self.app.push_screen(CustomerView(customer_id))
+
+    def action_clear_search(self) -> None:
+        """Esc: first the search text, then the filters; the search box gets the focus."""
+        search = self.query_one("#customer-search", Input)
+        filters = self.query_one(CustomerFilters)
+        if search.value:
+            search.value = ""
+        elif filters.display:
+            filters.clear()
+            filters.display = False
+        search.focus()
+
+    def action_toggle_filters(self) -> None:
+        filters = self.query_one(CustomerFilters)
+        filters.display = not filters.display
+        if filters.display:
+            filters.query_one("#filter-group").focus()
+        else:
+            self.query_one("#customer-search", Input).focus()
+
+    def action_add_customer(self, prefill: dict[str, str] | None = None) -> None:
+        self.app.push_screen(CustomerForm(prefill=prefill), self._form_closed)
+
+    def _form_closed(self, record: CustomerRecord | None) -> None:
+        if record is None:
+            return
+        self._request(force=True)
+        self.open_customer(record.id)
+
+    # -- scans -----------------------------------------------------------------------
+
+    @on(ScanReceived)
+    def _scanned(self, message: ScanReceived) -> None:
+        message.stop()
+        self._look_up_code(message.code)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-scan")
+    def _look_up_code(self, code: str) -> None:
+        try:
+            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+                found = find_by_code(session, code)
+        except TilltermError as exc:
+            self.post_message(self.ScanLookedUp(code, None, str(exc)))
+            return
+        self.post_message(self.ScanLookedUp(code, found))
+
+    @on(ScanLookedUp)
+    def _scan_looked_up(self, message: ScanLookedUp) -> None:
+        if message.error:
+            self.notify(message.error, title="Scan", severity="error")
+        elif message.customer is not None:
+            self.open_customer(message.customer.id)
+        else:
+            code = message.code.strip()
+
+            def answered(choice: str | None) -> None:
+                if choice == "create":
+                    self.action_add_customer({"customer_code": code})
+
+            self.app.push_screen(
+                ChoiceScreen(
+                    "Unknown card",
+                    f"No customer with code {code}.",
+                    [
+                        Choice("create", "Create a customer with it", "c", "primary"),
+                        Choice("back", "Back", "b"),
+                    ],
+                ),
+                answered,
+            )
+
+    # -- export ----------------------------------------------------------------------
+
+    def action_export_view(self) -> None:
+        query = self._query
+        default = Path.home() / f"customers-{dt.date.today():%Y-%m-%d}.csv"
+        what = "every customer" if query.blank else "the customers listed"
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self.notify(f"Exporting {what} to {path}…", title="Export")
+                self._export(query, path)
+
+        self.app.push_screen(
+            PromptScreen("Export", f"Export {what} to this CSV file:", str(default), "Export"),
+            chosen,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-export")
+    def _export(self, query: Query, path: str) -> None:
+        from tillterm.customer_export import export_customers_csv
+
+        try:
+            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+                count = export_customers_csv(
+                    session, Path(path), query.text, filters_as_kwargs(query.filters)
+                )
+        except TilltermError as exc:
+            self.post_message(self.Exported(path, 0, str(exc)))
+            return
+        self.post_message(self.Exported(path, count))
+
+    @on(Exported)
+    def _exported(self, message: Exported) -> None:
+        if message.error:
+            self.notify(message.error, title="Export failed", severity="error", timeout=10)
+        else:
+            self.notify(f"{_customers(message.count)} written to {message.path}.", title="Export")
+
+
+def no_match_text(query: Query) -> str:
+    text = query.text.strip()
+    if not text:
+        return "No customer matches these filters."
+    return f"No customer matches “{text}”" + (" with these filters." if query.filters else ".")
+
+
+def _customers(count: int) -> str:
+    return f"{count:,} customer" + ("" if count == 1 else "s")
+
+
+def _matches(count: int) -> str:
+    if count == 0:
+        return "no match"
+    return f"{count:,} match" + ("" if count == 1 else "es")

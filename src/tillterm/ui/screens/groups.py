@@ -1,19 +1,197 @@
-"""F4: Groups."""
+"""F4: Groups — the customer groups with their member counts (SPEC §2).
+
+Deleting a group asks first and says how many customers it holds; they stay, without a
+group. Enter shows the group's customers on the Customers screen, filtered and ready to
+export (seed 002).
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from dataclasses import dataclass
 
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from tillterm.db import session_scope
+from tillterm.errors import TilltermError
+from tillterm.groups import GroupRecord, delete_group, list_groups
+from tillterm.ui.screens.confirm import ConfirmScreen
+from tillterm.ui.screens.group_form import GroupForm
 from tillterm.ui.styles import css
+
+
+def _percent(group: GroupRecord) -> str:
+    value = group.discount_percent
+    return "" if value is None else f"{value.normalize():f} %"
+
+
+def _members(count: int) -> str:
+    return f"{count:,} customer" + ("" if count == 1 else "s")
 
 
 class GroupsScreen(Screen[None]):
     HELP_TITLE = "Groups"
     CSS_PATH = css("groups.tcss")
+    AUTO_FOCUS = "#group-table"
+    BINDINGS = [
+        Binding("ctrl+n", "add_group", "Add"),
+        Binding("e", "edit_group", "Edit"),
+        Binding("delete", "delete_group", "Delete"),
+        Binding("enter", "show_customers", "Customers", show=False),
+    ]
+
+    @dataclass
+    class Loaded(Message):
+        """The groups were read (``error`` says why not)."""
+
+        groups: tuple[GroupRecord, ...]
+        error: str | None = None
+
+    @dataclass
+    class Deleted(Message):
+        """A group was deleted and ``released`` customers left without a group."""
+
+        name: str
+        released: int
+        error: str | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.groups: tuple[GroupRecord, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Groups", classes="screen-title")
+        yield Static("Customer groups", classes="screen-title", id="groups-title")
+        table = DataTable[str](id="group-table", cursor_type="row", zebra_stripes=True)
+        table.add_column("Name", width=18, key="name")
+        table.add_column("Description", width=22, key="description")
+        table.add_column("Discount", width=8, key="discount")
+        table.add_column("Sales tax", width=12, key="tax")
+        table.add_column("Members", width=9, key="members")
+        yield table
+        yield Static(
+            "Enter: the group's customers · Ctrl+N: add · E: edit · Del: delete",
+            id="groups-status",
+            markup=False,
+        )
         yield Footer()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="groups")
+    def load(self) -> None:
+        try:
+            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+                groups = tuple(list_groups(session))
+        except TilltermError as exc:
+            self.post_message(self.Loaded((), str(exc)))
+            return
+        self.post_message(self.Loaded(groups))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        if message.error:
+            self.notify(message.error, title="Groups", severity="error")
+            return
+        table = self.query_one("#group-table", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        self.groups = message.groups
+        for group in message.groups:
+            table.add_row(
+                group.name,
+                group.description,
+                _percent(group).rjust(8),
+                group.tax_rate_name or "",
+                f"{group.member_count:,}".rjust(9),
+                key=str(group.id),
+            )
+        if table.row_count:
+            table.move_cursor(row=min(keep, table.row_count - 1), animate=False)
+        count = len(message.groups)
+        self.query_one("#groups-title", Static).update(
+            f"Customer groups ({count})" if count else "Customer groups: none yet (Ctrl+N)"
+        )
+
+    @property
+    def current(self) -> GroupRecord | None:
+        table = self.query_one("#group-table", DataTable)
+        if not self.groups or not 0 <= table.cursor_row < len(self.groups):
+            return None
+        return self.groups[table.cursor_row]
+
+    def action_add_group(self) -> None:
+        self.app.push_screen(GroupForm(), self._form_closed)
+
+    def action_edit_group(self) -> None:
+        if self.current is not None:
+            self.app.push_screen(GroupForm(self.current), self._form_closed)
+
+    def _form_closed(self, group: GroupRecord | None) -> None:
+        if group is not None:
+            self.notify(f"Group {group.name} saved.", title="Groups")
+            self.load()
+
+    def action_delete_group(self) -> None:
+        group = self.current
+        if group is None:
+            return
+        if group.member_count:
+            holds = f"It holds {_members(group.member_count)}; they stay, without a group."
+        else:
+            holds = "It holds no customers."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._delete(group)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Delete group {group.name}", f"Delete {group.name}? {holds}", "Delete", "Keep"
+            ),
+            answered,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="groups-delete")
+    def _delete(self, group: GroupRecord) -> None:
+        try:
+            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+                released = delete_group(session, group.id)
+        except TilltermError as exc:
+            self.post_message(self.Deleted(group.name, 0, str(exc)))
+            return
+        self.post_message(self.Deleted(group.name, released))
+
+    @on(Deleted)
+    def _deleted(self, message: Deleted) -> None:
+        if message.error:
+            self.notify(message.error, title="Not deleted", severity="error")
+            return
+        left = f" {_members(message.released)} now without a group." if message.released else ""
+        self.notify(f"Group {message.name} deleted.{left}", title="Groups")
+        self.load()
+
+    @on(DataTable.RowSelected, "#group-table")
+    async def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        await self.action_show_customers()
+
+    async def action_show_customers(self) -> None:
+        """Open the Customers screen filtered by this group."""
+        from tillterm.ui.screens.customer_view import CustomerView
+        from tillterm.ui.screens.customers import CustomersScreen
+
+        group = self.current
+        if group is None:
+            return
+        await self.app.switch_mode("customers")
+        while isinstance(self.app.screen, CustomerView):
+            await self.app.pop_screen()
+        for screen in self.app.screen_stack:
+            if isinstance(screen, CustomersScreen):
+                screen.show_group(group.id)

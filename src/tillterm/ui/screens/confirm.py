@@ -1,0 +1,157 @@
+"""A small question in a box: confirm a delete, discard changes, pick one of a few choices.
+
+Every choice has its own key (shown on its button) so a cashier answers without
+tabbing; Esc is always the harmless answer (``None``, i.e. "no, go back").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import Key
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+from tillterm.ui.styles import css
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One answer: what ``dismiss`` returns, the button text and the key that picks it."""
+
+    value: str
+    label: str
+    key: str
+    variant: str = "default"
+
+
+class ChoiceScreen(ModalScreen[str | None]):
+    """Ask a question with a few answers; dismisses with the chosen ``Choice.value``."""
+
+    CSS_PATH = css("confirm.tcss")
+    BINDINGS = [Binding("escape", "cancel", "Back")]
+
+    def __init__(self, title: str, message: str, choices: Sequence[Choice]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.message = message
+        self.choices = tuple(choices)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box"):
+            yield Static(self.title_text, id="confirm-title", markup=False)
+            yield Static(self.message, id="confirm-message", markup=False)
+            with Horizontal(id="confirm-buttons"):
+                for choice in self.choices:
+                    yield Button(
+                        f"{choice.label} ({choice.key.upper()})",
+                        id=f"choice-{choice.value}",
+                        variant=choice.variant,  # type: ignore[arg-type]
+                        compact=True,
+                    )
+
+    def on_mount(self) -> None:
+        self.query(Button).first().focus()
+
+    def on_key(self, event: Key) -> None:
+        for choice in self.choices:
+            if event.key == choice.key:
+                event.stop()
+                self.dismiss(choice.value)
+                return
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        value = (event.button.id or "").removeprefix("choice-")
+        self.dismiss(value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question; Esc and "n" answer no, "y" answers yes."""
+
+    CSS_PATH = css("confirm.tcss")
+    BINDINGS = [
+        Binding("escape,n", "answer(False)", "No"),
+        Binding("y", "answer(True)", "Yes"),
+    ]
+
+    def __init__(self, title: str, message: str, yes: str = "Yes", no: str = "No") -> None:
+        super().__init__()
+        self.title_text = title
+        self.message = message
+        self.yes = yes
+        self.no = no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box"):
+            yield Static(self.title_text, id="confirm-title", markup=False)
+            yield Static(self.message, id="confirm-message", markup=False)
+            with Horizontal(id="confirm-buttons"):
+                yield Button(f"{self.yes} (Y)", id="confirm-yes", variant="error", compact=True)
+                yield Button(f"{self.no} (N)", id="confirm-no", compact=True)
+
+    def on_mount(self) -> None:
+        # The safe answer has the focus: Enter on a reflex never deletes anything.
+        self.query_one("#confirm-no", Button).focus()
+
+    @on(Button.Pressed, "#confirm-yes")
+    def _yes(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#confirm-no")
+    def _no(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(False)
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """Ask for one line of text (a file name); Enter accepts, Esc cancels."""
+
+    CSS_PATH = css("confirm.tcss")
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, message: str, value: str = "", accept: str = "OK") -> None:
+        super().__init__()
+        self.title_text = title
+        self.message = message
+        self.value = value
+        self.accept = accept
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box"):
+            yield Static(self.title_text, id="confirm-title", markup=False)
+            yield Static(self.message, id="confirm-message", markup=False)
+            yield Input(self.value, id="prompt-input", compact=True)
+            with Horizontal(id="confirm-buttons"):
+                yield Button(
+                    f"{self.accept} (Enter)", id="prompt-ok", variant="primary", compact=True
+                )
+                yield Button("Cancel (Esc)", id="prompt-cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#prompt-input", Input).focus()
+
+    @on(Input.Submitted, "#prompt-input")
+    @on(Button.Pressed, "#prompt-ok")
+    def _accept(self, event: Input.Submitted | Button.Pressed) -> None:
+        event.stop()
+        value = self.query_one("#prompt-input", Input).value.strip()
+        if value:
+            self.dismiss(value)
+
+    @on(Button.Pressed, "#prompt-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,726 @@
+"""The customer form: the two tabs of SPEC §1, Contact and Details.
+
+Used to add a customer (Customers screen, a scanned unknown card, the register's
+"Add X as a new customer" with a prefill) and to edit one. The form only collects what
+was typed, as typed: validation, duplicate detection and saving are the core's
+(``validate_customer``, ``find_duplicates``, ``create_customer`` / ``update_customer``),
+and every problem the core reports is shown next to its field, with the tab that holds
+it flagged, so the person fixes everything in one pass.
+
+It dismisses with the customer the person ended up with: the one just saved, or the
+existing duplicate they chose to open instead; ``None`` when they cancel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import (
+    Button,
+    Footer,
+    Input,
+    Select,
+    Static,
+    Switch,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
+
+from tillterm.custom_fields import list_fields
+from tillterm.customers import (
+    CustomerActivity,
+    CustomerRecord,
+    Duplicate,
+    ValidationFailed,
+    create_customer,
+    customer_activity,
+    find_by_code,
+    find_duplicates,
+    get_customer,
+    update_customer,
+    validate_customer,
+)
+from tillterm.db import session_scope
+from tillterm.errors import TilltermError
+from tillterm.groups import list_groups
+from tillterm.money import format_money
+from tillterm.settings import list_tax_rates
+from tillterm.ui.messages import ScanReceived
+from tillterm.ui.screens.confirm import Choice, ChoiceScreen, ConfirmScreen
+from tillterm.ui.styles import css
+from tillterm.ui.widgets.form_row import FormRow, field_value, set_field_value
+
+CONTACT_TAB = "tab-contact"
+DETAILS_TAB = "tab-details"
+TAB_TITLES = {CONTACT_TAB: "Contact", DETAILS_TAB: "Details"}
+#: appended to a tab's title when a field on it is invalid
+INVALID_MARK = " !"
+
+#: (field, label, kind, placeholder); kind is text, group, tax, switch or notes
+FieldSpec = tuple[str, str, str, str]
+
+CONTACT_FIELDS: tuple[FieldSpec, ...] = (
+    ("first_name", "First name", "text", ""),
+    ("last_name", "Last name", "text", ""),
+    ("email", "Email", "text", "name@example.com"),
+    ("phone", "Phone", "text", ""),
+    ("group_id", "Group", "group", ""),
+    ("marketing_opt_in", "Promotional email", "switch", ""),
+)
+DETAIL_SECTIONS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
+    ("Card", (("customer_code", "Customer code", "text", "blank = new code; scan a card"),)),
+    (
+        "Address",
+        (
+            ("address1", "Address line 1", "text", ""),
+            ("address2", "Address line 2", "text", ""),
+            ("city", "City", "text", ""),
+            ("state", "State / region", "text", ""),
+            ("postal_code", "Postal code", "text", ""),
+            ("country", "Country", "text", ""),
+        ),
+    ),
+    (
+        "Identity",
+        (
+            ("birth_date", "Date of birth", "text", "DD/MM/YYYY"),
+            ("title", "Title", "text", "Mme, M., Dr"),
+            ("company", "Company", "text", ""),
+            ("company_reg_no", "Company reg. no", "text", ""),
+            ("vat_number", "VAT number", "text", ""),
+            ("website", "Website", "text", "https://"),
+        ),
+    ),
+    (
+        "Other phones, second email",
+        (
+            ("phone_home", "Home phone", "text", ""),
+            ("phone_work", "Work phone", "text", ""),
+            ("phone_mobile", "Mobile phone", "text", ""),
+            ("phone_pager", "Pager", "text", ""),
+            ("phone_fax", "Fax", "text", ""),
+            ("email2", "Second email", "text", ""),
+        ),
+    ),
+    (
+        "Sales",
+        (
+            ("discount_percent", "Discount %", "text", "empty = none, e.g. 10"),
+            ("tax_rate_id", "Sales tax", "tax", ""),
+            ("on_account_allowed", "On account", "switch", ""),
+            ("balance_limit", "Balance limit", "text", "empty = no limit, e.g. 500"),
+            ("loyalty_enabled", "Loyalty", "switch", ""),
+        ),
+    ),
+    (
+        "Communication consents",
+        (
+            ("consent_email", "By email", "switch", ""),
+            ("consent_mail", "By post", "switch", ""),
+            ("consent_phone", "By phone", "switch", ""),
+        ),
+    ),
+    ("Tags", (("tags", "Tags", "text", "comma-separated: bio, b2b"),)),
+)
+NOTES: FieldSpec = ("notes", "Notes", "notes", "")
+#: error keys the core may use for a field the form shows under another name
+ERROR_ALIASES = {
+    "group": "group_id",
+    "tax_rate": "tax_rate_id",
+    "balance_limit_cents": "balance_limit",
+    "code": "customer_code",
+    "code_key": "customer_code",
+}
+CUSTOM_PREFIX = "custom:"
+
+
+@dataclass(frozen=True)
+class CustomChoice:
+    """A custom field as the form needs it: its name, and its choices if it has any."""
+
+    name: str
+    choices: tuple[str, ...] = ()
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    if hasattr(value, "strftime"):
+        return value.strftime("%d/%m/%Y")  # type: ignore[no-any-return]
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def record_values(record: CustomerRecord) -> dict[str, object]:
+    """A record's values as the form's fields show them."""
+    values: dict[str, object] = {}
+    for name, _label, kind, _ph in _all_specs():
+        value = getattr(record, name)
+        values[name] = value if kind in {"switch", "group", "tax"} else _text(value)
+    for name, value in record.custom.items():
+        values[CUSTOM_PREFIX + name] = value
+    return values
+
+
+def _all_specs() -> list[FieldSpec]:
+    specs = list(CONTACT_FIELDS)
+    for _title, fields in DETAIL_SECTIONS:
+        specs.extend(fields)
+    specs.append(NOTES)
+    return specs
+
+
+def activity_summary(
+    record: CustomerRecord | None, activity: CustomerActivity | None, currency: str
+) -> str:
+    """The read-only figures at the bottom of the Details tab."""
+    if record is None or activity is None:
+        return "Created when saved; figures appear with the first sale."
+    created = record.created_at.astimezone().strftime("%Y-%m-%d")
+    return (
+        f"Created          {created}\n"
+        f"Year to date     {format_money(activity.year_to_date_spend, currency)}\n"
+        f"Account balance  {format_money(activity.account_balance, currency)}\n"
+        f"Loyalty balance  {activity.loyalty_balance:,} points"
+    )
+
+
+def _blank(kind: str) -> object:
+    """What an untouched field of this kind holds (see ``field_value``)."""
+    return False if kind == "switch" else None if kind in {"group", "tax"} else ""
+
+
+def make_field(spec: FieldSpec) -> Widget:
+    name, _label, kind, placeholder = spec
+    widget_id = f"field-{name}"
+    if kind == "switch":
+        # no slide: a snappier form over SSH, and a loaded value shows at once
+        return Switch(id=widget_id, animate=False)
+    if kind == "group":
+        return Select[int]([], prompt="No group", id=widget_id, compact=True)
+    if kind == "tax":
+        return Select[int]([], prompt="Store default", id=widget_id, compact=True)
+    if kind == "notes":
+        return TextArea(id=widget_id, compact=True, soft_wrap=True)
+    return Input(placeholder=placeholder, id=widget_id, compact=True)
+
+
+class CustomerForm(ModalScreen[CustomerRecord | None]):
+    """Add or edit one customer."""
+
+    HELP_TITLE = "Customer form"
+    #: the first field is focused once its value is in (see ``_prepared``)
+    AUTO_FOCUS = None
+    CSS_PATH = css("customer_form.tcss")
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("f6", "show_tab('tab-contact')", "Contact tab"),
+        Binding("f7", "show_tab('tab-details')", "Details tab"),
+        Binding("ctrl+pagedown", "next_tab", "Next tab", show=False),
+        Binding("ctrl+pageup", "next_tab", "Previous tab", show=False),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    @dataclass
+    class Prepared(Message):
+        """Choices, custom fields and (when editing) the customer were read."""
+
+        groups: tuple[tuple[str, int], ...]
+        taxes: tuple[tuple[str, int], ...]
+        custom_fields: tuple[CustomChoice, ...]
+        customer: CustomerRecord | None
+        activity: CustomerActivity | None
+        error: str | None = None
+
+    @dataclass
+    class Invalid(Message):
+        """The core refused the data: field → message, every problem at once."""
+
+        errors: dict[str, str]
+
+    @dataclass
+    class DuplicatesFound(Message):
+        """Customers that look like the one being saved (same email, phone or code)."""
+
+        duplicates: tuple[Duplicate, ...]
+
+    @dataclass
+    class Saved(Message):
+        """The customer was created or updated."""
+
+        customer: CustomerRecord
+
+    @dataclass
+    class SaveFailed(Message):
+        """The database refused the save; the form keeps everything typed."""
+
+        error: str
+
+    @dataclass
+    class ExistingOpened(Message):
+        """The person chose the existing duplicate rather than saving."""
+
+        customer: CustomerRecord
+
+    @dataclass
+    class CodeLookedUp(Message):
+        """A scanned code was looked up while the code field did not have the focus."""
+
+        code: str
+        owner: CustomerRecord | None
+
+    def __init__(
+        self, customer_id: int | None = None, prefill: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__()
+        self.customer_id = customer_id
+        self.prefill = dict(prefill or {})
+        self.customer: CustomerRecord | None = None
+        self._fields: dict[str, Widget] = {}
+        self._initial: dict[str, object] | None = None
+        self._saving = False
+        self._pending: dict[str, object] = {}
+        self._details_ready = False
+        self._custom_defs: tuple[CustomChoice, ...] = ()
+        self._activity_text = ""
+        self._taxes: tuple[tuple[str, int], ...] = ()
+        #: field → the value the last save refused (see ``_edited``)
+        self._refused: dict[str, object] = {}
+
+    @property
+    def _currency(self) -> str:
+        return getattr(getattr(self.app, "settings", None), "currency", "EUR")
+
+    @property
+    def editing(self) -> bool:
+        return self.customer_id is not None
+
+    # -- layout ----------------------------------------------------------------------
+
+    def _row(self, spec: FieldSpec) -> FormRow:
+        widget = make_field(spec)
+        self._fields[spec[0]] = widget
+        return FormRow(spec[1], widget, field_name=spec[0])
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form-box"):
+            title = "Edit customer" if self.editing else "New customer"
+            yield Static(title, id="form-title", markup=False)
+            with TabbedContent(id="form-tabs", initial=CONTACT_TAB):
+                with (
+                    TabPane(TAB_TITLES[CONTACT_TAB], id=CONTACT_TAB),
+                    VerticalScroll(classes="form-scroll"),
+                ):
+                    for spec in CONTACT_FIELDS:
+                        yield self._row(spec)
+                with TabPane(TAB_TITLES[DETAILS_TAB], id=DETAILS_TAB):
+                    # filled on first need (see _build_details): three quarters of the
+                    # form's widgets, which a quick "add customer" at the till never opens
+                    yield VerticalScroll(classes="form-scroll", id="details-scroll")
+            yield Static("", id="form-status", markup=False)
+            with Horizontal(id="form-buttons"):
+                label = "Save changes" if self.editing else "Create"
+                yield Button(f"{label} (Ctrl+S)", id="form-save", variant="primary", compact=True)
+                yield Button("Cancel (Esc)", id="form-cancel", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._prepare()
+
+    # -- loading ---------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-form-load")
+    def _prepare(self) -> None:
+        try:
+            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+                groups = tuple((g.name, g.id) for g in list_groups(session))
+                taxes = tuple((t.name, t.id) for t in list_tax_rates(session))
+                custom = tuple(
+                    CustomChoice(f.name, tuple(getattr(f, "choices", ()) or ()))
+                    for f in list_fields(session)
+                )
+                record = activity = None
+                if self.customer_id is not None:
+                    record = get_customer(session, self.customer_id)
+                    activity = customer_activity(session, self.customer_id)
+        except TilltermError as exc:
+            self.post_message(self.Prepared((), (), (), None, None, str(exc)))
+            return
+        self.post_message(self.Prepared(groups, taxes, custom, record, activity))
+
+    @on(Prepared)
+    async def _prepared(self, message: Prepared) -> None:
+        if message.error:
+            self._status(f"Cannot read the database: {message.error}", error=True)
+        self._fields["group_id"].set_options(message.groups)  # type: ignore[attr-defined]
+        self._taxes = message.taxes
+        if "tax_rate_id" in self._fields:
+            self._fields["tax_rate_id"].set_options(message.taxes)  # type: ignore[attr-defined]
+        self._custom_defs = message.custom_fields
+        values: dict[str, object] = {}
+        if message.customer is not None:
+            self.customer = message.customer
+            values = record_values(message.customer)
+            self.query_one("#form-title", Static).update(
+                f"Edit customer: {message.customer.display_name}"
+            )
+        values.update({k: v for k, v in self.prefill.items()})
+        for key, value in values.items():
+            if key in self._fields:
+                set_field_value(self._fields[key], value)
+            else:
+                self._pending[key] = value
+        self._activity_text = activity_summary(message.customer, message.activity, self._currency)
+        if self._details_ready:  # opened before the data came: fill it now
+            for key, value in self._pending.items():
+                if key in self._fields:
+                    set_field_value(self._fields[key], value)
+            self.query_one("#form-activity", Static).update(self._activity_text)
+        if (
+            self.focused is None
+            or self.focused.id is None
+            or not self.focused.id.startswith("field-")
+        ):
+            # focused only now, so the first field's "select all on focus" sees its value
+            self._fields["first_name"].focus()
+        # Prefilled values were not typed here: Esc right away loses nothing.
+        self.call_after_refresh(self._remember_initial)
+
+    async def _build_details(self) -> None:
+        """Mount the Details tab's fields, holding the values read or prefilled so far."""
+        if self._details_ready:
+            return
+        self._details_ready = True
+        widgets: list[Widget] = []
+        for section, specs in DETAIL_SECTIONS:
+            widgets.append(Static(section, classes="form-section"))
+            widgets.extend(self._row(spec) for spec in specs)
+        if self._custom_defs:
+            widgets.append(Static("Custom fields", classes="form-section"))
+        for n, field in enumerate(self._custom_defs):
+            widget: Widget
+            if field.choices:
+                widget = Select[str](
+                    [(c, c) for c in field.choices],
+                    prompt="—",
+                    id=f"field-custom-{n}",
+                    compact=True,
+                )
+            else:
+                widget = Input(id=f"field-custom-{n}", compact=True)
+            self._fields[CUSTOM_PREFIX + field.name] = widget
+            widgets.append(FormRow(field.name, widget, field_name=f"custom-{n}"))
+        widgets.append(self._row(NOTES))
+        widgets.append(Static("Activity (read-only)", classes="form-section"))
+        widgets.append(Static(self._activity_text, id="form-activity", markup=False))
+        await self.query_one("#details-scroll").mount_all(widgets)
+        self._fields["tax_rate_id"].set_options(self._taxes)  # type: ignore[attr-defined]
+        for key, value in self._pending.items():
+            if key in self._fields:
+                set_field_value(self._fields[key], value)
+
+    @on(TabbedContent.TabActivated)
+    async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == DETAILS_TAB:
+            await self._build_details()
+
+    def _remember_initial(self) -> None:
+        self._initial = self.collect()
+
+    # -- values ----------------------------------------------------------------------
+
+    def collect(self) -> dict[str, Any]:
+        """What the person typed, keyed by ``CustomerRecord`` field names.
+
+        Fields of a Details tab not yet built count with the values they will show.
+        """
+        data: dict[str, Any] = {}
+        for name, _label, kind, _ph in _all_specs():
+            widget = self._fields.get(name)
+            data[name] = (
+                field_value(widget) if widget is not None else self._pending.get(name, _blank(kind))
+            )
+        custom: dict[str, str] = {}
+        for field in self._custom_defs:
+            key = CUSTOM_PREFIX + field.name
+            widget = self._fields.get(key)
+            value = field_value(widget) if widget is not None else self._pending.get(key)
+            custom[field.name] = "" if value is None else str(value)
+        data["custom"] = custom
+        return data
+
+    @property
+    def dirty(self) -> bool:
+        return self._initial is not None and self.collect() != self._initial
+
+    def _row_for(self, key: str) -> FormRow | None:
+        key = ERROR_ALIASES.get(key, key)
+        for prefix in ("custom.", "custom:", "custom_"):
+            if key.startswith(prefix):
+                key = CUSTOM_PREFIX + key.removeprefix(prefix)
+        widget = self._fields.get(key) or self._fields.get(CUSTOM_PREFIX + key)
+        if widget is None:
+            return None
+        for ancestor in widget.ancestors:
+            if isinstance(ancestor, FormRow):
+                return ancestor
+        return None
+
+    # -- saving ----------------------------------------------------------------------
+
+    def action_save(self, allow_duplicates: bool = False) -> None:
+        if self._saving:
+            return
+        self._saving = True
+        self._status("Saving…")
+        self._save(self.collect(), allow_duplicates)
+
+    @on(Button.Pressed, "#form-save")
+    def _save_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_save()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-form-save")
+    def _save(self, data: dict[str, Any], allow_duplicates: bool) -> None:
+        result: Message
+        try:
+            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+                errors = validate_customer(session, data, customer_id=self.customer_id)
+                duplicates: list[Duplicate] = []
+                if not errors and not allow_duplicates:
+                    duplicates = find_duplicates(session, data, exclude_id=self.customer_id)
+                if errors:
+                    result = self.Invalid(dict(errors))
+                elif duplicates:
+                    result = self.DuplicatesFound(tuple(duplicates))
+                elif self.customer_id is None:
+                    result = self.Saved(create_customer(session, data))
+                else:
+                    result = self.Saved(update_customer(session, self.customer_id, data))
+        except ValidationFailed as exc:
+            result = self.Invalid(dict(exc.errors))
+        except TilltermError as exc:
+            result = self.SaveFailed(str(exc))
+        # Posted only now, after the commit: "Saved" means it is in the database.
+        self.post_message(result)
+
+    @on(Invalid)
+    async def _invalid(self, message: Invalid) -> None:
+        self._saving = False
+        await self.show_errors(message.errors)
+
+    async def show_errors(self, errors: Mapping[str, str]) -> None:
+        """Put each message next to its field, flag the tabs, focus the first problem."""
+        if any(self._row_for(key) is None for key in errors):
+            await self._build_details()
+        for row in self.query(FormRow):
+            row.set_error(None)
+        unplaced: list[str] = []
+        first: FormRow | None = None
+        for key, text in errors.items():
+            row = self._row_for(key)
+            if row is None:
+                unplaced.append(text)
+                continue
+            row.set_error(text)
+            self._refused[row.field_name] = field_value(row.field)
+            first = first or row
+        self._flag_tabs()
+        count = len(errors)
+        summary = f"{count} problem{'s' if count != 1 else ''} to fix; nothing was saved."
+        self._status(" ".join([summary, *unplaced]), error=True)
+        if first is not None:
+            pane = next(a for a in first.ancestors if isinstance(a, TabPane))
+            self.query_one(TabbedContent).active = pane.id or CONTACT_TAB
+            first.field.focus()
+
+    def _flag_tabs(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        for pane_id, title in TAB_TITLES.items():
+            pane = tabs.get_pane(pane_id)
+            invalid = any(row.error for row in pane.query(FormRow))
+            tabs.get_tab(pane_id).label = title + (INVALID_MARK if invalid else "")
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Switch.Changed)
+    @on(TextArea.Changed)
+    def _edited(self, event: Message) -> None:
+        """Editing a field that had a problem clears its message (the next save rechecks)."""
+        widget = getattr(event, "control", None)
+        for ancestor in getattr(widget, "ancestors", ()):
+            if isinstance(ancestor, FormRow):
+                # a late "changed" for the very value that was refused changes nothing
+                if ancestor.error and field_value(ancestor.field) != self._refused.get(
+                    ancestor.field_name
+                ):
+                    ancestor.set_error(None)
+                    self._flag_tabs()
+                break
+
+    @on(DuplicatesFound)
+    def _duplicates_found(self, message: DuplicatesFound) -> None:
+        self._saving = False
+        self._status("")
+        lines = []
+        for dup in message.duplicates[:3]:
+            who = dup.customer
+            lines.append(
+                f"• {who.display_name} (code {who.customer_code}): {', '.join(dup.reasons)}"
+            )
+        more = len(message.duplicates) - 3
+        if more > 0:
+            lines.append(f"• and {more} more")
+        existing = message.duplicates[0].customer
+
+        def answered(choice: str | None) -> None:
+            if choice == "save":
+                self.action_save(allow_duplicates=True)
+            elif choice == "open":
+                self._open_existing(existing.id)
+
+        self.app.push_screen(
+            ChoiceScreen(
+                "Possible duplicate",
+                "This customer may already exist:\n" + "\n".join(lines),
+                [
+                    Choice("open", f"Open {existing.display_name}"[:30], "o", "primary"),
+                    Choice("save", "Save anyway", "s", "warning"),
+                ],
+            ),
+            answered,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-form-open")
+    def _open_existing(self, customer_id: int) -> None:
+        try:
+            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+                record = get_customer(session, customer_id)
+        except TilltermError as exc:
+            self.post_message(self.SaveFailed(str(exc)))
+            return
+        self.post_message(self.ExistingOpened(record))
+
+    @on(ExistingOpened)
+    def _existing_opened(self, message: ExistingOpened) -> None:
+        self.dismiss(message.customer)
+
+    @on(Saved)
+    def _saved(self, message: Saved) -> None:
+        self._saving = False
+        verb = "updated" if self.editing else "created"
+        self.notify(f"{message.customer.display_name} {verb}.", title="Customer")
+        self.dismiss(message.customer)
+
+    @on(SaveFailed)
+    def _save_failed(self, message: SaveFailed) -> None:
+        self._saving = False
+        self._status(f"Not saved: {message.error} Everything you typed is still here.", error=True)
+        self.notify(message.error, title="Not saved", severity="error")
+
+    def _status(self, text: str, *, error: bool = False) -> None:
+        status = self.query_one("#form-status", Static)
+        status.update(text)
+        status.set_class(error, "-error")
+
+    # -- tabs, cancel ------------------------------------------------------------------
+
+    async def action_show_tab(self, pane_id: str) -> None:
+        if pane_id == DETAILS_TAB:
+            await self._build_details()
+        tabs = self.query_one(TabbedContent)
+        tabs.active = pane_id
+        first = next(iter(tabs.get_pane(pane_id).query(FormRow)), None)
+        if first is not None:
+            first.field.focus()
+
+    async def action_next_tab(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        await self.action_show_tab(DETAILS_TAB if tabs.active == CONTACT_TAB else CONTACT_TAB)
+
+    def action_cancel(self) -> None:
+        if not self.dirty:
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Unsaved changes",
+                "Discard what you typed in this form?",
+                yes="Discard",
+                no="Keep editing",
+            ),
+            answered,
+        )
+
+    @on(Button.Pressed, "#form-cancel")
+    def _cancel_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_cancel()
+
+    # -- scans -----------------------------------------------------------------------
+
+    @on(ScanReceived)
+    def _scanned(self, message: ScanReceived) -> None:
+        message.stop()
+        code = message.code.strip()
+        code_field = self._fields.get("customer_code")
+        if code_field is not None and self.focused is code_field:
+            set_field_value(code_field, code)
+            return
+        self._look_up_code(code)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-form-scan")
+    def _look_up_code(self, code: str) -> None:
+        try:
+            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+                owner = find_by_code(session, code)
+        except TilltermError as exc:
+            self.post_message(self.SaveFailed(str(exc)))
+            return
+        self.post_message(self.CodeLookedUp(code, owner))
+
+    @on(CodeLookedUp)
+    def _code_looked_up(self, message: CodeLookedUp) -> None:
+        owner = message.owner
+        if owner is not None and owner.id != self.customer_id:
+            self.notify(
+                f"Code {message.code} belongs to {owner.display_name}.",
+                title="Scan",
+                severity="warning",
+            )
+            return
+
+        async def answered(choice: str | None) -> None:
+            if choice == "use":
+                await self.action_show_tab(DETAILS_TAB)
+                code_field = self._fields["customer_code"]
+                set_field_value(code_field, message.code)
+                code_field.focus()
+
+        self.app.push_screen(
+            ChoiceScreen(
+                "Card scanned",
+                f"Use {message.code} as this customer's code?",
+                [Choice("use", "Use it", "u", "primary")],
+            ),
+            answered,
+        )

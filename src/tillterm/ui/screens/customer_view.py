@@ -1,0 +1,339 @@
+"""A customer's profile and activity: who they are, what they bought, what they hold.
+
+Opened from the Customers list (Enter, or a scanned card). The figures on the right —
+recent sales, year-to-date spend, loyalty and account balances — are computed by the
+core from the ledgers each time the profile opens, so they are never stale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from tillterm.customers import (
+    CustomerActivity,
+    CustomerRecord,
+    archive_customer,
+    customer_activity,
+    get_customer,
+)
+from tillterm.db import session_scope
+from tillterm.errors import TilltermError
+from tillterm.money import format_money
+from tillterm.ui.messages import ScanReceived
+from tillterm.ui.screens.confirm import ConfirmScreen
+from tillterm.ui.styles import css
+
+LABEL_WIDTH = 10
+
+
+def local_day(moment: dt.datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d") if moment else ""
+
+
+def _percent(value: Decimal | None) -> str:
+    return "" if value is None else f"{value.normalize():f} %"
+
+
+def profile_text(record: CustomerRecord, currency: str) -> Text:
+    """The left column: everything about the customer that is not activity."""
+    out = Text()
+    out.append(record.display_name or "(no name)", style="bold")
+    if record.archived_at:
+        out.append("  ARCHIVED", style="bold reverse")
+    out.append("\n")
+    subtitle = " · ".join(p for p in (record.title, record.company) if p)
+    if subtitle:
+        out.append(subtitle + "\n")
+
+    def line(label: str, value: str) -> None:
+        if value:
+            first, *rest = value.split("\n")
+            out.append(f"{label:<{LABEL_WIDTH}}", style="dim")
+            out.append(first + "\n")
+            for more in rest:
+                out.append(" " * LABEL_WIDTH + more + "\n")
+
+    out.append("\n")
+    line("Code", record.customer_code)
+    line("Group", record.group_name or "none")
+    line("Email", "\n".join(e for e in (record.email, record.email2) if e))
+    phones = [
+        (name, value)
+        for name, value in (
+            ("", record.phone),
+            ("mobile ", record.phone_mobile),
+            ("home ", record.phone_home),
+            ("work ", record.phone_work),
+            ("pager ", record.phone_pager),
+            ("fax ", record.phone_fax),
+        )
+        if value
+    ]
+    line("Phone", "\n".join(f"{name}{value}" for name, value in phones))
+    town = " ".join(p for p in (record.postal_code, record.city) if p)
+    address = [record.address1, record.address2, town, record.state, record.country]
+    line("Address", "\n".join(p for p in address if p))
+    line("Born", record.birth_date.isoformat() if record.birth_date else "")
+    line("Reg. no", record.company_reg_no)
+    line("VAT no", record.vat_number)
+    line("Website", record.website)
+    out.append("\n")
+    line("Discount", _percent(record.discount_percent) or "none")
+    line("Sales tax", record.tax_rate_name or "store default")
+    if record.on_account_allowed:
+        limit = (
+            f"limit {format_money(record.balance_limit, currency)}"
+            if record.balance_limit is not None
+            else "no limit"
+        )
+        line("Account", f"allowed, {limit}")
+    else:
+        line("Account", "not allowed")
+    line("Loyalty", "enabled" if record.loyalty_enabled else "not enabled")
+    line("Marketing", "yes" if record.marketing_opt_in else "no")
+    consents = [
+        name
+        for name, given in (
+            ("email", record.consent_email),
+            ("mail", record.consent_mail),
+            ("phone", record.consent_phone),
+        )
+        if given
+    ]
+    line("Consents", ", ".join(consents) or "none")
+    line("Tags", ", ".join(record.tags))
+    line("Custom", "\n".join(f"{name}: {value}" for name, value in record.custom.items() if value))
+    line("Notes", record.notes.strip())
+    line("Created", local_day(record.created_at))
+    return out
+
+
+def activity_text(activity: CustomerActivity, currency: str) -> Text:
+    out = Text()
+
+    def figure(label: str, value: str) -> None:
+        out.append(f"{label:<16}", style="dim")
+        out.append(value + "\n", style="bold")
+
+    figure("Year to date", format_money(activity.year_to_date_spend, currency))
+    figure("Account balance", format_money(activity.account_balance, currency))
+    figure("Loyalty balance", f"{activity.loyalty_balance:,} points")
+    figure("Sales", f"{activity.sales_count:,}")
+    return out
+
+
+def sales_lines(activity: CustomerActivity, currency: str) -> Text:
+    out = Text()
+    if activity.recent_sales:
+        out.append(f"{'Date':<10}  {'Receipt':<12} {'Total':>12}\n", style="bold underline")
+    for sale in activity.recent_sales:
+        receipt = sale.receipt_no or f"#{sale.id}"
+        if sale.kind != "sale":
+            receipt = f"{receipt} {sale.kind}"
+        total = format_money(sale.total, currency)
+        out.append(f"{local_day(sale.completed_at):<10}  {receipt[:12]:<12} {total:>12}\n")
+    return out
+
+
+def loyalty_lines(activity: CustomerActivity) -> Text:
+    out = Text()
+    if activity.loyalty_ledger:
+        out.append(f"{'Date':<10}  {'Points':>7}  {'Why':<14}\n", style="bold underline")
+    for entry in activity.loyalty_ledger:
+        out.append(
+            f"{local_day(entry.created_at):<10}  {entry.points:>+7,}  {entry.reason[:14]:<14}\n"
+        )
+    return out
+
+
+class CustomerView(Screen[None]):
+    """One customer: profile on the left, activity on the right."""
+
+    HELP_TITLE = "Customer"
+    CSS_PATH = css("customer_view.tcss")
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("e", "edit_customer", "Edit"),
+        Binding("a", "attach_customer", "Attach to sale"),
+        Binding("delete", "archive_customer", "Archive"),
+    ]
+
+    @dataclass
+    class Loaded(Message):
+        """The profile and its activity were read."""
+
+        customer: CustomerRecord
+        activity: CustomerActivity
+
+    @dataclass
+    class LoadFailed(Message):
+        error: str
+
+    @dataclass
+    class Archived(Message):
+        """The customer was archived (``error`` says why not)."""
+
+        customer_id: int
+        error: str | None = None
+
+    @dataclass
+    class AttachRequested(Message):
+        """Attach this customer to the register's current sale (the app forwards it)."""
+
+        customer_id: int
+
+    def __init__(self, customer_id: int) -> None:
+        super().__init__()
+        self.customer_id = customer_id
+        self.customer: CustomerRecord | None = None
+        self.activity: CustomerActivity | None = None
+
+    @property
+    def currency(self) -> str:
+        settings = getattr(self.app, "settings", None)
+        return settings.currency if settings is not None else "EUR"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="view-body"):
+            with VerticalScroll(id="profile"):
+                yield Static("Loading…", id="profile-text")
+            with VerticalScroll(id="activity"):
+                yield Static("Activity", classes="view-heading")
+                yield Static("", id="activity-figures")
+                yield Static("Recent sales", classes="view-heading", id="sales-heading")
+                # plain text, not DataTables: a profile opens in a blink (bench)
+                yield Static("", id="recent-sales", classes="view-lines")
+                yield Static("Loyalty points", classes="view-heading", id="loyalty-heading")
+                yield Static("", id="loyalty-ledger", classes="view-lines")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-view")
+    def load(self) -> None:
+        try:
+            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+                record = get_customer(session, self.customer_id)
+                activity = customer_activity(session, self.customer_id)
+        except TilltermError as exc:
+            self.post_message(self.LoadFailed(str(exc)))
+            return
+        self.post_message(self.Loaded(record, activity))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        self.customer = message.customer
+        self.activity = message.activity
+        self.sub_title = message.customer.display_name
+        currency = self.currency
+        self.query_one("#profile-text", Static).update(profile_text(message.customer, currency))
+        self.query_one("#activity-figures", Static).update(
+            activity_text(message.activity, currency)
+        )
+        activity = message.activity
+        self.query_one("#recent-sales", Static).update(sales_lines(activity, currency))
+        self.query_one("#sales-heading", Static).update(
+            "Recent sales" if activity.recent_sales else "Recent sales: none yet"
+        )
+        self.query_one("#loyalty-ledger", Static).update(loyalty_lines(activity))
+        self.query_one("#loyalty-heading", Static).update(
+            "Loyalty points" if activity.loyalty_ledger else "Loyalty points: none yet"
+        )
+        self.refresh_bindings()
+
+    @on(LoadFailed)
+    def _load_failed(self, message: LoadFailed) -> None:
+        self.query_one("#profile-text", Static).update(
+            Text(f"Cannot open this customer: {message.error}", style="bold")
+        )
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in {"edit_customer", "attach_customer", "archive_customer"}:
+            if self.customer is None:
+                return None
+            if action in {"archive_customer", "attach_customer"} and self.customer.archived_at:
+                return None
+        return True
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_edit_customer(self) -> None:
+        from tillterm.ui.screens.customer_form import CustomerForm
+
+        def edited(record: CustomerRecord | None) -> None:
+            if record is None:
+                return
+            if record.id == self.customer_id:
+                self.load()
+            else:  # the person chose to open an existing duplicate instead
+                self.app.switch_screen(CustomerView(record.id))
+
+        self.app.push_screen(CustomerForm(self.customer_id), edited)
+
+    def action_attach_customer(self) -> None:
+        self.app.post_message(self.AttachRequested(self.customer_id))
+        self.dismiss(None)
+
+    def action_archive_customer(self) -> None:
+        if self.customer is None:
+            return
+        name = self.customer.display_name
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._archive()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Archive customer",
+                f"Archive {name}? They leave the customer list and cannot be attached to "
+                "new sales; their sales history is kept.",
+                yes="Archive",
+                no="Keep",
+            ),
+            answered,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-archive")
+    def _archive(self) -> None:
+        try:
+            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+                archive_customer(session, self.customer_id)
+        except TilltermError as exc:
+            self.post_message(self.Archived(self.customer_id, str(exc)))
+            return
+        self.post_message(self.Archived(self.customer_id))
+
+    @on(Archived)
+    def _archived(self, message: Archived) -> None:
+        if message.error:
+            self.notify(message.error, title="Not archived", severity="error")
+            return
+        name = self.customer.display_name if self.customer else "The customer"
+        self.notify(f"{name} archived.", title="Customer")
+        self.dismiss(None)
+
+    @on(ScanReceived)
+    def _scanned(self, message: ScanReceived) -> None:
+        """A card scanned while a profile is open: the list underneath opens that one."""
+        message.stop()
+        stack = self.app.screen_stack
+        below = stack[-2] if len(stack) > 1 else None
+        self.dismiss(None)
+        if below is not None:
+            below.post_message(ScanReceived(message.code, message.source))

@@ -1,0 +1,204 @@
+"""Add or edit a customer group: name, description, discount and sales tax (SPEC §2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Select, Static
+
+from tillterm.customers import ValidationFailed
+from tillterm.db import session_scope
+from tillterm.errors import TilltermError
+from tillterm.groups import GroupRecord, create_group, update_group
+from tillterm.money import parse_amount
+from tillterm.settings import list_tax_rates
+from tillterm.ui.styles import css
+from tillterm.ui.widgets.form_row import FormRow, set_field_value
+
+
+def parse_discount(text: str) -> Decimal | None:
+    """``""`` → no discount; ``"10"``, ``"12,5"``, ``"10 %"`` → the percentage."""
+    cleaned = text.strip().rstrip("%").strip()
+    if not cleaned:
+        return None
+    try:
+        return parse_amount(cleaned)
+    except ValueError:
+        raise ValueError(f"“{text.strip()}” is not a percentage (e.g. 10 or 12.5)") from None
+
+
+class GroupForm(ModalScreen[GroupRecord | None]):
+    """The group dialog; dismisses with the saved group, or ``None`` on Esc."""
+
+    HELP_TITLE = "Group"
+    CSS_PATH = css("group_form.tcss")
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    @dataclass
+    class TaxesLoaded(Message):
+        taxes: tuple[tuple[str, int], ...]
+
+    @dataclass
+    class Saved(Message):
+        """The group was created or changed."""
+
+        group: GroupRecord
+
+    @dataclass
+    class Invalid(Message):
+        """Field → message for everything that must be fixed (or ``error`` for the rest)."""
+
+        errors: dict[str, str]
+
+    def __init__(self, group: GroupRecord | None = None) -> None:
+        super().__init__()
+        self.group = group
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="group-box"):
+            title = f"Edit group {self.group.name}" if self.group else "New group"
+            yield Static(title, id="group-title", markup=False)
+            yield FormRow("Name", Input(id="group-name", compact=True), field_name="name")
+            yield FormRow(
+                "Description",
+                Input(id="group-description", compact=True),
+                field_name="description",
+            )
+            yield FormRow(
+                "Discount %",
+                Input(id="group-discount", placeholder="empty = none", compact=True),
+                field_name="discount_percent",
+            )
+            yield FormRow(
+                "Sales tax",
+                Select[int]([], prompt="Store default", id="group-tax", compact=True),
+                field_name="tax_rate_id",
+            )
+            yield Static("", id="group-status", markup=False)
+            with Horizontal(id="group-buttons"):
+                label = "Save changes" if self.group else "Create"
+                yield Button(f"{label} (Ctrl+S)", id="group-save", variant="primary", compact=True)
+                yield Button("Cancel (Esc)", id="group-cancel", compact=True)
+
+    def on_mount(self) -> None:
+        if self.group is not None:
+            set_field_value(self.query_one("#group-name"), self.group.name)
+            set_field_value(self.query_one("#group-description"), self.group.description)
+            discount = self.group.discount_percent
+            set_field_value(
+                self.query_one("#group-discount"),
+                "" if discount is None else f"{discount.normalize():f}",
+            )
+        self.query_one("#group-name").focus()
+        self._load_taxes()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="group-form-taxes")
+    def _load_taxes(self) -> None:
+        try:
+            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+                taxes = tuple((t.name, t.id) for t in list_tax_rates(session))
+        except TilltermError:
+            taxes = ()
+        self.post_message(self.TaxesLoaded(taxes))
+
+    @on(TaxesLoaded)
+    def _taxes_loaded(self, message: TaxesLoaded) -> None:
+        select = self.query_one("#group-tax", Select)
+        select.set_options(message.taxes)
+        if self.group is not None:
+            set_field_value(select, self.group.tax_rate_id)
+
+    def action_save(self) -> None:
+        for row in self.query(FormRow):
+            row.set_error(None)
+        name = self.query_one("#group-name", Input).value.strip()
+        description = self.query_one("#group-description", Input).value.strip()
+        tax = self.query_one("#group-tax", Select).value
+        errors: dict[str, str] = {}
+        if not name:
+            errors["name"] = "A group needs a name."
+        try:
+            discount = parse_discount(self.query_one("#group-discount", Input).value)
+        except ValueError as exc:
+            errors["discount_percent"] = str(exc)
+            discount = None
+        if errors:
+            self._show_errors(errors)
+            return
+        self._save(name, description, discount, None if tax is Select.NULL else int(tax))
+
+    @on(Button.Pressed, "#group-save")
+    def _save_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_save()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_save()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="group-form-save")
+    def _save(
+        self, name: str, description: str, discount: Decimal | None, tax_rate_id: int | None
+    ) -> None:
+        result: Message
+        try:
+            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+                if self.group is None:
+                    group = create_group(
+                        session,
+                        name,
+                        description=description,
+                        discount_percent=discount,
+                        tax_rate_id=tax_rate_id,
+                    )
+                else:
+                    group = update_group(
+                        session,
+                        self.group.id,
+                        name=name,
+                        description=description,
+                        discount_percent=discount,
+                        tax_rate_id=tax_rate_id,
+                    )
+            result = self.Saved(group)
+        except ValidationFailed as exc:
+            result = self.Invalid(dict(exc.errors))
+        except TilltermError as exc:
+            result = self.Invalid({"": f"Not saved: {exc}"})
+        self.post_message(result)
+
+    @on(Invalid)
+    def _invalid(self, message: Invalid) -> None:
+        self._show_errors(message.errors)
+
+    def _show_errors(self, errors: dict[str, str]) -> None:
+        unplaced = []
+        for key, text in errors.items():
+            rows = [r for r in self.query(FormRow) if r.field_name == key]
+            if rows:
+                rows[0].set_error(text)
+            else:
+                unplaced.append(text)
+        self.query_one("#group-status", Static).update(" ".join(unplaced))
+        first = next((r for r in self.query(FormRow) if r.error), None)
+        if first is not None:
+            first.field.focus()
+
+    @on(Saved)
+    def _saved(self, message: Saved) -> None:
+        self.dismiss(message.group)
+
+    @on(Button.Pressed, "#group-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

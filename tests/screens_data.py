@@ -1,0 +1,184 @@
+"""A small, fixed store for the customer screens' Pilot and snapshot tests.
+
+Everything a screen shows is pinned: creation dates and sales are set to fixed moments
+(in 2024–2025, so "year to date" stays 0.00 from 2026 on), so SVG snapshots do not move
+with the clock. Customers go in through the core API, as a person would create them;
+only the dates and sales (owned by other parts of the app) are written directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from tillterm.customers import create_customer
+from tillterm.db import session_scope
+from tillterm.groups import create_group
+from tillterm.models import Customer, LoyaltyEntry, Sale
+from tillterm.settings import ensure_tax_rate, update_settings
+
+
+def at(day: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(day).replace(hour=12, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Store:
+    marie: int
+    jean: int
+    sophie: int
+    elodie: int
+    paul: int
+    vip: int
+    wholesale: int
+    student: int
+
+
+CUSTOMERS = [
+    (
+        "marie",
+        "2025-03-14",
+        {
+            "first_name": "Marie",
+            "last_name": "Dubois",
+            "email": "marie.dubois@example.org",
+            "phone": "06 12 34 56 78",
+            "group": "VIP",
+            "customer_code": "2900000000017",
+            "address1": "12 rue de la République",
+            "postal_code": "75011",
+            "city": "Paris",
+            "country": "France",
+            "loyalty_enabled": True,
+            "marketing_opt_in": True,
+            "tags": "bio, newsletter",
+        },
+    ),
+    (
+        "jean",
+        "2025-06-01",
+        {
+            "first_name": "Jean",
+            "last_name": "Martin",
+            "email": "jean.martin@example.org",
+            "phone": "01 23 45 67 89",
+            "customer_code": "2900000000024",
+            "city": "Lyon",
+            "tags": "b2b",
+        },
+    ),
+    (
+        "sophie",
+        "2025-09-10",
+        {
+            "first_name": "Sophie",
+            "last_name": "Leroy",
+            "company": "Boulangerie Leroy",
+            "email": "contact@boulangerie-leroy.example",
+            "phone": "04 11 22 33 44",
+            "group": "Wholesale",
+            "customer_code": "2900000000031",
+            "on_account_allowed": True,
+            "balance_limit": "500",
+            "tags": "b2b, bio",
+        },
+    ),
+    (
+        "elodie",
+        "2026-01-05",
+        {
+            "first_name": "Élodie",
+            "last_name": "Bernard",
+            "email": "elodie.bernard@example.org",
+            "phone": "07 98 76 54 32",
+            "group": "Student",
+            "customer_code": "2900000000048",
+            "discount_percent": "5",
+        },
+    ),
+    (
+        "paul",
+        "2024-11-20",
+        {
+            "first_name": "Paul",
+            "last_name": "Durand",
+            "phone": "05 55 44 33 22",
+            "customer_code": "2900000000055",
+        },
+    ),
+]
+
+
+def seed_store(engine: Engine) -> Store:
+    """Three groups, five customers, two past sales and some loyalty points for Marie."""
+    with session_scope(engine) as session:
+        standard = ensure_tax_rate(session, "Standard 20 %", Decimal(20))
+        exempt = ensure_tax_rate(session, "Tax exempt", Decimal(0))
+        update_settings(session, name="Test shop", currency="EUR", default_tax_rate_id=standard.id)
+        vip = create_group(session, "VIP", "Best customers", discount_percent=Decimal(10))
+        wholesale = create_group(
+            session, "Wholesale", "Trade accounts", Decimal(15), tax_rate_id=exempt.id
+        )
+        student = create_group(session, "Student", "Students with a card", Decimal(5))
+    ids: dict[str, int] = {}
+    for key, day, data in CUSTOMERS:
+        with session_scope(engine) as session:
+            record = create_customer(session, data)
+            session.execute(
+                update(Customer)
+                .where(Customer.id == record.id)  # type: ignore[arg-type]
+                .values(created_at=at(day), updated_at=at(day))
+            )
+            ids[key] = record.id
+    with session_scope(engine) as session:
+        for n, (day, cents) in enumerate([("2025-04-02", 4250), ("2025-07-19", 1890)], start=1):
+            sale = Sale(
+                register_name="till-1",
+                state="completed",
+                customer_id=ids["marie"],
+                receipt_no=f"R-{n:05d}",
+                subtotal_cents=cents,
+                total_cents=cents,
+                created_at=at(day),
+                updated_at=at(day),
+                completed_at=at(day),
+            )
+            session.add(sale)
+            session.flush()
+            session.add(
+                LoyaltyEntry(
+                    customer_id=ids["marie"],
+                    sale_id=sale.id,
+                    points=cents // 100,
+                    reason="sale",
+                    created_at=at(day),
+                )
+            )
+    return Store(vip=vip.id, wholesale=wholesale.id, student=student.id, **ids)
+
+
+async def settle(pilot: Pilot[object]) -> None:
+    """Let every worker finish and every message they post be handled."""
+    app = pilot.app
+    for _ in range(20):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(worker.is_running for worker in app.workers):
+            break
+    await pilot.pause()
+
+
+def screen_text(app: App[object]) -> str:
+    """The text of every visible Static/Label on the current screen (notices excluded)."""
+    return "\n".join(
+        str(widget.content)
+        for widget in app.screen.query(Static)
+        if widget.display and widget.is_on_screen
+    )
