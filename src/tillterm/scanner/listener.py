@@ -322,7 +322,9 @@ class ScannerListener:
         reader.decoder.reset()
         self._close(reader)
         self._lost.add(reader.entry.identity)
-        self._next_rescan = 0.0
+        # not at once: the node needs a moment to go away, and a flapping device must
+        # not turn into a busy loop
+        self._next_rescan = time.monotonic() + RESCAN_MISSING_S
         if exc.errno in _GONE:
             during = " during a scan: scan that code again" if half else ""
             self.on_notice(f"Scanner {reader.entry.label} was unplugged{during}; waiting for it.")

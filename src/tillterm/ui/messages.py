@@ -26,3 +26,11 @@ class ScanReceived(Message):
 
     code: str
     source: str = "scanner"
+
+
+@dataclass
+class ScannerNoticed(Message):
+    """The scanner reader has something to tell the cashier (unplugged, no permission…)."""
+
+    text: str
+    severity: str = "warning"
