@@ -72,7 +72,8 @@ class ScanTiming:
 
     @property
     def mean_gap_ms(self) -> float:
-        return self.duration_ms / self.keys if self.keys else 0.0
+        """Mean time between two key presses (the terminator included)."""
+        return self.duration_ms / (self.keys - 1) if self.keys > 1 else 0.0
 
 
 def _no_notice(text: str) -> None:

@@ -8,6 +8,7 @@ scanner we may not read is still listed, with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -223,6 +224,48 @@ def match_spec(
         return [e for e in entries if (e.identity.vendor, e.identity.product) == (vendor, product)]
     needle = spec.casefold()
     return [e for e in entries if needle in e.identity.name.casefold()]
+
+
+def grab_status(backend: Backend, entry: DeviceEntry) -> str:
+    """Whether this process could take the device exclusively now (grabs and lets go)."""
+    import errno
+
+    try:
+        device = backend.open(entry)
+    except PermissionError:
+        return "no permission"
+    except OSError as exc:
+        return f"cannot open ({exc.strerror or exc})"
+    try:
+        device.grab()
+    except OSError as exc:
+        status = (
+            "in use by another program"
+            if exc.errno == errno.EBUSY
+            else f"cannot grab ({exc.strerror or exc})"
+        )
+    else:
+        status = "free"
+        with contextlib.suppress(OSError):
+            device.ungrab()
+    finally:
+        with contextlib.suppress(OSError):
+            device.close()
+    return status
+
+
+def best_spec(entry: DeviceEntry) -> str:
+    """How to name this device in the configuration so it is found again after a reboot.
+
+    A ``/dev/input/by-id`` link survives reboots and replugs; the USB ids survive too
+    but match every scanner of the model; ``eventN`` may change at the next boot.
+    """
+    kbd = [name for name in entry.by_id if name.endswith("-event-kbd")]
+    if kbd or entry.by_id:
+        return (kbd or list(entry.by_id))[0]
+    if entry.identity.vendor or entry.identity.product:
+        return entry.identity.usb_id
+    return entry.path
 
 
 class EvdevBackend:
