@@ -109,3 +109,21 @@ def test_learn_without_a_scan_saves_nothing(
     assert main(["scanner", "test", "--learn", "--timeout", "0.1"]) == 1
     assert "nothing was saved" in capsys.readouterr().err
     assert not (tmp_path / "scanner.toml").exists()
+
+
+@pytest.mark.parametrize("args", [["scanner", "--help"], ["scanner", "test", "--help"]])
+def test_scanner_help_imports_nothing_heavy(args: list[str]) -> None:
+    import subprocess
+    import sys
+
+    from test_cli import HEAVY
+
+    code = (
+        "import sys\nfrom tillterm.cli import main\n"
+        f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+        "print('\\n' + ' '.join(sorted(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(out.stdout.splitlines()[-1].split())  # the help text above mentions evdev
+    assert "tillterm.commands.scanner" in loaded
+    assert not {m for m in loaded if m.split(".")[0] in (*HEAVY, "evdev")}
