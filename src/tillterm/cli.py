@@ -21,7 +21,7 @@ EXIT_USAGE = 2
 
 #: one module per sub-command in ``tillterm.commands``; each has ``add_parser(sub)`` and
 #: ``run(args) -> int`` and imports nothing heavy at module level.
-COMMAND_MODULES = ("demo", "report")
+COMMAND_MODULES = ("demo", "report", "scanner")
 
 
 def _load(name: str) -> ModuleType:

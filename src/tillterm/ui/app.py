@@ -15,7 +15,13 @@ from textual.binding import Binding
 
 from tillterm.db import describe, session_scope
 from tillterm.settings import StoreInfo, load_settings
-from tillterm.ui.messages import CustomerAttachRequested, ScanReceived, SettingsLoaded
+from tillterm.ui.messages import (
+    CustomerAttachRequested,
+    ScannerNoticed,
+    ScanReceived,
+    SettingsLoaded,
+)
+from tillterm.ui.scanner_bridge import ScannerBridge
 from tillterm.ui.screens.customer_view import CustomerView
 from tillterm.ui.screens.customers import CustomersScreen
 from tillterm.ui.screens.groups import GroupsScreen
@@ -63,12 +69,20 @@ class TilltermApp(App[int]):
         self.settings = settings
         self.db_info = describe(engine)
         self.use_scanner = scanner
+        self.scanner_bridge: ScannerBridge | None = None
         self.sub_title = f"{register} · {self.db_info.label}"
 
     def on_mount(self) -> None:
         if self.console.color_system in ("standard", "windows"):
             self.theme = "ansi-dark"
         self.load_settings()
+        if self.use_scanner:
+            self.scanner_bridge = ScannerBridge(self)
+            self.scanner_bridge.start()
+
+    def on_unmount(self) -> None:
+        if self.scanner_bridge is not None:
+            self.scanner_bridge.stop()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="settings")
     def load_settings(self) -> None:
@@ -83,8 +97,19 @@ class TilltermApp(App[int]):
 
     @on(ScanReceived)
     def _route_scan(self, message: ScanReceived) -> None:
-        """A scan goes to whatever the cashier is looking at."""
-        self.screen.post_message(ScanReceived(message.code, message.source))
+        """A scan goes to whatever the cashier is looking at.
+
+        The copy is stopped so it does not bubble from the screen back up to the app,
+        which would route it again, forever.
+        """
+        routed = ScanReceived(message.code, message.source)
+        routed.stop()
+        self.screen.post_message(routed)
+
+    @on(ScannerNoticed)
+    def _scanner_noticed(self, message: ScannerNoticed) -> None:
+        severity = "information" if message.severity == "information" else "warning"
+        self.notify(message.text, title="Scanner", severity=severity, markup=False)
 
     @on(CustomerView.AttachRequested)
     async def _attach_customer(self, message: CustomerView.AttachRequested) -> None:

@@ -33,3 +33,11 @@ class CustomerAttachRequested(Message):
     """Attach this customer to the current sale (sent to the register screen by the app)."""
 
     customer_id: int
+
+
+@dataclass
+class ScannerNoticed(Message):
+    """The scanner reader has something to tell the cashier (unplugged, no permission…)."""
+
+    text: str
+    severity: str = "warning"

@@ -48,7 +48,7 @@ from tillterm.ui.screens.sales_report import SalesReportScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.customer_panel import CustomerPanel
 from tillterm.ui.widgets.sale_totals import SaleTotals
-from tillterm.ui.widgets.scan_input import ScanInput
+from tillterm.ui.widgets.register_input import RegisterInput
 from tillterm.ui.widgets.suggestions import Suggestions
 
 SEARCH_LIMIT = 8
@@ -118,7 +118,7 @@ class RegisterScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="register-top"):
-            yield ScanInput(
+            yield RegisterInput(
                 placeholder="Scan or type barcode, SKU, name; =12.50 misc; %10 discount",
                 id="scan-input",
             )
@@ -143,7 +143,7 @@ class RegisterScreen(Screen[None]):
         table.add_column("Total", width=8, key="total")
         for field in self.query(Input):
             field.cursor_blink = False  # no redraw twice a second over SSH
-        self.query_one("#scan-input", ScanInput).focus()
+        self.query_one("#scan-input", RegisterInput).focus()
         self._show(None)
         self._run(lambda s: sales.find_open_sale(s, self._register), "")
 
@@ -267,7 +267,7 @@ class RegisterScreen(Screen[None]):
         self.app.push_screen(ReceiptScreen(message.receipt, message.note), self._after_receipt)
 
     def _after_receipt(self, _result: None) -> None:
-        self.query_one("#scan-input", ScanInput).focus()
+        self.query_one("#scan-input", RegisterInput).focus()
 
     # ----------------------------------------------------------------- scan field
 
@@ -298,8 +298,8 @@ class RegisterScreen(Screen[None]):
         if self.query_one(Suggestions).kind == "products":
             self._hide_suggestions()
 
-    @on(ScanInput.QuantityStepped)
-    def _stepped(self, message: ScanInput.QuantityStepped) -> None:
+    @on(RegisterInput.QuantityStepped)
+    def _stepped(self, message: RegisterInput.QuantityStepped) -> None:
         self.action_step_quantity(message.delta)
 
     def _misc_from_text(self, text: str) -> None:
@@ -388,7 +388,7 @@ class RegisterScreen(Screen[None]):
             )
 
         self._run(attach, "Customer attached.")
-        self.query_one("#scan-input", ScanInput).focus()
+        self.query_one("#scan-input", RegisterInput).focus()
 
     def _clear_customer_field(self) -> None:
         field = self.query_one("#customer-input", Input)
@@ -402,7 +402,7 @@ class RegisterScreen(Screen[None]):
             (f"product:{p.id}", f"{p.name[:34]:<34} {p.price:>8.2f}") for p in message.products
         ]
         self.query_one(Suggestions).show("products", options)
-        scan = self.query_one("#scan-input", ScanInput)
+        scan = self.query_one("#scan-input", RegisterInput)
         with scan.prevent(Input.Changed):
             scan.value = message.text
         self._status(f"{len(options)} products match “{message.text}”: ↑↓ and Enter.")
@@ -428,7 +428,7 @@ class RegisterScreen(Screen[None]):
     def action_back_to_scan(self) -> None:
         self._hide_suggestions()
         self._clear_customer_field()
-        self.query_one("#scan-input", ScanInput).focus()
+        self.query_one("#scan-input", RegisterInput).focus()
 
     def action_focus_customer(self) -> None:
         self.query_one("#customer-input", Input).focus()
@@ -459,7 +459,7 @@ class RegisterScreen(Screen[None]):
         self._run(lambda s: sales.detach_customer(s, sale.id), "Customer detached.")
 
     def action_misc_item(self) -> None:
-        scan = self.query_one("#scan-input", ScanInput)
+        scan = self.query_one("#scan-input", RegisterInput)
         scan.focus()
         scan.value = "="
         scan.cursor_position = 1
@@ -494,7 +494,7 @@ class RegisterScreen(Screen[None]):
         self.app.push_screen(PaymentScreen(sale), self._paid)
 
     def _paid(self, result: PaymentResult | None) -> None:
-        self.query_one("#scan-input", ScanInput).focus()
+        self.query_one("#scan-input", RegisterInput).focus()
         if result is None:
             return
         self._show(result.sale)

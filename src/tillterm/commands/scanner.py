@@ -1,0 +1,193 @@
+"""``tillterm scanner``: what an installer needs on a new till.
+
+``list`` shows every input device, which look like scanners, whether this user may read
+them and whether another program holds them. ``test`` prints each decoded code with its
+timing; ``test --learn`` listens to every keyboard without grabbing, finds the device
+that produced a scan-fast burst and writes it to the scanner configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tillterm.cli import EXIT_ERROR, EXIT_OK
+
+#: a burst this fast (mean ms per key) is a scanner, not a person
+LEARN_MAX_MS_PER_KEY = 30.0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    scanner = sub.add_parser(
+        "scanner",
+        help="find, test and configure the barcode scanner",
+        description="Diagnose HID barcode scanners read through evdev (Linux).",
+    )
+    actions = scanner.add_subparsers(dest="scanner_command", metavar="ACTION", required=True)
+    actions.add_parser(
+        "list",
+        help="list input devices, which look like scanners, permissions and grab status",
+        description="List every /dev/input/event* device with its name, USB id, whether "
+        "it looks like a scanner, whether this user may read it and whether another "
+        "program holds it.",
+    )
+    test = actions.add_parser(
+        "test",
+        help="print each scanned code and its timing",
+        description="Read the scanner (the configured one, or DEVICE) and print each "
+        "decoded code with its timing, until Ctrl+C.",
+    )
+    test.add_argument(
+        "device",
+        nargs="?",
+        metavar="DEVICE",
+        help="/dev/input/eventN, a /dev/input/by-id name, vendor:product, or part of "
+        "the name (default: the configured device, else auto-detect)",
+    )
+    test.add_argument(
+        "--learn",
+        action="store_true",
+        help="listen to every keyboard without grabbing; the first scan names the "
+        "scanner, which is written to the configuration",
+    )
+    test.add_argument("--layout", help="decode with this layout (us, uk, de, fr)")
+    test.add_argument("--count", type=int, metavar="N", help="stop after N codes")
+    test.add_argument("--timeout", type=float, metavar="SECONDS", help="stop after SECONDS")
+
+
+def _backend():  # type: ignore[no-untyped-def]
+    from tillterm.scanner.devices import EvdevBackend
+
+    return EvdevBackend()
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.scanner_command == "list":
+        return _list()
+    return _test(args)
+
+
+def _describe_config() -> None:
+    from tillterm.scanner.config import SYSTEM_KEYBOARD, config_path, load_config
+
+    path = config_path()
+    config = load_config(path)
+    where = "" if path.exists() else " (not written yet: defaults)"
+    layout = config.layout or f"{config.resolved_layout()} (from {SYSTEM_KEYBOARD})"
+    print(f"Configuration: {path}{where}")
+    print(
+        f"  device: {config.device or 'auto'}   layout: {layout}   gap: {config.gap_ms} ms   "
+        f"grab: {'yes' if config.grab else 'no'}"
+    )
+
+
+def _list() -> int:
+    from tillterm.scanner.devices import PERMISSION_HELP, evdev_problem, grab_status
+
+    _describe_config()
+    problem = evdev_problem()
+    if problem:
+        print(f"\nScanners cannot be read here: {problem}.")
+        return EXIT_ERROR
+    backend = _backend()
+    entries = backend.enumerate()
+    if not entries:
+        exists = backend.input_dir.is_dir()
+        print(
+            f"\nNo input devices: {backend.input_dir} {'is empty' if exists else 'does not exist'}."
+        )
+        return EXIT_OK
+    print()
+    print(f"{'DEVICE':<19} {'USB ID':<9}  {'KIND':<8} {'ACCESS':<13} {'GRAB':<10} NAME")
+    denied = False
+    for entry in entries:
+        kind = "scanner" if entry.looks_like_scanner else "keyboard" if entry.is_keyboard else "-"
+        access = "read+write" if entry.writable else "read" if entry.readable else "NO PERMISSION"
+        denied |= not entry.readable and (entry.looks_like_scanner or entry.is_keyboard)
+        grab = grab_status(backend, entry) if entry.looks_like_scanner and entry.readable else ""
+        print(
+            f"{entry.path:<19} {entry.identity.usb_id:<9}  {kind:<8} {access:<13} "
+            f"{grab:<10} {entry.identity.name}"
+        )
+        for name in entry.by_id:
+            print(f"{'':<19} by-id: {name}")
+    if denied:
+        print(f"\nSome devices cannot be read by this user: {PERMISSION_HELP}.")
+    if not any(e.looks_like_scanner for e in entries):
+        print(
+            "\nNo device looks like a scanner by its name. Run `tillterm scanner test "
+            "--learn` and scan a code to find it."
+        )
+    return EXIT_OK
+
+
+def _test(args: argparse.Namespace) -> int:
+    import queue
+    import time
+    from dataclasses import replace
+
+    from tillterm.scanner.config import ScannerConfig, load_config, save_config
+    from tillterm.scanner.devices import best_spec, evdev_problem
+    from tillterm.scanner.layouts import get_layout
+    from tillterm.scanner.listener import Scan, ScannerListener, learning_config
+
+    problem = evdev_problem()
+    if problem:
+        print(f"tillterm scanner: {problem}", file=sys.stderr)
+        return EXIT_ERROR
+    saved = load_config()
+    config: ScannerConfig = saved
+    if args.layout:
+        get_layout(args.layout)  # a clear error for a wrong name
+        config = replace(config, layout=args.layout)
+    if args.device:
+        config = replace(config, device=args.device)
+    if args.learn:
+        config = learning_config(config)
+        print("Scan a barcode now with the scanner (listening to every keyboard)…")
+    else:
+        print(f"Listening to {config.device or 'any scanner'}; Ctrl+C to stop.")
+    scans: queue.Queue[Scan] = queue.Queue()
+    listener = ScannerListener(
+        lambda code, device: None,
+        lambda text: print(f"! {text}", flush=True),
+        config=config,
+        backend=_backend(),
+        on_scan=scans.put,
+    )
+    listener.start()
+    deadline = time.monotonic() + args.timeout if args.timeout else None
+    count = 0
+    try:
+        while args.count is None or count < args.count:
+            wait = None if deadline is None else deadline - time.monotonic()
+            if wait is not None and wait <= 0:
+                break
+            try:
+                scan = scans.get(timeout=min(wait, 0.5) if wait is not None else 0.5)
+            except queue.Empty:
+                continue
+            timing = scan.timing
+            speed = (
+                f"{timing.duration_ms:7.1f} ms ({timing.mean_gap_ms:.1f} ms/key)" if timing else ""
+            )
+            print(
+                f"{scan.code}    {len(scan.code)} chars  {speed}  {scan.device.label}", flush=True
+            )
+            if args.learn:
+                if timing and timing.mean_gap_ms > LEARN_MAX_MS_PER_KEY:
+                    print("  (typed by hand, too slow for a scanner: scan a barcode)")
+                    continue
+                spec = best_spec(scan.device)
+                path = save_config(replace(saved, device=spec, layout=config.layout))
+                print(f"Scanner {scan.device.label} saved as device = {spec!r} in {path}")
+                return EXIT_OK
+            count += 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listener.stop()
+    if args.learn:
+        print("No scan arrived; nothing was saved.", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK

@@ -1,0 +1,66 @@
+"""Check digits of retail barcodes, and what a wrong one says about the scanner's layout.
+
+A HID scanner set to the wrong layout still types *something*: an AZERTY scanner read as
+US types ``!@#$%^&*()`` where the digits should be. A 13-character code whose check
+digit fails, or that only becomes a valid EAN when read with another layout, is the
+clearest hint a cashier can get that ``layout`` is wrong — so the decoder says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tillterm.scanner.layouts import LAYOUTS, Layout
+
+#: EAN-8, UPC-A, EAN-13, GTIN-14
+GTIN_LENGTHS = frozenset({8, 12, 13, 14})
+
+
+def gtin_check_ok(code: str) -> bool:
+    """True when ``code`` is an EAN-8/UPC-A/EAN-13/GTIN-14 with a correct check digit."""
+    if len(code) not in GTIN_LENGTHS or not code.isascii() or not code.isdigit():
+        return False
+    digits = [int(c) for c in code]
+    body, check = digits[:-1], digits[-1]
+    # weights 3,1,3,1… from the digit nearest the check digit
+    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10 == check
+
+
+def retype(strokes: Sequence[tuple[int, bool, bool]], layout: Layout) -> str | None:
+    """What the same key strokes would have typed on ``layout`` (None: not typable)."""
+    out = []
+    for key, shift, altgr in strokes:
+        table = layout.altgr if altgr else layout.shifted if shift else layout.plain
+        ch = table.get(key)
+        if ch is None:
+            return None
+        out.append(ch)
+    return "".join(out)
+
+
+def layout_hint(code: str, strokes: Sequence[tuple[int, bool, bool]], layout: Layout) -> str | None:
+    """A sentence for the cashier when ``code`` looks like a barcode read with a wrong layout.
+
+    ``None`` when nothing is suspicious: not barcode-shaped, or a valid check digit.
+    """
+    if len(code) not in GTIN_LENGTHS:
+        return None
+    if code.isdigit() and gtin_check_ok(code):
+        return None
+    better = [
+        other.name
+        for other in LAYOUTS.values()
+        if other is not layout and gtin_check_ok(retype(strokes, other) or "")
+    ]
+    if better:
+        return (
+            f"Scanned {code!r}: read with the {better[0]} layout it is a valid barcode. "
+            f'Set layout = "{better[0]}" in the scanner configuration.'
+        )
+    if code.isdigit():
+        return (
+            f"Scanned {code}: its check digit is wrong. If this is a product barcode, "
+            f"check the scanner's layout (now {layout.name!r}) or rescan."
+        )
+    return None

@@ -1,0 +1,280 @@
+"""Turn a scanner's key events into codes.
+
+The decoder is fed the device's events one by one (``evdev.InputEvent`` or anything with
+``type, code, value, sec, usec``) and returns a code when the terminator arrives. It
+never returns a half code: a pause longer than ``gap_ms`` between two key presses (on
+the events' own kernel timestamps, so a slow reader does not matter), lost events
+(``SYN_DROPPED``), keys that are not characters, control characters or an overlong code
+each drop what was read so far, and the cashier is told through ``on_notice`` when it
+matters. It holds no device and no thread, so it is tested from plain event lists and
+one decoder serves each scanner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from tillterm.scanner import layouts as k
+from tillterm.scanner.barcodes import GTIN_LENGTHS, layout_hint
+from tillterm.scanner.layouts import Layout, get_layout
+
+EV_SYN = 0
+EV_KEY = 1
+EV_MSC = 4
+SYN_REPORT = 0
+SYN_DROPPED = 3
+
+KEY_UP, KEY_DOWN, KEY_HOLD = 0, 1, 2
+
+_SHIFT = 1 | 2
+_CTRL = 4 | 8
+_ALT = 16
+_ALTGR = 32
+_META = 64 | 128
+_MODIFIER_BITS = {
+    k.KEY_LEFTSHIFT: 1,
+    k.KEY_RIGHTSHIFT: 2,
+    k.KEY_LEFTCTRL: 4,
+    k.KEY_RIGHTCTRL: 8,
+    k.KEY_LEFTALT: 16,
+    k.KEY_RIGHTALT: 32,
+    k.KEY_LEFTMETA: 64,
+    k.KEY_RIGHTMETA: 128,
+}
+#: lock keys: they change no character on their own and never end a code
+_IGNORED = frozenset({k.KEY_NUMLOCK, k.KEY_SCROLLLOCK})
+
+#: a code longer than this is garbage (a stuck key, a scanner in a loop)
+MAX_LENGTH = 256
+
+
+class Event(Protocol):
+    type: int
+    code: int
+    value: int
+    sec: int
+    usec: int
+
+
+@dataclass(frozen=True)
+class ScanTiming:
+    """How a code arrived: for ``tillterm scanner test`` and for telling scans from typing."""
+
+    keys: int
+    started: float
+    ended: float
+
+    @property
+    def duration_ms(self) -> float:
+        return (self.ended - self.started) * 1000
+
+    @property
+    def mean_gap_ms(self) -> float:
+        """Mean time between two key presses (the terminator included)."""
+        return self.duration_ms / (self.keys - 1) if self.keys > 1 else 0.0
+
+
+def _no_notice(text: str) -> None:
+    pass
+
+
+class ScanDecoder:
+    """Decode one scanner's key events with that scanner's layout.
+
+    ``feed(event)`` returns the code (prefix and suffix removed) when Enter, keypad
+    Enter, or — with ``tab_terminates`` — Tab arrives, else ``None``.
+    """
+
+    __slots__ = (
+        "_alt_digits",
+        "_bad",
+        "_caps",
+        "_chars",
+        "_dropping",
+        "_first_us",
+        "_gap_us",
+        "_last_us",
+        "_mods",
+        "_strokes",
+        "_terminators",
+        "last_timing",
+        "layout",
+        "max_length",
+        "on_notice",
+        "prefix",
+        "suffix",
+    )
+
+    def __init__(
+        self,
+        layout: str | Layout = "us",
+        *,
+        gap_ms: float = 100,
+        prefix: str = "",
+        suffix: str = "",
+        tab_terminates: bool = False,
+        max_length: int = MAX_LENGTH,
+        on_notice: Callable[[str], None] | None = None,
+    ) -> None:
+        self.layout = layout if isinstance(layout, Layout) else get_layout(layout)
+        self._gap_us = int(gap_ms * 1000)
+        self.prefix = prefix
+        self.suffix = suffix
+        self.max_length = max_length
+        self.on_notice = on_notice or _no_notice
+        terminators = {k.KEY_ENTER, k.KEY_KPENTER}
+        if tab_terminates:
+            terminators.add(k.KEY_TAB)
+        self._terminators = frozenset(terminators)
+        self._mods = 0
+        self._caps = False
+        self._dropping = False
+        self.last_timing: ScanTiming | None = None
+        self._clear()
+
+    # --- state -------------------------------------------------------------------
+    def _clear(self) -> None:
+        self._chars: list[str] = []
+        self._strokes: list[tuple[int, bool, bool]] = []
+        self._alt_digits = ""
+        #: why the code in progress must not be used (first reason wins), or ""
+        self._bad = ""
+        self._first_us = 0
+        self._last_us = 0
+
+    def reset(self) -> None:
+        """Forget the code in progress and every held modifier (device gone or resynced)."""
+        self._clear()
+        self._mods = 0
+        self._dropping = False
+
+    def resync(self, held_keys: Iterable[int]) -> None:
+        """Set the held modifiers from the device's real state (``active_keys()``)."""
+        self._mods = 0
+        for key in held_keys:
+            self._mods |= _MODIFIER_BITS.get(key, 0)
+
+    @property
+    def pending(self) -> bool:
+        """True while a code is half read."""
+        return bool(self._chars or self._bad or self._alt_digits)
+
+    # --- the hot path --------------------------------------------------------------
+    def feed(self, event: Event) -> str | None:
+        etype = event.type
+        if self._dropping:
+            # after SYN_DROPPED everything up to the next SYN_REPORT is unreliable
+            if etype == EV_SYN and event.code == SYN_REPORT:
+                self._dropping = False
+            return None
+        if etype != EV_KEY:
+            if etype == EV_SYN and event.code == SYN_DROPPED:
+                self._lost(event)
+            return None
+        value = event.value
+        if value == KEY_HOLD:
+            return None  # auto-repeat: a scanner never holds a key on purpose
+        code = event.code
+        bit = _MODIFIER_BITS.get(code)
+        if bit is not None:
+            if value == KEY_DOWN:
+                self._mods |= bit
+            else:
+                self._mods &= ~bit
+                if bit == _ALT and self._alt_digits:
+                    self._alt_code()
+            return None
+        if value != KEY_DOWN:
+            return None
+        now = event.sec * 1_000_000 + event.usec
+        if self._last_us and now - self._last_us > self._gap_us:
+            self._stale()
+        if not self._first_us:
+            self._first_us = now
+        self._last_us = now
+        if code in self._terminators:
+            return self._finish()
+        if code == k.KEY_CAPSLOCK:
+            self._caps = not self._caps
+            return None
+        if code in _IGNORED:
+            return None
+        mods = self._mods
+        if mods & _ALT and code in k.KEYPAD_DIGITS:
+            self._alt_digits += str(k.KEYPAD_DIGITS[code])
+            return None
+        if mods & (_CTRL | _ALT | _META):
+            self._bad = self._bad or "control keys"
+            return None
+        layout = self.layout
+        altgr = bool(mods & _ALTGR)
+        shift = bool(mods & _SHIFT)
+        ch = (layout.altgr if altgr else layout.shifted if shift else layout.plain).get(code)
+        if ch is None:
+            self._bad = self._bad or "keys that are not characters"
+            return None
+        if self._caps and not altgr and code in layout.caps:
+            ch = ch.swapcase()
+        self._append(ch, (code, shift, altgr))
+        return None
+
+    def _append(self, ch: str, stroke: tuple[int, bool, bool]) -> None:
+        chars = self._chars
+        if len(chars) >= self.max_length:
+            self._bad = self._bad or f"longer than {self.max_length} characters"
+            return
+        chars.append(ch)
+        self._strokes.append(stroke)
+
+    def _alt_code(self) -> None:
+        """Alt released after keypad digits: a scanner in "Alt+keypad" mode typed one byte."""
+        number = int(self._alt_digits)
+        self._alt_digits = ""
+        if 32 <= number <= 255 and number != 127:
+            self._append(bytes([number]).decode("cp1252", "replace"), (0, False, False))
+        else:
+            self._bad = self._bad or "control characters"
+
+    # --- outcomes ----------------------------------------------------------------
+    def _finish(self) -> str | None:
+        chars, strokes, bad = self._chars, self._strokes, self._bad
+        first, last = self._first_us, self._last_us
+        self._clear()
+        if bad:
+            self.on_notice(f"A scan was ignored ({bad}): please scan again.")
+            return None
+        code = "".join(chars)
+        if self.prefix and code.startswith(self.prefix):
+            code = code[len(self.prefix) :]
+        if self.suffix and code.endswith(self.suffix):
+            code = code[: -len(self.suffix)]
+        code = code.strip()
+        if not code:
+            return None
+        self.last_timing = ScanTiming(len(chars) + 1, first / 1e6, last / 1e6)
+        if len(code) in GTIN_LENGTHS and len(chars) == len(code):
+            hint = layout_hint(code, strokes, self.layout)
+            if hint:
+                self.on_notice(hint)
+        return code
+
+    def _stale(self) -> None:
+        """A pause too long for a scanner: what came before was a stray key or a lost Enter."""
+        if len(self._chars) >= 4:
+            self.on_notice(
+                "A scan without Enter was ignored: set the scanner to end each code with Enter."
+            )
+        self._clear()
+
+    def _lost(self, event: Event) -> None:
+        """The kernel's buffer overflowed: keys of the code in progress never reached us.
+
+        What follows (after the next ``SYN_REPORT``) may be the tail of that code, so the
+        code is poisoned until its terminator or a pause, and never returned.
+        """
+        self.reset()
+        self._dropping = True
+        self._bad = "scanner input was lost"
+        self._last_us = event.sec * 1_000_000 + event.usec

@@ -1,0 +1,66 @@
+"""Between the scanner reader thread and the app: callbacks in, Textual messages out.
+
+The domain listener (``tillterm.scanner.listener``) knows nothing of Textual; it calls
+plain functions from its own thread. Here those become messages posted to the app
+(``post_message`` is thread-safe), which routes each ``ScanReceived`` to the current
+screen and shows each notice. Nothing here blocks the UI: the listener reads its
+configuration and opens devices in its thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+from tillterm.ui.messages import ScannerNoticed, ScanReceived
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+
+class Listener(Protocol):
+    def start(self) -> bool: ...
+    def stop(self, timeout: float = 2.0) -> None: ...
+
+
+def make_listener(
+    on_code: Callable[[str, str], None], on_notice: Callable[[str], None]
+) -> Listener:
+    """The real listener, configured from the scanner configuration file (tests replace this)."""
+    from tillterm.scanner.listener import ScannerListener
+
+    return ScannerListener(on_code, on_notice)
+
+
+def _severity(text: str) -> str:
+    return (
+        "information"
+        if text.startswith("Scanner ready") or text.endswith("is back.")
+        else ("warning")
+    )
+
+
+class ScannerBridge:
+    """Owns the app's scanner listener from mount to unmount."""
+
+    def __init__(self, app: App[object]) -> None:
+        self.app = app
+        self.listener: Listener | None = None
+
+    def start(self) -> None:
+        try:
+            self.listener = make_listener(self._code, self._notice)
+            self.listener.start()
+        except Exception as exc:  # a scanner problem must never stop the register
+            self._notice(f"The barcode scanner reader could not start: {exc}")
+
+    def stop(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
+            self.listener = None
+
+    def _code(self, code: str, device: str) -> None:
+        self.app.post_message(ScanReceived(code, source="scanner"))
+
+    def _notice(self, text: str) -> None:
+        self.app.post_message(ScannerNoticed(text, _severity(text)))

@@ -1,0 +1,129 @@
+"""``tillterm scanner list`` and ``tillterm scanner test [--learn]`` against fake devices."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+from scanner_fakes import FakeBackend, FakeDevice, entry, scan
+
+from tillterm.cli import main
+from tillterm.commands import scanner as command
+from tillterm.scanner import listener as listener_module
+from tillterm.scanner.config import ENV_CONFIG, ScannerConfig, load_config, save_config
+from tillterm.scanner.devices import DeviceEntry, DeviceIdentity
+
+
+@pytest.fixture
+def backend(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeBackend:
+    fake = FakeBackend()
+    fake.input_dir = tmp_path  # type: ignore[attr-defined]
+    monkeypatch.setattr(command, "_backend", lambda: fake)
+    monkeypatch.setattr(listener_module, "RESCAN_MISSING_S", 0.02)
+    monkeypatch.setenv(ENV_CONFIG, str(tmp_path / "scanner.toml"))
+    return fake
+
+
+def _keyboard(path: str = "/dev/input/event0") -> DeviceEntry:
+    return DeviceEntry(path, DeviceIdentity("AT Translated Set 2 keyboard", 1, 1))
+
+
+def test_list_shows_scanners_permissions_and_grab(
+    backend: FakeBackend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    backend.add(_keyboard(), FakeDevice())
+    free = DeviceEntry(
+        "/dev/input/event3",
+        DeviceIdentity("Honeywell 1900", 0x0C2E, 0x0B61),
+        by_id=("usb-Honeywell_1900-event-kbd",),
+    )
+    backend.add(free, FakeDevice())
+    busy = entry("/dev/input/event4", "Zebra DS2208", 0x05E0, 0x1200)
+    backend.add(busy, FakeDevice(grab_error=OSError(errno.EBUSY, "busy")))
+    denied = DeviceEntry(
+        "/dev/input/event5", DeviceIdentity("Netum scanner", 1, 2), readable=False, writable=False
+    )
+    backend.add(denied, PermissionError(errno.EACCES, "denied"))
+    assert main(["scanner", "list"]) == 0
+    out = capsys.readouterr().out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("/dev")}
+    assert "keyboard" in lines["/dev/input/event0"] and "free" not in lines["/dev/input/event0"]
+    assert "scanner" in lines["/dev/input/event3"] and "free" in lines["/dev/input/event3"]
+    assert "in use by another program" in lines["/dev/input/event4"]
+    assert "NO PERMISSION" in lines["/dev/input/event5"]
+    assert "by-id: usb-Honeywell_1900-event-kbd" in out
+    assert "'input' group" in out and "udev" in out
+    assert "not written yet" in out
+
+
+def test_test_prints_codes_with_timing(
+    backend: FakeBackend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    device = FakeDevice()
+    backend.add(entry(), device)
+    device.push(scan("4006381333931", gap_us=2000) + scan("A-1", clock=None))
+    assert main(["scanner", "test", "--count", "2", "--timeout", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "4006381333931    13 chars     26.0 ms (2.0 ms/key)  Honeywell" in out
+    assert "A-1    3 chars" in out
+    assert device.closed
+
+
+def test_test_reports_a_missing_device(
+    backend: FakeBackend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["scanner", "test", "0c2e:0b61", "--timeout", "0.2"]) == 0
+    assert "'0c2e:0b61' is not connected" in capsys.readouterr().out
+
+
+def test_learn_finds_the_scanner_among_keyboards(
+    backend: FakeBackend, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    save_config(ScannerConfig(layout="fr", gap_ms=90))
+    keyboard, scanner = FakeDevice(), FakeDevice()
+    backend.add(_keyboard(), keyboard)
+    backend.add(
+        DeviceEntry(
+            "/dev/input/event7",
+            DeviceIdentity("SM SM-2D PRODUCT HID KBW", 0x2DD6, 0x260A),
+            by_id=("usb-SM_SM-2D_PRODUCT_USB_UART_APP-0000-event-kbd",),
+        ),
+        scanner,
+    )
+    keyboard.push(scan("hello", "fr", gap_us=50_000))  # a person, not a scanner
+    scanner.push(scan("4006381333931", "fr"))
+    assert main(["scanner", "test", "--learn", "--timeout", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "typed by hand" in out
+    assert not keyboard.grabbed and not scanner.grabbed  # learning never grabs
+    config = load_config(tmp_path / "scanner.toml")
+    assert config == ScannerConfig(
+        device="usb-SM_SM-2D_PRODUCT_USB_UART_APP-0000-event-kbd", layout="fr", gap_ms=90
+    )
+
+
+def test_learn_without_a_scan_saves_nothing(
+    backend: FakeBackend, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["scanner", "test", "--learn", "--timeout", "0.1"]) == 1
+    assert "nothing was saved" in capsys.readouterr().err
+    assert not (tmp_path / "scanner.toml").exists()
+
+
+@pytest.mark.parametrize("args", [["scanner", "--help"], ["scanner", "test", "--help"]])
+def test_scanner_help_imports_nothing_heavy(args: list[str]) -> None:
+    import subprocess
+    import sys
+
+    from test_cli import HEAVY
+
+    code = (
+        "import sys\nfrom tillterm.cli import main\n"
+        f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+        "print('\\n' + ' '.join(sorted(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(out.stdout.splitlines()[-1].split())  # the help text above mentions evdev
+    assert "tillterm.commands.scanner" in loaded
+    assert not {m for m in loaded if m.split(".")[0] in (*HEAVY, "evdev")}

@@ -1,0 +1,193 @@
+"""Scans in the app: the bridge from the reader thread, routing, and terminal-typed scans."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from scanner_fakes import FakeBackend, FakeDevice, entry, scan
+from sqlalchemy.engine import Engine
+from textual import events, on
+from textual.app import App, ComposeResult
+from textual.message import Message
+from textual.widgets import Input
+
+from tillterm.scanner import listener as listener_module
+from tillterm.scanner.config import ScannerConfig
+from tillterm.scanner.listener import ScannerListener
+from tillterm.ui import scanner_bridge
+from tillterm.ui.app import TilltermApp
+from tillterm.ui.messages import ScanReceived
+from tillterm.ui.screens.customers import CustomersScreen
+from tillterm.ui.screens.register import RegisterScreen
+from tillterm.ui.widgets.scan_input import ScanInput
+
+
+class Recorder:
+    """A message hook: which screen received which scan."""
+
+    def __init__(self) -> None:
+        self.scans: list[tuple[str, str]] = []
+
+    def __call__(self, message: Message) -> None:
+        if isinstance(message, ScanReceived):
+            self.scans.append((message.code, message.source))
+
+
+async def test_a_scan_posted_to_the_app_reaches_the_current_screen_once(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    received: list[tuple[str, str, str]] = []
+
+    def handler(screen, message: ScanReceived) -> None:  # type: ignore[no-untyped-def]
+        received.append((type(screen).__name__, message.code, message.source))
+
+    monkeypatch.setattr(RegisterScreen, "on_scan_received", handler, raising=False)
+    monkeypatch.setattr(CustomersScreen, "on_scan_received", handler, raising=False)
+    app = TilltermApp(engine, scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.post_message(ScanReceived("4006381333931"))
+        await pilot.pause()
+        await pilot.press("f3")
+        app.post_message(ScanReceived("CUST-1", "terminal"))
+        await pilot.pause()
+        await pilot.pause()
+    assert received == [
+        ("RegisterScreen", "4006381333931", "scanner"),
+        ("CustomersScreen", "CUST-1", "terminal"),
+    ]
+
+
+async def test_scanner_codes_and_notices_reach_the_app(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(listener_module, "RESCAN_MISSING_S", 0.02)
+    backend = FakeBackend()
+    device = FakeDevice()
+    backend.add(entry(), device)
+    listeners: list[ScannerListener] = []
+
+    def fake_listener(on_code, on_notice):  # type: ignore[no-untyped-def]
+        listeners.append(
+            ScannerListener(on_code, on_notice, config=ScannerConfig(layout="fr"), backend=backend)
+        )
+        return listeners[-1]
+
+    monkeypatch.setattr(scanner_bridge, "make_listener", fake_listener)
+    recorder = Recorder()
+    app = TilltermApp(engine, scanner=True)
+    async with app.run_test(size=(80, 24), message_hook=recorder, notifications=True) as pilot:
+        await _until(pilot, lambda: device.grabbed)
+        device.push(scan("4006381333931", "fr"))
+        await _until(pilot, lambda: recorder.scans)
+        await pilot.pause()
+        assert recorder.scans == [("4006381333931", "scanner")] * 2  # to the app, then screen
+        texts = [n.message for n in app._notifications]
+        assert any("Scanner ready" in t for t in texts)
+        backend.remove(entry().path)
+        device.unplug()
+        await _until(pilot, lambda: any("unplugged" in n.message for n in app._notifications))
+        assert listeners[0].running
+    assert not listeners[0].running  # stopped on unmount
+    assert device.closed
+
+
+async def test_without_evdev_the_app_runs_with_one_notice(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(listener_module, "evdev_problem", lambda: "this is not Linux")
+    app = TilltermApp(engine, scanner=True)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        texts = [n.message for n in app._notifications]
+        assert len(texts) == 1 and "this is not Linux" in texts[0]
+        await pilot.press("f3")
+        assert isinstance(app.screen, CustomersScreen)
+
+
+async def _until(pilot, predicate, timeout: float = 3.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.01)
+
+
+# --- ScanInput ------------------------------------------------------------------------
+
+
+class ScanInputApp(App[None]):
+    """A small host: what a screen with a ScanInput sees."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scans: list[tuple[str, str]] = []
+        self.submitted: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield ScanInput(placeholder="code or name", id="search")
+
+    @on(ScanReceived)
+    def _scan(self, message: ScanReceived) -> None:
+        self.scans.append((message.code, message.source))
+
+    @on(Input.Submitted)
+    def _submitted(self, message: Input.Submitted) -> None:
+        self.submitted.append(message.value)
+
+
+async def _type(pilot, text: str, gap_s: float, start: float = 1000.0) -> float:  # type: ignore[no-untyped-def]
+    """Send keys with scripted timestamps (``Key.time``), as the terminal driver would."""
+    now = start
+    for ch in text:
+        if ch == "\n":
+            event = events.Key("enter", "\r")
+        elif ch == "\b":
+            event = events.Key("backspace", "\x08")
+        else:
+            event = events.Key(ch if ch.isalnum() else "x", ch)
+        event.time = now
+        pilot.app.post_message(event)
+        now += gap_s
+    await pilot.pause()
+    return now
+
+
+async def test_a_burst_ending_in_enter_is_a_scan() -> None:
+    app = ScanInputApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        field = app.query_one(ScanInput)
+        field.focus()
+        end = await _type(pilot, "Dub", gap_s=0.25)  # a person starts typing
+        await _type(pilot, "4006381333931\n", gap_s=0.004, start=end + 1)  # then scans
+        assert app.scans == [("4006381333931", "terminal")]
+        assert field.value == "Dub" and field.cursor_position == 3
+        assert app.submitted == []
+
+
+async def test_ordinary_typing_submits_normally() -> None:
+    app = ScanInputApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.query_one(ScanInput).focus()
+        await _type(pilot, "Marie\n", gap_s=0.12)
+        assert app.submitted == ["Marie"] and app.scans == []
+        await _type(pilot, "abc\n", gap_s=0.002, start=2000)  # fast, but too short
+        assert app.submitted == ["Marie", "Marieabc"] and app.scans == []
+        # fast keys, then a person's pause before Enter
+        await _type(pilot, "\b\b\b", gap_s=0.3, start=2500)
+        await _type(pilot, "12345", gap_s=0.002, start=3000)
+        await _type(pilot, "\n", gap_s=0, start=3001)
+        assert app.submitted[-1] == "Marie12345" and app.scans == []
+
+
+async def test_threshold_is_configurable() -> None:
+    app = ScanInputApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        field = app.query_one(ScanInput)
+        field.focus()
+        await _type(pilot, "123456\n", gap_s=0.04)
+        assert app.submitted == ["123456"]
+        field.value = ""
+        field.burst_ms = 60
+        await _type(pilot, "123456\n", gap_s=0.04, start=5000)
+        assert app.scans == [("123456", "terminal")] and field.value == ""
