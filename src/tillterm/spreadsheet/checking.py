@@ -283,6 +283,9 @@ def check_batch(frame: pl.DataFrame, cmap: ColumnMap, ctx: Context) -> CheckedBa
                 alias = f"__m{len(labels)}_{n}"
                 message_exprs.append(expr.cast(pl.String).alias(alias))
                 labels.append((alias, cmap.headers[index], level))
+    if "birth_date" in cmap.present:
+        parsed = _parse_date(pl.col("birth_date"), ctx.excel)
+        value_exprs.append(((pl.col("birth_date") != "") & parsed.is_null()).alias("__birth_bad"))
     both = clean.select(*value_exprs, *message_exprs)
     parts = [
         both.filter(pl.col(alias).is_not_null()).select(

@@ -112,12 +112,17 @@ def _detect_encoding(path: Path, head: bytes) -> str:
     return "latin-1"
 
 
-def _utf8_blocks(path: Path, encoding: str) -> Iterator[bytes]:
-    """The file's bytes as UTF-8 without BOM, in blocks (UTF-8 files pass through)."""
+def _utf8_blocks(path: Path, encoding: str, where: list[int] | None = None) -> Iterator[bytes]:
+    """The file's bytes as UTF-8 without BOM, in blocks (UTF-8 files pass through).
+
+    ``where[0]`` follows how many bytes of the file were read, for progress.
+    """
+    where = where if where is not None else [0]
     with path.open("rb") as fh:
         if encoding in ("utf-8", "utf-8-sig"):
             first = True
             while block := fh.read(BLOCK_BYTES):
+                where[0] += len(block)
                 if first and block.startswith(codecs.BOM_UTF8):
                     block = block[3:]
                 first = False
@@ -125,6 +130,7 @@ def _utf8_blocks(path: Path, encoding: str) -> Iterator[bytes]:
             return
         decoder = codecs.getincrementaldecoder(encoding)()
         while block := fh.read(BLOCK_BYTES):
+            where[0] += len(block)
             yield decoder.decode(block).lstrip("\ufeff").encode("utf-8")
         tail = decoder.decode(b"", final=True)
         if tail:
@@ -186,9 +192,15 @@ class SheetSource:
         self.detected = detected
         self.headers = headers
         self._excel_frame: pl.DataFrame | None = None
+        self._where = [0]
         stat = path.stat()
         #: size and modification time: lets an import notice the file changed since it was checked
         self.fingerprint = (stat.st_size, stat.st_mtime_ns)
+
+    @property
+    def position(self) -> int:
+        """Bytes of the file read so far by :meth:`batches` (CSV only)."""
+        return self._where[0]
 
     @property
     def columns(self) -> list[str]:
@@ -208,7 +220,8 @@ class SheetSource:
         names = self.columns
         schema = dict.fromkeys(names, pl.String)
         next_row = 2
-        blocks = _records(_utf8_blocks(self.path, self.detected.encoding or "utf-8"))
+        self._where[0] = 0
+        blocks = _records(_utf8_blocks(self.path, self.detected.encoding or "utf-8", self._where))
         first = True
         for block in blocks:
             if first:
