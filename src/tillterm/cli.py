@@ -21,7 +21,7 @@ EXIT_USAGE = 2
 
 #: one module per sub-command in ``tillterm.commands``; each has ``add_parser(sub)`` and
 #: ``run(args) -> int`` and imports nothing heavy at module level.
-COMMAND_MODULES = ("demo",)
+COMMAND_MODULES = ("demo", "import_file", "export")
 
 
 def _load(name: str) -> ModuleType:
@@ -81,7 +81,9 @@ def run_app(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler = _load(args.command).run if args.command else run_app
+    # a command whose name is a Python keyword lives in another module (``import_file``)
+    module = getattr(args, "command_module", args.command)
+    handler = _load(module).run if args.command else run_app
     try:
         return handler(args)
     except KeyboardInterrupt:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -320,6 +320,68 @@ class _XlsxWriter:
         self.book.close()
 
 
-def customer_ids_query(filters: Mapping[str, Any]) -> Select[Any] | None:
-    """Placeholder until the customer core's search is merged: no filter → everything."""
-    return None if not filters else select(Customer.id)
+def filtered_ids(
+    conn: Any,
+    text: str = "",
+    *,
+    group: str | None = None,
+    tags_all: Sequence[str] = (),
+    tags_none: Sequence[str] = (),
+    created_from: dt.date | None = None,
+    created_to: dt.date | None = None,
+) -> Select[Any] | None:
+    """The Customers screen's filters as a query of ids (None: no filter at all).
+
+    Kept to the filters the export command offers; the customer core's search is the
+    reference for what "matches" means.
+    """
+    from sqlalchemy import or_
+
+    c = Customer.__table__.c  # type: ignore[attr-defined]
+    clauses: list[Any] = []
+    if group is not None:
+        if group == "":
+            clauses.append(c.group_id.is_(None))
+        else:
+            gid = conn.execute(
+                select(CustomerGroup.id).where(CustomerGroup.name_key == group.strip().casefold())
+            ).scalar()
+            if gid is None:
+                raise SpreadsheetError(f"There is no group named “{group}”.")
+            clauses.append(c.group_id == gid)
+    for name, present in [(t, True) for t in tags_all] + [(t, False) for t in tags_none]:
+        has = (
+            select(CustomerTag.customer_id)
+            .join(Tag, Tag.id == CustomerTag.tag_id)  # type: ignore[arg-type]
+            .where(Tag.name_key == name.strip().casefold())
+        )
+        clauses.append(c.id.in_(has) if present else c.id.not_in(has))
+    if created_from is not None:
+        start = dt.datetime.combine(created_from, dt.time(), tzinfo=dt.UTC)
+        clauses.append(Customer.created_at >= start)
+    if created_to is not None:
+        end = dt.datetime.combine(created_to + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+        clauses.append(Customer.created_at < end)
+    for word in text.split():
+        like = f"%{word.casefold()}%"
+        digits = "".join(ch for ch in word if ch.isdigit())
+        fields = [
+            func.lower(c[n]).like(like)
+            for n in (
+                "first_name",
+                "last_name",
+                "title",
+                "company",
+                "email",
+                "email2",
+                "postal_code",
+                "code_key",
+                "city",
+            )
+        ]
+        if digits:
+            fields.append(c.phone_digits.like(f"%{digits}%"))
+        clauses.append(or_(*fields))
+    if not clauses:
+        return None
+    return select(c.id).where(*clauses)

@@ -241,7 +241,7 @@ class _Pass:
         names = [n for n in ("first_name", "last_name", "company") if n in self.cmap.present]
         nameless = new.filter(pl.all_horizontal([pl.col(n) == "" for n in names])) if names else new
         if nameless.height:
-            column = self.cmap.header_of(names[0]) if names else ""
+            column = self.cmap.header_of(names[0]) if names else "name"
             parts.append(
                 nameless.select(
                     pl.col(ROW).alias("row"),
