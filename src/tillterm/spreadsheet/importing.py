@@ -509,7 +509,7 @@ class _Writer:
             pl.when(blank).then(placeholder).otherwise(code).alias("customer_code"),
             pl.when(blank).then(placeholder).otherwise(key).alias("code_key"),
         )
-        self.pending += new.height
+        self.pending += int(frame.get_column("__key").eq("").sum())
         frame = frame.with_columns(self._phone_digits_expr(frame.columns))
         table = Customer.__table__  # type: ignore[attr-defined]
         exprs = [pl.col("__id").alias("id")]
@@ -667,11 +667,12 @@ class _Writer:
                     code = loyalty_card_code(cid + bump * 100_000_000)
                 taken.add(code)
                 final.append((code, code, cid))
-            self.conn.exec_driver_sql(
-                f"UPDATE customer SET customer_code = {self.mark}, code_key = {self.mark} "
-                f"WHERE id = {self.mark}",
-                final,
-            )
+            if final:
+                self.conn.exec_driver_sql(
+                    f"UPDATE customer SET customer_code = {self.mark}, code_key = {self.mark} "
+                    f"WHERE id = {self.mark}",
+                    final,
+                )
         if self.touched_phones and self.updated_ids:
             self._refresh_phone_digits(self.updated_ids)
 

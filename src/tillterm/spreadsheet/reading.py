@@ -128,7 +128,7 @@ def _utf8_blocks(path: Path, encoding: str, where: list[int] | None = None) -> I
                 first = False
                 yield block
             return
-        decoder = codecs.getincrementaldecoder(encoding)()
+        decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
         while block := fh.read(BLOCK_BYTES):
             where[0] += len(block)
             yield decoder.decode(block).lstrip("\ufeff").encode("utf-8")
