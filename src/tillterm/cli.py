@@ -28,6 +28,11 @@ def _load(name: str) -> ModuleType:
     return importlib.import_module(f"tillterm.commands.{name}")
 
 
+def command_name(module: str) -> str:
+    """The sub-command a module provides (``import_file`` provides ``import``)."""
+    return str(getattr(_load(module), "COMMAND", module))
+
+
 def add_db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db",

@@ -11,6 +11,8 @@ import sys
 
 from tillterm.cli import EXIT_OK, EXIT_USAGE, add_db_option, open_engine
 
+#: the command's name (``import`` is a Python keyword, so the module is ``import_file``)
+COMMAND = "import"
 EXIT_BLOCKED = 1
 EXIT_WARNINGS = 3
 SHOWN = 50
@@ -18,7 +20,7 @@ SHOWN = 50
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
-        "import",
+        COMMAND,
         help="import customers from a .csv, .xlsx or .xls file",
         description="Check a customer spreadsheet, then import it in one transaction: rows "
         "whose customer code exists update that customer, the others are created. "
