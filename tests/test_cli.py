@@ -26,18 +26,21 @@ def _modules_after(args: list[str]) -> set[str]:
     return set(out.stdout.split())
 
 
-@pytest.mark.parametrize("args", [["--version"], ["--help"], ["demo", "--help"]])
+@pytest.mark.parametrize(
+    "args",
+    [["--version"], ["--help"], ["demo", "--help"], ["import", "--help"], ["export", "--help"]],
+)
 def test_help_and_version_import_nothing_heavy(args: list[str]) -> None:
     loaded = _modules_after(args)
     assert not {m for m in loaded if m.split(".")[0] in HEAVY}
 
 
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
-    from tillterm.cli import COMMAND_MODULES
+    from tillterm.cli import COMMAND_MODULES, command_name
 
-    for name in COMMAND_MODULES:
+    for module in COMMAND_MODULES:
         with pytest.raises(SystemExit) as exit_info:
-            main([name, "--help"])
+            main([command_name(module), "--help"])
         assert exit_info.value.code == 0
         assert "usage: tillterm" in capsys.readouterr().out
 

@@ -21,11 +21,16 @@ EXIT_USAGE = 2
 
 #: one module per sub-command in ``tillterm.commands``; each has ``add_parser(sub)`` and
 #: ``run(args) -> int`` and imports nothing heavy at module level.
-COMMAND_MODULES = ("demo", "report", "scanner")
+COMMAND_MODULES = ("demo", "import_file", "export", "report", "scanner")
 
 
 def _load(name: str) -> ModuleType:
     return importlib.import_module(f"tillterm.commands.{name}")
+
+
+def command_name(module: str) -> str:
+    """The sub-command a module provides (``import_file`` provides ``import``)."""
+    return str(getattr(_load(module), "COMMAND", module))
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
@@ -81,7 +86,9 @@ def run_app(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler = _load(args.command).run if args.command else run_app
+    # a command whose name is a Python keyword lives in another module (``import_file``)
+    module = getattr(args, "command_module", args.command)
+    handler = _load(module).run if args.command else run_app
     try:
         return handler(args)
     except KeyboardInterrupt:

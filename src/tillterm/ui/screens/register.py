@@ -47,8 +47,8 @@ from tillterm.ui.screens.receipt import ReceiptScreen
 from tillterm.ui.screens.sales_report import SalesReportScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.customer_panel import CustomerPanel
-from tillterm.ui.widgets.sale_totals import SaleTotals
 from tillterm.ui.widgets.register_input import RegisterInput
+from tillterm.ui.widgets.sale_totals import SaleTotals
 from tillterm.ui.widgets.suggestions import Suggestions
 
 SEARCH_LIMIT = 8

@@ -1,0 +1,67 @@
+"""``tillterm export FILE``: write customers to .csv or .xlsx (the import template)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+
+from tillterm.cli import EXIT_OK, EXIT_USAGE, add_db_option, open_engine
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{text}” is not a date (YYYY-MM-DD)") from None
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "export",
+        help="export customers to a .csv or .xlsx file",
+        description="Write customers with every exportable field; the file is also the "
+        "import template. The filters are the Customers screen's.",
+    )
+    add_db_option(p)
+    p.add_argument("file", metavar="FILE", help="a .csv or .xlsx path (format by suffix)")
+    p.add_argument("--query", default="", metavar="TEXT", help="search text")
+    p.add_argument("--group", metavar="NAME", help="only this group ('' = no group)")
+    p.add_argument("--tag", action="append", default=[], metavar="TAG", help="having this tag")
+    p.add_argument(
+        "--without-tag", action="append", default=[], metavar="TAG", help="not having this tag"
+    )
+    p.add_argument("--created-from", type=_date, metavar="DATE", help="created on or after")
+    p.add_argument("--created-to", type=_date, metavar="DATE", help="created on or before")
+    p.add_argument("--include-archived", action="store_true", help="archived customers too")
+
+
+def run(args: argparse.Namespace) -> int:
+    import time
+
+    from tillterm.db import session_scope
+    from tillterm.spreadsheet.export import EXPORT_SUFFIXES, export_customers, filtered_ids
+    from tillterm.spreadsheet.reading import SpreadsheetError
+
+    if not args.file.lower().endswith(EXPORT_SUFFIXES):
+        print("tillterm export: FILE must end in .csv or .xlsx", file=sys.stderr)
+        return EXIT_USAGE
+    engine = open_engine(args)
+    started = time.perf_counter()
+    try:
+        with session_scope(engine) as session:
+            ids = filtered_ids(
+                session.connection(),
+                args.query,
+                group=args.group,
+                tags_all=args.tag,
+                tags_none=args.without_tag,
+                created_from=args.created_from,
+                created_to=args.created_to,
+            )
+        count = export_customers(engine, args.file, ids=ids, include_archived=args.include_archived)
+    except SpreadsheetError as exc:
+        print(f"tillterm export: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"Exported {count:,} customers to {args.file} ({time.perf_counter() - started:.1f} s).")
+    return EXIT_OK

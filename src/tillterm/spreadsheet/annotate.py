@@ -1,0 +1,122 @@
+"""The annotated file: the original columns plus one saying what to fix.
+
+As in the help centre (seed 003): the person saves this copy, fixes the rows it points
+at, deletes the added column and imports again (the importer also ignores that column if
+it is left in). It keeps the original's format: a CSV stays a CSV with the same
+delimiter and encoding; a workbook becomes an ``.xlsx`` (``.xls`` cannot be written
+without a legacy library).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tillterm.spreadsheet.checking import ERROR
+from tillterm.spreadsheet.columns import PROBLEMS_HEADER
+from tillterm.spreadsheet.reading import ROW, SpreadsheetError, open_sheet
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from tillterm.spreadsheet.importing import ImportReport
+
+
+def annotated_path(source: str | os.PathLike[str]) -> Path:
+    """Where the annotated copy goes by default: beside the file, ``-annotated`` added."""
+    path = Path(source)
+    suffix = ".xlsx" if path.suffix.lower() == ".xls" else path.suffix
+    return path.with_name(f"{path.stem}-annotated{suffix}")
+
+
+def _messages(report: ImportReport) -> pl.DataFrame:
+    import polars as pl
+
+    table = report.all_problems
+    return (
+        table.with_columns(
+            pl.format(
+                "{}{}: {}",
+                pl.when(pl.col("level") == ERROR)
+                .then(pl.lit("ERROR "))
+                .otherwise(pl.lit("warning ")),
+                pl.col("column"),
+                pl.col("message"),
+            ).alias("text")
+        )
+        .group_by("row", maintain_order=True)
+        .agg(pl.col("text").str.join(" | "))
+        .rename({"row": ROW, "text": PROBLEMS_HEADER})
+    )
+
+
+def write_annotated(report: ImportReport, out: str | os.PathLike[str] | None = None) -> Path:
+    """Write the annotated copy of the checked file and return its path."""
+    import polars as pl
+
+    source = open_sheet(report.path)
+    target = Path(out) if out is not None else annotated_path(report.path)
+    if source.detected.kind != "csv" and target.suffix.lower() != ".xlsx":
+        target = target.with_suffix(".xlsx")
+    messages = _messages(report)
+    names = source.columns
+    headers = [*source.headers, PROBLEMS_HEADER]
+    try:
+        if source.detected.kind == "csv":
+            encoding = source.detected.encoding or "utf-8"
+            with target.open("wb") as fh:
+                if encoding == "utf-8-sig":
+                    fh.write(b"\xef\xbb\xbf")
+                out_encoding = "utf-8" if encoding.startswith("utf-8") else encoding
+                first = True
+                for batch in source.batches():
+                    frame = batch.join(messages, on=ROW, how="left").select(
+                        *names, pl.col(PROBLEMS_HEADER).fill_null("")
+                    )
+                    frame.columns = [f"h{i}" for i in range(len(headers))]
+                    buf = io.BytesIO()
+                    if first:
+                        header = pl.DataFrame(
+                            [pl.Series(f"h{i}", [h]) for i, h in enumerate(headers)]
+                        )
+                        frame = pl.concat([header, frame])
+                        first = False
+                    frame.write_csv(
+                        buf,
+                        include_header=False,
+                        separator=source.detected.delimiter or ",",
+                        line_terminator="\r\n",
+                    )
+                    data = buf.getvalue()
+                    if out_encoding != "utf-8":
+                        data = data.decode("utf-8").encode(out_encoding, errors="replace")
+                    fh.write(data)
+        else:
+            import xlsxwriter
+
+            book = xlsxwriter.Workbook(
+                str(target),
+                {
+                    "constant_memory": True,
+                    "strings_to_numbers": False,
+                    "strings_to_formulas": False,
+                },
+            )
+            sheet = book.add_worksheet(source.detected.sheet or "Customers")
+            sheet.write_row(0, 0, headers)
+            row = 1
+            for batch in source.batches():
+                frame = batch.join(messages, on=ROW, how="left").select(
+                    *names, pl.col(PROBLEMS_HEADER).fill_null("")
+                )
+                for values in frame.iter_rows():
+                    for col, value in enumerate(values):
+                        if value:
+                            sheet.write_string(row, col, value)
+                    row += 1
+            book.close()
+    except OSError as exc:
+        raise SpreadsheetError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
+    return target

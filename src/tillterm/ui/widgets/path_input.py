@@ -1,0 +1,70 @@
+"""A path input that completes with Tab, like a shell (keyboard only, no file dialog)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from textual.binding import Binding
+from textual.widgets import Input
+
+
+def complete_path(text: str, suffixes: Sequence[str] = ()) -> tuple[str, list[str]]:
+    """The completed text and the candidates (folders, and files with ``suffixes``).
+
+    One candidate completes fully (a folder gets its ``/``); several complete to their
+    longest common prefix.
+    """
+    expanded = os.path.expanduser(text) if text else "./"
+    folder, _, prefix = expanded.rpartition("/")
+    base = Path(folder or "/") if expanded.startswith("/") or folder else Path(".")
+    try:
+        entries = sorted(os.scandir(base), key=lambda e: e.name)
+    except OSError:
+        return text, []
+    names = []
+    for entry in entries:
+        if not entry.name.startswith(prefix) or (entry.name.startswith(".") and not prefix):
+            continue
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            continue
+        if is_dir:
+            names.append(entry.name + "/")
+        elif not suffixes or entry.name.lower().endswith(tuple(suffixes)):
+            names.append(entry.name)
+    if not names:
+        return text, []
+    common = os.path.commonprefix(names)  # noqa: RUF071 (names, not path parts)
+    head = text[: len(text) - len(prefix)] if prefix else text
+    return head + common, names
+
+
+class PathInput(Input):
+    """An :class:`Input` for a file path; Tab completes it."""
+
+    DEFAULT_CSS = """
+    PathInput {
+        width: 1fr;
+    }
+    """
+    BINDINGS = [Binding("tab", "complete", "Complete path", show=True)]
+
+    def __init__(self, *args: object, suffixes: Sequence[str] = (), **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.suffixes = tuple(suffixes)
+        self.candidates: list[str] = []
+
+    def action_complete(self) -> None:
+        completed, self.candidates = complete_path(self.value, self.suffixes)
+        if completed != self.value:
+            self.value = completed
+            self.cursor_position = len(completed)
+        elif len(self.candidates) > 1:
+            shown = "  ".join(self.candidates[:12])
+            more = " …" if len(self.candidates) > 12 else ""
+            self.notify(shown + more, title="Matches", timeout=4)
+        elif not self.candidates:
+            self.app.bell()

@@ -1,0 +1,293 @@
+"""Spreadsheet import and export: detection, mapping, checks, all or nothing, round trips."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, text
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from tillterm.cli import main
+from tillterm.db import session_scope
+from tillterm.demo import seed_demo
+from tillterm.models import Customer
+from tillterm.spreadsheet.annotate import write_annotated
+from tillterm.spreadsheet.cells import neutralise, restore
+from tillterm.spreadsheet.columns import PROBLEMS_HEADER, map_headers
+from tillterm.spreadsheet.export import export_customers
+from tillterm.spreadsheet.importing import ImportBlocked, apply_import, check_import
+from tillterm.spreadsheet.reading import SpreadsheetError, open_sheet
+
+FIXTURES = Path(__file__).parent / "fixtures" / "spreadsheets"
+
+
+def _rows(name: str) -> list[tuple[str, ...]]:
+    source = open_sheet(FIXTURES / name)
+    return [r[:-1] for b in source.batches() for r in b.rows()]
+
+
+@pytest.mark.parametrize(
+    ("name", "described"),
+    [
+        ("utf8.csv", "CSV, UTF-8, comma-separated"),
+        ("utf8_bom.csv", "CSV, UTF-8 with BOM, comma-separated"),
+        ("cp1252_semicolon.csv", "CSV, Windows-1252, semicolon-separated"),
+        ("tab.csv", "CSV, UTF-8, tab-separated"),
+        ("crlf_quoted_newlines.csv", "CSV, UTF-8, comma-separated"),
+        ("customers.xlsx", "Excel workbook (.xlsx), sheet “Clients”"),
+        ("customers.xls", "Excel workbook (.xls), sheet “Clients”"),
+    ],
+)
+def test_every_format_reads_the_same_customers(engine: Engine, name: str, described: str) -> None:
+    assert open_sheet(FIXTURES / name).detected.describe() == described
+    seed_demo(engine, customers=0, products=0)
+    report = check_import(engine, FIXTURES / name)
+    assert (report.rows, report.new, report.errors) == (3, 3, 0)
+    first = _rows(name)[0]
+    assert first[1:4] == ("Marie", "Dubois", "marie.dubois@example.org")
+    notes = _rows(name)[1][-1].replace("\r\n", "\n")
+    assert notes == "Deux lignes\nde notes"
+
+
+def test_excel_dates_and_numbers_become_text() -> None:
+    rows = _rows("customers.xlsx")
+    assert rows[0][5] == "75011"
+    assert rows[0][6].startswith("1980-12-25")
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("empty.csv", "is empty"),
+        ("zip_disguised.csv", "is a ZIP archive"),
+        ("picture.csv", "is a PNG picture"),
+        ("notes.txt", "only .csv, .xlsx and .xls"),
+        ("header_only.csv", "no rows"),
+    ],
+)
+def test_unusable_files_are_refused_clearly(engine: Engine, name: str, message: str) -> None:
+    with pytest.raises(SpreadsheetError, match=message):
+        check_import(engine, FIXTURES / name)
+
+
+def test_headers_map_by_name_and_alias() -> None:
+    cmap = map_headers(
+        [
+            "First Name",
+            "last_name",
+            "Prénom",
+            "E-mail",
+            "Customer Code",
+            "Zip",
+            "Code postal",
+            "YTD Balance",
+            "Loyalty Points",
+            "Shoe size",
+            "Colour",
+        ],
+        custom_fields=["Shoe size"],
+    )
+    assert cmap.fields == {
+        0: "first_name",
+        1: "last_name",
+        3: "email",
+        4: "customer_code",
+        5: "postal_code",
+        9: "custom:Shoe size",
+    }
+    assert cmap.duplicates == (2, 6)
+    assert cmap.read_only == (7, 8)
+    assert cmap.unknown == (10,)
+
+
+def test_errors_and_warnings_by_row_and_column(engine: Engine) -> None:
+    seed_demo(engine, customers=0, products=0)
+    report = check_import(engine, FIXTURES / "errors.csv")
+    found = {(p.row, p.column, p.level) for p in report.problems}
+    assert (2, "email", "error") in found
+    assert (2, "discount_percent", "error") in found
+    assert (2, "group", "error") in found
+    assert (3, "birth_date", "warning") in found
+    assert (3, "first_name", "warning") in found  # no name
+    assert (4, "customer_code", "error") in found  # same code as row 2
+    assert report.errors == 4 and report.warnings == 2
+    assert any("Favourite colour" in n for n in report.notices)
+    assert any("loyalty_balance" in n for n in report.notices)
+    with pytest.raises(ImportBlocked):
+        apply_import(engine, report, allow_warnings=True)
+
+
+def test_likely_duplicate_of_existing_customer_is_a_warning(engine: Engine, tmp_path: Path) -> None:
+    seed_demo(engine, customers=5, products=0)
+    with session_scope(engine) as s:
+        email, code = s.exec(
+            select(Customer.email, Customer.customer_code).where(Customer.email != "")
+        ).first()  # type: ignore[call-overload]
+    path = tmp_path / "dup.csv"
+    path.write_text(f"first_name,email\nTwin,{email.upper()}\n")
+    report = check_import(engine, path)
+    assert report.warnings == 1
+    assert code in report.problems[0].message
+
+
+def test_warnings_need_consent_then_import(engine: Engine) -> None:
+    report = check_import(engine, FIXTURES / "warnings.csv")
+    assert (report.errors, report.warnings) == (0, 2)
+    with pytest.raises(ImportBlocked):
+        apply_import(engine, report)
+    result = apply_import(engine, report, allow_warnings=True)
+    assert result.created == 1
+    with session_scope(engine) as s:
+        row = s.exec(select(Customer).where(Customer.code_key == "w-1")).one()
+        assert row.birth_date is None and row.email == "w@example.org"
+
+
+def test_annotated_file_keeps_format_and_reimports(engine: Engine, tmp_path: Path) -> None:
+    report = check_import(engine, FIXTURES / "cp1252_semicolon.csv")
+    assert report.errors == 2  # VIP and Student do not exist in an empty store
+    out = write_annotated(report, tmp_path / "fixed.csv")
+    raw = out.read_bytes()
+    raw.decode("cp1252")
+    with out.open(encoding="cp1252", newline="") as fh:
+        table = list(csv.reader(fh, delimiter=";"))
+    assert table[0][-1] == PROBLEMS_HEADER
+    assert "unknown group" in table[1][-1] and table[2][-1] == ""
+    assert table[0][:-1] == list(open_sheet(FIXTURES / "cp1252_semicolon.csv").headers)
+    again = check_import(engine, out)
+    assert again.errors == report.errors
+    xlsx = write_annotated(check_import(engine, FIXTURES / "customers.xls"), tmp_path / "x.xls")
+    assert xlsx.suffix == ".xlsx"
+    assert open_sheet(xlsx).headers[-1] == PROBLEMS_HEADER
+
+
+def _snapshot(engine: Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text("SELECT * FROM customer ORDER BY id"))]
+
+
+def test_failure_mid_apply_leaves_database_unchanged(any_engine: Engine, tmp_path: Path) -> None:
+    seed_demo(any_engine, customers=20, products=0)
+    before = _snapshot(any_engine)
+    path = tmp_path / "all.csv"
+    export_customers(any_engine, path)
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    extra = [ln.replace(",2900", ",NEW2900") for ln in lines[1:]]
+    path.write_text("\n".join([lines[0], *lines[1:], *extra]) + "\n", encoding="utf-8")
+    report = check_import(any_engine, path)
+    assert (report.new, report.updated, report.errors) == (20, 20, 0)
+    assert report.warnings  # the new rows share the old rows' emails
+    with pytest.raises(RuntimeError):
+        apply_import(any_engine, report, allow_warnings=True, fail_after_rows=25)
+    assert _snapshot(any_engine) == before
+
+
+def test_export_import_round_trip_is_unchanged(any_engine: Engine, tmp_path: Path) -> None:
+    seed_demo(any_engine, customers=40, products=0)
+    first = tmp_path / "a.csv"
+    export_customers(any_engine, first)
+    result = apply_import(any_engine, check_import(any_engine, first))
+    assert (result.created, result.updated) == (0, 40)
+    second = tmp_path / "b.csv"
+    export_customers(any_engine, second)
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_round_trip_into_a_new_store_and_through_xlsx(engine: Engine, tmp_path: Path) -> None:
+    from tillterm.db import open_db
+
+    seed_demo(engine, customers=30, products=0)
+    original = tmp_path / "a.xlsx"
+    export_customers(engine, original)
+    fresh = open_db(tmp_path / "fresh.db")
+    seed_demo(fresh, customers=0, products=0)
+    result = apply_import(fresh, check_import(fresh, original))
+    assert result.created == 30
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    export_customers(engine, a)
+    export_customers(fresh, b)
+
+    def body(p: Path) -> list[list[str]]:
+        rows = list(csv.reader(p.open(encoding="utf-8-sig", newline="")))
+        return [r[:1] + r[2:] for r in rows]  # created_at differs in a new store
+
+    assert body(a) == body(b)
+    fresh.dispose()
+
+
+def test_formula_cells_are_neutralised_and_restored(engine: Engine, tmp_path: Path) -> None:
+    for value in ['=HYPERLINK("x")', "+33 6", "-5", "@SUM(A1)", "'=x", "''+y", "plain", "'q"]:
+        assert restore(neutralise(value)) == value
+    seed_demo(engine, customers=1, products=0)
+    with session_scope(engine) as s:
+        c = s.exec(select(Customer)).one()
+        c.first_name, c.notes, c.phone = '=HYPERLINK("http://x")', "'=kept", "+33 6 12"
+    path = tmp_path / "f.csv"
+    export_customers(engine, path)
+    cells = next(csv.DictReader(path.open(encoding="utf-8-sig", newline="")))
+    assert cells["first_name"].startswith("'=") and cells["phone"] == "'+33 6 12"
+    apply_import(engine, check_import(engine, path))
+    with session_scope(engine) as s:
+        c = s.exec(select(Customer)).one()
+        assert (c.first_name, c.notes, c.phone) == ('=HYPERLINK("http://x")', "'=kept", "+33 6 12")
+
+
+def test_update_touches_only_present_columns(engine: Engine, tmp_path: Path) -> None:
+    seed_demo(engine, customers=3, products=0)
+    with session_scope(engine) as s:
+        c = s.exec(select(Customer).order_by(Customer.id)).first()
+        assert c is not None
+        code, last, email = c.customer_code, c.last_name, c.email
+    path = tmp_path / "u.csv"
+    path.write_text(
+        f"Customer Code;Prénom;Tags;Mobile\n{code.lower()};Zoé;vip, bio;06 00 00 00 01\n"
+    )
+    result = apply_import(engine, check_import(engine, path))
+    assert (result.created, result.updated) == (0, 1)
+    with session_scope(engine) as s:
+        c = s.exec(select(Customer).where(Customer.customer_code == code)).one()
+        assert (c.first_name, c.last_name, c.email) == ("Zoé", last, email)
+        assert c.phone_mobile == "06 00 00 00 01" and "0600000001" in c.phone_digits
+        tags = s.exec(
+            text(
+                "SELECT t.name FROM tag t JOIN customer_tag ct ON ct.tag_id = t.id "
+                "WHERE ct.customer_id = :i ORDER BY t.name"
+            ),
+            params={"i": c.id},
+        ).all()
+        assert [t[0] for t in tags] == ["bio", "vip"]
+        assert s.exec(select(func.count()).select_from(Customer)).one() == 3
+
+
+def test_blank_codes_are_generated_without_collisions(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "n.csv"
+    path.write_text("first_name,customer_code\nA,\nB,\nC,2900000000017\n")
+    apply_import(engine, check_import(engine, path))
+    with session_scope(engine) as s:
+        codes = list(s.exec(select(Customer.customer_code)))
+    assert len(set(codes)) == 3 and all(codes)
+
+
+def test_cli_exit_codes(engine: Engine, db_path: Path, tmp_path: Path) -> None:
+    seed_demo(engine, customers=0, products=0)
+    db = ["--db", str(db_path)]
+    ann = tmp_path / "ann.csv"
+    assert main([*db, "import", str(FIXTURES / "errors.csv"), "--annotated", str(ann)]) == 1
+    assert ann.exists()
+    assert main([*db, "import", str(FIXTURES / "warnings.csv")]) == 3
+    assert main([*db, "import", str(FIXTURES / "picture.csv")]) == 2
+    assert main([*db, "import", str(tmp_path / "missing.csv")]) == 2
+    assert main([*db, "import", str(FIXTURES / "utf8.csv"), "--dry-run"]) == 0
+    with session_scope(engine) as s:
+        assert s.exec(select(func.count()).select_from(Customer)).one() == 0
+    assert main([*db, "import", str(FIXTURES / "warnings.csv"), "--continue-anyway"]) == 0
+    assert main([*db, "import", str(FIXTURES / "utf8.csv")]) == 0
+    with session_scope(engine) as s:
+        assert s.exec(select(func.count()).select_from(Customer)).one() == 4
+    out = tmp_path / "e.csv"
+    assert main([*db, "export", str(out), "--group", "VIP"]) == 0
+    assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 2
+    assert main([*db, "export", str(tmp_path / "e.txt")]) == 2
+    assert main([*db, "export", str(tmp_path / "e.csv"), "--group", "Nope"]) == 2
