@@ -193,24 +193,11 @@ async def test_attach_customer_by_search_and_detach(
 
 
 async def test_add_new_customer_from_the_register(
-    engine: Engine, store: Store, customer_search: None, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, store: Store, customer_search: None
 ) -> None:
-    """The "Add X" choice hands X to the customer form; the saved customer is attached."""
-    seen: list[str] = []
+    """ "Add X" opens the real customer form pre-filled; Create attaches the new customer."""
+    from tillterm.ui.screens.customer_form import CustomerForm
 
-    def fake_form(screen, text, on_created):  # type: ignore[no-untyped-def]
-        seen.append(text)
-        with session_scope(engine) as s:
-            row = Customer(
-                customer_code="NEW-1", code_key="new-1", first_name="Zoé", last_name="Nouvelle"
-            )
-            s.add(row)
-            s.flush()
-            new_id = row.id
-        on_created(new_id)
-        return True
-
-    monkeypatch.setattr("tillterm.ui.screens.register.open_new_customer_form", fake_form)
     app = TilltermApp(engine, register="till-1", scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(app, pilot)
@@ -221,10 +208,17 @@ async def test_add_new_customer_from_the_register(
         assert suggestions.option_count == 1  # nobody matches: only "Add …"
         await pilot.press("enter")
         await _settle(app, pilot)
-        assert seen == ["Zoé Nouvelle"]
+        assert isinstance(app.screen, CustomerForm)
+        await pilot.press("ctrl+s")
+        await _settle(app, pilot)
+        await _settle(app, pilot)
+        assert isinstance(app.screen, RegisterScreen)
         assert "Zoé Nouvelle" in str(app.screen.query_one(CustomerPanel).render())
     view = _open_sale(engine)
-    assert view is not None and view.customer is not None and view.customer.customer_code == "NEW-1"
+    assert view is not None and view.customer is not None
+    with session_scope(engine) as s:
+        row = s.execute(select(Customer).where(Customer.id == view.customer.id)).scalar_one()
+        assert (row.first_name, row.last_name) == ("Zoé", "Nouvelle")
 
 
 def test_prefill_from_text() -> None:

@@ -406,20 +406,17 @@ def search_ids(
     return list(found)[offset:need]
 
 
-def count_matches(session: Session, value: str, *, filters: SearchFilters | None = None) -> int:
-    """How many customers :func:`search_ids` can return for this text and filters."""
-    flt = filters or SearchFilters()
-    query = parse_query(value)
-    where = _filter_sql(session, flt)
-    if where.impossible:
-        return 0
+def _ids_sql(
+    session: Session, query: ParsedQuery, flt: SearchFilters, where: _Sql
+) -> tuple[str, dict[str, Any]]:
+    """SQL selecting the ids of every match (no ranking): for counts and exports."""
     dialect = session.get_bind().dialect.name
     cond = where.where()
     params: dict[str, Any] = {}
     if query.kind == "empty":
-        sql = f"SELECT count(*) FROM customer c WHERE {cond}"
+        sql = f"SELECT c.id FROM customer c WHERE {cond}"
     elif not query.terms:
-        sql = f"SELECT count(*) FROM customer c WHERE c.code_key = :code AND {cond}"
+        sql = f"SELECT c.id FROM customer c WHERE c.code_key = :code AND {cond}"
         params["code"] = query.code_key
     elif dialect == "sqlite":
         params.update(
@@ -427,10 +424,8 @@ def count_matches(session: Session, value: str, *, filters: SearchFilters | None
             mc=_fts_match(query),
             code=query.code_key,
         )
-        if flt.plain:
-            return _sqlite_plain_count(session, params, flt.include_archived)
         sql = (
-            "SELECT count(*) FROM ("
+            "SELECT c.id FROM ("
             "SELECT rowid AS id FROM search_all WHERE search_all MATCH :m "
             f"UNION SELECT rowid >> {CUSTOM_SHIFT} FROM search_custom "
             "WHERE search_custom MATCH :mc "
@@ -442,14 +437,47 @@ def count_matches(session: Session, value: str, *, filters: SearchFilters | None
         fields = f"{doc} @@ CAST(:q AS tsquery)"
         # a UNION, not an OR: each part is answered by its own index
         sql = (
-            f"SELECT count(*) FROM (SELECT c.id FROM customer c WHERE {fields} "
+            f"SELECT c.id FROM (SELECT c.id FROM customer c WHERE {fields} "
             "UNION SELECT c.id FROM customer c WHERE c.code_key = :code "
             "UNION SELECT v.customer_id FROM custom_field_value v "
             "WHERE search_value_doc(v.value) @@ CAST(:q AS tsquery)"
             f") u JOIN customer c ON c.id = u.id WHERE {cond}"
         )
         params.update(q=_tsquery(query), code=query.code_key)
-    return int(_run(session, sql, where, **params)[0][0])
+    return sql, params
+
+
+def count_matches(session: Session, value: str, *, filters: SearchFilters | None = None) -> int:
+    """How many customers :func:`search_ids` can return for this text and filters."""
+    flt = filters or SearchFilters()
+    query = parse_query(value)
+    where = _filter_sql(session, flt)
+    if where.impossible:
+        return 0
+    if query.terms and flt.plain and session.get_bind().dialect.name == "sqlite":
+        params = {
+            "m": _fts_match(query, EMAIL_COLUMNS if query.kind == "email" else ()),
+            "mc": _fts_match(query),
+            "code": query.code_key,
+        }
+        return _sqlite_plain_count(session, params, flt.include_archived)
+    sql, params = _ids_sql(session, query, flt, where)
+    return int(_run(session, f"SELECT count(*) FROM ({sql}) AS matches", where, **params)[0][0])
+
+
+def matching_ids(
+    session: Session, value: str, *, filters: SearchFilters | None = None
+) -> TextClause | None:
+    """A statement selecting the id of every match, unranked, for streaming exports.
+
+    ``None`` means nothing can match (an unknown tag in "with tags").
+    """
+    flt = filters or SearchFilters()
+    where = _filter_sql(session, flt)
+    if where.impossible:
+        return None
+    sql, params = _ids_sql(session, parse_query(value), flt, where)
+    return _stmt(sql, where, **params)
 
 
 def _sqlite_plain_count(session: Session, params: dict[str, Any], archived: bool) -> int:

@@ -51,13 +51,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         with session_scope(engine) as session:
             ids = filtered_ids(
-                session.connection(),
+                session,
                 args.query,
                 group=args.group,
                 tags_all=args.tag,
                 tags_none=args.without_tag,
                 created_from=args.created_from,
                 created_to=args.created_to,
+                include_archived=args.include_archived,
             )
         count = export_customers(engine, args.file, ids=ids, include_archived=args.include_archived)
     except SpreadsheetError as exc:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +49,9 @@ from tillterm.spreadsheet.reading import SpreadsheetError
 
 if TYPE_CHECKING:
     import polars as pl
+    from sqlmodel import Session
+
+    from tillterm.search import SearchFilters
 
 PARTITION = 50_000
 XLSX_MAX_ROWS = 1_048_575
@@ -321,7 +324,7 @@ class _XlsxWriter:
 
 
 def filtered_ids(
-    conn: Any,
+    session: Session,
     text: str = "",
     *,
     group: str | None = None,
@@ -329,59 +332,57 @@ def filtered_ids(
     tags_none: Sequence[str] = (),
     created_from: dt.date | None = None,
     created_to: dt.date | None = None,
+    filters: SearchFilters | None = None,
+    include_archived: bool = False,
 ) -> Select[Any] | None:
-    """The Customers screen's filters as a query of ids (None: no filter at all).
+    """The customers the Customers screen (or ``tillterm export``) shows, as a query of ids.
 
-    Kept to the filters the export command offers; the customer core's search is the
-    reference for what "matches" means.
+    Matching is the customer core's search, so an export holds exactly the list the
+    person was looking at. ``None`` means no filter at all: every customer.
     """
-    from sqlalchemy import or_
+    from sqlalchemy import false
 
-    c = Customer.__table__.c  # type: ignore[attr-defined]
-    clauses: list[Any] = []
+    from tillterm.groups import find_group
+    from tillterm.search import SearchFilters, matching_ids
+
+    flt = filters or SearchFilters()
+    changes: dict[str, Any] = {"include_archived": include_archived or flt.include_archived}
     if group is not None:
-        if group == "":
-            clauses.append(c.group_id.is_(None))
+        if group.strip() == "":
+            changes["group_id"] = 0
         else:
-            gid = conn.execute(
-                select(CustomerGroup.id).where(CustomerGroup.name_key == group.strip().casefold())
-            ).scalar()
-            if gid is None:
+            found = find_group(session, group)
+            if found is None:
                 raise SpreadsheetError(f"There is no group named “{group}”.")
-            clauses.append(c.group_id == gid)
-    for name, present in [(t, True) for t in tags_all] + [(t, False) for t in tags_none]:
-        has = (
-            select(CustomerTag.customer_id)
-            .join(Tag, Tag.id == CustomerTag.tag_id)  # type: ignore[arg-type]
-            .where(Tag.name_key == name.strip().casefold())
-        )
-        clauses.append(c.id.in_(has) if present else c.id.not_in(has))
+            changes["group_id"] = found.id
+    if tags_all:
+        changes["tags_all"] = (*flt.tags_all, *tags_all)
+    if tags_none:
+        changes["tags_none"] = (*flt.tags_none, *tags_none)
     if created_from is not None:
-        start = dt.datetime.combine(created_from, dt.time(), tzinfo=dt.UTC)
-        clauses.append(Customer.created_at >= start)
+        changes["created_from"] = created_from
     if created_to is not None:
-        end = dt.datetime.combine(created_to + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-        clauses.append(Customer.created_at < end)
-    for word in text.split():
-        like = f"%{word.casefold()}%"
-        digits = "".join(ch for ch in word if ch.isdigit())
-        fields = [
-            func.lower(c[n]).like(like)
-            for n in (
-                "first_name",
-                "last_name",
-                "title",
-                "company",
-                "email",
-                "email2",
-                "postal_code",
-                "code_key",
-                "city",
-            )
-        ]
-        if digits:
-            fields.append(c.phone_digits.like(f"%{digits}%"))
-        clauses.append(or_(*fields))
-    if not clauses:
+        changes["created_to"] = created_to
+    flt = SearchFilters.of(flt, changes)
+    if not text.strip() and flt.plain:
         return None
-    return select(c.id).where(*clauses)
+    stmt = matching_ids(session, text, filters=flt)
+    if stmt is None:
+        return select(Customer.id).where(false())
+    matches = stmt.columns(id=Integer).subquery("matches")
+    return select(matches.c.id)
+
+
+def export_view(
+    engine: Engine,
+    path: str | os.PathLike[str],
+    text: str = "",
+    filters: Mapping[str, Any] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Export what the Customers screen lists: its search text and filter keywords."""
+    from tillterm.search import SearchFilters
+
+    with session_scope(engine) as session:
+        ids = filtered_ids(session, text, filters=SearchFilters.of(None, dict(filters or {})))
+    return export_customers(engine, path, ids=ids, progress=progress)

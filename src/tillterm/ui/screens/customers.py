@@ -41,6 +41,7 @@ from tillterm.ui.screens.customer_view import CustomerView
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.customer_filters import CustomerFilters, FilterItems, filters_as_kwargs
 from tillterm.ui.widgets.results_table import ResultsTable
+from tillterm.ui.widgets.scan_input import ScanInput
 
 #: a screenful and a half at 80×24: every extra row costs the table measuring on each key
 PAGE = 25
@@ -159,7 +160,7 @@ class CustomersScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="search-bar"):
-            yield Input(
+            yield ScanInput(
                 placeholder="Search name, phone, email, postcode, code…",
                 id="customer-search",
                 compact=True,
@@ -472,19 +473,23 @@ class CustomersScreen(Screen[None]):
                 self._export(query, path)
 
         self.app.push_screen(
-            PromptScreen("Export", f"Export {what} to this CSV file:", str(default), "Export"),
+            PromptScreen(
+                "Export", f"Export {what} to this file (.csv or .xlsx):", str(default), "Export"
+            ),
             chosen,
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="customer-export")
     def _export(self, query: Query, path: str) -> None:
-        from tillterm.customer_export import export_customers_csv
+        from tillterm.spreadsheet.export import export_view
 
         try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                count = export_customers_csv(
-                    session, Path(path), query.text, filters_as_kwargs(query.filters)
-                )
+            count = export_view(
+                self.app.engine,  # type: ignore[attr-defined]
+                path,
+                query.text,
+                filters_as_kwargs(query.filters),
+            )
         except TilltermError as exc:
             self.post_message(self.Exported(path, 0, str(exc)))
             return

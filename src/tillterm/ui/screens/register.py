@@ -39,7 +39,7 @@ from tillterm.products import ProductInfo
 from tillterm.receipts import render_receipt, write_receipt
 from tillterm.sales import SaleView
 from tillterm.settings import load_settings
-from tillterm.ui.messages import ScanReceived
+from tillterm.ui.messages import CustomerAttachRequested, ScanReceived
 from tillterm.ui.new_customer import open_new_customer_form
 from tillterm.ui.screens.parked_sales import ParkedSalesScreen
 from tillterm.ui.screens.payment import PaymentResult, PaymentScreen
@@ -378,6 +378,11 @@ class RegisterScreen(Screen[None]):
             open_new_customer_form(self, text, self._attach_customer)
             return
         self._attach_customer(int(message.option_id.split(":", 1)[1]))
+
+    @on(CustomerAttachRequested)
+    def _attach_requested(self, message: CustomerAttachRequested) -> None:
+        """"Attach to sale" from a customer's profile."""
+        self._attach_customer(message.customer_id)
 
     def _attach_customer(self, customer_id: int) -> None:
         register = self._register
