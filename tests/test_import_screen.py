@@ -116,6 +116,7 @@ def test_snapshot_errors(snap_compare, engine: Engine, tmp_path: Path, monkeypat
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         app = pilot.app
+        await app.workers.wait_for_complete()  # the store's name is in the header
         await pilot.press("f5")
         await pilot.pause()
         app.sub_title = "till"
