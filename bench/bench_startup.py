@@ -24,7 +24,7 @@ from pathlib import Path
 RUNS = 7
 #: drawn in the first frame of the register (the scan field's placeholder); the footer no
 #: longer reaches F3 at 80 columns since the register shows its own keys first
-READY_MARKER = b"or type barcode"
+READY_MARKER = b"Remove line"  # the footer's first key: drawn in the first full frame
 
 
 def _rss_kb(pid: int) -> int:

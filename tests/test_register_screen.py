@@ -19,6 +19,7 @@ from tillterm.models import Customer, Sale
 from tillterm.ui.app import TilltermApp
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.new_customer import prefill_from_text
+from tillterm.ui.screens.confirm import ChoiceScreen
 from tillterm.ui.screens.parked_sales import ParkedSalesScreen
 from tillterm.ui.screens.payment import PaymentScreen
 from tillterm.ui.screens.receipt import ReceiptScreen
@@ -103,6 +104,9 @@ async def test_scan_product_customer_and_unknown(engine: Engine, store: Store) -
         assert "Marie Dubois" in panel and "VIP" in panel and "10 %" in panel
         assert "22.41" in str(app.screen.query_one(SaleTotals).render())
         app.post_message(ScanReceived("NOPE-42"))
+        await _settle(app, pilot)
+        assert isinstance(app.screen, ChoiceScreen)  # offers a customer with that card
+        await pilot.press("b")
         await _settle(app, pilot)
         assert "No customer or product with code “NOPE-42”" in _status(app)
     view = _open_sale(engine)
@@ -219,6 +223,28 @@ async def test_add_new_customer_from_the_register(
     with session_scope(engine) as s:
         row = s.execute(select(Customer).where(Customer.id == view.customer.id)).scalar_one()
         assert (row.first_name, row.last_name) == ("Zoé", "Nouvelle")
+
+
+async def test_unknown_card_creates_a_customer_with_that_code(engine: Engine, store: Store) -> None:
+    from tillterm.ui.screens.customer_form import CustomerForm
+
+    app = TilltermApp(engine, register="till-1", scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        app.post_message(ScanReceived("2911112222333"))
+        await _settle(app, pilot)
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("c")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, CustomerForm)
+        await _type(pilot, "Inès")
+        await pilot.press("ctrl+s")
+        await _settle(app, pilot)
+        await _settle(app, pilot)
+        assert isinstance(app.screen, RegisterScreen)
+    view = _open_sale(engine)
+    assert view is not None and view.customer is not None
+    assert view.customer.customer_code == "2911112222333"
 
 
 def test_prefill_from_text() -> None:

@@ -7,6 +7,8 @@ keeps its own state (a half-typed search, the open sale) while the cashier moves
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from importlib import import_module
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -22,16 +24,28 @@ from tillterm.ui.messages import (
     SettingsLoaded,
 )
 from tillterm.ui.scanner_bridge import ScannerBridge
-from tillterm.ui.screens.customer_view import CustomerView
-from tillterm.ui.screens.customers import CustomersScreen
-from tillterm.ui.screens.groups import GroupsScreen
 from tillterm.ui.screens.help import HelpScreen, describe_bindings
 from tillterm.ui.screens.register import RegisterScreen
-from tillterm.ui.screens.spreadsheet_import import ImportScreen
 from tillterm.ui.styles import css
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+    from textual.screen import Screen
+
+    from tillterm.ui.screens.customer_view import CustomerView
+
+
+def _lazy(module: str, name: str) -> Callable[[], Screen[None]]:
+    """A mode's screen, imported the first time the cashier opens it.
+
+    Only the register is needed to take the first sale; importing every screen up front
+    costs start-up time on a low-spec till.
+    """
+
+    def build() -> Screen[None]:
+        return getattr(import_module(f"tillterm.ui.screens.{module}"), name)()
+
+    return build
 
 
 class TilltermApp(App[int]):
@@ -41,9 +55,9 @@ class TilltermApp(App[int]):
     CSS_PATH = css("app.tcss")
     MODES = {
         "register": RegisterScreen,
-        "customers": CustomersScreen,
-        "groups": GroupsScreen,
-        "import": ImportScreen,
+        "customers": _lazy("customers", "CustomersScreen"),
+        "groups": _lazy("groups", "GroupsScreen"),
+        "import": _lazy("spreadsheet_import", "ImportScreen"),
     }
     DEFAULT_MODE = "register"
     BINDINGS = [
@@ -111,8 +125,9 @@ class TilltermApp(App[int]):
         severity = "information" if message.severity == "information" else "warning"
         self.notify(message.text, title="Scanner", severity=severity, markup=False)
 
-    @on(CustomerView.AttachRequested)
-    async def _attach_customer(self, message: CustomerView.AttachRequested) -> None:
+    async def on_customer_view_attach_requested(
+        self, message: CustomerView.AttachRequested
+    ) -> None:
         """A profile's "attach to sale": go to the register and hand it the customer."""
         await self.switch_mode("register")
         for screen in reversed(self.screen_stack):

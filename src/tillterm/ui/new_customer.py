@@ -1,4 +1,4 @@
-"""The register's "Add “X” as a new customer" step, kept apart so it can be re-pointed.
+"""The register's ways to a new customer: "Add “X” as a new customer" and unknown cards.
 
 The customer form belongs to the customer screens (``CustomerForm``, which dismisses
 with the saved ``CustomerRecord`` or ``None``). The register only needs: push the form
@@ -32,19 +32,42 @@ def prefill_from_text(text: str) -> dict[str, str]:
 
 
 def open_new_customer_form(
-    screen: Screen[object], text: str, on_created: Callable[[int], None]
-) -> bool:
-    """Push the customer form pre-filled with ``text``; False if there is no form."""
-    try:
-        from tillterm.ui.screens.customer_form import CustomerForm
-    except ImportError:
-        screen.notify("The customer form is not available in this build.", severity="warning")
-        return False
+    screen: Screen[object],
+    text: str,
+    on_created: Callable[[int], None],
+    *,
+    prefill: dict[str, str] | None = None,
+) -> None:
+    """Push the customer form pre-filled (from ``text``, or ``prefill``); call back on Create."""
+    from tillterm.ui.screens.customer_form import CustomerForm
 
     def done(record: object) -> None:
         customer_id = getattr(record, "id", None)
         if isinstance(customer_id, int):
             on_created(customer_id)
 
-    screen.app.push_screen(CustomerForm(prefill=prefill_from_text(text)), done)
-    return True
+    values = prefill if prefill is not None else prefill_from_text(text)
+    screen.app.push_screen(CustomerForm(prefill=values), done)
+
+
+def offer_customer_for_code(
+    screen: Screen[object], code: str, message: str, on_created: Callable[[int], None]
+) -> None:
+    """An unknown scanned code: say so, and offer to create a customer with that card."""
+    from tillterm.ui.screens.confirm import Choice, ChoiceScreen
+
+    def answered(choice: str | None) -> None:
+        if choice == "create":
+            open_new_customer_form(screen, code, on_created, prefill={"customer_code": code})
+
+    screen.app.push_screen(
+        ChoiceScreen(
+            "Unknown code",
+            message,
+            [
+                Choice("create", "Create a customer with this card", "c", "primary"),
+                Choice("back", "Back to the sale", "b"),
+            ],
+        ),
+        answered,
+    )

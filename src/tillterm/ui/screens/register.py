@@ -40,7 +40,7 @@ from tillterm.receipts import render_receipt, write_receipt
 from tillterm.sales import SaleView
 from tillterm.settings import load_settings
 from tillterm.ui.messages import CustomerAttachRequested, ScanReceived
-from tillterm.ui.new_customer import open_new_customer_form
+from tillterm.ui.new_customer import offer_customer_for_code, open_new_customer_form
 from tillterm.ui.screens.parked_sales import ParkedSalesScreen
 from tillterm.ui.screens.payment import PaymentResult, PaymentScreen
 from tillterm.ui.screens.receipt import ReceiptScreen
@@ -83,6 +83,13 @@ class RegisterScreen(Screen[None]):
 
         sale: SaleView | None
         note: str = ""
+
+    @dataclass
+    class UnknownScanned(Message):
+        """A scanned code is neither a customer's card nor a product."""
+
+        code: str
+        note: str
 
     @dataclass
     class Failed(Message):
@@ -181,6 +188,8 @@ class RegisterScreen(Screen[None]):
             return
         if outcome.kind == "matches":
             self.post_message(self.ProductsMatched(text, outcome.matches))
+        elif outcome.kind == "unknown" and not typed and text.strip():
+            self.post_message(self.UnknownScanned(text.strip(), outcome.message))
         elif outcome.view is None:
             self.post_message(self.Failed(outcome.message))
         else:
@@ -258,6 +267,12 @@ class RegisterScreen(Screen[None]):
     def _failed(self, message: Failed) -> None:
         self._status(message.note, error=True)
         self.app.bell()
+
+    @on(UnknownScanned)
+    def _unknown_scanned(self, message: UnknownScanned) -> None:
+        self._status(message.note, error=True)
+        self.app.bell()
+        offer_customer_for_code(self, message.code, message.note, self._attach_customer)
 
     @on(SaleCompleted)
     def _completed(self, message: SaleCompleted) -> None:
@@ -381,7 +396,7 @@ class RegisterScreen(Screen[None]):
 
     @on(CustomerAttachRequested)
     def _attach_requested(self, message: CustomerAttachRequested) -> None:
-        """"Attach to sale" from a customer's profile."""
+        """ "Attach to sale" from a customer's profile."""
         self._attach_customer(message.customer_id)
 
     def _attach_customer(self, customer_id: int) -> None:
