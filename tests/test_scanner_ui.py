@@ -47,11 +47,20 @@ async def test_a_scan_posted_to_the_app_reaches_the_current_screen_once(
     app = TilltermApp(engine, scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
         app.post_message(ScanReceived("4006381333931"))
+        await app.workers.wait_for_complete()
         await pilot.pause()
+        await pilot.press("b")  # an unknown code offers a new customer: back to the sale
         await pilot.press("f3")
+        for _ in range(50):  # the Customers screen loads on first use
+            if isinstance(app.screen, CustomersScreen):
+                break
+            await pilot.pause(0.02)
         app.post_message(ScanReceived("CUST-1", "terminal"))
-        await pilot.pause()
-        await pilot.pause()
+        for _ in range(50):
+            if len(received) == 2:
+                break
+            await pilot.pause(0.02)
+        await pilot.pause(0.1)  # and nothing more arrives
     assert received == [
         ("RegisterScreen", "4006381333931", "scanner"),
         ("CustomersScreen", "CUST-1", "terminal"),
