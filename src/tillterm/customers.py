@@ -309,9 +309,13 @@ BY_NAME = {"group": "group_id", "tax_rate": "tax_rate_id"}
 MAX_NOTES = 10_000
 MAX_CODE = 64
 
-_TRUE = frozenset({"1", "yes", "y", "true", "t", "on", "x", "oui", "o", "vrai"})
-_FALSE = frozenset({"", "0", "no", "n", "false", "f", "off", "non", "faux"})
-_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)*\.[^\W\d_]{2,}", re.UNICODE)
+#: what a cashier or a spreadsheet may write for yes and no (English and French)
+TRUE_WORDS = frozenset({"1", "yes", "y", "true", "t", "on", "x", "oui", "o", "vrai"})
+FALSE_WORDS = frozenset({"", "0", "no", "n", "false", "f", "off", "non", "faux"})
+#: an email address; written so Python's ``re`` and polars' (Rust) engine read it alike,
+#: which lets the importer check a whole column at once by the same rule
+EMAIL_PATTERN = r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)*\.[^\W\d_]{2,}"
+_EMAIL = re.compile(EMAIL_PATTERN, re.UNICODE)
 _PHONE = re.compile(r"\+?[\d\s().\-/]+")
 _POSTAL = re.compile(r"[^\W_][^\W_ \-]*([ \-][^\W_]+)*")
 _WEBSITE = re.compile(
@@ -378,9 +382,9 @@ def parse_bool(value: object) -> bool:
             return bool(value)
         raise ValueError("answer yes or no")
     typed = str(value).strip().lower()
-    if typed in _TRUE:
+    if typed in TRUE_WORDS:
         return True
-    if typed in _FALSE:
+    if typed in FALSE_WORDS:
         return False
     raise ValueError(f"answer yes or no (not “{str(value).strip()}”)")
 

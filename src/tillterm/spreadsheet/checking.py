@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from tillterm.customers import EMAIL_PATTERN, FALSE_WORDS, TRUE_WORDS
 from tillterm.spreadsheet.cells import restore_expr
 from tillterm.spreadsheet.columns import (
     BOOL,
@@ -40,9 +41,8 @@ if TYPE_CHECKING:
 
 ERROR, WARNING = "error", "warning"
 PROBLEM_SCHEMA = {"row": "Int64", "column": "String", "level": "String", "message": "String"}
-TRUE_WORDS = ("yes", "y", "true", "1", "oui", "o", "x", "vrai", "on")
-FALSE_WORDS = ("no", "n", "false", "0", "non", "faux", "off", "")
-EMAIL_PATTERN = r"^[^@\s,;<>()\[\]]+@[^@\s,;<>()\[\]]+\.[^@\s,;<>()\[\].]+$"
+#: the customer core's rule, anchored: a column is checked at once, by the same rule
+EMAIL_COLUMN_PATTERN = f"^(?:{EMAIL_PATTERN})$"
 TAG_MAX = 60
 CUSTOM_MAX = 500
 #: the spreadsheet epoch: Excel's day 0 (with its 1900 leap-year bug folded in)
@@ -162,7 +162,7 @@ def check_field(name: str, ctx: Context) -> FieldCheck:
         errors.append(_too_long(s, spec.max_length))
     if spec.kind == EMAIL:
         errors.append(
-            pl.when(~blank & ~s.str.contains(EMAIL_PATTERN)).then(
+            pl.when(~blank & ~s.str.contains(EMAIL_COLUMN_PATTERN)).then(
                 _quoted("“{}” is not a valid email address", s)
             )
         )

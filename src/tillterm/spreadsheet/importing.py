@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection, Engine
 
+from tillterm.customers import PHONE_FIELDS, generate_code, normalise_code
 from tillterm.db import session_scope
 from tillterm.errors import TilltermError
 from tillterm.models import (
@@ -61,7 +62,7 @@ if TYPE_CHECKING:
 LISTED = 2000
 BATCH_ROWS = 50_000
 LOOKUP_CHUNK = 5000
-PHONES = ("phone", "phone_home", "phone_work", "phone_mobile", "phone_pager", "phone_fax")
+PHONES = PHONE_FIELDS
 #: spreadsheet field → customer table column, where they differ
 DB_COLUMN = {"group": "group_id", "tax_rate": "tax_rate_id", "balance_limit": "balance_limit_cents"}
 PENDING_PREFIX = "\x00pending-"
@@ -647,8 +648,6 @@ class _Writer:
 
     def finish(self) -> None:
         """Give generated codes to rows that had none, fix phone digits, refresh search."""
-        from tillterm.demo import loyalty_card_code
-
         if self.pending:
             rows = (
                 self.conn.execute(
@@ -657,16 +656,7 @@ class _Writer:
                 .scalars()
                 .all()
             )
-            codes = [(loyalty_card_code(i), loyalty_card_code(i), i) for i in rows]
-            taken = set(_lookup_codes(self.conn, [c for c, _, _ in codes]))
-            final = []
-            for code, _, cid in codes:
-                bump = 0
-                while code in taken:
-                    bump += 1
-                    code = loyalty_card_code(cid + bump * 100_000_000)
-                taken.add(code)
-                final.append((code, code, cid))
+            final = self._fresh_codes(rows)
             if final:
                 self.conn.exec_driver_sql(
                     f"UPDATE customer SET customer_code = {self.mark}, code_key = {self.mark} "
@@ -675,6 +665,25 @@ class _Writer:
                 )
         if self.touched_phones and self.updated_ids:
             self._refresh_phone_digits(self.updated_ids)
+
+    def _fresh_codes(self, ids: Sequence[int]) -> list[tuple[str, str, int]]:
+        """``(code, key, id)`` for customers the file left without a code.
+
+        Codes come from the customer core's generator (short, no look-alike characters);
+        a candidate already on file or drawn twice is drawn again.
+        """
+        drawn = [generate_code() for _ in ids]
+        taken = set(_lookup_codes(self.conn, [normalise_code(c) for c in drawn]))
+        final = []
+        for code, cid in zip(drawn, ids, strict=True):
+            key = normalise_code(code)
+            while key in taken:  # rare: redraw, and ask the table about the new one
+                code = generate_code()
+                key = normalise_code(code)
+                taken.update(_lookup_codes(self.conn, [key]))
+            taken.add(key)
+            final.append((code, key, cid))
+        return final
 
     def _refresh_phone_digits(self, ids: list[int]) -> None:
         import polars as pl
