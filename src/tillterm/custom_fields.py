@@ -18,6 +18,7 @@ from sqlmodel import Session
 from tillterm.dates import parse_date
 from tillterm.errors import NotFound, ValidationFailed
 from tillterm.models import CustomField, CustomFieldValue
+from tillterm.typed_text import text_problem
 
 FIELD_TYPES = ("text", "number", "date", "choice")
 MAX_NAME = 60
@@ -65,12 +66,9 @@ def _check_definition(
     session: Session, name: str, field_type: str, choices: tuple[str, ...], field_id: int | None
 ) -> dict[str, str]:
     errors: dict[str, str] = {}
-    if not name:
-        errors["name"] = "give the field a name"
-    elif not name.isprintable():
-        errors["name"] = "contains characters that cannot be printed"
-    elif len(name) > MAX_NAME:
-        errors["name"] = f"too long (at most {MAX_NAME} characters)"
+    problem = text_problem(name, MAX_NAME) if name else "give the field a name"
+    if problem:
+        errors["name"] = problem
     else:
         clash = session.exec(
             select(CustomField.id).where(CustomField.name_key == field_key(name))
@@ -81,10 +79,11 @@ def _check_definition(
         errors["field_type"] = "choose text, number, date or choice"
     elif field_type == "choice" and not choices:
         errors["choices"] = "a choice field needs at least one choice"
-    if any(len(c) > MAX_VALUE for c in choices):
-        errors["choices"] = f"a choice is too long (at most {MAX_VALUE} characters)"
-    elif any(not c.isprintable() for c in choices):
-        errors["choices"] = "a choice contains characters that cannot be printed"
+    problem = next(filter(None, (text_problem(c, MAX_VALUE) for c in choices)), None)
+    if problem:
+        errors["choices"] = (
+            f"a choice is {problem}" if problem.startswith("too") else (f"a choice {problem}")
+        )
     return errors
 
 
@@ -182,10 +181,9 @@ def clean_value(definition: CustomFieldDef, value: object) -> str:
             if choice.casefold() == " ".join(typed.split()).casefold():
                 return choice
         raise ValueError("choose one of: " + ", ".join(definition.choices))
-    if len(typed) > MAX_VALUE:
-        raise ValueError(f"too long (at most {MAX_VALUE} characters)")
-    if any(not (ch.isprintable() or ch in "\n\t") for ch in typed):
-        raise ValueError("contains characters that cannot be printed")
+    problem = text_problem(typed, MAX_VALUE, multiline=True)
+    if problem:
+        raise ValueError(problem)
     return typed
 
 

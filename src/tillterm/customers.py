@@ -51,6 +51,7 @@ from tillterm.search import (
     sqlite_driver,
     word_matches,
 )
+from tillterm.typed_text import text_problem
 
 __all__ = [
     "AccountLine",
@@ -343,17 +344,11 @@ def _as_text(value: object) -> str:
 
 def _clean_text(name: str, value: object, errors: dict[str, str]) -> str:
     typed = _as_text(value).strip()
-    if name == "notes":
-        typed = typed.replace("\r\n", "\n")
-        if any(not (ch.isprintable() or ch in "\n\t") for ch in typed):
-            errors[name] = "contains characters that cannot be printed"
-    else:
-        typed = " ".join(typed.split())
-        if any(not ch.isprintable() for ch in typed):
-            errors[name] = "contains characters that cannot be printed"
-    limit = _max_length(name)
-    if len(typed) > limit:
-        errors[name] = f"too long (at most {limit} characters, not {len(typed)})"
+    multiline = name == "notes"
+    typed = typed.replace("\r\n", "\n") if multiline else " ".join(typed.split())
+    problem = text_problem(typed, _max_length(name), multiline=multiline)
+    if problem:
+        errors[name] = problem
     if name in errors or not typed:
         return typed
     if name in EMAIL_FIELDS and not _EMAIL.fullmatch(typed):
@@ -440,10 +435,9 @@ def _clean(
             cols[name] = _clean_text(name, data[name], errors)
     if "customer_code" in data:
         code = _as_text(data["customer_code"]).strip()  # inner spaces are part of a code
-        if len(code) > MAX_CODE:
-            errors["customer_code"] = f"too long (at most {MAX_CODE} characters)"
-        elif any(not ch.isprintable() for ch in code):
-            errors["customer_code"] = "contains characters that cannot be printed"
+        problem = text_problem(code, MAX_CODE)
+        if problem:
+            errors["customer_code"] = problem
         elif code:
             holder = _code_holder(session, code, exclude_id=customer_id)
             if holder is not None:

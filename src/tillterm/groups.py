@@ -16,6 +16,7 @@ from sqlmodel import Session
 from tillterm.errors import NotFound, ValidationFailed
 from tillterm.models import Customer, CustomerGroup, TaxRate, utcnow
 from tillterm.money import parse_percent
+from tillterm.typed_text import text_problem
 
 MAX_NAME = 80
 #: writes go through the tables (Core), not ORM-enabled statements
@@ -101,12 +102,9 @@ def _clean(
     errors: dict[str, str] = {}
     if "name" in values:
         name = " ".join(str(values["name"] or "").split())
-        if not name:
-            errors["name"] = "give the group a name"
-        elif not name.isprintable():
-            errors["name"] = "contains characters that cannot be printed"
-        elif len(name) > MAX_NAME:
-            errors["name"] = f"too long (at most {MAX_NAME} characters)"
+        problem = text_problem(name, MAX_NAME) if name else "give the group a name"
+        if problem:
+            errors["name"] = problem
         else:
             clash = session.exec(
                 select(CustomerGroup.id).where(CustomerGroup.name_key == group_key(name))
@@ -117,10 +115,9 @@ def _clean(
             cleaned["name_key"] = group_key(name)
     if "description" in values:
         description = str(values["description"] or "").strip()
-        if len(description) > MAX_DESCRIPTION:
-            errors["description"] = f"too long (at most {MAX_DESCRIPTION} characters)"
-        elif any(not (ch.isprintable() or ch in "\n\t") for ch in description):
-            errors["description"] = "contains characters that cannot be printed"
+        problem = text_problem(description, MAX_DESCRIPTION, multiline=True)
+        if problem:
+            errors["description"] = problem
         cleaned["description"] = description
     if "discount_percent" in values:
         try:
