@@ -81,9 +81,7 @@ def _check_definition(
         errors["choices"] = "a choice field needs at least one choice"
     problem = next(filter(None, (text_problem(c, MAX_VALUE) for c in choices)), None)
     if problem:
-        errors["choices"] = (
-            f"a choice is {problem}" if problem.startswith("too") else (f"a choice {problem}")
-        )
+        errors["choices"] = f"a choice: {problem}"
     return errors
 
 
