@@ -65,8 +65,8 @@ def offer_customer_for_code(
             "Unknown code",
             message,
             [
-                Choice("create", "Create a customer with this card", "c", "primary"),
-                Choice("back", "Back to the sale", "b"),
+                Choice("create", "New customer", "c", "primary"),
+                Choice("back", "Back", "b"),
             ],
         ),
         answered,
