@@ -291,3 +291,23 @@ def test_cli_exit_codes(engine: Engine, db_path: Path, tmp_path: Path) -> None:
     assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 2
     assert main([*db, "export", str(tmp_path / "e.txt")]) == 2
     assert main([*db, "export", str(tmp_path / "e.csv"), "--group", "Nope"]) == 2
+
+
+def test_imported_and_updated_customers_are_searchable(any_engine: Engine, tmp_path: Path) -> None:
+    from tillterm.customers import search_customers
+
+    seed_demo(any_engine, customers=0, products=0)
+    first = tmp_path / "first.csv"
+    first.write_text(
+        "first_name,last_name,phone,customer_code\n"
+        "Léa,Fauré,06 12 34 56 78,IMP-1\nNoé,Quintal,,IMP-2\n"
+    )
+    apply_import(any_engine, check_import(any_engine, first))
+    update = tmp_path / "update.csv"
+    update.write_text("customer_code,last_name\nIMP-2,Zébulon\n")
+    apply_import(any_engine, check_import(any_engine, update))
+    with session_scope(any_engine) as s:
+        assert [r.customer_code for r in search_customers(s, "lea faur")] == ["IMP-1"]
+        assert [r.customer_code for r in search_customers(s, "0612")] == ["IMP-1"]
+        assert [r.customer_code for r in search_customers(s, "zebul")] == ["IMP-2"]
+        assert search_customers(s, "quintal") == []

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection, Engine
 
+from tillterm import search_index
 from tillterm.customers import PHONE_FIELDS, generate_code, normalise_code
 from tillterm.db import session_scope
 from tillterm.errors import TilltermError
@@ -480,7 +481,9 @@ class _Writer:
         ids = self._allocate_ids(new.height) if new.height else []
         new = new.with_columns(pl.Series("__id", ids, dtype=pl.Int64))
         if new.height:
-            self._insert(new)
+            # the search index catches up once per batch, not through a trigger per row
+            with search_index.bulk_insert(self.conn):
+                self._insert(new)
         if old.height:
             self._update(old)
         id_frame = values.select(ROW).join(
