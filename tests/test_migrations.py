@@ -60,3 +60,50 @@ def test_upgrade_from_first_revision_keeps_data(db_path: Path) -> None:
         row = conn.execute(text("SELECT first_name, last_name, notes FROM customer")).one()
     assert tuple(row) == ("Zoé", "Noël", "since 2019")
     engine.dispose()
+
+
+def test_settings_row_comes_with_the_schema_and_an_upgrade_keeps_a_changed_one(
+    db_path: Path, tmp_path: Path
+) -> None:
+    fresh = open_db(db_path)
+    with fresh.connect() as conn:
+        assert conn.execute(text("SELECT name, currency FROM store_settings")).all() == [
+            ("My store", "EUR")
+        ]
+    fresh.dispose()
+    old = build_engine(tmp_path / "old.db")
+    upgrade(old, "0002_search_index")
+    with old.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO store_settings (id, name, currency, prices_include_tax, "
+                "loyalty_point_value_cents, receipt_footer) "
+                "VALUES (1, 'Chez Léa', 'CHF', false, 2, 'Merci')"
+            )
+        )
+    upgrade(old)
+    with old.connect() as conn:
+        assert conn.execute(text("SELECT name, currency FROM store_settings")).all() == [
+            ("Chez Léa", "CHF")
+        ]
+    old.dispose()
+
+
+def test_two_threads_reading_settings_on_a_new_database_both_succeed(db_path: Path) -> None:
+    """The app's settings reader and the register's first change start together."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tillterm.db import session_scope
+    from tillterm.settings import load_settings
+
+    engine = open_db(db_path)
+    with engine.begin() as conn:  # a database whose row went missing: both create it
+        conn.execute(text("DELETE FROM store_settings"))
+
+    def read(_: int) -> str:
+        with session_scope(engine) as session:
+            return load_settings(session).name
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(read, range(8))) == ["My store"] * 8
+    engine.dispose()

@@ -20,7 +20,7 @@ from itertools import accumulate, islice
 from queue import Empty
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from tillterm.errors import TilltermError
@@ -256,7 +256,7 @@ def _ensure_reference_data(conn: Connection) -> tuple[list[int], dict[str, int],
                 insert(TaxRate).values(name=name, name_key=key, rate=rate).returning(TaxRate.id)
             ).scalar_one()
         tax_ids[name] = found
-    settings = conn.execute(select(StoreSettings.id)).scalar()
+    settings = conn.execute(select(StoreSettings.name)).scalar()
     values = {
         "name": "Épicerie Dubois & Fils",
         "currency": "EUR",
@@ -268,6 +268,8 @@ def _ensure_reference_data(conn: Connection) -> tuple[list[int], dict[str, int],
     }
     if settings is None:
         conn.execute(insert(StoreSettings).values(id=1, **values))
+    elif settings == StoreSettings().name:  # the schema's untouched defaults: a new store
+        conn.execute(update(StoreSettings).where(StoreSettings.id == 1).values(**values))
     group_ids = []
     for name, description, discount, tax in GROUPS:
         key = name.casefold()
