@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from tillterm.db import open_db
+from tillterm.db_target import DbTarget
 from tillterm.demo import seed_demo
 from tillterm.ui.app import TilltermApp
+from tillterm.ui.messages import ScanReceived
 from tillterm.ui.screens.customers import CustomersScreen
 from tillterm.ui.screens.groups import GroupsScreen
 from tillterm.ui.screens.help import HelpScreen
@@ -54,3 +61,67 @@ async def test_ctrl_q_quits(engine: Engine) -> None:
         await pilot.press("ctrl+q")
         await pilot.pause()
     assert not app.is_running
+
+
+async def test_register_is_drawn_before_the_database_opens(db_path: Path) -> None:
+    """Given a target, the app opens it behind the first frame and queues early scans."""
+    engine = open_db(db_path)
+    seed_demo(engine, customers=20, products=5)
+    engine.dispose()
+    app = TilltermApp(DbTarget(str(db_path)), register="till-2", scanner=False)
+    assert "till.db" in app.sub_title  # named from the target, before any engine exists
+    with pytest.raises(RuntimeError, match="still opening"):
+        _ = app.engine  # the event loop must never wait for the database
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.screen.post_message(ScanReceived("3000000000014", "scanner"))
+        await pilot.pause()
+        while app.workers:  # the opening, then settings and the queued scan
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        assert app.startup_error is None
+        assert app.title == "Épicerie Dubois & Fils"
+        screen = app.screen
+        assert isinstance(screen, RegisterScreen)
+        assert screen.sale is not None and len(screen.sale.lines) == 1
+    app.engine.dispose()
+
+
+async def test_a_database_that_cannot_open_ends_the_app_with_its_reason(db_path: Path) -> None:
+    engine = open_db(db_path)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    engine.dispose()
+    app = TilltermApp(DbTarget(str(db_path)), scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(200):  # the opening runs behind the first frame
+            if app.startup_error is not None:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause()
+    assert app.return_code == 1
+    assert app.startup_error is not None and "newer tillterm" in app.startup_error
+
+
+async def test_footer_is_rebuilt_only_when_its_keys_change(engine: Engine) -> None:
+    """Same keys after a focus change: the same key widgets; other keys: the new ones."""
+    from textual.widgets._footer import FooterKey
+
+    from tillterm.ui.widgets.key_footer import KeyFooter
+
+    app = TilltermApp(engine, scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        footer = app.screen.query_one(KeyFooter)
+        keys = list(footer.query(FooterKey))
+        assert "Remove line" in [key.description for key in keys]
+        await pilot.press("f7")  # the customer field: the register's keys are unchanged
+        await pilot.pause()
+        assert list(footer.query(FooterKey)) == keys
+        await pilot.press("f1")  # help has keys of its own
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("f3")
+        await pilot.pause()
+        shown = [key.description for key in app.screen.query_one(KeyFooter).query(FooterKey)]
+        assert "Add" in shown and "Remove line" not in shown

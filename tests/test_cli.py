@@ -93,3 +93,18 @@ def test_bad_database_is_one_line_on_stderr(tmp_path: Path, target: str, message
     assert len(lines) == 1, out.stderr
     assert message in lines[0]
     assert "Traceback" not in out.stderr
+
+
+def test_register_with_a_bad_database_says_so_before_any_screen(tmp_path: Path) -> None:
+    """The register's own start checks the path before Textual takes the terminal."""
+    out = subprocess.run(
+        [sys.executable, "-m", "tillterm", "--db", str(tmp_path / "no" / "till.db")],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines() == [
+        f"tillterm: Cannot open database {tmp_path / 'no' / 'till.db'}: "
+        f"the folder {tmp_path / 'no'} does not exist."
+    ]
+    assert not out.stdout

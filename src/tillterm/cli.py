@@ -63,23 +63,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def db_target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The database named by the arguments or the environment, checked but not opened."""
+    from tillterm.config import resolve_db
+    from tillterm.db_target import DbTarget
+
+    value, is_default = resolve_db(getattr(args, "db", None))
+    target = DbTarget(value, create_dirs=is_default)
+    target.check()
+    return target
+
+
 def open_engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """Open the database named by the arguments or the environment."""
-    from tillterm.config import resolve_db
-    from tillterm.db import open_db
-
-    target, is_default = resolve_db(getattr(args, "db", None))
-    return open_db(target, create_dirs=is_default)
+    return db_target(args).open()
 
 
 def run_app(args: argparse.Namespace) -> int:
+    """The register. The database is checked here and opened behind the first frame."""
     from tillterm.config import resolve_register
 
-    engine = open_engine(args)
+    target = db_target(args)
     from tillterm.ui.app import TilltermApp
 
-    app = TilltermApp(engine, register=resolve_register(args.register))
+    app = TilltermApp(target, register=resolve_register(args.register))
     app.run()
+    if app.startup_error:
+        print(f"tillterm: {app.startup_error}", file=sys.stderr)
+        return EXIT_ERROR
     return int(app.return_code or 0)
 
 

@@ -16,7 +16,6 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,28 +24,11 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
+from tillterm.db_target import DbInfo, prepare_sqlite_file, to_url
 from tillterm.errors import DatabaseBusy, DatabaseError, DatabaseTooNew
 from tillterm.migrations import HEAD_REVISION, KNOWN_REVISIONS
 
 BUSY_TIMEOUT_MS = 5000
-
-
-@dataclass(frozen=True)
-class DbInfo:
-    """What the header shows about the database in use (never a password)."""
-
-    engine: str
-    label: str
-
-
-def to_url(url_or_path: str | os.PathLike[str]) -> str:
-    """Turn a path into an SQLite URL; leave URLs alone (``postgresql://`` gets psycopg 3)."""
-    value = os.fspath(url_or_path)
-    if "://" in value:
-        if value.startswith("postgresql://") or value.startswith("postgres://"):
-            value = "postgresql+psycopg://" + value.split("://", 1)[1]
-        return value
-    return "sqlite:///" + str(Path(value).expanduser().absolute())
 
 
 def describe(engine: Engine) -> DbInfo:
@@ -55,34 +37,6 @@ def describe(engine: Engine) -> DbInfo:
         return DbInfo("sqlite", url.database or ":memory:")
     host = url.host or "localhost"
     return DbInfo(url.get_backend_name(), f"{url.database}@{host}")
-
-
-def _prepare_sqlite_file(path: Path, create_dirs: bool) -> None:
-    if path.parent and not path.parent.exists():
-        if not create_dirs:
-            raise DatabaseError(
-                f"Cannot open database {path}: the folder {path.parent} does not exist."
-            )
-        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
-    if path.exists():
-        if path.is_dir():
-            raise DatabaseError(f"Cannot open database {path}: it is a folder, not a file.")
-        if not os.access(path, os.R_OK):
-            raise DatabaseError(f"Cannot open database {path}: permission denied.")
-        if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
-            raise DatabaseError(
-                f"Cannot open database {path}: it is read-only for this user "
-                "(a register must be able to write its sales)."
-            )
-        with path.open("rb") as fh:
-            head = fh.read(16)
-        if head and head != b"SQLite format 3\x00":
-            raise DatabaseError(f"Cannot open database {path}: it is not a tillterm database file.")
-        return
-    if not os.access(path.parent, os.W_OK):
-        raise DatabaseError(f"Cannot create database {path}: the folder is not writable.")
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    os.close(fd)
 
 
 def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -103,7 +57,7 @@ def build_engine(url_or_path: str | os.PathLike[str], *, create_dirs: bool = Fal
             raise DatabaseError(
                 "An in-memory database is empty in every thread; give tillterm a file path."
             )
-        _prepare_sqlite_file(Path(url.database), create_dirs)
+        prepare_sqlite_file(Path(url.database), create_dirs)
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

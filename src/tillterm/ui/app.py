@@ -1,12 +1,19 @@
 """The Textual application: modes for each screen, keys, header and the engine.
 
-The engine is built by ``tillterm.db.open_db`` (the CLI or a test calls it) and handed in;
-the app never opens a database on its own. Each F-key switches to a mode, so every screen
-keeps its own state (a half-typed search, the open sale) while the cashier moves around.
+The app is handed its database: an engine already built by ``tillterm.db.open_db`` (a
+test, a benchmark) or a :class:`~tillterm.db_target.DbTarget` the CLI has checked. A
+target is opened in a worker once the first frame is on screen, because importing the ORM
+takes longer than drawing the register; workers that need the engine wait for it
+(``app.engine``), so a code scanned in that moment queues rather than fails. If the
+database cannot be opened the app exits and the CLI prints the reason on stderr.
+
+Each F-key switches to a mode, so every screen keeps its own state (a half-typed search,
+the open sale) while the cashier moves around.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from importlib import import_module
 from typing import TYPE_CHECKING
@@ -15,10 +22,11 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 
-from tillterm.db import describe, session_scope
-from tillterm.settings import StoreInfo, load_settings
+from tillterm.db_target import DbTarget, describe_url
+from tillterm.errors import DatabaseError, TilltermError
 from tillterm.ui.messages import (
     CustomerAttachRequested,
+    DatabaseOpened,
     ScannerNoticed,
     ScanReceived,
     SettingsLoaded,
@@ -32,6 +40,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from textual.screen import Screen
 
+    from tillterm.settings import StoreInfo
     from tillterm.ui.screens.customer_view import CustomerView
 
 
@@ -71,25 +80,56 @@ class TilltermApp(App[int]):
 
     def __init__(
         self,
-        engine: Engine,
+        database: Engine | DbTarget,
         *,
         register: str = "till",
         settings: StoreInfo | None = None,
         scanner: bool = True,
     ) -> None:
         super().__init__()
-        self.engine = engine
+        self._engine: Engine | None = None
+        self._engine_ready = threading.Event()
+        self._target: DbTarget | None = None
+        if isinstance(database, DbTarget):
+            self._target = database
+            self.db_info = database.info()
+        else:
+            self._engine = database
+            self._engine_ready.set()
+            self.db_info = describe_url(database.url.render_as_string(hide_password=True))
+        #: why the database could not be opened; the CLI prints it once the app has exited
+        self.startup_error: str | None = None
         self.register_name = register
         self.settings = settings
-        self.db_info = describe(engine)
         self.use_scanner = scanner
         self.scanner_bridge: ScannerBridge | None = None
         self.sub_title = f"{register} · {self.db_info.label}"
 
+    @property
+    def engine(self) -> Engine:
+        """The open engine; a worker asking before it is open waits for it.
+
+        Only workers may wait: the event loop must never block, so asking from it before
+        the database is open is a programming error.
+        """
+        if not self._engine_ready.is_set():
+            if threading.current_thread() is threading.main_thread():
+                raise RuntimeError("the database is still opening; use app.engine in a worker")
+            self._engine_ready.wait()
+        if self._engine is None:
+            raise DatabaseError(self.startup_error or "The database is not open.")
+        return self._engine
+
     def on_mount(self) -> None:
         if self.console.color_system in ("standard", "windows"):
             self.theme = "ansi-dark"
-        self.load_settings()
+        if self._target is None:
+            self.load_settings()
+
+    def on_ready(self) -> None:
+        """The first frame is on screen: now pay for the database and the scanner."""
+        if self._target is not None:
+            self._open_database(self._target)
         if self.use_scanner:
             self.scanner_bridge = ScannerBridge(self)
             self.scanner_bridge.start()
@@ -98,8 +138,30 @@ class TilltermApp(App[int]):
         if self.scanner_bridge is not None:
             self.scanner_bridge.stop()
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="database")
+    def _open_database(self, target: DbTarget) -> None:
+        try:
+            self._engine = target.open()
+        except TilltermError as exc:
+            self.startup_error = str(exc)
+        except Exception as exc:  # a driver or import failure: one line, never a traceback
+            self.startup_error = f"Cannot open database {self.db_info.label}: {exc}"
+        finally:
+            self._engine_ready.set()
+        self.post_message(DatabaseOpened(self.startup_error))
+
+    @on(DatabaseOpened)
+    def _database_opened(self, message: DatabaseOpened) -> None:
+        if message.error is not None:
+            self.exit(1, return_code=1)
+            return
+        self.load_settings()
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="settings")
     def load_settings(self) -> None:
+        from tillterm.db import session_scope
+        from tillterm.settings import load_settings
+
         with session_scope(self.engine) as session:
             settings = load_settings(session)
         self.post_message(SettingsLoaded(settings))

@@ -7,10 +7,19 @@ no single widget (a scan comes from a device, settings from the database).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from tillterm.settings import StoreInfo
+if TYPE_CHECKING:
+    from tillterm.settings import StoreInfo
+
+
+@dataclass
+class DatabaseOpened(Message):
+    """The app's database finished opening (``error`` says why it could not)."""
+
+    error: str | None = None
 
 
 @dataclass
