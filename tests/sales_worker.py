@@ -1,7 +1,8 @@
 """One register selling to one customer on account, for the concurrency tests.
 
-Run as a script (``python sales_worker.py DB REGISTER ATTEMPTS GO_FILE``) it is a
-register process of its own; imported, :func:`run_register` is one connection's loop.
+Run as a script (``python sales_worker.py DB REGISTER ATTEMPTS GO_FILE [loyalty]``) it is
+a register process of its own; imported, :func:`run_register` is one connection's loop
+and :func:`redeem_all_points` the loyalty race.
 """
 
 from __future__ import annotations
@@ -45,6 +46,29 @@ def run_register(engine: Engine, register: str, attempts: int, code: str = "CARD
     return done
 
 
+def redeem_all_points(engine: Engine, register: str, code: str = "2900000000017") -> int:
+    """One sale to Marie paid with every point she has (the rest by card); 1 if completed.
+
+    Both registers see the same points when the payment is taken; only the check under
+    the lock at completion decides, so one of them must be refused.
+    """
+    with session_scope(engine) as s:
+        sale_id = sales.ensure_open_sale(s, register)
+        sales.scan_code(s, register, "3000000000024")
+        sales.scan_code(s, register, code)
+        sales.add_payment(s, sale_id, "loyalty")
+        sales.add_payment(s, sale_id, "card")
+    ready(register)
+    try:
+        with session_scope(engine) as s:
+            sales.complete_sale(s, sale_id)
+    except (sales.PaymentRefused, DatabaseBusy):
+        with session_scope(engine) as s:
+            sales.void_sale(s, sale_id)
+        return 0
+    return 1
+
+
 def ready(register: str) -> None:
     """Overridden by the caller to line both registers up before completing."""
 
@@ -60,7 +84,10 @@ def main() -> int:
 
     global ready
     ready = wait_for_go
-    print(run_register(engine, register, attempts), flush=True)
+    if sys.argv[5:] == ["loyalty"]:
+        print(redeem_all_points(engine, register), flush=True)
+    else:
+        print(run_register(engine, register, attempts), flush=True)
     engine.dispose()
     return 0
 

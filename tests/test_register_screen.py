@@ -11,7 +11,7 @@ import pytest
 from sales_store import Store, build_store
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from tillterm import sales
 from tillterm.db import session_scope
@@ -25,6 +25,7 @@ from tillterm.ui.screens.payment import PaymentScreen
 from tillterm.ui.screens.receipt import ReceiptScreen
 from tillterm.ui.screens.register import RegisterScreen
 from tillterm.ui.widgets.customer_panel import CustomerPanel
+from tillterm.ui.widgets.sale_lines import SaleLines
 from tillterm.ui.widgets.sale_totals import SaleTotals
 from tillterm.ui.widgets.suggestions import Suggestions
 
@@ -76,7 +77,7 @@ def _status(app: TilltermApp) -> str:
 
 
 def _rows(app: TilltermApp) -> list[list[str]]:
-    table = app.screen.query_one("#sale-lines", DataTable)
+    table = app.screen.query_one("#sale-lines", SaleLines)
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
@@ -372,3 +373,113 @@ def test_snapshot_payment(engine: Engine, store: Store, snap_compare) -> None:  
         await _settle(app, pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=before)
+
+
+async def test_database_locked_says_so_and_keeps_the_sale(
+    db_path: Path, engine: Engine, store: Store
+) -> None:
+    """Another register holds the write lock past the busy timeout: a message, no loss."""
+    import sqlite3
+
+    from sqlalchemy import event
+
+    app = TilltermApp(engine, register="till-1", scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        app.post_message(ScanReceived("3000000000024"))
+        await _settle(app, pilot)
+
+        @event.listens_for(engine, "connect")
+        def _short_wait(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+            dbapi_conn.execute("PRAGMA busy_timeout = 50")
+
+        engine.dispose()  # new connections wait 50 ms instead of 5 s
+        blocker = sqlite3.connect(db_path, timeout=0)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            app.post_message(ScanReceived("3000000000017"))
+            await _settle(app, pilot)
+            assert "another register is holding the database" in _status(app)
+            assert _rows(app) == [["Stylo plume", "1", "24.90", "", "24.90"]]
+        finally:
+            blocker.rollback()
+            blocker.close()
+        app.post_message(ScanReceived("3000000000017"))  # the lock is gone: it works again
+        await _settle(app, pilot)
+        assert [r[0] for r in _rows(app)] == ["Stylo plume", "Café moulu"]
+    view = _open_sale(engine)
+    assert view is not None and [ln.quantity for ln in view.lines] == [1, 1]
+
+
+async def test_customer_archived_mid_sale(engine: Engine, store: Store) -> None:
+    from tillterm.models import utcnow
+
+    app = TilltermApp(engine, register="till-1", scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        app.post_message(ScanReceived("3000000000024"))
+        app.post_message(ScanReceived("2900000000017"))
+        await _settle(app, pilot)
+        with session_scope(engine) as s:  # the back office archives Marie meanwhile
+            marie = s.get(Customer, store.marie)
+            assert marie is not None
+            marie.archived_at = utcnow()
+        await pilot.press("f9", "f3")  # card for what is due
+        await _settle(app, pilot)
+        await pilot.press("f10")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, RegisterScreen)
+        assert "was archived while this sale was open" in _status(app)
+        assert "Ctrl+U" in _status(app)
+        await pilot.press("ctrl+u")  # detach: the sale is re-priced without her discount
+        await _settle(app, pilot)
+        assert "No customer" in str(app.screen.query_one(CustomerPanel).render())
+    view = _open_sale(engine)
+    assert view is not None and view.state == "open" and view.customer is None
+    assert [ln.description for ln in view.lines] == ["Stylo plume"]
+    assert view.total == D("24.90") and view.paid == D("22.41")
+
+
+async def test_on_account_more_than_due_is_refused(engine: Engine, store: Store) -> None:
+    app = TilltermApp(engine, register="till-1", scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        app.post_message(ScanReceived("3000000000017"))
+        app.post_message(ScanReceived("TRADE-1"))
+        await _settle(app, pilot)
+        await pilot.press("f9")
+        await _settle(app, pilot)
+        await _type(pilot, "50")
+        await pilot.press("f4")
+        await _settle(app, pilot)
+        note = str(app.screen.query_one("#payment-note", Static).render())
+        assert "On account cannot pay more than the 3.82 EUR due" in note
+        assert isinstance(app.screen, PaymentScreen)
+    view = _open_sale(engine)
+    assert view is not None and view.payments == ()
+
+
+async def test_long_sale_keeps_the_selected_line_in_view(engine: Engine, store: Store) -> None:
+    with session_scope(engine) as s:
+        sale_id = sales.ensure_open_sale(s, "till-1")
+        for n in range(1, 26):
+            sales.add_misc_item(s, sale_id, D(n), f"item {n:02d}")
+    app = TilltermApp(engine, register="till-1", scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(app, pilot)
+        lines = app.screen.query_one(SaleLines)
+
+        def visible() -> str:
+            return "\n".join(lines.render_line(y).text for y in range(lines.size.height))
+
+        assert lines.row_count == 25 and lines.size.height < 26
+        assert "item 25" in visible() and "item 01" not in visible()
+        assert visible().splitlines()[0].split() == ["Item", "Qty", "Price", "Disc", "Total"]
+        await pilot.press(*["up"] * 24)
+        await _settle(app, pilot)
+        assert "item 01" in visible() and "item 25" not in visible()
+        await pilot.press("+")  # the selected (first) line
+        await _settle(app, pilot)
+        assert _rows(app)[0][:2] == ["item 01", "2"]
+    view = _open_sale(engine)
+    assert view is not None and view.lines[0].quantity == 2

@@ -361,3 +361,103 @@ def test_completed_sale_rows(any_engine: Engine, store: Store) -> None:
         assert line_sum == sale.total_cents == 382  # 4.50 - 15 % (0.675 -> 0.68), exempt
         entries = s.exec(select(AccountEntry.amount_cents)).all()
         assert [e[0] for e in entries] == [382]
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_on_account_cannot_pay_more_than_due(any_engine: Engine, store: Store) -> None:
+    _scan(any_engine, "3000000000017")
+    view = _scan(any_engine, "TRADE-1").view  # no limit: only the amount due stops it
+    assert view is not None and view.total == D("3.82")
+    with pytest.raises(sales.PaymentRefused, match=r"On account cannot pay more than the 3\.82"):
+        _do(any_engine, sales.add_payment, view.id, "account", D(50))
+    with pytest.raises(sales.PaymentRefused, match="more than zero"):
+        _do(any_engine, sales.add_payment, view.id, "account", D(-1))
+    again = _do(any_engine, sales.get_sale, view.id)
+    assert again.payments == () and again.due == D("3.82")
+    with session_scope(any_engine) as s:
+        assert sales.account_balance_cents(s, store.trade) == 0
+
+
+def test_quantity_limits_keep_the_line(any_engine: Engine, store: Store) -> None:
+    view = _scan(any_engine, "3000000000017").view
+    assert view is not None
+    line = view.lines[0].id
+    for bad in (0, -3, sales.MAX_QUANTITY + 1):
+        with pytest.raises(sales.SaleError, match=r"at least 1|more than 9999"):
+            _do(any_engine, sales.set_quantity, view.id, line, bad)
+    with pytest.raises(sales.SaleError, match="at least 1"):
+        _do(any_engine, sales.add_product, view.id, store.pen, 0)
+    with pytest.raises(sales.SaleError, match="no longer on the sale"):
+        _do(any_engine, sales.change_quantity, view.id, line + 99, 1)
+    again = _do(any_engine, sales.get_sale, view.id)
+    assert [(ln.quantity, ln.total) for ln in again.lines] == [(1, D("4.50"))]
+
+
+def test_refund_takes_back_only_the_points_left(any_engine: Engine, store: Store) -> None:
+    _scan(any_engine, "3000000000024")
+    view = _scan(any_engine, "2900000000017").view  # Marie earns 22
+    assert view is not None
+    _do(any_engine, sales.add_payment, view.id, "card")
+    done = _do(any_engine, sales.complete_sale, view.id)
+    with session_scope(any_engine) as s:  # she spends 15 of them elsewhere
+        s.add(LoyaltyEntry(customer_id=store.marie, points=-15, reason="spent"))
+    refund = _do(any_engine, sales.refund_sale, REG, done.id)
+    assert refund.loyalty_earned == -7 and refund.customer is not None
+    assert refund.customer.loyalty_balance == 0
+    assert "7 loyalty points taken back" in sales.describe_refund(refund)
+    assert "refund 22.41 EUR to the card" in sales.describe_refund(refund)
+
+
+def test_list_completed_marks_refunds(any_engine: Engine, store: Store) -> None:
+    first = _scan(any_engine, "3000000000017").view
+    assert first is not None
+    _do(any_engine, sales.add_payment, first.id, "cash")
+    first_done = _do(any_engine, sales.complete_sale, first.id)
+    second = _scan(any_engine, "3000000000024", register="till-2").view
+    assert second is not None
+    _scan(any_engine, "PLAIN-1", register="till-2")
+    _do(any_engine, sales.add_payment, second.id, "card")
+    _do(any_engine, sales.complete_sale, second.id)
+    refund = _do(any_engine, sales.refund_sale, REG, first_done.id)
+    _scan(any_engine, "3000000000017")  # an open sale is not listed
+    with session_scope(any_engine) as s:
+        listed = sales.list_completed(s)
+    assert [(c.receipt_no, c.kind, c.refunded) for c in listed] == [
+        (refund.receipt_no, "refund", False),
+        (f"R{second.id:07d}", "sale", False),
+        (first_done.receipt_no, "sale", True),
+    ]
+    assert listed[1].customer_name == "Jean Petit" and listed[1].register_name == "till-2"
+    assert listed[0].total == D("-4.50")
+
+
+def test_database_briefly_locked_waits_and_succeeds(tmp_path: Path) -> None:
+    """A lock shorter than the busy timeout: the scan queues behind it, no error."""
+    import sqlite3
+    import threading
+
+    path = tmp_path / "brief.db"
+    engine = open_db(path)
+    build_store(engine)
+    locked, done = threading.Event(), threading.Event()
+
+    def other_register() -> None:
+        blocker = sqlite3.connect(path, timeout=0)
+        blocker.execute("BEGIN IMMEDIATE")
+        locked.set()
+        done.wait(0.3)  # holds the write lock for 0.3 s (the scan waits meanwhile)
+        blocker.rollback()
+        blocker.close()
+
+    holder = threading.Thread(target=other_register)
+    holder.start()
+    assert locked.wait(5)
+    view = _scan(engine, "3000000000024").view
+    done.set()
+    holder.join()
+    assert view is not None and [ln.quantity for ln in view.lines] == [1]
+    with session_scope(engine) as s:
+        assert sales.find_open_sale(s, REG) == view
+    engine.dispose()

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import sales_worker
 from sales_store import build_store
-from sales_worker import run_register
+from sales_worker import redeem_all_points, run_register
 from sqlalchemy.engine import Engine
 
 from tillterm import sales
 from tillterm.db import open_db, session_scope
-from tillterm.models import Sale
+from tillterm.models import LoyaltyEntry, Sale
 
 HERE = Path(__file__).resolve().parent
 ATTEMPTS = 6
@@ -87,5 +87,82 @@ def test_two_connections_on_postgresql(pg_url: str) -> None:
     for t in threads:
         t.join(timeout=60)
     _check(setup, sum(results))
+    for eng in (setup, *engines):
+        eng.dispose()
+
+
+POINTS = 1000  # 10.00: both registers try to spend all of them on a 22.41 sale
+
+
+def _give_points(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        marie = sales.find_customer_row(s, "2900000000017")
+        assert marie is not None
+        s.add(LoyaltyEntry(customer_id=marie.id or 0, points=POINTS, reason="welcome"))
+
+
+def _check_points(engine: Engine, completed: int) -> None:
+    """One redemption went through; the other was refused; no point lost or doubled."""
+    assert completed == 1
+    with session_scope(engine) as s:
+        marie = sales.find_customer_row(s, "2900000000017")
+        assert marie is not None and marie.id is not None
+        # 22.41 - 10.00 paid in points = 12.41 earns 12
+        assert sales.loyalty_balance(s, marie.id) == POINTS - POINTS + 12
+        from sqlmodel import select
+
+        points = sorted(e.points for e in s.exec(select(LoyaltyEntry)).all())
+    assert points == [-POINTS, 12, POINTS]
+
+
+def test_two_processes_spend_the_same_points_on_sqlite(tmp_path: Path) -> None:
+    db = tmp_path / "points.db"
+    engine = open_db(db)
+    build_store(engine)
+    _give_points(engine)
+    go = tmp_path / "go"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent / "src"), str(HERE)])}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(HERE / "sales_worker.py"), str(db), name, "1", str(go), "loyalty"],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for name in ("till-a", "till-b")
+    ]
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    go.touch()
+    results = []
+    for proc in procs:
+        out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0
+        results.append(int(out.strip()))
+    _check_points(engine, sum(results))
+    engine.dispose()
+
+
+def test_two_connections_spend_the_same_points_on_postgresql(pg_url: str) -> None:
+    setup = open_db(pg_url)
+    build_store(setup)
+    _give_points(setup)
+    engines = [open_db(pg_url), open_db(pg_url)]
+    barrier = threading.Barrier(2)
+    results: list[int] = []
+    sales_worker.ready = lambda _name: barrier.wait(timeout=30)  # type: ignore[assignment]
+
+    def register(engine: Engine, name: str) -> None:
+        results.append(redeem_all_points(engine, name))
+
+    threads = [
+        threading.Thread(target=register, args=(eng, name))
+        for eng, name in zip(engines, ("till-a", "till-b"), strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    _check_points(setup, sum(results))
     for eng in (setup, *engines):
         eng.dispose()

@@ -69,7 +69,9 @@ def render_receipt(sale: SaleView, store: StoreInfo, *, width: int = WIDTH) -> s
         out.append(f"Customer: {sale.customer.display_name}"[:width])
         out.append(f"Card: {sale.customer.customer_code}"[:width])
         if sale.customer.loyalty_enabled or sale.customer.loyalty_balance:
-            if sale.loyalty_earned:
+            if sale.loyalty_earned and sale.kind == REFUND:
+                out.append(_row("Points reversed", f"{sale.loyalty_earned:+d}", width))
+            elif sale.loyalty_earned:
                 out.append(_row("Points earned", str(sale.loyalty_earned), width))
             out.append(_row("Loyalty balance", f"{sale.customer.loyalty_balance} pts", width))
         if sale.customer.account_balance:

@@ -10,13 +10,14 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tillterm.db import session_scope
 from tillterm.errors import TilltermError
 from tillterm.sales import ParkedSale, list_parked
 from tillterm.ui.styles import css
+from tillterm.ui.widgets.key_footer import KeyFooter
 
 
 class ParkedSalesScreen(ModalScreen[int | None]):
@@ -42,7 +43,7 @@ class ParkedSalesScreen(ModalScreen[int | None]):
             yield Static("Parked sales", id="parked-title")
             yield OptionList(id="parked-list")
             yield Static("Loading…", id="parked-note")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#parked-list", OptionList).focus()

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from tillterm.db import session_scope
 from tillterm.errors import TilltermError
@@ -21,6 +21,7 @@ from tillterm.money import parse_amount
 from tillterm.sales import CASH, LOYALTY, METHOD_LABELS, SaleView, add_payment
 from tillterm.sales import remove_payment as remove_payment_row
 from tillterm.ui.styles import css
+from tillterm.ui.widgets.key_footer import KeyFooter
 
 #: one lock per process: payments on one sale are taken one at a time
 _LOCK = threading.Lock()
@@ -75,7 +76,7 @@ class PaymentScreen(ModalScreen[PaymentResult]):
                 id="payment-keys",
             )
             yield Static("", id="payment-note")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._show(self.sale, "")

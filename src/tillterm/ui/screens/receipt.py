@@ -6,9 +6,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tillterm.ui.styles import css
+from tillterm.ui.widgets.key_footer import KeyFooter
 
 
 class ReceiptScreen(ModalScreen[None]):
@@ -30,7 +31,7 @@ class ReceiptScreen(ModalScreen[None]):
             with VerticalScroll(id="receipt-scroll"):
                 yield Static(self.text, id="receipt-text", markup=False)
             yield Static(self.note, id="receipt-note", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def action_scroll(self, delta: int) -> None:
         self.query_one("#receipt-scroll", VerticalScroll).scroll_relative(y=delta, animate=False)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -28,28 +28,29 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
-from tillterm import sales
 from tillterm.config import resolve_receipts_dir
-from tillterm.db import session_scope
 from tillterm.errors import TilltermError
 from tillterm.money import parse_amount
-from tillterm.products import ProductInfo
-from tillterm.receipts import render_receipt, write_receipt
-from tillterm.sales import SaleView
-from tillterm.settings import load_settings
 from tillterm.ui.messages import CustomerAttachRequested, ScanReceived
 from tillterm.ui.new_customer import offer_customer_for_code, open_new_customer_form
-from tillterm.ui.screens.parked_sales import ParkedSalesScreen
-from tillterm.ui.screens.payment import PaymentResult, PaymentScreen
 from tillterm.ui.screens.receipt import ReceiptScreen
-from tillterm.ui.screens.sales_report import SalesReportScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.customer_panel import CustomerPanel
+from tillterm.ui.widgets.key_footer import KeyFooter
 from tillterm.ui.widgets.register_input import RegisterInput
+from tillterm.ui.widgets.sale_lines import SaleLines
 from tillterm.ui.widgets.sale_totals import SaleTotals
 from tillterm.ui.widgets.suggestions import Suggestions
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from tillterm import sales
+    from tillterm.products import ProductInfo
+    from tillterm.sales import SaleView
+    from tillterm.ui.screens.payment import PaymentResult
 
 SEARCH_LIMIT = 8
 
@@ -72,6 +73,7 @@ class RegisterScreen(Screen[None]):
         Binding("escape", "back_to_scan", "Close list / back to scan", show=False),
         Binding("ctrl+o", "misc_item", "Open-price item", priority=True, show=False),
         Binding("ctrl+r", "sales_report", "Sales report", show=False),
+        Binding("ctrl+t", "recent_sales", "Recent sales / refund", priority=True, show=False),
         Binding("f12", "void_sale", "Void sale", show=False),
     ]
 
@@ -133,21 +135,14 @@ class RegisterScreen(Screen[None]):
         with Horizontal(id="register-body"):
             with Vertical(id="register-left"):
                 yield Suggestions(id="suggestions")
-                yield DataTable(id="sale-lines", cursor_type="row", zebra_stripes=True)
+                yield SaleLines(id="sale-lines")
             with Vertical(id="register-right"):
                 yield CustomerPanel(id="customer-panel")
                 yield SaleTotals(id="sale-totals")
         yield Static("", id="register-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one("#sale-lines", DataTable)
-        table.can_focus = False
-        table.add_column("Item", width=16, key="item")
-        table.add_column("Qty", width=4, key="qty")
-        table.add_column("Price", width=7, key="price")
-        table.add_column("Disc", width=5, key="disc")
-        table.add_column("Total", width=8, key="total")
         for field in self.query(Input):
             field.cursor_blink = False  # no redraw twice a second over SSH
         self.query_one("#scan-input", RegisterInput).focus()
@@ -164,10 +159,26 @@ class RegisterScreen(Screen[None]):
         """Run one change to the sale in a worker and show the result."""
         self._change(change, note)
 
+    def _engine(self) -> Engine:
+        """The app's engine, from a worker: waits while the database is still opening.
+
+        Only then is the sales domain imported (and with it the ORM, which the first
+        frame must not wait for). Changes are lambdas over the module name ``sales``;
+        this binds it before the first one runs, after the engine so the two imports
+        never race.
+        """
+        global sales
+        engine: Engine = self.app.engine  # type: ignore[attr-defined]
+        from tillterm import sales
+
+        return engine
+
     @work(thread=True, exit_on_error=False, group="sale")
     def _change(self, change: Callable[[Any], SaleView | None], note: str) -> None:
+        from tillterm.db import session_scope
+
         try:
-            with self._lock, session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+            with self._lock, session_scope(self._engine()) as session:
                 view = change(session)
         except TilltermError as exc:
             self.post_message(self.Failed(str(exc)))
@@ -177,8 +188,10 @@ class RegisterScreen(Screen[None]):
     @work(thread=True, exit_on_error=False, group="sale")
     def _enter(self, text: str, typed: bool) -> None:
         """A code or a name from the scan field (``typed``) or from the scanner."""
+        from tillterm.db import session_scope
+
         try:
-            with self._lock, session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+            with self._lock, session_scope(self._engine()) as session:
                 if typed:
                     outcome = sales.enter_text(session, self._register, text)
                 else:
@@ -197,10 +210,12 @@ class RegisterScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="customer-search")
     def _search_customers(self, text: str) -> None:
+        engine = self._engine()
         from tillterm.customers import search_customers
+        from tillterm.db import session_scope
 
         try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+            with session_scope(engine) as session:
                 found = search_customers(session, text, limit=SEARCH_LIMIT)
         except TilltermError as exc:
             self.post_message(self.Failed(str(exc)))
@@ -209,9 +224,14 @@ class RegisterScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="sale")
     def _complete(self, sale_id: int) -> None:
+        engine = self._engine()
+        from tillterm.db import session_scope
+        from tillterm.receipts import render_receipt, write_receipt
+        from tillterm.settings import load_settings
+
         receipts = resolve_receipts_dir(getattr(self.app, "receipts_dir", None))
         try:
-            with self._lock, session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+            with self._lock, session_scope(engine) as session:
                 view = sales.complete_sale(session, sale_id)
                 store = load_settings(session)
         except TilltermError as exc:
@@ -229,33 +249,32 @@ class RegisterScreen(Screen[None]):
 
     def _status(self, note: str, error: bool = False) -> None:
         status = self.query_one("#register-status", Static)
-        status.update(Text(note, style="bold red" if error else ""))
+        status.update(Text(note, style="bold red" if error else ""), layout=False)  # height 1
         status.set_class(error, "-error")
 
     def _show(self, sale: SaleView | None) -> None:
+        """Show the sale, touching only what changed.
+
+        A scan changes one line (or adds one) and the totals: the lines widget redraws
+        only rows whose text changed and the panels skip an identical update, so a
+        20-line sale redraws as fast as a 1-line one, and nothing re-lays the screen.
+        """
         old = self.sale
         self.sale = sale
-        table = self.query_one("#sale-lines", DataTable)
-        table.clear()
+        table = self.query_one("#sale-lines", SaleLines)
         lines = sale.lines if sale else ()
-        for line in lines:
-            disc = f"{line.discount:.2f}" if line.discount else ""
-            table.add_row(
-                line.description[:16],
-                Text(str(line.quantity), justify="right"),
-                Text(f"{line.unit_price:.2f}", justify="right"),
-                Text(disc, justify="right"),
-                Text(f"{line.total:.2f}", justify="right"),
-                key=str(line.id),
-            )
+        table.set_rows([(str(line.id), _cells(line)) for line in lines])
         self.selected_line = _pick_selected(old, sale, self.selected_line)
+        index = None
         if self.selected_line is not None:
             index = next(i for i, ln in enumerate(lines) if ln.id == self.selected_line)
-            table.move_cursor(row=index, animate=False)
+        table.move_cursor(index)
         currency = sale.currency if sale else "EUR"
         self.query_one(CustomerPanel).show(sale.customer if sale else None, currency)
         self.query_one(SaleTotals).show(sale)
-        table.border_title = f"Sale {sale.id}" if sale and sale.lines else "New sale"
+        title = f"Sale {sale.id}" if sale and sale.lines else "New sale"
+        if table.border_title != title:
+            table.border_title = title
 
     @on(SaleShown)
     def _sale_shown(self, message: SaleShown) -> None:
@@ -443,7 +462,7 @@ class RegisterScreen(Screen[None]):
         index = ids.index(self.selected_line) if self.selected_line in ids else len(ids) - 1
         index = max(0, min(len(ids) - 1, index + delta))
         self.selected_line = ids[index]
-        self.query_one("#sale-lines", DataTable).move_cursor(row=index, animate=False)
+        self.query_one("#sale-lines", SaleLines).move_cursor(index)
 
     def action_back_to_scan(self) -> None:
         self._hide_suggestions()
@@ -498,6 +517,8 @@ class RegisterScreen(Screen[None]):
         self._run(park, f"Sale {sale.id} parked (F6 to resume).")
 
     def action_parked_sales(self) -> None:
+        from tillterm.ui.screens.parked_sales import ParkedSalesScreen
+
         self.app.push_screen(ParkedSalesScreen(), self._resume)
 
     def _resume(self, sale_id: int | None) -> None:
@@ -511,6 +532,8 @@ class RegisterScreen(Screen[None]):
         if sale is None or not sale.lines:
             self._status("Scan something before taking a payment.", error=True)
             return
+        from tillterm.ui.screens.payment import PaymentScreen
+
         self.app.push_screen(PaymentScreen(sale), self._paid)
 
     def _paid(self, result: PaymentResult | None) -> None:
@@ -546,7 +569,34 @@ class RegisterScreen(Screen[None]):
         self._run(void, f"Sale {sale.id} voided.")
 
     def action_sales_report(self) -> None:
+        from tillterm.ui.screens.sales_report import SalesReportScreen
+
         self.app.push_screen(SalesReportScreen())
+
+    def action_recent_sales(self) -> None:
+        from tillterm.ui.screens.recent_sales import RecentSalesScreen
+
+        self.app.push_screen(RecentSalesScreen(self._register), self._refunded)
+
+    def _refunded(self, done: Any) -> None:
+        """Back from the recent sales: show the refund's receipt, say what to give back."""
+        self.query_one("#scan-input", RegisterInput).focus()
+        if done is None:
+            return
+        self._status(done.note)
+        self.app.push_screen(ReceiptScreen(done.receipt, done.note), self._after_receipt)
+
+
+def _cells(line: Any) -> tuple[str, ...]:
+    """A sale line's cells as plain strings (compared to skip unchanged cells)."""
+    disc = f"{line.discount:.2f}" if line.discount else ""
+    return (
+        line.description[:16],
+        str(line.quantity),
+        f"{line.unit_price:.2f}",
+        disc,
+        f"{line.total:.2f}",
+    )
 
 
 def _customer_label(customer: Any) -> str:

@@ -11,12 +11,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from tillterm.db import session_scope
 from tillterm.errors import TilltermError
 from tillterm.reports import GroupReport, sales_by_group
 from tillterm.ui.styles import css
+from tillterm.ui.widgets.key_footer import KeyFooter
 
 
 def parse_day(text: str) -> dt.date:
@@ -58,7 +59,7 @@ class SalesReportScreen(ModalScreen[None]):
                 yield Input(today.isoformat(), id="report-to")
             yield DataTable(id="report-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="report-note")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#report-table", DataTable)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.widgets import Static
 
 from tillterm.money import format_money
-from tillterm.sales import SaleCustomer
+
+if TYPE_CHECKING:
+    from tillterm.sales import SaleCustomer
 
 
 def _pct(value: object) -> str:
@@ -32,10 +36,22 @@ class CustomerPanel(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.border_title = "Customer (F7)"
+        self._shown: tuple[SaleCustomer | None, str] | None = None
 
     def show(self, customer: SaleCustomer | None, currency: str) -> None:
+        """Show the customer; the same customer again (most scans) changes nothing.
+
+        The panel's size is fixed by the layout, so an update never re-lays the screen.
+        """
+        key = (customer, currency)
+        if key == self._shown:
+            return
+        self._shown = key
         if customer is None:
-            self.update(Text("No customer.\nF7 to search or scan a loyalty card.", style="dim"))
+            self.update(
+                Text("No customer.\nF7 to search or scan a loyalty card.", style="dim"),
+                layout=False,
+            )
             return
         text = Text()
         text.append(customer.display_name[:40], style="bold")
@@ -59,4 +75,4 @@ class CustomerPanel(Static):
             text.append(f"\nAccount: {account} (no credit)")
         if customer.archived:
             text.append("\nARCHIVED", style="bold red")
-        self.update(text)
+        self.update(text, layout=False)

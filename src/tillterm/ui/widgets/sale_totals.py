@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.widgets import Static
 
-from tillterm.sales import SaleView
+if TYPE_CHECKING:
+    from tillterm.sales import SaleView
 
 
 class SaleTotals(Static):
@@ -20,14 +23,17 @@ class SaleTotals(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.border_title = "Totals"
+        self._shown: Text | None = None
 
     def show(self, sale: SaleView | None) -> None:
+        """Show the totals; the screen is laid out again only when the height changes."""
         if sale is None or not sale.lines:
-            self.update(Text("Scan an item to start.", style="dim"))
+            self._set(Text("Scan an item to start.", style="dim"))
             return
         rows = [("Items", str(sale.item_count)), ("Subtotal", f"{sale.subtotal:.2f}")]
-        if sale.discount:
-            rows.append(("Discount", f"-{sale.discount:.2f}"))
+        # always shown (0.00 without a discount), so attaching a customer never changes
+        # the panel's height and re-lays the whole screen
+        rows.append(("Discount", f"-{sale.discount:.2f}" if sale.discount else "0.00"))
         rows.append(("Tax incl." if sale.prices_include_tax else "Tax", f"{sale.tax:.2f}"))
         text = Text()
         for label, value in rows:
@@ -38,4 +44,16 @@ class SaleTotals(Static):
             text.append(f"\n{'Due':<10}{max(sale.due, 0):>14.2f}", style="bold")
             if sale.change:
                 text.append(f"\n{'Change':<10}{sale.change:>14.2f}", style="bold")
-        self.update(text)
+        self._set(text)
+
+    def _set(self, text: Text) -> None:
+        old = self._shown
+        if old is not None and _same(old, text):
+            return
+        self._shown = text
+        same_height = old is not None and old.plain.count("\n") == text.plain.count("\n")
+        self.update(text, layout=not same_height)
+
+
+def _same(a: Text, b: Text) -> bool:
+    return (a.plain, a.spans, a.style) == (b.plain, b.spans, b.style)

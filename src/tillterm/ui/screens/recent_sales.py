@@ -1,0 +1,285 @@
+"""Ctrl+T on the register: recent sales of every register, to look at and refund.
+
+The receipt-number field has the focus: type or scan the number printed on the
+customer's receipt and press Enter, or move through the list with the arrows and press
+Enter. The chosen sale's receipt is shown; F10 refunds the whole sale after a yes/no
+question, and the screen closes with the refund (the register shows its receipt).
+A refund reverses the sale's loyalty points and account movement (see
+:func:`tillterm.sales.refund_sale`); a sale is refunded once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tillterm.config import resolve_receipts_dir
+from tillterm.db import session_scope
+from tillterm.errors import TilltermError
+from tillterm.receipts import render_receipt, write_receipt
+from tillterm.sales import (
+    REFUND,
+    CompletedSale,
+    SaleView,
+    describe_refund,
+    find_sale_by_receipt,
+    get_sale,
+    list_completed,
+    refund_sale,
+)
+from tillterm.settings import load_settings
+from tillterm.ui.messages import ScanReceived
+from tillterm.ui.screens.confirm import ConfirmScreen
+from tillterm.ui.styles import css
+from tillterm.ui.widgets.key_footer import KeyFooter
+
+
+@dataclass(frozen=True)
+class RefundDone:
+    """What the screen hands back to the register after a refund."""
+
+    refund: SaleView
+    receipt: str
+    note: str
+
+
+class RecentSalesScreen(ModalScreen[RefundDone | None]):
+    """Pick a completed sale (list or receipt number), see its receipt, refund it."""
+
+    HELP_TITLE = "Recent sales"
+    CSS_PATH = css("recent_sales.tcss")
+    BINDINGS = [
+        # a modal screen hides the app's keys: its own F1 lists these
+        Binding("f1", "app.show_help", "Help"),
+        Binding("enter", "open", "Show receipt"),
+        Binding("up", "move(-1)", "Previous sale / scroll", show=False),
+        Binding("down", "move(1)", "Next sale / scroll", show=False),
+        Binding("f10", "refund", "Refund sale"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    @dataclass
+    class Listed(Message):
+        """The recent completed sales were read."""
+
+        sales: list[CompletedSale]
+
+    @dataclass
+    class Opened(Message):
+        """A sale was found; its receipt as text."""
+
+        sale: SaleView
+        receipt: str
+
+    @dataclass
+    class Refunded(Message):
+        """The refund is committed and its receipt written (or why it was not)."""
+
+        done: RefundDone
+
+    @dataclass
+    class Failed(Message):
+        """Not found, already refunded, database busy…: nothing changed."""
+
+        note: str
+
+    def __init__(self, register: str) -> None:
+        super().__init__()
+        self.register = register
+        self.sale: SaleView | None = None
+        self._busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="recent-box"):
+            yield Static("Recent sales — refund", id="recent-title")
+            yield Input(placeholder="Receipt number (type or scan), Enter", id="recent-receipt")
+            yield OptionList(id="recent-list")
+            with VerticalScroll(id="recent-receipt-view"):
+                yield Static("", id="recent-receipt-text", markup=False)
+            yield Static("Loading…", id="recent-note")
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        self.query_one("#recent-list", OptionList).can_focus = False  # the field keeps it
+        field = self.query_one("#recent-receipt", Input)
+        field.cursor_blink = False
+        field.focus()
+        self.query_one("#recent-receipt-view").display = False
+        self._list()
+
+    # ----------------------------------------------------------------- workers
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="recent")
+    def _list(self) -> None:
+        try:
+            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+                found = list_completed(session)
+        except TilltermError as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        self.post_message(self.Listed(found))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="recent")
+    def _open(self, sale_id: int | None, receipt_no: str) -> None:
+        try:
+            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+                if sale_id is not None:
+                    view = get_sale(session, sale_id)
+                else:
+                    view = find_sale_by_receipt(session, receipt_no)
+                if view.state != "completed":
+                    raise TilltermError(
+                        f"Sale {view.id} is {view.state}: only a completed sale can be refunded."
+                    )
+                store = load_settings(session)
+        except TilltermError as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        self.post_message(self.Opened(view, render_receipt(view, store)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="recent")
+    def _refund(self, sale_id: int) -> None:
+        receipts = resolve_receipts_dir(getattr(self.app, "receipts_dir", None))
+        try:
+            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+                view = refund_sale(session, self.register, sale_id)
+                store = load_settings(session)
+        except TilltermError as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        text = render_receipt(view, store)
+        note = describe_refund(view)
+        try:
+            path = write_receipt(text, Path(receipts), view.receipt_no or str(view.id))
+            saved = f"Receipt {view.receipt_no} saved to {path}"
+        except TilltermError as exc:
+            saved = str(exc)
+        self.post_message(self.Refunded(RefundDone(view, text, note + " " + saved)))
+
+    # ----------------------------------------------------------------- showing
+
+    def _note(self, text: str, error: bool = False) -> None:
+        self.query_one("#recent-note", Static).update(Text(text, style="bold red" if error else ""))
+
+    @on(Listed)
+    def _listed(self, message: Listed) -> None:
+        options = self.query_one("#recent-list", OptionList)
+        options.clear_options()
+        for sale in message.sales:
+            when = sale.completed_at.astimezone().strftime("%d/%m %H:%M")
+            who = (sale.customer_name or "-")[:20]
+            mark = "REFUND" if sale.kind == REFUND else ("refunded" if sale.refunded else "")
+            label = (
+                f"{sale.receipt_no:<9} {when}  {sale.register_name[:8]:<8} {who:<20} "
+                f"{sale.total:>9.2f} {mark}"
+            )
+            options.add_option(Option(label, id=str(sale.id)))
+        if message.sales:
+            options.highlighted = 0
+            self._note("Enter shows the highlighted sale (or the receipt number typed).")
+        else:
+            self._note("No completed sales yet.")
+
+    @on(Opened)
+    def _opened(self, message: Opened) -> None:
+        self.sale = message.sale
+        self.query_one("#recent-receipt-text", Static).update(message.receipt)
+        self.query_one("#recent-list").display = False
+        self.query_one("#recent-receipt-view").display = True
+        sale = message.sale
+        if sale.kind == REFUND:
+            self._note(f"{sale.receipt_no} is a refund; it cannot be refunded. Esc back.")
+        else:
+            self._note(
+                f"F10 refunds {sale.receipt_no} ({sale.total:.2f} {sale.currency}). Esc back."
+            )
+
+    @on(Refunded)
+    def _refunded(self, message: Refunded) -> None:
+        self._busy = False
+        self.dismiss(message.done)
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        self._busy = False
+        self._note(message.note, error=True)
+        self.app.bell()
+
+    # ----------------------------------------------------------------- keys
+
+    @on(ScanReceived)
+    def _scanned(self, message: ScanReceived) -> None:
+        """A scanned receipt barcode opens that sale."""
+        message.stop()
+        self._open(None, message.code)
+
+    def action_open(self) -> None:
+        field = self.query_one("#recent-receipt", Input)
+        text = field.value.strip()
+        if text:
+            field.value = ""
+            self._open(None, text)
+            return
+        options = self.query_one("#recent-list", OptionList)
+        if self.sale is None and options.highlighted is not None:
+            option = options.get_option_at_index(options.highlighted)
+            self._open(int(option.id or 0), "")
+
+    @on(Input.Submitted, "#recent-receipt")
+    def _submitted(self, message: Input.Submitted) -> None:
+        message.stop()
+        self.action_open()
+
+    def action_move(self, delta: int) -> None:
+        if self.sale is not None:
+            view = self.query_one("#recent-receipt-view", VerticalScroll)
+            view.scroll_relative(y=delta, animate=False)
+            return
+        options = self.query_one("#recent-list", OptionList)
+        if options.option_count:
+            current = options.highlighted if options.highlighted is not None else 0
+            options.highlighted = max(0, min(options.option_count - 1, current + delta))
+
+    def action_refund(self) -> None:
+        sale = self.sale
+        if sale is None:
+            self._note("Choose a sale first (Enter), then F10 refunds it.", error=True)
+            return
+        if sale.kind == REFUND:
+            self._note(f"{sale.receipt_no} is a refund; it cannot be refunded.", error=True)
+            return
+        if self._busy:
+            return
+        who = f" to {sale.customer.display_name}" if sale.customer else ""
+        question = (
+            f"Refund all of {sale.receipt_no}{who}: {sale.total:.2f} {sale.currency} back the "
+            "way it was paid; loyalty points and account movements are reversed."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._busy = True
+                self._note("Refunding…")
+                self._refund(sale.id)
+
+        self.app.push_screen(ConfirmScreen("Refund this sale?", question, "Refund"), answered)
+
+    def action_back(self) -> None:
+        if self.sale is not None:  # from the receipt back to the list
+            self.sale = None
+            self.query_one("#recent-receipt-view").display = False
+            self.query_one("#recent-list").display = True
+            self.query_one("#recent-receipt", Input).focus()
+            self._list()
+            return
+        self.dismiss(None)

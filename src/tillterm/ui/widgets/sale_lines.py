@@ -1,0 +1,153 @@
+"""The sale's lines on the register: a header and one row per line, the selected one lit.
+
+Not a ``DataTable``: that widget drops every rendered row from its caches on any change
+and re-renders them through Rich, ~1 ms a row, and adding a row re-lays the whole
+screen. At the register a scan changes one row, so this widget keeps one rendered strip
+per row, keyed by what the row shows, and a change repaints only itself (its size is
+fixed by the layout). A 20-line sale redraws as fast as a 1-line one.
+
+There is no scrollbar: the view follows the selected line (the last one added, or the
+one moved to with the arrows), which is what a cashier looks at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
+from textual.widget import Widget
+
+#: (heading, width, right-aligned) of each column
+COLUMNS: tuple[tuple[str, int, bool], ...] = (
+    ("Item", 16, False),
+    ("Qty", 4, True),
+    ("Price", 7, True),
+    ("Disc", 5, True),
+    ("Total", 8, True),
+)
+
+
+def _fit(value: str, width: int, right: bool) -> str:
+    value = value[:width]
+    return f" {value:>{width}} " if right else f" {value:<{width}} "
+
+
+def _row_text(cells: Sequence[str]) -> str:
+    return "".join(
+        _fit(value, width, right) for value, (_h, width, right) in zip(cells, COLUMNS, strict=True)
+    )
+
+
+class SaleLines(Widget):
+    """Rows of cells (plain strings, one per :data:`COLUMNS`), each with a key."""
+
+    can_focus = False
+    COMPONENT_CLASSES = {"sale-lines--header", "sale-lines--cursor", "sale-lines--even"}
+    DEFAULT_CSS = """
+    SaleLines {
+        background: $surface;
+        color: $foreground;
+        & > .sale-lines--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        & > .sale-lines--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: bold;
+        }
+        & > .sale-lines--even {
+            background: $surface-darken-1 40%;
+        }
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._keys: list[str] = []
+        self._cells: list[tuple[str, ...]] = []
+        self.cursor_row: int | None = None
+        self._top = 0
+        #: (text, kind, width) → strip; rows that did not change are never rebuilt
+        self._strips: dict[tuple[str, str, int], Strip] = {}
+
+    # ------------------------------------------------------------------ content
+
+    @property
+    def row_count(self) -> int:
+        return len(self._keys)
+
+    def get_row_at(self, index: int) -> list[str]:
+        return list(self._cells[index])
+
+    def set_rows(self, rows: Sequence[tuple[str, tuple[str, ...]]]) -> None:
+        """Show these ``(key, cells)`` rows; repaints only if something differs."""
+        keys = [key for key, _ in rows]
+        cells = [tuple(c) for _, c in rows]
+        if keys == self._keys and cells == self._cells:
+            return
+        self._keys, self._cells = keys, cells
+        if self.cursor_row is not None and self.cursor_row >= len(keys):
+            self.cursor_row = len(keys) - 1 if keys else None
+        self._follow_cursor()
+        if len(self._strips) > 512:  # old rows of old sales
+            self._strips.clear()
+        self.refresh()
+
+    def move_cursor(self, row: int | None) -> None:
+        if row is not None and not 0 <= row < len(self._keys):
+            row = None
+        if row == self.cursor_row:
+            return
+        self.cursor_row = row
+        self._follow_cursor()
+        self.refresh()
+
+    def _follow_cursor(self) -> None:
+        visible = max(self.size.height - 1, 1)
+        if self.cursor_row is None:
+            self._top = max(0, min(self._top, len(self._keys) - visible))
+            return
+        if self.cursor_row < self._top:
+            self._top = self.cursor_row
+        elif self.cursor_row >= self._top + visible:
+            self._top = self.cursor_row - visible + 1
+
+    def on_resize(self) -> None:
+        self._follow_cursor()
+
+    # ------------------------------------------------------------------ drawing
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y == 0:
+            return self._strip(_row_text([h for h, _w, _r in COLUMNS]), "header", width)
+        index = self._top + y - 1
+        if index >= len(self._cells):
+            return self._strip("", "blank", width)
+        parity = "even" if index % 2 == 0 else "odd"
+        kind = "cursor" if index == self.cursor_row else parity
+        return self._strip(_row_text(self._cells[index]), kind, width)
+
+    def _strip(self, text: str, kind: str, width: int) -> Strip:
+        key = (text, kind, width)
+        strip = self._strips.get(key)
+        if strip is None:
+            style = self._style(kind)
+            strip = Strip([Segment(text[:width].ljust(width), style)], width)
+            self._strips[key] = strip
+        return strip
+
+    def _style(self, kind: str) -> Style:
+        base = self.rich_style
+        if kind in ("header", "cursor", "even"):
+            return base + self.get_component_rich_style(f"sale-lines--{kind}")
+        return base
+
+    def notify_style_update(self) -> None:
+        """A theme change: styles differ, so every cached strip is stale."""
+        super().notify_style_update()
+        self._strips.clear()
