@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pytest
@@ -17,6 +19,14 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from tillterm.db import open_db
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+    from tillterm.ui.app import TilltermApp
+
+#: ``async with drive() as (app, pilot):`` — see the ``drive`` fixture
+Drive = Callable[..., AbstractAsyncContextManager[tuple["TilltermApp", "Pilot[int]"]]]
 
 PG_ENV = "TILLTERM_TEST_PG_URL"
 PG_URL = os.environ.get(PG_ENV)
@@ -69,3 +79,20 @@ def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engin
         eng.dispose()
     else:
         yield request.getfixturevalue("pg_engine")
+
+
+@pytest.fixture
+def drive(engine: Engine) -> Drive:
+    """The app on ``engine`` as the screen tests drive it: 80×24, no scanner.
+
+    ``async with drive() as (app, pilot):`` (keyword arguments go to the app).
+    """
+    from tillterm.ui.app import TilltermApp
+
+    @asynccontextmanager
+    async def run(**options: Any) -> AsyncIterator[tuple[TilltermApp, Pilot[int]]]:
+        app = TilltermApp(engine, scanner=False, **options)
+        async with app.run_test(size=(80, 24)) as pilot:
+            yield app, pilot
+
+    return run

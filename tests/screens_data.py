@@ -170,7 +170,9 @@ async def settle(pilot: Pilot[object]) -> None:
     for _ in range(20):
         await app.workers.wait_for_complete()
         await pilot.pause()
-        if not any(worker.is_running for worker in app.workers):
+        # A worker started by a handler during the pause is still PENDING, not running:
+        # only stop once every worker has finished.
+        if all(worker.is_finished for worker in app.workers):
             break
     await pilot.pause()
 

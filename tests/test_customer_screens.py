@@ -4,19 +4,28 @@ duplicates, filters, scans, unsaved changes, attach to sale."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
+from conftest import Drive
 from screens_data import Store, screen_text, seed_store, settle
 from sqlalchemy.engine import Engine
 from textual.widgets import DataTable, Input, Select, TabbedContent
 
-from tillterm.customers import count_customers, find_by_code, get_customer, search_customers
+from tillterm.customers import (
+    count_customers,
+    create_customer,
+    find_by_code,
+    get_customer,
+    search_customers,
+)
 from tillterm.db import session_scope
 from tillterm.errors import DatabaseError
 from tillterm.ui.app import TilltermApp
 from tillterm.ui.messages import CustomerAttachRequested, ScanReceived
 from tillterm.ui.screens import customer_form
+from tillterm.ui.screens import customers as customers_screen
 from tillterm.ui.screens.confirm import ChoiceScreen, ConfirmScreen
 from tillterm.ui.screens.customer_form import CustomerForm
 from tillterm.ui.screens.customer_view import CustomerView
@@ -47,9 +56,8 @@ def row_error(form: CustomerForm, field: str) -> str | None:
     return form.query_one(f"#row-{field}", FormRow).error
 
 
-async def test_search_open_edit_save(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_search_open_edit_save(engine: Engine, drive: Drive, store: Store) -> None:
+    async with drive() as (app, pilot):
         screen = await open_customers(app, pilot)
         assert len(listed_names(app)) == 5
         await pilot.press(*"dub")
@@ -87,9 +95,10 @@ async def test_search_open_edit_save(engine: Engine, store: Store) -> None:
     assert saved.tags == ("bio", "newsletter") or set(saved.tags) == {"bio", "newsletter"}
 
 
-async def test_create_with_invalid_email_then_fix(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_create_with_invalid_email_then_fix(
+    engine: Engine, drive: Drive, store: Store
+) -> None:
+    async with drive() as (app, pilot):
         await open_customers(app, pilot)
         await pilot.press("ctrl+n")
         await settle(pilot)
@@ -120,9 +129,10 @@ async def test_create_with_invalid_email_then_fix(engine: Engine, store: Store) 
     assert record.customer_code, "a blank code is generated"
 
 
-async def test_invalid_field_on_details_tab_flags_that_tab(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_invalid_field_on_details_tab_flags_that_tab(
+    engine: Engine, drive: Drive, store: Store
+) -> None:
+    async with drive() as (app, pilot):
         await open_customers(app, pilot)
         await pilot.press("ctrl+n")
         await settle(pilot)
@@ -143,9 +153,8 @@ async def test_invalid_field_on_details_tab_flags_that_tab(engine: Engine, store
         assert not tabs.get_tab("tab-details").label.plain.endswith("!")
 
 
-async def test_create_from_blank_database(engine: Engine) -> None:
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_create_from_blank_database(engine: Engine, drive: Drive) -> None:
+    async with drive() as (app, pilot):
         await open_customers(app, pilot)
         assert listed_names(app) == []
         assert "No customers yet" in screen_text(app)
@@ -161,9 +170,10 @@ async def test_create_from_blank_database(engine: Engine) -> None:
         assert count_customers(session, "") == 1
 
 
-async def test_duplicate_warning_then_save_anyway(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_duplicate_warning_then_save_anyway(
+    engine: Engine, drive: Drive, store: Store
+) -> None:
+    async with drive() as (app, pilot):
         await open_customers(app, pilot)
         await pilot.press("ctrl+n")
         await settle(pilot)
@@ -182,9 +192,8 @@ async def test_duplicate_warning_then_save_anyway(engine: Engine, store: Store) 
         assert count_customers(session, "dubois") == 2
 
 
-async def test_duplicate_warning_open_existing(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_duplicate_warning_open_existing(engine: Engine, drive: Drive, store: Store) -> None:
+    async with drive() as (app, pilot):
         await open_customers(app, pilot)
         await pilot.press("ctrl+n")
         await settle(pilot)
@@ -201,9 +210,8 @@ async def test_duplicate_warning_open_existing(engine: Engine, store: Store) -> 
         assert count_customers(session, "") == 5
 
 
-async def test_unsaved_changes_prompt(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_unsaved_changes_prompt(engine: Engine, drive: Drive, store: Store) -> None:
+    async with drive() as (app, pilot):
         await open_customers(app, pilot)
         await pilot.press("ctrl+n")
         await settle(pilot)
@@ -228,11 +236,10 @@ async def test_unsaved_changes_prompt(engine: Engine, store: Store) -> None:
         assert search_customers(session, "Hugo") == []
 
 
-async def test_prefilled_form_from_register(engine: Engine, store: Store) -> None:
+async def test_prefilled_form_from_register(engine: Engine, drive: Drive, store: Store) -> None:
     """The register pushes the form pre-filled and gets the new customer back."""
     results: list[object] = []
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive() as (app, pilot):
         await settle(pilot)
         app.push_screen(
             CustomerForm(prefill={"first_name": "Nadia", "last_name": "Roux"}), results.append
@@ -249,14 +256,13 @@ async def test_prefilled_form_from_register(engine: Engine, store: Store) -> Non
 
 
 async def test_database_error_keeps_the_form(
-    engine: Engine, store: Store, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, drive: Drive, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise DatabaseError("the database server cannot be reached")
 
     monkeypatch.setattr(customer_form, "create_customer", broken)
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive() as (app, pilot):
         await open_customers(app, pilot)
         await pilot.press("ctrl+n")
         await settle(pilot)
@@ -275,9 +281,8 @@ async def test_database_error_keeps_the_form(
         assert len(search_customers(session, "Garnier")) == 1
 
 
-async def test_no_match_says_so_and_esc_clears(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_no_match_says_so_and_esc_clears(engine: Engine, drive: Drive, store: Store) -> None:
+    async with drive() as (app, pilot):
         await open_customers(app, pilot)
         await pilot.press(*"zzzqx")
         await settle(pilot)
@@ -289,9 +294,8 @@ async def test_no_match_says_so_and_esc_clears(engine: Engine, store: Store) -> 
         assert len(listed_names(app)) == 5
 
 
-async def test_filters(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_filters(engine: Engine, drive: Drive, store: Store) -> None:
+    async with drive() as (app, pilot):
         screen = await open_customers(app, pilot)
         await pilot.press("ctrl+f")
         await settle(pilot)
@@ -331,9 +335,8 @@ async def test_filters(engine: Engine, store: Store) -> None:
         assert len(listed_names(app)) == 5
 
 
-async def test_scan_on_customers_screen(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_scan_on_customers_screen(engine: Engine, drive: Drive, store: Store) -> None:
+    async with drive() as (app, pilot):
         await open_customers(app, pilot)
         app.post_message(ScanReceived(" 2900000000031 "))
         await settle(pilot)
@@ -360,9 +363,8 @@ async def test_scan_on_customers_screen(engine: Engine, store: Store) -> None:
     assert created is not None and created.first_name == "Chloé"
 
 
-async def test_scan_into_code_field(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_scan_into_code_field(engine: Engine, drive: Drive, store: Store) -> None:
+    async with drive() as (app, pilot):
         await open_customers(app, pilot)
         await pilot.press("ctrl+n")
         await settle(pilot)
@@ -381,7 +383,7 @@ async def test_scan_into_code_field(engine: Engine, store: Store) -> None:
         assert app.screen is form
 
 
-async def test_archive_and_attach(engine: Engine, store: Store) -> None:
+async def test_archive_and_attach(engine: Engine, drive: Drive, store: Store) -> None:
     received: list[int] = []
 
     def spy(self: RegisterScreen, message: CustomerAttachRequested) -> None:
@@ -389,8 +391,7 @@ async def test_archive_and_attach(engine: Engine, store: Store) -> None:
 
     RegisterScreen.on_customer_attach_requested = spy  # type: ignore[attr-defined]
     try:
-        app = TilltermApp(engine, scanner=False)
-        async with app.run_test(size=(80, 24)) as pilot:
+        async with drive() as (app, pilot):
             screen = await open_customers(app, pilot)
             screen.open_customer(store.jean)
             await settle(pilot)
@@ -415,12 +416,15 @@ async def test_archive_and_attach(engine: Engine, store: Store) -> None:
         assert get_customer(session, store.paul).archived_at is not None
 
 
-async def test_export_current_view(engine: Engine, store: Store, tmp_path: Path) -> None:
+async def test_export_current_view(
+    engine: Engine, drive: Drive, store: Store, tmp_path: Path
+) -> None:
     target = tmp_path / "vip.csv"
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = await open_customers(app, pilot)
-        screen.query_one(CustomerFilters).query_one("#filter-group", Select).value = store.vip
+    async with drive() as (app, pilot):
+        await open_customers(app, pilot)
+        await pilot.press("ctrl+f")
+        await settle(pilot)
+        app.screen.query_one(CustomerFilters).query_one("#filter-group", Select).value = store.vip
         await settle(pilot)
         await pilot.press("ctrl+e")
         await settle(pilot)
@@ -430,3 +434,86 @@ async def test_export_current_view(engine: Engine, store: Store, tmp_path: Path)
         await settle(pilot)
     lines = target.read_text(encoding="utf-8-sig").splitlines()
     assert len(lines) == 2 and "Dubois" in lines[1]
+
+
+async def test_names_that_look_like_markup_are_listed_as_typed(
+    engine: Engine, drive: Drive
+) -> None:
+    with session_scope(engine) as session:
+        create_customer(
+            session, {"first_name": "[/b]Bob", "last_name": "Smith", "company": "[red]Acme"}
+        )
+    async with drive() as (app, pilot):
+        await open_customers(app, pilot)
+        table = app.screen.query_one("#customer-table", DataTable)
+        drawn = "\n".join(table.render_line(y).text for y in range(table.size.height))
+        assert "[/b]Bob Smith" in drawn and "[red]Acme" in drawn
+
+
+async def test_one_profile_screen_shows_each_customer_opened(
+    engine: Engine, drive: Drive, store: Store
+) -> None:
+    async with drive() as (app, pilot):
+        screen = await open_customers(app, pilot)
+        screen.open_customer(store.marie)
+        await settle(pilot)
+        profile = app.screen
+        assert isinstance(profile, CustomerView)
+        assert "Marie Dubois" in screen_text(app) and "R-00001" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        screen.open_customer(store.elodie)
+        await settle(pilot)
+        assert app.screen is profile
+        text = screen_text(app)
+        assert "Élodie Bernard" in text and "Recent sales: none yet" in text
+        assert "Marie Dubois" not in text and "R-00001" not in text
+        # editing into a duplicate and opening the existing customer shows that one here
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, CustomerForm)
+        app.screen.query_one("#field-phone", Input).value = "01 23 45 67 89"  # Jean's
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("o")
+        await settle(pilot)
+        assert app.screen is profile and profile.customer_id == store.jean
+        assert "Jean Martin" in screen_text(app) and "Élodie" not in screen_text(app)
+
+
+async def test_a_slow_search_does_not_hold_back_the_typed_key(
+    engine: Engine, drive: Drive, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key's frame may wait for quick results, never for a slow search."""
+    searching = threading.Event()
+    release = threading.Event()
+    real = customers_screen.search_customers
+
+    def slow(*args: object, **kwargs: object) -> object:
+        searching.set()
+        release.wait(10)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    async with drive() as (app, pilot):
+        await open_customers(app, pilot)
+        monkeypatch.setattr(customers_screen, "search_customers", slow)
+        frames: list[str] = []
+        display = app._display  # what hands each frame to the terminal
+
+        def spy(screen: object, renderable: object) -> None:
+            display(screen, renderable)  # type: ignore[arg-type]
+            if renderable is not None:
+                frames.append(app.screen.query_one("#customer-search", Input).value)
+
+        monkeypatch.setattr(app, "_display", spy)
+        await pilot.press("x")
+        for _ in range(200):
+            if "x" in frames:
+                break
+            await pilot.pause(0.01)
+        assert searching.is_set() and not release.is_set()
+        assert "x" in frames, "the key is drawn while its search still runs"
+        release.set()
+        await settle(pilot)
+        assert "No customer matches “x”" in screen_text(app)

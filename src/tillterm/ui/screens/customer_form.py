@@ -27,7 +27,6 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import (
     Button,
-    Footer,
     Input,
     Select,
     Static,
@@ -60,6 +59,7 @@ from tillterm.ui.messages import ScanReceived
 from tillterm.ui.screens.confirm import Choice, ChoiceScreen, ConfirmScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.form_row import FormRow, field_value, set_field_value
+from tillterm.ui.widgets.key_footer import KeyFooter
 
 CONTACT_TAB = "tab-contact"
 DETAILS_TAB = "tab-details"
@@ -336,7 +336,7 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
                 label = "Save changes" if self.editing else "Create"
                 yield Button(f"{label} (Ctrl+S)", id="form-save", variant="primary", compact=True)
                 yield Button("Cancel (Esc)", id="form-cancel", compact=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._prepare()

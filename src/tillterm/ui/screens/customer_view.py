@@ -16,9 +16,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from tillterm.customers import (
     CustomerActivity,
@@ -33,8 +34,15 @@ from tillterm.money import format_money
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.styles import css
+from tillterm.ui.widgets.key_footer import KeyFooter
 
 LABEL_WIDTH = 10
+
+
+def read_customer(engine: object, customer_id: int) -> tuple[CustomerRecord, CustomerActivity]:
+    """The profile and its activity, in one transaction (call it from a worker)."""
+    with session_scope(engine) as session:  # type: ignore[arg-type]
+        return get_customer(session, customer_id), customer_activity(session, customer_id)
 
 
 def local_day(moment: dt.datetime | None) -> str:
@@ -157,6 +165,27 @@ def loyalty_lines(activity: CustomerActivity) -> Text:
     return out
 
 
+def activity_content(activity: CustomerActivity, currency: str) -> Content:
+    """The right column: figures, recent sales, loyalty ledger, each under a heading."""
+    sections = (
+        ("Activity", activity_text(activity, currency)),
+        (
+            "Recent sales" if activity.recent_sales else "Recent sales: none yet",
+            sales_lines(activity, currency),
+        ),
+        (
+            "Loyalty points" if activity.loyalty_ledger else "Loyalty points: none yet",
+            loyalty_lines(activity),
+        ),
+    )
+    out = Content("")
+    for number, (heading, lines) in enumerate(sections):
+        if number:
+            out += "\n\n"
+        out += Content.styled(heading, "bold $accent") + "\n" + Content.from_rich_text(lines)
+    return out
+
+
 class CustomerView(Screen[None]):
     """One customer: profile on the left, activity on the right."""
 
@@ -193,11 +222,18 @@ class CustomerView(Screen[None]):
 
         customer_id: int
 
-    def __init__(self, customer_id: int) -> None:
+    def __init__(
+        self,
+        customer_id: int,
+        loaded: tuple[CustomerRecord, CustomerActivity] | None = None,
+    ) -> None:
+        """``loaded``: the profile and activity, already read (see :meth:`show`)."""
         super().__init__()
         self.customer_id = customer_id
         self.customer: CustomerRecord | None = None
         self.activity: CustomerActivity | None = None
+        if loaded is not None:
+            self.customer, self.activity = loaded
 
     @property
     def currency(self) -> str:
@@ -210,24 +246,45 @@ class CustomerView(Screen[None]):
             with VerticalScroll(id="profile"):
                 yield Static("Loading…", id="profile-text")
             with VerticalScroll(id="activity"):
-                yield Static("Activity", classes="view-heading")
-                yield Static("", id="activity-figures")
-                yield Static("Recent sales", classes="view-heading", id="sales-heading")
-                # plain text, not DataTables: a profile opens in a blink (bench)
-                yield Static("", id="recent-sales", classes="view-lines")
-                yield Static("Loyalty points", classes="view-heading", id="loyalty-heading")
-                yield Static("", id="loyalty-ledger", classes="view-lines")
-        yield Footer()
+                # one text, not a widget per part: every widget costs on each opening
+                yield Static("", id="activity-text")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
+        if self.customer is not None and self.activity is not None:
+            self._fill(self.customer, self.activity)
+        else:
+            self.load()
+
+    def show(self, record: CustomerRecord, activity: CustomerActivity) -> None:
+        """Show another customer in this same screen, already read.
+
+        The Customers list keeps one profile screen and refills it: composing a new
+        screen for every customer opened costs more than reading the customer does.
+        """
+        self.customer_id = record.id
+        self.customer, self.activity = record, activity
+        if self.is_mounted:
+            self._fill(record, activity)
+            for column in self.query(VerticalScroll):
+                column.scroll_home(animate=False)
+
+    def open(self, customer_id: int) -> None:
+        """Read and show another customer (an existing duplicate chosen in the form)."""
+        self.customer_id = customer_id
+        self.customer = self.activity = None
+        self.query_one("#profile-text", Static).update("Loading…")
+        self.query_one("#activity-text", Static).update("")
+        self.refresh_bindings()
         self.load()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-view")
     def load(self) -> None:
+        self._load(self.customer_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-view")
+    def _load(self, customer_id: int) -> None:
         try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                record = get_customer(session, self.customer_id)
-                activity = customer_activity(session, self.customer_id)
+            record, activity = read_customer(self.app.engine, customer_id)  # type: ignore[attr-defined]
         except TilltermError as exc:
             self.post_message(self.LoadFailed(str(exc)))
             return
@@ -235,23 +292,17 @@ class CustomerView(Screen[None]):
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
+        if message.customer.id != self.customer_id:
+            return  # read for a customer this screen no longer shows
         self.customer = message.customer
         self.activity = message.activity
-        self.sub_title = message.customer.display_name
+        self._fill(message.customer, message.activity)
+
+    def _fill(self, customer: CustomerRecord, activity: CustomerActivity) -> None:
+        self.sub_title = customer.display_name
         currency = self.currency
-        self.query_one("#profile-text", Static).update(profile_text(message.customer, currency))
-        self.query_one("#activity-figures", Static).update(
-            activity_text(message.activity, currency)
-        )
-        activity = message.activity
-        self.query_one("#recent-sales", Static).update(sales_lines(activity, currency))
-        self.query_one("#sales-heading", Static).update(
-            "Recent sales" if activity.recent_sales else "Recent sales: none yet"
-        )
-        self.query_one("#loyalty-ledger", Static).update(loyalty_lines(activity))
-        self.query_one("#loyalty-heading", Static).update(
-            "Loyalty points" if activity.loyalty_ledger else "Loyalty points: none yet"
-        )
+        self.query_one("#profile-text", Static).update(profile_text(customer, currency))
+        self.query_one("#activity-text", Static).update(activity_content(activity, currency))
         self.refresh_bindings()
 
     @on(LoadFailed)
@@ -281,7 +332,7 @@ class CustomerView(Screen[None]):
             if record.id == self.customer_id:
                 self.load()
             else:  # the person chose to open an existing duplicate instead
-                self.app.switch_screen(CustomerView(record.id))
+                self.open(record.id)
 
         self.app.push_screen(CustomerForm(self.customer_id), edited)
 

@@ -10,7 +10,10 @@ the first page.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +24,10 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from tillterm.customers import (
+    CustomerActivity,
     CustomerRecord,
     CustomerSummary,
     count_customers,
@@ -36,19 +40,21 @@ from tillterm.groups import list_groups
 from tillterm.settings import list_tax_rates
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.screens.confirm import Choice, ChoiceScreen, PromptScreen
-from tillterm.ui.screens.customer_form import CustomerForm
-from tillterm.ui.screens.customer_view import CustomerView
+from tillterm.ui.screens.customer_view import CustomerView, read_customer
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.customer_filters import CustomerFilters, FilterItems, filters_as_kwargs
-from tillterm.ui.widgets.results_table import ResultsTable
+from tillterm.ui.widgets.key_footer import KeyFooter
+from tillterm.ui.widgets.results_table import PlainCell, ResultsTable, fit
 from tillterm.ui.widgets.scan_input import ScanInput
 
-#: a screenful and a half at 80×24: every extra row costs the table measuring on each key
+#: a screenful and a half at 80×24: every extra row costs time on each key
 PAGE = 25
 #: fetch the next page when the cursor gets this close to the last loaded row
 PREFETCH = 8
 #: wait this long after the last change before counting (a count can take a while)
 COUNT_DELAY = 0.3
+#: the longest a typed character waits to be drawn together with its results
+HOLD_FRAME = 0.03
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("name", "Name", 20),
@@ -73,11 +79,8 @@ class Query:
         return not self.text.strip() and not self.filters
 
 
-def _fit(value: str, width: int) -> str:
-    return value if len(value) <= width else value[: width - 1] + "…"
-
-
-def summary_cells(row: CustomerSummary) -> tuple[str, ...]:
+def summary_cells(row: CustomerSummary) -> tuple[PlainCell, ...]:
+    """A result row as the table shows it: plain text (never markup), cut to fit."""
     created = row.created_at.astimezone().strftime("%Y-%m-%d") if row.created_at else ""
     values = (
         row.display_name + (" (archived)" if row.archived else ""),
@@ -88,7 +91,21 @@ def summary_cells(row: CustomerSummary) -> tuple[str, ...]:
         row.customer_code,
         created,
     )
-    return tuple(_fit(v or "", width) for v, (_, _, width) in zip(values, COLUMNS, strict=True))
+    return tuple(
+        PlainCell(fit(v or "", width)) for v, (_, _, width) in zip(values, COLUMNS, strict=True)
+    )
+
+
+class SearchBox(ScanInput):
+    """The search box: each change of its text tells the screen at once (``_hold_frame``)."""
+
+    def __init__(self, changing: Callable[[], None], **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._changing = changing
+
+    def watch_value(self, value: str) -> None:
+        # synchronous, inside the key's own handling: before any frame can echo it
+        self._changing()
 
 
 class CustomersScreen(Screen[None]):
@@ -138,6 +155,15 @@ class CustomersScreen(Screen[None]):
         error: str | None = None
 
     @dataclass
+    class CustomerRead(Message):
+        """A customer to open was read: profile and activity, or ``error``."""
+
+        customer_id: int
+        customer: CustomerRecord | None
+        activity: CustomerActivity | None
+        error: str | None = None
+
+    @dataclass
     class Exported(Message):
         """An export finished: ``count`` customers written to ``path``, or ``error``."""
 
@@ -156,43 +182,80 @@ class CustomersScreen(Screen[None]):
         self._keep_cursor: int | None = None
         self._count_timer: Timer | None = None
         self._pending_group: int | None = None
+        self._choices: tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]] | None = None
+        self._filters: CustomerFilters | None = None
+        self._filters_ready = asyncio.Event()
+        self._hold = ExitStack()
+        self._hold_frame_timer: Timer | None = None
+        self._view: CustomerView | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="search-bar"):
-            yield ScanInput(
+            yield SearchBox(
+                self._hold_frame,
                 placeholder="Search name, phone, email, postcode, code…",
                 id="customer-search",
                 compact=True,
             )
             yield Static("", id="match-count", markup=False)
-        filters = CustomerFilters(id="customer-filters")
-        filters.display = False
-        yield filters
+        # the filter panel is mounted when first asked for: it is half of the screen's
+        # widgets, and every widget costs time before the first page can show
         table = ResultsTable(id="customer-table")
         for key, label, width in COLUMNS:
             table.add_column(label, width=width, key=key)
         yield table
         yield Static("", id="customer-status", markup=False)
-        yield Footer()
+        yield KeyFooter()
+        # the first page is read while the screen is being built
+        self._in_flight = True
+        self._run_search(self._query, 0)
 
     # -- searching -------------------------------------------------------------------
 
     def on_screen_resume(self) -> None:
         """Coming back (from a profile, another mode): fresh groups, fresh matches."""
-        self._load_choices()
+        if self._filters is not None:
+            self._load_choices()
         if self._shown is not None:
             self._keep_cursor = self.query_one(ResultsTable).cursor_row
         self._request(force=True)
 
+    def _hold_frame(self) -> None:
+        """Draw the typed text and its results in one frame, if they come quickly.
+
+        Textual paints at most one frame per tick (60 a second) and, after a frame that
+        came late, skips a tick: echoing the key at once pushes the table's frame 17 to
+        33 ms further. So a change of text holds repaints until its results are shown,
+        for at most ``HOLD_FRAME``: the cashier sees the key and the matches together,
+        sooner, and a slow search never keeps the key from showing.
+        """
+        if self._hold_frame_timer is not None or not self.is_current:
+            return
+        self._hold.enter_context(self.app.batch_update())
+        self._hold_frame_timer = self.set_timer(HOLD_FRAME, self._release_frame)
+
+    def _release_frame(self) -> None:
+        if self._hold_frame_timer is None:
+            return
+        self._hold_frame_timer.stop()
+        self._hold_frame_timer = None
+        self._hold.close()
+        self.check_idle()
+
+    def on_screen_suspend(self) -> None:
+        self._release_frame()
+
     def current_query(self) -> Query:
         text = self.query_one("#customer-search", Input).value
-        items, _problems = self.query_one(CustomerFilters).items()
+        panel = self._filters
+        items = panel.items()[0] if panel is not None and self._filters_ready.is_set() else ()
         return Query(text, items)
 
     def _request(self, *, force: bool = False) -> None:
         query = self.current_query()
         if query == self._query and not force and self._shown is not None:
+            self._release_frame()
             return
         self._query = query
         if self._in_flight:
@@ -245,6 +308,7 @@ class CustomersScreen(Screen[None]):
             status.add_class("-error")
         else:
             self._show(message)
+        self._release_frame()
         if message.query != self._query:
             self._in_flight = True
             self._run_search(self._query, 0)
@@ -335,22 +399,45 @@ class CustomersScreen(Screen[None]):
 
     @on(ChoicesLoaded)
     def _choices_loaded(self, message: ChoicesLoaded) -> None:
-        filters = self.query_one(CustomerFilters)
-        filters.set_choices(message.groups, message.taxes)
+        self._choices = (message.groups, message.taxes)
+        self._apply_choices()
+
+    def _apply_choices(self) -> None:
+        panel = self._filters
+        if panel is None or not self._filters_ready.is_set() or self._choices is None:
+            return
+        panel.set_choices(*self._choices)
         if self._pending_group is not None:
-            filters.select_group(self._pending_group)
+            panel.select_group(self._pending_group)
             self._pending_group = None
+
+    async def filter_panel(self) -> CustomerFilters:
+        """The filter panel, mounted (hidden) the first time it is needed."""
+        if self._filters is None:
+            self._filters = CustomerFilters(id="customer-filters")
+            self._filters.display = False
+            await self.mount(self._filters, before=self.query_one(ResultsTable))
+            self._filters_ready.set()
+            self._apply_choices()
+            self._load_choices()
+        await self._filters_ready.wait()
+        return self._filters
 
     def show_group(self, group_id: int) -> None:
         """Show one group's customers (the Groups screen's Enter): ready to export."""
         self.query_one("#customer-search", Input).value = ""
-        filters = self.query_one(CustomerFilters)
-        filters.clear()
-        filters.display = True
         # The group may be newer than the list (or the list not read yet): select it
         # once the fresh choices are in.
         self._pending_group = group_id
-        self._load_choices()
+        self.call_later(self._show_group)
+
+    async def _show_group(self) -> None:
+        known = self._filters is not None
+        filters = await self.filter_panel()  # a new panel reads the choices itself
+        filters.clear()
+        filters.display = True
+        if known:
+            self._load_choices()
         self.query_one("#customer-search", Input).focus()
 
     # -- keys ------------------------------------------------------------------------
@@ -388,21 +475,59 @@ class CustomersScreen(Screen[None]):
             self.open_customer(self._rows[index].id)
 
     def open_customer(self, customer_id: int) -> None:
-        self.app.push_screen(CustomerView(customer_id))
+        """Read the customer, then show the profile with everything on it at once."""
+        self._read_customer(customer_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-open")
+    def _read_customer(self, customer_id: int) -> None:
+        try:
+            record, activity = read_customer(self.app.engine, customer_id)  # type: ignore[attr-defined]
+        except TilltermError as exc:
+            self.post_message(self.CustomerRead(customer_id, None, None, str(exc)))
+            return
+        self.post_message(self.CustomerRead(customer_id, record, activity))
+
+    @on(CustomerRead)
+    def _customer_read(self, message: CustomerRead) -> None:
+        if message.customer is None or message.activity is None:
+            self.notify(
+                f"Cannot open this customer: {message.error}", title="Customer", severity="error"
+            )
+            return
+        view = self._view
+        if view is None:
+            # one profile screen, kept (installed) and refilled: see CustomerView.show
+            view = self._view = CustomerView(
+                message.customer.id, (message.customer, message.activity)
+            )
+            self.app.install_screen(view, self._view_name)
+        else:
+            view.show(message.customer, message.activity)
+        if view not in self.app.screen_stack:
+            self.app.push_screen(view)
+
+    @property
+    def _view_name(self) -> str:
+        return f"customer-view-{id(self)}"
+
+    def on_unmount(self) -> None:
+        self._release_frame()
+        if self._view is not None and self._view not in self.app.screen_stack:
+            self.app.uninstall_screen(self._view)
 
     def action_clear_search(self) -> None:
         """Esc: first the search text, then the filters; the search box gets the focus."""
         search = self.query_one("#customer-search", Input)
-        filters = self.query_one(CustomerFilters)
+        filters = self._filters
         if search.value:
             search.value = ""
-        elif filters.display:
+        elif filters is not None and filters.display:
             filters.clear()
             filters.display = False
         search.focus()
 
-    def action_toggle_filters(self) -> None:
-        filters = self.query_one(CustomerFilters)
+    async def action_toggle_filters(self) -> None:
+        filters = await self.filter_panel()
         filters.display = not filters.display
         if filters.display:
             filters.query_one("#filter-group").focus()
@@ -410,6 +535,9 @@ class CustomersScreen(Screen[None]):
             self.query_one("#customer-search", Input).focus()
 
     def action_add_customer(self, prefill: dict[str, str] | None = None) -> None:
+        # imported when first used: the form is the heaviest module of these screens
+        from tillterm.ui.screens.customer_form import CustomerForm
+
         self.app.push_screen(CustomerForm(prefill=prefill), self._form_closed)
 
     def _form_closed(self, record: CustomerRecord | None) -> None:

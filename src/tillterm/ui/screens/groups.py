@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from tillterm.db import session_scope
 from tillterm.errors import TilltermError
@@ -22,6 +22,7 @@ from tillterm.groups import GroupRecord, delete_group, list_groups
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.screens.group_form import GroupForm
 from tillterm.ui.styles import css
+from tillterm.ui.widgets.key_footer import KeyFooter
 
 
 def _percent(group: GroupRecord) -> str:
@@ -78,7 +79,7 @@ class GroupsScreen(Screen[None]):
             id="groups-status",
             markup=False,
         )
-        yield Footer()
+        yield KeyFooter()
 
     def on_screen_resume(self) -> None:
         self.load()

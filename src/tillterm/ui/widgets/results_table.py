@@ -3,14 +3,67 @@
 Lists under a search box (customers, groups) are reached with Down and left with Up:
 at the first row, Up posts :class:`ExitedTop` so the screen can focus its search box,
 instead of the key being swallowed by a cursor that cannot move.
+
+Cells given as :class:`PlainCell` are drawn on a fast path. A list that is refilled on
+every keystroke is redrawn whole each time, and ``DataTable`` draws each cell through
+Rich (markup parsing, padding, wrapping): about 30 ms for a screenful of seven columns
+on a slow till, most of a keystroke's budget. A plain cell is one line of text fitted
+to its column, so it becomes a single styled segment, with the same styles the table
+would give it (cursor, zebra stripes, hover). It is also never read as markup: a
+customer called "[b]Bob" is shown as typed, and "[/x]" cannot break the list.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from rich.cells import cell_len, set_cell_size
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+from rich.segment import Segment
+from rich.style import Style
+from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
+
+
+class PlainCell:
+    """One line of text shown exactly as given (no markup), fitted to its column."""
+
+    __slots__ = ("cells", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.cells = cell_len(text)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"PlainCell({self.text!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PlainCell) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(self.cells, self.cells)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield Segment(self.text)
+
+
+def fit(value: str, width: int) -> str:
+    """``value`` in at most ``width`` terminal cells, ending in "…" when cut."""
+    if cell_len(value) <= width:
+        return value
+    return set_cell_size(value, max(0, width - 1)).rstrip() + "…"
 
 
 class ResultsTable(DataTable[str]):
@@ -27,10 +80,206 @@ class ResultsTable(DataTable[str]):
         table: ResultsTable
 
     def __init__(self, *, id: str | None = None) -> None:
+        #: (row state) → (cell style, style of the space right of the last column)
+        self._plain_styles: dict[tuple[object, ...], tuple[Style, Style]] = {}
+        #: the header line, kept across updates of the rows (it does not change with them)
+        self._header_lines: dict[tuple[object, ...], tuple[Any, Any]] = {}
+        #: the widget's base style while a frame is drawn (computing it walks the DOM)
+        self._frame_style: Style | None = None
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._plain_styles.clear()
+        self._header_lines.clear()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._frame_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame_style = None
+
+    def render_line(self, y: int) -> Strip:
+        """``DataTable.render_line`` with the base style computed once per frame."""
+        base_style = self._frame_style
+        if base_style is None:
+            return super().render_line(y)
+        scroll_x, scroll_y = self.scroll_offset
+        fixed_height = sum(
+            self.get_row_height(self._row_locations.get_key(index))
+            for index in range(self.fixed_rows)
+        )
+        if self.show_header:
+            fixed_height += self.get_row_height(self._header_row_key)
+        if y >= fixed_height:
+            y += scroll_y
+        return self._render_line(y, scroll_x, scroll_x + self.size.width, base_style)
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        self._plain_styles.clear()
 
     def action_cursor_up(self) -> None:
         if self.cursor_row <= 0:
             self.post_message(self.ExitedTop(self))
             return
         super().action_cursor_up()
+
+    def _plain_row(self, row_key: RowKey) -> list[PlainCell] | None:
+        """The row's cells if it can take the fast path (plain cells, one line, no extras)."""
+        if self.fixed_columns or (self._labelled_row_exists and self.show_row_labels):
+            return None
+        row = self.rows.get(row_key)
+        data = self._data.get(row_key)
+        if row is None or data is None or row.height != 1:
+            return None
+        cells = [data.get(column.key) for column in self.ordered_columns]
+        if not all(isinstance(cell, PlainCell) for cell in cells):
+            return None
+        return cells  # type: ignore[return-value]
+
+    def _render_line_in_row(
+        self,
+        row_key: RowKey,
+        line_no: int,
+        base_style: Style,
+        cursor_location: Coordinate,
+        hover_location: Coordinate,
+    ) -> tuple[list[list[Segment]], list[list[Segment]]]:
+        """A row of plain cells as one segment per cell, styled as ``DataTable`` would."""
+        if row_key == self._header_row_key:
+            header_key = (
+                line_no,
+                base_style,
+                cursor_location.row == -1,
+                hover_location.row == -1,
+                self.cursor_type,
+                self.show_cursor,
+                self._show_hover_cursor,
+                self._pseudo_class_state,
+                self.size.width,
+                tuple(
+                    (column.key, id(column.label), column.get_render_width(self))
+                    for column in self.ordered_columns
+                ),
+            )
+            header = self._header_lines.get(header_key)
+            if header is None:
+                header = super()._render_line_in_row(
+                    row_key, line_no, base_style, cursor_location, hover_location
+                )
+                self._header_lines[header_key] = header
+            return header
+        row_index = self._row_locations.get(row_key)
+        cells = None
+        if (
+            row_index is not None
+            and row_index >= self.fixed_rows
+            and line_no == 0
+            and self.cursor_type == "row"
+        ):
+            cells = self._plain_row(row_key)
+        if cells is None or row_index is None:
+            return super()._render_line_in_row(
+                row_key, line_no, base_style, cursor_location, hover_location
+            )
+        cursor = cursor_location.row == row_index
+        hover = hover_location.row == row_index
+        state = (
+            row_index % 2,
+            cursor,
+            hover,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self._pseudo_class_state,
+            base_style,
+        )
+        styles = self._plain_styles.get(state)
+        if styles is None:
+            row_style = self._get_row_style(row_index, base_style)
+            component_style, post_style = self._get_styles_to_render_cell(
+                False,
+                False,
+                False,
+                hover,
+                cursor,
+                self.show_cursor,
+                self._show_hover_cursor,
+                self.cursor_foreground_priority == "css",
+                self.cursor_background_priority == "css",
+            )
+            extend_style, _ = self._get_styles_to_render_cell(
+                False,
+                False,
+                False,
+                hover,
+                cursor,
+                self.show_cursor,
+                self._show_hover_cursor,
+                False,
+                False,
+            )
+            styles = (row_style + component_style + post_style, row_style + extend_style)
+            self._plain_styles[state] = styles
+        cell_style, extend_style = styles
+        padding = self.cell_padding
+        pad = " " * padding
+        scrollable: list[list[Segment]] = []
+        table_width = 0
+        for column_index, (column, cell) in enumerate(
+            zip(self.ordered_columns, cells, strict=True)
+        ):
+            width = column.get_render_width(self)
+            table_width += width
+            text = set_cell_size(
+                pad + set_cell_size(cell.text, max(0, width - 2 * padding)) + pad, width
+            )
+            meta = Style.from_meta({"row": row_index, "column": column_index})
+            scrollable.append([Segment(text, cell_style + meta)])
+        remaining = max(0, self.size.width - table_width)
+        outside = Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
+        scrollable.append([Segment(" " * remaining, extend_style + outside)])
+        return [], scrollable
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        """A :class:`PlainCell` as one segment; anything else as ``DataTable`` draws it."""
+        cell = None
+        if row_index >= 0 and column_index >= 0:
+            row_key = self._row_locations.get_key(row_index)
+            column_key = self._column_locations.get_key(column_index)
+            if row_key is not None and column_key is not None:
+                row = self.rows.get(row_key)
+                if row is not None and row.height == 1:
+                    cell = self._data.get(row_key, {}).get(column_key)
+        if not isinstance(cell, PlainCell):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        component_style, post_style = self._get_styles_to_render_cell(
+            False,
+            False,
+            row_index < self.fixed_rows or column_index < self.fixed_columns,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        style = (
+            base_style
+            + Style.from_meta({"row": row_index, "column": column_index})
+            + component_style
+            + post_style
+        )
+        pad = " " * self.cell_padding
+        inner = max(0, width - 2 * self.cell_padding)
+        text = set_cell_size(pad + set_cell_size(cell.text, inner) + pad, width)
+        return [[Segment(text, style)]]
