@@ -311,3 +311,42 @@ def test_imported_and_updated_customers_are_searchable(any_engine: Engine, tmp_p
         assert [r.customer_code for r in search_customers(s, "0612")] == ["IMP-1"]
         assert [r.customer_code for r in search_customers(s, "zebul")] == ["IMP-2"]
         assert search_customers(s, "quintal") == []
+
+
+def test_apply_writes_the_checked_rows_once_and_then_forgets_them(
+    engine: Engine, tmp_path: Path
+) -> None:
+    seed_demo(engine, customers=0, products=0)
+    path = tmp_path / "once.csv"
+    path.write_text("first_name,customer_code\nAnna,ONCE-1\n")
+    report = check_import(engine, path)
+    assert report.checked is not None and report.checked.available
+    apply_import(engine, report)
+    assert not report.checked.available  # the converted rows are deleted once written
+    with pytest.raises(SpreadsheetError, match="already imported"):
+        apply_import(engine, report)
+    path.write_text("first_name,customer_code\nAnna,ONCE-1\nBob,ONCE-2\n")
+    edited = check_import(engine, path)
+    path.write_text("first_name,customer_code\nAnna,ONCE-1\nBob,ONCE-2\nCleo,ONCE-3\n")
+    with pytest.raises(SpreadsheetError, match="changed since it was checked"):
+        apply_import(engine, edited)
+    with session_scope(engine) as s:
+        assert s.exec(select(func.count()).select_from(Customer)).one() == 1
+
+
+def test_a_group_renamed_after_the_check_stops_the_import(engine: Engine, tmp_path: Path) -> None:
+    from tillterm.groups import delete_group, find_group
+
+    seed_demo(engine, customers=0, products=0)
+    path = tmp_path / "vip.csv"
+    path.write_text("first_name,group,customer_code\nAnna,VIP,G-1\n")
+    report = check_import(engine, path)
+    assert report.errors == 0
+    with session_scope(engine) as s:
+        group = find_group(s, "VIP")
+        assert group is not None
+        delete_group(s, group.id)
+    with pytest.raises(SpreadsheetError, match="check it again"):
+        apply_import(engine, report)
+    with session_scope(engine) as s:
+        assert s.exec(select(func.count()).select_from(Customer)).one() == 0

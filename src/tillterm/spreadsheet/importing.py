@@ -2,21 +2,28 @@
 
 ``check_import`` reads the whole file and reports (new, updated, errors, warnings by
 row and column) without writing anything, so nobody holds the database's write lock
-while a person reads the report. ``apply_import`` then re-reads the file (refusing it if
-it changed since) and writes it in ONE transaction: rows whose customer code exists
-update that customer (only the columns present), the others are created; groups, sales
-taxes and tags are matched by name. Any failure, or a kill, rolls the whole import back.
+while a person reads the report. The rows it checked and converted are kept on disk
+(:class:`CheckedRows`, Arrow IPC, one file per batch), so ``apply_import`` never reads
+or checks the file a second time: it refuses a file that changed since, then writes the
+checked rows in ONE transaction: rows whose customer code exists update that customer
+(only the columns present), the others are created; groups, sales taxes and tags are
+matched by name. Any failure, or a kill, rolls the whole import back.
 
-Rows go in through the driver's ``executemany`` with ids allocated up front, a batch at
-a time: row-by-row ORM inserts run at a few thousand rows a second, this at well over a
-hundred thousand.
+Rows go in through the driver's ``executemany`` a batch at a time: row-by-row ORM
+inserts run at a few thousand rows a second, this at well over a hundred thousand.
+While the database indexes one batch for search (which releases the GIL), a helper
+thread turns the next batch into driver rows, so both cores work.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
+import tempfile
+import weakref
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -103,6 +110,56 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
+class CheckedRows:
+    """The rows a check converted, kept for the apply: one Arrow IPC file (LZ4) per batch.
+
+    On disk, not in memory: a million checked rows would double an import's peak memory.
+    The folder goes when the import is applied, when the report is garbage collected, or
+    at exit. ``cmap`` and ``context`` are what the rows were checked against; the apply
+    refuses to write them if the store's groups, taxes or custom fields changed since.
+    """
+
+    def __init__(self, cmap: ColumnMap, context: Context) -> None:
+        self.cmap = cmap
+        self.context = context
+        self.rows = 0
+        self.heights: list[int] = []
+        self._files: list[Path] = []
+        self._dir = Path(tempfile.mkdtemp(prefix="tillterm-import-"))
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self._dir, ignore_errors=True)
+
+    def add(self, values: pl.DataFrame) -> None:
+        path = self._dir / f"{len(self._files):06d}.arrow"
+        values.write_ipc(path, compression="lz4")
+        self._files.append(path)
+        self.heights.append(values.height)
+        self.rows += values.height
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def batch(self, index: int, columns: list[str] | None = None) -> pl.DataFrame:
+        import polars as pl
+
+        return pl.read_ipc(self._files[index], columns=columns)
+
+    @property
+    def available(self) -> bool:
+        return self._cleanup.alive and all(p.exists() for p in self._files)
+
+    def discard(self) -> None:
+        """Delete the files now (after a successful apply)."""
+        self._cleanup()
+
+
+def _fingerprint(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns)
+
+
 @dataclass(frozen=True)
 class ImportReport:
     """What checking found; ``problems`` lists the first :data:`LISTED`."""
@@ -119,6 +176,8 @@ class ImportReport:
     notices: tuple[str, ...]
     fingerprint: tuple[int, int]
     all_problems: Any = field(default=None, repr=False, compare=False)
+    #: the converted rows, for :func:`apply_import` (``None`` once applied)
+    checked: CheckedRows | None = field(default=None, repr=False, compare=False)
 
     @property
     def blocked(self) -> bool:
@@ -316,24 +375,32 @@ def check_import(
         conn = session.connection()
         source, cmap, ctx = _open(path, conn)
         run = _Pass(source, conn, cmap, ctx)
+        spill = CheckedRows(cmap, ctx)
         problems: list[pl.DataFrame] = []
         keys: list[pl.DataFrame] = []
         rows = new = updated = 0
-        for checked in run.batches(progress, "checking"):
-            values = checked.values
-            rows += values.height
-            fresh = int(values.get_column("__id").null_count())
-            new += fresh
-            updated += values.height - fresh
-            if checked.problems.height:
-                problems.append(checked.problems)
-            keys.append(
-                values.filter(pl.col("__key") != "").select(ROW, "__key", "customer_code")
-                if "customer_code" in cmap.present
-                else values.clear().select(ROW, "__key")
-            )
-        session.rollback()
+        try:
+            for checked in run.batches(progress, "checking"):
+                values = checked.values
+                rows += values.height
+                fresh = int(values.get_column("__id").null_count())
+                new += fresh
+                updated += values.height - fresh
+                if checked.problems.height:
+                    problems.append(checked.problems)
+                keys.append(
+                    values.filter(pl.col("__key") != "").select(ROW, "__key", "customer_code")
+                    if "customer_code" in cmap.present
+                    else values.clear().select(ROW, "__key")
+                )
+                spill.add(values.drop("__id"))
+        except BaseException:
+            spill.discard()
+            raise
+        finally:
+            session.rollback()
     if rows == 0:
+        spill.discard()
         raise SpreadsheetError(f"{source.path.name} has a header but no rows: nothing to import.")
     if "customer_code" in cmap.present and keys:
         all_keys = pl.concat(keys)
@@ -368,6 +435,7 @@ def check_import(
         notices=_notices(cmap),
         fingerprint=source.fingerprint,
         all_problems=table,
+        checked=spill,
     )
 
 
@@ -390,28 +458,116 @@ def apply_import(
             "continue anyway to import it as it is.",
             report,
         )
+    checked = report.checked
+    if checked is None or not checked.available:
+        raise SpreadsheetError(f"{report.path.name} was already imported; check it again.")
+    if _fingerprint(report.path) != report.fingerprint:
+        raise SpreadsheetError(f"{report.path.name} changed since it was checked; check it again.")
     created = updated = 0
     with session_scope(engine) as session:
         conn = session.connection()
-        source, cmap, ctx = _open(report.path, conn)
-        if source.fingerprint != report.fingerprint:
+        ctx = load_context(conn, excel=checked.context.excel)
+        if not _still_valid(checked.context, ctx, checked.cmap):
             raise SpreadsheetError(
-                f"{source.path.name} changed since it was checked; check it again."
+                "Groups, sales taxes or custom fields changed since "
+                f"{report.path.name} was checked; check it again."
             )
-        run = _Pass(source, conn, cmap, ctx)
-        writer = _Writer(conn, cmap, ctx)
-        for checked in run.batches(progress, "importing"):
-            if (checked.problems.get_column("level") == ERROR).any():
-                raise SpreadsheetError(
-                    f"{source.path.name} changed since it was checked; check it again."
-                )
-            c, u = writer.write(checked.values)
-            created += c
-            updated += u
-            if fail_after_rows is not None and created + updated >= fail_after_rows:
-                raise RuntimeError("simulated failure in the middle of an import")
+        writer = _Writer(conn, checked.cmap, ctx)
+        existing = _existing_ids(conn, checked)
+        new_counts = [
+            checked.heights[i] if ids is None else ids.null_count()
+            for i, ids in enumerate(existing)
+        ]
+        new_ids = writer.allocate_ids(sum(new_counts))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tillterm-import") as pool:
+            ahead = _Lookahead(pool, writer, checked, existing, new_ids, new_counts)
+            for _ in range(len(checked)):
+                c, u = writer.write(ahead.take(), inserted=ahead.start)
+                created += c
+                updated += u
+                if progress:
+                    done = created + updated
+                    progress(Progress("importing", done / max(checked.rows, 1), done))
+                if fail_after_rows is not None and created + updated >= fail_after_rows:
+                    raise RuntimeError("simulated failure in the middle of an import")
         writer.finish()
+    checked.discard()
     return ImportResult(created, updated, report)
+
+
+def _still_valid(then: Context, now: Context, cmap: ColumnMap) -> bool:
+    """Do the names the rows were resolved against still mean the same rows?"""
+    customs = [n[len(CUSTOM_PREFIX) :] for n in cmap.present if n.startswith(CUSTOM_PREFIX)]
+    return (
+        then.groups.items() <= now.groups.items()
+        and then.taxes.items() <= now.taxes.items()
+        and all(then.customs[n] == now.customs.get(n) for n in customs)
+    )
+
+
+def _existing_ids(conn: Connection, checked: CheckedRows) -> list[pl.Series | None]:
+    """Per batch, the id of the customer each row's code names (null: a new customer).
+
+    Looked up now, not at check time: someone may have added a customer since. ``None``
+    for every batch when the store has no customer yet (nothing to look up).
+    """
+    import polars as pl
+
+    if not _customer_count(conn):
+        return [None] * len(checked)
+    found: list[pl.Series | None] = []
+    for index in range(len(checked)):
+        keys = checked.batch(index, ["__key"]).get_column("__key")
+        ids = _lookup_codes(conn, keys.filter(keys != "").unique().to_list())
+        found.append(keys.replace_strict(ids, default=None, return_dtype=pl.Int64).alias("__id"))
+    return found
+
+
+class _Lookahead:
+    """The batches made ready for the driver, one ahead, by a helper thread.
+
+    The helper only reads the spill files and runs polars and Python conversions (no
+    database). Turning a batch into driver rows holds the GIL, and so does binding them
+    in ``executemany``; indexing the inserted rows for search does not. So the next
+    batch is started when the current one's rows are in (:meth:`start`, called by the
+    writer), and is prepared while the database indexes them.
+    """
+
+    def __init__(
+        self,
+        pool: ThreadPoolExecutor,
+        writer: _Writer,
+        checked: CheckedRows,
+        existing: list[pl.Series | None],
+        new_ids: pl.Series,
+        new_counts: list[int],
+    ) -> None:
+        self.pool = pool
+        self.writer = writer
+        self.checked = checked
+        self.existing = existing
+        self.new_ids = new_ids
+        self.new_counts = new_counts
+        self.offsets = [sum(new_counts[:i]) for i in range(len(new_counts))]
+        self.next_index = 0
+        self.future: Future[_Batch] | None = None
+
+    def _job(self, index: int) -> _Batch:
+        ids = self.new_ids.slice(self.offsets[index], self.new_counts[index])
+        return self.writer.prepare(self.checked.batch(index), self.existing[index], ids)
+
+    def start(self) -> None:
+        """Begin preparing the next batch, unless it is begun or there is none."""
+        if self.future is None and self.next_index < len(self.checked):
+            self.future = self.pool.submit(self._job, self.next_index)
+            self.next_index += 1
+
+    def take(self) -> _Batch:
+        """The next batch, prepared (waiting for the helper if need be)."""
+        self.start()
+        assert self.future is not None
+        future, self.future = self.future, None
+        return future.result()
 
 
 def _db_now(dialect: str) -> Any:
@@ -421,8 +577,24 @@ def _db_now(dialect: str) -> Any:
     return now
 
 
+@dataclass
+class _Batch:
+    """One checked batch, converted to driver rows (new customers already have ids)."""
+
+    values: pl.DataFrame
+    inserts: list[tuple[Any, ...]]
+    updates: list[tuple[Any, ...]]
+    old_ids: list[int]
+    #: the customer id of each row of ``values``, in order
+    ids: pl.Series
+
+
 class _Writer:
-    """Bulk writes inside the import's transaction."""
+    """Bulk writes inside the import's transaction.
+
+    :meth:`prepare` touches no database (it runs on the helper thread); every other
+    method runs on the import's own thread and connection.
+    """
 
     def __init__(self, conn: Connection, cmap: ColumnMap, ctx: Context) -> None:
         self.conn = conn
@@ -440,6 +612,10 @@ class _Writer:
         self.touched_phones = any(n in PHONES for n in self.present)
         table = Customer.__table__  # type: ignore[attr-defined]
         self.columns = [c.name for c in table.columns if c.name != "id"]
+        names = ", ".join(["id", *self.columns])
+        marks = ", ".join([self.mark] * (len(self.columns) + 1))
+        self.insert_sql = f"INSERT INTO customer ({names}) VALUES ({marks})"
+        self.update_sql, self.update_exprs = self._update_statement()
 
     # values for the driver
     def _frame_for_db(self, values: pl.DataFrame) -> pl.DataFrame:
@@ -459,46 +635,63 @@ class _Writer:
             exprs.append(bad.cast(pl.Int64) if self.dialect == "sqlite" else bad)
         return values.select(ROW, "__id", "__key", *exprs)
 
-    def _allocate_ids(self, count: int) -> list[int]:
+    def allocate_ids(self, count: int) -> pl.Series:
+        """Ids for ``count`` new customers, taken once for the whole import."""
+        import polars as pl
+
+        if not count:
+            return pl.Series("__id", [], dtype=pl.Int64)
         if self.dialect == "sqlite":
             first = (
                 int(self.conn.execute(select(func.coalesce(func.max(Customer.id), 0))).scalar_one())
                 + 1
             )
-            return list(range(first, first + count))
+            return pl.int_range(first, first + count, dtype=pl.Int64, eager=True).alias("__id")
         rows = self.conn.exec_driver_sql(
             "SELECT nextval(pg_get_serial_sequence('customer', 'id')) "
             f"FROM generate_series(1, {int(count)})"
         ).all()
-        return [int(r[0]) for r in rows]
+        return pl.Series("__id", [int(r[0]) for r in rows], dtype=pl.Int64)
 
-    def write(self, values: pl.DataFrame) -> tuple[int, int]:
+    def prepare(self, values: pl.DataFrame, existing: pl.Series | None, ids: pl.Series) -> _Batch:
+        """Driver rows for one batch; no database access (runs on the helper thread)."""
         import polars as pl
 
+        if existing is None:
+            values = values.with_columns(pl.lit(None, dtype=pl.Int64).alias("__id"))
+        else:
+            values = values.with_columns(existing.alias("__id"))
         db = self._frame_for_db(values)
-        new = db.filter(pl.col("__id").is_null())
+        new = db.filter(pl.col("__id").is_null()).with_columns(ids.alias("__id"))
         old = db.filter(pl.col("__id").is_not_null())
-        ids = self._allocate_ids(new.height) if new.height else []
-        new = new.with_columns(pl.Series("__id", ids, dtype=pl.Int64))
-        if new.height:
+        inserts = self._insert_rows(new) if new.height else []
+        updates = old.select(self.update_exprs).rows() if old.height else []
+        all_ids = (
+            values.select(ROW)
+            .join(pl.concat([new.select(ROW, "__id"), old.select(ROW, "__id")]), on=ROW, how="left")
+            .get_column("__id")
+        )
+        old_ids = old.get_column("__id").to_list()
+        return _Batch(values, inserts, updates, old_ids, all_ids)
+
+    def write(self, batch: _Batch, inserted: Callable[[], None] | None = None) -> tuple[int, int]:
+        """Write one batch; ``inserted`` is called once its new rows are in, before indexing."""
+        if batch.inserts:
             # the search index catches up once per batch, not through a trigger per row
             with search_index.bulk_insert(self.conn):
-                self._insert(new)
-        if old.height:
-            self._update(old)
-        id_frame = values.select(ROW).join(
-            pl.concat([new.select(ROW, "__id"), old.select(ROW, "__id")]), on=ROW, how="left"
-        )
-        all_ids = id_frame.get_column("__id")
+                self.conn.exec_driver_sql(self.insert_sql, batch.inserts)
+                if inserted:
+                    inserted()
+        if batch.updates:
+            self.conn.exec_driver_sql(self.update_sql, batch.updates)
+            self.updated_ids.extend(batch.old_ids)
         if "tags" in self.present:
-            self._write_tags(values.get_column("tags"), all_ids, old.get_column("__id").to_list())
+            self._write_tags(batch.values.get_column("tags"), batch.ids, batch.old_ids)
         for name in self.customs:
-            self._write_custom(
-                name, values.get_column(name), all_ids, old.get_column("__id").to_list()
-            )
-        return new.height, old.height
+            self._write_custom(name, batch.values.get_column(name), batch.ids, batch.old_ids)
+        return len(batch.inserts), len(batch.updates)
 
-    def _insert(self, new: pl.DataFrame) -> None:
+    def _insert_rows(self, new: pl.DataFrame) -> list[tuple[Any, ...]]:
         import polars as pl
 
         given = set(new.columns)
@@ -534,10 +727,7 @@ class _Writer:
                 exprs.append(pl.lit(0 if self.dialect == "sqlite" else False).alias(column))
             else:
                 exprs.append(pl.lit("").alias(column))
-        rows = frame.select(exprs).rows()
-        names = ", ".join(["id", *self.columns])
-        marks = ", ".join([self.mark] * (len(self.columns) + 1))
-        self.conn.exec_driver_sql(f"INSERT INTO customer ({names}) VALUES ({marks})", rows)
+        return frame.select(exprs).rows()
 
     def _phone_digits_expr(self, columns: Sequence[str]) -> pl.Expr:
         import polars as pl
@@ -552,7 +742,8 @@ class _Writer:
             .alias("phone_digits")
         )
 
-    def _update(self, old: pl.DataFrame) -> None:
+    def _update_statement(self) -> tuple[str, list[pl.Expr]]:
+        """The UPDATE of existing customers (only the columns present) and its values."""
         import polars as pl
 
         sets: list[str] = []
@@ -573,11 +764,7 @@ class _Writer:
         sets.append(f"updated_at = {self.mark}")
         exprs.append(pl.lit(self.now).alias("updated_at"))
         exprs.append(pl.col("__id"))
-        rows = old.select(exprs).rows()
-        self.conn.exec_driver_sql(
-            f"UPDATE customer SET {', '.join(sets)} WHERE id = {self.mark}", rows
-        )
-        self.updated_ids.extend(old.get_column("__id").to_list())
+        return f"UPDATE customer SET {', '.join(sets)} WHERE id = {self.mark}", exprs
 
     def _ensure_tags(self, names: Iterable[str]) -> None:
         missing: dict[str, str] = {}

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, Static
+from textual.widgets import DataTable, Header, Input, ProgressBar, Static
 
 from tillterm.errors import TilltermError
 from tillterm.spreadsheet.importing import (
@@ -29,6 +29,7 @@ from tillterm.spreadsheet.importing import (
     check_import,
 )
 from tillterm.ui.styles import css
+from tillterm.ui.widgets.key_footer import KeyFooter
 from tillterm.ui.widgets.path_input import PathInput
 
 SUFFIXES = (".csv", ".xlsx", ".xls")
@@ -96,7 +97,7 @@ class ImportScreen(Screen[None]):
         )
         table.add_columns("Row", "Column", "Level", "Problem")
         yield table
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(PathInput).focus()
