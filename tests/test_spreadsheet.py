@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from tillterm.cli import main
+from tillterm.customers import create_customer, search_customers
 from tillterm.db import session_scope
 from tillterm.demo import seed_demo
 from tillterm.models import Customer
@@ -164,8 +165,15 @@ def test_annotated_file_keeps_format_and_reimports(engine: Engine, tmp_path: Pat
 
 
 def _snapshot(engine: Engine) -> list[tuple[object, ...]]:
+    """The customers, and on SQLite the schema too (the search triggers included)."""
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text("SELECT * FROM customer ORDER BY id"))]
+        rows = [tuple(r) for r in conn.execute(text("SELECT * FROM customer ORDER BY id"))]
+        if engine.dialect.name == "sqlite":
+            rows += [
+                tuple(r)
+                for r in conn.execute(text("SELECT type, name, sql FROM sqlite_master ORDER BY 2"))
+            ]
+        return rows
 
 
 def test_failure_mid_apply_leaves_database_unchanged(any_engine: Engine, tmp_path: Path) -> None:
@@ -182,6 +190,11 @@ def test_failure_mid_apply_leaves_database_unchanged(any_engine: Engine, tmp_pat
     with pytest.raises(RuntimeError):
         apply_import(any_engine, report, allow_warnings=True, fail_after_rows=25)
     assert _snapshot(any_engine) == before
+    # the search index still follows every write: a customer created now is found
+    with session_scope(any_engine) as session:
+        create_customer(session, {"first_name": "Zéphyrine", "last_name": "Quillard"})
+    with session_scope(any_engine) as session:
+        assert [c.last_name for c in search_customers(session, "zephyrine")] == ["Quillard"]
 
 
 def test_export_import_round_trip_is_unchanged(any_engine: Engine, tmp_path: Path) -> None:

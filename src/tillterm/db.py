@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
@@ -47,6 +47,22 @@ def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     cur.execute("PRAGMA temp_store = MEMORY")
     cur.execute("PRAGMA cache_size = -32000")
     cur.close()
+
+
+def begin_write(conn: Connection) -> None:
+    """Open the write transaction now (SQLite), before the first statement of a bulk write.
+
+    Python's ``sqlite3``, in the mode SQLAlchemy uses, opens a transaction only before an
+    INSERT, UPDATE or DELETE: a ``DROP TRIGGER`` or a ``SELECT max(id)`` run earlier is
+    outside it and stands on its own. A bulk write that suspends the search triggers, or
+    numbers its rows from what it read, must do both inside its transaction, or a failure
+    half-way would leave the triggers gone for good. ``IMMEDIATE`` takes the write lock
+    at once, so what it reads cannot change before it writes. PostgreSQL needs nothing.
+    """
+    if conn.dialect.name != "sqlite":
+        return
+    if not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def build_engine(url_or_path: str | os.PathLike[str], *, create_dirs: bool = False) -> Engine:

@@ -32,6 +32,8 @@ from collections.abc import Iterator
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from tillterm.db import begin_write
+
 TOKENIZE = "unicode61 remove_diacritics 2"
 #: the "names" tier: who the customer is
 NAME_COLUMNS = ("first_name", "last_name", "company")
@@ -209,6 +211,7 @@ def bulk_insert(conn: Connection) -> Iterator[None]:
     if conn.dialect.name != "sqlite":
         yield
         return
+    begin_write(conn)
     after_id = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM customer").scalar_one()
     for name in BULK_SUSPENDED:
         conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")

@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from tillterm import search_index
 from tillterm.customers import PHONE_FIELDS, generate_code, normalise_code
-from tillterm.db import session_scope
+from tillterm.db import begin_write, session_scope
 from tillterm.errors import TilltermError
 from tillterm.models import (
     Customer,
@@ -466,6 +466,9 @@ def apply_import(
     created = updated = 0
     with session_scope(engine) as session:
         conn = session.connection()
+        # what is read from here on (codes on file, the next ids) is read in the write
+        # transaction, so no other register can change it before the rows go in
+        begin_write(conn)
         ctx = load_context(conn, excel=checked.context.excel)
         if not _still_valid(checked.context, ctx, checked.cmap):
             raise SpreadsheetError(
