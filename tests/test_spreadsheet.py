@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -228,6 +229,46 @@ def test_round_trip_into_a_new_store_and_through_xlsx(engine: Engine, tmp_path: 
 
     assert body(a) == body(b)
     fresh.dispose()
+
+
+def test_staged_and_bound_inserts_store_the_same_rows(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New customers go in through an ADBC-staged image when the driver is there, else
+    through ``executemany``: both must store exactly the same thing."""
+    from tillterm import sqlite_staging
+    from tillterm.db import open_db
+
+    assert sqlite_staging.available(), "the ADBC SQLite driver is a dependency"
+    seed_demo(engine, customers=60, products=0)
+    with session_scope(engine) as session:
+        c = session.exec(select(Customer)).first()
+        assert c is not None
+        c.discount_percent, c.notes, c.birth_date = Decimal("12.5"), "=x\nsecond line", None
+    path = tmp_path / "all.csv"
+    export_customers(engine, path)
+
+    def imported(name: str) -> list[tuple[object, ...]]:
+        store = open_db(tmp_path / name)
+        seed_demo(store, customers=0, products=0)
+        assert apply_import(store, check_import(store, path), allow_warnings=True).created == 60
+        with store.connect() as conn:
+            columns = [c.name for c in Customer.__table__.columns]  # type: ignore[attr-defined]
+            keep = [c for c in columns if c not in ("created_at", "updated_at")]
+            rows = [
+                tuple(r)
+                for r in conn.exec_driver_sql(f"SELECT {', '.join(keep)} FROM customer ORDER BY id")
+            ]
+            tags = conn.exec_driver_sql("SELECT * FROM customer_tag ORDER BY 1, 2").all()
+            found = conn.exec_driver_sql(
+                "SELECT count(*) FROM search_all WHERE search_all MATCH 'a*'"
+            ).scalar_one()
+        store.dispose()
+        return [*rows, *map(tuple, tags), (found,)]
+
+    staged = imported("staged.db")
+    monkeypatch.setattr(sqlite_staging, "available", lambda: False)
+    assert staged == imported("bound.db")
 
 
 def test_formula_cells_are_neutralised_and_restored(engine: Engine, tmp_path: Path) -> None:

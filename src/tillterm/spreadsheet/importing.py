@@ -25,13 +25,14 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection, Engine
 
-from tillterm import search_index
+from tillterm import search_index, sqlite_staging
 from tillterm.customers import PHONE_FIELDS, generate_code, normalise_code
 from tillterm.db import begin_write, session_scope
 from tillterm.errors import TilltermError
@@ -69,6 +70,11 @@ if TYPE_CHECKING:
 #: how many problems a report lists (all of them go into the annotated file)
 LISTED = 2000
 BATCH_ROWS = 50_000
+#: rows written at a time: small enough that preparing the next piece (on a helper
+#: thread) overlaps writing this one from the start; the first piece is smaller still,
+#: as preparing it is the one step nothing overlaps
+PIECE_ROWS = 16_000
+FIRST_PIECE = 8_000
 LOOKUP_CHUNK = 5000
 PHONES = PHONE_FIELDS
 #: spreadsheet field → customer table column, where they differ
@@ -468,6 +474,7 @@ def apply_import(
         conn = session.connection()
         # what is read from here on (codes on file, the next ids) is read in the write
         # transaction, so no other register can change it before the rows go in
+        staged = sqlite_staging.attach(conn)  # before the transaction: ATTACH needs that
         begin_write(conn)
         ctx = load_context(conn, excel=checked.context.excel)
         if not _still_valid(checked.context, ctx, checked.cmap):
@@ -475,7 +482,7 @@ def apply_import(
                 "Groups, sales taxes or custom fields changed since "
                 f"{report.path.name} was checked; check it again."
             )
-        writer = _Writer(conn, checked.cmap, ctx)
+        writer = _Writer(conn, checked.cmap, ctx, staged=staged)
         existing = _existing_ids(conn, checked)
         new_counts = [
             checked.heights[i] if ids is None else ids.null_count()
@@ -483,8 +490,8 @@ def apply_import(
         ]
         new_ids = writer.allocate_ids(sum(new_counts))
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tillterm-import") as pool:
-            ahead = _Lookahead(pool, writer, checked, existing, new_ids, new_counts)
-            for _ in range(len(checked)):
+            ahead = _Lookahead(pool, writer, checked, existing, new_ids)
+            for _ in range(len(ahead.pieces)):
                 c, u = writer.write(ahead.take(), inserted=ahead.start)
                 created += c
                 updated += u
@@ -529,11 +536,12 @@ def _existing_ids(conn: Connection, checked: CheckedRows) -> list[pl.Series | No
 class _Lookahead:
     """The batches made ready for the driver, one ahead, by a helper thread.
 
-    The helper only reads the spill files and runs polars and Python conversions (no
-    database). Turning a batch into driver rows holds the GIL, and so does binding them
-    in ``executemany``; indexing the inserted rows for search does not. So the next
-    batch is started when the current one's rows are in (:meth:`start`, called by the
-    writer), and is prepared while the database indexes them.
+    The helper only reads the spill files and runs polars and the staging driver (no
+    connection of ours). Binding rows in ``executemany`` holds the GIL; indexing the
+    inserted rows for search, and copying staged rows in, do not. So the next piece is
+    started as soon as the current one is taken when rows are staged, else when the
+    current one's rows are in (:meth:`start`, called by the writer), and is prepared
+    while the database works. Nothing overlaps the first piece, so it is kept small.
     """
 
     def __init__(
@@ -543,33 +551,53 @@ class _Lookahead:
         checked: CheckedRows,
         existing: list[pl.Series | None],
         new_ids: pl.Series,
-        new_counts: list[int],
     ) -> None:
         self.pool = pool
         self.writer = writer
         self.checked = checked
         self.existing = existing
         self.new_ids = new_ids
-        self.new_counts = new_counts
-        self.offsets = [sum(new_counts[:i]) for i in range(len(new_counts))]
+        #: (spilled batch, first row, rows, offset of its first new customer in new_ids)
+        self.pieces: list[tuple[int, int, int, int]] = []
+        taken = 0
+        for index, height in enumerate(checked.heights):
+            first = FIRST_PIECE if index == 0 else PIECE_ROWS
+            cuts = [0, *range(min(first, height), height, PIECE_ROWS), height]
+            for start, stop in pairwise(dict.fromkeys(cuts)):
+                ids = existing[index]
+                new = stop - start if ids is None else ids.slice(start, stop - start).null_count()
+                self.pieces.append((index, start, stop - start, taken))
+                taken += new
         self.next_index = 0
         self.future: Future[_Batch] | None = None
+        #: the spilled batch the helper read last (only the helper thread uses it)
+        self.loaded: tuple[int, pl.DataFrame] | None = None
 
-    def _job(self, index: int) -> _Batch:
-        ids = self.new_ids.slice(self.offsets[index], self.new_counts[index])
-        return self.writer.prepare(self.checked.batch(index), self.existing[index], ids)
+    def _job(self, piece: int) -> _Batch:
+        index, start, rows, taken = self.pieces[piece]
+        if self.loaded is None or self.loaded[0] != index:  # pieces come in order
+            self.loaded = (index, self.checked.batch(index))
+        values = self.loaded[1].slice(start, rows)
+        existing = self.existing[index]
+        if existing is not None:
+            existing = existing.slice(start, rows)
+        new = rows if existing is None else existing.null_count()
+        return self.writer.prepare(values, existing, self.new_ids.slice(taken, new))
 
     def start(self) -> None:
-        """Begin preparing the next batch, unless it is begun or there is none."""
-        if self.future is None and self.next_index < len(self.checked):
+        """Begin preparing the next piece, unless it is begun or there is none."""
+        if self.future is None and self.next_index < len(self.pieces):
             self.future = self.pool.submit(self._job, self.next_index)
             self.next_index += 1
 
     def take(self) -> _Batch:
-        """The next batch, prepared (waiting for the helper if need be)."""
+        """The next piece, prepared (waiting for the helper if need be)."""
         self.start()
         assert self.future is not None
         future, self.future = self.future, None
+        if self.writer.staged:
+            # staged rows go in without the GIL: prepare the next piece all along
+            self.start()
         return future.result()
 
 
@@ -585,7 +613,9 @@ class _Batch:
     """One checked batch, converted to driver rows (new customers already have ids)."""
 
     values: pl.DataFrame
-    inserts: list[tuple[Any, ...]]
+    #: the new customers: driver rows, or a staged SQLite image (``tillterm.sqlite_staging``)
+    inserts: list[tuple[Any, ...]] | bytes
+    created: int
     updates: list[tuple[Any, ...]]
     old_ids: list[int]
     #: the customer id of each row of ``values``, in order
@@ -599,8 +629,11 @@ class _Writer:
     method runs on the import's own thread and connection.
     """
 
-    def __init__(self, conn: Connection, cmap: ColumnMap, ctx: Context) -> None:
+    def __init__(
+        self, conn: Connection, cmap: ColumnMap, ctx: Context, *, staged: bool = False
+    ) -> None:
         self.conn = conn
+        self.staged = staged
         self.cmap = cmap
         self.ctx = ctx
         self.dialect = conn.dialect.name
@@ -667,7 +700,10 @@ class _Writer:
         db = self._frame_for_db(values)
         new = db.filter(pl.col("__id").is_null()).with_columns(ids.alias("__id"))
         old = db.filter(pl.col("__id").is_not_null())
-        inserts = self._insert_rows(new) if new.height else []
+        inserts: list[tuple[Any, ...]] | bytes = []
+        if new.height:
+            rows = self._insert_frame(new)
+            inserts = sqlite_staging.image(rows) if self.staged else rows.rows()
         updates = old.select(self.update_exprs).rows() if old.height else []
         all_ids = (
             values.select(ROW)
@@ -675,14 +711,19 @@ class _Writer:
             .get_column("__id")
         )
         old_ids = old.get_column("__id").to_list()
-        return _Batch(values, inserts, updates, old_ids, all_ids)
+        return _Batch(values, inserts, new.height, updates, old_ids, all_ids)
 
     def write(self, batch: _Batch, inserted: Callable[[], None] | None = None) -> tuple[int, int]:
         """Write one batch; ``inserted`` is called once its new rows are in, before indexing."""
-        if batch.inserts:
+        if batch.created:
             # the search index catches up once per batch, not through a trigger per row
             with search_index.bulk_insert(self.conn):
-                self.conn.exec_driver_sql(self.insert_sql, batch.inserts)
+                if isinstance(batch.inserts, bytes):
+                    sqlite_staging.insert(
+                        self.conn, "customer", ["id", *self.columns], batch.inserts
+                    )
+                else:
+                    self.conn.exec_driver_sql(self.insert_sql, batch.inserts)
                 if inserted:
                     inserted()
         if batch.updates:
@@ -692,9 +733,10 @@ class _Writer:
             self._write_tags(batch.values.get_column("tags"), batch.ids, batch.old_ids)
         for name in self.customs:
             self._write_custom(name, batch.values.get_column(name), batch.ids, batch.old_ids)
-        return len(batch.inserts), len(batch.updates)
+        return batch.created, len(batch.updates)
 
-    def _insert_rows(self, new: pl.DataFrame) -> list[tuple[Any, ...]]:
+    def _insert_frame(self, new: pl.DataFrame) -> pl.DataFrame:
+        """The new customers with every column of the table, in its order, id first."""
         import polars as pl
 
         given = set(new.columns)
@@ -730,7 +772,7 @@ class _Writer:
                 exprs.append(pl.lit(0 if self.dialect == "sqlite" else False).alias(column))
             else:
                 exprs.append(pl.lit("").alias(column))
-        return frame.select(exprs).rows()
+        return frame.select(exprs)
 
     def _phone_digits_expr(self, columns: Sequence[str]) -> pl.Expr:
         import polars as pl
@@ -841,6 +883,8 @@ class _Writer:
 
     def finish(self) -> None:
         """Give generated codes to rows that had none, fix phone digits, refresh search."""
+        if self.staged:
+            sqlite_staging.clear(self.conn)
         if self.pending:
             rows = (
                 self.conn.execute(
