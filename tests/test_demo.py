@@ -56,23 +56,31 @@ def test_fast_sqlite_rows_store_exactly_what_the_orm_would(tmp_path: Path) -> No
     """The bulk path writes pre-converted tuples: they must equal a Core insert's rows."""
     from sqlalchemy import insert
 
+    from tillterm import sqlite_staging
     from tillterm.db import open_db
-    from tillterm.demo import _customer_tuples, _fast_sqlite_insert
+    from tillterm.demo import _customer_tuples, _fast_sqlite_insert, _stage, _staged_insert
 
     slow, fast = open_db(tmp_path / "slow.db"), open_db(tmp_path / "fast.db")
     with slow.begin() as conn:
         conn.execute(insert(Customer), list(generate_customers(50, group_ids=[])))
     with fast.begin() as conn:
         _fast_sqlite_insert(conn, list(_customer_tuples(50, group_ids=[], sqlite_ready=True)))
+    # the helper process's form: a staged SQLite image copied in with one statement
+    staged = open_db(tmp_path / "staged.db")
+    with staged.begin() as conn:
+        assert sqlite_staging.attach(conn)
+        image = _stage(list(_customer_tuples(50, group_ids=[], sqlite_ready=True)))
+        assert _staged_insert(conn, image) == list(range(1, 51))
     rows = []
-    for engine in (slow, fast):
+    for engine in (slow, fast, staged):
         with engine.connect() as conn:
             rows.append(conn.exec_driver_sql("SELECT * FROM customer ORDER BY id").all())
         engine.dispose()
     # created_at comes from "now": compare everything else, and the timestamps' format
     strip = [[row[:-3] for row in found] for found in rows]
-    assert strip[0] == strip[1]
-    assert [len(str(row[-3])) for row in rows[0]] == [len(str(row[-3])) for row in rows[1]]
+    assert strip[0] == strip[1] == strip[2]
+    stamps = [[len(str(row[-3])) for row in found] for found in rows]
+    assert stamps[0] == stamps[1] == stamps[2]
 
 
 def test_a_large_store_is_generated_by_a_helper_process(

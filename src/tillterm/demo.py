@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from tillterm import sqlite_staging
 from tillterm.errors import TilltermError
 from tillterm.models import (
     Customer,
@@ -532,6 +533,7 @@ def _batches(
     engine: Engine, count: int, seed: int, group_ids: list[int]
 ) -> Iterator[list[tuple[object, ...]]]:
     sqlite_ready = engine.dialect.name == "sqlite"
+    staged = sqlite_ready and sqlite_staging.can_attach()
     if not sqlite_ready or count < PARALLEL_FROM:
         rows = _customer_tuples(count, seed=seed, group_ids=group_ids, sqlite_ready=sqlite_ready)
         while batch := list(islice(rows, BATCH)):
@@ -544,7 +546,10 @@ def _batches(
     ctx = multiprocessing.get_context(method)
     queue = ctx.Queue(maxsize=2)
     worker = ctx.Process(
-        target=_produce, args=(queue, count, seed, group_ids), name="tillterm-demo", daemon=True
+        target=_produce,
+        args=(queue, count, seed, group_ids, staged),
+        name="tillterm-demo",
+        daemon=True,
     )
     worker.start()
     try:
@@ -566,19 +571,35 @@ def _batches(
             worker.terminate()
 
 
-def _produce(queue: Any, count: int, seed: int, group_ids: list[int]) -> None:
-    """The helper process: generate SQLite-ready batches and hand them over."""
+def _produce(queue: Any, count: int, seed: int, group_ids: list[int], staged: bool) -> None:
+    """The helper process: generate SQLite-ready batches and hand them over.
+
+    With ``staged`` each batch is handed over as a staged SQLite image
+    (``tillterm.sqlite_staging``): turning the rows into stored values is then done here,
+    on the other core, and the inserting process copies them in with one statement.
+    """
     rows = _customer_tuples(count, seed=seed, group_ids=group_ids, sqlite_ready=True)
     while batch := list(islice(rows, BATCH)):
-        queue.put(batch)
+        queue.put(_stage(batch) if staged else batch)
     queue.put(None)
 
 
+def _stage(rows: list[tuple[object, ...]]) -> bytes:
+    return sqlite_staging.rows_image(CUSTOMER_COLUMNS, rows)
+
+
 def _insert_customers(
-    engine: Engine, rows: list[tuple[object, ...]], tag_ids: list[int], rng: random.Random
+    engine: Engine, rows: list[tuple[object, ...]] | bytes, tag_ids: list[int], rng: random.Random
 ) -> int:
     with engine.begin() as conn:
-        if conn.dialect.name == "sqlite":
+        if isinstance(rows, bytes):  # a staged image from the helper process
+            if not sqlite_staging.attach(conn):
+                raise TilltermError("The demo could not stage its customers; try again.")
+            conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {WAL_PAGES}")
+            with bulk_insert(conn):
+                ids = _staged_insert(conn, rows)
+            sqlite_staging.clear(conn)
+        elif conn.dialect.name == "sqlite":
             conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {WAL_PAGES}")
             with bulk_insert(conn):
                 ids = _fast_sqlite_insert(conn, rows)
@@ -604,7 +625,15 @@ def _insert_customers(
                 conn.execute(
                     insert(CustomerTag), [{"customer_id": c, "tag_id": t} for c, t in links]
                 )
-    return len(rows)
+    return len(ids)
+
+
+def _staged_insert(conn: Connection, staged: bytes) -> list[int]:
+    """Copy a staged batch in (inside :func:`bulk_insert`'s transaction: ids follow on)."""
+    first_id = conn.execute(select(func.coalesce(func.max(Customer.id), 0))).scalar_one() + 1
+    sqlite_staging.insert(conn, "customer", list(CUSTOMER_COLUMNS), staged)
+    last_id = conn.execute(select(func.max(Customer.id))).scalar_one()
+    return list(range(first_id, last_id + 1))
 
 
 def _fast_sqlite_insert(conn: Connection, rows: list[tuple[object, ...]]) -> list[int]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,11 +38,16 @@ TABLE = "rows"
 
 @cache
 def available() -> bool:
-    """Can rows be staged here (the ADBC SQLite driver installed, Python ≥ 3.11)?"""
+    """Can a polars frame be staged here (the ADBC SQLite driver installed)?"""
     try:
         import adbc_driver_sqlite.dbapi  # noqa: F401
     except ImportError:
         return False
+    return can_attach()
+
+
+def can_attach() -> bool:
+    """Can a staged image be loaded into a connection (``deserialize``, Python ≥ 3.11)?"""
     return hasattr(sqlite3.Connection, "deserialize")
 
 
@@ -51,7 +57,7 @@ def _raw(conn: Connection) -> sqlite3.Connection:
 
 def attach(conn: Connection) -> bool:
     """Make the staging schema ready on ``conn``; False when rows must be bound instead."""
-    if conn.dialect.name != "sqlite" or not available():
+    if conn.dialect.name != "sqlite" or not can_attach():
         return False
     raw = _raw(conn)
     names = {row[1] for row in raw.execute("PRAGMA database_list")}
@@ -91,6 +97,22 @@ def image(frame: pl.DataFrame) -> bytes:
         return path.read_bytes()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def rows_image(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """An :func:`image` of plain rows (values already in their stored form).
+
+    This binds every value through ``sqlite3`` again, so it only pays off in another
+    process (the demo's generator), where the binding runs on another core. It needs
+    neither polars nor the ADBC driver, neither of which survives a ``fork``.
+    """
+    with sqlite3.connect(":memory:") as db:
+        names = ", ".join(f'"{c}"' for c in columns)
+        db.execute(f"CREATE TABLE {TABLE} ({names})")
+        marks = ", ".join("?" for _ in columns)
+        db.executemany(f"INSERT INTO {TABLE} VALUES ({marks})", rows)
+        db.commit()
+        return db.serialize()
 
 
 @cache
