@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from screens_data import settle
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -24,9 +25,7 @@ async def test_function_keys_switch_screens(engine: Engine) -> None:
     seed_demo(engine, customers=20, products=5)
     app = TilltermApp(engine, register="till-1", scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
         assert app.title == "Épicerie Dubois & Fils"
         assert "till-1" in app.sub_title and "till.db" in app.sub_title
@@ -76,8 +75,7 @@ async def test_register_is_drawn_before_the_database_opens(db_path: Path) -> Non
         app.screen.post_message(ScanReceived("3000000000014", "scanner"))
         await pilot.pause()
         while app.workers:  # the opening, then settings and the queued scan
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await settle(pilot)
         assert app.startup_error is None
         assert app.title == "Épicerie Dubois & Fils"
         screen = app.screen

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from screens_data import settle
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from textual.widgets import DataTable
@@ -35,8 +36,7 @@ async def _check(pilot, app: TilltermApp, text: str) -> None:  # type: ignore[no
     app.screen.query_one(PathInput).value = text
     await pilot.press("tab")  # completes the name
     await pilot.press("enter")
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(pilot)
 
 
 def test_completion_of_folders_and_spreadsheets(tmp_path: Path) -> None:
@@ -62,8 +62,7 @@ async def test_errors_listed_then_annotated_then_cancel(engine: Engine, tmp_path
         assert not screen.check_action("confirm_import", ())
         assert not screen.check_action("continue_anyway", ())
         await pilot.press("ctrl+s")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert (tmp_path / "errors-annotated.csv").exists()
         await pilot.press("escape")
         await pilot.pause()
@@ -81,8 +80,7 @@ async def test_continue_anyway_imports_with_warnings(engine: Engine) -> None:
         await app.workers.wait_for_complete()
         assert _count(engine) == 0
         await pilot.press("ctrl+g")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert "1 new" in str(screen.query_one("#import-summary").render())
     assert _count(engine) == 1
 
@@ -95,8 +93,7 @@ async def test_clean_file_imports_on_confirm(engine: Engine) -> None:
         await _check(pilot, app, str(FIXTURES / "customers.xlsx"))
         assert screen.report is not None and screen.report.new == 3
         await pilot.press("ctrl+y")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
     assert _count(engine) == 3
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sales_store import Store, build_store
+from screens_data import settle
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from textual.widgets import OptionList, Static
@@ -42,12 +43,6 @@ def _paul_sale(engine: Engine) -> sales.SaleView:
     return done
 
 
-async def _settle(app: TilltermApp, pilot) -> None:  # type: ignore[no-untyped-def]
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 def _text(app: TilltermApp, selector: str) -> str:
     return str(app.screen.query_one(selector, Static).render())
 
@@ -65,23 +60,23 @@ async def test_refund_from_the_list(engine: Engine, store: Store, tmp_path: Path
     assert _balances(engine, store.paul) == (23, 2000)
     app = TilltermApp(engine, register="till-2", scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(app, pilot)
+        await settle(pilot)
         await pilot.press("ctrl+t")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, RecentSalesScreen)
         listed = app.screen.query_one("#recent-list", OptionList)
         first = str(listed.get_option_at_index(0).prompt)
         assert first.startswith(done.receipt_no or "?") and "Paul Martin" in first
         assert "23.65" in first
         await pilot.press("enter")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert "RECEIPT " + (done.receipt_no or "") in _text(app, "#recent-receipt-text")
         assert "F10 refunds" in _text(app, "#recent-note")
         await pilot.press("f10")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, ReceiptScreen)
         receipt = _text(app, "#receipt-text")
         assert "REFUND" in receipt and "-23.65" in receipt and "Points reversed" in receipt
@@ -90,7 +85,7 @@ async def test_refund_from_the_list(engine: Engine, store: Store, tmp_path: Path
         assert "20.00 EUR taken off the account" in note
         assert "23 loyalty points taken back" in note
         await pilot.press("enter")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
         assert "taken off the account" in _text(app, "#register-status")
     assert _balances(engine, store.paul) == (0, 0)
@@ -113,23 +108,23 @@ async def test_receipt_number_typed_or_scanned(engine: Engine, store: Store) -> 
     done = _paul_sale(engine)
     app = TilltermApp(engine, register="till-1", scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(app, pilot)
+        await settle(pilot)
         await pilot.press("ctrl+t")
-        await _settle(app, pilot)
+        await settle(pilot)
         await pilot.press(*"R999", "enter")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert "No sale with receipt number “R999”" in _text(app, "#recent-note")
         app.post_message(ScanReceived((done.receipt_no or "").lower()))  # a scanned receipt
-        await _settle(app, pilot)
+        await settle(pilot)
         assert "F10 refunds " + (done.receipt_no or "") in _text(app, "#recent-note")
         await pilot.press("f10")
-        await _settle(app, pilot)
+        await settle(pilot)
         await pilot.press("escape")  # "no": nothing happens
-        await _settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, RecentSalesScreen)
         assert _balances(engine, store.paul) == (23, 2000)
         await pilot.press("escape", "escape")  # receipt → list → register
-        await _settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
     with session_scope(engine) as s:
         assert s.execute(select(func.count()).where(Sale.kind == "refund")).scalar_one() == 0
@@ -141,20 +136,20 @@ async def test_refunded_once_and_refund_of_a_refund(engine: Engine, store: Store
         refund = sales.refund_sale(s, "till-1", done.id)
     app = TilltermApp(engine, register="till-1", scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(app, pilot)
+        await settle(pilot)
         await pilot.press("ctrl+t")
-        await _settle(app, pilot)
+        await settle(pilot)
         listed = app.screen.query_one("#recent-list", OptionList)
         labels = [str(listed.get_option_at_index(i).prompt) for i in range(2)]
         assert labels[0].endswith("REFUND") and labels[1].endswith("refunded")
         await pilot.press("enter")  # the refund itself
-        await _settle(app, pilot)
+        await settle(pilot)
         assert "is a refund; it cannot be refunded" in _text(app, "#recent-note")
         await pilot.press("f10")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert not isinstance(app.screen, ConfirmScreen)
         await pilot.press("escape", "down", "enter", "f10", "y")  # the original, again
-        await _settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, RecentSalesScreen)
         assert "has already been refunded" in _text(app, "#recent-note")
     assert _balances(engine, store.paul) == (0, 0)
@@ -166,15 +161,15 @@ async def test_refunded_once_and_refund_of_a_refund(engine: Engine, store: Store
 async def test_refund_key_is_in_the_help(engine: Engine, store: Store) -> None:
     app = TilltermApp(engine, register="till-1", scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(app, pilot)
+        await settle(pilot)
         await pilot.press("f1")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
         shown = " ".join(str(w.render()) for w in app.screen.query(Static))
         assert "Ctrl+T" in shown and "Recent sales / refund" in shown
         await pilot.press("escape", "ctrl+t")
-        await _settle(app, pilot)
+        await settle(pilot)
         await pilot.press("f1")
-        await _settle(app, pilot)
+        await settle(pilot)
         shown = " ".join(str(w.render()) for w in app.screen.query(Static))
         assert "F10" in shown and "Refund sale" in shown

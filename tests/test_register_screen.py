@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sales_store import Store, build_store
+from screens_data import settle
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from textual.widgets import Static
@@ -66,12 +67,6 @@ def customer_search(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setitem(sys.modules, "tillterm.customers", module)
 
 
-async def _settle(app: TilltermApp, pilot) -> None:  # type: ignore[no-untyped-def]
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 def _status(app: TilltermApp) -> str:
     return str(app.screen.query_one("#register-status", Static).render())
 
@@ -93,22 +88,22 @@ async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
 async def test_scan_product_customer_and_unknown(engine: Engine, store: Store) -> None:
     app = TilltermApp(engine, register="till-1", scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
         assert app.focused is not None and app.focused.id == "scan-input"
         app.post_message(ScanReceived("3000000000024"))
-        await _settle(app, pilot)
+        await settle(pilot)
         assert _rows(app) == [["Stylo plume", "1", "24.90", "", "24.90"]]
         app.post_message(ScanReceived("2900000000017"))
-        await _settle(app, pilot)
+        await settle(pilot)
         panel = str(app.screen.query_one(CustomerPanel).render())
         assert "Marie Dubois" in panel and "VIP" in panel and "10 %" in panel
         assert "22.41" in str(app.screen.query_one(SaleTotals).render())
         app.post_message(ScanReceived("NOPE-42"))
-        await _settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, ChoiceScreen)  # offers a customer with that card
         await pilot.press("b")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert "No customer or product with code “NOPE-42”" in _status(app)
     view = _open_sale(engine)
     assert view is not None and view.customer is not None and view.customer.id == store.marie
@@ -118,30 +113,30 @@ async def test_scan_product_customer_and_unknown(engine: Engine, store: Store) -
 async def test_typed_code_name_pick_quantity_and_remove(engine: Engine, store: Store) -> None:
     app = TilltermApp(engine, register="till-1", scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(app, pilot)
+        await settle(pilot)
         await _type(pilot, "3000000000017")
         await pilot.press("enter")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert _rows(app)[0][:2] == ["Café moulu", "1"]
         await _type(pilot, "s")  # "s..." matches Stylo only -> added at once
         await pilot.press("enter")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert [r[0] for r in _rows(app)] == ["Café moulu", "Stylo plume"]
         await pilot.press("+", "+")  # on the empty field: the selected (last) line
-        await _settle(app, pilot)
+        await settle(pilot)
         assert _rows(app)[1][1] == "3"
         await pilot.press("-")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert _rows(app)[1][1] == "2"
         await pilot.press("up", "ctrl+d")  # remove the coffee
-        await _settle(app, pilot)
+        await settle(pilot)
         assert [r[0] for r in _rows(app)] == ["Stylo plume"]
         await pilot.press("-", "-")  # below 1 is refused with a message
-        await _settle(app, pilot)
+        await settle(pilot)
         assert "at least 1" in _status(app) and _rows(app)[0][1] == "1"
         await _type(pilot, "=3,20 gift wrap")
         await pilot.press("enter")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert _rows(app)[-1][0] == "gift wrap"
     view = _open_sale(engine)
     assert view is not None and [(ln.description, ln.quantity) for ln in view.lines] == [
@@ -157,14 +152,14 @@ async def test_name_search_shows_matches_to_pick(engine: Engine, store: Store) -
         s.add(Product(sku="COF-2", barcode="3000000000031", name="Café en grains", price_cents=990))
     app = TilltermApp(engine, register="till-1", scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(app, pilot)
+        await settle(pilot)
         await _type(pilot, "caf")
         await pilot.press("enter")
-        await _settle(app, pilot)
+        await settle(pilot)
         suggestions = app.screen.query_one(Suggestions)
         assert suggestions.shown and suggestions.option_count == 2
         await pilot.press("down", "enter")  # the second: "Café moulu"
-        await _settle(app, pilot)
+        await settle(pilot)
         assert not suggestions.shown
         assert [r[0] for r in _rows(app)] == ["Café moulu"]
 
@@ -174,11 +169,11 @@ async def test_attach_customer_by_search_and_detach(
 ) -> None:
     app = TilltermApp(engine, register="till-1", scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(app, pilot)
+        await settle(pilot)
         await pilot.press("f7")
         assert app.focused is not None and app.focused.id == "customer-input"
         await _type(pilot, "dubois")
-        await _settle(app, pilot)
+        await settle(pilot)
         suggestions = app.screen.query_one(Suggestions)
         labels = [
             str(suggestions.get_option_at_index(i).prompt) for i in range(suggestions.option_count)
@@ -187,11 +182,11 @@ async def test_attach_customer_by_search_and_detach(
             labels[0].startswith("Marie Dubois") and labels[-1] == "Add “dubois” as a new customer"
         )
         await pilot.press("enter")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert "Marie Dubois" in str(app.screen.query_one(CustomerPanel).render())
         assert app.focused is not None and app.focused.id == "scan-input"
         await pilot.press("ctrl+u")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert "No customer" in str(app.screen.query_one(CustomerPanel).render())
     view = _open_sale(engine)
     assert view is not None and view.customer is None
@@ -205,18 +200,17 @@ async def test_add_new_customer_from_the_register(
 
     app = TilltermApp(engine, register="till-1", scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(app, pilot)
+        await settle(pilot)
         await pilot.press("f7")
         await _type(pilot, "Zoé Nouvelle")
-        await _settle(app, pilot)
+        await settle(pilot)
         suggestions = app.screen.query_one(Suggestions)
         assert suggestions.option_count == 1  # nobody matches: only "Add …"
         await pilot.press("enter")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, CustomerForm)
         await pilot.press("ctrl+s")
-        await _settle(app, pilot)
-        await _settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
         assert "Zoé Nouvelle" in str(app.screen.query_one(CustomerPanel).render())
     view = _open_sale(engine)
@@ -231,17 +225,16 @@ async def test_unknown_card_creates_a_customer_with_that_code(engine: Engine, st
 
     app = TilltermApp(engine, register="till-1", scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(app, pilot)
+        await settle(pilot)
         app.post_message(ScanReceived("2911112222333"))
-        await _settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, ChoiceScreen)
         await pilot.press("c")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, CustomerForm)
         await _type(pilot, "Inès")
         await pilot.press("ctrl+s")
-        await _settle(app, pilot)
-        await _settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
     view = _open_sale(engine)
     assert view is not None and view.customer is not None
@@ -260,28 +253,28 @@ async def test_pay_cash_with_change_and_complete(
 ) -> None:
     app = TilltermApp(engine, register="till-1", scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(app, pilot)
+        await settle(pilot)
         app.post_message(ScanReceived("3000000000024"))
         app.post_message(ScanReceived("2900000000017"))
-        await _settle(app, pilot)
+        await settle(pilot)
         await pilot.press("f10")  # nothing paid yet
-        await _settle(app, pilot)
+        await settle(pilot)
         assert "still due" in _status(app)
         await pilot.press("f9")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, PaymentScreen)
         await _type(pilot, "50")
         await pilot.press("enter")
-        await _settle(app, pilot)
+        await settle(pilot)
         summary = str(app.screen.query_one("#payment-summary", Static).render())
         assert "CHANGE" in summary and "27.59" in summary
         await pilot.press("f10")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, ReceiptScreen)
         receipt = str(app.screen.query_one("#receipt-text", Static).render())
         assert "Marie Dubois" in receipt and "Change" in receipt and "22 pts" in receipt
         await pilot.press("enter")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, RegisterScreen) and _rows(app) == []
     with session_scope(engine) as s:
         sale = s.exec(select(Sale)).scalars().one()
@@ -293,18 +286,18 @@ async def test_pay_cash_with_change_and_complete(
 async def test_refused_payment_keeps_the_modal_open(engine: Engine, store: Store) -> None:
     app = TilltermApp(engine, register="till-1", scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(app, pilot)
+        await settle(pilot)
         app.post_message(ScanReceived("3000000000024"))
-        await _settle(app, pilot)
+        await settle(pilot)
         await pilot.press("f9")
-        await _settle(app, pilot)
+        await settle(pilot)
         await pilot.press("f4")  # on account without a customer
-        await _settle(app, pilot)
+        await settle(pilot)
         assert "Attach a customer" in str(app.screen.query_one("#payment-note", Static).render())
         await pilot.press("f3", "ctrl+d")  # card for the due, then take it back
-        await _settle(app, pilot)
+        await settle(pilot)
         await pilot.press("escape")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
     view = _open_sale(engine)
     assert view is not None and view.payments == ()
@@ -313,19 +306,19 @@ async def test_refused_payment_keeps_the_modal_open(engine: Engine, store: Store
 async def test_park_and_resume(engine: Engine, store: Store) -> None:
     app = TilltermApp(engine, register="till-1", scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(app, pilot)
+        await settle(pilot)
         app.post_message(ScanReceived("3000000000024"))
-        await _settle(app, pilot)
+        await settle(pilot)
         await pilot.press("f8")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert _rows(app) == [] and "parked" in _status(app)
         app.post_message(ScanReceived("3000000000017"))
-        await _settle(app, pilot)
+        await settle(pilot)
         await pilot.press("f6")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, ParkedSalesScreen)
         await pilot.press("enter")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
         assert [r[0] for r in _rows(app)] == ["Stylo plume"]
     with session_scope(engine) as s:
@@ -339,7 +332,7 @@ async def test_reopens_the_open_sale_on_start(engine: Engine, store: Store) -> N
         sales.scan_code(s, "till-2", "3000000000017")
     app = TilltermApp(engine, register="till-1", scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(app, pilot)
+        await settle(pilot)
         assert [r[0] for r in _rows(app)] == ["Stylo plume"]
 
 
@@ -355,7 +348,7 @@ def test_snapshot_register_with_sale(engine: Engine, store: Store, snap_compare)
     app = _prepared_app(engine)
 
     async def before(pilot) -> None:  # type: ignore[no-untyped-def]
-        await _settle(app, pilot)
+        await settle(pilot)
         app.sub_title = "till-1 · till.db"
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=before)
@@ -365,12 +358,12 @@ def test_snapshot_payment(engine: Engine, store: Store, snap_compare) -> None:  
     app = _prepared_app(engine)
 
     async def before(pilot) -> None:  # type: ignore[no-untyped-def]
-        await _settle(app, pilot)
+        await settle(pilot)
         app.sub_title = "till-1 · till.db"
         await pilot.press("f9")
-        await _settle(app, pilot)
+        await settle(pilot)
         await pilot.press("2", "0", "f3")
-        await _settle(app, pilot)
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=before)
 
@@ -385,9 +378,9 @@ async def test_database_locked_says_so_and_keeps_the_sale(
 
     app = TilltermApp(engine, register="till-1", scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(app, pilot)
+        await settle(pilot)
         app.post_message(ScanReceived("3000000000024"))
-        await _settle(app, pilot)
+        await settle(pilot)
 
         @event.listens_for(engine, "connect")
         def _short_wait(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -398,14 +391,14 @@ async def test_database_locked_says_so_and_keeps_the_sale(
         blocker.execute("BEGIN IMMEDIATE")
         try:
             app.post_message(ScanReceived("3000000000017"))
-            await _settle(app, pilot)
+            await settle(pilot)
             assert "another register is holding the database" in _status(app)
             assert _rows(app) == [["Stylo plume", "1", "24.90", "", "24.90"]]
         finally:
             blocker.rollback()
             blocker.close()
         app.post_message(ScanReceived("3000000000017"))  # the lock is gone: it works again
-        await _settle(app, pilot)
+        await settle(pilot)
         assert [r[0] for r in _rows(app)] == ["Stylo plume", "Café moulu"]
     view = _open_sale(engine)
     assert view is not None and [ln.quantity for ln in view.lines] == [1, 1]
@@ -416,23 +409,23 @@ async def test_customer_archived_mid_sale(engine: Engine, store: Store) -> None:
 
     app = TilltermApp(engine, register="till-1", scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(app, pilot)
+        await settle(pilot)
         app.post_message(ScanReceived("3000000000024"))
         app.post_message(ScanReceived("2900000000017"))
-        await _settle(app, pilot)
+        await settle(pilot)
         with session_scope(engine) as s:  # the back office archives Marie meanwhile
             marie = s.get(Customer, store.marie)
             assert marie is not None
             marie.archived_at = utcnow()
         await pilot.press("f9", "f3")  # card for what is due
-        await _settle(app, pilot)
+        await settle(pilot)
         await pilot.press("f10")
-        await _settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
         assert "was archived while this sale was open" in _status(app)
         assert "Ctrl+U" in _status(app)
         await pilot.press("ctrl+u")  # detach: the sale is re-priced without her discount
-        await _settle(app, pilot)
+        await settle(pilot)
         assert "No customer" in str(app.screen.query_one(CustomerPanel).render())
     view = _open_sale(engine)
     assert view is not None and view.state == "open" and view.customer is None
@@ -443,15 +436,15 @@ async def test_customer_archived_mid_sale(engine: Engine, store: Store) -> None:
 async def test_on_account_more_than_due_is_refused(engine: Engine, store: Store) -> None:
     app = TilltermApp(engine, register="till-1", scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(app, pilot)
+        await settle(pilot)
         app.post_message(ScanReceived("3000000000017"))
         app.post_message(ScanReceived("TRADE-1"))
-        await _settle(app, pilot)
+        await settle(pilot)
         await pilot.press("f9")
-        await _settle(app, pilot)
+        await settle(pilot)
         await _type(pilot, "50")
         await pilot.press("f4")
-        await _settle(app, pilot)
+        await settle(pilot)
         note = str(app.screen.query_one("#payment-note", Static).render())
         assert "On account cannot pay more than the 3.82 EUR due" in note
         assert isinstance(app.screen, PaymentScreen)
@@ -466,7 +459,7 @@ async def test_long_sale_keeps_the_selected_line_in_view(engine: Engine, store: 
             sales.add_misc_item(s, sale_id, D(n), f"item {n:02d}")
     app = TilltermApp(engine, register="till-1", scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(app, pilot)
+        await settle(pilot)
         lines = app.screen.query_one(SaleLines)
 
         def visible() -> str:
@@ -476,10 +469,10 @@ async def test_long_sale_keeps_the_selected_line_in_view(engine: Engine, store: 
         assert "item 25" in visible() and "item 01" not in visible()
         assert visible().splitlines()[0].split() == ["Item", "Qty", "Price", "Disc", "Total"]
         await pilot.press(*["up"] * 24)
-        await _settle(app, pilot)
+        await settle(pilot)
         assert "item 01" in visible() and "item 25" not in visible()
         await pilot.press("+")  # the selected (first) line
-        await _settle(app, pilot)
+        await settle(pilot)
         assert _rows(app)[0][:2] == ["item 01", "2"]
     view = _open_sale(engine)
     assert view is not None and view.lines[0].quantity == 2

@@ -6,6 +6,7 @@ import time
 
 import pytest
 from scanner_fakes import FakeBackend, FakeDevice, entry, scan
+from screens_data import settle
 from sqlalchemy.engine import Engine
 from textual import events, on
 from textual.app import App, ComposeResult
@@ -47,8 +48,7 @@ async def test_a_scan_posted_to_the_app_reaches_the_current_screen_once(
     app = TilltermApp(engine, scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
         app.post_message(ScanReceived("4006381333931"))
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("b")  # an unknown code offers a new customer: back to the sale
         await pilot.press("f3")
         for _ in range(50):  # the Customers screen loads on first use
