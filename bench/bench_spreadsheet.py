@@ -72,12 +72,15 @@ def _write_csv(path: Path, count: int) -> Path:
     return path
 
 
-def _import(db: Path, csv_path: Path) -> tuple[float, float, int]:
-    """(check seconds, apply seconds, customers created)."""
+def _import(db: Path, csv_path: Path, *, store: int = 0) -> tuple[float, float, int]:
+    """(check seconds, apply seconds, customers created); ``store``: demo customers first."""
     from tillterm.db import open_db
+    from tillterm.demo import seed_demo
     from tillterm.spreadsheet.importing import apply_import, check_import
 
     engine = open_db(db)
+    if store:
+        seed_demo(engine, customers=store)
     started = time.perf_counter()
     report = check_import(engine, csv_path)
     checked = time.perf_counter()
@@ -142,6 +145,24 @@ def main() -> None:
         print(
             f"import 100,000-row CSV: {_runs(totals)} [check+apply: {', '.join(splits)}] "
             f"({created:,} created; budget 5 s)"
+        )
+
+        # the same file into a store holding its first 5,000 customers (updated), and
+        # without its code column (every code generated)
+        check, apply, created = _import(work / "u.db", small, store=5_000)
+        print(
+            f"  into a store of 5,000 of them: {check + apply:.2f} s "
+            f"[check {check:.2f} + apply {apply:.2f}] ({created:,} created, 5,000 updated)"
+        )
+        nocode = CACHE / "customers-100k-nocode.csv"
+        if not nocode.exists():
+            import polars as pl
+
+            pl.read_csv(small, infer_schema_length=0).drop("customer_code").write_csv(nocode)
+        check, apply, created = _import(work / "n.db", nocode)
+        print(
+            f"  without a code column (all generated): {check + apply:.2f} s "
+            f"[check {check:.2f} + apply {apply:.2f}] ({created:,} created)"
         )
 
         big = _write_csv(CACHE / "customers-1m.csv", 1_000_000)

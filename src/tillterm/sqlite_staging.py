@@ -122,12 +122,24 @@ def _empty() -> bytes:
         return db.serialize()
 
 
-def insert(conn: Connection, table: str, columns: list[str], staged: bytes) -> None:
-    """Copy the rows of an :func:`image` into ``table`` (same column names), in one statement."""
-    raw = _raw(conn)
-    raw.deserialize(staged, name=SCHEMA)
+def load(conn: Connection, staged: bytes) -> None:
+    """Put the rows of an :func:`image` in the staging schema (replacing the last ones).
+
+    They can be read and changed there as ``{SCHEMA}.{TABLE}`` before :func:`copy`.
+    """
+    _raw(conn).deserialize(staged, name=SCHEMA)
+
+
+def copy(conn: Connection, table: str, columns: list[str]) -> None:
+    """Copy the loaded rows into ``table`` (same column names), in one statement."""
     names = ", ".join(f'"{c}"' for c in columns)
     conn.exec_driver_sql(f"INSERT INTO {table} ({names}) SELECT {names} FROM {SCHEMA}.{TABLE}")
+
+
+def insert(conn: Connection, table: str, columns: list[str], staged: bytes) -> None:
+    """:func:`load` then :func:`copy`."""
+    load(conn, staged)
+    copy(conn, table, columns)
 
 
 def clear(conn: Connection) -> None:
