@@ -49,6 +49,7 @@ async def test_help_lists_every_app_key(engine: Engine) -> None:
         text = " ".join(str(section) for section in app.screen.sections)
         for description in ("Help", "Register", "Customers", "Groups", "Import", "Quit"):
             assert description in text
+        assert "('ctrl+p', 'Command palette: every action')" in text  # not in the footer
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, RegisterScreen)

@@ -209,5 +209,7 @@ class TilltermApp(App[int]):
             return
         screen_keys = describe_bindings(list(getattr(self.screen, "BINDINGS", [])))
         app_keys = describe_bindings(list(self.BINDINGS))
+        if self.ENABLE_COMMAND_PALETTE:  # not in the footer: 80 columns hold few keys
+            app_keys.append((self.COMMAND_PALETTE_BINDING, "Command palette: every action"))
         title = getattr(self.screen, "HELP_TITLE", type(self.screen).__name__)
         self.push_screen(HelpScreen([("Everywhere", app_keys), (title, screen_keys)]))
