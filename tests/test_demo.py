@@ -56,7 +56,7 @@ def test_fast_sqlite_rows_store_exactly_what_the_orm_would(tmp_path: Path) -> No
     """The bulk path writes pre-converted tuples: they must equal a Core insert's rows."""
     from sqlalchemy import insert
 
-    from tillterm import sqlite_staging
+    from tillterm import staging
     from tillterm.db import open_db
     from tillterm.demo import _customer_tuples, _fast_sqlite_insert, _stage, _staged_insert
 
@@ -68,7 +68,7 @@ def test_fast_sqlite_rows_store_exactly_what_the_orm_would(tmp_path: Path) -> No
     # the helper process's form: a staged SQLite image copied in with one statement
     staged = open_db(tmp_path / "staged.db")
     with staged.begin() as conn:
-        assert sqlite_staging.attach(conn)
+        assert staging.attach(conn)
         image = _stage(list(_customer_tuples(50, group_ids=[], sqlite_ready=True)))
         assert _staged_insert(conn, image) == list(range(1, 51))
     rows = []

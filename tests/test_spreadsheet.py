@@ -236,10 +236,10 @@ def test_staged_and_bound_inserts_store_the_same_rows(
 ) -> None:
     """New customers go in through an ADBC-staged image when the driver is there, else
     through ``executemany``: both must store exactly the same thing."""
-    from tillterm import sqlite_staging
+    from tillterm import staging
     from tillterm.db import open_db
 
-    assert sqlite_staging.available(), "the ADBC SQLite driver is a dependency"
+    assert staging.available(), "the ADBC SQLite driver is a dependency"
     seed_demo(engine, customers=60, products=0)
     with session_scope(engine) as session:
         c = session.exec(select(Customer)).first()
@@ -267,8 +267,55 @@ def test_staged_and_bound_inserts_store_the_same_rows(
         return [*rows, *map(tuple, tags), (found,)]
 
     staged = imported("staged.db")
-    monkeypatch.setattr(sqlite_staging, "available", lambda: False)
+    monkeypatch.setattr(staging, "available", lambda: False)
     assert staged == imported("bound.db")
+
+
+def test_staged_and_bound_inserts_agree_on_every_engine(
+    any_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staged new customers (an ADBC image on SQLite, COPY on PostgreSQL) are stored
+    exactly as rows bound one by one would be."""
+    import polars as pl
+
+    from tillterm import staging
+
+    seed_demo(any_engine, customers=30, products=0)
+    with session_scope(any_engine) as session:
+        odd = session.exec(select(Customer).order_by(Customer.id)).first()
+        assert odd is not None
+        odd.discount_percent, odd.birth_date = Decimal("12.5"), None
+        odd.notes, odd.company = 'say "hi",\nthen \\N', "\\N"
+    original = tmp_path / "all.csv"
+    export_customers(any_engine, original)
+    frame = pl.read_csv(original.read_bytes().removeprefix(b"\xef\xbb\xbf"), infer_schema_length=0)
+    for prefix in ("S", "B"):  # the same customers again, as new ones
+        code = (pl.lit(prefix + "-") + pl.col("customer_code")).alias("customer_code")
+        frame.with_columns(code).write_csv(tmp_path / f"{prefix}.csv")
+
+    def stored(prefix: str) -> list[tuple[object, ...]]:
+        skip = {"id", "customer_code", "code_key", "created_at", "updated_at"}
+        columns = [c.name for c in Customer.__table__.columns if c.name not in skip]  # type: ignore[attr-defined]
+        with any_engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    f"SELECT customer_code, {', '.join(columns)} FROM customer "
+                    "WHERE customer_code LIKE :codes ORDER BY customer_code"
+                ),
+                {"codes": prefix + "-%"},
+            ).all()
+        return [(r[0][2:], *r[1:]) for r in rows]
+
+    report = check_import(any_engine, tmp_path / "S.csv")
+    assert apply_import(any_engine, report, allow_warnings=True).created == 30
+    monkeypatch.setattr(staging, "frames_supported", lambda dialect: False)
+    report = check_import(any_engine, tmp_path / "B.csv")
+    assert apply_import(any_engine, report, allow_warnings=True).created == 30
+    staged, bound = stored("S"), stored("B")
+    assert len(staged) == 30 and staged == bound
+    with session_scope(any_engine) as session:
+        found = {c.customer_code[:2] for c in search_customers(session, odd.last_name, limit=200)}
+    assert {"S-", "B-"} <= found
 
 
 def test_formula_cells_are_neutralised_and_restored(engine: Engine, tmp_path: Path) -> None:

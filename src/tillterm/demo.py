@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from tillterm import sqlite_staging
+from tillterm import staging
 from tillterm.errors import TilltermError
 from tillterm.models import (
     Customer,
@@ -533,7 +533,7 @@ def _batches(
     engine: Engine, count: int, seed: int, group_ids: list[int]
 ) -> Iterator[list[tuple[object, ...]]]:
     sqlite_ready = engine.dialect.name == "sqlite"
-    staged = sqlite_ready and sqlite_staging.can_attach()
+    staged = sqlite_ready and staging.can_attach()
     if not sqlite_ready or count < PARALLEL_FROM:
         rows = _customer_tuples(count, seed=seed, group_ids=group_ids, sqlite_ready=sqlite_ready)
         while batch := list(islice(rows, BATCH)):
@@ -575,7 +575,7 @@ def _produce(queue: Any, count: int, seed: int, group_ids: list[int], staged: bo
     """The helper process: generate SQLite-ready batches and hand them over.
 
     With ``staged`` each batch is handed over as a staged SQLite image
-    (``tillterm.sqlite_staging``): turning the rows into stored values is then done here,
+    (``tillterm.staging``): turning the rows into stored values is then done here,
     on the other core, and the inserting process copies them in with one statement.
     """
     rows = _customer_tuples(count, seed=seed, group_ids=group_ids, sqlite_ready=True)
@@ -585,7 +585,7 @@ def _produce(queue: Any, count: int, seed: int, group_ids: list[int], staged: bo
 
 
 def _stage(rows: list[tuple[object, ...]]) -> bytes:
-    return sqlite_staging.rows_image(CUSTOMER_COLUMNS, rows)
+    return staging.rows_image(CUSTOMER_COLUMNS, rows)
 
 
 def _insert_customers(
@@ -593,12 +593,12 @@ def _insert_customers(
 ) -> int:
     with engine.begin() as conn:
         if isinstance(rows, bytes):  # a staged image from the helper process
-            if not sqlite_staging.attach(conn):
+            if not staging.attach(conn):
                 raise TilltermError("The demo could not stage its customers; try again.")
             conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {WAL_PAGES}")
             with bulk_insert(conn):
                 ids = _staged_insert(conn, rows)
-            sqlite_staging.clear(conn)
+            staging.clear(conn)
         elif conn.dialect.name == "sqlite":
             conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {WAL_PAGES}")
             with bulk_insert(conn):
@@ -631,7 +631,7 @@ def _insert_customers(
 def _staged_insert(conn: Connection, staged: bytes) -> list[int]:
     """Copy a staged batch in (inside :func:`bulk_insert`'s transaction: ids follow on)."""
     first_id = conn.execute(select(func.coalesce(func.max(Customer.id), 0))).scalar_one() + 1
-    sqlite_staging.insert(conn, "customer", list(CUSTOMER_COLUMNS), staged)
+    staging.insert(conn, "customer", list(CUSTOMER_COLUMNS), staged)
     last_id = conn.execute(select(func.max(Customer.id))).scalar_one()
     return list(range(first_id, last_id + 1))
 

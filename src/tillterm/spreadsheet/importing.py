@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection, Engine
 
-from tillterm import search_index, sqlite_staging
+from tillterm import search_index, staging
 from tillterm.customers import PHONE_FIELDS, generate_code, generate_codes, normalise_code
 from tillterm.db import begin_write, session_scope
 from tillterm.errors import TilltermError
@@ -473,7 +473,8 @@ def apply_import(
         conn = session.connection()
         # what is read from here on (codes on file, the next ids) is read in the write
         # transaction, so no other register can change it before the rows go in
-        staged = sqlite_staging.attach(conn)  # before the transaction: ATTACH needs that
+        # before the transaction: SQLite's ATTACH needs that
+        staged = staging.frames_supported(conn.dialect.name) and staging.attach(conn)
         begin_write(conn)
         ctx = load_context(conn, excel=checked.context.excel)
         if not _still_valid(checked.context, ctx, checked.cmap):
@@ -621,7 +622,7 @@ class _Batch:
     """One checked batch, converted to driver rows (new customers already have ids)."""
 
     values: pl.DataFrame
-    #: the new customers: driver rows, or a staged SQLite image (``tillterm.sqlite_staging``)
+    #: the new customers: driver rows, or a staged SQLite image (``tillterm.staging``)
     inserts: list[tuple[Any, ...]] | bytes
     created: int
     #: ``id``, ``code_key`` of the new customers whose code was generated (blank in the file)
@@ -724,7 +725,7 @@ class _Writer:
         rows = self._insert_frame(new)
         generated = rows.filter(new.get_column("__key") == "").select("id", "code_key")
         if new.height:
-            inserts = sqlite_staging.image(rows) if self.staged else rows.rows()
+            inserts = staging.payload(rows, self.dialect) if self.staged else rows.rows()
         updates = old.select(self.update_exprs).rows() if old.height else []
         all_ids = (
             values.select(ROW)
@@ -748,9 +749,9 @@ class _Writer:
             # the search index catches up once per batch, not through a trigger per row
             with search_index.bulk_insert(self.conn):
                 if isinstance(batch.inserts, bytes):
-                    sqlite_staging.load(self.conn, batch.inserts)
+                    staging.load(self.conn, batch.inserts, ["id", *self.columns])
                     self._fix_clashes(batch)
-                    sqlite_staging.copy(self.conn, "customer", ["id", *self.columns])
+                    staging.copy(self.conn, "customer", ["id", *self.columns])
                 else:
                     self._fix_clashes(batch)
                     self.conn.exec_driver_sql(self.insert_sql, batch.inserts)
@@ -826,7 +827,7 @@ class _Writer:
             return [
                 int(row[0])
                 for row in self.conn.exec_driver_sql(
-                    f"SELECT r.id FROM {sqlite_staging.SCHEMA}.{sqlite_staging.TABLE} r "
+                    f"SELECT r.id FROM {staging.staged_table(self.conn)} r "
                     "JOIN customer c ON c.code_key = r.code_key"
                 )
             ]
@@ -852,8 +853,8 @@ class _Writer:
                 break
         if isinstance(batch.inserts, bytes):
             self.conn.exec_driver_sql(
-                f"UPDATE {sqlite_staging.SCHEMA}.{sqlite_staging.TABLE} "
-                "SET customer_code = ?, code_key = ? WHERE id = ?",
+                f"UPDATE {staging.staged_table(self.conn)} SET customer_code = {self.mark}, "
+                f"code_key = {self.mark} WHERE id = {self.mark}",
                 [(code, key, cid) for cid, (code, key) in fresh.items()],
             )
             return
@@ -978,7 +979,7 @@ class _Writer:
     def finish(self) -> None:
         """Fix phone digits of updated rows the file gave some phones of; let go of staging."""
         if self.staged:
-            sqlite_staging.clear(self.conn)
+            staging.clear(self.conn)
         if self.touched_phones and not self.all_phones and self.updated_ids:
             with search_index.bulk_update(self.conn, self.updated_ids):
                 self._refresh_phone_digits(self.updated_ids)
