@@ -622,7 +622,7 @@ class _Batch:
     """One checked batch, converted to driver rows (new customers already have ids)."""
 
     values: pl.DataFrame
-    #: the new customers: driver rows, or a staged SQLite image (``tillterm.staging``)
+    #: the new customers: driver rows, or a staged payload (``tillterm.staging``)
     inserts: list[tuple[Any, ...]] | bytes
     created: int
     #: ``id``, ``code_key`` of the new customers whose code was generated (blank in the file)
@@ -835,7 +835,11 @@ class _Writer:
         return [int(i) for i, key in batch.generated.iter_rows() if key in taken]
 
     def _fix_clashes(self, batch: _Batch) -> None:
-        """Draw again the generated codes someone already has (rare: 1 in ~10⁶ per pair)."""
+        """Draw again the generated codes someone already has.
+
+        Rare: 31⁸ codes, so with a million customers on file about one new customer in
+        850,000 draws a taken code.
+        """
         clashing = self._clashes(batch)
         if not clashing:
             return
