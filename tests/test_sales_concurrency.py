@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import sales_worker
@@ -40,15 +41,21 @@ def _check(engine: Engine, successes: int) -> None:
     assert states.count("voided") == 2 * ATTEMPTS - successes
 
 
-def test_two_processes_on_sqlite(tmp_path: Path) -> None:
-    db = tmp_path / "race.db"
-    engine = open_db(db)
-    build_store(engine)
-    go = tmp_path / "go"
+def _two_processes(db: Path, attempts: int, *mode: str) -> int:
+    """Run ``sales_worker.py`` as two registers released at once; their summed results."""
+    go = db.with_suffix(".go")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent / "src"), str(HERE)])}
     procs = [
         subprocess.Popen(
-            [sys.executable, str(HERE / "sales_worker.py"), str(db), name, str(ATTEMPTS), str(go)],
+            [
+                sys.executable,
+                str(HERE / "sales_worker.py"),
+                str(db),
+                name,
+                str(attempts),
+                str(go),
+                *mode,
+            ],
             stdout=subprocess.PIPE,
             text=True,
             env=env,
@@ -63,20 +70,18 @@ def test_two_processes_on_sqlite(tmp_path: Path) -> None:
         out, _ = proc.communicate(timeout=60)
         assert proc.returncode == 0
         results.append(int(out.strip()))
-    _check(engine, sum(results))
-    engine.dispose()
+    return sum(results)
 
 
-def test_two_connections_on_postgresql(pg_url: str) -> None:
-    setup = open_db(pg_url)
-    build_store(setup)
+def _two_connections(pg_url: str, work: Callable[[Engine, str], int]) -> int:
+    """Run ``work`` as two registers on their own connections, released at once."""
     engines = [open_db(pg_url), open_db(pg_url)]
     barrier = threading.Barrier(2)
     results: list[int] = []
     sales_worker.ready = lambda _name: barrier.wait(timeout=30)  # type: ignore[assignment]
 
     def register(engine: Engine, name: str) -> None:
-        results.append(run_register(engine, name, ATTEMPTS))
+        results.append(work(engine, name))
 
     threads = [
         threading.Thread(target=register, args=(eng, name))
@@ -86,9 +91,24 @@ def test_two_connections_on_postgresql(pg_url: str) -> None:
         t.start()
     for t in threads:
         t.join(timeout=60)
-    _check(setup, sum(results))
-    for eng in (setup, *engines):
+    for eng in engines:
         eng.dispose()
+    return sum(results)
+
+
+def test_two_processes_on_sqlite(tmp_path: Path) -> None:
+    db = tmp_path / "race.db"
+    engine = open_db(db)
+    build_store(engine)
+    _check(engine, _two_processes(db, ATTEMPTS))
+    engine.dispose()
+
+
+def test_two_connections_on_postgresql(pg_url: str) -> None:
+    setup = open_db(pg_url)
+    build_store(setup)
+    _check(setup, _two_connections(pg_url, lambda e, name: run_register(e, name, ATTEMPTS)))
+    setup.dispose()
 
 
 POINTS = 1000  # 10.00: both registers try to spend all of them on a 22.41 sale
@@ -120,26 +140,7 @@ def test_two_processes_spend_the_same_points_on_sqlite(tmp_path: Path) -> None:
     engine = open_db(db)
     build_store(engine)
     _give_points(engine)
-    go = tmp_path / "go"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent / "src"), str(HERE)])}
-    procs = [
-        subprocess.Popen(
-            [sys.executable, str(HERE / "sales_worker.py"), str(db), name, "1", str(go), "loyalty"],
-            stdout=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for name in ("till-a", "till-b")
-    ]
-    for proc in procs:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-    go.touch()
-    results = []
-    for proc in procs:
-        out, _ = proc.communicate(timeout=60)
-        assert proc.returncode == 0
-        results.append(int(out.strip()))
-    _check_points(engine, sum(results))
+    _check_points(engine, _two_processes(db, 1, "loyalty"))
     engine.dispose()
 
 
@@ -147,22 +148,5 @@ def test_two_connections_spend_the_same_points_on_postgresql(pg_url: str) -> Non
     setup = open_db(pg_url)
     build_store(setup)
     _give_points(setup)
-    engines = [open_db(pg_url), open_db(pg_url)]
-    barrier = threading.Barrier(2)
-    results: list[int] = []
-    sales_worker.ready = lambda _name: barrier.wait(timeout=30)  # type: ignore[assignment]
-
-    def register(engine: Engine, name: str) -> None:
-        results.append(redeem_all_points(engine, name))
-
-    threads = [
-        threading.Thread(target=register, args=(eng, name))
-        for eng, name in zip(engines, ("till-a", "till-b"), strict=True)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    _check_points(setup, sum(results))
-    for eng in (setup, *engines):
-        eng.dispose()
+    _check_points(setup, _two_connections(pg_url, redeem_all_points))
+    setup.dispose()
