@@ -6,6 +6,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from conftest import Drive
 from sales_store import Store, build_store
 from screens_data import settle
 from sqlalchemy import func, select
@@ -55,11 +56,12 @@ def _balances(engine: Engine, customer_id: int) -> tuple[int, int]:
         )
 
 
-async def test_refund_from_the_list(engine: Engine, store: Store, tmp_path: Path) -> None:
+async def test_refund_from_the_list(
+    engine: Engine, store: Store, tmp_path: Path, drive: Drive
+) -> None:
     done = _paul_sale(engine)
     assert _balances(engine, store.paul) == (23, 2000)
-    app = TilltermApp(engine, register="till-2", scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(register="till-2") as (app, pilot):
         await settle(pilot)
         await pilot.press("ctrl+t")
         await settle(pilot)
@@ -104,10 +106,9 @@ async def test_refund_from_the_list(engine: Engine, store: Store, tmp_path: Path
     assert files == [refund.receipt_no]
 
 
-async def test_receipt_number_typed_or_scanned(engine: Engine, store: Store) -> None:
+async def test_receipt_number_typed_or_scanned(engine: Engine, store: Store, drive: Drive) -> None:
     done = _paul_sale(engine)
-    app = TilltermApp(engine, register="till-1", scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(register="till-1") as (app, pilot):
         await settle(pilot)
         await pilot.press("ctrl+t")
         await settle(pilot)
@@ -130,12 +131,13 @@ async def test_receipt_number_typed_or_scanned(engine: Engine, store: Store) -> 
         assert s.execute(select(func.count()).where(Sale.kind == "refund")).scalar_one() == 0
 
 
-async def test_refunded_once_and_refund_of_a_refund(engine: Engine, store: Store) -> None:
+async def test_refunded_once_and_refund_of_a_refund(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
     done = _paul_sale(engine)
     with session_scope(engine) as s:
         refund = sales.refund_sale(s, "till-1", done.id)
-    app = TilltermApp(engine, register="till-1", scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(register="till-1") as (app, pilot):
         await settle(pilot)
         await pilot.press("ctrl+t")
         await settle(pilot)
@@ -158,9 +160,8 @@ async def test_refunded_once_and_refund_of_a_refund(engine: Engine, store: Store
     assert count == 1 and refund.original_sale_id == done.id
 
 
-async def test_refund_key_is_in_the_help(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, register="till-1", scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_refund_key_is_in_the_help(engine: Engine, store: Store, drive: Drive) -> None:
+    async with drive(register="till-1") as (app, pilot):
         await settle(pilot)
         await pilot.press("f1")
         await settle(pilot)

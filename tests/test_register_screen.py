@@ -8,6 +8,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from conftest import Drive
 from sales_store import Store, build_store
 from screens_data import settle
 from sqlalchemy import select
@@ -85,9 +86,10 @@ async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
     await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
 
 
-async def test_scan_product_customer_and_unknown(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, register="till-1", scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_scan_product_customer_and_unknown(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
+    async with drive(register="till-1") as (app, pilot):
         await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
         assert app.focused is not None and app.focused.id == "scan-input"
@@ -110,9 +112,10 @@ async def test_scan_product_customer_and_unknown(engine: Engine, store: Store) -
     assert view.total == D("22.41")
 
 
-async def test_typed_code_name_pick_quantity_and_remove(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, register="till-1", scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_typed_code_name_pick_quantity_and_remove(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
+    async with drive(register="till-1") as (app, pilot):
         await settle(pilot)
         await _type(pilot, "3000000000017")
         await pilot.press("enter")
@@ -145,13 +148,14 @@ async def test_typed_code_name_pick_quantity_and_remove(engine: Engine, store: S
     ]
 
 
-async def test_name_search_shows_matches_to_pick(engine: Engine, store: Store) -> None:
+async def test_name_search_shows_matches_to_pick(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
     with session_scope(engine) as s:
         from tillterm.models import Product
 
         s.add(Product(sku="COF-2", barcode="3000000000031", name="Café en grains", price_cents=990))
-    app = TilltermApp(engine, register="till-1", scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(register="till-1") as (app, pilot):
         await settle(pilot)
         await _type(pilot, "caf")
         await pilot.press("enter")
@@ -165,10 +169,9 @@ async def test_name_search_shows_matches_to_pick(engine: Engine, store: Store) -
 
 
 async def test_attach_customer_by_search_and_detach(
-    engine: Engine, store: Store, customer_search: None
+    engine: Engine, store: Store, customer_search: None, drive: Drive
 ) -> None:
-    app = TilltermApp(engine, register="till-1", scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(register="till-1") as (app, pilot):
         await settle(pilot)
         await pilot.press("f7")
         assert app.focused is not None and app.focused.id == "customer-input"
@@ -193,13 +196,12 @@ async def test_attach_customer_by_search_and_detach(
 
 
 async def test_add_new_customer_from_the_register(
-    engine: Engine, store: Store, customer_search: None
+    engine: Engine, store: Store, customer_search: None, drive: Drive
 ) -> None:
     """ "Add X" opens the real customer form pre-filled; Create attaches the new customer."""
     from tillterm.ui.screens.customer_form import CustomerForm
 
-    app = TilltermApp(engine, register="till-1", scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(register="till-1") as (app, pilot):
         await settle(pilot)
         await pilot.press("f7")
         await _type(pilot, "Zoé Nouvelle")
@@ -220,11 +222,12 @@ async def test_add_new_customer_from_the_register(
         assert (row.first_name, row.last_name) == ("Zoé", "Nouvelle")
 
 
-async def test_unknown_card_creates_a_customer_with_that_code(engine: Engine, store: Store) -> None:
+async def test_unknown_card_creates_a_customer_with_that_code(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
     from tillterm.ui.screens.customer_form import CustomerForm
 
-    app = TilltermApp(engine, register="till-1", scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(register="till-1") as (app, pilot):
         await settle(pilot)
         app.post_message(ScanReceived("2911112222333"))
         await settle(pilot)
@@ -249,10 +252,9 @@ def test_prefill_from_text() -> None:
 
 
 async def test_pay_cash_with_change_and_complete(
-    engine: Engine, store: Store, tmp_path: Path
+    engine: Engine, store: Store, tmp_path: Path, drive: Drive
 ) -> None:
-    app = TilltermApp(engine, register="till-1", scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(register="till-1") as (app, pilot):
         await settle(pilot)
         app.post_message(ScanReceived("3000000000024"))
         app.post_message(ScanReceived("2900000000017"))
@@ -283,9 +285,10 @@ async def test_pay_cash_with_change_and_complete(
     assert [f.stem for f in files] == [sale.receipt_no]
 
 
-async def test_refused_payment_keeps_the_modal_open(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, register="till-1", scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_refused_payment_keeps_the_modal_open(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
+    async with drive(register="till-1") as (app, pilot):
         await settle(pilot)
         app.post_message(ScanReceived("3000000000024"))
         await settle(pilot)
@@ -303,9 +306,8 @@ async def test_refused_payment_keeps_the_modal_open(engine: Engine, store: Store
     assert view is not None and view.payments == ()
 
 
-async def test_park_and_resume(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, register="till-1", scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_park_and_resume(engine: Engine, store: Store, drive: Drive) -> None:
+    async with drive(register="till-1") as (app, pilot):
         await settle(pilot)
         app.post_message(ScanReceived("3000000000024"))
         await settle(pilot)
@@ -326,12 +328,11 @@ async def test_park_and_resume(engine: Engine, store: Store) -> None:
     assert [p.line_count for p in parked] == [1]  # the coffee sale, put aside
 
 
-async def test_reopens_the_open_sale_on_start(engine: Engine, store: Store) -> None:
+async def test_reopens_the_open_sale_on_start(engine: Engine, store: Store, drive: Drive) -> None:
     with session_scope(engine) as s:
         sales.scan_code(s, "till-1", "3000000000024")
         sales.scan_code(s, "till-2", "3000000000017")
-    app = TilltermApp(engine, register="till-1", scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(register="till-1") as (app, pilot):
         await settle(pilot)
         assert [r[0] for r in _rows(app)] == ["Stylo plume"]
 
@@ -369,15 +370,14 @@ def test_snapshot_payment(engine: Engine, store: Store, snap_compare) -> None:  
 
 
 async def test_database_locked_says_so_and_keeps_the_sale(
-    db_path: Path, engine: Engine, store: Store
+    db_path: Path, engine: Engine, store: Store, drive: Drive
 ) -> None:
     """Another register holds the write lock past the busy timeout: a message, no loss."""
     import sqlite3
 
     from sqlalchemy import event
 
-    app = TilltermApp(engine, register="till-1", scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(register="till-1") as (app, pilot):
         await settle(pilot)
         app.post_message(ScanReceived("3000000000024"))
         await settle(pilot)
@@ -404,11 +404,10 @@ async def test_database_locked_says_so_and_keeps_the_sale(
     assert view is not None and [ln.quantity for ln in view.lines] == [1, 1]
 
 
-async def test_customer_archived_mid_sale(engine: Engine, store: Store) -> None:
+async def test_customer_archived_mid_sale(engine: Engine, store: Store, drive: Drive) -> None:
     from tillterm.models import utcnow
 
-    app = TilltermApp(engine, register="till-1", scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(register="till-1") as (app, pilot):
         await settle(pilot)
         app.post_message(ScanReceived("3000000000024"))
         app.post_message(ScanReceived("2900000000017"))
@@ -433,9 +432,10 @@ async def test_customer_archived_mid_sale(engine: Engine, store: Store) -> None:
     assert view.total == D("24.90") and view.paid == D("22.41")
 
 
-async def test_on_account_more_than_due_is_refused(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, register="till-1", scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_on_account_more_than_due_is_refused(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
+    async with drive(register="till-1") as (app, pilot):
         await settle(pilot)
         app.post_message(ScanReceived("3000000000017"))
         app.post_message(ScanReceived("TRADE-1"))
@@ -452,13 +452,14 @@ async def test_on_account_more_than_due_is_refused(engine: Engine, store: Store)
     assert view is not None and view.payments == ()
 
 
-async def test_long_sale_keeps_the_selected_line_in_view(engine: Engine, store: Store) -> None:
+async def test_long_sale_keeps_the_selected_line_in_view(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
     with session_scope(engine) as s:
         sale_id = sales.ensure_open_sale(s, "till-1")
         for n in range(1, 26):
             sales.add_misc_item(s, sale_id, D(n), f"item {n:02d}")
-    app = TilltermApp(engine, register="till-1", scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(register="till-1") as (app, pilot):
         await settle(pilot)
         lines = app.screen.query_one(SaleLines)
 
