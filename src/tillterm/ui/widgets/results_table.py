@@ -198,28 +198,25 @@ class ResultsTable(DataTable[str]):
         styles = self._plain_styles.get(state)
         if styles is None:
             row_style = self._get_row_style(row_index, base_style)
-            component_style, post_style = self._get_styles_to_render_cell(
-                False,
-                False,
-                False,
-                hover,
-                cursor,
-                self.show_cursor,
-                self._show_hover_cursor,
+
+            def cell_styles(css_foreground: bool, css_background: bool) -> tuple[Style, Style]:
+                return self._get_styles_to_render_cell(
+                    False,  # not a header cell
+                    False,  # not a row label
+                    False,  # not a fixed-style cell
+                    hover,
+                    cursor,
+                    self.show_cursor,
+                    self._show_hover_cursor,
+                    css_foreground,
+                    css_background,
+                )
+
+            component_style, post_style = cell_styles(
                 self.cursor_foreground_priority == "css",
                 self.cursor_background_priority == "css",
             )
-            extend_style, _ = self._get_styles_to_render_cell(
-                False,
-                False,
-                False,
-                hover,
-                cursor,
-                self.show_cursor,
-                self._show_hover_cursor,
-                False,
-                False,
-            )
+            extend_style, _ = cell_styles(False, False)
             styles = (row_style + component_style + post_style, row_style + extend_style)
             self._plain_styles[state] = styles
         cell_style, extend_style = styles
