@@ -117,6 +117,49 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(yes)
 
 
+class KeyConfirmScreen(ConfirmScreen):
+    """A yes/no question answered "yes" only by one function key (``yes_key``).
+
+    For what cannot be undone while a customer waits (voiding a sale with money taken):
+    a scanner types printable characters and Enter, so neither can say yes here. Enter
+    presses the focused "No" button; Esc and "n" answer no as well.
+    """
+
+    inherit_bindings = False
+    BINDINGS = [Binding("escape,n", "answer(False)", "No")]
+
+    def __init__(
+        self, title: str, message: str, yes: str, no: str = "No", *, yes_key: str = "f12"
+    ) -> None:
+        super().__init__(title, message, yes, no)
+        self.yes_key = yes_key
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box"):
+            yield Static(self.title_text, id="confirm-title", markup=False)
+            yield Static(self.message, id="confirm-message", markup=False)
+            with Horizontal(id="confirm-buttons"):
+                yield Button(
+                    f"{self.yes} ({self.yes_key.upper()})",
+                    id="confirm-yes",
+                    variant="error",
+                    compact=True,
+                )
+                yield Button(f"{self.no} (N/Esc)", id="confirm-no", compact=True)
+
+    def on_mount(self) -> None:
+        # never focusable: a Tab then an Enter (a scanner ending codes with Tab) cannot
+        # land on it and press it
+        self.query_one("#confirm-yes", Button).can_focus = False
+        super().on_mount()
+
+    def on_key(self, event: Key) -> None:
+        if event.key == self.yes_key:
+            event.stop()
+            event.prevent_default()
+            self.dismiss(True)
+
+
 class PromptScreen(ModalScreen[str | None]):
     """Ask for one line of text (a file name); Enter accepts, Esc cancels."""
 
