@@ -117,7 +117,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(yes)
 
 
-class KeyConfirmScreen(ConfirmScreen):
+class KeyConfirmScreen(ConfirmScreen, inherit_bindings=False):
     """A yes/no question answered "yes" only by one function key (``yes_key``).
 
     For what cannot be undone while a customer waits (voiding a sale with money taken):
@@ -125,7 +125,6 @@ class KeyConfirmScreen(ConfirmScreen):
     presses the focused "No" button; Esc and "n" answer no as well.
     """
 
-    inherit_bindings = False
     BINDINGS = [Binding("escape,n", "answer(False)", "No")]
 
     def __init__(
