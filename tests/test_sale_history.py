@@ -56,11 +56,11 @@ def _sell(engine: Engine, register: str, *codes: str, method: str = "card") -> s
 def _processes(db: Path, mode: str, rounds: int, per_round: bool) -> list[int]:
     """``sales_worker.py`` as two registers, released together (each round, if asked)."""
     go = db.with_suffix(".go")
+    mode_args = (str(go), mode)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent / "src"), str(HERE)])}
     procs = [
         subprocess.Popen(
-            [sys.executable, str(HERE / "sales_worker.py"), str(db), name, str(rounds)]
-            + [str(go), mode],
+            [sys.executable, str(HERE / "sales_worker.py"), str(db), name, str(rounds), *mode_args],
             stdout=subprocess.PIPE,
             text=True,
             env=env,
