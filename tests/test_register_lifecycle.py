@@ -20,7 +20,7 @@ from tillterm.models import Payment, Sale
 from tillterm.registers import claim_register
 from tillterm.ui.app import TilltermApp
 from tillterm.ui.messages import ScanReceived
-from tillterm.ui.screens.confirm import KeyConfirmScreen, PromptScreen
+from tillterm.ui.screens.confirm import KeyConfirmScreen, KeyPromptScreen
 from tillterm.ui.screens.register import RegisterScreen
 from tillterm.ui.widgets.sale_lines import SaleLines
 
@@ -89,11 +89,14 @@ async def test_a_register_name_in_use_is_refused_at_start(
     try:
         async with drive(register="till-1") as (app, pilot):
             await settle(pilot)
-            assert isinstance(app.screen, PromptScreen)
+            assert isinstance(app.screen, KeyPromptScreen)
             assert "already open in another session" in app.screen.message
             field = app.screen.query_one("#prompt-input")
             field.value = ""  # type: ignore[attr-defined]
-            await pilot.press(*"till-9", "enter")
+            await pilot.press(*"till-9", "enter")  # Enter (a scanner's) answers nothing
+            await settle(pilot)
+            assert isinstance(app.screen, KeyPromptScreen)
+            await pilot.press("f10")
             await settle(pilot)
             assert isinstance(app.screen, RegisterScreen)
             assert app.register_name == "till-9" and "till-9" in app.sub_title

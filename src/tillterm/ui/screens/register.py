@@ -412,16 +412,16 @@ class RegisterScreen(Screen[None]):
 
     @on(RegisterTaken)
     def _register_taken(self, message: RegisterTaken) -> None:
-        from tillterm.ui.screens.confirm import PromptScreen
+        from tillterm.ui.screens.confirm import KeyPromptScreen
 
         self._status(f"Register {message.name} is open in another session.", error=True)
         question = (
             f"Register “{message.name}” is already open in another session (another SSH "
             "login, or a till cloned with the same name). Two sessions on one register "
-            "would ring up the same sale. Name this register (Esc quits):"
+            "would ring up the same sale. Name this register, then F10 (Esc quits):"
         )
         self.app.push_screen(
-            PromptScreen("Register in use", question, f"{message.name}-2"[:40], "Use this name"),
+            KeyPromptScreen("Register in use", question, f"{message.name}-2"[:40], "Use this name"),
             self._renamed,
         )
 
