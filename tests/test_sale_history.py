@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from tillterm import sales
 from tillterm.db import build_engine, open_db, session_scope, upgrade
 from tillterm.groups import delete_group
-from tillterm.models import Customer, Payment, ReceiptCounter, Sale, SaleLine
+from tillterm.models import Customer, Payment, Product, ReceiptCounter, Sale, SaleLine, TaxRate
 from tillterm.receipts import database_folder, receipt_as_shown, receipts_folder, write_receipt
 from tillterm.registers import claim_register, lock_file
 from tillterm.reports import sales_by_group
@@ -383,6 +383,8 @@ def test_completed_sales_keep_what_they_were_sold_under(
             .where(Customer.id == store.marie)
             .values(first_name="Erased", last_name="", archived_at=sales.utcnow())
         )
+        s.execute(update(Product).where(Product.id == store.coffee).values(name="Renamed"))
+        s.execute(update(TaxRate).where(TaxRate.id == store.reduced).values(rate=Decimal(7)))
     with session_scope(any_engine) as s:
         today = sales.utcnow().astimezone().date()
         report = sales_by_group(s, today, today)
@@ -390,6 +392,7 @@ def test_completed_sales_keep_what_they_were_sold_under(
         listed = sales.list_completed(s)
     assert [(r.group_name, r.sales_count) for r in report.rows] == [("VIP", 1)]
     assert again.receipt_text == printed  # as printed, word for word
+    assert again.lines == sold.lines and again.total == sold.total
     assert listed[0].customer_name == "Marie Dubois"
     # a refund names its sale; the original, shown again, names its refund
     refund = _do(any_engine, sales.refund_sale, "till", sold.id)
