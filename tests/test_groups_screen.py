@@ -50,7 +50,10 @@ async def test_delete_cancel_then_confirm(engine: Engine, store: Store) -> None:
         await pilot.press("down", "delete")  # VIP
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
-        assert "It holds 1 customer; they stay, without a group." in app.screen.message
+        assert "It holds 1 customer: they stay, without a group" in app.screen.message
+        assert "Past sales keep VIP on their receipts and in the sales-by-group report" in (
+            app.screen.message
+        )
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, GroupsScreen)

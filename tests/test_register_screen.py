@@ -281,8 +281,11 @@ async def test_pay_cash_with_change_and_complete(
     with session_scope(engine) as s:
         sale = s.exec(select(Sale)).scalars().one()
         assert sale.state == "completed" and sale.total_cents == 2241
-    files = list((tmp_path / "receipts").glob("*.txt"))
-    assert [f.stem for f in files] == [sale.receipt_no]
+    # in the database's own folder, for its owner only
+    files = list((tmp_path / "receipts").glob("till-*/*.txt"))
+    assert [f.stem for f in files] == [sale.receipt_no] == ["R0000001"]
+    assert files[0].stat().st_mode & 0o777 == 0o600
+    assert files[0].read_text(encoding="utf-8") == sale.receipt_text
 
 
 async def test_refused_payment_keeps_the_modal_open(

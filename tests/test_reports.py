@@ -77,6 +77,7 @@ def test_report_command_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     target = tmp_path / "out.csv"
     assert main([*args, "--output", str(target)]) == 0
     assert target.read_text(encoding="utf-8") == out
+    assert target.stat().st_mode & 0o777 == 0o600  # through private_files
     with pytest.raises(SystemExit):
         main(["report", "sales-by-group", "--db", str(db), "--from", "31/12", "--to", today])
     assert "is not a date" in capsys.readouterr().err

@@ -1,7 +1,10 @@
 """Customer groups (SPEC §2): VIP, Wholesale, Student... with a discount and a sales tax.
 
 A customer is in at most one group. Deleting a group never deletes its customers: they
-are released (no group). Names are unique, compared trimmed and case-insensitively.
+are released (no group). Past sales are untouched: a completed sale keeps the group's
+name as it was when it completed (``sale.group_name``), so receipts and the
+sales-by-group report still say it. Names are unique, compared trimmed and
+case-insensitively.
 """
 
 from __future__ import annotations

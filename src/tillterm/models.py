@@ -18,7 +18,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, Text
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, Text, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -263,11 +263,18 @@ class Product(SQLModel, table=True):
     active: bool = Field(default=True)
 
 
+#: at most one open sale per register name: the database refuses a second one
+OPEN_SALE_PER_REGISTER = "uq_sale_open_register"
+
+
 class Sale(SQLModel, table=True):
     """A sale on one register: open, parked, completed or voided.
 
     A refund is a sale of its own with ``kind = "refund"`` pointing at the original,
-    so the original's record is never rewritten.
+    so the original's record is never rewritten. A completed sale keeps what it was
+    sold under (``customer_name``, ``customer_code``, ``group_name``, and the receipt
+    exactly as printed in ``receipt_text``): renaming, archiving or deleting a customer
+    or a group later changes no receipt and no report.
     """
 
     __tablename__ = "sale"
@@ -275,6 +282,13 @@ class Sale(SQLModel, table=True):
         Index("ix_sale_register_state", "register_name", "state"),
         Index("ix_sale_customer_completed", "customer_id", "completed_at"),
         Index("ix_sale_state_completed", "state", "completed_at"),
+        Index(
+            OPEN_SALE_PER_REGISTER,
+            "register_name",
+            unique=True,
+            sqlite_where=text("state = 'open'"),
+            postgresql_where=text("state = 'open'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -297,6 +311,29 @@ class Sale(SQLModel, table=True):
     created_at: dt.datetime = _ts()
     updated_at: dt.datetime = _ts()
     completed_at: dt.datetime | None = _ts(nullable=True)
+    #: as printed when the sale completed (the customer may be renamed or erased later)
+    customer_name: str | None = Field(default=None, max_length=200)
+    customer_code: str | None = Field(default=None, max_length=64)
+    #: the group's name when the sale completed (the group may be renamed or deleted)
+    group_name: str | None = Field(default=None, max_length=80)
+    #: the receipt exactly as printed at completion; reprints and lost files use it
+    receipt_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    #: when the receipt file was written; ``None`` on a completed sale: write it again
+    receipt_filed_at: dt.datetime | None = _ts(nullable=True)
+
+
+class ReceiptCounter(SQLModel, table=True):
+    """The store's last receipt number: one row, ``id = 1``.
+
+    Taken (``last_no + 1``) in the completing transaction, so a number is used only by a
+    sale that committed: gap-free, never reused, and two registers completing at once
+    queue on this row instead of both taking the same number.
+    """
+
+    __tablename__ = "receipt_counter"
+
+    id: int = Field(default=1, primary_key=True)
+    last_no: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
 
 
 class SaleLine(SQLModel, table=True):

@@ -1,20 +1,32 @@
 """Plain-text receipts: the same text on screen and in a file.
 
 A receipt is 40 columns (a till roll), plain ASCII-friendly text, with the customer's
-name and loyalty balance when a customer is attached. Files are named by receipt number
-in a receipts directory (:func:`tillterm.config.resolve_receipts_dir`), written
-atomically so a crash never leaves half a receipt.
+name and loyalty balance when a customer is attached. It is rendered once, when the sale
+completes, and kept with the sale (``sale.receipt_text``): showing it again or writing a
+lost file uses that text, so a receipt never changes after it was printed.
+
+Files go to ``<receipts folder>/<database>/<receipt_no>.txt``: the receipts folder
+(:func:`tillterm.config.resolve_receipts_dir`) may be shared by two stores' databases,
+and each database numbers its receipts from R0000001, so each gets a folder of its own
+(:func:`database_folder`). Files hold customer data: written through
+:mod:`tillterm.private_files` (0600, whole or not at all).
 """
 
 from __future__ import annotations
 
-import os
+import hashlib
+import re
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tillterm.errors import TilltermError
+from tillterm.private_files import OutputExists, write_private
 from tillterm.sales import REFUND, SaleView
 from tillterm.settings import StoreInfo
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 WIDTH = 40
 
@@ -34,6 +46,8 @@ def render_receipt(sale: SaleView, store: StoreInfo, *, width: int = WIDTH) -> s
     out = [store.name.center(width).rstrip()]
     title = "REFUND" if sale.kind == REFUND else "RECEIPT"
     out.append(f"{title} {sale.receipt_no or '-'}".center(width).rstrip())
+    if sale.kind == REFUND and sale.original_receipt_no:
+        out.append(f"Refund of sale {sale.original_receipt_no}".center(width).rstrip())
     when = (sale.completed_at or sale.created_at).astimezone()
     out.append(_row(f"Register {sale.register_name}", when.strftime("%Y-%m-%d %H:%M"), width))
     out.append(rule)
@@ -82,14 +96,46 @@ def render_receipt(sale: SaleView, store: StoreInfo, *, width: int = WIDTH) -> s
     return "\n".join(out) + "\n"
 
 
+def receipt_as_shown(sale: SaleView, store: StoreInfo, *, width: int = WIDTH) -> str:
+    """A completed sale's receipt to show again: the text as printed, and, when the sale
+    was refunded since, which receipt refunded it."""
+    printed = sale.receipt_text or render_receipt(sale, store, width=width)
+    if sale.refunded_by:
+        printed += "-" * width + "\n"
+        printed += f"REFUNDED by {sale.refunded_by}".center(width).rstrip() + "\n"
+    return printed
+
+
+def database_folder(engine: Engine) -> str:
+    """The receipts sub-folder of this database: a readable name and a short hash of
+    where it lives (the file's full path; the server, database and options of a URL)."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        where = str(Path(url.database or "").resolve())
+        name = Path(where).stem
+    else:
+        where = url.render_as_string(hide_password=True)
+        name = url.database or "postgresql"
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.")[:40] or "db"
+    return f"{slug}-{hashlib.sha256(where.encode()).hexdigest()[:8]}"
+
+
+def receipts_folder(base: Path, engine: Engine) -> Path:
+    return base / database_folder(engine)
+
+
 def write_receipt(text: str, directory: Path, receipt_no: str) -> Path:
-    """Write ``<directory>/<receipt_no>.txt`` (atomically); a readable error otherwise."""
+    """Write ``<directory>/<receipt_no>.txt`` (0600, atomically); a readable error otherwise.
+
+    A receipt number is printed once per database, so an existing file is that same
+    receipt (written by a repair at start-up in another session): it is left alone.
+    """
+    target = directory / f"{receipt_no}.txt"
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        target = directory / f"{receipt_no}.txt"
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_private(target, text, overwrite=False)
+    except OutputExists:
+        return target
     except OSError as exc:
         raise TilltermError(
             f"The sale is complete but its receipt could not be saved in {directory}: "

@@ -1,7 +1,9 @@
 """Reports: sales by customer group over a date range (SPEC §2, seed 000).
 
-A sale is counted in the group its customer belonged to when it completed
-(``sale.group_id``), so moving a customer between groups never rewrites history.
+A sale is counted in the group its customer belonged to when it completed, under the
+name the group had then (``sale.group_name``, kept with the sale): moving a customer
+between groups, renaming a group or deleting it never rewrites history (a deleted
+group's past sales stay under its name, not under "No group").
 Refunds count against their group's revenue and discount (their amounts are negative)
 but are not counted as sales. Dates are the store's local calendar days, inclusive.
 """
@@ -67,7 +69,7 @@ def sales_by_group(session: Session, date_from: dt.date, date_to: dt.date) -> Gr
     has_customer = case((col(Sale.customer_id).is_(None), 0), else_=1)
     stmt = (
         select(
-            Sale.group_id,
+            Sale.group_name,
             has_customer.label("with_customer"),
             func.sum(is_sale),
             func.sum(1 - is_sale),
@@ -79,20 +81,21 @@ def sales_by_group(session: Session, date_from: dt.date, date_to: dt.date) -> Gr
             col(Sale.completed_at) >= start,
             col(Sale.completed_at) < end,
         )
-        .group_by(col(Sale.group_id), has_customer)
+        .group_by(col(Sale.group_name), has_customer)
     )
-    names = {g.id: g.name for g in session.exec(select(CustomerGroup)).all()}
+    ids = {g.name: g.id for g in session.exec(select(CustomerGroup)).all()}
     merged: dict[tuple[int | None, str], list[int]] = {}
-    for group_id, with_customer, sales, refunds, revenue, discount in session.exec(stmt).all():
-        if group_id is not None:
-            name = names.get(group_id, f"Group {group_id} (deleted)")
+    for group_name, with_customer, sales, refunds, revenue, discount in session.exec(stmt).all():
+        if group_name is not None:
+            key = (ids.get(group_name), group_name)
         else:
-            name = NO_GROUP if with_customer else NO_CUSTOMER
-        acc = merged.setdefault((group_id, name), [0, 0, 0, 0])
+            key = (None, NO_GROUP if with_customer else NO_CUSTOMER)
+        acc = merged.setdefault(key, [0, 0, 0, 0])
         for i, value in enumerate((sales, refunds, revenue, discount)):
             acc[i] += int(value or 0)
+    special = (NO_GROUP, NO_CUSTOMER)
     order = sorted(
-        merged.items(), key=lambda kv: (kv[0][0] is None, kv[0][1] == NO_CUSTOMER, kv[0][1])
+        merged.items(), key=lambda kv: (kv[0][1] in special, kv[0][1] == NO_CUSTOMER, kv[0][1])
     )
     rows = tuple(
         GroupSales(gid, name, s, r, from_cents(rev), from_cents(disc))

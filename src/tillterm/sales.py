@@ -5,9 +5,19 @@ Every function here is one small transaction (the caller wraps it in
 screen shows it: a crash, a power cut or a dropped SSH session loses nothing, and the
 next start finds the register's open sale with :func:`find_open_sale`.
 
-States: ``open`` (being rung up; one per register), ``parked`` (put aside, resumable on
-any register), ``completed`` and ``voided`` (final). A refund is a sale of its own
+States: ``open`` (being rung up), ``parked`` (put aside, resumable on any register),
+``completed`` and ``voided`` (final). A register has at most one open sale: a partial
+unique index (``uq_sale_open_register``) says so, and two scans that both find no sale
+open both insert with ``ON CONFLICT DO NOTHING`` and then read the one that won
+(:func:`_register_sale`), so they land on the same sale. A refund is a sale of its own
 (``kind="refund"``) pointing at the original, so completed sales are never rewritten.
+
+Receipt numbers (``R0000001``...) are the store's, one sequence for every register:
+taken from ``receipt_counter`` in the completing transaction, after every check, so a
+number belongs to a committed sale or to none (gap-free, never reused). Completion also
+keeps what the sale was sold under (customer name and code, group name) and the receipt
+text as printed; the file is written after the commit and ``receipt_filed_at`` records
+it, so a crash in between is repaired at the next start (:func:`receipts_to_file`).
 
 Balances are sums of ledger rows (:class:`~tillterm.models.LoyaltyEntry`,
 :class:`~tillterm.models.AccountEntry`), written only when a sale completes. The checks
@@ -23,11 +33,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, case, delete, func, insert, or_, update
+from sqlalchemy import Integer, bindparam, case, delete, func, insert, or_, text, update
 from sqlmodel import Session, col, select
 
 from tillterm.errors import NotFound, TilltermError
@@ -38,6 +48,7 @@ from tillterm.models import (
     LoyaltyEntry,
     Payment,
     Product,
+    ReceiptCounter,
     Sale,
     SaleLine,
     TaxRate,
@@ -147,6 +158,13 @@ class SaleView:
     #: points earned by this sale (known once completed); for a refund, the points it
     #: moved (negative when it takes back what the sale earned)
     loyalty_earned: int = 0
+    #: a refund: the receipt number of the sale it refunds
+    original_receipt_no: str | None = None
+    #: a refunded sale: the receipt number of its refund
+    refunded_by: str | None = None
+    #: a completed sale: its receipt exactly as printed (``None`` for sales completed
+    #: before tillterm kept it; :func:`tillterm.receipts.receipt_text` renders those)
+    receipt_text: str | None = None
 
     @property
     def due(self) -> Decimal:
@@ -540,18 +558,41 @@ def _read_open(session: Session, sale_id: int) -> Any:
     return row
 
 
-def _register_sale(session: Session, register: str) -> Any:
-    """The register's open sale, opened (empty) when there is none."""
-    row = session.execute(_SALE_OF_REGISTER, {"register": register[:40]}).first()
-    if row is not None:
-        return row
-    now = utcnow()
-    result = session.execute(
-        insert(_SALE_T).values(
-            register_name=register[:40], state=OPEN, kind=SALE, created_at=now, updated_at=now
+def _open_sale_insert(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` on the one-open-sale-per-register index."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return (
+        dialect_insert(_SALE_T)
+        .on_conflict_do_nothing(
+            index_elements=[_SALE_T.c.register_name], index_where=text("state = 'open'")
         )
+        .returning(_SALE_T.c.id)
     )
-    return _read_sale(session, result.inserted_primary_key[0])
+
+
+def _register_sale(session: Session, register: str) -> Any:
+    """The register's open sale, opened (empty) when there is none.
+
+    Two scans at the same moment (a second session on the same register name) may both
+    find none: both insert, the database keeps one (``uq_sale_open_register``), and the
+    other's insert does nothing, so it reads and uses the winner's sale. Never two.
+    """
+    name = register[:40]
+    for _attempt in range(3):
+        row = session.execute(_SALE_OF_REGISTER, {"register": name}).first()
+        if row is not None:
+            return row
+        now = utcnow()
+        stmt = _open_sale_insert(session.get_bind().dialect.name)
+        new_id = session.execute(
+            stmt.values(register_name=name, state=OPEN, kind=SALE, created_at=now, updated_at=now)
+        ).scalar()
+        if new_id is not None:
+            return _read_sale(session, new_id)
+    raise SaleError(f"Register {name} is busy in another session; try again.")
 
 
 def _line_view(line: Any) -> LineView:
@@ -596,9 +637,29 @@ def _build_view(
     if totals is None:
         totals = (sale.subtotal_cents, sale.discount_cents, sale.tax_cents, sale.total_cents)
     earned = 0
-    if sale.state == COMPLETED and buyer is not None:
-        stmt = _MOVED if sale.kind == REFUND else _EARNED
-        earned = int(session.execute(stmt, {"sale_id": sale_id}).scalar_one())
+    original_no = refunded_by = None
+    panel = buyer.panel if buyer is not None else None
+    if sale.state == COMPLETED:
+        if buyer is not None:
+            stmt = _MOVED if sale.kind == REFUND else _EARNED
+            earned = int(session.execute(stmt, {"sale_id": sale_id}).scalar_one())
+        if panel is not None and sale.customer_name is not None:
+            # as sold: the customer may have been renamed or erased since
+            panel = replace(
+                panel,
+                display_name=sale.customer_name,
+                customer_code=sale.customer_code or panel.customer_code,
+            )
+        if sale.kind == REFUND and sale.original_sale_id is not None:
+            original_no = session.execute(
+                select(_SALE_T.c.receipt_no).where(_SALE_T.c.id == sale.original_sale_id)
+            ).scalar()
+        else:
+            refunded_by = session.execute(
+                select(_SALE_T.c.receipt_no).where(
+                    _SALE_T.c.original_sale_id == sale_id, _SALE_T.c.kind == REFUND
+                )
+            ).scalar()
     subtotal, discount, tax, total = totals
     return SaleView(
         id=sale_id,
@@ -607,7 +668,7 @@ def _build_view(
         kind=sale.kind,
         original_sale_id=sale.original_sale_id,
         receipt_no=sale.receipt_no,
-        customer=buyer.panel if buyer is not None else None,
+        customer=panel,
         lines=tuple(_line_view(line) for line in lines),
         payments=tuple(_payment_view(p) for p in payments),
         subtotal=from_cents(subtotal),
@@ -620,6 +681,9 @@ def _build_view(
         created_at=sale.created_at,
         completed_at=sale.completed_at,
         loyalty_earned=earned,
+        original_receipt_no=original_no,
+        refunded_by=refunded_by,
+        receipt_text=sale.receipt_text,
     )
 
 
@@ -1185,6 +1249,8 @@ def resume_sale(session: Session, register: str, sale_id: int) -> SaleView:
             raise SaleError("The sale in progress has payments; complete it first.")
         else:
             session.delete(other)
+    # the sale in progress is out of the way before this one opens (one open per register)
+    session.flush()
     sale.state = OPEN
     sale.register_name = register[:40]
     session.add(sale)
@@ -1193,6 +1259,8 @@ def resume_sale(session: Session, register: str, sale_id: int) -> SaleView:
 
 
 def void_sale(session: Session, sale_id: int) -> SaleView:
+    """Void an open or parked sale. Its lines and payments stay on record (the money
+    taken is in the day's payments; :func:`describe_void` says what to hand back)."""
     sale = _sale_row(session, sale_id)
     if sale.state not in (OPEN, PARKED):
         raise SaleError(f"A {sale.state} sale cannot be voided.")
@@ -1201,6 +1269,25 @@ def void_sale(session: Session, sale_id: int) -> SaleView:
     session.add(sale)
     session.flush()
     return _view(session, sale_id)
+
+
+def describe_void(sale: SaleView) -> str:
+    """What voiding this sale means for the money taken on it, in one sentence.
+
+    Cash and card were really taken, so they are handed back; on-account and loyalty
+    payments only move the ledgers at completion, so nothing was charged.
+    """
+    cur = sale.currency
+    parts = []
+    cash = sum((p.amount for p in sale.payments if p.method == CASH), Decimal("0.00"))
+    card = sum((p.amount for p in sale.payments if p.method == CARD), Decimal("0.00"))
+    if cash:
+        parts.append(f"give back {format_money(cash, cur)} in cash")
+    if card:
+        parts.append(f"refund {format_money(card, cur)} to the card")
+    if any(p.method in (ACCOUNT, LOYALTY) for p in sale.payments):
+        parts.append("nothing was charged to the account or the loyalty points")
+    return "; ".join(parts)
 
 
 # --------------------------------------------------------------------------- completion
@@ -1262,12 +1349,21 @@ def complete_sale(session: Session, sale_id: int) -> SaleView:
     on_account = sum(p.amount_cents for p in payments if p.method == ACCOUNT)
     redeemed = sum(p.loyalty_points for p in payments if p.method == LOYALTY)
     loyalty_paid = sum(p.amount_cents for p in payments if p.method == LOYALTY)
-    sale.receipt_no = f"R{sale_id:07d}"
+    if customer is None and (on_account or redeemed):
+        raise SaleError("On-account and loyalty payments need the customer attached.")
+    if customer is not None and on_account:
+        _check_account(session, customer, on_account, 0, cur)
+    if customer is not None and redeemed and loyalty_balance(session, customer.id or 0) < redeemed:
+        raise PaymentRefused(
+            f"{customer_label(customer)} no longer has {redeemed} points "
+            "(spent at another register?); remove the loyalty payment."
+        )
+    # every check has passed: only now take the store's next number
+    sale.receipt_no = _next_receipt_no(session)
     now = utcnow()
     if customer is not None:
         cid = customer.id or 0
         if on_account:
-            _check_account(session, customer, on_account, 0, cur)
             session.add(
                 AccountEntry(
                     customer_id=cid,
@@ -1278,11 +1374,6 @@ def complete_sale(session: Session, sale_id: int) -> SaleView:
                 )
             )
         if redeemed:
-            if loyalty_balance(session, cid) < redeemed:
-                raise PaymentRefused(
-                    f"{customer_label(customer)} no longer has {redeemed} points "
-                    "(spent at another register?); remove the loyalty payment."
-                )
             session.add(
                 LoyaltyEntry(
                     customer_id=cid,
@@ -1308,14 +1399,53 @@ def complete_sale(session: Session, sale_id: int) -> SaleView:
                 )
             )
         sale.group_id = customer.group_id
-    elif on_account or redeemed:
-        raise SaleError("On-account and loyalty payments need the customer attached.")
+        sale.customer_name = customer_label(customer)[:200]
+        sale.customer_code = customer.customer_code
+        if customer.group_id is not None:
+            group = session.get(CustomerGroup, customer.group_id)
+            sale.group_name = group.name if group is not None else None
     sale.state = COMPLETED
     sale.completed_at = now
     sale.updated_at = now
     session.add(sale)
     session.flush()
-    return _view(session, sale_id)
+    return _print(session, sale, settings)
+
+
+def _next_receipt_no(session: Session) -> str:
+    """The store's next receipt number, taken in the caller's transaction.
+
+    The counter row stays locked until that transaction ends (on SQLite the whole
+    database is), so two registers completing at once get consecutive numbers, and a
+    rollback gives the number back: no gap, no duplicate.
+    """
+    counter = ReceiptCounter.__table__  # type: ignore[attr-defined]
+    number = session.execute(
+        update(counter)
+        .where(counter.c.id == 1)
+        .values(last_no=counter.c.last_no + 1)
+        .returning(counter.c.last_no)
+    ).scalar()
+    if number is None:
+        raise SaleError("The receipt counter is missing from the database; run the upgrade.")
+    return receipt_number(int(number))
+
+
+def receipt_number(number: int) -> str:
+    """How receipt number ``number`` is printed: ``R0000042``."""
+    return f"R{number:07d}"
+
+
+def _print(session: Session, sale: Sale, settings: StoreInfo) -> SaleView:
+    """Render the just-completed sale's receipt and keep the text with the sale."""
+    from tillterm.receipts import render_receipt
+
+    view = _view(session, sale.id or 0)
+    printed = render_receipt(view, settings)
+    sale.receipt_text = printed
+    session.add(sale)
+    session.flush()
+    return replace(view, receipt_text=printed)
 
 
 def refund_sale(session: Session, register: str, original_sale_id: int) -> SaleView:
@@ -1343,6 +1473,9 @@ def refund_sale(session: Session, register: str, original_sale_id: int) -> SaleV
         original_sale_id=original_sale_id,
         customer_id=original.customer_id,
         group_id=original.group_id,
+        customer_name=original.customer_name,
+        customer_code=original.customer_code,
+        group_name=original.group_name,
         subtotal_cents=-original.subtotal_cents,
         discount_cents=-original.discount_cents,
         tax_cents=-original.tax_cents,
@@ -1355,7 +1488,7 @@ def refund_sale(session: Session, register: str, original_sale_id: int) -> SaleV
     session.add(refund)
     session.flush()
     rid = refund.id or 0
-    refund.receipt_no = f"R{rid:07d}"
+    refund.receipt_no = _next_receipt_no(session)
     for line in _lines(session, original_sale_id):
         session.add(
             SaleLine(
@@ -1427,7 +1560,7 @@ def refund_sale(session: Session, register: str, original_sale_id: int) -> SaleV
                 )
     session.add(refund)
     session.flush()
-    return _view(session, rid)
+    return _print(session, refund, load_settings(session))
 
 
 def describe_refund(refund: SaleView) -> str:
@@ -1483,6 +1616,7 @@ def list_completed(session: Session, *, limit: int = 50) -> list[CompletedSale]:
             c.c.company,
             c.c.email,
             c.c.customer_code,
+            s.c.customer_name.label("sold_to"),
             refunded.label("refunded"),
         )
         .select_from(s.outerjoin(c, c.c.id == s.c.customer_id))
@@ -1496,7 +1630,7 @@ def list_completed(session: Session, *, limit: int = 50) -> list[CompletedSale]:
             receipt_no=row.receipt_no or "",
             kind=row.kind,
             register_name=row.register_name,
-            customer_name=None if row.customer_id is None else customer_label(row),
+            customer_name=(None if row.customer_id is None else row.sold_to or customer_label(row)),
             total=from_cents(row.total_cents),
             completed_at=row.completed_at,
             refunded=bool(row.refunded),
@@ -1514,3 +1648,70 @@ def recent_sales(session: Session, register: str, *, limit: int = 20) -> list[Sa
         .limit(limit)
     ).all()
     return [_view(session, s.id or 0) for s in rows]
+
+
+# --------------------------------------------------------------------------- receipt files
+
+
+@dataclass(frozen=True)
+class ReceiptToFile:
+    """A completed sale whose receipt file was never written (or not known to be)."""
+
+    sale_id: int
+    receipt_no: str
+    text: str
+
+
+def mark_receipt_filed(session: Session, sale_id: int) -> None:
+    """The sale's receipt file is written: nothing to repair at the next start."""
+    session.execute(
+        update(_SALE_T).where(_SALE_T.c.id == sale_id).values(receipt_filed_at=utcnow())
+    )
+
+
+def receipts_to_file(session: Session, register: str) -> list[ReceiptToFile]:
+    """This register's completed sales whose receipt file was not written.
+
+    A crash (or a full disk) between the commit and the file leaves such a sale; its
+    receipt is written again from the text kept at completion, never re-rendered from
+    today's customer or settings.
+    """
+    from tillterm.receipts import render_receipt
+
+    rows = session.execute(
+        select(_SALE_T.c.id, _SALE_T.c.receipt_no, _SALE_T.c.receipt_text)
+        .where(
+            _SALE_T.c.register_name == register[:40],
+            _SALE_T.c.state == COMPLETED,
+            _SALE_T.c.receipt_filed_at.is_(None),
+        )
+        .order_by(_SALE_T.c.id)
+    ).all()
+    out = []
+    for row in rows:
+        printed = row.receipt_text
+        if printed is None:  # completed by an older version: as close as can be
+            printed = render_receipt(_view(session, row.id), load_settings(session))
+        out.append(ReceiptToFile(row.id, row.receipt_no or receipt_number(row.id), printed))
+    return out
+
+
+@dataclass(frozen=True)
+class LastSale:
+    receipt_no: str
+    kind: str
+    completed_at: dt.datetime
+
+
+def last_completed(session: Session, register: str) -> LastSale | None:
+    """The register's latest completed sale or refund: what the register says at start-up,
+    so a cashier whose till restarted knows whether the last sale went through."""
+    row = session.execute(
+        select(_SALE_T.c.receipt_no, _SALE_T.c.kind, _SALE_T.c.completed_at)
+        .where(_SALE_T.c.register_name == register[:40], _SALE_T.c.state == COMPLETED)
+        .order_by(_SALE_T.c.completed_at.desc(), _SALE_T.c.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return LastSale(row.receipt_no or "", row.kind, row.completed_at)

@@ -50,8 +50,10 @@ def run(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     if args.output:
-        try:
-            Path(args.output).write_text(text, encoding="utf-8")
+        from tillterm.private_files import write_private
+
+        try:  # sales figures are the store's business: 0600, whole or not at all
+            write_private(Path(args.output), text)
         except OSError as exc:
             print(f"tillterm report: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
             return 1

@@ -117,6 +117,48 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(yes)
 
 
+class KeyConfirmScreen(ConfirmScreen, inherit_bindings=False):
+    """A yes/no question answered "yes" only by one function key (``yes_key``).
+
+    For what cannot be undone while a customer waits (voiding a sale with money taken):
+    a scanner types printable characters and Enter, so neither can say yes here. Enter
+    presses the focused "No" button; Esc and "n" answer no as well.
+    """
+
+    BINDINGS = [Binding("escape,n", "answer(False)", "No")]
+
+    def __init__(
+        self, title: str, message: str, yes: str, no: str = "No", *, yes_key: str = "f12"
+    ) -> None:
+        super().__init__(title, message, yes, no)
+        self.yes_key = yes_key
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box"):
+            yield Static(self.title_text, id="confirm-title", markup=False)
+            yield Static(self.message, id="confirm-message", markup=False)
+            with Horizontal(id="confirm-buttons"):
+                yield Button(
+                    f"{self.yes} ({self.yes_key.upper()})",
+                    id="confirm-yes",
+                    variant="error",
+                    compact=True,
+                )
+                yield Button(f"{self.no} (N/Esc)", id="confirm-no", compact=True)
+
+    def on_mount(self) -> None:
+        # never focusable: a Tab then an Enter (a scanner ending codes with Tab) cannot
+        # land on it and press it
+        self.query_one("#confirm-yes", Button).can_focus = False
+        super().on_mount()
+
+    def on_key(self, event: Key) -> None:
+        if event.key == self.yes_key:
+            event.stop()
+            event.prevent_default()
+            self.dismiss(True)
+
+
 class PromptScreen(ModalScreen[str | None]):
     """Ask for one line of text (a file name); Enter accepts, Esc cancels."""
 
@@ -155,3 +197,54 @@ class PromptScreen(ModalScreen[str | None]):
     @on(Button.Pressed, "#prompt-cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class KeyPromptScreen(PromptScreen, inherit_bindings=False):
+    """Ask for one line of text accepted only by a function key (``accept_key``).
+
+    For a question asked at start-up, when a scan may arrive as typed keys (over SSH): a
+    scanner types characters and Enter, so a code it types can fill the field but never
+    answer. Esc cancels.
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(
+        self, title: str, message: str, value: str = "", accept: str = "OK", *, key: str = "f10"
+    ) -> None:
+        super().__init__(title, message, value, accept)
+        self.accept_key = key
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box"):
+            yield Static(self.title_text, id="confirm-title", markup=False)
+            yield Static(self.message, id="confirm-message", markup=False)
+            yield Input(self.value, id="prompt-input", compact=True)
+            with Horizontal(id="confirm-buttons"):
+                yield Button(
+                    f"{self.accept} ({self.accept_key.upper()})",
+                    id="prompt-ok",
+                    variant="primary",
+                    compact=True,
+                )
+                yield Button("Cancel (Esc)", id="prompt-cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#prompt-ok", Button).can_focus = False
+        self.query_one("#prompt-cancel", Button).can_focus = False
+        super().on_mount()
+
+    @on(Input.Submitted, "#prompt-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        """Enter answers nothing here (a scanner ends its codes with Enter); the default
+        is prevented so :class:`PromptScreen`'s own Enter handler is not called either."""
+        event.stop()
+        event.prevent_default()
+
+    def on_key(self, event: Key) -> None:
+        if event.key == self.accept_key:
+            event.stop()
+            event.prevent_default()
+            value = self.query_one("#prompt-input", Input).value.strip()
+            if value:
+                self.dismiss(value)

@@ -143,9 +143,15 @@ class GroupsScreen(Screen[None]):
         if group is None:
             return
         if group.member_count:
-            holds = f"It holds {_members(group.member_count)}; they stay, without a group."
+            holds = (
+                f"It holds {_members(group.member_count)}: they stay, without a group "
+                "(and without its discount and sales tax from now on)."
+            )
         else:
             holds = "It holds no customers."
+        holds += (
+            f" Past sales keep {group.name} on their receipts and in the sales-by-group report."
+        )
 
         def answered(yes: bool | None) -> None:
             if yes:

@@ -26,7 +26,7 @@ from textual.widgets.option_list import Option
 from tillterm.config import resolve_receipts_dir
 from tillterm.db import session_scope
 from tillterm.errors import TilltermError
-from tillterm.receipts import render_receipt, write_receipt
+from tillterm.receipts import receipt_as_shown, receipts_folder, write_receipt
 from tillterm.sales import (
     REFUND,
     CompletedSale,
@@ -35,6 +35,7 @@ from tillterm.sales import (
     find_sale_by_receipt,
     get_sale,
     list_completed,
+    mark_receipt_filed,
     refund_sale,
 )
 from tillterm.settings import load_settings
@@ -145,25 +146,29 @@ class RecentSalesScreen(ModalScreen[RefundDone | None]):
         except TilltermError as exc:
             self.post_message(self.Failed(str(exc)))
             return
-        self.post_message(self.Opened(view, render_receipt(view, store)))
+        self.post_message(self.Opened(view, receipt_as_shown(view, store)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="recent")
     def _refund(self, sale_id: int) -> None:
-        receipts = resolve_receipts_dir(getattr(self.app, "receipts_dir", None))
+        engine = self.app.engine  # type: ignore[attr-defined]
+        base = resolve_receipts_dir(getattr(self.app, "receipts_dir", None))
         try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
+            with session_scope(engine) as session:
                 view = refund_sale(session, self.register, sale_id)
-                store = load_settings(session)
         except TilltermError as exc:
             self.post_message(self.Failed(str(exc)))
             return
-        text = render_receipt(view, store)
+        text = view.receipt_text or ""
         note = describe_refund(view)
         try:
-            path = write_receipt(text, Path(receipts), view.receipt_no or str(view.id))
+            path = write_receipt(
+                text, receipts_folder(Path(base), engine), view.receipt_no or str(view.id)
+            )
+            with session_scope(engine) as session:
+                mark_receipt_filed(session, view.id)
             saved = f"Receipt {view.receipt_no} saved to {path}"
         except TilltermError as exc:
-            saved = str(exc)
+            saved = f"{exc} It is saved again at the next start."
         self.post_message(self.Refunded(RefundDone(view, text, note + " " + saved)))
 
     # ----------------------------------------------------------------- showing
@@ -199,6 +204,8 @@ class RecentSalesScreen(ModalScreen[RefundDone | None]):
         sale = message.sale
         if sale.kind == REFUND:
             self._note(f"{sale.receipt_no} is a refund; it cannot be refunded. Esc back.")
+        elif sale.refunded_by:
+            self._note(f"{sale.receipt_no} was refunded by {sale.refunded_by}. Esc back.")
         else:
             self._note(
                 f"F10 refunds {sale.receipt_no} ({sale.total:.2f} {sale.currency}). Esc back."

@@ -115,12 +115,31 @@ class RegisterScreen(Screen[None]):
         receipt: str
         note: str
 
+    @dataclass
+    class RegisterClaimed(Message):
+        """This session holds the register's name (see :mod:`tillterm.registers`)."""
+
+        claim: Any
+
+    @dataclass
+    class RegisterTaken(Message):
+        """Another live session holds this register's name: ask for another."""
+
+        name: str
+
+    @dataclass
+    class SaleVoided(Message):
+        """The sale is voided; ``note`` says what to hand back."""
+
+        note: str
+
     def __init__(self) -> None:
         super().__init__()
         self.sale: SaleView | None = None
         self.selected_line: int | None = None
         self._lock = threading.Lock()
         self._customer_text = ""
+        self._claim: Any = None
 
     # ----------------------------------------------------------------- layout
 
@@ -147,7 +166,11 @@ class RegisterScreen(Screen[None]):
             field.cursor_blink = False  # no redraw twice a second over SSH
         self.query_one("#scan-input", RegisterInput).focus()
         self._show(None)
-        self._run(lambda s: sales.find_open_sale(s, self._register), "")
+        self._start_up(self._register)
+
+    def on_unmount(self) -> None:
+        if self._claim is not None:
+            self._claim.release()
 
     @property
     def _register(self) -> str:
@@ -223,27 +246,100 @@ class RegisterScreen(Screen[None]):
         self.post_message(self.CustomersMatched(text, tuple(found)))
 
     @work(thread=True, exit_on_error=False, group="sale")
-    def _complete(self, sale_id: int) -> None:
+    def _start_up(self, name: str) -> None:
+        """Claim the register's name, write receipt files a crash left unwritten, reopen
+        the open sale and say which sale completed last (so a restarted till never looks
+        as if its last sale had not happened)."""
         engine = self._engine()
         from tillterm.db import session_scope
-        from tillterm.receipts import render_receipt, write_receipt
-        from tillterm.settings import load_settings
+        from tillterm.registers import claim_register
 
-        receipts = resolve_receipts_dir(getattr(self.app, "receipts_dir", None))
+        try:
+            claim = claim_register(engine, name)
+        except TilltermError as exc:
+            self.post_message(self.Failed(str(exc)))
+            claim = True  # unknown: carry on under this name rather than stop the till
+        if claim is None:
+            self.post_message(self.RegisterTaken(name))
+            return
+        if claim is not True:
+            self.post_message(self.RegisterClaimed(claim))
         try:
             with self._lock, session_scope(engine) as session:
-                view = sales.complete_sale(session, sale_id)
-                store = load_settings(session)
+                view = sales.find_open_sale(session, name)
+                pending = sales.receipts_to_file(session, name)
+                last = sales.last_completed(session, name)
         except TilltermError as exc:
             self.post_message(self.Failed(str(exc)))
             return
-        text = render_receipt(view, store)
+        notes = []
+        if last is not None:
+            when = last.completed_at.astimezone().strftime("%d/%m %H:%M")
+            what = "refund" if last.kind == sales.REFUND else "sale"
+            notes.append(f"Last {what} {last.receipt_no} completed {when}.")
+        if pending:
+            notes.append(self._file_receipts(pending))
+        self.post_message(self.SaleShown(view, " ".join(notes)))
+
+    def _file_receipts(self, pending: list[Any]) -> str:
+        """Write receipt files again (from a worker); a note saying what was done."""
+        from tillterm.db import session_scope
+        from tillterm.receipts import write_receipt
+
+        folder = self._receipts_folder()
+        written: list[str] = []
         try:
-            path = write_receipt(text, Path(receipts), view.receipt_no or str(view.id))
-            note = f"Receipt {view.receipt_no} saved to {path}"
+            for item in pending:
+                write_receipt(item.text, folder, item.receipt_no)
+                with session_scope(self._engine()) as session:
+                    sales.mark_receipt_filed(session, item.sale_id)
+                written.append(item.receipt_no)
         except TilltermError as exc:
-            note = str(exc)
+            return f"Receipt {pending[len(written)].receipt_no} not saved: {exc}"
+        return f"Receipt {', '.join(written)} saved again to {folder}."
+
+    def _receipts_folder(self) -> Path:
+        from tillterm.receipts import receipts_folder
+
+        base = resolve_receipts_dir(getattr(self.app, "receipts_dir", None))
+        return receipts_folder(Path(base), self._engine())
+
+    @work(thread=True, exit_on_error=False, group="sale")
+    def _complete(self, sale_id: int) -> None:
+        engine = self._engine()
+        from tillterm.db import session_scope
+        from tillterm.receipts import write_receipt
+
+        try:
+            with self._lock, session_scope(engine) as session:
+                view = sales.complete_sale(session, sale_id)
+        except TilltermError as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        text = view.receipt_text or ""
+        receipt_no = view.receipt_no or str(view.id)
+        try:
+            path = write_receipt(text, self._receipts_folder(), receipt_no)
+            with session_scope(engine) as session:
+                sales.mark_receipt_filed(session, view.id)
+            note = f"Receipt {receipt_no} saved to {path}"
+        except TilltermError as exc:
+            note = f"{exc} It is saved again at the next start."
         self.post_message(self.SaleCompleted(view, text, note))
+
+    @work(thread=True, exit_on_error=False, group="sale")
+    def _void(self, sale_id: int) -> None:
+        from tillterm.db import session_scope
+
+        try:
+            with self._lock, session_scope(self._engine()) as session:
+                view = sales.void_sale(session, sale_id)
+        except TilltermError as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        back = sales.describe_void(view)
+        note = f"Sale {view.id} voided." + (f" {back[0].upper()}{back[1:]}." if back else "")
+        self.post_message(self.SaleVoided(note))
 
     # ----------------------------------------------------------------- showing
 
@@ -302,6 +398,51 @@ class RegisterScreen(Screen[None]):
 
     def _after_receipt(self, _result: None) -> None:
         self.query_one("#scan-input", RegisterInput).focus()
+
+    @on(SaleVoided)
+    def _voided(self, message: SaleVoided) -> None:
+        self._show(None)
+        self._status(message.note)
+
+    @on(RegisterClaimed)
+    def _claimed(self, message: RegisterClaimed) -> None:
+        if self._claim is not None and self._claim is not message.claim:
+            self._claim.release()
+        self._claim = message.claim
+
+    @on(RegisterTaken)
+    def _register_taken(self, message: RegisterTaken) -> None:
+        from tillterm.ui.screens.confirm import KeyPromptScreen
+
+        self._status(f"Register {message.name} is open in another session.", error=True)
+        question = (
+            f"Register “{message.name}” is already open in another session (another SSH "
+            "login, or a till cloned with the same name). Two sessions on one register "
+            "would ring up the same sale. Name this register, then F10 (Esc quits):"
+        )
+        self.app.push_screen(
+            KeyPromptScreen("Register in use", question, f"{message.name}-2"[:40], "Use this name"),
+            self._renamed,
+        )
+
+    def _renamed(self, name: str | None) -> None:
+        from tillterm.registers import clean_name
+
+        name = clean_name(name or "")
+        if not name:
+            app: Any = self.app
+            app.startup_error = (
+                f"register {self._register} is open in another session; "
+                "start with --register NAME (or TILLTERM_REGISTER) to use another name."
+            )
+            self.app.exit(1, return_code=1)
+            return
+        app = self.app
+        app.register_name = name  # type: ignore[attr-defined]
+        info = getattr(app, "db_info", None)
+        app.sub_title = f"{name} · {info.label}" if info is not None else name
+        self._status(f"This session is register {name} (--register {name} next time).")
+        self._start_up(name)
 
     # ----------------------------------------------------------------- scan field
 
@@ -557,16 +698,32 @@ class RegisterScreen(Screen[None]):
         self._complete(sale.id)
 
     def action_void_sale(self) -> None:
+        """Ask first (F12 again voids: no scanner can type it), saying what to hand back."""
         sale = self.sale
-        if sale is None or not sale.lines:
+        if sale is None or not (sale.lines or sale.payments):
             self._status("There is no sale to void.", error=True)
             return
+        from tillterm.ui.screens.confirm import KeyConfirmScreen
 
-        def void(session: Any) -> None:
-            sales.void_sale(session, sale.id)
-            return None
+        taken = ""
+        if sale.payments:
+            back = sales.describe_void(sale)
+            taken = f" Money was taken: {back}. The payments stay on record."
+        question = (
+            f"Void sale {sale.id} ({sale.item_count} items, {sale.total:.2f} "
+            f"{sale.currency})?{taken} F12 voids it; N or Esc keeps it."
+        )
 
-        self._run(void, f"Sale {sale.id} voided.")
+        def answered(yes: bool | None) -> None:
+            self.query_one("#scan-input", RegisterInput).focus()
+            if yes:
+                self._void(sale.id)
+            else:
+                self._status(f"Sale {sale.id} kept.")
+
+        self.app.push_screen(
+            KeyConfirmScreen("Void this sale?", question, "Void", "Keep"), answered
+        )
 
     def action_sales_report(self) -> None:
         from tillterm.ui.screens.sales_report import SalesReportScreen

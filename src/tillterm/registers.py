@@ -1,0 +1,120 @@
+"""One live session per register name.
+
+A register name picks the register's open sale, so two sessions under one name (a cloned
+till, a second SSH login) would ring up the same sale. At start-up the register claims
+its name with a lock the operating system or the server drops by itself when the session
+ends, however it ends (quit, crash, power cut, dropped SSH): nothing stale to clean up,
+and a restarted till gets its name back at once.
+
+* SQLite: every session is on the machine holding the file, so the lock is an
+  ``flock`` on a small file beside the database, one per register name.
+* PostgreSQL: registers run on several machines, so the lock is the server's: a
+  session-level advisory lock, keyed by the schema and the name, held by a connection
+  kept for the session.
+
+A claim that cannot be taken means another session holds the name right now.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from tillterm.errors import TilltermError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+MAX_NAME = 40
+
+
+class RegisterClaim:
+    """This session's hold on a register name; :meth:`release` lets it go."""
+
+    def __init__(self, name: str, release: Any) -> None:
+        self.name = name
+        self._release = release
+
+    def release(self) -> None:
+        release, self._release = self._release, None
+        if release is not None:
+            with contextlib.suppress(Exception):
+                release()
+
+
+def clean_name(name: str) -> str:
+    """A register name as stored: single spaces, at most 40 characters."""
+    return " ".join(name.split())[:MAX_NAME]
+
+
+def lock_file(database: str | os.PathLike[str], name: str) -> Path:
+    """The lock file of register ``name`` beside an SQLite database."""
+    db = Path(database).resolve()
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+    return db.with_name(f".{db.name}.register-{digest}.lock")
+
+
+def _claim_file(database: str, name: str) -> RegisterClaim | None:
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock to take, the name is not checked
+        return RegisterClaim(name, lambda: None)
+    path = lock_file(database, name)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except OSError:
+        os.close(fd)
+        raise
+    return RegisterClaim(name, lambda: os.close(fd))
+
+
+def _claim_advisory(engine: Engine, name: str) -> RegisterClaim | None:
+    conn = engine.connect()
+    try:
+        schema = conn.execute(text("SELECT current_schema()")).scalar()
+        digest = hashlib.sha256(f"tillterm-register:{schema}:{name}".encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        got = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
+        conn.commit()  # a session lock outlives the transaction; nothing stays open
+    except BaseException:
+        conn.close()
+        raise
+    if not got:
+        conn.close()
+        return None
+
+    def release() -> None:
+        try:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            conn.commit()
+        finally:
+            conn.close()
+
+    return RegisterClaim(name, release)
+
+
+def claim_register(engine: Engine, name: str) -> RegisterClaim | None:
+    """Claim register ``name`` for this session, or ``None`` if another session has it.
+
+    Raises :class:`~tillterm.errors.TilltermError` when the check itself fails (a lock
+    file that cannot be created, the server gone): the caller says so.
+    """
+    name = clean_name(name)
+    try:
+        if engine.dialect.name == "sqlite":
+            return _claim_file(engine.url.database or "", name)
+        return _claim_advisory(engine, name)
+    except (OSError, SQLAlchemyError) as exc:
+        raise TilltermError(
+            f"Cannot check whether register {name} is open elsewhere: {exc}"
+        ) from exc
