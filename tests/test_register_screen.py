@@ -103,7 +103,7 @@ async def test_scan_product_customer_and_unknown(
         app.post_message(ScanReceived("NOPE-42"))
         await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)  # no dialog: the status line says so
-        assert "No customer or product with code “NOPE-42”" in _status(app)
+        assert "No product or card “NOPE-42”" in _status(app)
         assert "Ctrl+N: new customer" in _status(app)
         assert app.focused is not None and app.focused.id == "scan-input"
     view = _open_sale(engine)

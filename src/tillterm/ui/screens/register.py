@@ -94,7 +94,6 @@ class RegisterScreen(Screen[None]):
         """A scanned code is neither a customer's card nor a product."""
 
         code: str
-        note: str
 
     @dataclass
     class OtherCardScanned(Message):
@@ -227,7 +226,7 @@ class RegisterScreen(Screen[None]):
         elif outcome.kind == "other customer" and outcome.customer_id is not None:
             self.post_message(self.OtherCardScanned(outcome.customer_id, outcome.message))
         elif outcome.kind == "unknown" and scanned and text.strip():
-            self.post_message(self.UnknownScanned(text.strip(), outcome.message))
+            self.post_message(self.UnknownScanned(text.strip()))
         elif outcome.view is None:
             self.post_message(self.Failed(outcome.message))
         else:
@@ -326,7 +325,7 @@ class RegisterScreen(Screen[None]):
             # a valid retail barcode outside the in-store range: a product, not a card
             note = f"Product {code} is not in the catalogue. Ctrl+N: a customer card instead."
         else:
-            note = f"{message.note} Ctrl+N: new customer with this card."
+            note = f"No product or card “{code}”. Ctrl+N: new customer with this card."
         self._status(note, error=True)
         self.app.bell()
 
