@@ -409,3 +409,22 @@ async def test_a_scan_while_typing_notes_leaves_the_notes_alone(
         await until(pilot, lambda: code.value == "2900000000777")
         await settle(pilot)
         assert notes.text == "Nut allergy" and notes.has_focus
+
+
+def test_scan_code_keeps_the_customer_on_the_sale_when_asked(any_engine: Engine) -> None:
+    """The domain half of "a second card asks first", on both engines."""
+    built = build_store(any_engine)
+    with session_scope(any_engine) as s:
+        assert sales.scan_code(s, REGISTER, MARIE, replace_customer=False).kind == "customer"
+    with session_scope(any_engine) as s:
+        again = sales.scan_code(s, REGISTER, MARIE, replace_customer=False)
+        other = sales.scan_code(s, REGISTER, PAUL, replace_customer=False)
+        typed_code = sales.enter_text(s, REGISTER, PAUL.lower(), replace_customer=False)
+    assert again.kind == "customer"  # the same card again is no question
+    assert (other.kind, other.customer_id, other.view) == ("other customer", built.paul, None)
+    assert other.message == "Card of Paul Martin; Marie Dubois is on this sale."
+    assert typed_code.kind == "other customer"
+    assert customer_on_sale(any_engine) == built.marie
+    with session_scope(any_engine) as s:
+        assert sales.scan_code(s, REGISTER, PAUL).kind == "customer"  # the default replaces
+    assert customer_on_sale(any_engine) == built.paul
