@@ -428,3 +428,15 @@ def test_scan_code_keeps_the_customer_on_the_sale_when_asked(any_engine: Engine)
     with session_scope(any_engine) as s:
         assert sales.scan_code(s, REGISTER, PAUL).kind == "customer"  # the default replaces
     assert customer_on_sale(any_engine) == built.paul
+
+
+async def test_a_scan_on_a_screen_without_use_for_it_says_where_to_scan(
+    engine: Engine, store: Store
+) -> None:
+    async with running(engine) as (app, pilot):
+        await pilot.press("f4")  # the groups
+        await until(pilot, lambda: not isinstance(app.screen, RegisterScreen))
+        await settle(pilot)
+        await burst(pilot, f"{PEN}\n")
+        await until(pilot, lambda: any(PEN in n and "register (F2)" in n for n in notices(app)))
+    assert lines(engine) == []

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import ModalScreen
 
 from tillterm.db_target import DbTarget, describe_url
 from tillterm.errors import DatabaseError, TilltermError
@@ -189,9 +190,14 @@ class TilltermApp(TerminalScans, App[int]):
         routed copy is never routed again.
         """
         if message.routed:
+            where = (
+                "finish this window first (Esc closes it)"
+                if isinstance(self.screen, ModalScreen)
+                else "scan on the register (F2) or the customers (F3)"
+            )
             self.bell()
             self.notify(
-                f"Scan {message.code} not used: finish this window first (Esc closes it).",
+                f"Scan {message.code} not used: {where}.",
                 title="Scan",
                 severity="warning",
                 markup=False,
