@@ -381,6 +381,13 @@ async def test_scan_into_code_field(engine: Engine, drive: Drive, store: Store) 
         await settle(pilot)
         assert code.value == "2900000000999"
         assert app.screen is form
+        assert "Marie Dubois's: not used" in str(form.query_one("#form-status").render())
+        first = form.query_one("#field-first_name", Input)
+        assert first.has_focus
+        app.post_message(ScanReceived("2900000000888"))  # a free card, focus elsewhere
+        await settle(pilot)
+        assert code.value == "2900000000888" and first.value == "" and first.has_focus
+        assert app.screen is form
 
 
 async def test_archive_and_attach(engine: Engine, drive: Drive, store: Store) -> None:

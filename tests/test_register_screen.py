@@ -21,7 +21,6 @@ from tillterm.models import Customer, Sale
 from tillterm.ui.app import TilltermApp
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.new_customer import prefill_from_text
-from tillterm.ui.screens.confirm import ChoiceScreen
 from tillterm.ui.screens.parked_sales import ParkedSalesScreen
 from tillterm.ui.screens.payment import PaymentScreen
 from tillterm.ui.screens.receipt import ReceiptScreen
@@ -103,10 +102,10 @@ async def test_scan_product_customer_and_unknown(
         assert "22.41" in str(app.screen.query_one(SaleTotals).render())
         app.post_message(ScanReceived("NOPE-42"))
         await settle(pilot)
-        assert isinstance(app.screen, ChoiceScreen)  # offers a customer with that card
-        await pilot.press("b")
-        await settle(pilot)
-        assert "No customer or product with code “NOPE-42”" in _status(app)
+        assert isinstance(app.screen, RegisterScreen)  # no dialog: the status line says so
+        assert "No product or card “NOPE-42”" in _status(app)
+        assert "Ctrl+N: new customer" in _status(app)
+        assert app.focused is not None and app.focused.id == "scan-input"
     view = _open_sale(engine)
     assert view is not None and view.customer is not None and view.customer.id == store.marie
     assert view.total == D("22.41")
@@ -231,8 +230,8 @@ async def test_unknown_card_creates_a_customer_with_that_code(
         await settle(pilot)
         app.post_message(ScanReceived("2911112222333"))
         await settle(pilot)
-        assert isinstance(app.screen, ChoiceScreen)
-        await pilot.press("c")
+        assert isinstance(app.screen, RegisterScreen)
+        await pilot.press("ctrl+n")  # the key the status line offers
         await settle(pilot)
         assert isinstance(app.screen, CustomerForm)
         await _type(pilot, "Inès")

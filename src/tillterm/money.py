@@ -7,10 +7,32 @@ is half-up to the cent, as tills and tax offices expect, never banker's rounding
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
+#: the largest amount typed anywhere (a price, a tender, a limit): far beyond any till,
+#: far below what integer cents in a database column can hold
+MAX_AMOUNT = Decimal("1000000000")
+
+#: what a person types as a number: ASCII digits, one decimal point or comma, a sign.
+#: ``Decimal`` alone also takes ``1e3``, ``NaN``, ``inf``, ``1_000`` and other scripts'
+#: digits (``١٢``): a scanner or a slip of the finger would become a real amount.
+_PLAIN = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)")
+#: spaces people put between thousands (plain, no-break, narrow no-break)
+_SPACES = str.maketrans("", "", " \u00a0\u202f")
+
+
+def _plain_decimal(typed: str) -> Decimal | None:
+    """``typed`` as a Decimal if it is a plain decimal number, else ``None``.
+
+    A negative zero comes back as zero, so ``-0`` never shows as ``-0.00``.
+    """
+    cleaned = typed.translate(_SPACES)
+    if not _PLAIN.fullmatch(cleaned):
+        return None
+    return Decimal(cleaned.replace(",", ".")) + 0
 
 
 def round_cents(value: Decimal) -> Decimal:
@@ -31,19 +53,21 @@ def from_cents(cents: int | None) -> Decimal:
 def parse_amount(text: str) -> Decimal:
     """Parse what a person types as an amount: ``12``, ``12.5``, ``12,50``, ``€ 3``.
 
+    Plain decimals only (see ``_PLAIN``): ``1e3``, ``NaN``, ``inf``, ``1_000``, ``1,000.50``
+    and digits of other scripts are refused, as is anything of a billion or more.
     Raises :class:`ValueError` with a readable message.
     """
-    cleaned = text.strip().replace("\u00a0", "").replace(" ", "")
+    shown = text.strip()[:40]
+    cleaned = text.strip()
     for symbol in ("€", "$", "£"):
         cleaned = cleaned.replace(symbol, "")
-    if cleaned.count(",") == 1 and "." not in cleaned:
-        cleaned = cleaned.replace(",", ".")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(f"“{text.strip()}” is not an amount") from None
-    if not value.is_finite():
-        raise ValueError(f"“{text.strip()}” is not an amount")
+    if not cleaned.translate(_SPACES):
+        raise ValueError("No amount was typed")
+    value = _plain_decimal(cleaned)
+    if value is None:
+        raise ValueError(f"“{shown}” is not an amount (digits, one decimal point)")
+    if abs(value) >= MAX_AMOUNT:
+        raise ValueError(f"“{shown}” is too large an amount")
     return value
 
 
@@ -66,12 +90,10 @@ def parse_percent(value: object) -> Decimal | None:
         typed = str(value).strip().rstrip("%").strip().replace("\u00a0", "").replace(" ", "")
         if not typed:
             return None
-        if typed.count(",") == 1 and "." not in typed:
-            typed = typed.replace(",", ".")
-        try:
-            number = Decimal(typed)
-        except InvalidOperation:
-            raise ValueError(f"“{str(value).strip()}” is not a percentage") from None
+        plain = _plain_decimal(typed)
+        if plain is None:
+            raise ValueError(f"“{str(value).strip()[:40]}” is not a percentage")
+        number = plain
     if not number.is_finite():
         raise ValueError("not a percentage")
     if number < 0 or number > 100:

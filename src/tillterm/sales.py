@@ -208,10 +208,12 @@ class CompletedSale:
 class ScanOutcome:
     """What a scanned or typed code turned out to be."""
 
-    kind: str  # "product", "customer", "unknown"
+    kind: str  # "product", "customer", "other customer", "unknown", "matches"
     view: SaleView | None
     message: str
     matches: tuple[ProductInfo, ...] = ()
+    #: "other customer": whose card it is (not attached: another customer is on the sale)
+    customer_id: int | None = None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -1013,9 +1015,16 @@ def find_customer_row(session: Session, code: str) -> Customer | None:
 # --------------------------------------------------------------------------- scans
 
 
-def scan_code(session: Session, register: str, code: str) -> ScanOutcome:
+def scan_code(
+    session: Session, register: str, code: str, *, replace_customer: bool = True
+) -> ScanOutcome:
     """A scanned or typed code: a product barcode/SKU adds the product, a customer code
     (a loyalty card) attaches the customer, anything else changes nothing.
+
+    With ``replace_customer=False`` another customer's card, while a customer is on the
+    sale, changes nothing either: the outcome is ``"other customer"`` (with its id), for
+    the register to ask the cashier first. Read in the same transaction, so a card
+    scanned right after another is compared with the customer really on the sale.
 
     About ten Core statements in the caller's one transaction: settings, the code as a
     product (barcode or SKU, one statement), else as a customer card, the register's
@@ -1041,18 +1050,30 @@ def scan_code(session: Session, register: str, code: str) -> ScanOutcome:
         if buyer.archived:
             raise SaleError(f"{buyer.panel.display_name} is archived and cannot be attached.")
         sale = _register_sale(session, register)
+        if not replace_customer and sale.customer_id not in (None, buyer.panel.id):
+            current = _read_buyer(session, sale.customer_id)
+            on_sale = current.panel.display_name if current else "another customer"
+            return ScanOutcome(
+                "other customer",
+                None,
+                f"Card of {buyer.panel.display_name[:24]}; {on_sale[:24]} is on this sale.",
+                customer_id=buyer.panel.id,
+            )
         view = _attach(session, sale, buyer, settings)
         return ScanOutcome("customer", view, f"Customer: {buyer.panel.display_name}.")
     return ScanOutcome("unknown", None, f"No customer or product with code “{code}”.")
 
 
-def enter_text(session: Session, register: str, text: str) -> ScanOutcome:
+def enter_text(
+    session: Session, register: str, text: str, *, replace_customer: bool = True
+) -> ScanOutcome:
     """What the cashier typed in the scan field and confirmed with Enter.
 
-    A code is tried first (barcode, SKU, customer code); otherwise the text is a product
-    name and the matches are returned for the cashier to pick (one match is added).
+    A code is tried first (barcode, SKU, customer code; ``replace_customer`` as in
+    :func:`scan_code`); otherwise the text is a product name and the matches are
+    returned for the cashier to pick (one match is added).
     """
-    outcome = scan_code(session, register, text)
+    outcome = scan_code(session, register, text, replace_customer=replace_customer)
     if outcome.kind != "unknown":
         return outcome
     matches = tuple(search_products(session, text, limit=20))

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import ModalScreen
 
 from tillterm.db_target import DbTarget, describe_url
 from tillterm.errors import DatabaseError, TilltermError
@@ -35,6 +36,7 @@ from tillterm.ui.scanner_bridge import ScannerBridge
 from tillterm.ui.screens.help import HelpScreen, describe_bindings
 from tillterm.ui.screens.register import RegisterScreen
 from tillterm.ui.styles import css
+from tillterm.ui.widgets.scan_input import TerminalScans
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -57,7 +59,7 @@ def _lazy(module: str, name: str) -> Callable[[], Screen[None]]:
     return build
 
 
-class TilltermApp(App[int]):
+class TilltermApp(TerminalScans, App[int]):
     """The register application."""
 
     TITLE = "tillterm"
@@ -182,12 +184,26 @@ class TilltermApp(App[int]):
     def _route_scan(self, message: ScanReceived) -> None:
         """A scan goes to whatever the cashier is looking at.
 
-        The copy is stopped so it does not bubble from the screen back up to the app,
-        which would route it again, forever.
+        The screen gets a copy marked ``routed``. A screen that uses scans stops it; one
+        that does not (a question, the payment, a receipt) lets it bubble back here, and
+        the cashier is told the scan was not used, rather than losing it in silence. A
+        routed copy is never routed again.
         """
-        routed = ScanReceived(message.code, message.source)
-        routed.stop()
-        self.screen.post_message(routed)
+        if message.routed:
+            where = (
+                "finish this window first (Esc closes it)"
+                if isinstance(self.screen, ModalScreen)
+                else "scan on the register (F2) or the customers (F3)"
+            )
+            self.bell()
+            self.notify(
+                f"Scan {message.code} not used: {where}.",
+                title="Scan",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.screen.post_message(ScanReceived(message.code, message.source, routed=True))
 
     @on(ScannerNoticed)
     def _scanner_noticed(self, message: ScannerNoticed) -> None:

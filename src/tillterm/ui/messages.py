@@ -35,6 +35,8 @@ class ScanReceived(Message):
 
     code: str
     source: str = "scanner"
+    #: set on the copy the app hands to the current screen (see ``TilltermApp._route_scan``)
+    routed: bool = False
 
 
 @dataclass

@@ -1,5 +1,8 @@
 """The register's ways to a new customer: "Add “X” as a new customer" and unknown cards.
 
+An unknown card is never offered in a dialog (the next scan's Enter would answer it):
+the register says so in its status line and Ctrl+N opens the form with that code.
+
 The customer form belongs to the customer screens (``CustomerForm``, which dismisses
 with the saved ``CustomerRecord`` or ``None``). The register only needs: push the form
 pre-filled from what the cashier typed, and on a saved customer call back with its id.
@@ -48,26 +51,3 @@ def open_new_customer_form(
 
     values = prefill if prefill is not None else prefill_from_text(text)
     screen.app.push_screen(CustomerForm(prefill=values), done)
-
-
-def offer_customer_for_code(
-    screen: Screen[object], code: str, message: str, on_created: Callable[[int], None]
-) -> None:
-    """An unknown scanned code: say so, and offer to create a customer with that card."""
-    from tillterm.ui.screens.confirm import Choice, ChoiceScreen
-
-    def answered(choice: str | None) -> None:
-        if choice == "create":
-            open_new_customer_form(screen, code, on_created, prefill={"customer_code": code})
-
-    screen.app.push_screen(
-        ChoiceScreen(
-            "Unknown code",
-            message,
-            [
-                Choice("create", "New customer", "c", "primary"),
-                Choice("back", "Back", "b"),
-            ],
-        ),
-        answered,
-    )

@@ -680,13 +680,17 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
 
     @on(ScanReceived)
     def _scanned(self, message: ScanReceived) -> None:
+        """A scan is the customer code (SPEC §7), whatever field has the focus.
+
+        Never a question: a dialog here would be answered by the next scan's Enter. The
+        code is looked up, then goes straight into the Customer code field (on the
+        Details tab, built or not yet) unless it is another customer's card; the status
+        line says which.
+        """
         message.stop()
         code = message.code.strip()
-        code_field = self._fields.get("customer_code")
-        if code_field is not None and self.focused is code_field:
-            set_field_value(code_field, code)
-            return
-        self._look_up_code(code)
+        if code:
+            self._look_up_code(code)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="customer-form-scan")
     def _look_up_code(self, code: str) -> None:
@@ -702,25 +706,15 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
     def _code_looked_up(self, message: CodeLookedUp) -> None:
         owner = message.owner
         if owner is not None and owner.id != self.customer_id:
-            self.notify(
-                f"Code {message.code} belongs to {owner.display_name}.",
-                title="Scan",
-                severity="warning",
+            self._status(
+                f"Card {message.code} is {owner.display_name}'s: not used. Scan another card.",
+                error=True,
             )
+            self.app.bell()
             return
-
-        async def answered(choice: str | None) -> None:
-            if choice == "use":
-                await self.action_show_tab(DETAILS_TAB)
-                code_field = self._fields["customer_code"]
-                set_field_value(code_field, message.code)
-                code_field.focus()
-
-        self.app.push_screen(
-            ChoiceScreen(
-                "Card scanned",
-                f"Use {message.code} as this customer's code?",
-                [Choice("use", "Use it", "u", "primary")],
-            ),
-            answered,
-        )
+        code_field = self._fields.get("customer_code")
+        if code_field is not None:
+            set_field_value(code_field, message.code)
+        else:
+            self._pending["customer_code"] = message.code
+        self._status(f"Customer code {message.code} (scanned; Details tab, F7).")

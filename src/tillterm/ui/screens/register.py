@@ -32,9 +32,10 @@ from textual.widgets import Header, Input, Static
 
 from tillterm.config import resolve_receipts_dir
 from tillterm.errors import TilltermError
-from tillterm.money import parse_amount
+from tillterm.money import parse_amount, parse_percent
+from tillterm.scanner.barcodes import gtin_check_ok
 from tillterm.ui.messages import CustomerAttachRequested, ScanReceived
-from tillterm.ui.new_customer import offer_customer_for_code, open_new_customer_form
+from tillterm.ui.new_customer import open_new_customer_form
 from tillterm.ui.screens.receipt import ReceiptScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.customer_panel import CustomerPanel
@@ -75,6 +76,8 @@ class RegisterScreen(Screen[None]):
         Binding("ctrl+r", "sales_report", "Sales report", show=False),
         Binding("ctrl+t", "recent_sales", "Recent sales / refund", priority=True, show=False),
         Binding("f12", "void_sale", "Void sale", show=False),
+        Binding("ctrl+n", "new_customer", "New customer (the unknown card)", show=False),
+        Binding("ctrl+y", "replace_customer", "Replace the customer (card scanned)", show=False),
     ]
 
     # ----------------------------------------------------------------- messages
@@ -91,6 +94,12 @@ class RegisterScreen(Screen[None]):
         """A scanned code is neither a customer's card nor a product."""
 
         code: str
+
+    @dataclass
+    class OtherCardScanned(Message):
+        """Another customer's card while a customer is on the sale: ask before replacing."""
+
+        customer_id: int
         note: str
 
     @dataclass
@@ -140,6 +149,13 @@ class RegisterScreen(Screen[None]):
         self._lock = threading.Lock()
         self._customer_text = ""
         self._claim: Any = None
+        #: the text the customer suggestions on show were found for
+        self._suggested_for = ""
+        #: Enter was pressed in the customer field before its matches arrived
+        self._customer_enter_pending = ""
+        #: what the status line offers, answered only by a key no scanner types
+        self._unknown_code: str | None = None
+        self._other_customer: int | None = None
 
     # ----------------------------------------------------------------- layout
 
@@ -209,23 +225,31 @@ class RegisterScreen(Screen[None]):
         self.post_message(self.SaleShown(view, note))
 
     @work(thread=True, exit_on_error=False, group="sale")
-    def _enter(self, text: str, typed: bool) -> None:
-        """A code or a name from the scan field (``typed``) or from the scanner."""
+    def _enter(self, text: str, typed: bool, scanned: bool) -> None:
+        """A code or a name from the scan field (``typed``: names too), or a code scanned.
+
+        Another customer's card never replaces the one on the sale here: the cashier is
+        asked first (``OtherCardScanned``).
+        """
         from tillterm.db import session_scope
 
         try:
             with self._lock, session_scope(self._engine()) as session:
                 if typed:
-                    outcome = sales.enter_text(session, self._register, text)
+                    outcome = sales.enter_text(
+                        session, self._register, text, replace_customer=False
+                    )
                 else:
-                    outcome = sales.scan_code(session, self._register, text)
+                    outcome = sales.scan_code(session, self._register, text, replace_customer=False)
         except TilltermError as exc:
             self.post_message(self.Failed(str(exc)))
             return
         if outcome.kind == "matches":
             self.post_message(self.ProductsMatched(text, outcome.matches))
-        elif outcome.kind == "unknown" and not typed and text.strip():
-            self.post_message(self.UnknownScanned(text.strip(), outcome.message))
+        elif outcome.kind == "other customer" and outcome.customer_id is not None:
+            self.post_message(self.OtherCardScanned(outcome.customer_id, outcome.message))
+        elif outcome.kind == "unknown" and scanned and text.strip():
+            self.post_message(self.UnknownScanned(text.strip()))
         elif outcome.view is None:
             self.post_message(self.Failed(outcome.message))
         else:
@@ -385,9 +409,46 @@ class RegisterScreen(Screen[None]):
 
     @on(UnknownScanned)
     def _unknown_scanned(self, message: UnknownScanned) -> None:
-        self._status(message.note, error=True)
+        """Say so in the status line; Ctrl+N (no scanner types it) makes it a new card.
+
+        Never a dialog: the next scan's Enter would answer it, and the product scanned
+        would become a loyalty card. The scan field keeps the focus; the next scan is
+        just the next scan (and withdraws the offer).
+        """
+        code = message.code
+        self._unknown_code = code
+        if gtin_check_ok(code) and not code.startswith("2"):
+            # a valid retail barcode outside the in-store range: a product, not a card
+            note = f"Product {code} is not in the catalogue. Ctrl+N: a customer card instead."
+        else:
+            note = f"No product or card “{code}”. Ctrl+N: new customer with this card."
+        self._status(note, error=True)
         self.app.bell()
-        offer_customer_for_code(self, message.code, message.note, self._attach_customer)
+
+    @on(OtherCardScanned)
+    def _other_card_scanned(self, message: OtherCardScanned) -> None:
+        self._other_customer = message.customer_id
+        self._status(f"{message.note} Ctrl+Y: replace.", error=True)
+        self.app.bell()
+
+    def _withdraw_offers(self) -> None:
+        """A new scan or entry: what the status line offered no longer applies."""
+        self._unknown_code = None
+        self._other_customer = None
+
+    def action_new_customer(self) -> None:
+        """A new customer: with the unknown card just scanned, if the status line offers it."""
+        code, self._unknown_code = self._unknown_code, None
+        prefill = {"customer_code": code} if code else {}
+        open_new_customer_form(self, "", self._attach_customer, prefill=prefill)
+
+    def action_replace_customer(self) -> None:
+        """Put the customer whose card was just scanned on the sale instead."""
+        customer_id, self._other_customer = self._other_customer, None
+        if customer_id is None:
+            self._status("No other customer's card was scanned.", error=True)
+            return
+        self._attach_customer(customer_id)
 
     @on(SaleCompleted)
     def _completed(self, message: SaleCompleted) -> None:
@@ -448,25 +509,42 @@ class RegisterScreen(Screen[None]):
 
     @on(ScanReceived)
     def _scanned(self, message: ScanReceived) -> None:
+        """A scan, whichever field has the focus (the customer field too).
+
+        Read through evdev it is a code; typed into the terminal at scanner speed it is
+        whatever was typed, taken exactly as if typed and confirmed with Enter
+        (``=12.50 gift wrap``, ``%10``, a name).
+        """
         message.stop()
         self._hide_suggestions()
-        self._enter(message.code, False)
+        field = self.query_one("#customer-input", Input)
+        if field.has_focus:
+            # after the field has put back what the scan typed into it (its own queue)
+            field.call_later(self._leave_customer_field)
+            self.query_one("#scan-input", RegisterInput).focus()
+        self._take(message.code, typed=message.source == "terminal", scanned=True)
 
     @on(Input.Submitted, "#scan-input")
     def _scan_submitted(self, message: Input.Submitted) -> None:
         suggestions = self.query_one(Suggestions)
         if suggestions.kind == "products" and suggestions.pick():
             return
-        text = message.value.strip()
+        text = message.value
         message.input.value = ""
+        self._take(text, typed=True, scanned=False)
+
+    def _take(self, text: str, *, typed: bool, scanned: bool) -> None:
+        """What the scan field was given: an open-price item, a discount, a code or a name."""
+        text = text.strip()
         if not text:
             return
+        self._withdraw_offers()
         if text.startswith("="):
             self._misc_from_text(text[1:])
         elif text.startswith("%"):
             self._discount_from_text(text[1:])
         else:
-            self._enter(text, True)
+            self._enter(text, typed, scanned)
 
     @on(Input.Changed, "#scan-input")
     def _scan_changed(self, message: Input.Changed) -> None:
@@ -482,7 +560,7 @@ class RegisterScreen(Screen[None]):
         try:
             price = parse_amount(amount)
         except ValueError as exc:
-            self._status(f"{exc}. Type =12.50 gift wrap for an open-price item.", error=True)
+            self._status(f"{exc}, e.g. =12.50 gift wrap.", error=True)
             return
         register = self._register
 
@@ -499,9 +577,9 @@ class RegisterScreen(Screen[None]):
             self._status("Select a line first, then type %10 for 10 % off it.", error=True)
             return
         try:
-            percent = parse_amount(text) if text.strip() else Decimal(0)
+            percent = parse_percent(text) or Decimal(0)
         except ValueError as exc:
-            self._status(str(exc), error=True)
+            self._status(f"{exc}: type %10 for 10 % off the selected line.", error=True)
             return
         self._run(
             lambda s: sales.set_line_discount(s, sale.id, line_id, percent),
@@ -512,6 +590,8 @@ class RegisterScreen(Screen[None]):
 
     @on(Input.Changed, "#customer-input")
     def _customer_changed(self, message: Input.Changed) -> None:
+        if not message.input.has_focus:
+            return  # not the cashier typing: a scan's keys being taken back out
         text = message.value.strip()
         self._customer_text = text
         if not text:
@@ -525,12 +605,24 @@ class RegisterScreen(Screen[None]):
             return  # typed on since
         options = [(f"customer:{c.id}", _customer_label(c)) for c in message.customers]
         options.append(("new", f"Add “{message.text}” as a new customer"))
-        self.query_one(Suggestions).show("customers", options)
+        suggestions = self.query_one(Suggestions)
+        suggestions.show("customers", options)
+        self._suggested_for = message.text
+        if self._customer_enter_pending == message.text:
+            self._customer_enter_pending = ""
+            suggestions.pick()  # Enter came first: it picks now, as if it had come after
 
     @on(Input.Submitted, "#customer-input")
     def _customer_submitted(self) -> None:
-        if not self.query_one(Suggestions).pick() and self._customer_text:
-            self._status("Searching… press Enter again in a moment.")
+        """Enter picks the highlighted match for the text as typed; if that search is
+        still running, the pick happens when it answers (never "press Enter again")."""
+        text = self._customer_text
+        suggestions = self.query_one(Suggestions)
+        if suggestions.kind == "customers" and self._suggested_for == text and suggestions.pick():
+            return
+        if text:
+            self._customer_enter_pending = text
+            self._status(f"Looking up “{text}”…")
 
     @on(Suggestions.Picked)
     def _picked(self, message: Suggestions.Picked) -> None:
@@ -570,11 +662,18 @@ class RegisterScreen(Screen[None]):
         self._run(attach, "Customer attached.")
         self.query_one("#scan-input", RegisterInput).focus()
 
+    def _leave_customer_field(self) -> None:
+        """A card was scanned in the customer field: the search typed there is over."""
+        self._clear_customer_field()
+        if self.query_one(Suggestions).kind == "customers":
+            self._hide_suggestions()
+
     def _clear_customer_field(self) -> None:
         field = self.query_one("#customer-input", Input)
         with field.prevent(Input.Changed):
             field.value = ""
         self._customer_text = ""
+        self._customer_enter_pending = ""
 
     @on(ProductsMatched)
     def _products_matched(self, message: ProductsMatched) -> None:
@@ -607,6 +706,7 @@ class RegisterScreen(Screen[None]):
 
     def action_back_to_scan(self) -> None:
         self._hide_suggestions()
+        self._withdraw_offers()
         self._clear_customer_field()
         self.query_one("#scan-input", RegisterInput).focus()
 

@@ -1,0 +1,442 @@
+"""Issue 12 §4: scans and fast input never answer a question.
+
+Two ways a code arrives: through evdev (real ``InputEvent`` traces from a fake device,
+decoded by the real listener on its thread) and as a terminal-wedge burst (every key
+handed to the app back to back, as the terminal driver does with one read of a fast
+scanner or a paste over SSH). Each test waits for a positive sign that the scan was
+processed (a line on the sale, a notice, a field's value) before asserting what must
+not have happened, and checks the database as well as the screen.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from sales_store import Store, build_store
+from scanner_fakes import FakeBackend, FakeDevice, entry, scan
+from screens_data import settle
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from textual import events
+from textual.pilot import Pilot
+from textual.widgets import Input, Static, TextArea
+
+from tillterm import sales
+from tillterm.db import session_scope
+from tillterm.models import Customer, Payment
+from tillterm.scanner import listener as listener_module
+from tillterm.scanner.config import ScannerConfig
+from tillterm.scanner.listener import ScannerListener
+from tillterm.ui import scanner_bridge
+from tillterm.ui.app import TilltermApp
+from tillterm.ui.screens.confirm import ConfirmScreen
+from tillterm.ui.screens.customer_form import CustomerForm
+from tillterm.ui.screens.payment import PaymentScreen
+from tillterm.ui.screens.register import RegisterScreen
+
+REGISTER = "till-1"
+PEN = "3000000000024"  # Stylo plume, 24.90
+COFFEE = "3000000000017"  # Café moulu, 4.50
+MARIE = "2900000000017"  # Marie Dubois's card (VIP, 10 %)
+PAUL = "CARD-PAUL"
+UNKNOWN_CARD = "2911112222333"
+
+
+@pytest.fixture
+def store(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
+    monkeypatch.setenv("TILLTERM_RECEIPTS", str(tmp_path / "receipts"))
+    return build_store(engine)
+
+
+@pytest.fixture
+def device(monkeypatch: pytest.MonkeyPatch) -> FakeDevice:
+    """A scanner the app's real listener reads (US layout), through a fake backend."""
+    monkeypatch.setattr(listener_module, "RESCAN_MISSING_S", 0.02)
+    backend = FakeBackend()
+    dev = FakeDevice()
+    backend.add(entry(), dev)
+
+    def make(on_code, on_notice):  # type: ignore[no-untyped-def]
+        return ScannerListener(
+            on_code, on_notice, config=ScannerConfig(layout="us"), backend=backend
+        )
+
+    monkeypatch.setattr(scanner_bridge, "make_listener", make)
+    return dev
+
+
+@asynccontextmanager
+async def running(
+    engine: Engine, *, scanner: bool = False
+) -> AsyncIterator[tuple[TilltermApp, Pilot[int]]]:
+    app = TilltermApp(engine, register=REGISTER, scanner=scanner)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        yield app, pilot
+
+
+async def until(pilot: Pilot[int], predicate: Callable[[], object], timeout: float = 5.0) -> None:
+    """Poll for a positive condition (never sleep and hope)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting for the scan to be processed"
+        await pilot.pause(0.02)
+
+
+def _key(character: str) -> events.Key:
+    if character == "\n":
+        return events.Key("enter", "\r")
+    if character == " ":
+        return events.Key("space", " ")
+    if character.isalnum():
+        return events.Key(character, character)
+    from textual.keys import _character_to_key
+
+    return events.Key(_character_to_key(character), character)
+
+
+async def burst(pilot: Pilot[int], text: str) -> None:
+    """Keys as a wedge scanner (or a paste over SSH) delivers them: all at once.
+
+    ``pilot.press`` waits for the app to be idle after every key (40 ms or more), far
+    slower than any scanner; the driver hands the app a terminal read's keys in one go.
+    """
+    for character in text:
+        pilot.app.post_message(_key(character))
+    await pilot.pause()
+
+
+async def typed(pilot: Pilot[int], text: str) -> None:
+    """Keys as a person types them (``pilot.press``: one at a time)."""
+    await pilot.press(*[{" ": "space", "\n": "enter"}.get(ch, ch) for ch in text])
+
+
+def sale(engine: Engine) -> sales.SaleView | None:
+    with session_scope(engine) as s:
+        return sales.find_open_sale(s, REGISTER)
+
+
+def lines(engine: Engine) -> list[tuple[str, int]]:
+    view = sale(engine)
+    return [(line.description, line.quantity) for line in view.lines] if view else []
+
+
+def customer_on_sale(engine: Engine) -> int | None:
+    view = sale(engine)
+    return view.customer.id if view and view.customer else None
+
+
+def customer_codes(engine: Engine) -> set[str]:
+    with session_scope(engine) as s:
+        return set(s.execute(select(Customer.customer_code)).scalars())
+
+
+def status(app: TilltermApp) -> str:
+    return str(app.screen.query_one("#register-status", Static).render())
+
+
+def notices(app: TilltermApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+# --- the unknown code ------------------------------------------------------------------
+
+
+async def test_after_an_unknown_scan_the_next_scan_is_just_the_next_scan(
+    engine: Engine, store: Store, device: FakeDevice
+) -> None:
+    async with running(engine, scanner=True) as (app, pilot):
+        await until(pilot, lambda: device.grabbed)
+        device.push(scan(UNKNOWN_CARD))
+        await until(pilot, lambda: UNKNOWN_CARD in status(app))
+        assert isinstance(app.screen, RegisterScreen)
+        assert "Ctrl+N" in status(app)
+        assert app.focused is not None and app.focused.id == "scan-input"
+        device.push(scan(PEN))
+        await until(pilot, lambda: lines(engine) == [("Stylo plume", 1)])
+        await settle(pilot)
+        assert isinstance(app.screen, RegisterScreen)
+        assert "Ctrl+N" not in status(app)
+        await pilot.press("ctrl+n")  # the offer went with the next scan: a blank form
+        await settle(pilot)
+        assert isinstance(app.screen, CustomerForm)
+        assert app.screen.collect()["customer_code"] == ""
+    assert customer_codes(engine) == {MARIE, PAUL, "TRADE-1", "PLAIN-1"}
+
+
+async def test_a_wedge_scan_after_an_unknown_one_adds_the_item(
+    engine: Engine, store: Store
+) -> None:
+    async with running(engine) as (app, pilot):
+        await burst(pilot, f"{UNKNOWN_CARD}\n")
+        await until(pilot, lambda: UNKNOWN_CARD in status(app))
+        await burst(pilot, f"{PEN}\n")
+        await until(pilot, lambda: lines(engine) == [("Stylo plume", 1)])
+        await settle(pilot)
+        assert isinstance(app.screen, RegisterScreen)
+        assert app.screen.query_one("#scan-input", Input).value == ""
+    assert customer_codes(engine) == {MARIE, PAUL, "TRADE-1", "PLAIN-1"}
+
+
+async def test_a_valid_product_barcode_is_not_offered_as_a_card(
+    engine: Engine, store: Store
+) -> None:
+    async with running(engine) as (app, pilot):
+        await burst(pilot, "4006381333931\n")  # a real EAN-13, not in this catalogue
+        await until(pilot, lambda: "4006381333931" in status(app))
+        assert "not in the catalogue" in status(app)
+        assert isinstance(app.screen, RegisterScreen)
+        await pilot.press("ctrl+n")  # only the cashier's key makes it a card
+        await settle(pilot)
+        assert isinstance(app.screen, CustomerForm)
+        assert app.screen.collect()["customer_code"] == "4006381333931"
+
+
+# --- dialogs ---------------------------------------------------------------------------
+
+
+async def test_a_wedge_scan_does_not_pay(engine: Engine, store: Store) -> None:
+    async with running(engine) as (app, pilot):
+        await burst(pilot, f"{PEN}\n")
+        await until(pilot, lambda: lines(engine) == [("Stylo plume", 1)])
+        await settle(pilot)
+        await pilot.press("f9")
+        await settle(pilot)
+        assert isinstance(app.screen, PaymentScreen)
+        await burst(pilot, f"{COFFEE}\n")  # digits only: the amount field takes them all
+        await until(pilot, lambda: any(COFFEE in n and "not used" in n for n in notices(app)))
+        await settle(pilot)
+        assert isinstance(app.screen, PaymentScreen)
+        assert app.screen.query_one("#payment-amount", Input).value == ""
+    with session_scope(engine) as s:
+        assert s.execute(select(Payment)).first() is None
+    assert lines(engine) == [("Stylo plume", 1)]
+
+
+async def test_a_scanner_code_in_the_payment_screen_is_not_lost_in_silence(
+    engine: Engine, store: Store, device: FakeDevice
+) -> None:
+    async with running(engine, scanner=True) as (app, pilot):
+        await until(pilot, lambda: device.grabbed)
+        device.push(scan(PEN))
+        await until(pilot, lambda: lines(engine) == [("Stylo plume", 1)])
+        await settle(pilot)
+        await pilot.press("f9")
+        await settle(pilot)
+        device.push(scan(COFFEE))
+        await until(pilot, lambda: any(COFFEE in n and "not used" in n for n in notices(app)))
+        assert isinstance(app.screen, PaymentScreen)
+    assert lines(engine) == [("Stylo plume", 1)]
+
+
+async def test_a_wedge_scan_does_not_press_the_focused_button(engine: Engine, store: Store) -> None:
+    answers: list[bool | None] = []
+    async with running(engine) as (app, pilot):
+        app.push_screen(ConfirmScreen("Void the sale?", "Really?"), answers.append)
+        await settle(pilot)
+        await burst(pilot, f"{PEN}\n")
+        await until(pilot, lambda: any(PEN in n and "not used" in n for n in notices(app)))
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen) and answers == []
+        await pilot.press("n")  # a person's key still answers
+        await settle(pilot)
+        assert answers == [False]
+    assert lines(engine) == []
+
+
+# --- typed at scanner speed: exactly as typed ------------------------------------------
+
+
+async def test_open_price_item_and_discount_at_scanner_speed(engine: Engine, store: Store) -> None:
+    async with running(engine) as (app, pilot):
+        await burst(pilot, "=12.50 gift wrap\n")
+        await until(pilot, lambda: lines(engine) == [("gift wrap", 1)])
+        await burst(pilot, "%10\n")
+        await until(pilot, lambda: (view := sale(engine)) is not None and view.discount > 0)
+        await settle(pilot)
+        assert isinstance(app.screen, RegisterScreen)
+    view = sale(engine)
+    assert view is not None
+    assert (view.lines[0].unit_price, view.lines[0].line_discount_percent) == (D("12.50"), D(10))
+    assert view.total == D("11.25")
+
+
+# --- the customer field and the customer form ------------------------------------------
+
+
+async def test_a_card_scanned_into_the_customer_field_attaches_at_once(
+    engine: Engine, store: Store
+) -> None:
+    async with running(engine) as (app, pilot):
+        await pilot.press("f7")
+        assert app.focused is not None and app.focused.id == "customer-input"
+        await burst(pilot, f"{MARIE}\n")
+        await until(pilot, lambda: customer_on_sale(engine) == store.marie)
+        await settle(pilot)
+        assert "Marie Dubois" in str(app.screen.query_one("#customer-panel").render())
+        # looked up as a card, not picked from whatever a search of a prefix had found
+        assert status(app) == "Customer: Marie Dubois."
+        assert app.focused is not None and app.focused.id == "scan-input"
+        assert app.screen.query_one("#customer-input", Input).value == ""
+
+
+async def test_enter_typed_before_the_customer_search_answers_still_attaches(
+    engine: Engine, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search is held until Enter has been handled: Enter must not be lost."""
+    import tillterm.customers
+
+    search = tillterm.customers.search_customers
+    gate = threading.Event()
+    searched: list[str] = []
+
+    def held(*args, **kwargs):  # type: ignore[no-untyped-def]
+        searched.append(args[1])
+        gate.wait(10)
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(tillterm.customers, "search_customers", held)
+    async with running(engine) as (app, pilot):
+        await pilot.press("f7")
+        await typed(pilot, "paul\n")
+        await until(pilot, lambda: "paul" in searched and "paul" in status(app))
+        gate.set()
+        await until(pilot, lambda: customer_on_sale(engine) == store.paul)
+        await settle(pilot)
+        assert "again" not in status(app)
+        assert app.focused is not None and app.focused.id == "scan-input"
+
+
+async def test_a_scan_in_the_customer_form_goes_to_the_code_field(
+    engine: Engine, store: Store
+) -> None:
+    async with running(engine) as (app, pilot):
+        app.push_screen(CustomerForm())
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, CustomerForm)
+        first = form.query_one("#field-first_name", Input)
+        assert first.has_focus
+        await typed(pilot, "Ana")
+        await pilot.pause(0.1)  # a person puts the keyboard down and picks up the scanner
+        await burst(pilot, "2900000000888\n")
+        await until(pilot, lambda: form.collect()["customer_code"] == "2900000000888")
+        await settle(pilot)
+        assert app.screen is form
+        assert first.value == "Ana" and first.has_focus
+        await typed(pilot, "ïs")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is not form
+    with session_scope(engine) as s:
+        row = s.execute(
+            select(Customer).where(Customer.customer_code == "2900000000888")
+        ).scalar_one()
+        assert row.first_name == "Anaïs"
+
+
+# --- a second card -----------------------------------------------------------------------
+
+
+async def test_a_second_card_asks_before_replacing_the_customer(
+    engine: Engine, store: Store, device: FakeDevice
+) -> None:
+    async with running(engine, scanner=True) as (app, pilot):
+        await until(pilot, lambda: device.grabbed)
+        device.push(scan(MARIE))
+        await until(pilot, lambda: customer_on_sale(engine) == store.marie)
+        device.push(scan(PAUL))
+        await until(pilot, lambda: "Ctrl+Y" in status(app))
+        assert "Paul Martin" in status(app) and "Marie Dubois" in status(app)
+        assert customer_on_sale(engine) == store.marie
+        await burst(pilot, f"{PAUL}\n")  # the same card typed fast: asks again, no answer
+        await until(pilot, lambda: "Ctrl+Y" in status(app))
+        assert customer_on_sale(engine) == store.marie
+        await pilot.press("ctrl+y")
+        await until(pilot, lambda: customer_on_sale(engine) == store.paul)
+        await settle(pilot)
+        assert "Paul Martin" in str(app.screen.query_one("#customer-panel").render())
+
+
+# --- amounts ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("entry_text", ["=1e3 sci", "=NaN x", "=inf x", "=1_000 x", "=١٢ x"])
+async def test_open_price_amounts_are_plain_decimals(
+    engine: Engine, store: Store, entry_text: str
+) -> None:
+    async with running(engine) as (app, pilot):
+        await typed(pilot, entry_text + "\n")
+        await until(pilot, lambda: "not an amount" in status(app))
+        await settle(pilot)
+        assert lines(engine) == []
+
+
+async def test_open_price_zero_negative_and_huge(engine: Engine, store: Store) -> None:
+    async with running(engine) as (app, pilot):
+        await typed(pilot, "=-0 x\n")
+        await until(pilot, lambda: "above zero" in status(app))
+        await typed(pilot, "=99999999999 x\n")
+        await until(pilot, lambda: "too large" in status(app))
+        await typed(pilot, "=1000,50 x\n")
+        await until(pilot, lambda: lines(engine) == [("x", 1)])
+    view = sale(engine)
+    assert view is not None and view.lines[0].unit_price == D("1000.50")
+
+
+async def test_a_scan_while_typing_notes_leaves_the_notes_alone(
+    engine: Engine, store: Store
+) -> None:
+    async with running(engine) as (app, pilot):
+        app.push_screen(CustomerForm())
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, CustomerForm)
+        await pilot.press("f7")  # the Details tab
+        await settle(pilot)
+        notes = form.query_one("#field-notes", TextArea)
+        notes.focus()
+        await typed(pilot, "Nut allergy")
+        await pilot.pause(0.1)
+        await burst(pilot, "2900000000777\n")
+        code = form.query_one("#field-customer_code", Input)
+        await until(pilot, lambda: code.value == "2900000000777")
+        await settle(pilot)
+        assert notes.text == "Nut allergy" and notes.has_focus
+
+
+def test_scan_code_keeps_the_customer_on_the_sale_when_asked(any_engine: Engine) -> None:
+    """The domain half of "a second card asks first", on both engines."""
+    built = build_store(any_engine)
+    with session_scope(any_engine) as s:
+        assert sales.scan_code(s, REGISTER, MARIE, replace_customer=False).kind == "customer"
+    with session_scope(any_engine) as s:
+        again = sales.scan_code(s, REGISTER, MARIE, replace_customer=False)
+        other = sales.scan_code(s, REGISTER, PAUL, replace_customer=False)
+        typed_code = sales.enter_text(s, REGISTER, PAUL.lower(), replace_customer=False)
+    assert again.kind == "customer"  # the same card again is no question
+    assert (other.kind, other.customer_id, other.view) == ("other customer", built.paul, None)
+    assert other.message == "Card of Paul Martin; Marie Dubois is on this sale."
+    assert typed_code.kind == "other customer"
+    assert customer_on_sale(any_engine) == built.marie
+    with session_scope(any_engine) as s:
+        assert sales.scan_code(s, REGISTER, PAUL).kind == "customer"  # the default replaces
+    assert customer_on_sale(any_engine) == built.paul
+
+
+async def test_a_scan_on_a_screen_without_use_for_it_says_where_to_scan(
+    engine: Engine, store: Store
+) -> None:
+    async with running(engine) as (app, pilot):
+        await pilot.press("f4")  # the groups
+        await until(pilot, lambda: not isinstance(app.screen, RegisterScreen))
+        await settle(pilot)
+        await burst(pilot, f"{PEN}\n")
+        await until(pilot, lambda: any(PEN in n and "register (F2)" in n for n in notices(app)))
+    assert lines(engine) == []
