@@ -89,11 +89,11 @@ async def test_the_register_says_it_is_upgrading_and_takes_no_sale_meanwhile(
             assert box.kind == "upgrade"
             assert str(box.query_one("#upgrading-title").render()) == "Upgrading the database…"
             await pilot.press(*BARCODE, "enter")  # a scanner typing into the terminal
-            assert "That key was not taken" in refused_line(box)
+            assert refused_line(box) == "Wait for the upgrade: that key was not taken."
             app.post_message(ScanReceived(BARCODE, "scanner"))
             await pilot.pause()
             assert refused_line(box) == (
-                f"Wait: the database is being upgraded. Scan {BARCODE} not taken."
+                f"Wait for the upgrade: scan {BARCODE} was not taken."
             )
             await pilot.press("f3", "f1")  # no other screen over the box
             assert app.screen is box

@@ -53,15 +53,15 @@ class UpgradingScreen(ModalScreen[None]):
         event.stop()
         event.prevent_default()
         self.app.bell()
-        self.say("Wait: the database is being upgraded. That key was not taken.")
+        self.say("Wait for the upgrade: that key was not taken.")
 
     def on_paste(self, event: Paste) -> None:
         event.stop()
         self.app.bell()
-        self.say("Wait: the database is being upgraded. Nothing pasted was taken.")
+        self.say("Wait for the upgrade: nothing pasted was taken.")
 
     @on(ScanReceived)
     def _scanned(self, message: ScanReceived) -> None:
         message.stop()
         self.app.bell()
-        self.say(f"Wait: the database is being upgraded. Scan {message.code} not taken.")
+        self.say(f"Wait for the upgrade: scan {message.code} was not taken.")
