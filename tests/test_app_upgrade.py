@@ -92,9 +92,7 @@ async def test_the_register_says_it_is_upgrading_and_takes_no_sale_meanwhile(
             assert refused_line(box) == "Wait for the upgrade: that key was not taken."
             app.post_message(ScanReceived(BARCODE, "scanner"))
             await pilot.pause()
-            assert refused_line(box) == (
-                f"Wait for the upgrade: scan {BARCODE} was not taken."
-            )
+            assert refused_line(box) == (f"Wait for the upgrade: scan {BARCODE} was not taken.")
             await pilot.press("f3", "f1")  # no other screen over the box
             assert app.screen is box
             assert revision(path) == KNOWN_REVISIONS[0]
