@@ -62,8 +62,8 @@ MIGRATION_LOCK_WAIT_S = 600
 _PG_LOCK = "SELECT pg_advisory_xact_lock(hashtext('tillterm-migrate:' || current_schema()))"
 #: statements that would end the upgrade's transaction, or be ignored inside it
 _FORBIDDEN = re.compile(
-    r"^\s*(COMMIT|END|BEGIN|ROLLBACK|VACUUM|RELEASE|PRAGMA\s+(\w+\.)?(foreign_keys|journal_mode)\s*=)"
-    r"|CONCURRENTLY",
+    r"^\s*(COMMIT|END|BEGIN|ROLLBACK(?!\s+TO\b)|VACUUM"
+    r"|PRAGMA\s+(\w+\.)?(foreign_keys|journal_mode)\s*=)|\bCONCURRENTLY\b",
     re.IGNORECASE,
 )
 

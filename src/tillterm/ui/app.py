@@ -5,7 +5,10 @@ test, a benchmark) or a :class:`~tillterm.db_target.DbTarget` the CLI has checke
 target is opened in a worker once the first frame is on screen, because importing the ORM
 takes longer than drawing the register; workers that need the engine wait for it
 (``app.engine``), so a code scanned in that moment queues rather than fails. If the
-database cannot be opened the app exits and the CLI prints the reason on stderr.
+database has to be created or upgraded first (a large store takes seconds), a box covers
+the register until it is done and refuses every key and scan with a "wait" line, so no
+sale is half-taken meanwhile. If the database cannot be opened the app exits and the CLI
+prints the reason on stderr.
 
 Each F-key switches to a mode, so every screen keeps its own state (a half-typed search,
 the open sale) while the cashier moves around.
