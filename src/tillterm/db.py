@@ -110,10 +110,12 @@ def _schema_name(conn: Connection) -> str:
 def read_schema_state(conn: Connection) -> SchemaState:
     """Read what the database holds: one or two small queries, no write, no lock kept."""
     if conn.dialect.name == "sqlite":
-        total, versioned = conn.exec_driver_sql(
-            "SELECT count(*), coalesce(sum(type = 'table' AND name = 'alembic_version'), 0) "
-            "FROM sqlite_master"
+        # the version table's own index (its primary key) is not "something else"
+        total, versioned, with_index = conn.exec_driver_sql(
+            "SELECT count(*), coalesce(sum(type = 'table' AND name = 'alembic_version'), 0), "
+            "coalesce(sum(tbl_name = 'alembic_version'), 0) FROM sqlite_master"
         ).one()
+        total -= with_index - versioned
         table = "alembic_version"
     else:
         schema = _schema_name(conn)
@@ -178,6 +180,8 @@ def judge_schema(conn: Connection, state: SchemaState) -> bool:
     if state.other_objects == 0:
         return True  # empty: a new database
     if state.has_version_table:
+        if conn.dialect.name == "sqlite" and _interrupted_creation(conn):
+            return True  # an older tillterm's half-made new database: made again
         raise DatabaseError(
             f"Cannot open database {label}: it is not a tillterm database, or an old "
             f"tillterm was interrupted while creating it; {untouched}."
@@ -211,9 +215,81 @@ def upgrade(
     run_upgrade(engine, revision, check=check)
 
 
+# Stores left half-migrated by a tillterm older than the one-transaction upgrade, where
+# each DDL statement committed on its own (SQLite only: PostgreSQL's upgrade always was
+# one transaction). Their known half-states are cleared inside the upgrade's transaction,
+# then the interrupted step runs again whole; nothing in them is data.
+
+#: the first schema's tables (frozen, like a migration)
+FIRST_SCHEMA_TABLES = frozenset(
+    {
+        "custom_field",
+        "tag",
+        "tax_rate",
+        "customer_group",
+        "product",
+        "store_settings",
+        "customer",
+        "custom_field_value",
+        "customer_tag",
+        "sale",
+        "account_entry",
+        "loyalty_entry",
+        "payment",
+        "sale_line",
+    }
+)
+#: what an interrupted ``0001_initial`` -> ``0002_search_index`` step could leave: an
+#: index, the search tables (rebuilt from the customers) and their triggers
+LEFTOVERS_OF_0002 = (
+    "DROP INDEX IF EXISTS ix_customer_archived_at",
+    *(
+        f"DROP TRIGGER IF EXISTS search_{name}_{event}"
+        for name in ("name", "all", "custom")
+        for event in ("ai", "au", "ad")
+    ),
+    *(f"DROP TABLE IF EXISTS search_{name}" for name in ("name", "all", "custom")),
+)
+
+
+def _interrupted_creation(conn: Connection) -> bool:
+    """An empty ``alembic_version`` and nothing but some of the first schema's tables
+    (with their indexes), all empty: a first creation that never finished."""
+    rows = conn.exec_driver_sql(
+        "SELECT type, name, tbl_name FROM sqlite_master WHERE tbl_name <> 'alembic_version'"
+    ).all()
+    if not all(tbl_name in FIRST_SCHEMA_TABLES for _type, _name, tbl_name in rows):
+        return False
+    tables = [name for type_, name, _tbl in rows if type_ == "table"]
+    return not any(
+        conn.exec_driver_sql(f'SELECT 1 FROM "{name}" LIMIT 1').first() for name in tables
+    )
+
+
+def _clear_interrupted(conn: Connection, state: SchemaState) -> None:
+    if conn.dialect.name != "sqlite":
+        return
+    if state.revision is None and state.other_objects:
+        tables = conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'alembic_version'"
+        ).scalars()
+        for name in list(tables):
+            conn.exec_driver_sql(f'DROP TABLE "{name}"')
+    elif state.revision == "0001_initial":
+        for statement in LEFTOVERS_OF_0002:
+            conn.exec_driver_sql(statement)
+
+
 def _recheck(conn: Connection) -> bool:
-    """Inside the upgrade's transaction, with the lock held: still ours, still behind?"""
-    return judge_schema(conn, read_schema_state(conn))
+    """Inside the upgrade's transaction, with the lock held: still ours, still behind?
+
+    Then clears what an older tillterm's interrupted upgrade left behind, if anything.
+    """
+    state = read_schema_state(conn)
+    behind = judge_schema(conn, state)
+    if behind:
+        _clear_interrupted(conn, state)
+    return behind
 
 
 #: told, from the opening thread, that the database is about to be created ("create")
