@@ -24,15 +24,17 @@ Rules for whoever writes a migration (``0004_...`` and later)
 - Never commit, and nothing that cannot run inside a transaction: no ``COMMIT``,
   ``BEGIN``, ``VACUUM``, ``op.get_context().autocommit_block()``, ``CREATE INDEX
   CONCURRENTLY``; no ``PRAGMA foreign_keys`` / ``journal_mode`` (silently ignored inside
-  a transaction on SQLite). The migration connection refuses these statements.
+  a transaction on SQLite). Each of these fails the upgrade, which then changes nothing.
 - Write data with SQL in the migration (``op.execute``), never through the app's
   engine, sessions or models: anything outside ``op.get_bind()`` is outside the
-  transaction (and waits forever for the lock it holds).
+  transaction (and, on SQLite, fails on the write lock the upgrade holds).
 - SQLite table rebuilds (``batch_alter_table`` with a change SQLite cannot ALTER) are
   fine inside the transaction, but a rebuilt table loses its triggers: rebuilding
   ``customer`` or ``custom_field_value`` must recreate the ``search_*`` triggers of
-  ``0002_search_index``. Foreign keys are checked at the end: rows a rebuild orphans
-  make the whole upgrade fail and roll back, with nothing changed.
+  ``0002_search_index``. Foreign keys are off during the upgrade (on SQLite), so a
+  DELETE in a migration does not cascade: delete or update the dependent rows yourself.
+  They are checked at the end: rows left orphaned make the whole upgrade fail and roll
+  back, with nothing changed.
 - Keep revision ids ``NNNN_name``, one after another (the history stays linear).
 - ``tests/test_migration_kill.py`` kills an upgrade at every statement; it covers a new
   revision without being edited.
