@@ -305,14 +305,24 @@ def test_first_creation_killed_at_every_statement_leaves_empty_or_whole(
 # ----------------------------------------------------------------- PostgreSQL
 
 
-def pg_tables(url: str) -> int:
+def pg_tables(url: str) -> tuple[int, int]:
+    """Relations (tables, indexes, sequences...) and functions in the target schema."""
     engine = create_engine(url)
     with engine.connect() as conn:
-        found = conn.execute(
-            text("SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()")
+        relations = conn.execute(
+            text(
+                "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+                "ON n.oid = c.relnamespace WHERE n.nspname = current_schema()"
+            )
+        ).scalar()
+        functions = conn.execute(
+            text(
+                "SELECT count(*) FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n "
+                "ON n.oid = p.pronamespace WHERE n.nspname = current_schema()"
+            )
         ).scalar()
     engine.dispose()
-    return int(found or 0)
+    return int(relations or 0), int(functions or 0)
 
 
 def pg_revision(url: str) -> str | None:
@@ -373,6 +383,6 @@ def test_postgresql_upgrade_killed_midway_is_rolled_back(
 def test_postgresql_first_creation_killed_midway_leaves_the_schema_empty(pg_url: str) -> None:
     for point in ["3", "20", "40", "commit"]:
         assert kill_pg(pg_url, point) == -9, point
-        assert pg_tables(pg_url) == 0, point
+        assert pg_tables(pg_url) == (0, 0), point
     open_db(pg_url).dispose()
     assert pg_revision(pg_url) == HEAD_REVISION
