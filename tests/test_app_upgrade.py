@@ -136,3 +136,17 @@ async def test_quitting_during_the_upgrade_waits_for_it_to_finish(tmp_path: Path
             app._engine.dispose()
     assert app.return_code == 0 and app.startup_error is None
     assert revision(path) == HEAD_REVISION
+
+
+def test_a_command_says_on_stderr_that_it_upgrades_the_database(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = old_store(tmp_path / "till.db")
+    command = [sys.executable, "-m", "tillterm", "--db", str(path), "export"]
+    out = subprocess.run([*command, str(tmp_path / "out.csv")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.splitlines() == [f"tillterm: upgrading the database {path}…"]
+    assert revision(path) == HEAD_REVISION
+    again = subprocess.run([*command, str(tmp_path / "again.csv")], capture_output=True, text=True)
+    assert again.returncode == 0 and again.stderr == ""  # at head: nothing to say

@@ -76,8 +76,18 @@ def db_target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def open_engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """Open the database named by the arguments or the environment."""
-    return db_target(args).open()
+    """Open the database named by the arguments or the environment.
+
+    An upgrade of a large store takes a few seconds: the command says so on stderr
+    rather than seem to hang.
+    """
+    target = db_target(args)
+
+    def upgrading(kind: str) -> None:
+        if kind == "upgrade":
+            print(f"tillterm: upgrading the database {target.info().label}…", file=sys.stderr)
+
+    return target.open(on_upgrade=upgrading)
 
 
 def run_app(args: argparse.Namespace) -> int:
