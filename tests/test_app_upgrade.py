@@ -8,6 +8,8 @@ without any timing luck.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 from screens_data import settle
@@ -139,9 +141,6 @@ async def test_quitting_during_the_upgrade_waits_for_it_to_finish(tmp_path: Path
 
 
 def test_a_command_says_on_stderr_that_it_upgrades_the_database(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     path = old_store(tmp_path / "till.db")
     command = [sys.executable, "-m", "tillterm", "--db", str(path), "export"]
     out = subprocess.run([*command, str(tmp_path / "out.csv")], capture_output=True, text=True)
