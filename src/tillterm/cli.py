@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -75,8 +76,18 @@ def db_target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def open_engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """Open the database named by the arguments or the environment."""
-    return db_target(args).open()
+    """Open the database named by the arguments or the environment.
+
+    An upgrade of a large store takes a few seconds: the command says so on stderr
+    rather than seem to hang.
+    """
+    target = db_target(args)
+
+    def upgrading(kind: str) -> None:
+        if kind == "upgrade":
+            print(f"tillterm: upgrading the database {target.info().label}…", file=sys.stderr)
+
+    return target.open(on_upgrade=upgrading)
 
 
 def run_app(args: argparse.Namespace) -> int:
@@ -87,6 +98,11 @@ def run_app(args: argparse.Namespace) -> int:
     from tillterm.ui.app import TilltermApp
 
     app = TilltermApp(target, register=resolve_register(args.register))
+    # A register whose terminal hung up has no one to serve. Started under ``nohup`` (or
+    # a shell that ignores SIGHUP) it used to linger, spinning on the dead terminal; the
+    # hang-up ends it now, like SIGTERM. That is safe at any moment: every write,
+    # an upgrade of the schema included, is one transaction.
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
     app.run()
     if app.startup_error:
         print(f"tillterm: {app.startup_error}", file=sys.stderr)

@@ -11,6 +11,7 @@ flash of the register.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -119,8 +120,13 @@ class DbTarget:
         if path is not None:
             prepare_sqlite_file(path, self.create_dirs)
 
-    def open(self) -> Engine:
-        """The engine, schema at head (this is where SQLAlchemy and the models load)."""
+    def open(self, on_upgrade: Callable[[str], None] | None = None) -> Engine:
+        """The engine, schema at head (this is where SQLAlchemy and the models load).
+
+        ``on_upgrade`` is told ``"create"`` or ``"upgrade"`` just before the schema is
+        created or upgraded (a large store takes a while); a database already at head
+        never calls it.
+        """
         from tillterm.db import open_db
 
-        return open_db(self.url_or_path, create_dirs=self.create_dirs)
+        return open_db(self.url_or_path, create_dirs=self.create_dirs, on_upgrade=on_upgrade)

@@ -5,7 +5,10 @@ test, a benchmark) or a :class:`~tillterm.db_target.DbTarget` the CLI has checke
 target is opened in a worker once the first frame is on screen, because importing the ORM
 takes longer than drawing the register; workers that need the engine wait for it
 (``app.engine``), so a code scanned in that moment queues rather than fails. If the
-database cannot be opened the app exits and the CLI prints the reason on stderr.
+database has to be created or upgraded first (a large store takes seconds), a box covers
+the register until it is done and refuses every key and scan with a "wait" line, so no
+sale is half-taken meanwhile. If the database cannot be opened the app exits and the CLI
+prints the reason on stderr.
 
 Each F-key switches to a mode, so every screen keeps its own state (a half-typed search,
 the open sale) while the cashier moves around.
@@ -15,12 +18,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import ModalScreen
 
 from tillterm.db_target import DbTarget, describe_url
@@ -44,6 +49,7 @@ if TYPE_CHECKING:
 
     from tillterm.settings import StoreInfo
     from tillterm.ui.screens.customer_view import CustomerView
+    from tillterm.ui.screens.upgrading import UpgradingScreen
 
 
 def _lazy(module: str, name: str) -> Callable[[], Screen[None]]:
@@ -101,6 +107,9 @@ class TilltermApp(TerminalScans, App[int]):
             self.db_info = describe_url(database.url.render_as_string(hide_password=True))
         #: why the database could not be opened; the CLI prints it once the app has exited
         self.startup_error: str | None = None
+        #: the box over the register while the database is created or upgraded
+        self._upgrading: UpgradingScreen | None = None
+        self._quit_when_open = False
         self.register_name = register
         self.settings = settings
         self.use_scanner = scanner
@@ -147,10 +156,19 @@ class TilltermApp(TerminalScans, App[int]):
         if self.scanner_bridge is not None:
             self.scanner_bridge.stop()
 
+    @dataclass
+    class DatabaseUpgradeStarted(Message):
+        """The database is being created (``"create"``) or upgraded (``"upgrade"``)."""
+
+        kind: str
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="database")
     def _open_database(self, target: DbTarget) -> None:
+        def upgrading(kind: str) -> None:
+            self.post_message(self.DatabaseUpgradeStarted(kind))
+
         try:
-            self._engine = target.open()
+            self._engine = target.open(on_upgrade=upgrading)
         except TilltermError as exc:
             self.startup_error = str(exc)
         except Exception as exc:  # a driver or import failure: one line, never a traceback
@@ -159,12 +177,45 @@ class TilltermApp(TerminalScans, App[int]):
             self._engine_ready.set()
         self.post_message(DatabaseOpened(self.startup_error))
 
+    @on(DatabaseUpgradeStarted)
+    def _upgrade_started(self, message: DatabaseUpgradeStarted) -> None:
+        """Cover the register until the upgrade is done: nothing typed or scanned
+        meanwhile reaches it (each is refused with a "wait" line instead)."""
+        from tillterm.ui.screens.upgrading import UpgradingScreen
+
+        self._upgrading = UpgradingScreen(message.kind, self.db_info.label)
+        self.push_screen(self._upgrading)
+
     @on(DatabaseOpened)
     def _database_opened(self, message: DatabaseOpened) -> None:
+        upgrading, self._upgrading = self._upgrading, None
         if message.error is not None:
             self.exit(1, return_code=1)
             return
+        if upgrading is not None:
+            if self.screen is upgrading:
+                upgrading.dismiss()
+            if upgrading.kind == "upgrade":
+                self.notify("The database is up to date.", markup=False)
+        if self._quit_when_open:
+            self.exit()
+            return
+        self.refresh_bindings()
         self.load_settings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """No other screen while the database is upgraded: its box must stay on top."""
+        return self._upgrading is None or action not in ("switch_mode", "show_help")
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q during an upgrade closes tillterm once it is done (a thread cannot be
+        stopped half-way; the upgrade is one transaction, so closing the terminal or a
+        power cut is safe too)."""
+        if self._upgrading is not None:
+            self._quit_when_open = True
+            self._upgrading.say("tillterm will close as soon as the upgrade is done.")
+            return
+        await super().action_quit()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="settings")
     def load_settings(self) -> None:

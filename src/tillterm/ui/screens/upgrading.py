@@ -1,0 +1,67 @@
+"""The box over the register while the database is being created or upgraded.
+
+Upgrading a large store takes a while, and a sale rung up meanwhile would have nowhere
+to go. This box says what is happening, and takes every key and scan so none reaches the
+register: each one gets a bell and a line saying it was not taken and to wait, so the
+cashier knows to scan again. The app dismisses it once the database is open.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.events import Key, Paste
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from tillterm.ui.messages import ScanReceived
+from tillterm.ui.styles import css
+
+TITLES = {"create": "Setting up the new database…", "upgrade": "Upgrading the database…"}
+
+
+class UpgradingScreen(ModalScreen[None]):
+    """Shown from the moment an upgrade starts until the database is open."""
+
+    CSS_PATH = css("upgrading.tcss")
+
+    def __init__(self, kind: str, label: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self.label = label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="upgrading-box"):
+            yield Static(TITLES.get(self.kind, TITLES["upgrade"]), id="upgrading-title")
+            yield Static(
+                Text(
+                    f"tillterm is bringing {self.label} up to date. The register takes "
+                    "sales again as soon as it is done. If it is interrupted, nothing is "
+                    "lost: it starts again next time."
+                ),
+                id="upgrading-message",
+            )
+            yield Static("", id="upgrading-refused")
+
+    def say(self, line: str) -> None:
+        """One line under the message (plain text, never markup)."""
+        self.query_one("#upgrading-refused", Static).update(Text(line))
+
+    def on_key(self, event: Key) -> None:
+        event.stop()
+        event.prevent_default()
+        self.app.bell()
+        self.say("Wait for the upgrade: that key was not taken.")
+
+    def on_paste(self, event: Paste) -> None:
+        event.stop()
+        self.app.bell()
+        self.say("Wait for the upgrade: nothing pasted was taken.")
+
+    @on(ScanReceived)
+    def _scanned(self, message: ScanReceived) -> None:
+        message.stop()
+        self.app.bell()
+        self.say(f"Wait for the upgrade: scan {message.code} was not taken.")

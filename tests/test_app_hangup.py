@@ -1,0 +1,93 @@
+"""The real register, in a pseudo-terminal, hung up or terminated while it upgrades.
+
+The terminal closing (a dropped SSH session, a closed window) or a SIGTERM while the
+upgrade runs behind the drawn register must end the process, not leave it running
+headless, and leave the database on the old schema with every row; the next start
+upgrades it. The child ignores SIGHUP as under ``nohup``: the register must still go.
+The upgrade is held by another connection's write lock so the signal lands during it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import pty
+import select
+import signal
+import sqlite3
+import struct
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+from test_app_upgrade import WriteLock, old_store, revision
+
+from tillterm.db import open_db
+from tillterm.migrations import HEAD_REVISION, KNOWN_REVISIONS
+
+
+def start_register(db: Path) -> tuple[int, int]:
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the register as a cashier starts it, deaf to SIGHUP
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        os.environ.update({"TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"})
+        os.execv(sys.executable, [sys.executable, "-m", "tillterm", "--db", str(db)])
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    return pid, fd
+
+
+def read_until(fd: int, marker: bytes, seconds: float) -> bytes:
+    seen = b""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and marker not in seen:
+        if select.select([fd], [], [], 0.05)[0]:
+            try:
+                seen += os.read(fd, 65536)
+            except OSError:
+                break
+    return seen
+
+
+def ended_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if os.waitpid(pid, os.WNOHANG) != (0, 0):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("how", ["hang-up", "SIGTERM"])
+def test_register_hung_up_or_terminated_mid_upgrade_ends_and_loses_nothing(
+    tmp_path: Path, how: str
+) -> None:
+    db = old_store(tmp_path / "till.db")
+    lock = WriteLock(db)
+    pid, fd = start_register(db)
+    try:
+        seen = read_until(fd, b"Upgrading the database", 30)
+        assert b"Upgrading the database" in seen, seen[-400:]
+        if how == "hang-up":
+            os.close(fd)  # the terminal goes away: SIGHUP to the register
+            fd = -1
+        else:
+            os.kill(pid, signal.SIGTERM)
+        assert ended_within(pid, 5), "the register outlived its terminal"
+    finally:
+        if fd != -1:
+            os.close(fd)
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            if os.waitpid(pid, os.WNOHANG) == (0, 0):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+        lock.release()
+    assert revision(db) == KNOWN_REVISIONS[0]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("SELECT count(*) FROM product").fetchone() == (1,)
+    conn.close()
+    open_db(db).dispose()
+    assert revision(db) == HEAD_REVISION
