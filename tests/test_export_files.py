@@ -298,3 +298,32 @@ async def test_a_new_file_needs_no_question(
         assert isinstance(app.screen, CustomersScreen)
         assert any("50 customers written" in n.message for n in app._notifications)
     assert _mode(target) == 0o600
+
+
+async def test_quitting_the_app_stops_a_running_export(
+    customers: Engine, drive: Drive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    # an export process that takes its time (a big store on a slow disk)
+    monkeypatch.setattr(export, "_CHILD_CODE", "import time; time.sleep(120)")
+    target = tmp_path / "big.csv"
+    async with drive() as (app, pilot):
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        app.screen.query_one("#prompt-input", Input).value = str(target)
+        await pilot.press("enter")
+        for _ in range(200):
+            if _children():
+                break
+            await asyncio.sleep(0.05)
+        assert _children(), "the export process is running"
+    for _ in range(100):  # the worker sees the cancellation within POLL_SECONDS
+        if not _children():
+            break
+        await asyncio.sleep(0.05)
+    assert _children() == []
+    assert not target.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
