@@ -175,11 +175,20 @@ def test_a_write_failure_in_this_process_leaves_nothing(
 # -- cancelling ----------------------------------------------------------------------
 
 
+def _endless_sql(query: object, headers: list[str], dialect: object, *, packed: bool) -> str:
+    """A packed export query of a hundred million empty rows: an export still running."""
+    empty = ", ".join(["''"] * len(headers))
+    return (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000) "
+        f"SELECT concat_ws(char(31), {empty}) AS packed FROM n"
+    )
+
+
 def test_a_cancelled_export_stops_its_process_and_leaves_nothing(
-    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    customers: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seed_demo(engine, customers=3000, products=0)
-    monkeypatch.setattr(export, "NATIVE_BATCH", 64)  # many small batches: still running
+    monkeypatch.setattr(export, "_native_sql", _endless_sql)
+    monkeypatch.setattr(export, "NATIVE_BATCH", 1000)
     started: list[subprocess.Popen[bytes]] = []
     real_popen = subprocess.Popen
 
@@ -193,39 +202,45 @@ def test_a_cancelled_export_stops_its_process_and_leaves_nothing(
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(ExportCancelled, match="no file was written"):
-        export_customers(engine, out / "c.csv", progress=seen.append, cancelled=lambda: bool(seen))
-    assert seen and seen[-1] < 3000, "cancelled while the export process was still reading"
+        export_customers(
+            customers, out / "c.csv", progress=seen.append, cancelled=lambda: len(seen) >= 3
+        )
     [proc] = started
     assert proc.returncode is not None, "the export process was stopped and waited for"
+    assert proc.returncode != 0, "it was stopped, not left to finish"
     assert proc.pid not in _children()
     assert _left_in(out) == set()
 
 
 def test_the_export_process_leaves_when_its_parent_goes(
-    engine: Engine, db_path: Path, tmp_path: Path
+    customers: Engine, db_path: Path, tmp_path: Path
 ) -> None:
     """A parent that dies (or closes stdin) never leaves the reader running."""
-    seed_demo(engine, customers=3000, products=0)
-    target = tmp_path / "c.csv"
-    with engine.connect() as conn:
+    with customers.connect() as conn:
         headers, query = export._prepare(conn, None, False)
         job = export._native_job(conn, query, headers, ".csv")
     assert job is not None
-    job["batch_rows"] = 16
-    with target.open("wb") as fh:
+    job["sql"] = _endless_sql(query, headers, None, packed=True)
+    with (tmp_path / "c.csv").open("wb") as fh:
         proc = subprocess.Popen(
             [sys.executable, "-I", "-c", export._CHILD_CODE, json.dumps(sys.path)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             pass_fds=(fh.fileno(),),
         )
-        assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write(json.dumps({**job, "fd": fh.fileno()}).encode() + b"\n")
-        proc.stdin.flush()
-        assert "rows" in json.loads(proc.stdout.readline())
-        proc.stdin.close()  # what the kernel does when the parent dies
-        assert proc.wait(timeout=20) == 3
-        proc.stdout.close()
+        try:
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.write(json.dumps({**job, "fd": fh.fileno()}).encode() + b"\n")
+            proc.stdin.flush()
+            assert "rows" in json.loads(proc.stdout.readline())
+            proc.stdin.close()  # what the kernel does when the parent dies
+            assert proc.wait(timeout=20) == 3
+        finally:
+            proc.kill()
+            proc.wait()
+            for pipe in (proc.stdin, proc.stdout):
+                if pipe is not None:
+                    pipe.close()
 
 
 # -- the command line ------------------------------------------------------------------
