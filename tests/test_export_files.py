@@ -14,7 +14,7 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -315,30 +315,38 @@ async def test_a_new_file_needs_no_question(
     assert _mode(target) == 0o600
 
 
-async def test_quitting_the_app_stops_a_running_export(
-    customers: Engine, drive: Drive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def _until(condition: Callable[[], object], seconds: float = 10) -> None:
     import asyncio
 
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+async def test_another_export_or_quitting_stops_a_running_export(
+    customers: Engine, drive: Drive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # an export process that takes its time (a big store on a slow disk)
     monkeypatch.setattr(export, "_CHILD_CODE", "import time; time.sleep(120)")
-    target = tmp_path / "big.csv"
+    first, second = tmp_path / "big.csv", tmp_path / "other.csv"
     async with drive() as (app, pilot):
         await pilot.press("f3")
         await settle(pilot)
-        await pilot.press("ctrl+e")
-        await settle(pilot)
-        app.screen.query_one("#prompt-input", Input).value = str(target)
-        await pilot.press("enter")
-        for _ in range(200):
-            if _children():
-                break
-            await asyncio.sleep(0.05)
-        assert _children(), "the export process is running"
-    for _ in range(100):  # the worker sees the cancellation within POLL_SECONDS
-        if not _children():
-            break
-        await asyncio.sleep(0.05)
-    assert _children() == []
-    assert not target.exists()
+        pids: list[int] = []
+        for target in (first, second):
+            await pilot.press("ctrl+e")
+            await pilot.pause()
+            app.screen.query_one("#prompt-input", Input).value = str(target)
+            await pilot.press("enter")
+            # the new export's process is there, the one before it is gone
+            await _until(lambda: len(_children()) == 1 and _children()[0] not in pids)
+            pids.append(_children()[0])
+        await _until(
+            lambda: any(f"{first}: Export cancelled" in n.message for n in app._notifications)
+        )
+    # quitting cancels the worker, which stops its process within POLL_SECONDS
+    await _until(lambda: not _children())
+    assert not first.exists() and not second.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]

@@ -177,12 +177,14 @@ class CustomersScreen(Screen[None]):
 
         ``exists``: nothing was written because ``path`` is already there and replacing
         it was not confirmed yet; ``query`` and ``what`` let the export start again.
+        ``cancelled``: another export replaced it, or the app is closing.
         """
 
         path: str
         count: int
         error: str | None = None
         exists: bool = False
+        cancelled: bool = False
         query: Query | None = None
         what: str = ""
 
@@ -630,7 +632,7 @@ class CustomersScreen(Screen[None]):
         leaving, cancels this one (``exclusive``); its process is stopped at once.
         """
         from tillterm.private_files import OutputExists
-        from tillterm.spreadsheet.export import export_view
+        from tillterm.spreadsheet.export import ExportCancelled, export_view
 
         worker = get_current_worker()
         retry = self.Exported(path, 0, exists=True, query=query, what=what)
@@ -651,6 +653,9 @@ class CustomersScreen(Screen[None]):
         except OutputExists:  # it appeared while the export ran
             self.post_message(retry)
             return
+        except ExportCancelled as exc:
+            self.post_message(self.Exported(path, 0, str(exc), cancelled=True))
+            return
         except TilltermError as exc:
             self.post_message(self.Exported(path, 0, str(exc)))
             return
@@ -664,6 +669,10 @@ class CustomersScreen(Screen[None]):
     def _exported(self, message: Exported) -> None:
         if message.exists and message.query is not None:
             self._confirm_replace(message.query, message.path, message.what)
+        elif message.cancelled:
+            self.notify(
+                f"{message.path}: {message.error}", title="Export", severity="warning", markup=False
+            )
         elif message.error:
             self.notify(
                 message.error, title="Export failed", severity="error", timeout=10, markup=False
