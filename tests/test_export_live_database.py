@@ -286,7 +286,7 @@ ALLOWED_FOREIGN_SQLITE = {
     "staging.py": "a temporary file of its own",
 }
 FOREIGN = ("adbc_driver_sqlite", "adbc_driver_manager", "connectorx", "duckdb", "apsw")
-FOREIGN_CALLS = ("read_database", "read_database_uri", "scan_database")
+FOREIGN_CALLS = ("read_database", "read_database_uri", "write_database")
 
 
 def test_second_sqlite_libraries_appear_only_where_audited() -> None:
