@@ -154,6 +154,28 @@ def test_a_crashing_export_process_is_one_line_too(
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
 
 
+def test_a_child_without_the_driver_falls_back_to_sqlite3_here(
+    customers: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    native = tmp_path / "native.csv"
+    export_customers(customers, native)
+    monkeypatch.setattr(
+        export,
+        "_CHILD_CODE",
+        "import json; print(json.dumps({'unavailable': 'No module named adbc_driver_sqlite'}))",
+    )
+    fallback = tmp_path / "fallback.csv"
+    with caplog.at_level("WARNING", logger="tillterm.spreadsheet.export"):
+        assert export_customers(customers, fallback) == 50
+    assert "No module named adbc_driver_sqlite" in caplog.text
+    assert fallback.read_bytes() == native.read_bytes()
+    assert _mode(fallback) == 0o600
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
 def test_a_write_failure_in_this_process_leaves_nothing(
     customers: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
