@@ -14,7 +14,8 @@ its CPU time (less noisy than wall time on a shared machine) and peak RSS are it
 ``--export-only`` skips the imports (when the 1M store is there); ``--store PATH``
 exports that store instead (e.g. one made by ``tillterm demo --customers 1000000``).
 CPU time includes the export's own child process (the native SQLite reader runs there:
-see ``tillterm.spreadsheet.export_writer``).
+see ``tillterm.spreadsheet.export_writer``). ``--compare-readers`` adds one export read
+through Python's ``sqlite3`` in the process (the fallback without the driver).
 """
 
 from __future__ import annotations
@@ -101,6 +102,9 @@ def child() -> None:
 
 
 def export_child() -> None:
+    if "--python-reader" in sys.argv:  # what export costs without the native reader
+        for name in ("adbc_driver_manager", "adbc_driver_sqlite", "nanoarrow"):
+            sys.modules[name] = None  # type: ignore[assignment]
     from tillterm.db import open_db
     from tillterm.spreadsheet.export import export_customers
 
@@ -124,11 +128,18 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _export(store: Path, work: Path, repeat: int) -> None:
+def _export(store: Path, work: Path, repeat: int, *flags: str) -> None:
     walls, cpus, rsss = [], [], []
     for _ in range(repeat):
         out = subprocess.run(
-            [sys.executable, __file__, "--export-child", str(store), str(work / "export.csv")],
+            [
+                sys.executable,
+                __file__,
+                "--export-child",
+                str(store),
+                str(work / "export.csv"),
+                *flags,
+            ],
             capture_output=True,
             text=True,
             check=True,
@@ -137,10 +148,13 @@ def _export(store: Path, work: Path, repeat: int) -> None:
         walls.append(float(wall))
         cpus.append(float(cpu))
         rsss.append(float(rss))
+    how = "Python's sqlite3 in the process" if flags else "native reader in its own process"
     print(
-        f"export {int(count):,} customers ({store.name}) to CSV: {_runs(walls)} (budget 10 s); "
-        f"CPU {_runs(cpus)}; peak RSS median {statistics.median(rsss):.0f} MB"
+        f"export {int(count):,} customers ({store.name}) to CSV, {how}: {_runs(walls)} "
+        f"(budget 10 s); CPU {_runs(cpus)}; peak RSS median {statistics.median(rsss):.0f} MB"
     )
+    if "--compare-readers" in sys.argv and not flags:
+        _export(store, work, 1, "--python-reader")
 
 
 def main() -> None:
