@@ -58,8 +58,11 @@ def _without_driver(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setitem(sys.modules, name, None)
 
 
-def _children() -> list[int]:
-    """Processes whose parent is this one (still running, or not yet waited for)."""
+def _children(besides: frozenset[int] = frozenset()) -> list[int]:
+    """Processes whose parent is this one (still running, or not yet waited for).
+
+    ``besides``: those already there when the test began (left by another test).
+    """
     me = str(os.getpid())
     found = []
     for entry in os.listdir("/proc"):
@@ -69,7 +72,7 @@ def _children() -> list[int]:
             fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if fields[1] == me:
+        if fields[1] == me and int(entry) not in besides:
             found.append(int(entry))
     return found
 
@@ -131,6 +134,7 @@ def test_a_failing_export_process_leaves_nothing_and_says_why(
     out = tmp_path / "out"
     out.mkdir()
     (out / "old.csv").write_text("old")
+    before = frozenset(_children())
     monkeypatch.setattr(export, "_native_sql", lambda *a, **k: "SELECT x FROM no_such_table")
     with pytest.raises(SpreadsheetError) as failed:
         export_customers(customers, out / "old.csv", overwrite=True)
@@ -138,7 +142,7 @@ def test_a_failing_export_process_leaves_nothing_and_says_why(
     assert message.startswith("The database could not be read:") and "no_such_table" in message
     assert "\n" not in message and "Traceback" not in message
     assert _left_in(out) == {"old.csv"} and (out / "old.csv").read_text() == "old"
-    assert _children() == []
+    assert _children(before) == []
 
 
 def test_a_crashing_export_process_is_one_line_too(
@@ -353,6 +357,11 @@ async def test_another_export_or_quitting_stops_a_running_export(
     # an export process that takes its time (a big store on a slow disk)
     monkeypatch.setattr(export, "_CHILD_CODE", "import time; time.sleep(120)")
     first, second = tmp_path / "big.csv", tmp_path / "other.csv"
+    before = frozenset(_children())
+
+    def children() -> list[int]:
+        return _children(before)
+
     async with drive() as (app, pilot):
         await pilot.press("f3")
         await settle(pilot)
@@ -363,12 +372,12 @@ async def test_another_export_or_quitting_stops_a_running_export(
             app.screen.query_one("#prompt-input", Input).value = str(target)
             await pilot.press("enter")
             # the new export's process is there, the one before it is gone
-            await _until(lambda: len(_children()) == 1 and _children()[0] not in pids)
-            pids.append(_children()[0])
+            await _until(lambda: len(children()) == 1 and children()[0] not in pids)
+            pids.append(children()[0])
         await _until(
             lambda: any(f"{first}: Export cancelled" in n.message for n in app._notifications)
         )
     # quitting cancels the worker, which stops its process within POLL_SECONDS
-    await _until(lambda: not _children())
+    await _until(lambda: not children())
     assert not first.exists() and not second.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
