@@ -422,7 +422,8 @@ def test_cli_exit_codes(engine: Engine, db_path: Path, tmp_path: Path) -> None:
     assert main([*db, "export", str(out), "--group", "VIP"]) == 0
     assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 2
     assert main([*db, "export", str(tmp_path / "e.txt")]) == 2
-    assert main([*db, "export", str(tmp_path / "e.csv"), "--group", "Nope"]) == 2
+    assert main([*db, "export", str(tmp_path / "f.csv"), "--group", "Nope"]) == 2
+    assert not (tmp_path / "f.csv").exists()
 
 
 def test_imported_and_updated_customers_are_searchable(any_engine: Engine, tmp_path: Path) -> None:

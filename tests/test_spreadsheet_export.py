@@ -1,5 +1,8 @@
 """Export on SQLite through the native (ADBC) reader: the same bytes as Python's sqlite3.
 
+The native reader runs in the export's own process (``export_writer``), never in this
+one; ``test_export_live_database.py`` holds that rule.
+
 The ADBC SQLite driver infers each column's Arrow type from its first batch; these tests
 make the first batches empty and the later ones full (codes like ``007``, phone numbers,
 amounts), put the packing separator inside a cell, and compare every byte with the

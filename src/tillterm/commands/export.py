@@ -34,17 +34,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--created-from", type=_date, metavar="DATE", help="created on or after")
     p.add_argument("--created-to", type=_date, metavar="DATE", help="created on or before")
     p.add_argument("--include-archived", action="store_true", help="archived customers too")
+    p.add_argument("--force", action="store_true", help="replace FILE if it exists (else refuse)")
 
 
 def run(args: argparse.Namespace) -> int:
     import time
+    from pathlib import Path
 
     from tillterm.db import session_scope
+    from tillterm.private_files import OutputExists
     from tillterm.spreadsheet.export import EXPORT_SUFFIXES, export_customers, filtered_ids
     from tillterm.spreadsheet.reading import SpreadsheetError
 
     if not args.file.lower().endswith(EXPORT_SUFFIXES):
         print("tillterm export: FILE must end in .csv or .xlsx", file=sys.stderr)
+        return EXIT_USAGE
+    target = Path(args.file).expanduser()
+    exists = f"tillterm export: {args.file} already exists; use --force to replace it"
+    if not args.force and (target.exists() or target.is_symlink()):
+        # before opening the database: nothing is read for a file that will be refused
+        print(exists, file=sys.stderr)
         return EXIT_USAGE
     engine = open_engine(args)
     started = time.perf_counter()
@@ -60,7 +69,16 @@ def run(args: argparse.Namespace) -> int:
                 created_to=args.created_to,
                 include_archived=args.include_archived,
             )
-        count = export_customers(engine, args.file, ids=ids, include_archived=args.include_archived)
+        count = export_customers(
+            engine,
+            target,
+            ids=ids,
+            include_archived=args.include_archived,
+            overwrite=args.force,
+        )
+    except OutputExists:  # it appeared while the export ran
+        print(exists, file=sys.stderr)
+        return EXIT_USAGE
     except SpreadsheetError as exc:
         print(f"tillterm export: {exc}", file=sys.stderr)
         return EXIT_USAGE

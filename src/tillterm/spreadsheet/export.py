@@ -8,29 +8,44 @@ It streams: rows come from one SQL query (balances summed per customer in the da
 read-only columns included) a partition at a time, are formatted column-wise by polars
 and appended to the file, so a million customers never sit in memory as objects.
 Formatting and writing a partition (polars, outside the GIL) runs on a helper thread
-while the next partition is fetched.
+while the next partition is fetched (:mod:`tillterm.spreadsheet.export_writer`).
 
 On SQLite the rows are read by the ADBC SQLite driver, natively into Arrow record
 batches that polars takes without a copy per value (Python's ``sqlite3`` costs 140-230 ns
-a value, 42 columns x 1M rows: ten seconds before any formatting). The driver infers
-each column's Arrow type from its first batch, so every column is cast in SQL to one
-type (text never NULL, integers ``CAST AS INTEGER``): a column empty for the first
-thousands of customers and filled later, or codes like ``007``, cannot change type
-mid-stream. Without the driver (not installed), the rows come from Python's ``sqlite3``
-cursor instead, as before, and a warning says so. PostgreSQL streams through its own
-driver (server-side cursor).
+a value, 42 columns x 1M rows: ten seconds before any formatting). That driver carries
+a SQLite library of its own, so it runs **in a child process**, never in this one:
+inside one process the live database is opened by one SQLite library only (Python's,
+SQLAlchemy's). A second library in the same process shares the process's POSIX locks,
+believes it is the last user when it closes, and deletes the ``-wal`` and ``-shm``
+files under the app's connections (``export_writer`` says more). The child reads
+read-only and writes the output file it was handed; this process only builds the query
+and follows its progress.
+
+The driver infers each column's Arrow type from its first batch, so every column is
+cast in SQL to one type (text never NULL, integers ``CAST AS INTEGER``): a column empty
+for the first thousands of customers and filled later, or codes like ``007``, cannot
+change type mid-stream. Without the driver (not installed), the rows come from Python's
+``sqlite3`` cursor in this process instead, and a warning says so. PostgreSQL streams
+through its own driver (server-side cursor), in this process.
+
+The output holds customer data: it is written through :mod:`tillterm.private_files`
+(``0600``, ``mkstemp`` in the target folder, moved into place whole), and an existing
+file is replaced only when the caller says so.
 """
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import datetime as dt
+import json
 import logging
 import os
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sqlalchemy import (
     BigInteger,
@@ -59,32 +74,46 @@ from tillterm.models import (
     Tag,
     TaxRate,
 )
-from tillterm.spreadsheet.cells import neutralise_expr
+from tillterm.private_files import OutputExists, private_output
 from tillterm.spreadsheet.columns import (
     BOOL,
     CUSTOM_PREFIX,
     DATE,
     FIELD_BY_NAME,
-    MONEY,
     PERCENT,
     export_headers,
+)
+from tillterm.spreadsheet.export_writer import (
+    SEPARATOR,
+    ExportCancelled,
+    raw_schema,
+    write_frames,
 )
 from tillterm.spreadsheet.reading import SpreadsheetError
 
 if TYPE_CHECKING:
-    import polars as pl
     from sqlmodel import Session
 
     from tillterm.search import SearchFilters
+
+__all__ = [
+    "EXPORT_SUFFIXES",
+    "SEPARATOR",
+    "ExportCancelled",
+    "OutputExists",
+    "export_customers",
+    "export_query",
+    "export_view",
+    "filtered_ids",
+]
 
 log = logging.getLogger(__name__)
 
 PARTITION = 50_000
 #: rows per Arrow batch the ADBC SQLite driver reads (and infers types from)
 NATIVE_BATCH = 16_384
-#: kinds whose raw value is an integer (booleans 0/1, thousandths of a percent, cents)
-INTEGERS = (BOOL, PERCENT, MONEY)
-XLSX_MAX_ROWS = 1_048_575
+#: the driver's modules, all needed by the export process
+NATIVE_MODULES = ("adbc_driver_manager", "adbc_driver_sqlite", "nanoarrow")
 EXPORT_SUFFIXES = (".csv", ".xlsx")
 
 
@@ -190,45 +219,6 @@ def export_query(
     return query
 
 
-def _decimal_text(column: pl.Expr, places: int, trim: bool) -> pl.Expr:
-    """Integer units of 10**-places as exact decimal text ("12.5", "-3.20"), "" for none.
-
-    Exact decimal division by polars (no float), a quarter of the cost of building the
-    text from quotient and remainder.
-    """
-    import polars as pl
-
-    scaled = column.cast(pl.Int64).cast(pl.Decimal(38, places))
-    text = (scaled / pl.lit(10**places).cast(pl.Decimal(38, 0))).cast(pl.String)
-    if trim:
-        text = text.str.strip_chars_end("0").str.strip_chars_end(".")
-    return text.fill_null("")
-
-
-#: header → polars type of the raw value SQLite returns for it (text otherwise)
-_INTEGER_HEADERS = ("loyalty_balance", "year_to_date_spend", "account_balance")
-
-
-def _raw_schema(headers: Sequence[str]) -> dict[str, Any]:
-    """The fixed types of the export query's columns on SQLite: no guessing per partition."""
-    import polars as pl
-
-    schema: dict[str, Any] = {}
-    for index, header in enumerate(headers):
-        spec = FIELD_BY_NAME.get(header)
-        numeric = header in _INTEGER_HEADERS or (spec is not None and spec.kind in INTEGERS)
-        schema[f"c{index}"] = pl.Int64 if numeric else pl.String
-    return schema
-
-
-#: joins the text columns of a row into one value on the native path (unit separator)
-SEPARATOR = "\x1f"
-
-
-class _SeparatorInText(Exception):
-    """A text cell holds :data:`SEPARATOR`: the packed columns cannot be split back."""
-
-
 def _native_sql(
     query: Select[Any], headers: Sequence[str], dialect: Any, *, packed: bool
 ) -> str | None:
@@ -248,7 +238,7 @@ def _native_sql(
     from sqlalchemy.exc import CompileError
 
     columns = []
-    schema = _raw_schema(headers)
+    schema = raw_schema(headers)
     for (name, dtype), selected in zip(schema.items(), query.selected_columns, strict=True):
         raw = selected.element  # type: ignore[attr-defined]
         value = cast(raw, Integer) if dtype == pl.Int64 else cast(raw, String)
@@ -268,135 +258,174 @@ def _native_sql(
         return None
 
 
-#: on a packed frame: the row held more separators than columns
-BAD = "__separator_in_a_cell"
+class _NativeUnavailable(Exception):
+    """The export process cannot read natively here: read through ``sqlite3`` instead."""
 
 
-def _unpack_lazy(lazy: pl.LazyFrame, headers: Sequence[str]) -> pl.LazyFrame:
-    """Split the packed column back into the export's columns and types, plus :data:`BAD`."""
-    import polars as pl
-
-    schema = _raw_schema(headers)
-    names = list(schema)
-    # splitn leaves any further separator in the last column: a separator inside a cell
-    # shows there, and only that (short) column needs looking at. Integers are cast
-    # leniently: SQL wrote them from CAST AS INTEGER, and a row shifted by a separator
-    # must reach the check rather than fail the cast.
-    split = pl.col("packed").str.splitn(SEPARATOR, len(names)).struct.rename_fields(names)
-    return (
-        lazy.select(split)
-        .unnest("packed")
-        .select(
-            *(
-                pl.col(name).cast(pl.Int64, strict=False) if dtype == pl.Int64 else pl.col(name)
-                for name, dtype in schema.items()
-            ),
-            pl.col(names[-1]).str.contains(SEPARATOR, literal=True).alias(BAD),
-        )
+def _warn_python_reader(reason: str) -> None:
+    log.warning(
+        "Export reads SQLite through Python's sqlite3 (slower): the ADBC SQLite "
+        "driver is not available (%s).",
+        reason,
     )
 
 
-def _native_batches(database: str, sql: str) -> Any:
-    """Arrow record batches of ``sql`` read by the ADBC SQLite driver, as polars frames.
+def _driver_installed() -> bool:
+    """Are the driver's modules there? Looked up without importing (nor loading) them."""
+    import importlib.util
 
-    ``None`` (and a warning) when the driver is not installed.
-    """
     try:
-        import adbc_driver_manager
-        import adbc_driver_sqlite
-        import nanoarrow
-    except ImportError as exc:
-        log.warning(
-            "Export reads SQLite through Python's sqlite3 (slower): the ADBC SQLite "
-            "driver is not available (%s).",
-            exc,
-        )
-        return None
+        return all(importlib.util.find_spec(name) is not None for name in NATIVE_MODULES)
+    except (ImportError, ValueError):
+        return False
+
+
+def read_only_uri(database: str) -> str:
+    """An SQLite URI opening ``database`` read-only (the export process's connection)."""
     import urllib.parse
 
-    import polars as pl
-
-    uri = "file:" + urllib.parse.quote(str(Path(database).resolve()))
-
-    def batches() -> Any:
-        with (
-            adbc_driver_sqlite.connect(uri) as db,
-            adbc_driver_manager.AdbcConnection(db) as conn,
-            adbc_driver_manager.AdbcStatement(conn) as stmt,
-        ):
-            stmt.set_sql_query(sql)
-            rows = adbc_driver_sqlite.StatementOptions.BATCH_ROWS.value
-            stmt.set_options(**{rows: str(NATIVE_BATCH)})
-            handle, _ = stmt.execute_query()
-            with nanoarrow.ArrayStream(handle) as stream:
-                for batch in stream:
-                    yield pl.DataFrame(batch)
-
-    return batches()
+    return "file:" + urllib.parse.quote(str(Path(database).resolve())) + "?mode=ro"
 
 
-class _Formatter:
-    """Formats and writes frames of raw values (on the helper thread).
+def _native_job(
+    conn: Any, query: Select[Any], headers: Sequence[str], suffix: str
+) -> dict[str, Any] | None:
+    """What the export process needs to read and write on its own; ``None``: read here."""
+    if conn.dialect.name != "sqlite":
+        return None
+    database = conn.engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    packed = _native_sql(query, headers, conn.dialect, packed=True)
+    columns = _native_sql(query, headers, conn.dialect, packed=False)
+    if packed is None or columns is None:
+        return None
+    if not _driver_installed():
+        _warn_python_reader("not installed")
+        return None
+    return {
+        "uri": read_only_uri(database),
+        "sql": packed,
+        "columns_sql": columns,
+        "headers": list(headers),
+        "suffix": suffix,
+        "batch_rows": NATIVE_BATCH,
+    }
 
-    The polars expressions are built once per schema, not per partition: building them
-    needs the GIL, which the main thread holds while the driver reads the next batch. A
-    packed frame (native SQLite path) is split and formatted in one polars query.
+
+#: how the export process is started: the parent's own import path, nothing from the
+#: environment (``-I``), then :func:`tillterm.spreadsheet.export_writer.main`
+_CHILD_CODE = (
+    "import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
+    "from tillterm.spreadsheet.export_writer import main; sys.exit(main())"
+)
+#: how often a waiting export looks at ``cancelled()``
+POLL_SECONDS = 0.1
+
+
+def _run_export_process(
+    job: Mapping[str, Any],
+    fh: BinaryIO,
+    progress: Callable[[int], None] | None,
+    cancelled: Callable[[], bool] | None,
+) -> int:
+    """Have a child process read the database natively and write ``fh``; the row count.
+
+    Spawned (``fork`` + ``exec`` of a fresh interpreter, nothing of this process's
+    threads or connections carried over). Stopped and waited for before this returns,
+    whatever happens: cancelled, failed or done, it never outlives the export.
     """
+    if not sys.executable:
+        raise _NativeUnavailable("no Python interpreter to start the export process with")
+    fd = fh.fileno()
+    with tempfile.TemporaryFile() as errors:
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-I", "-c", _CHILD_CODE, json.dumps(sys.path)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                pass_fds=(fd,),
+            )
+        except OSError as exc:
+            raise _NativeUnavailable(
+                f"the export process could not start: {exc.strerror or exc}"
+            ) from exc
+        try:
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.write(json.dumps({**job, "fd": fd}).encode("utf-8") + b"\n")
+            proc.stdin.flush()
+            outcome = _follow(proc.stdout, progress, cancelled)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=10)  # it closed stdout: it is leaving
+        except BrokenPipeError:
+            outcome = None
+        finally:
+            _stop(proc)
+        if outcome is None:
+            errors.seek(0)
+            detail = errors.read().decode("utf-8", "replace").strip()
+            log.error("The export process failed (exit %s):\n%s", proc.returncode, detail)
+            last = detail.splitlines()[-1] if detail else f"exit code {proc.returncode}"
+            raise SpreadsheetError(f"The export stopped unexpectedly ({last}).")
+    if "done" in outcome:
+        return int(outcome["done"])
+    if "unavailable" in outcome:
+        raise _NativeUnavailable(outcome["unavailable"])
+    if "write_error" in outcome:
+        raise OSError(0, outcome["write_error"])
+    raise SpreadsheetError(str(outcome.get("error", "The export failed.")))
 
-    def __init__(self, writer: _CsvWriter | _XlsxWriter, headers: Sequence[str]) -> None:
-        self.writer = writer
-        self.headers = headers
-        self.plans: dict[Any, list[pl.Expr]] = {}
 
-    def __call__(self, frame: pl.DataFrame) -> None:
+def _follow(
+    stdout: BinaryIO,
+    progress: Callable[[int], None] | None,
+    cancelled: Callable[[], bool] | None,
+) -> dict[str, Any] | None:
+    """Read the export process's answers until it closes stdout; its last word, if any."""
+    import selectors
 
-        key = tuple(frame.schema.items())
-        exprs = self.plans.get(key)
-        packed = "packed" in frame.columns
-        if exprs is None:
-            schema = _raw_schema(self.headers) if packed else dict(frame.schema)
-            exprs = self.plans[key] = _format_exprs(self.headers, schema)
-        if not packed:
-            self.writer.write(frame.select(exprs))
-            return
-        out = _unpack_lazy(frame.lazy(), self.headers).select(*exprs, BAD).collect()
-        if out.get_column(BAD).any():
-            raise _SeparatorInText
-        self.writer.write(out.drop(BAD))
+    outcome: dict[str, Any] | None = None
+    pending = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(stdout, selectors.EVENT_READ)
+        while True:
+            if cancelled is not None and cancelled():
+                raise ExportCancelled("Export cancelled; no file was written.")
+            if not selector.select(POLL_SECONDS):
+                continue
+            chunk = os.read(stdout.fileno(), 65536)
+            if not chunk:
+                return outcome
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                message = json.loads(line)
+                if "rows" in message:
+                    if progress:
+                        progress(int(message["rows"]))
+                else:
+                    outcome = message
 
 
-def _format_exprs(headers: Sequence[str], schema: Mapping[str, Any]) -> list[pl.Expr]:
-    import polars as pl
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Close the export process's stdin (it leaves at once), kill it if it lingers."""
+    with contextlib.suppress(OSError):
+        if proc.stdin is not None:
+            proc.stdin.close()
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
 
-    exprs = []
-    for index, header in enumerate(headers):
-        col = pl.col(f"c{index}")
-        dtype = schema[f"c{index}"]
-        spec = FIELD_BY_NAME.get(header)
-        kind = spec.kind if spec else None
-        if kind == BOOL:
-            out = pl.when(col.cast(pl.Boolean)).then(pl.lit("yes")).otherwise(pl.lit("no"))
-        elif kind == PERCENT:
-            out = _decimal_text(col, 3, True)
-        elif kind == MONEY:
-            out = _decimal_text(col, 2, False)
-        elif header in ("year_to_date_spend", "account_balance"):
-            out = _decimal_text(col.fill_null(0), 2, False)
-        elif header == "loyalty_balance":
-            out = col.cast(pl.Int64).fill_null(0).cast(pl.String)
-        elif header == "created_at":
-            if dtype == pl.String or dtype == pl.Null:
-                out = col.cast(pl.String).str.slice(0, 19).str.replace("T", " ")
-            else:
-                out = col.dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%d %H:%M:%S")
-            out = out.fill_null("")
-        elif kind == DATE:
-            out = col.cast(pl.String).str.slice(0, 10).fill_null("")
-        else:
-            out = neutralise_expr(col.cast(pl.String).fill_null(""))
-        # an empty cell is written bare, not as ""
-        exprs.append(pl.when(out == "").then(None).otherwise(out).alias(header))
-    return exprs
+
+def _in_file(target: Path, overwrite: bool, write: Callable[[BinaryIO], int]) -> int:
+    """Run ``write`` on a private temporary file that becomes ``target`` if it succeeds."""
+    try:
+        with private_output(target, overwrite=overwrite) as fh:
+            return write(fh)
+    except OSError as exc:
+        raise SpreadsheetError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
 
 
 def export_customers(
@@ -406,165 +435,98 @@ def export_customers(
     ids: Select[Any] | None = None,
     include_archived: bool = False,
     progress: Callable[[int], None] | None = None,
+    overwrite: bool = False,
+    cancelled: Callable[[], bool] | None = None,
 ) -> int:
     """Write customers to ``.csv`` (UTF-8 with BOM, for Excel) or ``.xlsx``; return the count.
 
     ``ids`` is a query of customer ids to restrict to (the Customers screen's filter).
+    The file is created ``0600``, whole or not at all (:mod:`tillterm.private_files`);
+    an existing file is replaced only with ``overwrite`` (else :class:`OutputExists`).
+    ``cancelled`` is asked as the export goes: when it says so the export stops
+    (:class:`ExportCancelled`), its process too, and no file is left behind.
     """
-
     target = Path(path).expanduser()
     suffix = target.suffix.lower()
     if suffix not in EXPORT_SUFFIXES:
         raise SpreadsheetError(f"{target.name}: export writes .csv or .xlsx files.")
     if not target.parent.is_dir():
         raise SpreadsheetError(f"Cannot write {target}: the folder does not exist.")
-    tmp = target.with_name(f".{target.name}.part")
+    if not overwrite and (target.exists() or target.is_symlink()):
+        raise OutputExists(f"{target} already exists; choose another name or replace it.")
+
+    def in_process(conn: Any, query: Select[Any], headers: Sequence[str]) -> int:
+        def write(fh: BinaryIO) -> int:
+            frames = _frames(conn, query, headers)
+            return write_frames(frames, fh, suffix, headers, progress, cancelled)
+
+        return _in_file(target, overwrite, write)
+
     with session_scope(engine) as session:
         conn = session.connection()
-        custom = [
-            (fid, name)
-            for fid, name in conn.execute(
-                select(CustomField.id, CustomField.name).order_by(
-                    CustomField.position, CustomField.id
-                )
-            )
-        ]
-        headers = export_headers([name for _, name in custom])
-        query = export_query(conn.dialect.name, custom, ids, include_archived=include_archived)
-        try:
-            try:
-                count = _write(_frames(conn, query, headers), tmp, suffix, headers, progress)
-            except _SeparatorInText:
-                # a cell holds the packing separator: read every column apart instead
-                frames = _frames(conn, query, headers, packed=False)
-                count = _write(frames, tmp, suffix, headers, progress)
-            os.replace(tmp, target)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise SpreadsheetError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-    return count
-
-
-def _write(
-    frames: Any,
-    tmp: Path,
-    suffix: str,
-    headers: Sequence[str],
-    progress: Callable[[int], None] | None,
-) -> int:
-    """Format and write each frame on a helper thread while the next is read."""
-    count = 0
+        headers, query = _prepare(conn, ids, include_archived)
+        job = _native_job(conn, query, headers, suffix)
+        if job is None:
+            return in_process(conn, query, headers)
+    # the session is closed: the export process reads on its own, with its own snapshot
     try:
-        writer = _XlsxWriter(tmp, headers) if suffix == ".xlsx" else _CsvWriter(tmp, headers)
-        with writer, ThreadPoolExecutor(1, thread_name_prefix="tillterm-export") as pool:
-            written: Future[None] | None = None
-            format_and_write = _Formatter(writer, headers)
-            for frame in frames:
-                if written is not None:
-                    written.result()
-                written = pool.submit(format_and_write, frame)
-                count += frame.height
-                if progress:
-                    progress(count)
-            if written is not None:
-                written.result()
-    finally:
-        frames.close()  # the driver's statement and connection, even when stopped early
-    return count
+        return _in_file(
+            target, overwrite, lambda fh: _run_export_process(job, fh, progress, cancelled)
+        )
+    except _NativeUnavailable as exc:
+        _warn_python_reader(str(exc))
+    with session_scope(engine) as session:
+        conn = session.connection()
+        headers, query = _prepare(conn, ids, include_archived)
+        return in_process(conn, query, headers)
 
 
-def _frames(conn: Any, query: Select[Any], headers: Sequence[str], *, packed: bool = True) -> Any:
-    """The export query's rows as polars frames of raw values, a partition at a time."""
+def _prepare(
+    conn: Any, ids: Select[Any] | None, include_archived: bool
+) -> tuple[list[str], Select[Any]]:
+    """The export's headers (custom fields included) and its query."""
+    custom = [
+        (fid, name)
+        for fid, name in conn.execute(
+            select(CustomField.id, CustomField.name).order_by(CustomField.position, CustomField.id)
+        )
+    ]
+    headers = export_headers([name for _, name in custom])
+    return headers, export_query(conn.dialect.name, custom, ids, include_archived=include_archived)
+
+
+def _frames(conn: Any, query: Select[Any], headers: Sequence[str]) -> Any:
+    """The export query's rows as polars frames of raw values, read in this process.
+
+    Python's ``sqlite3`` (SQLAlchemy's own connection) or PostgreSQL's driver: never a
+    second SQLite library (see :mod:`tillterm.spreadsheet.export_writer`).
+    """
     import polars as pl
 
     if conn.dialect.name == "sqlite":
-        database = conn.engine.url.database
-        sql = _native_sql(query, headers, conn.dialect, packed=packed)
-        if database and database != ":memory:" and sql is not None:
-            native = _native_batches(database, sql)
-            if native is not None:
-                return native
         # SQLite's cursor streams by itself: its plain tuples go straight into polars
-        schema = _raw_schema(headers)
+        schema = raw_schema(headers)
         cursor = conn.execute(query).cursor
 
         def from_cursor() -> Any:
-            while rows := cursor.fetchmany(PARTITION):
-                yield pl.DataFrame(rows, schema=schema, orient="row")
-            cursor.close()
+            try:
+                while rows := cursor.fetchmany(PARTITION):
+                    yield pl.DataFrame(rows, schema=schema, orient="row")
+            finally:
+                cursor.close()
 
         return from_cursor()
     names = [f"c{i}" for i in range(len(headers))]
     result = conn.execution_options(stream_results=True, yield_per=PARTITION).execute(query)
 
     def from_partitions() -> Any:
-        for rows in result.partitions(PARTITION):
-            yield pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
-        result.close()
+        try:
+            for rows in result.partitions(PARTITION):
+                yield pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+        finally:
+            result.close()
 
     return from_partitions()
-
-
-class _CsvWriter:
-    def __init__(self, path: Path, headers: Sequence[str]) -> None:
-        self.fh = path.open("wb")
-        self.fh.write(b"\xef\xbb\xbf")
-        line = _csv_line(headers)
-        self.fh.write(line.encode("utf-8"))
-
-    def write(self, frame: pl.DataFrame) -> None:
-        frame.write_csv(self.fh, include_header=False, line_terminator="\r\n")
-
-    def __enter__(self) -> _CsvWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.fh.close()
-
-
-def _csv_line(cells: Sequence[str]) -> str:
-    import io
-
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerow(cells)
-    return buf.getvalue()
-
-
-class _XlsxWriter:
-    def __init__(self, path: Path, headers: Sequence[str]) -> None:
-        import xlsxwriter
-
-        self.book = xlsxwriter.Workbook(
-            str(path),
-            {
-                "constant_memory": True,
-                "strings_to_numbers": False,
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-            },
-        )
-        self.sheet = self.book.add_worksheet("Customers")
-        self.sheet.write_row(0, 0, headers)
-        self.row = 1
-
-    def write(self, frame: pl.DataFrame) -> None:
-        if self.row + frame.height > XLSX_MAX_ROWS:
-            raise SpreadsheetError("Too many customers for an .xlsx sheet; export to .csv.")
-        write = self.sheet.write_string
-        for values in frame.iter_rows():
-            for col, value in enumerate(values):
-                if value:
-                    write(self.row, col, value)
-            self.row += 1
-
-    def __enter__(self) -> _XlsxWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.book.close()
 
 
 def filtered_ids(
@@ -623,10 +585,18 @@ def export_view(
     text: str = "",
     filters: Mapping[str, Any] | None = None,
     progress: Callable[[int], None] | None = None,
+    *,
+    overwrite: bool = False,
+    cancelled: Callable[[], bool] | None = None,
 ) -> int:
-    """Export what the Customers screen lists: its search text and filter keywords."""
+    """Export what the Customers screen lists: its search text and filter keywords.
+
+    ``overwrite`` and ``cancelled`` as for :func:`export_customers`.
+    """
     from tillterm.search import SearchFilters
 
     with session_scope(engine) as session:
         ids = filtered_ids(session, text, filters=SearchFilters.of(None, dict(filters or {})))
-    return export_customers(engine, path, ids=ids, progress=progress)
+    return export_customers(
+        engine, path, ids=ids, progress=progress, overwrite=overwrite, cancelled=cancelled
+    )

@@ -25,6 +25,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Header, Input, Static
+from textual.worker import get_current_worker
 
 from tillterm.customers import (
     CustomerActivity,
@@ -39,7 +40,7 @@ from tillterm.errors import TilltermError
 from tillterm.groups import list_groups
 from tillterm.settings import list_tax_rates
 from tillterm.ui.messages import ScanReceived
-from tillterm.ui.screens.confirm import Choice, ChoiceScreen, PromptScreen
+from tillterm.ui.screens.confirm import Choice, ChoiceScreen, ConfirmScreen, PromptScreen
 from tillterm.ui.screens.customer_view import CustomerView, read_customer
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.customer_filters import CustomerFilters, FilterItems, filters_as_kwargs
@@ -164,12 +165,28 @@ class CustomersScreen(Screen[None]):
         error: str | None = None
 
     @dataclass
+    class ExportStarted(Message):
+        """An export to ``path`` is under way (a new file, or replacing it was confirmed)."""
+
+        path: str
+        what: str
+
+    @dataclass
     class Exported(Message):
-        """An export finished: ``count`` customers written to ``path``, or ``error``."""
+        """An export ended: ``count`` customers written to ``path``, or ``error``.
+
+        ``exists``: nothing was written because ``path`` is already there and replacing
+        it was not confirmed yet; ``query`` and ``what`` let the export start again.
+        ``cancelled``: another export replaced it, or the app is closing.
+        """
 
         path: str
         count: int
         error: str | None = None
+        exists: bool = False
+        cancelled: bool = False
+        query: Query | None = None
+        what: str = ""
 
     def __init__(self) -> None:
         super().__init__()
@@ -597,8 +614,7 @@ class CustomersScreen(Screen[None]):
 
         def chosen(path: str | None) -> None:
             if path:
-                self.notify(f"Exporting {what} to {path}…", title="Export")
-                self._export(query, path)
+                self._export(query, path, what, False)
 
         self.app.push_screen(
             PromptScreen(
@@ -608,27 +624,88 @@ class CustomersScreen(Screen[None]):
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="customer-export")
-    def _export(self, query: Query, path: str) -> None:
-        from tillterm.spreadsheet.export import export_view
+    def _export(self, query: Query, path: str, what: str, overwrite: bool) -> None:
+        """Write the export (its own process reads SQLite natively; see export_writer).
 
+        An existing file is never replaced without the cashier's confirmation: the export
+        says so (``Exported.exists``) and the screen asks. Starting another export, or
+        leaving, cancels this one (``exclusive``); its process is stopped at once.
+        """
+        from tillterm.private_files import OutputExists
+        from tillterm.spreadsheet.export import ExportCancelled, export_view
+
+        worker = get_current_worker()
+        retry = self.Exported(path, 0, exists=True, query=query, what=what)
+        target = Path(path).expanduser()
+        if not overwrite and (target.exists() or target.is_symlink()):
+            self.post_message(retry)
+            return
+        self.post_message(self.ExportStarted(path, what))
         try:
             count = export_view(
                 self.app.engine,  # type: ignore[attr-defined]
                 path,
                 query.text,
                 filters_as_kwargs(query.filters),
+                overwrite=overwrite,
+                cancelled=lambda: worker.is_cancelled,
             )
+        except OutputExists:  # it appeared while the export ran
+            self.post_message(retry)
+            return
+        except ExportCancelled as exc:
+            self.post_message(self.Exported(path, 0, str(exc), cancelled=True))
+            return
         except TilltermError as exc:
             self.post_message(self.Exported(path, 0, str(exc)))
             return
         self.post_message(self.Exported(path, count))
 
+    @on(ExportStarted)
+    def _export_started(self, message: ExportStarted) -> None:
+        self.notify(f"Exporting {message.what} to {message.path}…", title="Export", markup=False)
+
     @on(Exported)
     def _exported(self, message: Exported) -> None:
-        if message.error:
-            self.notify(message.error, title="Export failed", severity="error", timeout=10)
+        if message.exists and message.query is not None:
+            self._confirm_replace(message.query, message.path, message.what)
+        elif message.cancelled:
+            self.notify(
+                f"{message.path}: {message.error}", title="Export", severity="warning", markup=False
+            )
+        elif message.error:
+            self.notify(
+                message.error, title="Export failed", severity="error", timeout=10, markup=False
+            )
         else:
-            self.notify(f"{_customers(message.count)} written to {message.path}.", title="Export")
+            self.notify(
+                f"{_customers(message.count)} written to {message.path}.",
+                title="Export",
+                markup=False,
+            )
+
+    def _confirm_replace(self, query: Query, path: str, what: str) -> None:
+        """Ask before replacing a file: "y" replaces; Enter, "n" or Esc keep it.
+
+        The safe answer has the focus, so the Enter a scanner ends each code with never
+        replaces a file by accident.
+        """
+
+        def answered(replace: bool | None) -> None:
+            if replace:
+                self._export(query, path, what, True)
+            else:
+                self.notify(f"Nothing exported: {path} was kept.", title="Export", markup=False)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Replace file?",
+                f"{path} already exists. Replace it with this export?",
+                yes="Replace",
+                no="Keep it",
+            ),
+            answered,
+        )
 
 
 def no_match_text(query: Query) -> str:
