@@ -56,6 +56,7 @@ from tillterm.groups import list_groups
 from tillterm.money import format_money
 from tillterm.settings import list_tax_rates
 from tillterm.ui.messages import ScanReceived
+from tillterm.ui.plain import plain, plain_options
 from tillterm.ui.screens.confirm import Choice, ChoiceScreen, ConfirmScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.form_row import FormRow, field_value, set_field_value
@@ -366,17 +367,17 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
     async def _prepared(self, message: Prepared) -> None:
         if message.error:
             self._status(f"Cannot read the database: {message.error}", error=True)
-        self._fields["group_id"].set_options(message.groups)  # type: ignore[attr-defined]
+        self._fields["group_id"].set_options(plain_options(message.groups))  # type: ignore[attr-defined]
         self._taxes = message.taxes
         if "tax_rate_id" in self._fields:
-            self._fields["tax_rate_id"].set_options(message.taxes)  # type: ignore[attr-defined]
+            self._fields["tax_rate_id"].set_options(plain_options(message.taxes))  # type: ignore[attr-defined]
         self._custom_defs = message.custom_fields
         values: dict[str, object] = {}
         if message.customer is not None:
             self.customer = message.customer
             values = record_values(message.customer)
             self.query_one("#form-title", Static).update(
-                f"Edit customer: {message.customer.display_name}"
+                plain(f"Edit customer: {message.customer.display_name}")
             )
         values.update({k: v for k, v in self.prefill.items()})
         for key, value in values.items():
@@ -415,7 +416,7 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
             widget: Widget
             if field.choices:
                 widget = Select[str](
-                    [(c, c) for c in field.choices],
+                    plain_options((c, c) for c in field.choices),
                     prompt="—",
                     id=f"field-custom-{n}",
                     compact=True,
@@ -428,7 +429,7 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
         widgets.append(Static("Activity (read-only)", classes="form-section"))
         widgets.append(Static(self._activity_text, id="form-activity", markup=False))
         await self.query_one("#details-scroll").mount_all(widgets)
-        self._fields["tax_rate_id"].set_options(self._taxes)  # type: ignore[attr-defined]
+        self._fields["tax_rate_id"].set_options(plain_options(self._taxes))  # type: ignore[attr-defined]
         for key, value in self._pending.items():
             if key in self._fields:
                 set_field_value(self._fields[key], value)
@@ -634,7 +635,7 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
 
     def _status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#form-status", Static)
-        status.update(text)
+        status.update(plain(text, multiline=True))
         status.set_class(error, "-error")
 
     # -- tabs, cancel ------------------------------------------------------------------
