@@ -202,7 +202,6 @@ def _picture_table(multiline: bool) -> dict[int, str]:
 
 _ONE_LINE = _picture_table(False)
 _LINES = _picture_table(True)
-_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 def visible_text(value: object, *, multiline: bool = False) -> str:
@@ -213,15 +212,15 @@ def visible_text(value: object, *, multiline: bool = False) -> str:
     Control characters become their visible pictures (ESC is shown as "␛", BEL as "␇",
     DEL as "␡"), C1 controls, text-direction controls and lone surrogates become "�";
     so a hostile value is seen as what it is, never obeyed. Line breaks and tabs become
-    spaces on one line; with ``multiline`` they are kept (a tab as four spaces, CR LF as
-    a line feed). Each character maps to at most one on one line, so a one-line value
+    spaces on one line; with ``multiline`` they are kept (a tab as four spaces, CR LF
+    as it is). Each character maps to at most one on one line, so a one-line value
     keeps its length (a cursor over it stays where it was).
     """
     text = "" if value is None else str(value)
     if text.isprintable():  # the common case, checked in C
         return text
     if multiline:
-        if "\r" in text:
-            text = _LONE_CR.sub("\u240d", text).replace("\r\n", "\n")
+        if "\r\n" in text:  # a CSV's line ends: kept; a lone CR is shown as "␍"
+            return "\r\n".join(part.translate(_LINES) for part in text.split("\r\n"))
         return text.translate(_LINES)
     return text.translate(_ONE_LINE)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 
-from tillterm.cli import EXIT_OK, EXIT_USAGE, add_db_option, open_engine
+from tillterm.cli import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
 
 
 def _date(text: str) -> dt.date:
@@ -44,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from tillterm.spreadsheet.reading import SpreadsheetError
 
     if not args.file.lower().endswith(EXPORT_SUFFIXES):
-        print("tillterm export: FILE must end in .csv or .xlsx", file=sys.stderr)
+        say("tillterm export: FILE must end in .csv or .xlsx", err=True)
         return EXIT_USAGE
     engine = open_engine(args)
     started = time.perf_counter()
@@ -62,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             )
         count = export_customers(engine, args.file, ids=ids, include_archived=args.include_archived)
     except SpreadsheetError as exc:
-        print(f"tillterm export: {exc}", file=sys.stderr)
+        say(f"tillterm export: {exc}", err=True)
         return EXIT_USAGE
-    print(f"Exported {count:,} customers to {args.file} ({time.perf_counter() - started:.1f} s).")
+    say(f"Exported {count:,} customers to {args.file} ({time.perf_counter() - started:.1f} s).")
     return EXIT_OK

@@ -39,6 +39,7 @@ from tillterm.errors import TilltermError
 from tillterm.groups import list_groups
 from tillterm.settings import list_tax_rates
 from tillterm.ui.messages import ScanReceived
+from tillterm.ui.plain import plain
 from tillterm.ui.screens.confirm import Choice, ChoiceScreen, PromptScreen
 from tillterm.ui.screens.customer_view import CustomerView, read_customer
 from tillterm.ui.styles import css
@@ -304,7 +305,7 @@ class CustomersScreen(Screen[None]):
         self._in_flight = False
         status = self.query_one("#customer-status", Static)
         if message.error:
-            status.update(f"Search failed: {message.error}")
+            status.update(plain(f"Search failed: {message.error}"))
             status.add_class("-error")
         else:
             self._show(message)
@@ -331,7 +332,7 @@ class CustomersScreen(Screen[None]):
         elif message.query.blank:
             status.update("No customers yet. Press Ctrl+N to add the first one.")
         else:
-            status.update(no_match_text(message.query))
+            status.update(plain(no_match_text(message.query)))
         if self._count_timer is not None:
             self._count_timer.stop()
             self._count_timer = None
