@@ -150,10 +150,24 @@ def test_import_keeps_text_and_removes_controls_with_a_warning(
         tmp_path / "hostile.csv",
         [
             ["customer_code", "first_name", "last_name", "email", "city", "notes", "tags"],
-            ["H1", "[@click=screen.void_sale]Marie[/]", "[/]", "a[/]@example.com", "Paris [/]",
-             "[bold]x[/]\r\nline two", "[b]bio"],  # fmt: skip
-            ["H2", "Eve", f"Control{CLIPBOARD}", "eve@example.com", f"{CLEAR}Lyon\x07",
-             "one\x1b[31m\r\ntwo\tthree", "ok\x08"],  # fmt: skip
+            [
+                "H1",
+                "[@click=screen.void_sale]Marie[/]",
+                "[/]",
+                "a[/]@example.com",
+                "Paris [/]",
+                "[bold]x[/]\r\nline two",
+                "[b]bio",
+            ],
+            [
+                "H2",
+                "Eve",
+                f"Control{CLIPBOARD}",
+                "eve@example.com",
+                f"{CLEAR}Lyon\x07",
+                "one\x1b[31m\r\ntwo\tthree",
+                "ok\x08",
+            ],
             ["H3", WIDE[0], WIDE[1], "z@example.com", "Tab\tCity\nNext  Line", "", ""],
             ["H4", "Right\u202eto left", "Ltd. [DO NOT USE]", "", "\u00a0Nice\u2028", "", ""],
         ],

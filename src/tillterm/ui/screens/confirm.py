@@ -142,7 +142,7 @@ class PromptScreen(ModalScreen[str | None]):
             yield Input(self.value, id="prompt-input", compact=True)
             with Horizontal(id="confirm-buttons"):
                 yield Button(
-                    f"{self.accept} (Enter)", id="prompt-ok", variant="primary", compact=True
+                    plain(f"{self.accept} (Enter)"), id="prompt-ok", variant="primary", compact=True
                 )
                 yield Button("Cancel (Esc)", id="prompt-cancel", compact=True)
 

@@ -320,7 +320,7 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="form-box"):
             title = "Edit customer" if self.editing else "New customer"
-            yield Static(title, id="form-title", markup=False)
+            yield Static(plain(title), id="form-title")
             with TabbedContent(id="form-tabs", initial=CONTACT_TAB):
                 with (
                     TabPane(TAB_TITLES[CONTACT_TAB], id=CONTACT_TAB),
@@ -335,7 +335,9 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
             yield Static("", id="form-status", markup=False)
             with Horizontal(id="form-buttons"):
                 label = "Save changes" if self.editing else "Create"
-                yield Button(f"{label} (Ctrl+S)", id="form-save", variant="primary", compact=True)
+                yield Button(
+                    plain(f"{label} (Ctrl+S)"), id="form-save", variant="primary", compact=True
+                )
                 yield Button("Cancel (Esc)", id="form-cancel", compact=True)
         yield KeyFooter()
 
@@ -390,7 +392,9 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
             for key, value in self._pending.items():
                 if key in self._fields:
                     set_field_value(self._fields[key], value)
-            self.query_one("#form-activity", Static).update(self._activity_text)
+            self.query_one("#form-activity", Static).update(
+                plain(self._activity_text, multiline=True)
+            )
         if (
             self.focused is None
             or self.focused.id is None
@@ -408,7 +412,7 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
         self._details_ready = True
         widgets: list[Widget] = []
         for section, specs in DETAIL_SECTIONS:
-            widgets.append(Static(section, classes="form-section"))
+            widgets.append(Static(plain(section), classes="form-section"))
             widgets.extend(self._row(spec) for spec in specs)
         if self._custom_defs:
             widgets.append(Static("Custom fields", classes="form-section"))
@@ -427,7 +431,7 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
             widgets.append(FormRow(field.name, widget, field_name=f"custom-{n}"))
         widgets.append(self._row(NOTES))
         widgets.append(Static("Activity (read-only)", classes="form-section"))
-        widgets.append(Static(self._activity_text, id="form-activity", markup=False))
+        widgets.append(Static(plain(self._activity_text, multiline=True), id="form-activity"))
         await self.query_one("#details-scroll").mount_all(widgets)
         self._fields["tax_rate_id"].set_options(plain_options(self._taxes))  # type: ignore[attr-defined]
         for key, value in self._pending.items():

@@ -308,8 +308,11 @@ class CustomerView(Screen[None]):
     def _fill(self, customer: CustomerRecord, activity: CustomerActivity) -> None:
         self.sub_title = customer.display_name
         currency = self.currency
-        self.query_one("#profile-text", Static).update(profile_text(customer, currency))
-        self.query_one("#activity-text", Static).update(activity_content(activity, currency))
+        # both built from visible_text: data appended as text, never markup
+        profile = profile_text(customer, currency)
+        shown = activity_content(activity, currency)
+        self.query_one("#profile-text", Static).update(profile)  # drawn: visible_text
+        self.query_one("#activity-text", Static).update(shown)  # drawn: visible_text
         self.refresh_bindings()
 
     @on(LoadFailed)

@@ -204,7 +204,7 @@ class CustomersScreen(Screen[None]):
         # widgets, and every widget costs time before the first page can show
         table = ResultsTable(id="customer-table")
         for key, label, width in COLUMNS:
-            table.add_column(label, width=width, key=key)
+            table.add_column(label, width=width, key=key)  # drawn: the app's own headings
         yield table
         yield Static("", id="customer-status", markup=False)
         yield KeyFooter()
@@ -318,7 +318,7 @@ class CustomersScreen(Screen[None]):
         table = self.query_one(ResultsTable)
         table.clear()
         for row in message.rows:
-            table.add_row(*summary_cells(row), key=str(row.id))
+            table.add_row(*summary_cells(row), key=str(row.id))  # drawn: PlainCells
         self._rows = list(message.rows)
         self._more = message.more
         self._shown = message.query
@@ -343,7 +343,7 @@ class CustomersScreen(Screen[None]):
             self._show_count(_matches(len(message.rows)))
 
     def _show_count(self, text: str) -> None:
-        self.query_one("#match-count", Static).update(text)
+        self.query_one("#match-count", Static).update(plain(text))
 
     def _start_count(self) -> None:
         self._count_timer = None
@@ -370,7 +370,7 @@ class CustomersScreen(Screen[None]):
             return
         table = self.query_one(ResultsTable)
         for row in message.rows:
-            table.add_row(*summary_cells(row), key=str(row.id))
+            table.add_row(*summary_cells(row), key=str(row.id))  # drawn: PlainCells
         self._rows.extend(message.rows)
         self._more = message.more
 

@@ -88,7 +88,9 @@ class GroupForm(ModalScreen[GroupRecord | None]):
             yield Static("", id="group-status", markup=False)
             with Horizontal(id="group-buttons"):
                 label = "Save changes" if self.group else "Create"
-                yield Button(f"{label} (Ctrl+S)", id="group-save", variant="primary", compact=True)
+                yield Button(
+                    plain(f"{label} (Ctrl+S)"), id="group-save", variant="primary", compact=True
+                )
                 yield Button("Cancel (Esc)", id="group-cancel", compact=True)
 
     def on_mount(self) -> None:

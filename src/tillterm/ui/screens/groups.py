@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Header, Static
 from tillterm.db import session_scope
 from tillterm.errors import TilltermError
 from tillterm.groups import GroupRecord, delete_group, list_groups
+from tillterm.ui.plain import plain
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.screens.group_form import GroupForm
 from tillterm.ui.styles import css
@@ -117,7 +118,7 @@ class GroupsScreen(Screen[None]):
             table.move_cursor(row=min(keep, table.row_count - 1), animate=False)
         count = len(message.groups)
         self.query_one("#groups-title", Static).update(
-            f"Customer groups ({count})" if count else "Customer groups: none yet (Ctrl+N)"
+            plain(f"Customer groups ({count})" if count else "Customer groups: none yet (Ctrl+N)")
         )
 
     @property

@@ -75,7 +75,7 @@ class ParkedSalesScreen(ModalScreen[int | None]):
         if message.sales:
             options.highlighted = 0
         note = "Enter resumes the sale on this register." if message.sales else "No parked sales."
-        self.query_one("#parked-note", Static).update(note)
+        self.query_one("#parked-note", Static).update(plain(note))
 
     @on(LoadFailed)
     def _failed(self, message: LoadFailed) -> None:

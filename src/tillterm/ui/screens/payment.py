@@ -97,7 +97,7 @@ class PaymentScreen(ModalScreen[PaymentResult]):
         text.append(f"{'Due':<12}{max(sale.due, Decimal(0)):>12.2f}", style="bold")
         if sale.change:
             text.append(f"\n{'CHANGE':<12}{sale.change:>12.2f}", style="bold reverse")
-        self.query_one("#payment-summary", Static).update(text)
+        self.query_one("#payment-summary", Static).update(text)  # drawn: amounts, method names
         if sale.due <= 0 and sale.lines:
             note = (note + " " if note else "") + "Paid in full — F10 to complete."
         self.query_one("#payment-note", Static).update(plain(note))

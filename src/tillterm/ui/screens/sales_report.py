@@ -107,8 +107,10 @@ class SalesReportScreen(ModalScreen[None]):
                 PlainCell(f"{row.discount:.2f}"),
             )
         self.query_one("#report-note", Static).update(
-            f"{report.date_from:%d/%m/%Y} – {report.date_to:%d/%m/%Y}. "
-            "CSV: tillterm report sales-by-group --from … --to …"
+            plain(
+                f"{report.date_from:%d/%m/%Y} – {report.date_to:%d/%m/%Y}. "
+                "CSV: tillterm report sales-by-group --from … --to …"
+            )
         )
 
     @on(Failed)

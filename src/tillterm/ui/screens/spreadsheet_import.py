@@ -213,7 +213,7 @@ class ImportScreen(Screen[None]):
         p = message.progress
         self.query_one(ProgressBar).update(progress=round(p.fraction * 100))
         verb = "Checking" if p.stage == "checking" else "Importing"
-        self.query_one("#import-summary", Static).update(f"{verb}… {p.rows:,} rows")
+        self.query_one("#import-summary", Static).update(plain(f"{verb}… {p.rows:,} rows"))
 
     @on(Checked)
     def _checked(self, message: Checked) -> None:

@@ -77,4 +77,4 @@ class CustomerPanel(Static):
             text.append(f"\nAccount: {account} (no credit)")
         if customer.archived:
             text.append("\nARCHIVED", style="bold red")
-        self.update(text, layout=False)
+        self.update(text, layout=False)  # drawn: data appended through visible_text
