@@ -17,11 +17,22 @@ from typing import Any
 
 import pytest
 from conftest import Drive
-from hostile_store import MARKUP, Hostile, build_hostile, control_free, open_sale, park, sell
+from hostile_store import (
+    CLEAR,
+    CLIPBOARD,
+    MARKUP,
+    Hostile,
+    build_hostile,
+    control_free,
+    open_sale,
+    park,
+    sell,
+)
 from screens_data import settle
 from sqlalchemy.engine import Engine
+from textual import events
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, OptionList
+from textual.widgets import DataTable, Input, OptionList, TextArea
 
 from tillterm import sales
 from tillterm.customers import get_customer
@@ -378,3 +389,33 @@ async def test_a_lone_surrogate_typed_at_the_register_says_so(
         await settle(pilot)
         text = assert_inert(app)
         assert "character 3 is a broken character (a lone surrogate, U+D800)" in text
+
+
+async def test_a_pasted_escape_sequence_is_shown_not_obeyed(
+    engine: Engine, hostile: Hostile, drive: Drive
+) -> None:
+    """A paste may carry anything: fields show ␛, and the core names what to delete."""
+    async with drive() as (app, pilot):
+        await settle(pilot)
+        app.push_screen(CustomerForm())
+        await settle(pilot)
+        first = app.screen.query_one("#field-first_name", Input)
+        first.focus()
+        await pilot.pause()
+        app.post_message(events.Paste(f"Ann{CLEAR}"))  # as the terminal sends it
+        await settle(pilot)
+        assert first.value == f"Ann{CLEAR}"  # kept as pasted...
+        assert "Ann␛[2J" in assert_inert(app)  # ...drawn inert
+        await pilot.press("f7")
+        await settle(pilot)
+        notes = app.screen.query_one("#field-notes", TextArea)
+        notes.focus()
+        await pilot.pause()
+        app.post_message(events.Paste(f"one{CLIPBOARD}\ntwo"))
+        await settle(pilot)
+        assert notes.text == "one␛]52;c;ZXZpbA==␛\\\ntwo"
+        assert_inert(app)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CustomerForm), "refused: the first name holds ESC"
+        assert_inert(app)

@@ -56,7 +56,7 @@ from tillterm.groups import list_groups
 from tillterm.money import format_money
 from tillterm.settings import list_tax_rates
 from tillterm.ui.messages import ScanReceived
-from tillterm.ui.plain import plain, plain_options
+from tillterm.ui.plain import PlainTextArea, plain, plain_options
 from tillterm.ui.screens.confirm import Choice, ChoiceScreen, ConfirmScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.form_row import FormRow, field_value, set_field_value
@@ -216,7 +216,7 @@ def make_field(spec: FieldSpec) -> Widget:
     if kind == "tax":
         return Select[int]([], prompt="Store default", id=widget_id, compact=True)
     if kind == "notes":
-        return TextArea(id=widget_id, compact=True, soft_wrap=True)
+        return PlainTextArea(id=widget_id, compact=True, soft_wrap=True)
     return Input(placeholder=placeholder, id=widget_id, compact=True)
 
 
