@@ -9,7 +9,11 @@ as a :class:`~textual.content.Content` built here, which is never parsed; and si
 data stored by older versions may still hold control characters, this is also where
 they are made visible (see :func:`tillterm.typed_text.visible_text`).
 
-Fixed texts of the app itself (titles, help, key names) may stay plain ``str``.
+Only literal texts of the app itself may be handed over as a ``str``
+(``tests/test_plain_text_rule.py`` checks it). ``notify()`` needs nothing:
+``TilltermApp.notify`` never reads markup. Fields draw what is typed or pasted through
+:class:`VisibleControls` (given to every ``Input`` when it gets the focus) and
+:class:`PlainTextArea`.
 """
 
 from __future__ import annotations
