@@ -46,6 +46,7 @@ from tillterm.ui.screens.customers import CustomersScreen
 from tillterm.ui.screens.group_form import GroupForm
 from tillterm.ui.screens.groups import GroupsScreen
 from tillterm.ui.screens.parked_sales import ParkedSalesScreen
+from tillterm.ui.screens.receipt import ReceiptScreen
 from tillterm.ui.screens.recent_sales import RecentSalesScreen
 from tillterm.ui.screens.register import RegisterScreen
 from tillterm.ui.screens.spreadsheet_import import ImportScreen
@@ -323,6 +324,17 @@ async def test_every_screen_with_hostile_customers(
         screen = assert_inert(app)
         assert "Eve Control␛]52;c;ZXZpbA==␛\\"[:30] in screen
         assert "[b]Pen[/b]" in screen
+        await pilot.press("f9")  # pay by card, complete: the receipt on screen
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("f10")
+        await settle(pilot)
+        assert isinstance(app.screen, ReceiptScreen)
+        receipt = assert_inert(app)
+        assert "Customer: Eve Control␛]5" in receipt and "[b]Pen[/b]" in receipt
+        await pilot.press("enter")
+        await settle(pilot)
         await pilot.press("ctrl+r")  # sales by group
         await settle(pilot)
         assert_inert(app)

@@ -277,3 +277,19 @@ def test_report_csv_shows_stored_controls_as_pictures(
     assert main(args) == 0
     out = capsys.readouterr().out
     assert control_free(out.replace("\r", "")) and "VIP [/]␛]52;c;ZXZpbA==␛\\" in out
+
+
+def test_export_writes_markup_as_text(any_engine: Engine, tmp_path: Path) -> None:
+    """The export file holds names as stored; importing it back gives the same text."""
+    from tillterm.spreadsheet.export import export_customers
+
+    build_hostile(any_engine)
+    out = tmp_path / "customers.csv"
+    export_customers(any_engine, out)
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        rows = {row["customer_code"]: row for row in csv.DictReader(f)}
+    assert rows["HOS-1"]["first_name"] == "[/]" and rows["HOS-1"]["group"] == "VIP [/]"
+    assert rows["HOS-2"]["first_name"] == "[@click=screen.void_sale]Marie[/]"
+    assert rows["HOS-6"]["first_name"] == WIDE[0] and rows["HOS-6"]["last_name"] == WIDE[1]
+    report = check_import(any_engine, out)
+    assert report.errors == 0 and report.new == 0  # every row updates itself
