@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from hostile_store import CLEAR, CLIPBOARD, CONTROLS, MARKUP, WIDE, build_hostile, control_free
 from hostile_store import sell as sell_to
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
@@ -293,3 +295,31 @@ def test_export_writes_markup_as_text(any_engine: Engine, tmp_path: Path) -> Non
     assert rows["HOS-6"]["first_name"] == WIDE[0] and rows["HOS-6"]["last_name"] == WIDE[1]
     report = check_import(any_engine, out)
     assert report.errors == 0 and report.new == 0  # every row updates itself
+
+
+@given(st.lists(st.text(max_size=40), min_size=1, max_size=20))
+@settings(max_examples=60, deadline=None)
+def test_importer_cleans_as_the_form_does(values: list[str]) -> None:
+    """A one-line cell is stored as the form stores the same text typed; notes keep lines."""
+    import polars as pl
+
+    from tillterm.typed_text import (
+        first_forbidden,
+        import_clean_expr,
+        import_untidy_expr,
+    )
+
+    values = [v.encode("utf-8", "replace").decode() for v in values]  # polars: no surrogates
+    col = pl.col("v")
+    frame = pl.DataFrame({"v": values}).select(
+        import_clean_expr(col).str.strip_chars().alias("line"),
+        import_untidy_expr(col).alias("untidy"),
+        import_clean_expr(col, multiline=True).alias("lines"),
+    )
+    for value, line, untidy, lines in zip(values, *frame.get_columns(), strict=True):
+        if not untidy:
+            assert line == value.strip()
+        assert first_forbidden(line) is None and first_forbidden(lines, multiline=True) is None
+        form = " ".join(value.split())
+        if first_forbidden(form) is None:
+            assert line == form
