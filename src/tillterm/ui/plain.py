@@ -13,7 +13,7 @@ Only literal texts of the app itself may be handed over as a ``str``
 (``tests/test_plain_text_rule.py`` checks it). ``notify()`` needs nothing:
 ``TilltermApp.notify`` never reads markup. Fields draw what is typed or pasted through
 :class:`VisibleControls` (given to every ``Input`` when it gets the focus) and
-:class:`PlainTextArea`.
+``tillterm.ui.widgets.notes_area.PlainTextArea``.
 """
 
 from __future__ import annotations
@@ -24,14 +24,11 @@ from typing import TypeVar
 from rich.highlighter import Highlighter
 from rich.style import Style
 from rich.text import Text
-from textual import events
 from textual.content import Content
-from textual.widgets import TextArea
 
 from tillterm.typed_text import visible_text
 
 __all__ = [
-    "PlainTextArea",
     "VisibleControls",
     "plain",
     "plain_options",
@@ -87,16 +84,3 @@ def plain_options(options: Iterable[tuple[object, T]]) -> list[tuple[Text, T]]:
     prompts, and Textual never reads a ``Text`` as markup.
     """
     return [(plain_text(prompt), value) for prompt, value in options]
-
-
-class PlainTextArea(TextArea):
-    """A ``TextArea`` for notes: a paste arrives with control characters as pictures.
-
-    A ``TextArea`` draws what it holds as it is (an ESC would reach the terminal), and
-    it has no highlighter to draw it otherwise; so what is pasted is made visible
-    before it goes in (values loaded from the database are, by ``set_field_value``).
-    """
-
-    def _on_paste(self, event: events.Paste) -> None:
-        # Textual then runs TextArea's own handler (each class's in turn), which inserts
-        event.text = visible_text(event.text, multiline=True)

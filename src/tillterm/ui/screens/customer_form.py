@@ -56,11 +56,12 @@ from tillterm.groups import list_groups
 from tillterm.money import format_money
 from tillterm.settings import list_tax_rates
 from tillterm.ui.messages import ScanReceived
-from tillterm.ui.plain import PlainTextArea, plain, plain_options
+from tillterm.ui.plain import plain, plain_options
 from tillterm.ui.screens.confirm import Choice, ChoiceScreen, ConfirmScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.form_row import FormRow, field_value, set_field_value
 from tillterm.ui.widgets.key_footer import KeyFooter
+from tillterm.ui.widgets.notes_area import PlainTextArea
 
 CONTACT_TAB = "tab-contact"
 DETAILS_TAB = "tab-details"
