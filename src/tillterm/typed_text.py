@@ -161,6 +161,13 @@ def import_untidy_expr(column: pl.Expr, *, multiline: bool = False) -> pl.Expr:
     return column.str.contains_any(list(_untidy_needles(multiline)))
 
 
+@functools.cache
+def _descriptions() -> dict[str, str]:
+    """:func:`describe_character` of every character a polars string can hold and not keep."""
+    codes = [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, *_BIDI_NAMES]
+    return {chr(c): describe_character(chr(c)) for c in codes}
+
+
 def import_problem_expr(column: pl.Expr, *, multiline: bool = False) -> pl.Expr:
     """The warning for cells :func:`import_clean_expr` had to remove characters from.
 
@@ -177,11 +184,9 @@ def import_problem_expr(column: pl.Expr, *, multiline: bool = False) -> pl.Expr:
     else:
         column = column.str.replace_all(WHITESPACE_PATTERN, " ")
     first = column.str.extract(f"({pattern})", 1)
-    names = {
-        chr(c): describe_character(chr(c))
-        for c in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, *_BIDI_NAMES]
-    }
-    described = first.replace_strict(names, default="a control character", return_dtype=pl.String)
+    described = first.replace_strict(
+        _descriptions(), default="a control character", return_dtype=pl.String
+    )
     count = column.str.count_matches(pattern)
     return (
         pl.when(first.is_null())

@@ -22,7 +22,6 @@ from collections.abc import Iterable
 from typing import TypeVar
 
 from rich.highlighter import Highlighter
-from rich.style import Style
 from rich.text import Text
 from textual.content import Content
 
@@ -39,7 +38,7 @@ __all__ = [
 T = TypeVar("T")
 
 
-def plain(value: object, style: str | Style = "", *, multiline: bool = False) -> Content:
+def plain(value: object, style: str = "", *, multiline: bool = False) -> Content:
     """``value`` as content drawn literally: no markup, control characters made visible.
 
     ``style`` styles the whole text (``"bold red"``); ``multiline`` keeps line breaks.
@@ -47,10 +46,10 @@ def plain(value: object, style: str | Style = "", *, multiline: bool = False) ->
     text = visible_text(value, multiline=multiline)
     if not style:
         return Content(text)
-    return Content.styled(text, style)  # type: ignore[arg-type]
+    return Content.styled(text, style)
 
 
-def plain_text(value: object, style: str | Style = "", *, multiline: bool = False) -> Text:
+def plain_text(value: object, style: str = "", *, multiline: bool = False) -> Text:
     """:func:`plain` as a Rich ``Text``, for code that assembles Rich text."""
     return Text(visible_text(value, multiline=multiline), style=style, end="")
 
