@@ -35,7 +35,8 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, TextArea
 
 from tillterm import sales
-from tillterm.customers import get_customer
+from tillterm.custom_fields import define_field
+from tillterm.customers import create_customer, get_customer
 from tillterm.db import session_scope
 from tillterm.groups import list_groups
 from tillterm.ui.app import TilltermApp
@@ -431,3 +432,40 @@ async def test_a_pasted_escape_sequence_is_shown_not_obeyed(
         await settle(pilot)
         assert isinstance(app.screen, CustomerForm), "refused: the first name holds ESC"
         assert_inert(app)
+
+
+async def test_custom_fields_named_like_markup_on_the_form(
+    engine: Engine, hostile: Hostile, drive: Drive
+) -> None:
+    """A custom field's name is a label, its choices a list: both drawn as text."""
+    with session_scope(engine) as s:
+        define_field(s, "[b]Size[/]", "choice", ["[/]", "[@click=app.quit]XL[/]"])
+        define_field(s, "Note [/]", "text")
+        customer_id = create_customer(
+            s,
+            {"first_name": "Cu", "custom": {"[b]Size[/]": "[/]", "Note [/]": "[bold]n[/]"}},
+        ).id
+    async with drive() as (app, pilot):
+        await settle(pilot)
+        app.push_screen(CustomerForm(customer_id))
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        app.screen.query_one("#details-scroll").scroll_end(animate=False)
+        await settle(pilot)
+        text = assert_inert(app)
+        assert "[b]Size[/]" in text and "Note [/]" in text and "[bold]n[/]" in text
+        app.screen.query_one("#field-custom-0").focus()
+        await pilot.press("enter")  # the choices open
+        await settle(pilot)
+        assert "[@click=app.quit]XL[/]" in assert_inert(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert_inert(app)
+    with session_scope(engine) as s:
+        assert get_customer(s, customer_id).custom == {
+            "[b]Size[/]": "[/]",
+            "Note [/]": "[bold]n[/]",
+        }
