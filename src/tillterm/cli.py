@@ -25,6 +25,21 @@ EXIT_USAGE = 2
 COMMAND_MODULES = ("demo", "import_file", "export", "report", "scanner")
 
 
+def say(*parts: object, err: bool = False, end: str = "\n", flush: bool = False) -> None:
+    """Print for a person (stdout, or stderr with ``err``): the only way the CLI prints.
+
+    What a command prints quotes file names, spreadsheet cells and customers' names;
+    a cell holding ``ESC[2J`` or ``ESC]52;…`` would clear the terminal or set its
+    clipboard. Every character goes through :func:`tillterm.typed_text.visible_text`
+    first, so it is shown ("␛"), never obeyed. Line breaks and tabs are kept.
+    """
+    from tillterm.typed_text import visible_text
+
+    text = " ".join(str(part) for part in parts)
+    stream = sys.stderr if err else sys.stdout
+    print(visible_text(text, multiline=True), end=end, file=stream, flush=flush)
+
+
 def _load(name: str) -> ModuleType:
     return importlib.import_module(f"tillterm.commands.{name}")
 
@@ -85,7 +100,7 @@ def open_engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
     def upgrading(kind: str) -> None:
         if kind == "upgrade":
-            print(f"tillterm: upgrading the database {target.info().label}…", file=sys.stderr)
+            say(f"tillterm: upgrading the database {target.info().label}…", err=True)
 
     return target.open(on_upgrade=upgrading)
 
@@ -105,7 +120,7 @@ def run_app(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
     app.run()
     if app.startup_error:
-        print(f"tillterm: {app.startup_error}", file=sys.stderr)
+        say(f"tillterm: {app.startup_error}", err=True)
         return EXIT_ERROR
     return int(app.return_code or 0)
 
@@ -119,17 +134,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except KeyboardInterrupt:
-        print("tillterm: interrupted", file=sys.stderr)
+        say("tillterm: interrupted", err=True)
         return 130
     except Exception as exc:  # the one place a traceback is turned into a sentence
         from tillterm.errors import TilltermError
 
         if isinstance(exc, TilltermError):
-            print(f"tillterm: {exc}", file=sys.stderr)
+            say(f"tillterm: {exc}", err=True)
             return EXIT_ERROR
         from tillterm.db import explain
 
-        print(f"tillterm: unexpected error: {explain(exc)}", file=sys.stderr)
+        say(f"tillterm: unexpected error: {explain(exc)}", err=True)
         return EXIT_ERROR
 
 

@@ -24,6 +24,7 @@ from tillterm.errors import TilltermError
 from tillterm.private_files import OutputExists, write_private
 from tillterm.sales import REFUND, SaleView
 from tillterm.settings import StoreInfo
+from tillterm.typed_text import visible_text
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -41,18 +42,25 @@ def _amount(value: Decimal) -> str:
 
 
 def render_receipt(sale: SaleView, store: StoreInfo, *, width: int = WIDTH) -> str:
-    """The receipt of a completed sale (or refund) as text."""
+    """The receipt of a completed sale (or refund) as text.
+
+    Names, codes and descriptions are data: each goes through ``visible_text``, so a
+    control character stored by an older version is printed as its picture (never
+    obeyed by the terminal that shows the receipt or the printer that prints it) and a
+    line break in a name cannot add a line to the receipt.
+    """
     rule = "-" * width
-    out = [store.name.center(width).rstrip()]
+    out = [visible_text(store.name).center(width).rstrip()]
     title = "REFUND" if sale.kind == REFUND else "RECEIPT"
     out.append(f"{title} {sale.receipt_no or '-'}".center(width).rstrip())
     if sale.kind == REFUND and sale.original_receipt_no:
         out.append(f"Refund of sale {sale.original_receipt_no}".center(width).rstrip())
     when = (sale.completed_at or sale.created_at).astimezone()
-    out.append(_row(f"Register {sale.register_name}", when.strftime("%Y-%m-%d %H:%M"), width))
+    register = visible_text(sale.register_name)
+    out.append(_row(f"Register {register}", when.strftime("%Y-%m-%d %H:%M"), width))
     out.append(rule)
     for line in sale.lines:
-        out.append(line.description[:width])
+        out.append(visible_text(line.description)[:width])
         out.append(
             _row(f"  {line.quantity} x {_amount(line.unit_price)}", _amount(line.gross), width)
         )
@@ -80,8 +88,8 @@ def render_receipt(sale: SaleView, store: StoreInfo, *, width: int = WIDTH) -> s
         out.append(_row("Change", _amount(sale.change), width))
     if sale.customer is not None:
         out.append(rule)
-        out.append(f"Customer: {sale.customer.display_name}"[:width])
-        out.append(f"Card: {sale.customer.customer_code}"[:width])
+        out.append(f"Customer: {visible_text(sale.customer.display_name)}"[:width])
+        out.append(f"Card: {visible_text(sale.customer.customer_code)}"[:width])
         if sale.customer.loyalty_enabled or sale.customer.loyalty_balance:
             if sale.loyalty_earned and sale.kind == REFUND:
                 out.append(_row("Points reversed", f"{sale.loyalty_earned:+d}", width))
@@ -92,7 +100,7 @@ def render_receipt(sale: SaleView, store: StoreInfo, *, width: int = WIDTH) -> s
             out.append(_row("Account balance", _amount(sale.customer.account_balance), width))
     if store.receipt_footer:
         out.append(rule)
-        out.append(store.receipt_footer.center(width).rstrip())
+        out.append(visible_text(store.receipt_footer).center(width).rstrip())
     return "\n".join(out) + "\n"
 
 

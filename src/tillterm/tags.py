@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from tillterm.errors import ValidationFailed
 from tillterm.models import CustomerTag, Tag
+from tillterm.typed_text import text_problem
 
 MAX_LENGTH = 60
 #: writes go through the tables (Core): ORM-enabled bulk statements cost milliseconds
@@ -49,8 +50,10 @@ def tag_problem(tags: Iterable[str]) -> str | None:
     too_long = [t for t in tags if len(t) > MAX_LENGTH]
     if too_long:
         return f"“{too_long[0][:20]}…” is too long for a tag (at most {MAX_LENGTH} characters)"
-    if any(not t.isprintable() for t in tags):
-        return "a tag contains characters that cannot be printed"
+    for tag in tags:
+        problem = text_problem(tag, MAX_LENGTH)
+        if problem:
+            return f"a tag: {problem}"
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tillterm.cli import EXIT_OK, EXIT_USAGE, add_db_option, open_engine
+from tillterm.cli import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from tillterm.demo import seed_demo
 
     if args.customers < 0 or args.products < 0:
-        print("tillterm demo: counts cannot be negative", file=sys.stderr)
+        say("tillterm demo: counts cannot be negative", err=True)
         return EXIT_USAGE
     engine = open_engine(args)
     started = time.perf_counter()
@@ -36,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
 
     def progress(done: int) -> None:
         if interactive:
-            print(f"\r  {done:,} / {args.customers:,} customers", end="", file=sys.stderr)
+            sys.stderr.write("\r")  # back to the start of the progress line
+            say(f"  {done:,} / {args.customers:,} customers", end="", err=True)
 
     summary = seed_demo(
         engine,
@@ -46,12 +47,12 @@ def run(args: argparse.Namespace) -> int:
         progress=progress,
     )
     if interactive:
-        print(file=sys.stderr)
+        say(err=True)
     where = describe(engine).label
     if summary.skipped:
-        print(f"{where} already has {summary.existing_customers:,} customers; nothing added.")
+        say(f"{where} already has {summary.existing_customers:,} customers; nothing added.")
     else:
-        print(
+        say(
             f"Demo store ready in {where}: {summary.customers:,} customers, "
             f"{summary.products:,} products, {summary.groups} groups "
             f"({time.perf_counter() - started:.1f} s)."

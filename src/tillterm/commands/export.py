@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 
-from tillterm.cli import EXIT_OK, EXIT_USAGE, add_db_option, open_engine
+from tillterm.cli import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
 
 
 def _date(text: str) -> dt.date:
@@ -47,13 +46,13 @@ def run(args: argparse.Namespace) -> int:
     from tillterm.spreadsheet.reading import SpreadsheetError
 
     if not args.file.lower().endswith(EXPORT_SUFFIXES):
-        print("tillterm export: FILE must end in .csv or .xlsx", file=sys.stderr)
+        say("tillterm export: FILE must end in .csv or .xlsx", err=True)
         return EXIT_USAGE
     target = Path(args.file).expanduser()
     exists = f"tillterm export: {args.file} already exists; use --force to replace it"
     if not args.force and (target.exists() or target.is_symlink()):
         # before opening the database: nothing is read for a file that will be refused
-        print(exists, file=sys.stderr)
+        say(exists, err=True)
         return EXIT_USAGE
     engine = open_engine(args)
     started = time.perf_counter()
@@ -77,10 +76,10 @@ def run(args: argparse.Namespace) -> int:
             overwrite=args.force,
         )
     except OutputExists:  # it appeared while the export ran
-        print(exists, file=sys.stderr)
+        say(exists, err=True)
         return EXIT_USAGE
     except SpreadsheetError as exc:
-        print(f"tillterm export: {exc}", file=sys.stderr)
+        say(f"tillterm export: {exc}", err=True)
         return EXIT_USAGE
-    print(f"Exported {count:,} customers to {args.file} ({time.perf_counter() - started:.1f} s).")
+    say(f"Exported {count:,} customers to {args.file} ({time.perf_counter() - started:.1f} s).")
     return EXIT_OK

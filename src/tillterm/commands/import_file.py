@@ -7,9 +7,8 @@ Exit status: 0 imported (or, with ``--dry-run``, would import), 1 blocked by err
 from __future__ import annotations
 
 import argparse
-import sys
 
-from tillterm.cli import EXIT_OK, EXIT_USAGE, add_db_option, open_engine
+from tillterm.cli import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
 
 #: the command's name (``import`` is a Python keyword, so the module is ``import_file``)
 COMMAND = "import"
@@ -50,37 +49,37 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = check_import(engine, args.file)
     except SpreadsheetError as exc:
-        print(f"tillterm import: {exc}", file=sys.stderr)
+        say(f"tillterm import: {exc}", err=True)
         return EXIT_USAGE
-    print(f"{report.path.name}: {report.detected}")
+    say(f"{report.path.name}: {report.detected}")
     for notice in report.notices:
-        print(f"  {notice}")
+        say(f"  {notice}")
     for problem in report.problems[:SHOWN]:
-        print(f"  row {problem.row}, {problem.column}: {problem.level}: {problem.message}")
+        say(f"  row {problem.row}, {problem.column}: {problem.level}: {problem.message}")
     hidden = report.errors + report.warnings - min(SHOWN, len(report.problems))
     if hidden > 0:
-        print(f"  ... and {hidden:,} more (see --annotated)")
-    print(report.summary())
+        say(f"  ... and {hidden:,} more (see --annotated)")
+    say(report.summary())
     if args.annotated and (report.errors or report.warnings):
         try:
             out = write_annotated(report, args.annotated)
         except SpreadsheetError as exc:
-            print(f"tillterm import: {exc}", file=sys.stderr)
+            say(f"tillterm import: {exc}", err=True)
             return EXIT_USAGE
-        print(f"Annotated copy written to {out}")
+        say(f"Annotated copy written to {out}")
     if report.errors:
-        print("Blocked by errors: nothing was imported.", file=sys.stderr)
+        say("Blocked by errors: nothing was imported.", err=True)
         return EXIT_BLOCKED
     if report.warnings and not args.continue_anyway:
-        print("Stopped on warnings: nothing was imported (use --continue-anyway).", file=sys.stderr)
+        say("Stopped on warnings: nothing was imported (use --continue-anyway).", err=True)
         return EXIT_WARNINGS
     if args.dry_run:
-        print("Dry run: nothing was imported.")
+        say("Dry run: nothing was imported.")
         return EXIT_OK
     try:
         result = apply_import(engine, report, allow_warnings=True)
     except SpreadsheetError as exc:
-        print(f"tillterm import: {exc}", file=sys.stderr)
+        say(f"tillterm import: {exc}", err=True)
         return EXIT_USAGE
-    print(result.summary())
+    say(result.summary())
     return EXIT_OK

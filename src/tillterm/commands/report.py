@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tillterm.cli import EXIT_OK, EXIT_USAGE, add_db_option, open_engine
+from tillterm.cli import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
 
 
 def _date(text: str):  # type: ignore[no-untyped-def]
@@ -39,9 +39,10 @@ def run(args: argparse.Namespace) -> int:
 
     from tillterm.db import session_scope
     from tillterm.reports import report_csv, sales_by_group
+    from tillterm.typed_text import visible_text
 
     if args.date_to < args.date_from:
-        print("tillterm report: --to is before --from", file=sys.stderr)
+        say("tillterm report: --to is before --from", err=True)
         return EXIT_USAGE
     engine = open_engine(args)
     try:
@@ -53,10 +54,10 @@ def run(args: argparse.Namespace) -> int:
         from tillterm.private_files import write_private
 
         try:  # sales figures are the store's business: 0600, whole or not at all
-            write_private(Path(args.output), text)
+            write_private(Path(args.output), visible_text(text, multiline=True))
         except OSError as exc:
-            print(f"tillterm report: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+            say(f"tillterm report: cannot write {args.output}: {exc.strerror}", err=True)
             return 1
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(visible_text(text, multiline=True))
     return EXIT_OK

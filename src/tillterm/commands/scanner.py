@@ -9,9 +9,8 @@ that produced a scan-fast burst and writes it to the scanner configuration.
 from __future__ import annotations
 
 import argparse
-import sys
 
-from tillterm.cli import EXIT_ERROR, EXIT_OK
+from tillterm.cli import EXIT_ERROR, EXIT_OK, say
 
 #: a burst this fast (mean ms per key) is a scanner, not a person
 LEARN_MAX_MS_PER_KEY = 30.0
@@ -74,8 +73,8 @@ def _describe_config() -> None:
     config = load_config(path)
     where = "" if path.exists() else " (not written yet: defaults)"
     layout = config.layout or f"{config.resolved_layout()} (from {SYSTEM_KEYBOARD})"
-    print(f"Configuration: {path}{where}")
-    print(
+    say(f"Configuration: {path}{where}")
+    say(
         f"  device: {config.device or 'auto'}   layout: {layout}   gap: {config.gap_ms} ms   "
         f"grab: {'yes' if config.grab else 'no'}"
     )
@@ -87,34 +86,34 @@ def _list() -> int:
     _describe_config()
     problem = evdev_problem()
     if problem:
-        print(f"\nScanners cannot be read here: {problem}.")
+        say(f"\nScanners cannot be read here: {problem}.")
         return EXIT_ERROR
     backend = _backend()
     entries = backend.enumerate()
     if not entries:
         exists = backend.input_dir.is_dir()
-        print(
+        say(
             f"\nNo input devices: {backend.input_dir} {'is empty' if exists else 'does not exist'}."
         )
         return EXIT_OK
-    print()
-    print(f"{'DEVICE':<19} {'USB ID':<9}  {'KIND':<8} {'ACCESS':<13} {'GRAB':<10} NAME")
+    say()
+    say(f"{'DEVICE':<19} {'USB ID':<9}  {'KIND':<8} {'ACCESS':<13} {'GRAB':<10} NAME")
     denied = False
     for entry in entries:
         kind = "scanner" if entry.looks_like_scanner else "keyboard" if entry.is_keyboard else "-"
         access = "read+write" if entry.writable else "read" if entry.readable else "NO PERMISSION"
         denied |= not entry.readable and (entry.looks_like_scanner or entry.is_keyboard)
         grab = grab_status(backend, entry) if entry.looks_like_scanner and entry.readable else ""
-        print(
+        say(
             f"{entry.path:<19} {entry.identity.usb_id:<9}  {kind:<8} {access:<13} "
             f"{grab:<10} {entry.identity.name}"
         )
         for name in entry.by_id:
-            print(f"{'':<19} by-id: {name}")
+            say(f"{'':<19} by-id: {name}")
     if denied:
-        print(f"\nSome devices cannot be read by this user: {PERMISSION_HELP}.")
+        say(f"\nSome devices cannot be read by this user: {PERMISSION_HELP}.")
     if not any(e.looks_like_scanner for e in entries):
-        print(
+        say(
             "\nNo device looks like a scanner by its name. Run `tillterm scanner test "
             "--learn` and scan a code to find it."
         )
@@ -133,7 +132,7 @@ def _test(args: argparse.Namespace) -> int:
 
     problem = evdev_problem()
     if problem:
-        print(f"tillterm scanner: {problem}", file=sys.stderr)
+        say(f"tillterm scanner: {problem}", err=True)
         return EXIT_ERROR
     saved = load_config()
     config: ScannerConfig = saved
@@ -144,13 +143,13 @@ def _test(args: argparse.Namespace) -> int:
         config = replace(config, device=args.device)
     if args.learn:
         config = learning_config(config)
-        print("Scan a barcode now with the scanner (listening to every keyboard)…")
+        say("Scan a barcode now with the scanner (listening to every keyboard)…")
     else:
-        print(f"Listening to {config.device or 'any scanner'}; Ctrl+C to stop.")
+        say(f"Listening to {config.device or 'any scanner'}; Ctrl+C to stop.")
     scans: queue.Queue[Scan] = queue.Queue()
     listener = ScannerListener(
         lambda code, device: None,
-        lambda text: print(f"! {text}", flush=True),
+        lambda text: say(f"! {text}", flush=True),
         config=config,
         backend=_backend(),
         on_scan=scans.put,
@@ -171,16 +170,14 @@ def _test(args: argparse.Namespace) -> int:
             speed = (
                 f"{timing.duration_ms:7.1f} ms ({timing.mean_gap_ms:.1f} ms/key)" if timing else ""
             )
-            print(
-                f"{scan.code}    {len(scan.code)} chars  {speed}  {scan.device.label}", flush=True
-            )
+            say(f"{scan.code}    {len(scan.code)} chars  {speed}  {scan.device.label}", flush=True)
             if args.learn:
                 if timing and timing.mean_gap_ms > LEARN_MAX_MS_PER_KEY:
-                    print("  (typed by hand, too slow for a scanner: scan a barcode)")
+                    say("  (typed by hand, too slow for a scanner: scan a barcode)")
                     continue
                 spec = best_spec(scan.device)
                 path = save_config(replace(saved, device=spec, layout=config.layout))
-                print(f"Scanner {scan.device.label} saved as device = {spec!r} in {path}")
+                say(f"Scanner {scan.device.label} saved as device = {spec!r} in {path}")
                 return EXIT_OK
             count += 1
     except KeyboardInterrupt:
@@ -188,6 +185,6 @@ def _test(args: argparse.Namespace) -> int:
     finally:
         listener.stop()
     if args.learn:
-        print("No scan arrived; nothing was saved.", file=sys.stderr)
+        say("No scan arrived; nothing was saved.", err=True)
         return EXIT_ERROR
     return EXIT_OK

@@ -35,6 +35,7 @@ from tillterm.spreadsheet.columns import (
     ColumnMap,
 )
 from tillterm.spreadsheet.reading import ROW
+from tillterm.typed_text import import_clean_expr, import_problem_expr, import_untidy_expr
 
 if TYPE_CHECKING:
     import polars as pl
@@ -247,6 +248,11 @@ def _check_custom(defn: CustomDef, s: pl.Expr) -> FieldCheck:
     return FieldCheck(value, errors, [])
 
 
+def _multiline(name: str) -> bool:
+    """Fields that keep their line breaks: notes, and custom fields (as on the form)."""
+    return name == "notes" or name.startswith(CUSTOM_PREFIX)
+
+
 @dataclass
 class CheckedBatch:
     """A batch's typed values (one column per present field, plus ``__row``) and problems."""
@@ -262,19 +268,47 @@ def empty_problems() -> pl.DataFrame:
 
 
 def check_batch(frame: pl.DataFrame, cmap: ColumnMap, ctx: Context) -> CheckedBatch:
-    """Restore neutralised cells, trim, convert and check every present field."""
+    """Restore neutralised cells, clean, trim, convert and check every present field.
+
+    Cleaning is the typed-text rule (:mod:`tillterm.typed_text`): a character that is
+    not text is removed with a warning, whitespace is tidied as the form tidies it. Only
+    the columns with such a cell pay for it (one quick scan of the batch finds them).
+    """
     import polars as pl
 
+    sources = {index: restore_expr(pl.col(f"c{index}")) for index in cmap.fields}
+    lines = {index: _multiline(name) for index, name in cmap.fields.items()}
+    untidy = frame.select(
+        *(
+            import_untidy_expr(sources[index], multiline=lines[index]).any().alias(f"c{index}")
+            for index in cmap.fields
+        )
+    ).row(0, named=True)
+    dirty = [index for index in cmap.fields if untidy[f"c{index}"]]
     clean = frame.select(
         pl.col(ROW),
         *(
-            restore_expr(pl.col(f"c{index}")).str.strip_chars().alias(name)
+            (
+                import_clean_expr(sources[index], multiline=lines[index])
+                if index in dirty
+                else sources[index]
+            )
+            .str.strip_chars()
+            .alias(name)
             for index, name in cmap.fields.items()
+        ),
+        *(
+            import_problem_expr(sources[index], multiline=lines[index]).alias(f"__text{index}")
+            for index in dirty
         ),
     )
     value_exprs: list[pl.Expr] = [pl.col(ROW)]
     message_exprs: list[pl.Expr] = []
     labels: list[tuple[str, str, str]] = []
+    for index in dirty:
+        alias = f"__text{index}"
+        message_exprs.append(pl.col(alias))
+        labels.append((alias, cmap.headers[index], WARNING))
     for index, name in cmap.fields.items():
         check = check_field(name, ctx)
         value_exprs.append(check.value.alias(name))

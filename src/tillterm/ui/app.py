@@ -22,14 +22,17 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
+from textual.widgets import Input
 
 from tillterm.db_target import DbTarget, describe_url
 from tillterm.errors import DatabaseError, TilltermError
+from tillterm.typed_text import visible_text
 from tillterm.ui.messages import (
     CustomerAttachRequested,
     DatabaseOpened,
@@ -37,6 +40,7 @@ from tillterm.ui.messages import (
     ScanReceived,
     SettingsLoaded,
 )
+from tillterm.ui.plain import VisibleControls
 from tillterm.ui.scanner_bridge import ScannerBridge
 from tillterm.ui.screens.help import HelpScreen, describe_bindings
 from tillterm.ui.screens.register import RegisterScreen
@@ -45,6 +49,7 @@ from tillterm.ui.widgets.scan_input import TerminalScans
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+    from textual.notifications import SeverityLevel
     from textual.screen import Screen
 
     from tillterm.settings import StoreInfo
@@ -116,6 +121,33 @@ class TilltermApp(TerminalScans, App[int]):
         self.scanner_bridge: ScannerBridge | None = None
         self.sub_title = f"{register} · {self.db_info.label}"
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A notification, always drawn as plain text (``markup`` is ignored).
+
+        Notifications quote names, codes and file names; read as markup, a customer
+        called ``[/]`` would close the app and ``[@click=app.quit]`` would be a button.
+        Widgets' and screens' ``notify`` come here too, so no caller can forget.
+        """
+        super().notify(
+            visible_text(message, multiline=True),
+            title=visible_text(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """The header's title, with control characters in a customer's name made visible."""
+        return super().format_title(visible_text(title), visible_text(sub_title))
+
     @property
     def engine(self) -> Engine:
         """The open engine; a worker asking before it is open waits for it.
@@ -185,6 +217,17 @@ class TilltermApp(TerminalScans, App[int]):
 
         self._upgrading = UpgradingScreen(message.kind, self.db_info.label)
         self.push_screen(self._upgrading)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """A field about to be typed or pasted into draws control characters as pictures.
+
+        A paste may carry ESC or a lone surrogate; the field keeps the text (the core
+        refuses it with a message naming the character) but never sends it to the
+        terminal. Fields filled from the database get the same (``set_field_value``).
+        """
+        widget = event.widget
+        if isinstance(widget, Input) and widget.highlighter is None:
+            widget.highlighter = VisibleControls()
 
     @on(DatabaseOpened)
     def _database_opened(self, message: DatabaseOpened) -> None:

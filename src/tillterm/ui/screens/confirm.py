@@ -1,7 +1,9 @@
 """A small question in a box: confirm a delete, discard changes, pick one of a few choices.
 
 Every choice has its own key (shown on its button) so a cashier answers without
-tabbing; Esc is always the harmless answer (``None``, i.e. "no, go back").
+tabbing; Esc is always the harmless answer (``None``, i.e. "no, go back"). Titles,
+messages and button labels often quote a customer or a group: they are drawn as plain
+text (:mod:`tillterm.ui.plain`), never as markup.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from textual.events import Key
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from tillterm.ui.plain import plain
 from tillterm.ui.styles import css
 
 
@@ -44,12 +47,12 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
-            yield Static(self.title_text, id="confirm-title", markup=False)
-            yield Static(self.message, id="confirm-message", markup=False)
+            yield Static(plain(self.title_text), id="confirm-title")
+            yield Static(plain(self.message, multiline=True), id="confirm-message")
             with Horizontal(id="confirm-buttons"):
                 for choice in self.choices:
                     yield Button(
-                        f"{choice.label} ({choice.key.upper()})",
+                        plain(f"{choice.label} ({choice.key.upper()})"),
                         id=f"choice-{choice.value}",
                         variant=choice.variant,  # type: ignore[arg-type]
                         compact=True,
@@ -93,11 +96,13 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
-            yield Static(self.title_text, id="confirm-title", markup=False)
-            yield Static(self.message, id="confirm-message", markup=False)
+            yield Static(plain(self.title_text), id="confirm-title")
+            yield Static(plain(self.message, multiline=True), id="confirm-message")
             with Horizontal(id="confirm-buttons"):
-                yield Button(f"{self.yes} (Y)", id="confirm-yes", variant="error", compact=True)
-                yield Button(f"{self.no} (N)", id="confirm-no", compact=True)
+                yield Button(
+                    plain(f"{self.yes} (Y)"), id="confirm-yes", variant="error", compact=True
+                )
+                yield Button(plain(f"{self.no} (N)"), id="confirm-no", compact=True)
 
     def on_mount(self) -> None:
         # The safe answer has the focus: Enter on a reflex never deletes anything.
@@ -135,16 +140,16 @@ class KeyConfirmScreen(ConfirmScreen, inherit_bindings=False):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
-            yield Static(self.title_text, id="confirm-title", markup=False)
-            yield Static(self.message, id="confirm-message", markup=False)
+            yield Static(plain(self.title_text), id="confirm-title")
+            yield Static(plain(self.message, multiline=True), id="confirm-message")
             with Horizontal(id="confirm-buttons"):
                 yield Button(
-                    f"{self.yes} ({self.yes_key.upper()})",
+                    plain(f"{self.yes} ({self.yes_key.upper()})"),
                     id="confirm-yes",
                     variant="error",
                     compact=True,
                 )
-                yield Button(f"{self.no} (N/Esc)", id="confirm-no", compact=True)
+                yield Button(plain(f"{self.no} (N/Esc)"), id="confirm-no", compact=True)
 
     def on_mount(self) -> None:
         # never focusable: a Tab then an Enter (a scanner ending codes with Tab) cannot
@@ -174,12 +179,12 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
-            yield Static(self.title_text, id="confirm-title", markup=False)
-            yield Static(self.message, id="confirm-message", markup=False)
+            yield Static(plain(self.title_text), id="confirm-title")
+            yield Static(plain(self.message, multiline=True), id="confirm-message")
             yield Input(self.value, id="prompt-input", compact=True)
             with Horizontal(id="confirm-buttons"):
                 yield Button(
-                    f"{self.accept} (Enter)", id="prompt-ok", variant="primary", compact=True
+                    plain(f"{self.accept} (Enter)"), id="prompt-ok", variant="primary", compact=True
                 )
                 yield Button("Cancel (Esc)", id="prompt-cancel", compact=True)
 
@@ -217,12 +222,12 @@ class KeyPromptScreen(PromptScreen, inherit_bindings=False):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
-            yield Static(self.title_text, id="confirm-title", markup=False)
-            yield Static(self.message, id="confirm-message", markup=False)
+            yield Static(plain(self.title_text), id="confirm-title")
+            yield Static(plain(self.message, multiline=True), id="confirm-message")
             yield Input(self.value, id="prompt-input", compact=True)
             with Horizontal(id="confirm-buttons"):
                 yield Button(
-                    f"{self.accept} ({self.accept_key.upper()})",
+                    plain(f"{self.accept} ({self.accept_key.upper()})"),
                     id="prompt-ok",
                     variant="primary",
                     compact=True,

@@ -56,10 +56,12 @@ from tillterm.groups import list_groups
 from tillterm.money import format_money
 from tillterm.settings import list_tax_rates
 from tillterm.ui.messages import ScanReceived
+from tillterm.ui.plain import plain, plain_options
 from tillterm.ui.screens.confirm import Choice, ChoiceScreen, ConfirmScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.form_row import FormRow, field_value, set_field_value
 from tillterm.ui.widgets.key_footer import KeyFooter
+from tillterm.ui.widgets.notes_area import PlainTextArea
 
 CONTACT_TAB = "tab-contact"
 DETAILS_TAB = "tab-details"
@@ -215,7 +217,7 @@ def make_field(spec: FieldSpec) -> Widget:
     if kind == "tax":
         return Select[int]([], prompt="Store default", id=widget_id, compact=True)
     if kind == "notes":
-        return TextArea(id=widget_id, compact=True, soft_wrap=True)
+        return PlainTextArea(id=widget_id, compact=True, soft_wrap=True)
     return Input(placeholder=placeholder, id=widget_id, compact=True)
 
 
@@ -319,7 +321,7 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="form-box"):
             title = "Edit customer" if self.editing else "New customer"
-            yield Static(title, id="form-title", markup=False)
+            yield Static(plain(title), id="form-title")
             with TabbedContent(id="form-tabs", initial=CONTACT_TAB):
                 with (
                     TabPane(TAB_TITLES[CONTACT_TAB], id=CONTACT_TAB),
@@ -334,7 +336,9 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
             yield Static("", id="form-status", markup=False)
             with Horizontal(id="form-buttons"):
                 label = "Save changes" if self.editing else "Create"
-                yield Button(f"{label} (Ctrl+S)", id="form-save", variant="primary", compact=True)
+                yield Button(
+                    plain(f"{label} (Ctrl+S)"), id="form-save", variant="primary", compact=True
+                )
                 yield Button("Cancel (Esc)", id="form-cancel", compact=True)
         yield KeyFooter()
 
@@ -366,17 +370,17 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
     async def _prepared(self, message: Prepared) -> None:
         if message.error:
             self._status(f"Cannot read the database: {message.error}", error=True)
-        self._fields["group_id"].set_options(message.groups)  # type: ignore[attr-defined]
+        self._fields["group_id"].set_options(plain_options(message.groups))  # type: ignore[attr-defined]
         self._taxes = message.taxes
         if "tax_rate_id" in self._fields:
-            self._fields["tax_rate_id"].set_options(message.taxes)  # type: ignore[attr-defined]
+            self._fields["tax_rate_id"].set_options(plain_options(message.taxes))  # type: ignore[attr-defined]
         self._custom_defs = message.custom_fields
         values: dict[str, object] = {}
         if message.customer is not None:
             self.customer = message.customer
             values = record_values(message.customer)
             self.query_one("#form-title", Static).update(
-                f"Edit customer: {message.customer.display_name}"
+                plain(f"Edit customer: {message.customer.display_name}")
             )
         values.update({k: v for k, v in self.prefill.items()})
         for key, value in values.items():
@@ -389,7 +393,9 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
             for key, value in self._pending.items():
                 if key in self._fields:
                     set_field_value(self._fields[key], value)
-            self.query_one("#form-activity", Static).update(self._activity_text)
+            self.query_one("#form-activity", Static).update(
+                plain(self._activity_text, multiline=True)
+            )
         if (
             self.focused is None
             or self.focused.id is None
@@ -407,7 +413,7 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
         self._details_ready = True
         widgets: list[Widget] = []
         for section, specs in DETAIL_SECTIONS:
-            widgets.append(Static(section, classes="form-section"))
+            widgets.append(Static(plain(section), classes="form-section"))
             widgets.extend(self._row(spec) for spec in specs)
         if self._custom_defs:
             widgets.append(Static("Custom fields", classes="form-section"))
@@ -415,7 +421,7 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
             widget: Widget
             if field.choices:
                 widget = Select[str](
-                    [(c, c) for c in field.choices],
+                    plain_options((c, c) for c in field.choices),
                     prompt="—",
                     id=f"field-custom-{n}",
                     compact=True,
@@ -426,9 +432,9 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
             widgets.append(FormRow(field.name, widget, field_name=f"custom-{n}"))
         widgets.append(self._row(NOTES))
         widgets.append(Static("Activity (read-only)", classes="form-section"))
-        widgets.append(Static(self._activity_text, id="form-activity", markup=False))
+        widgets.append(Static(plain(self._activity_text, multiline=True), id="form-activity"))
         await self.query_one("#details-scroll").mount_all(widgets)
-        self._fields["tax_rate_id"].set_options(self._taxes)  # type: ignore[attr-defined]
+        self._fields["tax_rate_id"].set_options(plain_options(self._taxes))  # type: ignore[attr-defined]
         for key, value in self._pending.items():
             if key in self._fields:
                 set_field_value(self._fields[key], value)
@@ -634,7 +640,7 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
 
     def _status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#form-status", Static)
-        status.update(text)
+        status.update(plain(text, multiline=True))
         status.set_class(error, "-error")
 
     # -- tabs, cancel ------------------------------------------------------------------

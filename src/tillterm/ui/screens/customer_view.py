@@ -31,7 +31,9 @@ from tillterm.customers import (
 from tillterm.db import session_scope
 from tillterm.errors import TilltermError
 from tillterm.money import format_money
+from tillterm.typed_text import visible_text
 from tillterm.ui.messages import ScanReceived
+from tillterm.ui.plain import plain
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
@@ -54,19 +56,22 @@ def _percent(value: Decimal | None) -> str:
 
 
 def profile_text(record: CustomerRecord, currency: str) -> Text:
-    """The left column: everything about the customer that is not activity."""
+    """The left column: everything about the customer that is not activity.
+
+    Every value is data: appended as text (never markup), control characters visible.
+    """
     out = Text()
-    out.append(record.display_name or "(no name)", style="bold")
+    out.append(visible_text(record.display_name or "(no name)"), style="bold")
     if record.archived_at:
         out.append("  ARCHIVED", style="bold reverse")
     out.append("\n")
     subtitle = " · ".join(p for p in (record.title, record.company) if p)
     if subtitle:
-        out.append(subtitle + "\n")
+        out.append(visible_text(subtitle) + "\n")
 
     def line(label: str, value: str) -> None:
         if value:
-            first, *rest = value.split("\n")
+            first, *rest = visible_text(value, multiline=True).split("\n")
             out.append(f"{label:<{LABEL_WIDTH}}", style="dim")
             out.append(first + "\n")
             for more in rest:
@@ -150,6 +155,7 @@ def sales_lines(activity: CustomerActivity, currency: str) -> Text:
         if sale.kind != "sale":
             receipt = f"{receipt} {sale.kind}"
         total = format_money(sale.total, currency)
+        receipt = visible_text(receipt)
         out.append(f"{local_day(sale.completed_at):<10}  {receipt[:12]:<12} {total:>12}\n")
     return out
 
@@ -160,7 +166,8 @@ def loyalty_lines(activity: CustomerActivity) -> Text:
         out.append(f"{'Date':<10}  {'Points':>7}  {'Why':<14}\n", style="bold underline")
     for entry in activity.loyalty_ledger:
         out.append(
-            f"{local_day(entry.created_at):<10}  {entry.points:>+7,}  {entry.reason[:14]:<14}\n"
+            f"{local_day(entry.created_at):<10}  {entry.points:>+7,}  "
+            f"{visible_text(entry.reason[:14]):<14}\n"
         )
     return out
 
@@ -301,14 +308,17 @@ class CustomerView(Screen[None]):
     def _fill(self, customer: CustomerRecord, activity: CustomerActivity) -> None:
         self.sub_title = customer.display_name
         currency = self.currency
-        self.query_one("#profile-text", Static).update(profile_text(customer, currency))
-        self.query_one("#activity-text", Static).update(activity_content(activity, currency))
+        # both built from visible_text: data appended as text, never markup
+        profile = profile_text(customer, currency)
+        shown = activity_content(activity, currency)
+        self.query_one("#profile-text", Static).update(profile)  # drawn: visible_text
+        self.query_one("#activity-text", Static).update(shown)  # drawn: visible_text
         self.refresh_bindings()
 
     @on(LoadFailed)
     def _load_failed(self, message: LoadFailed) -> None:
         self.query_one("#profile-text", Static).update(
-            Text(f"Cannot open this customer: {message.error}", style="bold")
+            plain(f"Cannot open this customer: {message.error}", "bold")
         )
         self.refresh_bindings()
 

@@ -40,6 +40,7 @@ from tillterm.errors import TilltermError
 from tillterm.groups import list_groups
 from tillterm.settings import list_tax_rates
 from tillterm.ui.messages import ScanReceived
+from tillterm.ui.plain import plain
 from tillterm.ui.screens.confirm import Choice, ChoiceScreen, ConfirmScreen, PromptScreen
 from tillterm.ui.screens.customer_view import CustomerView, read_customer
 from tillterm.ui.styles import css
@@ -220,7 +221,7 @@ class CustomersScreen(Screen[None]):
         # widgets, and every widget costs time before the first page can show
         table = ResultsTable(id="customer-table")
         for key, label, width in COLUMNS:
-            table.add_column(label, width=width, key=key)
+            table.add_column(label, width=width, key=key)  # drawn: the app's own headings
         yield table
         yield Static("", id="customer-status", markup=False)
         yield KeyFooter()
@@ -321,7 +322,7 @@ class CustomersScreen(Screen[None]):
         self._in_flight = False
         status = self.query_one("#customer-status", Static)
         if message.error:
-            status.update(f"Search failed: {message.error}")
+            status.update(plain(f"Search failed: {message.error}"))
             status.add_class("-error")
         else:
             self._show(message)
@@ -334,7 +335,7 @@ class CustomersScreen(Screen[None]):
         table = self.query_one(ResultsTable)
         table.clear()
         for row in message.rows:
-            table.add_row(*summary_cells(row), key=str(row.id))
+            table.add_row(*summary_cells(row), key=str(row.id))  # drawn: PlainCells
         self._rows = list(message.rows)
         self._more = message.more
         self._shown = message.query
@@ -348,7 +349,7 @@ class CustomersScreen(Screen[None]):
         elif message.query.blank:
             status.update("No customers yet. Press Ctrl+N to add the first one.")
         else:
-            status.update(no_match_text(message.query))
+            status.update(plain(no_match_text(message.query)))
         if self._count_timer is not None:
             self._count_timer.stop()
             self._count_timer = None
@@ -359,7 +360,7 @@ class CustomersScreen(Screen[None]):
             self._show_count(_matches(len(message.rows)))
 
     def _show_count(self, text: str) -> None:
-        self.query_one("#match-count", Static).update(text)
+        self.query_one("#match-count", Static).update(plain(text))
 
     def _start_count(self) -> None:
         self._count_timer = None
@@ -386,7 +387,7 @@ class CustomersScreen(Screen[None]):
             return
         table = self.query_one(ResultsTable)
         for row in message.rows:
-            table.add_row(*summary_cells(row), key=str(row.id))
+            table.add_row(*summary_cells(row), key=str(row.id))  # drawn: PlainCells
         self._rows.extend(message.rows)
         self._more = message.more
 

@@ -19,6 +19,7 @@ from tillterm.errors import TilltermError
 from tillterm.groups import GroupRecord, create_group, update_group
 from tillterm.money import parse_amount
 from tillterm.settings import list_tax_rates
+from tillterm.ui.plain import plain, plain_options
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.form_row import FormRow, set_field_value
 
@@ -67,7 +68,7 @@ class GroupForm(ModalScreen[GroupRecord | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="group-box"):
             title = f"Edit group {self.group.name}" if self.group else "New group"
-            yield Static(title, id="group-title", markup=False)
+            yield Static(plain(title), id="group-title")
             yield FormRow("Name", Input(id="group-name", compact=True), field_name="name")
             yield FormRow(
                 "Description",
@@ -87,7 +88,9 @@ class GroupForm(ModalScreen[GroupRecord | None]):
             yield Static("", id="group-status", markup=False)
             with Horizontal(id="group-buttons"):
                 label = "Save changes" if self.group else "Create"
-                yield Button(f"{label} (Ctrl+S)", id="group-save", variant="primary", compact=True)
+                yield Button(
+                    plain(f"{label} (Ctrl+S)"), id="group-save", variant="primary", compact=True
+                )
                 yield Button("Cancel (Esc)", id="group-cancel", compact=True)
 
     def on_mount(self) -> None:
@@ -114,7 +117,7 @@ class GroupForm(ModalScreen[GroupRecord | None]):
     @on(TaxesLoaded)
     def _taxes_loaded(self, message: TaxesLoaded) -> None:
         select = self.query_one("#group-tax", Select)
-        select.set_options(message.taxes)
+        select.set_options(plain_options(message.taxes))
         if self.group is not None:
             set_field_value(select, self.group.tax_rate_id)
 
@@ -190,7 +193,7 @@ class GroupForm(ModalScreen[GroupRecord | None]):
                 rows[0].set_error(text)
             else:
                 unplaced.append(text)
-        self.query_one("#group-status", Static).update(" ".join(unplaced))
+        self.query_one("#group-status", Static).update(plain(" ".join(unplaced)))
         first = next((r for r in self.query(FormRow) if r.error), None)
         if first is not None:
             first.field.focus()

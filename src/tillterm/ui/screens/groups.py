@@ -19,10 +19,12 @@ from textual.widgets import DataTable, Header, Static
 from tillterm.db import session_scope
 from tillterm.errors import TilltermError
 from tillterm.groups import GroupRecord, delete_group, list_groups
+from tillterm.ui.plain import plain
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.screens.group_form import GroupForm
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
+from tillterm.ui.widgets.results_table import PlainCell, fit
 
 
 def _percent(group: GroupRecord) -> str:
@@ -67,7 +69,7 @@ class GroupsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Customer groups", classes="screen-title", id="groups-title")
-        table = DataTable[str](id="group-table", cursor_type="row", zebra_stripes=True)
+        table = DataTable[PlainCell](id="group-table", cursor_type="row", zebra_stripes=True)
         table.add_column("Name", width=18, key="name")
         table.add_column("Description", width=22, key="description")
         table.add_column("Discount", width=8, key="discount")
@@ -105,18 +107,18 @@ class GroupsScreen(Screen[None]):
         self.groups = message.groups
         for group in message.groups:
             table.add_row(
-                group.name,
-                group.description,
-                _percent(group).rjust(8),
-                group.tax_rate_name or "",
-                f"{group.member_count:,}".rjust(9),
+                PlainCell(fit(group.name, 18)),
+                PlainCell(fit(group.description, 22)),
+                PlainCell(_percent(group).rjust(8)),
+                PlainCell(fit(group.tax_rate_name or "", 12)),
+                PlainCell(f"{group.member_count:,}".rjust(9)),
                 key=str(group.id),
             )
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1), animate=False)
         count = len(message.groups)
         self.query_one("#groups-title", Static).update(
-            f"Customer groups ({count})" if count else "Customer groups: none yet (Ctrl+N)"
+            plain(f"Customer groups ({count})" if count else "Customer groups: none yet (Ctrl+N)")
         )
 
     @property

@@ -9,6 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from tillterm.ui.plain import plain
 from tillterm.ui.styles import css
 
 _KEY_NAMES = {
@@ -54,9 +55,9 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-body"):
             yield Static("Keys", id="help-title")
             for title, keys in self.sections:
-                yield Static(title, classes="help-section")
+                yield Static(plain(title), classes="help-section")
                 lines = "\n".join(f"  {key_label(key):<12} {desc}" for key, desc in keys)
-                yield Static(lines or "  (no keys)", classes="help-keys", markup=False)
+                yield Static(plain(lines or "  (no keys)", multiline=True), classes="help-keys")
             yield Button("Close (Esc)", id="help-close")
 
     @on(Button.Pressed, "#help-close")

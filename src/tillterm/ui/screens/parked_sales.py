@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from tillterm.db import session_scope
 from tillterm.errors import TilltermError
 from tillterm.sales import ParkedSale, list_parked
+from tillterm.ui.plain import plain
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
 
@@ -41,7 +42,7 @@ class ParkedSalesScreen(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="parked-box"):
             yield Static("Parked sales", id="parked-title")
-            yield OptionList(id="parked-list")
+            yield OptionList(id="parked-list", markup=False)
             yield Static("Loading…", id="parked-note")
         yield KeyFooter()
 
@@ -70,15 +71,15 @@ class ParkedSalesScreen(ModalScreen[int | None]):
                 f"{when}  {sale.register_name[:10]:<10} {who:<22} "
                 f"{sale.line_count:>2} l. {sale.total:>9.2f}"
             )
-            options.add_option(Option(label, id=str(sale.id)))
+            options.add_option(Option(plain(label), id=str(sale.id)))
         if message.sales:
             options.highlighted = 0
         note = "Enter resumes the sale on this register." if message.sales else "No parked sales."
-        self.query_one("#parked-note", Static).update(note)
+        self.query_one("#parked-note", Static).update(plain(note))
 
     @on(LoadFailed)
     def _failed(self, message: LoadFailed) -> None:
-        self.query_one("#parked-note", Static).update(message.note)
+        self.query_one("#parked-note", Static).update(plain(message.note))
 
     @on(OptionList.OptionSelected, "#parked-list")
     def action_resume(self) -> None:

@@ -20,6 +20,7 @@ from tillterm.errors import TilltermError
 from tillterm.money import parse_amount
 from tillterm.sales import CASH, LOYALTY, METHOD_LABELS, SaleView, add_payment
 from tillterm.sales import remove_payment as remove_payment_row
+from tillterm.ui.plain import plain
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
 
@@ -96,10 +97,10 @@ class PaymentScreen(ModalScreen[PaymentResult]):
         text.append(f"{'Due':<12}{max(sale.due, Decimal(0)):>12.2f}", style="bold")
         if sale.change:
             text.append(f"\n{'CHANGE':<12}{sale.change:>12.2f}", style="bold reverse")
-        self.query_one("#payment-summary", Static).update(text)
+        self.query_one("#payment-summary", Static).update(text)  # drawn: amounts, method names
         if sale.due <= 0 and sale.lines:
             note = (note + " " if note else "") + "Paid in full — F10 to complete."
-        self.query_one("#payment-note", Static).update(note)
+        self.query_one("#payment-note", Static).update(plain(note))
 
     def _amount(self) -> Decimal | None:
         raw = self.query_one("#payment-amount", Input).value.strip()
@@ -158,7 +159,7 @@ class PaymentScreen(ModalScreen[PaymentResult]):
     @on(Refused)
     def _refused(self, message: Refused) -> None:
         note = self.query_one("#payment-note", Static)
-        note.update(Text(message.note, style="bold red"))
+        note.update(plain(message.note, "bold red"))
 
     def action_complete(self) -> None:
         if self.sale.due > 0:

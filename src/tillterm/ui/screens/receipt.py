@@ -8,6 +8,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tillterm.ui.plain import plain
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
 
@@ -29,8 +30,8 @@ class ReceiptScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="receipt-box"):
             with VerticalScroll(id="receipt-scroll"):
-                yield Static(self.text, id="receipt-text", markup=False)
-            yield Static(self.note, id="receipt-note", markup=False)
+                yield Static(plain(self.text, multiline=True), id="receipt-text")
+            yield Static(plain(self.note, multiline=True), id="receipt-note")
         yield KeyFooter()
 
     def action_scroll(self, delta: int) -> None:

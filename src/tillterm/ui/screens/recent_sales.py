@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -40,6 +39,7 @@ from tillterm.sales import (
 )
 from tillterm.settings import load_settings
 from tillterm.ui.messages import ScanReceived
+from tillterm.ui.plain import plain
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
@@ -104,7 +104,7 @@ class RecentSalesScreen(ModalScreen[RefundDone | None]):
         with Vertical(id="recent-box"):
             yield Static("Recent sales — refund", id="recent-title")
             yield Input(placeholder="Receipt number (type or scan), Enter", id="recent-receipt")
-            yield OptionList(id="recent-list")
+            yield OptionList(id="recent-list", markup=False)
             with VerticalScroll(id="recent-receipt-view"):
                 yield Static("", id="recent-receipt-text", markup=False)
             yield Static("Loading…", id="recent-note")
@@ -174,7 +174,7 @@ class RecentSalesScreen(ModalScreen[RefundDone | None]):
     # ----------------------------------------------------------------- showing
 
     def _note(self, text: str, error: bool = False) -> None:
-        self.query_one("#recent-note", Static).update(Text(text, style="bold red" if error else ""))
+        self.query_one("#recent-note", Static).update(plain(text, "bold red" if error else ""))
 
     @on(Listed)
     def _listed(self, message: Listed) -> None:
@@ -188,7 +188,7 @@ class RecentSalesScreen(ModalScreen[RefundDone | None]):
                 f"{sale.receipt_no:<9} {when}  {sale.register_name[:8]:<8} {who:<20} "
                 f"{sale.total:>9.2f} {mark}"
             )
-            options.add_option(Option(label, id=str(sale.id)))
+            options.add_option(Option(plain(label), id=str(sale.id)))
         if message.sales:
             options.highlighted = 0
             self._note("Enter shows the highlighted sale (or the receipt number typed).")
@@ -198,7 +198,9 @@ class RecentSalesScreen(ModalScreen[RefundDone | None]):
     @on(Opened)
     def _opened(self, message: Opened) -> None:
         self.sale = message.sale
-        self.query_one("#recent-receipt-text", Static).update(message.receipt)
+        self.query_one("#recent-receipt-text", Static).update(
+            plain(message.receipt, multiline=True)
+        )
         self.query_one("#recent-list").display = False
         self.query_one("#recent-receipt-view").display = True
         sale = message.sale

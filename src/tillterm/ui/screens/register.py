@@ -21,7 +21,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -34,8 +33,10 @@ from tillterm.config import resolve_receipts_dir
 from tillterm.errors import TilltermError
 from tillterm.money import parse_amount, parse_percent
 from tillterm.scanner.barcodes import gtin_check_ok
+from tillterm.typed_text import describe_character, first_forbidden
 from tillterm.ui.messages import CustomerAttachRequested, ScanReceived
 from tillterm.ui.new_customer import open_new_customer_form
+from tillterm.ui.plain import plain
 from tillterm.ui.screens.receipt import ReceiptScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.customer_panel import CustomerPanel
@@ -369,7 +370,7 @@ class RegisterScreen(Screen[None]):
 
     def _status(self, note: str, error: bool = False) -> None:
         status = self.query_one("#register-status", Static)
-        status.update(Text(note, style="bold red" if error else ""), layout=False)  # height 1
+        status.update(plain(note, "bold red" if error else ""), layout=False)  # height 1
         status.set_class(error, "-error")
 
     def _show(self, sale: SaleView | None) -> None:
@@ -539,6 +540,15 @@ class RegisterScreen(Screen[None]):
         if not text:
             return
         self._withdraw_offers()
+        bad = first_forbidden(text)
+        if bad is not None:  # a lone surrogate, a pasted control character: not a code
+            self._status(
+                f"Not understood: character {bad[0]} is {describe_character(bad[1])}. "
+                "Type or scan it again.",
+                error=True,
+            )
+            self.app.bell()
+            return
         if text.startswith("="):
             self._misc_from_text(text[1:])
         elif text.startswith("%"):

@@ -16,8 +16,10 @@ from textual.widgets import DataTable, Input, Label, Static
 from tillterm.db import session_scope
 from tillterm.errors import TilltermError
 from tillterm.reports import GroupReport, sales_by_group
+from tillterm.ui.plain import plain
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
+from tillterm.ui.widgets.results_table import PlainCell, fit
 
 
 def parse_day(text: str) -> dt.date:
@@ -98,20 +100,22 @@ class SalesReportScreen(ModalScreen[None]):
         report = message.report
         for row in (*report.rows, report.total):
             table.add_row(
-                row.group_name[:20],
-                str(row.sales_count),
-                str(row.refunds_count),
-                f"{row.revenue:.2f}",
-                f"{row.discount:.2f}",
+                PlainCell(fit(row.group_name, 20)),
+                PlainCell(str(row.sales_count)),
+                PlainCell(str(row.refunds_count)),
+                PlainCell(f"{row.revenue:.2f}"),
+                PlainCell(f"{row.discount:.2f}"),
             )
         self.query_one("#report-note", Static).update(
-            f"{report.date_from:%d/%m/%Y} – {report.date_to:%d/%m/%Y}. "
-            "CSV: tillterm report sales-by-group --from … --to …"
+            plain(
+                f"{report.date_from:%d/%m/%Y} – {report.date_to:%d/%m/%Y}. "
+                "CSV: tillterm report sales-by-group --from … --to …"
+            )
         )
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:
-        self.query_one("#report-note", Static).update(message.note)
+        self.query_one("#report-note", Static).update(plain(message.note))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -28,9 +28,11 @@ from tillterm.spreadsheet.importing import (
     apply_import,
     check_import,
 )
+from tillterm.ui.plain import plain
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
 from tillterm.ui.widgets.path_input import PathInput
+from tillterm.ui.widgets.results_table import PlainCell
 
 SUFFIXES = (".csv", ".xlsx", ".xls")
 
@@ -92,7 +94,7 @@ class ImportScreen(Screen[None]):
         yield Static("", id="import-detected")
         yield ProgressBar(total=100, show_eta=False, id="import-progress")
         yield Static("", id="import-summary")
-        table: DataTable[str] = DataTable(
+        table: DataTable[PlainCell] = DataTable(
             id="import-problems", cursor_type="row", zebra_stripes=True
         )
         table.add_columns("Row", "Column", "Level", "Problem")
@@ -211,7 +213,7 @@ class ImportScreen(Screen[None]):
         p = message.progress
         self.query_one(ProgressBar).update(progress=round(p.fraction * 100))
         verb = "Checking" if p.stage == "checking" else "Importing"
-        self.query_one("#import-summary", Static).update(f"{verb}… {p.rows:,} rows")
+        self.query_one("#import-summary", Static).update(plain(f"{verb}… {p.rows:,} rows"))
 
     @on(Checked)
     def _checked(self, message: Checked) -> None:
@@ -220,7 +222,10 @@ class ImportScreen(Screen[None]):
         self._set_busy(False)
         self.query_one(ProgressBar).update(progress=100)
         self.query_one("#import-detected", Static).update(
-            "\n".join([f"{report.path.name}: {report.detected}", *report.notices])
+            plain(
+                "\n".join([f"{report.path.name}: {report.detected}", *report.notices]),
+                multiline=True,
+            )
         )
         if report.errors:
             advice = "Blocked by errors: save the annotated file (Ctrl+S), fix it, import again."
@@ -228,11 +233,13 @@ class ImportScreen(Screen[None]):
             advice = "Warnings only: Ctrl+G continues anyway, Ctrl+S saves the annotated file."
         else:
             advice = "Ready: Ctrl+Y imports."
-        self.query_one("#import-summary", Static).update(f"{report.summary()}\n{advice}")
+        self.query_one("#import-summary", Static).update(
+            plain(f"{report.summary()}\n{advice}", multiline=True)
+        )
         table = self.query_one(DataTable)
         table.clear()
         for p in report.problems:
-            table.add_row(str(p.row), p.column, p.level, p.message)
+            table.add_row(*(PlainCell(str(v)) for v in (p.row, p.column, p.level, p.message)))
         if report.problems:
             table.focus()
 
@@ -242,7 +249,7 @@ class ImportScreen(Screen[None]):
         self.report = None
         self.refresh_bindings()
         self.query_one(ProgressBar).update(progress=100)
-        self.query_one("#import-summary", Static).update(message.result.summary())
+        self.query_one("#import-summary", Static).update(plain(message.result.summary()))
         self.query_one(DataTable).clear()
         self.notify(message.result.summary(), title="Import")
         self.query_one(PathInput).focus()
@@ -252,7 +259,10 @@ class ImportScreen(Screen[None]):
         self._set_busy(False)
         self.notify(f"Annotated copy saved: {message.path}", title="Import")
         self.query_one("#import-summary", Static).update(
-            f"{self.report.summary() if self.report else ''}\nAnnotated copy: {message.path}"
+            plain(
+                f"{self.report.summary() if self.report else ''}\nAnnotated copy: {message.path}",
+                multiline=True,
+            )
         )
 
     @on(Failed)
@@ -263,6 +273,6 @@ class ImportScreen(Screen[None]):
             self.report = None
             self.query_one(DataTable).clear()
             self.refresh_bindings()
-        self.query_one("#import-summary", Static).update(message.message)
+        self.query_one("#import-summary", Static).update(plain(message.message, multiline=True))
         self.notify(message.message, title="Import", severity="error")
         self.query_one(PathInput).focus()

@@ -8,7 +8,6 @@ cashier knows to scan again. The app dismisses it once the database is open.
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -17,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tillterm.ui.messages import ScanReceived
+from tillterm.ui.plain import plain
 from tillterm.ui.styles import css
 
 TITLES = {"create": "Setting up the new database…", "upgrade": "Upgrading the database…"}
@@ -34,9 +34,9 @@ class UpgradingScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="upgrading-box"):
-            yield Static(TITLES.get(self.kind, TITLES["upgrade"]), id="upgrading-title")
+            yield Static(plain(TITLES.get(self.kind, TITLES["upgrade"])), id="upgrading-title")
             yield Static(
-                Text(
+                plain(
                     f"tillterm is bringing {self.label} up to date. The register takes "
                     "sales again as soon as it is done. If it is interrupted, nothing is "
                     "lost: it starts again next time."
@@ -47,7 +47,7 @@ class UpgradingScreen(ModalScreen[None]):
 
     def say(self, line: str) -> None:
         """One line under the message (plain text, never markup)."""
-        self.query_one("#upgrading-refused", Static).update(Text(line))
+        self.query_one("#upgrading-refused", Static).update(plain(line))
 
     def on_key(self, event: Key) -> None:
         event.stop()

@@ -21,6 +21,7 @@ from textual.widgets import Input, Label, Select, Static
 from textual.widgets.select import InvalidSelectValueError
 
 from tillterm.money import parse_amount
+from tillterm.ui.plain import plain, plain_options
 
 #: a frozen, comparable form of the filters: ``(("group_id", 3), ("tags_all", ("bio",)))``
 FilterItems = tuple[tuple[str, object], ...]
@@ -119,12 +120,12 @@ class CustomerFilters(Vertical):
         """Fill the group and tax lists (loaded from the database by the screen)."""
         group = self.query_one("#filter-group", Select)
         keep = group.value
-        group.set_options([("(no group)", NO_GROUP), *groups])
+        group.set_options(plain_options([("(no group)", NO_GROUP), *groups]))
         if keep is not Select.NULL and any(v == keep for _, v in [("", NO_GROUP), *groups]):
             group.value = keep
         tax = self.query_one("#filter-tax", Select)
         keep = tax.value
-        tax.set_options(list(taxes))
+        tax.set_options(plain_options(taxes))
         if keep is not Select.NULL and any(v == keep for _, v in taxes):
             tax.value = keep
 
@@ -194,6 +195,6 @@ class CustomerFilters(Vertical):
         event.stop()
         items, problems = self.items()
         problem = self.query_one("#filter-problem", Static)
-        problem.update("; ".join(problems))
+        problem.update(plain("; ".join(problems)))
         problem.set_class(bool(problems), "-shown")
         self.post_message(self.Changed(self, items))

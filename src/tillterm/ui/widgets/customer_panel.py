@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tillterm.money import format_money
+from tillterm.typed_text import visible_text
 
 if TYPE_CHECKING:
     from tillterm.sales import SaleCustomer
@@ -54,13 +55,14 @@ class CustomerPanel(Static):
             )
             return
         text = Text()
-        text.append(customer.display_name[:40], style="bold")
-        text.append(f"\n{customer.customer_code}")
-        text.append(f"\nGroup: {customer.group_name or '-'}")
+        # names and codes are data: appended (never markup), controls made visible
+        text.append(visible_text(customer.display_name[:40]), style="bold")
+        text.append(f"\n{visible_text(customer.customer_code)}")
+        text.append(f"\nGroup: {visible_text(customer.group_name or '-')}")
         source = " (group)" if customer.discount_from_group else ""
         text.append(f"\nDiscount: {_pct(customer.discount_percent)}{source}")
         if customer.tax_name:
-            text.append(f"\nTax: {customer.tax_name}")
+            text.append(f"\nTax: {visible_text(customer.tax_name)}")
         loyalty = f"{customer.loyalty_balance} pts" if customer.loyalty_enabled else "off"
         text.append(f"\nLoyalty: {loyalty}")
         account = format_money(customer.account_balance, currency)
@@ -75,4 +77,4 @@ class CustomerPanel(Static):
             text.append(f"\nAccount: {account} (no credit)")
         if customer.archived:
             text.append("\nARCHIVED", style="bold red")
-        self.update(text, layout=False)
+        self.update(text, layout=False)  # drawn: data appended through visible_text

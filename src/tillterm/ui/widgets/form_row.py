@@ -15,6 +15,8 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch, TextArea
 from textual.widgets.select import InvalidSelectValueError
 
+from tillterm.ui.plain import VisibleControls, plain, visible_text
+
 
 class FormRow(Widget):
     """A label, the editing widget, and an error line added only when there is an error.
@@ -90,7 +92,7 @@ class FormRow(Widget):
         self._error = ""
 
     def compose(self) -> ComposeResult:
-        yield Label(self.label, classes="form-label", markup=False)
+        yield Label(plain(self.label), classes="form-label")  # a custom field's name
         if isinstance(self.field, Switch):
             # the state in words too: a 16-colour or monochrome screen shows no green
             with Horizontal(classes="switch-line"):
@@ -113,9 +115,9 @@ class FormRow(Widget):
         shown = self.query(".form-error")
         if message:
             if shown:
-                shown.first(Static).update(f"↑ {message}")
+                shown.first(Static).update(plain(f"↑ {message}"))
             else:
-                self.mount(Static(f"↑ {message}", classes="form-error", markup=False))
+                self.mount(Static(plain(f"↑ {message}"), classes="form-error"))
         else:
             shown.remove()
 
@@ -134,15 +136,22 @@ def field_value(widget: Widget) -> object:
 
 
 def set_field_value(widget: Widget, value: object) -> None:
-    """Put a value in a form field (``None`` empties it)."""
+    """Put a value in a form field (``None`` empties it).
+
+    A value stored by an older version may hold control characters. An ``Input`` keeps
+    it as it is, drawn with their pictures ("␛"), so saving names the character to
+    delete; a ``TextArea`` (notes) cannot draw them, so it gets the pictures themselves.
+    """
     if isinstance(widget, Input):
         widget.value = "" if value is None else str(value)
+        if not widget.value.isprintable():
+            widget.highlighter = VisibleControls()
     elif isinstance(widget, Switch):
         widget.value = bool(value)
     elif isinstance(widget, Select):
         _set_select(widget, value)
     elif isinstance(widget, TextArea):
-        widget.load_text("" if value is None else str(value))
+        widget.load_text(visible_text(value, multiline=True))
     else:
         raise TypeError(f"not a form field: {widget!r}")
 

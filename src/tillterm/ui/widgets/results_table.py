@@ -10,7 +10,9 @@ Rich (markup parsing, padding, wrapping): about 30 ms for a screenful of seven c
 on a slow till, most of a keystroke's budget. A plain cell is one line of text fitted
 to its column, so it becomes a single styled segment, with the same styles the table
 would give it (cursor, zebra stripes, hover). It is also never read as markup: a
-customer called "[b]Bob" is shown as typed, and "[/x]" cannot break the list.
+customer called "[b]Bob" is shown as typed, and "[/x]" cannot break the list; and a
+control character stored by an older version is drawn as its picture ("␛"), never sent
+to the terminal. Any ``DataTable`` showing data takes :class:`PlainCell` cells.
 """
 
 from __future__ import annotations
@@ -30,14 +32,17 @@ from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
+from tillterm.typed_text import visible_text
+
 
 class PlainCell:
-    """One line of text shown exactly as given (no markup), fitted to its column."""
+    """One line of text shown as given (no markup, controls visible), fitted to its column."""
 
     __slots__ = ("cells", "text")
 
     def __init__(self, text: str) -> None:
-        self.text = text
+        self.text = visible_text(text)
+        text = self.text
         self.cells = cell_len(text)
 
     def __str__(self) -> str:
@@ -47,7 +52,10 @@ class PlainCell:
         return f"PlainCell({self.text!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, PlainCell) and other.text == self.text
+        """Equal to a cell or a string with the same text (as the plain string it replaces)."""
+        if isinstance(other, PlainCell):
+            return other.text == self.text
+        return isinstance(other, str) and other == self.text
 
     def __hash__(self) -> int:
         return hash(self.text)
@@ -61,6 +69,7 @@ class PlainCell:
 
 def fit(value: str, width: int) -> str:
     """``value`` in at most ``width`` terminal cells, ending in "…" when cut."""
+    value = visible_text(value)
     if cell_len(value) <= width:
         return value
     return set_cell_size(value, max(0, width - 1)).rstrip() + "…"

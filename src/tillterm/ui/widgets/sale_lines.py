@@ -14,10 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
+
+from tillterm.typed_text import visible_text
 
 #: (heading, width, right-aligned) of each column
 COLUMNS: tuple[tuple[str, int, bool], ...] = (
@@ -30,8 +33,17 @@ COLUMNS: tuple[tuple[str, int, bool], ...] = (
 
 
 def _fit(value: str, width: int, right: bool) -> str:
-    value = value[:width]
-    return f" {value:>{width}} " if right else f" {value:<{width}} "
+    """The cell in exactly ``width + 2`` terminal cells (wide characters counted as two).
+
+    Item names are data: control characters are drawn as their pictures.
+    """
+    value = visible_text(value)
+    if value.isascii():
+        value = value[:width]
+        return f" {value:>{width}} " if right else f" {value:<{width}} "
+    value = set_cell_size(value, width) if cell_len(value) > width else value
+    pad = " " * (width - cell_len(value))
+    return f" {pad}{value} " if right else f" {value}{pad} "
 
 
 def _row_text(cells: Sequence[str]) -> str:
@@ -137,7 +149,7 @@ class SaleLines(Widget):
         strip = self._strips.get(key)
         if strip is None:
             style = self._style(kind)
-            strip = Strip([Segment(text[:width].ljust(width), style)], width)
+            strip = Strip([Segment(set_cell_size(text, width), style)], width)
             self._strips[key] = strip
         return strip
 

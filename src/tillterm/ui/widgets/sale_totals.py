@@ -52,7 +52,7 @@ class SaleTotals(Static):
             return
         self._shown = text
         same_height = old is not None and old.plain.count("\n") == text.plain.count("\n")
-        self.update(text, layout=not same_height)
+        self.update(text, layout=not same_height)  # drawn: amounts only
 
 
 def _same(a: Text, b: Text) -> bool:

@@ -8,12 +8,15 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from tillterm.ui.plain import plain
+
 
 class Suggestions(OptionList):
     """Matches shown while typing; the input keeps the focus, arrows move the highlight.
 
     ``kind`` says what the options are ("products" or "customers"); each option's id is
-    ``"<kind>:<id>"`` or ``"new"`` for the "Add … as a new customer" choice.
+    ``"<kind>:<id>"`` or ``"new"`` for the "Add … as a new customer" choice. Labels are
+    plain text (names, typed text): drawn as given, never read as markup.
     """
 
     DEFAULT_CSS = """
@@ -37,14 +40,14 @@ class Suggestions(OptionList):
         option_id: str
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+        super().__init__(id=id, markup=False)
         self.kind = ""
 
     def show(self, kind: str, options: list[tuple[str, str]]) -> None:
         """Replace the options (``(id, label)`` pairs) and show the list."""
         self.kind = kind
         self.clear_options()
-        self.add_options([Option(label, id=option_id) for option_id, label in options])
+        self.add_options([Option(plain(label), id=option_id) for option_id, label in options])
         self.highlighted = 0 if options else None
         self.set_class(bool(options), "-shown")
 
