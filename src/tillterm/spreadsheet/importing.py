@@ -62,7 +62,13 @@ from tillterm.spreadsheet.columns import (
     ColumnMap,
     map_headers,
 )
-from tillterm.spreadsheet.reading import ROW, SheetSource, SpreadsheetError, open_sheet
+from tillterm.spreadsheet.reading import (
+    ROW,
+    ImportCancelled,
+    SheetSource,
+    SpreadsheetError,
+    open_sheet,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -87,10 +93,6 @@ class ImportBlocked(TilltermError):
     def __init__(self, message: str, report: ImportReport) -> None:
         super().__init__(message)
         self.report = report
-
-
-class ImportCancelled(TilltermError):
-    """The person cancelled: nothing was imported."""
 
 
 @dataclass(frozen=True)
