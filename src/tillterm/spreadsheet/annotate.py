@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,19 +67,21 @@ def write_annotated(
     out: str | os.PathLike[str] | None = None,
     *,
     overwrite: bool = False,
+    poll: Callable[[], None] | None = None,
 ) -> Path:
     """Write the annotated copy of the checked file and return its path.
 
     It holds customer data, so it is written through :mod:`tillterm.private_files`:
     mode 0600, whole or not at all, and an existing file is refused
-    (:class:`~tillterm.private_files.OutputExists`) unless ``overwrite``.
+    (:class:`~tillterm.private_files.OutputExists`) unless ``overwrite``. ``poll`` is
+    called as the work goes on and may raise to stop it (nothing is left behind).
     """
     import polars as pl
 
     target = annotated_target(report, out)
     if not overwrite and (target.exists() or target.is_symlink()):
         raise OutputExists(f"{target} already exists; choose another name or replace it.")
-    source = open_sheet(report.path)
+    source = open_sheet(report.path, poll=poll)
     messages = _messages(report)
     names = source.columns
     headers = [*source.headers, PROBLEMS_HEADER]
@@ -91,6 +94,8 @@ def write_annotated(
                 out_encoding = "utf-8" if encoding.startswith("utf-8") else encoding
                 first = True
                 for batch in source.batches():
+                    if poll:
+                        poll()
                     frame = batch.join(messages, on=ROW, how="left").select(
                         *names, pl.col(PROBLEMS_HEADER).fill_null("")
                     )
@@ -128,6 +133,8 @@ def write_annotated(
                 sheet.write_row(0, 0, headers)
                 row = 1
                 for batch in source.batches():
+                    if poll:
+                        poll()
                     frame = batch.join(messages, on=ROW, how="left").select(
                         *names, pl.col(PROBLEMS_HEADER).fill_null("")
                     )

@@ -535,7 +535,7 @@ def apply_import(
                 f"{report.path.name} was checked; check it again."
             )
         writer = _Writer(conn, checked.cmap, ctx, staged=staged, file_keys=_file_keys(checked))
-        existing, unchanged = _existing_ids(conn, checked, ctx)
+        existing, unchanged = _existing_ids(conn, checked, ctx, progress)
         new_counts = [
             checked.heights[i] if ids is None else ids.null_count()
             for i, ids in enumerate(existing)
@@ -571,7 +571,10 @@ def _still_valid(then: Context, now: Context, cmap: ColumnMap) -> bool:
 
 
 def _existing_ids(
-    conn: Connection, checked: CheckedRows, ctx: Context
+    conn: Connection,
+    checked: CheckedRows,
+    ctx: Context,
+    progress: ProgressCallback | None = None,
 ) -> tuple[list[pl.Series | None], list[pl.Series | None]]:
     """Per batch, the id of the customer each row's code names (null: a new customer),
     and which rows leave their customer exactly as it is (not written).
@@ -588,6 +591,8 @@ def _existing_ids(
     found: list[pl.Series | None] = []
     same: list[pl.Series | None] = []
     for index in range(len(checked)):
+        if progress:  # lets a person cancel while the rows on file are compared
+            progress(Progress("importing", 0.0, 0))
         keys = checked.batch(index, ["__key"]).get_column("__key")
         ids = _lookup_codes(conn, keys.filter(keys != "").unique().to_list())
         column = keys.replace_strict(ids, default=None, return_dtype=pl.Int64).alias("__id")
