@@ -11,9 +11,14 @@ A row whose every present field already holds the file's value is *unchanged*: i
 not written at all (its ``updated_at`` is kept and the search index is not touched), so
 re-importing an unchanged export writes nothing.
 
-The comparison reads the customers' current values for the present fields, typed the way
-the checker types the file's cells, and compares them column by column in polars: a
-whole batch at once, never a row at a time.
+The comparison is made in two steps, a whole batch at a time. The customers are looked
+up by code with a *signature* of their present columns built by the database (each
+value as text, length-prefixed, so no two rows share one by accident), and the file's
+rows get the same signature in polars: equal signatures are unchanged rows, with one
+short string per row crossing from the driver instead of forty values (a 100k re-import
+compared in a fraction of the time). Only rows whose signature differs, and tags and
+custom fields (other tables), are read value by value and compared column by column
+(:func:`compare`), which also finds the values a blank cell would clear.
 """
 
 from __future__ import annotations
@@ -54,6 +59,123 @@ def compared_fields(cmap: ColumnMap) -> list[str]:
     """The present fields an update writes (the code only finds the customer)."""
     names = [cmap.fields[i] for i in sorted(cmap.fields)]
     return [n for n in names if n.startswith(CUSTOM_PREFIX) or FIELD_BY_NAME[n].kind != CODE]
+
+
+def _plain(fields: Sequence[str]) -> list[str]:
+    return [f for f in fields if not f.startswith(CUSTOM_PREFIX) and f != "tags"]
+
+
+def _signature_sql(fields: Sequence[str], dialect: str) -> str:
+    """The SQL of a row's signature over the plain ``fields`` (see :func:`signature`)."""
+    parts = []
+    for f in _plain(fields):
+        column = DB_COLUMN.get(f, f)
+        if dialect != "sqlite" and FIELD_BY_NAME[f].kind == BOOL:
+            column = f"CAST({column} AS INTEGER)"
+        value = f"CAST({column} AS TEXT)"
+        parts.append(
+            f"CASE WHEN {column} IS NULL THEN '~' "
+            f"ELSE CAST(length({value}) AS TEXT) || ':' || {value} END"
+        )
+    return " || ".join(parts) if parts else "''"
+
+
+def signature(fields: Sequence[str]) -> pl.Expr:
+    """The checked values' signature, as :func:`_signature_sql` builds it on file."""
+    import polars as pl
+
+    parts: list[pl.Expr] = []
+    for f in _plain(fields):
+        col = pl.col(f)
+        kind = FIELD_BY_NAME[f].kind
+        if kind == BOOL:
+            col = col.cast(pl.Int8)
+        text = col.cast(pl.String)
+        parts.append(
+            pl.when(text.is_null())
+            .then(pl.lit("~"))
+            .otherwise(text.str.len_chars().cast(pl.String) + pl.lit(":") + text)
+        )
+    if not parts:
+        return pl.lit("").alias("__sig")
+    return pl.concat_str(parts).alias("__sig")
+
+
+def lookup(conn: Connection, keys: Sequence[str], fields: Sequence[str]) -> pl.DataFrame:
+    """``__key``, ``__id`` and ``__sig`` of the customers whose code key is in ``keys``."""
+    import polars as pl
+
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    sig = _signature_sql(fields, conn.dialect.name)
+    rows: list[tuple[object, ...]] = []
+    for start in range(0, len(keys), CHUNK):
+        chunk = list(keys[start : start + CHUNK])
+        marks = ", ".join([mark] * len(chunk))
+        rows.extend(
+            conn.exec_driver_sql(
+                f"SELECT code_key, id, {sig} FROM customer WHERE code_key IN ({marks})",
+                tuple(chunk),
+            ).all()
+        )
+    schema = {"__key": pl.String, "__id": pl.Int64, "__sig": pl.String}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def changes(
+    conn: Connection,
+    values: pl.DataFrame,
+    found: pl.DataFrame,
+    fields: Sequence[str],
+    ctx: Context,
+) -> pl.DataFrame:
+    """:func:`compare`'s flags for checked ``values`` (with ``__id``), one row each.
+
+    ``found`` is :func:`lookup`'s answer for them. Rows whose signature matches are
+    unchanged in their plain columns (only their tags and custom fields, if present, are
+    read and compared); the others are read value by value and compared exactly.
+    """
+    import polars as pl
+
+    flags = [CHANGED, *(f"{CLEARS}{f}" for f in fields)]
+    plain = _plain(fields)
+    others = [f for f in fields if f not in plain]
+    extra = ["__birth_bad"] if "birth_date" in fields else []
+    sigs = found.select("__id", pl.col("__sig").alias("__now")).unique("__id")
+    same = (pl.col("__sig") == pl.col("__now")).fill_null(False)
+    if extra:  # an unreadable birth date keeps the one on file: compared value by value
+        same = same & ~pl.col("__birth_bad")
+    marks = (
+        values.select("__id", signature(fields), *extra)
+        .join(sigs, on="__id", how="left", maintain_order="left")
+        .select(
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias("__n"),
+            pl.col("__id").is_not_null().alias("existing"),
+            same.alias("same"),
+        )
+    )
+    out = marks.select(
+        "__n",
+        pl.when(pl.col("existing")).then(~pl.col("same")).alias(CHANGED),
+        *(pl.lit(False).alias(f"{CLEARS}{f}") for f in fields),
+    )
+    parts = []
+    exact = marks.filter(pl.col("existing") & ~pl.col("same")).get_column("__n")
+    if len(exact):
+        rows = values[exact.to_list()]
+        ids = rows.get_column("__id").unique().to_list()
+        parts.append(
+            compare(rows, current_values(conn, ids, fields, ctx), fields).with_columns(exact)
+        )
+    aside = marks.filter(pl.col("existing") & pl.col("same")).get_column("__n")
+    if others and len(aside):
+        rows = values[aside.to_list()]
+        ids = rows.get_column("__id").unique().to_list()
+        parts.append(
+            compare(rows, current_values(conn, ids, others, ctx), others).with_columns(aside)
+        )
+    for part in parts:
+        out = out.update(part, on="__n")
+    return out.select(flags)
 
 
 def _dtype(name: str) -> pl.DataType:

@@ -45,7 +45,7 @@ from tillterm.models import (
     Tag,
     TaxRate,
 )
-from tillterm.spreadsheet.changes import CHANGED, CLEARS, compare, compared_fields, current_values
+from tillterm.spreadsheet.changes import CHANGED, CLEARS, changes, compared_fields, lookup
 from tillterm.spreadsheet.checking import (
     ERROR,
     WARNING,
@@ -306,14 +306,16 @@ class _Pass:
             ids: dict[str, int] = {}
             if self.has_customers:
                 keys = values.get_column("__key").filter(values.get_column("__key") != "")
-                ids = _lookup_codes(self.conn, keys.unique().to_list())
+                found = lookup(self.conn, keys.unique().to_list(), self.fields)
+                ids = dict(found.select("__key", "__id").iter_rows())
             values = values.with_columns(
                 pl.col("__key")
                 .replace_strict(ids, default=None, return_dtype=pl.Int64)
                 .alias("__id")
             )
             if ids:
-                values = values.hstack(_changes(self.conn, values, self.fields, self.ctx))
+                flags = changes(self.conn, values, found, self.fields, self.ctx)
+                values = values.hstack(flags)
             problems = [checked.problems, self._row_warnings(values)]
             checked = CheckedBatch(
                 values,
@@ -361,14 +363,6 @@ class _Pass:
                     )
                 )
         return pl.concat(parts) if parts else empty_problems()
-
-
-def _changes(
-    conn: Connection, values: pl.DataFrame, fields: list[str], ctx: Context
-) -> pl.DataFrame:
-    """:func:`tillterm.spreadsheet.changes.compare` for a batch whose ``__id`` is known."""
-    ids = values.get_column("__id").drop_nulls().unique().to_list()
-    return compare(values, current_values(conn, ids, fields, ctx), fields)
 
 
 def _open(
@@ -594,14 +588,15 @@ def _existing_ids(
         if progress:  # lets a person cancel while the rows on file are compared
             progress(Progress("importing", 0.0, 0))
         keys = checked.batch(index, ["__key"]).get_column("__key")
-        ids = _lookup_codes(conn, keys.filter(keys != "").unique().to_list())
+        on_file = lookup(conn, keys.filter(keys != "").unique().to_list(), fields)
+        ids = dict(on_file.select("__key", "__id").iter_rows())
         column = keys.replace_strict(ids, default=None, return_dtype=pl.Int64).alias("__id")
         found.append(column)
         if not ids:
             same.append(None)
             continue
         values = checked.batch(index).with_columns(column)
-        changed = _changes(conn, values, fields, ctx).get_column(CHANGED)
+        changed = changes(conn, values, on_file, fields, ctx).get_column(CHANGED)
         same.append(column.is_not_null() & ~changed.fill_null(True))
     return found, same
 
