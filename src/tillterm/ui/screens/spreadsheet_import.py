@@ -218,9 +218,11 @@ class ImportScreen(Screen[None]):
             self._cancel = True
             self._say("Cancelling…")
             return
+        dropped = self.report is not None
         self.report = None
         self.query_one(DataTable).clear()
-        self._say("Cancelled: nothing was imported.")
+        # after a result or a failure there is nothing to cancel: the screen just clears
+        self._say("Cancelled: nothing was imported." if dropped else "")
         self.query_one("#import-detected", Static).update("")
         self.query_one(ProgressBar).update(progress=0)
         self.refresh_bindings()
