@@ -132,6 +132,23 @@ def test_corrupt_and_truncated_workbooks(tmp_path: Path) -> None:
     for n, cut in enumerate((len(xls) // 2, 4096, 600)):
         (tmp_path / f"cut{n}.xls").write_bytes(xls[:cut])
         _refused(tmp_path / f"cut{n}.xls", f"cut{n}.xls")
+    # cut at 4 KB, the engine panics (pyo3's PanicException, a BaseException): a message
+    _refused(tmp_path / "cut1.xls", "cannot be read as an Excel workbook: slice index")
+
+
+def test_the_command_says_why_a_broken_workbook_is_refused(
+    engine: Engine, db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tillterm.cli import main
+
+    xls = (FIXTURES / "customers.xls").read_bytes()
+    (tmp_path / "cut.xls").write_bytes(xls[:4096])  # a panic of the Excel engine
+    rows = HEADER_ROW + f'<row r="2">{_cell("ALL900000", "Ann")}</row>'
+    _book(tmp_path / "sparse.xlsx", rows, "A1:A2")  # an abort of the Excel engine
+    for name in ("cut.xls", "sparse.xlsx"):
+        assert main(["--db", str(db_path), "import", str(tmp_path / name)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"tillterm import: {name} cannot be read") and "Traceback" not in err
 
 
 def test_xls_and_csv_size_limits(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

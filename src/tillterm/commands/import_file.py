@@ -75,6 +75,13 @@ def run(args: argparse.Namespace) -> int:
         return _fail(exc, EXIT_USAGE)
     except OSError as exc:  # the disk under the checked rows or the database is full
         return _fail(f"cannot write: {exc.strerror or exc}; nothing was imported.", EXIT_DATABASE)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # a panic of a Rust engine (polars) is no Exception
+        line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        return _fail(
+            f"{args.file} could not be checked ({line}); nothing was imported.", EXIT_USAGE
+        )
     finally:
         engine.dispose()
 

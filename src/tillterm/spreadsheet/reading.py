@@ -311,7 +311,9 @@ class SheetSource:
                     extra_columns="ignore",
                     raise_if_empty=False,
                 )
-            except Exception as exc:
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:  # a panic of the parser is a BaseException
                 raise SpreadsheetError(
                     f"{self.path.name} cannot be read as CSV near row {next_row}: "
                     f"{_first_line(exc)}"
