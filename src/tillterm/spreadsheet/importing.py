@@ -6,8 +6,11 @@ while a person reads the report. The rows it checked and converted are kept on d
 (:class:`CheckedRows`, Arrow IPC, one file per batch), so ``apply_import`` never reads
 or checks the file a second time: it refuses a file that changed since, then writes the
 checked rows in ONE transaction: rows whose customer code exists update that customer
-(only the columns present), the others are created; groups, sales taxes and tags are
-matched by name. Any failure, or a kill, rolls the whole import back.
+(only the columns present; a blank cell clears, see ``tillterm.spreadsheet.changes``),
+the others are created; groups, sales taxes and tags are matched by name. A row naming a
+customer exactly as on file is not written at all (compared again inside the write
+transaction, as someone may have edited the customer since the check). Any failure, a
+cancel or a kill rolls the whole import back.
 
 Rows go in through the driver's ``executemany`` a batch at a time: row-by-row ORM
 inserts run at a few thousand rows a second, this at well over a hundred thousand.
