@@ -173,7 +173,11 @@ async def test_esc_stops_a_check_that_is_reading(engine: Engine, tmp_path: Path)
         assert _summary(screen) == "Import cancelled: nothing was imported."
 
 
-async def test_esc_during_an_import_rolls_it_all_back(engine: Engine, tmp_path: Path) -> None:
+async def test_esc_during_an_import_rolls_it_all_back(
+    engine: Engine, db_path: Path, tmp_path: Path
+) -> None:
+    import sqlite3
+
     seed_demo(engine, customers=0, products=0)
     path = _big_csv(tmp_path / "big.csv", 120_000)
     app = TilltermApp(engine, scanner=False)
@@ -181,10 +185,19 @@ async def test_esc_during_an_import_rolls_it_all_back(engine: Engine, tmp_path: 
         screen = await _open(pilot, app)
         await _check(pilot, app, str(path))
         assert screen.report is not None and screen.report.new == 120_000
-        await pilot.press("ctrl+y")
-        await pilot.pause()
-        assert screen.busy
-        await pilot.press("escape")
+        # another register holds the write lock, so the import is surely still running
+        # when Esc comes (it waits for the lock, then stops after its first rows)
+        other = sqlite3.connect(db_path)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            await pilot.press("ctrl+y")
+            await pilot.pause()
+            assert screen.busy, _summary(screen)
+            await pilot.press("escape")
+            await pilot.pause()
+        finally:
+            other.rollback()
+            other.close()
         await settle(pilot)
         assert not screen.busy and screen.report is None
         assert _summary(screen) == "Import cancelled: nothing was imported."
