@@ -202,3 +202,15 @@ def test_reading_a_workbook_can_be_cancelled(tmp_path: Path) -> None:
 
     with pytest.raises(ImportCancelled):
         open_sheet(FIXTURES / "customers.xlsx", poll=cancel)
+
+
+def test_a_zip_of_many_parts_is_refused_before_its_directory_is_parsed(
+    tmp_path: Path,
+) -> None:
+    for count in (20_000, 70_000):  # 70,000 parts needs ZIP64 end records
+        path = _book(tmp_path / f"parts{count}.xlsx", HEADER_ROW)
+        with zipfile.ZipFile(path, "a", zipfile.ZIP_STORED) as book:
+            for n in range(count):
+                book.writestr(f"x/{n}", b"")
+        assert reading._directory_size(path, path.stat().st_size)[0] == count + 5  # type: ignore[index]
+        _refused(path, f"holds {count + 5:,} parts")

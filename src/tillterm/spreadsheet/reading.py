@@ -33,6 +33,7 @@ import io
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -61,6 +62,9 @@ MAX_UNPACKED_BYTES = 4 << 30
 #: sheets: about 10; a zip bomb: about 1,000); parts under 1 MB unpacked are not judged
 MAX_RATIO = 200
 RATIO_FLOOR = 1 << 20
+#: parts of an .xlsx, and the size of its ZIP directory (a workbook has a few dozen)
+MAX_PARTS = 10_000
+MAX_DIRECTORY_BYTES = 16 << 20
 #: an .xls (Excel 97-2003 holds at most 65,536 rows × 256 columns)
 MAX_XLS_BYTES = 256 << 20
 #: rows of data (a full Excel sheet has 1,048,576), columns (Excel's own limit), cells
@@ -468,6 +472,39 @@ def _first_sheet_part(book: zipfile.ZipFile, names: set[str]) -> str | None:
     return part if part in names else None
 
 
+def _directory_size(file: Path, size: int) -> tuple[int, int] | None:
+    """(parts, bytes) of a ZIP's central directory, from its end records alone.
+
+    Read before ``zipfile`` parses the directory: a forged directory of millions of
+    entries would take gigabytes as Python objects. ``None`` when the end record is not
+    found (``zipfile`` then says what is wrong).
+    """
+    tail_size = min(size, 22 + 65_535 + 20)
+    try:
+        with file.open("rb") as fh:
+            fh.seek(size - tail_size)
+            tail = fh.read(tail_size)
+            at = tail.rfind(b"PK\x05\x06")
+            if at < 0 or len(tail) - at < 22:
+                return None
+            _, _, _, _, entries, cd_size, _, _ = struct.unpack("<4s4H2LH", tail[at : at + 22])
+            if entries != 0xFFFF and cd_size != 0xFFFFFFFF:
+                return entries, cd_size
+            # ZIP64: the locator just before the end record points at the real counts
+            locator = tail[at - 20 : at] if at >= 20 else b""
+            if not locator.startswith(b"PK\x06\x07"):
+                return None
+            (offset,) = struct.unpack("<Q", locator[8:16])
+            fh.seek(offset)
+            record = fh.read(56)
+            if not record.startswith(b"PK\x06\x06") or len(record) < 56:
+                return None
+            (entries64, cd_size64) = struct.unpack("<QQ", record[32:48])
+            return entries64, cd_size64
+    except (OSError, struct.error, ValueError):
+        return None
+
+
 def _inspect_xlsx(file: Path, size: int) -> None:
     """Refuse an .xlsx whose parts would unpack too big, or whose first sheet is too big.
 
@@ -475,6 +512,9 @@ def _inspect_xlsx(file: Path, size: int) -> None:
     first sheet (its ``<dimension ref="A1:AM1000001"/>``): nothing is unpacked whole.
     """
     _refuse_size(file, size, MAX_XLSX_BYTES)
+    declared = _directory_size(file, size)
+    if declared and (declared[0] > MAX_PARTS or declared[1] > MAX_DIRECTORY_BYTES):
+        raise SpreadsheetError(f"{file.name} holds {declared[0]:,} parts: not a workbook.")
     try:
         book = zipfile.ZipFile(file)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
@@ -483,7 +523,7 @@ def _inspect_xlsx(file: Path, size: int) -> None:
         ) from exc
     with book:
         infos = book.infolist()
-        if len(infos) > 10_000:
+        if len(infos) > MAX_PARTS:
             raise SpreadsheetError(f"{file.name} holds {len(infos):,} parts: not a workbook.")
         unpacked = sum(i.file_size for i in infos)
         if unpacked > MAX_UNPACKED_BYTES:
@@ -567,12 +607,13 @@ def _read_workbook(file: Path, poll: Callable[[], None] | None) -> tuple[pl.Data
         )
         try:
             while True:
+                if poll:  # first right away: a cancel that came first stops it at once
+                    poll()
                 try:
                     stdout, stderr = proc.communicate(timeout=0.2)
                     break
                 except subprocess.TimeoutExpired:
-                    if poll:
-                        poll()
+                    continue
         except BaseException:
             proc.kill()
             proc.wait()
