@@ -11,11 +11,13 @@ core's 1M demo store (``bench/customers-1m.db``, with groups and tags; built by
 The machine is shared: the 100k import and the export run ``--repeat N`` times
 (default 3) and print the median and every run. Each export runs in a child process, so
 its CPU time (less noisy than wall time on a shared machine) and peak RSS are its own.
-``--export-only`` skips the imports (when the 1M store is there); ``--store PATH``
-exports that store instead (e.g. one made by ``tillterm demo --customers 1000000``).
-CPU time includes the export's own child process (the native SQLite reader runs there:
-see ``tillterm.spreadsheet.export_writer``). ``--compare-readers`` adds one export read
-through Python's ``sqlite3`` in the process (the fallback without the driver).
+``--export-only`` skips the imports (when the 1M store is there), ``--import-only``
+the export; ``--store PATH`` exports that store instead (e.g. one made by ``tillterm
+demo --customers 1000000``). The store the first 100k import made is also exported and
+imported back unchanged: nothing is written (every row counted unchanged), and it should
+be quick. CPU time includes the export's own child process (the native SQLite reader
+runs there: see ``tillterm.spreadsheet.export_writer``). ``--compare-readers`` adds one
+export read through Python's ``sqlite3`` in the process (the fallback without the driver).
 """
 
 from __future__ import annotations
@@ -92,6 +94,29 @@ def _import(db: Path, csv_path: Path, *, store: int = 0) -> tuple[float, float, 
     applied = time.perf_counter()
     engine.dispose()
     return checked - started, applied - checked, result.created
+
+
+def _reimport(db: Path, out: Path) -> tuple[float, float, float, int, int]:
+    """Export the store ``db`` and import the export back, unchanged.
+
+    (export seconds, check seconds, apply seconds, updated, unchanged): nothing should
+    be written, and it should be fast.
+    """
+    from tillterm.db import open_db
+    from tillterm.spreadsheet.export import export_customers
+    from tillterm.spreadsheet.importing import apply_import, check_import
+
+    engine = open_db(db)
+    started = time.perf_counter()
+    export_customers(engine, out)
+    exported = time.perf_counter()
+    report = check_import(engine, out)
+    checked = time.perf_counter()
+    result = apply_import(engine, report, allow_warnings=True)
+    applied = time.perf_counter()
+    engine.dispose()
+    unchanged = getattr(result, "unchanged", 0)
+    return exported - started, checked - exported, applied - checked, result.updated, unchanged
 
 
 def child() -> None:
@@ -179,6 +204,13 @@ def main() -> None:
             f"({created:,} created; budget 5 s)"
         )
 
+        export_s, check, apply, updated, unchanged = _reimport(work / "a0.db", work / "re.csv")
+        print(
+            f"  re-import of the store's unchanged 100k export: {check + apply:.2f} s "
+            f"[check {check:.2f} + apply {apply:.2f}] ({updated:,} updated, "
+            f"{unchanged:,} unchanged; export {export_s:.2f} s)"
+        )
+
         # the same file into a store holding its first 5,000 customers (updated), and
         # without its code column (every code generated)
         check, apply, created = _import(work / "u.db", small, store=5_000)
@@ -211,6 +243,8 @@ def main() -> None:
             f"({int(made):,} created; budget 60 s), peak RSS {float(rss):.0f} MB (budget 1024 MB)"
         )
 
+        if "--import-only" in sys.argv:
+            return
         store = STORE_1M if STORE_1M.exists() else work / "b.db"
         _export(store, work, repeat)
 

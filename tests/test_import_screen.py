@@ -9,7 +9,7 @@ import pytest
 from screens_data import settle
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from tillterm.demo import seed_demo
 from tillterm.models import Customer
@@ -58,7 +58,7 @@ async def test_errors_listed_then_annotated_then_cancel(engine: Engine, tmp_path
         assert screen.report is not None and screen.report.errors == 4
         table = screen.query_one(DataTable)
         rows = [table.get_row_at(i) for i in range(table.row_count)]
-        assert rows[0][:3] == ["2", "email", "error"]
+        assert [str(c) for c in rows[0][:3]] == ["2", "email", "error"]
         assert not screen.check_action("confirm_import", ())
         assert not screen.check_action("continue_anyway", ())
         await pilot.press("ctrl+s")
@@ -121,3 +121,141 @@ def test_snapshot_errors(snap_compare, engine: Engine, tmp_path: Path, monkeypat
 
     app = TilltermApp(engine, register="till", scanner=False)
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def _summary(screen: ImportScreen) -> str:
+    return str(screen.query_one("#import-summary", Static).content)
+
+
+def _big_csv(path: Path, rows: int) -> Path:
+    lines = ["customer_code,first_name,last_name,email"]
+    lines += [f"BIG-{n},Ann{n},Lee,ann{n}@example.org" for n in range(rows)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+async def test_hostile_workbooks_are_a_message_and_esc_clears(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from test_spreadsheet_limits import HEADER_ROW, _book, _cell
+
+    # one cell far away: in-process, the Excel engine would abort the whole app
+    sparse = _book(tmp_path / "sparse.xlsx", HEADER_ROW + f"<row>{_cell('ALL900000', 'x')}</row>")
+    row = f"<row>{_cell('A2', 'x' * 50)}</row>".encode()
+    bomb = _book(tmp_path / "bomb.xlsx", row * (200_000_000 // len(row)))
+    app = TilltermApp(engine, scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        for path, words in ((sparse, "memory"), (bomb, "zip bomb")):
+            await _check(pilot, app, str(path))
+            assert words in _summary(screen) and not screen.busy and screen.report is None
+            await pilot.press("escape")  # after a failure: the screen clears
+            await pilot.pause()
+            assert _summary(screen) == "" and not screen.busy
+    assert _count(engine) == 0
+
+
+async def test_esc_stops_a_check_that_is_reading(engine: Engine, tmp_path: Path) -> None:
+    from test_spreadsheet_limits import HEADER_ROW, _book, _cell
+
+    rows = "".join(f'<row r="{n}">{_cell(f"A{n}", f"Name {n}")}</row>' for n in range(2, 60_000))
+    book = _book(tmp_path / "long.xlsx", HEADER_ROW + rows)
+    app = TilltermApp(engine, scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        screen.query_one(PathInput).value = str(book)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.busy
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not screen.busy and screen.report is None
+        assert _summary(screen) == "Import cancelled: nothing was imported."
+
+
+async def test_esc_during_an_import_rolls_it_all_back(
+    engine: Engine, db_path: Path, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    seed_demo(engine, customers=0, products=0)
+    path = _big_csv(tmp_path / "big.csv", 120_000)
+    app = TilltermApp(engine, scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        await _check(pilot, app, str(path))
+        assert screen.report is not None and screen.report.new == 120_000
+        # another register holds the write lock, so the import is surely still running
+        # when Esc comes (it waits for the lock, then stops after its first rows)
+        other = sqlite3.connect(db_path)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            await pilot.press("ctrl+y")
+            await pilot.pause()
+            assert screen.busy, _summary(screen)
+            await pilot.press("escape")
+            await pilot.pause()
+        finally:
+            other.rollback()
+            other.close()
+        await settle(pilot)
+        assert not screen.busy and screen.report is None
+        assert _summary(screen) == "Import cancelled: nothing was imported."
+        await pilot.press("escape")  # and again, after it: the screen clears
+        await pilot.pause()
+        assert _summary(screen) == ""
+    assert _count(engine) == 0
+
+
+async def test_blank_cells_that_clear_values_are_shown_before_import(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from tillterm.db import session_scope
+
+    seed_demo(engine, customers=3, products=0)
+    with session_scope(engine) as s:
+        c = s.exec(select(Customer).order_by(Customer.id)).scalars().first()
+        assert c is not None
+        c.notes = "[b]allergic[/b] to latex"
+        code = c.customer_code
+    path = tmp_path / "u.csv"
+    path.write_text(f"customer_code,notes,[red]odd\n{code},,x\n")
+    app = TilltermApp(engine, scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot, app)
+        await _check(pilot, app, str(path))
+        assert "1 updated" in _summary(screen)
+        assert "1 value on file will be cleared by blank cells: notes 1." in _summary(screen)
+        # a header from the file is shown as written, never as markup
+        assert "“[red]odd”" in str(screen.query_one("#import-detected", Static).content)
+
+
+async def test_annotated_copy_is_private_and_replacing_it_is_asked(
+    engine: Engine, tmp_path: Path
+) -> None:
+    import stat
+
+    from tillterm.ui.screens.confirm import ConfirmScreen
+
+    shutil.copy(FIXTURES / "errors.csv", tmp_path / "errors.csv")
+    target = tmp_path / "errors-annotated.csv"
+    app = TilltermApp(engine, scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open(pilot, app)
+        await _check(pilot, app, str(tmp_path / "errors.csv"))
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+        target.write_text("kept")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        assert target.read_text() == "kept"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert "import_problems" in target.read_text(encoding="utf-8")
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600

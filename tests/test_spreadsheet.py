@@ -182,11 +182,14 @@ def test_failure_mid_apply_leaves_database_unchanged(any_engine: Engine, tmp_pat
     before = _snapshot(any_engine)
     path = tmp_path / "all.csv"
     export_customers(any_engine, path)
-    lines = path.read_text(encoding="utf-8-sig").splitlines()
-    extra = [ln.replace(",2900", ",NEW2900") for ln in lines[1:]]
-    path.write_text("\n".join([lines[0], *lines[1:], *extra]) + "\n", encoding="utf-8")
+    header, *rows = list(csv.reader(path.open(encoding="utf-8-sig", newline="")))
+    city, code = header.index("city"), header.index("customer_code")
+    moved = [[*r[:city], "Quimper", *r[city + 1 :]] for r in rows]  # every one changes
+    extra = [[*r[:code], "NEW" + r[code], *r[code + 1 :]] for r in rows]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *moved, *extra])
     report = check_import(any_engine, path)
-    assert (report.new, report.updated, report.errors) == (20, 20, 0)
+    assert (report.new, report.updated, report.unchanged, report.errors) == (20, 20, 0, 0)
     assert report.warnings  # the new rows share the old rows' emails
     with pytest.raises(RuntimeError):
         apply_import(any_engine, report, allow_warnings=True, fail_after_rows=25)
@@ -203,7 +206,7 @@ def test_export_import_round_trip_is_unchanged(any_engine: Engine, tmp_path: Pat
     first = tmp_path / "a.csv"
     export_customers(any_engine, first)
     result = apply_import(any_engine, check_import(any_engine, first))
-    assert (result.created, result.updated) == (0, 40)
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 40)
     second = tmp_path / "b.csv"
     export_customers(any_engine, second)
     assert first.read_bytes() == second.read_bytes()

@@ -136,7 +136,7 @@ def test_native_export_imports_back_unchanged(engine: Engine, tmp_path: Path) ->
     first = tmp_path / "a.csv"
     export_customers(engine, first)
     result = apply_import(engine, check_import(engine, first))
-    assert (result.created, result.updated) == (0, 300)
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 300)
     second = tmp_path / "b.csv"
     export_customers(engine, second)
     assert first.read_bytes() == second.read_bytes()

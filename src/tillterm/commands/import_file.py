@@ -1,7 +1,12 @@
 """``tillterm import FILE``: check a customer spreadsheet and import it, all or nothing.
 
-Exit status: 0 imported (or, with ``--dry-run``, would import), 1 blocked by errors,
-3 stopped on warnings (without ``--continue-anyway``), 2 unusable file or arguments.
+Exit status (README, "Import and export"): 0 imported (or, with ``--dry-run``, would
+import), 1 blocked by errors, 2 unusable file or arguments (including a file over the
+limits, or an annotated copy that would replace a file without ``--force``), 3 stopped
+on warnings (without ``--continue-anyway``), 4 the database failed (cannot be opened,
+locked by another register, disk full, server gone) or the disk under it did: nothing
+was imported and the file is not to blame, so a script can tell "fix the file" from
+"try again later".
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from tillterm.cli import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
 COMMAND = "import"
 EXIT_BLOCKED = 1
 EXIT_WARNINGS = 3
+EXIT_DATABASE = 4
 SHOWN = 50
 
 
@@ -22,9 +28,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         COMMAND,
         help="import customers from a .csv, .xlsx or .xls file",
         description="Check a customer spreadsheet, then import it in one transaction: rows "
-        "whose customer code exists update that customer, the others are created. "
-        "Exit status: 0 imported, 1 blocked by errors, 3 stopped on warnings, "
-        "2 unusable file or arguments.",
+        "whose customer code exists update that customer (a column in the file is the new "
+        "value, a blank cell clears it; rows already as on file are left alone), the others "
+        "are created. Exit status: 0 imported, 1 blocked by errors, 2 unusable file or "
+        "arguments, 3 stopped on warnings, 4 database error (nothing imported).",
     )
     p.set_defaults(command_module="import_file")
     add_db_option(p)
@@ -38,19 +45,63 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         metavar="OUT",
         help="write a copy of the file with a column saying what to fix",
     )
+    p.add_argument("--force", action="store_true", help="let --annotated replace an existing file")
+
+
+def _fail(message: object, status: int) -> int:
+    say(f"tillterm import: {message}", err=True)
+    return status
 
 
 def run(args: argparse.Namespace) -> int:
-    from tillterm.spreadsheet.annotate import write_annotated
-    from tillterm.spreadsheet.importing import apply_import, check_import
+    from tillterm.errors import DatabaseError
+    from tillterm.private_files import OutputExists
     from tillterm.spreadsheet.reading import SpreadsheetError
 
-    engine = open_engine(args)
+    if args.force and not args.annotated:
+        return _fail("--force only applies to --annotated OUT.", EXIT_USAGE)
     try:
-        report = check_import(engine, args.file)
+        engine = open_engine(args)
+    except DatabaseError as exc:
+        return _fail(exc, EXIT_DATABASE)
+    try:
+        return _run(args, engine)
+    except DatabaseError as exc:
+        return _fail(f"{exc}; nothing was imported.", EXIT_DATABASE)
+    except OutputExists as exc:
+        return _fail(f"{exc} (--force replaces it)", EXIT_USAGE)
     except SpreadsheetError as exc:
-        say(f"tillterm import: {exc}", err=True)
-        return EXIT_USAGE
+        return _fail(exc, EXIT_USAGE)
+    except OSError as exc:  # the disk under the checked rows or the database is full
+        return _fail(f"cannot write: {exc.strerror or exc}; nothing was imported.", EXIT_DATABASE)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # a panic of a Rust engine (polars) is no Exception
+        line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        return _fail(
+            f"{args.file} could not be checked ({line}); nothing was imported.", EXIT_USAGE
+        )
+    finally:
+        engine.dispose()
+
+
+def _run(args: argparse.Namespace, engine) -> int:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from tillterm.private_files import OutputExists
+    from tillterm.spreadsheet.annotate import write_annotated
+    from tillterm.spreadsheet.importing import apply_import, check_import
+
+    if args.annotated and not args.force:
+        # refused before the file is read, not after a long check
+        out = Path(args.annotated)
+        named = [out]
+        if Path(args.file).suffix.lower() != ".csv" and out.suffix.lower() != ".xlsx":
+            named.append(out.with_suffix(".xlsx"))
+        for path in named:
+            if path.exists() or path.is_symlink():
+                raise OutputExists(f"{path} already exists; choose another name or replace it.")
+    report = check_import(engine, args.file)
     say(f"{report.path.name}: {report.detected}")
     for notice in report.notices:
         say(f"  {notice}")
@@ -60,13 +111,11 @@ def run(args: argparse.Namespace) -> int:
     if hidden > 0:
         say(f"  ... and {hidden:,} more (see --annotated)")
     say(report.summary())
+    if report.clearing():
+        say(report.clearing())
     if args.annotated and (report.errors or report.warnings):
-        try:
-            out = write_annotated(report, args.annotated)
-        except SpreadsheetError as exc:
-            say(f"tillterm import: {exc}", err=True)
-            return EXIT_USAGE
-        say(f"Annotated copy written to {out}")
+        written = write_annotated(report, args.annotated, overwrite=args.force)
+        say(f"Annotated copy written to {written}")
     if report.errors:
         say("Blocked by errors: nothing was imported.", err=True)
         return EXIT_BLOCKED
@@ -76,10 +125,6 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         say("Dry run: nothing was imported.")
         return EXIT_OK
-    try:
-        result = apply_import(engine, report, allow_warnings=True)
-    except SpreadsheetError as exc:
-        say(f"tillterm import: {exc}", err=True)
-        return EXIT_USAGE
+    result = apply_import(engine, report, allow_warnings=True)
     say(result.summary())
     return EXIT_OK

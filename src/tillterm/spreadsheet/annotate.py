@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tillterm.private_files import OutputExists, private_output
 from tillterm.spreadsheet.checking import ERROR
 from tillterm.spreadsheet.columns import PROBLEMS_HEADER
 from tillterm.spreadsheet.reading import ROW, SpreadsheetError, open_sheet
@@ -52,26 +54,48 @@ def _messages(report: ImportReport) -> pl.DataFrame:
     )
 
 
-def write_annotated(report: ImportReport, out: str | os.PathLike[str] | None = None) -> Path:
-    """Write the annotated copy of the checked file and return its path."""
+def annotated_target(report: ImportReport, out: str | os.PathLike[str] | None = None) -> Path:
+    """The file :func:`write_annotated` writes (a workbook's copy is always ``.xlsx``)."""
+    target = Path(out) if out is not None else annotated_path(report.path)
+    if report.path.suffix.lower() != ".csv" and target.suffix.lower() != ".xlsx":
+        target = target.with_suffix(".xlsx")
+    return target
+
+
+def write_annotated(
+    report: ImportReport,
+    out: str | os.PathLike[str] | None = None,
+    *,
+    overwrite: bool = False,
+    poll: Callable[[], None] | None = None,
+) -> Path:
+    """Write the annotated copy of the checked file and return its path.
+
+    It holds customer data, so it is written through :mod:`tillterm.private_files`:
+    mode 0600, whole or not at all, and an existing file is refused
+    (:class:`~tillterm.private_files.OutputExists`) unless ``overwrite``. ``poll`` is
+    called as the work goes on and may raise to stop it (nothing is left behind).
+    """
     import polars as pl
 
-    source = open_sheet(report.path)
-    target = Path(out) if out is not None else annotated_path(report.path)
-    if source.detected.kind != "csv" and target.suffix.lower() != ".xlsx":
-        target = target.with_suffix(".xlsx")
+    target = annotated_target(report, out)
+    if not overwrite and (target.exists() or target.is_symlink()):
+        raise OutputExists(f"{target} already exists; choose another name or replace it.")
+    source = open_sheet(report.path, poll=poll)
     messages = _messages(report)
     names = source.columns
     headers = [*source.headers, PROBLEMS_HEADER]
     try:
         if source.detected.kind == "csv":
             encoding = source.detected.encoding or "utf-8"
-            with target.open("wb") as fh:
+            with private_output(target, overwrite=overwrite) as fh:
                 if encoding == "utf-8-sig":
                     fh.write(b"\xef\xbb\xbf")
                 out_encoding = "utf-8" if encoding.startswith("utf-8") else encoding
                 first = True
                 for batch in source.batches():
+                    if poll:
+                        poll()
                     frame = batch.join(messages, on=ROW, how="left").select(
                         *names, pl.col(PROBLEMS_HEADER).fill_null("")
                     )
@@ -96,27 +120,30 @@ def write_annotated(report: ImportReport, out: str | os.PathLike[str] | None = N
         else:
             import xlsxwriter
 
-            book = xlsxwriter.Workbook(
-                str(target),
-                {
-                    "constant_memory": True,
-                    "strings_to_numbers": False,
-                    "strings_to_formulas": False,
-                },
-            )
-            sheet = book.add_worksheet(source.detected.sheet or "Customers")
-            sheet.write_row(0, 0, headers)
-            row = 1
-            for batch in source.batches():
-                frame = batch.join(messages, on=ROW, how="left").select(
-                    *names, pl.col(PROBLEMS_HEADER).fill_null("")
+            with private_output(target, overwrite=overwrite) as fh:
+                book = xlsxwriter.Workbook(
+                    fh,
+                    {
+                        "constant_memory": True,
+                        "strings_to_numbers": False,
+                        "strings_to_formulas": False,
+                    },
                 )
-                for values in frame.iter_rows():
-                    for col, value in enumerate(values):
-                        if value:
-                            sheet.write_string(row, col, value)
-                    row += 1
-            book.close()
+                sheet = book.add_worksheet(source.detected.sheet or "Customers")
+                sheet.write_row(0, 0, headers)
+                row = 1
+                for batch in source.batches():
+                    if poll:
+                        poll()
+                    frame = batch.join(messages, on=ROW, how="left").select(
+                        *names, pl.col(PROBLEMS_HEADER).fill_null("")
+                    )
+                    for values in frame.iter_rows():
+                        for col, value in enumerate(values):
+                            if value:
+                                sheet.write_string(row, col, value)
+                        row += 1
+                book.close()
     except OSError as exc:
         raise SpreadsheetError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
     return target

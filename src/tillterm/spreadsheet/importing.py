@@ -6,8 +6,11 @@ while a person reads the report. The rows it checked and converted are kept on d
 (:class:`CheckedRows`, Arrow IPC, one file per batch), so ``apply_import`` never reads
 or checks the file a second time: it refuses a file that changed since, then writes the
 checked rows in ONE transaction: rows whose customer code exists update that customer
-(only the columns present), the others are created; groups, sales taxes and tags are
-matched by name. Any failure, or a kill, rolls the whole import back.
+(only the columns present; a blank cell clears, see ``tillterm.spreadsheet.changes``),
+the others are created; groups, sales taxes and tags are matched by name. A row naming a
+customer exactly as on file is not written at all (compared again inside the write
+transaction, as someone may have edited the customer since the check). Any failure, a
+cancel or a kill rolls the whole import back.
 
 Rows go in through the driver's ``executemany`` a batch at a time: row-by-row ORM
 inserts run at a few thousand rows a second, this at well over a hundred thousand.
@@ -45,6 +48,7 @@ from tillterm.models import (
     Tag,
     TaxRate,
 )
+from tillterm.spreadsheet.changes import CHANGED, CLEARS, changes, compared_fields, lookup
 from tillterm.spreadsheet.checking import (
     ERROR,
     WARNING,
@@ -62,7 +66,13 @@ from tillterm.spreadsheet.columns import (
     ColumnMap,
     map_headers,
 )
-from tillterm.spreadsheet.reading import ROW, SheetSource, SpreadsheetError, open_sheet
+from tillterm.spreadsheet.reading import (
+    ROW,
+    ImportCancelled,
+    SheetSource,
+    SpreadsheetError,
+    open_sheet,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -87,10 +97,6 @@ class ImportBlocked(TilltermError):
     def __init__(self, message: str, report: ImportReport) -> None:
         super().__init__(message)
         self.report = report
-
-
-class ImportCancelled(TilltermError):
-    """The person cancelled: nothing was imported."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +179,7 @@ class ImportReport:
     detected: str
     rows: int
     new: int
+    #: existing customers the file changes; ``unchanged``: those it names as they are
     updated: int
     errors: int
     warnings: int
@@ -180,6 +187,9 @@ class ImportReport:
     fields: tuple[str, ...]
     notices: tuple[str, ...]
     fingerprint: tuple[int, int]
+    unchanged: int = 0
+    #: (column header, how many values on file its blank cells would clear)
+    cleared: tuple[tuple[str, int], ...] = ()
     all_problems: Any = field(default=None, repr=False, compare=False)
     #: the converted rows, for :func:`apply_import` (``None`` once applied)
     checked: CheckedRows | None = field(default=None, repr=False, compare=False)
@@ -191,9 +201,22 @@ class ImportReport:
     def summary(self) -> str:
         rows = f"{self.rows:,} row{'s' * (self.rows != 1)}"
         parts = [f"{self.new:,} new", f"{self.updated:,} updated"]
+        if self.unchanged:
+            parts.append(f"{self.unchanged:,} unchanged")
         parts.append(f"{self.errors:,} error{'s' * (self.errors != 1)}")
         parts.append(f"{self.warnings:,} warning{'s' * (self.warnings != 1)}")
         return f"{rows}: " + ", ".join(parts)
+
+    def clearing(self) -> str:
+        """ "N values will be cleared: notes 2, email 1", or "" when none will be."""
+        total = sum(count for _, count in self.cleared)
+        if not total:
+            return ""
+        columns = ", ".join(f"{header} {count:,}" for header, count in self.cleared)
+        return (
+            f"{total:,} value{'s' * (total != 1)} on file will be cleared by blank cells: "
+            f"{columns}."
+        )
 
 
 @dataclass(frozen=True)
@@ -201,9 +224,14 @@ class ImportResult:
     created: int
     updated: int
     report: ImportReport
+    #: rows naming an existing customer exactly as on file: not written
+    unchanged: int = 0
 
     def summary(self) -> str:
-        return f"Imported {self.report.path.name}: {self.created:,} new, {self.updated:,} updated."
+        text = f"Imported {self.report.path.name}: {self.created:,} new, {self.updated:,} updated"
+        if self.unchanged:
+            text += f", {self.unchanged:,} unchanged"
+        return text + "."
 
 
 def _customer_count(conn: Connection) -> int:
@@ -263,6 +291,7 @@ class _Pass:
         self.ctx = ctx
         self.has_customers = _customer_count(conn) > 0
         self.emails = _existing_emails(conn) if self.has_customers else None
+        self.fields = compared_fields(cmap)
 
     def batches(self, progress: ProgressCallback | None, stage: str) -> Iterable[CheckedBatch]:
         import polars as pl
@@ -280,12 +309,16 @@ class _Pass:
             ids: dict[str, int] = {}
             if self.has_customers:
                 keys = values.get_column("__key").filter(values.get_column("__key") != "")
-                ids = _lookup_codes(self.conn, keys.unique().to_list())
+                found = lookup(self.conn, keys.unique().to_list(), self.fields)
+                ids = dict(found.select("__key", "__id").iter_rows())
             values = values.with_columns(
                 pl.col("__key")
                 .replace_strict(ids, default=None, return_dtype=pl.Int64)
                 .alias("__id")
             )
+            if ids:
+                flags = changes(self.conn, values, found, self.fields, self.ctx)
+                values = values.hstack(flags)
             problems = [checked.problems, self._row_warnings(values)]
             checked = CheckedBatch(
                 values,
@@ -335,8 +368,11 @@ class _Pass:
         return pl.concat(parts) if parts else empty_problems()
 
 
-def _open(path: str | os.PathLike[str], conn: Connection) -> tuple[SheetSource, ColumnMap, Context]:
-    source = open_sheet(path)
+def _open(
+    path: str | os.PathLike[str], conn: Connection, progress: ProgressCallback | None = None
+) -> tuple[SheetSource, ColumnMap, Context]:
+    poll = (lambda: progress(Progress("reading", 0.0, 0))) if progress else None
+    source = open_sheet(path, poll=poll)
     ctx = load_context(conn, excel=source.detected.kind != "csv")
     cmap = map_headers(source.headers, ctx.customs.keys())
     if not cmap.fields:
@@ -378,19 +414,30 @@ def check_import(
 
     with session_scope(engine) as session:
         conn = session.connection()
-        source, cmap, ctx = _open(path, conn)
+        source, cmap, ctx = _open(path, conn, progress)
         run = _Pass(source, conn, cmap, ctx)
         spill = CheckedRows(cmap, ctx)
         problems: list[pl.DataFrame] = []
         keys: list[pl.DataFrame] = []
-        rows = new = updated = 0
+        rows = new = updated = unchanged = 0
+        clears: dict[str, int] = {}
         try:
             for checked in run.batches(progress, "checking"):
                 values = checked.values
                 rows += values.height
                 fresh = int(values.get_column("__id").null_count())
                 new += fresh
-                updated += values.height - fresh
+                if CHANGED in values.columns:
+                    changed = int(values.get_column(CHANGED).sum())
+                    updated += changed
+                    unchanged += values.height - fresh - changed
+                    flags = [c for c in values.columns if c.startswith(CLEARS)]
+                    for flag, count in values.select(flags).sum().row(0, named=True).items():
+                        name = flag[len(CLEARS) :]
+                        clears[name] = clears.get(name, 0) + int(count)
+                    values = values.drop(CHANGED, *flags)
+                else:
+                    updated += values.height - fresh
                 if checked.problems.height:
                     problems.append(checked.problems)
                 keys.append(
@@ -433,6 +480,8 @@ def check_import(
         rows=rows,
         new=new,
         updated=updated,
+        unchanged=unchanged,
+        cleared=tuple((cmap.header_of(n), c) for n, c in clears.items() if c),
         errors=int((levels == ERROR).sum()),
         warnings=int((levels == WARNING).sum()),
         problems=listed,
@@ -483,26 +532,29 @@ def apply_import(
                 f"{report.path.name} was checked; check it again."
             )
         writer = _Writer(conn, checked.cmap, ctx, staged=staged, file_keys=_file_keys(checked))
-        existing = _existing_ids(conn, checked)
+        existing, unchanged = _existing_ids(conn, checked, ctx, progress)
         new_counts = [
             checked.heights[i] if ids is None else ids.null_count()
             for i, ids in enumerate(existing)
         ]
         new_ids = writer.allocate_ids(sum(new_counts))
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tillterm-import") as pool:
-            ahead = _Lookahead(pool, writer, checked, existing, new_ids)
+            ahead = _Lookahead(pool, writer, checked, existing, new_ids, unchanged)
+            done = skipped = 0
             for _ in range(len(ahead.pieces)):
-                c, u = writer.write(ahead.take(), inserted=ahead.start)
+                batch = ahead.take()
+                c, u = writer.write(batch, inserted=ahead.start)
                 created += c
                 updated += u
+                skipped += batch.unchanged
+                done += batch.rows
                 if progress:
-                    done = created + updated
                     progress(Progress("importing", done / max(checked.rows, 1), done))
                 if fail_after_rows is not None and created + updated >= fail_after_rows:
                     raise RuntimeError("simulated failure in the middle of an import")
         writer.finish()
     checked.discard()
-    return ImportResult(created, updated, report)
+    return ImportResult(created, updated, report, unchanged=skipped)
 
 
 def _still_valid(then: Context, now: Context, cmap: ColumnMap) -> bool:
@@ -515,22 +567,41 @@ def _still_valid(then: Context, now: Context, cmap: ColumnMap) -> bool:
     )
 
 
-def _existing_ids(conn: Connection, checked: CheckedRows) -> list[pl.Series | None]:
-    """Per batch, the id of the customer each row's code names (null: a new customer).
+def _existing_ids(
+    conn: Connection,
+    checked: CheckedRows,
+    ctx: Context,
+    progress: ProgressCallback | None = None,
+) -> tuple[list[pl.Series | None], list[pl.Series | None]]:
+    """Per batch, the id of the customer each row's code names (null: a new customer),
+    and which rows leave their customer exactly as it is (not written).
 
-    Looked up now, not at check time: someone may have added a customer since. ``None``
-    for every batch when the store has no customer yet (nothing to look up).
+    Looked up now, in the write transaction, not at check time: someone may have added
+    or changed a customer since. ``None`` for every batch when the store has no
+    customer yet (nothing to look up or compare).
     """
     import polars as pl
 
     if not _customer_count(conn):
-        return [None] * len(checked)
+        return [None] * len(checked), [None] * len(checked)
+    fields = compared_fields(checked.cmap)
     found: list[pl.Series | None] = []
+    same: list[pl.Series | None] = []
     for index in range(len(checked)):
+        if progress:  # lets a person cancel while the rows on file are compared
+            progress(Progress("importing", 0.0, 0))
         keys = checked.batch(index, ["__key"]).get_column("__key")
-        ids = _lookup_codes(conn, keys.filter(keys != "").unique().to_list())
-        found.append(keys.replace_strict(ids, default=None, return_dtype=pl.Int64).alias("__id"))
-    return found
+        on_file = lookup(conn, keys.filter(keys != "").unique().to_list(), fields)
+        ids = dict(on_file.select("__key", "__id").iter_rows())
+        column = keys.replace_strict(ids, default=None, return_dtype=pl.Int64).alias("__id")
+        found.append(column)
+        if not ids:
+            same.append(None)
+            continue
+        values = checked.batch(index).with_columns(column)
+        changed = changes(conn, values, on_file, fields, ctx).get_column(CHANGED)
+        same.append(column.is_not_null() & ~changed.fill_null(True))
+    return found, same
 
 
 def _file_keys(checked: CheckedRows) -> pl.Series:
@@ -560,11 +631,13 @@ class _Lookahead:
         checked: CheckedRows,
         existing: list[pl.Series | None],
         new_ids: pl.Series,
+        unchanged: list[pl.Series | None],
     ) -> None:
         self.pool = pool
         self.writer = writer
         self.checked = checked
         self.existing = existing
+        self.unchanged = unchanged
         self.new_ids = new_ids
         #: (spilled batch, first row, rows, offset of its first new customer in new_ids)
         self.pieces: list[tuple[int, int, int, int]] = []
@@ -591,7 +664,16 @@ class _Lookahead:
         if existing is not None:
             existing = existing.slice(start, rows)
         new = rows if existing is None else existing.null_count()
-        return self.writer.prepare(values, existing, self.new_ids.slice(taken, new))
+        same = self.unchanged[index]
+        skipped = 0
+        if same is not None and existing is not None:
+            keep = ~same.slice(start, rows)
+            skipped = rows - int(keep.sum())
+            if skipped:
+                values, existing = values.filter(keep), existing.filter(keep)
+        batch = self.writer.prepare(values, existing, self.new_ids.slice(taken, new))
+        batch.rows, batch.unchanged = rows, skipped
+        return batch
 
     def start(self) -> None:
         """Begin preparing the next piece, unless it is begun or there is none."""
@@ -631,6 +713,10 @@ class _Batch:
     old_ids: list[int]
     #: the customer id of each row of ``values``, in order
     ids: pl.Series
+    #: the rows of the file this piece stands for, and how many of them (customers
+    #: exactly as on file) were left out of ``values``
+    rows: int = 0
+    unchanged: int = 0
 
 
 class _Writer:

@@ -11,15 +11,34 @@ A CSV is read in blocks cut at record boundaries (a newline outside quotes), eac
 by polars: a million rows never sit in memory at once. Every cell comes back as text;
 the checker decides what it means. Excel files (``.xlsx``, ``.xls``) are read whole with
 fastexcel: they hold at most about a million rows by design.
+
+**Limits.** A file is checked against the limits below before the reader is handed it,
+and refused with a message when over one: generous for real files (a million-row
+export, as CSV or .xlsx, is well inside them), a wall for hostile ones (a zip bomb
+declares a few KB that unpack to gigabytes). For ``.xlsx``, the ZIP's central directory
+is read first (declared unpacked sizes, compression ratio of every part) and then the
+first sheet's ``<dimension>``; the workbook is then read in a child process with a
+memory ceiling (``tillterm.spreadsheet.excel_child``), so what the declared sizes hide
+still cannot take the register's memory, and a panic of the engine is a message. A CSV
+is streamed: its size, column count, row count, row length and cell length are checked
+as it is read, before anything is written.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import os
-from collections.abc import Iterator
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +50,35 @@ if TYPE_CHECKING:
 
 SUFFIXES = (".csv", ".xlsx", ".xls")
 BLOCK_BYTES = 8 << 20
+
+# -- limits (stated in the README, "Import and export") ------------------------------------
+#: a CSV file on disk (a million-row export is about 180 MB)
+MAX_CSV_BYTES = 2 << 30
+#: an .xlsx file on disk, and everything in it once unpacked (a million-row export's
+#: sheet unpacks to about 1 GB)
+MAX_XLSX_BYTES = 1 << 30
+MAX_UNPACKED_BYTES = 4 << 30
+#: a part of an .xlsx may unpack to at most this many times its packed size (real
+#: sheets: about 10; a zip bomb: about 1,000); parts under 1 MB unpacked are not judged
+MAX_RATIO = 200
+RATIO_FLOOR = 1 << 20
+#: parts of an .xlsx, and the size of its ZIP directory (a workbook has a few dozen)
+MAX_PARTS = 10_000
+MAX_DIRECTORY_BYTES = 16 << 20
+#: an .xls (Excel 97-2003 holds at most 65,536 rows × 256 columns)
+MAX_XLS_BYTES = 256 << 20
+#: rows of data (a full Excel sheet has 1,048,576), columns (Excel's own limit), cells
+#: of a workbook's sheet
+MAX_ROWS = 2_000_000
+EXCEL_MAX_ROWS = 1_048_576
+MAX_COLUMNS = 16_384
+MAX_CELLS = 60_000_000
+#: characters in one cell (Excel's own limit is 32,767) and bytes in one CSV record
+MAX_CELL_CHARS = 100_000
+MAX_RECORD_BYTES = 64 << 20
+#: the address space the Excel reader's child process may use (a million-row .xlsx
+#: takes about 2.5 GB while it is read)
+EXCEL_MEMORY = 6 << 30
 #: the row-number column each batch carries: the row as a spreadsheet numbers it
 ROW = "__row"
 
@@ -62,6 +110,16 @@ _ENCODING_NAMES = {
 
 class SpreadsheetError(TilltermError):
     """The file cannot be used at all: wrong type, unreadable, empty, no known column."""
+
+
+class ImportCancelled(TilltermError):
+    """The person cancelled: nothing was imported."""
+
+
+def _mb(size: int) -> str:
+    if size >= 1 << 30:
+        return f"{size / (1 << 30):,.1f} GB"
+    return f"{size / (1 << 20):,.0f} MB"
 
 
 @dataclass(frozen=True)
@@ -137,18 +195,32 @@ def _utf8_blocks(path: Path, encoding: str, where: list[int] | None = None) -> I
             yield tail.encode("utf-8")
 
 
-def _records(blocks: Iterator[bytes]) -> Iterator[bytes]:
-    """Re-cut blocks so each ends at a record boundary (a newline outside quotes)."""
+def _records(blocks: Iterator[bytes], name: str = "the file") -> Iterator[bytes]:
+    """Re-cut blocks so each ends at a record boundary (a newline outside quotes).
+
+    A record longer than :data:`MAX_RECORD_BYTES` is refused: it is a hostile file or a
+    quote that is never closed, and carrying it on would take the whole file in memory.
+    """
     carry = b""
     for block in blocks:
+        if len(carry) > MAX_RECORD_BYTES:
+            raise SpreadsheetError(
+                f"{name} has a row longer than {_mb(MAX_RECORD_BYTES)} "
+                "(a quote that is never closed?); it cannot be imported."
+            )
         buf = carry + block if carry else block
         end = len(buf)
         cut = -1
+        # the parity of the quotes before ``end``, kept as ``end`` walks back: each byte
+        # is counted once (counting from the start at every newline took minutes on a
+        # block of many lines inside an unclosed quote)
+        odd = buf.count(b'"') % 2
         while True:
             nl = buf.rfind(b"\n", 0, end)
             if nl < 0:
                 break
-            if buf.count(b'"', 0, nl) % 2 == 0:
+            odd ^= buf.count(b'"', nl, end) % 2
+            if not odd:
                 cut = nl
                 break
             end = nl
@@ -221,7 +293,10 @@ class SheetSource:
         schema = dict.fromkeys(names, pl.String)
         next_row = 2
         self._where[0] = 0
-        blocks = _records(_utf8_blocks(self.path, self.detected.encoding or "utf-8", self._where))
+        blocks = _records(
+            _utf8_blocks(self.path, self.detected.encoding or "utf-8", self._where),
+            self.path.name,
+        )
         first = True
         for block in blocks:
             if first:
@@ -240,7 +315,9 @@ class SheetSource:
                     extra_columns="ignore",
                     raise_if_empty=False,
                 )
-            except Exception as exc:
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:  # a panic of the parser is a BaseException
                 raise SpreadsheetError(
                     f"{self.path.name} cannot be read as CSV near row {next_row}: "
                     f"{_first_line(exc)}"
@@ -250,10 +327,32 @@ class SheetSource:
                 pl.col(names).fill_null("").str.strip_suffix("\r"),
             )
             next_row += frame.height
+            if next_row - 2 > MAX_ROWS:
+                raise SpreadsheetError(
+                    f"{self.path.name} has more than {MAX_ROWS:,} rows; split it in several files."
+                )
+            _refuse_long_cells(frame, self.path.name)
             for offset in range(0, frame.height, rows):
                 part = _drop_blank(frame.slice(offset, rows))
                 if part.height:
                     yield part
+
+
+def _refuse_long_cells(frame: pl.DataFrame, name: str) -> None:
+    """Refuse a batch holding a cell over :data:`MAX_CELL_CHARS`, naming its row."""
+    import polars as pl
+
+    cells = [c for c in frame.columns if c != ROW]
+    if not cells or not frame.height:
+        return
+    longest = frame.select(pl.max_horizontal(pl.col(cells).str.len_chars()).alias("n"), ROW)
+    over = longest.filter(pl.col("n") > MAX_CELL_CHARS)
+    if over.height:
+        row, length = over.get_column(ROW)[0], over.get_column("n")[0]
+        raise SpreadsheetError(
+            f"{name}: row {row} has a cell of {length:,} characters "
+            f"(at most {MAX_CELL_CHARS:,}); it cannot be imported."
+        )
 
 
 def _drop_blank(frame: pl.DataFrame) -> pl.DataFrame:
@@ -270,8 +369,14 @@ def _first_line(exc: BaseException) -> str:
     return (text.splitlines() or [type(exc).__name__])[0][:200]
 
 
-def open_sheet(path: str | os.PathLike[str]) -> SheetSource:
-    """Open a spreadsheet for import, or raise :class:`SpreadsheetError` saying why not."""
+def open_sheet(
+    path: str | os.PathLike[str], *, poll: Callable[[], None] | None = None
+) -> SheetSource:
+    """Open a spreadsheet for import, or raise :class:`SpreadsheetError` saying why not.
+
+    ``poll`` is called now and then while a workbook is read (a few times a second); it
+    may raise (:class:`ImportCancelled`) to stop the read, which kills the reader.
+    """
     file = Path(path).expanduser()
     if not file.exists():
         raise SpreadsheetError(f"{file} does not exist.")
@@ -286,19 +391,37 @@ def open_sheet(path: str | os.PathLike[str]) -> SheetSource:
     try:
         with file.open("rb") as fh:
             head = fh.read(65536)
+        size = file.stat().st_size
     except OSError as exc:
         raise SpreadsheetError(f"{file.name} cannot be read: {exc.strerror or exc}.") from exc
     if not head:
         raise SpreadsheetError(f"{file.name} is empty.")
     if suffix == ".csv":
+        _refuse_size(file, size, MAX_CSV_BYTES)
         return _open_csv(file, head)
-    return _open_excel(file, head)
+    return _open_excel(file, head, size, poll)
+
+
+def _refuse_size(file: Path, size: int, limit: int) -> None:
+    if size > limit:
+        raise SpreadsheetError(
+            f"{file.name} is {_mb(size)}: at most {_mb(limit)} can be imported "
+            "at once; split it in several files."
+        )
+
+
+def _refuse_columns(file: Path, count: int) -> None:
+    if count > MAX_COLUMNS:
+        raise SpreadsheetError(
+            f"{file.name} has {count:,} columns (at most {MAX_COLUMNS:,}, as in Excel); "
+            "it is refused."
+        )
 
 
 def _open_csv(file: Path, head: bytes) -> SheetSource:
     _refuse_binary(file, head, "a CSV file")
     encoding = _detect_encoding(file, head)
-    first = next(_records(_utf8_blocks(file, encoding)), b"")
+    first = next(_records(_utf8_blocks(file, encoding), file.name), b"")
     header_bytes = _split_header(first)[0]
     header_text = header_bytes.decode("utf-8", errors="replace").rstrip("\r\n")
     if not header_text.strip():
@@ -308,37 +431,230 @@ def _open_csv(file: Path, head: bytes) -> SheetSource:
         headers = next(csv.reader(io.StringIO(header_text, newline=""), delimiter=delimiter))
     except (csv.Error, StopIteration) as exc:
         raise SpreadsheetError(f"{file.name}: the header row cannot be read ({exc}).") from exc
+    _refuse_columns(file, len(headers))
     headers = [h.strip() for h in headers]
     return SheetSource(file, Detected("csv", encoding, delimiter), tuple(headers))
 
 
-def _open_excel(file: Path, head: bytes) -> SheetSource:
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"")
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"([A-Za-z0-9:$]+)\"")
+_CELL = re.compile(r"^\$?([A-Za-z]{1,4})\$?(\d{1,9})$")
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + ord(ch) - 64
+    return number
+
+
+def _first_sheet_part(book: zipfile.ZipFile, names: set[str]) -> str | None:
+    """The part holding the workbook's first sheet (what the reader loads), if it says."""
+    try:
+        with book.open("xl/workbook.xml") as fh:
+            workbook = fh.read(1 << 20)
+        with book.open("xl/_rels/workbook.xml.rels") as fh:
+            rels = fh.read(1 << 20)
+    except (KeyError, OSError, zipfile.BadZipFile, NotImplementedError, EOFError):
+        return None
+    first = _SHEET.search(workbook)
+    if not first:
+        return None
+    rid = re.escape(first.group(1))
+    target = re.search(rb"<Relationship\b[^>]*?\bId=\"" + rid + rb"\"[^>]*?>", rels)
+    if not target:
+        return None
+    found = re.search(rb"\bTarget=\"([^\"]+)\"", target.group(0))
+    if not found:
+        return None
+    part = found.group(1).decode("utf-8", "replace").lstrip("/")
+    part = part if part.startswith("xl/") else f"xl/{part}"
+    return part if part in names else None
+
+
+def _directory_size(file: Path, size: int) -> tuple[int, int] | None:
+    """(parts, bytes) of a ZIP's central directory, from its end records alone.
+
+    Read before ``zipfile`` parses the directory: a forged directory of millions of
+    entries would take gigabytes as Python objects. ``None`` when the end record is not
+    found (``zipfile`` then says what is wrong).
+    """
+    tail_size = min(size, 22 + 65_535 + 20)
+    try:
+        with file.open("rb") as fh:
+            fh.seek(size - tail_size)
+            tail = fh.read(tail_size)
+            at = tail.rfind(b"PK\x05\x06")
+            if at < 0 or len(tail) - at < 22:
+                return None
+            _, _, _, _, entries, cd_size, _, _ = struct.unpack("<4s4H2LH", tail[at : at + 22])
+            if entries != 0xFFFF and cd_size != 0xFFFFFFFF:
+                return entries, cd_size
+            # ZIP64: the locator just before the end record points at the real counts
+            locator = tail[at - 20 : at] if at >= 20 else b""
+            if not locator.startswith(b"PK\x06\x07"):
+                return None
+            (offset,) = struct.unpack("<Q", locator[8:16])
+            fh.seek(offset)
+            record = fh.read(56)
+            if not record.startswith(b"PK\x06\x06") or len(record) < 56:
+                return None
+            (entries64, cd_size64) = struct.unpack("<QQ", record[32:48])
+            return entries64, cd_size64
+    except (OSError, struct.error, ValueError):
+        return None
+
+
+def _inspect_xlsx(file: Path, size: int) -> None:
+    """Refuse an .xlsx whose parts would unpack too big, or whose first sheet is too big.
+
+    Reads only the ZIP's central directory (declared sizes) and the first 64 KB of the
+    first sheet (its ``<dimension ref="A1:AM1000001"/>``): nothing is unpacked whole.
+    """
+    _refuse_size(file, size, MAX_XLSX_BYTES)
+    declared = _directory_size(file, size)
+    if declared and (declared[0] > MAX_PARTS or declared[1] > MAX_DIRECTORY_BYTES):
+        raise SpreadsheetError(f"{file.name} holds {declared[0]:,} parts: not a workbook.")
+    try:
+        book = zipfile.ZipFile(file)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise SpreadsheetError(
+            f"{file.name} is not a readable .xlsx (a damaged ZIP archive: {_first_line(exc)})."
+        ) from exc
+    with book:
+        infos = book.infolist()
+        if len(infos) > MAX_PARTS:
+            raise SpreadsheetError(f"{file.name} holds {len(infos):,} parts: not a workbook.")
+        unpacked = sum(i.file_size for i in infos)
+        if unpacked > MAX_UNPACKED_BYTES:
+            raise SpreadsheetError(
+                f"{file.name} would unpack to {_mb(unpacked)} (at most "
+                f"{_mb(MAX_UNPACKED_BYTES)}); it is refused."
+            )
+        for info in infos:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > RATIO_FLOOR and ratio > MAX_RATIO:
+                raise SpreadsheetError(
+                    f"{file.name} is refused: its part {info.filename} unpacks to "
+                    f"{_mb(info.file_size)}, {ratio:,.0f} times its packed size "
+                    f"(at most {MAX_RATIO}; a spreadsheet is about 10) — a zip bomb?"
+                )
+        names = {i.filename for i in infos}
+        part = _first_sheet_part(book, names)
+        if part is None:
+            return  # the reader finds no sheet or reads it inside its memory ceiling
+        try:
+            with book.open(part) as fh:
+                head = fh.read(65536)
+        except (OSError, zipfile.BadZipFile, NotImplementedError, EOFError, ValueError) as exc:
+            raise SpreadsheetError(
+                f"{file.name} is not a readable .xlsx (its first sheet is damaged: "
+                f"{_first_line(exc)})."
+            ) from exc
+    dimension = _DIMENSION.search(head)
+    if not dimension:
+        return
+    corners = dimension.group(1).decode("ascii").split(":")
+    cells = [_CELL.match(c) for c in corners]
+    if not all(cells):
+        return
+    rows = max(int(m.group(2)) for m in cells if m)
+    columns = max(_column_number(m.group(1)) for m in cells if m)
+    if rows > EXCEL_MAX_ROWS:
+        raise SpreadsheetError(
+            f"{file.name} says its sheet has {rows:,} rows; a sheet has at most "
+            f"{EXCEL_MAX_ROWS:,}. It is refused."
+        )
+    _refuse_columns(file, columns)
+    if rows * columns > MAX_CELLS:
+        raise SpreadsheetError(
+            f"{file.name}'s sheet spans {rows:,} rows × {columns:,} columns = "
+            f"{rows * columns:,} cells (at most {MAX_CELLS:,}); split it in several files."
+        )
+
+
+def _child_env() -> dict[str, str]:
+    """The environment of the reader's child: this tillterm's package first on its path."""
+    import tillterm
+
+    here = str(Path(tillterm.__file__).resolve().parents[1])
+    inherited = os.environ.get("PYTHONPATH", "")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (here, inherited) if p)}
+
+
+def _read_workbook(file: Path, poll: Callable[[], None] | None) -> tuple[pl.DataFrame, str]:
+    """The first sheet as text columns, and its name, read by a child process."""
+    import polars as pl
+
+    from tillterm.spreadsheet import excel_child
+
+    folder = Path(tempfile.mkdtemp(prefix="tillterm-read-"))
+    out = folder / "sheet.arrow"
+    try:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tillterm.spreadsheet.excel_child",
+                str(file),
+                str(out),
+                str(EXCEL_MEMORY),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_child_env(),
+        )
+        try:
+            while True:
+                if poll:  # first right away: a cancel that came first stops it at once
+                    poll()
+                try:
+                    stdout, stderr = proc.communicate(timeout=0.2)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        code = proc.returncode
+        if code == excel_child.EXIT_READ:
+            frame = pl.read_ipc(out)
+            return frame, stdout.decode("utf-8", "replace").strip()
+        if code == excel_child.EXIT_NO_SHEET:
+            raise SpreadsheetError(f"{file.name} has no sheet.")
+        if code == excel_child.EXIT_ENGINE:
+            reason = stderr.decode("utf-8", "replace").strip().splitlines() or ["unknown error"]
+            raise SpreadsheetError(
+                f"{file.name} cannot be read as an Excel workbook: {reason[-1][:200]}"
+            )
+        raise SpreadsheetError(
+            f"{file.name} cannot be read: reading it needs more than {_mb(EXCEL_MEMORY)} "
+            "of memory (too big, or damaged)."
+        )
+    finally:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(folder)
+
+
+def _open_excel(
+    file: Path, head: bytes, size: int, poll: Callable[[], None] | None = None
+) -> SheetSource:
     import polars as pl
 
     if head.startswith(b"PK\x03\x04"):
         kind = "xlsx"
+        _inspect_xlsx(file, size)
     elif head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         kind = "xls"
+        _refuse_size(file, size, MAX_XLS_BYTES)
     else:
         _refuse_binary(file, head, "an Excel workbook")
         raise SpreadsheetError(
             f"{file.name} is not an Excel workbook (it looks like text: save it as .csv)."
         )
-    try:
-        import fastexcel
-
-        reader = fastexcel.read_excel(str(file))
-        names = reader.sheet_names
-        if not names:
-            raise SpreadsheetError(f"{file.name} has no sheet.")
-        sheet = reader.load_sheet(0, header_row=None, dtypes="string")
-        frame = sheet.to_polars()
-    except SpreadsheetError:
-        raise
-    except Exception as exc:
-        raise SpreadsheetError(
-            f"{file.name} cannot be read as an Excel workbook: {_first_line(exc)}"
-        ) from exc
+    frame, sheet = _read_workbook(file, poll)
     if frame.height == 0 or frame.width == 0:
         raise SpreadsheetError(f"{file.name} is empty (its first sheet has no header row).")
     frame = frame.rename({old: f"c{i}" for i, old in enumerate(frame.columns)})
@@ -351,9 +667,13 @@ def _open_excel(file: Path, head: bytes) -> SheetSource:
             break
         frame = frame.drop(last)
         headers.pop()
+    _refuse_columns(file, len(headers))
     frame = frame.slice(1).with_columns(
         pl.int_range(2, frame.height + 1, dtype=pl.Int64).alias(ROW)
     )
-    source = SheetSource(file, Detected(kind, sheet=names[0]), tuple(headers))
+    if frame.height > MAX_ROWS:
+        raise SpreadsheetError(f"{file.name} has more than {MAX_ROWS:,} rows.")
+    _refuse_long_cells(frame, file.name)
+    source = SheetSource(file, Detected(kind, sheet=sheet or None), tuple(headers))
     source._excel_frame = frame
     return source

@@ -2,9 +2,16 @@
 
 Type or Tab-complete a path, Enter checks it (a worker reads and validates the whole
 file, posting progress); the screen shows what was detected, a summary (N new, M updated,
-K warnings) and every error or warning by row and column. Then: save the annotated
-copy, import (when the file is clean), continue anyway (warnings only), or cancel. The
-import itself runs in a worker too and is all or nothing.
+K warnings, how many values blank cells will clear, by column) and every error or
+warning by row and column. Then: save the annotated copy, import (when the file is
+clean), continue anyway (warnings only), or cancel. The import itself runs in a worker
+too and is all or nothing.
+
+Esc always answers: while a file is read or checked it stops the reader (a workbook's
+reader process is killed); while an import applies it rolls the whole import back;
+after a result or a failure it clears the screen. No worker can leave the screen busy:
+whatever a worker raises (the Excel engine's panics are ``BaseException``) comes back
+as a message. Text from the file (names, cells, headers) is never drawn as markup.
 """
 
 from __future__ import annotations
@@ -18,8 +25,10 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, ProgressBar, Static
+from textual.worker import Worker, WorkerState
 
 from tillterm.errors import TilltermError
+from tillterm.private_files import OutputExists
 from tillterm.spreadsheet.importing import (
     ImportCancelled,
     ImportReport,
@@ -29,12 +38,23 @@ from tillterm.spreadsheet.importing import (
     check_import,
 )
 from tillterm.ui.plain import plain
+from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
 from tillterm.ui.widgets.path_input import PathInput
 from tillterm.ui.widgets.results_table import PlainCell
 
 SUFFIXES = (".csv", ".xlsx", ".xls")
+CANCELLED = "Import cancelled: nothing was imported."
+VERBS = {"reading": "Reading", "checking": "Checking", "importing": "Importing"}
+
+
+def _reason(exc: BaseException) -> str:
+    """One line for the person, whatever a worker raised."""
+    if isinstance(exc, TilltermError):
+        return str(exc)
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    return f"Unexpected error ({type(exc).__name__}): {text}. Nothing was imported."
 
 
 class ImportScreen(Screen[None]):
@@ -82,6 +102,8 @@ class ImportScreen(Screen[None]):
         self.report: ImportReport | None = None
         self.busy = False
         self._cancel = False
+        #: the running worker saves the annotated copy (a cancel keeps the report)
+        self._saving = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -91,7 +113,7 @@ class ImportScreen(Screen[None]):
             suffixes=SUFFIXES,
             id="import-path",
         )
-        yield Static("", id="import-detected")
+        yield Static("", id="import-detected", markup=False)
         yield ProgressBar(total=100, show_eta=False, id="import-progress")
         yield Static("", id="import-summary")
         table: DataTable[PlainCell] = DataTable(
@@ -121,9 +143,14 @@ class ImportScreen(Screen[None]):
         self.refresh_bindings()
 
     def _progress(self, progress: Progress) -> None:
+        """Called by the workers: stops them (raises) once the person pressed Esc."""
         if self._cancel:
-            raise ImportCancelled("Import cancelled: nothing was imported.")
+            raise ImportCancelled(CANCELLED)
         self.post_message(self.Progressed(progress))
+
+    def _say(self, text: str) -> None:
+        """The summary line: file names and cells quoted in it are drawn as text."""
+        self.query_one("#import-summary", Static).update(plain(text, multiline=True))
 
     # -- actions ---------------------------------------------------------------------------
     @on(Input.Submitted, "#import-path")
@@ -134,16 +161,43 @@ class ImportScreen(Screen[None]):
         self.report = None
         self._cancel = False
         self.query_one(DataTable).clear()
-        self.query_one("#import-summary", Static).update("Checking…")
+        self._say("Reading…")
         self.query_one("#import-detected", Static).update("")
         self.query_one(ProgressBar).update(progress=0)
         self._set_busy(True)
         self.check_file(Path(path).expanduser())
 
     def action_save_annotated(self) -> None:
-        if self.report:
-            self._set_busy(True)
-            self.save_annotated(self.report)
+        report = self.report
+        if not report or self.busy:
+            return
+        from tillterm.spreadsheet.annotate import annotated_target
+
+        target = annotated_target(report)
+        if not (target.exists() or target.is_symlink()):
+            self._start_save(report, overwrite=False)
+            return
+
+        def answered(replace: bool | None) -> None:
+            if replace and self.report is report and not self.busy:
+                self._start_save(report, overwrite=True)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Replace the annotated copy?",
+                f"{target} already exists. Replace it with this check's annotated copy?",
+                "Replace",
+                "Keep",
+            ),
+            answered,
+        )
+
+    def _start_save(self, report: ImportReport, *, overwrite: bool) -> None:
+        self._cancel = False
+        self._saving = True
+        self._set_busy(True)
+        self._say("Saving the annotated copy…")
+        self.save_annotated(report, overwrite)
 
     def action_confirm_import(self) -> None:
         self._start_apply(allow_warnings=False)
@@ -156,29 +210,37 @@ class ImportScreen(Screen[None]):
             return
         self._cancel = False
         self.query_one(ProgressBar).update(progress=0)
-        self.query_one("#import-summary", Static).update("Importing…")
+        self._say("Importing…")
         self._set_busy(True)
         self.apply_file(self.report, allow_warnings)
 
     def action_cancel_import(self) -> None:
+        """Esc: stop what runs (an import rolls back), else clear the screen."""
         if self.busy:
             self._cancel = True
+            self._say("Cancelling…")
             return
+        dropped = self.report is not None
         self.report = None
         self.query_one(DataTable).clear()
-        self.query_one("#import-summary", Static).update("Cancelled: nothing was imported.")
+        # after a result or a failure there is nothing to cancel: the screen just clears
+        self._say("Cancelled: nothing was imported." if dropped else "")
         self.query_one("#import-detected", Static).update("")
         self.query_one(ProgressBar).update(progress=0)
         self.refresh_bindings()
         self.query_one(PathInput).focus()
 
     # -- workers ---------------------------------------------------------------------------
+    # Each catches everything (BaseException: the Excel engine's panics are not
+    # Exceptions) and posts it as a message: a worker never leaves the screen busy.
     @work(thread=True, exclusive=True, exit_on_error=False, group="import")
     def check_file(self, path: Path) -> None:
         try:
             report = check_import(self.app.engine, path, progress=self._progress)  # type: ignore[attr-defined]
-        except TilltermError as exc:
-            self.post_message(self.Failed(str(exc)))
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:
+            self.post_message(self.Failed(_reason(exc)))
             return
         self.post_message(self.Checked(report))
 
@@ -191,35 +253,59 @@ class ImportScreen(Screen[None]):
                 allow_warnings=allow_warnings,
                 progress=self._progress,
             )
-        except TilltermError as exc:
-            self.post_message(self.Failed(str(exc)))
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:
+            self.post_message(self.Failed(_reason(exc)))
             return
         self.post_message(self.Applied(result))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="import")
-    def save_annotated(self, report: ImportReport) -> None:
+    def save_annotated(self, report: ImportReport, overwrite: bool = False) -> None:
         from tillterm.spreadsheet.annotate import write_annotated
 
+        def poll() -> None:
+            if self._cancel:
+                raise ImportCancelled("Cancelled: the annotated copy was not saved.")
+
         try:
-            path = write_annotated(report)
-        except TilltermError as exc:
+            path = write_annotated(report, overwrite=overwrite, poll=poll)
+        except OutputExists as exc:
             self.post_message(self.Failed(str(exc)))
             return
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:
+            self.post_message(self.Failed(_reason(exc)))
+            return
         self.post_message(self.AnnotatedSaved(path))
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """The last guard: a worker that died anyway must not leave the screen busy."""
+        if event.worker.group == "import" and event.state == WorkerState.ERROR:
+            self.post_message(self.Failed(_reason(event.worker.error or RuntimeError())))
 
     # -- results ---------------------------------------------------------------------------
     @on(Progressed)
     def _progressed(self, message: Progressed) -> None:
+        if self._cancel:
+            return
         p = message.progress
         self.query_one(ProgressBar).update(progress=round(p.fraction * 100))
-        verb = "Checking" if p.stage == "checking" else "Importing"
-        self.query_one("#import-summary", Static).update(plain(f"{verb}… {p.rows:,} rows"))
+        verb = VERBS.get(p.stage, "Working")
+        self._say(f"{verb}… {p.rows:,} rows" if p.rows else f"{verb}…")
 
     @on(Checked)
     def _checked(self, message: Checked) -> None:
         report = message.report
-        self.report = report
         self._set_busy(False)
+        if self._cancel:  # Esc came as the check finished: drop what it found
+            self._cancel = False
+            self.action_cancel_import()
+            return
+        self.report = report
+        self.refresh_bindings()
         self.query_one(ProgressBar).update(progress=100)
         self.query_one("#import-detected", Static).update(
             plain(
@@ -233,9 +319,8 @@ class ImportScreen(Screen[None]):
             advice = "Warnings only: Ctrl+G continues anyway, Ctrl+S saves the annotated file."
         else:
             advice = "Ready: Ctrl+Y imports."
-        self.query_one("#import-summary", Static).update(
-            plain(f"{report.summary()}\n{advice}", multiline=True)
-        )
+        lines = [report.summary(), report.clearing(), advice]
+        self._say("\n".join(line for line in lines if line))
         table = self.query_one(DataTable)
         table.clear()
         for p in report.problems:
@@ -246,33 +331,38 @@ class ImportScreen(Screen[None]):
     @on(Applied)
     def _applied(self, message: Applied) -> None:
         self._set_busy(False)
+        self._cancel = False
         self.report = None
         self.refresh_bindings()
         self.query_one(ProgressBar).update(progress=100)
-        self.query_one("#import-summary", Static).update(plain(message.result.summary()))
+        self._say(message.result.summary())
         self.query_one(DataTable).clear()
-        self.notify(message.result.summary(), title="Import")
+        self.notify(message.result.summary(), title="Import", markup=False)
         self.query_one(PathInput).focus()
 
     @on(AnnotatedSaved)
     def _saved(self, message: AnnotatedSaved) -> None:
         self._set_busy(False)
+        self._cancel = self._saving = False
         self.notify(f"Annotated copy saved: {message.path}", title="Import")
-        self.query_one("#import-summary", Static).update(
-            plain(
-                f"{self.report.summary() if self.report else ''}\nAnnotated copy: {message.path}",
-                multiline=True,
-            )
-        )
+        summary = self.report.summary() if self.report else ""
+        self._say(f"{summary}\nAnnotated copy: {message.path}")
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:
+        if not self.busy:
+            return  # already told (a worker's error seen twice)
         cancelled = self._cancel
+        saving = self._saving
         self._set_busy(False)
-        if cancelled:
+        self._cancel = self._saving = False
+        text = message.message
+        if cancelled and not saving:
             self.report = None
             self.query_one(DataTable).clear()
+            self.query_one("#import-detected", Static).update("")
+            self.query_one(ProgressBar).update(progress=0)
             self.refresh_bindings()
-        self.query_one("#import-summary", Static).update(plain(message.message, multiline=True))
-        self.notify(message.message, title="Import", severity="error")
+        self._say(text)
+        self.notify(text, title="Import", severity="warning" if cancelled else "error")
         self.query_one(PathInput).focus()
