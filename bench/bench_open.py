@@ -98,7 +98,8 @@ print(first, statistics.median(times), len(statements), "alembic" in sys.modules
 """
 
 
-def main(argv: list[str]) -> None:
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
     with tempfile.TemporaryDirectory() as tmp:
         head = Path(tmp) / "head.db"
         open_db(head).dispose()
@@ -128,4 +129,4 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()
