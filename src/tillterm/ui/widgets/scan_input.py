@@ -46,6 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from textual import events
+from textual.app import ScreenStackError
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -137,16 +138,22 @@ class TerminalScans:
         return held
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key) and not event.is_forwarded:
-            if await self._hold_key(event) or self._scan_key(event):
-                return
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and (await self._hold_key(event) or self._scan_key(event))
+        ):
+            return
         await super().on_event(event)  # type: ignore[misc]
 
     # -- commands held in a modal window ----------------------------------------------
 
     def _answers_on_keys(self) -> bool:
         """True when a printable key would be a command: a modal on top, no text field."""
-        screen = self.screen  # type: ignore[attr-defined]
+        try:
+            screen = self.screen  # type: ignore[attr-defined]
+        except ScreenStackError:  # starting or closing: no window to answer
+            return False
         focused = self.focused  # type: ignore[attr-defined]
         return isinstance(screen, ModalScreen) and not isinstance(focused, Input | TextArea)
 
