@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from conftest import Drive
-from screens_data import Store, screen_text, seed_store, settle
+from screens_data import Store, screen_text, seed_store, settle, until
 from sqlalchemy.engine import Engine
-from textual.widgets import DataTable, Input, Select, TabbedContent
+from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
 from tillterm.customers import (
     count_customers,
@@ -186,6 +186,7 @@ async def test_duplicate_warning_then_save_anyway(
         with session_scope(engine) as session:
             assert count_customers(session, "dubois") == 1, "nothing saved before the answer"
         await pilot.press("s")
+        await until(pilot, lambda: not isinstance(app.screen, ChoiceScreen), "the answer")
         await settle(pilot)
         assert isinstance(app.screen, CustomerView)
     with session_scope(engine) as session:
@@ -203,6 +204,7 @@ async def test_duplicate_warning_open_existing(engine: Engine, drive: Drive, sto
         await settle(pilot)
         assert isinstance(app.screen, ChoiceScreen)
         await pilot.press("o")
+        await until(pilot, lambda: not isinstance(app.screen, ChoiceScreen), "the answer")
         await settle(pilot)
         assert isinstance(app.screen, CustomerView)
         assert app.screen.customer_id == store.jean
@@ -226,10 +228,12 @@ async def test_unsaved_changes_prompt(engine: Engine, drive: Drive, store: Store
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")  # keep editing
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
         await settle(pilot)
         assert app.screen is form
         assert form.query_one("#field-first_name", Input).value == "Hugo"
         await pilot.press("escape", "y")
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
         await settle(pilot)
         assert isinstance(app.screen, CustomersScreen)
     with session_scope(engine) as session:
@@ -346,9 +350,14 @@ async def test_scan_on_customers_screen(engine: Engine, drive: Drive, store: Sto
         await settle(pilot)
         app.post_message(ScanReceived("2999999999999"))
         await settle(pilot)
-        assert isinstance(app.screen, ChoiceScreen)
-        assert "No customer with code 2999999999999" in app.screen.message
-        await pilot.press("c")
+        customers = app.screen
+        assert isinstance(customers, CustomersScreen)  # no dialog: the status line says it
+        status = str(customers.query_one("#customer-status", Static).render())
+        assert status == (
+            "No customer with card 2999999999999. Ctrl+N: new customer with this card."
+        )
+        assert app.focused is not None and app.focused.id == "customer-search"
+        await pilot.press("ctrl+n")
         await settle(pilot)
         form = app.screen
         assert isinstance(form, CustomerForm)
@@ -414,6 +423,7 @@ async def test_archive_and_attach(engine: Engine, drive: Drive, store: Store) ->
             await settle(pilot)
             assert isinstance(app.screen, ConfirmScreen)
             await pilot.press("y")
+            await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
             await settle(pilot)
             assert app.screen is screen
             assert "Paul Durand" not in listed_names(app)
@@ -484,6 +494,7 @@ async def test_one_profile_screen_shows_each_customer_opened(
         await settle(pilot)
         assert isinstance(app.screen, ChoiceScreen)
         await pilot.press("o")
+        await until(pilot, lambda: not isinstance(app.screen, ChoiceScreen), "the answer")
         await settle(pilot)
         assert app.screen is profile and profile.customer_id == store.jean
         assert "Jean Martin" in screen_text(app) and "Élodie" not in screen_text(app)
