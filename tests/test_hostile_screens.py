@@ -28,7 +28,7 @@ from hostile_store import (
     park,
     sell,
 )
-from screens_data import settle
+from screens_data import settle, until
 from sqlalchemy.engine import Engine
 from textual import events
 from textual.pilot import Pilot
@@ -227,6 +227,7 @@ async def test_group_with_closing_tag_saves_lists_and_deletes(
         assert isinstance(app.screen, ConfirmScreen)
         assert "Delete VIP [/]?" in assert_inert(app)
         await pilot.press("y")
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
         await settle(pilot)
         assert_inert(app)
         assert any(t.startswith("Group VIP [/] deleted.") for t in toasts(app))
