@@ -71,6 +71,7 @@ async def test_search_open_edit_save(engine: Engine, drive: Drive, store: Store)
         assert "Marie Dubois" in text and "2900000000017" in text and "VIP" in text
         assert "R-00001" in text and "42.50 EUR" in text
         await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, CustomerForm), "the form")
         await settle(pilot)
         form = app.screen
         assert isinstance(form, CustomerForm)
@@ -412,6 +413,7 @@ async def test_archive_and_attach(engine: Engine, drive: Drive, store: Store) ->
             screen.open_customer(store.jean)
             await settle(pilot)
             await pilot.press("a")
+            await until(pilot, lambda: isinstance(app.screen, RegisterScreen), "the register")
             await settle(pilot)
             assert isinstance(app.screen, RegisterScreen)
             assert received == [store.jean]
@@ -487,6 +489,7 @@ async def test_one_profile_screen_shows_each_customer_opened(
         assert "Marie Dubois" not in text and "R-00001" not in text
         # editing into a duplicate and opening the existing customer shows that one here
         await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, CustomerForm), "the form")
         await settle(pilot)
         assert isinstance(app.screen, CustomerForm)
         app.screen.query_one("#field-phone", Input).value = "01 23 45 67 89"  # Jean's

@@ -91,6 +91,7 @@ async def test_add_and_edit_group(engine: Engine, store: Store) -> None:
         assert ("Staff", "0") in rows(app)
         assert rows(app)[0][0] == "Staff"
         await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, GroupForm), "the form")
         await settle(pilot)
         form = app.screen
         assert isinstance(form, GroupForm)

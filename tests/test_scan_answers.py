@@ -10,6 +10,7 @@ not have happened, and checks the database as well as the screen.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -110,6 +111,15 @@ async def burst(pilot: Pilot[int], text: str) -> None:
     """
     for character in text:
         pilot.app.post_message(_key(character))
+    await pilot.pause()
+
+
+async def scanned_slowly(pilot: Pilot[int], text: str, gap: float = 0.005) -> None:
+    """Keys as a slower wedge scanner types them: ``gap`` seconds apart (still a scan),
+    so the app handles each key, bindings and all, before the next one comes."""
+    for character in text:
+        pilot.app.post_message(_key(character))
+        await asyncio.sleep(gap)
     await pilot.pause()
 
 
@@ -662,3 +672,30 @@ async def test_an_unknown_card_on_the_customers_screen_is_said_in_the_status_lin
         await until(pilot, lambda: isinstance(app.screen, CustomerForm))
         assert app.screen.collect()["customer_code"] == ""
     assert customer_codes(engine) == {MARIE, PAUL, "TRADE-1", "PLAIN-1"}
+
+
+async def test_a_scan_beginning_with_a_does_not_attach_the_profile_shown(
+    engine: Engine, store: Store
+) -> None:
+    """Not a question, but a letter that acts: "A" on a profile attaches the customer."""
+    async with running(engine) as (app, pilot):
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, CustomersScreen))
+        await settle(pilot)
+        app.screen.open_customer(store.paul)
+        await until(pilot, lambda: isinstance(app.screen, CustomerView))
+        await settle(pilot)
+        await scanned_slowly(pilot, "a3000000000024\n")  # looked up as a card below
+        await until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, CustomersScreen) and "a3000000000024" in customer_status(app)
+            ),
+        )
+        await settle(pilot)
+        assert customer_on_sale(engine) is None and lines(engine) == []
+        app.screen.open_customer(store.paul)
+        await until(pilot, lambda: isinstance(app.screen, CustomerView))
+        await settle(pilot)
+        await pilot.press("a")  # the cashier's key still attaches
+        await until(pilot, lambda: customer_on_sale(engine) == store.paul, "the customer attached")

@@ -36,8 +36,9 @@ the terminal gave them and with the driver's own times, before any binding, ``on
 or focused button. A dialog that waited on a timer of its own would race the burst's
 later keys still queued at the app, and each dialog (and every new one) would have to
 remember to do it. Text fields are left alone (in a prompt or the customer form a letter
-is text, not an answer, and is put back by the scan's undo), and so are screens that
-are not modal, where every key is taken at once as before.
+is text, not an answer, and is put back by the scan's undo), and so are full screens,
+where every key is taken at once as before, except those whose letters act and say so
+(``HOLD_KEYS_FOR_SCANS = True``: a customer's profile, the groups list).
 """
 
 from __future__ import annotations
@@ -56,6 +57,11 @@ from tillterm.ui.messages import ScanReceived
 
 #: the longest burst remembered (a longer one is not a scan anyway)
 _MAX_BURST = 512
+
+#: a screen class attribute: ``True`` for a full screen whose letter keys act (a
+#: profile's "A" attaches the customer to the sale), ``False`` for a modal window whose
+#: printable keys are never commands; unset, modal windows hold their keys
+HOLD_KEYS_FOR_SCANS = "HOLD_KEYS_FOR_SCANS"
 
 
 @dataclass
@@ -149,13 +155,17 @@ class TerminalScans:
     # -- commands held in a modal window ----------------------------------------------
 
     def _answers_on_keys(self) -> bool:
-        """True when a printable key would be a command: a modal on top, no text field."""
+        """True when a printable key would be a command: a modal on top (or a screen with
+        :data:`HOLD_KEYS_FOR_SCANS`), and the focus not in a text field."""
         try:
             screen = self.screen  # type: ignore[attr-defined]
         except ScreenStackError:  # starting or closing: no window to answer
             return False
+        holds = getattr(screen, HOLD_KEYS_FOR_SCANS, None)
+        if holds is None:
+            holds = isinstance(screen, ModalScreen)
         focused = self.focused  # type: ignore[attr-defined]
-        return isinstance(screen, ModalScreen) and not isinstance(focused, Input | TextArea)
+        return bool(holds) and not isinstance(focused, Input | TextArea)
 
     async def _hold_key(self, event: events.Key) -> bool:
         """Hold or drop a key in a burst in a modal window; True when it was taken here."""
