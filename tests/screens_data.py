@@ -8,7 +8,10 @@ only the dates and sales (owned by other parts of the app) are written directly.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -17,6 +20,7 @@ from sqlalchemy.engine import Engine
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Static
+from textual.worker import WorkerCancelled
 
 from tillterm.customers import create_customer
 from tillterm.db import session_scope
@@ -168,13 +172,34 @@ async def settle(pilot: Pilot[object]) -> None:
     """Let every worker finish and every message they post be handled."""
     app = pilot.app
     for _ in range(20):
-        await app.workers.wait_for_complete()
+        # an exclusive worker replaced by a newer one (a list reloaded twice) is finished
+        # too, and the loop waits for the one that replaced it
+        with contextlib.suppress(WorkerCancelled):
+            await app.workers.wait_for_complete()
         await pilot.pause()
         # A worker started by a handler during the pause is still PENDING, not running:
         # only stop once every worker has finished.
         if all(worker.is_finished for worker in app.workers):
             break
     await pilot.pause()
+
+
+async def until(
+    pilot: Pilot[object],
+    predicate: Callable[[], object],
+    what: str = "the app to get there",
+    timeout: float = 5.0,
+) -> None:
+    """Poll for a positive condition (never sleep and hope).
+
+    For what takes a moment by design as well as for workers: a letter that answers a
+    question is held for the scan gap (80 ms) before it goes through, so ``settle`` alone
+    may look too early.
+    """
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.02)
 
 
 def screen_text(app: App[object]) -> str:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from conftest import Drive
-from screens_data import Store, screen_text, seed_store, settle
+from screens_data import Store, screen_text, seed_store, settle, until
 from sqlalchemy.engine import Engine
-from textual.widgets import DataTable, Input, Select, TabbedContent
+from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
 from tillterm.customers import (
     count_customers,
@@ -71,6 +71,7 @@ async def test_search_open_edit_save(engine: Engine, drive: Drive, store: Store)
         assert "Marie Dubois" in text and "2900000000017" in text and "VIP" in text
         assert "R-00001" in text and "42.50 EUR" in text
         await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, CustomerForm), "the form")
         await settle(pilot)
         form = app.screen
         assert isinstance(form, CustomerForm)
@@ -186,6 +187,7 @@ async def test_duplicate_warning_then_save_anyway(
         with session_scope(engine) as session:
             assert count_customers(session, "dubois") == 1, "nothing saved before the answer"
         await pilot.press("s")
+        await until(pilot, lambda: not isinstance(app.screen, ChoiceScreen), "the answer")
         await settle(pilot)
         assert isinstance(app.screen, CustomerView)
     with session_scope(engine) as session:
@@ -203,6 +205,7 @@ async def test_duplicate_warning_open_existing(engine: Engine, drive: Drive, sto
         await settle(pilot)
         assert isinstance(app.screen, ChoiceScreen)
         await pilot.press("o")
+        await until(pilot, lambda: not isinstance(app.screen, ChoiceScreen), "the answer")
         await settle(pilot)
         assert isinstance(app.screen, CustomerView)
         assert app.screen.customer_id == store.jean
@@ -226,10 +229,12 @@ async def test_unsaved_changes_prompt(engine: Engine, drive: Drive, store: Store
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")  # keep editing
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
         await settle(pilot)
         assert app.screen is form
         assert form.query_one("#field-first_name", Input).value == "Hugo"
         await pilot.press("escape", "y")
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
         await settle(pilot)
         assert isinstance(app.screen, CustomersScreen)
     with session_scope(engine) as session:
@@ -346,9 +351,14 @@ async def test_scan_on_customers_screen(engine: Engine, drive: Drive, store: Sto
         await settle(pilot)
         app.post_message(ScanReceived("2999999999999"))
         await settle(pilot)
-        assert isinstance(app.screen, ChoiceScreen)
-        assert "No customer with code 2999999999999" in app.screen.message
-        await pilot.press("c")
+        customers = app.screen
+        assert isinstance(customers, CustomersScreen)  # no dialog: the status line says it
+        status = str(customers.query_one("#customer-status", Static).render())
+        assert status == (
+            "No customer with card 2999999999999. Ctrl+N: new customer with this card."
+        )
+        assert app.focused is not None and app.focused.id == "customer-search"
+        await pilot.press("ctrl+n")
         await settle(pilot)
         form = app.screen
         assert isinstance(form, CustomerForm)
@@ -403,6 +413,7 @@ async def test_archive_and_attach(engine: Engine, drive: Drive, store: Store) ->
             screen.open_customer(store.jean)
             await settle(pilot)
             await pilot.press("a")
+            await until(pilot, lambda: isinstance(app.screen, RegisterScreen), "the register")
             await settle(pilot)
             assert isinstance(app.screen, RegisterScreen)
             assert received == [store.jean]
@@ -414,6 +425,7 @@ async def test_archive_and_attach(engine: Engine, drive: Drive, store: Store) ->
             await settle(pilot)
             assert isinstance(app.screen, ConfirmScreen)
             await pilot.press("y")
+            await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
             await settle(pilot)
             assert app.screen is screen
             assert "Paul Durand" not in listed_names(app)
@@ -477,6 +489,7 @@ async def test_one_profile_screen_shows_each_customer_opened(
         assert "Marie Dubois" not in text and "R-00001" not in text
         # editing into a duplicate and opening the existing customer shows that one here
         await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, CustomerForm), "the form")
         await settle(pilot)
         assert isinstance(app.screen, CustomerForm)
         app.screen.query_one("#field-phone", Input).value = "01 23 45 67 89"  # Jean's
@@ -484,6 +497,7 @@ async def test_one_profile_screen_shows_each_customer_opened(
         await settle(pilot)
         assert isinstance(app.screen, ChoiceScreen)
         await pilot.press("o")
+        await until(pilot, lambda: not isinstance(app.screen, ChoiceScreen), "the answer")
         await settle(pilot)
         assert app.screen is profile and profile.customer_id == store.jean
         assert "Jean Martin" in screen_text(app) and "Élodie" not in screen_text(app)

@@ -10,12 +10,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from screens_data import Store, seed_store, settle
+from screens_data import Store, seed_store, settle, until
 from textual.pilot import Pilot
 from textual.widgets import Input
 
 from tillterm.db import open_db
 from tillterm.ui.app import TilltermApp
+from tillterm.ui.screens.customer_form import CustomerForm
 from tillterm.ui.screens.customers import CustomersScreen
 
 SnapCompare = Callable[..., bool]
@@ -77,6 +78,8 @@ async def _edit_marie(pilot: Pilot[Any], store: Store) -> None:
     await _open_marie(pilot, store)
     await settle(pilot)
     await pilot.press("e")
+    await until(pilot, lambda: isinstance(pilot.app.screen, CustomerForm), "the form")
+    await settle(pilot)
 
 
 def test_customer_form_contact_tab(snap_compare: SnapCompare, tmp_path: Path) -> None:

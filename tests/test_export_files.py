@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Drive
-from screens_data import settle
+from screens_data import settle, until
 from sqlalchemy.engine import Engine
 from textual.widgets import Input
 
@@ -322,6 +322,7 @@ async def test_the_app_asks_before_replacing_a_file(
         await _export_to(app, pilot, target)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
         await settle(pilot)
         assert isinstance(app.screen, CustomersScreen)
     assert target.read_text(encoding="utf-8-sig").count("\n") == 51

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from screens_data import Store, screen_text, seed_store, settle
+from screens_data import Store, screen_text, seed_store, settle, until
 from sqlalchemy.engine import Engine
 from textual.widgets import DataTable, Input, Select
 
@@ -61,6 +61,7 @@ async def test_delete_cancel_then_confirm(engine: Engine, store: Store) -> None:
         await pilot.press("delete")
         await settle(pilot)
         await pilot.press("y")
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
         await settle(pilot)
         assert [name for name, _ in rows(app)] == ["Student", "Wholesale"]
     with session_scope(engine) as session:
@@ -90,6 +91,7 @@ async def test_add_and_edit_group(engine: Engine, store: Store) -> None:
         assert ("Staff", "0") in rows(app)
         assert rows(app)[0][0] == "Staff"
         await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, GroupForm), "the form")
         await settle(pilot)
         form = app.screen
         assert isinstance(form, GroupForm)

@@ -28,7 +28,7 @@ from hostile_store import (
     park,
     sell,
 )
-from screens_data import settle
+from screens_data import settle, until
 from sqlalchemy.engine import Engine
 from textual import events
 from textual.pilot import Pilot
@@ -217,6 +217,7 @@ async def test_group_with_closing_tag_saves_lists_and_deletes(
         names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
         table.move_cursor(row=names.index("VIP [/]"))
         await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, GroupForm), "the form")
         await settle(pilot)
         assert isinstance(app.screen, GroupForm)
         assert "Edit group VIP [/]" in assert_inert(app)
@@ -227,6 +228,7 @@ async def test_group_with_closing_tag_saves_lists_and_deletes(
         assert isinstance(app.screen, ConfirmScreen)
         assert "Delete VIP [/]?" in assert_inert(app)
         await pilot.press("y")
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
         await settle(pilot)
         assert_inert(app)
         assert any(t.startswith("Group VIP [/] deleted.") for t in toasts(app))
@@ -255,6 +257,7 @@ async def test_customer_form_saves_a_closing_tag_customer(
         assert "[/] [@click=app.quit]Q[/]" in drawing
         assert "[/] [@click=app.quit]Q[/] created." in drawing  # the toast
         await pilot.press("e")  # edit it again: the title names it
+        await until(pilot, lambda: isinstance(app.screen, CustomerForm), "the form")
         await settle(pilot)
         assert "Edit customer: [/] [@click=app.quit]Q[/]" in assert_inert(app)
 

@@ -10,9 +10,9 @@ not have happened, and checks the database as well as the screen.
 
 from __future__ import annotations
 
+import asyncio
 import threading
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal as D
 from pathlib import Path
@@ -20,24 +20,34 @@ from pathlib import Path
 import pytest
 from sales_store import Store, build_store
 from scanner_fakes import FakeBackend, FakeDevice, entry, scan
-from screens_data import settle
-from sqlalchemy import select
+from screens_data import settle, until
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 
 from tillterm import sales
+from tillterm.customers import create_customer
 from tillterm.db import session_scope
-from tillterm.models import Customer, Payment
+from tillterm.models import Customer, CustomerGroup, Payment, Sale
 from tillterm.scanner import listener as listener_module
 from tillterm.scanner.config import ScannerConfig
 from tillterm.scanner.listener import ScannerListener
 from tillterm.ui import scanner_bridge
 from tillterm.ui.app import TilltermApp
-from tillterm.ui.screens.confirm import ConfirmScreen
+from tillterm.ui.screens.confirm import (
+    ChoiceScreen,
+    ConfirmScreen,
+    KeyConfirmScreen,
+    PromptScreen,
+)
 from tillterm.ui.screens.customer_form import CustomerForm
+from tillterm.ui.screens.customer_view import CustomerView
+from tillterm.ui.screens.customers import CustomersScreen
+from tillterm.ui.screens.groups import GroupsScreen
 from tillterm.ui.screens.payment import PaymentScreen
+from tillterm.ui.screens.recent_sales import RecentSalesScreen
 from tillterm.ui.screens.register import RegisterScreen
 
 REGISTER = "till-1"
@@ -81,14 +91,6 @@ async def running(
         yield app, pilot
 
 
-async def until(pilot: Pilot[int], predicate: Callable[[], object], timeout: float = 5.0) -> None:
-    """Poll for a positive condition (never sleep and hope)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out waiting for the scan to be processed"
-        await pilot.pause(0.02)
-
-
 def _key(character: str) -> events.Key:
     if character == "\n":
         return events.Key("enter", "\r")
@@ -109,6 +111,15 @@ async def burst(pilot: Pilot[int], text: str) -> None:
     """
     for character in text:
         pilot.app.post_message(_key(character))
+    await pilot.pause()
+
+
+async def scanned_slowly(pilot: Pilot[int], text: str, gap: float = 0.005) -> None:
+    """Keys as a slower wedge scanner types them: ``gap`` seconds apart (still a scan),
+    so the app handles each key, bindings and all, before the next one comes."""
+    for character in text:
+        pilot.app.post_message(_key(character))
+        await asyncio.sleep(gap)
     await pilot.pause()
 
 
@@ -245,8 +256,7 @@ async def test_a_wedge_scan_does_not_press_the_focused_button(engine: Engine, st
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen) and answers == []
         await pilot.press("n")  # a person's key still answers
-        await settle(pilot)
-        assert answers == [False]
+        await until(pilot, lambda: answers == [False], "the answer")
     assert lines(engine) == []
 
 
@@ -440,3 +450,252 @@ async def test_a_scan_on_a_screen_without_use_for_it_says_where_to_scan(
         await burst(pilot, f"{PEN}\n")
         await until(pilot, lambda: any(PEN in n and "register (F2)" in n for n in notices(app)))
     assert lines(engine) == []
+
+
+# --- a burst that begins with a dialog's answer letter ---------------------------------
+#
+# Issue 12 §4: a wedge scan's first characters reach the app before its Enter shows it
+# was a scan. In a question a letter is an answer, so each test scans a code that starts
+# with the question's own letter, waits for the app's word that the scan was not used
+# (the positive sign it was handled), then checks that the question is still asked and
+# that the database or file is untouched. A person's single key still answers.
+
+
+def scan_not_used(app: TilltermApp, code: str) -> bool:
+    return any(code in n and "not used" in n for n in notices(app))
+
+
+async def scanned_in_question(pilot: Pilot[int], code: str, question: type) -> None:
+    """Scan ``code`` at scanner speed while ``question`` is up; it must still be up."""
+    app = pilot.app
+    assert isinstance(app.screen, question)
+    asked = app.screen
+    await burst(pilot, f"{code}\n")
+    await until(pilot, lambda: scan_not_used(app, code), f"the scan {code} to be refused")  # type: ignore[arg-type]
+    await settle(pilot)
+    assert app.screen is asked, f"{code} answered {type(asked).__name__}"
+
+
+def group_names(engine: Engine) -> set[str]:
+    with session_scope(engine) as s:
+        return set(s.execute(select(CustomerGroup.name)).scalars())
+
+
+@pytest.mark.parametrize("letter", ["y", "n"])
+async def test_a_scan_beginning_with_y_or_n_does_not_answer_a_group_delete(
+    engine: Engine, store: Store, letter: str
+) -> None:
+    async with running(engine) as (app, pilot):
+        await pilot.press("f4")
+        await until(pilot, lambda: isinstance(app.screen, GroupsScreen))
+        await settle(pilot)
+        await pilot.press("delete")  # the first group (VIP)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await scanned_in_question(pilot, f"{letter}123456", ConfirmScreen)
+        await pilot.press("y")  # the cashier's own key still answers
+        await until(pilot, lambda: group_names(engine) == {"Wholesale"}, "the group deleted")
+        assert isinstance(app.screen, GroupsScreen)
+
+
+async def test_a_scan_beginning_with_y_does_not_archive_a_customer(
+    engine: Engine, store: Store
+) -> None:
+    async with running(engine) as (app, pilot):
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, CustomersScreen))
+        await settle(pilot)
+        app.screen.open_customer(store.paul)
+        await until(pilot, lambda: isinstance(app.screen, CustomerView))
+        await settle(pilot)
+        await pilot.press("delete")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await scanned_in_question(pilot, "y2900000000017", ConfirmScreen)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, CustomerView), "the answer")
+    with session_scope(engine) as s:
+        paul = s.get(Customer, store.paul)
+        assert paul is not None and paul.archived_at is None
+
+
+async def test_a_scan_beginning_with_y_does_not_discard_the_customer_form(
+    engine: Engine, store: Store
+) -> None:
+    async with running(engine) as (app, pilot):
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, CustomersScreen))
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: isinstance(app.screen, CustomerForm))
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, CustomerForm)
+        await typed(pilot, "Hugo")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await scanned_in_question(pilot, "y123456", ConfirmScreen)
+        await pilot.press("n")  # keep editing
+        await until(pilot, lambda: app.screen is form, "the answer")
+        assert form.query_one("#field-first_name", Input).value == "Hugo"
+
+
+async def test_a_scan_beginning_with_s_does_not_save_a_duplicate(
+    engine: Engine, store: Store
+) -> None:
+    with session_scope(engine) as s:
+        create_customer(s, {"first_name": "Zoé", "last_name": "Roux", "email": "zoe@example.org"})
+    async with running(engine) as (app, pilot):
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, CustomersScreen))
+        await settle(pilot)
+        customers = app.screen
+        assert isinstance(customers, CustomersScreen)
+        # Zoé's email: the form asks before saving a possible duplicate
+        customers.action_add_customer({"last_name": "Roux", "email": "zoe@example.org"})
+        await until(pilot, lambda: isinstance(app.screen, CustomerForm))
+        await settle(pilot)
+        form = app.screen
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await scanned_in_question(pilot, "s123456", ChoiceScreen)  # "Save anyway (S)"
+        await scanned_in_question(pilot, "o123456", ChoiceScreen)  # "Open … (O)"
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is form, "the answer")
+    with session_scope(engine) as s:
+        assert s.execute(select(func.count()).select_from(Customer)).scalar_one() == 5
+
+
+async def test_a_scan_beginning_with_y_does_not_replace_an_export(
+    engine: Engine, store: Store, tmp_path: Path
+) -> None:
+    target = tmp_path / "customers.csv"
+    target.write_text("last month's list")
+    async with running(engine) as (app, pilot):
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, CustomersScreen))
+        await settle(pilot)
+        await pilot.press("ctrl+e")
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        app.screen.query_one("#prompt-input", Input).value = str(target)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await scanned_in_question(pilot, "y123456", ConfirmScreen)
+        await pilot.press("n")
+        await until(pilot, lambda: any("was kept" in n for n in notices(app)), "the answer")
+        await settle(pilot)
+    assert target.read_text() == "last month's list"
+
+
+async def test_a_scan_beginning_with_y_does_not_refund(engine: Engine, store: Store) -> None:
+    with session_scope(engine) as s:
+        sales.scan_code(s, "till-9", PEN)
+        view = sales.scan_code(s, "till-9", PAUL).view
+        assert view is not None
+        sales.add_payment(s, view.id, "cash", tendered=D(30))
+        sales.complete_sale(s, view.id)
+    async with running(engine) as (app, pilot):
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: isinstance(app.screen, RecentSalesScreen))
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("f10")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await scanned_in_question(pilot, "y3000000000024", ConfirmScreen)
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, RecentSalesScreen), "the answer")
+    with session_scope(engine) as s:
+        refunds = s.execute(select(func.count()).where(Sale.kind == "refund")).scalar_one()
+    assert refunds == 0
+
+
+async def test_a_scan_beginning_with_n_does_not_answer_the_void_question(
+    engine: Engine, store: Store
+) -> None:
+    async with running(engine) as (app, pilot):
+        await burst(pilot, f"{PEN}\n")
+        await until(pilot, lambda: lines(engine) == [("Stylo plume", 1)])
+        await settle(pilot)
+        await pilot.press("f12")
+        await until(pilot, lambda: isinstance(app.screen, KeyConfirmScreen))
+        await scanned_in_question(pilot, "n123456", KeyConfirmScreen)
+        await pilot.press("f12")  # only the function key voids
+        await until(pilot, lambda: lines(engine) == [], "the sale voided")
+    with session_scope(engine) as s:
+        assert s.execute(select(Sale.state)).scalars().all() == ["voided"]
+
+
+async def test_a_burst_without_enter_in_a_question_is_ignored_and_said(
+    engine: Engine, store: Store
+) -> None:
+    answers: list[bool | None] = []
+    async with running(engine) as (app, pilot):
+        app.push_screen(ConfirmScreen("Void the sale?", "Really?"), answers.append)
+        await settle(pilot)
+        await burst(pilot, "yy")  # two keys at scanner speed, no Enter: not a person
+        await until(pilot, lambda: any("scanner speed" in n for n in notices(app)))
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen) and answers == []
+        await pilot.press("y")
+        await until(pilot, lambda: answers == [True], "the answer")
+
+
+# --- an unknown card on the Customers screen -----------------------------------------------
+
+
+def customer_status(app: TilltermApp) -> str:
+    return str(app.screen.query_one("#customer-status", Static).render())
+
+
+async def test_an_unknown_card_on_the_customers_screen_is_said_in_the_status_line(
+    engine: Engine, store: Store
+) -> None:
+    async with running(engine) as (app, pilot):
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, CustomersScreen))
+        await settle(pilot)
+        customers = app.screen
+        await burst(pilot, f"{UNKNOWN_CARD}\n")
+        await until(pilot, lambda: UNKNOWN_CARD in customer_status(app))
+        await settle(pilot)
+        assert app.screen is customers  # no dialog
+        assert "Ctrl+N: new customer with this card" in customer_status(app)
+        assert app.focused is not None and app.focused.id == "customer-search"
+        assert customers.query_one("#customer-search", Input).value == ""
+        await burst(pilot, f"{MARIE}\n")  # the next scan is just the next scan
+        await until(pilot, lambda: isinstance(app.screen, CustomerView))
+        assert app.screen.customer_id == store.marie
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is customers)
+        await settle(pilot)
+        assert UNKNOWN_CARD not in customer_status(app)
+        await pilot.press("ctrl+n")  # the offer went with the next scan: a blank form
+        await until(pilot, lambda: isinstance(app.screen, CustomerForm))
+        assert app.screen.collect()["customer_code"] == ""
+    assert customer_codes(engine) == {MARIE, PAUL, "TRADE-1", "PLAIN-1"}
+
+
+async def test_a_scan_beginning_with_a_does_not_attach_the_profile_shown(
+    engine: Engine, store: Store
+) -> None:
+    """Not a question, but a letter that acts: "A" on a profile attaches the customer."""
+    async with running(engine) as (app, pilot):
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, CustomersScreen))
+        await settle(pilot)
+        app.screen.open_customer(store.paul)
+        await until(pilot, lambda: isinstance(app.screen, CustomerView))
+        await settle(pilot)
+        await scanned_slowly(pilot, "a3000000000024\n")  # looked up as a card below
+        await until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, CustomersScreen) and "a3000000000024" in customer_status(app)
+            ),
+        )
+        await settle(pilot)
+        assert customer_on_sale(engine) is None and lines(engine) == []
+        app.screen.open_customer(store.paul)
+        await until(pilot, lambda: isinstance(app.screen, CustomerView))
+        await settle(pilot)
+        await pilot.press("a")  # the cashier's key still attaches
+        await until(pilot, lambda: customer_on_sale(engine) == store.paul, "the customer attached")

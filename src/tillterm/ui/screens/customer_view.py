@@ -196,6 +196,9 @@ def activity_content(activity: CustomerActivity, currency: str) -> Content:
 class CustomerView(Screen[None]):
     """One customer: profile on the left, activity on the right."""
 
+    #: its letter keys act (see scan_input): a scan starting with one must not act
+    HOLD_KEYS_FOR_SCANS = True
+
     HELP_TITLE = "Customer"
     CSS_PATH = css("customer_view.tcss")
     BINDINGS = [

@@ -41,7 +41,7 @@ from tillterm.groups import list_groups
 from tillterm.settings import list_tax_rates
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.plain import plain
-from tillterm.ui.screens.confirm import Choice, ChoiceScreen, ConfirmScreen, PromptScreen
+from tillterm.ui.screens.confirm import ConfirmScreen, PromptScreen
 from tillterm.ui.screens.customer_view import CustomerView, read_customer
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.customer_filters import CustomerFilters, FilterItems, filters_as_kwargs
@@ -206,6 +206,8 @@ class CustomersScreen(Screen[None]):
         self._hold = ExitStack()
         self._hold_frame_timer: Timer | None = None
         self._view: CustomerView | None = None
+        #: the unknown card the status line offers to Ctrl+N (a key no scanner types)
+        self._unknown_code: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -342,14 +344,8 @@ class CustomersScreen(Screen[None]):
         if self._keep_cursor is not None and table.row_count:
             table.move_cursor(row=min(self._keep_cursor, table.row_count - 1), animate=False)
         self._keep_cursor = None
-        status = self.query_one("#customer-status", Static)
-        status.remove_class("-error")
-        if message.rows:
-            status.update("")
-        elif message.query.blank:
-            status.update("No customers yet. Press Ctrl+N to add the first one.")
-        else:
-            status.update(plain(no_match_text(message.query)))
+        if self._unknown_code is None:  # an unknown card's offer stays in sight
+            self._show_list_status()
         if self._count_timer is not None:
             self._count_timer.stop()
             self._count_timer = None
@@ -537,6 +533,8 @@ class CustomersScreen(Screen[None]):
         """Esc: first the search text, then the filters; the search box gets the focus."""
         search = self.query_one("#customer-search", Input)
         filters = self._filters
+        if self._unknown_code is not None:
+            self._withdraw_offer()
         if search.value:
             search.value = ""
         elif filters is not None and filters.display:
@@ -553,9 +551,16 @@ class CustomersScreen(Screen[None]):
             self.query_one("#customer-search", Input).focus()
 
     def action_add_customer(self, prefill: dict[str, str] | None = None) -> None:
+        """Ctrl+N: a new customer; with the unknown card just scanned, if the status
+        line offers it."""
         # imported when first used: the form is the heaviest module of these screens
         from tillterm.ui.screens.customer_form import CustomerForm
 
+        code = self._unknown_code
+        if code is not None:
+            self._withdraw_offer()
+            if prefill is None:
+                prefill = {"customer_code": code}
         self.app.push_screen(CustomerForm(prefill=prefill), self._form_closed)
 
     def _form_closed(self, record: CustomerRecord | None) -> None:
@@ -569,6 +574,7 @@ class CustomersScreen(Screen[None]):
     @on(ScanReceived)
     def _scanned(self, message: ScanReceived) -> None:
         message.stop()
+        self._withdraw_offer()  # the next scan is just the next scan
         self._look_up_code(message.code)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="customer-scan")
@@ -588,23 +594,39 @@ class CustomersScreen(Screen[None]):
         elif message.customer is not None:
             self.open_customer(message.customer.id)
         else:
-            code = message.code.strip()
+            self._unknown_card(message.code.strip())
 
-            def answered(choice: str | None) -> None:
-                if choice == "create":
-                    self.action_add_customer({"customer_code": code})
+    def _unknown_card(self, code: str) -> None:
+        """Say so in the status line; Ctrl+N (no scanner types it) makes it a new card.
 
-            self.app.push_screen(
-                ChoiceScreen(
-                    "Unknown card",
-                    f"No customer with code {code}.",
-                    [
-                        Choice("create", "Create a customer with it", "c", "primary"),
-                        Choice("back", "Back", "b"),
-                    ],
-                ),
-                answered,
-            )
+        Never a dialog: the next scan's keys would answer it. The search box keeps the
+        focus; the next scan is just the next scan (and withdraws the offer), as on the
+        register.
+        """
+        self._unknown_code = code
+        status = self.query_one("#customer-status", Static)
+        status.update(plain(f"No customer with card {code}. Ctrl+N: new customer with this card."))
+        status.add_class("-error")
+        self.app.bell()
+
+    def _withdraw_offer(self) -> None:
+        """What the status line offered no longer applies: it shows the list's state."""
+        if self._unknown_code is None:
+            return
+        self._unknown_code = None
+        self._show_list_status()
+
+    def _show_list_status(self) -> None:
+        """The status line for the list shown: empty, or why nothing is listed."""
+        status = self.query_one("#customer-status", Static)
+        status.remove_class("-error")
+        shown = self._shown
+        if shown is None or self._rows:
+            status.update("")
+        elif shown.blank:
+            status.update("No customers yet. Press Ctrl+N to add the first one.")
+        else:
+            status.update(plain(no_match_text(shown)))
 
     # -- export ----------------------------------------------------------------------
 

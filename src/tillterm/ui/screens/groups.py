@@ -37,6 +37,9 @@ def _members(count: int) -> str:
 
 
 class GroupsScreen(Screen[None]):
+    #: its letter keys act (see scan_input): a scan starting with one must not act
+    HOLD_KEYS_FOR_SCANS = True
+
     HELP_TITLE = "Groups"
     CSS_PATH = css("groups.tcss")
     AUTO_FOCUS = "#group-table"

@@ -25,6 +25,9 @@ TITLES = {"create": "Setting up the new database…", "upgrade": "Upgrading the 
 class UpgradingScreen(ModalScreen[None]):
     """Shown from the moment an upgrade starts until the database is open."""
 
+    #: no key answers anything here: each one is refused (and said so) at once
+    HOLD_KEYS_FOR_SCANS = False
+
     CSS_PATH = css("upgrading.tcss")
 
     def __init__(self, kind: str, label: str) -> None:

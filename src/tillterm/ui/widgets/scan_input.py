@@ -20,6 +20,25 @@ screen, never keystrokes that answer something.
 
 Key times are the events' own (``Key.time``, stamped when the driver read the input),
 so a busy app processing queued keystrokes late does not turn typing into a "scan".
+
+The first characters of a scan are the one gap this leaves: they reach the focus before
+the Enter shows they were a scan, and in a question a letter *is* an answer ("y" in a
+yes/no box, a :class:`~tillterm.ui.screens.confirm.ChoiceScreen` letter, Space on the
+focused button, "q" closing help). So while a modal window is on top and the focus is not
+in a text field, a printable key is a command, and :class:`TerminalScans` holds it for
+``max_gap_ms`` (80 ms) before letting it through. A key that comes within that gap makes
+it a burst: a burst's printable keys are never let through (its Enter makes it a scan,
+as anywhere; without one the cashier is told the keys were ignored). A person's single
+key goes through once nothing followed it, within about 0.1 s.
+
+Why here and not in each dialog: this is the one place that sees every key, in the order
+the terminal gave them and with the driver's own times, before any binding, ``on_key``
+or focused button. A dialog that waited on a timer of its own would race the burst's
+later keys still queued at the app, and each dialog (and every new one) would have to
+remember to do it. Text fields are left alone (in a prompt or the customer form a letter
+is text, not an answer, and is put back by the scan's undo), and so are full screens,
+where every key is taken at once as before, except those whose letters act and say so
+(``HOLD_KEYS_FOR_SCANS = True``: a customer's profile, the groups list).
 """
 
 from __future__ import annotations
@@ -28,6 +47,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from textual import events
+from textual.app import ScreenStackError
+from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
@@ -35,6 +57,11 @@ from tillterm.ui.messages import ScanReceived
 
 #: the longest burst remembered (a longer one is not a scan anyway)
 _MAX_BURST = 512
+
+#: a screen class attribute: ``True`` for a full screen whose letter keys act (a
+#: profile's "A" attaches the customer to the sale), ``False`` for a modal window whose
+#: printable keys are never commands; unset, modal windows hold their keys
+HOLD_KEYS_FOR_SCANS = "HOLD_KEYS_FOR_SCANS"
 
 
 @dataclass
@@ -97,6 +124,8 @@ class TerminalScans:
 
     Put it before ``App`` in the bases (``class MyApp(TerminalScans, App)``); it wraps
     ``on_event``, where Textual dispatches every key before priority bindings and focus.
+    In a modal window, a printable key that is a command waits out the scan gap first
+    (see the module's docstring).
     """
 
     #: tuning; tests may set other values on an app
@@ -108,10 +137,108 @@ class TerminalScans:
             detector = self.scan_detector = BurstDetector()
         return detector
 
+    def _held(self) -> _HeldKeys:
+        held = self.__dict__.get("_held_keys")
+        if held is None:
+            held = self._held_keys = _HeldKeys()
+        return held
+
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key) and not event.is_forwarded and self._scan_key(event):
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and (await self._hold_key(event) or self._scan_key(event))
+        ):
             return
         await super().on_event(event)  # type: ignore[misc]
+
+    # -- commands held in a modal window ----------------------------------------------
+
+    def _answers_on_keys(self) -> bool:
+        """True when a printable key would be a command: a modal on top (or a screen with
+        :data:`HOLD_KEYS_FOR_SCANS`), and the focus not in a text field."""
+        try:
+            screen = self.screen  # type: ignore[attr-defined]
+        except ScreenStackError:  # starting or closing: no window to answer
+            return False
+        holds = getattr(screen, HOLD_KEYS_FOR_SCANS, None)
+        if holds is None:
+            holds = isinstance(screen, ModalScreen)
+        focused = self.focused  # type: ignore[attr-defined]
+        return bool(holds) and not isinstance(focused, Input | TextArea)
+
+    async def _hold_key(self, event: events.Key) -> bool:
+        """Hold or drop a key in a burst in a modal window; True when it was taken here."""
+        held = self._held()
+        max_gap = self._detector().max_gap_ms
+        if held.keys and (event.time - held.keys[-1].time) * 1000 > max_gap:
+            await self._release_held()  # nothing came within the gap: a person's key
+        printable = event.is_printable and event.character is not None and event.key != "enter"
+        if not held.keys:
+            if not printable or not self._answers_on_keys():
+                return False
+            self._detector().character(event.time, event.character or "")
+            held.keys.append(event)
+            held.timer = self.set_timer(  # type: ignore[attr-defined]
+                max_gap / 1000, self._release_held, name="held key"
+            )
+            return True
+        # a key within the gap of the held one(s): this is a burst, not a person
+        held.burst = True
+        if printable:
+            self._detector().character(event.time, event.character or "")
+            held.keys.append(event)
+            if held.timer is not None:
+                held.timer.reset()
+            return True
+        if event.key == "enter":
+            scanned = self._detector().enter(event.time)
+            keys = self._drop_held()
+            event.stop()
+            event.prevent_default()
+            if scanned is not None:
+                self.post_message(ScanReceived(scanned[0], source="terminal"))  # type: ignore[attr-defined]
+            else:
+                self._ignored(keys)
+            return True
+        # Tab, Esc, a function key: the burst's characters go, the key is taken as usual
+        self._ignored(self._drop_held())
+        return False
+
+    def _drop_held(self) -> list[events.Key]:
+        held = self._held()
+        keys, held.keys, held.burst = held.keys, [], False
+        if held.timer is not None:
+            held.timer.stop()
+            held.timer = None
+        return keys
+
+    async def _release_held(self) -> None:
+        """The gap passed: one key alone goes through; a burst's keys are ignored, said so."""
+        held = self._held()
+        if not held.keys:
+            return
+        burst = held.burst
+        keys = self._drop_held()
+        if burst or len(keys) > 1:
+            self._ignored(keys)
+            return
+        await super().on_event(keys[0])  # type: ignore[misc]
+
+    def _ignored(self, keys: list[events.Key]) -> None:
+        """Tell the cashier a burst's keys were not taken (never silently lost)."""
+        text = "".join(key.character or "" for key in keys)
+        if not text:
+            return
+        self.bell()  # type: ignore[attr-defined]
+        self.notify(  # type: ignore[attr-defined]
+            f"Keys typed at scanner speed not used: {text}. Press one key to answer.",
+            title="Keys",
+            severity="warning",
+            markup=False,
+        )
+
+    # -- scans anywhere ---------------------------------------------------------------
 
     def _scan_key(self, event: events.Key) -> bool:
         """Watch one key on its way in; True when it is a scan's Enter (swallowed)."""
@@ -138,6 +265,16 @@ class TerminalScans:
         else:
             detector.other_key()
         return False
+
+
+@dataclass
+class _HeldKeys:
+    """Printable keys held back in a modal window until the scan gap has passed."""
+
+    keys: list[events.Key] = field(default_factory=list)
+    #: another key came within the gap: the keys are a burst, never answers
+    burst: bool = False
+    timer: Timer | None = None
 
 
 def _remember(burst: _Burst, field: Input | TextArea) -> None:
