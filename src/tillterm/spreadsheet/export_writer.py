@@ -37,13 +37,21 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from tillterm.spreadsheet.cells import neutralise_expr
-from tillterm.spreadsheet.columns import BOOL, DATE, FIELD_BY_NAME, MONEY, PERCENT
+from tillterm.spreadsheet.columns import (
+    BOOL,
+    DATE,
+    FIELD_BY_NAME,
+    MONEY,
+    PERCENT,
+    multiline_field,
+)
 from tillterm.spreadsheet.reading import SpreadsheetError
+from tillterm.typed_text import file_needles, has_invisible_expr, visible_expr, visible_text
 
 if TYPE_CHECKING:
     import polars as pl
@@ -118,14 +126,25 @@ def _unpack_lazy(lazy: pl.LazyFrame, headers: Sequence[str]) -> pl.LazyFrame:
     )
 
 
-def format_exprs(headers: Sequence[str], schema: Mapping[str, Any]) -> list[pl.Expr]:
-    """One polars expression per column: raw value → the cell the importer reads back."""
+def format_exprs(
+    headers: Sequence[str], schema: Mapping[str, Any], dirty: Collection[str] = ()
+) -> list[pl.Expr]:
+    """One polars expression per column: raw value → the cell the importer reads back.
+
+    The raw text columns named in ``dirty`` (see :func:`dirty_columns`) are made inert
+    first: what a terminal or a spreadsheet would obey becomes its visible picture
+    (:func:`tillterm.typed_text.visible_expr`), line breaks kept only where the field
+    allows them. A database written before the door refused such characters may still
+    hold them.
+    """
     import polars as pl
 
     exprs = []
     for index, header in enumerate(headers):
         col = pl.col(f"c{index}")
         dtype = schema[f"c{index}"]
+        if f"c{index}" in dirty:
+            col = visible_expr(col, multiline=multiline_field(header))
         spec = FIELD_BY_NAME.get(header)
         kind = spec.kind if spec else None
         if kind == BOOL:
@@ -153,33 +172,73 @@ def format_exprs(headers: Sequence[str], schema: Mapping[str, Any]) -> list[pl.E
     return exprs
 
 
+def dirty_columns(frame: pl.DataFrame, headers: Sequence[str]) -> frozenset[str]:
+    """The raw text columns of ``frame`` holding a character a file must not hold.
+
+    One literal scan per text column (:func:`tillterm.typed_text.has_invisible_expr`),
+    all in one polars query: the common answer is none, and then no cell is rewritten.
+    """
+    import polars as pl
+
+    names = [f"c{index}" for index in range(len(headers)) if frame.schema[f"c{index}"] == pl.String]
+    if not names:
+        return frozenset()
+    found = frame.select(
+        has_invisible_expr(pl.col(name), multiline=multiline_field(headers[int(name[1:])]))
+        .any()
+        .alias(name)
+        for name in names
+    ).row(0, named=True)
+    return frozenset(name for name in names if found[name])
+
+
+def _packed_needles() -> list[str]:
+    """What no packed row of a clean store holds: every forbidden character but the
+    separator (a cell holding that one is caught by :data:`BAD`)."""
+    return [ch for ch in file_needles(multiline=False) if ch != SEPARATOR]
+
+
 class _Formatter:
     """Formats and writes frames of raw values (on the helper thread).
 
-    The polars expressions are built once per schema, not per partition: building them
-    needs the GIL, which the reading thread holds while the driver reads the next batch.
-    A packed frame (native SQLite path) is split and formatted in one polars query.
+    The polars expressions are built once per schema (and set of columns to make inert),
+    not per partition: building them needs the GIL, which the reading thread holds while
+    the driver reads the next batch. A packed frame (native SQLite path) is first scanned
+    whole for characters a file must not hold; without any (the common case) it is split
+    and formatted in one polars query, else split first and its columns scanned one by one.
     """
 
     def __init__(self, writer: CsvWriter | XlsxWriter, headers: Sequence[str]) -> None:
         self.writer = writer
         self.headers = headers
         self.plans: dict[Any, list[pl.Expr]] = {}
+        self.needles = _packed_needles()
+
+    def _plan(
+        self, schema: Mapping[str, Any], packed: bool, dirty: frozenset[str]
+    ) -> list[pl.Expr]:
+        key = (tuple(schema.items()), packed, dirty)
+        exprs = self.plans.get(key)
+        if exprs is None:
+            exprs = self.plans[key] = format_exprs(self.headers, schema, dirty)
+        return exprs
 
     def __call__(self, frame: pl.DataFrame) -> None:
-        key = tuple(frame.schema.items())
-        exprs = self.plans.get(key)
-        packed = "packed" in frame.columns
-        if exprs is None:
-            schema = raw_schema(self.headers) if packed else dict(frame.schema)
-            exprs = self.plans[key] = format_exprs(self.headers, schema)
-        if not packed:
-            self.writer.write(frame.select(exprs))
-            return
-        out = _unpack_lazy(frame.lazy(), self.headers).select(*exprs, BAD).collect()
-        if out.get_column(BAD).any():
-            raise SeparatorInText
-        self.writer.write(out.drop(BAD))
+        if "packed" in frame.columns:
+            schema = raw_schema(self.headers)
+            if not frame.get_column("packed").str.contains_any(self.needles).any():
+                exprs = self._plan(schema, True, frozenset())
+                out = _unpack_lazy(frame.lazy(), self.headers).select(*exprs, BAD).collect()
+                if out.get_column(BAD).any():
+                    raise SeparatorInText
+                self.writer.write(out.drop(BAD))
+                return
+            frame = _unpack_lazy(frame.lazy(), self.headers).collect()
+            if frame.get_column(BAD).any():
+                raise SeparatorInText
+            frame = frame.drop(BAD)
+        exprs = self._plan(frame.schema, False, dirty_columns(frame, self.headers))
+        self.writer.write(frame.select(exprs))
 
 
 def write_frames(
@@ -225,7 +284,7 @@ class CsvWriter:
     def __init__(self, fh: BinaryIO, headers: Sequence[str]) -> None:
         self.fh = fh
         self.fh.write(b"\xef\xbb\xbf")
-        self.fh.write(_csv_line(headers).encode("utf-8"))
+        self.fh.write(_csv_line([visible_text(h) for h in headers]).encode("utf-8"))
 
     def write(self, frame: pl.DataFrame) -> None:
         frame.write_csv(self.fh, include_header=False, line_terminator="\r\n")
@@ -260,7 +319,7 @@ class XlsxWriter:
             },
         )
         self.sheet = self.book.add_worksheet("Customers")
-        self.sheet.write_row(0, 0, headers)
+        self.sheet.write_row(0, 0, [visible_text(h) for h in headers])
         self.row = 1
 
     def write(self, frame: pl.DataFrame) -> None:
