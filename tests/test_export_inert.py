@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from tillterm.custom_fields import define_field
+from tillterm.custom_fields import define_field, set_customer_values
 from tillterm.customers import create_customer
 from tillterm.db import open_db, session_scope
 from tillterm.groups import create_group
@@ -268,3 +268,68 @@ def test_the_file_rule_is_visible_text(multiline: bool) -> None:
     if multiline:
         expected[ord("\t")] = "a\tb"
     assert got == expected
+
+
+def _packed_frame(engine: Engine) -> tuple[list[str], pl.DataFrame]:
+    """Rows packed as the native reader's SQL packs them (this Python's SQLite may lack
+    ``concat_ws``: the columns are read apart through sqlite3 and packed by polars)."""
+    from tillterm.spreadsheet import export
+    from tillterm.spreadsheet.export_writer import SEPARATOR, packed_parts
+
+    with engine.connect() as conn:
+        headers, query = export._prepare(conn, None, False)
+        job = export._native_job(conn, query, headers, ".csv")
+        assert job is not None
+        result = conn.exec_driver_sql(job["columns_sql"])
+        raw = pl.DataFrame(result.fetchall(), schema=list(result.keys()), orient="row")
+    packed = raw.select(
+        pl.concat_str(
+            [pl.col(f"c{i}").cast(pl.String).fill_null("") for i in indexes],
+            separator=SEPARATOR,
+        ).alias(label)
+        for label, indexes in packed_parts(headers)
+    )
+    return headers, packed
+
+
+@pytest.mark.parametrize("hostile", [False, True])
+def test_line_breaks_in_notes_keep_the_fast_path(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, hostile: bool
+) -> None:
+    """Notes with line breaks are common: their packed text is scanned by the notes'
+    rule, so a clean store's partitions are never scanned column by column."""
+    from tillterm.spreadsheet import export_writer
+
+    with session_scope(engine) as s:
+        define_field(s, FIELD, "text")
+        made = create_customer(
+            s, {"customer_code": "N1", "first_name": "Ann", "notes": "one\ntwo\tthree"}
+        )
+        set_customer_values(s, made.id, {FIELD: "a\nb"})
+    if hostile:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE customer SET notes = :v"), {"v": f"one{ESC}\ntwo"})
+    headers, frame = _packed_frame(engine)
+    assert frame.columns == ["packed", "packed_lines"]
+    scanned: list[frozenset[str]] = []
+    real = export_writer.dirty_columns
+
+    def recording(raw: pl.DataFrame, names: list[str]) -> frozenset[str]:
+        scanned.append(real(raw, names))
+        return scanned[-1]
+
+    monkeypatch.setattr(export_writer, "dirty_columns", recording)
+    written: list[pl.DataFrame] = []
+
+    class Collect:
+        def write(self, out: pl.DataFrame) -> None:
+            written.append(out)
+
+    export_writer._Formatter(Collect(), headers)(frame)  # type: ignore[arg-type]
+    (row,) = written[0].iter_rows(named=True)
+    if hostile:
+        assert scanned == [frozenset({f"c{headers.index('notes')}"})]
+        assert row["notes"] == "one␛\ntwo"
+    else:
+        assert scanned == []
+        assert row["notes"] == "one\ntwo\tthree" and row[f"custom:{FIELD}"] == "a\nb"

@@ -65,6 +65,8 @@ _INTEGER_HEADERS = ("loyalty_balance", "year_to_date_spend", "account_balance")
 SEPARATOR = "\x1f"
 #: on a packed frame: the row held more separators than columns
 BAD = "__separator_in_a_cell"
+#: the packed one-line columns, and the packed columns of several lines (notes, custom)
+PACKED, PACKED_LINES = "packed", "packed_lines"
 
 
 class SeparatorInText(Exception):
@@ -102,26 +104,50 @@ def _decimal_text(column: pl.Expr, places: int, trim: bool) -> pl.Expr:
     return text.fill_null("")
 
 
-def _unpack_lazy(lazy: pl.LazyFrame, headers: Sequence[str]) -> pl.LazyFrame:
-    """Split the packed column back into the export's columns and types, plus :data:`BAD`."""
+def packed_parts(headers: Sequence[str]) -> list[tuple[str, list[int]]]:
+    """How the native query packs a row: the indexes of the columns in each packed text.
+
+    Two: the one-line columns in :data:`PACKED`, the columns of several lines (notes,
+    custom fields) in :data:`PACKED_LINES`. Each is scanned whole for characters a file
+    must not hold with its own rule, so the line breaks of notes never send a store's
+    every partition through the column-by-column scan.
+    """
+    one = [i for i, header in enumerate(headers) if not multiline_field(header)]
+    lines = [i for i, header in enumerate(headers) if multiline_field(header)]
+    return [(PACKED, one), (PACKED_LINES, lines)] if lines else [(PACKED, one)]
+
+
+def _unpack_lazy(lazy: pl.LazyFrame, headers: Sequence[str], labels: Sequence[str]) -> pl.LazyFrame:
+    """Split the packed columns back into the export's columns and types, plus :data:`BAD`.
+
+    ``labels``: the frame's packed columns; :data:`PACKED` alone holds every column.
+    """
     import polars as pl
 
     schema = raw_schema(headers)
     names = list(schema)
+    if PACKED_LINES in labels:
+        parts = [(label, [names[i] for i in indexes]) for label, indexes in packed_parts(headers)]
+    else:
+        parts = [(PACKED, names)]
     # splitn leaves any further separator in the last column: a separator inside a cell
     # shows there, and only that (short) column needs looking at. Integers are cast
     # leniently: SQL wrote them from CAST AS INTEGER, and a row shifted by a separator
     # must reach the check rather than fail the cast.
-    split = pl.col("packed").str.splitn(SEPARATOR, len(names)).struct.rename_fields(names)
+    splits = [
+        pl.col(label).str.splitn(SEPARATOR, len(part)).struct.rename_fields(part)
+        for label, part in parts
+    ]
+    shifted = [pl.col(part[-1]).str.contains(SEPARATOR, literal=True) for _, part in parts]
     return (
-        lazy.select(split)
-        .unnest("packed")
+        lazy.select(*splits)
+        .unnest(*(label for label, _ in parts))
         .select(
             *(
                 pl.col(name).cast(pl.Int64, strict=False) if dtype == pl.Int64 else pl.col(name)
                 for name, dtype in schema.items()
             ),
-            pl.col(names[-1]).str.contains(SEPARATOR, literal=True).alias(BAD),
+            pl.any_horizontal(shifted).alias(BAD),
         )
     )
 
@@ -192,10 +218,10 @@ def dirty_columns(frame: pl.DataFrame, headers: Sequence[str]) -> frozenset[str]
     return frozenset(name for name in names if found[name])
 
 
-def _packed_needles() -> list[str]:
-    """What no packed row of a clean store holds: every forbidden character but the
+def _packed_needles(multiline: bool) -> list[str]:
+    """What no packed text of a clean store holds: every forbidden character but the
     separator (a cell holding that one is caught by :data:`BAD`)."""
-    return [ch for ch in file_needles(multiline=False) if ch != SEPARATOR]
+    return [ch for ch in file_needles(multiline) if ch != SEPARATOR]
 
 
 class _Formatter:
@@ -204,15 +230,16 @@ class _Formatter:
     The polars expressions are built once per schema (and set of columns to make inert),
     not per partition: building them needs the GIL, which the reading thread holds while
     the driver reads the next batch. A packed frame (native SQLite path) is first scanned
-    whole for characters a file must not hold; without any (the common case) it is split
-    and formatted in one polars query, else split first and its columns scanned one by one.
+    whole for characters a file must not hold (see :func:`packed_parts`); without any
+    (the common case) it is split and formatted in one polars query, else split first
+    and its columns scanned one by one.
     """
 
     def __init__(self, writer: CsvWriter | XlsxWriter, headers: Sequence[str]) -> None:
         self.writer = writer
         self.headers = headers
         self.plans: dict[Any, list[pl.Expr]] = {}
-        self.needles = _packed_needles()
+        self.needles = {PACKED: _packed_needles(False), PACKED_LINES: _packed_needles(True)}
 
     def _plan(
         self, schema: Mapping[str, Any], packed: bool, dirty: frozenset[str]
@@ -224,16 +251,23 @@ class _Formatter:
         return exprs
 
     def __call__(self, frame: pl.DataFrame) -> None:
-        if "packed" in frame.columns:
+        if PACKED in frame.columns:
+            import polars as pl
+
             schema = raw_schema(self.headers)
-            if not frame.get_column("packed").str.contains_any(self.needles).any():
+            labels = frame.columns
+            found = frame.select(
+                pl.col(label).str.contains_any(self.needles[label]).any() for label in labels
+            ).row(0)
+            unpacked = _unpack_lazy(frame.lazy(), self.headers, labels)
+            if not any(found):
                 exprs = self._plan(schema, True, frozenset())
-                out = _unpack_lazy(frame.lazy(), self.headers).select(*exprs, BAD).collect()
+                out = unpacked.select(*exprs, BAD).collect()
                 if out.get_column(BAD).any():
                     raise SeparatorInText
                 self.writer.write(out.drop(BAD))
                 return
-            frame = _unpack_lazy(frame.lazy(), self.headers).collect()
+            frame = unpacked.collect()
             if frame.get_column(BAD).any():
                 raise SeparatorInText
             frame = frame.drop(BAD)
