@@ -128,7 +128,8 @@ def test_columns_empty_at_first_keep_their_type_later(
     assert late["title"] == "'-5"  # neutralised
     assert late["notes"] == 'a, "quoted"\nline'
     if separator_in_a_cell:
-        assert rows[1099]["notes"] == f"x{SEPARATOR}y"
+        # read apart, and made inert like any control character (issue 12 §2)
+        assert rows[1099]["notes"] == "x␟y"
 
 
 def test_native_export_imports_back_unchanged(engine: Engine, tmp_path: Path) -> None:

@@ -243,3 +243,58 @@ def visible_text(value: object, *, multiline: bool = False) -> str:
             return "\r\n".join(part.translate(_LINES) for part in text.split("\r\n"))
         return text.translate(_LINES)
     return text.translate(_ONE_LINE)
+
+
+# --------------------------------------------------------------------------- writing files
+
+
+@functools.cache
+def _file_pictures(multiline: bool) -> dict[str, str]:
+    """What :func:`visible_text` makes of each character a polars string can hold and a
+    file must not: the same table, less what a file keeps.
+
+    A field of several lines keeps its line feeds, its tabs and its CR LF line ends in a
+    file (the importer reads them back as they were; a terminal is what needs a tab drawn
+    as spaces). Lone surrogates cannot be in a polars string at all.
+    """
+    table = _picture_table(multiline)
+    pictures = {
+        chr(code): shown
+        for code, shown in table.items()
+        if not 0xD800 <= code <= 0xDFFF and shown != chr(code)
+    }
+    if multiline:
+        del pictures["\t"]
+        return {"\r\n": "\r\n", **pictures}  # first, and ``leftmost``: kept before "\r"
+    return pictures
+
+
+@functools.cache
+def file_needles(multiline: bool = False) -> tuple[str, ...]:
+    """The characters :func:`visible_expr` changes, as literal strings for a quick scan.
+
+    Read off :data:`FORBIDDEN_PATTERN` (or :data:`FORBIDDEN_MULTILINE_PATTERN`): the
+    door's rule, not a second list. Every such character is below U+3001.
+    """
+    pattern = re.compile(FORBIDDEN_MULTILINE_PATTERN if multiline else FORBIDDEN_PATTERN)
+    return tuple(chr(c) for c in range(0x3001) if pattern.fullmatch(chr(c)))
+
+
+def has_invisible_expr(column: pl.Expr, *, multiline: bool = False) -> pl.Expr:
+    """True for the cells :func:`visible_expr` would change: the cheap scan done first.
+
+    A search for literal strings (Aho-Corasick), no regular expression: most columns of
+    most stores hold none of them, and then nothing else is done to them.
+    """
+    return column.str.contains_any(list(file_needles(multiline)))
+
+
+def visible_expr(column: pl.Expr, *, multiline: bool = False) -> pl.Expr:
+    """:func:`visible_text` for a whole polars string column written to a file.
+
+    One pass replacing each forbidden character by its picture ("␛" for ESC, "�" for a
+    C1 or text-direction control; a line break or tab on one line becomes a space), so
+    an exported cell can be opened in any viewer, ``cat`` or editor and never obeyed.
+    ``multiline`` keeps line feeds, tabs and CR LF (see :func:`_file_pictures`).
+    """
+    return column.str.replace_many(_file_pictures(multiline), leftmost=True)

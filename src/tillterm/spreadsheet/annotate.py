@@ -5,6 +5,12 @@ at, deletes the added column and imports again (the importer also ignores that c
 it is left in). It keeps the original's format: a CSV stays a CSV with the same
 delimiter and encoding; a workbook becomes an ``.xlsx`` (``.xls`` cannot be written
 without a legacy library).
+
+The person's own cells are copied as their file had them: it is their file, and a copy
+that changed it would import differently. The added column is tillterm's words, which
+quote their headers and values and the store's choices (an older version may have stored
+control characters there): it is made inert like every exported cell
+(:func:`tillterm.typed_text.visible_expr`).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from tillterm.private_files import OutputExists, private_output
 from tillterm.spreadsheet.checking import ERROR
 from tillterm.spreadsheet.columns import PROBLEMS_HEADER
 from tillterm.spreadsheet.reading import ROW, SpreadsheetError, open_sheet
+from tillterm.typed_text import visible_expr
 
 if TYPE_CHECKING:
     import polars as pl
@@ -49,7 +56,7 @@ def _messages(report: ImportReport) -> pl.DataFrame:
             ).alias("text")
         )
         .group_by("row", maintain_order=True)
-        .agg(pl.col("text").str.join(" | "))
+        .agg(visible_expr(pl.col("text").str.join(" | ")))
         .rename({"row": ROW, "text": PROBLEMS_HEADER})
     )
 

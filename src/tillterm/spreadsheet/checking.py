@@ -33,6 +33,7 @@ from tillterm.spreadsheet.columns import (
     TAGS,
     TAX,
     ColumnMap,
+    multiline_field,
 )
 from tillterm.spreadsheet.reading import ROW
 from tillterm.typed_text import import_clean_expr, import_problem_expr, import_untidy_expr
@@ -248,11 +249,6 @@ def _check_custom(defn: CustomDef, s: pl.Expr) -> FieldCheck:
     return FieldCheck(value, errors, [])
 
 
-def _multiline(name: str) -> bool:
-    """Fields that keep their line breaks: notes, and custom fields (as on the form)."""
-    return name == "notes" or name.startswith(CUSTOM_PREFIX)
-
-
 @dataclass
 class CheckedBatch:
     """A batch's typed values (one column per present field, plus ``__row``) and problems."""
@@ -277,7 +273,7 @@ def check_batch(frame: pl.DataFrame, cmap: ColumnMap, ctx: Context) -> CheckedBa
     import polars as pl
 
     sources = {index: restore_expr(pl.col(f"c{index}")) for index in cmap.fields}
-    lines = {index: _multiline(name) for index, name in cmap.fields.items()}
+    lines = {index: multiline_field(name) for index, name in cmap.fields.items()}
     untidy = frame.select(
         *(
             import_untidy_expr(sources[index], multiline=lines[index]).any().alias(f"c{index}")

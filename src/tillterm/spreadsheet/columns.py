@@ -35,6 +35,13 @@ CUSTOM_PREFIX = "custom:"
 PROBLEMS_HEADER = "import_problems"
 
 
+def multiline_field(name: str) -> bool:
+    """Fields that keep their line breaks (and tabs): notes and custom fields, as on the
+    form. The importer keeps them in such a column only, and the export writes them there
+    only."""
+    return name == "notes" or name.startswith(CUSTOM_PREFIX)
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     """One importable field: its name (= export header), kind, length limit, label."""

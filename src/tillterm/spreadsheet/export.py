@@ -86,6 +86,7 @@ from tillterm.spreadsheet.columns import (
 from tillterm.spreadsheet.export_writer import (
     SEPARATOR,
     ExportCancelled,
+    packed_parts,
     raw_schema,
     write_frames,
 )
@@ -227,10 +228,11 @@ def _native_sql(
     Text columns become ``coalesce(CAST(x AS TEXT), '')`` (never NULL: an all-NULL first
     batch would otherwise be inferred as integers and the first text after it refused;
     the export writes NULL and empty text alike), integer columns ``CAST(x AS INTEGER)``
-    (NULL stays NULL: an empty balance limit is not 0.00). ``packed`` joins every column
-    of a row into one ``concat_ws`` text (integers as decimal text, NULL as nothing, so
-    there is one type and no inference),
-    split again by polars: the driver costs ~100-150 ns per value it converts, SQLite's
+    (NULL stays NULL: an empty balance limit is not 0.00). ``packed`` joins the columns
+    of a row into ``concat_ws`` texts (one-line columns in one, notes and custom fields in
+    another: :func:`~tillterm.spreadsheet.export_writer.packed_parts`; integers as
+    decimal text, NULL as nothing, so there is one type and no inference), split again
+    by polars: the driver costs ~100-150 ns per value it converts, SQLite's
     concatenation a fraction of that. ``None`` when a filter's parameters cannot be
     written as SQL literals.
     """
@@ -250,7 +252,10 @@ def _native_sql(
         else:
             columns.append(func.coalesce(value, literal("")).label(name))
     if packed:
-        columns = [func.concat_ws(func.char(ord(SEPARATOR)), *columns).label("packed")]
+        columns = [
+            func.concat_ws(func.char(ord(SEPARATOR)), *(columns[i] for i in indexes)).label(label)
+            for label, indexes in packed_parts(headers)
+        ]
     typed = query.with_only_columns(*columns)
     try:
         return str(typed.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))

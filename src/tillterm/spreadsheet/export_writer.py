@@ -37,13 +37,21 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from tillterm.spreadsheet.cells import neutralise_expr
-from tillterm.spreadsheet.columns import BOOL, DATE, FIELD_BY_NAME, MONEY, PERCENT
+from tillterm.spreadsheet.columns import (
+    BOOL,
+    DATE,
+    FIELD_BY_NAME,
+    MONEY,
+    PERCENT,
+    multiline_field,
+)
 from tillterm.spreadsheet.reading import SpreadsheetError
+from tillterm.typed_text import file_needles, has_invisible_expr, visible_expr, visible_text
 
 if TYPE_CHECKING:
     import polars as pl
@@ -57,6 +65,8 @@ _INTEGER_HEADERS = ("loyalty_balance", "year_to_date_spend", "account_balance")
 SEPARATOR = "\x1f"
 #: on a packed frame: the row held more separators than columns
 BAD = "__separator_in_a_cell"
+#: the packed one-line columns, and the packed columns of several lines (notes, custom)
+PACKED, PACKED_LINES = "packed", "packed_lines"
 
 
 class SeparatorInText(Exception):
@@ -94,38 +104,73 @@ def _decimal_text(column: pl.Expr, places: int, trim: bool) -> pl.Expr:
     return text.fill_null("")
 
 
-def _unpack_lazy(lazy: pl.LazyFrame, headers: Sequence[str]) -> pl.LazyFrame:
-    """Split the packed column back into the export's columns and types, plus :data:`BAD`."""
+def packed_parts(headers: Sequence[str]) -> list[tuple[str, list[int]]]:
+    """How the native query packs a row: the indexes of the columns in each packed text.
+
+    Two: the one-line columns in :data:`PACKED`, the columns of several lines (notes,
+    custom fields) in :data:`PACKED_LINES`. Each is scanned whole for characters a file
+    must not hold with its own rule, so the line breaks of notes never send a store's
+    every partition through the column-by-column scan.
+    """
+    one = [i for i, header in enumerate(headers) if not multiline_field(header)]
+    lines = [i for i, header in enumerate(headers) if multiline_field(header)]
+    return [(PACKED, one), (PACKED_LINES, lines)] if lines else [(PACKED, one)]
+
+
+def _unpack_lazy(lazy: pl.LazyFrame, headers: Sequence[str], labels: Sequence[str]) -> pl.LazyFrame:
+    """Split the packed columns back into the export's columns and types, plus :data:`BAD`.
+
+    ``labels``: the frame's packed columns; :data:`PACKED` alone holds every column.
+    """
     import polars as pl
 
     schema = raw_schema(headers)
     names = list(schema)
+    if PACKED_LINES in labels:
+        parts = [(label, [names[i] for i in indexes]) for label, indexes in packed_parts(headers)]
+    else:
+        parts = [(PACKED, names)]
     # splitn leaves any further separator in the last column: a separator inside a cell
     # shows there, and only that (short) column needs looking at. Integers are cast
     # leniently: SQL wrote them from CAST AS INTEGER, and a row shifted by a separator
     # must reach the check rather than fail the cast.
-    split = pl.col("packed").str.splitn(SEPARATOR, len(names)).struct.rename_fields(names)
+    splits = [
+        pl.col(label).str.splitn(SEPARATOR, len(part)).struct.rename_fields(part)
+        for label, part in parts
+    ]
+    shifted = [pl.col(part[-1]).str.contains(SEPARATOR, literal=True) for _, part in parts]
     return (
-        lazy.select(split)
-        .unnest("packed")
+        lazy.select(*splits)
+        .unnest(*(label for label, _ in parts))
         .select(
             *(
                 pl.col(name).cast(pl.Int64, strict=False) if dtype == pl.Int64 else pl.col(name)
                 for name, dtype in schema.items()
             ),
-            pl.col(names[-1]).str.contains(SEPARATOR, literal=True).alias(BAD),
+            pl.any_horizontal(shifted).alias(BAD),
         )
     )
 
 
-def format_exprs(headers: Sequence[str], schema: Mapping[str, Any]) -> list[pl.Expr]:
-    """One polars expression per column: raw value → the cell the importer reads back."""
+def format_exprs(
+    headers: Sequence[str], schema: Mapping[str, Any], dirty: Collection[str] = ()
+) -> list[pl.Expr]:
+    """One polars expression per column: raw value → the cell the importer reads back.
+
+    The raw text columns named in ``dirty`` (see :func:`dirty_columns`) are made inert
+    first: what a terminal or a spreadsheet would obey becomes its visible picture
+    (:func:`tillterm.typed_text.visible_expr`), line breaks kept only where the field
+    allows them. A database written before the door refused such characters may still
+    hold them.
+    """
     import polars as pl
 
     exprs = []
     for index, header in enumerate(headers):
         col = pl.col(f"c{index}")
         dtype = schema[f"c{index}"]
+        if f"c{index}" in dirty:
+            col = visible_expr(col, multiline=multiline_field(header))
         spec = FIELD_BY_NAME.get(header)
         kind = spec.kind if spec else None
         if kind == BOOL:
@@ -153,33 +198,81 @@ def format_exprs(headers: Sequence[str], schema: Mapping[str, Any]) -> list[pl.E
     return exprs
 
 
+def dirty_columns(frame: pl.DataFrame, headers: Sequence[str]) -> frozenset[str]:
+    """The raw text columns of ``frame`` holding a character a file must not hold.
+
+    One literal scan per text column (:func:`tillterm.typed_text.has_invisible_expr`),
+    all in one polars query: the common answer is none, and then no cell is rewritten.
+    """
+    import polars as pl
+
+    names = [f"c{index}" for index in range(len(headers)) if frame.schema[f"c{index}"] == pl.String]
+    if not names:
+        return frozenset()
+    found = frame.select(
+        has_invisible_expr(pl.col(name), multiline=multiline_field(headers[int(name[1:])]))
+        .any()
+        .alias(name)
+        for name in names
+    ).row(0, named=True)
+    return frozenset(name for name in names if found[name])
+
+
+def _packed_needles(multiline: bool) -> list[str]:
+    """What no packed text of a clean store holds: every forbidden character but the
+    separator (a cell holding that one is caught by :data:`BAD`)."""
+    return [ch for ch in file_needles(multiline) if ch != SEPARATOR]
+
+
 class _Formatter:
     """Formats and writes frames of raw values (on the helper thread).
 
-    The polars expressions are built once per schema, not per partition: building them
-    needs the GIL, which the reading thread holds while the driver reads the next batch.
-    A packed frame (native SQLite path) is split and formatted in one polars query.
+    The polars expressions are built once per schema (and set of columns to make inert),
+    not per partition: building them needs the GIL, which the reading thread holds while
+    the driver reads the next batch. A packed frame (native SQLite path) is first scanned
+    whole for characters a file must not hold (see :func:`packed_parts`); without any
+    (the common case) it is split and formatted in one polars query, else split first
+    and its columns scanned one by one.
     """
 
     def __init__(self, writer: CsvWriter | XlsxWriter, headers: Sequence[str]) -> None:
         self.writer = writer
         self.headers = headers
         self.plans: dict[Any, list[pl.Expr]] = {}
+        self.needles = {PACKED: _packed_needles(False), PACKED_LINES: _packed_needles(True)}
+
+    def _plan(
+        self, schema: Mapping[str, Any], packed: bool, dirty: frozenset[str]
+    ) -> list[pl.Expr]:
+        key = (tuple(schema.items()), packed, dirty)
+        exprs = self.plans.get(key)
+        if exprs is None:
+            exprs = self.plans[key] = format_exprs(self.headers, schema, dirty)
+        return exprs
 
     def __call__(self, frame: pl.DataFrame) -> None:
-        key = tuple(frame.schema.items())
-        exprs = self.plans.get(key)
-        packed = "packed" in frame.columns
-        if exprs is None:
-            schema = raw_schema(self.headers) if packed else dict(frame.schema)
-            exprs = self.plans[key] = format_exprs(self.headers, schema)
-        if not packed:
-            self.writer.write(frame.select(exprs))
-            return
-        out = _unpack_lazy(frame.lazy(), self.headers).select(*exprs, BAD).collect()
-        if out.get_column(BAD).any():
-            raise SeparatorInText
-        self.writer.write(out.drop(BAD))
+        if PACKED in frame.columns:
+            import polars as pl
+
+            schema = raw_schema(self.headers)
+            labels = frame.columns
+            found = frame.select(
+                pl.col(label).str.contains_any(self.needles[label]).any() for label in labels
+            ).row(0)
+            unpacked = _unpack_lazy(frame.lazy(), self.headers, labels)
+            if not any(found):
+                exprs = self._plan(schema, True, frozenset())
+                out = unpacked.select(*exprs, BAD).collect()
+                if out.get_column(BAD).any():
+                    raise SeparatorInText
+                self.writer.write(out.drop(BAD))
+                return
+            frame = unpacked.collect()
+            if frame.get_column(BAD).any():
+                raise SeparatorInText
+            frame = frame.drop(BAD)
+        exprs = self._plan(frame.schema, False, dirty_columns(frame, self.headers))
+        self.writer.write(frame.select(exprs))
 
 
 def write_frames(
@@ -225,7 +318,7 @@ class CsvWriter:
     def __init__(self, fh: BinaryIO, headers: Sequence[str]) -> None:
         self.fh = fh
         self.fh.write(b"\xef\xbb\xbf")
-        self.fh.write(_csv_line(headers).encode("utf-8"))
+        self.fh.write(_csv_line([visible_text(h) for h in headers]).encode("utf-8"))
 
     def write(self, frame: pl.DataFrame) -> None:
         frame.write_csv(self.fh, include_header=False, line_terminator="\r\n")
@@ -260,7 +353,7 @@ class XlsxWriter:
             },
         )
         self.sheet = self.book.add_worksheet("Customers")
-        self.sheet.write_row(0, 0, headers)
+        self.sheet.write_row(0, 0, [visible_text(h) for h in headers])
         self.row = 1
 
     def write(self, frame: pl.DataFrame) -> None:
