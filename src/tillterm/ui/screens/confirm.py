@@ -94,15 +94,22 @@ class ConfirmScreen(ModalScreen[bool]):
         self.yes = yes
         self.no = no
 
+    #: the keys written on the buttons
+    yes_label = "Y"
+    no_label = "N"
+
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
             yield Static(plain(self.title_text), id="confirm-title")
             yield Static(plain(self.message, multiline=True), id="confirm-message")
             with Horizontal(id="confirm-buttons"):
                 yield Button(
-                    plain(f"{self.yes} (Y)"), id="confirm-yes", variant="error", compact=True
+                    plain(f"{self.yes} ({self.yes_label})"),
+                    id="confirm-yes",
+                    variant="error",
+                    compact=True,
                 )
-                yield Button(plain(f"{self.no} (N)"), id="confirm-no", compact=True)
+                yield Button(plain(f"{self.no} ({self.no_label})"), id="confirm-no", compact=True)
 
     def on_mount(self) -> None:
         # The safe answer has the focus: Enter on a reflex never deletes anything.
@@ -137,19 +144,9 @@ class KeyConfirmScreen(ConfirmScreen, inherit_bindings=False):
     ) -> None:
         super().__init__(title, message, yes, no)
         self.yes_key = yes_key
+        self.yes_label = yes_key.upper()
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="confirm-box"):
-            yield Static(plain(self.title_text), id="confirm-title")
-            yield Static(plain(self.message, multiline=True), id="confirm-message")
-            with Horizontal(id="confirm-buttons"):
-                yield Button(
-                    plain(f"{self.yes} ({self.yes_key.upper()})"),
-                    id="confirm-yes",
-                    variant="error",
-                    compact=True,
-                )
-                yield Button(plain(f"{self.no} (N/Esc)"), id="confirm-no", compact=True)
+    no_label = "N/Esc"
 
     def on_mount(self) -> None:
         # never focusable: a Tab then an Enter (a scanner ending codes with Tab) cannot
@@ -177,6 +174,9 @@ class PromptScreen(ModalScreen[str | None]):
         self.value = value
         self.accept = accept
 
+    #: the key written on the accept button
+    accept_label = "Enter"
+
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
             yield Static(plain(self.title_text), id="confirm-title")
@@ -184,7 +184,10 @@ class PromptScreen(ModalScreen[str | None]):
             yield Input(self.value, id="prompt-input", compact=True)
             with Horizontal(id="confirm-buttons"):
                 yield Button(
-                    plain(f"{self.accept} (Enter)"), id="prompt-ok", variant="primary", compact=True
+                    plain(f"{self.accept} ({self.accept_label})"),
+                    id="prompt-ok",
+                    variant="primary",
+                    compact=True,
                 )
                 yield Button("Cancel (Esc)", id="prompt-cancel", compact=True)
 
@@ -219,20 +222,7 @@ class KeyPromptScreen(PromptScreen, inherit_bindings=False):
     ) -> None:
         super().__init__(title, message, value, accept)
         self.accept_key = key
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="confirm-box"):
-            yield Static(plain(self.title_text), id="confirm-title")
-            yield Static(plain(self.message, multiline=True), id="confirm-message")
-            yield Input(self.value, id="prompt-input", compact=True)
-            with Horizontal(id="confirm-buttons"):
-                yield Button(
-                    plain(f"{self.accept} ({self.accept_key.upper()})"),
-                    id="prompt-ok",
-                    variant="primary",
-                    compact=True,
-                )
-                yield Button("Cancel (Esc)", id="prompt-cancel", compact=True)
+        self.accept_label = key.upper()
 
     def on_mount(self) -> None:
         self.query_one("#prompt-ok", Button).can_focus = False
