@@ -6,7 +6,9 @@ schema of its own, dropped afterwards, so tests never see each other's rows.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -27,6 +29,13 @@ if TYPE_CHECKING:
 
 #: ``async with drive() as (app, pilot):`` — see the ``drive`` fixture
 Drive = Callable[..., AbstractAsyncContextManager[tuple["TilltermApp", "Pilot[int]"]]]
+
+#: what a wait is for: a phrase, or a function giving one (to show the state at the timeout)
+What = str | Callable[[], str]
+
+#: how long a wait lasts before it fails: generous, so a loaded machine is slow, not red
+WAIT_TIMEOUT_S = 10.0
+POLL_S = 0.02
 
 PG_ENV = "TILLTERM_TEST_PG_URL"
 PG_URL = os.environ.get(PG_ENV)
@@ -85,14 +94,63 @@ def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engin
 def drive(engine: Engine) -> Drive:
     """The app on ``engine`` as the screen tests drive it: 80×24, no scanner.
 
-    ``async with drive() as (app, pilot):`` (keyword arguments go to the app).
+    ``async with drive() as (app, pilot):`` (keyword arguments go to the app, so
+    ``scanner=True`` gives it one); ``notifications`` and ``message_hook`` go to
+    ``run_test``.
     """
     from tillterm.ui.app import TilltermApp
 
     @asynccontextmanager
-    async def run(**options: Any) -> AsyncIterator[tuple[TilltermApp, Pilot[int]]]:
-        app = TilltermApp(engine, scanner=False, **options)
-        async with app.run_test(size=(80, 24)) as pilot:
+    async def run(
+        *,
+        notifications: bool = False,
+        message_hook: Callable[[Any], None] | None = None,
+        **options: Any,
+    ) -> AsyncIterator[tuple[TilltermApp, Pilot[int]]]:
+        options.setdefault("scanner", False)
+        app = TilltermApp(engine, **options)
+        async with app.run_test(
+            size=(80, 24), notifications=notifications, message_hook=message_hook
+        ) as pilot:
             yield app, pilot
 
     return run
+
+
+def _timed_out(what: What, timeout: float) -> AssertionError:
+    said = what() if callable(what) else what
+    return AssertionError(f"timed out after {timeout:g} s waiting for {said}")
+
+
+async def wait_until(
+    pilot: Pilot[Any] | None,
+    condition: Callable[[], object],
+    what: What,
+    *,
+    timeout: float = WAIT_TIMEOUT_S,
+) -> None:
+    """Poll ``condition`` until it holds; fail loudly, naming ``what``, when it never does.
+
+    The one way tests wait for something to happen: a positive sign that it did, never a
+    sleep and hope. With a ``pilot`` each poll lets the app process its messages; without
+    one (after the app has shut down) it only yields to the event loop.
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise _timed_out(what, timeout)
+        if pilot is not None:
+            await pilot.pause(POLL_S)
+        else:
+            await asyncio.sleep(POLL_S)
+
+
+def wait_until_blocking(
+    condition: Callable[[], object], what: What, *, timeout: float = WAIT_TIMEOUT_S
+) -> None:
+    """``wait_until`` for tests without an event loop (a reader thread, a child process)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise _timed_out(what, timeout)
+        time.sleep(POLL_S / 4)
