@@ -11,13 +11,13 @@ not have happened, and checks the database as well as the screen.
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from conftest import Drive, wait_until
 from sales_store import Store, build_store
 from scanner_fakes import FakeBackend, FakeDevice, entry, scan
 from screens_data import settle
@@ -73,20 +73,12 @@ def device(monkeypatch: pytest.MonkeyPatch) -> FakeDevice:
 
 @asynccontextmanager
 async def running(
-    engine: Engine, *, scanner: bool = False
+    drive: Drive, *, scanner: bool = False
 ) -> AsyncIterator[tuple[TilltermApp, Pilot[int]]]:
-    app = TilltermApp(engine, register=REGISTER, scanner=scanner)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    """The shared ``drive`` on this register, notices shown, once its start has settled."""
+    async with drive(register=REGISTER, scanner=scanner, notifications=True) as (app, pilot):
         await settle(pilot)
         yield app, pilot
-
-
-async def until(pilot: Pilot[int], predicate: Callable[[], object], timeout: float = 5.0) -> None:
-    """Poll for a positive condition (never sleep and hope)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out waiting for the scan to be processed"
-        await pilot.pause(0.02)
 
 
 def _key(character: str) -> events.Key:
@@ -149,17 +141,21 @@ def notices(app: TilltermApp) -> list[str]:
 
 
 async def test_after_an_unknown_scan_the_next_scan_is_just_the_next_scan(
-    engine: Engine, store: Store, device: FakeDevice
+    engine: Engine, store: Store, device: FakeDevice, drive: Drive
 ) -> None:
-    async with running(engine, scanner=True) as (app, pilot):
-        await until(pilot, lambda: device.grabbed)
+    async with running(drive, scanner=True) as (app, pilot):
+        await wait_until(pilot, lambda: device.grabbed, "the scanner to be grabbed")
         device.push(scan(UNKNOWN_CARD))
-        await until(pilot, lambda: UNKNOWN_CARD in status(app))
+        await wait_until(
+            pilot, lambda: UNKNOWN_CARD in status(app), "the unknown card in the status line"
+        )
         assert isinstance(app.screen, RegisterScreen)
         assert "Ctrl+N" in status(app)
         assert app.focused is not None and app.focused.id == "scan-input"
         device.push(scan(PEN))
-        await until(pilot, lambda: lines(engine) == [("Stylo plume", 1)])
+        await wait_until(
+            pilot, lambda: lines(engine) == [("Stylo plume", 1)], "the pen on the sale"
+        )
         await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
         assert "Ctrl+N" not in status(app)
@@ -171,13 +167,17 @@ async def test_after_an_unknown_scan_the_next_scan_is_just_the_next_scan(
 
 
 async def test_a_wedge_scan_after_an_unknown_one_adds_the_item(
-    engine: Engine, store: Store
+    engine: Engine, store: Store, drive: Drive
 ) -> None:
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         await burst(pilot, f"{UNKNOWN_CARD}\n")
-        await until(pilot, lambda: UNKNOWN_CARD in status(app))
+        await wait_until(
+            pilot, lambda: UNKNOWN_CARD in status(app), "the unknown card in the status line"
+        )
         await burst(pilot, f"{PEN}\n")
-        await until(pilot, lambda: lines(engine) == [("Stylo plume", 1)])
+        await wait_until(
+            pilot, lambda: lines(engine) == [("Stylo plume", 1)], "the pen on the sale"
+        )
         await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
         assert app.screen.query_one("#scan-input", Input).value == ""
@@ -185,11 +185,13 @@ async def test_a_wedge_scan_after_an_unknown_one_adds_the_item(
 
 
 async def test_a_valid_product_barcode_is_not_offered_as_a_card(
-    engine: Engine, store: Store
+    engine: Engine, store: Store, drive: Drive
 ) -> None:
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         await burst(pilot, "4006381333931\n")  # a real EAN-13, not in this catalogue
-        await until(pilot, lambda: "4006381333931" in status(app))
+        await wait_until(
+            pilot, lambda: "4006381333931" in status(app), "the unknown EAN in the status line"
+        )
         assert "not in the catalogue" in status(app)
         assert isinstance(app.screen, RegisterScreen)
         await pilot.press("ctrl+n")  # only the cashier's key makes it a card
@@ -201,16 +203,22 @@ async def test_a_valid_product_barcode_is_not_offered_as_a_card(
 # --- dialogs ---------------------------------------------------------------------------
 
 
-async def test_a_wedge_scan_does_not_pay(engine: Engine, store: Store) -> None:
-    async with running(engine) as (app, pilot):
+async def test_a_wedge_scan_does_not_pay(engine: Engine, store: Store, drive: Drive) -> None:
+    async with running(drive) as (app, pilot):
         await burst(pilot, f"{PEN}\n")
-        await until(pilot, lambda: lines(engine) == [("Stylo plume", 1)])
+        await wait_until(
+            pilot, lambda: lines(engine) == [("Stylo plume", 1)], "the pen on the sale"
+        )
         await settle(pilot)
         await pilot.press("f9")
         await settle(pilot)
         assert isinstance(app.screen, PaymentScreen)
         await burst(pilot, f"{COFFEE}\n")  # digits only: the amount field takes them all
-        await until(pilot, lambda: any(COFFEE in n and "not used" in n for n in notices(app)))
+        await wait_until(
+            pilot,
+            lambda: any(COFFEE in n and "not used" in n for n in notices(app)),
+            'a "not used" notice for the coffee',
+        )
         await settle(pilot)
         assert isinstance(app.screen, PaymentScreen)
         assert app.screen.query_one("#payment-amount", Input).value == ""
@@ -220,28 +228,40 @@ async def test_a_wedge_scan_does_not_pay(engine: Engine, store: Store) -> None:
 
 
 async def test_a_scanner_code_in_the_payment_screen_is_not_lost_in_silence(
-    engine: Engine, store: Store, device: FakeDevice
+    engine: Engine, store: Store, device: FakeDevice, drive: Drive
 ) -> None:
-    async with running(engine, scanner=True) as (app, pilot):
-        await until(pilot, lambda: device.grabbed)
+    async with running(drive, scanner=True) as (app, pilot):
+        await wait_until(pilot, lambda: device.grabbed, "the scanner to be grabbed")
         device.push(scan(PEN))
-        await until(pilot, lambda: lines(engine) == [("Stylo plume", 1)])
+        await wait_until(
+            pilot, lambda: lines(engine) == [("Stylo plume", 1)], "the pen on the sale"
+        )
         await settle(pilot)
         await pilot.press("f9")
         await settle(pilot)
         device.push(scan(COFFEE))
-        await until(pilot, lambda: any(COFFEE in n and "not used" in n for n in notices(app)))
+        await wait_until(
+            pilot,
+            lambda: any(COFFEE in n and "not used" in n for n in notices(app)),
+            'a "not used" notice for the coffee',
+        )
         assert isinstance(app.screen, PaymentScreen)
     assert lines(engine) == [("Stylo plume", 1)]
 
 
-async def test_a_wedge_scan_does_not_press_the_focused_button(engine: Engine, store: Store) -> None:
+async def test_a_wedge_scan_does_not_press_the_focused_button(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
     answers: list[bool | None] = []
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         app.push_screen(ConfirmScreen("Void the sale?", "Really?"), answers.append)
         await settle(pilot)
         await burst(pilot, f"{PEN}\n")
-        await until(pilot, lambda: any(PEN in n and "not used" in n for n in notices(app)))
+        await wait_until(
+            pilot,
+            lambda: any(PEN in n and "not used" in n for n in notices(app)),
+            'a "not used" notice for the pen',
+        )
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen) and answers == []
         await pilot.press("n")  # a person's key still answers
@@ -253,12 +273,20 @@ async def test_a_wedge_scan_does_not_press_the_focused_button(engine: Engine, st
 # --- typed at scanner speed: exactly as typed ------------------------------------------
 
 
-async def test_open_price_item_and_discount_at_scanner_speed(engine: Engine, store: Store) -> None:
-    async with running(engine) as (app, pilot):
+async def test_open_price_item_and_discount_at_scanner_speed(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
+    async with running(drive) as (app, pilot):
         await burst(pilot, "=12.50 gift wrap\n")
-        await until(pilot, lambda: lines(engine) == [("gift wrap", 1)])
+        await wait_until(
+            pilot, lambda: lines(engine) == [("gift wrap", 1)], "the gift wrap on the sale"
+        )
         await burst(pilot, "%10\n")
-        await until(pilot, lambda: (view := sale(engine)) is not None and view.discount > 0)
+        await wait_until(
+            pilot,
+            lambda: (view := sale(engine)) is not None and view.discount > 0,
+            "the discount on the sale",
+        )
         await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
     view = sale(engine)
@@ -271,13 +299,15 @@ async def test_open_price_item_and_discount_at_scanner_speed(engine: Engine, sto
 
 
 async def test_a_card_scanned_into_the_customer_field_attaches_at_once(
-    engine: Engine, store: Store
+    engine: Engine, store: Store, drive: Drive
 ) -> None:
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         await pilot.press("f7")
         assert app.focused is not None and app.focused.id == "customer-input"
         await burst(pilot, f"{MARIE}\n")
-        await until(pilot, lambda: customer_on_sale(engine) == store.marie)
+        await wait_until(
+            pilot, lambda: customer_on_sale(engine) == store.marie, "Marie on the sale"
+        )
         await settle(pilot)
         assert "Marie Dubois" in str(app.screen.query_one("#customer-panel").render())
         # looked up as a card, not picked from whatever a search of a prefix had found
@@ -287,7 +317,7 @@ async def test_a_card_scanned_into_the_customer_field_attaches_at_once(
 
 
 async def test_enter_typed_before_the_customer_search_answers_still_attaches(
-    engine: Engine, store: Store, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, store: Store, monkeypatch: pytest.MonkeyPatch, drive: Drive
 ) -> None:
     """The search is held until Enter has been handled: Enter must not be lost."""
     import tillterm.customers
@@ -302,21 +332,25 @@ async def test_enter_typed_before_the_customer_search_answers_still_attaches(
         return search(*args, **kwargs)
 
     monkeypatch.setattr(tillterm.customers, "search_customers", held)
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         await pilot.press("f7")
         await typed(pilot, "paul\n")
-        await until(pilot, lambda: "paul" in searched and "paul" in status(app))
+        await wait_until(
+            pilot,
+            lambda: "paul" in searched and "paul" in status(app),
+            'the held search for "paul"',
+        )
         gate.set()
-        await until(pilot, lambda: customer_on_sale(engine) == store.paul)
+        await wait_until(pilot, lambda: customer_on_sale(engine) == store.paul, "Paul on the sale")
         await settle(pilot)
         assert "again" not in status(app)
         assert app.focused is not None and app.focused.id == "scan-input"
 
 
 async def test_a_scan_in_the_customer_form_goes_to_the_code_field(
-    engine: Engine, store: Store
+    engine: Engine, store: Store, drive: Drive
 ) -> None:
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         app.push_screen(CustomerForm())
         await settle(pilot)
         form = app.screen
@@ -326,7 +360,11 @@ async def test_a_scan_in_the_customer_form_goes_to_the_code_field(
         await typed(pilot, "Ana")
         await pilot.pause(0.1)  # a person puts the keyboard down and picks up the scanner
         await burst(pilot, "2900000000888\n")
-        await until(pilot, lambda: form.collect()["customer_code"] == "2900000000888")
+        await wait_until(
+            pilot,
+            lambda: form.collect()["customer_code"] == "2900000000888",
+            "the scanned code in the code field",
+        )
         await settle(pilot)
         assert app.screen is form
         assert first.value == "Ana" and first.has_focus
@@ -345,21 +383,23 @@ async def test_a_scan_in_the_customer_form_goes_to_the_code_field(
 
 
 async def test_a_second_card_asks_before_replacing_the_customer(
-    engine: Engine, store: Store, device: FakeDevice
+    engine: Engine, store: Store, device: FakeDevice, drive: Drive
 ) -> None:
-    async with running(engine, scanner=True) as (app, pilot):
-        await until(pilot, lambda: device.grabbed)
+    async with running(drive, scanner=True) as (app, pilot):
+        await wait_until(pilot, lambda: device.grabbed, "the scanner to be grabbed")
         device.push(scan(MARIE))
-        await until(pilot, lambda: customer_on_sale(engine) == store.marie)
+        await wait_until(
+            pilot, lambda: customer_on_sale(engine) == store.marie, "Marie on the sale"
+        )
         device.push(scan(PAUL))
-        await until(pilot, lambda: "Ctrl+Y" in status(app))
+        await wait_until(pilot, lambda: "Ctrl+Y" in status(app), "the Ctrl+Y question")
         assert "Paul Martin" in status(app) and "Marie Dubois" in status(app)
         assert customer_on_sale(engine) == store.marie
         await burst(pilot, f"{PAUL}\n")  # the same card typed fast: asks again, no answer
-        await until(pilot, lambda: "Ctrl+Y" in status(app))
+        await wait_until(pilot, lambda: "Ctrl+Y" in status(app), "the Ctrl+Y question")
         assert customer_on_sale(engine) == store.marie
         await pilot.press("ctrl+y")
-        await until(pilot, lambda: customer_on_sale(engine) == store.paul)
+        await wait_until(pilot, lambda: customer_on_sale(engine) == store.paul, "Paul on the sale")
         await settle(pilot)
         assert "Paul Martin" in str(app.screen.query_one("#customer-panel").render())
 
@@ -369,31 +409,41 @@ async def test_a_second_card_asks_before_replacing_the_customer(
 
 @pytest.mark.parametrize("entry_text", ["=1e3 sci", "=NaN x", "=inf x", "=1_000 x", "=١٢ x"])
 async def test_open_price_amounts_are_plain_decimals(
-    engine: Engine, store: Store, entry_text: str
+    engine: Engine, store: Store, entry_text: str, drive: Drive
 ) -> None:
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         await typed(pilot, entry_text + "\n")
-        await until(pilot, lambda: "not an amount" in status(app))
+        await wait_until(
+            pilot, lambda: "not an amount" in status(app), '"not an amount" in the status line'
+        )
         await settle(pilot)
         assert lines(engine) == []
 
 
-async def test_open_price_zero_negative_and_huge(engine: Engine, store: Store) -> None:
-    async with running(engine) as (app, pilot):
+async def test_open_price_zero_negative_and_huge(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
+    async with running(drive) as (app, pilot):
         await typed(pilot, "=-0 x\n")
-        await until(pilot, lambda: "above zero" in status(app))
+        await wait_until(
+            pilot, lambda: "above zero" in status(app), '"above zero" in the status line'
+        )
         await typed(pilot, "=99999999999 x\n")
-        await until(pilot, lambda: "too large" in status(app))
+        await wait_until(
+            pilot, lambda: "too large" in status(app), '"too large" in the status line'
+        )
         await typed(pilot, "=1000,50 x\n")
-        await until(pilot, lambda: lines(engine) == [("x", 1)])
+        await wait_until(
+            pilot, lambda: lines(engine) == [("x", 1)], "the open-price line on the sale"
+        )
     view = sale(engine)
     assert view is not None and view.lines[0].unit_price == D("1000.50")
 
 
 async def test_a_scan_while_typing_notes_leaves_the_notes_alone(
-    engine: Engine, store: Store
+    engine: Engine, store: Store, drive: Drive
 ) -> None:
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         app.push_screen(CustomerForm())
         await settle(pilot)
         form = app.screen
@@ -406,7 +456,9 @@ async def test_a_scan_while_typing_notes_leaves_the_notes_alone(
         await pilot.pause(0.1)
         await burst(pilot, "2900000000777\n")
         code = form.query_one("#field-customer_code", Input)
-        await until(pilot, lambda: code.value == "2900000000777")
+        await wait_until(
+            pilot, lambda: code.value == "2900000000777", "the scanned code in the code field"
+        )
         await settle(pilot)
         assert notes.text == "Nut allergy" and notes.has_focus
 
@@ -431,12 +483,18 @@ def test_scan_code_keeps_the_customer_on_the_sale_when_asked(any_engine: Engine)
 
 
 async def test_a_scan_on_a_screen_without_use_for_it_says_where_to_scan(
-    engine: Engine, store: Store
+    engine: Engine, store: Store, drive: Drive
 ) -> None:
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         await pilot.press("f4")  # the groups
-        await until(pilot, lambda: not isinstance(app.screen, RegisterScreen))
+        await wait_until(
+            pilot, lambda: not isinstance(app.screen, RegisterScreen), "the groups screen"
+        )
         await settle(pilot)
         await burst(pilot, f"{PEN}\n")
-        await until(pilot, lambda: any(PEN in n and "register (F2)" in n for n in notices(app)))
+        await wait_until(
+            pilot,
+            lambda: any(PEN in n and "register (F2)" in n for n in notices(app)),
+            'a "scan on the register" notice',
+        )
     assert lines(engine) == []
