@@ -14,11 +14,11 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Drive
+from conftest import Drive, wait_until
 from screens_data import settle
 from sqlalchemy.engine import Engine
 from textual.widgets import Input
@@ -341,16 +341,6 @@ async def test_a_new_file_needs_no_question(
     assert _mode(target) == 0o600
 
 
-async def _until(condition: Callable[[], object], seconds: float = 10) -> None:
-    import asyncio
-
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out")
-
-
 async def test_another_export_or_quitting_stops_a_running_export(
     customers: Engine, drive: Drive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -372,12 +362,18 @@ async def test_another_export_or_quitting_stops_a_running_export(
             app.screen.query_one("#prompt-input", Input).value = str(target)
             await pilot.press("enter")
             # the new export's process is there, the one before it is gone
-            await _until(lambda: len(children()) == 1 and children()[0] not in pids)
+            await wait_until(
+                pilot,
+                lambda: len(children()) == 1 and children()[0] not in pids,
+                lambda: f"one new export process (running: {children()}, before: {pids})",
+            )
             pids.append(children()[0])
-        await _until(
-            lambda: any(f"{first}: Export cancelled" in n.message for n in app._notifications)
+        await wait_until(
+            pilot,
+            lambda: any(f"{first}: Export cancelled" in n.message for n in app._notifications),
+            "the first export's 'cancelled' notice",
         )
     # quitting cancels the worker, which stops its process within POLL_SECONDS
-    await _until(lambda: not children())
+    await wait_until(None, lambda: not children(), lambda: f"no export process: {children()}")
     assert not first.exists() and not second.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
