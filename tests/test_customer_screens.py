@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import Drive
+from conftest import Drive, wait_until
 from screens_data import Store, screen_text, seed_store, settle
 from sqlalchemy.engine import Engine
 from textual.widgets import DataTable, Input, Select, TabbedContent
@@ -515,10 +515,7 @@ async def test_a_slow_search_does_not_hold_back_the_typed_key(
 
         monkeypatch.setattr(app, "_display", spy)
         await pilot.press("x")
-        for _ in range(200):
-            if "x" in frames:
-                break
-            await pilot.pause(0.01)
+        await wait_until(pilot, lambda: "x" in frames, "a frame showing the typed key")
         assert searching.is_set() and not release.is_set()
         assert "x" in frames, "the key is drawn while its search still runs"
         release.set()
