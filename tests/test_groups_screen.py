@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from conftest import Drive
 from screens_data import Store, screen_text, seed_store, settle
 from sqlalchemy.engine import Engine
 from textual.widgets import DataTable, Input, Select
@@ -34,17 +35,15 @@ def rows(app: TilltermApp) -> list[tuple[str, str]]:
     ]
 
 
-async def test_list_with_member_counts(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_list_with_member_counts(engine: Engine, store: Store, drive: Drive) -> None:
+    async with drive() as (app, pilot):
         await pilot.press("f4")
         await settle(pilot)
         assert rows(app) == [("Student", "1"), ("VIP", "1"), ("Wholesale", "1")]
 
 
-async def test_delete_cancel_then_confirm(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_delete_cancel_then_confirm(engine: Engine, store: Store, drive: Drive) -> None:
+    async with drive() as (app, pilot):
         await pilot.press("f4")
         await settle(pilot)
         await pilot.press("down", "delete")  # VIP
@@ -69,9 +68,8 @@ async def test_delete_cancel_then_confirm(engine: Engine, store: Store) -> None:
     assert marie.group_id is None, "the customers stay, without a group"
 
 
-async def test_add_and_edit_group(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_add_and_edit_group(engine: Engine, store: Store, drive: Drive) -> None:
+    async with drive() as (app, pilot):
         await pilot.press("f4")
         await settle(pilot)
         await pilot.press("ctrl+n")
@@ -106,9 +104,8 @@ async def test_add_and_edit_group(engine: Engine, store: Store) -> None:
     assert groups["Staff members"].discount_percent == Decimal("12.5")
 
 
-async def test_enter_shows_the_groups_customers(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_enter_shows_the_groups_customers(engine: Engine, store: Store, drive: Drive) -> None:
+    async with drive() as (app, pilot):
         await pilot.press("f4")
         await settle(pilot)
         await pilot.press("down", "down", "enter")  # Wholesale

@@ -10,10 +10,8 @@ clicked; a name with ``ESC]52`` set the terminal's clipboard when drawn.
 from __future__ import annotations
 
 import csv
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import functools
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import Drive
@@ -63,16 +61,9 @@ def engine(any_engine: Engine) -> Engine:
 
 
 @pytest.fixture
-def drive(engine: Engine) -> Drive:
+def drive(drive: Drive) -> Drive:
     """The shared ``drive``, with notifications shown: toasts quote names too."""
-
-    @asynccontextmanager
-    async def run(**options: Any) -> AsyncIterator[tuple[TilltermApp, Pilot[int]]]:
-        app = TilltermApp(engine, scanner=False, **options)
-        async with app.run_test(size=(80, 24), notifications=True) as pilot:
-            yield app, pilot
-
-    return run
+    return functools.partial(drive, notifications=True)
 
 
 @pytest.fixture
