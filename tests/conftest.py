@@ -7,9 +7,11 @@ schema of its own, dropped afterwards, so tests never see each other's rows.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -42,6 +44,37 @@ PG_URL = os.environ.get(PG_ENV)
 needs_pg = pytest.mark.skipif(
     not PG_URL, reason=f"set {PG_ENV} to a PostgreSQL URL to run the PostgreSQL tests"
 )
+
+
+def _open_files_under(folder: Path) -> set[str]:
+    """The files under ``folder`` this process holds open (Linux: /proc/self/fd)."""
+    prefix = f"{folder}{os.sep}"
+    found = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            if target.startswith(prefix):
+                found.add(target)
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _files_closed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A ResourceWarning for every test file a test leaves open (an engine not disposed,
+    a connection not closed). Python's sqlite3 says nothing before 3.13, so this does;
+    ``-W error::ResourceWarning`` makes it fail the test."""
+    if not os.path.isdir("/proc/self/fd"):
+        yield
+        return
+    base = tmp_path_factory.getbasetemp()
+    before = _open_files_under(base)
+    yield
+    left = _open_files_under(base) - before
+    if left:
+        warnings.warn(
+            ResourceWarning(f"left open by this test (an engine not disposed?): {sorted(left)}"),
+            stacklevel=1,
+        )
 
 
 @pytest.fixture

@@ -52,7 +52,10 @@ def prepare(
 def snap(snap_compare: SnapCompare, tmp_path: Path, run_before: Any) -> bool:
     app, store = make_app(tmp_path)
     run_before.store_box["store"] = store
-    return snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+    try:
+        return snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+    finally:
+        app.engine.dispose()
 
 
 async def _open_marie(pilot: Pilot[Any], store: Store) -> None:
