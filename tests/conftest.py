@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import time
 import uuid
@@ -75,6 +76,20 @@ def _files_closed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
             ResourceWarning(f"left open by this test (an engine not disposed?): {sorted(left)}"),
             stacklevel=1,
         )
+
+
+def run_cli(argv: list[str]) -> int:
+    """``tillterm.cli.main`` run in this process, as the CLI tests do.
+
+    The commands leave their engine to the end of the process (a real command's process
+    ends at once), so it is collected here: the test must not keep the database open.
+    """
+    from tillterm.cli import main
+
+    try:
+        return main(argv)
+    finally:
+        gc.collect()
 
 
 @pytest.fixture

@@ -18,12 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Drive, wait_until
+from conftest import Drive, run_cli, wait_until
 from screens_data import settle
 from sqlalchemy.engine import Engine
 from textual.widgets import Input
 
-from tillterm.cli import main
 from tillterm.demo import seed_demo
 from tillterm.private_files import OutputExists
 from tillterm.spreadsheet import export, export_writer
@@ -278,15 +277,15 @@ def test_cli_refuses_an_existing_file_without_force(
     db = ["--db", str(db_path)]
     target = tmp_path / "out.csv"
     target.write_text("keep me")
-    assert main([*db, "export", str(target)]) != 0
+    assert run_cli([*db, "export", str(target)]) != 0
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "already exists" in err and "--force" in err
     assert target.read_text() == "keep me"
-    assert main([*db, "export", str(target), "--force"]) == 0
+    assert run_cli([*db, "export", str(target), "--force"]) == 0
     assert target.read_text(encoding="utf-8-sig").startswith("group,")
     assert _mode(target) == 0o600
     fresh = tmp_path / "new.xlsx"
-    assert main([*db, "export", str(fresh)]) == 0
+    assert run_cli([*db, "export", str(fresh)]) == 0
     assert _mode(fresh) == 0o600
 
 
