@@ -164,16 +164,26 @@ def seed_store(engine: Engine) -> Store:
     return Store(vip=vip.id, wholesale=wholesale.id, student=student.id, **ids)
 
 
+#: rounds of "wait for the workers, handle their messages" before settle gives up loudly
+SETTLE_ROUNDS = 20
+
+
 async def settle(pilot: Pilot[object]) -> None:
     """Let every worker finish and every message they post be handled."""
     app = pilot.app
-    for _ in range(20):
+    for _ in range(SETTLE_ROUNDS):
         await app.workers.wait_for_complete()
         await pilot.pause()
         # A worker started by a handler during the pause is still PENDING, not running:
         # only stop once every worker has finished.
         if all(worker.is_finished for worker in app.workers):
             break
+    else:
+        busy = [worker.name or repr(worker) for worker in app.workers if not worker.is_finished]
+        raise AssertionError(
+            f"timed out waiting for the app to settle: after {SETTLE_ROUNDS} rounds "
+            f"workers still start or run: {busy}"
+        )
     await pilot.pause()
 
 
