@@ -6,8 +6,13 @@ schema of its own, dropped afterwards, so tests never see each other's rows.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import gc
 import os
+import time
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -28,11 +33,63 @@ if TYPE_CHECKING:
 #: ``async with drive() as (app, pilot):`` — see the ``drive`` fixture
 Drive = Callable[..., AbstractAsyncContextManager[tuple["TilltermApp", "Pilot[int]"]]]
 
+#: what a wait is for: a phrase, or a function giving one (to show the state at the timeout)
+What = str | Callable[[], str]
+
+#: how long a wait lasts before it fails: generous, so a loaded machine is slow, not red
+WAIT_TIMEOUT_S = 10.0
+POLL_S = 0.02
+
 PG_ENV = "TILLTERM_TEST_PG_URL"
 PG_URL = os.environ.get(PG_ENV)
 needs_pg = pytest.mark.skipif(
     not PG_URL, reason=f"set {PG_ENV} to a PostgreSQL URL to run the PostgreSQL tests"
 )
+
+
+def _open_files_under(folder: Path) -> set[str]:
+    """The files under ``folder`` this process holds open (Linux: /proc/self/fd)."""
+    prefix = f"{folder}{os.sep}"
+    found = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            if target.startswith(prefix):
+                found.add(target)
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _files_closed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A ResourceWarning for every test file a test leaves open (an engine not disposed,
+    a connection not closed). Python's sqlite3 says nothing before 3.13, so this does;
+    ``-W error::ResourceWarning`` makes it fail the test."""
+    if not os.path.isdir("/proc/self/fd"):
+        yield
+        return
+    base = tmp_path_factory.getbasetemp()
+    before = _open_files_under(base)
+    yield
+    left = _open_files_under(base) - before
+    if left:
+        warnings.warn(
+            ResourceWarning(f"left open by this test (an engine not disposed?): {sorted(left)}"),
+            stacklevel=1,
+        )
+
+
+def run_cli(argv: list[str]) -> int:
+    """``tillterm.cli.main`` run in this process, as the CLI tests do.
+
+    The commands leave their engine to the end of the process (a real command's process
+    ends at once), so it is collected here: the test must not keep the database open.
+    """
+    from tillterm.cli import main
+
+    try:
+        return main(argv)
+    finally:
+        gc.collect()
 
 
 @pytest.fixture
@@ -85,14 +142,63 @@ def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engin
 def drive(engine: Engine) -> Drive:
     """The app on ``engine`` as the screen tests drive it: 80×24, no scanner.
 
-    ``async with drive() as (app, pilot):`` (keyword arguments go to the app).
+    ``async with drive() as (app, pilot):`` (keyword arguments go to the app, so
+    ``scanner=True`` gives it one); ``notifications`` and ``message_hook`` go to
+    ``run_test``.
     """
     from tillterm.ui.app import TilltermApp
 
     @asynccontextmanager
-    async def run(**options: Any) -> AsyncIterator[tuple[TilltermApp, Pilot[int]]]:
-        app = TilltermApp(engine, scanner=False, **options)
-        async with app.run_test(size=(80, 24)) as pilot:
+    async def run(
+        *,
+        notifications: bool = False,
+        message_hook: Callable[[Any], None] | None = None,
+        **options: Any,
+    ) -> AsyncIterator[tuple[TilltermApp, Pilot[int]]]:
+        options.setdefault("scanner", False)
+        app = TilltermApp(engine, **options)
+        async with app.run_test(
+            size=(80, 24), notifications=notifications, message_hook=message_hook
+        ) as pilot:
             yield app, pilot
 
     return run
+
+
+def _timed_out(what: What, timeout: float) -> AssertionError:
+    said = what() if callable(what) else what
+    return AssertionError(f"timed out after {timeout:g} s waiting for {said}")
+
+
+async def wait_until(
+    pilot: Pilot[Any] | None,
+    condition: Callable[[], object],
+    what: What,
+    *,
+    timeout: float = WAIT_TIMEOUT_S,
+) -> None:
+    """Poll ``condition`` until it holds; fail loudly, naming ``what``, when it never does.
+
+    The one way tests wait for something to happen: a positive sign that it did, never a
+    sleep and hope. With a ``pilot`` each poll lets the app process its messages; without
+    one (after the app has shut down) it only yields to the event loop.
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise _timed_out(what, timeout)
+        if pilot is not None:
+            await pilot.pause(POLL_S)
+        else:
+            await asyncio.sleep(POLL_S)
+
+
+def wait_until_blocking(
+    condition: Callable[[], object], what: What, *, timeout: float = WAIT_TIMEOUT_S
+) -> None:
+    """``wait_until`` for tests without an event loop (a reader thread, a child process)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise _timed_out(what, timeout)
+        time.sleep(POLL_S / 4)

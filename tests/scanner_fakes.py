@@ -103,6 +103,8 @@ class FakeDevice:
         self.grab_error = grab_error
         self.grabbed = False
         self.grab_calls = 0
+        #: how often the listener asked which keys are held (each grab attempt does)
+        self.key_checks = 0
         self.closed = False
 
     def push(self, events: Iterable[object]) -> None:
@@ -139,6 +141,7 @@ class FakeDevice:
         self.grabbed = False
 
     def active_keys(self) -> list[int]:
+        self.key_checks += 1
         return list(self.held)
 
     def close(self) -> None:
@@ -155,6 +158,8 @@ class FakeBackend:
         self.entries: list[DeviceEntry] = []
         self.devices: dict[str, FakeDevice | OSError] = {}
         self.opened: list[str] = []
+        #: how many times the listener listed the devices: one per rescan
+        self.enumerations = 0
 
     def add(self, dev_entry: DeviceEntry, device: FakeDevice | OSError) -> None:
         self.entries.append(dev_entry)
@@ -164,6 +169,7 @@ class FakeBackend:
         self.entries = [e for e in self.entries if e.path != path]
 
     def enumerate(self) -> list[DeviceEntry]:
+        self.enumerations += 1
         return list(self.entries)
 
     def open(self, dev_entry: DeviceEntry) -> FakeDevice:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -168,10 +166,14 @@ def seed_store(engine: Engine) -> Store:
     return Store(vip=vip.id, wholesale=wholesale.id, student=student.id, **ids)
 
 
+#: rounds of "wait for the workers, handle their messages" before settle gives up loudly
+SETTLE_ROUNDS = 20
+
+
 async def settle(pilot: Pilot[object]) -> None:
     """Let every worker finish and every message they post be handled."""
     app = pilot.app
-    for _ in range(20):
+    for _ in range(SETTLE_ROUNDS):
         # an exclusive worker replaced by a newer one (a list reloaded twice) is finished
         # too, and the loop waits for the one that replaced it
         with contextlib.suppress(WorkerCancelled):
@@ -181,25 +183,13 @@ async def settle(pilot: Pilot[object]) -> None:
         # only stop once every worker has finished.
         if all(worker.is_finished for worker in app.workers):
             break
+    else:
+        busy = [worker.name or repr(worker) for worker in app.workers if not worker.is_finished]
+        raise AssertionError(
+            f"timed out waiting for the app to settle: after {SETTLE_ROUNDS} rounds "
+            f"workers still start or run: {busy}"
+        )
     await pilot.pause()
-
-
-async def until(
-    pilot: Pilot[object],
-    predicate: Callable[[], object],
-    what: str = "the app to get there",
-    timeout: float = 5.0,
-) -> None:
-    """Poll for a positive condition (never sleep and hope).
-
-    For what takes a moment by design as well as for workers: a letter that answers a
-    question is held for the scan gap (80 ms) before it goes through, so ``settle`` alone
-    may look too early.
-    """
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await pilot.pause(0.02)
 
 
 def screen_text(app: App[object]) -> str:

@@ -19,10 +19,10 @@ import sqlite3
 import struct
 import sys
 import termios
-import time
 from pathlib import Path
 
 import pytest
+from conftest import wait_until_blocking
 from test_app_upgrade import WriteLock, old_store, revision
 
 from tillterm.db import open_db
@@ -40,24 +40,27 @@ def start_register(db: Path) -> tuple[int, int]:
 
 
 def read_until(fd: int, marker: bytes, seconds: float) -> bytes:
-    seen = b""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and marker not in seen:
-        if select.select([fd], [], [], 0.05)[0]:
+    """What the register drew, up to and including ``marker``."""
+    seen = bytearray()
+
+    def arrived() -> bool:
+        if select.select([fd], [], [], 0)[0]:
             try:
-                seen += os.read(fd, 65536)
-            except OSError:
-                break
-    return seen
+                seen.extend(os.read(fd, 65536))
+            except OSError as exc:  # the register is gone: waiting longer is pointless
+                raise AssertionError(
+                    f"the terminal closed before {marker!r}: {seen[-400:]!r}"
+                ) from exc
+        return marker in seen
+
+    wait_until_blocking(
+        arrived, lambda: f"{marker!r} on the terminal; it shows {seen[-400:]!r}", timeout=seconds
+    )
+    return bytes(seen)
 
 
-def ended_within(pid: int, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if os.waitpid(pid, os.WNOHANG) != (0, 0):
-            return True
-        time.sleep(0.05)
-    return False
+def ended(pid: int) -> bool:
+    return os.waitpid(pid, os.WNOHANG) != (0, 0)
 
 
 @pytest.mark.parametrize("how", ["hang-up", "SIGTERM"])
@@ -75,7 +78,7 @@ def test_register_hung_up_or_terminated_mid_upgrade_ends_and_loses_nothing(
             fd = -1
         else:
             os.kill(pid, signal.SIGTERM)
-        assert ended_within(pid, 5), "the register outlived its terminal"
+        wait_until_blocking(lambda: ended(pid), f"the register to end after {how}", timeout=5)
     finally:
         if fd != -1:
             os.close(fd)

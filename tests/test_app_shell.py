@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import Drive, wait_until
 from screens_data import settle
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -21,10 +22,9 @@ from tillterm.ui.screens.register import RegisterScreen
 from tillterm.ui.screens.spreadsheet_import import ImportScreen
 
 
-async def test_function_keys_switch_screens(engine: Engine) -> None:
+async def test_function_keys_switch_screens(engine: Engine, drive: Drive) -> None:
     seed_demo(engine, customers=20, products=5)
-    app = TilltermApp(engine, register="till-1", scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(register="till-1") as (app, pilot):
         await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
         assert app.title == "Épicerie Dubois & Fils"
@@ -40,9 +40,8 @@ async def test_function_keys_switch_screens(engine: Engine) -> None:
             assert isinstance(app.screen, screen), key
 
 
-async def test_help_lists_every_app_key(engine: Engine) -> None:
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_help_lists_every_app_key(drive: Drive) -> None:
+    async with drive() as (app, pilot):
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
@@ -55,12 +54,13 @@ async def test_help_lists_every_app_key(engine: Engine) -> None:
         assert isinstance(app.screen, RegisterScreen)
 
 
-async def test_ctrl_q_quits(engine: Engine) -> None:
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_ctrl_q_quits(drive: Drive) -> None:
+    """Checked inside ``run_test``: leaving it shuts any app down, quit or not."""
+    async with drive() as (app, pilot):
+        assert app.return_code is None
         await pilot.press("ctrl+q")
-        await pilot.pause()
-    assert not app.is_running
+        await wait_until(pilot, lambda: app.return_code is not None, "Ctrl+Q to exit the app")
+        assert app.return_code == 0
 
 
 async def test_register_is_drawn_before_the_database_opens(db_path: Path) -> None:
@@ -75,8 +75,10 @@ async def test_register_is_drawn_before_the_database_opens(db_path: Path) -> Non
     async with app.run_test(size=(80, 24)) as pilot:
         app.screen.post_message(ScanReceived("3000000000014", "scanner"))
         await pilot.pause()
-        while app.workers:  # the opening, then settings and the queued scan
-            await settle(pilot)
+        await wait_until(  # the opening, then settings and the queued scan
+            pilot, lambda: not app.workers, "the opening, settings and the queued scan"
+        )
+        await settle(pilot)
         assert app.startup_error is None
         assert app.title == "Épicerie Dubois & Fils"
         screen = app.screen
@@ -92,23 +94,20 @@ async def test_a_database_that_cannot_open_ends_the_app_with_its_reason(db_path:
     engine.dispose()
     app = TilltermApp(DbTarget(str(db_path)), scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        for _ in range(200):  # the opening runs behind the first frame
-            if app.startup_error is not None:
-                break
-            await pilot.pause(0.05)
+        # the opening runs behind the first frame
+        await wait_until(pilot, lambda: app.startup_error is not None, "the opening to fail")
         await pilot.pause()
     assert app.return_code == 1
     assert app.startup_error is not None and "newer tillterm" in app.startup_error
 
 
-async def test_footer_is_rebuilt_only_when_its_keys_change(engine: Engine) -> None:
+async def test_footer_is_rebuilt_only_when_its_keys_change(drive: Drive) -> None:
     """Same keys after a focus change: the same key widgets; other keys: the new ones."""
     from textual.widgets._footer import FooterKey
 
     from tillterm.ui.widgets.key_footer import KeyFooter
 
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive() as (app, pilot):
         await pilot.pause()
         footer = app.screen.query_one(KeyFooter)
         keys = list(footer.query(FooterKey))

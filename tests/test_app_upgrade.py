@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import wait_until
 from screens_data import settle
 from sqlalchemy import text
 from textual.pilot import Pilot
@@ -60,12 +61,14 @@ class WriteLock:
 
 
 async def wait_for_box(app: TilltermApp, pilot: Pilot[int]) -> UpgradingScreen:
-    for _ in range(400):
-        if isinstance(app.screen, UpgradingScreen):
-            await pilot.pause()
-            return app.screen
-        await pilot.pause(0.05)
-    raise AssertionError(f"no upgrade box; the app shows {app.screen!r}")
+    await wait_until(
+        pilot,
+        lambda: isinstance(app.screen, UpgradingScreen),
+        lambda: f"the upgrade box; the app shows {app.screen!r}",
+    )
+    await pilot.pause()
+    assert isinstance(app.screen, UpgradingScreen)
+    return app.screen
 
 
 def refused_line(box: UpgradingScreen) -> str:
@@ -100,8 +103,8 @@ async def test_the_register_says_it_is_upgrading_and_takes_no_sale_meanwhile(
             assert revision(path) == KNOWN_REVISIONS[0]
 
             lock.release()
-            while app.workers:
-                await settle(pilot)
+            await wait_until(pilot, lambda: not app.workers, "the upgrade and settings to finish")
+            await settle(pilot)
             assert app.startup_error is None
             screen = app.screen
             assert isinstance(screen, RegisterScreen)
@@ -127,11 +130,9 @@ async def test_quitting_during_the_upgrade_waits_for_it_to_finish(tmp_path: Path
             assert app.is_running
             assert "close as soon as the upgrade is done" in refused_line(box)
             lock.release()
-            for _ in range(400):
-                if not app.is_running:
-                    break
-                await pilot.pause(0.05)
-            assert not app.is_running
+            await wait_until(
+                pilot, lambda: not app.is_running, "the app to close after the upgrade"
+            )
     finally:
         lock.release()
         if app._engine is not None:

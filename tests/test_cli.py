@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 from sqlalchemy import func, select
 
-from tillterm.cli import main
 from tillterm.db import open_db, session_scope
 from tillterm.models import Customer
 
@@ -40,7 +40,7 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
 
     for module in COMMAND_MODULES:
         with pytest.raises(SystemExit) as exit_info:
-            main([command_name(module), "--help"])
+            run_cli([command_name(module), "--help"])
         assert exit_info.value.code == 0
         assert "usage: tillterm" in capsys.readouterr().out
 
@@ -56,9 +56,9 @@ def test_demo_seeds_then_leaves_a_filled_database_alone(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "demo.db"
-    assert main(["demo", "--db", str(db), "--customers", "150", "--products", "30"]) == 0
+    assert run_cli(["demo", "--db", str(db), "--customers", "150", "--products", "30"]) == 0
     assert "150 customers" in capsys.readouterr().out
-    assert main(["--db", str(db), "demo", "--customers", "10"]) == 0
+    assert run_cli(["--db", str(db), "demo", "--customers", "10"]) == 0
     assert "nothing added" in capsys.readouterr().out
     engine = open_db(db)
     with session_scope(engine) as s:
@@ -69,7 +69,7 @@ def test_demo_seeds_then_leaves_a_filled_database_alone(
 def test_db_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "env.db"
     monkeypatch.setenv("TILLTERM_DB", str(db))
-    assert main(["demo", "--customers", "5", "--products", "1"]) == 0
+    assert run_cli(["demo", "--customers", "5", "--products", "1"]) == 0
     assert db.exists()
 
 

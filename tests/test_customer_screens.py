@@ -8,8 +8,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import Drive
-from screens_data import Store, screen_text, seed_store, settle, until
+from conftest import Drive, wait_until
+from screens_data import Store, screen_text, seed_store, settle
 from sqlalchemy.engine import Engine
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
@@ -71,7 +71,7 @@ async def test_search_open_edit_save(engine: Engine, drive: Drive, store: Store)
         assert "Marie Dubois" in text and "2900000000017" in text and "VIP" in text
         assert "R-00001" in text and "42.50 EUR" in text
         await pilot.press("e")
-        await until(pilot, lambda: isinstance(app.screen, CustomerForm), "the form")
+        await wait_until(pilot, lambda: isinstance(app.screen, CustomerForm), "the form")
         await settle(pilot)
         form = app.screen
         assert isinstance(form, CustomerForm)
@@ -187,7 +187,7 @@ async def test_duplicate_warning_then_save_anyway(
         with session_scope(engine) as session:
             assert count_customers(session, "dubois") == 1, "nothing saved before the answer"
         await pilot.press("s")
-        await until(pilot, lambda: not isinstance(app.screen, ChoiceScreen), "the answer")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ChoiceScreen), "the answer")
         await settle(pilot)
         assert isinstance(app.screen, CustomerView)
     with session_scope(engine) as session:
@@ -205,7 +205,7 @@ async def test_duplicate_warning_open_existing(engine: Engine, drive: Drive, sto
         await settle(pilot)
         assert isinstance(app.screen, ChoiceScreen)
         await pilot.press("o")
-        await until(pilot, lambda: not isinstance(app.screen, ChoiceScreen), "the answer")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ChoiceScreen), "the answer")
         await settle(pilot)
         assert isinstance(app.screen, CustomerView)
         assert app.screen.customer_id == store.jean
@@ -229,12 +229,12 @@ async def test_unsaved_changes_prompt(engine: Engine, drive: Drive, store: Store
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")  # keep editing
-        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
         await settle(pilot)
         assert app.screen is form
         assert form.query_one("#field-first_name", Input).value == "Hugo"
         await pilot.press("escape", "y")
-        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
         await settle(pilot)
         assert isinstance(app.screen, CustomersScreen)
     with session_scope(engine) as session:
@@ -413,7 +413,7 @@ async def test_archive_and_attach(engine: Engine, drive: Drive, store: Store) ->
             screen.open_customer(store.jean)
             await settle(pilot)
             await pilot.press("a")
-            await until(pilot, lambda: isinstance(app.screen, RegisterScreen), "the register")
+            await wait_until(pilot, lambda: isinstance(app.screen, RegisterScreen), "the register")
             await settle(pilot)
             assert isinstance(app.screen, RegisterScreen)
             assert received == [store.jean]
@@ -425,7 +425,7 @@ async def test_archive_and_attach(engine: Engine, drive: Drive, store: Store) ->
             await settle(pilot)
             assert isinstance(app.screen, ConfirmScreen)
             await pilot.press("y")
-            await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
+            await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
             await settle(pilot)
             assert app.screen is screen
             assert "Paul Durand" not in listed_names(app)
@@ -489,7 +489,7 @@ async def test_one_profile_screen_shows_each_customer_opened(
         assert "Marie Dubois" not in text and "R-00001" not in text
         # editing into a duplicate and opening the existing customer shows that one here
         await pilot.press("e")
-        await until(pilot, lambda: isinstance(app.screen, CustomerForm), "the form")
+        await wait_until(pilot, lambda: isinstance(app.screen, CustomerForm), "the form")
         await settle(pilot)
         assert isinstance(app.screen, CustomerForm)
         app.screen.query_one("#field-phone", Input).value = "01 23 45 67 89"  # Jean's
@@ -497,7 +497,7 @@ async def test_one_profile_screen_shows_each_customer_opened(
         await settle(pilot)
         assert isinstance(app.screen, ChoiceScreen)
         await pilot.press("o")
-        await until(pilot, lambda: not isinstance(app.screen, ChoiceScreen), "the answer")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ChoiceScreen), "the answer")
         await settle(pilot)
         assert app.screen is profile and profile.customer_id == store.jean
         assert "Jean Martin" in screen_text(app) and "Élodie" not in screen_text(app)
@@ -529,10 +529,7 @@ async def test_a_slow_search_does_not_hold_back_the_typed_key(
 
         monkeypatch.setattr(app, "_display", spy)
         await pilot.press("x")
-        for _ in range(200):
-            if "x" in frames:
-                break
-            await pilot.pause(0.01)
+        await wait_until(pilot, lambda: "x" in frames, "a frame showing the typed key")
         assert searching.is_set() and not release.is_set()
         assert "x" in frames, "the key is drawn while its search still runs"
         release.set()

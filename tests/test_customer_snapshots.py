@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from screens_data import Store, seed_store, settle, until
+from conftest import wait_until
+from screens_data import Store, seed_store, settle
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -53,7 +54,10 @@ def prepare(
 def snap(snap_compare: SnapCompare, tmp_path: Path, run_before: Any) -> bool:
     app, store = make_app(tmp_path)
     run_before.store_box["store"] = store
-    return snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+    try:
+        return snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+    finally:
+        app.engine.dispose()
 
 
 async def _open_marie(pilot: Pilot[Any], store: Store) -> None:
@@ -78,7 +82,7 @@ async def _edit_marie(pilot: Pilot[Any], store: Store) -> None:
     await _open_marie(pilot, store)
     await settle(pilot)
     await pilot.press("e")
-    await until(pilot, lambda: isinstance(pilot.app.screen, CustomerForm), "the form")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, CustomerForm), "the form")
     await settle(pilot)
 
 

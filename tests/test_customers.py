@@ -11,7 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from conftest import wait_until_blocking
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
 from tillterm import customers
@@ -305,13 +306,25 @@ def test_two_registers_never_share_a_code_postgresql(pg_engine: Engine) -> None:
     first_inserted = threading.Event()
     codes: dict[str, str] = {}
     errors: list[BaseException] = []
+    b_backend: list[int] = []
+
+    def b_waits_on_a_lock() -> bool:
+        with pg_engine.connect() as conn:
+            waiting = conn.execute(
+                text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid"),
+                {"pid": b_backend[0]},
+            ).scalar()
+        return bool(waiting == "Lock")
 
     def register_a() -> None:
         try:
             with session_scope(pg_engine) as s:
                 codes["a"] = create_customer(s, {"first_name": "A"}).customer_code
                 first_inserted.set()
-                time.sleep(0.3)  # B's insert of the same code now waits on this one
+                # B's insert of the same code now waits on this one: commit only then
+                wait_until_blocking(
+                    lambda: b_backend and b_waits_on_a_lock(), "B's insert to wait on A's lock"
+                )
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -319,6 +332,9 @@ def test_two_registers_never_share_a_code_postgresql(pg_engine: Engine) -> None:
         first_inserted.wait(10)
         try:
             with session_scope(pg_engine) as s:
+                b_backend.append(
+                    s.connection().execute(text("SELECT pg_backend_pid()")).scalar_one()
+                )
                 codes["b"] = create_customer(s, {"first_name": "B"}).customer_code
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)

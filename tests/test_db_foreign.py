@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import wait_until
 from sqlalchemy import create_engine, text
 
 from tillterm.db import open_db
@@ -134,10 +135,8 @@ async def test_the_register_refuses_another_database_and_says_why(tmp_path: Path
     before = fingerprint(path)
     app = TilltermApp(DbTarget(str(path)), scanner=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        for _ in range(200):  # the opening runs behind the first frame
-            if app.startup_error is not None:
-                break
-            await pilot.pause(0.05)
+        # the opening runs behind the first frame
+        await wait_until(pilot, lambda: app.startup_error is not None, "the opening to fail")
         await pilot.pause()
     assert app.return_code == 1
     assert app.startup_error is not None and "not a tillterm database" in app.startup_error

@@ -14,16 +14,15 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Drive
-from screens_data import settle, until
+from conftest import Drive, run_cli, wait_until
+from screens_data import settle
 from sqlalchemy.engine import Engine
 from textual.widgets import Input
 
-from tillterm.cli import main
 from tillterm.demo import seed_demo
 from tillterm.private_files import OutputExists
 from tillterm.spreadsheet import export, export_writer
@@ -278,15 +277,15 @@ def test_cli_refuses_an_existing_file_without_force(
     db = ["--db", str(db_path)]
     target = tmp_path / "out.csv"
     target.write_text("keep me")
-    assert main([*db, "export", str(target)]) != 0
+    assert run_cli([*db, "export", str(target)]) != 0
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "already exists" in err and "--force" in err
     assert target.read_text() == "keep me"
-    assert main([*db, "export", str(target), "--force"]) == 0
+    assert run_cli([*db, "export", str(target), "--force"]) == 0
     assert target.read_text(encoding="utf-8-sig").startswith("group,")
     assert _mode(target) == 0o600
     fresh = tmp_path / "new.xlsx"
-    assert main([*db, "export", str(fresh)]) == 0
+    assert run_cli([*db, "export", str(fresh)]) == 0
     assert _mode(fresh) == 0o600
 
 
@@ -322,7 +321,7 @@ async def test_the_app_asks_before_replacing_a_file(
         await _export_to(app, pilot, target)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
-        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
         await settle(pilot)
         assert isinstance(app.screen, CustomersScreen)
     assert target.read_text(encoding="utf-8-sig").count("\n") == 51
@@ -340,16 +339,6 @@ async def test_a_new_file_needs_no_question(
         assert isinstance(app.screen, CustomersScreen)
         assert any("50 customers written" in n.message for n in app._notifications)
     assert _mode(target) == 0o600
-
-
-async def _until(condition: Callable[[], object], seconds: float = 10) -> None:
-    import asyncio
-
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 async def test_another_export_or_quitting_stops_a_running_export(
@@ -373,12 +362,18 @@ async def test_another_export_or_quitting_stops_a_running_export(
             app.screen.query_one("#prompt-input", Input).value = str(target)
             await pilot.press("enter")
             # the new export's process is there, the one before it is gone
-            await _until(lambda: len(children()) == 1 and children()[0] not in pids)
+            await wait_until(
+                pilot,
+                lambda: len(children()) == 1 and children()[0] not in pids,
+                lambda: f"one new export process (running: {children()}, before: {pids})",
+            )
             pids.append(children()[0])
-        await _until(
-            lambda: any(f"{first}: Export cancelled" in n.message for n in app._notifications)
+        await wait_until(
+            pilot,
+            lambda: any(f"{first}: Export cancelled" in n.message for n in app._notifications),
+            "the first export's 'cancelled' notice",
         )
     # quitting cancels the worker, which stops its process within POLL_SECONDS
-    await _until(lambda: not children())
+    await wait_until(None, lambda: not children(), lambda: f"no export process: {children()}")
     assert not first.exists() and not second.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]

@@ -312,7 +312,11 @@ def test_second_sqlite_libraries_appear_only_where_audited() -> None:
 def test_the_app_process_never_loads_the_driver_to_export(tmp_path: Path) -> None:
     """Exporting in a fresh process leaves the driver's modules unloaded there."""
     db = tmp_path / "s.db"
-    seed_demo(open_db(db), customers=20, products=0)
+    engine = open_db(db)
+    try:
+        seed_demo(engine, customers=20, products=0)
+    finally:
+        engine.dispose()
     code = (
         "import sys\nfrom tillterm.db import open_db\n"
         "from tillterm.spreadsheet.export import export_customers\n"

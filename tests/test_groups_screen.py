@@ -6,7 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from screens_data import Store, screen_text, seed_store, settle, until
+from conftest import Drive, wait_until
+from screens_data import Store, screen_text, seed_store, settle
 from sqlalchemy.engine import Engine
 from textual.widgets import DataTable, Input, Select
 
@@ -34,17 +35,15 @@ def rows(app: TilltermApp) -> list[tuple[str, str]]:
     ]
 
 
-async def test_list_with_member_counts(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_list_with_member_counts(engine: Engine, store: Store, drive: Drive) -> None:
+    async with drive() as (app, pilot):
         await pilot.press("f4")
         await settle(pilot)
         assert rows(app) == [("Student", "1"), ("VIP", "1"), ("Wholesale", "1")]
 
 
-async def test_delete_cancel_then_confirm(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_delete_cancel_then_confirm(engine: Engine, store: Store, drive: Drive) -> None:
+    async with drive() as (app, pilot):
         await pilot.press("f4")
         await settle(pilot)
         await pilot.press("down", "delete")  # VIP
@@ -61,7 +60,7 @@ async def test_delete_cancel_then_confirm(engine: Engine, store: Store) -> None:
         await pilot.press("delete")
         await settle(pilot)
         await pilot.press("y")
-        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
         await settle(pilot)
         assert [name for name, _ in rows(app)] == ["Student", "Wholesale"]
     with session_scope(engine) as session:
@@ -70,9 +69,8 @@ async def test_delete_cancel_then_confirm(engine: Engine, store: Store) -> None:
     assert marie.group_id is None, "the customers stay, without a group"
 
 
-async def test_add_and_edit_group(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_add_and_edit_group(engine: Engine, store: Store, drive: Drive) -> None:
+    async with drive() as (app, pilot):
         await pilot.press("f4")
         await settle(pilot)
         await pilot.press("ctrl+n")
@@ -91,7 +89,7 @@ async def test_add_and_edit_group(engine: Engine, store: Store) -> None:
         assert ("Staff", "0") in rows(app)
         assert rows(app)[0][0] == "Staff"
         await pilot.press("e")
-        await until(pilot, lambda: isinstance(app.screen, GroupForm), "the form")
+        await wait_until(pilot, lambda: isinstance(app.screen, GroupForm), "the form")
         await settle(pilot)
         form = app.screen
         assert isinstance(form, GroupForm)
@@ -108,9 +106,8 @@ async def test_add_and_edit_group(engine: Engine, store: Store) -> None:
     assert groups["Staff members"].discount_percent == Decimal("12.5")
 
 
-async def test_enter_shows_the_groups_customers(engine: Engine, store: Store) -> None:
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_enter_shows_the_groups_customers(engine: Engine, store: Store, drive: Drive) -> None:
+    async with drive() as (app, pilot):
         await pilot.press("f4")
         await settle(pilot)
         await pilot.press("down", "down", "enter")  # Wholesale

@@ -10,13 +10,11 @@ clicked; a name with ``ESC]52`` set the terminal's clipboard when drawn.
 from __future__ import annotations
 
 import csv
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import functools
 from pathlib import Path
-from typing import Any
 
 import pytest
-from conftest import Drive
+from conftest import Drive, wait_until
 from hostile_store import (
     CLEAR,
     CLIPBOARD,
@@ -28,7 +26,7 @@ from hostile_store import (
     park,
     sell,
 )
-from screens_data import settle, until
+from screens_data import settle
 from sqlalchemy.engine import Engine
 from textual import events
 from textual.pilot import Pilot
@@ -63,16 +61,9 @@ def engine(any_engine: Engine) -> Engine:
 
 
 @pytest.fixture
-def drive(engine: Engine) -> Drive:
+def drive(drive: Drive) -> Drive:
     """The shared ``drive``, with notifications shown: toasts quote names too."""
-
-    @asynccontextmanager
-    async def run(**options: Any) -> AsyncIterator[tuple[TilltermApp, Pilot[int]]]:
-        app = TilltermApp(engine, scanner=False, **options)
-        async with app.run_test(size=(80, 24), notifications=True) as pilot:
-            yield app, pilot
-
-    return run
+    return functools.partial(drive, notifications=True)
 
 
 @pytest.fixture
@@ -217,7 +208,7 @@ async def test_group_with_closing_tag_saves_lists_and_deletes(
         names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
         table.move_cursor(row=names.index("VIP [/]"))
         await pilot.press("e")
-        await until(pilot, lambda: isinstance(app.screen, GroupForm), "the form")
+        await wait_until(pilot, lambda: isinstance(app.screen, GroupForm), "the form")
         await settle(pilot)
         assert isinstance(app.screen, GroupForm)
         assert "Edit group VIP [/]" in assert_inert(app)
@@ -228,7 +219,7 @@ async def test_group_with_closing_tag_saves_lists_and_deletes(
         assert isinstance(app.screen, ConfirmScreen)
         assert "Delete VIP [/]?" in assert_inert(app)
         await pilot.press("y")
-        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
         await settle(pilot)
         assert_inert(app)
         assert any(t.startswith("Group VIP [/] deleted.") for t in toasts(app))
@@ -257,7 +248,7 @@ async def test_customer_form_saves_a_closing_tag_customer(
         assert "[/] [@click=app.quit]Q[/]" in drawing
         assert "[/] [@click=app.quit]Q[/] created." in drawing  # the toast
         await pilot.press("e")  # edit it again: the title names it
-        await until(pilot, lambda: isinstance(app.screen, CustomerForm), "the form")
+        await wait_until(pilot, lambda: isinstance(app.screen, CustomerForm), "the form")
         await settle(pilot)
         assert "Edit customer: [/] [@click=app.quit]Q[/]" in assert_inert(app)
 

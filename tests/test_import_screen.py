@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import Drive
 from screens_data import settle
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
@@ -48,10 +49,11 @@ def test_completion_of_folders_and_spreadsheets(tmp_path: Path) -> None:
     assert text == f"{tmp_path}/cli" and names == ["cli/", "clients.csv"]
 
 
-async def test_errors_listed_then_annotated_then_cancel(engine: Engine, tmp_path: Path) -> None:
+async def test_errors_listed_then_annotated_then_cancel(
+    engine: Engine, tmp_path: Path, drive: Drive
+) -> None:
     shutil.copy(FIXTURES / "errors.csv", tmp_path / "errors.csv")
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive() as (app, pilot):
         screen = await _open(pilot, app)
         await _check(pilot, app, f"{tmp_path}/erro")
         assert screen.query_one(PathInput).value == f"{tmp_path}/errors.csv"
@@ -70,9 +72,8 @@ async def test_errors_listed_then_annotated_then_cancel(engine: Engine, tmp_path
     assert _count(engine) == 0
 
 
-async def test_continue_anyway_imports_with_warnings(engine: Engine) -> None:
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_continue_anyway_imports_with_warnings(engine: Engine, drive: Drive) -> None:
+    async with drive() as (app, pilot):
         screen = await _open(pilot, app)
         await _check(pilot, app, str(FIXTURES / "warnings.csv"))
         assert screen.report is not None and screen.report.warnings == 2
@@ -85,10 +86,9 @@ async def test_continue_anyway_imports_with_warnings(engine: Engine) -> None:
     assert _count(engine) == 1
 
 
-async def test_clean_file_imports_on_confirm(engine: Engine) -> None:
+async def test_clean_file_imports_on_confirm(engine: Engine, drive: Drive) -> None:
     seed_demo(engine, customers=0, products=0)
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive() as (app, pilot):
         screen = await _open(pilot, app)
         await _check(pilot, app, str(FIXTURES / "customers.xlsx"))
         assert screen.report is not None and screen.report.new == 3
@@ -97,9 +97,8 @@ async def test_clean_file_imports_on_confirm(engine: Engine) -> None:
     assert _count(engine) == 3
 
 
-async def test_unusable_file_says_why(engine: Engine) -> None:
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_unusable_file_says_why(drive: Drive) -> None:
+    async with drive() as (app, pilot):
         screen = await _open(pilot, app)
         await _check(pilot, app, str(FIXTURES / "picture.csv"))
         assert "PNG picture" in str(screen.query_one("#import-summary").render())

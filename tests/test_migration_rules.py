@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -57,12 +58,13 @@ ORPHANS = """\
 
 
 @pytest.fixture
-def old_store(tmp_path: Path) -> Engine:
+def old_store(tmp_path: Path) -> Iterator[Engine]:
     engine = build_engine(tmp_path / "old.db")
     upgrade(engine, FIRST)
     with engine.begin() as conn:
         fill_first_schema(conn)
-    return engine
+    yield engine
+    engine.dispose()  # again if the test did: a failing test must not leave it open
 
 
 def with_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from sqlalchemy.engine import Engine
+from conftest import Drive
 
 import tillterm.ui
 
@@ -99,12 +99,9 @@ values.update({k: v for k, v in items})
     assert violations(good, "good.py") == []
 
 
-async def test_notifications_are_never_markup(engine: Engine) -> None:
+async def test_notifications_are_never_markup(drive: Drive) -> None:
     """Any notify (app, screen or widget) shows its text as given, controls visible."""
-    from tillterm.ui.app import TilltermApp
-
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    async with drive(notifications=True) as (app, pilot):
         app.screen.notify("[/] [@click=app.quit]x[/] \x1b[2J", title="[b]\x07")
         await pilot.pause()
         notification = next(iter(app._notifications))

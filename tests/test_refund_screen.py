@@ -6,9 +6,9 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from conftest import Drive
+from conftest import Drive, wait_until
 from sales_store import Store, build_store
-from screens_data import settle, until
+from screens_data import settle
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from textual.widgets import OptionList, Static
@@ -78,7 +78,7 @@ async def test_refund_from_the_list(
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
-        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
         await settle(pilot)
         assert isinstance(app.screen, ReceiptScreen)
         receipt = _text(app, "#receipt-text")
@@ -154,7 +154,7 @@ async def test_refunded_once_and_refund_of_a_refund(
         await settle(pilot)
         assert not isinstance(app.screen, ConfirmScreen)
         await pilot.press("escape", "down", "enter", "f10", "y")  # the original, again
-        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
         await settle(pilot)
         assert isinstance(app.screen, RecentSalesScreen)
         assert "has already been refunded" in _text(app, "#recent-note")

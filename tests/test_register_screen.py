@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -35,36 +33,6 @@ from tillterm.ui.widgets.suggestions import Suggestions
 def store(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
     monkeypatch.setenv("TILLTERM_RECEIPTS", str(tmp_path / "receipts"))
     return build_store(engine)
-
-
-@pytest.fixture
-def customer_search(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The customer core's ``search_customers`` when present, else a small stand-in."""
-    try:
-        import tillterm.customers  # noqa: F401
-    except ImportError:
-        from dataclasses import dataclass
-
-        @dataclass(frozen=True)
-        class Summary:
-            id: int
-            display_name: str
-            phone: str
-            email: str
-            postal_code: str
-            city: str
-
-        def search_customers(session, text, *, limit=50, **_):  # type: ignore[no-untyped-def]
-            rows = session.exec(select(Customer)).scalars().all()
-            hits = [r for r in rows if text.lower() in f"{r.first_name} {r.last_name}".lower()]
-            return [
-                Summary(r.id, sales.customer_label(r), r.phone, r.email, r.postal_code, r.city)
-                for r in hits[:limit]
-            ]
-
-        module = types.ModuleType("tillterm.customers")
-        module.search_customers = search_customers  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "tillterm.customers", module)
 
 
 def _status(app: TilltermApp) -> str:
@@ -168,7 +136,7 @@ async def test_name_search_shows_matches_to_pick(
 
 
 async def test_attach_customer_by_search_and_detach(
-    engine: Engine, store: Store, customer_search: None, drive: Drive
+    engine: Engine, store: Store, drive: Drive
 ) -> None:
     async with drive(register="till-1") as (app, pilot):
         await settle(pilot)
@@ -195,7 +163,7 @@ async def test_attach_customer_by_search_and_detach(
 
 
 async def test_add_new_customer_from_the_register(
-    engine: Engine, store: Store, customer_search: None, drive: Drive
+    engine: Engine, store: Store, drive: Drive
 ) -> None:
     """ "Add X" opens the real customer form pre-filled; Create attaches the new customer."""
     from tillterm.ui.screens.customer_form import CustomerForm

@@ -7,11 +7,11 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 from sales_store import build_store
 from sqlalchemy.engine import Engine
 
 from tillterm import sales
-from tillterm.cli import main
 from tillterm.db import open_db, session_scope
 from tillterm.errors import TilltermError
 from tillterm.reports import report_csv, sales_by_group
@@ -71,17 +71,19 @@ def test_report_command_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     engine.dispose()
     today = dt.date.today().isoformat()
     args = ["report", "sales-by-group", "--db", str(db), "--from", today, "--to", today]
-    assert main(args) == 0
+    assert run_cli(args) == 0
     out = capsys.readouterr().out
     assert out.startswith("group,sales,refunds,revenue,discount\n") and "Wholesale,1,0,21.16" in out
     target = tmp_path / "out.csv"
-    assert main([*args, "--output", str(target)]) == 0
+    assert run_cli([*args, "--output", str(target)]) == 0
     assert target.read_text(encoding="utf-8") == out
     assert target.stat().st_mode & 0o777 == 0o600  # through private_files
     with pytest.raises(SystemExit):
-        main(["report", "sales-by-group", "--db", str(db), "--from", "31/12", "--to", today])
+        run_cli(["report", "sales-by-group", "--db", str(db), "--from", "31/12", "--to", today])
     assert "is not a date" in capsys.readouterr().err
     assert (
-        main(["report", "sales-by-group", "--db", str(db), "--from", today, "--to", "2000-01-01"])
+        run_cli(
+            ["report", "sales-by-group", "--db", str(db), "--from", today, "--to", "2000-01-01"]
+        )
         == 2
     )

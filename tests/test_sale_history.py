@@ -436,10 +436,13 @@ def test_receipt_files_per_database_private_and_repaired(
 
 
 def test_two_databases_never_share_a_receipts_folder(tmp_path: Path) -> None:
-    a, b = open_db(tmp_path / "a" / "till.db", create_dirs=True), None
+    a = open_db(tmp_path / "a" / "till.db", create_dirs=True)
     b = open_db(tmp_path / "b" / "till.db", create_dirs=True)
-    assert database_folder(a).startswith("till-") and database_folder(b).startswith("till-")
-    assert database_folder(a) != database_folder(b)
-    assert database_folder(a) == database_folder(open_db(tmp_path / "a" / "till.db"))
-    a.dispose()
-    b.dispose()
+    a_again = open_db(tmp_path / "a" / "till.db")
+    try:
+        assert database_folder(a).startswith("till-") and database_folder(b).startswith("till-")
+        assert database_folder(a) != database_folder(b)
+        assert database_folder(a) == database_folder(a_again)
+    finally:
+        for engine in (a, b, a_again):
+            engine.dispose()

@@ -18,9 +18,10 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from conftest import Drive, wait_until
 from sales_store import Store, build_store
 from scanner_fakes import FakeBackend, FakeDevice, entry, scan
-from screens_data import settle, until
+from screens_data import settle
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from textual import events
@@ -83,10 +84,10 @@ def device(monkeypatch: pytest.MonkeyPatch) -> FakeDevice:
 
 @asynccontextmanager
 async def running(
-    engine: Engine, *, scanner: bool = False
+    drive: Drive, *, scanner: bool = False
 ) -> AsyncIterator[tuple[TilltermApp, Pilot[int]]]:
-    app = TilltermApp(engine, register=REGISTER, scanner=scanner)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    """The shared ``drive`` on this register, notices shown, once its start has settled."""
+    async with drive(register=REGISTER, scanner=scanner, notifications=True) as (app, pilot):
         await settle(pilot)
         yield app, pilot
 
@@ -160,17 +161,21 @@ def notices(app: TilltermApp) -> list[str]:
 
 
 async def test_after_an_unknown_scan_the_next_scan_is_just_the_next_scan(
-    engine: Engine, store: Store, device: FakeDevice
+    engine: Engine, store: Store, device: FakeDevice, drive: Drive
 ) -> None:
-    async with running(engine, scanner=True) as (app, pilot):
-        await until(pilot, lambda: device.grabbed)
+    async with running(drive, scanner=True) as (app, pilot):
+        await wait_until(pilot, lambda: device.grabbed, "the scanner to be grabbed")
         device.push(scan(UNKNOWN_CARD))
-        await until(pilot, lambda: UNKNOWN_CARD in status(app))
+        await wait_until(
+            pilot, lambda: UNKNOWN_CARD in status(app), "the unknown card in the status line"
+        )
         assert isinstance(app.screen, RegisterScreen)
         assert "Ctrl+N" in status(app)
         assert app.focused is not None and app.focused.id == "scan-input"
         device.push(scan(PEN))
-        await until(pilot, lambda: lines(engine) == [("Stylo plume", 1)])
+        await wait_until(
+            pilot, lambda: lines(engine) == [("Stylo plume", 1)], "the pen on the sale"
+        )
         await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
         assert "Ctrl+N" not in status(app)
@@ -182,13 +187,17 @@ async def test_after_an_unknown_scan_the_next_scan_is_just_the_next_scan(
 
 
 async def test_a_wedge_scan_after_an_unknown_one_adds_the_item(
-    engine: Engine, store: Store
+    engine: Engine, store: Store, drive: Drive
 ) -> None:
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         await burst(pilot, f"{UNKNOWN_CARD}\n")
-        await until(pilot, lambda: UNKNOWN_CARD in status(app))
+        await wait_until(
+            pilot, lambda: UNKNOWN_CARD in status(app), "the unknown card in the status line"
+        )
         await burst(pilot, f"{PEN}\n")
-        await until(pilot, lambda: lines(engine) == [("Stylo plume", 1)])
+        await wait_until(
+            pilot, lambda: lines(engine) == [("Stylo plume", 1)], "the pen on the sale"
+        )
         await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
         assert app.screen.query_one("#scan-input", Input).value == ""
@@ -196,11 +205,13 @@ async def test_a_wedge_scan_after_an_unknown_one_adds_the_item(
 
 
 async def test_a_valid_product_barcode_is_not_offered_as_a_card(
-    engine: Engine, store: Store
+    engine: Engine, store: Store, drive: Drive
 ) -> None:
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         await burst(pilot, "4006381333931\n")  # a real EAN-13, not in this catalogue
-        await until(pilot, lambda: "4006381333931" in status(app))
+        await wait_until(
+            pilot, lambda: "4006381333931" in status(app), "the unknown EAN in the status line"
+        )
         assert "not in the catalogue" in status(app)
         assert isinstance(app.screen, RegisterScreen)
         await pilot.press("ctrl+n")  # only the cashier's key makes it a card
@@ -212,16 +223,22 @@ async def test_a_valid_product_barcode_is_not_offered_as_a_card(
 # --- dialogs ---------------------------------------------------------------------------
 
 
-async def test_a_wedge_scan_does_not_pay(engine: Engine, store: Store) -> None:
-    async with running(engine) as (app, pilot):
+async def test_a_wedge_scan_does_not_pay(engine: Engine, store: Store, drive: Drive) -> None:
+    async with running(drive) as (app, pilot):
         await burst(pilot, f"{PEN}\n")
-        await until(pilot, lambda: lines(engine) == [("Stylo plume", 1)])
+        await wait_until(
+            pilot, lambda: lines(engine) == [("Stylo plume", 1)], "the pen on the sale"
+        )
         await settle(pilot)
         await pilot.press("f9")
         await settle(pilot)
         assert isinstance(app.screen, PaymentScreen)
         await burst(pilot, f"{COFFEE}\n")  # digits only: the amount field takes them all
-        await until(pilot, lambda: any(COFFEE in n and "not used" in n for n in notices(app)))
+        await wait_until(
+            pilot,
+            lambda: any(COFFEE in n and "not used" in n for n in notices(app)),
+            'a "not used" notice for the coffee',
+        )
         await settle(pilot)
         assert isinstance(app.screen, PaymentScreen)
         assert app.screen.query_one("#payment-amount", Input).value == ""
@@ -231,44 +248,64 @@ async def test_a_wedge_scan_does_not_pay(engine: Engine, store: Store) -> None:
 
 
 async def test_a_scanner_code_in_the_payment_screen_is_not_lost_in_silence(
-    engine: Engine, store: Store, device: FakeDevice
+    engine: Engine, store: Store, device: FakeDevice, drive: Drive
 ) -> None:
-    async with running(engine, scanner=True) as (app, pilot):
-        await until(pilot, lambda: device.grabbed)
+    async with running(drive, scanner=True) as (app, pilot):
+        await wait_until(pilot, lambda: device.grabbed, "the scanner to be grabbed")
         device.push(scan(PEN))
-        await until(pilot, lambda: lines(engine) == [("Stylo plume", 1)])
+        await wait_until(
+            pilot, lambda: lines(engine) == [("Stylo plume", 1)], "the pen on the sale"
+        )
         await settle(pilot)
         await pilot.press("f9")
         await settle(pilot)
         device.push(scan(COFFEE))
-        await until(pilot, lambda: any(COFFEE in n and "not used" in n for n in notices(app)))
+        await wait_until(
+            pilot,
+            lambda: any(COFFEE in n and "not used" in n for n in notices(app)),
+            'a "not used" notice for the coffee',
+        )
         assert isinstance(app.screen, PaymentScreen)
     assert lines(engine) == [("Stylo plume", 1)]
 
 
-async def test_a_wedge_scan_does_not_press_the_focused_button(engine: Engine, store: Store) -> None:
+async def test_a_wedge_scan_does_not_press_the_focused_button(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
     answers: list[bool | None] = []
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         app.push_screen(ConfirmScreen("Void the sale?", "Really?"), answers.append)
         await settle(pilot)
         await burst(pilot, f"{PEN}\n")
-        await until(pilot, lambda: any(PEN in n and "not used" in n for n in notices(app)))
+        await wait_until(
+            pilot,
+            lambda: any(PEN in n and "not used" in n for n in notices(app)),
+            'a "not used" notice for the pen',
+        )
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen) and answers == []
         await pilot.press("n")  # a person's key still answers
-        await until(pilot, lambda: answers == [False], "the answer")
+        await wait_until(pilot, lambda: answers == [False], "the answer")
     assert lines(engine) == []
 
 
 # --- typed at scanner speed: exactly as typed ------------------------------------------
 
 
-async def test_open_price_item_and_discount_at_scanner_speed(engine: Engine, store: Store) -> None:
-    async with running(engine) as (app, pilot):
+async def test_open_price_item_and_discount_at_scanner_speed(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
+    async with running(drive) as (app, pilot):
         await burst(pilot, "=12.50 gift wrap\n")
-        await until(pilot, lambda: lines(engine) == [("gift wrap", 1)])
+        await wait_until(
+            pilot, lambda: lines(engine) == [("gift wrap", 1)], "the gift wrap on the sale"
+        )
         await burst(pilot, "%10\n")
-        await until(pilot, lambda: (view := sale(engine)) is not None and view.discount > 0)
+        await wait_until(
+            pilot,
+            lambda: (view := sale(engine)) is not None and view.discount > 0,
+            "the discount on the sale",
+        )
         await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
     view = sale(engine)
@@ -281,13 +318,15 @@ async def test_open_price_item_and_discount_at_scanner_speed(engine: Engine, sto
 
 
 async def test_a_card_scanned_into_the_customer_field_attaches_at_once(
-    engine: Engine, store: Store
+    engine: Engine, store: Store, drive: Drive
 ) -> None:
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         await pilot.press("f7")
         assert app.focused is not None and app.focused.id == "customer-input"
         await burst(pilot, f"{MARIE}\n")
-        await until(pilot, lambda: customer_on_sale(engine) == store.marie)
+        await wait_until(
+            pilot, lambda: customer_on_sale(engine) == store.marie, "Marie on the sale"
+        )
         await settle(pilot)
         assert "Marie Dubois" in str(app.screen.query_one("#customer-panel").render())
         # looked up as a card, not picked from whatever a search of a prefix had found
@@ -297,7 +336,7 @@ async def test_a_card_scanned_into_the_customer_field_attaches_at_once(
 
 
 async def test_enter_typed_before_the_customer_search_answers_still_attaches(
-    engine: Engine, store: Store, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, store: Store, monkeypatch: pytest.MonkeyPatch, drive: Drive
 ) -> None:
     """The search is held until Enter has been handled: Enter must not be lost."""
     import tillterm.customers
@@ -312,21 +351,25 @@ async def test_enter_typed_before_the_customer_search_answers_still_attaches(
         return search(*args, **kwargs)
 
     monkeypatch.setattr(tillterm.customers, "search_customers", held)
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         await pilot.press("f7")
         await typed(pilot, "paul\n")
-        await until(pilot, lambda: "paul" in searched and "paul" in status(app))
+        await wait_until(
+            pilot,
+            lambda: "paul" in searched and "paul" in status(app),
+            'the held search for "paul"',
+        )
         gate.set()
-        await until(pilot, lambda: customer_on_sale(engine) == store.paul)
+        await wait_until(pilot, lambda: customer_on_sale(engine) == store.paul, "Paul on the sale")
         await settle(pilot)
         assert "again" not in status(app)
         assert app.focused is not None and app.focused.id == "scan-input"
 
 
 async def test_a_scan_in_the_customer_form_goes_to_the_code_field(
-    engine: Engine, store: Store
+    engine: Engine, store: Store, drive: Drive
 ) -> None:
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         app.push_screen(CustomerForm())
         await settle(pilot)
         form = app.screen
@@ -336,7 +379,11 @@ async def test_a_scan_in_the_customer_form_goes_to_the_code_field(
         await typed(pilot, "Ana")
         await pilot.pause(0.1)  # a person puts the keyboard down and picks up the scanner
         await burst(pilot, "2900000000888\n")
-        await until(pilot, lambda: form.collect()["customer_code"] == "2900000000888")
+        await wait_until(
+            pilot,
+            lambda: form.collect()["customer_code"] == "2900000000888",
+            "the scanned code in the code field",
+        )
         await settle(pilot)
         assert app.screen is form
         assert first.value == "Ana" and first.has_focus
@@ -355,21 +402,23 @@ async def test_a_scan_in_the_customer_form_goes_to_the_code_field(
 
 
 async def test_a_second_card_asks_before_replacing_the_customer(
-    engine: Engine, store: Store, device: FakeDevice
+    engine: Engine, store: Store, device: FakeDevice, drive: Drive
 ) -> None:
-    async with running(engine, scanner=True) as (app, pilot):
-        await until(pilot, lambda: device.grabbed)
+    async with running(drive, scanner=True) as (app, pilot):
+        await wait_until(pilot, lambda: device.grabbed, "the scanner to be grabbed")
         device.push(scan(MARIE))
-        await until(pilot, lambda: customer_on_sale(engine) == store.marie)
+        await wait_until(
+            pilot, lambda: customer_on_sale(engine) == store.marie, "Marie on the sale"
+        )
         device.push(scan(PAUL))
-        await until(pilot, lambda: "Ctrl+Y" in status(app))
+        await wait_until(pilot, lambda: "Ctrl+Y" in status(app), "the Ctrl+Y question")
         assert "Paul Martin" in status(app) and "Marie Dubois" in status(app)
         assert customer_on_sale(engine) == store.marie
         await burst(pilot, f"{PAUL}\n")  # the same card typed fast: asks again, no answer
-        await until(pilot, lambda: "Ctrl+Y" in status(app))
+        await wait_until(pilot, lambda: "Ctrl+Y" in status(app), "the Ctrl+Y question")
         assert customer_on_sale(engine) == store.marie
         await pilot.press("ctrl+y")
-        await until(pilot, lambda: customer_on_sale(engine) == store.paul)
+        await wait_until(pilot, lambda: customer_on_sale(engine) == store.paul, "Paul on the sale")
         await settle(pilot)
         assert "Paul Martin" in str(app.screen.query_one("#customer-panel").render())
 
@@ -379,31 +428,41 @@ async def test_a_second_card_asks_before_replacing_the_customer(
 
 @pytest.mark.parametrize("entry_text", ["=1e3 sci", "=NaN x", "=inf x", "=1_000 x", "=١٢ x"])
 async def test_open_price_amounts_are_plain_decimals(
-    engine: Engine, store: Store, entry_text: str
+    engine: Engine, store: Store, entry_text: str, drive: Drive
 ) -> None:
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         await typed(pilot, entry_text + "\n")
-        await until(pilot, lambda: "not an amount" in status(app))
+        await wait_until(
+            pilot, lambda: "not an amount" in status(app), '"not an amount" in the status line'
+        )
         await settle(pilot)
         assert lines(engine) == []
 
 
-async def test_open_price_zero_negative_and_huge(engine: Engine, store: Store) -> None:
-    async with running(engine) as (app, pilot):
+async def test_open_price_zero_negative_and_huge(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
+    async with running(drive) as (app, pilot):
         await typed(pilot, "=-0 x\n")
-        await until(pilot, lambda: "above zero" in status(app))
+        await wait_until(
+            pilot, lambda: "above zero" in status(app), '"above zero" in the status line'
+        )
         await typed(pilot, "=99999999999 x\n")
-        await until(pilot, lambda: "too large" in status(app))
+        await wait_until(
+            pilot, lambda: "too large" in status(app), '"too large" in the status line'
+        )
         await typed(pilot, "=1000,50 x\n")
-        await until(pilot, lambda: lines(engine) == [("x", 1)])
+        await wait_until(
+            pilot, lambda: lines(engine) == [("x", 1)], "the open-price line on the sale"
+        )
     view = sale(engine)
     assert view is not None and view.lines[0].unit_price == D("1000.50")
 
 
 async def test_a_scan_while_typing_notes_leaves_the_notes_alone(
-    engine: Engine, store: Store
+    engine: Engine, store: Store, drive: Drive
 ) -> None:
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         app.push_screen(CustomerForm())
         await settle(pilot)
         form = app.screen
@@ -416,7 +475,9 @@ async def test_a_scan_while_typing_notes_leaves_the_notes_alone(
         await pilot.pause(0.1)
         await burst(pilot, "2900000000777\n")
         code = form.query_one("#field-customer_code", Input)
-        await until(pilot, lambda: code.value == "2900000000777")
+        await wait_until(
+            pilot, lambda: code.value == "2900000000777", "the scanned code in the code field"
+        )
         await settle(pilot)
         assert notes.text == "Nut allergy" and notes.has_focus
 
@@ -441,14 +502,20 @@ def test_scan_code_keeps_the_customer_on_the_sale_when_asked(any_engine: Engine)
 
 
 async def test_a_scan_on_a_screen_without_use_for_it_says_where_to_scan(
-    engine: Engine, store: Store
+    engine: Engine, store: Store, drive: Drive
 ) -> None:
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         await pilot.press("f4")  # the groups
-        await until(pilot, lambda: not isinstance(app.screen, RegisterScreen))
+        await wait_until(
+            pilot, lambda: not isinstance(app.screen, RegisterScreen), "the groups screen"
+        )
         await settle(pilot)
         await burst(pilot, f"{PEN}\n")
-        await until(pilot, lambda: any(PEN in n and "register (F2)" in n for n in notices(app)))
+        await wait_until(
+            pilot,
+            lambda: any(PEN in n and "register (F2)" in n for n in notices(app)),
+            'a "scan on the register" notice',
+        )
     assert lines(engine) == []
 
 
@@ -471,7 +538,7 @@ async def scanned_in_question(pilot: Pilot[int], code: str, question: type) -> N
     assert isinstance(app.screen, question)
     asked = app.screen
     await burst(pilot, f"{code}\n")
-    await until(pilot, lambda: scan_not_used(app, code), f"the scan {code} to be refused")  # type: ignore[arg-type]
+    await wait_until(pilot, lambda: scan_not_used(app, code), f"the scan {code} to be refused")  # type: ignore[arg-type]
     await settle(pilot)
     assert app.screen is asked, f"{code} answered {type(asked).__name__}"
 
@@ -483,160 +550,186 @@ def group_names(engine: Engine) -> set[str]:
 
 @pytest.mark.parametrize("letter", ["y", "n"])
 async def test_a_scan_beginning_with_y_or_n_does_not_answer_a_group_delete(
-    engine: Engine, store: Store, letter: str
+    drive: Drive, engine: Engine, store: Store, letter: str
 ) -> None:
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         await pilot.press("f4")
-        await until(pilot, lambda: isinstance(app.screen, GroupsScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, GroupsScreen), "the Groups screen")
         await settle(pilot)
         await pilot.press("delete")  # the first group (VIP)
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the Confirm screen")
         await scanned_in_question(pilot, f"{letter}123456", ConfirmScreen)
         await pilot.press("y")  # the cashier's own key still answers
-        await until(pilot, lambda: group_names(engine) == {"Wholesale"}, "the group deleted")
+        await wait_until(pilot, lambda: group_names(engine) == {"Wholesale"}, "the group deleted")
         assert isinstance(app.screen, GroupsScreen)
 
 
 async def test_a_scan_beginning_with_y_does_not_archive_a_customer(
-    engine: Engine, store: Store
+    drive: Drive, engine: Engine, store: Store
 ) -> None:
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         await pilot.press("f3")
-        await until(pilot, lambda: isinstance(app.screen, CustomersScreen))
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, CustomersScreen), "the Customers screen"
+        )
         await settle(pilot)
         app.screen.open_customer(store.paul)
-        await until(pilot, lambda: isinstance(app.screen, CustomerView))
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, CustomerView), "the CustomerView screen"
+        )
         await settle(pilot)
         await pilot.press("delete")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the Confirm screen")
         await scanned_in_question(pilot, "y2900000000017", ConfirmScreen)
         await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, CustomerView), "the answer")
+        await wait_until(pilot, lambda: isinstance(app.screen, CustomerView), "the answer")
     with session_scope(engine) as s:
         paul = s.get(Customer, store.paul)
         assert paul is not None and paul.archived_at is None
 
 
 async def test_a_scan_beginning_with_y_does_not_discard_the_customer_form(
-    engine: Engine, store: Store
+    drive: Drive, engine: Engine, store: Store
 ) -> None:
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         await pilot.press("f3")
-        await until(pilot, lambda: isinstance(app.screen, CustomersScreen))
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, CustomersScreen), "the Customers screen"
+        )
         await settle(pilot)
         await pilot.press("ctrl+n")
-        await until(pilot, lambda: isinstance(app.screen, CustomerForm))
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, CustomerForm), "the CustomerForm screen"
+        )
         await settle(pilot)
         form = app.screen
         assert isinstance(form, CustomerForm)
         await typed(pilot, "Hugo")
         await pilot.press("escape")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the Confirm screen")
         await scanned_in_question(pilot, "y123456", ConfirmScreen)
         await pilot.press("n")  # keep editing
-        await until(pilot, lambda: app.screen is form, "the answer")
+        await wait_until(pilot, lambda: app.screen is form, "the answer")
         assert form.query_one("#field-first_name", Input).value == "Hugo"
 
 
 async def test_a_scan_beginning_with_s_does_not_save_a_duplicate(
-    engine: Engine, store: Store
+    drive: Drive, engine: Engine, store: Store
 ) -> None:
     with session_scope(engine) as s:
         create_customer(s, {"first_name": "Zoé", "last_name": "Roux", "email": "zoe@example.org"})
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         await pilot.press("f3")
-        await until(pilot, lambda: isinstance(app.screen, CustomersScreen))
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, CustomersScreen), "the Customers screen"
+        )
         await settle(pilot)
         customers = app.screen
         assert isinstance(customers, CustomersScreen)
         # Zoé's email: the form asks before saving a possible duplicate
         customers.action_add_customer({"last_name": "Roux", "email": "zoe@example.org"})
-        await until(pilot, lambda: isinstance(app.screen, CustomerForm))
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, CustomerForm), "the CustomerForm screen"
+        )
         await settle(pilot)
         form = app.screen
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "the Choice screen")
         await scanned_in_question(pilot, "s123456", ChoiceScreen)  # "Save anyway (S)"
         await scanned_in_question(pilot, "o123456", ChoiceScreen)  # "Open … (O)"
         await pilot.press("escape")
-        await until(pilot, lambda: app.screen is form, "the answer")
+        await wait_until(pilot, lambda: app.screen is form, "the answer")
     with session_scope(engine) as s:
         assert s.execute(select(func.count()).select_from(Customer)).scalar_one() == 5
 
 
 async def test_a_scan_beginning_with_y_does_not_replace_an_export(
-    engine: Engine, store: Store, tmp_path: Path
+    drive: Drive, engine: Engine, store: Store, tmp_path: Path
 ) -> None:
     target = tmp_path / "customers.csv"
     target.write_text("last month's list")
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         await pilot.press("f3")
-        await until(pilot, lambda: isinstance(app.screen, CustomersScreen))
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, CustomersScreen), "the Customers screen"
+        )
         await settle(pilot)
         await pilot.press("ctrl+e")
-        await until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen), "the Prompt screen")
         app.screen.query_one("#prompt-input", Input).value = str(target)
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the Confirm screen")
         await scanned_in_question(pilot, "y123456", ConfirmScreen)
         await pilot.press("n")
-        await until(pilot, lambda: any("was kept" in n for n in notices(app)), "the answer")
+        await wait_until(pilot, lambda: any("was kept" in n for n in notices(app)), "the answer")
         await settle(pilot)
     assert target.read_text() == "last month's list"
 
 
-async def test_a_scan_beginning_with_y_does_not_refund(engine: Engine, store: Store) -> None:
+async def test_a_scan_beginning_with_y_does_not_refund(
+    drive: Drive, engine: Engine, store: Store
+) -> None:
     with session_scope(engine) as s:
         sales.scan_code(s, "till-9", PEN)
         view = sales.scan_code(s, "till-9", PAUL).view
         assert view is not None
         sales.add_payment(s, view.id, "cash", tendered=D(30))
         sales.complete_sale(s, view.id)
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         await pilot.press("ctrl+t")
-        await until(pilot, lambda: isinstance(app.screen, RecentSalesScreen))
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, RecentSalesScreen), "the RecentSales screen"
+        )
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
         await pilot.press("f10")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the Confirm screen")
         await scanned_in_question(pilot, "y3000000000024", ConfirmScreen)
         await pilot.press("escape")
-        await until(pilot, lambda: isinstance(app.screen, RecentSalesScreen), "the answer")
+        await wait_until(pilot, lambda: isinstance(app.screen, RecentSalesScreen), "the answer")
     with session_scope(engine) as s:
         refunds = s.execute(select(func.count()).where(Sale.kind == "refund")).scalar_one()
     assert refunds == 0
 
 
 async def test_a_scan_beginning_with_n_does_not_answer_the_void_question(
-    engine: Engine, store: Store
+    drive: Drive, engine: Engine, store: Store
 ) -> None:
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         await burst(pilot, f"{PEN}\n")
-        await until(pilot, lambda: lines(engine) == [("Stylo plume", 1)])
+        await wait_until(
+            pilot, lambda: lines(engine) == [("Stylo plume", 1)], "the scanned pen on the sale"
+        )
         await settle(pilot)
         await pilot.press("f12")
-        await until(pilot, lambda: isinstance(app.screen, KeyConfirmScreen))
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, KeyConfirmScreen), "the KeyConfirm screen"
+        )
         await scanned_in_question(pilot, "n123456", KeyConfirmScreen)
         await pilot.press("f12")  # only the function key voids
-        await until(pilot, lambda: lines(engine) == [], "the sale voided")
+        await wait_until(pilot, lambda: lines(engine) == [], "the sale voided")
     with session_scope(engine) as s:
         assert s.execute(select(Sale.state)).scalars().all() == ["voided"]
 
 
 async def test_a_burst_without_enter_in_a_question_is_ignored_and_said(
-    engine: Engine, store: Store
+    drive: Drive, engine: Engine, store: Store
 ) -> None:
     answers: list[bool | None] = []
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         app.push_screen(ConfirmScreen("Void the sale?", "Really?"), answers.append)
         await settle(pilot)
         await burst(pilot, "yy")  # two keys at scanner speed, no Enter: not a person
-        await until(pilot, lambda: any("scanner speed" in n for n in notices(app)))
+        await wait_until(
+            pilot,
+            lambda: any("scanner speed" in n for n in notices(app)),
+            "the scanner-speed notice",
+        )
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen) and answers == []
         await pilot.press("y")
-        await until(pilot, lambda: answers == [True], "the answer")
+        await wait_until(pilot, lambda: answers == [True], "the answer")
 
 
 # --- an unknown card on the Customers screen -----------------------------------------------
@@ -647,55 +740,74 @@ def customer_status(app: TilltermApp) -> str:
 
 
 async def test_an_unknown_card_on_the_customers_screen_is_said_in_the_status_line(
-    engine: Engine, store: Store
+    drive: Drive, engine: Engine, store: Store
 ) -> None:
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         await pilot.press("f3")
-        await until(pilot, lambda: isinstance(app.screen, CustomersScreen))
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, CustomersScreen), "the Customers screen"
+        )
         await settle(pilot)
         customers = app.screen
         await burst(pilot, f"{UNKNOWN_CARD}\n")
-        await until(pilot, lambda: UNKNOWN_CARD in customer_status(app))
+        await wait_until(
+            pilot,
+            lambda: UNKNOWN_CARD in customer_status(app),
+            "the unknown card in the status line",
+        )
         await settle(pilot)
         assert app.screen is customers  # no dialog
         assert "Ctrl+N: new customer with this card" in customer_status(app)
         assert app.focused is not None and app.focused.id == "customer-search"
         assert customers.query_one("#customer-search", Input).value == ""
         await burst(pilot, f"{MARIE}\n")  # the next scan is just the next scan
-        await until(pilot, lambda: isinstance(app.screen, CustomerView))
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, CustomerView), "the CustomerView screen"
+        )
         assert app.screen.customer_id == store.marie
         await pilot.press("escape")
-        await until(pilot, lambda: app.screen is customers)
+        await wait_until(pilot, lambda: app.screen is customers, "the Customers screen again")
         await settle(pilot)
         assert UNKNOWN_CARD not in customer_status(app)
         await pilot.press("ctrl+n")  # the offer went with the next scan: a blank form
-        await until(pilot, lambda: isinstance(app.screen, CustomerForm))
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, CustomerForm), "the CustomerForm screen"
+        )
         assert app.screen.collect()["customer_code"] == ""
     assert customer_codes(engine) == {MARIE, PAUL, "TRADE-1", "PLAIN-1"}
 
 
 async def test_a_scan_beginning_with_a_does_not_attach_the_profile_shown(
-    engine: Engine, store: Store
+    drive: Drive, engine: Engine, store: Store
 ) -> None:
     """Not a question, but a letter that acts: "A" on a profile attaches the customer."""
-    async with running(engine) as (app, pilot):
+    async with running(drive) as (app, pilot):
         await pilot.press("f3")
-        await until(pilot, lambda: isinstance(app.screen, CustomersScreen))
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, CustomersScreen), "the Customers screen"
+        )
         await settle(pilot)
         app.screen.open_customer(store.paul)
-        await until(pilot, lambda: isinstance(app.screen, CustomerView))
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, CustomerView), "the CustomerView screen"
+        )
         await settle(pilot)
         await scanned_slowly(pilot, "a3000000000024\n")  # looked up as a card below
-        await until(
+        await wait_until(
             pilot,
             lambda: (
                 isinstance(app.screen, CustomersScreen) and "a3000000000024" in customer_status(app)
             ),
+            "the scan looked up as a card on the Customers screen",
         )
         await settle(pilot)
         assert customer_on_sale(engine) is None and lines(engine) == []
         app.screen.open_customer(store.paul)
-        await until(pilot, lambda: isinstance(app.screen, CustomerView))
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, CustomerView), "the CustomerView screen"
+        )
         await settle(pilot)
         await pilot.press("a")  # the cashier's key still attaches
-        await until(pilot, lambda: customer_on_sale(engine) == store.paul, "the customer attached")
+        await wait_until(
+            pilot, lambda: customer_on_sale(engine) == store.paul, "the customer attached"
+        )

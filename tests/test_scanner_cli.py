@@ -6,9 +6,9 @@ import errno
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 from scanner_fakes import FakeBackend, FakeDevice, entry, scan
 
-from tillterm.cli import main
 from tillterm.commands import scanner as command
 from tillterm.scanner import listener as listener_module
 from tillterm.scanner.config import ENV_CONFIG, ScannerConfig, load_config, save_config
@@ -45,7 +45,7 @@ def test_list_shows_scanners_permissions_and_grab(
         "/dev/input/event5", DeviceIdentity("Netum scanner", 1, 2), readable=False, writable=False
     )
     backend.add(denied, PermissionError(errno.EACCES, "denied"))
-    assert main(["scanner", "list"]) == 0
+    assert run_cli(["scanner", "list"]) == 0
     out = capsys.readouterr().out
     lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("/dev")}
     assert "keyboard" in lines["/dev/input/event0"] and "free" not in lines["/dev/input/event0"]
@@ -63,7 +63,7 @@ def test_test_prints_codes_with_timing(
     device = FakeDevice()
     backend.add(entry(), device)
     device.push(scan("4006381333931", gap_us=2000) + scan("A-1", clock=None))
-    assert main(["scanner", "test", "--count", "2", "--timeout", "5"]) == 0
+    assert run_cli(["scanner", "test", "--count", "2", "--timeout", "5"]) == 0
     out = capsys.readouterr().out
     assert "4006381333931    13 chars     26.0 ms (2.0 ms/key)  Honeywell" in out
     assert "A-1    3 chars" in out
@@ -73,7 +73,7 @@ def test_test_prints_codes_with_timing(
 def test_test_reports_a_missing_device(
     backend: FakeBackend, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["scanner", "test", "0c2e:0b61", "--timeout", "0.2"]) == 0
+    assert run_cli(["scanner", "test", "0c2e:0b61", "--timeout", "0.2"]) == 0
     assert "'0c2e:0b61' is not connected" in capsys.readouterr().out
 
 
@@ -93,7 +93,7 @@ def test_learn_finds_the_scanner_among_keyboards(
     )
     keyboard.push(scan("hello", "fr", gap_us=50_000))  # a person, not a scanner
     scanner.push(scan("4006381333931", "fr"))
-    assert main(["scanner", "test", "--learn", "--timeout", "5"]) == 0
+    assert run_cli(["scanner", "test", "--learn", "--timeout", "5"]) == 0
     out = capsys.readouterr().out
     assert "typed by hand" in out
     assert not keyboard.grabbed and not scanner.grabbed  # learning never grabs
@@ -106,7 +106,7 @@ def test_learn_finds_the_scanner_among_keyboards(
 def test_learn_without_a_scan_saves_nothing(
     backend: FakeBackend, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert main(["scanner", "test", "--learn", "--timeout", "0.1"]) == 1
+    assert run_cli(["scanner", "test", "--learn", "--timeout", "0.1"]) == 1
     assert "nothing was saved" in capsys.readouterr().err
     assert not (tmp_path / "scanner.toml").exists()
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
+from conftest import Drive, wait_until
 from scanner_fakes import FakeBackend, FakeDevice, entry, scan
 from screens_data import settle
-from sqlalchemy.engine import Engine
 from textual import events, on
 from textual.app import App, ComposeResult
 from textual.message import Message
@@ -17,7 +15,6 @@ from tillterm.scanner import listener as listener_module
 from tillterm.scanner.config import ScannerConfig
 from tillterm.scanner.listener import ScannerListener
 from tillterm.ui import scanner_bridge
-from tillterm.ui.app import TilltermApp
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.screens.customers import CustomersScreen
 from tillterm.ui.screens.register import RegisterScreen
@@ -36,7 +33,7 @@ class Recorder:
 
 
 async def test_a_scan_posted_to_the_app_reaches_the_current_screen_once(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    drive: Drive, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     received: list[tuple[str, str, str]] = []
 
@@ -45,29 +42,28 @@ async def test_a_scan_posted_to_the_app_reaches_the_current_screen_once(
 
     monkeypatch.setattr(RegisterScreen, "on_scan_received", handler, raising=False)
     monkeypatch.setattr(CustomersScreen, "on_scan_received", handler, raising=False)
-    app = TilltermApp(engine, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive() as (app, pilot):
         app.post_message(ScanReceived("4006381333931"))
         await settle(pilot)
         await pilot.press("f3")
-        for _ in range(50):  # the Customers screen loads on first use
-            if isinstance(app.screen, CustomersScreen):
-                break
-            await pilot.pause(0.02)
+        await wait_until(  # the Customers screen loads on first use
+            pilot, lambda: isinstance(app.screen, CustomersScreen), "the Customers screen"
+        )
         app.post_message(ScanReceived("CUST-1", "terminal"))
-        for _ in range(50):
-            if len(received) == 2:
-                break
-            await pilot.pause(0.02)
-        await pilot.pause(0.1)  # and nothing more arrives
+        # and nothing more arrives: a later scan is the next thing the screen sees
+        app.post_message(ScanReceived("MARKER", "terminal"))
+        await wait_until(
+            pilot, lambda: any(code == "MARKER" for _, code, _ in received), "the marker scan"
+        )
     assert received == [
         ("RegisterScreen", "4006381333931", "scanner"),
         ("CustomersScreen", "CUST-1", "terminal"),
+        ("CustomersScreen", "MARKER", "terminal"),
     ]
 
 
 async def test_scanner_codes_and_notices_reach_the_app(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    drive: Drive, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(listener_module, "RESCAN_MISSING_S", 0.02)
     backend = FakeBackend()
@@ -83,42 +79,36 @@ async def test_scanner_codes_and_notices_reach_the_app(
 
     monkeypatch.setattr(scanner_bridge, "make_listener", fake_listener)
     recorder = Recorder()
-    app = TilltermApp(engine, scanner=True)
-    async with app.run_test(size=(80, 24), message_hook=recorder, notifications=True) as pilot:
-        await _until(pilot, lambda: device.grabbed)
+    async with drive(scanner=True, message_hook=recorder, notifications=True) as (app, pilot):
+        await wait_until(pilot, lambda: device.grabbed, "the scanner to be grabbed")
         device.push(scan("4006381333931", "fr"))
-        await _until(pilot, lambda: recorder.scans)
-        await pilot.pause()
+        await wait_until(pilot, lambda: len(recorder.scans) == 2, "the scan at app and screen")
         assert recorder.scans == [("4006381333931", "scanner")] * 2  # to the app, then screen
         texts = [n.message for n in app._notifications]
         assert any("Scanner ready" in t for t in texts)
         backend.remove(entry().path)
         device.unplug()
-        await _until(pilot, lambda: any("unplugged" in n.message for n in app._notifications))
+        await wait_until(
+            pilot,
+            lambda: any("unplugged" in n.message for n in app._notifications),
+            "the unplugged notice",
+        )
         assert listeners[0].running
     assert not listeners[0].running  # stopped on unmount
     assert device.closed
 
 
 async def test_without_evdev_the_app_runs_with_one_notice(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    drive: Drive, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(listener_module, "evdev_problem", lambda: "this is not Linux")
-    app = TilltermApp(engine, scanner=True)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    async with drive(scanner=True, notifications=True) as (app, pilot):
         await pilot.pause()
         await pilot.pause()
         texts = [n.message for n in app._notifications]
         assert len(texts) == 1 and "this is not Linux" in texts[0]
         await pilot.press("f3")
         assert isinstance(app.screen, CustomersScreen)
-
-
-async def _until(pilot, predicate, timeout: float = 3.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await pilot.pause(0.01)
 
 
 # --- ScanInput ------------------------------------------------------------------------

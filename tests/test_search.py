@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -224,9 +225,16 @@ def test_paging_is_stable_across_tiers(any_engine: Engine) -> None:
         assert search_customers(s, "max", limit=0) == []
 
 
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@pytest.fixture(scope="module")
+def safe_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """One store for every generated example (built once, disposed after the module)."""
+    engine = open_db(tmp_path_factory.mktemp("safe") / "till.db")
+    _add_people(engine)
+    yield engine
+    engine.dispose()
+
+
+@settings(max_examples=60, deadline=None)
 @given(
     typed=st.one_of(
         st.text(max_size=40),
@@ -235,22 +243,10 @@ def test_paging_is_stable_across_tiers(any_engine: Engine) -> None:
                          "marie AND", 'NEAR(a b)', "col:val", "^start", "a*b", "%", "_", "'"]),
     )
 )  # fmt: skip
-def test_any_text_is_safe(tmp_path_factory: pytest.TempPathFactory, typed: str) -> None:
-    engine = _safe_engine(tmp_path_factory)
-    with session_scope(engine) as s:
+def test_any_text_is_safe(safe_engine: Engine, typed: str) -> None:
+    with session_scope(safe_engine) as s:
         found = search_customers(s, typed, limit=5)
         assert count_customers(s, typed) >= len(found)
-
-
-_ENGINES: dict[str, Engine] = {}
-
-
-def _safe_engine(factory: pytest.TempPathFactory) -> Engine:
-    if "e" not in _ENGINES:
-        engine = open_db(factory.mktemp("safe") / "till.db")
-        _add_people(engine)
-        _ENGINES["e"] = engine
-    return _ENGINES["e"]
 
 
 def test_any_text_is_safe_on_both_engines(people: Engine) -> None:
@@ -267,36 +263,38 @@ def test_any_text_is_safe_on_both_engines(people: Engine) -> None:
 
 def test_both_engines_return_the_same_results(tmp_path: Path, pg_engine: Engine) -> None:
     sqlite = open_db(tmp_path / "till.db")
-    for engine in (sqlite, pg_engine):
-        seed_demo(engine, customers=120, products=5)
-        with session_scope(engine) as s:
-            define_field(s, "Notes2", "text")
-            create_customer(
-                s,
-                {
-                    "first_name": "Élodie",
-                    "customer_code": "E1",
-                    "custom": {"Notes2": "Crème brûlée"},
-                },
-            )
-    with session_scope(sqlite) as s:
-        rows = s.exec(
-            text("SELECT first_name, last_name, email, phone_digits, postal_code, city "
-                 "FROM customer ORDER BY id LIMIT 3")
-        ).all()  # fmt: skip
-    queries = {"creme", "brulee", "", "zzz", "e", "ma", "mar", "a b", "06", "paris", "rue",
-               "gmail", "com", "@", "fr"}  # fmt: skip
-    for first, last, email, digits, postal, city in rows:
-        queries |= {first[:1], first[:3], last[:4], f"{first} {last[:2]}", last, postal, city}
-        queries |= {digits[:4], f"{digits[:2]} {digits[2:6]}", email.split("@")[0] + "@"}
-    for typed in sorted(queries):
-        results = []
+    try:
         for engine in (sqlite, pg_engine):
+            seed_demo(engine, customers=120, products=5)
             with session_scope(engine) as s:
-                found = search_customers(s, typed, limit=20, offset=0)
-                results.append(([c.id for c in found], count_customers(s, typed)))
-        assert results[0] == results[1], typed
-    sqlite.dispose()
+                define_field(s, "Notes2", "text")
+                create_customer(
+                    s,
+                    {
+                        "first_name": "Élodie",
+                        "customer_code": "E1",
+                        "custom": {"Notes2": "Crème brûlée"},
+                    },
+                )
+        with session_scope(sqlite) as s:
+            rows = s.exec(
+                text("SELECT first_name, last_name, email, phone_digits, postal_code, city "
+                     "FROM customer ORDER BY id LIMIT 3")
+            ).all()  # fmt: skip
+        queries = {"creme", "brulee", "", "zzz", "e", "ma", "mar", "a b", "06", "paris", "rue",
+                   "gmail", "com", "@", "fr"}  # fmt: skip
+        for first, last, email, digits, postal, city in rows:
+            queries |= {first[:1], first[:3], last[:4], f"{first} {last[:2]}", last, postal, city}
+            queries |= {digits[:4], f"{digits[:2]} {digits[2:6]}", email.split("@")[0] + "@"}
+        for typed in sorted(queries):
+            results = []
+            for engine in (sqlite, pg_engine):
+                with session_scope(engine) as s:
+                    found = search_customers(s, typed, limit=20, offset=0)
+                    results.append(([c.id for c in found], count_customers(s, typed)))
+            assert results[0] == results[1], typed
+    finally:
+        sqlite.dispose()
 
 
 def test_index_ddl_matches_the_migration(engine: Engine) -> None:

@@ -7,11 +7,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from tillterm.cli import main
 from tillterm.customers import create_customer, search_customers
 from tillterm.db import session_scope
 from tillterm.demo import seed_demo
@@ -227,7 +227,8 @@ def test_round_trip_into_a_new_store_and_through_xlsx(engine: Engine, tmp_path: 
     export_customers(fresh, b)
 
     def body(p: Path) -> list[list[str]]:
-        rows = list(csv.reader(p.open(encoding="utf-8-sig", newline="")))
+        with p.open(encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.reader(f))
         return [r[:1] + r[2:] for r in rows]  # created_at differs in a new store
 
     assert body(a) == body(b)
@@ -330,7 +331,8 @@ def test_formula_cells_are_neutralised_and_restored(engine: Engine, tmp_path: Pa
         c.first_name, c.notes, c.phone = '=HYPERLINK("http://x")', "'=kept", "+33 6 12"
     path = tmp_path / "f.csv"
     export_customers(engine, path)
-    cells = next(csv.DictReader(path.open(encoding="utf-8-sig", newline="")))
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        cells = next(csv.DictReader(f))
     assert cells["first_name"].startswith("'=") and cells["phone"] == "'+33 6 12"
     apply_import(engine, check_import(engine, path))
     with session_scope(engine) as s:
@@ -409,23 +411,23 @@ def test_cli_exit_codes(engine: Engine, db_path: Path, tmp_path: Path) -> None:
     seed_demo(engine, customers=0, products=0)
     db = ["--db", str(db_path)]
     ann = tmp_path / "ann.csv"
-    assert main([*db, "import", str(FIXTURES / "errors.csv"), "--annotated", str(ann)]) == 1
+    assert run_cli([*db, "import", str(FIXTURES / "errors.csv"), "--annotated", str(ann)]) == 1
     assert ann.exists()
-    assert main([*db, "import", str(FIXTURES / "warnings.csv")]) == 3
-    assert main([*db, "import", str(FIXTURES / "picture.csv")]) == 2
-    assert main([*db, "import", str(tmp_path / "missing.csv")]) == 2
-    assert main([*db, "import", str(FIXTURES / "utf8.csv"), "--dry-run"]) == 0
+    assert run_cli([*db, "import", str(FIXTURES / "warnings.csv")]) == 3
+    assert run_cli([*db, "import", str(FIXTURES / "picture.csv")]) == 2
+    assert run_cli([*db, "import", str(tmp_path / "missing.csv")]) == 2
+    assert run_cli([*db, "import", str(FIXTURES / "utf8.csv"), "--dry-run"]) == 0
     with session_scope(engine) as s:
         assert s.exec(select(func.count()).select_from(Customer)).one() == 0
-    assert main([*db, "import", str(FIXTURES / "warnings.csv"), "--continue-anyway"]) == 0
-    assert main([*db, "import", str(FIXTURES / "utf8.csv")]) == 0
+    assert run_cli([*db, "import", str(FIXTURES / "warnings.csv"), "--continue-anyway"]) == 0
+    assert run_cli([*db, "import", str(FIXTURES / "utf8.csv")]) == 0
     with session_scope(engine) as s:
         assert s.exec(select(func.count()).select_from(Customer)).one() == 4
     out = tmp_path / "e.csv"
-    assert main([*db, "export", str(out), "--group", "VIP"]) == 0
+    assert run_cli([*db, "export", str(out), "--group", "VIP"]) == 0
     assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 2
-    assert main([*db, "export", str(tmp_path / "e.txt")]) == 2
-    assert main([*db, "export", str(tmp_path / "f.csv"), "--group", "Nope"]) == 2
+    assert run_cli([*db, "export", str(tmp_path / "e.txt")]) == 2
+    assert run_cli([*db, "export", str(tmp_path / "f.csv"), "--group", "Nope"]) == 2
     assert not (tmp_path / "f.csv").exists()
 
 

@@ -78,7 +78,8 @@ def _late_filled_store(engine: Engine, count: int, first_empty: int) -> None:
 
 
 def _cells(path: Path) -> list[dict[str, str]]:
-    return list(csv.DictReader(path.open(encoding="utf-8-sig", newline="")))
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def test_native_export_is_byte_for_byte_the_python_one(

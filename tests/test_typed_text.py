@@ -14,6 +14,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 from hostile_store import CLEAR, CLIPBOARD, CONTROLS, MARKUP, WIDE, build_hostile, control_free
 from hostile_store import sell as sell_to
 from hypothesis import given, settings
@@ -22,7 +23,6 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from tillterm import sales
-from tillterm.cli import main
 from tillterm.customers import create_customer, get_customer, search_customers
 from tillterm.db import session_scope
 from tillterm.errors import ValidationFailed
@@ -221,7 +221,7 @@ def test_cli_import_never_echoes_an_escape_sequence(
             ["Ann", f"{CLEAR}not-an-email{CLIPBOARD}", f"\u202eVIP{CLEAR}", "x"],
         ],
     )
-    assert main(["import", "--db", str(db_path), str(path)]) == 1
+    assert run_cli(["import", "--db", str(db_path), str(path)]) == 1
     out = capsys.readouterr()
     assert control_free(out.out) and control_free(out.err), out
     assert "“[2Jnot-an-email]52;c;ZXZpbA==\\” is not a valid email address" in out.out
@@ -232,7 +232,7 @@ def test_cli_errors_are_shown_not_obeyed(
     db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     missing = tmp_path / f"gone{CLEAR}.csv"
-    assert main(["import", "--db", str(db_path), str(missing)]) == 2
+    assert run_cli(["import", "--db", str(db_path), str(missing)]) == 2
     err = capsys.readouterr().err
     assert control_free(err) and "gone␛[2J.csv" in err
 
@@ -276,7 +276,7 @@ def test_report_csv_shows_stored_controls_as_pictures(
     sell_to(engine, "till-1", store.closer, store.pen)
     today = dt.date.today().isoformat()
     args = ["report", "sales-by-group", "--db", str(db_path), "--from", today, "--to", today]
-    assert main(args) == 0
+    assert run_cli(args) == 0
     out = capsys.readouterr().out
     assert control_free(out.replace("\r", "")) and "VIP [/]␛]52;c;ZXZpbA==␛\\" in out
 
