@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
+from textual.worker import get_current_worker
 
 from tillterm.db import session_scope
 from tillterm.errors import TilltermError
@@ -91,13 +92,21 @@ class GroupsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="groups")
     def load(self) -> None:
+        """Read the groups; a read that a newer one replaced says nothing.
+
+        ``exclusive`` only flags the older thread as cancelled: it still runs to its end.
+        Closing the delete question starts one read (the screen resumes) and the delete
+        another; the older read, slower, would otherwise draw the deleted group again
+        after the newer one. Whatever it posted before the newer read started comes
+        first anyway, so checking the flag just before posting is enough.
+        """
         try:
             with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                groups = tuple(list_groups(session))
+                loaded = self.Loaded(tuple(list_groups(session)))
         except TilltermError as exc:
-            self.post_message(self.Loaded((), str(exc)))
-            return
-        self.post_message(self.Loaded(groups))
+            loaded = self.Loaded((), str(exc))
+        if not get_current_worker().is_cancelled:
+            self.post_message(loaded)
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
