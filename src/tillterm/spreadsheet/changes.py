@@ -244,20 +244,28 @@ def current_values(
     return frame
 
 
-def _current_tags(conn: Connection, ids: Sequence[int], mark: str) -> pl.DataFrame:
-    import polars as pl
-
+def _rows_for(
+    conn: Connection, ids: Sequence[int], mark: str, sql: str, head: tuple[object, ...] = ()
+) -> list[tuple[object, ...]]:
+    """Run ``sql`` (ending in ``IN ({marks})``) over ``ids`` in pieces a driver accepts."""
     rows: list[tuple[object, ...]] = []
     for start in range(0, len(ids), CHUNK):
         chunk = list(ids[start : start + CHUNK])
         marks = ", ".join([mark] * len(chunk))
-        rows.extend(
-            conn.exec_driver_sql(
-                "SELECT ct.customer_id, t.name_key FROM customer_tag ct "
-                f"JOIN tag t ON t.id = ct.tag_id WHERE ct.customer_id IN ({marks})",
-                tuple(chunk),
-            ).all()
-        )
+        rows.extend(conn.exec_driver_sql(sql.format(marks=marks), (*head, *chunk)).all())
+    return rows
+
+
+def _current_tags(conn: Connection, ids: Sequence[int], mark: str) -> pl.DataFrame:
+    import polars as pl
+
+    rows = _rows_for(
+        conn,
+        ids,
+        mark,
+        "SELECT ct.customer_id, t.name_key FROM customer_tag ct "
+        "JOIN tag t ON t.id = ct.tag_id WHERE ct.customer_id IN ({marks})",
+    )
     links = pl.DataFrame(rows, schema={"__id": pl.Int64, "tag": pl.String}, orient="row")
     return links.group_by("__id").agg(pl.col("tag").unique().sort().alias("tags"))
 
@@ -265,17 +273,14 @@ def _current_tags(conn: Connection, ids: Sequence[int], mark: str) -> pl.DataFra
 def _current_custom(conn: Connection, ids: Sequence[int], field_id: int, mark: str) -> pl.DataFrame:
     import polars as pl
 
-    rows: list[tuple[object, ...]] = []
-    for start in range(0, len(ids), CHUNK):
-        chunk = list(ids[start : start + CHUNK])
-        marks = ", ".join([mark] * len(chunk))
-        rows.extend(
-            conn.exec_driver_sql(
-                "SELECT customer_id, value FROM custom_field_value "
-                f"WHERE field_id = {mark} AND customer_id IN ({marks})",
-                (field_id, *chunk),
-            ).all()
-        )
+    rows = _rows_for(
+        conn,
+        ids,
+        mark,
+        f"SELECT customer_id, value FROM custom_field_value WHERE field_id = {mark} "
+        "AND customer_id IN ({marks})",
+        (field_id,),
+    )
     return pl.DataFrame(rows, schema={"__id": pl.Int64, "value": pl.String}, orient="row")
 
 
