@@ -126,12 +126,6 @@ class RegisterScreen(Screen[None]):
         note: str
 
     @dataclass
-    class RegisterClaimed(Message):
-        """This session holds the register's name (see :mod:`tillterm.registers`)."""
-
-        claim: Any
-
-    @dataclass
     class RegisterTaken(Message):
         """Another live session holds this register's name: ask for another."""
 
@@ -149,7 +143,12 @@ class RegisterScreen(Screen[None]):
         self.selected_line: int | None = None
         self._lock = threading.Lock()
         self._customer_text = ""
+        #: this session's hold on the register name, handed over by the start-up worker
+        #: under ``_claim_lock``: the screen may close (Ctrl+Q during an upgrade) before
+        #: the claim is taken, and then the worker lets it go at once
         self._claim: Any = None
+        self._claim_lock = threading.Lock()
+        self._closed = False
         #: the text the customer suggestions on show were found for
         self._suggested_for = ""
         #: Enter was pressed in the customer field before its matches arrived
@@ -186,8 +185,23 @@ class RegisterScreen(Screen[None]):
         self._start_up(self._register)
 
     def on_unmount(self) -> None:
-        if self._claim is not None:
-            self._claim.release()
+        with self._claim_lock:
+            self._closed = True
+            claim, self._claim = self._claim, None
+        if claim is not None:
+            claim.release()
+
+    def _keep_claim(self, claim: Any) -> None:
+        """Hold ``claim`` (from the start-up worker); release it if the screen has gone."""
+        with self._claim_lock:
+            if self._closed:
+                stale = claim
+            else:
+                stale, self._claim = self._claim, claim
+                if stale is claim:
+                    stale = None
+        if stale is not None:  # the screen has gone, or a new name replaced the old one
+            stale.release()
 
     @property
     def _register(self) -> str:
@@ -288,7 +302,7 @@ class RegisterScreen(Screen[None]):
             self.post_message(self.RegisterTaken(name))
             return
         if claim is not True:
-            self.post_message(self.RegisterClaimed(claim))
+            self._keep_claim(claim)
         try:
             with self._lock, session_scope(engine) as session:
                 view = sales.find_open_sale(session, name)
@@ -465,12 +479,6 @@ class RegisterScreen(Screen[None]):
     def _voided(self, message: SaleVoided) -> None:
         self._show(None)
         self._status(message.note)
-
-    @on(RegisterClaimed)
-    def _claimed(self, message: RegisterClaimed) -> None:
-        if self._claim is not None and self._claim is not message.claim:
-            self._claim.release()
-        self._claim = message.claim
 
     @on(RegisterTaken)
     def _register_taken(self, message: RegisterTaken) -> None:
