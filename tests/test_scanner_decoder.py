@@ -228,6 +228,24 @@ def test_a_clock_stepped_back_mid_scan_neither_breaks_nor_times_it_negative() ->
     assert notices == [RESCAN]
 
 
+def test_down_after_enter_never_poisons_the_next_code() -> None:
+    """2D scanners send Enter then Down; the next code may follow at once (or not)."""
+    notices: list[str] = []
+    decoder = ScanDecoder("us", on_notice=notices.append)
+    clock = Clock()
+    events = scan("4006381333931", clock=clock) + tap(clock, k.KEY_DOWN)
+    events += scan("CUST-00042", clock=clock) + tap(clock, k.KEY_DOWN)
+    clock.advance(1_000_000)
+    events += scan("035751111064", clock=clock) + tap(clock, k.KEY_DOWN)
+    expected = ["4006381333931", "CUST-00042", "035751111064"]
+    assert decode_all(decoder, events) == expected
+    assert notices == []
+    # inside a code it is still not a character: that code is refused
+    events = scan("12", clock=clock, terminator=None) + tap(clock, k.KEY_DOWN)
+    events += scan("3", clock=clock)
+    assert decode_all(decoder, events) == []
+
+
 def test_gap_is_configurable_and_uses_event_time() -> None:
     slow = scan("12345", gap_us=150_000)
     assert decode_all(ScanDecoder("us"), slow) == []

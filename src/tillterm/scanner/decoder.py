@@ -51,6 +51,13 @@ _IGNORED = frozenset({k.KEY_NUMLOCK, k.KEY_SCROLLLOCK})
 #: a code longer than this is garbage (a stuck key, a scanner in a loop)
 MAX_LENGTH = 256
 
+#: keys 2D scanners send after a code's Enter (e.g. Enter then Down): with nothing read
+#: they are ignored, so they never poison the next code
+_NAVIGATION = frozenset(
+    {k.KEY_UP, k.KEY_DOWN, k.KEY_LEFT, k.KEY_RIGHT, k.KEY_HOME, k.KEY_END}
+    | {k.KEY_PAGEUP, k.KEY_PAGEDOWN}
+)
+
 #: After a half-read code is dropped for a pause, keys that come within this long of the
 #: last dropped key are the rest of the same, broken scan (a wireless link that stalled,
 #: a clock step): the code is refused whole at its Enter. It is long (2 s, or 4 gaps if
@@ -212,6 +219,8 @@ class ScanDecoder:
             return None
         if value != KEY_DOWN:
             return None
+        if code in _NAVIGATION and not self.pending:
+            return None  # after a code's Enter: a 2D scanner's Down, carries nothing
         now = event.sec * 1_000_000 + event.usec
         last = self._last_us
         if last:
