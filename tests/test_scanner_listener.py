@@ -291,3 +291,24 @@ def test_listener_over_the_c_reader(run: Callable[..., Run]) -> None:
     device.push(scan("MARK-1", "fr", clock=Clock(sec=T0 + 10)))
     assert r.code()[0] == "MARK-1"
     assert r.codes.empty()
+
+
+def test_a_stalled_scan_is_a_rescan_notice_not_a_code(run: Callable[..., Run]) -> None:
+    """Issue 16 §5: the tail of a scan that stalled 1 s is never delivered as a code."""
+    backend = FakeBackend()
+    device = FakeDevice()
+    backend.add(entry(), device)
+    r = run(backend)
+    r.wait_notice("Scanner ready")
+    clock = Clock()
+    device.push(scan("035751", clock=clock, terminator=None))
+    clock.advance(1_000_000)
+    device.push(scan("111064", clock=clock))
+    r.wait_notice("Scan not read whole — scan it again.")
+    label = "Honeywell Scanning and Mobility 1900 (0c2e:0b61)"
+    assert f"{label}: Scan not read whole — scan it again." in r.notices
+    assert not r.noticed("without Enter")
+    clock.advance(1_000_000)
+    device.push(scan("035751111064", clock=clock))
+    assert r.code() == ("035751111064", label)
+    assert r.codes.empty()
