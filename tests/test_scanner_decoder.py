@@ -428,3 +428,18 @@ def test_fuzz_round_trip(code: str, layout: str, msc: bool) -> None:
     decoder = ScanDecoder(layout, on_notice=lambda text: None)
     events = scan(code, layout, msc=msc) + scan(code, layout, clock=Clock(T0_LATER), msc=msc)
     assert decode_all(decoder, events) == [code, code]
+
+
+def test_a_scanner_back_after_a_cut_refuses_only_the_cut_codes_rest() -> None:
+    cut = ScanDecoder("us")
+    clock = Clock()
+    decode_all(cut, scan("035751", clock=clock, terminator=None))
+    assert cut.cut_at == clock.us - 2000  # the last key press
+    back = ScanDecoder("us")
+    back.resume_cut(cut.cut_at)
+    clock.advance(800_000)
+    assert decode_all(back, scan("111064", clock=clock)) == []
+    back.resume_cut(cut.cut_at)
+    clock.advance(3_000_000)  # long after the cut: a fresh scan
+    assert decode_all(back, scan("035751111064", clock=clock)) == ["035751111064"]
+    assert ScanDecoder("us").cut_at == 0

@@ -188,6 +188,27 @@ class ScanDecoder:
             self._mods |= _MODIFIER_BITS.get(key, 0)
 
     @property
+    def cut_at(self) -> int:
+        """Event time (µs) of the last key of the code in progress, 0 if none is half read.
+
+        Taken before ``reset()`` when the device goes away mid-code, and handed to the
+        decoder of the device that comes back (``resume_cut``).
+        """
+        return self._last_us if self.pending else 0
+
+    def resume_cut(self, last_us: int) -> None:
+        """The scanner came back after being cut off mid-code at ``last_us``.
+
+        Keys within the stall window of that time are the rest of the cut code (a
+        Bluetooth scanner that reconnects sends what it still had): refused whole at
+        their Enter, like the tail of a stalled scan.
+        """
+        if last_us:
+            self._clear()
+            self._bad = _BROKEN
+            self._first_us = self._last_us = last_us
+
+    @property
     def pending(self) -> bool:
         """True while a code is half read."""
         return bool(self._chars or self._bad or self._alt_digits)
