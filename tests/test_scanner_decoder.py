@@ -11,6 +11,7 @@ from scanner_fakes import Clock, decode_all, key, scan, tap
 from tillterm.scanner import ScanDecoder
 from tillterm.scanner import layouts as k
 from tillterm.scanner.barcodes import gtin_check_ok
+from tillterm.scanner.decoder import RESCAN
 from tillterm.scanner.layouts import LAYOUTS, get_layout
 
 
@@ -160,9 +161,89 @@ def test_prefix_suffix_and_tab_terminator() -> None:
 def test_stray_key_does_not_glue_onto_the_next_scan() -> None:
     clock = Clock()
     events = tap(clock, k.KEY_X)
-    clock.advance(150_000)  # longer than the 100 ms gap
+    clock.advance(2_500_000)  # longer than the stall window: the scan is a fresh one
     events += scan("12345", clock=clock)
     assert decode_all(ScanDecoder("us"), events) == ["12345"]
+
+
+def _stalled(code: str, at: int, stall_us: int, clock: Clock) -> list[InputEvent]:
+    """``code`` scanned whole, but the link stalls ``stall_us`` after ``at`` characters."""
+    events = scan(code[:at], clock=clock, terminator=None)
+    clock.advance(stall_us)
+    return events + scan(code[at:], clock=clock)
+
+
+@pytest.mark.parametrize("stall_us", [150_000, 1_000_000, 1_900_000])
+def test_a_stalled_scan_never_returns_its_tail(stall_us: int) -> None:
+    """Issue 16: a 1 s wireless stall in ``035751111064`` gave ``111064`` as a code."""
+    notices: list[str] = []
+    decoder = ScanDecoder("us", on_notice=notices.append)
+    clock = Clock()
+    assert decode_all(decoder, _stalled("035751111064", 6, stall_us, clock)) == []
+    assert notices == [RESCAN]  # not "set the scanner to send Enter": it does
+    clock.advance(500_000)  # the cashier scans again: read whole
+    assert decode_all(decoder, scan("035751111064", clock=clock)) == ["035751111064"]
+
+
+def test_a_stall_within_the_tail_keeps_it_refused() -> None:
+    clock = Clock()
+    events = scan("0357", clock=clock, terminator=None)
+    clock.advance(800_000)
+    events += _stalled("51111064", 3, 800_000, clock)
+    assert decode_all(ScanDecoder("us"), events) == []
+
+
+def test_lost_events_then_a_stall_still_refuse_the_tail() -> None:
+    notices: list[str] = []
+    decoder = ScanDecoder("us", on_notice=notices.append)
+    clock = Clock()
+    events = scan("4006", clock=clock, terminator=None)
+    sec, usec = clock.stamp()
+    events.append(InputEvent(sec, usec, ecodes.EV_SYN, ecodes.SYN_DROPPED, 0))
+    events.append(InputEvent(sec, usec, ecodes.EV_SYN, ecodes.SYN_REPORT, 0))
+    clock.advance(300_000)
+    events += scan("381333931", clock=clock)
+    assert decode_all(decoder, events) == []
+    assert notices == [RESCAN]
+
+
+def test_a_clock_stepped_back_mid_scan_neither_breaks_nor_times_it_negative() -> None:
+    decoder = ScanDecoder("us")
+    clock = Clock()
+    events = scan("035751", clock=clock, terminator=None)
+    clock.advance(-5_000_000)  # NTP steps the wall clock back between two keys
+    events += scan("111064", clock=clock)
+    assert decode_all(decoder, events) == ["035751111064"]
+    timing = decoder.last_timing
+    assert timing is not None and 0 <= timing.duration_ms < 100
+    # and a stall after the step is still a stall
+    notices: list[str] = []
+    decoder.on_notice = notices.append
+    events = scan("035751", clock=clock, terminator=None)
+    clock.advance(-3_000_000)
+    events += scan("1", clock=clock, terminator=None)
+    clock.advance(1_000_000)
+    events += scan("11064", clock=clock)
+    assert decode_all(decoder, events) == []
+    assert notices == [RESCAN]
+
+
+def test_down_after_enter_never_poisons_the_next_code() -> None:
+    """2D scanners send Enter then Down; the next code may follow at once (or not)."""
+    notices: list[str] = []
+    decoder = ScanDecoder("us", on_notice=notices.append)
+    clock = Clock()
+    events = scan("4006381333931", clock=clock) + tap(clock, k.KEY_DOWN)
+    events += scan("CUST-00042", clock=clock) + tap(clock, k.KEY_DOWN)
+    clock.advance(1_000_000)
+    events += scan("035751111064", clock=clock) + tap(clock, k.KEY_DOWN)
+    expected = ["4006381333931", "CUST-00042", "035751111064"]
+    assert decode_all(decoder, events) == expected
+    assert notices == []
+    # inside a code it is still not a character: that code is refused
+    events = scan("12", clock=clock, terminator=None) + tap(clock, k.KEY_DOWN)
+    events += scan("3", clock=clock)
+    assert decode_all(decoder, events) == []
 
 
 def test_gap_is_configurable_and_uses_event_time() -> None:
@@ -246,7 +327,8 @@ def test_syn_dropped_resets_a_stuck_shift() -> None:
         InputEvent(sec, usec, ecodes.EV_SYN, ecodes.SYN_DROPPED, 0),
         InputEvent(sec, usec, ecodes.EV_SYN, ecodes.SYN_REPORT, 0),
     ]
-    clock.advance(500_000)
+    # past the stall window (within it, lost keys may have been this code's head)
+    clock.advance(2_500_000)
     events += scan("ab", clock=clock)
     assert decode_all(ScanDecoder("us"), events) == ["ab"]
 
@@ -346,3 +428,18 @@ def test_fuzz_round_trip(code: str, layout: str, msc: bool) -> None:
     decoder = ScanDecoder(layout, on_notice=lambda text: None)
     events = scan(code, layout, msc=msc) + scan(code, layout, clock=Clock(T0_LATER), msc=msc)
     assert decode_all(decoder, events) == [code, code]
+
+
+def test_a_scanner_back_after_a_cut_refuses_only_the_cut_codes_rest() -> None:
+    cut = ScanDecoder("us")
+    clock = Clock()
+    decode_all(cut, scan("035751", clock=clock, terminator=None))
+    assert cut.cut_at == clock.us - 2000  # the last key press
+    back = ScanDecoder("us")
+    back.resume_cut(cut.cut_at)
+    clock.advance(800_000)
+    assert decode_all(back, scan("111064", clock=clock)) == []
+    back.resume_cut(cut.cut_at)
+    clock.advance(3_000_000)  # long after the cut: a fresh scan
+    assert decode_all(back, scan("035751111064", clock=clock)) == ["035751111064"]
+    assert ScanDecoder("us").cut_at == 0

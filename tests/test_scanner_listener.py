@@ -100,7 +100,8 @@ def test_unplug_mid_scan_then_replug_as_another_event_node(run: Callable[..., Ru
     backend.add(entry("/dev/input/event3"), first)
     r = run(backend, ScannerConfig(device="/dev/input/event3", layout="us"))
     r.wait_notice("Scanner ready")
-    first.push(scan("40063813", terminator=None))
+    clock = Clock()
+    first.push(scan("40063813", clock=clock, terminator=None))
     backend.remove("/dev/input/event3")
     first.unplug()
     r.wait_notice("unplugged during a scan")
@@ -112,8 +113,14 @@ def test_unplug_mid_scan_then_replug_as_another_event_node(run: Callable[..., Ru
     r.wait_notice("is back")
     assert time.monotonic() - started < 2.0
     assert second.grabbed
-    second.push(scan("33931"))
-    assert r.code()[0] == "33931"  # the tail of the interrupted scan never glued on
+    # a scanner that reconnects may send the rest of the cut code: never a code itself
+    clock.advance(500_000)
+    second.push(scan("33931", clock=clock))
+    r.wait_notice("Scan not read whole")
+    clock.advance(2_500_000)  # past the stall window: a fresh scan
+    second.push(scan("4006381333931", clock=clock))
+    assert r.code()[0] == "4006381333931"
+    assert r.codes.empty()
 
 
 def test_permission_denied_is_one_notice(run: Callable[..., Run]) -> None:
@@ -290,4 +297,25 @@ def test_listener_over_the_c_reader(run: Callable[..., Run]) -> None:
     # a later scan comes out next: the slow one before it was read and dropped
     device.push(scan("MARK-1", "fr", clock=Clock(sec=T0 + 10)))
     assert r.code()[0] == "MARK-1"
+    assert r.codes.empty()
+
+
+def test_a_stalled_scan_is_a_rescan_notice_not_a_code(run: Callable[..., Run]) -> None:
+    """Issue 16 §5: the tail of a scan that stalled 1 s is never delivered as a code."""
+    backend = FakeBackend()
+    device = FakeDevice()
+    backend.add(entry(), device)
+    r = run(backend)
+    r.wait_notice("Scanner ready")
+    clock = Clock()
+    device.push(scan("035751", clock=clock, terminator=None))
+    clock.advance(1_000_000)
+    device.push(scan("111064", clock=clock))
+    r.wait_notice("Scan not read whole — scan it again.")
+    label = "Honeywell Scanning and Mobility 1900 (0c2e:0b61)"
+    assert f"{label}: Scan not read whole — scan it again." in r.notices
+    assert not r.noticed("without Enter")
+    clock.advance(1_000_000)
+    device.push(scan("035751111064", clock=clock))
+    assert r.code() == ("035751111064", label)
     assert r.codes.empty()

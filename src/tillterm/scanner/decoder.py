@@ -6,8 +6,10 @@ never returns a half code: a pause longer than ``gap_ms`` between two key presse
 the events' own kernel timestamps, so a slow reader does not matter), lost events
 (``SYN_DROPPED``), keys that are not characters, control characters or an overlong code
 each drop what was read so far, and the cashier is told through ``on_notice`` when it
-matters. It holds no device and no thread, so it is tested from plain event lists and
-one decoder serves each scanner.
+matters. A code whose head was dropped for a pause is refused whole at its Enter
+(``RESCAN``), so the tail of a stalled scan is never taken for a code. It holds no
+device and no thread, so it is tested from plain event lists and one decoder serves
+each scanner.
 """
 
 from __future__ import annotations
@@ -48,6 +50,29 @@ _IGNORED = frozenset({k.KEY_NUMLOCK, k.KEY_SCROLLLOCK})
 
 #: a code longer than this is garbage (a stuck key, a scanner in a loop)
 MAX_LENGTH = 256
+
+#: keys 2D scanners send after a code's Enter (e.g. Enter then Down): with nothing read
+#: they are ignored, so they never poison the next code
+_NAVIGATION = frozenset(
+    {k.KEY_UP, k.KEY_DOWN, k.KEY_LEFT, k.KEY_RIGHT, k.KEY_HOME, k.KEY_END}
+    | {k.KEY_PAGEUP, k.KEY_PAGEDOWN}
+)
+
+#: After a half-read code is dropped for a pause, keys that come within this long of the
+#: last dropped key are the rest of the same, broken scan (a wireless link that stalled,
+#: a clock step): the code is refused whole at its Enter. It is long (2 s, or 4 gaps if
+#: the gap is set longer) because the two mistakes do not cost the same: a scan refused
+#: for nothing costs one rescan, a tail taken for a code (``111064`` from
+#: ``035751111064``) sells the wrong item or finds the wrong customer. Wireless
+#: scanners stall for up to about a second; a cashier whose scan did nothing needs more
+#: than that to notice and scan again.
+STALL_WINDOW_MS = 2000
+
+#: what the cashier is told when a scan was broken by a pause: nothing of it is used
+RESCAN = "Scan not read whole — scan it again."
+_NO_ENTER = "A scan without Enter was ignored: set the scanner to end each code with Enter."
+#: the reason a code in progress carries while it is the tail of a broken scan
+_BROKEN = "broken"
 
 
 class Event(Protocol):
@@ -93,10 +118,12 @@ class ScanDecoder:
         "_caps",
         "_chars",
         "_dropping",
+        "_elapsed_us",
         "_first_us",
         "_gap_us",
         "_last_us",
         "_mods",
+        "_stall_us",
         "_strokes",
         "_terminators",
         "last_timing",
@@ -120,6 +147,7 @@ class ScanDecoder:
     ) -> None:
         self.layout = layout if isinstance(layout, Layout) else get_layout(layout)
         self._gap_us = int(gap_ms * 1000)
+        self._stall_us = max(STALL_WINDOW_MS * 1000, 4 * self._gap_us)
         self.prefix = prefix
         self.suffix = suffix
         self.max_length = max_length
@@ -143,6 +171,9 @@ class ScanDecoder:
         self._bad = ""
         self._first_us = 0
         self._last_us = 0
+        #: time the code took, from the intervals between its keys (each at least 0, so
+        #: a clock stepped back mid-scan gives no negative duration)
+        self._elapsed_us = 0
 
     def reset(self) -> None:
         """Forget the code in progress and every held modifier (device gone or resynced)."""
@@ -155,6 +186,27 @@ class ScanDecoder:
         self._mods = 0
         for key in held_keys:
             self._mods |= _MODIFIER_BITS.get(key, 0)
+
+    @property
+    def cut_at(self) -> int:
+        """Event time (µs) of the last key of the code in progress, 0 if none is half read.
+
+        Taken before ``reset()`` when the device goes away mid-code, and handed to the
+        decoder of the device that comes back (``resume_cut``).
+        """
+        return self._last_us if self.pending else 0
+
+    def resume_cut(self, last_us: int) -> None:
+        """The scanner came back after being cut off mid-code at ``last_us``.
+
+        Keys within the stall window of that time are the rest of the cut code (a
+        Bluetooth scanner that reconnects sends what it still had): refused whole at
+        their Enter, like the tail of a stalled scan.
+        """
+        if last_us:
+            self._clear()
+            self._bad = _BROKEN
+            self._first_us = self._last_us = last_us
 
     @property
     def pending(self) -> bool:
@@ -188,9 +240,17 @@ class ScanDecoder:
             return None
         if value != KEY_DOWN:
             return None
+        if code in _NAVIGATION and not self.pending:
+            return None  # after a code's Enter: a 2D scanner's Down, carries nothing
         now = event.sec * 1_000_000 + event.usec
-        if self._last_us and now - self._last_us > self._gap_us:
-            self._stale()
+        last = self._last_us
+        if last:
+            # a clock stepped back gives a negative interval: no pause, the scan goes on
+            interval = now - last if now > last else 0
+            if interval > self._gap_us:
+                self._stale(interval)
+            else:
+                self._elapsed_us += interval
         if not self._first_us:
             self._first_us = now
         self._last_us = now
@@ -240,8 +300,11 @@ class ScanDecoder:
     # --- outcomes ----------------------------------------------------------------
     def _finish(self) -> str | None:
         chars, strokes, bad = self._chars, self._strokes, self._bad
-        first, last = self._first_us, self._last_us
+        first, elapsed = self._first_us, self._elapsed_us
         self._clear()
+        if bad == _BROKEN:
+            self.on_notice(RESCAN)
+            return None
         if bad:
             self.on_notice(f"A scan was ignored ({bad}): please scan again.")
             return None
@@ -253,19 +316,31 @@ class ScanDecoder:
         code = code.strip()
         if not code:
             return None
-        self.last_timing = ScanTiming(len(chars) + 1, first / 1e6, last / 1e6)
+        self.last_timing = ScanTiming(len(chars) + 1, first / 1e6, (first + elapsed) / 1e6)
         if len(code) in GTIN_LENGTHS and len(chars) == len(code):
             hint = layout_hint(code, strokes, self.layout)
             if hint:
                 self.on_notice(hint)
         return code
 
-    def _stale(self) -> None:
-        """A pause too long for a scanner: what came before was a stray key or a lost Enter."""
-        if len(self._chars) >= 4:
-            self.on_notice(
-                "A scan without Enter was ignored: set the scanner to end each code with Enter."
-            )
+    def _stale(self, pause_us: int) -> None:
+        """A pause too long for a scanner: drop what came before.
+
+        After a short pause (up to the stall window) what follows is the tail of the same
+        scan, whose head was just dropped: it is marked broken and refused whole at its
+        Enter. After a longer one, what was dropped was a stray key or a code whose Enter
+        never came, and the next key starts a fresh code.
+        """
+        many = len(self._chars) >= 4
+        if self.pending and pause_us <= self._stall_us:
+            # a broken scan that goes stale again had no Enter either: say so
+            if many and self._bad == _BROKEN:
+                self.on_notice(_NO_ENTER)
+            self._clear()
+            self._bad = _BROKEN
+            return
+        if many:
+            self.on_notice(_NO_ENTER)
         self._clear()
 
     def _lost(self, event: Event) -> None:

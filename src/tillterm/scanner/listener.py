@@ -102,6 +102,9 @@ class ScannerListener:
         self._backend = backend
         self._readers: dict[str, _Reader] = {}
         self._lost: set[DeviceIdentity] = set()
+        #: scanners unplugged mid-code → event time of that code's last key: the code's
+        #: rest, if the scanner sends it once back, is refused (never taken for a code)
+        self._cut: dict[DeviceIdentity, int] = {}
         self._busy_until: dict[DeviceIdentity, float] = {}
         self._told: set[tuple[str, object]] = set()
         self._thread: threading.Thread | None = None
@@ -251,6 +254,7 @@ class ScannerListener:
         self._told.discard(("permission", entry.identity))
         if entry.identity in self._lost:
             self._lost.discard(entry.identity)
+            reader.decoder.resume_cut(self._cut.pop(entry.identity, 0))
             self.on_notice(f"Scanner {label} is back.")
         else:
             self.on_notice(f"Scanner ready: {label} ({self.layout} layout).")
@@ -319,6 +323,9 @@ class ScannerListener:
     def _disconnect(self, reader: _Reader, exc: OSError) -> None:
         self._readers.pop(reader.entry.path, None)
         half = reader.decoder.pending
+        cut_at = reader.decoder.cut_at
+        if cut_at:
+            self._cut[reader.entry.identity] = cut_at
         reader.decoder.reset()
         self._close(reader)
         self._lost.add(reader.entry.identity)
