@@ -92,6 +92,14 @@ async def running(
         yield app, pilot
 
 
+async def on_screen(pilot: Pilot[int], screen: type[object]) -> None:
+    """Wait until ``screen`` is shown and what it started loading has settled."""
+    await wait_until(
+        pilot, lambda: isinstance(pilot.app.screen, screen), f"the {screen.__name__} screen"
+    )
+    await settle(pilot)
+
+
 def _key(character: str) -> events.Key:
     if character == "\n":
         return events.Key("enter", "\r")
@@ -554,8 +562,7 @@ async def test_a_scan_beginning_with_y_or_n_does_not_answer_a_group_delete(
 ) -> None:
     async with running(drive) as (app, pilot):
         await pilot.press("f4")
-        await wait_until(pilot, lambda: isinstance(app.screen, GroupsScreen), "the Groups screen")
-        await settle(pilot)
+        await on_screen(pilot, GroupsScreen)
         await pilot.press("delete")  # the first group (VIP)
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the Confirm screen")
         await scanned_in_question(pilot, f"{letter}123456", ConfirmScreen)
@@ -569,15 +576,9 @@ async def test_a_scan_beginning_with_y_does_not_archive_a_customer(
 ) -> None:
     async with running(drive) as (app, pilot):
         await pilot.press("f3")
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, CustomersScreen), "the Customers screen"
-        )
-        await settle(pilot)
+        await on_screen(pilot, CustomersScreen)
         app.screen.open_customer(store.paul)
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, CustomerView), "the CustomerView screen"
-        )
-        await settle(pilot)
+        await on_screen(pilot, CustomerView)
         await pilot.press("delete")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the Confirm screen")
         await scanned_in_question(pilot, "y2900000000017", ConfirmScreen)
@@ -593,15 +594,9 @@ async def test_a_scan_beginning_with_y_does_not_discard_the_customer_form(
 ) -> None:
     async with running(drive) as (app, pilot):
         await pilot.press("f3")
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, CustomersScreen), "the Customers screen"
-        )
-        await settle(pilot)
+        await on_screen(pilot, CustomersScreen)
         await pilot.press("ctrl+n")
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, CustomerForm), "the CustomerForm screen"
-        )
-        await settle(pilot)
+        await on_screen(pilot, CustomerForm)
         form = app.screen
         assert isinstance(form, CustomerForm)
         await typed(pilot, "Hugo")
@@ -620,18 +615,12 @@ async def test_a_scan_beginning_with_s_does_not_save_a_duplicate(
         create_customer(s, {"first_name": "Zoé", "last_name": "Roux", "email": "zoe@example.org"})
     async with running(drive) as (app, pilot):
         await pilot.press("f3")
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, CustomersScreen), "the Customers screen"
-        )
-        await settle(pilot)
+        await on_screen(pilot, CustomersScreen)
         customers = app.screen
         assert isinstance(customers, CustomersScreen)
         # Zoé's email: the form asks before saving a possible duplicate
         customers.action_add_customer({"last_name": "Roux", "email": "zoe@example.org"})
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, CustomerForm), "the CustomerForm screen"
-        )
-        await settle(pilot)
+        await on_screen(pilot, CustomerForm)
         form = app.screen
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "the Choice screen")
@@ -650,10 +639,7 @@ async def test_a_scan_beginning_with_y_does_not_replace_an_export(
     target.write_text("last month's list")
     async with running(drive) as (app, pilot):
         await pilot.press("f3")
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, CustomersScreen), "the Customers screen"
-        )
-        await settle(pilot)
+        await on_screen(pilot, CustomersScreen)
         await pilot.press("ctrl+e")
         await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen), "the Prompt screen")
         app.screen.query_one("#prompt-input", Input).value = str(target)
@@ -677,10 +663,7 @@ async def test_a_scan_beginning_with_y_does_not_refund(
         sales.complete_sale(s, view.id)
     async with running(drive) as (app, pilot):
         await pilot.press("ctrl+t")
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, RecentSalesScreen), "the RecentSales screen"
-        )
-        await settle(pilot)
+        await on_screen(pilot, RecentSalesScreen)
         await pilot.press("enter")
         await settle(pilot)
         await pilot.press("f10")
@@ -744,10 +727,7 @@ async def test_an_unknown_card_on_the_customers_screen_is_said_in_the_status_lin
 ) -> None:
     async with running(drive) as (app, pilot):
         await pilot.press("f3")
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, CustomersScreen), "the Customers screen"
-        )
-        await settle(pilot)
+        await on_screen(pilot, CustomersScreen)
         customers = app.screen
         await burst(pilot, f"{UNKNOWN_CARD}\n")
         await wait_until(
@@ -783,15 +763,9 @@ async def test_a_scan_beginning_with_a_does_not_attach_the_profile_shown(
     """Not a question, but a letter that acts: "A" on a profile attaches the customer."""
     async with running(drive) as (app, pilot):
         await pilot.press("f3")
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, CustomersScreen), "the Customers screen"
-        )
-        await settle(pilot)
+        await on_screen(pilot, CustomersScreen)
         app.screen.open_customer(store.paul)
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, CustomerView), "the CustomerView screen"
-        )
-        await settle(pilot)
+        await on_screen(pilot, CustomerView)
         await scanned_slowly(pilot, "a3000000000024\n")  # looked up as a card below
         await wait_until(
             pilot,
@@ -803,10 +777,7 @@ async def test_a_scan_beginning_with_a_does_not_attach_the_profile_shown(
         await settle(pilot)
         assert customer_on_sale(engine) is None and lines(engine) == []
         app.screen.open_customer(store.paul)
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, CustomerView), "the CustomerView screen"
-        )
-        await settle(pilot)
+        await on_screen(pilot, CustomerView)
         await pilot.press("a")  # the cashier's key still attaches
         await wait_until(
             pilot, lambda: customer_on_sale(engine) == store.paul, "the customer attached"
