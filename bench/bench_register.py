@@ -257,7 +257,7 @@ def _complete(engine, customer_codes: list[str], barcodes: list[str]) -> dict[st
     the note that it was written."""
     from tillterm import sales
     from tillterm.db import session_scope
-    from tillterm.receipts import receipts_folder, write_receipt
+    from tillterm.receipts import file_receipt, receipts_folder
 
     register = f"bench-c-{random.randrange(10**6)}"
     timings: dict[str, list[float]] = {"transaction": [], "receipt file": [], "total": []}
@@ -275,9 +275,7 @@ def _complete(engine, customer_codes: list[str], barcodes: list[str]) -> dict[st
             with session_scope(engine) as s:
                 view = sales.complete_sale(s, sale_id)
             committed = time.perf_counter()
-            write_receipt(view.receipt_text or "", folder, view.receipt_no or "x")
-            with session_scope(engine) as s:
-                sales.mark_receipt_filed(s, sale_id)
+            file_receipt(engine, folder, sale_id, view.receipt_no or "x", view.receipt_text or "")
             done = time.perf_counter()
             timings["transaction"].append(committed - started)
             timings["receipt file"].append(done - committed)

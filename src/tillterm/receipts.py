@@ -150,3 +150,20 @@ def write_receipt(text: str, directory: Path, receipt_no: str) -> Path:
             f"{exc.strerror or exc}."
         ) from exc
     return target
+
+
+def file_receipt(engine: Engine, folder: Path, sale_id: int, receipt_no: str, text: str) -> Path:
+    """Write a completed sale's receipt file, then record that it is written.
+
+    Two steps on purpose: the sale is committed before its file exists, so a crash in
+    between leaves the sale marked unfiled and :func:`tillterm.sales.receipts_to_file`
+    finds it at the next start. Raises :class:`TilltermError` when the file cannot be
+    written (the mark is then not set, and the next start tries again).
+    """
+    from tillterm.db import session_scope
+    from tillterm.sales import mark_receipt_filed
+
+    path = write_receipt(text, folder, receipt_no)
+    with session_scope(engine) as session:
+        mark_receipt_filed(session, sale_id)
+    return path

@@ -25,7 +25,7 @@ from textual.widgets.option_list import Option
 from tillterm.config import resolve_receipts_dir
 from tillterm.db import session_scope
 from tillterm.errors import TilltermError
-from tillterm.receipts import receipt_as_shown, receipts_folder, write_receipt
+from tillterm.receipts import file_receipt, receipt_as_shown, receipts_folder
 from tillterm.sales import (
     REFUND,
     CompletedSale,
@@ -34,7 +34,6 @@ from tillterm.sales import (
     find_sale_by_receipt,
     get_sale,
     list_completed,
-    mark_receipt_filed,
     refund_sale,
 )
 from tillterm.settings import load_settings
@@ -161,11 +160,8 @@ class RecentSalesScreen(ModalScreen[RefundDone | None]):
         text = view.receipt_text or ""
         note = describe_refund(view)
         try:
-            path = write_receipt(
-                text, receipts_folder(Path(base), engine), view.receipt_no or str(view.id)
-            )
-            with session_scope(engine) as session:
-                mark_receipt_filed(session, view.id)
+            folder = receipts_folder(Path(base), engine)
+            path = file_receipt(engine, folder, view.id, view.receipt_no or str(view.id), text)
             saved = f"Receipt {view.receipt_no} saved to {path}"
         except TilltermError as exc:
             saved = f"{exc} It is saved again at the next start."

@@ -322,16 +322,13 @@ class RegisterScreen(Screen[None]):
 
     def _file_receipts(self, pending: list[Any]) -> str:
         """Write receipt files again (from a worker); a note saying what was done."""
-        from tillterm.db import session_scope
-        from tillterm.receipts import write_receipt
+        from tillterm.receipts import file_receipt
 
         folder = self._receipts_folder()
         written: list[str] = []
         try:
             for item in pending:
-                write_receipt(item.text, folder, item.receipt_no)
-                with session_scope(self._engine()) as session:
-                    sales.mark_receipt_filed(session, item.sale_id)
+                file_receipt(self._engine(), folder, item.sale_id, item.receipt_no, item.text)
                 written.append(item.receipt_no)
         except TilltermError as exc:
             return f"Receipt {pending[len(written)].receipt_no} not saved: {exc}"
@@ -347,7 +344,7 @@ class RegisterScreen(Screen[None]):
     def _complete(self, sale_id: int) -> None:
         engine = self._engine()
         from tillterm.db import session_scope
-        from tillterm.receipts import write_receipt
+        from tillterm.receipts import file_receipt
 
         try:
             with self._lock, session_scope(engine) as session:
@@ -358,9 +355,7 @@ class RegisterScreen(Screen[None]):
         text = view.receipt_text or ""
         receipt_no = view.receipt_no or str(view.id)
         try:
-            path = write_receipt(text, self._receipts_folder(), receipt_no)
-            with session_scope(engine) as session:
-                sales.mark_receipt_filed(session, view.id)
+            path = file_receipt(engine, self._receipts_folder(), view.id, receipt_no, text)
             note = f"Receipt {receipt_no} saved to {path}"
         except TilltermError as exc:
             note = f"{exc} It is saved again at the next start."
