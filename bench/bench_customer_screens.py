@@ -36,8 +36,8 @@ OPENINGS = 15
 
 
 def _database():  # type: ignore[no-untyped-def]
-    from tillterm.db import open_db
-    from tillterm.demo import seed_demo
+    from tillterm.demo.seeding import seed_demo
+    from tillterm.store.engine import open_db
 
     engine = open_db(DB)
     started = time.perf_counter()

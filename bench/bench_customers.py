@@ -43,8 +43,8 @@ def _ms(values: list[float]) -> str:
 
 def _schema() -> str:
     """What the cached database was built with: the migrations and the demo generator."""
-    from tillterm import demo
-    from tillterm.migrations import MIGRATIONS_DIR
+    from tillterm.demo import seeding as demo
+    from tillterm.store.migrations import MIGRATIONS_DIR
 
     digest = hashlib.sha1()
     for path in [*sorted((MIGRATIONS_DIR / "versions").glob("*.py")), Path(demo.__file__)]:
@@ -53,7 +53,7 @@ def _schema() -> str:
 
 
 def _build(rebuild: bool) -> None:
-    from tillterm.db import open_db
+    from tillterm.store.engine import open_db
 
     meta = json.loads(META.read_text()) if META.exists() else {}
     if DB.exists() and not rebuild and meta.get("schema") == _schema():
@@ -123,14 +123,14 @@ def _time(call: Callable[[], object]) -> float:
 def main() -> None:
     rebuild = "--rebuild" in sys.argv
     _build(rebuild)
-    from tillterm.customers import (
+    from tillterm.customers.profiles import (
         count_customers,
         create_customer,
         delete_customer,
         find_by_code,
         search_customers,
     )
-    from tillterm.db import open_db, session_scope
+    from tillterm.store.engine import open_db, session_scope
 
     engine = open_db(DB)
     kinds = _queries(engine)
@@ -153,7 +153,7 @@ def main() -> None:
     print(f"  {'ALL':9} {_ms(all_times)}   budget: median ≤ 3 ms, p95 ≤ 10 ms")
 
     rng = random.Random(7)
-    from tillterm.demo import loyalty_card_code
+    from tillterm.demo.seeding import loyalty_card_code
 
     codes = [loyalty_card_code(rng.randint(1, CUSTOMERS)) for _ in range(500)]
     codes += [f"  {c.lower()} " for c in codes[:50]] + ["NOPE-123"] * 50

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from textual import events
 
-from tillterm.db import open_db
+from tillterm.store.engine import open_db
 from tillterm.ui.app import TilltermApp
 from tillterm.ui.screens.confirm import ConfirmScreen
 

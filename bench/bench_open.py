@@ -23,8 +23,8 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from tillterm.db import build_engine, open_db, upgrade
-from tillterm.migrations import KNOWN_REVISIONS
+from tillterm.store.engine import build_engine, open_db, upgrade
+from tillterm.store.migrations import KNOWN_REVISIONS
 
 CUSTOMERS = 100_000
 RUNS = 15
@@ -81,7 +81,7 @@ AT_HEAD = """
 import statistics, sys, time
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from tillterm.db import open_db
+from tillterm.store.engine import open_db
 path, runs = sys.argv[1], int(sys.argv[2])
 first = time.perf_counter()
 open_db(path).dispose()

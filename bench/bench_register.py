@@ -53,9 +53,9 @@ SALES = 25
 def _engine():  # type: ignore[no-untyped-def]
     from sqlalchemy import func, select
 
-    from tillterm.db import open_db, session_scope
-    from tillterm.demo import seed_demo
-    from tillterm.models import Customer, Product
+    from tillterm.demo.seeding import seed_demo
+    from tillterm.store.engine import open_db, session_scope
+    from tillterm.store.models import Customer, Product
 
     engine = open_db(DB)
     with session_scope(engine) as s:
@@ -84,9 +84,9 @@ async def _scans(engine, customer_codes: list[str], barcodes: list[str]) -> dict
     from bench_scanner import trace as scanner_trace
     from textual import events
 
-    from tillterm.db import session_scope
-    from tillterm.sales import detach_customer, find_open_sale, void_sale
+    from tillterm.sales.operations import detach_customer, find_open_sale, void_sale
     from tillterm.scanner import ScanDecoder
+    from tillterm.store.engine import session_scope
     from tillterm.ui.app import TilltermApp
     from tillterm.ui.messages import ScanReceived
     from tillterm.ui.scanner_bridge import ScannerBridge
@@ -215,8 +215,8 @@ def _domain(engine, customer_codes: list[str], barcodes: list[str]) -> Timings: 
     """The scans without the UI: one committed transaction each, as the worker runs them."""
     from sqlalchemy import event
 
-    from tillterm import sales
-    from tillterm.db import session_scope
+    from tillterm.sales import operations as sales
+    from tillterm.store.engine import session_scope
 
     register = f"bench-d-{random.randrange(10**6)}"
     statements = [0]
@@ -255,9 +255,9 @@ def _complete(engine, customer_codes: list[str], barcodes: list[str]) -> dict[st
     """As the register does it: the completing transaction (checks, ledgers, receipt
     number, receipt text kept), then the receipt file (0600, fsync, moved into place) and
     the note that it was written."""
-    from tillterm import sales
-    from tillterm.db import session_scope
-    from tillterm.receipts import file_receipt, receipts_folder
+    from tillterm.sales import operations as sales
+    from tillterm.sales.receipts import file_receipt, receipts_folder
+    from tillterm.store.engine import session_scope
 
     register = f"bench-c-{random.randrange(10**6)}"
     timings: dict[str, list[float]] = {"transaction": [], "receipt file": [], "total": []}
@@ -285,8 +285,8 @@ def _complete(engine, customer_codes: list[str], barcodes: list[str]) -> dict[st
 
 
 def _search(engine) -> list[float]:  # type: ignore[no-untyped-def]
-    from tillterm.db import session_scope
-    from tillterm.products import search_products
+    from tillterm.catalog.products import search_products
+    from tillterm.store.engine import session_scope
 
     timings = []
     for text in ["caf", "Thé", "bou", "SAVON", "stylo plume", "miel de", "zzz", "moulu"] * 5:
@@ -298,7 +298,7 @@ def _search(engine) -> list[float]:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    from tillterm.demo import ean13, loyalty_card_code
+    from tillterm.demo.seeding import ean13, loyalty_card_code
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1, help="on-screen rounds (default 1)")

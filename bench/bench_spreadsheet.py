@@ -1,7 +1,7 @@
 """Spreadsheet import/export budgets: import 100k rows ≤ 5 s; 1M rows ≤ 60 s and peak
 RSS ≤ 1 GB; export 1M customers ≤ 10 s. Prints figures; asserts nothing.
 
-Files are written once from ``tillterm.demo.generate_customers`` (realistic names,
+Files are written once from ``tillterm.demo.seeding.generate_customers`` (realistic names,
 addresses, phones) in the export format, then imported into a fresh SQLite database
 (check, then apply: the figure is both, split in brackets). The 1M import runs in a
 child process so its peak RSS (ru_maxrss) is its own. The export reads the customer
@@ -51,7 +51,7 @@ def _runs(values: list[float]) -> str:
 
 
 def _write_csv(path: Path, count: int) -> Path:
-    from tillterm.demo import generate_customers
+    from tillterm.demo.seeding import generate_customers
     from tillterm.spreadsheet.columns import export_headers
 
     if path.exists():
@@ -80,9 +80,9 @@ def _write_csv(path: Path, count: int) -> Path:
 
 def _import(db: Path, csv_path: Path, *, store: int = 0) -> tuple[float, float, int]:
     """(check seconds, apply seconds, customers created); ``store``: demo customers first."""
-    from tillterm.db import open_db
-    from tillterm.demo import seed_demo
+    from tillterm.demo.seeding import seed_demo
     from tillterm.spreadsheet.importing import apply_import, check_import
+    from tillterm.store.engine import open_db
 
     engine = open_db(db)
     if store:
@@ -102,9 +102,9 @@ def _reimport(db: Path, out: Path) -> tuple[float, float, float, int, int]:
     (export seconds, check seconds, apply seconds, updated, unchanged): nothing should
     be written, and it should be fast.
     """
-    from tillterm.db import open_db
     from tillterm.spreadsheet.export import export_customers
     from tillterm.spreadsheet.importing import apply_import, check_import
+    from tillterm.store.engine import open_db
 
     engine = open_db(db)
     started = time.perf_counter()
@@ -130,8 +130,8 @@ def export_child() -> None:
     if "--python-reader" in sys.argv:  # what export costs without the native reader
         for name in ("adbc_driver_manager", "adbc_driver_sqlite", "nanoarrow"):
             sys.modules[name] = None  # type: ignore[assignment]
-    from tillterm.db import open_db
     from tillterm.spreadsheet.export import export_customers
+    from tillterm.store.engine import open_db
 
     engine = open_db(Path(sys.argv[2]))
     # the export's own process (SQLite's native reader) counts too: RUSAGE_CHILDREN

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-from tillterm.db import open_db
+from tillterm.store.engine import open_db
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot
@@ -57,6 +57,14 @@ def _open_files_under(folder: Path) -> set[str]:
             if target.startswith(prefix):
                 found.add(target)
     return found
+
+
+@pytest.fixture(autouse=True)
+def _failure_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own failure log (``TILLTERM_LOG``), never the real user's."""
+    log = tmp_path / "tillterm.log"
+    monkeypatch.setenv("TILLTERM_LOG", str(log))
+    return log
 
 
 @pytest.fixture(autouse=True)

@@ -16,8 +16,8 @@ import sys
 
 from sqlalchemy import text
 
-from tillterm.customers import create_customer
-from tillterm.db import open_db, session_scope
+from tillterm.customers.profiles import create_customer
+from tillterm.store.engine import open_db, session_scope
 
 
 def main() -> int:

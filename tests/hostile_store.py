@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
-from tillterm import sales
-from tillterm.customers import create_customer
-from tillterm.db import session_scope
-from tillterm.groups import create_group
-from tillterm.models import Customer, CustomerGroup, Product
+from tillterm.customers.groups import create_group
+from tillterm.customers.profiles import create_customer
+from tillterm.sales import operations as sales
+from tillterm.store.engine import session_scope
+from tillterm.store.models import Customer, CustomerGroup, Product
 
 ESC, BEL, BS = "\x1b", "\x07", "\x08"
 #: sets the terminal's clipboard to "evil" when written raw (OSC 52)

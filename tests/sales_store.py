@@ -10,9 +10,9 @@ from decimal import Decimal as D
 
 from sqlalchemy.engine import Engine
 
-from tillterm.db import session_scope
-from tillterm.models import Customer, CustomerGroup, Product, TaxRate
-from tillterm.settings import update_settings
+from tillterm.catalog.settings import update_settings
+from tillterm.store.engine import session_scope
+from tillterm.store.models import Customer, CustomerGroup, Product, TaxRate
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from tillterm import sales
-from tillterm.db import open_db, session_scope
-from tillterm.errors import DatabaseBusy
+from tillterm.core.errors import DatabaseBusy
+from tillterm.sales import operations as sales
+from tillterm.store.engine import open_db, session_scope
 
 
 def run_register(engine: Engine, register: str, attempts: int, code: str = "CARD-PAUL") -> int:

@@ -20,11 +20,11 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 from textual.worker import WorkerCancelled
 
-from tillterm.customers import create_customer
-from tillterm.db import session_scope
-from tillterm.groups import create_group
-from tillterm.models import Customer, LoyaltyEntry, Sale
-from tillterm.settings import ensure_tax_rate, update_settings
+from tillterm.catalog.settings import ensure_tax_rate, update_settings
+from tillterm.customers.groups import create_group
+from tillterm.customers.profiles import create_customer
+from tillterm.store.engine import session_scope
+from tillterm.store.models import Customer, LoyaltyEntry, Sale
 
 
 def at(day: str) -> dt.datetime:

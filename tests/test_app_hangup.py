@@ -25,8 +25,8 @@ import pytest
 from conftest import wait_until_blocking
 from test_app_upgrade import WriteLock, old_store, revision
 
-from tillterm.db import open_db
-from tillterm.migrations import HEAD_REVISION, KNOWN_REVISIONS
+from tillterm.store.engine import open_db
+from tillterm.store.migrations import HEAD_REVISION, KNOWN_REVISIONS
 
 
 def start_register(db: Path) -> tuple[int, int]:

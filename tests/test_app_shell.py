@@ -10,9 +10,9 @@ from screens_data import settle
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from tillterm.db import open_db
-from tillterm.db_target import DbTarget
-from tillterm.demo import seed_demo
+from tillterm.demo.seeding import seed_demo
+from tillterm.store.engine import open_db
+from tillterm.store.target import DbTarget
 from tillterm.ui.app import TilltermApp
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.screens.customers import CustomersScreen

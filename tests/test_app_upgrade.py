@@ -17,9 +17,9 @@ from screens_data import settle
 from sqlalchemy import text
 from textual.pilot import Pilot
 
-from tillterm.db import build_engine, upgrade
-from tillterm.db_target import DbTarget
-from tillterm.migrations import HEAD_REVISION, KNOWN_REVISIONS
+from tillterm.store.engine import build_engine, upgrade
+from tillterm.store.migrations import HEAD_REVISION, KNOWN_REVISIONS
+from tillterm.store.target import DbTarget
 from tillterm.ui.app import TilltermApp
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.screens.register import RegisterScreen

@@ -27,8 +27,8 @@ from test_migration_kill import (
     old_store,  # noqa: F401  (a fixture)
 )
 
-from tillterm.db import build_engine, upgrade
-from tillterm.migrations import MIGRATIONS_DIR
+from tillterm.store.engine import build_engine, upgrade
+from tillterm.store.migrations import MIGRATIONS_DIR
 
 
 def revision_module(name: str) -> ModuleType:
@@ -104,8 +104,8 @@ def test_a_new_database_whose_creation_was_interrupted_is_made_again(
 
 def test_a_half_made_database_holding_rows_is_not_taken_for_one(tmp_path: Path) -> None:
     """Rows in it mean someone used it: refused, not cleared."""
-    from tillterm.db import open_db
-    from tillterm.errors import DatabaseError
+    from tillterm.core.errors import DatabaseError
+    from tillterm.store.engine import open_db
 
     statements = first_schema_ddl(tmp_path)
     path = tmp_path / "used.db"

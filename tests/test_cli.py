@@ -10,8 +10,8 @@ import pytest
 from conftest import run_cli
 from sqlalchemy import func, select
 
-from tillterm.db import open_db, session_scope
-from tillterm.models import Customer
+from tillterm.store.engine import open_db, session_scope
+from tillterm.store.models import Customer
 
 HEAVY = ("textual", "polars", "sqlalchemy", "sqlmodel", "alembic")
 

@@ -13,15 +13,15 @@ from screens_data import Store, screen_text, seed_store, settle
 from sqlalchemy.engine import Engine
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
-from tillterm.customers import (
+from tillterm.core.errors import DatabaseError
+from tillterm.customers.profiles import (
     count_customers,
     create_customer,
     find_by_code,
     get_customer,
     search_customers,
 )
-from tillterm.db import session_scope
-from tillterm.errors import DatabaseError
+from tillterm.store.engine import session_scope
 from tillterm.ui.app import TilltermApp
 from tillterm.ui.messages import CustomerAttachRequested, ScanReceived
 from tillterm.ui.screens import customer_form

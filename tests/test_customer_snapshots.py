@@ -15,7 +15,7 @@ from screens_data import Store, seed_store, settle
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from tillterm.db import open_db
+from tillterm.store.engine import open_db
 from tillterm.ui.app import TilltermApp
 from tillterm.ui.screens.customer_form import CustomerForm
 from tillterm.ui.screens.customers import CustomersScreen

@@ -15,9 +15,11 @@ from conftest import wait_until_blocking
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
-from tillterm import customers
-from tillterm.custom_fields import define_field
-from tillterm.customers import (
+from tillterm.core.errors import NotFound, TilltermError
+from tillterm.customers import profiles as customers
+from tillterm.customers.custom_fields import define_field
+from tillterm.customers.groups import create_group
+from tillterm.customers.profiles import (
     CODE_ALPHABET,
     ValidationFailed,
     archive_customer,
@@ -32,10 +34,8 @@ from tillterm.customers import (
     update_customer,
     validate_customer,
 )
-from tillterm.db import open_db, session_scope
-from tillterm.errors import NotFound, TilltermError
-from tillterm.groups import create_group
-from tillterm.models import AccountEntry, Customer, LoyaltyEntry, Sale, TaxRate, utcnow
+from tillterm.store.engine import open_db, session_scope
+from tillterm.store.models import AccountEntry, Customer, LoyaltyEntry, Sale, TaxRate, utcnow
 
 FULL = {
     "first_name": "  Marie ",

@@ -11,11 +11,11 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from tillterm.db import open_db, session_scope
-from tillterm.errors import DatabaseError, DatabaseTooNew
-from tillterm.migrations import HEAD_REVISION
-from tillterm.models import Customer, CustomerGroup
-from tillterm.settings import load_settings, update_settings
+from tillterm.catalog.settings import load_settings, update_settings
+from tillterm.core.errors import DatabaseError, DatabaseTooNew
+from tillterm.store.engine import open_db, session_scope
+from tillterm.store.migrations import HEAD_REVISION
+from tillterm.store.models import Customer, CustomerGroup
 
 
 def test_sqlite_file_is_private_wal_with_foreign_keys(db_path: Path) -> None:

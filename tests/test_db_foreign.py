@@ -17,10 +17,10 @@ import pytest
 from conftest import wait_until
 from sqlalchemy import create_engine, text
 
-from tillterm.db import open_db
-from tillterm.db_target import DbTarget
-from tillterm.errors import DatabaseError, DatabaseTooNew
-from tillterm.migrations import HEAD_REVISION
+from tillterm.core.errors import DatabaseError, DatabaseTooNew
+from tillterm.store.engine import open_db
+from tillterm.store.migrations import HEAD_REVISION
+from tillterm.store.target import DbTarget
 
 
 def sqlite_file(path: Path, *statements: str, journal: str = "delete") -> Path:

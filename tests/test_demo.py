@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from tillterm.db import session_scope
-from tillterm.demo import _read_names, ean13, generate_customers, seed_demo
-from tillterm.models import Customer, CustomerGroup, CustomerTag, Product, TaxRate
-from tillterm.settings import load_settings
+from tillterm.catalog.settings import load_settings
+from tillterm.demo.seeding import _read_names, ean13, generate_customers, seed_demo
+from tillterm.store.engine import session_scope
+from tillterm.store.models import Customer, CustomerGroup, CustomerTag, Product, TaxRate
 
 
 def test_name_lists_are_big_enough_and_accented() -> None:
@@ -56,9 +56,9 @@ def test_fast_sqlite_rows_store_exactly_what_the_orm_would(tmp_path: Path) -> No
     """The bulk path writes pre-converted tuples: they must equal a Core insert's rows."""
     from sqlalchemy import insert
 
-    from tillterm import staging
-    from tillterm.db import open_db
-    from tillterm.demo import _customer_tuples, _fast_sqlite_insert, _stage, _staged_insert
+    from tillterm.demo.seeding import _customer_tuples, _fast_sqlite_insert, _stage, _staged_insert
+    from tillterm.store import staging
+    from tillterm.store.engine import open_db
 
     slow, fast = open_db(tmp_path / "slow.db"), open_db(tmp_path / "fast.db")
     with slow.begin() as conn:
@@ -86,8 +86,8 @@ def test_fast_sqlite_rows_store_exactly_what_the_orm_would(tmp_path: Path) -> No
 def test_a_large_store_is_generated_by_a_helper_process(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tillterm import demo
-    from tillterm.customers import search_customers
+    from tillterm.customers.profiles import search_customers
+    from tillterm.demo import seeding as demo
 
     monkeypatch.setattr(demo, "PARALLEL_FROM", 100)
     monkeypatch.setattr(demo, "BATCH", 60)
@@ -114,8 +114,8 @@ def _dies(*_args: object) -> None:
 def test_a_dead_generator_is_reported_not_awaited_forever(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tillterm import demo
-    from tillterm.errors import TilltermError
+    from tillterm.core.errors import TilltermError
+    from tillterm.demo import seeding as demo
 
     monkeypatch.setattr(demo, "PARALLEL_FROM", 10)
     monkeypatch.setattr(demo, "_produce", _dies)

@@ -23,11 +23,11 @@ from screens_data import settle
 from sqlalchemy.engine import Engine
 from textual.widgets import Input
 
-from tillterm.demo import seed_demo
-from tillterm.private_files import OutputExists
+from tillterm.demo.seeding import seed_demo
 from tillterm.spreadsheet import export, export_writer
 from tillterm.spreadsheet.export import ExportCancelled, export_customers
 from tillterm.spreadsheet.reading import SpreadsheetError
+from tillterm.store.private_files import OutputExists
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.screens.customers import CustomersScreen
 

@@ -25,15 +25,15 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from tillterm.custom_fields import define_field, set_customer_values
-from tillterm.customers import create_customer
-from tillterm.db import open_db, session_scope
-from tillterm.groups import create_group
+from tillterm.core.typed_text import FORBIDDEN_PATTERN, first_forbidden, visible_expr, visible_text
+from tillterm.customers.custom_fields import define_field, set_customer_values
+from tillterm.customers.groups import create_group
+from tillterm.customers.profiles import create_customer
 from tillterm.spreadsheet.annotate import write_annotated
 from tillterm.spreadsheet.columns import PROBLEMS_HEADER
 from tillterm.spreadsheet.export import export_customers
 from tillterm.spreadsheet.importing import check_import
-from tillterm.typed_text import FORBIDDEN_PATTERN, first_forbidden, visible_expr, visible_text
+from tillterm.store.engine import open_db, session_scope
 
 ESC, BEL, C1, RLO = "\x1b", "\x07", "\x9b", "\u202e"
 CLEAR = f"{ESC}[2J"

@@ -29,12 +29,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from textual.widgets import Input
 
-from tillterm import demo
-from tillterm.customers import create_customer
-from tillterm.db import open_db, session_scope
-from tillterm.demo import seed_demo
+from tillterm.customers.profiles import create_customer
+from tillterm.demo import seeding as demo
+from tillterm.demo.seeding import seed_demo
 from tillterm.spreadsheet.export import export_customers
 from tillterm.spreadsheet.importing import apply_import, check_import
+from tillterm.store.engine import open_db, session_scope
 from tillterm.ui.app import TilltermApp
 from tillterm.ui.screens.customer_form import CustomerForm
 from tillterm.ui.screens.customers import CustomersScreen
@@ -318,7 +318,7 @@ def test_the_app_process_never_loads_the_driver_to_export(tmp_path: Path) -> Non
     finally:
         engine.dispose()
     code = (
-        "import sys\nfrom tillterm.db import open_db\n"
+        "import sys\nfrom tillterm.store.engine import open_db\n"
         "from tillterm.spreadsheet.export import export_customers\n"
         f"export_customers(open_db({str(db)!r}), {str(tmp_path / 'o.csv')!r})\n"
         "print(' '.join(sorted(sys.modules)))"

@@ -7,10 +7,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.engine import Engine
 
-from tillterm.customers import archive_customer, create_customer, get_customer
-from tillterm.db import session_scope
-from tillterm.errors import NotFound, ValidationFailed
-from tillterm.groups import (
+from tillterm.core.errors import NotFound, ValidationFailed
+from tillterm.customers.groups import (
     create_group,
     delete_group,
     find_group,
@@ -18,7 +16,9 @@ from tillterm.groups import (
     list_groups,
     update_group,
 )
-from tillterm.models import TaxRate
+from tillterm.customers.profiles import archive_customer, create_customer, get_customer
+from tillterm.store.engine import session_scope
+from tillterm.store.models import TaxRate
 
 
 def test_create_list_and_count_members(any_engine: Engine) -> None:

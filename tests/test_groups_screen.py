@@ -11,9 +11,9 @@ from screens_data import Store, screen_text, seed_store, settle
 from sqlalchemy.engine import Engine
 from textual.widgets import DataTable, Input, Select
 
-from tillterm.customers import get_customer
-from tillterm.db import session_scope
-from tillterm.groups import list_groups
+from tillterm.customers.groups import list_groups
+from tillterm.customers.profiles import get_customer
+from tillterm.store.engine import session_scope
 from tillterm.ui.app import TilltermApp
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.screens.customers import CustomersScreen

@@ -17,13 +17,13 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
-from tillterm import db as tillterm_db
 from tillterm.cli import main
-from tillterm.db import session_scope
-from tillterm.demo import seed_demo
-from tillterm.models import Customer
+from tillterm.demo.seeding import seed_demo
 from tillterm.spreadsheet.export import export_customers
 from tillterm.spreadsheet.importing import apply_import, check_import
+from tillterm.store import engine as tillterm_db
+from tillterm.store.engine import session_scope
+from tillterm.store.models import Customer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "spreadsheets"
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from textual.widgets import DataTable, Static
 
-from tillterm.demo import seed_demo
-from tillterm.models import Customer
+from tillterm.demo.seeding import seed_demo
+from tillterm.store.models import Customer
 from tillterm.ui.app import TilltermApp
 from tillterm.ui.screens.spreadsheet_import import ImportScreen
 from tillterm.ui.widgets.path_input import PathInput, complete_path
@@ -209,7 +209,7 @@ async def test_esc_during_an_import_rolls_it_all_back(
 async def test_blank_cells_that_clear_values_are_shown_before_import(
     engine: Engine, tmp_path: Path
 ) -> None:
-    from tillterm.db import session_scope
+    from tillterm.store.engine import session_scope
 
     seed_demo(engine, customers=3, products=0)
     with session_scope(engine) as s:

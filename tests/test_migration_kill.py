@@ -22,8 +22,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 
-from tillterm.db import build_engine, open_db, upgrade
-from tillterm.migrations import HEAD_REVISION, KNOWN_REVISIONS
+from tillterm.store.engine import build_engine, open_db, upgrade
+from tillterm.store.migrations import HEAD_REVISION, KNOWN_REVISIONS
 
 HERE = Path(__file__).parent
 HELPER = HERE / "killed_open.py"

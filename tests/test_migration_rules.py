@@ -20,9 +20,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from test_migration_kill import COUNTED, FIRST, fill_first_schema, fingerprint
 
-import tillterm.migrations as migrations
-from tillterm.db import build_engine, open_db, upgrade
-from tillterm.migrations import HEAD_REVISION, MigrationRuleBroken
+import tillterm.store.migrations as migrations
+from tillterm.store.engine import build_engine, open_db, upgrade
+from tillterm.store.migrations import HEAD_REVISION, MigrationRuleBroken
 
 REVISION = '''
 """{doc}"""

@@ -10,9 +10,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from tillterm.db import build_engine, open_db, upgrade
-from tillterm.migrations import HEAD_REVISION, KNOWN_REVISIONS, alembic_config, include_object
-from tillterm.models import metadata
+from tillterm.store.engine import build_engine, open_db, upgrade
+from tillterm.store.migrations import HEAD_REVISION, KNOWN_REVISIONS, alembic_config, include_object
+from tillterm.store.models import metadata
 
 
 def _script(engine: Engine) -> ScriptDirectory:
@@ -93,8 +93,8 @@ def test_two_threads_reading_settings_on_a_new_database_both_succeed(db_path: Pa
     """The app's settings reader and the register's first change start together."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from tillterm.db import session_scope
-    from tillterm.settings import load_settings
+    from tillterm.catalog.settings import load_settings
+    from tillterm.store.engine import session_scope
 
     engine = open_db(db_path)
     with engine.begin() as conn:  # a database whose row went missing: both create it

@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from tillterm.money import parse_amount, parse_percent
+from tillterm.core.money import parse_amount, parse_percent
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from tillterm.pricing import (
+from tillterm.core.pricing import (
     LineInput,
     PricedLine,
     combined_discount,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tillterm.private_files import OutputExists, private_output, write_private
+from tillterm.store.private_files import OutputExists, private_output, write_private
 
 
 def _mode(path: Path) -> int:

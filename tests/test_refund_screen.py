@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from textual.widgets import OptionList, Static
 
-from tillterm import sales
-from tillterm.db import session_scope
-from tillterm.models import AccountEntry, LoyaltyEntry, Sale
+from tillterm.sales import operations as sales
+from tillterm.store.engine import session_scope
+from tillterm.store.models import AccountEntry, LoyaltyEntry, Sale
 from tillterm.ui.app import TilltermApp
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.screens.confirm import ConfirmScreen

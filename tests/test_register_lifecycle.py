@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from textual.widgets import Static
 
-from tillterm import sales
-from tillterm.db import session_scope
-from tillterm.models import Payment, Sale
-from tillterm.registers import claim_register
+from tillterm.sales import operations as sales
+from tillterm.sales.registers import claim_register
+from tillterm.store.engine import session_scope
+from tillterm.store.models import Payment, Sale
 from tillterm.ui.app import TilltermApp
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.screens.confirm import KeyConfirmScreen, KeyPromptScreen

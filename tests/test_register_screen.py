@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from textual.widgets import Static
 
-from tillterm import sales
-from tillterm.db import session_scope
-from tillterm.models import Customer, Sale
+from tillterm.sales import operations as sales
+from tillterm.store.engine import session_scope
+from tillterm.store.models import Customer, Sale
 from tillterm.ui.app import TilltermApp
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.new_customer import prefill_from_text
@@ -119,7 +119,7 @@ async def test_name_search_shows_matches_to_pick(
     engine: Engine, store: Store, drive: Drive
 ) -> None:
     with session_scope(engine) as s:
-        from tillterm.models import Product
+        from tillterm.store.models import Product
 
         s.add(Product(sku="COF-2", barcode="3000000000031", name="Café en grains", price_cents=990))
     async with drive(register="till-1") as (app, pilot):
@@ -375,7 +375,7 @@ async def test_database_locked_says_so_and_keeps_the_sale(
 
 
 async def test_customer_archived_mid_sale(engine: Engine, store: Store, drive: Drive) -> None:
-    from tillterm.models import utcnow
+    from tillterm.store.models import utcnow
 
     async with drive(register="till-1") as (app, pilot):
         await settle(pilot)

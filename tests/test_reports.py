@@ -11,10 +11,10 @@ from conftest import run_cli
 from sales_store import build_store
 from sqlalchemy.engine import Engine
 
-from tillterm import sales
-from tillterm.db import open_db, session_scope
-from tillterm.errors import TilltermError
-from tillterm.reports import report_csv, sales_by_group
+from tillterm.core.errors import TilltermError
+from tillterm.sales import operations as sales
+from tillterm.sales.reports import report_csv, sales_by_group
+from tillterm.store.engine import open_db, session_scope
 
 
 def _sell(engine: Engine, register: str, codes: list[str], method: str = "card") -> int:

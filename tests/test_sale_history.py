@@ -20,13 +20,26 @@ from sales_store import Store, build_store
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import Engine
 
-from tillterm import sales
-from tillterm.db import build_engine, open_db, session_scope, upgrade
-from tillterm.groups import delete_group
-from tillterm.models import Customer, Payment, Product, ReceiptCounter, Sale, SaleLine, TaxRate
-from tillterm.receipts import database_folder, receipt_as_shown, receipts_folder, write_receipt
-from tillterm.registers import claim_register, lock_file
-from tillterm.reports import sales_by_group
+from tillterm.customers.groups import delete_group
+from tillterm.sales import operations as sales
+from tillterm.sales.receipts import (
+    database_folder,
+    receipt_as_shown,
+    receipts_folder,
+    write_receipt,
+)
+from tillterm.sales.registers import claim_register, lock_file
+from tillterm.sales.reports import sales_by_group
+from tillterm.store.engine import build_engine, open_db, session_scope, upgrade
+from tillterm.store.models import (
+    Customer,
+    Payment,
+    Product,
+    ReceiptCounter,
+    Sale,
+    SaleLine,
+    TaxRate,
+)
 
 HERE = Path(__file__).resolve().parent
 COFFEE, PEN, MARIE, PAUL = "3000000000017", "PEN-1", "2900000000017", "CARD-PAUL"
@@ -291,8 +304,8 @@ def test_a_crashed_session_frees_its_register_name(tmp_path: Path) -> None:
     db = tmp_path / "crash.db"
     engine = open_db(db)
     code = (
-        "import os, sys; from tillterm.db import open_db; "
-        "from tillterm.registers import claim_register; "
+        "import os, sys; from tillterm.store.engine import open_db; "
+        "from tillterm.sales.registers import claim_register; "
         f"c = claim_register(open_db({str(db)!r}), 'till'); print(c is not None, flush=True); "
         "sys.stdin.readline(); os._exit(9)"
     )
@@ -399,7 +412,7 @@ def test_completed_sales_keep_what_they_were_sold_under(
     assert "Refund of sale R0000001" in (refund.receipt_text or "")
     with session_scope(any_engine) as s:
         original = sales.get_sale(s, sold.id)
-        from tillterm.settings import load_settings
+        from tillterm.catalog.settings import load_settings
 
         shown = receipt_as_shown(original, load_settings(s))
     assert shown.startswith(printed) and "REFUNDED by R0000002" in shown

@@ -11,12 +11,12 @@ from sales_store import Store, build_store
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 
-from tillterm import sales
-from tillterm.db import open_db, session_scope
-from tillterm.errors import DatabaseBusy
-from tillterm.models import AccountEntry, Customer, LoyaltyEntry, Sale, SaleLine, utcnow
-from tillterm.receipts import render_receipt, write_receipt
-from tillterm.settings import load_settings
+from tillterm.catalog.settings import load_settings
+from tillterm.core.errors import DatabaseBusy
+from tillterm.sales import operations as sales
+from tillterm.sales.receipts import render_receipt, write_receipt
+from tillterm.store.engine import open_db, session_scope
+from tillterm.store.models import AccountEntry, Customer, LoyaltyEntry, Sale, SaleLine, utcnow
 
 REG = "till-1"
 
@@ -112,7 +112,7 @@ def test_lines_quantity_discount_misc_remove(any_engine: Engine, store: Store) -
 
 
 def test_name_search_prefix_any_case(any_engine: Engine, store: Store) -> None:
-    from tillterm.products import search_products
+    from tillterm.catalog.products import search_products
 
     with session_scope(any_engine) as s:
         assert [p.name for p in search_products(s, "caf")] == ["Café moulu"]

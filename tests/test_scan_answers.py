@@ -28,13 +28,13 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 
-from tillterm import sales
-from tillterm.customers import create_customer
-from tillterm.db import session_scope
-from tillterm.models import Customer, CustomerGroup, Payment, Sale
+from tillterm.customers.profiles import create_customer
+from tillterm.sales import operations as sales
 from tillterm.scanner import listener as listener_module
 from tillterm.scanner.config import ScannerConfig
 from tillterm.scanner.listener import ScannerListener
+from tillterm.store.engine import session_scope
+from tillterm.store.models import Customer, CustomerGroup, Payment, Sale
 from tillterm.ui import scanner_bridge
 from tillterm.ui.app import TilltermApp
 from tillterm.ui.screens.confirm import (
@@ -347,9 +347,9 @@ async def test_enter_typed_before_the_customer_search_answers_still_attaches(
     engine: Engine, store: Store, monkeypatch: pytest.MonkeyPatch, drive: Drive
 ) -> None:
     """The search is held until Enter has been handled: Enter must not be lost."""
-    import tillterm.customers
+    import tillterm.customers.profiles
 
-    search = tillterm.customers.search_customers
+    search = tillterm.customers.profiles.search_customers
     gate = threading.Event()
     searched: list[str] = []
 
@@ -358,7 +358,7 @@ async def test_enter_typed_before_the_customer_search_answers_still_attaches(
         gate.wait(10)
         return search(*args, **kwargs)
 
-    monkeypatch.setattr(tillterm.customers, "search_customers", held)
+    monkeypatch.setattr(tillterm.customers.profiles, "search_customers", held)
     async with running(drive) as (app, pilot):
         await pilot.press("f7")
         await typed(pilot, "paul\n")

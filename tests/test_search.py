@@ -13,20 +13,20 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from tillterm import search_index
-from tillterm.custom_fields import define_field
-from tillterm.customers import (
+from tillterm.core.errors import ValidationFailed
+from tillterm.customers.custom_fields import define_field
+from tillterm.customers.groups import create_group
+from tillterm.customers.profiles import (
     archive_customer,
     count_customers,
     create_customer,
     search_customers,
     update_customer,
 )
-from tillterm.db import open_db, session_scope
-from tillterm.demo import seed_demo
-from tillterm.errors import ValidationFailed
-from tillterm.groups import create_group
-from tillterm.search import SearchFilters, parse_query, words
+from tillterm.customers.search import SearchFilters, parse_query, words
+from tillterm.demo.seeding import seed_demo
+from tillterm.store import search_index
+from tillterm.store.engine import open_db, session_scope
 
 PEOPLE = [
     {"first_name": "Marie", "last_name": "Dubois", "phone": "06 12 34 56 78",
@@ -346,7 +346,7 @@ def test_bulk_insert_indexes_new_rows_once(engine: Engine) -> None:
 def test_migration_carries_the_same_ddl_as_the_search_index_module() -> None:
     import importlib.util
 
-    from tillterm.migrations import MIGRATIONS_DIR
+    from tillterm.store.migrations import MIGRATIONS_DIR
 
     path = MIGRATIONS_DIR / "versions" / "0002_search_index.py"
     spec = importlib.util.spec_from_file_location("m0002", path)

@@ -12,16 +12,16 @@ from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from tillterm.customers import create_customer, search_customers
-from tillterm.db import session_scope
-from tillterm.demo import seed_demo
-from tillterm.models import Customer
+from tillterm.customers.profiles import create_customer, search_customers
+from tillterm.demo.seeding import seed_demo
 from tillterm.spreadsheet.annotate import write_annotated
 from tillterm.spreadsheet.cells import neutralise, restore
 from tillterm.spreadsheet.columns import PROBLEMS_HEADER, map_headers
 from tillterm.spreadsheet.export import export_customers
 from tillterm.spreadsheet.importing import ImportBlocked, apply_import, check_import
 from tillterm.spreadsheet.reading import SpreadsheetError, open_sheet
+from tillterm.store.engine import session_scope
+from tillterm.store.models import Customer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "spreadsheets"
 
@@ -213,7 +213,7 @@ def test_export_import_round_trip_is_unchanged(any_engine: Engine, tmp_path: Pat
 
 
 def test_round_trip_into_a_new_store_and_through_xlsx(engine: Engine, tmp_path: Path) -> None:
-    from tillterm.db import open_db
+    from tillterm.store.engine import open_db
 
     seed_demo(engine, customers=30, products=0)
     original = tmp_path / "a.xlsx"
@@ -240,8 +240,8 @@ def test_staged_and_bound_inserts_store_the_same_rows(
 ) -> None:
     """New customers go in through an ADBC-staged image when the driver is there, else
     through ``executemany``: both must store exactly the same thing."""
-    from tillterm import staging
-    from tillterm.db import open_db
+    from tillterm.store import staging
+    from tillterm.store.engine import open_db
 
     assert staging.available(), "the ADBC SQLite driver is a dependency"
     seed_demo(engine, customers=60, products=0)
@@ -282,7 +282,7 @@ def test_staged_and_bound_inserts_agree_on_every_engine(
     exactly as rows bound one by one would be."""
     import polars as pl
 
-    from tillterm import staging
+    from tillterm.store import staging
 
     seed_demo(any_engine, customers=30, products=0)
     with session_scope(any_engine) as session:
@@ -432,7 +432,7 @@ def test_cli_exit_codes(engine: Engine, db_path: Path, tmp_path: Path) -> None:
 
 
 def test_imported_and_updated_customers_are_searchable(any_engine: Engine, tmp_path: Path) -> None:
-    from tillterm.customers import search_customers
+    from tillterm.customers.profiles import search_customers
 
     seed_demo(any_engine, customers=0, products=0)
     first = tmp_path / "first.csv"
@@ -473,7 +473,7 @@ def test_apply_writes_the_checked_rows_once_and_then_forgets_them(
 
 
 def test_a_group_renamed_after_the_check_stops_the_import(engine: Engine, tmp_path: Path) -> None:
-    from tillterm.groups import delete_group, find_group
+    from tillterm.customers.groups import delete_group, find_group
 
     seed_demo(engine, customers=0, products=0)
     path = tmp_path / "vip.csv"

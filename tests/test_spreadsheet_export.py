@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from tillterm.demo import seed_demo
+from tillterm.demo.seeding import seed_demo
 from tillterm.spreadsheet import export
 from tillterm.spreadsheet.export import SEPARATOR, export_customers
 from tillterm.spreadsheet.importing import apply_import, check_import

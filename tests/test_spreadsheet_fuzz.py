@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from tillterm.db import open_db
-from tillterm.errors import TilltermError
-from tillterm.models import Customer
+from tillterm.core.errors import TilltermError
 from tillterm.spreadsheet.importing import apply_import, check_import
+from tillterm.store.engine import open_db
+from tillterm.store.models import Customer
 
 GOOD = (
     b"customer_code,first_name,last_name,email,birth_date,notes\r\n"

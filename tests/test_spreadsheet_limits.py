@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from tillterm.models import Customer
 from tillterm.spreadsheet import reading
 from tillterm.spreadsheet.importing import check_import
 from tillterm.spreadsheet.reading import ImportCancelled, SpreadsheetError, open_sheet
+from tillterm.store.models import Customer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "spreadsheets"
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

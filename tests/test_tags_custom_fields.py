@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import Engine
 
-from tillterm.custom_fields import (
+from tillterm.core.errors import ValidationFailed
+from tillterm.customers.custom_fields import (
     clean_value,
     customer_values,
     define_field,
@@ -14,10 +15,15 @@ from tillterm.custom_fields import (
     set_customer_values,
     update_field,
 )
-from tillterm.customers import create_customer, get_customer
-from tillterm.db import session_scope
-from tillterm.errors import ValidationFailed
-from tillterm.tags import list_tags, normalise_tag, parse_tags, set_customer_tags, tag_counts
+from tillterm.customers.profiles import create_customer, get_customer
+from tillterm.customers.tags import (
+    list_tags,
+    normalise_tag,
+    parse_tags,
+    set_customer_tags,
+    tag_counts,
+)
+from tillterm.store.engine import session_scope
 
 
 def test_tags_are_normalised_and_shared(any_engine: Engine) -> None:
@@ -69,7 +75,7 @@ def test_field_definitions(any_engine: Engine) -> None:
     ],
 )
 def test_values_are_stored_canonically(field_type: str, typed: str, stored: str) -> None:
-    from tillterm.custom_fields import CustomFieldDef
+    from tillterm.customers.custom_fields import CustomFieldDef
 
     assert clean_value(CustomFieldDef(1, "F", field_type, (), 1), typed) == stored
 
@@ -85,7 +91,7 @@ def test_values_are_stored_canonically(field_type: str, typed: str, stored: str)
     ],
 )
 def test_bad_values_are_refused(field_type: str, typed: str, words: str) -> None:
-    from tillterm.custom_fields import CustomFieldDef
+    from tillterm.customers.custom_fields import CustomFieldDef
 
     with pytest.raises(ValueError, match=words):
         clean_value(CustomFieldDef(1, "F", field_type, ("Centre",), 1), typed)

@@ -22,17 +22,17 @@ from hypothesis import strategies as st
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from tillterm import sales
-from tillterm.customers import create_customer, get_customer, search_customers
-from tillterm.db import session_scope
-from tillterm.errors import ValidationFailed
-from tillterm.groups import create_group
-from tillterm.models import Customer, CustomerGroup
-from tillterm.receipts import render_receipt
-from tillterm.settings import load_settings
+from tillterm.catalog.settings import load_settings
+from tillterm.core.errors import ValidationFailed
+from tillterm.core.typed_text import text_problem, visible_text
+from tillterm.customers.groups import create_group
+from tillterm.customers.profiles import create_customer, get_customer, search_customers
+from tillterm.customers.tags import tag_problem
+from tillterm.sales import operations as sales
+from tillterm.sales.receipts import render_receipt
 from tillterm.spreadsheet.importing import apply_import, check_import
-from tillterm.tags import tag_problem
-from tillterm.typed_text import text_problem, visible_text
+from tillterm.store.engine import session_scope
+from tillterm.store.models import Customer, CustomerGroup
 
 TEXT = (*MARKUP, *WIDE[:3], "Zoë O'Brien", "\u200fمرحبا\u200f")
 
@@ -303,7 +303,7 @@ def test_importer_cleans_as_the_form_does(values: list[str]) -> None:
     """A one-line cell is stored as the form stores the same text typed; notes keep lines."""
     import polars as pl
 
-    from tillterm.typed_text import (
+    from tillterm.core.typed_text import (
         first_forbidden,
         import_clean_expr,
         import_untidy_expr,

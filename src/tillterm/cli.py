@@ -10,34 +10,20 @@ from __future__ import annotations
 import argparse
 import importlib
 import signal
-import sys
 from collections.abc import Sequence
 from types import ModuleType
 
 from tillterm import __version__
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
+from tillterm.commands.console import (
+    EXIT_ERROR,
+    add_db_option,
+    db_target,
+    say,
+)
 
 #: one module per sub-command in ``tillterm.commands``; each has ``add_parser(sub)`` and
 #: ``run(args) -> int`` and imports nothing heavy at module level.
 COMMAND_MODULES = ("demo", "import_file", "export", "report", "scanner")
-
-
-def say(*parts: object, err: bool = False, end: str = "\n", flush: bool = False) -> None:
-    """Print for a person (stdout, or stderr with ``err``): the only way the CLI prints.
-
-    What a command prints quotes file names, spreadsheet cells and customers' names;
-    a cell holding ``ESC[2J`` or ``ESC]52;…`` would clear the terminal or set its
-    clipboard. Every character goes through :func:`tillterm.typed_text.visible_text`
-    first, so it is shown ("␛"), never obeyed. Line breaks and tabs are kept.
-    """
-    from tillterm.typed_text import visible_text
-
-    text = " ".join(str(part) for part in parts)
-    stream = sys.stderr if err else sys.stdout
-    print(visible_text(text, multiline=True), end=end, file=stream, flush=flush)
 
 
 def _load(name: str) -> ModuleType:
@@ -47,16 +33,6 @@ def _load(name: str) -> ModuleType:
 def command_name(module: str) -> str:
     """The sub-command a module provides (``import_file`` provides ``import``)."""
     return str(getattr(_load(module), "COMMAND", module))
-
-
-def add_db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--db",
-        metavar="URL|PATH",
-        default=argparse.SUPPRESS,
-        help="database: an SQLite file path or a postgresql:// URL "
-        "(default: $TILLTERM_DB, else tillterm.db in the user data folder)",
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,35 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def db_target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """The database named by the arguments or the environment, checked but not opened."""
-    from tillterm.config import resolve_db
-    from tillterm.db_target import DbTarget
-
-    value, is_default = resolve_db(getattr(args, "db", None))
-    target = DbTarget(value, create_dirs=is_default)
-    target.check()
-    return target
-
-
-def open_engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """Open the database named by the arguments or the environment.
-
-    An upgrade of a large store takes a few seconds: the command says so on stderr
-    rather than seem to hang.
-    """
-    target = db_target(args)
-
-    def upgrading(kind: str) -> None:
-        if kind == "upgrade":
-            say(f"tillterm: upgrading the database {target.info().label}…", err=True)
-
-    return target.open(on_upgrade=upgrading)
-
-
 def run_app(args: argparse.Namespace) -> int:
     """The register. The database is checked here and opened behind the first frame."""
-    from tillterm.config import resolve_register
+    from tillterm.store.config import resolve_register
 
     target = db_target(args)
     from tillterm.ui.app import TilltermApp
@@ -137,12 +87,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         say("tillterm: interrupted", err=True)
         return 130
     except Exception as exc:  # the one place a traceback is turned into a sentence
-        from tillterm.errors import TilltermError
+        from tillterm.core.errors import TilltermError
 
         if isinstance(exc, TilltermError):
             say(f"tillterm: {exc}", err=True)
             return EXIT_ERROR
-        from tillterm.db import explain
+        from tillterm.store.engine import explain
 
         say(f"tillterm: unexpected error: {explain(exc)}", err=True)
         return EXIT_ERROR

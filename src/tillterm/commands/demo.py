@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tillterm.cli import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
+from tillterm.commands.console import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -24,8 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 def run(args: argparse.Namespace) -> int:
     import time
 
-    from tillterm.db import describe
-    from tillterm.demo import seed_demo
+    from tillterm.demo.seeding import seed_demo
+    from tillterm.store.engine import describe
 
     if args.customers < 0 or args.products < 0:
         say("tillterm demo: counts cannot be negative", err=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from tillterm.cli import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
+from tillterm.commands.console import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
 
 
 def _date(text: str) -> dt.date:
@@ -40,10 +40,10 @@ def run(args: argparse.Namespace) -> int:
     import time
     from pathlib import Path
 
-    from tillterm.db import session_scope
-    from tillterm.private_files import OutputExists
     from tillterm.spreadsheet.export import EXPORT_SUFFIXES, export_customers, filtered_ids
     from tillterm.spreadsheet.reading import SpreadsheetError
+    from tillterm.store.engine import session_scope
+    from tillterm.store.private_files import OutputExists
 
     if not args.file.lower().endswith(EXPORT_SUFFIXES):
         say("tillterm export: FILE must end in .csv or .xlsx", err=True)

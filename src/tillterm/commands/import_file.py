@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from tillterm.cli import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
+from tillterm.commands.console import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
 
 #: the command's name (``import`` is a Python keyword, so the module is ``import_file``)
 COMMAND = "import"
@@ -54,9 +54,9 @@ def _fail(message: object, status: int) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tillterm.errors import DatabaseError
-    from tillterm.private_files import OutputExists
+    from tillterm.core.errors import DatabaseError
     from tillterm.spreadsheet.reading import SpreadsheetError
+    from tillterm.store.private_files import OutputExists
 
     if args.force and not args.annotated:
         return _fail("--force only applies to --annotated OUT.", EXIT_USAGE)
@@ -88,9 +88,9 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, engine) -> int:  # type: ignore[no-untyped-def]
     from pathlib import Path
 
-    from tillterm.private_files import OutputExists
     from tillterm.spreadsheet.annotate import write_annotated
     from tillterm.spreadsheet.importing import apply_import, check_import
+    from tillterm.store.private_files import OutputExists
 
     if args.annotated and not args.force:
         # refused before the file is read, not after a long check

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tillterm.cli import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
+from tillterm.commands.console import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
 
 
 def _date(text: str):  # type: ignore[no-untyped-def]
@@ -37,9 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from tillterm.db import session_scope
-    from tillterm.reports import report_csv, sales_by_group
-    from tillterm.typed_text import visible_text
+    from tillterm.core.typed_text import visible_text
+    from tillterm.sales.reports import report_csv, sales_by_group
+    from tillterm.store.engine import session_scope
 
     if args.date_to < args.date_from:
         say("tillterm report: --to is before --from", err=True)
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     if args.output:
-        from tillterm.private_files import write_private
+        from tillterm.store.private_files import write_private
 
         try:  # sales figures are the store's business: 0600, whole or not at all
             write_private(Path(args.output), visible_text(text, multiline=True))

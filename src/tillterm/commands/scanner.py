@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from tillterm.cli import EXIT_ERROR, EXIT_OK, say
+from tillterm.commands.console import EXIT_ERROR, EXIT_OK, say
 
 #: a burst this fast (mean ms per key) is a scanner, not a person
 LEARN_MAX_MS_PER_KEY = 30.0

@@ -24,7 +24,7 @@ import tomllib
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
-from tillterm.errors import TilltermError
+from tillterm.core.errors import TilltermError
 from tillterm.scanner.layouts import LAYOUTS, XKB_ALIASES
 
 ENV_CONFIG = "TILLTERM_SCANNER_CONFIG"

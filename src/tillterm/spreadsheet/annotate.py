@@ -10,7 +10,7 @@ The person's own cells are copied as their file had them: it is their file, and 
 that changed it would import differently. The added column is tillterm's words, which
 quote their headers and values and the store's choices (an older version may have stored
 control characters there): it is made inert like every exported cell
-(:func:`tillterm.typed_text.visible_expr`).
+(:func:`tillterm.core.typed_text.visible_expr`).
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tillterm.private_files import OutputExists, private_output
+from tillterm.core.typed_text import visible_expr
 from tillterm.spreadsheet.checking import ERROR
 from tillterm.spreadsheet.columns import PROBLEMS_HEADER
 from tillterm.spreadsheet.reading import ROW, SpreadsheetError, open_sheet
-from tillterm.typed_text import visible_expr
+from tillterm.store.private_files import OutputExists, private_output
 
 if TYPE_CHECKING:
     import polars as pl
@@ -78,9 +78,9 @@ def write_annotated(
 ) -> Path:
     """Write the annotated copy of the checked file and return its path.
 
-    It holds customer data, so it is written through :mod:`tillterm.private_files`:
+    It holds customer data, so it is written through :mod:`tillterm.store.private_files`:
     mode 0600, whole or not at all, and an existing file is refused
-    (:class:`~tillterm.private_files.OutputExists`) unless ``overwrite``. ``poll`` is
+    (:class:`~tillterm.store.private_files.OutputExists`) unless ``overwrite``. ``poll`` is
     called as the work goes on and may raise to stop it (nothing is left behind).
     """
     import polars as pl

@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tillterm.customers import EMAIL_PATTERN, FALSE_WORDS, TRUE_WORDS
+from tillterm.core.typed_text import import_clean_expr, import_problem_expr, import_untidy_expr
+from tillterm.customers.profiles import EMAIL_PATTERN, FALSE_WORDS, TRUE_WORDS
 from tillterm.spreadsheet.cells import restore_expr
 from tillterm.spreadsheet.columns import (
     BOOL,
@@ -36,7 +37,6 @@ from tillterm.spreadsheet.columns import (
     multiline_field,
 )
 from tillterm.spreadsheet.reading import ROW
-from tillterm.typed_text import import_clean_expr, import_problem_expr, import_untidy_expr
 
 if TYPE_CHECKING:
     import polars as pl
@@ -266,7 +266,7 @@ def empty_problems() -> pl.DataFrame:
 def check_batch(frame: pl.DataFrame, cmap: ColumnMap, ctx: Context) -> CheckedBatch:
     """Restore neutralised cells, clean, trim, convert and check every present field.
 
-    Cleaning is the typed-text rule (:mod:`tillterm.typed_text`): a character that is
+    Cleaning is the typed-text rule (:mod:`tillterm.core.typed_text`): a character that is
     not text is removed with a warning, whitespace is tidied as the form tidies it. Only
     the columns with such a cell pay for it (one quick scan of the batch finds them).
     """

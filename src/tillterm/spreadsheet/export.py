@@ -28,7 +28,7 @@ change type mid-stream. Without the driver (not installed), the rows come from P
 ``sqlite3`` cursor in this process instead, and a warning says so. PostgreSQL streams
 through its own driver (server-side cursor), in this process.
 
-The output holds customer data: it is written through :mod:`tillterm.private_files`
+The output holds customer data: it is written through :mod:`tillterm.store.private_files`
 (``0600``, ``mkstemp`` in the target folder, moved into place whole), and an existing
 file is replaced only when the caller says so.
 """
@@ -61,20 +61,6 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Select
 
-from tillterm.db import session_scope
-from tillterm.models import (
-    AccountEntry,
-    Customer,
-    CustomerGroup,
-    CustomerTag,
-    CustomField,
-    CustomFieldValue,
-    LoyaltyEntry,
-    Sale,
-    Tag,
-    TaxRate,
-)
-from tillterm.private_files import OutputExists, private_output
 from tillterm.spreadsheet.columns import (
     BOOL,
     CUSTOM_PREFIX,
@@ -91,11 +77,25 @@ from tillterm.spreadsheet.export_writer import (
     write_frames,
 )
 from tillterm.spreadsheet.reading import SpreadsheetError
+from tillterm.store.engine import session_scope
+from tillterm.store.models import (
+    AccountEntry,
+    Customer,
+    CustomerGroup,
+    CustomerTag,
+    CustomField,
+    CustomFieldValue,
+    LoyaltyEntry,
+    Sale,
+    Tag,
+    TaxRate,
+)
+from tillterm.store.private_files import OutputExists, private_output
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from tillterm.search import SearchFilters
+    from tillterm.customers.search import SearchFilters
 
 __all__ = [
     "EXPORT_SUFFIXES",
@@ -446,7 +446,7 @@ def export_customers(
     """Write customers to ``.csv`` (UTF-8 with BOM, for Excel) or ``.xlsx``; return the count.
 
     ``ids`` is a query of customer ids to restrict to (the Customers screen's filter).
-    The file is created ``0600``, whole or not at all (:mod:`tillterm.private_files`);
+    The file is created ``0600``, whole or not at all (:mod:`tillterm.store.private_files`);
     an existing file is replaced only with ``overwrite`` (else :class:`OutputExists`).
     ``cancelled`` is asked as the export goes: when it says so the export stops
     (:class:`ExportCancelled`), its process too, and no file is left behind.
@@ -553,8 +553,8 @@ def filtered_ids(
     """
     from sqlalchemy import false
 
-    from tillterm.groups import find_group
-    from tillterm.search import SearchFilters, matching_ids
+    from tillterm.customers.groups import find_group
+    from tillterm.customers.search import SearchFilters, matching_ids
 
     flt = filters or SearchFilters()
     changes: dict[str, Any] = {"include_archived": include_archived or flt.include_archived}
@@ -598,7 +598,7 @@ def export_view(
 
     ``overwrite`` and ``cancelled`` as for :func:`export_customers`.
     """
-    from tillterm.search import SearchFilters
+    from tillterm.customers.search import SearchFilters
 
     with session_scope(engine) as session:
         ids = filtered_ids(session, text, filters=SearchFilters.of(None, dict(filters or {})))

@@ -20,7 +20,7 @@ opened by exactly one SQLite library, Python's ``sqlite3`` (SQLAlchemy's).
 
 The child imports neither SQLAlchemy nor the models (it starts in ~0.2 s); the parent
 hands it the export query as literal SQL, the headers and the output file's descriptor
-(a ``mkstemp`` file of :mod:`tillterm.private_files`, already ``0600``), on stdin as
+(a ``mkstemp`` file of :mod:`tillterm.store.private_files`, already ``0600``), on stdin as
 one JSON line. The child answers on stdout with JSON lines: ``{"rows": n}`` as it goes,
 then ``{"done": n}``, or ``{"error": "..."}`` (one sentence for a person), or
 ``{"unavailable": "..."}`` (the driver cannot be loaded: the parent reads through
@@ -41,6 +41,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from tillterm.core.typed_text import file_needles, has_invisible_expr, visible_expr, visible_text
 from tillterm.spreadsheet.cells import neutralise_expr
 from tillterm.spreadsheet.columns import (
     BOOL,
@@ -51,7 +52,6 @@ from tillterm.spreadsheet.columns import (
     multiline_field,
 )
 from tillterm.spreadsheet.reading import SpreadsheetError
-from tillterm.typed_text import file_needles, has_invisible_expr, visible_expr, visible_text
 
 if TYPE_CHECKING:
     import polars as pl
@@ -159,7 +159,7 @@ def format_exprs(
 
     The raw text columns named in ``dirty`` (see :func:`dirty_columns`) are made inert
     first: what a terminal or a spreadsheet would obey becomes its visible picture
-    (:func:`tillterm.typed_text.visible_expr`), line breaks kept only where the field
+    (:func:`tillterm.core.typed_text.visible_expr`), line breaks kept only where the field
     allows them. A database written before the door refused such characters may still
     hold them.
     """
@@ -201,7 +201,7 @@ def format_exprs(
 def dirty_columns(frame: pl.DataFrame, headers: Sequence[str]) -> frozenset[str]:
     """The raw text columns of ``frame`` holding a character a file must not hold.
 
-    One literal scan per text column (:func:`tillterm.typed_text.has_invisible_expr`),
+    One literal scan per text column (:func:`tillterm.core.typed_text.has_invisible_expr`),
     all in one polars query: the common answer is none, and then no cell is rewritten.
     """
     import polars as pl

@@ -35,19 +35,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection, Engine
 
-from tillterm import search_index, staging
-from tillterm.customers import PHONE_FIELDS, generate_code, generate_codes, normalise_code
-from tillterm.db import begin_write, session_scope
-from tillterm.errors import TilltermError
-from tillterm.models import (
-    Customer,
-    CustomerGroup,
-    CustomerTag,
-    CustomField,
-    CustomFieldValue,
-    Tag,
-    TaxRate,
-)
+from tillterm.core.errors import TilltermError
+from tillterm.customers.profiles import PHONE_FIELDS, generate_code, generate_codes, normalise_code
 from tillterm.spreadsheet.changes import CHANGED, CLEARS, changes, compared_fields, lookup
 from tillterm.spreadsheet.checking import (
     ERROR,
@@ -72,6 +61,17 @@ from tillterm.spreadsheet.reading import (
     SheetSource,
     SpreadsheetError,
     open_sheet,
+)
+from tillterm.store import search_index, staging
+from tillterm.store.engine import begin_write, session_scope
+from tillterm.store.models import (
+    Customer,
+    CustomerGroup,
+    CustomerTag,
+    CustomField,
+    CustomFieldValue,
+    Tag,
+    TaxRate,
 )
 
 if TYPE_CHECKING:
@@ -704,7 +704,7 @@ class _Batch:
     """One checked batch, converted to driver rows (new customers already have ids)."""
 
     values: pl.DataFrame
-    #: the new customers: driver rows, or a staged payload (``tillterm.staging``)
+    #: the new customers: driver rows, or a staged payload (``tillterm.store.staging``)
     inserts: list[tuple[Any, ...]] | bytes
     created: int
     #: ``id``, ``code_key`` of the new customers whose code was generated (blank in the file)

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tillterm.errors import TilltermError
+from tillterm.core.errors import TilltermError
 
 if TYPE_CHECKING:
     import polars as pl

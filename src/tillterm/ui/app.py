@@ -1,7 +1,7 @@
 """The Textual application: modes for each screen, keys, header and the engine.
 
-The app is handed its database: an engine already built by ``tillterm.db.open_db`` (a
-test, a benchmark) or a :class:`~tillterm.db_target.DbTarget` the CLI has checked. A
+The app is handed its database: an engine already built by ``tillterm.store.engine.open_db`` (a
+test, a benchmark) or a :class:`~tillterm.store.target.DbTarget` the CLI has checked. A
 target is opened in a worker once the first frame is on screen, because importing the ORM
 takes longer than drawing the register; workers that need the engine wait for it
 (``app.engine``), so a code scanned in that moment queues rather than fails. If the
@@ -30,9 +30,10 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input
 
-from tillterm.db_target import DbTarget, describe_url
-from tillterm.errors import DatabaseError, TilltermError
-from tillterm.typed_text import visible_text
+from tillterm.core.errors import DatabaseError, TilltermError
+from tillterm.core.typed_text import visible_text
+from tillterm.store.target import DbTarget, describe_url
+from tillterm.ui.jobs import JobRunner
 from tillterm.ui.messages import (
     CustomerAttachRequested,
     DatabaseOpened,
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
     from textual.screen import Screen
 
-    from tillterm.settings import StoreInfo
+    from tillterm.catalog.settings import StoreInfo
     from tillterm.ui.screens.customer_view import CustomerView
     from tillterm.ui.screens.upgrading import UpgradingScreen
 
@@ -70,7 +71,7 @@ def _lazy(module: str, name: str) -> Callable[[], Screen[None]]:
     return build
 
 
-class TilltermApp(TerminalScans, App[int]):
+class TilltermApp(JobRunner, TerminalScans, App[int]):
     """The register application."""
 
     TITLE = "tillterm"
@@ -144,6 +145,19 @@ class TilltermApp(TerminalScans, App[int]):
             markup=False,
         )
 
+    def report_job_failure(self, what: str, error: BaseException) -> None:
+        """A job failed in a way nobody planned for: log the traceback, tell the cashier.
+
+        Called from the UI thread by :class:`~tillterm.ui.jobs.JobRunner` (every screen's
+        jobs) and by the app's own workers; the screen then resets its busy state.
+        """
+        from tillterm.store.config import resolve_log_file
+        from tillterm.ui.failure_log import one_line, write_failure
+
+        log_file = resolve_log_file()
+        logged = write_failure(log_file, what, error)
+        self.notify(one_line(what, error, log_file, logged), title="Error", severity="error")
+
     def format_title(self, title: str, sub_title: str) -> Content:
         """The header's title, with control characters in a customer's name made visible."""
         return super().format_title(visible_text(title), visible_text(sub_title))
@@ -200,7 +214,9 @@ class TilltermApp(TerminalScans, App[int]):
             self.post_message(self.DatabaseUpgradeStarted(kind))
 
         try:
-            self._engine = target.open(on_upgrade=upgrading)
+            from tillterm.store.engine import open_target
+
+            self._engine = open_target(target, on_upgrade=upgrading)
         except TilltermError as exc:
             self.startup_error = str(exc)
         except Exception as exc:  # a driver or import failure: one line, never a traceback
@@ -262,8 +278,8 @@ class TilltermApp(TerminalScans, App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="settings")
     def load_settings(self) -> None:
-        from tillterm.db import session_scope
-        from tillterm.settings import load_settings
+        from tillterm.catalog.settings import load_settings
+        from tillterm.store.engine import session_scope
 
         with session_scope(self.engine) as session:
             settings = load_settings(session)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from tillterm.settings import StoreInfo
+    from tillterm.catalog.settings import StoreInfo
 
 
 @dataclass

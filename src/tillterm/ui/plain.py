@@ -7,7 +7,7 @@ that closes the app, and ``[@click=app.quit]`` makes the text a button that runs
 action. So every text that comes from the database, a file or a person is handed over
 as a :class:`~textual.content.Content` built here, which is never parsed; and since
 data stored by older versions may still hold control characters, this is also where
-they are made visible (see :func:`tillterm.typed_text.visible_text`).
+they are made visible (see :func:`tillterm.core.typed_text.visible_text`).
 
 Only literal texts of the app itself may be handed over as a ``str``
 (``tests/test_plain_text_rule.py`` checks it). ``notify()`` needs nothing:
@@ -25,7 +25,7 @@ from rich.highlighter import Highlighter
 from rich.text import Text
 from textual.content import Content
 
-from tillterm.typed_text import visible_text
+from tillterm.core.typed_text import visible_text
 
 __all__ = [
     "VisibleControls",

@@ -36,8 +36,12 @@ from textual.widgets import (
     TextArea,
 )
 
-from tillterm.custom_fields import list_fields
-from tillterm.customers import (
+from tillterm.catalog.settings import list_tax_rates
+from tillterm.core.errors import TilltermError
+from tillterm.core.money import format_money
+from tillterm.customers.custom_fields import list_fields
+from tillterm.customers.groups import list_groups
+from tillterm.customers.profiles import (
     CustomerActivity,
     CustomerRecord,
     Duplicate,
@@ -50,11 +54,7 @@ from tillterm.customers import (
     update_customer,
     validate_customer,
 )
-from tillterm.db import session_scope
-from tillterm.errors import TilltermError
-from tillterm.groups import list_groups
-from tillterm.money import format_money
-from tillterm.settings import list_tax_rates
+from tillterm.store.engine import session_scope
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.plain import plain, plain_options
 from tillterm.ui.screens.confirm import Choice, ChoiceScreen, ConfirmScreen

@@ -21,17 +21,17 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
-from tillterm.customers import (
+from tillterm.core.errors import TilltermError
+from tillterm.core.money import format_money
+from tillterm.core.typed_text import visible_text
+from tillterm.customers.profiles import (
     CustomerActivity,
     CustomerRecord,
     archive_customer,
     customer_activity,
     get_customer,
 )
-from tillterm.db import session_scope
-from tillterm.errors import TilltermError
-from tillterm.money import format_money
-from tillterm.typed_text import visible_text
+from tillterm.store.engine import session_scope
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.confirm import ConfirmScreen

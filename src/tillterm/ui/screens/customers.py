@@ -27,7 +27,10 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Header, Input, Static
 from textual.worker import get_current_worker
 
-from tillterm.customers import (
+from tillterm.catalog.settings import list_tax_rates
+from tillterm.core.errors import TilltermError
+from tillterm.customers.groups import list_groups
+from tillterm.customers.profiles import (
     CustomerActivity,
     CustomerRecord,
     CustomerSummary,
@@ -35,10 +38,7 @@ from tillterm.customers import (
     find_by_code,
     search_customers,
 )
-from tillterm.db import session_scope
-from tillterm.errors import TilltermError
-from tillterm.groups import list_groups
-from tillterm.settings import list_tax_rates
+from tillterm.store.engine import session_scope
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.confirm import ConfirmScreen, PromptScreen
@@ -654,8 +654,8 @@ class CustomersScreen(Screen[None]):
         says so (``Exported.exists``) and the screen asks. Starting another export, or
         leaving, cancels this one (``exclusive``); its process is stopped at once.
         """
-        from tillterm.private_files import OutputExists
         from tillterm.spreadsheet.export import ExportCancelled, export_view
+        from tillterm.store.private_files import OutputExists
 
         worker = get_current_worker()
         retry = self.Exported(path, 0, exists=True, query=query, what=what)

@@ -13,12 +13,12 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static
 
-from tillterm.customers import ValidationFailed
-from tillterm.db import session_scope
-from tillterm.errors import TilltermError
-from tillterm.groups import GroupRecord, create_group, update_group
-from tillterm.money import parse_amount
-from tillterm.settings import list_tax_rates
+from tillterm.catalog.settings import list_tax_rates
+from tillterm.core.errors import TilltermError
+from tillterm.core.money import parse_amount
+from tillterm.customers.groups import GroupRecord, create_group, update_group
+from tillterm.customers.profiles import ValidationFailed
+from tillterm.store.engine import session_scope
 from tillterm.ui.plain import plain, plain_options
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.form_row import FormRow, set_field_value

@@ -17,9 +17,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 from textual.worker import get_current_worker
 
-from tillterm.db import session_scope
-from tillterm.errors import TilltermError
-from tillterm.groups import GroupRecord, delete_group, list_groups
+from tillterm.core.errors import TilltermError
+from tillterm.customers.groups import GroupRecord, delete_group, list_groups
+from tillterm.store.engine import session_scope
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.screens.group_form import GroupForm

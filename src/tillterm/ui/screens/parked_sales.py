@@ -13,9 +13,9 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tillterm.db import session_scope
-from tillterm.errors import TilltermError
-from tillterm.sales import ParkedSale, list_parked
+from tillterm.core.errors import TilltermError
+from tillterm.sales.operations import ParkedSale, list_parked
+from tillterm.store.engine import session_scope
 from tillterm.ui.plain import plain
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter

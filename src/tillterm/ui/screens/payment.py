@@ -15,11 +15,11 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from tillterm.db import session_scope
-from tillterm.errors import TilltermError
-from tillterm.money import parse_amount
-from tillterm.sales import CASH, LOYALTY, METHOD_LABELS, SaleView, add_payment
-from tillterm.sales import remove_payment as remove_payment_row
+from tillterm.core.errors import TilltermError
+from tillterm.core.money import parse_amount
+from tillterm.sales.operations import CASH, LOYALTY, METHOD_LABELS, SaleView, add_payment
+from tillterm.sales.operations import remove_payment as remove_payment_row
+from tillterm.store.engine import session_scope
 from tillterm.ui.plain import plain
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter

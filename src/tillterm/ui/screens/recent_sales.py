@@ -5,7 +5,7 @@ customer's receipt and press Enter, or move through the list with the arrows and
 Enter. The chosen sale's receipt is shown; F10 refunds the whole sale after a yes/no
 question, and the screen closes with the refund (the register shows its receipt).
 A refund reverses the sale's loyalty points and account movement (see
-:func:`tillterm.sales.refund_sale`); a sale is refunded once.
+:func:`tillterm.sales.operations.refund_sale`); a sale is refunded once.
 """
 
 from __future__ import annotations
@@ -22,11 +22,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tillterm.config import resolve_receipts_dir
-from tillterm.db import session_scope
-from tillterm.errors import TilltermError
-from tillterm.receipts import file_receipt, receipt_as_shown, receipts_folder
-from tillterm.sales import (
+from tillterm.catalog.settings import load_settings
+from tillterm.core.errors import TilltermError
+from tillterm.sales.operations import (
     REFUND,
     CompletedSale,
     SaleView,
@@ -36,7 +34,9 @@ from tillterm.sales import (
     list_completed,
     refund_sale,
 )
-from tillterm.settings import load_settings
+from tillterm.sales.receipts import file_receipt, receipt_as_shown, receipts_folder
+from tillterm.store.config import resolve_receipts_dir
+from tillterm.store.engine import session_scope
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.confirm import ConfirmScreen

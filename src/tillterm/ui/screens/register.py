@@ -7,7 +7,7 @@ F7 moves to the customer field, where typing searches customers like the Custome
 screen does.
 
 Every change is a small transaction run in a worker thread; the screen only shows the
-:class:`~tillterm.sales.SaleView` the domain hands back. Changes to the sale run one at
+:class:`~tillterm.sales.operations.SaleView` the domain hands back. Changes to the sale run one at
 a time (a lock, not ``exclusive``: a second scan must queue behind the first, never
 cancel it); searches are ``exclusive``, since only the latest text matters.
 """
@@ -29,11 +29,11 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
-from tillterm.config import resolve_receipts_dir
-from tillterm.errors import TilltermError
-from tillterm.money import parse_amount, parse_percent
+from tillterm.core.errors import TilltermError
+from tillterm.core.money import parse_amount, parse_percent
+from tillterm.core.typed_text import describe_character, first_forbidden
 from tillterm.scanner.barcodes import gtin_check_ok
-from tillterm.typed_text import describe_character, first_forbidden
+from tillterm.store.config import resolve_receipts_dir
 from tillterm.ui.messages import CustomerAttachRequested, ScanReceived
 from tillterm.ui.new_customer import open_new_customer_form
 from tillterm.ui.plain import plain
@@ -49,9 +49,9 @@ from tillterm.ui.widgets.suggestions import Suggestions
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from tillterm import sales
-    from tillterm.products import ProductInfo
-    from tillterm.sales import SaleView
+    from tillterm.catalog.products import ProductInfo
+    from tillterm.sales import operations as sales
+    from tillterm.sales.operations import SaleView
     from tillterm.ui.screens.payment import PaymentResult
 
 SEARCH_LIMIT = 8
@@ -223,13 +223,13 @@ class RegisterScreen(Screen[None]):
         """
         global sales
         engine: Engine = self.app.engine  # type: ignore[attr-defined]
-        from tillterm import sales
+        from tillterm.sales import operations as sales
 
         return engine
 
     @work(thread=True, exit_on_error=False, group="sale")
     def _change(self, change: Callable[[Any], SaleView | None], note: str) -> None:
-        from tillterm.db import session_scope
+        from tillterm.store.engine import session_scope
 
         try:
             with self._lock, session_scope(self._engine()) as session:
@@ -246,7 +246,7 @@ class RegisterScreen(Screen[None]):
         Another customer's card never replaces the one on the sale here: the cashier is
         asked first (``OtherCardScanned``).
         """
-        from tillterm.db import session_scope
+        from tillterm.store.engine import session_scope
 
         try:
             with self._lock, session_scope(self._engine()) as session:
@@ -273,8 +273,8 @@ class RegisterScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="customer-search")
     def _search_customers(self, text: str) -> None:
         engine = self._engine()
-        from tillterm.customers import search_customers
-        from tillterm.db import session_scope
+        from tillterm.customers.profiles import search_customers
+        from tillterm.store.engine import session_scope
 
         try:
             with session_scope(engine) as session:
@@ -290,8 +290,8 @@ class RegisterScreen(Screen[None]):
         the open sale and say which sale completed last (so a restarted till never looks
         as if its last sale had not happened)."""
         engine = self._engine()
-        from tillterm.db import session_scope
-        from tillterm.registers import claim_register
+        from tillterm.sales.registers import claim_register
+        from tillterm.store.engine import session_scope
 
         try:
             claim = claim_register(engine, name)
@@ -322,7 +322,7 @@ class RegisterScreen(Screen[None]):
 
     def _file_receipts(self, pending: list[Any]) -> str:
         """Write receipt files again (from a worker); a note saying what was done."""
-        from tillterm.receipts import file_receipt
+        from tillterm.sales.receipts import file_receipt
 
         folder = self._receipts_folder()
         written: list[str] = []
@@ -335,7 +335,7 @@ class RegisterScreen(Screen[None]):
         return f"Receipt {', '.join(written)} saved again to {folder}."
 
     def _receipts_folder(self) -> Path:
-        from tillterm.receipts import receipts_folder
+        from tillterm.sales.receipts import receipts_folder
 
         base = resolve_receipts_dir(getattr(self.app, "receipts_dir", None))
         return receipts_folder(Path(base), self._engine())
@@ -343,8 +343,8 @@ class RegisterScreen(Screen[None]):
     @work(thread=True, exit_on_error=False, group="sale")
     def _complete(self, sale_id: int) -> None:
         engine = self._engine()
-        from tillterm.db import session_scope
-        from tillterm.receipts import file_receipt
+        from tillterm.sales.receipts import file_receipt
+        from tillterm.store.engine import session_scope
 
         try:
             with self._lock, session_scope(engine) as session:
@@ -363,7 +363,7 @@ class RegisterScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="sale")
     def _void(self, sale_id: int) -> None:
-        from tillterm.db import session_scope
+        from tillterm.store.engine import session_scope
 
         try:
             with self._lock, session_scope(self._engine()) as session:
@@ -491,7 +491,7 @@ class RegisterScreen(Screen[None]):
         )
 
     def _renamed(self, name: str | None) -> None:
-        from tillterm.registers import clean_name
+        from tillterm.sales.registers import clean_name
 
         name = clean_name(name or "")
         if not name:

@@ -13,9 +13,9 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Static
 
-from tillterm.db import session_scope
-from tillterm.errors import TilltermError
-from tillterm.reports import GroupReport, sales_by_group
+from tillterm.core.errors import TilltermError
+from tillterm.sales.reports import GroupReport, sales_by_group
+from tillterm.store.engine import session_scope
 from tillterm.ui.plain import plain
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter

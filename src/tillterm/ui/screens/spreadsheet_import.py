@@ -27,8 +27,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from tillterm.errors import TilltermError
-from tillterm.private_files import OutputExists
+from tillterm.core.errors import TilltermError
 from tillterm.spreadsheet.importing import (
     ImportCancelled,
     ImportReport,
@@ -37,6 +36,7 @@ from tillterm.spreadsheet.importing import (
     apply_import,
     check_import,
 )
+from tillterm.store.private_files import OutputExists
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.styles import css

@@ -1,7 +1,7 @@
 """The Customers screen's filter panel: group, created dates, discount, sales tax, tags.
 
 It only reads what the person typed and turns it into the keyword filters of
-``tillterm.customers.search_customers``; which customers match is the core's business.
+``tillterm.customers.profiles.search_customers``; which customers match is the core's business.
 A filter typed wrongly (a date that is not a date) is shown in red and left out, so the
 list never goes blank because of a typo.
 """
@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, Select, Static
 from textual.widgets.select import InvalidSelectValueError
 
-from tillterm.money import parse_amount
+from tillterm.core.money import parse_amount
 from tillterm.ui.plain import plain, plain_options
 
 #: a frozen, comparable form of the filters: ``(("group_id", 3), ("tags_all", ("bio",)))``

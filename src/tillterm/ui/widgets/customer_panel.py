@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
-from tillterm.money import format_money
-from tillterm.typed_text import visible_text
+from tillterm.core.money import format_money
+from tillterm.core.typed_text import visible_text
 
 if TYPE_CHECKING:
-    from tillterm.sales import SaleCustomer
+    from tillterm.sales.operations import SaleCustomer
 
 
 def _pct(value: object) -> str:

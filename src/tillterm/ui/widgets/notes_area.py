@@ -9,7 +9,7 @@ from __future__ import annotations
 from textual import events
 from textual.widgets import TextArea
 
-from tillterm.typed_text import visible_text
+from tillterm.core.typed_text import visible_text
 
 
 class PlainTextArea(TextArea):

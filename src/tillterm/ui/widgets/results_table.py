@@ -32,7 +32,7 @@ from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
-from tillterm.typed_text import visible_text
+from tillterm.core.typed_text import visible_text
 
 
 class PlainCell:

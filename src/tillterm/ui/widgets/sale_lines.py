@@ -20,7 +20,7 @@ from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tillterm.typed_text import visible_text
+from tillterm.core.typed_text import visible_text
 
 #: (heading, width, right-aligned) of each column
 COLUMNS: tuple[tuple[str, int, bool], ...] = (

@@ -16,8 +16,8 @@ from decimal import Decimal
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from tillterm.models import Product
-from tillterm.money import from_cents
+from tillterm.core.money import from_cents
+from tillterm.store.models import Product
 
 #: sorts after every character a product name can contain: the end of a prefix range
 _HIGH = "\U0010ffff"

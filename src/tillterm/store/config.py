@@ -56,3 +56,18 @@ def resolve_receipts_dir(value: str | os.PathLike[str] | None = None) -> Path:
     from platformdirs import user_data_path
 
     return user_data_path(APP_NAME, appauthor=False) / "receipts"
+
+
+ENV_LOG = "TILLTERM_LOG"
+
+
+def resolve_log_file(value: str | os.PathLike[str] | None = None) -> Path:
+    """Where unexpected errors are written in full: ``value``, else ``TILLTERM_LOG``,
+    else ``tillterm.log`` in the user data directory (the cashier reads one line on
+    screen; whoever looks after the till reads the traceback here)."""
+    chosen = value or os.environ.get(ENV_LOG)
+    if chosen:
+        return Path(chosen).expanduser()
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False) / "tillterm.log"

@@ -34,7 +34,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
@@ -44,39 +43,22 @@ from sqlalchemy import Integer, bindparam, text
 from sqlalchemy.sql.elements import BindParameter, TextClause
 from sqlmodel import Session
 
-from tillterm.dates import parse_date
-from tillterm.errors import ValidationFailed
-from tillterm.models import Percent, UTCDateTime
-from tillterm.money import parse_percent
-from tillterm.search_index import CUSTOM_SHIFT, EMAIL_COLUMNS
+from tillterm.core.dates import parse_date
+from tillterm.core.errors import ValidationFailed
+from tillterm.core.folding import normalise_code, printable, words
+from tillterm.core.money import parse_percent
+from tillterm.store.models import Percent, UTCDateTime
+from tillterm.store.search_index import CUSTOM_SHIFT, EMAIL_COLUMNS
 
 #: more words than this add nothing but cost ("sensible results" for pasted paragraphs)
 MAX_TERMS = 8
 #: no indexed word is longer; a longer term can only fail to match
 MAX_TERM_LENGTH = 100
 
-_WORD = re.compile(r"[^\W_]+")
 _PHONE_LIKE = re.compile(r"[\d\s+\-.()/]+")
 
 Kind = Literal["empty", "words", "digits", "email"]
 Tier = Literal["code", "name_exact", "name", "email", "all", "custom"]
-
-
-def fold(value: str) -> str:
-    """Lower-case and strip accents: "Léa" → "lea" (what the word indexes store)."""
-    decomposed = unicodedata.normalize("NFD", value.lower())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return unicodedata.normalize("NFC", stripped)
-
-
-def words(value: str) -> list[str]:
-    """The searchable words of a text, as the indexes cut them."""
-    return _WORD.findall(fold(value))
-
-
-def normalise_code(code: str) -> str:
-    """The key a customer code is compared by: trimmed, case-folded."""
-    return code.strip().casefold()
 
 
 @dataclass(frozen=True)
@@ -98,13 +80,6 @@ class ParsedQuery:
             # it is noise (and the all-fields tier would cost a second pass)
             return ("code", "email", "custom")
         return ("code", "all", "custom")
-
-
-def printable(value: str) -> str:
-    """The text without control characters (a NUL cannot even be sent to PostgreSQL)."""
-    if value.isprintable():
-        return value
-    return "".join(ch if ch.isprintable() else " " for ch in value)
 
 
 def parse_query(value: str) -> ParsedQuery:

@@ -1,7 +1,7 @@
 """Customers: profiles, validation, codes, duplicates, activity and search (SPEC §1, §4).
 
 Screens, the register and import all go through these functions with a session from
-``tillterm.db.session_scope``; they get plain frozen dataclasses back, never ORM rows.
+``tillterm.store.engine.session_scope``; they get plain frozen dataclasses back, never ORM rows.
 
 Validation reads what a person typed ("25/12/1980", "12,5", "yes") and reports every
 problem at once, per field, in a cashier's words (:class:`ValidationFailed`); nothing is
@@ -29,10 +29,20 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, func, select, text, update
 from sqlmodel import Session
 
-from tillterm import custom_fields, tags
-from tillterm.dates import parse_date
-from tillterm.errors import NotFound, TilltermError, ValidationFailed
-from tillterm.models import (
+from tillterm.core.dates import parse_date
+from tillterm.core.errors import NotFound, TilltermError, ValidationFailed
+from tillterm.core.money import from_cents, parse_amount, parse_percent, to_cents
+from tillterm.core.typed_text import text_problem
+from tillterm.customers import custom_fields, tags
+from tillterm.customers.search import (
+    SearchFilters,
+    count_matches,
+    normalise_code,
+    search_ids,
+    sqlite_driver,
+    word_matches,
+)
+from tillterm.store.models import (
     AccountEntry,
     Customer,
     CustomerGroup,
@@ -41,16 +51,6 @@ from tillterm.models import (
     TaxRate,
     utcnow,
 )
-from tillterm.money import from_cents, parse_amount, parse_percent, to_cents
-from tillterm.search import (
-    SearchFilters,
-    count_matches,
-    normalise_code,
-    search_ids,
-    sqlite_driver,
-    word_matches,
-)
-from tillterm.typed_text import text_problem
 
 __all__ = [
     "AccountLine",
@@ -1046,7 +1046,7 @@ def search_customers(
     filters: SearchFilters | None = None,
     **more_filters: Any,
 ) -> list[CustomerSummary]:
-    """Customers matching what was typed, best first (see ``tillterm.search``).
+    """Customers matching what was typed, best first (see ``tillterm.customers.search``).
 
     Filters: ``group_id`` (0 = no group), ``created_from``/``created_to`` (dates,
     inclusive), ``discount`` ("any" or an exact Decimal), ``tax_rate_id``,

@@ -6,10 +6,10 @@ completes, and kept with the sale (``sale.receipt_text``): showing it again or w
 lost file uses that text, so a receipt never changes after it was printed.
 
 Files go to ``<receipts folder>/<database>/<receipt_no>.txt``: the receipts folder
-(:func:`tillterm.config.resolve_receipts_dir`) may be shared by two stores' databases,
+(:func:`tillterm.store.config.resolve_receipts_dir`) may be shared by two stores' databases,
 and each database numbers its receipts from R0000001, so each gets a folder of its own
 (:func:`database_folder`). Files hold customer data: written through
-:mod:`tillterm.private_files` (0600, whole or not at all).
+:mod:`tillterm.store.private_files` (0600, whole or not at all).
 """
 
 from __future__ import annotations
@@ -20,11 +20,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tillterm.errors import TilltermError
-from tillterm.private_files import OutputExists, write_private
-from tillterm.sales import REFUND, SaleView
-from tillterm.settings import StoreInfo
-from tillterm.typed_text import visible_text
+from sqlalchemy import update
+from sqlmodel import Session
+
+from tillterm.catalog.settings import StoreInfo
+from tillterm.core.errors import TilltermError
+from tillterm.core.typed_text import visible_text
+from tillterm.sales.views import REFUND, SaleView
+from tillterm.store.engine import session_scope
+from tillterm.store.models import Sale, utcnow
+from tillterm.store.private_files import OutputExists, write_private
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -156,14 +161,17 @@ def file_receipt(engine: Engine, folder: Path, sale_id: int, receipt_no: str, te
     """Write a completed sale's receipt file, then record that it is written.
 
     Two steps on purpose: the sale is committed before its file exists, so a crash in
-    between leaves the sale marked unfiled and :func:`tillterm.sales.receipts_to_file`
+    between leaves the sale marked unfiled and :func:`tillterm.sales.operations.receipts_to_file`
     finds it at the next start. Raises :class:`TilltermError` when the file cannot be
     written (the mark is then not set, and the next start tries again).
     """
-    from tillterm.db import session_scope
-    from tillterm.sales import mark_receipt_filed
-
     path = write_receipt(text, folder, receipt_no)
     with session_scope(engine) as session:
         mark_receipt_filed(session, sale_id)
     return path
+
+
+def mark_receipt_filed(session: Session, sale_id: int) -> None:
+    """The sale's receipt file is written: nothing to repair at the next start."""
+    sales = Sale.__table__  # type: ignore[attr-defined]
+    session.execute(update(sales).where(sales.c.id == sale_id).values(receipt_filed_at=utcnow()))

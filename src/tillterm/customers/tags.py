@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from sqlalchemy import delete, func, insert, select
 from sqlmodel import Session
 
-from tillterm.errors import ValidationFailed
-from tillterm.models import CustomerTag, Tag
-from tillterm.typed_text import text_problem
+from tillterm.core.errors import ValidationFailed
+from tillterm.core.typed_text import text_problem
+from tillterm.store.models import CustomerTag, Tag
 
 MAX_LENGTH = 60
 #: writes go through the tables (Core): ORM-enabled bulk statements cost milliseconds

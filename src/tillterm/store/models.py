@@ -9,7 +9,7 @@ rows and the account balance the sum of :class:`AccountEntry` rows, so two regis
 selling to one customer at once append rows instead of racing on a counter.
 
 These classes stay inside the domain layer; screens receive plain dataclasses built
-from them (see ``tillterm.customers`` and friends).
+from them (see ``tillterm.customers.profiles`` and friends).
 """
 
 from __future__ import annotations

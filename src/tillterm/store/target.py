@@ -1,6 +1,6 @@
 """Which database to open, and the checks that need no database driver.
 
-Kept apart from :mod:`tillterm.db` because importing SQLAlchemy and the models costs
+Kept apart from :mod:`tillterm.store.engine` because importing SQLAlchemy and the models costs
 about half a second on a till: the register draws its first frame first and opens the
 engine behind it. What can be said about a database from its name alone — the header's
 label, a path in a missing folder, a read-only file, a file that is not SQLite — is said
@@ -11,16 +11,11 @@ flash of the register.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from tillterm.errors import DatabaseError
-
-if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+from tillterm.core.errors import DatabaseError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -119,14 +114,3 @@ class DbTarget:
             )
         if path is not None:
             prepare_sqlite_file(path, self.create_dirs)
-
-    def open(self, on_upgrade: Callable[[str], None] | None = None) -> Engine:
-        """The engine, schema at head (this is where SQLAlchemy and the models load).
-
-        ``on_upgrade`` is told ``"create"`` or ``"upgrade"`` just before the schema is
-        created or upgraded (a large store takes a while); a database already at head
-        never calls it.
-        """
-        from tillterm.db import open_db
-
-        return open_db(self.url_or_path, create_dirs=self.create_dirs, on_upgrade=on_upgrade)

@@ -15,10 +15,10 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import delete, func, insert, select, update
 from sqlmodel import Session
 
-from tillterm.dates import parse_date
-from tillterm.errors import NotFound, ValidationFailed
-from tillterm.models import CustomField, CustomFieldValue
-from tillterm.typed_text import text_problem
+from tillterm.core.dates import parse_date
+from tillterm.core.errors import NotFound, ValidationFailed
+from tillterm.core.typed_text import text_problem
+from tillterm.store.models import CustomField, CustomFieldValue
 
 FIELD_TYPES = ("text", "number", "date", "choice")
 MAX_NAME = 60

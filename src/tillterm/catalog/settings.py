@@ -20,7 +20,7 @@ from decimal import Decimal
 from sqlalchemy import select as core_select
 from sqlmodel import Session
 
-from tillterm.models import StoreSettings, TaxRate
+from tillterm.store.models import StoreSettings, TaxRate
 
 
 @dataclass(frozen=True)

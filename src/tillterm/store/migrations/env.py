@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 from alembic import context
 
-from tillterm.migrations import include_object, migration_engine
-from tillterm.models import metadata
+from tillterm.store.migrations import include_object, migration_engine
+from tillterm.store.models import metadata
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -39,7 +39,7 @@ if given is not None:
 else:  # autogenerate, or Alembic's own commands: the same one-transaction connection
     engine = config.attributes.get("engine")
     if engine is None:  # pragma: no cover - the alembic CLI by hand
-        from tillterm.db import build_engine
+        from tillterm.store.engine import build_engine
 
         engine = build_engine(config.get_main_option("sqlalchemy.url") or "tillterm.db")
     runner = migration_engine(engine)

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlmodel import Session
 
-from tillterm.errors import NotFound, ValidationFailed
-from tillterm.models import Customer, CustomerGroup, TaxRate, utcnow
-from tillterm.money import parse_percent
-from tillterm.typed_text import text_problem
+from tillterm.core.errors import NotFound, ValidationFailed
+from tillterm.core.money import parse_percent
+from tillterm.core.typed_text import text_problem
+from tillterm.store.models import Customer, CustomerGroup, TaxRate, utcnow
 
 MAX_NAME = 80
 #: writes go through the tables (Core), not ORM-enabled statements

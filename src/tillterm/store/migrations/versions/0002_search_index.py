@@ -5,7 +5,7 @@ on customer.archived_at
 Revision ID: 0002_search_index
 Revises: 0001_initial
 
-A frozen copy of ``tillterm.search_index`` as of this revision (a test checks they still
+A frozen copy of ``tillterm.store.search_index`` as of this revision (a test checks they still
 agree). Every object is named ``search_*``: the models-vs-migrations comparison skips
 them, since they are not SQLAlchemy tables.
 """

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from tillterm.errors import TilltermError
+from tillterm.core.errors import TilltermError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -106,7 +106,7 @@ def _claim_advisory(engine: Engine, name: str) -> RegisterClaim | None:
 def claim_register(engine: Engine, name: str) -> RegisterClaim | None:
     """Claim register ``name`` for this session, or ``None`` if another session has it.
 
-    Raises :class:`~tillterm.errors.TilltermError` when the check itself fails (a lock
+    Raises :class:`~tillterm.core.errors.TilltermError` when the check itself fails (a lock
     file that cannot be created, the server gone): the caller says so.
     """
     name = clean_name(name)

@@ -19,9 +19,9 @@ from decimal import Decimal
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
-from tillterm.errors import TilltermError
-from tillterm.models import CustomerGroup, Sale
-from tillterm.money import from_cents
+from tillterm.core.errors import TilltermError
+from tillterm.core.money import from_cents
+from tillterm.store.models import CustomerGroup, Sale
 
 NO_GROUP = "No group"
 NO_CUSTOMER = "No customer"

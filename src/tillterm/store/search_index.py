@@ -1,6 +1,6 @@
 """The customer search index: what is indexed, and how it stays in step with the tables.
 
-Search (``tillterm.search``) never scans the customer table. It reads word indexes:
+Search (``tillterm.customers.search``) never scans the customer table. It reads word indexes:
 
 - on SQLite, three contentless FTS5 tables (``unicode61 remove_diacritics 2``, so
   "lea" finds "Léa"): ``search_name`` (first name, last name, company; prefix indexes up
@@ -32,7 +32,7 @@ from collections.abc import Iterator, Sequence
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from tillterm.db import begin_write
+from tillterm.store.engine import begin_write
 
 TOKENIZE = "unicode61 remove_diacritics 2"
 #: the "names" tier: who the customer is

@@ -19,8 +19,8 @@ keeps what the sale was sold under (customer name and code, group name) and the 
 text as printed; the file is written after the commit and ``receipt_filed_at`` records
 it, so a crash in between is repaired at the next start (:func:`receipts_to_file`).
 
-Balances are sums of ledger rows (:class:`~tillterm.models.LoyaltyEntry`,
-:class:`~tillterm.models.AccountEntry`), written only when a sale completes. The checks
+Balances are sums of ledger rows (:class:`~tillterm.store.models.LoyaltyEntry`,
+:class:`~tillterm.store.models.AccountEntry`), written only when a sale completes. The checks
 that guard them (balance limit, points available, refund once) run after taking a write
 lock — the customer's row on PostgreSQL, the database's write lock on SQLite — so two
 registers selling to one customer at once queue instead of both spending the same
@@ -40,8 +40,44 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, case, delete, func, insert, or_, text, update
 from sqlmodel import Session, col, select
 
-from tillterm.errors import NotFound, TilltermError
-from tillterm.models import (
+from tillterm.catalog.products import search_products
+from tillterm.catalog.settings import StoreInfo, load_settings
+from tillterm.core.errors import NotFound
+from tillterm.core.folding import normalise_code
+from tillterm.core.money import format_money, from_cents, to_cents
+from tillterm.core.pricing import (
+    LineInput,
+    effective_discount,
+    loyalty_points_earned,
+    points_for_amount,
+    price_line,
+)
+from tillterm.sales.receipts import render_receipt
+from tillterm.sales.views import (
+    ACCOUNT,
+    CARD,
+    CASH,
+    COMPLETED,
+    LOYALTY,
+    MAX_QUANTITY,
+    METHOD_LABELS,
+    METHODS,
+    OPEN,
+    PARKED,
+    REFUND,
+    SALE,
+    VOIDED,
+    CompletedSale,
+    LineView,
+    ParkedSale,
+    PaymentRefused,
+    PaymentView,
+    SaleCustomer,
+    SaleError,
+    SaleView,
+    ScanOutcome,
+)
+from tillterm.store.models import (
     AccountEntry,
     Customer,
     CustomerGroup,
@@ -54,167 +90,6 @@ from tillterm.models import (
     TaxRate,
     utcnow,
 )
-from tillterm.money import format_money, from_cents, to_cents
-from tillterm.pricing import (
-    LineInput,
-    effective_discount,
-    loyalty_points_earned,
-    points_for_amount,
-    price_line,
-)
-from tillterm.products import ProductInfo, search_products
-from tillterm.search import normalise_code
-from tillterm.settings import StoreInfo, load_settings
-
-OPEN, PARKED, COMPLETED, VOIDED = "open", "parked", "completed", "voided"
-SALE, REFUND = "sale", "refund"
-CASH, CARD, ACCOUNT, LOYALTY = "cash", "card", "account", "loyalty"
-METHODS = (CASH, CARD, ACCOUNT, LOYALTY)
-METHOD_LABELS = {CASH: "Cash", CARD: "Card", ACCOUNT: "On account", LOYALTY: "Loyalty points"}
-MAX_QUANTITY = 9999
-
-
-class SaleError(TilltermError):
-    """Something the cashier asked cannot be done to this sale; the sale is unchanged."""
-
-
-class PaymentRefused(SaleError):
-    """A payment was refused; the message says why (limit, points, amount due...)."""
-
-
-# --------------------------------------------------------------------------- views
-
-
-@dataclass(frozen=True)
-class SaleCustomer:
-    """What the register shows about the attached customer."""
-
-    id: int
-    customer_code: str
-    display_name: str
-    group_name: str | None
-    discount_percent: Decimal | None
-    discount_from_group: bool
-    tax_name: str | None
-    loyalty_enabled: bool
-    loyalty_balance: int
-    account_balance: Decimal
-    on_account_allowed: bool
-    balance_limit: Decimal | None
-    year_to_date_spend: Decimal
-    archived: bool
-
-
-@dataclass(frozen=True)
-class LineView:
-    id: int
-    position: int
-    product_id: int | None
-    description: str
-    quantity: int
-    unit_price: Decimal
-    line_discount_percent: Decimal | None
-    gross: Decimal
-    discount: Decimal
-    tax_rate: Decimal | None
-    tax: Decimal
-    total: Decimal
-
-
-@dataclass(frozen=True)
-class PaymentView:
-    id: int
-    method: str
-    amount: Decimal
-    tendered: Decimal | None
-    change: Decimal
-    loyalty_points: int
-
-    @property
-    def label(self) -> str:
-        return METHOD_LABELS.get(self.method, self.method)
-
-
-@dataclass(frozen=True)
-class SaleView:
-    id: int
-    register_name: str
-    state: str
-    kind: str
-    original_sale_id: int | None
-    receipt_no: str | None
-    customer: SaleCustomer | None
-    lines: tuple[LineView, ...]
-    payments: tuple[PaymentView, ...]
-    subtotal: Decimal
-    discount: Decimal
-    tax: Decimal
-    total: Decimal
-    paid: Decimal
-    currency: str
-    prices_include_tax: bool
-    created_at: dt.datetime
-    completed_at: dt.datetime | None
-    #: points earned by this sale (known once completed); for a refund, the points it
-    #: moved (negative when it takes back what the sale earned)
-    loyalty_earned: int = 0
-    #: a refund: the receipt number of the sale it refunds
-    original_receipt_no: str | None = None
-    #: a refunded sale: the receipt number of its refund
-    refunded_by: str | None = None
-    #: a completed sale: its receipt exactly as printed (``None`` for sales completed
-    #: before tillterm kept it; :func:`tillterm.receipts.receipt_text` renders those)
-    receipt_text: str | None = None
-
-    @property
-    def due(self) -> Decimal:
-        return self.total - self.paid
-
-    @property
-    def change(self) -> Decimal:
-        return sum((p.change for p in self.payments), Decimal("0.00"))
-
-    @property
-    def item_count(self) -> int:
-        return sum(line.quantity for line in self.lines)
-
-
-@dataclass(frozen=True)
-class ParkedSale:
-    id: int
-    register_name: str
-    customer_name: str | None
-    line_count: int
-    total: Decimal
-    parked_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class CompletedSale:
-    """A completed sale or refund in the recent-sales list (to reprint or refund)."""
-
-    id: int
-    receipt_no: str
-    kind: str
-    register_name: str
-    customer_name: str | None
-    total: Decimal
-    completed_at: dt.datetime
-    #: a sale that already has its refund (a sale is refunded once)
-    refunded: bool
-
-
-@dataclass(frozen=True)
-class ScanOutcome:
-    """What a scanned or typed code turned out to be."""
-
-    kind: str  # "product", "customer", "other customer", "unknown", "matches"
-    view: SaleView | None
-    message: str
-    matches: tuple[ProductInfo, ...] = ()
-    #: "other customer": whose card it is (not attached: another customer is on the sale)
-    customer_id: int | None = None
-
 
 # --------------------------------------------------------------------------- helpers
 
@@ -1459,8 +1334,6 @@ def receipt_number(number: int) -> str:
 
 def _print(session: Session, sale: Sale, settings: StoreInfo) -> SaleView:
     """Render the just-completed sale's receipt and keep the text with the sale."""
-    from tillterm.receipts import render_receipt
-
     view = _view(session, sale.id or 0)
     printed = render_receipt(view, settings)
     sale.receipt_text = printed
@@ -1683,13 +1556,6 @@ class ReceiptToFile:
     text: str
 
 
-def mark_receipt_filed(session: Session, sale_id: int) -> None:
-    """The sale's receipt file is written: nothing to repair at the next start."""
-    session.execute(
-        update(_SALE_T).where(_SALE_T.c.id == sale_id).values(receipt_filed_at=utcnow())
-    )
-
-
 def receipts_to_file(session: Session, register: str) -> list[ReceiptToFile]:
     """This register's completed sales whose receipt file was not written.
 
@@ -1697,8 +1563,6 @@ def receipts_to_file(session: Session, register: str) -> list[ReceiptToFile]:
     receipt is written again from the text kept at completion, never re-rendered from
     today's customer or settings.
     """
-    from tillterm.receipts import render_receipt
-
     rows = session.execute(
         select(_SALE_T.c.id, _SALE_T.c.receipt_no, _SALE_T.c.receipt_text)
         .where(

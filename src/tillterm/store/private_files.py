@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from tillterm.errors import TilltermError
+from tillterm.core.errors import TilltermError
 
 PRIVATE_MODE = 0o600
 

@@ -1,0 +1,1 @@
+"""A till's sales: basket, payments, lifecycle, refunds, receipts, reports, registers."""

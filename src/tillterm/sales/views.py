@@ -1,0 +1,164 @@
+"""What a sale looks like to the screens and the receipt: states, payment methods and
+the frozen read models (:class:`SaleView`...), never ORM rows.
+
+Kept apart from the operations so that the receipt, the reports and the screens can
+read a sale without importing the code that changes one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tillterm.catalog.products import ProductInfo
+from tillterm.core.errors import TilltermError
+
+OPEN, PARKED, COMPLETED, VOIDED = "open", "parked", "completed", "voided"
+SALE, REFUND = "sale", "refund"
+CASH, CARD, ACCOUNT, LOYALTY = "cash", "card", "account", "loyalty"
+METHODS = (CASH, CARD, ACCOUNT, LOYALTY)
+METHOD_LABELS = {CASH: "Cash", CARD: "Card", ACCOUNT: "On account", LOYALTY: "Loyalty points"}
+MAX_QUANTITY = 9999
+
+
+class SaleError(TilltermError):
+    """Something the cashier asked cannot be done to this sale; the sale is unchanged."""
+
+
+class PaymentRefused(SaleError):
+    """A payment was refused; the message says why (limit, points, amount due...)."""
+
+
+# --------------------------------------------------------------------------- views
+
+
+@dataclass(frozen=True)
+class SaleCustomer:
+    """What the register shows about the attached customer."""
+
+    id: int
+    customer_code: str
+    display_name: str
+    group_name: str | None
+    discount_percent: Decimal | None
+    discount_from_group: bool
+    tax_name: str | None
+    loyalty_enabled: bool
+    loyalty_balance: int
+    account_balance: Decimal
+    on_account_allowed: bool
+    balance_limit: Decimal | None
+    year_to_date_spend: Decimal
+    archived: bool
+
+
+@dataclass(frozen=True)
+class LineView:
+    id: int
+    position: int
+    product_id: int | None
+    description: str
+    quantity: int
+    unit_price: Decimal
+    line_discount_percent: Decimal | None
+    gross: Decimal
+    discount: Decimal
+    tax_rate: Decimal | None
+    tax: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class PaymentView:
+    id: int
+    method: str
+    amount: Decimal
+    tendered: Decimal | None
+    change: Decimal
+    loyalty_points: int
+
+    @property
+    def label(self) -> str:
+        return METHOD_LABELS.get(self.method, self.method)
+
+
+@dataclass(frozen=True)
+class SaleView:
+    id: int
+    register_name: str
+    state: str
+    kind: str
+    original_sale_id: int | None
+    receipt_no: str | None
+    customer: SaleCustomer | None
+    lines: tuple[LineView, ...]
+    payments: tuple[PaymentView, ...]
+    subtotal: Decimal
+    discount: Decimal
+    tax: Decimal
+    total: Decimal
+    paid: Decimal
+    currency: str
+    prices_include_tax: bool
+    created_at: dt.datetime
+    completed_at: dt.datetime | None
+    #: points earned by this sale (known once completed); for a refund, the points it
+    #: moved (negative when it takes back what the sale earned)
+    loyalty_earned: int = 0
+    #: a refund: the receipt number of the sale it refunds
+    original_receipt_no: str | None = None
+    #: a refunded sale: the receipt number of its refund
+    refunded_by: str | None = None
+    #: a completed sale: its receipt exactly as printed (``None`` for sales completed
+    #: before tillterm kept it; :func:`tillterm.sales.receipts.receipt_text` renders those)
+    receipt_text: str | None = None
+
+    @property
+    def due(self) -> Decimal:
+        return self.total - self.paid
+
+    @property
+    def change(self) -> Decimal:
+        return sum((p.change for p in self.payments), Decimal("0.00"))
+
+    @property
+    def item_count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+
+@dataclass(frozen=True)
+class ParkedSale:
+    id: int
+    register_name: str
+    customer_name: str | None
+    line_count: int
+    total: Decimal
+    parked_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class CompletedSale:
+    """A completed sale or refund in the recent-sales list (to reprint or refund)."""
+
+    id: int
+    receipt_no: str
+    kind: str
+    register_name: str
+    customer_name: str | None
+    total: Decimal
+    completed_at: dt.datetime
+    #: a sale that already has its refund (a sale is refunded once)
+    refunded: bool
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    """What a scanned or typed code turned out to be."""
+
+    kind: str  # "product", "customer", "other customer", "unknown", "matches"
+    view: SaleView | None
+    message: str
+    matches: tuple[ProductInfo, ...] = ()
+    #: "other customer": whose card it is (not attached: another customer is on the sale)
+    customer_id: int | None = None

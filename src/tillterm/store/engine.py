@@ -1,0 +1,406 @@
+"""Opening the database: the engine factory.
+
+``open_db`` is the one way to get an engine. It builds it, checks the database can be
+used, and brings its schema to the head revision with the Alembic migrations shipped in
+``tillterm.store.migrations`` (an old database is upgraded in place, never recreated). Nothing
+here runs at import time: the app and the CLI call the factory and pass the engine on.
+
+SQLite is the embedded default: WAL so the register reads while another process writes,
+foreign keys on, a busy timeout so two registers queue rather than fail, and a file only
+its owner can read (customer data).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlmodel import Session
+
+from tillterm.core.errors import DatabaseBusy, DatabaseError, DatabaseTooNew
+from tillterm.store.migrations import (
+    HEAD_REVISION,
+    KNOWN_REVISIONS,
+    REVISION_PATTERN,
+    MigrationRuleBroken,
+)
+from tillterm.store.target import DbInfo, DbTarget, prepare_sqlite_file, to_url
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def describe(engine: Engine) -> DbInfo:
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return DbInfo("sqlite", url.database or ":memory:")
+    host = url.host or "localhost"
+    return DbInfo(url.get_backend_name(), f"{url.database}@{host}")
+
+
+def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute("PRAGMA synchronous = NORMAL")
+    cur.execute("PRAGMA temp_store = MEMORY")
+    cur.execute("PRAGMA cache_size = -32000")
+    cur.close()
+
+
+def begin_write(conn: Connection) -> None:
+    """Open the write transaction now (SQLite), before the first statement of a bulk write.
+
+    Python's ``sqlite3``, in the mode SQLAlchemy uses, opens a transaction only before an
+    INSERT, UPDATE or DELETE: a ``DROP TRIGGER`` or a ``SELECT max(id)`` run earlier is
+    outside it and stands on its own. A bulk write that suspends the search triggers, or
+    numbers its rows from what it read, must do both inside its transaction, or a failure
+    half-way would leave the triggers gone for good. ``IMMEDIATE`` takes the write lock
+    at once, so what it reads cannot change before it writes. PostgreSQL needs nothing.
+    """
+    if conn.dialect.name != "sqlite":
+        return
+    if not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def build_engine(url_or_path: str | os.PathLike[str], *, create_dirs: bool = False) -> Engine:
+    """Build an engine without touching the schema (``open_db`` is what callers want)."""
+    url = make_url(to_url(url_or_path))
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise DatabaseError(
+                "An in-memory database is empty in every thread; give tillterm a file path."
+            )
+        prepare_sqlite_file(Path(url.database), create_dirs)
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """What is in the database (the target schema on PostgreSQL), read without writing."""
+
+    #: the row of ``alembic_version``; ``None`` when the table or its row is missing
+    revision: str | None
+    has_version_table: bool
+    #: tables, indexes, views... other than ``alembic_version``
+    other_objects: int
+
+
+def _schema_name(conn: Connection) -> str:
+    schema = conn.exec_driver_sql("SELECT current_schema()").scalar()
+    if schema is None:
+        raise DatabaseError(
+            f"Cannot open database {describe(conn.engine).label}: its search_path names no "
+            "schema that exists, so there is nowhere to keep tillterm's tables."
+        )
+    return str(schema)
+
+
+def read_schema_state(conn: Connection) -> SchemaState:
+    """Read what the database holds: one or two small queries, no write, no lock kept."""
+    if conn.dialect.name == "sqlite":
+        # the version table's own index (its primary key) is not "something else"
+        total, versioned, with_index = conn.exec_driver_sql(
+            "SELECT count(*), coalesce(sum(type = 'table' AND name = 'alembic_version'), 0), "
+            "coalesce(sum(tbl_name = 'alembic_version'), 0) FROM sqlite_master"
+        ).one()
+        total -= with_index - versioned
+        table = "alembic_version"
+    else:
+        schema = _schema_name(conn)
+        total, versioned = conn.execute(
+            text(
+                "SELECT count(*), coalesce(sum(CASE WHEN c.relname = 'alembic_version' "
+                "AND c.relkind = 'r' THEN 1 ELSE 0 END), 0) FROM pg_catalog.pg_class c "
+                "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = :schema AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
+            ),
+            {"schema": schema},
+        ).one()
+        table = f"{conn.dialect.identifier_preparer.quote(schema)}.alembic_version"
+    revision = None
+    if versioned:
+        revision = conn.exec_driver_sql(f"SELECT version_num FROM {table}").scalar()
+    return SchemaState(revision, bool(versioned), int(total) - int(versioned))
+
+
+def _foreign_names(conn: Connection, limit: int = 3) -> str:
+    """A few of the tables a non-tillterm database holds, for the refusal's one line."""
+    if conn.dialect.name == "sqlite":
+        query = text(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+            "AND name <> 'alembic_version' ORDER BY name LIMIT :n"
+        )
+        params: dict[str, object] = {"n": limit + 1}
+    else:
+        query = text(
+            "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname = :schema "
+            "AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND c.relname <> 'alembic_version' "
+            "ORDER BY c.relname LIMIT :n"
+        )
+        params = {"schema": _schema_name(conn), "n": limit + 1}
+    names = [str(row[0]) for row in conn.execute(query, params)]
+    shown = ", ".join(names[:limit]) + (", …" if len(names) > limit else "")
+    return shown
+
+
+def judge_schema(conn: Connection, state: SchemaState) -> bool:
+    """Is this a database tillterm may use? True when it must be created or upgraded.
+
+    Raises :class:`DatabaseError` (or :class:`DatabaseTooNew`) for a database that holds
+    something else or was upgraded by a newer tillterm: the caller has written nothing
+    yet and must write nothing (not even the switch to WAL).
+    """
+    label = describe(conn.engine).label
+    untouched = "tillterm changed nothing in it"
+    if state.revision is not None:
+        if state.revision in KNOWN_REVISIONS:
+            return state.revision != HEAD_REVISION
+        if REVISION_PATTERN.match(state.revision) and state.revision > HEAD_REVISION:
+            raise DatabaseTooNew(
+                f"The database {label} was upgraded by a newer tillterm "
+                f"(schema {state.revision}); install that version to use it."
+            )
+        raise DatabaseError(
+            f"Cannot open database {label}: it is not a tillterm database (schema version "
+            f"{state.revision!r} is not tillterm's); {untouched}."
+        )
+    if state.other_objects == 0:
+        return True  # empty: a new database
+    if state.has_version_table:
+        if conn.dialect.name == "sqlite" and _interrupted_creation(conn):
+            return True  # an older tillterm's half-made new database: made again
+        raise DatabaseError(
+            f"Cannot open database {label}: it is not a tillterm database, or an old "
+            f"tillterm was interrupted while creating it; {untouched}."
+        )
+    raise DatabaseError(
+        f"Cannot open database {label}: it is not a tillterm database (it already holds "
+        f"{_foreign_names(conn)}); {untouched}."
+    )
+
+
+def _enable_wal(conn: Connection) -> None:
+    """Switch to WAL (outside any transaction: SQLite ignores it inside one)."""
+    mode = conn.exec_driver_sql("PRAGMA journal_mode = WAL").scalar()
+    if str(mode).lower() != "wal":
+        raise DatabaseError(f"Cannot switch {conn.engine.url.database} to WAL mode (got {mode}).")
+    conn.commit()
+
+
+def upgrade(
+    engine: Engine,
+    revision: str = "head",
+    *,
+    check: Callable[[Connection], bool] | None = None,
+) -> None:
+    """Apply the shipped migrations up to ``revision``, all in one transaction.
+
+    Alembic loads only here, when there is something to do.
+    """
+    from tillterm.store.migrations import run_upgrade
+
+    run_upgrade(engine, revision, check=check)
+
+
+# Stores left half-migrated by a tillterm older than the one-transaction upgrade, where
+# each DDL statement committed on its own (SQLite only: PostgreSQL's upgrade always was
+# one transaction). Their known half-states are cleared inside the upgrade's transaction,
+# then the interrupted step runs again whole; nothing in them is data.
+
+#: the first schema's tables (frozen, like a migration)
+FIRST_SCHEMA_TABLES = frozenset(
+    {
+        "custom_field",
+        "tag",
+        "tax_rate",
+        "customer_group",
+        "product",
+        "store_settings",
+        "customer",
+        "custom_field_value",
+        "customer_tag",
+        "sale",
+        "account_entry",
+        "loyalty_entry",
+        "payment",
+        "sale_line",
+    }
+)
+#: what an interrupted ``0001_initial`` -> ``0002_search_index`` step could leave: an
+#: index, the search tables (rebuilt from the customers) and their triggers
+LEFTOVERS_OF_0002 = (
+    "DROP INDEX IF EXISTS ix_customer_archived_at",
+    *(
+        f"DROP TRIGGER IF EXISTS search_{name}_{event}"
+        for name in ("name", "all", "custom")
+        for event in ("ai", "au", "ad")
+    ),
+    *(f"DROP TABLE IF EXISTS search_{name}" for name in ("name", "all", "custom")),
+)
+
+
+def _interrupted_creation(conn: Connection) -> bool:
+    """An empty ``alembic_version`` and nothing but some of the first schema's tables
+    (with their indexes), all empty: a first creation that never finished."""
+    rows = conn.exec_driver_sql(
+        "SELECT type, name, tbl_name FROM sqlite_master WHERE tbl_name <> 'alembic_version'"
+    ).all()
+    if not all(tbl_name in FIRST_SCHEMA_TABLES for _type, _name, tbl_name in rows):
+        return False
+    tables = [name for type_, name, _tbl in rows if type_ == "table"]
+    return not any(
+        conn.exec_driver_sql(f'SELECT 1 FROM "{name}" LIMIT 1').first() for name in tables
+    )
+
+
+def _clear_interrupted(conn: Connection, state: SchemaState) -> None:
+    if conn.dialect.name != "sqlite":
+        return
+    if state.revision is None and state.other_objects:
+        tables = conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'alembic_version'"
+        ).scalars()
+        for name in list(tables):
+            conn.exec_driver_sql(f'DROP TABLE "{name}"')
+    elif state.revision == "0001_initial":
+        for statement in LEFTOVERS_OF_0002:
+            conn.exec_driver_sql(statement)
+
+
+def _recheck(conn: Connection) -> bool:
+    """Inside the upgrade's transaction, with the lock held: still ours, still behind?
+
+    Then clears what an older tillterm's interrupted upgrade left behind, if anything.
+    """
+    state = read_schema_state(conn)
+    behind = judge_schema(conn, state)
+    if behind:
+        _clear_interrupted(conn, state)
+    return behind
+
+
+#: told, from the opening thread, that the database is about to be created ("create")
+#: or upgraded ("upgrade"), which may take a while on a large store
+UpgradeNotice = Callable[[str], None]
+
+
+def open_db(
+    url_or_path: str | os.PathLike[str],
+    *,
+    create_dirs: bool = False,
+    migrate: bool = True,
+    on_upgrade: UpgradeNotice | None = None,
+) -> Engine:
+    """Return an engine whose schema is at head, or raise :class:`DatabaseError`.
+
+    ``create_dirs`` lets the default location make its folder; an explicit path in a
+    missing folder is refused instead. The database is read before anything is written:
+    one that is not tillterm's (it holds other tables) or comes from a newer tillterm is
+    refused as it was, journal mode included. A database already at head costs two
+    small queries (and on SQLite a journal-mode read); Alembic is not even imported.
+    """
+    engine = build_engine(url_or_path, create_dirs=create_dirs)
+    label = describe(engine).label
+    try:
+        with engine.connect() as conn:
+            state = read_schema_state(conn)
+            behind = judge_schema(conn, state)
+            if engine.dialect.name == "sqlite":
+                mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+                if str(mode).lower() != "wal":
+                    conn.rollback()
+                    _enable_wal(conn)
+        if migrate and behind:
+            if on_upgrade is not None:
+                on_upgrade("create" if state.revision is None else "upgrade")
+            try:
+                upgrade(engine, check=_recheck)
+            except DatabaseError:
+                raise
+            except (OperationalError, DBAPIError, sqlite3.Error, MigrationRuleBroken) as exc:
+                raise DatabaseError(
+                    f"Cannot upgrade database {label} (nothing was changed): {explain(exc)}"
+                ) from exc
+    except DatabaseError:
+        engine.dispose()
+        raise
+    except (OperationalError, DBAPIError, sqlite3.Error) as exc:
+        engine.dispose()
+        raise DatabaseError(f"Cannot open database {label}: {explain(exc)}") from exc
+    return engine
+
+
+def explain(exc: BaseException) -> str:
+    """One readable line for a driver error (no SQL, no traceback)."""
+    orig = getattr(exc, "orig", None) or exc
+    message = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    lowered = message.lower()
+    if "database is locked" in lowered or "lock timeout" in lowered:
+        return "another register is holding the database; try again in a moment"
+    if "readonly" in lowered or "read-only" in lowered:
+        return "the database is read-only for this user"
+    if "unable to open" in lowered:
+        return "the file cannot be opened (missing folder or no permission)"
+    if (
+        "connection refused" in lowered
+        or "could not connect" in lowered
+        or "connection failed" in lowered
+    ):
+        return "the database server cannot be reached"
+    if "malformed" in lowered or "not a database" in lowered:
+        return "the database file is damaged or is not a tillterm database"
+    return message
+
+
+def is_busy(exc: BaseException) -> bool:
+    """True when the error is another connection holding the lock (worth a retry)."""
+    orig = getattr(exc, "orig", None) or exc
+    text_ = str(orig).lower()
+    return "database is locked" in text_ or "could not obtain lock" in text_ or "deadlock" in text_
+
+
+@contextlib.contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session committed on success and rolled back on any error.
+
+    Driver errors come out as :class:`DatabaseError` (or :class:`DatabaseBusy`) with a
+    readable message, so no caller has to know SQLAlchemy's exception tree.
+    """
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except DBAPIError as exc:
+        session.rollback()
+        if is_busy(exc):
+            raise DatabaseBusy(explain(exc)) from exc
+        raise DatabaseError(explain(exc)) from exc
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def open_target(target: DbTarget, on_upgrade: Callable[[str], None] | None = None) -> Engine:
+    """The engine of a checked target, schema at head.
+
+    ``on_upgrade`` is told ``"create"`` or ``"upgrade"`` just before the schema is
+    created or upgraded (a large store takes a while); a database already at head
+    never calls it. It lives here, not on :class:`DbTarget`, so that the target (read at
+    cold start) never imports the engine and the two modules do not import each other.
+    """
+    return open_db(target.url_or_path, create_dirs=target.create_dirs, on_upgrade=on_upgrade)
