@@ -32,6 +32,7 @@ from textual.widgets import Input
 
 from tillterm.core.errors import DatabaseError, TilltermError
 from tillterm.core.typed_text import visible_text
+from tillterm.services.context import Services
 from tillterm.store.target import DbTarget, describe_url
 from tillterm.ui.jobs import JobRunner
 from tillterm.ui.messages import (
@@ -117,6 +118,8 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
         self._upgrading: UpgradingScreen | None = None
         self._quit_when_open = False
         self.register_name = register
+        #: the use cases, for every screen (``self.services``); the engine is waited for
+        self.services = Services(lambda: self.engine, register=register)
         self.settings = settings
         self.use_scanner = scanner
         self.scanner_bridge: ScannerBridge | None = None

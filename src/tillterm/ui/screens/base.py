@@ -1,0 +1,36 @@
+"""The base every screen of the app builds on: a typed handle on the services and the
+one way to run a job (:class:`~tillterm.ui.jobs.JobRunner`).
+
+A screen asks ``self.services`` for what it needs and runs it with ``self.run_job``;
+it never opens a database session, and a job it did not plan to fail never leaves it
+stuck.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
+
+from textual.screen import ModalScreen, Screen
+
+from tillterm.ui.jobs import JobRunner
+
+if TYPE_CHECKING:
+    from tillterm.services.context import Services
+
+ResultT = TypeVar("ResultT")
+
+
+class ServiceHandle(JobRunner):
+    @property
+    def services(self) -> Services:
+        """The app's services (typed: ``DOMNode.app`` is only an ``App[Any]``)."""
+        services: Services = self.app.services  # type: ignore[attr-defined]
+        return services
+
+
+class TillScreen(ServiceHandle, Screen[ResultT]):
+    """A full screen of the app (register, customers, groups, import)."""
+
+
+class TillModal(ServiceHandle, ModalScreen[ResultT]):
+    """A window over a screen (a form, the payment, a question)."""
