@@ -30,6 +30,6 @@ def test_wheel_contains_styles_and_migrations(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     styles = {p.name for p in (ROOT / "styles").glob("*.tcss")}
     assert styles and {f"tillterm/styles/{name}" for name in styles} <= names
-    assert "tillterm/migrations/versions/0001_initial.py" in names
-    assert "tillterm/migrations/script.py.mako" in names
-    assert "tillterm/demo_data/last_names.txt" in names
+    assert "tillterm/store/migrations/versions/0001_initial.py" in names
+    assert "tillterm/store/migrations/script.py.mako" in names
+    assert "tillterm/demo/names/last_names.txt" in names

@@ -20,10 +20,12 @@ from sales_store import Store, build_store
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import Engine
 
+from tillterm.core.errors import TilltermError
 from tillterm.customers.groups import delete_group
 from tillterm.sales import operations as sales
 from tillterm.sales.receipts import (
     database_folder,
+    mark_receipt_filed,
     receipt_as_shown,
     receipts_folder,
     write_receipt,
@@ -156,7 +158,7 @@ def test_two_connections_scanning_at_once_share_one_open_sale(pg_url: str) -> No
 
 def test_the_database_refuses_a_second_open_sale(any_engine: Engine, store: Store) -> None:
     _do(any_engine, sales.scan_code, "till", COFFEE)
-    with pytest.raises(sales.TilltermError), session_scope(any_engine) as s:
+    with pytest.raises(TilltermError), session_scope(any_engine) as s:
         s.add(Sale(register_name="till", state="open"))
     parked = Sale(register_name="till", state="parked")
     with session_scope(any_engine) as s:
@@ -440,7 +442,7 @@ def test_receipt_files_per_database_private_and_repaired(
     assert _do(any_engine, sales.receipts_to_file, "other") == []
     folder = receipts_folder(tmp_path / "receipts", any_engine)
     path = write_receipt(pending[0].text, folder, pending[0].receipt_no)
-    _do(any_engine, sales.mark_receipt_filed, sold.id)
+    _do(any_engine, mark_receipt_filed, sold.id)
     assert _do(any_engine, sales.receipts_to_file, "till") == []
     assert path.stat().st_mode & 0o777 == 0o600
     assert path.read_text(encoding="utf-8") == sold.receipt_text
