@@ -36,10 +36,11 @@ def test_every_package_has_a_layer() -> None:
 
 def test_no_import_cycles_between_modules() -> None:
     """Two modules that import each other (``db`` and ``db_target``, ``cli`` and
-    ``commands`` once did) cannot be read or tested one at a time."""
+    ``commands`` once did) cannot be read or tested one at a time. An import made for
+    type hints only (``if TYPE_CHECKING:``) runs nothing and does not count."""
     import grimp
 
-    graph = grimp.build_graph("tillterm")
+    graph = grimp.build_graph("tillterm", exclude_type_checking_imports=True)
     cycles = []
     for module in sorted(graph.modules):
         for imported in graph.find_modules_directly_imported_by(module):

@@ -36,7 +36,10 @@ T = TypeVar("T")
 
 
 # the mixin is only ever used on DOM nodes (screens, widgets): typed as one, built on none
-_Node = DOMNode if TYPE_CHECKING else object
+if TYPE_CHECKING:
+    _Node = DOMNode
+else:
+    _Node = object
 
 
 class JobRunner(_Node):
