@@ -75,7 +75,7 @@ def fit(value: str, width: int) -> str:
     return set_cell_size(value, max(0, width - 1)).rstrip() + "…"
 
 
-class ResultsTable(DataTable[str]):
+class ResultsTable(DataTable[str | PlainCell]):
     DEFAULT_CSS = """
     ResultsTable {
         height: 1fr;
