@@ -4,8 +4,8 @@ SQLAlchemy types ``Connection.connection.dbapi_connection`` as the bare DB-API p
 (or ``None`` once detached), which has neither ``sqlite3``'s ``in_transaction`` and
 ``deserialize`` nor psycopg's ``COPY``. The few places that need the driver itself get it
 here: a wrong guess (another driver, a detached connection) is a clear ``TypeError`` at
-the call, not an ``AttributeError`` somewhere later, and the type checker needs no
-``# type: ignore`` to believe it.
+the call, not an ``AttributeError`` somewhere later, and the type checker believes it
+without being told to.
 """
 
 from __future__ import annotations
