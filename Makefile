@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine:
 #   make run    set up, seed a demo store (first time) and open the register
-#   make test   set up and run the whole test suite (lint, architecture, tests)
+#   make test   set up and run the whole test suite (lint, architecture, types, tests)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -27,6 +27,7 @@ demo: $(BIN)/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/python -m pytest -q
@@ -35,4 +36,4 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache

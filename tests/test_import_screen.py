@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
 from conftest import Drive
 from screens_data import settle
 from sqlalchemy import func, select
@@ -105,7 +104,6 @@ async def test_unusable_file_says_why(drive: Drive) -> None:
         assert screen.report is None
 
 
-@pytest.mark.filterwarnings("ignore")
 def test_snapshot_errors(snap_compare, engine: Engine, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     shutil.copy(FIXTURES / "errors.csv", tmp_path / "errors.csv")
     monkeypatch.chdir(tmp_path)

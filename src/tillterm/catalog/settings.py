@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select as core_select
+from sqlalchemy.sql import Executable
 from sqlmodel import Session
 
-from tillterm.store.models import StoreSettings, TaxRate
+from tillterm.store.models import StoreSettings, TaxRate, table_of
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,19 @@ def _create_row(session: Session) -> None:
     change both get here at start-up, in two threads (or two registers at once), and a
     plain INSERT made one of them fail on the primary key.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     defaults = StoreSettings(id=1).model_dump()
-    session.execute(insert(_S).values(**defaults).on_conflict_do_nothing(index_elements=["id"]))
+    statement: Executable
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement = pg_insert(_S).values(**defaults).on_conflict_do_nothing(index_elements=["id"])
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = (
+            sqlite_insert(_S).values(**defaults).on_conflict_do_nothing(index_elements=["id"])
+        )
+    session.execute(statement)
 
 
 def _row(session: Session) -> StoreSettings:
@@ -74,8 +82,8 @@ def tax_info(session: Session, tax_rate_id: int | None) -> TaxInfo | None:
     return None if tax is None else TaxInfo(tax.id or 0, tax.name, tax.rate)
 
 
-_S = StoreSettings.__table__  # type: ignore[attr-defined]
-_T = TaxRate.__table__  # type: ignore[attr-defined]
+_S = table_of(StoreSettings)
+_T = table_of(TaxRate)
 #: the settings row with its default tax rate, in one statement (compiled once, cached)
 _READ = (
     core_select(

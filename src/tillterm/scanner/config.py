@@ -23,6 +23,7 @@ import re
 import tomllib
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 from tillterm.core.errors import TilltermError
 from tillterm.scanner.layouts import LAYOUTS, XKB_ALIASES
@@ -96,7 +97,8 @@ def load_config(path: Path | None = None) -> ScannerConfig:
     section = data.get("scanner", data)
     if not isinstance(section, dict):
         raise ScannerConfigError(f"{path}: [scanner] must be a table")
-    values: dict[str, object] = {}
+    #: each value is checked against its field's type below, before the dataclass sees it
+    values: dict[str, Any] = {}
     for field in fields(ScannerConfig):
         if field.name not in section:
             continue
@@ -105,7 +107,7 @@ def load_config(path: Path | None = None) -> ScannerConfig:
         if (expected is int and isinstance(value, bool)) or not isinstance(value, expected):
             raise ScannerConfigError(f"{path}: {field.name} must be a {expected.__name__}")
         values[field.name] = value
-    return _check(ScannerConfig(**values), str(path))  # type: ignore[arg-type]
+    return _check(ScannerConfig(**values), str(path))
 
 
 def _toml_value(value: object) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from tillterm.scanner.decoder import Event
 from tillterm.scanner.layouts import KEY_0, KEY_1, KEY_ENTER
 
 INPUT_DIR = Path("/dev/input")
@@ -93,7 +94,7 @@ class Device(Protocol):
 
     fd: int
 
-    def read(self) -> Iterable[object]: ...
+    def read(self) -> Iterable[Event]: ...
     def grab(self) -> None: ...
     def ungrab(self) -> None: ...
     def active_keys(self) -> list[int]: ...
@@ -303,4 +304,4 @@ class EvdevBackend:
     def open(self, entry: DeviceEntry) -> Device:
         import evdev
 
-        return evdev.InputDevice(entry.path)  # type: ignore[return-value]
+        return evdev.InputDevice(entry.path)

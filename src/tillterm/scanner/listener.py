@@ -307,7 +307,7 @@ class ScannerListener:
         decoder = reader.decoder
         try:
             for event in reader.device.read():
-                code = decoder.feed(event)  # type: ignore[arg-type]
+                code = decoder.feed(event)
                 if code is not None:
                     self._deliver(code, reader, decoder.last_timing)
         except BlockingIOError:

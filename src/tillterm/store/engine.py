@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
 from tillterm.core.errors import DatabaseBusy, DatabaseError, DatabaseTooNew
+from tillterm.store.driver import sqlite_driver
 from tillterm.store.migrations import (
     HEAD_REVISION,
     KNOWN_REVISIONS,
@@ -67,7 +68,7 @@ def begin_write(conn: Connection) -> None:
     """
     if conn.dialect.name != "sqlite":
         return
-    if not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+    if not sqlite_driver(conn).in_transaction:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 

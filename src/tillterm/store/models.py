@@ -18,7 +18,19 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Table,
+    Text,
+    inspect,
+    text,
+)
+from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -28,23 +40,35 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a model, for statements built once at import time.
+
+    SQLModel sets ``__table__`` on a table model but does not declare it, so reading it
+    types every statement built from it as ``Any``; the mapper gives the same table typed.
+    """
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to one table")
+    return table
+
+
 class Percent(TypeDecorator[Decimal]):
     """A decimal with three places, stored exactly as integer thousandths."""
 
     impl = BigInteger
     cache_ok = True
 
-    def process_bind_param(self, value: Any, dialect: Any) -> int | None:
+    def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
         if value is None:
             return None
         return int((Decimal(value) * 1000).to_integral_value())
 
-    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
         return Decimal(int(value)) / 1000
 
-    def process_literal_param(self, value: Any, dialect: Any) -> str:
+    def process_literal_param(self, value: Any, dialect: Dialect) -> str:
         return str(self.process_bind_param(value, dialect))
 
 
@@ -54,7 +78,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: Any, dialect: Any) -> dt.datetime | None:
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -62,7 +86,9 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: Any, dialect: Any) -> dt.datetime | None:
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:

@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
 
+from tillterm.store.driver import psycopg_driver, sqlite_driver
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -59,10 +61,6 @@ def can_attach() -> bool:
     return hasattr(sqlite3.Connection, "deserialize")
 
 
-def _raw(conn: Connection) -> sqlite3.Connection:
-    return conn.connection.dbapi_connection  # type: ignore[return-value]
-
-
 def attach(conn: Connection, like: str = "customer") -> bool:
     """Make staging ready on ``conn`` for rows of table ``like``; False: bind rows instead."""
     if conn.dialect.name == "postgresql":
@@ -72,7 +70,7 @@ def attach(conn: Connection, like: str = "customer") -> bool:
         return True
     if conn.dialect.name != "sqlite" or not can_attach():
         return False
-    raw = _raw(conn)
+    raw = sqlite_driver(conn)
     names = {row[1] for row in raw.execute("PRAGMA database_list")}
     if SCHEMA in names:
         return True
@@ -162,13 +160,11 @@ def load(conn: Connection, staged: bytes, columns: Sequence[str] = ()) -> None:
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"TRUNCATE {PG_TABLE}")
         names = ", ".join(f'"{c}"' for c in columns)
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(  # type: ignore[attr-defined]
-            f"COPY {PG_TABLE} ({names}) FROM STDIN (FORMAT csv, NULL '\\N')"
-        ) as copy:
+        cursor = psycopg_driver(conn).cursor()
+        with cursor.copy(f"COPY {PG_TABLE} ({names}) FROM STDIN (FORMAT csv, NULL '\\N')") as copy:
             copy.write(staged)
         return
-    _raw(conn).deserialize(staged, name=SCHEMA)
+    sqlite_driver(conn).deserialize(staged, name=SCHEMA)
 
 
 def copy(conn: Connection, table: str, columns: Sequence[str]) -> None:
@@ -188,4 +184,4 @@ def clear(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"TRUNCATE {PG_TABLE}")
         return
-    _raw(conn).deserialize(_empty(), name=SCHEMA)
+    sqlite_driver(conn).deserialize(_empty(), name=SCHEMA)

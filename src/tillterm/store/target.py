@@ -64,7 +64,7 @@ def describe_url(url: str) -> DbInfo:
 
 def prepare_sqlite_file(path: Path, create_dirs: bool) -> None:
     """Refuse a path no register could use; create a new file readable by its owner only."""
-    if path.parent and not path.parent.exists():
+    if not path.parent.exists():
         if not create_dirs:
             raise DatabaseError(
                 f"Cannot open database {path}: the folder {path.parent} does not exist."

@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from alembic.config import Config
     from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
@@ -86,7 +87,7 @@ def include_object(
     return not (reflected and compare_to is None and (name or "").startswith(UNMODELLED_PREFIX))
 
 
-def alembic_config(engine: Engine, connection: Connection | None = None) -> object:
+def alembic_config(engine: Engine, connection: Connection | None = None) -> Config:
     """An Alembic ``Config`` pointing at the shipped scripts and bound to ``engine``."""
     from alembic.config import Config
 
@@ -163,7 +164,7 @@ def run_upgrade(
             if check is not None and not check(conn):
                 return
             event.listen(conn, "before_cursor_execute", _refuse_non_transactional)
-            command.upgrade(alembic_config(runner, conn), revision)  # type: ignore[arg-type]
+            command.upgrade(alembic_config(runner, conn), revision)
             _check_before_commit(conn)
     finally:
         if runner is not engine:
@@ -172,9 +173,11 @@ def run_upgrade(
 
 def _check_before_commit(conn: Connection) -> None:
     """Refuse to commit an upgrade that lost its transaction or broke a foreign key."""
+    from tillterm.store.driver import sqlite_driver
+
     if conn.dialect.name != "sqlite":
         return
-    if not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+    if not sqlite_driver(conn).in_transaction:
         raise MigrationRuleBroken("A migration ended the upgrade's transaction early.")
     broken = conn.exec_driver_sql("PRAGMA foreign_key_check").first()
     if broken is not None:

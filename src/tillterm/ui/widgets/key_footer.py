@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual.binding import Binding
 from textual.widgets import Footer
 
 if TYPE_CHECKING:
     from textual.screen import Screen
 
-#: what one shown key looks like: key, action, description, enabled, tooltip, display
-ShownKey = tuple[str, str, str, bool, str, str | None]
+#: what one shown key looks like: key, action, description, enabled, tooltip, display,
+#: group (everything ``Footer.compose`` draws; tests/test_textual_internals.py checks it)
+ShownKey = tuple[str, str, str, bool, str, str | None, Binding.Group | None]
 
 
 def shown_keys(screen: Screen[object]) -> tuple[ShownKey, ...]:
     """The keys a footer on ``screen`` would show, as plain comparable values."""
     return tuple(
-        (b.key, b.action, b.description, enabled, tooltip, b.key_display)
+        (b.key, b.action, b.description, enabled, tooltip, b.key_display, b.group)
         for _node, b, enabled, tooltip in screen.active_bindings.values()
         if b.show
     )

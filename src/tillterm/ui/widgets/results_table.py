@@ -75,7 +75,7 @@ def fit(value: str, width: int) -> str:
     return set_cell_size(value, max(0, width - 1)).rstrip() + "…"
 
 
-class ResultsTable(DataTable[str]):
+class ResultsTable(DataTable[str | PlainCell]):
     DEFAULT_CSS = """
     ResultsTable {
         height: 1fr;
@@ -115,10 +115,11 @@ class ResultsTable(DataTable[str]):
         if base_style is None:
             return super().render_line(y)
         scroll_x, scroll_y = self.scroll_offset
-        fixed_height = sum(
-            self.get_row_height(self._row_locations.get_key(index))
-            for index in range(self.fixed_rows)
-        )
+        fixed_height = 0
+        for index in range(self.fixed_rows):
+            row_key = self._row_locations.get_key(index)
+            if row_key is not None:
+                fixed_height += self.get_row_height(row_key)
         if self.show_header:
             fixed_height += self.get_row_height(self._header_row_key)
         if y >= fixed_height:
@@ -143,10 +144,13 @@ class ResultsTable(DataTable[str]):
         data = self._data.get(row_key)
         if row is None or data is None or row.height != 1:
             return None
-        cells = [data.get(column.key) for column in self.ordered_columns]
-        if not all(isinstance(cell, PlainCell) for cell in cells):
-            return None
-        return cells  # type: ignore[return-value]
+        cells: list[PlainCell] = []
+        for column in self.ordered_columns:
+            cell = data.get(column.key)
+            if not isinstance(cell, PlainCell):
+                return None
+            cells.append(cell)
+        return cells
 
     def _render_line_in_row(
         self,

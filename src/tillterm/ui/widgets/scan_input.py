@@ -45,9 +45,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from textual import events
-from textual.app import ScreenStackError
+from textual.app import App, ScreenStackError
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -119,7 +120,14 @@ class BurstDetector:
         return (code, burst) if code else None
 
 
-class TerminalScans:
+# the mixin is only ever put before ``App`` in an app's bases: typed as one, built on none
+if TYPE_CHECKING:
+    _AppBase = App[Any]
+else:
+    _AppBase = object
+
+
+class TerminalScans(_AppBase):
     """App mixin: a burst of keys ending in Enter becomes ``ScanReceived(source="terminal")``.
 
     Put it before ``App`` in the bases (``class MyApp(TerminalScans, App)``); it wraps
@@ -150,7 +158,7 @@ class TerminalScans:
             and (await self._hold_key(event) or self._scan_key(event))
         ):
             return
-        await super().on_event(event)  # type: ignore[misc]
+        await super().on_event(event)
 
     # -- commands held in a modal window ----------------------------------------------
 
@@ -158,13 +166,13 @@ class TerminalScans:
         """True when a printable key would be a command: a modal on top (or a screen with
         :data:`HOLD_KEYS_FOR_SCANS`), and the focus not in a text field."""
         try:
-            screen = self.screen  # type: ignore[attr-defined]
+            screen = self.screen
         except ScreenStackError:  # starting or closing: no window to answer
             return False
         holds = getattr(screen, HOLD_KEYS_FOR_SCANS, None)
         if holds is None:
             holds = isinstance(screen, ModalScreen)
-        focused = self.focused  # type: ignore[attr-defined]
+        focused = self.focused
         return bool(holds) and not isinstance(focused, Input | TextArea)
 
     async def _hold_key(self, event: events.Key) -> bool:
@@ -179,9 +187,7 @@ class TerminalScans:
                 return False
             self._detector().character(event.time, event.character or "")
             held.keys.append(event)
-            held.timer = self.set_timer(  # type: ignore[attr-defined]
-                max_gap / 1000, self._release_held, name="held key"
-            )
+            held.timer = self.set_timer(max_gap / 1000, self._release_held, name="held key")
             return True
         # a key within the gap of the held one(s): this is a burst, not a person
         held.burst = True
@@ -197,7 +203,7 @@ class TerminalScans:
             event.stop()
             event.prevent_default()
             if scanned is not None:
-                self.post_message(ScanReceived(scanned[0], source="terminal"))  # type: ignore[attr-defined]
+                self.post_message(ScanReceived(scanned[0], source="terminal"))
             else:
                 self._ignored(keys)
             return True
@@ -223,15 +229,15 @@ class TerminalScans:
         if burst or len(keys) > 1:
             self._ignored(keys)
             return
-        await super().on_event(keys[0])  # type: ignore[misc]
+        await super().on_event(keys[0])
 
     def _ignored(self, keys: list[events.Key]) -> None:
         """Tell the cashier a burst's keys were not taken (never silently lost)."""
         text = "".join(key.character or "" for key in keys)
         if not text:
             return
-        self.bell()  # type: ignore[attr-defined]
-        self.notify(  # type: ignore[attr-defined]
+        self.bell()
+        self.notify(
             f"Keys typed at scanner speed not used: {text}. Press one key to answer.",
             title="Keys",
             severity="warning",
@@ -251,12 +257,12 @@ class TerminalScans:
             event.stop()
             event.prevent_default()
             _undo(burst)
-            self.post_message(ScanReceived(code, source="terminal"))  # type: ignore[attr-defined]
+            self.post_message(ScanReceived(code, source="terminal"))
             return True
         if event.is_printable and event.character is not None:
             if detector.character(event.time, event.character):
                 burst = detector.burst
-                focused: Widget | None = self.focused  # type: ignore[attr-defined]
+                focused: Widget | None = self.focused
                 burst.target = focused
                 if isinstance(focused, Input | TextArea):
                     # queued on the field itself, so it runs after every key it already

@@ -1,0 +1,339 @@
+"""The private Textual internals tillterm extends, checked one by one.
+
+``ResultsTable`` (a ``DataTable`` with a fast path for plain cells), ``KeyFooter`` (a
+``Footer`` that does not rebuild itself for nothing), ``TerminalScans`` (scans typed into
+the terminal, seen in the app's key dispatch), ``RegisterInput`` and ``PlainTextArea``
+override or call names Textual does not promise to keep. Textual is pinned to the minor
+range these were written against (``pyproject.toml``); before that pin moves, this file
+must pass on the new version. A renamed method, a changed signature or a different
+drawing then fails one test here that names what moved and who relies on it, instead of
+a till that crashes or draws wrongly at the first customer list.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+import tomllib
+from collections.abc import Callable
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import pytest
+from packaging.requirements import Requirement
+from rich.style import Style
+from textual import events
+from textual.app import App, ComposeResult
+from textual.binding import ActiveBinding, Binding
+from textual.geometry import Region
+from textual.message_pump import MessagePump
+from textual.reactive import Reactive
+from textual.widgets import DataTable, Footer, Input, Static, TextArea
+from textual.widgets._footer import FooterKey
+from textual.widgets.data_table import RowKey
+
+from tillterm.ui.widgets.key_footer import KeyFooter, shown_keys
+from tillterm.ui.widgets.results_table import PlainCell, ResultsTable
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXTUAL = version("textual")
+
+
+def _pin() -> Requirement:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return next(
+        req for req in map(Requirement, project["dependencies"]) if req.name.lower() == "textual"
+    )
+
+
+def test_installed_textual_is_in_the_pinned_range() -> None:
+    pin = _pin()
+    assert pin.specifier, "textual must be pinned to the tested minor range, not left open"
+    assert pin.specifier.contains(TEXTUAL), (
+        f"Textual {TEXTUAL} is installed but pyproject.toml pins {pin}: the tests below "
+        "were not run against the version in use"
+    )
+    upper = [spec for spec in pin.specifier if spec.operator == "<"]
+    assert upper, f"{pin} has no upper bound: a new minor version would be taken untested"
+
+
+# -- signatures ------------------------------------------------------------------------
+
+#: (owner, name, the parameters tillterm passes or overrides with, coroutine?, who relies)
+SIGNATURES: list[tuple[type[Any], str, list[str], bool, str]] = [
+    (DataTable, "render_line", ["self", "y"], False, "ResultsTable.render_line"),
+    (DataTable, "render_lines", ["self", "crop"], False, "ResultsTable.render_lines"),
+    (
+        DataTable,
+        "_render_line",
+        ["self", "y", "x1", "x2", "base_style"],
+        False,
+        "ResultsTable.render_line (draws a line with the frame's base style)",
+    ),
+    (DataTable, "_clear_caches", ["self"], False, "ResultsTable._clear_caches"),
+    (DataTable, "get_row_height", ["self", "row_key"], False, "ResultsTable.render_line"),
+    (
+        DataTable,
+        "_render_line_in_row",
+        ["self", "row_key", "line_no", "base_style", "cursor_location", "hover_location"],
+        False,
+        "ResultsTable._render_line_in_row (the plain-cell fast path)",
+    ),
+    (
+        DataTable,
+        "_render_cell",
+        ["self", "row_index", "column_index", "base_style", "width", "cursor", "hover"],
+        False,
+        "ResultsTable._render_cell",
+    ),
+    (
+        DataTable,
+        "_get_styles_to_render_cell",
+        [
+            "self",
+            "is_header_cell",
+            "is_row_label_cell",
+            "is_fixed_style_cell",
+            "hover",
+            "cursor",
+            "show_cursor",
+            "show_hover_cursor",
+            "has_css_foreground_priority",
+            "has_css_background_priority",
+        ],
+        False,
+        "ResultsTable (calls it positionally, in this order)",
+    ),
+    (
+        DataTable,
+        "_get_row_style",
+        ["self", "row_index", "base_style"],
+        False,
+        "ResultsTable._render_line_in_row",
+    ),
+    (DataTable, "notify_style_update", ["self"], False, "ResultsTable.notify_style_update"),
+    (DataTable, "action_cursor_up", ["self"], False, "ResultsTable.action_cursor_up"),
+    (Footer, "bindings_changed", ["self", "screen"], False, "KeyFooter.bindings_changed"),
+    (App, "on_event", ["self", "event"], True, "TerminalScans.on_event (every key first)"),
+    (Input, "_on_key", ["self", "event"], True, "RegisterInput._on_key (+/- on an empty field)"),
+    (TextArea, "_on_paste", ["self", "event"], True, "PlainTextArea._on_paste"),
+    (
+        MessagePump,
+        "_get_dispatch_methods",
+        ["self", "method_name", "message"],
+        False,
+        "PlainTextArea._on_paste (runs before TextArea's own, one handler per class)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("owner", "name", "parameters", "coroutine", "relied_on_by"),
+    SIGNATURES,
+    ids=[f"{owner.__name__}.{name}" for owner, name, *_ in SIGNATURES],
+)
+def test_overridden_and_called_methods_keep_their_signature(
+    owner: type[Any], name: str, parameters: list[str], coroutine: bool, relied_on_by: str
+) -> None:
+    where = f"Textual {TEXTUAL}: {owner.__name__}.{name}, relied on by {relied_on_by},"
+    method = owner.__dict__.get(name)
+    assert method is not None, f"{where} is no longer defined on {owner.__name__}"
+    found = list(inspect.signature(method).parameters)
+    assert found == parameters, f"{where} now takes {found}, not {parameters}"
+    assert inspect.iscoroutinefunction(method) == coroutine, (
+        f"{where} is {'no longer' if coroutine else 'now'} a coroutine"
+    )
+
+
+def test_footer_takes_the_options_key_footer_passes() -> None:
+    parameters = inspect.signature(Footer.__init__).parameters
+    for name in ("compact", "show_command_palette"):
+        assert parameters.get(name) is not None, (
+            f"Textual {TEXTUAL}: Footer.__init__ lost {name!r}, which KeyFooter passes"
+        )
+        assert parameters[name].kind is inspect.Parameter.KEYWORD_ONLY
+
+
+def test_footer_state_key_footer_reads() -> None:
+    ready = Footer.__dict__.get("_bindings_ready")
+    assert isinstance(ready, Reactive), (
+        f"Textual {TEXTUAL}: Footer._bindings_ready, which KeyFooter reads to know the "
+        "footer was built once, is gone"
+    )
+    assert list(ActiveBinding._fields) == ["node", "binding", "enabled", "tooltip"], (
+        f"Textual {TEXTUAL}: Screen.active_bindings values changed shape; "
+        "key_footer.shown_keys unpacks (node, binding, enabled, tooltip)"
+    )
+
+
+def _binding_attributes_read(function: Callable[..., object]) -> set[str]:
+    """The attributes read from a variable named ``binding`` in ``function``'s source."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    return {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "binding"
+    }
+
+
+def test_key_footer_compares_everything_the_footer_draws() -> None:
+    """KeyFooter skips the rebuild when ``shown_keys`` is unchanged: so everything
+    ``Footer.compose`` draws from a binding must be in it, or a change would not show."""
+    drawn = _binding_attributes_read(Footer.compose)
+    # key_display reaches the footer through App.get_key_display(binding); a binding
+    # not shown is left out of shown_keys altogether
+    compared = {"key", "action", "description", "key_display", "group", "tooltip", "show"}
+    assert drawn, f"Textual {TEXTUAL}: Footer.compose no longer reads bindings by that name"
+    assert drawn <= compared, (
+        f"Textual {TEXTUAL}: Footer.compose now draws {sorted(drawn - compared)} of a "
+        "binding, which key_footer.shown_keys does not compare"
+    )
+
+
+def test_data_table_state_results_table_reads() -> None:
+    table = DataTable[str]()
+    where = f"Textual {TEXTUAL}: DataTable"
+    for name in ("_row_locations", "_column_locations"):
+        locations = getattr(table, name, None)
+        assert callable(getattr(locations, "get", None)), f"{where}.{name}.get is gone"
+        assert callable(getattr(locations, "get_key", None)), f"{where}.{name}.get_key is gone"
+    assert isinstance(getattr(table, "_header_row_key", None), RowKey), (
+        f"{where}._header_row_key is gone"
+    )
+    assert isinstance(getattr(table, "_data", None), dict), f"{where}._data is gone"
+    for flag in ("_labelled_row_exists", "_show_hover_cursor"):
+        assert isinstance(getattr(table, flag, None), bool), f"{where}.{flag} is gone"
+    for public in (
+        "cursor_foreground_priority",
+        "cursor_background_priority",
+        "cell_padding",
+        "fixed_rows",
+        "fixed_columns",
+        "show_row_labels",
+        "ordered_columns",
+        "rows",
+    ):
+        assert hasattr(table, public), f"{where}.{public} is gone"
+
+
+def test_keys_carry_what_terminal_scans_reads() -> None:
+    key = events.Key("a", "a")
+    for name in ("time", "is_forwarded", "is_printable", "character"):
+        assert hasattr(key, name), f"Textual {TEXTUAL}: events.Key.{name} is gone"
+    assert isinstance(key.time, float)
+
+
+# -- behaviour -------------------------------------------------------------------------
+
+ROWS = [
+    ("Ann", "Lee", "ann@example.org"),
+    ("Bob", "Stone-Wall", "b@x.org"),
+    ("Cy", "Ng", ""),
+    ("Dee", "O'Neil", "dee@example.org"),
+]
+
+
+class _TableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield ResultsTable(id="table")
+
+
+def _fill(table: ResultsTable, cell: Callable[[str], str | PlainCell]) -> None:
+    table.clear(columns=True)
+    table.add_columns("First", "Last", "Email")
+    for index, row in enumerate(ROWS):
+        table.add_row(*(cell(value) for value in row), key=str(index))
+
+
+def _drawn(table: ResultsTable, lines: int) -> list[list[tuple[str, Style | None]]]:
+    """Each character of the first ``lines`` lines with its exact style (meta included)."""
+    strips = table.render_lines(Region(0, 0, table.size.width, lines))
+    return [[(char, seg.style) for seg in strip for char in seg.text] for strip in strips]
+
+
+@pytest.mark.parametrize("focused", [True, False])
+@pytest.mark.parametrize("cursor_type", ["row", "cell"])
+@pytest.mark.parametrize("fixed_rows", [0, 1])
+async def test_plain_cells_draw_exactly_as_data_table_draws_text(
+    focused: bool, cursor_type: str, fixed_rows: int
+) -> None:
+    """The fast path (row cursor) and ``_render_cell`` (cell cursor) copy DataTable's
+    styling by hand: a Textual change to how a cell is styled shows here first."""
+    app = _TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(ResultsTable)
+        table.cursor_type = cursor_type  # type: ignore[assignment]
+        table.fixed_rows = fixed_rows
+        if not focused:
+            app.set_focus(None)
+        drawn = {}
+        for name, cell in (("DataTable", str), ("ResultsTable", PlainCell)):
+            _fill(table, cell)
+            table.move_cursor(row=2, column=1)
+            await pilot.pause()
+            drawn[name] = _drawn(table, len(ROWS) + 2)
+        # the header, Ann, then Bob's row (the cursor's): what is compared is drawn
+        assert "".join(char for char, _ in drawn["ResultsTable"][2]).split()[:2] == [
+            "Bob",
+            "Stone-Wall",
+        ]
+        for line, (textual, ours) in enumerate(
+            zip(drawn["DataTable"], drawn["ResultsTable"], strict=True)
+        ):
+            assert ours == textual, (
+                f"Textual {TEXTUAL}: line {line} of a ResultsTable of PlainCells "
+                f"(cursor {cursor_type}, fixed rows {fixed_rows}) is no longer drawn as "
+                "DataTable draws the same text: re-read DataTable._render_line_in_row / "
+                "_render_cell and port the change"
+            )
+
+
+class _FooterApp(App[None]):
+    # one action each: the footer shows one key per action
+    BINDINGS = [Binding("f2", "two", "Two"), Binding("f3", "three", "Three")]
+
+    def compose(self) -> ComposeResult:
+        yield Static("till")
+        yield KeyFooter()
+
+    def action_two(self) -> None:
+        """A key for the footer to show."""
+
+    def action_three(self) -> None:
+        """A key for the footer to show."""
+
+    def action_four(self) -> None:
+        """A key for the footer to show."""
+
+
+def _footer_keys(app: App[None]) -> list[FooterKey]:
+    return list(app.screen.query(FooterKey))
+
+
+async def test_key_footer_keeps_its_keys_until_they_change() -> None:
+    app = _FooterApp()
+    async with app.run_test(size=(80, 10)) as pilot:
+        await pilot.pause()
+        keys = _footer_keys(app)
+        assert [key.key for key in keys] == ["f2", "f3"], (
+            f"Textual {TEXTUAL}: KeyFooter shows {[key.key for key in keys]}"
+        )
+        app.screen.refresh_bindings()
+        await pilot.pause()
+        await pilot.pause()
+        assert _footer_keys(app) == keys, (
+            f"Textual {TEXTUAL}: the footer was rebuilt though its keys did not change: "
+            "KeyFooter.bindings_changed is no longer what Textual calls"
+        )
+        app.bind("f4", "four", description="Four")
+        app.screen.refresh_bindings()
+        await pilot.pause()
+        await pilot.pause()
+        assert [key.key for key in _footer_keys(app)] == ["f2", "f3", "f4"], (
+            f"Textual {TEXTUAL}: a new key did not reach KeyFooter"
+        )
+        assert shown_keys(app.screen)[-1][:3] == ("f4", "four", "Four")
