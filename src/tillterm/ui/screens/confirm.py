@@ -16,10 +16,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Key
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from tillterm.ui.plain import plain
+from tillterm.ui.screens.base import TillModal
 from tillterm.ui.styles import css
 
 
@@ -33,7 +33,7 @@ class Choice:
     variant: str = "default"
 
 
-class ChoiceScreen(ModalScreen[str | None]):
+class ChoiceScreen(TillModal[str | None]):
     """Ask a question with a few answers; dismisses with the chosen ``Choice.value``."""
 
     CSS_PATH = css("confirm.tcss")
@@ -78,7 +78,7 @@ class ChoiceScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(TillModal[bool]):
     """A yes/no question; Esc and "n" answer no, "y" answers yes."""
 
     CSS_PATH = css("confirm.tcss")
@@ -161,7 +161,7 @@ class KeyConfirmScreen(ConfirmScreen, inherit_bindings=False):
             self.dismiss(True)
 
 
-class PromptScreen(ModalScreen[str | None]):
+class PromptScreen(TillModal[str | None]):
     """Ask for one line of text (a file name); Enter accepts, Esc cancels."""
 
     CSS_PATH = css("confirm.tcss")

@@ -6,10 +6,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from tillterm.ui.plain import plain
+from tillterm.ui.screens.base import TillModal
 from tillterm.ui.styles import css
 
 _KEY_NAMES = {
@@ -39,7 +39,7 @@ def key_label(key: str) -> str:
     return "+".join(out)
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(TillModal[None]):
     """The key list: app-wide keys first, then the keys of the screen it was opened on."""
 
     CSS_PATH = css("help.tcss")
