@@ -8,7 +8,7 @@ import sys
 from tillterm.commands.console import EXIT_OK, EXIT_USAGE, add_db_option, open_services, say
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = sub.add_parser(
         "demo",
         help="fill the database with a demo store",

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 LEARN_MAX_MS_PER_KEY = 30.0
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     scanner = sub.add_parser(
         "scanner",
         help="find, test and configure the barcode scanner",

@@ -66,7 +66,8 @@ def _lazy(module: str, name: str) -> Callable[[], Screen[None]]:
     """
 
     def build() -> Screen[None]:
-        return getattr(import_module(f"tillterm.ui.screens.{module}"), name)()
+        screen: Screen[None] = getattr(import_module(f"tillterm.ui.screens.{module}"), name)()
+        return screen
 
     return build
 
@@ -372,7 +373,7 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
 
     @on(ScannerNoticed)
     def _scanner_noticed(self, message: ScannerNoticed) -> None:
-        severity = "information" if message.severity == "information" else "warning"
+        severity: SeverityLevel = "information" if message.severity == "information" else "warning"
         self.notify(message.text, title="Scanner", severity=severity, markup=False)
 
     async def on_customer_view_attach_requested(
@@ -388,8 +389,8 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
     def action_show_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        screen_keys = describe_bindings(list(getattr(self.screen, "BINDINGS", [])))
-        app_keys = describe_bindings(list(self.BINDINGS))
+        screen_keys = describe_bindings(getattr(self.screen, "BINDINGS", []))
+        app_keys = describe_bindings(self.BINDINGS)
         if self.ENABLE_COMMAND_PALETTE:  # not in the footer: 80 columns hold few keys
             app_keys.append((self.COMMAND_PALETTE_BINDING, "Command palette: every action"))
         title = getattr(self.screen, "HELP_TITLE", type(self.screen).__name__)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -20,6 +21,9 @@ from textual.widgets import Button, Input, Static
 
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillModal
+
+if TYPE_CHECKING:
+    from textual.widgets.button import ButtonVariant
 from tillterm.ui.styles import css
 
 
@@ -30,7 +34,7 @@ class Choice:
     value: str
     label: str
     key: str
-    variant: str = "default"
+    variant: ButtonVariant = "default"
 
 
 class ChoiceScreen(TillModal[str | None]):
@@ -54,7 +58,7 @@ class ChoiceScreen(TillModal[str | None]):
                     yield Button(
                         plain(f"{choice.label} ({choice.key.upper()})"),
                         id=f"choice-{choice.value}",
-                        variant=choice.variant,  # type: ignore[arg-type]
+                        variant=choice.variant,
                         compact=True,
                     )
 
