@@ -1,15 +1,15 @@
 """The Textual application: modes for each screen, keys, header and the engine.
 
-The app is handed its database: an engine already built by ``tillterm.store.engine.open_db`` (a
-test, a benchmark) or a :class:`~tillterm.services.opening.DbTarget` the CLI has checked. A
-target is opened by a job (:mod:`tillterm.services.opening`) once the first frame is on
-screen, because importing the ORM takes longer than drawing the register; jobs that need
-the engine wait for it (``app.engine``), so a code scanned in that moment queues rather
-than fails. If the
-database has to be created or upgraded first (a large store takes seconds), a box covers
-the register until it is done and refuses every key and scan with a "wait" line, so no
-sale is half-taken meanwhile. If the database cannot be opened the app exits and the CLI
-prints the reason on stderr. Then the store's settings are read (the header's name).
+The app is handed its database: an engine already built by ``tillterm.store.engine.open_db``
+(a test, a benchmark) or a :class:`~tillterm.services.opening.DbTarget` the CLI has
+checked. A target is opened by a job (:func:`tillterm.services.opening.open_database`)
+once the first frame is on screen, because importing the ORM takes longer than drawing
+the register; jobs that need the engine wait for it (``app.engine``), so a code scanned
+in that moment queues rather than fails. If the database has to be created or upgraded
+first (a large store takes seconds), a box covers the register until it is done and
+refuses every key and scan with a "wait" line, so no sale is half-taken meanwhile. If
+the database cannot be opened the app exits and the CLI prints the reason on stderr.
+Once it is open, the store's settings are read (its name goes in the header).
 
 The app's own jobs run the way every screen's do (:class:`~tillterm.ui.jobs.JobRunner`):
 one that fails unexpectedly is told in one line and logged, and the register stays usable.
