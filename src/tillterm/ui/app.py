@@ -198,7 +198,7 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
         if self._target is not None:
             self._open_database(self._target)
         if self.use_scanner:
-            self.scanner_bridge = ScannerBridge(self, self.report_job_failure)
+            self.scanner_bridge = ScannerBridge(self)
             self.scanner_bridge.start()
 
     def on_unmount(self) -> None:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 from tillterm.ui.messages import ScannerNoticed, ScanReceived
 
 if TYPE_CHECKING:
-    from textual.app import App
+    from tillterm.ui.app import TilltermApp
 
 
 class Listener(Protocol):
@@ -37,9 +37,6 @@ def make_listener(
     return ScannerListener(on_code, on_notice)
 
 
-#: tells the cashier and logs the traceback (``TilltermApp.report_job_failure``)
-FailureReport = Callable[[str, BaseException], None]
-
 #: what the cashier reads after "Unexpected error while …"
 STARTING = "starting the barcode scanner reader"
 
@@ -55,9 +52,8 @@ def _severity(text: str) -> str:
 class ScannerBridge:
     """Owns the app's scanner listener from mount to unmount."""
 
-    def __init__(self, app: App[object], report_failure: FailureReport) -> None:
+    def __init__(self, app: TilltermApp) -> None:
         self.app = app
-        self.report_failure = report_failure
         self.listener: Listener | None = None
 
     def start(self) -> None:
@@ -67,7 +63,7 @@ class ScannerBridge:
             self.listener.start()
         except Exception as exc:  # a scanner problem must never stop the register
             self.listener = None
-            self.report_failure(STARTING, exc)
+            self.app.report_job_failure(STARTING, exc)
 
     def stop(self) -> None:
         if self.listener is not None:
