@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Protocol
 from tillterm.ui.messages import ScannerNoticed, ScanReceived
 
 if TYPE_CHECKING:
-    from tillterm.ui.app import TilltermApp
+    from textual.message import Message
+
+
+class BridgedApp(Protocol):
+    """What the bridge needs of the app (the app module imports this one, not back)."""
+
+    def post_message(self, message: Message) -> bool: ...
+    def report_job_failure(self, what: str, error: BaseException) -> None: ...
 
 
 class Listener(Protocol):
@@ -52,7 +59,7 @@ def _severity(text: str) -> str:
 class ScannerBridge:
     """Owns the app's scanner listener from mount to unmount."""
 
-    def __init__(self, app: TilltermApp) -> None:
+    def __init__(self, app: BridgedApp) -> None:
         self.app = app
         self.listener: Listener | None = None
 
