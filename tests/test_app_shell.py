@@ -123,3 +123,31 @@ async def test_footer_is_rebuilt_only_when_its_keys_change(drive: Drive) -> None
         await pilot.pause()
         shown = [key.description for key in app.screen.query_one(KeyFooter).query(FooterKey)]
         assert "Add" in shown and "Remove line" not in shown
+
+
+def test_the_shell_reaches_the_database_through_services_only() -> None:
+    """The app, its messages, the scanner bridge and its windows import no store module
+    (outside type hints): the database is opened and read through ``tillterm.services``."""
+    import ast
+
+    import tillterm.ui
+
+    ui = Path(tillterm.ui.__file__).parent
+    shell = ["app.py", "messages.py", "scanner_bridge.py", "styles.py"]
+    shell += [f"screens/{name}.py" for name in ("help", "upgrading", "confirm")]
+    for name in shell:
+        tree = ast.parse((ui / name).read_text(encoding="utf-8"))
+        hints = {
+            id(node)
+            for block in ast.walk(tree)
+            if isinstance(block, ast.If) and ast.unparse(block.test) == "TYPE_CHECKING"
+            for node in ast.walk(block)
+        }
+        imported = [
+            node.module if isinstance(node, ast.ImportFrom) else alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import | ast.ImportFrom) and id(node) not in hints
+            for alias in node.names
+        ]
+        assert not [m for m in imported if m and m.startswith("tillterm.store")], name
+        assert not [m for m in imported if m and m.split(".")[0] == "sqlalchemy"], name

@@ -108,3 +108,39 @@ def test_register_with_a_bad_database_says_so_before_any_screen(tmp_path: Path) 
         f"the folder {tmp_path / 'no'} does not exist."
     ]
     assert not out.stdout
+
+
+def test_open_services_opens_the_named_database_for_the_named_register(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tillterm.cli import build_parser
+    from tillterm.commands.console import open_services
+
+    db = tmp_path / "till.db"
+    args = build_parser().parse_args(["--db", str(db), "--register", "till-7", "demo"])
+    services = open_services(args)
+    engine = services.engine()
+    try:
+        assert services.register == "till-7"
+        assert services.engine() is engine  # one engine per command, not one per call
+        assert services.store_settings.load().currency  # the schema is there, at head
+    finally:
+        engine.dispose()
+    monkeypatch.setenv("TILLTERM_REGISTER", "till-from-env")
+    services = open_services(build_parser().parse_args(["--db", str(db), "demo"]))
+    services.engine().dispose()
+    assert services.register == "till-from-env"
+
+
+def test_a_failure_the_store_did_not_word_is_one_line_naming_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A driver that cannot load (say) is said as the register says it, never a traceback."""
+    db = tmp_path / "till.db"
+
+    def broken(target: object, on_upgrade: object = None) -> object:
+        raise RuntimeError("driver exploded")
+
+    monkeypatch.setattr("tillterm.store.engine.open_target", broken)
+    assert run_cli(["--db", str(db), "demo", "--customers", "1"]) == 1
+    assert capsys.readouterr().err == f"tillterm: Cannot open database {db}: driver exploded\n"

@@ -57,12 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_app(args: argparse.Namespace) -> int:
     """The register. The database is checked here and opened behind the first frame."""
-    from tillterm.store.config import resolve_register
+    from tillterm.services.opening import register_name
 
     target = db_target(args)
     from tillterm.ui.app import TilltermApp
 
-    app = TilltermApp(target, register=resolve_register(args.register))
+    app = TilltermApp(target, register=register_name(args.register))
     # A register whose terminal hung up has no one to serve. Started under ``nohup`` (or
     # a shell that ignores SIGHUP) it used to linger, spinning on the dead terminal; the
     # hang-up ends it now, like SIGTERM. That is safe at any moment: every write,

@@ -1,7 +1,9 @@
-"""What every command shares: exit codes, the one way to print, the database option.
+"""What every command shares: exit codes, the one way to print, the database option,
+and the services a command works with.
 
 Kept apart from :mod:`tillterm.cli` so that the commands never import the entry point
-that loads them (the two used to import each other).
+that loads them (the two used to import each other). Nothing heavy is imported at module
+level: ``tillterm --help`` loads this module and must not load SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from tillterm.store.target import DbTarget
+    from tillterm.services.context import Services
+    from tillterm.services.opening import DbTarget
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -47,13 +50,9 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
 
 def db_target(args: argparse.Namespace) -> DbTarget:
     """The database named by the arguments or the environment, checked but not opened."""
-    from tillterm.store.config import resolve_db
-    from tillterm.store.target import DbTarget
+    from tillterm.services.opening import named_target
 
-    value, is_default = resolve_db(getattr(args, "db", None))
-    target = DbTarget(value, create_dirs=is_default)
-    target.check()
-    return target
+    return named_target(getattr(args, "db", None))
 
 
 def open_engine(args: argparse.Namespace) -> Engine:
@@ -62,12 +61,22 @@ def open_engine(args: argparse.Namespace) -> Engine:
     An upgrade of a large store takes a few seconds: the command says so on stderr
     rather than seem to hang.
     """
+    from tillterm.services.opening import open_database
+
     target = db_target(args)
 
     def upgrading(kind: str) -> None:
         if kind == "upgrade":
             say(f"tillterm: upgrading the database {target.info().label}…", err=True)
 
-    from tillterm.store.engine import open_target
+    return open_database(target, on_upgrade=upgrading)
 
-    return open_target(target, on_upgrade=upgrading)
+
+def open_services(args: argparse.Namespace) -> Services:
+    """The services of a command: the database of the arguments (opened, upgraded if it
+    must be) and the register named by ``--register`` or the environment."""
+    from tillterm.services.context import Services
+    from tillterm.services.opening import register_name
+
+    engine = open_engine(args)
+    return Services(lambda: engine, register=register_name(getattr(args, "register", None)))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tillterm.commands.console import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
+from tillterm.commands.console import EXIT_OK, EXIT_USAGE, add_db_option, open_services, say
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = sub.add_parser(
         "demo",
         help="fill the database with a demo store",
@@ -24,13 +24,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 def run(args: argparse.Namespace) -> int:
     import time
 
-    from tillterm.demo.seeding import seed_demo
-    from tillterm.store.engine import describe
+    from tillterm.services.demo import fill_demo_store
 
     if args.customers < 0 or args.products < 0:
         say("tillterm demo: counts cannot be negative", err=True)
         return EXIT_USAGE
-    engine = open_engine(args)
+    services = open_services(args)
     started = time.perf_counter()
     interactive = sys.stderr.isatty()
 
@@ -39,8 +38,8 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write("\r")  # back to the start of the progress line
             say(f"  {done:,} / {args.customers:,} customers", end="", err=True)
 
-    summary = seed_demo(
-        engine,
+    demo = fill_demo_store(
+        services,
         customers=args.customers,
         products=args.products,
         seed=args.seed,
@@ -48,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if interactive:
         say(err=True)
-    where = describe(engine).label
+    summary, where = demo.summary, demo.where
     if summary.skipped:
         say(f"{where} already has {summary.existing_customers:,} customers; nothing added.")
     else:

@@ -9,14 +9,18 @@ that produced a scan-fast burst and writes it to the scanner configuration.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from tillterm.commands.console import EXIT_ERROR, EXIT_OK, say
+
+if TYPE_CHECKING:
+    from tillterm.scanner.devices import EvdevBackend
 
 #: a burst this fast (mean ms per key) is a scanner, not a person
 LEARN_MAX_MS_PER_KEY = 30.0
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     scanner = sub.add_parser(
         "scanner",
         help="find, test and configure the barcode scanner",
@@ -54,7 +58,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     test.add_argument("--timeout", type=float, metavar="SECONDS", help="stop after SECONDS")
 
 
-def _backend():  # type: ignore[no-untyped-def]
+def _backend() -> EvdevBackend:
+    """The real devices (tests replace this with a fake backend)."""
     from tillterm.scanner.devices import EvdevBackend
 
     return EvdevBackend()

@@ -1,14 +1,18 @@
 """The Textual application: modes for each screen, keys, header and the engine.
 
-The app is handed its database: an engine already built by ``tillterm.store.engine.open_db`` (a
-test, a benchmark) or a :class:`~tillterm.store.target.DbTarget` the CLI has checked. A
-target is opened in a worker once the first frame is on screen, because importing the ORM
-takes longer than drawing the register; workers that need the engine wait for it
-(``app.engine``), so a code scanned in that moment queues rather than fails. If the
-database has to be created or upgraded first (a large store takes seconds), a box covers
-the register until it is done and refuses every key and scan with a "wait" line, so no
-sale is half-taken meanwhile. If the database cannot be opened the app exits and the CLI
-prints the reason on stderr.
+The app is handed its database: an engine already built by ``tillterm.store.engine.open_db``
+(a test, a benchmark) or a :class:`~tillterm.services.opening.DbTarget` the CLI has
+checked. A target is opened by a job (:func:`tillterm.services.opening.open_database`)
+once the first frame is on screen, because importing the ORM takes longer than drawing
+the register; jobs that need the engine wait for it (``app.engine``), so a code scanned
+in that moment queues rather than fails. If the database has to be created or upgraded
+first (a large store takes seconds), a box covers the register until it is done and
+refuses every key and scan with a "wait" line, so no sale is half-taken meanwhile. If
+the database cannot be opened the app exits and the CLI prints the reason on stderr.
+Once it is open, the store's settings are read (its name goes in the header).
+
+The app's own jobs run the way every screen's do (:class:`~tillterm.ui.jobs.JobRunner`):
+one that fails unexpectedly is told in one line and logged, and the register stays usable.
 
 Each F-key switches to a mode, so every screen keeps its own state (a half-typed search,
 the open sale) while the cashier moves around.
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import App
 from textual.binding import Binding
 from textual.content import Content
@@ -32,16 +36,11 @@ from textual.widgets import Input
 
 from tillterm.core.errors import DatabaseError, TilltermError
 from tillterm.core.typed_text import visible_text
+from tillterm.services import opening
 from tillterm.services.context import Services
-from tillterm.store.target import DbTarget, describe_url
+from tillterm.services.opening import DbTarget
 from tillterm.ui.jobs import JobRunner
-from tillterm.ui.messages import (
-    CustomerAttachRequested,
-    DatabaseOpened,
-    ScannerNoticed,
-    ScanReceived,
-    SettingsLoaded,
-)
+from tillterm.ui.messages import CustomerAttachRequested, ScannerNoticed, ScanReceived
 from tillterm.ui.plain import VisibleControls
 from tillterm.ui.scanner_bridge import ScannerBridge
 from tillterm.ui.screens.help import HelpScreen, describe_bindings
@@ -54,7 +53,7 @@ if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
     from textual.screen import Screen
 
-    from tillterm.catalog.settings import StoreInfo
+    from tillterm.services.settings import StoreInfo
     from tillterm.ui.screens.customer_view import CustomerView
     from tillterm.ui.screens.upgrading import UpgradingScreen
 
@@ -67,7 +66,8 @@ def _lazy(module: str, name: str) -> Callable[[], Screen[None]]:
     """
 
     def build() -> Screen[None]:
-        return getattr(import_module(f"tillterm.ui.screens.{module}"), name)()
+        screen: Screen[None] = getattr(import_module(f"tillterm.ui.screens.{module}"), name)()
+        return screen
 
     return build
 
@@ -111,7 +111,7 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
         else:
             self._engine = database
             self._engine_ready.set()
-            self.db_info = describe_url(database.url.render_as_string(hide_password=True))
+            self.db_info = opening.database_info(database)
         #: why the database could not be opened; the CLI prints it once the app has exited
         self.startup_error: str | None = None
         #: the box over the register while the database is created or upgraded
@@ -152,12 +152,12 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
         """A job failed in a way nobody planned for: log the traceback, tell the cashier.
 
         Called from the UI thread by :class:`~tillterm.ui.jobs.JobRunner` (every screen's
-        jobs) and by the app's own workers; the screen then resets its busy state.
+        jobs and the app's own) and by the scanner bridge; the screen then resets its
+        busy state.
         """
-        from tillterm.store.config import resolve_log_file
         from tillterm.ui.failure_log import one_line, write_failure
 
-        log_file = resolve_log_file()
+        log_file = opening.failure_log_file()
         logged = write_failure(log_file, what, error)
         self.notify(one_line(what, error, log_file, logged), title="Error", severity="error")
 
@@ -211,22 +211,65 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
 
         kind: str
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="database")
+    @dataclass
+    class DatabaseOpened(Message):
+        """The database finished opening (``error`` says why it could not)."""
+
+        error: str | None = None
+
+    @dataclass
+    class SettingsLoaded(Message):
+        """The store's settings were read from the database."""
+
+        settings: StoreInfo
+
+    @dataclass
+    class SettingsNotLoaded(Message):
+        """The store's settings could not be read (the database refused, in words)."""
+
+        error: str
+
     def _open_database(self, target: DbTarget) -> None:
+        """Open ``target`` off the UI thread; jobs asking for the engine meanwhile wait.
+
+        Whatever happens, the engine is marked ready (open or not) so that no waiting
+        job hangs; a failure is kept in ``startup_error`` before that, so the waiting
+        jobs fail with the reason the CLI will print.
+        """
+
         def upgrading(kind: str) -> None:
             self.post_message(self.DatabaseUpgradeStarted(kind))
 
-        try:
-            from tillterm.store.engine import open_target
+        def open_it() -> None:
+            try:
+                self._engine = opening.open_database(target, on_upgrade=upgrading)
+            except TilltermError as exc:
+                self.startup_error = str(exc)
+                raise
+            finally:
+                self._engine_ready.set()
 
-            self._engine = open_target(target, on_upgrade=upgrading)
-        except TilltermError as exc:
-            self.startup_error = str(exc)
-        except Exception as exc:  # a driver or import failure: one line, never a traceback
-            self.startup_error = f"Cannot open database {self.db_info.label}: {exc}"
-        finally:
-            self._engine_ready.set()
-        self.post_message(DatabaseOpened(self.startup_error))
+        self.run_job(
+            "database",
+            open_it,
+            lambda _: self.DatabaseOpened(),
+            self.DatabaseOpened,
+            description="opening the database",
+        )
+
+    def job_failed(self, group: str, error: BaseException) -> None:
+        """One of the app's jobs failed unexpectedly (already told and logged).
+
+        Without a database there is no register: the app ends as for any database that
+        cannot be opened, the CLI printing why. Settings that could not be read leave
+        the header as it is; the register takes sales with the settings it reads itself.
+        """
+        if group == "database":
+            self.post_message(
+                self.DatabaseOpened(
+                    self.startup_error or f"Cannot open database {self.db_info.label}: {error}"
+                )
+            )
 
     @on(DatabaseUpgradeStarted)
     def _upgrade_started(self, message: DatabaseUpgradeStarted) -> None:
@@ -252,6 +295,7 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
     def _database_opened(self, message: DatabaseOpened) -> None:
         upgrading, self._upgrading = self._upgrading, None
         if message.error is not None:
+            self.startup_error = message.error
             self.exit(1, return_code=1)
             return
         if upgrading is not None:
@@ -279,19 +323,28 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
             return
         await super().action_quit()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="settings")
     def load_settings(self) -> None:
-        from tillterm.catalog.settings import load_settings
-        from tillterm.store.engine import session_scope
-
-        with session_scope(self.engine) as session:
-            settings = load_settings(session)
-        self.post_message(SettingsLoaded(settings))
+        """Read the store's settings (its name goes in the header)."""
+        self.run_job(
+            "settings",
+            lambda: self.services.store_settings.load(),
+            self.SettingsLoaded,
+            self.SettingsNotLoaded,
+            description="loading the store's settings",
+        )
 
     @on(SettingsLoaded)
     def _settings_loaded(self, message: SettingsLoaded) -> None:
         self.settings = message.settings
         self.title = message.settings.name
+
+    @on(SettingsNotLoaded)
+    def _settings_not_loaded(self, message: SettingsNotLoaded) -> None:
+        self.notify(
+            f"The store's settings could not be read: {message.error}",
+            title="Database",
+            severity="warning",
+        )
 
     @on(ScanReceived)
     def _route_scan(self, message: ScanReceived) -> None:
@@ -320,7 +373,7 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
 
     @on(ScannerNoticed)
     def _scanner_noticed(self, message: ScannerNoticed) -> None:
-        severity = "information" if message.severity == "information" else "warning"
+        severity: SeverityLevel = "information" if message.severity == "information" else "warning"
         self.notify(message.text, title="Scanner", severity=severity, markup=False)
 
     async def on_customer_view_attach_requested(
@@ -336,8 +389,8 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
     def action_show_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        screen_keys = describe_bindings(list(getattr(self.screen, "BINDINGS", [])))
-        app_keys = describe_bindings(list(self.BINDINGS))
+        screen_keys = describe_bindings(getattr(self.screen, "BINDINGS", []))
+        app_keys = describe_bindings(self.BINDINGS)
         if self.ENABLE_COMMAND_PALETTE:  # not in the footer: 80 columns hold few keys
             app_keys.append((self.COMMAND_PALETTE_BINDING, "Command palette: every action"))
         title = getattr(self.screen, "HELP_TITLE", type(self.screen).__name__)

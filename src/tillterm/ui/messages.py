@@ -1,32 +1,15 @@
 """Messages that travel between the app's parts rather than from one widget.
 
-Widget-specific messages are nested in the widget that sends them; these few belong to
-no single widget (a scan comes from a device, settings from the database).
+Widget-specific messages are nested in the widget (or screen, or the app) that sends
+them; these few belong to no single one: a scan comes from a device and goes to
+whichever screen is shown, a customer to attach crosses from one screen to another.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from textual.message import Message
-
-if TYPE_CHECKING:
-    from tillterm.catalog.settings import StoreInfo
-
-
-@dataclass
-class DatabaseOpened(Message):
-    """The app's database finished opening (``error`` says why it could not)."""
-
-    error: str | None = None
-
-
-@dataclass
-class SettingsLoaded(Message):
-    """The store's settings were read from the database."""
-
-    settings: StoreInfo
 
 
 @dataclass

@@ -5,6 +5,11 @@ plain functions from its own thread. Here those become messages posted to the ap
 (``post_message`` is thread-safe), which routes each ``ScanReceived`` to the current
 screen and shows each notice. Nothing here blocks the UI: the listener reads its
 configuration and opens devices in its thread.
+
+What the listener expects to go wrong (no evdev, no permission, a device unplugged) it
+says itself, as a notice. A listener that cannot even start is a bug: it is reported
+like any job failing unexpectedly (one line for the cashier, the traceback in the log),
+and the register goes on without the scanner, scans typed into the terminal included.
 """
 
 from __future__ import annotations
@@ -15,7 +20,14 @@ from typing import TYPE_CHECKING, Protocol
 from tillterm.ui.messages import ScannerNoticed, ScanReceived
 
 if TYPE_CHECKING:
-    from textual.app import App
+    from textual.message import Message
+
+
+class BridgedApp(Protocol):
+    """What the bridge needs of the app (the app module imports this one, not back)."""
+
+    def post_message(self, message: Message) -> bool: ...
+    def report_job_failure(self, what: str, error: BaseException) -> None: ...
 
 
 class Listener(Protocol):
@@ -32,6 +44,10 @@ def make_listener(
     return ScannerListener(on_code, on_notice)
 
 
+#: what the cashier reads after "Unexpected error while …"
+STARTING = "starting the barcode scanner reader"
+
+
 def _severity(text: str) -> str:
     return (
         "information"
@@ -43,16 +59,18 @@ def _severity(text: str) -> str:
 class ScannerBridge:
     """Owns the app's scanner listener from mount to unmount."""
 
-    def __init__(self, app: App[object]) -> None:
+    def __init__(self, app: BridgedApp) -> None:
         self.app = app
         self.listener: Listener | None = None
 
     def start(self) -> None:
+        """Start the listener (from the UI thread: it opens no device here)."""
         try:
             self.listener = make_listener(self._code, self._notice)
             self.listener.start()
         except Exception as exc:  # a scanner problem must never stop the register
-            self._notice(f"The barcode scanner reader could not start: {exc}")
+            self.listener = None
+            self.app.report_job_failure(STARTING, exc)
 
     def stop(self) -> None:
         if self.listener is not None:

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Key
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from tillterm.ui.plain import plain
+from tillterm.ui.screens.base import TillModal
+
+if TYPE_CHECKING:
+    from textual.widgets.button import ButtonVariant
 from tillterm.ui.styles import css
 
 
@@ -30,10 +34,10 @@ class Choice:
     value: str
     label: str
     key: str
-    variant: str = "default"
+    variant: ButtonVariant = "default"
 
 
-class ChoiceScreen(ModalScreen[str | None]):
+class ChoiceScreen(TillModal[str | None]):
     """Ask a question with a few answers; dismisses with the chosen ``Choice.value``."""
 
     CSS_PATH = css("confirm.tcss")
@@ -54,7 +58,7 @@ class ChoiceScreen(ModalScreen[str | None]):
                     yield Button(
                         plain(f"{choice.label} ({choice.key.upper()})"),
                         id=f"choice-{choice.value}",
-                        variant=choice.variant,  # type: ignore[arg-type]
+                        variant=choice.variant,
                         compact=True,
                     )
 
@@ -78,7 +82,7 @@ class ChoiceScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(TillModal[bool]):
     """A yes/no question; Esc and "n" answer no, "y" answers yes."""
 
     CSS_PATH = css("confirm.tcss")
@@ -161,7 +165,7 @@ class KeyConfirmScreen(ConfirmScreen, inherit_bindings=False):
             self.dismiss(True)
 
 
-class PromptScreen(ModalScreen[str | None]):
+class PromptScreen(TillModal[str | None]):
     """Ask for one line of text (a file name); Enter accepts, Esc cancels."""
 
     CSS_PATH = css("confirm.tcss")

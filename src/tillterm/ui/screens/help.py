@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from tillterm.ui.plain import plain
+from tillterm.ui.screens.base import TillModal
 from tillterm.ui.styles import css
 
 _KEY_NAMES = {
@@ -39,7 +41,7 @@ def key_label(key: str) -> str:
     return "+".join(out)
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(TillModal[None]):
     """The key list: app-wide keys first, then the keys of the screen it was opened on."""
 
     CSS_PATH = css("help.tcss")
@@ -65,11 +67,16 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-def describe_bindings(bindings: list[Binding]) -> list[tuple[str, str]]:
-    """(key, description) for each binding that has a description."""
+def describe_bindings(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
+    """(key, description) for each binding that has a description.
+
+    ``BINDINGS`` may hold ``(key, action, description)`` tuples as well as bindings; a
+    key list (``"escape,f1,q"``) stays one row, shown by its first key.
+    """
     seen: set[str] = set()
     rows = []
-    for binding in bindings:
+    for item in bindings:
+        binding = item if isinstance(item, Binding) else Binding(*item)
         if not binding.description or binding.key in seen:
             continue
         seen.add(binding.key)

@@ -12,17 +12,17 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.events import Key, Paste
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.plain import plain
+from tillterm.ui.screens.base import TillModal
 from tillterm.ui.styles import css
 
 TITLES = {"create": "Setting up the new database…", "upgrade": "Upgrading the database…"}
 
 
-class UpgradingScreen(ModalScreen[None]):
+class UpgradingScreen(TillModal[None]):
     """Shown from the moment an upgrade starts until the database is open."""
 
     #: no key answers anything here: each one is refused (and said so) at once
