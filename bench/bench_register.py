@@ -84,7 +84,7 @@ async def _scans(engine, customer_codes: list[str], barcodes: list[str]) -> dict
     from bench_scanner import trace as scanner_trace
     from textual import events
 
-    from tillterm.sales.operations import detach_customer, find_open_sale, void_sale
+    from tillterm.sales import detach_customer, find_open_sale, void_sale
     from tillterm.scanner import ScanDecoder
     from tillterm.store.engine import session_scope
     from tillterm.ui.app import TilltermApp
@@ -215,7 +215,7 @@ def _domain(engine, customer_codes: list[str], barcodes: list[str]) -> Timings: 
     """The scans without the UI: one committed transaction each, as the worker runs them."""
     from sqlalchemy import event
 
-    from tillterm.sales import operations as sales
+    from tillterm import sales
     from tillterm.store.engine import session_scope
 
     register = f"bench-d-{random.randrange(10**6)}"
@@ -255,8 +255,8 @@ def _complete(engine, customer_codes: list[str], barcodes: list[str]) -> dict[st
     """As the register does it: the completing transaction (checks, ledgers, receipt
     number, receipt text kept), then the receipt file (0600, fsync, moved into place) and
     the note that it was written."""
-    from tillterm.sales import operations as sales
-    from tillterm.sales.receipts import file_receipt, receipts_folder
+    from tillterm import sales
+    from tillterm.sales import file_receipt, receipts_folder
     from tillterm.store.engine import session_scope
 
     register = f"bench-c-{random.randrange(10**6)}"

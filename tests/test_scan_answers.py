@@ -28,8 +28,8 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 
+from tillterm import sales
 from tillterm.customers.profiles import create_customer
-from tillterm.sales import operations as sales
 from tillterm.scanner import listener as listener_module
 from tillterm.scanner.config import ScannerConfig
 from tillterm.scanner.listener import ScannerListener

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from tillterm.core.typed_text import visible_text
-    from tillterm.sales.reports import report_csv, sales_by_group
+    from tillterm.sales import report_csv, sales_by_group
     from tillterm.store.engine import session_scope
 
     if args.date_to < args.date_from:

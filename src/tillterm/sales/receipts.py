@@ -161,7 +161,7 @@ def file_receipt(engine: Engine, folder: Path, sale_id: int, receipt_no: str, te
     """Write a completed sale's receipt file, then record that it is written.
 
     Two steps on purpose: the sale is committed before its file exists, so a crash in
-    between leaves the sale marked unfiled and :func:`tillterm.sales.operations.receipts_to_file`
+    between leaves the sale marked unfiled and :func:`tillterm.sales.listings.receipts_to_file`
     finds it at the next start. Raises :class:`TilltermError` when the file cannot be
     written (the mark is then not set, and the next start tries again).
     """

@@ -14,7 +14,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tillterm.core.errors import TilltermError
-from tillterm.sales.operations import ParkedSale, list_parked
+from tillterm.sales import ParkedSale, list_parked
 from tillterm.store.engine import session_scope
 from tillterm.ui.plain import plain
 from tillterm.ui.styles import css

@@ -17,8 +17,8 @@ from textual.widgets import Input, Static
 
 from tillterm.core.errors import TilltermError
 from tillterm.core.money import parse_amount
-from tillterm.sales.operations import CASH, LOYALTY, METHOD_LABELS, SaleView, add_payment
-from tillterm.sales.operations import remove_payment as remove_payment_row
+from tillterm.sales import CASH, LOYALTY, METHOD_LABELS, SaleView, add_payment
+from tillterm.sales import remove_payment as remove_payment_row
 from tillterm.store.engine import session_scope
 from tillterm.ui.plain import plain
 from tillterm.ui.styles import css

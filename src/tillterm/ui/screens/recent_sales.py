@@ -5,7 +5,7 @@ customer's receipt and press Enter, or move through the list with the arrows and
 Enter. The chosen sale's receipt is shown; F10 refunds the whole sale after a yes/no
 question, and the screen closes with the refund (the register shows its receipt).
 A refund reverses the sale's loyalty points and account movement (see
-:func:`tillterm.sales.operations.refund_sale`); a sale is refunded once.
+:func:`tillterm.sales.refund_sale`); a sale is refunded once.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from textual.widgets.option_list import Option
 
 from tillterm.catalog.settings import load_settings
 from tillterm.core.errors import TilltermError
-from tillterm.sales.operations import (
+from tillterm.sales import (
     REFUND,
     CompletedSale,
     SaleView,

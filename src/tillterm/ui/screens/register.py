@@ -7,7 +7,7 @@ F7 moves to the customer field, where typing searches customers like the Custome
 screen does.
 
 Every change is a small transaction run in a worker thread; the screen only shows the
-:class:`~tillterm.sales.operations.SaleView` the domain hands back. Changes to the sale run one at
+:class:`~tillterm.sales.SaleView` the domain hands back. Changes to the sale run one at
 a time (a lock, not ``exclusive``: a second scan must queue behind the first, never
 cancel it); searches are ``exclusive``, since only the latest text matters.
 """
@@ -49,9 +49,9 @@ from tillterm.ui.widgets.suggestions import Suggestions
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from tillterm import sales
     from tillterm.catalog.products import ProductInfo
-    from tillterm.sales import operations as sales
-    from tillterm.sales.operations import SaleView
+    from tillterm.sales import SaleView
     from tillterm.ui.screens.payment import PaymentResult
 
 SEARCH_LIMIT = 8
@@ -223,7 +223,7 @@ class RegisterScreen(Screen[None]):
         """
         global sales
         engine: Engine = self.app.engine  # type: ignore[attr-defined]
-        from tillterm.sales import operations as sales
+        from tillterm import sales
 
         return engine
 
