@@ -38,16 +38,16 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from tillterm.core.typed_text import visible_text
-    from tillterm.sales import report_csv, sales_by_group
-    from tillterm.store.engine import session_scope
+    from tillterm.sales import report_csv
+    from tillterm.services.context import Services
 
     if args.date_to < args.date_from:
         say("tillterm report: --to is before --from", err=True)
         return EXIT_USAGE
     engine = open_engine(args)
     try:
-        with session_scope(engine) as session:
-            text = report_csv(sales_by_group(session, args.date_from, args.date_to))
+        till = Services(lambda: engine).till  # the report the register's Ctrl+R shows
+        text = report_csv(till.sales_by_group(args.date_from, args.date_to))
     finally:
         engine.dispose()
     if args.output:

@@ -11,6 +11,7 @@ than fail (the app's ``engine`` property does the waiting).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+
+    from tillterm.services.till import Till
 
 
 @dataclass
@@ -28,3 +31,20 @@ class Services:
     register: str = "till"
     #: where this register's receipt files go (``None``: the configured folder)
     receipts_dir: Path | None = field(default=None)
+
+    @functools.cached_property
+    def till(self) -> Till:
+        """This register's sales: its open sale, its lock, its receipts (imported on
+        first use, from a worker: the sales domain loads the ORM, which the first frame
+        must not wait for).
+
+        One till, one lock, even when two workers ask at once: from Python 3.12
+        ``cached_property`` no longer locks, so both may build one; ``setdefault`` (atomic)
+        makes them hand back the same.
+        """
+        from tillterm.services.till import Till
+
+        till: Till = self.__dict__.setdefault(
+            "_till", Till(self.engine, self.register, self.receipts_dir)
+        )
+        return till
