@@ -188,7 +188,7 @@ def remove_line(session: Session, sale_id: int, line_id: int) -> SaleView:
     deleted = session.execute(
         delete(_LINE_T).where(_LINE_T.c.id == line_id, _LINE_T.c.sale_id == sale_id)
     )
-    if deleted.rowcount == 0:  # type: ignore[attr-defined]
+    if deleted.rowcount == 0:  # type: ignore[attr-defined]  # execute() -> Result, is a CursorResult
         raise SaleError("That line is no longer on the sale.")
     settings = load_settings(session)
     lines = _read_lines(session, sale_id, settings)

@@ -151,7 +151,7 @@ def _take_write_lock(session: Session, sale_id: int, states: tuple[str, ...]) ->
     sale = session.get(Sale, sale_id, populate_existing=True)
     if sale is None:
         raise NotFound(f"Sale {sale_id} no longer exists.")
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    if result.rowcount == 0:  # type: ignore[attr-defined]  # execute() -> Result, is a CursorResult
         raise SaleError(f"This sale is {sale.state}; it can no longer be changed.")
     return sale
 
@@ -262,7 +262,7 @@ def _next_receipt_no(session: Session) -> str:
     database is), so two registers completing at once get consecutive numbers, and a
     rollback gives the number back: no gap, no duplicate.
     """
-    counter = ReceiptCounter.__table__  # type: ignore[attr-defined]
+    counter = ReceiptCounter.__table__  # type: ignore[attr-defined]  # SQLModel sets it, untyped
     number = session.execute(
         update(counter)
         .where(counter.c.id == 1)

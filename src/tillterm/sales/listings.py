@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -77,7 +78,7 @@ def list_completed(session: Session, *, limit: int = 50) -> list[CompletedSale]:
         select(refund.c.id).where(refund.c.original_sale_id == s.c.id, refund.c.kind == REFUND)
     ).exists()
     rows = session.execute(
-        select(
+        sa.select(  # Core columns, more than sqlmodel's select is typed for
             s.c.id,
             s.c.receipt_no,
             s.c.kind,

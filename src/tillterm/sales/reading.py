@@ -7,7 +7,7 @@ this is the one place that builds it, so the screens see one shape of a sale."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -247,10 +247,12 @@ def _read_open(session: Session, sale_id: int) -> Any:
 
 def _open_sale_insert(dialect: str) -> Any:
     """``INSERT … ON CONFLICT DO NOTHING`` on the one-open-sale-per-register index."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    # the two dialects' inserts are different classes with the same ON CONFLICT method
+    dialect_insert: Callable[[Any], Any] = (
+        postgresql.insert if dialect == "postgresql" else sqlite.insert
+    )
     return (
         dialect_insert(_SALE_T)
         .on_conflict_do_nothing(
@@ -412,7 +414,8 @@ def _price(
             line.total_cents, line.tax_rate = priced.total_cents, rate
             line.dirty = True
         if line.id is None:
-            line.id = session.execute(
+            # an INSERT's result is a CursorResult; Session.execute is typed for any statement
+            result: Any = session.execute(
                 insert(_LINE_T).values(
                     sale_id=sale_id,
                     position=line.position,
@@ -426,7 +429,8 @@ def _price(
                     tax_cents=line.tax_cents,
                     total_cents=line.total_cents,
                 )
-            ).inserted_primary_key[0]
+            )
+            line.id = result.inserted_primary_key[0]
         elif line.dirty:
             changed.append(
                 {

@@ -173,5 +173,5 @@ def file_receipt(engine: Engine, folder: Path, sale_id: int, receipt_no: str, te
 
 def mark_receipt_filed(session: Session, sale_id: int) -> None:
     """The sale's receipt file is written: nothing to repair at the next start."""
-    sales = Sale.__table__  # type: ignore[attr-defined]
+    sales = Sale.__table__  # type: ignore[attr-defined]  # SQLModel sets it, untyped
     session.execute(update(sales).where(sales.c.id == sale_id).values(receipt_filed_at=utcnow()))

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, case, func, or_, update
-from sqlmodel import select
+from sqlalchemy import Integer, bindparam, case, func, or_, select, update
 
 from tillterm.sales.views import (
     COMPLETED,
@@ -37,15 +36,15 @@ from tillterm.store.models import (
 # sale, its lines or payments always ``populate_existing`` so they never see a copy made
 # stale by a Core write earlier in the same session.
 
-_SALE_T = Sale.__table__  # type: ignore[attr-defined]
-_LINE_T = SaleLine.__table__  # type: ignore[attr-defined]
-_PAY_T = Payment.__table__  # type: ignore[attr-defined]
-_PRODUCT_T = Product.__table__  # type: ignore[attr-defined]
-_CUSTOMER_T = Customer.__table__  # type: ignore[attr-defined]
-_GROUP_T = CustomerGroup.__table__  # type: ignore[attr-defined]
-_TAX_T = TaxRate.__table__  # type: ignore[attr-defined]
-_LOYALTY_T = LoyaltyEntry.__table__  # type: ignore[attr-defined]
-_ACCOUNT_T = AccountEntry.__table__  # type: ignore[attr-defined]
+_SALE_T = Sale.__table__  # type: ignore[attr-defined]  # SQLModel sets it, untyped
+_LINE_T = SaleLine.__table__  # type: ignore[attr-defined]  # SQLModel sets it, untyped
+_PAY_T = Payment.__table__  # type: ignore[attr-defined]  # SQLModel sets it, untyped
+_PRODUCT_T = Product.__table__  # type: ignore[attr-defined]  # SQLModel sets it, untyped
+_CUSTOMER_T = Customer.__table__  # type: ignore[attr-defined]  # SQLModel sets it, untyped
+_GROUP_T = CustomerGroup.__table__  # type: ignore[attr-defined]  # SQLModel sets it, untyped
+_TAX_T = TaxRate.__table__  # type: ignore[attr-defined]  # SQLModel sets it, untyped
+_LOYALTY_T = LoyaltyEntry.__table__  # type: ignore[attr-defined]  # SQLModel sets it, untyped
+_ACCOUNT_T = AccountEntry.__table__  # type: ignore[attr-defined]  # SQLModel sets it, untyped
 #: the tax rate an item is sold at: the product's own, else the store default
 _ITEM_TAX = _TAX_T.alias("item_tax")
 _ITEM_TAX_JOIN = _ITEM_TAX.c.id == func.coalesce(
