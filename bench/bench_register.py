@@ -284,6 +284,29 @@ def _complete(engine, customer_codes: list[str], barcodes: list[str]) -> dict[st
     return timings
 
 
+def _complete_with_till(engine, customer_codes: list[str], barcodes: list[str]) -> list[float]:  # type: ignore[no-untyped-def]
+    """As the register runs it since issue 13: one ``Till.finish()`` (under the till's
+    lock: complete, then render and file the receipt), the sale rung up through the
+    till as scans are."""
+    from tillterm.services.till import Till
+
+    register = f"bench-t-{random.randrange(10**6)}"
+    timings: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        till = Till(lambda: engine, register, Path(tmp))
+        till.start_up(register)
+        for n in range(SALES):
+            for code in random.sample(barcodes, 20):
+                till.enter(code, typed=False)
+            till.enter(customer_codes[SALES + n], typed=False)
+            till.pay("card", None)
+            started = time.perf_counter()
+            done = till.finish()
+            timings.append(time.perf_counter() - started)
+            assert len(done.sale.lines) == 20 and "saved to" in done.note, done.note
+    return timings
+
+
 def _search(engine) -> list[float]:  # type: ignore[no-untyped-def]
     from tillterm.catalog.products import search_products
     from tillterm.store.engine import session_scope
@@ -329,6 +352,8 @@ def main() -> None:
     )
     for part in ("transaction", "receipt file"):
         print(f"  of which {part:<34} {_ms(completing[part])}")
+    finished = _complete_with_till(engine, customer_codes, barcodes)
+    print(f"  the same through Till.finish()             {_ms(finished)}")
     print(f"product name search (prefix, 50k)            {_ms(_search(engine))}")
     engine.dispose()
 

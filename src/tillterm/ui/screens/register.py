@@ -48,7 +48,7 @@ from tillterm.ui.widgets.suggestions import Suggestions
 
 if TYPE_CHECKING:
     from tillterm.catalog.products import ProductInfo
-    from tillterm.sales import SaleView, ScanOutcome
+    from tillterm.sales import RegisterClaim, SaleView, ScanOutcome
     from tillterm.services.till import Till
     from tillterm.ui.screens.payment import PaymentResult
 
@@ -143,7 +143,7 @@ class RegisterScreen(TillScreen[None]):
         #: this session's hold on the register name, handed over by the start-up worker
         #: under ``_claim_lock``: the screen may close (Ctrl+Q during an upgrade) before
         #: the claim is taken, and then the worker lets it go at once
-        self._claim: Any = None
+        self._claim: RegisterClaim | None = None
         self._claim_lock = threading.Lock()
         self._closed = False
         #: the text the customer suggestions on show were found for
@@ -188,7 +188,7 @@ class RegisterScreen(TillScreen[None]):
         if claim is not None:
             claim.release()
 
-    def _keep_claim(self, claim: Any) -> None:
+    def _keep_claim(self, claim: RegisterClaim) -> None:
         """Hold ``claim`` (from the start-up worker); release it if the screen has gone."""
         with self._claim_lock:
             if self._closed:
