@@ -96,24 +96,29 @@ class Till:
 
     # ----------------------------------------------------------------- plumbing
 
-    def _change(self, change: Callable[[Session], T]) -> T:
-        """Run ``change`` under the till's lock in its own committed transaction."""
-        with self._lock, session_scope(self._engine()) as session:
-            return change(session)
+    def _change(self, change: Callable[[Session], T], *, moves_sale: bool = True) -> T:
+        """Run ``change`` under the till's lock in its own committed transaction.
+
+        Once committed (never before: a rolled-back insert leaves no sale), the sale it
+        left is the register's open sale, or none if it is no longer open. A refund is
+        a sale of its own and does not move the register's (``moves_sale=False``).
+        """
+        with self._lock:
+            with session_scope(self._engine()) as session:
+                result = change(session)
+            if moves_sale:
+                self._track(result)
+            return result
 
     def _read(self, read: Callable[[Session], T]) -> T:
         with session_scope(self._engine()) as session:
             return read(session)
 
-    def _track(self, view: sales.SaleView | None) -> sales.SaleView | None:
-        """Remember the open sale a change left (called under the lock)."""
-        if view is not None:
+    def _track(self, result: object) -> None:
+        """Remember the open sale a change left (under the lock, after the commit)."""
+        view = result.view if isinstance(result, sales.ScanOutcome) else result
+        if isinstance(view, sales.SaleView):
             self._sale_id = view.id if view.state == sales.OPEN else None
-        return view
-
-    def _shown(self, view: sales.SaleView) -> sales.SaleView:
-        self._track(view)
-        return view
 
     def _open_sale(self) -> int:
         """The sale a change to "the sale" applies to; refused when there is none."""
@@ -135,12 +140,13 @@ class Till:
         left unwritten, and say which sale completed last (so a restarted till never
         looks as if its last sale had not happened)."""
 
-        with self._lock, session_scope(self._engine()) as session:
+        with self._lock:
+            with session_scope(self._engine()) as session:
+                view = sales.find_open_sale(session, name)
+                pending = sales.receipts_to_file(session, name)
+                last = sales.last_completed(session, name)
             self.register = name
-            self._sale_id = None
-            view = self._track(sales.find_open_sale(session, name))
-            pending = sales.receipts_to_file(session, name)
-            last = sales.last_completed(session, name)
+            self._sale_id = None if view is None else view.id
         notes = []
         if last is not None:
             when = last.completed_at.astimezone().strftime("%d/%m %H:%M")
@@ -177,50 +183,43 @@ class Till:
 
         def run(session: Session) -> sales.ScanOutcome:
             if typed:
-                outcome = sales.enter_text(session, self.register, text, replace_customer=False)
-            else:
-                outcome = sales.scan_code(session, self.register, text, replace_customer=False)
-            self._track(outcome.view)
-            return outcome
+                return sales.enter_text(session, self.register, text, replace_customer=False)
+            return sales.scan_code(session, self.register, text, replace_customer=False)
 
         return self._change(run)
 
     def add_product(self, product_id: int) -> sales.SaleView:
         return self._change(
-            lambda s: self._shown(
-                sales.add_product(s, sales.ensure_open_sale(s, self.register), product_id)
-            )
+            lambda s: sales.add_product(s, sales.ensure_open_sale(s, self.register), product_id)
         )
 
     def add_misc_item(self, price: Decimal, description: str) -> sales.SaleView:
         return self._change(
-            lambda s: self._shown(
-                sales.add_misc_item(s, sales.ensure_open_sale(s, self.register), price, description)
+            lambda s: sales.add_misc_item(
+                s, sales.ensure_open_sale(s, self.register), price, description
             )
         )
 
     def attach_customer(self, customer_id: int) -> sales.SaleView:
         return self._change(
-            lambda s: self._shown(
-                sales.attach_customer(s, sales.ensure_open_sale(s, self.register), customer_id)
+            lambda s: sales.attach_customer(
+                s, sales.ensure_open_sale(s, self.register), customer_id
             )
         )
 
     def detach_customer(self) -> sales.SaleView:
-        return self._change(lambda s: self._shown(sales.detach_customer(s, self._open_sale())))
+        return self._change(lambda s: sales.detach_customer(s, self._open_sale()))
 
     def change_quantity(self, line_id: int, delta: int) -> sales.SaleView:
-        return self._change(
-            lambda s: self._shown(sales.change_quantity(s, self._open_sale(), line_id, delta))
-        )
+        return self._change(lambda s: sales.change_quantity(s, self._open_sale(), line_id, delta))
 
     def set_line_discount(self, line_id: int, percent: Decimal) -> sales.SaleView:
         return self._change(
-            lambda s: self._shown(sales.set_line_discount(s, self._open_sale(), line_id, percent))
+            lambda s: sales.set_line_discount(s, self._open_sale(), line_id, percent)
         )
 
     def remove_line(self, line_id: int) -> sales.SaleView:
-        return self._change(lambda s: self._shown(sales.remove_line(s, self._open_sale(), line_id)))
+        return self._change(lambda s: sales.remove_line(s, self._open_sale(), line_id))
 
     def search_customers(self, text: str, limit: int) -> list[CustomerSummary]:
         """Customers matching what the cashier types in the register's customer field."""
@@ -238,31 +237,24 @@ class Till:
                 return sales.add_payment(session, sale_id, sales.CASH, tendered=amount)
             return sales.add_payment(session, sale_id, method, amount)
 
-        return self._change(lambda s: self._shown(run(s)))
+        return self._change(run)
 
     def remove_payment(self, payment_id: int) -> sales.SaleView:
-        return self._change(
-            lambda s: self._shown(sales.remove_payment(s, self._open_sale(), payment_id))
-        )
+        return self._change(lambda s: sales.remove_payment(s, self._open_sale(), payment_id))
 
     # ----------------------------------------------------------------- lifecycle
 
     def park(self) -> None:
         """Put the open sale aside (resumable on any register); the register is empty."""
-
-        def run(session: Session) -> None:
-            sales.park_sale(session, self._open_sale())
-            self._sale_id = None
-
-        self._change(run)
+        self._change(lambda s: sales.park_sale(s, self._open_sale()))
 
     def resume(self, sale_id: int) -> sales.SaleView:
         """Bring a parked sale back here; the sale in progress is parked (or dropped)."""
-        return self._change(lambda s: self._shown(sales.resume_sale(s, self.register, sale_id)))
+        return self._change(lambda s: sales.resume_sale(s, self.register, sale_id))
 
     def void(self) -> Voided:
         """Void the open sale; the note says what money to hand back."""
-        view = self._change(lambda s: self._shown(sales.void_sale(s, self._open_sale())))
+        view = self._change(lambda s: sales.void_sale(s, self._open_sale()))
         back = sales.describe_void(view)
         note = f"Sale {view.id} voided." + (f" {back[0].upper()}{back[1:]}." if back else "")
         return Voided(view, note)
@@ -276,10 +268,12 @@ class Till:
         unfiled and :meth:`start_up` writes it again.
         """
         if refund_of is None:
-            view = self._change(lambda s: self._shown(sales.complete_sale(s, self._open_sale())))
+            view = self._change(lambda s: sales.complete_sale(s, self._open_sale()))
             said = ""
         else:
-            view = self._change(lambda s: sales.refund_sale(s, self.register, refund_of))
+            view = self._change(
+                lambda s: sales.refund_sale(s, self.register, refund_of), moves_sale=False
+            )
             said = sales.describe_refund(view) + " "
         text = view.receipt_text or ""
         receipt_no = view.receipt_no or str(view.id)
