@@ -24,6 +24,7 @@ from tillterm.sales.views import (
     REFUND,
     CompletedSale,
     ParkedSale,
+    SaleKind,
     SaleView,
 )
 from tillterm.store.models import (
@@ -103,7 +104,7 @@ def list_completed(session: Session, *, limit: int = 50) -> list[CompletedSale]:
         CompletedSale(
             id=row.id,
             receipt_no=row.receipt_no or "",
-            kind=row.kind,
+            kind=SaleKind(row.kind),
             register_name=row.register_name,
             customer_name=(None if row.customer_id is None else row.sold_to or customer_label(row)),
             total=from_cents(row.total_cents),
@@ -165,7 +166,7 @@ def receipts_to_file(session: Session, register: str) -> list[ReceiptToFile]:
 @dataclass(frozen=True)
 class LastSale:
     receipt_no: str
-    kind: str
+    kind: SaleKind
     completed_at: dt.datetime
 
 
@@ -180,4 +181,4 @@ def last_completed(session: Session, register: str) -> LastSale | None:
     ).first()
     if row is None:
         return None
-    return LastSale(row.receipt_no or "", row.kind, row.completed_at)
+    return LastSale(row.receipt_no or "", SaleKind(row.kind), row.completed_at)

@@ -43,9 +43,12 @@ from tillterm.sales.views import (
     REFUND,
     SALE,
     LineView,
+    PaymentMethod,
     PaymentView,
     SaleCustomer,
     SaleError,
+    SaleKind,
+    SaleState,
     SaleView,
 )
 from tillterm.store.models import (
@@ -304,7 +307,7 @@ def _line_view(line: Any) -> LineView:
 def _payment_view(p: Any) -> PaymentView:
     return PaymentView(
         id=p.id or 0,
-        method=p.method,
+        method=PaymentMethod(p.method),
         amount=from_cents(p.amount_cents),
         tendered=None if p.tendered_cents is None else from_cents(p.tendered_cents),
         change=from_cents(p.change_cents),
@@ -353,8 +356,8 @@ def _build_view(
     return SaleView(
         id=sale_id,
         register_name=sale.register_name,
-        state=sale.state,
-        kind=sale.kind,
+        state=SaleState(sale.state),
+        kind=SaleKind(sale.kind),
         original_sale_id=sale.original_sale_id,
         receipt_no=sale.receipt_no,
         customer=panel,

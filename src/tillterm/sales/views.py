@@ -120,7 +120,7 @@ class LineView:
 @dataclass(frozen=True)
 class PaymentView:
     id: int
-    method: str
+    method: PaymentMethod
     amount: Decimal
     tendered: Decimal | None
     change: Decimal
@@ -135,8 +135,8 @@ class PaymentView:
 class SaleView:
     id: int
     register_name: str
-    state: str
-    kind: str
+    state: SaleState
+    kind: SaleKind
     original_sale_id: int | None
     receipt_no: str | None
     customer: SaleCustomer | None
@@ -191,7 +191,7 @@ class CompletedSale:
 
     id: int
     receipt_no: str
-    kind: str
+    kind: SaleKind
     register_name: str
     customer_name: str | None
     total: Decimal
