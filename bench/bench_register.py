@@ -84,7 +84,7 @@ async def _scans(engine, customer_codes: list[str], barcodes: list[str]) -> dict
     from bench_scanner import trace as scanner_trace
     from textual import events
 
-    from tillterm.sales.operations import detach_customer, find_open_sale, void_sale
+    from tillterm.sales import detach_customer, find_open_sale, void_sale
     from tillterm.scanner import ScanDecoder
     from tillterm.store.engine import session_scope
     from tillterm.ui.app import TilltermApp
@@ -215,7 +215,7 @@ def _domain(engine, customer_codes: list[str], barcodes: list[str]) -> Timings: 
     """The scans without the UI: one committed transaction each, as the worker runs them."""
     from sqlalchemy import event
 
-    from tillterm.sales import operations as sales
+    from tillterm import sales
     from tillterm.store.engine import session_scope
 
     register = f"bench-d-{random.randrange(10**6)}"
@@ -255,8 +255,8 @@ def _complete(engine, customer_codes: list[str], barcodes: list[str]) -> dict[st
     """As the register does it: the completing transaction (checks, ledgers, receipt
     number, receipt text kept), then the receipt file (0600, fsync, moved into place) and
     the note that it was written."""
-    from tillterm.sales import operations as sales
-    from tillterm.sales.receipts import file_receipt, receipts_folder
+    from tillterm import sales
+    from tillterm.sales import file_receipt, receipts_folder
     from tillterm.store.engine import session_scope
 
     register = f"bench-c-{random.randrange(10**6)}"
@@ -281,6 +281,29 @@ def _complete(engine, customer_codes: list[str], barcodes: list[str]) -> dict[st
             timings["receipt file"].append(done - committed)
             timings["total"].append(done - started)
             assert len(view.lines) == 20
+    return timings
+
+
+def _complete_with_till(engine, customer_codes: list[str], barcodes: list[str]) -> list[float]:  # type: ignore[no-untyped-def]
+    """As the register runs it since issue 13: one ``Till.finish()`` (under the till's
+    lock: complete, then render and file the receipt), the sale rung up through the
+    till as scans are."""
+    from tillterm.services.till import Till
+
+    register = f"bench-t-{random.randrange(10**6)}"
+    timings: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        till = Till(lambda: engine, register, Path(tmp))
+        till.start_up(register)
+        for n in range(SALES):
+            for code in random.sample(barcodes, 20):
+                till.enter(code, typed=False)
+            till.enter(customer_codes[SALES + n], typed=False)
+            till.pay("card", None)
+            started = time.perf_counter()
+            done = till.finish()
+            timings.append(time.perf_counter() - started)
+            assert len(done.sale.lines) == 20 and "saved to" in done.note, done.note
     return timings
 
 
@@ -329,6 +352,8 @@ def main() -> None:
     )
     for part in ("transaction", "receipt file"):
         print(f"  of which {part:<34} {_ms(completing[part])}")
+    finished = _complete_with_till(engine, customer_codes, barcodes)
+    print(f"  the same through Till.finish()             {_ms(finished)}")
     print(f"product name search (prefix, 50k)            {_ms(_search(engine))}")
     engine.dispose()
 

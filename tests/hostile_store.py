@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
+from tillterm import sales
 from tillterm.customers.groups import create_group
 from tillterm.customers.profiles import create_customer
-from tillterm.sales import operations as sales
 from tillterm.store.engine import session_scope
 from tillterm.store.models import Customer, CustomerGroup, Product
 

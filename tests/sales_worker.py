@@ -14,8 +14,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from tillterm import sales
 from tillterm.core.errors import DatabaseBusy
-from tillterm.sales import operations as sales
 from tillterm.store.engine import open_db, session_scope
 
 

@@ -32,10 +32,10 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, TextArea
 
+from tillterm import sales
 from tillterm.customers.custom_fields import define_field
 from tillterm.customers.groups import list_groups
 from tillterm.customers.profiles import create_customer, get_customer
-from tillterm.sales import operations as sales
 from tillterm.store.engine import session_scope
 from tillterm.ui.app import TilltermApp
 from tillterm.ui.screens.confirm import ConfirmScreen

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from textual.widgets import Static
 
-from tillterm.sales import operations as sales
-from tillterm.sales.registers import claim_register
+from tillterm import sales
+from tillterm.sales import claim_register
 from tillterm.store.engine import session_scope
 from tillterm.store.models import Payment, Sale
 from tillterm.ui.app import TilltermApp

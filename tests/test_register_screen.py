@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from textual.widgets import Static
 
-from tillterm.sales import operations as sales
+from tillterm import sales
 from tillterm.store.engine import session_scope
 from tillterm.store.models import Customer, Sale
 from tillterm.ui.app import TilltermApp

@@ -11,9 +11,9 @@ from conftest import run_cli
 from sales_store import build_store
 from sqlalchemy.engine import Engine
 
+from tillterm import sales
 from tillterm.core.errors import TilltermError
-from tillterm.sales import operations as sales
-from tillterm.sales.reports import report_csv, sales_by_group
+from tillterm.sales import report_csv, sales_by_group
 from tillterm.store.engine import open_db, session_scope
 
 

@@ -20,18 +20,19 @@ from sales_store import Store, build_store
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import Engine
 
+from tillterm import sales
 from tillterm.core.errors import TilltermError
 from tillterm.customers.groups import delete_group
-from tillterm.sales import operations as sales
-from tillterm.sales.receipts import (
+from tillterm.sales import (
+    claim_register,
     database_folder,
+    lock_file,
     mark_receipt_filed,
     receipt_as_shown,
     receipts_folder,
+    sales_by_group,
     write_receipt,
 )
-from tillterm.sales.registers import claim_register, lock_file
-from tillterm.sales.reports import sales_by_group
 from tillterm.store.engine import build_engine, open_db, session_scope, upgrade
 from tillterm.store.models import (
     Customer,
@@ -41,6 +42,7 @@ from tillterm.store.models import (
     Sale,
     SaleLine,
     TaxRate,
+    utcnow,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -396,12 +398,12 @@ def test_completed_sales_keep_what_they_were_sold_under(
         s.execute(
             update(Customer)
             .where(Customer.id == store.marie)
-            .values(first_name="Erased", last_name="", archived_at=sales.utcnow())
+            .values(first_name="Erased", last_name="", archived_at=utcnow())
         )
         s.execute(update(Product).where(Product.id == store.coffee).values(name="Renamed"))
         s.execute(update(TaxRate).where(TaxRate.id == store.reduced).values(rate=Decimal(7)))
     with session_scope(any_engine) as s:
-        today = sales.utcnow().astimezone().date()
+        today = utcnow().astimezone().date()
         report = sales_by_group(s, today, today)
         again = sales.find_sale_by_receipt(s, "r0000001")
         listed = sales.list_completed(s)

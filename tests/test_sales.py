@@ -11,10 +11,10 @@ from sales_store import Store, build_store
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 
+from tillterm import sales
 from tillterm.catalog.settings import load_settings
 from tillterm.core.errors import DatabaseBusy
-from tillterm.sales import operations as sales
-from tillterm.sales.receipts import render_receipt, write_receipt
+from tillterm.sales import render_receipt, write_receipt
 from tillterm.store.engine import open_db, session_scope
 from tillterm.store.models import AccountEntry, Customer, LoyaltyEntry, Sale, SaleLine, utcnow
 

@@ -19,7 +19,7 @@ from sales_store import build_store
 from sales_worker import redeem_all_points, run_register
 from sqlalchemy.engine import Engine
 
-from tillterm.sales import operations as sales
+from tillterm import sales
 from tillterm.store.engine import open_db, session_scope
 from tillterm.store.models import LoyaltyEntry, Sale
 

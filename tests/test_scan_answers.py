@@ -28,8 +28,8 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 
+from tillterm import sales
 from tillterm.customers.profiles import create_customer
-from tillterm.sales import operations as sales
 from tillterm.scanner import listener as listener_module
 from tillterm.scanner.config import ScannerConfig
 from tillterm.scanner.listener import ScannerListener
@@ -347,18 +347,18 @@ async def test_enter_typed_before_the_customer_search_answers_still_attaches(
     engine: Engine, store: Store, monkeypatch: pytest.MonkeyPatch, drive: Drive
 ) -> None:
     """The search is held until Enter has been handled: Enter must not be lost."""
-    import tillterm.customers.profiles
+    from tillterm.services.till import Till
 
-    search = tillterm.customers.profiles.search_customers
+    search = Till.search_customers
     gate = threading.Event()
     searched: list[str] = []
 
-    def held(*args, **kwargs):  # type: ignore[no-untyped-def]
-        searched.append(args[1])
+    def held(till: Till, text: str, limit: int):  # type: ignore[no-untyped-def]
+        searched.append(text)
         gate.wait(10)
-        return search(*args, **kwargs)
+        return search(till, text, limit)
 
-    monkeypatch.setattr(tillterm.customers.profiles, "search_customers", held)
+    monkeypatch.setattr(Till, "search_customers", held)
     async with running(drive) as (app, pilot):
         await pilot.press("f7")
         await typed(pilot, "paul\n")

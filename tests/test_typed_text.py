@@ -22,14 +22,14 @@ from hypothesis import strategies as st
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
+from tillterm import sales
 from tillterm.catalog.settings import load_settings
 from tillterm.core.errors import ValidationFailed
 from tillterm.core.typed_text import text_problem, visible_text
 from tillterm.customers.groups import create_group
 from tillterm.customers.profiles import create_customer, get_customer, search_customers
 from tillterm.customers.tags import tag_problem
-from tillterm.sales import operations as sales
-from tillterm.sales.receipts import render_receipt
+from tillterm.sales import render_receipt
 from tillterm.spreadsheet.importing import apply_import, check_import
 from tillterm.store.engine import session_scope
 from tillterm.store.models import Customer, CustomerGroup

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 
 from tillterm.commands.console import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
 
 
-def _date(text: str):  # type: ignore[no-untyped-def]
-    import datetime as dt
+def _date(text: str) -> dt.date:
 
     try:
         return dt.date.fromisoformat(text.strip())
@@ -17,7 +17,7 @@ def _date(text: str):  # type: ignore[no-untyped-def]
         raise argparse.ArgumentTypeError(f"“{text}” is not a date (use YYYY-MM-DD)") from None
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report = sub.add_parser("report", help="print a sales report", description="Sales reports.")
     kinds = report.add_subparsers(dest="report", metavar="REPORT", required=True)
     by_group = kinds.add_parser(
@@ -38,16 +38,16 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from tillterm.core.typed_text import visible_text
-    from tillterm.sales.reports import report_csv, sales_by_group
-    from tillterm.store.engine import session_scope
+    from tillterm.sales import report_csv
+    from tillterm.services.context import Services
 
     if args.date_to < args.date_from:
         say("tillterm report: --to is before --from", err=True)
         return EXIT_USAGE
     engine = open_engine(args)
     try:
-        with session_scope(engine) as session:
-            text = report_csv(sales_by_group(session, args.date_from, args.date_to))
+        till = Services(lambda: engine).till  # the report the register's Ctrl+R shows
+        text = report_csv(till.sales_by_group(args.date_from, args.date_to))
     finally:
         engine.dispose()
     if args.output:

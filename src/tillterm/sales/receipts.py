@@ -161,7 +161,7 @@ def file_receipt(engine: Engine, folder: Path, sale_id: int, receipt_no: str, te
     """Write a completed sale's receipt file, then record that it is written.
 
     Two steps on purpose: the sale is committed before its file exists, so a crash in
-    between leaves the sale marked unfiled and :func:`tillterm.sales.operations.receipts_to_file`
+    between leaves the sale marked unfiled and :func:`tillterm.sales.listings.receipts_to_file`
     finds it at the next start. Raises :class:`TilltermError` when the file cannot be
     written (the mark is then not set, and the next start tries again).
     """
@@ -173,5 +173,5 @@ def file_receipt(engine: Engine, folder: Path, sale_id: int, receipt_no: str, te
 
 def mark_receipt_filed(session: Session, sale_id: int) -> None:
     """The sale's receipt file is written: nothing to repair at the next start."""
-    sales = Sale.__table__  # type: ignore[attr-defined]
+    sales = Sale.__table__  # type: ignore[attr-defined]  # SQLModel sets it, untyped
     session.execute(update(sales).where(sales.c.id == sale_id).values(receipt_filed_at=utcnow()))

@@ -16,6 +16,7 @@ import io
 from dataclasses import dataclass
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
@@ -65,11 +66,11 @@ def sales_by_group(session: Session, date_from: dt.date, date_to: dt.date) -> Gr
         raise TilltermError("The end date is before the start date.")
     start = _local_start(date_from)
     end = _local_start(date_to + dt.timedelta(days=1))
-    is_sale = case((Sale.kind == "sale", 1), else_=0)
+    is_sale = case((col(Sale.kind) == "sale", 1), else_=0)
     has_customer = case((col(Sale.customer_id).is_(None), 0), else_=1)
     stmt = (
-        select(
-            Sale.group_name,
+        sa.select(  # six columns: more than sqlmodel's select is typed for
+            col(Sale.group_name),
             has_customer.label("with_customer"),
             func.sum(is_sale),
             func.sum(1 - is_sale),
@@ -77,7 +78,7 @@ def sales_by_group(session: Session, date_from: dt.date, date_to: dt.date) -> Gr
             func.sum(Sale.discount_cents),
         )
         .where(
-            Sale.state == "completed",
+            col(Sale.state) == "completed",
             col(Sale.completed_at) >= start,
             col(Sale.completed_at) < end,
         )
@@ -85,7 +86,7 @@ def sales_by_group(session: Session, date_from: dt.date, date_to: dt.date) -> Gr
     )
     ids = {g.name: g.id for g in session.exec(select(CustomerGroup)).all()}
     merged: dict[tuple[int | None, str], list[int]] = {}
-    for group_name, with_customer, sales, refunds, revenue, discount in session.exec(stmt).all():
+    for group_name, with_customer, sales, refunds, revenue, discount in session.execute(stmt).all():
         if group_name is not None:
             key = (ids.get(group_name), group_name)
         else:

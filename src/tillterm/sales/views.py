@@ -1,7 +1,7 @@
 """What a sale looks like to the screens and the receipt: states, payment methods and
 the frozen read models (:class:`SaleView`...), never ORM rows.
 
-Kept apart from the operations so that the receipt, the reports and the screens can
+Kept apart from the use cases so that the receipt, the reports and the screens can
 read a sale without importing the code that changes one.
 """
 
@@ -10,15 +10,63 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from tillterm.catalog.products import ProductInfo
 from tillterm.core.errors import TilltermError
 
-OPEN, PARKED, COMPLETED, VOIDED = "open", "parked", "completed", "voided"
-SALE, REFUND = "sale", "refund"
-CASH, CARD, ACCOUNT, LOYALTY = "cash", "card", "account", "loyalty"
-METHODS = (CASH, CARD, ACCOUNT, LOYALTY)
-METHOD_LABELS = {CASH: "Cash", CARD: "Card", ACCOUNT: "On account", LOYALTY: "Loyalty points"}
+
+class SaleState(StrEnum):
+    """Where a sale is in its life; stored as these strings (``sale.state``).
+
+    ``open`` (being rung up), ``parked`` (put aside, resumable on any register),
+    ``completed`` and ``voided`` (final). A ``StrEnum`` so a value read back from the
+    database compares equal to its member without a conversion on the hot path.
+    """
+
+    OPEN = "open"
+    PARKED = "parked"
+    COMPLETED = "completed"
+    VOIDED = "voided"
+
+
+class SaleKind(StrEnum):
+    """A sale, or a refund (a sale of its own pointing at the original)."""
+
+    SALE = "sale"
+    REFUND = "refund"
+
+
+class PaymentMethod(StrEnum):
+    """How a payment was taken; stored as these strings (``payment.method``)."""
+
+    CASH = "cash"
+    CARD = "card"
+    ACCOUNT = "account"
+    LOYALTY = "loyalty"
+
+
+# the members under their short names, as the use cases and the screens spell them
+OPEN, PARKED, COMPLETED, VOIDED = (
+    SaleState.OPEN,
+    SaleState.PARKED,
+    SaleState.COMPLETED,
+    SaleState.VOIDED,
+)
+SALE, REFUND = SaleKind.SALE, SaleKind.REFUND
+CASH, CARD, ACCOUNT, LOYALTY = (
+    PaymentMethod.CASH,
+    PaymentMethod.CARD,
+    PaymentMethod.ACCOUNT,
+    PaymentMethod.LOYALTY,
+)
+METHODS: tuple[PaymentMethod, ...] = tuple(PaymentMethod)
+METHOD_LABELS: dict[str, str] = {
+    CASH: "Cash",
+    CARD: "Card",
+    ACCOUNT: "On account",
+    LOYALTY: "Loyalty points",
+}
 MAX_QUANTITY = 9999
 
 
@@ -72,7 +120,7 @@ class LineView:
 @dataclass(frozen=True)
 class PaymentView:
     id: int
-    method: str
+    method: PaymentMethod
     amount: Decimal
     tendered: Decimal | None
     change: Decimal
@@ -87,8 +135,8 @@ class PaymentView:
 class SaleView:
     id: int
     register_name: str
-    state: str
-    kind: str
+    state: SaleState
+    kind: SaleKind
     original_sale_id: int | None
     receipt_no: str | None
     customer: SaleCustomer | None
@@ -143,7 +191,7 @@ class CompletedSale:
 
     id: int
     receipt_no: str
-    kind: str
+    kind: SaleKind
     register_name: str
     customer_name: str | None
     total: Decimal

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from tillterm.services.settings import StoreSettings
+    from tillterm.services.till import Till
 
 
 @dataclass
@@ -38,3 +39,20 @@ class Services:
         from tillterm.services.settings import StoreSettings
 
         return StoreSettings(self.engine)
+
+    @cached_property
+    def till(self) -> Till:
+        """This register's sales: its open sale, its lock, its receipts (imported on
+        first use, from a worker: the sales domain loads the ORM, which the first frame
+        must not wait for).
+
+        One till, one lock, even when two workers ask at once: from Python 3.12
+        ``cached_property`` no longer locks, so both may build one; ``setdefault`` (atomic)
+        makes them hand back the same.
+        """
+        from tillterm.services.till import Till
+
+        till: Till = self.__dict__.setdefault(
+            "_till", Till(self.engine, self.register, self.receipts_dir)
+        )
+        return till

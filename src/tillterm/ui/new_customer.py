@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from textual.screen import Screen
 
@@ -35,7 +36,7 @@ def prefill_from_text(text: str) -> dict[str, str]:
 
 
 def open_new_customer_form(
-    screen: Screen[object],
+    screen: Screen[Any],
     text: str,
     on_created: Callable[[int], None],
     *,

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tillterm.core.errors import TilltermError
-from tillterm.sales.operations import ParkedSale, list_parked
-from tillterm.store.engine import session_scope
+from tillterm.sales import ParkedSale
 from tillterm.ui.plain import plain
+from tillterm.ui.screens.base import TillModal
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
 
 
-class ParkedSalesScreen(ModalScreen[int | None]):
+class ParkedSalesScreen(TillModal[int | None]):
     """Dismisses with the chosen sale's id, or ``None``."""
 
     HELP_TITLE = "Parked sales"
@@ -50,15 +48,21 @@ class ParkedSalesScreen(ModalScreen[int | None]):
         self.query_one("#parked-list", OptionList).focus()
         self._load()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="parked")
     def _load(self) -> None:
-        try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                parked = list_parked(session)
-        except TilltermError as exc:
-            self.post_message(self.LoadFailed(str(exc)))
-            return
-        self.post_message(self.Loaded(parked))
+        services = self.services
+        self.run_job(
+            "parked",
+            lambda: services.till.parked(),
+            self.Loaded,
+            self.LoadFailed,
+            description="listing the parked sales",
+        )
+
+    def job_failed(self, group: str, error: BaseException) -> None:
+        """Not "Loading…" forever: say the list is not there; Esc goes back."""
+        self.query_one("#parked-note", Static).update(
+            plain("The parked sales could not be listed. Esc: back to the sale.")
+        )
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:

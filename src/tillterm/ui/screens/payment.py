@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from decimal import Decimal
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from tillterm.core.errors import TilltermError
 from tillterm.core.money import parse_amount
-from tillterm.sales.operations import CASH, LOYALTY, METHOD_LABELS, SaleView, add_payment
-from tillterm.sales.operations import remove_payment as remove_payment_row
-from tillterm.store.engine import session_scope
+from tillterm.sales import CASH, LOYALTY, METHOD_LABELS, SaleView
 from tillterm.ui.plain import plain
+from tillterm.ui.screens.base import TillModal
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
-
-#: one lock per process: payments on one sale are taken one at a time
-_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -34,8 +27,12 @@ class PaymentResult:
     complete: bool
 
 
-class PaymentScreen(ModalScreen[PaymentResult]):
-    """Type an amount (empty = what is due) and press the method's key; Enter is cash."""
+class PaymentScreen(TillModal[PaymentResult]):
+    """Type an amount (empty = what is due) and press the method's key; Enter is cash.
+
+    Payments go through the register's till, under the same lock as its scans: a
+    payment and a scan queue behind each other, never interleave.
+    """
 
     HELP_TITLE = "Payment"
     CSS_PATH = css("payment.tcss")
@@ -119,22 +116,24 @@ class PaymentScreen(ModalScreen[PaymentResult]):
         self.query_one("#payment-amount", Input).value = ""
         self._pay(method, amount)
 
-    @work(thread=True, exit_on_error=False, group="payment")
     def _pay(self, method: str, amount: Decimal | None) -> None:
-        try:
-            with _LOCK, session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                if method == CASH:
-                    view = add_payment(session, self.sale.id, CASH, tendered=amount)
-                else:
-                    view = add_payment(session, self.sale.id, method, amount)
-        except TilltermError as exc:
-            self.post_message(self.Refused(str(exc)))
-            return
-        added = view.payments[-1] if view.payments else None
-        note = f"{METHOD_LABELS[method]}: {added.amount:.2f} taken." if added else ""
-        if added is not None and method == LOYALTY:
-            note = f"{added.loyalty_points} points redeemed for {added.amount:.2f}."
-        self.post_message(self.Changed(view, note))
+        services = self.services
+
+        def taken(view: SaleView) -> PaymentScreen.Changed:
+            added = view.payments[-1] if view.payments else None
+            note = f"{METHOD_LABELS[method]}: {added.amount:.2f} taken." if added else ""
+            if added is not None and method == LOYALTY:
+                note = f"{added.loyalty_points} points redeemed for {added.amount:.2f}."
+            return self.Changed(view, note)
+
+        self.run_job(
+            "payment",
+            lambda: services.till.pay(method, amount),
+            taken,
+            self.Refused,
+            exclusive=False,
+            description=f"taking the {METHOD_LABELS[method].lower()} payment",
+        )
 
     def action_remove_payment(self) -> None:
         if not self.sale.payments:
@@ -142,15 +141,23 @@ class PaymentScreen(ModalScreen[PaymentResult]):
             return
         self._remove(self.sale.payments[-1].id)
 
-    @work(thread=True, exit_on_error=False, group="payment")
     def _remove(self, payment_id: int) -> None:
-        try:
-            with _LOCK, session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                view = remove_payment_row(session, self.sale.id, payment_id)
-        except TilltermError as exc:
-            self.post_message(self.Refused(str(exc)))
-            return
-        self.post_message(self.Changed(view, "Payment removed."))
+        services = self.services
+        self.run_job(
+            "payment",
+            lambda: services.till.remove_payment(payment_id),
+            lambda view: self.Changed(view, "Payment removed."),
+            self.Refused,
+            exclusive=False,
+            description="removing the payment",
+        )
+
+    def job_failed(self, group: str, error: BaseException) -> None:
+        """Told and logged already; the note says the payments shown are what was last
+        read, so the cashier checks them before completing."""
+        self.query_one("#payment-note", Static).update(
+            plain("That did not go through: check the payments above.", "bold red")
+        )
 
     @on(Changed)
     def _changed(self, message: Changed) -> None:

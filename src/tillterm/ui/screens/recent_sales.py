@@ -5,40 +5,27 @@ customer's receipt and press Enter, or move through the list with the arrows and
 Enter. The chosen sale's receipt is shown; F10 refunds the whole sale after a yes/no
 question, and the screen closes with the refund (the register shows its receipt).
 A refund reverses the sale's loyalty points and account movement (see
-:func:`tillterm.sales.operations.refund_sale`); a sale is refunded once.
+:func:`tillterm.sales.refund_sale`); a sale is refunded once. Listing, opening and
+refunding go through the register's :class:`~tillterm.services.till.Till`, which files
+the refund's receipt the same way the register files a sale's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tillterm.catalog.settings import load_settings
-from tillterm.core.errors import TilltermError
-from tillterm.sales.operations import (
-    REFUND,
-    CompletedSale,
-    SaleView,
-    describe_refund,
-    find_sale_by_receipt,
-    get_sale,
-    list_completed,
-    refund_sale,
-)
-from tillterm.sales.receipts import file_receipt, receipt_as_shown, receipts_folder
-from tillterm.store.config import resolve_receipts_dir
-from tillterm.store.engine import session_scope
+from tillterm.sales import REFUND, CompletedSale, SaleView
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.plain import plain
+from tillterm.ui.screens.base import TillModal
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
@@ -53,7 +40,7 @@ class RefundDone:
     note: str
 
 
-class RecentSalesScreen(ModalScreen[RefundDone | None]):
+class RecentSalesScreen(TillModal[RefundDone | None]):
     """Pick a completed sale (list or receipt number), see its receipt, refund it."""
 
     HELP_TITLE = "Recent sales"
@@ -119,53 +106,43 @@ class RecentSalesScreen(ModalScreen[RefundDone | None]):
 
     # ----------------------------------------------------------------- workers
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="recent")
     def _list(self) -> None:
-        try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                found = list_completed(session)
-        except TilltermError as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        self.post_message(self.Listed(found))
+        services = self.services
+        self.run_job(
+            "recent",
+            lambda: services.till.completed(),
+            self.Listed,
+            self.Failed,
+            description="listing the recent sales",
+        )
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="recent")
     def _open(self, sale_id: int | None, receipt_no: str) -> None:
-        try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                if sale_id is not None:
-                    view = get_sale(session, sale_id)
-                else:
-                    view = find_sale_by_receipt(session, receipt_no)
-                if view.state != "completed":
-                    raise TilltermError(
-                        f"Sale {view.id} is {view.state}: only a completed sale can be refunded."
-                    )
-                store = load_settings(session)
-        except TilltermError as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        self.post_message(self.Opened(view, receipt_as_shown(view, store)))
+        services = self.services
+        self.run_job(
+            "recent",
+            lambda: services.till.show_completed(sale_id=sale_id, receipt_no=receipt_no),
+            lambda shown: self.Opened(shown.sale, shown.receipt),
+            self.Failed,
+            description="opening the sale's receipt",
+        )
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="recent")
     def _refund(self, sale_id: int) -> None:
-        engine = self.app.engine  # type: ignore[attr-defined]
-        base = resolve_receipts_dir(getattr(self.app, "receipts_dir", None))
-        try:
-            with session_scope(engine) as session:
-                view = refund_sale(session, self.register, sale_id)
-        except TilltermError as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        text = view.receipt_text or ""
-        note = describe_refund(view)
-        try:
-            folder = receipts_folder(Path(base), engine)
-            path = file_receipt(engine, folder, view.id, view.receipt_no or str(view.id), text)
-            saved = f"Receipt {view.receipt_no} saved to {path}"
-        except TilltermError as exc:
-            saved = f"{exc} It is saved again at the next start."
-        self.post_message(self.Refunded(RefundDone(view, text, note + " " + saved)))
+        """Refund through the till: the refund is committed, then its receipt is filed
+        (the same :meth:`~tillterm.services.till.Till.finish` as a sale's)."""
+        services = self.services
+        self.run_job(
+            "recent",
+            lambda: services.till.finish(refund_of=sale_id),
+            lambda done: self.Refunded(RefundDone(done.sale, done.receipt, done.note)),
+            self.Failed,
+            description="refunding the sale",
+        )
+
+    def job_failed(self, group: str, error: BaseException) -> None:
+        """Told and logged already: F10 works again, and the note no longer says
+        "Refunding…" (the list or the receipt shown is what was last read)."""
+        self._busy = False
+        self._note("That did not go through; Esc goes back to the list.", error=True)
 
     # ----------------------------------------------------------------- showing
 

@@ -6,10 +6,12 @@ list is open), ``+``/``-`` on the empty field change the selected line's quantit
 F7 moves to the customer field, where typing searches customers like the Customers
 screen does.
 
-Every change is a small transaction run in a worker thread; the screen only shows the
-:class:`~tillterm.sales.operations.SaleView` the domain hands back. Changes to the sale run one at
-a time (a lock, not ``exclusive``: a second scan must queue behind the first, never
-cancel it); searches are ``exclusive``, since only the latest text matters.
+Every change is one :class:`~tillterm.services.till.Till` call run as a job (its own
+transaction); the screen only shows the :class:`~tillterm.sales.SaleView` it hands back.
+Changes to the sale run one at a time (the till's lock, not ``exclusive``: a second
+scan must queue behind the first, never cancel it); searches are ``exclusive``, since
+only the latest text matters. The till (and with it the ORM) is first reached from a
+job, never on the UI thread: the first frame does not wait for it.
 """
 
 from __future__ import annotations
@@ -18,25 +20,23 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
 from tillterm.core.errors import TilltermError
 from tillterm.core.money import parse_amount, parse_percent
 from tillterm.core.typed_text import describe_character, first_forbidden
 from tillterm.scanner.barcodes import gtin_check_ok
-from tillterm.store.config import resolve_receipts_dir
 from tillterm.ui.messages import CustomerAttachRequested, ScanReceived
 from tillterm.ui.new_customer import open_new_customer_form
 from tillterm.ui.plain import plain
+from tillterm.ui.screens.base import TillScreen
 from tillterm.ui.screens.receipt import ReceiptScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.customer_panel import CustomerPanel
@@ -47,17 +47,15 @@ from tillterm.ui.widgets.sale_totals import SaleTotals
 from tillterm.ui.widgets.suggestions import Suggestions
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
-
     from tillterm.catalog.products import ProductInfo
-    from tillterm.sales import operations as sales
-    from tillterm.sales.operations import SaleView
+    from tillterm.sales import RegisterClaim, SaleView, ScanOutcome
+    from tillterm.services.till import Till
     from tillterm.ui.screens.payment import PaymentResult
 
 SEARCH_LIMIT = 8
 
 
-class RegisterScreen(Screen[None]):
+class RegisterScreen(TillScreen[None]):
     HELP_TITLE = "Register"
     CSS_PATH = css("register.tcss")
     BINDINGS = [
@@ -141,12 +139,11 @@ class RegisterScreen(Screen[None]):
         super().__init__()
         self.sale: SaleView | None = None
         self.selected_line: int | None = None
-        self._lock = threading.Lock()
         self._customer_text = ""
         #: this session's hold on the register name, handed over by the start-up worker
         #: under ``_claim_lock``: the screen may close (Ctrl+Q during an upgrade) before
         #: the claim is taken, and then the worker lets it go at once
-        self._claim: Any = None
+        self._claim: RegisterClaim | None = None
         self._claim_lock = threading.Lock()
         self._closed = False
         #: the text the customer suggestions on show were found for
@@ -191,13 +188,15 @@ class RegisterScreen(Screen[None]):
         if claim is not None:
             claim.release()
 
-    def _keep_claim(self, claim: Any) -> None:
+    def _keep_claim(self, claim: RegisterClaim) -> None:
         """Hold ``claim`` (from the start-up worker); release it if the screen has gone."""
+        stale: RegisterClaim | None
         with self._claim_lock:
             if self._closed:
                 stale = claim
             else:
-                stale, self._claim = self._claim, claim
+                stale = self._claim
+                self._claim = claim
                 if stale is claim:
                     stale = None
         if stale is not None:  # the screen has gone, or a new name replaced the old one
@@ -207,173 +206,123 @@ class RegisterScreen(Screen[None]):
     def _register(self) -> str:
         return str(getattr(self.app, "register_name", "till"))
 
-    # ----------------------------------------------------------------- workers
+    # ----------------------------------------------------------------- jobs
 
-    def _run(self, change: Callable[[Any], SaleView | None], note: str) -> None:
-        """Run one change to the sale in a worker and show the result."""
-        self._change(change, note)
+    def _change(self, change: Callable[[Till], SaleView | None], note: str, doing: str) -> None:
+        """Run one change to the sale through the till and show the sale it leaves.
 
-    def _engine(self) -> Engine:
-        """The app's engine, from a worker: waits while the database is still opening.
-
-        Only then is the sales domain imported (and with it the ORM, which the first
-        frame must not wait for). Changes are lambdas over the module name ``sales``;
-        this binds it before the first one runs, after the engine so the two imports
-        never race.
+        Never ``exclusive``: a second scan queues behind the first (the till's lock),
+        it never cancels it. ``doing`` names the change for the one line the cashier
+        reads if it fails unexpectedly ("Unexpected error while adding the item…").
         """
-        global sales
-        engine: Engine = self.app.engine  # type: ignore[attr-defined]
-        from tillterm.sales import operations as sales
+        services = self.services
+        self.run_job(
+            "sale",
+            lambda: change(services.till),
+            lambda view: self.SaleShown(view, note),
+            self.Failed,
+            exclusive=False,
+            description=doing,
+        )
 
-        return engine
-
-    @work(thread=True, exit_on_error=False, group="sale")
-    def _change(self, change: Callable[[Any], SaleView | None], note: str) -> None:
-        from tillterm.store.engine import session_scope
-
-        try:
-            with self._lock, session_scope(self._engine()) as session:
-                view = change(session)
-        except TilltermError as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        self.post_message(self.SaleShown(view, note))
-
-    @work(thread=True, exit_on_error=False, group="sale")
     def _enter(self, text: str, typed: bool, scanned: bool) -> None:
         """A code or a name from the scan field (``typed``: names too), or a code scanned.
 
         Another customer's card never replaces the one on the sale here: the cashier is
         asked first (``OtherCardScanned``).
         """
-        from tillterm.store.engine import session_scope
+        services = self.services
 
-        try:
-            with self._lock, session_scope(self._engine()) as session:
-                if typed:
-                    outcome = sales.enter_text(
-                        session, self._register, text, replace_customer=False
-                    )
-                else:
-                    outcome = sales.scan_code(session, self._register, text, replace_customer=False)
-        except TilltermError as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        if outcome.kind == "matches":
-            self.post_message(self.ProductsMatched(text, outcome.matches))
-        elif outcome.kind == "other customer" and outcome.customer_id is not None:
-            self.post_message(self.OtherCardScanned(outcome.customer_id, outcome.message))
-        elif outcome.kind == "unknown" and scanned and text.strip():
-            self.post_message(self.UnknownScanned(text.strip()))
-        elif outcome.view is None:
-            self.post_message(self.Failed(outcome.message))
-        else:
-            self.post_message(self.SaleShown(outcome.view, outcome.message))
+        def answer(outcome: ScanOutcome) -> Message:
+            if outcome.kind == "matches":
+                return self.ProductsMatched(text, outcome.matches)
+            if outcome.kind == "other customer" and outcome.customer_id is not None:
+                return self.OtherCardScanned(outcome.customer_id, outcome.message)
+            if outcome.kind == "unknown" and scanned and text.strip():
+                return self.UnknownScanned(text.strip())
+            if outcome.view is None:
+                return self.Failed(outcome.message)
+            return self.SaleShown(outcome.view, outcome.message)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-search")
+        self.run_job(
+            "sale",
+            lambda: services.till.enter(text, typed=typed),
+            answer,
+            self.Failed,
+            exclusive=False,
+            description=f"adding “{text.strip()[:40]}” to the sale",
+        )
+
     def _search_customers(self, text: str) -> None:
-        engine = self._engine()
-        from tillterm.customers.profiles import search_customers
-        from tillterm.store.engine import session_scope
+        services = self.services
+        self.run_job(
+            "customer-search",
+            lambda: services.till.search_customers(text, SEARCH_LIMIT),
+            lambda found: self.CustomersMatched(text, tuple(found)),
+            self.Failed,
+            description="searching customers",
+        )
 
-        try:
-            with session_scope(engine) as session:
-                found = search_customers(session, text, limit=SEARCH_LIMIT)
-        except TilltermError as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        self.post_message(self.CustomersMatched(text, tuple(found)))
-
-    @work(thread=True, exit_on_error=False, group="sale")
     def _start_up(self, name: str) -> None:
         """Claim the register's name, write receipt files a crash left unwritten, reopen
         the open sale and say which sale completed last (so a restarted till never looks
         as if its last sale had not happened)."""
-        engine = self._engine()
-        from tillterm.sales.registers import claim_register
-        from tillterm.store.engine import session_scope
+        services = self.services
 
-        try:
-            claim = claim_register(engine, name)
-        except TilltermError as exc:
-            self.post_message(self.Failed(str(exc)))
-            claim = True  # unknown: carry on under this name rather than stop the till
-        if claim is None:
-            self.post_message(self.RegisterTaken(name))
-            return
-        if claim is not True:
-            self._keep_claim(claim)
-        try:
-            with self._lock, session_scope(engine) as session:
-                view = sales.find_open_sale(session, name)
-                pending = sales.receipts_to_file(session, name)
-                last = sales.last_completed(session, name)
-        except TilltermError as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        notes = []
-        if last is not None:
-            when = last.completed_at.astimezone().strftime("%d/%m %H:%M")
-            what = "refund" if last.kind == sales.REFUND else "sale"
-            notes.append(f"Last {what} {last.receipt_no} completed {when}.")
-        if pending:
-            notes.append(self._file_receipts(pending))
-        self.post_message(self.SaleShown(view, " ".join(notes)))
+        def start() -> Message:
+            till = services.till
+            try:
+                claim = till.claim(name)
+            except TilltermError as exc:
+                # unknown: carry on under this name rather than stop the till
+                self.post_message(self.Failed(str(exc)))
+            else:
+                if claim is None:
+                    return self.RegisterTaken(name)
+                self._keep_claim(claim)
+            started = till.start_up(name)
+            return self.SaleShown(started.sale, started.note)
 
-    def _file_receipts(self, pending: list[Any]) -> str:
-        """Write receipt files again (from a worker); a note saying what was done."""
-        from tillterm.sales.receipts import file_receipt
+        self.run_job(
+            "sale",
+            start,
+            lambda message: message,
+            self.Failed,
+            exclusive=False,
+            description="opening the register",
+        )
 
-        folder = self._receipts_folder()
-        written: list[str] = []
-        try:
-            for item in pending:
-                file_receipt(self._engine(), folder, item.sale_id, item.receipt_no, item.text)
-                written.append(item.receipt_no)
-        except TilltermError as exc:
-            return f"Receipt {pending[len(written)].receipt_no} not saved: {exc}"
-        return f"Receipt {', '.join(written)} saved again to {folder}."
+    def _complete(self) -> None:
+        services = self.services
+        self.run_job(
+            "sale",
+            lambda: services.till.finish(),
+            lambda done: self.SaleCompleted(done.sale, done.receipt, done.note),
+            self.Failed,
+            exclusive=False,
+            description="completing the sale",
+        )
 
-    def _receipts_folder(self) -> Path:
-        from tillterm.sales.receipts import receipts_folder
+    def _void(self) -> None:
+        services = self.services
+        self.run_job(
+            "sale",
+            lambda: services.till.void(),
+            lambda voided: self.SaleVoided(voided.note),
+            self.Failed,
+            exclusive=False,
+            description="voiding the sale",
+        )
 
-        base = resolve_receipts_dir(getattr(self.app, "receipts_dir", None))
-        return receipts_folder(Path(base), self._engine())
+    def job_failed(self, group: str, error: BaseException) -> None:
+        """Already told in one line and logged: nothing on the register waits for it.
 
-    @work(thread=True, exit_on_error=False, group="sale")
-    def _complete(self, sale_id: int) -> None:
-        engine = self._engine()
-        from tillterm.sales.receipts import file_receipt
-        from tillterm.store.engine import session_scope
-
-        try:
-            with self._lock, session_scope(engine) as session:
-                view = sales.complete_sale(session, sale_id)
-        except TilltermError as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        text = view.receipt_text or ""
-        receipt_no = view.receipt_no or str(view.id)
-        try:
-            path = file_receipt(engine, self._receipts_folder(), view.id, receipt_no, text)
-            note = f"Receipt {receipt_no} saved to {path}"
-        except TilltermError as exc:
-            note = f"{exc} It is saved again at the next start."
-        self.post_message(self.SaleCompleted(view, text, note))
-
-    @work(thread=True, exit_on_error=False, group="sale")
-    def _void(self, sale_id: int) -> None:
-        from tillterm.store.engine import session_scope
-
-        try:
-            with self._lock, session_scope(self._engine()) as session:
-                view = sales.void_sale(session, sale_id)
-        except TilltermError as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        back = sales.describe_void(view)
-        note = f"Sale {view.id} voided." + (f" {back[0].upper()}{back[1:]}." if back else "")
-        self.post_message(self.SaleVoided(note))
+        The sale on screen is what the database last said (a failed change changed
+        nothing); an Enter waiting for a customer search would wait forever.
+        """
+        if group == "customer-search":
+            self._customer_enter_pending = ""
+        self._status("")
 
     # ----------------------------------------------------------------- showing
 
@@ -491,7 +440,7 @@ class RegisterScreen(Screen[None]):
         )
 
     def _renamed(self, name: str | None) -> None:
-        from tillterm.sales.registers import clean_name
+        from tillterm.sales import clean_name
 
         name = clean_name(name or "")
         if not name:
@@ -503,7 +452,7 @@ class RegisterScreen(Screen[None]):
             self.app.exit(1, return_code=1)
             return
         app = self.app
-        app.register_name = name  # type: ignore[attr-defined]
+        app.register_name = name
         info = getattr(app, "db_info", None)
         app.sub_title = f"{name} · {info.label}" if info is not None else name
         self._status(f"This session is register {name} (--register {name} next time).")
@@ -575,13 +524,12 @@ class RegisterScreen(Screen[None]):
         except ValueError as exc:
             self._status(f"{exc}, e.g. =12.50 gift wrap.", error=True)
             return
-        register = self._register
-
-        def add(session: Any) -> SaleView:
-            sale_id = sales.ensure_open_sale(session, register)
-            return sales.add_misc_item(session, sale_id, price, description)
-
-        self._run(add, f"Added {description.strip() or 'misc item'}.")
+        what = description.strip() or "misc item"
+        self._change(
+            lambda till: till.add_misc_item(price, description),
+            f"Added {what}.",
+            "adding an open-price item",
+        )
 
     def _discount_from_text(self, text: str) -> None:
         line_id = self.selected_line
@@ -594,9 +542,10 @@ class RegisterScreen(Screen[None]):
         except ValueError as exc:
             self._status(f"{exc}: type %10 for 10 % off the selected line.", error=True)
             return
-        self._run(
-            lambda s: sales.set_line_discount(s, sale.id, line_id, percent),
+        self._change(
+            lambda till: till.set_line_discount(line_id, percent),
             f"Line discount {percent} %.",
+            "discounting the line",
         )
 
     # ----------------------------------------------------------------- customer field
@@ -640,16 +589,9 @@ class RegisterScreen(Screen[None]):
     @on(Suggestions.Picked)
     def _picked(self, message: Suggestions.Picked) -> None:
         self._hide_suggestions()
-        register = self._register
         if message.kind == "products":
             product_id = int(message.option_id.split(":", 1)[1])
-
-            def add(session: Any) -> SaleView:
-                return sales.add_product(
-                    session, sales.ensure_open_sale(session, register), product_id
-                )
-
-            self._run(add, "Added.")
+            self._change(lambda till: till.add_product(product_id), "Added.", "adding the product")
             self.query_one("#scan-input", Input).value = ""
             return
         text = self._customer_text
@@ -665,14 +607,11 @@ class RegisterScreen(Screen[None]):
         self._attach_customer(message.customer_id)
 
     def _attach_customer(self, customer_id: int) -> None:
-        register = self._register
-
-        def attach(session: Any) -> SaleView:
-            return sales.attach_customer(
-                session, sales.ensure_open_sale(session, register), customer_id
-            )
-
-        self._run(attach, "Customer attached.")
+        self._change(
+            lambda till: till.attach_customer(customer_id),
+            "Customer attached.",
+            "attaching the customer",
+        )
         self.query_one("#scan-input", RegisterInput).focus()
 
     def _leave_customer_field(self) -> None:
@@ -726,30 +665,34 @@ class RegisterScreen(Screen[None]):
     def action_focus_customer(self) -> None:
         self.query_one("#customer-input", Input).focus()
 
-    def _on_line(self) -> tuple[int, int] | None:
+    def _on_line(self) -> int | None:
         if self.sale is None or self.selected_line is None:
             self._status("There is no line to change.", error=True)
             return None
-        return self.sale.id, self.selected_line
+        return self.selected_line
 
     def action_step_quantity(self, delta: int) -> None:
-        target = self._on_line()
-        if target is not None:
-            sale_id, line_id = target
-            self._run(lambda s: sales.change_quantity(s, sale_id, line_id, delta), "")
+        line_id = self._on_line()
+        if line_id is not None:
+            self._change(
+                lambda till: till.change_quantity(line_id, delta), "", "changing the quantity"
+            )
 
     def action_remove_line(self) -> None:
-        target = self._on_line()
-        if target is not None:
-            sale_id, line_id = target
-            self._run(lambda s: sales.remove_line(s, sale_id, line_id), "Line removed.")
+        line_id = self._on_line()
+        if line_id is not None:
+            self._change(
+                lambda till: till.remove_line(line_id), "Line removed.", "removing the line"
+            )
 
     def action_detach_customer(self) -> None:
         sale = self.sale
         if sale is None or sale.customer is None:
             self._status("No customer is attached.", error=True)
             return
-        self._run(lambda s: sales.detach_customer(s, sale.id), "Customer detached.")
+        self._change(
+            lambda till: till.detach_customer(), "Customer detached.", "detaching the customer"
+        )
 
     def action_misc_item(self) -> None:
         scan = self.query_one("#scan-input", RegisterInput)
@@ -764,11 +707,10 @@ class RegisterScreen(Screen[None]):
             self._status("There is nothing to park.", error=True)
             return
 
-        def park(session: Any) -> None:
-            sales.park_sale(session, sale.id)
-            return None
+        def park(till: Till) -> None:
+            till.park()
 
-        self._run(park, f"Sale {sale.id} parked (F6 to resume).")
+        self._change(park, f"Sale {sale.id} parked (F6 to resume).", "parking the sale")
 
     def action_parked_sales(self) -> None:
         from tillterm.ui.screens.parked_sales import ParkedSalesScreen
@@ -778,8 +720,9 @@ class RegisterScreen(Screen[None]):
     def _resume(self, sale_id: int | None) -> None:
         if sale_id is None:
             return
-        register = self._register
-        self._run(lambda s: sales.resume_sale(s, register, sale_id), f"Sale {sale_id} resumed.")
+        self._change(
+            lambda till: till.resume(sale_id), f"Sale {sale_id} resumed.", "resuming the sale"
+        )
 
     def action_pay(self) -> None:
         sale = self.sale
@@ -796,7 +739,7 @@ class RegisterScreen(Screen[None]):
             return
         self._show(result.sale)
         if result.complete:
-            self._complete(result.sale.id)
+            self._complete()
         elif result.sale.due > 0 and result.sale.payments:
             self._status(f"{result.sale.due:.2f} still due.")
 
@@ -808,7 +751,7 @@ class RegisterScreen(Screen[None]):
         if sale.due > 0:
             self._status(f"{sale.due:.2f} is still due: F9 to take the payment.", error=True)
             return
-        self._complete(sale.id)
+        self._complete()
 
     def action_void_sale(self) -> None:
         """Ask first (F12 again voids: no scanner can type it), saying what to hand back."""
@@ -820,7 +763,9 @@ class RegisterScreen(Screen[None]):
 
         taken = ""
         if sale.payments:
-            back = sales.describe_void(sale)
+            from tillterm.sales import describe_void
+
+            back = describe_void(sale)
             taken = f" Money was taken: {back}. The payments stay on record."
         question = (
             f"Void sale {sale.id} ({sale.item_count} items, {sale.total:.2f} "
@@ -830,7 +775,7 @@ class RegisterScreen(Screen[None]):
         def answered(yes: bool | None) -> None:
             self.query_one("#scan-input", RegisterInput).focus()
             if yes:
-                self._void(sale.id)
+                self._void()
             else:
                 self._status(f"Sale {sale.id} kept.")
 

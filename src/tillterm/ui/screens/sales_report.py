@@ -5,18 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Static
 
-from tillterm.core.errors import TilltermError
-from tillterm.sales.reports import GroupReport, sales_by_group
-from tillterm.store.engine import session_scope
+from tillterm.sales import GroupReport
 from tillterm.ui.plain import plain
+from tillterm.ui.screens.base import TillModal
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
 from tillterm.ui.widgets.results_table import PlainCell, fit
@@ -34,7 +32,7 @@ def parse_day(text: str) -> dt.date:
         raise ValueError(f"“{text}” is not a date (31/03/2026 or 2026-03-31).") from None
 
 
-class SalesReportScreen(ModalScreen[None]):
+class SalesReportScreen(TillModal[None]):
     HELP_TITLE = "Sales by group"
     CSS_PATH = css("sales_report.tcss")
     BINDINGS = [
@@ -83,15 +81,21 @@ class SalesReportScreen(ModalScreen[None]):
             return
         self._run(start, end)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="report")
     def _run(self, start: dt.date, end: dt.date) -> None:
-        try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                report = sales_by_group(session, start, end)
-        except TilltermError as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        self.post_message(self.Ready(report))
+        services = self.services
+        self.run_job(
+            "report",
+            lambda: services.till.sales_by_group(start, end),
+            self.Ready,
+            self.Failed,
+            description="computing the sales report",
+        )
+
+    def job_failed(self, group: str, error: BaseException) -> None:
+        """The table shows the last report that was read, if any: say so."""
+        self.query_one("#report-note", Static).update(
+            plain("The report could not be computed: Enter tries again.")
+        )
 
     @on(Ready)
     def _ready(self, message: Ready) -> None:

@@ -11,7 +11,7 @@ from tillterm.core.money import format_money
 from tillterm.core.typed_text import visible_text
 
 if TYPE_CHECKING:
-    from tillterm.sales.operations import SaleCustomer
+    from tillterm.sales import SaleCustomer
 
 
 def _pct(value: object) -> str:

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 if TYPE_CHECKING:
-    from tillterm.sales.operations import SaleView
+    from tillterm.sales import SaleView
 
 
 class SaleTotals(Static):

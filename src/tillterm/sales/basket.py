@@ -1,0 +1,308 @@
+"""The basket: lines, quantities, line discounts, the customer on the sale, and what
+a scan or a typed text means (a card, a product, a name to search).
+
+Each function is one small transaction's worth of work (the caller owns the
+transaction), so each scan is on disk the moment the screen shows it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete
+from sqlmodel import Session, select
+
+from tillterm.catalog.products import search_products
+from tillterm.catalog.settings import StoreInfo, load_settings
+from tillterm.core.errors import NotFound
+from tillterm.core.money import to_cents
+from tillterm.sales.reading import (
+    _Buyer,
+    _buyer_by_code,
+    _commit_lines,
+    _Line,
+    _read_buyer,
+    _read_lines,
+    _read_open,
+    _register_sale,
+    code_key,
+    ensure_open_sale,
+)
+from tillterm.sales.statements import _LINE_T, _PAYMENTS_OF_SALE, _PRODUCT_BY_CODE, _PRODUCT_BY_ID
+from tillterm.sales.views import (
+    ACCOUNT,
+    LOYALTY,
+    MAX_QUANTITY,
+    SaleError,
+    SaleView,
+    ScanOutcome,
+)
+from tillterm.store.models import (
+    Customer,
+)
+
+# --------------------------------------------------------------------------- lines
+
+
+def _check_quantity(quantity: int) -> None:
+    if quantity < 1:
+        raise SaleError("The quantity must be at least 1 (Ctrl+D removes the line).")
+    if quantity > MAX_QUANTITY:
+        raise SaleError(f"The quantity cannot be more than {MAX_QUANTITY}.")
+
+
+def _next_position(lines: Sequence[_Line]) -> int:
+    return max((line.position for line in lines), default=0) + 1
+
+
+def _add_product_line(lines: list[_Line], product: Any, quantity: int) -> None:
+    """Add to the product's line at the same price (no line discount), or a new line."""
+    _check_quantity(quantity)
+    for line in lines:
+        if (
+            line.product_id == product.id
+            and line.unit_price_cents == product.price_cents
+            and line.line_discount_percent is None
+        ):
+            _check_quantity(line.quantity + quantity)
+            line.quantity += quantity
+            line.dirty = True
+            return
+    lines.append(
+        _Line(
+            id=None,
+            position=_next_position(lines),
+            product_id=product.id,
+            description=product.name[:200],
+            quantity=quantity,
+            unit_price_cents=product.price_cents,
+            line_discount_percent=None,
+            discount_cents=0,
+            tax_rate=None,
+            tax_cents=0,
+            total_cents=0,
+            item_rate=product.rate if product.rate is not None else Decimal(0),
+        )
+    )
+
+
+def _default_tax(settings: StoreInfo) -> int | None:
+    return settings.default_tax.id if settings.default_tax else None
+
+
+def add_product(session: Session, sale_id: int, product_id: int, quantity: int = 1) -> SaleView:
+    """Add a product (a second scan of the same product adds to its line)."""
+    sale = _read_open(session, sale_id)
+    settings = load_settings(session)
+    product = session.execute(
+        _PRODUCT_BY_ID, {"product_id": product_id, "default_tax": _default_tax(settings)}
+    ).first()
+    if product is None or not product.active:
+        raise SaleError("This product is no longer sold.")
+    lines = _read_lines(session, sale_id, settings)
+    _add_product_line(lines, product, quantity)
+    return _commit_lines(session, sale, lines, settings, _read_buyer(session, sale.customer_id))
+
+
+def add_misc_item(
+    session: Session, sale_id: int, price: Decimal, description: str = "", quantity: int = 1
+) -> SaleView:
+    """An open-price item: whatever the cashier types, at the store's default tax."""
+    sale = _read_open(session, sale_id)
+    _check_quantity(quantity)
+    if price <= 0:
+        raise SaleError("An open-price item needs a price above zero.")
+    if price >= Decimal("1000000"):
+        raise SaleError("That price is too large for one item.")
+    settings = load_settings(session)
+    lines = _read_lines(session, sale_id, settings)
+    lines.append(
+        _Line(
+            id=None,
+            position=_next_position(lines),
+            product_id=None,
+            description=(" ".join(description.split()) or "Misc item")[:200],
+            quantity=quantity,
+            unit_price_cents=to_cents(price),
+            line_discount_percent=None,
+            discount_cents=0,
+            tax_rate=None,
+            tax_cents=0,
+            total_cents=0,
+            item_rate=settings.default_tax.rate if settings.default_tax else Decimal(0),
+        )
+    )
+    return _commit_lines(session, sale, lines, settings, _read_buyer(session, sale.customer_id))
+
+
+def _change_line(
+    session: Session, sale_id: int, line_id: int, change: Callable[[_Line], None]
+) -> SaleView:
+    sale = _read_open(session, sale_id)
+    settings = load_settings(session)
+    lines = _read_lines(session, sale_id, settings)
+    line = next((ln for ln in lines if ln.id == line_id), None)
+    if line is None:
+        raise SaleError("That line is no longer on the sale.")
+    change(line)
+    line.dirty = True
+    return _commit_lines(session, sale, lines, settings, _read_buyer(session, sale.customer_id))
+
+
+def set_quantity(session: Session, sale_id: int, line_id: int, quantity: int) -> SaleView:
+    _check_quantity(quantity)
+
+    def change(line: _Line) -> None:
+        line.quantity = quantity
+
+    return _change_line(session, sale_id, line_id, change)
+
+
+def change_quantity(session: Session, sale_id: int, line_id: int, delta: int) -> SaleView:
+    """``+``/``-`` on a line; going below 1 is refused (removing is a separate key)."""
+
+    def change(line: _Line) -> None:
+        _check_quantity(line.quantity + delta)
+        line.quantity += delta
+
+    return _change_line(session, sale_id, line_id, change)
+
+
+def set_line_discount(
+    session: Session, sale_id: int, line_id: int, percent: Decimal | None
+) -> SaleView:
+    if percent is not None and not (Decimal(0) <= percent <= Decimal(100)):
+        raise SaleError("A discount is a percentage between 0 and 100.")
+    if percent is not None and percent != percent.quantize(Decimal("0.001")):
+        raise SaleError("A discount has at most three decimals.")
+
+    def change(line: _Line) -> None:
+        line.line_discount_percent = percent or None
+
+    return _change_line(session, sale_id, line_id, change)
+
+
+def remove_line(session: Session, sale_id: int, line_id: int) -> SaleView:
+    sale = _read_open(session, sale_id)
+    deleted = session.execute(
+        delete(_LINE_T).where(_LINE_T.c.id == line_id, _LINE_T.c.sale_id == sale_id)
+    )
+    if deleted.rowcount == 0:  # type: ignore[attr-defined]  # execute() -> Result, is a CursorResult
+        raise SaleError("That line is no longer on the sale.")
+    settings = load_settings(session)
+    lines = _read_lines(session, sale_id, settings)
+    return _commit_lines(session, sale, lines, settings, _read_buyer(session, sale.customer_id))
+
+
+# --------------------------------------------------------------------------- customer
+
+
+def _attach(session: Session, sale: Any, buyer: _Buyer, settings: StoreInfo) -> SaleView:
+    if buyer.archived:
+        raise SaleError(f"{buyer.panel.display_name} is archived and cannot be attached.")
+    lines = _read_lines(session, sale.id, settings)
+    return _commit_lines(session, sale, lines, settings, buyer, customer_id=buyer.panel.id)
+
+
+def attach_customer(session: Session, sale_id: int, customer_id: int) -> SaleView:
+    """Attach a customer and re-price at once with their discount and tax."""
+    sale = _read_open(session, sale_id)
+    buyer = _read_buyer(session, customer_id)
+    if buyer is None:
+        raise NotFound("That customer no longer exists.")
+    return _attach(session, sale, buyer, load_settings(session))
+
+
+def detach_customer(session: Session, sale_id: int) -> SaleView:
+    sale = _read_open(session, sale_id)
+    payments = session.execute(_PAYMENTS_OF_SALE, {"sale_id": sale_id}).all()
+    if any(p.method in (ACCOUNT, LOYALTY) for p in payments):
+        raise SaleError("Remove the on-account or loyalty payment before detaching the customer.")
+    settings = load_settings(session)
+    lines = _read_lines(session, sale_id, settings)
+    return _commit_lines(session, sale, lines, settings, None, customer_id=None)
+
+
+def find_customer_row(session: Session, code: str) -> Customer | None:
+    key = code_key(code)
+    if not key:
+        return None
+    return session.exec(select(Customer).where(Customer.code_key == key)).first()
+
+
+# --------------------------------------------------------------------------- scans
+
+
+def scan_code(
+    session: Session, register: str, code: str, *, replace_customer: bool = True
+) -> ScanOutcome:
+    """A scanned or typed code: a product barcode/SKU adds the product, a customer code
+    (a loyalty card) attaches the customer, anything else changes nothing.
+
+    With ``replace_customer=False`` another customer's card, while a customer is on the
+    sale, changes nothing either: the outcome is ``"other customer"`` (with its id), for
+    the register to ask the cashier first. Read in the same transaction, so a card
+    scanned right after another is compared with the customer really on the sale.
+
+    About ten Core statements in the caller's one transaction: settings, the code as a
+    product (barcode or SKU, one statement), else as a customer card, the register's
+    open sale and its lines, the customer, then the writes and the payments.
+    """
+    code = code.strip()
+    if not code:
+        return ScanOutcome("unknown", None, "Nothing was scanned.")
+    settings = load_settings(session)
+    product = session.execute(
+        _PRODUCT_BY_CODE,
+        {"code": code, "upper": code.upper(), "default_tax": _default_tax(settings)},
+    ).first()
+    if product is not None:
+        sale = _register_sale(session, register)
+        lines = _read_lines(session, sale.id, settings)
+        _add_product_line(lines, product, 1)
+        buyer = _read_buyer(session, sale.customer_id)
+        view = _commit_lines(session, sale, lines, settings, buyer)
+        return ScanOutcome("product", view, f"Added {product.name}.")
+    buyer = _buyer_by_code(session, code)
+    if buyer is not None:
+        if buyer.archived:
+            raise SaleError(f"{buyer.panel.display_name} is archived and cannot be attached.")
+        sale = _register_sale(session, register)
+        if not replace_customer and sale.customer_id not in (None, buyer.panel.id):
+            current = _read_buyer(session, sale.customer_id)
+            on_sale = current.panel.display_name if current else "another customer"
+            return ScanOutcome(
+                "other customer",
+                None,
+                f"Card of {buyer.panel.display_name[:24]}; {on_sale[:24]} is on this sale.",
+                customer_id=buyer.panel.id,
+            )
+        view = _attach(session, sale, buyer, settings)
+        return ScanOutcome("customer", view, f"Customer: {buyer.panel.display_name}.")
+    return ScanOutcome("unknown", None, f"No customer or product with code “{code}”.")
+
+
+def enter_text(
+    session: Session, register: str, text: str, *, replace_customer: bool = True
+) -> ScanOutcome:
+    """What the cashier typed in the scan field and confirmed with Enter.
+
+    A code is tried first (barcode, SKU, customer code; ``replace_customer`` as in
+    :func:`scan_code`); otherwise the text is a product name and the matches are
+    returned for the cashier to pick (one match is added).
+    """
+    outcome = scan_code(session, register, text, replace_customer=replace_customer)
+    if outcome.kind != "unknown":
+        return outcome
+    matches = tuple(search_products(session, text, limit=20))
+    if len(matches) == 1:
+        sale_id = ensure_open_sale(session, register)
+        return ScanOutcome(
+            "product", add_product(session, sale_id, matches[0].id), f"Added {matches[0].name}."
+        )
+    if matches:
+        return ScanOutcome("matches", None, f"{len(matches)} products match.", matches)
+    return ScanOutcome(
+        "unknown", None, f"No customer or product with code or name “{text.strip()}”."
+    )

@@ -1,0 +1,167 @@
+"""Refunds: a refund is a completed sale of its own (``kind="refund"``) mirroring
+the original, which is never rewritten; loyalty points and account movements are
+reversed, and a sale is refunded once."""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from tillterm.catalog.settings import load_settings
+from tillterm.core.money import format_money
+from tillterm.sales.lifecycle import _lock_customer, _next_receipt_no, _print, _take_write_lock
+from tillterm.sales.reading import _lines, _payments, loyalty_balance
+from tillterm.sales.views import (
+    ACCOUNT,
+    CARD,
+    CASH,
+    COMPLETED,
+    REFUND,
+    SALE,
+    SaleError,
+    SaleView,
+)
+from tillterm.store.models import (
+    AccountEntry,
+    LoyaltyEntry,
+    Payment,
+    Sale,
+    SaleLine,
+    utcnow,
+)
+
+
+def refund_sale(session: Session, register: str, original_sale_id: int) -> SaleView:
+    """Refund a completed sale in full: a new completed ``refund`` sale mirroring it.
+
+    Lines and payments are the original's, negated (money goes back the way it came);
+    the original's loyalty and account movements are reversed by new ledger rows. A
+    loyalty balance never goes below zero: if the customer has already spent the points
+    the sale earned, the reversal takes what is left.
+    """
+    original = _take_write_lock(session, original_sale_id, (COMPLETED,))
+    if original.kind != SALE:
+        raise SaleError("A refund cannot itself be refunded.")
+    already = session.exec(
+        select(Sale.id).where(Sale.original_sale_id == original_sale_id, Sale.kind == REFUND)
+    ).first()
+    if already is not None:
+        raise SaleError(f"Sale {original.receipt_no} has already been refunded.")
+    customer = _lock_customer(session, original.customer_id) if original.customer_id else None
+    now = utcnow()
+    refund = Sale(
+        register_name=register[:40],
+        state=COMPLETED,
+        kind=REFUND,
+        original_sale_id=original_sale_id,
+        customer_id=original.customer_id,
+        group_id=original.group_id,
+        customer_name=original.customer_name,
+        customer_code=original.customer_code,
+        group_name=original.group_name,
+        subtotal_cents=-original.subtotal_cents,
+        discount_cents=-original.discount_cents,
+        tax_cents=-original.tax_cents,
+        total_cents=-original.total_cents,
+        note=f"Refund of {original.receipt_no}",
+        created_at=now,
+        updated_at=now,
+        completed_at=now,
+    )
+    session.add(refund)
+    session.flush()
+    rid = refund.id or 0
+    refund.receipt_no = _next_receipt_no(session)
+    for line in _lines(session, original_sale_id):
+        session.add(
+            SaleLine(
+                sale_id=rid,
+                position=line.position,
+                product_id=line.product_id,
+                description=line.description,
+                quantity=-line.quantity,
+                unit_price_cents=line.unit_price_cents,
+                line_discount_percent=line.line_discount_percent,
+                discount_cents=-line.discount_cents,
+                tax_rate=line.tax_rate,
+                tax_cents=-line.tax_cents,
+                total_cents=-line.total_cents,
+            )
+        )
+    for p in _payments(session, original_sale_id):
+        session.add(
+            Payment(
+                sale_id=rid,
+                method=p.method,
+                amount_cents=-p.amount_cents,
+                tendered_cents=None if p.tendered_cents is None else -p.amount_cents,
+                change_cents=0,
+                loyalty_points=-p.loyalty_points,
+                created_at=now,
+            )
+        )
+    if customer is not None:
+        cid = customer.id or 0
+        moved = session.exec(
+            select(func.coalesce(func.sum(AccountEntry.amount_cents), 0)).where(
+                AccountEntry.sale_id == original_sale_id
+            )
+        ).one()
+        if moved:
+            session.add(
+                AccountEntry(
+                    customer_id=cid,
+                    sale_id=rid,
+                    amount_cents=-int(moved),
+                    reason=f"Refund of {original.receipt_no}",
+                    created_at=now,
+                )
+            )
+        points = int(
+            session.exec(
+                select(func.coalesce(func.sum(LoyaltyEntry.points), 0)).where(
+                    LoyaltyEntry.sale_id == original_sale_id
+                )
+            ).one()
+        )
+        if points:
+            reversal = -points
+            balance = loyalty_balance(session, cid)
+            reason = f"Refund of {original.receipt_no}"
+            if balance + reversal < 0:
+                reversal = -balance
+                reason += " (capped at balance)"
+            if reversal:
+                session.add(
+                    LoyaltyEntry(
+                        customer_id=cid,
+                        sale_id=rid,
+                        points=reversal,
+                        reason=reason,
+                        created_at=now,
+                    )
+                )
+    session.add(refund)
+    session.flush()
+    return _print(session, refund, load_settings(session))
+
+
+def describe_refund(refund: SaleView) -> str:
+    """What the cashier does and tells the customer after a refund, in one line."""
+    cur = refund.currency
+    parts = []
+    for p in refund.payments:
+        amount = format_money(-p.amount, cur)
+        if p.method == CASH:
+            parts.append(f"give back {amount} in cash")
+        elif p.method == CARD:
+            parts.append(f"refund {amount} to the card")
+        elif p.method == ACCOUNT:
+            parts.append(f"{amount} taken off the account")
+    # the ledger's one reversal row: points earned taken back, points redeemed returned
+    if refund.loyalty_earned < 0:
+        parts.append(f"{-refund.loyalty_earned} loyalty points taken back")
+    elif refund.loyalty_earned > 0:
+        parts.append(f"{refund.loyalty_earned} loyalty points given back")
+    what = "; ".join(parts) if parts else "nothing was paid"
+    return f"Refund {refund.receipt_no}: {what}."

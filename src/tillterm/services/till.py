@@ -1,0 +1,317 @@
+"""The register's use cases: one :class:`Till` per register, shared by its screens.
+
+A register screen used to open its own sessions, guard one sale with two locks (its
+own and the payment window's), and write "complete, render, write the receipt file"
+a second time in the refund screen. The :class:`Till` is the one place that does it:
+every register action is one method that opens its own transaction and hands back a
+:class:`~tillterm.sales.SaleView` (or a small outcome), so the screens only show what
+they get and the CLI could ring up a sale the same way.
+
+The till owns the register's open sale id and the ONE lock that serialises changes
+to it: a scan, a payment from the payment window and a completion queue behind each
+other, never interleave. Reads that do not change the sale (searches, lists, the
+report) take no lock: a customer search never waits behind a completion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from tillterm import sales
+from tillterm.catalog.settings import load_settings
+from tillterm.core.errors import TilltermError
+from tillterm.customers import search_customers
+from tillterm.store.config import resolve_receipts_dir
+from tillterm.store.engine import session_scope
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+    from tillterm.customers import CustomerSummary
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A sale completed (or a refund made), its receipt as printed and what became of it.
+
+    ``note`` says where the receipt file went (or why it did not, and that it is written
+    again at the next start); for a refund it starts with what to give back.
+    """
+
+    sale: sales.SaleView
+    receipt: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Voided:
+    sale: sales.SaleView
+    #: "Sale 12 voided. Give back 10.00 EUR in cash."
+    note: str
+
+
+@dataclass(frozen=True)
+class StartedUp:
+    """The register as a restarted till finds it: its open sale, and what to say."""
+
+    sale: sales.SaleView | None
+    #: which sale completed last, and the receipt files written again after a crash
+    note: str
+
+
+@dataclass(frozen=True)
+class ShownSale:
+    """A completed sale found for the recent-sales screen, with its receipt as shown."""
+
+    sale: sales.SaleView
+    receipt: str
+
+
+class Till:
+    """One register: its name, its open sale, and the lock every change to it takes."""
+
+    def __init__(
+        self, engine: Callable[[], Engine], register: str, receipts_dir: Path | None = None
+    ) -> None:
+        self._engine = engine
+        self.register = register
+        self._receipts_dir = receipts_dir
+        self._lock = threading.Lock()
+        #: the register's open sale as last seen by a change (``None``: none open)
+        self._sale_id: int | None = None
+
+    @property
+    def sale_id(self) -> int | None:
+        """The open sale this till is ringing up (``None`` before the first line)."""
+        return self._sale_id
+
+    # ----------------------------------------------------------------- plumbing
+
+    def _change(self, change: Callable[[Session], T], *, moves_sale: bool = True) -> T:
+        """Run ``change`` under the till's lock in its own committed transaction.
+
+        Once committed (never before: a rolled-back insert leaves no sale), the sale it
+        left is the register's open sale, or none if it is no longer open. A refund is
+        a sale of its own and does not move the register's (``moves_sale=False``).
+        """
+        with self._lock:
+            with session_scope(self._engine()) as session:
+                result = change(session)
+            if moves_sale:
+                self._track(result)
+            return result
+
+    def _read(self, read: Callable[[Session], T]) -> T:
+        with session_scope(self._engine()) as session:
+            return read(session)
+
+    def _track(self, result: object) -> None:
+        """Remember the open sale a change left (under the lock, after the commit)."""
+        view = result.view if isinstance(result, sales.ScanOutcome) else result
+        if isinstance(view, sales.SaleView):
+            self._sale_id = view.id if view.state == sales.OPEN else None
+
+    def _open_sale(self) -> int:
+        """The sale a change to "the sale" applies to; refused when there is none."""
+        if self._sale_id is None:
+            raise sales.SaleError("There is no open sale on this register.")
+        return self._sale_id
+
+    # ----------------------------------------------------------------- start-up
+
+    def claim(self, name: str) -> sales.RegisterClaim | None:
+        """Hold the register's name for this session (``None``: another session has it).
+
+        The caller keeps the claim as long as the register is on screen and releases it.
+        """
+        return sales.claim_register(self._engine(), name)
+
+    def start_up(self, name: str) -> StartedUp:
+        """Become register ``name``: reopen its open sale, write the receipt files a crash
+        left unwritten, and say which sale completed last (so a restarted till never
+        looks as if its last sale had not happened)."""
+
+        with self._lock:
+            with session_scope(self._engine()) as session:
+                view = sales.find_open_sale(session, name)
+                pending = sales.receipts_to_file(session, name)
+                last = sales.last_completed(session, name)
+            self.register = name
+            self._sale_id = None if view is None else view.id
+        notes = []
+        if last is not None:
+            when = last.completed_at.astimezone().strftime("%d/%m %H:%M")
+            what = "refund" if last.kind == sales.REFUND else "sale"
+            notes.append(f"Last {what} {last.receipt_no} completed {when}.")
+        if pending:
+            notes.append(self._file_again(pending))
+        return StartedUp(view, " ".join(notes))
+
+    def _file_again(self, pending: list[sales.ReceiptToFile]) -> str:
+        folder = self.receipts_folder()
+        written: list[str] = []
+        try:
+            for item in pending:
+                sales.file_receipt(self._engine(), folder, item.sale_id, item.receipt_no, item.text)
+                written.append(item.receipt_no)
+        except TilltermError as exc:
+            return f"Receipt {pending[len(written)].receipt_no} not saved: {exc}"
+        return f"Receipt {', '.join(written)} saved again to {folder}."
+
+    def receipts_folder(self) -> Path:
+        """This database's receipt folder under the configured (or given) receipts dir."""
+        base = resolve_receipts_dir(self._receipts_dir)
+        return sales.receipts_folder(Path(base), self._engine())
+
+    # ----------------------------------------------------------------- the basket
+
+    def enter(self, text: str, *, typed: bool) -> sales.ScanOutcome:
+        """A code scanned (``typed=False``) or a code or name typed in the scan field.
+
+        Another customer's card never replaces the one on the sale here: the outcome
+        says whose it is, and the cashier is asked first.
+        """
+
+        def run(session: Session) -> sales.ScanOutcome:
+            if typed:
+                return sales.enter_text(session, self.register, text, replace_customer=False)
+            return sales.scan_code(session, self.register, text, replace_customer=False)
+
+        return self._change(run)
+
+    def add_product(self, product_id: int) -> sales.SaleView:
+        return self._change(
+            lambda s: sales.add_product(s, sales.ensure_open_sale(s, self.register), product_id)
+        )
+
+    def add_misc_item(self, price: Decimal, description: str) -> sales.SaleView:
+        return self._change(
+            lambda s: sales.add_misc_item(
+                s, sales.ensure_open_sale(s, self.register), price, description
+            )
+        )
+
+    def attach_customer(self, customer_id: int) -> sales.SaleView:
+        return self._change(
+            lambda s: sales.attach_customer(
+                s, sales.ensure_open_sale(s, self.register), customer_id
+            )
+        )
+
+    def detach_customer(self) -> sales.SaleView:
+        return self._change(lambda s: sales.detach_customer(s, self._open_sale()))
+
+    def change_quantity(self, line_id: int, delta: int) -> sales.SaleView:
+        return self._change(lambda s: sales.change_quantity(s, self._open_sale(), line_id, delta))
+
+    def set_line_discount(self, line_id: int, percent: Decimal) -> sales.SaleView:
+        return self._change(
+            lambda s: sales.set_line_discount(s, self._open_sale(), line_id, percent)
+        )
+
+    def remove_line(self, line_id: int) -> sales.SaleView:
+        return self._change(lambda s: sales.remove_line(s, self._open_sale(), line_id))
+
+    def search_customers(self, text: str, limit: int) -> list[CustomerSummary]:
+        """Customers matching what the cashier types in the register's customer field."""
+        return self._read(lambda s: search_customers(s, text, limit=limit))
+
+    # ----------------------------------------------------------------- payments
+
+    def pay(self, method: str, amount: Decimal | None) -> sales.SaleView:
+        """Take a payment on the open sale; for cash ``amount`` is what was handed over
+        (``None``: the amount due), for the others the amount to take."""
+
+        def run(session: Session) -> sales.SaleView:
+            sale_id = self._open_sale()
+            if method == sales.CASH:
+                return sales.add_payment(session, sale_id, sales.CASH, tendered=amount)
+            return sales.add_payment(session, sale_id, method, amount)
+
+        return self._change(run)
+
+    def remove_payment(self, payment_id: int) -> sales.SaleView:
+        return self._change(lambda s: sales.remove_payment(s, self._open_sale(), payment_id))
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def park(self) -> None:
+        """Put the open sale aside (resumable on any register); the register is empty."""
+        self._change(lambda s: sales.park_sale(s, self._open_sale()))
+
+    def resume(self, sale_id: int) -> sales.SaleView:
+        """Bring a parked sale back here; the sale in progress is parked (or dropped)."""
+        return self._change(lambda s: sales.resume_sale(s, self.register, sale_id))
+
+    def void(self) -> Voided:
+        """Void the open sale; the note says what money to hand back."""
+        view = self._change(lambda s: sales.void_sale(s, self._open_sale()))
+        back = sales.describe_void(view)
+        note = f"Sale {view.id} voided." + (f" {back[0].upper()}{back[1:]}." if back else "")
+        return Voided(view, note)
+
+    def finish(self, *, refund_of: int | None = None) -> Finished:
+        """Complete the open sale, or refund the completed sale ``refund_of`` in full,
+        then write its receipt file — the one way a receipt comes to be.
+
+        The sale (or refund) is committed first; the file is written after, and a
+        failure to write it is said in the note, never undone: the sale stays marked
+        unfiled and :meth:`start_up` writes it again.
+        """
+        if refund_of is None:
+            view = self._change(lambda s: sales.complete_sale(s, self._open_sale()))
+            said = ""
+        else:
+            view = self._change(
+                lambda s: sales.refund_sale(s, self.register, refund_of), moves_sale=False
+            )
+            said = sales.describe_refund(view) + " "
+        text = view.receipt_text or ""
+        receipt_no = view.receipt_no or str(view.id)
+        engine = self._engine()
+        try:
+            path = sales.file_receipt(engine, self.receipts_folder(), view.id, receipt_no, text)
+            note = f"Receipt {receipt_no} saved to {path}"
+        except TilltermError as exc:
+            note = f"{exc} It is saved again at the next start."
+        return Finished(view, text, said + note)
+
+    # ----------------------------------------------------------------- listings
+
+    def parked(self) -> list[sales.ParkedSale]:
+        """Parked sales of every register, the most recent first."""
+        return self._read(sales.list_parked)
+
+    def completed(self) -> list[sales.CompletedSale]:
+        """The last completed sales and refunds of every register, the latest first."""
+        return self._read(sales.list_completed)
+
+    def show_completed(self, *, sale_id: int | None = None, receipt_no: str = "") -> ShownSale:
+        """A completed sale (by id, or by the receipt number typed or scanned) with its
+        receipt as shown; refused if the sale is not completed."""
+
+        def read(session: Session) -> ShownSale:
+            if sale_id is not None:
+                view = sales.get_sale(session, sale_id)
+            else:
+                view = sales.find_sale_by_receipt(session, receipt_no)
+            if view.state != sales.COMPLETED:
+                raise TilltermError(
+                    f"Sale {view.id} is {view.state}: only a completed sale can be refunded."
+                )
+            return ShownSale(view, sales.receipt_as_shown(view, load_settings(session)))
+
+        return self._read(read)
+
+    def sales_by_group(self, date_from: dt.date, date_to: dt.date) -> sales.GroupReport:
+        """Completed sales per customer group between two days (inclusive, local time)."""
+        return self._read(lambda s: sales.sales_by_group(s, date_from, date_to))
