@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+
+    from tillterm.services.imports import Imports
 
 
 @dataclass
@@ -28,3 +31,10 @@ class Services:
     register: str = "till"
     #: where this register's receipt files go (``None``: the configured folder)
     receipts_dir: Path | None = field(default=None)
+
+    @cached_property
+    def imports(self) -> Imports:
+        """Spreadsheets in and out (the Import screen, ``tillterm import`` / ``export``)."""
+        from tillterm.services.imports import Imports
+
+        return Imports(self.engine)
