@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection
+from sqlmodel import col
 
 from tillterm.customers.profiles import PHONE_FIELDS, generate_code, generate_codes, normalise_code
 from tillterm.spreadsheet.changes import CHANGED, changes, compared_fields, lookup
@@ -28,6 +29,7 @@ from tillterm.spreadsheet.columns import BOOL, CUSTOM_PREFIX, FIELD_BY_NAME, Col
 from tillterm.spreadsheet.file_check import customer_count
 from tillterm.spreadsheet.import_report import CheckedRows, Progress, ProgressCallback
 from tillterm.spreadsheet.insert_paths import (
+    CUSTOMER_TABLE,
     LOOKUP_CHUNK,
     InsertPath,
     customer_columns,
@@ -242,7 +244,10 @@ class CustomerWriter:
         self.present = [n for n in (cmap.fields[i] for i in sorted(cmap.fields))]
         self.plain = [n for n in self.present if not n.startswith(CUSTOM_PREFIX) and n != "tags"]
         self.customs = [n for n in self.present if n.startswith(CUSTOM_PREFIX)]
-        self.tag_ids: dict[str, int] = {k: i for i, k in conn.execute(select(Tag.id, Tag.name_key))}
+        self.tag_ids: dict[str, int] = {
+            k: i  # type: ignore[misc]  # SQLModel types ids int | None (unsaved rows); a stored row's is an int
+            for i, k in conn.execute(select(col(Tag.id), col(Tag.name_key)))
+        }
         self.updated_ids: list[int] = []
         self.touched_phones = any(n in PHONES for n in self.present)
         #: every phone is in the file: an update sets the phone digits itself; else they
@@ -276,10 +281,8 @@ class CustomerWriter:
         if not count:
             return pl.Series("__id", [], dtype=pl.Int64)
         if self.dialect == "sqlite":
-            first = (
-                int(self.conn.execute(select(func.coalesce(func.max(Customer.id), 0))).scalar_one())
-                + 1
-            )
+            last = func.coalesce(func.max(col(Customer.id)), 0)
+            first = int(self.conn.execute(select(last)).scalar_one()) + 1  # type: ignore[arg-type]  # coalesce(…, 0) is never None
             return pl.int_range(first, first + count, dtype=pl.Int64, eager=True).alias("__id")
         rows = self.conn.exec_driver_sql(
             "SELECT nextval(pg_get_serial_sequence('customer', 'id')) "
@@ -356,7 +359,7 @@ class CustomerWriter:
             keys = keys.scatter(blank, drawn.str.to_lowercase())
         frame = new.with_columns(codes.alias("customer_code"), keys.alias("code_key"))
         frame = frame.with_columns(self._phone_digits_expr(frame.columns))
-        table = Customer.__table__  # type: ignore[attr-defined]
+        table = Customer.metadata.tables[CUSTOMER_TABLE]
         exprs = [pl.col("__id").alias("id")]
         for column in self.columns:
             if column in frame.columns:
@@ -463,8 +466,8 @@ class CustomerWriter:
             if key not in self.tag_ids and key not in missing:
                 missing[key] = name
         for key, name in missing.items():
-            self.tag_ids[key] = self.conn.execute(
-                insert(Tag).values(name=name, name_key=key).returning(Tag.id)
+            self.tag_ids[key] = self.conn.execute(  # type: ignore[assignment]  # ids typed int | None (unsaved rows); a stored row's is an int
+                insert(Tag).values(name=name, name_key=key).returning(col(Tag.id))
             ).scalar_one()
 
     def _write_tags(self, tags: pl.Series, ids: pl.Series, old_ids: list[int]) -> None:
@@ -474,7 +477,7 @@ class CustomerWriter:
             for start in range(0, len(old_ids), LOOKUP_CHUNK):
                 self.conn.execute(
                     delete(CustomerTag).where(
-                        CustomerTag.customer_id.in_(old_ids[start : start + LOOKUP_CHUNK])  # type: ignore[attr-defined]
+                        col(CustomerTag.customer_id).in_(old_ids[start : start + LOOKUP_CHUNK])
                     )
                 )
         pairs = pl.DataFrame({"id": ids, "tag": tags}).explode("tag").drop_nulls("tag")
@@ -509,8 +512,10 @@ class CustomerWriter:
             for start in range(0, len(old_ids), LOOKUP_CHUNK):
                 self.conn.execute(
                     delete(CustomFieldValue).where(
-                        CustomFieldValue.field_id == defn.id,  # type: ignore[arg-type]
-                        CustomFieldValue.customer_id.in_(old_ids[start : start + LOOKUP_CHUNK]),  # type: ignore[attr-defined]
+                        col(CustomFieldValue.field_id) == defn.id,
+                        col(CustomFieldValue.customer_id).in_(
+                            old_ids[start : start + LOOKUP_CHUNK]
+                        ),
                     )
                 )
         rows = (
@@ -537,10 +542,11 @@ class CustomerWriter:
     def _refresh_phone_digits(self, ids: list[int]) -> None:
         import polars as pl
 
-        cols = [getattr(Customer, p) for p in PHONES]
+        phones = [col(getattr(Customer, p)) for p in PHONES]
         for start in range(0, len(ids), LOOKUP_CHUNK):
             chunk = ids[start : start + LOOKUP_CHUNK]
-            rows = self.conn.execute(select(Customer.id, *cols).where(Customer.id.in_(chunk))).all()  # type: ignore[union-attr]
+            query = select(col(Customer.id), *phones).where(col(Customer.id).in_(chunk))
+            rows = self.conn.execute(query).all()
             frame = pl.DataFrame(rows, schema=["id", *PHONES], orient="row")
             data = frame.select(self._phone_digits_expr(PHONES), "id").rows()
             self.conn.exec_driver_sql(

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
+from sqlmodel import col
 
 from tillterm.spreadsheet.changes import CHANGED, CLEARS, changes, compared_fields, lookup
 from tillterm.spreadsheet.checking import (
@@ -52,23 +53,35 @@ def customer_count(conn: Connection) -> int:
 
 
 def load_context(conn: Connection, *, excel: bool) -> Context:
-    groups = {k: i for i, k in conn.execute(select(CustomerGroup.id, CustomerGroup.name_key))}
-    taxes = {k: i for i, k in conn.execute(select(TaxRate.id, TaxRate.name_key))}
+    groups = {
+        k: i for i, k in conn.execute(select(col(CustomerGroup.id), col(CustomerGroup.name_key)))
+    }
+    taxes = {k: i for i, k in conn.execute(select(col(TaxRate.id), col(TaxRate.name_key)))}
     customs = {
-        name: CustomDef(fid, name, ftype, tuple(c for c in choices.splitlines() if c.strip()))
+        name: CustomDef(
+            fid,  # type: ignore[arg-type] # SQLModel types ids int | None (unsaved rows); a stored row's is an int
+            name,
+            ftype,
+            tuple(c for c in choices.splitlines() if c.strip()),
+        )
         for fid, name, ftype, choices in conn.execute(
-            select(CustomField.id, CustomField.name, CustomField.field_type, CustomField.choices)
+            select(
+                col(CustomField.id),
+                col(CustomField.name),
+                col(CustomField.field_type),
+                col(CustomField.choices),
+            )
         )
     }
-    return Context(groups=groups, taxes=taxes, customs=customs, excel=excel)
+    return Context(groups=groups, taxes=taxes, customs=customs, excel=excel)  # type: ignore[arg-type] # ids typed int | None (unsaved rows); a stored row's is an int
 
 
 def _existing_emails(conn: Connection) -> pl.DataFrame:
     import polars as pl
 
     rows = conn.execute(
-        select(Customer.email, Customer.customer_code).where(
-            Customer.email != "", Customer.archived_at.is_(None)
+        select(col(Customer.email), col(Customer.customer_code)).where(
+            col(Customer.email) != "", col(Customer.archived_at).is_(None)
         )
     ).all()
     frame = pl.DataFrame(rows, schema={"email": pl.String, "same_as": pl.String}, orient="row")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
+from sqlmodel import col
 
 from tillterm.store import staging
 from tillterm.store.models import Customer
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 LOOKUP_CHUNK = 5000
+CUSTOMER_TABLE = "customer"
 
 PayloadT = TypeVar("PayloadT")
 #: the ids of new customers whose generated code is taken → a fresh (code, code key) each
@@ -36,7 +38,7 @@ Redraw = Callable[[list[int]], dict[int, tuple[str, str]]]
 
 def customer_columns() -> list[str]:
     """The customer table's columns but ``id``, in the table's order (the inserted rows')."""
-    table = Customer.__table__  # type: ignore[attr-defined]  # SQLModel sets it at class creation
+    table = Customer.metadata.tables[CUSTOMER_TABLE]
     return [c.name for c in table.columns if c.name != "id"]
 
 
@@ -46,9 +48,11 @@ def lookup_codes(conn: Connection, keys: Sequence[str]) -> dict[str, int]:
     for start in range(0, len(keys), LOOKUP_CHUNK):
         chunk = keys[start : start + LOOKUP_CHUNK]
         found.update(
-            (k, i)
+            (k, i)  # type: ignore[misc]  # SQLModel types ids int | None (unsaved rows); a stored row's is an int
             for i, k in conn.execute(
-                select(Customer.id, Customer.code_key).where(Customer.code_key.in_(chunk))
+                select(col(Customer.id), col(Customer.code_key)).where(
+                    col(Customer.code_key).in_(chunk)
+                )
             )
         )
     return found
