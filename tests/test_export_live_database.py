@@ -283,7 +283,7 @@ ALLOWED_FOREIGN_SQLITE = {
     # the export's own child process; never imported for it in the app's process
     "spreadsheet/export_writer.py": "runs in the export process (spreadsheet/export.py)",
     # writes a staged image in a fresh temporary folder; sqlite3 deserializes the bytes
-    "staging.py": "a temporary file of its own",
+    "store/staging.py": "a temporary file of its own",
 }
 FOREIGN = ("adbc_driver_sqlite", "adbc_driver_manager", "connectorx", "duckdb", "apsw")
 FOREIGN_CALLS = ("read_database", "read_database_uri", "write_database")
