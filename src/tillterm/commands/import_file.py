@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from tillterm.services.imports import Imports
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         COMMAND,
         help="import customers from a .csv, .xlsx or .xls file",
