@@ -9,7 +9,9 @@ core's 1M demo store (``bench/customers-1m.db``, with groups and tags; built by
 ``bench_customers.py``) when it is there, else the store the 1M import just made.
 
 The machine is shared: the 100k import and the export run ``--repeat N`` times
-(default 3) and print the median and every run. Each export runs in a child process, so
+(default 3) and print the median and every run, and the imports their CPU time too
+(every thread of the process: the helper that prepares rows, SQLite's own work), which
+a busy machine disturbs far less than wall time. Each export runs in a child process, so
 its CPU time (less noisy than wall time on a shared machine) and peak RSS are its own.
 ``--export-only`` skips the imports (when the 1M store is there), ``--import-only``
 the export; ``--store PATH`` exports that store instead (e.g. one made by ``tillterm
@@ -78,8 +80,9 @@ def _write_csv(path: Path, count: int) -> Path:
     return path
 
 
-def _import(db: Path, csv_path: Path, *, store: int = 0) -> tuple[float, float, int]:
-    """(check seconds, apply seconds, customers created); ``store``: demo customers first."""
+def _import(db: Path, csv_path: Path, *, store: int = 0) -> tuple[float, float, int, float]:
+    """(check seconds, apply seconds, customers created, CPU seconds of both);
+    ``store``: demo customers first."""
     from tillterm.demo.seeding import seed_demo
     from tillterm.spreadsheet.importing import apply_import, check_import
     from tillterm.store.engine import open_db
@@ -87,20 +90,22 @@ def _import(db: Path, csv_path: Path, *, store: int = 0) -> tuple[float, float, 
     engine = open_db(db)
     if store:
         seed_demo(engine, customers=store)
+    cpu = time.process_time()
     started = time.perf_counter()
     report = check_import(engine, csv_path)
     checked = time.perf_counter()
     result = apply_import(engine, report, allow_warnings=True)
     applied = time.perf_counter()
+    cpu = time.process_time() - cpu
     engine.dispose()
-    return checked - started, applied - checked, result.created
+    return checked - started, applied - checked, result.created, cpu
 
 
-def _reimport(db: Path, out: Path) -> tuple[float, float, float, int, int]:
+def _reimport(db: Path, out: Path) -> tuple[float, float, float, int, int, float]:
     """Export the store ``db`` and import the export back, unchanged.
 
-    (export seconds, check seconds, apply seconds, updated, unchanged): nothing should
-    be written, and it should be fast.
+    (export seconds, check seconds, apply seconds, updated, unchanged, CPU seconds of the
+    import): nothing should be written, and it should be fast.
     """
     from tillterm.spreadsheet.export import export_customers
     from tillterm.spreadsheet.importing import apply_import, check_import
@@ -110,18 +115,27 @@ def _reimport(db: Path, out: Path) -> tuple[float, float, float, int, int]:
     started = time.perf_counter()
     export_customers(engine, out)
     exported = time.perf_counter()
+    cpu = time.process_time()
     report = check_import(engine, out)
     checked = time.perf_counter()
     result = apply_import(engine, report, allow_warnings=True)
     applied = time.perf_counter()
+    cpu = time.process_time() - cpu
     engine.dispose()
     unchanged = getattr(result, "unchanged", 0)
-    return exported - started, checked - exported, applied - checked, result.updated, unchanged
+    return (
+        exported - started,
+        checked - exported,
+        applied - checked,
+        result.updated,
+        unchanged,
+        cpu,
+    )
 
 
 def child() -> None:
     db, path = Path(sys.argv[2]), Path(sys.argv[3])
-    check, apply, created = _import(db, path)
+    check, apply, created, _ = _import(db, path)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{check:.2f} {apply:.2f} {created} {rss:.0f}")
 
@@ -194,39 +208,41 @@ def main() -> None:
             _export(STORE_1M, work, repeat)
             return
         small = _write_csv(CACHE / "customers-100k.csv", 100_000)
-        totals, splits = [], []
+        totals, splits, cpus = [], [], []
         for run in range(repeat):
-            check, apply, created = _import(work / f"a{run}.db", small)
+            check, apply, created, cpu = _import(work / f"a{run}.db", small)
             totals.append(check + apply)
             splits.append(f"{check:.2f}+{apply:.2f}")
+            cpus.append(cpu)
         print(
             f"import 100,000-row CSV: {_runs(totals)} [check+apply: {', '.join(splits)}] "
-            f"({created:,} created; budget 5 s)"
+            f"({created:,} created; budget 5 s); CPU {_runs(cpus)}"
         )
 
-        export_s, check, apply, updated, unchanged = _reimport(work / "a0.db", work / "re.csv")
+        export_s, check, apply, updated, unchanged, cpu = _reimport(work / "a0.db", work / "re.csv")
         print(
             f"  re-import of the store's unchanged 100k export: {check + apply:.2f} s "
             f"[check {check:.2f} + apply {apply:.2f}] ({updated:,} updated, "
-            f"{unchanged:,} unchanged; export {export_s:.2f} s)"
+            f"{unchanged:,} unchanged; export {export_s:.2f} s); CPU {cpu:.2f} s"
         )
 
         # the same file into a store holding its first 5,000 customers (updated), and
         # without its code column (every code generated)
-        check, apply, created = _import(work / "u.db", small, store=5_000)
+        check, apply, created, cpu = _import(work / "u.db", small, store=5_000)
         print(
             f"  into a store of 5,000 of them: {check + apply:.2f} s "
-            f"[check {check:.2f} + apply {apply:.2f}] ({created:,} created, 5,000 updated)"
+            f"[check {check:.2f} + apply {apply:.2f}] ({created:,} created, 5,000 updated); "
+            f"CPU {cpu:.2f} s"
         )
         nocode = CACHE / "customers-100k-nocode.csv"
         if not nocode.exists():
             import polars as pl
 
             pl.read_csv(small, infer_schema_length=0).drop("customer_code").write_csv(nocode)
-        check, apply, created = _import(work / "n.db", nocode)
+        check, apply, created, cpu = _import(work / "n.db", nocode)
         print(
             f"  without a code column (all generated): {check + apply:.2f} s "
-            f"[check {check:.2f} + apply {apply:.2f}] ({created:,} created)"
+            f"[check {check:.2f} + apply {apply:.2f}] ({created:,} created); CPU {cpu:.2f} s"
         )
 
         big = _write_csv(CACHE / "customers-1m.csv", 1_000_000)

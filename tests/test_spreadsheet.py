@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import run_cli
@@ -177,7 +178,22 @@ def _snapshot(engine: Engine) -> list[tuple[object, ...]]:
         return rows
 
 
-def test_failure_mid_apply_leaves_database_unchanged(any_engine: Engine, tmp_path: Path) -> None:
+def test_failure_mid_apply_leaves_database_unchanged(
+    any_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure after rows were written (updates and inserts) rolls every one back."""
+    from tillterm.spreadsheet.applying import CustomerWriter
+
+    written: list[tuple[int, int]] = []
+    write = CustomerWriter.write
+
+    def write_then_fail(self: CustomerWriter, *args: Any, **kwargs: Any) -> tuple[int, int]:
+        written.append(write(self, *args, **kwargs))
+        if sum(c + u for c, u in written) >= 25:
+            raise RuntimeError("simulated failure in the middle of an import")
+        return written[-1]
+
+    monkeypatch.setattr(CustomerWriter, "write", write_then_fail)
     seed_demo(any_engine, customers=20, products=0)
     before = _snapshot(any_engine)
     path = tmp_path / "all.csv"
@@ -191,8 +207,9 @@ def test_failure_mid_apply_leaves_database_unchanged(any_engine: Engine, tmp_pat
     report = check_import(any_engine, path)
     assert (report.new, report.updated, report.unchanged, report.errors) == (20, 20, 0, 0)
     assert report.warnings  # the new rows share the old rows' emails
-    with pytest.raises(RuntimeError):
-        apply_import(any_engine, report, allow_warnings=True, fail_after_rows=25)
+    with pytest.raises(RuntimeError, match="simulated failure"):
+        apply_import(any_engine, report, allow_warnings=True)
+    assert written == [(20, 20)]  # the rows were in the table when it failed
     assert _snapshot(any_engine) == before
     # the search index still follows every write: a customer created now is found
     with session_scope(any_engine) as session:
@@ -381,15 +398,15 @@ def test_generated_codes_avoid_codes_in_the_store_and_in_the_file(
 ) -> None:
     """A drawn code that a customer already has, that the file gives another row, or that
     was drawn twice, is drawn again (staged on SQLite, bound rows on PostgreSQL)."""
-    from tillterm.spreadsheet import importing
+    from tillterm.spreadsheet import applying
 
     seed_demo(any_engine, customers=0, products=0)
     with session_scope(any_engine) as session:
         create_customer(session, {"first_name": "Kept", "customer_code": "KEEP2345"})
     batches = iter([["KEEP2345", "FILE2345", "NEWA2345"], ["NEWA2345"], ["NEWB2345", "NEWC2345"]])
     singles = iter(["NEWB2345", "FRSH2345"])
-    monkeypatch.setattr(importing, "generate_codes", lambda n: next(batches))
-    monkeypatch.setattr(importing, "generate_code", lambda: next(singles))
+    monkeypatch.setattr(applying, "generate_codes", lambda n: next(batches))
+    monkeypatch.setattr(applying, "generate_code", lambda: next(singles))
     path = tmp_path / "blank.csv"
     path.write_text("first_name,customer_code\nA,\nB,\nC,\nD,FILE2345\n")
     result = apply_import(any_engine, check_import(any_engine, path))

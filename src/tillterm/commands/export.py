@@ -15,7 +15,7 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"“{text}” is not a date (YYYY-MM-DD)") from None
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "export",
         help="export customers to a .csv or .xlsx file",
@@ -40,9 +40,10 @@ def run(args: argparse.Namespace) -> int:
     import time
     from pathlib import Path
 
-    from tillterm.spreadsheet.export import EXPORT_SUFFIXES, export_customers, filtered_ids
+    from tillterm.services.context import Services
+    from tillterm.services.imports import ExportFilter
+    from tillterm.spreadsheet.export import EXPORT_SUFFIXES
     from tillterm.spreadsheet.reading import SpreadsheetError
-    from tillterm.store.engine import session_scope
     from tillterm.store.private_files import OutputExists
 
     if not args.file.lower().endswith(EXPORT_SUFFIXES):
@@ -55,26 +56,18 @@ def run(args: argparse.Namespace) -> int:
         say(exists, err=True)
         return EXIT_USAGE
     engine = open_engine(args)
+    selection = ExportFilter(
+        query=args.query,
+        group=args.group,
+        tags_all=args.tag,
+        tags_none=args.without_tag,
+        created_from=args.created_from,
+        created_to=args.created_to,
+        include_archived=args.include_archived,
+    )
     started = time.perf_counter()
     try:
-        with session_scope(engine) as session:
-            ids = filtered_ids(
-                session,
-                args.query,
-                group=args.group,
-                tags_all=args.tag,
-                tags_none=args.without_tag,
-                created_from=args.created_from,
-                created_to=args.created_to,
-                include_archived=args.include_archived,
-            )
-        count = export_customers(
-            engine,
-            target,
-            ids=ids,
-            include_archived=args.include_archived,
-            overwrite=args.force,
-        )
+        count = Services(lambda: engine).imports.export(target, selection, overwrite=args.force)
     except OutputExists:  # it appeared while the export ran
         say(exists, err=True)
         return EXIT_USAGE

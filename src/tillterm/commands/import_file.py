@@ -12,6 +12,7 @@ was imported and the file is not to blame, so a script can tell "fix the file" f
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from tillterm.commands.console import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
 
@@ -22,8 +23,11 @@ EXIT_WARNINGS = 3
 EXIT_DATABASE = 4
 SHOWN = 50
 
+if TYPE_CHECKING:
+    from tillterm.services.imports import Imports
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         COMMAND,
         help="import customers from a .csv, .xlsx or .xls file",
@@ -55,6 +59,7 @@ def _fail(message: object, status: int) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from tillterm.core.errors import DatabaseError
+    from tillterm.services.context import Services
     from tillterm.spreadsheet.reading import SpreadsheetError
     from tillterm.store.private_files import OutputExists
 
@@ -65,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     except DatabaseError as exc:
         return _fail(exc, EXIT_DATABASE)
     try:
-        return _run(args, engine)
+        return _run(args, Services(lambda: engine).imports)
     except DatabaseError as exc:
         return _fail(f"{exc}; nothing was imported.", EXIT_DATABASE)
     except OutputExists as exc:
@@ -85,23 +90,11 @@ def run(args: argparse.Namespace) -> int:
         engine.dispose()
 
 
-def _run(args: argparse.Namespace, engine) -> int:  # type: ignore[no-untyped-def]
-    from pathlib import Path
-
-    from tillterm.spreadsheet.annotate import write_annotated
-    from tillterm.spreadsheet.importing import apply_import, check_import
-    from tillterm.store.private_files import OutputExists
-
+def _run(args: argparse.Namespace, imports: Imports) -> int:
     if args.annotated and not args.force:
         # refused before the file is read, not after a long check
-        out = Path(args.annotated)
-        named = [out]
-        if Path(args.file).suffix.lower() != ".csv" and out.suffix.lower() != ".xlsx":
-            named.append(out.with_suffix(".xlsx"))
-        for path in named:
-            if path.exists() or path.is_symlink():
-                raise OutputExists(f"{path} already exists; choose another name or replace it.")
-    report = check_import(engine, args.file)
+        imports.refuse_existing_annotated(args.file, args.annotated)
+    report = imports.check(args.file)
     say(f"{report.path.name}: {report.detected}")
     for notice in report.notices:
         say(f"  {notice}")
@@ -114,7 +107,7 @@ def _run(args: argparse.Namespace, engine) -> int:  # type: ignore[no-untyped-de
     if report.clearing():
         say(report.clearing())
     if args.annotated and (report.errors or report.warnings):
-        written = write_annotated(report, args.annotated, overwrite=args.force)
+        written = imports.save_annotated(report, args.annotated, overwrite=args.force)
         say(f"Annotated copy written to {written}")
     if report.errors:
         say("Blocked by errors: nothing was imported.", err=True)
@@ -125,6 +118,6 @@ def _run(args: argparse.Namespace, engine) -> int:  # type: ignore[no-untyped-de
     if args.dry_run:
         say("Dry run: nothing was imported.")
         return EXIT_OK
-    result = apply_import(engine, report, allow_warnings=True)
+    result = imports.apply(report, allow_warnings=True)
     say(result.summary())
     return EXIT_OK

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from tillterm.services.imports import Imports
     from tillterm.services.settings import StoreSettings
     from tillterm.services.till import Till
 
@@ -56,3 +57,10 @@ class Services:
             "_till", Till(self.engine, self.register, self.receipts_dir)
         )
         return till
+
+    @cached_property
+    def imports(self) -> Imports:
+        """Spreadsheets in and out (the Import screen, ``tillterm import`` / ``export``)."""
+        from tillterm.services.imports import Imports
+
+        return Imports(self.engine)

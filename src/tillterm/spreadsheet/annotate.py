@@ -30,7 +30,7 @@ from tillterm.store.private_files import OutputExists, private_output
 if TYPE_CHECKING:
     import polars as pl
 
-    from tillterm.spreadsheet.importing import ImportReport
+    from tillterm.spreadsheet.import_report import ImportReport
 
 
 def annotated_path(source: str | os.PathLike[str]) -> Path:

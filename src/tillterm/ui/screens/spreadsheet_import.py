@@ -9,9 +9,12 @@ too and is all or nothing.
 
 Esc always answers: while a file is read or checked it stops the reader (a workbook's
 reader process is killed); while an import applies it rolls the whole import back;
-after a result or a failure it clears the screen. No worker can leave the screen busy:
-whatever a worker raises (the Excel engine's panics are ``BaseException``) comes back
-as a message. Text from the file (names, cells, headers) is never drawn as markup.
+after a result or a failure it clears the screen. The work is the import service's
+(``self.services.imports``), run as the app's jobs: what the person can act on (a file
+that cannot be read, a cancel, a locked database) comes back as :class:`Failed`; anything
+else is told and logged by the app, and :meth:`ImportScreen.job_failed` makes the screen
+usable again, so no job leaves it busy. Text from the file (names, cells, headers) is
+never drawn as markup.
 """
 
 from __future__ import annotations
@@ -19,25 +22,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, ProgressBar, Static
-from textual.worker import Worker, WorkerState
 
-from tillterm.core.errors import TilltermError
-from tillterm.spreadsheet.importing import (
-    ImportCancelled,
-    ImportReport,
-    ImportResult,
-    Progress,
-    apply_import,
-    check_import,
-)
-from tillterm.store.private_files import OutputExists
+from tillterm.spreadsheet.import_report import ImportReport, ImportResult, Progress
+from tillterm.spreadsheet.reading import ImportCancelled
 from tillterm.ui.plain import plain
+from tillterm.ui.screens.base import TillScreen
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
@@ -47,17 +41,14 @@ from tillterm.ui.widgets.results_table import PlainCell
 SUFFIXES = (".csv", ".xlsx", ".xls")
 CANCELLED = "Import cancelled: nothing was imported."
 VERBS = {"reading": "Reading", "checking": "Checking", "importing": "Importing"}
+#: the screen's one job group: a check, an import or a save, one at a time
+JOB = "import"
+#: the summary line after an unexpected error (the app's notification says which)
+STOPPED = "Stopped by an unexpected error: nothing was imported."
+STOPPED_SAVING = "Stopped by an unexpected error: the annotated copy was not saved."
 
 
-def _reason(exc: BaseException) -> str:
-    """One line for the person, whatever a worker raised."""
-    if isinstance(exc, TilltermError):
-        return str(exc)
-    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-    return f"Unexpected error ({type(exc).__name__}): {text}. Nothing was imported."
-
-
-class ImportScreen(Screen[None]):
+class ImportScreen(TillScreen[None]):
     HELP_TITLE = "Import"
     CSS_PATH = css("spreadsheet_import.tcss")
     BINDINGS = [
@@ -93,7 +84,8 @@ class ImportScreen(Screen[None]):
 
     @dataclass
     class Failed(Message):
-        """Reading, importing or saving failed; ``message`` is for the person."""
+        """Reading, importing or saving was refused or cancelled; ``message`` is for the
+        person."""
 
         message: str
 
@@ -165,15 +157,20 @@ class ImportScreen(Screen[None]):
         self.query_one("#import-detected", Static).update("")
         self.query_one(ProgressBar).update(progress=0)
         self._set_busy(True)
-        self.check_file(Path(path).expanduser())
+        imports, chosen = self.services.imports, Path(path).expanduser()
+        self.run_job(
+            JOB,
+            lambda: imports.check(chosen, progress=self._progress),
+            self.Checked,
+            self.Failed,
+            description="checking the file",
+        )
 
     def action_save_annotated(self) -> None:
         report = self.report
         if not report or self.busy:
             return
-        from tillterm.spreadsheet.annotate import annotated_target
-
-        target = annotated_target(report)
+        target = self.services.imports.annotated_target(report)
         if not (target.exists() or target.is_symlink()):
             self._start_save(report, overwrite=False)
             return
@@ -197,7 +194,19 @@ class ImportScreen(Screen[None]):
         self._saving = True
         self._set_busy(True)
         self._say("Saving the annotated copy…")
-        self.save_annotated(report, overwrite)
+        imports = self.services.imports
+
+        def poll() -> None:
+            if self._cancel:
+                raise ImportCancelled("Cancelled: the annotated copy was not saved.")
+
+        self.run_job(
+            JOB,
+            lambda: imports.save_annotated(report, overwrite=overwrite, poll=poll),
+            self.AnnotatedSaved,
+            self.Failed,
+            description="saving the annotated copy",
+        )
 
     def action_confirm_import(self) -> None:
         self._start_apply(allow_warnings=False)
@@ -212,7 +221,14 @@ class ImportScreen(Screen[None]):
         self.query_one(ProgressBar).update(progress=0)
         self._say("Importing…")
         self._set_busy(True)
-        self.apply_file(self.report, allow_warnings)
+        imports, report = self.services.imports, self.report
+        self.run_job(
+            JOB,
+            lambda: imports.apply(report, allow_warnings=allow_warnings, progress=self._progress),
+            self.Applied,
+            self.Failed,
+            description="importing the file",
+        )
 
     def action_cancel_import(self) -> None:
         """Esc: stop what runs (an import rolls back), else clear the screen."""
@@ -230,61 +246,11 @@ class ImportScreen(Screen[None]):
         self.refresh_bindings()
         self.query_one(PathInput).focus()
 
-    # -- workers ---------------------------------------------------------------------------
-    # Each catches everything (BaseException: the Excel engine's panics are not
-    # Exceptions) and posts it as a message: a worker never leaves the screen busy.
-    @work(thread=True, exclusive=True, exit_on_error=False, group="import")
-    def check_file(self, path: Path) -> None:
-        try:
-            report = check_import(self.app.engine, path, progress=self._progress)  # type: ignore[attr-defined]
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as exc:
-            self.post_message(self.Failed(_reason(exc)))
-            return
-        self.post_message(self.Checked(report))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="import")
-    def apply_file(self, report: ImportReport, allow_warnings: bool) -> None:
-        try:
-            result = apply_import(
-                self.app.engine,  # type: ignore[attr-defined]
-                report,
-                allow_warnings=allow_warnings,
-                progress=self._progress,
-            )
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as exc:
-            self.post_message(self.Failed(_reason(exc)))
-            return
-        self.post_message(self.Applied(result))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="import")
-    def save_annotated(self, report: ImportReport, overwrite: bool = False) -> None:
-        from tillterm.spreadsheet.annotate import write_annotated
-
-        def poll() -> None:
-            if self._cancel:
-                raise ImportCancelled("Cancelled: the annotated copy was not saved.")
-
-        try:
-            path = write_annotated(report, overwrite=overwrite, poll=poll)
-        except OutputExists as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as exc:
-            self.post_message(self.Failed(_reason(exc)))
-            return
-        self.post_message(self.AnnotatedSaved(path))
-
-    @on(Worker.StateChanged)
-    def _worker_changed(self, event: Worker.StateChanged) -> None:
-        """The last guard: a worker that died anyway must not leave the screen busy."""
-        if event.worker.group == "import" and event.state == WorkerState.ERROR:
-            self.post_message(self.Failed(_reason(event.worker.error or RuntimeError())))
+    def job_failed(self, group: str, error: BaseException) -> None:
+        """A job failed unexpectedly (the app told the person and logged it): the screen
+        is usable again, and says that nothing was imported (or saved)."""
+        if group == JOB and self.busy:
+            self._stop(STOPPED_SAVING if self._saving else STOPPED)
 
     # -- results ---------------------------------------------------------------------------
     @on(Progressed)
@@ -351,12 +317,21 @@ class ImportScreen(Screen[None]):
     @on(Failed)
     def _failed(self, message: Failed) -> None:
         if not self.busy:
-            return  # already told (a worker's error seen twice)
+            return  # nothing runs any more: already told
+        cancelled = self._cancel
+        self._stop(message.message)
+        self.notify(message.message, title="Import", severity="warning" if cancelled else "error")
+
+    def _stop(self, text: str) -> None:
+        """The running job ended without a result: not busy any more, ``text`` said.
+
+        A cancelled check or import leaves nothing behind (the screen clears); a
+        cancelled save, or a failed import, keeps the report, so the person can try again.
+        """
         cancelled = self._cancel
         saving = self._saving
         self._set_busy(False)
         self._cancel = self._saving = False
-        text = message.message
         if cancelled and not saving:
             self.report = None
             self.query_one(DataTable).clear()
@@ -364,5 +339,4 @@ class ImportScreen(Screen[None]):
             self.query_one(ProgressBar).update(progress=0)
             self.refresh_bindings()
         self._say(text)
-        self.notify(text, title="Import", severity="warning" if cancelled else "error")
         self.query_one(PathInput).focus()

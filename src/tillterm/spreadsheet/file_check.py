@@ -1,0 +1,334 @@
+"""The check of an import: one read of the file, every cell checked and converted, every
+row matched against the customers on file; nothing written.
+
+:func:`scan_file` runs inside the check's read transaction and spills the converted
+rows to disk (:class:`~tillterm.spreadsheet.import_report.CheckedRows`);
+:meth:`Scan.report` then works out, with no database, what the person is told: new,
+updated and unchanged rows, the values blank cells would clear, every error and warning
+by row and column.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+from sqlmodel import col
+
+from tillterm.spreadsheet.changes import CHANGED, CLEARS, changes, compared_fields, lookup
+from tillterm.spreadsheet.checking import (
+    ERROR,
+    WARNING,
+    CheckedBatch,
+    Context,
+    CustomDef,
+    check_batch,
+    empty_problems,
+    key_expr,
+)
+from tillterm.spreadsheet.columns import ColumnMap, map_headers
+from tillterm.spreadsheet.import_report import (
+    LISTED,
+    CheckedRows,
+    ImportReport,
+    Problem,
+    Progress,
+    ProgressCallback,
+)
+from tillterm.spreadsheet.reading import ROW, SheetSource, SpreadsheetError, open_sheet
+from tillterm.store.models import Customer, CustomerGroup, CustomField, TaxRate
+
+if TYPE_CHECKING:
+    import polars as pl
+
+BATCH_ROWS = 50_000
+
+
+def customer_count(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(Customer)).scalar_one())
+
+
+def load_context(conn: Connection, *, excel: bool) -> Context:
+    groups = {
+        k: i for i, k in conn.execute(select(col(CustomerGroup.id), col(CustomerGroup.name_key)))
+    }
+    taxes = {k: i for i, k in conn.execute(select(col(TaxRate.id), col(TaxRate.name_key)))}
+    customs = {
+        name: CustomDef(
+            fid,  # type: ignore[arg-type] # SQLModel types ids int | None (unsaved rows); a stored row's is an int
+            name,
+            ftype,
+            tuple(c for c in choices.splitlines() if c.strip()),
+        )
+        for fid, name, ftype, choices in conn.execute(
+            select(
+                col(CustomField.id),
+                col(CustomField.name),
+                col(CustomField.field_type),
+                col(CustomField.choices),
+            )
+        )
+    }
+    return Context(groups=groups, taxes=taxes, customs=customs, excel=excel)  # type: ignore[arg-type] # ids typed int | None (unsaved rows); a stored row's is an int
+
+
+def _existing_emails(conn: Connection) -> pl.DataFrame:
+    import polars as pl
+
+    rows = conn.execute(
+        select(col(Customer.email), col(Customer.customer_code)).where(
+            col(Customer.email) != "", col(Customer.archived_at).is_(None)
+        )
+    ).all()
+    frame = pl.DataFrame(rows, schema={"email": pl.String, "same_as": pl.String}, orient="row")
+    return (
+        frame.with_columns(key_expr(pl.col("email")).alias("__email_key"))
+        .unique("__email_key", keep="first")
+        .select("__email_key", "same_as")
+    )
+
+
+class _Pass:
+    """One read of the file: converts batches and adds what needs the database."""
+
+    def __init__(
+        self, source: SheetSource, conn: Connection, cmap: ColumnMap, ctx: Context
+    ) -> None:
+        self.source = source
+        self.conn = conn
+        self.cmap = cmap
+        self.ctx = ctx
+        self.has_customers = customer_count(conn) > 0
+        self.emails = _existing_emails(conn) if self.has_customers else None
+        self.fields = compared_fields(cmap)
+
+    def batches(self, progress: ProgressCallback | None, stage: str) -> Iterable[CheckedBatch]:
+        import polars as pl
+
+        rows = 0
+        size = max(self.source.fingerprint[0], 1)
+        present = self.cmap.present
+        for batch in self.source.batches(BATCH_ROWS):
+            checked = check_batch(batch, self.cmap, self.ctx)
+            values = checked.values
+            if "customer_code" in present:
+                values = values.with_columns(key_expr(pl.col("customer_code")).alias("__key"))
+            else:
+                values = values.with_columns(pl.lit("").alias("__key"))
+            ids: dict[str, int] = {}
+            if self.has_customers:
+                keys = values.get_column("__key").filter(values.get_column("__key") != "")
+                found = lookup(self.conn, keys.unique().to_list(), self.fields)
+                ids = dict(found.select("__key", "__id").iter_rows())
+            values = values.with_columns(
+                pl.col("__key")
+                .replace_strict(ids, default=None, return_dtype=pl.Int64)
+                .alias("__id")
+            )
+            if ids:
+                flags = changes(self.conn, values, found, self.fields, self.ctx)
+                values = values.hstack(flags)
+            problems = [checked.problems, self._row_warnings(values)]
+            checked = CheckedBatch(
+                values,
+                pl.concat([p for p in problems if p.height])
+                if any(p.height for p in problems)
+                else empty_problems(),
+            )
+            rows += values.height
+            if progress:
+                done = self.source.position / size if self.source.detected.kind == "csv" else 1.0
+                progress(Progress(stage, min(done, 1.0), rows))
+            yield checked
+
+    def _row_warnings(self, values: pl.DataFrame) -> pl.DataFrame:
+        import polars as pl
+
+        new = values.filter(pl.col("__id").is_null())
+        parts = []
+        names = [n for n in ("first_name", "last_name", "company") if n in self.cmap.present]
+        nameless = new.filter(pl.all_horizontal([pl.col(n) == "" for n in names])) if names else new
+        if nameless.height:
+            column = self.cmap.header_of(names[0]) if names else "name"
+            parts.append(
+                nameless.select(
+                    pl.col(ROW).alias("row"),
+                    pl.lit(column).alias("column"),
+                    pl.lit(WARNING).alias("level"),
+                    pl.lit("no name: neither first name, last name nor company").alias("message"),
+                )
+            )
+        if self.emails is not None and self.emails.height and "email" in self.cmap.present:
+            twins = new.with_columns(key_expr(pl.col("email")).alias("__email_key")).join(
+                self.emails, on="__email_key", how="inner"
+            )
+            if twins.height:
+                parts.append(
+                    twins.select(
+                        pl.col(ROW).alias("row"),
+                        pl.lit(self.cmap.header_of("email")).alias("column"),
+                        pl.lit(WARNING).alias("level"),
+                        pl.format(
+                            "likely a duplicate of existing customer {} (same email)",
+                            pl.col("same_as"),
+                        ).alias("message"),
+                    )
+                )
+        return pl.concat(parts) if parts else empty_problems()
+
+
+def _open(
+    path: str | os.PathLike[str], conn: Connection, progress: ProgressCallback | None = None
+) -> tuple[SheetSource, ColumnMap, Context]:
+    poll = (lambda: progress(Progress("reading", 0.0, 0))) if progress else None
+    source = open_sheet(path, poll=poll)
+    ctx = load_context(conn, excel=source.detected.kind != "csv")
+    cmap = map_headers(source.headers, ctx.customs.keys())
+    if not cmap.fields:
+        shown = ", ".join(f"“{h}”" for h in source.headers[:6] if h) or "none"
+        raise SpreadsheetError(
+            f"{source.path.name}: no column is a customer field (headers: {shown}); "
+            "use the export file as a template (first_name, last_name, email, customer_code...)."
+        )
+    return source, cmap, ctx
+
+
+def _notices(cmap: ColumnMap) -> tuple[str, ...]:
+    def names(indexes: Iterable[int]) -> str:
+        return ", ".join(f"“{cmap.headers[i] or f'column {i + 1}'}”" for i in indexes)
+
+    notes = []
+    if cmap.unknown:
+        notes.append(f"Unknown columns, ignored: {names(cmap.unknown)}.")
+    if cmap.read_only:
+        notes.append(
+            f"Read-only columns (generated by activity), never imported: {names(cmap.read_only)}."
+        )
+    if cmap.duplicates:
+        notes.append(
+            f"Columns repeating another column's field, ignored: {names(cmap.duplicates)}."
+        )
+    if cmap.ignored:
+        notes.append(
+            f"The annotation column from a previous check was ignored: {names(cmap.ignored)}."
+        )
+    return tuple(notes)
+
+
+@dataclass
+class Scan:
+    """What one read of the file found, before it is summed up for the person."""
+
+    source: SheetSource
+    cmap: ColumnMap
+    spill: CheckedRows
+    rows: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    #: field → how many values on file its blank cells would clear
+    clears: dict[str, int] = field(default_factory=dict)
+    problems: list[pl.DataFrame] = field(default_factory=list)
+    #: (row, key, code) of every row giving a code: a code given twice is an error
+    keys: list[pl.DataFrame] = field(default_factory=list)
+
+    def add(self, checked: CheckedBatch) -> None:
+        """Count one checked batch and spill its rows for the apply."""
+        import polars as pl
+
+        values = checked.values
+        self.rows += values.height
+        fresh = int(values.get_column("__id").null_count())
+        self.new += fresh
+        if CHANGED in values.columns:
+            changed = int(values.get_column(CHANGED).sum())
+            self.updated += changed
+            self.unchanged += values.height - fresh - changed
+            flags = [c for c in values.columns if c.startswith(CLEARS)]
+            for flag, count in values.select(flags).sum().row(0, named=True).items():
+                name = flag[len(CLEARS) :]
+                self.clears[name] = self.clears.get(name, 0) + int(count)
+            values = values.drop(CHANGED, *flags)
+        else:
+            self.updated += values.height - fresh
+        if checked.problems.height:
+            self.problems.append(checked.problems)
+        self.keys.append(
+            values.filter(pl.col("__key") != "").select(ROW, "__key", "customer_code")
+            if "customer_code" in self.cmap.present
+            else values.clear().select(ROW, "__key")
+        )
+        self.spill.add(values.drop("__id"))
+
+    def report(self) -> ImportReport:
+        """The report (no database needed): a file without rows is refused here."""
+        import polars as pl
+
+        source, cmap, problems = self.source, self.cmap, self.problems
+        if self.rows == 0:
+            self.spill.discard()
+            raise SpreadsheetError(
+                f"{source.path.name} has a header but no rows: nothing to import."
+            )
+        if "customer_code" in cmap.present and self.keys:
+            all_keys = pl.concat(self.keys)
+            first = all_keys.group_by("__key").agg(pl.col(ROW).min().alias("__first"))
+            dups = all_keys.join(first, on="__key").filter(pl.col(ROW) != pl.col("__first"))
+            if dups.height:
+                problems.append(
+                    dups.select(
+                        pl.col(ROW).alias("row"),
+                        pl.lit(cmap.header_of("customer_code")).alias("column"),
+                        pl.lit(ERROR).alias("level"),
+                        pl.format(
+                            "customer code “{}” is already on row {}",
+                            pl.col("customer_code"),
+                            pl.col("__first"),
+                        ).alias("message"),
+                    )
+                )
+        table = (
+            pl.concat(problems).sort("row", maintain_order=True) if problems else empty_problems()
+        )
+        levels = table.get_column("level")
+        listed = tuple(Problem(*r) for r in table.head(LISTED).iter_rows())
+        return ImportReport(
+            path=source.path,
+            detected=source.detected.describe(),
+            rows=self.rows,
+            new=self.new,
+            updated=self.updated,
+            unchanged=self.unchanged,
+            cleared=tuple((cmap.header_of(n), c) for n, c in self.clears.items() if c),
+            errors=int((levels == ERROR).sum()),
+            warnings=int((levels == WARNING).sum()),
+            problems=listed,
+            fields=tuple(cmap.fields[i] for i in sorted(cmap.fields)),
+            notices=_notices(cmap),
+            fingerprint=source.fingerprint,
+            all_problems=table,
+            checked=self.spill,
+        )
+
+
+def scan_file(
+    conn: Connection, path: str | os.PathLike[str], progress: ProgressCallback | None = None
+) -> Scan:
+    """Read and check every row of the file on ``conn`` (a read transaction).
+
+    The spilled rows are deleted if anything goes wrong (a cancel included).
+    """
+    source, cmap, ctx = _open(path, conn, progress)
+    run = _Pass(source, conn, cmap, ctx)
+    scan = Scan(source, cmap, CheckedRows(cmap, ctx))
+    try:
+        for checked in run.batches(progress, "checking"):
+            scan.add(checked)
+    except BaseException:
+        scan.spill.discard()
+        raise
+    return scan

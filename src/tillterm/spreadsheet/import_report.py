@@ -1,0 +1,169 @@
+"""What an import tells the person: the report of a check, the result of an apply, and
+the rows a check converted, kept on disk for the apply.
+
+Plain values, no database: the screen and the command read them, the annotated copy is
+written from them, and ``apply_import`` takes the report back (with its checked rows).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tillterm.core.errors import TilltermError
+from tillterm.spreadsheet.checking import Context
+from tillterm.spreadsheet.columns import ColumnMap
+
+if TYPE_CHECKING:
+    import polars as pl
+
+#: how many problems a report lists (all of them go into the annotated file)
+LISTED = 2000
+
+
+class ImportBlocked(TilltermError):
+    """The file has errors (or warnings nobody agreed to): nothing was imported."""
+
+    def __init__(self, message: str, report: ImportReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one cell: the row as the spreadsheet numbers it (header = 1)."""
+
+    row: int
+    column: str
+    level: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far an import is: ``stage`` is "checking" or "importing"."""
+
+    stage: str
+    fraction: float
+    rows: int
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class CheckedRows:
+    """The rows a check converted, kept for the apply: one Arrow IPC file (LZ4) per batch.
+
+    On disk, not in memory: a million checked rows would double an import's peak memory.
+    The folder goes when the import is applied, when the report is garbage collected, or
+    at exit. ``cmap`` and ``context`` are what the rows were checked against; the apply
+    refuses to write them if the store's groups, taxes or custom fields changed since.
+    """
+
+    def __init__(self, cmap: ColumnMap, context: Context) -> None:
+        self.cmap = cmap
+        self.context = context
+        self.rows = 0
+        self.heights: list[int] = []
+        self._files: list[Path] = []
+        self._dir = Path(tempfile.mkdtemp(prefix="tillterm-import-"))
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self._dir, ignore_errors=True)
+
+    def add(self, values: pl.DataFrame) -> None:
+        path = self._dir / f"{len(self._files):06d}.arrow"
+        values.write_ipc(path, compression="lz4")
+        self._files.append(path)
+        self.heights.append(values.height)
+        self.rows += values.height
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def batch(self, index: int, columns: list[str] | None = None) -> pl.DataFrame:
+        import polars as pl
+
+        return pl.read_ipc(self._files[index], columns=columns)
+
+    @property
+    def available(self) -> bool:
+        return self._cleanup.alive and all(p.exists() for p in self._files)
+
+    def discard(self) -> None:
+        """Delete the files now (after a successful apply)."""
+        self._cleanup()
+
+
+def fingerprint(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What checking found; ``problems`` lists the first :data:`LISTED`."""
+
+    path: Path
+    detected: str
+    rows: int
+    new: int
+    #: existing customers the file changes; ``unchanged``: those it names as they are
+    updated: int
+    errors: int
+    warnings: int
+    problems: tuple[Problem, ...]
+    fields: tuple[str, ...]
+    notices: tuple[str, ...]
+    fingerprint: tuple[int, int]
+    unchanged: int = 0
+    #: (column header, how many values on file its blank cells would clear)
+    cleared: tuple[tuple[str, int], ...] = ()
+    all_problems: Any = field(default=None, repr=False, compare=False)
+    #: the converted rows, for :func:`apply_import` (``None`` once applied)
+    checked: CheckedRows | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def blocked(self) -> bool:
+        return self.errors > 0
+
+    def summary(self) -> str:
+        rows = f"{self.rows:,} row{'s' * (self.rows != 1)}"
+        parts = [f"{self.new:,} new", f"{self.updated:,} updated"]
+        if self.unchanged:
+            parts.append(f"{self.unchanged:,} unchanged")
+        parts.append(f"{self.errors:,} error{'s' * (self.errors != 1)}")
+        parts.append(f"{self.warnings:,} warning{'s' * (self.warnings != 1)}")
+        return f"{rows}: " + ", ".join(parts)
+
+    def clearing(self) -> str:
+        """ "N values will be cleared: notes 2, email 1", or "" when none will be."""
+        total = sum(count for _, count in self.cleared)
+        if not total:
+            return ""
+        columns = ", ".join(f"{header} {count:,}" for header, count in self.cleared)
+        return (
+            f"{total:,} value{'s' * (total != 1)} on file will be cleared by blank cells: "
+            f"{columns}."
+        )
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    report: ImportReport
+    #: rows naming an existing customer exactly as on file: not written
+    unchanged: int = 0
+
+    def summary(self) -> str:
+        text = f"Imported {self.report.path.name}: {self.created:,} new, {self.updated:,} updated"
+        if self.unchanged:
+            text += f", {self.unchanged:,} unchanged"
+        return text + "."
