@@ -11,6 +11,7 @@ than fail (the app's ``engine`` property does the waiting).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+
+    from tillterm.services.customer_care import CustomerCare
 
 
 @dataclass
@@ -28,3 +31,10 @@ class Services:
     register: str = "till"
     #: where this register's receipt files go (``None``: the configured folder)
     receipts_dir: Path | None = field(default=None)
+
+    @functools.cached_property
+    def customers(self) -> CustomerCare:
+        """The customer use cases (search, profiles, saving, groups, tags, export)."""
+        from tillterm.services.customer_care import CustomerCare
+
+        return CustomerCare(self.engine)

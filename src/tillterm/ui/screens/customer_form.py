@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import (
     Button,
@@ -36,27 +35,18 @@ from textual.widgets import (
     TextArea,
 )
 
-from tillterm.catalog.settings import list_tax_rates
-from tillterm.core.errors import TilltermError
 from tillterm.core.money import format_money
-from tillterm.customers.custom_fields import list_fields
-from tillterm.customers.groups import list_groups
-from tillterm.customers.profiles import (
-    CustomerActivity,
-    CustomerRecord,
-    Duplicate,
-    ValidationFailed,
-    create_customer,
-    customer_activity,
-    find_by_code,
-    find_duplicates,
-    get_customer,
-    update_customer,
-    validate_customer,
+from tillterm.customers.records import CustomerActivity, CustomerRecord, Duplicate
+from tillterm.services.customer_care import (
+    CustomChoice,
+    Duplicates,
+    FormStart,
+    SaveOutcome,
 )
-from tillterm.store.engine import session_scope
+from tillterm.services.customer_care import Invalid as Refused
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.plain import plain, plain_options
+from tillterm.ui.screens.base import TillModal
 from tillterm.ui.screens.confirm import Choice, ChoiceScreen, ConfirmScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.form_row import FormRow, field_value, set_field_value
@@ -147,14 +137,6 @@ ERROR_ALIASES = {
 CUSTOM_PREFIX = "custom:"
 
 
-@dataclass(frozen=True)
-class CustomChoice:
-    """A custom field as the form needs it: its name, and its choices if it has any."""
-
-    name: str
-    choices: tuple[str, ...] = ()
-
-
 def _text(value: object) -> str:
     if value is None:
         return ""
@@ -221,7 +203,7 @@ def make_field(spec: FieldSpec) -> Widget:
     return Input(placeholder=placeholder, id=widget_id, compact=True)
 
 
-class CustomerForm(ModalScreen[CustomerRecord | None]):
+class CustomerForm(TillModal[CustomerRecord | None]):
     """Add or edit one customer."""
 
     HELP_TITLE = "Customer form"
@@ -347,24 +329,42 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
 
     # -- loading ---------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-form-load")
     def _prepare(self) -> None:
-        try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                groups = tuple((g.name, g.id) for g in list_groups(session))
-                taxes = tuple((t.name, t.id) for t in list_tax_rates(session))
-                custom = tuple(
-                    CustomChoice(f.name, tuple(getattr(f, "choices", ()) or ()))
-                    for f in list_fields(session)
-                )
-                record = activity = None
-                if self.customer_id is not None:
-                    record = get_customer(session, self.customer_id)
-                    activity = customer_activity(session, self.customer_id)
-        except TilltermError as exc:
-            self.post_message(self.Prepared((), (), (), None, None, str(exc)))
-            return
-        self.post_message(self.Prepared(groups, taxes, custom, record, activity))
+        customer_id = self.customer_id
+        care = self.services.customers
+
+        def prepared(start: FormStart) -> CustomerForm.Prepared:
+            choices, opened = start.choices, start.opened
+            return self.Prepared(
+                choices.groups,
+                choices.taxes,
+                choices.custom_fields,
+                opened.record if opened else None,
+                opened.activity if opened else None,
+            )
+
+        self.run_job(
+            "customer-form-load",
+            lambda: care.start_form(customer_id),
+            prepared,
+            lambda error: self.Prepared((), (), (), None, None, error),
+            description="reading the customer form's choices",
+        )
+
+    def job_failed(self, group: str, error: BaseException) -> None:
+        """An unexpected failure (told and logged by the app) leaves the form usable."""
+        if group == "customer-form-save":
+            self._saving = False
+            self._status(
+                "Not saved: an unexpected error (see the log). Everything you typed is still here.",
+                error=True,
+            )
+        elif group == "customer-form-load":
+            # as if read empty: a new customer can still be typed and saved (no choices)
+            self._status("Cannot read the database (the error is in the log).", error=True)
+            if self.focused is None or not (self.focused.id or "").startswith("field-"):
+                self._fields["first_name"].focus()
+            self.call_after_refresh(self._remember_initial)
 
     @on(Prepared)
     async def _prepared(self, message: Prepared) -> None:
@@ -500,29 +500,25 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
         event.stop()
         self.action_save()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-form-save")
     def _save(self, data: dict[str, Any], allow_duplicates: bool) -> None:
-        result: Message
-        try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                errors = validate_customer(session, data, customer_id=self.customer_id)
-                duplicates: list[Duplicate] = []
-                if not errors and not allow_duplicates:
-                    duplicates = find_duplicates(session, data, exclude_id=self.customer_id)
-                if errors:
-                    result = self.Invalid(dict(errors))
-                elif duplicates:
-                    result = self.DuplicatesFound(tuple(duplicates))
-                elif self.customer_id is None:
-                    result = self.Saved(create_customer(session, data))
-                else:
-                    result = self.Saved(update_customer(session, self.customer_id, data))
-        except ValidationFailed as exc:
-            result = self.Invalid(dict(exc.errors))
-        except TilltermError as exc:
-            result = self.SaveFailed(str(exc))
-        # Posted only now, after the commit: "Saved" means it is in the database.
-        self.post_message(result)
+        customer_id = self.customer_id
+        care = self.services.customers
+
+        def answered(outcome: SaveOutcome) -> Message:
+            # delivered after the commit: "Saved" means it is in the database
+            if isinstance(outcome, Refused):
+                return self.Invalid(dict(outcome.errors))
+            if isinstance(outcome, Duplicates):
+                return self.DuplicatesFound(outcome.candidates)
+            return self.Saved(outcome.record)
+
+        self.run_job(
+            "customer-form-save",
+            lambda: care.save(data, customer_id=customer_id, allow_duplicates=allow_duplicates),
+            answered,
+            self.SaveFailed,
+            description="saving the customer",
+        )
 
     @on(Invalid)
     async def _invalid(self, message: Invalid) -> None:
@@ -611,15 +607,15 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
             answered,
         )
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-form-open")
     def _open_existing(self, customer_id: int) -> None:
-        try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                record = get_customer(session, customer_id)
-        except TilltermError as exc:
-            self.post_message(self.SaveFailed(str(exc)))
-            return
-        self.post_message(self.ExistingOpened(record))
+        care = self.services.customers
+        self.run_job(
+            "customer-form-open",
+            lambda: care.get(customer_id),
+            self.ExistingOpened,
+            self.SaveFailed,
+            description="opening the existing customer",
+        )
 
     @on(ExistingOpened)
     def _existing_opened(self, message: ExistingOpened) -> None:
@@ -698,15 +694,15 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
         if code:
             self._look_up_code(code)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-form-scan")
     def _look_up_code(self, code: str) -> None:
-        try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                owner = find_by_code(session, code)
-        except TilltermError as exc:
-            self.post_message(self.SaveFailed(str(exc)))
-            return
-        self.post_message(self.CodeLookedUp(code, owner))
+        care = self.services.customers
+        self.run_job(
+            "customer-form-scan",
+            lambda: care.find_by_code(code),
+            lambda owner: self.CodeLookedUp(code, owner),
+            self.SaveFailed,
+            description="looking up the scanned card",
+        )
 
     @on(CodeLookedUp)
     def _code_looked_up(self, message: CodeLookedUp) -> None:
