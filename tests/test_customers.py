@@ -138,13 +138,13 @@ def test_every_problem_is_reported_at_once(store: Engine) -> None:
     assert set(errors) == {
         "first_name", "email", "email2", "birth_date", "phone", "phone_work", "postal_code",
         "discount_percent", "balance_limit", "website", "marketing_opt_in", "group_id",
-        "tax_rate_id", "custom.Shoe size", "custom.Preferred shop", "custom.Hat", "tags",
+        "tax_rate_id", "custom:Shoe size", "custom:Preferred shop", "custom:Hat", "tags",
         "customer_code",
     }  # fmt: skip
     assert "31/02/1980" in errors["birth_date"] and "real date" in errors["birth_date"]
     assert "between 0 and 100" in errors["discount_percent"]
     assert "Nope" in errors["group_id"]
-    assert "Centre, Gare" in errors["custom.Preferred shop"]
+    assert "Centre, Gare" in errors["custom:Preferred shop"]
     message = str(caught.value)
     assert message.startswith("18 things to correct") and "Date of birth" in message
     with session_scope(store) as s:

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from tillterm.core.dates import parse_date
 from tillterm.core.errors import NotFound, ValidationFailed
 from tillterm.core.typed_text import text_problem
+from tillterm.customers.fields import custom_key
 from tillterm.store.models import CustomField, CustomFieldValue
 
 FIELD_TYPES = ("text", "number", "date", "choice")
@@ -186,8 +187,9 @@ def clean_value(definition: CustomFieldDef, value: object) -> str:
 
 
 def error_key(name: str) -> str:
-    """The key a custom field's problem is reported under in ``ValidationFailed.errors``."""
-    return f"custom.{name}"
+    """The key a custom field's problem is reported under in ``ValidationFailed.errors``:
+    ``custom:<Name>``, as the form and the spreadsheet columns key it too."""
+    return custom_key(name)
 
 
 def clean_values(

@@ -60,6 +60,7 @@ from tillterm.customers.validation import (
     as_text,
     clean,
     current_values,
+    labels_for,
     parse_bool,
     phone_digits,
     validate_customer,
@@ -112,7 +113,7 @@ def create_customer(session: Session, data: Mapping[str, object]) -> CustomerRec
     """
     cleaned = clean(session, data, customer_id=None, current=None)
     if cleaned.errors:
-        raise ValidationFailed(cleaned.errors, LABELS)
+        raise ValidationFailed(cleaned.errors, labels_for(cleaned.errors))
     now = utcnow()
     values: dict[str, Any] = Customer(customer_code="", code_key="").model_dump()
     values.update(cleaned.columns)
@@ -163,7 +164,7 @@ def update_customer(
         del changes["customer_code"]
     cleaned = clean(session, changes, customer_id=customer_id, current=current)
     if cleaned.errors:
-        raise ValidationFailed(cleaned.errors, LABELS)
+        raise ValidationFailed(cleaned.errors, labels_for(cleaned.errors))
     columns = dict(cleaned.columns)
     if "customer_code" in columns:
         columns["code_key"] = normalise_code(columns["customer_code"])

@@ -25,81 +25,18 @@ from tillterm.core.money import parse_amount, parse_percent, to_cents
 from tillterm.core.typed_text import text_problem
 from tillterm.customers import custom_fields, tags
 from tillterm.customers.codes import code_holder
+from tillterm.customers.fields import FIELD_BY_KEY, FIELDS, custom_name, keys_of
 from tillterm.store.models import Customer, CustomerGroup, TaxRate
 
 #: every editable field and how a person would name it (messages, import reports)
 LABELS: dict[str, str] = {
-    "customer_code": "Customer code",
-    "first_name": "First name",
-    "last_name": "Last name",
-    "email": "Email",
-    "phone": "Phone",
-    "group_id": "Customer group",
-    "marketing_opt_in": "Promotional email",
-    "address1": "Address line 1",
-    "address2": "Address line 2",
-    "city": "City",
-    "state": "State/province",
-    "postal_code": "Postal code",
-    "country": "Country",
-    "birth_date": "Date of birth",
-    "title": "Title",
-    "company": "Company",
-    "company_reg_no": "Company registration number",
-    "vat_number": "VAT number",
-    "website": "Website",
-    "phone_home": "Home phone",
-    "phone_work": "Work phone",
-    "phone_mobile": "Mobile phone",
-    "phone_pager": "Pager",
-    "phone_fax": "Fax",
-    "email2": "Email 2",
-    "discount_percent": "Discount",
-    "tax_rate_id": "Sales tax",
-    "on_account_allowed": "On-account sales",
-    "balance_limit": "Balance limit",
-    "loyalty_enabled": "Loyalty",
-    "consent_email": "Consent: email",
-    "consent_mail": "Consent: postal mail",
-    "consent_phone": "Consent: phone calls",
-    "notes": "Notes",
-    "tags": "Tags",
+    **{f.key: f.label for f in FIELDS},
     "custom": "Custom fields",
 }
-TEXT_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "address1",
-    "address2",
-    "city",
-    "state",
-    "postal_code",
-    "country",
-    "title",
-    "company",
-    "company_reg_no",
-    "vat_number",
-    "website",
-    "phone_home",
-    "phone_work",
-    "phone_mobile",
-    "phone_pager",
-    "phone_fax",
-    "email2",
-    "notes",
-)
-PHONE_FIELDS = ("phone", "phone_home", "phone_work", "phone_mobile", "phone_pager", "phone_fax")
-EMAIL_FIELDS = ("email", "email2")
-BOOL_FIELDS = (
-    "marketing_opt_in",
-    "on_account_allowed",
-    "loyalty_enabled",
-    "consent_email",
-    "consent_mail",
-    "consent_phone",
-)
+TEXT_FIELDS = keys_of("text", "email", "phone", "notes")
+PHONE_FIELDS = keys_of("phone")
+EMAIL_FIELDS = keys_of("email")
+BOOL_FIELDS = keys_of("bool")
 NAME_FIELDS = ("first_name", "last_name", "company", "email")
 #: shown and exported, never typed in or imported (SPEC §1): quietly ignored on input
 READ_ONLY = frozenset(
@@ -107,8 +44,7 @@ READ_ONLY = frozenset(
 )
 #: alternatives a caller may give instead of an id
 BY_NAME = {"group": "group_id", "tax_rate": "tax_rate_id"}
-MAX_NOTES = 10_000
-MAX_CODE = 64
+MAX_CODE = FIELD_BY_KEY["customer_code"].max_length or 64
 
 #: what a cashier or a spreadsheet may write for yes and no (English and French)
 TRUE_WORDS = frozenset({"1", "yes", "y", "true", "t", "on", "x", "oui", "o", "vrai"})
@@ -124,9 +60,15 @@ _WEBSITE = re.compile(
 )
 
 
-def _max_length(column: str) -> int:
-    length = getattr(Customer.__table__.c[column].type, "length", None)  # type: ignore[attr-defined]
-    return int(length) if length else MAX_NOTES
+def _max_length(key: str) -> int:
+    length = FIELD_BY_KEY[key].max_length
+    assert length is not None, key  # every text field has one (tests/test_customer_fields)
+    return length
+
+
+def labels_for(errors: Mapping[str, str]) -> dict[str, str]:
+    """How each problem's field is named: its label, or a custom field's own name."""
+    return {key: LABELS.get(key) or custom_name(key) or key for key in errors}
 
 
 def digits(value: str) -> str:

@@ -36,6 +36,13 @@ from textual.widgets import (
 )
 
 from tillterm.core.money import format_money
+from tillterm.customers.fields import (
+    DETAIL_SECTIONS,
+    FIELD_BY_KEY,
+    FIELDS,
+    CustomerField,
+    custom_key,
+)
 from tillterm.customers.records import CustomerActivity, CustomerRecord, Duplicate
 from tillterm.services.customer_care import (
     CustomChoice,
@@ -59,82 +66,12 @@ TAB_TITLES = {CONTACT_TAB: "Contact", DETAILS_TAB: "Details"}
 #: appended to a tab's title when a field on it is invalid
 INVALID_MARK = " !"
 
-#: (field, label, kind, placeholder); kind is text, group, tax, switch or notes
-FieldSpec = tuple[str, str, str, str]
-
-CONTACT_FIELDS: tuple[FieldSpec, ...] = (
-    ("first_name", "First name", "text", ""),
-    ("last_name", "Last name", "text", ""),
-    ("email", "Email", "text", "name@example.com"),
-    ("phone", "Phone", "text", ""),
-    ("group_id", "Group", "group", ""),
-    ("marketing_opt_in", "Promotional email", "switch", ""),
-)
-DETAIL_SECTIONS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
-    ("Card", (("customer_code", "Customer code", "text", "blank = new code; scan a card"),)),
-    (
-        "Address",
-        (
-            ("address1", "Address line 1", "text", ""),
-            ("address2", "Address line 2", "text", ""),
-            ("city", "City", "text", ""),
-            ("state", "State / region", "text", ""),
-            ("postal_code", "Postal code", "text", ""),
-            ("country", "Country", "text", ""),
-        ),
-    ),
-    (
-        "Identity",
-        (
-            ("birth_date", "Date of birth", "text", "DD/MM/YYYY"),
-            ("title", "Title", "text", "Mme, M., Dr"),
-            ("company", "Company", "text", ""),
-            ("company_reg_no", "Company reg. no", "text", ""),
-            ("vat_number", "VAT number", "text", ""),
-            ("website", "Website", "text", "https://"),
-        ),
-    ),
-    (
-        "Other phones, second email",
-        (
-            ("phone_home", "Home phone", "text", ""),
-            ("phone_work", "Work phone", "text", ""),
-            ("phone_mobile", "Mobile phone", "text", ""),
-            ("phone_pager", "Pager", "text", ""),
-            ("phone_fax", "Fax", "text", ""),
-            ("email2", "Second email", "text", ""),
-        ),
-    ),
-    (
-        "Sales",
-        (
-            ("discount_percent", "Discount %", "text", "empty = none, e.g. 10"),
-            ("tax_rate_id", "Sales tax", "tax", ""),
-            ("on_account_allowed", "On account", "switch", ""),
-            ("balance_limit", "Balance limit", "text", "empty = no limit, e.g. 500"),
-            ("loyalty_enabled", "Loyalty", "switch", ""),
-        ),
-    ),
-    (
-        "Communication consents",
-        (
-            ("consent_email", "By email", "switch", ""),
-            ("consent_mail", "By post", "switch", ""),
-            ("consent_phone", "By phone", "switch", ""),
-        ),
-    ),
-    ("Tags", (("tags", "Tags", "text", "comma-separated: bio, b2b"),)),
-)
-NOTES: FieldSpec = ("notes", "Notes", "notes", "")
-#: error keys the core may use for a field the form shows under another name
-ERROR_ALIASES = {
-    "group": "group_id",
-    "tax_rate": "tax_rate_id",
-    "balance_limit_cents": "balance_limit",
-    "code": "customer_code",
-    "code_key": "customer_code",
-}
-CUSTOM_PREFIX = "custom:"
+#: the Contact tab's fields, the Details tab's sections and the notes, all as the field
+#: registry (``tillterm.customers.fields``) lists them: the form keeps no list of its own
+CONTACT_FIELDS: tuple[CustomerField, ...] = tuple(f for f in FIELDS if f.tab == "contact")
+NOTES: CustomerField = FIELD_BY_KEY["notes"]
+#: the kinds a widget other than a one-line input shows (a switch, a list, a text area)
+_RAW_KINDS = frozenset({"bool", "group", "tax"})
 
 
 def _text(value: object) -> str:
@@ -152,20 +89,12 @@ def _text(value: object) -> str:
 def record_values(record: CustomerRecord) -> dict[str, object]:
     """A record's values as the form's fields show them."""
     values: dict[str, object] = {}
-    for name, _label, kind, _ph in _all_specs():
-        value = getattr(record, name)
-        values[name] = value if kind in {"switch", "group", "tax"} else _text(value)
+    for field in FIELDS:
+        value = getattr(record, field.key)
+        values[field.key] = value if field.kind in _RAW_KINDS else _text(value)
     for name, value in record.custom.items():
-        values[CUSTOM_PREFIX + name] = value
+        values[custom_key(name)] = value
     return values
-
-
-def _all_specs() -> list[FieldSpec]:
-    specs = list(CONTACT_FIELDS)
-    for _title, fields in DETAIL_SECTIONS:
-        specs.extend(fields)
-    specs.append(NOTES)
-    return specs
 
 
 def activity_summary(
@@ -185,13 +114,13 @@ def activity_summary(
 
 def _blank(kind: str) -> object:
     """What an untouched field of this kind holds (see ``field_value``)."""
-    return False if kind == "switch" else None if kind in {"group", "tax"} else ""
+    return False if kind == "bool" else None if kind in {"group", "tax"} else ""
 
 
-def make_field(spec: FieldSpec) -> Widget:
-    name, _label, kind, placeholder = spec
-    widget_id = f"field-{name}"
-    if kind == "switch":
+def make_field(field: CustomerField) -> Widget:
+    kind = field.kind
+    widget_id = f"field-{field.key}"
+    if kind == "bool":
         # no slide: a snappier form over SSH, and a loaded value shows at once
         return Switch(id=widget_id, animate=False)
     if kind == "group":
@@ -200,7 +129,7 @@ def make_field(spec: FieldSpec) -> Widget:
         return Select[int]([], prompt="Store default", id=widget_id, compact=True)
     if kind == "notes":
         return PlainTextArea(id=widget_id, compact=True, soft_wrap=True)
-    return Input(placeholder=placeholder, id=widget_id, compact=True)
+    return Input(placeholder=field.placeholder, id=widget_id, compact=True)
 
 
 class CustomerForm(TillModal[CustomerRecord | None]):
@@ -295,10 +224,10 @@ class CustomerForm(TillModal[CustomerRecord | None]):
 
     # -- layout ----------------------------------------------------------------------
 
-    def _row(self, spec: FieldSpec) -> FormRow:
-        widget = make_field(spec)
-        self._fields[spec[0]] = widget
-        return FormRow(spec[1], widget, field_name=spec[0])
+    def _row(self, field: CustomerField) -> FormRow:
+        widget = make_field(field)
+        self._fields[field.key] = widget
+        return FormRow(field.shown_label, widget, field_name=field.key)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form-box"):
@@ -309,8 +238,8 @@ class CustomerForm(TillModal[CustomerRecord | None]):
                     TabPane(TAB_TITLES[CONTACT_TAB], id=CONTACT_TAB),
                     VerticalScroll(classes="form-scroll"),
                 ):
-                    for spec in CONTACT_FIELDS:
-                        yield self._row(spec)
+                    for field in CONTACT_FIELDS:
+                        yield self._row(field)
                 with TabPane(TAB_TITLES[DETAILS_TAB], id=DETAILS_TAB):
                     # filled on first need (see _build_details): three quarters of the
                     # form's widgets, which a quick "add customer" at the till never opens
@@ -412,9 +341,9 @@ class CustomerForm(TillModal[CustomerRecord | None]):
             return
         self._details_ready = True
         widgets: list[Widget] = []
-        for section, specs in DETAIL_SECTIONS:
+        for section, fields in DETAIL_SECTIONS:
             widgets.append(Static(plain(section), classes="form-section"))
-            widgets.extend(self._row(spec) for spec in specs)
+            widgets.extend(self._row(field) for field in fields)
         if self._custom_defs:
             widgets.append(Static("Custom fields", classes="form-section"))
         for n, field in enumerate(self._custom_defs):
@@ -428,7 +357,7 @@ class CustomerForm(TillModal[CustomerRecord | None]):
                 )
             else:
                 widget = Input(id=f"field-custom-{n}", compact=True)
-            self._fields[CUSTOM_PREFIX + field.name] = widget
+            self._fields[custom_key(field.name)] = widget
             widgets.append(FormRow(field.name, widget, field_name=f"custom-{n}"))
         widgets.append(self._row(NOTES))
         widgets.append(Static("Activity (read-only)", classes="form-section"))
@@ -455,14 +384,16 @@ class CustomerForm(TillModal[CustomerRecord | None]):
         Fields of a Details tab not yet built count with the values they will show.
         """
         data: dict[str, Any] = {}
-        for name, _label, kind, _ph in _all_specs():
-            widget = self._fields.get(name)
-            data[name] = (
-                field_value(widget) if widget is not None else self._pending.get(name, _blank(kind))
+        for field in FIELDS:
+            widget = self._fields.get(field.key)
+            data[field.key] = (
+                field_value(widget)
+                if widget is not None
+                else self._pending.get(field.key, _blank(field.kind))
             )
         custom: dict[str, str] = {}
         for field in self._custom_defs:
-            key = CUSTOM_PREFIX + field.name
+            key = custom_key(field.name)
             widget = self._fields.get(key)
             value = field_value(widget) if widget is not None else self._pending.get(key)
             custom[field.name] = "" if value is None else str(value)
@@ -474,11 +405,8 @@ class CustomerForm(TillModal[CustomerRecord | None]):
         return self._initial is not None and self.collect() != self._initial
 
     def _row_for(self, key: str) -> FormRow | None:
-        key = ERROR_ALIASES.get(key, key)
-        for prefix in ("custom.", "custom:", "custom_"):
-            if key.startswith(prefix):
-                key = CUSTOM_PREFIX + key.removeprefix(prefix)
-        widget = self._fields.get(key) or self._fields.get(CUSTOM_PREFIX + key)
+        """The row of a problem's field: the core reports under the registry's keys."""
+        widget = self._fields.get(key)
         if widget is None:
             return None
         for ancestor in widget.ancestors:
