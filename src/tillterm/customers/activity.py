@@ -7,7 +7,8 @@ import functools
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, select
-from sqlmodel import Session
+from sqlalchemy.sql.elements import BindParameter
+from sqlmodel import Session, col
 
 from tillterm.core.errors import NotFound
 from tillterm.core.money import from_cents
@@ -24,57 +25,68 @@ def _year_start() -> dt.datetime:
 def _activity_statements() -> tuple[Any, ...]:
     """The activity's statements, built once with bound parameters (``cid``, ``since``,
     ``recent``): building them on every opening cost more than running them."""
-    cid, since, recent = bindparam("cid"), bindparam("since"), bindparam("recent")
-    is_refund = Sale.kind == "refund"
-    exists = select(Customer.id).where(Customer.id == cid)
+    cid: BindParameter[int] = bindparam("cid")
+    since: BindParameter[dt.datetime] = bindparam("since")
+    recent: BindParameter[int] = bindparam("recent")
+    sale_id, sale_customer, completed_at = (
+        col(Sale.id),
+        col(Sale.customer_id),
+        col(Sale.completed_at),
+    )
+    total = col(Sale.total_cents)
+    is_refund = col(Sale.kind) == "refund"
+    exists = select(col(Customer.id)).where(col(Customer.id) == cid)
     totals = select(
         func.coalesce(
-            func.sum(
-                case((and_(~is_refund, Sale.completed_at >= since), Sale.total_cents), else_=0)
-            ),
+            func.sum(case((and_(~is_refund, completed_at >= since), total), else_=0)),
             0,
         ),
         func.coalesce(
-            func.sum(
-                case(
-                    (and_(is_refund, Sale.completed_at >= since), func.abs(Sale.total_cents)),
-                    else_=0,
-                )
-            ),
+            func.sum(case((and_(is_refund, completed_at >= since), func.abs(total)), else_=0)),
             0,
         ),
-        func.count(case((~is_refund, Sale.id))),
-    ).where(Sale.customer_id == cid, Sale.state == "completed")
-    loyalty = select(func.coalesce(func.sum(LoyaltyEntry.points), 0)).where(
-        LoyaltyEntry.customer_id == cid
+        func.count(case((~is_refund, sale_id))),
+    ).where(sale_customer == cid, col(Sale.state) == "completed")
+    loyalty = select(func.coalesce(func.sum(col(LoyaltyEntry.points)), 0)).where(
+        col(LoyaltyEntry.customer_id) == cid
     )
-    account = select(func.coalesce(func.sum(AccountEntry.amount_cents), 0)).where(
-        AccountEntry.customer_id == cid
+    account = select(func.coalesce(func.sum(col(AccountEntry.amount_cents)), 0)).where(
+        col(AccountEntry.customer_id) == cid
     )
-    when = func.coalesce(Sale.completed_at, Sale.created_at)
+    when = func.coalesce(completed_at, col(Sale.created_at))
     sales = (
-        select(Sale.id, Sale.receipt_no, Sale.completed_at, Sale.total_cents, Sale.state, Sale.kind)
-        .where(Sale.customer_id == cid)
-        .order_by(when.desc(), Sale.id.desc())
+        select(
+            sale_id,
+            col(Sale.receipt_no),
+            completed_at,
+            total,
+            col(Sale.state),
+            col(Sale.kind),
+        )
+        .where(sale_customer == cid)
+        .order_by(when.desc(), sale_id.desc())
         .limit(recent)
     )
     loyalty_rows = (
         select(
-            LoyaltyEntry.created_at, LoyaltyEntry.points, LoyaltyEntry.reason, LoyaltyEntry.sale_id
+            col(LoyaltyEntry.created_at),
+            col(LoyaltyEntry.points),
+            col(LoyaltyEntry.reason),
+            col(LoyaltyEntry.sale_id),
         )
-        .where(LoyaltyEntry.customer_id == cid)
-        .order_by(LoyaltyEntry.created_at.desc(), LoyaltyEntry.id.desc())
+        .where(col(LoyaltyEntry.customer_id) == cid)
+        .order_by(col(LoyaltyEntry.created_at).desc(), col(LoyaltyEntry.id).desc())
         .limit(recent)
     )
     account_rows = (
         select(
-            AccountEntry.created_at,
-            AccountEntry.amount_cents,
-            AccountEntry.reason,
-            AccountEntry.sale_id,
+            col(AccountEntry.created_at),
+            col(AccountEntry.amount_cents),
+            col(AccountEntry.reason),
+            col(AccountEntry.sale_id),
         )
-        .where(AccountEntry.customer_id == cid)
-        .order_by(AccountEntry.created_at.desc(), AccountEntry.id.desc())
+        .where(col(AccountEntry.customer_id) == cid)
+        .order_by(col(AccountEntry.created_at).desc(), col(AccountEntry.id).desc())
         .limit(recent)
     )
     return exists, totals, loyalty, account, sales, loyalty_rows, account_rows

@@ -14,7 +14,7 @@ import secrets
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from tillterm.core.folding import normalise_code
 from tillterm.customers.reading import summaries
@@ -56,17 +56,17 @@ def generate_codes(count: int) -> list[str]:
 def code_holder(
     session: Session, code: str, *, exclude_id: int | None = None
 ) -> CustomerSummary | None:
-    stmt = select(Customer.id).where(Customer.code_key == normalise_code(code))
+    stmt = select(col(Customer.id)).where(col(Customer.code_key) == normalise_code(code))
     if exclude_id is not None:
-        stmt = stmt.where(Customer.id != exclude_id)
-    found = session.exec(stmt).scalar()
+        stmt = stmt.where(col(Customer.id) != exclude_id)
+    found = session.execute(stmt).scalar()
     if found is None:
         return None
     return summaries(session, [int(found)])[0]
 
 
 #: writes go through the table (Core): ORM-enabled statements cost milliseconds
-CUSTOMER_TABLE = Customer.__table__  # type: ignore[attr-defined]
+CUSTOMER_TABLE = Customer.__table__  # type: ignore[attr-defined]  # SQLModel adds it, untyped
 _INSERTS: dict[str, Any] = {}
 
 
@@ -76,14 +76,21 @@ def _insert_statement(dialect: str) -> Any:
     if dialect not in _INSERTS:
         # imported here: PostgreSQL's dialect costs a SQLite till 40 ms on first F3
         if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as insert_
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            _INSERTS[dialect] = (
+                pg_insert(CUSTOMER_TABLE)
+                .on_conflict_do_nothing(index_elements=["code_key"])
+                .returning(CUSTOMER_TABLE.c.id)
+            )
         else:
-            from sqlalchemy.dialects.sqlite import insert as insert_
-        _INSERTS[dialect] = (
-            insert_(CUSTOMER_TABLE)
-            .on_conflict_do_nothing(index_elements=["code_key"])
-            .returning(CUSTOMER_TABLE.c.id)
-        )
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            _INSERTS[dialect] = (
+                sqlite_insert(CUSTOMER_TABLE)
+                .on_conflict_do_nothing(index_elements=["code_key"])
+                .returning(CUSTOMER_TABLE.c.id)
+            )
     return _INSERTS[dialect]
 
 

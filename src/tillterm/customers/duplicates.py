@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from tillterm.core.folding import normalise_code
 from tillterm.customers.reading import summaries
@@ -27,8 +27,8 @@ def find_duplicates(
 
     code = as_text(data.get("customer_code")).strip()
     if code and code.isprintable():
-        found = session.exec(
-            select(Customer.id).where(Customer.code_key == normalise_code(code))
+        found = session.execute(
+            select(col(Customer.id)).where(col(Customer.code_key) == normalise_code(code))
         ).scalar()
         if found is not None:
             note(int(found), "same customer code")

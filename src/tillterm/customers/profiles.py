@@ -17,9 +17,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select, text, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from tillterm.core.errors import TilltermError, ValidationFailed
+from tillterm.core.folding import normalise_code
 from tillterm.customers import custom_fields, tags
 from tillterm.customers.activity import customer_activity
 from tillterm.customers.codes import (
@@ -49,7 +50,7 @@ from tillterm.customers.records import (
     LedgerLine,
     SaleBrief,
 )
-from tillterm.customers.search import SearchFilters, normalise_code
+from tillterm.customers.search import SearchFilters
 from tillterm.customers.validation import (
     EMAIL_FIELDS,
     EMAIL_PATTERN,
@@ -203,11 +204,11 @@ def delete_customer(session: Session, customer_id: int) -> None:
     """Delete a customer who never bought anything (a mistake); others are archived."""
     current_values(session, customer_id)
     for model in (Sale, LoyaltyEntry, AccountEntry):
-        used = session.exec(
-            select(model.id).where(model.customer_id == customer_id).limit(1)  # type: ignore[attr-defined]
+        used = session.execute(
+            select(col(model.id)).where(col(model.customer_id) == customer_id).limit(1)
         ).first()
         if used is not None:
             raise TilltermError(
                 "This customer has sales or ledger entries: archive them instead of deleting."
             )
-    session.exec(text("DELETE FROM customer WHERE id = :id").bindparams(id=customer_id))
+    session.execute(text("DELETE FROM customer WHERE id = :id").bindparams(id=customer_id))

@@ -46,7 +46,19 @@ def summaries(session: Session, ids: Sequence[int]) -> list[CustomerSummary]:
         chunk = [int(i) for i in ids[start : start + 500]]
         for row in fetch_all(session, _SUMMARY_SQL, {"ids": chunk}):
             by_id[row[0]] = CustomerSummary(
-                *row[:11], created_at=_stored_utc(row[11]), archived=row[12] is not None
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                row[5],
+                row[6],
+                row[7],
+                row[8],
+                row[9],
+                row[10],
+                created_at=_stored_utc(row[11]),
+                archived=row[12] is not None,
             )
     return [by_id[i] for i in ids if i in by_id]
 
@@ -75,7 +87,7 @@ _PROFILE_SQL = (
 )
 #: each profile column's own type: stored values are decoded as the ORM would
 _PROFILE_TYPES = tuple(
-    Customer.__table__.c[name].type  # type: ignore[attr-defined]
+    Customer.__table__.c[name].type  # type: ignore[attr-defined]  # SQLModel adds it, untyped
     for name in _PROFILE_COLUMNS
 )
 

@@ -241,7 +241,7 @@ def _tag_ids(session: Session, names: Sequence[str]) -> dict[str, int]:
     stmt = text("SELECT name_key, id FROM tag WHERE name_key IN :keys").bindparams(
         bindparam("keys", keys, expanding=True)
     )
-    return {key: int(tag_id) for key, tag_id in session.exec(stmt)}
+    return {key: int(tag_id) for key, tag_id in session.execute(stmt)}
 
 
 def _run(session: Session, sql: str, where: _Sql, **params: Any) -> list[Sequence[Any]]:
@@ -279,7 +279,9 @@ _PG_ALL = (
 _PG_EMAIL = "search_email_doc(c.email, c.email2)"
 
 
-def _tier_sql(dialect: str, tier: Tier, query: ParsedQuery, where: _Sql) -> tuple[str, dict]:
+def _tier_sql(
+    dialect: str, tier: Tier, query: ParsedQuery, where: _Sql
+) -> tuple[str, dict[str, Any]]:
     """The SQL of one tier, selecting customer ids in id order, ``:n`` at most."""
     cond = where.where()
     if tier == "code":

@@ -140,7 +140,7 @@ def _by_id_or_name(
     key = " ".join(str(value).split()).casefold()
     if not key.isprintable():
         return None, None, f"there is no {what} named like that"
-    found = session.exec(select(model.id, model.name).where(model.name_key == key)).first()
+    found = session.execute(select(model.id, model.name).where(model.name_key == key)).first()
     if found is None:
         return None, None, f"there is no {what} named “{str(value).strip()}”"
     return int(found[0]), found[1], None
@@ -245,7 +245,7 @@ def clean(
         else:
             out.tax_rate_name = found_name
     if "tags" in data:
-        out.tags = tags.parse_tags(data["tags"])  # type: ignore[arg-type]
+        out.tags = tags.parse_tags(data["tags"])  # type: ignore[arg-type]  # checked by parse_tags
         problem = tags.tag_problem(out.tags)
         if problem:
             errors["tags"] = problem
@@ -280,8 +280,8 @@ def validate_customer(
 def current_values(session: Session, customer_id: int) -> dict[str, Any]:
     """The customer's columns as stored now (Core, not the ORM: this package writes with
     Core statements, so an identity-map copy could be stale)."""
-    table = Customer.__table__  # type: ignore[attr-defined]
-    row = session.exec(select(table).where(table.c.id == customer_id)).first()
+    table = Customer.__table__  # type: ignore[attr-defined]  # SQLModel adds it, untyped
+    row = session.execute(select(table).where(table.c.id == customer_id)).first()
     if row is None:
         raise NotFound("This customer no longer exists.")
     return dict(row._mapping)

@@ -152,7 +152,7 @@ class CustomerCare:
     # -- reading ------------------------------------------------------------------
 
     def page(
-        self, text: str, filters: Mapping[str, object], *, offset: int = 0, limit: int = 25
+        self, text: str, filters: Mapping[str, Any], *, offset: int = 0, limit: int = 25
     ) -> Page:
         """Matches ``offset`` to ``offset + limit`` of ``text`` and the filter keywords."""
         with session_scope(self._engine()) as session:
@@ -161,7 +161,7 @@ class CustomerCare:
             )
         return Page(tuple(rows[:limit]), len(rows) > limit)
 
-    def count(self, text: str, filters: Mapping[str, object]) -> int:
+    def count(self, text: str, filters: Mapping[str, Any]) -> int:
         """How many customers match (a list header; this one counts them all)."""
         with session_scope(self._engine()) as session:
             return profiles.count_customers(session, text, **dict(filters))

@@ -152,7 +152,7 @@ def _spell_out(
             values[key] = item
             marks.append(f":{key}")
         spelt = "(" + (", ".join(marks) or "NULL") + ")"
-        sql = re.sub(rf":{name}\b", lambda _m, spelt=spelt: spelt, sql)
+        sql = re.sub(rf":{name}\b", lambda _match: spelt, sql)  # noqa: B023 (used at once)
     return sql, values
 
 
