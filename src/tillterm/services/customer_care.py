@@ -313,7 +313,7 @@ class CustomerCare:
             return tags.tag_counts(session)
 
     def set_tags(self, customer_id: int, names: Sequence[str] | str) -> tuple[str, ...]:
-        """Replace a customer's tags; :class:`Invalid` is raised as ``ValidationFailed``."""
+        """Replace a customer's tags; a refused list raises ``ValidationFailed`` (``tags``)."""
         parsed = tags.parse_tags(names)
         problem = tags.tag_problem(parsed)
         if problem:

@@ -1,11 +1,12 @@
 """The customer form: the two tabs of SPEC §1, Contact and Details.
 
 Used to add a customer (Customers screen, a scanned unknown card, the register's
-"Add X as a new customer" with a prefill) and to edit one. The form only collects what
-was typed, as typed: validation, duplicate detection and saving are the core's
-(``validate_customer``, ``find_duplicates``, ``create_customer`` / ``update_customer``),
-and every problem the core reports is shown next to its field, with the tab that holds
-it flagged, so the person fixes everything in one pass.
+"Add X as a new customer" with a prefill) and to edit one. Its fields are the field
+registry's (``tillterm.customers.fields``), keyed as the registry keys them. The form
+only collects what was typed, as typed: validation, duplicate detection and saving are
+one use case (``services.customers.save``: Saved, Invalid or Duplicates), and every
+problem reported is shown next to its field, with the tab that holds it flagged, so the
+person fixes everything in one pass.
 
 It dismisses with the customer the person ended up with: the one just saved, or the
 existing duplicate they chose to open instead; ``None`` when they cancel.
