@@ -163,7 +163,9 @@ async def test_open_customer(
         broken.mend()
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, CustomerView), "the profile")
+        await settle(pilot)
         assert app.screen.customer_id == store.marie
+        assert "Marie Dubois" in screen_text(app)
 
 
 async def test_code_lookup(
@@ -180,7 +182,9 @@ async def test_code_lookup(
         broken.mend()
         app.post_message(ScanReceived(marie.customer_code))
         await wait_until(pilot, lambda: isinstance(app.screen, CustomerView), "the profile")
+        await settle(pilot)
         assert app.screen.customer_id == store.marie
+        assert "Marie Dubois" in screen_text(app)
 
 
 async def test_code_lookup_in_the_form(

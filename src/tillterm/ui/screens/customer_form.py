@@ -446,6 +446,7 @@ class CustomerForm(TillModal[CustomerRecord | None]):
             lambda: care.save(data, customer_id=customer_id, allow_duplicates=allow_duplicates),
             answered,
             self.SaveFailed,
+            exclusive=False,  # a write is never cancelled: its answer always comes
             description="saving the customer",
         )
 

@@ -373,6 +373,7 @@ class CustomerView(TillScreen[None]):
             lambda: care.archive(customer_id),
             lambda _record: self.Archived(customer_id),
             lambda error: self.Archived(customer_id, error),
+            exclusive=False,  # a write is never cancelled: its answer always comes
             description="archiving the customer",
         )
 

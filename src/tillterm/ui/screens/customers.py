@@ -26,6 +26,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Header, Input, Static
 from textual.worker import get_current_worker
 
+from tillterm.core.errors import TilltermError
 from tillterm.customers.records import CustomerActivity, CustomerRecord, CustomerSummary
 from tillterm.services.customer_care import ExportOutcome, Opened, Page
 from tillterm.ui.messages import ScanReceived
@@ -669,17 +670,6 @@ class CustomersScreen(TillScreen[None]):
         care = self.services.customers
         filters = filters_as_kwargs(query.filters)
 
-        def job() -> ExportOutcome:
-            worker = get_current_worker()
-            return care.export(
-                path,
-                query.text,
-                filters,
-                overwrite=overwrite,
-                cancelled=lambda: worker.is_cancelled,
-                started=lambda: self.post_message(self.ExportStarted(path, what)),
-            )
-
         def ended(outcome: ExportOutcome) -> CustomersScreen.Exported:
             if outcome.exists:
                 return self.Exported(path, 0, exists=True, query=query, what=what)
@@ -687,13 +677,25 @@ class CustomersScreen(TillScreen[None]):
                 return self.Exported(path, 0, outcome.cancelled, cancelled=True)
             return self.Exported(path, outcome.count)
 
-        self.run_job(
-            "customer-export",
-            job,
-            ended,
-            lambda error: self.Exported(path, 0, error),
-            description="exporting customers",
-        )
+        def job() -> None:
+            # the job posts its own ending: a cancelled export (another one started, or
+            # the app is closing) still says so, which run_job's delivery would not
+            worker = get_current_worker()
+            try:
+                outcome = care.export(
+                    path,
+                    query.text,
+                    filters,
+                    overwrite=overwrite,
+                    cancelled=lambda: worker.is_cancelled,
+                    started=lambda: self.post_message(self.ExportStarted(path, what)),
+                )
+            except TilltermError as exc:
+                self.post_message(self.Exported(path, 0, str(exc)))
+                return
+            self.post_message(ended(outcome))
+
+        self.run_job("customer-export", job, description="exporting customers")
 
     @on(ExportStarted)
     def _export_started(self, message: ExportStarted) -> None:

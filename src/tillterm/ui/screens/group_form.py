@@ -62,6 +62,8 @@ class GroupForm(TillModal[GroupRecord | None]):
     def __init__(self, group: GroupRecord | None = None) -> None:
         super().__init__()
         self.group = group
+        #: a save is under way: another Ctrl+S (or Enter) waits for its answer
+        self._saving = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="group-box"):
@@ -120,6 +122,8 @@ class GroupForm(TillModal[GroupRecord | None]):
             set_field_value(select, self.group.tax_rate_id)
 
     def action_save(self) -> None:
+        if self._saving:
+            return
         for row in self.query(FormRow):
             row.set_error(None)
         name = self.query_one("#group-name", Input).value.strip()
@@ -136,6 +140,7 @@ class GroupForm(TillModal[GroupRecord | None]):
         if errors:
             self._show_errors(errors)
             return
+        self._saving = True
         self._save(name, description, discount, None if tax is Select.NULL else int(tax))
 
     @on(Button.Pressed, "#group-save")
@@ -170,18 +175,21 @@ class GroupForm(TillModal[GroupRecord | None]):
             ),
             answered,
             lambda error: self.Invalid({"": f"Not saved: {error}"}),
+            exclusive=False,  # a write is never cancelled: its answer always comes
             description="saving the group",
         )
 
     def job_failed(self, group: str, error: BaseException) -> None:
         """An unexpected failure (told and logged by the app): the form stays, as typed."""
         if group == "group-form-save":
+            self._saving = False
             self.query_one("#group-status", Static).update(
                 "Not saved: an unexpected error (see the log). Ctrl+S tries again."
             )
 
     @on(Invalid)
     def _invalid(self, message: Invalid) -> None:
+        self._saving = False
         self._show_errors(message.errors)
 
     def _show_errors(self, errors: dict[str, str]) -> None:

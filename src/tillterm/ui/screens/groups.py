@@ -181,6 +181,7 @@ class GroupsScreen(TillScreen[None]):
             lambda: care.delete_group(group.id),
             lambda released: self.Deleted(group.name, released),
             lambda error: self.Deleted(group.name, 0, error),
+            exclusive=False,  # a write is never cancelled: its answer always comes
             description="deleting the group",
         )
 
