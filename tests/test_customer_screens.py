@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
 from tillterm.core.errors import DatabaseError
+from tillterm.customers import profiles as customer_profiles
 from tillterm.customers.profiles import (
     count_customers,
     create_customer,
@@ -24,8 +25,6 @@ from tillterm.customers.profiles import (
 from tillterm.store.engine import session_scope
 from tillterm.ui.app import TilltermApp
 from tillterm.ui.messages import CustomerAttachRequested, ScanReceived
-from tillterm.ui.screens import customer_form
-from tillterm.ui.screens import customers as customers_screen
 from tillterm.ui.screens.confirm import ChoiceScreen, ConfirmScreen
 from tillterm.ui.screens.customer_form import CustomerForm
 from tillterm.ui.screens.customer_view import CustomerView
@@ -266,7 +265,7 @@ async def test_database_error_keeps_the_form(
     def broken(*args: object, **kwargs: object) -> None:
         raise DatabaseError("the database server cannot be reached")
 
-    monkeypatch.setattr(customer_form, "create_customer", broken)
+    monkeypatch.setattr(customer_profiles, "create_customer", broken)
     async with drive() as (app, pilot):
         await open_customers(app, pilot)
         await pilot.press("ctrl+n")
@@ -509,7 +508,7 @@ async def test_a_slow_search_does_not_hold_back_the_typed_key(
     """The key's frame may wait for quick results, never for a slow search."""
     searching = threading.Event()
     release = threading.Event()
-    real = customers_screen.search_customers
+    real = customer_profiles.search_customers
 
     def slow(*args: object, **kwargs: object) -> object:
         searching.set()
@@ -518,7 +517,7 @@ async def test_a_slow_search_does_not_hold_back_the_typed_key(
 
     async with drive() as (app, pilot):
         await open_customers(app, pilot)
-        monkeypatch.setattr(customers_screen, "search_customers", slow)
+        monkeypatch.setattr(customer_profiles, "search_customers", slow)
         frames: list[str] = []
         display = app._display  # what hands each frame to the terminal
 

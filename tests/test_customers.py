@@ -16,6 +16,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
 from tillterm.core.errors import NotFound, TilltermError
+from tillterm.customers import codes as card_codes
 from tillterm.customers import profiles as customers
 from tillterm.customers.custom_fields import define_field
 from tillterm.customers.groups import create_group
@@ -137,13 +138,13 @@ def test_every_problem_is_reported_at_once(store: Engine) -> None:
     assert set(errors) == {
         "first_name", "email", "email2", "birth_date", "phone", "phone_work", "postal_code",
         "discount_percent", "balance_limit", "website", "marketing_opt_in", "group_id",
-        "tax_rate_id", "custom.Shoe size", "custom.Preferred shop", "custom.Hat", "tags",
+        "tax_rate_id", "custom:Shoe size", "custom:Preferred shop", "custom:Hat", "tags",
         "customer_code",
     }  # fmt: skip
     assert "31/02/1980" in errors["birth_date"] and "real date" in errors["birth_date"]
     assert "between 0 and 100" in errors["discount_percent"]
     assert "Nope" in errors["group_id"]
-    assert "Centre, Gare" in errors["custom.Preferred shop"]
+    assert "Centre, Gare" in errors["custom:Preferred shop"]
     message = str(caught.value)
     assert message.startswith("18 things to correct") and "Date of birth" in message
     with session_scope(store) as s:
@@ -263,7 +264,7 @@ def test_codes_compare_trimmed_and_case_insensitively(any_engine: Engine) -> Non
 
 def _create_many(path: str, seed: int, count: int, start: object, out: object) -> None:
     """One register (a process of its own) creating customers with blank codes."""
-    customers._code_rng = random.Random(seed)  # both registers draw the same codes
+    card_codes._code_rng = random.Random(seed)  # both registers draw the same codes
     engine = open_db(path)
     start.wait()  # type: ignore[attr-defined]
     made = []
@@ -302,7 +303,7 @@ def test_two_registers_never_share_a_code_postgresql(pg_engine: Engine) -> None:
                 local.rng = random.Random(3)
             return local.rng.choice(seq)
 
-    original, customers._code_rng = customers._code_rng, SameDrawsPerThread()
+    original, card_codes._code_rng = card_codes._code_rng, SameDrawsPerThread()
     first_inserted = threading.Event()
     codes: dict[str, str] = {}
     errors: list[BaseException] = []
@@ -346,7 +347,7 @@ def test_two_registers_never_share_a_code_postgresql(pg_engine: Engine) -> None:
         for t in threads:
             t.join(30)
     finally:
-        customers._code_rng = original
+        card_codes._code_rng = original
     assert not errors
     expected = random.Random(3)
     first = "".join(expected.choice(CODE_ALPHABET) for _ in range(8))

@@ -106,6 +106,6 @@ def test_customer_values(any_engine: Engine) -> None:
         assert set_customer_values(s, who.id, {"Size": ""}) == {"Note": "hi"}
         with pytest.raises(ValidationFailed) as caught:
             set_customer_values(s, who.id, {"Size": "x", "Ghost": "1"})
-        assert set(caught.value.errors) == {"custom.Size", "custom.Ghost"}
+        assert set(caught.value.errors) == {"custom:Size", "custom:Ghost"}
         delete_field(s, note.id)
         assert customer_values(s, who.id) == {}

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from tillterm.core.dates import parse_date
 from tillterm.core.errors import NotFound, ValidationFailed
 from tillterm.core.typed_text import text_problem
+from tillterm.customers.fields import custom_key
 from tillterm.store.models import CustomField, CustomFieldValue
 
 FIELD_TYPES = ("text", "number", "date", "choice")
@@ -26,8 +27,8 @@ MAX_VALUE = 500
 #: search packs (customer id, field id) into one index rowid: field ids stay below this
 MAX_FIELD_ID = (1 << 20) - 1
 #: writes go through the tables (Core): ORM-enabled bulk statements cost milliseconds
-_FIELD = CustomField.__table__  # type: ignore[attr-defined]
-_VALUE = CustomFieldValue.__table__  # type: ignore[attr-defined]
+_FIELD = CustomField.__table__  # type: ignore[attr-defined]  # SQLModel adds it, untyped
+_VALUE = CustomFieldValue.__table__  # type: ignore[attr-defined]  # SQLModel adds it, untyped
 _LABELS = {"name": "Name", "field_type": "Type", "choices": "Choices"}
 
 
@@ -51,13 +52,15 @@ def field_key(name: str) -> str:
 
 def list_fields(session: Session) -> list[CustomFieldDef]:
     """Every custom field, in form order."""
-    rows = session.exec(select(CustomField).order_by(CustomField.position, CustomField.id))
+    rows = session.execute(
+        select(CustomField).order_by(col(CustomField.position), col(CustomField.id))
+    )
     return [_def(row) for row in rows.scalars()]
 
 
 def get_field(session: Session, name: str) -> CustomFieldDef | None:
-    row = session.exec(
-        select(CustomField).where(CustomField.name_key == field_key(name))
+    row = session.execute(
+        select(CustomField).where(col(CustomField.name_key) == field_key(name))
     ).scalar_one_or_none()
     return None if row is None else _def(row)
 
@@ -70,8 +73,8 @@ def _check_definition(
     if problem:
         errors["name"] = problem
     else:
-        clash = session.exec(
-            select(CustomField.id).where(CustomField.name_key == field_key(name))
+        clash = session.execute(
+            select(col(CustomField.id)).where(col(CustomField.name_key) == field_key(name))
         ).scalar()
         if clash is not None and clash != field_id:
             errors["name"] = f"there is already a field named “{name}”"
@@ -105,7 +108,9 @@ def define_field(
     errors = _check_definition(session, name, field_type, clean, None)
     if errors:
         raise ValidationFailed(errors, _LABELS)
-    position = session.exec(select(func.coalesce(func.max(CustomField.position), 0))).scalar()
+    position = session.execute(
+        select(func.coalesce(func.max(col(CustomField.position)), 0))
+    ).scalar()
     new_id = session.exec(
         insert(_FIELD)
         .values(
@@ -186,8 +191,9 @@ def clean_value(definition: CustomFieldDef, value: object) -> str:
 
 
 def error_key(name: str) -> str:
-    """The key a custom field's problem is reported under in ``ValidationFailed.errors``."""
-    return f"custom.{name}"
+    """The key a custom field's problem is reported under in ``ValidationFailed.errors``:
+    ``custom:<Name>``, as the form and the spreadsheet columns key it too."""
+    return custom_key(name)
 
 
 def clean_values(
@@ -214,12 +220,12 @@ def clean_values(
 def customer_values(session: Session, customer_id: int) -> dict[str, str]:
     """A customer's custom values by field name, in form order."""
     stmt = (
-        select(CustomField.name, CustomFieldValue.value)
-        .join(CustomFieldValue, CustomFieldValue.field_id == CustomField.id)
-        .where(CustomFieldValue.customer_id == customer_id)
-        .order_by(CustomField.position, CustomField.id)
+        select(col(CustomField.name), col(CustomFieldValue.value))
+        .join(CustomFieldValue, col(CustomFieldValue.field_id) == col(CustomField.id))
+        .where(col(CustomFieldValue.customer_id) == customer_id)
+        .order_by(col(CustomField.position), col(CustomField.id))
     )
-    return {name: value for name, value in session.exec(stmt)}
+    return {name: value for name, value in session.execute(stmt)}
 
 
 def store_values(session: Session, customer_id: int, cleaned: Mapping[int, str]) -> None:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from tillterm.core.errors import NotFound, ValidationFailed
 from tillterm.core.money import parse_percent
@@ -23,8 +23,8 @@ from tillterm.store.models import Customer, CustomerGroup, TaxRate, utcnow
 
 MAX_NAME = 80
 #: writes go through the tables (Core), not ORM-enabled statements
-_GROUP = CustomerGroup.__table__  # type: ignore[attr-defined]
-_CUSTOMER = Customer.__table__  # type: ignore[attr-defined]
+_GROUP = CustomerGroup.__table__  # type: ignore[attr-defined]  # SQLModel adds it, untyped
+_CUSTOMER = Customer.__table__  # type: ignore[attr-defined]  # SQLModel adds it, untyped
 MAX_DESCRIPTION = 500
 LABELS = {
     "name": "Name",
@@ -51,20 +51,20 @@ def group_key(name: str) -> str:
 
 def _member_counts(session: Session) -> dict[int, int]:
     stmt = (
-        select(Customer.group_id, func.count())
-        .where(Customer.group_id.is_not(None), Customer.archived_at.is_(None))
-        .group_by(Customer.group_id)
+        select(col(Customer.group_id), func.count())
+        .where(col(Customer.group_id).is_not(None), col(Customer.archived_at).is_(None))
+        .group_by(col(Customer.group_id))
     )
-    return {int(group_id): int(count) for group_id, count in session.exec(stmt)}
+    return {int(group_id): int(count) for group_id, count in session.execute(stmt)}
 
 
 def _records(session: Session, where: Any = None) -> list[GroupRecord]:
-    stmt = select(CustomerGroup, TaxRate.name).outerjoin(
-        TaxRate, TaxRate.id == CustomerGroup.tax_rate_id
+    stmt = select(CustomerGroup, col(TaxRate.name)).outerjoin(
+        TaxRate, col(TaxRate.id) == col(CustomerGroup.tax_rate_id)
     )
     if where is not None:
         stmt = stmt.where(where)
-    rows = session.exec(stmt.order_by(CustomerGroup.name_key)).all()
+    rows = session.execute(stmt.order_by(CustomerGroup.name_key)).all()
     counts = _member_counts(session) if rows else {}
     return [
         GroupRecord(
@@ -109,8 +109,8 @@ def _clean(
         if problem:
             errors["name"] = problem
         else:
-            clash = session.exec(
-                select(CustomerGroup.id).where(CustomerGroup.name_key == group_key(name))
+            clash = session.execute(
+                select(col(CustomerGroup.id)).where(col(CustomerGroup.name_key) == group_key(name))
             ).scalar()
             if clash is not None and clash != group_id:
                 errors["name"] = f"there is already a group named “{name}”"

@@ -33,20 +33,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import Integer, bindparam, text
-from sqlalchemy.sql.elements import BindParameter, TextClause
+from sqlalchemy import bindparam, text
+from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.types import TypeEngine
 from sqlmodel import Session
 
 from tillterm.core.dates import parse_date
 from tillterm.core.errors import ValidationFailed
 from tillterm.core.folding import normalise_code, printable, words
 from tillterm.core.money import parse_percent
+from tillterm.store.fastpath import Typed, fetch_all, statement
 from tillterm.store.models import Percent, UTCDateTime
 from tillterm.store.search_index import CUSTOM_SHIFT, EMAIL_COLUMNS
 
@@ -168,16 +169,16 @@ def _tag_list(tags: str | Iterable[str]) -> list[str]:
 
 
 class _Sql:
-    """A WHERE clause over customer ``c`` and its bound parameters."""
+    """A WHERE clause over customer ``c`` and its named parameters."""
 
     def __init__(self) -> None:
         self.clauses: list[str] = []
-        self.params: list[BindParameter[Any]] = []
+        self.params: dict[str, Any] = {}
         self.impossible = False
 
-    def bind(self, value: Any, type_: Any = None) -> str:
+    def bind(self, value: Any, type_: TypeEngine[Any] | None = None) -> str:
         name = f"p{len(self.params)}"
-        self.params.append(bindparam(name, value, type_=type_))
+        self.params[name] = value if type_ is None else Typed(value, type_)
         return f":{name}"
 
     def where(self) -> str:
@@ -240,41 +241,16 @@ def _tag_ids(session: Session, names: Sequence[str]) -> dict[str, int]:
     stmt = text("SELECT name_key, id FROM tag WHERE name_key IN :keys").bindparams(
         bindparam("keys", keys, expanding=True)
     )
-    return {key: int(tag_id) for key, tag_id in session.exec(stmt)}
+    return {key: int(tag_id) for key, tag_id in session.execute(stmt)}
 
 
-def sqlite_driver(session: Session) -> sqlite3.Connection | None:
-    """The session's own SQLite connection (same transaction), or ``None`` elsewhere.
-
-    The search hot path talks to it directly: SQLAlchemy's per-statement bookkeeping
-    costs about as much as an FTS5 lookup itself, and a search runs several.
-    """
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        return None
-    return connection.connection.driver_connection  # type: ignore[return-value]
-
-
-def _run(session: Session, sql: str, where: _Sql, **params: Any) -> list[Any]:
-    """Rows of a statement whose parameters are named ``:x`` (both drivers' style here)."""
-    driver = sqlite_driver(session)
-    if driver is None:
-        return list(session.exec(_stmt(sql, where, **params)))
-    dialect = session.get_bind().dialect
-    values = dict(params)
-    for param in where.params:
-        process = param.type._cached_bind_processor(dialect)
-        value = param.value
-        values[param.key] = process(value) if process and value is not None else value
-    return driver.execute(sql, values).fetchall()
+def _run(session: Session, sql: str, where: _Sql, **params: Any) -> list[Sequence[Any]]:
+    """Rows of a statement through the fast path (``tillterm.store.fastpath``)."""
+    return fetch_all(session, sql, {**where.params, **params})
 
 
 def _stmt(sql: str, where: _Sql, **params: Any) -> TextClause:
-    stmt = text(sql)
-    binds = list(where.params)
-    for name, value in params.items():
-        binds.append(bindparam(name, value, type_=Integer() if isinstance(value, int) else None))
-    return stmt.bindparams(*binds) if binds else stmt
+    return statement(sql, {**where.params, **params})
 
 
 # --------------------------------------------------------------------------- engines
@@ -303,7 +279,9 @@ _PG_ALL = (
 _PG_EMAIL = "search_email_doc(c.email, c.email2)"
 
 
-def _tier_sql(dialect: str, tier: Tier, query: ParsedQuery, where: _Sql) -> tuple[str, dict]:
+def _tier_sql(
+    dialect: str, tier: Tier, query: ParsedQuery, where: _Sql
+) -> tuple[str, dict[str, Any]]:
     """The SQL of one tier, selecting customer ids in id order, ``:n`` at most."""
     cond = where.where()
     if tier == "code":
@@ -361,13 +339,14 @@ def search_ids(
         return []
     dialect = session.get_bind().dialect.name
     if query.kind == "empty":
-        stmt = _stmt(
+        rows = _run(
+            session,
             f"SELECT c.id FROM customer c WHERE {where.where()} ORDER BY c.id LIMIT :n OFFSET :o",
             where,
             n=limit,
             o=offset,
         )
-        return [int(row[0]) for row in session.exec(stmt)]
+        return [int(row[0]) for row in rows]
     need = offset + limit
     found: dict[int, None] = {}
     for tier in query.tiers:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import delete, func, insert, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from tillterm.core.errors import ValidationFailed
 from tillterm.core.typed_text import text_problem
@@ -18,8 +18,8 @@ from tillterm.store.models import CustomerTag, Tag
 
 MAX_LENGTH = 60
 #: writes go through the tables (Core): ORM-enabled bulk statements cost milliseconds
-_TAG = Tag.__table__  # type: ignore[attr-defined]
-_LINK = CustomerTag.__table__  # type: ignore[attr-defined]
+_TAG = Tag.__table__  # type: ignore[attr-defined]  # SQLModel adds it, untyped
+_LINK = CustomerTag.__table__  # type: ignore[attr-defined]  # SQLModel adds it, untyped
 
 
 def normalise_tag(name: str) -> str:
@@ -59,18 +59,18 @@ def tag_problem(tags: Iterable[str]) -> str | None:
 
 def list_tags(session: Session) -> list[str]:
     """Every tag, alphabetically (case ignored)."""
-    return list(session.exec(select(Tag.name).order_by(Tag.name_key)).scalars())
+    return list(session.execute(select(col(Tag.name)).order_by(col(Tag.name_key))).scalars())
 
 
 def tag_counts(session: Session) -> dict[str, int]:
     """Every tag with how many customers carry it."""
     stmt = (
-        select(Tag.name, func.count(CustomerTag.customer_id))
-        .outerjoin(CustomerTag, CustomerTag.tag_id == Tag.id)
-        .group_by(Tag.id, Tag.name, Tag.name_key)
-        .order_by(Tag.name_key)
+        select(col(Tag.name), func.count(col(CustomerTag.customer_id)))
+        .outerjoin(CustomerTag, col(CustomerTag.tag_id) == col(Tag.id))
+        .group_by(col(Tag.id), col(Tag.name), col(Tag.name_key))
+        .order_by(col(Tag.name_key))
     )
-    return {name: int(count) for name, count in session.exec(stmt)}
+    return {name: int(count) for name, count in session.execute(stmt)}
 
 
 def ensure_tags(session: Session, names: Iterable[str]) -> dict[str, int]:
@@ -80,8 +80,8 @@ def ensure_tags(session: Session, names: Iterable[str]) -> dict[str, int]:
         return {}
     found = {
         key: int(tag_id)
-        for key, tag_id in session.exec(
-            select(Tag.name_key, Tag.id).where(Tag.name_key.in_(list(wanted)))
+        for key, tag_id in session.execute(
+            select(col(Tag.name_key), col(Tag.id)).where(col(Tag.name_key).in_(list(wanted)))
         )
     }
     for key, name in wanted.items():
@@ -96,12 +96,12 @@ def ensure_tags(session: Session, names: Iterable[str]) -> dict[str, int]:
 
 def customer_tags(session: Session, customer_id: int) -> tuple[str, ...]:
     stmt = (
-        select(Tag.name)
-        .join(CustomerTag, CustomerTag.tag_id == Tag.id)
-        .where(CustomerTag.customer_id == customer_id)
-        .order_by(Tag.name_key)
+        select(col(Tag.name))
+        .join(CustomerTag, col(CustomerTag.tag_id) == col(Tag.id))
+        .where(col(CustomerTag.customer_id) == customer_id)
+        .order_by(col(Tag.name_key))
     )
-    return tuple(session.exec(stmt).scalars())
+    return tuple(session.execute(stmt).scalars())
 
 
 def set_customer_tags(

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from tillterm.services.customer_care import CustomerCare
     from tillterm.services.imports import Imports
     from tillterm.services.settings import StoreSettings
     from tillterm.services.till import Till
@@ -64,3 +65,10 @@ class Services:
         from tillterm.services.imports import Imports
 
         return Imports(self.engine)
+
+    @cached_property
+    def customers(self) -> CustomerCare:
+        """The customer use cases (search, profiles, saving, groups, tags, export)."""
+        from tillterm.services.customer_care import CustomerCare
+
+        return CustomerCare(self.engine)

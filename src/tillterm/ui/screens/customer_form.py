@@ -1,11 +1,12 @@
 """The customer form: the two tabs of SPEC §1, Contact and Details.
 
 Used to add a customer (Customers screen, a scanned unknown card, the register's
-"Add X as a new customer" with a prefill) and to edit one. The form only collects what
-was typed, as typed: validation, duplicate detection and saving are the core's
-(``validate_customer``, ``find_duplicates``, ``create_customer`` / ``update_customer``),
-and every problem the core reports is shown next to its field, with the tab that holds
-it flagged, so the person fixes everything in one pass.
+"Add X as a new customer" with a prefill) and to edit one. Its fields are the field
+registry's (``tillterm.customers.fields``), keyed as the registry keys them. The form
+only collects what was typed, as typed: validation, duplicate detection and saving are
+one use case (``services.customers.save``: Saved, Invalid or Duplicates), and every
+problem reported is shown next to its field, with the tab that holds it flagged, so the
+person fixes everything in one pass.
 
 It dismisses with the customer the person ended up with: the one just saved, or the
 existing duplicate they chose to open instead; ``None`` when they cancel.
@@ -18,12 +19,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import (
     Button,
@@ -36,27 +36,25 @@ from textual.widgets import (
     TextArea,
 )
 
-from tillterm.catalog.settings import list_tax_rates
-from tillterm.core.errors import TilltermError
 from tillterm.core.money import format_money
-from tillterm.customers.custom_fields import list_fields
-from tillterm.customers.groups import list_groups
-from tillterm.customers.profiles import (
-    CustomerActivity,
-    CustomerRecord,
-    Duplicate,
-    ValidationFailed,
-    create_customer,
-    customer_activity,
-    find_by_code,
-    find_duplicates,
-    get_customer,
-    update_customer,
-    validate_customer,
+from tillterm.customers.fields import (
+    DETAIL_SECTIONS,
+    FIELD_BY_KEY,
+    FIELDS,
+    CustomerField,
+    custom_key,
 )
-from tillterm.store.engine import session_scope
+from tillterm.customers.records import CustomerActivity, CustomerRecord, Duplicate
+from tillterm.services.customer_care import (
+    CustomChoice,
+    Duplicates,
+    FormStart,
+    SaveOutcome,
+)
+from tillterm.services.customer_care import Invalid as Refused
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.plain import plain, plain_options
+from tillterm.ui.screens.base import TillModal
 from tillterm.ui.screens.confirm import Choice, ChoiceScreen, ConfirmScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.form_row import FormRow, field_value, set_field_value
@@ -69,90 +67,12 @@ TAB_TITLES = {CONTACT_TAB: "Contact", DETAILS_TAB: "Details"}
 #: appended to a tab's title when a field on it is invalid
 INVALID_MARK = " !"
 
-#: (field, label, kind, placeholder); kind is text, group, tax, switch or notes
-FieldSpec = tuple[str, str, str, str]
-
-CONTACT_FIELDS: tuple[FieldSpec, ...] = (
-    ("first_name", "First name", "text", ""),
-    ("last_name", "Last name", "text", ""),
-    ("email", "Email", "text", "name@example.com"),
-    ("phone", "Phone", "text", ""),
-    ("group_id", "Group", "group", ""),
-    ("marketing_opt_in", "Promotional email", "switch", ""),
-)
-DETAIL_SECTIONS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
-    ("Card", (("customer_code", "Customer code", "text", "blank = new code; scan a card"),)),
-    (
-        "Address",
-        (
-            ("address1", "Address line 1", "text", ""),
-            ("address2", "Address line 2", "text", ""),
-            ("city", "City", "text", ""),
-            ("state", "State / region", "text", ""),
-            ("postal_code", "Postal code", "text", ""),
-            ("country", "Country", "text", ""),
-        ),
-    ),
-    (
-        "Identity",
-        (
-            ("birth_date", "Date of birth", "text", "DD/MM/YYYY"),
-            ("title", "Title", "text", "Mme, M., Dr"),
-            ("company", "Company", "text", ""),
-            ("company_reg_no", "Company reg. no", "text", ""),
-            ("vat_number", "VAT number", "text", ""),
-            ("website", "Website", "text", "https://"),
-        ),
-    ),
-    (
-        "Other phones, second email",
-        (
-            ("phone_home", "Home phone", "text", ""),
-            ("phone_work", "Work phone", "text", ""),
-            ("phone_mobile", "Mobile phone", "text", ""),
-            ("phone_pager", "Pager", "text", ""),
-            ("phone_fax", "Fax", "text", ""),
-            ("email2", "Second email", "text", ""),
-        ),
-    ),
-    (
-        "Sales",
-        (
-            ("discount_percent", "Discount %", "text", "empty = none, e.g. 10"),
-            ("tax_rate_id", "Sales tax", "tax", ""),
-            ("on_account_allowed", "On account", "switch", ""),
-            ("balance_limit", "Balance limit", "text", "empty = no limit, e.g. 500"),
-            ("loyalty_enabled", "Loyalty", "switch", ""),
-        ),
-    ),
-    (
-        "Communication consents",
-        (
-            ("consent_email", "By email", "switch", ""),
-            ("consent_mail", "By post", "switch", ""),
-            ("consent_phone", "By phone", "switch", ""),
-        ),
-    ),
-    ("Tags", (("tags", "Tags", "text", "comma-separated: bio, b2b"),)),
-)
-NOTES: FieldSpec = ("notes", "Notes", "notes", "")
-#: error keys the core may use for a field the form shows under another name
-ERROR_ALIASES = {
-    "group": "group_id",
-    "tax_rate": "tax_rate_id",
-    "balance_limit_cents": "balance_limit",
-    "code": "customer_code",
-    "code_key": "customer_code",
-}
-CUSTOM_PREFIX = "custom:"
-
-
-@dataclass(frozen=True)
-class CustomChoice:
-    """A custom field as the form needs it: its name, and its choices if it has any."""
-
-    name: str
-    choices: tuple[str, ...] = ()
+#: the Contact tab's fields, the Details tab's sections and the notes, all as the field
+#: registry (``tillterm.customers.fields``) lists them: the form keeps no list of its own
+CONTACT_FIELDS: tuple[CustomerField, ...] = tuple(f for f in FIELDS if f.tab == "contact")
+NOTES: CustomerField = FIELD_BY_KEY["notes"]
+#: the kinds a widget other than a one-line input shows (a switch, a list, a text area)
+_RAW_KINDS = frozenset({"bool", "group", "tax"})
 
 
 def _text(value: object) -> str:
@@ -170,20 +90,12 @@ def _text(value: object) -> str:
 def record_values(record: CustomerRecord) -> dict[str, object]:
     """A record's values as the form's fields show them."""
     values: dict[str, object] = {}
-    for name, _label, kind, _ph in _all_specs():
-        value = getattr(record, name)
-        values[name] = value if kind in {"switch", "group", "tax"} else _text(value)
+    for field in FIELDS:
+        value = getattr(record, field.key)
+        values[field.key] = value if field.kind in _RAW_KINDS else _text(value)
     for name, value in record.custom.items():
-        values[CUSTOM_PREFIX + name] = value
+        values[custom_key(name)] = value
     return values
-
-
-def _all_specs() -> list[FieldSpec]:
-    specs = list(CONTACT_FIELDS)
-    for _title, fields in DETAIL_SECTIONS:
-        specs.extend(fields)
-    specs.append(NOTES)
-    return specs
 
 
 def activity_summary(
@@ -203,13 +115,13 @@ def activity_summary(
 
 def _blank(kind: str) -> object:
     """What an untouched field of this kind holds (see ``field_value``)."""
-    return False if kind == "switch" else None if kind in {"group", "tax"} else ""
+    return False if kind == "bool" else None if kind in {"group", "tax"} else ""
 
 
-def make_field(spec: FieldSpec) -> Widget:
-    name, _label, kind, placeholder = spec
-    widget_id = f"field-{name}"
-    if kind == "switch":
+def make_field(field: CustomerField) -> Widget:
+    kind = field.kind
+    widget_id = f"field-{field.key}"
+    if kind == "bool":
         # no slide: a snappier form over SSH, and a loaded value shows at once
         return Switch(id=widget_id, animate=False)
     if kind == "group":
@@ -218,10 +130,10 @@ def make_field(spec: FieldSpec) -> Widget:
         return Select[int]([], prompt="Store default", id=widget_id, compact=True)
     if kind == "notes":
         return PlainTextArea(id=widget_id, compact=True, soft_wrap=True)
-    return Input(placeholder=placeholder, id=widget_id, compact=True)
+    return Input(placeholder=field.placeholder, id=widget_id, compact=True)
 
 
-class CustomerForm(ModalScreen[CustomerRecord | None]):
+class CustomerForm(TillModal[CustomerRecord | None]):
     """Add or edit one customer."""
 
     HELP_TITLE = "Customer form"
@@ -313,10 +225,10 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
 
     # -- layout ----------------------------------------------------------------------
 
-    def _row(self, spec: FieldSpec) -> FormRow:
-        widget = make_field(spec)
-        self._fields[spec[0]] = widget
-        return FormRow(spec[1], widget, field_name=spec[0])
+    def _row(self, field: CustomerField) -> FormRow:
+        widget = make_field(field)
+        self._fields[field.key] = widget
+        return FormRow(field.shown_label, widget, field_name=field.key)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form-box"):
@@ -327,8 +239,8 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
                     TabPane(TAB_TITLES[CONTACT_TAB], id=CONTACT_TAB),
                     VerticalScroll(classes="form-scroll"),
                 ):
-                    for spec in CONTACT_FIELDS:
-                        yield self._row(spec)
+                    for field in CONTACT_FIELDS:
+                        yield self._row(field)
                 with TabPane(TAB_TITLES[DETAILS_TAB], id=DETAILS_TAB):
                     # filled on first need (see _build_details): three quarters of the
                     # form's widgets, which a quick "add customer" at the till never opens
@@ -347,24 +259,42 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
 
     # -- loading ---------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-form-load")
     def _prepare(self) -> None:
-        try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                groups = tuple((g.name, g.id) for g in list_groups(session))
-                taxes = tuple((t.name, t.id) for t in list_tax_rates(session))
-                custom = tuple(
-                    CustomChoice(f.name, tuple(getattr(f, "choices", ()) or ()))
-                    for f in list_fields(session)
-                )
-                record = activity = None
-                if self.customer_id is not None:
-                    record = get_customer(session, self.customer_id)
-                    activity = customer_activity(session, self.customer_id)
-        except TilltermError as exc:
-            self.post_message(self.Prepared((), (), (), None, None, str(exc)))
-            return
-        self.post_message(self.Prepared(groups, taxes, custom, record, activity))
+        customer_id = self.customer_id
+        care = self.services.customers
+
+        def prepared(start: FormStart) -> CustomerForm.Prepared:
+            choices, opened = start.choices, start.opened
+            return self.Prepared(
+                choices.groups,
+                choices.taxes,
+                choices.custom_fields,
+                opened.record if opened else None,
+                opened.activity if opened else None,
+            )
+
+        self.run_job(
+            "customer-form-load",
+            lambda: care.start_form(customer_id),
+            prepared,
+            lambda error: self.Prepared((), (), (), None, None, error),
+            description="reading the customer form's choices",
+        )
+
+    def job_failed(self, group: str, error: BaseException) -> None:
+        """An unexpected failure (told and logged by the app) leaves the form usable."""
+        if group == "customer-form-save":
+            self._saving = False
+            self._status(
+                "Not saved: an unexpected error (see the log). Everything you typed is still here.",
+                error=True,
+            )
+        elif group == "customer-form-load":
+            # as if read empty: a new customer can still be typed and saved (no choices)
+            self._status("Cannot read the database (the error is in the log).", error=True)
+            if self.focused is None or not (self.focused.id or "").startswith("field-"):
+                self._fields["first_name"].focus()
+            self.call_after_refresh(self._remember_initial)
 
     @on(Prepared)
     async def _prepared(self, message: Prepared) -> None:
@@ -412,9 +342,9 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
             return
         self._details_ready = True
         widgets: list[Widget] = []
-        for section, specs in DETAIL_SECTIONS:
+        for section, fields in DETAIL_SECTIONS:
             widgets.append(Static(plain(section), classes="form-section"))
-            widgets.extend(self._row(spec) for spec in specs)
+            widgets.extend(self._row(field) for field in fields)
         if self._custom_defs:
             widgets.append(Static("Custom fields", classes="form-section"))
         for n, field in enumerate(self._custom_defs):
@@ -428,7 +358,7 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
                 )
             else:
                 widget = Input(id=f"field-custom-{n}", compact=True)
-            self._fields[CUSTOM_PREFIX + field.name] = widget
+            self._fields[custom_key(field.name)] = widget
             widgets.append(FormRow(field.name, widget, field_name=f"custom-{n}"))
         widgets.append(self._row(NOTES))
         widgets.append(Static("Activity (read-only)", classes="form-section"))
@@ -455,14 +385,16 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
         Fields of a Details tab not yet built count with the values they will show.
         """
         data: dict[str, Any] = {}
-        for name, _label, kind, _ph in _all_specs():
-            widget = self._fields.get(name)
-            data[name] = (
-                field_value(widget) if widget is not None else self._pending.get(name, _blank(kind))
+        for field in FIELDS:
+            widget = self._fields.get(field.key)
+            data[field.key] = (
+                field_value(widget)
+                if widget is not None
+                else self._pending.get(field.key, _blank(field.kind))
             )
         custom: dict[str, str] = {}
         for field in self._custom_defs:
-            key = CUSTOM_PREFIX + field.name
+            key = custom_key(field.name)
             widget = self._fields.get(key)
             value = field_value(widget) if widget is not None else self._pending.get(key)
             custom[field.name] = "" if value is None else str(value)
@@ -474,11 +406,8 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
         return self._initial is not None and self.collect() != self._initial
 
     def _row_for(self, key: str) -> FormRow | None:
-        key = ERROR_ALIASES.get(key, key)
-        for prefix in ("custom.", "custom:", "custom_"):
-            if key.startswith(prefix):
-                key = CUSTOM_PREFIX + key.removeprefix(prefix)
-        widget = self._fields.get(key) or self._fields.get(CUSTOM_PREFIX + key)
+        """The row of a problem's field: the core reports under the registry's keys."""
+        widget = self._fields.get(key)
         if widget is None:
             return None
         for ancestor in widget.ancestors:
@@ -500,29 +429,26 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
         event.stop()
         self.action_save()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-form-save")
     def _save(self, data: dict[str, Any], allow_duplicates: bool) -> None:
-        result: Message
-        try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                errors = validate_customer(session, data, customer_id=self.customer_id)
-                duplicates: list[Duplicate] = []
-                if not errors and not allow_duplicates:
-                    duplicates = find_duplicates(session, data, exclude_id=self.customer_id)
-                if errors:
-                    result = self.Invalid(dict(errors))
-                elif duplicates:
-                    result = self.DuplicatesFound(tuple(duplicates))
-                elif self.customer_id is None:
-                    result = self.Saved(create_customer(session, data))
-                else:
-                    result = self.Saved(update_customer(session, self.customer_id, data))
-        except ValidationFailed as exc:
-            result = self.Invalid(dict(exc.errors))
-        except TilltermError as exc:
-            result = self.SaveFailed(str(exc))
-        # Posted only now, after the commit: "Saved" means it is in the database.
-        self.post_message(result)
+        customer_id = self.customer_id
+        care = self.services.customers
+
+        def answered(outcome: SaveOutcome) -> Message:
+            # delivered after the commit: "Saved" means it is in the database
+            if isinstance(outcome, Refused):
+                return self.Invalid(dict(outcome.errors))
+            if isinstance(outcome, Duplicates):
+                return self.DuplicatesFound(outcome.candidates)
+            return self.Saved(outcome.record)
+
+        self.run_job(
+            "customer-form-save",
+            lambda: care.save(data, customer_id=customer_id, allow_duplicates=allow_duplicates),
+            answered,
+            self.SaveFailed,
+            exclusive=False,  # a write is never cancelled: its answer always comes
+            description="saving the customer",
+        )
 
     @on(Invalid)
     async def _invalid(self, message: Invalid) -> None:
@@ -611,15 +537,15 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
             answered,
         )
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-form-open")
     def _open_existing(self, customer_id: int) -> None:
-        try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                record = get_customer(session, customer_id)
-        except TilltermError as exc:
-            self.post_message(self.SaveFailed(str(exc)))
-            return
-        self.post_message(self.ExistingOpened(record))
+        care = self.services.customers
+        self.run_job(
+            "customer-form-open",
+            lambda: care.get(customer_id),
+            self.ExistingOpened,
+            self.SaveFailed,
+            description="opening the existing customer",
+        )
 
     @on(ExistingOpened)
     def _existing_opened(self, message: ExistingOpened) -> None:
@@ -698,15 +624,15 @@ class CustomerForm(ModalScreen[CustomerRecord | None]):
         if code:
             self._look_up_code(code)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-form-scan")
     def _look_up_code(self, code: str) -> None:
-        try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                owner = find_by_code(session, code)
-        except TilltermError as exc:
-            self.post_message(self.SaveFailed(str(exc)))
-            return
-        self.post_message(self.CodeLookedUp(code, owner))
+        care = self.services.customers
+        self.run_job(
+            "customer-form-scan",
+            lambda: care.find_by_code(code),
+            lambda owner: self.CodeLookedUp(code, owner),
+            self.SaveFailed,
+            description="looking up the scanned card",
+        )
 
     @on(CodeLookedUp)
     def _code_looked_up(self, message: CodeLookedUp) -> None:

@@ -12,39 +12,26 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Header, Static
 
-from tillterm.core.errors import TilltermError
 from tillterm.core.money import format_money
 from tillterm.core.typed_text import visible_text
-from tillterm.customers.profiles import (
-    CustomerActivity,
-    CustomerRecord,
-    archive_customer,
-    customer_activity,
-    get_customer,
-)
-from tillterm.store.engine import session_scope
+from tillterm.customers.records import CustomerActivity, CustomerRecord
+from tillterm.services.customer_care import Opened
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.plain import plain
+from tillterm.ui.screens.base import TillScreen
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
 
 LABEL_WIDTH = 10
-
-
-def read_customer(engine: object, customer_id: int) -> tuple[CustomerRecord, CustomerActivity]:
-    """The profile and its activity, in one transaction (call it from a worker)."""
-    with session_scope(engine) as session:  # type: ignore[arg-type]
-        return get_customer(session, customer_id), customer_activity(session, customer_id)
 
 
 def local_day(moment: dt.datetime | None) -> str:
@@ -193,7 +180,7 @@ def activity_content(activity: CustomerActivity, currency: str) -> Content:
     return out
 
 
-class CustomerView(Screen[None]):
+class CustomerView(TillScreen[None]):
     """One customer: profile on the left, activity on the right."""
 
     #: its letter keys act (see scan_input): a scan starting with one must not act
@@ -291,14 +278,19 @@ class CustomerView(Screen[None]):
     def load(self) -> None:
         self._load(self.customer_id)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-view")
     def _load(self, customer_id: int) -> None:
-        try:
-            record, activity = read_customer(self.app.engine, customer_id)  # type: ignore[attr-defined]
-        except TilltermError as exc:
-            self.post_message(self.LoadFailed(str(exc)))
-            return
-        self.post_message(self.Loaded(record, activity))
+        care = self.services.customers
+
+        def loaded(opened: Opened) -> CustomerView.Loaded:
+            return self.Loaded(opened.record, opened.activity)
+
+        self.run_job(
+            "customer-view",
+            lambda: care.open(customer_id),
+            loaded,
+            self.LoadFailed,
+            description="reading the customer",
+        )
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
@@ -373,15 +365,25 @@ class CustomerView(Screen[None]):
             answered,
         )
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-archive")
     def _archive(self) -> None:
-        try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                archive_customer(session, self.customer_id)
-        except TilltermError as exc:
-            self.post_message(self.Archived(self.customer_id, str(exc)))
-            return
-        self.post_message(self.Archived(self.customer_id))
+        customer_id = self.customer_id
+        care = self.services.customers
+        self.run_job(
+            "customer-archive",
+            lambda: care.archive(customer_id),
+            lambda _record: self.Archived(customer_id),
+            lambda error: self.Archived(customer_id, error),
+            exclusive=False,  # a write is never cancelled: its answer always comes
+            description="archiving the customer",
+        )
+
+    def job_failed(self, group: str, error: BaseException) -> None:
+        """A read that failed unexpectedly leaves the screen saying so, keys usable."""
+        if group == "customer-view" and self.customer is None:
+            self.query_one("#profile-text", Static).update(
+                plain("Cannot open this customer (the error is in the log).", "bold")
+            )
+            self.refresh_bindings()
 
     @on(Archived)
     def _archived(self, message: Archived) -> None:

@@ -17,32 +17,23 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Header, Input, Static
 from textual.worker import get_current_worker
 
-from tillterm.catalog.settings import list_tax_rates
 from tillterm.core.errors import TilltermError
-from tillterm.customers.groups import list_groups
-from tillterm.customers.profiles import (
-    CustomerActivity,
-    CustomerRecord,
-    CustomerSummary,
-    count_customers,
-    find_by_code,
-    search_customers,
-)
-from tillterm.store.engine import session_scope
+from tillterm.customers.records import CustomerActivity, CustomerRecord, CustomerSummary
+from tillterm.services.customer_care import ExportOutcome, Opened, Page
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.plain import plain
+from tillterm.ui.screens.base import TillScreen
 from tillterm.ui.screens.confirm import ConfirmScreen, PromptScreen
-from tillterm.ui.screens.customer_view import CustomerView, read_customer
+from tillterm.ui.screens.customer_view import CustomerView
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.customer_filters import CustomerFilters, FilterItems, filters_as_kwargs
 from tillterm.ui.widgets.key_footer import KeyFooter
@@ -110,7 +101,7 @@ class SearchBox(ScanInput):
         self._changing()
 
 
-class CustomersScreen(Screen[None]):
+class CustomersScreen(TillScreen[None]):
     """The customer list: a search box, optional filters, the matches and their count."""
 
     HELP_TITLE = "Customers"
@@ -147,6 +138,8 @@ class CustomersScreen(Screen[None]):
 
         groups: tuple[tuple[str, int], ...]
         taxes: tuple[tuple[str, int], ...]
+        #: why they could not be read (the panel keeps the choices it had)
+        error: str | None = None
 
     @dataclass
     class ScanLookedUp(Message):
@@ -293,28 +286,41 @@ class CustomersScreen(Screen[None]):
         event.stop()
         self._request()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-search")
     def _run_search(self, query: Query, offset: int) -> None:
-        self._fetch(query, offset)
+        self._fetch("customer-search", query, offset, "searching customers")
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-page")
     def _load_page(self, query: Query, offset: int) -> None:
-        self._fetch(query, offset)
+        self._fetch("customer-page", query, offset, "reading more customers")
 
-    def _fetch(self, query: Query, offset: int) -> None:
-        try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                rows = search_customers(
-                    session,
-                    query.text,
-                    limit=PAGE + 1,
-                    offset=offset,
-                    **filters_as_kwargs(query.filters),
-                )
-        except TilltermError as exc:
-            self.post_message(self.ResultsLoaded(query, offset, (), False, str(exc)))
-            return
-        self.post_message(self.ResultsLoaded(query, offset, tuple(rows[:PAGE]), len(rows) > PAGE))
+    def _fetch(self, group: str, query: Query, offset: int, description: str) -> None:
+        care = self.services.customers
+        filters = filters_as_kwargs(query.filters)
+
+        def loaded(page: Page) -> CustomersScreen.ResultsLoaded:
+            return self.ResultsLoaded(query, offset, page.rows, page.more)
+
+        def failed(error: str) -> CustomersScreen.ResultsLoaded:
+            return self.ResultsLoaded(query, offset, (), False, error)
+
+        self.run_job(
+            group,
+            lambda: care.page(query.text, filters, offset=offset, limit=PAGE),
+            loaded,
+            failed,
+            description=description,
+        )
+
+    def job_failed(self, group: str, error: BaseException) -> None:
+        """A job failed unexpectedly (told and logged by the app): nothing stays busy."""
+        if group == "customer-search":
+            self._in_flight = False
+            self._release_frame()
+            status = self.query_one("#customer-status", Static)
+            status.update(plain("Search failed; type again to retry."))
+            status.add_class("-error")
+            self._shown = None  # the next keystroke searches again, even the same text
+        elif group == "customer-page":
+            self._loading_more = False
 
     @on(ResultsLoaded)
     def _results_loaded(self, message: ResultsLoaded) -> None:
@@ -363,14 +369,16 @@ class CustomersScreen(Screen[None]):
         if self._shown is not None and self._shown == self._query:
             self._run_count(self._shown)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-count")
     def _run_count(self, query: Query) -> None:
-        try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                count = count_customers(session, query.text, **filters_as_kwargs(query.filters))
-        except TilltermError:
-            count = None
-        self.post_message(self.Counted(query, count))
+        care = self.services.customers
+        filters = filters_as_kwargs(query.filters)
+        self.run_job(
+            "customer-count",
+            lambda: care.count(query.text, filters),
+            lambda count: self.Counted(query, count),
+            lambda _error: self.Counted(query, None),
+            description="counting customers",
+        )
 
     @on(Counted)
     def _counted(self, message: Counted) -> None:
@@ -401,18 +409,19 @@ class CustomersScreen(Screen[None]):
 
     # -- choices for the filter panel --------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-choices")
     def _load_choices(self) -> None:
-        try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                groups = tuple((g.name, g.id) for g in list_groups(session))
-                taxes = tuple((t.name, t.id) for t in list_tax_rates(session))
-        except TilltermError:
-            return
-        self.post_message(self.ChoicesLoaded(groups, taxes))
+        self.run_job(
+            "customer-choices",
+            self.services.customers.choices,
+            lambda choices: self.ChoicesLoaded(choices.groups, choices.taxes),
+            lambda error: self.ChoicesLoaded((), (), error),
+            description="reading the groups and sales taxes",
+        )
 
     @on(ChoicesLoaded)
     def _choices_loaded(self, message: ChoicesLoaded) -> None:
+        if message.error is not None:
+            return
         self._choices = (message.groups, message.taxes)
         self._apply_choices()
 
@@ -492,14 +501,19 @@ class CustomersScreen(Screen[None]):
         """Read the customer, then show the profile with everything on it at once."""
         self._read_customer(customer_id)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-open")
     def _read_customer(self, customer_id: int) -> None:
-        try:
-            record, activity = read_customer(self.app.engine, customer_id)  # type: ignore[attr-defined]
-        except TilltermError as exc:
-            self.post_message(self.CustomerRead(customer_id, None, None, str(exc)))
-            return
-        self.post_message(self.CustomerRead(customer_id, record, activity))
+        care = self.services.customers
+
+        def read(opened: Opened) -> CustomersScreen.CustomerRead:
+            return self.CustomerRead(customer_id, opened.record, opened.activity)
+
+        self.run_job(
+            "customer-open",
+            lambda: care.open(customer_id),
+            read,
+            lambda error: self.CustomerRead(customer_id, None, None, error),
+            description="opening the customer",
+        )
 
     @on(CustomerRead)
     def _customer_read(self, message: CustomerRead) -> None:
@@ -577,15 +591,15 @@ class CustomersScreen(Screen[None]):
         self._withdraw_offer()  # the next scan is just the next scan
         self._look_up_code(message.code)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-scan")
     def _look_up_code(self, code: str) -> None:
-        try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                found = find_by_code(session, code)
-        except TilltermError as exc:
-            self.post_message(self.ScanLookedUp(code, None, str(exc)))
-            return
-        self.post_message(self.ScanLookedUp(code, found))
+        care = self.services.customers
+        self.run_job(
+            "customer-scan",
+            lambda: care.find_by_code(code),
+            lambda found: self.ScanLookedUp(code, found),
+            lambda error: self.ScanLookedUp(code, None, error),
+            description="looking up the scanned card",
+        )
 
     @on(ScanLookedUp)
     def _scan_looked_up(self, message: ScanLookedUp) -> None:
@@ -646,7 +660,6 @@ class CustomersScreen(Screen[None]):
             chosen,
         )
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-export")
     def _export(self, query: Query, path: str, what: str, overwrite: bool) -> None:
         """Write the export (its own process reads SQLite natively; see export_writer).
 
@@ -654,35 +667,35 @@ class CustomersScreen(Screen[None]):
         says so (``Exported.exists``) and the screen asks. Starting another export, or
         leaving, cancels this one (``exclusive``); its process is stopped at once.
         """
-        from tillterm.spreadsheet.export import ExportCancelled, export_view
-        from tillterm.store.private_files import OutputExists
+        care = self.services.customers
+        filters = filters_as_kwargs(query.filters)
 
-        worker = get_current_worker()
-        retry = self.Exported(path, 0, exists=True, query=query, what=what)
-        target = Path(path).expanduser()
-        if not overwrite and (target.exists() or target.is_symlink()):
-            self.post_message(retry)
-            return
-        self.post_message(self.ExportStarted(path, what))
-        try:
-            count = export_view(
-                self.app.engine,  # type: ignore[attr-defined]
-                path,
-                query.text,
-                filters_as_kwargs(query.filters),
-                overwrite=overwrite,
-                cancelled=lambda: worker.is_cancelled,
-            )
-        except OutputExists:  # it appeared while the export ran
-            self.post_message(retry)
-            return
-        except ExportCancelled as exc:
-            self.post_message(self.Exported(path, 0, str(exc), cancelled=True))
-            return
-        except TilltermError as exc:
-            self.post_message(self.Exported(path, 0, str(exc)))
-            return
-        self.post_message(self.Exported(path, count))
+        def ended(outcome: ExportOutcome) -> CustomersScreen.Exported:
+            if outcome.exists:
+                return self.Exported(path, 0, exists=True, query=query, what=what)
+            if outcome.cancelled is not None:
+                return self.Exported(path, 0, outcome.cancelled, cancelled=True)
+            return self.Exported(path, outcome.count)
+
+        def job() -> None:
+            # the job posts its own ending: a cancelled export (another one started, or
+            # the app is closing) still says so, which run_job's delivery would not
+            worker = get_current_worker()
+            try:
+                outcome = care.export(
+                    path,
+                    query.text,
+                    filters,
+                    overwrite=overwrite,
+                    cancelled=lambda: worker.is_cancelled,
+                    started=lambda: self.post_message(self.ExportStarted(path, what)),
+                )
+            except TilltermError as exc:
+                self.post_message(self.Exported(path, 0, str(exc)))
+                return
+            self.post_message(ended(outcome))
+
+        self.run_job("customer-export", job, description="exporting customers")
 
     @on(ExportStarted)
     def _export_started(self, message: ExportStarted) -> None:

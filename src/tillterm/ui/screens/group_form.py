@@ -5,21 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static
 
-from tillterm.catalog.settings import list_tax_rates
-from tillterm.core.errors import TilltermError
 from tillterm.core.money import parse_amount
-from tillterm.customers.groups import GroupRecord, create_group, update_group
-from tillterm.customers.profiles import ValidationFailed
-from tillterm.store.engine import session_scope
+from tillterm.customers.groups import GroupRecord
+from tillterm.services.customer_care import GroupOutcome
+from tillterm.services.customer_care import Invalid as Refused
 from tillterm.ui.plain import plain, plain_options
+from tillterm.ui.screens.base import TillModal
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.form_row import FormRow, set_field_value
 
@@ -35,7 +33,7 @@ def parse_discount(text: str) -> Decimal | None:
         raise ValueError(f"“{text.strip()}” is not a percentage (e.g. 10 or 12.5)") from None
 
 
-class GroupForm(ModalScreen[GroupRecord | None]):
+class GroupForm(TillModal[GroupRecord | None]):
     """The group dialog; dismisses with the saved group, or ``None`` on Esc."""
 
     HELP_TITLE = "Group"
@@ -64,6 +62,8 @@ class GroupForm(ModalScreen[GroupRecord | None]):
     def __init__(self, group: GroupRecord | None = None) -> None:
         super().__init__()
         self.group = group
+        #: a save is under way: another Ctrl+S (or Enter) waits for its answer
+        self._saving = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="group-box"):
@@ -105,14 +105,14 @@ class GroupForm(ModalScreen[GroupRecord | None]):
         self.query_one("#group-name").focus()
         self._load_taxes()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="group-form-taxes")
     def _load_taxes(self) -> None:
-        try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                taxes = tuple((t.name, t.id) for t in list_tax_rates(session))
-        except TilltermError:
-            taxes = ()
-        self.post_message(self.TaxesLoaded(taxes))
+        self.run_job(
+            "group-form-taxes",
+            self.services.customers.tax_choices,
+            self.TaxesLoaded,
+            lambda _error: self.TaxesLoaded(()),  # "Store default" is still a choice
+            description="reading the sales taxes",
+        )
 
     @on(TaxesLoaded)
     def _taxes_loaded(self, message: TaxesLoaded) -> None:
@@ -122,6 +122,8 @@ class GroupForm(ModalScreen[GroupRecord | None]):
             set_field_value(select, self.group.tax_rate_id)
 
     def action_save(self) -> None:
+        if self._saving:
+            return
         for row in self.query(FormRow):
             row.set_error(None)
         name = self.query_one("#group-name", Input).value.strip()
@@ -138,6 +140,7 @@ class GroupForm(ModalScreen[GroupRecord | None]):
         if errors:
             self._show_errors(errors)
             return
+        self._saving = True
         self._save(name, description, discount, None if tax is Select.NULL else int(tax))
 
     @on(Button.Pressed, "#group-save")
@@ -150,39 +153,43 @@ class GroupForm(ModalScreen[GroupRecord | None]):
         event.stop()
         self.action_save()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="group-form-save")
     def _save(
         self, name: str, description: str, discount: Decimal | None, tax_rate_id: int | None
     ) -> None:
-        result: Message
-        try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                if self.group is None:
-                    group = create_group(
-                        session,
-                        name,
-                        description=description,
-                        discount_percent=discount,
-                        tax_rate_id=tax_rate_id,
-                    )
-                else:
-                    group = update_group(
-                        session,
-                        self.group.id,
-                        name=name,
-                        description=description,
-                        discount_percent=discount,
-                        tax_rate_id=tax_rate_id,
-                    )
-            result = self.Saved(group)
-        except ValidationFailed as exc:
-            result = self.Invalid(dict(exc.errors))
-        except TilltermError as exc:
-            result = self.Invalid({"": f"Not saved: {exc}"})
-        self.post_message(result)
+        care = self.services.customers
+        group_id = self.group.id if self.group is not None else None
+
+        def answered(outcome: GroupOutcome) -> Message:
+            if isinstance(outcome, Refused):
+                return self.Invalid(dict(outcome.errors))
+            return self.Saved(outcome.group)
+
+        self.run_job(
+            "group-form-save",
+            lambda: care.save_group(
+                group_id,
+                name,
+                description=description,
+                discount_percent=discount,
+                tax_rate_id=tax_rate_id,
+            ),
+            answered,
+            lambda error: self.Invalid({"": f"Not saved: {error}"}),
+            exclusive=False,  # a write is never cancelled: its answer always comes
+            description="saving the group",
+        )
+
+    def job_failed(self, group: str, error: BaseException) -> None:
+        """An unexpected failure (told and logged by the app): the form stays, as typed."""
+        if group == "group-form-save":
+            self._saving = False
+            self.query_one("#group-status", Static).update(
+                "Not saved: an unexpected error (see the log). Ctrl+S tries again."
+            )
 
     @on(Invalid)
     def _invalid(self, message: Invalid) -> None:
+        self._saving = False
         self._show_errors(message.errors)
 
     def _show_errors(self, errors: dict[str, str]) -> None:

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
-from textual.worker import get_current_worker
 
-from tillterm.core.errors import TilltermError
-from tillterm.customers.groups import GroupRecord, delete_group, list_groups
-from tillterm.store.engine import session_scope
+from tillterm.customers.groups import GroupRecord
 from tillterm.ui.plain import plain
+from tillterm.ui.screens.base import TillScreen
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.screens.group_form import GroupForm
 from tillterm.ui.styles import css
@@ -37,7 +34,7 @@ def _members(count: int) -> str:
     return f"{count:,} customer" + ("" if count == 1 else "s")
 
 
-class GroupsScreen(Screen[None]):
+class GroupsScreen(TillScreen[None]):
     #: its letter keys act (see scan_input): a scan starting with one must not act
     HOLD_KEYS_FOR_SCANS = True
 
@@ -90,23 +87,22 @@ class GroupsScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="groups")
     def load(self) -> None:
         """Read the groups; a read that a newer one replaced says nothing.
 
         ``exclusive`` only flags the older thread as cancelled: it still runs to its end.
         Closing the delete question starts one read (the screen resumes) and the delete
         another; the older read, slower, would otherwise draw the deleted group again
-        after the newer one. Whatever it posted before the newer read started comes
-        first anyway, so checking the flag just before posting is enough.
+        after the newer one. ``run_job`` checks the flag just before posting, which is
+        enough: whatever it posted before the newer read started comes first anyway.
         """
-        try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                loaded = self.Loaded(tuple(list_groups(session)))
-        except TilltermError as exc:
-            loaded = self.Loaded((), str(exc))
-        if not get_current_worker().is_cancelled:
-            self.post_message(loaded)
+        self.run_job(
+            "groups",
+            self.services.customers.groups,
+            self.Loaded,
+            lambda error: self.Loaded((), error),
+            description="reading the groups",
+        )
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
@@ -178,15 +174,21 @@ class GroupsScreen(Screen[None]):
             answered,
         )
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="groups-delete")
     def _delete(self, group: GroupRecord) -> None:
-        try:
-            with session_scope(self.app.engine) as session:  # type: ignore[attr-defined]
-                released = delete_group(session, group.id)
-        except TilltermError as exc:
-            self.post_message(self.Deleted(group.name, 0, str(exc)))
-            return
-        self.post_message(self.Deleted(group.name, released))
+        care = self.services.customers
+        self.run_job(
+            "groups-delete",
+            lambda: care.delete_group(group.id),
+            lambda released: self.Deleted(group.name, released),
+            lambda error: self.Deleted(group.name, 0, error),
+            exclusive=False,  # a write is never cancelled: its answer always comes
+            description="deleting the group",
+        )
+
+    def job_failed(self, group: str, error: BaseException) -> None:
+        """Whatever failed, the list is read again: it shows what is really stored."""
+        if group == "groups-delete":
+            self.load()
 
     @on(Deleted)
     def _deleted(self, message: Deleted) -> None:

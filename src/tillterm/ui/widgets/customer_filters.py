@@ -1,7 +1,8 @@
 """The Customers screen's filter panel: group, created dates, discount, sales tax, tags.
 
-It only reads what the person typed and turns it into the keyword filters of
-``tillterm.customers.profiles.search_customers``; which customers match is the core's business.
+It only reads what the person typed and turns it into the keyword filters of a customer
+search (``services.customers.page`` / ``count``); which customers match is the core's
+business.
 A filter typed wrongly (a date that is not a date) is shown in red and left out, so the
 list never goes blank because of a typo.
 """

@@ -1,0 +1,186 @@
+"""The one place that reads the database through its driver, past SQLAlchemy.
+
+A customer search runs several word-index lookups and a scan at the register must
+attach its customer well inside a millisecond; SQLAlchemy's per-statement bookkeeping
+costs about as much as an FTS5 lookup itself. So the hot reads (search tiers, counts,
+summaries, a profile by id or code) hand their SQL straight to the session's own
+SQLite connection, in the session's transaction. Elsewhere (PostgreSQL) the same SQL
+goes through ``text()``, because psycopg's round trip dwarfs the bookkeeping.
+
+Everything else about those reads is kept the same as the SQLAlchemy path:
+
+- the connection is reached through public API only
+  (``Session.connection().connection.driver_connection``);
+- values are encoded and decoded by the columns' own types (``bind_processor`` /
+  ``result_processor``), so a timestamp or a percentage reads back as it would
+  through the ORM;
+- a driver error (a locked file, a damaged database) comes out as the same
+  :class:`DatabaseBusy` / :class:`DatabaseError` with the same readable line that
+  :func:`tillterm.store.engine.session_scope` gives, never a raw ``sqlite3`` error.
+
+SQL given here names its parameters ``:name``, which both SQLite and ``text()`` read.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from sqlalchemy import Integer, bindparam, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter, TextClause
+from sqlalchemy.types import TypeEngine
+
+from tillterm.core.errors import DatabaseBusy, DatabaseError
+from tillterm.store.engine import explain, is_busy
+
+__all__ = [
+    "Decoder",
+    "Typed",
+    "decode",
+    "decoders",
+    "fetch_all",
+    "fetch_one",
+    "sqlite_connection",
+    "statement",
+]
+
+#: turns a stored value into its Python value (``None`` when the driver's value is it)
+Decoder = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A parameter whose value needs its column type to be stored (a UTC timestamp,
+    a percentage kept as thousandths), encoded as SQLAlchemy would encode it."""
+
+    value: Any
+    type_: TypeEngine[Any]
+
+
+def _fail(exc: BaseException) -> NoReturn:
+    """The error ``session_scope`` would have raised for this driver error."""
+    if is_busy(exc):
+        raise DatabaseBusy(explain(exc)) from exc
+    raise DatabaseError(explain(exc)) from exc
+
+
+def sqlite_connection(session: Session) -> sqlite3.Connection | None:
+    """The session's own SQLite connection (same transaction), or ``None`` elsewhere."""
+    try:
+        connection = session.connection()
+    except DBAPIError as exc:
+        _fail(exc)
+    if connection.dialect.name != "sqlite":
+        return None
+    driver = connection.connection.driver_connection
+    return driver if isinstance(driver, sqlite3.Connection) else None
+
+
+def _encode(value: Any, dialect: Dialect) -> Any:
+    if not isinstance(value, Typed):
+        return value
+    if value.value is None:
+        return None
+    process = value.type_.dialect_impl(dialect).bind_processor(dialect)
+    return process(value.value) if process is not None else value.value
+
+
+def statement(sql: str, params: Mapping[str, Any] | None = None) -> TextClause:
+    """The same SQL and parameters as a ``text()`` statement, for a caller that streams
+    it through SQLAlchemy (an export reads a million ids in chunks)."""
+    binds: list[BindParameter[Any]] = []
+    for name, value in (params or {}).items():
+        if isinstance(value, Typed):
+            binds.append(bindparam(name, value.value, type_=value.type_))
+        elif isinstance(value, list | tuple):
+            binds.append(bindparam(name, list(value), expanding=True))
+        else:
+            binds.append(
+                bindparam(name, value, type_=Integer() if isinstance(value, int) else None)
+            )
+    stmt = text(sql)
+    return stmt.bindparams(*binds) if binds else stmt
+
+
+def fetch_all(
+    session: Session, sql: str, params: Mapping[str, Any] | None = None
+) -> list[Sequence[Any]]:
+    """Every row of ``sql`` (values as the driver returns them; see :func:`decoders`).
+
+    A list or tuple parameter is a list of values (``IN :ids``): on SQLite it is spelt
+    out as one placeholder per value, elsewhere it is an expanding parameter.
+    """
+    values = dict(params or {})
+    driver = sqlite_connection(session)
+    try:
+        if driver is None:
+            return [tuple(row) for row in session.execute(statement(sql, values))]
+        lists = {k: v for k, v in values.items() if isinstance(v, list | tuple)}
+        if lists:
+            sql, values = _spell_out(sql, values, lists)
+        if any(isinstance(v, Typed) for v in values.values()):
+            dialect = session.get_bind().dialect
+            values = {k: _encode(v, dialect) for k, v in values.items()}
+        return driver.execute(sql, values).fetchall()
+    except (DBAPIError, sqlite3.Error) as exc:
+        _fail(exc)
+
+
+def fetch_one(
+    session: Session, sql: str, params: Mapping[str, Any] | None = None
+) -> Sequence[Any] | None:
+    """The first row of ``sql``, or ``None``."""
+    rows = fetch_all(session, sql, params)
+    return rows[0] if rows else None
+
+
+def _spell_out(
+    sql: str, values: dict[str, Any], lists: Mapping[str, Sequence[Any]]
+) -> tuple[str, dict[str, Any]]:
+    """``IN :ids`` with ``ids=[1, 2]`` → ``IN (:ids_0, :ids_1)`` (SQLite has no arrays)."""
+    values = {k: v for k, v in values.items() if k not in lists}
+    for name, items in lists.items():
+        marks = []
+        for index, item in enumerate(items):
+            key = f"{name}_{index}"
+            values[key] = item
+            marks.append(f":{key}")
+        spelt = "(" + (", ".join(marks) or "NULL") + ")"
+        sql = re.sub(rf":{name}\b", lambda _match: spelt, sql)  # noqa: B023 (used at once)
+    return sql, values
+
+
+_DECODERS: dict[tuple[str, tuple[TypeEngine[Any] | None, ...]], list[Decoder]] = {}
+
+
+def decoders(session: Session, types: Iterable[TypeEngine[Any] | None]) -> list[Decoder]:
+    """How each column of a row becomes its Python value, by the columns' own types.
+
+    ``types`` must be long-lived (column types of the models): the answer is cached
+    per dialect and per type object, as SQLAlchemy caches its own processors.
+    """
+    kept = tuple(types)
+    dialect = session.get_bind().dialect
+    key = (dialect.name, kept)
+    found = _DECODERS.get(key)
+    if found is None:
+        found = [
+            None if t is None else t.dialect_impl(dialect).result_processor(dialect, None)
+            for t in kept
+        ]
+        _DECODERS[key] = found
+    return found
+
+
+def decode(row: Sequence[Any], readers: Sequence[Decoder]) -> list[Any]:
+    """A row's values through :func:`decoders` (``None`` stays ``None``)."""
+    return [
+        read(value) if read is not None and value is not None else value
+        for read, value in zip(readers, row, strict=False)
+    ]
