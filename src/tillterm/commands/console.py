@@ -44,7 +44,7 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
         metavar="URL|PATH",
         default=argparse.SUPPRESS,
         help="database: an SQLite file path or a postgresql:// URL "
-        "(default: $TILLTERM_DB, else tillterm.store.engine in the user data folder)",
+        "(default: $TILLTERM_DB, else tillterm.db in the user data folder)",
     )
 
 
