@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
+from sqlmodel import SQLModel
 
 from tillterm.core.errors import TilltermError
 from tillterm.store import staging
@@ -34,6 +35,7 @@ from tillterm.store.models import (
     StoreSettings,
     Tag,
     TaxRate,
+    table_of,
 )
 from tillterm.store.search_index import bulk_insert
 
@@ -243,21 +245,30 @@ def _digits(*phones: str) -> str:
     return " ".join(p.translate(_PHONE_PUNCTUATION) for p in phones if p)
 
 
-def _count(conn: Connection, model: type) -> int:
-    return int(conn.execute(select(func.count()).select_from(model)).scalar_one())
+#: the tables written here: statements on SQLModel's class attributes type as ``bool``
+#: and ``int | None``, on the Core tables as column expressions
+_TAX = table_of(TaxRate)
+_SETTINGS = table_of(StoreSettings)
+_GROUP = table_of(CustomerGroup)
+_TAG = table_of(Tag)
+_CUSTOMER = table_of(Customer)
+
+
+def _count(conn: Connection, model: type[SQLModel]) -> int:
+    return int(conn.execute(select(func.count()).select_from(table_of(model))).scalar_one())
 
 
 def _ensure_reference_data(conn: Connection) -> tuple[list[int], dict[str, int], list[int]]:
     tax_ids: dict[str, int] = {}
     for name, rate in TAX_RATES:
         key = name.casefold()
-        found = conn.execute(select(TaxRate.id).where(TaxRate.name_key == key)).scalar()
+        found = conn.execute(select(_TAX.c.id).where(_TAX.c.name_key == key)).scalar()
         if found is None:
             found = conn.execute(
-                insert(TaxRate).values(name=name, name_key=key, rate=rate).returning(TaxRate.id)
+                insert(_TAX).values(name=name, name_key=key, rate=rate).returning(_TAX.c.id)
             ).scalar_one()
-        tax_ids[name] = found
-    settings = conn.execute(select(StoreSettings.name)).scalar()
+        tax_ids[name] = int(found)
+    settings = conn.execute(select(_SETTINGS.c.name)).scalar()
     values = {
         "name": "Épicerie Dubois & Fils",
         "currency": "EUR",
@@ -268,16 +279,16 @@ def _ensure_reference_data(conn: Connection) -> tuple[list[int], dict[str, int],
         "receipt_footer": "Merci de votre visite ! Thank you!",
     }
     if settings is None:
-        conn.execute(insert(StoreSettings).values(id=1, **values))
+        conn.execute(insert(_SETTINGS).values(id=1, **values))
     elif settings == StoreSettings().name:  # the schema's untouched defaults: a new store
-        conn.execute(update(StoreSettings).where(StoreSettings.id == 1).values(**values))
+        conn.execute(update(_SETTINGS).where(_SETTINGS.c.id == 1).values(**values))
     group_ids = []
     for name, description, discount, tax in GROUPS:
         key = name.casefold()
-        found = conn.execute(select(CustomerGroup.id).where(CustomerGroup.name_key == key)).scalar()
+        found = conn.execute(select(_GROUP.c.id).where(_GROUP.c.name_key == key)).scalar()
         if found is None:
             found = conn.execute(
-                insert(CustomerGroup)
+                insert(_GROUP)
                 .values(
                     name=name,
                     name_key=key,
@@ -286,18 +297,18 @@ def _ensure_reference_data(conn: Connection) -> tuple[list[int], dict[str, int],
                     tax_rate_id=tax_ids.get(tax) if tax else None,
                     created_at=dt.datetime.now(dt.UTC),
                 )
-                .returning(CustomerGroup.id)
+                .returning(_GROUP.c.id)
             ).scalar_one()
-        group_ids.append(found)
+        group_ids.append(int(found))
     tag_ids = []
     for name in TAGS:
         key = name.casefold()
-        found = conn.execute(select(Tag.id).where(Tag.name_key == key)).scalar()
+        found = conn.execute(select(_TAG.c.id).where(_TAG.c.name_key == key)).scalar()
         if found is None:
             found = conn.execute(
-                insert(Tag).values(name=name, name_key=key).returning(Tag.id)
+                insert(_TAG).values(name=name, name_key=key).returning(_TAG.c.id)
             ).scalar_one()
-        tag_ids.append(found)
+        tag_ids.append(int(found))
     if _count(conn, CustomField) == 0:
         conn.execute(
             insert(CustomField),
@@ -349,11 +360,7 @@ def _products(conn: Connection, rng: random.Random, count: int, tax_ids: dict[st
 
 
 #: the customer columns a generated row fills, in table order (``id`` is assigned later)
-CUSTOMER_COLUMNS: tuple[str, ...] = tuple(
-    c.name
-    for c in Customer.__table__.columns  # type: ignore[attr-defined]
-    if c.name != "id"
-)
+CUSTOMER_COLUMNS: tuple[str, ...] = tuple(c.name for c in _CUSTOMER.columns if c.name != "id")
 
 
 def generate_customers(
@@ -542,8 +549,11 @@ def _batches(
     # fork: the helper needs nothing but this module, and spawn would re-run the caller's
     # script; it never touches the parent's database connections and leaves through
     # os._exit (multiprocessing's own exit), so they are not closed behind our back.
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    ctx = multiprocessing.get_context(method)
+    ctx = (
+        multiprocessing.get_context("fork")
+        if "fork" in multiprocessing.get_all_start_methods()
+        else multiprocessing.get_context("spawn")
+    )
     queue = ctx.Queue(maxsize=2)
     worker = ctx.Process(
         target=_produce,
@@ -607,7 +617,7 @@ def _insert_customers(
             names = CUSTOMER_COLUMNS
             ids = list(
                 conn.execute(
-                    insert(Customer).returning(Customer.id, sort_by_parameter_order=True),
+                    insert(_CUSTOMER).returning(_CUSTOMER.c.id, sort_by_parameter_order=True),
                     [dict(zip(names, row, strict=True)) for row in rows],
                 ).scalars()
             )
@@ -630,10 +640,14 @@ def _insert_customers(
 
 def _staged_insert(conn: Connection, staged: bytes) -> list[int]:
     """Copy a staged batch in (inside :func:`bulk_insert`'s transaction: ids follow on)."""
-    first_id = conn.execute(select(func.coalesce(func.max(Customer.id), 0))).scalar_one() + 1
+    first_id = _last_customer_id(conn) + 1
     staging.insert(conn, "customer", list(CUSTOMER_COLUMNS), staged)
-    last_id = conn.execute(select(func.max(Customer.id))).scalar_one()
-    return list(range(first_id, last_id + 1))
+    return list(range(first_id, _last_customer_id(conn) + 1))
+
+
+def _last_customer_id(conn: Connection) -> int:
+    """The highest customer id so far (0 for none): new ids follow on from it."""
+    return int(conn.execute(select(func.coalesce(func.max(_CUSTOMER.c.id), 0))).scalar_one())
 
 
 def _fast_sqlite_insert(conn: Connection, rows: list[tuple[object, ...]]) -> list[int]:
@@ -642,7 +656,7 @@ def _fast_sqlite_insert(conn: Connection, rows: list[tuple[object, ...]]) -> lis
     Several times faster than Core: no per-value type processing (the generator already
     wrote the stored form) and no per-row statement bookkeeping.
     """
-    first_id = conn.execute(select(func.coalesce(func.max(Customer.id), 0))).scalar_one() + 1
+    first_id = _last_customer_id(conn) + 1
     names = ", ".join(["id", *CUSTOMER_COLUMNS])
     marks = ", ".join("?" * (len(CUSTOMER_COLUMNS) + 1))
     data = [(first_id + offset, *row) for offset, row in enumerate(rows)]

@@ -43,7 +43,7 @@ def annotated_path(source: str | os.PathLike[str]) -> Path:
 def _messages(report: ImportReport) -> pl.DataFrame:
     import polars as pl
 
-    table = report.all_problems
+    table: pl.DataFrame = report.all_problems  # the check's problems (Any on the report)
     return (
         table.with_columns(
             pl.format(

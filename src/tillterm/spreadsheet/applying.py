@@ -22,10 +22,11 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
+from tillterm.customers.fields import CUSTOM_PREFIX
 from tillterm.customers.profiles import PHONE_FIELDS, generate_code, generate_codes, normalise_code
 from tillterm.spreadsheet.changes import CHANGED, changes, compared_fields, lookup
 from tillterm.spreadsheet.checking import Context
-from tillterm.spreadsheet.columns import BOOL, CUSTOM_PREFIX, FIELD_BY_NAME, ColumnMap
+from tillterm.spreadsheet.columns import BOOL, FIELD_BY_NAME, ColumnMap
 from tillterm.spreadsheet.file_check import customer_count
 from tillterm.spreadsheet.import_report import CheckedRows, Progress, ProgressCallback
 from tillterm.spreadsheet.insert_paths import (

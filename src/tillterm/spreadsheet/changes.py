@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
 
+from tillterm.customers.fields import CUSTOM_PREFIX
 from tillterm.spreadsheet.columns import (
     BOOL,
     CODE,
-    CUSTOM_PREFIX,
     DATE,
     FIELD_BY_NAME,
     GROUP,

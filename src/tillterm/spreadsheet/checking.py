@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tillterm.core.typed_text import import_clean_expr, import_problem_expr, import_untidy_expr
+from tillterm.customers.fields import CUSTOM_PREFIX
 from tillterm.customers.profiles import EMAIL_PATTERN, FALSE_WORDS, TRUE_WORDS
 from tillterm.spreadsheet.cells import restore_expr
 from tillterm.spreadsheet.columns import (
     BOOL,
     CODE,
-    CUSTOM_PREFIX,
     DATE,
     EMAIL,
     FIELD_BY_NAME,

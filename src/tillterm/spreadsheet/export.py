@@ -45,7 +45,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from sqlalchemy import (
     BigInteger,
@@ -59,11 +59,13 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.selectable import ScalarSelect
+from sqlmodel import col
 
+from tillterm.customers.fields import CUSTOM_PREFIX
 from tillterm.spreadsheet.columns import (
     BOOL,
-    CUSTOM_PREFIX,
     DATE,
     FIELD_BY_NAME,
     PERCENT,
@@ -89,6 +91,7 @@ from tillterm.store.models import (
     Sale,
     Tag,
     TaxRate,
+    table_of,
 )
 from tillterm.store.private_files import OutputExists, private_output
 
@@ -118,16 +121,17 @@ NATIVE_MODULES = ("adbc_driver_manager", "adbc_driver_sqlite", "nanoarrow")
 EXPORT_SUFFIXES = (".csv", ".xlsx")
 
 
-def _tags_subquery(dialect: str) -> Any:
+def _tags_subquery(dialect: str) -> ScalarSelect[Any]:
+    agg: ColumnElement[Any]
     if dialect == "postgresql":
-        agg = func.string_agg(Tag.name, literal(", "))
+        agg = func.string_agg(col(Tag.name), literal(", "))
     else:
-        agg = func.group_concat(Tag.name, ", ")
+        agg = func.group_concat(col(Tag.name), ", ")
     return (
         select(agg)
         .select_from(CustomerTag)
-        .join(Tag, Tag.id == CustomerTag.tag_id)  # type: ignore[arg-type]
-        .where(CustomerTag.customer_id == Customer.id)  # type: ignore[arg-type]
+        .join(Tag, col(Tag.id) == col(CustomerTag.tag_id))
+        .where(col(CustomerTag.customer_id) == col(Customer.id))
         .scalar_subquery()
     )
 
@@ -140,35 +144,39 @@ def export_query(
     include_archived: bool = False,
 ) -> Select[Any]:
     """One query yielding the export's columns raw (no per-row type processing)."""
-    c = Customer.__table__.c  # type: ignore[attr-defined]
+    c = table_of(Customer).c
     year_start = dt.datetime(dt.datetime.now(dt.UTC).year, 1, 1, tzinfo=dt.UTC)
     loyalty = (
-        select(LoyaltyEntry.customer_id, func.sum(LoyaltyEntry.points).label("points"))
-        .group_by(LoyaltyEntry.customer_id)
+        select(col(LoyaltyEntry.customer_id), func.sum(col(LoyaltyEntry.points)).label("points"))
+        .group_by(col(LoyaltyEntry.customer_id))
         .subquery()
     )
     account = (
-        select(AccountEntry.customer_id, func.sum(AccountEntry.amount_cents).label("cents"))
-        .group_by(AccountEntry.customer_id)
+        select(
+            col(AccountEntry.customer_id),
+            func.sum(col(AccountEntry.amount_cents)).label("cents"),
+        )
+        .group_by(col(AccountEntry.customer_id))
         .subquery()
     )
-    signed = case((Sale.kind == "refund", -func.abs(Sale.total_cents)), else_=Sale.total_cents)
+    total = col(Sale.total_cents)
+    signed = case((col(Sale.kind) == "refund", -func.abs(total)), else_=total)
     spend = (
-        select(Sale.customer_id, func.sum(signed).label("cents"))
+        select(col(Sale.customer_id), func.sum(signed).label("cents"))
         .where(
-            Sale.customer_id.is_not(None),  # type: ignore[union-attr]
-            Sale.state == "completed",
-            Sale.completed_at >= year_start,  # type: ignore[operator]
+            col(Sale.customer_id).is_not(None),
+            col(Sale.state) == "completed",
+            col(Sale.completed_at) >= year_start,
         )
-        .group_by(Sale.customer_id)
+        .group_by(col(Sale.customer_id))
         .subquery()
     )
     columns: dict[str, Any] = {}
     for header in export_headers([name for _, name in custom_fields]):
         if header == "group":
-            columns[header] = CustomerGroup.name
+            columns[header] = col(CustomerGroup.name)
         elif header == "tax_rate":
-            columns[header] = TaxRate.name
+            columns[header] = col(TaxRate.name)
         elif header == "created_at":
             columns[header] = type_coerce(c.created_at, String)
         elif header == "balance_limit":
@@ -184,16 +192,16 @@ def export_query(
         elif header.startswith(CUSTOM_PREFIX):
             fid = next(i for i, n in custom_fields if f"{CUSTOM_PREFIX}{n}" == header)
             columns[header] = (
-                select(CustomFieldValue.value)
+                select(col(CustomFieldValue.value))
                 .where(
-                    CustomFieldValue.customer_id == Customer.id,  # type: ignore[arg-type]
-                    CustomFieldValue.field_id == fid,  # type: ignore[arg-type]
+                    col(CustomFieldValue.customer_id) == col(Customer.id),
+                    col(CustomFieldValue.field_id) == fid,
                 )
                 .scalar_subquery()
             )
         else:
             spec = FIELD_BY_NAME[header]
-            raw = c[header]
+            raw: ColumnElement[Any] = c[header]
             if spec.kind == PERCENT:
                 raw = type_coerce(raw, BigInteger)
             elif spec.kind == BOOL:
@@ -202,10 +210,10 @@ def export_query(
                 raw = type_coerce(raw, String)
             columns[header] = raw
     query = (
-        select(*(col.label(f"c{i}") for i, col in enumerate(columns.values())))
+        select(*(column.label(f"c{i}") for i, column in enumerate(columns.values())))
         .select_from(Customer)
-        .outerjoin(CustomerGroup, CustomerGroup.id == c.group_id)  # type: ignore[arg-type]
-        .outerjoin(TaxRate, TaxRate.id == c.tax_rate_id)  # type: ignore[arg-type]
+        .outerjoin(CustomerGroup, col(CustomerGroup.id) == c.group_id)
+        .outerjoin(TaxRate, col(TaxRate.id) == c.tax_rate_id)
         .outerjoin(loyalty, loyalty.c.customer_id == c.id)
         .outerjoin(account, account.c.customer_id == c.id)
         .outerjoin(spend, spend.c.customer_id == c.id)
@@ -239,10 +247,10 @@ def _native_sql(
     import polars as pl
     from sqlalchemy.exc import CompileError
 
-    columns = []
+    columns: list[ColumnElement[Any]] = []
     schema = raw_schema(headers)
     for (name, dtype), selected in zip(schema.items(), query.selected_columns, strict=True):
-        raw = selected.element  # type: ignore[attr-defined]
+        raw = selected.element  # the column under its label
         value = cast(raw, Integer) if dtype == pl.Int64 else cast(raw, String)
         if packed:
             # concat_ws writes every value as text by itself
@@ -383,7 +391,7 @@ def _run_export_process(
 
 
 def _follow(
-    stdout: BinaryIO,
+    stdout: IO[bytes],
     progress: Callable[[int], None] | None,
     cancelled: Callable[[], bool] | None,
 ) -> dict[str, Any] | None:
@@ -493,7 +501,9 @@ def _prepare(
     custom = [
         (fid, name)
         for fid, name in conn.execute(
-            select(CustomField.id, CustomField.name).order_by(CustomField.position, CustomField.id)
+            select(col(CustomField.id), col(CustomField.name)).order_by(
+                col(CustomField.position), col(CustomField.id)
+            )
         )
     ]
     headers = export_headers([name for _, name in custom])
@@ -579,7 +589,7 @@ def filtered_ids(
         return None
     stmt = matching_ids(session, text, filters=flt)
     if stmt is None:
-        return select(Customer.id).where(false())
+        return select(col(Customer.id)).where(false())
     matches = stmt.columns(id=Integer).subquery("matches")
     return select(matches.c.id)
 

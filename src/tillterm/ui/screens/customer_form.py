@@ -14,6 +14,7 @@ existing duplicate they chose to open instead; ``None`` when they cancel.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -80,8 +81,8 @@ def _text(value: object) -> str:
         return ""
     if isinstance(value, Decimal):
         return f"{value.normalize():f}"
-    if hasattr(value, "strftime"):
-        return value.strftime("%d/%m/%Y")  # type: ignore[no-any-return]
+    if isinstance(value, dt.date):  # a datetime too
+        return value.strftime("%d/%m/%Y")
     if isinstance(value, tuple):
         return ", ".join(str(v) for v in value)
     return str(value)
@@ -225,6 +226,13 @@ class CustomerForm(TillModal[CustomerRecord | None]):
 
     # -- layout ----------------------------------------------------------------------
 
+    def _id_list(self, key: str) -> Select[int]:
+        """The group or tax rate list, kept with the other fields as a plain ``Widget``."""
+        widget = self._fields[key]
+        if not isinstance(widget, Select):  # make_field builds a Select[int] for these
+            raise TypeError(f"the {key} field is not a list")
+        return widget
+
     def _row(self, field: CustomerField) -> FormRow:
         widget = make_field(field)
         self._fields[field.key] = widget
@@ -300,10 +308,10 @@ class CustomerForm(TillModal[CustomerRecord | None]):
     async def _prepared(self, message: Prepared) -> None:
         if message.error:
             self._status(f"Cannot read the database: {message.error}", error=True)
-        self._fields["group_id"].set_options(plain_options(message.groups))  # type: ignore[attr-defined]
+        self._id_list("group_id").set_options(plain_options(message.groups))
         self._taxes = message.taxes
         if "tax_rate_id" in self._fields:
-            self._fields["tax_rate_id"].set_options(plain_options(message.taxes))  # type: ignore[attr-defined]
+            self._id_list("tax_rate_id").set_options(plain_options(message.taxes))
         self._custom_defs = message.custom_fields
         values: dict[str, object] = {}
         if message.customer is not None:
@@ -364,7 +372,7 @@ class CustomerForm(TillModal[CustomerRecord | None]):
         widgets.append(Static("Activity (read-only)", classes="form-section"))
         widgets.append(Static(plain(self._activity_text, multiline=True), id="form-activity"))
         await self.query_one("#details-scroll").mount_all(widgets)
-        self._fields["tax_rate_id"].set_options(plain_options(self._taxes))  # type: ignore[attr-defined]
+        self._id_list("tax_rate_id").set_options(plain_options(self._taxes))
         for key, value in self._pending.items():
             if key in self._fields:
                 set_field_value(self._fields[key], value)
@@ -393,11 +401,11 @@ class CustomerForm(TillModal[CustomerRecord | None]):
                 else self._pending.get(field.key, _blank(field.kind))
             )
         custom: dict[str, str] = {}
-        for field in self._custom_defs:
-            key = custom_key(field.name)
+        for choice in self._custom_defs:
+            key = custom_key(choice.name)
             widget = self._fields.get(key)
             value = field_value(widget) if widget is not None else self._pending.get(key)
-            custom[field.name] = "" if value is None else str(value)
+            custom[choice.name] = "" if value is None else str(value)
         data["custom"] = custom
         return data
 
@@ -464,13 +472,13 @@ class CustomerForm(TillModal[CustomerRecord | None]):
         unplaced: list[str] = []
         first: FormRow | None = None
         for key, text in errors.items():
-            row = self._row_for(key)
-            if row is None:
+            placed = self._row_for(key)
+            if placed is None:
                 unplaced.append(text)
                 continue
-            row.set_error(text)
-            self._refused[row.field_name] = field_value(row.field)
-            first = first or row
+            placed.set_error(text)
+            self._refused[placed.field_name] = field_value(placed.field)
+            first = first or placed
         self._flag_tabs()
         count = len(errors)
         summary = f"{count} problem{'s' if count != 1 else ''} to fix; nothing was saved."

@@ -74,7 +74,7 @@ class Query:
 
 def summary_cells(row: CustomerSummary) -> tuple[PlainCell, ...]:
     """A result row as the table shows it: plain text (never markup), cut to fit."""
-    created = row.created_at.astimezone().strftime("%Y-%m-%d") if row.created_at else ""
+    created = row.created_at.astimezone().strftime("%Y-%m-%d")
     values = (
         row.display_name + (" (archived)" if row.archived else ""),
         row.company,
@@ -681,6 +681,11 @@ class CustomersScreen(TillScreen[None]):
             # the job posts its own ending: a cancelled export (another one started, or
             # the app is closing) still says so, which run_job's delivery would not
             worker = get_current_worker()
+
+            def started() -> None:
+                # not posted (False) only when the screen is closing: nobody to tell
+                self.post_message(self.ExportStarted(path, what))
+
             try:
                 outcome = care.export(
                     path,
@@ -688,7 +693,7 @@ class CustomersScreen(TillScreen[None]):
                     filters,
                     overwrite=overwrite,
                     cancelled=lambda: worker.is_cancelled,
-                    started=lambda: self.post_message(self.ExportStarted(path, what)),
+                    started=started,
                 )
             except TilltermError as exc:
                 self.post_message(self.Exported(path, 0, str(exc)))

@@ -128,7 +128,7 @@ class GroupForm(TillModal[GroupRecord | None]):
             row.set_error(None)
         name = self.query_one("#group-name", Input).value.strip()
         description = self.query_one("#group-description", Input).value.strip()
-        tax = self.query_one("#group-tax", Select).value
+        tax = self.query_one("#group-tax", Select).selection  # None: the store default
         errors: dict[str, str] = {}
         if not name:
             errors["name"] = "A group needs a name."
@@ -141,7 +141,7 @@ class GroupForm(TillModal[GroupRecord | None]):
             self._show_errors(errors)
             return
         self._saving = True
-        self._save(name, description, discount, None if tax is Select.NULL else int(tax))
+        self._save(name, description, discount, None if tax is None else int(tax))
 
     @on(Button.Pressed, "#group-save")
     def _save_pressed(self, event: Button.Pressed) -> None:

@@ -20,6 +20,7 @@ class PlainTextArea(TextArea):
     before it goes in (values loaded from the database are, by ``set_field_value``).
     """
 
-    def _on_paste(self, event: events.Paste) -> None:
-        # Textual then runs TextArea's own handler (each class's in turn), which inserts
+    async def _on_paste(self, event: events.Paste) -> None:
+        # Textual then runs TextArea's own handler (each class's in turn), which inserts;
+        # async as that handler is, so the override keeps its signature
         event.text = visible_text(event.text, multiline=True)
