@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 from tillterm.core.folding import normalise_code
 from tillterm.customers.reading import summaries
 from tillterm.customers.records import CustomerSummary
-from tillterm.store.models import Customer
+from tillterm.store.models import Customer, table_of
 
 #: no 0/O, 1/I/L: what a person can read off a card and type without doubt
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -66,7 +66,7 @@ def code_holder(
 
 
 #: writes go through the table (Core): ORM-enabled statements cost milliseconds
-CUSTOMER_TABLE = Customer.__table__  # type: ignore[attr-defined]  # SQLModel adds it, untyped
+CUSTOMER_TABLE = table_of(Customer)
 _INSERTS: dict[str, Any] = {}
 
 

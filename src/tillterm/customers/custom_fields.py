@@ -19,7 +19,7 @@ from tillterm.core.dates import parse_date
 from tillterm.core.errors import NotFound, ValidationFailed
 from tillterm.core.typed_text import text_problem
 from tillterm.customers.fields import custom_key
-from tillterm.store.models import CustomField, CustomFieldValue
+from tillterm.store.models import CustomField, CustomFieldValue, table_of
 
 FIELD_TYPES = ("text", "number", "date", "choice")
 MAX_NAME = 60
@@ -27,8 +27,8 @@ MAX_VALUE = 500
 #: search packs (customer id, field id) into one index rowid: field ids stay below this
 MAX_FIELD_ID = (1 << 20) - 1
 #: writes go through the tables (Core): ORM-enabled bulk statements cost milliseconds
-_FIELD = CustomField.__table__  # type: ignore[attr-defined]  # SQLModel adds it, untyped
-_VALUE = CustomFieldValue.__table__  # type: ignore[attr-defined]  # SQLModel adds it, untyped
+_FIELD = table_of(CustomField)
+_VALUE = table_of(CustomFieldValue)
 _LABELS = {"name": "Name", "field_type": "Type", "choices": "Choices"}
 
 

@@ -19,12 +19,12 @@ from sqlmodel import Session, col
 from tillterm.core.errors import NotFound, ValidationFailed
 from tillterm.core.money import parse_percent
 from tillterm.core.typed_text import text_problem
-from tillterm.store.models import Customer, CustomerGroup, TaxRate, utcnow
+from tillterm.store.models import Customer, CustomerGroup, TaxRate, table_of, utcnow
 
 MAX_NAME = 80
 #: writes go through the tables (Core), not ORM-enabled statements
-_GROUP = CustomerGroup.__table__  # type: ignore[attr-defined]  # SQLModel adds it, untyped
-_CUSTOMER = Customer.__table__  # type: ignore[attr-defined]  # SQLModel adds it, untyped
+_GROUP = table_of(CustomerGroup)
+_CUSTOMER = table_of(Customer)
 MAX_DESCRIPTION = 500
 LABELS = {
     "name": "Name",

@@ -19,7 +19,7 @@ from tillterm.core.money import from_cents
 from tillterm.customers.records import CUSTOMER_FIELDS, CustomerRecord, CustomerSummary
 from tillterm.customers.search import SearchFilters, count_matches, search_ids
 from tillterm.store.fastpath import decode, decoders, fetch_all, fetch_one
-from tillterm.store.models import Customer
+from tillterm.store.models import Customer, table_of
 
 _SUMMARY_SQL = (
     "SELECT c.id, c.customer_code, c.first_name, c.last_name, c.company, c.email, c.phone, "
@@ -86,10 +86,7 @@ _PROFILE_SQL = (
     "LEFT JOIN tax_rate t ON t.id = c.tax_rate_id WHERE c.{column} = :key"
 )
 #: each profile column's own type: stored values are decoded as the ORM would
-_PROFILE_TYPES = tuple(
-    Customer.__table__.c[name].type  # type: ignore[attr-defined]  # SQLModel adds it, untyped
-    for name in _PROFILE_COLUMNS
-)
+_PROFILE_TYPES = tuple(table_of(Customer).c[name].type for name in _PROFILE_COLUMNS)
 
 
 def _load(session: Session, column: str, key: object) -> CustomerRecord | None:

@@ -14,12 +14,12 @@ from sqlmodel import Session, col
 
 from tillterm.core.errors import ValidationFailed
 from tillterm.core.typed_text import text_problem
-from tillterm.store.models import CustomerTag, Tag
+from tillterm.store.models import CustomerTag, Tag, table_of
 
 MAX_LENGTH = 60
 #: writes go through the tables (Core): ORM-enabled bulk statements cost milliseconds
-_TAG = Tag.__table__  # type: ignore[attr-defined]  # SQLModel adds it, untyped
-_LINK = CustomerTag.__table__  # type: ignore[attr-defined]  # SQLModel adds it, untyped
+_TAG = table_of(Tag)
+_LINK = table_of(CustomerTag)
 
 
 def normalise_tag(name: str) -> str:

@@ -26,7 +26,7 @@ from tillterm.core.typed_text import text_problem
 from tillterm.customers import custom_fields, tags
 from tillterm.customers.codes import code_holder
 from tillterm.customers.fields import FIELD_BY_KEY, FIELDS, custom_name, keys_of
-from tillterm.store.models import Customer, CustomerGroup, TaxRate
+from tillterm.store.models import Customer, CustomerGroup, TaxRate, table_of
 
 #: every editable field and how a person would name it (messages, import reports)
 LABELS: dict[str, str] = {
@@ -280,7 +280,7 @@ def validate_customer(
 def current_values(session: Session, customer_id: int) -> dict[str, Any]:
     """The customer's columns as stored now (Core, not the ORM: this package writes with
     Core statements, so an identity-map copy could be stale)."""
-    table = Customer.__table__  # type: ignore[attr-defined]  # SQLModel adds it, untyped
+    table = table_of(Customer)
     row = session.execute(select(table).where(table.c.id == customer_id)).first()
     if row is None:
         raise NotFound("This customer no longer exists.")

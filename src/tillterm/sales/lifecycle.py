@@ -51,6 +51,7 @@ from tillterm.store.models import (
     LoyaltyEntry,
     ReceiptCounter,
     Sale,
+    table_of,
     utcnow,
 )
 
@@ -262,7 +263,7 @@ def _next_receipt_no(session: Session) -> str:
     database is), so two registers completing at once get consecutive numbers, and a
     rollback gives the number back: no gap, no duplicate.
     """
-    counter = ReceiptCounter.__table__  # type: ignore[attr-defined]  # SQLModel sets it, untyped
+    counter = table_of(ReceiptCounter)
     number = session.execute(
         update(counter)
         .where(counter.c.id == 1)

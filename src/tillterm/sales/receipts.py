@@ -28,7 +28,7 @@ from tillterm.core.errors import TilltermError
 from tillterm.core.typed_text import visible_text
 from tillterm.sales.views import REFUND, SaleView
 from tillterm.store.engine import session_scope
-from tillterm.store.models import Sale, utcnow
+from tillterm.store.models import Sale, table_of, utcnow
 from tillterm.store.private_files import OutputExists, write_private
 
 if TYPE_CHECKING:
@@ -173,5 +173,5 @@ def file_receipt(engine: Engine, folder: Path, sale_id: int, receipt_no: str, te
 
 def mark_receipt_filed(session: Session, sale_id: int) -> None:
     """The sale's receipt file is written: nothing to repair at the next start."""
-    sales = Sale.__table__  # type: ignore[attr-defined]  # SQLModel sets it, untyped
+    sales = table_of(Sale)
     session.execute(update(sales).where(sales.c.id == sale_id).values(receipt_filed_at=utcnow()))

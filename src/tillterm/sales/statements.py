@@ -24,6 +24,7 @@ from tillterm.store.models import (
     Sale,
     SaleLine,
     TaxRate,
+    table_of,
 )
 
 # --------------------------------------------------------------------------- Core reads
@@ -36,15 +37,15 @@ from tillterm.store.models import (
 # sale, its lines or payments always ``populate_existing`` so they never see a copy made
 # stale by a Core write earlier in the same session.
 
-_SALE_T = Sale.__table__  # type: ignore[attr-defined]  # SQLModel sets it, untyped
-_LINE_T = SaleLine.__table__  # type: ignore[attr-defined]  # SQLModel sets it, untyped
-_PAY_T = Payment.__table__  # type: ignore[attr-defined]  # SQLModel sets it, untyped
-_PRODUCT_T = Product.__table__  # type: ignore[attr-defined]  # SQLModel sets it, untyped
-_CUSTOMER_T = Customer.__table__  # type: ignore[attr-defined]  # SQLModel sets it, untyped
-_GROUP_T = CustomerGroup.__table__  # type: ignore[attr-defined]  # SQLModel sets it, untyped
-_TAX_T = TaxRate.__table__  # type: ignore[attr-defined]  # SQLModel sets it, untyped
-_LOYALTY_T = LoyaltyEntry.__table__  # type: ignore[attr-defined]  # SQLModel sets it, untyped
-_ACCOUNT_T = AccountEntry.__table__  # type: ignore[attr-defined]  # SQLModel sets it, untyped
+_SALE_T = table_of(Sale)
+_LINE_T = table_of(SaleLine)
+_PAY_T = table_of(Payment)
+_PRODUCT_T = table_of(Product)
+_CUSTOMER_T = table_of(Customer)
+_GROUP_T = table_of(CustomerGroup)
+_TAX_T = table_of(TaxRate)
+_LOYALTY_T = table_of(LoyaltyEntry)
+_ACCOUNT_T = table_of(AccountEntry)
 #: the tax rate an item is sold at: the product's own, else the store default
 _ITEM_TAX = _TAX_T.alias("item_tax")
 _ITEM_TAX_JOIN = _ITEM_TAX.c.id == func.coalesce(

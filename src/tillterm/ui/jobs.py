@@ -21,7 +21,7 @@ a newer job of a group cancels the older one's delivery (searches), unless
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from textual.dom import DOMNode
 from textual.message import Message
@@ -91,7 +91,7 @@ class JobRunner(_Node):
         error = worker.error
         if error is None:
             return
-        app: TilltermApp = self.app  # type: ignore[assignment]  # DOMNode.app is App[Any]
+        app = cast("TilltermApp", self.app)  # DOMNode.app is only an App[Any]
         app.report_job_failure(worker.name or worker.group, error)
         self.job_failed(worker.group, error)
 

@@ -8,7 +8,7 @@ stuck.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from textual.screen import ModalScreen, Screen
 
@@ -16,6 +16,7 @@ from tillterm.ui.jobs import JobRunner
 
 if TYPE_CHECKING:
     from tillterm.services.context import Services
+    from tillterm.ui.app import TilltermApp
 
 ResultT = TypeVar("ResultT")
 
@@ -24,8 +25,7 @@ class ServiceHandle(JobRunner):
     @property
     def services(self) -> Services:
         """The app's services (typed: ``DOMNode.app`` is only an ``App[Any]``)."""
-        services: Services = self.app.services  # type: ignore[attr-defined]
-        return services
+        return cast("TilltermApp", self.app).services
 
 
 class TillScreen(ServiceHandle, Screen[ResultT]):

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -92,8 +93,8 @@ def summary_cells(row: CustomerSummary) -> tuple[PlainCell, ...]:
 class SearchBox(ScanInput):
     """The search box: each change of its text tells the screen at once (``_hold_frame``)."""
 
-    def __init__(self, changing: Callable[[], None], **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, changing: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self._changing = changing
 
     def watch_value(self, value: str) -> None:

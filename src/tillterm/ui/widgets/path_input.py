@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from textual.binding import Binding
 from textual.widgets import Input
@@ -52,8 +53,8 @@ class PathInput(Input):
     """
     BINDINGS = [Binding("tab", "complete", "Complete path", show=True)]
 
-    def __init__(self, *args: object, suffixes: Sequence[str] = (), **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, suffixes: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.suffixes = tuple(suffixes)
         self.candidates: list[str] = []
 
