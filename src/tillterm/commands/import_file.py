@@ -56,8 +56,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="HEADER=FIELD",
         action="append",
         default=[],
-        help='import the column HEADER into FIELD ("HEADER=-" leaves it out); repeatable. '
-        "The check prints every column and the field it goes to.",
+        help='import the column HEADER into FIELD ("HEADER=-" leaves it out; "#N=FIELD" '
+        "names the N-th column); repeatable. The check prints every column and its field.",
     )
     p.add_argument(
         "--create-groups",

@@ -128,9 +128,14 @@ def _resolve_field(field: str, custom_fields: Sequence[str]) -> str:
 
 
 def _resolve_header(header: str, headers: Sequence[str]) -> int:
+    """The column a header names: exactly, else ignoring case, else folded (when only
+    one column folds so); ``#N`` names the N-th column (blank or repeated headers)."""
     stripped = [(h or "").strip() for h in headers]
     if header in stripped:
         return stripped.index(header)
+    numbered = re.fullmatch(r"#(\d+)", header)
+    if numbered and 1 <= int(numbered.group(1)) <= len(headers):
+        return int(numbered.group(1)) - 1
     folded = [h.casefold() for h in stripped]
     if header.casefold() in folded:
         return folded.index(header.casefold())
@@ -139,7 +144,9 @@ def _resolve_header(header: str, headers: Sequence[str]) -> int:
     if key and keys.count(key) == 1:
         return keys.index(key)
     shown = ", ".join(f"“{h}”" for h in stripped if h)
-    raise MappingError(f"the file has no column “{header}”; its columns are: {shown}.")
+    raise MappingError(
+        f"the file has no column “{header}”; its columns are: {shown} (or #N, the N-th)."
+    )
 
 
 def resolve_overrides(
