@@ -246,9 +246,10 @@ def _count(engine: Engine, model: type = Customer) -> int:
 
 # -- the mapping itself -------------------------------------------------------------------
 def test_overrides_map_ignore_and_take_a_field_from_the_guess() -> None:
-    headers = ["Email", "E-mail 1 - Value", "Notes", "import_problems"]
+    headers = ["Email", "E-mail 1 - Value", "Notes", "import_problems", "loyalty_balance"]
     guess = map_headers(headers)
     assert guess.fields == {0: "email", 2: "notes"} and guess.unknown == (1,)
+    assert guess.read_only == (4,)
     chosen = [Override("E-mail 1 - Value", "email"), Override("notes", "-")]
     cmap = apply_overrides(guess, chosen)
     assert cmap.fields == {1: "email"}
@@ -260,6 +261,7 @@ def test_overrides_map_ignore_and_take_a_field_from_the_guess() -> None:
         (2, "email", "", True),
         (3, "-", "ignored by you", True),
         (4, "-", "tillterm's own problems column", False),
+        (5, "-", "read-only activity column (never imported)", False),
     ]
     assert rows[0].samples == ("a@b.co", "c@d.co")
     assert rows[0].looks_like == "email"  # left out, full of emails: a warning

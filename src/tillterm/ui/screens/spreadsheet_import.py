@@ -49,6 +49,8 @@ CANCELLED = "Import cancelled: nothing was imported."
 VERBS = {"reading": "Reading", "checking": "Checking", "importing": "Importing"}
 #: the screen's one job group: a check, an import or a save, one at a time
 JOB = "import"
+#: a header is cut to this many characters in the mapping table
+HEADER_WIDTH = 24
 #: the summary line after an unexpected error (the app's notification says which)
 STOPPED = "Stopped by an unexpected error: nothing was imported."
 STOPPED_SAVING = "Stopped by an unexpected error: the annotated copy was not saved."
@@ -81,8 +83,11 @@ def _mapping_cells(row: ColumnRow) -> tuple[str, str, str, str]:
     samples = " · ".join(row.samples)
     note = samples if row.field else f"{row.reason}" + (f": {samples}" if samples else "")
     if row.looks_like:
-        note = f"looks like {row.looks_like}! {note}"
-    return (str(row.number), row.header or f"column {row.number}", field, note)
+        note = f"looks like {row.looks_like}: {note}"
+    header = row.header or f"column {row.number}"
+    if len(header) > HEADER_WIDTH:  # the samples stay in sight at 80 columns
+        header = header[: HEADER_WIDTH - 1] + "…"
+    return (str(row.number), header, field, note)
 
 
 class ImportScreen(TillScreen[None]):
@@ -355,6 +360,8 @@ class ImportScreen(TillScreen[None]):
             return
         dropped = self.report is not None
         self.report = None
+        self.overrides = {}  # the next check starts from the headers again
+        self._path = None
         self.query_one("#import-problems", DataTable).clear()
         self.query_one(MappingTable).clear()
         # after a result or a failure there is nothing to cancel: the screen just clears
