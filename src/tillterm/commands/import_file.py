@@ -2,7 +2,8 @@
 
 Exit status (README, "Import and export"): 0 imported (or, with ``--dry-run``, would
 import), 1 blocked by errors, 2 unusable file or arguments (including a file over the
-limits, or an annotated copy that would replace a file without ``--force``), 3 stopped
+limits, or an annotated copy that would replace a file without ``--force``, a ``--map`` naming no
+column or no field), 3 stopped
 on warnings (without ``--continue-anyway``), 4 the database failed (cannot be opened,
 locked by another register, disk full, server gone) or the disk under it did: nothing
 was imported and the file is not to blame, so a script can tell "fix the file" from
@@ -50,6 +51,20 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="write a copy of the file with a column saying what to fix",
     )
     p.add_argument("--force", action="store_true", help="let --annotated replace an existing file")
+    p.add_argument(
+        "--map",
+        metavar="HEADER=FIELD",
+        action="append",
+        default=[],
+        help='import the column HEADER into FIELD ("HEADER=-" leaves it out; "#N=FIELD" '
+        "names the N-th column); repeatable. The check prints every column and its field.",
+    )
+    p.add_argument(
+        "--create-groups",
+        action="store_true",
+        help="create the groups the file names that the store does not have "
+        "(else an unknown group is an error)",
+    )
 
 
 def _fail(message: object, status: int) -> int:
@@ -94,8 +109,12 @@ def _run(args: argparse.Namespace, imports: Imports) -> int:
     if args.annotated and not args.force:
         # refused before the file is read, not after a long check
         imports.refuse_existing_annotated(args.file, args.annotated)
-    report = imports.check(args.file)
+    overrides = [imports.parse_override(text) for text in args.map]
+    report = imports.check(args.file, overrides=overrides, create_groups=args.create_groups)
     say(f"{report.path.name}: {report.detected}")
+    say("Columns:")
+    for line in report.mapping_lines():
+        say(f"  {line}")
     for notice in report.notices:
         say(f"  {notice}")
     for problem in report.problems[:SHOWN]:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from tillterm.spreadsheet.import_report import ImportReport, ImportResult, ProgressCallback
+    from tillterm.spreadsheet.mapping import Override
 
 
 class EngineFailure(RuntimeError):
@@ -70,17 +71,39 @@ class Imports:
     engine: Callable[[], Engine]
 
     def check(
-        self, path: str | os.PathLike[str], *, progress: ProgressCallback | None = None
+        self,
+        path: str | os.PathLike[str],
+        *,
+        overrides: Sequence[Override] = (),
+        create_groups: bool = False,
+        progress: ProgressCallback | None = None,
     ) -> ImportReport:
         """Read and check the whole file; write nothing.
 
+        ``overrides`` are the person's choice of field for some columns (``-``: not
+        imported), laid over the mapping guessed from the headers; a column or field
+        they name that does not exist is a ``MappingError``. With ``create_groups``, a
+        group the store lacks is created by the apply instead of being an error.
         ``progress`` is told how far the check is and may raise (``ImportCancelled``) to
         stop it: a workbook's reader process is killed, the checked rows deleted.
         """
         from tillterm.spreadsheet.importing import check_import
 
         with _panics_raised_as_errors():
-            return check_import(self.engine(), path, progress=progress)
+            return check_import(
+                self.engine(),
+                path,
+                overrides=overrides,
+                create_groups=create_groups,
+                progress=progress,
+            )
+
+    @staticmethod
+    def parse_override(text: str) -> Override:
+        """``"Header=field"`` or ``"Header=-"`` as typed after ``--map``."""
+        from tillterm.spreadsheet.mapping import parse_override
+
+        return parse_override(text)
 
     def apply(
         self,

@@ -11,7 +11,7 @@ by row and column.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
+from tillterm.core.typed_text import import_clean_expr, text_problem
+from tillterm.customers.groups import MAX_NAME, group_key
+from tillterm.spreadsheet.cells import restore_expr
 from tillterm.spreadsheet.changes import CHANGED, CLEARS, changes, compared_fields, lookup
 from tillterm.spreadsheet.checking import (
     ERROR,
@@ -38,6 +41,15 @@ from tillterm.spreadsheet.import_report import (
     Problem,
     Progress,
     ProgressCallback,
+)
+from tillterm.spreadsheet.mapping import (
+    LOOKED_AT,
+    ColumnRow,
+    Override,
+    apply_overrides,
+    column_rows,
+    field_choices,
+    look_alike_message,
 )
 from tillterm.spreadsheet.reading import ROW, SheetSource, SpreadsheetError, open_sheet
 from tillterm.store.models import Customer, CustomerGroup, CustomField, TaxRate
@@ -96,7 +108,13 @@ class _Pass:
     """One read of the file: converts batches and adds what needs the database."""
 
     def __init__(
-        self, source: SheetSource, conn: Connection, cmap: ColumnMap, ctx: Context
+        self,
+        source: SheetSource,
+        conn: Connection,
+        cmap: ColumnMap,
+        ctx: Context,
+        *,
+        create_groups: bool = False,
     ) -> None:
         self.source = source
         self.conn = conn
@@ -105,6 +123,44 @@ class _Pass:
         self.has_customers = customer_count(conn) > 0
         self.emails = _existing_emails(conn) if self.has_customers else None
         self.fields = compared_fields(cmap)
+        #: the first cells of every column (index → values): samples and look-alikes
+        self.first: dict[int, list[str]] = {}
+        self.group_column = next((i for i, name in cmap.fields.items() if name == "group"), None)
+        self.create_groups = create_groups and self.group_column is not None
+        #: groups the import will create: provisional id (negative) → name
+        self.new_groups: dict[int, str] = {}
+        self._group_ids = dict(ctx.groups)
+        self._by_group_key: dict[str, int] = {}
+
+    def _add_new_groups(self, batch: pl.DataFrame) -> None:
+        """Give each group name the store lacks a provisional (negative) id, so the
+        check resolves it; the apply creates the groups and puts their ids in.
+
+        The names are cleaned exactly as the check cleans them; a name the Groups screen
+        would refuse (too long, control characters) stays unknown, an error.
+        """
+        import polars as pl
+
+        source = restore_expr(pl.col(f"c{self.group_column}"))
+        cleaned = import_clean_expr(source, multiline=False).str.strip_chars()
+        names = (
+            batch.select(cleaned.alias("name"), key_expr(cleaned).alias("key"))
+            .filter(pl.col("name") != "")
+            .unique("key", keep="first", maintain_order=True)
+        )
+        added = False
+        for name, key in names.iter_rows():
+            if key in self._group_ids or text_problem(name, MAX_NAME):
+                continue
+            folded = group_key(name)
+            same = next((i for k, i in self._group_ids.items() if group_key(k) == folded), None)
+            if same is None:
+                same = self._by_group_key.setdefault(folded, -(len(self._by_group_key) + 1))
+                self.new_groups.setdefault(same, " ".join(name.split()))
+            self._group_ids[key] = same
+            added = True
+        if added:
+            self.ctx.groups = dict(self._group_ids)
 
     def batches(self, progress: ProgressCallback | None, stage: str) -> Iterable[CheckedBatch]:
         import polars as pl
@@ -113,6 +169,13 @@ class _Pass:
         size = max(self.source.fingerprint[0], 1)
         present = self.cmap.present
         for batch in self.source.batches(BATCH_ROWS):
+            if not self.first:
+                head = batch.head(LOOKED_AT)
+                self.first = {
+                    i: head.get_column(c).to_list() for i, c in enumerate(self.source.columns)
+                }
+            if self.create_groups:
+                self._add_new_groups(batch)
             checked = check_batch(batch, self.cmap, self.ctx)
             values = checked.values
             if "customer_code" in present:
@@ -182,12 +245,16 @@ class _Pass:
 
 
 def _open(
-    path: str | os.PathLike[str], conn: Connection, progress: ProgressCallback | None = None
+    path: str | os.PathLike[str],
+    conn: Connection,
+    progress: ProgressCallback | None = None,
+    overrides: Sequence[Override] = (),
 ) -> tuple[SheetSource, ColumnMap, Context]:
     poll = (lambda: progress(Progress("reading", 0.0, 0))) if progress else None
     source = open_sheet(path, poll=poll)
     ctx = load_context(conn, excel=source.detected.kind != "csv")
-    cmap = map_headers(source.headers, ctx.customs.keys())
+    customs = list(ctx.customs)
+    cmap = apply_overrides(map_headers(source.headers, customs), overrides, customs)
     if not cmap.fields:
         shown = ", ".join(f"“{h}”" for h in source.headers[:6] if h) or "none"
         raise SpreadsheetError(
@@ -197,7 +264,9 @@ def _open(
     return source, cmap, ctx
 
 
-def _notices(cmap: ColumnMap) -> tuple[str, ...]:
+def _column_notices(cmap: ColumnMap) -> list[str]:
+    """The columns left out, in one line per reason (the mapping lists them one by one)."""
+
     def names(indexes: Iterable[int]) -> str:
         return ", ".join(f"“{cmap.headers[i] or f'column {i + 1}'}”" for i in indexes)
 
@@ -213,10 +282,42 @@ def _notices(cmap: ColumnMap) -> tuple[str, ...]:
             f"Columns repeating another column's field, ignored: {names(cmap.duplicates)}."
         )
     if cmap.ignored:
-        notes.append(
-            f"The annotation column from a previous check was ignored: {names(cmap.ignored)}."
-        )
+        notes.append(f"Columns ignored (by choice, or tillterm's own): {names(cmap.ignored)}.")
+    return notes
+
+
+def _notices(scan: Scan, table: pl.DataFrame) -> tuple[str, ...]:
+    """What is said besides the problems: the columns left out, groups made or missing."""
+    import polars as pl
+
+    notes = _column_notices(scan.cmap)
+    if scan.new_groups:
+        names = ", ".join(f"“{n}”" for n in scan.new_groups.values())
+        notes.append(f"Groups to be created: {names}.")
+    elif "group" in scan.cmap.present:
+        unknown = table.filter(
+            (pl.col("level") == ERROR) & pl.col("message").str.starts_with("unknown group “")
+        ).height
+        if unknown:
+            notes.append(
+                "Groups not in the store: create them first, or let the import create them "
+                "(--create-groups; Ctrl+O on the Import screen)."
+            )
     return tuple(notes)
+
+
+def _look_alikes(rows: Sequence[ColumnRow], cmap: ColumnMap) -> pl.DataFrame:
+    """A warning (on the header row) for each column left out that looks like data."""
+    import polars as pl
+
+    found = [
+        (1, row.header or f"column {row.number}", WARNING, look_alike_message(row, cmap.present))
+        for row in rows
+        if row.looks_like
+    ]
+    if not found:
+        return empty_problems()
+    return pl.DataFrame(found, schema=empty_problems().schema, orient="row")
 
 
 @dataclass
@@ -235,6 +336,14 @@ class Scan:
     problems: list[pl.DataFrame] = field(default_factory=list)
     #: (row, key, code) of every row giving a code: a code given twice is an error
     keys: list[pl.DataFrame] = field(default_factory=list)
+    #: the person's choices laid over the guessed mapping, and the store's custom fields
+    overrides: tuple[Override, ...] = ()
+    custom_fields: tuple[str, ...] = ()
+    #: the first cells of every column (samples, look-alikes)
+    first: dict[int, list[str]] = field(default_factory=dict)
+    #: groups the import creates (``--create-groups``): provisional id → name
+    new_groups: dict[int, str] = field(default_factory=dict)
+    create_groups: bool = False
 
     def add(self, checked: CheckedBatch) -> None:
         """Count one checked batch and spill its rows for the apply."""
@@ -291,6 +400,10 @@ class Scan:
                         ).alias("message"),
                     )
                 )
+        columns = column_rows(cmap, self.first, self.overrides, self.custom_fields)
+        look_alikes = _look_alikes(columns, cmap)
+        if look_alikes.height:
+            problems.insert(0, look_alikes)
         table = (
             pl.concat(problems).sort("row", maintain_order=True) if problems else empty_problems()
         )
@@ -308,27 +421,51 @@ class Scan:
             warnings=int((levels == WARNING).sum()),
             problems=listed,
             fields=tuple(cmap.fields[i] for i in sorted(cmap.fields)),
-            notices=_notices(cmap),
+            notices=_notices(self, table),
             fingerprint=source.fingerprint,
             all_problems=table,
             checked=self.spill,
+            columns=columns,
+            field_choices=field_choices(self.custom_fields),
+            overrides=self.overrides,
+            create_groups=self.create_groups,
+            new_groups=tuple(self.new_groups.values()),
         )
 
 
 def scan_file(
-    conn: Connection, path: str | os.PathLike[str], progress: ProgressCallback | None = None
+    conn: Connection,
+    path: str | os.PathLike[str],
+    progress: ProgressCallback | None = None,
+    *,
+    overrides: Sequence[Override] = (),
+    create_groups: bool = False,
 ) -> Scan:
     """Read and check every row of the file on ``conn`` (a read transaction).
 
-    The spilled rows are deleted if anything goes wrong (a cancel included).
+    ``overrides`` are the person's choices of field per column (over the guess from the
+    headers); with ``create_groups`` a group name the store lacks is to be created by
+    the apply instead of being an error. The spilled rows are deleted if anything goes
+    wrong (a cancel included).
     """
-    source, cmap, ctx = _open(path, conn, progress)
-    run = _Pass(source, conn, cmap, ctx)
-    scan = Scan(source, cmap, CheckedRows(cmap, ctx))
+    source, cmap, ctx = _open(path, conn, progress, overrides)
+    run = _Pass(source, conn, cmap, ctx, create_groups=create_groups)
+    spill = CheckedRows(cmap, ctx)
+    scan = Scan(
+        source,
+        cmap,
+        spill,
+        overrides=tuple(overrides),
+        custom_fields=tuple(ctx.customs),
+        create_groups=create_groups,
+    )
     try:
         for checked in run.batches(progress, "checking"):
             scan.add(checked)
     except BaseException:
-        scan.spill.discard()
+        spill.discard()
         raise
+    scan.first = run.first
+    scan.new_groups = run.new_groups
+    spill.new_groups = dict(run.new_groups)
     return scan

@@ -7,6 +7,7 @@ written from them, and ``apply_import`` takes the report back (with its checked 
 
 from __future__ import annotations
 
+import io
 import shutil
 import tempfile
 import weakref
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from tillterm.core.errors import TilltermError
 from tillterm.spreadsheet.checking import Context
 from tillterm.spreadsheet.columns import ColumnMap
+from tillterm.spreadsheet.mapping import ColumnRow, Override
 
 if TYPE_CHECKING:
     import polars as pl
@@ -70,6 +72,8 @@ class CheckedRows:
         self.context = context
         self.rows = 0
         self.heights: list[int] = []
+        #: groups the apply creates (``--create-groups``): provisional id (< 0) → name
+        self.new_groups: dict[int, str] = {}
         self._files: list[Path] = []
         self._dir = Path(tempfile.mkdtemp(prefix="tillterm-import-"))
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._dir, ignore_errors=True)
@@ -88,6 +92,21 @@ class CheckedRows:
         import polars as pl
 
         return pl.read_ipc(self._files[index], columns=columns)
+
+    def replace_ids(self, column: str, ids: dict[int, int]) -> None:
+        """Put real ids in place of provisional ones in ``column`` of every batch (the
+        groups created by the apply, in its transaction). Rewritten in place: a failed
+        apply leaves ids pointing at groups rolled back, so the report is checked again."""
+        import polars as pl
+
+        if not ids:
+            return
+        for path in self._files:
+            # read whole into memory first: the file is written over just after
+            values = pl.read_ipc(io.BytesIO(path.read_bytes()))
+            values = values.with_columns(pl.col(column).replace(ids).cast(pl.Int64).alias(column))
+            values.write_ipc(path, compression="lz4")
+        self.new_groups = {}
 
     @property
     def available(self) -> bool:
@@ -128,6 +147,15 @@ class ImportReport:
     all_problems: Any = field(default=None, repr=False, compare=False)
     #: the converted rows, for :func:`apply_import` (``None`` once applied)
     checked: CheckedRows | None = field(default=None, repr=False, compare=False)
+    #: every column of the file: the field it goes to, or why it is not imported
+    columns: tuple[ColumnRow, ...] = ()
+    #: the fields a column can be mapped to (custom fields included)
+    field_choices: tuple[str, ...] = ()
+    #: the person's choices the mapping was made with (check again with them)
+    overrides: tuple[Override, ...] = ()
+    #: unknown groups are created by the import (and which)
+    create_groups: bool = False
+    new_groups: tuple[str, ...] = ()
 
     @property
     def blocked(self) -> bool:
@@ -141,6 +169,19 @@ class ImportReport:
         parts.append(f"{self.errors:,} error{'s' * (self.errors != 1)}")
         parts.append(f"{self.warnings:,} warning{'s' * (self.warnings != 1)}")
         return f"{rows}: " + ", ".join(parts)
+
+    def mapping_lines(self) -> list[str]:
+        """The mapping as text, one column a line: ``3 “E-mail” → email (a@b.c, d@e.f)``."""
+        lines = []
+        for row in self.columns:
+            header = row.header or f"column {row.number}"
+            samples = f" ({', '.join(row.samples)})" if row.samples else ""
+            mine = " [your choice]" if row.chosen and row.field else ""
+            if row.field:
+                lines.append(f"{row.number:>3} “{header}” → {row.field}{mine}{samples}")
+            else:
+                lines.append(f"{row.number:>3} “{header}” → not imported: {row.reason}{samples}")
+        return lines
 
     def clearing(self) -> str:
         """ "N values will be cleared: notes 2, email 1", or "" when none will be."""

@@ -26,10 +26,14 @@ inside the import's transaction) and ``insert_paths`` (how new customers go in).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
+from tillterm.customers.groups import create_group, find_group, group_key
 from tillterm.spreadsheet.applying import (
     CustomerWriter,
     Lookahead,
@@ -37,6 +41,7 @@ from tillterm.spreadsheet.applying import (
     file_keys,
     still_valid,
 )
+from tillterm.spreadsheet.checking import Context
 from tillterm.spreadsheet.file_check import load_context, scan_file
 from tillterm.spreadsheet.import_report import (
     LISTED,
@@ -50,17 +55,34 @@ from tillterm.spreadsheet.import_report import (
     fingerprint,
 )
 from tillterm.spreadsheet.insert_paths import choose_insert_path, customer_columns
+from tillterm.spreadsheet.mapping import MappingError, Override, parse_override
 from tillterm.spreadsheet.reading import ImportCancelled, SpreadsheetError
 from tillterm.store.engine import begin_write, session_scope
 
 
 def check_import(
-    engine: Engine, path: str | os.PathLike[str], *, progress: ProgressCallback | None = None
+    engine: Engine,
+    path: str | os.PathLike[str],
+    *,
+    overrides: Sequence[Override] = (),
+    create_groups: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> ImportReport:
-    """Read and check the whole file; write nothing. Raises :class:`SpreadsheetError`."""
+    """Read and check the whole file; write nothing. Raises :class:`SpreadsheetError`
+    (:class:`MappingError` when ``overrides`` name no column or no field).
+
+    ``overrides`` change the field of the columns they name (``-`` ignores one); with
+    ``create_groups`` the groups the store lacks are created by the apply.
+    """
     with session_scope(engine) as session:
         try:
-            scan = scan_file(session.connection(), path, progress)
+            scan = scan_file(
+                session.connection(),
+                path,
+                progress,
+                overrides=overrides,
+                create_groups=create_groups,
+            )
         finally:
             session.rollback()
     return scan.report()
@@ -98,8 +120,11 @@ def apply_import(
         # what is read from here on (codes on file, the next ids) is read in the write
         # transaction, so no other register can change it before the rows go in
         begin_write(conn)
+        then = checked.context
+        if checked.new_groups:
+            then = _create_groups(session, checked)
         ctx = load_context(conn, excel=checked.context.excel)
-        if not still_valid(checked.context, ctx, checked.cmap):
+        if not still_valid(then, ctx, checked.cmap):
             raise SpreadsheetError(
                 "Groups, sales taxes or custom fields changed since "
                 f"{report.path.name} was checked; check it again."
@@ -128,15 +153,37 @@ def apply_import(
     return ImportResult(created, updated, report, unchanged=skipped)
 
 
+def _create_groups(session: Session, checked: CheckedRows) -> Context:
+    """Create the groups the check found missing (``create_groups``), in the import's
+    transaction, and put their ids in the checked rows; the context they now match.
+
+    A group someone created since the check (same name) is used as it is.
+    """
+    ids: dict[int, int] = {}
+    for provisional, name in checked.new_groups.items():
+        found = find_group(session, name)
+        ids[provisional] = found.id if found else create_group(session, name).id
+    context = checked.context
+    groups = {key: ids.get(value, value) for key, value in context.groups.items()}
+    checked.replace_ids("group", ids)
+    context.groups = groups
+    # the names as the store keys them (spacing folded): what ``still_valid`` compares
+    return replace(context, groups={group_key(k): v for k, v in groups.items()})
+
+
 def run_import(
     engine: Engine,
     path: str | os.PathLike[str],
     *,
     allow_warnings: bool = False,
+    overrides: Sequence[Override] = (),
+    create_groups: bool = False,
     progress: ProgressCallback | None = None,
 ) -> ImportResult:
     """Check then apply in one call (what the CLI does without ``--dry-run``)."""
-    report = check_import(engine, path, progress=progress)
+    report = check_import(
+        engine, path, overrides=overrides, create_groups=create_groups, progress=progress
+    )
     return apply_import(engine, report, allow_warnings=allow_warnings, progress=progress)
 
 
@@ -147,10 +194,13 @@ __all__ = [
     "ImportCancelled",
     "ImportReport",
     "ImportResult",
+    "MappingError",
+    "Override",
     "Problem",
     "Progress",
     "ProgressCallback",
     "apply_import",
     "check_import",
+    "parse_override",
     "run_import",
 ]

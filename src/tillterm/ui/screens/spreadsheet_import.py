@@ -3,9 +3,13 @@
 Type or Tab-complete a path, Enter checks it (a worker reads and validates the whole
 file, posting progress); the screen shows what was detected, a summary (N new, M updated,
 K warnings, how many values blank cells will clear, by column) and every error or
-warning by row and column. Then: save the annotated copy, import (when the file is
-clean), continue anyway (warnings only), or cancel. The import itself runs in a worker
-too and is all or nothing.
+warning by row and column, and the mapping: every column of the file → the field it goes
+to (two sample values), or why it is not imported. The mapping can be changed before
+importing: Enter on a column picks its field from a list, ``-`` leaves it out; each change
+checks the file again with it, so what is imported is what the mapping shows. Ctrl+O
+switches on (or off) creating the groups the file names that the store lacks. Then: save
+the annotated copy, import (when the file is clean), continue anyway (warnings only), or
+cancel. The import itself runs in a worker too and is all or nothing.
 
 Esc always answers: while a file is read or checked it stops the reader (a workbook's
 reader process is killed); while an import applies it rolls the whole import back;
@@ -29,10 +33,12 @@ from textual.message import Message
 from textual.widgets import DataTable, Header, Input, ProgressBar, Static
 
 from tillterm.spreadsheet.import_report import ImportReport, ImportResult, Progress
+from tillterm.spreadsheet.mapping import IGNORE, ColumnRow, Override, field_title
 from tillterm.spreadsheet.reading import ImportCancelled
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillScreen
 from tillterm.ui.screens.confirm import ConfirmScreen
+from tillterm.ui.screens.field_picker import FieldPicker
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
 from tillterm.ui.widgets.path_input import PathInput
@@ -43,9 +49,45 @@ CANCELLED = "Import cancelled: nothing was imported."
 VERBS = {"reading": "Reading", "checking": "Checking", "importing": "Importing"}
 #: the screen's one job group: a check, an import or a save, one at a time
 JOB = "import"
+#: a header is cut to this many characters in the mapping table
+HEADER_WIDTH = 24
 #: the summary line after an unexpected error (the app's notification says which)
 STOPPED = "Stopped by an unexpected error: nothing was imported."
 STOPPED_SAVING = "Stopped by an unexpected error: the annotated copy was not saved."
+
+
+class MappingTable(DataTable[PlainCell]):
+    """The mapping, one column of the file a row: Enter picks its field, ``-`` leaves it
+    out (the screen does both, and checks the file again)."""
+
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Pick field", show=True),
+        Binding("minus", "ignore_column", "Leave out"),
+    ]
+
+    @dataclass
+    class IgnoreRequested(Message):
+        """``-`` on a row: leave that column out."""
+
+        row: int
+
+    def action_ignore_column(self) -> None:
+        if self.row_count:
+            self.post_message(self.IgnoreRequested(self.cursor_row))
+
+
+def _mapping_cells(row: ColumnRow) -> tuple[str, str, str, str]:
+    """A mapping row: number, header, field (``*`` when the person chose it), and the
+    samples, or why the column is not imported."""
+    field = row.target + (" *" if row.chosen else "")
+    samples = " · ".join(row.samples)
+    note = samples if row.field else f"{row.reason}" + (f": {samples}" if samples else "")
+    if row.looks_like:
+        note = f"looks like {row.looks_like}: {note}"
+    header = row.header or f"column {row.number}"
+    if len(header) > HEADER_WIDTH:  # the samples stay in sight at 80 columns
+        header = header[: HEADER_WIDTH - 1] + "…"
+    return (str(row.number), header, field, note)
 
 
 class ImportScreen(TillScreen[None]):
@@ -55,6 +97,7 @@ class ImportScreen(TillScreen[None]):
         Binding("ctrl+s", "save_annotated", "Save annotated"),
         Binding("ctrl+y", "confirm_import", "Import"),
         Binding("ctrl+g", "continue_anyway", "Continue anyway"),
+        Binding("ctrl+o", "toggle_create_groups", "Create groups"),
         Binding("escape", "cancel_import", "Cancel"),
     ]
 
@@ -96,6 +139,13 @@ class ImportScreen(TillScreen[None]):
         self._cancel = False
         #: the running worker saves the annotated copy (a cancel keeps the report)
         self._saving = False
+        #: the person's mapping choices (header → field or ``-``), for the next check
+        self.overrides: dict[str, str] = {}
+        #: create the groups the file names that the store lacks (Ctrl+O)
+        self.create_groups = False
+        #: the file the choices apply to, and the mapping row to come back to
+        self._path: Path | None = None
+        self._mapping_row = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -113,6 +163,9 @@ class ImportScreen(TillScreen[None]):
         )
         table.add_columns("Row", "Column", "Level", "Problem")
         yield table
+        mapping = MappingTable(id="import-mapping", cursor_type="row", zebra_stripes=True)
+        mapping.add_columns("#", "Column", "Field", "Samples, or why not imported")
+        yield mapping
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -127,6 +180,8 @@ class ImportScreen(TillScreen[None]):
             return bool(report and not report.errors and not report.warnings)
         if action == "continue_anyway":
             return bool(report and not report.errors and report.warnings)
+        if action == "toggle_create_groups":
+            return not self.busy
         return True
 
     def _set_busy(self, busy: bool) -> None:
@@ -150,21 +205,88 @@ class ImportScreen(TillScreen[None]):
         path = event.value.strip()
         if not path or self.busy:
             return
+        chosen = Path(path).expanduser()
+        if chosen != self._path:  # another file: its own mapping
+            self.overrides = {}
+            self._mapping_row = 0
+        self._start_check(chosen)
+
+    def _start_check(self, chosen: Path) -> None:
+        """Check ``chosen`` with the mapping choices made so far (and Ctrl+O's choice)."""
+        self._path = chosen
         self.report = None
         self._cancel = False
-        self.query_one(DataTable).clear()
+        self.query_one("#import-problems", DataTable).clear()
+        self.query_one(MappingTable).clear()
         self._say("Reading…")
         self.query_one("#import-detected", Static).update("")
         self.query_one(ProgressBar).update(progress=0)
         self._set_busy(True)
-        imports, chosen = self.services.imports, Path(path).expanduser()
+        imports = self.services.imports
+        overrides = [Override(h, f) for h, f in self.overrides.items()]
+        create_groups = self.create_groups
         self.run_job(
             JOB,
-            lambda: imports.check(chosen, progress=self._progress),
+            lambda: imports.check(
+                chosen,
+                overrides=overrides,
+                create_groups=create_groups,
+                progress=self._progress,
+            ),
             self.Checked,
             self.Failed,
             description="checking the file",
         )
+
+    # -- the mapping -------------------------------------------------------------------
+    @on(DataTable.RowSelected, "#import-mapping")
+    def _pick_field(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        report = self.report
+        if report is None or self.busy or not 0 <= event.cursor_row < len(report.columns):
+            return
+        row = report.columns[event.cursor_row]
+        self._mapping_row = event.cursor_row
+        choices = [(name, field_title(name)) for name in report.field_choices]
+
+        def picked(field: str | None) -> None:
+            if field is not None and self.report is report and not self.busy:
+                self._choose(row, field)
+
+        self.app.push_screen(FieldPicker(row.header, choices, row.field), picked)
+
+    @on(MappingTable.IgnoreRequested)
+    def _ignore_column(self, message: MappingTable.IgnoreRequested) -> None:
+        report = self.report
+        if report is None or self.busy or not 0 <= message.row < len(report.columns):
+            return
+        self._mapping_row = message.row
+        self._choose(report.columns[message.row], IGNORE)
+
+    def _choose(self, row: ColumnRow, field: str) -> None:
+        """Set one column's field (or ``-``) and check the file again with it.
+
+        A field another column was chosen for moves here: that column goes back to what
+        its header says (never two columns for one field)."""
+        if self.report is None or (row.target == field and row.chosen):
+            return
+        if field != IGNORE:
+            self.overrides = {h: f for h, f in self.overrides.items() if f != field}
+        header = row.header.strip()
+        headers = [c.header.strip() for c in self.report.columns]
+        key = header if header and headers.count(header) == 1 else f"#{row.number}"
+        self.overrides[key] = field
+        self._start_check(self.report.path)
+
+    def action_toggle_create_groups(self) -> None:
+        """Ctrl+O: create the unknown groups (or not); a checked file is checked again."""
+        if self.busy:
+            return
+        self.create_groups = not self.create_groups
+        state = "on" if self.create_groups else "off"
+        self.notify(f"Create unknown groups: {state}", title="Import")
+        if self.report is not None:
+            self._start_check(self.report.path)
 
     def action_save_annotated(self) -> None:
         report = self.report
@@ -238,7 +360,10 @@ class ImportScreen(TillScreen[None]):
             return
         dropped = self.report is not None
         self.report = None
-        self.query_one(DataTable).clear()
+        self.overrides = {}  # the next check starts from the headers again
+        self._path = None
+        self.query_one("#import-problems", DataTable).clear()
+        self.query_one(MappingTable).clear()
         # after a result or a failure there is nothing to cancel: the screen just clears
         self._say("Cancelled: nothing was imported." if dropped else "")
         self.query_one("#import-detected", Static).update("")
@@ -279,7 +404,9 @@ class ImportScreen(TillScreen[None]):
                 multiline=True,
             )
         )
-        if report.errors:
+        if report.errors and any(p.message.startswith("unknown group “") for p in report.problems):
+            advice = "Blocked by errors: Ctrl+O creates the unknown groups; Ctrl+S saves the file."
+        elif report.errors:
             advice = "Blocked by errors: save the annotated file (Ctrl+S), fix it, import again."
         elif report.warnings:
             advice = "Warnings only: Ctrl+G continues anyway, Ctrl+S saves the annotated file."
@@ -287,12 +414,22 @@ class ImportScreen(TillScreen[None]):
             advice = "Ready: Ctrl+Y imports."
         lines = [report.summary(), report.clearing(), advice]
         self._say("\n".join(line for line in lines if line))
-        table = self.query_one(DataTable)
+        table = self.query_one("#import-problems", DataTable)
         table.clear()
         for p in report.problems:
             table.add_row(*(PlainCell(str(v)) for v in (p.row, p.column, p.level, p.message)))
-        if report.problems:
+        mapping = self.query_one(MappingTable)
+        mapping.clear()
+        for row in report.columns:
+            mapping.add_row(*(PlainCell(v) for v in _mapping_cells(row)))
+        if report.columns:
+            mapping.move_cursor(row=min(self._mapping_row, len(report.columns) - 1))
+        if self.overrides and report.columns:
+            mapping.focus()  # the person is changing the mapping: stay there
+        elif report.problems:
             table.focus()
+        elif report.columns:
+            mapping.focus()
 
     @on(Applied)
     def _applied(self, message: Applied) -> None:
@@ -302,7 +439,10 @@ class ImportScreen(TillScreen[None]):
         self.refresh_bindings()
         self.query_one(ProgressBar).update(progress=100)
         self._say(message.result.summary())
-        self.query_one(DataTable).clear()
+        self.query_one("#import-problems", DataTable).clear()
+        self.query_one(MappingTable).clear()
+        self.overrides = {}
+        self._path = None
         self.notify(message.result.summary(), title="Import", markup=False)
         self.query_one(PathInput).focus()
 
@@ -334,7 +474,8 @@ class ImportScreen(TillScreen[None]):
         self._cancel = self._saving = False
         if cancelled and not saving:
             self.report = None
-            self.query_one(DataTable).clear()
+            self.query_one("#import-problems", DataTable).clear()
+            self.query_one(MappingTable).clear()
             self.query_one("#import-detected", Static).update("")
             self.query_one(ProgressBar).update(progress=0)
             self.refresh_bindings()
