@@ -2,8 +2,8 @@
 
 A customer list saved from Excel often starts with a title ("Customer list, March") and
 a blank row, and ends with a TOTAL row or a sum under an amount column. The header is
-the first of the top rows that looks like one (at least half as many filled cells as the
-widest row near the top, and not all numbers); a title above it is skipped and named,
+the first of the top rows that looks like one (at least 60 % as many filled cells as
+the widest row near the top, and not all numbers); a title above it is skipped and named,
 and trailing rows whose first cell says "total" in the store's languages, or holding
 only numbers under the data, are reported and not imported. Excel also shows numbers
 through a number format: a postcode typed ``01000`` in a ``00000`` column is stored as
@@ -81,12 +81,12 @@ def find_header(rows: list[tuple[str, ...]]) -> int:
     widest = max(counts, default=0)
     if widest == 0:
         raise NoHeader("the sheet is empty")
-    needed = max(1, (widest + 1) // 2) if widest > 1 else 1
+    # at least 60 % of the widest row's cells, and two when the sheet has two columns:
+    # a title ("Clients | mars 2024") above four column names is not the header
+    needed = max(2, -(-widest * 3 // 5)) if widest > 1 else 1
     for index, row in enumerate(rows[: MAX_TITLE_ROWS + 1]):
         cells = _filled(row)
-        if len(cells) >= max(needed, 2 if widest > 1 else 1) and not all(
-            _is_number(c) for c in cells
-        ):
+        if len(cells) >= needed and not all(_is_number(c) for c in cells):
             return index
     raise NoHeader("no header row")
 

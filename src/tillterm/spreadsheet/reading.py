@@ -347,14 +347,14 @@ class SheetSource:
         title ("Customers | March 2024") above the column names.
         """
         if self.detected.kind == "csv":
-            frame = next(self.batches(200), None)
+            rows = self._text_rows(200)[1:]
         else:
-            frame = self._excel_frame.head(200) if self._excel_frame is not None else None
-        if frame is None or not frame.height:
+            frame = self._excel_frame
+            rows = frame.head(200).drop(ROW).rows() if frame is not None else []
+        if not rows:
             return ""
         filled = sum(1 for h in self.headers if h)
-        cells = [c for c in frame.columns if c != ROW]
-        widest = max(sum(1 for v in row if v.strip()) for row in frame.select(cells).rows())
+        widest = max(sum(1 for v in row if v.strip()) for row in rows)
         if filled >= widest or not filled:
             return ""
         row = self.detected.header_row
@@ -363,6 +363,29 @@ class SheetSource:
             f"Row {row} (“{shown}”) looks like a title, not column names: "
             "delete the title row so that the column names come first."
         )
+
+    def _text_rows(self, count: int) -> list[list[str]]:
+        """The first ``count`` records of a delimited file, every field (the batches keep
+        only as many as the header has)."""
+        blocks = _records(
+            _utf8_blocks(
+                self.path,
+                self.detected.encoding or "utf-8",
+                cr_only=self.detected.line_end == "\r",
+            ),
+            self.path.name,
+        )
+        first = next(blocks, b"").decode("utf-8", errors="replace")
+        reader = csv.reader(
+            io.StringIO(first, newline=""), delimiter=self.detected.delimiter or ","
+        )
+        rows: list[list[str]] = []
+        with contextlib.suppress(csv.Error):
+            for row in reader:
+                rows.append(row)
+                if len(rows) == count:
+                    break
+        return rows
 
     def sample_names(self, count: int = 3) -> tuple[str, ...]:
         """Up to ``count`` names as decoded, so a person sees garbled text at once.
