@@ -346,8 +346,9 @@ class SheetSource:
         The header row picked is less filled than the rows under it when it is really a
         title ("Customers | March 2024") above the column names.
         """
+        rows: list[tuple[str, ...]]
         if self.detected.kind == "csv":
-            rows = self._text_rows(200)[1:]
+            rows = [tuple(r) for r in self._text_rows(200)[1:]]
         else:
             frame = self._excel_frame
             rows = frame.head(200).drop(ROW).rows() if frame is not None else []
