@@ -31,6 +31,7 @@ from tillterm.spreadsheet.date_order import (
 )
 from tillterm.spreadsheet.importing import apply_import, check_import
 from tillterm.spreadsheet.layout import find_header, footer_rows
+from tillterm.spreadsheet.lost_zeros import lost_zero_problems
 from tillterm.spreadsheet.reading import ROW, SpreadsheetError, open_sheet
 from tillterm.store.engine import session_scope
 from tillterm.store.models import Customer
@@ -330,3 +331,48 @@ def test_order_detection_properties(
 def test_order_detection_agrees_on_any_text(values: list[str]) -> None:
     series = pl.Series(values, dtype=pl.String)
     assert decide_order_of_series(series) == decide_order(values)
+
+
+# -- numbers that lost their leading zero --------------------------------------------------
+
+
+def test_phones_stored_as_numbers_that_lost_their_zero_are_warnings_naming_the_fix() -> None:
+    source = open_sheet(READERS / "title_total.xlsx")
+    cmap = map_headers(source.headers, [])
+    (batch,) = source.batches()
+    problems = lost_zero_problems(batch, cmap, source.numeric_columns, "FR")
+    assert problems.rows() == [
+        (
+            row,
+            "Téléphone",
+            "warning",
+            f"“{phone}” was stored as a number and lost its leading zero (French phone "
+            f"numbers have 10 digits): write it 0{phone} (format the column as Text in Excel)",
+        )
+        for row, phone in ((4, "612345678"), (5, "698765432"), (6, "493123456"))
+    ]
+    # the postcodes came back through their 00000 format: nothing to say
+    assert "Code postal" not in problems.get_column("column").to_list()
+    # a column stored as text kept its zeros: not judged; nor a country without the rule
+    assert lost_zero_problems(batch, cmap, (), "FR").height == 0
+    assert lost_zero_problems(batch, cmap, source.numeric_columns, "SE").height == 0
+
+
+def test_postcodes_stored_as_numbers_without_a_format_are_warnings(tmp_path: Path) -> None:
+    path = tmp_path / "zips.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["first_name", "postal_code"])
+    sheet.write_row(1, 0, ["Ann", 1000])
+    sheet.write_row(2, 0, ["Bob", 75011])
+    book.close()
+    source = open_sheet(path)
+    (batch,) = source.batches()
+    problems = lost_zero_problems(batch, map_headers(source.headers, []), source.numeric_columns)
+    assert problems.select("row", "message").rows() == [
+        (
+            2,
+            "“1000” was stored as a number and lost its leading zero (French postcodes have "
+            "5 digits): write it 01000 (format the column as Text in Excel)",
+        )
+    ]
