@@ -150,6 +150,22 @@ def test_xlsx_title_row_totals_row_and_zero_padded_postcodes(engine: Engine) -> 
     assert people["Marie Dubois"].postal_code == "01000"
 
 
+def test_a_bare_sum_under_the_data_is_left_out_but_a_phone_only_customer_is_kept(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "sums.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["first_name", "last_name", "phone", "balance"])
+    sheet.write_row(1, 0, ["Ann", "Lee", "0611", 10])
+    sheet.write_row(2, 0, ["", "", "0612345678", 2.5])
+    sheet.write_formula(4, 3, "=SUM(D2:D3)", None, 12.5)
+    book.close()
+    source = open_sheet(path)
+    assert [r[ROW] for b in source.batches() for r in b.rows(named=True)] == [2, 3]
+    assert source.notes == ("Row 5 (“12.5”) is a totals row: not imported.",)
+
+
 def test_a_sheet_without_title_keeps_its_header_on_row_1() -> None:
     source = open_sheet(SPREADSHEETS / "customers.xlsx")
     assert source.layout.header == 0 and source.notes == ()
@@ -198,9 +214,14 @@ def test_footer_rows_only_at_the_end() -> None:
         ("Ann", "Lee", "2"),
         ("", "", ""),
         ("Summe", "", "5"),
-        ("", "", "5"),  # a bare sum under the amount column
+        ("", "", "10"),  # a bare sum under the amount column (3 + 2 + 5)
     ]
-    assert footer_rows(rows) == [3, 4]
+    assert footer_rows(rows, {2: 20.0}) == [3, 4]
+    # without the column's total, a row of numbers is not taken for a sum
+    assert footer_rows(rows) == []
+    # a last customer with only a phone is a customer, not a sum
+    phone_only = [("Ann", "Lee", "0611"), ("", "", "0612345678")]
+    assert footer_rows(phone_only, {2: 612346289.0}) == []
     assert footer_rows([("Ann", "Lee"), ("Bob", "Ray")]) == []
     assert footer_rows([("Somme", "12"), ("Sous-total", "3")]) == [0, 1]
 

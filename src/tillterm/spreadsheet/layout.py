@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -91,30 +92,49 @@ def find_header(rows: list[tuple[str, ...]]) -> int:
     raise NoHeader("no header row")
 
 
-def footer_rows(rows: list[tuple[str, ...]]) -> list[int]:
+def _as_number(text: str) -> float | None:
+    cleaned = re.sub(r"[\s\u00a0%]", "", text).replace(",", ".")
+    try:
+        return float(cleaned)
+    except ValueError:
+        return None
+
+
+def footer_rows(
+    rows: list[tuple[str, ...]], column_totals: Mapping[int, float] | None = None
+) -> list[int]:
     """Indexes (in ``rows``, the last rows under the header) of the trailing footer rows.
 
     Only rows at the end (blank rows between them allowed) are footers: a customer whose
-    name is "Total" in the middle of the list is a customer. A trailing row of only
-    numbers counts when its first column is empty and is filled in the data above (a
-    sum under an amount column).
+    name is "Total" in the middle of the list is a customer. A trailing row of numbers
+    alone is a footer only when each of its numbers is the sum of its column above it:
+    ``column_totals`` (column → the sum of the whole column, that row included) says so,
+    as twice the row's value. A last customer with only a phone number stays a customer.
     """
     found: list[int] = []
-    first_column_used = any(r and r[0].strip() for r in rows)
     for index in range(len(rows) - 1, -1, -1):
         row = rows[index]
         cells = _filled(row)
         if not cells:
             continue
-        first = next((c.strip() for c in row if c.strip()), "")
-        sums = (
-            first_column_used and not (row and row[0].strip()) and all(_is_number(c) for c in cells)
-        )
-        if TOTAL_WORDS.match(first) or sums:
+        first = cells[0]
+        if TOTAL_WORDS.match(first) or _is_sum(row, column_totals):
             found.append(index)
             continue
         break
     return sorted(found)
+
+
+def _is_sum(row: tuple[str, ...], column_totals: Mapping[int, float] | None) -> bool:
+    if not column_totals:
+        return False
+    filled = [(j, c.strip()) for j, c in enumerate(row) if c.strip()]
+    for j, cell in filled:
+        value = _as_number(cell) if _is_number(cell) else None
+        total = column_totals.get(j)
+        if value is None or total is None or abs(total - 2 * value) > 0.005 + 1e-9 * abs(total):
+            return False
+    return bool(filled)
 
 
 @dataclass(frozen=True)

@@ -873,7 +873,7 @@ def _open_excel(
     tail_rows = tail.select(cells).rows()
     footers = tuple(
         (int(tail.get_column(ROW)[i]), next(c.strip() for c in tail_rows[i] if c.strip()))
-        for i in footer_rows(tail_rows)
+        for i in footer_rows(tail_rows, _column_totals(frame, tail_rows))
     )
     if footers:
         frame = frame.filter(~pl.col(ROW).is_in([row for row, _ in footers]))
@@ -887,6 +887,27 @@ def _open_excel(
         if 0 <= column - first_column < len(headers)
     )
     return source
+
+
+def _column_totals(frame: pl.DataFrame, tail: list[tuple[str, ...]]) -> dict[int, float]:
+    """Column sums (row ``__row`` excluded) for the columns where the last filled row has
+    only numbers: what tells a sum under the data from a customer (see ``footer_rows``)."""
+    import polars as pl
+
+    last = next((row for row in reversed(tail) if any(c.strip() for c in row)), None)
+    if last is None or last[0].strip():
+        return {}
+    wanted = [j for j, c in enumerate(last) if c.strip()]
+    totals = frame.select(
+        pl.col(f"c{j}")
+        .str.replace_all(r"[\s\u00a0%]", "")
+        .str.replace(",", ".")
+        .cast(pl.Float64, strict=False)
+        .sum()
+        .alias(str(j))
+        for j in wanted
+    ).row(0)
+    return {j: float(t) for j, t in zip(wanted, totals, strict=True)}
 
 
 def _no_header(file: Path, top: list[tuple[str, ...]]) -> str:
