@@ -397,3 +397,20 @@ def test_postcodes_stored_as_numbers_without_a_format_are_warnings(tmp_path: Pat
             "5 digits): write it 01000 (format the column as Text in Excel)",
         )
     ]
+
+
+def test_a_csv_saved_from_a_sheet_with_a_title_finds_its_header(engine: Engine) -> None:
+    # Excel's "CSV (séparateur: point-virgule)" of a sheet with a title and a blank row
+    path = READERS / "title_semicolon.csv"
+    source = open_sheet(path)
+    assert source.headers == ("Prénom", "Nom", "Code postal", "Date de naissance")
+    assert source.detected.delimiter == ";" and source.detected.header_row == 3
+    assert source.notes == (
+        "The header is on row 3: the rows above it (“Liste des clients — mars 2024”) "
+        "are a title, not imported.",
+    )
+    assert [r[ROW] for b in source.batches() for r in b.rows(named=True)] == [4, 5]
+    report = check_import(engine, path)
+    assert (report.rows, report.new, report.errors) == (2, 2, 0)
+    # a file whose first line is its header is read as before
+    assert open_sheet(SPREADSHEETS / "cp1252_semicolon.csv").detected.header_row == 1

@@ -441,7 +441,6 @@ class SheetSource:
             return
         names = self.columns
         schema = dict.fromkeys(names, pl.String)
-        next_row = 2
         self._where[0] = 0
         blocks = _records(
             _utf8_blocks(
@@ -453,9 +452,11 @@ class SheetSource:
             self.path.name,
         )
         first = True
+        next_row = self.detected.header_row + 1
         for block in blocks:
             if first:
-                block = _split_header(block)[1]
+                for _ in range(self.detected.header_row):
+                    block = _split_header(block)[1]
                 first = False
             if not block.strip():
                 continue
@@ -584,7 +585,11 @@ def _open_csv(file: Path, head: bytes) -> SheetSource:
     encoding = _detect_encoding(file, head)
     cr_only = _cr_only(head, encoding)
     first = next(_records(_utf8_blocks(file, encoding, cr_only=cr_only), file.name), b"")
-    header_bytes = _split_header(first)[0]
+    at, titles = _csv_header_line(first)
+    rest = first
+    for _ in range(at):
+        rest = _split_header(rest)[1]
+    header_bytes = _split_header(rest)[0]
     header_text = header_bytes.decode("utf-8", errors="replace").rstrip("\r\n")
     if not header_text.strip():
         raise SpreadsheetError(f"{file.name} has no header row (the first line is empty).")
@@ -601,8 +606,48 @@ def _open_csv(file: Path, head: bytes) -> SheetSource:
         delimiter,
         line_end="\r" if cr_only else None,
         text_file=file.suffix.lower() == ".txt",
+        header_row=at + 1,
     )
-    return SheetSource(file, detected, tuple(headers))
+    source = SheetSource(file, detected, tuple(headers))
+    source.layout = Layout(header=at, titles=titles)
+    return source
+
+
+def _csv_header_line(first: bytes) -> tuple[int, tuple[str, ...]]:
+    """The line holding the header (0 for the first) and the titles above it.
+
+    A CSV saved from a sheet laid out by hand keeps its title line ("Liste des
+    clients;;;;") and blank lines above the column names. The delimiter is guessed from
+    the first lines together (a title line may hold none), and the header is the first
+    line that looks like one (:func:`~tillterm.spreadsheet.layout.find_header`).
+    """
+    lines: list[str] = []
+    rest = first
+    while rest and len(lines) < MAX_TITLE_ROWS + 20:
+        line, rest = _split_header(rest)
+        lines.append(line.decode("utf-8", errors="replace").rstrip("\r\n"))
+    if len(lines) < 2:
+        return 0, ()
+    delimiter = _guess_delimiter("\n".join(lines))
+    try:
+        rows = [
+            tuple(next(csv.reader(io.StringIO(line, newline=""), delimiter=delimiter), []))
+            for line in lines
+        ]
+    except csv.Error:
+        return 0, ()
+    if len([c for c in rows[0] if c.strip()]) > 1:
+        return 0, ()  # a header that looks like one stays the header, as it always did
+    try:
+        at = find_header(rows)
+    except NoHeader:
+        return 0, ()
+    if at == 0:
+        return 0, ()
+    titles = tuple(
+        next(c.strip() for c in r if c.strip()) for r in rows[:at] if any(map(str.strip, r))
+    )
+    return at, titles
 
 
 #: headers of the columns a name is read from for :meth:`SheetSource.sample_names`
