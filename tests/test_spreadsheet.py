@@ -67,7 +67,9 @@ def test_excel_dates_and_numbers_become_text() -> None:
         ("empty.csv", "is empty"),
         ("zip_disguised.csv", "is a ZIP archive"),
         ("picture.csv", "is a PNG picture"),
-        ("notes.txt", "only .csv, .xlsx and .xls"),
+        # a .txt is read as delimited text (Excel's "Unicode Text" save); prose is not a list
+        ("notes.txt", "no column is a customer field"),
+        ("../readers/customers.numbers", r"only \.csv, \.txt, \.xlsx and \.xls"),
         ("header_only.csv", "no rows"),
     ],
 )

@@ -36,6 +36,14 @@ from tillterm.spreadsheet.columns import (
     ColumnMap,
     multiline_field,
 )
+from tillterm.spreadsheet.date_order import (
+    DMY,
+    EMPTY_LIKE,
+    LOCALE_DEFAULT,
+    PARTS,
+    DateOrder,
+    decide_order_of_series,
+)
 from tillterm.spreadsheet.reading import ROW
 
 if TYPE_CHECKING:
@@ -70,6 +78,20 @@ class Context:
     customs: Mapping[str, CustomDef] = field(default_factory=dict)
     excel: bool = False
     today: dt.date = field(default_factory=dt.date.today)
+    #: the source's date order when the file's system is known ("mdy" for Outlook)
+    date_hint: str | None = None
+    #: the store's locale order, used when neither the values nor the source decide
+    date_default: str = LOCALE_DEFAULT
+    #: field → its column's date order, decided on the first batch holding the column
+    date_orders: dict[str, DateOrder] = field(default_factory=dict)
+
+    def date_order(self, name: str) -> str:
+        decided = self.date_orders.get(name)
+        return decided.order if decided else self.date_default
+
+    def date_notes(self) -> tuple[str, ...]:
+        """The summary's lines on date orders that the values did not settle."""
+        return tuple(n for o in self.date_orders.values() if (n := o.note()))
 
 
 def key_expr(column: pl.Expr) -> pl.Expr:
@@ -102,14 +124,15 @@ def _too_long(column: pl.Expr, limit: int) -> pl.Expr:
     )
 
 
-def _parse_date(column: pl.Expr, excel: bool) -> pl.Expr:
+def _parse_date(column: pl.Expr, excel: bool, order: str = DMY) -> pl.Expr:
+    """The column's dates, day/month/year read in the column's ``order``."""
     import polars as pl
 
     iso = column.str.extract(r"^(\d{4}-\d{1,2}-\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$", 1)
     slash = column.str.replace_all(r"[.\-]", "/")
     parsed = pl.coalesce(
         iso.str.to_date("%Y-%m-%d", strict=False),
-        slash.str.to_date("%d/%m/%Y", strict=False),
+        slash.str.to_date("%d/%m/%Y" if order == DMY else "%m/%d/%Y", strict=False),
     )
     if excel:
         serial = column.str.extract(r"^(\d{1,5})(?:\.0+)?$", 1).cast(pl.Int32, strict=False)
@@ -120,6 +143,35 @@ def _parse_date(column: pl.Expr, excel: bool) -> pl.Expr:
         )
         parsed = pl.coalesce(parsed, from_serial)
     return parsed
+
+
+_ORDER_WORDS = {DMY: "day/month", "mdy": "month/day"}
+
+
+def _other(order: str) -> str:
+    return "mdy" if order == DMY else DMY
+
+
+def _empty_date(column: pl.Expr) -> pl.Expr:
+    """``0/0/00`` (Outlook's "no birthday"), ``0000-00-00``, ``n/a``...: a blank cell."""
+    return column.str.to_lowercase().str.contains(EMPTY_LIKE)
+
+
+def _date_shaped(column: pl.Expr, order: str) -> pl.Expr:
+    """A day/month/year (in ``order``) or ISO date whose parts are in range: if it does
+    not parse, it is a day that does not exist (30/02/1988)."""
+    import polars as pl
+
+    parts = column.str.extract_groups(PARTS)
+    first = parts.struct.field("1").cast(pl.Int32, strict=False)
+    second = parts.struct.field("2").cast(pl.Int32, strict=False)
+    day, month = (first, second) if order == DMY else (second, first)
+    iso = column.str.extract_groups(r"^\d{4}-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
+    iso_month = iso.struct.field("1").cast(pl.Int32, strict=False)
+    iso_day = iso.struct.field("2").cast(pl.Int32, strict=False)
+    return (day.is_between(1, 31) & month.is_between(1, 12)).fill_null(False) | (
+        iso_day.is_between(1, 31) & iso_month.is_between(1, 12)
+    ).fill_null(False)
 
 
 def _decimal_parts(column: pl.Expr, max_int: int, places: int) -> tuple[pl.Expr, pl.Expr]:
@@ -155,7 +207,7 @@ def check_field(name: str, ctx: Context) -> FieldCheck:
     s = pl.col(name)
     blank = s == ""
     if name.startswith(CUSTOM_PREFIX):
-        return _check_custom(ctx.customs[name[len(CUSTOM_PREFIX) :]], s)
+        return _check_custom(ctx.customs[name[len(CUSTOM_PREFIX) :]], s, ctx.date_order(name))
     spec = FIELD_BY_NAME[name]
     errors: list[pl.Expr] = []
     warnings: list[pl.Expr] = []
@@ -173,12 +225,23 @@ def check_field(name: str, ctx: Context) -> FieldCheck:
         value = s.str.to_lowercase().replace_strict(words, default=None, return_dtype=pl.Boolean)
         errors.append(pl.when(value.is_null()).then(_quoted("“{}”: write yes or no", s)))
     elif spec.kind == DATE:
-        parsed = _parse_date(s, ctx.excel)
-        bad = ~blank & parsed.is_null()
+        order = ctx.date_order(name)
+        parsed = _parse_date(s, ctx.excel, order)
+        bad = ~blank & ~_empty_date(s) & parsed.is_null()
         odd = parsed.is_not_null() & ~parsed.is_between(dt.date(1900, 1, 1), ctx.today)
         value = pl.when(odd).then(None).otherwise(parsed)
         warnings.append(
-            pl.when(bad)
+            pl.when(bad & _date_shaped(s, order))
+            .then(_quoted("“{}” does not exist; left empty", s))
+            .when(bad & _date_shaped(s, _other(order)))
+            .then(
+                _quoted(
+                    f"“{{}}” cannot be read as {_ORDER_WORDS[order]} like the rest of the "
+                    "column; left empty",
+                    s,
+                )
+            )
+            .when(bad)
             .then(_quoted("“{}” is not a date (write 1980-12-25 or 25/12/1980); left empty", s))
             .when(odd)
             .then(_quoted("“{}” is not a believable birth date; left empty", s))
@@ -223,7 +286,7 @@ def check_field(name: str, ctx: Context) -> FieldCheck:
     return FieldCheck(value, errors, warnings)
 
 
-def _check_custom(defn: CustomDef, s: pl.Expr) -> FieldCheck:
+def _check_custom(defn: CustomDef, s: pl.Expr, order: str = DMY) -> FieldCheck:
     import polars as pl
 
     blank = s == ""
@@ -235,7 +298,8 @@ def _check_custom(defn: CustomDef, s: pl.Expr) -> FieldCheck:
         value = pl.when(blank).then(pl.lit("")).otherwise(cleaned)
         errors.append(pl.when(~blank & ~ok).then(_quoted("“{}” is not a number", s)))
     elif defn.field_type == "date":
-        parsed = _parse_date(s, False)
+        parsed = _parse_date(s, False, order)
+        blank = blank | _empty_date(s)
         value = pl.when(blank).then(pl.lit("")).otherwise(parsed.cast(pl.String))
         errors.append(pl.when(~blank & parsed.is_null()).then(_quoted("“{}” is not a date", s)))
     elif defn.field_type == "choice" and defn.choices:
@@ -261,6 +325,29 @@ def empty_problems() -> pl.DataFrame:
     import polars as pl
 
     return pl.DataFrame(schema={k: getattr(pl, v) for k, v in PROBLEM_SCHEMA.items()})
+
+
+def _decide_date_orders(clean: pl.DataFrame, cmap: ColumnMap, ctx: Context) -> None:
+    """Decide each date column's order on the first batch that holds it, once per file.
+
+    The first batch is the first 50,000 rows: the whole file for most stores, and a
+    later value that only fits the other order is flagged on its row, never re-read.
+    """
+    for index, name in cmap.fields.items():
+        if name in ctx.date_orders:
+            continue
+        if name.startswith(CUSTOM_PREFIX):
+            defn = ctx.customs.get(name[len(CUSTOM_PREFIX) :])
+            is_date = defn is not None and defn.field_type == "date"
+        else:
+            is_date = FIELD_BY_NAME[name].kind == DATE
+        if is_date:
+            ctx.date_orders[name] = decide_order_of_series(
+                clean.get_column(name),
+                hint=ctx.date_hint,
+                default=ctx.date_default,
+                header=cmap.headers[index],
+            )
 
 
 def check_batch(frame: pl.DataFrame, cmap: ColumnMap, ctx: Context) -> CheckedBatch:
@@ -298,6 +385,7 @@ def check_batch(frame: pl.DataFrame, cmap: ColumnMap, ctx: Context) -> CheckedBa
             for index in dirty
         ),
     )
+    _decide_date_orders(clean, cmap, ctx)
     value_exprs: list[pl.Expr] = [pl.col(ROW)]
     message_exprs: list[pl.Expr] = []
     labels: list[tuple[str, str, str]] = []
@@ -314,8 +402,11 @@ def check_batch(frame: pl.DataFrame, cmap: ColumnMap, ctx: Context) -> CheckedBa
                 message_exprs.append(expr.cast(pl.String).alias(alias))
                 labels.append((alias, cmap.headers[index], level))
     if "birth_date" in cmap.present:
-        parsed = _parse_date(pl.col("birth_date"), ctx.excel)
-        value_exprs.append(((pl.col("birth_date") != "") & parsed.is_null()).alias("__birth_bad"))
+        born = pl.col("birth_date")
+        parsed = _parse_date(born, ctx.excel, ctx.date_order("birth_date"))
+        value_exprs.append(
+            ((born != "") & ~_empty_date(born) & parsed.is_null()).alias("__birth_bad")
+        )
     both = clean.select(*value_exprs, *message_exprs)
     parts = [
         both.filter(pl.col(alias).is_not_null()).select(

@@ -38,7 +38,10 @@ def main(argv: list[str]) -> int:
         names = reader.sheet_names
         if not names:
             return EXIT_NO_SHEET
-        frame = reader.load_sheet(0, header_row=None, dtypes="string").to_polars()
+        sheet = reader.load_sheet(0, header_row=None, skip_rows=0, dtypes="string")
+        columns = sheet.available_columns()
+        first_column = columns[0].absolute_index if columns else 0
+        frame = sheet.to_polars()
         frame.write_ipc(out)
     except MemoryError:
         return EXIT_MEMORY
@@ -48,6 +51,7 @@ def main(argv: list[str]) -> int:
         print(_first_line(exc), file=sys.stderr)
         return EXIT_ENGINE
     print(names[0])
+    print(first_column)
     return EXIT_READ
 
 

@@ -2,10 +2,14 @@
 
 CSV files come from Excel on Windows (Windows-1252, semicolons in French locales), from
 web apps (UTF-8, often with a BOM), with tabs, quoted multi-line notes and CRLF line
-ends. The encoding is found by trying strict UTF-8 over the whole file, then
-Windows-1252, then Latin-1 (which decodes anything); the delimiter is the one of comma,
-semicolon and tab seen most often outside quotes in the header. A ``.csv`` that is
-really a ZIP archive, a picture or any binary is refused before parsing.
+ends; from an old Mac Excel (Mac Roman, CR-only line ends) and from Excel's "Unicode
+Text" save (a ``.txt``, UTF-16 with a BOM, tab-separated), so ``.txt`` files are read as
+delimited text too. The encoding is found by trying strict UTF-8 over the whole file,
+then Windows-1252 or Mac Roman (see :func:`_eight_bit_encoding`: decoded text holding C1
+control characters is never customer data, and accented letters between letters say
+which of the two wrote the file); the delimiter is the one of comma, semicolon and tab
+seen most often outside quotes in the header. A ``.csv`` that is really a ZIP archive, a
+picture or any binary is refused before parsing.
 
 A CSV is read in blocks cut at record boundaries (a newline outside quotes), each parsed
 by polars: a million rows never sit in memory at once. Every cell comes back as text;
@@ -44,11 +48,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tillterm.core.errors import TilltermError
+from tillterm.spreadsheet.layout import (
+    MAX_TITLE_ROWS,
+    Layout,
+    NoHeader,
+    NumberFormats,
+    find_header,
+    footer_rows,
+    pad_expr,
+    xlsx_number_formats,
+)
 
 if TYPE_CHECKING:
     import polars as pl
 
-SUFFIXES = (".csv", ".xlsx", ".xls")
+SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")
+#: files read as delimited text
+TEXT_SUFFIXES = (".csv", ".txt")
 BLOCK_BYTES = 8 << 20
 
 # -- limits (stated in the README, "Import and export") ------------------------------------
@@ -104,8 +120,14 @@ _ENCODING_NAMES = {
     "utf-8-sig": "UTF-8 with BOM",
     "utf-16": "UTF-16",
     "cp1252": "Windows-1252",
+    "mac_roman": "Mac Roman",
     "latin-1": "Latin-1",
 }
+#: bytes 0x80-0x9F: Mac Roman's accented lowercase letters (é 8E, ö 9A, ü 9F, è 8F);
+#: in Windows-1252 the look-alikes Ž, š, Ÿ..., in Latin-1 invisible C1 controls
+_MAC_LETTER = re.compile(rb"(?<=[A-Za-z])[\x80-\x9f](?=[a-z])")
+#: bytes 0xC0-0xFF between letters: Windows-1252 / Latin-1 accented letters (é E9, ö F6)
+_WIN_LETTER = re.compile(rb"(?<=[A-Za-z])[\xc0-\xff](?=[a-z])")
 
 
 class SpreadsheetError(TilltermError):
@@ -126,18 +148,27 @@ def _mb(size: int) -> str:
 class Detected:
     """What the file turned out to be; shown to the person ("say what was detected")."""
 
-    kind: str  # "csv", "xlsx" or "xls"
+    kind: str  # "csv" (any delimited text, .csv or .txt), "xlsx" or "xls"
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    #: "\r" when the file's lines end with a lone CR (an old Mac save)
+    line_end: str | None = None
+    #: the delimited text came as a ``.txt`` (Excel's "Unicode Text" save)
+    text_file: bool = False
+    #: the spreadsheet row holding the header (Excel: below title rows)
+    header_row: int = 1
 
     def describe(self) -> str:
         if self.kind == "csv":
             enc = _ENCODING_NAMES.get(self.encoding or "", self.encoding or "?")
             sep = _DELIMITERS.get(self.delimiter or ",", repr(self.delimiter))
-            return f"CSV, {enc}, {sep}-separated"
+            what = "Text (.txt)" if self.text_file else "CSV"
+            ends = ", old Mac line ends (CR)" if self.line_end == "\r" else ""
+            return f"{what}, {enc}, {sep}-separated{ends}"
         sheet = f", sheet “{self.sheet}”" if self.sheet else ""
-        return f"Excel workbook (.{self.kind}){sheet}"
+        header = f", header on row {self.header_row}" if self.header_row != 1 else ""
+        return f"Excel workbook (.{self.kind}){sheet}{header}"
 
 
 def _refuse_binary(path: Path, head: bytes, expected: str) -> None:
@@ -150,32 +181,62 @@ def _refuse_binary(path: Path, head: bytes, expected: str) -> None:
         raise SpreadsheetError(f"{path.name} is a binary file, not {expected}.")
 
 
+def _decodes(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as fh:
+            while block := fh.read(BLOCK_BYTES):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _eight_bit_encoding(head: bytes, cp1252_decodes: bool) -> str:
+    """Windows-1252 or Mac Roman for a file that is not UTF-8.
+
+    Latin-1 is never the answer: what it decodes bytes 0x80-0x9F to are C1 control
+    characters, which no customer list holds, while Mac Roman writes its accented
+    lowercase letters there (``Renée`` is ``Ren\\x8ee``, read ``RenŽe`` by Windows-1252).
+    So a file that Windows-1252 cannot decode (it leaves 0x81, 0x8D, 0x8F, 0x90, 0x9D
+    undefined: Å, ç, è, ê, ù in Mac Roman) is Mac Roman, and one it can decode is Mac
+    Roman when such bytes between letters outnumber Windows' own accented letters
+    (0xC0-0xFF) between letters.
+    """
+    if not cp1252_decodes:
+        return "mac_roman"
+    mac = len(_MAC_LETTER.findall(head))
+    windows = len(_WIN_LETTER.findall(head))
+    return "mac_roman" if mac > windows else "cp1252"
+
+
 def _detect_encoding(path: Path, head: bytes) -> str:
     if head.startswith(codecs.BOM_UTF8):
-        candidates = ["utf-8-sig"]
-    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        if _decodes(path, "utf-8-sig"):
+            return "utf-8-sig"
+        return _eight_bit_encoding(head, _decodes(path, "cp1252"))
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    else:
-        candidates = ["utf-8", "cp1252"]
-    for encoding in candidates:
-        decoder = codecs.getincrementaldecoder(encoding)()
-        try:
-            with path.open("rb") as fh:
-                while block := fh.read(BLOCK_BYTES):
-                    decoder.decode(block)
-                decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            continue
-        return encoding
-    return "latin-1"
+    if _decodes(path, "utf-8"):
+        return "utf-8"
+    return _eight_bit_encoding(head, _decodes(path, "cp1252"))
 
 
-def _utf8_blocks(path: Path, encoding: str, where: list[int] | None = None) -> Iterator[bytes]:
+def _utf8_blocks(
+    path: Path, encoding: str, where: list[int] | None = None, *, cr_only: bool = False
+) -> Iterator[bytes]:
     """The file's bytes as UTF-8 without BOM, in blocks (UTF-8 files pass through).
 
-    ``where[0]`` follows how many bytes of the file were read, for progress.
+    ``where[0]`` follows how many bytes of the file were read, for progress. With
+    ``cr_only`` (an old Mac save, whose lines end with a lone CR) every CR becomes a
+    newline, so the parser sees lines.
     """
     where = where if where is not None else [0]
+    if cr_only:
+        for block in _utf8_blocks(path, encoding, where):
+            yield block.replace(b"\r", b"\n")
+        return
     with path.open("rb") as fh:
         if encoding in ("utf-8", "utf-8-sig"):
             first = True
@@ -265,9 +326,98 @@ class SheetSource:
         self.headers = headers
         self._excel_frame: pl.DataFrame | None = None
         self._where = [0]
+        #: title rows skipped above the header and totals rows left out (Excel)
+        self.layout = Layout()
+        #: columns (batch index) where the workbook stores numbers, not text: a phone
+        #: or postcode there may have lost its leading zero
+        self.numeric_columns: frozenset[int] = frozenset()
         stat = path.stat()
         #: size and modification time: lets an import notice the file changed since it was checked
         self.fingerprint = (stat.st_size, stat.st_mtime_ns)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What reading found about the file's layout, for the check's summary."""
+        return self.layout.notes()
+
+    def no_field_hint(self) -> str:
+        """What to add when no header maps to a field: "delete the title row" if that is why.
+
+        The header row picked is less filled than the rows under it when it is really a
+        title ("Customers | March 2024") above the column names.
+        """
+        rows: list[tuple[str, ...]]
+        if self.detected.kind == "csv":
+            rows = [tuple(r) for r in self._text_rows(200)[1:]]
+        else:
+            frame = self._excel_frame
+            rows = frame.head(200).drop(ROW).rows() if frame is not None else []
+        if not rows:
+            return ""
+        filled = sum(1 for h in self.headers if h)
+        widest = max(sum(1 for v in row if v.strip()) for row in rows)
+        if filled >= widest or not filled:
+            return ""
+        row = self.detected.header_row
+        shown = next(h for h in self.headers if h)
+        return (
+            f"Row {row} (“{shown}”) looks like a title, not column names: "
+            "delete the title row so that the column names come first."
+        )
+
+    def _text_rows(self, count: int) -> list[list[str]]:
+        """The first ``count`` records of a delimited file, every field (the batches keep
+        only as many as the header has)."""
+        blocks = _records(
+            _utf8_blocks(
+                self.path,
+                self.detected.encoding or "utf-8",
+                cr_only=self.detected.line_end == "\r",
+            ),
+            self.path.name,
+        )
+        first = next(blocks, b"").decode("utf-8", errors="replace")
+        reader = csv.reader(
+            io.StringIO(first, newline=""), delimiter=self.detected.delimiter or ","
+        )
+        rows: list[list[str]] = []
+        with contextlib.suppress(csv.Error):
+            for row in reader:
+                rows.append(row)
+                if len(rows) == count:
+                    break
+        return rows
+
+    def sample_names(self, count: int = 3) -> tuple[str, ...]:
+        """Up to ``count`` names as decoded, so a person sees garbled text at once.
+
+        Taken from the name-like columns (else the first column) of the first rows,
+        names with letters outside ASCII first: that is where a wrong encoding shows.
+        """
+        import polars as pl
+
+        frame = (
+            next(self.batches(500), None)
+            if self.detected.kind == "csv"
+            else (self._excel_frame.head(500) if self._excel_frame is not None else None)
+        )
+        if frame is None or not frame.height:
+            return ()
+        wanted = [f"c{i}" for i, h in enumerate(self.headers) if _NAME_HEADER.search(h)][:2]
+        wanted = wanted or [self.columns[0]]
+        names = frame.select(
+            pl.concat_str([pl.col(c).str.strip_chars() for c in wanted], separator=" ")
+            .str.strip_chars()
+            .alias("n")
+        ).get_column("n")
+        seen: dict[str, None] = {}
+        for accented in (True, False):
+            for name in names:
+                if name and (not name.isascii()) == accented and name not in seen:
+                    seen[name] = None
+                if len(seen) == count:
+                    return tuple(seen)
+        return tuple(seen)
 
     @property
     def position(self) -> int:
@@ -291,16 +441,22 @@ class SheetSource:
             return
         names = self.columns
         schema = dict.fromkeys(names, pl.String)
-        next_row = 2
         self._where[0] = 0
         blocks = _records(
-            _utf8_blocks(self.path, self.detected.encoding or "utf-8", self._where),
+            _utf8_blocks(
+                self.path,
+                self.detected.encoding or "utf-8",
+                self._where,
+                cr_only=self.detected.line_end == "\r",
+            ),
             self.path.name,
         )
         first = True
+        next_row = self.detected.header_row + 1
         for block in blocks:
             if first:
-                block = _split_header(block)[1]
+                for _ in range(self.detected.header_row):
+                    block = _split_header(block)[1]
                 first = False
             if not block.strip():
                 continue
@@ -385,7 +541,7 @@ def open_sheet(
     suffix = file.suffix.lower()
     if suffix not in SUFFIXES:
         raise SpreadsheetError(
-            f"{file.name}: only .csv, .xlsx and .xls files can be imported "
+            f"{file.name}: only .csv, .txt, .xlsx and .xls files can be imported "
             f"(this one is {suffix or 'without an extension'})."
         )
     try:
@@ -396,7 +552,7 @@ def open_sheet(
         raise SpreadsheetError(f"{file.name} cannot be read: {exc.strerror or exc}.") from exc
     if not head:
         raise SpreadsheetError(f"{file.name} is empty.")
-    if suffix == ".csv":
+    if suffix in TEXT_SUFFIXES:
         _refuse_size(file, size, MAX_CSV_BYTES)
         return _open_csv(file, head)
     return _open_excel(file, head, size, poll)
@@ -418,11 +574,22 @@ def _refuse_columns(file: Path, count: int) -> None:
         )
 
 
+def _cr_only(head: bytes, encoding: str) -> bool:
+    """Do the file's lines end with a lone CR (Excel on a classic Mac)?"""
+    text = head.decode(encoding, errors="replace")
+    return "\r" in text and "\n" not in text
+
+
 def _open_csv(file: Path, head: bytes) -> SheetSource:
-    _refuse_binary(file, head, "a CSV file")
+    _refuse_binary(file, head, "a text file" if file.suffix.lower() == ".txt" else "a CSV file")
     encoding = _detect_encoding(file, head)
-    first = next(_records(_utf8_blocks(file, encoding), file.name), b"")
-    header_bytes = _split_header(first)[0]
+    cr_only = _cr_only(head, encoding)
+    first = next(_records(_utf8_blocks(file, encoding, cr_only=cr_only), file.name), b"")
+    at, titles = _csv_header_line(first)
+    rest = first
+    for _ in range(at):
+        rest = _split_header(rest)[1]
+    header_bytes = _split_header(rest)[0]
     header_text = header_bytes.decode("utf-8", errors="replace").rstrip("\r\n")
     if not header_text.strip():
         raise SpreadsheetError(f"{file.name} has no header row (the first line is empty).")
@@ -433,9 +600,61 @@ def _open_csv(file: Path, head: bytes) -> SheetSource:
         raise SpreadsheetError(f"{file.name}: the header row cannot be read ({exc}).") from exc
     _refuse_columns(file, len(headers))
     headers = [h.strip() for h in headers]
-    return SheetSource(file, Detected("csv", encoding, delimiter), tuple(headers))
+    detected = Detected(
+        "csv",
+        encoding,
+        delimiter,
+        line_end="\r" if cr_only else None,
+        text_file=file.suffix.lower() == ".txt",
+        header_row=at + 1,
+    )
+    source = SheetSource(file, detected, tuple(headers))
+    source.layout = Layout(header=at, titles=titles)
+    return source
 
 
+def _csv_header_line(first: bytes) -> tuple[int, tuple[str, ...]]:
+    """The line holding the header (0 for the first) and the titles above it.
+
+    A CSV saved from a sheet laid out by hand keeps its title line ("Liste des
+    clients;;;;") and blank lines above the column names. The delimiter is guessed from
+    the first lines together (a title line may hold none), and the header is the first
+    line that looks like one (:func:`~tillterm.spreadsheet.layout.find_header`).
+    """
+    lines: list[str] = []
+    rest = first
+    while rest and len(lines) < MAX_TITLE_ROWS + 20:
+        line, rest = _split_header(rest)
+        lines.append(line.decode("utf-8", errors="replace").rstrip("\r\n"))
+    if len(lines) < 2:
+        return 0, ()
+    delimiter = _guess_delimiter("\n".join(lines))
+    try:
+        rows = [
+            tuple(next(csv.reader(io.StringIO(line, newline=""), delimiter=delimiter), []))
+            for line in lines
+        ]
+    except csv.Error:
+        return 0, ()
+    if len([c for c in rows[0] if c.strip()]) > 1:
+        return 0, ()  # a header that looks like one stays the header, as it always did
+    try:
+        at = find_header(rows)
+    except NoHeader:
+        return 0, ()
+    if at == 0:
+        return 0, ()
+    titles = tuple(
+        next(c.strip() for c in r if c.strip()) for r in rows[:at] if any(map(str.strip, r))
+    )
+    return at, titles
+
+
+#: headers of the columns a name is read from for :meth:`SheetSource.sample_names`
+_NAME_HEADER = re.compile(
+    r"name|nom\b|naam|nombre|prénom|prenom|vorname|company|société|societe|firma|empresa|bedrijf",
+    re.IGNORECASE,
+)
 _SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"")
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"([A-Za-z0-9:$]+)\"")
 _CELL = re.compile(r"^\$?([A-Za-z]{1,4})\$?(\d{1,9})$")
@@ -505,7 +724,7 @@ def _directory_size(file: Path, size: int) -> tuple[int, int] | None:
         return None
 
 
-def _inspect_xlsx(file: Path, size: int) -> None:
+def _inspect_xlsx(file: Path, size: int) -> NumberFormats:
     """Refuse an .xlsx whose parts would unpack too big, or whose first sheet is too big.
 
     Reads only the ZIP's central directory (declared sizes) and the first 64 KB of the
@@ -542,7 +761,7 @@ def _inspect_xlsx(file: Path, size: int) -> None:
         names = {i.filename for i in infos}
         part = _first_sheet_part(book, names)
         if part is None:
-            return  # the reader finds no sheet or reads it inside its memory ceiling
+            return NumberFormats()  # the reader finds no sheet or reads it in its ceiling
         try:
             with book.open(part) as fh:
                 head = fh.read(65536)
@@ -551,13 +770,14 @@ def _inspect_xlsx(file: Path, size: int) -> None:
                 f"{file.name} is not a readable .xlsx (its first sheet is damaged: "
                 f"{_first_line(exc)})."
             ) from exc
+        formats = xlsx_number_formats(book, part)
     dimension = _DIMENSION.search(head)
     if not dimension:
-        return
+        return formats
     corners = dimension.group(1).decode("ascii").split(":")
     cells = [_CELL.match(c) for c in corners]
     if not all(cells):
-        return
+        return formats
     rows = max(int(m.group(2)) for m in cells if m)
     columns = max(_column_number(m.group(1)) for m in cells if m)
     if rows > EXCEL_MAX_ROWS:
@@ -571,6 +791,7 @@ def _inspect_xlsx(file: Path, size: int) -> None:
             f"{file.name}'s sheet spans {rows:,} rows × {columns:,} columns = "
             f"{rows * columns:,} cells (at most {MAX_CELLS:,}); split it in several files."
         )
+    return formats
 
 
 def _child_env() -> dict[str, str]:
@@ -582,8 +803,8 @@ def _child_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (here, inherited) if p)}
 
 
-def _read_workbook(file: Path, poll: Callable[[], None] | None) -> tuple[pl.DataFrame, str]:
-    """The first sheet as text columns, and its name, read by a child process."""
+def _read_workbook(file: Path, poll: Callable[[], None] | None) -> tuple[pl.DataFrame, str, int]:
+    """The first sheet as text columns, its name and its first column, read by a child."""
     import polars as pl
 
     from tillterm.spreadsheet import excel_child
@@ -621,7 +842,9 @@ def _read_workbook(file: Path, poll: Callable[[], None] | None) -> tuple[pl.Data
         code = proc.returncode
         if code == excel_child.EXIT_READ:
             frame = pl.read_ipc(out)
-            return frame, stdout.decode("utf-8", "replace").strip()
+            lines = stdout.decode("utf-8", "replace").strip().splitlines()
+            first_column = int(lines[1]) if len(lines) > 1 and lines[1].isdigit() else 0
+            return frame, (lines[0].strip() if lines else ""), first_column
         if code == excel_child.EXIT_NO_SHEET:
             raise SpreadsheetError(f"{file.name} has no sheet.")
         if code == excel_child.EXIT_ENGINE:
@@ -643,9 +866,10 @@ def _open_excel(
 ) -> SheetSource:
     import polars as pl
 
+    formats = NumberFormats()
     if head.startswith(b"PK\x03\x04"):
         kind = "xlsx"
-        _inspect_xlsx(file, size)
+        formats = _inspect_xlsx(file, size)
     elif head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         kind = "xls"
         _refuse_size(file, size, MAX_XLS_BYTES)
@@ -654,12 +878,27 @@ def _open_excel(
         raise SpreadsheetError(
             f"{file.name} is not an Excel workbook (it looks like text: save it as .csv)."
         )
-    frame, sheet = _read_workbook(file, poll)
+    frame, sheet, first_column = _read_workbook(file, poll)
     if frame.height == 0 or frame.width == 0:
         raise SpreadsheetError(f"{file.name} is empty (its first sheet has no header row).")
     frame = frame.rename({old: f"c{i}" for i, old in enumerate(frame.columns)})
     frame = frame.with_columns(pl.all().cast(pl.String).fill_null(""))
-    headers = [str(v).strip() for v in frame.row(0)]
+    padded = {
+        f"c{column - first_column}": width
+        for column, width in formats.padded.items()
+        if 0 <= column - first_column < frame.width
+    }
+    if padded:
+        frame = frame.with_columns(pad_expr(pl.col(c), w).alias(c) for c, w in padded.items())
+    top = frame.head(MAX_TITLE_ROWS + 50).rows()
+    try:
+        at = find_header(top)
+    except NoHeader:
+        raise SpreadsheetError(_no_header(file, top)) from None
+    titles = tuple(
+        next(c.strip() for c in row if c.strip()) for row in top[:at] if any(c.strip() for c in row)
+    )
+    headers = [str(v).strip() for v in frame.row(at)]
     # trailing columns without a header and without data are Excel's formatting residue
     while headers and not headers[-1] and frame.width > 1:
         last = frame.columns[-1]
@@ -668,12 +907,62 @@ def _open_excel(
         frame = frame.drop(last)
         headers.pop()
     _refuse_columns(file, len(headers))
-    frame = frame.slice(1).with_columns(
-        pl.int_range(2, frame.height + 1, dtype=pl.Int64).alias(ROW)
+    frame = frame.slice(at + 1).with_columns(
+        pl.int_range(at + 2, frame.height + 1, dtype=pl.Int64).alias(ROW)
     )
     if frame.height > MAX_ROWS:
         raise SpreadsheetError(f"{file.name} has more than {MAX_ROWS:,} rows.")
     _refuse_long_cells(frame, file.name)
-    source = SheetSource(file, Detected(kind, sheet=sheet or None), tuple(headers))
+    cells = frame.columns[:-1]
+    tail = frame.tail(50)
+    tail_rows = tail.select(cells).rows()
+    footers = tuple(
+        (int(tail.get_column(ROW)[i]), next(c.strip() for c in tail_rows[i] if c.strip()))
+        for i in footer_rows(tail_rows, _column_totals(frame, tail_rows))
+    )
+    if footers:
+        frame = frame.filter(~pl.col(ROW).is_in([row for row, _ in footers]))
+    detected = Detected(kind, sheet=sheet or None, header_row=at + 1)
+    source = SheetSource(file, detected, tuple(headers))
     source._excel_frame = frame
+    source.layout = Layout(header=at, titles=titles, footers=footers)
+    source.numeric_columns = frozenset(
+        column - first_column
+        for column in formats.numeric
+        if 0 <= column - first_column < len(headers)
+    )
     return source
+
+
+def _column_totals(frame: pl.DataFrame, tail: list[tuple[str, ...]]) -> dict[int, float]:
+    """Column sums (row ``__row`` excluded) for the columns where the last filled row has
+    only numbers: what tells a sum under the data from a customer (see ``footer_rows``)."""
+    import polars as pl
+
+    last = next((row for row in reversed(tail) if any(c.strip() for c in row)), None)
+    if last is None or last[0].strip():
+        return {}
+    wanted = [j for j, c in enumerate(last) if c.strip()]
+    totals = frame.select(
+        pl.col(f"c{j}")
+        .str.replace_all(r"[\s\u00a0%]", "")
+        .str.replace(",", ".")
+        .cast(pl.Float64, strict=False)
+        .sum()
+        .alias(str(j))
+        for j in wanted
+    ).row(0)
+    return {j: float(t) for j, t in zip(wanted, totals, strict=True)}
+
+
+def _no_header(file: Path, top: list[tuple[str, ...]]) -> str:
+    """Why no header was found, naming the title row when one is the cause."""
+    filled = [row for row in top if any(c.strip() for c in row)]
+    if filled and sum(1 for c in filled[0] if c.strip()) == 1 and len(filled) > 1:
+        title = next(c.strip() for c in filled[0] if c.strip())
+        return (
+            f"{file.name}: no header row found in its first {MAX_TITLE_ROWS + 1} rows; "
+            f"the sheet starts with “{title[:40]}”, a title: delete the title row so that "
+            "the column names come first."
+        )
+    return f"{file.name}: no header row found in its first {MAX_TITLE_ROWS + 1} rows."
