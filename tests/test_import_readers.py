@@ -414,3 +414,41 @@ def test_a_csv_saved_from_a_sheet_with_a_title_finds_its_header(engine: Engine) 
     assert (report.rows, report.new, report.errors) == (2, 2, 0)
     # a file whose first line is its header is read as before
     assert open_sheet(SPREADSHEETS / "cp1252_semicolon.csv").detected.header_row == 1
+
+
+# -- what the check tells the person (the wiring into the import's report) ---------------
+
+
+def test_the_check_reports_layout_names_and_lost_zeros(engine: Engine) -> None:
+    report = check_import(engine, READERS / "title_total.xlsx")
+    assert "Row 7 (“TOTAL”) is a totals row: not imported." in report.notices
+    assert any(n.startswith("The header is on row 3") for n in report.notices)
+    names = next(n for n in report.notices if n.startswith("Names as read: "))
+    assert "Léa" in names  # decoded, shown so that garbling would be seen at once
+    lost = [p for p in report.problems if "lost its leading zero" in p.message]
+    assert [(p.row, p.column) for p in lost] == [
+        (4, "Téléphone"),
+        (5, "Téléphone"),
+        (6, "Téléphone"),
+    ]
+    assert report.warnings == 3
+
+
+def test_the_check_says_how_it_read_ambiguous_dates(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "dates.csv"
+    path.write_text("first_name,birth_date\nAnn,03/04/1980\nBob,05/06/1975\n", encoding="utf-8")
+    report = check_import(engine, path)
+    said = [n for n in report.notices if "Dates in ‘birth_date’" in n]
+    assert len(said) == 1 and "day/month" in said[0]
+
+
+def test_nothing_maps_under_a_title_says_delete_the_title_row(
+    engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "Clients,mars 2024\nPrénom usuel,Nom usuel,Courriel perso,Tél\nAnn,Lee,a@x.org,1\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SpreadsheetError, match="delete the title row"):
+        check_import(engine, path)

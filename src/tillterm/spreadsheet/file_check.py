@@ -42,6 +42,7 @@ from tillterm.spreadsheet.import_report import (
     Progress,
     ProgressCallback,
 )
+from tillterm.spreadsheet.lost_zeros import lost_zero_problems
 from tillterm.spreadsheet.mapping import (
     LOOKED_AT,
     ColumnRow,
@@ -195,7 +196,11 @@ class _Pass:
             if ids:
                 flags = changes(self.conn, values, found, self.fields, self.ctx)
                 values = values.hstack(flags)
-            problems = [checked.problems, self._row_warnings(values)]
+            problems = [
+                checked.problems,
+                self._row_warnings(values),
+                lost_zero_problems(batch, self.cmap, self.source.numeric_columns),
+            ]
             checked = CheckedBatch(
                 values,
                 pl.concat([p for p in problems if p.height])
@@ -260,6 +265,7 @@ def _open(
         raise SpreadsheetError(
             f"{source.path.name}: no column is a customer field (headers: {shown}); "
             "use the export file as a template (first_name, last_name, email, customer_code...)."
+            + (f" {hint}" if (hint := source.no_field_hint()) else "")
         )
     return source, cmap, ctx
 
@@ -291,6 +297,12 @@ def _notices(scan: Scan, table: pl.DataFrame) -> tuple[str, ...]:
     import polars as pl
 
     notes = _column_notices(scan.cmap)
+    notes.extend(scan.source.notes)
+    notes.extend(scan.date_notes)
+    samples = scan.source.sample_names()
+    if samples:
+        shown = ", ".join(f"“{n}”" for n in samples)
+        notes.append(f"Names as read: {shown} (garbled letters mean a wrong encoding).")
     if scan.new_groups:
         names = ", ".join(f"“{n}”" for n in scan.new_groups.values())
         notes.append(f"Groups to be created: {names}.")
@@ -343,6 +355,8 @@ class Scan:
     first: dict[int, list[str]] = field(default_factory=dict)
     #: groups the import creates (``--create-groups``): provisional id → name
     new_groups: dict[int, str] = field(default_factory=dict)
+    #: date columns whose order the values did not settle, said in the summary
+    date_notes: tuple[str, ...] = ()
     create_groups: bool = False
 
     def add(self, checked: CheckedBatch) -> None:
@@ -467,5 +481,6 @@ def scan_file(
         raise
     scan.first = run.first
     scan.new_groups = run.new_groups
+    scan.date_notes = ctx.date_notes()
     spill.new_groups = dict(run.new_groups)
     return scan

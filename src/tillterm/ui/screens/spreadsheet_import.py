@@ -44,7 +44,7 @@ from tillterm.ui.widgets.key_footer import KeyFooter
 from tillterm.ui.widgets.path_input import PathInput
 from tillterm.ui.widgets.results_table import PlainCell
 
-SUFFIXES = (".csv", ".xlsx", ".xls")
+SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")
 CANCELLED = "Import cancelled: nothing was imported."
 VERBS = {"reading": "Reading", "checking": "Checking", "importing": "Importing"}
 #: the screen's one job group: a check, an import or a save, one at a time
