@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tillterm.core.typed_text import import_clean_expr, import_problem_expr, import_untidy_expr
-from tillterm.customers.profiles import EMAIL_PATTERN, FALSE_WORDS, TRUE_WORDS
+from tillterm.customers.profiles import EMAIL_PATTERN
 from tillterm.spreadsheet.cells import restore_expr
 from tillterm.spreadsheet.columns import (
     BOOL,
@@ -31,11 +31,13 @@ from tillterm.spreadsheet.columns import (
     GROUP,
     MONEY,
     PERCENT,
+    PHONE,
     TAGS,
     TAX,
     ColumnMap,
     multiline_field,
 )
+from tillterm.spreadsheet.consent import bool_words
 from tillterm.spreadsheet.reading import ROW
 
 if TYPE_CHECKING:
@@ -70,6 +72,43 @@ class Context:
     customs: Mapping[str, CustomDef] = field(default_factory=dict)
     excel: bool = False
     today: dt.date = field(default_factory=dt.date.today)
+    #: the source's customer ids seen so far in this check (key → first row): an id
+    #: given again gets a generated code and a warning, not an error
+    source_ids: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ColumnWay:
+    """How one column's cells are read: its source's conventions
+    (:mod:`tillterm.spreadsheet.sources`)."""
+
+    #: a consent asked the other way round ("do not email"): yes means no consent
+    inverted: bool = False
+    #: a leading ``'`` (a spreadsheet's keep-as-text mark) is dropped
+    quoted_numbers: bool = False
+    tag_separator: str = ","
+    #: labels of the source system itself, not tags of the store
+    system_labels: tuple[str, ...] = ()
+    #: what separates several values in one email or phone cell
+    value_separator: str | None = None
+
+
+PLAIN = ColumnWay()
+
+
+def column_way(cmap: ColumnMap, index: int) -> ColumnWay:
+    """The conventions column ``index`` is read with."""
+    source = cmap.source
+    inverted = index in cmap.inverted
+    if source is None:
+        return ColumnWay(inverted=True) if inverted else PLAIN
+    return ColumnWay(
+        inverted,
+        source.quoted_numbers,
+        source.tag_separator,
+        source.system_labels,
+        source.value_separator,
+    )
 
 
 def key_expr(column: pl.Expr) -> pl.Expr:
@@ -148,17 +187,28 @@ class FieldCheck:
     warnings: list[pl.Expr]
 
 
-def check_field(name: str, ctx: Context) -> FieldCheck:
+def check_field(name: str, ctx: Context, way: ColumnWay = PLAIN) -> FieldCheck:
     """The value and messages of one present field, over the column ``name`` (clean text)."""
     import polars as pl
 
     s = pl.col(name)
-    blank = s == ""
     if name.startswith(CUSTOM_PREFIX):
         return _check_custom(ctx.customs[name[len(CUSTOM_PREFIX) :]], s)
     spec = FIELD_BY_NAME[name]
     errors: list[pl.Expr] = []
     warnings: list[pl.Expr] = []
+    if way.quoted_numbers and (spec.kind in (CODE, PHONE) or name == "postal_code"):
+        s = s.str.strip_prefix("'")
+    if way.value_separator and spec.kind in (EMAIL, PHONE):
+        several = s.str.contains(way.value_separator, literal=True)
+        warnings.append(
+            pl.when(several).then(
+                _quoted("“{}” holds several values: only the first is imported", s)
+            )
+        )
+        s = pl.when(several).then(s.str.split(way.value_separator).list.first()).otherwise(s)
+        s = s.str.strip_chars()
+    blank = s == ""
     value: pl.Expr = s
     if spec.max_length and spec.kind not in (GROUP, TAX):
         errors.append(_too_long(s, spec.max_length))
@@ -169,9 +219,12 @@ def check_field(name: str, ctx: Context) -> FieldCheck:
             )
         )
     elif spec.kind == BOOL:
-        words = {w: True for w in TRUE_WORDS} | {w: False for w in FALSE_WORDS}
+        words = bool_words(name)
         value = s.str.to_lowercase().replace_strict(words, default=None, return_dtype=pl.Boolean)
         errors.append(pl.when(value.is_null()).then(_quoted("“{}”: write yes or no", s)))
+        if way.inverted:
+            # "do not email" = yes is no consent; a blank is no consent either way
+            value = pl.when(blank).then(pl.lit(False)).otherwise(value.not_())
     elif spec.kind == DATE:
         parsed = _parse_date(s, ctx.excel)
         bad = ~blank & parsed.is_null()
@@ -207,9 +260,15 @@ def check_field(name: str, ctx: Context) -> FieldCheck:
             )
         )
     elif spec.kind == TAGS:
+        tag = pl.element().str.strip_chars()
+        if way.system_labels:
+            system = [label.casefold() for label in way.system_labels]
+            tag = pl.when(tag.str.to_lowercase().is_in(system)).then(pl.lit("")).otherwise(tag)
+        # Google marks its own groups with "* " ("* starred"): the name is the tag
+        tag = tag.str.strip_prefix("* ") if way.system_labels else tag
         value = (
-            s.str.split(",")
-            .list.eval(pl.element().str.strip_chars())
+            s.str.split(way.tag_separator.strip() or way.tag_separator)
+            .list.eval(tag)
             .list.eval(pl.element().filter(pl.element() != ""))
         )
         longest = value.list.eval(pl.element().str.len_chars()).list.max()
@@ -273,6 +332,17 @@ def check_batch(frame: pl.DataFrame, cmap: ColumnMap, ctx: Context) -> CheckedBa
     import polars as pl
 
     sources = {index: restore_expr(pl.col(f"c{index}")) for index in cmap.fields}
+    if cmap.backups:
+        # the primary address (Outlook's home) lands whole, else the backup (business)
+        primary_blank = pl.all_horizontal(
+            [sources[i].str.strip_chars() == "" for i in cmap.primary_block]
+        )
+        for backup, index in cmap.backups.items():
+            sources[index] = (
+                pl.when(primary_blank)
+                .then(restore_expr(pl.col(f"c{backup}")))
+                .otherwise(sources[index])
+            )
     lines = {index: multiline_field(name) for index, name in cmap.fields.items()}
     untidy = frame.select(
         *(
@@ -306,7 +376,7 @@ def check_batch(frame: pl.DataFrame, cmap: ColumnMap, ctx: Context) -> CheckedBa
         message_exprs.append(pl.col(alias))
         labels.append((alias, cmap.headers[index], WARNING))
     for index, name in cmap.fields.items():
-        check = check_field(name, ctx)
+        check = check_field(name, ctx, column_way(cmap, index))
         value_exprs.append(check.value.alias(name))
         for level, exprs in ((ERROR, check.errors), (WARNING, check.warnings)):
             for n, expr in enumerate(exprs):
@@ -326,7 +396,58 @@ def check_batch(frame: pl.DataFrame, cmap: ColumnMap, ctx: Context) -> CheckedBa
         )
         for alias, header, level in labels
     ]
+    values = both.select(value_exprs[0], *(e.meta.output_name() for e in value_exprs[1:]))
+    if cmap.source_id is not None:
+        values, repeated = _repeated_ids(values, cmap.headers[cmap.source_id], ctx)
+        parts.append(repeated)
     problems = pl.concat(parts) if parts else empty_problems()
-    return CheckedBatch(
-        both.select(value_exprs[0], *(e.meta.output_name() for e in value_exprs[1:])), problems
+    return CheckedBatch(values, problems)
+
+
+def _repeated_ids(
+    values: pl.DataFrame, header: str, ctx: Context
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The source's ids become customer codes; one given again (earlier in the file)
+    is left blank, so that customer gets a generated code, with a warning naming both
+    rows (a code given twice in the export template stays an error: see file_check)."""
+    import polars as pl
+
+    keys = key_expr(pl.col("customer_code"))
+    seen = ctx.source_ids
+    framed = values.select(
+        pl.col(ROW),
+        pl.col("customer_code"),
+        keys.alias("__id_key"),
+    ).with_columns(
+        pl.col(ROW).min().over("__id_key").alias("__first_here"),
+        pl.col("__id_key")
+        .replace_strict(seen, default=None, return_dtype=pl.Int64)
+        .alias("__first_before"),
+    )
+    first = pl.coalesce(pl.col("__first_before"), pl.col("__first_here"))
+    framed = framed.with_columns(first.alias("__first"))
+    repeated = (pl.col("__id_key") != "") & (pl.col("__first") != pl.col(ROW))
+    for key, row in framed.filter((pl.col("__id_key") != "") & ~repeated).select(
+        "__id_key", ROW
+    ).iter_rows():
+        seen.setdefault(key, row)
+    flagged = framed.filter(repeated)
+    if not flagged.height:
+        return values, empty_problems()
+    blank_rows = flagged.get_column(ROW)
+    values = values.with_columns(
+        pl.when(pl.col(ROW).is_in(blank_rows.implode()))
+        .then(pl.lit(""))
+        .otherwise(pl.col("customer_code"))
+        .alias("customer_code")
+    )
+    return values, flagged.select(
+        pl.col(ROW).alias("row"),
+        pl.lit(header).alias("column"),
+        pl.lit(WARNING).alias("level"),
+        pl.format(
+            "customer id “{}” is already on row {}: this customer gets a new code",
+            pl.col("customer_code"),
+            pl.col("__first"),
+        ).alias("message"),
     )

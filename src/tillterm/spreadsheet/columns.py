@@ -14,9 +14,8 @@ needs: the aliases other systems write and the read-only activity columns.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tillterm.customers.fields import (
     CUSTOM_PREFIX,
@@ -24,6 +23,12 @@ from tillterm.customers.fields import (
     FIELD_BY_HEADER,
     FIELD_BY_KEY,
     FieldKind,
+)
+from tillterm.spreadsheet.sources import (
+    DateOrder,
+    Source,
+    detect_source,
+    normalise_header,
 )
 
 #: how a field's cells are checked and converted (see ``tillterm.spreadsheet.checking``)
@@ -237,16 +242,154 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
-def normalise_header(header: str) -> str:
-    """Fold a header to compare it: no accents, no case, no spaces or punctuation."""
-    folded = unicodedata.normalize("NFKD", header).casefold()
-    return "".join(ch for ch in folded if ch.isalnum())
-
+#: the same headers in German, Dutch and Spanish (and a few more in French), as shop
+#: systems and spreadsheets localised in those languages write them
+_FOREIGN_ALIASES: dict[str, tuple[str, ...]] = {
+    "customer_code": (
+        "kundennummer",
+        "kunden-nr",
+        "kundennr",
+        "klantnummer",
+        "klantnr",
+        "klantcode",
+        "numero de cliente",
+        "codigo de cliente",
+        "codigo cliente",
+        "reference client",
+    ),
+    "first_name": ("vorname", "voornaam", "nombre", "nombre de pila"),
+    "last_name": ("nachname", "familienname", "achternaam", "apellido", "apellidos"),
+    "email": (
+        "e-mail-adresse",
+        "email-adresse",
+        "e-mailadres",
+        "emailadres",
+        "correo",
+        "correo electronico",
+        "e-mail address",
+        "email address 1",
+    ),
+    "email2": ("e-mail 2", "zweite e-mail", "tweede e-mail", "correo electronico 2"),
+    "phone": (
+        "telefon",
+        "telefonnummer",
+        "telefoon",
+        "telefoonnummer",
+        "telefono",
+        "numero de telefono",
+    ),
+    "phone_mobile": (
+        "mobil",
+        "mobiltelefon",
+        "handy",
+        "handynummer",
+        "mobiel",
+        "mobiele telefoon",
+        "mobiel nummer",
+        "movil",
+        "telefono movil",
+        "celular",
+    ),
+    "phone_home": ("telefon privat", "telefoon prive", "telefono particular"),
+    "phone_work": ("telefon geschaftlich", "telefoon werk", "telefono trabajo"),
+    "phone_fax": ("telefax",),
+    "group": ("kundengruppe", "klantgroep", "grupo", "grupo de clientes"),
+    "address1": (
+        "strasse",
+        "strasse und hausnummer",
+        "anschrift",
+        "straat",
+        "straat en huisnummer",
+        "adres",
+        "direccion",
+        "direccion 1",
+        "calle",
+    ),
+    "address2": ("adresszusatz", "adres 2", "direccion 2"),
+    "city": ("ort", "stadt", "wohnort", "plaats", "woonplaats", "ciudad", "localidad", "poblacion"),
+    "state": ("bundesland", "provincie", "provincia", "estado"),
+    "postal_code": ("plz", "postleitzahl", "codigo postal", "cod postal"),
+    "country": ("land", "pais"),
+    "birth_date": (
+        "geburtsdatum",
+        "geburtstag",
+        "geboortedatum",
+        "verjaardag",
+        "fecha de nacimiento",
+        "cumpleanos",
+    ),
+    "title": ("anrede", "aanhef", "tratamiento"),
+    "company": ("firma", "unternehmen", "bedrijf", "bedrijfsnaam", "empresa", "compania"),
+    "vat_number": ("ust-idnr", "umsatzsteuer-id", "btw-nummer", "btw nummer", "nif", "cif"),
+    "website": ("webseite", "homepage", "sitio web", "pagina web"),
+    "discount_percent": ("rabatt", "korting", "descuento"),
+    "notes": (
+        "notizen",
+        "notiz",
+        "bemerkung",
+        "bemerkungen",
+        "opmerking",
+        "opmerkingen",
+        "notities",
+        "notas",
+        "comentarios",
+        "observaciones",
+    ),
+    "tags": ("schlagworter", "kategorien", "categories", "etiketten", "etiquetas"),
+    "marketing_opt_in": (
+        "newsletter",
+        "accepts marketing",
+        "accepts email marketing",
+        "email subscription status",
+        "email marketing consent",
+        "subscribed",
+        "accepte les emails",
+        "inscrit newsletter",
+        "abonne newsletter",
+        "nieuwsbrief",
+        "boletin",
+        "acepta marketing",
+    ),
+    "consent_email": ("email opt in", "einwilligung e-mail", "toestemming e-mail"),
+    "consent_mail": ("post opt in", "einwilligung post", "toestemming post"),
+    "consent_phone": (
+        "sms marketing",
+        "accepts sms marketing",
+        "sms opt in",
+        "einwilligung telefon",
+        "toestemming telefoon",
+    ),
+}
+#: consent columns asked the other way round ("do not email"): a yes there is a no
+INVERTED_ALIASES: dict[str, str] = {
+    normalise_header(alias): name
+    for name, aliases in {
+        "marketing_opt_in": (
+            "do not email",
+            "do_not_email",
+            "email unsubscribed",
+            "unsubscribed",
+            "opted out",
+            "opt out",
+            "blacklist",
+            "ne pas envoyer d'emails",
+            "desinscrit",
+            "keine werbung",
+            "geen nieuwsbrief",
+        ),
+        "consent_email": ("no email", "email opt out"),
+        "consent_mail": ("no mail", "do not mail", "no post"),
+        "consent_phone": ("no phone", "do not call", "no calls", "ne pas appeler"),
+    }.items()
+    for alias in aliases
+}
 
 _LOOKUP: dict[str, str] = {}
 for _name in [*(f.name for f in FIELDS), *READ_ONLY]:
-    for _alias in (_name, *_ALIASES.get(_name, ())):
+    for _alias in (_name, *_ALIASES.get(_name, ()), *_FOREIGN_ALIASES.get(_name, ())):
         _LOOKUP.setdefault(normalise_header(_alias), _name)
+for _key, _name in INVERTED_ALIASES.items():
+    _LOOKUP.setdefault(_key, _name)
 # "loyalty" alone means the setting, not the balance
 _LOOKUP[normalise_header("loyalty")] = "loyalty_enabled"
 
@@ -256,6 +399,13 @@ class ColumnMap:
     """What each column of a file is: a field, a custom field, read-only, or unknown.
 
     ``fields`` maps column index → field name (``custom:<Name>`` for custom fields).
+    ``source`` is the system the file was recognised as coming from (its conventions
+    apply, see :mod:`tillterm.spreadsheet.sources`); ``inverted`` the consent columns
+    asked the other way round ("do not email"); ``source_id`` the column of the source's
+    own customer ids, which become customer codes where unique in the file;
+    ``backups`` maps a secondary address column → the field column it stands in for
+    when the row's primary address is blank (Outlook's business address), and
+    ``primary_block`` is the primary address's columns.
     """
 
     headers: tuple[str, ...]
@@ -264,6 +414,11 @@ class ColumnMap:
     unknown: tuple[int, ...]
     duplicates: tuple[int, ...]
     ignored: tuple[int, ...]
+    source: Source | None = None
+    inverted: frozenset[int] = frozenset()
+    source_id: int | None = None
+    backups: dict[int, int] = field(default_factory=dict)
+    primary_block: tuple[int, ...] = ()
 
     def header_of(self, field: str) -> str:
         for index, name in self.fields.items():
@@ -275,30 +430,75 @@ class ColumnMap:
     def present(self) -> frozenset[str]:
         return frozenset(self.fields.values())
 
+    @property
+    def source_name(self) -> str | None:
+        """The recognised system, for the summary ("Shopify customer export")."""
+        return self.source.name if self.source else None
+
+    @property
+    def date_order(self) -> DateOrder | None:
+        """How the recognised system writes dates (``"mdy"`` for Outlook), if known."""
+        return self.source.date_order if self.source else None
+
+
+def _target(
+    raw: str, key: str, customs: dict[str, str], source_columns: dict[str, str]
+) -> str | None:
+    if raw.casefold().startswith(CUSTOM_PREFIX):
+        name = customs.get(normalise_header(raw[len(CUSTOM_PREFIX) :]))
+        return f"{CUSTOM_PREFIX}{name}" if name else None
+    if key in source_columns:
+        return source_columns[key] or None
+    target = _LOOKUP.get(key)
+    if target is None and key in customs:
+        target = f"{CUSTOM_PREFIX}{customs[key]}"
+    return target
+
 
 def map_headers(headers: Sequence[str], custom_fields: Iterable[str] = ()) -> ColumnMap:
-    """Match each header to a field; the first column wins when two mean the same."""
+    """Match each header to a field; the first column wins when two mean the same.
+
+    The system the file comes from is recognised first (its own header words win over
+    the generic aliases): ``source`` says which, and its conventions are carried along.
+    """
     customs = {normalise_header(name): name for name in custom_fields}
+    source = detect_source(headers)
+    source_columns = source.folded_columns() if source else {}
+    source_inverted = source.folded(source.inverted) if source else frozenset()
+    source_ids = source.folded(source.ids) if source else frozenset()
     fields: dict[int, str] = {}
     read_only: list[int] = []
     unknown: list[int] = []
     duplicates: list[int] = []
     ignored: list[int] = []
+    inverted: set[int] = set()
+    source_id: int | None = None
     taken: set[str] = set()
+    keys = [normalise_header((header or "").strip()) for header in headers]
+    backup_keys: dict[str, str] = {}
+    if source and source.fallback_address:
+        primary, secondary = (source.folded(block) for block in source.fallback_address)
+        pairs = zip(
+            (normalise_header(h) for h in source.fallback_address[0]),
+            (normalise_header(h) for h in source.fallback_address[1]),
+            strict=True,
+        )
+        if primary & set(keys):
+            backup_keys = {b: p for p, b in pairs if p in keys}
+        elif secondary & set(keys):
+            # only the secondary address is there: it is the address
+            source_columns |= {b: source_columns[p] for p, b in pairs if p in source_columns}
+    backup_of: dict[int, str] = {}
     for index, header in enumerate(headers):
         raw = (header or "").strip()
-        key = normalise_header(raw)
+        key = keys[index]
         if key == normalise_header(PROBLEMS_HEADER):
             ignored.append(index)
             continue
-        target: str | None = None
-        if raw.casefold().startswith(CUSTOM_PREFIX):
-            name = customs.get(normalise_header(raw[len(CUSTOM_PREFIX) :]))
-            target = f"{CUSTOM_PREFIX}{name}" if name else None
-        else:
-            target = _LOOKUP.get(key)
-            if target is None and key in customs:
-                target = f"{CUSTOM_PREFIX}{customs[key]}"
+        if key in backup_keys:
+            backup_of[index] = backup_keys[key]
+            continue
+        target = _target(raw, key, customs, source_columns)
         if target is None:
             unknown.append(index)
         elif target in READ_ONLY:
@@ -308,8 +508,29 @@ def map_headers(headers: Sequence[str], custom_fields: Iterable[str] = ()) -> Co
         else:
             taken.add(target)
             fields[index] = target
+            if key in source_inverted or (key not in source_columns and key in INVERTED_ALIASES):
+                inverted.add(index)
+            if key in source_ids and target == "customer_code":
+                source_id = index
+    field_at = {keys[i]: i for i in fields}
+    backups = {b: field_at[p] for b, p in backup_of.items() if p in field_at}
+    unknown.extend(b for b in backup_of if b not in backups)
+    primary_block: tuple[int, ...] = ()
+    if source and source.fallback_address and backups:
+        primary_keys = source.folded(source.fallback_address[0])
+        primary_block = tuple(i for i in fields if keys[i] in primary_keys)
     return ColumnMap(
-        tuple(headers), fields, tuple(read_only), tuple(unknown), tuple(duplicates), tuple(ignored)
+        tuple(headers),
+        fields,
+        tuple(read_only),
+        tuple(sorted(unknown)),
+        tuple(duplicates),
+        tuple(ignored),
+        source,
+        frozenset(inverted),
+        source_id,
+        backups,
+        primary_block,
     )
 
 
