@@ -427,9 +427,9 @@ def _repeated_ids(
     first = pl.coalesce(pl.col("__first_before"), pl.col("__first_here"))
     framed = framed.with_columns(first.alias("__first"))
     repeated = (pl.col("__id_key") != "") & (pl.col("__first") != pl.col(ROW))
-    for key, row in framed.filter((pl.col("__id_key") != "") & ~repeated).select(
-        "__id_key", ROW
-    ).iter_rows():
+    for key, row in (
+        framed.filter((pl.col("__id_key") != "") & ~repeated).select("__id_key", ROW).iter_rows()
+    ):
         seen.setdefault(key, row)
     flagged = framed.filter(repeated)
     if not flagged.height:

@@ -277,7 +277,8 @@ SOURCES: tuple[Source, ...] = (
         ),
         date_order="ymd",
         tag_separator=" ::: ",
-        system_labels=("* myContacts",),
+        # every contact is in it: the newer layout spells it "* myContacts"
+        system_labels=("* myContacts", "* My Contacts"),
         value_separator=" ::: ",
     ),
     Source(
@@ -306,6 +307,8 @@ SOURCES: tuple[Source, ...] = (
             ("Home Country", "country"),
             ("Web Page", "website"),
             ("Categories", "tags"),
+            # Outlook's "Account" is a free text, not a balance
+            ("Account", NOT_IMPORTED),
         ),
         date_order="mdy",
         tag_separator=";",
@@ -356,7 +359,11 @@ SOURCES: tuple[Source, ...] = (
     Source(
         "outlook-de",
         "Outlook contacts (German)",
-        (("E-Mail-Adresse", "Straße privat"), ("E-Mail-Adresse", "Vorname", "Nachname")),
+        (
+            ("E-Mail-Adresse", "Straße privat"),
+            ("E-Mail-Adresse", "Ort privat"),
+            ("E-Mail-Adresse", "Telefon privat"),
+        ),
         (
             ("E-Mail-Adresse", "email"),
             ("E-Mail 2: Adresse", "email2"),
