@@ -427,6 +427,9 @@ def test_do_not_columns_are_inverted_and_a_blank_is_no_consent() -> None:
     assert values == [False, True, False, True, False]
     values, _ = _check("No Phone", ["yes", "no"])
     assert values == [False, True]
+    # Square's older export: "Email Unsubscribed" True means no
+    values, _ = _check("Email Unsubscribed", ["True", "False"])
+    assert values == [False, True]
 
 
 def test_an_unknown_consent_word_is_an_error_naming_it() -> None:

@@ -72,9 +72,9 @@ class Context:
     customs: Mapping[str, CustomDef] = field(default_factory=dict)
     excel: bool = False
     today: dt.date = field(default_factory=dt.date.today)
-    #: the source's customer ids seen so far in this check (key → first row): an id
-    #: given again gets a generated code and a warning, not an error
-    source_ids: dict[str, int] = field(default_factory=dict)
+    #: the source's customer ids seen so far in this check (``__id_key``, ``__first``
+    #: row): an id given again gets a generated code and a warning, not an error
+    source_ids: pl.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -412,25 +412,23 @@ def _repeated_ids(
     rows (a code given twice in the export template stays an error: see file_check)."""
     import polars as pl
 
-    keys = key_expr(pl.col("customer_code"))
-    seen = ctx.source_ids
     framed = values.select(
         pl.col(ROW),
         pl.col("customer_code"),
-        keys.alias("__id_key"),
-    ).with_columns(
-        pl.col(ROW).min().over("__id_key").alias("__first_here"),
-        pl.col("__id_key")
-        .replace_strict(seen, default=None, return_dtype=pl.Int64)
-        .alias("__first_before"),
-    )
-    first = pl.coalesce(pl.col("__first_before"), pl.col("__first_here"))
+        key_expr(pl.col("customer_code")).alias("__id_key"),
+    ).with_columns(pl.col(ROW).min().over("__id_key").alias("__first_here"))
+    seen = ctx.source_ids
+    if seen is not None:
+        # a join, not a mapping: a million ids stay a hash join per batch
+        framed = framed.join(seen.rename({"__first": "__first_before"}), on="__id_key", how="left")
+    else:
+        framed = framed.with_columns(pl.lit(None, dtype=pl.Int64).alias("__first_before"))
+    first = pl.coalesce(pl.col("__first_before").cast(pl.Int64), pl.col("__first_here"))
     framed = framed.with_columns(first.alias("__first"))
-    repeated = (pl.col("__id_key") != "") & (pl.col("__first") != pl.col(ROW))
-    for key, row in (
-        framed.filter((pl.col("__id_key") != "") & ~repeated).select("__id_key", ROW).iter_rows()
-    ):
-        seen.setdefault(key, row)
+    given = pl.col("__id_key") != ""
+    repeated = given & (pl.col("__first") != pl.col(ROW))
+    firsts = framed.filter(given & ~repeated).select("__id_key", "__first")
+    ctx.source_ids = firsts if seen is None else pl.concat([seen, firsts])
     flagged = framed.filter(repeated)
     if not flagged.height:
         return values, empty_problems()
