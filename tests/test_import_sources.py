@@ -297,7 +297,8 @@ def test_google_contacts_labels_emails_phones_and_address(engine: Engine) -> Non
     # " ::: " separates labels; "* myContacts" is Google's, not the store's
     assert sorted(sophie.tags) == ["VIP", "newsletter"]
     assert sophie.email2 == "s.lambert@work.example.org"
-    assert (sophie.phone, sophie.phone_mobile) == ("+33 6 11 22 33 44", "+33 1 44 55 66 77")
+    # Phone 1 is labelled Mobile, Phone 2 Home: each goes by its label, not its place
+    assert (sophie.phone_mobile, sophie.phone) == ("+33 6 11 22 33 44", "+33 1 44 55 66 77")
     assert (sophie.address1, sophie.city, sophie.postal_code, sophie.country) == (
         "5 place du Marché",
         "Lyon",
@@ -501,3 +502,40 @@ def test_shopify_quote_is_dropped_only_where_it_marks_a_number() -> None:
 def test_google_labels_without_a_source_are_plain_comma_tags() -> None:
     values, _ = _check("tags", ["a, b ::: c"])
     assert values == [["a", "b ::: c"]]
+
+
+def _google_phones(rows: list[list[str]]) -> tuple[list[dict[str, object]], list[str]]:
+    headers = [
+        "E-mail 1 - Value",
+        "Phone 1 - Label",
+        "Phone 1 - Value",
+        "Phone 2 - Label",
+        "Phone 2 - Value",
+        "Phone 3 - Label",
+        "Phone 3 - Value",
+    ]
+    cmap = map_headers(headers)
+    assert cmap.phone_pairs == ((2, 1), (4, 3), (6, 5))
+    columns = {f"c{i}": [r[i] for r in rows] for i in range(len(headers))}
+    frame = pl.DataFrame({**columns, ROW: list(range(2, len(rows) + 2))})
+    checked = check_batch(frame, cmap, Context())
+    phones = checked.values.select("phone", "phone_mobile", "phone_home").to_dicts()
+    return phones, checked.problems.get_column("message").to_list()
+
+
+def test_google_phones_go_by_their_label_and_a_number_without_room_is_named() -> None:
+    phones, messages = _google_phones(
+        [
+            ["a@x.org", "Home", "111", "* Mobile", "222", "Work", "333"],
+            ["b@x.org", "", "444", "", "", "", ""],
+            ["c@x.org", "Mobile", "555", "Mobile", "666", "Main", "777"],
+        ]
+    )
+    assert phones == [
+        # Home and Mobile to their fields; Work has no column here: it takes "phone"
+        {"phone": "333", "phone_mobile": "222", "phone_home": "111"},
+        {"phone": "444", "phone_mobile": "", "phone_home": ""},
+        # "Main" is the phone; the second mobile has nowhere to go: a warning names it
+        {"phone": "777", "phone_mobile": "555", "phone_home": ""},
+    ]
+    assert messages == ["“666” (Mobile): no phone column of this file is left for it; not imported"]

@@ -39,6 +39,7 @@ from tillterm.spreadsheet.columns import (
 )
 from tillterm.spreadsheet.consent import bool_words
 from tillterm.spreadsheet.reading import ROW
+from tillterm.spreadsheet.sources import PHONE_LABELS
 
 if TYPE_CHECKING:
     import polars as pl
@@ -367,7 +368,16 @@ def check_batch(frame: pl.DataFrame, cmap: ColumnMap, ctx: Context) -> CheckedBa
             import_problem_expr(sources[index], multiline=lines[index]).alias(f"__text{index}")
             for index in dirty
         ),
+        *(
+            restore_expr(pl.col(f"c{label}")).alias(f"__label{label}")
+            for _, label in cmap.phone_pairs
+            if label is not None
+        ),
     )
+    leftovers: list[tuple[str, str]] = []
+    if cmap.phone_pairs:
+        routed, leftovers = _route_phones(cmap)
+        clean = clean.with_columns(routed)
     value_exprs: list[pl.Expr] = [pl.col(ROW)]
     message_exprs: list[pl.Expr] = []
     labels: list[tuple[str, str, str]] = []
@@ -375,6 +385,9 @@ def check_batch(frame: pl.DataFrame, cmap: ColumnMap, ctx: Context) -> CheckedBa
         alias = f"__text{index}"
         message_exprs.append(pl.col(alias))
         labels.append((alias, cmap.headers[index], WARNING))
+    for alias, header in leftovers:
+        message_exprs.append(pl.col(alias))
+        labels.append((alias, header, WARNING))
     for index, name in cmap.fields.items():
         check = check_field(name, ctx, column_way(cmap, index))
         value_exprs.append(check.value.alias(name))
@@ -402,6 +415,82 @@ def check_batch(frame: pl.DataFrame, cmap: ColumnMap, ctx: Context) -> CheckedBa
         parts.append(repeated)
     problems = pl.concat(parts) if parts else empty_problems()
     return CheckedBatch(values, problems)
+
+
+def _route_phones(cmap: ColumnMap) -> tuple[list[pl.Expr], list[tuple[str, str]]]:
+    """Each row's labelled phones (Google's "Phone 1 - Label") go to the field their
+    label names, among the phone fields the file's columns give: a "Mobile" number
+    lands in the mobile phone wherever it is in the file. An unlabelled (or "Main")
+    number takes ``phone``; a number left without a field is a warning naming it.
+
+    Returns the routed field columns and the (message column, header) of the warnings.
+    """
+    import polars as pl
+
+    fields = [cmap.fields[value] for value, _ in cmap.phone_pairs]
+    values = [pl.col(name) for name in fields]
+    raw_labels = [
+        pl.col(f"__label{label}") if label is not None else pl.lit("")
+        for _, label in cmap.phone_pairs
+    ]
+    kinds = [
+        label.str.strip_chars()
+        .str.strip_prefix("*")
+        .str.strip_chars()
+        .str.to_lowercase()
+        .replace_strict(PHONE_LABELS, default="")
+        for label in raw_labels
+    ]
+    given = [v != "" for v in values]
+
+    def firsts(matches: list[pl.Expr]) -> list[pl.Expr]:
+        out, before = [], pl.lit(False)
+        for match in matches:
+            out.append(match & ~before)
+            before = before | match
+        return out
+
+    routed: dict[str, pl.Expr] = {}
+    used = [pl.lit(False)] * len(values)
+    for name in dict.fromkeys(fields):
+        if name == "phone":
+            continue
+        chosen = firsts([g & (k == name) for g, k in zip(given, kinds, strict=True)])
+        used = [u | c for u, c in zip(used, chosen, strict=True)]
+        routed[name] = _first_of(values, chosen)
+    if "phone" in fields:
+        # "Main" first, then any number no other field took
+        main = firsts([g & ~u & (k == "phone") for g, u, k in zip(given, used, kinds, strict=True)])
+        rest = firsts([g & ~u for g, u in zip(given, used, strict=True)])
+        any_main = pl.any_horizontal(main)
+        chosen = [pl.when(any_main).then(m).otherwise(r) for m, r in zip(main, rest, strict=True)]
+        used = [u | c for u, c in zip(used, chosen, strict=True)]
+        routed["phone"] = _first_of(values, chosen)
+    leftovers: list[tuple[str, str]] = []
+    messages: list[pl.Expr] = []
+    for n, (value, label, g, u) in enumerate(zip(values, raw_labels, given, used, strict=True)):
+        alias = f"__phone_left{n}"
+        messages.append(
+            pl.when(g & ~u)
+            .then(
+                pl.format(
+                    "“{}” ({}): no phone column of this file is left for it; not imported",
+                    value,
+                    label,
+                )
+            )
+            .alias(alias)
+        )
+        leftovers.append((alias, cmap.headers[cmap.phone_pairs[n][0]]))
+    return [e.alias(name) for name, e in routed.items()] + messages, leftovers
+
+
+def _first_of(values: list[pl.Expr], chosen: list[pl.Expr]) -> pl.Expr:
+    import polars as pl
+
+    return pl.coalesce(
+        *(pl.when(c).then(v) for v, c in zip(values, chosen, strict=True)), pl.lit("")
+    )
 
 
 def _repeated_ids(

@@ -405,7 +405,8 @@ class ColumnMap:
     own customer ids, which become customer codes where unique in the file;
     ``backups`` maps a secondary address column → the field column it stands in for
     when the row's primary address is blank (Outlook's business address), and
-    ``primary_block`` is the primary address's columns.
+    ``primary_block`` is the primary address's columns; ``phone_pairs`` the phones a
+    source labels (Google's "Phone 1 - Label": Mobile, Home, Work).
     """
 
     headers: tuple[str, ...]
@@ -419,6 +420,8 @@ class ColumnMap:
     source_id: int | None = None
     backups: dict[int, int] = field(default_factory=dict)
     primary_block: tuple[int, ...] = ()
+    #: (phone column, its label column or ``None``): phones routed by their label
+    phone_pairs: tuple[tuple[int, int | None], ...] = ()
 
     def header_of(self, field: str) -> str:
         for index, name in self.fields.items():
@@ -519,6 +522,14 @@ def map_headers(headers: Sequence[str], custom_fields: Iterable[str] = ()) -> Co
     if source and source.fallback_address and backups:
         primary_keys = source.folded(source.fallback_address[0])
         primary_block = tuple(i for i in fields if keys[i] in primary_keys)
+    phone_pairs: list[tuple[int, int | None]] = []
+    for value_header, label_headers in source.labelled_phones if source else ():
+        value_index = field_at.get(normalise_header(value_header))
+        if value_index is None:
+            continue
+        label_keys = [normalise_header(h) for h in label_headers]
+        label_index = next((i for i, k in enumerate(keys) if k in label_keys), None)
+        phone_pairs.append((value_index, label_index))
     return ColumnMap(
         tuple(headers),
         fields,
@@ -531,6 +542,7 @@ def map_headers(headers: Sequence[str], custom_fields: Iterable[str] = ()) -> Co
         source_id,
         backups,
         primary_block,
+        tuple(phone_pairs) if len(phone_pairs) > 1 else (),
     )
 
 

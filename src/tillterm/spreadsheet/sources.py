@@ -66,6 +66,9 @@ class Source:
     #: what separates several values of one email or phone cell (Google's " ::: ")
     value_separator: str | None = None
     fallback_address: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+    #: (phone value header, its label headers): each row's phones go by their label
+    #: ("Mobile" → mobile phone), not by their position in the file
+    labelled_phones: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def folded_columns(self) -> dict[str, str]:
         return {normalise_header(h): f for h, f in self.columns}
@@ -280,6 +283,9 @@ SOURCES: tuple[Source, ...] = (
         # every contact is in it: the newer layout spells it "* myContacts"
         system_labels=("* myContacts", "* My Contacts"),
         value_separator=" ::: ",
+        labelled_phones=tuple(
+            (f"Phone {n} - Value", (f"Phone {n} - Label", f"Phone {n} - Type")) for n in range(1, 5)
+        ),
     ),
     Source(
         "outlook",
@@ -385,6 +391,19 @@ SOURCES: tuple[Source, ...] = (
     ),
 )
 SOURCE_BY_KEY = {s.key: s for s in SOURCES}
+
+#: a phone's label (folded as :func:`phone_label_expr` folds it) → the field it goes to
+PHONE_LABELS: dict[str, str] = {
+    "main": "phone",
+    "mobile": "phone_mobile",
+    "cell": "phone_mobile",
+    "home": "phone_home",
+    "work": "phone_work",
+    "pager": "phone_pager",
+    "fax": "phone_fax",
+    "home fax": "phone_fax",
+    "work fax": "phone_fax",
+}
 
 
 def detect_source(headers: Iterable[str]) -> Source | None:
