@@ -539,3 +539,11 @@ def test_google_phones_go_by_their_label_and_a_number_without_room_is_named() ->
         {"phone": "777", "phone_mobile": "555", "phone_home": ""},
     ]
     assert messages == ["“666” (Mobile): no phone column of this file is left for it; not imported"]
+
+
+def test_another_systems_customer_id_is_a_lenient_code_in_any_file() -> None:
+    cmap = map_headers(["Account Number", "Name", "E-mail"])
+    assert cmap.source is None
+    assert (cmap.fields[0], cmap.source_id) == ("customer_code", 0)
+    # the export template's own code column stays strict (a repeat is an error there)
+    assert map_headers(["customer_code", "email"]).source_id is None

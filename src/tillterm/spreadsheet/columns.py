@@ -360,6 +360,23 @@ _FOREIGN_ALIASES: dict[str, tuple[str, ...]] = {
         "toestemming telefoon",
     ),
 }
+#: another system's own customer id: it becomes the customer code where the file's ids
+#: are unique (a repeat gets a generated code and a warning, see ``checking``)
+ID_ALIASES: frozenset[str] = frozenset(
+    normalise_header(alias)
+    for alias in (
+        "customer id",
+        "customer no",
+        "account number",
+        "account no",
+        "reference id",
+        "client id",
+        "id client",
+        "kunden-id",
+        "klant-id",
+        "id de cliente",
+    )
+)
 #: consent columns asked the other way round ("do not email"): a yes there is a no
 INVERTED_ALIASES: dict[str, str] = {
     normalise_header(alias): name
@@ -390,6 +407,8 @@ for _name in [*(f.name for f in FIELDS), *READ_ONLY]:
         _LOOKUP.setdefault(normalise_header(_alias), _name)
 for _key, _name in INVERTED_ALIASES.items():
     _LOOKUP.setdefault(_key, _name)
+for _key in ID_ALIASES:
+    _LOOKUP.setdefault(_key, "customer_code")
 # "loyalty" alone means the setting, not the balance
 _LOOKUP[normalise_header("loyalty")] = "loyalty_enabled"
 
@@ -513,7 +532,8 @@ def map_headers(headers: Sequence[str], custom_fields: Iterable[str] = ()) -> Co
             fields[index] = target
             if key in source_inverted or (key not in source_columns and key in INVERTED_ALIASES):
                 inverted.add(index)
-            if key in source_ids and target == "customer_code":
+            is_id = key in source_ids or (key not in source_columns and key in ID_ALIASES)
+            if is_id and target == "customer_code":
                 source_id = index
     field_at = {keys[i]: i for i in fields}
     backups = {b: field_at[p] for b, p in backup_of.items() if p in field_at}
