@@ -193,6 +193,39 @@ def google_csv(path: Path, group: str = "") -> Path:
     return path
 
 
+# A loyalty app's export that no recognised system writes: its contact columns have
+# headers tillterm cannot map, so only their look (values, header words) tells.
+APP_HEADER = [
+    "first_name",
+    "last_name",
+    "Reach me at",
+    "Mobile number (pro)",
+    "Home street line",
+    "Town",
+    "Zip of home",
+    "Formatted address",
+]
+#: the --map arguments that bring the app's contact details in
+APP_MAPS = [
+    "Reach me at=email",
+    "Mobile number (pro)=phone_mobile",
+    "Home street line=address1",
+    "Zip of home=postal_code",
+    "Town=city",
+    "Formatted address=-",
+]
+
+
+def app_csv(path: Path) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(APP_HEADER)
+        for first, family, email, phone, street, city, postcode in GOOGLE_PEOPLE:
+            formatted = f"{street}\n{city} {postcode}"
+            writer.writerow([first, family, email, phone, street, city, postcode, formatted])
+    return path
+
+
 def square_csv(path: Path) -> Path:
     row = dict.fromkeys(SQUARE_HEADER, "")
     row.update(
@@ -246,11 +279,11 @@ def _count(engine: Engine, model: type = Customer) -> int:
 
 # -- the mapping itself -------------------------------------------------------------------
 def test_overrides_map_ignore_and_take_a_field_from_the_guess() -> None:
-    headers = ["Email", "E-mail 1 - Value", "Notes", "import_problems", "loyalty_balance"]
+    headers = ["Email", "Reach me at", "Notes", "import_problems", "loyalty_balance"]
     guess = map_headers(headers)
     assert guess.fields == {0: "email", 2: "notes"} and guess.unknown == (1,)
     assert guess.read_only == (4,)
-    chosen = [Override("E-mail 1 - Value", "email"), Override("notes", "-")]
+    chosen = [Override("Reach me at", "email"), Override("notes", "-")]
     cmap = apply_overrides(guess, chosen)
     assert cmap.fields == {1: "email"}
     assert cmap.duplicates == (0,)  # the guessed column gave its field up
@@ -354,24 +387,42 @@ def test_every_column_has_one_place_and_no_field_two_columns(
 def test_dry_run_shows_every_column_and_warns_of_look_alikes(
     db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = google_csv(tmp_path / "contacts.csv")
+    path = app_csv(tmp_path / "contacts.csv")
     assert run_cli(["--db", str(db_path), "import", str(path), "--dry-run"]) == 3
     out = capsys.readouterr().out
     assert "Columns:" in out
-    assert "  2 “Given Name” → first_name (Anna, Bob)" in out
-    assert " 31 “E-mail 1 - Value” → not imported: unknown header " in out
+    assert "  1 “first_name” → first_name (Anna, Bob)" in out
+    assert "  3 “Reach me at” → not imported: unknown header " in out
     assert "(anna@example.org, bob@example.com)" in out
     # a cell's line break shown as a space: one column, one line
     assert "(3 rue Haute Lyon 69001, 1 High St London SW1A 1AA)" in out
     assert (
-        "column ‘E-mail 1 - Value’ looks like emails but is not imported: "
-        "map it with --map ‘E-mail 1 - Value=email’"
+        "column ‘Reach me at’ looks like emails but is not imported: "
+        "map it with --map ‘Reach me at=email’"
     ) in out
-    assert "column ‘Phone 1 - Value’ looks like phone numbers" in out
-    assert "column ‘Address 1 - Street’ looks like street addresses" in out
-    assert "column ‘Address 1 - Postal Code’ looks like postcodes" in out
-    assert "‘E-mail 1 - Type’" not in out and "‘Address 1 - Country’" not in out  # empty
+    assert "column ‘Mobile number (pro)’ looks like phone numbers" in out
+    assert "column ‘Home street line’ looks like street addresses" in out
+    assert "column ‘Zip of home’ looks like postcodes" in out
+    assert "‘Town’" not in out  # mapped to the city: nothing to warn of
     assert "2 rows: 2 new, 0 updated, 0 errors, 5 warnings" in out
+
+
+def test_a_recognised_systems_columns_are_mapped_not_warned_of(
+    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same people in Google's own export: its columns are known, so they land."""
+    path = google_csv(tmp_path / "contacts.csv")
+    assert run_cli(["--db", str(db_path), "import", str(path), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "Google Contacts" in out.splitlines()[0]
+    assert " 31 “E-mail 1 - Value” → email (anna@example.org, bob@example.com)" in out
+    assert " 36 “Address 1 - Street” → address1 (3 rue Haute, 1 High St)" in out
+    assert (
+        " 35 “Address 1 - Formatted” → not imported: "
+        "Google Contacts repeats here what other columns import"
+    ) in out
+    assert "looks like" not in out
+    assert "2 rows: 2 new, 0 updated, 0 errors, 0 warnings" in out
 
 
 def test_map_brings_the_columns_in_and_ignores_what_it_is_told(
@@ -427,23 +478,41 @@ def test_map_to_an_unknown_field_or_column_is_a_usage_error(
     assert _count(engine) == 0
 
 
-def test_consent_and_street_columns_of_shop_exports_are_warnings(
-    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_consent_and_street_columns_of_shop_exports_land(
+    engine: Engine, db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     square = square_csv(tmp_path / "square.csv")
-    assert run_cli(["--db", str(db_path), "import", str(square), "--dry-run"]) == 3
+    assert run_cli(["--db", str(db_path), "import", str(square), "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "column ‘Street Address 1’ looks like street addresses" in out
-    assert "--map ‘Street Address 1=address1’" in out
-    assert "column ‘Email Subscription Status’ looks like marketing consent" in out
-    assert "--map ‘Email Subscription Status=marketing_opt_in’" in out
-    assert "‘Square Customer ID’" not in out and "‘Total Spend’" not in out
+    assert "“Street Address 1” → address1 (12 Baker Street)" in out
+    assert "“Email Subscription Status” → marketing_opt_in (subscribed)" in out
+    assert "looks like" not in out
     shopify = shopify_csv(tmp_path / "shopify.csv")
-    assert run_cli(["--db", str(db_path), "import", str(shopify), "--dry-run"]) == 3
+    assert run_cli(["--db", str(db_path), "import", str(shopify)]) == 0
+    capsys.readouterr()
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(Customer.address1, Customer.marketing_opt_in).where(
+                Customer.email == "dana@example.com"
+            )
+        ).one()
+    assert tuple(row) == ("5 Elm Road", True)
+
+
+def test_an_unknown_consent_column_is_a_warning(
+    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "app.csv"
+    path.write_text(
+        "first_name,email,Newsletter opt-in status\nAnn,ann@example.org,yes\n",
+        encoding="utf-8",
+    )
+    assert run_cli(["--db", str(db_path), "import", str(path), "--dry-run"]) == 3
     out = capsys.readouterr().out
-    assert "column ‘Accepts Marketing’ looks like marketing consent" in out
+    assert "column ‘Newsletter opt-in status’ looks like marketing consent" in out
+    assert "--map ‘Newsletter opt-in status=marketing_opt_in’" in out
     # warnings stop the import, as all warnings do, until continued anyway
-    args = ["--db", str(db_path), "import", str(shopify), "--continue-anyway"]
+    args = ["--db", str(db_path), "import", str(path), "--continue-anyway"]
     assert run_cli(args) == 0
 
 
@@ -521,7 +590,7 @@ def test_create_groups_on_the_command_line(
 async def test_screen_edits_a_mapping_row_with_keys_then_imports(
     engine: Engine, tmp_path: Path, drive: Drive
 ) -> None:
-    path = google_csv(tmp_path / "contacts.csv")
+    path = app_csv(tmp_path / "contacts.csv")
     async with drive() as (app, pilot):
         assert isinstance(app, TilltermApp)
         assert app.size == (80, 24)
@@ -535,15 +604,15 @@ async def test_screen_edits_a_mapping_row_with_keys_then_imports(
         report = screen.report
         assert report is not None and report.warnings == 5
         mapping = screen.query_one(MappingTable)
-        assert mapping.row_count == len(GOOGLE_HEADER)
-        assert [str(c) for c in mapping.get_row_at(30)[:3]] == ["31", "E-mail 1 - Value", "-"]
+        assert mapping.row_count == len(APP_HEADER)
+        assert [str(c) for c in mapping.get_row_at(2)[:3]] == ["3", "Reach me at", "-"]
         # the problems list has the focus (warnings); Tab goes to the mapping
         await pilot.press("tab")
         assert screen.focused is mapping
         assert ("enter", "select_cursor", "Pick field") in [k[:3] for k in shown_keys(screen)]
-        for _ in range(30):
+        for _ in range(2):
             await pilot.press("down")
-        assert mapping.cursor_row == 30
+        assert mapping.cursor_row == 2
         await pilot.press("enter")
         await pilot.pause()
         picker = app.screen
@@ -559,17 +628,17 @@ async def test_screen_edits_a_mapping_row_with_keys_then_imports(
         assert app.screen is screen
         report = screen.report
         assert report is not None
-        assert report.columns[30].field == "email" and report.columns[30].chosen
-        assert screen.focused is mapping and mapping.cursor_row == 30
-        assert str(mapping.get_row_at(30)[2]) == "email *"  # marked as the person's choice
+        assert report.columns[2].field == "email" and report.columns[2].chosen
+        assert screen.focused is mapping and mapping.cursor_row == 2
+        assert str(mapping.get_row_at(2)[2]) == "email *"  # marked as the person's choice
         # "-" leaves the formatted address out: one warning fewer
-        for _ in range(4):
+        for _ in range(5):
             await pilot.press("down")
-        assert report.columns[mapping.cursor_row].header == "Address 1 - Formatted"
+        assert report.columns[mapping.cursor_row].header == "Formatted address"
         await pilot.press("minus")
         await settle(pilot)
         report = screen.report
-        assert report is not None and report.columns[34].reason == "ignored by you"
+        assert report is not None and report.columns[7].reason == "ignored by you"
         assert report.warnings == 3  # phone, street and postcode still left out
         await pilot.press("ctrl+g")  # continue anyway
         await settle(pilot)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from tillterm.core.typed_text import import_clean_expr, import_problem_expr, import_untidy_expr
 from tillterm.customers.fields import CUSTOM_PREFIX
-from tillterm.customers.profiles import EMAIL_PATTERN, FALSE_WORDS, TRUE_WORDS
+from tillterm.customers.profiles import EMAIL_PATTERN
 from tillterm.spreadsheet.cells import restore_expr
 from tillterm.spreadsheet.columns import (
     BOOL,
@@ -31,11 +31,13 @@ from tillterm.spreadsheet.columns import (
     GROUP,
     MONEY,
     PERCENT,
+    PHONE,
     TAGS,
     TAX,
     ColumnMap,
     multiline_field,
 )
+from tillterm.spreadsheet.consent import bool_words
 from tillterm.spreadsheet.date_order import (
     DMY,
     EMPTY_LIKE,
@@ -45,6 +47,7 @@ from tillterm.spreadsheet.date_order import (
     decide_order_of_series,
 )
 from tillterm.spreadsheet.reading import ROW
+from tillterm.spreadsheet.sources import PHONE_LABELS
 
 if TYPE_CHECKING:
     import polars as pl
@@ -92,6 +95,44 @@ class Context:
     def date_notes(self) -> tuple[str, ...]:
         """The summary's lines on date orders that the values did not settle."""
         return tuple(n for o in self.date_orders.values() if (n := o.note()))
+
+    #: the source's customer ids seen so far in this check (``__id_key``, ``__first``
+    #: row): an id given again gets a generated code and a warning, not an error
+    source_ids: pl.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class ColumnWay:
+    """How one column's cells are read: its source's conventions
+    (:mod:`tillterm.spreadsheet.sources`)."""
+
+    #: a consent asked the other way round ("do not email"): yes means no consent
+    inverted: bool = False
+    #: a leading ``'`` (a spreadsheet's keep-as-text mark) is dropped
+    quoted_numbers: bool = False
+    tag_separator: str = ","
+    #: labels of the source system itself, not tags of the store
+    system_labels: tuple[str, ...] = ()
+    #: what separates several values in one email or phone cell
+    value_separator: str | None = None
+
+
+PLAIN = ColumnWay()
+
+
+def column_way(cmap: ColumnMap, index: int) -> ColumnWay:
+    """The conventions column ``index`` is read with."""
+    source = cmap.source
+    inverted = index in cmap.inverted
+    if source is None:
+        return ColumnWay(inverted=True) if inverted else PLAIN
+    return ColumnWay(
+        inverted,
+        source.quoted_numbers,
+        source.tag_separator,
+        source.system_labels,
+        source.value_separator,
+    )
 
 
 def key_expr(column: pl.Expr) -> pl.Expr:
@@ -200,17 +241,28 @@ class FieldCheck:
     warnings: list[pl.Expr]
 
 
-def check_field(name: str, ctx: Context) -> FieldCheck:
+def check_field(name: str, ctx: Context, way: ColumnWay = PLAIN) -> FieldCheck:
     """The value and messages of one present field, over the column ``name`` (clean text)."""
     import polars as pl
 
     s = pl.col(name)
-    blank = s == ""
     if name.startswith(CUSTOM_PREFIX):
         return _check_custom(ctx.customs[name[len(CUSTOM_PREFIX) :]], s, ctx.date_order(name))
     spec = FIELD_BY_NAME[name]
     errors: list[pl.Expr] = []
     warnings: list[pl.Expr] = []
+    if way.quoted_numbers and (spec.kind in (CODE, PHONE) or name == "postal_code"):
+        s = s.str.strip_prefix("'")
+    if way.value_separator and spec.kind in (EMAIL, PHONE):
+        several = s.str.contains(way.value_separator, literal=True)
+        warnings.append(
+            pl.when(several).then(
+                _quoted("“{}” holds several values: only the first is imported", s)
+            )
+        )
+        s = pl.when(several).then(s.str.split(way.value_separator).list.first()).otherwise(s)
+        s = s.str.strip_chars()
+    blank = s == ""
     value: pl.Expr = s
     if spec.max_length and spec.kind not in (GROUP, TAX):
         errors.append(_too_long(s, spec.max_length))
@@ -221,9 +273,12 @@ def check_field(name: str, ctx: Context) -> FieldCheck:
             )
         )
     elif spec.kind == BOOL:
-        words = {w: True for w in TRUE_WORDS} | {w: False for w in FALSE_WORDS}
+        words = bool_words(name)
         value = s.str.to_lowercase().replace_strict(words, default=None, return_dtype=pl.Boolean)
         errors.append(pl.when(value.is_null()).then(_quoted("“{}”: write yes or no", s)))
+        if way.inverted:
+            # "do not email" = yes is no consent; a blank is no consent either way
+            value = pl.when(blank).then(pl.lit(False)).otherwise(value.not_())
     elif spec.kind == DATE:
         order = ctx.date_order(name)
         parsed = _parse_date(s, ctx.excel, order)
@@ -270,9 +325,15 @@ def check_field(name: str, ctx: Context) -> FieldCheck:
             )
         )
     elif spec.kind == TAGS:
+        tag = pl.element().str.strip_chars()
+        if way.system_labels:
+            system = [label.casefold() for label in way.system_labels]
+            tag = pl.when(tag.str.to_lowercase().is_in(system)).then(pl.lit("")).otherwise(tag)
+        # Google marks its own groups with "* " ("* starred"): the name is the tag
+        tag = tag.str.strip_prefix("* ") if way.system_labels else tag
         value = (
-            s.str.split(",")
-            .list.eval(pl.element().str.strip_chars())
+            s.str.split(way.tag_separator.strip() or way.tag_separator)
+            .list.eval(tag)
             .list.eval(pl.element().filter(pl.element() != ""))
         )
         longest = value.list.eval(pl.element().str.len_chars()).list.max()
@@ -360,6 +421,17 @@ def check_batch(frame: pl.DataFrame, cmap: ColumnMap, ctx: Context) -> CheckedBa
     import polars as pl
 
     sources = {index: restore_expr(pl.col(f"c{index}")) for index in cmap.fields}
+    if cmap.backups:
+        # the primary address (Outlook's home) lands whole, else the backup (business)
+        primary_blank = pl.all_horizontal(
+            [sources[i].str.strip_chars() == "" for i in cmap.primary_block]
+        )
+        for backup, index in cmap.backups.items():
+            sources[index] = (
+                pl.when(primary_blank)
+                .then(restore_expr(pl.col(f"c{backup}")))
+                .otherwise(sources[index])
+            )
     lines = {index: multiline_field(name) for index, name in cmap.fields.items()}
     untidy = frame.select(
         *(
@@ -384,8 +456,17 @@ def check_batch(frame: pl.DataFrame, cmap: ColumnMap, ctx: Context) -> CheckedBa
             import_problem_expr(sources[index], multiline=lines[index]).alias(f"__text{index}")
             for index in dirty
         ),
+        *(
+            restore_expr(pl.col(f"c{label}")).alias(f"__label{label}")
+            for _, label in cmap.phone_pairs
+            if label is not None
+        ),
     )
     _decide_date_orders(clean, cmap, ctx)
+    leftovers: list[tuple[str, str]] = []
+    if cmap.phone_pairs:
+        routed, leftovers = _route_phones(cmap)
+        clean = clean.with_columns(routed)
     value_exprs: list[pl.Expr] = [pl.col(ROW)]
     message_exprs: list[pl.Expr] = []
     labels: list[tuple[str, str, str]] = []
@@ -393,8 +474,11 @@ def check_batch(frame: pl.DataFrame, cmap: ColumnMap, ctx: Context) -> CheckedBa
         alias = f"__text{index}"
         message_exprs.append(pl.col(alias))
         labels.append((alias, cmap.headers[index], WARNING))
+    for alias, header in leftovers:
+        message_exprs.append(pl.col(alias))
+        labels.append((alias, header, WARNING))
     for index, name in cmap.fields.items():
-        check = check_field(name, ctx)
+        check = check_field(name, ctx, column_way(cmap, index))
         value_exprs.append(check.value.alias(name))
         for level, exprs in ((ERROR, check.errors), (WARNING, check.warnings)):
             for n, expr in enumerate(exprs):
@@ -417,7 +501,132 @@ def check_batch(frame: pl.DataFrame, cmap: ColumnMap, ctx: Context) -> CheckedBa
         )
         for alias, header, level in labels
     ]
+    values = both.select(value_exprs[0], *(e.meta.output_name() for e in value_exprs[1:]))
+    if cmap.source_id is not None:
+        values, repeated = _repeated_ids(values, cmap.headers[cmap.source_id], ctx)
+        parts.append(repeated)
     problems = pl.concat(parts) if parts else empty_problems()
-    return CheckedBatch(
-        both.select(value_exprs[0], *(e.meta.output_name() for e in value_exprs[1:])), problems
+    return CheckedBatch(values, problems)
+
+
+def _route_phones(cmap: ColumnMap) -> tuple[list[pl.Expr], list[tuple[str, str]]]:
+    """Each row's labelled phones (Google's "Phone 1 - Label") go to the field their
+    label names, among the phone fields the file's columns give: a "Mobile" number
+    lands in the mobile phone wherever it is in the file. An unlabelled (or "Main")
+    number takes ``phone``; a number left without a field is a warning naming it.
+
+    Returns the routed field columns and the (message column, header) of the warnings.
+    """
+    import polars as pl
+
+    fields = [cmap.fields[value] for value, _ in cmap.phone_pairs]
+    values = [pl.col(name) for name in fields]
+    raw_labels = [
+        pl.col(f"__label{label}") if label is not None else pl.lit("")
+        for _, label in cmap.phone_pairs
+    ]
+    kinds = [
+        label.str.strip_chars()
+        .str.strip_prefix("*")
+        .str.strip_chars()
+        .str.to_lowercase()
+        .replace_strict(PHONE_LABELS, default="")
+        for label in raw_labels
+    ]
+    given = [v != "" for v in values]
+
+    def firsts(matches: list[pl.Expr]) -> list[pl.Expr]:
+        out, before = [], pl.lit(False)
+        for match in matches:
+            out.append(match & ~before)
+            before = before | match
+        return out
+
+    routed: dict[str, pl.Expr] = {}
+    used = [pl.lit(False)] * len(values)
+    for name in dict.fromkeys(fields):
+        if name == "phone":
+            continue
+        chosen = firsts([g & (k == name) for g, k in zip(given, kinds, strict=True)])
+        used = [u | c for u, c in zip(used, chosen, strict=True)]
+        routed[name] = _first_of(values, chosen)
+    if "phone" in fields:
+        # "Main" first, then any number no other field took
+        main = firsts([g & ~u & (k == "phone") for g, u, k in zip(given, used, kinds, strict=True)])
+        rest = firsts([g & ~u for g, u in zip(given, used, strict=True)])
+        any_main = pl.any_horizontal(main)
+        chosen = [pl.when(any_main).then(m).otherwise(r) for m, r in zip(main, rest, strict=True)]
+        used = [u | c for u, c in zip(used, chosen, strict=True)]
+        routed["phone"] = _first_of(values, chosen)
+    leftovers: list[tuple[str, str]] = []
+    messages: list[pl.Expr] = []
+    for n, (value, label, g, u) in enumerate(zip(values, raw_labels, given, used, strict=True)):
+        alias = f"__phone_left{n}"
+        messages.append(
+            pl.when(g & ~u)
+            .then(
+                pl.format(
+                    "“{}” ({}): no phone column of this file is left for it; not imported",
+                    value,
+                    label,
+                )
+            )
+            .alias(alias)
+        )
+        leftovers.append((alias, cmap.headers[cmap.phone_pairs[n][0]]))
+    return [e.alias(name) for name, e in routed.items()] + messages, leftovers
+
+
+def _first_of(values: list[pl.Expr], chosen: list[pl.Expr]) -> pl.Expr:
+    import polars as pl
+
+    return pl.coalesce(
+        *(pl.when(c).then(v) for v, c in zip(values, chosen, strict=True)), pl.lit("")
+    )
+
+
+def _repeated_ids(
+    values: pl.DataFrame, header: str, ctx: Context
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The source's ids become customer codes; one given again (earlier in the file)
+    is left blank, so that customer gets a generated code, with a warning naming both
+    rows (a code given twice in the export template stays an error: see file_check)."""
+    import polars as pl
+
+    framed = values.select(
+        pl.col(ROW),
+        pl.col("customer_code"),
+        key_expr(pl.col("customer_code")).alias("__id_key"),
+    ).with_columns(pl.col(ROW).min().over("__id_key").alias("__first_here"))
+    seen = ctx.source_ids
+    if seen is not None:
+        # a join, not a mapping: a million ids stay a hash join per batch
+        framed = framed.join(seen.rename({"__first": "__first_before"}), on="__id_key", how="left")
+    else:
+        framed = framed.with_columns(pl.lit(None, dtype=pl.Int64).alias("__first_before"))
+    first = pl.coalesce(pl.col("__first_before").cast(pl.Int64), pl.col("__first_here"))
+    framed = framed.with_columns(first.alias("__first"))
+    given = pl.col("__id_key") != ""
+    repeated = given & (pl.col("__first") != pl.col(ROW))
+    firsts = framed.filter(given & ~repeated).select("__id_key", "__first")
+    ctx.source_ids = firsts if seen is None else pl.concat([seen, firsts])
+    flagged = framed.filter(repeated)
+    if not flagged.height:
+        return values, empty_problems()
+    blank_rows = flagged.get_column(ROW)
+    values = values.with_columns(
+        pl.when(pl.col(ROW).is_in(blank_rows.implode()))
+        .then(pl.lit(""))
+        .otherwise(pl.col("customer_code"))
+        .alias("customer_code")
+    )
+    return values, flagged.select(
+        pl.col(ROW).alias("row"),
+        pl.lit(header).alias("column"),
+        pl.lit(WARNING).alias("level"),
+        pl.format(
+            "customer id “{}” is already on row {}: this customer gets a new code",
+            pl.col("customer_code"),
+            pl.col("__first"),
+        ).alias("message"),
     )

@@ -260,6 +260,8 @@ def _open(
     ctx = load_context(conn, excel=source.detected.kind != "csv")
     customs = list(ctx.customs)
     cmap = apply_overrides(map_headers(source.headers, customs), overrides, customs)
+    # the detected system's date order ("mdy" for Outlook) decides columns the values do not
+    ctx.date_hint = cmap.date_order
     if not cmap.fields:
         shown = ", ".join(f"“{h}”" for h in source.headers[:6] if h) or "none"
         raise SpreadsheetError(
@@ -288,7 +290,10 @@ def _column_notices(cmap: ColumnMap) -> list[str]:
             f"Columns repeating another column's field, ignored: {names(cmap.duplicates)}."
         )
     if cmap.ignored:
-        notes.append(f"Columns ignored (by choice, or tillterm's own): {names(cmap.ignored)}.")
+        notes.append(
+            "Columns ignored (by choice, tillterm's own, or repeating what other columns "
+            f"import): {names(cmap.ignored)}."
+        )
     return notes
 
 
@@ -425,7 +430,8 @@ class Scan:
         listed = tuple(Problem(*r) for r in table.head(LISTED).iter_rows())
         return ImportReport(
             path=source.path,
-            detected=source.detected.describe(),
+            detected=source.detected.describe()
+            + (f" · {cmap.source_name}" if cmap.source_name else ""),
             rows=self.rows,
             new=self.new,
             updated=self.updated,

@@ -24,12 +24,13 @@ from tillterm.customers.fields import CUSTOM_PREFIX
 from tillterm.spreadsheet.columns import (
     FIELD_BY_NAME,
     FIELDS,
+    PROBLEMS_HEADER,
     READ_ONLY,
     ColumnMap,
     map_headers,
-    normalise_header,
 )
 from tillterm.spreadsheet.reading import SpreadsheetError
+from tillterm.spreadsheet.sources import normalise_header
 
 #: the field a column is mapped to when the person ignores it
 IGNORE = "-"
@@ -219,7 +220,10 @@ def _reason(
     if index in cmap.ignored:
         if chosen.get(index) == IGNORE:
             return "ignored by you"
-        return "tillterm's own problems column"
+        if normalise_header(header) == normalise_header(PROBLEMS_HEADER):
+            return "tillterm's own problems column"
+        source = cmap.source_name or "the source"
+        return f"{source} repeats here what other columns import"
     if index in cmap.read_only:
         return "read-only activity column (never imported)"
     if index in cmap.duplicates:
