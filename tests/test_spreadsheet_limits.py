@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from tillterm.spreadsheet import reading
+from tillterm.spreadsheet import refusals, xlsx_parts
 from tillterm.spreadsheet.importing import check_import
 from tillterm.spreadsheet.reading import ImportCancelled, SpreadsheetError, open_sheet
 from tillterm.store.models import Customer
@@ -101,7 +101,7 @@ def test_zip_bomb_is_refused_from_the_central_directory(tmp_path: Path) -> None:
 def test_declared_unpacked_size_over_the_limit(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     rows = HEADER_ROW + "".join(f'<row r="{n}">{_cell(f"A{n}", "Ann")}</row>' for n in range(2, 50))
     book = _book(tmp_path / "big.xlsx", rows)
-    monkeypatch.setattr(reading, "MAX_UNPACKED_BYTES", 2000)
+    monkeypatch.setattr(refusals, "MAX_UNPACKED_BYTES", 2000)
     _refused(book, "would unpack to", "at most")
 
 
@@ -152,10 +152,10 @@ def test_the_command_says_why_a_broken_workbook_is_refused(
 
 
 def test_xls_and_csv_size_limits(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(reading, "MAX_XLS_BYTES", 1000)
+    monkeypatch.setattr(refusals, "MAX_XLS_BYTES", 1000)
     (tmp_path / "big.xls").write_bytes((FIXTURES / "customers.xls").read_bytes())
     _refused(tmp_path / "big.xls", "at most")
-    monkeypatch.setattr(reading, "MAX_CSV_BYTES", 1000)
+    monkeypatch.setattr(refusals, "MAX_CSV_BYTES", 1000)
     (tmp_path / "big.csv").write_text("first_name\n" + "Ann\n" * 500)
     _refused(tmp_path / "big.csv", "at most")
 
@@ -173,8 +173,8 @@ def test_csv_with_a_quote_never_closed_past_the_record_limit(
     tmp_path: Path,
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    monkeypatch.setattr(reading, "MAX_RECORD_BYTES", 1 << 20)
-    monkeypatch.setattr(reading, "BLOCK_BYTES", 1 << 18)
+    monkeypatch.setattr(refusals, "MAX_RECORD_BYTES", 1 << 20)
+    monkeypatch.setattr(refusals, "BLOCK_BYTES", 1 << 18)
     path = tmp_path / "quote.csv"
     path.write_bytes(b'first_name,notes\nAnn,"never closed\n' + b"line\n" * 400_000)
     with pytest.raises(SpreadsheetError, match="a row longer than 1 MB"):
@@ -188,7 +188,7 @@ def test_twenty_thousand_columns(tmp_path: Path) -> None:
 
 
 def test_csv_rows_limit(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(reading, "MAX_ROWS", 100)
+    monkeypatch.setattr(refusals, "MAX_ROWS", 100)
     (tmp_path / "long.csv").write_text("first_name\n" + "Ann\n" * 101)
     with pytest.raises(SpreadsheetError, match="more than 100 rows"):
         list(open_sheet(tmp_path / "long.csv").batches())
@@ -212,5 +212,5 @@ def test_a_zip_of_many_parts_is_refused_before_its_directory_is_parsed(
         with zipfile.ZipFile(path, "a", zipfile.ZIP_STORED) as book:
             for n in range(count):
                 book.writestr(f"x/{n}", b"")
-        assert reading._directory_size(path, path.stat().st_size)[0] == count + 5  # type: ignore[index]
+        assert xlsx_parts._directory_size(path, path.stat().st_size)[0] == count + 5  # type: ignore[index]
         _refused(path, f"holds {count + 5:,} parts")

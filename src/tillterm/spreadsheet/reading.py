@@ -5,8 +5,8 @@ web apps (UTF-8, often with a BOM), with tabs, quoted multi-line notes and CRLF 
 ends; from an old Mac Excel (Mac Roman, CR-only line ends) and from Excel's "Unicode
 Text" save (a ``.txt``, UTF-16 with a BOM, tab-separated), so ``.txt`` files are read as
 delimited text too. The encoding is found by trying strict UTF-8 over the whole file,
-then Windows-1252 or Mac Roman (see :func:`_eight_bit_encoding`: decoded text holding C1
-control characters is never customer data, and accented letters between letters say
+then Windows-1252 or Mac Roman (:mod:`tillterm.spreadsheet.text_encoding`: decoded text
+holding C1 control characters is never customer data, and accented letters between letters say
 which of the two wrote the file); the delimiter is the one of comma, semicolon and tab
 seen most often outside quotes in the header. A ``.csv`` that is really a ZIP archive, a
 picture or any binary is refused before parsing.
@@ -37,17 +37,15 @@ import io
 import os
 import re
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tillterm.core.errors import TilltermError
+from tillterm.spreadsheet import refusals
 from tillterm.spreadsheet.layout import (
     MAX_TITLE_ROWS,
     Layout,
@@ -56,8 +54,13 @@ from tillterm.spreadsheet.layout import (
     find_header,
     footer_rows,
     pad_expr,
-    xlsx_number_formats,
 )
+from tillterm.spreadsheet.refusals import ImportCancelled as ImportCancelled
+from tillterm.spreadsheet.refusals import SpreadsheetError as SpreadsheetError
+from tillterm.spreadsheet.refusals import first_line, mb, refuse_columns, refuse_size
+from tillterm.spreadsheet.text_encoding import cr_only as lines_end_with_cr
+from tillterm.spreadsheet.text_encoding import detect_encoding
+from tillterm.spreadsheet.xlsx_parts import inspect_xlsx
 
 if TYPE_CHECKING:
     import polars as pl
@@ -65,36 +68,7 @@ if TYPE_CHECKING:
 SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")
 #: files read as delimited text
 TEXT_SUFFIXES = (".csv", ".txt")
-BLOCK_BYTES = 8 << 20
 
-# -- limits (stated in the README, "Import and export") ------------------------------------
-#: a CSV file on disk (a million-row export is about 180 MB)
-MAX_CSV_BYTES = 2 << 30
-#: an .xlsx file on disk, and everything in it once unpacked (a million-row export's
-#: sheet unpacks to about 1 GB)
-MAX_XLSX_BYTES = 1 << 30
-MAX_UNPACKED_BYTES = 4 << 30
-#: a part of an .xlsx may unpack to at most this many times its packed size (real
-#: sheets: about 10; a zip bomb: about 1,000); parts under 1 MB unpacked are not judged
-MAX_RATIO = 200
-RATIO_FLOOR = 1 << 20
-#: parts of an .xlsx, and the size of its ZIP directory (a workbook has a few dozen)
-MAX_PARTS = 10_000
-MAX_DIRECTORY_BYTES = 16 << 20
-#: an .xls (Excel 97-2003 holds at most 65,536 rows × 256 columns)
-MAX_XLS_BYTES = 256 << 20
-#: rows of data (a full Excel sheet has 1,048,576), columns (Excel's own limit), cells
-#: of a workbook's sheet
-MAX_ROWS = 2_000_000
-EXCEL_MAX_ROWS = 1_048_576
-MAX_COLUMNS = 16_384
-MAX_CELLS = 60_000_000
-#: characters in one cell (Excel's own limit is 32,767) and bytes in one CSV record
-MAX_CELL_CHARS = 100_000
-MAX_RECORD_BYTES = 64 << 20
-#: the address space the Excel reader's child process may use (a million-row .xlsx
-#: takes about 2.5 GB while it is read)
-EXCEL_MEMORY = 6 << 30
 #: the row-number column each batch carries: the row as a spreadsheet numbers it
 ROW = "__row"
 
@@ -123,25 +97,6 @@ _ENCODING_NAMES = {
     "mac_roman": "Mac Roman",
     "latin-1": "Latin-1",
 }
-#: bytes 0x80-0x9F: Mac Roman's accented lowercase letters (é 8E, ö 9A, ü 9F, è 8F);
-#: in Windows-1252 the look-alikes Ž, š, Ÿ..., in Latin-1 invisible C1 controls
-_MAC_LETTER = re.compile(rb"(?<=[A-Za-z])[\x80-\x9f](?=[a-z])")
-#: bytes 0xC0-0xFF between letters: Windows-1252 / Latin-1 accented letters (é E9, ö F6)
-_WIN_LETTER = re.compile(rb"(?<=[A-Za-z])[\xc0-\xff](?=[a-z])")
-
-
-class SpreadsheetError(TilltermError):
-    """The file cannot be used at all: wrong type, unreadable, empty, no known column."""
-
-
-class ImportCancelled(TilltermError):
-    """The person cancelled: nothing was imported."""
-
-
-def _mb(size: int) -> str:
-    if size >= 1 << 30:
-        return f"{size / (1 << 30):,.1f} GB"
-    return f"{size / (1 << 20):,.0f} MB"
 
 
 @dataclass(frozen=True)
@@ -181,48 +136,6 @@ def _refuse_binary(path: Path, head: bytes, expected: str) -> None:
         raise SpreadsheetError(f"{path.name} is a binary file, not {expected}.")
 
 
-def _decodes(path: Path, encoding: str) -> bool:
-    decoder = codecs.getincrementaldecoder(encoding)()
-    try:
-        with path.open("rb") as fh:
-            while block := fh.read(BLOCK_BYTES):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _eight_bit_encoding(head: bytes, cp1252_decodes: bool) -> str:
-    """Windows-1252 or Mac Roman for a file that is not UTF-8.
-
-    Latin-1 is never the answer: what it decodes bytes 0x80-0x9F to are C1 control
-    characters, which no customer list holds, while Mac Roman writes its accented
-    lowercase letters there (``Renée`` is ``Ren\\x8ee``, read ``RenŽe`` by Windows-1252).
-    So a file that Windows-1252 cannot decode (it leaves 0x81, 0x8D, 0x8F, 0x90, 0x9D
-    undefined: Å, ç, è, ê, ù in Mac Roman) is Mac Roman, and one it can decode is Mac
-    Roman when such bytes between letters outnumber Windows' own accented letters
-    (0xC0-0xFF) between letters.
-    """
-    if not cp1252_decodes:
-        return "mac_roman"
-    mac = len(_MAC_LETTER.findall(head))
-    windows = len(_WIN_LETTER.findall(head))
-    return "mac_roman" if mac > windows else "cp1252"
-
-
-def _detect_encoding(path: Path, head: bytes) -> str:
-    if head.startswith(codecs.BOM_UTF8):
-        if _decodes(path, "utf-8-sig"):
-            return "utf-8-sig"
-        return _eight_bit_encoding(head, _decodes(path, "cp1252"))
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if _decodes(path, "utf-8"):
-        return "utf-8"
-    return _eight_bit_encoding(head, _decodes(path, "cp1252"))
-
-
 def _utf8_blocks(
     path: Path, encoding: str, where: list[int] | None = None, *, cr_only: bool = False
 ) -> Iterator[bytes]:
@@ -240,7 +153,7 @@ def _utf8_blocks(
     with path.open("rb") as fh:
         if encoding in ("utf-8", "utf-8-sig"):
             first = True
-            while block := fh.read(BLOCK_BYTES):
+            while block := fh.read(refusals.BLOCK_BYTES):
                 where[0] += len(block)
                 if first and block.startswith(codecs.BOM_UTF8):
                     block = block[3:]
@@ -248,7 +161,7 @@ def _utf8_blocks(
                 yield block
             return
         decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-        while block := fh.read(BLOCK_BYTES):
+        while block := fh.read(refusals.BLOCK_BYTES):
             where[0] += len(block)
             yield decoder.decode(block).lstrip("\ufeff").encode("utf-8")
         tail = decoder.decode(b"", final=True)
@@ -259,14 +172,14 @@ def _utf8_blocks(
 def _records(blocks: Iterator[bytes], name: str = "the file") -> Iterator[bytes]:
     """Re-cut blocks so each ends at a record boundary (a newline outside quotes).
 
-    A record longer than :data:`MAX_RECORD_BYTES` is refused: it is a hostile file or a
+    A record longer than :data:`refusals.MAX_RECORD_BYTES` is refused: it is a hostile file or a
     quote that is never closed, and carrying it on would take the whole file in memory.
     """
     carry = b""
     for block in blocks:
-        if len(carry) > MAX_RECORD_BYTES:
+        if len(carry) > refusals.MAX_RECORD_BYTES:
             raise SpreadsheetError(
-                f"{name} has a row longer than {_mb(MAX_RECORD_BYTES)} "
+                f"{name} has a row longer than {mb(refusals.MAX_RECORD_BYTES)} "
                 "(a quote that is never closed?); it cannot be imported."
             )
         buf = carry + block if carry else block
@@ -475,17 +388,17 @@ class SheetSource:
                 raise
             except BaseException as exc:  # a panic of the parser is a BaseException
                 raise SpreadsheetError(
-                    f"{self.path.name} cannot be read as CSV near row {next_row}: "
-                    f"{_first_line(exc)}"
+                    f"{self.path.name} cannot be read as CSV near row {next_row}: {first_line(exc)}"
                 ) from exc
             frame = frame.with_columns(
                 pl.int_range(next_row, next_row + frame.height, dtype=pl.Int64).alias(ROW),
                 pl.col(names).fill_null("").str.strip_suffix("\r"),
             )
             next_row += frame.height
-            if next_row - 2 > MAX_ROWS:
+            if next_row - 2 > refusals.MAX_ROWS:
                 raise SpreadsheetError(
-                    f"{self.path.name} has more than {MAX_ROWS:,} rows; split it in several files."
+                    f"{self.path.name} has more than {refusals.MAX_ROWS:,} rows; "
+                    "split it in several files."
                 )
             _refuse_long_cells(frame, self.path.name)
             for offset in range(0, frame.height, rows):
@@ -495,19 +408,19 @@ class SheetSource:
 
 
 def _refuse_long_cells(frame: pl.DataFrame, name: str) -> None:
-    """Refuse a batch holding a cell over :data:`MAX_CELL_CHARS`, naming its row."""
+    """Refuse a batch holding a cell over :data:`refusals.MAX_CELL_CHARS`, naming its row."""
     import polars as pl
 
     cells = [c for c in frame.columns if c != ROW]
     if not cells or not frame.height:
         return
     longest = frame.select(pl.max_horizontal(pl.col(cells).str.len_chars()).alias("n"), ROW)
-    over = longest.filter(pl.col("n") > MAX_CELL_CHARS)
+    over = longest.filter(pl.col("n") > refusals.MAX_CELL_CHARS)
     if over.height:
         row, length = over.get_column(ROW)[0], over.get_column("n")[0]
         raise SpreadsheetError(
             f"{name}: row {row} has a cell of {length:,} characters "
-            f"(at most {MAX_CELL_CHARS:,}); it cannot be imported."
+            f"(at most {refusals.MAX_CELL_CHARS:,}); it cannot be imported."
         )
 
 
@@ -518,11 +431,6 @@ def _drop_blank(frame: pl.DataFrame) -> pl.DataFrame:
     if not cells:
         return frame
     return frame.filter(pl.any_horizontal(pl.col(cells).str.strip_chars() != ""))
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return (text.splitlines() or [type(exc).__name__])[0][:200]
 
 
 def open_sheet(
@@ -553,37 +461,15 @@ def open_sheet(
     if not head:
         raise SpreadsheetError(f"{file.name} is empty.")
     if suffix in TEXT_SUFFIXES:
-        _refuse_size(file, size, MAX_CSV_BYTES)
+        refuse_size(file, size, refusals.MAX_CSV_BYTES)
         return _open_csv(file, head)
     return _open_excel(file, head, size, poll)
 
 
-def _refuse_size(file: Path, size: int, limit: int) -> None:
-    if size > limit:
-        raise SpreadsheetError(
-            f"{file.name} is {_mb(size)}: at most {_mb(limit)} can be imported "
-            "at once; split it in several files."
-        )
-
-
-def _refuse_columns(file: Path, count: int) -> None:
-    if count > MAX_COLUMNS:
-        raise SpreadsheetError(
-            f"{file.name} has {count:,} columns (at most {MAX_COLUMNS:,}, as in Excel); "
-            "it is refused."
-        )
-
-
-def _cr_only(head: bytes, encoding: str) -> bool:
-    """Do the file's lines end with a lone CR (Excel on a classic Mac)?"""
-    text = head.decode(encoding, errors="replace")
-    return "\r" in text and "\n" not in text
-
-
 def _open_csv(file: Path, head: bytes) -> SheetSource:
     _refuse_binary(file, head, "a text file" if file.suffix.lower() == ".txt" else "a CSV file")
-    encoding = _detect_encoding(file, head)
-    cr_only = _cr_only(head, encoding)
+    encoding = detect_encoding(file, head)
+    cr_only = lines_end_with_cr(head, encoding)
     first = next(_records(_utf8_blocks(file, encoding, cr_only=cr_only), file.name), b"")
     at, titles = _csv_header_line(first)
     rest = first
@@ -598,7 +484,7 @@ def _open_csv(file: Path, head: bytes) -> SheetSource:
         headers = next(csv.reader(io.StringIO(header_text, newline=""), delimiter=delimiter))
     except (csv.Error, StopIteration) as exc:
         raise SpreadsheetError(f"{file.name}: the header row cannot be read ({exc}).") from exc
-    _refuse_columns(file, len(headers))
+    refuse_columns(file, len(headers))
     headers = [h.strip() for h in headers]
     detected = Detected(
         "csv",
@@ -655,143 +541,6 @@ _NAME_HEADER = re.compile(
     r"name|nom\b|naam|nombre|prénom|prenom|vorname|company|société|societe|firma|empresa|bedrijf",
     re.IGNORECASE,
 )
-_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"")
-_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"([A-Za-z0-9:$]+)\"")
-_CELL = re.compile(r"^\$?([A-Za-z]{1,4})\$?(\d{1,9})$")
-
-
-def _column_number(letters: str) -> int:
-    number = 0
-    for ch in letters.upper():
-        number = number * 26 + ord(ch) - 64
-    return number
-
-
-def _first_sheet_part(book: zipfile.ZipFile, names: set[str]) -> str | None:
-    """The part holding the workbook's first sheet (what the reader loads), if it says."""
-    try:
-        with book.open("xl/workbook.xml") as fh:
-            workbook = fh.read(1 << 20)
-        with book.open("xl/_rels/workbook.xml.rels") as fh:
-            rels = fh.read(1 << 20)
-    except (KeyError, OSError, zipfile.BadZipFile, NotImplementedError, EOFError):
-        return None
-    first = _SHEET.search(workbook)
-    if not first:
-        return None
-    rid = re.escape(first.group(1))
-    target = re.search(rb"<Relationship\b[^>]*?\bId=\"" + rid + rb"\"[^>]*?>", rels)
-    if not target:
-        return None
-    found = re.search(rb"\bTarget=\"([^\"]+)\"", target.group(0))
-    if not found:
-        return None
-    part = found.group(1).decode("utf-8", "replace").lstrip("/")
-    part = part if part.startswith("xl/") else f"xl/{part}"
-    return part if part in names else None
-
-
-def _directory_size(file: Path, size: int) -> tuple[int, int] | None:
-    """(parts, bytes) of a ZIP's central directory, from its end records alone.
-
-    Read before ``zipfile`` parses the directory: a forged directory of millions of
-    entries would take gigabytes as Python objects. ``None`` when the end record is not
-    found (``zipfile`` then says what is wrong).
-    """
-    tail_size = min(size, 22 + 65_535 + 20)
-    try:
-        with file.open("rb") as fh:
-            fh.seek(size - tail_size)
-            tail = fh.read(tail_size)
-            at = tail.rfind(b"PK\x05\x06")
-            if at < 0 or len(tail) - at < 22:
-                return None
-            _, _, _, _, entries, cd_size, _, _ = struct.unpack("<4s4H2LH", tail[at : at + 22])
-            if entries != 0xFFFF and cd_size != 0xFFFFFFFF:
-                return entries, cd_size
-            # ZIP64: the locator just before the end record points at the real counts
-            locator = tail[at - 20 : at] if at >= 20 else b""
-            if not locator.startswith(b"PK\x06\x07"):
-                return None
-            (offset,) = struct.unpack("<Q", locator[8:16])
-            fh.seek(offset)
-            record = fh.read(56)
-            if not record.startswith(b"PK\x06\x06") or len(record) < 56:
-                return None
-            (entries64, cd_size64) = struct.unpack("<QQ", record[32:48])
-            return entries64, cd_size64
-    except (OSError, struct.error, ValueError):
-        return None
-
-
-def _inspect_xlsx(file: Path, size: int) -> NumberFormats:
-    """Refuse an .xlsx whose parts would unpack too big, or whose first sheet is too big.
-
-    Reads only the ZIP's central directory (declared sizes) and the first 64 KB of the
-    first sheet (its ``<dimension ref="A1:AM1000001"/>``): nothing is unpacked whole.
-    """
-    _refuse_size(file, size, MAX_XLSX_BYTES)
-    declared = _directory_size(file, size)
-    if declared and (declared[0] > MAX_PARTS or declared[1] > MAX_DIRECTORY_BYTES):
-        raise SpreadsheetError(f"{file.name} holds {declared[0]:,} parts: not a workbook.")
-    try:
-        book = zipfile.ZipFile(file)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise SpreadsheetError(
-            f"{file.name} is not a readable .xlsx (a damaged ZIP archive: {_first_line(exc)})."
-        ) from exc
-    with book:
-        infos = book.infolist()
-        if len(infos) > MAX_PARTS:
-            raise SpreadsheetError(f"{file.name} holds {len(infos):,} parts: not a workbook.")
-        unpacked = sum(i.file_size for i in infos)
-        if unpacked > MAX_UNPACKED_BYTES:
-            raise SpreadsheetError(
-                f"{file.name} would unpack to {_mb(unpacked)} (at most "
-                f"{_mb(MAX_UNPACKED_BYTES)}); it is refused."
-            )
-        for info in infos:
-            ratio = info.file_size / max(info.compress_size, 1)
-            if info.file_size > RATIO_FLOOR and ratio > MAX_RATIO:
-                raise SpreadsheetError(
-                    f"{file.name} is refused: its part {info.filename} unpacks to "
-                    f"{_mb(info.file_size)}, {ratio:,.0f} times its packed size "
-                    f"(at most {MAX_RATIO}; a spreadsheet is about 10) — a zip bomb?"
-                )
-        names = {i.filename for i in infos}
-        part = _first_sheet_part(book, names)
-        if part is None:
-            return NumberFormats()  # the reader finds no sheet or reads it in its ceiling
-        try:
-            with book.open(part) as fh:
-                head = fh.read(65536)
-        except (OSError, zipfile.BadZipFile, NotImplementedError, EOFError, ValueError) as exc:
-            raise SpreadsheetError(
-                f"{file.name} is not a readable .xlsx (its first sheet is damaged: "
-                f"{_first_line(exc)})."
-            ) from exc
-        formats = xlsx_number_formats(book, part)
-    dimension = _DIMENSION.search(head)
-    if not dimension:
-        return formats
-    corners = dimension.group(1).decode("ascii").split(":")
-    cells = [_CELL.match(c) for c in corners]
-    if not all(cells):
-        return formats
-    rows = max(int(m.group(2)) for m in cells if m)
-    columns = max(_column_number(m.group(1)) for m in cells if m)
-    if rows > EXCEL_MAX_ROWS:
-        raise SpreadsheetError(
-            f"{file.name} says its sheet has {rows:,} rows; a sheet has at most "
-            f"{EXCEL_MAX_ROWS:,}. It is refused."
-        )
-    _refuse_columns(file, columns)
-    if rows * columns > MAX_CELLS:
-        raise SpreadsheetError(
-            f"{file.name}'s sheet spans {rows:,} rows × {columns:,} columns = "
-            f"{rows * columns:,} cells (at most {MAX_CELLS:,}); split it in several files."
-        )
-    return formats
 
 
 def _child_env() -> dict[str, str]:
@@ -819,7 +568,7 @@ def _read_workbook(file: Path, poll: Callable[[], None] | None) -> tuple[pl.Data
                 "tillterm.spreadsheet.excel_child",
                 str(file),
                 str(out),
-                str(EXCEL_MEMORY),
+                str(refusals.EXCEL_MEMORY),
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -853,7 +602,7 @@ def _read_workbook(file: Path, poll: Callable[[], None] | None) -> tuple[pl.Data
                 f"{file.name} cannot be read as an Excel workbook: {reason[-1][:200]}"
             )
         raise SpreadsheetError(
-            f"{file.name} cannot be read: reading it needs more than {_mb(EXCEL_MEMORY)} "
+            f"{file.name} cannot be read: reading it needs more than {mb(refusals.EXCEL_MEMORY)} "
             "of memory (too big, or damaged)."
         )
     finally:
@@ -869,10 +618,10 @@ def _open_excel(
     formats = NumberFormats()
     if head.startswith(b"PK\x03\x04"):
         kind = "xlsx"
-        formats = _inspect_xlsx(file, size)
+        formats = inspect_xlsx(file, size)
     elif head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         kind = "xls"
-        _refuse_size(file, size, MAX_XLS_BYTES)
+        refuse_size(file, size, refusals.MAX_XLS_BYTES)
     else:
         _refuse_binary(file, head, "an Excel workbook")
         raise SpreadsheetError(
@@ -906,12 +655,12 @@ def _open_excel(
             break
         frame = frame.drop(last)
         headers.pop()
-    _refuse_columns(file, len(headers))
+    refuse_columns(file, len(headers))
     frame = frame.slice(at + 1).with_columns(
         pl.int_range(at + 2, frame.height + 1, dtype=pl.Int64).alias(ROW)
     )
-    if frame.height > MAX_ROWS:
-        raise SpreadsheetError(f"{file.name} has more than {MAX_ROWS:,} rows.")
+    if frame.height > refusals.MAX_ROWS:
+        raise SpreadsheetError(f"{file.name} has more than {refusals.MAX_ROWS:,} rows.")
     _refuse_long_cells(frame, file.name)
     cells = frame.columns[:-1]
     tail = frame.tail(50)
