@@ -62,7 +62,7 @@ from tillterm.spreadsheet.layout import (
 if TYPE_CHECKING:
     import polars as pl
 
-SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")
+SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".vcf")
 #: files read as delimited text
 TEXT_SUFFIXES = (".csv", ".txt")
 BLOCK_BYTES = 8 << 20
@@ -541,7 +541,7 @@ def open_sheet(
     suffix = file.suffix.lower()
     if suffix not in SUFFIXES:
         raise SpreadsheetError(
-            f"{file.name}: only .csv, .txt, .xlsx and .xls files can be imported "
+            f"{file.name}: only .csv, .txt, .xlsx, .xls and .vcf files can be imported "
             f"(this one is {suffix or 'without an extension'})."
         )
     try:
@@ -555,6 +555,11 @@ def open_sheet(
     if suffix in TEXT_SUFFIXES:
         _refuse_size(file, size, MAX_CSV_BYTES)
         return _open_csv(file, head)
+    if suffix == ".vcf":
+        from tillterm.spreadsheet.vcard import open_vcard
+
+        _refuse_size(file, size, MAX_CSV_BYTES)
+        return open_vcard(file)
     return _open_excel(file, head, size, poll)
 
 
