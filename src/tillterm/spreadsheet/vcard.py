@@ -19,6 +19,7 @@ import quopri
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from tillterm.spreadsheet.reading import (
@@ -131,13 +132,14 @@ class Property:
     params: dict[str, list[str]]
     value: str
 
-    @property
-    def types(self) -> set[str]:
+    @cached_property
+    def types(self) -> frozenset[str]:
         """The TYPE parameters, upper case (2.1's bare ``;HOME;VOICE`` included)."""
         found: set[str] = set()
         for value in self.params.get("TYPE", []):
             found.update(t.strip().strip('"').upper() for t in value.split(","))
-        return found - {""}
+        found.discard("")
+        return frozenset(found)
 
     @property
     def preferred(self) -> bool:
@@ -182,7 +184,7 @@ def unfold(lines: list[str], version: str) -> Iterator[str]:
     """
     current: str | None = None
     for line in lines:
-        if current is not None and _is_quoted_printable(current) and current.endswith("="):
+        if current is not None and current.endswith("=") and _is_quoted_printable(current):
             current = current[:-1] + line
             continue
         if current is not None and line[:1] in (" ", "\t"):
@@ -196,7 +198,11 @@ def unfold(lines: list[str], version: str) -> Iterator[str]:
 
 
 def _split_unquoted(text: str, sep: str) -> list[str]:
-    parts, buf, quoted = [], [], False
+    if '"' not in text:
+        return text.split(sep)
+    parts: list[str] = []
+    buf: list[str] = []
+    quoted = False
     for ch in text:
         if ch == '"':
             quoted = not quoted
@@ -211,10 +217,15 @@ def _split_unquoted(text: str, sep: str) -> list[str]:
 
 def parse_line(line: str) -> Property | None:
     """A content line as a :class:`Property`, or None when it has no ``:``."""
-    head_parts = _split_unquoted(line, ":")
-    if len(head_parts) < 2:
+    colon = line.find(":")
+    if colon < 0:
         return None
-    head, value = head_parts[0], line[len(head_parts[0]) + 1 :]
+    head = line[:colon]
+    if '"' in head:  # a quoted parameter value may hold a colon (TYPE="x:y")
+        head = _split_unquoted(line, ":")[0]
+        if len(head) == len(line):
+            return None
+    value = line[len(head) + 1 :]
     pieces = _split_unquoted(head, ";")
     name = pieces[0].rsplit(".", 1)[-1].strip().upper()
     params: dict[str, list[str]] = {}
@@ -255,6 +266,8 @@ _ESCAPES = {"n": "\n", "N": "\n", ",": ",", ";": ";", "\\": "\\", ":": ":"}
 def components(value: str, sep: str = ";") -> list[str]:
     """A structured value split on its unescaped separators, each part unescaped
     (``\\,`` ``\\;`` ``\\n`` ``\\\\``)."""
+    if "\\" not in value:
+        return value.split(sep) if sep else [value]
     parts: list[str] = []
     buf: list[str] = []
     chars = iter(value)
@@ -273,7 +286,7 @@ def components(value: str, sep: str = ";") -> list[str]:
 
 def unescape(value: str) -> str:
     """A text value unescaped whole (a ``;`` or ``,`` in it is text, not a separator)."""
-    return components(value, "\x00")[0]
+    return components(value, "")[0]
 
 
 def read_birthday(value: str, omit_year: str = "") -> tuple[str, str | None]:
