@@ -12,6 +12,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
@@ -19,8 +20,9 @@ from sqlmodel import select
 
 from tillterm.customers.reading import get_customer
 from tillterm.customers.records import CustomerRecord
+from tillterm.spreadsheet.annotate import write_annotated
 from tillterm.spreadsheet.importing import ImportReport, apply_import, check_import
-from tillterm.spreadsheet.reading import ROW, SpreadsheetError, open_sheet
+from tillterm.spreadsheet.reading import ROW, SUFFIXES, SpreadsheetError, open_sheet
 from tillterm.spreadsheet.vcard import (
     components,
     decode_text,
@@ -28,8 +30,9 @@ from tillterm.spreadsheet.vcard import (
     read_birthday,
     unfold,
 )
-from tillterm.store.engine import session_scope
+from tillterm.store.engine import open_db, session_scope
 from tillterm.store.models import Customer
+from tillterm.ui.screens.spreadsheet_import import SUFFIXES as SCREEN_SUFFIXES
 
 VCARD_DIR = Path(__file__).parent / "fixtures" / "vcard"
 
@@ -286,3 +289,44 @@ def test_folded_lines_unfold_to_the_line(value: str) -> None:
     line = "NOTE:" + value
     folded = [line[:75]] + [" " + line[i : i + 74] for i in range(75, len(line), 74)]
     assert list(unfold(folded, "3.0")) == [line]
+
+
+def test_the_annotated_copy_of_cards_is_a_workbook_of_them(engine: Engine, tmp_path: Path) -> None:
+    file = tmp_path / "contacts.vcf"
+    file.write_text(
+        "BEGIN:VCARD\nVERSION:3.0\nN:Good;Ann\nEMAIL:ann@example.com\nEND:VCARD\n"
+        "BEGIN:VCARD\nVERSION:3.0\nN:Bad;Bob\nEMAIL:bob-at-example\nEND:VCARD\n",
+        encoding="utf-8",
+    )
+    report = check_import(engine, file)
+    written = write_annotated(report)
+    assert written == tmp_path / "contacts-annotated.xlsx"
+    copy = open_sheet(written)
+    assert copy.headers == ("first_name", "last_name", "email", "import_problems")
+    rows = next(copy.batches()).drop(ROW).rows()
+    assert rows[0] == ("Ann", "Good", "ann@example.com", "")
+    assert rows[1][:3] == ("Bob", "Bad", "bob-at-example")
+    assert "email" in rows[1][3]
+
+
+def test_the_command_imports_a_vcf_and_says_what_it_read(
+    db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = VCARD_DIR / "android_contacts.vcf"
+    assert run_cli(["--db", str(db_path), "import", str(file), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "vCard 2.1 (.vcf)" in out
+    assert "“phone_mobile” → phone_mobile (+49 151 2345678, 07700 900123)" in out
+    assert "Card 1: phone “+49 160 9999999” not imported" in out
+    assert run_cli(["--db", str(db_path), "import", str(file)]) == 0
+    engine = open_db(db_path)
+    try:
+        landed = _landed(engine)
+    finally:
+        engine.dispose()
+    assert landed["juergen.mueller@example.de"].city == "München"
+
+
+def test_the_import_screen_offers_vcf_files() -> None:
+    assert ".vcf" in SCREEN_SUFFIXES
+    assert ".vcf" in SUFFIXES
