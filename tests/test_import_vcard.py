@@ -143,6 +143,7 @@ def test_an_outlook_export_in_the_windows_code_page_lands(engine: Engine) -> Non
     helene = landed["helene.lefevre@example.fr"]
     assert (helene.first_name, helene.last_name) == ("Hélène", "Lefèvre")
     assert helene.birth_date == dt.date(1985, 7, 2)
+    assert "Photos skipped (tillterm keeps no photo): card 2." in report.notices
     # LABEL repeats ADR and X-MS-OL-DESIGN is Outlook's card layout: neither is a column
     columns = [c.header for c in report.columns]
     assert not any(h in columns for h in ("LABEL", "X-MS-OL-DESIGN", "REV"))
@@ -330,3 +331,15 @@ def test_the_command_imports_a_vcf_and_says_what_it_read(
 def test_the_import_screen_offers_vcf_files() -> None:
     assert ".vcf" in SCREEN_SUFFIXES
     assert ".vcf" in SUFFIXES
+
+
+def test_a_line_that_is_no_property_is_named(tmp_path: Path) -> None:
+    file = tmp_path / "contacts.vcf"
+    file.write_text(
+        "BEGIN:VCARD\nVERSION:3.0\nN:A;Ann\nthis line has no colon\nEND:VCARD\n",
+        encoding="utf-8",
+    )
+    source = open_sheet(file)
+    assert source.notes == (
+        "Card 1: line “this line has no colon” is not a vCard property: skipped.",
+    )

@@ -480,7 +480,14 @@ def open_vcard(file: Path) -> SheetSource:
                 f"{file.name} has more than {MAX_ROWS:,} cards; split it in several files."
             )
         versions[version] = None
-        props = [p for p in map(parse_line, unfold(card_lines, version)) if p is not None]
+        props: list[Property] = []
+        for line in unfold(card_lines, version):
+            prop = parse_line(line)
+            if prop is None:
+                shown = line if len(line) <= 60 else line[:59] + "…"
+                notes.append(f"Card {number}: line “{shown}” is not a vCard property: skipped.")
+            else:
+                props.append(prop)
         card = card_row(number, props, skipped)
         rows.append(card.row)
         notes.extend(f"Card {number}: {left}." for left in card.leftovers)
