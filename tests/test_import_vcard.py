@@ -25,7 +25,7 @@ from tillterm.spreadsheet.importing import ImportReport, apply_import, check_imp
 from tillterm.spreadsheet.reading import ROW, SUFFIXES, SpreadsheetError, open_sheet
 from tillterm.spreadsheet.vcard import (
     components,
-    decode_text,
+    file_bytes,
     parse_line,
     read_birthday,
     unfold,
@@ -120,7 +120,7 @@ def test_an_android_export_in_quoted_printable_lands_decoded(engine: Engine) -> 
 
 def test_an_outlook_export_in_the_windows_code_page_lands(engine: Engine) -> None:
     report = _import(engine, VCARD_DIR / "outlook_contacts.vcf")
-    assert report.detected.startswith("vCard 2.1 (.vcf), cp1252, 2 cards")
+    assert report.detected.startswith("vCard 2.1 (.vcf), Windows-1252 where not UTF-8, 2 cards")
     landed = _landed(engine)
     rob = landed["rob@taylorhardware.example"]
     assert (rob.title, rob.first_name, rob.last_name) == ("Mr.", "Robert J.", "Taylor")
@@ -151,7 +151,7 @@ def test_an_outlook_export_in_the_windows_code_page_lands(engine: Engine) -> Non
 
 def test_a_vcard_4_file_with_a_bom_and_lf_lands(engine: Engine) -> None:
     report = _import(engine, VCARD_DIR / "vcard4_contacts.vcf")
-    assert report.detected.startswith("vCard 4.0 (.vcf), UTF-8, 2 cards")
+    assert report.detected.startswith("vCard 4.0 (.vcf), UTF-8 with BOM, 2 cards")
     landed = _landed(engine)
     simon = landed["simon.perreault@viagenie.example"]
     assert (simon.first_name, simon.phone_work, simon.phone_mobile) == (
@@ -266,10 +266,35 @@ def test_birthday_forms(value: str, date: str, noted: bool) -> None:
 
 
 def test_encodings() -> None:
-    assert decode_text("BEGIN:VCARD\nN:Zoë".encode()) == ("BEGIN:VCARD\nN:Zoë", "utf-8")
-    assert decode_text(b"\xef\xbb\xbfN:Zo\xc3\xab") == ("N:Zoë", "utf-8-sig")
-    assert decode_text(b"N:Zo\xeb") == ("N:Zoë", "cp1252")
-    assert decode_text("N:Zoë".encode("utf-16")) == ("N:Zoë", "utf-16")
+    assert file_bytes("N:Zoë".encode()) == ("N:Zoë".encode(), "utf-8")
+    assert file_bytes(b"\xef\xbb\xbfN:Zo\xc3\xab") == (b"N:Zo\xc3\xab", "utf-8-sig")
+    assert file_bytes(b"N:Zo\xeb") == (b"N:Zo\xeb", "cp1252")
+    assert file_bytes("N:Zoë".encode("utf-16")) == ("N:Zoë".encode(), "utf-16")
+
+
+def test_each_value_is_read_in_its_own_charset(tmp_path: Path) -> None:
+    """Cards from several phones in one file: UTF-8, a 2.1 CHARSET on 8-bit text, a
+    Japanese phone's Shift JIS, a Windows code page value without CHARSET."""
+    file = tmp_path / "merged.vcf"
+    file.write_bytes(
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Nakamura;Zo\xc3\xab\r\nEND:VCARD\r\n"
+        b"BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=ISO-8859-1:M\xfcller;J\xfcrgen\r\nEND:VCARD\r\n"
+        b"BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=SHIFT_JIS:"
+        + "山田;太郎".encode("shift_jis")
+        + b"\r\nEND:VCARD\r\n"
+        b"BEGIN:VCARD\r\nVERSION:2.1\r\nN:Lef\xe8vre;H\xe9l\xe8ne\r\nEND:VCARD\r\n"
+    )
+    source = open_sheet(file)
+    assert source.detected.describe().startswith(
+        "vCard 2.1/3.0 (.vcf), Windows-1252 where not UTF-8, 4 cards"
+    )
+    frame = next(source.batches())
+    assert frame.select("c0", "c1").rows() == [
+        ("Zoë", "Nakamura"),
+        ("Jürgen", "Müller"),
+        ("太郎", "山田"),
+        ("Hélène", "Lefèvre"),
+    ]
 
 
 _TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)

@@ -96,6 +96,14 @@ _PHONE_KINDS = (
 #: how many cards are named in one note before "and N more"
 _NAMED = 20
 
+#: the file's encoding as the summary says it (values with a CHARSET are read in theirs)
+_ENCODINGS = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 with BOM",
+    "utf-16": "UTF-16",
+    "cp1252": "Windows-1252 where not UTF-8",
+}
+
 _BDAY_FULL = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})(?:T.*)?$")
 _BDAY_NO_YEAR = re.compile(r"^--(\d{2})-?(\d{2})$")
 
@@ -109,7 +117,7 @@ class VcardDetected(Detected):
 
     def describe(self) -> str:
         versions = "/".join(self.versions) or "?"
-        enc = "UTF-8" if (self.encoding or "").startswith("utf-8") else (self.encoding or "?")
+        enc = _ENCODINGS.get(self.encoding or "", self.encoding or "?")
         count = f"{self.cards:,} card" + ("" if self.cards == 1 else "s")
         return f"vCard {versions} (.vcf), {enc}, {count} (row numbers are card numbers)"
 
@@ -155,17 +163,33 @@ class _Card:
     leftovers: list[str] = field(default_factory=list)
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """The file's text and its encoding: UTF-8 (with or without BOM), UTF-16 with a BOM,
-    else Windows-1252 (an old Outlook export written in the system's code page)."""
+def file_bytes(data: bytes) -> tuple[bytes, str]:
+    """The file's bytes without a BOM (UTF-16 made UTF-8) and the encoding it was found
+    in, for the summary: UTF-8 (with or without BOM), UTF-16 with a BOM, else
+    Windows-1252 (an old Outlook export written in the system's code page)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+        return data.decode("utf-16", errors="replace").encode("utf-8"), "utf-16"
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+        return data[3:], "utf-8-sig"
     try:
-        return data.decode("utf-8"), "utf-8"
+        data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "cp1252"
+        return data, "cp1252"
+    return data, "utf-8"
+
+
+def _decode(raw: bytes, charset: str) -> str:
+    """Bytes of one value in its CHARSET; without one (or an unknown one) UTF-8, and
+    Windows-1252 when it is not UTF-8: a file may mix cards from several phones."""
+    if charset:
+        try:
+            return raw.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
 
 
 def _is_quoted_printable(line: str) -> bool:
@@ -244,20 +268,20 @@ def parse_line(line: str) -> Property | None:
 
 
 def decoded_value(prop: Property) -> str:
-    """The value with quoted-printable undone in its CHARSET (UTF-8 when not given)."""
+    """The value as text: quoted-printable undone, its bytes read in its CHARSET.
+
+    The file is read as bytes (each a Latin-1 character) so that each value can be
+    decoded on its own: 2.1 gives the charset per property (``N;CHARSET=SHIFT_JIS:``).
+    """
     encodings = {e.upper() for e in prop.params.get("ENCODING", [])}
-    if "QUOTED-PRINTABLE" not in encodings:
+    if "QUOTED-PRINTABLE" in encodings:
+        raw = quopri.decodestring(prop.value.encode("latin-1"))
+    elif prop.value.isascii():
         return prop.value
-    raw = quopri.decodestring(prop.value.encode("latin-1", errors="replace"))
-    charset = (prop.params.get("CHARSET") or ["utf-8"])[0]
-    try:
-        text = raw.decode(charset)
-    except (LookupError, UnicodeDecodeError):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = raw.decode("cp1252", errors="replace")
-    return text.replace("\r\n", "\n")
+    else:
+        raw = prop.value.encode("latin-1")
+    charset = (prop.params.get("CHARSET") or [""])[0]
+    return _decode(raw, charset).replace("\r\n", "\n")
 
 
 _ESCAPES = {"n": "\n", "N": "\n", ",": ",", ";": ";", "\\": "\\", ":": ":"}
@@ -463,7 +487,8 @@ def open_vcard(file: Path) -> SheetSource:
         data = file.read_bytes()
     except OSError as exc:
         raise SpreadsheetError(f"{file.name} cannot be read: {exc.strerror or exc}.") from exc
-    text, encoding = decode_text(data)
+    body, encoding = file_bytes(data)
+    text = body.decode("latin-1")  # bytes as characters: values are decoded one by one
     lines = re.split(r"\r\n|\n|\r", text)  # CRLF, LF or an old Mac's CR alone
     if not any(line.strip().upper() == "BEGIN:VCARD" for line in lines):
         raise SpreadsheetError(
