@@ -168,6 +168,10 @@ def test_a_vcard_4_file_with_a_bom_and_lf_lands(engine: Engine) -> None:
     assert simon.birth_date is None
     assert landed["zoe@nakamura.example"].birth_date == dt.date(1992, 2, 29)
     assert "Card 1: birthday “--0203” has no year: left blank." in report.notices
+    assert set(simon.tags) == {"Kunden", "VIP", "Stammkunde"}
+    assert (
+        "Card 1: category “Kunden,VIP” holds a comma: imported as the tags “Kunden”, “VIP”."
+    ) in report.notices
 
 
 def test_importing_the_same_cards_again_warns_of_each_duplicate(engine: Engine) -> None:

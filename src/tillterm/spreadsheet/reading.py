@@ -148,7 +148,7 @@ def _mb(size: int) -> str:
 class Detected:
     """What the file turned out to be; shown to the person ("say what was detected")."""
 
-    kind: str  # "csv" (any delimited text, .csv or .txt), "xlsx" or "xls"
+    kind: str  # "csv" (any delimited text, .csv or .txt), "xlsx", "xls" or "vcf"
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
@@ -158,8 +158,12 @@ class Detected:
     text_file: bool = False
     #: the spreadsheet row holding the header (Excel: below title rows)
     header_row: int = 1
+    #: what a reader of another format (vCard) says the file is
+    summary: str | None = None
 
     def describe(self) -> str:
+        if self.summary:
+            return self.summary
         if self.kind == "csv":
             enc = _ENCODING_NAMES.get(self.encoding or "", self.encoding or "?")
             sep = _DELIMITERS.get(self.delimiter or ",", repr(self.delimiter))
@@ -331,6 +335,8 @@ class SheetSource:
         #: columns (batch index) where the workbook stores numbers, not text: a phone
         #: or postcode there may have lost its leading zero
         self.numeric_columns: frozenset[int] = frozenset()
+        #: what a reader of another format (vCard) found beyond the columns
+        self.reader_notes: tuple[str, ...] = ()
         stat = path.stat()
         #: size and modification time: lets an import notice the file changed since it was checked
         self.fingerprint = (stat.st_size, stat.st_mtime_ns)
@@ -338,7 +344,7 @@ class SheetSource:
     @property
     def notes(self) -> tuple[str, ...]:
         """What reading found about the file's layout, for the check's summary."""
-        return self.layout.notes()
+        return self.layout.notes() + self.reader_notes
 
     def no_field_hint(self) -> str:
         """What to add when no header maps to a field: "delete the title row" if that is why.
@@ -556,11 +562,35 @@ def open_sheet(
         _refuse_size(file, size, MAX_CSV_BYTES)
         return _open_csv(file, head)
     if suffix == ".vcf":
-        from tillterm.spreadsheet.vcard import open_vcard
-
         _refuse_size(file, size, MAX_CSV_BYTES)
-        return open_vcard(file)
+        return _open_vcard(file)
     return _open_excel(file, head, size, poll)
+
+
+def _open_vcard(file: Path) -> SheetSource:
+    """A vCard file as a sheet: one row per card (:mod:`tillterm.spreadsheet.vcard`), its
+    row numbers the card numbers, what the cards held beyond the columns in its notes."""
+    import polars as pl
+
+    from tillterm.spreadsheet.vcard import VcardError, read_cards
+
+    try:
+        cards = read_cards(file.read_bytes(), file.name, MAX_ROWS)
+    except OSError as exc:
+        raise SpreadsheetError(f"{file.name} cannot be read: {exc.strerror or exc}.") from exc
+    except VcardError as exc:
+        raise SpreadsheetError(str(exc)) from exc
+    names = [f"c{i}" for i in range(len(cards.headers))]
+    frame = pl.DataFrame(
+        cards.rows, schema=dict.fromkeys(names, pl.String), orient="row"
+    ).with_columns(pl.int_range(1, len(cards.rows) + 1, dtype=pl.Int64).alias(ROW))
+    _refuse_long_cells(frame, file.name)
+    source = SheetSource(
+        file, Detected("vcf", cards.encoding, summary=cards.describe()), cards.headers
+    )
+    source._excel_frame = frame
+    source.reader_notes = cards.notes
+    return source
 
 
 def _refuse_size(file: Path, size: int, limit: int) -> None:

@@ -20,16 +20,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 
-from tillterm.spreadsheet.reading import (
-    MAX_ROWS,
-    ROW,
-    Detected,
-    SheetSource,
-    SpreadsheetError,
-    _refuse_long_cells,
-)
+from tillterm.core.errors import TilltermError
 
 #: the columns a card can fill, in the order they are shown
 COLUMNS = (
@@ -108,28 +100,27 @@ _BDAY_FULL = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})(?:T.*)?$")
 _BDAY_NO_YEAR = re.compile(r"^--(\d{2})-?(\d{2})$")
 
 
-@dataclass(frozen=True)
-class VcardDetected(Detected):
-    """A vCard file: its versions and card count, for the summary."""
+class VcardError(TilltermError):
+    """Why a file cannot be read as vCards (the reader says it as a spreadsheet error)."""
 
-    versions: tuple[str, ...] = ()
-    cards: int = 0
+
+@dataclass(frozen=True)
+class Cards:
+    """A vCard file as a table: one row of cells per card, in ``headers`` order."""
+
+    headers: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+    #: the encoding the file was found in (values with a CHARSET are read in theirs)
+    encoding: str
+    versions: tuple[str, ...]
+    #: what the cards held that no column keeps, each naming its card
+    notes: tuple[str, ...]
 
     def describe(self) -> str:
         versions = "/".join(self.versions) or "?"
-        enc = _ENCODINGS.get(self.encoding or "", self.encoding or "?")
-        count = f"{self.cards:,} card" + ("" if self.cards == 1 else "s")
+        enc = _ENCODINGS.get(self.encoding, self.encoding)
+        count = f"{len(self.rows):,} card" + ("" if len(self.rows) == 1 else "s")
         return f"vCard {versions} (.vcf), {enc}, {count} (row numbers are card numbers)"
-
-
-class VcardSource(SheetSource):
-    """A vCard file opened for import; its notes add what the cards held beyond columns."""
-
-    vcard_notes: tuple[str, ...] = ()
-
-    @property
-    def notes(self) -> tuple[str, ...]:
-        return self.layout.notes() + self.vcard_notes
 
 
 @dataclass
@@ -434,6 +425,12 @@ def card_row(number: int, props: list[Property], skipped: dict[str, list[int]]) 
                 card.row["notes"] = "\n".join(filter(None, (card.row.get("notes"), text)))
         elif name == "CATEGORIES":
             tags = [c.strip() for c in components(decoded_value(prop), ",") if c.strip()]
+            for tag in tags:  # the tags column is comma-separated: an escaped comma splits
+                if "," in tag:
+                    parts = "”, “".join(t.strip() for t in tag.split(",") if t.strip())
+                    card.leftovers.append(
+                        f"category “{tag}” holds a comma: imported as the tags “{parts}”"
+                    )
             card.row["tags"] = ",".join(filter(None, (card.row.get("tags"), *tags)))
         elif name == "TITLE":
             _put(card, "job title", unescape(decoded_value(prop)).strip(), "job title")
@@ -479,20 +476,17 @@ def _listed(numbers: list[int]) -> str:
     return shown + more
 
 
-def open_vcard(file: Path) -> SheetSource:
-    """Open a ``.vcf`` for import: one row per card, or :class:`SpreadsheetError` why not."""
-    import polars as pl
+def read_cards(data: bytes, name: str, max_cards: int) -> Cards:
+    """The cards of a ``.vcf`` file's bytes, or :class:`VcardError` saying why not.
 
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise SpreadsheetError(f"{file.name} cannot be read: {exc.strerror or exc}.") from exc
+    ``name`` is the file's name for the messages; more than ``max_cards`` is refused.
+    """
     body, encoding = file_bytes(data)
     text = body.decode("latin-1")  # bytes as characters: values are decoded one by one
     lines = re.split(r"\r\n|\n|\r", text)  # CRLF, LF or an old Mac's CR alone
     if not any(line.strip().upper() == "BEGIN:VCARD" for line in lines):
-        raise SpreadsheetError(
-            f"{file.name} is not a vCard file (it has no BEGIN:VCARD line): export the "
+        raise VcardError(
+            f"{name} is not a vCard file (it has no BEGIN:VCARD line): export the "
             "contacts as vCard (.vcf), or save the list as .csv."
         )
     rows: list[dict[str, str]] = []
@@ -500,9 +494,9 @@ def open_vcard(file: Path) -> SheetSource:
     skipped: dict[str, list[int]] = {}
     notes: list[str] = []
     for number, (version, card_lines) in enumerate(_cards(lines), start=1):
-        if number > MAX_ROWS:
-            raise SpreadsheetError(
-                f"{file.name} has more than {MAX_ROWS:,} cards; split it in several files."
+        if number > max_cards:
+            raise VcardError(
+                f"{name} has more than {max_cards:,} cards; split it in several files."
             )
         versions[version] = None
         props: list[Property] = []
@@ -525,14 +519,11 @@ def open_vcard(file: Path) -> SheetSource:
     headers = [c for c in COLUMNS if c in present]
     headers += sorted(present - set(COLUMNS))
     if not headers:
-        raise SpreadsheetError(f"{file.name}: its cards hold no name, email or phone.")
-    frame = pl.DataFrame(
-        {f"c{i}": [row.get(h, "") for row in rows] for i, h in enumerate(headers)},
-        schema=dict.fromkeys((f"c{i}" for i in range(len(headers))), pl.String),
-    ).with_columns(pl.int_range(1, len(rows) + 1, dtype=pl.Int64).alias(ROW))
-    _refuse_long_cells(frame, file.name)
-    detected = VcardDetected("vcf", encoding, versions=tuple(sorted(versions)), cards=len(rows))
-    source = VcardSource(file, detected, tuple(headers))
-    source._excel_frame = frame
-    source.vcard_notes = tuple(notes)
-    return source
+        raise VcardError(f"{name}: its cards hold no name, email or phone.")
+    return Cards(
+        tuple(headers),
+        [tuple(row.get(h, "") for h in headers) for row in rows],
+        encoding,
+        tuple(sorted(versions)),
+        tuple(notes),
+    )
