@@ -11,6 +11,10 @@ a second mobile, a second address or a birthday without a year are notes naming 
 card and the value, a photo is counted, and any other property (``NICKNAME``,
 ``X-SOCIALPROFILE``…) becomes a column of its own name, which the check lists as
 ignored.
+
+This module only reads cards into a table (:func:`read_cards`); the sheet the importer
+reads is made of it by ``tillterm.spreadsheet.reading.open_sheet``, which dispatches on
+the ``.vcf`` suffix (so this module does not import the reader back).
 """
 
 from __future__ import annotations
