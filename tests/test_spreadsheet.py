@@ -69,7 +69,7 @@ def test_excel_dates_and_numbers_become_text() -> None:
         ("picture.csv", "is a PNG picture"),
         # a .txt is read as delimited text (Excel's "Unicode Text" save); prose is not a list
         ("notes.txt", "no column is a customer field"),
-        ("../readers/customers.numbers", r"only \.csv, \.txt, \.xlsx and \.xls"),
+        ("../readers/customers.numbers", r"only \.csv, \.txt, \.xlsx, \.xls and \.vcf"),
         ("header_only.csv", "no rows"),
     ],
 )

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         COMMAND,
-        help="import customers from a .csv, .xlsx or .xls file",
+        help="import customers from a .csv, .xlsx, .xls or .vcf (vCard) file",
         description="Check a customer spreadsheet, then import it in one transaction: rows "
         "whose customer code exists update that customer (a column in the file is the new "
         "value, a blank cell clears it; rows already as on file are left alone), the others "
@@ -40,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.set_defaults(command_module="import_file")
     add_db_option(p)
-    p.add_argument("file", metavar="FILE", help="a .csv, .xlsx or .xls file")
+    p.add_argument("file", metavar="FILE", help="a .csv, .xlsx, .xls or .vcf file")
     p.add_argument("--dry-run", action="store_true", help="check only; change nothing")
     p.add_argument(
         "--continue-anyway", action="store_true", help="import even if there are warnings"

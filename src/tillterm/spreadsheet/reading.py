@@ -65,7 +65,7 @@ from tillterm.spreadsheet.xlsx_parts import inspect_xlsx
 if TYPE_CHECKING:
     import polars as pl
 
-SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")
+SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".vcf")
 #: files read as delimited text
 TEXT_SUFFIXES = (".csv", ".txt")
 
@@ -103,7 +103,7 @@ _ENCODING_NAMES = {
 class Detected:
     """What the file turned out to be; shown to the person ("say what was detected")."""
 
-    kind: str  # "csv" (any delimited text, .csv or .txt), "xlsx" or "xls"
+    kind: str  # "csv" (any delimited text, .csv or .txt), "xlsx", "xls" or "vcf"
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
@@ -113,8 +113,12 @@ class Detected:
     text_file: bool = False
     #: the spreadsheet row holding the header (Excel: below title rows)
     header_row: int = 1
+    #: what a reader of another format (vCard) says the file is
+    summary: str | None = None
 
     def describe(self) -> str:
+        if self.summary:
+            return self.summary
         if self.kind == "csv":
             enc = _ENCODING_NAMES.get(self.encoding or "", self.encoding or "?")
             sep = _DELIMITERS.get(self.delimiter or ",", repr(self.delimiter))
@@ -244,6 +248,8 @@ class SheetSource:
         #: columns (batch index) where the workbook stores numbers, not text: a phone
         #: or postcode there may have lost its leading zero
         self.numeric_columns: frozenset[int] = frozenset()
+        #: what a reader of another format (vCard) found beyond the columns
+        self.reader_notes: tuple[str, ...] = ()
         stat = path.stat()
         #: size and modification time: lets an import notice the file changed since it was checked
         self.fingerprint = (stat.st_size, stat.st_mtime_ns)
@@ -251,7 +257,7 @@ class SheetSource:
     @property
     def notes(self) -> tuple[str, ...]:
         """What reading found about the file's layout, for the check's summary."""
-        return self.layout.notes()
+        return self.layout.notes() + self.reader_notes
 
     def no_field_hint(self) -> str:
         """What to add when no header maps to a field: "delete the title row" if that is why.
@@ -449,7 +455,7 @@ def open_sheet(
     suffix = file.suffix.lower()
     if suffix not in SUFFIXES:
         raise SpreadsheetError(
-            f"{file.name}: only .csv, .txt, .xlsx and .xls files can be imported "
+            f"{file.name}: only .csv, .txt, .xlsx, .xls and .vcf files can be imported "
             f"(this one is {suffix or 'without an extension'})."
         )
     try:
@@ -463,7 +469,36 @@ def open_sheet(
     if suffix in TEXT_SUFFIXES:
         refuse_size(file, size, refusals.MAX_CSV_BYTES)
         return _open_csv(file, head)
+    if suffix == ".vcf":
+        refuse_size(file, size, refusals.MAX_CSV_BYTES)
+        return _open_vcard(file)
     return _open_excel(file, head, size, poll)
+
+
+def _open_vcard(file: Path) -> SheetSource:
+    """A vCard file as a sheet: one row per card (:mod:`tillterm.spreadsheet.vcard`), its
+    row numbers the card numbers, what the cards held beyond the columns in its notes."""
+    import polars as pl
+
+    from tillterm.spreadsheet.vcard import VcardError, read_cards
+
+    try:
+        cards = read_cards(file.read_bytes(), file.name, refusals.MAX_ROWS)
+    except OSError as exc:
+        raise SpreadsheetError(f"{file.name} cannot be read: {exc.strerror or exc}.") from exc
+    except VcardError as exc:
+        raise SpreadsheetError(str(exc)) from exc
+    names = [f"c{i}" for i in range(len(cards.headers))]
+    frame = pl.DataFrame(
+        cards.rows, schema=dict.fromkeys(names, pl.String), orient="row"
+    ).with_columns(pl.int_range(1, len(cards.rows) + 1, dtype=pl.Int64).alias(ROW))
+    _refuse_long_cells(frame, file.name)
+    source = SheetSource(
+        file, Detected("vcf", cards.encoding, summary=cards.describe()), cards.headers
+    )
+    source._excel_frame = frame
+    source.reader_notes = cards.notes
+    return source
 
 
 def _open_csv(file: Path, head: bytes) -> SheetSource:

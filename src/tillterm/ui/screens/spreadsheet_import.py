@@ -44,7 +44,7 @@ from tillterm.ui.widgets.key_footer import KeyFooter
 from tillterm.ui.widgets.path_input import PathInput
 from tillterm.ui.widgets.results_table import PlainCell
 
-SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")
+SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".vcf")
 CANCELLED = "Import cancelled: nothing was imported."
 VERBS = {"reading": "Reading", "checking": "Checking", "importing": "Importing"}
 #: the screen's one job group: a check, an import or a save, one at a time
@@ -151,7 +151,7 @@ class ImportScreen(TillScreen[None]):
         yield Header()
         yield Static("Import customers", classes="screen-title")
         yield PathInput(
-            placeholder="Path to a .csv, .xlsx or .xls file (Tab completes, Enter checks)",
+            placeholder="Path to a .csv, .xlsx, .xls or .vcf file (Tab completes, Enter checks)",
             suffixes=SUFFIXES,
             id="import-path",
         )

@@ -1,0 +1,533 @@
+"""vCard (``.vcf``) files read as a spreadsheet: one card, one row.
+
+A phone's or a contacts app's export (Apple Contacts and the iPhone write vCard 3.0,
+Android and Outlook 2.1, newer tools 4.0) is a list of cards, not a table. Each card
+becomes a row whose columns are named with the customer fields themselves
+(``first_name``, ``email``, ``phone_mobile``, ``postal_code``…), so the importer's
+mapping, checks and report apply to it unchanged; row numbers are card numbers.
+
+What a card holds that has no column is never dropped without a word: a third email,
+a second mobile, a second address or a birthday without a year are notes naming the
+card and the value, a photo is counted, and any other property (``NICKNAME``,
+``X-SOCIALPROFILE``…) becomes a column of its own name, which the check lists as
+ignored.
+
+This module only reads cards into a table (:func:`read_cards`); the sheet the importer
+reads is made of it by ``tillterm.spreadsheet.reading.open_sheet``, which dispatches on
+the ``.vcf`` suffix (so this module does not import the reader back).
+"""
+
+from __future__ import annotations
+
+import quopri
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from tillterm.core.errors import TilltermError
+
+#: the columns a card can fill, in the order they are shown
+COLUMNS = (
+    "title",
+    "first_name",
+    "last_name",
+    "company",
+    "email",
+    "email2",
+    "phone",
+    "phone_mobile",
+    "phone_home",
+    "phone_work",
+    "phone_fax",
+    "phone_pager",
+    "address1",
+    "address2",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "birth_date",
+    "website",
+    "tags",
+    "notes",
+    "job title",
+)
+
+#: properties that say how the card is written, not who it is about (FN is the display
+#: form of N, LABEL the printed form of ADR, X-ABLabel names an Apple item group)
+_STRUCTURAL = frozenset(
+    {
+        "BEGIN",
+        "END",
+        "VERSION",
+        "PRODID",
+        "REV",
+        "UID",
+        "N",
+        "FN",
+        "LABEL",
+        "X-ABLABEL",
+        "X-ABUID",
+        "X-ABSHOWAS",
+        "CLASS",
+        "SORT-STRING",
+        "X-MS-OL-DESIGN",
+        "X-MS-OL-DEFAULT-POSTAL-ADDRESS",
+        "X-ABADR",
+    }
+)
+#: binary properties: skipped, and counted in a note
+_BINARY = {"PHOTO": "photo", "LOGO": "logo", "SOUND": "sound", "KEY": "key"}
+
+#: TEL types, most specific first, and the phone column each goes to
+_PHONE_KINDS = (
+    ("FAX", "phone_fax"),
+    ("PAGER", "phone_pager"),
+    ("CELL", "phone_mobile"),
+    ("IPHONE", "phone_mobile"),
+    ("HOME", "phone_home"),
+    ("WORK", "phone_work"),
+)
+#: how many cards are named in one note before "and N more"
+_NAMED = 20
+
+#: the file's encoding as the summary says it (values with a CHARSET are read in theirs)
+_ENCODINGS = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 with BOM",
+    "utf-16": "UTF-16",
+    "cp1252": "Windows-1252 where not UTF-8",
+}
+
+_BDAY_FULL = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})(?:T.*)?$")
+_BDAY_NO_YEAR = re.compile(r"^--(\d{2})-?(\d{2})$")
+
+
+class VcardError(TilltermError):
+    """Why a file cannot be read as vCards (the reader says it as a spreadsheet error)."""
+
+
+@dataclass(frozen=True)
+class Cards:
+    """A vCard file as a table: one row of cells per card, in ``headers`` order."""
+
+    headers: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+    #: the encoding the file was found in (values with a CHARSET are read in theirs)
+    encoding: str
+    versions: tuple[str, ...]
+    #: what the cards held that no column keeps, each naming its card
+    notes: tuple[str, ...]
+
+    def describe(self) -> str:
+        versions = "/".join(self.versions) or "?"
+        enc = _ENCODINGS.get(self.encoding, self.encoding)
+        count = f"{len(self.rows):,} card" + ("" if len(self.rows) == 1 else "s")
+        return f"vCard {versions} (.vcf), {enc}, {count} (row numbers are card numbers)"
+
+
+@dataclass
+class Property:
+    """One unfolded content line: ``[group.]NAME;PARAMS:value``."""
+
+    name: str
+    params: dict[str, list[str]]
+    value: str
+
+    @cached_property
+    def types(self) -> frozenset[str]:
+        """The TYPE parameters, upper case (2.1's bare ``;HOME;VOICE`` included)."""
+        found: set[str] = set()
+        for value in self.params.get("TYPE", []):
+            found.update(t.strip().strip('"').upper() for t in value.split(","))
+        found.discard("")
+        return frozenset(found)
+
+    @property
+    def preferred(self) -> bool:
+        return "PREF" in self.types or "PREF" in self.params
+
+
+@dataclass
+class _Card:
+    """One card's row as it fills, and what did not fit in it."""
+
+    number: int
+    row: dict[str, str] = field(default_factory=dict)
+    leftovers: list[str] = field(default_factory=list)
+
+
+def file_bytes(data: bytes) -> tuple[bytes, str]:
+    """The file's bytes without a BOM (UTF-16 made UTF-8) and the encoding it was found
+    in, for the summary: UTF-8 (with or without BOM), UTF-16 with a BOM, else
+    Windows-1252 (an old Outlook export written in the system's code page)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace").encode("utf-8"), "utf-16"
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:], "utf-8-sig"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data, "cp1252"
+    return data, "utf-8"
+
+
+def _decode(raw: bytes, charset: str) -> str:
+    """Bytes of one value in its CHARSET; without one (or an unknown one) UTF-8, and
+    Windows-1252 when it is not UTF-8: a file may mix cards from several phones."""
+    if charset:
+        try:
+            return raw.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
+def _is_quoted_printable(line: str) -> bool:
+    head = line.split(":", 1)[0].upper()
+    return "QUOTED-PRINTABLE" in head
+
+
+def unfold(lines: list[str], version: str) -> Iterator[str]:
+    """Logical content lines from physical ones.
+
+    A line starting with a space or a tab continues the one before: in 3.0 and 4.0 that
+    one character is the fold and goes; in 2.1 the fold was put before a space that
+    belongs to the value, so it stays. A quoted-printable value ending with ``=`` goes
+    on on the next line whatever that line starts with (a soft line break, as Android
+    and Outlook write long values); a space there is the value's own.
+    """
+    current: str | None = None
+    for line in lines:
+        if current is not None and current.endswith("=") and _is_quoted_printable(current):
+            current = current[:-1] + line
+            continue
+        if current is not None and line[:1] in (" ", "\t"):
+            current += line if version == "2.1" else line[1:]
+            continue
+        if current is not None:
+            yield current
+        current = line
+    if current is not None:
+        yield current
+
+
+def _split_unquoted(text: str, sep: str) -> list[str]:
+    if '"' not in text:
+        return text.split(sep)
+    parts: list[str] = []
+    buf: list[str] = []
+    quoted = False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        if ch == sep and not quoted:
+            parts.append("".join(buf))
+            buf = []
+        else:
+            buf.append(ch)
+    parts.append("".join(buf))
+    return parts
+
+
+def parse_line(line: str) -> Property | None:
+    """A content line as a :class:`Property`, or None when it has no ``:``."""
+    colon = line.find(":")
+    if colon < 0:
+        return None
+    head = line[:colon]
+    if '"' in head:  # a quoted parameter value may hold a colon (TYPE="x:y")
+        head = _split_unquoted(line, ":")[0]
+        if len(head) == len(line):
+            return None
+    value = line[len(head) + 1 :]
+    pieces = _split_unquoted(head, ";")
+    name = pieces[0].rsplit(".", 1)[-1].strip().upper()
+    params: dict[str, list[str]] = {}
+    for piece in pieces[1:]:
+        if "=" in piece:
+            key, val = piece.split("=", 1)
+            key = key.strip().upper()
+        else:  # 2.1 writes bare types and encodings: TEL;HOME;VOICE, ;QUOTED-PRINTABLE
+            bare = piece.strip().upper()
+            if bare in ("QUOTED-PRINTABLE", "BASE64", "8BIT", "7BIT", "B"):
+                key, val = "ENCODING", bare
+            else:
+                key, val = "TYPE", bare
+        params.setdefault(key, []).append(val.strip().strip('"'))
+    return Property(name, params, value)
+
+
+def decoded_value(prop: Property) -> str:
+    """The value as text: quoted-printable undone, its bytes read in its CHARSET.
+
+    The file is read as bytes (each a Latin-1 character) so that each value can be
+    decoded on its own: 2.1 gives the charset per property (``N;CHARSET=SHIFT_JIS:``).
+    """
+    encodings = {e.upper() for e in prop.params.get("ENCODING", [])}
+    if "QUOTED-PRINTABLE" in encodings:
+        raw = quopri.decodestring(prop.value.encode("latin-1"))
+    elif prop.value.isascii():
+        return prop.value
+    else:
+        raw = prop.value.encode("latin-1")
+    charset = (prop.params.get("CHARSET") or [""])[0]
+    return _decode(raw, charset).replace("\r\n", "\n")
+
+
+_ESCAPES = {"n": "\n", "N": "\n", ",": ",", ";": ";", "\\": "\\", ":": ":"}
+
+
+def components(value: str, sep: str = ";") -> list[str]:
+    """A structured value split on its unescaped separators, each part unescaped
+    (``\\,`` ``\\;`` ``\\n`` ``\\\\``)."""
+    if "\\" not in value:
+        return value.split(sep) if sep else [value]
+    parts: list[str] = []
+    buf: list[str] = []
+    chars = iter(value)
+    for ch in chars:
+        if ch == "\\":
+            nxt = next(chars, "")
+            buf.append(_ESCAPES.get(nxt, "\\" + nxt))
+        elif ch == sep:
+            parts.append("".join(buf))
+            buf = []
+        else:
+            buf.append(ch)
+    parts.append("".join(buf))
+    return parts
+
+
+def unescape(value: str) -> str:
+    """A text value unescaped whole (a ``;`` or ``,`` in it is text, not a separator)."""
+    return components(value, "")[0]
+
+
+def read_birthday(value: str, omit_year: str = "") -> tuple[str, str | None]:
+    """BDAY as ``YYYY-MM-DD`` (the forms 1980-12-25, 19801225, 1980-12-25T00:00:00Z), and
+    a note when it cannot be kept: ``--12-25`` has no year and stays blank, as does
+    Apple's placeholder year (``X-APPLE-OMIT-YEAR=1604``), and digits that are no date.
+    Another form is passed on as written, for the date check to name."""
+    text = value.strip()
+    match = _BDAY_FULL.match(text)
+    if match and match[1] != omit_year:
+        return f"{match[1]}-{match[2]}-{match[3]}", None
+    if match or _BDAY_NO_YEAR.match(text):
+        return "", f"birthday “{text}” has no year: left blank"
+    if text.isdigit():  # not a date; kept from being read as an Excel day number
+        return "", f"birthday “{text}” is not a date: left blank"
+    return text, None
+
+
+def _phone_column(prop: Property) -> str:
+    types = prop.types
+    return next((column for kind, column in _PHONE_KINDS if kind in types), "phone")
+
+
+def _put(card: _Card, column: str, value: str, what: str) -> None:
+    """Fill ``column`` unless a value is there already: then name the one left out."""
+    if not value:
+        return
+    if card.row.get(column):
+        card.leftovers.append(f"{what} “{value}” not imported (only one {column} is kept)")
+    else:
+        card.row[column] = value
+
+
+def _address(card: _Card, prop: Property) -> None:
+    parts = components(decoded_value(prop)) + [""] * 7
+    pobox, extended, street, city, region, code, country = (p.strip() for p in parts[:7])
+    lines = [line.strip() for line in street.splitlines() if line.strip()]
+    first = lines[0] if lines else ""
+    second = ", ".join([*lines[1:], *(p for p in (extended, pobox) if p)])
+    if not first and second:
+        first, second = second, ""
+    address = {
+        "address1": first,
+        "address2": second,
+        "city": city,
+        "state": region,
+        "postal_code": code,
+        "country": country,
+    }
+    if not any(address.values()):
+        return
+    if any(card.row.get(k) for k in address):
+        shown = ", ".join(v for v in address.values() if v)
+        card.leftovers.append(f"address “{shown}” not imported (only one address is kept)")
+        return
+    card.row.update({k: v for k, v in address.items() if v})
+
+
+def _name(card: _Card, props: list[Property]) -> None:
+    n = next((p for p in props if p.name == "N"), None)
+    if n is not None:
+        parts = [p.strip() for p in components(decoded_value(n))] + [""] * 5
+        family, given, additional, prefix, suffix = parts[:5]
+        first = " ".join(p for p in (given, additional) if p)
+        last = " ".join(p for p in (family, suffix) if p)
+        if first or last or prefix:
+            for column, value in (("title", prefix), ("first_name", first), ("last_name", last)):
+                if value:
+                    card.row[column] = value
+            return
+    fn = next((p for p in props if p.name == "FN"), None)
+    shown = unescape(decoded_value(fn)).strip() if fn is not None else ""
+    if not shown or (card.row.get("company") and shown == card.row["company"]):
+        return  # a company's card: its display name is the company
+    given, _, family = shown.rpartition(" ")
+    card.row["first_name"], card.row["last_name"] = given, family
+
+
+def _ordered(props: list[Property], name: str) -> list[Property]:
+    """The properties called ``name``, the preferred one first (TYPE=pref, PREF=1)."""
+    found = [p for p in props if p.name == name]
+    return sorted(found, key=lambda p: not p.preferred)
+
+
+def card_row(number: int, props: list[Property], skipped: dict[str, list[int]]) -> _Card:
+    """One card's row (column → text) and what it held that no column keeps."""
+    card = _Card(number)
+    org = next((p for p in props if p.name == "ORG"), None)
+    if org is not None:
+        company = ", ".join(c.strip() for c in components(decoded_value(org)) if c.strip())
+        if company:
+            card.row["company"] = company
+    _name(card, props)
+    emails = [unescape(decoded_value(p)).strip() for p in _ordered(props, "EMAIL")]
+    for index, email in enumerate(e for e in emails if e):
+        if index < 2:
+            card.row["email" if index == 0 else "email2"] = email
+        else:
+            card.leftovers.append(f"email “{email}” not imported (only two emails are kept)")
+    for prop in _ordered(props, "TEL"):
+        # 4.0 writes a tel: URI, its extension as a parameter (tel:+1-418-656-9254;ext=102)
+        phone = unescape(decoded_value(prop)).strip().removeprefix("tel:")
+        phone = phone.replace(";ext=", " ext. ")
+        _put(card, _phone_column(prop), phone, "phone")
+    for prop in _ordered(props, "ADR"):
+        _address(card, prop)
+    for prop in _ordered(props, "URL"):
+        _put(card, "website", unescape(decoded_value(prop)).strip(), "website")
+    extra: dict[str, list[str]] = {}
+    for prop in props:
+        name = prop.name
+        if name == "BDAY":
+            omit = (prop.params.get("X-APPLE-OMIT-YEAR") or [""])[0]
+            value, note = read_birthday(unescape(decoded_value(prop)), omit)
+            if note:
+                card.leftovers.append(note)
+            _put(card, "birth_date", value, "birthday")
+        elif name == "NOTE":
+            text = unescape(decoded_value(prop)).strip()
+            if text:
+                card.row["notes"] = "\n".join(filter(None, (card.row.get("notes"), text)))
+        elif name == "CATEGORIES":
+            tags = [c.strip() for c in components(decoded_value(prop), ",") if c.strip()]
+            for tag in tags:  # the tags column is comma-separated: an escaped comma splits
+                if "," in tag:
+                    parts = "”, “".join(t.strip() for t in tag.split(",") if t.strip())
+                    card.leftovers.append(
+                        f"category “{tag}” holds a comma: imported as the tags “{parts}”"
+                    )
+            card.row["tags"] = ",".join(filter(None, (card.row.get("tags"), *tags)))
+        elif name == "TITLE":
+            _put(card, "job title", unescape(decoded_value(prop)).strip(), "job title")
+        elif name in _BINARY:
+            skipped.setdefault(_BINARY[name], []).append(number)
+        elif name not in _STRUCTURAL and name not in ("ORG", "EMAIL", "TEL", "ADR", "URL"):
+            value = unescape(decoded_value(prop)).strip()
+            if value:
+                extra.setdefault(name, []).append(value)
+    for name, values in extra.items():
+        card.row[name] = " | ".join(values)
+    return card
+
+
+def _cards(lines: list[str]) -> Iterator[tuple[str, list[str]]]:
+    """(version, physical lines) of each BEGIN:VCARD … END:VCARD block."""
+    inside: list[str] | None = None
+    for line in lines:
+        word = line.strip().upper()
+        if word == "BEGIN:VCARD":
+            if inside is not None:  # a card left open: it ends where the next begins
+                yield _version(inside), inside
+            inside = []
+        elif word == "END:VCARD" and inside is not None:
+            yield _version(inside), inside
+            inside = None
+        elif inside is not None and line:
+            inside.append(line)
+    if inside is not None:
+        yield _version(inside), inside
+
+
+def _version(lines: list[str]) -> str:
+    for line in lines:
+        if line.upper().startswith("VERSION:"):
+            return line.split(":", 1)[1].strip()
+    return "2.1"
+
+
+def _listed(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:_NAMED])
+    more = f" and {len(numbers) - _NAMED:,} more" if len(numbers) > _NAMED else ""
+    return shown + more
+
+
+def read_cards(data: bytes, name: str, max_cards: int) -> Cards:
+    """The cards of a ``.vcf`` file's bytes, or :class:`VcardError` saying why not.
+
+    ``name`` is the file's name for the messages; more than ``max_cards`` is refused.
+    """
+    body, encoding = file_bytes(data)
+    text = body.decode("latin-1")  # bytes as characters: values are decoded one by one
+    lines = re.split(r"\r\n|\n|\r", text)  # CRLF, LF or an old Mac's CR alone
+    if not any(line.strip().upper() == "BEGIN:VCARD" for line in lines):
+        raise VcardError(
+            f"{name} is not a vCard file (it has no BEGIN:VCARD line): export the "
+            "contacts as vCard (.vcf), or save the list as .csv."
+        )
+    rows: list[dict[str, str]] = []
+    versions: dict[str, None] = {}
+    skipped: dict[str, list[int]] = {}
+    notes: list[str] = []
+    for number, (version, card_lines) in enumerate(_cards(lines), start=1):
+        if number > max_cards:
+            raise VcardError(
+                f"{name} has more than {max_cards:,} cards; split it in several files."
+            )
+        versions[version] = None
+        props: list[Property] = []
+        for line in unfold(card_lines, version):
+            prop = parse_line(line)
+            if prop is None:
+                shown = line if len(line) <= 60 else line[:59] + "…"
+                notes.append(f"Card {number}: line “{shown}” is not a vCard property: skipped.")
+            else:
+                props.append(prop)
+        card = card_row(number, props, skipped)
+        rows.append(card.row)
+        notes.extend(f"Card {number}: {left}." for left in card.leftovers)
+    for what, numbers in skipped.items():
+        notes.append(
+            f"{what.capitalize()}s skipped (tillterm keeps no {what}): "
+            f"card{'s' if len(numbers) > 1 else ''} {_listed(numbers)}."
+        )
+    present = {k for row in rows for k in row}
+    headers = [c for c in COLUMNS if c in present]
+    headers += sorted(present - set(COLUMNS))
+    if not headers:
+        raise VcardError(f"{name}: its cards hold no name, email or phone.")
+    return Cards(
+        tuple(headers),
+        [tuple(row.get(h, "") for h in headers) for row in rows],
+        encoding,
+        tuple(sorted(versions)),
+        tuple(notes),
+    )
