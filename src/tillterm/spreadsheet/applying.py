@@ -22,13 +22,20 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
+from tillterm.core.errors import TilltermError
 from tillterm.customers.fields import CUSTOM_PREFIX
 from tillterm.customers.profiles import PHONE_FIELDS, generate_code, generate_codes, normalise_code
 from tillterm.spreadsheet.changes import CHANGED, changes, compared_fields, lookup
 from tillterm.spreadsheet.checking import Context
 from tillterm.spreadsheet.columns import BOOL, FIELD_BY_NAME, ColumnMap
 from tillterm.spreadsheet.file_check import customer_count
-from tillterm.spreadsheet.import_report import CheckedRows, Progress, ProgressCallback
+from tillterm.spreadsheet.import_report import (
+    OPENING_CENTS,
+    OPENING_POINTS,
+    CheckedRows,
+    Progress,
+    ProgressCallback,
+)
 from tillterm.spreadsheet.insert_paths import (
     CUSTOMER_TABLE,
     LOOKUP_CHUNK,
@@ -38,7 +45,16 @@ from tillterm.spreadsheet.insert_paths import (
 )
 from tillterm.spreadsheet.reading import ROW
 from tillterm.store import search_index
-from tillterm.store.models import Customer, CustomerTag, CustomFieldValue, Tag
+from tillterm.store.models import (
+    AccountEntry,
+    Customer,
+    CustomerTag,
+    CustomFieldValue,
+    LoyaltyEntry,
+    StoreSettings,
+    Tag,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -553,3 +569,143 @@ class CustomerWriter:
             self.conn.exec_driver_sql(
                 f"UPDATE customer SET phone_digits = {self.mark} WHERE id = {self.mark}", data
             )
+
+
+# --- opening balances (``--opening-balances``) ----------------------------------------
+#
+# The old system's loyalty and account balances land as dated ledger entries, one per
+# customer and ledger, whose reason names the import ("opening balance, import 3"):
+# balances stay the sum of their entries, and what a receipt or statement printed is
+# never rewritten. Reversing an import adds the opposite entries ("reversal of opening
+# balance, import 3"); an import whose reversal is on file is not reversed twice.
+
+OPENING_PREFIX = "opening balance, import "
+REVERSAL_PREFIX = "reversal of opening balance, import "
+#: PostgreSQL's transaction-level advisory lock serialising the numbering of opening
+#: imports and their reversals (SQLite's write transaction already does)
+_OPENING_LOCK = 0x7117_0B41
+
+
+def lock_opening_entries(conn: Connection) -> None:
+    """Serialise opening imports and reversals from here to the end of the transaction."""
+    from sqlalchemy import text
+
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OPENING_LOCK})
+
+
+def _import_numbers(conn: Connection, prefix: str) -> set[int]:
+    """The import numbers named by the entries whose reason starts with ``prefix``."""
+    found: set[int] = set()
+    for table in (LoyaltyEntry, AccountEntry):
+        reason = col(table.reason)
+        for (text,) in conn.execute(select(reason).where(reason.startswith(prefix)).distinct()):
+            tail = str(text)[len(prefix) :]
+            if tail.isdigit():
+                found.add(int(tail))
+    return found
+
+
+def next_opening_import(conn: Connection) -> int:
+    """The number the next opening import gets (one more than any on file)."""
+    return max(_import_numbers(conn, OPENING_PREFIX), default=0) + 1
+
+
+def _customer_ids(existing: pl.Series | None, height: int, new_ids: pl.Series) -> list[int]:
+    """Each row's customer: its existing id, else the next new id in row order (the
+    order :meth:`CustomerWriter.prepare` hands them out in)."""
+    fresh = iter(new_ids.to_list())
+    if existing is None:
+        return [next(fresh) for _ in range(height)]
+    return [next(fresh) if i is None else int(i) for i in existing.to_list()]
+
+
+def write_opening_entries(
+    conn: Connection,
+    checked: CheckedRows,
+    existing: list[pl.Series | None],
+    new_ids: pl.Series,
+    number: int,
+) -> int:
+    """Write the checked rows' opening balances as ledger entries of import ``number``,
+    in the import's transaction; how many entries were written.
+
+    A zero or blank balance writes nothing. An unchanged customer (not rewritten by the
+    import) still gets its opening entries: the balance is not part of the profile.
+    """
+    import polars as pl
+
+    reason = f"{OPENING_PREFIX}{number}"
+    now = utcnow()
+    loyalty: list[dict[str, Any]] = []
+    account: list[dict[str, Any]] = []
+    taken = 0
+    for index, height in enumerate(checked.heights):
+        frame = checked.batch(index, [OPENING_POINTS, OPENING_CENTS])
+        ids = existing[index]
+        new = height if ids is None else ids.null_count()
+        customers = _customer_ids(ids, height, new_ids.slice(taken, new))
+        taken += new
+        frame = frame.with_columns(pl.Series("__cid", customers, dtype=pl.Int64))
+        for cid, points, cents in frame.select("__cid", OPENING_POINTS, OPENING_CENTS).iter_rows():
+            if points:
+                loyalty.append(
+                    {"customer_id": cid, "points": points, "reason": reason, "created_at": now}
+                )
+            if cents:
+                account.append(
+                    {"customer_id": cid, "amount_cents": cents, "reason": reason, "created_at": now}
+                )
+    for table, rows in ((LoyaltyEntry, loyalty), (AccountEntry, account)):
+        for start in range(0, len(rows), LOOKUP_CHUNK):
+            conn.execute(insert(table), rows[start : start + LOOKUP_CHUNK])
+    return len(loyalty) + len(account)
+
+
+@dataclass(frozen=True)
+class Reversal:
+    """What reversing an opening import did: the entries added per ledger, and the
+    points and cents they took back (the import's totals, so positive when it added)."""
+
+    number: int
+    loyalty: int
+    points: int
+    accounts: int
+    cents: int
+    currency: str = "EUR"
+
+
+class ReversalRefused(TilltermError):
+    """The opening import named does not exist, or was already reversed."""
+
+
+def reverse_opening_entries(conn: Connection, number: int) -> Reversal:
+    """Add, for every opening entry of import ``number``, the opposite entry dated now
+    (in the caller's write transaction). Refused if there is no such import or its
+    reversal is already on file: reversing twice would take the balances back twice.
+    """
+    lock_opening_entries(conn)
+    if number in _import_numbers(conn, REVERSAL_PREFIX):
+        raise ReversalRefused(f"Opening-balance import {number} was already reversed.")
+    if number not in _import_numbers(conn, OPENING_PREFIX):
+        raise ReversalRefused(f"There is no opening-balance import {number}.")
+    reason = f"{OPENING_PREFIX}{number}"
+    undo = f"{REVERSAL_PREFIX}{number}"
+    now = utcnow()
+    totals: list[tuple[int, int]] = []
+    for table, amount in ((LoyaltyEntry, "points"), (AccountEntry, "amount_cents")):
+        value = getattr(table, amount)
+        rows = [
+            {"customer_id": cid, amount: -int(v), "reason": undo, "created_at": now}
+            for cid, v in conn.execute(
+                select(col(table.customer_id), col(value))
+                .where(col(table.reason) == reason)
+                .order_by(col(table.id))
+            )
+        ]
+        for start in range(0, len(rows), LOOKUP_CHUNK):
+            conn.execute(insert(table), rows[start : start + LOOKUP_CHUNK])
+        totals.append((len(rows), -sum(int(r[amount]) for r in rows)))
+    (loyalty, points), (accounts, cents) = totals
+    currency = conn.execute(select(col(StoreSettings.currency))).scalar() or "EUR"
+    return Reversal(number, loyalty, points, accounts, cents, currency)

@@ -11,17 +11,20 @@ by row and column.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
+from tillterm.core.money import parse_amount, to_cents
 from tillterm.core.typed_text import import_clean_expr, text_problem
 from tillterm.customers.groups import MAX_NAME, group_key
-from tillterm.spreadsheet.cells import restore_expr
+from tillterm.spreadsheet.cells import restore, restore_expr
 from tillterm.spreadsheet.changes import CHANGED, CLEARS, changes, compared_fields, lookup
 from tillterm.spreadsheet.checking import (
     ERROR,
@@ -33,11 +36,14 @@ from tillterm.spreadsheet.checking import (
     empty_problems,
     key_expr,
 )
-from tillterm.spreadsheet.columns import ColumnMap, map_headers
+from tillterm.spreadsheet.columns import ColumnMap, activity_columns, map_headers
 from tillterm.spreadsheet.import_report import (
     LISTED,
+    OPENING_CENTS,
+    OPENING_POINTS,
     CheckedRows,
     ImportReport,
+    OpeningBalances,
     Problem,
     Progress,
     ProgressCallback,
@@ -53,7 +59,7 @@ from tillterm.spreadsheet.mapping import (
     look_alike_message,
 )
 from tillterm.spreadsheet.reading import ROW, SheetSource, SpreadsheetError, open_sheet
-from tillterm.store.models import Customer, CustomerGroup, CustomField, TaxRate
+from tillterm.store.models import Customer, CustomerGroup, CustomField, StoreSettings, TaxRate
 
 if TYPE_CHECKING:
     import polars as pl
@@ -105,6 +111,29 @@ def _existing_emails(conn: Connection) -> pl.DataFrame:
     )
 
 
+#: whole points written with thousands separators: "1,500", "1.500", "12 000"
+_GROUPED_POINTS = re.compile(r"[+-]?[0-9]{1,3}(?:[,.\u00a0\u202f ][0-9]{3})+")
+
+
+def _points(text: str) -> int | None:
+    """Loyalty points as the old system wrote them (whole numbers only): ``None`` if not.
+
+    Points are whole, so ``1,500`` is fifteen hundred, never one and a half.
+    """
+    if _GROUPED_POINTS.fullmatch(text):
+        points = int(re.sub(r"[^0-9+-]", "", text))
+        return points if abs(points) < 10**9 else None
+    value = _amount(text)
+    return int(value) if value is not None and value == int(value) else None
+
+
+def _amount(text: str) -> Decimal | None:
+    try:
+        return parse_amount(text)
+    except ValueError:
+        return None
+
+
 class _Pass:
     """One read of the file: converts batches and adds what needs the database."""
 
@@ -116,8 +145,11 @@ class _Pass:
         ctx: Context,
         *,
         create_groups: bool = False,
+        opening_balances: bool = False,
     ) -> None:
         self.source = source
+        #: column index → activity figure read as an opening balance (the option on)
+        self.activity = activity_columns(cmap) if opening_balances else {}
         self.conn = conn
         self.cmap = cmap
         self.ctx = ctx
@@ -201,6 +233,10 @@ class _Pass:
                 self._row_warnings(values),
                 lost_zero_problems(batch, self.cmap, self.source.numeric_columns),
             ]
+            if self.activity:
+                opening, unread = self._opening(batch, values.get_column(ROW))
+                values = values.hstack(opening)
+                problems.append(unread)
             checked = CheckedBatch(
                 values,
                 pl.concat([p for p in problems if p.height])
@@ -212,6 +248,50 @@ class _Pass:
                 done = self.source.position / size if self.source.detected.kind == "csv" else 1.0
                 progress(Progress(stage, min(done, 1.0), rows))
             yield checked
+
+    def _opening(self, batch: pl.DataFrame, rows: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Each row's opening loyalty points and account cents (null: none), and a
+        warning naming the column and the value for each figure that cannot be read.
+
+        Read cell by cell in Python: only with ``--opening-balances``, and a balance
+        column is short text. Loyalty points are whole numbers; an account balance is
+        an amount as a person types it (``12.50``, ``12,50``, ``€ 3``), kept in cents.
+        """
+        import polars as pl
+
+        columns: dict[str, list[int | None]] = {}
+        unread: list[tuple[int, str, str, str]] = []
+        row_numbers = rows.to_list()
+        for index, name in self.activity.items():
+            if name == "year_to_date_spend":
+                continue
+            target = OPENING_POINTS if name == "loyalty_balance" else OPENING_CENTS
+            header = self.cmap.headers[index] or f"column {index + 1}"
+            got: list[int | None] = []
+            for row, cell in zip(row_numbers, batch.get_column(f"c{index}").to_list(), strict=True):
+                text = restore(cell or "").strip()
+                if not text:
+                    got.append(None)
+                    continue
+                value = _points(text) if target == OPENING_POINTS else _amount(text)
+                if value is None:
+                    what = "a whole number of points" if target == OPENING_POINTS else "an amount"
+                    unread.append(
+                        (row, header, WARNING, f"“{text[:40]}” is not {what}: no opening balance")
+                    )
+                    got.append(None)
+                    continue
+                got.append(value if isinstance(value, int) else to_cents(value))
+            columns.setdefault(target, got)
+        for target in (OPENING_POINTS, OPENING_CENTS):
+            columns.setdefault(target, [None] * len(row_numbers))
+        frame = pl.DataFrame(columns, schema={OPENING_POINTS: pl.Int64, OPENING_CENTS: pl.Int64})
+        problems = (
+            pl.DataFrame(unread, schema=empty_problems().schema, orient="row")
+            if unread
+            else empty_problems()
+        )
+        return frame, problems
 
     def _row_warnings(self, values: pl.DataFrame) -> pl.DataFrame:
         import polars as pl
@@ -272,8 +352,20 @@ def _open(
     return source, cmap, ctx
 
 
-def _column_notices(cmap: ColumnMap) -> list[str]:
-    """The columns left out, in one line per reason (the mapping lists them one by one)."""
+#: what the mapping says of an activity column with ``--opening-balances``
+_OPENING_REASONS = {
+    "loyalty_balance": "opening loyalty balance (a ledger entry, --opening-balances)",
+    "account_balance": "opening account balance (a ledger entry, --opening-balances)",
+    "year_to_date_spend": "year-to-date spend: no ledger holds it (computed from sales)",
+}
+
+
+def _column_notices(cmap: ColumnMap, activity: dict[int, str] | None = None) -> list[str]:
+    """The columns left out, in one line per reason (the mapping lists them one by one).
+
+    With ``--opening-balances`` (``activity`` given) the balance columns are said to
+    become opening entries, and a year-to-date column is said to be left out.
+    """
 
     def names(indexes: Iterable[int]) -> str:
         return ", ".join(f"“{cmap.headers[i] or f'column {i + 1}'}”" for i in indexes)
@@ -281,9 +373,24 @@ def _column_notices(cmap: ColumnMap) -> list[str]:
     notes = []
     if cmap.unknown:
         notes.append(f"Unknown columns, ignored: {names(cmap.unknown)}.")
-    if cmap.read_only:
+    chosen = activity or {}
+    balances = [i for i, name in chosen.items() if name != "year_to_date_spend"]
+    spend = [i for i, name in chosen.items() if name == "year_to_date_spend"]
+    read_only = [i for i in cmap.read_only if i not in balances and i not in spend]
+    if balances:
         notes.append(
-            f"Read-only columns (generated by activity), never imported: {names(cmap.read_only)}."
+            f"Opening balances from: {names(balances)} (dated ledger entries of this import, "
+            "reversible with tillterm balances reverse)."
+        )
+    if spend:
+        notes.append(
+            f"Not imported: {names(spend)}: year-to-date spend has no ledger in tillterm "
+            "(its reports add up the sales made here), so an opening figure would not "
+            "match them."
+        )
+    if read_only:
+        notes.append(
+            f"Read-only columns (generated by activity), never imported: {names(read_only)}."
         )
     if cmap.duplicates:
         notes.append(
@@ -301,7 +408,7 @@ def _notices(scan: Scan, table: pl.DataFrame) -> tuple[str, ...]:
     """What is said besides the problems: the columns left out, groups made or missing."""
     import polars as pl
 
-    notes = _column_notices(scan.cmap)
+    notes = _column_notices(scan.cmap, scan.activity)
     notes.extend(scan.source.notes)
     notes.extend(scan.date_notes)
     samples = scan.source.sample_names()
@@ -363,6 +470,14 @@ class Scan:
     #: date columns whose order the values did not settle, said in the summary
     date_notes: tuple[str, ...] = ()
     create_groups: bool = False
+    #: ``--opening-balances``: the activity columns read (index → figure), the balances
+    #: counted so far, and the store's currency (what the summary prints them in)
+    activity: dict[int, str] | None = None
+    loyalty: int = 0
+    points: int = 0
+    accounts: int = 0
+    cents: int = 0
+    currency: str = "EUR"
 
     def add(self, checked: CheckedBatch) -> None:
         """Count one checked batch and spill its rows for the apply."""
@@ -390,7 +505,30 @@ class Scan:
             if "customer_code" in self.cmap.present
             else values.clear().select(ROW, "__key")
         )
+        if OPENING_POINTS in values.columns:
+            for column in (OPENING_POINTS, OPENING_CENTS):
+                given = values.get_column(column).drop_nulls()
+                given = given.filter(given != 0)
+                if column == OPENING_POINTS:
+                    self.loyalty += given.len()
+                    self.points += int(given.sum())
+                else:
+                    self.accounts += given.len()
+                    self.cents += int(given.sum())
         self.spill.add(values.drop("__id"))
+
+    def opening(self) -> OpeningBalances | None:
+        """The opening balances the apply writes (``None`` without the option)."""
+        if self.activity is None:
+            return None
+        left_out = tuple(
+            self.cmap.headers[i] or f"column {i + 1}"
+            for i, name in self.activity.items()
+            if name == "year_to_date_spend"
+        )
+        return OpeningBalances(
+            self.loyalty, self.points, self.accounts, self.cents, self.currency, left_out
+        )
 
     def report(self) -> ImportReport:
         """The report (no database needed): a file without rows is refused here."""
@@ -420,6 +558,13 @@ class Scan:
                     )
                 )
         columns = column_rows(cmap, self.first, self.overrides, self.custom_fields)
+        if self.activity:
+            columns = tuple(
+                replace(row, reason=_OPENING_REASONS[self.activity[row.number - 1]])
+                if row.number - 1 in self.activity
+                else row
+                for row in columns
+            )
         look_alikes = _look_alikes(columns, cmap)
         if look_alikes.height:
             problems.insert(0, look_alikes)
@@ -450,6 +595,7 @@ class Scan:
             overrides=self.overrides,
             create_groups=self.create_groups,
             new_groups=tuple(self.new_groups.values()),
+            opening=self.opening(),
         )
 
 
@@ -460,16 +606,20 @@ def scan_file(
     *,
     overrides: Sequence[Override] = (),
     create_groups: bool = False,
+    opening_balances: bool = False,
 ) -> Scan:
     """Read and check every row of the file on ``conn`` (a read transaction).
 
     ``overrides`` are the person's choices of field per column (over the guess from the
     headers); with ``create_groups`` a group name the store lacks is to be created by
-    the apply instead of being an error. The spilled rows are deleted if anything goes
-    wrong (a cancel included).
+    the apply instead of being an error; with ``opening_balances`` the loyalty and account
+    balance columns are read as the opening entries the apply writes. The spilled rows
+    are deleted if anything goes wrong (a cancel included).
     """
     source, cmap, ctx = _open(path, conn, progress, overrides)
-    run = _Pass(source, conn, cmap, ctx, create_groups=create_groups)
+    run = _Pass(
+        source, conn, cmap, ctx, create_groups=create_groups, opening_balances=opening_balances
+    )
     spill = CheckedRows(cmap, ctx)
     scan = Scan(
         source,
@@ -479,6 +629,10 @@ def scan_file(
         custom_fields=tuple(ctx.customs),
         create_groups=create_groups,
     )
+    if opening_balances:
+        scan.activity = run.activity
+        currency = conn.execute(select(col(StoreSettings.currency))).scalar()
+        scan.currency = currency or "EUR"
     try:
         for checked in run.batches(progress, "checking"):
             scan.add(checked)
