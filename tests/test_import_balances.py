@@ -270,3 +270,23 @@ def test_cli_help_names_the_option_and_the_reversal(capsys: pytest.CaptureFixtur
     with pytest.raises(SystemExit):
         run_cli(["balances", "reverse", "--help"])
     assert "opposite of every opening" in capsys.readouterr().out
+
+
+def test_the_same_balances_twice_are_warnings_until_the_first_is_reversed(
+    any_engine: Engine, tmp_path: Path
+) -> None:
+    path = _xseries(tmp_path / "x.csv", ROWS)
+    _import(any_engine, path, opening=True)
+    again = check_import(any_engine, path, opening_balances=True)
+    twice = [p for p in again.problems if "adds to the opening balance of import 1" in p.message]
+    # one per balance brought over (zero and blank ones add nothing)
+    assert len(twice) == 5 and again.warnings == 5
+    assert {(p.row, p.column) for p in twice} >= {(2, "loyalty_balance"), (2, "balance")}
+    assert all("tillterm balances reverse 1" in p.message for p in twice)
+    assert twice[0].message.startswith("“120” adds to")
+    Imports(lambda: any_engine).reverse_opening_balances(1)
+    report, result = _import(any_engine, path, opening=True)
+    assert report.warnings == 0, report.problems
+    assert result.opening_import == 2
+    assert _balances(any_engine)["OLIVIA-1"] == (120, 2550)
+    _sums_match(any_engine)

@@ -32,6 +32,8 @@ from tillterm.spreadsheet.file_check import customer_count
 from tillterm.spreadsheet.import_report import (
     OPENING_CENTS,
     OPENING_POINTS,
+    OPENING_PREFIX,
+    REVERSAL_PREFIX,
     CheckedRows,
     Progress,
     ProgressCallback,
@@ -579,8 +581,6 @@ class CustomerWriter:
 # never rewritten. Reversing an import adds the opposite entries ("reversal of opening
 # balance, import 3"); an import whose reversal is on file is not reversed twice.
 
-OPENING_PREFIX = "opening balance, import "
-REVERSAL_PREFIX = "reversal of opening balance, import "
 #: PostgreSQL's transaction-level advisory lock serialising the numbering of opening
 #: imports and their reversals (SQLite's write transaction already does)
 _OPENING_LOCK = 0x7117_0B41

@@ -41,6 +41,8 @@ from tillterm.spreadsheet.import_report import (
     LISTED,
     OPENING_CENTS,
     OPENING_POINTS,
+    OPENING_PREFIX,
+    REVERSAL_PREFIX,
     CheckedRows,
     ImportReport,
     OpeningBalances,
@@ -134,6 +136,27 @@ def _amount(text: str) -> Decimal | None:
         return None
 
 
+def opened_customers(conn: Connection) -> dict[int, int]:
+    """Customer id → the latest opening-balance import (not reversed) with an entry
+    for it: what a new opening balance for that customer would add to."""
+    from tillterm.store.models import AccountEntry, LoyaltyEntry
+
+    imports: dict[int, set[int]] = {}
+    reversed_: set[int] = set()
+    for table in (LoyaltyEntry, AccountEntry):
+        reason = col(table.reason)
+        for text in conn.execute(
+            select(reason).where(reason.startswith(REVERSAL_PREFIX)).distinct()
+        ).scalars():
+            if (tail := str(text)[len(REVERSAL_PREFIX) :]).isdigit():
+                reversed_.add(int(tail))
+        opening = select(col(table.customer_id), reason).where(reason.startswith(OPENING_PREFIX))
+        for cid, text in conn.execute(opening.distinct()):
+            if (tail := str(text)[len(OPENING_PREFIX) :]).isdigit():
+                imports.setdefault(int(cid), set()).add(int(tail))
+    return {cid: max(n - reversed_) for cid, n in imports.items() if n - reversed_}
+
+
 class _Pass:
     """One read of the file: converts batches and adds what needs the database."""
 
@@ -150,6 +173,8 @@ class _Pass:
         self.source = source
         #: column index → activity figure read as an opening balance (the option on)
         self.activity = activity_columns(cmap) if opening_balances else {}
+        #: customer id → the earlier opening import (not reversed) that gave it a balance
+        self.opened = opened_customers(conn) if self.activity else {}
         self.conn = conn
         self.cmap = cmap
         self.ctx = ctx
@@ -234,7 +259,9 @@ class _Pass:
                 lost_zero_problems(batch, self.cmap, self.source.numeric_columns),
             ]
             if self.activity:
-                opening, unread = self._opening(batch, values.get_column(ROW))
+                opening, unread = self._opening(
+                    batch, values.get_column(ROW), values.get_column("__id")
+                )
                 values = values.hstack(opening)
                 problems.append(unread)
             checked = CheckedBatch(
@@ -249,9 +276,13 @@ class _Pass:
                 progress(Progress(stage, min(done, 1.0), rows))
             yield checked
 
-    def _opening(self, batch: pl.DataFrame, rows: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
+    def _opening(
+        self, batch: pl.DataFrame, rows: pl.Series, ids: pl.Series
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Each row's opening loyalty points and account cents (null: none), and a
-        warning naming the column and the value for each figure that cannot be read.
+        warning naming the column and the value for each figure that cannot be read,
+        or that would add to the opening balance an earlier import gave the customer
+        (the same file imported twice would count every balance twice).
 
         Read cell by cell in Python: only with ``--opening-balances``, and a balance
         column is short text. Loyalty points are whole numbers; an account balance is
@@ -262,13 +293,15 @@ class _Pass:
         columns: dict[str, list[int | None]] = {}
         unread: list[tuple[int, str, str, str]] = []
         row_numbers = rows.to_list()
+        customers = ids.to_list()
         for index, name in self.activity.items():
             if name == "year_to_date_spend":
                 continue
             target = OPENING_POINTS if name == "loyalty_balance" else OPENING_CENTS
             header = self.cmap.headers[index] or f"column {index + 1}"
             got: list[int | None] = []
-            for row, cell in zip(row_numbers, batch.get_column(f"c{index}").to_list(), strict=True):
+            cells = batch.get_column(f"c{index}").to_list()
+            for row, cid, cell in zip(row_numbers, customers, cells, strict=True):
                 text = restore(cell or "").strip()
                 if not text:
                     got.append(None)
@@ -281,6 +314,18 @@ class _Pass:
                     )
                     got.append(None)
                     continue
+                if value and cid in self.opened:
+                    earlier = self.opened[cid]
+                    unread.append(
+                        (
+                            row,
+                            header,
+                            WARNING,
+                            f"“{text[:40]}” adds to the opening balance of import {earlier} "
+                            f"this customer has (undo that one: tillterm balances reverse "
+                            f"{earlier})",
+                        )
+                    )
                 got.append(value if isinstance(value, int) else to_cents(value))
             columns.setdefault(target, got)
         for target in (OPENING_POINTS, OPENING_CENTS):

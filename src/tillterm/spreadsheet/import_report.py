@@ -128,6 +128,9 @@ def fingerprint(path: Path) -> tuple[int, int] | None:
 #: the spilled columns holding a row's opening balances (``--opening-balances``)
 OPENING_POINTS = "__opening_points"
 OPENING_CENTS = "__opening_cents"
+#: the reason of an opening ledger entry, and of its reversal, before the import's number
+OPENING_PREFIX = "opening balance, import "
+REVERSAL_PREFIX = "reversal of opening balance, import "
 
 
 @dataclass(frozen=True)
