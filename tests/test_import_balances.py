@@ -14,6 +14,7 @@ and ``balance`` included), UTF-8, LF line ends, as X-Series writes it.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from conftest import run_cli
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import col
+from sqlmodel import select as orm_select
 
 from tillterm import sales
 from tillterm.services.imports import Imports
@@ -159,6 +161,14 @@ def test_opening_balances_become_dated_entries_of_one_import(
     assert {r for _, r, _ in _entries(any_engine)} == {reason}
     # zero and blank balances write nothing: one entry per balance brought over
     assert len(_entries(any_engine)) == 5
+    # dated when imported, read back as the ledgers' other entries are (UTC)
+    with session_scope(any_engine) as s:
+        dates = [*s.exec(orm_select(LoyaltyEntry)), *s.exec(orm_select(AccountEntry))]
+        stamps = {e.created_at for e in dates}
+    assert len(stamps) == 1
+    stamp = stamps.pop()
+    assert stamp.tzinfo is not None
+    assert abs((dt.datetime.now(dt.UTC) - stamp).total_seconds()) < 120
     _sums_match(any_engine)
 
 
@@ -290,3 +300,24 @@ def test_the_same_balances_twice_are_warnings_until_the_first_is_reversed(
     assert result.opening_import == 2
     assert _balances(any_engine)["OLIVIA-1"] == (120, 2550)
     _sums_match(any_engine)
+
+
+@pytest.mark.parametrize(
+    ("points", "balance", "expected"),
+    [
+        ("12", "12", (12, 1200)),
+        ("-7", "0.5", (-7, 50)),
+        ("+3", "-0,05", (3, -5)),
+        ("1.500", "1 234,56", (1500, 123456)),  # thousands separators: read one by one
+        ("12 000", "€ 3", (12000, 300)),
+        ("'-4", "'-19.99", (-4, -1999)),  # tillterm's own export quotes a leading minus
+        ("999999999", "999999999.99", (999999999, 99999999999)),
+    ],
+)
+def test_balances_are_read_as_written(
+    engine: Engine, tmp_path: Path, points: str, balance: str, expected: tuple[int, int]
+) -> None:
+    row = {**ROWS[0], "loyalty_balance": points, "balance": balance}
+    report, _ = _import(engine, _xseries(tmp_path / "x.csv", [row]), opening=True)
+    assert report.warnings == 0, report.problems
+    assert _balances(engine)["OLIVIA-1"] == expected

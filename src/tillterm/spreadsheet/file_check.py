@@ -24,7 +24,7 @@ from sqlmodel import col
 from tillterm.core.money import parse_amount, to_cents
 from tillterm.core.typed_text import import_clean_expr, text_problem
 from tillterm.customers.groups import MAX_NAME, group_key
-from tillterm.spreadsheet.cells import restore, restore_expr
+from tillterm.spreadsheet.cells import restore_expr
 from tillterm.spreadsheet.changes import CHANGED, CLEARS, changes, compared_fields, lookup
 from tillterm.spreadsheet.checking import (
     ERROR,
@@ -290,47 +290,78 @@ class _Pass:
         """
         import polars as pl
 
-        columns: dict[str, list[int | None]] = {}
+        columns: dict[str, pl.Series] = {}
         unread: list[tuple[int, str, str, str]] = []
         row_numbers = rows.to_list()
-        customers = ids.to_list()
         for index, name in self.activity.items():
-            if name == "year_to_date_spend":
-                continue
             target = OPENING_POINTS if name == "loyalty_balance" else OPENING_CENTS
+            if name == "year_to_date_spend" or target in columns:
+                continue
             header = self.cmap.headers[index] or f"column {index + 1}"
-            got: list[int | None] = []
-            cells = batch.get_column(f"c{index}").to_list()
-            for row, cid, cell in zip(row_numbers, customers, cells, strict=True):
-                text = restore(cell or "").strip()
-                if not text:
-                    got.append(None)
-                    continue
-                value = _points(text) if target == OPENING_POINTS else _amount(text)
-                if value is None:
-                    what = "a whole number of points" if target == OPENING_POINTS else "an amount"
-                    unread.append(
-                        (row, header, WARNING, f"“{text[:40]}” is not {what}: no opening balance")
-                    )
-                    got.append(None)
-                    continue
-                if value and cid in self.opened:
-                    earlier = self.opened[cid]
+            text = batch.select(
+                restore_expr(pl.col(f"c{index}")).fill_null("").str.strip_chars().alias("t")
+            ).get_column("t")
+            # the plain figures every system writes are read column-wise; the rest
+            # (thousands separators, currency signs, mistakes) one by one below
+            if target == OPENING_POINTS:
+                plain = text.str.contains(r"^[+-]?[0-9]{1,9}$")
+                values = pl.select(
+                    pl.when(plain).then(text.cast(pl.Int64, strict=False)).alias("v")
+                ).get_column("v")
+            else:
+                plain = text.str.contains(r"^[+-]?[0-9]{1,9}(?:[.,][0-9]{1,2})?$")
+                # below 10⁹ with two decimals, a float times 100 rounds to the exact cents
+                cents = (
+                    text.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False) * 100
+                ).round(0)
+                values = pl.select(
+                    pl.when(plain).then(cents.cast(pl.Int64, strict=False)).alias("v")
+                ).get_column("v")
+            slow = ((text != "") & ~plain).arg_true().to_list()
+            if slow:
+                found: list[int | None] = []
+                for at in slow:
+                    cell = str(text[at])
+                    value = _points(cell) if target == OPENING_POINTS else _amount(cell)
+                    if value is None:
+                        kind = (
+                            "a whole number of points" if target == OPENING_POINTS else "an amount"
+                        )
+                        unread.append(
+                            (
+                                row_numbers[at],
+                                header,
+                                WARNING,
+                                f"“{cell[:40]}” is not {kind}: no opening balance",
+                            )
+                        )
+                        found.append(None)
+                    else:
+                        found.append(value if isinstance(value, int) else to_cents(value))
+                values = values.scatter(slow, pl.Series(found, dtype=pl.Int64))
+            if self.opened:
+                again = (
+                    values.is_not_null() & (values != 0) & ids.is_in(list(self.opened))
+                ).arg_true()
+                for at in again.to_list():
+                    earlier = self.opened[int(ids[at])]
                     unread.append(
                         (
-                            row,
+                            row_numbers[at],
                             header,
                             WARNING,
-                            f"“{text[:40]}” adds to the opening balance of import {earlier} "
+                            f"“{text[at][:40]}” adds to the opening balance of import {earlier} "
                             f"this customer has (undo that one: tillterm balances reverse "
                             f"{earlier})",
                         )
                     )
-                got.append(value if isinstance(value, int) else to_cents(value))
-            columns.setdefault(target, got)
-        for target in (OPENING_POINTS, OPENING_CENTS):
-            columns.setdefault(target, [None] * len(row_numbers))
-        frame = pl.DataFrame(columns, schema={OPENING_POINTS: pl.Int64, OPENING_CENTS: pl.Int64})
+            columns[target] = values.alias(target)
+        frame = pl.DataFrame(
+            [
+                columns.get(t, pl.Series(t, [None] * len(row_numbers), dtype=pl.Int64))
+                for t in (OPENING_POINTS, OPENING_CENTS)
+            ]
+        )
         problems = (
             pl.DataFrame(unread, schema=empty_problems().schema, orient="row")
             if unread
