@@ -27,9 +27,9 @@ from sqlmodel import select as orm_select
 
 from tillterm import sales
 from tillterm.services.imports import Imports
-from tillterm.spreadsheet.applying import ReversalRefused
 from tillterm.spreadsheet.import_report import ImportReport, ImportResult
 from tillterm.spreadsheet.importing import apply_import, check_import
+from tillterm.spreadsheet.opening import ReversalRefused
 from tillterm.store.engine import open_db, session_scope
 from tillterm.store.models import AccountEntry, Customer, LoyaltyEntry
 

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from tillterm.core.errors import DatabaseError
     from tillterm.core.money import format_money
     from tillterm.services.context import Services
-    from tillterm.spreadsheet.applying import ReversalRefused
+    from tillterm.spreadsheet.opening import ReversalRefused
 
     try:
         engine = open_engine(args)

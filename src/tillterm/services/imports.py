@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from tillterm.spreadsheet.applying import Reversal
     from tillterm.spreadsheet.import_report import ImportReport, ImportResult, ProgressCallback
     from tillterm.spreadsheet.mapping import Override
+    from tillterm.spreadsheet.opening import Reversal
 
 
 class EngineFailure(RuntimeError):
@@ -112,7 +112,7 @@ class Imports:
         import's entries stay and the reversal stands beside them. Refused
         (``ReversalRefused``) when there is no such import or it was reversed already.
         """
-        from tillterm.spreadsheet.applying import reverse_opening_entries
+        from tillterm.spreadsheet.opening import reverse_opening_entries
         from tillterm.store.engine import begin_write, session_scope
 
         with session_scope(self.engine()) as session:

@@ -11,7 +11,6 @@ once per piece, never through a trigger per row.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,7 +21,6 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
-from tillterm.core.errors import TilltermError
 from tillterm.customers.fields import CUSTOM_PREFIX
 from tillterm.customers.profiles import PHONE_FIELDS, generate_code, generate_codes, normalise_code
 from tillterm.spreadsheet.changes import CHANGED, changes, compared_fields, lookup
@@ -30,10 +28,6 @@ from tillterm.spreadsheet.checking import Context
 from tillterm.spreadsheet.columns import BOOL, FIELD_BY_NAME, ColumnMap
 from tillterm.spreadsheet.file_check import customer_count
 from tillterm.spreadsheet.import_report import (
-    OPENING_CENTS,
-    OPENING_POINTS,
-    OPENING_PREFIX,
-    REVERSAL_PREFIX,
     CheckedRows,
     Progress,
     ProgressCallback,
@@ -45,17 +39,14 @@ from tillterm.spreadsheet.insert_paths import (
     customer_columns,
     lookup_codes,
 )
+from tillterm.spreadsheet.opening import db_now
 from tillterm.spreadsheet.reading import ROW
 from tillterm.store import search_index
 from tillterm.store.models import (
-    AccountEntry,
     Customer,
     CustomerTag,
     CustomFieldValue,
-    LoyaltyEntry,
-    StoreSettings,
     Tag,
-    utcnow,
 )
 
 if TYPE_CHECKING:
@@ -207,13 +198,6 @@ class Lookahead:
         return future.result()
 
 
-def _db_now(dialect: str) -> Any:
-    now = dt.datetime.now(dt.UTC)
-    if dialect == "sqlite":
-        return now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return now
-
-
 @dataclass
 class PreparedPiece:
     """One checked batch, converted to driver rows (new customers already have ids)."""
@@ -259,7 +243,7 @@ class CustomerWriter:
         self.ctx = ctx
         self.dialect = conn.dialect.name
         self.mark = "?" if self.dialect == "sqlite" else "%s"
-        self.now = _db_now(self.dialect)
+        self.now = db_now(self.dialect)
         self.present = [n for n in (cmap.fields[i] for i in sorted(cmap.fields))]
         self.plain = [n for n in self.present if not n.startswith(CUSTOM_PREFIX) and n != "tags"]
         self.customs = [n for n in self.present if n.startswith(CUSTOM_PREFIX)]
@@ -571,147 +555,3 @@ class CustomerWriter:
             self.conn.exec_driver_sql(
                 f"UPDATE customer SET phone_digits = {self.mark} WHERE id = {self.mark}", data
             )
-
-
-# --- opening balances (``--opening-balances``) ----------------------------------------
-#
-# The old system's loyalty and account balances land as dated ledger entries, one per
-# customer and ledger, whose reason names the import ("opening balance, import 3"):
-# balances stay the sum of their entries, and what a receipt or statement printed is
-# never rewritten. Reversing an import adds the opposite entries ("reversal of opening
-# balance, import 3"); an import whose reversal is on file is not reversed twice.
-
-#: PostgreSQL's transaction-level advisory lock serialising the numbering of opening
-#: imports and their reversals (SQLite's write transaction already does)
-_OPENING_LOCK = 0x7117_0B41
-
-
-def lock_opening_entries(conn: Connection) -> None:
-    """Serialise opening imports and reversals from here to the end of the transaction."""
-    from sqlalchemy import text
-
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _OPENING_LOCK})
-
-
-def _import_numbers(conn: Connection, prefix: str) -> set[int]:
-    """The import numbers named by the entries whose reason starts with ``prefix``."""
-    found: set[int] = set()
-    for table in (LoyaltyEntry, AccountEntry):
-        reason = col(table.reason)
-        for (text,) in conn.execute(select(reason).where(reason.startswith(prefix)).distinct()):
-            tail = str(text)[len(prefix) :]
-            if tail.isdigit():
-                found.add(int(tail))
-    return found
-
-
-def next_opening_import(conn: Connection) -> int:
-    """The number the next opening import gets (one more than any on file)."""
-    return max(_import_numbers(conn, OPENING_PREFIX), default=0) + 1
-
-
-def _customer_ids(existing: pl.Series | None, height: int, new_ids: pl.Series) -> list[int]:
-    """Each row's customer: its existing id, else the next new id in row order (the
-    order :meth:`CustomerWriter.prepare` hands them out in)."""
-    fresh = iter(new_ids.to_list())
-    if existing is None:
-        return [next(fresh) for _ in range(height)]
-    return [next(fresh) if i is None else int(i) for i in existing.to_list()]
-
-
-def write_opening_entries(
-    conn: Connection,
-    checked: CheckedRows,
-    existing: list[pl.Series | None],
-    new_ids: pl.Series,
-    number: int,
-) -> int:
-    """Write the checked rows' opening balances as ledger entries of import ``number``,
-    in the import's transaction; how many entries were written.
-
-    A zero or blank balance writes nothing. An unchanged customer (not rewritten by the
-    import) still gets its opening entries: the balance is not part of the profile.
-    """
-    import polars as pl
-
-    reason = f"{OPENING_PREFIX}{number}"
-    now = _db_now(conn.dialect.name)
-    mark = "?" if conn.dialect.name == "sqlite" else "%s"
-    written = 0
-    taken = 0
-    for index, height in enumerate(checked.heights):
-        frame = checked.batch(index, [OPENING_POINTS, OPENING_CENTS])
-        ids = existing[index]
-        new = height if ids is None else ids.null_count()
-        customers = _customer_ids(ids, height, new_ids.slice(taken, new))
-        taken += new
-        frame = frame.with_columns(pl.Series("__cid", customers, dtype=pl.Int64))
-        for table, column, amount in (
-            ("loyalty_entry", "points", OPENING_POINTS),
-            ("account_entry", "amount_cents", OPENING_CENTS),
-        ):
-            given = frame.filter(pl.col(amount).is_not_null() & (pl.col(amount) != 0))
-            if not given.height:
-                continue
-            # bound by the driver, like the customers themselves: 100k opening entries
-            # through the ORM's type processing took seconds
-            rows = given.select(
-                "__cid", amount, pl.lit(reason).alias("r"), pl.lit(now).alias("t")
-            ).rows()
-            conn.exec_driver_sql(
-                f"INSERT INTO {table} (customer_id, {column}, reason, created_at) "
-                f"VALUES ({mark}, {mark}, {mark}, {mark})",
-                rows,
-            )
-            written += len(rows)
-    return written
-
-
-@dataclass(frozen=True)
-class Reversal:
-    """What reversing an opening import did: the entries added per ledger, and the
-    points and cents they took back (the import's totals, so positive when it added)."""
-
-    number: int
-    loyalty: int
-    points: int
-    accounts: int
-    cents: int
-    currency: str = "EUR"
-
-
-class ReversalRefused(TilltermError):
-    """The opening import named does not exist, or was already reversed."""
-
-
-def reverse_opening_entries(conn: Connection, number: int) -> Reversal:
-    """Add, for every opening entry of import ``number``, the opposite entry dated now
-    (in the caller's write transaction). Refused if there is no such import or its
-    reversal is already on file: reversing twice would take the balances back twice.
-    """
-    lock_opening_entries(conn)
-    if number in _import_numbers(conn, REVERSAL_PREFIX):
-        raise ReversalRefused(f"Opening-balance import {number} was already reversed.")
-    if number not in _import_numbers(conn, OPENING_PREFIX):
-        raise ReversalRefused(f"There is no opening-balance import {number}.")
-    reason = f"{OPENING_PREFIX}{number}"
-    undo = f"{REVERSAL_PREFIX}{number}"
-    now = utcnow()
-    totals: list[tuple[int, int]] = []
-    for table, amount in ((LoyaltyEntry, "points"), (AccountEntry, "amount_cents")):
-        value = getattr(table, amount)
-        rows = [
-            {"customer_id": cid, amount: -int(v), "reason": undo, "created_at": now}
-            for cid, v in conn.execute(
-                select(col(table.customer_id), col(value))
-                .where(col(table.reason) == reason)
-                .order_by(col(table.id))
-            )
-        ]
-        for start in range(0, len(rows), LOOKUP_CHUNK):
-            conn.execute(insert(table), rows[start : start + LOOKUP_CHUNK])
-        totals.append((len(rows), -sum(int(r[amount]) for r in rows)))
-    (loyalty, points), (accounts, cents) = totals
-    currency = conn.execute(select(col(StoreSettings.currency))).scalar() or "EUR"
-    return Reversal(number, loyalty, points, accounts, cents, currency)

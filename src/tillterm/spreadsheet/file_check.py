@@ -11,17 +11,14 @@ by row and column.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
-from tillterm.core.money import parse_amount, to_cents
 from tillterm.core.typed_text import import_clean_expr, text_problem
 from tillterm.customers.groups import MAX_NAME, group_key
 from tillterm.spreadsheet.cells import restore_expr
@@ -41,8 +38,6 @@ from tillterm.spreadsheet.import_report import (
     LISTED,
     OPENING_CENTS,
     OPENING_POINTS,
-    OPENING_PREFIX,
-    REVERSAL_PREFIX,
     CheckedRows,
     ImportReport,
     OpeningBalances,
@@ -60,6 +55,7 @@ from tillterm.spreadsheet.mapping import (
     field_choices,
     look_alike_message,
 )
+from tillterm.spreadsheet.opening import opened_customers, read_balances
 from tillterm.spreadsheet.reading import ROW, SheetSource, SpreadsheetError, open_sheet
 from tillterm.store.models import Customer, CustomerGroup, CustomField, StoreSettings, TaxRate
 
@@ -111,50 +107,6 @@ def _existing_emails(conn: Connection) -> pl.DataFrame:
         .unique("__email_key", keep="first")
         .select("__email_key", "same_as")
     )
-
-
-#: whole points written with thousands separators: "1,500", "1.500", "12 000"
-_GROUPED_POINTS = re.compile(r"[+-]?[0-9]{1,3}(?:[,.\u00a0\u202f ][0-9]{3})+")
-
-
-def _points(text: str) -> int | None:
-    """Loyalty points as the old system wrote them (whole numbers only): ``None`` if not.
-
-    Points are whole, so ``1,500`` is fifteen hundred, never one and a half.
-    """
-    if _GROUPED_POINTS.fullmatch(text):
-        points = int(re.sub(r"[^0-9+-]", "", text))
-        return points if abs(points) < 10**9 else None
-    value = _amount(text)
-    return int(value) if value is not None and value == int(value) else None
-
-
-def _amount(text: str) -> Decimal | None:
-    try:
-        return parse_amount(text)
-    except ValueError:
-        return None
-
-
-def opened_customers(conn: Connection) -> dict[int, int]:
-    """Customer id → the latest opening-balance import (not reversed) with an entry
-    for it: what a new opening balance for that customer would add to."""
-    from tillterm.store.models import AccountEntry, LoyaltyEntry
-
-    imports: dict[int, set[int]] = {}
-    reversed_: set[int] = set()
-    for table in (LoyaltyEntry, AccountEntry):
-        reason = col(table.reason)
-        for text in conn.execute(
-            select(reason).where(reason.startswith(REVERSAL_PREFIX)).distinct()
-        ).scalars():
-            if (tail := str(text)[len(REVERSAL_PREFIX) :]).isdigit():
-                reversed_.add(int(tail))
-        opening = select(col(table.customer_id), reason).where(reason.startswith(OPENING_PREFIX))
-        for cid, text in conn.execute(opening.distinct()):
-            if (tail := str(text)[len(OPENING_PREFIX) :]).isdigit():
-                imports.setdefault(int(cid), set()).add(int(tail))
-    return {cid: max(n - reversed_) for cid, n in imports.items() if n - reversed_}
 
 
 class _Pass:
@@ -279,95 +231,7 @@ class _Pass:
     def _opening(
         self, batch: pl.DataFrame, rows: pl.Series, ids: pl.Series
     ) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """Each row's opening loyalty points and account cents (null: none), and a
-        warning naming the column and the value for each figure that cannot be read,
-        or that would add to the opening balance an earlier import gave the customer
-        (the same file imported twice would count every balance twice).
-
-        Read cell by cell in Python: only with ``--opening-balances``, and a balance
-        column is short text. Loyalty points are whole numbers; an account balance is
-        an amount as a person types it (``12.50``, ``12,50``, ``€ 3``), kept in cents.
-        """
-        import polars as pl
-
-        columns: dict[str, pl.Series] = {}
-        unread: list[tuple[int, str, str, str]] = []
-        row_numbers = rows.to_list()
-        for index, name in self.activity.items():
-            target = OPENING_POINTS if name == "loyalty_balance" else OPENING_CENTS
-            if name == "year_to_date_spend" or target in columns:
-                continue
-            header = self.cmap.headers[index] or f"column {index + 1}"
-            text = batch.select(
-                restore_expr(pl.col(f"c{index}")).fill_null("").str.strip_chars().alias("t")
-            ).get_column("t")
-            # the plain figures every system writes are read column-wise; the rest
-            # (thousands separators, currency signs, mistakes) one by one below
-            if target == OPENING_POINTS:
-                plain = text.str.contains(r"^[+-]?[0-9]{1,9}$")
-                values = pl.select(
-                    pl.when(plain).then(text.cast(pl.Int64, strict=False)).alias("v")
-                ).get_column("v")
-            else:
-                plain = text.str.contains(r"^[+-]?[0-9]{1,9}(?:[.,][0-9]{1,2})?$")
-                # below 10⁹ with two decimals, a float times 100 rounds to the exact cents
-                cents = (
-                    text.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False) * 100
-                ).round(0)
-                values = pl.select(
-                    pl.when(plain).then(cents.cast(pl.Int64, strict=False)).alias("v")
-                ).get_column("v")
-            slow = ((text != "") & ~plain).arg_true().to_list()
-            if slow:
-                found: list[int | None] = []
-                for at in slow:
-                    cell = str(text[at])
-                    value = _points(cell) if target == OPENING_POINTS else _amount(cell)
-                    if value is None:
-                        kind = (
-                            "a whole number of points" if target == OPENING_POINTS else "an amount"
-                        )
-                        unread.append(
-                            (
-                                row_numbers[at],
-                                header,
-                                WARNING,
-                                f"“{cell[:40]}” is not {kind}: no opening balance",
-                            )
-                        )
-                        found.append(None)
-                    else:
-                        found.append(value if isinstance(value, int) else to_cents(value))
-                values = values.scatter(slow, pl.Series(found, dtype=pl.Int64))
-            if self.opened:
-                again = (
-                    values.is_not_null() & (values != 0) & ids.is_in(list(self.opened))
-                ).arg_true()
-                for at in again.to_list():
-                    earlier = self.opened[int(ids[at])]
-                    unread.append(
-                        (
-                            row_numbers[at],
-                            header,
-                            WARNING,
-                            f"“{text[at][:40]}” adds to the opening balance of import {earlier} "
-                            f"this customer has (undo that one: tillterm balances reverse "
-                            f"{earlier})",
-                        )
-                    )
-            columns[target] = values.alias(target)
-        frame = pl.DataFrame(
-            [
-                columns.get(t, pl.Series(t, [None] * len(row_numbers), dtype=pl.Int64))
-                for t in (OPENING_POINTS, OPENING_CENTS)
-            ]
-        )
-        problems = (
-            pl.DataFrame(unread, schema=empty_problems().schema, orient="row")
-            if unread
-            else empty_problems()
-        )
-        return frame, problems
+        return read_balances(batch, rows, ids, self.cmap.headers, self.activity, self.opened)
 
     def _row_warnings(self, values: pl.DataFrame) -> pl.DataFrame:
         import polars as pl

@@ -39,10 +39,7 @@ from tillterm.spreadsheet.applying import (
     Lookahead,
     existing_ids,
     file_keys,
-    lock_opening_entries,
-    next_opening_import,
     still_valid,
-    write_opening_entries,
 )
 from tillterm.spreadsheet.checking import Context
 from tillterm.spreadsheet.file_check import load_context, scan_file
@@ -59,6 +56,11 @@ from tillterm.spreadsheet.import_report import (
 )
 from tillterm.spreadsheet.insert_paths import choose_insert_path, customer_columns
 from tillterm.spreadsheet.mapping import MappingError, Override, parse_override
+from tillterm.spreadsheet.opening import (
+    lock_opening_entries,
+    next_opening_import,
+    write_opening_entries,
+)
 from tillterm.spreadsheet.reading import ImportCancelled, SpreadsheetError
 from tillterm.store.engine import begin_write, session_scope
 
