@@ -65,6 +65,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="create the groups the file names that the store does not have "
         "(else an unknown group is an error)",
     )
+    p.add_argument(
+        "--opening-balances",
+        action="store_true",
+        help="bring the old system's loyalty and account balance columns over as dated "
+        "opening ledger entries of this import (else they are read-only, not imported); "
+        "the summary prints the import's number N, and "
+        "'tillterm balances reverse N' takes them back",
+    )
 
 
 def _fail(message: object, status: int) -> int:
@@ -110,7 +118,12 @@ def _run(args: argparse.Namespace, imports: Imports) -> int:
         # refused before the file is read, not after a long check
         imports.refuse_existing_annotated(args.file, args.annotated)
     overrides = [imports.parse_override(text) for text in args.map]
-    report = imports.check(args.file, overrides=overrides, create_groups=args.create_groups)
+    report = imports.check(
+        args.file,
+        overrides=overrides,
+        create_groups=args.create_groups,
+        opening_balances=args.opening_balances,
+    )
     say(f"{report.path.name}: {report.detected}")
     say("Columns:")
     for line in report.mapping_lines():

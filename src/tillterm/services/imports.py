@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from tillterm.spreadsheet.import_report import ImportReport, ImportResult, ProgressCallback
     from tillterm.spreadsheet.mapping import Override
+    from tillterm.spreadsheet.opening import Reversal
 
 
 class EngineFailure(RuntimeError):
@@ -76,6 +77,7 @@ class Imports:
         *,
         overrides: Sequence[Override] = (),
         create_groups: bool = False,
+        opening_balances: bool = False,
         progress: ProgressCallback | None = None,
     ) -> ImportReport:
         """Read and check the whole file; write nothing.
@@ -83,9 +85,12 @@ class Imports:
         ``overrides`` are the person's choice of field for some columns (``-``: not
         imported), laid over the mapping guessed from the headers; a column or field
         they name that does not exist is a ``MappingError``. With ``create_groups``, a
-        group the store lacks is created by the apply instead of being an error.
-        ``progress`` is told how far the check is and may raise (``ImportCancelled``) to
-        stop it: a workbook's reader process is killed, the checked rows deleted.
+        group the store lacks is created by the apply instead of being an error. With
+        ``opening_balances`` the old system's loyalty and account balances (read-only
+        columns otherwise) become dated opening ledger entries of this import, which
+        :meth:`reverse_opening_balances` takes back. ``progress`` is told how far the
+        check is and may raise (``ImportCancelled``) to stop it: a workbook's reader
+        process is killed, the checked rows deleted.
         """
         from tillterm.spreadsheet.importing import check_import
 
@@ -95,8 +100,25 @@ class Imports:
                 path,
                 overrides=overrides,
                 create_groups=create_groups,
+                opening_balances=opening_balances,
                 progress=progress,
             )
+
+    def reverse_opening_balances(self, number: int) -> Reversal:
+        """Take back the opening balances of opening-balance import ``number``: one
+        opposite entry, dated now, for each of its entries, in one transaction.
+
+        Balances are sums of entries and what was printed is never rewritten, so the
+        import's entries stay and the reversal stands beside them. Refused
+        (``ReversalRefused``) when there is no such import or it was reversed already.
+        """
+        from tillterm.spreadsheet.opening import reverse_opening_entries
+        from tillterm.store.engine import begin_write, session_scope
+
+        with session_scope(self.engine()) as session:
+            conn = session.connection()
+            begin_write(conn)
+            return reverse_opening_entries(conn, number)
 
     @staticmethod
     def parse_override(text: str) -> Override:

@@ -11,7 +11,6 @@ once per piece, never through a trigger per row.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,7 +27,11 @@ from tillterm.spreadsheet.changes import CHANGED, changes, compared_fields, look
 from tillterm.spreadsheet.checking import Context
 from tillterm.spreadsheet.columns import BOOL, FIELD_BY_NAME, ColumnMap
 from tillterm.spreadsheet.file_check import customer_count
-from tillterm.spreadsheet.import_report import CheckedRows, Progress, ProgressCallback
+from tillterm.spreadsheet.import_report import (
+    CheckedRows,
+    Progress,
+    ProgressCallback,
+)
 from tillterm.spreadsheet.insert_paths import (
     CUSTOMER_TABLE,
     LOOKUP_CHUNK,
@@ -36,9 +39,15 @@ from tillterm.spreadsheet.insert_paths import (
     customer_columns,
     lookup_codes,
 )
+from tillterm.spreadsheet.opening import db_now
 from tillterm.spreadsheet.reading import ROW
 from tillterm.store import search_index
-from tillterm.store.models import Customer, CustomerTag, CustomFieldValue, Tag
+from tillterm.store.models import (
+    Customer,
+    CustomerTag,
+    CustomFieldValue,
+    Tag,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -189,13 +198,6 @@ class Lookahead:
         return future.result()
 
 
-def _db_now(dialect: str) -> Any:
-    now = dt.datetime.now(dt.UTC)
-    if dialect == "sqlite":
-        return now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return now
-
-
 @dataclass
 class PreparedPiece:
     """One checked batch, converted to driver rows (new customers already have ids)."""
@@ -241,7 +243,7 @@ class CustomerWriter:
         self.ctx = ctx
         self.dialect = conn.dialect.name
         self.mark = "?" if self.dialect == "sqlite" else "%s"
-        self.now = _db_now(self.dialect)
+        self.now = db_now(self.dialect)
         self.present = [n for n in (cmap.fields[i] for i in sorted(cmap.fields))]
         self.plain = [n for n in self.present if not n.startswith(CUSTOM_PREFIX) and n != "tags"]
         self.customs = [n for n in self.present if n.startswith(CUSTOM_PREFIX)]

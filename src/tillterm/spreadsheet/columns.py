@@ -114,6 +114,8 @@ READ_ONLY: tuple[str, ...] = (
     "year_to_date_spend",
     "account_balance",
 )
+#: the read-only columns ``--opening-balances`` brings over (created_at never is)
+ACTIVITY: tuple[str, ...] = READ_ONLY[1:]
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "customer_code": (
@@ -483,6 +485,23 @@ def _target(
     if target is None and key in customs:
         target = f"{CUSTOM_PREFIX}{customs[key]}"
     return target
+
+
+def activity_columns(cmap: ColumnMap) -> dict[int, str]:
+    """The read-only columns that hold an activity figure: column index → its name
+    (``loyalty_balance``, ``account_balance``, ``year_to_date_spend``).
+
+    Only ``--opening-balances`` reads them (as opening ledger entries); otherwise they
+    stay read-only. The header is matched as :func:`map_headers` matched it.
+    """
+    source_columns = cmap.source.folded_columns() if cmap.source else {}
+    found: dict[int, str] = {}
+    for index in cmap.read_only:
+        raw = (cmap.headers[index] or "").strip()
+        target = _target(raw, normalise_header(raw), {}, source_columns)
+        if target in ACTIVITY:
+            found[index] = target
+    return found
 
 
 def map_headers(headers: Sequence[str], custom_fields: Iterable[str] = ()) -> ColumnMap:

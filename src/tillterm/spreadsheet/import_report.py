@@ -125,6 +125,44 @@ def fingerprint(path: Path) -> tuple[int, int] | None:
     return (stat.st_size, stat.st_mtime_ns)
 
 
+#: the spilled columns holding a row's opening balances (``--opening-balances``)
+OPENING_POINTS = "__opening_points"
+OPENING_CENTS = "__opening_cents"
+#: the reason of an opening ledger entry, and of its reversal, before the import's number
+OPENING_PREFIX = "opening balance, import "
+REVERSAL_PREFIX = "reversal of opening balance, import "
+
+
+@dataclass(frozen=True)
+class OpeningBalances:
+    """What ``--opening-balances`` brings over: the old system's balances, as counted
+    by the check, that the apply writes as dated opening ledger entries.
+
+    ``left_out`` names the activity columns that have no ledger to go to (year-to-date
+    spend: tillterm computes it from its own sales, so an opening figure would make it
+    disagree with the sales it lists); they are said, never dropped without a word.
+    """
+
+    loyalty: int = 0
+    points: int = 0
+    accounts: int = 0
+    cents: int = 0
+    currency: str = "EUR"
+    left_out: tuple[str, ...] = ()
+
+    def line(self) -> str:
+        """ "opening balances: 1,203 loyalty balances (84,210 points), 311 account
+        balances (12400.00 EUR)": what the import brings (or brought) over."""
+        from tillterm.core.money import format_money
+
+        loyalty = f"{self.loyalty:,} loyalty balance{'s' * (self.loyalty != 1)}"
+        accounts = f"{self.accounts:,} account balance{'s' * (self.accounts != 1)}"
+        return (
+            f"opening balances: {loyalty} ({self.points:,} points), "
+            f"{accounts} ({format_money(self.cents, self.currency)})"
+        )
+
+
 @dataclass(frozen=True)
 class ImportReport:
     """What checking found; ``problems`` lists the first :data:`LISTED`."""
@@ -156,6 +194,8 @@ class ImportReport:
     #: unknown groups are created by the import (and which)
     create_groups: bool = False
     new_groups: tuple[str, ...] = ()
+    #: with ``--opening-balances``: the balances the apply writes as opening entries
+    opening: OpeningBalances | None = None
 
     @property
     def blocked(self) -> bool:
@@ -168,6 +208,8 @@ class ImportReport:
             parts.append(f"{self.unchanged:,} unchanged")
         parts.append(f"{self.errors:,} error{'s' * (self.errors != 1)}")
         parts.append(f"{self.warnings:,} warning{'s' * (self.warnings != 1)}")
+        if self.opening is not None:
+            parts.append(self.opening.line())
         return f"{rows}: " + ", ".join(parts)
 
     def mapping_lines(self) -> list[str]:
@@ -179,6 +221,8 @@ class ImportReport:
             mine = " [your choice]" if row.chosen and row.field else ""
             if row.field:
                 lines.append(f"{row.number:>3} “{header}” → {row.field}{mine}{samples}")
+            elif row.reason.startswith("opening "):  # --opening-balances
+                lines.append(f"{row.number:>3} “{header}” → {row.reason}{samples}")
             else:
                 lines.append(f"{row.number:>3} “{header}” → not imported: {row.reason}{samples}")
         return lines
@@ -202,9 +246,20 @@ class ImportResult:
     report: ImportReport
     #: rows naming an existing customer exactly as on file: not written
     unchanged: int = 0
+    #: the number of this import's opening entries (``--opening-balances``): what
+    #: ``tillterm balances reverse N`` names; ``None`` when it wrote none
+    opening_import: int | None = None
 
     def summary(self) -> str:
         text = f"Imported {self.report.path.name}: {self.created:,} new, {self.updated:,} updated"
         if self.unchanged:
             text += f", {self.unchanged:,} unchanged"
+        opening = self.report.opening
+        if opening is not None and self.opening_import is not None:
+            text += (
+                f"; {opening.line()} as opening-balance import {self.opening_import} "
+                f"(undo: tillterm balances reverse {self.opening_import})"
+            )
+        elif opening is not None:
+            text += "; no opening balance to bring over"
         return text + "."

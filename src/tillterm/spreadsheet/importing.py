@@ -56,6 +56,11 @@ from tillterm.spreadsheet.import_report import (
 )
 from tillterm.spreadsheet.insert_paths import choose_insert_path, customer_columns
 from tillterm.spreadsheet.mapping import MappingError, Override, parse_override
+from tillterm.spreadsheet.opening import (
+    lock_opening_entries,
+    next_opening_import,
+    write_opening_entries,
+)
 from tillterm.spreadsheet.reading import ImportCancelled, SpreadsheetError
 from tillterm.store.engine import begin_write, session_scope
 
@@ -66,13 +71,16 @@ def check_import(
     *,
     overrides: Sequence[Override] = (),
     create_groups: bool = False,
+    opening_balances: bool = False,
     progress: ProgressCallback | None = None,
 ) -> ImportReport:
     """Read and check the whole file; write nothing. Raises :class:`SpreadsheetError`
     (:class:`MappingError` when ``overrides`` name no column or no field).
 
     ``overrides`` change the field of the columns they name (``-`` ignores one); with
-    ``create_groups`` the groups the store lacks are created by the apply.
+    ``create_groups`` the groups the store lacks are created by the apply; with
+    ``opening_balances`` the loyalty and account balance columns (read-only otherwise)
+    are read, and the apply writes them as opening ledger entries of this import.
     """
     with session_scope(engine) as session:
         try:
@@ -82,6 +90,7 @@ def check_import(
                 progress,
                 overrides=overrides,
                 create_groups=create_groups,
+                opening_balances=opening_balances,
             )
         finally:
             session.rollback()
@@ -149,8 +158,14 @@ def apply_import(
                 if progress:
                     progress(Progress("importing", done / max(checked.rows, 1), done))
         writer.finish()
+        opening = report.opening
+        number = None
+        if opening is not None and opening.loyalty + opening.accounts:
+            lock_opening_entries(conn)
+            number = next_opening_import(conn)
+            write_opening_entries(conn, checked, existing, new_ids, number)
     checked.discard()
-    return ImportResult(created, updated, report, unchanged=skipped)
+    return ImportResult(created, updated, report, unchanged=skipped, opening_import=number)
 
 
 def _create_groups(session: Session, checked: CheckedRows) -> Context:
@@ -178,11 +193,17 @@ def run_import(
     allow_warnings: bool = False,
     overrides: Sequence[Override] = (),
     create_groups: bool = False,
+    opening_balances: bool = False,
     progress: ProgressCallback | None = None,
 ) -> ImportResult:
     """Check then apply in one call (what the CLI does without ``--dry-run``)."""
     report = check_import(
-        engine, path, overrides=overrides, create_groups=create_groups, progress=progress
+        engine,
+        path,
+        overrides=overrides,
+        create_groups=create_groups,
+        opening_balances=opening_balances,
+        progress=progress,
     )
     return apply_import(engine, report, allow_warnings=allow_warnings, progress=progress)
 
