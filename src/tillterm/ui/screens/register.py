@@ -270,6 +270,10 @@ class RegisterScreen(TillScreen[None]):
         services = self.services
 
         def start() -> Message:
+            # wait for the database first (the app opens it once the first frame is
+            # drawn): building the till imports the ORM, and doing that in a thread
+            # while the register is being drawn held the GIL and delayed the first frame
+            services.engine()
             till = services.till
             try:
                 claim = till.claim(name)
