@@ -568,3 +568,12 @@ def test_outlook_dates_the_values_do_not_settle_are_month_first(
     got = _landed(engine)
     assert got["grace@example.org"].birth_date == dt.date(1979, 11, 2)
     assert got["henry@example.org"].birth_date is None
+
+
+def test_the_names_shown_are_the_mapped_name_columns(engine: Engine) -> None:
+    """Google writes the whole name in "Name" as well: the summary's decoded names come
+    from the columns mapped to the name fields, not every header holding "name"."""
+    report = check_import(engine, SOURCES_DIR / "google_contacts.csv")
+    shown = next(n for n in report.notices if n.startswith("Names as read: "))
+    first = shown.removeprefix("Names as read: ").split("”")[0].lstrip("“")
+    assert len(first.split()) == 2, shown

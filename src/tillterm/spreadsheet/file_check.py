@@ -351,7 +351,11 @@ def _notices(scan: Scan, table: pl.DataFrame) -> tuple[str, ...]:
     notes = _column_notices(scan.cmap, scan.activity)
     notes.extend(scan.source.notes)
     notes.extend(scan.date_notes)
-    samples = scan.source.sample_names()
+    fields = scan.cmap.fields
+    named = [i for i in sorted(fields) if fields[i] in ("first_name", "last_name")]
+    samples = scan.source.sample_names(
+        columns=named or [i for i in fields if fields[i] == "company"]
+    )
     if samples:
         shown = ", ".join(f"“{n}”" for n in samples)
         notes.append(f"Names as read: {shown} (garbled letters mean a wrong encoding).")

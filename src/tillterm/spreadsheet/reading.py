@@ -40,7 +40,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -307,11 +307,13 @@ class SheetSource:
                     break
         return rows
 
-    def sample_names(self, count: int = 3) -> tuple[str, ...]:
+    def sample_names(self, count: int = 3, columns: Sequence[int] = ()) -> tuple[str, ...]:
         """Up to ``count`` names as decoded, so a person sees garbled text at once.
 
-        Taken from the name-like columns (else the first column) of the first rows,
-        names with letters outside ASCII first: that is where a wrong encoding shows.
+        Taken from ``columns`` (the check passes the columns mapped to the name fields),
+        else the name-like columns (else the first column) of the first rows, names with
+        letters outside ASCII first: that is where a wrong encoding shows. Headers alone
+        would join Google's "Name" to its "Given Name" ("Anna Martin Anna").
         """
         import polars as pl
 
@@ -322,7 +324,9 @@ class SheetSource:
         )
         if frame is None or not frame.height:
             return ()
-        wanted = [f"c{i}" for i, h in enumerate(self.headers) if _NAME_HEADER.search(h)][:2]
+        wanted = [f"c{i}" for i in columns] or [
+            f"c{i}" for i, h in enumerate(self.headers) if _NAME_HEADER.search(h)
+        ][:2]
         wanted = wanted or [self.columns[0]]
         names = frame.select(
             pl.concat_str([pl.col(c).str.strip_chars() for c in wanted], separator=" ")
