@@ -46,10 +46,12 @@ from tillterm.ui.scanner_bridge import ScannerBridge
 from tillterm.ui.screens.help import HelpScreen, describe_bindings
 from tillterm.ui.screens.register import RegisterScreen
 from tillterm.ui.styles import css
+from tillterm.ui.typeahead import TypeAhead, install_escape_first
 from tillterm.ui.widgets.scan_input import TerminalScans
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+    from textual.driver import Driver
     from textual.notifications import SeverityLevel
     from textual.screen import Screen
 
@@ -72,8 +74,14 @@ def _lazy(module: str, name: str) -> Callable[[], Screen[None]]:
     return build
 
 
-class TilltermApp(JobRunner, TerminalScans, App[int]):
-    """The register application."""
+class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
+    """The register application.
+
+    Keys go through :class:`~tillterm.ui.typeahead.TypeAhead` first (one at a time, each
+    to the screen and field the keys before it left), then
+    :class:`~tillterm.ui.widgets.scan_input.TerminalScans` (a burst ending in Enter is a
+    scan), then Textual.
+    """
 
     TITLE = "tillterm"
     CSS_PATH = css("app.tcss")
@@ -124,6 +132,13 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
         self.use_scanner = scanner
         self.scanner_bridge: ScannerBridge | None = None
         self.sub_title = f"{register} · {self.db_info.label}"
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver, reading Esc then a key as two keys (see
+        :class:`~tillterm.ui.typeahead.EscapeFirstParser`)."""
+        driver_class = super().get_driver_class()
+        install_escape_first(driver_class)
+        return driver_class
 
     def notify(
         self,

@@ -169,6 +169,8 @@ class PaymentScreen(TillModal[PaymentResult]):
         note.update(plain(message.note, "bold red"))
 
     def action_complete(self) -> None:
+        if self.after_jobs("payment", self.action_complete):
+            return  # Enter then F10: the payment just taken counts
         if self.sale.due > 0:
             self._refused(self.Refused(f"{self.sale.due:.2f} is still due."))
             return

@@ -75,6 +75,8 @@ class _Burst:
     target: Widget | None = None
     #: puts the target back as it was just before the burst's first character
     restore: Callable[[], None] | None = None
+    #: typed right behind a key that opened something: typing, never a scan
+    typed: bool = False
 
 
 class BurstDetector:
@@ -87,6 +89,15 @@ class BurstDetector:
         self.max_gap_ms = max_gap_ms
         self.min_length = min_length
         self.burst = _Burst()
+        #: when a key last opened or closed a screen or moved the focus (its own time)
+        self.changed_at: float | None = None
+
+    def target_changed(self, now: float) -> None:
+        """A key at ``now`` opened a screen or moved the focus: what follows within the
+        gap is typing into it (F5 then a path at machine speed), never a scan. A
+        scanner sends only characters, so no scan follows a function key that closely."""
+        self.changed_at = now
+        self.burst.typed = True
 
     def character(self, now: float, character: str) -> bool:
         """Remember a typed character; True when it starts a new burst."""
@@ -98,6 +109,8 @@ class BurstDetector:
         )
         if fresh:
             burst = self.burst = _Burst()
+            changed = self.changed_at
+            burst.typed = changed is not None and 0 <= (now - changed) * 1000 <= self.max_gap_ms
         burst.times.append(now)
         burst.characters.append(character)
         return fresh
@@ -115,6 +128,8 @@ class BurstDetector:
         if (now - burst.times[-1]) * 1000 > self.max_gap_ms:
             return None
         if (now - burst.times[0]) * 1000 / count >= self.burst_ms:
+            return None
+        if burst.typed:
             return None
         code = "".join(burst.characters).strip()
         return (code, burst) if code else None
@@ -159,6 +174,11 @@ class TerminalScans(_AppBase):
         ):
             return
         await super().on_event(event)
+
+    def key_changed_target(self, key: events.Key) -> None:
+        """Called by :class:`~tillterm.ui.typeahead.TypeAhead`: ``key`` opened or closed a
+        screen or moved the focus; characters right behind it are typing, not a scan."""
+        self._detector().target_changed(key.time)
 
     # -- commands held in a modal window ----------------------------------------------
 
