@@ -26,7 +26,7 @@ payment box the action opens, not the field under it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from textual.dom import DOMNode
 from textual.message import Message
@@ -57,10 +57,15 @@ class JobRunner(_Node):
             self._after_jobs = deferred
         return deferred
 
+    #: job groups whose results the keys act on (a list being read: Enter picks its
+    #: first row); while one runs, keys typed wait for it (``keys_wait``)
+    KEYS_WAIT_FOR: ClassVar[frozenset[str]] = frozenset()
+
     @property
     def keys_wait(self) -> bool:
-        """True while an action waits for jobs (:meth:`after_jobs`): typed keys wait too."""
-        return bool(self._deferred())
+        """True while an action waits for jobs (:meth:`after_jobs`) or a job of
+        :attr:`KEYS_WAIT_FOR` runs: typed keys wait too (:mod:`tillterm.ui.typeahead`)."""
+        return bool(self._deferred()) or any(self.jobs_running(g) for g in self.KEYS_WAIT_FOR)
 
     def jobs_running(self, group: str) -> bool:
         """True while a job of ``group`` started here has not finished."""

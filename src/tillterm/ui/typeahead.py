@@ -80,7 +80,8 @@ else:
 class _Pending:
     """The key being settled: where things stood, and which round is out."""
 
-    key: events.Key | events.Paste
+    #: None: no key yet, the screen made the next one wait
+    key: events.Key | events.Paste | None
     screen: Screen[Any]
     focused: Widget | None
     round: int = 0
@@ -99,6 +100,8 @@ class _State:
     timer: Timer | None = None
     #: since when the screen has been saying ``keys_wait`` (monotonic), if it is
     wait_since: float | None = None
+    #: a key is being handed on right now (its settle follows it)
+    dispatching: bool = False
 
     def stop_timer(self) -> None:
         if self.timer is not None:
@@ -148,9 +151,18 @@ class TypeAhead(_AppBase):
         """Dispatch queued keys until one needs settling (or none is left)."""
         state = self._typeahead()
         while state.keys and state.pending is None:
-            key = state.keys.popleft()
             where = self._where()
-            await super().on_event(key)
+            if where is not None and self._must_wait(where[0]):
+                # a job not started by a key (a scan, a timer) is reading what keys act on
+                state.pending = _Pending(None, where[0], where[1])
+                self._send_settle(state.pending, where[1] or where[0])
+                return
+            key = state.keys.popleft()
+            state.dispatching = True
+            try:
+                await super().on_event(key)
+            finally:
+                state.dispatching = False
             if where is None:
                 continue
             screen, focused = where
@@ -193,25 +205,30 @@ class TypeAhead(_AppBase):
         if moved:
             pending.changed = True
             pending.screen, pending.focused = screen, focused
-        if getattr(screen, KEYS_WAIT, False):
-            now = time.monotonic()
-            if state.wait_since is None:
-                state.wait_since = now
-            if now - state.wait_since < WAIT_LIMIT_S:
-                pending.changed = True
-                # look again shortly; that round then catches the focus the screen sets
-                state.stop_timer()
-                state.timer = self.set_timer(
-                    WAIT_POLL_S, lambda: self._send_settle(pending), name="keys wait"
-                )
-                return
-        else:
-            state.wait_since = None
+        if self._must_wait(screen):
+            pending.changed = True
+            # look again shortly; that round then catches the focus the screen sets
+            state.stop_timer()
+            state.timer = self.set_timer(
+                WAIT_POLL_S, lambda: self._send_settle(pending), name="keys wait"
+            )
+            return
         if (moved or not self._quiet()) and pending.moves < MAX_ROUNDS:
             pending.moves += 1
             self._send_settle(pending)
             return
         await self._settled()
+
+    def _must_wait(self, screen: Screen[Any]) -> bool:
+        """True while ``screen`` says ``keys_wait``, for :data:`WAIT_LIMIT_S` at most."""
+        state = self._typeahead()
+        if not getattr(screen, KEYS_WAIT, False):
+            state.wait_since = None
+            return False
+        now = time.monotonic()
+        if state.wait_since is None:
+            state.wait_since = now
+        return now - state.wait_since < WAIT_LIMIT_S
 
     def _quiet(self) -> bool:
         """True when no screen or widget of this mode has a message waiting: what the
@@ -230,6 +247,23 @@ class TypeAhead(_AppBase):
         if pending is not None and pending.changed and isinstance(pending.key, events.Key):
             self.key_changed_target(pending.key)
         await self._dispatch_next()
+
+    def requeue_key(self, key: events.Key) -> None:
+        """Called while ``key`` is handed on: it goes back first in line, to be handed on
+        again once what was let through just before it (a held key) has settled."""
+        self._typeahead().keys.appendleft(key)
+
+    def settle_released_key(
+        self, key: events.Key, screen: Screen[Any], focused: Widget | None
+    ) -> None:
+        """A key held back for the scan gap was just let through on its own (a timer):
+        the keys after it wait for it like for any other. ``screen`` and ``focused``:
+        where things stood before it."""
+        state = self._typeahead()
+        if state.dispatching or state.pending is not None:
+            return  # let through while another key is handed on: that one's settle follows
+        state.pending = _Pending(key, screen, focused)
+        self._send_settle(state.pending, focused or screen)
 
     def key_changed_target(self, key: events.Key) -> None:
         """``key`` opened or closed a screen, or moved the focus; the keys after it go to

@@ -36,6 +36,8 @@ class PaymentScreen(TillModal[PaymentResult]):
 
     HELP_TITLE = "Payment"
     CSS_PATH = css("payment.tcss")
+    #: Enter then F10: the payment just taken counts before F10 looks at what is due
+    KEYS_WAIT_FOR = frozenset({"payment"})
     BINDINGS = [
         Binding("f2", "pay('cash')", "Cash"),
         Binding("f3", "pay('card')", "Card"),
@@ -169,8 +171,6 @@ class PaymentScreen(TillModal[PaymentResult]):
         note.update(plain(message.note, "bold red"))
 
     def action_complete(self) -> None:
-        if self.after_jobs("payment", self.action_complete):
-            return  # Enter then F10: the payment just taken counts
         if self.sale.due > 0:
             self._refused(self.Refused(f"{self.sale.due:.2f} is still due."))
             return

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from textual import events
+from textual._time import get_time
 from textual.app import App, ScreenStackError
 from textual.screen import ModalScreen
 from textual.timer import Timer
@@ -89,13 +90,15 @@ class BurstDetector:
         self.max_gap_ms = max_gap_ms
         self.min_length = min_length
         self.burst = _Burst()
-        #: when a key last opened or closed a screen or moved the focus (its own time)
+        #: when a key's change of screen or focus last took effect (the keys' clock)
         self.changed_at: float | None = None
 
     def target_changed(self, now: float) -> None:
-        """A key at ``now`` opened a screen or moved the focus: what follows within the
-        gap is typing into it (F5 then a path at machine speed), never a scan. A
-        scanner sends only characters, so no scan follows a function key that closely."""
+        """A key opened a screen or moved the focus, in effect at ``now``: a burst
+        whose first character was typed before that was typed ahead into the new
+        target (F5 then a path at machine speed), never a scan. A scanner does not start
+        a code within milliseconds of the cashier's function key; a scan that comes once
+        the change is in effect is a scan, as anywhere."""
         self.changed_at = now
         self.burst.typed = True
 
@@ -109,8 +112,7 @@ class BurstDetector:
         )
         if fresh:
             burst = self.burst = _Burst()
-            changed = self.changed_at
-            burst.typed = changed is not None and 0 <= (now - changed) * 1000 <= self.max_gap_ms
+            burst.typed = self.changed_at is not None and now <= self.changed_at
         burst.times.append(now)
         burst.characters.append(character)
         return fresh
@@ -178,7 +180,7 @@ class TerminalScans(_AppBase):
     def key_changed_target(self, key: events.Key) -> None:
         """Called by :class:`~tillterm.ui.typeahead.TypeAhead`: ``key`` opened or closed a
         screen or moved the focus; characters right behind it are typing, not a scan."""
-        self._detector().target_changed(key.time)
+        self._detector().target_changed(get_time())
 
     # -- commands held in a modal window ----------------------------------------------
 
@@ -201,6 +203,12 @@ class TerminalScans(_AppBase):
         max_gap = self._detector().max_gap_ms
         if held.keys and (event.time - held.keys[-1].time) * 1000 > max_gap:
             await self._release_held()  # nothing came within the gap: a person's key
+            requeue = getattr(self, "requeue_key", None)  # TypeAhead, when mixed in
+            if requeue is not None:
+                # this key is looked at again once the released one took effect (E on a
+                # profile opens the form: the name typed next is text there, not held)
+                requeue(event)
+                return True
         printable = event.is_printable and event.character is not None and event.key != "enter"
         if not held.keys:
             if not printable or not self._answers_on_keys():
@@ -249,7 +257,14 @@ class TerminalScans(_AppBase):
         if burst or len(keys) > 1:
             self._ignored(keys)
             return
+        try:
+            where: tuple[Any, Widget | None] | None = (self.screen, self.focused)
+        except ScreenStackError:
+            where = None
         await super().on_event(keys[0])
+        settle = getattr(self, "settle_released_key", None)  # TypeAhead, when mixed in
+        if settle is not None and where is not None:
+            settle(keys[0], *where)
 
     def _ignored(self, keys: list[events.Key]) -> None:
         """Tell the cashier a burst's keys were not taken (never silently lost)."""
