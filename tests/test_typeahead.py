@@ -37,6 +37,7 @@ from tillterm.ui.screens.groups import GroupsScreen
 from tillterm.ui.screens.register import RegisterScreen
 from tillterm.ui.screens.spreadsheet_import import ImportScreen
 from tillterm.ui.typeahead import EscapeFirstParser
+from tillterm.ui.widgets.suggestions import Suggestions
 
 Typer = Callable[[Any, list[str]], Awaitable[None]]
 
@@ -143,12 +144,12 @@ async def test_match_list_enter_then_f9_pays_for_the_picked_product(
 ) -> None:
     """With the product matches open, Enter picks; the F9 right after it sees the sale
     with that product (was: lost, the sale looked empty)."""
-    async with drive(register="till-1") as (_app, pilot):
+    async with drive(register="till-1") as (app, pilot):
         await settle(pilot)
-        await press(pilot, keys_of("stylo"))
-        await press(pilot, ["enter"])
+        await press(pilot, ["u", "enter"])  # two products: the list opens
         await settle(pilot)
-        await typer(pilot, ["enter", "f9", "enter"])
+        assert app.screen.query_one(Suggestions).shown
+        await typer(pilot, ["down", "enter", "f9", "enter"])
         await settle(pilot)
     assert _sales(engine) == [("open", [(2490, 2490, 0)])]
 
