@@ -41,6 +41,7 @@ it touched, well under a millisecond when nothing changes.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -51,7 +52,6 @@ from textual import events
 from textual._xterm_parser import XTermParser
 from textual.app import App, ScreenStackError
 from textual.message import Message
-from textual.timer import Timer
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -97,7 +97,8 @@ class _State:
 
     keys: deque[events.Key | events.Paste] = field(default_factory=deque)
     pending: _Pending | None = None
-    timer: Timer | None = None
+    #: the settle sent again if lost, or the next look at a screen making keys wait
+    timer: asyncio.TimerHandle | None = None
     #: since when the screen has been saying ``keys_wait`` (monotonic), if it is
     wait_since: float | None = None
     #: a key is being handed on right now (its settle follows it)
@@ -105,7 +106,7 @@ class _State:
 
     def stop_timer(self) -> None:
         if self.timer is not None:
-            self.timer.stop()
+            self.timer.cancel()
             self.timer = None
 
 
@@ -188,7 +189,8 @@ class TypeAhead(_AppBase):
             if state.pending is pending and pending.round == round_sent:
                 self._send_settle(pending)
 
-        state.timer = self.set_timer(SETTLE_RETRY_S, lost, name="settle key")
+        # a plain loop timer: a Textual Timer is a task of its own, too dear for each key
+        state.timer = asyncio.get_running_loop().call_later(SETTLE_RETRY_S, lost)
 
     async def on_type_ahead_settle(self, message: Settle) -> None:
         message.stop()
@@ -209,8 +211,8 @@ class TypeAhead(_AppBase):
             pending.changed = True
             # look again shortly; that round then catches the focus the screen sets
             state.stop_timer()
-            state.timer = self.set_timer(
-                WAIT_POLL_S, lambda: self._send_settle(pending), name="keys wait"
+            state.timer = asyncio.get_running_loop().call_later(
+                WAIT_POLL_S, self._send_settle, pending
             )
             return
         if (moved or not self._quiet()) and pending.moves < MAX_ROUNDS:
