@@ -21,6 +21,12 @@ screen, never keystrokes that answer something.
 Key times are the events' own (``Key.time``, stamped when the driver read the input),
 so a busy app processing queued keystrokes late does not turn typing into a "scan".
 
+Keys typed ahead of a screen are typing, never a scan: when a key opens a screen or
+moves the focus, the keys behind it wait (:mod:`tillterm.ui.typeahead`) and a burst
+whose first key was typed before that change took effect is not a scan (F5 then a path
+and Enter at machine speed is a path to check, not a code to refuse). A scanner does not
+start a code within milliseconds of a function key; a scan after the change is a scan.
+
 The first characters of a scan are the one gap this leaves: they reach the focus before
 the Enter shows they were a scan, and in a question a letter *is* an answer ("y" in a
 yes/no box, a :class:`~tillterm.ui.screens.confirm.ChoiceScreen` letter, Space on the
