@@ -363,5 +363,12 @@ def test_escape_then_a_letter_is_two_keys_not_alt() -> None:
         "up",
         "f9",
     ]
+    oliver = EscapeFirstParser()  # ESC O starts SS3: nothing follows in time, so Esc, O
+    assert [e.key for e in [*oliver.feed("\x1bOli"), *oliver.feed("")]] == [
+        "escape",
+        "O",
+        "l",
+        "i",
+    ]
     lone = EscapeFirstParser()
     assert [e.key for e in [*lone.feed("\x1b"), *lone.feed("")]] == ["escape"]
