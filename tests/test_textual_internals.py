@@ -30,6 +30,7 @@ from textual.binding import ActiveBinding, Binding
 from textual.geometry import Region
 from textual.message_pump import MessagePump
 from textual.reactive import Reactive
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Static, TextArea
 from textual.widgets._footer import FooterKey
 from textual.widgets.data_table import RowKey
@@ -116,6 +117,13 @@ SIGNATURES: list[tuple[type[Any], str, list[str], bool, str]] = [
     (DataTable, "notify_style_update", ["self"], False, "ResultsTable.notify_style_update"),
     (DataTable, "action_cursor_up", ["self"], False, "ResultsTable.action_cursor_up"),
     (Footer, "bindings_changed", ["self", "screen"], False, "KeyFooter.bindings_changed"),
+    (
+        Widget,
+        "get_visual_style",
+        ["self", "component_classes", "partial"],
+        False,
+        "PickList.get_visual_style (keeps the reverse Textual drops)",
+    ),
     (App, "on_event", ["self", "event"], True, "TerminalScans.on_event (every key first)"),
     (Input, "_on_key", ["self", "event"], True, "RegisterInput._on_key (+/- on an empty field)"),
     (TextArea, "_on_paste", ["self", "event"], True, "PlainTextArea._on_paste"),

@@ -46,6 +46,12 @@ from tillterm.ui.scanner_bridge import ScannerBridge
 from tillterm.ui.screens.help import HelpScreen, describe_bindings
 from tillterm.ui.screens.register import RegisterScreen
 from tillterm.ui.styles import css
+from tillterm.ui.terminal_colours import (
+    TILL_ANSI,
+    till_ansi_theme,
+    wants_plain_colours,
+    without_colour,
+)
 from tillterm.ui.widgets.scan_input import TerminalScans
 
 if TYPE_CHECKING:
@@ -102,6 +108,9 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
         scanner: bool = True,
     ) -> None:
         super().__init__()
+        self.register_theme(till_ansi_theme())
+        if self.no_color:
+            self._filters = without_colour(self._filters)
         self._engine: Engine | None = None
         self._engine_ready = threading.Event()
         self._target: DbTarget | None = None
@@ -181,8 +190,8 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
         return self._engine
 
     def on_mount(self) -> None:
-        if self.console.color_system in ("standard", "windows"):
-            self.theme = "ansi-dark"
+        if wants_plain_colours(self.console.color_system, self.no_color):
+            self.theme = TILL_ANSI
         if self._target is None:
             self.load_settings()
 
