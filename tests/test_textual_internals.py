@@ -27,6 +27,8 @@ from rich.style import Style
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import ActiveBinding, Binding
+from textual.drivers.linux_driver import LinuxDriver
+from textual.filter import LineFilter
 from textual.geometry import Region
 from textual.message_pump import MessagePump
 from textual.reactive import Reactive
@@ -117,6 +119,8 @@ SIGNATURES: list[tuple[type[Any], str, list[str], bool, str]] = [
     (DataTable, "notify_style_update", ["self"], False, "ResultsTable.notify_style_update"),
     (DataTable, "action_cursor_up", ["self"], False, "ResultsTable.action_cursor_up"),
     (Footer, "bindings_changed", ["self", "screen"], False, "KeyFooter.bindings_changed"),
+    (LinuxDriver, "write", ["self", "data"], False, "ConsoleDriver.write (filters sequences)"),
+    (LineFilter, "apply", ["self", "segments", "background"], False, "GlyphFilter.apply"),
     (
         Widget,
         "get_visual_style",

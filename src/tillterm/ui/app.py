@@ -20,6 +20,7 @@ the open sale) while the cashier moves around.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from textual import events, on
 from textual.app import App
 from textual.binding import Binding
 from textual.content import Content
+from textual.drivers.linux_driver import LinuxDriver
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input
@@ -52,10 +54,12 @@ from tillterm.ui.terminal_colours import (
     wants_plain_colours,
     without_colour,
 )
+from tillterm.ui.terminal_glyphs import GlyphFilter, choose_glyphs
 from tillterm.ui.widgets.scan_input import TerminalScans
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+    from textual.driver import Driver
     from textual.notifications import SeverityLevel
     from textual.screen import Screen
 
@@ -111,6 +115,9 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
         self.register_theme(till_ansi_theme())
         if self.no_color:
             self._filters = without_colour(self._filters)
+        #: what the terminal can draw: the last filter keeps every cell to it
+        self.glyphs = choose_glyphs(os.environ)
+        self._filters.append(GlyphFilter(self.glyphs))
         self._engine: Engine | None = None
         self._engine_ready = threading.Event()
         self._target: DbTarget | None = None
@@ -188,6 +195,15 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
         if self._engine is None:
             raise DatabaseError(self.startup_error or "The database is not open.")
         return self._engine
+
+    def get_driver_class(self) -> type[Driver]:
+        """On a console or a serial terminal, a driver that sends only what a VT knows."""
+        driver = super().get_driver_class()
+        if issubclass(driver, LinuxDriver) and choose_glyphs(os.environ) != "unicode":
+            from tillterm.ui.console_driver import ConsoleDriver
+
+            return ConsoleDriver
+        return driver
 
     def on_mount(self) -> None:
         if wants_plain_colours(self.console.color_system, self.no_color):
