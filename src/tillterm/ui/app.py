@@ -65,6 +65,7 @@ if TYPE_CHECKING:
 
     from tillterm.services.settings import StoreInfo
     from tillterm.ui.screens.customer_view import CustomerView
+    from tillterm.ui.screens.too_small import TooSmallScreen
     from tillterm.ui.screens.upgrading import UpgradingScreen
 
 
@@ -132,6 +133,8 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
         self.startup_error: str | None = None
         #: the box over the register while the database is created or upgraded
         self._upgrading: UpgradingScreen | None = None
+        #: the box over everything while the terminal is under 80×24
+        self._too_small: TooSmallScreen | None = None
         self._quit_when_open = False
         self.register_name = register
         #: the use cases, for every screen (``self.services``); the engine is waited for
@@ -208,6 +211,7 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
     def on_mount(self) -> None:
         if wants_plain_colours(self.console.color_system, self.no_color):
             self.theme = TILL_ANSI
+        self.call_after_refresh(self._fit_terminal)
         if self._target is None:
             self.load_settings()
 
@@ -296,6 +300,28 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
                 )
             )
 
+    def on_resize(self, event: events.Resize) -> None:
+        # the event's size: the app's own is updated a moment later, on a timer
+        self._fit_terminal(event.size.width, event.size.height)
+
+    def _fit_terminal(self, width: int | None = None, height: int | None = None) -> None:
+        """Cover every screen while the terminal is under 80×24, uncover it after."""
+        from tillterm.ui.screens.too_small import TooSmallScreen, fits
+
+        if width is None or height is None:
+            width, height = self.size
+        if not fits(width, height):
+            if self._too_small is None:
+                self._too_small = TooSmallScreen()
+                self.push_screen(self._too_small)
+            elif self._too_small.is_mounted:
+                self._too_small.show_size(width, height)
+            return
+        if self._too_small is not None and self.screen is self._too_small:
+            too_small = self._too_small
+            self._too_small = None
+            too_small.dismiss()
+
     @on(DatabaseUpgradeStarted)
     def _upgrade_started(self, message: DatabaseUpgradeStarted) -> None:
         """Cover the register until the upgrade is done: nothing typed or scanned
@@ -326,6 +352,7 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
         if upgrading is not None:
             if self.screen is upgrading:
                 upgrading.dismiss()
+            self.call_after_refresh(self._fit_terminal)
             if upgrading.kind == "upgrade":
                 self.notify("The database is up to date.", markup=False)
         if self._quit_when_open:
@@ -335,8 +362,10 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
         self.load_settings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """No other screen while the database is upgraded: its box must stay on top."""
-        return self._upgrading is None or action not in ("switch_mode", "show_help")
+        """No other screen while the database is upgraded or the terminal is too small:
+        their box must stay on top."""
+        covered = self._upgrading is not None or self._too_small is not None
+        return not covered or action not in ("switch_mode", "show_help")
 
     async def action_quit(self) -> None:
         """Ctrl+Q during an upgrade closes tillterm once it is done (a thread cannot be
