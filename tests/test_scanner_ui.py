@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import Drive, wait_until
+from sales_store import build_store
 from scanner_fakes import FakeBackend, FakeDevice, entry, scan
 from screens_data import settle
+from sqlalchemy.engine import Engine
 from textual import events, on
 from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input
 
+from tillterm import sales
 from tillterm.scanner import listener as listener_module
 from tillterm.scanner.config import ScannerConfig
 from tillterm.scanner.decoder import RESCAN
 from tillterm.scanner.listener import ScannerListener
 from tillterm.scanner.wedge import UNSURE, BurstDetector
+from tillterm.store.engine import session_scope
 from tillterm.ui import scanner_bridge
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.screens.customers import CustomersScreen
@@ -277,3 +283,35 @@ async def test_in_a_question_a_stalled_scan_presses_nothing(tail: str) -> None:
         await _type(pilot, "\n", gap_s=0, start=end + 5)
         await pilot.pause()
         assert app.pressed == 1  # type: ignore[attr-defined]
+
+
+# --- the same at the register, in the real app -------------------------------------------
+
+PEN = "3000000000024"  # Stylo plume, in sales_store's catalogue
+
+
+def _sale_lines(engine: Engine) -> list[tuple[str, int]]:
+    with session_scope(engine) as s:
+        view = sales.find_open_sale(s, "till-1")
+    return [(line.description, line.quantity) for line in view.lines] if view else []
+
+
+async def test_at_the_register_a_stalled_scan_adds_nothing_and_the_rescan_adds_the_item(
+    engine: Engine, drive: Drive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TILLTERM_RECEIPTS", str(tmp_path / "receipts"))
+    build_store(engine)
+    async with drive(register="till-1", notifications=True) as (app, pilot):
+        await settle(pilot)
+        assert isinstance(app.screen, RegisterScreen)
+        field = app.screen.query_one("#scan-input", Input)
+        end = await _type(pilot, PEN[:6], gap_s=0.004, start=7000)
+        await _type(pilot, PEN[6:] + "\n", gap_s=0.004, start=end + 1.2)  # a 1.2 s stall
+        await wait_until(pilot, lambda: RESCAN in _notices(app), "the rescan notice")
+        await settle(pilot)
+        assert field.value == "" and _sale_lines(engine) == []
+        await _type(pilot, PEN + "\n", gap_s=0.004, start=end + 3)
+        await wait_until(
+            pilot, lambda: _sale_lines(engine) == [("Stylo plume", 1)], "the pen on the sale"
+        )
+        assert field.value == ""
