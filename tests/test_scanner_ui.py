@@ -285,6 +285,23 @@ async def test_in_a_question_a_stalled_scan_presses_nothing(tail: str) -> None:
         assert app.pressed == 1  # type: ignore[attr-defined]
 
 
+async def test_in_a_question_a_scan_right_after_a_key_presses_nothing() -> None:
+    """A person's key, then within 2 s a scanner-paced burst and Enter: not a code, and
+    not an answer either (no field holds the keys: they are said to be unused)."""
+    app = ScanInputApp()
+    app.pressed = 0  # type: ignore[attr-defined]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(Question())
+        await pilot.pause()
+        end = await _type(pilot, "x", gap_s=0.15, start=5000)
+        await pilot.pause(0.2)  # the lone key waits out the gap, then goes to the button
+        await _type(pilot, "35751111064\n", gap_s=0.004, start=end + 0.8)
+        await pilot.pause(0.2)
+        assert app.pressed == 0  # type: ignore[attr-defined]
+        assert app.scans == []
+        assert any("Keys typed at scanner speed not used: 35751111064" in n for n in _notices(app))
+
+
 # --- the same at the register, in the real app -------------------------------------------
 
 PEN = "3000000000024"  # Stylo plume, in sales_store's catalogue

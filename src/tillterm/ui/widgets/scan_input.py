@@ -145,8 +145,10 @@ class TerminalScans(_AppBase):
             keys = self._drop_held()
             event.stop()
             event.prevent_default()
-            if isinstance(verdict, BrokenScan):
+            if isinstance(verdict, BrokenScan) and verdict.head is not None:
                 self._broken(verdict)
+            elif isinstance(verdict, BrokenScan):
+                self._ignored(keys)  # no field holds them: "scan again or press Enter" is moot
             elif verdict is not None:
                 self.post_message(ScanReceived(verdict.code, source="terminal"))
             else:
