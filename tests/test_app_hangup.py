@@ -29,11 +29,16 @@ from tillterm.store.engine import open_db
 from tillterm.store.migrations import HEAD_REVISION, KNOWN_REVISIONS
 
 
-def start_register(db: Path) -> tuple[int, int]:
+def start_register(db: Path, terminal: dict[str, str] | None = None) -> tuple[int, int]:
+    """The register in a pseudo-terminal; ``terminal`` replaces TERM and the locale."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: the register as a cashier starts it, deaf to SIGHUP
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
         os.environ.update({"TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"})
+        if terminal is not None:
+            for name in ("LC_ALL", "LC_CTYPE", "LANG", "TILLTERM_GLYPHS"):
+                os.environ.pop(name, None)
+            os.environ.update(terminal)
         os.execv(sys.executable, [sys.executable, "-m", "tillterm", "--db", str(db)])
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     return pid, fd

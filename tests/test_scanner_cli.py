@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from tillterm.commands import scanner as command
 from tillterm.scanner import listener as listener_module
 from tillterm.scanner.config import ENV_CONFIG, ScannerConfig, load_config, save_config
 from tillterm.scanner.devices import DeviceEntry, DeviceIdentity
+from tillterm.scanner.learn import DEMO_CARD
 
 
 @pytest.fixture
@@ -73,8 +75,44 @@ def test_test_prints_codes_with_timing(
 def test_test_reports_a_missing_device(
     backend: FakeBackend, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run_cli(["scanner", "test", "0c2e:0b61", "--timeout", "0.2"]) == 0
-    assert "'0c2e:0b61' is not connected" in capsys.readouterr().out
+    backend.add(_keyboard(), FakeDevice())
+    assert run_cli(["scanner", "test", "0c2e:0b61", "--timeout", "5"]) == 1
+    err = capsys.readouterr().err
+    assert "No scanner to read: no input device matches '0c2e:0b61'" in err
+
+
+def test_test_without_any_input_device_says_why_and_exits_1(
+    backend: FakeBackend, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Issue 16 §5: ``scanner test`` with nothing to read listened to nothing, forever."""
+    backend.input_dir = tmp_path / "input"  # type: ignore[attr-defined]
+    assert run_cli(["scanner", "test", "--timeout", "5"]) == 1
+    assert "input does not exist" in capsys.readouterr().err
+    (tmp_path / "input").mkdir()
+    assert run_cli(["scanner", "test", "--learn", "--timeout", "5"]) == 1
+    assert "no input devices in" in capsys.readouterr().err
+    backend.add(_keyboard(), FakeDevice())
+    assert run_cli(["scanner", "test", "--timeout", "5"]) == 1
+    err = capsys.readouterr().err
+    assert "no input device looks like a scanner" in err and "AT Translated" in err
+    assert "scanner test --learn" in err
+
+
+def test_test_without_permission_names_the_group(
+    backend: FakeBackend, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    node = tmp_path / "event5"
+    node.write_bytes(b"")
+    gid = next(g for g in range(4242, 5000) if g not in os.getgroups() and g != os.getegid())
+    os.chown(node, -1, gid)
+    node.chmod(0o660)
+    denied = DeviceEntry(str(node), DeviceIdentity("Netum scanner", 1, 2), readable=False)
+    backend.add(denied, PermissionError(errno.EACCES, "denied"))
+    assert run_cli(["scanner", "test", "--timeout", "5"]) == 1
+    err = capsys.readouterr().err
+    assert "no permission to read it" in err
+    assert f"belongs to group '{gid}' (mode 660)" in err and "is not in it" in err
+    assert "'input' group" in err
 
 
 def test_learn_finds_the_scanner_among_keyboards(
@@ -93,9 +131,12 @@ def test_learn_finds_the_scanner_among_keyboards(
     )
     keyboard.push(scan("hello", "fr", gap_us=50_000))  # a person, not a scanner
     scanner.push(scan("4006381333931", "fr"))
-    assert run_cli(["scanner", "test", "--learn", "--timeout", "5"]) == 0
+    args = ["scanner", "test", "--learn", "--code", "4006381333931", "--timeout", "5"]
+    assert run_cli(args) == 0
     out = capsys.readouterr().out
+    assert "Scan this code with the scanner: 4006381333931" in out
     assert "typed by hand" in out
+    assert "Layout fr (French, AZERTY) reads 4006381333931 correctly." in out
     assert not keyboard.grabbed and not scanner.grabbed  # learning never grabs
     config = load_config(tmp_path / "scanner.toml")
     assert config == ScannerConfig(
@@ -106,9 +147,74 @@ def test_learn_finds_the_scanner_among_keyboards(
 def test_learn_without_a_scan_saves_nothing(
     backend: FakeBackend, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    backend.add(_keyboard(), FakeDevice())
     assert run_cli(["scanner", "test", "--learn", "--timeout", "0.1"]) == 1
-    assert "nothing was saved" in capsys.readouterr().err
+    assert f"No scan of {DEMO_CARD} arrived; nothing was saved" in capsys.readouterr().err
     assert not (tmp_path / "scanner.toml").exists()
+
+
+def _scanner(backend: FakeBackend) -> FakeDevice:
+    device = FakeDevice()
+    backend.add(
+        DeviceEntry(
+            "/dev/input/event7",
+            DeviceIdentity("Honeywell 1900", 0x0C2E, 0x0B61),
+            by_id=("usb-Honeywell_1900-event-kbd",),
+        ),
+        device,
+    )
+    return device
+
+
+def test_learn_derives_a_qwertz_scanner_read_as_us(
+    backend: FakeBackend, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Issue 16 §5: a QWERTZ scanner read as us turned yz-2023 into zy/2023, silently."""
+    save_config(ScannerConfig(layout="us", gap_ms=90))
+    device = _scanner(backend)
+    device.push(scan("4006381333931", "de"))  # another barcode first: not that code
+    device.push(scan("yz-2023", "de"))
+    args = ["scanner", "test", "--learn", "--code", "yz-2023", "--timeout", "5"]
+    assert run_cli(args) == 0
+    out = capsys.readouterr().out
+    assert "That is not yz-2023 with any layout" in out
+    assert "The scanner types as de (German, QWERTZ): read as us it gave 'zy/2023'." in out
+    assert "layout = 'de'" in out
+    config = load_config(tmp_path / "scanner.toml")
+    assert config == ScannerConfig(device="usb-Honeywell_1900-event-kbd", layout="de", gap_ms=90)
+
+
+def test_learn_with_the_demo_card_finds_azerty(
+    backend: FakeBackend, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    save_config(ScannerConfig(layout="us"))
+    _scanner(backend).push(scan(DEMO_CARD, "fr"))
+    assert run_cli(["scanner", "test", "--learn", "--timeout", "5"]) == 0
+    assert "types as fr (French, AZERTY)" in capsys.readouterr().out
+    assert load_config(tmp_path / "scanner.toml").layout == "fr"
+
+
+def test_learn_says_when_the_code_cannot_tell_layouts_apart(
+    backend: FakeBackend, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    _scanner(backend).push(scan(DEMO_CARD, "de"))
+    assert run_cli(["scanner", "test", "--learn", "--layout", "us", "--timeout", "5"]) == 0
+    out = capsys.readouterr().out
+    assert f"Layout us (US English, QWERTY) reads {DEMO_CARD} correctly." in out
+    assert "uk, de would read it alike" in out and "--code yz-2023" in out
+    assert load_config(tmp_path / "scanner.toml").layout == "us"
+
+
+def test_learn_prints_the_lines_when_the_file_cannot_be_written(
+    backend: FakeBackend, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "scanner.tmp").mkdir()  # where the file is written before it is renamed
+    _scanner(backend).push(scan("yz-2023", "de"))
+    args = ["scanner", "test", "--learn", "--layout", "us", "--code", "yz-2023", "--timeout", "5"]
+    assert run_cli(args) == 1
+    err = capsys.readouterr().err
+    assert "Could not save it" in err
+    assert 'device = "usb-Honeywell_1900-event-kbd"' in err and 'layout = "de"' in err
 
 
 @pytest.mark.parametrize("args", [["scanner", "--help"], ["scanner", "test", "--help"]])

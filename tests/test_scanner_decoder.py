@@ -118,6 +118,22 @@ def test_key_repeat_is_ignored() -> None:
     assert decode_all(ScanDecoder("us"), events) == ["56"]
 
 
+def test_rollover_each_key_counts_when_it_goes_down() -> None:
+    """A fast scanner presses the next key before releasing the last, Shift included:
+    ``A``, ``b``, ``C`` with every press overlapping the previous release."""
+    clock = Clock()
+    events = key(clock, k.KEY_LEFTSHIFT, 1) + key(clock, k.KEY_A, 1)
+    clock.advance(500)
+    events += key(clock, k.KEY_LEFTSHIFT, 0) + key(clock, k.KEY_B, 1)  # b down, a still down
+    clock.advance(500)
+    events += key(clock, k.KEY_A, 0) + key(clock, k.KEY_RIGHTSHIFT, 1)
+    events += key(clock, k.KEY_C, 1) + key(clock, k.KEY_B, 0)
+    clock.advance(500)
+    events += key(clock, k.KEY_ENTER, 1) + key(clock, k.KEY_C, 0) + key(clock, k.KEY_RIGHTSHIFT, 0)
+    events += key(clock, k.KEY_ENTER, 0)
+    assert decode_all(ScanDecoder("us"), events) == ["AbC"]
+
+
 def test_caps_lock_inverts_letters_only() -> None:
     clock = Clock()
     events = tap(clock, k.KEY_CAPSLOCK) + tap(clock, k.KEY_A) + tap(clock, k.KEY_1)

@@ -147,3 +147,25 @@ def test_device_specs(tmp_path: Path) -> None:
 
 def test_identity_label() -> None:
     assert entry().label == "Honeywell Scanning and Mobility 1900 (0c2e:0b61)"
+
+
+def test_permission_reason_says_log_in_again_when_added_to_the_group_since(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``usermod -aG input`` takes effect at the next login: the usual surprise."""
+    import grp
+    import pwd
+
+    from tillterm.scanner.devices import permission_reason
+
+    node = tmp_path / "event5"
+    node.write_bytes(b"")
+    gid = next(g for g in range(4242, 5000) if g not in os.getgroups() and g != os.getegid())
+    os.chown(node, -1, gid)
+    user = pwd.getpwuid(os.geteuid()).pw_name
+    assert f"belongs to group '{gid}'" in permission_reason(str(node))
+    assert f"{user} is not in it" in permission_reason(str(node))
+    monkeypatch.setattr(grp, "getgrgid", lambda g: grp.struct_group(("input", "x", g, [user])))
+    reason = permission_reason(str(node))
+    assert f"belongs to group 'input'; {user} was added to it" in reason
+    assert "log out and in again" in reason

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import Drive, wait_until
+from sales_store import build_store
 from scanner_fakes import FakeBackend, FakeDevice, entry, scan
 from screens_data import settle
+from sqlalchemy.engine import Engine
 from textual import events, on
 from textual.app import App, ComposeResult
 from textual.message import Message
-from textual.widgets import Input
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input
 
+from tillterm import sales
 from tillterm.scanner import listener as listener_module
 from tillterm.scanner.config import ScannerConfig
+from tillterm.scanner.decoder import RESCAN
 from tillterm.scanner.listener import ScannerListener
+from tillterm.scanner.wedge import UNSURE, BurstDetector
+from tillterm.store.engine import session_scope
 from tillterm.ui import scanner_bridge
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.screens.customers import CustomersScreen
 from tillterm.ui.screens.register import RegisterScreen
-from tillterm.ui.widgets.scan_input import BurstDetector, ScanInput, TerminalScans
+from tillterm.ui.widgets.scan_input import ScanInput, TerminalScans
 
 
 class Recorder:
@@ -158,7 +167,7 @@ async def test_a_burst_ending_in_enter_is_a_scan() -> None:
         field = app.query_one(ScanInput)
         field.focus()
         end = await _type(pilot, "Dub", gap_s=0.25)  # a person starts typing
-        await _type(pilot, "4006381333931\n", gap_s=0.004, start=end + 1)  # then scans
+        await _type(pilot, "4006381333931\n", gap_s=0.004, start=end + 3)  # then scans
         assert app.scans == [("4006381333931", "terminal")]
         assert field.value == "Dub" and field.cursor_position == 3
         assert app.submitted == []
@@ -190,3 +199,136 @@ async def test_threshold_is_configurable() -> None:
         app.scan_detector.burst_ms = 60
         await _type(pilot, "123456\n", gap_s=0.04, start=5000)
         assert app.scans == [("123456", "terminal")] and field.value == ""
+
+
+# --- issue 16 §5: no half scan, and no stalled typing taken for a scan -------------------
+
+
+def _notices(app: App[None]) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def test_a_scan_stalled_midway_is_refused_whole_and_the_field_put_back() -> None:
+    """``035751`` then a 1 s stall then ``111064`` Enter: never ``111064`` as a code."""
+    app = ScanInputApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        field = app.query_one(ScanInput)
+        field.focus()
+        end = await _type(pilot, "Dub", gap_s=0.25)
+        end = await _type(pilot, "035751", gap_s=0.004, start=end + 3)
+        await _type(pilot, "111064\n", gap_s=0.004, start=end + 1.0)
+        await pilot.pause()
+        assert app.scans == [] and app.submitted == []
+        assert field.value == "Dub"  # as it was before the scan began
+        assert _notices(app) == [RESCAN]
+        # the cashier scans again: read whole
+        await _type(pilot, "035751111064\n", gap_s=0.004, start=end + 2)
+        assert app.scans == [("035751111064", "terminal")] and field.value == "Dub"
+
+
+async def test_typing_held_back_by_an_ssh_stall_is_typing_not_a_scan() -> None:
+    """``c`` typed, the link stalls, ``rois`` Enter arrive in one read: a search for crois."""
+    app = ScanInputApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        field = app.query_one(ScanInput)
+        field.focus()
+        end = await _type(pilot, "c", gap_s=0.15)
+        await _type(pilot, "rois\n", gap_s=0.00002, start=end + 0.9)
+        assert app.submitted == ["crois"] and app.scans == []
+        assert _notices(app) == []
+
+
+async def test_a_scan_on_top_of_typing_is_not_a_code_and_keeps_every_key() -> None:
+    app = ScanInputApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        field = app.query_one(ScanInput)
+        field.focus()
+        end = await _type(pilot, "0", gap_s=0.15)  # or a scan's first key, then a stall
+        end = await _type(pilot, "35751111064\n", gap_s=0.004, start=end + 1.0)
+        assert app.scans == [] and app.submitted == []
+        assert field.value == "035751111064" and _notices(app) == [UNSURE]
+        await _type(pilot, "\n", gap_s=0, start=end + 0.5)  # Enter again: taken as typed
+        assert app.submitted == ["035751111064"] and app.scans == []
+
+
+class Question(ModalScreen[None]):
+    """A question whose focused button an Enter would press."""
+
+    def compose(self) -> ComposeResult:
+        yield Button("Yes", id="yes")
+
+    def on_mount(self) -> None:
+        self.query_one(Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self) -> None:
+        self.app.pressed += 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("tail", ["111064\n", "\n"])
+async def test_in_a_question_a_stalled_scan_presses_nothing(tail: str) -> None:
+    app = ScanInputApp()
+    app.pressed = 0  # type: ignore[attr-defined]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(Question())
+        await pilot.pause()
+        head = "035751" if tail != "\n" else "035751111064"
+        end = await _type(pilot, head, gap_s=0.004, start=5000)
+        await pilot.pause(0.2)  # the held keys wait out the gap, then are dropped
+        await _type(pilot, tail, gap_s=0.004, start=end + 0.7)
+        await pilot.pause(0.2)
+        assert app.pressed == 0  # type: ignore[attr-defined]
+        assert app.scans == [] and RESCAN in _notices(app)
+        # a person's Enter later still answers
+        await _type(pilot, "\n", gap_s=0, start=end + 5)
+        await pilot.pause()
+        assert app.pressed == 1  # type: ignore[attr-defined]
+
+
+async def test_in_a_question_a_scan_right_after_a_key_presses_nothing() -> None:
+    """A person's key, then within 2 s a scanner-paced burst and Enter: not a code, and
+    not an answer either (no field holds the keys: they are said to be unused)."""
+    app = ScanInputApp()
+    app.pressed = 0  # type: ignore[attr-defined]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(Question())
+        await pilot.pause()
+        end = await _type(pilot, "x", gap_s=0.15, start=5000)
+        await pilot.pause(0.2)  # the lone key waits out the gap, then goes to the button
+        await _type(pilot, "35751111064\n", gap_s=0.004, start=end + 0.8)
+        await pilot.pause(0.2)
+        assert app.pressed == 0  # type: ignore[attr-defined]
+        assert app.scans == []
+        assert any("Keys typed at scanner speed not used: 35751111064" in n for n in _notices(app))
+
+
+# --- the same at the register, in the real app -------------------------------------------
+
+PEN = "3000000000024"  # Stylo plume, in sales_store's catalogue
+
+
+def _sale_lines(engine: Engine) -> list[tuple[str, int]]:
+    with session_scope(engine) as s:
+        view = sales.find_open_sale(s, "till-1")
+    return [(line.description, line.quantity) for line in view.lines] if view else []
+
+
+async def test_at_the_register_a_stalled_scan_adds_nothing_and_the_rescan_adds_the_item(
+    engine: Engine, drive: Drive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TILLTERM_RECEIPTS", str(tmp_path / "receipts"))
+    build_store(engine)
+    async with drive(register="till-1", notifications=True) as (app, pilot):
+        await settle(pilot)
+        assert isinstance(app.screen, RegisterScreen)
+        field = app.screen.query_one("#scan-input", Input)
+        end = await _type(pilot, PEN[:6], gap_s=0.004, start=7000)
+        await _type(pilot, PEN[6:] + "\n", gap_s=0.004, start=end + 1.2)  # a 1.2 s stall
+        await wait_until(pilot, lambda: RESCAN in _notices(app), "the rescan notice")
+        await settle(pilot)
+        assert field.value == "" and _sale_lines(engine) == []
+        await _type(pilot, PEN + "\n", gap_s=0.004, start=end + 3)
+        await wait_until(
+            pilot, lambda: _sale_lines(engine) == [("Stylo plume", 1)], "the pen on the sale"
+        )
+        assert field.value == ""

@@ -31,9 +31,12 @@ from textual._time import get_time
 from textual._xterm_parser import XTermParser
 from textual.app import App, ComposeResult
 from textual.binding import ActiveBinding, Binding
+from textual.drivers.linux_driver import LinuxDriver
+from textual.filter import LineFilter
 from textual.geometry import Region
 from textual.message_pump import MessagePump
 from textual.reactive import Reactive
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Static, TextArea
 from textual.widgets._footer import FooterKey
 from textual.widgets.data_table import RowKey
@@ -120,6 +123,15 @@ SIGNATURES: list[tuple[type[Any], str, list[str], bool, str]] = [
     (DataTable, "notify_style_update", ["self"], False, "ResultsTable.notify_style_update"),
     (DataTable, "action_cursor_up", ["self"], False, "ResultsTable.action_cursor_up"),
     (Footer, "bindings_changed", ["self", "screen"], False, "KeyFooter.bindings_changed"),
+    (LinuxDriver, "write", ["self", "data"], False, "ConsoleDriver.write (filters sequences)"),
+    (LineFilter, "apply", ["self", "segments", "background"], False, "GlyphFilter.apply"),
+    (
+        Widget,
+        "get_visual_style",
+        ["self", "component_classes", "partial"],
+        False,
+        "PickList.get_visual_style (keeps the reverse Textual drops)",
+    ),
     (App, "on_event", ["self", "event"], True, "TerminalScans.on_event (every key first)"),
     (App, "get_driver_class", ["self"], False, "TilltermApp.get_driver_class (EscapeFirstParser)"),
     (

@@ -2,8 +2,10 @@
 
 ``list`` shows every input device, which look like scanners, whether this user may read
 them and whether another program holds them. ``test`` prints each decoded code with its
-timing; ``test --learn`` listens to every keyboard without grabbing, finds the device
-that produced a scan-fast burst and writes it to the scanner configuration.
+timing, and when there is no device to read says why and exits 1; ``test --learn``
+listens to every keyboard without grabbing, asks for one known code, and from the scan
+finds the device (the one that typed at scanner speed) and the scanner's keyboard layout
+(the one whose keys give the known code), and writes both to the scanner configuration.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from typing import TYPE_CHECKING
 from tillterm.commands.console import EXIT_ERROR, EXIT_OK, say
 
 if TYPE_CHECKING:
+    from tillterm.scanner.config import ScannerConfig
     from tillterm.scanner.devices import EvdevBackend
+    from tillterm.scanner.listener import Scan
 
 #: a burst this fast (mean ms per key) is a scanner, not a person
 LEARN_MAX_MS_PER_KEY = 30.0
@@ -52,6 +56,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="store_true",
         help="listen to every keyboard without grabbing; the first scan names the "
         "scanner, which is written to the configuration",
+    )
+    test.add_argument(
+        "--code",
+        metavar="CODE",
+        help="with --learn: the code printed under the barcode you will scan (default: the "
+        "demo's first loyalty card); letters and punctuation (yz-2023) tell us, uk and de "
+        "apart, digits only tell AZERTY from the rest",
     )
     test.add_argument("--layout", help="decode with this layout (us, uk, de, fr)")
     test.add_argument("--count", type=int, metavar="N", help="stop after N codes")
@@ -130,10 +141,11 @@ def _test(args: argparse.Namespace) -> int:
     import time
     from dataclasses import replace
 
-    from tillterm.scanner.config import ScannerConfig, load_config, save_config
-    from tillterm.scanner.devices import best_spec, evdev_problem
+    from tillterm.scanner.config import load_config
+    from tillterm.scanner.devices import evdev_problem, no_device_reason
     from tillterm.scanner.layouts import get_layout
-    from tillterm.scanner.listener import Scan, ScannerListener, learning_config
+    from tillterm.scanner.learn import DEMO_CARD
+    from tillterm.scanner.listener import ScannerListener, learning_config
 
     problem = evdev_problem()
     if problem:
@@ -148,7 +160,14 @@ def _test(args: argparse.Namespace) -> int:
         config = replace(config, device=args.device)
     if args.learn:
         config = learning_config(config)
-        say("Scan a barcode now with the scanner (listening to every keyboard)…")
+    backend = _backend()
+    why = no_device_reason(config.device, backend.enumerate(), backend.input_dir)
+    if why:
+        say(f"No scanner to read: {why}.", err=True)
+        return EXIT_ERROR
+    known = (args.code or DEMO_CARD).strip()
+    if args.learn:
+        say(f"Scan this code with the scanner: {known}   (listening to every keyboard)")
     else:
         say(f"Listening to {config.device or 'any scanner'}; Ctrl+C to stop.")
     scans: queue.Queue[Scan] = queue.Queue()
@@ -156,7 +175,7 @@ def _test(args: argparse.Namespace) -> int:
         lambda code, device: None,
         lambda text: say(f"! {text}", flush=True),
         config=config,
-        backend=_backend(),
+        backend=backend,
         on_scan=scans.put,
     )
     listener.start()
@@ -180,16 +199,72 @@ def _test(args: argparse.Namespace) -> int:
                 if timing and timing.mean_gap_ms > LEARN_MAX_MS_PER_KEY:
                     say("  (typed by hand, too slow for a scanner: scan a barcode)")
                     continue
-                spec = best_spec(scan.device)
-                path = save_config(replace(saved, device=spec, layout=config.layout))
-                say(f"Scanner {scan.device.label} saved as device = {spec!r} in {path}")
-                return EXIT_OK
+                done = _learned(scan, known, saved, config, listener.layout)
+                if done is not None:
+                    return done
+                continue
             count += 1
     except KeyboardInterrupt:
         pass
     finally:
         listener.stop()
     if args.learn:
-        say("No scan arrived; nothing was saved.", err=True)
+        say(f"No scan of {known} arrived; nothing was saved.", err=True)
         return EXIT_ERROR
+    return EXIT_OK
+
+
+def _learned(
+    scan: Scan, known: str, saved: ScannerConfig, config: ScannerConfig, current: str
+) -> int | None:
+    """Save the device and layout one scan of ``known`` shows; ``None``: not that code."""
+    from dataclasses import replace
+
+    from tillterm.scanner.config import ScannerConfigError, save_config, system_layout
+    from tillterm.scanner.devices import best_spec
+    from tillterm.scanner.learn import DESCRIPTIONS, find_layout
+
+    found = find_layout(
+        known,
+        scan.code,
+        scan.strokes,
+        current,
+        prefix=config.prefix,
+        suffix=config.suffix,
+        prefer=(current, system_layout(), "us"),
+    )
+    if found.layout is None:
+        say(
+            f"  That is not {known} with any layout the decoder knows "
+            f"({', '.join(sorted(DESCRIPTIONS))}): scan the barcode of {known}, or give the "
+            "code printed under yours with --code."
+        )
+        return None
+    layout = found.layout
+    if found.current_ok:
+        say(f"Layout {layout} ({DESCRIPTIONS.get(layout, layout)}) reads {known} correctly.")
+    else:
+        say(
+            f"The scanner types as {layout} ({DESCRIPTIONS.get(layout, layout)}): read as "
+            f"{current} it gave {scan.code!r}."
+        )
+    others = [name for name in found.alike if name != layout]
+    if others:
+        say(
+            f"  ({', '.join(others)} would read it alike: to tell them apart, learn with a "
+            "code that has letters and punctuation, e.g. --code yz-2023.)"
+        )
+    spec = best_spec(scan.device)
+    # the system keymap's layout read it right: the file keeps following the system
+    keep = found.current_ok and not config.layout
+    learned = replace(saved, device=spec, layout="" if keep else layout)
+    try:
+        path = save_config(learned)
+    except ScannerConfigError as exc:
+        say(f"Could not save it ({exc}). Add these lines to the [scanner] section:", err=True)
+        say(f'device = "{spec}"', err=True)
+        say(f'layout = "{layout}"', err=True)
+        return EXIT_ERROR
+    written = f" and layout = {learned.layout!r}" if learned.layout else ""
+    say(f"Scanner {scan.device.label} saved as device = {spec!r}{written} in {path}")
     return EXIT_OK

@@ -126,6 +126,7 @@ class ScanDecoder:
         "_stall_us",
         "_strokes",
         "_terminators",
+        "last_strokes",
         "last_timing",
         "layout",
         "max_length",
@@ -160,6 +161,9 @@ class ScanDecoder:
         self._caps = False
         self._dropping = False
         self.last_timing: ScanTiming | None = None
+        #: the key strokes ``(key, shift, altgr)`` of the last code, prefix and suffix
+        #: included (key 0: a character typed in Alt+keypad mode), for learning the layout
+        self.last_strokes: tuple[tuple[int, bool, bool], ...] = ()
         self._clear()
 
     # --- state -------------------------------------------------------------------
@@ -317,6 +321,7 @@ class ScanDecoder:
         if not code:
             return None
         self.last_timing = ScanTiming(len(chars) + 1, first / 1e6, (first + elapsed) / 1e6)
+        self.last_strokes = tuple(strokes)
         if len(code) in GTIN_LENGTHS and len(chars) == len(code):
             hint = layout_hint(code, strokes, self.layout)
             if hint:

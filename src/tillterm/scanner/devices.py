@@ -12,7 +12,7 @@ import contextlib
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -253,6 +253,70 @@ def grab_status(backend: Backend, entry: DeviceEntry) -> str:
         with contextlib.suppress(OSError):
             device.close()
     return status
+
+
+def permission_reason(path: str) -> str:
+    """Why this user may not read the device node at ``path``, as precisely as we can say.
+
+    The node's group is named, and whether the user is in it: a user added to ``input``
+    only gets it at the next login, which is the usual surprise.
+    """
+    import grp
+    import pwd
+
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        return f"{path} cannot be looked at ({exc.strerror or exc})"
+    try:
+        group = grp.getgrgid(st.st_gid)
+        name, members = group.gr_name, group.gr_mem
+    except KeyError:
+        name, members = str(st.st_gid), []
+    mode = f"{st.st_mode & 0o777:o}"
+    if st.st_gid in os.getgroups() or st.st_gid == os.getegid():
+        return f"{path} (mode {mode}, group {name!r}) is not readable even by its group"
+    try:
+        user = pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        user = str(os.geteuid())
+    if user in members:
+        return (
+            f"{path} belongs to group {name!r}; {user} was added to it, but this login "
+            "started before: log out and in again"
+        )
+    return f"{path} belongs to group {name!r} (mode {mode}) and {user} is not in it"
+
+
+def no_device_reason(
+    spec: str, entries: Sequence[DeviceEntry], input_dir: Path = INPUT_DIR
+) -> str | None:
+    """Why there is no device to read for ``spec``, or ``None`` when there is one.
+
+    ``tillterm scanner test`` says this and stops, rather than listening to nothing.
+    """
+    if not entries:
+        if not input_dir.is_dir():
+            return (
+                f"{input_dir} does not exist: this system shows no input devices (a "
+                "container or a virtual machine without them?)"
+            )
+        return f"there are no input devices in {input_dir}: is the scanner plugged in?"
+    matched = match_spec(spec, entries, input_dir)
+    if not matched:
+        if spec.strip() == "*":
+            return f"none of the {len(entries)} input devices is a keyboard"
+        if spec.strip().lower() in ("", "auto"):
+            names = ", ".join(sorted({e.identity.name or e.path for e in entries}))
+            return (
+                f"no input device looks like a scanner by its name or USB vendor ({names}); "
+                "if the scanner is one of them, `tillterm scanner test --learn` finds it"
+            )
+        return f"no input device matches {spec!r} (`tillterm scanner list` shows them)"
+    if not any(e.readable for e in matched):
+        reasons = "; ".join(permission_reason(e.path) for e in matched[:3])
+        return f"no permission to read it: {reasons}. To fix: {PERMISSION_HELP}"
+    return None
 
 
 def best_spec(entry: DeviceEntry) -> str:

@@ -62,6 +62,8 @@ class Scan:
     code: str
     device: DeviceEntry
     timing: ScanTiming | None
+    #: the key strokes that typed it (``scanner test --learn`` derives the layout from them)
+    strokes: tuple[tuple[int, bool, bool], ...] = ()
 
 
 @dataclass
@@ -309,16 +311,16 @@ class ScannerListener:
             for event in reader.device.read():
                 code = decoder.feed(event)
                 if code is not None:
-                    self._deliver(code, reader, decoder.last_timing)
+                    self._deliver(code, reader, decoder)
         except BlockingIOError:
             return
         except OSError as exc:
             self._disconnect(reader, exc)
 
-    def _deliver(self, code: str, reader: _Reader, timing: ScanTiming | None) -> None:
+    def _deliver(self, code: str, reader: _Reader, decoder: ScanDecoder) -> None:
         self.on_code(code, reader.entry.label)
         if self.on_scan is not None:
-            self.on_scan(Scan(code, reader.entry, timing))
+            self.on_scan(Scan(code, reader.entry, decoder.last_timing, decoder.last_strokes))
 
     def _disconnect(self, reader: _Reader, exc: OSError) -> None:
         self._readers.pop(reader.entry.path, None)

@@ -20,6 +20,7 @@ the open sale) while the cashier moves around.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from textual import events, on
 from textual.app import App
 from textual.binding import Binding
 from textual.content import Content
+from textual.drivers.linux_driver import LinuxDriver
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input
@@ -46,6 +48,13 @@ from tillterm.ui.scanner_bridge import ScannerBridge
 from tillterm.ui.screens.help import HelpScreen, describe_bindings
 from tillterm.ui.screens.register import RegisterScreen
 from tillterm.ui.styles import css
+from tillterm.ui.terminal_colours import (
+    TILL_ANSI,
+    till_ansi_theme,
+    wants_plain_colours,
+    without_colour,
+)
+from tillterm.ui.terminal_glyphs import GlyphFilter, choose_glyphs
 from tillterm.ui.typeahead import TypeAhead, install_escape_first
 from tillterm.ui.widgets.scan_input import TerminalScans
 
@@ -57,6 +66,7 @@ if TYPE_CHECKING:
 
     from tillterm.services.settings import StoreInfo
     from tillterm.ui.screens.customer_view import CustomerView
+    from tillterm.ui.screens.too_small import TooSmallScreen
     from tillterm.ui.screens.upgrading import UpgradingScreen
 
 
@@ -110,6 +120,12 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
         scanner: bool = True,
     ) -> None:
         super().__init__()
+        self.register_theme(till_ansi_theme())
+        if self.no_color:
+            self._filters = without_colour(self._filters)
+        #: what the terminal can draw: the last filter keeps every cell to it
+        self.glyphs = choose_glyphs(os.environ)
+        self._filters.append(GlyphFilter(self.glyphs))
         self._engine: Engine | None = None
         self._engine_ready = threading.Event()
         self._target: DbTarget | None = None
@@ -124,6 +140,8 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
         self.startup_error: str | None = None
         #: the box over the register while the database is created or upgraded
         self._upgrading: UpgradingScreen | None = None
+        #: the box over everything while the terminal is under 80×24
+        self._too_small: TooSmallScreen | None = None
         self._quit_when_open = False
         self.register_name = register
         #: the use cases, for every screen (``self.services``); the engine is waited for
@@ -132,13 +150,6 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
         self.use_scanner = scanner
         self.scanner_bridge: ScannerBridge | None = None
         self.sub_title = f"{register} · {self.db_info.label}"
-
-    def get_driver_class(self) -> type[Driver]:
-        """Textual's driver, reading Esc then a key as two keys (see
-        :class:`~tillterm.ui.typeahead.EscapeFirstParser`)."""
-        driver_class = super().get_driver_class()
-        install_escape_first(driver_class)
-        return driver_class
 
     def notify(
         self,
@@ -195,9 +206,22 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
             raise DatabaseError(self.startup_error or "The database is not open.")
         return self._engine
 
+    def get_driver_class(self) -> type[Driver]:
+        """On a console or a serial terminal, a driver that sends only what a VT knows;
+        on every terminal, Esc then a key read as two keys (see
+        :class:`~tillterm.ui.typeahead.EscapeFirstParser`)."""
+        driver = super().get_driver_class()
+        if issubclass(driver, LinuxDriver) and choose_glyphs(os.environ) != "unicode":
+            from tillterm.ui.console_driver import ConsoleDriver
+
+            driver = ConsoleDriver
+        install_escape_first(driver)
+        return driver
+
     def on_mount(self) -> None:
-        if self.console.color_system in ("standard", "windows"):
-            self.theme = "ansi-dark"
+        if wants_plain_colours(self.console.color_system, self.no_color):
+            self.theme = TILL_ANSI
+        self.call_after_refresh(self._fit_terminal)
         if self._target is None:
             self.load_settings()
 
@@ -286,6 +310,28 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
                 )
             )
 
+    def on_resize(self, event: events.Resize) -> None:
+        # the event's size: the app's own is updated a moment later, on a timer
+        self._fit_terminal(event.size.width, event.size.height)
+
+    def _fit_terminal(self, width: int | None = None, height: int | None = None) -> None:
+        """Cover every screen while the terminal is under 80×24, uncover it after."""
+        from tillterm.ui.screens.too_small import TooSmallScreen, fits
+
+        if width is None or height is None:
+            width, height = self.size
+        if not fits(width, height):
+            if self._too_small is None:
+                self._too_small = TooSmallScreen()
+                self.push_screen(self._too_small)
+            elif self._too_small.is_mounted:
+                self._too_small.show_size(width, height)
+            return
+        if self._too_small is not None and self.screen is self._too_small:
+            too_small = self._too_small
+            self._too_small = None
+            too_small.dismiss()
+
     @on(DatabaseUpgradeStarted)
     def _upgrade_started(self, message: DatabaseUpgradeStarted) -> None:
         """Cover the register until the upgrade is done: nothing typed or scanned
@@ -316,6 +362,7 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
         if upgrading is not None:
             if self.screen is upgrading:
                 upgrading.dismiss()
+            self.call_after_refresh(self._fit_terminal)
             if upgrading.kind == "upgrade":
                 self.notify("The database is up to date.", markup=False)
         if self._quit_when_open:
@@ -325,8 +372,10 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
         self.load_settings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """No other screen while the database is upgraded: its box must stay on top."""
-        return self._upgrading is None or action not in ("switch_mode", "show_help")
+        """No other screen while the database is upgraded or the terminal is too small:
+        their box must stay on top."""
+        covered = self._upgrading is not None or self._too_small is not None
+        return not covered or action not in ("switch_mode", "show_help")
 
     async def action_quit(self) -> None:
         """Ctrl+Q during an upgrade closes tillterm once it is done (a thread cannot be

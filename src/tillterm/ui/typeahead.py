@@ -305,10 +305,12 @@ class EscapeFirstParser(XTermParser):
 
 
 def install_escape_first(driver_class: type) -> None:
-    """Make ``driver_class`` (Textual's Linux driver) read keys with
-    :class:`EscapeFirstParser`: it builds its parser from its module's ``XTermParser``."""
+    """Make ``driver_class`` (Textual's Linux driver, or one built on it) read keys with
+    :class:`EscapeFirstParser`: its input thread builds the parser from the
+    ``XTermParser`` of the module that defines it."""
     import sys
 
-    module = sys.modules.get(driver_class.__module__)
-    if module is not None and getattr(module, "XTermParser", None) is XTermParser:
-        module.XTermParser = EscapeFirstParser  # type: ignore[attr-defined]
+    for cls in driver_class.__mro__:
+        module = sys.modules.get(cls.__module__)
+        if module is not None and getattr(module, "XTermParser", None) is XTermParser:
+            module.XTermParser = EscapeFirstParser  # type: ignore[attr-defined]

@@ -21,6 +21,7 @@ from tillterm.spreadsheet.mapping import IGNORE
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillModal
 from tillterm.ui.styles import css
+from tillterm.ui.widgets.pick_list import PickList
 
 
 class FieldPicker(TillModal[str | None]):
@@ -46,7 +47,7 @@ class FieldPicker(TillModal[str | None]):
                 Option(plain(f"{name}  {label}" if label != name else name), id=name)
                 for name, label in self.choices
             )
-            yield OptionList(*options, id="picker-list")
+            yield PickList(*options, id="picker-list")
             yield Static("Enter picks · Esc leaves it as it was", id="picker-keys")
 
     def on_mount(self) -> None:

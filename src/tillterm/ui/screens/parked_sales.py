@@ -17,6 +17,7 @@ from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillModal
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
+from tillterm.ui.widgets.pick_list import PickList
 
 
 class ParkedSalesScreen(TillModal[int | None]):
@@ -42,7 +43,7 @@ class ParkedSalesScreen(TillModal[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="parked-box"):
             yield Static("Parked sales", id="parked-title")
-            yield OptionList(id="parked-list", markup=False)
+            yield PickList(id="parked-list", markup=False)
             yield Static("Loading…", id="parked-note")
         yield KeyFooter()
 

@@ -29,6 +29,7 @@ from tillterm.ui.screens.base import TillModal
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
+from tillterm.ui.widgets.pick_list import PickList
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class RecentSalesScreen(TillModal[RefundDone | None]):
         with Vertical(id="recent-box"):
             yield Static("Recent sales — refund", id="recent-title")
             yield Input(placeholder="Receipt number (type or scan), Enter", id="recent-receipt")
-            yield OptionList(id="recent-list", markup=False)
+            yield PickList(id="recent-list", markup=False)
             with VerticalScroll(id="recent-receipt-view"):
                 yield Static("", id="recent-receipt-text", markup=False)
             yield Static("Loading…", id="recent-note")

@@ -22,7 +22,8 @@ from textual.widget import Widget
 
 from tillterm.core.typed_text import visible_text
 
-#: (heading, width, right-aligned) of each column
+#: (heading, width, right-aligned) of each column; the item's width is its least: it
+#: takes whatever the panel has beyond the other columns
 COLUMNS: tuple[tuple[str, int, bool], ...] = (
     ("Item", 16, False),
     ("Qty", 4, True),
@@ -30,6 +31,37 @@ COLUMNS: tuple[tuple[str, int, bool], ...] = (
     ("Disc", 5, True),
     ("Total", 8, True),
 )
+#: every column's cells but the item's, padding included
+_FIXED = sum(width + 2 for _h, width, _r in COLUMNS[1:])
+
+
+def item_width(panel_width: int) -> int:
+    """The item column's width in a panel ``panel_width`` cells wide."""
+    return max(COLUMNS[0][1], panel_width - _FIXED - 2)
+
+
+def shorten_name(name: str, width: int) -> str:
+    """``name`` in at most ``width`` cells, cut in the middle so that its end shows.
+
+    Products that differ are named alike up to their end ("Croissant aux amandes 250 g"
+    and "… 500 g", "Croissant #1" and "#2"): cut at the end, two lines looked the same.
+    The last words are kept (up to half the width), the start is cut before them.
+    """
+    if cell_len(name) <= width:
+        return name
+    words = name.split(" ")
+    tail = ""
+    while len(words) > 1 and cell_len(" ".join([words[-1], tail]).strip()) <= (width - 1) // 2:
+        tail = " ".join([words.pop(), tail]).strip()
+    if not tail:  # one long word: its last third
+        keep = max(1, (width - 1) // 3)
+        tail = name[-keep:]
+        while cell_len(tail) > keep:
+            tail = tail[1:]
+    else:
+        tail = " " + tail
+    head = set_cell_size(name, width - 1 - cell_len(tail)).rstrip()
+    return set_cell_size(f"{head}…{tail}", width)
 
 
 def _fit(value: str, width: int, right: bool) -> str:
@@ -38,17 +70,19 @@ def _fit(value: str, width: int, right: bool) -> str:
     Item names are data: control characters are drawn as their pictures.
     """
     value = visible_text(value)
-    if value.isascii():
-        value = value[:width]
+    if value.isascii() and len(value) <= width:
         return f" {value:>{width}} " if right else f" {value:<{width}} "
     value = set_cell_size(value, width) if cell_len(value) > width else value
     pad = " " * (width - cell_len(value))
     return f" {pad}{value} " if right else f" {value}{pad} "
 
 
-def _row_text(cells: Sequence[str]) -> str:
-    return "".join(
-        _fit(value, width, right) for value, (_h, width, right) in zip(cells, COLUMNS, strict=True)
+def _row_text(cells: Sequence[str], panel_width: int) -> str:
+    name_width = item_width(panel_width)
+    name, *rest = cells
+    others = zip(rest, COLUMNS[1:], strict=True)
+    return _fit(shorten_name(visible_text(name), name_width), name_width, False) + "".join(
+        _fit(value, width, right) for value, (_h, width, right) in others
     )
 
 
@@ -136,13 +170,13 @@ class SaleLines(Widget):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         if y == 0:
-            return self._strip(_row_text([h for h, _w, _r in COLUMNS]), "header", width)
+            return self._strip(_row_text([h for h, _w, _r in COLUMNS], width), "header", width)
         index = self._top + y - 1
         if index >= len(self._cells):
             return self._strip("", "blank", width)
         parity = "even" if index % 2 == 0 else "odd"
         kind = "cursor" if index == self.cursor_row else parity
-        return self._strip(_row_text(self._cells[index]), kind, width)
+        return self._strip(_row_text(self._cells[index], width), kind, width)
 
     def _strip(self, text: str, kind: str, width: int) -> Strip:
         key = (text, kind, width)

@@ -2,9 +2,10 @@
 
 When the scanner is plugged into the cashier's own machine and tillterm runs over SSH,
 a scan arrives as ordinary key presses. A person types a few characters a second; a
-scanner types a whole code, then Enter, in a few milliseconds. So when Enter ends a
-burst of at least ``min_length`` characters whose mean inter-key time is under
-``burst_ms`` (each gap under ``max_gap_ms``), the burst is a scan.
+scanner types a whole code, then Enter, in a few milliseconds. The rule that tells them
+apart from key times alone — including a scan broken by a stall (refused whole, never its
+tail as a code) and typing bunched by an SSH stall (never a scan) — is the domain's
+:class:`~tillterm.scanner.wedge.BurstDetector`; this module applies its verdicts.
 
 Why at the app, not in one input field: the Enter that ends a scan must never reach
 whatever has the focus. In a dialog it would press the focused button ("New customer",
@@ -49,7 +50,6 @@ where every key is taken at once as before, except those whose letters act and s
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -61,86 +61,13 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
+from tillterm.scanner.wedge import BrokenScan, Burst, BurstDetector, WedgeScan
 from tillterm.ui.messages import ScanReceived
-
-#: the longest burst remembered (a longer one is not a scan anyway)
-_MAX_BURST = 512
 
 #: a screen class attribute: ``True`` for a full screen whose letter keys act (a
 #: profile's "A" attaches the customer to the sale), ``False`` for a modal window whose
 #: printable keys are never commands; unset, modal windows hold their keys
 HOLD_KEYS_FOR_SCANS = "HOLD_KEYS_FOR_SCANS"
-
-
-@dataclass
-class _Burst:
-    """Characters typed fast one after the other, and where they went."""
-
-    times: list[float] = field(default_factory=list)
-    characters: list[str] = field(default_factory=list)
-    #: the widget that had the focus when the burst began
-    target: Widget | None = None
-    #: puts the target back as it was just before the burst's first character
-    restore: Callable[[], None] | None = None
-    #: typed right behind a key that opened something: typing, never a scan
-    typed: bool = False
-
-
-class BurstDetector:
-    """Decides, from key times alone, whether an Enter ends a scan (no Textual here)."""
-
-    def __init__(
-        self, *, burst_ms: float = 30.0, max_gap_ms: float = 80.0, min_length: int = 4
-    ) -> None:
-        self.burst_ms = burst_ms
-        self.max_gap_ms = max_gap_ms
-        self.min_length = min_length
-        self.burst = _Burst()
-        #: when a key's change of screen or focus last took effect (the keys' clock)
-        self.changed_at: float | None = None
-
-    def target_changed(self, now: float) -> None:
-        """A key opened a screen or moved the focus, in effect at ``now``: a burst
-        whose first character was typed before that was typed ahead into the new
-        target (F5 then a path at machine speed), never a scan. A scanner does not start
-        a code within milliseconds of the cashier's function key; a scan that comes once
-        the change is in effect is a scan, as anywhere."""
-        self.changed_at = now
-        self.burst.typed = True
-
-    def character(self, now: float, character: str) -> bool:
-        """Remember a typed character; True when it starts a new burst."""
-        burst = self.burst
-        fresh = (
-            not burst.times
-            or (now - burst.times[-1]) * 1000 > self.max_gap_ms
-            or len(burst.times) >= _MAX_BURST
-        )
-        if fresh:
-            burst = self.burst = _Burst()
-            burst.typed = self.changed_at is not None and now <= self.changed_at
-        burst.times.append(now)
-        burst.characters.append(character)
-        return fresh
-
-    def other_key(self) -> None:
-        """An editing or function key: a person is at work."""
-        self.burst = _Burst()
-
-    def enter(self, now: float) -> tuple[str, _Burst] | None:
-        """The scanned code if the keys before this Enter were a scan (the burst is spent)."""
-        burst, self.burst = self.burst, _Burst()
-        count = len(burst.times)
-        if count < self.min_length:
-            return None
-        if (now - burst.times[-1]) * 1000 > self.max_gap_ms:
-            return None
-        if (now - burst.times[0]) * 1000 / count >= self.burst_ms:
-            return None
-        if burst.typed:
-            return None
-        code = "".join(burst.characters).strip()
-        return (code, burst) if code else None
 
 
 # the mixin is only ever put before ``App`` in an app's bases: typed as one, built on none
@@ -185,8 +112,14 @@ class TerminalScans(_AppBase):
 
     def key_changed_target(self, key: events.Key) -> None:
         """Called by :class:`~tillterm.ui.typeahead.TypeAhead`: ``key`` opened or closed a
-        screen or moved the focus; characters right behind it are typing, not a scan."""
-        self._detector().target_changed(get_time())
+        screen or moved the focus, in effect now; a burst begun before now was typed
+        ahead into the new target, not scanned."""
+        self._changed_at = get_time()
+
+    def _typed_ahead(self, burst: Burst) -> bool:
+        """True when ``burst`` began before a change of screen or focus took effect."""
+        changed_at: float | None = self.__dict__.get("_changed_at")
+        return changed_at is not None and bool(burst.times) and burst.times[0] <= changed_at
 
     # -- commands held in a modal window ----------------------------------------------
 
@@ -232,12 +165,16 @@ class TerminalScans(_AppBase):
                 held.timer.reset()
             return True
         if event.key == "enter":
-            scanned = self._detector().enter(event.time)
+            verdict = self._detector().enter(event.time)
             keys = self._drop_held()
             event.stop()
             event.prevent_default()
-            if scanned is not None:
-                self.post_message(ScanReceived(scanned[0], source="terminal"))
+            if isinstance(verdict, BrokenScan) and verdict.head is not None:
+                self._broken(verdict)
+            elif isinstance(verdict, BrokenScan):
+                self._ignored(keys)  # no field holds them: "scan again or press Enter" is moot
+            elif verdict is not None:
+                self.post_message(ScanReceived(verdict.code, source="terminal"))
             else:
                 self._ignored(keys)
             return True
@@ -285,20 +222,31 @@ class TerminalScans(_AppBase):
             markup=False,
         )
 
+    def _broken(self, verdict: BrokenScan) -> None:
+        """A scan broken by a stall was refused whole: ask for it again (nothing used)."""
+        self.bell()
+        self.notify(verdict.notice, title="Scan", severity="warning", markup=False)
+
     # -- scans anywhere ---------------------------------------------------------------
 
     def _scan_key(self, event: events.Key) -> bool:
         """Watch one key on its way in; True when it is a scan's Enter (swallowed)."""
         detector = self._detector()
         if event.key == "enter":
-            scanned = detector.enter(event.time)
-            if scanned is None:
+            verdict = detector.enter(event.time, keys_held=self._answers_on_keys())
+            if verdict is None:
                 return False
-            code, burst = scanned
+            if isinstance(verdict, WedgeScan) and self._typed_ahead(verdict.burst):
+                return False  # typed ahead of the screen it went to: its Enter is typing
             event.stop()
             event.prevent_default()
-            _undo(burst)
-            self.post_message(ScanReceived(code, source="terminal"))
+            if isinstance(verdict, BrokenScan):
+                if verdict.head is not None:
+                    _undo(verdict.head)
+                self._broken(verdict)
+                return True
+            _undo(verdict.burst)
+            self.post_message(ScanReceived(verdict.code, source="terminal"))
             return True
         if event.is_printable and event.character is not None:
             if detector.character(event.time, event.character):
@@ -324,7 +272,7 @@ class _HeldKeys:
     timer: Timer | None = None
 
 
-def _remember(burst: _Burst, field: Input | TextArea) -> None:
+def _remember(burst: Burst, field: Input | TextArea) -> None:
     """Note how to put ``field`` back as it is now (run in the field's own queue)."""
     if isinstance(field, Input):
         value, cursor = field.value, field.cursor_position
@@ -344,10 +292,10 @@ def _remember(burst: _Burst, field: Input | TextArea) -> None:
         burst.restore = restore_text_area
 
 
-def _undo(burst: _Burst) -> None:
+def _undo(burst: Burst) -> None:
     """Put the field the scan typed into back as it was (after it has taken the keys)."""
     target = burst.target
-    if target is None or not target.is_attached:
+    if not isinstance(target, Widget) or not target.is_attached:
         return
 
     def undo() -> None:

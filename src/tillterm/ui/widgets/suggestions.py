@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.message import Message
-from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from tillterm.ui.plain import plain
+from tillterm.ui.widgets.pick_list import PickList
 
 
-class Suggestions(OptionList):
+class Suggestions(PickList):
     """Matches shown while typing; the input keeps the focus, arrows move the highlight.
 
     ``kind`` says what the options are ("products" or "customers"); each option's id is
