@@ -63,9 +63,14 @@ class JobRunner(_Node):
 
     @property
     def keys_wait(self) -> bool:
-        """True while an action waits for jobs (:meth:`after_jobs`) or a job of
-        :attr:`KEYS_WAIT_FOR` runs: typed keys wait too (:mod:`tillterm.ui.typeahead`)."""
-        return bool(self._deferred()) or any(self.jobs_running(g) for g in self.KEYS_WAIT_FOR)
+        """True while an action waits for jobs (:meth:`after_jobs`), or a job of
+        :attr:`KEYS_WAIT_FOR` or run with ``holds_keys`` runs: typed keys wait too
+        (:mod:`tillterm.ui.typeahead`)."""
+        return (
+            bool(self._deferred())
+            or bool(self._key_holders())
+            or any(self.jobs_running(g) for g in self.KEYS_WAIT_FOR)
+        )
 
     def jobs_running(self, group: str) -> bool:
         """True while a job of ``group`` started here has not finished."""
@@ -95,11 +100,14 @@ class JobRunner(_Node):
         *,
         exclusive: bool = True,
         description: str = "",
+        holds_keys: bool = False,
     ) -> Worker[None]:
         """Run ``job`` in a thread of ``group``; post ``done(result)`` or ``failed(text)``.
 
         ``description`` says in words what the job was doing ("saving the customer"),
-        for the line the cashier reads if it fails unexpectedly.
+        for the line the cashier reads if it fails unexpectedly. ``holds_keys``: what it
+        returns opens something (completing a sale shows its receipt), so keys typed
+        meanwhile wait for it (``keys_wait``) and go to what it opens.
         """
 
         def body() -> None:
@@ -122,7 +130,17 @@ class JobRunner(_Node):
             exclusive=exclusive,
             exit_on_error=False,
         )
+        if holds_keys:
+            self._key_holders().append(worker)
         return worker
+
+    def _key_holders(self) -> list[Worker[None]]:
+        holders: list[Worker[None]] | None = self.__dict__.get("_holding_keys")
+        if holders is None:
+            holders = []
+            self._holding_keys = holders
+        holders[:] = [worker for worker in holders if not worker.is_finished]
+        return holders
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A job ended in ``ERROR``: tell the cashier, log it, reset the busy state.

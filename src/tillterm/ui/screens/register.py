@@ -305,6 +305,7 @@ class RegisterScreen(TillScreen[None]):
             self.Failed,
             exclusive=False,
             description="completing the sale",
+            holds_keys=True,  # the receipt opens: keys typed after F10 go to it
         )
 
     def _void(self) -> None:
