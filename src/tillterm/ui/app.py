@@ -363,7 +363,9 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """No other screen while the database is upgraded or the terminal is too small:
-        their box must stay on top."""
+        their box must stay on top. The key of the screen already shown is left out."""
+        if action == "switch_mode" and parameters and parameters[0] == self.current_mode:
+            return False  # the screen the cashier is on: its key would take room in the footer
         covered = self._upgrading is not None or self._too_small is not None
         return not covered or action not in ("switch_mode", "show_help")
 
