@@ -67,12 +67,14 @@ class LinkState:
     """What the till knows of its database server, for a status line.
 
     ``reachable`` is False while a change is being retried; ``waiting`` counts the
-    register's actions queued behind it (none is lost while the register runs).
+    register's actions queued behind it (none is lost while the register runs);
+    ``reason`` is the driver's error in words, for whoever looks after the till.
     """
 
     reachable: bool
     note: str
     waiting: int = 0
+    reason: str = ""
 
 
 #: told of every change of :class:`LinkState`, from the thread running the action
@@ -265,11 +267,8 @@ class Till:
             queued = ""
             if waiting:
                 queued = f"; {waiting} more action{'s' if waiting > 1 else ''} waiting"
-            note = (
-                f"Server unreachable — retrying in {delay:g} s; the sale is kept{queued}. "
-                f"({reason})"
-            )
-        state = LinkState(reachable, note, waiting)
+            note = f"Server unreachable — retrying in {delay:g} s; the sale is kept{queued}."
+        state = LinkState(reachable, note, waiting, reason)
         for watcher in list(self._watchers):
             watcher(state)
 

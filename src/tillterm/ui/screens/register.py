@@ -49,7 +49,7 @@ from tillterm.ui.widgets.suggestions import Suggestions
 if TYPE_CHECKING:
     from tillterm.catalog.products import ProductInfo
     from tillterm.sales import RegisterClaim, SaleView, ScanOutcome
-    from tillterm.services.till import Till
+    from tillterm.services.till import LinkState, Till
     from tillterm.ui.screens.payment import PaymentResult
 
 SEARCH_LIMIT = 8
@@ -130,6 +130,13 @@ class RegisterScreen(TillScreen[None]):
         name: str
 
     @dataclass
+    class ServerLinkChanged(Message):
+        """The database server became unreachable (a change is being retried) or is back."""
+
+        reachable: bool
+        note: str
+
+    @dataclass
     class SaleVoided(Message):
         """The sale is voided; ``note`` says what to hand back."""
 
@@ -153,6 +160,8 @@ class RegisterScreen(TillScreen[None]):
         #: what the status line offers, answered only by a key no scanner types
         self._unknown_code: str | None = None
         self._other_customer: int | None = None
+        #: the till this screen watches for the server going away (set by start-up)
+        self._till: Till | None = None
 
     # ----------------------------------------------------------------- layout
 
@@ -185,8 +194,26 @@ class RegisterScreen(TillScreen[None]):
         with self._claim_lock:
             self._closed = True
             claim, self._claim = self._claim, None
+            till, self._till = self._till, None
+        if till is not None:
+            # tillterm is closing: a change still retrying gives up (its thread would
+            # otherwise keep the process alive until the server came back)
+            till.unwatch_link(self._link_changed)
+            till.close()
         if claim is not None:
             claim.release()
+
+    def _watch_server(self, till: Till) -> None:
+        """From the start-up worker: be told when the server goes away and comes back."""
+        with self._claim_lock:
+            if self._closed or self._till is till:
+                return
+            self._till = till
+        till.watch_link(self._link_changed)
+
+    def _link_changed(self, state: LinkState) -> None:
+        """Told by the till, from the thread of the change being retried."""
+        self.post_message(self.ServerLinkChanged(state.reachable, state.note))
 
     def _keep_claim(self, claim: RegisterClaim) -> None:
         """Hold ``claim`` (from the start-up worker); release it if the screen has gone."""
@@ -275,6 +302,7 @@ class RegisterScreen(TillScreen[None]):
             # while the register is being drawn held the GIL and delayed the first frame
             services.engine()
             till = services.till
+            self._watch_server(till)
             try:
                 claim = till.claim(name)
             except TilltermError as exc:
@@ -369,6 +397,12 @@ class RegisterScreen(TillScreen[None]):
     def _failed(self, message: Failed) -> None:
         self._status(message.note, error=True)
         self.app.bell()
+
+    @on(ServerLinkChanged)
+    def _server_link_changed(self, message: ServerLinkChanged) -> None:
+        """The server went away (the sale on screen stays: the change is retried and
+        the cashier's next ones queue behind it) or came back."""
+        self._status(message.note, error=not message.reachable)
 
     @on(UnknownScanned)
     def _unknown_scanned(self, message: UnknownScanned) -> None:
