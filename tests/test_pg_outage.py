@@ -197,20 +197,27 @@ def test_stopped_mid_sale_the_actions_queue_and_land_in_order(
     first, first_out = _in_thread(lambda: till.add_misc_item(D("2.00"), "gift wrap"))
     wait_until_blocking(watcher.first_unreachable, "the till to say the server is unreachable")
     second, second_out = _in_thread(lambda: till.add_product(store.pen))
+    wait_until_blocking(lambda: till.waiting == 1, "the second action to queue")
+    third, third_out = _in_thread(lambda: till.add_misc_item(D("0.10"), "bag"))
+    wait_until_blocking(lambda: till.waiting == 2, "the third action to queue")
     wait_until_blocking(
-        lambda: any(state.waiting for _at, state in watcher.told),
-        "the second action to be counted as waiting",
+        lambda: any(state.waiting == 2 for _at, state in watcher.told),
+        "the status to count two actions waiting",
     )
-    assert first.is_alive() and second.is_alive()  # retrying, not failed
+    assert first.is_alive() and second.is_alive() and third.is_alive()  # retrying, queued
     cluster.start()
-    first.join(15)
-    second.join(15)
-    assert "error" not in first_out and "error" not in second_out, (first_out, second_out)
+    for thread in (first, second, third):
+        thread.join(15)
+    assert not any("error" in out for out in (first_out, second_out, third_out)), (
+        first_out,
+        second_out,
+        third_out,
+    )
     assert watcher.back()
-    assert _descriptions(engine) == ["Café moulu", "gift wrap", "Stylo plume"]
+    assert _descriptions(engine) == ["Café moulu", "gift wrap", "Stylo plume", "bag"]
     notes = [state.note for _at, state in watcher.told if not state.reachable]
     assert notes[0].startswith("Server unreachable — retrying")
-    assert any("1 more action waiting" in note for note in notes)
+    assert any("2 more actions waiting" in note for note in notes)
 
 
 def test_a_hung_server_is_noticed_within_3_s_and_the_sale_carries_on(

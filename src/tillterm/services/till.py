@@ -45,7 +45,7 @@ from tillterm import sales
 from tillterm.catalog.settings import load_settings
 from tillterm.core.errors import TilltermError
 from tillterm.customers import search_customers
-from tillterm.store.config import resolve_pg_timeouts, resolve_receipts_dir
+from tillterm.store.config import PgTimeouts, resolve_pg_timeouts, resolve_receipts_dir
 from tillterm.store.deadline import answer_within
 from tillterm.store.engine import DatabaseUnreachable, session_scope
 
@@ -79,6 +79,16 @@ class LinkState:
 
 #: told of every change of :class:`LinkState`, from the thread running the action
 LinkWatcher = Callable[[LinkState], None]
+
+
+def _answer_timeout() -> float:
+    """The environment's answer timeout. A bad value refuses to open a PostgreSQL store
+    (the engine reads it first, and says so); on SQLite, where it means nothing, it
+    must not stop the register."""
+    try:
+        return resolve_pg_timeouts().answer
+    except TilltermError:
+        return PgTimeouts().answer
 
 
 def _sale_of(result: object) -> int | None:
@@ -141,15 +151,18 @@ class Till:
         self._engine = engine
         self.register = register
         self._receipts_dir = receipts_dir
-        self._lock = threading.Lock()
+        #: the one lock on the sale, taken in the order the actions came (tickets):
+        #: actions queued behind a retried one are done in the cashier's order
+        self._turns = threading.Condition()
+        self._next_ticket = 0
+        self._serving = 0
+        self._abandoned: set[int] = set()
         #: the register's open sale as last seen by a change (``None``: none open)
         self._sale_id: int | None = None
         #: how long one action waits for the server (PostgreSQL; the environment's)
-        self.answer_s: float = resolve_pg_timeouts().answer
+        self.answer_s: float = _answer_timeout()
         self._closing = threading.Event()
         self._watchers: list[LinkWatcher] = []
-        self._count_lock = threading.Lock()
-        self._waiting = 0
         self._unreachable = False
 
     @property
@@ -199,18 +212,37 @@ class Till:
 
     @contextmanager
     def _queued(self) -> Iterator[None]:
-        """Hold the till's lock, counted among the waiting actions until it is held."""
-        with self._count_lock:
-            self._waiting += 1
-        try:
-            self._lock.acquire()
-        finally:
-            with self._count_lock:
-                self._waiting -= 1
+        """Hold the till's lock, in turn: first come, first served."""
+        with self._turns:
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            try:
+                self._turns.wait_for(lambda: self._serving == ticket)
+            except BaseException:
+                # never served: hand the turn on when it comes, so no one waits for it
+                self._abandoned.add(ticket)
+                self._skip_abandoned()
+                raise
         try:
             yield
         finally:
-            self._lock.release()
+            with self._turns:
+                self._serving += 1
+                self._skip_abandoned()
+                self._turns.notify_all()
+
+    def _skip_abandoned(self) -> None:
+        """(Under ``_turns``.) Pass over the turns of waiters that gave up."""
+        while self._serving in self._abandoned:
+            self._abandoned.discard(self._serving)
+            self._serving += 1
+        self._turns.notify_all()
+
+    @property
+    def waiting(self) -> int:
+        """Actions queued behind the one being done (or retried)."""
+        with self._turns:
+            return max(0, self._next_ticket - self._serving - 1 - len(self._abandoned))
 
     def _persist(self, attempt: Callable[[Session, bool], T]) -> T:
         """``attempt(session, retry)`` in a committed transaction, again and again while
@@ -259,8 +291,7 @@ class Till:
 
     def _tell(self, reachable: bool, reason: str, delay: float) -> None:
         self._unreachable = not reachable
-        with self._count_lock:
-            waiting = self._waiting
+        waiting = self.waiting
         if reachable:
             note = "Server back: carried on."
         else:

@@ -162,6 +162,8 @@ class RegisterScreen(TillScreen[None]):
         self._other_customer: int | None = None
         #: the till this screen watches for the server going away (set by start-up)
         self._till: Till | None = None
+        #: the server is unreachable (a change is being retried)
+        self._server_lost = False
 
     # ----------------------------------------------------------------- layout
 
@@ -403,6 +405,11 @@ class RegisterScreen(TillScreen[None]):
         """The server went away (the sale on screen stays: the change is retried and
         the cashier's next ones queue behind it) or came back."""
         self._status(message.note, error=not message.reachable)
+        lost = not message.reachable
+        if lost != self._server_lost:
+            self._server_lost = lost
+            if self.app.screen is not self:  # the payment window hides the status line
+                self.notify(message.note, severity="error" if lost else "information")
 
     @on(UnknownScanned)
     def _unknown_scanned(self, message: UnknownScanned) -> None:
