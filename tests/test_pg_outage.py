@@ -377,3 +377,45 @@ async def test_the_register_says_so_keeps_the_sale_and_completes_after_the_resta
         )
         assert "R0000001" in str(app.screen.query_one("#receipt-text", Static).render())
     assert _receipts_taken(engine) == 1
+
+
+async def test_a_payment_taken_while_the_server_hangs_is_told_and_taken_once(
+    engine: Engine, store: Store, cluster: PgCluster
+) -> None:
+    """The payment window hides the status line: a notification says it instead."""
+    from tillterm.ui.screens.payment import PaymentScreen
+
+    app = TilltermApp(engine, register=REGISTER, scanner=False)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        await _scan(pilot, "3000000000024")
+        await settle(pilot)
+        await pilot.press("f9")
+        await settle(pilot)
+        assert isinstance(app.screen, PaymentScreen)
+        cluster.pause()
+        try:
+            started = time.monotonic()
+            await pilot.press("f3")  # card, the amount due
+            await wait_until(
+                pilot,
+                lambda: any("Server unreachable" in n.message for n in app._notifications),
+                "a notification over the payment window",
+            )
+            assert time.monotonic() - started < 3.0
+        finally:
+            cluster.resume()
+        await wait_until(
+            pilot,
+            lambda: any("Server back" in n.message for n in app._notifications),
+            "the notification that the server is back",
+        )
+        await settle(pilot)
+        await pilot.press("f10")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, ReceiptScreen), "the sale to complete"
+        )
+    with engine.connect() as conn:
+        payments = conn.execute(text("SELECT method, amount_cents FROM payment")).all()
+    assert [tuple(p) for p in payments] == [("card", 2490)]
+    assert _receipts_taken(engine) == 1
