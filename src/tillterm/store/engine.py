@@ -499,7 +499,8 @@ def explain(exc: BaseException) -> str:
     if "unable to open" in lowered:
         return "the file cannot be opened (missing folder or no permission)"
     if NO_ANSWER in lowered:
-        return f"the database server is not answering ({message})"
+        waited = lowered.split(NO_ANSWER, 1)[1].strip()
+        return f"the database server is not answering (nothing in {waited})"
     if "statement timeout" in lowered:
         return "the database server took too long to answer (statement timeout)"
     if (
