@@ -264,8 +264,12 @@ def complete_sale(session: Session, sale_id: int) -> SaleView:
 
 def stamp_change(session: Session, sale_id: int, key: str) -> None:
     """Mark sale ``sale_id`` as changed by the action ``key`` (in that action's
-    transaction: it commits with the change or not at all)."""
-    session.execute(update(Sale).where(col(Sale.id) == sale_id).values(change_key=key))
+    transaction: it commits with the change or not at all).
+
+    A plain table UPDATE (no ORM bookkeeping: nothing in the session reads the key).
+    """
+    sale = table_of(Sale)
+    session.execute(update(sale).where(sale.c.id == sale_id).values(change_key=key))
 
 
 def sale_changed_by(session: Session, key: str) -> int | None:
