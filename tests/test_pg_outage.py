@@ -419,3 +419,36 @@ async def test_a_payment_taken_while_the_server_hangs_is_told_and_taken_once(
         payments = conn.execute(text("SELECT method, amount_cents FROM payment")).all()
     assert [tuple(p) for p in payments] == [("card", 2490)]
     assert _receipts_taken(engine) == 1
+
+
+def test_closing_the_register_stops_the_retries(
+    engine: Engine, store: Store, cluster: PgCluster, tmp_path: Path
+) -> None:
+    """Quitting while the server is gone ends the retrying thread (it would keep the
+    process alive until the server came back), saying the action was not saved."""
+    till, watcher = _till(engine, tmp_path)
+    till.add_product(store.coffee)
+    cluster.pause()
+    try:
+        thread, out = _in_thread(lambda: till.add_product(store.pen))
+        queued, queued_out = _in_thread(lambda: till.add_product(store.pen))
+        wait_until_blocking(watcher.first_unreachable, "the till to notice the hung server")
+        till.close()
+        thread.join(5)
+        queued.join(5)
+        assert not thread.is_alive() and not queued.is_alive()
+    finally:
+        cluster.resume()
+    for result in (out, queued_out):
+        assert isinstance(result.get("error"), DatabaseUnreachable)
+        assert "was not saved" in str(result["error"])
+    assert _descriptions(engine) == ["Café moulu"]
+
+
+async def test_quitting_the_register_closes_its_till(engine: Engine, store: Store) -> None:
+    app = TilltermApp(engine, register=REGISTER, scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        till = app.services.till
+        assert not till.closed
+    assert till.closed

@@ -289,6 +289,10 @@ class Till:
         """The register is going: stop retrying (what is still queued is not saved)."""
         self._closing.set()
 
+    @property
+    def closed(self) -> bool:
+        return self._closing.is_set()
+
     def _tell(self, reachable: bool, reason: str, delay: float) -> None:
         self._unreachable = not reachable
         waiting = self.waiting
