@@ -445,10 +445,26 @@ def test_closing_the_register_stops_the_retries(
     assert _descriptions(engine) == ["Café moulu"]
 
 
-async def test_quitting_the_register_closes_its_till(engine: Engine, store: Store) -> None:
+async def test_quitting_while_the_server_hangs_is_prompt_and_closes_the_till(
+    engine: Engine, store: Store, cluster: PgCluster
+) -> None:
+    """Ctrl+Q with a scan being retried and the register's name held on the hung server:
+    the retries stop and letting go of the name waits no longer than an action would."""
     app = TilltermApp(engine, register=REGISTER, scanner=False)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        till = app.services.till
-        assert not till.closed
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            till = app.services.till
+            cluster.pause()
+            await _scan(pilot, "3000000000017")
+            await wait_until(
+                pilot, lambda: "unreachable" in _status(app), "the status line to say so"
+            )
+            assert not till.closed
+            started = time.monotonic()
+            await pilot.press("ctrl+q")
+        quitting = time.monotonic() - started
+    finally:
+        cluster.resume()
     assert till.closed
+    assert quitting < 4.0, f"quitting took {quitting:.1f} s"

@@ -327,7 +327,17 @@ class Till:
         The caller keeps the claim as long as the register is on screen and releases it.
         """
         with answer_within(self.answer_s):
-            return sales.claim_register(self._engine(), name)
+            claim = sales.claim_register(self._engine(), name)
+        if claim is None:
+            return None
+        answer = self.answer_s
+
+        def release() -> None:
+            # on closing, from the UI thread: a hung server must not hold up the exit
+            with answer_within(answer):
+                claim.release()
+
+        return sales.RegisterClaim(claim.name, release)
 
     def start_up(self, name: str) -> StartedUp:
         """Become register ``name``: reopen its open sale, write the receipt files a crash
