@@ -309,6 +309,44 @@ def test_a_completion_whose_answer_was_lost_completes_once(
     assert (tmp_path / "receipts").rglob("R0000001.txt")
 
 
+def test_a_completion_cut_off_by_the_server_half_way_is_done_again_once(
+    engine: Engine, store: Store, cluster: PgCluster, tmp_path: Path
+) -> None:
+    """The server ends the register's session in the middle of a completion (after the
+    sale row is locked, as the receipt number is taken): that transaction is rolled
+    back, so the retry completes the sale — once, with the first receipt number."""
+    from sqlalchemy import event
+
+    till, watcher = _till(engine, tmp_path)
+    till.attach_customer(store.marie)
+    till.add_product(store.pen)
+    till.pay(sales.CASH, None)
+    cut: list[int] = []
+
+    def terminate(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if cut or "receipt_counter" not in statement:
+            return
+        pid = conn.connection.dbapi_connection.info.backend_pid
+        cut.append(pid)
+        with psycopg.connect(
+            host="127.0.0.1", port=cluster.port, user="postgres", autocommit=True
+        ) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s, 2000)", (pid,))
+
+    event.listen(engine, "before_cursor_execute", terminate)
+    try:
+        done = till.finish()
+    finally:
+        event.remove(engine, "before_cursor_execute", terminate)
+    assert cut  # the session really was cut off half-way
+    assert watcher.first_unreachable() is not None and watcher.back()
+    assert done.sale.state == sales.COMPLETED and done.sale.receipt_no == "R0000001"
+    assert _receipts_taken(engine) == 1
+    with engine.connect() as conn:
+        earned = conn.execute(text("SELECT count(*) FROM loyalty_entry")).scalar()
+    assert earned == 1
+
+
 def test_a_scan_whose_answer_was_lost_is_added_once(
     engine: Engine, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
