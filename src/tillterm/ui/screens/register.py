@@ -12,6 +12,11 @@ Changes to the sale run one at a time (the till's lock, not ``exclusive``: a sec
 scan must queue behind the first, never cancel it); searches are ``exclusive``, since
 only the latest text matters. The till (and with it the ORM) is first reached from a
 job, never on the UI thread: the first frame does not wait for it.
+
+When the database server goes away, the till retries the change and tells the screen
+(:class:`ServerLinkChanged`): the status line says "Server unreachable — retrying", the
+sale stays on screen as the database last had it, and the cashier's next actions queue
+behind the retried one; a notification says it when a window covers the status line.
 """
 
 from __future__ import annotations
@@ -208,10 +213,12 @@ class RegisterScreen(TillScreen[None]):
     def _watch_server(self, till: Till) -> None:
         """From the start-up worker: be told when the server goes away and comes back."""
         with self._claim_lock:
-            if self._closed or self._till is till:
-                return
-            self._till = till
-        till.watch_link(self._link_changed)
+            closed = self._closed
+            if not closed and self._till is not till:
+                self._till = till
+                till.watch_link(self._link_changed)
+        if closed:  # tillterm closed while the register was starting
+            till.close()
 
     def _link_changed(self, state: LinkState) -> None:
         """Told by the till, from the thread of the change being retried."""
