@@ -263,6 +263,26 @@ def test_a_read_fails_with_the_projects_error_not_the_drivers(
     assert [c.display_name for c in till.search_customers("Marie", 5)] == ["Marie Dubois"]
 
 
+def test_claiming_the_register_on_a_stopped_server_says_so_in_words(
+    engine: Engine, cluster: PgCluster, tmp_path: Path
+) -> None:
+    till, _watcher = _till(engine, tmp_path)
+    cluster.stop()
+    try:
+        with pytest.raises(DatabaseUnreachable) as caught:
+            till.claim(REGISTER)
+    finally:
+        cluster.start()
+    said = str(caught.value)
+    assert said == (
+        f"Cannot check whether register {REGISTER} is open elsewhere: "
+        "the database server cannot be reached"
+    )
+    claim = till.claim(REGISTER)
+    assert claim is not None
+    claim.release()
+
+
 def _lose_the_next_commit_answer(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The next COMMIT reaches the server and commits there; its answer never comes back.
 

@@ -41,13 +41,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar, cast
 
+from sqlalchemy.exc import DBAPIError
+
 from tillterm import sales
 from tillterm.catalog.settings import load_settings
 from tillterm.core.errors import TilltermError
 from tillterm.customers import search_customers
 from tillterm.store.config import PgTimeouts, resolve_pg_timeouts, resolve_receipts_dir
 from tillterm.store.deadline import answer_within
-from tillterm.store.engine import DatabaseUnreachable, session_scope
+from tillterm.store.engine import DatabaseUnreachable, session_scope, translate
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -326,8 +328,18 @@ class Till:
 
         The caller keeps the claim as long as the register is on screen and releases it.
         """
-        with answer_within(self.answer_s):
-            claim = sales.claim_register(self._engine(), name)
+        try:
+            with answer_within(self.answer_s):
+                claim = sales.claim_register(self._engine(), name)
+        except TilltermError as exc:
+            cause = exc.__cause__
+            if not isinstance(cause, DBAPIError):
+                raise
+            # the driver's own words (and its SQL) never reach the cashier
+            said = translate(cause)
+            raise type(said)(
+                f"Cannot check whether register {name} is open elsewhere: {said}"
+            ) from cause
         if claim is None:
             return None
         answer = self.answer_s
