@@ -212,6 +212,8 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
         if wants_plain_colours(self.console.color_system, self.no_color):
             self.theme = TILL_ANSI
         self.call_after_refresh(self._fit_terminal)
+        # the store's name once it is read; until then the header says what is going on
+        self.title = "Opening the database…" if self.settings is None else self.settings.name
         if self._target is None:
             self.load_settings()
 
@@ -396,6 +398,7 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
 
     @on(SettingsNotLoaded)
     def _settings_not_loaded(self, message: SettingsNotLoaded) -> None:
+        self.title = self.TITLE
         self.notify(
             f"The store's settings could not be read: {message.error}",
             title="Database",

@@ -60,6 +60,10 @@ if TYPE_CHECKING:
 SEARCH_LIMIT = 8
 
 
+#: what the sale panel and the status line say until the register's open sale is read
+OPENING = "Opening the register…"
+
+
 class RegisterScreen(TillScreen[None]):
     HELP_TITLE = "Register"
     CSS_PATH = css("register.tcss")
@@ -169,6 +173,10 @@ class RegisterScreen(TillScreen[None]):
         self._till: Till | None = None
         #: the server is unreachable (a change is being retried)
         self._server_lost = False
+        #: the open sale has not been read yet (the screen says :data:`OPENING`)
+        self._loading = False
+        #: what the status line says
+        self._status_note = ""
 
     # ----------------------------------------------------------------- layout
 
@@ -194,8 +202,18 @@ class RegisterScreen(TillScreen[None]):
         for field in self.query(Input):
             field.cursor_blink = False  # no redraw twice a second over SSH
         self.query_one("#scan-input", RegisterInput).focus()
-        self._show(None)
+        self._show_loading()
         self._start_up(self._register)
+
+    def _show_loading(self) -> None:
+        """Until the register's open sale is read, the screen says so: a sale that comes
+        back a moment later must not be shown as "New sale, no customer" meanwhile.
+        Keys and scans are taken all the same; they queue behind the start-up."""
+        self._loading = True
+        self.query_one("#sale-lines", SaleLines).border_title = OPENING
+        self.query_one(CustomerPanel).show_loading()
+        self.query_one(SaleTotals).show_loading()
+        self._status(OPENING)
 
     def on_unmount(self) -> None:
         with self._claim_lock:
@@ -368,6 +386,7 @@ class RegisterScreen(TillScreen[None]):
     # ----------------------------------------------------------------- showing
 
     def _status(self, note: str, error: bool = False) -> None:
+        self._status_note = note
         status = self.query_one("#register-status", Static)
         status.update(plain(note, "bold red" if error else ""), layout=False)  # height 1
         status.set_class(error, "-error")
@@ -401,6 +420,9 @@ class RegisterScreen(TillScreen[None]):
         self._show(message.sale)
         if message.note:
             self._status(message.note)
+        elif self._loading and self._status_note == OPENING:
+            self._status("")
+        self._loading = False
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:
