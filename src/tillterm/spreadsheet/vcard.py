@@ -13,8 +13,8 @@ card and the value, a photo is counted, and any other property (``NICKNAME``,
 ignored.
 
 This module only reads cards into a table (:func:`read_cards`); the sheet the importer
-reads is made of it by ``tillterm.spreadsheet.reading.open_sheet``, which dispatches on
-the ``.vcf`` suffix (so this module does not import the reader back).
+reads is made of it by ``tillterm.spreadsheet.vcard_sheet``, which ``reading.open_sheet``
+calls for the ``.vcf`` suffix (so this module does not import the sheet back).
 """
 
 from __future__ import annotations
