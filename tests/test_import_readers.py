@@ -118,6 +118,37 @@ def test_excel_unicode_text_is_read_as_a_tab_separated_txt(engine: Engine) -> No
     assert _customers(engine)["Łukasz Wójcik"].email == "lukasz@example.org"
 
 
+@pytest.mark.parametrize(
+    ("name", "described"),
+    [
+        ("utf16le_no_bom.txt", "Text (.txt), UTF-16 LE without BOM, tab-separated"),
+        ("utf16be_no_bom.csv", "CSV, UTF-16 BE without BOM, comma-separated"),
+    ],
+)
+def test_utf16_without_a_bom_is_read_either_way_round(
+    engine: Engine, name: str, described: str
+) -> None:
+    source = open_sheet(READERS / name)
+    assert source.detected.describe() == described
+    assert source.headers == ("First Name", "Last Name", "E-mail", "Phone")
+    assert _rows(READERS / name)[1] == ("Łukasz", "Wójcik", "lukasz@example.org", "+48 601 234 567")
+    report = check_import(engine, READERS / name)
+    assert (report.rows, report.new, report.errors) == (2, 2, 0)
+    apply_import(engine, report)
+    assert _customers(engine)["Zoë Brontë"].phone
+
+
+def test_nul_bytes_that_are_not_utf16_are_still_a_binary_file(tmp_path: Path) -> None:
+    path = tmp_path / "dump.csv"
+    path.write_bytes(bytes(range(256)) * 40)
+    with pytest.raises(SpreadsheetError, match="binary file"):
+        open_sheet(path)
+    half = tmp_path / "half.csv"  # NULs on both sides: not text of either byte order
+    half.write_bytes(b"a\x00\x00b" * 500)
+    with pytest.raises(SpreadsheetError, match="binary file"):
+        open_sheet(half)
+
+
 def test_sample_names_put_accented_names_first(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
     rows = ["Prénom,Nom", "Ann,Lee", "Bob,Ray", "Cléa,Roux", "Dan,Ek", "Ève,Noël"]

@@ -274,6 +274,9 @@ def test_encodings() -> None:
     assert file_bytes(b"\xef\xbb\xbfN:Zo\xc3\xab") == (b"N:Zo\xc3\xab", "utf-8-sig")
     assert file_bytes(b"N:Zo\xeb") == (b"N:Zo\xeb", "cp1252")
     assert file_bytes("N:Zoë".encode("utf-16")) == ("N:Zoë".encode(), "utf-16")
+    card = "BEGIN:VCARD\r\nN:Zoë\r\nEND:VCARD\r\n"
+    for bare in ("utf-16-le", "utf-16-be"):  # without a BOM, either byte order
+        assert file_bytes(card.encode(bare)) == (card.encode(), "utf-16")
 
 
 def test_each_value_is_read_in_its_own_charset(tmp_path: Path) -> None:

@@ -96,11 +96,17 @@ def refuse_columns(file: Path, count: int) -> None:
         )
 
 
-def refuse_binary(path: Path, head: bytes, expected: str) -> None:
+def refuse_binary(path: Path, head: bytes, expected: str, *, text16: bool = False) -> None:
+    """Refuse a file that is an archive, a picture, a document or any binary.
+
+    ``text16``: the head is UTF-16 text (without a BOM), whose NUL bytes are letters.
+    """
     for magic, what in MAGIC:
         if head.startswith(magic):
             raise SpreadsheetError(
                 f"{path.name} is {what}, not {expected}; export it as .csv, .xlsx or .xls."
             )
+    if text16:
+        return
     if b"\x00" in head[:65536] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise SpreadsheetError(f"{path.name} is a binary file, not {expected}.")

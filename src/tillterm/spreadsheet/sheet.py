@@ -29,6 +29,8 @@ _ENCODING_NAMES = {
     "utf-8": "UTF-8",
     "utf-8-sig": "UTF-8 with BOM",
     "utf-16": "UTF-16",
+    "utf-16-le": "UTF-16 LE without BOM",
+    "utf-16-be": "UTF-16 BE without BOM",
     "cp1252": "Windows-1252",
     "mac_roman": "Mac Roman",
     "latin-1": "Latin-1",

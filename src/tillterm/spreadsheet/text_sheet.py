@@ -11,12 +11,13 @@ from tillterm.spreadsheet.layout import MAX_TITLE_ROWS, Layout, NoHeader, find_h
 from tillterm.spreadsheet.refusals import SpreadsheetError, refuse_binary, refuse_columns
 from tillterm.spreadsheet.sheet import Detected, SheetSource
 from tillterm.spreadsheet.text_encoding import cr_only as lines_end_with_cr
-from tillterm.spreadsheet.text_encoding import detect_encoding
+from tillterm.spreadsheet.text_encoding import detect_encoding, utf16_without_bom
 from tillterm.spreadsheet.text_records import guess_delimiter, records, split_header, utf8_blocks
 
 
 def open_text(file: Path, head: bytes) -> SheetSource:
-    refuse_binary(file, head, "a text file" if file.suffix.lower() == ".txt" else "a CSV file")
+    expected = "a text file" if file.suffix.lower() == ".txt" else "a CSV file"
+    refuse_binary(file, head, expected, text16=utf16_without_bom(head) is not None)
     encoding = detect_encoding(file, head)
     cr_only = lines_end_with_cr(head, encoding)
     first = next(records(utf8_blocks(file, encoding, cr_only=cr_only), file.name), b"")

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from tillterm.core.errors import TilltermError
+from tillterm.spreadsheet.text_encoding import utf16_without_bom
 
 #: the columns a card can fill, in the order they are shown
 COLUMNS = (
@@ -160,12 +161,14 @@ class _Card:
 
 def file_bytes(data: bytes) -> tuple[bytes, str]:
     """The file's bytes without a BOM (UTF-16 made UTF-8) and the encoding it was found
-    in, for the summary: UTF-8 (with or without BOM), UTF-16 with a BOM, else
+    in, for the summary: UTF-8 (with or without BOM), UTF-16 (with a BOM or without), else
     Windows-1252 (an old Outlook export written in the system's code page)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="replace").encode("utf-8"), "utf-16"
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:], "utf-8-sig"
+    if bare := utf16_without_bom(data[:65536]):
+        return data.decode(bare, errors="replace").encode("utf-8"), "utf-16"
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
