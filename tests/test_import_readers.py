@@ -197,6 +197,107 @@ def test_a_bare_sum_under_the_data_is_left_out_but_a_phone_only_customer_is_kept
     assert source.notes == ("Row 5 (“12.5”) is a totals row: not imported.",)
 
 
+@pytest.mark.parametrize(
+    ("name", "row", "word"),
+    [("totals_semicolon.csv", 4, "TOTAL"), ("totals_unicode.txt", 5, "Totaal")],
+)
+def test_a_totals_row_at_the_bottom_of_a_csv_or_txt_is_left_out_and_said(
+    engine: Engine, name: str, row: int, word: str
+) -> None:
+    source = open_sheet(READERS / name)
+    assert [r[ROW] for b in source.batches() for r in b.rows(named=True)] == [2, 3]
+    assert source.notes == (f"Row {row} (“{word}”) is a totals row: not imported.",)
+    report = check_import(engine, READERS / name)
+    assert (report.rows, report.new, report.errors) == (2, 2, 0)
+    assert f"Row {row} (“{word}”) is a totals row: not imported." in report.notices
+    apply_import(engine, report, allow_warnings=True)
+    assert len(_customers(engine)) == 2
+
+
+def test_a_bare_sum_under_a_csv_is_left_out_on_every_read(tmp_path: Path) -> None:
+    path = tmp_path / "sums.csv"
+    path.write_text(
+        "first_name;last_name;phone;balance\nAnn;Lee;0611;10,5\n;;0612345678;2\n;;;12,5\n",
+        encoding="utf-8",
+    )
+    source = open_sheet(path)
+    for _ in range(2):  # the check and the import each read the file
+        assert [r[ROW] for b in source.batches() for r in b.rows(named=True)] == [2, 3]
+    assert source.notes == ("Row 4 (“12,5”) is a totals row: not imported.",)
+    # the same file without the sum: its last customer, a phone only, is a customer
+    path.write_text(
+        "first_name;last_name;phone;balance\nAnn;Lee;0611;10,5\n;;0612345678;2\n",
+        encoding="utf-8",
+    )
+    kept = open_sheet(path)
+    assert [r[ROW] for b in kept.batches() for r in b.rows(named=True)] == [2, 3]
+    assert kept.notes == ()
+
+
+def test_a_totals_row_is_found_after_many_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tillterm.spreadsheet import refusals
+
+    monkeypatch.setattr(refusals, "BLOCK_BYTES", 4096)
+    path = tmp_path / "long.csv"
+    lines = [f"Name{n},Last{n},{n % 7}" for n in range(3000)]
+    total = sum(n % 7 for n in range(3000))
+    path.write_text("first_name,last_name,points\n" + "\n".join(lines) + f"\nTotal,,{total}\n")
+    source = open_sheet(path)
+    rows = [r[ROW] for b in source.batches(700) for r in b.rows(named=True)]
+    assert rows == list(range(2, 3002))
+    assert source.notes == ("Row 3002 (“Total”) is a totals row: not imported.",)
+
+
+def test_a_single_customer_called_total_is_a_customer(tmp_path: Path) -> None:
+    path = tmp_path / "one.csv"
+    path.write_text("company,email\nTotal Energies,shop@total.example\n", encoding="utf-8")
+    source = open_sheet(path)
+    assert [r[ROW] for b in source.batches() for r in b.rows(named=True)] == [2]
+    assert source.notes == ()
+
+
+def test_xls_biff8_number_formats_title_and_totals(engine: Engine) -> None:
+    path = READERS / "layout_biff8.xls"
+    source = open_sheet(path)
+    assert source.detected.describe() == "Excel workbook (.xls), sheet “Kunden”, header on row 3"
+    assert source.headers == ("Kundennummer", "Vorname", "Nachname", "PLZ", "Telefon", "Umsatz")
+    rows = [r for b in source.batches() for r in b.rows(named=True)]
+    assert [r[ROW] for r in rows] == [4, 5, 6]
+    # "00000" postcodes as Excel shows them; text-formatted numbers keep their zeros
+    assert [r["c3"] for r in rows] == ["01067", "80331", "04109"]
+    assert [r["c0"] for r in rows] == ["00042", "00043", "00044"]
+    assert source.notes[-1] == "Row 7 (“Summe”) is a totals row: not imported."
+    # phones stored as numbers: the lost-zero check gets to see them, as for .xlsx
+    assert {3, 4, 5} <= source.numeric_columns and 0 not in source.numeric_columns
+    report = check_import(engine, path)
+    assert (report.rows, report.new, report.errors) == (3, 3, 0)
+    apply_import(engine, report, allow_warnings=True)
+    people = _customers(engine)
+    assert people["Jürgen Müller"].postal_code == "01067"
+    assert people["Lena Weiß"].postal_code == "04109"
+
+
+def test_xls_formats_of_a_damaged_workbook_are_none_and_the_reader_says_why(
+    tmp_path: Path,
+) -> None:
+    from tillterm.spreadsheet.layout import NumberFormats
+    from tillterm.spreadsheet.xls_formats import xls_number_formats
+
+    good = (READERS / "layout_biff8.xls").read_bytes()
+    cut = tmp_path / "cut.xls"
+    cut.write_bytes(good[:1500])
+    assert xls_number_formats(cut) == NumberFormats()
+    loop = bytearray(good)
+    loop[0x4C:0x50] = (0xFFFFFFF0).to_bytes(4, "little")  # the FAT points nowhere
+    looped = tmp_path / "loop.xls"
+    looped.write_bytes(bytes(loop))
+    assert xls_number_formats(looped) == NumberFormats()
+    with pytest.raises(SpreadsheetError, match=r"cut\.xls"):
+        open_sheet(cut)
+
+
 def test_a_sheet_without_title_keeps_its_header_on_row_1() -> None:
     source = open_sheet(SPREADSHEETS / "customers.xlsx")
     assert source.layout.header == 0 and source.notes == ()

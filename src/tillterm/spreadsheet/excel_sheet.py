@@ -22,7 +22,6 @@ from tillterm.spreadsheet.layout import (
     NoHeader,
     NumberFormats,
     find_header,
-    footer_rows,
     pad_expr,
 )
 from tillterm.spreadsheet.refusals import (
@@ -32,7 +31,16 @@ from tillterm.spreadsheet.refusals import (
     refuse_columns,
     refuse_size,
 )
-from tillterm.spreadsheet.sheet import ROW, Detected, SheetSource, refuse_long_cells
+from tillterm.spreadsheet.sheet import (
+    FOOTER_WINDOW,
+    ROW,
+    Detected,
+    SheetSource,
+    column_sums,
+    refuse_long_cells,
+    trailing_footers,
+)
+from tillterm.spreadsheet.xls_formats import xls_number_formats
 from tillterm.spreadsheet.xlsx_parts import inspect_xlsx
 
 if TYPE_CHECKING:
@@ -118,6 +126,7 @@ def open_excel(
     elif head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         kind = "xls"
         refuse_size(file, size, refusals.MAX_XLS_BYTES)
+        formats = xls_number_formats(file)
     else:
         refuse_binary(file, head, "an Excel workbook")
         raise SpreadsheetError(
@@ -158,12 +167,11 @@ def open_excel(
     if frame.height > refusals.MAX_ROWS:
         raise SpreadsheetError(f"{file.name} has more than {refusals.MAX_ROWS:,} rows.")
     refuse_long_cells(frame, file.name)
-    cells = frame.columns[:-1]
-    tail = frame.tail(50)
-    tail_rows = tail.select(cells).rows()
-    footers = tuple(
-        (int(tail.get_column(ROW)[i]), next(c.strip() for c in tail_rows[i] if c.strip()))
-        for i in footer_rows(tail_rows, _column_totals(frame, tail_rows))
+    tail = frame.tail(FOOTER_WINDOW)
+    footers = trailing_footers(
+        tail,
+        lambda wanted: column_sums([frame], wanted),
+        more_above=frame.height > tail.height,
     )
     if footers:
         frame = frame.filter(~pl.col(ROW).is_in([row for row, _ in footers]))
@@ -176,27 +184,6 @@ def open_excel(
         if 0 <= column - first_column < len(headers)
     )
     return source
-
-
-def _column_totals(frame: pl.DataFrame, tail: list[tuple[str, ...]]) -> dict[int, float]:
-    """Column sums (row ``__row`` excluded) for the columns where the last filled row has
-    only numbers: what tells a sum under the data from a customer (see ``footer_rows``)."""
-    import polars as pl
-
-    last = next((row for row in reversed(tail) if any(c.strip() for c in row)), None)
-    if last is None or last[0].strip():
-        return {}
-    wanted = [j for j, c in enumerate(last) if c.strip()]
-    totals = frame.select(
-        pl.col(f"c{j}")
-        .str.replace_all(r"[\s\u00a0%]", "")
-        .str.replace(",", ".")
-        .cast(pl.Float64, strict=False)
-        .sum()
-        .alias(str(j))
-        for j in wanted
-    ).row(0)
-    return {j: float(t) for j, t in zip(wanted, totals, strict=True)}
 
 
 def _no_header(file: Path, top: list[tuple[str, ...]]) -> str:

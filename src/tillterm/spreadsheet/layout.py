@@ -8,7 +8,7 @@ and trailing rows whose first cell says "total" in the store's languages, or hol
 only numbers under the data, are reported and not imported. Excel also shows numbers
 through a number format: a postcode typed ``01000`` in a ``00000`` column is stored as
 the number 1000, so the format is read from the workbook's styles and the cell comes
-back as Excel shows it.
+back as Excel shows it (.xls: :mod:`tillterm.spreadsheet.xls_formats`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ TOTAL_WORDS = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"^\s*-?[\d\s\u00a0.,]+%?\s*$")
-_ZERO_FORMAT = re.compile(rb"^0+$")
+_ZERO_FORMAT = re.compile(r"0+")
 
 
 class NoHeader(ValueError):
@@ -187,8 +187,8 @@ def xlsx_number_formats(book: zipfile.ZipFile, sheet_part: str) -> NumberFormats
         for n, attrs in enumerate(_XF.findall(xfs.group(1))):
             fmt = _XF_FMT.search(attrs)
             code = codes.get(int(fmt.group(1)), b"") if fmt else b""
-            if _ZERO_FORMAT.match(code):
-                widths[n] = len(code)
+            if width := zero_padding(code.decode("utf-8", "replace")):
+                widths[n] = width
     padded: dict[int, int] = {}
     numeric: set[int] = set()
     for attrs, _closed in _C.findall(sheet):
@@ -203,6 +203,11 @@ def xlsx_number_formats(book: zipfile.ZipFile, sheet_part: str) -> NumberFormats
         if style and int(style.group(1)) in widths:
             padded[column] = max(padded.get(column, 0), widths[int(style.group(1))])
     return NumberFormats(padded, frozenset(numeric))
+
+
+def zero_padding(code: str) -> int:
+    """The digits a ``0…0`` number format pads a number to (``00000`` → 5), else 0."""
+    return len(code) if _ZERO_FORMAT.fullmatch(code) else 0
 
 
 def pad_expr(column: pl.Expr, width: int) -> pl.Expr:

@@ -9,13 +9,13 @@ import contextlib
 import csv
 import io
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tillterm.spreadsheet import refusals
-from tillterm.spreadsheet.layout import Layout
+from tillterm.spreadsheet.layout import Layout, footer_rows
 from tillterm.spreadsheet.refusals import SpreadsheetError, first_line
 from tillterm.spreadsheet.text_records import DELIMITERS, records, split_header, utf8_blocks
 
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 #: the row-number column each batch carries: the row as a spreadsheet numbers it
 ROW = "__row"
+#: the last rows looked at for totals and footer rows
+FOOTER_WINDOW = 50
 
 _ENCODING_NAMES = {
     "utf-8": "UTF-8",
@@ -201,9 +203,35 @@ class SheetSource:
         if self.detected.kind != "csv":
             frame = self._frame
             assert frame is not None
-            for offset in range(0, frame.height, rows):
-                yield drop_blank(frame.slice(offset, rows))
+            yield from _parts(frame, rows)
             return
+        # the last rows are held back until the file ends: a totals row at the bottom
+        # ("TOTAL;;;42,50") is only known to be the last when nothing follows it
+        held: pl.DataFrame | None = None
+        earlier = False
+        for frame in self._text_frames():
+            if held is not None and frame.height >= FOOTER_WINDOW:
+                yield from _parts(held, rows)
+                held, earlier = frame, True
+            else:
+                held = frame if held is None else pl.concat([held, frame])
+        if held is None:
+            return
+        tail = held.tail(FOOTER_WINDOW)
+        footers = trailing_footers(
+            tail,
+            lambda wanted: column_sums(self._text_frames(), wanted),
+            more_above=earlier or held.height > tail.height,
+        )
+        self.layout = replace(self.layout, footers=footers)
+        if footers:
+            held = held.filter(~pl.col(ROW).is_in([row for row, _ in footers]))
+        yield from _parts(held, rows)
+
+    def _text_frames(self) -> Iterator[pl.DataFrame]:
+        """Every row of a delimited file as text cells, a frame per block read."""
+        import polars as pl
+
         names = self.columns
         schema = dict.fromkeys(names, pl.String)
         self._where[0] = 0
@@ -253,10 +281,7 @@ class SheetSource:
                     "split it in several files."
                 )
             refuse_long_cells(frame, self.path.name)
-            for offset in range(0, frame.height, rows):
-                part = drop_blank(frame.slice(offset, rows))
-                if part.height:
-                    yield part
+            yield frame
 
 
 def refuse_long_cells(frame: pl.DataFrame, name: str) -> None:
@@ -274,6 +299,64 @@ def refuse_long_cells(frame: pl.DataFrame, name: str) -> None:
             f"{name}: row {row} has a cell of {length:,} characters "
             f"(at most {refusals.MAX_CELL_CHARS:,}); it cannot be imported."
         )
+
+
+def _parts(frame: pl.DataFrame, rows: int) -> Iterator[pl.DataFrame]:
+    for offset in range(0, frame.height, rows):
+        part = drop_blank(frame.slice(offset, rows))
+        if part.height:
+            yield part
+
+
+def trailing_footers(
+    tail: pl.DataFrame,
+    sums: Callable[[list[int]], dict[int, float]],
+    *,
+    more_above: bool,
+) -> tuple[tuple[int, str], ...]:
+    """(row, first filled cell) of the totals/footer rows at the end of ``tail`` (the
+    last rows of a sheet, :data:`ROW` included): a first cell saying "Total" or a row
+    of column sums (:func:`~tillterm.spreadsheet.layout.footer_rows`).
+
+    ``sums`` gives the sums of whole columns (that row included), asked only when the
+    last row is numbers under an empty first cell. When every row there is would be a
+    footer (and nothing is ``more_above``), the rows are customers: a one-customer file
+    of "Total Energies" is imported, not emptied.
+    """
+    cells = [c for c in tail.columns if c != ROW]
+    rows = tail.select(cells).rows()
+    last = next((row for row in reversed(rows) if any(c.strip() for c in row)), None)
+    totals: dict[int, float] = {}
+    if last is not None and not last[0].strip():
+        totals = sums([j for j, c in enumerate(last) if c.strip()])
+    found = footer_rows(rows, totals)
+    filled = sum(1 for row in rows if any(c.strip() for c in row))
+    if not found or (len(found) == filled and not more_above):
+        return ()
+    return tuple(
+        (int(tail.get_column(ROW)[i]), next(c.strip() for c in rows[i] if c.strip())) for i in found
+    )
+
+
+def column_sums(frames: Iterable[pl.DataFrame], wanted: list[int]) -> dict[int, float]:
+    """The sum of each ``wanted`` column (``c{j}``) over ``frames``, its cells read as
+    numbers ("42,50", "1 234.5", "12 %"); a cell that is no number counts nothing."""
+    import polars as pl
+
+    totals = dict.fromkeys(wanted, 0.0)
+    for frame in frames:
+        row = frame.select(
+            pl.col(f"c{j}")
+            .str.replace_all(r"[\s\u00a0%]", "")
+            .str.replace(",", ".")
+            .cast(pl.Float64, strict=False)
+            .sum()
+            .alias(str(j))
+            for j in wanted
+        ).row(0)
+        for j, value in zip(wanted, row, strict=True):
+            totals[j] += float(value or 0.0)
+    return totals
 
 
 def drop_blank(frame: pl.DataFrame) -> pl.DataFrame:
