@@ -507,6 +507,17 @@ def test_google_labels_without_a_source_are_plain_comma_tags() -> None:
     assert values == [["a", "b ::: c"]]
 
 
+def test_a_tag_too_long_is_named_with_its_length() -> None:
+    long_tag = "Fidélité " + "x" * 65  # 74 characters
+    _, messages = _check("tags", [f"vip, {long_tag}", "vip, short"])
+    assert messages == [f"tag “{long_tag[:37]}...” is 74 characters (at most 60)"]
+    from tillterm.customers.tags import tag_problem
+
+    assert tag_problem(["vip", long_tag]) == messages[0]
+    assert tag_problem(["a" * 61]) == f"tag “{'a' * 37}...” is 61 characters (at most 60)"
+    assert tag_problem(["vip", "a" * 60]) is None
+
+
 def _google_phones(rows: list[list[str]]) -> tuple[list[dict[str, object]], list[str]]:
     headers = [
         "E-mail 1 - Value",
