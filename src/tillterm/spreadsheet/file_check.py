@@ -512,6 +512,15 @@ class Scan:
         look_alikes = _look_alikes(columns, cmap)
         if look_alikes.height:
             problems.insert(0, look_alikes)
+        if lost := source.lost(cmap.fields):  # a vCard's data no column keeps
+            problems.insert(
+                0,
+                pl.DataFrame(
+                    [(row, column, WARNING, message) for row, column, message in lost],
+                    schema=empty_problems().schema,
+                    orient="row",
+                ),
+            )
         table = (
             pl.concat(problems).sort("row", maintain_order=True) if problems else empty_problems()
         )

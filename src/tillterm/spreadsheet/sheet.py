@@ -9,7 +9,7 @@ import contextlib
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,6 +94,11 @@ class SheetSource:
         self.numeric_columns: frozenset[int] = frozenset()
         #: what a reader of another format (vCard) found beyond the columns
         self.reader_notes: tuple[str, ...] = ()
+        #: (row, column, message) of what the reader could not keep: warnings
+        self.reader_lost: tuple[tuple[int, str, str], ...] = ()
+        #: a column no field is chosen for is data lost (a vCard's extra properties),
+        #: not a column of a sheet that the person may leave out
+        self.unmapped_is_lost = False
         stat = path.stat()
         #: size and modification time: lets an import notice the file changed since it was checked
         self.fingerprint = (stat.st_size, stat.st_mtime_ns)
@@ -102,6 +107,42 @@ class SheetSource:
     def notes(self) -> tuple[str, ...]:
         """What reading found about the file's layout, for the check's summary."""
         return self.layout.notes() + self.reader_notes
+
+    def lost(self, mapped: Collection[int]) -> list[tuple[int, str, str]]:
+        """(row, column, message) of what this file holds that the import leaves out,
+        for the check's warnings: what the reader could not keep and, for a vCard, each
+        column not ``mapped`` to a field ("2 cards (1, 4) have a NICKNAME (“Mimi”): not
+        imported"), named once for the file."""
+        import polars as pl
+
+        found = list(self.reader_lost)
+        frame = self._frame
+        if not self.unmapped_is_lost or frame is None:
+            return found
+        for index, header in enumerate(self.headers):
+            if index in mapped:
+                continue
+            filled = frame.filter(pl.col(f"c{index}").str.strip_chars() != "")
+            if not filled.height:
+                continue
+            rows = filled.get_column(ROW).to_list()
+            sample = filled.get_column(f"c{index}")[0]
+            sample = sample if len(sample) <= 30 else sample[:29] + "…"
+            cards = (
+                f"1 card ({rows[0]}) has"
+                if len(rows) == 1
+                else f"{len(rows):,} cards ({_listed(rows)}) have"
+            )
+            article = "an" if header[:1].lower() in "aeiou" or header[:2] == "X-" else "a"
+            found.append(
+                (
+                    int(rows[0]),
+                    header,
+                    f"{cards} {article} {header} (“{sample}”): not imported; choose a field "
+                    "for the column to keep it",
+                )
+            )
+        return found
 
     def no_field_hint(self) -> str:
         """What to add when no header maps to a field: "delete the title row" if that is why.
@@ -299,6 +340,11 @@ def refuse_long_cells(frame: pl.DataFrame, name: str) -> None:
             f"{name}: row {row} has a cell of {length:,} characters "
             f"(at most {refusals.MAX_CELL_CHARS:,}); it cannot be imported."
         )
+
+
+def _listed(rows: list[int], named: int = 20) -> str:
+    shown = ", ".join(str(n) for n in rows[:named])
+    return shown + (f" and {len(rows) - named:,} more" if len(rows) > named else "")
 
 
 def _parts(frame: pl.DataFrame, rows: int) -> Iterator[pl.DataFrame]:

@@ -32,4 +32,6 @@ def open_vcard(file: Path) -> SheetSource:
         file, Detected("vcf", cards.encoding, summary=cards.describe()), cards.headers, frame
     )
     source.reader_notes = cards.notes
+    source.reader_lost = tuple((lost.card, lost.column, lost.message) for lost in cards.lost)
+    source.unmapped_is_lost = True
     return source
