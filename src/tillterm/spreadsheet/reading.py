@@ -49,6 +49,7 @@ from tillterm.spreadsheet.sheet import Detected as Detected
 from tillterm.spreadsheet.sheet import SheetSource as SheetSource
 from tillterm.spreadsheet.text_sheet import open_text
 from tillterm.spreadsheet.vcard_sheet import open_vcard
+from tillterm.spreadsheet.whole_names import split_whole_names
 
 SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".vcf")
 #: files read as delimited text
@@ -82,10 +83,13 @@ def open_sheet(
         raise SpreadsheetError(f"{file.name} cannot be read: {exc.strerror or exc}.") from exc
     if not head:
         raise SpreadsheetError(f"{file.name} is empty.")
-    if suffix in TEXT_SUFFIXES:
-        refuse_size(file, size, refusals.MAX_CSV_BYTES)
-        return open_text(file, head)
     if suffix == ".vcf":
         refuse_size(file, size, refusals.MAX_CSV_BYTES)
         return open_vcard(file)
-    return open_excel(file, head, size, poll)
+    if suffix in TEXT_SUFFIXES:
+        refuse_size(file, size, refusals.MAX_CSV_BYTES)
+        source = open_text(file, head)
+    else:
+        source = open_excel(file, head, size, poll)
+    split_whole_names(source)  # Odoo's one "Name" per contact
+    return source

@@ -86,6 +86,9 @@ class SheetSource:
         self.detected = detected
         self.headers = headers
         self._frame = frame
+        #: the file's own columns (a split adds columns after them, see :meth:`derive`)
+        self._width = len(headers)
+        self._derived: list[pl.Expr] = []
         self._where = [0]
         #: title rows skipped above the header and totals rows left out (Excel)
         self.layout = Layout()
@@ -107,6 +110,16 @@ class SheetSource:
     def notes(self) -> tuple[str, ...]:
         """What reading found about the file's layout, for the check's summary."""
         return self.layout.notes() + self.reader_notes
+
+    def derive(self, headers: tuple[str, ...], exprs: list[pl.Expr], note: str) -> None:
+        """Read the rows through ``exprs`` (columns rewritten or added, ``headers`` their
+        names from now on), and say ``note`` in the summary: a source's one name split
+        into first and last name (:mod:`tillterm.spreadsheet.whole_names`)."""
+        self.headers = headers
+        self._derived = exprs
+        self.reader_notes = (*self.reader_notes, note)
+        if self._frame is not None:
+            self._frame = self._frame.with_columns(exprs)
 
     def lost(self, mapped: Collection[int]) -> list[tuple[int, str, str]]:
         """(row, column, message) of what this file holds that the import leaves out,
@@ -273,7 +286,7 @@ class SheetSource:
         """Every row of a delimited file as text cells, a frame per block read."""
         import polars as pl
 
-        names = self.columns
+        names = [f"c{i}" for i in range(self._width)]
         schema = dict.fromkeys(names, pl.String)
         self._where[0] = 0
         blocks = records(
@@ -322,7 +335,7 @@ class SheetSource:
                     "split it in several files."
                 )
             refuse_long_cells(frame, self.path.name)
-            yield frame
+            yield frame.with_columns(self._derived) if self._derived else frame
 
 
 def refuse_long_cells(frame: pl.DataFrame, name: str) -> None:
