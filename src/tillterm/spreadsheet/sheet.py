@@ -90,7 +90,8 @@ class SheetSource:
         self._width = len(headers)
         self._derived: list[pl.Expr] = []
         self._where = [0]
-        #: title rows skipped above the header and totals rows left out (Excel)
+        #: title rows skipped above the header and totals rows left out (those of a
+        #: delimited file are known once :meth:`batches` has read it to the end)
         self.layout = Layout()
         #: columns (batch index) where the workbook stores numbers, not text: a phone
         #: or postcode there may have lost its leading zero
