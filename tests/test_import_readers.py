@@ -250,6 +250,19 @@ def test_a_totals_row_is_found_after_many_blocks(
     assert source.notes == ("Row 3002 (“Total”) is a totals row: not imported.",)
 
 
+def test_column_sums_are_only_asked_for_a_last_row_of_numbers() -> None:
+    from tillterm.spreadsheet.sheet import trailing_footers
+
+    def never(wanted: list[int]) -> dict[int, float]:
+        raise AssertionError("a customer's row made the file be read again")
+
+    # the export's first column (group) is often blank: a customer's row is no sum
+    tail = pl.DataFrame({"c0": ["", ""], "c1": ["Ann", "Bob"], "c2": ["3", "4"], ROW: [2, 3]})
+    assert trailing_footers(tail, never, more_above=True) == ()
+    sums = pl.DataFrame({"c0": ["", ""], "c1": ["Ann", ""], "c2": ["3", "3"], ROW: [2, 3]})
+    assert trailing_footers(sums, lambda wanted: {2: 6.0}, more_above=False) == ((3, "3"),)
+
+
 def test_a_single_customer_called_total_is_a_customer(tmp_path: Path) -> None:
     path = tmp_path / "one.csv"
     path.write_text("company,email\nTotal Energies,shop@total.example\n", encoding="utf-8")

@@ -68,7 +68,8 @@ def _filled(row: tuple[str, ...]) -> list[str]:
     return [c.strip() for c in row if c.strip()]
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
+    """A cell holding a number as a sheet shows it ("1 234,50", "12 %")."""
     return bool(_NUMBER.match(text)) and any(ch.isdigit() for ch in text)
 
 
@@ -87,7 +88,7 @@ def find_header(rows: list[tuple[str, ...]]) -> int:
     needed = max(2, -(-widest * 3 // 5)) if widest > 1 else 1
     for index, row in enumerate(rows[: MAX_TITLE_ROWS + 1]):
         cells = _filled(row)
-        if len(cells) >= needed and not all(_is_number(c) for c in cells):
+        if len(cells) >= needed and not all(is_number(c) for c in cells):
             return index
     raise NoHeader("no header row")
 
@@ -130,7 +131,7 @@ def _is_sum(row: tuple[str, ...], column_totals: Mapping[int, float] | None) -> 
         return False
     filled = [(j, c.strip()) for j, c in enumerate(row) if c.strip()]
     for j, cell in filled:
-        value = _as_number(cell) if _is_number(cell) else None
+        value = _as_number(cell) if is_number(cell) else None
         total = column_totals.get(j)
         if value is None or total is None or abs(total - 2 * value) > 0.005 + 1e-9 * abs(total):
             return False

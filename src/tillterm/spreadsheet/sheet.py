@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tillterm.spreadsheet import refusals
-from tillterm.spreadsheet.layout import Layout, footer_rows
+from tillterm.spreadsheet.layout import Layout, footer_rows, is_number
 from tillterm.spreadsheet.refusals import SpreadsheetError, first_line
 from tillterm.spreadsheet.text_records import DELIMITERS, records, split_header, utf8_blocks
 
@@ -387,8 +387,11 @@ def trailing_footers(
     rows = tail.select(cells).rows()
     last = next((row for row in reversed(rows) if any(c.strip() for c in row)), None)
     totals: dict[int, float] = {}
-    if last is not None and not last[0].strip():
-        totals = sums([j for j, c in enumerate(last) if c.strip()])
+    wanted = [j for j, c in enumerate(last or ()) if c.strip()]
+    # only a last row of numbers under an empty first cell may be sums: a customer's row
+    # (names, an email) never costs a second read of a delimited file
+    if last is not None and not last[0].strip() and all(is_number(last[j]) for j in wanted):
+        totals = sums(wanted)
     found = footer_rows(rows, totals)
     filled = sum(1 for row in rows if any(c.strip() for c in row))
     if not found or (len(found) == filled and not more_above):
