@@ -286,6 +286,10 @@ def test_xls_biff8_number_formats_title_and_totals(engine: Engine) -> None:
     assert {3, 4, 5} <= source.numeric_columns and 0 not in source.numeric_columns
     report = check_import(engine, path)
     assert (report.rows, report.new, report.errors) == (3, 3, 0)
+    # the store's phone rules (French by default: 10 digits) find the one that lost a 0
+    lost = [(p.row, p.column) for p in report.problems if "lost its leading zero" in p.message]
+    assert lost == [(5, "Telefon")]
+    assert "Row 7 (“Summe”) is a totals row: not imported." in report.notices
     apply_import(engine, report, allow_warnings=True)
     people = _customers(engine)
     assert people["Jürgen Müller"].postal_code == "01067"

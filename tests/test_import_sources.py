@@ -302,6 +302,8 @@ def test_odoo_companies_and_people_under_one_name_column(engine: Engine) -> None
     assert shown["Name (first name)"] == "first_name"
     assert shown["Name (last name)"] == "last_name"
     assert shown["Related Company"] == "company"
+    names = next(n for n in report.notices if n.startswith("Names as read"))
+    assert "“Anna Martin”" in names and "“Jan de Vries”" in names
     assert (
         "“Name” holds one name per contact: a person's is split into the first name (its "
         "first word) and the last name (the rest); a company's (“Is a Company”) goes to the "
@@ -327,7 +329,7 @@ def test_odoos_import_template_is_split_too(engine: Engine, tmp_path: Path) -> N
         encoding="utf-8",
     )
     source = open_sheet(path)
-    assert source.headers[0] == "Name (last name)" and source.headers[-1] == "Name (first name)"
+    assert source.headers[0] == "Name (first name)" and source.headers[-1] == "Name (last name)"
     report = check_import(engine, path)
     assert report.errors == 0, report.problems
     apply_import(engine, report, allow_warnings=True)
@@ -349,11 +351,11 @@ def test_an_odoo_file_without_a_company_column_gets_one(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     source = open_sheet(path)
-    assert source.headers[-2:] == ("Name (first name)", "Name (company)")
+    assert source.headers[-2:] == ("Name (last name)", "Name (company)")
     rows = [r for b in source.batches() for r in b.rows()]
-    assert [(r[0], r[-2], r[-1]) for r in rows] == [("", "", "Acme"), ("Ek", "Bo", "")]
+    assert [(r[0], r[-2], r[-1]) for r in rows] == [("", "", "Acme"), ("Bo", "Ek", "")]
     cmap = map_headers(source.headers)
-    assert {cmap.fields[i] for i in (0, 6, 7)} == {"last_name", "first_name", "company"}
+    assert [cmap.fields[i] for i in (0, 6, 7)] == ["first_name", "last_name", "company"]
 
 
 def test_a_file_with_its_own_first_names_is_not_split(tmp_path: Path) -> None:

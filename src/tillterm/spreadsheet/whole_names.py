@@ -8,7 +8,7 @@ Vries" Jan / de Vries, a single word is the last name. A company's name goes to 
 company field (over its "Related Company", which a company does not have).
 
 The split is made where the file is read, as columns of their own — the name column
-becomes "Name (last name)", and "Name (first name)" (and "Name (company)" when the file
+becomes "Name (first name)", and "Name (last name)" (and "Name (company)" when the file
 has no company column) are added — so the mapping shows each part with its samples, the
 person can map them otherwise, and the summary says the split was made. Only a source
 that declares its whole-name column (:attr:`~tillterm.spreadsheet.sources.Source.whole_name`)
@@ -62,7 +62,8 @@ COMPANY_WORDS = (
 class NameSplit:
     """Which columns the split reads and writes (indexes in the file's columns)."""
 
-    #: the whole name, rewritten as the last name
+    #: the whole name, rewritten as the first name (the last name is added after the
+    #: file's columns: names read first name first, as the summary shows them)
     name: int
     #: the column saying a row is a company ("Is a Company"), if the file has one
     flag: int | None
@@ -97,8 +98,8 @@ class NameSplit:
         company = pl.when(is_company).then(whole).otherwise(kept)
         company_column = self.company if self.company is not None else self.width + 1
         return [
-            last.alias(f"c{self.name}"),
-            first.fill_null("").alias(f"c{self.width}"),
+            first.fill_null("").alias(f"c{self.name}"),
+            last.alias(f"c{self.width}"),
             company.alias(f"c{company_column}"),
         ]
 
@@ -148,8 +149,8 @@ def split_whole_names(source: SheetSource) -> None:
     if plan is None:
         return
     headers = list(source.headers)
-    headers[plan.name] = LAST_HEADER
-    headers.append(FIRST_HEADER)
+    headers[plan.name] = FIRST_HEADER
+    headers.append(LAST_HEADER)
     if plan.company is None:
         headers.append(COMPANY_HEADER)
     source.derive(tuple(headers), plan.exprs(), plan.note())
