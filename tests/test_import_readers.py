@@ -373,6 +373,8 @@ def test_footer_rows_only_at_the_end() -> None:
     assert footer_rows(phone_only, {2: 612346289.0}) == []
     assert footer_rows([("Ann", "Lee"), ("Bob", "Ray")]) == []
     assert footer_rows([("Somme", "12"), ("Sous-total", "3")]) == [0, 1]
+    for word in ("TOTAUX", "Totalen", "Insgesamt", "Summen", "Grand total", "Subtotal"):
+        assert footer_rows([("Ann", "2"), (word, "2")]) == [1], word
 
 
 # -- dates ---------------------------------------------------------------------------------

@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 MAX_TITLE_ROWS = 10
 #: a first cell that makes a trailing row a totals/footer row
 TOTAL_WORDS = re.compile(
-    r"^\s*(?:grand\s+|sous-|sub-?\s*)?(?:total|totals|totaal|totale|somme|summe|gesamt|"
-    r"gesamtsumme|suma|sum)\b",
+    r"^\s*(?:grand\s+|sous-|sub-?\s*)?(?:total|totals|totaux|totaal|totalen|totale|somme|"
+    r"sommes|summe|summen|gesamt|gesamtsumme|insgesamt|suma|sumas|sum)\b",
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"^\s*-?[\d\s\u00a0.,]+%?\s*$")
