@@ -265,18 +265,24 @@ class SheetSource:
         held: pl.DataFrame | None = None
         earlier = False
         for frame in self._text_frames():
-            if held is not None and frame.height >= FOOTER_WINDOW:
-                yield from _parts(held, rows)
-                held, earlier = frame, True
+            if held is not None:
+                frame = pl.concat([held, frame], rechunk=False)
+            if frame.height > FOOTER_WINDOW:
+                cut = frame.height - FOOTER_WINDOW
+                yield from _parts(frame.slice(0, cut), rows)
+                # copied out of the block (a slice would keep the whole block alive
+                # while the next one is parsed)
+                tail = frame.slice(cut)
+                held = pl.DataFrame(tail.rows(), schema=tail.schema, orient="row")
+                earlier = True
             else:
-                held = frame if held is None else pl.concat([held, frame])
+                held = frame
         if held is None:
             return
-        tail = held.tail(FOOTER_WINDOW)
         footers = trailing_footers(
-            tail,
+            held,
             lambda wanted: column_sums(self._text_frames(), wanted),
-            more_above=earlier or held.height > tail.height,
+            more_above=earlier,
         )
         self.layout = replace(self.layout, footers=footers)
         if footers:
