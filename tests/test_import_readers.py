@@ -138,6 +138,32 @@ def test_utf16_without_a_bom_is_read_either_way_round(
     assert _customers(engine)["Zoë Brontë"].phone
 
 
+_NAMES = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12
+)
+
+
+@given(
+    rows=st.lists(st.tuples(_NAMES, _NAMES), min_size=1, max_size=20),
+    little=st.booleans(),
+)
+@settings(max_examples=200)
+def test_utf16_without_bom_is_told_from_the_bytes_alone(
+    rows: list[tuple[str, str]], little: bool
+) -> None:
+    from tillterm.spreadsheet.text_encoding import utf16_without_bom
+
+    text = "first_name,last_name,email\r\n" + "".join(
+        f"{a},{b},someone@example.org\r\n" for a, b in rows
+    )
+    encoding = "utf-16-le" if little else "utf-16-be"
+    # a list of names and emails is mostly ASCII: found whatever letters it holds
+    if sum(ch.isascii() for ch in text) >= 0.8 * len(text):
+        assert utf16_without_bom(text.encode(encoding)) == encoding
+    # the same text in UTF-8 (no NUL byte) is never taken for UTF-16
+    assert utf16_without_bom(text.encode("utf-8")) is None
+
+
 def test_nul_bytes_that_are_not_utf16_are_still_a_binary_file(tmp_path: Path) -> None:
     path = tmp_path / "dump.csv"
     path.write_bytes(bytes(range(256)) * 40)
