@@ -445,6 +445,15 @@ def test_a_field_chosen_for_an_extra_property_silences_its_warning(engine: Engin
     said = [p.message for p in report.problems if p.level == "warning"]
     assert not any("X-SOCIALPROFILE" in m for m in said)
     assert any("X-ABRELATEDNAMES" in m for m in said)
+    # left out by choice ("-"): the person decided, nothing is lost unawares
+    report = check_import(
+        engine,
+        VCARD_DIR / "apple_labels.vcf",
+        overrides=[parse_override("X-ABRELATEDNAMES=-")],
+    )
+    said = [p.message for p in report.problems if p.level == "warning"]
+    assert not any("X-ABRELATEDNAMES" in m for m in said)
+    assert any("X-ABDATE" in m for m in said)
 
 
 def test_apple_labels_in_the_stores_languages() -> None:

@@ -512,7 +512,8 @@ class Scan:
         look_alikes = _look_alikes(columns, cmap)
         if look_alikes.height:
             problems.insert(0, look_alikes)
-        if lost := source.lost(cmap.fields):  # a vCard's data no column keeps
+        # a vCard's data no column keeps (a column left out by choice is not warned of)
+        if lost := source.lost({*cmap.fields, *cmap.ignored}):
             problems.insert(
                 0,
                 pl.DataFrame(

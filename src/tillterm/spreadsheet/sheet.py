@@ -125,8 +125,8 @@ class SheetSource:
     def lost(self, mapped: Collection[int]) -> list[tuple[int, str, str]]:
         """(row, column, message) of what this file holds that the import leaves out,
         for the check's warnings: what the reader could not keep and, for a vCard, each
-        column not ``mapped`` to a field ("2 cards (1, 4) have a NICKNAME (“Mimi”): not
-        imported"), named once for the file."""
+        column not ``mapped`` to a field nor left out by the person ("2 cards (1, 4) have
+        a NICKNAME (“Mimi”): not imported"), named once for the file."""
         import polars as pl
 
         found = list(self.reader_lost)
