@@ -339,6 +339,11 @@ def test_xls_formats_of_a_damaged_workbook_are_none_and_the_reader_says_why(
     assert xls_number_formats(looped) == NumberFormats()
     with pytest.raises(SpreadsheetError, match=r"cut\.xls"):
         open_sheet(cut)
+    # an Excel 5/95 workbook (BOF version 0x0500) spells its formats otherwise: not read
+    bof = good.index(b"\x09\x08\x10\x00\x00\x06")
+    old = tmp_path / "biff5.xls"
+    old.write_bytes(good[: bof + 4] + b"\x00\x05" + good[bof + 6 :])
+    assert xls_number_formats(old) == NumberFormats()
 
 
 def test_a_sheet_without_title_keeps_its_header_on_row_1() -> None:

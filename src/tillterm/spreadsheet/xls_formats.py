@@ -26,6 +26,9 @@ _MAX_SECTOR = 0xFFFFFFFA
 #: the BIFF records read: end of a substream, a number format, a cell style, a sheet,
 #: a number cell, a compressed number (RK), several RKs in a row
 _EOF, _FORMAT, _XF, _BOUNDSHEET = 0x000A, 0x041E, 0x00E0, 0x0085
+#: the first record of a BIFF8 workbook: BOF, version 0x0600 (Excel 97 and later; an
+#: Excel 5/95 "Book" spells its formats otherwise and is not read here)
+_BOF, _BIFF8 = 0x0809, 0x0600
 _NUMBER, _RK, _MULRK = 0x0203, 0x027E, 0x00BD
 #: the globals of a real workbook (fonts, formats, styles, the shared strings) stay well
 #: under this; past it the file is not read further
@@ -158,10 +161,15 @@ def xls_number_formats(file: Path) -> NumberFormats:
     try:
         with file.open("rb") as fh:
             stream = _workbook_stream(fh, file.stat().st_size)
+            globals_ = _records(stream, 0, _MAX_GLOBALS)
+            if not globals_ or globals_[0][0] != _BOF:
+                return NumberFormats()
+            if struct.unpack_from("<H", globals_[0][1], 0)[0] != _BIFF8:
+                return NumberFormats()
             codes: dict[int, str] = {}
             styles: list[int] = []
             first_sheet: int | None = None
-            for kind, data in _records(stream, 0, _MAX_GLOBALS):
+            for kind, data in globals_:
                 if kind == _FORMAT:
                     number, code = _format_code(data)
                     codes[number] = code
