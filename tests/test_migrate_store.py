@@ -139,11 +139,30 @@ def test_a_target_with_data_is_refused(
 
 def test_a_target_that_tillterm_only_created_is_filled(tmp_path: Path, pg_url: str) -> None:
     """A register opened once on the new server made the schema and its two seeded rows."""
+
+    def indexes() -> set[tuple[str, str]]:
+        engine = build_engine(pg_url)
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    text(
+                        "SELECT indexname, indexdef FROM pg_indexes "
+                        "WHERE schemaname = current_schema()"
+                    )
+                ).all()
+            return {(str(name), str(ddl)) for name, ddl in rows}
+        finally:
+            engine.dispose()
+
     open_db(pg_url).dispose()
+    made = indexes()
     store = tmp_path / "store.db"
     build_store(store, tmp_path / "receipts")
     summary = move_store(str(store), pg_url)
     assert summary.counts["store_settings"] == 1 and summary.counts["receipt_counter"] == 1
+    # the indexes set aside for the copy (the search index among them) are all back
+    assert indexes() == made
+    assert {"search_customer_name", "uq_sale_open_register"} <= {name for name, _ in made}
 
 
 def test_a_failure_half_way_leaves_the_target_empty(
@@ -192,3 +211,16 @@ def test_what_is_not_a_store_is_refused(tmp_path: Path, pg_url: str) -> None:
     assert not (tmp_path / "missing.db").exists()
     with pytest.raises(TransferRefused, match="PostgreSQL URL"):
         move_store(str(other), str(tmp_path / "copy.db"))
+
+
+def test_a_target_holding_another_programs_tables_is_refused(tmp_path: Path, pg_url: str) -> None:
+    target = build_engine(pg_url)
+    with target.begin() as conn:
+        conn.execute(text("CREATE TABLE invoices (id integer PRIMARY KEY)"))
+    store = tmp_path / "store.db"
+    open_db(store).dispose()
+    with pytest.raises(TransferRefused, match="not a tillterm database"):
+        move_store(str(store), pg_url)
+    with target.connect() as conn:
+        assert read_schema_state(conn).other_objects == 1
+    target.dispose()

@@ -20,7 +20,11 @@ COMMAND = "migrate-store"
 EXIT_REFUSED = 1
 EXIT_FAILED = 4
 #: what the progress line says for the steps after the copy
-STEPS = {"check": "checking counts and balances", "analyse": "analysing the new tables"}
+STEPS = {
+    "index": "building the indexes",
+    "check": "checking counts and balances",
+    "analyse": "analysing the new tables",
+}
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
