@@ -19,8 +19,8 @@ afterwards, each printed with its count; any failure exits non-zero:
 
 - no lost ledger movement: every completed sale's account and loyalty entries equal
   its payments (and every refund's, the reversal of its original), and every customer's
-  account balance equals the sum of the on-account charges and refunds the registers
-  were told of;
+  account balance and loyalty points equal the sum of what the registers were told
+  (charges on account, points earned and redeemed, refunds);
 - no balance over its limit, no negative loyalty balance;
 - receipt numbers: no duplicate, none missing (R0000001 … the counter, one per
   completed sale or refund), and every receipt a register printed is on file for the
@@ -198,7 +198,14 @@ def register_worker(url: str, name: str, seconds: float, seed: int, work: Path) 
 def _told(view: Any) -> dict[str, Any]:
     """What the register was told about a completed sale or refund."""
     on_account = sum((p.amount for p in view.payments if p.method == "account"), start=Decimal(0))
+    if str(view.kind) == "refund":
+        points = view.loyalty_earned  # what the refund moved, net
+    else:
+        points = view.loyalty_earned - sum(
+            p.loyalty_points for p in view.payments if p.method == "loyalty"
+        )
     return {
+        "points": points,
         "id": view.id,
         "receipt_no": view.receipt_no,
         "kind": str(view.kind),
@@ -268,6 +275,12 @@ def check_store(url: str, finished: list[dict[str, Any]]) -> list[tuple[str, int
                     "SELECT customer_id, sum(amount_cents) FROM account_entry GROUP BY customer_id"
                 )
             }
+            points = {
+                int(cid): int(total)
+                for cid, total in q(
+                    "SELECT customer_id, sum(points) FROM loyalty_entry GROUP BY customer_id"
+                )
+            }
             over_limit = q(
                 "SELECT c.id FROM customer c JOIN (SELECT customer_id, sum(amount_cents) AS b "
                 "FROM account_entry GROUP BY customer_id) a ON a.customer_id = c.id "
@@ -287,11 +300,18 @@ def check_store(url: str, finished: list[dict[str, Any]]) -> list[tuple[str, int
         engine.dispose()
 
     told: dict[int, int] = defaultdict(int)
+    told_points: dict[int, int] = defaultdict(int)
     for sale in finished:
         if sale["customer_id"] is not None:
             told[sale["customer_id"]] += sale["account_cents"]
+            told_points[sale["customer_id"]] += sale["points"]
     told_wrong = [
         cid for cid in told.keys() | balances.keys() if told.get(cid, 0) != balances.get(cid, 0)
+    ]
+    points_wrong = [
+        cid
+        for cid in told_points.keys() | points.keys()
+        if told_points.get(cid, 0) != points.get(cid, 0)
     ]
     numbers = [no for no, _id in receipts]
     expected = [f"R{n:07d}" for n in range(1, int(last_no or 0) + 1)]
@@ -302,6 +322,10 @@ def check_store(url: str, finished: list[dict[str, Any]]) -> list[tuple[str, int
         ("sales whose redeemed points differ from their payments", len(redeemed_lost)),
         ("ledger rows of sales not completed", len(not_completed)),
         ("customers whose balance differs from what the registers were told", len(told_wrong)),
+        (
+            "customers whose loyalty points differ from what the registers were told",
+            len(points_wrong),
+        ),
         ("balances over their limit", len(over_limit)),
         ("negative loyalty balances", len(negative_points)),
         ("duplicate receipt numbers", len(numbers) - len(set(numbers))),
@@ -327,6 +351,8 @@ class LoadRun:
     imported: int = 0
     import_seconds: float = 0.0
     checks: list[tuple[str, int]] = field(default_factory=list)
+    #: every sale and refund as the registers were told of it
+    finished: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -418,6 +444,7 @@ def run_load(
             run.latencies += data["latencies"]
             for key, value in data["counts"].items():
                 run.counts[key] += value
+        run.finished = finished
         run.sales = sum(1 for s in finished if s["kind"] == "sale")
         run.refunds = len(finished) - run.sales
         imported = work / "result-import.json"

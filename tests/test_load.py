@@ -14,6 +14,7 @@ import sqlite3
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from tests.conftest import needs_pg
 
@@ -30,7 +31,7 @@ def _bench() -> ModuleType:
     return module
 
 
-def _short_run(url: str, engine: str) -> object:
+def _short_run(url: str, engine: str) -> Any:
     run = _bench().run_load(url, engine, registers=3, seconds=5, import_rows=2000)
     print(run.report())
     assert run.sales > 10 and run.refunds > 0
@@ -43,10 +44,10 @@ def _short_run(url: str, engine: str) -> object:
 
 def test_three_registers_and_an_import_on_sqlite(tmp_path: Path) -> None:
     db = tmp_path / "load.db"
-    _short_run(str(db), "SQLite")
+    run = _short_run(str(db), "SQLite")
 
-    # the checks are not blind: lose a ledger row, overspend an account, skip a number
-    bench = _bench()
+    # the checks are not blind: lose a ledger row, overspend an account, give points
+    # nobody was told of, skip a receipt number
     with sqlite3.connect(db) as raw:
         sale_id, customer = raw.execute(
             "SELECT sale_id, customer_id FROM account_entry WHERE amount_cents > 0 LIMIT 1"
@@ -57,14 +58,21 @@ def test_three_registers_and_an_import_on_sqlite(tmp_path: Path) -> None:
             "VALUES (?, 99999999, 'x', '2026-01-01 00:00:00')",
             (customer,),
         )
+        raw.execute(
+            "INSERT INTO loyalty_entry (customer_id, points, reason, created_at) "
+            "VALUES (?, 5, 'x', '2026-01-01 00:00:00')",
+            (customer,),
+        )
         raw.execute("UPDATE receipt_counter SET last_no = last_no + 1")
     raw.close()
-    broken = dict(bench.check_store(str(db), []))
+    broken = dict(_bench().check_store(str(db), run.finished))
     assert broken["sales whose account entries differ from their payments"] == 1
+    assert broken["customers whose balance differs from what the registers were told"] == 1
+    assert broken["customers whose loyalty points differ from what the registers were told"] == 1
     assert broken["balances over their limit"] == 1
     assert broken["missing receipt numbers"] == 1
     assert broken["printed receipts not on file for their sale"] == 0
-    assert broken["customers whose balance differs from what the registers were told"] >= 1
+    assert sum(broken.values()) == 5
 
 
 @needs_pg
