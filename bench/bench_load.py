@@ -67,7 +67,7 @@ BUSY_PAUSE_S = 0.05
 # --------------------------------------------------------------------------- set-up
 
 
-def prepare(url: str) -> tuple[list[int], list[int]]:
+def prepare(url: str, pool_size: int = POOL) -> tuple[list[int], list[int]]:
     """A demo store, with a pool of customers allowed on account up to a limit, with
     loyalty; answers the pool's ids and the products' ids."""
     from sqlmodel import col, select
@@ -83,7 +83,8 @@ def prepare(url: str) -> tuple[list[int], list[int]]:
         with session_scope(engine) as s:
             update_settings(s, loyalty_points_per_unit=Decimal(1), loyalty_point_value_cents=1)
             pool = [
-                c for c in s.exec(select(Customer).order_by(col(Customer.id)).limit(POOL)).all()
+                c
+                for c in s.exec(select(Customer).order_by(col(Customer.id)).limit(pool_size)).all()
             ]
             for customer in pool:
                 customer.on_account_allowed = True
@@ -377,10 +378,15 @@ class LoadRun:
 
 
 def run_load(
-    url: str, engine_name: str, registers: int, seconds: float, import_rows: int
+    url: str,
+    engine_name: str,
+    registers: int,
+    seconds: float,
+    import_rows: int,
+    pool: int = POOL,
 ) -> LoadRun:
     """Seed the (empty) database at ``url``, run the registers and the import, check."""
-    customers, products = prepare(url)
+    customers, products = prepare(url, pool)
     run = LoadRun(engine_name, registers, seconds)
     with tempfile.TemporaryDirectory(prefix="tillterm-load-") as tmp:
         work = Path(tmp)
@@ -486,6 +492,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--registers", type=int, help="default: 8 on PostgreSQL, 4 on SQLite")
     parser.add_argument("--import-rows", type=int, default=50_000)
     parser.add_argument("--url", help="run on this empty database instead of a scratch one")
+    parser.add_argument(
+        "--pool", type=int, default=POOL, help=f"customers the registers share (default {POOL})"
+    )
     parser.add_argument("--worker", choices=("register", "import"), help=argparse.SUPPRESS)
     parser.add_argument("--name", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
@@ -500,23 +509,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     runs: list[LoadRun] = []
+
+    def load(url: str, engine: str, registers: int) -> None:
+        run = run_load(url, engine, registers, args.seconds, args.import_rows, args.pool)
+        runs.append(run)
+        print(run.report(), flush=True)
+
     if args.url:
-        engine = (
-            "sqlite" if "://" not in args.url or args.url.startswith("sqlite") else ("postgresql")
-        )
-        default = 8 if engine == "postgresql" else 4
-        runs.append(
-            run_load(args.url, engine, args.registers or default, args.seconds, args.import_rows)
-        )
-        print(runs[-1].report(), flush=True)
+        on_pg = "://" in args.url and not args.url.startswith("sqlite")
+        load(args.url, "PostgreSQL" if on_pg else "SQLite", args.registers or (8 if on_pg else 4))
     else:
         if args.engine in ("both", "sqlite"):
             with tempfile.TemporaryDirectory(prefix="tillterm-load-db-") as tmp:
-                url = str(Path(tmp) / "load.db")
-                runs.append(
-                    run_load(url, "SQLite", args.registers or 4, args.seconds, args.import_rows)
-                )
-            print(runs[-1].report(), flush=True)
+                load(str(Path(tmp) / "load.db"), "SQLite", args.registers or 4)
         pg = os.environ.get("TILLTERM_TEST_PG_URL")
         if args.engine in ("both", "postgresql"):
             if not pg:
@@ -524,14 +529,9 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 url, drop = _scratch_pg(pg)
                 try:
-                    runs.append(
-                        run_load(
-                            url, "PostgreSQL", args.registers or 8, args.seconds, args.import_rows
-                        )
-                    )
+                    load(url, "PostgreSQL", args.registers or 8)
                 finally:
                     drop()
-                print(runs[-1].report(), flush=True)
     return 0 if all(r.ok for r in runs) else 1
 
 
