@@ -3,6 +3,7 @@ a fresh PostgreSQL schema, read back equal; refusals and a failure half-way."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
@@ -224,3 +225,15 @@ def test_a_target_holding_another_programs_tables_is_refused(tmp_path: Path, pg_
     with target.connect() as conn:
         assert read_schema_state(conn).other_objects == 1
     target.dispose()
+
+
+def test_a_database_not_created_yet_is_named(tmp_path: Path) -> None:
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import PG_URL
+
+    store = tmp_path / "store.db"
+    open_db(store).dispose()
+    missing = make_url(PG_URL or "").set(database=f"tillterm_missing_{os.getpid()}")
+    with pytest.raises(TransferRefused, match=r"database tillterm_missing_\d+ does not exist"):
+        move_store(str(store), missing.render_as_string(hide_password=False))

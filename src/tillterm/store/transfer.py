@@ -26,6 +26,7 @@ the first search on the new server is planned on real statistics.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,8 @@ SEEDED_TABLES = ("store_settings", "receipt_counter")
 #: the same lock an upgrade takes: a register starting on the target waits for the move
 _PG_LOCK = "SELECT pg_advisory_xact_lock(hashtext('tillterm-migrate:' || current_schema()))"
 
+#: the server's refusal of a connection to a database or as a user it does not have
+_MISSING = re.compile(r'(database|role) "([^"]+)" does not exist')
 #: told what is being done, for a progress line: ("copy", table, rows so far, rows)
 Progress = Callable[[str, str, int, int], None]
 
@@ -320,8 +323,9 @@ def transfer(source: Engine, target: Engine, progress: Progress = _no_progress) 
             _check_source(src)
             counts = _counts(src)
             balances = _balances(src)
-            current = "preparing the target"
+            current = "connecting to the target"
             with target.connect() as dst, dst.begin():
+                current = "preparing the target"
                 _prepare_target(dst)
                 indexes = _suspend_indexes(dst)
                 for table in copied_tables():
@@ -342,6 +346,14 @@ def transfer(source: Engine, target: Engine, progress: Progress = _no_progress) 
                 current = "committing"
             src.rollback()
     except (DBAPIError, target.dialect.loaded_dbapi.Error) as exc:
+        missing = _MISSING.search(str(getattr(exc, "orig", None) or exc))
+        if current == "connecting to the target" and missing:
+            what = "database" if missing.group(1) == "database" else "user"
+            raise TransferRefused(
+                f"The {what} {missing.group(2)} does not exist on the server "
+                f"{target.url.host or 'localhost'}: create it first (README, PostgreSQL for a "
+                "store)."
+            ) from exc
         raise DatabaseError(
             f"The move failed while {current}: {explain(exc)}; the target was left as it was."
         ) from exc
