@@ -237,3 +237,18 @@ def test_a_database_not_created_yet_is_named(tmp_path: Path) -> None:
     missing = make_url(PG_URL or "").set(database=f"tillterm_missing_{os.getpid()}")
     with pytest.raises(TransferRefused, match=r"database tillterm_missing_\d+ does not exist"):
         move_store(str(store), missing.render_as_string(hide_password=False))
+
+
+def test_a_store_with_a_register_open_is_refused(tmp_path: Path, pg_url: str) -> None:
+    """A register still selling on the file would leave its next sales behind."""
+    store = tmp_path / "store.db"
+    engine = open_db(store)
+    claim = sales.claim_register(engine, "front")
+    assert claim is not None
+    try:
+        with pytest.raises(TransferRefused, match="1 register is still open"):
+            move_store(str(store), pg_url)
+    finally:
+        claim.release()
+        engine.dispose()
+    assert move_store(str(store), pg_url).counts["customer"] == 0

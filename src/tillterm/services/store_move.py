@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tillterm.sales.registers import open_registers
 from tillterm.store.engine import build_engine
 from tillterm.store.target import sqlite_path, to_url
 from tillterm.store.transfer import (
@@ -39,6 +40,13 @@ def move_store(source: str, target: str, progress: Progress | None = None) -> Tr
         raise TransferRefused(
             "The target must be a PostgreSQL URL (postgresql://user@host/database), "
             f"not “{target}”."
+        )
+    still_open = open_registers(source_path)
+    if still_open:
+        raise TransferRefused(
+            f"{still_open} register{'s are' if still_open > 1 else ' is'} still open on "
+            f"{source_path}: close {'them' if still_open > 1 else 'it'} first (a sale rung up "
+            "after the copy would be left behind); nothing was copied."
         )
     source_engine = read_only_sqlite(Path(source_path))
     try:
