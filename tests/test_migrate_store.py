@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -138,6 +140,25 @@ def test_a_target_with_data_is_refused(
     target.dispose()
 
 
+def _customer_count(engine: Engine) -> int:
+    with session_scope(engine) as s:
+        return int(s.execute(text("SELECT count(*) FROM customer")).scalar() or 0)
+
+
+def _wait_for_lock_wait(engine: Engine) -> None:
+    """Until some session of the server waits for a lock (the reader, on the copy's)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            waiting = conn.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            ).scalar()
+        if waiting:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the reader never waited for the copy")
+
+
 def test_a_target_that_tillterm_only_created_is_filled(tmp_path: Path, pg_url: str) -> None:
     """A register opened once on the new server made the schema and its two seeded rows."""
 
@@ -158,8 +179,28 @@ def test_a_target_that_tillterm_only_created_is_filled(tmp_path: Path, pg_url: s
     open_db(pg_url).dispose()
     made = indexes()
     store = tmp_path / "store.db"
-    build_store(store, tmp_path / "receipts")
-    summary = move_store(str(store), pg_url)
+    printed = build_store(store, tmp_path / "receipts")
+
+    # a register that reads the new server during the move waits for the whole store
+    register = open_db(pg_url)
+    seen: list[int] = []
+
+    def read() -> None:
+        with session_scope(register) as s:
+            seen.append(int(s.execute(text("SELECT last_no FROM receipt_counter")).scalar_one()))
+        seen.append(_customer_count(register))
+
+    reader = threading.Thread(target=read)
+
+    def progress(step: str, _table: str, _done: int, _total: int) -> None:
+        if step == "index":
+            reader.start()
+            _wait_for_lock_wait(register)
+
+    summary = move_store(str(store), pg_url, progress)
+    reader.join(10)
+    register.dispose()
+    assert seen == [len(printed), 300]
     assert summary.counts["store_settings"] == 1 and summary.counts["receipt_counter"] == 1
     # the indexes set aside for the copy (the search index among them) are all back
     assert indexes() == made
