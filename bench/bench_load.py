@@ -141,6 +141,9 @@ def register_worker(url: str, name: str, seconds: float, seed: int, work: Path) 
     rng = random.Random(seed)
     engine = open_db(url)
     till = Services(lambda: engine, register=name, receipts_dir=work / "receipts").till
+    claim = till.claim(name)  # as the register does: one live session per name
+    if claim is None:
+        raise SystemExit(f"register {name} is open elsewhere")
     till.start_up(name)
     counts: dict[str, int] = defaultdict(int)
     finished: list[dict[str, Any]] = []
@@ -191,6 +194,7 @@ def register_worker(url: str, name: str, seconds: float, seed: int, work: Path) 
             original = mine.pop(rng.randrange(len(mine) - 1))
             refund = _retrying(lambda o=original: till.finish(refund_of=o), counts, deadline)
             finished.append(_told(refund.sale))
+    claim.release()
     engine.dispose()
     out = {"finished": finished, "latencies": latencies, "counts": dict(counts)}
     (work / f"result-{name}.json").write_text(json.dumps(out))
