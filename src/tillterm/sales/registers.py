@@ -18,6 +18,7 @@ A claim that cannot be taken means another session holds the name right now.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import os
 from pathlib import Path
@@ -58,6 +59,33 @@ def lock_file(database: str | os.PathLike[str], name: str) -> Path:
     db = Path(database).resolve()
     digest = hashlib.sha256(name.encode()).hexdigest()[:16]
     return db.with_name(f".{db.name}.register-{digest}.lock")
+
+
+def open_registers(database: str | os.PathLike[str]) -> int:
+    """How many registers hold their name on the SQLite store ``database`` right now.
+
+    Each live session holds its lock file (:func:`lock_file`) beside the database; a file
+    that cannot be locked belongs to a register that is open. Moving a store asks first:
+    a register still selling would leave its next sales behind in the old file.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no claims are taken, none can be seen
+        return 0
+    db = Path(database).resolve()
+    held = 0
+    for path in db.parent.glob(f".{glob.escape(db.name)}.register-*.lock"):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            held += 1
+        finally:
+            os.close(fd)
+    return held
 
 
 def _claim_file(database: str, name: str) -> RegisterClaim | None:
