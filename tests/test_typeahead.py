@@ -372,3 +372,30 @@ def test_escape_then_a_letter_is_two_keys_not_alt() -> None:
     ]
     lone = EscapeFirstParser()
     assert [e.key for e in [*lone.feed("\x1b"), *lone.feed("")]] == ["escape"]
+
+
+async def test_keys_go_on_when_the_settles_get_lost(
+    engine: Engine, store: Store, drive: Drive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A settle that never comes back (a widget on its way stopped) must not stop the
+    till: after a few tries the keys go on, in order."""
+    from tillterm.ui import typeahead
+
+    async def lose(self: TilltermApp, message: typeahead.TypeAhead.Settle) -> None:
+        message.stop()
+
+    monkeypatch.setattr(typeahead, "SETTLE_RETRY_S", 0.01)
+    monkeypatch.setattr(TilltermApp, "on_type_ahead_settle", lose)
+    async with drive(register="till-1") as (app, pilot):
+        await settle(pilot)
+        await burst(pilot, [*keys_of("PEN-1"), "enter"])
+        await wait_until(
+            pilot, lambda: _field(app, "#scan-input") == "" and _lines(engine), "the pen added"
+        )
+    assert _lines(engine) == ["Stylo plume"]
+
+
+def _lines(engine: Engine) -> list[str]:
+    with session_scope(engine) as s:
+        view = sales.find_open_sale(s, "till-1")
+        return [line.description for line in view.lines] if view is not None else []

@@ -32,11 +32,15 @@ take effect before the next one is looked at:
   one, each to the target the keys before it left.
 
 A key that changed the screen or the focus is told to :meth:`key_changed_target`: the
-terminal-scan detector (:class:`~tillterm.ui.widgets.scan_input.TerminalScans`) takes
-the characters typed right behind it as typing, not as a scan.
+terminal-scan rule (:class:`~tillterm.ui.widgets.scan_input.TerminalScans`) takes a
+burst begun before the change took effect as typing, not as a scan.
 
 The cost: a key is dispatched only once the one before it has gone through the queues
-it touched, well under a millisecond when nothing changes.
+it touched: about 1 ms per key on the register (``bench/bench_typeahead.py``: 200
+characters at once take some 0.3 s instead of 0.08 s), nothing a person or a scanner's
+burst of 14 keys notices. A settle that never comes back (its widget's parent stopped)
+is sent again every :data:`SETTLE_RETRY_S`, and after :data:`MAX_LOST` such tries the
+keys go on anyway: a stuck queue would be a dead till.
 """
 
 from __future__ import annotations
@@ -64,6 +68,8 @@ WAIT_LIMIT_S = 3.0
 #: a settle that has not come back by then is sent again through the current focus (its
 #: widget was removed on the way: a closed window)
 SETTLE_RETRY_S = 0.25
+#: settles lost in a row before the keys go on regardless
+MAX_LOST = 8
 #: how often a screen that says ``keys_wait`` is looked at again
 WAIT_POLL_S = 0.02
 #: a screen attribute: True while the screen reads what typed keys would act on
@@ -89,6 +95,8 @@ class _Pending:
     moves: int = 0
     #: the screen or the focus changed (or a screen made the keys wait) since the key
     changed: bool = False
+    #: settles sent again because the last one did not come back in time
+    lost: int = 0
 
 
 @dataclass
@@ -186,7 +194,12 @@ class TypeAhead(_AppBase):
         round_sent = pending.round
 
         def lost() -> None:
-            if state.pending is pending and pending.round == round_sent:
+            if state.pending is not pending or pending.round != round_sent:
+                return
+            pending.lost += 1
+            if pending.lost >= MAX_LOST:
+                self.call_later(self._give_up, pending)
+            else:
                 self._send_settle(pending)
 
         # a plain loop timer: a Textual Timer is a task of its own, too dear for each key
@@ -241,6 +254,11 @@ class TypeAhead(_AppBase):
                 if node.message_queue_size:
                     return False
         return True
+
+    async def _give_up(self, pending: _Pending) -> None:
+        """The settles of ``pending`` keep getting lost: the keys go on regardless."""
+        if self._typeahead().pending is pending:
+            await self._settled()
 
     async def _settled(self) -> None:
         state = self._typeahead()
