@@ -54,6 +54,7 @@ from tillterm.sales.views import (
 from tillterm.store.models import (
     AccountEntry,
     LoyaltyEntry,
+    OpeningSpend,
     Payment,
     Sale,
     SaleLine,
@@ -130,15 +131,24 @@ def _year_start(now: dt.datetime | None = None) -> dt.datetime:
 
 
 def year_to_date_cents(session: Session, customer_id: int, now: dt.datetime | None = None) -> int:
-    """Completed sales (refunds count negative) since 1 January, local time."""
+    """Completed sales (refunds count negative) since 1 January, local time, plus the
+    year-to-date spend an opening import brought over this year (its reversal included).
+    """
+    since = _year_start(now)
     total = session.exec(
         select(func.coalesce(func.sum(Sale.total_cents), 0)).where(
             Sale.customer_id == customer_id,
-            col(Sale.completed_at) >= _year_start(now),
+            col(Sale.completed_at) >= since,
             Sale.state == COMPLETED,
         )
     ).one()
-    return int(total)
+    opening = session.exec(
+        select(func.coalesce(func.sum(OpeningSpend.amount_cents), 0)).where(
+            OpeningSpend.customer_id == customer_id,
+            col(OpeningSpend.as_of) >= since,
+        )
+    ).one()
+    return int(total) + int(opening)
 
 
 @dataclass(frozen=True)

@@ -410,6 +410,27 @@ class LoyaltyEntry(SQLModel, table=True):
     created_at: dt.datetime = _ts()
 
 
+class OpeningSpend(SQLModel, table=True):
+    """Year-to-date spend brought over from the old system (``--opening-balances``).
+
+    Year-to-date spend is otherwise summed from the sales made here; the old system's
+    figure for the year is an entry of its own, never a stored counter, counted while
+    ``as_of`` (the moment of the import) falls in the current year, so it drops out on
+    1 January by itself. Like the ledgers it is only ever added to: a reversal is the
+    opposite amount with the same ``as_of`` (it cancels the figure in the year it
+    counts in) and ``reason`` "reversal of opening balance, import N".
+    """
+
+    __tablename__ = "opening_spend"
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = _fk("customer.id", "RESTRICT", nullable=False)
+    amount_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    as_of: dt.datetime = _ts()
+    reason: str = Field(default="", max_length=80)
+    created_at: dt.datetime = _ts()
+
+
 class AccountEntry(SQLModel, table=True):
     """One movement of a customer's account (sale on account +, payment/refund −)."""
 
