@@ -160,7 +160,7 @@ def test_a_customer_with_an_opening_figure_cannot_be_deleted(
     assert cid in _ids(any_engine).values()
 
 
-def test_a_store_at_0004_keeps_its_data_and_gains_the_opening_spend(tmp_path: Path) -> None:
+def test_a_store_at_0004_keeps_its_data_and_gains_the_new_columns(tmp_path: Path) -> None:
     from sqlalchemy import text
     from test_migration_kill import fill_first_schema, fingerprint
 
@@ -189,6 +189,21 @@ def test_a_store_at_0004_keeps_its_data_and_gains_the_opening_spend(tmp_path: Pa
         with engine.connect() as conn:
             assert fingerprint(conn) == before
             assert conn.execute(text("SELECT count(*) FROM opening_spend")).scalar() == 0
+            # every customer on file is not tax exempt, as they were sold until now
+            assert (
+                conn.execute(text("SELECT count(*) FROM customer WHERE tax_exempt")).scalar() == 0
+            )
+            # the column is added in place: the customer search triggers of 0002 stay
+            triggers = conn.execute(
+                text(
+                    "SELECT count(*) FROM sqlite_master "
+                    "WHERE type = 'trigger' AND tbl_name = 'customer'"
+                )
+            ).scalar()
+            assert triggers == 6
+        with session_scope(engine) as s:
+            customers.create_customer(s, {"first_name": "Zélie", "last_name": "Quintal"})
+            assert [c.last_name for c in customers.search_customers(s, "quintal")] == ["Quintal"]
         # the old sales still make the year to date (counted from 1990: all of them)
         since_1990 = dt.datetime(1990, 6, 1, tzinfo=dt.UTC)
         with session_scope(engine) as s:

@@ -160,6 +160,8 @@ class _Buyer:
     tax_rate: Decimal | None
     archived: bool
     panel: SaleCustomer
+    #: the customer buys without tax: no line of theirs carries any
+    tax_exempt: bool = False
 
 
 def _buyer(row: Any) -> _Buyer:
@@ -180,9 +182,10 @@ def _buyer(row: Any) -> _Buyer:
         balance_limit=None if limit is None else from_cents(limit),
         year_to_date_spend=from_cents(int(row.ytd)),
         archived=row.archived_at is not None,
+        tax_exempt=bool(row.tax_exempt),
     )
     rate = None if row.tax_id is None else (row.tax_rate or Decimal(0))
-    return _Buyer(discount, rate, row.archived_at is not None, panel)
+    return _Buyer(discount, rate, row.archived_at is not None, panel, bool(row.tax_exempt))
 
 
 def _read_buyer(session: Session, customer_id: int | None) -> _Buyer | None:
@@ -407,6 +410,7 @@ def _price(
     """
     discount = buyer.discount if buyer is not None else None
     override = buyer.tax_rate if buyer is not None else None
+    exempt = buyer is not None and buyer.tax_exempt
     inclusive = settings.prices_include_tax
     subtotal = disc = tax_total = total = 0
     changed: list[dict[str, Any]] = []
@@ -416,7 +420,10 @@ def _price(
             LineInput(line.unit_price_cents, line.quantity, line.line_discount_percent, rate),
             discount,
             inclusive,
+            tax_exempt=exempt,
         )
+        if exempt:  # the line carries no tax: its rate is on file as 0 %
+            rate = Decimal(0)
         if (
             line.discount_cents != priced.discount_cents
             or line.tax_cents != priced.tax_cents

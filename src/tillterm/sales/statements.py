@@ -155,6 +155,7 @@ def _buyer_statement(where: Any) -> Any:
             c.c.on_account_allowed,
             c.c.balance_limit_cents,
             c.c.archived_at,
+            c.c.tax_exempt,
             g.c.name.label("group_name"),
             g.c.discount_percent.label("group_discount"),
             t.c.id.label("tax_id"),

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Integer,
     Table,
     Text,
+    false,
     inspect,
     text,
 )
@@ -203,6 +205,10 @@ class Customer(SQLModel, table=True):
     # Details tab: sales settings
     discount_percent: Decimal | None = _percent()
     tax_rate_id: int | None = _fk("tax_rate.id", "SET NULL", index=False)
+    #: sold without tax (README "Pricing rules"); the old system's "Tax Exempt" column
+    tax_exempt: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
     on_account_allowed: bool = Field(default=False)
     balance_limit_cents: int | None = Field(
         default=None, sa_column=Column(BigInteger, nullable=True)

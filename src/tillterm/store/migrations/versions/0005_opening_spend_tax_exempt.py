@@ -1,4 +1,5 @@
-"""year-to-date spend brought over from the old system, as dated opening figures
+"""year-to-date spend brought over from the old system, as dated opening figures; tax-exempt
+customers
 
 Revision ID: 0005_opening_spend_tax_exempt
 Revises: 0004_sale_history
@@ -9,6 +10,10 @@ Revises: 0004_sale_history
   customer's year-to-date spend adds the rows whose ``as_of`` falls in the current year
   to the sales made here. Reversing the import adds the opposite rows (same ``as_of``):
   nothing is deleted or rewritten. A new, empty table: existing data is untouched.
+* ``customer.tax_exempt``: the customer buys without tax (an open sale's lines are priced
+  without it; a completed sale keeps what it was sold at). Every existing customer is
+  not exempt (``false``), as they were sold until now; added in place (no rebuild, so
+  the search triggers of ``0002_search_index`` stay).
 """
 
 from __future__ import annotations
@@ -23,6 +28,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # a plain ALTER TABLE ... ADD COLUMN, never a batch: rebuilding ``customer`` would drop
+    # the search triggers of 0002_search_index (a customer added after could not be found)
+    op.add_column(
+        "customer",
+        sa.Column("tax_exempt", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     op.create_table(
         "opening_spend",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -44,3 +55,5 @@ def downgrade() -> None:
     with op.batch_alter_table("opening_spend", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_opening_spend_customer_id"))
     op.drop_table("opening_spend")
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35+): no rebuild, the search triggers stay
+    op.drop_column("customer", "tax_exempt")
