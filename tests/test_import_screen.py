@@ -121,6 +121,17 @@ def test_snapshot_errors(snap_compare, engine: Engine, tmp_path: Path, monkeypat
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
+async def _asked(pilot, app: TilltermApp) -> None:  # type: ignore[no-untyped-def]
+    """Wait for the question a key opened (a few frames on a loaded machine)."""
+    from tillterm.ui.screens.confirm import ConfirmScreen
+
+    for _ in range(40):
+        if isinstance(app.screen, ConfirmScreen):
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"no question was asked: {app.screen!r} is shown")
+
+
 def _summary(screen: ImportScreen) -> str:
     return str(screen.query_one("#import-summary", Static).content)
 
@@ -253,6 +264,7 @@ async def test_annotated_copy_is_private_and_replacing_it_is_asked(
         assert target.read_text() == "kept"
         await pilot.press("ctrl+s")
         await pilot.pause()
+        await _asked(pilot, app)
         await pilot.press("y")
         await settle(pilot)
         assert "import_problems" in target.read_text(encoding="utf-8")
@@ -275,7 +287,6 @@ async def test_opening_balances_switch_checks_again_imports_and_reverses(
     from textual.widgets._footer import FooterKey
 
     from tillterm.store.models import OpeningSpend
-    from tillterm.ui.screens.confirm import ConfirmScreen
     from tillterm.ui.screens.help import HelpScreen
     from tillterm.ui.widgets.key_footer import KeyFooter
 
@@ -324,8 +335,7 @@ async def test_opening_balances_switch_checks_again_imports_and_reverses(
             k.description for k in screen.query_one(KeyFooter).query(FooterKey)
         ]
         await pilot.press("ctrl+r")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
+        await _asked(pilot, app)
         await pilot.press("y")
         await settle(pilot)
         assert app.screen is screen

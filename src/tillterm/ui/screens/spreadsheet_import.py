@@ -185,7 +185,7 @@ class ImportScreen(TillScreen[None]):
         yield Static("", id="import-detected", markup=False)
         with Horizontal(id="import-status"):
             yield ProgressBar(total=100, show_eta=False, id="import-progress")
-            yield Static(self._switches(), id="import-options", markup=False)
+            yield Static(plain(self._switches()), id="import-options")
         yield Static("", id="import-summary")
         table: DataTable[PlainCell] = DataTable(
             id="import-problems", cursor_type="row", zebra_stripes=True
@@ -327,7 +327,7 @@ class ImportScreen(TillScreen[None]):
         if self.busy:
             return
         self.create_groups = not self.create_groups
-        self.query_one("#import-options", Static).update(self._switches())
+        self.query_one("#import-options", Static).update(plain(self._switches()))
         state = "on" if self.create_groups else "off"
         self.notify(f"Create unknown groups: {state}", title="Import")
         if self.report is not None:
@@ -340,7 +340,7 @@ class ImportScreen(TillScreen[None]):
         if self.busy:
             return
         self.opening_balances = not self.opening_balances
-        self.query_one("#import-options", Static).update(self._switches())
+        self.query_one("#import-options", Static).update(plain(self._switches()))
         state = "on" if self.opening_balances else "off"
         self.notify(f"Opening balances: {state}", title="Import")
         if self.report is not None:
