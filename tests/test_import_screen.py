@@ -121,6 +121,14 @@ def test_snapshot_errors(snap_compare, engine: Engine, tmp_path: Path, monkeypat
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
+def _whole_keys(app: TilltermApp) -> list[str]:
+    """The footer's keys drawn whole within 80 columns, in order."""
+    from textual.widgets._footer import FooterKey
+
+    shown = [(k.key, k.region) for k in app.screen.query(FooterKey) if k.display]
+    return [key for key, r in shown if r.width and r.right <= 80]
+
+
 async def _asked(pilot, app: TilltermApp) -> None:  # type: ignore[no-untyped-def]
     """Wait for the question a key opened (a few frames on a loaded machine)."""
     from tillterm.ui.screens.confirm import ConfirmScreen
@@ -284,32 +292,31 @@ async def test_opening_balances_switch_checks_again_imports_and_reverses(
     engine: Engine, tmp_path: Path, drive: Drive
 ) -> None:
     from test_import_balances import ROWS, _balances, _xseries
-    from textual.widgets._footer import FooterKey
 
     from tillterm.store.models import OpeningSpend
     from tillterm.ui.screens.help import HelpScreen
-    from tillterm.ui.widgets.key_footer import KeyFooter
 
     path = _xseries(tmp_path / "xseries.csv", ROWS)
     async with drive() as (app, pilot):
         screen = await _open(pilot, app)
         options = screen.query_one("#import-options", Static)
-        assert "[ ] Opening balances" in str(options.content)
-        shown = [k.description for k in screen.query_one(KeyFooter).query(FooterKey)]
-        assert "Opening balances" in shown
+        assert "[ ] Opening balances ^B" in str(options.content)
+        # the switch's key is in the footer, whole at 80 columns (Ctrl+O is on the line)
+        keys = _whole_keys(app)
+        assert "ctrl+b" in keys and "escape" in keys and "ctrl+o" not in keys
         await _check(pilot, app, str(path))
         assert screen.report is not None and screen.report.opening is None
         assert "opening balances" not in _summary(screen)
         # the switch: drawn as text, and the file is checked again with it
         await pilot.press("ctrl+b")
         await settle(pilot)
-        assert "[x] Opening balances" in str(options.content)
+        assert "[x] Opening balances ^B" in str(options.content)
         assert screen.report is not None and screen.report.opening is not None
         summary = _summary(screen)
         assert "opening balances: 2 loyalty balances (1,620 points)" in summary
         assert "year-to-date spend brought over for 2 customers (total 360.00 EUR)" in summary
         on_screen = _screen_text(app)
-        assert "[x] Opening balances" in on_screen
+        assert "[x] Opening balances ^B" in on_screen
         # the summary wraps at 80 columns: read it as words
         assert "year-to-date spend brought over for 2 customers (total 360.00 EUR)" in " ".join(
             on_screen.split()
@@ -318,7 +325,8 @@ async def test_opening_balances_switch_checks_again_imports_and_reverses(
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        assert "Opening balances" in " ".join(str(s) for s in app.screen.sections)
+        listed = " ".join(str(s) for s in app.screen.sections)
+        assert "Balances" in listed and "Create groups" in listed and "Undo balances" in listed
         await pilot.press("escape")
         await pilot.pause()
         assert not screen.check_action("reverse_opening_balances", ())
@@ -331,9 +339,9 @@ async def test_opening_balances_switch_checks_again_imports_and_reverses(
         with engine.connect() as conn:
             assert conn.execute(select(func.sum(OpeningSpend.amount_cents))).scalar() == 36000
         # Ctrl+R asks, then takes them back
-        assert "Reverse balances" in [
-            k.description for k in screen.query_one(KeyFooter).query(FooterKey)
-        ]
+        # Ctrl+R takes Ctrl+B's place in the footer, every key whole at 80 columns
+        keys = _whole_keys(app)
+        assert "ctrl+r" in keys and "escape" in keys and "ctrl+b" not in keys
         await pilot.press("ctrl+r")
         await _asked(pilot, app)
         await pilot.press("y")

@@ -110,9 +110,11 @@ class ImportScreen(TillScreen[None]):
         Binding("ctrl+s", "save_annotated", "Save annotated"),
         Binding("ctrl+y", "confirm_import", "Import"),
         Binding("ctrl+g", "continue_anyway", "Continue anyway"),
-        Binding("ctrl+o", "toggle_create_groups", "Create groups"),
-        Binding("ctrl+b", "toggle_opening_balances", "Opening balances"),
-        Binding("ctrl+r", "reverse_opening_balances", "Reverse balances"),
+        # at 80 columns the footer holds one switch beside Esc and the F-keys: Ctrl+O is
+        # named on the switches line (and by F1, and by the summary when it would help)
+        Binding("ctrl+o", "toggle_create_groups", "Create groups", show=False),
+        Binding("ctrl+b", "toggle_opening_balances", "Balances"),
+        Binding("ctrl+r", "reverse_opening_balances", "Undo balances"),
         Binding("escape", "cancel_import", "Cancel"),
     ]
 
@@ -209,8 +211,11 @@ class ImportScreen(TillScreen[None]):
             return bool(report and not report.errors and not report.warnings)
         if action == "continue_anyway":
             return bool(report and not report.errors and report.warnings)
-        if action in ("toggle_create_groups", "toggle_opening_balances"):
+        if action == "toggle_create_groups":
             return not self.busy
+        if action == "toggle_opening_balances":
+            # right after an import that brought balances over, Ctrl+R takes its place
+            return not self.busy and self.opening_import is None
         if action == "reverse_opening_balances":
             return not self.busy and self.opening_import is not None
         return True
@@ -221,9 +226,8 @@ class ImportScreen(TillScreen[None]):
         def box(on: bool) -> str:
             return "[x]" if on else "[ ]"
 
-        # the keys are in the footer: at 80 columns the boxes fit beside the bar
         groups, opening = box(self.create_groups), box(self.opening_balances)
-        return f"{groups} Create groups  {opening} Opening balances"
+        return f"{groups} Create groups ^O  {opening} Opening balances ^B"
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
