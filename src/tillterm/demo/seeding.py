@@ -479,6 +479,7 @@ def _customer_tuples(
             "",  # email2
             discount,
             None,  # tax_rate_id
+            no,  # tax_exempt
             on_account,
             limit,  # balance_limit_cents
             yes if rnd() < 0.6 else no,  # loyalty_enabled

@@ -160,7 +160,7 @@ def apply_import(
         writer.finish()
         opening = report.opening
         number = None
-        if opening is not None and opening.loyalty + opening.accounts:
+        if opening is not None and opening.anything:
             lock_opening_entries(conn)
             number = next_opening_import(conn)
             write_opening_entries(conn, checked, existing, new_ids, number)
