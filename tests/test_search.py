@@ -358,4 +358,12 @@ def test_migration_carries_the_same_ddl_as_the_search_index_module() -> None:
     assert migration.SQLITE_SETTINGS == search_index.SQLITE_SETTINGS
     functions = search_index.pg_functions("{schema}", "{unaccent}")
     assert list(functions.values()) == migration.PG_FUNCTIONS
-    assert list(search_index.PG_INDEXES.values()) == migration.PG_INDEXES
+    path = MIGRATIONS_DIR / "versions" / "0007_pg_search_indexes.py"
+    spec = importlib.util.spec_from_file_location("m0007", path)
+    assert spec and spec.loader
+    words = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(words)
+    assert list(search_index.PG_COLUMNS.values()) == words.PG_COLUMNS
+    assert list(search_index.PG_INDEXES.values()) == words.PG_INDEXES
+    assert list(search_index.PG_STATISTICS.values()) == words.PG_STATISTICS
+    assert list(search_index.PG_INDEXES) == words.INDEX_NAMES

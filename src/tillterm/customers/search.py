@@ -271,23 +271,25 @@ def _tsquery(query: ParsedQuery, *, prefix: bool = True) -> str:
     return " & ".join(f"'{term}'{star}" for term in query.terms)
 
 
-_PG_NAME = "search_name_doc(c.first_name, c.last_name, c.company)"
-_PG_ALL = (
-    "search_all_doc(c.first_name, c.last_name, c.company, c.title, c.email, c.email2, "
-    "c.phone_digits, c.postal_code, c.customer_code, c.address1, c.address2, c.city)"
-)
-_PG_EMAIL = "search_email_doc(c.email, c.email2)"
+#: the stored words of each document (``tillterm.store.search_index.PG_WORDS``)
+_PG_NAME = "c.search_name_words"
+_PG_ALL = "c.search_all_words"
+_PG_EMAIL = "c.search_email_words"
 
 
 def _tier_sql(
-    dialect: str, tier: Tier, query: ParsedQuery, where: _Sql
+    dialect: str, tier: Tier, query: ParsedQuery, where: _Sql, key: str = ""
 ) -> tuple[str, dict[str, Any]]:
-    """The SQL of one tier, selecting customer ids in id order, ``:n`` at most."""
+    """The SQL of one tier, selecting customer ids in id order, ``:n`` at most.
+
+    Its own parameters are named with ``key`` appended, so that several tiers can share
+    one statement (:func:`_pg_ranked_sql`).
+    """
     cond = where.where()
     if tier == "code":
         return (
-            f"SELECT c.id FROM customer c WHERE c.code_key = :code AND {cond} LIMIT :n",
-            {"code": query.code_key},
+            f"SELECT c.id FROM customer c WHERE c.code_key = :code{key} AND {cond} LIMIT :n",
+            {f"code{key}": query.code_key},
         )
     if dialect == "sqlite":
         if tier == "custom":
@@ -295,30 +297,48 @@ def _tier_sql(
                 # rowids order by (customer, field): DISTINCT keeps that order
                 "SELECT DISTINCT c.id FROM search_custom f CROSS JOIN customer c "
                 f"ON c.id = (f.rowid >> {CUSTOM_SHIFT}) "
-                f"WHERE search_custom MATCH :m AND {cond} ORDER BY f.rowid LIMIT :n",
-                {"m": _fts_match(query)},
+                f"WHERE search_custom MATCH :m{key} AND {cond} ORDER BY f.rowid LIMIT :n",
+                {f"m{key}": _fts_match(query)},
             )
         table = "search_name" if tier in ("name", "name_exact") else "search_all"
         columns = EMAIL_COLUMNS if tier == "email" else ()
         match = _fts_match(query, columns, prefix=tier != "name_exact")
         return (
             f"SELECT c.id FROM {table} f CROSS JOIN customer c ON c.id = f.rowid "
-            f"WHERE {table} MATCH :m AND {cond} ORDER BY f.rowid LIMIT :n",
-            {"m": match},
+            f"WHERE {table} MATCH :m{key} AND {cond} ORDER BY f.rowid LIMIT :n",
+            {f"m{key}": match},
         )
     if tier == "custom":
         return (
-            "SELECT DISTINCT c.id FROM custom_field_value v JOIN customer c "
-            "ON c.id = v.customer_id WHERE search_value_doc(v.value) @@ CAST(:q AS tsquery) "
+            "SELECT c.id FROM customer c WHERE EXISTS (SELECT 1 FROM custom_field_value v "
+            f"WHERE v.customer_id = c.id AND v.search_value_words @@ CAST(:q{key} AS tsquery)) "
             f"AND {cond} ORDER BY c.id LIMIT :n",
-            {"q": _tsquery(query)},
+            {f"q{key}": _tsquery(query)},
         )
     doc = {"name": _PG_NAME, "name_exact": _PG_NAME, "email": _PG_EMAIL}.get(tier, _PG_ALL)
     return (
-        f"SELECT c.id FROM customer c WHERE {doc} @@ CAST(:q AS tsquery) "
+        f"SELECT c.id FROM customer c WHERE {doc} @@ CAST(:q{key} AS tsquery) "
         f"AND {cond} ORDER BY c.id LIMIT :n",
-        {"q": _tsquery(query, prefix=tier != "name_exact")},
+        {f"q{key}": _tsquery(query, prefix=tier != "name_exact")},
     )
+
+
+def _pg_ranked_sql(query: ParsedQuery, where: _Sql) -> tuple[str, dict[str, Any]]:
+    """Every tier in one statement: one round trip per keystroke on a server.
+
+    Each tier keeps its own ``ORDER BY id LIMIT :n`` (so each is planned as the small
+    query it is: walk the customers in id order for a common prefix, read the GIN index
+    for a rare one) and tags its rows with its rank. ``:n`` rows of a tier are enough:
+    a tier is only needed while fewer than ``:n`` customers are found, so at most that
+    many of its rows can be customers already found.
+    """
+    parts = []
+    params: dict[str, Any] = {}
+    for rank, tier in enumerate(query.tiers):
+        sql, own = _tier_sql("postgresql", tier, query, where, key=str(rank))
+        parts.append(f"SELECT {rank} AS tier, t.id FROM ({sql}) AS t")
+        params.update(own)
+    return " UNION ALL ".join(parts), params
 
 
 def search_ids(
@@ -349,6 +369,16 @@ def search_ids(
         return [int(row[0]) for row in rows]
     need = offset + limit
     found: dict[int, None] = {}
+    if dialect == "postgresql":
+        sql, params = _pg_ranked_sql(query, where)
+        # tier, then id: the order of the tiers and of each tier's ids (the rows of a
+        # UNION ALL come in no promised order)
+        for _tier, customer_id in sorted(
+            (int(tier), int(customer_id))
+            for tier, customer_id in _run(session, sql, where, n=need, **params)
+        ):
+            found.setdefault(customer_id, None)
+        return list(found)[offset:need]
     for tier in query.tiers:
         if len(found) >= need:
             break
@@ -394,7 +424,7 @@ def _ids_sql(
             f"SELECT c.id FROM (SELECT c.id FROM customer c WHERE {fields} "
             "UNION SELECT c.id FROM customer c WHERE c.code_key = :code "
             "UNION SELECT v.customer_id FROM custom_field_value v "
-            "WHERE search_value_doc(v.value) @@ CAST(:q AS tsquery)"
+            "WHERE v.search_value_words @@ CAST(:q AS tsquery)"
             f") u JOIN customer c ON c.id = u.id WHERE {cond}"
         )
         params.update(q=_tsquery(query), code=query.code_key)

@@ -170,21 +170,54 @@ def pg_functions(schema: str, unaccent_schema: str) -> dict[str, str]:
     }
 
 
+#: the stored words of each search document (``0007_pg_search_indexes``): computed once
+#: when a row is written, so a plan that walks the customers in id order and stops at the
+#: fiftieth match reads them instead of folding every row it visits (about 20 µs each)
+PG_WORDS = {
+    "search_name_words": f"search_name_doc({', '.join(NAME_COLUMNS)})",
+    "search_all_words": f"search_all_doc({', '.join(ALL_COLUMNS)})",
+    "search_email_words": f"search_email_doc({', '.join(EMAIL_COLUMNS)})",
+}
+PG_VALUE_WORDS = "search_value_words"
+
+
+def _generated(columns: dict[str, str]) -> str:
+    return ", ".join(
+        f"ADD COLUMN {name} tsvector GENERATED ALWAYS AS ({expression}) STORED"
+        for name, expression in columns.items()
+    )
+
+
+PG_COLUMNS: dict[str, str] = {
+    "customer": f"ALTER TABLE customer {_generated(PG_WORDS)}",
+    "custom_field_value": (
+        f"ALTER TABLE custom_field_value {_generated({PG_VALUE_WORDS: 'search_value_doc(value)'})}"
+    ),
+}
 PG_INDEXES: dict[str, str] = {
     "search_customer_name": (
-        "CREATE INDEX search_customer_name ON customer "
-        f"USING gin (search_name_doc({', '.join(NAME_COLUMNS)}))"
+        "CREATE INDEX search_customer_name ON customer USING gin (search_name_words)"
     ),
-    "search_customer_all": (
-        "CREATE INDEX search_customer_all ON customer "
-        f"USING gin (search_all_doc({', '.join(ALL_COLUMNS)}))"
-    ),
+    "search_customer_all": "CREATE INDEX search_customer_all ON customer USING gin (search_all_words)",
     "search_customer_email": (
-        "CREATE INDEX search_customer_email ON customer "
-        f"USING gin (search_email_doc({', '.join(EMAIL_COLUMNS)}))"
+        "CREATE INDEX search_customer_email ON customer USING gin (search_email_words)"
     ),
     "search_custom_value": (
-        "CREATE INDEX search_custom_value ON custom_field_value USING gin (search_value_doc(value))"
+        f"CREATE INDEX search_custom_value ON custom_field_value USING gin ({PG_VALUE_WORDS})"
+    ),
+}
+#: the planner chooses between "walk the customers in id order" and "read the index" from
+#: the share of customers a prefix matches, estimated from the most common words: with the
+#: default (100) a million customers' rarer surnames and streets fall out of the list
+PG_STATISTICS_TARGET = 1000
+PG_STATISTICS: dict[str, str] = {
+    "customer": "ALTER TABLE customer "
+    + ", ".join(
+        f"ALTER COLUMN {name} SET STATISTICS {PG_STATISTICS_TARGET}" for name in PG_WORDS
+    ),
+    "custom_field_value": (
+        f"ALTER TABLE custom_field_value ALTER COLUMN {PG_VALUE_WORDS} "
+        f"SET STATISTICS {PG_STATISTICS_TARGET}"
     ),
 }
 

@@ -1,0 +1,88 @@
+# ruff: noqa: E501  (frozen DDL: one statement per line reads best)
+"""PostgreSQL search: the words of each search document stored with the row, GIN indexes
+over the stored words, wider planner statistics; nothing changes on SQLite
+
+Revision ID: 0007_pg_search_indexes
+Revises: 0004_sale_history
+
+The GIN indexes of ``0002_search_index`` were built over expressions (fold the accents,
+cut the words, make a ``tsvector``), so any plan that was not a pure index lookup computed
+the document of every row it visited, about 20 µs each: a one-letter search that walks the
+customers in id order and stops at the fiftieth match, the fastest plan for a common
+prefix, was then the slowest. The words are now generated columns (``STORED``: computed
+once, when a row is written), the GIN indexes read those columns, and the planner's
+statistics on them are ten times wider so that a prefix's share of the customers is
+estimated from the words themselves (the choice between "walk in id order" and "look up
+the index" depends on it).
+
+The columns are named ``search_*`` (the models-vs-migrations comparison skips them: the
+models never read or write them). Adding them rewrites the customer table once (a minute
+or so for a million customers); every customer and custom value is kept as it is.
+
+A frozen copy of ``tillterm.store.search_index`` as of this revision (a test checks they
+still agree).
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0007_pg_search_indexes"
+down_revision = "0004_sale_history"
+branch_labels = None
+depends_on = None
+
+PG_COLUMNS = [
+    "ALTER TABLE customer ADD COLUMN search_name_words tsvector GENERATED ALWAYS AS (search_name_doc(first_name, last_name, company)) STORED, ADD COLUMN search_all_words tsvector GENERATED ALWAYS AS (search_all_doc(first_name, last_name, company, title, email, email2, phone_digits, postal_code, customer_code, address1, address2, city)) STORED, ADD COLUMN search_email_words tsvector GENERATED ALWAYS AS (search_email_doc(email, email2)) STORED",
+    "ALTER TABLE custom_field_value ADD COLUMN search_value_words tsvector GENERATED ALWAYS AS (search_value_doc(value)) STORED",
+]
+PG_INDEXES = [
+    "CREATE INDEX search_customer_name ON customer USING gin (search_name_words)",
+    "CREATE INDEX search_customer_all ON customer USING gin (search_all_words)",
+    "CREATE INDEX search_customer_email ON customer USING gin (search_email_words)",
+    "CREATE INDEX search_custom_value ON custom_field_value USING gin (search_value_words)",
+]
+PG_STATISTICS = [
+    "ALTER TABLE customer ALTER COLUMN search_name_words SET STATISTICS 1000, ALTER COLUMN search_all_words SET STATISTICS 1000, ALTER COLUMN search_email_words SET STATISTICS 1000",
+    "ALTER TABLE custom_field_value ALTER COLUMN search_value_words SET STATISTICS 1000",
+]
+OLD_INDEXES = [
+    "CREATE INDEX search_customer_name ON customer USING gin (search_name_doc(first_name, last_name, company))",
+    "CREATE INDEX search_customer_all ON customer USING gin (search_all_doc(first_name, last_name, company, title, email, email2, phone_digits, postal_code, customer_code, address1, address2, city))",
+    "CREATE INDEX search_customer_email ON customer USING gin (search_email_doc(email, email2))",
+    "CREATE INDEX search_custom_value ON custom_field_value USING gin (search_value_doc(value))",
+]
+INDEX_NAMES = [
+    "search_customer_name",
+    "search_customer_all",
+    "search_customer_email",
+    "search_custom_value",
+]
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    for name in INDEX_NAMES:
+        bind.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+    for statement in [*PG_COLUMNS, *PG_INDEXES, *PG_STATISTICS]:
+        bind.exec_driver_sql(statement)
+    # plans right from the first search after the upgrade
+    bind.exec_driver_sql("ANALYZE customer")
+    bind.exec_driver_sql("ANALYZE custom_field_value")
+
+
+def downgrade() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    for name in INDEX_NAMES:
+        bind.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+    bind.exec_driver_sql(
+        "ALTER TABLE customer DROP COLUMN search_name_words, DROP COLUMN search_all_words, "
+        "DROP COLUMN search_email_words"
+    )
+    bind.exec_driver_sql("ALTER TABLE custom_field_value DROP COLUMN search_value_words")
+    for statement in OLD_INDEXES:
+        bind.exec_driver_sql(statement)
