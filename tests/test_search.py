@@ -365,5 +365,5 @@ def test_migration_carries_the_same_ddl_as_the_search_index_module() -> None:
     spec.loader.exec_module(words)
     assert list(search_index.PG_COLUMNS.values()) == words.PG_COLUMNS
     assert list(search_index.PG_INDEXES.values()) == words.PG_INDEXES
-    assert list(search_index.PG_STATISTICS.values()) == words.PG_STATISTICS
     assert list(search_index.PG_INDEXES) == words.INDEX_NAMES
+    assert list(search_index.PG_SETTINGS.values()) == words.PG_SETTINGS

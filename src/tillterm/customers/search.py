@@ -323,22 +323,111 @@ def _tier_sql(
     )
 
 
-def _pg_ranked_sql(query: ParsedQuery, where: _Sql) -> tuple[str, dict[str, Any]]:
-    """Every tier in one statement: one round trip per keystroke on a server.
+#: PostgreSQL: how many customers (in id order) every search reads first, the sample
+#: that tells each tier how common its words are (see :func:`_pg_ranked_sql`)
+PG_WINDOW = 2048
+#: fewer matches than this in the window: the words are rare enough for the GIN index
+PG_RARE = 8
+#: how many more customers a tier with common words walks in id order before it falls
+#: back on the GIN index (its words were rarer past the window than in it)
+PG_WALK = 32768
+#: a word this long narrows a GIN lookup; a shorter one is checked on the rows it finds
+PG_SELECTIVE = 3
+#: the stored words each PostgreSQL tier matches, and whether as prefixes
+_PG_TIER_WORDS: dict[Tier, tuple[str, bool]] = {
+    "name_exact": (_PG_NAME, False),
+    "name": (_PG_NAME, True),
+    "all": (_PG_ALL, True),
+    "email": (_PG_EMAIL, True),
+}
 
-    Each tier keeps its own ``ORDER BY id LIMIT :n`` (so each is planned as the small
-    query it is: walk the customers in id order for a common prefix, read the GIN index
-    for a rare one) and tags its rows with its rank. ``:n`` rows of a tier are enough:
-    a tier is only needed while fewer than ``:n`` customers are found, so at most that
-    many of its rows can be customers already found.
+
+def _pg_ranked_sql(query: ParsedQuery, where: _Sql) -> tuple[str, dict[str, Any]]:
+    """Every tier in one statement (one round trip per keystroke on a server), each
+    tier's rows tagged with its rank.
+
+    A tier wants the first ``:n`` matching ids in id order. Which plan finds them fast
+    depends on how common the words are: walking the customers in id order stops after
+    a few hundred rows for "m" and reads the whole table for "vvvvv"; the GIN index
+    answers "vvvvv" at once, and for "m" returns eight hundred thousand rows to sort.
+    The planner's estimate of the share a prefix matches is often off a hundredfold
+    (a phone prefix spans thousands of distinct numbers; "g9a 5h7" is two words that
+    always come together), so the choice is not left to it; it is made by the executor
+    from a sample, inside the statement:
+
+    1. ``head``: the first :data:`PG_WINDOW` customers in id order, every tier's words
+       tested on each (about a millisecond). A tier with ``:n`` matches there is done.
+    2. A tier with at least :data:`PG_RARE` matches in the window (words common enough
+       that the index would return thousands of rows) walks on in id order
+       (``walk``), at most :data:`PG_WALK` customers further.
+    3. A tier with fewer (rare words), or whose walk still fell short, reads its GIN
+       index past the window (``+ 0``: not through the primary key). Its matches then
+       number at most a few thousand.
+
+    Each part runs only when the one before fell short (its gate is a one-time filter).
+    ``:n`` rows of a tier are enough: a tier only matters while fewer than ``:n``
+    customers are found, so at most that many of its rows can be customers already
+    found. The index part may return the walk's matches again; the caller keeps the
+    first of each.
     """
+    cond = where.where()
+    ranked = [(rank, tier) for rank, tier in enumerate(query.tiers) if tier in _PG_TIER_WORDS]
+    params: dict[str, Any] = {"w": PG_WINDOW, "rare": PG_RARE, "walk": PG_WALK} if ranked else {}
+    columns = sorted({_PG_TIER_WORDS[tier][0] for _rank, tier in ranked})
+    ctes: list[str] = []
+    if ranked:
+        tests = []
+        for rank, tier in ranked:
+            column, prefix = _PG_TIER_WORDS[tier]
+            params[f"q{rank}"] = _tsquery(query, prefix=prefix)
+            tests.append(f"w.{column.removeprefix('c.')} @@ CAST(:q{rank} AS tsquery) AS t{rank}")
+        counts = ", ".join(f"count(*) FILTER (WHERE t{rank}) AS n{rank}" for rank, _ in ranked)
+        ctes.append(
+            "head AS MATERIALIZED (SELECT w.id, " + ", ".join(tests) + " FROM (SELECT c.id, "
+            + ", ".join(columns) + f" FROM customer c WHERE {cond} ORDER BY c.id LIMIT :w) AS w)"
+        )  # fmt: skip
+        ctes.append(f"seen AS MATERIALIZED (SELECT max(id) AS edge, {counts} FROM head)")
     parts = []
-    params: dict[str, Any] = {}
     for rank, tier in enumerate(query.tiers):
-        sql, own = _tier_sql("postgresql", tier, query, where, key=str(rank))
-        parts.append(f"SELECT {rank} AS tier, t.id FROM ({sql}) AS t")
-        params.update(own)
-    return " UNION ALL ".join(parts), params
+        if tier not in _PG_TIER_WORDS:
+            sql, own = _tier_sql("postgresql", tier, query, where, key=str(rank))
+            parts.append(f"SELECT {rank} AS tier, t.id FROM ({sql}) AS t")
+            params.update(own)
+            continue
+        column = _PG_TIER_WORDS[tier][0]
+        words = f"{column} @@ CAST(:q{rank} AS tsquery)"
+        found = f"(SELECT n{rank} FROM seen)"
+        ctes.append(
+            f"walk{rank} AS MATERIALIZED (SELECT c.id FROM (SELECT c.id, {column} "
+            f"FROM customer c WHERE c.id > (SELECT edge FROM seen) AND {cond} "
+            f"ORDER BY c.id LIMIT :walk) AS c WHERE {found} >= :rare AND {found} < :n "
+            f"AND {words} ORDER BY c.id LIMIT :n)"
+        )
+        parts.append(
+            f"SELECT {rank} AS tier, h.id FROM (SELECT id FROM head WHERE t{rank} "
+            "ORDER BY id LIMIT :n) AS h"
+        )
+        parts.append(f"SELECT {rank} AS tier, id FROM walk{rank}")
+        # the index is read for the words of three letters or more only: a one-letter
+        # prefix among other words costs the index a scan of every word it begins (50
+        # ms for "p"), and checked row by row on the few matches of the others it costs
+        # nothing (``coalesce``: a test the planner cannot answer from the index). Only
+        # short words: the index intersects them before any row is read.
+        selective = tuple(t for t in query.terms if len(t) >= PG_SELECTIVE) or query.terms
+        indexed = words
+        if selective != query.terms:
+            params[f"k{rank}"] = _tsquery(
+                ParsedQuery(query.kind, selective, ""), prefix=_PG_TIER_WORDS[tier][1]
+            )
+            indexed = f"{column} @@ CAST(:k{rank} AS tsquery) AND coalesce({words}, false)"
+        parts.append(
+            f"SELECT {rank} AS tier, r.id FROM (SELECT c.id FROM customer c "
+            f"WHERE ({found} < :rare OR {found} + (SELECT count(*) FROM walk{rank}) < :n) "
+            f"AND c.id + 0 > (SELECT edge FROM seen) AND {indexed} AND {cond} "
+            "ORDER BY c.id + 0 LIMIT :n) AS r"
+        )
+    heads = f"WITH {', '.join(ctes)} " if ctes else ""
+    return heads + " UNION ALL ".join(parts), params
 
 
 def search_ids(

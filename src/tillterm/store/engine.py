@@ -84,7 +84,25 @@ def build_engine(url_or_path: str | os.PathLike[str], *, create_dirs: bool = Fal
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    event.listen(engine, "connect", _pg_session)
+    return engine
+
+
+def _pg_session(dbapi_connection: Any, _record: Any) -> None:
+    """No JIT compilation on tillterm's connections.
+
+    Every statement tillterm runs is a few milliseconds; JIT compiles any whose estimated
+    cost passes ``jit_above_cost``, and a customer search (one statement, several parts
+    that run only when needed, each costed as if it always did) spent 300 ms compiling
+    itself to save a fraction of one.
+    """
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    try:
+        dbapi_connection.execute("SET jit = off")
+    finally:
+        dbapi_connection.autocommit = autocommit
 
 
 @dataclass(frozen=True)

@@ -198,7 +198,9 @@ PG_INDEXES: dict[str, str] = {
     "search_customer_name": (
         "CREATE INDEX search_customer_name ON customer USING gin (search_name_words)"
     ),
-    "search_customer_all": "CREATE INDEX search_customer_all ON customer USING gin (search_all_words)",
+    "search_customer_all": (
+        "CREATE INDEX search_customer_all ON customer USING gin (search_all_words)"
+    ),
     "search_customer_email": (
         "CREATE INDEX search_customer_email ON customer USING gin (search_email_words)"
     ),
@@ -206,20 +208,8 @@ PG_INDEXES: dict[str, str] = {
         f"CREATE INDEX search_custom_value ON custom_field_value USING gin ({PG_VALUE_WORDS})"
     ),
 }
-#: the planner chooses between "walk the customers in id order" and "read the index" from
-#: the share of customers a prefix matches, estimated from the most common words: with the
-#: default (100) a million customers' rarer surnames and streets fall out of the list
-PG_STATISTICS_TARGET = 1000
-PG_STATISTICS: dict[str, str] = {
-    "customer": "ALTER TABLE customer "
-    + ", ".join(
-        f"ALTER COLUMN {name} SET STATISTICS {PG_STATISTICS_TARGET}" for name in PG_WORDS
-    ),
-    "custom_field_value": (
-        f"ALTER TABLE custom_field_value ALTER COLUMN {PG_VALUE_WORDS} "
-        f"SET STATISTICS {PG_STATISTICS_TARGET}"
-    ),
-}
+#: table settings (``0007_pg_search_indexes``): no parallel workers for a search
+PG_SETTINGS: dict[str, str] = {"customer": "ALTER TABLE customer SET (parallel_workers = 0)"}
 
 
 def index_new_customers(conn: Connection, after_id: int) -> None:

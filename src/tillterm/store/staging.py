@@ -20,14 +20,21 @@ constraints and indexes apply as usual.
 
 Without the ADBC driver, or a SQLite connection already inside a transaction,
 :func:`attach` says no and the caller binds rows itself.
+
+A bulk write into PostgreSQL also plans its indexes (:func:`planned_indexes`): rows
+that at least double a table go in without its secondary indexes, which are built once
+afterwards (a GIN index built from a million rows costs a fraction of a million
+insertions into it); either way the tables are analysed before the transaction ends, so
+the first search after a load is planned on the rows that are there.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +51,11 @@ SCHEMA = "tillterm_stage"
 TABLE = "rows"
 #: PostgreSQL: the temporary staging table
 PG_TABLE = "tillterm_stage"
+#: PostgreSQL: memory for building the indexes of a bulk load (the server's default,
+#: 64 MB, makes a million-row GIN build spill to disk over and over)
+BUILD_MEMORY = "512MB"
+#: PostgreSQL ``COPY`` text format: what a value must not hold as is
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 @cache
@@ -185,3 +197,94 @@ def clear(conn: Connection) -> None:
         conn.exec_driver_sql(f"TRUNCATE {PG_TABLE}")
         return
     sqlite_driver(conn).deserialize(_empty(), name=SCHEMA)
+
+
+def copy_text(rows: Iterable[Sequence[object]], first_id: int | None = None) -> bytes:
+    """Rows as PostgreSQL ``COPY`` text (tab-separated, ``\\N`` for NULL), numbered from
+    ``first_id`` in a first column when given.
+
+    Values are written in their stored form: strings as they are (escaped), numbers,
+    ``1``/``0`` for booleans (PostgreSQL reads both), ISO dates and timestamps, which
+    :func:`copy_in` reads as UTC. Touches no connection: the demo's helper process
+    writes its batches with it, on the other core.
+    """
+    escapes = _COPY_ESCAPES
+    lines = []
+    for n, row in enumerate(rows):
+        fields = [] if first_id is None else [str(first_id + n)]
+        for value in row:
+            if value is None:
+                fields.append("\\N")
+            elif isinstance(value, str):
+                fields.append(value.translate(escapes))
+            elif isinstance(value, bool):
+                fields.append("1" if value else "0")
+            else:
+                fields.append(str(value))
+        lines.append("\t".join(fields))
+    lines.append("")
+    return "\n".join(lines).encode("utf-8")
+
+
+def copy_in(conn: Connection, table: str, columns: Sequence[str], payload: bytes) -> None:
+    """``COPY`` a :func:`copy_text` payload straight into ``table`` (PostgreSQL), in the
+    caller's transaction. Timestamps without a zone are read as UTC."""
+    conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
+    names = ", ".join(f'"{c}"' for c in columns)
+    cursor = psycopg_driver(conn).cursor()
+    with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        copy.write(payload)
+
+
+def _secondary_indexes(conn: Connection, table: str) -> dict[str, str]:
+    """The indexes of ``table`` that no constraint stands on: name → definition."""
+    rows = conn.exec_driver_sql(
+        "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+        "JOIN pg_class i ON i.oid = x.indexrelid "
+        "WHERE x.indrelid = to_regclass(%(table)s) AND NOT x.indisunique "
+        "AND NOT x.indisprimary AND NOT x.indisexclusion ORDER BY i.relname",
+        {"table": table},
+    )
+    return {str(name): str(ddl) for name, ddl in rows}
+
+
+def rebuild_pays(conn: Connection, table: str, incoming: int) -> bool:
+    """Will ``incoming`` new rows at least double ``table`` (counted no further than
+    needed)? Then its secondary indexes are dropped for the load and built after it."""
+    there = conn.exec_driver_sql(
+        f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT %(n)s) AS sample",
+        {"n": max(incoming, 1)},
+    ).scalar_one()
+    return incoming > 0 and int(there) < incoming
+
+
+@contextlib.contextmanager
+def planned_indexes(conn: Connection, tables: Sequence[str], incoming: int) -> Iterator[None]:
+    """Index maintenance planned for a bulk write of about ``incoming`` rows into the
+    first of ``tables`` (the others follow its rows: its tags, its custom values).
+
+    On PostgreSQL, when the load at least doubles the first table, the secondary indexes
+    of every table named (not the primary keys nor the unique ones: codes must clash
+    during the load, not after it) are dropped now and built again at the end, with
+    enough memory; either way the tables are analysed at the end. All inside the
+    caller's transaction: a load that fails leaves the indexes as they were. Other
+    registers wait for the transaction to end (dropping an index locks its table),
+    which is why a load into a store that already holds as many customers keeps them.
+    Elsewhere (SQLite) nothing is done here.
+    """
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    dropped: dict[str, str] = {}
+    if tables and rebuild_pays(conn, tables[0], incoming):
+        for table in tables:
+            dropped.update(_secondary_indexes(conn, table))
+        for name in dropped:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    yield
+    if dropped:
+        conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
+        for ddl in dropped.values():
+            conn.exec_driver_sql(ddl)
+    for table in tables:
+        conn.exec_driver_sql(f"ANALYZE {table}")

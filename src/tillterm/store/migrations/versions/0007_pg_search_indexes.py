@@ -1,6 +1,6 @@
 # ruff: noqa: E501  (frozen DDL: one statement per line reads best)
 """PostgreSQL search: the words of each search document stored with the row, GIN indexes
-over the stored words, wider planner statistics; nothing changes on SQLite
+over the stored words; nothing changes on SQLite
 
 Revision ID: 0007_pg_search_indexes
 Revises: 0004_sale_history
@@ -10,10 +10,9 @@ cut the words, make a ``tsvector``), so any plan that was not a pure index looku
 the document of every row it visited, about 20 µs each: a one-letter search that walks the
 customers in id order and stops at the fiftieth match, the fastest plan for a common
 prefix, was then the slowest. The words are now generated columns (``STORED``: computed
-once, when a row is written), the GIN indexes read those columns, and the planner's
-statistics on them are ten times wider so that a prefix's share of the customers is
-estimated from the words themselves (the choice between "walk in id order" and "look up
-the index" depends on it).
+once, when a row is written), and the GIN indexes read those columns. The customer
+table is read without parallel workers: a search is a few milliseconds of one core, and
+starting workers costs more than that.
 
 The columns are named ``search_*`` (the models-vs-migrations comparison skips them: the
 models never read or write them). Adding them rewrites the customer table once (a minute
@@ -42,10 +41,9 @@ PG_INDEXES = [
     "CREATE INDEX search_customer_email ON customer USING gin (search_email_words)",
     "CREATE INDEX search_custom_value ON custom_field_value USING gin (search_value_words)",
 ]
-PG_STATISTICS = [
-    "ALTER TABLE customer ALTER COLUMN search_name_words SET STATISTICS 1000, ALTER COLUMN search_all_words SET STATISTICS 1000, ALTER COLUMN search_email_words SET STATISTICS 1000",
-    "ALTER TABLE custom_field_value ALTER COLUMN search_value_words SET STATISTICS 1000",
-]
+#: a search is a few milliseconds of one core: starting parallel workers for it costs
+#: more than it saves (and a plan that would use them is gated off most of the time)
+PG_SETTINGS = ["ALTER TABLE customer SET (parallel_workers = 0)"]
 OLD_INDEXES = [
     "CREATE INDEX search_customer_name ON customer USING gin (search_name_doc(first_name, last_name, company))",
     "CREATE INDEX search_customer_all ON customer USING gin (search_all_doc(first_name, last_name, company, title, email, email2, phone_digits, postal_code, customer_code, address1, address2, city))",
@@ -66,7 +64,7 @@ def upgrade() -> None:
         return
     for name in INDEX_NAMES:
         bind.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
-    for statement in [*PG_COLUMNS, *PG_INDEXES, *PG_STATISTICS]:
+    for statement in [*PG_COLUMNS, *PG_INDEXES, *PG_SETTINGS]:
         bind.exec_driver_sql(statement)
     # plans right from the first search after the upgrade
     bind.exec_driver_sql("ANALYZE customer")
@@ -84,5 +82,6 @@ def downgrade() -> None:
         "DROP COLUMN search_email_words"
     )
     bind.exec_driver_sql("ALTER TABLE custom_field_value DROP COLUMN search_value_words")
+    bind.exec_driver_sql("ALTER TABLE customer RESET (parallel_workers)")
     for statement in OLD_INDEXES:
         bind.exec_driver_sql(statement)
