@@ -363,6 +363,7 @@ def test_migration_carries_the_same_ddl_as_the_search_index_module() -> None:
     assert spec and spec.loader
     words = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(words)
+    assert [search_index.pg_words_function("{schema}", "{unaccent}")] == words.PG_FUNCTIONS
     assert list(search_index.PG_COLUMNS.values()) == words.PG_COLUMNS
     assert list(search_index.PG_INDEXES.values()) == words.PG_INDEXES
     assert list(search_index.PG_INDEXES) == words.INDEX_NAMES

@@ -35,6 +35,7 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -258,33 +259,65 @@ def rebuild_pays(conn: Connection, table: str, incoming: int) -> bool:
     return incoming > 0 and int(there) < incoming
 
 
-@contextlib.contextmanager
-def planned_indexes(conn: Connection, tables: Sequence[str], incoming: int) -> Iterator[None]:
+#: analyse after a bulk write that adds at least this share of the rows already there
+#: (below it, the planner's picture of the table is still right; autovacuum's threshold)
+ANALYZE_SHARE = 0.1
+
+
+@dataclass
+class IndexPlan:
+    """What a bulk write into PostgreSQL dropped (to build again) and must analyse."""
+
+    tables: tuple[str, ...]
+    dropped: dict[str, str] = field(default_factory=dict)
+    analyse: bool = True
+
+    def finish(self, conn: Connection) -> None:
+        """Build the dropped indexes again (with :data:`BUILD_MEMORY`), then analyse."""
+        if self.dropped:
+            conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
+            for ddl in self.dropped.values():
+                conn.exec_driver_sql(ddl)
+            self.dropped = {}
+        if self.analyse:
+            for table in self.tables:
+                conn.exec_driver_sql(f"ANALYZE {table}")
+
+
+def plan_indexes(conn: Connection, tables: Sequence[str], incoming: int) -> IndexPlan:
     """Index maintenance planned for a bulk write of about ``incoming`` rows into the
-    first of ``tables`` (the others follow its rows: its tags, its custom values).
+    first of ``tables`` (the others follow its rows: its tags, its custom values); call
+    :meth:`IndexPlan.finish` once the rows are in, in the same transaction.
 
     On PostgreSQL, when the load at least doubles the first table, the secondary indexes
     of every table named (not the primary keys nor the unique ones: codes must clash
-    during the load, not after it) are dropped now and built again at the end, with
-    enough memory; either way the tables are analysed at the end. All inside the
-    caller's transaction: a load that fails leaves the indexes as they were. Other
-    registers wait for the transaction to end (dropping an index locks its table),
-    which is why a load into a store that already holds as many customers keeps them.
-    Elsewhere (SQLite) nothing is done here.
+    during the load, not after it) are dropped now and built again at the end; the
+    tables are analysed at the end when the write adds a tenth or more of their rows.
+    All inside the caller's transaction: a load that fails leaves the indexes as they
+    were. Other registers wait for the transaction to end (dropping an index locks its
+    table), which is why a load into a store that already holds as many customers keeps
+    them. Elsewhere (SQLite) nothing is done.
     """
-    if conn.dialect.name != "postgresql":
-        yield
-        return
-    dropped: dict[str, str] = {}
-    if tables and rebuild_pays(conn, tables[0], incoming):
+    plan = IndexPlan(tuple(tables), analyse=conn.dialect.name == "postgresql")
+    if conn.dialect.name != "postgresql" or not tables:
+        return plan
+    if rebuild_pays(conn, tables[0], incoming):
         for table in tables:
-            dropped.update(_secondary_indexes(conn, table))
-        for name in dropped:
+            plan.dropped.update(_secondary_indexes(conn, table))
+        for name in plan.dropped:
             conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    else:
+        there = conn.exec_driver_sql(
+            f"SELECT count(*) FROM (SELECT 1 FROM {tables[0]} LIMIT %(n)s) AS sample",
+            {"n": int(incoming / ANALYZE_SHARE) + 1},
+        ).scalar_one()
+        plan.analyse = incoming >= int(there) * ANALYZE_SHARE
+    return plan
+
+
+@contextlib.contextmanager
+def planned_indexes(conn: Connection, tables: Sequence[str], incoming: int) -> Iterator[None]:
+    """:func:`plan_indexes` around a block that writes the rows."""
+    plan = plan_indexes(conn, tables, incoming)
     yield
-    if dropped:
-        conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
-        for ddl in dropped.values():
-            conn.exec_driver_sql(ddl)
-    for table in tables:
-        conn.exec_driver_sql(f"ANALYZE {table}")
+    plan.finish(conn)
