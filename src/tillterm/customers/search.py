@@ -326,13 +326,14 @@ def _tier_sql(
 #: PostgreSQL: how many customers (in id order) every search reads first, the sample
 #: that tells each tier how common its words are (see :func:`_pg_ranked_sql`)
 PG_WINDOW = 2048
-#: fewer matches than this in the window: the words are rare enough for the GIN index
-PG_RARE = 8
+#: fewer rows than this in the window match what the GIN index would be asked: it
+#: returns few enough rows (under about 2,500 in a million) to read them all
+PG_RARE = 5
 #: how many more customers a tier with common words walks in id order before it falls
 #: back on the GIN index (its words were rarer past the window than in it)
 PG_WALK = 32768
-#: a word this long narrows a GIN lookup; a shorter one is checked on the rows it finds
-PG_SELECTIVE = 3
+#: a prefix this long narrows a GIN lookup; a shorter one is checked on the rows found
+PG_SELECTIVE = 2
 #: the stored words each PostgreSQL tier matches, and whether as prefixes
 _PG_TIER_WORDS: dict[Tier, tuple[str, bool]] = {
     "name_exact": (_PG_NAME, False),
@@ -340,6 +341,18 @@ _PG_TIER_WORDS: dict[Tier, tuple[str, bool]] = {
     "all": (_PG_ALL, True),
     "email": (_PG_EMAIL, True),
 }
+
+
+def _pg_indexed_terms(query: ParsedQuery, prefix: bool) -> tuple[str, ...]:
+    """The words a tier asks the GIN index for (the others are checked on its rows).
+
+    A one-letter prefix among other words costs the index a scan of every word it
+    begins (50 ms for "p"), and checked row by row on the matches of the others it
+    costs nothing; every other word narrows the lookup, a row read costing what a
+    hundred index entries do (10,000 "kerr" rows read to find 151 "kerr pe": 100 ms).
+    """
+    kept = tuple(t for t in query.terms if len(t) >= PG_SELECTIVE or not prefix)
+    return kept or query.terms
 
 
 def _pg_ranked_sql(query: ParsedQuery, where: _Sql) -> tuple[str, dict[str, Any]]:
@@ -356,13 +369,15 @@ def _pg_ranked_sql(query: ParsedQuery, where: _Sql) -> tuple[str, dict[str, Any]
     from a sample, inside the statement:
 
     1. ``head``: the first :data:`PG_WINDOW` customers in id order, every tier's words
-       tested on each (about a millisecond). A tier with ``:n`` matches there is done.
-    2. A tier with at least :data:`PG_RARE` matches in the window (words common enough
-       that the index would return thousands of rows) walks on in id order
-       (``walk``), at most :data:`PG_WALK` customers further.
-    3. A tier with fewer (rare words), or whose walk still fell short, reads its GIN
-       index past the window (``+ 0``: not through the primary key). Its matches then
-       number at most a few thousand.
+       tested on each (about a millisecond), and what its index lookup would be
+       (:func:`_pg_indexed_terms`). A tier with ``:n`` matches there is done.
+    2. A tier whose index lookup matches :data:`PG_RARE` rows of the window or more
+       (the index would return thousands of rows) walks on in id order (``walk``),
+       at most :data:`PG_WALK` customers further.
+    3. A tier whose index lookup is rare, or whose walk still fell short, reads its
+       GIN index past the window (``+ 0``: not through the primary key); the words
+       the index was not asked are checked on its rows (``coalesce``: a test the
+       planner cannot answer from the index).
 
     Each part runs only when the one before fell short (its gate is a one-time filter).
     ``:n`` rows of a tier are enough: a tier only matters while fewer than ``:n``
@@ -373,20 +388,29 @@ def _pg_ranked_sql(query: ParsedQuery, where: _Sql) -> tuple[str, dict[str, Any]
     cond = where.where()
     ranked = [(rank, tier) for rank, tier in enumerate(query.tiers) if tier in _PG_TIER_WORDS]
     params: dict[str, Any] = {"w": PG_WINDOW, "rare": PG_RARE, "walk": PG_WALK} if ranked else {}
-    columns = sorted({_PG_TIER_WORDS[tier][0] for _rank, tier in ranked})
     ctes: list[str] = []
     if ranked:
-        tests = []
+        tests, counts = [], []
         for rank, tier in ranked:
             column, prefix = _PG_TIER_WORDS[tier]
+            name = column.removeprefix("c.")
             params[f"q{rank}"] = _tsquery(query, prefix=prefix)
-            tests.append(f"w.{column.removeprefix('c.')} @@ CAST(:q{rank} AS tsquery) AS t{rank}")
-        counts = ", ".join(f"count(*) FILTER (WHERE t{rank}) AS n{rank}" for rank, _ in ranked)
+            tests.append(f"w.{name} @@ CAST(:q{rank} AS tsquery) AS t{rank}")
+            counts.append(f"count(*) FILTER (WHERE t{rank}) AS n{rank}")
+            indexed = _pg_indexed_terms(query, prefix)
+            if indexed == query.terms:
+                counts.append(f"count(*) FILTER (WHERE t{rank}) AS m{rank}")
+            else:
+                params[f"k{rank}"] = _tsquery(ParsedQuery(query.kind, indexed, ""), prefix=prefix)
+                tests.append(f"w.{name} @@ CAST(:k{rank} AS tsquery) AS u{rank}")
+                counts.append(f"count(*) FILTER (WHERE u{rank}) AS m{rank}")
+        columns = sorted({_PG_TIER_WORDS[tier][0] for _rank, tier in ranked})
         ctes.append(
-            "head AS MATERIALIZED (SELECT w.id, " + ", ".join(tests) + " FROM (SELECT c.id, "
-            + ", ".join(columns) + f" FROM customer c WHERE {cond} ORDER BY c.id LIMIT :w) AS w)"
-        )  # fmt: skip
-        ctes.append(f"seen AS MATERIALIZED (SELECT max(id) AS edge, {counts} FROM head)")
+            f"head AS MATERIALIZED (SELECT w.id, {', '.join(tests)} FROM (SELECT c.id, "
+            f"{', '.join(columns)} FROM customer c WHERE {where.where()} "
+            "ORDER BY c.id LIMIT :w) AS w)"
+        )
+        ctes.append(f"seen AS MATERIALIZED (SELECT max(id) AS edge, {', '.join(counts)} FROM head)")
     parts = []
     for rank, tier in enumerate(query.tiers):
         if tier not in _PG_TIER_WORDS:
@@ -396,11 +420,14 @@ def _pg_ranked_sql(query: ParsedQuery, where: _Sql) -> tuple[str, dict[str, Any]
             continue
         column = _PG_TIER_WORDS[tier][0]
         words = f"{column} @@ CAST(:q{rank} AS tsquery)"
-        found = f"(SELECT n{rank} FROM seen)"
+        lookup = words
+        if f"k{rank}" in params:
+            lookup = f"{column} @@ CAST(:k{rank} AS tsquery) AND coalesce({words}, false)"
+        found, asked = f"(SELECT n{rank} FROM seen)", f"(SELECT m{rank} FROM seen)"
         ctes.append(
             f"walk{rank} AS MATERIALIZED (SELECT c.id FROM (SELECT c.id, {column} "
             f"FROM customer c WHERE c.id > (SELECT edge FROM seen) AND {cond} "
-            f"ORDER BY c.id LIMIT :walk) AS c WHERE {found} >= :rare AND {found} < :n "
+            f"ORDER BY c.id LIMIT :walk) AS c WHERE {found} < :n AND {asked} >= :rare "
             f"AND {words} ORDER BY c.id LIMIT :n)"
         )
         parts.append(
@@ -408,22 +435,10 @@ def _pg_ranked_sql(query: ParsedQuery, where: _Sql) -> tuple[str, dict[str, Any]
             "ORDER BY id LIMIT :n) AS h"
         )
         parts.append(f"SELECT {rank} AS tier, id FROM walk{rank}")
-        # the index is read for the words of three letters or more only: a one-letter
-        # prefix among other words costs the index a scan of every word it begins (50
-        # ms for "p"), and checked row by row on the few matches of the others it costs
-        # nothing (``coalesce``: a test the planner cannot answer from the index). Only
-        # short words: the index intersects them before any row is read.
-        selective = tuple(t for t in query.terms if len(t) >= PG_SELECTIVE) or query.terms
-        indexed = words
-        if selective != query.terms:
-            params[f"k{rank}"] = _tsquery(
-                ParsedQuery(query.kind, selective, ""), prefix=_PG_TIER_WORDS[tier][1]
-            )
-            indexed = f"{column} @@ CAST(:k{rank} AS tsquery) AND coalesce({words}, false)"
         parts.append(
-            f"SELECT {rank} AS tier, r.id FROM (SELECT c.id FROM customer c "
-            f"WHERE ({found} < :rare OR {found} + (SELECT count(*) FROM walk{rank}) < :n) "
-            f"AND c.id + 0 > (SELECT edge FROM seen) AND {indexed} AND {cond} "
+            f"SELECT {rank} AS tier, r.id FROM (SELECT c.id FROM customer c WHERE {found} < :n "
+            f"AND ({asked} < :rare OR {found} + (SELECT count(*) FROM walk{rank}) < :n) "
+            f"AND c.id + 0 > (SELECT edge FROM seen) AND {lookup} AND {cond} "
             "ORDER BY c.id + 0 LIMIT :n) AS r"
         )
     heads = f"WITH {', '.join(ctes)} " if ctes else ""
