@@ -374,10 +374,10 @@ def _pg_ranked_sql(query: ParsedQuery, where: _Sql) -> tuple[str, dict[str, Any]
     2. A tier whose index lookup matches :data:`PG_RARE` rows of the window or more
        (the index would return thousands of rows) walks on in id order (``walk``),
        at most :data:`PG_WALK` customers further.
-    3. A tier whose index lookup is rare, or whose walk still fell short, reads its
-       GIN index past the window (``+ 0``: not through the primary key); the words
-       the index was not asked are checked on its rows (``coalesce``: a test the
-       planner cannot answer from the index).
+    3. A tier whose index lookup is rare reads its GIN index past the window (``+ 0``:
+       not through the primary key); the words the index was not asked are checked on
+       its rows (``coalesce``: a test the planner cannot answer from the index). A tier
+       whose walk fell short reads the index for all its words.
 
     Each part runs only when the one before fell short (its gate is a one-time filter).
     ``:n`` rows of a tier are enough: a tier only matters while fewer than ``:n``
@@ -435,11 +435,18 @@ def _pg_ranked_sql(query: ParsedQuery, where: _Sql) -> tuple[str, dict[str, Any]
             "ORDER BY id LIMIT :n) AS h"
         )
         parts.append(f"SELECT {rank} AS tier, id FROM walk{rank}")
+        past = f"c.id + 0 > (SELECT edge FROM seen) AND {cond} ORDER BY c.id + 0 LIMIT :n"
         parts.append(
             f"SELECT {rank} AS tier, r.id FROM (SELECT c.id FROM customer c WHERE {found} < :n "
-            f"AND ({asked} < :rare OR {found} + (SELECT count(*) FROM walk{rank}) < :n) "
-            f"AND c.id + 0 > (SELECT edge FROM seen) AND {lookup} AND {cond} "
-            "ORDER BY c.id + 0 LIMIT :n) AS r"
+            f"AND {asked} < :rare AND {lookup} AND {past}) AS r"
+        )
+        # a walk that fell short: what it looked for is rare, though the lookup alone
+        # is not; every word goes to the index then, a short prefix costing less there
+        # than the thousands of rows the others would read ("kim" for "x kim")
+        parts.append(
+            f"SELECT {rank} AS tier, r.id FROM (SELECT c.id FROM customer c WHERE {found} < :n "
+            f"AND {asked} >= :rare AND {found} + (SELECT count(*) FROM walk{rank}) < :n "
+            f"AND {words} AND {past}) AS r"
         )
     heads = f"WITH {', '.join(ctes)} " if ctes else ""
     return heads + " UNION ALL ".join(parts), params
