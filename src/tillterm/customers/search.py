@@ -355,7 +355,7 @@ def _pg_indexed_terms(query: ParsedQuery, prefix: bool) -> tuple[str, ...]:
     return kept or query.terms
 
 
-def _pg_ranked_sql(query: ParsedQuery, where: _Sql) -> tuple[str, dict[str, Any]]:
+def _pg_ranked_sql(query: ParsedQuery, where: _Sql, need: int) -> tuple[str, dict[str, Any]]:
     """Every tier in one statement (one round trip per keystroke on a server), each
     tier's rows tagged with its rank.
 
@@ -449,7 +449,16 @@ def _pg_ranked_sql(query: ParsedQuery, where: _Sql) -> tuple[str, dict[str, Any]
             f"AND {words} AND {past}) AS r"
         )
     heads = f"WITH {', '.join(ctes)} " if ctes else ""
-    return heads + " UNION ALL ".join(parts), params
+    # the sizes are written into the statement, not bound: a plan the server keeps for
+    # the statement (psycopg prepares it after a few keystrokes) knows its limits
+    sizes = {
+        "n": int(need),
+        **{k: int(params.pop(k)) for k in ("w", "rare", "walk") if k in params},
+    }
+    sql = re.sub(
+        r":(n|w|rare|walk)\b", lambda m: str(sizes[m.group(1)]), heads + " UNION ALL ".join(parts)
+    )
+    return sql, params
 
 
 def search_ids(
@@ -481,12 +490,12 @@ def search_ids(
     need = offset + limit
     found: dict[int, None] = {}
     if dialect == "postgresql":
-        sql, params = _pg_ranked_sql(query, where)
+        sql, params = _pg_ranked_sql(query, where, need)
         # tier, then id: the order of the tiers and of each tier's ids (the rows of a
         # UNION ALL come in no promised order)
         for _tier, customer_id in sorted(
             (int(tier), int(customer_id))
-            for tier, customer_id in _run(session, sql, where, n=need, **params)
+            for tier, customer_id in _run(session, sql, where, **params)
         ):
             found.setdefault(customer_id, None)
         return list(found)[offset:need]
