@@ -231,3 +231,17 @@ def test_index_plan_follows_the_size_of_the_load(pg_engine: Engine) -> None:
         assert small.dropped == {} and not small.analyse
         tenth = staging.plan_indexes(conn, ("customer",), 5)
         assert tenth.dropped == {} and tenth.analyse
+
+
+def test_a_dead_postgresql_generator_leaves_no_customer(
+    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tillterm.core.errors import TilltermError
+    from tillterm.demo import seeding as demo
+
+    monkeypatch.setattr(demo, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(demo, "_produce_copy", _dies)
+    with pytest.raises(TilltermError, match="stopped unexpectedly; no customer was added"):
+        seed_demo(pg_engine, customers=50, products=1)
+    with session_scope(pg_engine) as s:
+        assert s.exec(select(func.count()).select_from(Customer)).one()[0] == 0

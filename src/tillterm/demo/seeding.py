@@ -549,12 +549,16 @@ def _batches(
         while batch := list(islice(rows, BATCH)):
             yield batch
         return
-    yield from _helper_batches(_produce, (count, seed, group_ids, staged))
+    yield from _helper_batches(
+        _produce, (count, seed, group_ids, staged), "the customers made so far are kept"
+    )
 
 
-def _helper_batches(target: Callable[..., None], args: tuple[Any, ...]) -> Iterator[Any]:
+def _helper_batches(
+    target: Callable[..., None], args: tuple[Any, ...], outcome: str
+) -> Iterator[Any]:
     """What a helper process running ``target(queue, *args)`` puts in its queue, until
-    it puts ``None``."""
+    it puts ``None``; ``outcome``: what a person is told is left if the helper dies."""
     # fork: the helper needs nothing but this module, and spawn would re-run the caller's
     # script; it never touches the parent's database connections and leaves through
     # os._exit (multiprocessing's own exit), so they are not closed behind our back.
@@ -579,7 +583,7 @@ def _helper_batches(target: Callable[..., None], args: tuple[Any, ...]) -> Itera
                 if worker.is_alive():
                     continue
                 raise TilltermError(
-                    "The demo generator stopped unexpectedly; the customers made so far are kept."
+                    f"The demo generator stopped unexpectedly; {outcome}."
                 ) from None
             if batch is None:
                 return
@@ -661,7 +665,9 @@ def _pg_batches(
             yield staging.copy_text(batch, first_id + made), len(batch)
             made += len(batch)
         return
-    yield from _helper_batches(_produce_copy, (count, seed, group_ids, first_id))
+    yield from _helper_batches(
+        _produce_copy, (count, seed, group_ids, first_id), "no customer was added"
+    )
 
 
 def _produce_copy(queue: Any, count: int, seed: int, group_ids: list[int], first_id: int) -> None:
