@@ -379,7 +379,8 @@ def _pg_ranked_sql(query: ParsedQuery, where: _Sql, need: int) -> tuple[str, dic
        its rows (``coalesce``: a test the planner cannot answer from the index). A tier
        whose walk fell short reads the index for all its words.
 
-    Each part runs only when the one before fell short (its gate is a one-time filter).
+    Each part runs only when the one before fell short (its gate is a one-time filter),
+    and a tier only while the tiers before it found fewer customers than the page.
     ``:n`` rows of a tier are enough: a tier only matters while fewer than ``:n``
     customers are found, so at most that many of its rows can be customers already
     found. The index part may return the walk's matches again; the caller keeps the
@@ -413,9 +414,19 @@ def _pg_ranked_sql(query: ParsedQuery, where: _Sql, need: int) -> tuple[str, dic
         ctes.append(f"seen AS MATERIALIZED (SELECT max(id) AS edge, {', '.join(counts)} FROM head)")
     parts = []
     for rank, tier in enumerate(query.tiers):
+        # a tier runs only while the tiers before it found fewer than the page: later
+        # tiers rank after them, so they could not change it
+        wanted = "TRUE"
+        if rank:
+            earlier = " UNION ALL ".join(f"SELECT id FROM res{r}" for r in range(rank))
+            ctes.append(
+                f"prev{rank} AS MATERIALIZED (SELECT count(DISTINCT id) AS k FROM ({earlier}) u)"
+            )
+            wanted = f"(SELECT k FROM prev{rank}) < :n"
         if tier not in _PG_TIER_WORDS:
             sql, own = _tier_sql("postgresql", tier, query, where, key=str(rank))
-            parts.append(f"SELECT {rank} AS tier, t.id FROM ({sql}) AS t")
+            ctes.append(f"res{rank} AS MATERIALIZED (SELECT t.id FROM ({sql}) AS t WHERE {wanted})")
+            parts.append(f"SELECT {rank} AS tier, id FROM res{rank}")
             params.update(own)
             continue
         column = _PG_TIER_WORDS[tier][0]
@@ -424,30 +435,28 @@ def _pg_ranked_sql(query: ParsedQuery, where: _Sql, need: int) -> tuple[str, dic
         if f"k{rank}" in params:
             lookup = f"{column} @@ CAST(:k{rank} AS tsquery) AND coalesce({words}, false)"
         found, asked = f"(SELECT n{rank} FROM seen)", f"(SELECT m{rank} FROM seen)"
+        short = f"{wanted} AND {found} < :n"
         ctes.append(
             f"walk{rank} AS MATERIALIZED (SELECT c.id FROM (SELECT c.id, {column} "
             f"FROM customer c WHERE c.id > (SELECT edge FROM seen) AND {cond} "
-            f"ORDER BY c.id LIMIT :walk) AS c WHERE {found} < :n AND {asked} >= :rare "
+            f"ORDER BY c.id LIMIT :walk) AS c WHERE {short} AND {asked} >= :rare "
             f"AND {words} ORDER BY c.id LIMIT :n)"
         )
-        parts.append(
-            f"SELECT {rank} AS tier, h.id FROM (SELECT id FROM head WHERE t{rank} "
-            "ORDER BY id LIMIT :n) AS h"
-        )
-        parts.append(f"SELECT {rank} AS tier, id FROM walk{rank}")
         past = f"c.id + 0 > (SELECT edge FROM seen) AND {cond} ORDER BY c.id + 0 LIMIT :n"
-        parts.append(
-            f"SELECT {rank} AS tier, r.id FROM (SELECT c.id FROM customer c WHERE {found} < :n "
-            f"AND {asked} < :rare AND {lookup} AND {past}) AS r"
-        )
         # a walk that fell short: what it looked for is rare, though the lookup alone
         # is not; every word goes to the index then, a short prefix costing less there
         # than the thousands of rows the others would read ("kim" for "x kim")
-        parts.append(
-            f"SELECT {rank} AS tier, r.id FROM (SELECT c.id FROM customer c WHERE {found} < :n "
+        tier_parts = [
+            f"SELECT h.id FROM (SELECT id FROM head WHERE t{rank} ORDER BY id LIMIT :n) AS h",
+            f"SELECT id FROM walk{rank}",
+            f"SELECT r.id FROM (SELECT c.id FROM customer c WHERE {short} "
+            f"AND {asked} < :rare AND {lookup} AND {past}) AS r",
+            f"SELECT r.id FROM (SELECT c.id FROM customer c WHERE {short} "
             f"AND {asked} >= :rare AND {found} + (SELECT count(*) FROM walk{rank}) < :n "
-            f"AND {words} AND {past}) AS r"
-        )
+            f"AND {words} AND {past}) AS r",
+        ]
+        ctes.append(f"res{rank} AS MATERIALIZED ({' UNION ALL '.join(tier_parts)})")
+        parts.append(f"SELECT {rank} AS tier, id FROM res{rank}")
     heads = f"WITH {', '.join(ctes)} " if ctes else ""
     # the sizes are written into the statement, not bound: a plan the server keeps for
     # the statement (psycopg prepares it after a few keystrokes) knows its limits
