@@ -23,10 +23,14 @@ quoted, so quotes, ``*``, ``-``, ``:``, ``(``, ``AND``, ``NEAR`` or emoji are ju
    address, city), except for an email text;
 4. matches in custom field values.
 
-Each tier is read in id order from its word index and stops as soon as the page is
-full, so a one-letter search on a million customers reads fifty index entries, not
-eight hundred thousand; nothing here ever counts or sorts a whole match set.
-:func:`count_matches` is the one place that does count, for list headers.
+On SQLite each tier is read in id order from its word index and stops as soon as the
+page is full, so a one-letter search on a million customers reads fifty index entries,
+not eight hundred thousand; nothing here ever counts or sorts a whole match set. On
+PostgreSQL every tier is ranked inside one statement (one round trip a keystroke); a GIN
+index cannot be read in id order, so the statement samples the first customers to tell
+common words (walked in id order) from rare ones (read from the index): see
+:func:`_pg_ranked_sql`. :func:`count_matches` is the one place that does count, for
+list headers.
 """
 
 from __future__ import annotations
