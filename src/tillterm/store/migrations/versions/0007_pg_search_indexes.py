@@ -96,6 +96,8 @@ def upgrade() -> None:
         bind.exec_driver_sql(ddl)  # not text(): ``[:alnum:]`` is no bind parameter
     for name in INDEX_NAMES:
         bind.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+    # a million customers' GIN indexes build several times faster with room to sort
+    bind.exec_driver_sql("SET LOCAL maintenance_work_mem = '512MB'")
     for statement in [*PG_COLUMNS, *PG_INDEXES, *PG_SETTINGS]:
         bind.exec_driver_sql(statement)
     # plans right from the first search after the upgrade
