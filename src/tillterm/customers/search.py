@@ -464,10 +464,8 @@ def _pg_ranked_sql(query: ParsedQuery, where: _Sql, need: int) -> tuple[str, dic
     heads = f"WITH {', '.join(ctes)} " if ctes else ""
     # the sizes are written into the statement, not bound: a plan the server keeps for
     # the statement (psycopg prepares it after a few keystrokes) knows its limits
-    sizes = {
-        "n": int(need),
-        **{k: int(params.pop(k)) for k in ("w", "rare", "walk") if k in params},
-    }
+    sizes: dict[str, int] = {"n": int(need)}
+    sizes.update((k, int(params.pop(k))) for k in ("w", "rare", "walk") if k in params)
     sql = re.sub(
         r":(n|w|rare|walk)\b", lambda m: str(sizes[m.group(1)]), heads + " UNION ALL ".join(parts)
     )
