@@ -172,12 +172,18 @@ def load(conn: Connection, staged: bytes, columns: Sequence[str] = ()) -> None:
     """
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"TRUNCATE {PG_TABLE}")
-        names = ", ".join(f'"{c}"' for c in columns)
-        cursor = psycopg_driver(conn).cursor()
-        with cursor.copy(f"COPY {PG_TABLE} ({names}) FROM STDIN (FORMAT csv, NULL '\\N')") as copy:
-            copy.write(staged)
+        copy_payload(conn, PG_TABLE, columns, staged)
         return
     sqlite_driver(conn).deserialize(staged, name=SCHEMA)
+
+
+def copy_payload(conn: Connection, table: str, columns: Sequence[str], staged: bytes) -> None:
+    """``COPY`` a PostgreSQL :func:`payload` (CSV) into ``table``: the staging table, or
+    the real one when nothing needs correcting first (one pass over the rows, not two)."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    cursor = psycopg_driver(conn).cursor()
+    with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv, NULL '\\N')") as copy:
+        copy.write(staged)
 
 
 def copy(conn: Connection, table: str, columns: Sequence[str]) -> None:
