@@ -476,3 +476,43 @@ def test_postgresql_search_is_one_statement(pg_engine: Engine) -> None:
     finally:
         event.remove(people, "before_cursor_execute", seen)
     assert len(statements) == 2
+
+
+def test_an_import_into_an_empty_postgresql_store_is_indexed_and_analysed(
+    tmp_path: Path, pg_engine: Engine
+) -> None:
+    """The import drops the secondary indexes for a load that doubles the table and
+    builds them again, in its transaction; the tables are analysed before it commits."""
+    from tillterm.spreadsheet.export import export_customers
+    from tillterm.spreadsheet.importing import apply_import, check_import
+
+    sqlite = open_db(tmp_path / "till.db")
+    try:
+        seed_demo(sqlite, customers=60, products=1)
+        export_customers(sqlite, tmp_path / "all.csv")
+        with session_scope(sqlite) as s:
+            first = [c.id for c in search_customers(s, "ma", limit=10)]
+    finally:
+        sqlite.dispose()
+
+    def indexes() -> set[str]:
+        with pg_engine.connect() as conn:
+            return {
+                row[0]
+                for row in conn.exec_driver_sql(
+                    "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
+                    "AND tablename = 'customer'"
+                )
+            }
+
+    before = indexes()
+    report = check_import(pg_engine, tmp_path / "all.csv", create_groups=True)
+    result = apply_import(pg_engine, report, allow_warnings=True)
+    assert result.created == 60
+    assert indexes() == before
+    with pg_engine.connect() as conn:
+        assert conn.exec_driver_sql(
+            "SELECT last_analyze FROM pg_stat_user_tables WHERE relid = to_regclass('customer')"
+        ).scalar()
+    with session_scope(pg_engine) as s:
+        assert [c.id for c in search_customers(s, "ma", limit=10)] == first
