@@ -381,6 +381,7 @@ def test_every_postgresql_plan_gives_the_sqlite_results(
     monkeypatch.setattr(search, "PG_WINDOW", 16)
     monkeypatch.setattr(search, "PG_RARE", 3)
     monkeypatch.setattr(search, "PG_WALK", 40)
+    monkeypatch.setattr(search, "PG_COMMON", 6)
     sqlite = open_db(tmp_path / "till.db")
     try:
         for engine in (sqlite, pg_engine):

@@ -336,6 +336,9 @@ PG_RARE = 5
 #: how many more customers a tier with common words walks in id order before it falls
 #: back on the GIN index (its words were rarer past the window than in it)
 PG_WALK = 32768
+#: a lookup under this many rows of the window (about 10,000 in a million) still beats
+#: a one-letter prefix in the GIN index, after a walk that fell short
+PG_COMMON = 20
 #: a prefix this long narrows a GIN lookup; a shorter one is checked on the rows found
 PG_SELECTIVE = 2
 #: the stored words each PostgreSQL tier matches, and whether as prefixes
@@ -392,7 +395,9 @@ def _pg_ranked_sql(query: ParsedQuery, where: _Sql, need: int) -> tuple[str, dic
     """
     cond = where.where()
     ranked = [(rank, tier) for rank, tier in enumerate(query.tiers) if tier in _PG_TIER_WORDS]
-    params: dict[str, Any] = {"w": PG_WINDOW, "rare": PG_RARE, "walk": PG_WALK} if ranked else {}
+    params: dict[str, Any] = (
+        {"w": PG_WINDOW, "rare": PG_RARE, "walk": PG_WALK, "common": PG_COMMON} if ranked else {}
+    )
     ctes: list[str] = []
     if ranked:
         tests, counts = [], []
@@ -447,17 +452,20 @@ def _pg_ranked_sql(query: ParsedQuery, where: _Sql, need: int) -> tuple[str, dic
             f"AND {words} ORDER BY c.id LIMIT :n)"
         )
         past = f"c.id + 0 > (SELECT edge FROM seen) AND {cond} ORDER BY c.id + 0 LIMIT :n"
-        # a walk that fell short: what it looked for is rare, though the lookup alone
-        # is not; every word goes to the index then, a short prefix costing less there
-        # than the thousands of rows the others would read ("kim" for "x kim")
+        # a walk that fell short: what it looked for is rare. The lookup alone reads
+        # a few thousand rows at most when it was under :data:`PG_COMMON` in the
+        # window ("neil" for "neil.c@"); past that every word goes to the index, a
+        # short prefix costing less there than the rows the others would read ("an"
+        # for "an g"). Without a short prefix both are the same lookup.
+        fell_short = f"{found} + (SELECT count(*) FROM walk{rank}) < :n"
         tier_parts = [
             f"SELECT h.id FROM (SELECT id FROM head WHERE t{rank} ORDER BY id LIMIT :n) AS h",
             f"SELECT id FROM walk{rank}",
             f"SELECT r.id FROM (SELECT c.id FROM customer c WHERE {short} "
-            f"AND {asked} < :rare AND {lookup} AND {past}) AS r",
+            f"AND ({asked} < :rare OR ({asked} < :common AND {fell_short})) "
+            f"AND {lookup} AND {past}) AS r",
             f"SELECT r.id FROM (SELECT c.id FROM customer c WHERE {short} "
-            f"AND {asked} >= :rare AND {found} + (SELECT count(*) FROM walk{rank}) < :n "
-            f"AND {words} AND {past}) AS r",
+            f"AND {asked} >= :common AND {fell_short} AND {words} AND {past}) AS r",
         ]
         ctes.append(f"res{rank} AS MATERIALIZED ({' UNION ALL '.join(tier_parts)})")
         parts.append(f"SELECT {rank} AS tier, id FROM res{rank}")
@@ -465,10 +473,9 @@ def _pg_ranked_sql(query: ParsedQuery, where: _Sql, need: int) -> tuple[str, dic
     # the sizes are written into the statement, not bound: a plan the server keeps for
     # the statement (psycopg prepares it after a few keystrokes) knows its limits
     sizes: dict[str, int] = {"n": int(need)}
-    sizes.update((k, int(params.pop(k))) for k in ("w", "rare", "walk") if k in params)
-    sql = re.sub(
-        r":(n|w|rare|walk)\b", lambda m: str(sizes[m.group(1)]), heads + " UNION ALL ".join(parts)
-    )
+    sizes.update((k, int(params.pop(k))) for k in ("w", "rare", "walk", "common") if k in params)
+    sql = heads + " UNION ALL ".join(parts)
+    sql = re.sub(r":(n|w|rare|walk|common)\b", lambda m: str(sizes[m.group(1)]), sql)
     return sql, params
 
 
