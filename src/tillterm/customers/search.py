@@ -53,7 +53,7 @@ from tillterm.core.folding import normalise_code, printable, words
 from tillterm.core.money import parse_percent
 from tillterm.store.fastpath import Typed, fetch_all, statement
 from tillterm.store.models import Percent, UTCDateTime
-from tillterm.store.search_index import CUSTOM_SHIFT, EMAIL_COLUMNS
+from tillterm.store.search_index import CUSTOM_SHIFT, EMAIL_COLUMNS, PG_MARK, PG_MARKED
 
 #: more words than this add nothing but cost ("sensible results" for pasted paragraphs)
 MAX_TERMS = 8
@@ -269,10 +269,18 @@ def _fts_match(query: ParsedQuery, columns: tuple[str, ...] = (), *, prefix: boo
     return expr
 
 
-def _tsquery(query: ParsedQuery, *, prefix: bool = True) -> str:
-    """A tsquery literal: each term a quoted prefix lexeme, all required."""
+def _tsquery(query: ParsedQuery, *, prefix: bool = True, marked: bool = False) -> str:
+    """A tsquery literal: each term a quoted prefix lexeme, all required.
+
+    ``marked``: the words searched hold their first letters marked
+    (:data:`tillterm.store.search_index.PG_MARK`), and a one-letter prefix is asked for
+    as its mark, one index entry.
+    """
     star = ":*" if prefix else ""
-    return " & ".join(f"'{term}'{star}" for term in query.terms)
+    return " & ".join(
+        f"'{PG_MARK}{term}'" if marked and prefix and len(term) == 1 else f"'{term}'{star}"
+        for term in query.terms
+    )
 
 
 #: the stored words of each document (``tillterm.store.search_index.PG_WORDS``)
@@ -350,7 +358,7 @@ _PG_TIER_WORDS: dict[Tier, tuple[str, bool]] = {
 }
 
 
-def _pg_indexed_terms(query: ParsedQuery, prefix: bool) -> tuple[str, ...]:
+def _pg_indexed_terms(query: ParsedQuery, prefix: bool, marked: bool) -> tuple[str, ...]:
     """The words a tier asks the GIN index for (the others are checked on its rows).
 
     A one-letter prefix among other words costs the index a scan of every word it
@@ -358,7 +366,7 @@ def _pg_indexed_terms(query: ParsedQuery, prefix: bool) -> tuple[str, ...]:
     costs nothing; every other word narrows the lookup, a row read costing what a
     hundred index entries do (10,000 "kerr" rows read to find 151 "kerr pe": 100 ms).
     """
-    kept = tuple(t for t in query.terms if len(t) >= PG_SELECTIVE or not prefix)
+    kept = tuple(t for t in query.terms if len(t) >= PG_SELECTIVE or not prefix or marked)
     return kept or query.terms
 
 
@@ -404,14 +412,17 @@ def _pg_ranked_sql(query: ParsedQuery, where: _Sql, need: int) -> tuple[str, dic
         for rank, tier in ranked:
             column, prefix = _PG_TIER_WORDS[tier]
             name = column.removeprefix("c.")
-            params[f"q{rank}"] = _tsquery(query, prefix=prefix)
+            marked = name in PG_MARKED
+            params[f"q{rank}"] = _tsquery(query, prefix=prefix, marked=marked)
             tests.append(f"w.{name} @@ CAST(:q{rank} AS tsquery) AS t{rank}")
             counts.append(f"count(*) FILTER (WHERE t{rank}) AS n{rank}")
-            indexed = _pg_indexed_terms(query, prefix)
+            indexed = _pg_indexed_terms(query, prefix, marked)
             if indexed == query.terms:
                 counts.append(f"count(*) FILTER (WHERE t{rank}) AS m{rank}")
             else:
-                params[f"k{rank}"] = _tsquery(ParsedQuery(query.kind, indexed, ""), prefix=prefix)
+                params[f"k{rank}"] = _tsquery(
+                    ParsedQuery(query.kind, indexed, ""), prefix=prefix, marked=marked
+                )
                 tests.append(f"w.{name} @@ CAST(:k{rank} AS tsquery) AS u{rank}")
                 counts.append(f"count(*) FILTER (WHERE u{rank}) AS m{rank}")
         columns = sorted({_PG_TIER_WORDS[tier][0] for _rank, tier in ranked})

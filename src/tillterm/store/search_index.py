@@ -193,10 +193,31 @@ def pg_words_function(schema: str, unaccent_schema: str) -> str:
     )
 
 
-def _words(columns: tuple[str, ...]) -> str:
+#: what marks a word's first letter among the words of a short document: a one-letter
+#: prefix ("j" of "j molina") is then one exact index entry instead of a scan of every
+#: word it begins (20-50 ms on a million names). Never in a typed term (alphanumeric).
+PG_MARK = "#"
+
+
+def pg_marked_function(schema: str) -> str:
+    """``search_marked_words``: the words of an already folded text (``search_fold``),
+    and each word's first letter marked (``#j``), for the short documents (names,
+    emails) whose one-letter prefixes a search asks for as marks."""
+    return (
+        f'CREATE FUNCTION "{schema}".search_marked_words(text) RETURNS tsvector '
+        "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $f$ "
+        "SELECT array_to_tsvector(array_remove(string_to_array($1, ' '), '') || "
+        f"array_remove(string_to_array(regexp_replace($1, '(\\S)\\S*', '{PG_MARK}\\1', 'g'), "
+        "' '), '')) $f$"
+    )
+
+
+def _words(columns: tuple[str, ...], *, marked: bool = False) -> str:
     # not concat_ws(): it is only STABLE, and a generated column's expression must be
     # IMMUTABLE
     joined = " || ' ' || ".join(f"coalesce({c}, '')" for c in columns)
+    if marked:
+        return f"search_marked_words(search_fold({joined}))"
     return f"search_words({joined})"
 
 
@@ -204,10 +225,12 @@ def _words(columns: tuple[str, ...]) -> str:
 #: when a row is written, so a plan that walks the customers in id order and stops at the
 #: fiftieth match reads them instead of folding every row it visits (about 20 µs each)
 PG_WORDS = {
-    "search_name_words": _words(NAME_COLUMNS),
+    "search_name_words": _words(NAME_COLUMNS, marked=True),
     "search_all_words": _words(ALL_COLUMNS),
-    "search_email_words": _words(EMAIL_COLUMNS),
+    "search_email_words": _words(EMAIL_COLUMNS, marked=True),
 }
+#: the stored words that carry first-letter marks (:data:`PG_MARK`)
+PG_MARKED = ("search_name_words", "search_email_words")
 PG_VALUE_WORDS = "search_value_words"
 
 

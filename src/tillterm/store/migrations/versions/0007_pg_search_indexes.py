@@ -12,7 +12,9 @@ customers in id order and stops at the fiftieth match, the fastest plan for a co
 prefix, was then the slowest. The words are now generated columns (``STORED``: computed
 once, when a row is written, by ``search_words``: the same words as ``search_fold`` then
 ``to_tsvector('simple', …)``, twice as fast, without the text-search parser), and the
-GIN indexes read those columns. The customer
+GIN indexes read those columns. The short documents (names, emails) also hold each
+word's first letter marked (``#j``, by ``search_marked_words``): a one-letter prefix is
+then one index entry, not a scan of every word it begins. The customer
 table is read without parallel workers: a search is a few milliseconds of one core, and
 starting workers costs more than that.
 
@@ -37,9 +39,10 @@ depends_on = None
 #: ``{schema}``: where tillterm's tables live; ``{unaccent}``: the extension's schema
 PG_FUNCTIONS = [
     "CREATE FUNCTION \"{schema}\".search_words(text) RETURNS tsvector LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $f$ SELECT array_to_tsvector(array_remove(regexp_split_to_array(lower(\"{unaccent}\".unaccent('\"{unaccent}\".unaccent'::regdictionary, $1)), '[^[:alnum:]]+'), '')) $f$",
+    "CREATE FUNCTION \"{schema}\".search_marked_words(text) RETURNS tsvector LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $f$ SELECT array_to_tsvector(array_remove(string_to_array($1, ' '), '') || array_remove(string_to_array(regexp_replace($1, '(\\S)\\S*', '#\\1', 'g'), ' '), '')) $f$",
 ]
 PG_COLUMNS = [
-    "ALTER TABLE customer ADD COLUMN search_name_words tsvector GENERATED ALWAYS AS (search_words(coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' || coalesce(company, ''))) STORED, ADD COLUMN search_all_words tsvector GENERATED ALWAYS AS (search_words(coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' || coalesce(company, '') || ' ' || coalesce(title, '') || ' ' || coalesce(email, '') || ' ' || coalesce(email2, '') || ' ' || coalesce(phone_digits, '') || ' ' || coalesce(postal_code, '') || ' ' || coalesce(customer_code, '') || ' ' || coalesce(address1, '') || ' ' || coalesce(address2, '') || ' ' || coalesce(city, ''))) STORED, ADD COLUMN search_email_words tsvector GENERATED ALWAYS AS (search_words(coalesce(email, '') || ' ' || coalesce(email2, ''))) STORED",
+    "ALTER TABLE customer ADD COLUMN search_name_words tsvector GENERATED ALWAYS AS (search_marked_words(search_fold(coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' || coalesce(company, '')))) STORED, ADD COLUMN search_all_words tsvector GENERATED ALWAYS AS (search_words(coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' || coalesce(company, '') || ' ' || coalesce(title, '') || ' ' || coalesce(email, '') || ' ' || coalesce(email2, '') || ' ' || coalesce(phone_digits, '') || ' ' || coalesce(postal_code, '') || ' ' || coalesce(customer_code, '') || ' ' || coalesce(address1, '') || ' ' || coalesce(address2, '') || ' ' || coalesce(city, ''))) STORED, ADD COLUMN search_email_words tsvector GENERATED ALWAYS AS (search_marked_words(search_fold(coalesce(email, '') || ' ' || coalesce(email2, '')))) STORED",
     "ALTER TABLE custom_field_value ADD COLUMN search_value_words tsvector GENERATED ALWAYS AS (search_value_doc(value)) STORED",
 ]
 PG_INDEXES = [
@@ -118,5 +121,6 @@ def downgrade() -> None:
     bind.exec_driver_sql("ALTER TABLE custom_field_value DROP COLUMN search_value_words")
     bind.exec_driver_sql("ALTER TABLE customer RESET (parallel_workers)")
     bind.exec_driver_sql("DROP FUNCTION IF EXISTS search_words(text)")
+    bind.exec_driver_sql("DROP FUNCTION IF EXISTS search_marked_words(text)")
     for statement in OLD_INDEXES:
         bind.exec_driver_sql(statement)
