@@ -339,8 +339,8 @@ def _tier_sql(
 #: that tells each tier how common its words are (see :func:`_pg_ranked_sql`)
 PG_WINDOW = 2048
 #: fewer rows than this in the window match what the GIN index would be asked: it
-#: returns few enough rows (under about 2,500 in a million) to read them all
-PG_RARE = 5
+#: returns few enough rows (under about 4,000 in a million) to read them all
+PG_RARE = 8
 #: how many more customers a tier with common words walks in id order before it falls
 #: back on the GIN index (its words were rarer past the window than in it)
 PG_WALK = 32768
