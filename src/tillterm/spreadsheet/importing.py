@@ -145,6 +145,7 @@ def apply_import(
             for i, ids in enumerate(existing)
         ]
         new_ids = writer.allocate_ids(sum(new_counts))
+        path.plan(sum(new_counts))
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tillterm-import") as pool:
             ahead = Lookahead(pool, writer, checked, existing, new_ids, unchanged)
             done = skipped = 0
