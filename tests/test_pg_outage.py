@@ -526,3 +526,67 @@ async def test_quitting_while_the_server_hangs_is_prompt_and_closes_the_till(
         cluster.resume()
     assert till.closed
     assert quitting < 4.0, f"quitting took {quitting:.1f} s"
+
+
+# --------------------------------------------------------------------------- the name
+
+
+def test_after_a_restart_the_register_holds_its_name_again(
+    engine: Engine, cluster: PgCluster, tmp_path: Path
+) -> None:
+    till, _watcher = _till(engine, tmp_path)
+    claim = till.claim(REGISTER)
+    assert claim is not None and claim.held()
+    assert till.reclaim(claim) is claim  # nothing happened: the same hold
+    other = Till(lambda: engine, REGISTER, tmp_path / "other")
+    assert other.claim(REGISTER) is None
+    cluster.restart()  # every session ends: the name is free for anyone
+    assert not claim.held()
+    kept = till.reclaim(claim)
+    assert kept is not None and kept is not claim and kept.held()
+    assert other.claim(REGISTER) is None  # held again: a second register is refused
+    kept.release()
+
+
+def test_a_name_taken_while_the_server_restarted_is_told(
+    engine: Engine, cluster: PgCluster, tmp_path: Path
+) -> None:
+    till, _watcher = _till(engine, tmp_path)
+    claim = till.claim(REGISTER)
+    assert claim is not None
+    cluster.restart()
+    other = Till(lambda: engine, REGISTER, tmp_path / "other")
+    taken = other.claim(REGISTER)  # another session got in first
+    assert taken is not None
+    assert till.reclaim(claim) is None
+    taken.release()
+
+
+async def test_the_register_holds_its_name_again_after_a_silent_restart(
+    engine: Engine, store: Store, cluster: PgCluster, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A restart between two scans goes unnoticed by the till, but it let the name go:
+    the register's regular check takes it again before another session can."""
+    from tillterm.ui.screens import register
+
+    monkeypatch.setattr(register, "CLAIM_CHECK_S", 0.2)
+    other = Till(lambda: engine, REGISTER, tmp_path / "other")
+    app = TilltermApp(engine, register=REGISTER, scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, RegisterScreen)
+        assert other.claim(REGISTER) is None
+        screen = app.screen
+        before = screen._claim
+        assert before is not None
+        cluster.restart()
+        await wait_until(
+            pilot,
+            lambda: screen._claim is not before,
+            "the register to hold its name again",
+            timeout=10,
+        )
+        assert screen._claim is not None and screen._claim.held()
+        assert other.claim(REGISTER) is None  # a second register is refused again
+        assert isinstance(app.screen, RegisterScreen)

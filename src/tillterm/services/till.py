@@ -349,7 +349,21 @@ class Till:
             with answer_within(answer):
                 claim.release()
 
-        return sales.RegisterClaim(claim.name, release)
+        return sales.RegisterClaim(claim.name, release, claim.held)
+
+    def reclaim(self, claim: sales.RegisterClaim) -> sales.RegisterClaim | None:
+        """``claim`` if this session still holds the name, else the name claimed again
+        (``None``: another session took it meanwhile).
+
+        A PostgreSQL server that restarted has ended the session that held the name:
+        another register could start under it and ring up this register's open sale.
+        The register asks here each time the server comes back.
+        """
+        with answer_within(self.answer_s):
+            if claim.held():
+                return claim
+        claim.release()  # a dead connection: closing it is all that is left
+        return self.claim(claim.name)
 
     def start_up(self, name: str) -> StartedUp:
         """Become register ``name``: reopen its open sale, write the receipt files a crash

@@ -63,6 +63,9 @@ SEARCH_LIMIT = 8
 #: what the sale panel and the status line say until the register's open sale is read
 OPENING = "Opening the register…"
 
+#: how often the register checks it still holds its name (a server restart lets it go)
+CLAIM_CHECK_S = 5.0
+
 
 class RegisterScreen(TillScreen[None]):
     HELP_TITLE = "Register"
@@ -145,6 +148,9 @@ class RegisterScreen(TillScreen[None]):
         reachable: bool
         note: str
 
+    class ClaimChecked(Message):
+        """This session holds the register's name (again) after the server came back."""
+
     @dataclass
     class SaleVoided(Message):
         """The sale is voided; ``note`` says what to hand back."""
@@ -204,6 +210,7 @@ class RegisterScreen(TillScreen[None]):
         self.query_one("#scan-input", RegisterInput).focus()
         self._show_loading()
         self._start_up(self._register)
+        self.set_interval(CLAIM_CHECK_S, self._reclaim)
 
     def _show_loading(self) -> None:
         """Until the register's open sale is read, the screen says so: a sale that comes
@@ -440,6 +447,38 @@ class RegisterScreen(TillScreen[None]):
             self._server_lost = lost
             if self.app.screen is not self:  # the payment window hides the status line
                 self.notify(message.note, severity="error" if lost else "information")
+        if message.reachable:
+            self._reclaim()
+
+    def _reclaim(self) -> None:
+        """Hold this register's name again if a server restart let it go.
+
+        Asked when the server comes back, and every :data:`CLAIM_CHECK_S` seconds: a
+        restart between two scans goes unnoticed by the till (the pool reconnects), but
+        it ends the session that held the name. A check that fails is tried again next
+        time (the till tells the cashier when the server is unreachable).
+        """
+        with self._claim_lock:
+            claim = self._claim
+        if claim is None or self._server_lost:
+            return
+        till = self.services.till
+
+        def check() -> Message:
+            kept = till.reclaim(claim)
+            if kept is None:
+                return self.RegisterTaken(claim.name)
+            if kept is not claim:
+                self._keep_claim(kept)
+            return self.ClaimChecked()
+
+        self.run_job(
+            "claim",
+            check,
+            lambda message: message,
+            lambda _error: self.ClaimChecked(),
+            description="holding the register's name again",
+        )
 
     @on(UnknownScanned)
     def _unknown_scanned(self, message: UnknownScanned) -> None:
