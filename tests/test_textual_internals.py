@@ -2,7 +2,9 @@
 
 ``ResultsTable`` (a ``DataTable`` with a fast path for plain cells), ``KeyFooter`` (a
 ``Footer`` that does not rebuild itself for nothing), ``TerminalScans`` (scans typed into
-the terminal, seen in the app's key dispatch), ``RegisterInput`` and ``PlainTextArea``
+the terminal, seen in the app's key dispatch), ``TypeAhead`` and ``EscapeFirstParser``
+(keys handed on one at a time; Esc then a key read as two keys), ``RegisterInput`` and
+``PlainTextArea``
 override or call names Textual does not promise to keep. Textual is pinned to the minor
 range these were written against (``pyproject.toml``); before that pin moves, this file
 must pass on the new version. A renamed method, a changed signature or a different
@@ -25,6 +27,8 @@ import pytest
 from packaging.requirements import Requirement
 from rich.style import Style
 from textual import events
+from textual._time import get_time
+from textual._xterm_parser import XTermParser
 from textual.app import App, ComposeResult
 from textual.binding import ActiveBinding, Binding
 from textual.drivers.linux_driver import LinuxDriver
@@ -129,6 +133,14 @@ SIGNATURES: list[tuple[type[Any], str, list[str], bool, str]] = [
         "PickList.get_visual_style (keeps the reverse Textual drops)",
     ),
     (App, "on_event", ["self", "event"], True, "TerminalScans.on_event (every key first)"),
+    (App, "get_driver_class", ["self"], False, "TilltermApp.get_driver_class (EscapeFirstParser)"),
+    (
+        XTermParser,
+        "_sequence_to_key_events",
+        ["self", "sequence", "alt"],
+        False,
+        "EscapeFirstParser._sequence_to_key_events",
+    ),
     (Input, "_on_key", ["self", "event"], True, "RegisterInput._on_key (+/- on an empty field)"),
     (TextArea, "_on_paste", ["self", "event"], True, "PlainTextArea._on_paste"),
     (
@@ -237,6 +249,45 @@ def test_keys_carry_what_terminal_scans_reads() -> None:
     for name in ("time", "is_forwarded", "is_printable", "character"):
         assert hasattr(key, name), f"Textual {TEXTUAL}: events.Key.{name} is gone"
     assert isinstance(key.time, float)
+
+
+def test_key_dispatch_is_what_type_ahead_settles_behind() -> None:
+    """TypeAhead posts its settle to ``self.focused or self.screen`` right after a key
+    because that is where ``App.on_event`` forwards it (posted to the widget's queue,
+    from which it bubbles); its rounds end when every widget's ``message_queue_size``
+    is 0; ``Widget.focus`` is queued at the app (``call_later``), so a settle bubbling
+    back finds the focus moved. ``TerminalScans`` stamps changes with the keys' clock."""
+    from textual.drivers import linux_driver
+    from textual.widget import Widget
+
+    source = inspect.getsource(App.on_event)
+    assert "forward_target = self.focused or self.screen" in source, (
+        f"Textual {TEXTUAL}: App.on_event no longer forwards keys to the focus or the "
+        "screen: TypeAhead's settle would not follow the key"
+    )
+    assert "_forward_event(event)" in source
+    assert "self.app.call_later(set_focus" in inspect.getsource(Widget.focus), (
+        f"Textual {TEXTUAL}: Widget.focus is no longer queued at the app"
+    )
+    assert isinstance(MessagePump.__dict__["message_queue_size"], property)
+    assert abs(events.Key("a", "a").time - get_time()) < 1.0
+    assert "XTermParser(" in inspect.getsource(linux_driver.LinuxDriver.run_input_thread), (
+        f"Textual {TEXTUAL}: the Linux driver no longer builds its parser from its "
+        "module's XTermParser: EscapeFirstParser would not be used"
+    )
+
+
+def test_escape_then_a_key_needs_the_parser_fix() -> None:
+    """Textual's own parser still reads ESC m as Alt+M and drops the Esc of ESC Enter:
+    EscapeFirstParser is still needed, and it reads them as Esc then the key."""
+    from tillterm.ui.typeahead import EscapeFirstParser
+
+    def keys(parser: XTermParser, data: str) -> list[str]:
+        return [e.key for e in [*parser.feed(data), *parser.feed("")] if isinstance(e, events.Key)]
+
+    assert keys(XTermParser(), "\x1bm") == ["alt+m"]
+    assert keys(XTermParser(), "\x1b\r") == ["enter"]
+    assert keys(EscapeFirstParser(), "\x1bm\x1b\r") == ["escape", "m", "escape", "enter"]
 
 
 # -- behaviour -------------------------------------------------------------------------

@@ -55,6 +55,7 @@ from tillterm.ui.terminal_colours import (
     without_colour,
 )
 from tillterm.ui.terminal_glyphs import GlyphFilter, choose_glyphs
+from tillterm.ui.typeahead import TypeAhead, install_escape_first
 from tillterm.ui.widgets.scan_input import TerminalScans
 
 if TYPE_CHECKING:
@@ -86,8 +87,14 @@ def _lazy(module: str, name: str) -> Callable[[], Screen[None]]:
     return build
 
 
-class TilltermApp(JobRunner, TerminalScans, App[int]):
-    """The register application."""
+class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
+    """The register application.
+
+    Keys go through :class:`~tillterm.ui.typeahead.TypeAhead` first (one at a time, each
+    to the screen and field the keys before it left), then
+    :class:`~tillterm.ui.widgets.scan_input.TerminalScans` (a burst ending in Enter is a
+    scan), then Textual.
+    """
 
     TITLE = "tillterm"
     CSS_PATH = css("app.tcss")
@@ -203,12 +210,15 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
         return self._engine
 
     def get_driver_class(self) -> type[Driver]:
-        """On a console or a serial terminal, a driver that sends only what a VT knows."""
+        """On a console or a serial terminal, a driver that sends only what a VT knows;
+        on every terminal, Esc then a key read as two keys (see
+        :class:`~tillterm.ui.typeahead.EscapeFirstParser`)."""
         driver = super().get_driver_class()
         if issubclass(driver, LinuxDriver) and choose_glyphs(os.environ) != "unicode":
             from tillterm.ui.console_driver import ConsoleDriver
 
-            return ConsoleDriver
+            driver = ConsoleDriver
+        install_escape_first(driver)
         return driver
 
     def on_mount(self) -> None:

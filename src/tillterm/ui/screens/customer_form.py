@@ -138,7 +138,8 @@ class CustomerForm(TillModal[CustomerRecord | None]):
     """Add or edit one customer."""
 
     HELP_TITLE = "Customer form"
-    #: the first field is focused once its value is in (see ``_prepared``)
+    #: the first field is focused at mount (a new customer) or once its value is in
+    #: (editing: see ``_prepared``)
     AUTO_FOCUS = None
     CSS_PATH = css("customer_form.tcss")
     BINDINGS = [
@@ -263,7 +264,29 @@ class CustomerForm(TillModal[CustomerRecord | None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        """A new customer's form is ready at once: the prefill is known, the first field
+        focused, and the choices (groups, tax rates, custom fields) fill in behind, so a
+        name typed right behind Ctrl+N lands in it whole. Editing waits for the customer
+        (``keys_wait``): keys typed meanwhile go to the form once its values are in."""
+        if not self.editing:
+            self._fill(self.prefill)
+            self._fields["first_name"].focus()
+            self._remember_initial()
         self._prepare()
+
+    @property
+    def keys_wait(self) -> bool:
+        """While the customer being edited is read, typed keys wait (they would land in
+        fields about to be filled): :mod:`tillterm.ui.typeahead`."""
+        return (self.editing and self._initial is None) or super().keys_wait
+
+    def _fill(self, values: Mapping[str, object]) -> None:
+        """Show ``values`` in their fields; those of a Details tab not built yet wait."""
+        for key, value in values.items():
+            if key in self._fields:
+                set_field_value(self._fields[key], value)
+            else:
+                self._pending[key] = value
 
     # -- loading ---------------------------------------------------------------------
 
@@ -302,7 +325,8 @@ class CustomerForm(TillModal[CustomerRecord | None]):
             self._status("Cannot read the database (the error is in the log).", error=True)
             if self.focused is None or not (self.focused.id or "").startswith("field-"):
                 self._fields["first_name"].focus()
-            self.call_after_refresh(self._remember_initial)
+            if self.editing:  # a new customer's form was remembered at mount
+                self.call_after_refresh(self._remember_initial)
 
     @on(Prepared)
     async def _prepared(self, message: Prepared) -> None:
@@ -320,20 +344,23 @@ class CustomerForm(TillModal[CustomerRecord | None]):
             self.query_one("#form-title", Static).update(
                 plain(f"Edit customer: {message.customer.display_name}")
             )
-        values.update({k: v for k, v in self.prefill.items()})
-        for key, value in values.items():
-            if key in self._fields:
-                set_field_value(self._fields[key], value)
-            else:
-                self._pending[key] = value
+            values.update(self.prefill)
+            self._fill(values)
         self._activity_text = activity_summary(message.customer, message.activity, self._currency)
         if self._details_ready:  # opened before the data came: fill it now
-            for key, value in self._pending.items():
-                if key in self._fields:
-                    set_field_value(self._fields[key], value)
+            if self.editing:  # a new customer's prefill is in since mount (maybe typed over)
+                for key, value in self._pending.items():
+                    if key in self._fields:
+                        set_field_value(self._fields[key], value)
             self.query_one("#form-activity", Static).update(
                 plain(self._activity_text, multiline=True)
             )
+        if not self.editing:
+            # focused and remembered at mount; only the choices came, and the custom
+            # fields they add start empty
+            if self._initial is not None:
+                self._initial["custom"] = {choice.name: "" for choice in self._custom_defs}
+            return
         if (
             self.focused is None
             or self.focused.id is None
@@ -341,7 +368,7 @@ class CustomerForm(TillModal[CustomerRecord | None]):
         ):
             # focused only now, so the first field's "select all on focus" sees its value
             self._fields["first_name"].focus()
-        # Prefilled values were not typed here: Esc right away loses nothing.
+        # Loaded values were not typed here: Esc right away loses nothing.
         self.call_after_refresh(self._remember_initial)
 
     async def _build_details(self) -> None:

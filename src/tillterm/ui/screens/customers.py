@@ -108,6 +108,8 @@ class CustomersScreen(TillScreen[None]):
     HELP_TITLE = "Customers"
     CSS_PATH = css("customers.tcss")
     AUTO_FOCUS = "#customer-search"
+    #: Enter then E: keys wait for the profile being opened
+    KEYS_WAIT_FOR = frozenset({"customer-open", "customer-scan"})
     BINDINGS = [
         Binding("ctrl+n", "add_customer", "Add", priority=True),
         Binding("ctrl+f", "toggle_filters", "Filters", priority=True),
@@ -481,6 +483,12 @@ class CustomersScreen(TillScreen[None]):
     @on(Input.Submitted, "#customer-search")
     def _open_first(self, event: Input.Submitted) -> None:
         event.stop()
+        self._open_first_match()
+
+    def _open_first_match(self) -> None:
+        """The first match for the text as typed: a search still running answers first."""
+        if self.after_jobs("customer-search", self._open_first_match):
+            return
         table = self.query_one(ResultsTable)
         if table.row_count:
             self._open_row(table.cursor_row)

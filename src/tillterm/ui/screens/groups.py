@@ -41,6 +41,8 @@ class GroupsScreen(TillScreen[None]):
     HELP_TITLE = "Groups"
     CSS_PATH = css("groups.tcss")
     AUTO_FOCUS = "#group-table"
+    #: Enter, E and Del act on the list: keys wait for it
+    KEYS_WAIT_FOR = frozenset({"groups"})
     BINDINGS = [
         Binding("ctrl+n", "add_group", "Add"),
         Binding("e", "edit_group", "Edit"),

@@ -25,6 +25,8 @@ class ParkedSalesScreen(TillModal[int | None]):
 
     HELP_TITLE = "Parked sales"
     CSS_PATH = css("parked_sales.tcss")
+    #: F6 then Enter resumes the first sale: keys wait for the list
+    KEYS_WAIT_FOR = frozenset({"parked"})
     BINDINGS = [
         Binding("enter", "resume", "Resume"),
         Binding("escape", "close", "Back to sale"),

@@ -36,6 +36,8 @@ class PaymentScreen(TillModal[PaymentResult]):
 
     HELP_TITLE = "Payment"
     CSS_PATH = css("payment.tcss")
+    #: Enter then F10: the payment just taken counts before F10 looks at what is due
+    KEYS_WAIT_FOR = frozenset({"payment"})
     BINDINGS = [
         Binding("f2", "pay('cash')", "Cash"),
         Binding("f3", "pay('card')", "Card"),

@@ -46,6 +46,8 @@ class RecentSalesScreen(TillModal[RefundDone | None]):
 
     HELP_TITLE = "Recent sales"
     CSS_PATH = css("recent_sales.tcss")
+    #: Enter picks in the list, F10 refunds the sale shown: keys wait for them
+    KEYS_WAIT_FOR = frozenset({"recent"})
     BINDINGS = [
         # a modal screen hides the app's keys: its own F1 lists these
         Binding("f1", "app.show_help", "Help"),

@@ -367,6 +367,7 @@ class RegisterScreen(TillScreen[None]):
             self.Failed,
             exclusive=False,
             description="completing the sale",
+            holds_keys=True,  # the receipt opens: keys typed after F10 go to it
         )
 
     def _void(self) -> None:
@@ -815,6 +816,8 @@ class RegisterScreen(TillScreen[None]):
         self._status("Open-price item: type the price and a description, e.g. =12.50 gift wrap")
 
     def action_park_sale(self) -> None:
+        if self.after_jobs("sale", self.action_park_sale):
+            return  # a change to the sale is on its way: act on the sale it leaves
         sale = self.sale
         if sale is None or not sale.lines:
             self._status("There is nothing to park.", error=True)
@@ -838,6 +841,8 @@ class RegisterScreen(TillScreen[None]):
         )
 
     def action_pay(self) -> None:
+        if self.after_jobs("sale", self.action_pay):
+            return  # a change to the sale is on its way: act on the sale it leaves
         sale = self.sale
         if sale is None or not sale.lines:
             self._status("Scan something before taking a payment.", error=True)
@@ -857,6 +862,8 @@ class RegisterScreen(TillScreen[None]):
             self._status(f"{result.sale.due:.2f} still due.")
 
     def action_complete_sale(self) -> None:
+        if self.after_jobs("sale", self.action_complete_sale):
+            return  # a change to the sale is on its way: act on the sale it leaves
         sale = self.sale
         if sale is None or not sale.lines:
             self._status("There is nothing to complete.", error=True)
@@ -868,6 +875,8 @@ class RegisterScreen(TillScreen[None]):
 
     def action_void_sale(self) -> None:
         """Ask first (F12 again voids: no scanner can type it), saying what to hand back."""
+        if self.after_jobs("sale", self.action_void_sale):
+            return  # a change to the sale is on its way: act on the sale it leaves
         sale = self.sale
         if sale is None or not (sale.lines or sale.payments):
             self._status("There is no sale to void.", error=True)

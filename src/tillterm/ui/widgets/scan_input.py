@@ -22,6 +22,12 @@ screen, never keystrokes that answer something.
 Key times are the events' own (``Key.time``, stamped when the driver read the input),
 so a busy app processing queued keystrokes late does not turn typing into a "scan".
 
+Keys typed ahead of a screen are typing, never a scan: when a key opens a screen or
+moves the focus, the keys behind it wait (:mod:`tillterm.ui.typeahead`) and a burst
+whose first key was typed before that change took effect is not a scan (F5 then a path
+and Enter at machine speed is a path to check, not a code to refuse). A scanner does not
+start a code within milliseconds of a function key; a scan after the change is a scan.
+
 The first characters of a scan are the one gap this leaves: they reach the focus before
 the Enter shows they were a scan, and in a question a letter *is* an answer ("y" in a
 yes/no box, a :class:`~tillterm.ui.screens.confirm.ChoiceScreen` letter, Space on the
@@ -48,13 +54,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from textual import events
+from textual._time import get_time
 from textual.app import App, ScreenStackError
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
-from tillterm.scanner.wedge import BrokenScan, Burst, BurstDetector
+from tillterm.scanner.wedge import BrokenScan, Burst, BurstDetector, WedgeScan
 from tillterm.ui.messages import ScanReceived
 
 #: a screen class attribute: ``True`` for a full screen whose letter keys act (a
@@ -103,6 +110,17 @@ class TerminalScans(_AppBase):
             return
         await super().on_event(event)
 
+    def key_changed_target(self, key: events.Key) -> None:
+        """Called by :class:`~tillterm.ui.typeahead.TypeAhead`: ``key`` opened or closed a
+        screen or moved the focus, in effect now; a burst begun before now was typed
+        ahead into the new target, not scanned."""
+        self._changed_at = get_time()
+
+    def _typed_ahead(self, burst: Burst) -> bool:
+        """True when ``burst`` began before a change of screen or focus took effect."""
+        changed_at: float | None = self.__dict__.get("_changed_at")
+        return changed_at is not None and bool(burst.times) and burst.times[0] <= changed_at
+
     # -- commands held in a modal window ----------------------------------------------
 
     def _answers_on_keys(self) -> bool:
@@ -124,6 +142,12 @@ class TerminalScans(_AppBase):
         max_gap = self._detector().max_gap_ms
         if held.keys and (event.time - held.keys[-1].time) * 1000 > max_gap:
             await self._release_held()  # nothing came within the gap: a person's key
+            requeue = getattr(self, "requeue_key", None)  # TypeAhead, when mixed in
+            if requeue is not None:
+                # this key is looked at again once the released one took effect (E on a
+                # profile opens the form: the name typed next is text there, not held)
+                requeue(event)
+                return True
         printable = event.is_printable and event.character is not None and event.key != "enter"
         if not held.keys:
             if not printable or not self._answers_on_keys():
@@ -176,7 +200,14 @@ class TerminalScans(_AppBase):
         if burst or len(keys) > 1:
             self._ignored(keys)
             return
+        try:
+            where: tuple[Any, Widget | None] | None = (self.screen, self.focused)
+        except ScreenStackError:
+            where = None
         await super().on_event(keys[0])
+        settle = getattr(self, "settle_released_key", None)  # TypeAhead, when mixed in
+        if settle is not None and where is not None:
+            settle(keys[0], *where)
 
     def _ignored(self, keys: list[events.Key]) -> None:
         """Tell the cashier a burst's keys were not taken (never silently lost)."""
@@ -205,6 +236,8 @@ class TerminalScans(_AppBase):
             verdict = detector.enter(event.time, keys_held=self._answers_on_keys())
             if verdict is None:
                 return False
+            if isinstance(verdict, WedgeScan) and self._typed_ahead(verdict.burst):
+                return False  # typed ahead of the screen it went to: its Enter is typing
             event.stop()
             event.prevent_default()
             if isinstance(verdict, BrokenScan):

@@ -1,0 +1,401 @@
+"""Type-ahead (issue 16 §1): keys typed back to back reach the screen they were meant for.
+
+Each test types the key that opens something and what follows it with no pause, two
+ways: ``press`` (Pilot's ``press`` with every key in one call) and ``burst`` (every key
+posted to the app at once, as one read of the terminal hands them over after an SSH
+stall or a paste: nothing is processed between them). Each checks the database or the
+file written, not only the screen. The real app in a pseudo-terminal gets the same bytes
+in one write in ``test_typeahead_pty.py``.
+"""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Drive, wait_until
+from sales_store import Store, build_store
+from screens_data import settle
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from textual import events
+from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+from textual.widgets import Input
+
+from tillterm import sales
+from tillterm.store.engine import session_scope
+from tillterm.store.models import Customer, Payment, Sale
+from tillterm.ui.app import TilltermApp
+from tillterm.ui.messages import ScanReceived
+from tillterm.ui.screens.customer_view import CustomerView
+from tillterm.ui.screens.customers import CustomersScreen
+from tillterm.ui.screens.groups import GroupsScreen
+from tillterm.ui.screens.register import RegisterScreen
+from tillterm.ui.screens.spreadsheet_import import ImportScreen
+from tillterm.ui.typeahead import EscapeFirstParser
+from tillterm.ui.widgets.suggestions import Suggestions
+
+Typer = Callable[[Any, list[str]], Awaitable[None]]
+
+
+def keys_of(text: str) -> list[str]:
+    """The key names that type ``text``."""
+    return [ch if ch.isalnum() else _character_to_key(ch) for ch in text]
+
+
+def key_event(name: str) -> events.Key:
+    """The Key event the terminal driver would post for ``name`` (as Pilot builds it)."""
+    original = REPLACED_KEYS.get(name, name)
+    try:
+        character: str | None = unicodedata.lookup(_get_unicode_name_from_key(original))
+    except KeyError:
+        character = name if len(name) == 1 else None
+    return events.Key(name, character)
+
+
+async def press(pilot: Any, keys: list[str]) -> None:
+    await pilot.press(*keys)
+
+
+async def burst(pilot: Any, keys: list[str]) -> None:
+    """All keys in the app's queue before it handles the first: one terminal read.
+
+    ``wait:N`` (as for ``press``) stamps the keys after it N ms later, as typed by a
+    person whose keys were held up on the way: still all queued at once.
+    """
+    stamp = time.monotonic()
+    for name in keys:
+        if name.startswith("wait:"):
+            stamp += float(name.split(":")[1]) / 1000
+            continue
+        event = key_event(name)
+        event.time = stamp
+        pilot.app.post_message(event)
+    await pilot.pause()
+
+
+@pytest.fixture(params=["press", "burst"])
+def typer(request: pytest.FixtureRequest) -> Typer:
+    return press if request.param == "press" else burst
+
+
+@pytest.fixture
+def store(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
+    monkeypatch.setenv("TILLTERM_RECEIPTS", str(tmp_path / "receipts"))
+    return build_store(engine)
+
+
+def _field(app: TilltermApp, selector: str) -> str:
+    return app.screen.query_one(selector, Input).value
+
+
+async def _sale_with_pen(app: TilltermApp, pilot: Any) -> None:
+    await settle(pilot)
+    app.post_message(ScanReceived("3000000000024"))  # Stylo plume, 24.90
+    await settle(pilot)
+
+
+def _sales(engine: Engine) -> list[tuple[str, list[tuple[int, int | None, int]]]]:
+    with session_scope(engine) as s:
+        rows = s.execute(select(Sale).order_by(Sale.id)).scalars().all()
+        out = []
+        for sale in rows:
+            pays = s.execute(select(Payment).where(Payment.sale_id == sale.id)).scalars().all()
+            out.append(
+                (sale.state, [(p.amount_cents, p.tendered_cents, p.change_cents) for p in pays])
+            )
+        return out
+
+
+async def test_f9_amount_enter_f10_takes_the_cash_tendered_and_completes(
+    engine: Engine, store: Store, drive: Drive, typer: Typer
+) -> None:
+    """F9 30 Enter F10: 30 tendered, 5.10 change, sale completed (was: the exact amount
+    due, no tendered amount, ``30`` hidden in the scan field)."""
+    async with drive(register="till-1") as (app, pilot):
+        await _sale_with_pen(app, pilot)
+        await typer(pilot, ["f9", "3", "0", "enter", "f10"])
+        await settle(pilot)
+        assert not isinstance(app.screen, RegisterScreen) or _field(app, "#scan-input") == ""
+    assert _sales(engine) == [("completed", [(2490, 3000, 510)])]
+
+
+async def test_scan_at_once_after_f9_is_not_an_amount(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
+    """The payment box is a dialog: a scanner's burst typed into it is refused, never
+    taken as an amount (the standing rule), even right behind F9."""
+    async with drive(register="till-1", notifications=True) as (app, pilot):
+        await _sale_with_pen(app, pilot)
+        await burst(pilot, ["f9"])
+        await settle(pilot)
+        await burst(pilot, [*keys_of("3000000000024"), "enter"])
+        await settle(pilot)
+        assert _field(app, "#payment-amount") == ""
+    assert _sales(engine) == [("open", [])]
+
+
+async def test_match_list_enter_then_f9_pays_for_the_picked_product(
+    engine: Engine, store: Store, drive: Drive, typer: Typer
+) -> None:
+    """With the product matches open, Enter picks; the F9 right after it sees the sale
+    with that product (was: lost, the sale looked empty)."""
+    async with drive(register="till-1") as (app, pilot):
+        await settle(pilot)
+        await press(pilot, ["u", "enter"])  # two products: the list opens
+        await settle(pilot)
+        assert app.screen.query_one(Suggestions).shown
+        await typer(pilot, ["down", "enter", "f9", "enter"])
+        await settle(pilot)
+    assert _sales(engine) == [("open", [(2490, 2490, 0)])]
+
+
+async def test_f7_then_a_name_searches_customers_and_enter_attaches(
+    engine: Engine, store: Store, drive: Drive, typer: Typer
+) -> None:
+    async with drive(register="till-1") as (app, pilot):
+        await _sale_with_pen(app, pilot)
+        await typer(pilot, ["f7", *keys_of("Dubois"), "enter"])
+        await settle(pilot)
+        assert _field(app, "#scan-input") == ""
+    with session_scope(engine) as s:
+        view = sales.find_open_sale(s, "till-1")
+        assert view is not None and view.customer is not None
+        assert view.customer.id == store.marie
+
+
+async def test_f8_f6_enter_parks_and_resumes(
+    engine: Engine, store: Store, drive: Drive, typer: Typer
+) -> None:
+    """F8 waits for the scan on its way; F6's list is read before Enter picks in it."""
+    async with drive(register="till-1") as (app, pilot):
+        await settle(pilot)
+        app.post_message(ScanReceived("3000000000024"))
+        await typer(pilot, ["f8", "f6", "enter"])
+        await settle(pilot)
+        assert isinstance(app.screen, RegisterScreen)
+    with session_scope(engine) as s:
+        view = sales.find_open_sale(s, "till-1")
+        assert view is not None and [line.description for line in view.lines] == ["Stylo plume"]
+
+
+async def test_f12_twice_voids_the_sale(
+    engine: Engine, store: Store, drive: Drive, typer: Typer
+) -> None:
+    async with drive(register="till-1") as (app, pilot):
+        await _sale_with_pen(app, pilot)
+        await typer(pilot, ["f12", "f12"])
+        await settle(pilot)
+    assert _sales(engine) == [("voided", [])]
+
+
+async def test_help_then_escape_then_a_code_goes_to_the_scan_field(
+    engine: Engine, store: Store, drive: Drive, typer: Typer
+) -> None:
+    async with drive(register="till-1") as (app, pilot):
+        await settle(pilot)
+        await typer(pilot, ["f1", "escape", *keys_of("PEN-1"), "enter"])
+        await settle(pilot)
+        assert isinstance(app.screen, RegisterScreen)
+    with session_scope(engine) as s:
+        view = sales.find_open_sale(s, "till-1")
+        assert view is not None and [line.description for line in view.lines] == ["Stylo plume"]
+
+
+async def test_f3_then_a_name_searches_and_escape_starts_a_new_search(
+    engine: Engine, store: Store, drive: Drive, typer: Typer
+) -> None:
+    """F3 then "chev" Esc "mar": the search holds "mar" (was: "chevmar", or the name in
+    the register's scan field)."""
+    async with drive(register="till-1") as (app, pilot):
+        await settle(pilot)
+        await typer(pilot, ["f3", *keys_of("chev"), "escape", *keys_of("mar")])
+        await settle(pilot)
+        assert isinstance(app.screen, CustomersScreen)
+        assert _field(app, "#customer-search") == "mar"
+        await typer(pilot, ["f2", *keys_of("PEN-1"), "enter"])
+        await settle(pilot)
+        assert isinstance(app.screen, RegisterScreen)
+    with session_scope(engine) as s:
+        view = sales.find_open_sale(s, "till-1")
+        assert view is not None and [line.description for line in view.lines] == ["Stylo plume"]
+
+
+async def test_ctrl_n_then_a_name_tab_last_name_saves_them_whole(
+    engine: Engine, store: Store, drive: Drive, typer: Typer
+) -> None:
+    """Ctrl+N Zoe Tab Martin Ctrl+S: "Zoe Martin" saved (was: "oe", the last name in the
+    wrong field)."""
+    async with drive(register="till-1") as (_app, pilot):
+        await settle(pilot)
+        await typer(pilot, ["f3", "ctrl+n", *keys_of("Zoe"), "tab", *keys_of("Martin"), "ctrl+s"])
+        await settle(pilot)
+    with session_scope(engine) as s:
+        names = s.execute(
+            select(Customer.first_name, Customer.last_name).where(Customer.last_name == "Martin")
+        ).all()
+    assert sorted(tuple(n) for n in names) == [("Paul", "Martin"), ("Zoe", "Martin")]
+
+
+async def test_enter_on_a_match_then_e_then_a_name_edits_that_customer(
+    engine: Engine, store: Store, drive: Drive, typer: Typer
+) -> None:
+    """F3 Dubois Enter E Zoe Ctrl+S: the profile opens once the search answered, E edits,
+    the form takes the keys once the customer is in (first name selected: replaced).
+
+    The profile's letters are commands, held for the scan gap (80 ms) so that no
+    scanner burst acts there: a person's E is followed by a pause longer than that.
+    """
+    async with drive(register="till-1") as (app, pilot):
+        await settle(pilot)
+        person = [*keys_of("Dubois"), "enter", "e", "wait:100", *keys_of("Zoe"), "ctrl+s"]
+        await typer(pilot, ["f3", *person])
+        await settle(pilot)
+        assert isinstance(app.screen, CustomerView | CustomersScreen)
+    with session_scope(engine) as s:
+        marie = s.get(Customer, store.marie)
+        assert marie is not None and (marie.first_name, marie.last_name) == ("Zoe", "Dubois")
+
+
+async def test_ctrl_f_then_escape_and_ctrl_e_then_a_file_name(
+    engine: Engine, store: Store, drive: Drive, typer: Typer, tmp_path: Path
+) -> None:
+    """Ctrl+F shows the filters and Esc leaves them; Ctrl+E's file name typed right
+    behind it lands in the export prompt and the file is written."""
+    target = tmp_path / "out.csv"
+    async with drive(register="till-1") as (app, pilot):
+        await settle(pilot)
+        await typer(pilot, ["f3", "ctrl+f"])
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CustomersScreen)
+        assert app.focused is not None and app.focused.id == "filter-group"
+        await typer(pilot, ["ctrl+e", "ctrl+u", *keys_of(str(target)), "enter"])
+        await wait_until(pilot, target.exists, f"{target} written")
+        await settle(pilot)
+    assert "Dubois" in target.read_text(encoding="utf-8-sig")
+
+
+async def test_f4_then_ctrl_n_then_a_group_name_saves_it(
+    engine: Engine, store: Store, drive: Drive, typer: Typer
+) -> None:
+    async with drive(register="till-1") as (app, pilot):
+        await settle(pilot)
+        await typer(pilot, ["f4", "ctrl+n", *keys_of("Staff"), "ctrl+s"])
+        await settle(pilot)
+        assert isinstance(app.screen, GroupsScreen)
+    with session_scope(engine) as s:
+        from tillterm.store.models import CustomerGroup
+
+        names = s.execute(select(CustomerGroup.name)).scalars().all()
+    assert "Staff" in names
+
+
+async def test_f5_then_a_path_at_machine_speed_is_typing_not_a_scan(
+    engine: Engine, store: Store, drive: Drive, typer: Typer, tmp_path: Path
+) -> None:
+    """F5 then a path and Enter in one burst: the path is checked, not refused as a
+    wedge scan (a scanner never types right behind a function key)."""
+    sheet = tmp_path / "new.csv"
+    sheet.write_text("first_name,last_name,email\nZoe,Martin,zoe@example.com\n")
+    async with drive(register="till-1") as (app, pilot):
+        await settle(pilot)
+        await typer(pilot, ["f5", *keys_of(str(sheet)), "enter"])
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ImportScreen)
+        assert screen.query_one("#import-path", Input).value == str(sheet)
+        await wait_until(pilot, lambda: screen.report is not None, "the file checked")
+
+
+async def test_ctrl_t_then_enter_shows_the_last_sale(
+    engine: Engine, store: Store, drive: Drive, typer: Typer
+) -> None:
+    async with drive(register="till-1") as (app, pilot):
+        await _sale_with_pen(app, pilot)
+        await press(pilot, ["f9", "enter"])
+        await settle(pilot)
+        await press(pilot, ["f10"])
+        await settle(pilot)
+        await press(pilot, ["escape"])  # the receipt
+        await settle(pilot)
+        await typer(pilot, ["ctrl+t", "enter"])
+        await settle(pilot)
+        shown = app.screen.query_one("#recent-receipt-text")
+        assert "Stylo plume" in str(shown.render())
+
+
+async def test_a_scanner_burst_in_the_scan_field_is_still_a_scan(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
+    async with drive(register="till-1") as (app, pilot):
+        await settle(pilot)
+        await burst(pilot, [*keys_of("3000000000024"), "enter"])
+        await settle(pilot)
+        assert _field(app, "#scan-input") == ""
+        assert app.scan_detector.burst.times == []
+    with session_scope(engine) as s:
+        view = sales.find_open_sale(s, "till-1")
+        assert view is not None and [line.description for line in view.lines] == ["Stylo plume"]
+
+
+def test_escape_then_a_letter_is_two_keys_not_alt() -> None:
+    """ESC m within ESCDELAY is Esc then m; arrows and function keys still parse."""
+    parser = EscapeFirstParser()
+    got = [e.key for e in [*parser.feed("chev\x1bmar\x1b\r\x1b.\x1b[A\x1b[20~"), *parser.feed("")]]
+    assert got == [
+        "c",
+        "h",
+        "e",
+        "v",
+        "escape",
+        "m",
+        "a",
+        "r",
+        "escape",
+        "enter",
+        "escape",
+        "full_stop",
+        "up",
+        "f9",
+    ]
+    oliver = EscapeFirstParser()  # ESC O starts SS3: nothing follows in time, so Esc, O
+    assert [e.key for e in [*oliver.feed("\x1bOli"), *oliver.feed("")]] == [
+        "escape",
+        "O",
+        "l",
+        "i",
+    ]
+    lone = EscapeFirstParser()
+    assert [e.key for e in [*lone.feed("\x1b"), *lone.feed("")]] == ["escape"]
+
+
+async def test_keys_go_on_when_the_settles_get_lost(
+    engine: Engine, store: Store, drive: Drive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A settle that never comes back (a widget on its way stopped) must not stop the
+    till: after a few tries the keys go on, in order."""
+    from tillterm.ui import typeahead
+
+    async def lose(self: TilltermApp, message: typeahead.TypeAhead.Settle) -> None:
+        message.stop()
+
+    monkeypatch.setattr(typeahead, "SETTLE_RETRY_S", 0.01)
+    monkeypatch.setattr(TilltermApp, "on_type_ahead_settle", lose)
+    async with drive(register="till-1") as (app, pilot):
+        await settle(pilot)
+        await burst(pilot, [*keys_of("PEN-1"), "enter"])
+        await wait_until(
+            pilot, lambda: _field(app, "#scan-input") == "" and _lines(engine), "the pen added"
+        )
+    assert _lines(engine) == ["Stylo plume"]
+
+
+def _lines(engine: Engine) -> list[str]:
+    with session_scope(engine) as s:
+        view = sales.find_open_sale(s, "till-1")
+        return [line.description for line in view.lines] if view is not None else []
