@@ -43,7 +43,8 @@ class PaymentScreen(TillModal[PaymentResult]):
         Binding("f3", "pay('card')", "Card"),
         Binding("f4", "pay('account')", "On account"),
         Binding("f5", "pay('loyalty')", "Loyalty"),
-        Binding("ctrl+d", "remove_payment", "Remove payment", priority=True),
+        # short: at 80 columns "esc Back to sale" must fit whole beside it
+        Binding("ctrl+d", "remove_payment", "Remove", priority=True),
         Binding("f10", "complete", "Complete"),
         Binding("escape", "back", "Back to sale"),
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from textual.binding import Binding
 from textual.events import Resize
 from textual.widgets import Footer
@@ -55,21 +56,30 @@ class KeyFooter(Footer):
         self.call_after_refresh(self._drop_cut_keys)
 
     def on_resize(self, _event: Resize) -> None:
-        for key in self.query(FooterKey):
-            key.display = True
-        self.call_after_refresh(self._drop_cut_keys)
+        self._drop_cut_keys()
 
     def _drop_cut_keys(self) -> None:
         """Never half a key: those that do not fit whole are left out (F1 lists them).
 
         At 80 columns a screen with many keys ran into the app's F-keys, and the footer
         ended in "f3 Customer" — a key that looks like something else, cut mid-word.
+        Each key's width is what it draws compact (and the one-cell gap after it),
+        reckoned from its text: the choice never depends on a layout not final yet.
         """
-        right = self.content_region.right
-        cut = False
+        room = self.size.width
+        if room <= 0:
+            return
+        used = 0
+        fits = True
         for key in self.query(FooterKey):
-            if not key.display:
-                continue
-            cut = cut or key.region.right > right
-            if cut:
-                key.display = False
+            width = _drawn_width(key)
+            fits = fits and used + width <= room
+            used += width + 1
+            if key.display != fits:
+                key.display = fits
+
+
+def _drawn_width(key: FooterKey) -> int:
+    """A compact footer key's cells: its key, a space, its description."""
+    description = f" {key.description}" if key.description else ""
+    return cell_len(key.key_display + description)
