@@ -66,9 +66,7 @@ class Terminal:
     def __init__(self, argv: list[str], env: dict[str, str]) -> None:
         pid, fd = pty.fork()
         if pid == 0:  # the child: the program as a cashier starts it
-            os.environ.update(
-                {"TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24", **env}
-            )
+            os.environ.update({"TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24", **env})
             os.execv(sys.executable, [sys.executable, *argv])
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
         self.pid, self.fd = pid, fd
@@ -183,7 +181,8 @@ def demo_store(folder: Path) -> tuple[Path, list[str]]:
         codes = [
             code
             for (code,) in conn.execute(
-                "SELECT barcode FROM product WHERE barcode IS NOT NULL AND active ORDER BY id LIMIT 4"
+                "SELECT barcode FROM product"
+                " WHERE barcode IS NOT NULL AND active ORDER BY id LIMIT 4"
             )
         ]
     return db, codes
