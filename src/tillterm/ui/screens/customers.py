@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -87,21 +87,44 @@ class Query:
         return not self.text.strip() and not self.filters
 
 
-def summary_cells(row: CustomerSummary) -> tuple[PlainCell, ...]:
+#: which columns stay when not all fit, most wanted first (the order shown is COLUMNS')
+KEPT_FIRST = ("name", "phone", "email", "company", "code", "group", "created")
+#: columns beside the cells: the vertical scrollbar
+SCROLLBAR = 2
+
+
+def fitting_columns(width: int) -> tuple[tuple[str, str, int], ...]:
+    """The columns that fit ``width`` cells with no horizontal scrollbar (at 80: name,
+    company, email and phone, the four that were in sight), in ``COLUMNS`` order.
+
+    A horizontal scrollbar costs a line of the list, is redrawn with it (2 KB a key on
+    a slow link), and hides what is off to the right from a cashier who has no mouse.
+    """
+    room = width - SCROLLBAR
+    kept: set[str] = set()
+    by_key = {column[0]: column for column in COLUMNS}
+    for key in KEPT_FIRST:
+        cells = by_key[key][2] + 2  # cell padding, one each side
+        if cells <= room:
+            kept.add(key)
+            room -= cells
+    return tuple(column for column in COLUMNS if column[0] in kept)
+
+
+def summary_cells(
+    row: CustomerSummary, columns: tuple[tuple[str, str, int], ...] = COLUMNS
+) -> tuple[PlainCell, ...]:
     """A result row as the table shows it: plain text (never markup), cut to fit."""
-    created = row.created_at.astimezone().strftime("%Y-%m-%d")
-    values = (
-        row.display_name + (" (archived)" if row.archived else ""),
-        row.company,
-        row.email,
-        row.phone,
-        row.group_name or "",
-        row.customer_code,
-        created,
-    )
-    return tuple(
-        PlainCell(fit(v or "", width)) for v, (_, _, width) in zip(values, COLUMNS, strict=True)
-    )
+    values = {
+        "name": row.display_name + (" (archived)" if row.archived else ""),
+        "company": row.company,
+        "email": row.email,
+        "phone": row.phone,
+        "group": row.group_name or "",
+        "code": row.customer_code,
+        "created": row.created_at.astimezone().strftime("%Y-%m-%d"),
+    }
+    return tuple(PlainCell(fit(values[key] or "", width)) for key, _, width in columns)
 
 
 class SearchBox(ScanInput):
@@ -218,6 +241,8 @@ class CustomersScreen(TillScreen[None]):
         #: what the count and status lines show, so the same text is never set again
         self._count_text = ""
         self._status_text: tuple[str, bool] = ("", False)
+        #: the columns shown: as many as the width takes (``fitting_columns``)
+        self._columns = COLUMNS
         self._pending_group: int | None = None
         self._choices: tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]] | None = None
         self._filters: CustomerFilters | None = None
@@ -241,7 +266,8 @@ class CustomersScreen(TillScreen[None]):
         # the filter panel is mounted when first asked for: it is half of the screen's
         # widgets, and every widget costs time before the first page can show
         table = ResultsTable(id="customer-table")
-        for key, label, width in COLUMNS:
+        self._columns = fitting_columns(self.app.size.width)
+        for key, label, width in self._columns:
             table.add_column(label, width=width, key=key)  # drawn: the app's own headings
         yield table
         yield Static("", id="customer-status", markup=False)
@@ -419,7 +445,7 @@ class CustomersScreen(TillScreen[None]):
         if self._keep_cursor is not None and message.rows:
             cursor = min(self._keep_cursor, len(message.rows) - 1)
         # drawn: PlainCells; only the lines that differ are redrawn (none if the same)
-        table.show_rows([summary_cells(row) for row in message.rows], cursor=cursor)
+        table.show_rows([self._cells(row) for row in message.rows], cursor=cursor)
         self._rows = list(message.rows)
         self._more = message.more
         self._shown = message.query
@@ -430,6 +456,24 @@ class CustomersScreen(TillScreen[None]):
             self._start_count()
         else:
             self._show_count(_matches(len(message.rows)))
+
+    def _cells(self, row: CustomerSummary) -> tuple[PlainCell, ...]:
+        return summary_cells(row, self._columns)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Another width: the columns that fit it, the same rows and cursor."""
+        columns = fitting_columns(event.size.width)
+        if columns == self._columns:
+            return
+        self._columns = columns
+        table = self.query_one(ResultsTable)
+        cursor = table.cursor_row
+        table.clear(columns=True)
+        for key, label, width in columns:
+            table.add_column(label, width=width, key=key)  # drawn: the app's own headings
+        table.append_rows([self._cells(row) for row in self._rows])  # drawn: PlainCells
+        if self._rows:
+            table.move_cursor(row=min(cursor, len(self._rows) - 1), animate=False)
 
     def _show_count(self, text: str) -> None:
         if text != self._count_text:
@@ -497,7 +541,7 @@ class CustomersScreen(TillScreen[None]):
         if message.error or message.query != self._shown or message.offset != len(self._rows):
             return
         table = self.query_one(ResultsTable)
-        table.append_rows([summary_cells(row) for row in message.rows])  # drawn: PlainCells
+        table.append_rows([self._cells(row) for row in message.rows])  # drawn: PlainCells
         self._rows.extend(message.rows)
         self._more = message.more
 

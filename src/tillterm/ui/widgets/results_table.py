@@ -32,6 +32,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.coordinate import Coordinate
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -210,6 +211,15 @@ class ResultsTable(DataTable[str | PlainCell]):
     def _plain_in_place(self) -> bool:
         """Rows can be replaced in place: one line each, no labels, no fixed rows."""
         return not self.fixed_rows and all(row.height == 1 for row in self.rows.values())
+
+    #: no links in a list: with them on, every mouse move over a cell (each has its own
+    #: style, for its row and column) redrew the whole list, 6 KB a move over SSH
+    auto_links = False
+
+    def _on_mouse_move(self, event: events.MouseMove) -> None:
+        """No hover highlight: a till is worked with keys, and a highlight following the
+        mouse redraws two lines a move. A click still selects the row under it."""
+        event.prevent_default()  # DataTable's own handler would draw the highlight
 
     def action_cursor_up(self) -> None:
         if self.cursor_row <= 0:
