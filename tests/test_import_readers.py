@@ -118,6 +118,63 @@ def test_excel_unicode_text_is_read_as_a_tab_separated_txt(engine: Engine) -> No
     assert _customers(engine)["Łukasz Wójcik"].email == "lukasz@example.org"
 
 
+@pytest.mark.parametrize(
+    ("name", "described"),
+    [
+        ("utf16le_no_bom.txt", "Text (.txt), UTF-16 LE without BOM, tab-separated"),
+        ("utf16be_no_bom.csv", "CSV, UTF-16 BE without BOM, comma-separated"),
+    ],
+)
+def test_utf16_without_a_bom_is_read_either_way_round(
+    engine: Engine, name: str, described: str
+) -> None:
+    source = open_sheet(READERS / name)
+    assert source.detected.describe() == described
+    assert source.headers == ("First Name", "Last Name", "E-mail", "Phone")
+    assert _rows(READERS / name)[1] == ("Łukasz", "Wójcik", "lukasz@example.org", "+48 601 234 567")
+    report = check_import(engine, READERS / name)
+    assert (report.rows, report.new, report.errors) == (2, 2, 0)
+    apply_import(engine, report)
+    assert _customers(engine)["Zoë Brontë"].phone
+
+
+_NAMES = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12
+)
+
+
+@given(
+    rows=st.lists(st.tuples(_NAMES, _NAMES), min_size=1, max_size=20),
+    little=st.booleans(),
+)
+@settings(max_examples=200)
+def test_utf16_without_bom_is_told_from_the_bytes_alone(
+    rows: list[tuple[str, str]], little: bool
+) -> None:
+    from tillterm.spreadsheet.text_encoding import utf16_without_bom
+
+    text = "first_name,last_name,email\r\n" + "".join(
+        f"{a},{b},someone@example.org\r\n" for a, b in rows
+    )
+    encoding = "utf-16-le" if little else "utf-16-be"
+    # a list of names and emails is mostly ASCII: found whatever letters it holds
+    if sum(ch.isascii() for ch in text) >= 0.8 * len(text):
+        assert utf16_without_bom(text.encode(encoding)) == encoding
+    # the same text in UTF-8 (no NUL byte) is never taken for UTF-16
+    assert utf16_without_bom(text.encode("utf-8")) is None
+
+
+def test_nul_bytes_that_are_not_utf16_are_still_a_binary_file(tmp_path: Path) -> None:
+    path = tmp_path / "dump.csv"
+    path.write_bytes(bytes(range(256)) * 40)
+    with pytest.raises(SpreadsheetError, match="binary file"):
+        open_sheet(path)
+    half = tmp_path / "half.csv"  # NULs on both sides: not text of either byte order
+    half.write_bytes(b"a\x00\x00b" * 500)
+    with pytest.raises(SpreadsheetError, match="binary file"):
+        open_sheet(half)
+
+
 def test_sample_names_put_accented_names_first(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
     rows = ["Prénom,Nom", "Ann,Lee", "Bob,Ray", "Cléa,Roux", "Dan,Ek", "Ève,Noël"]
@@ -164,6 +221,129 @@ def test_a_bare_sum_under_the_data_is_left_out_but_a_phone_only_customer_is_kept
     source = open_sheet(path)
     assert [r[ROW] for b in source.batches() for r in b.rows(named=True)] == [2, 3]
     assert source.notes == ("Row 5 (“12.5”) is a totals row: not imported.",)
+
+
+@pytest.mark.parametrize(
+    ("name", "row", "word"),
+    [("totals_semicolon.csv", 4, "TOTAL"), ("totals_unicode.txt", 5, "Totaal")],
+)
+def test_a_totals_row_at_the_bottom_of_a_csv_or_txt_is_left_out_and_said(
+    engine: Engine, name: str, row: int, word: str
+) -> None:
+    source = open_sheet(READERS / name)
+    assert [r[ROW] for b in source.batches() for r in b.rows(named=True)] == [2, 3]
+    assert source.notes == (f"Row {row} (“{word}”) is a totals row: not imported.",)
+    report = check_import(engine, READERS / name)
+    assert (report.rows, report.new, report.errors) == (2, 2, 0)
+    assert f"Row {row} (“{word}”) is a totals row: not imported." in report.notices
+    apply_import(engine, report, allow_warnings=True)
+    assert len(_customers(engine)) == 2
+
+
+def test_a_bare_sum_under_a_csv_is_left_out_on_every_read(tmp_path: Path) -> None:
+    path = tmp_path / "sums.csv"
+    path.write_text(
+        "first_name;last_name;phone;balance\nAnn;Lee;0611;10,5\n;;0612345678;2\n;;;12,5\n",
+        encoding="utf-8",
+    )
+    source = open_sheet(path)
+    for _ in range(2):  # the check and the import each read the file
+        assert [r[ROW] for b in source.batches() for r in b.rows(named=True)] == [2, 3]
+    assert source.notes == ("Row 4 (“12,5”) is a totals row: not imported.",)
+    # the same file without the sum: its last customer, a phone only, is a customer
+    path.write_text(
+        "first_name;last_name;phone;balance\nAnn;Lee;0611;10,5\n;;0612345678;2\n",
+        encoding="utf-8",
+    )
+    kept = open_sheet(path)
+    assert [r[ROW] for b in kept.batches() for r in b.rows(named=True)] == [2, 3]
+    assert kept.notes == ()
+
+
+def test_a_totals_row_is_found_after_many_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tillterm.spreadsheet import refusals
+
+    monkeypatch.setattr(refusals, "BLOCK_BYTES", 4096)
+    path = tmp_path / "long.csv"
+    lines = [f"Name{n},Last{n},{n % 7}" for n in range(3000)]
+    total = sum(n % 7 for n in range(3000))
+    path.write_text("first_name,last_name,points\n" + "\n".join(lines) + f"\nTotal,,{total}\n")
+    source = open_sheet(path)
+    rows = [r[ROW] for b in source.batches(700) for r in b.rows(named=True)]
+    assert rows == list(range(2, 3002))
+    assert source.notes == ("Row 3002 (“Total”) is a totals row: not imported.",)
+
+
+def test_column_sums_are_only_asked_for_a_last_row_of_numbers() -> None:
+    from tillterm.spreadsheet.sheet import trailing_footers
+
+    def never(wanted: list[int]) -> dict[int, float]:
+        raise AssertionError("a customer's row made the file be read again")
+
+    # the export's first column (group) is often blank: a customer's row is no sum
+    tail = pl.DataFrame({"c0": ["", ""], "c1": ["Ann", "Bob"], "c2": ["3", "4"], ROW: [2, 3]})
+    assert trailing_footers(tail, never, more_above=True) == ()
+    sums = pl.DataFrame({"c0": ["", ""], "c1": ["Ann", ""], "c2": ["3", "3"], ROW: [2, 3]})
+    assert trailing_footers(sums, lambda wanted: {2: 6.0}, more_above=False) == ((3, "3"),)
+
+
+def test_a_single_customer_called_total_is_a_customer(tmp_path: Path) -> None:
+    path = tmp_path / "one.csv"
+    path.write_text("company,email\nTotal Energies,shop@total.example\n", encoding="utf-8")
+    source = open_sheet(path)
+    assert [r[ROW] for b in source.batches() for r in b.rows(named=True)] == [2]
+    assert source.notes == ()
+
+
+def test_xls_biff8_number_formats_title_and_totals(engine: Engine) -> None:
+    path = READERS / "layout_biff8.xls"
+    source = open_sheet(path)
+    assert source.detected.describe() == "Excel workbook (.xls), sheet “Kunden”, header on row 3"
+    assert source.headers == ("Kundennummer", "Vorname", "Nachname", "PLZ", "Telefon", "Umsatz")
+    rows = [r for b in source.batches() for r in b.rows(named=True)]
+    assert [r[ROW] for r in rows] == [4, 5, 6]
+    # "00000" postcodes as Excel shows them; text-formatted numbers keep their zeros
+    assert [r["c3"] for r in rows] == ["01067", "80331", "04109"]
+    assert [r["c0"] for r in rows] == ["00042", "00043", "00044"]
+    assert source.notes[-1] == "Row 7 (“Summe”) is a totals row: not imported."
+    # phones stored as numbers: the lost-zero check gets to see them, as for .xlsx
+    assert {3, 4, 5} <= source.numeric_columns and 0 not in source.numeric_columns
+    report = check_import(engine, path)
+    assert (report.rows, report.new, report.errors) == (3, 3, 0)
+    # the store's phone rules (French by default: 10 digits) find the one that lost a 0
+    lost = [(p.row, p.column) for p in report.problems if "lost its leading zero" in p.message]
+    assert lost == [(5, "Telefon")]
+    assert "Row 7 (“Summe”) is a totals row: not imported." in report.notices
+    apply_import(engine, report, allow_warnings=True)
+    people = _customers(engine)
+    assert people["Jürgen Müller"].postal_code == "01067"
+    assert people["Lena Weiß"].postal_code == "04109"
+
+
+def test_xls_formats_of_a_damaged_workbook_are_none_and_the_reader_says_why(
+    tmp_path: Path,
+) -> None:
+    from tillterm.spreadsheet.layout import NumberFormats
+    from tillterm.spreadsheet.xls_formats import xls_number_formats
+
+    good = (READERS / "layout_biff8.xls").read_bytes()
+    cut = tmp_path / "cut.xls"
+    cut.write_bytes(good[:1500])
+    assert xls_number_formats(cut) == NumberFormats()
+    loop = bytearray(good)
+    loop[0x4C:0x50] = (0xFFFFFFF0).to_bytes(4, "little")  # the FAT points nowhere
+    looped = tmp_path / "loop.xls"
+    looped.write_bytes(bytes(loop))
+    assert xls_number_formats(looped) == NumberFormats()
+    with pytest.raises(SpreadsheetError, match=r"cut\.xls"):
+        open_sheet(cut)
+    # an Excel 5/95 workbook (BOF version 0x0500) spells its formats otherwise: not read
+    bof = good.index(b"\x09\x08\x10\x00\x00\x06")
+    old = tmp_path / "biff5.xls"
+    old.write_bytes(good[: bof + 4] + b"\x00\x05" + good[bof + 6 :])
+    assert xls_number_formats(old) == NumberFormats()
 
 
 def test_a_sheet_without_title_keeps_its_header_on_row_1() -> None:
@@ -224,6 +404,8 @@ def test_footer_rows_only_at_the_end() -> None:
     assert footer_rows(phone_only, {2: 612346289.0}) == []
     assert footer_rows([("Ann", "Lee"), ("Bob", "Ray")]) == []
     assert footer_rows([("Somme", "12"), ("Sous-total", "3")]) == [0, 1]
+    for word in ("TOTAUX", "Totalen", "Insgesamt", "Summen", "Grand total", "Subtotal"):
+        assert footer_rows([("Ann", "2"), (word, "2")]) == [1], word
 
 
 # -- dates ---------------------------------------------------------------------------------

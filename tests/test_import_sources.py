@@ -276,13 +276,16 @@ def test_ospos_account_number_becomes_the_code(engine: Engine) -> None:
 
 
 def test_odoo_contact_lands_with_its_reference(engine: Engine) -> None:
-    _import(engine, "odoo_contacts.csv")
+    report = _import(engine, "odoo_contacts.csv")
     jan = _landed(engine)["jan@example.org"]
-    assert (jan.last_name, jan.customer_code, jan.company) == (
-        "Jan de Vries",
+    # Odoo's one "Name", split as Odoo writes a person's: given name first
+    assert (jan.first_name, jan.last_name, jan.customer_code, jan.company) == (
+        "Jan",
+        "de Vries",
         "ODOO-17",
         "De Vries BV",
     )
+    assert any(n.startswith("“Name” holds one name per contact") for n in report.notices)
     assert (jan.address1, jan.address2, jan.postal_code, jan.city) == (
         "Keizersgracht 1",
         "2e verdieping",
@@ -291,6 +294,78 @@ def test_odoo_contact_lands_with_its_reference(engine: Engine) -> None:
     )
     assert jan.phone_mobile == "+31 6 5555 0101" and jan.vat_number == "NL123456789B01"
     assert sorted(jan.tags) == ["VIP", "Wholesale"]
+
+
+def test_odoo_companies_and_people_under_one_name_column(engine: Engine) -> None:
+    report = _import(engine, "odoo_companies.csv")
+    shown = {c.header: c.field for c in report.columns}
+    assert shown["Name (first name)"] == "first_name"
+    assert shown["Name (last name)"] == "last_name"
+    assert shown["Related Company"] == "company"
+    names = next(n for n in report.notices if n.startswith("Names as read"))
+    assert "“Anna Martin”" in names and "“Jan de Vries”" in names
+    assert (
+        "“Name” holds one name per contact: a person's is split into the first name (its "
+        "first word) and the last name (the rest); a company's (“Is a Company”) goes to the "
+        "company field."
+    ) in report.notices
+    landed = _landed(engine)
+    people = {email: (r.first_name, r.last_name, r.company) for email, r in landed.items()}
+    assert people == {
+        "contact@martin-fils.example": ("", "", "Martin & Fils"),
+        "anna@martin-fils.example": ("Anna", "Martin", "Martin & Fils"),
+        "jan.devries@example.org": ("Jan", "de Vries", ""),
+        "cher@example.org": ("", "Cher", ""),
+    }
+
+
+def test_odoos_import_template_is_split_too(engine: Engine, tmp_path: Path) -> None:
+    # Odoo's "Import your contacts" template: technical names, is_company as 1 / 0
+    path = tmp_path / "odoo_template.csv"
+    path.write_text(
+        "name,is_company,company_name,zip,city,street,street2,email\n"
+        "Boulangerie Roux,1,,69002,Lyon,1 place du Marché,,shop@roux.example\n"
+        "Léa Roux,0,Boulangerie Roux,69002,Lyon,1 place du Marché,,lea@roux.example\n",
+        encoding="utf-8",
+    )
+    source = open_sheet(path)
+    assert source.headers[0] == "Name (first name)" and source.headers[-1] == "Name (last name)"
+    report = check_import(engine, path)
+    assert report.errors == 0, report.problems
+    apply_import(engine, report, allow_warnings=True)
+    landed = _landed(engine)
+    assert (landed["shop@roux.example"].company, landed["shop@roux.example"].last_name) == (
+        "Boulangerie Roux",
+        "",
+    )
+    lea = landed["lea@roux.example"]
+    assert (lea.first_name, lea.last_name, lea.company) == ("Léa", "Roux", "Boulangerie Roux")
+
+
+def test_an_odoo_file_without_a_company_column_gets_one(tmp_path: Path) -> None:
+    path = tmp_path / "odoo.csv"
+    path.write_text(
+        '"Name","Is a Company","Street","Street2","Zip","Email"\n'
+        '"Acme","True","1 Main St","","1000","a@acme.example"\n'
+        '"Bo Ek","False","2 Main St","","1000","bo@ek.example"\n',
+        encoding="utf-8",
+    )
+    source = open_sheet(path)
+    assert source.headers[-2:] == ("Name (last name)", "Name (company)")
+    rows = [r for b in source.batches() for r in b.rows()]
+    assert [(r[0], r[-2], r[-1]) for r in rows] == [("", "", "Acme"), ("Bo", "Ek", "")]
+    cmap = map_headers(source.headers)
+    assert [cmap.fields[i] for i in (0, 6, 7)] == ["first_name", "last_name", "company"]
+
+
+def test_a_file_with_its_own_first_names_is_not_split(tmp_path: Path) -> None:
+    path = tmp_path / "odoo.csv"
+    path.write_text(
+        "First Name,Name,Street,Street2,Zip\nAnna,Martin,1 rue,,1000\n", encoding="utf-8"
+    )
+    source = open_sheet(path)
+    assert source.headers == ("First Name", "Name", "Street", "Street2", "Zip")
+    assert source.notes == ()
 
 
 def test_google_contacts_labels_emails_phones_and_address(engine: Engine) -> None:
@@ -505,6 +580,17 @@ def test_shopify_quote_is_dropped_only_where_it_marks_a_number() -> None:
 def test_google_labels_without_a_source_are_plain_comma_tags() -> None:
     values, _ = _check("tags", ["a, b ::: c"])
     assert values == [["a", "b ::: c"]]
+
+
+def test_a_tag_too_long_is_named_with_its_length() -> None:
+    long_tag = "Fidélité " + "x" * 65  # 74 characters
+    _, messages = _check("tags", [f"vip, {long_tag}", "vip, short"])
+    assert messages == [f"tag “{long_tag[:37]}...” is 74 characters (at most 60)"]
+    from tillterm.customers.tags import tag_problem
+
+    assert tag_problem(["vip", long_tag]) == messages[0]
+    assert tag_problem(["a" * 61]) == f"tag “{'a' * 37}...” is 61 characters (at most 60)"
+    assert tag_problem(["vip", "a" * 60]) is None
 
 
 def _google_phones(rows: list[list[str]]) -> tuple[list[dict[str, object]], list[str]]:

@@ -23,7 +23,15 @@ from tillterm.commands.console import (
 
 #: one module per sub-command in ``tillterm.commands``; each has ``add_parser(sub)`` and
 #: ``run(args) -> int`` and imports nothing heavy at module level.
-COMMAND_MODULES = ("demo", "import_file", "export", "report", "balances", "scanner")
+COMMAND_MODULES = (
+    "demo",
+    "import_file",
+    "export",
+    "report",
+    "balances",
+    "scanner",
+    "migrate_store",
+)
 
 
 def _load(name: str) -> ModuleType:

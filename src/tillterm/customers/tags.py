@@ -49,7 +49,9 @@ def tag_problem(tags: Iterable[str]) -> str | None:
     """Why these tags cannot be saved, in a cashier's words (``None`` when they can)."""
     too_long = [t for t in tags if len(t) > MAX_LENGTH]
     if too_long:
-        return f"“{too_long[0][:20]}…” is too long for a tag (at most {MAX_LENGTH} characters)"
+        tag = too_long[0]
+        shown = tag if len(tag) <= 40 else tag[:37] + "..."
+        return f"tag “{shown}” is {len(tag)} characters (at most {MAX_LENGTH})"
     for tag in tags:
         problem = text_problem(tag, MAX_LENGTH)
         if problem:

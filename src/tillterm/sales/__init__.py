@@ -55,6 +55,8 @@ from tillterm.sales.lifecycle import (
     park_sale,
     receipt_number,
     resume_sale,
+    sale_changed_by,
+    stamp_change,
     void_sale,
 )
 from tillterm.sales.listings import (
@@ -211,10 +213,12 @@ __all__ = [
     "render_receipt",
     "report_csv",
     "resume_sale",
+    "sale_changed_by",
     "sales_by_group",
     "scan_code",
     "set_line_discount",
     "set_quantity",
+    "stamp_change",
     "void_sale",
     "write_receipt",
     "year_to_date_cents",

@@ -3,7 +3,13 @@
 Receipt numbers are the store's, taken in the completing transaction after every
 check, so a number belongs to a committed sale or to none. Completion runs its
 balance checks after taking a write lock, so two registers selling to one customer
-queue instead of both spending the same points or credit."""
+queue instead of both spending the same points or credit.
+
+Every register action that changes a sale leaves its idempotency key on it
+(:func:`stamp_change`, in the action's own transaction): an action retried after the
+connection dropped while its COMMIT was in flight first asks :func:`sale_changed_by`,
+and a sale already carrying the key is the action done — completed once, one receipt
+number, one line added."""
 
 from __future__ import annotations
 
@@ -254,6 +260,21 @@ def complete_sale(session: Session, sale_id: int) -> SaleView:
     session.add(sale)
     session.flush()
     return _print(session, sale, settings)
+
+
+def stamp_change(session: Session, sale_id: int, key: str) -> None:
+    """Mark sale ``sale_id`` as changed by the action ``key`` (in that action's
+    transaction: it commits with the change or not at all).
+
+    A plain table UPDATE (no ORM bookkeeping: nothing in the session reads the key).
+    """
+    sale = table_of(Sale)
+    session.execute(update(sale).where(sale.c.id == sale_id).values(change_key=key))
+
+
+def sale_changed_by(session: Session, key: str) -> int | None:
+    """The sale the action ``key`` last changed, if that action committed."""
+    return session.exec(select(Sale.id).where(Sale.change_key == key)).first()
 
 
 def _next_receipt_no(session: Session) -> str:

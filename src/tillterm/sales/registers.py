@@ -18,6 +18,7 @@ A claim that cannot be taken means another session holds the name right now.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import os
 from pathlib import Path
@@ -35,11 +36,28 @@ MAX_NAME = 40
 
 
 class RegisterClaim:
-    """This session's hold on a register name; :meth:`release` lets it go."""
+    """This session's hold on a register name; :meth:`release` lets it go.
 
-    def __init__(self, name: str, release: Any) -> None:
+    ``held`` says whether the hold is still there: a PostgreSQL advisory lock lives as
+    long as its server session, and a server restart ends every session, so after one
+    the name is free for anyone until it is claimed again. A lock file never lapses.
+    """
+
+    def __init__(self, name: str, release: Any, held: Any = None) -> None:
         self.name = name
         self._release = release
+        self._held = held
+
+    def held(self) -> bool:
+        """Whether this session still holds the name (any failure to tell: no)."""
+        if self._release is None:
+            return False
+        if self._held is None:
+            return True
+        try:
+            return bool(self._held())
+        except Exception:
+            return False
 
     def release(self) -> None:
         release, self._release = self._release, None
@@ -58,6 +76,33 @@ def lock_file(database: str | os.PathLike[str], name: str) -> Path:
     db = Path(database).resolve()
     digest = hashlib.sha256(name.encode()).hexdigest()[:16]
     return db.with_name(f".{db.name}.register-{digest}.lock")
+
+
+def open_registers(database: str | os.PathLike[str]) -> int:
+    """How many registers hold their name on the SQLite store ``database`` right now.
+
+    Each live session holds its lock file (:func:`lock_file`) beside the database; a file
+    that cannot be locked belongs to a register that is open. Moving a store asks first:
+    a register still selling would leave its next sales behind in the old file.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no claims are taken, none can be seen
+        return 0
+    db = Path(database).resolve()
+    held = 0
+    for path in db.parent.glob(f".{glob.escape(db.name)}.register-*.lock"):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            held += 1
+        finally:
+            os.close(fd)
+    return held
 
 
 def _claim_file(database: str, name: str) -> RegisterClaim | None:
@@ -100,7 +145,22 @@ def _claim_advisory(engine: Engine, name: str) -> RegisterClaim | None:
         finally:
             conn.close()
 
-    return RegisterClaim(name, release)
+    def held() -> bool:
+        # the lock is this connection's session's: it holds while the session lives
+        found = conn.execute(_HELD, {"key": key}).scalar()
+        conn.commit()
+        return bool(found)
+
+    return RegisterClaim(name, release, held)
+
+
+#: whether this session holds the advisory lock ``key`` (its two halves, as pg_locks shows)
+_HELD = text(
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    " AND pid = pg_backend_pid()"
+    " AND classid = ((:key >> 32) & 4294967295)::bigint::oid"
+    " AND objid = (:key & 4294967295)::bigint::oid"
+)
 
 
 def claim_register(engine: Engine, name: str) -> RegisterClaim | None:

@@ -11,24 +11,45 @@ The till owns the register's open sale id and the ONE lock that serialises chang
 to it: a scan, a payment from the payment window and a completion queue behind each
 other, never interleave. Reads that do not change the sale (searches, lists, the
 report) take no lock: a customer search never waits behind a completion.
+
+When the server goes away
+-------------------------
+Every action waits for the server at most :attr:`PgTimeouts.answer` seconds (the
+client's own clock, :func:`~tillterm.store.deadline.answer_within`: a paused server
+answers nothing and times nothing out). A change that meets a lost or silent server is
+not dropped: the till tells its watchers ("Server unreachable — retrying", the register's
+status line), waits with a growing backoff and tries again, holding the lock, so the
+cashier's next actions queue behind it in order and nothing is lost while the register
+runs. The pool drops the dead connections (pre-ping, and every connection older than
+a lost one), so the register carries on by itself when the server is back.
+
+Each change carries an idempotency key made before its first attempt. Its transaction
+stamps the key on the sale it changed; a retry first looks for a sale carrying it, and
+if the earlier attempt did commit (only its answer was lost) takes the sale as it is
+instead of changing it again: a completion happens once, with one receipt number.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
+
+from sqlalchemy.exc import DBAPIError
 
 from tillterm import sales
 from tillterm.catalog.settings import load_settings
 from tillterm.core.errors import TilltermError
 from tillterm.customers import search_customers
-from tillterm.store.config import resolve_receipts_dir
-from tillterm.store.engine import session_scope
+from tillterm.store.config import PgTimeouts, resolve_pg_timeouts, resolve_receipts_dir
+from tillterm.store.deadline import answer_within
+from tillterm.store.engine import DatabaseUnreachable, session_scope, translate
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -37,6 +58,53 @@ if TYPE_CHECKING:
     from tillterm.customers import CustomerSummary
 
 T = TypeVar("T")
+
+#: the first wait before a change is tried again, doubled at each failure up to the last
+RETRY_FIRST_S = 0.25
+RETRY_MAX_S = 4.0
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """What the till knows of its database server, for a status line.
+
+    ``reachable`` is False while a change is being retried; ``waiting`` counts the
+    register's actions queued behind it (none is lost while the register runs);
+    ``reason`` is the driver's error in words, for whoever looks after the till.
+    """
+
+    reachable: bool
+    note: str
+    waiting: int = 0
+    reason: str = ""
+
+
+#: told of every change of :class:`LinkState`, from the thread running the action
+LinkWatcher = Callable[[LinkState], None]
+
+
+def _answer_timeout() -> float:
+    """The environment's answer timeout. A bad value refuses to open a PostgreSQL store
+    (the engine reads it first, and says so); on SQLite, where it means nothing, it
+    must not stop the register."""
+    try:
+        return resolve_pg_timeouts().answer
+    except TilltermError:
+        return PgTimeouts().answer
+
+
+def _sale_of(result: object) -> int | None:
+    """The sale a change's result shows (``None``: the change wrote nothing)."""
+    view = result.view if isinstance(result, sales.ScanOutcome) else result
+    return view.id if isinstance(view, sales.SaleView) else None
+
+
+def _landed_view(session: Session, sale_id: int) -> sales.SaleView:
+    return sales.get_sale(session, sale_id)
+
+
+def _landed_scan(session: Session, sale_id: int) -> sales.ScanOutcome:
+    return sales.ScanOutcome("saved", sales.get_sale(session, sale_id), "")
 
 
 @dataclass(frozen=True)
@@ -85,9 +153,19 @@ class Till:
         self._engine = engine
         self.register = register
         self._receipts_dir = receipts_dir
-        self._lock = threading.Lock()
+        #: the one lock on the sale, taken in the order the actions came (tickets):
+        #: actions queued behind a retried one are done in the cashier's order
+        self._turns = threading.Condition()
+        self._next_ticket = 0
+        self._serving = 0
+        self._abandoned: set[int] = set()
         #: the register's open sale as last seen by a change (``None``: none open)
         self._sale_id: int | None = None
+        #: how long one action waits for the server (PostgreSQL; the environment's)
+        self.answer_s: float = _answer_timeout()
+        self._closing = threading.Event()
+        self._watchers: list[LinkWatcher] = []
+        self._unreachable = False
 
     @property
     def sale_id(self) -> int | None:
@@ -96,23 +174,140 @@ class Till:
 
     # ----------------------------------------------------------------- plumbing
 
-    def _change(self, change: Callable[[Session], T], *, moves_sale: bool = True) -> T:
-        """Run ``change`` under the till's lock in its own committed transaction.
+    def _change(
+        self,
+        change: Callable[[Session], T],
+        *,
+        moves_sale: bool = True,
+        landed: Callable[[Session, int], T] | None = None,
+    ) -> T:
+        """Run ``change`` under the till's lock in its own committed transaction, retried
+        while the server is unreachable, done once however many attempts it takes.
 
         Once committed (never before: a rolled-back insert leaves no sale), the sale it
         left is the register's open sale, or none if it is no longer open. A refund is
         a sale of its own and does not move the register's (``moves_sale=False``).
+        ``landed`` rebuilds the result from the sale an earlier attempt did change (its
+        answer lost); by default the sale's view.
         """
-        with self._lock:
-            with session_scope(self._engine()) as session:
-                result = change(session)
+        key = uuid.uuid4().hex  # before the first attempt: every retry carries it
+        # every change but a scan answers with the sale's view (the scan says ``landed``)
+        view: Callable[[Session, int], T] = cast("Callable[[Session, int], T]", _landed_view)
+        rebuild = landed if landed is not None else view
+
+        def attempt(session: Session, retry: bool) -> T:
+            if retry:
+                done = sales.sale_changed_by(session, key)
+                if done is not None:
+                    return rebuild(session, done)
+            result = change(session)
+            sale_id = _sale_of(result)
+            if sale_id is not None:
+                sales.stamp_change(session, sale_id, key)
+            return result
+
+        with self._queued():
+            result = self._persist(attempt)
             if moves_sale:
                 self._track(result)
             return result
 
+    @contextmanager
+    def _queued(self) -> Iterator[None]:
+        """Hold the till's lock, in turn: first come, first served."""
+        with self._turns:
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            try:
+                self._turns.wait_for(lambda: self._serving == ticket)
+            except BaseException:
+                # never served: hand the turn on when it comes, so no one waits for it
+                self._abandoned.add(ticket)
+                self._skip_abandoned()
+                raise
+        try:
+            yield
+        finally:
+            with self._turns:
+                self._serving += 1
+                self._skip_abandoned()
+                self._turns.notify_all()
+
+    def _skip_abandoned(self) -> None:
+        """(Under ``_turns``.) Pass over the turns of waiters that gave up."""
+        while self._serving in self._abandoned:
+            self._abandoned.discard(self._serving)
+            self._serving += 1
+        self._turns.notify_all()
+
+    @property
+    def waiting(self) -> int:
+        """Actions queued behind the one being done (or retried)."""
+        with self._turns:
+            return max(0, self._next_ticket - self._serving - 1 - len(self._abandoned))
+
+    def _persist(self, attempt: Callable[[Session, bool], T]) -> T:
+        """``attempt(session, retry)`` in a committed transaction, again and again while
+        the server is unreachable (``retry``: an earlier attempt may have committed)."""
+        delay = RETRY_FIRST_S
+        retry = False
+        while True:
+            if self._closing.is_set():
+                raise DatabaseUnreachable(
+                    "The register is closing while the database server is unreachable; "
+                    "the last action was not saved."
+                )
+            try:
+                with answer_within(self.answer_s), session_scope(self._engine()) as session:
+                    result = attempt(session, retry)
+            except DatabaseUnreachable as exc:
+                retry = True
+                self._tell(False, f"{exc}", delay)
+                if self._closing.wait(delay):
+                    continue  # says so above, once more round the loop
+                delay = min(delay * 2, RETRY_MAX_S)
+                continue
+            if retry or self._unreachable:
+                self._tell(True, "", 0)
+            return result
+
     def _read(self, read: Callable[[Session], T]) -> T:
-        with session_scope(self._engine()) as session:
+        """A read: one attempt, bounded like the changes (nothing to retry for: the
+        cashier asks again)."""
+        with answer_within(self.answer_s), session_scope(self._engine()) as session:
             return read(session)
+
+    # ----------------------------------------------------------------- the server
+
+    def watch_link(self, watcher: LinkWatcher) -> None:
+        """Be told when the server becomes unreachable (each retry) and when it is back."""
+        self._watchers.append(watcher)
+
+    def unwatch_link(self, watcher: LinkWatcher) -> None:
+        if watcher in self._watchers:
+            self._watchers.remove(watcher)
+
+    def close(self) -> None:
+        """The register is going: stop retrying (what is still queued is not saved)."""
+        self._closing.set()
+
+    @property
+    def closed(self) -> bool:
+        return self._closing.is_set()
+
+    def _tell(self, reachable: bool, reason: str, delay: float) -> None:
+        self._unreachable = not reachable
+        waiting = self.waiting
+        if reachable:
+            note = "Server back: carried on."
+        else:
+            queued = ""
+            if waiting:
+                queued = f"; {waiting} more action{'s' if waiting > 1 else ''} waiting"
+            note = f"Server unreachable — retrying in {delay:g} s; the sale is kept{queued}."
+        state = LinkState(reachable, note, waiting, reason)
+        for watcher in list(self._watchers):
+            watcher(state)
 
     def _track(self, result: object) -> None:
         """Remember the open sale a change left (under the lock, after the commit)."""
@@ -133,18 +328,59 @@ class Till:
 
         The caller keeps the claim as long as the register is on screen and releases it.
         """
-        return sales.claim_register(self._engine(), name)
+        try:
+            with answer_within(self.answer_s):
+                claim = sales.claim_register(self._engine(), name)
+        except TilltermError as exc:
+            cause = exc.__cause__
+            if not isinstance(cause, DBAPIError):
+                raise
+            # the driver's own words (and its SQL) never reach the cashier
+            said = translate(cause)
+            raise type(said)(
+                f"Cannot check whether register {name} is open elsewhere: {said}"
+            ) from cause
+        if claim is None:
+            return None
+        answer = self.answer_s
+
+        def release() -> None:
+            # on closing, from the UI thread: a hung server must not hold up the exit
+            with answer_within(answer):
+                claim.release()
+
+        return sales.RegisterClaim(claim.name, release, claim.held)
+
+    def reclaim(self, claim: sales.RegisterClaim) -> sales.RegisterClaim | None:
+        """``claim`` if this session still holds the name, else the name claimed again
+        (``None``: another session took it meanwhile).
+
+        A PostgreSQL server that restarted has ended the session that held the name:
+        another register could start under it and ring up this register's open sale.
+        The register asks here each time the server comes back.
+        """
+        with answer_within(self.answer_s):
+            if claim.held():
+                return claim
+        claim.release()  # a dead connection: closing it is all that is left
+        return self.claim(claim.name)
 
     def start_up(self, name: str) -> StartedUp:
         """Become register ``name``: reopen its open sale, write the receipt files a crash
         left unwritten, and say which sale completed last (so a restarted till never
         looks as if its last sale had not happened)."""
 
-        with self._lock:
-            with session_scope(self._engine()) as session:
-                view = sales.find_open_sale(session, name)
-                pending = sales.receipts_to_file(session, name)
-                last = sales.last_completed(session, name)
+        def read(
+            session: Session, _retry: bool
+        ) -> tuple[sales.SaleView | None, list[sales.ReceiptToFile], sales.LastSale | None]:
+            return (
+                sales.find_open_sale(session, name),
+                sales.receipts_to_file(session, name),
+                sales.last_completed(session, name),
+            )
+
+        with self._queued():
+            view, pending, last = self._persist(read)
             self.register = name
             self._sale_id = None if view is None else view.id
         notes = []
@@ -186,7 +422,7 @@ class Till:
                 return sales.enter_text(session, self.register, text, replace_customer=False)
             return sales.scan_code(session, self.register, text, replace_customer=False)
 
-        return self._change(run)
+        return self._change(run, landed=_landed_scan)
 
     def add_product(self, product_id: int) -> sales.SaleView:
         return self._change(
@@ -279,7 +515,9 @@ class Till:
         receipt_no = view.receipt_no or str(view.id)
         engine = self._engine()
         try:
-            path = sales.file_receipt(engine, self.receipts_folder(), view.id, receipt_no, text)
+            with answer_within(self.answer_s):
+                folder = self.receipts_folder()
+                path = sales.file_receipt(engine, folder, view.id, receipt_no, text)
             note = f"Receipt {receipt_no} saved to {path}"
         except TilltermError as exc:
             note = f"{exc} It is saved again at the next start."

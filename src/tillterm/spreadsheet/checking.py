@@ -336,9 +336,18 @@ def check_field(name: str, ctx: Context, way: ColumnWay = PLAIN) -> FieldCheck:
             .list.eval(tag)
             .list.eval(pl.element().filter(pl.element() != ""))
         )
-        longest = value.list.eval(pl.element().str.len_chars()).list.max()
+        # the first tag over the limit is named, with its length
+        too_long = value.list.eval(
+            pl.element().filter(pl.element().str.len_chars() > TAG_MAX)
+        ).list.first()
         errors.append(
-            pl.when(longest > TAG_MAX).then(pl.lit(f"a tag is too long (at most {TAG_MAX})"))
+            pl.when(too_long.is_not_null()).then(
+                pl.format(
+                    f"tag “{{}}” is {{}} characters (at most {TAG_MAX})",
+                    _short(too_long),
+                    too_long.str.len_chars(),
+                )
+            )
         )
     elif spec.kind == CODE:
         value = s

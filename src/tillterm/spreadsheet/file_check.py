@@ -512,6 +512,16 @@ class Scan:
         look_alikes = _look_alikes(columns, cmap)
         if look_alikes.height:
             problems.insert(0, look_alikes)
+        # a vCard's data no column keeps (a column left out by choice is not warned of)
+        if lost := source.lost({*cmap.fields, *cmap.ignored}):
+            problems.insert(
+                0,
+                pl.DataFrame(
+                    [(row, column, WARNING, message) for row, column, message in lost],
+                    schema=empty_problems().schema,
+                    orient="row",
+                ),
+            )
         table = (
             pl.concat(problems).sort("row", maintain_order=True) if problems else empty_problems()
         )

@@ -8,7 +8,7 @@ and trailing rows whose first cell says "total" in the store's languages, or hol
 only numbers under the data, are reported and not imported. Excel also shows numbers
 through a number format: a postcode typed ``01000`` in a ``00000`` column is stored as
 the number 1000, so the format is read from the workbook's styles and the cell comes
-back as Excel shows it.
+back as Excel shows it (.xls: :mod:`tillterm.spreadsheet.xls_formats`).
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ if TYPE_CHECKING:
 MAX_TITLE_ROWS = 10
 #: a first cell that makes a trailing row a totals/footer row
 TOTAL_WORDS = re.compile(
-    r"^\s*(?:grand\s+|sous-|sub-?\s*)?(?:total|totals|totaal|totale|somme|summe|gesamt|"
-    r"gesamtsumme|suma|sum)\b",
+    r"^\s*(?:grand\s+|sous-|sub-?\s*)?(?:total|totals|totaux|totaal|totalen|totale|somme|"
+    r"sommes|summe|summen|gesamt|gesamtsumme|insgesamt|suma|sumas|sum)\b",
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"^\s*-?[\d\s\u00a0.,]+%?\s*$")
-_ZERO_FORMAT = re.compile(rb"^0+$")
+_ZERO_FORMAT = re.compile(r"0+")
 
 
 class NoHeader(ValueError):
@@ -68,7 +68,8 @@ def _filled(row: tuple[str, ...]) -> list[str]:
     return [c.strip() for c in row if c.strip()]
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
+    """A cell holding a number as a sheet shows it ("1 234,50", "12 %")."""
     return bool(_NUMBER.match(text)) and any(ch.isdigit() for ch in text)
 
 
@@ -87,7 +88,7 @@ def find_header(rows: list[tuple[str, ...]]) -> int:
     needed = max(2, -(-widest * 3 // 5)) if widest > 1 else 1
     for index, row in enumerate(rows[: MAX_TITLE_ROWS + 1]):
         cells = _filled(row)
-        if len(cells) >= needed and not all(_is_number(c) for c in cells):
+        if len(cells) >= needed and not all(is_number(c) for c in cells):
             return index
     raise NoHeader("no header row")
 
@@ -130,7 +131,7 @@ def _is_sum(row: tuple[str, ...], column_totals: Mapping[int, float] | None) -> 
         return False
     filled = [(j, c.strip()) for j, c in enumerate(row) if c.strip()]
     for j, cell in filled:
-        value = _as_number(cell) if _is_number(cell) else None
+        value = _as_number(cell) if is_number(cell) else None
         total = column_totals.get(j)
         if value is None or total is None or abs(total - 2 * value) > 0.005 + 1e-9 * abs(total):
             return False
@@ -187,8 +188,8 @@ def xlsx_number_formats(book: zipfile.ZipFile, sheet_part: str) -> NumberFormats
         for n, attrs in enumerate(_XF.findall(xfs.group(1))):
             fmt = _XF_FMT.search(attrs)
             code = codes.get(int(fmt.group(1)), b"") if fmt else b""
-            if _ZERO_FORMAT.match(code):
-                widths[n] = len(code)
+            if width := zero_padding(code.decode("utf-8", "replace")):
+                widths[n] = width
     padded: dict[int, int] = {}
     numeric: set[int] = set()
     for attrs, _closed in _C.findall(sheet):
@@ -203,6 +204,11 @@ def xlsx_number_formats(book: zipfile.ZipFile, sheet_part: str) -> NumberFormats
         if style and int(style.group(1)) in widths:
             padded[column] = max(padded.get(column, 0), widths[int(style.group(1))])
     return NumberFormats(padded, frozenset(numeric))
+
+
+def zero_padding(code: str) -> int:
+    """The digits a ``0…0`` number format pads a number to (``00000`` → 5), else 0."""
+    return len(code) if _ZERO_FORMAT.fullmatch(code) else 0
 
 
 def pad_expr(column: pl.Expr, width: int) -> pl.Expr:

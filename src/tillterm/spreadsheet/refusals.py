@@ -43,6 +43,23 @@ MAX_RECORD_BYTES = 64 << 20
 #: takes about 2.5 GB while it is read)
 EXCEL_MEMORY = 6 << 30
 
+MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"PK\x05\x06", "a ZIP archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Office document"),
+    (b"\x89PNG", "a PNG picture"),
+    (b"\xff\xd8\xff", "a JPEG picture"),
+    (b"GIF8", "a GIF picture"),
+    (b"%PDF", "a PDF document"),
+    (b"RIFF", "a media file"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"BM", "a bitmap picture"),
+    (b"II*\x00", "a TIFF picture"),
+    (b"MM\x00*", "a TIFF picture"),
+    (b"\x7fELF", "a program"),
+    (b"SQLite format 3", "a database file"),
+)
+
 
 class SpreadsheetError(TilltermError):
     """The file cannot be used at all: wrong type, unreadable, empty, no known column."""
@@ -77,3 +94,19 @@ def refuse_columns(file: Path, count: int) -> None:
             f"{file.name} has {count:,} columns (at most {MAX_COLUMNS:,}, as in Excel); "
             "it is refused."
         )
+
+
+def refuse_binary(path: Path, head: bytes, expected: str, *, text16: bool = False) -> None:
+    """Refuse a file that is an archive, a picture, a document or any binary.
+
+    ``text16``: the head is UTF-16 text (without a BOM), whose NUL bytes are letters.
+    """
+    for magic, what in MAGIC:
+        if head.startswith(magic):
+            raise SpreadsheetError(
+                f"{path.name} is {what}, not {expected}; export it as .csv, .xlsx or .xls."
+            )
+    if text16:
+        return
+    if b"\x00" in head[:65536] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SpreadsheetError(f"{path.name} is a binary file, not {expected}.")

@@ -69,6 +69,11 @@ class Source:
     #: (phone value header, its label headers): each row's phones go by their label
     #: ("Mobile" → mobile phone), not by their position in the file
     labelled_phones: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: headers of the one name a contact has, person or company (Odoo's "Name"): split
+    #: where the file is read (:mod:`tillterm.spreadsheet.whole_names`)
+    whole_name: tuple[str, ...] = ()
+    #: headers of the column saying a contact is a company ("Is a Company")
+    company_flags: tuple[str, ...] = ()
 
     def folded_columns(self) -> dict[str, str]:
         return {normalise_header(h): f for h, f in self.columns}
@@ -223,10 +228,24 @@ SOURCES: tuple[Source, ...] = (
             ("Street", "Street2", "Zip"),
             ("street", "street2", "zip", "country_id"),
             ("Related Company", "Street2"),
+            ("Related Company", "Is a Company"),
+            ("Related Company", "Company Type"),
+            ("name", "is_company", "company_name"),
         ),
         (
-            # Odoo has one name per contact: it lands whole, as the last name
+            # Odoo has one name per contact, person or company: the reader splits it
+            # (whole_names) into these columns; unsplit, it lands whole as the last name
             ("Name", "last_name"),
+            ("name", "last_name"),
+            ("Name (first name)", "first_name"),
+            ("Name (last name)", "last_name"),
+            ("Name (company)", "company"),
+            # read by the split, which sends a company's name to the company field
+            ("Is a Company", NOT_IMPORTED),
+            ("is_company", NOT_IMPORTED),
+            ("Company Type", NOT_IMPORTED),
+            ("company_type", NOT_IMPORTED),
+            ("company_name", "company"),
             ("Display Name", NOT_IMPORTED),
             ("Street", "address1"),
             ("Street2", "address2"),
@@ -251,6 +270,8 @@ SOURCES: tuple[Source, ...] = (
         ),
         inverted=("Blacklist", "is_blacklisted"),
         ids=("Reference", "Internal Reference", "ref"),
+        whole_name=("Name", "name"),
+        company_flags=("Is a Company", "is_company", "Company Type", "company_type"),
     ),
     Source(
         "google",

@@ -8,13 +8,19 @@ mapping, checks and report apply to it unchanged; row numbers are card numbers.
 
 What a card holds that has no column is never dropped without a word: a third email,
 a second mobile, a second address or a birthday without a year are notes naming the
-card and the value, a photo is counted, and any other property (``NICKNAME``,
-``X-SOCIALPROFILE``…) becomes a column of its own name, which the check lists as
-ignored.
+card and the value, and a warning per kind sums them up for the file ("2 cards have a
+second address: not imported"); a photo is counted the same way; any other property
+(``NICKNAME``, ``X-SOCIALPROFILE``…) becomes a column of its own name, which the check
+lists as ignored and warns about while no field is chosen for it.
+
+Apple Contacts writes a phone or email with a label of its own as a group of two lines
+(``item1.TEL:…`` and ``item1.X-ABLabel:_$!<Mobile>!$_``, or a label the person typed,
+``item2.X-ABLabel:Boutique``): the label decides the phone's column (mobile, home, work,
+fax, pager, main, in the store's languages), the TYPE parameters when it says nothing.
 
 This module only reads cards into a table (:func:`read_cards`); the sheet the importer
-reads is made of it by ``tillterm.spreadsheet.reading.open_sheet``, which dispatches on
-the ``.vcf`` suffix (so this module does not import the reader back).
+reads is made of it by ``tillterm.spreadsheet.vcard_sheet``, which ``reading.open_sheet``
+calls for the ``.vcf`` suffix (so this module does not import the sheet back).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from tillterm.core.errors import TilltermError
+from tillterm.spreadsheet.text_encoding import utf16_without_bom
 
 #: the columns a card can fill, in the order they are shown
 COLUMNS = (
@@ -75,6 +82,8 @@ _STRUCTURAL = frozenset(
         "X-MS-OL-DESIGN",
         "X-MS-OL-DEFAULT-POSTAL-ADDRESS",
         "X-ABADR",
+        # 4.0's KIND says whether the card is a person or an organisation (ORG says which)
+        "KIND",
     }
 )
 #: binary properties: skipped, and counted in a note
@@ -89,6 +98,56 @@ _PHONE_KINDS = (
     ("HOME", "phone_home"),
     ("WORK", "phone_work"),
 )
+#: words of a phone's label (Apple's ``X-ABLabel``, standard or typed by the person),
+#: folded to lower case, and the phone column each sends it to
+_LABEL_WORDS = (
+    ("fax", "phone_fax"),
+    ("pager", "phone_pager"),
+    ("bip", "phone_pager"),
+    ("mobile", "phone_mobile"),
+    ("mobil", "phone_mobile"),
+    ("cell", "phone_mobile"),
+    ("iphone", "phone_mobile"),
+    ("portable", "phone_mobile"),
+    ("handy", "phone_mobile"),
+    ("móvil", "phone_mobile"),
+    ("movil", "phone_mobile"),
+    ("gsm", "phone_mobile"),
+    ("home", "phone_home"),
+    ("domicile", "phone_home"),
+    ("maison", "phone_home"),
+    ("privat", "phone_home"),
+    ("thuis", "phone_home"),
+    ("casa", "phone_home"),
+    ("work", "phone_work"),
+    ("bureau", "phone_work"),
+    ("travail", "phone_work"),
+    ("office", "phone_work"),
+    ("boutique", "phone_work"),
+    ("magasin", "phone_work"),
+    ("shop", "phone_work"),
+    ("geschäft", "phone_work"),
+    ("arbeit", "phone_work"),
+    ("werk", "phone_work"),
+    ("trabajo", "phone_work"),
+    ("main", "phone"),
+    ("principal", "phone"),
+    ("haupt", "phone"),
+)
+_APPLE_LABEL = re.compile(r"^_\$!<(.*)>!\$_$")
+#: how a column is said in a warning ("2 cards have a second mobile phone")
+_SAID = {
+    "phone": "phone",
+    "phone_mobile": "mobile phone",
+    "phone_home": "home phone",
+    "phone_work": "work phone",
+    "phone_fax": "fax number",
+    "phone_pager": "pager number",
+    "website": "website",
+    "birth_date": "birthday",
+    "job title": "job title",
+}
+
 #: how many cards are named in one note before "and N more"
 _NAMED = 20
 
@@ -109,6 +168,17 @@ class VcardError(TilltermError):
 
 
 @dataclass(frozen=True)
+class Lost:
+    """What several cards held and no column keeps, summed up as one warning."""
+
+    #: the first card holding it (the warning's row)
+    card: int
+    #: the column (or the vCard property) it concerns
+    column: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Cards:
     """A vCard file as a table: one row of cells per card, in ``headers`` order."""
 
@@ -119,6 +189,8 @@ class Cards:
     versions: tuple[str, ...]
     #: what the cards held that no column keeps, each naming its card
     notes: tuple[str, ...]
+    #: the same, one warning per kind for the whole file
+    lost: tuple[Lost, ...] = ()
 
     def describe(self) -> str:
         versions = "/".join(self.versions) or "?"
@@ -134,6 +206,8 @@ class Property:
     name: str
     params: dict[str, list[str]]
     value: str
+    #: Apple's item group (``item1``), which ties a value to its ``X-ABLabel``
+    group: str = ""
 
     @cached_property
     def types(self) -> frozenset[str]:
@@ -156,16 +230,25 @@ class _Card:
     number: int
     row: dict[str, str] = field(default_factory=dict)
     leftovers: list[str] = field(default_factory=list)
+    #: (column, what was lost, said as "a second mobile phone") for the file's warnings
+    lost: list[tuple[str, str]] = field(default_factory=list)
+
+    def leave_out(self, column: str, kind: str, note: str) -> None:
+        """Name what this card holds and cannot be kept, in its notes and warnings."""
+        self.leftovers.append(note)
+        self.lost.append((column, kind))
 
 
 def file_bytes(data: bytes) -> tuple[bytes, str]:
     """The file's bytes without a BOM (UTF-16 made UTF-8) and the encoding it was found
-    in, for the summary: UTF-8 (with or without BOM), UTF-16 with a BOM, else
+    in, for the summary: UTF-8 (with or without BOM), UTF-16 (with a BOM or without), else
     Windows-1252 (an old Outlook export written in the system's code page)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="replace").encode("utf-8"), "utf-16"
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:], "utf-8-sig"
+    if bare := utf16_without_bom(data[:65536]):
+        return data.decode(bare, errors="replace").encode("utf-8"), "utf-16"
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
@@ -246,7 +329,8 @@ def parse_line(line: str) -> Property | None:
             return None
     value = line[len(head) + 1 :]
     pieces = _split_unquoted(head, ";")
-    name = pieces[0].rsplit(".", 1)[-1].strip().upper()
+    group, _, bare = pieces[0].rpartition(".")
+    name = bare.strip().upper()
     params: dict[str, list[str]] = {}
     for piece in pieces[1:]:
         if "=" in piece:
@@ -259,7 +343,7 @@ def parse_line(line: str) -> Property | None:
             else:
                 key, val = "TYPE", bare
         params.setdefault(key, []).append(val.strip().strip('"'))
-    return Property(name, params, value)
+    return Property(name, params, value, group.strip().casefold())
 
 
 def decoded_value(prop: Property) -> str:
@@ -324,17 +408,34 @@ def read_birthday(value: str, omit_year: str = "") -> tuple[str, str | None]:
     return text, None
 
 
-def _phone_column(prop: Property) -> str:
+def apple_label(text: str) -> str:
+    """The label as a person reads it: Apple's standard ``_$!<Mobile>!$_`` is "Mobile",
+    a label the person typed is itself."""
+    match = _APPLE_LABEL.match(text.strip())
+    return (match[1] if match else text).strip()
+
+
+def _phone_column(prop: Property, label: str = "") -> str:
+    """The phone column: the label's words first (Apple's ``X-ABLabel``), then TYPE."""
+    words = label.casefold()
+    by_label = next((column for word, column in _LABEL_WORDS if word in words), None)
+    if by_label:
+        return by_label
     types = prop.types
     return next((column for kind, column in _PHONE_KINDS if kind in types), "phone")
 
 
-def _put(card: _Card, column: str, value: str, what: str) -> None:
+def _put(card: _Card, column: str, value: str, what: str, label: str = "") -> None:
     """Fill ``column`` unless a value is there already: then name the one left out."""
     if not value:
         return
     if card.row.get(column):
-        card.leftovers.append(f"{what} “{value}” not imported (only one {column} is kept)")
+        named = f" (“{label}”)" if label else ""
+        card.leave_out(
+            column,
+            f"a second {_SAID.get(column, column)}",
+            f"{what} “{value}”{named} not imported (only one {column} is kept)",
+        )
     else:
         card.row[column] = value
 
@@ -359,7 +460,11 @@ def _address(card: _Card, prop: Property) -> None:
         return
     if any(card.row.get(k) for k in address):
         shown = ", ".join(v for v in address.values() if v)
-        card.leftovers.append(f"address “{shown}” not imported (only one address is kept)")
+        card.leave_out(
+            "address1",
+            "a second address",
+            f"address “{shown}” not imported (only one address is kept)",
+        )
         return
     card.row.update({k: v for k, v in address.items() if v})
 
@@ -393,23 +498,37 @@ def _ordered(props: list[Property], name: str) -> list[Property]:
 def card_row(number: int, props: list[Property], skipped: dict[str, list[int]]) -> _Card:
     """One card's row (column → text) and what it held that no column keeps."""
     card = _Card(number)
+    labels = {
+        p.group: apple_label(unescape(decoded_value(p)))
+        for p in props
+        if p.name == "X-ABLABEL" and p.group
+    }
     org = next((p for p in props if p.name == "ORG"), None)
     if org is not None:
         company = ", ".join(c.strip() for c in components(decoded_value(org)) if c.strip())
         if company:
             card.row["company"] = company
     _name(card, props)
-    emails = [unescape(decoded_value(p)).strip() for p in _ordered(props, "EMAIL")]
-    for index, email in enumerate(e for e in emails if e):
+    emails = [
+        (unescape(decoded_value(p)).strip(), labels.get(p.group, ""))
+        for p in _ordered(props, "EMAIL")
+    ]
+    for index, (email, label) in enumerate((e, lb) for e, lb in emails if e):
         if index < 2:
             card.row["email" if index == 0 else "email2"] = email
         else:
-            card.leftovers.append(f"email “{email}” not imported (only two emails are kept)")
+            named = f" (“{label}”)" if label else ""
+            card.leave_out(
+                "email2",
+                "more than two emails",
+                f"email “{email}”{named} not imported (only two emails are kept)",
+            )
     for prop in _ordered(props, "TEL"):
         # 4.0 writes a tel: URI, its extension as a parameter (tel:+1-418-656-9254;ext=102)
         phone = unescape(decoded_value(prop)).strip().removeprefix("tel:")
         phone = phone.replace(";ext=", " ext. ")
-        _put(card, _phone_column(prop), phone, "phone")
+        label = labels.get(prop.group, "")
+        _put(card, _phone_column(prop, label), phone, "phone", label)
     for prop in _ordered(props, "ADR"):
         _address(card, prop)
     for prop in _ordered(props, "URL"):
@@ -421,7 +540,8 @@ def card_row(number: int, props: list[Property], skipped: dict[str, list[int]]) 
             omit = (prop.params.get("X-APPLE-OMIT-YEAR") or [""])[0]
             value, note = read_birthday(unescape(decoded_value(prop)), omit)
             if note:
-                card.leftovers.append(note)
+                kind = "a birthday without a year" if "no year" in note else "a birthday"
+                card.leave_out("birth_date", kind, note)
             _put(card, "birth_date", value, "birthday")
         elif name == "NOTE":
             text = unescape(decoded_value(prop)).strip()
@@ -474,6 +594,13 @@ def _version(lines: list[str]) -> str:
     return "2.1"
 
 
+def _cards_have(numbers: list[int]) -> str:
+    """ "2 cards (1, 4) have" / "1 card (3) has": the count, the cards, the verb."""
+    if len(numbers) == 1:
+        return f"1 card ({numbers[0]}) has"
+    return f"{len(numbers):,} cards ({_listed(numbers)}) have"
+
+
 def _listed(numbers: list[int]) -> str:
     shown = ", ".join(str(n) for n in numbers[:_NAMED])
     more = f" and {len(numbers) - _NAMED:,} more" if len(numbers) > _NAMED else ""
@@ -497,6 +624,7 @@ def read_cards(data: bytes, name: str, max_cards: int) -> Cards:
     versions: dict[str, None] = {}
     skipped: dict[str, list[int]] = {}
     notes: list[str] = []
+    lost: dict[tuple[str, str], list[int]] = {}
     for number, (version, card_lines) in enumerate(_cards(lines), start=1):
         if number > max_cards:
             raise VcardError(
@@ -514,11 +642,18 @@ def read_cards(data: bytes, name: str, max_cards: int) -> Cards:
         card = card_row(number, props, skipped)
         rows.append(card.row)
         notes.extend(f"Card {number}: {left}." for left in card.leftovers)
+        for column, kind in dict.fromkeys(card.lost):
+            lost.setdefault((column, kind), []).append(number)
     for what, numbers in skipped.items():
         notes.append(
             f"{what.capitalize()}s skipped (tillterm keeps no {what}): "
             f"card{'s' if len(numbers) > 1 else ''} {_listed(numbers)}."
         )
+        lost.setdefault((what.upper(), f"a {what}"), []).extend(numbers)
+    warnings = tuple(
+        Lost(numbers[0], column, f"{_cards_have(numbers)} {kind}: not imported")
+        for (column, kind), numbers in lost.items()
+    )
     present = {k for row in rows for k in row}
     headers = [c for c in COLUMNS if c in present]
     headers += sorted(present - set(COLUMNS))
@@ -530,4 +665,5 @@ def read_cards(data: bytes, name: str, max_cards: int) -> Cards:
         encoding,
         tuple(sorted(versions)),
         tuple(notes),
+        warnings,
     )

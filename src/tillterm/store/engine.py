@@ -13,19 +13,22 @@ its owner can read (customer data).
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
 from tillterm.core.errors import DatabaseBusy, DatabaseError, DatabaseTooNew
+from tillterm.store.config import PgTimeouts, resolve_pg_timeouts
+from tillterm.store.deadline import NO_ANSWER
 from tillterm.store.driver import sqlite_driver
 from tillterm.store.migrations import (
     HEAD_REVISION,
@@ -36,6 +39,15 @@ from tillterm.store.migrations import (
 from tillterm.store.target import DbInfo, DbTarget, prepare_sqlite_file, to_url
 
 BUSY_TIMEOUT_MS = 5000
+
+
+class DatabaseUnreachable(DatabaseError):
+    """The database server cannot be reached or stopped answering (PostgreSQL).
+
+    Nothing of the action that met it can be trusted to have happened or not: it is
+    worth trying again once the server is back (with the same idempotency key, for a
+    write), which is what the till does.
+    """
 
 
 def describe(engine: Engine) -> DbInfo:
@@ -72,9 +84,18 @@ def begin_write(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def build_engine(url_or_path: str | os.PathLike[str], *, create_dirs: bool = False) -> Engine:
-    """Build an engine without touching the schema (``open_db`` is what callers want)."""
-    url = make_url(to_url(url_or_path))
+def build_engine(
+    url_or_path: str | os.PathLike[str] | URL,
+    *,
+    create_dirs: bool = False,
+    timeouts: PgTimeouts | None = None,
+) -> Engine:
+    """Build an engine without touching the schema (``open_db`` is what callers want).
+
+    ``timeouts`` (PostgreSQL only): the environment's (:func:`resolve_pg_timeouts`) when
+    not given.
+    """
+    url = url_or_path if isinstance(url_or_path, URL) else make_url(to_url(url_or_path))
     if url.get_backend_name() == "sqlite":
         if not url.database or url.database == ":memory:":
             raise DatabaseError(
@@ -84,7 +105,76 @@ def build_engine(url_or_path: str | os.PathLike[str], *, create_dirs: bool = Fal
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    if url.get_backend_name() != "postgresql":
+        return create_engine(url, pool_pre_ping=True)
+    return _pg_engine(url, timeouts or resolve_pg_timeouts())
+
+
+def pg_connect_args(url: URL, timeouts: PgTimeouts) -> dict[str, Any]:
+    """libpq parameters for ``timeouts``, leaving alone any the URL sets itself.
+
+    The server-side settings go in ``options`` (``-c name=value``) ahead of the URL's
+    own ``options`` (a search path...), so that the URL's word is the last.
+    """
+    query = url.query
+    args: dict[str, Any] = {}
+
+    def default(name: str, value: object) -> None:
+        if name not in query:
+            args[name] = value
+
+    default("connect_timeout", timeouts.connect)
+    settings = []
+    if timeouts.dead_link:
+        # idle 1 s, then a probe a second: a silent peer is dropped after dead_link s;
+        # unacknowledged data (a statement sent into the void) after dead_link s too
+        count = max(1, timeouts.dead_link - 1)
+        default("keepalives", 1)
+        default("keepalives_idle", 1)
+        default("keepalives_interval", 1)
+        default("keepalives_count", count)
+        default("tcp_user_timeout", timeouts.dead_link * 1000)
+        # the same on the server's side, so it lets go of a vanished register's locks
+        settings += [
+            "tcp_keepalives_idle=1",
+            "tcp_keepalives_interval=1",
+            f"tcp_keepalives_count={count}",
+            f"tcp_user_timeout={timeouts.dead_link * 1000}",
+        ]
+    settings.append(f"statement_timeout={round(timeouts.statement * 1000)}")
+    settings.append(
+        f"idle_in_transaction_session_timeout={round(timeouts.idle_in_transaction * 1000)}"
+    )
+    given = query.get("options", "")
+    given = " ".join(given) if isinstance(given, tuple) else given
+    args["options"] = " ".join([*(f"-c {item}" for item in settings), given]).strip()
+    return args
+
+
+def _pg_engine(url: URL, timeouts: PgTimeouts, **kwargs: Any) -> Engine:
+    """PostgreSQL: timeouts everywhere, waits bounded by the client's clock
+    (:mod:`tillterm.store.deadline`), dead pooled connections dropped at checkout."""
+    from tillterm.store.deadline import budget, connect_bounded, no_answer, remaining
+
+    engine = create_engine(
+        url, pool_pre_ping=True, connect_args=pg_connect_args(url, timeouts), **kwargs
+    )
+    #: without a deadline, no wait outlasts the server's own statement timeout by much
+    fallback = timeouts.statement + 5 if timeouts.statement else None
+
+    def connect(_dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> Any:
+        left = remaining()
+        if left is not None:
+            if left <= 0:  # the action's time is up: do not start a connection it cannot use
+                import psycopg
+
+                raise psycopg.OperationalError(no_answer(budget() or 0))
+            wanted = int(cparams.get("connect_timeout") or timeouts.connect)
+            cparams = {**cparams, "connect_timeout": max(2, min(wanted, math.ceil(left)))}
+        return connect_bounded(fallback, *cargs, **cparams)
+
+    event.listen(engine, "do_connect", connect)
+    return engine
 
 
 @dataclass(frozen=True)
@@ -213,7 +303,19 @@ def upgrade(
     """
     from tillterm.store.migrations import run_upgrade
 
-    run_upgrade(engine, revision, check=check)
+    if engine.dialect.name != "postgresql":
+        run_upgrade(engine, revision, check=check)
+        return
+    # an upgrade rewrites whole tables and may wait for another register's: the
+    # backstop statement and idle timeouts are for registers, not for it
+    from sqlalchemy.pool import NullPool
+
+    timeouts = replace(resolve_pg_timeouts(), statement=0, idle_in_transaction=0)
+    dedicated = _pg_engine(engine.url, timeouts, poolclass=NullPool)
+    try:
+        run_upgrade(dedicated, revision, check=check)
+    finally:
+        dedicated.dispose()
 
 
 # Stores left half-migrated by a tillterm older than the one-transaction upgrade, where
@@ -340,8 +442,49 @@ def open_db(
         raise
     except (OperationalError, DBAPIError, sqlite3.Error) as exc:
         engine.dispose()
-        raise DatabaseError(f"Cannot open database {label}: {explain(exc)}") from exc
+        kind = DatabaseUnreachable if is_unreachable(exc) else DatabaseError
+        raise kind(f"Cannot open database {label}: {explain(exc)}") from exc
     return engine
+
+
+#: how a lost or silent server shows in a driver's message (PostgreSQL; SQLite has none)
+_UNREACHABLE_WORDS = (
+    NO_ANSWER,
+    "connection refused",
+    "could not connect",
+    "connection timeout expired",
+    "timeout expired",
+    "server closed the connection",
+    "connection is closed",
+    "connection is lost",
+    "connection already closed",
+    "terminating connection",
+    "the database system is starting up",
+    "the database system is shutting down",
+    "the database system is in recovery mode",
+    "the database system is not yet accepting connections",
+    "consuming input failed",
+    "no connection to the server",
+    "could not receive data",
+    "could not send data",
+    "connection failed",
+    "eof detected",
+)
+#: SQLSTATEs of a lost connection (class 08) or a server going down or coming up
+_UNREACHABLE_STATES = ("57P01", "57P02", "57P03", "57P05")
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """True when the server was lost, refused us or stopped answering (worth a retry
+    once it is back); False for an error the server itself answered with."""
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    orig = getattr(exc, "orig", None) or exc
+    state = str(getattr(orig, "sqlstate", None) or "")
+    if state.startswith("08") or state in _UNREACHABLE_STATES:
+        return True
+    lowered = str(orig).lower()
+    return any(words in lowered for words in _UNREACHABLE_WORDS)
 
 
 def explain(exc: BaseException) -> str:
@@ -355,12 +498,22 @@ def explain(exc: BaseException) -> str:
         return "the database is read-only for this user"
     if "unable to open" in lowered:
         return "the file cannot be opened (missing folder or no permission)"
+    if NO_ANSWER in lowered:
+        waited = lowered.split(NO_ANSWER, 1)[1].strip()
+        return f"the database server is not answering (nothing in {waited})"
+    if "statement timeout" in lowered:
+        return "the database server took too long to answer (statement timeout)"
     if (
         "connection refused" in lowered
         or "could not connect" in lowered
         or "connection failed" in lowered
+        or "timeout expired" in lowered
+        or "starting up" in lowered
+        or "not yet accepting connections" in lowered
     ):
         return "the database server cannot be reached"
+    if is_unreachable(exc):
+        return "the connection to the database server was lost"
     if "malformed" in lowered or "not a database" in lowered:
         return "the database file is damaged or is not a tillterm database"
     return message
@@ -370,7 +523,28 @@ def is_busy(exc: BaseException) -> bool:
     """True when the error is another connection holding the lock (worth a retry)."""
     orig = getattr(exc, "orig", None) or exc
     text_ = str(orig).lower()
-    return "database is locked" in text_ or "could not obtain lock" in text_ or "deadlock" in text_
+    return (
+        "database is locked" in text_
+        or "could not obtain lock" in text_
+        or "lock timeout" in text_
+        or "deadlock" in text_
+    )
+
+
+def translate(exc: BaseException) -> DatabaseError:
+    """The project's error for a driver error: busy, unreachable, or just unusable."""
+    if is_busy(exc):
+        return DatabaseBusy(explain(exc))
+    if is_unreachable(exc):
+        return DatabaseUnreachable(explain(exc))
+    return DatabaseError(explain(exc))
+
+
+def _roll_back(session: Session) -> None:
+    """Roll back after a driver error; a lost connection cannot even do that (the
+    server drops the transaction itself), and that must not hide the first error."""
+    with contextlib.suppress(DBAPIError):
+        session.rollback()
 
 
 @contextlib.contextmanager
@@ -385,10 +559,8 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         yield session
         session.commit()
     except DBAPIError as exc:
-        session.rollback()
-        if is_busy(exc):
-            raise DatabaseBusy(explain(exc)) from exc
-        raise DatabaseError(explain(exc)) from exc
+        _roll_back(session)
+        raise translate(exc) from exc
     except BaseException:
         session.rollback()
         raise

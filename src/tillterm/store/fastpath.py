@@ -36,8 +36,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, TextClause
 from sqlalchemy.types import TypeEngine
 
-from tillterm.core.errors import DatabaseBusy, DatabaseError
-from tillterm.store.engine import explain, is_busy
+from tillterm.store.engine import translate
 
 __all__ = [
     "Decoder",
@@ -64,10 +63,9 @@ class Typed:
 
 
 def _fail(exc: BaseException) -> NoReturn:
-    """The error ``session_scope`` would have raised for this driver error."""
-    if is_busy(exc):
-        raise DatabaseBusy(explain(exc)) from exc
-    raise DatabaseError(explain(exc)) from exc
+    """The error ``session_scope`` would have raised for this driver error (busy,
+    unreachable, or just unusable)."""
+    raise translate(exc) from exc
 
 
 def sqlite_connection(session: Session) -> sqlite3.Connection | None:

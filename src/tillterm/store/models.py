@@ -315,6 +315,7 @@ class Sale(SQLModel, table=True):
             sqlite_where=text("state = 'open'"),
             postgresql_where=text("state = 'open'"),
         ),
+        Index("uq_sale_change_key", "change_key", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -346,6 +347,9 @@ class Sale(SQLModel, table=True):
     receipt_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     #: when the receipt file was written; ``None`` on a completed sale: write it again
     receipt_filed_at: dt.datetime | None = _ts(nullable=True)
+    #: the idempotency key of the last register action that changed the sale (for a
+    #: completed sale: of its completion): a retry after a lost answer finds it here
+    change_key: str | None = Field(default=None, max_length=32)
 
 
 class ReceiptCounter(SQLModel, table=True):

@@ -212,6 +212,8 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
         if wants_plain_colours(self.console.color_system, self.no_color):
             self.theme = TILL_ANSI
         self.call_after_refresh(self._fit_terminal)
+        # the store's name once it is read; until then the header says what is going on
+        self.title = "Opening the database…" if self.settings is None else self.settings.name
         if self._target is None:
             self.load_settings()
 
@@ -363,7 +365,9 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """No other screen while the database is upgraded or the terminal is too small:
-        their box must stay on top."""
+        their box must stay on top. The key of the screen already shown is left out."""
+        if action == "switch_mode" and parameters and parameters[0] == self.current_mode:
+            return False  # the screen the cashier is on: its key would take room in the footer
         covered = self._upgrading is not None or self._too_small is not None
         return not covered or action not in ("switch_mode", "show_help")
 
@@ -394,6 +398,7 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
 
     @on(SettingsNotLoaded)
     def _settings_not_loaded(self, message: SettingsNotLoaded) -> None:
+        self.title = self.TITLE
         self.notify(
             f"The store's settings could not be read: {message.error}",
             title="Database",

@@ -8,8 +8,9 @@ stuck.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
+from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
@@ -52,4 +53,11 @@ class TillScreen(ServiceHandle, SteadyCursor[ResultT]):
 
 
 class TillModal(ServiceHandle, SteadyCursor[ResultT], ModalScreen[ResultT]):
-    """A window over a screen (a form, the payment, a question)."""
+    """A window over a screen (a form, the payment, a question).
+
+    A modal screen hides the app's keys, F1 included: in the payment, the form and every
+    question F1 did nothing. It is bound here, for every window, to the app's help; not
+    shown in the footer, which the window's own keys fill (every main screen shows F1).
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("f1", "app.show_help", "Help", show=False)]

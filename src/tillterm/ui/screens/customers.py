@@ -149,7 +149,8 @@ class CustomersScreen(TillScreen[None]):
         Binding("ctrl+n", "add_customer", "Add", priority=True),
         Binding("ctrl+f", "toggle_filters", "Filters", priority=True),
         Binding("ctrl+e", "export_view", "Export", priority=True),
-        Binding("escape", "clear_search", "Clear"),
+        # in F1, not the footer: at 80 columns the footer has room for the F-keys instead
+        Binding("escape", "clear_search", "Clear", show=False),
         Binding("down", "focus_results", "To the list", show=False),
     ]
 

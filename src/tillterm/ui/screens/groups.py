@@ -77,6 +77,8 @@ class GroupsScreen(TillScreen[None]):
         table.add_column("Sales tax", width=12, key="tax")
         table.add_column("Members", width=9, key="members")
         yield table
+        # the highlighted group's description in full: the column holds 22 characters
+        yield Static("", id="group-detail", markup=False)
         yield Static(
             "Enter: the group's customers · Ctrl+N: add · E: edit · Del: delete",
             id="groups-status",
@@ -128,6 +130,15 @@ class GroupsScreen(TillScreen[None]):
         self.query_one("#groups-title", Static).update(
             plain(f"Customer groups ({count})" if count else "Customer groups: none yet (Ctrl+N)")
         )
+
+    @on(DataTable.RowHighlighted, "#group-table")
+    def _show_detail(self, event: DataTable.RowHighlighted) -> None:
+        group = self.current
+        detail = self.query_one("#group-detail", Static)
+        if group is None or not group.description:
+            detail.update("")
+        else:
+            detail.update(plain(f"{group.name}: {group.description}"))
 
     @property
     def current(self) -> GroupRecord | None:

@@ -12,6 +12,11 @@ Changes to the sale run one at a time (the till's lock, not ``exclusive``: a sec
 scan must queue behind the first, never cancel it); searches are ``exclusive``, since
 only the latest text matters. The till (and with it the ORM) is first reached from a
 job, never on the UI thread: the first frame does not wait for it.
+
+When the database server goes away, the till retries the change and tells the screen
+(:class:`ServerLinkChanged`): the status line says "Server unreachable — retrying", the
+sale stays on screen as the database last had it, and the cashier's next actions queue
+behind the retried one; a notification says it when a window covers the status line.
 """
 
 from __future__ import annotations
@@ -49,10 +54,17 @@ from tillterm.ui.widgets.suggestions import Suggestions
 if TYPE_CHECKING:
     from tillterm.catalog.products import ProductInfo
     from tillterm.sales import RegisterClaim, SaleView, ScanOutcome
-    from tillterm.services.till import Till
+    from tillterm.services.till import LinkState, Till
     from tillterm.ui.screens.payment import PaymentResult
 
 SEARCH_LIMIT = 8
+
+
+#: what the sale panel and the status line say until the register's open sale is read
+OPENING = "Opening the register…"
+
+#: how often the register checks it still holds its name (a server restart lets it go)
+CLAIM_CHECK_S = 5.0
 
 
 class RegisterScreen(TillScreen[None]):
@@ -130,6 +142,16 @@ class RegisterScreen(TillScreen[None]):
         name: str
 
     @dataclass
+    class ServerLinkChanged(Message):
+        """The database server became unreachable (a change is being retried) or is back."""
+
+        reachable: bool
+        note: str
+
+    class ClaimChecked(Message):
+        """This session holds the register's name (again) after the server came back."""
+
+    @dataclass
     class SaleVoided(Message):
         """The sale is voided; ``note`` says what to hand back."""
 
@@ -153,6 +175,14 @@ class RegisterScreen(TillScreen[None]):
         #: what the status line offers, answered only by a key no scanner types
         self._unknown_code: str | None = None
         self._other_customer: int | None = None
+        #: the till this screen watches for the server going away (set by start-up)
+        self._till: Till | None = None
+        #: the server is unreachable (a change is being retried)
+        self._server_lost = False
+        #: the open sale has not been read yet (the screen says :data:`OPENING`)
+        self._loading = False
+        #: what the status line says
+        self._status_note = ""
 
     # ----------------------------------------------------------------- layout
 
@@ -178,15 +208,46 @@ class RegisterScreen(TillScreen[None]):
         for field in self.query(Input):
             field.cursor_blink = False  # no redraw twice a second over SSH
         self.query_one("#scan-input", RegisterInput).focus()
-        self._show(None)
+        self._show_loading()
         self._start_up(self._register)
+        self.set_interval(CLAIM_CHECK_S, self._reclaim)
+
+    def _show_loading(self) -> None:
+        """Until the register's open sale is read, the screen says so: a sale that comes
+        back a moment later must not be shown as "New sale, no customer" meanwhile.
+        Keys and scans are taken all the same; they queue behind the start-up."""
+        self._loading = True
+        self.query_one("#sale-lines", SaleLines).border_title = OPENING
+        self.query_one(CustomerPanel).show_loading()
+        self.query_one(SaleTotals).show_loading()
+        self._status(OPENING)
 
     def on_unmount(self) -> None:
         with self._claim_lock:
             self._closed = True
             claim, self._claim = self._claim, None
+            till, self._till = self._till, None
+        if till is not None:
+            # tillterm is closing: a change still retrying gives up (its thread would
+            # otherwise keep the process alive until the server came back)
+            till.unwatch_link(self._link_changed)
+            till.close()
         if claim is not None:
             claim.release()
+
+    def _watch_server(self, till: Till) -> None:
+        """From the start-up worker: be told when the server goes away and comes back."""
+        with self._claim_lock:
+            closed = self._closed
+            if not closed and self._till is not till:
+                self._till = till
+                till.watch_link(self._link_changed)
+        if closed:  # tillterm closed while the register was starting
+            till.close()
+
+    def _link_changed(self, state: LinkState) -> None:
+        """Told by the till, from the thread of the change being retried."""
+        self.post_message(self.ServerLinkChanged(state.reachable, state.note))
 
     def _keep_claim(self, claim: RegisterClaim) -> None:
         """Hold ``claim`` (from the start-up worker); release it if the screen has gone."""
@@ -275,6 +336,7 @@ class RegisterScreen(TillScreen[None]):
             # while the register is being drawn held the GIL and delayed the first frame
             services.engine()
             till = services.till
+            self._watch_server(till)
             try:
                 claim = till.claim(name)
             except TilltermError as exc:
@@ -331,6 +393,7 @@ class RegisterScreen(TillScreen[None]):
     # ----------------------------------------------------------------- showing
 
     def _status(self, note: str, error: bool = False) -> None:
+        self._status_note = note
         status = self.query_one("#register-status", Static)
         status.update(plain(note, "bold red" if error else ""), layout=False)  # height 1
         status.set_class(error, "-error")
@@ -364,11 +427,57 @@ class RegisterScreen(TillScreen[None]):
         self._show(message.sale)
         if message.note:
             self._status(message.note)
+        elif self._loading and self._status_note == OPENING:
+            self._status("")
+        self._loading = False
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:
         self._status(message.note, error=True)
         self.app.bell()
+
+    @on(ServerLinkChanged)
+    def _server_link_changed(self, message: ServerLinkChanged) -> None:
+        """The server went away (the sale on screen stays: the change is retried and
+        the cashier's next ones queue behind it) or came back."""
+        self._status(message.note, error=not message.reachable)
+        lost = not message.reachable
+        if lost != self._server_lost:
+            self._server_lost = lost
+            if self.app.screen is not self:  # the payment window hides the status line
+                self.notify(message.note, severity="error" if lost else "information")
+        if message.reachable:
+            self._reclaim()
+
+    def _reclaim(self) -> None:
+        """Hold this register's name again if a server restart let it go.
+
+        Asked when the server comes back, and every :data:`CLAIM_CHECK_S` seconds: a
+        restart between two scans goes unnoticed by the till (the pool reconnects), but
+        it ends the session that held the name. A check that fails is tried again next
+        time (the till tells the cashier when the server is unreachable).
+        """
+        with self._claim_lock:
+            claim = self._claim
+        if claim is None or self._server_lost:
+            return
+        till = self.services.till
+
+        def check() -> Message:
+            kept = till.reclaim(claim)
+            if kept is None:
+                return self.RegisterTaken(claim.name)
+            if kept is not claim:
+                self._keep_claim(kept)
+            return self.ClaimChecked()
+
+        self.run_job(
+            "claim",
+            check,
+            lambda message: message,
+            lambda _error: self.ClaimChecked(),
+            description="holding the register's name again",
+        )
 
     @on(UnknownScanned)
     def _unknown_scanned(self, message: UnknownScanned) -> None:

@@ -39,6 +39,12 @@ class CustomerPanel(Static):
         self.border_title = "Customer (F7)"
         self._shown: tuple[SaleCustomer | None, str] | None = None
 
+    def show_loading(self) -> None:
+        """Before the register's open sale is read: never "No customer" for a sale that
+        will come back with one a moment later."""
+        self._shown = None
+        self.update(Text("Loading…", style="dim"), layout=False)
+
     def show(self, customer: SaleCustomer | None, currency: str) -> None:
         """Show the customer; the same customer again (most scans) changes nothing.
 

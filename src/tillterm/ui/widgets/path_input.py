@@ -44,19 +44,22 @@ def complete_path(text: str, suffixes: Sequence[str] = ()) -> tuple[str, list[st
 
 
 class PathInput(Input):
-    """An :class:`Input` for a file path; Tab completes it."""
+    """An :class:`Input` for a file path; Tab completes it, or moves on once it is checked."""
 
     DEFAULT_CSS = """
     PathInput {
         width: 1fr;
     }
     """
-    BINDINGS = [Binding("tab", "complete", "Complete path", show=True)]
+    # listed in F1 and in the field's placeholder: the footer's room goes to the F-keys
+    BINDINGS = [Binding("tab", "complete", "Complete path", show=False)]
 
     def __init__(self, *args: Any, suffixes: Sequence[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.suffixes = tuple(suffixes)
         self.candidates: list[str] = []
+        #: the path last checked with Enter
+        self._submitted: str | None = None
 
     def action_complete(self) -> None:
         completed, self.candidates = complete_path(self.value, self.suffixes)
@@ -67,5 +70,13 @@ class PathInput(Input):
             shown = "  ".join(self.candidates[:12])
             more = " …" if len(self.candidates) > 12 else ""
             self.notify(shown + more, title="Matches", timeout=4)
-        elif not self.candidates:
+        elif not self.value or self.value == self._submitted:
+            # nothing to complete in a path already checked (or none): Tab moves on, as
+            # everywhere else; a Linux console cannot send Shift+Tab, so it must not stick
+            self.screen.focus_next()
+        else:
             self.app.bell()
+
+    async def action_submit(self) -> None:
+        self._submitted = self.value
+        await super().action_submit()

@@ -25,6 +25,9 @@ class SaleTotals(Static):
         self.border_title = "Totals"
         self._shown: Text | None = None
 
+    def show_loading(self) -> None:
+        self._set(Text("Loading…", style="dim"))
+
     def show(self, sale: SaleView | None) -> None:
         """Show the totals; the screen is laid out again only when the height changes."""
         if sale is None or not sale.lines:

@@ -1,0 +1,74 @@
+"""At 80 columns every key in a screen's footer is whole, and the F-keys of the other
+screens are among them (the customers and groups footers used to be cut after F3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import Drive
+from screens_data import settle
+from sqlalchemy.engine import Engine
+from textual.widgets._footer import FooterKey
+
+from tillterm.ui.app import TilltermApp
+from tillterm.ui.widgets.path_input import PathInput
+
+
+def _footer(app: TilltermApp) -> list[tuple[str, int, int]]:
+    """(key, left edge, right edge) of each key the footer shows."""
+    return [
+        (key.key, key.region.x, key.region.right)
+        for key in app.screen.query(FooterKey)
+        if key.display and key.region.width
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "other_screens"),
+    [
+        ("f3", ["f2", "f4", "f5"]),
+        ("f4", ["f2", "f3", "f5"]),
+        ("f5", ["f2", "f3", "f4"]),
+        ("f2", []),  # the register's own keys fill its footer: F1 lists the rest
+    ],
+)
+async def test_every_footer_key_is_whole_at_80_columns(
+    engine: Engine, drive: Drive, key: str, other_screens: list[str]
+) -> None:
+    async with drive() as (app, pilot):
+        await settle(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+        shown = _footer(app)
+        assert shown, "no footer"
+        # a key wholly past the edge is not drawn (F1 lists it); one across it is cut
+        cut = [k for k, left, right in shown if left < 80 < right]
+        assert cut == [], f"cut off at 80 columns: {cut}"
+        keys = [k for k, left, _right in shown if left < 80]
+        assert key not in keys  # the screen the cashier is on
+        assert all(other in keys for other in other_screens), keys
+        assert "f1" in keys
+
+
+async def test_tab_in_a_complete_import_path_moves_on(
+    engine: Engine, drive: Drive, tmp_path: Path
+) -> None:
+    """A Linux console cannot send Shift+Tab: Tab must never be stuck in the path field."""
+    sheet = tmp_path / "clients.csv"
+    sheet.write_text("first_name,last_name,email\nAnna,Martin,anna@example.com\n")
+    async with drive() as (app, pilot):
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        field = app.focused
+        assert isinstance(field, PathInput)
+        await pilot.press(*str(tmp_path / "cli"), "tab")  # completes the name
+        await settle(pilot)
+        assert field.value == str(sheet) and app.focused is field
+        await pilot.press("enter")  # checks the file: the mapping table appears
+        await settle(pilot)
+        field.focus()
+        await pilot.press("tab")  # nothing left to complete: on to the next widget
+        await settle(pilot)
+        assert app.focused is not field and app.focused is not None
