@@ -198,7 +198,10 @@ def demo_store(folder: Path) -> tuple[Path, list[str]]:
 
 @contextlib.contextmanager
 def app(db: Path) -> Iterator[Terminal]:
-    term = Terminal(["-m", "tillterm", "--db", str(db), "--register", "wire"], {})
+    # as over SSH or a serial line (the pty itself is local): a typist's searches spaced
+    term = Terminal(
+        ["-m", "tillterm", "--db", str(db), "--register", "wire"], {"TILLTERM_SLOW_LINK": "1"}
+    )
     try:
         term.wait_for(READY_MARKER)
         term.wait_for(OPEN_MARKER)

@@ -5,7 +5,8 @@ refreshes of the customer list (each is a repaint sent to the terminal) and chec
 causes of idle output and of needless repaints: the same results again redraw nothing,
 new results redraw only the lines of the list (never its scrollbars), a mouse move over
 the list redraws nothing, the list has no horizontal scrollbar at 80 columns, a fast
-typist's keys make two searches, not one each, and no text cursor blinks anywhere. The
+typist's keys make two searches, not one each (spaced further over a slow link), and no
+text cursor blinks anywhere. The
 figures themselves (bytes per key, per scan, per second idle) are in
 ``bench/bench_wire.py``.
 """
@@ -28,7 +29,8 @@ from tillterm.customers.profiles import create_customer
 from tillterm.services.customer_care import CustomerCare
 from tillterm.store.engine import session_scope
 from tillterm.ui.app import TilltermApp
-from tillterm.ui.screens.customers import COLUMNS, PAGE, CustomersScreen
+from tillterm.ui.screens.customers import COLUMNS, PAGE, SEARCH_EVERY, CustomersScreen
+from tillterm.ui.slow_link import slow_link
 from tillterm.ui.widgets.results_table import ResultsTable
 
 
@@ -214,3 +216,33 @@ async def test_no_text_cursor_blinks_on_any_screen(drive: Drive, store: Store) -
         await settle(pilot)
         await check_fields("import")
         assert len(checked) >= 8, checked
+
+
+@pytest.mark.parametrize(
+    ("environ", "terminal", "slow"),
+    [
+        ({}, "/dev/pts/3", False),
+        ({}, None, False),
+        ({"SSH_CONNECTION": "10.0.0.2 50522 10.0.0.9 22"}, "/dev/pts/3", True),
+        ({"SSH_TTY": "/dev/pts/3"}, "/dev/pts/3", True),
+        ({}, "/dev/ttyS0", True),
+        ({}, "/dev/ttyUSB1", True),
+        ({"SSH_TTY": "/dev/pts/3", "TILLTERM_SLOW_LINK": "0"}, "/dev/pts/3", False),
+        ({"TILLTERM_SLOW_LINK": "1"}, "/dev/tty1", True),
+    ],
+)
+def test_a_slow_link_is_ssh_or_a_serial_line_unless_told(
+    environ: dict[str, str], terminal: str | None, slow: bool
+) -> None:
+    assert slow_link(environ, terminal) is slow
+
+
+async def test_searches_are_spaced_over_a_slow_link_only(
+    drive: Drive, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TILLTERM_SLOW_LINK", "0")
+    async with drive() as (app, pilot):
+        assert (await open_customers(app, pilot))._search_every == 0
+    monkeypatch.setenv("TILLTERM_SLOW_LINK", "1")
+    async with drive() as (app, pilot):
+        assert (await open_customers(app, pilot))._search_every == SEARCH_EVERY > 0

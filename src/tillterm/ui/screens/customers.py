@@ -7,8 +7,9 @@ in flight and the table never shows a stale answer for long). The count of match
 slower on a big store, so it runs separately and never holds up the first page.
 
 It is also frugal with bytes, for a till reached over SSH or a serial line (issue 16):
-a fast typist's keys are searched at most every ``SEARCH_EVERY`` (always the newest
-text, and the typed character is echoed at once, never held for a search that waits);
+there, a fast typist's keys are searched at most every ``SEARCH_EVERY`` (always the
+newest text, and the typed character is echoed at once, never held for a search that
+waits; see ``tillterm.ui.slow_link``; locally each key is searched at once);
 only the table lines that differ are redrawn, the same results again draw nothing; the
 count waits briefly so that it is drawn in the same frame as the rows; and no text
 that did not change is set again (a ``Static`` update re-lays out the screen, which
@@ -43,6 +44,7 @@ from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillScreen
 from tillterm.ui.screens.confirm import ConfirmScreen, PromptScreen
 from tillterm.ui.screens.customer_view import CustomerView
+from tillterm.ui.slow_link import over_slow_link
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.customer_filters import CustomerFilters, FilterItems, filters_as_kwargs
 from tillterm.ui.widgets.key_footer import KeyFooter
@@ -55,7 +57,8 @@ PAGE = 25
 PREFETCH = 8
 #: the longest the rows wait for their count, to be drawn in one frame with it
 COUNT_HOLD = 0.1
-#: while keys keep coming, search at most this often (the newest text each time)
+#: over a slow link (SSH, a serial line), while keys keep coming, search at most this
+#: often (the newest text each time); locally every key is searched at once
 SEARCH_EVERY = 0.25
 #: the longest a typed character waits to be drawn together with its results
 HOLD_FRAME = 0.03
@@ -232,7 +235,12 @@ class CustomersScreen(TillScreen[None]):
         self._keep_cursor: int | None = None
         #: a count is running (at most one: on a big store it can take a while)
         self._counting = False
-        #: when the last search started (``loop.time()``), to space a typist's searches
+        #: when the running count started, and how long the last one took
+        self._count_started = 0.0
+        self._count_took = 0.0
+        #: how far apart a typist's searches start (``SEARCH_EVERY`` over a slow link)
+        self._search_every = SEARCH_EVERY if over_slow_link() else 0.0
+        #: when the last search started (``time.monotonic()``), to space them
         self._searched_at = -SEARCH_EVERY
         #: a search of the newest query is owed (typed, or forced) and not started yet
         self._search_owed = False
@@ -351,7 +359,7 @@ class CustomersScreen(TillScreen[None]):
         if self._in_flight or not self._search_owed:
             return
         now = time.monotonic()
-        start_at = max(now, self._searched_at + SEARCH_EVERY)
+        start_at = max(now, self._searched_at + self._search_every)
         if start_at > now:
             self._release_frame()
         self._in_flight = True
@@ -488,7 +496,8 @@ class CustomersScreen(TillScreen[None]):
         Only once typing pauses (no newer text to search): a typist's intermediate
         lists are never counted. One count at a time: a count still running is followed,
         when it ends, by the count of what is shown then. Until the count comes, the
-        line says "25+".
+        line says "25+". The rows wait for the count only if the last count was quick:
+        on a big store (a count of a million) they are shown at once, as before.
         """
         if self._shown is None:
             return
@@ -496,10 +505,13 @@ class CustomersScreen(TillScreen[None]):
             # counted later; meanwhile the line does not show another list's count
             self._show_count(f"{PAGE}+ matches…")
             return
-        if self.is_current and self._count_hold_timer is None:
+        if self._count_took > COUNT_HOLD:
+            self._show_count(f"{PAGE}+ matches…")
+        elif self.is_current and self._count_hold_timer is None:
             self._count_hold.enter_context(self.app.batch_update())
             self._count_hold_timer = self.set_timer(COUNT_HOLD, self._count_late)
         self._counting = True
+        self._count_started = time.monotonic()
         self._run_count(self._shown)
 
     def _count_late(self) -> None:
@@ -529,6 +541,7 @@ class CustomersScreen(TillScreen[None]):
     @on(Counted)
     def _counted(self, message: Counted) -> None:
         self._counting = False
+        self._count_took = time.monotonic() - self._count_started
         if message.query == self._shown:
             self._show_count(
                 _matches(message.count) if message.count is not None else f"{PAGE}+ matches"

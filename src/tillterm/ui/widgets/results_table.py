@@ -326,21 +326,26 @@ class ResultsTable(DataTable[str | PlainCell]):
         cell_style, extend_style = styles
         padding = self.cell_padding
         pad = " " * padding
+        # One style for the whole row (its cells differ only by their column in the
+        # meta, which a row cursor does not use): the row becomes a single segment,
+        # drawn with one colour sequence instead of one per cell (half a line's bytes).
+        style = cell_style + Style.from_meta({"row": row_index, "column": 0})
         scrollable: list[list[Segment]] = []
         table_width = 0
-        for column_index, (column, cell) in enumerate(
-            zip(self.ordered_columns, cells, strict=True)
-        ):
+        for column, cell in zip(self.ordered_columns, cells, strict=True):
             width = column.get_render_width(self)
             table_width += width
             text = set_cell_size(
                 pad + set_cell_size(cell.text, max(0, width - 2 * padding)) + pad, width
             )
-            meta = Style.from_meta({"row": row_index, "column": column_index})
-            scrollable.append([Segment(text, cell_style + meta)])
+            scrollable.append([Segment(text, style)])
         remaining = max(0, self.size.width - table_width)
-        outside = Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
-        scrollable.append([Segment(" " * remaining, extend_style + outside)])
+        if remaining and extend_style == cell_style:
+            # drawn the same: part of the row's one segment (a click there picks the row)
+            scrollable.append([Segment(" " * remaining, style)])
+        else:
+            outside = Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
+            scrollable.append([Segment(" " * remaining, extend_style + outside)])
         return [], scrollable
 
     def _render_cell(
