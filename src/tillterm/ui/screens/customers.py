@@ -325,7 +325,8 @@ class CustomersScreen(TillScreen[None]):
 
         def release() -> None:
             held.close()
-            app.screen.check_idle()  # what waited for the frame is drawn now
+            if app.screen_stack:  # none while the app closes
+                app.screen.check_idle()  # what waited for the frame is drawn now
 
         app.set_timer(RELEASE_AFTER, release)
 
