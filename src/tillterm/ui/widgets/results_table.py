@@ -206,7 +206,7 @@ class ResultsTable(DataTable[str | PlainCell]):
     def append_rows(self, rows: Sequence[Sequence[PlainCell]]) -> None:
         """Add ``rows`` after the last (the next page of a list)."""
         for cells in rows:
-            self.add_row(*cells)
+            self.add_row(*cells)  # drawn: PlainCells (typed so)
 
     def _plain_in_place(self) -> bool:
         """Rows can be replaced in place: one line each, no labels, no fixed rows."""
