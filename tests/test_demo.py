@@ -121,3 +121,127 @@ def test_a_dead_generator_is_reported_not_awaited_forever(
     monkeypatch.setattr(demo, "_produce", _dies)
     with pytest.raises(TilltermError, match="stopped unexpectedly"):
         seed_demo(engine, customers=50, products=1)
+
+
+def _pg_state(engine: Engine) -> tuple[set[str], object]:
+    with engine.connect() as conn:
+        indexes = {
+            row[0]
+            for row in conn.exec_driver_sql(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
+                "AND tablename IN ('customer', 'customer_tag')"
+            )
+        }
+        analysed = conn.exec_driver_sql(
+            "SELECT last_analyze FROM pg_stat_user_tables WHERE relid = to_regclass('customer')"
+        ).scalar()
+    return indexes, analysed
+
+
+def test_a_postgresql_demo_is_copied_in_indexed_and_analysed(
+    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tillterm.customers.profiles import create_customer, search_customers
+    from tillterm.demo import seeding as demo
+
+    before, _ = _pg_state(pg_engine)
+    monkeypatch.setattr(demo, "PARALLEL_FROM", 100)  # the helper process writes COPY text
+    monkeypatch.setattr(demo, "BATCH", 60)
+    seen: list[int] = []
+    summary = seed_demo(pg_engine, customers=250, products=5, progress=seen.append)
+    assert summary.customers == 250
+    assert seen == [60, 120, 180, 240, 250]
+    indexes, analysed = _pg_state(pg_engine)
+    assert indexes == before  # dropped for the load, every one built again
+    assert analysed is not None  # plans right from the first search
+    with session_scope(pg_engine) as s:
+        ids = s.exec(select(Customer.id).order_by(Customer.id)).all()
+        assert [row[0] for row in ids] == list(range(1, 251))
+        assert s.exec(select(func.count()).select_from(CustomerTag)).one()[0] > 0
+        first = s.exec(select(Customer.first_name).where(Customer.id == 200)).one()[0]
+        assert 200 in [c.id for c in search_customers(s, first, limit=250)]
+        # the ids were written: the next customer numbers on from them
+        assert create_customer(s, {"first_name": "After", "last_name": "Demo"}).id == 251
+    with session_scope(pg_engine) as s:
+        assert [c.display_name for c in search_customers(s, "after demo")] == ["After Demo"]
+
+
+def test_a_failed_postgresql_demo_leaves_nothing(
+    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tillterm.demo import seeding as demo
+    from tillterm.store import staging
+
+    before, _ = _pg_state(pg_engine)
+    monkeypatch.setattr(demo, "BATCH", 40)
+    real = staging.copy_in
+    calls: list[str] = []
+
+    def failing(conn: object, table: str, *args: object) -> None:
+        calls.append(table)
+        if calls.count("customer") == 3:
+            raise RuntimeError("the server went away")
+        real(conn, table, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(staging, "copy_in", failing)
+    with pytest.raises(RuntimeError):
+        seed_demo(pg_engine, customers=200, products=5)
+    with session_scope(pg_engine) as s:
+        assert s.exec(select(func.count()).select_from(Customer)).one()[0] == 0
+    assert _pg_state(pg_engine)[0] == before  # the indexes dropped for the load are back
+
+
+def test_copy_text_carries_any_value_through_postgresql(pg_engine: Engine) -> None:
+    import datetime as dt
+
+    from tillterm.store import staging
+
+    rows = [
+        ("tab\there, new\nline, back\\slash, cr\r", None, True, "2026-01-02 03:04:05.000000"),
+        ("", 7, False, None),
+        ("\\N is text", 0, 1, "2026-06-30 23:00:00.000000"),
+    ]
+    with pg_engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TEMP TABLE copied (n int, a text, b int, c boolean, d timestamptz)"
+        )
+        staging.copy_in(conn, "copied", ["n", "a", "b", "c", "d"], staging.copy_text(rows, 1))
+        back = conn.exec_driver_sql("SELECT a, b, c, d FROM copied ORDER BY n").all()
+    utc = dt.UTC
+    assert [tuple(r) for r in back] == [
+        (rows[0][0], None, True, dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=utc)),
+        ("", 7, False, None),
+        ("\\N is text", 0, True, dt.datetime(2026, 6, 30, 23, 0, tzinfo=utc)),
+    ]
+
+
+def test_index_plan_follows_the_size_of_the_load(pg_engine: Engine) -> None:
+    from tillterm.store import staging
+
+    with pg_engine.begin() as conn:
+        plan = staging.plan_indexes(conn, ("customer", "customer_tag"), 100)
+        assert {"search_customer_all", "ix_customer_created_at"} <= set(plan.dropped)
+        assert "customer_pkey" not in plan.dropped
+        assert "customer_code_key_key" not in plan.dropped  # codes clash during the load
+        assert plan.analyse
+        plan.finish(conn)
+    seed_demo(pg_engine, customers=50, products=1)
+    with pg_engine.begin() as conn:
+        small = staging.plan_indexes(conn, ("customer",), 2)  # 2 more into 50: keep all
+        assert small.dropped == {} and not small.analyse
+        tenth = staging.plan_indexes(conn, ("customer",), 5)
+        assert tenth.dropped == {} and tenth.analyse
+
+
+def test_a_dead_postgresql_generator_leaves_no_customer(
+    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tillterm.core.errors import TilltermError
+    from tillterm.demo import seeding as demo
+
+    monkeypatch.setattr(demo, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(demo, "_produce_copy", _dies)
+    with pytest.raises(TilltermError, match="stopped unexpectedly; no customer was added"):
+        seed_demo(pg_engine, customers=50, products=1)
+    with session_scope(pg_engine) as s:
+        assert s.exec(select(func.count()).select_from(Customer)).one()[0] == 0

@@ -134,7 +134,7 @@ def test_opening_balances_become_dated_entries_of_one_import(
         3,
         2550 - 1225 + 10000,
     )
-    assert opening.left_out == ("year_to_date",)
+    assert (opening.spends, opening.spend_cents) == (2, 36000)
     assert (
         "opening balances: 2 loyalty balances (1,620 points), 3 account balances (113.25 EUR)"
         in report.summary()
@@ -142,11 +142,11 @@ def test_opening_balances_become_dated_entries_of_one_import(
     assert result.opening_import == 1
     assert "opening-balance import 1" in result.summary()
     assert "tillterm balances reverse 1" in result.summary()
-    # the columns are said to be read, year-to-date said to be left out, by name
+    # the columns are said to be read, by name
     assert any(
         n.startswith("Opening balances from: “loyalty_balance”, “balance”") for n in report.notices
     )
-    assert any(n.startswith("Not imported: “year_to_date”") for n in report.notices)
+    assert any(n.startswith("Year-to-date spend from: “year_to_date”") for n in report.notices)
     assert not any(n.startswith("Read-only columns") for n in report.notices)
     lines = "\n".join(report.mapping_lines())
     assert "“loyalty_balance” → opening loyalty balance" in lines
@@ -289,8 +289,8 @@ def test_the_same_balances_twice_are_warnings_until_the_first_is_reversed(
     _import(any_engine, path, opening=True)
     again = check_import(any_engine, path, opening_balances=True)
     twice = [p for p in again.problems if "adds to the opening balance of import 1" in p.message]
-    # one per balance brought over (zero and blank ones add nothing)
-    assert len(twice) == 5 and again.warnings == 5
+    # one per balance and year-to-date figure brought over (zero and blank ones add nothing)
+    assert len(twice) == 7 and again.warnings == 7
     assert {(p.row, p.column) for p in twice} >= {(2, "loyalty_balance"), (2, "balance")}
     assert all("tillterm balances reverse 1" in p.message for p in twice)
     assert twice[0].message.startswith("“120” adds to")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
@@ -118,6 +119,25 @@ def test_snapshot_errors(snap_compare, engine: Engine, tmp_path: Path, monkeypat
 
     app = TilltermApp(engine, register="till", scanner=False)
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def _whole_keys(app: TilltermApp) -> list[str]:
+    """The footer's keys drawn whole within 80 columns, in order."""
+    from textual.widgets._footer import FooterKey
+
+    shown = [(k.key, k.region) for k in app.screen.query(FooterKey) if k.display]
+    return [key for key, r in shown if r.width and r.right <= 80]
+
+
+async def _asked(pilot, app: TilltermApp) -> None:  # type: ignore[no-untyped-def]
+    """Wait for the question a key opened (a few frames on a loaded machine)."""
+    from tillterm.ui.screens.confirm import ConfirmScreen
+
+    for _ in range(40):
+        if isinstance(app.screen, ConfirmScreen):
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"no question was asked: {app.screen!r} is shown")
 
 
 def _summary(screen: ImportScreen) -> str:
@@ -252,7 +272,103 @@ async def test_annotated_copy_is_private_and_replacing_it_is_asked(
         assert target.read_text() == "kept"
         await pilot.press("ctrl+s")
         await pilot.pause()
+        await _asked(pilot, app)
         await pilot.press("y")
         await settle(pilot)
         assert "import_problems" in target.read_text(encoding="utf-8")
         assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def _screen_text(app: TilltermApp) -> str:
+    """What the 80×24 terminal shows, as plain text (no colour, no style)."""
+    from rich.console import Console
+
+    console = Console(width=80, height=24, record=True, color_system=None, file=io.StringIO())
+    console.print(app.screen._compositor.render_update(full=True))  # type: ignore[attr-defined]
+    return console.export_text()
+
+
+async def test_opening_balances_switch_checks_again_imports_and_reverses(
+    engine: Engine, tmp_path: Path, drive: Drive
+) -> None:
+    from test_import_balances import ROWS, _balances, _xseries
+
+    from tillterm.store.models import OpeningSpend
+    from tillterm.ui.screens.help import HelpScreen
+
+    path = _xseries(tmp_path / "xseries.csv", ROWS)
+    async with drive() as (app, pilot):
+        screen = await _open(pilot, app)
+        options = screen.query_one("#import-options", Static)
+        assert "[ ] Opening balances ^B" in str(options.content)
+        # the switch's key is in the footer, whole at 80 columns (Ctrl+O is on the line)
+        keys = _whole_keys(app)
+        assert "ctrl+b" in keys and "escape" in keys and "ctrl+o" not in keys
+        await _check(pilot, app, str(path))
+        assert screen.report is not None and screen.report.opening is None
+        assert "opening balances" not in _summary(screen)
+        # the switch: drawn as text, and the file is checked again with it
+        await pilot.press("ctrl+b")
+        await settle(pilot)
+        assert "[x] Opening balances ^B" in str(options.content)
+        assert screen.report is not None and screen.report.opening is not None
+        summary = _summary(screen)
+        assert "opening balances: 2 loyalty balances (1,620 points)" in summary
+        assert "year-to-date spend brought over for 2 customers (total 360.00 EUR)" in summary
+        on_screen = _screen_text(app)
+        assert "[x] Opening balances ^B" in on_screen
+        # the summary wraps at 80 columns: read it as words
+        assert "year-to-date spend brought over for 2 customers (total 360.00 EUR)" in " ".join(
+            on_screen.split()
+        )
+        # F1 lists the switch too
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        listed = " ".join(str(s) for s in app.screen.sections)
+        assert "Balances" in listed and "Create groups" in listed and "Undo balances" in listed
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not screen.check_action("reverse_opening_balances", ())
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        summary = _summary(screen)
+        assert "as opening-balance import 1" in summary
+        assert "Ctrl+R reverses the opening balances now" in summary
+        assert _balances(engine)["OLIVIA-1"] == (120, 2550)
+        with engine.connect() as conn:
+            assert conn.execute(select(func.sum(OpeningSpend.amount_cents))).scalar() == 36000
+        # Ctrl+R asks, then takes them back
+        # Ctrl+R takes Ctrl+B's place in the footer, every key whole at 80 columns
+        keys = _whole_keys(app)
+        assert "ctrl+r" in keys and "escape" in keys and "ctrl+b" not in keys
+        await pilot.press("ctrl+r")
+        await _asked(pilot, app)
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.screen is screen
+        summary = _summary(screen)
+        assert summary.startswith("Reversed opening-balance import 1: 2 loyalty balances")
+        assert "year-to-date spend of 2 customers (360.00 EUR)" in summary
+        assert not screen.check_action("reverse_opening_balances", ())
+        assert "Reversed opening-balance import 1" in " ".join(_screen_text(app).split())
+    assert set(_balances(engine).values()) == {(0, 0)}
+    with engine.connect() as conn:
+        assert conn.execute(select(func.sum(OpeningSpend.amount_cents))).scalar() == 0
+
+
+async def test_without_the_switch_balances_stay_read_only(
+    engine: Engine, tmp_path: Path, drive: Drive
+) -> None:
+    from test_import_balances import ROWS, _balances, _xseries
+
+    path = _xseries(tmp_path / "xseries.csv", ROWS)
+    async with drive() as (app, pilot):
+        screen = await _open(pilot, app)
+        await _check(pilot, app, str(path))
+        await pilot.press("ctrl+y")
+        await settle(pilot)
+        assert "opening" not in _summary(screen) and "Imported" in _summary(screen)
+        assert not screen.check_action("reverse_opening_balances", ())
+    assert set(_balances(engine).values()) == {(0, 0)}
+    assert _count(engine) == 4

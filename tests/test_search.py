@@ -358,4 +358,165 @@ def test_migration_carries_the_same_ddl_as_the_search_index_module() -> None:
     assert migration.SQLITE_SETTINGS == search_index.SQLITE_SETTINGS
     functions = search_index.pg_functions("{schema}", "{unaccent}")
     assert list(functions.values()) == migration.PG_FUNCTIONS
-    assert list(search_index.PG_INDEXES.values()) == migration.PG_INDEXES
+    path = MIGRATIONS_DIR / "versions" / "0007_pg_search_indexes.py"
+    spec = importlib.util.spec_from_file_location("m0007", path)
+    assert spec and spec.loader
+    words = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(words)
+    assert [
+        search_index.pg_words_function("{schema}", "{unaccent}"),
+        search_index.pg_marked_function("{schema}"),
+    ] == words.PG_FUNCTIONS
+    assert list(search_index.PG_COLUMNS.values()) == words.PG_COLUMNS
+    assert list(search_index.PG_INDEXES.values()) == words.PG_INDEXES
+    assert list(search_index.PG_INDEXES) == words.INDEX_NAMES
+    assert list(search_index.PG_SETTINGS.values()) == words.PG_SETTINGS
+
+
+def test_every_postgresql_plan_gives_the_sqlite_results(
+    tmp_path: Path, pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A window of 16 customers makes every part of the PostgreSQL statement run on a
+    small store: tiers done in the window, tiers that walk on, tiers read from the index
+    (rare words, or a walk that fell short); the pages must still be SQLite's."""
+    from tillterm.customers import search
+
+    monkeypatch.setattr(search, "PG_WINDOW", 16)
+    monkeypatch.setattr(search, "PG_RARE", 3)
+    monkeypatch.setattr(search, "PG_WALK", 40)
+    monkeypatch.setattr(search, "PG_COMMON", 6)
+    sqlite = open_db(tmp_path / "till.db")
+    try:
+        for engine in (sqlite, pg_engine):
+            seed_demo(engine, customers=400, products=1)
+            with session_scope(engine) as s:
+                vip = create_group(s, "Club")
+                for n in range(0, 400, 7):
+                    update_customer(s, n + 1, {"group_id": vip.id})
+                for n in range(3, 400, 50):
+                    archive_customer(s, n)
+        queries = ["m", "ma", "mar", "e", "a b", "ma d", "l b", "rue", "paris", "06", "06 1",
+                   "+44 7", "75011", "g9a 5h7", "gmail", "a@", "ma@", "zzz", "jean", "dubois",
+                   "marie dub", "fr", "com", "29000", "h2x"]  # fmt: skip
+        for typed in queries:
+            for filters in ({}, {"group_id": vip.id}, {"include_archived": True}):
+                for offset in (0, 10):
+                    found = []
+                    for engine in (sqlite, pg_engine):
+                        with session_scope(engine) as s:
+                            page = search_customers(s, typed, limit=10, offset=offset, **filters)
+                            found.append([c.id for c in page])
+                    assert found[0] == found[1], (typed, filters, offset)
+    finally:
+        sqlite.dispose()
+
+
+def test_a_postgresql_store_at_0004_upgrades_with_its_customers_searchable(pg_url: str) -> None:
+    from tillterm.store.engine import build_engine, upgrade
+
+    old = build_engine(pg_url)
+    upgrade(old, "0004_sale_history")
+    with old.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO customer (customer_code, code_key, first_name, last_name, email,"
+                " phone, marketing_opt_in, address1, address2, city, state, postal_code,"
+                " country, title, company, company_reg_no, vat_number, website, phone_home,"
+                " phone_work, phone_mobile, phone_pager, phone_fax, email2, on_account_allowed,"
+                " loyalty_enabled, consent_email, consent_mail, consent_phone, notes,"
+                " phone_digits, created_at, updated_at) VALUES ('OLD1', 'old1', 'Zoé', 'Noël',"
+                " 'zoe.noel@example.fr', '06 12 34 56 78', false, '', '', 'Lyon', '', '69001',"
+                " 'France', '', '', '', '', '', '', '', '', '', '', '', false, true, false,"
+                " false, false, 'since 2019', '0612345678', now(), now())"
+            )
+        )
+    old.dispose()
+    engine = open_db(pg_url)
+    try:
+        assert _names(engine, "zoe noel") == ["Zoé Noël"]
+        assert _names(engine, "0612") == ["Zoé Noël"]
+        assert _names(engine, "zoe.noel@") == ["Zoé Noël"]
+        with engine.connect() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT notes, search_name_words::text, search_all_words::text FROM customer"
+            ).one()
+            assert row[0] == "since 2019"
+            assert row[1] == "'#n' '#z' 'noel' 'zoe'"
+            assert "'0612345678'" in row[2] and "'example'" in row[2]
+            indexes = conn.exec_driver_sql(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE 'search_%%' "
+                "AND schemaname = current_schema()"
+            ).all()
+            assert {name for name, _ in indexes} == set(search_index.PG_INDEXES)
+            assert all("_words" in ddl for _, ddl in indexes)
+            options = conn.exec_driver_sql(
+                "SELECT reloptions FROM pg_class WHERE oid = 'customer'::regclass"
+            ).scalar()
+            assert options == ["parallel_workers=0"]
+            assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
+    finally:
+        engine.dispose()
+
+
+def test_postgresql_search_is_one_statement(pg_engine: Engine) -> None:
+    """One round trip a keystroke on a server: every tier ranked in one statement."""
+    from sqlalchemy import event
+
+    _add_people(pg_engine)
+    people = pg_engine
+    statements: list[str] = []
+
+    def seen(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(people, "before_cursor_execute", seen)
+    try:
+        with session_scope(people) as s:
+            from tillterm.customers.search import search_ids
+
+            statements.clear()
+            assert search_ids(s, "dub", limit=5)
+            assert search_ids(s, "zz qq", limit=5) == []
+    finally:
+        event.remove(people, "before_cursor_execute", seen)
+    assert len(statements) == 2
+
+
+def test_an_import_into_an_empty_postgresql_store_is_indexed_and_analysed(
+    tmp_path: Path, pg_engine: Engine
+) -> None:
+    """The import drops the secondary indexes for a load that doubles the table and
+    builds them again, in its transaction; the tables are analysed before it commits."""
+    from tillterm.spreadsheet.export import export_customers
+    from tillterm.spreadsheet.importing import apply_import, check_import
+
+    sqlite = open_db(tmp_path / "till.db")
+    try:
+        seed_demo(sqlite, customers=60, products=1)
+        export_customers(sqlite, tmp_path / "all.csv")
+        with session_scope(sqlite) as s:
+            first = [c.id for c in search_customers(s, "ma", limit=10)]
+    finally:
+        sqlite.dispose()
+
+    def indexes() -> set[str]:
+        with pg_engine.connect() as conn:
+            return {
+                row[0]
+                for row in conn.exec_driver_sql(
+                    "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
+                    "AND tablename = 'customer'"
+                )
+            }
+
+    before = indexes()
+    report = check_import(pg_engine, tmp_path / "all.csv", create_groups=True)
+    result = apply_import(pg_engine, report, allow_warnings=True)
+    assert result.created == 60
+    assert indexes() == before
+    with pg_engine.connect() as conn:
+        assert conn.exec_driver_sql(
+            "SELECT last_analyze FROM pg_stat_user_tables WHERE relid = to_regclass('customer')"
+        ).scalar()
+    with session_scope(pg_engine) as s:
+        assert [c.id for c in search_customers(s, "ma", limit=10)] == first

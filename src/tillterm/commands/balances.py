@@ -1,9 +1,10 @@
 """``tillterm balances reverse N``: take back the opening balances an import brought over.
 
 ``tillterm import FILE --opening-balances`` writes the old system's loyalty and account
-balances as dated ledger entries of "opening-balance import N" and prints N. Reversing
-adds the opposite entries (what was printed is never rewritten; balances stay the sum
-of their entries) and is refused a second time. Exit status: 0 reversed, 1 refused (no
+balances as dated ledger entries of "opening-balance import N" (and its year-to-date
+spend as opening figures of that import) and prints N. Reversing adds the opposite
+entries (what was printed is never rewritten; balances stay the sum of their entries)
+and is refused a second time. Exit status: 0 reversed, 1 refused (no
 such import, or reversed already), 4 the database failed (nothing changed).
 """
 
@@ -36,9 +37,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "reverse",
         help="take back the opening balances of one import (once)",
         description="Add, dated now, the opposite of every opening loyalty and account "
-        "entry of opening-balance import N (the number tillterm import "
-        "--opening-balances printed). The import's entries stay on file beside their "
-        "reversal; an import is reversed once. Exit status: 0 reversed, 1 refused, "
+        "entry (and year-to-date spend figure) of opening-balance import N (the number "
+        "tillterm import --opening-balances printed). The import's entries stay on file "
+        "beside their reversal; an import is reversed once. Exit status: 0 reversed, 1 refused, "
         "4 database error (nothing changed).",
     )
     add_db_option(reverse)
@@ -70,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
         f"Reversed opening-balance import {done.number}: {done.loyalty:,} loyalty "
         f"balance{'s' * (done.loyalty != 1)} ({done.points:,} points taken back), "
         f"{done.accounts:,} account balance{'s' * (done.accounts != 1)} "
-        f"({format_money(done.cents, done.currency)} taken back)."
+        f"({format_money(done.cents, done.currency)} taken back), year-to-date spend "
+        f"of {done.spends:,} customer{'s' * (done.spends != 1)} "
+        f"({format_money(done.spend_cents, done.currency)} taken back)."
     )
     return EXIT_OK

@@ -69,7 +69,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--opening-balances",
         action="store_true",
         help="bring the old system's loyalty and account balance columns over as dated "
-        "opening ledger entries of this import (else they are read-only, not imported); "
+        "opening ledger entries of this import, and its year-to-date spend as an opening "
+        "figure counted until 31 December (else they are read-only, not imported); "
         "the summary prints the import's number N, and "
         "'tillterm balances reverse N' takes them back",
     )

@@ -52,12 +52,16 @@ class LineInput:
 
 @dataclass(frozen=True)
 class PricedLine:
-    """One line's amounts in cents. ``total = gross - discount (+ tax if exclusive)``."""
+    """One line's amounts in cents. ``total = gross - discount (+ tax if exclusive)``;
+    for a tax-exempt buyer ``tax`` is 0 and, on tax-inclusive prices, ``total = gross -
+    discount - exempted`` (the tax part the price held, taken off)."""
 
     gross_cents: int
     discount_cents: int
     tax_cents: int
     total_cents: int
+    #: the tax part taken off a tax-inclusive price for a tax-exempt buyer
+    exempted_cents: int = 0
 
     @property
     def net_cents(self) -> int:
@@ -78,14 +82,29 @@ def combined_discount(line_discount: Decimal | None, customer_discount: Decimal 
 
 
 def price_line(
-    line: LineInput, customer_discount: Decimal | None, prices_include_tax: bool
+    line: LineInput,
+    customer_discount: Decimal | None,
+    prices_include_tax: bool,
+    *,
+    tax_exempt: bool = False,
 ) -> PricedLine:
-    """Price one line: gross, one rounded discount, one rounded tax."""
+    """Price one line: gross, one rounded discount, one rounded tax.
+
+    A tax-exempt buyer pays no tax: on tax-exclusive prices none is added; on
+    tax-inclusive prices the tax part the price holds (the same rounded cents it would
+    have shown as "incl. tax") is taken off, so the exempt buyer pays the price before
+    tax, whichever way the store writes its prices.
+    """
     gross = line.unit_price_cents * line.quantity
     pct = combined_discount(line.line_discount, customer_discount)
     discount = round_half_up(Decimal(gross) * pct / HUNDRED) if pct else 0
     net = gross - discount
     rate = line.tax_rate
+    if tax_exempt:
+        if prices_include_tax and rate:
+            part = round_half_up(Decimal(net) * rate / (HUNDRED + rate))
+            return PricedLine(gross, discount, 0, net - part, part)
+        return PricedLine(gross, discount, 0, net)
     if prices_include_tax:
         tax = round_half_up(Decimal(net) * rate / (HUNDRED + rate)) if rate else 0
         total = net
@@ -101,17 +120,19 @@ class Totals:
     discount_cents: int = 0
     tax_cents: int = 0
     total_cents: int = 0
+    exempted_cents: int = 0
 
 
 def sum_lines(lines: Iterable[PricedLine]) -> Totals:
     """Totals as sums of the rounded lines: they add up by construction."""
-    subtotal = discount = tax = total = 0
+    subtotal = discount = tax = total = exempted = 0
     for line in lines:
         subtotal += line.gross_cents
         discount += line.discount_cents
         tax += line.tax_cents
         total += line.total_cents
-    return Totals(subtotal, discount, tax, total)
+        exempted += line.exempted_cents
+    return Totals(subtotal, discount, tax, total, exempted)
 
 
 def loyalty_points_earned(amount_cents: int, points_per_unit: Decimal) -> int:

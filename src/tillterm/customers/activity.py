@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 from tillterm.core.errors import NotFound
 from tillterm.core.money import from_cents
 from tillterm.customers.records import AccountLine, CustomerActivity, LedgerLine, SaleBrief
-from tillterm.store.models import AccountEntry, Customer, LoyaltyEntry, Sale
+from tillterm.store.models import AccountEntry, Customer, LoyaltyEntry, OpeningSpend, Sale
 
 
 def _year_start() -> dt.datetime:
@@ -47,6 +47,10 @@ def _activity_statements() -> tuple[Any, ...]:
         ),
         func.count(case((~is_refund, sale_id))),
     ).where(sale_customer == cid, col(Sale.state) == "completed")
+    # the old system's year-to-date figure (an opening import) counts in its own year
+    opening_spend = select(func.coalesce(func.sum(col(OpeningSpend.amount_cents)), 0)).where(
+        col(OpeningSpend.customer_id) == cid, col(OpeningSpend.as_of) >= since
+    )
     loyalty = select(func.coalesce(func.sum(col(LoyaltyEntry.points)), 0)).where(
         col(LoyaltyEntry.customer_id) == cid
     )
@@ -89,20 +93,23 @@ def _activity_statements() -> tuple[Any, ...]:
         .order_by(col(AccountEntry.created_at).desc(), col(AccountEntry.id).desc())
         .limit(recent)
     )
-    return exists, totals, loyalty, account, sales, loyalty_rows, account_rows
+    return exists, totals, opening_spend, loyalty, account, sales, loyalty_rows, account_rows
 
 
 def customer_activity(session: Session, customer_id: int, *, recent: int = 20) -> CustomerActivity:
     """Year-to-date spend, balances and the latest movements, summed from the ledgers.
 
     Year-to-date spend counts completed sales since 1 January (local time), minus
-    completed refunds, whatever sign a refund's total is stored with.
+    completed refunds, whatever sign a refund's total is stored with, plus the
+    year-to-date spend an opening import brought over this year.
     """
-    exists, totals, loyalty, account, sales, loyalty_rows, account_rows = _activity_statements()
+    statements = _activity_statements()
+    exists, totals, opening_spend, loyalty, account, sales, loyalty_rows, account_rows = statements
     params = {"cid": customer_id, "since": _year_start(), "recent": recent}
     if session.execute(exists, params).first() is None:
         raise NotFound("This customer no longer exists.")
     spend, refunds, count = session.execute(totals, params).one()
+    opening = session.execute(opening_spend, params).scalar()
     loyalty_sum = session.execute(loyalty, params).scalar()
     account_sum = session.execute(account, params).scalar()
     sale_rows = session.execute(sales, params).all()
@@ -110,7 +117,7 @@ def customer_activity(session: Session, customer_id: int, *, recent: int = 20) -
     movements = session.execute(account_rows, params).all()
     return CustomerActivity(
         customer_id=customer_id,
-        year_to_date_spend=from_cents(int(spend) - int(refunds)),
+        year_to_date_spend=from_cents(int(spend) - int(refunds) + int(opening or 0)),
         account_balance=from_cents(int(account_sum or 0)),
         loyalty_balance=int(loyalty_sum or 0),
         sales_count=int(count),

@@ -183,6 +183,7 @@ FIELDS: tuple[CustomerField, ...] = (
         placeholder="empty = none, e.g. 10",
     ),
     _f("tax_rate_id", "Sales tax", "tax", "Sales", 80, header="tax_rate"),
+    _f("tax_exempt", "Tax exempt", "bool", "Sales"),
     _f("on_account_allowed", "On-account sales", "bool", "Sales", form_label="On account"),
     _f(
         "balance_limit",
@@ -227,6 +228,7 @@ EXPORT_ORDER: tuple[str, ...] = (
     "group_id",
     "discount_percent",
     "tax_rate_id",
+    "tax_exempt",
     "first_name",
     "last_name",
     "title",

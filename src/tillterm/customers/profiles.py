@@ -66,7 +66,14 @@ from tillterm.customers.validation import (
     phone_digits,
     validate_customer,
 )
-from tillterm.store.models import AccountEntry, Customer, LoyaltyEntry, Sale, utcnow
+from tillterm.store.models import (
+    AccountEntry,
+    Customer,
+    LoyaltyEntry,
+    OpeningSpend,
+    Sale,
+    utcnow,
+)
 
 __all__ = [
     "CODE_ALPHABET",
@@ -203,7 +210,7 @@ def restore_customer(session: Session, customer_id: int) -> CustomerRecord:
 def delete_customer(session: Session, customer_id: int) -> None:
     """Delete a customer who never bought anything (a mistake); others are archived."""
     current_values(session, customer_id)
-    for model in (Sale, LoyaltyEntry, AccountEntry):
+    for model in (Sale, LoyaltyEntry, AccountEntry, OpeningSpend):
         used = session.execute(
             select(col(model.id)).where(col(model.customer_id) == customer_id).limit(1)
         ).first()

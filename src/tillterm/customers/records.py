@@ -45,6 +45,8 @@ class CustomerRecord:
     discount_percent: Decimal | None
     tax_rate_id: int | None
     tax_rate_name: str | None
+    #: sold without tax (the lines of a sale the customer is attached to)
+    tax_exempt: bool
     on_account_allowed: bool
     balance_limit: Decimal | None
     loyalty_enabled: bool

@@ -23,10 +23,14 @@ quoted, so quotes, ``*``, ``-``, ``:``, ``(``, ``AND``, ``NEAR`` or emoji are ju
    address, city), except for an email text;
 4. matches in custom field values.
 
-Each tier is read in id order from its word index and stops as soon as the page is
-full, so a one-letter search on a million customers reads fifty index entries, not
-eight hundred thousand; nothing here ever counts or sorts a whole match set.
-:func:`count_matches` is the one place that does count, for list headers.
+On SQLite each tier is read in id order from its word index and stops as soon as the
+page is full, so a one-letter search on a million customers reads fifty index entries,
+not eight hundred thousand; nothing here ever counts or sorts a whole match set. On
+PostgreSQL every tier is ranked inside one statement (one round trip a keystroke); a GIN
+index cannot be read in id order, so the statement samples the first customers to tell
+common words (walked in id order) from rare ones (read from the index): see
+:func:`_pg_ranked_sql`. :func:`count_matches` is the one place that does count, for
+list headers.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ from tillterm.core.folding import normalise_code, printable, words
 from tillterm.core.money import parse_percent
 from tillterm.store.fastpath import Typed, fetch_all, statement
 from tillterm.store.models import Percent, UTCDateTime
-from tillterm.store.search_index import CUSTOM_SHIFT, EMAIL_COLUMNS
+from tillterm.store.search_index import CUSTOM_SHIFT, EMAIL_COLUMNS, PG_MARK, PG_MARKED
 
 #: more words than this add nothing but cost ("sensible results" for pasted paragraphs)
 MAX_TERMS = 8
@@ -265,29 +269,39 @@ def _fts_match(query: ParsedQuery, columns: tuple[str, ...] = (), *, prefix: boo
     return expr
 
 
-def _tsquery(query: ParsedQuery, *, prefix: bool = True) -> str:
-    """A tsquery literal: each term a quoted prefix lexeme, all required."""
+def _tsquery(query: ParsedQuery, *, prefix: bool = True, marked: bool = False) -> str:
+    """A tsquery literal: each term a quoted prefix lexeme, all required.
+
+    ``marked``: the words searched hold their first letters marked
+    (:data:`tillterm.store.search_index.PG_MARK`), and a one-letter prefix is asked for
+    as its mark, one index entry.
+    """
     star = ":*" if prefix else ""
-    return " & ".join(f"'{term}'{star}" for term in query.terms)
+    return " & ".join(
+        f"'{PG_MARK}{term}'" if marked and prefix and len(term) == 1 else f"'{term}'{star}"
+        for term in query.terms
+    )
 
 
-_PG_NAME = "search_name_doc(c.first_name, c.last_name, c.company)"
-_PG_ALL = (
-    "search_all_doc(c.first_name, c.last_name, c.company, c.title, c.email, c.email2, "
-    "c.phone_digits, c.postal_code, c.customer_code, c.address1, c.address2, c.city)"
-)
-_PG_EMAIL = "search_email_doc(c.email, c.email2)"
+#: the stored words of each document (``tillterm.store.search_index.PG_WORDS``)
+_PG_NAME = "c.search_name_words"
+_PG_ALL = "c.search_all_words"
+_PG_EMAIL = "c.search_email_words"
 
 
 def _tier_sql(
-    dialect: str, tier: Tier, query: ParsedQuery, where: _Sql
+    dialect: str, tier: Tier, query: ParsedQuery, where: _Sql, key: str = ""
 ) -> tuple[str, dict[str, Any]]:
-    """The SQL of one tier, selecting customer ids in id order, ``:n`` at most."""
+    """The SQL of one tier, selecting customer ids in id order, ``:n`` at most.
+
+    Its own parameters are named with ``key`` appended, so that several tiers can share
+    one statement (:func:`_pg_ranked_sql`).
+    """
     cond = where.where()
     if tier == "code":
         return (
-            f"SELECT c.id FROM customer c WHERE c.code_key = :code AND {cond} LIMIT :n",
-            {"code": query.code_key},
+            f"SELECT c.id FROM customer c WHERE c.code_key = :code{key} AND {cond} LIMIT :n",
+            {f"code{key}": query.code_key},
         )
     if dialect == "sqlite":
         if tier == "custom":
@@ -295,30 +309,185 @@ def _tier_sql(
                 # rowids order by (customer, field): DISTINCT keeps that order
                 "SELECT DISTINCT c.id FROM search_custom f CROSS JOIN customer c "
                 f"ON c.id = (f.rowid >> {CUSTOM_SHIFT}) "
-                f"WHERE search_custom MATCH :m AND {cond} ORDER BY f.rowid LIMIT :n",
-                {"m": _fts_match(query)},
+                f"WHERE search_custom MATCH :m{key} AND {cond} ORDER BY f.rowid LIMIT :n",
+                {f"m{key}": _fts_match(query)},
             )
         table = "search_name" if tier in ("name", "name_exact") else "search_all"
         columns = EMAIL_COLUMNS if tier == "email" else ()
         match = _fts_match(query, columns, prefix=tier != "name_exact")
         return (
             f"SELECT c.id FROM {table} f CROSS JOIN customer c ON c.id = f.rowid "
-            f"WHERE {table} MATCH :m AND {cond} ORDER BY f.rowid LIMIT :n",
-            {"m": match},
+            f"WHERE {table} MATCH :m{key} AND {cond} ORDER BY f.rowid LIMIT :n",
+            {f"m{key}": match},
         )
     if tier == "custom":
         return (
-            "SELECT DISTINCT c.id FROM custom_field_value v JOIN customer c "
-            "ON c.id = v.customer_id WHERE search_value_doc(v.value) @@ CAST(:q AS tsquery) "
+            "SELECT c.id FROM customer c WHERE EXISTS (SELECT 1 FROM custom_field_value v "
+            f"WHERE v.customer_id = c.id AND v.search_value_words @@ CAST(:q{key} AS tsquery)) "
             f"AND {cond} ORDER BY c.id LIMIT :n",
-            {"q": _tsquery(query)},
+            {f"q{key}": _tsquery(query)},
         )
     doc = {"name": _PG_NAME, "name_exact": _PG_NAME, "email": _PG_EMAIL}.get(tier, _PG_ALL)
     return (
-        f"SELECT c.id FROM customer c WHERE {doc} @@ CAST(:q AS tsquery) "
+        f"SELECT c.id FROM customer c WHERE {doc} @@ CAST(:q{key} AS tsquery) "
         f"AND {cond} ORDER BY c.id LIMIT :n",
-        {"q": _tsquery(query, prefix=tier != "name_exact")},
+        {f"q{key}": _tsquery(query, prefix=tier != "name_exact")},
     )
+
+
+#: PostgreSQL: how many customers (in id order) every search reads first, the sample
+#: that tells each tier how common its words are (see :func:`_pg_ranked_sql`)
+PG_WINDOW = 2048
+#: fewer rows than this in the window match what the GIN index would be asked: it
+#: returns few enough rows (under about 4,000 in a million) to read them all
+PG_RARE = 8
+#: how many more customers a tier with common words walks in id order before it falls
+#: back on the GIN index (its words were rarer past the window than in it)
+PG_WALK = 32768
+#: a lookup under this many rows of the window (about 10,000 in a million) still beats
+#: a one-letter prefix in the GIN index, after a walk that fell short
+PG_COMMON = 20
+#: a prefix this long narrows a GIN lookup; a shorter one is checked on the rows found
+PG_SELECTIVE = 2
+#: the stored words each PostgreSQL tier matches, and whether as prefixes
+_PG_TIER_WORDS: dict[Tier, tuple[str, bool]] = {
+    "name_exact": (_PG_NAME, False),
+    "name": (_PG_NAME, True),
+    "all": (_PG_ALL, True),
+    "email": (_PG_EMAIL, True),
+}
+
+
+def _pg_indexed_terms(query: ParsedQuery, prefix: bool, marked: bool) -> tuple[str, ...]:
+    """The words a tier asks the GIN index for (the others are checked on its rows).
+
+    A one-letter prefix among other words costs the index a scan of every word it
+    begins (50 ms for "p"), and checked row by row on the matches of the others it
+    costs nothing; every other word narrows the lookup, a row read costing what a
+    hundred index entries do (10,000 "kerr" rows read to find 151 "kerr pe": 100 ms).
+    """
+    kept = tuple(t for t in query.terms if len(t) >= PG_SELECTIVE or not prefix or marked)
+    return kept or query.terms
+
+
+def _pg_ranked_sql(query: ParsedQuery, where: _Sql, need: int) -> tuple[str, dict[str, Any]]:
+    """Every tier in one statement (one round trip per keystroke on a server), each
+    tier's rows tagged with its rank.
+
+    A tier wants the first ``:n`` matching ids in id order. Which plan finds them fast
+    depends on how common the words are: walking the customers in id order stops after
+    a few hundred rows for "m" and reads the whole table for "vvvvv"; the GIN index
+    answers "vvvvv" at once, and for "m" returns eight hundred thousand rows to sort.
+    The planner's estimate of the share a prefix matches is often off a hundredfold
+    (a phone prefix spans thousands of distinct numbers; "g9a 5h7" is two words that
+    always come together), so the choice is not left to it; it is made by the executor
+    from a sample, inside the statement:
+
+    1. ``head``: the first :data:`PG_WINDOW` customers in id order, every tier's words
+       tested on each (about a millisecond), and what its index lookup would be
+       (:func:`_pg_indexed_terms`). A tier with ``:n`` matches there is done.
+    2. A tier whose index lookup matches :data:`PG_RARE` rows of the window or more
+       (the index would return thousands of rows) walks on in id order (``walk``),
+       at most :data:`PG_WALK` customers further.
+    3. A tier whose index lookup is rare reads its GIN index past the window (``+ 0``:
+       not through the primary key); the words the index was not asked are checked on
+       its rows (``coalesce``: a test the planner cannot answer from the index). A tier
+       whose walk fell short reads the index for all its words.
+
+    Each part runs only when the one before fell short (its gate is a one-time filter),
+    and a tier only while the tiers before it found fewer customers than the page.
+    ``:n`` rows of a tier are enough: a tier only matters while fewer than ``:n``
+    customers are found, so at most that many of its rows can be customers already
+    found. The index part may return the walk's matches again; the caller keeps the
+    first of each.
+    """
+    cond = where.where()
+    ranked = [(rank, tier) for rank, tier in enumerate(query.tiers) if tier in _PG_TIER_WORDS]
+    params: dict[str, Any] = (
+        {"w": PG_WINDOW, "rare": PG_RARE, "walk": PG_WALK, "common": PG_COMMON} if ranked else {}
+    )
+    ctes: list[str] = []
+    if ranked:
+        tests, counts = [], []
+        for rank, tier in ranked:
+            column, prefix = _PG_TIER_WORDS[tier]
+            name = column.removeprefix("c.")
+            marked = name in PG_MARKED
+            params[f"q{rank}"] = _tsquery(query, prefix=prefix, marked=marked)
+            tests.append(f"w.{name} @@ CAST(:q{rank} AS tsquery) AS t{rank}")
+            counts.append(f"count(*) FILTER (WHERE t{rank}) AS n{rank}")
+            indexed = _pg_indexed_terms(query, prefix, marked)
+            if indexed == query.terms:
+                counts.append(f"count(*) FILTER (WHERE t{rank}) AS m{rank}")
+            else:
+                params[f"k{rank}"] = _tsquery(
+                    ParsedQuery(query.kind, indexed, ""), prefix=prefix, marked=marked
+                )
+                tests.append(f"w.{name} @@ CAST(:k{rank} AS tsquery) AS u{rank}")
+                counts.append(f"count(*) FILTER (WHERE u{rank}) AS m{rank}")
+        columns = sorted({_PG_TIER_WORDS[tier][0] for _rank, tier in ranked})
+        ctes.append(
+            f"head AS MATERIALIZED (SELECT w.id, {', '.join(tests)} FROM (SELECT c.id, "
+            f"{', '.join(columns)} FROM customer c WHERE {where.where()} "
+            "ORDER BY c.id LIMIT :w) AS w)"
+        )
+        ctes.append(f"seen AS MATERIALIZED (SELECT max(id) AS edge, {', '.join(counts)} FROM head)")
+    parts = []
+    for rank, tier in enumerate(query.tiers):
+        # a tier runs only while the tiers before it found fewer than the page: later
+        # tiers rank after them, so they could not change it
+        wanted = "TRUE"
+        if rank:
+            earlier = " UNION ALL ".join(f"SELECT id FROM res{r}" for r in range(rank))
+            ctes.append(
+                f"prev{rank} AS MATERIALIZED (SELECT count(DISTINCT id) AS k FROM ({earlier}) u)"
+            )
+            wanted = f"(SELECT k FROM prev{rank}) < :n"
+        if tier not in _PG_TIER_WORDS:
+            sql, own = _tier_sql("postgresql", tier, query, where, key=str(rank))
+            ctes.append(f"res{rank} AS MATERIALIZED (SELECT t.id FROM ({sql}) AS t WHERE {wanted})")
+            parts.append(f"SELECT {rank} AS tier, id FROM res{rank}")
+            params.update(own)
+            continue
+        column = _PG_TIER_WORDS[tier][0]
+        words = f"{column} @@ CAST(:q{rank} AS tsquery)"
+        lookup = words
+        if f"k{rank}" in params:
+            lookup = f"{column} @@ CAST(:k{rank} AS tsquery) AND coalesce({words}, false)"
+        found, asked = f"(SELECT n{rank} FROM seen)", f"(SELECT m{rank} FROM seen)"
+        short = f"{wanted} AND {found} < :n"
+        ctes.append(
+            f"walk{rank} AS MATERIALIZED (SELECT c.id FROM (SELECT c.id, {column} "
+            f"FROM customer c WHERE c.id > (SELECT edge FROM seen) AND {cond} "
+            f"ORDER BY c.id LIMIT :walk) AS c WHERE {short} AND {asked} >= :rare "
+            f"AND {words} ORDER BY c.id LIMIT :n)"
+        )
+        past = f"c.id + 0 > (SELECT edge FROM seen) AND {cond} ORDER BY c.id + 0 LIMIT :n"
+        # a walk that fell short: what it looked for is rare. The lookup alone reads
+        # a few thousand rows at most when it was under :data:`PG_COMMON` in the
+        # window ("neil" for "neil.c@"); past that every word goes to the index, a
+        # short prefix costing less there than the rows the others would read ("an"
+        # for "an g"). Without a short prefix both are the same lookup.
+        fell_short = f"{found} + (SELECT count(*) FROM walk{rank}) < :n"
+        tier_parts = [
+            f"SELECT h.id FROM (SELECT id FROM head WHERE t{rank} ORDER BY id LIMIT :n) AS h",
+            f"SELECT id FROM walk{rank}",
+            f"SELECT r.id FROM (SELECT c.id FROM customer c WHERE {short} "
+            f"AND ({asked} < :rare OR ({asked} < :common AND {fell_short})) "
+            f"AND {lookup} AND {past}) AS r",
+            f"SELECT r.id FROM (SELECT c.id FROM customer c WHERE {short} "
+            f"AND {asked} >= :common AND {fell_short} AND {words} AND {past}) AS r",
+        ]
+        ctes.append(f"res{rank} AS MATERIALIZED ({' UNION ALL '.join(tier_parts)})")
+        parts.append(f"SELECT {rank} AS tier, id FROM res{rank}")
+    heads = f"WITH {', '.join(ctes)} " if ctes else ""
+    # the sizes are written into the statement, not bound: a plan the server keeps for
+    # the statement (psycopg prepares it after a few keystrokes) knows its limits
+    sizes: dict[str, int] = {"n": int(need)}
+    sizes.update((k, int(params.pop(k))) for k in ("w", "rare", "walk", "common") if k in params)
+    sql = heads + " UNION ALL ".join(parts)
+    sql = re.sub(r":(n|w|rare|walk|common)\b", lambda m: str(sizes[m.group(1)]), sql)
+    return sql, params
 
 
 def search_ids(
@@ -349,6 +518,16 @@ def search_ids(
         return [int(row[0]) for row in rows]
     need = offset + limit
     found: dict[int, None] = {}
+    if dialect == "postgresql":
+        sql, params = _pg_ranked_sql(query, where, need)
+        # tier, then id: the order of the tiers and of each tier's ids (the rows of a
+        # UNION ALL come in no promised order)
+        for _tier, customer_id in sorted(
+            (int(tier), int(customer_id))
+            for tier, customer_id in _run(session, sql, where, **params)
+        ):
+            found.setdefault(customer_id, None)
+        return list(found)[offset:need]
     for tier in query.tiers:
         if len(found) >= need:
             break
@@ -394,7 +573,7 @@ def _ids_sql(
             f"SELECT c.id FROM (SELECT c.id FROM customer c WHERE {fields} "
             "UNION SELECT c.id FROM customer c WHERE c.code_key = :code "
             "UNION SELECT v.customer_id FROM custom_field_value v "
-            "WHERE search_value_doc(v.value) @@ CAST(:q AS tsquery)"
+            "WHERE v.search_value_words @@ CAST(:q AS tsquery)"
             f") u JOIN customer c ON c.id = u.id WHERE {cond}"
         )
         params.update(q=_tsquery(query), code=query.code_key)

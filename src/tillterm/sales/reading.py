@@ -54,6 +54,7 @@ from tillterm.sales.views import (
 from tillterm.store.models import (
     AccountEntry,
     LoyaltyEntry,
+    OpeningSpend,
     Payment,
     Sale,
     SaleLine,
@@ -130,15 +131,24 @@ def _year_start(now: dt.datetime | None = None) -> dt.datetime:
 
 
 def year_to_date_cents(session: Session, customer_id: int, now: dt.datetime | None = None) -> int:
-    """Completed sales (refunds count negative) since 1 January, local time."""
+    """Completed sales (refunds count negative) since 1 January, local time, plus the
+    year-to-date spend an opening import brought over this year (its reversal included).
+    """
+    since = _year_start(now)
     total = session.exec(
         select(func.coalesce(func.sum(Sale.total_cents), 0)).where(
             Sale.customer_id == customer_id,
-            col(Sale.completed_at) >= _year_start(now),
+            col(Sale.completed_at) >= since,
             Sale.state == COMPLETED,
         )
     ).one()
-    return int(total)
+    opening = session.exec(
+        select(func.coalesce(func.sum(OpeningSpend.amount_cents), 0)).where(
+            OpeningSpend.customer_id == customer_id,
+            col(OpeningSpend.as_of) >= since,
+        )
+    ).one()
+    return int(total) + int(opening)
 
 
 @dataclass(frozen=True)
@@ -150,6 +160,8 @@ class _Buyer:
     tax_rate: Decimal | None
     archived: bool
     panel: SaleCustomer
+    #: the customer buys without tax: no line of theirs carries any
+    tax_exempt: bool = False
 
 
 def _buyer(row: Any) -> _Buyer:
@@ -170,9 +182,10 @@ def _buyer(row: Any) -> _Buyer:
         balance_limit=None if limit is None else from_cents(limit),
         year_to_date_spend=from_cents(int(row.ytd)),
         archived=row.archived_at is not None,
+        tax_exempt=bool(row.tax_exempt),
     )
     rate = None if row.tax_id is None else (row.tax_rate or Decimal(0))
-    return _Buyer(discount, rate, row.archived_at is not None, panel)
+    return _Buyer(discount, rate, row.archived_at is not None, panel, bool(row.tax_exempt))
 
 
 def _read_buyer(session: Session, customer_id: int | None) -> _Buyer | None:
@@ -397,6 +410,7 @@ def _price(
     """
     discount = buyer.discount if buyer is not None else None
     override = buyer.tax_rate if buyer is not None else None
+    exempt = buyer is not None and buyer.tax_exempt
     inclusive = settings.prices_include_tax
     subtotal = disc = tax_total = total = 0
     changed: list[dict[str, Any]] = []
@@ -406,7 +420,10 @@ def _price(
             LineInput(line.unit_price_cents, line.quantity, line.line_discount_percent, rate),
             discount,
             inclusive,
+            tax_exempt=exempt,
         )
+        if exempt:  # the line carries no tax: its rate is on file as 0 %
+            rate = Decimal(0)
         if (
             line.discount_cents != priced.discount_cents
             or line.tax_cents != priced.tax_cents

@@ -75,7 +75,18 @@ def render_receipt(sale: SaleView, store: StoreInfo, *, width: int = WIDTH) -> s
     out.append(_row("Subtotal", _amount(sale.subtotal), width))
     if sale.discount:
         out.append(_row("Discount", _amount(-sale.discount), width))
-    if sale.prices_include_tax:
+    # a tax-exempt customer's sale carries no tax (a sale with tax on file was not
+    # sold exempt, whatever the customer is now)
+    exempt = sale.customer is not None and sale.customer.tax_exempt and not sale.tax
+    if exempt and sale.prices_include_tax:
+        # the tax part the prices held was taken off: subtotal - discount - it = total
+        taken = sale.subtotal - sale.discount - sale.total
+        out.append(_row("Tax exempt", _amount(-taken), width))
+        out.append(_row("TOTAL " + store.currency, _amount(sale.total), width))
+    elif exempt:
+        out.append(_row("Tax exempt", _amount(sale.tax), width))
+        out.append(_row("TOTAL " + store.currency, _amount(sale.total), width))
+    elif sale.prices_include_tax:
         out.append(_row("TOTAL " + store.currency, _amount(sale.total), width))
         out.append(_row("  incl. tax", _amount(sale.tax), width))
     else:

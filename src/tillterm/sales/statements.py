@@ -19,6 +19,7 @@ from tillterm.store.models import (
     Customer,
     CustomerGroup,
     LoyaltyEntry,
+    OpeningSpend,
     Payment,
     Product,
     Sale,
@@ -46,6 +47,7 @@ _GROUP_T = table_of(CustomerGroup)
 _TAX_T = table_of(TaxRate)
 _LOYALTY_T = table_of(LoyaltyEntry)
 _ACCOUNT_T = table_of(AccountEntry)
+_OPENING_SPEND_T = table_of(OpeningSpend)
 #: the tax rate an item is sold at: the product's own, else the store default
 _ITEM_TAX = _TAX_T.alias("item_tax")
 _ITEM_TAX_JOIN = _ITEM_TAX.c.id == func.coalesce(
@@ -121,12 +123,22 @@ def _buyer_statement(where: Any) -> Any:
         .where(_ACCOUNT_T.c.customer_id == c.c.id)
         .scalar_subquery()
     )
+    year_start = bindparam("year_start", type_=_SALE_T.c.completed_at.type)
     ytd = (
         select(func.coalesce(func.sum(_SALE_T.c.total_cents), 0))
         .where(
             _SALE_T.c.customer_id == c.c.id,
             _SALE_T.c.state == COMPLETED,
-            _SALE_T.c.completed_at >= bindparam("year_start", type_=_SALE_T.c.completed_at.type),
+            _SALE_T.c.completed_at >= year_start,
+        )
+        .scalar_subquery()
+    )
+    # the old system's year-to-date figure (an opening import) counts in its own year
+    opening_spend = (
+        select(func.coalesce(func.sum(_OPENING_SPEND_T.c.amount_cents), 0))
+        .where(
+            _OPENING_SPEND_T.c.customer_id == c.c.id,
+            _OPENING_SPEND_T.c.as_of >= year_start,
         )
         .scalar_subquery()
     )
@@ -143,6 +155,7 @@ def _buyer_statement(where: Any) -> Any:
             c.c.on_account_allowed,
             c.c.balance_limit_cents,
             c.c.archived_at,
+            c.c.tax_exempt,
             g.c.name.label("group_name"),
             g.c.discount_percent.label("group_discount"),
             t.c.id.label("tax_id"),
@@ -150,7 +163,7 @@ def _buyer_statement(where: Any) -> Any:
             t.c.rate.label("tax_rate"),
             loyalty.label("loyalty"),
             account.label("account"),
-            ytd.label("ytd"),
+            (ytd + opening_spend).label("ytd"),
         )
         .select_from(
             c.outerjoin(g, g.c.id == c.c.group_id).outerjoin(

@@ -99,6 +99,8 @@ class SaleCustomer:
     balance_limit: Decimal | None
     year_to_date_spend: Decimal
     archived: bool
+    #: sold without tax: the sale's lines carry none (README "Pricing rules")
+    tax_exempt: bool = False
 
 
 @dataclass(frozen=True)

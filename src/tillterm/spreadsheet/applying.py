@@ -375,6 +375,7 @@ class CustomerWriter:
                 exprs.append(pl.lit(None).alias(column))
             elif column in (
                 "marketing_opt_in",
+                "tax_exempt",
                 "on_account_allowed",
                 "loyalty_enabled",
             ) or column.startswith("consent_"):

@@ -222,6 +222,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "phone_fax": ("fax", "fax number", "telecopie"),
     "discount_percent": ("discount", "discount %", "remise", "reduction", "remise %"),
     "tax_rate": ("sales tax", "tax", "tax rate", "taxe", "taxe de vente", "taux de taxe"),
+    "tax_exempt": ("exempt", "tax exemption", "exempt from tax", "exonere", "exonere de tva"),
     "on_account_allowed": ("on account", "allow on account", "compte client", "vente a compte"),
     "balance_limit": ("credit limit", "account limit", "limite de solde", "plafond"),
     "loyalty_enabled": ("loyalty", "enable loyalty", "fidelite", "programme de fidelite"),
@@ -407,6 +408,8 @@ INVERTED_ALIASES: dict[str, str] = {
         "consent_email": ("no email", "email opt out"),
         "consent_mail": ("no mail", "do not mail", "no post"),
         "consent_phone": ("no phone", "do not call", "no calls", "ne pas appeler"),
+        # OSPOS's "Taxable" (y/n): a customer not taxable is tax exempt
+        "tax_exempt": ("taxable", "charge tax", "assujetti"),
     }.items()
     for alias in aliases
 }

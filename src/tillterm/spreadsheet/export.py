@@ -57,6 +57,7 @@ from sqlalchemy import (
     literal,
     select,
     type_coerce,
+    union_all,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import ColumnElement, Select
@@ -88,6 +89,7 @@ from tillterm.store.models import (
     CustomField,
     CustomFieldValue,
     LoyaltyEntry,
+    OpeningSpend,
     Sale,
     Tag,
     TaxRate,
@@ -161,14 +163,20 @@ def export_query(
     )
     total = col(Sale.total_cents)
     signed = case((col(Sale.kind) == "refund", -func.abs(total)), else_=total)
+    sold = select(col(Sale.customer_id).label("customer_id"), signed.label("cents")).where(
+        col(Sale.customer_id).is_not(None),
+        col(Sale.state) == "completed",
+        col(Sale.completed_at) >= year_start,
+    )
+    # the old system's year-to-date figure (an opening import) counts in its own year
+    opening = table_of(OpeningSpend).c
+    brought = select(
+        opening.customer_id.label("customer_id"), opening.amount_cents.label("cents")
+    ).where(opening.as_of >= year_start)
+    both = union_all(sold, brought).subquery()
     spend = (
-        select(col(Sale.customer_id), func.sum(signed).label("cents"))
-        .where(
-            col(Sale.customer_id).is_not(None),
-            col(Sale.state) == "completed",
-            col(Sale.completed_at) >= year_start,
-        )
-        .group_by(col(Sale.customer_id))
+        select(both.c.customer_id, func.sum(both.c.cents).label("cents"))
+        .group_by(both.c.customer_id)
         .subquery()
     )
     columns: dict[str, Any] = {}

@@ -38,6 +38,7 @@ from tillterm.spreadsheet.import_report import (
     LISTED,
     OPENING_CENTS,
     OPENING_POINTS,
+    OPENING_SPEND,
     CheckedRows,
     ImportReport,
     OpeningBalances,
@@ -296,7 +297,7 @@ def _open(
 _OPENING_REASONS = {
     "loyalty_balance": "opening loyalty balance (a ledger entry, --opening-balances)",
     "account_balance": "opening account balance (a ledger entry, --opening-balances)",
-    "year_to_date_spend": "year-to-date spend: no ledger holds it (computed from sales)",
+    "year_to_date_spend": "opening year-to-date spend (counted this year, --opening-balances)",
 }
 
 
@@ -304,7 +305,7 @@ def _column_notices(cmap: ColumnMap, activity: dict[int, str] | None = None) -> 
     """The columns left out, in one line per reason (the mapping lists them one by one).
 
     With ``--opening-balances`` (``activity`` given) the balance columns are said to
-    become opening entries, and a year-to-date column is said to be left out.
+    become opening entries, and a year-to-date column an opening spend figure.
     """
 
     def names(indexes: Iterable[int]) -> str:
@@ -324,9 +325,9 @@ def _column_notices(cmap: ColumnMap, activity: dict[int, str] | None = None) -> 
         )
     if spend:
         notes.append(
-            f"Not imported: {names(spend)}: year-to-date spend has no ledger in tillterm "
-            "(its reports add up the sales made here), so an opening figure would not "
-            "match them."
+            f"Year-to-date spend from: {names(spend)} (an opening figure of this import, "
+            "added to this year's sales until 31 December, reversible with tillterm "
+            "balances reverse)."
         )
     if read_only:
         notes.append(
@@ -421,6 +422,8 @@ class Scan:
     points: int = 0
     accounts: int = 0
     cents: int = 0
+    spends: int = 0
+    spend_cents: int = 0
     currency: str = "EUR"
 
     def add(self, checked: CheckedBatch) -> None:
@@ -450,28 +453,32 @@ class Scan:
             else values.clear().select(ROW, "__key")
         )
         if OPENING_POINTS in values.columns:
-            for column in (OPENING_POINTS, OPENING_CENTS):
+            for column in (OPENING_POINTS, OPENING_CENTS, OPENING_SPEND):
                 given = values.get_column(column).drop_nulls()
                 given = given.filter(given != 0)
                 if column == OPENING_POINTS:
                     self.loyalty += given.len()
                     self.points += int(given.sum())
-                else:
+                elif column == OPENING_CENTS:
                     self.accounts += given.len()
                     self.cents += int(given.sum())
+                else:
+                    self.spends += given.len()
+                    self.spend_cents += int(given.sum())
         self.spill.add(values.drop("__id"))
 
     def opening(self) -> OpeningBalances | None:
         """The opening balances the apply writes (``None`` without the option)."""
         if self.activity is None:
             return None
-        left_out = tuple(
-            self.cmap.headers[i] or f"column {i + 1}"
-            for i, name in self.activity.items()
-            if name == "year_to_date_spend"
-        )
         return OpeningBalances(
-            self.loyalty, self.points, self.accounts, self.cents, self.currency, left_out
+            self.loyalty,
+            self.points,
+            self.accounts,
+            self.cents,
+            self.currency,
+            self.spends,
+            self.spend_cents,
         )
 
     def report(self) -> ImportReport:
@@ -567,8 +574,8 @@ def scan_file(
     ``overrides`` are the person's choices of field per column (over the guess from the
     headers); with ``create_groups`` a group name the store lacks is to be created by
     the apply instead of being an error; with ``opening_balances`` the loyalty and account
-    balance columns are read as the opening entries the apply writes. The spilled rows
-    are deleted if anything goes wrong (a cancel included).
+    balance and year-to-date spend columns are read as the opening entries the apply
+    writes. The spilled rows are deleted if anything goes wrong (a cancel included).
     """
     source, cmap, ctx = _open(path, conn, progress, overrides)
     run = _Pass(

@@ -128,6 +128,8 @@ def fingerprint(path: Path) -> tuple[int, int] | None:
 #: the spilled columns holding a row's opening balances (``--opening-balances``)
 OPENING_POINTS = "__opening_points"
 OPENING_CENTS = "__opening_cents"
+#: ... and the year-to-date spend figure (cents) brought over with them
+OPENING_SPEND = "__opening_spend"
 #: the reason of an opening ledger entry, and of its reversal, before the import's number
 OPENING_PREFIX = "opening balance, import "
 REVERSAL_PREFIX = "reversal of opening balance, import "
@@ -135,12 +137,10 @@ REVERSAL_PREFIX = "reversal of opening balance, import "
 
 @dataclass(frozen=True)
 class OpeningBalances:
-    """What ``--opening-balances`` brings over: the old system's balances, as counted
-    by the check, that the apply writes as dated opening ledger entries.
-
-    ``left_out`` names the activity columns that have no ledger to go to (year-to-date
-    spend: tillterm computes it from its own sales, so an opening figure would make it
-    disagree with the sales it lists); they are said, never dropped without a word.
+    """What ``--opening-balances`` brings over: the old system's balances and
+    year-to-date spend, as counted by the check, that the apply writes as dated opening
+    entries of one numbered import (ledger entries for the balances, opening spend
+    figures for the year to date).
     """
 
     loyalty: int = 0
@@ -148,18 +148,29 @@ class OpeningBalances:
     accounts: int = 0
     cents: int = 0
     currency: str = "EUR"
-    left_out: tuple[str, ...] = ()
+    #: customers given a year-to-date spend figure, and its total in cents
+    spends: int = 0
+    spend_cents: int = 0
+
+    @property
+    def anything(self) -> bool:
+        """Whether the apply has any figure to write (else no import number is taken)."""
+        return bool(self.loyalty or self.accounts or self.spends)
 
     def line(self) -> str:
         """ "opening balances: 1,203 loyalty balances (84,210 points), 311 account
-        balances (12400.00 EUR)": what the import brings (or brought) over."""
+        balances (12400.00 EUR), year-to-date spend brought over for 950 customers
+        (total 80000.00 EUR)": what the import brings (or brought) over."""
         from tillterm.core.money import format_money
 
         loyalty = f"{self.loyalty:,} loyalty balance{'s' * (self.loyalty != 1)}"
         accounts = f"{self.accounts:,} account balance{'s' * (self.accounts != 1)}"
+        spend = f"{self.spends:,} customer{'s' * (self.spends != 1)}"
         return (
             f"opening balances: {loyalty} ({self.points:,} points), "
-            f"{accounts} ({format_money(self.cents, self.currency)})"
+            f"{accounts} ({format_money(self.cents, self.currency)}), "
+            f"year-to-date spend brought over for {spend} "
+            f"(total {format_money(self.spend_cents, self.currency)})"
         )
 
 

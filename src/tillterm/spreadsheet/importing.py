@@ -145,6 +145,7 @@ def apply_import(
             for i, ids in enumerate(existing)
         ]
         new_ids = writer.allocate_ids(sum(new_counts))
+        path.plan(sum(new_counts))
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tillterm-import") as pool:
             ahead = Lookahead(pool, writer, checked, existing, new_ids, unchanged)
             done = skipped = 0
@@ -160,7 +161,7 @@ def apply_import(
         writer.finish()
         opening = report.opening
         number = None
-        if opening is not None and opening.loyalty + opening.accounts:
+        if opening is not None and opening.anything:
             lock_opening_entries(conn)
             number = next_opening_import(conn)
             write_opening_entries(conn, checked, existing, new_ids, number)

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 LOOKUP_CHUNK = 5000
 CUSTOMER_TABLE = "customer"
+#: the tables an import writes new rows into, customers first (their indexes planned)
+IMPORTED_TABLES = (CUSTOMER_TABLE, "customer_tag", "custom_field_value")
 
 PayloadT = TypeVar("PayloadT")
 #: the ids of new customers whose generated code is taken → a fresh (code, code key) each
@@ -70,6 +72,8 @@ class InsertPath(ABC, Generic[PayloadT]):
         self.columns = ["id", *columns]
         self.dialect = conn.dialect.name
         self.mark = "?" if self.dialect == "sqlite" else "%s"
+        #: nothing dropped, nothing to analyse until :meth:`plan` says otherwise
+        self.indexes = staging.IndexPlan(IMPORTED_TABLES, analyse=False)
 
     @abstractmethod
     def payload(self, rows: pl.DataFrame) -> PayloadT:
@@ -80,8 +84,16 @@ class InsertPath(ABC, Generic[PayloadT]):
         """Insert the rows; those of ``generated`` (``id``, ``code_key``: codes drawn for
         blank cells) whose code is taken get a fresh one from ``redraw`` first."""
 
+    def plan(self, incoming: int) -> None:
+        """About ``incoming`` new customers are coming (before the first piece): plan the
+        indexes for them (:func:`tillterm.store.staging.plan_indexes`)."""
+        self.indexes = staging.plan_indexes(self.conn, IMPORTED_TABLES, incoming)
+
     def finish(self) -> None:
-        """The last piece is in (still inside the transaction)."""
+        """The last piece is in (still inside the transaction): indexes dropped for the
+        load are built again and the tables analysed, so the first search after an
+        import is planned on the customers it brought."""
+        self.indexes.finish(self.conn)
 
 
 class BoundRows(InsertPath[list[tuple[Any, ...]]]):
@@ -127,6 +139,12 @@ class StagedRows(InsertPath[bytes]):
         return staging.payload(rows, self.dialect)
 
     def insert(self, payload: bytes, generated: pl.DataFrame, redraw: Redraw) -> None:
+        if self.dialect == "postgresql" and not generated.height:
+            # no code drawn here, so none to draw again: the rows go straight in (a
+            # code of the file that someone has is refused by the unique index, and the
+            # import with it, as from the staging table)
+            staging.copy_payload(self.conn, "customer", self.columns, payload)
+            return
         staging.load(self.conn, payload, self.columns)
         if generated.height:
             table = staging.staged_table(self.conn)
@@ -149,6 +167,7 @@ class StagedRows(InsertPath[bytes]):
     def finish(self) -> None:
         """Let go of the last payload's memory (the staging table stays, empty)."""
         staging.clear(self.conn)
+        super().finish()
 
 
 def choose_insert_path(conn: Connection, columns: Sequence[str]) -> InsertPath[Any]:

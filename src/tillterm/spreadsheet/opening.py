@@ -4,8 +4,13 @@ Seed 003 keeps the activity columns read-only; with the option, the old system's
 loyalty and account balances land as dated ledger entries, one per customer and ledger,
 whose reason names the import ("opening balance, import 3"): balances stay the sum of
 their entries, never a stored counter, and what a receipt or statement printed is never
-rewritten. Reversing an import adds the opposite entries ("reversal of opening balance,
-import 3"); an import whose reversal is on file is not reversed twice.
+rewritten. Its year-to-date spend lands the same way in ``opening_spend``, dated
+``as_of`` the import: the year to date adds the figures of the current year to the sales
+made here, so one brought over in December stops counting on 1 January by itself.
+Reversing an import adds the opposite entries ("reversal of opening balance, import 3"),
+an opposite spend figure keeping the original's ``as_of`` (it cancels it in the year it
+counts in, and a reversal made next year does not make this year's spend negative); an
+import whose reversal is on file is not reversed twice.
 
 The check reads the figures (:func:`read_balances`), the apply writes them inside the
 import's transaction (:func:`write_opening_entries`), and the service reverses them
@@ -33,14 +38,30 @@ from tillterm.spreadsheet.import_report import (
     OPENING_CENTS,
     OPENING_POINTS,
     OPENING_PREFIX,
+    OPENING_SPEND,
     REVERSAL_PREFIX,
     CheckedRows,
 )
 from tillterm.spreadsheet.insert_paths import LOOKUP_CHUNK
-from tillterm.store.models import AccountEntry, LoyaltyEntry, StoreSettings, utcnow
+from tillterm.store.models import (
+    AccountEntry,
+    LoyaltyEntry,
+    OpeningSpend,
+    StoreSettings,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     import polars as pl
+
+#: the tables holding opening entries (their ``reason`` names the import)
+_OPENING_TABLES = (LoyaltyEntry, AccountEntry, OpeningSpend)
+#: the spilled column of each activity figure read as an opening balance
+_TARGETS = {
+    "loyalty_balance": OPENING_POINTS,
+    "account_balance": OPENING_CENTS,
+    "year_to_date_spend": OPENING_SPEND,
+}
 
 #: PostgreSQL's transaction-level advisory lock serialising the numbering of opening
 #: imports and their reversals (SQLite's write transaction already does)
@@ -83,7 +104,7 @@ def opened_customers(conn: Connection) -> dict[int, int]:
     for it: what a new opening balance for that customer would add to."""
     imports: dict[int, set[int]] = {}
     reversed_: set[int] = set()
-    for table in (LoyaltyEntry, AccountEntry):
+    for table in _OPENING_TABLES:
         reason = col(table.reason)
         for text in conn.execute(
             select(reason).where(reason.startswith(REVERSAL_PREFIX)).distinct()
@@ -105,14 +126,16 @@ def read_balances(
     activity: dict[int, str],
     opened: dict[int, int],
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Each row's opening loyalty points and account cents (null: none), and a
+    """Each row's opening loyalty points, account cents and year-to-date spend cents
+    (null: none), and a
     warning naming the column and the value for each figure that cannot be read,
     or that would add to the opening balance an earlier import gave the customer
     (the same file imported twice would count every balance twice).
 
     Read cell by cell in Python: only with ``--opening-balances``, and a balance
     column is short text. Loyalty points are whole numbers; an account balance is
-    an amount as a person types it (``12.50``, ``12,50``, ``€ 3``), kept in cents.
+    an amount as a person types it (``12.50``, ``12,50``, ``€ 3``), kept in cents, and
+    so is a year-to-date spend.
     """
     import polars as pl
 
@@ -120,8 +143,8 @@ def read_balances(
     unread: list[tuple[int, str, str, str]] = []
     row_numbers = rows.to_list()
     for index, name in activity.items():
-        target = OPENING_POINTS if name == "loyalty_balance" else OPENING_CENTS
-        if name == "year_to_date_spend" or target in columns:
+        target = _TARGETS[name]
+        if target in columns:
             continue
         header = headers[index] or f"column {index + 1}"
         text = batch.select(
@@ -181,7 +204,7 @@ def read_balances(
     frame = pl.DataFrame(
         [
             columns.get(t, pl.Series(t, [None] * len(row_numbers), dtype=pl.Int64))
-            for t in (OPENING_POINTS, OPENING_CENTS)
+            for t in (OPENING_POINTS, OPENING_CENTS, OPENING_SPEND)
         ]
     )
     problems = (
@@ -203,7 +226,7 @@ def lock_opening_entries(conn: Connection) -> None:
 def _import_numbers(conn: Connection, prefix: str) -> set[int]:
     """The import numbers named by the entries whose reason starts with ``prefix``."""
     found: set[int] = set()
-    for table in (LoyaltyEntry, AccountEntry):
+    for table in _OPENING_TABLES:
         reason = col(table.reason)
         for (text,) in conn.execute(select(reason).where(reason.startswith(prefix)).distinct()):
             tail = str(text)[len(prefix) :]
@@ -234,9 +257,10 @@ def write_opening_entries(
     number: int,
 ) -> int:
     """Write the checked rows' opening balances as ledger entries of import ``number``,
-    in the import's transaction; how many entries were written.
+    and their year-to-date spend as opening spend figures dated now, in the import's
+    transaction; how many entries were written.
 
-    A zero or blank balance writes nothing. An unchanged customer (not rewritten by the
+    A zero or blank figure writes nothing. An unchanged customer (not rewritten by the
     import) still gets its opening entries: the balance is not part of the profile.
     """
     import polars as pl
@@ -247,7 +271,7 @@ def write_opening_entries(
     written = 0
     taken = 0
     for index, height in enumerate(checked.heights):
-        frame = checked.batch(index, [OPENING_POINTS, OPENING_CENTS])
+        frame = checked.batch(index, [OPENING_POINTS, OPENING_CENTS, OPENING_SPEND])
         ids = existing[index]
         new = height if ids is None else ids.null_count()
         customers = _customer_ids(ids, height, new_ids.slice(taken, new))
@@ -256,18 +280,22 @@ def write_opening_entries(
         for table, column, amount in (
             ("loyalty_entry", "points", OPENING_POINTS),
             ("account_entry", "amount_cents", OPENING_CENTS),
+            ("opening_spend", "amount_cents", OPENING_SPEND),
         ):
             given = frame.filter(pl.col(amount).is_not_null() & (pl.col(amount) != 0))
             if not given.height:
                 continue
             # bound by the driver, like the customers themselves: 100k opening entries
             # through the ORM's type processing took seconds
+            dated = [pl.lit(now).alias("a")] if table == "opening_spend" else []
             rows = given.select(
-                "__cid", amount, pl.lit(reason).alias("r"), pl.lit(now).alias("t")
+                "__cid", amount, *dated, pl.lit(reason).alias("r"), pl.lit(now).alias("t")
             ).rows()
+            as_of = ", as_of" if dated else ""
+            marks = ", ".join([mark] * (4 + len(dated)))
             conn.exec_driver_sql(
-                f"INSERT INTO {table} (customer_id, {column}, reason, created_at) "
-                f"VALUES ({mark}, {mark}, {mark}, {mark})",
+                f"INSERT INTO {table} (customer_id, {column}{as_of}, reason, created_at) "
+                f"VALUES ({marks})",
                 rows,
             )
             written += len(rows)
@@ -277,7 +305,8 @@ def write_opening_entries(
 @dataclass(frozen=True)
 class Reversal:
     """What reversing an opening import did: the entries added per ledger, and the
-    points and cents they took back (the import's totals, so positive when it added)."""
+    points and cents they took back (the import's totals, so positive when it added),
+    and the year-to-date spend figures it cancelled (with their total)."""
 
     number: int
     loyalty: int
@@ -285,6 +314,8 @@ class Reversal:
     accounts: int
     cents: int
     currency: str = "EUR"
+    spends: int = 0
+    spend_cents: int = 0
 
 
 class ReversalRefused(TilltermError):
@@ -318,6 +349,27 @@ def reverse_opening_entries(conn: Connection, number: int) -> Reversal:
         for start in range(0, len(rows), LOOKUP_CHUNK):
             conn.execute(insert(table), rows[start : start + LOOKUP_CHUNK])
         totals.append((len(rows), -sum(int(r[amount]) for r in rows)))
+    spend: list[dict[str, Any]] = [
+        {
+            "customer_id": cid,
+            "amount_cents": -int(v),
+            "as_of": as_of,
+            "reason": undo,
+            "created_at": now,
+        }
+        for cid, v, as_of in conn.execute(
+            select(
+                col(OpeningSpend.customer_id),
+                col(OpeningSpend.amount_cents),
+                col(OpeningSpend.as_of),
+            )
+            .where(col(OpeningSpend.reason) == reason)
+            .order_by(col(OpeningSpend.id))
+        )
+    ]
+    for start in range(0, len(spend), LOOKUP_CHUNK):
+        conn.execute(insert(OpeningSpend), spend[start : start + LOOKUP_CHUNK])
     (loyalty, points), (accounts, cents) = totals
     currency = conn.execute(select(col(StoreSettings.currency))).scalar() or "EUR"
-    return Reversal(number, loyalty, points, accounts, cents, currency)
+    spent = -sum(int(r["amount_cents"]) for r in spend)
+    return Reversal(number, loyalty, points, accounts, cents, currency, len(spend), spent)

@@ -215,10 +215,12 @@ SOURCES: tuple[Source, ...] = (
             ("Account Number", "customer_code"),
             ("Phone Number", "phone"),
             ("Comments", "notes"),
+            ("Taxable", "tax_exempt"),
             # OSPOS asks consent to keep the customer's data (GDPR), not to market to
             # them: it is no marketing consent, and tillterm keeps the data by design
             ("Consent", NOT_IMPORTED),
         ),
+        inverted=("Taxable",),
         ids=("Account Number",),
     ),
     Source(

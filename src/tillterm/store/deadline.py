@@ -79,6 +79,20 @@ def connect_bounded(fallback: float | None, *cargs: Any, **cparams: Any) -> psyc
     return conn
 
 
+def lift_fallback(dbapi_connection: Any) -> None:
+    """No bound on this connection's waits outside :func:`answer_within` until it goes
+    back to the pool (:func:`restore_fallback`): one statement of a bulk load (a COPY of
+    a million rows, an index built over them) may outlast a register's backstop."""
+    if hasattr(dbapi_connection, "fallback") and hasattr(dbapi_connection, "usual_fallback"):
+        dbapi_connection.fallback = None
+
+
+def restore_fallback(dbapi_connection: Any, _record: Any = None) -> None:
+    """The connection's usual bound again (on its way back to the pool)."""
+    if hasattr(dbapi_connection, "usual_fallback"):
+        dbapi_connection.fallback = dbapi_connection.usual_fallback
+
+
 _CLASS: list[Any] = []
 
 
@@ -94,13 +108,15 @@ def _connection_class() -> Any:
 
         #: the longest any wait may last without a deadline (``None``: unbounded)
         fallback: float | None = None
+        #: ``fallback`` as the connection was made (a bulk load lifts it for a while)
+        usual_fallback: float | None = None
 
         @classmethod
         def connect_with(
             cls, fallback: float | None, *cargs: Any, **cparams: Any
         ) -> BoundedConnection:
             conn = cls.connect(*cargs, **cparams)
-            conn.fallback = fallback
+            conn.fallback = conn.usual_fallback = fallback
             return conn
 
         def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:

@@ -141,6 +141,11 @@ def pg_connect_args(url: URL, timeouts: PgTimeouts) -> dict[str, Any]:
             f"tcp_keepalives_count={count}",
             f"tcp_user_timeout={timeouts.dead_link * 1000}",
         ]
+    # every statement tillterm runs is a few milliseconds; JIT compiles any whose
+    # estimated cost passes jit_above_cost, and a customer search (one statement whose
+    # parts run only when needed, each costed as if it always did) spent 300 ms
+    # compiling itself to save a fraction of one
+    settings.append("jit=off")
     settings.append(f"statement_timeout={round(timeouts.statement * 1000)}")
     settings.append(
         f"idle_in_transaction_session_timeout={round(timeouts.idle_in_transaction * 1000)}"
@@ -154,7 +159,13 @@ def pg_connect_args(url: URL, timeouts: PgTimeouts) -> dict[str, Any]:
 def _pg_engine(url: URL, timeouts: PgTimeouts, **kwargs: Any) -> Engine:
     """PostgreSQL: timeouts everywhere, waits bounded by the client's clock
     (:mod:`tillterm.store.deadline`), dead pooled connections dropped at checkout."""
-    from tillterm.store.deadline import budget, connect_bounded, no_answer, remaining
+    from tillterm.store.deadline import (
+        budget,
+        connect_bounded,
+        no_answer,
+        remaining,
+        restore_fallback,
+    )
 
     engine = create_engine(
         url, pool_pre_ping=True, connect_args=pg_connect_args(url, timeouts), **kwargs
@@ -174,6 +185,7 @@ def _pg_engine(url: URL, timeouts: PgTimeouts, **kwargs: Any) -> Engine:
         return connect_bounded(fallback, *cargs, **cparams)
 
     event.listen(engine, "do_connect", connect)
+    event.listen(engine, "checkin", restore_fallback)
     return engine
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Integer,
     Table,
     Text,
+    false,
     inspect,
     text,
 )
@@ -203,6 +205,10 @@ class Customer(SQLModel, table=True):
     # Details tab: sales settings
     discount_percent: Decimal | None = _percent()
     tax_rate_id: int | None = _fk("tax_rate.id", "SET NULL", index=False)
+    #: sold without tax (README "Pricing rules"); the old system's "Tax Exempt" column
+    tax_exempt: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
     on_account_allowed: bool = Field(default=False)
     balance_limit_cents: int | None = Field(
         default=None, sa_column=Column(BigInteger, nullable=True)
@@ -410,6 +416,27 @@ class LoyaltyEntry(SQLModel, table=True):
     customer_id: int = _fk("customer.id", "RESTRICT", nullable=False)
     sale_id: int | None = _fk("sale.id", "SET NULL")
     points: int
+    reason: str = Field(default="", max_length=80)
+    created_at: dt.datetime = _ts()
+
+
+class OpeningSpend(SQLModel, table=True):
+    """Year-to-date spend brought over from the old system (``--opening-balances``).
+
+    Year-to-date spend is otherwise summed from the sales made here; the old system's
+    figure for the year is an entry of its own, never a stored counter, counted while
+    ``as_of`` (the moment of the import) falls in the current year, so it drops out on
+    1 January by itself. Like the ledgers it is only ever added to: a reversal is the
+    opposite amount with the same ``as_of`` (it cancels the figure in the year it
+    counts in) and ``reason`` "reversal of opening balance, import N".
+    """
+
+    __tablename__ = "opening_spend"
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = _fk("customer.id", "RESTRICT", nullable=False)
+    amount_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    as_of: dt.datetime = _ts()
     reason: str = Field(default="", max_length=80)
     created_at: dt.datetime = _ts()
 

@@ -20,20 +20,29 @@ constraints and indexes apply as usual.
 
 Without the ADBC driver, or a SQLite connection already inside a transaction,
 :func:`attach` says no and the caller binds rows itself.
+
+A bulk write into PostgreSQL also plans its indexes (:func:`planned_indexes`): rows
+that at least double a table go in without its secondary indexes, which are built once
+afterwards (a GIN index built from a million rows costs a fraction of a million
+insertions into it); either way the tables are analysed before the transaction ends, so
+the first search after a load is planned on the rows that are there.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
 
+from tillterm.store.deadline import lift_fallback
 from tillterm.store.driver import psycopg_driver, sqlite_driver
 
 if TYPE_CHECKING:
@@ -44,6 +53,11 @@ SCHEMA = "tillterm_stage"
 TABLE = "rows"
 #: PostgreSQL: the temporary staging table
 PG_TABLE = "tillterm_stage"
+#: PostgreSQL: memory for building the indexes of a bulk load (the server's default,
+#: 64 MB, makes a million-row GIN build spill to disk over and over)
+BUILD_MEMORY = "512MB"
+#: PostgreSQL ``COPY`` text format: what a value must not hold as is
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 @cache
@@ -159,12 +173,18 @@ def load(conn: Connection, staged: bytes, columns: Sequence[str] = ()) -> None:
     """
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"TRUNCATE {PG_TABLE}")
-        names = ", ".join(f'"{c}"' for c in columns)
-        cursor = psycopg_driver(conn).cursor()
-        with cursor.copy(f"COPY {PG_TABLE} ({names}) FROM STDIN (FORMAT csv, NULL '\\N')") as copy:
-            copy.write(staged)
+        copy_payload(conn, PG_TABLE, columns, staged)
         return
     sqlite_driver(conn).deserialize(staged, name=SCHEMA)
+
+
+def copy_payload(conn: Connection, table: str, columns: Sequence[str], staged: bytes) -> None:
+    """``COPY`` a PostgreSQL :func:`payload` (CSV) into ``table``: the staging table, or
+    the real one when nothing needs correcting first (one pass over the rows, not two)."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    cursor = psycopg_driver(conn).cursor()
+    with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv, NULL '\\N')") as copy:
+        copy.write(staged)
 
 
 def copy(conn: Connection, table: str, columns: Sequence[str]) -> None:
@@ -185,3 +205,143 @@ def clear(conn: Connection) -> None:
         conn.exec_driver_sql(f"TRUNCATE {PG_TABLE}")
         return
     sqlite_driver(conn).deserialize(_empty(), name=SCHEMA)
+
+
+def copy_text(rows: Iterable[Sequence[object]], first_id: int | None = None) -> bytes:
+    """Rows as PostgreSQL ``COPY`` text (tab-separated, ``\\N`` for NULL), numbered from
+    ``first_id`` in a first column when given.
+
+    Values are written in their stored form: strings as they are (escaped), numbers,
+    ``1``/``0`` for booleans (PostgreSQL reads both), ISO dates and timestamps, which
+    :func:`copy_in` reads as UTC. Touches no connection: the demo's helper process
+    writes its batches with it, on the other core.
+    """
+    escapes = _COPY_ESCAPES
+    lines = []
+    for n, row in enumerate(rows):
+        fields = [] if first_id is None else [str(first_id + n)]
+        for value in row:
+            if value is None:
+                fields.append("\\N")
+            elif isinstance(value, str):
+                fields.append(value.translate(escapes))
+            elif isinstance(value, bool):
+                fields.append("1" if value else "0")
+            else:
+                fields.append(str(value))
+        lines.append("\t".join(fields))
+    lines.append("")
+    return "\n".join(lines).encode("utf-8")
+
+
+def copy_in(conn: Connection, table: str, columns: Sequence[str], payload: bytes) -> None:
+    """``COPY`` a :func:`copy_text` payload straight into ``table`` (PostgreSQL), in the
+    caller's transaction. Timestamps without a zone are read as UTC."""
+    conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
+    names = ", ".join(f'"{c}"' for c in columns)
+    cursor = psycopg_driver(conn).cursor()
+    with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        copy.write(payload)
+
+
+def _secondary_indexes(conn: Connection, table: str) -> dict[str, str]:
+    """The indexes of ``table`` that no constraint stands on: name → definition."""
+    rows = conn.exec_driver_sql(
+        "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+        "JOIN pg_class i ON i.oid = x.indexrelid "
+        "WHERE x.indrelid = to_regclass(%(table)s) AND NOT x.indisunique "
+        "AND NOT x.indisprimary AND NOT x.indisexclusion ORDER BY i.relname",
+        {"table": table},
+    )
+    return {str(name): str(ddl) for name, ddl in rows}
+
+
+def rebuild_pays(conn: Connection, table: str, incoming: int) -> bool:
+    """Will ``incoming`` new rows at least double ``table`` (counted no further than
+    needed)? Then its secondary indexes are dropped for the load and built after it."""
+    there = conn.exec_driver_sql(
+        f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT %(n)s) AS sample",
+        {"n": max(incoming, 1)},
+    ).scalar_one()
+    return incoming > 0 and int(there) < incoming
+
+
+#: analyse after a bulk write that adds at least this share of the rows already there
+#: (below it, the planner's picture of the table is still right; autovacuum's threshold)
+ANALYZE_SHARE = 0.1
+
+
+@dataclass
+class IndexPlan:
+    """What a bulk write into PostgreSQL dropped (to build again) and must analyse."""
+
+    tables: tuple[str, ...]
+    dropped: dict[str, str] = field(default_factory=dict)
+    analyse: bool = True
+
+    def finish(self, conn: Connection) -> None:
+        """Build the dropped indexes again (with :data:`BUILD_MEMORY`), then analyse."""
+        if self.dropped:
+            conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
+            for ddl in self.dropped.values():
+                conn.exec_driver_sql(ddl)
+            self.dropped = {}
+        if self.analyse:
+            for table in self.tables:
+                conn.exec_driver_sql(f"ANALYZE {table}")
+
+
+def lift_time_limits(conn: Connection) -> None:
+    """For the rest of this transaction, no limit on how long one statement may run.
+
+    A register's connections carry a backstop (``statement_timeout``, and the client's
+    own bound on a wait: :mod:`tillterm.store.deadline`) sized for a register's
+    statements; one statement of a bulk write (a COPY of a million rows, an index built
+    over them) may take longer on a loaded server, and cancelling it would roll the whole
+    load back. PostgreSQL only; the server's limit comes back at the transaction's end,
+    the client's when the connection returns to the pool.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+    lift_fallback(conn.connection.dbapi_connection)
+
+
+def plan_indexes(conn: Connection, tables: Sequence[str], incoming: int) -> IndexPlan:
+    """Index maintenance planned for a bulk write of about ``incoming`` rows into the
+    first of ``tables`` (the others follow its rows: its tags, its custom values); call
+    :meth:`IndexPlan.finish` once the rows are in, in the same transaction.
+
+    On PostgreSQL, when the load at least doubles the first table, the secondary indexes
+    of every table named (not the primary keys nor the unique ones: codes must clash
+    during the load, not after it) are dropped now and built again at the end; the
+    tables are analysed at the end when the write adds a tenth or more of their rows.
+    All inside the caller's transaction: a load that fails leaves the indexes as they
+    were. Other registers wait for the transaction to end (dropping an index locks its
+    table), which is why a load into a store that already holds as many customers keeps
+    them. Elsewhere (SQLite) nothing is done.
+    """
+    plan = IndexPlan(tuple(tables), analyse=conn.dialect.name == "postgresql")
+    if conn.dialect.name != "postgresql" or not tables:
+        return plan
+    lift_time_limits(conn)
+    if rebuild_pays(conn, tables[0], incoming):
+        for table in tables:
+            plan.dropped.update(_secondary_indexes(conn, table))
+        for name in plan.dropped:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    else:
+        there = conn.exec_driver_sql(
+            f"SELECT count(*) FROM (SELECT 1 FROM {tables[0]} LIMIT %(n)s) AS sample",
+            {"n": int(incoming / ANALYZE_SHARE) + 1},
+        ).scalar_one()
+        plan.analyse = incoming >= int(there) * ANALYZE_SHARE
+    return plan
+
+
+@contextlib.contextmanager
+def planned_indexes(conn: Connection, tables: Sequence[str], incoming: int) -> Iterator[None]:
+    """:func:`plan_indexes` around a block that writes the rows."""
+    plan = plan_indexes(conn, tables, incoming)
+    yield
+    plan.finish(conn)

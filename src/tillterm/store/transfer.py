@@ -49,6 +49,7 @@ from tillterm.store.migrations import (
     UNMODELLED_PREFIX,
 )
 from tillterm.store.models import AccountEntry, LoyaltyEntry, metadata, table_of
+from tillterm.store.staging import lift_time_limits
 from tillterm.store.target import SQLITE_MAGIC
 
 #: rows read from the source at a time (and a progress report every so many)
@@ -152,7 +153,7 @@ def _prepare_target(conn: Connection) -> None:
     if conn.dialect.name != "postgresql":
         raise TransferRefused("The target must be a PostgreSQL database (postgresql://…).")
     # a copy of a large store takes longer than any per-statement limit a register sets
-    conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+    lift_time_limits(conn)
     conn.exec_driver_sql(_PG_LOCK)
     state = read_schema_state(conn)
     try:

@@ -69,6 +69,9 @@ if TYPE_CHECKING:
     from tillterm.ui.screens.upgrading import UpgradingScreen
 
 
+#: the header's title between the first frame and the database being open
+OPENING_DATABASE = "Opening the database…"
+
 def _lazy(module: str, name: str) -> Callable[[], Screen[None]]:
     """A mode's screen, imported the first time the cashier opens it.
 
@@ -212,8 +215,10 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
         if wants_plain_colours(self.console.color_system, self.no_color):
             self.theme = TILL_ANSI
         self.call_after_refresh(self._fit_terminal)
-        # the store's name once it is read; until then the header says what is going on
-        self.title = "Opening the database…" if self.settings is None else self.settings.name
+        if self.settings is not None:
+            self.title = self.settings.name
+        elif self._target is not None:
+            self.title = OPENING_DATABASE  # until it is open; then the store's name
         if self._target is None:
             self.load_settings()
 
@@ -360,6 +365,8 @@ class TilltermApp(JobRunner, TerminalScans, App[int]):
         if self._quit_when_open:
             self.exit()
             return
+        if self.title == OPENING_DATABASE:
+            self.title = self.TITLE  # open: the store's name follows once it is read
         self.refresh_bindings()
         self.load_settings()
 

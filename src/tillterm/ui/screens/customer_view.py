@@ -90,7 +90,7 @@ def profile_text(record: CustomerRecord, currency: str) -> Text:
     line("Website", record.website)
     out.append("\n")
     line("Discount", _percent(record.discount_percent) or "none")
-    line("Sales tax", record.tax_rate_name or "store default")
+    line("Sales tax", "exempt" if record.tax_exempt else record.tax_rate_name or "store default")
     if record.on_account_allowed:
         limit = (
             f"limit {format_money(record.balance_limit, currency)}"

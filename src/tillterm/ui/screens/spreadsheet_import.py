@@ -7,9 +7,15 @@ warning by row and column, and the mapping: every column of the file → the fie
 to (two sample values), or why it is not imported. The mapping can be changed before
 importing: Enter on a column picks its field from a list, ``-`` leaves it out; each change
 checks the file again with it, so what is imported is what the mapping shows. Ctrl+O
-switches on (or off) creating the groups the file names that the store lacks. Then: save
-the annotated copy, import (when the file is clean), continue anyway (warnings only), or
-cancel. The import itself runs in a worker too and is all or nothing.
+switches on (or off) creating the groups the file names that the store lacks; Ctrl+B
+bringing the old system's balances and year-to-date spend over as opening entries of a
+numbered import (the CLI's ``--opening-balances``). Both switches are drawn as ``[x]`` /
+``[ ]`` beside the progress bar, readable without colour, and each change checks the file
+again, so the summary always says what the import would bring over. Then: save the
+annotated copy, import (when the file is clean), continue anyway (warnings only), or
+cancel. The import itself runs in a worker too and is all or nothing. Right after an
+import that brought opening balances over, Ctrl+R takes them back (asked first): the
+screen's counterpart of ``tillterm balances reverse N``, which stays the way for later.
 
 Esc always answers: while a file is read or checked it stops the reader (a workbook's
 reader process is killed); while an import applies it rolls the whole import back;
@@ -25,13 +31,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Header, Input, ProgressBar, Static
 
+from tillterm.core.money import format_money
 from tillterm.spreadsheet.import_report import ImportReport, ImportResult, Progress
 from tillterm.spreadsheet.mapping import IGNORE, ColumnRow, Override, field_title
 from tillterm.spreadsheet.reading import ImportCancelled
@@ -43,6 +52,10 @@ from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
 from tillterm.ui.widgets.path_input import PathInput
 from tillterm.ui.widgets.results_table import PlainCell
+
+if TYPE_CHECKING:
+    # the reversal's result only: importing the module would load SQLAlchemy in the UI
+    from tillterm.spreadsheet.opening import Reversal
 
 SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".vcf")
 CANCELLED = "Import cancelled: nothing was imported."
@@ -97,7 +110,11 @@ class ImportScreen(TillScreen[None]):
         Binding("ctrl+s", "save_annotated", "Save annotated"),
         Binding("ctrl+y", "confirm_import", "Import"),
         Binding("ctrl+g", "continue_anyway", "Continue anyway"),
-        Binding("ctrl+o", "toggle_create_groups", "Create groups"),
+        # at 80 columns the footer holds one switch beside Esc and the F-keys: Ctrl+O is
+        # named on the switches line (and by F1, and by the summary when it would help)
+        Binding("ctrl+o", "toggle_create_groups", "Create groups", show=False),
+        Binding("ctrl+b", "toggle_opening_balances", "Balances"),
+        Binding("ctrl+r", "reverse_opening_balances", "Undo balances"),
         Binding("escape", "cancel_import", "Cancel"),
     ]
 
@@ -126,6 +143,12 @@ class ImportScreen(TillScreen[None]):
         path: Path
 
     @dataclass
+    class OpeningReversed(Message):
+        """The opening balances of the import just made were taken back."""
+
+        reversal: Reversal
+
+    @dataclass
     class Failed(Message):
         """Reading, importing or saving was refused or cancelled; ``message`` is for the
         person."""
@@ -143,6 +166,12 @@ class ImportScreen(TillScreen[None]):
         self.overrides: dict[str, str] = {}
         #: create the groups the file names that the store lacks (Ctrl+O)
         self.create_groups = False
+        #: bring the old system's balances over as opening entries (Ctrl+B)
+        self.opening_balances = False
+        #: the opening-balance import the last import made, while Ctrl+R may reverse it
+        self.opening_import: int | None = None
+        #: the running job reverses them (one short transaction: Esc waits for it)
+        self._reversing = False
         #: the file the choices apply to, and the mapping row to come back to
         self._path: Path | None = None
         self._mapping_row = 0
@@ -156,7 +185,9 @@ class ImportScreen(TillScreen[None]):
             id="import-path",
         )
         yield Static("", id="import-detected", markup=False)
-        yield ProgressBar(total=100, show_eta=False, id="import-progress")
+        with Horizontal(id="import-status"):
+            yield ProgressBar(total=100, show_eta=False, id="import-progress")
+            yield Static(plain(self._switches()), id="import-options")
         yield Static("", id="import-summary")
         table: DataTable[PlainCell] = DataTable(
             id="import-problems", cursor_type="row", zebra_stripes=True
@@ -182,7 +213,21 @@ class ImportScreen(TillScreen[None]):
             return bool(report and not report.errors and report.warnings)
         if action == "toggle_create_groups":
             return not self.busy
+        if action == "toggle_opening_balances":
+            # right after an import that brought balances over, Ctrl+R takes its place
+            return not self.busy and self.opening_import is None
+        if action == "reverse_opening_balances":
+            return not self.busy and self.opening_import is not None
         return True
+
+    def _switches(self) -> str:
+        """The two switches as text: readable without colour (``[x]`` on, ``[ ]`` off)."""
+
+        def box(on: bool) -> str:
+            return "[x]" if on else "[ ]"
+
+        groups, opening = box(self.create_groups), box(self.opening_balances)
+        return f"{groups} Create groups ^O  {opening} Opening balances ^B"
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
@@ -215,6 +260,7 @@ class ImportScreen(TillScreen[None]):
         """Check ``chosen`` with the mapping choices made so far (and Ctrl+O's choice)."""
         self._path = chosen
         self.report = None
+        self.opening_import = None
         self._cancel = False
         self.query_one("#import-problems", DataTable).clear()
         self.query_one(MappingTable).clear()
@@ -225,12 +271,14 @@ class ImportScreen(TillScreen[None]):
         imports = self.services.imports
         overrides = [Override(h, f) for h, f in self.overrides.items()]
         create_groups = self.create_groups
+        opening_balances = self.opening_balances
         self.run_job(
             JOB,
             lambda: imports.check(
                 chosen,
                 overrides=overrides,
                 create_groups=create_groups,
+                opening_balances=opening_balances,
                 progress=self._progress,
             ),
             self.Checked,
@@ -283,10 +331,61 @@ class ImportScreen(TillScreen[None]):
         if self.busy:
             return
         self.create_groups = not self.create_groups
+        self.query_one("#import-options", Static).update(plain(self._switches()))
         state = "on" if self.create_groups else "off"
         self.notify(f"Create unknown groups: {state}", title="Import")
         if self.report is not None:
             self._start_check(self.report.path)
+
+    def action_toggle_opening_balances(self) -> None:
+        """Ctrl+B: bring the old system's balances and year-to-date spend over as
+        opening entries (or leave them read-only); a checked file is checked again, so
+        the summary says what would come over."""
+        if self.busy:
+            return
+        self.opening_balances = not self.opening_balances
+        self.query_one("#import-options", Static).update(plain(self._switches()))
+        state = "on" if self.opening_balances else "off"
+        self.notify(f"Opening balances: {state}", title="Import")
+        if self.report is not None:
+            self._start_check(self.report.path)
+
+    def action_reverse_opening_balances(self) -> None:
+        """Ctrl+R, right after an import that brought balances over: take them back
+        (asked first; once)."""
+        number = self.opening_import
+        if number is None or self.busy:
+            return
+
+        def answered(reverse: bool | None) -> None:
+            if reverse and self.opening_import == number and not self.busy:
+                self._start_reversal(number)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Reverse the opening balances?",
+                f"Take back every loyalty and account balance and year-to-date spend that "
+                f"opening-balance import {number} brought over? Opposite entries are "
+                "added, dated now; the customers stay.",
+                "Reverse",
+                "Keep",
+            ),
+            answered,
+        )
+
+    def _start_reversal(self, number: int) -> None:
+        self._cancel = False
+        self._reversing = True
+        self._set_busy(True)
+        self._say(f"Reversing opening-balance import {number}…")
+        imports = self.services.imports
+        self.run_job(
+            JOB,
+            lambda: imports.reverse_opening_balances(number),
+            self.OpeningReversed,
+            self.Failed,
+            description="reversing the opening balances",
+        )
 
     def action_save_annotated(self) -> None:
         report = self.report
@@ -355,11 +454,13 @@ class ImportScreen(TillScreen[None]):
     def action_cancel_import(self) -> None:
         """Esc: stop what runs (an import rolls back), else clear the screen."""
         if self.busy:
-            self._cancel = True
-            self._say("Cancelling…")
+            if not self._reversing:  # a reversal is one short transaction: it ends
+                self._cancel = True
+                self._say("Cancelling…")
             return
         dropped = self.report is not None
         self.report = None
+        self.opening_import = None
         self.overrides = {}  # the next check starts from the headers again
         self._path = None
         self.query_one("#import-problems", DataTable).clear()
@@ -436,15 +537,37 @@ class ImportScreen(TillScreen[None]):
         self._set_busy(False)
         self._cancel = False
         self.report = None
+        self.opening_import = message.result.opening_import
         self.refresh_bindings()
         self.query_one(ProgressBar).update(progress=100)
-        self._say(message.result.summary())
+        summary = message.result.summary()
+        if self.opening_import is not None:
+            summary += " Ctrl+R reverses the opening balances now."
+        self._say(summary)
         self.query_one("#import-problems", DataTable).clear()
         self.query_one(MappingTable).clear()
         self.overrides = {}
         self._path = None
         self.notify(message.result.summary(), title="Import", markup=False)
         self.query_one(PathInput).focus()
+
+    @on(OpeningReversed)
+    def _reversed(self, message: OpeningReversed) -> None:
+        self._reversing = False
+        self._set_busy(False)
+        self.opening_import = None
+        self.refresh_bindings()
+        done = message.reversal
+        text = (
+            f"Reversed opening-balance import {done.number}: {done.loyalty:,} loyalty "
+            f"balance{'s' * (done.loyalty != 1)} ({done.points:,} points), "
+            f"{done.accounts:,} account balance{'s' * (done.accounts != 1)} "
+            f"({format_money(done.cents, done.currency)}), year-to-date spend of "
+            f"{done.spends:,} customer{'s' * (done.spends != 1)} "
+            f"({format_money(done.spend_cents, done.currency)}) taken back."
+        )
+        self._say(text)
+        self.notify(text, title="Import", markup=False)
 
     @on(AnnotatedSaved)
     def _saved(self, message: AnnotatedSaved) -> None:
@@ -470,6 +593,7 @@ class ImportScreen(TillScreen[None]):
         """
         cancelled = self._cancel
         saving = self._saving
+        self._reversing = False
         self._set_busy(False)
         self._cancel = self._saving = False
         if cancelled and not saving:

@@ -67,7 +67,9 @@ class CustomerPanel(Static):
         text.append(f"\nGroup: {visible_text(customer.group_name or '-')}")
         source = " (group)" if customer.discount_from_group else ""
         text.append(f"\nDiscount: {_pct(customer.discount_percent)}{source}")
-        if customer.tax_name:
+        if customer.tax_exempt:
+            text.append("\nTax: exempt")
+        elif customer.tax_name:
             text.append(f"\nTax: {visible_text(customer.tax_name)}")
         loyalty = f"{customer.loyalty_balance} pts" if customer.loyalty_enabled else "off"
         text.append(f"\nLoyalty: {loyalty}")

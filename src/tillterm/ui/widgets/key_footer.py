@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding
+from textual.events import Resize
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -47,3 +49,27 @@ class KeyFooter(Footer):
                 return
             self._shown = shown
         super().bindings_changed(screen)
+
+    async def recompose(self) -> None:
+        await super().recompose()
+        self.call_after_refresh(self._drop_cut_keys)
+
+    def on_resize(self, _event: Resize) -> None:
+        for key in self.query(FooterKey):
+            key.display = True
+        self.call_after_refresh(self._drop_cut_keys)
+
+    def _drop_cut_keys(self) -> None:
+        """Never half a key: those that do not fit whole are left out (F1 lists them).
+
+        At 80 columns a screen with many keys ran into the app's F-keys, and the footer
+        ended in "f3 Customer" — a key that looks like something else, cut mid-word.
+        """
+        right = self.content_region.right
+        cut = False
+        for key in self.query(FooterKey):
+            if not key.display:
+                continue
+            cut = cut or key.region.right > right
+            if cut:
+                key.display = False

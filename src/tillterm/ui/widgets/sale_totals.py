@@ -37,7 +37,12 @@ class SaleTotals(Static):
         # always shown (0.00 without a discount), so attaching a customer never changes
         # the panel's height and re-lays the whole screen
         rows.append(("Discount", f"-{sale.discount:.2f}" if sale.discount else "0.00"))
-        rows.append(("Tax incl." if sale.prices_include_tax else "Tax", f"{sale.tax:.2f}"))
+        if sale.customer is not None and sale.customer.tax_exempt and not sale.tax:
+            # the tax part of tax-inclusive prices is taken off (README "Pricing rules")
+            taken = sale.subtotal - sale.discount - sale.total
+            rows.append(("Tax exempt", f"-{taken:.2f}" if taken else "0.00"))
+        else:
+            rows.append(("Tax incl." if sale.prices_include_tax else "Tax", f"{sale.tax:.2f}"))
         text = Text()
         for label, value in rows:
             text.append(f"{label:<10}{value:>14}\n")

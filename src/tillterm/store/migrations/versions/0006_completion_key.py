@@ -1,7 +1,7 @@
 """an idempotency key on sales: a change retried after a lost answer is made once
 
 Revision ID: 0006_completion_key
-Revises: 0004_sale_history
+Revises: 0005_opening_spend_tax_exempt
 
 * ``sale.change_key``: the key of the last register action that changed the sale (a
   scan, a payment...), written in that action's transaction; for a completed sale, the
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_completion_key"
-down_revision = "0004_sale_history"
+down_revision = "0005_opening_spend_tax_exempt"
 branch_labels = None
 depends_on = None
 
