@@ -33,6 +33,8 @@ TYPING = ["d", "u", "b", "o", "backspace", "backspace", "backspace", "backspace"
 TYPING += ["m", "a", "r", "i", "e", "space", "d", "u", "b"]
 TYPING += ["ctrl+u", "0", "6", "space", "1", "2", "ctrl+u", "7", "5", "0", "1", "1", "ctrl+u"]
 OPENINGS = 15
+#: a frame comes within this once there is something to draw (Textual: 60 a second)
+NOTHING_TO_DRAW = 0.05
 
 
 def _database():  # type: ignore[no-untyped-def]
@@ -76,9 +78,19 @@ class Painted:
 
     async def wait(self, timeout: float = 10.0) -> float:
         deadline = time.perf_counter() + timeout
+        #: the moment the condition held with no frame drawn for it: results identical
+        #: to those on screen draw nothing (issue 16), so if no frame comes within
+        #: NOTHING_TO_DRAW, the screen was showing them from that moment
+        ready: float | None = None
         while self.hit is None:
-            if time.perf_counter() > deadline:
+            now = time.perf_counter()
+            if now > deadline:
                 raise TimeoutError("the screen did not show it")
+            if ready is None and self.condition is not None and self.condition():
+                ready = now
+            elif ready is not None and now - ready > NOTHING_TO_DRAW:
+                self.hit = ready
+                break
             await asyncio.sleep(0.0005)
         self.condition = None
         return self.hit

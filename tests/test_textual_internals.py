@@ -318,6 +318,18 @@ def _drawn(table: ResultsTable, lines: int) -> list[list[tuple[str, Style | None
     return [[(char, seg.style) for seg in strip for char in seg.text] for strip in strips]
 
 
+def _as_drawn(
+    line: list[tuple[str, Style | None]],
+) -> list[tuple[str, Style | None, object]]:
+    """Each character with its style as drawn (no meta) and the row a click reads."""
+    return [
+        (char, style.clear_meta_and_links(), style.meta.get("row"))
+        if style is not None
+        else (char, None, None)
+        for char, style in line
+    ]
+
+
 @pytest.mark.parametrize("focused", [True, False])
 @pytest.mark.parametrize("cursor_type", ["row", "cell"])
 @pytest.mark.parametrize("fixed_rows", [0, 1])
@@ -347,6 +359,11 @@ async def test_plain_cells_draw_exactly_as_data_table_draws_text(
         for line, (textual, ours) in enumerate(
             zip(drawn["DataTable"], drawn["ResultsTable"], strict=True)
         ):
+            if cursor_type == "row":
+                # a row cursor's row is drawn as one segment (issue 16: one colour
+                # sequence a line): the same cells in the same styles, the same row under
+                # a click; only the column in the meta is the row's first
+                textual, ours = _as_drawn(textual), _as_drawn(ours)
             assert ours == textual, (
                 f"Textual {TEXTUAL}: line {line} of a ResultsTable of PlainCells "
                 f"(cursor {cursor_type}, fixed rows {fixed_rows}) is no longer drawn as "

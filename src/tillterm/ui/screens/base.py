@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
+from textual.widgets import Input, TextArea
 
 from tillterm.ui.jobs import JobRunner
 
@@ -29,11 +31,28 @@ class ServiceHandle(JobRunner):
         return cast("TilltermApp", self.app).services
 
 
-class TillScreen(ServiceHandle, Screen[ResultT]):
+class SteadyCursor(Screen[ResultT]):
+    """Text cursors that never blink: a blink redraws the field twice a second, which is
+    all a till sends while nobody touches it (300 B/s, a third of a 9600-baud line).
+
+    Set as a field gets the focus (every focus goes through ``set_focus``), so a field
+    mounted later (the filter panel) is steady too; its own focus handling then shows
+    the cursor.
+    """
+
+    def set_focus(
+        self, widget: Widget | None, scroll_visible: bool = True, from_app_focus: bool = False
+    ) -> None:
+        if isinstance(widget, Input | TextArea) and widget is not self.focused:
+            widget.cursor_blink = False
+        super().set_focus(widget, scroll_visible, from_app_focus)
+
+
+class TillScreen(ServiceHandle, SteadyCursor[ResultT]):
     """A full screen of the app (register, customers, groups, import)."""
 
 
-class TillModal(ServiceHandle, ModalScreen[ResultT]):
+class TillModal(ServiceHandle, SteadyCursor[ResultT], ModalScreen[ResultT]):
     """A window over a screen (a form, the payment, a question).
 
     A modal screen hides the app's keys, F1 included: in the payment, the form and every

@@ -4,21 +4,30 @@ Searching is latency-first: a keystroke starts the query at once when none is ru
 and while one runs, further keystrokes only note that the text changed; when the
 running query comes back, the newest text is searched next (so at most one search is
 in flight and the table never shows a stale answer for long). The count of matches is
-slower on a big store, so it runs separately, after typing pauses, and never holds up
-the first page.
+slower on a big store, so it runs separately and never holds up the first page.
+
+It is also frugal with bytes, for a till reached over SSH or a serial line (issue 16):
+there, a fast typist's keys are searched at most every ``SEARCH_EVERY`` (always the
+newest text, and the typed character is echoed at once, never held for a search that
+waits; see ``tillterm.ui.slow_link``; locally each key is searched at once);
+only the table lines that differ are redrawn, the same results again draw nothing; the
+count waits briefly so that it is drawn in the same frame as the rows; and no text
+that did not change is set again (a ``Static`` update re-lays out the screen, which
+repaints every scrollbar).
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -35,6 +44,7 @@ from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillScreen
 from tillterm.ui.screens.confirm import ConfirmScreen, PromptScreen
 from tillterm.ui.screens.customer_view import CustomerView
+from tillterm.ui.slow_link import over_slow_link
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.customer_filters import CustomerFilters, FilterItems, filters_as_kwargs
 from tillterm.ui.widgets.key_footer import KeyFooter
@@ -45,10 +55,17 @@ from tillterm.ui.widgets.scan_input import ScanInput
 PAGE = 25
 #: fetch the next page when the cursor gets this close to the last loaded row
 PREFETCH = 8
-#: wait this long after the last change before counting (a count can take a while)
-COUNT_DELAY = 0.3
+#: the longest the rows wait for their count, to be drawn in one frame with it
+COUNT_HOLD = 0.1
+#: over a slow link (SSH, a serial line), while keys keep coming, search at most this
+#: often (the newest text each time); locally every key is searched at once
+SEARCH_EVERY = 0.25
 #: the longest a typed character waits to be drawn together with its results
 HOLD_FRAME = 0.03
+#: a held frame is let go this much after the last change: each widget posts its own
+#: repaint from its own task, and one that comes after the release is drawn in a frame
+#: of its own (the count a frame after the rows: twice the cursor moves and styles)
+RELEASE_AFTER = 0.01
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("name", "Name", 20),
@@ -73,21 +90,44 @@ class Query:
         return not self.text.strip() and not self.filters
 
 
-def summary_cells(row: CustomerSummary) -> tuple[PlainCell, ...]:
+#: which columns stay when not all fit, most wanted first (the order shown is COLUMNS')
+KEPT_FIRST = ("name", "phone", "email", "company", "code", "group", "created")
+#: columns beside the cells: the vertical scrollbar
+SCROLLBAR = 2
+
+
+def fitting_columns(width: int) -> tuple[tuple[str, str, int], ...]:
+    """The columns that fit ``width`` cells with no horizontal scrollbar (at 80: name,
+    company, email and phone, the four that were in sight), in ``COLUMNS`` order.
+
+    A horizontal scrollbar costs a line of the list, is redrawn with it (2 KB a key on
+    a slow link), and hides what is off to the right from a cashier who has no mouse.
+    """
+    room = width - SCROLLBAR
+    kept: set[str] = set()
+    by_key = {column[0]: column for column in COLUMNS}
+    for key in KEPT_FIRST:
+        cells = by_key[key][2] + 2  # cell padding, one each side
+        if cells <= room:
+            kept.add(key)
+            room -= cells
+    return tuple(column for column in COLUMNS if column[0] in kept)
+
+
+def summary_cells(
+    row: CustomerSummary, columns: tuple[tuple[str, str, int], ...] = COLUMNS
+) -> tuple[PlainCell, ...]:
     """A result row as the table shows it: plain text (never markup), cut to fit."""
-    created = row.created_at.astimezone().strftime("%Y-%m-%d")
-    values = (
-        row.display_name + (" (archived)" if row.archived else ""),
-        row.company,
-        row.email,
-        row.phone,
-        row.group_name or "",
-        row.customer_code,
-        created,
-    )
-    return tuple(
-        PlainCell(fit(v or "", width)) for v, (_, _, width) in zip(values, COLUMNS, strict=True)
-    )
+    values = {
+        "name": row.display_name + (" (archived)" if row.archived else ""),
+        "company": row.company,
+        "email": row.email,
+        "phone": row.phone,
+        "group": row.group_name or "",
+        "code": row.customer_code,
+        "created": row.created_at.astimezone().strftime("%Y-%m-%d"),
+    }
+    return tuple(PlainCell(fit(values[key] or "", width)) for key, _, width in columns)
 
 
 class SearchBox(ScanInput):
@@ -195,7 +235,25 @@ class CustomersScreen(TillScreen[None]):
         self._rows: list[CustomerSummary] = []
         self._more = False
         self._keep_cursor: int | None = None
-        self._count_timer: Timer | None = None
+        #: a count is running (at most one: on a big store it can take a while)
+        self._counting = False
+        #: when the running count started, and how long the last one took
+        self._count_started = 0.0
+        self._count_took = 0.0
+        #: how far apart a typist's searches start (``SEARCH_EVERY`` over a slow link)
+        self._search_every = SEARCH_EVERY if over_slow_link() else 0.0
+        #: when the last search started (``time.monotonic()``), to space them
+        self._searched_at = -SEARCH_EVERY
+        #: a search of the newest query is owed (typed, or forced) and not started yet
+        self._search_owed = False
+        #: the frame held while the rows wait for their count (``COUNT_HOLD``)
+        self._count_hold = ExitStack()
+        self._count_hold_timer: Timer | None = None
+        #: what the count and status lines show, so the same text is never set again
+        self._count_text = ""
+        self._status_text: tuple[str, bool] = ("", False)
+        #: the columns shown: as many as the width takes (``fitting_columns``)
+        self._columns = COLUMNS
         self._pending_group: int | None = None
         self._choices: tuple[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]] | None = None
         self._filters: CustomerFilters | None = None
@@ -215,18 +273,20 @@ class CustomersScreen(TillScreen[None]):
                 id="customer-search",
                 compact=True,
             )
-            yield Static("", id="match-count", markup=False)
+            yield Static("", id="match-count", markup=False)  # fixed width: no re-layout
         # the filter panel is mounted when first asked for: it is half of the screen's
         # widgets, and every widget costs time before the first page can show
         table = ResultsTable(id="customer-table")
-        for key, label, width in COLUMNS:
+        self._columns = fitting_columns(self.app.size.width)
+        for key, label, width in self._columns:
             table.add_column(label, width=width, key=key)  # drawn: the app's own headings
         yield table
         yield Static("", id="customer-status", markup=False)
         yield KeyFooter()
         # the first page is read while the screen is being built
         self._in_flight = True
-        self._run_search(self._query, 0)
+        self._searched_at = time.monotonic()
+        self._run_search(self._query)
 
     # -- searching -------------------------------------------------------------------
 
@@ -257,11 +317,24 @@ class CustomersScreen(TillScreen[None]):
             return
         self._hold_frame_timer.stop()
         self._hold_frame_timer = None
-        self._hold.close()
-        self.check_idle()
+        self._let_go(self._hold)
+
+    def _let_go(self, hold: ExitStack) -> None:
+        """End a held frame ``RELEASE_AFTER`` from now (the app's timer: it runs even if
+        this screen goes away meanwhile, so the app is never left holding frames)."""
+        held = hold.pop_all()
+        app = self.app
+
+        def release() -> None:
+            held.close()
+            if app.screen_stack:  # none while the app closes
+                app.screen.check_idle()  # what waited for the frame is drawn now
+
+        app.set_timer(RELEASE_AFTER, release)
 
     def on_screen_suspend(self) -> None:
         self._release_frame()
+        self._release_count_hold()
 
     def current_query(self) -> Query:
         text = self.query_one("#customer-search", Input).value
@@ -275,10 +348,27 @@ class CustomersScreen(TillScreen[None]):
             self._release_frame()
             return
         self._query = query
-        if self._in_flight:
-            return  # the running search's result handler starts the newest one
+        self._search_owed = True
+        self._search_newest()
+
+    def _search_newest(self) -> None:
+        """Search the newest query: now, or as soon as the typist's spacing allows.
+
+        While a search runs (or waits for its turn), further keys only change the
+        query; its result handler calls back here. A search that has to wait lets the
+        typed character be drawn at once (the frame is not held for it), and reads the
+        query when its turn comes, so it searches what was typed by then.
+        """
+        if self._in_flight or not self._search_owed:
+            return
+        now = time.monotonic()
+        start_at = max(now, self._searched_at + self._search_every)
+        if start_at > now:
+            self._release_frame()
         self._in_flight = True
-        self._run_search(query, 0)
+        self._search_owed = False
+        self._searched_at = start_at
+        self._run_search(self._query, start_at=start_at)
 
     @on(Input.Changed, "#customer-search")
     def _text_changed(self, event: Input.Changed) -> None:
@@ -290,13 +380,30 @@ class CustomersScreen(TillScreen[None]):
         event.stop()
         self._request()
 
-    def _run_search(self, query: Query, offset: int) -> None:
-        self._fetch("customer-search", query, offset, "searching customers")
+    def _run_search(self, query: Query, *, start_at: float | None = None) -> None:
+        """The first page of ``query``; or, from ``start_at`` (``time.monotonic()``), of
+        the query newest by then (``self._query`` is a frozen value: read, not shared
+        state)."""
+        care = self.services.customers
+
+        def search() -> tuple[Query, Page]:
+            searched = query
+            if start_at is not None:
+                time.sleep(max(0.0, start_at - time.monotonic()))
+                searched = self._query
+            filters = filters_as_kwargs(searched.filters)
+            return searched, care.page(searched.text, filters, offset=0, limit=PAGE)
+
+        def loaded(found: tuple[Query, Page]) -> CustomersScreen.ResultsLoaded:
+            searched, page = found
+            return self.ResultsLoaded(searched, 0, page.rows, page.more)
+
+        def failed(error: str) -> CustomersScreen.ResultsLoaded:
+            return self.ResultsLoaded(self._query, 0, (), False, error)
+
+        self.run_job("customer-search", search, loaded, failed, description="searching customers")
 
     def _load_page(self, query: Query, offset: int) -> None:
-        self._fetch("customer-page", query, offset, "reading more customers")
-
-    def _fetch(self, group: str, query: Query, offset: int, description: str) -> None:
         care = self.services.customers
         filters = filters_as_kwargs(query.filters)
 
@@ -307,11 +414,11 @@ class CustomersScreen(TillScreen[None]):
             return self.ResultsLoaded(query, offset, (), False, error)
 
         self.run_job(
-            group,
+            "customer-page",
             lambda: care.page(query.text, filters, offset=offset, limit=PAGE),
             loaded,
             failed,
-            description=description,
+            description="reading more customers",
         )
 
     def job_failed(self, group: str, error: BaseException) -> None:
@@ -319,12 +426,15 @@ class CustomersScreen(TillScreen[None]):
         if group == "customer-search":
             self._in_flight = False
             self._release_frame()
-            status = self.query_one("#customer-status", Static)
-            status.update(plain("Search failed; type again to retry."))
-            status.add_class("-error")
+            self._set_status("Search failed; type again to retry.", error=True)
             self._shown = None  # the next keystroke searches again, even the same text
         elif group == "customer-page":
             self._loading_more = False
+        elif group == "customer-count":
+            self._counting = False
+            if self._more:
+                self._show_count(f"{PAGE}+ matches…")  # never another list's count
+            self._release_count_hold()
 
     @on(ResultsLoaded)
     def _results_loaded(self, message: ResultsLoaded) -> None:
@@ -332,46 +442,93 @@ class CustomersScreen(TillScreen[None]):
             self._page_loaded(message)
             return
         self._in_flight = False
-        status = self.query_one("#customer-status", Static)
+        if message.query == self._query:
+            self._search_owed = False  # a waiting search read the keys typed meanwhile
         if message.error:
-            status.update(plain(f"Search failed: {message.error}"))
-            status.add_class("-error")
+            self._set_status(f"Search failed: {message.error}", error=True)
         else:
             self._show(message)
         self._release_frame()
-        if message.query != self._query:
-            self._in_flight = True
-            self._run_search(self._query, 0)
+        self._search_newest()  # what was typed meanwhile, if anything
 
     def _show(self, message: ResultsLoaded) -> None:
         table = self.query_one(ResultsTable)
-        table.clear()
-        for row in message.rows:
-            table.add_row(*summary_cells(row), key=str(row.id))  # drawn: PlainCells
+        cursor = 0
+        if self._keep_cursor is not None and message.rows:
+            cursor = min(self._keep_cursor, len(message.rows) - 1)
+        # drawn: PlainCells; only the lines that differ are redrawn (none if the same)
+        table.show_rows([self._cells(row) for row in message.rows], cursor=cursor)
         self._rows = list(message.rows)
         self._more = message.more
         self._shown = message.query
-        if self._keep_cursor is not None and table.row_count:
-            table.move_cursor(row=min(self._keep_cursor, table.row_count - 1), animate=False)
         self._keep_cursor = None
         if self._unknown_code is None:  # an unknown card's offer stays in sight
             self._show_list_status()
-        if self._count_timer is not None:
-            self._count_timer.stop()
-            self._count_timer = None
         if message.more:
-            self._show_count(f"{PAGE}+ matches…")
-            self._count_timer = self.set_timer(COUNT_DELAY, self._start_count)
+            self._start_count()
         else:
             self._show_count(_matches(len(message.rows)))
 
+    def _cells(self, row: CustomerSummary) -> tuple[PlainCell, ...]:
+        return summary_cells(row, self._columns)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Another width: the columns that fit it, the same rows and cursor."""
+        columns = fitting_columns(event.size.width)
+        if columns == self._columns:
+            return
+        self._columns = columns
+        table = self.query_one(ResultsTable)
+        cursor = table.cursor_row
+        table.clear(columns=True)
+        for key, label, width in columns:
+            table.add_column(label, width=width, key=key)  # drawn: the app's own headings
+        table.append_rows([self._cells(row) for row in self._rows])  # drawn: PlainCells
+        if self._rows:
+            table.move_cursor(row=min(cursor, len(self._rows) - 1), animate=False)
+
     def _show_count(self, text: str) -> None:
-        self.query_one("#match-count", Static).update(plain(text))
+        if text != self._count_text:
+            self._count_text = text
+            # fixed width (styles): the line is redrawn, the screen not laid out again
+            self.query_one("#match-count", Static).update(plain(text), layout=False)
 
     def _start_count(self) -> None:
-        self._count_timer = None
-        if self._shown is not None and self._shown == self._query:
-            self._run_count(self._shown)
+        """Count the shown matches; hold the frame briefly so the rows come with it.
+
+        Only once typing pauses (no newer text to search): a typist's intermediate
+        lists are never counted. One count at a time: a count still running is followed,
+        when it ends, by the count of what is shown then. Until the count comes, the
+        line says "25+". The rows wait for the count only if the last count was quick:
+        on a big store (a count of a million) they are shown at once, as before.
+        """
+        if self._shown is None:
+            return
+        if self._counting or self._search_owed or self._shown != self._query:
+            # counted later; meanwhile the line does not show another list's count
+            self._show_count(f"{PAGE}+ matches…")
+            return
+        if self._count_took > COUNT_HOLD:
+            self._show_count(f"{PAGE}+ matches…")
+        elif self.is_current and self._count_hold_timer is None:
+            self._count_hold.enter_context(self.app.batch_update())
+            self._count_hold_timer = self.set_timer(COUNT_HOLD, self._count_late)
+        self._counting = True
+        self._count_started = time.monotonic()
+        self._run_count(self._shown)
+
+    def _count_late(self) -> None:
+        """The count is slow (a big store): show the rows now, the count when it comes."""
+        self._release_count_hold()
+        if self._counting:
+            self._show_count(f"{PAGE}+ matches…")
+
+    def _release_count_hold(self) -> None:
+        if self._count_hold_timer is None:
+            return
+        self._count_hold_timer.stop()
+        self._count_hold_timer = None
+        self._let_go(self._count_hold)
 
     def _run_count(self, query: Query) -> None:
         care = self.services.customers
@@ -386,16 +543,22 @@ class CustomersScreen(TillScreen[None]):
 
     @on(Counted)
     def _counted(self, message: Counted) -> None:
-        if message.query == self._shown and message.count is not None:
-            self._show_count(_matches(message.count))
+        self._counting = False
+        self._count_took = time.monotonic() - self._count_started
+        if message.query == self._shown:
+            self._show_count(
+                _matches(message.count) if message.count is not None else f"{PAGE}+ matches"
+            )
+        elif self._more:
+            self._start_count()  # what is shown now was not counted yet
+        self._release_count_hold()
 
     def _page_loaded(self, message: ResultsLoaded) -> None:
         self._loading_more = False
         if message.error or message.query != self._shown or message.offset != len(self._rows):
             return
         table = self.query_one(ResultsTable)
-        for row in message.rows:
-            table.add_row(*summary_cells(row), key=str(row.id))  # drawn: PlainCells
+        table.append_rows([self._cells(row) for row in message.rows])  # drawn: PlainCells
         self._rows.extend(message.rows)
         self._more = message.more
 
@@ -550,6 +713,7 @@ class CustomersScreen(TillScreen[None]):
 
     def on_unmount(self) -> None:
         self._release_frame()
+        self._release_count_hold()
         if self._view is not None and self._view not in self.app.screen_stack:
             self.app.uninstall_screen(self._view)
 
@@ -628,9 +792,9 @@ class CustomersScreen(TillScreen[None]):
         register.
         """
         self._unknown_code = code
-        status = self.query_one("#customer-status", Static)
-        status.update(plain(f"No customer with card {code}. Ctrl+N: new customer with this card."))
-        status.add_class("-error")
+        self._set_status(
+            f"No customer with card {code}. Ctrl+N: new customer with this card.", error=True
+        )
         self.app.bell()
 
     def _withdraw_offer(self) -> None:
@@ -642,15 +806,22 @@ class CustomersScreen(TillScreen[None]):
 
     def _show_list_status(self) -> None:
         """The status line for the list shown: empty, or why nothing is listed."""
-        status = self.query_one("#customer-status", Static)
-        status.remove_class("-error")
         shown = self._shown
         if shown is None or self._rows:
-            status.update("")
+            self._set_status("")
         elif shown.blank:
-            status.update("No customers yet. Press Ctrl+N to add the first one.")
+            self._set_status("No customers yet. Press Ctrl+N to add the first one.")
         else:
-            status.update(plain(no_match_text(shown)))
+            self._set_status(no_match_text(shown))
+
+    def _set_status(self, text: str, *, error: bool = False) -> None:
+        """The status line; not touched when it already says this (no re-layout)."""
+        if (text, error) == self._status_text:
+            return
+        self._status_text = (text, error)
+        status = self.query_one("#customer-status", Static)
+        status.set_class(error, "-error")
+        status.update(plain(text))
 
     # -- export ----------------------------------------------------------------------
 
