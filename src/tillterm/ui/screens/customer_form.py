@@ -344,7 +344,7 @@ class CustomerForm(TillModal[CustomerRecord | None]):
             self.query_one("#form-title", Static).update(
                 plain(f"Edit customer: {message.customer.display_name}")
             )
-            values.update(self.prefill)
+            values.update(self.prefill)  # drawn: a dict of field values, not a widget
             self._fill(values)
         self._activity_text = activity_summary(message.customer, message.activity, self._currency)
         if self._details_ready:  # opened before the data came: fill it now
