@@ -515,13 +515,13 @@ def _pg_ranked_sql(
         if f"z{rank}" in params:
             # the long words alone are rare: their rows are fewer to check than the
             # entries of the short prefixes (the two lookups are exclusive)
-            narrow = f"(SELECT r{rank} FROM seen) < :rare"
+            rare_alone = f"(SELECT r{rank} FROM seen) < :rare"
             tier_parts.append(
                 f"SELECT r.id FROM (SELECT c.id FROM customer c WHERE {indexed_gate} "
-                f"AND {narrow} AND {column} @@ CAST(:z{rank} AS tsquery) "
+                f"AND {rare_alone} AND {column} @@ CAST(:z{rank} AS tsquery) "
                 f"AND coalesce({words}, false) AND {past}) AS r"
             )
-            indexed_gate += f" AND NOT {narrow}"
+            indexed_gate += f" AND NOT {rare_alone}"
         tier_parts += [
             f"SELECT r.id FROM (SELECT c.id FROM customer c WHERE {indexed_gate} "
             f"AND {lookup} AND {past}) AS r",
