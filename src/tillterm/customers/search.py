@@ -419,7 +419,8 @@ def _pg_ranked_sql(
        (:func:`_pg_indexed_terms`). A tier with ``:n`` matches there is done.
     2. A tier whose index lookup matches :data:`PG_RARE` rows of the window or more
        (the index would return thousands of rows) walks on in id order (``walk``),
-       at most :data:`PG_WALK` customers further.
+       at most :data:`PG_WALK` customers further, and stops at the matches the window
+       left to find (a common word walks a few hundred rows, not the page's worth).
     3. A tier whose index lookup is rare reads its GIN index past the window (``+ 0``:
        not through the primary key); the words the index was not asked are checked on
        its rows (``coalesce``: a test the planner cannot answer from the index). A tier
@@ -498,7 +499,7 @@ def _pg_ranked_sql(
             f"walk{rank} AS MATERIALIZED (SELECT c.id FROM (SELECT c.id, {column} "
             f"FROM customer c WHERE c.id > (SELECT edge FROM seen) AND {cond} "
             f"ORDER BY c.id LIMIT :walk) AS c WHERE {short} AND {asked} >= :rare "
-            f"AND {words} ORDER BY c.id LIMIT :n)"
+            f"AND {words} ORDER BY c.id LIMIT greatest(:n - {found}, 0))"
         )
         past = f"c.id + 0 > (SELECT edge FROM seen) AND {cond} ORDER BY c.id + 0 LIMIT :n"
         # a walk that fell short: what it looked for is rare. The lookup alone reads
