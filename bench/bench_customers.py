@@ -14,7 +14,9 @@ build.
 With ``TILLTERM_TEST_PG_URL`` set, the same figures on PostgreSQL follow (issue 15
 budgets): a fresh ``demo --customers 1000000`` into a database of its own,
 ``tillterm_bench_pg`` (≤ 120 s), then the search mix at once (median ≤ 3 ms, p95 ≤ 10 ms,
-none over 50 ms). ``--pg-only`` runs only those; ``--keep-pg`` keeps the database.
+none over 50 ms). ``--pg-only`` runs only those; ``--keep-pg`` keeps the database;
+``--reuse-pg`` searches a database kept by an earlier ``--keep-pg`` run instead of
+loading a fresh one (for development: its figures are not "right after the demo").
 """
 
 from __future__ import annotations
@@ -162,7 +164,23 @@ def _pg_url() -> str:
     return os.environ.get("TILLTERM_TEST_PG_URL", "")
 
 
-def pg_main(keep: bool = False) -> None:
+def _pg_kept(url: str) -> bool:
+    """Whether ``url`` holds a finished demo of :data:`CUSTOMERS` customers."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            found = conn.exec_driver_sql("SELECT max(id) FROM customer").scalar()
+    except OperationalError:
+        return False
+    finally:
+        engine.dispose()
+    return bool(found and found >= CUSTOMERS)
+
+
+def pg_main(keep: bool = False, reuse: bool = False) -> None:
     """The PostgreSQL figures: a fresh ``demo --customers 1000000`` into a database of
     its own (created here, dropped after unless ``keep``), then the same search mix at
     once (no warm-up but the mix's own: the plans must be right from the first query)."""
@@ -174,6 +192,16 @@ def pg_main(keep: bool = False) -> None:
     server = make_url(_pg_url())
     url = server.set(database=PG_DATABASE).render_as_string(hide_password=False)
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    if reuse and _pg_kept(url):
+        print(f"PostgreSQL: reusing the kept {PG_DATABASE} (not a fresh demo)")
+        engine = open_db(url)
+        try:
+            _search_mix(engine, "PostgreSQL, kept database")
+        finally:
+            engine.dispose()
+            admin.dispose()
+        return
+    keep = keep or reuse
     with admin.connect() as conn:
         conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
         conn.exec_driver_sql(f"CREATE DATABASE {PG_DATABASE}")
@@ -205,7 +233,7 @@ def pg_main(keep: bool = False) -> None:
 
 def main() -> None:
     if "--pg-only" in sys.argv:
-        pg_main(keep="--keep-pg" in sys.argv)
+        pg_main(keep="--keep-pg" in sys.argv, reuse="--reuse-pg" in sys.argv)
         return
     rebuild = "--rebuild" in sys.argv
     _build(rebuild)
@@ -261,7 +289,7 @@ def main() -> None:
         print(f"count_customers({typed!r}) = {total:,}: {elapsed * 1000:.0f} ms (list header)")
     engine.dispose()
     if _pg_url():
-        pg_main(keep="--keep-pg" in sys.argv)
+        pg_main(keep="--keep-pg" in sys.argv, reuse="--reuse-pg" in sys.argv)
     else:
         print("PostgreSQL figures: set TILLTERM_TEST_PG_URL to measure them too")
 

@@ -397,7 +397,8 @@ def test_every_postgresql_plan_gives_the_sqlite_results(
                     archive_customer(s, n)
         queries = ["m", "ma", "mar", "e", "a b", "ma d", "l b", "rue", "paris", "06", "06 1",
                    "+44 7", "75011", "g9a 5h7", "gmail", "a@", "ma@", "zzz", "jean", "dubois",
-                   "marie dub", "fr", "com", "29000", "h2x"]  # fmt: skip
+                   "marie dub", "fr", "com", "29000", "h2x", "jean ma", "marie du",
+                   "dubois ma", "ma dubois", "marie.du@", "jennifer ma"]  # fmt: skip
         for typed in queries:
             for filters in ({}, {"group_id": vip.id}, {"include_archived": True}):
                 for offset in (0, 10):
@@ -477,9 +478,44 @@ def test_postgresql_search_is_one_statement(pg_engine: Engine) -> None:
             statements.clear()
             assert search_ids(s, "dub", limit=5)
             assert search_ids(s, "zz qq", limit=5) == []
+            assert len(statements) == 2
+            # the page shown (names, group) comes in the search's own statement
+            statements.clear()
+            assert [c.display_name for c in search_customers(s, "dub", limit=5)] == [
+                "Marie Dubois",
+                "Jean Dubreuil",
+            ]
+            assert search_customers(s, "zz qq") == []
+            assert [c.display_name for c in search_customers(s, "", limit=1)] == ["Marie Dubois"]
+            assert len(statements) == 3
     finally:
         event.remove(people, "before_cursor_execute", seen)
-    assert len(statements) == 2
+
+
+def test_a_postgresql_page_is_the_summaries_of_its_ids(pg_engine: Engine) -> None:
+    """The summaries folded into the search statement are those :func:`summaries` reads
+    by id (every column, the group's name, the archived mark), in the same order."""
+    from tillterm.customers.reading import summaries
+    from tillterm.customers.search import search_ids
+
+    ids = _add_people(pg_engine)
+    with session_scope(pg_engine) as s:
+        club = create_group(s, "Club")
+        update_customer(s, ids["Marie Dubois"], {"group_id": club.id})
+        archive_customer(s, ids["Leanne Martin"])
+    for typed in ("", "dub", "lea", "75011", "jean@", "card-0001", "zzz"):
+        for filters in ({}, {"include_archived": True}, {"group_id": club.id}):
+            for limit, offset in ((50, 0), (1, 1)):
+                with session_scope(pg_engine) as s:
+                    page = search_customers(s, typed, limit=limit, offset=offset, **filters)
+                    flt = SearchFilters(**filters)  # type: ignore[arg-type]
+                    by_id = summaries(
+                        s, search_ids(s, typed, limit=limit, offset=offset, filters=flt)
+                    )
+                assert page == by_id, (typed, filters, limit, offset)
+    with session_scope(pg_engine) as s:
+        marie = search_customers(s, "marie")[0]
+    assert (marie.group_name, marie.archived, marie.created_at.tzinfo) == ("Club", False, dt.UTC)
 
 
 def test_an_import_into_an_empty_postgresql_store_is_indexed_and_analysed(

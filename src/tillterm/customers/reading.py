@@ -17,15 +17,17 @@ from tillterm.core.errors import NotFound
 from tillterm.core.folding import normalise_code
 from tillterm.core.money import from_cents
 from tillterm.customers.records import CUSTOMER_FIELDS, CustomerRecord, CustomerSummary
-from tillterm.customers.search import SearchFilters, count_matches, search_ids
+from tillterm.customers.search import SearchFilters, count_matches, search_ids, search_page
 from tillterm.store.fastpath import decode, decoders, fetch_all, fetch_one
 from tillterm.store.models import Customer, table_of
 
-_SUMMARY_SQL = (
-    "SELECT c.id, c.customer_code, c.first_name, c.last_name, c.company, c.email, c.phone, "
-    "c.postal_code, c.city, c.group_id, g.name, c.created_at, c.archived_at FROM customer c "
-    "LEFT JOIN customer_group g ON g.id = c.group_id WHERE c.id IN :ids"
+#: what a list shows of a customer (:class:`CustomerSummary`), over customer ``c``
+_SUMMARY_COLUMNS = (
+    "c.id, c.customer_code, c.first_name, c.last_name, c.company, c.email, c.phone, "
+    "c.postal_code, c.city, c.group_id, g.name, c.created_at, c.archived_at"
 )
+_SUMMARY_JOINS = "LEFT JOIN customer_group g ON g.id = c.group_id"
+_SUMMARY_SQL = f"SELECT {_SUMMARY_COLUMNS} FROM customer c {_SUMMARY_JOINS} WHERE c.id IN :ids"
 
 
 def _stored_utc(value: Any) -> dt.datetime:
@@ -39,27 +41,32 @@ def _stored_utc(value: Any) -> dt.datetime:
     return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
 
 
+def _summary(row: Sequence[Any]) -> CustomerSummary:
+    """A summary from a row of :data:`_SUMMARY_COLUMNS`."""
+    return CustomerSummary(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        row[7],
+        row[8],
+        row[9],
+        row[10],
+        created_at=_stored_utc(row[11]),
+        archived=row[12] is not None,
+    )
+
+
 def summaries(session: Session, ids: Sequence[int]) -> list[CustomerSummary]:
     """Summaries for these ids, in the order given (search results, lists)."""
     by_id: dict[int, CustomerSummary] = {}
     for start in range(0, len(ids), 500):
         chunk = [int(i) for i in ids[start : start + 500]]
         for row in fetch_all(session, _SUMMARY_SQL, {"ids": chunk}):
-            by_id[row[0]] = CustomerSummary(
-                row[0],
-                row[1],
-                row[2],
-                row[3],
-                row[4],
-                row[5],
-                row[6],
-                row[7],
-                row[8],
-                row[9],
-                row[10],
-                created_at=_stored_utc(row[11]),
-                archived=row[12] is not None,
-            )
+            by_id[row[0]] = _summary(row)
     return [by_id[i] for i in ids if i in by_id]
 
 
@@ -161,6 +168,18 @@ def search_customers(
     ``tags_all``/``tags_none`` (tag names), ``include_archived``; or ``filters=``.
     """
     flt = SearchFilters.of(filters, more_filters)
+    if session.get_bind().dialect.name == "postgresql":
+        # a server: the search and the rows it shows in one round trip
+        rows = search_page(
+            session,
+            text,
+            select=_SUMMARY_COLUMNS,
+            joins=_SUMMARY_JOINS,
+            limit=limit,
+            offset=offset,
+            filters=flt,
+        )
+        return [_summary(row) for row in rows]
     ids = search_ids(session, text, limit=limit, offset=offset, filters=flt)
     return summaries(session, ids)
 
