@@ -15,13 +15,14 @@ one moved to with the arrows), which is what a cashier looks at.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Self
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Region
 from textual.strip import Strip
-from textual.widget import Widget
+from textual.widget import Widget, _BorderTitle
 
 from tillterm.core.typed_text import visible_text
 
@@ -89,8 +90,28 @@ def _row_text(cells: Sequence[str], panel_width: int) -> str:
     )
 
 
+class _TitleRow(_BorderTitle):
+    """A border title whose change repaints the top border alone.
+
+    Textual repaints the whole widget for a new title; the register's title changes
+    from "New sale" to "Sale 12" at the first scan of every sale, and the whole panel
+    (18 rows) went over the wire for that word.
+    """
+
+    def __set__(self, obj: Widget, title: object) -> None:
+        if isinstance(obj, SaleLines):
+            obj._title_row_only = True
+        try:
+            super().__set__(obj, title)  # type: ignore[arg-type]
+        finally:
+            if isinstance(obj, SaleLines):
+                obj._title_row_only = False
+
+
 class SaleLines(Widget):
     """Rows of cells (plain strings, one per :data:`COLUMNS`), each with a key."""
+
+    border_title = _TitleRow()
 
     can_focus = False
     COMPONENT_CLASSES = {"sale-lines--header", "sale-lines--cursor", "sale-lines--even"}
@@ -122,6 +143,8 @@ class SaleLines(Widget):
         self._top = 0
         #: (text, kind, width) → strip; rows that did not change are never rebuilt
         self._strips: dict[tuple[str, str, int], Strip] = {}
+        #: the title is being set: a refresh of the whole widget is one of its top row
+        self._title_row_only = False
 
     # ------------------------------------------------------------------ content
 
@@ -189,6 +212,18 @@ class SaleLines(Widget):
         for y, (was, now) in enumerate(zip(before, self._on_screen(), strict=True), start=1):
             if was != now:
                 self.refresh(Region(0, y, width, 1))
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        top = self.content_offset
+        if self._title_row_only and not regions and top.y > 0 and self.is_mounted:
+            regions = (Region(-top.x, -top.y, self.outer_size.width, top.y),)
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def on_resize(self) -> None:
         self._follow_cursor()
