@@ -7,11 +7,15 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
+from tillterm.ui.widgets.steady_frame import SteadyFrame
+
 if TYPE_CHECKING:
     from tillterm.sales import SaleView
 
 
-class SaleTotals(Static):
+class SaleTotals(Static, SteadyFrame):
+    """Its border is redrawn only when it looks different (:class:`SteadyFrame`)."""
+
     DEFAULT_CSS = """
     SaleTotals {
         height: auto;
@@ -26,7 +30,7 @@ class SaleTotals(Static):
         self._shown: Text | None = None
 
     def show_loading(self) -> None:
-        self._set(_placeholder("Loading…"))
+        self._set(Text("Loading…", style="dim"))  # once, at start-up
 
     def show(self, sale: SaleView | None) -> None:
         """Show the totals; the screen is laid out again only when the height changes."""
@@ -68,8 +72,8 @@ TOTALS_LINES = 5
 
 
 def _placeholder(note: str) -> Text:
-    """``note`` as tall as the totals: the sale's first scan then changes the panel's
-    text, not its height, so the screen is not laid out and redrawn again (10 KB over
+    """``note`` as tall as the totals: a sale's first scan then changes the panel's
+    text, not its height, so the screen is not laid out and redrawn again (6 KB over
     SSH for the first scan of every sale)."""
     return Text(note + "\n" * (TOTALS_LINES - 1), style="dim")
 

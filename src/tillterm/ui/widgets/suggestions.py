@@ -87,7 +87,9 @@ class Suggestions(PickList):
         # OptionList's caches of rendered options and of their lines (a label may wrap)
         self._option_render_cache.clear()
         self._line_cache.clear()
-        if len(self._lines) != lines:  # a label wraps otherwise: the list changes size
+        if not self.scrollable_content_region or len(self._lines) != lines:
+            # not laid out yet (shown a moment ago), or a label wraps otherwise: the
+            # list is drawn whole
             self.refresh(layout=True)
             return
         width = self.scrollable_content_region.width
