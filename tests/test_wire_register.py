@@ -187,3 +187,28 @@ async def test_matches_replaced_by_as_many_repaint_only_the_lines_that_differ(
         assert suggestions.highlighted == 0
         assert "Jean Dupont" in suggestions.render_line(0).text
         assert "“Dup”" in suggestions.render_line(1).text
+
+
+async def test_more_matches_than_the_list_holds_replaced_without_laying_it_out(
+    store: Store, drive: Drive
+) -> None:
+    async with drive(register="till-1") as (app, pilot):
+        screen = await register(app, pilot)
+        suggestions = screen.query_one(Suggestions)
+        nine = [(f"customer:{n}", f"Customer {n}") for n in range(1, 9)]
+        suggestions.show("customers", [*nine, ("new", "Add “cu” as a new customer")])
+        await settle(pilot)
+        window = suggestions.scrollable_content_region
+        assert window.height < 8  # the list is full: fewer matches keep its height
+        seven = [(f"customer:{n}", f"Customer {n}") for n in (1, 2, 3, 4, 5, 6, 9)]
+        with dirtied(suggestions) as seen:
+            suggestions.show("customers", [*seven, ("new", "Add “cus” as a new customer")])
+            await settle(pilot)
+        assert () not in seen  # neither its border nor the screen's layout
+        # from the first line that changed (the seventh) to the bottom of the list
+        assert (Region(0, 6, window.width, window.height - 6),) in seen
+        assert suggestions.option_count == 8
+        assert suggestions.get_option_at_index(7).id == "new"
+        assert "Customer 9" in suggestions.render_line(6).text
+        with pytest.raises(OptionDoesNotExist):
+            suggestions.get_option("customer:8")
