@@ -28,6 +28,7 @@ from textual.widgets.option_list import OptionDoesNotExist
 
 from tillterm.ui.app import TilltermApp
 from tillterm.ui.messages import ScanReceived
+from tillterm.ui.screens.payment import PaymentScreen
 from tillterm.ui.screens.register import RegisterScreen
 from tillterm.ui.widgets.register_input import RegisterInput
 from tillterm.ui.widgets.sale_lines import SaleLines
@@ -212,3 +213,22 @@ async def test_more_matches_than_the_list_holds_replaced_without_laying_it_out(
         assert "Customer 9" in suggestions.render_line(6).text
         with pytest.raises(OptionDoesNotExist):
             suggestions.get_option("customer:8")
+
+
+async def test_the_register_under_the_payment_window_owes_no_repaint(
+    store: Store, drive: Drive
+) -> None:
+    async with drive(register="till-1") as (app, pilot):
+        screen = await register(app, pilot)
+        await scan(app, pilot, COFFEE)
+        await pilot.press("f9")
+        await settle(pilot)
+        payment = app.screen
+        assert isinstance(payment, PaymentScreen)
+        with dirtied(payment) as seen:
+            # the register handles a message (its name check, every 5 s): it used to
+            # send its whole pending repaint through the window, the whole screen again
+            screen.post_message(RegisterScreen.ClaimChecked())
+            await settle(pilot)
+        assert Region(0, 0, 80, 24) not in {region for regions in seen for region in regions}
+        assert () not in seen

@@ -47,6 +47,17 @@ class SteadyCursor(Screen[ResultT]):
 
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
+    def on_screen_suspend(self) -> None:
+        """A window or a screen was pushed over this one: no repaint of it is owed.
+
+        Textual asks the covered screen for a whole repaint as it pushes the next one;
+        the window over it draws it (dimmed) anyway, and a screen drawn again is
+        repainted whole on resume. Left pending, the repaint went out the first time
+        the covered register handled a message (its register-name check, every 5 s),
+        twice, under the payment window: 10 KB over SSH for no change on screen.
+        """
+        self._repaint_required = False
+
     def set_focus(
         self, widget: Widget | None, scroll_visible: bool = True, from_app_focus: bool = False
     ) -> None:
