@@ -33,6 +33,7 @@ from tillterm.ui.screens.register import RegisterScreen
 from tillterm.ui.widgets.register_input import RegisterInput
 from tillterm.ui.widgets.sale_lines import SaleLines
 from tillterm.ui.widgets.sale_totals import SaleTotals
+from tillterm.ui.widgets.steady_frame import SteadyInput
 from tillterm.ui.widgets.suggestions import Suggestions
 
 COFFEE, PEN = "3000000000017", "3000000000024"
@@ -118,7 +119,7 @@ async def test_a_new_sale_s_title_repaints_the_top_border_and_the_totals_keep_th
         assert "4.50" in str(totals.render())
 
 
-async def test_a_key_and_a_scan_repaint_the_scan_field_s_text_row_not_its_border(
+async def test_a_key_and_a_scan_repaint_a_field_s_text_row_not_its_border(
     store: Store, drive: Drive
 ) -> None:
     async with drive(register="till-1") as (app, pilot):
@@ -136,6 +137,15 @@ async def test_a_key_and_a_scan_repaint_the_scan_field_s_text_row_not_its_border
             await scan(app, pilot, COFFEE)
         assert seen and all(regions == (row,) for regions in seen)
         assert field.value == ""
+        customer = screen.query_one("#customer-input", SteadyInput)
+        await pilot.press("f7", "x")  # the focus moved: the frame is drawn once
+        await settle(pilot)
+        row = Region(-customer.content_offset.x, 0, customer.outer_size.width, 1)
+        with dirtied(customer) as seen:
+            await pilot.press("y")
+            await settle(pilot)
+        assert customer.value == "xy"
+        assert seen and all(regions == (row,) for regions in seen)
 
 
 async def test_a_focus_change_repaints_the_fields_not_the_screen(
