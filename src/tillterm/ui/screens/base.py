@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from textual.binding import Binding, BindingType
+from textual.reactive import Reactive
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
@@ -38,7 +39,24 @@ class SteadyCursor(Screen[ResultT]):
     Set as a field gets the focus (every focus goes through ``set_focus``), so a field
     mounted later (the filter panel) is steady too; its own focus handling then shows
     the cursor.
+
+    A focus change repaints only the two fields concerned (their ``:focus`` style):
+    Textual's ``Screen.focused`` repaints the whole screen, 7 KB over SSH for each F7 or
+    Esc at the register, with not one cell changed elsewhere.
     """
+
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+
+    def on_screen_suspend(self) -> None:
+        """A window or a screen was pushed over this one: no repaint of it is owed.
+
+        Textual asks the covered screen for a whole repaint as it pushes the next one;
+        the window over it draws it (dimmed) anyway, and a screen drawn again is
+        repainted whole on resume. Left pending, the repaint went out the first time
+        the covered register handled a message (its register-name check, every 5 s),
+        twice, under the payment window: 10 KB over SSH for no change on screen.
+        """
+        self._repaint_required = False
 
     def set_focus(
         self, widget: Widget | None, scroll_visible: bool = True, from_app_focus: bool = False

@@ -49,6 +49,7 @@ from tillterm.ui.widgets.key_footer import KeyFooter
 from tillterm.ui.widgets.register_input import RegisterInput
 from tillterm.ui.widgets.sale_lines import SaleLines
 from tillterm.ui.widgets.sale_totals import SaleTotals
+from tillterm.ui.widgets.steady_frame import SteadyInput
 from tillterm.ui.widgets.suggestions import Suggestions
 
 if TYPE_CHECKING:
@@ -193,7 +194,7 @@ class RegisterScreen(TillScreen[None]):
                 placeholder="Scan or type barcode, SKU, name; =12.50 misc; %10 discount",
                 id="scan-input",
             )
-            yield Input(placeholder="F7 Customer: name, phone…", id="customer-input")
+            yield SteadyInput(placeholder="F7 Customer: name, phone…", id="customer-input")
         with Horizontal(id="register-body"):
             with Vertical(id="register-left"):
                 yield Suggestions(id="suggestions")

@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from tillterm.core.money import format_money
 from tillterm.core.typed_text import visible_text
+from tillterm.ui.widgets.steady_frame import SteadyFrame
 
 if TYPE_CHECKING:
     from tillterm.sales import SaleCustomer
@@ -23,7 +24,9 @@ def _pct(value: object) -> str:
     return f"{text} %"
 
 
-class CustomerPanel(Static):
+class CustomerPanel(Static, SteadyFrame):
+    """Its border is redrawn only when it looks different (:class:`SteadyFrame`)."""
+
     DEFAULT_CSS = """
     CustomerPanel {
         height: auto;

@@ -8,14 +8,17 @@ from textual import events
 from textual.message import Message
 
 from tillterm.ui.widgets.scan_input import ScanInput
+from tillterm.ui.widgets.steady_frame import SteadyFrame
 
 
-class RegisterInput(ScanInput):
+class RegisterInput(ScanInput, SteadyFrame):
     """A scan input where ``+`` and ``-`` step the selected line's quantity while empty.
 
     A cashier's hands stay on the same field: scan, scan, ``+``, scan. Once something is
     typed, ``+`` and ``-`` are ordinary characters (product names contain hyphens).
     A burst typed by a scanner plugged into the cashier's own terminal is still a scan.
+    Its border is redrawn only when it looks different (:class:`SteadyFrame`): a key or
+    a scan sends the text row alone.
     """
 
     @dataclass

@@ -3,8 +3,10 @@
 Not a ``DataTable``: that widget drops every rendered row from its caches on any change
 and re-renders them through Rich, ~1 ms a row, and adding a row re-lays the whole
 screen. At the register a scan changes one row, so this widget keeps one rendered strip
-per row, keyed by what the row shows, and a change repaints only itself (its size is
-fixed by the layout). A 20-line sale redraws as fast as a 1-line one.
+per row, keyed by what the row shows, and a change repaints only the rows on screen
+whose text or highlight differ (its size is fixed by the layout): a scan sends the
+terminal the new row and the old highlighted one, not the whole panel. A 20-line sale
+redraws as fast as a 1-line one.
 
 There is no scrollbar: the view follows the selected line (the last one added, or the
 one moved to with the arrows), which is what a cashier looks at.
@@ -13,12 +15,14 @@ one moved to with the arrows), which is what a cashier looks at.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Self
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
+from textual.geometry import Region
 from textual.strip import Strip
-from textual.widget import Widget
+from textual.widget import Widget, _BorderTitle
 
 from tillterm.core.typed_text import visible_text
 
@@ -86,8 +90,28 @@ def _row_text(cells: Sequence[str], panel_width: int) -> str:
     )
 
 
+class _TitleRow(_BorderTitle):
+    """A border title whose change repaints the top border alone.
+
+    Textual repaints the whole widget for a new title; the register's title changes
+    from "New sale" to "Sale 12" at the first scan of every sale, and the whole panel
+    (18 rows) went over the wire for that word.
+    """
+
+    def __set__(self, obj: Widget, title: object) -> None:
+        if isinstance(obj, SaleLines):
+            obj._title_row_only = True
+        try:
+            super().__set__(obj, title)  # type: ignore[arg-type]
+        finally:
+            if isinstance(obj, SaleLines):
+                obj._title_row_only = False
+
+
 class SaleLines(Widget):
     """Rows of cells (plain strings, one per :data:`COLUMNS`), each with a key."""
+
+    border_title = _TitleRow()
 
     can_focus = False
     COMPONENT_CLASSES = {"sale-lines--header", "sale-lines--cursor", "sale-lines--even"}
@@ -119,6 +143,8 @@ class SaleLines(Widget):
         self._top = 0
         #: (text, kind, width) → strip; rows that did not change are never rebuilt
         self._strips: dict[tuple[str, str, int], Strip] = {}
+        #: the title is being set: a refresh of the whole widget is one of its top row
+        self._title_row_only = False
 
     # ------------------------------------------------------------------ content
 
@@ -135,22 +161,24 @@ class SaleLines(Widget):
         cells = [tuple(c) for _, c in rows]
         if keys == self._keys and cells == self._cells:
             return
+        before = self._on_screen()
         self._keys, self._cells = keys, cells
         if self.cursor_row is not None and self.cursor_row >= len(keys):
             self.cursor_row = len(keys) - 1 if keys else None
         self._follow_cursor()
         if len(self._strips) > 512:  # old rows of old sales
             self._strips.clear()
-        self.refresh()
+        self._refresh_changed(before)
 
     def move_cursor(self, row: int | None) -> None:
         if row is not None and not 0 <= row < len(self._keys):
             row = None
         if row == self.cursor_row:
             return
+        before = self._on_screen()
         self.cursor_row = row
         self._follow_cursor()
-        self.refresh()
+        self._refresh_changed(before)
 
     def _follow_cursor(self) -> None:
         visible = max(self.size.height - 1, 1)
@@ -162,6 +190,41 @@ class SaleLines(Widget):
         elif self.cursor_row >= self._top + visible:
             self._top = self.cursor_row - visible + 1
 
+    def _on_screen(self) -> list[tuple[tuple[str, ...] | None, str]]:
+        """What each row below the header shows: its cells and how it is lit."""
+        return [self._line(y) for y in range(1, self.size.height)]
+
+    def _line(self, y: int) -> tuple[tuple[str, ...] | None, str]:
+        index = self._top + y - 1
+        if index >= len(self._cells):
+            return None, "blank"
+        if index == self.cursor_row:
+            return self._cells[index], "cursor"
+        return self._cells[index], "even" if index % 2 == 0 else "odd"
+
+    def _refresh_changed(self, before: list[tuple[tuple[str, ...] | None, str]]) -> None:
+        """Repaint only the rows whose text or highlight changed.
+
+        Every repainted cell is sent to the terminal; over SSH or a serial line the
+        whole panel (18 rows of 80 cells with their colours) costs kilobytes a scan.
+        """
+        width = self.size.width
+        for y, (was, now) in enumerate(zip(before, self._on_screen(), strict=True), start=1):
+            if was != now:
+                self.refresh(Region(0, y, width, 1))
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        top = self.content_offset
+        if self._title_row_only and not regions and top.y > 0 and self.is_mounted:
+            regions = (Region(-top.x, -top.y, self.outer_size.width, top.y),)
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
     def on_resize(self) -> None:
         self._follow_cursor()
 
@@ -171,12 +234,10 @@ class SaleLines(Widget):
         width = self.size.width
         if y == 0:
             return self._strip(_row_text([h for h, _w, _r in COLUMNS], width), "header", width)
-        index = self._top + y - 1
-        if index >= len(self._cells):
-            return self._strip("", "blank", width)
-        parity = "even" if index % 2 == 0 else "odd"
-        kind = "cursor" if index == self.cursor_row else parity
-        return self._strip(_row_text(self._cells[index], width), kind, width)
+        cells, kind = self._line(y)
+        if cells is None:
+            return self._strip("", kind, width)
+        return self._strip(_row_text(cells, width), kind, width)
 
     def _strip(self, text: str, kind: str, width: int) -> Strip:
         key = (text, kind, width)

@@ -7,11 +7,15 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
+from tillterm.ui.widgets.steady_frame import SteadyFrame
+
 if TYPE_CHECKING:
     from tillterm.sales import SaleView
 
 
-class SaleTotals(Static):
+class SaleTotals(Static, SteadyFrame):
+    """Its border is redrawn only when it looks different (:class:`SteadyFrame`)."""
+
     DEFAULT_CSS = """
     SaleTotals {
         height: auto;
@@ -26,12 +30,12 @@ class SaleTotals(Static):
         self._shown: Text | None = None
 
     def show_loading(self) -> None:
-        self._set(Text("Loading…", style="dim"))
+        self._set(Text("Loading…", style="dim"))  # once, at start-up
 
     def show(self, sale: SaleView | None) -> None:
         """Show the totals; the screen is laid out again only when the height changes."""
         if sale is None or not sale.lines:
-            self._set(Text("Scan an item to start.", style="dim"))
+            self._set(_placeholder("Scan an item to start."))
             return
         rows = [("Items", str(sale.item_count)), ("Subtotal", f"{sale.subtotal:.2f}")]
         # always shown (0.00 without a discount), so attaching a customer never changes
@@ -61,6 +65,17 @@ class SaleTotals(Static):
         self._shown = text
         same_height = old is not None and old.plain.count("\n") == text.plain.count("\n")
         self.update(text, layout=not same_height)  # drawn: amounts only
+
+
+#: the totals' lines without a payment (items, subtotal, discount, tax, TOTAL)
+TOTALS_LINES = 5
+
+
+def _placeholder(note: str) -> Text:
+    """``note`` as tall as the totals: a sale's first scan then changes the panel's
+    text, not its height, so the screen is not laid out and redrawn again (6 KB over
+    SSH for the first scan of every sale)."""
+    return Text(note + "\n" * (TOTALS_LINES - 1), style="dim")
 
 
 def _same(a: Text, b: Text) -> bool:
