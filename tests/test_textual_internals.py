@@ -417,3 +417,26 @@ async def test_key_footer_keeps_its_keys_until_they_change() -> None:
             f"Textual {TEXTUAL}: a new key did not reach KeyFooter"
         )
         assert shown_keys(app.screen)[-1][:3] == ("f4", "four", "Four")
+
+
+def test_the_private_parts_the_steady_repaints_touch_are_there() -> None:
+    """The register's repaint savings (ui/widgets/suggestions.py, steady_frame.py,
+    ui/screens/base.py) reach into Textual: an option list's caches and index maps, an
+    option's prompt setter, a screen's pending whole repaint, the focused reactive."""
+    from textual.screen import Screen
+    from textual.widgets import OptionList
+    from textual.widgets.option_list import Option
+
+    where = f"Textual {TEXTUAL}:"
+    options = OptionList("a", "b")
+    for name in ("_options", "_id_to_option", "_option_to_index", "_line_cache"):
+        assert hasattr(options, name), f"{where} OptionList.{name} is gone"
+    assert hasattr(options, "_option_render_cache"), f"{where} OptionList render cache gone"
+    assert callable(getattr(Option, "_set_prompt", None)), f"{where} Option._set_prompt gone"
+    import inspect
+
+    # set by Widget.__init__, read by the screen's refresh to decide a whole repaint
+    assert "_repaint_required" in inspect.getsource(Screen), (
+        f"{where} Screen._repaint_required is gone"
+    )
+    assert isinstance(Screen.__dict__.get("focused"), Reactive), f"{where} Screen.focused"
