@@ -7,10 +7,18 @@ the column takes whatever width the panel has beyond the other columns.
 
 from __future__ import annotations
 
-import pytest
-from rich.cells import cell_len
+from pathlib import Path
 
-from tillterm.ui.widgets.sale_lines import _row_text, item_width, shorten_name
+import pytest
+from conftest import Drive
+from rich.cells import cell_len
+from sales_store import build_store
+from screens_data import settle
+from sqlalchemy.engine import Engine
+
+from tillterm.store.engine import session_scope
+from tillterm.store.models import Product
+from tillterm.ui.widgets.sale_lines import SaleLines, _row_text, item_width, shorten_name
 
 VARIANTS = [
     ("Croissant aux amandes 250 g", "Croissant aux amandes 500 g"),
@@ -43,3 +51,22 @@ def test_the_item_column_takes_the_panels_spare_width() -> None:
     assert row.startswith(" Croissant aux amandes 250 g ") and cell_len(row) == 70
     row = _row_text(["Croissant aux amandes 250 g", "1", "1.10", "", "1.10"], 50)
     assert row.startswith(" Croissant… 250 g ") and cell_len(row) == 50
+
+
+
+async def test_the_register_shows_a_long_name_cut_in_the_middle(
+    engine: Engine, drive: Drive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The register handed the lines widget names already cut to 16 characters."""
+    monkeypatch.setenv("TILLTERM_RECEIPTS", str(tmp_path / "receipts"))
+    build_store(engine)
+    with session_scope(engine) as s:
+        name = "Croissant aux amandes 250 g"
+        s.add(Product(sku="CRO-250", barcode="3000000000901", name=name, price_cents=180))
+    async with drive(register="till-1") as (app, pilot):
+        await settle(pilot)
+        await pilot.press(*"3000000000901", "enter")
+        await settle(pilot)
+        lines = app.screen.query_one(SaleLines)
+        drawn = "".join(segment.text for segment in lines.render_line(1))
+        assert drawn.startswith(" Croissant… 250 g "), drawn

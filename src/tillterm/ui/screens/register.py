@@ -929,7 +929,7 @@ def _cells(line: Any) -> tuple[str, ...]:
     """A sale line's cells as plain strings (compared to skip unchanged cells)."""
     disc = f"{line.discount:.2f}" if line.discount else ""
     return (
-        line.description[:16],
+        line.description,  # the lines widget fits it to its column (cut in the middle)
         str(line.quantity),
         f"{line.unit_price:.2f}",
         disc,
