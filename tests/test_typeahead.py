@@ -261,6 +261,23 @@ async def test_enter_on_a_match_then_e_then_a_name_edits_that_customer(
         assert marie is not None and (marie.first_name, marie.last_name) == ("Zoe", "Dubois")
 
 
+async def test_e_and_a_name_bunched_on_a_profile_edit_the_customer(
+    engine: Engine, store: Store, drive: Drive, typer: Typer
+) -> None:
+    """E Zoe Ctrl+S arriving as one bunch (an SSH stall) on a profile: no Enter, so no
+    scan; the burst is a person typing ahead — E edits, the name goes into the form."""
+    async with drive(register="till-1") as (app, pilot):
+        await settle(pilot)
+        await typer(pilot, ["f3", *keys_of("Dubois"), "enter"])
+        await settle(pilot)
+        assert isinstance(app.screen, CustomerView)
+        await typer(pilot, ["e", *keys_of("Zoe"), "ctrl+s"])
+        await settle(pilot)
+    with session_scope(engine) as s:
+        marie = s.get(Customer, store.marie)
+        assert marie is not None and (marie.first_name, marie.last_name) == ("Zoe", "Dubois")
+
+
 async def test_ctrl_f_then_escape_and_ctrl_e_then_a_file_name(
     engine: Engine, store: Store, drive: Drive, typer: Typer, tmp_path: Path
 ) -> None:

@@ -167,6 +167,9 @@ class TerminalScans(_AppBase):
         if event.key == "enter":
             verdict = self._detector().enter(event.time)
             keys = self._drop_held()
+            if verdict is None and self._types_ahead():
+                await self._let_through(keys, then=event)  # its Enter is the person's too
+                return True
             event.stop()
             event.prevent_default()
             if isinstance(verdict, BrokenScan) and verdict.head is not None:
@@ -178,7 +181,11 @@ class TerminalScans(_AppBase):
             else:
                 self._ignored(keys)
             return True
-        # Tab, Esc, a function key: the burst's characters go, the key is taken as usual
+        # Tab, Esc, a function key: on a full screen the burst was typing ahead of it;
+        # in a question its characters go, and the key is taken as usual
+        if self._types_ahead():
+            await self._let_through(self._drop_held(), then=event)
+            return True
         self._ignored(self._drop_held())
         return False
 
@@ -197,17 +204,41 @@ class TerminalScans(_AppBase):
             return
         burst = held.burst
         keys = self._drop_held()
-        if burst or len(keys) > 1:
+        if (burst or len(keys) > 1) and not self._types_ahead():
+            # in a question a letter is an answer: a burst without its Enter answers nothing
             self._ignored(keys)
             return
+        await self._let_through(keys)
+
+    def _types_ahead(self) -> bool:
+        """Whether a burst that is no scan is a person typing ahead here: on a full screen
+        (a profile, the groups list), with type-ahead to hand the keys on. In a question
+        a letter is an answer, and a burst never answers."""
+        try:
+            screen = self.screen
+        except ScreenStackError:
+            return False
+        return getattr(self, "requeue_key", None) is not None and not isinstance(
+            screen, ModalScreen
+        )
+
+    async def _let_through(self, keys: list[events.Key], then: events.Key | None = None) -> None:
+        """One key, or a burst that proved no scan ("E Zoe" bunched by an SSH stall): the
+        first key acts; the others, then ``then``, wait behind it and go wherever it
+        leaves the focus (E opens the form: the name goes into it)."""
+        requeue = getattr(self, "requeue_key", None)  # TypeAhead, when mixed in
         try:
             where: tuple[Any, Widget | None] | None = (self.screen, self.focused)
         except ScreenStackError:
             where = None
-        await super().on_event(keys[0])
+        first, rest = keys[0], keys[1:]
+        if requeue is not None:
+            for key in reversed([*rest, *([then] if then is not None else [])]):
+                requeue(key)
+        await super().on_event(first)
         settle = getattr(self, "settle_released_key", None)  # TypeAhead, when mixed in
         if settle is not None and where is not None:
-            settle(keys[0], *where)
+            settle(first, *where)
 
     def _ignored(self, keys: list[events.Key]) -> None:
         """Tell the cashier a burst's keys were not taken (never silently lost)."""
