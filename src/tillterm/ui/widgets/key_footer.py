@@ -53,7 +53,8 @@ class KeyFooter(Footer):
 
     async def recompose(self) -> None:
         await super().recompose()
-        self.call_after_refresh(self._drop_cut_keys)
+        # at once, in the same frame as the new keys: widths come from their text
+        self._drop_cut_keys()
 
     def on_resize(self, _event: Resize) -> None:
         self._drop_cut_keys()
