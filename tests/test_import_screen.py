@@ -6,7 +6,7 @@ import io
 import shutil
 from pathlib import Path
 
-from conftest import Drive
+from conftest import Drive, wait_until
 from screens_data import settle
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
@@ -116,6 +116,14 @@ def test_snapshot_errors(snap_compare, engine: Engine, tmp_path: Path, monkeypat
         await pilot.pause()
         app.sub_title = "till"
         await _check(pilot, app, "errors.csv")
+        # the problems table takes the focus once the report is drawn: wait for its
+        # restyle, or a loaded machine snaps the frame before it (cursor row unfocused)
+        await wait_until(
+            pilot,
+            lambda: app.focused is not None and app.focused.id == "import-problems",
+            "the problems table focused",
+        )
+        await pilot.pause()
 
     app = TilltermApp(engine, register="till", scanner=False)
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
