@@ -225,6 +225,30 @@ async def test_more_matches_than_the_list_holds_replaced_without_laying_it_out(
             suggestions.get_option("customer:8")
 
 
+async def test_showing_and_hiding_the_matches_lays_out_and_repaints_no_sale_line(
+    store: Store, drive: Drive
+) -> None:
+    async with drive(register="till-1") as (app, pilot):
+        screen = await register(app, pilot)
+        lines = screen.query_one("#sale-lines", SaleLines)
+        suggestions = screen.query_one(Suggestions)
+        await scan(app, pilot, COFFEE)
+        await scan(app, pilot, PEN)
+        region = lines.region
+        with dirtied(lines) as seen:
+            suggestions.show("customers", [("customer:1", "Marie Dubois")])
+            await settle(pilot)
+            # a dropdown over the top of the sale lines: they keep their place
+            assert suggestions.region.height > 0
+            assert suggestions.region.y == region.y
+            assert lines.region == region
+            suggestions.hide()
+            await settle(pilot)
+        assert lines.region == region
+        assert seen == []  # the screen redraws what the list covered, not the lines
+        assert "Café" in str(lines.render_line(1).text)
+
+
 async def test_the_register_under_the_payment_window_owes_no_repaint(
     store: Store, drive: Drive
 ) -> None:
