@@ -266,3 +266,32 @@ async def test_the_register_under_the_payment_window_owes_no_repaint(
             await settle(pilot)
         assert Region(0, 0, 80, 24) not in {region for regions in seen for region in regions}
         assert () not in seen
+
+
+async def test_the_payment_window_is_drawn_whole_once(
+    store: Store, drive: Drive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with drive(register="till-1") as (app, pilot):
+        await register(app, pilot)
+        await scan(app, pilot, COFFEE)
+        frames: list[str] = []
+        real = app._display
+
+        def display(screen: object, update: object) -> None:
+            if update is not None:
+                frames.append(type(update).__name__)
+            real(screen, update)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(app, "_display", display)
+        await pilot.press("f9")
+        await settle(pilot)
+        assert isinstance(app.screen, PaymentScreen)
+        # the whole screen once (it was twice: 6 KB more over SSH); the rest in parts
+        assert frames.count("LayoutUpdate") == 1
+        assert "Total" in str(app.screen.query_one("#payment-summary").render())
+        await pilot.press("f1")  # the help over it, then closed: the window drawn whole
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, PaymentScreen)
+        assert frames.count("LayoutUpdate") >= 2
