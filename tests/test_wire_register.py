@@ -295,3 +295,26 @@ async def test_the_payment_window_is_drawn_whole_once(
         await settle(pilot)
         assert isinstance(app.screen, PaymentScreen)
         assert frames.count("LayoutUpdate") >= 2
+
+
+async def test_a_payment_taken_repaints_the_summary_not_the_window(
+    store: Store, drive: Drive
+) -> None:
+    async with drive(register="till-1") as (app, pilot):
+        await register(app, pilot)
+        await scan(app, pilot, COFFEE)
+        await pilot.press("f9")
+        await settle(pilot)
+        payment = app.screen
+        assert isinstance(payment, PaymentScreen)
+        box = payment.query_one("#payment-box")
+        region = box.region
+        with dirtied(box) as seen:
+            await pilot.press("enter")  # cash, the amount due
+            await settle(pilot)
+        assert payment.sale.due <= 0
+        assert "Cash" in str(payment.query_one("#payment-summary").render())
+        # the window keeps its height and place: it was one row taller, moved up by
+        # its centring, and every cell of it sent again (7 KB over SSH)
+        assert box.region == region
+        assert () not in seen
