@@ -225,6 +225,30 @@ async def test_more_matches_than_the_list_holds_replaced_without_laying_it_out(
             suggestions.get_option("customer:8")
 
 
+async def test_showing_and_hiding_the_matches_lays_out_and_repaints_no_sale_line(
+    store: Store, drive: Drive
+) -> None:
+    async with drive(register="till-1") as (app, pilot):
+        screen = await register(app, pilot)
+        lines = screen.query_one("#sale-lines", SaleLines)
+        suggestions = screen.query_one(Suggestions)
+        await scan(app, pilot, COFFEE)
+        await scan(app, pilot, PEN)
+        region = lines.region
+        with dirtied(lines) as seen:
+            suggestions.show("customers", [("customer:1", "Marie Dubois")])
+            await settle(pilot)
+            # a dropdown over the top of the sale lines: they keep their place
+            assert suggestions.region.height > 0
+            assert suggestions.region.y == region.y
+            assert lines.region == region
+            suggestions.hide()
+            await settle(pilot)
+        assert lines.region == region
+        assert seen == []  # the screen redraws what the list covered, not the lines
+        assert "Café" in str(lines.render_line(1).text)
+
+
 async def test_the_register_under_the_payment_window_owes_no_repaint(
     store: Store, drive: Drive
 ) -> None:
@@ -241,4 +265,56 @@ async def test_the_register_under_the_payment_window_owes_no_repaint(
             screen.post_message(RegisterScreen.ClaimChecked())
             await settle(pilot)
         assert Region(0, 0, 80, 24) not in {region for regions in seen for region in regions}
+        assert () not in seen
+
+
+async def test_the_payment_window_is_drawn_whole_once(
+    store: Store, drive: Drive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with drive(register="till-1") as (app, pilot):
+        await register(app, pilot)
+        await scan(app, pilot, COFFEE)
+        frames: list[str] = []
+        real = app._display
+
+        def display(screen: object, update: object) -> None:
+            if update is not None:
+                frames.append(type(update).__name__)
+            real(screen, update)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(app, "_display", display)
+        await pilot.press("f9")
+        await settle(pilot)
+        assert isinstance(app.screen, PaymentScreen)
+        # the whole screen once (it was twice: 6 KB more over SSH); the rest in parts
+        assert frames.count("LayoutUpdate") == 1
+        assert "Total" in str(app.screen.query_one("#payment-summary").render())
+        await pilot.press("f1")  # the help over it, then closed: the window drawn whole
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, PaymentScreen)
+        assert frames.count("LayoutUpdate") >= 2
+
+
+async def test_a_payment_taken_repaints_the_summary_not_the_window(
+    store: Store, drive: Drive
+) -> None:
+    async with drive(register="till-1") as (app, pilot):
+        await register(app, pilot)
+        await scan(app, pilot, COFFEE)
+        await pilot.press("f9")
+        await settle(pilot)
+        payment = app.screen
+        assert isinstance(payment, PaymentScreen)
+        box = payment.query_one("#payment-box")
+        region = box.region
+        with dirtied(box) as seen:
+            await pilot.press("enter")  # cash, the amount due
+            await settle(pilot)
+        assert payment.sale.due <= 0
+        assert "Cash" in str(payment.query_one("#payment-summary").render())
+        # the window keeps its height and place: it was one row taller, moved up by
+        # its centring, and every cell of it sent again (7 KB over SSH)
+        assert box.region == region
         assert () not in seen
