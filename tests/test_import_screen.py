@@ -105,28 +105,35 @@ async def test_unusable_file_says_why(drive: Drive) -> None:
         assert screen.report is None
 
 
-def test_snapshot_errors(snap_compare, engine: Engine, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+#: the import screen after checking errors.csv, as the terminal shows it (its text: an
+#: SVG snapshot of this screen flaked, identical to the eye, its cells grouped into runs
+#: differently by the problems table depending on what earlier tests left in Textual's caches)
+ERRORS_SCREEN = Path(__file__).parent / "__snapshots__" / "test_import_screen" / "errors_screen.txt"
+
+
+async def test_errors_screen_as_shown(engine: Engine, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     shutil.copy(FIXTURES / "errors.csv", tmp_path / "errors.csv")
     monkeypatch.chdir(tmp_path)
-
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-        app = pilot.app
+    app = TilltermApp(engine, register="till", scanner=False)
+    async with app.run_test(size=(80, 24)) as pilot:
         await app.workers.wait_for_complete()  # the store's name is in the header
         await pilot.press("f5")
         await pilot.pause()
         app.sub_title = "till"
         await _check(pilot, app, "errors.csv")
-        # the problems table takes the focus once the report is drawn: wait for its
-        # restyle, or a loaded machine snaps the frame before it (cursor row unfocused)
         await wait_until(
             pilot,
             lambda: app.focused is not None and app.focused.id == "import-problems",
             "the problems table focused",
         )
         await pilot.pause()
-
-    app = TilltermApp(engine, register="till", scanner=False)
-    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+        shown = "\n".join(
+            "".join(segment.text for segment in strip).rstrip()
+            for strip in app.screen._compositor.render_strips()
+        )
+    if not ERRORS_SCREEN.exists():  # a new screen: written once, to be read and committed
+        ERRORS_SCREEN.write_text(shown + "\n", encoding="utf-8")
+    assert shown + "\n" == ERRORS_SCREEN.read_text(encoding="utf-8")
 
 
 def _whole_keys(app: TilltermApp) -> list[str]:
