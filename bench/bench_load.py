@@ -442,7 +442,9 @@ def run_load(
             if any(p.poll() not in (None, 0) for p in procs):
                 break
             time.sleep(0.02)
-        (work / "go").write_text(str(time.time()))
+        # written whole, then renamed: a worker polling for it never reads it half-written
+        (work / "go.part").write_text(str(time.time()))
+        (work / "go.part").replace(work / "go")
         failed = [p.args for p in procs if p.wait() != 0]
         finished: list[dict[str, Any]] = []
         for name in names:
