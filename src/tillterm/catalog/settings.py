@@ -42,6 +42,39 @@ class StoreInfo:
     loyalty_points_per_unit: Decimal
     loyalty_point_value_cents: int
     receipt_footer: str
+    address_line1: str = ""
+    address_line2: str = ""
+    postal_code: str = ""
+    city: str = ""
+    country: str = ""
+    phone: str = ""
+    company_reg_no: str = ""
+    vat_number: str = ""
+
+    def legal_lines(self) -> list[str]:
+        """The seller's identity as printed at the top of a receipt or report."""
+        place = " ".join(part for part in (self.postal_code, self.city) if part)
+        lines = [self.name, self.address_line1, self.address_line2, place, self.country]
+        if self.phone:
+            lines.append(f"Tel. {self.phone}")
+        if self.company_reg_no:
+            lines.append(f"Reg. no. {self.company_reg_no}")
+        if self.vat_number:
+            lines.append(f"VAT no. {self.vat_number}")
+        return [line for line in lines if line]
+
+
+#: the seller's details, in the order the settings row and ``StoreInfo`` hold them
+LEGAL_FIELDS = (
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "country",
+    "phone",
+    "company_reg_no",
+    "vat_number",
+)
 
 
 def _create_row(session: Session) -> None:
@@ -93,6 +126,7 @@ _READ = (
         _S.c.loyalty_points_per_unit,
         _S.c.loyalty_point_value_cents,
         _S.c.receipt_footer,
+        *(_S.c[name] for name in LEGAL_FIELDS),
         _T.c.id,
         _T.c.name,
         _T.c.rate,
@@ -109,7 +143,9 @@ def load_settings(session: Session) -> StoreInfo:
         _create_row(session)
         row = session.execute(_READ).first()
         assert row is not None
-    name, currency, inclusive, per_unit, point_value, footer, tax_id, tax_name, rate = row
+    name, currency, inclusive, per_unit, point_value, footer = row[:6]
+    legal = dict(zip(LEGAL_FIELDS, row[6 : 6 + len(LEGAL_FIELDS)], strict=True))
+    tax_id, tax_name, rate = row[6 + len(LEGAL_FIELDS) :]
     return StoreInfo(
         name=name,
         currency=currency,
@@ -118,6 +154,7 @@ def load_settings(session: Session) -> StoreInfo:
         loyalty_points_per_unit=per_unit or Decimal(0),
         loyalty_point_value_cents=point_value,
         receipt_footer=footer,
+        **legal,
     )
 
 
@@ -129,6 +166,7 @@ _EDITABLE = {
     "loyalty_points_per_unit",
     "loyalty_point_value_cents",
     "receipt_footer",
+    *LEGAL_FIELDS,
 }
 
 

@@ -134,6 +134,15 @@ class StoreSettings(SQLModel, table=True):
     #: what one point is worth when redeemed, in cents
     loyalty_point_value_cents: int = Field(default=1)
     receipt_footer: str = Field(default="Thank you!", max_length=200)
+    # the store's legal identity, printed at the top of every receipt and report
+    address_line1: str = Field(default="", max_length=120)
+    address_line2: str = Field(default="", max_length=120)
+    postal_code: str = Field(default="", max_length=20)
+    city: str = Field(default="", max_length=100)
+    country: str = Field(default="", max_length=100)
+    phone: str = Field(default="", max_length=40)
+    company_reg_no: str = Field(default="", max_length=60)
+    vat_number: str = Field(default="", max_length=60)
 
 
 class TaxRate(SQLModel, table=True):
@@ -145,6 +154,9 @@ class TaxRate(SQLModel, table=True):
     name: str = Field(max_length=80)
     name_key: str = Field(max_length=80, unique=True)
     rate: Decimal = Field(sa_column=Column(Percent(), nullable=False))
+    #: a rate used by past sales is never changed or deleted: it is retired (offered no
+    #: more for new products, groups or customers; what was sold keeps its rate)
+    retired_at: dt.datetime | None = _ts(nullable=True)
 
 
 class CustomerGroup(SQLModel, table=True):
@@ -263,6 +275,8 @@ class CustomField(SQLModel, table=True):
     #: for ``choice`` fields: the allowed values, one per line
     choices: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     position: int = Field(default=0)
+    #: a retired field is no longer shown or asked for; the values customers have stay
+    retired_at: dt.datetime | None = _ts(nullable=True)
 
 
 class CustomFieldValue(SQLModel, table=True):
