@@ -6,11 +6,12 @@ transaction), so each scan is on disk the moment the screen shows it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from tillterm.catalog.products import search_products
@@ -29,7 +30,13 @@ from tillterm.sales.reading import (
     code_key,
     ensure_open_sale,
 )
-from tillterm.sales.statements import _LINE_T, _PAYMENTS_OF_SALE, _PRODUCT_BY_CODE, _PRODUCT_BY_ID
+from tillterm.sales.statements import (
+    _LINE_T,
+    _PAYMENTS_OF_SALE,
+    _PRODUCT_BY_CODE,
+    _PRODUCT_BY_ID,
+    _SALE_T,
+)
 from tillterm.sales.views import (
     ACCOUNT,
     LOYALTY,
@@ -64,6 +71,7 @@ def _add_product_line(lines: list[_Line], product: Any, quantity: int) -> None:
             line.product_id == product.id
             and line.unit_price_cents == product.price_cents
             and line.line_discount_percent is None
+            and line.list_price_cents is None
         ):
             _check_quantity(line.quantity + quantity)
             line.quantity += quantity
@@ -169,16 +177,78 @@ def change_quantity(session: Session, sale_id: int, line_id: int, delta: int) ->
     return _change_line(session, sale_id, line_id, change)
 
 
-def set_line_discount(
-    session: Session, sale_id: int, line_id: int, percent: Decimal | None
-) -> SaleView:
+def _check_percent(percent: Decimal | None) -> None:
     if percent is not None and not (Decimal(0) <= percent <= Decimal(100)):
         raise SaleError("A discount is a percentage between 0 and 100.")
     if percent is not None and percent != percent.quantize(Decimal("0.001")):
         raise SaleError("A discount has at most three decimals.")
 
+
+def _reason(reason: str) -> str:
+    """A reason as kept and printed: one line, at most 80 characters."""
+    return " ".join(reason.split())[:80]
+
+
+def set_line_discount(
+    session: Session, sale_id: int, line_id: int, percent: Decimal | None
+) -> SaleView:
+    _check_percent(percent)
+
     def change(line: _Line) -> None:
         line.line_discount_percent = percent or None
+
+    return _change_line(session, sale_id, line_id, change)
+
+
+def set_sale_discount(
+    session: Session, sale_id: int, percent: Decimal | None, reason: str = ""
+) -> SaleView:
+    """A discount on the whole sale (0 or ``None`` takes it off).
+
+    Kept on the sale, so lines added afterwards get it too; it compounds with each line's
+    own discount and the customer's (10 % + 10 % is 19 %), so nothing passes 100 %.
+    """
+    _check_percent(percent)
+    sale = _read_open(session, sale_id)
+    percent = percent or None
+    session.execute(
+        update(_SALE_T)
+        .where(_SALE_T.c.id == sale_id)
+        .values(sale_discount_percent=percent, discount_reason=_reason(reason) if percent else "")
+    )
+    sale = _read_open(session, sale_id)
+    settings = load_settings(session)
+    lines = _read_lines(session, sale_id, settings)
+    return _commit_lines(session, sale, lines, settings, _read_buyer(session, sale.customer_id))
+
+
+def override_price(
+    session: Session, sale_id: int, line_id: int, price: Decimal, reason: str
+) -> SaleView:
+    """Sell a line at another unit price than listed, for a stated reason.
+
+    The listed price is kept beside it (the first one, however often the price is
+    changed), and both are printed: a receipt shows what was changed and why. Setting
+    the listed price again takes the override off.
+    """
+    why = _reason(reason)
+    if price < 0:
+        raise SaleError("A price cannot be negative (a return goes through Ctrl+T).")
+    if price >= Decimal("1000000"):
+        raise SaleError("That price is too large for one item.")
+    cents = to_cents(price)
+
+    def change(line: _Line) -> None:
+        listed = line.list_price_cents
+        if listed is None:
+            listed = line.unit_price_cents
+        if cents == listed:
+            line.list_price_cents, line.price_reason = None, ""
+        else:
+            if not why:
+                raise SaleError("Say why the price changes, e.g. @8.00 damaged box.")
+            line.list_price_cents, line.price_reason = listed, why
+        line.unit_price_cents = cents
 
     return _change_line(session, sale_id, line_id, change)
 
@@ -234,8 +304,31 @@ def find_customer_row(session: Session, code: str) -> Customer | None:
 # --------------------------------------------------------------------------- scans
 
 
+#: ``3*4006381333931``, ``3 * crois``: a quantity, then what to add
+_QUANTITY_PREFIX = re.compile(r"\s*(\d{1,6})\s*\*\s*(.*)", re.DOTALL)
+
+
+def split_quantity(text: str) -> tuple[int, str] | None:
+    """``3*code`` as (3, "code"); ``None`` when the text has no quantity in front.
+
+    A zero or a quantity over the maximum is refused here, with the rule, rather than
+    read as a code: the cashier meant a quantity.
+    """
+    match = _QUANTITY_PREFIX.fullmatch(text)
+    if match is None:
+        return None
+    quantity = int(match.group(1))
+    _check_quantity(quantity)
+    return quantity, match.group(2).strip()
+
+
 def scan_code(
-    session: Session, register: str, code: str, *, replace_customer: bool = True
+    session: Session,
+    register: str,
+    code: str,
+    *,
+    replace_customer: bool = True,
+    quantity: int = 1,
 ) -> ScanOutcome:
     """A scanned or typed code: a product barcode/SKU adds the product, a customer code
     (a loyalty card) attaches the customer, anything else changes nothing.
@@ -252,6 +345,7 @@ def scan_code(
     code = code.strip()
     if not code:
         return ScanOutcome("unknown", None, "Nothing was scanned.")
+    _check_quantity(quantity)
     settings = load_settings(session)
     product = session.execute(
         _PRODUCT_BY_CODE,
@@ -260,12 +354,17 @@ def scan_code(
     if product is not None:
         sale = _register_sale(session, register)
         lines = _read_lines(session, sale.id, settings)
-        _add_product_line(lines, product, 1)
+        _add_product_line(lines, product, quantity)
         buyer = _read_buyer(session, sale.customer_id)
         view = _commit_lines(session, sale, lines, settings, buyer)
-        return ScanOutcome("product", view, f"Added {product.name}.")
+        added = f"{quantity} x {product.name}" if quantity != 1 else product.name
+        return ScanOutcome("product", view, f"Added {added}.")
     buyer = _buyer_by_code(session, code)
     if buyer is not None:
+        if quantity != 1:
+            raise SaleError(
+                f"{quantity}* is a quantity for a product; “{code}” is a customer's card."
+            )
         if buyer.archived:
             raise SaleError(f"{buyer.panel.display_name} is archived and cannot be attached.")
         sale = _register_sale(session, register)
@@ -290,19 +389,31 @@ def enter_text(
 
     A code is tried first (barcode, SKU, customer code; ``replace_customer`` as in
     :func:`scan_code`); otherwise the text is a product name and the matches are
-    returned for the cashier to pick (one match is added).
+    returned for the cashier to pick (one match is added). A quantity in front
+    (``3*code``, ``3*crois``) adds that many of the product.
     """
-    outcome = scan_code(session, register, text, replace_customer=replace_customer)
+    quantity = 1
+    split = split_quantity(text)
+    if split is not None:
+        quantity, text = split
+        if not text:
+            raise SaleError(f"Scan or type the item after {quantity}*.")
+    outcome = scan_code(
+        session, register, text, replace_customer=replace_customer, quantity=quantity
+    )
     if outcome.kind != "unknown":
         return outcome
     matches = tuple(search_products(session, text, limit=20))
     if len(matches) == 1:
         sale_id = ensure_open_sale(session, register)
+        added = f"{quantity} x {matches[0].name}" if quantity != 1 else matches[0].name
         return ScanOutcome(
-            "product", add_product(session, sale_id, matches[0].id), f"Added {matches[0].name}."
+            "product", add_product(session, sale_id, matches[0].id, quantity), f"Added {added}."
         )
     if matches:
-        return ScanOutcome("matches", None, f"{len(matches)} products match.", matches)
+        return ScanOutcome(
+            "matches", None, f"{len(matches)} products match.", matches, quantity=quantity
+        )
     return ScanOutcome(
         "unknown", None, f"No customer or product with code or name “{text.strip()}”."
     )

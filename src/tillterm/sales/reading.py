@@ -21,6 +21,7 @@ from tillterm.core.folding import normalise_code
 from tillterm.core.money import from_cents, to_cents
 from tillterm.core.pricing import (
     LineInput,
+    combined_discount,
     effective_discount,
     price_line,
 )
@@ -183,6 +184,7 @@ def _buyer(row: Any) -> _Buyer:
         year_to_date_spend=from_cents(int(row.ytd)),
         archived=row.archived_at is not None,
         tax_exempt=bool(row.tax_exempt),
+        notes=row.notes or "",
     )
     rate = None if row.tax_id is None else (row.tax_rate or Decimal(0))
     return _Buyer(discount, rate, row.archived_at is not None, panel, bool(row.tax_exempt))
@@ -223,6 +225,9 @@ class _Line:
     #: the rate the item itself is taxed at (product's, else the store default)
     item_rate: Decimal
     dirty: bool = False
+    #: the listed price when the cashier changed it, and why
+    list_price_cents: int | None = None
+    price_reason: str = ""
 
 
 def _read_lines(session: Session, sale_id: int, settings: StoreInfo) -> list[_Line]:
@@ -242,6 +247,8 @@ def _read_lines(session: Session, sale_id: int, settings: StoreInfo) -> list[_Li
             r.tax_cents,
             r.total_cents,
             r.item_rate if r.item_rate is not None else Decimal(0),
+            list_price_cents=r.list_price_cents,
+            price_reason=r.price_reason or "",
         )
         for r in rows
     ]
@@ -314,6 +321,8 @@ def _line_view(line: Any) -> LineView:
         tax_rate=line.tax_rate,
         tax=from_cents(line.tax_cents),
         total=from_cents(line.total_cents),
+        list_price=None if line.list_price_cents is None else from_cents(line.list_price_cents),
+        price_reason=line.price_reason or "",
     )
 
 
@@ -389,6 +398,8 @@ def _build_view(
         original_receipt_no=original_no,
         refunded_by=refunded_by,
         receipt_text=sale.receipt_text,
+        sale_discount_percent=sale.sale_discount_percent,
+        discount_reason=sale.discount_reason or "",
     )
 
 
@@ -401,14 +412,23 @@ def _view(session: Session, sale_id: int) -> SaleView:
 
 
 def _price(
-    session: Session, sale_id: int, lines: list[_Line], settings: StoreInfo, buyer: _Buyer | None
+    session: Session,
+    sale_id: int,
+    lines: list[_Line],
+    settings: StoreInfo,
+    buyer: _Buyer | None,
+    sale_discount: Decimal | None = None,
 ) -> tuple[int, int, int, int]:
     """Price every line from the current customer and settings; write what changed.
 
     New lines are inserted, lines whose quantity or amounts changed are updated in one
     ``executemany``; the others are not touched. Returns the totals (sums of lines).
+    The whole-sale discount compounds with the customer's (and so with each line's): one
+    rounded discount per line, so the receipt still adds up line by line.
     """
     discount = buyer.discount if buyer is not None else None
+    if sale_discount:
+        discount = combined_discount(discount, sale_discount)
     override = buyer.tax_rate if buyer is not None else None
     exempt = buyer is not None and buyer.tax_exempt
     inclusive = settings.prices_include_tax
@@ -443,6 +463,8 @@ def _price(
                     description=line.description,
                     quantity=line.quantity,
                     unit_price_cents=line.unit_price_cents,
+                    list_price_cents=line.list_price_cents,
+                    price_reason=line.price_reason,
                     line_discount_percent=line.line_discount_percent,
                     discount_cents=line.discount_cents,
                     tax_rate=line.tax_rate,
@@ -456,6 +478,9 @@ def _price(
                 {
                     "b_id": line.id,
                     "b_quantity": line.quantity,
+                    "b_unit_price": line.unit_price_cents,
+                    "b_list_price": line.list_price_cents,
+                    "b_price_reason": line.price_reason,
                     "b_line_discount": line.line_discount_percent,
                     "b_discount": line.discount_cents,
                     "b_rate": line.tax_rate,
@@ -487,7 +512,7 @@ def _commit_lines(
 ) -> SaleView:
     """Re-price, write the lines and the sale's totals, and build the view: the tail of
     every change to an open sale (``customer_id`` when it was attached or detached)."""
-    totals = _price(session, sale.id, lines, settings, buyer)
+    totals = _price(session, sale.id, lines, settings, buyer, sale.sale_discount_percent)
     values: dict[str, Any] = dict(
         zip(("subtotal_cents", "discount_cents", "tax_cents", "total_cents"), totals, strict=True)
     )

@@ -46,6 +46,20 @@ def _amount(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
+def _price_change(list_price: Decimal, reason: str, width: int) -> list[str]:
+    """A changed price, under its line: what it was listed at, and why it changed."""
+    note = f"  listed {_amount(list_price)}: {visible_text(reason)}"
+    return [note[:width]]
+
+
+def _sale_discount_note(percent: Decimal, reason: str, width: int) -> list[str]:
+    """The whole-sale discount (its cents are already in the line discounts above)."""
+    note = f"  incl. {percent.normalize():f} % off the sale"
+    if reason:
+        note += f": {visible_text(reason)}"
+    return [note[:width]]
+
+
 def render_receipt(sale: SaleView, store: StoreInfo, *, width: int = WIDTH) -> str:
     """The receipt of a completed sale (or refund) as text.
 
@@ -69,12 +83,16 @@ def render_receipt(sale: SaleView, store: StoreInfo, *, width: int = WIDTH) -> s
         out.append(
             _row(f"  {line.quantity} x {_amount(line.unit_price)}", _amount(line.gross), width)
         )
+        if line.list_price is not None:
+            out.extend(_price_change(line.list_price, line.price_reason, width))
         if line.discount:
             out.append(_row("  discount", _amount(-line.discount), width))
     out.append(rule)
     out.append(_row("Subtotal", _amount(sale.subtotal), width))
     if sale.discount:
         out.append(_row("Discount", _amount(-sale.discount), width))
+    if sale.sale_discount_percent:
+        out.extend(_sale_discount_note(sale.sale_discount_percent, sale.discount_reason, width))
     # a tax-exempt customer's sale carries no tax (a sale with tax on file was not
     # sold exempt, whatever the customer is now)
     exempt = sale.customer is not None and sale.customer.tax_exempt and not sale.tax

@@ -81,6 +81,8 @@ def refund_sale(session: Session, register: str, original_sale_id: int) -> SaleV
                 description=line.description,
                 quantity=-line.quantity,
                 unit_price_cents=line.unit_price_cents,
+                list_price_cents=line.list_price_cents,
+                price_reason=line.price_reason,
                 line_discount_percent=line.line_discount_percent,
                 discount_cents=-line.discount_cents,
                 tax_rate=line.tax_rate,

@@ -156,6 +156,8 @@ def _buyer_statement(where: Any) -> Any:
             c.c.balance_limit_cents,
             c.c.archived_at,
             c.c.tax_exempt,
+            # the start of the notes only: the panel shows a few lines, a scan reads no more
+            func.substr(c.c.notes, 1, 400).label("notes"),
             g.c.name.label("group_name"),
             g.c.discount_percent.label("group_discount"),
             t.c.id.label("tax_id"),
@@ -187,6 +189,9 @@ _UPDATE_LINE = (
     .where(_LINE_T.c.id == bindparam("b_id"))
     .values(
         quantity=bindparam("b_quantity"),
+        unit_price_cents=bindparam("b_unit_price"),
+        list_price_cents=bindparam("b_list_price"),
+        price_reason=bindparam("b_price_reason"),
         line_discount_percent=bindparam("b_line_discount"),
         discount_cents=bindparam("b_discount"),
         tax_rate=bindparam("b_rate"),

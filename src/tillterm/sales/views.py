@@ -101,6 +101,8 @@ class SaleCustomer:
     archived: bool
     #: sold without tax: the sale's lines carry none (README "Pricing rules")
     tax_exempt: bool = False
+    #: the customer's notes, shown at the till (seed 001: what the cashier should know)
+    notes: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,9 @@ class LineView:
     tax_rate: Decimal | None
     tax: Decimal
     total: Decimal
+    #: the listed price when the cashier changed it (``None``: sold at the listed price)
+    list_price: Decimal | None = None
+    price_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -163,6 +168,9 @@ class SaleView:
     #: a completed sale: its receipt exactly as printed (``None`` for sales completed
     #: before tillterm kept it; :func:`tillterm.sales.receipts.receipt_text` renders those)
     receipt_text: str | None = None
+    #: a discount on the whole sale (compounded into every line's discount) and its reason
+    sale_discount_percent: Decimal | None = None
+    discount_reason: str = ""
 
     @property
     def due(self) -> Decimal:
@@ -212,3 +220,5 @@ class ScanOutcome:
     matches: tuple[ProductInfo, ...] = ()
     #: "other customer": whose card it is (not attached: another customer is on the sale)
     customer_id: int | None = None
+    #: "matches": the quantity typed before the name (``3*crois``), for the one picked
+    quantity: int = 1

@@ -410,23 +410,28 @@ class Till:
 
     # ----------------------------------------------------------------- the basket
 
-    def enter(self, text: str, *, typed: bool) -> sales.ScanOutcome:
+    def enter(self, text: str, *, typed: bool, quantity: int = 1) -> sales.ScanOutcome:
         """A code scanned (``typed=False``) or a code or name typed in the scan field.
 
         Another customer's card never replaces the one on the sale here: the outcome
-        says whose it is, and the cashier is asked first.
+        says whose it is, and the cashier is asked first. ``quantity``: what the cashier
+        typed before scanning (``3*`` then a scan); typed text carries its own.
         """
 
         def run(session: Session) -> sales.ScanOutcome:
             if typed:
                 return sales.enter_text(session, self.register, text, replace_customer=False)
-            return sales.scan_code(session, self.register, text, replace_customer=False)
+            return sales.scan_code(
+                session, self.register, text, replace_customer=False, quantity=quantity
+            )
 
         return self._change(run, landed=_landed_scan)
 
-    def add_product(self, product_id: int) -> sales.SaleView:
+    def add_product(self, product_id: int, quantity: int = 1) -> sales.SaleView:
         return self._change(
-            lambda s: sales.add_product(s, sales.ensure_open_sale(s, self.register), product_id)
+            lambda s: sales.add_product(
+                s, sales.ensure_open_sale(s, self.register), product_id, quantity
+            )
         )
 
     def add_misc_item(self, price: Decimal, description: str) -> sales.SaleView:
@@ -452,6 +457,16 @@ class Till:
     def set_line_discount(self, line_id: int, percent: Decimal) -> sales.SaleView:
         return self._change(
             lambda s: sales.set_line_discount(s, self._open_sale(), line_id, percent)
+        )
+
+    def set_sale_discount(self, percent: Decimal, reason: str) -> sales.SaleView:
+        return self._change(
+            lambda s: sales.set_sale_discount(s, self._open_sale(), percent, reason)
+        )
+
+    def override_price(self, line_id: int, price: Decimal, reason: str) -> sales.SaleView:
+        return self._change(
+            lambda s: sales.override_price(s, self._open_sale(), line_id, price, reason)
         )
 
     def remove_line(self, line_id: int) -> sales.SaleView:

@@ -355,6 +355,10 @@ class Sale(SQLModel, table=True):
     tax_cents: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     total_cents: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     note: str = Field(default="", max_length=200)
+    #: a discount on the whole sale, compounding with line and customer discounts (so it
+    #: reaches lines added after it was given), and why the cashier gave it
+    sale_discount_percent: Decimal | None = _percent()
+    discount_reason: str = Field(default="", max_length=80)
     created_at: dt.datetime = _ts()
     updated_at: dt.datetime = _ts()
     completed_at: dt.datetime | None = _ts(nullable=True)
@@ -398,6 +402,10 @@ class SaleLine(SQLModel, table=True):
     description: str = Field(max_length=200)
     quantity: int = Field(default=1)
     unit_price_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    #: the price the item was listed at when the cashier overrode it (``None``: sold at
+    #: the listed price), and the reason given; both printed on the receipt
+    list_price_cents: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    price_reason: str = Field(default="", max_length=80)
     line_discount_percent: Decimal | None = _percent()
     #: filled in by pricing; kept so a completed sale's lines read back exactly
     discount_cents: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))

@@ -73,6 +73,7 @@ if TYPE_CHECKING:
 #: the header's title between the first frame and the database being open
 OPENING_DATABASE = "Opening the database…"
 
+
 def _lazy(module: str, name: str) -> Callable[[], Screen[None]]:
     """A mode's screen, imported the first time the cashier opens it.
 
@@ -470,4 +471,5 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
         if self.ENABLE_COMMAND_PALETTE:  # not in the footer: 80 columns hold few keys
             app_keys.append((self.COMMAND_PALETTE_BINDING, "Command palette: every action"))
         title = getattr(self.screen, "HELP_TITLE", type(self.screen).__name__)
-        self.push_screen(HelpScreen([("Everywhere", app_keys), (title, screen_keys)]))
+        typed = list(getattr(self.screen, "HELP_TYPED", []))
+        self.push_screen(HelpScreen([("Everywhere", app_keys), (title, screen_keys)], typed))

@@ -49,9 +49,15 @@ class HelpScreen(TillModal[None]):
         Binding("escape,f1,q", "dismiss_help", "Close"),
     ]
 
-    def __init__(self, sections: list[tuple[str, list[tuple[str, str]]]]) -> None:
+    def __init__(
+        self,
+        sections: list[tuple[str, list[tuple[str, str]]]],
+        typed: list[tuple[str, str]] | None = None,
+    ) -> None:
         super().__init__()
         self.sections = sections
+        #: what a screen understands typed into its field (``%10``): shown as written
+        self.typed = typed or []
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
@@ -60,6 +66,10 @@ class HelpScreen(TillModal[None]):
                 yield Static(plain(title), classes="help-section")
                 lines = "\n".join(f"  {key_label(key):<12} {desc}" for key, desc in keys)
                 yield Static(plain(lines or "  (no keys)", multiline=True), classes="help-keys")
+            if self.typed:
+                yield Static("Typed in the scan field, then Enter", classes="help-section")
+                lines = "\n".join(f"  {text:<12} {desc}" for text, desc in self.typed)
+                yield Static(plain(lines, multiline=True), classes="help-keys")
             yield Button("Close (Esc)", id="help-close")
 
     @on(Button.Pressed, "#help-close")

@@ -21,6 +21,7 @@ behind the retried one; a notification says it when a window covers the status l
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,6 +60,8 @@ if TYPE_CHECKING:
     from tillterm.ui.screens.payment import PaymentResult
 
 SEARCH_LIMIT = 8
+#: ``3*`` typed in the scan field, waiting for a scan (the sales domain checks the number)
+_TYPED_QUANTITY = re.compile(r"\s*(\d{1,6})\s*\*\s*")
 
 
 #: what the sale panel and the status line say until the register's open sale is read
@@ -70,6 +73,14 @@ CLAIM_CHECK_S = 5.0
 
 class RegisterScreen(TillScreen[None]):
     HELP_TITLE = "Register"
+    #: the scan field's typed commands, for F1 (the placeholder has room for two)
+    HELP_TYPED = (
+        ("3*code", "three of the item: 3*, then scan or type it"),
+        ("=12.50 text", "an open-price item at 12.50"),
+        ("%10", "10 % off the selected line"),
+        ("%%10 why", "10 % off the whole sale (%%0 takes it off)"),
+        ("@8.00 why", "sell the selected line at 8.00, for a reason"),
+    )
     CSS_PATH = css("register.tcss")
     BINDINGS = [
         Binding("f6", "parked_sales", "Parked"),
@@ -124,6 +135,8 @@ class RegisterScreen(TillScreen[None]):
     class ProductsMatched(Message):
         text: str
         products: tuple[ProductInfo, ...]
+        #: typed in front of the name (``3*crois``): added with the product picked
+        quantity: int = 1
 
     @dataclass
     class CustomersMatched(Message):
@@ -163,6 +176,8 @@ class RegisterScreen(TillScreen[None]):
         self.sale: SaleView | None = None
         self.selected_line: int | None = None
         self._customer_text = ""
+        #: the quantity typed before the name whose matches are on show (``3*crois``)
+        self._match_quantity = 1
         #: this session's hold on the register name, handed over by the start-up worker
         #: under ``_claim_lock``: the screen may close (Ctrl+Q during an upgrade) before
         #: the claim is taken, and then the worker lets it go at once
@@ -287,7 +302,7 @@ class RegisterScreen(TillScreen[None]):
             description=doing,
         )
 
-    def _enter(self, text: str, typed: bool, scanned: bool) -> None:
+    def _enter(self, text: str, typed: bool, scanned: bool, quantity: int = 1) -> None:
         """A code or a name from the scan field (``typed``: names too), or a code scanned.
 
         Another customer's card never replaces the one on the sale here: the cashier is
@@ -297,7 +312,7 @@ class RegisterScreen(TillScreen[None]):
 
         def answer(outcome: ScanOutcome) -> Message:
             if outcome.kind == "matches":
-                return self.ProductsMatched(text, outcome.matches)
+                return self.ProductsMatched(text, outcome.matches, outcome.quantity)
             if outcome.kind == "other customer" and outcome.customer_id is not None:
                 return self.OtherCardScanned(outcome.customer_id, outcome.message)
             if outcome.kind == "unknown" and scanned and text.strip():
@@ -308,7 +323,7 @@ class RegisterScreen(TillScreen[None]):
 
         self.run_job(
             "sale",
-            lambda: services.till.enter(text, typed=typed),
+            lambda: services.till.enter(text, typed=typed, quantity=quantity),
             answer,
             self.Failed,
             exclusive=False,
@@ -590,7 +605,23 @@ class RegisterScreen(TillScreen[None]):
             # after the field has put back what the scan typed into it (its own queue)
             field.call_later(self._leave_customer_field)
             self.query_one("#scan-input", RegisterInput).focus()
-        self._take(message.code, typed=message.source == "terminal", scanned=True)
+        self._take(
+            message.code,
+            typed=message.source == "terminal",
+            scanned=True,
+            quantity=self._take_typed_quantity(),
+        )
+
+    def _take_typed_quantity(self) -> int:
+        """``3*`` typed before a scan: the quantity for the scanned item (the field is
+        emptied: the star was for this scan)."""
+        scan = self.query_one("#scan-input", RegisterInput)
+        typed = _TYPED_QUANTITY.fullmatch(scan.value)
+        if typed is None:
+            return 1
+        with scan.prevent(Input.Changed):
+            scan.value = ""
+        return int(typed.group(1))
 
     @on(Input.Submitted, "#scan-input")
     def _scan_submitted(self, message: Input.Submitted) -> None:
@@ -601,8 +632,9 @@ class RegisterScreen(TillScreen[None]):
         message.input.value = ""
         self._take(text, typed=True, scanned=False)
 
-    def _take(self, text: str, *, typed: bool, scanned: bool) -> None:
-        """What the scan field was given: an open-price item, a discount, a code or a name."""
+    def _take(self, text: str, *, typed: bool, scanned: bool, quantity: int = 1) -> None:
+        """What the scan field was given: an open-price item, a discount, a changed price,
+        a code or a name (``quantity``: a ``3*`` typed before a scan)."""
         text = text.strip()
         if not text:
             return
@@ -616,12 +648,18 @@ class RegisterScreen(TillScreen[None]):
             )
             self.app.bell()
             return
+        if quantity != 1 and typed:  # a wedge scan after 3*: one text, as if typed whole
+            text, quantity = f"{quantity}*{text}", 1
         if text.startswith("="):
             self._misc_from_text(text[1:])
+        elif text.startswith("%%"):
+            self._sale_discount_from_text(text[2:])
         elif text.startswith("%"):
             self._discount_from_text(text[1:])
+        elif text.startswith("@"):
+            self._price_from_text(text[1:])
         else:
-            self._enter(text, typed, scanned)
+            self._enter(text, typed, scanned, quantity)
 
     @on(Input.Changed, "#scan-input")
     def _scan_changed(self, message: Input.Changed) -> None:
@@ -661,6 +699,40 @@ class RegisterScreen(TillScreen[None]):
             lambda till: till.set_line_discount(line_id, percent),
             f"Line discount {percent} %.",
             "discounting the line",
+        )
+
+    def _sale_discount_from_text(self, text: str) -> None:
+        amount, _, reason = text.strip().partition(" ")
+        if self.sale is None or not self.sale.lines:
+            self._status("Scan an item first, then type %%10 for 10 % off the sale.", error=True)
+            return
+        try:
+            percent = parse_percent(amount) or Decimal(0)
+        except ValueError as exc:
+            self._status(f"{exc}: type %%10 regular for 10 % off the sale.", error=True)
+            return
+        done = f"{percent.normalize():f} % off the sale." if percent else "Sale discount removed."
+        self._change(
+            lambda till: till.set_sale_discount(percent, reason),
+            done,
+            "discounting the sale",
+        )
+
+    def _price_from_text(self, text: str) -> None:
+        line_id = self.selected_line
+        if self.sale is None or line_id is None:
+            self._status("Select a line first, then type @8.00 damaged box.", error=True)
+            return
+        amount, _, reason = text.strip().partition(" ")
+        try:
+            price = parse_amount(amount)
+        except ValueError as exc:
+            self._status(f"{exc}: type @8.00 and the reason, e.g. @8.00 damaged box.", error=True)
+            return
+        self._change(
+            lambda till: till.override_price(line_id, price, reason),
+            f"Price changed to {price:.2f}.",
+            "changing the price",
         )
 
     # ----------------------------------------------------------------- customer field
@@ -706,7 +778,10 @@ class RegisterScreen(TillScreen[None]):
         self._hide_suggestions()
         if message.kind == "products":
             product_id = int(message.option_id.split(":", 1)[1])
-            self._change(lambda till: till.add_product(product_id), "Added.", "adding the product")
+            quantity, self._match_quantity = self._match_quantity, 1
+            self._change(
+                lambda till: till.add_product(product_id, quantity), "Added.", "adding the product"
+            )
             self.query_one("#scan-input", Input).value = ""
             return
         text = self._customer_text
@@ -748,6 +823,7 @@ class RegisterScreen(TillScreen[None]):
             (f"product:{p.id}", f"{p.name[:34]:<34} {p.price:>8.2f}") for p in message.products
         ]
         self.query_one(Suggestions).show("products", options)
+        self._match_quantity = message.quantity
         scan = self.query_one("#scan-input", RegisterInput)
         with scan.prevent(Input.Changed):
             scan.value = message.text
@@ -931,7 +1007,8 @@ def _cells(line: Any) -> tuple[str, ...]:
     return (
         line.description,  # the lines widget fits it to its column (cut in the middle)
         str(line.quantity),
-        f"{line.unit_price:.2f}",
+        # a price the cashier changed is starred (the receipt says what it was, and why)
+        f"{line.unit_price:.2f}" + ("*" if line.list_price is not None else ""),
         disc,
         f"{line.total:.2f}",
     )

@@ -24,6 +24,19 @@ def _pct(value: object) -> str:
     return f"{text} %"
 
 
+#: what of the notes fits two lines of the panel beside "Note: "
+NOTE_LENGTH = 42
+
+
+def _note_start(notes: str) -> str:
+    """The notes' lines joined on one line, cut at a word with "…" when longer."""
+    flat = " / ".join(line.strip() for line in notes.splitlines() if line.strip())
+    if len(flat) <= NOTE_LENGTH:
+        return flat
+    cut = flat[: NOTE_LENGTH - 1].rsplit(" ", 1)[0] or flat[: NOTE_LENGTH - 1]
+    return cut.rstrip(" /") + "…"
+
+
 class CustomerPanel(Static, SteadyFrame):
     """Its border is redrawn only when it looks different (:class:`SteadyFrame`)."""
 
@@ -86,6 +99,10 @@ class CustomerPanel(Static, SteadyFrame):
             text.append(f"\nAccount: {account}\n  limit {limit}")
         else:
             text.append(f"\nAccount: {account} (no credit)")
+        if customer.notes.strip():
+            # what the cashier should know (seed 001): the start of it, two lines at most
+            text.append("\nNote: ", style="bold")
+            text.append(visible_text(_note_start(customer.notes)))
         if customer.archived:
             text.append("\nARCHIVED", style="bold red")
         self.update(text, layout=False)  # drawn: data appended through visible_text

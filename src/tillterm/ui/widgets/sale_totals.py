@@ -13,6 +13,14 @@ if TYPE_CHECKING:
     from tillterm.sales import SaleView
 
 
+def _discount_label(sale: SaleView) -> str:
+    """"Discount", or the whole-sale percentage in its place (same row: same height)."""
+    if not sale.sale_discount_percent:
+        return "Discount"
+    label = f"Disc {sale.sale_discount_percent.normalize():f}%"
+    return label if len(label) <= 10 else "Disc +sale"
+
+
 class SaleTotals(Static, SteadyFrame):
     """Its border is redrawn only when it looks different (:class:`SteadyFrame`)."""
 
@@ -40,7 +48,7 @@ class SaleTotals(Static, SteadyFrame):
         rows = [("Items", str(sale.item_count)), ("Subtotal", f"{sale.subtotal:.2f}")]
         # always shown (0.00 without a discount), so attaching a customer never changes
         # the panel's height and re-lays the whole screen
-        rows.append(("Discount", f"-{sale.discount:.2f}" if sale.discount else "0.00"))
+        rows.append((_discount_label(sale), f"-{sale.discount:.2f}" if sale.discount else "0.00"))
         if sale.customer is not None and sale.customer.tax_exempt and not sale.tax:
             # the tax part of tax-inclusive prices is taken off (README "Pricing rules")
             taken = sale.subtotal - sale.discount - sale.total
