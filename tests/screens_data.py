@@ -21,6 +21,7 @@ from textual.widgets import Static
 from textual.worker import WorkerCancelled
 
 from tillterm.catalog.settings import ensure_tax_rate, update_settings
+from tillterm.customers.consents import CONSENTS
 from tillterm.customers.groups import create_group
 from tillterm.customers.profiles import create_customer
 from tillterm.store.engine import session_scope
@@ -133,10 +134,16 @@ def seed_store(engine: Engine) -> Store:
     for key, day, data in CUSTOMERS:
         with session_scope(engine) as session:
             record = create_customer(session, data)
+            # the consents given on the form are dated the day they joined, like the rest
+            given = {
+                f"{name}_at": at(day)
+                for name in CONSENTS
+                if getattr(record, f"{name}_at") is not None
+            }
             session.execute(
                 update(Customer)
                 .where(Customer.id == record.id)  # type: ignore[arg-type]
-                .values(created_at=at(day), updated_at=at(day))
+                .values(created_at=at(day), updated_at=at(day), **given)
             )
             ids[key] = record.id
     with session_scope(engine) as session:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy.engine import Engine
 
 from tillterm.customers import fields
+from tillterm.customers.consents import CONSENTS
 from tillterm.customers.custom_fields import define_field
 from tillterm.customers.fields import EXPORT_ORDER, FIELD_BY_KEY, FIELDS, custom_key, custom_name
 from tillterm.customers.records import CUSTOMER_FIELDS, CustomerRecord
@@ -25,7 +26,16 @@ from tillterm.store.search_index import ALL_COLUMNS
 from tillterm.ui.screens.customer_form import CONTACT_FIELDS, NOTES
 
 #: what a record holds that nobody types: ids, dates, names resolved from ids
-NOT_TYPED = {"id", "created_at", "updated_at", "archived_at", "group_name", "tax_rate_name"}
+#: written by the till, never typed: the record's dates and each consent's date and means
+NOT_TYPED = {
+    "id",
+    "created_at",
+    "updated_at",
+    "archived_at",
+    "group_name",
+    "tax_rate_name",
+    *(f"{name}_{part}" for name in CONSENTS for part in ("at", "via")),
+}
 
 
 def test_every_typed_field_of_a_record_is_in_the_registry_once() -> None:

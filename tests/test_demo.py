@@ -56,6 +56,7 @@ def test_fast_sqlite_rows_store_exactly_what_the_orm_would(tmp_path: Path) -> No
     """The bulk path writes pre-converted tuples: they must equal a Core insert's rows."""
     from sqlalchemy import insert
 
+    from tillterm.customers.consents import CONSENTS
     from tillterm.demo.seeding import _customer_tuples, _fast_sqlite_insert, _stage, _staged_insert
     from tillterm.store import staging
     from tillterm.store.engine import open_db
@@ -80,7 +81,7 @@ def test_fast_sqlite_rows_store_exactly_what_the_orm_would(tmp_path: Path) -> No
         engine.dispose()
     # the timestamps come from "now" (two seedings may straddle a second): compare every
     # other column by name (migrations add columns at the end), and the stamps' format
-    stamped = ("created_at", "updated_at")
+    stamped = ("created_at", "updated_at", *(f"{name}_at" for name in CONSENTS))
     strip = [
         [{k: v for k, v in row.items() if k not in stamped} for row in found] for found in rows
     ]

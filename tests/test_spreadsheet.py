@@ -13,6 +13,7 @@ from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from tillterm.customers.consents import CONSENTS
 from tillterm.customers.profiles import create_customer, search_customers
 from tillterm.demo.seeding import seed_demo
 from tillterm.spreadsheet.annotate import write_annotated
@@ -25,6 +26,9 @@ from tillterm.store.engine import session_scope
 from tillterm.store.models import Customer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "spreadsheets"
+
+#: when each consent was given: "now" at the import, like created_at (compared apart)
+STAMPS = tuple(f"{name}_at" for name in CONSENTS)
 
 
 def _rows(name: str) -> list[tuple[str, ...]]:
@@ -277,7 +281,7 @@ def test_staged_and_bound_inserts_store_the_same_rows(
         assert apply_import(store, check_import(store, path), allow_warnings=True).created == 60
         with store.connect() as conn:
             columns = [c.name for c in Customer.__table__.columns]  # type: ignore[attr-defined]
-            keep = [c for c in columns if c not in ("created_at", "updated_at")]
+            keep = [c for c in columns if c not in ("created_at", "updated_at", *STAMPS)]
             rows = [
                 tuple(r)
                 for r in conn.exec_driver_sql(f"SELECT {', '.join(keep)} FROM customer ORDER BY id")
@@ -317,7 +321,7 @@ def test_staged_and_bound_inserts_agree_on_every_engine(
         frame.with_columns(code).write_csv(tmp_path / f"{prefix}.csv")
 
     def stored(prefix: str) -> list[tuple[object, ...]]:
-        skip = {"id", "customer_code", "code_key", "created_at", "updated_at"}
+        skip = {"id", "customer_code", "code_key", "created_at", "updated_at", *STAMPS}
         columns = [c.name for c in Customer.__table__.columns if c.name not in skip]  # type: ignore[attr-defined]
         with any_engine.connect() as conn:
             rows = conn.execute(

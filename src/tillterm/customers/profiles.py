@@ -21,7 +21,7 @@ from sqlmodel import Session, col
 
 from tillterm.core.errors import TilltermError, ValidationFailed
 from tillterm.core.folding import normalise_code
-from tillterm.customers import custom_fields, tags
+from tillterm.customers import consents, custom_fields, tags
 from tillterm.customers.activity import customer_activity
 from tillterm.customers.codes import (
     CODE_ALPHABET,
@@ -114,8 +114,11 @@ __all__ = [
 ]
 
 
-def create_customer(session: Session, data: Mapping[str, object]) -> CustomerRecord:
-    """Validate and add a customer (a blank code gets a generated one).
+def create_customer(
+    session: Session, data: Mapping[str, object], *, via: str = "form"
+) -> CustomerRecord:
+    """Validate and add a customer (a blank code gets a generated one); ``via``: how the
+    consents given here reached the till (:mod:`tillterm.customers.consents`).
 
     Raises :class:`ValidationFailed` with every problem; nothing is written then.
     """
@@ -127,6 +130,7 @@ def create_customer(session: Session, data: Mapping[str, object]) -> CustomerRec
     values.update(cleaned.columns)
     values.pop("id", None)
     values.update(created_at=now, updated_at=now, archived_at=None)
+    values.update(consents.stamps(None, values, via, now))
     values.setdefault("phone_digits", "")
     typed_code = values.get("customer_code", "")
     new_id = None
@@ -159,9 +163,10 @@ def create_customer(session: Session, data: Mapping[str, object]) -> CustomerRec
 
 
 def update_customer(
-    session: Session, customer_id: int, changes: Mapping[str, object]
+    session: Session, customer_id: int, changes: Mapping[str, object], *, via: str = "form"
 ) -> CustomerRecord:
     """Change only the fields given; :class:`ValidationFailed` lists every problem.
+    A consent that changes is stamped with the time and ``via``.
 
     A blank code keeps the customer's code (codes are printed on cards: they change only
     when a new one is typed).
@@ -177,6 +182,7 @@ def update_customer(
     if "customer_code" in columns:
         columns["code_key"] = normalise_code(columns["customer_code"])
     columns["updated_at"] = utcnow()
+    columns.update(consents.stamps(current, columns, via, columns["updated_at"]))
     session.exec(update(CUSTOMER_TABLE).where(CUSTOMER_TABLE.c.id == customer_id).values(**columns))
     if cleaned.tags is not None:
         tags.set_customer_tags(session, customer_id, cleaned.tags)

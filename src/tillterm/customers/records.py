@@ -59,6 +59,15 @@ class CustomerRecord:
     created_at: dt.datetime
     updated_at: dt.datetime
     archived_at: dt.datetime | None
+    # when and how each consent was last given or withdrawn (tillterm.customers.consents)
+    marketing_opt_in_at: dt.datetime | None
+    marketing_opt_in_via: str
+    consent_email_at: dt.datetime | None
+    consent_email_via: str
+    consent_mail_at: dt.datetime | None
+    consent_mail_via: str
+    consent_phone_at: dt.datetime | None
+    consent_phone_via: str
 
     @property
     def display_name(self) -> str:

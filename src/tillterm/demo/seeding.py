@@ -359,6 +359,11 @@ def _products(conn: Connection, rng: random.Random, count: int, tax_ids: dict[st
     return count
 
 
+def _given(consent: object, when: object) -> tuple[object, str]:
+    """A demo consent's record: given on the form when the customer signed up."""
+    return (when, "form") if consent else (None, "")
+
+
 #: the customer columns a generated row fills, in table order (``id`` is assigned later)
 CUSTOMER_COLUMNS: tuple[str, ...] = tuple(c.name for c in _CUSTOMER.columns if c.name != "id")
 
@@ -484,8 +489,14 @@ def _customer_tuples(
             limit,  # balance_limit_cents
             yes if rnd() < 0.6 else no,  # loyalty_enabled
             optin,  # consent_email
-            yes if rnd() < 0.1 else no,  # consent_mail
-            yes if rnd() < 0.05 else no,  # consent_phone
+            # drawn here, in the tuple's order: the demo's numbers stay what they were
+            (by_mail := yes if rnd() < 0.1 else no),  # consent_mail
+            (by_phone := yes if rnd() < 0.05 else no),  # consent_phone
+            # each consent given: when the customer signed up, on the form
+            *_given(optin, created),  # marketing_opt_in_at, _via
+            *_given(optin, created),  # consent_email_at, _via
+            *_given(by_mail, created),  # consent_mail_at, _via
+            *_given(by_phone, created),  # consent_phone_at, _via
             "",  # notes
             _digits(phone, mobile, work),
             created,  # created_at

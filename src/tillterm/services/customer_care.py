@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
+    from tillterm.customers.privacy import Erased
+
 __all__ = [
     "Choices",
     "CustomChoice",
@@ -220,6 +222,7 @@ class CustomerCare:
         *,
         customer_id: int | None = None,
         allow_duplicates: bool = False,
+        via: str = "form",
     ) -> SaveOutcome:
         """Validate, look for duplicates (unless allowed), then create or update.
 
@@ -237,8 +240,8 @@ class CustomerCare:
                     if found:
                         return Duplicates(tuple(found))
                 if customer_id is None:
-                    return Saved(profiles.create_customer(session, values))
-                return Saved(profiles.update_customer(session, customer_id, values))
+                    return Saved(profiles.create_customer(session, values, via=via))
+                return Saved(profiles.update_customer(session, customer_id, values, via=via))
         except ValidationFailed as exc:  # lost a race (a code given meanwhile)
             return Invalid(dict(exc.errors))
 
@@ -358,3 +361,23 @@ class CustomerCare:
         except ExportCancelled as exc:
             return ExportOutcome(cancelled=str(exc))
         return ExportOutcome(count=count)
+
+    def find_id_by_code(self, code: str) -> int | None:
+        """The customer a code (as typed or printed on a card) belongs to."""
+        with session_scope(self._engine()) as session:
+            found = profiles.find_by_code(session, code)
+            return None if found is None else found.id
+
+    def export_data(self, customer_id: int, folder: Path, *, via: str, actor: str) -> list[Path]:
+        """Everything stored about the customer, written to ``folder``; logged."""
+        from tillterm.customers import privacy
+
+        with session_scope(self._engine()) as session:
+            return privacy.export_customer(session, customer_id, folder, via=via, actor=actor)
+
+    def erase(self, customer_id: int, *, via: str, actor: str) -> Erased:
+        """Remove the person's identity, keep the store's books; logged. Irreversible."""
+        from tillterm.customers import privacy
+
+        with session_scope(self._engine()) as session:
+            return privacy.erase_customer(session, customer_id, via=via, actor=actor)

@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
+from tillterm.customers.consents import CONSENTS
 from tillterm.customers.fields import CUSTOM_PREFIX
 from tillterm.customers.profiles import PHONE_FIELDS, generate_code, generate_codes, normalise_code
 from tillterm.spreadsheet.changes import CHANGED, changes, compared_fields, lookup
@@ -368,6 +369,10 @@ class CustomerWriter:
             if column in frame.columns:
                 exprs.append(pl.col(column))
                 continue
+            stamp = self._consent_stamp(column, frame.columns)
+            if stamp is not None:
+                exprs.append(stamp)
+                continue
             sa_col = table.c[column]
             if column in ("created_at", "updated_at"):
                 exprs.append(pl.lit(self.now).alias(column))
@@ -383,6 +388,19 @@ class CustomerWriter:
             else:
                 exprs.append(pl.lit("").alias(column))
         return frame.select(exprs)
+
+    def _consent_stamp(self, column: str, present: Sequence[str]) -> pl.Expr | None:
+        """A new customer's ``<consent>_at``/``_via``: now and "import" for a consent the
+        file gives, nothing for one it leaves "no" (``None`` for any other column)."""
+        import polars as pl
+
+        consent, _, part = column.rpartition("_")
+        if consent not in CONSENTS or consent not in present or part not in ("at", "via"):
+            return None
+        given = pl.col(consent).cast(pl.Boolean)
+        value = pl.lit(self.now) if part == "at" else pl.lit("import")
+        empty = pl.lit(None) if part == "at" else pl.lit("")
+        return pl.when(given).then(value).otherwise(empty).alias(column)
 
     def _candidate_codes(self, count: int) -> pl.Series:
         """Codes for ``count`` customers the file left without one (helper thread).
@@ -455,6 +473,18 @@ class CustomerWriter:
             else:
                 sets.append(f"{column} = {self.mark}")
             exprs.append(pl.col(column))
+        for consent in (n for n in self.plain if n in CONSENTS):
+            # a consent the file changes is stamped (SET reads the row as it was)
+            m = self.mark
+            sets.append(f"{consent}_at = CASE WHEN {consent} <> {m} THEN {m} ELSE {consent}_at END")
+            sets.append(
+                f"{consent}_via = CASE WHEN {consent} <> {m} THEN 'import' ELSE {consent}_via END"
+            )
+            exprs += [
+                pl.col(consent).alias(f"__{consent}_was_at"),
+                pl.lit(self.now).alias(f"__{consent}_at"),
+                pl.col(consent).alias(f"__{consent}_was_via"),
+            ]
         if self.all_phones:
             sets.append(f"phone_digits = {self.mark}")
             exprs.append(self._phone_digits_expr(PHONES))

@@ -230,6 +230,16 @@ class Customer(SQLModel, table=True):
     consent_email: bool = Field(default=False)
     consent_mail: bool = Field(default=False)
     consent_phone: bool = Field(default=False)
+    # when and how each consent was last given or withdrawn (GDPR: a consent must be
+    # shown with its date and means): "form", "register", "import", "cli"
+    marketing_opt_in_at: dt.datetime | None = _ts(nullable=True)
+    marketing_opt_in_via: str = Field(default="", max_length=20)
+    consent_email_at: dt.datetime | None = _ts(nullable=True)
+    consent_email_via: str = Field(default="", max_length=20)
+    consent_mail_at: dt.datetime | None = _ts(nullable=True)
+    consent_mail_via: str = Field(default="", max_length=20)
+    consent_phone_at: dt.datetime | None = _ts(nullable=True)
+    consent_phone_via: str = Field(default="", max_length=20)
     notes: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
     #: every phone number's digits, space separated: what phone search matches
@@ -474,6 +484,24 @@ class AccountEntry(SQLModel, table=True):
     amount_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
     reason: str = Field(default="", max_length=80)
     created_at: dt.datetime = _ts()
+
+
+class PrivacyRequest(SQLModel, table=True):
+    """A privacy request carried out (a customer's data exported, or their identity
+    erased): who asked the till, when, through what. Never holds the person's identity:
+    an erased customer's log says which record was erased, not who they were."""
+
+    __tablename__ = "privacy_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # "export", "erase"
+    customer_id: int | None = _fk("customer.id", "SET NULL")
+    at: dt.datetime = _ts()
+    #: "cli" or "app", and the register or user it ran as
+    via: str = Field(default="", max_length=20)
+    actor: str = Field(default="", max_length=60)
+    #: for an export, where it was written
+    detail: str = Field(default="", max_length=400)
 
 
 metadata = SQLModel.metadata

@@ -51,4 +51,4 @@ def open_new_customer_form(
             on_created(customer_id)
 
     values = prefill if prefill is not None else prefill_from_text(text)
-    screen.app.push_screen(CustomerForm(prefill=values), done)
+    screen.app.push_screen(CustomerForm(prefill=values, via="register"), done)

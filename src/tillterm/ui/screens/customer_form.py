@@ -200,10 +200,16 @@ class CustomerForm(TillModal[CustomerRecord | None]):
         owner: CustomerRecord | None
 
     def __init__(
-        self, customer_id: int | None = None, prefill: Mapping[str, str] | None = None
+        self,
+        customer_id: int | None = None,
+        prefill: Mapping[str, str] | None = None,
+        *,
+        via: str = "form",
     ) -> None:
+        """``via``: how consents given here reach the till ("register" at the till)."""
         super().__init__()
         self.customer_id = customer_id
+        self.via = via
         self.prefill = dict(prefill or {})
         self.customer: CustomerRecord | None = None
         self._fields: dict[str, Widget] = {}
@@ -466,7 +472,7 @@ class CustomerForm(TillModal[CustomerRecord | None]):
 
     def _save(self, data: dict[str, Any], allow_duplicates: bool) -> None:
         customer_id = self.customer_id
-        care = self.services.customers
+        care, via = self.services.customers, self.via
 
         def answered(outcome: SaveOutcome) -> Message:
             # delivered after the commit: "Saved" means it is in the database
@@ -478,7 +484,9 @@ class CustomerForm(TillModal[CustomerRecord | None]):
 
         self.run_job(
             "customer-form-save",
-            lambda: care.save(data, customer_id=customer_id, allow_duplicates=allow_duplicates),
+            lambda: care.save(
+                data, customer_id=customer_id, allow_duplicates=allow_duplicates, via=via
+            ),
             answered,
             self.SaveFailed,
             exclusive=False,  # a write is never cancelled: its answer always comes

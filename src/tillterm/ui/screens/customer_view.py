@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from rich.text import Text
 from textual import on
@@ -27,7 +28,7 @@ from tillterm.services.customer_care import Opened
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillScreen
-from tillterm.ui.screens.confirm import ConfirmScreen
+from tillterm.ui.screens.confirm import ConfirmScreen, KeyPromptScreen, PromptScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
 
@@ -40,6 +41,14 @@ def local_day(moment: dt.datetime | None) -> str:
 
 def _percent(value: Decimal | None) -> str:
     return "" if value is None else f"{value.normalize():f} %"
+
+
+def _consent(shown: str, record: CustomerRecord, name: str) -> str:
+    """A consent with when and how it was last set ("email (form, 2026-11-30)")."""
+    at, via = getattr(record, f"{name}_at"), getattr(record, f"{name}_via")
+    if at is None:
+        return shown  # set before tillterm kept the record: nothing invented
+    return f"{shown} ({via}, {local_day(at)})"
 
 
 def profile_text(record: CustomerRecord, currency: str) -> Text:
@@ -101,9 +110,12 @@ def profile_text(record: CustomerRecord, currency: str) -> Text:
     else:
         line("Account", "not allowed")
     line("Loyalty", "enabled" if record.loyalty_enabled else "not enabled")
-    line("Marketing", "yes" if record.marketing_opt_in else "no")
+    line(
+        "Marketing",
+        _consent("yes" if record.marketing_opt_in else "no", record, "marketing_opt_in"),
+    )
     consents = [
-        name
+        _consent(name, record, f"consent_{name}")
         for name, given in (
             ("email", record.consent_email),
             ("mail", record.consent_mail),
@@ -111,7 +123,7 @@ def profile_text(record: CustomerRecord, currency: str) -> Text:
         )
         if given
     ]
-    line("Consents", ", ".join(consents) or "none")
+    line("Consents", "\n".join(consents) or "none")
     line("Tags", ", ".join(record.tags))
     line("Custom", "\n".join(f"{name}: {value}" for name, value in record.custom.items() if value))
     line("Notes", record.notes.strip())
@@ -193,6 +205,8 @@ class CustomerView(TillScreen[None]):
         Binding("e", "edit_customer", "Edit"),
         Binding("a", "attach_customer", "Attach to sale"),
         Binding("delete", "archive_customer", "Archive"),
+        Binding("x", "export_data", "Export data (privacy)", show=False),
+        Binding("ctrl+x", "erase_customer", "Erase identity (privacy)", show=False),
     ]
 
     @dataclass
@@ -211,6 +225,21 @@ class CustomerView(TillScreen[None]):
         """The customer was archived (``error`` says why not)."""
 
         customer_id: int
+        error: str | None = None
+
+    @dataclass
+    class DataExported(Message):
+        """A privacy export was written (``error`` says why not)."""
+
+        folder: str
+        files: int = 0
+        error: str | None = None
+
+    @dataclass
+    class Erased(Message):
+        """The customer's identity was erased (``error`` says why not)."""
+
+        code: str
         error: str | None = None
 
     @dataclass
@@ -318,7 +347,13 @@ class CustomerView(TillScreen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {"edit_customer", "attach_customer", "archive_customer"}:
+        if action in {
+            "edit_customer",
+            "attach_customer",
+            "archive_customer",
+            "export_data",
+            "erase_customer",
+        }:
             if self.customer is None:
                 return None
             if action in {"archive_customer", "attach_customer"} and self.customer.archived_at:
@@ -376,6 +411,109 @@ class CustomerView(TillScreen[None]):
             exclusive=False,  # a write is never cancelled: its answer always comes
             description="archiving the customer",
         )
+
+    def action_export_data(self) -> None:
+        """Everything stored about the customer, for a privacy request (to a new folder)."""
+        if self.customer is None:
+            return
+        from tillterm.customers.privacy import export_folder_name
+
+        now = dt.datetime.now(dt.UTC)
+        default = Path.home() / export_folder_name(self.customer.customer_code, now)
+        customer_id = self.customer_id
+        care = self.services.customers
+        actor = getattr(self.app, "register_name", "") or "app"
+
+        def write(folder: str) -> CustomerView.DataExported:
+            target = Path(folder).expanduser()
+            try:
+                if target.exists() and any(target.iterdir()):
+                    return self.DataExported(folder, error=f"{target} is not empty")
+                written = care.export_data(customer_id, target, via="app", actor=actor)
+            except OSError as exc:  # a full disk, a folder not ours: said, not raised
+                return self.DataExported(folder, error=f"cannot write {target}: {exc.strerror}")
+            return self.DataExported(str(target), len(written))
+
+        def chosen(folder: str | None) -> None:
+            if folder:
+                self.run_job(
+                    "customer-privacy",
+                    lambda: write(folder),
+                    lambda done: done,
+                    lambda error: self.DataExported(folder, error=error),
+                    exclusive=False,
+                    description="exporting the customer's data",
+                )
+
+        self.app.push_screen(
+            PromptScreen(
+                "Export the customer's data",
+                "Everything stored about this customer (JSON and CSV) goes into this new "
+                "folder, readable by you only:",
+                str(default),
+                "Export",
+            ),
+            chosen,
+        )
+
+    @on(DataExported)
+    def _exported(self, message: DataExported) -> None:
+        if message.error:
+            self.notify(message.error, title="Not exported", severity="error", markup=False)
+            return
+        self.notify(
+            f"{message.files} files written to {message.folder}.", title="Exported", markup=False
+        )
+
+    def action_erase_customer(self) -> None:
+        """Erase the person, keep the books; confirmed by typing the code and F10 (a
+        scanner types a code and Enter, never F10)."""
+        if self.customer is None:
+            return
+        code = self.customer.customer_code
+        customer_id = self.customer_id
+        care = self.services.customers
+        actor = getattr(self.app, "register_name", "") or "app"
+
+        def chosen(typed: str | None) -> None:
+            if typed is None:
+                return
+            if typed.strip() != code:
+                self.notify(
+                    "The code typed is not this customer's: nothing was erased.",
+                    title="Not erased",
+                    severity="warning",
+                    markup=False,
+                )
+                return
+            self.run_job(
+                "customer-privacy",
+                lambda: self.Erased(care.erase(customer_id, via="app", actor=actor).code),
+                lambda done: done,
+                lambda error: self.Erased(code, error),
+                exclusive=False,  # a write is never cancelled: its answer always comes
+                description="erasing the customer",
+            )
+
+        self.app.push_screen(
+            KeyPromptScreen(
+                "Erase this customer's identity",
+                "Names, contacts, address, notes, tags and custom fields are removed; sales "
+                "and ledgers stay, with the name masked. This cannot be undone. Type the "
+                f"customer's code ({code}) and press F10.",
+                "",
+                "Erase",
+            ),
+            chosen,
+        )
+
+    @on(Erased)
+    def _erased(self, message: Erased) -> None:
+        if message.error:
+            self.notify(message.error, title="Not erased", severity="error", markup=False)
+            return
+        self.notify(f"Erased: the record is now {message.code}.", title="Erased", markup=False)
+        self.dismiss(None)
 
     def job_failed(self, group: str, error: BaseException) -> None:
         """A read that failed unexpectedly leaves the screen saying so, keys usable."""

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def _discount_label(sale: SaleView) -> str:
-    """"Discount", or the whole-sale percentage in its place (same row: same height)."""
+    """ "Discount", or the whole-sale percentage in its place (same row: same height)."""
     if not sale.sale_discount_percent:
         return "Discount"
     label = f"Disc {sale.sale_discount_percent.normalize():f}%"
