@@ -4,6 +4,7 @@ and ``tillterm printer``. Bytes are asserted as the printer receives them."""
 
 from __future__ import annotations
 
+import os
 import socket
 from decimal import Decimal as D
 from pathlib import Path
@@ -288,3 +289,19 @@ def test_cli_test_page_and_reprint(
     _write(tmp_path, f'[printer]\nconnection = "file"\ndevice = "{tmp_path}/no/lp0"\n')
     assert run_cli(["printer", "test"]) == 1
     assert f"printer not found at {tmp_path}/no/lp0" in capsys.readouterr().err
+
+
+def test_escpos_capabilities_cached_in_tillterms_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a new temporary folder per run (python-escpos's default): tillterm's cache."""
+    from tillterm.printing import paper
+
+    monkeypatch.delenv(paper.PICKLE_DIR_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    paper._prepare_escpos()
+    assert Path(os.environ[paper.PICKLE_DIR_ENV]) == tmp_path / "cache" / "tillterm" / "escpos"
+    assert (tmp_path / "cache" / "tillterm" / "escpos").is_dir()
+    monkeypatch.setenv(paper.PICKLE_DIR_ENV, "/chosen")
+    paper._prepare_escpos()  # an installer's own choice is kept
+    assert os.environ[paper.PICKLE_DIR_ENV] == "/chosen"

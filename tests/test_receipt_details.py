@@ -87,9 +87,7 @@ def test_vat_breakdown_per_rate_adds_up(any_engine: Engine, store: Store) -> Non
     assert "20%          62.25      12.45      74.70" in text
 
 
-def test_vat_breakdown_with_discounts_adds_up_to_the_cent(
-    any_engine: Engine, store: Store
-) -> None:
+def test_vat_breakdown_with_discounts_adds_up_to_the_cent(any_engine: Engine, store: Store) -> None:
     """A customer's discount rounds each line on its own: the breakdown adds the rounded
     lines, so its sums never drift from the sale's by a cent."""
     done = _sell(any_engine, [PEN, COFFEE, COFFEE, COFFEE], customer="CARD-PAUL")

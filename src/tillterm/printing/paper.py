@@ -17,6 +17,7 @@ are (an ESC in a stored name would be a printer command).
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import textwrap
 import unicodedata
@@ -143,9 +144,9 @@ def compose(printer: Escpos, text: str, config: PrinterConfig, *, kick: bool) ->
 
 def receipt_bytes(text: str, config: PrinterConfig, *, kick: bool) -> bytes:
     """The bytes :func:`compose` sends, collected by python-escpos's ``Dummy`` printer."""
+    _profile(config)
     from escpos.printer import Dummy
 
-    _profile(config)
     dummy = Dummy(profile=config.profile or None)
     try:
         compose(dummy, text, config, kick=kick)
@@ -154,8 +155,33 @@ def receipt_bytes(text: str, config: PrinterConfig, *, kick: bool) -> bytes:
         dummy.close()
 
 
+#: where python-escpos keeps its parsed printer capabilities (its environment variable)
+PICKLE_DIR_ENV = "ESCPOS_CAPABILITIES_PICKLE_DIR"
+
+
+def _prepare_escpos() -> None:
+    """Give python-escpos a lasting cache before its first import.
+
+    Unless told where, python-escpos 3.1 makes a new temporary folder at every import and
+    parses its YAML list of printer capabilities into it again (~0.5 s of CPU, a folder
+    left in /tmp per run of the register). Kept in tillterm's cache folder, it is parsed
+    once and read back in milliseconds by every later run.
+    """
+    if PICKLE_DIR_ENV in os.environ:
+        return
+    from platformdirs import user_cache_path
+
+    folder = user_cache_path("tillterm", appauthor=False) / "escpos"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return  # a read-only home: python-escpos's own temporary folder then
+    os.environ[PICKLE_DIR_ENV] = str(folder)
+
+
 def _profile(config: PrinterConfig) -> Any:
     """The configured python-escpos profile (what the model can: cut, code pages)."""
+    _prepare_escpos()
     from escpos.capabilities import get_profile
 
     try:
@@ -168,9 +194,9 @@ def _profile(config: PrinterConfig) -> Any:
 
 def connect(config: PrinterConfig) -> Escpos:
     """The configured printer, not yet opened."""
+    _profile(config)  # a wrong name refused here, in words
     from escpos import printer
 
-    _profile(config)  # a wrong name refused here, in words
     profile = config.profile or None
     if config.connection == "usb":
         return printer.Usb(
@@ -210,9 +236,9 @@ def send(config: PrinterConfig, text: str, *, kick: bool) -> None:
     (pyusb, pyserial, sockets, files) each raise their own kinds, and none of them may
     reach a cashier as a traceback.
     """
+    device = connect(config)
     from escpos.exceptions import DeviceNotFoundError
 
-    device = connect(config)
     try:
         try:
             _open(device, config)
