@@ -5,6 +5,7 @@ printer's bytes and in the database."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -33,11 +34,20 @@ def store(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> St
     return build_store(engine)
 
 
-def _printer_at(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, device: Path) -> Path:
-    config = tmp_path / "printer.toml"
-    config.write_text(f'[printer]\nconnection = "file"\ndevice = "{device}"\n', encoding="utf-8")
-    monkeypatch.setenv("TILLTERM_PRINTER_CONFIG", str(config))
-    return config
+@pytest.fixture
+def printer_at(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
+    """Set this register's printer to a device node (a file; ``lp0`` by default)."""
+
+    def configure(device: Path | None = None) -> Path:
+        device = device or tmp_path / "lp0"
+        config = tmp_path / "printer.toml"
+        config.write_text(
+            f'[printer]\nconnection = "file"\ndevice = "{device}"\n', encoding="utf-8"
+        )
+        monkeypatch.setenv("TILLTERM_PRINTER_CONFIG", str(config))
+        return device
+
+    return configure
 
 
 def _text(app: TilltermApp, selector: str) -> str:
@@ -65,14 +75,9 @@ def _sale(engine: Engine) -> Sale:
 
 
 async def test_cash_sale_prints_with_drawer_kick_and_ctrl_l_copies(
-    engine: Engine,
-    store: Store,
-    drive: Drive,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    engine: Engine, store: Store, drive: Drive, printer_at: Callable[..., Path]
 ) -> None:
-    lp0 = tmp_path / "lp0"
-    _printer_at(tmp_path, monkeypatch, lp0)
+    lp0 = printer_at()
     async with drive(register="till-1") as (app, pilot):
         await _sell_for_cash(app, pilot)
         sale = _sale(engine)
@@ -95,14 +100,10 @@ async def test_cash_sale_prints_with_drawer_kick_and_ctrl_l_copies(
 
 
 async def test_printer_not_there_keeps_the_sale_and_says_so(
-    engine: Engine,
-    store: Store,
-    drive: Drive,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    engine: Engine, store: Store, drive: Drive, tmp_path: Path, printer_at: Callable[..., Path]
 ) -> None:
     gone = tmp_path / "unplugged" / "lp0"
-    _printer_at(tmp_path, monkeypatch, gone)
+    printer_at(gone)
     async with drive(register="till-1") as (app, pilot):
         await _sell_for_cash(app, pilot)
         said = f"Receipt R0000001 not printed: printer not found at {gone} — Ctrl+L to reprint"
@@ -124,14 +125,9 @@ async def test_printer_not_there_keeps_the_sale_and_says_so(
 
 
 async def test_cash_refund_opens_the_drawer(
-    engine: Engine,
-    store: Store,
-    drive: Drive,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    engine: Engine, store: Store, drive: Drive, printer_at: Callable[..., Path]
 ) -> None:
-    lp0 = tmp_path / "lp0"
-    _printer_at(tmp_path, monkeypatch, lp0)
+    lp0 = printer_at()
     async with drive(register="till-1") as (app, pilot):
         await _sell_for_cash(app, pilot)
         await pilot.press("enter")
@@ -153,11 +149,7 @@ async def test_cash_refund_opens_the_drawer(
 
 
 async def test_without_a_printer_nothing_changes(
-    engine: Engine,
-    store: Store,
-    drive: Drive,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    engine: Engine, store: Store, drive: Drive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TILLTERM_PRINTER_CONFIG", str(tmp_path / "none.toml"))
     async with drive(register="till-1") as (app, pilot):

@@ -27,12 +27,12 @@ file and the screen). Every key is optional::
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from tillterm.core.errors import TilltermError
+from tillterm.core.settings_file import read_settings
 
 ENV_CONFIG = "TILLTERM_PRINTER_CONFIG"
 CONNECTIONS = ("usb", "serial", "network", "file")
@@ -128,29 +128,21 @@ def _as_dict(config: PrinterConfig) -> dict[str, Any]:
     return {field.name: getattr(config, field.name) for field in fields(PrinterConfig)}
 
 
+def _hex_text(value: object) -> object:
+    """A USB id written as a TOML number (``0x04b8``) read as the text ``"4b8"``."""
+    return f"{value:x}" if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 def load_printer_config(path: Path | None = None) -> PrinterConfig:
     """The configuration from ``path`` (default :func:`config_path`); no file = no printer."""
     path = path or config_path()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    values = read_settings(
+        path,
+        "printer",
+        PrinterConfig,
+        PrinterConfigError,
+        coerce={"usb_vendor": _hex_text, "usb_product": _hex_text},
+    )
+    if values is None:
         return PrinterConfig()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PrinterConfigError(f"cannot read {path}: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise PrinterConfigError(f"{path} is not valid TOML: {exc}") from exc
-    section = data.get("printer", data)
-    if not isinstance(section, dict):
-        raise PrinterConfigError(f"{path}: [printer] must be a table")
-    values: dict[str, Any] = {}
-    for field in fields(PrinterConfig):
-        if field.name not in section:
-            continue
-        value = section[field.name]
-        if field.name in ("usb_vendor", "usb_product") and isinstance(value, int):
-            value = f"{value:x}"  # written as a TOML number: 0x04b8
-        expected = {"str": str, "int": int, "bool": bool}[str(field.type)]
-        if (expected is int and isinstance(value, bool)) or not isinstance(value, expected):
-            raise PrinterConfigError(f"{path}: {field.name} must be a {expected.__name__}")
-        values[field.name] = value
     return _check(PrinterConfig(**values), str(path))
