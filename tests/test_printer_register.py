@@ -89,6 +89,8 @@ async def test_cash_sale_prints_with_drawer_kick_and_ctrl_l_copies(
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
+        status = _text(app, "#register-status")
+        assert status == "Sale R0000001 complete. Change 25.10. Printed."
         await pilot.press("ctrl+l")
         await settle(pilot)
         assert "Copy of receipt R0000001 printed." in _text(app, "#register-status")

@@ -959,7 +959,12 @@ class RegisterScreen(TillScreen[None]):
         if printed is None:  # no printer configured: nothing changes
             return
         note = f"{printed.note} — Ctrl+L to reprint" if printed.retry else printed.note
-        self._status(note, error=not printed.ok)
+        shown = self._status_note
+        if printed.ok and printed.receipt_no and printed.receipt_no in shown:
+            # "Sale R0000042 complete. Change 5.50." keeps the change in sight
+            self._status(f"{shown} Printed.")
+        else:
+            self._status(note, error=not printed.ok)
         if isinstance(self.app.screen, ReceiptScreen):
             self.app.screen.show_printed(note, printed.ok)
 
