@@ -151,13 +151,13 @@ def vat_breakdown(sale: SaleView) -> list[VatRow]:
     """
     exempt = sale.customer is not None and sale.customer.tax_exempt and not sale.tax
     zero = Decimal("0.00")
-    rows: dict[Decimal, list[Decimal]] = {}
+    #: by rate (20 and 20.00 are one rate): the rate as stored, its tax and its gross
+    rows: dict[Decimal, tuple[Decimal, Decimal, Decimal]] = {}
     for line in sale.lines:
         rate = Decimal(0) if exempt or line.tax_rate is None else line.tax_rate
-        sums = rows.setdefault(rate.normalize(), [zero, zero])
-        sums[0] += line.tax
-        sums[1] += line.total
-    return [VatRow(rate, gross - tax, tax, gross) for rate, (tax, gross) in sorted(rows.items())]
+        stored, tax, gross = rows.get(rate.normalize(), (rate, zero, zero))
+        rows[rate.normalize()] = (stored, tax + line.tax, gross + line.total)
+    return [VatRow(rate, gross - tax, tax, gross) for _, (rate, tax, gross) in sorted(rows.items())]
 
 
 def _rate(rate: Decimal) -> str:
