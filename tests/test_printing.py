@@ -4,13 +4,14 @@ and ``tillterm printer``. Bytes are asserted as the printer receives them."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import run_cli, wait_until_blocking
 from escpos.printer import Dummy
 from sales_store import Store, build_store
 from sqlalchemy.engine import Engine
@@ -256,6 +257,47 @@ def test_service_says_what_is_missing(engine: Engine, store: Store, tmp_path: Pa
     assert not unknown.ok and "No completed sale with receipt number" in unknown.note
     with session_scope(engine) as s:  # the sale is complete whatever the paper did
         assert sales.get_sale(s, sale.id).state == "completed"
+
+
+def test_a_printer_that_never_answers_is_given_up(
+    engine: Engine, store: Store, tmp_path: Path
+) -> None:
+    """A device node nobody reads (a FIFO here; a printer out of paper) blocks for ever:
+    the cashier hears of it after the deadline, and nothing prints unannounced later."""
+    fifo = tmp_path / "lp0"
+    os.mkfifo(fifo)
+    cfg = _write(tmp_path, f'[printer]\nconnection = "file"\ndevice = "{fifo}"\ntimeout = 1\n')
+    printer = ReceiptPrinter(lambda: engine, cfg)
+    sale = _cash_sale(engine)
+    stuck = printer.print_sale(sale)
+    assert stuck is not None and not stuck.ok and stuck.retry
+    assert stuck.note == (
+        f"Receipt {sale.receipt_no} not printed: printer at {fifo} did not take the receipt "
+        "within 3 s (out of paper, or jammed?)"
+    )
+    busy = printer.reprint(REG)
+    assert not busy.ok and busy.note.endswith("is still busy with an earlier receipt")
+    # the printer takes paper again: the stuck receipt comes out whole, then a copy
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    received = bytearray()
+
+    def read_until(expected: bytes) -> bool:
+        with contextlib.suppress(BlockingIOError):  # nothing written yet
+            received.extend(os.read(reader, 65536))
+        return received.endswith(expected)
+
+    try:
+        config = load_printer_config(cfg)
+        whole = printing.receipt_bytes(sale.receipt_text or "", config, kick=True)
+        wait_until_blocking(lambda: read_until(whole), "the stuck receipt")
+        assert bytes(received) == whole
+        assert printer.reprint(REG).ok
+        copy = printing.receipt_bytes(
+            printing.mark_copy(sale.receipt_text or ""), config, kick=False
+        )
+        wait_until_blocking(lambda: read_until(copy), "the copy")
+    finally:
+        os.close(reader)
 
 
 # --------------------------------------------------------------------- CLI

@@ -8,7 +8,9 @@ line; only a programming error raises.
 
 The configuration is read at each print (a small TOML file), so an installer who fixes
 ``printer.toml`` sees the next receipt printed without restarting the register. One
-lock per register: two receipts never interleave on the paper.
+lock per register: two receipts never interleave on the paper. A printer that takes
+nothing (out of paper, a device node nobody reads) is given up after a deadline
+(:meth:`ReceiptPrinter._send_within`), never waited for without end.
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ class Printed:
     retry: bool = False
 
 
+def deadline_s(config: printing.PrinterConfig) -> float:
+    """How long a receipt may take to reach the printer: the connection's own timeout
+    twice (connect, then write) and a second more."""
+    return config.timeout * 2 + 1.0
+
+
 class ReceiptPrinter:
     """This register's receipt printer (or none: then nothing is printed, nothing said)."""
 
@@ -65,13 +73,47 @@ class ReceiptPrinter:
         why = "sets no connection" if where.exists() else "does not exist"
         return f"no printer is configured: {where} {why}"
 
+    def _send_within(self, config: printing.PrinterConfig, text: str, *, kick: bool) -> None:
+        """Send in a thread of its own, waiting for it at most :func:`deadline_s`.
+
+        A write to a printer out of paper, or the open of a device node nobody reads, can
+        block for ever; the driver offers no timeout for it. The cashier hears of it
+        after the deadline; the stuck thread (a daemon: it never holds up closing
+        tillterm) keeps the printer's lock until the device lets go, so a later receipt
+        is refused as "still busy" rather than come out of the printer unannounced.
+        """
+        wait = deadline_s(config)
+        if not self._lock.acquire(timeout=wait):
+            raise printing.PrinterUnavailable(
+                f"printer at {config.where} is still busy with an earlier receipt"
+            )
+        done = threading.Event()
+        failed: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                printing.send(config, text, kick=kick)
+            except BaseException as exc:  # handed to the waiting thread, raised there
+                failed.append(exc)
+            finally:
+                self._lock.release()
+                done.set()
+
+        threading.Thread(target=run, name="receipt printer", daemon=True).start()
+        if not done.wait(wait):
+            raise printing.PrinterUnavailable(
+                f"printer at {config.where} did not take the receipt within {wait:g} s "
+                "(out of paper, or jammed?)"
+            )
+        if failed:
+            raise failed[0]
+
     def _send(self, text: str, *, kick: bool, receipt_no: str, what: str) -> Printed:
         try:
             config = self.config()
             if not config.configured:
                 return Printed(False, self._none_configured(), receipt_no)
-            with self._lock:
-                printing.send(config, text, kick=kick)
+            self._send_within(config, text, kick=kick)
         except TilltermError as exc:
             retry = isinstance(exc, printing.PrinterUnavailable)
             return Printed(False, f"{what} not printed: {exc}", receipt_no, retry)
