@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "report",
     "balances",
     "scanner",
+    "printer",
     "migrate_store",
     "customers",
 )

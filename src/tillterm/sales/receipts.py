@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,7 +70,7 @@ def render_receipt(sale: SaleView, store: StoreInfo, *, width: int = WIDTH) -> s
     line break in a name cannot add a line to the receipt.
     """
     rule = "-" * width
-    out = [visible_text(store.name).center(width).rstrip()]
+    out = legal_header(store, width)
     title = "REFUND" if sale.kind == REFUND else "RECEIPT"
     out.append(f"{title} {sale.receipt_no or '-'}".center(width).rstrip())
     if sale.kind == REFUND and sale.original_receipt_no:
@@ -120,6 +121,7 @@ def render_receipt(sale: SaleView, store: StoreInfo, *, width: int = WIDTH) -> s
             out.append(_row(label, _amount(payment.amount), width))
     if sale.change:
         out.append(_row("Change", _amount(sale.change), width))
+    out += vat_table(sale, width)
     if sale.customer is not None:
         out.append(rule)
         out.append(f"Customer: {visible_text(sale.customer.display_name)}"[:width])
@@ -136,6 +138,65 @@ def render_receipt(sale: SaleView, store: StoreInfo, *, width: int = WIDTH) -> s
         out.append(rule)
         out.append(visible_text(store.receipt_footer).center(width).rstrip())
     return "\n".join(out) + "\n"
+
+
+def legal_header(store: StoreInfo, width: int = WIDTH) -> list[str]:
+    """The seller's identity, centred, one detail a line: what the law asks a receipt to
+    name (name, address, registration and VAT numbers). A detail longer than the paper
+    is cut, never wrapped into the next one; an empty store name still gives a line so
+    the receipt keeps its shape."""
+    lines = [visible_text(line)[:width].center(width).rstrip() for line in store.legal_lines()]
+    return lines or [""]
+
+
+@dataclass(frozen=True)
+class VatRow:
+    """One tax rate's share of a sale: ``net + tax = gross``, in currency units."""
+
+    rate: Decimal
+    net: Decimal
+    tax: Decimal
+    gross: Decimal
+
+
+def vat_breakdown(sale: SaleView) -> list[VatRow]:
+    """The sale's amounts per tax rate, lowest rate first.
+
+    Sums of the lines as they were rounded and kept (never tax worked out again on a
+    rate's total): the rows' tax adds up to the sale's tax and their gross to its total,
+    to the cent. A tax-exempt sale's lines carry no tax whatever their product's rate,
+    so they are shown at 0 %; a line without a rate (an open-price item) too.
+    """
+    exempt = sale.customer is not None and sale.customer.tax_exempt and not sale.tax
+    zero = Decimal("0.00")
+    #: by rate (20 and 20.00 are one rate): the rate as stored, its tax and its gross
+    rows: dict[Decimal, tuple[Decimal, Decimal, Decimal]] = {}
+    for line in sale.lines:
+        rate = Decimal(0) if exempt or line.tax_rate is None else line.tax_rate
+        stored, tax, gross = rows.get(rate.normalize(), (rate, zero, zero))
+        rows[rate.normalize()] = (stored, tax + line.tax, gross + line.total)
+    return [VatRow(rate, gross - tax, tax, gross) for _, (rate, tax, gross) in sorted(rows.items())]
+
+
+def _rate(rate: Decimal) -> str:
+    """``20%``, ``5.5%``, ``0%``: a rate as printed, without trailing zeros."""
+    return f"{rate.normalize():f}%" if rate else "0%"
+
+
+def vat_table(sale: SaleView, width: int = WIDTH) -> list[str]:
+    """The VAT breakdown block of a receipt: a rule, a header, one row per rate."""
+    rows = vat_breakdown(sale)
+    if not rows:
+        return []
+    cell = max((width - 7) // 3, 7)
+
+    def line(rate: str, net: str, tax: str, gross: str) -> str:
+        return f"{rate:<7}{net:>{cell}}{tax:>{cell}}{gross:>{cell}}"[:width]
+
+    out = ["-" * width, line("VAT", "Net", "VAT", "Gross")]
+    for row in rows:
+        out.append(line(_rate(row.rate), _amount(row.net), _amount(row.tax), _amount(row.gross)))
+    return out
 
 
 def receipt_as_shown(sale: SaleView, store: StoreInfo, *, width: int = WIDTH) -> str:

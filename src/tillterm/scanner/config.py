@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from tillterm.core.errors import TilltermError
+from tillterm.core.settings_file import read_settings
 from tillterm.scanner.layouts import LAYOUTS, XKB_ALIASES
 
 ENV_CONFIG = "TILLTERM_SCANNER_CONFIG"
@@ -86,27 +85,9 @@ def _check(config: ScannerConfig, where: str) -> ScannerConfig:
 def load_config(path: Path | None = None) -> ScannerConfig:
     """The configuration from ``path`` (default :func:`config_path`); missing file = defaults."""
     path = path or config_path()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    values = read_settings(path, "scanner", ScannerConfig, ScannerConfigError)
+    if values is None:
         return ScannerConfig()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScannerConfigError(f"cannot read {path}: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ScannerConfigError(f"{path} is not valid TOML: {exc}") from exc
-    section = data.get("scanner", data)
-    if not isinstance(section, dict):
-        raise ScannerConfigError(f"{path}: [scanner] must be a table")
-    #: each value is checked against its field's type below, before the dataclass sees it
-    values: dict[str, Any] = {}
-    for field in fields(ScannerConfig):
-        if field.name not in section:
-            continue
-        value = section[field.name]
-        expected = {"str": str, "int": int, "bool": bool}[str(field.type)]
-        if (expected is int and isinstance(value, bool)) or not isinstance(value, expected):
-            raise ScannerConfigError(f"{path}: {field.name} must be a {expected.__name__}")
-        values[field.name] = value
     return _check(ScannerConfig(**values), str(path))
 
 

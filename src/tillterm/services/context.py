@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from tillterm.services.customer_care import CustomerCare
     from tillterm.services.imports import Imports
+    from tillterm.services.printing import ReceiptPrinter
     from tillterm.services.settings import StoreSettings
     from tillterm.services.till import Till
 
@@ -58,6 +59,13 @@ class Services:
             "_till", Till(self.engine, self.register, self.receipts_dir)
         )
         return till
+
+    @cached_property
+    def printer(self) -> ReceiptPrinter:
+        """This register's receipt printer (``printer.toml``; none: nothing printed)."""
+        from tillterm.services.printing import ReceiptPrinter
+
+        return ReceiptPrinter(self.engine)
 
     @cached_property
     def imports(self) -> Imports:

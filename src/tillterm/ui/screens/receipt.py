@@ -1,4 +1,9 @@
-"""After F10: the receipt of the completed sale, as printed to its file."""
+"""After F10: the receipt of the completed sale, as printed to its file.
+
+With a receipt printer, a line under the file's says how the paper went ("Receipt
+R0000042 printed.", or the printer's problem, in bold: the register prints in a worker
+of its own and tells this screen when done). Without one, the screen is as it was.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +37,16 @@ class ReceiptScreen(ModalScreen[None]):
             with VerticalScroll(id="receipt-scroll"):
                 yield Static(plain(self.text, multiline=True), id="receipt-text")
             yield Static(plain(self.note, multiline=True), id="receipt-note")
+            yield Static("", id="receipt-printed")
         yield KeyFooter()
+
+    def show_printed(self, note: str, ok: bool) -> None:
+        """What became of the paper (from the register, once its print job is done);
+        a problem in bold, since it tells the cashier to do something."""
+        line = self.query_one("#receipt-printed", Static)
+        line.update(plain(note, "" if ok else "bold", multiline=True))
+        line.set_class(not ok, "-error")
+        line.display = True
 
     def action_scroll(self, delta: int) -> None:
         self.query_one("#receipt-scroll", VerticalScroll).scroll_relative(y=delta, animate=False)

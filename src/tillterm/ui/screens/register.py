@@ -56,6 +56,7 @@ from tillterm.ui.widgets.suggestions import Suggestions
 if TYPE_CHECKING:
     from tillterm.catalog.products import ProductInfo
     from tillterm.sales import RegisterClaim, SaleView, ScanOutcome
+    from tillterm.services.printing import Printed
     from tillterm.services.till import LinkState, Till
     from tillterm.ui.screens.payment import PaymentResult
 
@@ -101,6 +102,7 @@ class RegisterScreen(TillScreen[None]):
         Binding("f12", "void_sale", "Void sale", show=False),
         Binding("ctrl+n", "new_customer", "New customer (the unknown card)", show=False),
         Binding("ctrl+y", "replace_customer", "Replace the customer (card scanned)", show=False),
+        Binding("ctrl+l", "reprint_receipt", "Reprint last receipt", priority=True, show=False),
     ]
 
     # ----------------------------------------------------------------- messages
@@ -545,6 +547,7 @@ class RegisterScreen(TillScreen[None]):
         change = f" Change {message.sale.change:.2f}." if message.sale.change else ""
         self._status(f"Sale {message.sale.receipt_no} complete.{change}")
         self.app.push_screen(ReceiptScreen(message.receipt, message.note), self._after_receipt)
+        self._print_receipt(message.sale)
 
     def _after_receipt(self, _result: None) -> None:
         self.query_one("#scan-input", RegisterInput).focus()
@@ -999,6 +1002,52 @@ class RegisterScreen(TillScreen[None]):
             return
         self._status(done.note)
         self.app.push_screen(ReceiptScreen(done.receipt, done.note), self._after_receipt)
+        self._print_receipt(done.refund)
+
+    # ----------------------------------------------------------------- paper
+
+    @dataclass
+    class ReceiptPrinted(Message):
+        """A receipt went to the printer (or did not: ``printed.ok`` is False)."""
+
+        printed: Printed | None
+
+    def _print_receipt(self, sale: SaleView | None = None) -> None:
+        """Print the sale's kept receipt (``None``: a copy of the register's last) in a
+        job of its own, after the commit: the sale is complete whatever the paper does.
+        Not ``exclusive``: a reprint queues behind the receipt, never cancels it."""
+        services, register = self.services, self._register
+        self.run_job(
+            "printer",
+            lambda: (
+                services.printer.reprint(register)
+                if sale is None
+                else services.printer.print_sale(sale)
+            ),
+            self.ReceiptPrinted,
+            exclusive=False,
+            description="printing the receipt",
+        )
+
+    @on(ReceiptPrinted)
+    def _printed(self, message: ReceiptPrinted) -> None:
+        printed = message.printed
+        if printed is None:  # no printer configured: nothing changes
+            return
+        note = f"{printed.note} — Ctrl+L to reprint" if printed.retry else printed.note
+        shown = self._status_note
+        if printed.ok and printed.receipt_no and printed.receipt_no in shown:
+            # "Sale R0000042 complete. Change 5.50." keeps the change in sight
+            self._status(f"{shown} Printed.")
+        else:
+            self._status(note, error=not printed.ok)
+        if isinstance(self.app.screen, ReceiptScreen):
+            self.app.screen.show_printed(note, printed.ok)
+
+    def action_reprint_receipt(self) -> None:
+        """Ctrl+L: the register's last receipt again, marked COPY (as kept, no drawer)."""
+        self._status("Printing a copy of the last receipt…")
+        self._print_receipt()
 
 
 def _cells(line: Any) -> tuple[str, ...]:
