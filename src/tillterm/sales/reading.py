@@ -389,6 +389,7 @@ def _build_view(
         original_receipt_no=original_no,
         refunded_by=refunded_by,
         receipt_text=sale.receipt_text,
+        note=sale.note or "",
     )
 
 

@@ -163,6 +163,8 @@ class SaleView:
     #: a completed sale: its receipt exactly as printed (``None`` for sales completed
     #: before tillterm kept it; :func:`tillterm.sales.receipts.receipt_text` renders those)
     receipt_text: str | None = None
+    #: a refund: "Refund of R…", "Return of R…", or a return without a receipt's reason
+    note: str = ""
 
     @property
     def due(self) -> Decimal:

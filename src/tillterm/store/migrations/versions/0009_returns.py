@@ -29,8 +29,7 @@ def upgrade() -> None:
         # want a table rebuild to add the constraint separately. No ON DELETE: an
         # original line is never deleted (and SQLite would not reflect the clause)
         op.execute(
-            "ALTER TABLE sale_line ADD COLUMN returned_line_id INTEGER "
-            "REFERENCES sale_line (id)"
+            "ALTER TABLE sale_line ADD COLUMN returned_line_id INTEGER REFERENCES sale_line (id)"
         )
     else:
         op.add_column(
