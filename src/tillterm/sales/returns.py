@@ -568,3 +568,24 @@ def return_without_receipt(
         )
     session.flush()
     return _print(session, refund, settings)
+
+
+def describe_plan(plan: ReturnPlan, currency: str) -> str:
+    """How a planned return's money goes back, in one line, for the cashier to read
+    before confirming (the points cap is applied at the return itself)."""
+    words = {
+        ACCOUNT: "credited to the account",
+        LOYALTY: "in loyalty points",
+        CARD: "to the card",
+        CASH: "in cash",
+    }
+    parts = []
+    for back in plan.money:
+        said = f"{format_money(back.amount_cents, currency)} {words[back.method]}"
+        if back.method == LOYALTY:
+            said += f" ({back.points} pts)"
+        parts.append(said)
+    if plan.earned_taken_back:
+        parts.append(f"{plan.earned_taken_back} points earned taken back")
+    total = format_money(plan.total_cents, currency)
+    return f"Refund {total}: " + ("; ".join(parts) if parts else "nothing was paid") + "."
