@@ -88,7 +88,7 @@ class ReturnLinesScreen(TillModal[Finished | None]):
         with Vertical(id="return-box"):
             yield Static("Return items", id="return-title")
             yield Static(
-                plain(f"{'Item':<34}{'Sold':>5}{'Back':>5}{'Return':>7}{'Amount':>10}"),
+                plain(f" {'Item':<33}{'Sold':>5}{'Back':>5}{'Return':>7}{'Amount':>10}"),
                 id="return-head",
             )
             yield PickList(id="return-list", markup=False)
