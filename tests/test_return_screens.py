@@ -12,6 +12,7 @@ from screens_data import settle
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from test_returns import _ledgers, _line, _sale
+from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
 from textual.widgets._footer import FooterKey
 
@@ -47,15 +48,15 @@ def _refunds(engine: Engine) -> int:
         return int(s.execute(select(func.count()).where(Sale.kind == "refund")).scalar_one())
 
 
-async def _open_return(app: TilltermApp, pilot: object, *keys: str) -> None:
+async def _open_return(app: TilltermApp, pilot: Pilot[int], *keys: str) -> None:
     """Ctrl+T, the sale (``keys`` move to it in the list), F6."""
-    await pilot.press("ctrl+t", *keys)  # type: ignore[attr-defined]
-    await settle(pilot)  # type: ignore[arg-type]
-    await pilot.press("enter")  # type: ignore[attr-defined]
-    await settle(pilot)  # type: ignore[arg-type]
+    await pilot.press("ctrl+t", *keys)
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
     assert "F6 returns" in _text(app, "#recent-note")
-    await pilot.press("f6")  # type: ignore[attr-defined]
-    await settle(pilot)  # type: ignore[arg-type]
+    await pilot.press("f6")
+    await settle(pilot)
     assert isinstance(app.screen, ReturnLinesScreen)
 
 

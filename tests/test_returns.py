@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from sales_store import Store, build_store
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
 from tillterm import sales
@@ -155,6 +155,47 @@ def test_no_return_after_a_whole_refund(engine: Engine, store: Store) -> None:
     with pytest.raises(sales.SaleError, match="Only 0 of"):
         _return(engine, done.id, {_line(done, "Café moulu"): 1})
     assert _ledgers(engine, store.paul) == (0, 0)
+
+
+def test_a_refund_from_before_returns_blocks_them(engine: Engine, store: Store) -> None:
+    """A whole-sale refund taken before lines were linked (none of its lines points at
+    the original's) means nothing is left to return."""
+    done = _sale(engine)
+    with session_scope(engine) as s:
+        refund = sales.refund_sale(s, "till-1", done.id)
+        s.execute(
+            update(SaleLine).where(SaleLine.sale_id == refund.id).values(returned_line_id=None)
+        )
+    with session_scope(engine) as s:
+        assert sales.returnable_sale(s, done.id).legacy_refund
+    with pytest.raises(sales.SaleError, match="already refunded in full"):
+        _return(engine, done.id, {_line(done, "Café moulu"): 1})
+
+
+def test_tax_exclusive_parts_add_up(tmp_path: Path) -> None:
+    """On tax-exclusive prices a part's total is its net plus its tax, and the parts of a
+    line add up to the line as sold."""
+    engine = open_db(tmp_path / "excl.db")
+    build_store(engine, inclusive=False)
+    with session_scope(engine) as s:
+        for _ in range(3):
+            view = sales.scan_code(s, "till-1", "3000000000024").view
+        assert view is not None
+        sales.scan_code(s, "till-1", "CARD-PAUL")
+        sales.add_payment(s, view.id, "card")
+        done = sales.complete_sale(s, view.id)
+    # 74.70 - 3.74 = 70.96 net, + 20 % = 14.19 tax: 85.15
+    assert (done.total, done.tax) == (D("85.15"), D("14.19"))
+    pen = _line(done, "Stylo plume")
+    one = _return(engine, done.id, {pen: 1})
+    rest = _return(engine, done.id, {pen: 2})
+    for part in (one, rest):
+        (line,) = part.lines
+        assert line.total == line.gross - line.discount + line.tax
+    # one: 24.90 - 1.25 = 23.65, + 4.73 tax (14.19 / 3) = 28.38
+    assert (one.total, one.tax) == (D("-28.38"), D("-4.73"))
+    assert one.total + rest.total == -done.total and one.tax + rest.tax == -done.tax
+    engine.dispose()
 
 
 def test_points_taken_back_never_below_zero(engine: Engine, store: Store) -> None:

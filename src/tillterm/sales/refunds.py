@@ -17,6 +17,7 @@ from tillterm.catalog.settings import load_settings
 from tillterm.core.money import format_money
 from tillterm.sales.lifecycle import _lock_customer, _next_receipt_no, _print, _take_write_lock
 from tillterm.sales.reading import _lines, _payments, loyalty_balance
+from tillterm.sales.returns import returning_line
 from tillterm.sales.views import (
     ACCOUNT,
     CARD,
@@ -32,7 +33,6 @@ from tillterm.store.models import (
     LoyaltyEntry,
     Payment,
     Sale,
-    SaleLine,
     utcnow,
 )
 
@@ -84,22 +84,7 @@ def refund_sale(session: Session, register: str, original_sale_id: int) -> SaleV
     rid = refund.id or 0
     refund.receipt_no = _next_receipt_no(session)
     for line in _lines(session, original_sale_id):
-        session.add(
-            SaleLine(
-                sale_id=rid,
-                position=line.position,
-                product_id=line.product_id,
-                description=line.description,
-                quantity=-line.quantity,
-                unit_price_cents=line.unit_price_cents,
-                line_discount_percent=line.line_discount_percent,
-                discount_cents=-line.discount_cents,
-                tax_rate=line.tax_rate,
-                tax_cents=-line.tax_cents,
-                total_cents=-line.total_cents,
-                returned_line_id=line.id,
-            )
-        )
+        session.add(returning_line(rid, line))
     for p in _payments(session, original_sale_id):
         session.add(
             Payment(

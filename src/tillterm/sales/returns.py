@@ -361,6 +361,34 @@ def _refund_row(register: str, original: Sale | None, note: str) -> Sale:
     )
 
 
+def returning_line(refund_id: int, line: SaleLine, part: ReturnPart | None = None) -> SaleLine:
+    """The refund's line giving back ``part`` of ``line`` (all of it without ``part``):
+    the line as sold, quantity and amounts negated, pointing at it."""
+    if part is None:
+        part = ReturnPart(
+            line.id or 0,
+            line.quantity,
+            line.unit_price_cents * line.quantity,
+            line.discount_cents,
+            line.tax_cents,
+            line.total_cents,
+        )
+    return SaleLine(
+        sale_id=refund_id,
+        position=line.position,
+        product_id=line.product_id,
+        description=line.description,
+        quantity=-part.quantity,
+        unit_price_cents=line.unit_price_cents,
+        line_discount_percent=line.line_discount_percent,
+        discount_cents=-part.discount_cents,
+        tax_rate=line.tax_rate,
+        tax_cents=-part.tax_cents,
+        total_cents=-part.total_cents,
+        returned_line_id=line.id,
+    )
+
+
 def return_lines(
     session: Session, register: str, original_sale_id: int, quantities: Mapping[int, int]
 ) -> SaleView:
@@ -388,23 +416,7 @@ def return_lines(
     refund.receipt_no = _next_receipt_no(session)
     originals = {line.id: line for line in _lines(session, original_sale_id)}
     for part in plan.parts:
-        line = originals[part.line_id]
-        session.add(
-            SaleLine(
-                sale_id=rid,
-                position=line.position,
-                product_id=line.product_id,
-                description=line.description,
-                quantity=-part.quantity,
-                unit_price_cents=line.unit_price_cents,
-                line_discount_percent=line.line_discount_percent,
-                discount_cents=-part.discount_cents,
-                tax_rate=line.tax_rate,
-                tax_cents=-part.tax_cents,
-                total_cents=-part.total_cents,
-                returned_line_id=line.id,
-            )
-        )
+        session.add(returning_line(rid, originals[part.line_id], part))
     now = refund.created_at
     reason = f"Return of {original.receipt_no}"
     for back in plan.money:
