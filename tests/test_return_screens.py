@@ -16,6 +16,7 @@ from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
 from textual.widgets._footer import FooterKey
 
+from tillterm import sales
 from tillterm.store.engine import session_scope
 from tillterm.store.models import Sale, SaleLine
 from tillterm.ui.app import TilltermApp
@@ -179,3 +180,32 @@ async def test_return_without_receipt_as_store_credit(
         row = s.execute(select(Sale).where(Sale.kind == "refund")).scalar_one()
         assert row.note == "cadeau" and row.original_sale_id is None
         assert row.customer_id == store.paul and row.total_cents == -1200
+
+
+async def test_returned_meanwhile_at_another_register(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
+    """The screen was opened, then another register returned the pens: F10 is refused
+    with the reason, nothing is written twice, and the screen shows what is left."""
+    done = _sale(engine)
+    pen = _line(done, "Stylo plume")
+    async with drive(register="till-1") as (app, pilot):
+        await settle(pilot)
+        await _open_return(app, pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        assert _rows(app)[0].split()[-2:] == ["3", "70.96"]
+        with session_scope(engine) as s:
+            sales.return_lines(s, "till-2", done.id, {pen: 2})
+        await pilot.press("f10")
+        await settle(pilot)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReturnLinesScreen), "the list")
+        await wait_until(
+            pilot, lambda: "Only 1 of “Stylo plume”" in _text(app, "#return-note"), "refusal"
+        )
+        await wait_until(
+            pilot, lambda: _rows(app)[0].split()[-4:] == ["3", "2", "1", "23.65"], "rows"
+        )
+    assert _refunds(engine) == 1
+    assert _ledgers(engine, store.paul)[1] == 5000 - 4731

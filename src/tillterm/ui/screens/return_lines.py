@@ -98,6 +98,9 @@ class ReturnLinesScreen(TillModal[Finished | None]):
 
     def on_mount(self) -> None:
         self.query_one("#return-list", OptionList).focus()
+        self._load()
+
+    def _load(self) -> None:
         services = self.services
         sale_id = self.sale_id
         self.run_job(
@@ -153,7 +156,10 @@ class ReturnLinesScreen(TillModal[Finished | None]):
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
         returnable = message.returnable
+        reloaded = self.returnable is not None
         self.returnable = returnable
+        left = {line.line_id: line.left for line in returnable.lines}
+        self.quantities = {k: min(v, left.get(k, 0)) for k, v in self.quantities.items()}
         sale = returnable.sale
         who = f" — {sale.customer.display_name}" if sale.customer else ""
         self.query_one("#return-title", Static).update(
@@ -162,6 +168,8 @@ class ReturnLinesScreen(TillModal[Finished | None]):
         self._show()
         if returnable.legacy_refund or not any(line.left for line in returnable.lines):
             self._note(f"Everything on {sale.receipt_no} was already returned. Esc back.")
+        elif reloaded:  # after a refusal: its reason stays on screen
+            return
         else:
             self._note("Digits set the quantity of the highlighted line; F10 returns.")
 
@@ -172,9 +180,13 @@ class ReturnLinesScreen(TillModal[Finished | None]):
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:
+        """Refused: say why, and read the sale again (another register may have returned
+        some of it meanwhile; the quantities chosen are kept where still possible)."""
         self._busy = False
         self._note(message.note, error=True)
         self.app.bell()
+        if self.returnable is not None:
+            self._load()
 
     # ----------------------------------------------------------------- keys
 
