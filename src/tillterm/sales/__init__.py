@@ -12,7 +12,9 @@ States: ``open`` (being rung up), ``parked`` (put aside, resumable on any regist
 unique index (``uq_sale_open_register``) says so, and two scans that both find no sale
 open both insert with ``ON CONFLICT DO NOTHING`` and then read the one that won
 (:func:`_register_sale`), so they land on the same sale. A refund is a sale of its own
-(``kind="refund"``) pointing at the original, so completed sales are never rewritten.
+(``kind="refund"``) pointing at the original, so completed sales are never rewritten;
+a return of some lines is one too, each of its lines pointing at the line it returns
+(:mod:`~tillterm.sales.returns`, which also records returns without a receipt).
 
 Receipt numbers (``R0000001``...) are the store's, one sequence for every register:
 taken from ``receipt_counter`` in the completing transaction, after every check, so a
