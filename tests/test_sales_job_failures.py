@@ -2,7 +2,7 @@
 
 For each kind of job the register and its windows run (a scan, a product found by
 name, a customer search, attaching a customer, a payment, completing, parking, the
-parked list, resuming, voiding, refunding, the report), the till's method is made to
+parked list, resuming, voiding, refunding, returning, the report), the till's method is made to
 raise an exception nobody planned for. The cashier must read one line "Unexpected
 error while …", the traceback must be in the log file, and the screen must work again:
 the same key, pressed once the fault is gone, does what it should.
@@ -37,6 +37,8 @@ from tillterm.ui.screens.payment import PaymentScreen
 from tillterm.ui.screens.receipt import ReceiptScreen
 from tillterm.ui.screens.recent_sales import RecentSalesScreen
 from tillterm.ui.screens.register import RegisterScreen
+from tillterm.ui.screens.return_lines import ReturnLinesScreen
+from tillterm.ui.screens.return_no_receipt import ReturnNoReceiptScreen
 from tillterm.ui.screens.sales_report import SalesReportScreen
 from tillterm.ui.widgets.suggestions import Suggestions
 
@@ -226,6 +228,35 @@ async def _refund_keys(app: TilltermApp, pilot: Pilot[int], engine: Engine) -> N
     await pilot.press("y")
 
 
+async def _coffee_chosen_to_return(app: TilltermApp, pilot: Pilot[int], engine: Engine) -> None:
+    """A sale's receipt opened in Ctrl+T, F6, its coffee marked to go back."""
+    await _receipt_of_a_sale(app, pilot, engine)
+    await pilot.press("f6")
+    await wait_until(pilot, lambda: isinstance(app.screen, ReturnLinesScreen), "return items")
+    screen = app.screen
+    await wait_until(
+        pilot, lambda: screen.query_one("#return-list", OptionList).option_count, "its lines"
+    )
+    await pilot.press("1")
+    await settle(pilot)
+
+
+async def _item_without_receipt(app: TilltermApp, pilot: Pilot[int], engine: Engine) -> None:
+    """Ctrl+T, F7, the form filled in (cash)."""
+    await pilot.press("ctrl+t")
+    await wait_until(pilot, lambda: isinstance(app.screen, RecentSalesScreen), "recent sales")
+    await pilot.press("f7")
+    await wait_until(pilot, lambda: isinstance(app.screen, ReturnNoReceiptScreen), "the form")
+    await pilot.press(*"Parapluie", "tab", *"12", "tab", "tab", *"20", "tab", *"gift")
+    await settle(pilot)
+
+
+async def _confirm_return(app: TilltermApp, pilot: Pilot[int], engine: Engine) -> None:
+    await pilot.press("f10")
+    await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+    await pilot.press("y")
+
+
 async def _report_again(app: TilltermApp, pilot: Pilot[int], engine: Engine) -> None:
     await pilot.press("enter")
 
@@ -337,6 +368,26 @@ CASES = {
             _count(engine, Sale.kind == "refund") == 1 and isinstance(app.screen, ReceiptScreen)
         ),
         prepare=_receipt_of_a_sale,
+    ),
+    "return items": Case(
+        "return_items",
+        "returning the items",
+        _confirm_return,
+        lambda app, engine: (
+            _count(engine, Sale.kind == "refund") == 1 and isinstance(app.screen, ReceiptScreen)
+        ),
+        prepare=_coffee_chosen_to_return,
+        on=ReturnLinesScreen,
+    ),
+    "return without receipt": Case(
+        "return_without_receipt",
+        "recording the return without receipt",
+        _confirm_return,
+        lambda app, engine: (
+            _count(engine, Sale.kind == "refund") == 1 and isinstance(app.screen, ReceiptScreen)
+        ),
+        prepare=_item_without_receipt,
+        on=ReturnNoReceiptScreen,
     ),
     "sales report": Case(
         "sales_by_group",

@@ -12,7 +12,9 @@ States: ``open`` (being rung up), ``parked`` (put aside, resumable on any regist
 unique index (``uq_sale_open_register``) says so, and two scans that both find no sale
 open both insert with ``ON CONFLICT DO NOTHING`` and then read the one that won
 (:func:`_register_sale`), so they land on the same sale. A refund is a sale of its own
-(``kind="refund"``) pointing at the original, so completed sales are never rewritten.
+(``kind="refund"``) pointing at the original, so completed sales are never rewritten;
+a return of some lines is one too, each of its lines pointing at the line it returns
+(:mod:`~tillterm.sales.returns`, which also records returns without a receipt).
 
 Receipt numbers (``R0000001``...) are the store's, one sequence for every register:
 taken from ``receipt_counter`` in the completing transaction, after every check, so a
@@ -114,6 +116,22 @@ from tillterm.sales.reports import (
     report_csv,
     sales_by_group,
 )
+from tillterm.sales.returns import (
+    NO_RECEIPT_METHODS,
+    RETURN_ORDER,
+    MethodRoom,
+    MoneyBack,
+    NoReceiptItem,
+    ReturnableLine,
+    ReturnableSale,
+    ReturnPart,
+    ReturnPlan,
+    describe_plan,
+    plan_return,
+    return_lines,
+    return_without_receipt,
+    returnable_sale,
+)
 from tillterm.sales.views import (
     ACCOUNT,
     CARD,
@@ -154,9 +172,11 @@ __all__ = [
     "METHOD_LABELS",
     "NO_CUSTOMER",
     "NO_GROUP",
+    "NO_RECEIPT_METHODS",
     "OPEN",
     "PARKED",
     "REFUND",
+    "RETURN_ORDER",
     "SALE",
     "VOIDED",
     "CompletedSale",
@@ -164,12 +184,19 @@ __all__ = [
     "GroupSales",
     "LastSale",
     "LineView",
+    "MethodRoom",
+    "MoneyBack",
+    "NoReceiptItem",
     "ParkedSale",
     "PaymentMethod",
     "PaymentRefused",
     "PaymentView",
     "ReceiptToFile",
     "RegisterClaim",
+    "ReturnPart",
+    "ReturnPlan",
+    "ReturnableLine",
+    "ReturnableSale",
     "SaleCustomer",
     "SaleError",
     "SaleKind",
@@ -188,6 +215,7 @@ __all__ = [
     "complete_sale",
     "customer_label",
     "database_folder",
+    "describe_plan",
     "describe_refund",
     "describe_void",
     "detach_customer",
@@ -206,6 +234,7 @@ __all__ = [
     "mark_receipt_filed",
     "override_price",
     "park_sale",
+    "plan_return",
     "receipt_as_shown",
     "receipt_number",
     "receipts_folder",
@@ -217,6 +246,9 @@ __all__ = [
     "render_receipt",
     "report_csv",
     "resume_sale",
+    "return_lines",
+    "return_without_receipt",
+    "returnable_sale",
     "sale_changed_by",
     "sales_by_group",
     "scan_code",

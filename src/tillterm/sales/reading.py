@@ -369,11 +369,18 @@ def _build_view(
                 select(_SALE_T.c.receipt_no).where(_SALE_T.c.id == sale.original_sale_id)
             ).scalar()
         else:
-            refunded_by = session.execute(
-                select(_SALE_T.c.receipt_no).where(
-                    _SALE_T.c.original_sale_id == sale_id, _SALE_T.c.kind == REFUND
+            # a sale may be returned piece by piece: every refund of it, in order
+            refunded_by = (
+                ", ".join(
+                    no or "-"
+                    for no in session.execute(
+                        select(_SALE_T.c.receipt_no)
+                        .where(_SALE_T.c.original_sale_id == sale_id, _SALE_T.c.kind == REFUND)
+                        .order_by(_SALE_T.c.id)
+                    ).scalars()
                 )
-            ).scalar()
+                or None
+            )
     subtotal, discount, tax, total = totals
     return SaleView(
         id=sale_id,
@@ -400,6 +407,7 @@ def _build_view(
         receipt_text=sale.receipt_text,
         sale_discount_percent=sale.sale_discount_percent,
         discount_reason=sale.discount_reason or "",
+        note=sale.note or "",
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import textwrap
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -74,7 +75,11 @@ def render_receipt(sale: SaleView, store: StoreInfo, *, width: int = WIDTH) -> s
     title = "REFUND" if sale.kind == REFUND else "RECEIPT"
     out.append(f"{title} {sale.receipt_no or '-'}".center(width).rstrip())
     if sale.kind == REFUND and sale.original_receipt_no:
-        out.append(f"Refund of sale {sale.original_receipt_no}".center(width).rstrip())
+        verb = "Return" if sale.note.startswith("Return of") else "Refund"
+        out.append(f"{verb} of sale {sale.original_receipt_no}".center(width).rstrip())
+    elif sale.kind == REFUND:  # no original: the reason is the cashier's, printed
+        out.append("Return without receipt".center(width).rstrip())
+        out.extend(textwrap.wrap(f"Reason: {visible_text(sale.note)}", width))
     when = (sale.completed_at or sale.created_at).astimezone()
     register = visible_text(sale.register_name)
     out.append(_row(f"Register {register}", when.strftime("%Y-%m-%d %H:%M"), width))

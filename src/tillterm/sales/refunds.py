@@ -1,6 +1,12 @@
 """Refunds: a refund is a completed sale of its own (``kind="refund"``) mirroring
 the original, which is never rewritten; loyalty points and account movements are
-reversed, and a sale is refunded once."""
+reversed, and a sale is refunded once.
+
+A sale part of which was already returned (:mod:`tillterm.sales.returns`) is refused a
+whole-sale refund rather than refunded "for what is left": the whole-sale refund
+mirrors the sale exactly (its lines, its payments, its ledger movements), which is only
+true of a sale nothing was taken from; the rest goes back through *Return items*, which
+can return every line left and splits the money by its stated rule."""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from tillterm.catalog.settings import load_settings
 from tillterm.core.money import format_money
 from tillterm.sales.lifecycle import _lock_customer, _next_receipt_no, _print, _take_write_lock
 from tillterm.sales.reading import _lines, _payments, loyalty_balance
+from tillterm.sales.returns import returning_line
 from tillterm.sales.views import (
     ACCOUNT,
     CARD,
@@ -26,7 +33,6 @@ from tillterm.store.models import (
     LoyaltyEntry,
     Payment,
     Sale,
-    SaleLine,
     utcnow,
 )
 
@@ -43,8 +49,13 @@ def refund_sale(session: Session, register: str, original_sale_id: int) -> SaleV
     if original.kind != SALE:
         raise SaleError("A refund cannot itself be refunded.")
     already = session.exec(
-        select(Sale.id).where(Sale.original_sale_id == original_sale_id, Sale.kind == REFUND)
+        select(Sale).where(Sale.original_sale_id == original_sale_id, Sale.kind == REFUND)
     ).first()
+    if already is not None and already.note.startswith("Return of"):
+        raise SaleError(
+            f"Part of sale {original.receipt_no} was already returned ({already.receipt_no}); "
+            "return what is left with Return items."
+        )
     if already is not None:
         raise SaleError(f"Sale {original.receipt_no} has already been refunded.")
     customer = _lock_customer(session, original.customer_id) if original.customer_id else None
@@ -73,23 +84,7 @@ def refund_sale(session: Session, register: str, original_sale_id: int) -> SaleV
     rid = refund.id or 0
     refund.receipt_no = _next_receipt_no(session)
     for line in _lines(session, original_sale_id):
-        session.add(
-            SaleLine(
-                sale_id=rid,
-                position=line.position,
-                product_id=line.product_id,
-                description=line.description,
-                quantity=-line.quantity,
-                unit_price_cents=line.unit_price_cents,
-                list_price_cents=line.list_price_cents,
-                price_reason=line.price_reason,
-                line_discount_percent=line.line_discount_percent,
-                discount_cents=-line.discount_cents,
-                tax_rate=line.tax_rate,
-                tax_cents=-line.tax_cents,
-                total_cents=-line.total_cents,
-            )
-        )
+        session.add(returning_line(rid, line))
     for p in _payments(session, original_sale_id):
         session.add(
             Payment(

@@ -163,7 +163,7 @@ class SaleView:
     loyalty_earned: int = 0
     #: a refund: the receipt number of the sale it refunds
     original_receipt_no: str | None = None
-    #: a refunded sale: the receipt number of its refund
+    #: a refunded sale: the receipt number of its refund (of each return, comma-separated)
     refunded_by: str | None = None
     #: a completed sale: its receipt exactly as printed (``None`` for sales completed
     #: before tillterm kept it; :func:`tillterm.sales.receipts.receipt_text` renders those)
@@ -171,6 +171,8 @@ class SaleView:
     #: a discount on the whole sale (compounded into every line's discount) and its reason
     sale_discount_percent: Decimal | None = None
     discount_reason: str = ""
+    #: a refund: "Refund of R…", "Return of R…", or a return without a receipt's reason
+    note: str = ""
 
     @property
     def due(self) -> Decimal:

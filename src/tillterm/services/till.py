@@ -526,6 +526,36 @@ class Till:
                 lambda s: sales.refund_sale(s, self.register, refund_of), moves_sale=False
             )
             said = sales.describe_refund(view) + " "
+        return self._file(view, said)
+
+    def returnable(self, sale_id: int) -> sales.ReturnableSale:
+        """What is left to return of a completed sale, line by line and per payment."""
+        return self._read(lambda s: sales.returnable_sale(s, sale_id))
+
+    def return_items(self, sale_id: int, quantities: dict[int, int]) -> Finished:
+        """Return ``quantities`` (original line id → units) of sale ``sale_id``, then file
+        the refund's receipt as :meth:`finish` does."""
+        view = self._change(
+            lambda s: sales.return_lines(s, self.register, sale_id, quantities), moves_sale=False
+        )
+        return self._file(view, sales.describe_refund(view) + " ")
+
+    def return_without_receipt(
+        self, item: sales.NoReceiptItem, reason: str, method: str, customer_code: str = ""
+    ) -> Finished:
+        """Give back an item without its receipt (cash or store credit), then file the
+        refund's receipt as :meth:`finish` does."""
+        view = self._change(
+            lambda s: sales.return_without_receipt(
+                s, self.register, item, reason, method, customer_code
+            ),
+            moves_sale=False,
+        )
+        return self._file(view, sales.describe_refund(view) + " ")
+
+    def _file(self, view: sales.SaleView, said: str) -> Finished:
+        """Write a just-committed sale's (or refund's) receipt file; a failure is said
+        in the note, never undone (the next start writes it again)."""
         text = view.receipt_text or ""
         receipt_no = view.receipt_no or str(view.id)
         engine = self._engine()

@@ -422,6 +422,14 @@ class SaleLine(SQLModel, table=True):
     tax_rate: Decimal | None = _percent()
     tax_cents: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     total_cents: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    #: on a refund's line: the original sale's line it returns (summed per original
+    #: line, so a line is never returned beyond its quantity)
+    #: (no ON DELETE clause: an original line is never deleted, and SQLite does not
+    #: reflect the clause of a column added in place, so models and schema could not agree)
+    returned_line_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("sale_line.id"), nullable=True, index=True),
+    )
 
 
 class Payment(SQLModel, table=True):

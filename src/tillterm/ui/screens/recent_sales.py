@@ -3,7 +3,11 @@
 The receipt-number field has the focus: type or scan the number printed on the
 customer's receipt and press Enter, or move through the list with the arrows and press
 Enter. The chosen sale's receipt is shown; F10 refunds the whole sale after a yes/no
-question, and the screen closes with the refund (the register shows its receipt).
+question, and the screen closes with the refund (the register shows its receipt). F6
+returns some of its items instead (:mod:`~tillterm.ui.screens.return_lines`), and F7,
+from anywhere here, gives back an item without its receipt
+(:mod:`~tillterm.ui.screens.return_no_receipt`); both close this screen with their
+refund in the same way.
 A refund reverses the sale's loyalty points and account movement (see
 :func:`tillterm.sales.refund_sale`); a sale is refunded once. Listing, opening and
 refunding go through the register's :class:`~tillterm.services.till.Till`, which files
@@ -23,6 +27,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tillterm.sales import REFUND, CompletedSale, SaleView
+from tillterm.services.till import Finished
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillModal
@@ -54,6 +59,8 @@ class RecentSalesScreen(TillModal[RefundDone | None]):
         Binding("enter", "open", "Show receipt"),
         Binding("up", "move(-1)", "Previous sale / scroll", show=False),
         Binding("down", "move(1)", "Next sale / scroll", show=False),
+        Binding("f6", "return_items", "Return items"),
+        Binding("f7", "return_without_receipt", "No receipt"),
         Binding("f10", "refund", "Refund sale"),
         Binding("escape", "back", "Back"),
     ]
@@ -183,10 +190,14 @@ class RecentSalesScreen(TillModal[RefundDone | None]):
         if sale.kind == REFUND:
             self._note(f"{sale.receipt_no} is a refund; it cannot be refunded. Esc back.")
         elif sale.refunded_by:
-            self._note(f"{sale.receipt_no} was refunded by {sale.refunded_by}. Esc back.")
+            self._note(
+                f"{sale.receipt_no} was refunded by {sale.refunded_by}; "
+                "F6 returns what is left. Esc back."
+            )
         else:
             self._note(
-                f"F10 refunds {sale.receipt_no} ({sale.total:.2f} {sale.currency}). Esc back."
+                f"F10 refunds {sale.receipt_no} ({sale.total:.2f} {sale.currency}), "
+                "F6 returns items. Esc back."
             )
 
     @on(Refunded)
@@ -258,6 +269,28 @@ class RecentSalesScreen(TillModal[RefundDone | None]):
                 self._refund(sale.id)
 
         self.app.push_screen(ConfirmScreen("Refund this sale?", question, "Refund"), answered)
+
+    def _returned(self, done: Finished | None) -> None:
+        """A return screen closed: with a refund, this screen closes with it too."""
+        if done is not None:
+            self.dismiss(RefundDone(done.sale, done.receipt, done.note))
+
+    def action_return_items(self) -> None:
+        sale = self.sale
+        if sale is None:
+            self._note("Choose a sale first (Enter), then F6 returns items of it.", error=True)
+            return
+        if sale.kind == REFUND:
+            self._note(f"{sale.receipt_no} is a refund; it cannot be returned.", error=True)
+            return
+        from tillterm.ui.screens.return_lines import ReturnLinesScreen
+
+        self.app.push_screen(ReturnLinesScreen(sale.id), self._returned)
+
+    def action_return_without_receipt(self) -> None:
+        from tillterm.ui.screens.return_no_receipt import ReturnNoReceiptScreen
+
+        self.app.push_screen(ReturnNoReceiptScreen(), self._returned)
 
     def action_back(self) -> None:
         if self.sale is not None:  # from the receipt back to the list
