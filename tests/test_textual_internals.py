@@ -290,6 +290,32 @@ def test_escape_then_a_key_needs_the_parser_fix() -> None:
     assert keys(EscapeFirstParser(), "\x1bm\x1b\r") == ["escape", "m", "escape", "enter"]
 
 
+def test_a_long_burst_after_escape_is_what_the_parser_fix_reads() -> None:
+    """Textual's parser gathers ESC and what follows an ``O``/``P``/``]`` as one sequence
+    and, past ``_MAX_SEQUENCE_SEARCH_THRESHOLD`` characters, hands it on as ``^`` and
+    the text (the Esc lost). EscapeFirstParser reads such a burst as Esc then the text
+    before that length (it relies on being asked at every length up to it)."""
+    from textual import _xterm_parser
+
+    from tillterm.ui.typeahead import EscapeFirstParser
+
+    threshold = getattr(_xterm_parser, "_MAX_SEQUENCE_SEARCH_THRESHOLD", None)
+    assert threshold == 32, (
+        f"Textual {TEXTUAL}: _xterm_parser._MAX_SEQUENCE_SEARCH_THRESHOLD is {threshold!r}, "
+        "which EscapeFirstParser imports to read a long burst after Esc before it"
+    )
+    source = inspect.getsource(XTermParser.parse)
+    assert "len(sequence) > _MAX_SEQUENCE_SEARCH_THRESHOLD" in source
+    assert 'events.Key("circumflex_accent", "^")' in source
+
+    def keys(parser: XTermParser, data: str) -> list[str]:
+        return [e.key for e in [*parser.feed(data), *parser.feed("")] if isinstance(e, events.Key)]
+
+    text = "P1" + "x" * 40  # might be a DCS reply until it is too long
+    assert keys(XTermParser(), "\x1b" + text)[0] == "circumflex_accent"
+    assert keys(EscapeFirstParser(), "\x1b" + text) == ["escape", "P", "1", *"x" * 40]
+
+
 # -- behaviour -------------------------------------------------------------------------
 
 ROWS = [

@@ -391,6 +391,28 @@ def test_escape_then_a_letter_is_two_keys_not_alt() -> None:
     assert [e.key for e in [*lone.feed("\x1b"), *lone.feed("")]] == ["escape"]
 
 
+@pytest.mark.parametrize(
+    "after",
+    [
+        "marchand dupont de la fontaine et compagnie",  # long, after a letter
+        "Pierre-Marchand de la Fontaine et Compagnie",  # P: a DCS reply's introducer
+        "Olivier Marchand de la Fontaine et Compagnie",  # O: SS3
+        "]ordan Marchand de la Fontaine et Compagnie",  # ]: an OSC reply's
+        "_Marchand",  # _: APC
+        "Paul",  # short, nothing after it: no wait for ESCDELAY either
+        "P1" + "x" * 40,  # a DCS reply's head, then too long to be one
+    ],
+)
+def test_escape_then_a_long_burst_is_escape_then_the_text(after: str) -> None:
+    """Typed "chev", Esc, then more than 32 characters in one read (a paste, keys bunched by
+    SSH) is "chev", Esc, then the text: was "^" and the text when the text began with
+    a letter a terminal's reply may begin with (the Esc lost, the search "chev^Pierre…")."""
+    parser = EscapeFirstParser()
+    got = list(parser.feed("chev\x1b" + after))  # no end of input: nothing left waiting
+    assert [e.key for e in got] == [*keys_of("chev"), "escape", *keys_of(after)]
+    assert "".join(e.character or "" for e in got[5:]) == after
+
+
 async def test_keys_go_on_when_the_settles_get_lost(
     engine: Engine, store: Store, drive: Drive, monkeypatch: pytest.MonkeyPatch
 ) -> None:

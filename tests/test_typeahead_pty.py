@@ -110,3 +110,34 @@ def test_keys_in_one_write_reach_their_screens(tmp_path: Path) -> None:
             if os.waitpid(pid, os.WNOHANG) == (0, 0):
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
+
+
+def test_escape_then_a_long_burst_is_a_new_search(tmp_path: Path) -> None:
+    """F3 "chev" Esc then "Paul" and 30 spaces in one write: the parser read ESC P as
+    the head of a terminal's reply, and past 32 characters handed it on as "^" and the
+    text: the search was "chev^Paul…" and A attached nobody. Paul is attached."""
+    db = tmp_path / "till.db"
+    engine = open_db(db)
+    store = build_store(engine)
+    engine.dispose()
+    pid, fd = _start(db, tmp_path / "receipts")
+    try:
+        read_until(fd, b"Test shop", 30)
+        os.write(fd, F3 + b"chev" + ESC + b"Paul" + b" " * 30 + b"\r" + b"a")
+
+        def attached() -> bool:
+            _drain(fd)
+            found = _sales(db)
+            return len(found) == 1 and found[0][1] is not None
+
+        wait_until_blocking(attached, lambda: f"a sale with Paul: {_sales(db)}", timeout=60)
+        assert _sales(db) == [("open", store.paul, [])]
+        os.write(fd, b"\x11")  # Ctrl+Q
+        wait_until_blocking(lambda: _drain(fd) is None and ended(pid), "the register to end")
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            if os.waitpid(pid, os.WNOHANG) == (0, 0):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)

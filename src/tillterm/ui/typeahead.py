@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from textual import events
-from textual._xterm_parser import XTermParser
+from textual._xterm_parser import _MAX_SEQUENCE_SEARCH_THRESHOLD, XTermParser
 from textual.app import App, ScreenStackError
 from textual.message import Message
 
@@ -299,6 +299,27 @@ class TypeAhead(_AppBase):
 _SEQUENCE_STARTS = frozenset("[O]P_^\\")
 
 
+def _reply_may_go_on(sequence: str) -> bool:
+    """Whether ``sequence`` (ESC, an introducer other than CSI's ``[``, one more
+    character or more) may still be the head of something a terminal sends.
+
+    SS3 (ESC ``O``) is always three characters: one Textual did not know is none. The
+    string replies a terminal may send unasked or to a query of Textual's start with a
+    number (OSC ``ESC ] 11;``), one of ``>!=+$`` or a digit (DCS: XTVERSION ``ESC P >|``,
+    DECRQSS ``ESC P 1$r``) or ``G`` (APC: the kitty graphics protocol); ESC ``\\`` (ST)
+    and ESC ``^`` (PM) head no reply at all. So ESC then "Olivier", "Pierre" or
+    "]ordan" typed fast is Esc then the name, known at its second letter.
+    """
+    introducer, first = sequence[1], sequence[2]
+    if introducer == "]":
+        return first.isdigit()
+    if introducer == "P":
+        return first.isdigit() or first in ">!=+$|"
+    if introducer == "_":
+        return first == "G"
+    return False  # "O": SS3 is three characters; "^", "\\": no reply starts so
+
+
 class EscapeFirstParser(XTermParser):
     """Reads ESC followed by an ordinary key as Escape, then that key, never as Alt+key.
 
@@ -307,6 +328,15 @@ class EscapeFirstParser(XTermParser):
     then Enter, Space, ``.``, Ctrl+N); the search field then got "chev" Esc "mar" as
     "chevmar". The app binds no Alt key and a till's keyboard is not used with Alt, so
     here ESC then a key that cannot start an escape sequence is the two keys typed.
+
+    ESC then a character that can start one (``O``, ``P``, ``]``...: "chev" Esc
+    "Pierre") made Textual's parser gather what followed as one sequence until it
+    matched, ``ESCDELAY`` passed, or it grew past
+    ``_MAX_SEQUENCE_SEARCH_THRESHOLD`` (32) characters; a burst longer than that
+    (a paste, keys bunched by SSH) was then handed on as ``^`` then the text, the Esc
+    lost: the search got "chev^Pierre…". Here such a sequence is Esc then its keys as
+    soon as it cannot be a reply any more (:func:`_reply_may_go_on`), and at the
+    latest at that length, whatever it is: never a ``^`` nobody typed.
     """
 
     def _sequence_to_key_events(self, sequence: str, alt: bool = False) -> Iterator[events.Key]:
@@ -319,7 +349,18 @@ class EscapeFirstParser(XTermParser):
             yield events.Key("escape", "\x1b")
             yield from super()._sequence_to_key_events(sequence)
             return
-        yield from super()._sequence_to_key_events(sequence, alt)
+        known = list(super()._sequence_to_key_events(sequence, alt))
+        if known or len(sequence) < 3 or sequence[:2] in ("\x1b[", "\x1b\x1b"):
+            # a CSI Textual did not know is left to it: no person types ESC [
+            yield from known
+            return
+        if sequence[0] == "\x1b" and (
+            not _reply_may_go_on(sequence) or len(sequence) >= _MAX_SEQUENCE_SEARCH_THRESHOLD
+        ):
+            # about to be given up on: the parser would hand it on as "^" and the text
+            yield events.Key("escape", "\x1b")
+            for character in sequence[1:]:
+                yield from super()._sequence_to_key_events(character)
 
 
 def install_escape_first(driver_class: type) -> None:
