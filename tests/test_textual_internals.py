@@ -266,6 +266,12 @@ def test_key_dispatch_is_what_type_ahead_settles_behind() -> None:
         "screen: TypeAhead's settle would not follow the key"
     )
     assert "_forward_event(event)" in source
+    # a click is queued as its press and release: the app makes the Click of a release
+    # when it handles it, so the Click lands where the queued release does
+    assert "isinstance(event, events.MouseUp)" in source and "Click.from_event" in source, (
+        f"Textual {TEXTUAL}: App.on_event no longer makes a Click from a MouseUp: "
+        "TypeAhead queues MouseDown/MouseUp, and a Click made elsewhere would skip the queue"
+    )
     assert "self.app.call_later(set_focus" in inspect.getsource(Widget.focus), (
         f"Textual {TEXTUAL}: Widget.focus is no longer queued at the app"
     )

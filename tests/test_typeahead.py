@@ -126,6 +126,79 @@ async def test_f9_amount_enter_f10_takes_the_cash_tendered_and_completes(
     assert _sales(engine) == [("completed", [(2490, 3000, 510)])]
 
 
+def _click_events(x: int, y: int) -> list[events.MouseDown | events.MouseUp]:
+    """A left click at screen cell (x, y), as the terminal driver posts it."""
+    return [
+        cls(None, x, y, 0, 0, 1, False, False, False, screen_x=x, screen_y=y)
+        for cls in (events.MouseDown, events.MouseUp)
+    ]
+
+
+async def _footer_key_cell(app: TilltermApp, pilot: Any, key: str) -> tuple[int, int]:
+    """Where the footer of the screen on top draws ``key``."""
+    from textual.widgets._footer import FooterKey
+
+    await wait_until(
+        pilot,
+        lambda: any(k.key == key and k.region.width for k in app.screen.query(FooterKey)),
+        f"{key} in the footer",
+    )
+    found = next(k for k in app.screen.query(FooterKey) if k.key == key)
+    return found.region.x + 1, found.region.y
+
+
+async def test_a_click_behind_keys_lands_on_what_they_opened(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
+    """F9 30 then a click on the footer's "F2 Cash", read together: the click waits
+    behind the keys like a key, so it lands on the payment window they opened and pays
+    the 30 typed (was: the click went at once to the register under it)."""
+    async with drive(register="till-1") as (app, pilot):
+        await _sale_with_pen(app, pilot)
+        await press(pilot, ["f9"])
+        await settle(pilot)
+        assert isinstance(app.screen, PaymentScreen)
+        x, y = await _footer_key_cell(app, pilot, "f2")
+        await press(pilot, ["escape"])
+        await settle(pilot)
+        assert isinstance(app.screen, RegisterScreen)
+        stamp = time.monotonic()
+        for event in [*(key_event(name) for name in ("f9", "3", "0")), *_click_events(x, y)]:
+            event.time = stamp
+            app.post_message(event)
+        await settle(pilot)
+        assert isinstance(app.screen, PaymentScreen)
+    assert _sales(engine) == [("open", [(2490, 3000, 510)])]
+
+
+async def test_a_click_waits_for_a_key_held_in_a_question(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
+    """In a question a letter is held for the scan gap (it might begin a scan); a click
+    read right behind it comes after it, never before: "Void this sale?", then "n" and
+    a click where the "Void" button is, together: "n" keeps the sale and closes the
+    question, and the click lands on the register (was: the click went first and
+    pressed "Void")."""
+    async with drive(register="till-1") as (app, pilot):
+        await _sale_with_pen(app, pilot)
+        await press(pilot, ["f12"])
+        await settle(pilot)
+        void = app.screen.query_one("#confirm-yes").region
+        x, y = void.x + 1, void.y
+        await press(pilot, ["escape"])
+        await settle(pilot)
+        await press(pilot, ["f12"])
+        await settle(pilot)
+        assert app.screen.query_one("#confirm-yes").region == void
+        stamp = time.monotonic()
+        for event in [key_event("n"), *_click_events(x, y)]:
+            event.time = stamp
+            app.post_message(event)
+        await settle(pilot)
+        assert isinstance(app.screen, RegisterScreen)
+    assert _sales(engine) == [("open", [])]
+
+
 def _hold_database(db_path: Path) -> sqlite3.Connection:
     """Another register holds the write lock: a change to the sale waits on it (up to
     the busy timeout, 5 s) until :func:`_let_go`."""

@@ -29,7 +29,11 @@ take effect before the next one is looked at:
   most :data:`WAIT_LIMIT_S` in all (a database that does not answer), then go to
   whatever has the focus (never dropped);
 - keys (and pastes) that come meanwhile wait in order and are then dispatched one by
-  one, each to the target the keys before it left.
+  one, each to the target the keys before it left;
+- so do mouse clicks (a button's press and release): a click read with the keys
+  before it lands on what those keys opened, where the cashier saw it, not on the
+  screen under it; and the keys after a click wait for what the click opened. Mouse
+  moves and the wheel go straight on: they only hover and scroll.
 
 A key that changed the screen or the focus is told to :meth:`key_changed_target`: the
 terminal-scan rule (:class:`~tillterm.ui.widgets.scan_input.TerminalScans`) takes a
@@ -50,7 +54,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from textual import events
 from textual._xterm_parser import _MAX_SEQUENCE_SEARCH_THRESHOLD, XTermParser
@@ -75,6 +79,10 @@ WAIT_POLL_S = 0.02
 #: a screen attribute: True while the screen reads what typed keys would act on
 KEYS_WAIT = "keys_wait"
 
+#: what waits its turn: keys, pastes and mouse clicks (their press and release)
+Queued: TypeAlias = events.Key | events.Paste | events.MouseDown | events.MouseUp
+_QUEUED = (events.Key, events.Paste, events.MouseDown, events.MouseUp)
+
 # the mixin is only ever put before ``App`` in an app's bases: typed as one, built on none
 if TYPE_CHECKING:
     _AppBase = App[Any]
@@ -87,7 +95,7 @@ class _Pending:
     """The key being settled: where things stood, and which round is out."""
 
     #: None: no key yet, the screen made the next one wait
-    key: events.Key | events.Paste | None
+    key: Queued | None
     screen: Screen[Any]
     focused: Widget | None
     round: int = 0
@@ -103,7 +111,7 @@ class _Pending:
 class _State:
     """The keys waiting their turn and the one being settled."""
 
-    keys: deque[events.Key | events.Paste] = field(default_factory=deque)
+    keys: deque[Queued] = field(default_factory=deque)
     pending: _Pending | None = None
     #: the settle sent again if lost, or the next look at a screen making keys wait
     timer: asyncio.TimerHandle | None = None
@@ -139,7 +147,7 @@ class TypeAhead(_AppBase):
         return state
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
+        if isinstance(event, _QUEUED) and not event.is_forwarded:
             state = self._typeahead()
             state.keys.append(event)
             if state.pending is None:
@@ -268,9 +276,10 @@ class TypeAhead(_AppBase):
             self.key_changed_target(pending.key)
         await self._dispatch_next()
 
-    def requeue_key(self, key: events.Key) -> None:
-        """Called while ``key`` is handed on: it goes back first in line, to be handed on
-        again once what was let through just before it (a held key) has settled."""
+    def requeue_key(self, key: Queued) -> None:
+        """Called while ``key`` (or a click) is handed on: it goes back first in line, to
+        be handed on again once what was let through just before it (a held key) has
+        settled."""
         self._typeahead().keys.appendleft(key)
 
     def settle_released_key(
