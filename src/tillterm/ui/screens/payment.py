@@ -30,7 +30,7 @@ class PaymentResult:
 
 
 #: what the window says while the sale it is for is still being read
-READING = "Reading the sale… type the amount given; the amount due follows."
+READING = "Reading the sale… type the amount given meanwhile."
 
 
 class PaymentScreen(TillModal[PaymentResult]):
