@@ -243,7 +243,7 @@ async def test_f9_behind_a_hanging_scan_opens_the_payment_at_once(
                 "the 30 typed taken as a payment while the database is held",
             )
             assert "reading…" in str(app.screen.query_one("#payment-summary", Static).render())
-            assert "Reading the sale" in _payment_note(app)
+            assert "Cash 30.00: taken once the sale is read" in _payment_note(app)
             assert _register(app).query_one("#scan-input", Input).value == ""
         finally:
             _let_go(blocker)

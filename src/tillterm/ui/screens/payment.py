@@ -205,6 +205,10 @@ class PaymentScreen(TillModal[PaymentResult]):
             )
             return
         self.query_one("#payment-amount", Input).value = ""
+        if self.reading and amount is not None:
+            # the field empties: say where the amount went while the window waits
+            note = f"{METHOD_LABELS[method]} {amount:.2f}: taken once the sale is read."
+            self.query_one("#payment-note", Static).update(plain(note))
         self._pay(method, amount)
 
     def _pay(self, method: str, amount: Decimal | None) -> None:
