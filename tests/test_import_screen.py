@@ -72,6 +72,46 @@ async def test_errors_listed_then_annotated_then_cancel(
     assert _count(engine) == 0
 
 
+async def test_every_problem_is_readable_whole_at_80_columns(
+    engine: Engine, tmp_path: Path, drive: Drive
+) -> None:
+    """At 80×24 the problems table has no horizontal scrollbar (it cut the messages:
+    the unknown group's advice, the duplicate's code), and Down through the problems
+    shows each one whole in the line under the table, wrapped if need be."""
+    shutil.copy(FIXTURES / "errors.csv", tmp_path / "errors.csv")
+    async with drive() as (app, pilot):
+        screen = await _open(pilot, app)
+        await _check(pilot, app, str(tmp_path / "errors.csv"))
+        report = screen.report
+        assert report is not None and len(report.problems) == 6
+        table = screen.query_one("#import-problems", DataTable)
+        assert table.has_focus and table.size.width == 78
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        assert not table.show_horizontal_scrollbar
+        detail = screen.query_one("#import-problem-detail", Static)
+        cut = 0
+        for index, problem in enumerate(report.problems):
+            if index:
+                await pilot.press("down")
+                await pilot.pause()
+            assert table.cursor_row == index
+            cut += str(table.get_row_at(index)[3]).endswith("…")
+            lines = [
+                "".join(segment.text for segment in strip)
+                for strip in app.screen._compositor.render_strips()
+            ]
+            area = detail.region
+            shown = " ".join(
+                " ".join(line[area.x : area.right].split()) for line in lines[area.y : area.bottom]
+            )
+            expected = f"Row {problem.row}, {problem.column} ({problem.level}): {problem.message}"
+            assert shown == " ".join(expected.split()), f"problem {index} shown whole"
+        assert cut >= 2  # the table did cut some: the detail line is what shows them
+        await pilot.press("escape")
+        await pilot.pause()
+        assert str(detail.render()) == ""
+
+
 async def test_continue_anyway_imports_with_warnings(engine: Engine, drive: Drive) -> None:
     async with drive() as (app, pilot):
         screen = await _open(pilot, app)

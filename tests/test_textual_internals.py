@@ -266,6 +266,12 @@ def test_key_dispatch_is_what_type_ahead_settles_behind() -> None:
         "screen: TypeAhead's settle would not follow the key"
     )
     assert "_forward_event(event)" in source
+    # a click is queued as its press and release: the app makes the Click of a release
+    # when it handles it, so the Click lands where the queued release does
+    assert "isinstance(event, events.MouseUp)" in source and "Click.from_event" in source, (
+        f"Textual {TEXTUAL}: App.on_event no longer makes a Click from a MouseUp: "
+        "TypeAhead queues MouseDown/MouseUp, and a Click made elsewhere would skip the queue"
+    )
     assert "self.app.call_later(set_focus" in inspect.getsource(Widget.focus), (
         f"Textual {TEXTUAL}: Widget.focus is no longer queued at the app"
     )
@@ -288,6 +294,32 @@ def test_escape_then_a_key_needs_the_parser_fix() -> None:
     assert keys(XTermParser(), "\x1bm") == ["alt+m"]
     assert keys(XTermParser(), "\x1b\r") == ["enter"]
     assert keys(EscapeFirstParser(), "\x1bm\x1b\r") == ["escape", "m", "escape", "enter"]
+
+
+def test_a_long_burst_after_escape_is_what_the_parser_fix_reads() -> None:
+    """Textual's parser gathers ESC and what follows an ``O``/``P``/``]`` as one sequence
+    and, past ``_MAX_SEQUENCE_SEARCH_THRESHOLD`` characters, hands it on as ``^`` and
+    the text (the Esc lost). EscapeFirstParser reads such a burst as Esc then the text
+    before that length (it relies on being asked at every length up to it)."""
+    from textual import _xterm_parser
+
+    from tillterm.ui.typeahead import EscapeFirstParser
+
+    threshold = getattr(_xterm_parser, "_MAX_SEQUENCE_SEARCH_THRESHOLD", None)
+    assert threshold == 32, (
+        f"Textual {TEXTUAL}: _xterm_parser._MAX_SEQUENCE_SEARCH_THRESHOLD is {threshold!r}, "
+        "which EscapeFirstParser imports to read a long burst after Esc before it"
+    )
+    source = inspect.getsource(XTermParser.parse)
+    assert "len(sequence) > _MAX_SEQUENCE_SEARCH_THRESHOLD" in source
+    assert 'events.Key("circumflex_accent", "^")' in source
+
+    def keys(parser: XTermParser, data: str) -> list[str]:
+        return [e.key for e in [*parser.feed(data), *parser.feed("")] if isinstance(e, events.Key)]
+
+    text = "P1" + "x" * 40  # might be a DCS reply until it is too long
+    assert keys(XTermParser(), "\x1b" + text)[0] == "circumflex_accent"
+    assert keys(EscapeFirstParser(), "\x1b" + text) == ["escape", "P", "1", *"x" * 40]
 
 
 # -- behaviour -------------------------------------------------------------------------

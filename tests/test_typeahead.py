@@ -10,6 +10,7 @@ in one write in ``test_typeahead_pty.py``.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 import unicodedata
 from collections.abc import Awaitable, Callable
@@ -24,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from textual import events
 from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from tillterm import sales
 from tillterm.store.engine import session_scope
@@ -34,6 +35,7 @@ from tillterm.ui.messages import ScanReceived
 from tillterm.ui.screens.customer_view import CustomerView
 from tillterm.ui.screens.customers import CustomersScreen
 from tillterm.ui.screens.groups import GroupsScreen
+from tillterm.ui.screens.payment import PaymentScreen
 from tillterm.ui.screens.register import RegisterScreen
 from tillterm.ui.screens.spreadsheet_import import ImportScreen
 from tillterm.ui.typeahead import EscapeFirstParser
@@ -122,6 +124,171 @@ async def test_f9_amount_enter_f10_takes_the_cash_tendered_and_completes(
         await settle(pilot)
         assert not isinstance(app.screen, RegisterScreen) or _field(app, "#scan-input") == ""
     assert _sales(engine) == [("completed", [(2490, 3000, 510)])]
+
+
+def _click_events(x: int, y: int) -> list[events.MouseDown | events.MouseUp]:
+    """A left click at screen cell (x, y), as the terminal driver posts it."""
+    return [
+        cls(None, x, y, 0, 0, 1, False, False, False, screen_x=x, screen_y=y)
+        for cls in (events.MouseDown, events.MouseUp)
+    ]
+
+
+async def _footer_key_cell(app: TilltermApp, pilot: Any, key: str) -> tuple[int, int]:
+    """Where the footer of the screen on top draws ``key``."""
+    from textual.widgets._footer import FooterKey
+
+    await wait_until(
+        pilot,
+        lambda: any(k.key == key and k.region.width for k in app.screen.query(FooterKey)),
+        f"{key} in the footer",
+    )
+    found = next(k for k in app.screen.query(FooterKey) if k.key == key)
+    return found.region.x + 1, found.region.y
+
+
+async def test_a_click_behind_keys_lands_on_what_they_opened(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
+    """F9 30 then a click on the footer's "F2 Cash", read together: the click waits
+    behind the keys like a key, so it lands on the payment window they opened and pays
+    the 30 typed (was: the click went at once to the register under it)."""
+    async with drive(register="till-1") as (app, pilot):
+        await _sale_with_pen(app, pilot)
+        await press(pilot, ["f9"])
+        await settle(pilot)
+        assert isinstance(app.screen, PaymentScreen)
+        x, y = await _footer_key_cell(app, pilot, "f2")
+        await press(pilot, ["escape"])
+        await settle(pilot)
+        assert isinstance(app.screen, RegisterScreen)
+        stamp = time.monotonic()
+        for event in [*(key_event(name) for name in ("f9", "3", "0")), *_click_events(x, y)]:
+            event.time = stamp
+            app.post_message(event)
+        await settle(pilot)
+        assert isinstance(app.screen, PaymentScreen)
+    assert _sales(engine) == [("open", [(2490, 3000, 510)])]
+
+
+async def test_a_click_waits_for_a_key_held_in_a_question(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
+    """In a question a letter is held for the scan gap (it might begin a scan); a click
+    read right behind it comes after it, never before: "Void this sale?", then "n" and
+    a click where the "Void" button is, together: "n" keeps the sale and closes the
+    question, and the click lands on the register (was: the click went first and
+    pressed "Void")."""
+    async with drive(register="till-1") as (app, pilot):
+        await _sale_with_pen(app, pilot)
+        await press(pilot, ["f12"])
+        await settle(pilot)
+        void = app.screen.query_one("#confirm-yes").region
+        x, y = void.x + 1, void.y
+        await press(pilot, ["escape"])
+        await settle(pilot)
+        await press(pilot, ["f12"])
+        await settle(pilot)
+        assert app.screen.query_one("#confirm-yes").region == void
+        stamp = time.monotonic()
+        for event in [key_event("n"), *_click_events(x, y)]:
+            event.time = stamp
+            app.post_message(event)
+        await settle(pilot)
+        assert isinstance(app.screen, RegisterScreen)
+    assert _sales(engine) == [("open", [])]
+
+
+def _hold_database(db_path: Path) -> sqlite3.Connection:
+    """Another register holds the write lock: a change to the sale waits on it (up to
+    the busy timeout, 5 s) until :func:`_let_go`."""
+    blocker = sqlite3.connect(db_path, timeout=0)
+    blocker.execute("BEGIN IMMEDIATE")
+    return blocker
+
+
+def _let_go(blocker: sqlite3.Connection) -> None:
+    blocker.rollback()
+    blocker.close()
+
+
+def _payment_note(app: TilltermApp) -> str:
+    return str(app.screen.query_one("#payment-note", Static).render())
+
+
+async def test_f9_behind_a_hanging_scan_opens_the_payment_at_once(
+    engine: Engine, db_path: Path, store: Store, drive: Drive, typer: Typer
+) -> None:
+    """A scan waits on a database another register holds; F9 30 Enter typed behind it.
+    The payment window opens at once saying the sale is being read, and 30 goes into
+    it (was: the keys waited 3 s for the scan, then "30" landed in the scan field
+    behind, and the payment was never the 30 tendered). Once the database answers,
+    the sale has the coffee and the cash payment is the 30 typed."""
+    async with drive(register="till-1") as (app, pilot):
+        await _sale_with_pen(app, pilot)
+        blocker = _hold_database(db_path)
+        try:
+            app.post_message(ScanReceived("3000000000017"))  # Café moulu 4.50: it waits
+            await wait_until(
+                pilot,
+                lambda: _register(app).jobs_running("sale"),
+                "the coffee's scan waiting on the database",
+            )
+            await typer(pilot, ["f9", "3", "0", "enter"])
+            await wait_until(
+                pilot,
+                lambda: (
+                    isinstance(app.screen, PaymentScreen) and app.screen.jobs_running("payment")
+                ),
+                "the 30 typed taken as a payment while the database is held",
+            )
+            assert "reading…" in str(app.screen.query_one("#payment-summary", Static).render())
+            assert "Cash 30.00: taken once the sale is read" in _payment_note(app)
+            assert _register(app).query_one("#scan-input", Input).value == ""
+        finally:
+            _let_go(blocker)
+        await settle(pilot)
+        assert isinstance(app.screen, PaymentScreen)
+        summary = str(app.screen.query_one("#payment-summary", Static).render())
+        assert "29.40" in summary and "CHANGE" in summary and "0.60" in summary
+        await pilot.press("f10")
+        await settle(pilot)
+    assert _sales(engine) == [("completed", [(2940, 3000, 60)])]
+
+
+async def test_enter_alone_while_the_sale_is_read_pays_nothing(
+    engine: Engine, db_path: Path, store: Store, drive: Drive, typer: Typer
+) -> None:
+    """F9 Enter behind a scan the database holds up: Enter alone means "the amount
+    due", which nobody has seen yet: refused, said so, nothing paid; once the sale is
+    read the window shows what is due and Enter pays it."""
+    async with drive(register="till-1") as (app, pilot):
+        await _sale_with_pen(app, pilot)
+        blocker = _hold_database(db_path)
+        try:
+            app.post_message(ScanReceived("3000000000017"))
+            await typer(pilot, ["f9", "enter"])
+            await wait_until(
+                pilot,
+                lambda: (
+                    isinstance(app.screen, PaymentScreen)
+                    and "still being read" in _payment_note(app)
+                ),
+                "Enter refused while the sale is read",
+            )
+        finally:
+            _let_go(blocker)
+        await settle(pilot)
+        assert _sales(engine) == [("open", [])]
+        assert "29.40" in str(app.screen.query_one("#payment-summary", Static).render())
+        await pilot.press("enter")
+        await settle(pilot)
+    assert _sales(engine) == [("open", [(2940, 2940, 0)])]
+
+
+def _register(app: TilltermApp) -> RegisterScreen:
+    """The register, on top or under a window."""
+    return next(s for s in app.screen_stack if isinstance(s, RegisterScreen))
 
 
 async def test_scan_at_once_after_f9_is_not_an_amount(
@@ -389,6 +556,28 @@ def test_escape_then_a_letter_is_two_keys_not_alt() -> None:
     ]
     lone = EscapeFirstParser()
     assert [e.key for e in [*lone.feed("\x1b"), *lone.feed("")]] == ["escape"]
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        "marchand dupont de la fontaine et compagnie",  # long, after a letter
+        "Pierre-Marchand de la Fontaine et Compagnie",  # P: a DCS reply's introducer
+        "Olivier Marchand de la Fontaine et Compagnie",  # O: SS3
+        "]ordan Marchand de la Fontaine et Compagnie",  # ]: an OSC reply's
+        "_Marchand",  # _: APC
+        "Paul",  # short, nothing after it: no wait for ESCDELAY either
+        "P1" + "x" * 40,  # a DCS reply's head, then too long to be one
+    ],
+)
+def test_escape_then_a_long_burst_is_escape_then_the_text(after: str) -> None:
+    """Typed "chev", Esc, then more than 32 characters in one read (a paste, keys bunched by
+    SSH) is "chev", Esc, then the text: was "^" and the text when the text began with
+    a letter a terminal's reply may begin with (the Esc lost, the search "chev^Pierre…")."""
+    parser = EscapeFirstParser()
+    got = list(parser.feed("chev\x1b" + after))  # no end of input: nothing left waiting
+    assert [e.key for e in got] == [*keys_of("chev"), "escape", *keys_of(after)]
+    assert "".join(e.character or "" for e in got[5:]) == after
 
 
 async def test_keys_go_on_when_the_settles_get_lost(

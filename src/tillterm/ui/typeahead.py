@@ -29,7 +29,11 @@ take effect before the next one is looked at:
   most :data:`WAIT_LIMIT_S` in all (a database that does not answer), then go to
   whatever has the focus (never dropped);
 - keys (and pastes) that come meanwhile wait in order and are then dispatched one by
-  one, each to the target the keys before it left.
+  one, each to the target the keys before it left;
+- so do mouse clicks (a button's press and release): a click read with the keys
+  before it lands on what those keys opened, where the cashier saw it, not on the
+  screen under it; and the keys after a click wait for what the click opened. Mouse
+  moves and the wheel go straight on: they only hover and scroll.
 
 A key that changed the screen or the focus is told to :meth:`key_changed_target`: the
 terminal-scan rule (:class:`~tillterm.ui.widgets.scan_input.TerminalScans`) takes a
@@ -50,10 +54,10 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from textual import events
-from textual._xterm_parser import XTermParser
+from textual._xterm_parser import _MAX_SEQUENCE_SEARCH_THRESHOLD, XTermParser
 from textual.app import App, ScreenStackError
 from textual.message import Message
 
@@ -75,6 +79,10 @@ WAIT_POLL_S = 0.02
 #: a screen attribute: True while the screen reads what typed keys would act on
 KEYS_WAIT = "keys_wait"
 
+#: what waits its turn: keys, pastes and mouse clicks (their press and release)
+Queued: TypeAlias = events.Key | events.Paste | events.MouseDown | events.MouseUp
+_QUEUED = (events.Key, events.Paste, events.MouseDown, events.MouseUp)
+
 # the mixin is only ever put before ``App`` in an app's bases: typed as one, built on none
 if TYPE_CHECKING:
     _AppBase = App[Any]
@@ -87,7 +95,7 @@ class _Pending:
     """The key being settled: where things stood, and which round is out."""
 
     #: None: no key yet, the screen made the next one wait
-    key: events.Key | events.Paste | None
+    key: Queued | None
     screen: Screen[Any]
     focused: Widget | None
     round: int = 0
@@ -103,7 +111,7 @@ class _Pending:
 class _State:
     """The keys waiting their turn and the one being settled."""
 
-    keys: deque[events.Key | events.Paste] = field(default_factory=deque)
+    keys: deque[Queued] = field(default_factory=deque)
     pending: _Pending | None = None
     #: the settle sent again if lost, or the next look at a screen making keys wait
     timer: asyncio.TimerHandle | None = None
@@ -139,7 +147,7 @@ class TypeAhead(_AppBase):
         return state
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
+        if isinstance(event, _QUEUED) and not event.is_forwarded:
             state = self._typeahead()
             state.keys.append(event)
             if state.pending is None:
@@ -268,9 +276,10 @@ class TypeAhead(_AppBase):
             self.key_changed_target(pending.key)
         await self._dispatch_next()
 
-    def requeue_key(self, key: events.Key) -> None:
-        """Called while ``key`` is handed on: it goes back first in line, to be handed on
-        again once what was let through just before it (a held key) has settled."""
+    def requeue_key(self, key: Queued) -> None:
+        """Called while ``key`` (or a click) is handed on: it goes back first in line, to
+        be handed on again once what was let through just before it (a held key) has
+        settled."""
         self._typeahead().keys.appendleft(key)
 
     def settle_released_key(
@@ -299,6 +308,27 @@ class TypeAhead(_AppBase):
 _SEQUENCE_STARTS = frozenset("[O]P_^\\")
 
 
+def _reply_may_go_on(sequence: str) -> bool:
+    """Whether ``sequence`` (ESC, an introducer other than CSI's ``[``, one more
+    character or more) may still be the head of something a terminal sends.
+
+    SS3 (ESC ``O``) is always three characters: one Textual did not know is none. The
+    string replies a terminal may send unasked or to a query of Textual's start with a
+    number (OSC ``ESC ] 11;``), one of ``>!=+$`` or a digit (DCS: XTVERSION ``ESC P >|``,
+    DECRQSS ``ESC P 1$r``) or ``G`` (APC: the kitty graphics protocol); ESC ``\\`` (ST)
+    and ESC ``^`` (PM) head no reply at all. So ESC then "Olivier", "Pierre" or
+    "]ordan" typed fast is Esc then the name, known at its second letter.
+    """
+    introducer, first = sequence[1], sequence[2]
+    if introducer == "]":
+        return first.isdigit()
+    if introducer == "P":
+        return first.isdigit() or first in ">!=+$|"
+    if introducer == "_":
+        return first == "G"
+    return False  # "O": SS3 is three characters; "^", "\\": no reply starts so
+
+
 class EscapeFirstParser(XTermParser):
     """Reads ESC followed by an ordinary key as Escape, then that key, never as Alt+key.
 
@@ -307,6 +337,15 @@ class EscapeFirstParser(XTermParser):
     then Enter, Space, ``.``, Ctrl+N); the search field then got "chev" Esc "mar" as
     "chevmar". The app binds no Alt key and a till's keyboard is not used with Alt, so
     here ESC then a key that cannot start an escape sequence is the two keys typed.
+
+    ESC then a character that can start one (``O``, ``P``, ``]``...: "chev" Esc
+    "Pierre") made Textual's parser gather what followed as one sequence until it
+    matched, ``ESCDELAY`` passed, or it grew past
+    ``_MAX_SEQUENCE_SEARCH_THRESHOLD`` (32) characters; a burst longer than that
+    (a paste, keys bunched by SSH) was then handed on as ``^`` then the text, the Esc
+    lost: the search got "chev^Pierre…". Here such a sequence is Esc then its keys as
+    soon as it cannot be a reply any more (:func:`_reply_may_go_on`), and at the
+    latest at that length, whatever it is: never a ``^`` nobody typed.
     """
 
     def _sequence_to_key_events(self, sequence: str, alt: bool = False) -> Iterator[events.Key]:
@@ -319,7 +358,18 @@ class EscapeFirstParser(XTermParser):
             yield events.Key("escape", "\x1b")
             yield from super()._sequence_to_key_events(sequence)
             return
-        yield from super()._sequence_to_key_events(sequence, alt)
+        known = list(super()._sequence_to_key_events(sequence, alt))
+        if known or len(sequence) < 3 or sequence[:2] in ("\x1b[", "\x1b\x1b"):
+            # a CSI Textual did not know is left to it: no person types ESC [
+            yield from known
+            return
+        if sequence[0] == "\x1b" and (
+            not _reply_may_go_on(sequence) or len(sequence) >= _MAX_SEQUENCE_SEARCH_THRESHOLD
+        ):
+            # about to be given up on: the parser would hand it on as "^" and the text
+            yield events.Key("escape", "\x1b")
+            for character in sequence[1:]:
+                yield from super()._sequence_to_key_events(character)
 
 
 def install_escape_first(driver_class: type) -> None:

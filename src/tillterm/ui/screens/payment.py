@@ -29,11 +29,23 @@ class PaymentResult:
     complete: bool
 
 
+#: what the window says while the sale it is for is still being read
+READING = "Reading the sale… type the amount given meanwhile."
+
+
 class PaymentScreen(TillModal[PaymentResult]):
     """Type an amount (empty = what is due) and press the method's key; Enter is cash.
 
     Payments go through the register's till, under the same lock as its scans: a
     payment and a scan queue behind each other, never interleave.
+
+    ``reading``: F9 came while a change to the sale was still on its way and the
+    database is slow to answer. The window opens at once, focused, so the amount typed
+    after F9 lands here (it used to wait out the keys' limit, then went to the scan
+    field behind, and its Enter paid the amount due); it says the sale is being read
+    and the register hands it the sale when it is (:meth:`sale_read`). Meanwhile a
+    typed amount is taken (it queues behind the change in the till), but nothing that
+    means "the amount due" is: the cashier has not seen it.
     """
 
     HELP_TITLE = "Payment"
@@ -60,9 +72,11 @@ class PaymentScreen(TillModal[PaymentResult]):
     class Refused(Message):
         note: str
 
-    def __init__(self, sale: SaleView) -> None:
+    def __init__(self, sale: SaleView | None, *, reading: bool = False) -> None:
         super().__init__()
         self.sale = sale
+        #: the sale shown may not be the one paid for yet: see the class docstring
+        self.reading = reading
         #: the window has been drawn: a later resume (after F1) repaints it whole
         self._drawn = False
         #: drawn once and not yet settled: see :meth:`on_screen_resume`
@@ -86,7 +100,10 @@ class PaymentScreen(TillModal[PaymentResult]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self._show(self.sale, "")
+        if self.reading or self.sale is None:
+            self._show_reading()
+        else:
+            self._show(self.sale, "")
         amount = self.query_one("#payment-amount", Input)
         amount.cursor_blink = False
         amount.focus()
@@ -127,8 +144,28 @@ class PaymentScreen(TillModal[PaymentResult]):
             repaint = False
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
+    def _show_reading(self) -> None:
+        text = Text()
+        text.append(f"{'Total':<12}{'reading…':>12}\n", style="bold")
+        text.append(f"{'Due':<12}{'reading…':>12}", style="bold")
+        self.query_one("#payment-summary", Static).update(text)
+        self.query_one("#payment-note", Static).update(plain(READING))
+
+    def sale_read(self, sale: SaleView | None) -> None:
+        """From the register: the change F9 came behind is done, ``sale`` is what it
+        left. Ignored once a payment taken here showed a newer sale."""
+        if not self.reading:
+            return
+        if sale is None or not sale.lines:  # the scan F9 came behind was refused
+            self.sale, self.reading = None, False
+            self.query_one("#payment-summary", Static).update("")
+            self._refused(self.Refused("Nothing to pay: Esc, then scan something."))
+            return
+        self._show(sale, "")
+
     def _show(self, sale: SaleView, note: str) -> None:
         self.sale = sale
+        self.reading = False
         text = Text()
         text.append(f"{'Total':<12}{sale.total:>12.2f} {sale.currency}\n", style="bold")
         for p in sale.payments:
@@ -158,7 +195,20 @@ class PaymentScreen(TillModal[PaymentResult]):
         except ValueError as exc:
             self.post_message(self.Refused(str(exc)))
             return
+        if self.sale is None and not self.reading:
+            self.post_message(self.Refused("Nothing to pay: Esc, then scan something."))
+            return
+        if amount is None and self.reading:
+            # empty means "the amount due", which nobody has seen yet: the field is kept
+            self.post_message(
+                self.Refused("The amount due is still being read: type the amount, or wait.")
+            )
+            return
         self.query_one("#payment-amount", Input).value = ""
+        if self.reading and amount is not None:
+            # the field empties: say where the amount went while the window waits
+            note = f"{METHOD_LABELS[method]} {amount:.2f}: taken once the sale is read."
+            self.query_one("#payment-note", Static).update(plain(note))
         self._pay(method, amount)
 
     def _pay(self, method: str, amount: Decimal | None) -> None:
@@ -181,6 +231,9 @@ class PaymentScreen(TillModal[PaymentResult]):
         )
 
     def action_remove_payment(self) -> None:
+        if self.reading or self.sale is None:
+            self.post_message(self.Refused("The sale is still being read."))
+            return
         if not self.sale.payments:
             self.post_message(self.Refused("There is no payment to remove."))
             return
@@ -214,10 +267,17 @@ class PaymentScreen(TillModal[PaymentResult]):
         note.update(plain(message.note, "bold red"))
 
     def action_complete(self) -> None:
+        if self.reading or self.sale is None:
+            self._refused(self.Refused("The sale is still being read: wait for the amount due."))
+            return
         if self.sale.due > 0:
             self._refused(self.Refused(f"{self.sale.due:.2f} is still due."))
             return
         self.dismiss(PaymentResult(self.sale, True))
 
     def action_back(self) -> None:
+        if self.reading or self.sale is None:
+            # the register shows the sale the change left when it is done
+            self.dismiss(None)
+            return
         self.dismiss(PaymentResult(self.sale, False))

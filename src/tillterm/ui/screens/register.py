@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     from tillterm.sales import RegisterClaim, SaleView, ScanOutcome
     from tillterm.services.printing import Printed
     from tillterm.services.till import LinkState, Till
-    from tillterm.ui.screens.payment import PaymentResult
+    from tillterm.ui.screens.payment import PaymentResult, PaymentScreen
 
 SEARCH_LIMIT = 8
 #: ``3*`` typed in the scan field, waiting for a scan (the sales domain checks the number)
@@ -70,6 +70,10 @@ OPENING = "Opening the register…"
 
 #: how often the register checks it still holds its name (a server restart lets it go)
 CLAIM_CHECK_S = 5.0
+#: F9 behind a change to the sale still on its way: how long it waits for the change
+#: before the payment window opens anyway, saying the sale is being read (see
+#: :meth:`RegisterScreen.action_pay`)
+PAYMENT_READ_WAIT_S = 0.5
 
 
 class RegisterScreen(TillScreen[None]):
@@ -201,6 +205,10 @@ class RegisterScreen(TillScreen[None]):
         self._loading = False
         #: what the status line says
         self._status_note = ""
+        #: F9 waits for a change to the sale (:meth:`action_pay`); the window opened
+        #: meanwhile, saying the sale is being read, once the wait got long
+        self._payment_waits = False
+        self._payment_reading: PaymentScreen | None = None
 
     # ----------------------------------------------------------------- layout
 
@@ -921,8 +929,38 @@ class RegisterScreen(TillScreen[None]):
         )
 
     def action_pay(self) -> None:
-        if self.after_jobs("sale", self.action_pay):
-            return  # a change to the sale is on its way: act on the sale it leaves
+        """Open the payment window for the sale on screen, or the one a change on its way
+        leaves (a scan just before F9).
+
+        F9 waits for that change, and the keys typed after it wait too
+        (``keys_wait``), so the window shows the right amount due the moment it opens.
+        A database that does not answer (held by another register, a server hanging)
+        must not keep the window shut: after :data:`PAYMENT_READ_WAIT_S` it opens anyway,
+        focused, saying the sale is being read, and the amount typed after F9 goes into
+        it (it used to wait out the keys' limit of 3 s, then land in the scan field, and
+        its Enter paid the amount due). The window is handed the sale when the change
+        is done.
+        """
+        if not self.jobs_running("sale"):
+            self._open_payment()
+            return
+        if self._payment_waits:
+            return  # F9 twice: one window
+        self._payment_waits = True
+        timer = self.set_timer(PAYMENT_READ_WAIT_S, self._open_payment_reading, name="F9 wait")
+
+        def read() -> None:
+            timer.stop()
+            self._payment_waits = False
+            window, self._payment_reading = self._payment_reading, None
+            if window is None:
+                self._open_payment()
+            elif window in self.app.screen_stack:
+                window.sale_read(self.sale)
+
+        self.after_jobs("sale", read)
+
+    def _open_payment(self) -> None:
         sale = self.sale
         if sale is None or not sale.lines:
             self._status("Scan something before taking a payment.", error=True)
@@ -930,6 +968,18 @@ class RegisterScreen(TillScreen[None]):
         from tillterm.ui.screens.payment import PaymentScreen
 
         self.app.push_screen(PaymentScreen(sale), self._paid)
+
+    def _open_payment_reading(self) -> None:
+        """F9's change is taking long: the window opens now and is handed the sale later."""
+        if not self._payment_waits or self._payment_reading is not None:
+            return
+        if self.app.screen is not self:
+            return  # something else opened meanwhile: the window opens when the change is done
+        from tillterm.ui.screens.payment import PaymentScreen
+
+        window = PaymentScreen(self.sale, reading=True)
+        self._payment_reading = window
+        self.app.push_screen(window, self._paid)
 
     def _paid(self, result: PaymentResult | None) -> None:
         self.query_one("#scan-input", RegisterInput).focus()

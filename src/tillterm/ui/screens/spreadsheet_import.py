@@ -41,7 +41,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Header, Input, ProgressBar, Static
 
 from tillterm.core.money import format_money
-from tillterm.spreadsheet.import_report import ImportReport, ImportResult, Progress
+from tillterm.spreadsheet.import_report import ImportReport, ImportResult, Problem, Progress
 from tillterm.spreadsheet.mapping import IGNORE, ColumnRow, Override, field_title
 from tillterm.spreadsheet.reading import ImportCancelled
 from tillterm.ui.plain import plain
@@ -51,7 +51,7 @@ from tillterm.ui.screens.field_picker import FieldPicker
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
 from tillterm.ui.widgets.path_input import PathInput
-from tillterm.ui.widgets.results_table import PlainCell
+from tillterm.ui.widgets.results_table import PlainCell, fit
 
 if TYPE_CHECKING:
     # the reversal's result only: importing the module would load SQLAlchemy in the UI
@@ -67,6 +67,11 @@ HEADER_WIDTH = 24
 #: the summary line after an unexpected error (the app's notification says which)
 STOPPED = "Stopped by an unexpected error: nothing was imported."
 STOPPED_SAVING = "Stopped by an unexpected error: the annotated copy was not saved."
+#: the problems table's columns and widths: with the cell padding (one each side), the
+#: vertical scrollbar and the screen's margins they fill 80 columns, so no horizontal
+#: scrollbar hides the end of a message (the duplicate's code); a message cut to fit is
+#: shown whole in the detail line under the table, for the highlighted row
+PROBLEM_COLUMNS = (("Row", 5), ("Column", 16), ("Level", 7), ("Problem", 40))
 
 
 class MappingTable(DataTable[PlainCell]):
@@ -192,8 +197,11 @@ class ImportScreen(TillScreen[None]):
         table: DataTable[PlainCell] = DataTable(
             id="import-problems", cursor_type="row", zebra_stripes=True
         )
-        table.add_columns("Row", "Column", "Level", "Problem")
+        for label, width in PROBLEM_COLUMNS:
+            table.add_column(label, width=width)
         yield table
+        # the highlighted problem whole: the table's column cuts a long message
+        yield Static("", id="import-problem-detail", markup=False)
         mapping = MappingTable(id="import-mapping", cursor_type="row", zebra_stripes=True)
         mapping.add_columns("#", "Column", "Field", "Samples, or why not imported")
         yield mapping
@@ -262,7 +270,7 @@ class ImportScreen(TillScreen[None]):
         self.report = None
         self.opening_import = None
         self._cancel = False
-        self.query_one("#import-problems", DataTable).clear()
+        self._clear_problems()
         self.query_one(MappingTable).clear()
         self._say("Reading…")
         self.query_one("#import-detected", Static).update("")
@@ -463,7 +471,7 @@ class ImportScreen(TillScreen[None]):
         self.opening_import = None
         self.overrides = {}  # the next check starts from the headers again
         self._path = None
-        self.query_one("#import-problems", DataTable).clear()
+        self._clear_problems()
         self.query_one(MappingTable).clear()
         # after a result or a failure there is nothing to cancel: the screen just clears
         self._say("Cancelled: nothing was imported." if dropped else "")
@@ -515,10 +523,10 @@ class ImportScreen(TillScreen[None]):
             advice = "Ready: Ctrl+Y imports."
         lines = [report.summary(), report.clearing(), advice]
         self._say("\n".join(line for line in lines if line))
-        table = self.query_one("#import-problems", DataTable)
-        table.clear()
+        table = self._clear_problems()
         for p in report.problems:
-            table.add_row(*(PlainCell(str(v)) for v in (p.row, p.column, p.level, p.message)))
+            table.add_row(*_problem_cells(p))
+        self._show_problem(0)
         mapping = self.query_one(MappingTable)
         mapping.clear()
         for row in report.columns:
@@ -532,6 +540,25 @@ class ImportScreen(TillScreen[None]):
         elif report.columns:
             mapping.focus()
 
+    def _clear_problems(self) -> DataTable[PlainCell]:
+        table: DataTable[PlainCell] = self.query_one("#import-problems", DataTable)
+        table.clear()
+        self._show_problem(None)
+        return table
+
+    @on(DataTable.RowHighlighted, "#import-problems")
+    def _problem_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_problem(event.cursor_row)
+
+    def _show_problem(self, index: int | None) -> None:
+        """The detail line: problem ``index`` of the report whole (wrapped), or nothing."""
+        problems = self.report.problems if self.report is not None else []
+        text = ""
+        if index is not None and 0 <= index < len(problems):
+            p = problems[index]
+            text = f"Row {p.row}, {p.column} ({p.level}): {p.message}"
+        self.query_one("#import-problem-detail", Static).update(plain(text))
+
     @on(Applied)
     def _applied(self, message: Applied) -> None:
         self._set_busy(False)
@@ -544,7 +571,7 @@ class ImportScreen(TillScreen[None]):
         if self.opening_import is not None:
             summary += " Ctrl+R reverses the opening balances now."
         self._say(summary)
-        self.query_one("#import-problems", DataTable).clear()
+        self._clear_problems()
         self.query_one(MappingTable).clear()
         self.overrides = {}
         self._path = None
@@ -598,10 +625,19 @@ class ImportScreen(TillScreen[None]):
         self._cancel = self._saving = False
         if cancelled and not saving:
             self.report = None
-            self.query_one("#import-problems", DataTable).clear()
+            self._clear_problems()
             self.query_one(MappingTable).clear()
             self.query_one("#import-detected", Static).update("")
             self.query_one(ProgressBar).update(progress=0)
             self.refresh_bindings()
         self._say(text)
         self.query_one(PathInput).focus()
+
+
+def _problem_cells(problem: Problem) -> tuple[PlainCell, ...]:
+    """A problem as the table shows it, each value cut to its column (with "…")."""
+    values = (str(problem.row), problem.column, problem.level, problem.message)
+    return tuple(
+        PlainCell(fit(value, width))
+        for value, (_, width) in zip(values, PROBLEM_COLUMNS, strict=True)
+    )

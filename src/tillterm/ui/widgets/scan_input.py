@@ -108,7 +108,25 @@ class TerminalScans(_AppBase):
             and (await self._hold_key(event) or self._scan_key(event))
         ):
             return
+        if (
+            isinstance(event, events.MouseDown | events.MouseUp)
+            and not event.is_forwarded
+            and await self._click_behind_held(event)
+        ):
+            return
         await super().on_event(event)
+
+    async def _click_behind_held(self, event: events.MouseDown | events.MouseUp) -> bool:
+        """A click while a key is held for the scan gap: the key came first, so it acts
+        first (a click is no key of a burst: the held key is a person's), and the click
+        waits for what it did; True when the click was put back in line for that."""
+        held = self._held()
+        requeue = getattr(self, "requeue_key", None)  # TypeAhead, when mixed in
+        if not held.keys or requeue is None:
+            return False
+        requeue(event)  # first: the held keys let through go back in line before it
+        await self._release_held()
+        return True
 
     def key_changed_target(self, key: events.Key) -> None:
         """Called by :class:`~tillterm.ui.typeahead.TypeAhead`: ``key`` opened or closed a
