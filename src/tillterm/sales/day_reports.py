@@ -87,8 +87,8 @@ def render_day_report(figures: DayFigures, store: StoreInfo, *, width: int = WID
             )
         )
     net = sum(t.net_cents for t in figures.taxes)
-    tax = sum(t.tax_cents for t in figures.taxes)
-    out.append(_tax_row("All", _amount(net), _amount(tax), _amount(net + tax), width))
+    taxed = sum(t.tax_cents for t in figures.taxes)
+    out.append(_tax_row("All", _amount(net), _amount(taxed), _amount(net + taxed), width))
     out.append(rule)
     out.append("Payments")
     for method in figures.payments:

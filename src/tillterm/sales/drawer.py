@@ -272,7 +272,7 @@ def _local_midnight(moment: dt.datetime) -> dt.datetime:
 
 def _next_start(session: Session, register: str, now: dt.datetime) -> dt.datetime:
     """Where a new day of ``register`` begins: its last Z, or (first day) local midnight."""
-    last = session.exec(
+    last: dt.datetime | None = session.exec(
         select(func.max(DrawerDay.closed_at)).where(DrawerDay.register_name == register)
     ).one()
     if last is not None:
@@ -280,7 +280,7 @@ def _next_start(session: Session, register: str, now: dt.datetime) -> dt.datetim
     return _local_midnight(now)
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
+def _aware(value: dt.datetime | str) -> dt.datetime:
     """A timestamp read by an aggregate (no column type applied) as aware UTC."""
     if isinstance(value, str):  # SQLite hands an aggregate back as its stored text
         value = dt.datetime.fromisoformat(value)
@@ -289,7 +289,7 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 def _epoch(session: Session, register: str, day_start: dt.datetime) -> dt.datetime:
     """The lower bound of the register's days' sales: its first day's start."""
-    first = session.exec(
+    first: dt.datetime | None = session.exec(
         select(func.min(DrawerDay.started_at)).where(DrawerDay.register_name == register)
     ).one()
     return day_start if first is None else min(_aware(first), day_start)
