@@ -371,9 +371,12 @@ def take_z(session: Session, register: str, counted_cents: int | None, *, after:
     # two statements would otherwise be in this day without being in its figures
     sales = table_of(Sale)
     epoch = _epoch_of(session, register, day)
-    session.execute(update(sales).where(_day_sales(register, epoch)).values(drawer_day_id=day.id))
+    every, _done = _day_sales(register, epoch)
+    session.execute(update(sales).where(sales.c.id.in_(every)).values(drawer_day_id=day.id))
+    stamped = sa.select(sales.c.id).where(sales.c.drawer_day_id == day.id)
+    counted = (stamped, stamped.where(sales.c.state == COMPLETED.value))
     figures = replace(
-        _figures(session, register, day, settings, now, sales.c.drawer_day_id == day.id),
+        _figures(session, register, day, settings, now, counted),
         z_no=last + 1,
         counted_cents=counted_cents,
     )
@@ -397,18 +400,27 @@ def _epoch_of(session: Session, register: str, day: DrawerDay) -> dt.datetime:
     return _epoch(session, register, _aware(day.started_at))
 
 
-def _day_sales(register: str, epoch: dt.datetime) -> Any:
+def _day_sales(register: str, epoch: dt.datetime) -> tuple[Any, Any]:
     """The register's sales, refunds and voids no Z has counted yet, since its first day
-    (a day's sales are what no Z took, not a time window: module doc)."""
+    (a day's sales are what no Z took, not a time window: module doc).
+
+    Two ranges of ``ix_sale_register_day_completed`` (completed since the epoch; never
+    completed, i.e. voided, whose moment is their last change), so a register's years of
+    history are skipped, not scanned: one condition with an OR made SQLite walk them all.
+    The ids of all of them, and of the completed ones only (the payments and taxes).
+    """
     sales = table_of(Sale)
-    # a voided sale has no completion time: when it was voided is its last change
-    moment = func.coalesce(sales.c.completed_at, sales.c.updated_at)  # typed as the column
-    return sa.and_(
-        sales.c.register_name == register,
-        sales.c.drawer_day_id.is_(None),
-        sales.c.state.in_((COMPLETED.value, VOIDED.value)),
-        moment >= epoch,
+    waiting = sa.and_(sales.c.register_name == register, sales.c.drawer_day_id.is_(None))
+    completed = sa.select(sales.c.id).where(
+        waiting, sales.c.completed_at >= epoch, sales.c.state == COMPLETED.value
     )
+    voided = sa.select(sales.c.id).where(
+        waiting,
+        sales.c.completed_at.is_(None),
+        sales.c.state == VOIDED.value,
+        sales.c.updated_at >= epoch,
+    )
+    return completed.union_all(voided), completed
 
 
 def _figures(
@@ -417,13 +429,18 @@ def _figures(
     day: DrawerDay,
     settings: StoreInfo,
     now: dt.datetime,
-    where: Any = None,
+    picked: tuple[Any, Any] | None = None,
 ) -> DayFigures:
-    """The day's figures: of the sales ``where`` picks (default: those no Z took yet)."""
+    """The day's figures: of the sales ``picked`` (ids of all, ids of the completed;
+    default: those no Z took yet)."""
     started = _aware(day.started_at)
-    if where is None:
-        where = _day_sales(register, _epoch_of(session, register, day))
+    if picked is None:
+        picked = _day_sales(register, _epoch_of(session, register, day))
+    # only ``id IN (…)`` on the outer sale: a condition on its state made the planner
+    # walk every completed sale of the store by ix_sale_state_completed
+    every, done = picked
     sales = table_of(Sale)
+    where = sales.c.id.in_(every)
     lines = table_of(SaleLine)
     payments = table_of(Payment)
     counts: dict[tuple[str, str], tuple[int, int]] = {}
@@ -453,7 +470,7 @@ def _figures(
             discount += int(disc)
             first = low if first is None or (low is not None and low < first) else first
             last = high if last is None or (high is not None and high > last) else last
-    completed = sa.and_(where, sales.c.state == COMPLETED.value)
+    completed = sales.c.id.in_(done)
     taxes = tuple(
         TaxTotal(None if rate is None else str(Decimal(rate)), int(total - tax), int(tax))
         for rate, total, tax in session.execute(

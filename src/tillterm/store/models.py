@@ -336,6 +336,8 @@ class Sale(SQLModel, table=True):
             postgresql_where=text("state = 'open'"),
         ),
         Index("uq_sale_change_key", "change_key", unique=True),
+        #: a register's sales no Z has counted yet, from a moment (the X and Z reports)
+        Index("ix_sale_register_day_completed", "register_name", "drawer_day_id", "completed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -74,9 +74,15 @@ def upgrade() -> None:
         inline_references=True,
     )
     op.create_index("ix_sale_drawer_day_id", "sale", ["drawer_day_id"])
+    op.create_index(
+        "ix_sale_register_day_completed",
+        "sale",
+        ["register_name", "drawer_day_id", "completed_at"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_sale_register_day_completed", table_name="sale")
     op.drop_index("ix_sale_drawer_day_id", table_name="sale")
     with op.batch_alter_table("sale", schema=None) as batch_op:
         batch_op.drop_column("drawer_day_id")
