@@ -16,14 +16,8 @@ from tillterm.catalog.settings import StoreInfo
 from tillterm.core.money import from_cents
 from tillterm.core.typed_text import visible_text
 from tillterm.sales.drawer import CASH_IN, DayFigures, z_label
+from tillterm.sales.receipts import WIDTH, _row  # the same till roll as the receipts
 from tillterm.sales.views import METHOD_LABELS
-
-WIDTH = 40
-
-
-def _row(left: str, right: str, width: int = WIDTH) -> str:
-    space = max(width - len(left) - len(right), 1)
-    return f"{left}{' ' * space}{right}"
 
 
 def _amount(cents: int) -> str:

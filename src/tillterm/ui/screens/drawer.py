@@ -26,6 +26,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tillterm.core.money import from_cents, parse_amount, to_cents
+from tillterm.sales.day_reports import over_short_words
 from tillterm.services.drawer import DrawerState, ZReport, ZSummary
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillModal
@@ -33,14 +34,6 @@ from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
 from tillterm.ui.widgets.pick_list import PickList
-
-
-def _over_short(cents: int) -> str:
-    if cents > 0:
-        return f"{from_cents(cents)} over"
-    if cents < 0:
-        return f"{from_cents(-cents)} short"
-    return "exact"
 
 
 class DrawerScreen(TillModal[None]):
@@ -204,7 +197,7 @@ class DrawerScreen(TillModal[None]):
         message = (
             f"Close register {state.register_name}'s day with {label}?\n"
             f"Counted {from_cents(counted)}, expected {from_cents(expected)}: "
-            f"{_over_short(gap)}.\n"
+            f"{over_short_words(gap)}.\n"
             "The Z report is kept as printed; it cannot be changed."
         )
 
@@ -226,7 +219,7 @@ class DrawerScreen(TillModal[None]):
             gap = report.figures.over_short_cents
             if report.taken_now:
                 note = (
-                    f"{report.label} taken: {_over_short(gap or 0)}. "
+                    f"{report.label} taken: {over_short_words(gap or 0)}. "
                     "The next sale starts a new day."
                 )
             else:
@@ -311,7 +304,7 @@ class DrawerScreen(TillModal[None]):
                     + (
                         "uncounted"
                         if z.over_short_cents is None
-                        else _over_short(z.over_short_cents)
+                        else over_short_words(z.over_short_cents)
                     )
                 )
             )
