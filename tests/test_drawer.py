@@ -106,7 +106,7 @@ def test_a_days_figures_add_up(any_engine: Engine) -> None:
     assert z.label == "Z0001" and z.taken_now
     assert z.figures.over_short_cents == -200
     assert z.figures.sales_cents == x.sales_cents and z.figures.taxes == x.taxes
-    assert "Z REPORT Z0001" in z.text and "-2.00 short" in z.text
+    assert "Z REPORT Z0001" in z.text and "2.00 short" in z.text
     assert "window cleaner" in z.text and "Test shop" in z.text
     assert all(len(line) <= 40 for line in z.text.splitlines())
     with session_scope(any_engine) as s:

@@ -91,7 +91,8 @@ async def test_open_sell_cash_close_with_count(engine: Engine, store: Store, dri
         await wait_until(pilot, lambda: isinstance(app.screen, DrawerScreen), "the drawer again")
         await settle(pilot)
         report = _text(app, "#drawer-report")
-        assert "Z REPORT Z0001" in report and "-1.00 short" in report
+        assert "Z REPORT Z0001" in report
+        assert "  Over/short" + " " * 18 + "1.00 short" in report.splitlines()
         assert "Z0001 taken: 1.00 short" in _text(app, "#drawer-note")
         assert "Drawer NOT opened: sales still count for the next day" in _text(
             app, "#drawer-status"

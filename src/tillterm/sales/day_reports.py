@@ -36,12 +36,13 @@ def _rate(rate: str | None) -> str:
 
 
 def over_short_words(cents: int) -> str:
-    """``+2.00 over`` / ``-1.50 short`` / ``0.00 exact``: said, not only signed or coloured."""
+    """``2.00 over`` / ``1.50 short`` / ``exact``: said in words (no sign to misread, no
+    colour needed)."""
     if cents > 0:
-        return f"+{_amount(cents)} over"
+        return f"{_amount(cents)} over"
     if cents < 0:
-        return f"{_amount(cents)} short"
-    return "0.00 exact"
+        return f"{_amount(-cents)} short"
+    return "exact"
 
 
 def render_day_report(figures: DayFigures, store: StoreInfo, *, width: int = WIDTH) -> str:
