@@ -373,7 +373,9 @@ def take_z(session: Session, register: str, counted_cents: int | None, *, after:
     epoch = _epoch_of(session, register, day)
     every, _done = _day_sales(register, epoch)
     session.execute(update(sales).where(sales.c.id.in_(every)).values(drawer_day_id=day.id))
-    stamped = sa.select(sales.c.id).where(sales.c.drawer_day_id == day.id)
+    stamped = sa.select(sales.c.id).where(
+        sales.c.register_name == register, sales.c.drawer_day_id == day.id
+    )
     counted = (stamped, stamped.where(sales.c.state == COMPLETED.value))
     figures = replace(
         _figures(session, register, day, settings, now, counted),

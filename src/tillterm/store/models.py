@@ -336,7 +336,8 @@ class Sale(SQLModel, table=True):
             postgresql_where=text("state = 'open'"),
         ),
         Index("uq_sale_change_key", "change_key", unique=True),
-        #: a register's sales no Z has counted yet, from a moment (the X and Z reports)
+        #: a register's sales no Z has counted yet, from a moment (the X report), and
+        #: those one Z counted (its figures); days are never deleted, so no other index
         Index("ix_sale_register_day_completed", "register_name", "drawer_day_id", "completed_at"),
     )
 
@@ -382,7 +383,6 @@ class Sale(SQLModel, table=True):
             # and a day is never deleted anyway (the default refuses it, like RESTRICT)
             ForeignKey("drawer_day.id"),
             nullable=True,
-            index=True,
         ),
     )
 

@@ -12,7 +12,8 @@ Revises: 0008_store_details
   a sale is in one Z and one completed after it is in the next. Added in place (``ALTER
   TABLE … ADD COLUMN … REFERENCES``): the sale table is not rebuilt; every existing
   sale is in no Z yet (only the day of a register's first Z counts them, see
-  ``sales.drawer``).
+  ``sales.drawer``). ``ix_sale_register_day_completed`` finds a register's sales no Z
+  has counted since a moment without walking its history.
 """
 
 from __future__ import annotations
@@ -73,7 +74,6 @@ def upgrade() -> None:
         ),
         inline_references=True,
     )
-    op.create_index("ix_sale_drawer_day_id", "sale", ["drawer_day_id"])
     op.create_index(
         "ix_sale_register_day_completed",
         "sale",
@@ -83,7 +83,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_sale_register_day_completed", table_name="sale")
-    op.drop_index("ix_sale_drawer_day_id", table_name="sale")
     with op.batch_alter_table("sale", schema=None) as batch_op:
         batch_op.drop_column("drawer_day_id")
     op.drop_index("ix_drawer_move_day_id", table_name="drawer_move")
