@@ -1,4 +1,5 @@
-"""X and Z reports as printed text: 40 columns, a till roll, the same on screen.
+"""X and Z reports: their figures (:class:`DayFigures`, stored with a Z as JSON) and
+their printed text: 40 columns, a till roll, the same on screen.
 
 A Z report is rendered once, when it is taken, and kept with its day
 (:func:`tillterm.sales.drawer.take_z`): reprinting uses that text, so a report never
@@ -11,13 +12,128 @@ Times are printed in the machine's local time (the cashier's clock), stored in U
 from __future__ import annotations
 
 import datetime as dt
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from tillterm.catalog.settings import StoreInfo
 from tillterm.core.money import from_cents
 from tillterm.core.typed_text import visible_text
-from tillterm.sales.drawer import CASH_IN, DayFigures, z_label
 from tillterm.sales.receipts import WIDTH, _row  # the same till roll as the receipts
 from tillterm.sales.views import METHOD_LABELS
+
+CASH_IN, CASH_OUT = "in", "out"
+
+
+@dataclass(frozen=True)
+class TaxTotal:
+    """One tax rate's share of the day: net of tax, the tax, in cents."""
+
+    rate: str | None  # the exact rate ("20", "5.5"); None: lines sold without a rate
+    net_cents: int
+    tax_cents: int
+
+
+@dataclass(frozen=True)
+class MethodTotal:
+    method: str
+    count: int
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class MoveView:
+    kind: str
+    amount_cents: int
+    reason: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    """Everything an X or Z report says about a register's day (cents; times UTC)."""
+
+    register_name: str
+    currency: str
+    started_at: dt.datetime
+    #: when the figures were read (X) or the Z was taken
+    ended_at: dt.datetime
+    opened_at: dt.datetime | None
+    float_cents: int
+    sales_count: int
+    sales_cents: int
+    refunds_count: int
+    refunds_cents: int
+    voids_count: int
+    voids_cents: int
+    discount_cents: int
+    taxes: tuple[TaxTotal, ...]
+    payments: tuple[MethodTotal, ...]
+    moves: tuple[MoveView, ...]
+    first_receipt: str | None
+    last_receipt: str | None
+    z_no: int | None = None
+    counted_cents: int | None = None
+
+    @property
+    def net_sales_cents(self) -> int:
+        return self.sales_cents + self.refunds_cents
+
+    @property
+    def cash_payments_cents(self) -> int:
+        return sum(p.amount_cents for p in self.payments if p.method == "cash")
+
+    @property
+    def cash_in_cents(self) -> int:
+        return sum(m.amount_cents for m in self.moves if m.kind == CASH_IN)
+
+    @property
+    def cash_out_cents(self) -> int:
+        return sum(m.amount_cents for m in self.moves if m.kind == CASH_OUT)
+
+    @property
+    def expected_cash_cents(self) -> int:
+        """What the drawer should hold: float + cash taken (refunds paid out taken off)
+        + cash in - cash out."""
+        return (
+            self.float_cents + self.cash_payments_cents + self.cash_in_cents - self.cash_out_cents
+        )
+
+    @property
+    def over_short_cents(self) -> int | None:
+        """Counted minus expected: positive over, negative short (``None``: not counted)."""
+        if self.counted_cents is None:
+            return None
+        return self.counted_cents - self.expected_cash_cents
+
+    def to_json(self) -> str:
+        """The figures as stored with a Z (sorted keys: the same figures, the same text)."""
+        return json.dumps(asdict(self), default=_json_default, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, stored: str) -> DayFigures:
+        raw: dict[str, Any] = json.loads(stored)
+        for key in ("started_at", "ended_at", "opened_at"):
+            if raw[key] is not None:
+                raw[key] = dt.datetime.fromisoformat(raw[key])
+        raw["taxes"] = tuple(TaxTotal(**t) for t in raw["taxes"])
+        raw["payments"] = tuple(MethodTotal(**p) for p in raw["payments"])
+        raw["moves"] = tuple(
+            MoveView(m["kind"], m["amount_cents"], m["reason"], dt.datetime.fromisoformat(m["at"]))
+            for m in raw["moves"]
+        )
+        return cls(**raw)
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} in a Z report's figures")
+
+
+def z_label(number: int) -> str:
+    """How Z number ``number`` is printed: ``Z0042``."""
+    return f"Z{number:04d}"
 
 
 def _amount(cents: int) -> str:

@@ -32,8 +32,7 @@ two sessions on one register queue and each sees what the other committed.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -43,6 +42,16 @@ from sqlmodel import Session, col, select
 
 from tillterm.catalog.settings import StoreInfo, load_settings
 from tillterm.core.errors import TilltermError
+from tillterm.sales.day_reports import (
+    CASH_IN,
+    CASH_OUT,
+    DayFigures,
+    MethodTotal,
+    MoveView,
+    TaxTotal,
+    render_day_report,
+    z_label,
+)
 from tillterm.sales.views import COMPLETED, REFUND, SALE, VOIDED
 from tillterm.store.models import (
     DrawerDay,
@@ -54,7 +63,6 @@ from tillterm.store.models import (
     utcnow,
 )
 
-CASH_IN, CASH_OUT = "in", "out"
 MAX_REASON = 120
 #: a float, a move or a count beyond this is a typing slip, not cash in a drawer
 MAX_DRAWER_CENTS = 100_000_000
@@ -65,112 +73,6 @@ class DrawerError(TilltermError):
 
 
 # --------------------------------------------------------------------------- read models
-
-
-@dataclass(frozen=True)
-class TaxTotal:
-    """One tax rate's share of the day: net of tax, the tax, in cents."""
-
-    rate: str | None  # "20.000" as stored (exact), None: lines sold without a rate
-    net_cents: int
-    tax_cents: int
-
-
-@dataclass(frozen=True)
-class MethodTotal:
-    method: str
-    count: int
-    amount_cents: int
-
-
-@dataclass(frozen=True)
-class MoveView:
-    kind: str
-    amount_cents: int
-    reason: str
-    at: dt.datetime
-
-
-@dataclass(frozen=True)
-class DayFigures:
-    """Everything an X or Z report says about a register's day (cents; times UTC)."""
-
-    register_name: str
-    currency: str
-    started_at: dt.datetime
-    #: when the figures were read (X) or the Z was taken
-    ended_at: dt.datetime
-    opened_at: dt.datetime | None
-    float_cents: int
-    sales_count: int
-    sales_cents: int
-    refunds_count: int
-    refunds_cents: int
-    voids_count: int
-    voids_cents: int
-    discount_cents: int
-    taxes: tuple[TaxTotal, ...]
-    payments: tuple[MethodTotal, ...]
-    moves: tuple[MoveView, ...]
-    first_receipt: str | None
-    last_receipt: str | None
-    z_no: int | None = None
-    counted_cents: int | None = None
-
-    @property
-    def net_sales_cents(self) -> int:
-        return self.sales_cents + self.refunds_cents
-
-    @property
-    def cash_payments_cents(self) -> int:
-        return sum(p.amount_cents for p in self.payments if p.method == "cash")
-
-    @property
-    def cash_in_cents(self) -> int:
-        return sum(m.amount_cents for m in self.moves if m.kind == CASH_IN)
-
-    @property
-    def cash_out_cents(self) -> int:
-        return sum(m.amount_cents for m in self.moves if m.kind == CASH_OUT)
-
-    @property
-    def expected_cash_cents(self) -> int:
-        """What the drawer should hold: float + cash taken (refunds paid out taken off)
-        + cash in - cash out."""
-        return (
-            self.float_cents + self.cash_payments_cents + self.cash_in_cents - self.cash_out_cents
-        )
-
-    @property
-    def over_short_cents(self) -> int | None:
-        """Counted minus expected: positive over, negative short (``None``: not counted)."""
-        if self.counted_cents is None:
-            return None
-        return self.counted_cents - self.expected_cash_cents
-
-    def to_json(self) -> str:
-        """The figures as stored with a Z (sorted keys: the same figures, the same text)."""
-        return json.dumps(asdict(self), default=_json_default, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, stored: str) -> DayFigures:
-        raw: dict[str, Any] = json.loads(stored)
-        for key in ("started_at", "ended_at", "opened_at"):
-            if raw[key] is not None:
-                raw[key] = dt.datetime.fromisoformat(raw[key])
-        raw["taxes"] = tuple(TaxTotal(**t) for t in raw["taxes"])
-        raw["payments"] = tuple(MethodTotal(**p) for p in raw["payments"])
-        raw["moves"] = tuple(
-            MoveView(m["kind"], m["amount_cents"], m["reason"], dt.datetime.fromisoformat(m["at"]))
-            for m in raw["moves"]
-        )
-        return cls(**raw)
-
-
-def _json_default(value: object) -> str:
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot store {type(value).__name__} in a Z report's figures")
 
 
 @dataclass(frozen=True)
@@ -215,11 +117,6 @@ class ZSummary:
     @property
     def label(self) -> str:
         return z_label(self.z_no)
-
-
-def z_label(number: int) -> str:
-    """How Z number ``number`` is printed: ``Z0042``."""
-    return f"Z{number:04d}"
 
 
 # --------------------------------------------------------------------------- locking
@@ -382,8 +279,6 @@ def take_z(session: Session, register: str, counted_cents: int | None, *, after:
         z_no=last + 1,
         counted_cents=counted_cents,
     )
-    from tillterm.sales.day_reports import render_day_report
-
     printed = render_day_report(figures, settings)
     day.closed_at = now
     day.z_no = last + 1
@@ -560,8 +455,6 @@ def drawer_state(session: Session, register: str) -> DrawerState:
 
 def x_report(session: Session, register: str) -> str:
     """The X report: the open day's running totals, printed now, stored nowhere."""
-    from tillterm.sales.day_reports import render_day_report
-
     return render_day_report(drawer_state(session, register).x, load_settings(session))
 
 
