@@ -15,7 +15,9 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from tillterm.catalog.settings import load_settings
 from tillterm.sales import drawer as domain
+from tillterm.sales.day_reports import render_day_report
 from tillterm.sales.drawer import DrawerError, DrawerState, ZReport, ZSummary
 from tillterm.sales.registers import clean_name
 from tillterm.store.engine import session_scope
@@ -49,6 +51,12 @@ class Drawer:
     def x_report(self) -> str:
         with session_scope(self._engine()) as session:
             return domain.x_report(session, self.register)
+
+    def overview(self) -> tuple[DrawerState, str]:
+        """The drawer and its X report's text, from one reading of the figures."""
+        with session_scope(self._engine()) as session:
+            state = domain.drawer_state(session, self.register)
+            return state, render_day_report(state.x, load_settings(session))
 
     def take_z(self, counted_cents: int | None, *, after: int) -> ZReport:
         """Close the day (see :func:`tillterm.sales.drawer.take_z` for ``after``)."""

@@ -110,7 +110,7 @@ class DrawerScreen(TillModal[None]):
         drawer = self.services.drawer
 
         def read() -> DrawerScreen.Loaded:
-            return self.Loaded(drawer.state(), drawer.x_report(), drawer.z_reports(), note)
+            return self.Loaded(*drawer.overview(), drawer.z_reports(), note)
 
         self.run_job(
             "drawer-read",
@@ -129,7 +129,7 @@ class DrawerScreen(TillModal[None]):
 
         def run() -> DrawerScreen.Loaded:
             change()
-            return self.Loaded(drawer.state(), drawer.x_report(), drawer.z_reports(), note)
+            return self.Loaded(*drawer.overview(), drawer.z_reports(), note)
 
         self.run_job(
             "drawer-change",
