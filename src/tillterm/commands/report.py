@@ -1,4 +1,10 @@
-"""``tillterm report sales-by-group``: sales per customer group over a date range, as CSV."""
+"""``tillterm report``: sales per customer group (CSV); a register's X and Z reports.
+
+``report z --register NAME --date YYYY-MM-DD`` prints the Z reports that register took
+that (local) day, as stored; when it took none and the date is today, its day is closed
+first (uncounted: a count belongs to the register's Drawer screen), exactly as the
+register's own end-of-day key does. ``report x`` prints the running totals of the open
+day and stores nothing."""
 
 from __future__ import annotations
 
@@ -33,8 +39,55 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--output", "-o", metavar="FILE", help="write the CSV to FILE (default: stdout)"
     )
 
+    for kind, what in (
+        ("x", "the register's running totals since its last Z (stores nothing)"),
+        ("z", "the register's Z report of a date, taking it first if today's is not taken"),
+    ):
+        day = kinds.add_parser(
+            kind,
+            help=what,
+            description=f"Print {what}. Amounts in the store's currency, times local.",
+        )
+        add_db_option(day)
+        day.add_argument(
+            "--register",
+            metavar="NAME",
+            help="the register (default: $TILLTERM_REGISTER, else the host name)",
+        )
+        if kind == "z":
+            day.add_argument(
+                "--date",
+                type=_date,
+                default=None,
+                metavar="YYYY-MM-DD",
+                help="the local date the Z was taken (default: today)",
+            )
+
+
+def _run_day(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from tillterm.commands.console import open_services
+    from tillterm.core.typed_text import visible_text
+
+    services = open_services(args)
+    try:
+        drawer = services.drawer
+        if args.report == "x":
+            text = drawer.x_report()
+        else:
+            reports = drawer.z_for_date(args.date or dt.date.today())
+            text = ("=" * 40 + "\n").join(z.text for z in reports)  # several shifts
+    finally:
+        services.engine().dispose()
+    sys.stdout.write(visible_text(text, multiline=True))
+    return EXIT_OK
+
 
 def run(args: argparse.Namespace) -> int:
+    if args.report in ("x", "z"):
+        return _run_day(args)
+
     from pathlib import Path
 
     from tillterm.core.typed_text import visible_text

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from tillterm.services.customer_care import CustomerCare
+    from tillterm.services.drawer import Drawer
     from tillterm.services.imports import Imports
     from tillterm.services.printing import ReceiptPrinter
     from tillterm.services.settings import StoreSettings
@@ -80,3 +81,10 @@ class Services:
         from tillterm.services.customer_care import CustomerCare
 
         return CustomerCare(self.engine)
+
+    @cached_property
+    def drawer(self) -> Drawer:
+        """This register's cash drawer, X and Z reports (imported on first use)."""
+        from tillterm.services.drawer import Drawer
+
+        return Drawer(self.engine, self.register)

@@ -346,6 +346,9 @@ class Sale(SQLModel, table=True):
             postgresql_where=text("state = 'open'"),
         ),
         Index("uq_sale_change_key", "change_key", unique=True),
+        #: a register's sales no Z has counted yet, from a moment (the X report), and
+        #: those one Z counted (its figures); days are never deleted, so no other index
+        Index("ix_sale_register_day_completed", "register_name", "drawer_day_id", "completed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -384,6 +387,73 @@ class Sale(SQLModel, table=True):
     #: the idempotency key of the last register action that changed the sale (for a
     #: completed sale: of its completion): a retry after a lost answer finds it here
     change_key: str | None = Field(default=None, max_length=32)
+    #: the register day (:class:`DrawerDay`) whose Z report counted this sale, set when
+    #: the Z is taken: a sale is in exactly one Z, and one completed after it is in the next
+    drawer_day_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer,
+            # no ON DELETE: SQLite reads no action back from a column added in place,
+            # and a day is never deleted anyway (the default refuses it, like RESTRICT)
+            ForeignKey("drawer_day.id"),
+            nullable=True,
+        ),
+    )
+
+
+#: at most one day open per register name (the one its next Z report closes)
+OPEN_DAY_PER_REGISTER = "uq_drawer_day_open"
+
+
+class DrawerDay(SQLModel, table=True):
+    """One register's day: from its drawer's opening (or its previous Z) to its Z report.
+
+    Open while ``closed_at`` is ``None``. Taking the Z closes it and keeps the report as
+    printed (``report_text``) with its figures (``figures``, JSON): printed again it is
+    those bytes, never recomputed, so later sales, renamed tax rates or changed store
+    details never rewrite it. ``opened_at`` is ``None`` for a day whose drawer was never
+    opened with a float (a Z taken without it).
+    """
+
+    __tablename__ = "drawer_day"
+    __table_args__ = (
+        Index(
+            OPEN_DAY_PER_REGISTER,
+            "register_name",
+            unique=True,
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
+        Index("uq_drawer_day_z", "register_name", "z_no", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    register_name: str = Field(max_length=40)
+    #: where the day's sales begin: the previous Z, or the local midnight before the
+    #: register's first day (sales rung up before the drawer was opened still count)
+    started_at: dt.datetime = _ts()
+    opened_at: dt.datetime | None = _ts(nullable=True)
+    float_cents: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    closed_at: dt.datetime | None = _ts(nullable=True)
+    #: the register's Z number (Z0001 is 1), given when the Z is taken
+    z_no: int | None = Field(default=None)
+    counted_cents: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    report_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    figures: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class DrawerMove(SQLModel, table=True):
+    """Cash put into (``in``) or taken out of (``out``) a register's drawer, with why."""
+
+    __tablename__ = "drawer_move"
+
+    id: int | None = Field(default=None, primary_key=True)
+    day_id: int = _fk("drawer_day.id", "RESTRICT", nullable=False)
+    kind: str = Field(max_length=10)
+    #: always positive; ``kind`` gives the direction
+    amount_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
+    reason: str = Field(max_length=120)
+    created_at: dt.datetime = _ts()
 
 
 class ReceiptCounter(SQLModel, table=True):

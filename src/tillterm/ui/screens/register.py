@@ -102,6 +102,7 @@ class RegisterScreen(TillScreen[None]):
         Binding("escape", "back_to_scan", "Close list / back to scan", show=False),
         Binding("ctrl+o", "misc_item", "Open-price item", priority=True, show=False),
         Binding("ctrl+r", "sales_report", "Sales report", show=False),
+        Binding("ctrl+g", "drawer", "Drawer & day (float, cash in/out, X/Z)", show=False),
         Binding("ctrl+t", "recent_sales", "Recent sales / refund", priority=True, show=False),
         Binding("f12", "void_sale", "Void sale", show=False),
         Binding("ctrl+n", "new_customer", "New customer (the unknown card)", show=False),
@@ -1039,6 +1040,11 @@ class RegisterScreen(TillScreen[None]):
         from tillterm.ui.screens.sales_report import SalesReportScreen
 
         self.app.push_screen(SalesReportScreen())
+
+    def action_drawer(self) -> None:
+        from tillterm.ui.screens.drawer import DrawerScreen
+
+        self.app.push_screen(DrawerScreen())
 
     def action_recent_sales(self) -> None:
         from tillterm.ui.screens.recent_sales import RecentSalesScreen

@@ -1,0 +1,352 @@
+"""Ctrl+G on the register: the cash drawer and the register's day (issue 17).
+
+One screen for what a cashier does with the drawer: open it with a float (F6), put
+cash in or take it out with a reason (F7/F8), read the running X report (shown on
+arrival, Ctrl+R reads it again), close the day with the cash counted (F10: a
+confirmation first, then the Z report, with over/short said in words), and show a past
+Z report again (arrows pick it, F9 shows it exactly as it was printed).
+
+Selling never waits for the drawer: a sale after a Z starts the next day, and the
+status line says when the drawer has not been opened (the day still counts its sales,
+with a float of zero). Every change is one :class:`~tillterm.services.drawer.Drawer`
+call in a worker; the screen only shows what comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tillterm.core.money import from_cents, parse_amount, to_cents
+from tillterm.sales.day_reports import over_short_words
+from tillterm.services.drawer import DrawerState, ZReport, ZSummary
+from tillterm.ui.plain import plain
+from tillterm.ui.screens.base import TillModal
+from tillterm.ui.screens.confirm import ConfirmScreen
+from tillterm.ui.styles import css
+from tillterm.ui.widgets.key_footer import KeyFooter
+from tillterm.ui.widgets.pick_list import PickList
+
+
+class DrawerScreen(TillModal[None]):
+    HELP_TITLE = "Drawer & day"
+    CSS_PATH = css("drawer.tcss")
+    BINDINGS = [
+        Binding("f6", "open_drawer", "Open"),
+        Binding("f7", "move_cash('in')", "Cash in"),
+        Binding("f8", "move_cash('out')", "Cash out"),
+        Binding("f9", "show_z", "Show Z"),
+        Binding("f10", "close_day", "Close day (Z)"),
+        Binding("ctrl+r", "show_x", "X report (running totals)", show=False),
+        Binding("up", "move(-1)", "Previous Z report", show=False),
+        Binding("down", "move(1)", "Next Z report", show=False),
+        Binding("pageup", "scroll(-10)", "Scroll the report up", show=False),
+        Binding("pagedown", "scroll(10)", "Scroll the report down", show=False),
+        Binding("escape", "close", "Back"),
+    ]
+
+    @dataclass
+    class Loaded(Message):
+        """The drawer, its X report and the past Z reports were read."""
+
+        state: DrawerState
+        x_text: str
+        reports: list[ZSummary]
+        note: str
+
+    @dataclass
+    class ZShown(Message):
+        """A Z report to show: just taken, or a past one (its stored text)."""
+
+        report: ZReport
+        note: str
+
+    @dataclass
+    class Failed(Message):
+        """Refused or not reachable; nothing changed."""
+
+        note: str
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.state: DrawerState | None = None
+        self.reports: list[ZSummary] = []
+        self._busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="drawer-box"):
+            yield Static("Drawer & day", id="drawer-title")
+            yield Static("Reading the drawer…", id="drawer-status")
+            with Horizontal(id="drawer-fields"):
+                yield Label("Amount")
+                yield Input(placeholder="0.00", id="drawer-amount", compact=True)
+                yield Label("Reason")
+                yield Input(placeholder="for cash in/out", id="drawer-reason", compact=True)
+            with Horizontal(id="drawer-body"):
+                with VerticalScroll(id="drawer-report-view"):
+                    yield Static("", id="drawer-report", markup=False)
+                with Vertical(id="drawer-side"):
+                    yield Static("Z reports (arrows, F9)", id="drawer-z-title")
+                    yield PickList(id="drawer-z-list", markup=False)
+            yield Static("", id="drawer-note")
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        self.query_one("#drawer-z-list", OptionList).can_focus = False  # the fields keep it
+        self.query_one("#drawer-amount", Input).focus()
+        self._load("")
+
+    # ----------------------------------------------------------------- workers
+
+    def _load(self, note: str) -> None:
+        drawer = self.services.drawer
+
+        def read() -> DrawerScreen.Loaded:
+            return self.Loaded(*drawer.overview(), drawer.z_reports(), note)
+
+        self.run_job(
+            "drawer-read",
+            read,
+            lambda loaded: loaded,
+            self.Failed,
+            description="reading the drawer",
+        )
+
+    def _change(self, change: Callable[[], object], note: str, description: str) -> None:
+        """Run a drawer change (one at a time), then read the drawer again."""
+        if self._busy:
+            return
+        self._busy = True
+        drawer = self.services.drawer
+
+        def run() -> DrawerScreen.Loaded:
+            change()
+            return self.Loaded(*drawer.overview(), drawer.z_reports(), note)
+
+        self.run_job(
+            "drawer-change",
+            run,
+            lambda loaded: loaded,
+            self.Failed,
+            exclusive=False,
+            description=description,
+        )
+
+    # ----------------------------------------------------------------- actions
+
+    def _amount(self, what: str) -> int | None:
+        field = self.query_one("#drawer-amount", Input)
+        try:
+            return to_cents(parse_amount(field.value))
+        except ValueError as exc:
+            self._note(f"{what}: {exc}.", error=True)
+            field.focus()
+            return None
+
+    def action_open_drawer(self) -> None:
+        cents = self._amount("Type the float in Amount, then F6")
+        if cents is None:
+            return
+        drawer = self.services.drawer
+        self._change(
+            lambda: drawer.open(cents),
+            f"Drawer opened with a float of {from_cents(cents)}.",
+            "opening the drawer",
+        )
+
+    def action_move_cash(self, kind: str) -> None:
+        key = "F7" if kind == "in" else "F8"
+        cents = self._amount(f"Type the amount, a reason, then {key}")
+        if cents is None:
+            return
+        reason_field = self.query_one("#drawer-reason", Input)
+        reason = reason_field.value.strip()
+        if not reason:
+            self._note(f"Say why the cash goes {kind} (Reason), then {key}.", error=True)
+            reason_field.focus()
+            return
+        drawer = self.services.drawer
+        what = "put in" if kind == "in" else "taken out"
+        self._change(
+            lambda: drawer.move(kind, cents, reason),
+            f"{from_cents(cents)} {what}: {reason}.",
+            "recording cash " + kind,
+        )
+
+    def action_show_x(self) -> None:
+        self._load("X report read again: running totals, nothing stored.")
+
+    def action_close_day(self) -> None:
+        state = self.state
+        if state is None or self._busy:
+            return
+        counted = self._amount("Count the drawer, type it in Amount, then F10")
+        if counted is None:
+            return
+        expected = state.x.expected_cash_cents
+        gap = counted - expected
+        label = f"Z{state.last_z + 1:04d}"
+        message = (
+            f"Close register {state.register_name}'s day with {label}?\n"
+            f"Counted {from_cents(counted)}, expected {from_cents(expected)}: "
+            f"{over_short_words(gap)}.\n"
+            "The Z report is kept as printed; it cannot be changed."
+        )
+
+        def answered(yes: bool | None) -> None:
+            self.query_one("#drawer-amount", Input).focus()
+            if yes:
+                self._take_z(counted, state.last_z)
+
+        self.app.push_screen(ConfirmScreen("Close the day", message, yes="Take Z"), answered)
+
+    def _take_z(self, counted: int, after: int) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        drawer = self.services.drawer
+
+        def take() -> DrawerScreen.ZShown:
+            report = drawer.take_z(counted, after=after)
+            gap = report.figures.over_short_cents
+            if report.taken_now:
+                note = (
+                    f"{report.label} taken: {over_short_words(gap or 0)}. "
+                    "The next sale starts a new day."
+                )
+            else:
+                note = (
+                    f"{report.label} had just been taken elsewhere; shown as it was printed "
+                    "(your count was not recorded)."
+                )
+            return self.ZShown(report, note)
+
+        self.run_job(
+            "drawer-change",
+            take,
+            lambda shown: shown,
+            self.Failed,
+            exclusive=False,
+            description="taking the Z report",
+        )
+
+    def action_show_z(self) -> None:
+        listed = self.query_one("#drawer-z-list", OptionList)
+        if listed.highlighted is None or not self.reports:
+            self._note("No Z report yet: F10 closes the day and takes the first.", error=True)
+            return
+        number = self.reports[listed.highlighted].z_no
+        drawer = self.services.drawer
+        self.run_job(
+            "drawer-read",
+            lambda: self.ZShown(drawer.z_report(number), f"Z{number:04d} as printed."),
+            lambda shown: shown,
+            self.Failed,
+            description="reading a Z report",
+        )
+
+    def action_move(self, delta: int) -> None:
+        options = self.query_one("#drawer-z-list", OptionList)
+        if options.option_count:
+            current = options.highlighted if options.highlighted is not None else 0
+            options.highlighted = max(0, min(options.option_count - 1, current + delta))
+
+    def action_scroll(self, delta: int) -> None:
+        view = self.query_one("#drawer-report-view", VerticalScroll)
+        view.scroll_relative(y=delta, animate=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    # ----------------------------------------------------------------- results
+
+    def _note(self, text: str, *, error: bool = False) -> None:
+        note = self.query_one("#drawer-note", Static)
+        note.update(plain(text))
+        note.set_class(error, "-error")
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        self._busy = False
+        self.state = state = message.state
+        self.reports = message.reports
+        self.query_one("#drawer-title", Static).update(
+            plain(f"Drawer & day — register {state.register_name}")
+        )
+        if state.opened_at is None:
+            day = "the next day" if state.last_z else "this day"
+            status = (
+                f"Drawer NOT opened: sales still count for {day}, float 0.00. "
+                "Type the float, F6 opens it."
+            )
+        else:
+            status = (
+                f"Drawer open since {state.opened_at.astimezone():%H:%M}, "
+                f"float {from_cents(state.float_cents)}; expected in drawer "
+                f"{from_cents(state.x.expected_cash_cents)}."
+            )
+        self.query_one("#drawer-status", Static).update(plain(status))
+        self._show_report(message.x_text)
+        listed = self.query_one("#drawer-z-list", OptionList)
+        listed.clear_options()
+        listed.add_options(
+            Option(
+                plain(
+                    f"{z.label} {z.taken_at.astimezone():%d/%m %H:%M} "
+                    + (
+                        "uncounted"
+                        if z.over_short_cents is None
+                        else over_short_words(z.over_short_cents)
+                    )
+                )
+            )
+            for z in message.reports
+        )
+        if message.reports:
+            listed.highlighted = 0
+        if message.note:
+            self._note(message.note)
+            self.query_one("#drawer-amount", Input).value = ""
+            self.query_one("#drawer-reason", Input).value = ""
+            self.query_one("#drawer-amount", Input).focus()
+        else:
+            self._note("X report: the open day's running totals (Ctrl+R reads them again).")
+
+    @on(ZShown)
+    def _z_shown(self, message: ZShown) -> None:
+        self._show_report(message.report.text)
+        if message.report.taken_now or self._busy:
+            self._busy = False
+            self.query_one("#drawer-amount", Input).value = ""
+            drawer = self.services.drawer
+            note = message.note
+            # the status and the list follow the new day; the Z stays shown
+            self.run_job(
+                "drawer-read",
+                lambda: self.Loaded(drawer.state(), message.report.text, drawer.z_reports(), note),
+                lambda loaded: loaded,
+                self.Failed,
+                description="reading the drawer",
+            )
+        self._note(message.note)
+
+    def _show_report(self, text: str) -> None:
+        self.query_one("#drawer-report", Static).update(plain(text, multiline=True))
+        self.query_one("#drawer-report-view", VerticalScroll).scroll_home(animate=False)
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        self._busy = False
+        self._note(message.note, error=True)
+
+    def job_failed(self, group: str, error: BaseException) -> None:
+        """An unexpected failure was logged and said; the keys work again."""
+        self._busy = False
