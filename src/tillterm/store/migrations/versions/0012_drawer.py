@@ -1,7 +1,7 @@
 """cash drawer per register and its days, closed by stored Z reports (issue 17)
 
-Revision ID: 0009_drawer
-Revises: 0008_store_details
+Revision ID: 0012_drawer
+Revises: 0011_returns
 
 * ``drawer_day``: one register's day, from its drawer's opening (or its previous Z) to
   its Z report; the Z's text and figures are kept in it as printed, never recomputed.
@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy import text
 
-revision = "0009_drawer"
-down_revision = "0008_store_details"
+revision = "0012_drawer"
+down_revision = "0011_returns"
 branch_labels = None
 depends_on = None
 
