@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select as core_select
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ColumnElement, Executable
 from sqlmodel import Session
 
 from tillterm.store.models import StoreSettings, TaxRate, table_of
@@ -192,7 +192,7 @@ def list_tax_rates(session: Session, *, keep: int | None = None) -> list[TaxInfo
     """
     from sqlmodel import col, or_, select
 
-    offered = col(TaxRate.retired_at).is_(None)
+    offered: ColumnElement[bool] = col(TaxRate.retired_at).is_(None)
     if keep is not None:
         offered = or_(offered, col(TaxRate.id) == keep)
     rows = session.exec(select(TaxRate).where(offered).order_by(col(TaxRate.name))).all()

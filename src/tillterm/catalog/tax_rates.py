@@ -107,13 +107,13 @@ def _counts(session: Session, model: type[Product | CustomerGroup | Customer]) -
 
 
 def list_rates(session: Session) -> list[TaxRateRecord]:
-    """Every rate, retired ones included (last), with what points at it.
+    """Every rate by name, retired ones included, with what points at it.
 
     The counts are one ``GROUP BY`` per table; "sold" is one ``EXISTS`` per distinct
     percentage, which stops at the first matching line of a store's history.
     """
     rows = session.execute(
-        select(TaxRate).order_by(col(TaxRate.retired_at).is_not(None), col(TaxRate.name_key))
+        select(TaxRate).order_by(col(TaxRate.name_key))
     ).scalars()
     rates = list(rows)
     products = _counts(session, Product)
