@@ -189,7 +189,7 @@ def test_yes_no_fields_retire_and_reorder(any_engine: Engine) -> None:
         assert [f.name for f in move_field(s, vegan.id, -1)] == order  # already first
         assert retire_field(s, vegan.id).retired
         assert [f.name for f in list_fields(s)] == ["Shop", "Shoe size"]
-        assert [f.name for f in list_fields(s, retired_too=True)][0] == "Vegan"
+        assert list_fields(s, retired_too=True)[0].name == "Vegan"
         # the value stays (profile, export); the form no longer asks for it
         assert customer_values(s, customer.id) == {"Vegan": "yes", "Shoe size": "38"}
         with pytest.raises(ValidationFailed):

@@ -112,9 +112,7 @@ def list_rates(session: Session) -> list[TaxRateRecord]:
     The counts are one ``GROUP BY`` per table; "sold" is one ``EXISTS`` per distinct
     percentage, which stops at the first matching line of a store's history.
     """
-    rows = session.execute(
-        select(TaxRate).order_by(col(TaxRate.name_key))
-    ).scalars()
+    rows = session.execute(select(TaxRate).order_by(col(TaxRate.name_key))).scalars()
     rates = list(rows)
     products = _counts(session, Product)
     groups = _counts(session, CustomerGroup)

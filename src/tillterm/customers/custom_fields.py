@@ -22,7 +22,7 @@ from sqlmodel import Session, col
 from tillterm.core.dates import parse_date
 from tillterm.core.errors import NotFound, ValidationFailed
 from tillterm.core.typed_text import text_problem
-from tillterm.customers.fields import custom_key
+from tillterm.customers.fields import FALSE_WORDS, TRUE_WORDS, custom_key
 from tillterm.store.models import CustomField, CustomFieldValue, table_of, utcnow
 
 FIELD_TYPES = ("text", "number", "date", "bool", "choice")
@@ -245,9 +245,6 @@ def clean_value(definition: CustomFieldDef, value: object) -> str:
     if definition.field_type == "date":
         return parse_date(value).isoformat()
     if definition.field_type == "bool":
-        # imported here: the customer validation imports this module
-        from tillterm.customers.validation import FALSE_WORDS, TRUE_WORDS
-
         word = typed.casefold()
         if word in TRUE_WORDS:
             return YES
