@@ -4,10 +4,12 @@ custom fields (yes/no, retire, reorder), and what the pickers and the import off
 from __future__ import annotations
 
 from decimal import Decimal as D
+from pathlib import Path
 
 import pytest
+from conftest import run_cli
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from tillterm.catalog.settings import list_tax_rates, load_settings
 from tillterm.catalog.store_details import check_store, save_store
@@ -34,8 +36,8 @@ from tillterm.customers.custom_fields import (
 from tillterm.customers.profiles import create_customer
 from tillterm.services.back_office import BackOffice, Refused
 from tillterm.services.customer_care import CustomerCare
-from tillterm.store.engine import session_scope
-from tillterm.store.models import Product, Sale, SaleLine, StoreSettings, TaxRate
+from tillterm.store.engine import open_db, session_scope
+from tillterm.store.models import Customer, Product, Sale, SaleLine, StoreSettings, TaxRate
 
 
 def _sell_at(session: Session, rate: D, *, state: str = "completed") -> None:
@@ -221,3 +223,39 @@ def test_services_answer_refusals_per_field_and_pickers_skip_retired(engine: Eng
     office.retire_custom_field(field.id)
     assert care.choices(custom_fields_too=True).custom_fields == ()
     assert [f.retired for f in office.custom_fields()] == [True]
+
+
+def test_the_import_reads_yes_no_fields_skips_retired_ones_and_says_where_rates_are_made(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "store.db"
+    engine = open_db(db)
+    try:
+        with session_scope(engine) as s:
+            define_field(s, "Vegan", "bool")
+            retire_field(s, define_field(s, "Old field", "text").id)
+    finally:
+        engine.dispose()
+    sheet = tmp_path / "customers.csv"
+    sheet.write_text(
+        "First name,Email,Vegan,Old field,Sales tax\n"
+        "Ana,ana@example.com,oui,kept,\n"
+        "Ben,ben@example.com,maybe,x,Nope\n",
+        encoding="utf-8",
+    )
+    assert run_cli(["import", "--db", str(db), str(sheet)]) == 1
+    out = capsys.readouterr().out
+    assert "“Old field” → not imported" in out
+    assert "Vegan: error: “maybe” is not yes or no" in out
+    assert "create it first in Back office (F11) > Tax rates" in out
+    sheet.write_text(
+        "First name,Email,Vegan,Old field\nAna,ana@example.com,oui,kept\n", encoding="utf-8"
+    )
+    assert run_cli(["import", "--db", str(db), str(sheet)]) == 0
+    engine = open_db(db)
+    try:
+        with session_scope(engine) as s:
+            (customer_id,) = s.exec(select(Customer.id)).all()
+            assert customer_values(s, customer_id or 0) == {"Vegan": "yes"}
+    finally:
+        engine.dispose()

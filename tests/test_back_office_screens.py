@@ -20,6 +20,7 @@ from tillterm.ui.screens.back_office import BackOfficeScreen
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.screens.custom_field_form import CustomFieldForm
 from tillterm.ui.screens.custom_fields import CustomFieldsScreen
+from tillterm.ui.screens.help import HelpScreen
 from tillterm.ui.screens.store import StoreScreen
 from tillterm.ui.screens.tax_rate_form import TaxRateForm
 from tillterm.ui.screens.tax_rates import TaxRatesScreen
@@ -63,6 +64,11 @@ async def test_a_new_store_is_set_up_key_by_key(engine: Engine, drive: Drive) ->
         await _keys(pilot, "f11")
         assert isinstance(app.screen, BackOfficeScreen)
         assert "Store" in str(app.screen.query_one("#back-office-list").render_line(0))
+        await _keys(pilot, "f1")  # F11 and the hub's keys are in the help
+        assert isinstance(app.screen, HelpScreen)
+        helped = screen_text(app)
+        assert "F11          Back office" in helped and "1            Store" in helped
+        await _keys(pilot, "escape")
 
         # -- Store: a bad currency is refused under its field, nothing written ----------
         await _keys(pilot, "1")
