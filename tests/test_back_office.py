@@ -166,6 +166,9 @@ def test_the_default_tax_cannot_be_retired_nor_a_retired_rate_chosen(any_engine:
             retire_rate(s, standard.id)
         with pytest.raises(RateKept, match="in use"):
             delete_rate(s, standard.id)
+        create_customer(s, {"first_name": "Ana", "tax_rate_id": old.id})
+        with pytest.raises(RateKept, match="the tax of 1 customer"):
+            delete_rate(s, old.id)
         retire_rate(s, old.id)
         with pytest.raises(ValidationFailed) as caught:
             save_store(s, {"default_tax_rate_id": old.id})
