@@ -14,9 +14,12 @@ from sqlmodel import Session, select
 from tillterm.catalog.settings import list_tax_rates, load_settings
 from tillterm.catalog.store_details import check_store, save_store
 from tillterm.catalog.tax_rates import (
+    PRODUCTS_SHOWN,
     RateKept,
+    TaxRateRecord,
     create_rate,
     delete_rate,
+    describe_use,
     list_rates,
     parse_rate,
     restore_rate,
@@ -262,3 +265,13 @@ def test_the_import_reads_yes_no_fields_skips_retired_ones_and_says_where_rates_
             assert customer_values(s, customer_id or 0) == {"Vegan": "yes"}
     finally:
         engine.dispose()
+
+
+def test_what_a_rate_is_used_by_is_said_in_words() -> None:
+    def used(products: int, groups: int = 0, *, sold: bool = False) -> str:
+        record = TaxRateRecord(1, "Standard", D(20), products, groups, sold, False, False)
+        return describe_use(record)
+
+    assert used(0) == "unused"
+    assert used(1, 2, sold=True) == "1 product, 2 groups, sold"
+    assert used(PRODUCTS_SHOWN + 1) == "1,000+ products"
