@@ -13,17 +13,20 @@ from sqlmodel import select
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Select
 
+from tillterm.customers.custom_fields import customer_values, define_field, retire_field
 from tillterm.store.engine import session_scope
-from tillterm.store.models import CustomField, Sale, SaleLine, StoreSettings, TaxRate
+from tillterm.store.models import Customer, CustomField, Sale, SaleLine, StoreSettings, TaxRate
 from tillterm.ui.app import TilltermApp
 from tillterm.ui.screens.back_office import BackOfficeScreen
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.screens.custom_field_form import CustomFieldForm
 from tillterm.ui.screens.custom_fields import CustomFieldsScreen
+from tillterm.ui.screens.customer_form import CustomerForm
 from tillterm.ui.screens.help import HelpScreen
 from tillterm.ui.screens.store import StoreScreen
 from tillterm.ui.screens.tax_rate_form import TaxRateForm
 from tillterm.ui.screens.tax_rates import TaxRatesScreen
+from tillterm.ui.widgets.form_row import FormRow
 
 
 def _rows(app: TilltermApp, table_id: str) -> list[tuple[str, ...]]:
@@ -167,3 +170,27 @@ async def test_a_new_store_is_set_up_key_by_key(engine: Engine, drive: Drive) ->
                 "bool",
                 True,
             )
+
+
+async def test_the_customer_form_asks_yes_no_and_skips_retired_fields(
+    engine: Engine, drive: Drive
+) -> None:
+    with session_scope(engine) as s:
+        retire_field(s, define_field(s, "Old field", "text").id)
+        define_field(s, "Vegan", "bool")
+    async with drive() as (app, pilot):
+        await settle(pilot)
+        await _keys(pilot, "f3")
+        await _keys(pilot, "ctrl+n")
+        assert isinstance(app.screen, CustomerForm)
+        await _keys(pilot, *"Ana", "f7")
+        rows = [row.label for row in app.screen.query(FormRow)]
+        assert "Vegan" in rows and "Old field" not in rows
+        vegan = app.screen.query_one("#field-custom-0", Select)
+        assert [str(label) for label, _ in vegan._options][1:] == ["yes", "no"]
+        vegan.focus()
+        await _keys(pilot, "enter", "down", "enter", "ctrl+s")
+        assert not isinstance(app.screen, CustomerForm)
+    with session_scope(engine) as s:
+        (customer_id,) = s.exec(select(Customer.id)).all()
+        assert customer_values(s, customer_id or 0) == {"Vegan": "yes"}
