@@ -196,6 +196,8 @@ def test_yes_no_fields_retire_and_reorder(any_engine: Engine) -> None:
         assert order == ["Vegan", "Shop", "Shoe size"]
         assert [f.name for f in move_field(s, vegan.id, -1)] == order  # already first
         assert retire_field(s, vegan.id).retired
+        with pytest.raises(ValidationFailed, match=r"restore it with R"):
+            define_field(s, "vegan", "text")
         assert [f.name for f in list_fields(s)] == ["Shop", "Shoe size"]
         assert list_fields(s, retired_too=True)[0].name == "Vegan"
         # the value stays (profile, export); the form no longer asks for it

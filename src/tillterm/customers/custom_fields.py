@@ -99,10 +99,14 @@ def _check_definition(
         errors["name"] = problem
     else:
         clash = session.execute(
-            select(col(CustomField.id)).where(col(CustomField.name_key) == field_key(name))
-        ).scalar()
-        if clash is not None and clash != field_id:
-            errors["name"] = f"there is already a field named “{name}”"
+            select(col(CustomField.id), col(CustomField.retired_at)).where(
+                col(CustomField.name_key) == field_key(name)
+            )
+        ).first()
+        if clash is not None and clash[0] != field_id:
+            # a retired one still holds its values under that name: restoring it says so
+            retired = " (retired: restore it with R)" if clash[1] is not None else ""
+            errors["name"] = f"there is already a field named “{name}”{retired}"
     if field_type not in FIELD_TYPES:
         errors["field_type"] = "choose text, number, date, yes/no or choice"
     elif field_type == "choice" and not choices:
