@@ -30,6 +30,7 @@ def _footer(app: TilltermApp) -> list[tuple[str, int, int]]:
         ("f3", ["f2", "f4", "f5"]),
         ("f4", ["f2", "f3", "f5"]),
         ("f5", ["f2", "f3", "f4"]),
+        ("f11", ["f2", "f3"]),  # the back office's own keys come first
         ("f2", []),  # the register's own keys fill its footer: F1 lists the rest
     ],
 )

@@ -131,7 +131,30 @@ async def test_no_color_drops_colours_and_keeps_every_state_visible(
         }
         # the terminal's own colours only: nothing can come out black on black
         assert all(c is None or c.is_default for pair in colours for c in pair)
-        for key in ("f3", "f4", "f5"):
+        for key in ("f3", "f4", "f5", "f11"):
             await pilot.press(key)
             await settle(pilot)
             assert _invisible(_screen(app)) == [], key
+
+
+async def test_without_colour_the_back_office_shows_what_is_selected(
+    engine: Engine, store: Store, drive: Drive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hub's highlighted entry and the tax rate under the cursor, in reverse video."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    async with drive(register="till-1") as (app, pilot):
+        await settle(pilot)
+        await pilot.press("f11")
+        await settle(pilot)
+        await pilot.press("down")
+        await settle(pilot)
+        strips = {_line(s).strip("▊▎ ").split("  ")[0]: s for s in _screen(app)}
+        assert _reversed(strips["2"], "Tax rates") and not _reversed(strips["1"], "Store")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("down")
+        await settle(pilot)
+        assert _invisible(_screen(app)) == []
+        rows = {_line(s).strip().split("  ")[0]: s for s in _screen(app)}
+        assert _reversed(rows["Standard 20 %"], "Standard 20 %")  # by name: the second
+        assert not _reversed(rows["Reduced 5.5 %"], "Reduced 5.5 %")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select as core_select
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ColumnElement, Executable
 from sqlmodel import Session
 
 from tillterm.store.models import StoreSettings, TaxRate, table_of
@@ -183,12 +183,21 @@ def update_settings(session: Session, **changes: object) -> StoreInfo:
     return load_settings(session)
 
 
-def list_tax_rates(session: Session) -> list[TaxInfo]:
-    from sqlmodel import select
+def list_tax_rates(session: Session, *, keep: int | None = None) -> list[TaxInfo]:
+    """The rates a picker offers (store default, product, group, customer), by name.
 
+    Retired rates are left out: they are kept only for what already points at them.
+    ``keep`` is the rate the record being edited already has: offered even retired
+    (marked so), or opening and saving the form would quietly take it away.
+    """
+    from sqlmodel import col, or_, select
+
+    offered: ColumnElement[bool] = col(TaxRate.retired_at).is_(None)
+    if keep is not None:
+        offered = or_(offered, col(TaxRate.id) == keep)
+    rows = session.exec(select(TaxRate).where(offered).order_by(col(TaxRate.name))).all()
     return [
-        TaxInfo(t.id or 0, t.name, t.rate)
-        for t in session.exec(select(TaxRate).order_by(TaxRate.name)).all()
+        TaxInfo(t.id or 0, t.name + (" (retired)" if t.retired_at else ""), t.rate) for t in rows
     ]
 
 

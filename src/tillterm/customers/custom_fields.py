@@ -1,9 +1,13 @@
 """Custom customer fields: store-defined ("Shoe size", "Preferred shop"), typed.
 
-A field is text, number, date or choice. Values are validated by type and stored in a
-canonical text form (numbers as plain decimals, dates as ISO ``YYYY-MM-DD``, choices
-spelled as defined), so exports, imports and search all see the same thing. A blank
-value means "no value" and removes it.
+A field is text, number, date, yes/no (``bool``) or choice. Values are validated by type
+and stored in a canonical text form (numbers as plain decimals, dates as ISO
+``YYYY-MM-DD``, yes/no as ``yes`` or ``no``, choices spelled as defined), so exports,
+imports and search all see the same thing. A blank value means "no value" and removes it.
+
+A field the store no longer wants is retired, not deleted: the customer form and the
+import stop asking for it, while every customer's value stays (shown on the profile,
+exported), so retiring by mistake loses nothing and can be undone.
 """
 
 from __future__ import annotations
@@ -18,10 +22,20 @@ from sqlmodel import Session, col
 from tillterm.core.dates import parse_date
 from tillterm.core.errors import NotFound, ValidationFailed
 from tillterm.core.typed_text import text_problem
-from tillterm.customers.fields import custom_key
-from tillterm.store.models import CustomField, CustomFieldValue, table_of
+from tillterm.customers.fields import FALSE_WORDS, TRUE_WORDS, custom_key
+from tillterm.store.models import CustomField, CustomFieldValue, table_of, utcnow
 
-FIELD_TYPES = ("text", "number", "date", "choice")
+FIELD_TYPES = ("text", "number", "date", "bool", "choice")
+#: what the back office calls each type
+TYPE_NAMES = {
+    "text": "text",
+    "number": "number",
+    "date": "date",
+    "bool": "yes/no",
+    "choice": "choice",
+}
+#: the canonical yes/no values (the words accepted for them are the customer core's)
+YES, NO = "yes", "no"
 MAX_NAME = 60
 MAX_VALUE = 500
 #: search packs (customer id, field id) into one index rowid: field ids stay below this
@@ -39,23 +53,34 @@ class CustomFieldDef:
     field_type: str
     choices: tuple[str, ...]
     position: int
+    retired: bool = False
+
+    @property
+    def offered(self) -> tuple[str, ...]:
+        """The values a form offers to pick from (none: typed freely)."""
+        return (YES, NO) if self.field_type == "bool" else self.choices
 
 
 def _def(row: CustomField) -> CustomFieldDef:
     choices = tuple(c for c in row.choices.splitlines() if c.strip())
-    return CustomFieldDef(row.id or 0, row.name, row.field_type, choices, row.position)
+    return CustomFieldDef(
+        row.id or 0, row.name, row.field_type, choices, row.position, row.retired_at is not None
+    )
 
 
 def field_key(name: str) -> str:
     return " ".join(str(name).split()).casefold()
 
 
-def list_fields(session: Session) -> list[CustomFieldDef]:
-    """Every custom field, in form order."""
-    rows = session.execute(
-        select(CustomField).order_by(col(CustomField.position), col(CustomField.id))
-    )
-    return [_def(row) for row in rows.scalars()]
+def list_fields(session: Session, *, retired_too: bool = False) -> list[CustomFieldDef]:
+    """The custom fields a form and an import ask for, in form order.
+
+    ``retired_too``: every field (the back office's list).
+    """
+    query = select(CustomField).order_by(col(CustomField.position), col(CustomField.id))
+    if not retired_too:
+        query = query.where(col(CustomField.retired_at).is_(None))
+    return [_def(row) for row in session.execute(query).scalars()]
 
 
 def get_field(session: Session, name: str) -> CustomFieldDef | None:
@@ -74,12 +99,16 @@ def _check_definition(
         errors["name"] = problem
     else:
         clash = session.execute(
-            select(col(CustomField.id)).where(col(CustomField.name_key) == field_key(name))
-        ).scalar()
-        if clash is not None and clash != field_id:
-            errors["name"] = f"there is already a field named “{name}”"
+            select(col(CustomField.id), col(CustomField.retired_at)).where(
+                col(CustomField.name_key) == field_key(name)
+            )
+        ).first()
+        if clash is not None and clash[0] != field_id:
+            # a retired one still holds its values under that name: restoring it says so
+            retired = " (retired: restore it with R)" if clash[1] is not None else ""
+            errors["name"] = f"there is already a field named “{name}”{retired}"
     if field_type not in FIELD_TYPES:
-        errors["field_type"] = "choose text, number, date or choice"
+        errors["field_type"] = "choose text, number, date, yes/no or choice"
     elif field_type == "choice" and not choices:
         errors["choices"] = "a choice field needs at least one choice"
     problem = next(filter(None, (text_problem(c, MAX_VALUE) for c in choices)), None)
@@ -148,7 +177,47 @@ def update_field(
         .where(_FIELD.c.id == field_id)
         .values(name=new_name, name_key=field_key(new_name), choices="\n".join(new_choices))
     )
-    return CustomFieldDef(field_id, new_name, row.field_type, new_choices, row.position)
+    return CustomFieldDef(
+        field_id,
+        new_name,
+        row.field_type,
+        new_choices,
+        row.position,
+        row.retired_at is not None,
+    )
+
+
+def retire_field(session: Session, field_id: int, *, retired: bool = True) -> CustomFieldDef:
+    """Stop (or start again) asking for a field; customers' values are kept either way."""
+    row = session.get(CustomField, field_id)
+    if row is None:
+        raise NotFound("This custom field no longer exists.")
+    session.exec(
+        update(_FIELD)
+        .where(_FIELD.c.id == field_id)
+        .values(retired_at=utcnow() if retired else None)
+    )
+    session.refresh(row)
+    return _def(row)
+
+
+def move_field(session: Session, field_id: int, step: int) -> list[CustomFieldDef]:
+    """Move a field ``step`` places up (-1) or down (+1) in form order; every field.
+
+    Positions are renumbered 1, 2, 3… as they are written: fields defined by an older
+    version or by the demo may share a position, and a swap of two equal numbers would
+    move nothing.
+    """
+    fields = list_fields(session, retired_too=True)
+    index = next((i for i, f in enumerate(fields) if f.id == field_id), None)
+    if index is None:
+        raise NotFound("This custom field no longer exists.")
+    target = max(0, min(len(fields) - 1, index + step))
+    fields.insert(target, fields.pop(index))
+    for position, field in enumerate(fields, start=1):
+        if field.position != position:
+            session.exec(update(_FIELD).where(_FIELD.c.id == field.id).values(position=position))
+    return list_fields(session, retired_too=True)
 
 
 def delete_field(session: Session, field_id: int) -> None:
@@ -179,6 +248,13 @@ def clean_value(definition: CustomFieldDef, value: object) -> str:
         return text if text != "-0" else "0"
     if definition.field_type == "date":
         return parse_date(value).isoformat()
+    if definition.field_type == "bool":
+        word = typed.casefold()
+        if word in TRUE_WORDS:
+            return YES
+        if word in FALSE_WORDS:
+            return NO
+        raise ValueError(f"“{typed[:20]}” is not yes or no")
     if definition.field_type == "choice":
         for choice in definition.choices:
             if choice.casefold() == " ".join(typed.split()).casefold():

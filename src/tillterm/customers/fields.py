@@ -21,6 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+#: what a cashier or a spreadsheet may write for yes and no (English and French): the
+#: customer's own yes/no fields and the store's yes/no custom fields read them alike
+TRUE_WORDS = frozenset({"1", "yes", "y", "true", "t", "on", "x", "oui", "o", "vrai"})
+FALSE_WORDS = frozenset({"", "0", "no", "n", "false", "f", "off", "non", "faux"})
+
 __all__ = [
     "CUSTOM_PREFIX",
     "DETAIL_SECTIONS",

@@ -33,6 +33,7 @@ from tillterm.customers.codes import (
     insert_or_nothing,
 )
 from tillterm.customers.duplicates import find_duplicates
+from tillterm.customers.fields import FALSE_WORDS, TRUE_WORDS
 from tillterm.customers.reading import (
     count_customers,
     find_by_code,
@@ -54,10 +55,8 @@ from tillterm.customers.search import SearchFilters
 from tillterm.customers.validation import (
     EMAIL_FIELDS,
     EMAIL_PATTERN,
-    FALSE_WORDS,
     LABELS,
     PHONE_FIELDS,
-    TRUE_WORDS,
     as_text,
     clean,
     current_values,

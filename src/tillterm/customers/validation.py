@@ -25,7 +25,14 @@ from tillterm.core.money import parse_amount, parse_percent, to_cents
 from tillterm.core.typed_text import text_problem
 from tillterm.customers import custom_fields, tags
 from tillterm.customers.codes import code_holder
-from tillterm.customers.fields import FIELD_BY_KEY, FIELDS, custom_name, keys_of
+from tillterm.customers.fields import (
+    FALSE_WORDS,
+    FIELD_BY_KEY,
+    FIELDS,
+    TRUE_WORDS,
+    custom_name,
+    keys_of,
+)
 from tillterm.store.models import Customer, CustomerGroup, TaxRate, table_of
 
 #: every editable field and how a person would name it (messages, import reports)
@@ -46,9 +53,6 @@ READ_ONLY = frozenset(
 BY_NAME = {"group": "group_id", "tax_rate": "tax_rate_id"}
 MAX_CODE = FIELD_BY_KEY["customer_code"].max_length or 64
 
-#: what a cashier or a spreadsheet may write for yes and no (English and French)
-TRUE_WORDS = frozenset({"1", "yes", "y", "true", "t", "on", "x", "oui", "o", "vrai"})
-FALSE_WORDS = frozenset({"", "0", "no", "n", "false", "f", "off", "non", "faux"})
 #: an email address; written so Python's ``re`` and polars' (Rust) engine read it alike,
 #: which lets the importer check a whole column at once by the same rule
 EMAIL_PATTERN = r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)*\.[^\W\d_]{2,}"

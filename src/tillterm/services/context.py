@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from tillterm.services.back_office import BackOffice
     from tillterm.services.customer_care import CustomerCare
     from tillterm.services.drawer import Drawer
     from tillterm.services.imports import Imports
@@ -88,3 +89,10 @@ class Services:
         from tillterm.services.drawer import Drawer
 
         return Drawer(self.engine, self.register)
+
+    @cached_property
+    def back_office(self) -> BackOffice:
+        """Setting the store up: its details, tax rates and custom fields (F11)."""
+        from tillterm.services.back_office import BackOffice
+
+        return BackOffice(self.engine)

@@ -192,14 +192,16 @@ class CustomerCare:
             return self._choices(session, custom_fields_too=custom_fields_too)
 
     @staticmethod
-    def _choices(session: Session, *, custom_fields_too: bool) -> Choices:
+    def _choices(
+        session: Session, *, custom_fields_too: bool, keep_tax: int | None = None
+    ) -> Choices:
+        """``keep_tax``: the customer's own rate, offered even if it was retired since."""
         group_choices = tuple((g.name, g.id) for g in groups.list_groups(session))
-        taxes = tuple((t.name, t.id) for t in list_tax_rates(session))
+        taxes = tuple((t.name, t.id) for t in list_tax_rates(session, keep=keep_tax))
         custom: tuple[CustomChoice, ...] = ()
         if custom_fields_too:
             custom = tuple(
-                CustomChoice(f.name, tuple(f.choices or ()))
-                for f in custom_fields.list_fields(session)
+                CustomChoice(f.name, f.offered) for f in custom_fields.list_fields(session)
             )
         return Choices(group_choices, taxes, custom)
 
@@ -212,7 +214,8 @@ class CustomerCare:
                     profiles.get_customer(session, customer_id),
                     profiles.customer_activity(session, customer_id),
                 )
-            return FormStart(self._choices(session, custom_fields_too=True), opened)
+            keep = None if opened is None else opened.record.tax_rate_id
+            return FormStart(self._choices(session, custom_fields_too=True, keep_tax=keep), opened)
 
     # -- saving -------------------------------------------------------------------
 
@@ -267,10 +270,11 @@ class CustomerCare:
         with session_scope(self._engine()) as session:
             return tuple(groups.list_groups(session))
 
-    def tax_choices(self) -> tuple[tuple[str, int], ...]:
-        """The sales taxes a group or a customer can have, as ``(label, id)``."""
+    def tax_choices(self, keep: int | None = None) -> tuple[tuple[str, int], ...]:
+        """The sales taxes a group or a customer can have, as ``(label, id)``: retired
+        ones left out, except ``keep`` (the one the group being edited has)."""
         with session_scope(self._engine()) as session:
-            return tuple((t.name, t.id) for t in list_tax_rates(session))
+            return tuple((t.name, t.id) for t in list_tax_rates(session, keep=keep))
 
     def save_group(
         self,

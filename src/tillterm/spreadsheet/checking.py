@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tillterm.core.typed_text import import_clean_expr, import_problem_expr, import_untidy_expr
+from tillterm.customers.custom_fields import NO, YES
 from tillterm.customers.fields import CUSTOM_PREFIX
 from tillterm.customers.profiles import EMAIL_PATTERN
 from tillterm.spreadsheet.cells import restore_expr
@@ -318,7 +319,7 @@ def check_field(name: str, ctx: Context, way: ColumnWay = PLAIN) -> FieldCheck:
         names = ctx.groups if spec.kind == GROUP else ctx.taxes
         value = key_expr(s).replace_strict(dict(names), default=None, return_dtype=pl.Int64)
         what = "group" if spec.kind == GROUP else "sales tax"
-        where = "the Groups screen" if spec.kind == GROUP else "the store settings"
+        where = "the Groups screen (F4)" if spec.kind == GROUP else "Back office (F11) > Tax rates"
         errors.append(
             pl.when(~blank & value.is_null()).then(
                 _quoted(f"unknown {what} “{{}}” (create it first in {where})", s)
@@ -372,6 +373,11 @@ def _check_custom(defn: CustomDef, s: pl.Expr, order: str = DMY) -> FieldCheck:
         blank = blank | _empty_date(s)
         value = pl.when(blank).then(pl.lit("")).otherwise(parsed.cast(pl.String))
         errors.append(pl.when(~blank & parsed.is_null()).then(_quoted("“{}” is not a date", s)))
+    elif defn.field_type == "bool":
+        words = {w: YES if v else NO for w, v in bool_words(CUSTOM_PREFIX).items()}
+        value = key_expr(s).replace_strict(words, default=None, return_dtype=pl.String)
+        errors.append(pl.when(~blank & value.is_null()).then(_quoted("“{}” is not yes or no", s)))
+        value = pl.when(blank).then(pl.lit("")).otherwise(value)
     elif defn.field_type == "choice" and defn.choices:
         by_key = {c.casefold(): c for c in defn.choices}
         value = key_expr(s).replace_strict(by_key, default=None, return_dtype=pl.String)

@@ -88,7 +88,7 @@ def load_context(conn: Connection, *, excel: bool) -> Context:
                 col(CustomField.name),
                 col(CustomField.field_type),
                 col(CustomField.choices),
-            )
+            ).where(col(CustomField.retired_at).is_(None))  # retired: no longer asked for
         )
     }
     return Context(groups=groups, taxes=taxes, customs=customs, excel=excel)  # type: ignore[arg-type] # ids typed int | None (unsaved rows); a stored row's is an int

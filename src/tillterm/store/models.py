@@ -315,7 +315,8 @@ class Product(SQLModel, table=True):
     barcode: str | None = Field(default=None, max_length=64, unique=True)
     name: str = Field(max_length=200, index=True)
     price_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
-    tax_rate_id: int | None = _fk("tax_rate.id", "SET NULL", index=False)
+    #: indexed: the back office counts each tax rate's products
+    tax_rate_id: int | None = _fk("tax_rate.id", "SET NULL")
     active: bool = Field(default=True)
 
 
@@ -474,6 +475,8 @@ class SaleLine(SQLModel, table=True):
     """A line of a sale; prices and tax are copied in so history never shifts."""
 
     __tablename__ = "sale_line"
+    #: "was this tax rate ever charged?" (the back office never rewrites one that was)
+    __table_args__ = (Index("ix_sale_line_tax_rate", "tax_rate"),)
 
     id: int | None = Field(default=None, primary_key=True)
     sale_id: int = _fk("sale.id", "CASCADE", nullable=False)

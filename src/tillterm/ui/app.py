@@ -104,6 +104,7 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
         "customers": _lazy("customers", "CustomersScreen"),
         "groups": _lazy("groups", "GroupsScreen"),
         "import": _lazy("spreadsheet_import", "ImportScreen"),
+        "back_office": _lazy("back_office", "BackOfficeScreen"),
     }
     DEFAULT_MODE = "register"
     BINDINGS = [
@@ -112,6 +113,7 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
         Binding("f3", "switch_mode('customers')", "Customers"),
         Binding("f4", "switch_mode('groups')", "Groups"),
         Binding("f5", "switch_mode('import')", "Import"),
+        Binding("f11", "switch_mode('back_office')", "Back office"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 

@@ -8,9 +8,9 @@ text (:mod:`tillterm.ui.plain`), never as markup.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -23,6 +23,7 @@ from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillModal
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
     from textual.widgets.button import ButtonVariant
 from tillterm.ui.styles import css
 
@@ -247,3 +248,25 @@ class KeyPromptScreen(PromptScreen, inherit_bindings=False):
             value = self.query_one("#prompt-input", Input).value.strip()
             if value:
                 self.dismiss(value)
+
+
+def ask_to_discard(screen: Screen[Any], dirty: bool, leave: Callable[[], object]) -> None:
+    """Esc in a form: ``leave`` at once when nothing was typed, else only once the
+    person says to discard it (the safe answer, "Keep editing", has the focus)."""
+    if not dirty:
+        leave()
+        return
+
+    def answered(discard: bool | None) -> None:
+        if discard:
+            leave()
+
+    screen.app.push_screen(
+        ConfirmScreen(
+            "Unsaved changes",
+            "Discard what you typed in this form?",
+            yes="Discard",
+            no="Keep editing",
+        ),
+        answered,
+    )

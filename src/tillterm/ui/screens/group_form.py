@@ -106,9 +106,11 @@ class GroupForm(TillModal[GroupRecord | None]):
         self._load_taxes()
 
     def _load_taxes(self) -> None:
+        care = self.services.customers
+        keep = None if self.group is None else self.group.tax_rate_id
         self.run_job(
             "group-form-taxes",
-            self.services.customers.tax_choices,
+            lambda: care.tax_choices(keep),
             self.TaxesLoaded,
             lambda _error: self.TaxesLoaded(()),  # "Store default" is still a choice
             description="reading the sales taxes",

@@ -7,6 +7,7 @@ form can ask any row whether it is currently invalid.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from textual.app import ComposeResult
@@ -170,3 +171,18 @@ def _set_select(widget: Select[Any], value: object) -> None:
         except InvalidSelectValueError:
             continue
     widget.value = Select.NULL
+
+
+def show_errors(form: Widget, errors: Mapping[str, str]) -> list[str]:
+    """Put each problem under its field's row in ``form``; focus the first invalid one.
+
+    Every row's old message is cleared first. Problems that belong to no row (``""``:
+    the record as a whole) are handed back for the form's status line.
+    """
+    rows = {row.field_name: row for row in form.query(FormRow)}
+    for row in rows.values():
+        row.set_error(errors.get(row.field_name))
+    first = next((row for row in rows.values() if row.error), None)
+    if first is not None:
+        first.field.focus()
+    return [text for key, text in errors.items() if key not in rows]

@@ -1,0 +1,207 @@
+"""Back office > Store: the store's identity and how it sells (issue 17).
+
+Name, address, company registration and VAT numbers head every receipt; currency,
+default tax, tax-inclusive prices and loyalty rates price every sale. The form opens
+with what is stored, checks nothing itself (the domain's :mod:`tillterm.catalog.store_details`
+checks everything at once and each message lands under its field), and keeps what was
+typed when a save is refused. Ctrl+S saves, Esc leaves (asking first if something was
+typed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Header, Input, Select, Static, Switch
+
+from tillterm.catalog.store_details import LABELS
+from tillterm.services.back_office import Refused, StoreForm
+from tillterm.ui.plain import plain, plain_options
+from tillterm.ui.screens.base import TillScreen
+from tillterm.ui.screens.confirm import ask_to_discard
+from tillterm.ui.styles import css
+from tillterm.ui.widgets.form_row import FormRow, field_value, set_field_value, show_errors
+from tillterm.ui.widgets.key_footer import KeyFooter
+
+if TYPE_CHECKING:
+    from tillterm.catalog.settings import StoreInfo
+    from tillterm.ui.app import TilltermApp
+
+#: the form's fields in order, with a hint where the format is not obvious
+_TEXT_FIELDS = (
+    ("name", ""),
+    ("address_line1", ""),
+    ("address_line2", ""),
+    ("postal_code", ""),
+    ("city", ""),
+    ("country", ""),
+    ("phone", ""),
+    ("company_reg_no", "printed on receipts"),
+    ("vat_number", "printed on receipts"),
+    ("currency", "3 letters: EUR, GBP, USD"),
+)
+_AFTER_TAX = (
+    ("loyalty_points_per_unit", "0: no points"),
+    ("loyalty_point_value_cents", "cents"),
+    ("receipt_footer", ""),
+)
+
+
+class StoreScreen(TillScreen[None]):
+    HELP_TITLE = "Store"
+    CSS_PATH = css("store.tcss")
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "cancel", "Back"),
+    ]
+
+    @dataclass
+    class Opened(Message):
+        """The settings and the tax rates to offer were read."""
+
+        form: StoreForm
+
+    @dataclass
+    class Saved(Message):
+        settings: StoreInfo
+
+    @dataclass
+    class Invalid(Message):
+        """Field → what to fix (``""``: not about one field)."""
+
+        errors: Mapping[str, str]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._fields: dict[str, Widget] = {}
+        #: the values as opened: what "was something typed?" compares with
+        self._initial: dict[str, object] | None = None
+        self._saving = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Back office > Store", classes="screen-title")
+        with VerticalScroll(id="store-form"):
+            for name, hint in _TEXT_FIELDS:
+                yield self._row(name, Input(id=f"store-{name}", placeholder=hint, compact=True))
+            yield self._row(
+                "default_tax_rate_id",
+                Select[int]([], prompt="No tax", id="store-default_tax_rate_id", compact=True),
+            )
+            yield self._row("prices_include_tax", Switch(id="store-prices_include_tax"))
+            for name, hint in _AFTER_TAX:
+                yield self._row(name, Input(id=f"store-{name}", placeholder=hint, compact=True))
+        yield Static("Reading the store's settings…", id="store-status", markup=False)
+        yield KeyFooter()
+
+    def _row(self, name: str, widget: Widget) -> FormRow:
+        self._fields[name] = widget
+        return FormRow(LABELS[name], widget, field_name=name)
+
+    def on_mount(self) -> None:
+        self.query_one("#store-name").focus()
+        self.run_job(
+            "store-open",
+            self.services.back_office.store_form,
+            self.Opened,
+            lambda error: self.Invalid({"": f"The settings could not be read: {error}"}),
+            description="reading the store's settings",
+        )
+
+    @on(Opened)
+    def _opened(self, message: Opened) -> None:
+        form = message.form
+        select = cast("Select[int]", self._fields["default_tax_rate_id"])
+        select.set_options(plain_options(form.taxes))
+        for name, widget in self._fields.items():
+            set_field_value(widget, form.values.get(name))
+        self._initial = self.collect()
+        self._status("" if form.taxes else "No tax rates yet: create them in Tax rates (2).")
+
+    def collect(self) -> dict[str, object]:
+        return {name: field_value(widget) for name, widget in self._fields.items()}
+
+    @property
+    def dirty(self) -> bool:
+        return self._initial is not None and self.collect() != self._initial
+
+    def action_save(self) -> None:
+        if self._saving or self._initial is None:
+            return
+        self._saving = True
+        self._status("Saving…")
+        office = self.services.back_office
+        values = self.collect()
+
+        def answered(outcome: StoreInfo | Refused) -> Message:
+            if isinstance(outcome, Refused):
+                return self.Invalid(outcome.errors)
+            return self.Saved(outcome)
+
+        self.run_job(
+            "store-save",
+            lambda: office.save_store(values),
+            answered,
+            lambda error: self.Invalid({"": f"Not saved: {error}"}),
+            exclusive=False,  # a write is never cancelled: its answer always comes
+            description="saving the store's settings",
+        )
+
+    def job_failed(self, group: str, error: BaseException) -> None:
+        """An unexpected failure (told and logged by the app): the form stays as typed."""
+        if group == "store-save":
+            self._saving = False
+            self._status("Not saved: an unexpected error (see the log). Ctrl+S tries again.")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_save()
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Switch.Changed)
+    def _edited(self, event: Message) -> None:
+        """Editing a field clears its message (the next save checks it again)."""
+        widget = getattr(event, "control", None)
+        for ancestor in getattr(widget, "ancestors", ()):
+            if isinstance(ancestor, FormRow):
+                if ancestor.error:
+                    ancestor.set_error(None)
+                break
+
+    @on(Invalid)
+    def _invalid(self, message: Invalid) -> None:
+        self._saving = False
+        unplaced = show_errors(self.query_one("#store-form"), message.errors)
+        count = len(message.errors)
+        head = (
+            "Not saved: 1 thing to correct."
+            if count == 1
+            else f"Not saved: {count} things to correct."
+        )
+        self._status(" ".join([head, *unplaced]), error=True)
+
+    @on(Saved)
+    def _saved(self, message: Saved) -> None:
+        self._saving = False
+        self._initial = self.collect()
+        self.notify(f"Store {message.settings.name} saved.", title="Store")
+        cast("TilltermApp", self.app).load_settings()  # the header shows the new name
+        self.app.pop_screen()
+
+    def action_cancel(self) -> None:
+        ask_to_discard(self, self.dirty, self.app.pop_screen)
+
+    def _status(self, text: str, *, error: bool = False) -> None:
+        status = self.query_one("#store-status", Static)
+        status.update(plain(text))
+        status.set_class(error, "-error")

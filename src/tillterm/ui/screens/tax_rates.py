@@ -1,0 +1,240 @@
+"""Back office > Tax rates: the store's sales taxes, what uses each, and their state.
+
+A rate charged on a past sale is never rewritten: its percentage cannot be edited
+(the form says to create a new rate and retire this one) and it cannot be deleted.
+Retiring (R) takes a rate out of every picker while what points at it keeps it; D makes
+the highlighted rate the store's default. The rules are the domain's
+(:mod:`tillterm.catalog.tax_rates`); this screen shows their answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable, Header, Static
+
+from tillterm.catalog.tax_rates import describe_use
+from tillterm.services.back_office import Refused, TaxRateRecord
+from tillterm.ui.plain import plain
+from tillterm.ui.screens.base import TillScreen
+from tillterm.ui.screens.confirm import ConfirmScreen
+from tillterm.ui.screens.tax_rate_form import TaxRateForm
+from tillterm.ui.styles import css
+from tillterm.ui.widgets.key_footer import KeyFooter
+from tillterm.ui.widgets.results_table import PlainCell, fit
+
+
+def _state(rate: TaxRateRecord) -> str:
+    if rate.retired:
+        return "retired"
+    return "default" if rate.is_default else "active"
+
+
+class TaxRatesScreen(TillScreen[None]):
+    #: its letter keys act: a scan typed as keys starting with one must not
+    HOLD_KEYS_FOR_SCANS = True
+
+    HELP_TITLE = "Tax rates"
+    CSS_PATH = css("tax_rates.tcss")
+    AUTO_FOCUS = "#tax-table"
+    KEYS_WAIT_FOR = frozenset({"tax-rates"})
+    BINDINGS = [
+        Binding("ctrl+n", "add_rate", "Add"),
+        Binding("e", "edit_rate", "Edit"),
+        Binding("r", "retire_rate", "Retire/restore"),
+        Binding("d", "make_default", "Default"),
+        Binding("delete", "delete_rate", "Delete"),
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("enter", "edit_rate", "Edit", show=False),
+    ]
+
+    @dataclass
+    class Loaded(Message):
+        rates: tuple[TaxRateRecord, ...]
+        error: str | None = None
+
+    @dataclass
+    class Changed(Message):
+        """An action on a rate was done (``said``) or refused (``error``)."""
+
+        said: str = ""
+        error: str | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rates: tuple[TaxRateRecord, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Back office > Tax rates", classes="screen-title", id="tax-title")
+        table = DataTable[PlainCell](id="tax-table", cursor_type="row", zebra_stripes=True)
+        table.add_column("Name", width=20, key="name")
+        table.add_column("Rate %", width=8, key="rate")
+        table.add_column("Used by", width=30, key="use")
+        table.add_column("State", width=8, key="state")
+        yield table
+        yield Static(
+            "A rate charged on past sales never changes: add a new rate, retire the old.",
+            id="tax-status",
+            markup=False,
+        )
+        yield KeyFooter()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    def load(self) -> None:
+        self.run_job(
+            "tax-rates",
+            self.services.back_office.tax_rates,
+            self.Loaded,
+            lambda error: self.Loaded((), error),
+            description="reading the tax rates",
+        )
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        if message.error:
+            self.notify(message.error, title="Tax rates", severity="error")
+            return
+        table = self.query_one("#tax-table", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        self.rates = message.rates
+        for rate in message.rates:
+            table.add_row(
+                PlainCell(fit(rate.name, 20)),
+                PlainCell(f"{rate.rate.normalize():f}".rjust(8)),
+                PlainCell(fit(describe_use(rate), 30)),
+                PlainCell(_state(rate)),
+                key=str(rate.id),
+            )
+        if table.row_count:
+            table.move_cursor(row=min(keep, table.row_count - 1), animate=False)
+        count = len(message.rates)
+        self.query_one("#tax-title", Static).update(
+            plain(
+                f"Back office > Tax rates ({count})"
+                if count
+                else "Back office > Tax rates: none yet (Ctrl+N adds one)"
+            )
+        )
+
+    @property
+    def current(self) -> TaxRateRecord | None:
+        table = self.query_one("#tax-table", DataTable)
+        if not self.rates or not 0 <= table.cursor_row < len(self.rates):
+            return None
+        return self.rates[table.cursor_row]
+
+    def action_add_rate(self) -> None:
+        self.app.push_screen(TaxRateForm(), self._form_closed)
+
+    def action_edit_rate(self) -> None:
+        if self.current is not None:
+            self.app.push_screen(TaxRateForm(self.current), self._form_closed)
+
+    @on(DataTable.RowSelected, "#tax-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_edit_rate()
+
+    def _form_closed(self, rate: TaxRateRecord | None) -> None:
+        if rate is not None:
+            self.notify(f"Tax rate {rate.name} saved.", title="Tax rates")
+
+    def _act(self, what: str, job: Callable[[], object], said: str) -> None:
+        """Run a change to a rate; its answer, or its refusal in words, comes back."""
+
+        def run() -> Message:
+            outcome = job()
+            if isinstance(outcome, Refused):
+                return self.Changed(error=" ".join(outcome.errors.values()))
+            return self.Changed(said)
+
+        self.run_job(
+            "tax-rates-change",
+            run,
+            lambda message: message,
+            lambda error: self.Changed(error=error),
+            exclusive=False,  # a write is never cancelled: its answer always comes
+            description=what,
+        )
+
+    def job_failed(self, group: str, error: BaseException) -> None:
+        """Whatever failed, the list is read again: it shows what is really stored."""
+        if group == "tax-rates-change":
+            self.load()
+
+    @on(Changed)
+    def _changed(self, message: Changed) -> None:
+        if message.error:
+            self.notify(message.error, title="Tax rates", severity="warning")
+        else:
+            self.notify(message.said, title="Tax rates")
+        self.load()
+
+    def action_retire_rate(self) -> None:
+        rate = self.current
+        if rate is None:
+            return
+        office = self.services.back_office
+        if rate.retired:
+            self._act(
+                "restoring the tax rate",
+                lambda: office.retire_tax_rate(rate.id, retired=False),
+                f"{rate.name} is offered again.",
+            )
+        else:
+            self._act(
+                "retiring the tax rate",
+                lambda: office.retire_tax_rate(rate.id),
+                f"{rate.name} retired: no longer offered; what uses it keeps it.",
+            )
+
+    def action_make_default(self) -> None:
+        rate = self.current
+        if rate is None or rate.is_default:
+            return
+        office = self.services.back_office
+        self._act(
+            "changing the default tax",
+            lambda: office.make_default_tax(rate.id),
+            f"{rate.name} is the store's default tax.",
+        )
+
+    def action_delete_rate(self) -> None:
+        rate = self.current
+        if rate is None:
+            return
+        if rate.in_use:
+            self.notify(
+                f"{rate.name} is in use ({describe_use(rate)}): retire it (R) instead.",
+                title="Not deleted",
+                severity="warning",
+            )
+            return
+        office = self.services.back_office
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._act(
+                    "deleting the tax rate",
+                    lambda: office.delete_tax_rate(rate.id),
+                    f"Tax rate {rate.name} deleted.",
+                )
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Delete {rate.name}",
+                f"Delete {rate.name}? Nothing uses it.",
+                "Delete",
+                "Keep",
+            ),
+            answered,
+        )
