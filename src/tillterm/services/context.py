@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from tillterm.services.customer_care import CustomerCare
     from tillterm.services.imports import Imports
+    from tillterm.services.merges import Merges
     from tillterm.services.settings import StoreSettings
     from tillterm.services.till import Till
 
@@ -72,3 +73,10 @@ class Services:
         from tillterm.services.customer_care import CustomerCare
 
         return CustomerCare(self.engine)
+
+    @cached_property
+    def merges(self) -> Merges:
+        """Merging duplicate customers, and undoing merges."""
+        from tillterm.services.merges import Merges
+
+        return Merges(self.engine)
