@@ -238,7 +238,7 @@ class CustomerMerge(TillScreen[int | None]):
         row = table.cursor_row
         table.clear()
         for field in self.fields:
-            table.add_row(*field_cells(field), key=field.key)
+            table.add_row(*field_cells(field), key=field.key)  # drawn: PlainCell cells
         if table.row_count:
             table.move_cursor(row=min(max(row, 0), table.row_count - 1), animate=False)
 
