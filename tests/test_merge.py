@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from tillterm import sales
+from tillterm.core.errors import TilltermError
 from tillterm.customers import custom_fields, merging, profiles
 from tillterm.customers.duplicates import possible_duplicates
 from tillterm.services.context import Services
@@ -149,6 +150,9 @@ def test_merge_then_undo_gives_back_byte_identical_exports(
     together = (paul_before[0] + twin_before[0], paul_before[1] + twin_before[1])
     assert _sums(any_engine, store.paul) == _entry_sums(any_engine, store.paul) == together
     assert _sums(any_engine, twin) == (0, 0)
+    # an export of everyone, archived included, leaves the merged-away customer out
+    merged_active, merged_all = _exports(any_engine, tmp_path / "merged")
+    assert b"OLD-PAUL" not in merged_all and b"CARD-PAUL" in merged_active
 
     undone = merges.undo(done.id)
     assert undone.restored == (twin,) and undone.kept == ()
@@ -203,6 +207,8 @@ def test_undo_is_refused_while_a_later_merge_of_the_same_customers_stands(
         merges.merge(store.marie, [store.marie])
     merges.undo(second.id)
     merges.undo(first.id)
+    with session_scope(engine) as s, pytest.raises(TilltermError, match="part of a merge"):
+        profiles.delete_customer(s, store.plain)  # no sales, but a merge names them
     records = merges.of_customer(store.paul)
     assert [(r.id, r.undone_at is not None) for r in records] == [
         (second.id, True),

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, literal, select, update
 from sqlmodel import Session
 
 from tillterm.core.errors import NotFound, TilltermError
@@ -381,7 +381,6 @@ def merge_customers(
         elif not value and old:
             custom_record[str(field_id)] = [old, None]
 
-    record = {"fields": fields_record, "tags_added": added_tags, "custom": custom_record}
     merge_id = int(
         session.execute(
             insert(_MERGE)
@@ -389,7 +388,7 @@ def merge_customers(
                 survivor_id=ids[0],
                 created_at=now,
                 undone_at=None,
-                survivor_before=json.dumps(record, sort_keys=True),
+                survivor_before="{}",  # written whole once the rows are moved
             )
             .returning(_MERGE.c.id)
         ).scalar_one()
@@ -409,35 +408,40 @@ def merge_customers(
     )
     moved: dict[str, int] = {}
     for name, table in MOVED_TABLES.items():
-        count = 0
-        for other in others:
-            # RETURNING: exactly the rows this statement moved are recorded
-            row_ids = (
-                session.execute(
-                    update(table)
-                    .where(table.c.customer_id == other)
-                    .values(customer_id=ids[0])
-                    .returning(table.c.id)
-                )
-                .scalars()
-                .all()
+        # set-based: the rows recorded, then the same rows moved (a row recorded for a
+        # customer meanwhile, on PostgreSQL, makes the counts differ: refused, not lost)
+        session.execute(
+            insert(_MOVE).from_select(
+                ["merge_id", "table_name", "row_id", "customer_id"],
+                select(literal(merge_id), literal(name), table.c.id, table.c.customer_id).where(
+                    table.c.customer_id.in_(others)
+                ),
             )
-            if row_ids:
-                session.execute(
-                    insert(_MOVE),
-                    [
-                        {
-                            "merge_id": merge_id,
-                            "table_name": name,
-                            "row_id": r,
-                            "customer_id": other,
-                        }
-                        for r in row_ids
-                    ],
-                )
-            count += len(row_ids)
-        moved[name] = count
+        )
+        # counted, not the insert's rowcount: psycopg reports -1 for INSERT ... SELECT
+        recorded = session.execute(
+            select(func.count()).where(_MOVE.c.merge_id == merge_id, _MOVE.c.table_name == name)
+        ).scalar_one()
+        changed = session.exec(
+            update(table).where(table.c.customer_id.in_(others)).values(customer_id=ids[0])
+        ).rowcount
+        if recorded != changed:
+            raise MergeRefused(
+                "A sale was being recorded for one of these customers: merge them again."
+            )
+        moved[name] = int(changed or 0)
 
+    record = {
+        "fields": fields_record,
+        "tags_added": added_tags,
+        "custom": custom_record,
+        "moved": moved,
+    }
+    session.execute(
+        update(_MERGE)
+        .where(_MERGE.c.id == merge_id)
+        .values(survivor_before=json.dumps(record, sort_keys=True))
+    )
     customer = _CUSTOMER
     session.execute(update(customer).where(customer.c.id == ids[0]).values(**after))
     session.execute(
@@ -494,17 +498,15 @@ def undo_merge(session: Session, merge_id: int) -> UndoDone:
             f"involves the same customers. Undo merge {later} first."
         )
     moved_back: dict[str, int] = {}
+    record = json.loads(merge.survivor_before)
     for name, table in MOVED_TABLES.items():
-        expected = 0
+        expected = int(record["moved"].get(name, 0))
         done = 0
         for other in others:
             rows = select(_MOVE.c.row_id).where(
                 _MOVE.c.merge_id == merge_id,
                 _MOVE.c.table_name == name,
                 _MOVE.c.customer_id == other,
-            )
-            expected += int(
-                session.execute(select(func.count()).select_from(rows.subquery())).scalar_one()
             )
             result = session.exec(
                 update(table)
@@ -520,7 +522,6 @@ def undo_merge(session: Session, merge_id: int) -> UndoDone:
         moved_back[name] = done
 
     customer = _CUSTOMER
-    record = json.loads(merge.survivor_before)
     now_values = current_values(session, survivor)
     restore: dict[str, Any] = {}
     kept: list[str] = []
