@@ -277,3 +277,24 @@ def test_cli_merge_prints_the_number_and_unmerge_undoes_it(
             assert not profiles.get_customer(s, twin).archived
     finally:
         engine.dispose()
+
+
+def test_a_card_follows_merges_of_merges_and_a_merged_customer_is_found_no_more(
+    engine: Engine,
+) -> None:
+    store = build_store(engine)
+    twin = _twin(engine, store)
+    merges = Services(lambda: engine).merges
+    merges.merge(store.paul, [twin])
+    last = merges.merge(store.marie, [store.paul])
+    with session_scope(engine) as s:
+        found = profiles.find_by_code(s, "OLD-PAUL")
+        assert found is not None and found.id == store.marie
+        assert profiles.search_customers(s, "OLD-PAUL", include_archived=True) == []
+        outcome = sales.scan_code(s, REG, "CARD-PAUL")
+    assert outcome.kind == "customer" and outcome.view is not None
+    assert outcome.view.customer is not None and outcome.view.customer.id == store.marie
+    merges.undo(last.id)
+    with session_scope(engine) as s:
+        found = profiles.find_by_code(s, "OLD-PAUL")
+        assert found is not None and found.id == store.paul
