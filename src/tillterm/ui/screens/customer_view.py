@@ -344,6 +344,8 @@ class CustomerView(TillScreen[None]):
         shown = activity_content(activity, currency)
         self.query_one("#profile-text", Static).update(profile)  # drawn: visible_text
         self.query_one("#activity-text", Static).update(shown)  # drawn: visible_text
+        # the screen is refilled for another customer: U must not undo the last one's
+        self.merges = tuple(m for m in self.merges if m.survivor_id == customer.id)
         self.refresh_bindings()
         self._load_merges(customer.id)
 
@@ -364,8 +366,10 @@ class CustomerView(TillScreen[None]):
             return
         had = bool(self.merges)
         self.merges = message.merges
-        if not message.merges and not had:
-            return
+        if not message.merges:
+            if had:
+                self.refresh_bindings()
+            return  # the profile was drawn without merges already
         profile = profile_text(self.customer, self.currency)
         profile.append_text(merges_text(message.merges))
         self.query_one("#profile-text", Static).update(profile)  # drawn: visible_text
