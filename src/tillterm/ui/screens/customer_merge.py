@@ -50,6 +50,8 @@ class CustomerMerge(TillScreen[int | None]):
     HELP_TITLE = "Merge customers"
     CSS_PATH = css("customer_merge.tcss")
     AUTO_FOCUS = "#merge-search"
+    #: Enter then Space: keys wait for both customers being read
+    KEYS_WAIT_FOR = frozenset({"merge-preview"})
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("space", "flip_field", "Flip"),
