@@ -170,11 +170,18 @@ def test_an_old_card_attaches_the_survivor_and_what_followed_stays_with_it(
     store = build_store(any_engine)
     twin = _twin(any_engine, store)
     _sell(any_engine, "OLD-PAUL", "account")
+    with session_scope(any_engine) as s:  # a sale to the twin left open on another till
+        sales.scan_code(s, "till-2", "3000000000024")
+        open_sale = sales.scan_code(s, "till-2", "OLD-PAUL").view
+        assert open_sale is not None
     merges = Services(lambda: any_engine).merges
     done = merges.merge(store.paul, [twin])
     with session_scope(any_engine) as s:
         found = profiles.find_by_code(s, " old-paul ")
         assert found is not None and found.id == store.paul
+        sales.add_payment(s, open_sale.id, "card")
+        finished = sales.complete_sale(s, open_sale.id)  # completed after the merge
+    assert finished.customer is not None and finished.customer.id == store.paul
     after = _sell(any_engine, "OLD-PAUL", "account")  # the old card, scanned at the till
     assert after.customer is not None and after.customer.id == store.paul
     # 24.90 sold to the twin, then 24.90 - Paul's own 5 %: one account now
@@ -183,11 +190,13 @@ def test_an_old_card_attaches_the_survivor_and_what_followed_stays_with_it(
     with session_scope(any_engine) as s:
         found = profiles.find_by_code(s, "OLD-PAUL")
         assert found is not None and found.id == twin and not found.archived
-        owner = s.execute(
-            text("SELECT customer_id FROM sale WHERE id = :i"), {"i": after.id}
-        ).scalar_one()
-    assert owner == store.paul
-    assert _sums(any_engine, store.paul) == _entry_sums(any_engine, store.paul) == (23, 2365)
+        owners = s.execute(
+            text("SELECT customer_id FROM sale WHERE id IN (:a, :b)"),
+            {"a": after.id, "b": finished.id},
+        ).scalars()
+    assert set(owners) == {store.paul}
+    # both sales made after the merge: 23.65 on account + 23 and 23 points
+    assert _sums(any_engine, store.paul) == _entry_sums(any_engine, store.paul) == (46, 2365)
     assert _sums(any_engine, twin) == _entry_sums(any_engine, twin) == (24, 2490)
 
 

@@ -508,11 +508,18 @@ def undo_merge(session: Session, merge_id: int) -> UndoDone:
                 _MOVE.c.table_name == name,
                 _MOVE.c.customer_id == other,
             )
-            result = session.exec(
-                update(table)
-                .where(table.c.id.in_(rows), table.c.customer_id == survivor)
-                .values(customer_id=other)
-            )
+            where = [table.c.id.in_(rows), table.c.customer_id == survivor]
+            if name == "sale":
+                # a sale open at the merge and completed after it was sold to the customer
+                # kept (its ledger entries are theirs): it stays, like every later sale
+                later = session.execute(
+                    select(func.count()).where(*where, table.c.completed_at > merge.created_at)
+                ).scalar_one()
+                expected -= int(later)
+                where.append(
+                    table.c.completed_at.is_(None) | (table.c.completed_at <= merge.created_at)
+                )
+            result = session.exec(update(table).where(*where).values(customer_id=other))
             done += int(result.rowcount or 0)
         if done != expected:
             raise MergeRefused(
