@@ -27,7 +27,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, literal, select, update
+from sqlalchemy import (
+    Integer,
+    Table,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from tillterm.core.errors import NotFound, TilltermError
@@ -408,28 +421,30 @@ def merge_customers(
     )
     moved: dict[str, int] = {}
     for name, table in MOVED_TABLES.items():
-        # set-based: the rows recorded, then the same rows moved (a row recorded for a
-        # customer meanwhile, on PostgreSQL, makes the counts differ: refused, not lost)
-        session.execute(
-            insert(_MOVE).from_select(
-                ["merge_id", "table_name", "row_id", "customer_id"],
-                select(literal(merge_id), literal(name), table.c.id, table.c.customer_id).where(
-                    table.c.customer_id.in_(others)
-                ),
+        moved[name] = 0
+        for other in others:
+            # RETURNING: exactly the rows this statement moved are recorded, even with a
+            # sale being completed for the customer on another register meanwhile
+            row_ids = (
+                session.execute(
+                    update(table)
+                    .where(table.c.customer_id == other)
+                    .values(customer_id=ids[0])
+                    .returning(table.c.id)
+                )
+                .scalars()
+                .all()
             )
-        )
-        # counted, not the insert's rowcount: psycopg reports -1 for INSERT ... SELECT
-        recorded = session.execute(
-            select(func.count()).where(_MOVE.c.merge_id == merge_id, _MOVE.c.table_name == name)
-        ).scalar_one()
-        changed = session.exec(
-            update(table).where(table.c.customer_id.in_(others)).values(customer_id=ids[0])
-        ).rowcount
-        if recorded != changed:
-            raise MergeRefused(
-                "A sale was being recorded for one of these customers: merge them again."
-            )
-        moved[name] = int(changed or 0)
+            if row_ids:
+                session.execute(
+                    insert(_MOVE).values(
+                        merge_id=merge_id,
+                        table_name=name,
+                        customer_id=other,
+                        row_ids=json.dumps(sorted(int(i) for i in row_ids)),
+                    )
+                )
+            moved[name] += len(row_ids)
 
     record = {
         "fields": fields_record,
@@ -463,6 +478,21 @@ def merge_customers(
 
 
 # --------------------------------------------------------------------------- undoing
+
+
+def _ids_in(session: Session, table: Table, row_ids: str) -> ColumnElement[bool]:
+    """``table.id`` is one of the JSON list ``row_ids``, as one bound value (10,000 ids
+    would be 10,000 parameters, past SQLite's limit for more)."""
+    ids: Select[Any]
+    if session.get_bind().dialect.name == "postgresql":
+        # imported here: PostgreSQL's dialect costs a SQLite till 40 ms on first use
+        from sqlalchemy.dialects.postgresql import JSONB
+
+        listed = cast(json.loads(row_ids), JSONB)  # the list itself: JSONB encodes it
+        ids = select(cast(func.jsonb_array_elements_text(listed), Integer))
+    else:
+        ids = select(literal_column("value")).select_from(func.json_each(row_ids))
+    return table.c.id.in_(ids)
 
 
 def undo_merge(session: Session, merge_id: int) -> UndoDone:
@@ -502,13 +532,13 @@ def undo_merge(session: Session, merge_id: int) -> UndoDone:
     for name, table in MOVED_TABLES.items():
         expected = int(record["moved"].get(name, 0))
         done = 0
-        for other in others:
-            rows = select(_MOVE.c.row_id).where(
-                _MOVE.c.merge_id == merge_id,
-                _MOVE.c.table_name == name,
-                _MOVE.c.customer_id == other,
+        recorded = session.execute(
+            select(_MOVE.c.customer_id, _MOVE.c.row_ids).where(
+                _MOVE.c.merge_id == merge_id, _MOVE.c.table_name == name
             )
-            where = [table.c.id.in_(rows), table.c.customer_id == survivor]
+        ).all()
+        for other, row_ids in recorded:
+            where = [_ids_in(session, table, row_ids), table.c.customer_id == survivor]
             if name == "sale":
                 # a sale open at the merge and completed after it was sold to the customer
                 # kept (its ledger entries are theirs): it stays, like every later sale
@@ -519,7 +549,7 @@ def undo_merge(session: Session, merge_id: int) -> UndoDone:
                 where.append(
                     table.c.completed_at.is_(None) | (table.c.completed_at <= merge.created_at)
                 )
-            result = session.exec(update(table).where(*where).values(customer_id=other))
+            result = session.exec(update(table).where(*where).values(customer_id=int(other)))
             done += int(result.rowcount or 0)
         if done != expected:
             raise MergeRefused(

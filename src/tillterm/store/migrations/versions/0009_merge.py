@@ -8,9 +8,10 @@ Revises: 0008_store_details
 * ``customer_merge_absorbed``: the customers it absorbed, with what their
   ``archived_at``/``updated_at`` were before (an absorbed customer is archived, hidden
   from lists and search, and its code leads to the survivor while the merge stands).
-* ``customer_merge_move``: every row (sale, loyalty and account entry, opening spend)
-  the merge moved to the survivor and whose it was: undo moves exactly these back, and
-  what was recorded on the survivor after the merge stays there.
+* ``customer_merge_move``: the ids of the rows (sales, loyalty and account entries,
+  opening spend) the merge moved to the survivor, a JSON list per table and absorbed
+  customer: undo moves exactly these back, and what was recorded on the survivor after
+  the merge stays there.
 
 New tables only: ``customer`` is not altered (positional bulk inserts of customers,
 the demo's and the import's, keep their columns).
@@ -57,10 +58,10 @@ def upgrade() -> None:
         "customer_merge_move",
         sa.Column("merge_id", sa.Integer(), nullable=False),
         sa.Column("table_name", sa.String(length=20), nullable=False),
-        sa.Column("row_id", sa.Integer(), nullable=False),
         sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("row_ids", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["merge_id"], ["customer_merge.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("merge_id", "table_name", "row_id"),
+        sa.PrimaryKeyConstraint("merge_id", "table_name", "customer_id"),
     )
 
 
