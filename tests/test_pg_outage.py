@@ -563,10 +563,7 @@ def test_a_name_taken_while_the_server_restarted_is_told(
 
 
 async def test_the_register_holds_its_name_again_after_a_silent_restart(
-    engine: Engine,
-    store: Store,
-    cluster: PgCluster,
-    tmp_path: Path,
+    engine: Engine, store: Store, cluster: PgCluster, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A restart between two scans goes unnoticed by the till, but it let the name go:

@@ -53,6 +53,7 @@ def test_the_item_column_takes_the_panels_spare_width() -> None:
     assert row.startswith(" Croissant… 250 g ") and cell_len(row) == 50
 
 
+
 async def test_the_register_shows_a_long_name_cut_in_the_middle(
     engine: Engine, drive: Drive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -72,8 +72,12 @@ def test_translation_is_cell_for_cell_and_drawable(glyphs: str) -> None:
 def test_what_each_set_makes_of_the_apps_own_glyphs() -> None:
     assert translate("╭─ Sale ─╮", "console") == "┌─ Sale ─┐"
     assert translate("╭─ Sale ─╮", "ascii") == "+- Sale -+"
-    assert translate("Épicerie · “crois” … 12,50 €", "console") == ('Épicerie · "crois" ~ 12,50 €')
-    assert translate("Épicerie · “crois” … 12,50 €", "ascii") == ('Epicerie . "crois" ~ 12,50 E')
+    assert translate("Épicerie · “crois” … 12,50 €", "console") == (
+        'Épicerie · "crois" ~ 12,50 €'
+    )
+    assert translate("Épicerie · “crois” … 12,50 €", "ascii") == (
+        'Epicerie . "crois" ~ 12,50 E'
+    )
     assert translate("東京", "ascii") == "????"  # two cells each: the columns stay put
     assert translate("e\u0301", "ascii") == "e"  # a combining accent takes no cell
 

@@ -73,7 +73,6 @@ if TYPE_CHECKING:
 #: the header's title between the first frame and the database being open
 OPENING_DATABASE = "Opening the database…"
 
-
 def _lazy(module: str, name: str) -> Callable[[], Screen[None]]:
     """A mode's screen, imported the first time the cashier opens it.
 

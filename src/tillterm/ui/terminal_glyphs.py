@@ -173,7 +173,9 @@ def _fallback(char: str, can_draw: Callable[[str], bool]) -> str:
     width = cell_len(char)
     if width == 0:
         return ""
-    base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    base = "".join(
+        c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+    )
     if len(base) == 1 and can_draw(base):
         return str(base)
     return "?" * width
