@@ -287,3 +287,27 @@ def test_cli_export_and_erase(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_validation_still_refuses_bad_input_with_via(any_engine: Engine, store: Store) -> None:
     with session_scope(any_engine) as s, pytest.raises(ValidationFailed):
         profiles.create_customer(s, {"email": "not-an-email"}, via="register")
+
+
+def test_erasing_a_survivor_erases_whom_it_absorbed_and_its_merge_cannot_come_back(
+    any_engine: Engine, store: Store
+) -> None:
+    from tillterm.customers import merging
+
+    with session_scope(any_engine) as s:
+        profiles.update_customer(s, store.plain, {"email": "jean.petit@example.fr"})
+        done = merging.merge_customers(s, store.paul, [store.plain])
+    with session_scope(any_engine) as s:
+        erased = privacy.erase_customer(s, store.paul, via="cli", actor="x")
+    assert erased.code == f"ERASED-{store.paul}"
+    with session_scope(any_engine) as s:
+        everyone = SearchFilters(include_archived=True)
+        for former in ("Jean", "Petit", "jean.petit", "PLAIN-1", "Paul", "CARD-PAUL"):
+            found = profiles.search_customers(s, former, filters=everyone)
+            assert not {store.paul, store.plain} & {c.id for c in found}, former
+        assert profiles.find_by_code(s, "PLAIN-1") is None
+        absorbed = profiles.get_customer(s, store.plain)
+        assert absorbed.first_name == "" and absorbed.email == ""
+        assert s.execute(select(func.count()).select_from(PrivacyRequest)).scalar() == 2
+    with session_scope(any_engine) as s, pytest.raises(merging.MergeRefused, match="erased"):
+        merging.undo_merge(s, done.id)

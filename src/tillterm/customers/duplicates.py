@@ -8,10 +8,17 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from tillterm.core.folding import normalise_code
-from tillterm.customers.reading import summaries
+from tillterm.customers.reading import search_customers, summaries
 from tillterm.customers.records import Duplicate
-from tillterm.customers.search import word_matches
-from tillterm.customers.validation import EMAIL_FIELDS, PHONE_FIELDS, as_text, digits
+from tillterm.customers.search import MERGED_AWAY, word_matches
+from tillterm.customers.validation import (
+    EMAIL_FIELDS,
+    PHONE_FIELDS,
+    as_text,
+    current_values,
+    digits,
+)
+from tillterm.store.fastpath import fetch_all
 from tillterm.store.models import Customer
 
 
@@ -44,3 +51,29 @@ def find_duplicates(
                 note(customer_id, "same phone number")
     found = summaries(session, list(reasons))
     return [Duplicate(s, tuple(reasons[s.id])) for s in found]
+
+
+def possible_duplicates(session: Session, customer_id: int) -> list[Duplicate]:
+    """Customers that may be the same person as this one, to merge: the same email or
+    phone digits (:func:`find_duplicates`), or the same name and postal code.
+
+    Customers merged away are hidden; archived ones are left out (restore one first).
+    """
+    values = current_values(session, customer_id)
+    data = {k: v for k, v in values.items() if k != "customer_code"}
+    found = {d.customer.id: d for d in find_duplicates(session, data, exclude_id=customer_id)}
+    name = [values["first_name"].strip(), values["last_name"].strip()]
+    postal = " ".join(values["postal_code"].split()).casefold()
+    if all(name) and postal:
+        for summary in search_customers(session, f"{name[0]} {name[1]} {postal}", limit=50):
+            same = (
+                summary.first_name.strip().casefold() == name[0].casefold()
+                and summary.last_name.strip().casefold() == name[1].casefold()
+                and " ".join(summary.postal_code.split()).casefold() == postal
+            )
+            if not same or summary.id == customer_id:
+                continue
+            reasons = found[summary.id].reasons if summary.id in found else ()
+            found[summary.id] = Duplicate(summary, (*reasons, "same name and postal code"))
+    away = {int(r[0]) for r in fetch_all(session, MERGED_AWAY, {})} if found else set()
+    return [d for i, d in found.items() if i not in away and not d.customer.archived]

@@ -369,23 +369,24 @@ def _redact(text: str, values: Iterable[str]) -> str:
     return text
 
 
-def erase_customer(session: Session, customer_id: int, *, via: str, actor: str) -> Erased:
-    """Erase the person, keep the books (see the module's docstring for what stays)."""
-    row = _customer_row(session, customer_id)
-    if is_erased(row):
-        raise PrivacyRefused("This customer has already been erased.")
-    busy = session.execute(
-        select(_SALE.c.register_name, _SALE.c.state).where(
-            _SALE.c.customer_id == customer_id, _SALE.c.state.in_(("open", "parked"))
-        )
-    ).first()
-    if busy is not None:
-        raise PrivacyRefused(
-            f"This customer is on a {busy.state} sale at register {busy.register_name}: "
-            "complete it, void it or take the customer off it first."
-        )
+def _one_person(session: Session, customer_id: int) -> list[int]:
+    """The customer and everyone merged into them by merges that stand (one person:
+    erasing the survivor must not leave their absorbed records holding who they were)."""
+    from tillterm.customers.merging import standing_absorbed
+
+    found, todo = [customer_id], [customer_id]
+    while todo:
+        for absorbed in standing_absorbed(session, todo.pop()):
+            if absorbed not in found:
+                found.append(absorbed)
+                todo.append(absorbed)
+    return found
+
+
+def _erase_identity(session: Session, row: dict[str, Any], now: dt.datetime) -> int:
+    """Empty one customer row's identity and mask it on their sales; their sales count."""
+    customer_id = int(row["id"])
     code = erased_code(customer_id)
-    now = utcnow()
     # how a receipt names a customer (never a lone first name: "Jean" may be an item)
     full_name = f"{row['first_name']} {row['last_name']}".strip()
     former = [row["customer_code"], full_name, row["company"], row["email"]]
@@ -396,14 +397,9 @@ def erase_customer(session: Session, customer_id: int, *, via: str, actor: str) 
     if row["archived_at"] is None:
         values["archived_at"] = now
     session.execute(update(_C).where(_C.c.id == customer_id).values(**values))
-    session.execute(
-        delete(table_of(CustomerTag)).where(table_of(CustomerTag).c.customer_id == customer_id)
-    )
-    session.execute(
-        delete(table_of(CustomFieldValue)).where(
-            table_of(CustomFieldValue).c.customer_id == customer_id
-        )
-    )
+    for model in (CustomerTag, CustomFieldValue):
+        table = table_of(model)
+        session.execute(delete(table).where(table.c.customer_id == customer_id))
     sales = session.execute(
         select(
             _SALE.c.id, _SALE.c.customer_name, _SALE.c.customer_code, _SALE.c.receipt_text
@@ -422,5 +418,38 @@ def erase_customer(session: Session, customer_id: int, *, via: str, actor: str) 
             session.execute(update(_SALE).where(_SALE.c.id == sale.id).values(**changes))
     # an export's folder name carried the code: the log keeps that an export was made
     session.execute(update(_LOG).where(_LOG.c.customer_id == customer_id).values(detail=""))
-    _log(session, "erase", customer_id, via, actor)
-    return Erased(customer_id, code, len(sales))
+    return len(sales)
+
+
+def erase_customer(session: Session, customer_id: int, *, via: str, actor: str) -> Erased:
+    """Erase the person, keep the books (see the module's docstring for what stays).
+
+    Customers merged into this one are the same person: they are erased with it, and
+    what the merges kept of their fields is forgotten (such a merge can no longer be
+    undone: undoing it would bring the identity back).
+    """
+    from tillterm.customers.merging import forget_merges
+
+    row = _customer_row(session, customer_id)
+    if is_erased(row):
+        raise PrivacyRefused("This customer has already been erased.")
+    person = _one_person(session, customer_id)
+    busy = session.execute(
+        select(_SALE.c.register_name, _SALE.c.state).where(
+            _SALE.c.customer_id.in_(person), _SALE.c.state.in_(("open", "parked"))
+        )
+    ).first()
+    if busy is not None:
+        raise PrivacyRefused(
+            f"This customer is on a {busy.state} sale at register {busy.register_name}: "
+            "complete it, void it or take the customer off it first."
+        )
+    now = utcnow()
+    sales = 0
+    for each in person:
+        each_row = row if each == customer_id else _customer_row(session, each)
+        if not is_erased(each_row):
+            sales += _erase_identity(session, each_row, now)
+        _log(session, "erase", each, via, actor)
+    forget_merges(session, person)
+    return Erased(customer_id, erased_code(customer_id), sales)

@@ -68,6 +68,8 @@ from tillterm.customers.validation import (
 from tillterm.store.models import (
     AccountEntry,
     Customer,
+    CustomerMerge,
+    CustomerMergeAbsorbed,
     LoyaltyEntry,
     OpeningSpend,
     Sale,
@@ -223,4 +225,9 @@ def delete_customer(session: Session, customer_id: int) -> None:
             raise TilltermError(
                 "This customer has sales or ledger entries: archive them instead of deleting."
             )
+    for column in (CustomerMerge.survivor_id, CustomerMergeAbsorbed.customer_id):
+        merged = session.execute(select(col(column)).where(col(column) == customer_id).limit(1))
+        if merged.first() is not None:
+            # a merge, even undone, is history that names them: they stay on file
+            raise TilltermError("This customer was part of a merge: archive them instead.")
     session.execute(text("DELETE FROM customer WHERE id = :id").bindparams(id=customer_id))

@@ -145,11 +145,20 @@ def record(
 
 
 def find_by_code(session: Session, code: str) -> CustomerRecord | None:
-    """The customer a scanned or typed code belongs to (trimmed, case ignored)."""
+    """The customer a scanned or typed code belongs to (trimmed, case ignored); the
+    card of a customer merged into another gives the customer kept."""
     key = normalise_code(code or "")
     if not key or not key.isprintable():
         return None
-    return _load(session, "code_key", key)
+    found = _load(session, "code_key", key)
+    if found is not None and found.archived_at is not None:
+        # the card of a customer merged into another leads to the one kept
+        from tillterm.customers.merging import survivor_of
+
+        survivor = survivor_of(session, found.id)
+        if survivor is not None:
+            return _load(session, "id", survivor)
+    return found
 
 
 def search_customers(

@@ -99,6 +99,13 @@ def parse_query(value: str) -> ParsedQuery:
     return ParsedQuery("email" if "@" in stripped else "words", terms, code_key)
 
 
+#: the customers a standing merge absorbed (``tillterm.customers.merging``): hidden
+#: from every list, archived ones included
+MERGED_AWAY = (
+    "SELECT a.customer_id FROM customer_merge_absorbed a "
+    "JOIN customer_merge m ON m.id = a.merge_id WHERE m.undone_at IS NULL"
+)
+
 FILTER_LABELS = {"created_from": "Created from", "created_to": "Created to", "discount": "Discount"}
 
 
@@ -198,6 +205,9 @@ def _filter_sql(session: Session, flt: SearchFilters) -> _Sql:
     sql = _Sql()
     if not flt.include_archived:
         sql.clauses.append("c.archived_at IS NULL")
+    else:
+        # a customer merged into another is archived, and stays hidden even then
+        sql.clauses.append(f"c.id NOT IN ({MERGED_AWAY})")
     if flt.group_id is not None:
         if flt.group_id == 0:
             sql.clauses.append("c.group_id IS NULL")
@@ -702,7 +712,7 @@ def _sqlite_plain_count(session: Session, params: dict[str, Any], archived: bool
     """Count matches without visiting a million customer rows.
 
     The word index counts its own matches; the few customers found only by code or a
-    custom value are added, and (unless asked for) the few archived ones taken away,
+    custom value are added, and the few archived ones (asked for: the merged-away) taken away,
     each through a small set instead of a join over every match.
     """
     extra = (
@@ -714,13 +724,13 @@ def _sqlite_plain_count(session: Session, params: dict[str, Any], archived: bool
         f"(SELECT count(*) FROM ({extra}) WHERE id NOT IN "
         f"(SELECT rowid FROM search_all WHERE search_all MATCH :m AND rowid IN ({extra})))"
     )
-    if not archived:
-        gone = "SELECT id FROM customer WHERE archived_at IS NOT NULL"
-        sql += (
-            f" - (SELECT count(*) FROM search_all WHERE search_all MATCH :m AND rowid IN ({gone}))"
-            f" - (SELECT count(*) FROM ({extra}) WHERE id IN ({gone}) AND id NOT IN "
-            f"(SELECT rowid FROM search_all WHERE search_all MATCH :m AND rowid IN ({extra})))"
-        )
+    # archived customers taken away, or (archived ones asked for) the merged-away ones
+    gone = MERGED_AWAY if archived else "SELECT id FROM customer WHERE archived_at IS NOT NULL"
+    sql += (
+        f" - (SELECT count(*) FROM search_all WHERE search_all MATCH :m AND rowid IN ({gone}))"
+        f" - (SELECT count(*) FROM ({extra}) WHERE id IN ({gone}) AND id NOT IN "
+        f"(SELECT rowid FROM search_all WHERE search_all MATCH :m AND rowid IN ({extra})))"
+    )
     return int(_run(session, sql, _Sql(), **params)[0][0])
 
 

@@ -204,7 +204,30 @@ def _buyer_by_code(session: Session, code: str) -> _Buyer | None:
     if not key:
         return None
     row = session.execute(_BUYER_BY_KEY, {"key": key, "year_start": _year_start()}).first()
+    if row is not None and row.archived_at is not None:
+        # an old card of a customer merged into another attaches the one kept
+        survivor = _survivor_of(session, int(row.id))
+        if survivor is not None:
+            return _read_buyer(session, survivor)
     return None if row is None else _buyer(row)
+
+
+#: whom a customer was merged into, while that merge stands (``customers.merging``)
+_MERGED_INTO = text(
+    "SELECT m.survivor_id FROM customer_merge_absorbed a JOIN customer_merge m "
+    "ON m.id = a.merge_id WHERE a.customer_id = :cid AND m.undone_at IS NULL"
+)
+
+
+def _survivor_of(session: Session, customer_id: int) -> int | None:
+    """The customer kept, following merges of merges (only archived customers ask)."""
+    found: int | None = None
+    for _hop in range(32):
+        survivor = session.execute(_MERGED_INTO, {"cid": customer_id}).scalar()
+        if survivor is None:
+            break
+        found = customer_id = int(survivor)
+    return found
 
 
 @dataclass

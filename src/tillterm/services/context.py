@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from tillterm.services.customer_care import CustomerCare
     from tillterm.services.drawer import Drawer
     from tillterm.services.imports import Imports
+    from tillterm.services.merges import Merges
     from tillterm.services.printing import ReceiptPrinter
     from tillterm.services.settings import StoreSettings
     from tillterm.services.till import Till
@@ -96,3 +97,10 @@ class Services:
         from tillterm.services.back_office import BackOffice
 
         return BackOffice(self.engine)
+
+    @cached_property
+    def merges(self) -> Merges:
+        """Merging duplicate customers, and undoing merges."""
+        from tillterm.services.merges import Merges
+
+        return Merges(self.engine)

@@ -85,6 +85,8 @@ from tillterm.store.models import (
     AccountEntry,
     Customer,
     CustomerGroup,
+    CustomerMerge,
+    CustomerMergeAbsorbed,
     CustomerTag,
     CustomField,
     CustomFieldValue,
@@ -231,6 +233,17 @@ def export_query(
         # not through ix_customer_archived_at: nearly every customer matches, and a scan
         # of the table in id order is twice as fast as walking the index to each row
         query = query.where(func.coalesce(c.archived_at, None).is_(None))
+    else:
+        # customers merged into another are archived, and left out even then: their
+        # sales and ledgers are the survivor's now (``tillterm.customers.merging``)
+        absorbed, merge = table_of(CustomerMergeAbsorbed).c, table_of(CustomerMerge).c
+        query = query.where(
+            c.id.not_in(
+                select(absorbed.customer_id)
+                .join_from(table_of(CustomerMergeAbsorbed), table_of(CustomerMerge))
+                .where(merge.undone_at.is_(None))
+            )
+        )
     if ids is not None:
         query = query.where(c.id.in_(ids))
     return query

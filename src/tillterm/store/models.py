@@ -26,6 +26,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    String,
     Table,
     Text,
     false,
@@ -583,6 +584,62 @@ class PrivacyRequest(SQLModel, table=True):
     actor: str = Field(default="", max_length=60)
     #: for an export, where it was written
     detail: str = Field(default="", max_length=400)
+
+
+class CustomerMerge(SQLModel, table=True):
+    """Duplicate customers merged into one survivor (``tillterm.customers.merging``).
+
+    ``survivor_before`` (JSON) holds each survivor field the merge changed, before and
+    after, and the tags and custom values it added: undo puts back what nobody changed
+    since. The merge is kept after an undo (``undone_at``): it happened.
+    """
+
+    __tablename__ = "customer_merge"
+
+    id: int | None = Field(default=None, primary_key=True)
+    survivor_id: int = _fk("customer.id", "RESTRICT", nullable=False)
+    created_at: dt.datetime = _ts()
+    undone_at: dt.datetime | None = _ts(nullable=True)
+    survivor_before: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class CustomerMergeAbsorbed(SQLModel, table=True):
+    """A customer a merge absorbed: archived while the merge stands, its code leading to
+    the survivor; what its archive and update stamps were, for undo."""
+
+    __tablename__ = "customer_merge_absorbed"
+
+    merge_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("customer_merge.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    customer_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("customer.id", ondelete="RESTRICT"), primary_key=True, index=True
+        )
+    )
+    position: int
+    archived_at_before: dt.datetime | None = _ts(nullable=True)
+    updated_at_before: dt.datetime = _ts()
+
+
+class CustomerMergeMove(SQLModel, table=True):
+    """The rows of one table a merge moved from one absorbed customer to the survivor
+    (sales, ledger entries...), their ids as a JSON list: undo moves exactly these back,
+    nothing recorded after the merge. One row per table and customer, not per moved row:
+    a merge of 10,000 sales writes a few rows here, not 30,000 index entries."""
+
+    __tablename__ = "customer_merge_move"
+
+    merge_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("customer_merge.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    table_name: str = Field(sa_column=Column(String(20), primary_key=True))
+    customer_id: int = Field(sa_column=Column(Integer, primary_key=True))
+    row_ids: str = Field(sa_column=Column(Text, nullable=False))
 
 
 metadata = SQLModel.metadata

@@ -23,6 +23,7 @@ from textual.widgets import Header, Static
 
 from tillterm.core.money import format_money
 from tillterm.core.typed_text import visible_text
+from tillterm.customers.merging import MergeRecord, UndoDone
 from tillterm.customers.records import CustomerActivity, CustomerRecord
 from tillterm.services.customer_care import Opened
 from tillterm.ui.messages import ScanReceived
@@ -192,6 +193,23 @@ def activity_content(activity: CustomerActivity, currency: str) -> Content:
     return out
 
 
+def merges_text(merges: tuple[MergeRecord, ...]) -> Text:
+    """Below the profile: the customers merged into this one, and when (U undoes the
+    latest standing one)."""
+    out = Text()
+    if not merges:
+        return out
+    out.append("\nMerged in\n", style="bold")
+    for merge in merges:
+        state = "undone" if merge.undone_at else local_day(merge.created_at)
+        who = ", ".join(
+            f"{visible_text(code)} {visible_text(name)}" for code, name in merge.absorbed
+        )
+        out.append(f"#{merge.id} {state:<10} ", style="dim")
+        out.append(who + "\n", style="strike" if merge.undone_at else "")
+    return out
+
+
 class CustomerView(TillScreen[None]):
     """One customer: profile on the left, activity on the right."""
 
@@ -205,6 +223,8 @@ class CustomerView(TillScreen[None]):
         Binding("e", "edit_customer", "Edit"),
         Binding("a", "attach_customer", "Attach to sale"),
         Binding("delete", "archive_customer", "Archive"),
+        Binding("m", "merge_customer", "Merge"),
+        Binding("u", "undo_merge", "Unmerge"),
         Binding("x", "export_data", "Export data (privacy)", show=False),
         Binding("ctrl+x", "erase_customer", "Erase identity (privacy)", show=False),
     ]
@@ -243,6 +263,20 @@ class CustomerView(TillScreen[None]):
         error: str | None = None
 
     @dataclass
+    class MergesLoaded(Message):
+        """The merges into this customer were read."""
+
+        customer_id: int
+        merges: tuple[MergeRecord, ...]
+
+    @dataclass
+    class Unmerged(Message):
+        """A merge was undone (``error`` says why not)."""
+
+        done: UndoDone | None
+        error: str | None = None
+
+    @dataclass
     class AttachRequested(Message):
         """Attach this customer to the register's current sale (the app forwards it)."""
 
@@ -258,6 +292,8 @@ class CustomerView(TillScreen[None]):
         self.customer_id = customer_id
         self.customer: CustomerRecord | None = None
         self.activity: CustomerActivity | None = None
+        #: the merges into this customer, latest first (read after the profile)
+        self.merges: tuple[MergeRecord, ...] = ()
         if loaded is not None:
             self.customer, self.activity = loaded
 
@@ -337,6 +373,35 @@ class CustomerView(TillScreen[None]):
         shown = activity_content(activity, currency)
         self.query_one("#profile-text", Static).update(profile)  # drawn: visible_text
         self.query_one("#activity-text", Static).update(shown)  # drawn: visible_text
+        # the screen is refilled for another customer: U must not undo the last one's
+        self.merges = tuple(m for m in self.merges if m.survivor_id == customer.id)
+        self.refresh_bindings()
+        self._load_merges(customer.id)
+
+    def _load_merges(self, customer_id: int) -> None:
+        """The merges into this customer, read after it is shown: most have none, and
+        then nothing on the screen changes."""
+        merges = self.services.merges
+        self.run_job(
+            "customer-merges",
+            lambda: self.MergesLoaded(customer_id, merges.of_customer(customer_id)),
+            lambda loaded: loaded,
+            description="reading the customer's merges",
+        )
+
+    @on(MergesLoaded)
+    def _merges_loaded(self, message: MergesLoaded) -> None:
+        if message.customer_id != self.customer_id or self.customer is None:
+            return
+        had = bool(self.merges)
+        self.merges = message.merges
+        if not message.merges:
+            if had:
+                self.refresh_bindings()
+            return  # the profile was drawn without merges already
+        profile = profile_text(self.customer, self.currency)
+        profile.append_text(merges_text(message.merges))
+        self.query_one("#profile-text", Static).update(profile)  # drawn: visible_text
         self.refresh_bindings()
 
     @on(LoadFailed)
@@ -351,14 +416,26 @@ class CustomerView(TillScreen[None]):
             "edit_customer",
             "attach_customer",
             "archive_customer",
+            "merge_customer",
             "export_data",
             "erase_customer",
         }:
             if self.customer is None:
                 return None
-            if action in {"archive_customer", "attach_customer"} and self.customer.archived_at:
+            if (
+                action in {"archive_customer", "attach_customer", "merge_customer"}
+                and self.customer.archived_at
+            ):
                 return None
+        if action == "undo_merge":
+            # shown only where there is a merge to undo: the footer has no room to spare
+            return self.standing_merge is not None
         return True
+
+    @property
+    def standing_merge(self) -> MergeRecord | None:
+        """The latest merge into this customer not undone: the one U undoes."""
+        return next((m for m in self.merges if m.undone_at is None), None)
 
     def action_back(self) -> None:
         self.dismiss(None)
@@ -531,6 +608,56 @@ class CustomerView(TillScreen[None]):
         name = self.customer.display_name if self.customer else "The customer"
         self.notify(f"{name} archived.", title="Customer")
         self.dismiss(None)
+
+    def action_merge_customer(self) -> None:
+        from tillterm.ui.screens.customer_merge import CustomerMerge
+
+        if self.customer is None:
+            return
+
+        def merged(merge_id: int | None) -> None:
+            if merge_id is not None:
+                self.load()
+
+        self.app.push_screen(CustomerMerge(self.customer_id, self.customer.display_name), merged)
+
+    def action_undo_merge(self) -> None:
+        merge = self.standing_merge
+        if merge is None:
+            return
+        names = ", ".join(f"{name} ({code})" for code, name in merge.absorbed)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                merges = self.services.merges
+                self.run_job(
+                    "customer-unmerge",
+                    lambda: merges.undo(merge.id),
+                    self.Unmerged,
+                    lambda error: self.Unmerged(None, error),
+                    exclusive=False,  # a write is never cancelled: its answer always comes
+                    description="undoing the merge",
+                )
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Undo merge",
+                f"Undo merge {merge.id}? {names} come back with their own sales, ledgers "
+                "and fields; what was sold here since the merge stays here.",
+                yes="Undo merge",
+                no="Keep",
+            ),
+            answered,
+        )
+
+    @on(Unmerged)
+    def _unmerged(self, message: Unmerged) -> None:
+        if message.done is None:
+            self.notify(message.error or "Not undone.", title="Not undone", severity="error")
+            return
+        kept = " Fields changed since were kept." if message.done.kept else ""
+        self.notify(f"Merge {message.done.id} undone.{kept}", title="Customer")
+        self.load()
 
     @on(ScanReceived)
     def _scanned(self, message: ScanReceived) -> None:
