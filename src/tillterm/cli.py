@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "balances",
     "scanner",
     "migrate_store",
+    "products",
 )
 
 

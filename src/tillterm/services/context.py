@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from tillterm.services.customer_care import CustomerCare
     from tillterm.services.imports import Imports
+    from tillterm.services.products import ProductCare
     from tillterm.services.settings import StoreSettings
     from tillterm.services.till import Till
 
@@ -72,3 +73,10 @@ class Services:
         from tillterm.services.customer_care import CustomerCare
 
         return CustomerCare(self.engine)
+
+    @cached_property
+    def products(self) -> ProductCare:
+        """The back office's products: list, search, create/edit, import and export."""
+        from tillterm.services.products import ProductCare
+
+        return ProductCare(self.engine)
