@@ -224,7 +224,7 @@ def active_tax_rates(session: Session) -> list[tuple[int, str, Decimal]]:
 
 
 def _taken(session: Session, column: object, value: str, product_id: int | None) -> Product | None:
-    row = session.exec(select(Product).where(column == value)).first()  # type: ignore[arg-type]
+    row = session.exec(select(Product).where(column == value)).first()
     if row is not None and row.id != product_id:
         return row
     return None
@@ -249,12 +249,14 @@ def check_draft(
             errors["sku"] = problem
         elif (other := _taken(session, Product.sku, sku, product_id)) is not None:
             errors["sku"] = f"“{sku}” is already the SKU of “{other.name}”"
-    if barcode:
+    current = session.get(Product, product_id) if product_id else None
+    # the product's own barcode, unchanged, is kept even if it predates the check digits
+    if barcode and (current is None or current.barcode != barcode):
         problem = check_barcode(barcode)
-        if problem:
-            errors["barcode"] = problem
-        elif (other := _taken(session, Product.barcode, barcode, product_id)) is not None:
+        if (other := _taken(session, Product.barcode, barcode, product_id)) is not None:
             errors["barcode"] = f"{barcode} is already the barcode of “{other.name}”"
+        elif problem:
+            errors["barcode"] = problem
     price = 0
     try:
         price = parse_price(draft.price)
@@ -262,7 +264,6 @@ def check_draft(
         errors["price"] = str(exc)
     if draft.tax_rate_id is not None:
         rate = session.get(TaxRate, draft.tax_rate_id)
-        current = session.get(Product, product_id) if product_id else None
         if rate is None:
             errors["tax_rate"] = "this tax rate no longer exists"
         elif rate.retired_at is not None and (current is None or current.tax_rate_id != rate.id):

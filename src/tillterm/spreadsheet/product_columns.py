@@ -22,6 +22,8 @@ FIELDS = (NAME, SKU, BARCODE, PRICE, TAX, ACTIVE)
 #: role of a column that is not a field but shapes one: the group of variant rows, an
 #: option value appended to the name, an "archived" flag (active the other way round)
 GROUP, OPTION, INACTIVE = "group", "option", "inactive"
+#: a source's column that a generic alias would take for a field, but means something else
+IGNORED = "-"
 
 #: generic headers (English and French), beyond the field names themselves
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -115,6 +117,8 @@ SOURCES = (
             ("GTIN", BARCODE),
             ("Price", PRICE),
             ("Archived", INACTIVE),
+            # "can be sold" as opposed to a component; "Archived" says whether it is on sale
+            ("Sellable", IGNORED),
         ),
         no_option=("Regular",),
     ),

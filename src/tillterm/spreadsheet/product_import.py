@@ -195,14 +195,15 @@ class _Checker:
                     self.problem(row, SKU, ERROR, why)
                 elif (first := self.file_skus.setdefault(sku, row)) != row:
                     self.problem(row, SKU, ERROR, f"SKU {sku} is also on row {first}")
-            values["sku"] = sku or None
+            if sku or target is None:  # a blank code cell keeps the product's code
+                values["sku"] = sku or None
         if BARCODE in self.cols.fields:
-            if barcode:
+            # a barcode the product already has is kept as it is, even one from before
+            # the check digits were checked: re-importing an export never fails on it
+            if barcode and (target is None or self.barcodes.get(barcode) != target):
                 why = check_barcode(barcode)
                 if why:
                     self.problem(row, BARCODE, ERROR, why)
-                elif (first := self.file_barcodes.setdefault(barcode, row)) != row:
-                    self.problem(row, BARCODE, ERROR, f"barcode {barcode} is also on row {first}")
                 elif (owner := self.barcodes.get(barcode)) is not None and owner != target:
                     self.problem(
                         row,
@@ -210,7 +211,10 @@ class _Checker:
                         ERROR,
                         f"barcode {barcode} is another product's (its SKU differs)",
                     )
-            values["barcode"] = barcode or None
+            if barcode and (first := self.file_barcodes.setdefault(barcode, row)) != row:
+                self.problem(row, BARCODE, ERROR, f"barcode {barcode} is also on row {first}")
+            if barcode or target is None:
+                values["barcode"] = barcode or None
         if PRICE in self.cols.fields:
             text = self.cell(cells, PRICE) or ""
             if not text:
