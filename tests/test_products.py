@@ -293,6 +293,7 @@ def test_rows_update_by_sku_then_barcode_else_create(engine: Engine, tmp_path: P
         # the index followed the bulk update and insert
         assert names(search_products(s, "cafe 250")) == ["Café moulu 250 g"]
         assert names(search_products(s, "gomme")) == ["Gomme"]
+        assert names(search_products(s, "stylo")) == ["Stylo plume"]  # repriced only
 
 
 def test_errors_block_everything_and_the_cli_writes_the_annotated_copy(
@@ -345,9 +346,11 @@ def test_export_then_import_round_trips_xlsx_and_csv(
         assert "already exists" in capsys.readouterr().err
         care = Services(lambda: engine).products
         checked = care.check_import(out)
-        assert (checked.report.new, checked.report.updated, checked.report.errors) == (0, 3, 0)
+        # the file names every product as it is: nothing to write
+        report = checked.report
+        assert (report.new, report.updated, report.unchanged, report.errors) == (0, 0, 3, 0)
         assert run_cli(["products", "import", "--db", str(db_path), str(out)]) == 0
-        assert "0 new products, 3 updated" in capsys.readouterr().out
+        assert "0 new products, 0 updated, 3 unchanged" in capsys.readouterr().out
     text_out = (tmp_path / "products.csv").read_text(encoding="utf-8-sig").splitlines()
     assert text_out[0] == "name,sku,barcode,price,tax_rate,active"
     assert any(line.startswith("'=SUM(A1),EVIL,") for line in text_out)  # made inert

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlalchemy import select as core_select
 from sqlalchemy import text as sql
 from sqlmodel import Session, col, select
 
@@ -26,13 +27,15 @@ from tillterm.core.errors import NotFound, ValidationFailed
 from tillterm.core.folding import fold, words
 from tillterm.core.gtin import GTIN_NAMES, gtin_check_digit, gtin_check_ok
 from tillterm.core.money import from_cents, parse_amount, to_cents
-from tillterm.store.models import Product, TaxRate
+from tillterm.store.models import Product, TaxRate, table_of
 
 #: matches read from the word index before they are ranked: a page of any size below it
 #: is ranked over every match of all but the shortest prefixes
 CANDIDATES = 500
 #: the lengths of a retail barcode whose check digit is verified (EAN-8, UPC-A, EAN-13)
 CHECKED_LENGTHS = (8, 12, 13)
+_TABLE = table_of(Product)
+_FIELDS = ("id", "sku", "barcode", "name", "price_cents", "tax_rate_id", "active")
 #: what an internal code may hold: letters, digits and a few separators, no spaces
 _INTERNAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 NAME_MAX, CODE_MAX = 200, 64
@@ -156,14 +159,27 @@ def search_products(
     ids = _matching_ids(session, terms, active_only=active_only, limit=max(CANDIDATES, limit))
     if not ids:
         return []
-    rows = session.exec(select(Product).where(col(Product.id).in_(ids))).all()
-    typed = " ".join(terms)
-
-    def rank(row: Product) -> tuple[int, str, int]:
-        name = " ".join(words(row.name))
-        return (0 if name.startswith(typed) else 1, fold(row.name), row.id or 0)
-
-    return [_info(r) for r in sorted(rows, key=rank)[:limit]]
+    # plain tuples, not ORM rows: up to CANDIDATES of them are read to rank a page
+    rows = session.connection().execute(
+        core_select(*(_TABLE.c[name] for name in _FIELDS)).where(_TABLE.c.id.in_(ids))
+    )
+    typed = fold(" ".join(text.split()))
+    ranked = sorted(
+        ((0 if (key := fold(row.name)).startswith(typed) else 1, key, row.id, row) for row in rows),
+        key=lambda item: item[:3],
+    )
+    return [
+        ProductInfo(
+            id=row.id,
+            sku=row.sku,
+            barcode=row.barcode,
+            name=row.name,
+            price=from_cents(row.price_cents),
+            tax_rate_id=row.tax_rate_id,
+            active=bool(row.active),
+        )
+        for *_key, row in ranked[:limit]
+    ]
 
 
 # -- checking what was typed ---------------------------------------------------------

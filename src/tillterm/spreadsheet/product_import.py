@@ -20,16 +20,17 @@ register since the check makes the apply refuse, with nothing written.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from tillterm.catalog.products import CHECKED_LENGTHS, check_barcode, check_sku, parse_price
-from tillterm.spreadsheet.cells import restore
+from tillterm.spreadsheet.cells import restore_expr
 from tillterm.spreadsheet.checking import ERROR, WARNING
 from tillterm.spreadsheet.columns import PROBLEMS_HEADER
 from tillterm.spreadsheet.consent import NO_WORDS, YES_WORDS
@@ -67,21 +68,14 @@ BATCH = 5000
 _PRODUCT = table_of(Product)
 
 
-@dataclass(frozen=True)
-class CheckedProduct:
-    """One row as it will be written; ``target`` is the product it updates (or None)."""
-
-    row: int
-    target: int | None
-    values: dict[str, object]
-
-
 @dataclass
 class ProductImport:
     """A checked product file: the report shown, and the rows an apply writes."""
 
     report: ImportReport
-    rows: list[CheckedProduct] = field(repr=False)
+    #: the rows to write, one column each (``target``: the product a row updates, or
+    #: null for a new one); only the fields the file has
+    rows: Any = field(repr=False)
     #: (sku → id, barcode → id) as the check saw them: the apply compares them again
     seen: tuple[dict[str, int], dict[str, int]] = field(repr=False)
     applied: bool = False
@@ -111,9 +105,9 @@ def _tax_rates(conn: Connection) -> tuple[dict[str, int], dict[str, str]]:
         select(table.c.id, table.c.name, table.c.name_key, table.c.rate, table.c.retired_at)
     ):
         if gone is not None:
-            retired[key] = name
+            retired[" ".join(key.split())] = name
             continue
-        active[key] = rid
+        active[" ".join(key.split())] = rid
         value = f"{rate.normalize():f}"
         by_value.setdefault(value, []).append(rid)
     for value, ids in by_value.items():
@@ -124,158 +118,345 @@ def _tax_rates(conn: Connection) -> tuple[dict[str, int], dict[str, str]]:
     return active, retired
 
 
-class _Checker:
-    """Checks rows one at a time, remembering what the file itself repeats."""
+#: the stored columns a row is compared with (``id`` first)
+_STORED = ("id", "name", "sku", "barcode", "price_cents", "tax_rate_id", "active")
+#: the columns the product word index reads: changing one re-indexes the product
+_INDEXED = (NAME, SKU, BARCODE)
+#: a price the fast path reads (else :func:`parse_price` says what is wrong, or reads it)
+_PLAIN_PRICE = r"^[0-9]{1,9}([.,][0-9]{0,2})?$"
+#: an internal code (as :func:`tillterm.catalog.products.check_barcode` allows)
+_INTERNAL = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
+
+
+def _gtin_ok(code: Any) -> Any:
+    """Polars: the GS1 check digit of a digits-only column is right (any length ≤ 14)."""
+    import polars as pl
+
+    padded = code.str.zfill(14)
+    total = pl.lit(0, dtype=pl.Int32)
+    for i in range(13):
+        weight = 3 if (12 - i) % 2 == 0 else 1
+        total = total + padded.str.slice(i, 1).cast(pl.Int32, strict=False).fill_null(0) * weight
+    return ((10 - total % 10) % 10) == padded.str.slice(13, 1).cast(pl.Int32, strict=False)
+
+
+class _Check:
+    """The whole file's rows as one frame, checked column-wise: the common case (a valid
+    row) costs no Python per row. Only the rows a check flags are looked at one by one,
+    with the form's own functions, for the words of their message."""
 
     def __init__(self, conn: Connection, cols: ProductColumns, headers: tuple[str, ...]) -> None:
         self.cols = cols
         self.headers = headers
         self.skus, self.barcodes = _codes(conn)
         self.taxes, self.retired = _tax_rates(conn)
-        self.problems: list[tuple[int, str, str, str]] = []
-        self.rows: list[CheckedProduct] = []
-        self.file_skus: dict[str, int] = {}
-        self.file_barcodes: dict[str, int] = {}
-        self.names_by_group: dict[str, str] = {}
-        self.no_option = set(cols.source.no_option) if cols.source else set()
+        self.problems: list[Any] = []
+        #: every product as stored: a row naming one exactly as it is writes nothing
+        self.existing = conn.execute(select(*(_PRODUCT.c[c] for c in _STORED))).all()
 
     def header(self, name: str) -> str:
-        return self.headers[self.cols.fields[name]] or name
-
-    def problem(self, row: int, name: str, level: str, message: str) -> None:
-        self.problems.append(
-            (row, self.header(name) if name in self.cols.fields else name, level, message)
-        )
-
-    def cell(self, cells: tuple[str, ...], name: str) -> str | None:
         index = self.cols.fields.get(name)
-        return None if index is None else restore(cells[index].strip())
+        return (self.headers[index] or name) if index is not None else name
 
-    def _name(self, cells: tuple[str, ...]) -> str:
-        """The row's name: a variant row of a web shop names only its options and its
-        group (Shopify's handle); the group's name comes from its first row."""
-        name = " ".join((self.cell(cells, NAME) or "").split())
-        group = cells[self.cols.group].strip() if self.cols.group is not None else ""
-        if group:
-            if name:
-                self.names_by_group.setdefault(group, name)
-            else:
-                name = self.names_by_group.get(group, "")
-        options = [
-            cells[i].strip()
-            for i in self.cols.options
-            if cells[i].strip() and cells[i].strip() not in self.no_option
-        ]
-        if name and options:
-            name = f"{name} – {' / '.join(options)}"
-        return name
+    def frame(self, batches: Iterable[Any], progress: ProgressCallback | None) -> Any:
+        """The cells the import reads, renamed to their fields, stripped."""
+        import polars as pl
 
-    def check(self, row: int, cells: tuple[str, ...]) -> None:
-        before = len(self.problems)
-        values: dict[str, object] = {}
-        sku = self.cell(cells, SKU) or ""
-        barcode = "".join((self.cell(cells, BARCODE) or "").split())
-        # the product this row updates: by SKU, then by barcode
-        target = self.skus.get(sku) if sku else None
-        if target is None and barcode:
-            target = self.barcodes.get(barcode)
-        name = self._name(cells)
-        if NAME in self.cols.fields:
-            if not name:
-                self.problem(row, NAME, ERROR, "a product needs a name")
-            elif len(name) > 200:
-                self.problem(row, NAME, ERROR, "at most 200 characters")
-            values["name"] = name
-        elif target is None:
-            self.problem(row, "name", ERROR, "a new product needs a name (no name column)")
-        if SKU in self.cols.fields:
-            if sku:
-                why = check_sku(sku)
-                if why:
-                    self.problem(row, SKU, ERROR, why)
-                elif (first := self.file_skus.setdefault(sku, row)) != row:
-                    self.problem(row, SKU, ERROR, f"SKU {sku} is also on row {first}")
-            if sku or target is None:  # a blank code cell keeps the product's code
-                values["sku"] = sku or None
-        if BARCODE in self.cols.fields:
-            # a barcode the product already has is kept as it is, even one from before
-            # the check digits were checked: re-importing an export never fails on it
-            if barcode and (target is None or self.barcodes.get(barcode) != target):
-                why = check_barcode(barcode)
-                if why:
-                    self.problem(row, BARCODE, ERROR, why)
-                elif (owner := self.barcodes.get(barcode)) is not None and owner != target:
-                    self.problem(
-                        row,
-                        BARCODE,
-                        ERROR,
-                        f"barcode {barcode} is another product's (its SKU differs)",
-                    )
-            if barcode and (first := self.file_barcodes.setdefault(barcode, row)) != row:
-                self.problem(row, BARCODE, ERROR, f"barcode {barcode} is also on row {first}")
-            if barcode or target is None:
-                values["barcode"] = barcode or None
-        if PRICE in self.cols.fields:
-            text = self.cell(cells, PRICE) or ""
-            if not text:
-                self.problem(row, PRICE, ERROR, "a product needs a price")
-            else:
-                try:
-                    values["price_cents"] = parse_price(text)
-                except ValueError as exc:
-                    self.problem(row, PRICE, ERROR, str(exc))
-        elif target is None:
-            self.problem(row, "price", ERROR, "a new product needs a price (no price column)")
-        if TAX in self.cols.fields:
-            text = self.cell(cells, TAX) or ""
-            key = " ".join(text.split()).casefold()
-            if not key:
-                values["tax_rate_id"] = None
-            elif key in self.taxes:
-                values["tax_rate_id"] = self.taxes[key]
-            elif key in self.retired:
-                self.problem(row, TAX, ERROR, f"tax rate “{self.retired[key]}” is retired")
-            else:
-                self.problem(
-                    row,
-                    TAX,
-                    ERROR,
-                    f"no tax rate “{text}”: create it first in the store settings",
+        cols = self.cols
+        wanted: dict[str, int] = dict(cols.fields)
+        if cols.group is not None:
+            wanted["group"] = cols.group
+        if cols.inactive is not None:
+            wanted["inactive"] = cols.inactive
+        for n, index in enumerate(cols.options):
+            wanted[f"option{n}"] = index
+        parts = []
+        total = 0
+        for batch in batches:
+            parts.append(
+                batch.select(
+                    pl.col(ROW).cast(pl.Int64).alias("row"),
+                    *(
+                        restore_expr(pl.col(f"c{index}").fill_null("").str.strip_chars()).alias(
+                            name
+                        )
+                        for name, index in wanted.items()
+                    ),
                 )
+            )
+            total += batch.height
+            if progress:
+                progress(Progress("checking", 0.0, total))
+        if not parts:
+            return pl.DataFrame(schema={"row": pl.Int64, **dict.fromkeys(wanted, pl.String)})
+        return pl.concat(parts)
+
+    def add(self, frame: Any, column: str, level: str, messages: Any) -> None:
+        """Problems for the rows of ``frame`` (``messages``: an expression or text)."""
+        import polars as pl
+
+        if frame.height:
+            message = messages if isinstance(messages, pl.Expr) else pl.lit(messages)
+            self.problems.append(
+                frame.select(
+                    pl.col("row"),
+                    pl.lit(column).alias("column"),
+                    pl.lit(level).alias("level"),
+                    message.cast(pl.String).alias("message"),
+                )
+            )
+
+    def each(
+        self, frame: Any, column: str, field_name: str, why: Callable[[str], str | None]
+    ) -> None:
+        """Problems for flagged rows, worded one by one by ``why`` (None: no problem)."""
+        import polars as pl
+
+        if not frame.height:
+            return
+        rows = [
+            (row, self.header(column), ERROR, message)
+            for row, value in frame.select("row", field_name).iter_rows()
+            if (message := why(value)) is not None
+        ]
+        if rows:
+            self.problems.append(
+                pl.DataFrame(
+                    rows,
+                    schema={
+                        "row": pl.Int64,
+                        "column": pl.String,
+                        "level": pl.String,
+                        "message": pl.String,
+                    },
+                    orient="row",
+                )
+            )
+
+    def run(self, raw: Any) -> Any:
+        """Check every row; the frame of values to write (rows without errors)."""
+        import polars as pl
+
+        cols = self.cols
+        fields = cols.fields
+        df = raw
+        # -- the name (variant rows take their group's first name, and their options)
+        if NAME in fields:
+            name = pl.col(NAME).str.replace_all(r"\s+", " ")
+            if cols.group is not None:
+                first = (
+                    pl.when(pl.col(NAME) != "")
+                    .then(pl.col(NAME))
+                    .drop_nulls()
+                    .first()
+                    .over("group")
+                )
+                name = pl.when((name == "") & (pl.col("group") != "")).then(first).otherwise(name)
+            df = df.with_columns(name.fill_null("").str.replace_all(r"\s+", " ").alias(NAME))
+            options = [f"option{n}" for n in range(len(cols.options))]
+            if options:
+                skip = list(cols.source.no_option) if cols.source else []
+                listed = pl.concat_list(
+                    [
+                        pl.when(pl.col(o).is_in(skip) | (pl.col(o) == ""))
+                        .then(None)
+                        .otherwise(pl.col(o))
+                        for o in options
+                    ]
+                ).list.drop_nulls()
+                joined = listed.list.join(" / ")
+                df = df.with_columns(
+                    pl.when((joined != "") & (pl.col(NAME) != ""))
+                    .then(pl.format("{} – {}", pl.col(NAME), joined))
+                    .otherwise(pl.col(NAME))
+                    .alias(NAME)
+                )
+        if BARCODE in fields:
+            df = df.with_columns(pl.col(BARCODE).str.replace_all(r"\s", ""))
+        # -- the product each row updates: by SKU, then by barcode
+        skus = pl.DataFrame(
+            {"sku": list(self.skus), "by_sku": list(self.skus.values())},
+            schema={"sku": pl.String, "by_sku": pl.Int64},
+        )
+        barcodes = pl.DataFrame(
+            {"barcode": list(self.barcodes), "owner": list(self.barcodes.values())},
+            schema={"barcode": pl.String, "owner": pl.Int64},
+        )
+        if SKU in fields:
+            df = df.join(skus, left_on=SKU, right_on="sku", how="left")
+        else:
+            df = df.with_columns(pl.lit(None, dtype=pl.Int64).alias("by_sku"))
+        if BARCODE in fields:
+            df = df.join(barcodes, left_on=BARCODE, right_on="barcode", how="left")
+        else:
+            df = df.with_columns(pl.lit(None, dtype=pl.Int64).alias("owner"))
+        df = df.with_columns(pl.coalesce("by_sku", "owner").alias("target"))
+        new = pl.col("target").is_null()
+        # -- name
+        if NAME in fields:
+            self.add(
+                df.filter(pl.col(NAME) == ""), self.header(NAME), ERROR, "a product needs a name"
+            )
+            self.add(
+                df.filter(pl.col(NAME).str.len_chars() > 200),
+                self.header(NAME),
+                ERROR,
+                "at most 200 characters",
+            )
+        else:
+            self.add(df.filter(new), "name", ERROR, "a new product needs a name (no name column)")
+        # -- codes
+        if SKU in fields:
+            sku = pl.col(SKU)
+            odd = df.filter((sku != "") & (sku.str.contains(r"\s") | (sku.str.len_chars() > 64)))
+            self.each(odd, SKU, SKU, check_sku)
+            firsts = df.filter(sku != "").with_columns(
+                pl.col("row").first().over(SKU).alias("first")
+            )
+            self.add(
+                firsts.filter(pl.col("first") != pl.col("row")),
+                self.header(SKU),
+                ERROR,
+                pl.format("SKU {} is also on row {}", sku, pl.col("first")),
+            )
+        if BARCODE in fields:
+            code = pl.col(BARCODE)
+            retail = code.str.contains(r"^[0-9]+$") & code.str.len_chars().is_in(
+                list(CHECKED_LENGTHS)
+            )
+            fine = (
+                pl.when(retail)
+                .then(_gtin_ok(code))
+                .otherwise(code.str.contains(_INTERNAL) & (code.str.len_chars() <= 64))
+            )
+            # a barcode the product already has is kept as it is, even one from before the
+            # check digits were checked: re-importing an export never fails on it
+            own = pl.col("owner").is_not_null() & (pl.col("owner") == pl.col("target"))
+            checked = df.filter((code != "") & ~own)
+            self.each(checked.filter(~fine), BARCODE, BARCODE, check_barcode)
+            self.add(
+                checked.filter(fine & pl.col("owner").is_not_null()),
+                self.header(BARCODE),
+                ERROR,
+                pl.format("barcode {} is another product's (its SKU differs)", code),
+            )
+            firsts = df.filter(code != "").with_columns(
+                pl.col("row").first().over(BARCODE).alias("first")
+            )
+            self.add(
+                firsts.filter(pl.col("first") != pl.col("row")),
+                self.header(BARCODE),
+                ERROR,
+                pl.format("barcode {} is also on row {}", code, pl.col("first")),
+            )
+            long_digits = (
+                code.str.contains(r"^[0-9]+$")
+                & (code.str.len_chars() > 6)
+                & ~code.str.len_chars().is_in([8, 12, 13, 14])
+            )
+            self.add(
+                df.filter(long_digits),
+                self.header(BARCODE),
+                WARNING,
+                "not a retail barcode length: kept as an internal code",
+            )
+        # -- price
+        if PRICE in fields:
+            cleaned = pl.col(PRICE).str.replace_all(r"[€$£\s\u00a0\u202f]", "")
+            plain = cleaned.str.contains(_PLAIN_PRICE)
+            parts = cleaned.str.replace(",", ".").str.split_exact(".", 1)
+            cents = parts.struct.field("field_0").cast(pl.Int64) * 100 + parts.struct.field(
+                "field_1"
+            ).fill_null("").str.pad_end(2, "0").str.slice(0, 2).replace("", "0").cast(pl.Int64)
+            df = df.with_columns(pl.when(plain).then(cents).otherwise(None).alias("price_cents"))
+            self.add(
+                df.filter(pl.col(PRICE) == ""), self.header(PRICE), ERROR, "a product needs a price"
+            )
+            others = df.filter((pl.col(PRICE) != "") & ~plain)
+            if others.height:
+
+                def why(value: str) -> str | None:
+                    try:
+                        parse_price(value)
+                    except ValueError as exc:
+                        return str(exc)
+                    return None
+
+                self.each(others, PRICE, PRICE, why)
+                fixed = {
+                    row: parse_price(value)
+                    for row, value in others.select("row", PRICE).iter_rows()
+                    if why(value) is None
+                }
+                if fixed:
+                    df = df.with_columns(
+                        pl.coalesce(
+                            "price_cents",
+                            pl.col("row").replace_strict(
+                                fixed, default=None, return_dtype=pl.Int64
+                            ),
+                        )
+                    )
+            self.add(
+                df.filter(pl.col("price_cents") == 0),
+                self.header(PRICE),
+                WARNING,
+                "the price is 0.00",
+            )
+        else:
+            self.add(
+                df.filter(new), "price", ERROR, "a new product needs a price (no price column)"
+            )
+        # -- tax rate
+        if TAX in fields:
+            key = pl.col(TAX).str.replace_all(r"\s+", " ").str.to_lowercase()
+            df = df.with_columns(
+                key.replace_strict(self.taxes, default=None, return_dtype=pl.Int64).alias(
+                    "tax_rate_id"
+                )
+            )
+            unknown = df.filter((pl.col(TAX) != "") & pl.col("tax_rate_id").is_null())
+
+            def tax_problem(value: str) -> str:
+                folded = " ".join(value.split()).lower()
+                if folded in self.retired:
+                    return f"tax rate “{self.retired[folded]}” is retired"
+                return f"no tax rate “{value}”: create it first in the store settings"
+
+            self.each(unknown, TAX, TAX, tax_problem)
+        # -- on sale or not
         flag = None
-        if ACTIVE in self.cols.fields:
-            flag, word, column = self.cell(cells, ACTIVE) or "", True, ACTIVE
-        elif self.cols.inactive is not None:
-            flag, word, column = (
-                cells[self.cols.inactive].strip(),
+        if ACTIVE in fields:
+            flag, yes, column = pl.col(ACTIVE).str.to_lowercase(), True, self.header(ACTIVE)
+        elif cols.inactive is not None:
+            flag, yes, column = (
+                pl.col("inactive").str.to_lowercase(),
                 False,
-                self.headers[self.cols.inactive],
+                self.headers[cols.inactive],
             )
         if flag is not None:
-            folded = flag.casefold()
-            if not folded:
-                values["active"] = True
-            elif folded in ACTIVE_WORDS:
-                values["active"] = word
-            elif folded in INACTIVE_WORDS:
-                values["active"] = not word
-            else:
-                self.problem(row, column, ERROR, f"“{flag}” is not yes or no")
-        if "price_cents" in values and values["price_cents"] == 0:
-            self.problem(row, PRICE, WARNING, "the price is 0.00")
-        if barcode and barcode.isdigit() and len(barcode) == 14:
-            pass  # a GTIN-14 of a case: kept as it is
-        elif (
-            barcode
-            and barcode.isdigit()
-            and len(barcode) not in CHECKED_LENGTHS
-            and len(barcode) > 6
-        ):
-            self.problem(
-                row, BARCODE, WARNING, "not a retail barcode length: kept as an internal code"
+            on = flag.is_in(list(ACTIVE_WORDS))
+            off = flag.is_in(list(INACTIVE_WORDS))
+            df = df.with_columns(
+                pl.when(flag == "")
+                .then(True)
+                .when(on)
+                .then(yes)
+                .when(off)
+                .then(not yes)
+                .otherwise(None)
+                .alias("_active")
             )
-        if len(self.problems) == before or all(p[2] == WARNING for p in self.problems[before:]):
-            self.rows.append(CheckedProduct(row, target, values))
+            source = ACTIVE if ACTIVE in fields else "inactive"
+            self.add(
+                df.filter(pl.col("_active").is_null()),
+                column,
+                ERROR,
+                pl.format("“{}” is not yes or no", pl.col(source)),
+            )
+            # the text read is kept for the messages above; the flag replaces it now
+            df = df.drop(source).rename({"_active": "active"})
+        return df
 
 
 def check_products(
@@ -294,42 +475,90 @@ def check_products(
         )
     with session_scope(engine) as session:
         conn = session.connection()
-        checker = _Checker(conn, cols, source.headers)
-        total = 0
-        for batch in source.batches():
-            names = source.columns
-            for cells in batch.select(ROW, *names).iter_rows():
-                checker.check(int(cells[0]), tuple(c or "" for c in cells[1:]))
-            total += batch.height
-            if progress:
-                progress(Progress("checking", 0.0, total))
+        check = _Check(conn, cols, source.headers)
         session.rollback()
-    rows = checker.rows
-    errors = sum(1 for p in checker.problems if p[2] == ERROR)
-    warnings = len(checker.problems) - errors
-    checker.problems.sort(key=lambda p: p[0])
-    table = pl.DataFrame(
-        checker.problems,
-        schema={"row": pl.Int64, "column": pl.String, "level": pl.String, "message": pl.String},
-        orient="row",
+    raw = check.frame(source.batches(), progress)
+    df = check.run(raw)
+    schema = {"row": pl.Int64, "column": pl.String, "level": pl.String, "message": pl.String}
+    table = (
+        pl.concat([p.select(list(schema)) for p in check.problems]).sort("row", maintain_order=True)
+        if check.problems
+        else pl.DataFrame(schema=schema)
     )
-    updated = sum(1 for r in rows if r.target is not None)
+    levels = table.get_column("level")
+    errors = int((levels == ERROR).sum())
+    warnings = int((levels == WARNING).sum())
+    bad = table.filter(pl.col("level") == ERROR).get_column("row").unique()
+    good = df.filter(~pl.col("row").is_in(bad.implode()))
+    keep = ["row", "target"] + [
+        c
+        for c, present in (
+            (NAME, NAME in cols.fields),
+            (SKU, SKU in cols.fields),
+            (BARCODE, BARCODE in cols.fields),
+            ("price_cents", PRICE in cols.fields),
+            ("tax_rate_id", TAX in cols.fields),
+            ("active", "active" in df.columns),
+        )
+        if present
+    ]
+    rows = _compare(good.select(keep), check.existing)
+    updated = rows.filter(pl.col("target").is_not_null() & ~pl.col("unchanged")).height
+    unchanged = int(rows.get_column("unchanged").sum())
     report = ImportReport(
         path=source.path,
         detected=source.detected.describe() + (f" · {cols.source_name}" if cols.source else ""),
-        rows=total,
-        new=len(rows) - updated,
+        rows=raw.height,
+        new=int(rows.get_column("target").is_null().sum()),
         updated=updated,
+        unchanged=unchanged,
         errors=errors,
         warnings=warnings,
-        problems=tuple(Problem(*p) for p in checker.problems[:LISTED]),
+        problems=tuple(Problem(*p) for p in table.head(LISTED).iter_rows()),
         fields=tuple(sorted(cols.fields, key=cols.fields.__getitem__)),
         notices=_notices(cols, source.headers),
         fingerprint=source.fingerprint,
         all_problems=table,
         columns=_column_rows(cols, source.headers),
     )
-    return ProductImport(report, rows, (checker.skus, checker.barcodes))
+    return ProductImport(report, rows, (check.skus, check.barcodes))
+
+
+def _compare(rows: Any, existing: Sequence[Any]) -> Any:
+    """``rows`` with ``unchanged`` (it names its product exactly as stored: nothing to
+    write) and ``reindex`` (its name or a code changes: the word index must follow)."""
+    import polars as pl
+
+    stored = pl.DataFrame(
+        existing,
+        schema={
+            "target": pl.Int64,
+            "_name": pl.String,
+            "_sku": pl.String,
+            "_barcode": pl.String,
+            "_price_cents": pl.Int64,
+            "_tax_rate_id": pl.Int64,
+            "_active": pl.Boolean,
+        },
+        orient="row",
+    )
+    joined = rows.join(stored, on="target", how="left")
+    same: dict[str, Any] = {}
+    for column in ("name", "sku", "barcode", "price_cents", "tax_rate_id", "active"):
+        if column not in rows.columns:
+            same[column] = pl.lit(True)
+        elif column in (SKU, BARCODE):  # a blank code cell keeps the code
+            same[column] = (pl.col(column) == "") | pl.col(column).eq_missing(pl.col(f"_{column}"))
+        else:
+            same[column] = pl.col(column).eq_missing(pl.col(f"_{column}"))
+    indexed = same[NAME] & same[SKU] & same[BARCODE]
+    rest = same["price_cents"] & same["tax_rate_id"] & same["active"]
+    known = pl.col("target").is_not_null()
+    return joined.select(
+        *rows.columns,
+        (known & indexed & rest).alias("unchanged"),
+        (known & ~indexed).alias("reindex"),
+    )
 
 
 def _notices(cols: ProductColumns, headers: tuple[str, ...]) -> tuple[str, ...]:
@@ -391,8 +620,17 @@ def apply_products(
         raise SpreadsheetError(f"{report.path.name} was already imported; check it again.")
     if fingerprint(report.path) != report.fingerprint:
         raise SpreadsheetError(f"{report.path.name} changed since it was checked; check it again.")
-    new = [{**_DEFAULTS, **r.values} for r in checked.rows if r.target is None]
-    changed = [{"pid": r.target, **r.values} for r in checked.rows if r.target is not None]
+    import polars as pl
+
+    rows = checked.rows
+    columns = [c for c in rows.columns if c not in ("row", "target", "unchanged", "reindex")]
+    fresh = rows.filter(pl.col("target").is_null())
+    changed = rows.filter(pl.col("target").is_not_null() & ~pl.col("unchanged"))
+    # rows changing a name or a code go through the word index; the others (a new price,
+    # tax rate or status) update only those columns, which the index never reads
+    reindexed = changed.filter(pl.col("reindex"))
+    repriced = changed.filter(~pl.col("reindex"))
+    plain = [c for c in columns if c not in _INDEXED]
     try:
         with session_scope(engine) as session:
             conn = session.connection()
@@ -402,33 +640,56 @@ def apply_products(
                     "Products were added or changed since "
                     f"{report.path.name} was checked; check it again."
                 )
+            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
             done = 0
-            with product_index.bulk_update(conn, [int(c["pid"]) for c in changed]):  # type: ignore[call-overload]
-                for keys, group in _by_columns(changed).items():
-                    statement = (
-                        update(_PRODUCT)
-                        .where(_PRODUCT.c.id == bindparam("pid"))
-                        .values({k: bindparam(k) for k in keys})
-                    )
-                    for part in _batches(group):
-                        conn.execute(statement, part)
-                        done += len(part)
-                        if progress:
-                            progress(Progress("importing", done / max(len(checked.rows), 1), done))
-            with product_index.bulk_insert(conn):
-                for group in _by_columns(new).values():
-                    for part in _batches(group):
-                        conn.execute(insert(_PRODUCT), part)
-                        done += len(part)
-                        if progress:
-                            progress(Progress("importing", done / max(len(checked.rows), 1), done))
+
+            def tell(count: int) -> None:
+                nonlocal done
+                done += count
+                if progress:
+                    progress(Progress("importing", done / max(rows.height, 1), done))
+
+            def sets(names: list[str]) -> str:
+                # a blank SKU or barcode cell keeps the product's code
+                return ", ".join(
+                    f"{c} = coalesce(nullif({mark}, ''), {c})"
+                    if c in (SKU, BARCODE)
+                    else f"{c} = {mark}"
+                    for c in names
+                )
+
+            if reindexed.height:
+                statement = f"UPDATE product SET {sets(columns)} WHERE id = {mark}"
+                ids = reindexed.get_column("target").to_list()
+                with product_index.bulk_update(conn, ids):
+                    for part in reindexed.select(*columns, "target").iter_slices(BATCH):
+                        conn.exec_driver_sql(statement, part.rows())
+                        tell(part.height)
+            if repriced.height and plain:
+                statement = f"UPDATE product SET {sets(plain)} WHERE id = {mark}"
+                for part in repriced.select(*plain, "target").iter_slices(BATCH):
+                    conn.exec_driver_sql(statement, part.rows())
+                    tell(part.height)
+            if fresh.height:
+                names = [*columns, *(c for c in _DEFAULTS if c not in columns)]
+                values = ", ".join(
+                    f"nullif({mark}, '')" if c in (SKU, BARCODE) else mark for c in names
+                )
+                statement = f"INSERT INTO product ({', '.join(names)}) VALUES ({values})"
+                extra = [_DEFAULTS[c] for c in names[len(columns) :]]
+                with product_index.bulk_insert(conn):
+                    for part in fresh.select(columns).iter_slices(BATCH):
+                        conn.exec_driver_sql(statement, [(*r, *extra) for r in part.rows()])
+                        tell(part.height)
     except IntegrityError as exc:
         raise SpreadsheetError(
             f"{report.path.name}: two products would share a SKU or barcode "
             "(the file swaps codes between products?); nothing was imported."
         ) from exc
     checked.applied = True
-    return ImportResult(len(new), len(changed), report)
+    return ImportResult(
+        fresh.height, changed.height, report, unchanged=rows.height - fresh.height - changed.height
+    )
 
 
 #: what a new product gets for a column the file does not have
@@ -438,12 +699,3 @@ _DEFAULTS: dict[str, object] = {
     "tax_rate_id": None,
     "active": True,
 }
-
-
-def _by_columns(items: list[dict[str, object]]) -> dict[tuple[str, ...], list[dict[str, object]]]:
-    """Rows grouped by the columns they set (one statement shape per group)."""
-    groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
-    for item in items:
-        keys = tuple(k for k in item if k != "pid")
-        groups.setdefault(keys, []).append(item)
-    return groups

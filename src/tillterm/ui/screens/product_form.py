@@ -83,7 +83,8 @@ class ProductForm(TillModal[ProductInfo | None]):
                 Select[int]([], prompt="Store default", id="product-tax", compact=True),
                 field_name="tax_rate",
             )
-            yield FormRow("Active", Switch(True, id="product-active"), field_name="active")
+            # off until mounted: turning it on then says "yes" beside it (FormRow's words)
+            yield FormRow("Active", Switch(id="product-active"), field_name="active")
             yield Static("", id="product-status", markup=False)
             with Horizontal(id="product-buttons"):
                 label = "Save changes" if self.product else "Create"
@@ -99,9 +100,10 @@ class ProductForm(TillModal[ProductInfo | None]):
             set_field_value(self.query_one("#product-sku"), product.sku)
             set_field_value(self.query_one("#product-barcode"), product.barcode)
             set_field_value(self.query_one("#product-price"), f"{product.price}")
-            set_field_value(self.query_one("#product-active"), product.active)
-        else:
-            set_field_value(self.query_one("#product-active"), True)
+        active = product.active if product is not None else True
+        # after the first refresh: a switch turned on before it runs posts no change, and
+        # the words beside it would still say "no"
+        self.call_after_refresh(set_field_value, self.query_one("#product-active"), active)
         self.query_one("#product-name").focus()
         keep = product.tax_rate_id if product is not None else None
         care = self.services.products
