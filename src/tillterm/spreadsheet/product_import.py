@@ -129,15 +129,19 @@ _INTERNAL = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
 
 
 def _gtin_ok(code: Any) -> Any:
-    """Polars: the GS1 check digit of a digits-only column is right (any length ≤ 14)."""
+    """Polars: the GS1 check digit of a digits-only column is right (up to 14 digits).
+
+    The code is read as one integer and its digits taken arithmetically: slicing the
+    text digit by digit took ten times as long at 100,000 rows.
+    """
     import polars as pl
 
-    padded = code.str.zfill(14)
-    total = pl.lit(0, dtype=pl.Int32)
-    for i in range(13):
-        weight = 3 if (12 - i) % 2 == 0 else 1
-        total = total + padded.str.slice(i, 1).cast(pl.Int32, strict=False).fill_null(0) * weight
-    return ((10 - total % 10) % 10) == padded.str.slice(13, 1).cast(pl.Int32, strict=False)
+    number = code.cast(pl.Int64, strict=False)
+    total = pl.lit(0, dtype=pl.Int64)
+    # digit k from the right (k = 0: the check digit); body weights 3, 1, 3... from k = 1
+    for k in range(1, 14):
+        total = total + (number // 10**k) % 10 * (3 if k % 2 == 1 else 1)
+    return ((10 - total % 10) % 10) == number % 10
 
 
 class _Check:
@@ -233,6 +237,20 @@ class _Check:
                 )
             )
 
+    def _repeats(self, df: Any, column: str, what: str) -> None:
+        """A code on two rows: the second (and later) rows name the first."""
+        import polars as pl
+
+        repeated = df.filter((pl.col(column) != "") & pl.col(column).is_duplicated())
+        if repeated.height:
+            firsts = repeated.with_columns(pl.col("row").min().over(column).alias("first"))
+            self.add(
+                firsts.filter(pl.col("first") != pl.col("row")),
+                self.header(column),
+                ERROR,
+                pl.format(f"{what} {{}} is also on row {{}}", pl.col(column), pl.col("first")),
+            )
+
     def run(self, raw: Any) -> Any:
         """Check every row; the frame of values to write (rows without errors)."""
         import polars as pl
@@ -252,7 +270,7 @@ class _Check:
                     .over("group")
                 )
                 name = pl.when((name == "") & (pl.col("group") != "")).then(first).otherwise(name)
-            df = df.with_columns(name.fill_null("").str.replace_all(r"\s+", " ").alias(NAME))
+            df = df.with_columns(name.fill_null("").alias(NAME))
             options = [f"option{n}" for n in range(len(cols.options))]
             if options:
                 skip = list(cols.source.no_option) if cols.source else []
@@ -310,15 +328,7 @@ class _Check:
             sku = pl.col(SKU)
             odd = df.filter((sku != "") & (sku.str.contains(r"\s") | (sku.str.len_chars() > 64)))
             self.each(odd, SKU, SKU, check_sku)
-            firsts = df.filter(sku != "").with_columns(
-                pl.col("row").first().over(SKU).alias("first")
-            )
-            self.add(
-                firsts.filter(pl.col("first") != pl.col("row")),
-                self.header(SKU),
-                ERROR,
-                pl.format("SKU {} is also on row {}", sku, pl.col("first")),
-            )
+            self._repeats(df, SKU, "SKU")
         if BARCODE in fields:
             code = pl.col(BARCODE)
             retail = code.str.contains(r"^[0-9]+$") & code.str.len_chars().is_in(
@@ -332,23 +342,15 @@ class _Check:
             # a barcode the product already has is kept as it is, even one from before the
             # check digits were checked: re-importing an export never fails on it
             own = pl.col("owner").is_not_null() & (pl.col("owner") == pl.col("target"))
-            checked = df.filter((code != "") & ~own)
-            self.each(checked.filter(~fine), BARCODE, BARCODE, check_barcode)
+            checked = df.filter((code != "") & ~own).with_columns(fine.alias("_fine"))
+            self.each(checked.filter(~pl.col("_fine")), BARCODE, BARCODE, check_barcode)
             self.add(
-                checked.filter(fine & pl.col("owner").is_not_null()),
+                checked.filter(pl.col("_fine") & pl.col("owner").is_not_null()),
                 self.header(BARCODE),
                 ERROR,
                 pl.format("barcode {} is another product's (its SKU differs)", code),
             )
-            firsts = df.filter(code != "").with_columns(
-                pl.col("row").first().over(BARCODE).alias("first")
-            )
-            self.add(
-                firsts.filter(pl.col("first") != pl.col("row")),
-                self.header(BARCODE),
-                ERROR,
-                pl.format("barcode {} is also on row {}", code, pl.col("first")),
-            )
+            self._repeats(df, BARCODE, "barcode")
             long_digits = (
                 code.str.contains(r"^[0-9]+$")
                 & (code.str.len_chars() > 6)
