@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select as core_select
 from sqlalchemy import text as sql
@@ -77,7 +78,8 @@ class ProductDraft:
     active: bool = True
 
 
-def _info(row: Product) -> ProductInfo:
+def _info(row: Any) -> ProductInfo:
+    """A product row (ORM or plain tuple with the same names) for the screens."""
     return ProductInfo(
         id=row.id or 0,
         sku=row.sku,
@@ -168,18 +170,7 @@ def search_products(
         ((0 if (key := fold(row.name)).startswith(typed) else 1, key, row.id, row) for row in rows),
         key=lambda item: item[:3],
     )
-    return [
-        ProductInfo(
-            id=row.id,
-            sku=row.sku,
-            barcode=row.barcode,
-            name=row.name,
-            price=from_cents(row.price_cents),
-            tax_rate_id=row.tax_rate_id,
-            active=bool(row.active),
-        )
-        for *_key, row in ranked[:limit]
-    ]
+    return [_info(row) for *_key, row in ranked[:limit]]
 
 
 # -- checking what was typed ---------------------------------------------------------

@@ -11,7 +11,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from tillterm.commands.console import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
-from tillterm.commands.import_file import EXIT_BLOCKED, EXIT_DATABASE, EXIT_WARNINGS, SHOWN
+from tillterm.commands.import_file import EXIT_DATABASE, say_checked
 
 COMMAND = "products"
 
@@ -106,31 +106,9 @@ def _import(args: argparse.Namespace, services: Services) -> int:
     if args.annotated and not args.force:
         services.imports.refuse_existing_annotated(args.file, args.annotated)
     checked = services.products.check_import(args.file)
-    report = checked.report
-    say(f"{report.path.name}: {report.detected}")
-    say("Columns:")
-    for line in report.mapping_lines():
-        say(f"  {line}")
-    for notice in report.notices:
-        say(f"  {notice}")
-    for problem in report.problems[:SHOWN]:
-        say(f"  row {problem.row}, {problem.column}: {problem.level}: {problem.message}")
-    hidden = report.errors + report.warnings - min(SHOWN, len(report.problems))
-    if hidden > 0:
-        say(f"  ... and {hidden:,} more (see --annotated)")
-    say(report.summary())
-    if args.annotated and (report.errors or report.warnings):
-        written = services.imports.save_annotated(report, args.annotated, overwrite=args.force)
-        say(f"Annotated copy written to {written}")
-    if report.errors:
-        say("Blocked by errors: nothing was imported.", err=True)
-        return EXIT_BLOCKED
-    if report.warnings and not args.continue_anyway:
-        say("Stopped on warnings: nothing was imported (use --continue-anyway).", err=True)
-        return EXIT_WARNINGS
-    if args.dry_run:
-        say("Dry run: nothing was imported.")
-        return EXIT_OK
+    stop = say_checked(args, checked.report, services.imports)
+    if stop is not None:
+        return stop
     result = services.products.apply_import(checked, allow_warnings=True)
     say(result.summary().replace(" new,", " new products,", 1))
     return EXIT_OK

@@ -36,13 +36,13 @@ from tillterm.spreadsheet.columns import PROBLEMS_HEADER
 from tillterm.spreadsheet.consent import NO_WORDS, YES_WORDS
 from tillterm.spreadsheet.import_report import (
     LISTED,
-    ImportBlocked,
     ImportReport,
     ImportResult,
     Problem,
     Progress,
     ProgressCallback,
     fingerprint,
+    refuse_blocked,
 )
 from tillterm.spreadsheet.mapping import ColumnRow
 from tillterm.spreadsheet.product_columns import (
@@ -608,16 +608,7 @@ def apply_products(
 ) -> ImportResult:
     """Write a checked file, all or nothing."""
     report = checked.report
-    if report.errors:
-        raise ImportBlocked(
-            f"{report.path.name} has {report.errors:,} error(s): nothing was imported.", report
-        )
-    if report.warnings and not allow_warnings:
-        raise ImportBlocked(
-            f"{report.path.name} has {report.warnings:,} warning(s): "
-            "continue anyway to import it as it is.",
-            report,
-        )
+    refuse_blocked(report, allow_warnings=allow_warnings)
     if checked.applied:
         raise SpreadsheetError(f"{report.path.name} was already imported; check it again.")
     if fingerprint(report.path) != report.fingerprint:

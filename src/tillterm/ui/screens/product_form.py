@@ -23,7 +23,7 @@ from tillterm.services.products import ProductInvalid, ProductSaved, TaxChoice
 from tillterm.ui.plain import plain, plain_options
 from tillterm.ui.screens.base import TillModal
 from tillterm.ui.styles import css
-from tillterm.ui.widgets.form_row import FormRow, set_field_value
+from tillterm.ui.widgets.form_row import FormRow, set_field_value, show_errors
 
 
 class ProductForm(TillModal[ProductInfo | None]):
@@ -179,17 +179,8 @@ class ProductForm(TillModal[ProductInfo | None]):
     @on(Refused)
     def _refused(self, message: Refused) -> None:
         self._saving = False
-        unplaced = []
-        for key, text in message.errors.items():
-            rows = [r for r in self.query(FormRow) if r.field_name == key]
-            if rows:
-                rows[0].set_error(text)
-            else:
-                unplaced.append(text)
+        unplaced = show_errors(self, message.errors)
         self.query_one("#product-status", Static).update(plain(" ".join(unplaced)))
-        first = next((r for r in self.query(FormRow) if r.error), None)
-        if first is not None:
-            first.field.focus()
 
     @on(Saved)
     def _saved(self, message: Saved) -> None:

@@ -122,6 +122,23 @@ class FormRow(Widget):
             shown.remove()
 
 
+def show_errors(form: Widget, errors: dict[str, str]) -> list[str]:
+    """Put each message under its field's row in ``form`` and focus the first wrong
+    field; the messages no row is named by (to show elsewhere)."""
+    rows = list(form.query(FormRow))
+    unplaced = []
+    for key, text in errors.items():
+        found = [r for r in rows if r.field_name == key]
+        if found:
+            found[0].set_error(text)
+        else:
+            unplaced.append(text)
+    first = next((r for r in rows if r.error), None)
+    if first is not None:
+        first.field.focus()
+    return unplaced
+
+
 def field_value(widget: Widget) -> object:
     """What a form field holds, in the form the domain's validators accept."""
     if isinstance(widget, Input):
