@@ -366,3 +366,17 @@ def test_a_file_changed_since_the_check_is_refused(engine: Engine, tmp_path: Pat
     with pytest.raises(Exception, match="changed since"):
         care.apply_import(checked)
     assert "Gomme" not in products(engine)
+
+
+def test_a_common_prefix_pages_the_first_products(any_engine: Engine) -> None:
+    """More matches than are ranked: the page comes from the first products by id (on
+    PostgreSQL read in id order, not through the word index), names starting with the
+    text first."""
+    with session_scope(any_engine) as s:
+        for n in range(260):
+            name = f"Café n°{n:03d}" if n % 2 else f"Thé au café {n:03d}"
+            s.add(Product(name=name, sku=f"C-{n:03d}", price_cents=100 + n))
+    with session_scope(any_engine) as s:
+        found = names(search_products(s, "caf", limit=5))
+        assert found == ["Café n°001", "Café n°003", "Café n°005", "Café n°007", "Café n°009"]
+        assert names(search_products(s, "the caf 258")) == ["Thé au café 258"]
