@@ -207,6 +207,7 @@ def test_migration_indexes_existing_products_and_matches_the_store_module(db_pat
     spec.loader.exec_module(migration)
     assert migration.SQLITE_TABLE == product_index.SQLITE_TABLE
     assert list(product_index.SQLITE_TRIGGERS.values()) == migration.SQLITE_TRIGGERS
+    assert migration.SQLITE_SETTING == product_index.SQLITE_SETTING
     assert migration.PG_COLUMN == product_index.PG_COLUMN
     assert migration.PG_INDEX == product_index.PG_INDEX
 

@@ -52,6 +52,11 @@ SQLITE_TRIGGERS: dict[str, str] = {
         f"CREATE TRIGGER search_product_ad AFTER DELETE ON product BEGIN {_DELETE} END"
     ),
 }
+#: FTS5 flushes its pending words every ``hashsize`` bytes: at the 1 MB default an
+#: import of 100,000 products writes (and merges) many small segments
+SQLITE_SETTING = (
+    f"INSERT INTO search_product(search_product, rank) VALUES ('hashsize', {64 * 1024 * 1024})"
+)
 #: the stored words (PostgreSQL): name, SKU and barcode through ``search_words``
 PG_WORDS = "search_product_words"
 PG_COLUMN = (

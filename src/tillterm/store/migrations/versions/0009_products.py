@@ -32,6 +32,7 @@ SQLITE_TRIGGERS = [
     "CREATE TRIGGER search_product_au AFTER UPDATE OF name, sku, barcode ON product BEGIN INSERT INTO search_product(search_product, rowid, name, sku, barcode) VALUES ('delete', old.id, old.name, old.sku, old.barcode); INSERT INTO search_product(rowid, name, sku, barcode) VALUES (new.id, new.name, new.sku, new.barcode); END",
     "CREATE TRIGGER search_product_ad AFTER DELETE ON product BEGIN INSERT INTO search_product(search_product, rowid, name, sku, barcode) VALUES ('delete', old.id, old.name, old.sku, old.barcode); END",
 ]
+SQLITE_SETTING = "INSERT INTO search_product(search_product, rank) VALUES ('hashsize', 67108864)"
 PG_COLUMN = "ALTER TABLE product ADD COLUMN search_product_words tsvector GENERATED ALWAYS AS (search_words(coalesce(name, '') || ' ' || coalesce(sku, '') || ' ' || coalesce(barcode, ''))) STORED"
 PG_INDEX = "CREATE INDEX search_product_words ON product USING gin (search_product_words)"
 
@@ -44,6 +45,7 @@ def upgrade() -> None:
         bind.exec_driver_sql("ANALYZE product")
         return
     bind.exec_driver_sql(SQLITE_TABLE)
+    bind.exec_driver_sql(SQLITE_SETTING)
     bind.exec_driver_sql(
         "INSERT INTO search_product(rowid, name, sku, barcode) SELECT id, name, sku, barcode FROM product"
     )
