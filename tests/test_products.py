@@ -264,7 +264,8 @@ def write(path: Path, rows: list[list[str]], delimiter: str = ",", encoding: str
     return path
 
 
-def test_rows_update_by_sku_then_barcode_else_create(engine: Engine, tmp_path: Path) -> None:
+def test_rows_update_by_sku_then_barcode_else_create(any_engine: Engine, tmp_path: Path) -> None:
+    engine = any_engine
     store = build_store(engine)
     path = write(
         tmp_path / "prix.csv",

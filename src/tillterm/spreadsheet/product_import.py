@@ -56,7 +56,7 @@ from tillterm.spreadsheet.product_columns import (
     map_product_columns,
 )
 from tillterm.spreadsheet.reading import ROW, SpreadsheetError, open_sheet
-from tillterm.store import product_index
+from tillterm.store import product_index, staging
 from tillterm.store.engine import begin_write, session_scope
 from tillterm.store.models import Product, TaxRate, table_of
 
@@ -623,7 +623,6 @@ def apply_products(
     # tax rate or status) update only those columns, which the index never reads
     reindexed = changed.filter(pl.col("reindex"))
     repriced = changed.filter(~pl.col("reindex"))
-    plain = [c for c in columns if c not in _INDEXED]
     try:
         with session_scope(engine) as session:
             conn = session.connection()
@@ -633,7 +632,6 @@ def apply_products(
                     "Products were added or changed since "
                     f"{report.path.name} was checked; check it again."
                 )
-            mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
             done = 0
 
             def tell(count: int) -> None:
@@ -642,38 +640,16 @@ def apply_products(
                 if progress:
                     progress(Progress("importing", done / max(rows.height, 1), done))
 
-            def sets(names: list[str]) -> str:
-                # a blank SKU or barcode cell keeps the product's code
-                return ", ".join(
-                    f"{c} = coalesce(nullif({mark}, ''), {c})"
-                    if c in (SKU, BARCODE)
-                    else f"{c} = {mark}"
-                    for c in names
-                )
+            if conn.dialect.name == "postgresql":
+                import psycopg
 
-            if reindexed.height:
-                statement = f"UPDATE product SET {sets(columns)} WHERE id = {mark}"
-                ids = reindexed.get_column("target").to_list()
-                with product_index.bulk_update(conn, ids):
-                    for part in reindexed.select(*columns, "target").iter_slices(BATCH):
-                        conn.exec_driver_sql(statement, part.rows())
-                        tell(part.height)
-            if repriced.height and plain:
-                statement = f"UPDATE product SET {sets(plain)} WHERE id = {mark}"
-                for part in repriced.select(*plain, "target").iter_slices(BATCH):
-                    conn.exec_driver_sql(statement, part.rows())
-                    tell(part.height)
-            if fresh.height:
-                names = [*columns, *(c for c in _DEFAULTS if c not in columns)]
-                values = ", ".join(
-                    f"nullif({mark}, '')" if c in (SKU, BARCODE) else mark for c in names
-                )
-                statement = f"INSERT INTO product ({', '.join(names)}) VALUES ({values})"
-                extra = [_DEFAULTS[c] for c in names[len(columns) :]]
-                with product_index.bulk_insert(conn):
-                    for part in fresh.select(columns).iter_slices(BATCH):
-                        conn.exec_driver_sql(statement, [(*r, *extra) for r in part.rows()])
-                        tell(part.height)
+                try:
+                    _copy_postgresql(conn, fresh, changed, columns)
+                except psycopg.IntegrityError as exc:  # COPY runs on the driver's cursor
+                    raise IntegrityError("COPY", None, exc) from exc
+                tell(fresh.height + changed.height)
+            else:
+                _write_sqlite(conn, fresh, reindexed, repriced, columns, tell)
     except IntegrityError as exc:
         raise SpreadsheetError(
             f"{report.path.name}: two products would share a SKU or barcode "
@@ -683,6 +659,99 @@ def apply_products(
     return ImportResult(
         fresh.height, changed.height, report, unchanged=rows.height - fresh.height - changed.height
     )
+
+
+#: PostgreSQL types of the columns an import writes (its staging table)
+_PG_TYPES = {
+    "target": "bigint",
+    NAME: "text",
+    SKU: "text",
+    BARCODE: "text",
+    "price_cents": "bigint",
+    "tax_rate_id": "bigint",
+    "active": "boolean",
+}
+
+
+def _copy_postgresql(conn: Connection, fresh: Any, changed: Any, columns: list[str]) -> None:
+    """PostgreSQL: the rows go in with ``COPY`` (100,000 single-row statements took 25 s,
+    the server computing each row's words either way); the changes are copied to a
+    temporary table and applied by one ``UPDATE … FROM``."""
+    import polars as pl
+
+    if changed.height:
+        staged = ["target", *columns]
+        conn.exec_driver_sql(
+            "CREATE TEMP TABLE tillterm_product_rows ("
+            + ", ".join(f"{c} {_PG_TYPES[c]}" for c in staged)
+            + ") ON COMMIT DROP"
+        )
+        staging.copy_in(
+            conn, "tillterm_product_rows", staged, staging.copy_text(changed.select(staged).rows())
+        )
+        # a blank SKU or barcode cell keeps the product's code
+        sets = ", ".join(
+            f"{c} = coalesce(nullif(t.{c}, ''), p.{c})" if c in (SKU, BARCODE) else f"{c} = t.{c}"
+            for c in columns
+        )
+        conn.exec_driver_sql(
+            f"UPDATE product p SET {sets} FROM tillterm_product_rows t WHERE p.id = t.target"
+        )
+    if fresh.height:
+        names = [*columns, *(c for c in _DEFAULTS if c not in columns)]
+        frame = fresh.select(
+            *(
+                pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c)
+                if c in (SKU, BARCODE)
+                else pl.col(c)
+                for c in columns
+            ),
+            *(pl.lit(_DEFAULTS[c]).alias(c) for c in names[len(columns) :]),
+        )
+        for part in frame.iter_slices(BATCH * 4):
+            staging.copy_in(conn, "product", names, staging.copy_text(part.rows()))
+
+
+def _write_sqlite(
+    conn: Connection,
+    fresh: Any,
+    reindexed: Any,
+    repriced: Any,
+    columns: list[str],
+    tell: Callable[[int], None],
+) -> None:
+    """SQLite: a statement per batch of rows, the word index caught up once."""
+    mark = "?"
+    plain = [c for c in columns if c not in _INDEXED]
+
+    def sets(names: list[str]) -> str:
+        # a blank SKU or barcode cell keeps the product's code
+        return ", ".join(
+            f"{c} = coalesce(nullif({mark}, ''), {c})" if c in (SKU, BARCODE) else f"{c} = {mark}"
+            for c in names
+        )
+
+    if reindexed.height:
+        statement = f"UPDATE product SET {sets(columns)} WHERE id = {mark}"
+        ids = reindexed.get_column("target").to_list()
+        with product_index.bulk_update(conn, ids):
+            for part in reindexed.select(*columns, "target").iter_slices(BATCH):
+                conn.exec_driver_sql(statement, part.rows())
+                tell(part.height)
+    if repriced.height and plain:
+        statement = f"UPDATE product SET {sets(plain)} WHERE id = {mark}"
+        for part in repriced.select(*plain, "target").iter_slices(BATCH):
+            conn.exec_driver_sql(statement, part.rows())
+            tell(part.height)
+    if fresh.height:
+        names = [*columns, *(c for c in _DEFAULTS if c not in columns)]
+        values = ", ".join(f"nullif({mark}, '')" if c in (SKU, BARCODE) else mark for c in names)
+        statement = f"INSERT INTO product ({', '.join(names)}) VALUES ({values})"
+        extra = [_DEFAULTS[c] for c in names[len(columns) :]]
+        with product_index.bulk_insert(conn):
+            for part in fresh.select(columns).iter_slices(BATCH):
+                conn.exec_driver_sql(statement, [(*r, *extra) for r in part.rows()])
+                tell(part.height)
 
 
 #: what a new product gets for a column the file does not have
