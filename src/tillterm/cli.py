@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "printer",
     "migrate_store",
     "customers",
+    "products",
 )
 
 

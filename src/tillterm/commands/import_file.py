@@ -26,6 +26,7 @@ SHOWN = 50
 
 if TYPE_CHECKING:
     from tillterm.services.imports import Imports
+    from tillterm.spreadsheet.import_report import ImportReport
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -114,17 +115,10 @@ def run(args: argparse.Namespace) -> int:
         engine.dispose()
 
 
-def _run(args: argparse.Namespace, imports: Imports) -> int:
-    if args.annotated and not args.force:
-        # refused before the file is read, not after a long check
-        imports.refuse_existing_annotated(args.file, args.annotated)
-    overrides = [imports.parse_override(text) for text in args.map]
-    report = imports.check(
-        args.file,
-        overrides=overrides,
-        create_groups=args.create_groups,
-        opening_balances=args.opening_balances,
-    )
+def say_checked(args: argparse.Namespace, report: ImportReport, imports: Imports) -> int | None:
+    """Print what checking found (columns, problems, summary), write the annotated copy
+    if asked, and the exit status when the import stops there (``None``: apply it).
+    Shared with ``tillterm products import``, whose options are the same."""
     say(f"{report.path.name}: {report.detected}")
     say("Columns:")
     for line in report.mapping_lines():
@@ -151,6 +145,23 @@ def _run(args: argparse.Namespace, imports: Imports) -> int:
     if args.dry_run:
         say("Dry run: nothing was imported.")
         return EXIT_OK
+    return None
+
+
+def _run(args: argparse.Namespace, imports: Imports) -> int:
+    if args.annotated and not args.force:
+        # refused before the file is read, not after a long check
+        imports.refuse_existing_annotated(args.file, args.annotated)
+    overrides = [imports.parse_override(text) for text in args.map]
+    report = imports.check(
+        args.file,
+        overrides=overrides,
+        create_groups=args.create_groups,
+        opening_balances=args.opening_balances,
+    )
+    stop = say_checked(args, report, imports)
+    if stop is not None:
+        return stop
     result = imports.apply(report, allow_warnings=True)
     say(result.summary())
     return EXIT_OK

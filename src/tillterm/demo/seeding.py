@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 from tillterm.core.errors import TilltermError
-from tillterm.store import staging
+from tillterm.store import product_index, staging
 from tillterm.store.models import (
     Customer,
     CustomerGroup,
@@ -526,7 +526,9 @@ def seed_demo(
             return DemoSummary(0, 0, 0, skipped=True, existing_customers=existing)
         group_ids, tax_ids, tag_ids = _ensure_reference_data(conn)
         rng = random.Random(seed)
-        _products(conn, rng, products, tax_ids)
+        # the product word index catches up once, not a trigger per row
+        with product_index.bulk_insert(conn):
+            _products(conn, rng, products, tax_ids)
     if engine.dialect.name == "postgresql":
         done = _seed_postgresql(engine, customers, seed, group_ids, tag_ids, rng, progress)
         return DemoSummary(customers=done, products=products, groups=len(group_ids))

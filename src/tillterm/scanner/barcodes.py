@@ -10,21 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from tillterm.core.gtin import GTIN_LENGTHS, gtin_check_ok
 from tillterm.scanner.layouts import LAYOUTS, Layout
 
-#: EAN-8, UPC-A, EAN-13, GTIN-14
-GTIN_LENGTHS = frozenset({8, 12, 13, 14})
-
-
-def gtin_check_ok(code: str) -> bool:
-    """True when ``code`` is an EAN-8/UPC-A/EAN-13/GTIN-14 with a correct check digit."""
-    if len(code) not in GTIN_LENGTHS or not code.isascii() or not code.isdigit():
-        return False
-    digits = [int(c) for c in code]
-    body, check = digits[:-1], digits[-1]
-    # weights 3,1,3,1… from the digit nearest the check digit
-    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return (10 - total % 10) % 10 == check
+__all__ = ["GTIN_LENGTHS", "gtin_check_ok", "layout_hint", "retype"]
 
 
 def retype(strokes: Sequence[tuple[int, bool, bool]], layout: Layout) -> str | None:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from tillterm.services.imports import Imports
     from tillterm.services.merges import Merges
     from tillterm.services.printing import ReceiptPrinter
+    from tillterm.services.products import ProductCare
     from tillterm.services.settings import StoreSettings
     from tillterm.services.till import Till
 
@@ -104,3 +105,10 @@ class Services:
         from tillterm.services.merges import Merges
 
         return Merges(self.engine)
+
+    @cached_property
+    def products(self) -> ProductCare:
+        """The back office's products: list, search, create/edit, import and export."""
+        from tillterm.services.products import ProductCare
+
+        return ProductCare(self.engine)

@@ -339,7 +339,7 @@ def _csv_line(cells: Sequence[str]) -> str:
 class XlsxWriter:
     """One sheet, every cell written as text (nothing turns into a number or formula)."""
 
-    def __init__(self, fh: BinaryIO, headers: Sequence[str]) -> None:
+    def __init__(self, fh: BinaryIO, headers: Sequence[str], sheet: str = "Customers") -> None:
         import xlsxwriter
 
         self.fh = fh
@@ -352,7 +352,7 @@ class XlsxWriter:
                 "strings_to_urls": False,
             },
         )
-        self.sheet = self.book.add_worksheet("Customers")
+        self.sheet = self.book.add_worksheet(sheet)
         self.sheet.write_row(0, 0, [visible_text(h) for h in headers])
         self.row = 1
 

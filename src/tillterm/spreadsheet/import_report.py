@@ -36,6 +36,21 @@ class ImportBlocked(TilltermError):
         self.report = report
 
 
+def refuse_blocked(report: ImportReport, *, allow_warnings: bool) -> None:
+    """Raise :class:`ImportBlocked` when ``report`` may not be applied: it has errors,
+    or warnings nobody agreed to (customer and product imports alike)."""
+    if report.errors:
+        raise ImportBlocked(
+            f"{report.path.name} has {report.errors:,} error(s): nothing was imported.", report
+        )
+    if report.warnings and not allow_warnings:
+        raise ImportBlocked(
+            f"{report.path.name} has {report.warnings:,} warning(s): "
+            "continue anyway to import it as it is.",
+            report,
+        )
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with one cell: the row as the spreadsheet numbers it (header = 1)."""

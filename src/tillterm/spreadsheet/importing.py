@@ -53,6 +53,7 @@ from tillterm.spreadsheet.import_report import (
     Progress,
     ProgressCallback,
     fingerprint,
+    refuse_blocked,
 )
 from tillterm.spreadsheet.insert_paths import choose_insert_path, customer_columns
 from tillterm.spreadsheet.mapping import MappingError, Override, parse_override
@@ -106,16 +107,7 @@ def apply_import(
 ) -> ImportResult:
     """Write a checked file, all or nothing: any failure, a cancel (``progress`` raising)
     or a kill rolls the whole import back."""
-    if report.errors:
-        raise ImportBlocked(
-            f"{report.path.name} has {report.errors:,} error(s): nothing was imported.", report
-        )
-    if report.warnings and not allow_warnings:
-        raise ImportBlocked(
-            f"{report.path.name} has {report.warnings:,} warning(s): "
-            "continue anyway to import it as it is.",
-            report,
-        )
+    refuse_blocked(report, allow_warnings=allow_warnings)
     checked = report.checked
     if checked is None or not checked.available:
         raise SpreadsheetError(f"{report.path.name} was already imported; check it again.")

@@ -19,7 +19,7 @@ from tillterm.services.customer_care import Invalid as Refused
 from tillterm.ui.plain import plain, plain_options
 from tillterm.ui.screens.base import TillModal
 from tillterm.ui.styles import css
-from tillterm.ui.widgets.form_row import FormRow, set_field_value
+from tillterm.ui.widgets.form_row import FormRow, set_field_value, show_errors
 
 
 def parse_discount(text: str) -> Decimal | None:
@@ -195,17 +195,8 @@ class GroupForm(TillModal[GroupRecord | None]):
         self._show_errors(message.errors)
 
     def _show_errors(self, errors: dict[str, str]) -> None:
-        unplaced = []
-        for key, text in errors.items():
-            rows = [r for r in self.query(FormRow) if r.field_name == key]
-            if rows:
-                rows[0].set_error(text)
-            else:
-                unplaced.append(text)
+        unplaced = show_errors(self, errors)
         self.query_one("#group-status", Static).update(plain(" ".join(unplaced)))
-        first = next((r for r in self.query(FormRow) if r.error), None)
-        if first is not None:
-            first.field.focus()
 
     @on(Saved)
     def _saved(self, message: Saved) -> None:

@@ -1,0 +1,342 @@
+"""Products (back office): the catalogue, searched as you type; create, edit, import, export.
+
+The search box finds a product by any word of its name, SKU or barcode, accents and
+case ignored ("cafe" finds "Café crème"); empty, it lists the first products by name.
+Down moves into the list; Enter or E edits the highlighted product, Ctrl+N creates one.
+Ctrl+O imports a spreadsheet (checked first: the summary and the first problems are
+shown, and nothing is written until the import is confirmed; a file with errors can be
+written back annotated), Ctrl+E exports every product (the import template).
+
+Pushable as ``ProductsScreen()`` from any screen (the back-office hub opens it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.events import Key
+from textual.message import Message
+from textual.widgets import DataTable, Header, Input, Static
+
+from tillterm.catalog.products import ProductInfo
+from tillterm.ui.plain import plain
+from tillterm.ui.screens.base import TillScreen
+from tillterm.ui.screens.confirm import Choice, ChoiceScreen, PromptScreen
+from tillterm.ui.screens.product_form import ProductForm
+from tillterm.ui.styles import css
+from tillterm.ui.widgets.key_footer import KeyFooter
+from tillterm.ui.widgets.results_table import PlainCell, fit
+
+if TYPE_CHECKING:
+    from tillterm.spreadsheet.product_import import ProductImport
+
+#: problems the import summary lists before "and N more"
+SHOWN_PROBLEMS = 4
+
+
+class ProductsScreen(TillScreen[None]):
+    HELP_TITLE = "Products"
+    CSS_PATH = css("products.tcss")
+    AUTO_FOCUS = "#product-search"
+    BINDINGS = [
+        Binding("ctrl+n", "new_product", "New"),
+        Binding("e", "edit_product", "Edit"),
+        Binding("ctrl+o", "import_products", "Import"),
+        # priority: a search box takes Ctrl+E (end of line) for itself
+        Binding("ctrl+e", "export_products", "Export", priority=True),
+        Binding("escape", "clear_search", "Clear search", show=False),
+    ]
+
+    @dataclass
+    class Listed(Message):
+        """A page of products for ``text`` came back (``error`` says why not)."""
+
+        text: str
+        products: tuple[ProductInfo, ...]
+        error: str | None = None
+
+    @dataclass
+    class ImportChecked(Message):
+        """A spreadsheet was checked (nothing written); ``error``: it could not be."""
+
+        checked: ProductImport | None
+        error: str | None = None
+
+    @dataclass
+    class Imported(Message):
+        summary: str
+        error: str | None = None
+
+    @dataclass
+    class Exported(Message):
+        summary: str
+        error: str | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.products: tuple[ProductInfo, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Products", classes="screen-title", id="products-title")
+        yield Input(
+            placeholder="Search: name, SKU or barcode (accents, case ignored)",
+            id="product-search",
+            compact=True,
+        )
+        table = DataTable[PlainCell](id="product-table", cursor_type="row", zebra_stripes=True)
+        table.add_column("Name", width=30, key="name")
+        table.add_column("SKU", width=12, key="sku")
+        table.add_column("Barcode", width=13, key="barcode")
+        table.add_column("Price", width=9, key="price")
+        table.add_column("On", width=3, key="active")
+        yield table
+        yield Static(
+            "Enter/E: edit · Ctrl+N: new · Ctrl+O: import · Ctrl+E: export",
+            id="products-status",
+            markup=False,
+        )
+        yield KeyFooter()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    def load(self) -> None:
+        text = self.query_one("#product-search", Input).value
+        care = self.services.products
+        self.run_job(
+            "products",
+            lambda: tuple(care.page(text)),
+            lambda found: self.Listed(text, found),
+            lambda error: self.Listed(text, (), error),
+            description="searching the products",
+        )
+
+    @on(Input.Changed, "#product-search")
+    def _typed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.load()
+
+    @on(Listed)
+    def _listed(self, message: Listed) -> None:
+        if message.text != self.query_one("#product-search", Input).value:
+            return  # an older search: the newer one is on its way
+        if message.error:
+            self.notify(message.error, title="Products", severity="error", markup=False)
+            return
+        table = self.query_one("#product-table", DataTable)
+        table.clear()
+        self.products = message.products
+        for product in message.products:
+            table.add_row(
+                PlainCell(fit(product.name, 30)),
+                PlainCell(fit(product.sku or "", 12)),
+                PlainCell(fit(product.barcode or "", 13)),
+                PlainCell(f"{product.price}".rjust(9)),
+                PlainCell("yes" if product.active else "no"),
+                key=str(product.id),
+            )
+        count = len(message.products)
+        if message.text.strip():
+            title = f"Products matching “{message.text.strip()}”: {count}" + (
+                "+" if count >= 50 else ""
+            )
+        elif count:
+            title = "Products (first 50 by name; type to search)" if count >= 50 else "Products"
+        else:
+            title = "Products: none yet (Ctrl+N: new, Ctrl+O: import)"
+        if message.text.strip() and not count:
+            title = f"No product matches “{message.text.strip()}”"
+        self.query_one("#products-title", Static).update(plain(title))
+
+    @property
+    def current(self) -> ProductInfo | None:
+        table = self.query_one("#product-table", DataTable)
+        if not self.products or not 0 <= table.cursor_row < len(self.products):
+            return None
+        return self.products[table.cursor_row]
+
+    def on_key(self, event: Key) -> None:
+        """Down from the search box goes into the list; Up from its first row, back."""
+        search = self.query_one("#product-search", Input)
+        table = self.query_one("#product-table", DataTable)
+        if event.key == "down" and self.focused is search and table.row_count:
+            event.stop()
+            table.focus()
+        elif event.key == "up" and self.focused is table and table.cursor_row == 0:
+            event.stop()
+            search.focus()
+
+    @on(Input.Submitted, "#product-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_edit_product()
+
+    @on(DataTable.RowSelected, "#product-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_edit_product()
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#product-search", Input)
+        search.value = ""
+        search.focus()
+
+    def action_new_product(self) -> None:
+        self.app.push_screen(ProductForm(), self._form_closed)
+
+    def action_edit_product(self) -> None:
+        product = self.current
+        if product is None:
+            self.notify("No product to edit: Ctrl+N creates one.", title="Products")
+            return
+        self.app.push_screen(ProductForm(product), self._form_closed)
+
+    def _form_closed(self, product: ProductInfo | None) -> None:
+        if product is not None:
+            self.notify(f"Product {product.name} saved.", title="Products", markup=False)
+            self.load()
+
+    # -- import and export -----------------------------------------------------------
+
+    def action_import_products(self) -> None:
+        def chosen(path: str | None) -> None:
+            if path:
+                self._check(path)
+
+        self.app.push_screen(
+            PromptScreen(
+                "Import products",
+                "The spreadsheet to import (.csv, .xlsx, .xls). It is checked first: "
+                "nothing is written until you confirm.",
+                accept="Check",
+            ),
+            chosen,
+        )
+
+    def _check(self, path: str) -> None:
+        care = self.services.products
+        self.query_one("#products-status", Static).update(plain(f"Checking {path}…"))
+        self.run_job(
+            "products-import",
+            lambda: care.check_import(path),
+            self.ImportChecked,
+            lambda error: self.ImportChecked(None, error),
+            exclusive=False,
+            description="checking the product spreadsheet",
+        )
+
+    @on(ImportChecked)
+    def _checked(self, message: ImportChecked) -> None:
+        self._idle()
+        checked = message.checked
+        if checked is None:
+            self.notify(message.error or "", title="Not imported", severity="error", markup=False)
+            return
+        report = checked.report
+        lines = [report.detected, report.summary()]
+        for problem in report.problems[:SHOWN_PROBLEMS]:
+            lines.append(f"row {problem.row}, {problem.column}: {problem.message}")
+        more = report.errors + report.warnings - min(SHOWN_PROBLEMS, len(report.problems))
+        if more > 0:
+            lines.append(f"… and {more:,} more (in the annotated copy)")
+        if report.errors:
+            lines.append("Nothing can be imported until the errors are fixed.")
+            choices = [Choice("annotate", "Annotated copy", "a", "primary")]
+        elif report.warnings:
+            choices = [Choice("import", "Import anyway", "i", "warning")]
+        else:
+            choices = [Choice("import", "Import", "i", "primary")]
+
+        def answered(choice: str | None) -> None:
+            if choice == "import":
+                self._apply(checked)
+            elif choice == "annotate":
+                self._annotate(checked)
+
+        self.app.push_screen(
+            ChoiceScreen(f"Import {report.path.name}", "\n".join(lines), choices), answered
+        )
+
+    def _apply(self, checked: ProductImport) -> None:
+        care = self.services.products
+        self.query_one("#products-status", Static).update("Importing…")
+        self.run_job(
+            "products-import",
+            lambda: care.apply_import(checked, allow_warnings=True).summary(),
+            self.Imported,
+            lambda error: self.Imported("", error),
+            exclusive=False,  # a write is never cancelled: its answer always comes
+            description="importing the products",
+        )
+
+    def _annotate(self, checked: ProductImport) -> None:
+        imports = self.services.imports
+
+        def write() -> str:
+            path = imports.save_annotated(checked.report, overwrite=True)
+            return f"Annotated copy written to {path}: fix the rows it marks, import again."
+
+        self.run_job(
+            "products-import",
+            write,
+            self.Imported,
+            lambda error: self.Imported("", error),
+            exclusive=False,
+            description="writing the annotated copy",
+        )
+
+    @on(Imported)
+    def _imported(self, message: Imported) -> None:
+        self._idle()
+        if message.error:
+            self.notify(message.error, title="Not imported", severity="error", markup=False)
+            return
+        self.notify(message.summary, title="Products", markup=False, timeout=10)
+        self.load()
+
+    def action_export_products(self) -> None:
+        def chosen(path: str | None) -> None:
+            if path:
+                self._export(path)
+
+        self.app.push_screen(
+            PromptScreen(
+                "Export products",
+                "Write every product to (.csv or .xlsx; an existing file is not replaced):",
+                value="products.csv",
+                accept="Export",
+            ),
+            chosen,
+        )
+
+    def _export(self, path: str) -> None:
+        care = self.services.products
+
+        def export() -> str:
+            return f"Exported {care.export(path):,} products to {path}."
+
+        self.run_job(
+            "products-export",
+            export,
+            self.Exported,
+            lambda error: self.Exported("", error),
+            exclusive=False,
+            description="exporting the products",
+        )
+
+    @on(Exported)
+    def _exported(self, message: Exported) -> None:
+        if message.error:
+            self.notify(message.error, title="Export failed", severity="error", markup=False)
+            return
+        self.notify(message.summary, title="Products", markup=False)
+
+    def _idle(self) -> None:
+        self.query_one("#products-status", Static).update(
+            "Enter/E: edit · Ctrl+N: new · Ctrl+O: import · Ctrl+E: export"
+        )
