@@ -68,7 +68,11 @@ class BackOfficeScreen(TillScreen[None]):
     HELP_TITLE = "Back office"
     CSS_PATH = css("back_office.tcss")
     AUTO_FOCUS = "#back-office-list"
-    BINDINGS = [Binding(entry.key, f"open_entry('{entry.key}')", entry.label) for entry in ENTRIES]
+    #: the list itself shows each entry's key, so the footer keeps room for F2–F5
+    BINDINGS = [
+        Binding(entry.key, f"open_entry('{entry.key}')", entry.label, show=False)
+        for entry in ENTRIES
+    ]
 
     def compose(self) -> ComposeResult:
         yield Header()
