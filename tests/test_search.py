@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from tillterm.core.errors import ValidationFailed
 from tillterm.customers.custom_fields import define_field
@@ -459,37 +462,52 @@ def test_a_postgresql_store_at_0004_upgrades_with_its_customers_searchable(pg_ur
         engine.dispose()
 
 
-def test_postgresql_search_is_one_statement(pg_engine: Engine) -> None:
-    """One round trip a keystroke on a server: every tier ranked in one statement."""
-    from sqlalchemy import event
+@contextlib.contextmanager
+def _protocol(session: Session) -> Iterator[list[str]]:
+    """What the client sends the server inside this block: libpq's trace of the session's
+    connection, one line a message ("Parse", "Bind", "Sync": a Sync is a round trip)."""
+    from psycopg import pq
+
+    raw = session.connection().connection.dbapi_connection
+    raw.execute("SELECT 1")  # the transaction's BEGIN goes before the block
+    sent: list[str] = []
+    with tempfile.TemporaryFile("w+") as trace:
+        raw.pgconn.trace(trace.fileno())
+        raw.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        try:
+            yield sent
+        finally:
+            raw.pgconn.untrace()
+            trace.seek(0)
+            sent += [line.split("\t")[2] for line in trace.read().splitlines() if line[:1] == "F"]
+
+
+def test_postgresql_search_is_one_round_trip(pg_engine: Engine) -> None:
+    """One round trip a keystroke on a server: every tier ranked in one statement, the
+    page's rows with it, planned once per connection (not at every keystroke)."""
+    from tillterm.customers.search import search_ids
 
     _add_people(pg_engine)
-    people = pg_engine
-    statements: list[str] = []
-
-    def seen(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(people, "before_cursor_execute", seen)
-    try:
-        with session_scope(people) as s:
-            from tillterm.customers.search import search_ids
-
-            statements.clear()
+    with session_scope(pg_engine) as s:
+        with _protocol(s) as sent:
             assert search_ids(s, "dub", limit=5)
             assert search_ids(s, "zz qq", limit=5) == []
-            assert len(statements) == 2
-            # the page shown (names, group) comes in the search's own statement
-            statements.clear()
+        assert sent.count("Sync") == 2
+        # prepared at the first keystroke, then only bound and run
+        assert sent.count("Parse") == 2 * 2 + 1
+        # the page shown (names, group) comes in the search's own statement
+        with _protocol(s) as sent:
             assert [c.display_name for c in search_customers(s, "dub", limit=5)] == [
                 "Marie Dubois",
                 "Jean Dubreuil",
             ]
             assert search_customers(s, "zz qq") == []
             assert [c.display_name for c in search_customers(s, "", limit=1)] == ["Marie Dubois"]
-            assert len(statements) == 3
-    finally:
-        event.remove(people, "before_cursor_execute", seen)
+        assert sent.count("Sync") == 3
+        # the generic plan is for the search alone: the rest of the transaction plans
+        # as usual
+        mode = s.connection().exec_driver_sql("SHOW plan_cache_mode").scalar()
+        assert mode == "auto"
 
 
 def test_a_postgresql_page_is_the_summaries_of_its_ids(pg_engine: Engine) -> None:

@@ -51,7 +51,7 @@ from tillterm.core.dates import parse_date
 from tillterm.core.errors import ValidationFailed
 from tillterm.core.folding import normalise_code, printable, words
 from tillterm.core.money import parse_percent
-from tillterm.store.fastpath import Typed, fetch_all, statement
+from tillterm.store.fastpath import Typed, fetch_all, fetch_planned, statement
 from tillterm.store.models import Percent, UTCDateTime
 from tillterm.store.search_index import CUSTOM_SHIFT, EMAIL_COLUMNS, PG_MARK, PG_MARKED
 
@@ -579,7 +579,7 @@ def search_page(
             o=offset,
         )
     sql, params = _pg_ranked_sql(query, where, limit, offset, select, joins)
-    return _run(session, sql, where, **params)
+    return fetch_planned(session, sql, {**where.params, **params})
 
 
 def search_ids(
@@ -612,7 +612,8 @@ def search_ids(
     found: dict[int, None] = {}
     if dialect == "postgresql":
         sql, params = _pg_ranked_sql(query, where, limit, offset)
-        return [int(row[0]) for row in _run(session, sql, where, **params)]
+        rows = fetch_planned(session, sql, {**where.params, **params})
+        return [int(row[0]) for row in rows]
     for tier in query.tiers:
         if len(found) >= need:
             break
