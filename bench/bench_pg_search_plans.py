@@ -14,7 +14,7 @@ busy machine (a mean: the kernel counts CPU time in ticks of 10 ms).
 
 Needs a kept 1M database: ``python bench/bench_customers.py --pg-only --keep-pg
 [--pg-database NAME]``, then ``python bench/bench_pg_search_plans.py [--pg-database NAME]
-[--show TEXT] [--cpu-only]`` (``--show`` prints that text's plan).
+[--show TEXT] [--cpu-only] [--repeat N]`` (``--show`` prints that text's plan).
 """
 
 from __future__ import annotations
@@ -66,23 +66,31 @@ def _server_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_per_keystroke(engine: Any, kinds: dict[str, list[str]]) -> None:
+def _cpu_per_keystroke(engine: Any, kinds: dict[str, list[str]], repeat: int) -> None:
+    """Server CPU per keystroke: each text run ``repeat`` times in a row (its own session
+    each time), the mean taken; the median / p95 / max over the texts of each kind."""
     from tillterm.customers.reading import search_customers
     from tillterm.store.engine import session_scope
 
     with session_scope(engine) as s:
         pid = int(s.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
-    total, count = 0.0, 0
-    print("  server CPU per keystroke (search_customers, planning included), mean:")
+    every: list[tuple[float, str]] = []
+    print(
+        f"  server CPU per keystroke (search_customers, planning included), ms, "
+        f"each text x{repeat}:"
+    )
     for kind, texts in kinds.items():
-        started = _server_cpu(pid)
+        spent: list[tuple[float, str]] = []
         for typed in texts:
-            with session_scope(engine) as s:
-                search_customers(s, typed, limit=50)
-        spent = _server_cpu(pid) - started
-        total, count = total + spent, count + len(texts)
-        print(f"    {kind:9} {spent / len(texts) * 1000:6.2f} ms")
-    print(f"    {'ALL':9} {total / count * 1000:6.2f} ms")
+            started = _server_cpu(pid)
+            for _ in range(repeat):
+                with session_scope(engine) as s:
+                    search_customers(s, typed, limit=50)
+            spent.append(((_server_cpu(pid) - started) / repeat * 1000, typed))
+        every += spent
+        print(f"    {kind:9} {_spread([c for c, _ in spent])}")
+    print(f"    {'ALL':9} {_spread([c for c, _ in every])}")
+    print("    costliest: " + ", ".join(f"{t!r} {c:.1f}" for c, t in sorted(every)[-12:]))
 
 
 def main() -> None:
@@ -100,8 +108,9 @@ def main() -> None:
                 print(_explain(s, shown, show=True))
             return
         kinds = _queries(engine)
+        repeat = int(_flag_value("--repeat") or 10)
         if "--cpu-only" in sys.argv:
-            _cpu_per_keystroke(engine, kinds)
+            _cpu_per_keystroke(engine, kinds, repeat)
             return
         every: list[tuple[int, float, str]] = []
         print(f"PostgreSQL search mix on {database}: shared buffers / server ms per text")
@@ -128,7 +137,7 @@ def main() -> None:
         engine = open_db(
             server.set(database=database).render_as_string(hide_password=False),
         )
-        _cpu_per_keystroke(engine, kinds)
+        _cpu_per_keystroke(engine, kinds, repeat)
     finally:
         engine.dispose()
 

@@ -344,6 +344,12 @@ PG_RARE = 8
 #: how many more customers a tier with common words walks in id order before it falls
 #: back on the GIN index (its words were rarer past the window than in it)
 PG_WALK = 32768
+#: a tier walks on only when the window held this many of its matches: a walk of
+#: :data:`PG_WALK` customers then expects the page's worth (16 windows, 3 each). With
+#: fewer, the whole text is rare however common the words asked of the index are
+#: ("x kim": "kim" is common, "x" with it is not), and a walk would read 32,768
+#: customers (2,400 pages) to fall short and end on the index anyway
+PG_WALK_LEAST = 3
 #: a lookup under this many rows of the window (about 10,000 in a million) still beats
 #: a one-letter prefix in the GIN index, after a walk that fell short
 PG_COMMON = 20
@@ -353,6 +359,13 @@ PG_SELECTIVE = 2
 #: the window: the index collects every row a short prefix begins ("ma": 88,000 rows,
 #: 13 ms), where the rows of a rare word are few to check ("jennifer": 1,865, 3 ms)
 PG_NARROW = 3
+#: what reading a customer row for its id costs, in GIN entries: the narrow lookup (a
+#: long word alone, its rows checked for the short prefixes) pays a row for each match
+#: of the long word, the whole lookup an entry for each match of every word. Measured
+#: on a million customers: "ma jennifer" 65 ms whole (88,000 "ma" entries), 5 ms
+#: narrow (1,845 rows); "kr chamb" 14 ms whole (11,696 "kr" entries), 23 ms narrow
+#: (4,648 rows, 4,500 heap pages): about 0.75 µs an entry, 3-5 µs a row
+PG_ROW_ENTRIES = 4
 #: the stored words each PostgreSQL tier matches, and whether as prefixes
 _PG_TIER_WORDS: dict[Tier, tuple[str, bool]] = {
     "name_exact": (_PG_NAME, False),
@@ -436,7 +449,16 @@ def _pg_ranked_sql(
     cond = where.where()
     ranked = [(rank, tier) for rank, tier in enumerate(query.tiers) if tier in _PG_TIER_WORDS]
     params: dict[str, Any] = (
-        {"w": PG_WINDOW, "rare": PG_RARE, "walk": PG_WALK, "common": PG_COMMON} if ranked else {}
+        {
+            "w": PG_WINDOW,
+            "rare": PG_RARE,
+            "walk": PG_WALK,
+            "common": PG_COMMON,
+            "least": PG_WALK_LEAST,
+            "entries": PG_ROW_ENTRIES,
+        }
+        if ranked
+        else {}
     )
     ctes: list[str] = []
     if ranked:
@@ -464,6 +486,12 @@ def _pg_ranked_sql(
                 )
                 tests.append(f"w.{name} @@ CAST(:z{rank} AS tsquery) AS v{rank}")
                 counts.append(f"count(*) FILTER (WHERE v{rank}) AS r{rank}")
+                # what the short prefixes left out of the narrow lookup would add to the
+                # whole one: their entries (any of them: each is read whole)
+                left_out = [t for t in indexed if t not in narrow]
+                params[f"y{rank}"] = " | ".join(f"'{term}':*" for term in left_out)
+                tests.append(f"w.{name} @@ CAST(:y{rank} AS tsquery) AS x{rank}")
+                counts.append(f"count(*) FILTER (WHERE x{rank}) AS s{rank}")
         columns = sorted({_PG_TIER_WORDS[tier][0] for _rank, tier in ranked})
         ctes.append(
             f"head AS MATERIALIZED (SELECT w.id, {', '.join(tests)} FROM (SELECT c.id, "
@@ -499,7 +527,7 @@ def _pg_ranked_sql(
             f"walk{rank} AS MATERIALIZED (SELECT c.id FROM (SELECT c.id, {column} "
             f"FROM customer c WHERE c.id > (SELECT edge FROM seen) AND {cond} "
             f"ORDER BY c.id LIMIT :walk) AS c WHERE {short} AND {asked} >= :rare "
-            f"AND {words} ORDER BY c.id LIMIT greatest(:n - {found}, 0))"
+            f"AND {found} >= :least AND {words} ORDER BY c.id LIMIT greatest(:n - {found}, 0))"
         )
         past = f"c.id + 0 > (SELECT edge FROM seen) AND {cond} ORDER BY c.id + 0 LIMIT :n"
         # a walk that fell short: what it looked for is rare. The lookup alone reads
@@ -514,9 +542,10 @@ def _pg_ranked_sql(
             f"SELECT id FROM walk{rank}",
         ]
         if f"z{rank}" in params:
-            # the long words alone are rare: their rows are fewer to check than the
-            # entries of the short prefixes (the two lookups are exclusive)
-            rare_alone = f"(SELECT r{rank} FROM seen) < :rare"
+            # the long words alone are rare, and their rows are fewer to check than
+            # the entries of the short prefixes are to read (the two lookups are
+            # exclusive)
+            rare_alone = f"(SELECT r{rank} < :rare AND s{rank} > :entries * r{rank} FROM seen)"
             tier_parts.append(
                 f"SELECT r.id FROM (SELECT c.id FROM customer c WHERE {indexed_gate} "
                 f"AND {rare_alone} AND {column} @@ CAST(:z{rank} AS tsquery) "
@@ -538,12 +567,20 @@ def _pg_ranked_sql(
     # the sizes are written into the statement, not bound: a plan the server keeps for
     # the statement (psycopg prepares it after a few keystrokes) knows its limits
     sizes: dict[str, int] = {"n": int(offset + limit), "limit": int(limit), "offset": int(offset)}
-    sizes.update((k, int(params.pop(k))) for k in ("w", "rare", "walk", "common") if k in params)
+    sizes.update(
+        (k, int(params.pop(k)))
+        for k in ("w", "rare", "walk", "common", "least", "entries")
+        if k in params
+    )
     sql = (
         f"WITH {', '.join(ctes)} SELECT {select} FROM page p JOIN customer c ON c.id = p.id "
         f"{joins} ORDER BY p.tier, p.id"
     )
-    sql = re.sub(r":(n|w|rare|walk|common|limit|offset)\b", lambda m: str(sizes[m.group(1)]), sql)
+    sql = re.sub(
+        r":(n|w|rare|walk|common|least|entries|limit|offset)\b",
+        lambda m: str(sizes[m.group(1)]),
+        sql,
+    )
     return sql, params
 
 
