@@ -371,8 +371,16 @@ def test_migration_carries_the_same_ddl_as_the_search_index_module() -> None:
         search_index.pg_marked_function("{schema}"),
     ] == words.PG_FUNCTIONS
     assert list(search_index.PG_COLUMNS.values()) == words.PG_COLUMNS
-    assert list(search_index.PG_INDEXES.values()) == words.PG_INDEXES
     assert list(search_index.PG_INDEXES) == words.INDEX_NAMES
+    # 0009 built the customer indexes again, with the id bucket (the custom one stays)
+    path = MIGRATIONS_DIR / "versions" / "0009_pgsearch.py"
+    spec = importlib.util.spec_from_file_location("m0009", path)
+    assert spec and spec.loader
+    buckets = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(buckets)
+    assert [search_index.PG_INDEXES[name] for name in buckets.INDEX_NAMES] == buckets.PG_INDEXES
+    assert search_index.PG_INDEXES["search_custom_value"] == words.PG_INDEXES[-1]
+    assert words.PG_INDEXES[:-1] == buckets.OLD_INDEXES
     assert list(search_index.PG_SETTINGS.values()) == words.PG_SETTINGS
 
 
@@ -381,13 +389,18 @@ def test_every_postgresql_plan_gives_the_sqlite_results(
 ) -> None:
     """A window of 16 customers makes every part of the PostgreSQL statement run on a
     small store: tiers done in the window, tiers that walk on, tiers read from the index
-    (rare words, or a walk that fell short); the pages must still be SQLite's."""
+    (rare words, or a walk that fell short), at once or bucket by bucket; the pages must
+    still be SQLite's."""
     from tillterm.customers import search
 
     monkeypatch.setattr(search, "PG_WINDOW", 16)
     monkeypatch.setattr(search, "PG_RARE", 3)
     monkeypatch.setattr(search, "PG_WALK", 40)
     monkeypatch.setattr(search, "PG_COMMON", 6)
+    # buckets of 8 ids, read by bucket after one match in the window: a lookup runs
+    # over many buckets, some empty, and stops inside the store
+    monkeypatch.setattr(search, "PG_BUCKET_SHIFT", 3)
+    monkeypatch.setattr(search, "PG_BUCKETED", 1)
     sqlite = open_db(tmp_path / "till.db")
     try:
         for engine in (sqlite, pg_engine):

@@ -53,7 +53,13 @@ from tillterm.core.folding import normalise_code, printable, words
 from tillterm.core.money import parse_percent
 from tillterm.store.fastpath import Typed, fetch_all, fetch_planned, statement
 from tillterm.store.models import Percent, UTCDateTime
-from tillterm.store.search_index import CUSTOM_SHIFT, EMAIL_COLUMNS, PG_MARK, PG_MARKED
+from tillterm.store.search_index import (
+    CUSTOM_SHIFT,
+    EMAIL_COLUMNS,
+    PG_BUCKET_SHIFT,
+    PG_MARK,
+    PG_MARKED,
+)
 
 #: more words than this add nothing but cost ("sensible results" for pasted paragraphs)
 MAX_TERMS = 8
@@ -366,6 +372,9 @@ PG_NARROW = 3
 #: narrow (1,845 rows); "kr chamb" 14 ms whole (11,696 "kr" entries), 23 ms narrow
 #: (4,648 rows, 4,500 heap pages): about 0.75 µs an entry, 3-5 µs a row
 PG_ROW_ENTRIES = 4
+#: a GIN lookup that matched this many customers of the window reads its matches
+#: bucket by bucket (:func:`_pg_lookup`)
+PG_BUCKETED = 2
 #: the stored words each PostgreSQL tier matches, and whether as prefixes
 _PG_TIER_WORDS: dict[Tier, tuple[str, bool]] = {
     "name_exact": (_PG_NAME, False),
@@ -395,6 +404,41 @@ def _pg_narrow_terms(query: ParsedQuery, prefix: bool, marked: bool) -> tuple[st
     """
     return tuple(
         t for t in query.terms if not prefix or len(t) >= PG_NARROW or (marked and len(t) == 1)
+    )
+
+
+def _pg_lookup(match: str, cond: str, sampled: str) -> list[str]:
+    """A GIN lookup past the window, the first ``:n`` of its matches in id order: by
+    bucket (:func:`_pg_by_bucket`) when the window held :data:`PG_BUCKETED` of them
+    (``sampled``: a bucket then holds sixteen times as many, the page fills in a bucket
+    or two), else all at once and sorted (a rare lookup: few rows, where thirty buckets
+    would each read the index again, and a short prefix's every entry each time).
+    """
+    past = f"c.id + 0 > (SELECT edge FROM seen) AND {cond} ORDER BY c.id + 0 LIMIT :n"
+    return [
+        _pg_by_bucket(f"{match} AND {sampled} >= :bucketed", cond),
+        f"SELECT r.id FROM (SELECT c.id FROM customer c WHERE {match} "
+        f"AND {sampled} < :bucketed AND {past}) AS r",
+    ]
+
+
+def _pg_by_bucket(match: str, cond: str) -> str:
+    """The first ``:n`` customers past the window that ``match`` (a GIN lookup) finds, in
+    id order, read one id bucket at a time (:data:`PG_BUCKET_SHIFT`).
+
+    A GIN index returns its matches in no order: sorting all of them for the first
+    ``:n`` reads a heap page for each (5,000 for "shelton"). Here each bucket's lookup
+    is its own (the bucket is a key of the index), sorted on its own, and the buckets
+    are taken in order until the page is full: a word that 5,000 customers share fills
+    it from its first bucket. A bucket without a match costs a few index pages.
+    ``+ 0``: the rows are found through the GIN index, never by walking the primary key.
+    """
+    edge = "(SELECT edge FROM seen)"
+    return (
+        f"SELECT r.id FROM (SELECT x.id FROM generate_series({edge} >> {PG_BUCKET_SHIFT}, "
+        f"(SELECT max(id) FROM customer) >> {PG_BUCKET_SHIFT}) AS b(k) CROSS JOIN LATERAL "
+        f"(SELECT c.id FROM customer c WHERE {match} AND (c.id >> {PG_BUCKET_SHIFT}) = b.k "
+        f"AND c.id + 0 > {edge} AND {cond} ORDER BY c.id + 0 LIMIT :n) AS x LIMIT :n) AS r"
     )
 
 
@@ -435,7 +479,8 @@ def _pg_ranked_sql(
        at most :data:`PG_WALK` customers further, and stops at the matches the window
        left to find (a common word walks a few hundred rows, not the page's worth).
     3. A tier whose index lookup is rare reads its GIN index past the window (``+ 0``:
-       not through the primary key); the words the index was not asked are checked on
+       not through the primary key), bucket by bucket in id order when the window held
+       a few of its matches (:func:`_pg_lookup`); the words the index was not asked are checked on
        its rows (``coalesce``: a test the planner cannot answer from the index). A tier
        whose walk fell short reads the index for all its words.
 
@@ -456,6 +501,7 @@ def _pg_ranked_sql(
             "common": PG_COMMON,
             "least": PG_WALK_LEAST,
             "entries": PG_ROW_ENTRIES,
+            "bucketed": PG_BUCKETED,
         }
         if ranked
         else {}
@@ -529,7 +575,6 @@ def _pg_ranked_sql(
             f"ORDER BY c.id LIMIT :walk) AS c WHERE {short} AND {asked} >= :rare "
             f"AND {found} >= :least AND {words} ORDER BY c.id LIMIT greatest(:n - {found}, 0))"
         )
-        past = f"c.id + 0 > (SELECT edge FROM seen) AND {cond} ORDER BY c.id + 0 LIMIT :n"
         # a walk that fell short: what it looked for is rare. The lookup alone reads
         # a few thousand rows at most when it was under :data:`PG_COMMON` in the
         # window ("neil" for "neil.c@"); past that every word goes to the index, a
@@ -546,18 +591,17 @@ def _pg_ranked_sql(
             # the entries of the short prefixes are to read (the two lookups are
             # exclusive)
             rare_alone = f"(SELECT r{rank} < :rare AND s{rank} > :entries * r{rank} FROM seen)"
-            tier_parts.append(
-                f"SELECT r.id FROM (SELECT c.id FROM customer c WHERE {indexed_gate} "
-                f"AND {rare_alone} AND {column} @@ CAST(:z{rank} AS tsquery) "
-                f"AND coalesce({words}, false) AND {past}) AS r"
+            tier_parts += _pg_lookup(
+                f"{indexed_gate} AND {rare_alone} AND {column} @@ CAST(:z{rank} AS tsquery) "
+                f"AND coalesce({words}, false)",
+                cond,
+                f"(SELECT r{rank} FROM seen)",
             )
             indexed_gate += f" AND NOT {rare_alone}"
-        tier_parts += [
-            f"SELECT r.id FROM (SELECT c.id FROM customer c WHERE {indexed_gate} "
-            f"AND {lookup} AND {past}) AS r",
-            f"SELECT r.id FROM (SELECT c.id FROM customer c WHERE {short} "
-            f"AND {asked} >= :common AND {fell_short} AND {words} AND {past}) AS r",
-        ]
+        tier_parts += _pg_lookup(f"{indexed_gate} AND {lookup}", cond, asked)
+        tier_parts += _pg_lookup(
+            f"{short} AND {asked} >= :common AND {fell_short} AND {words}", cond, found
+        )
         ctes.append(f"res{rank} AS MATERIALIZED ({' UNION ALL '.join(tier_parts)})")
         parts.append(f"SELECT {rank} AS tier, id FROM res{rank}")
     ctes.append(
@@ -569,7 +613,7 @@ def _pg_ranked_sql(
     sizes: dict[str, int] = {"n": int(offset + limit), "limit": int(limit), "offset": int(offset)}
     sizes.update(
         (k, int(params.pop(k)))
-        for k in ("w", "rare", "walk", "common", "least", "entries")
+        for k in ("w", "rare", "walk", "common", "least", "entries", "bucketed")
         if k in params
     )
     sql = (
@@ -577,7 +621,7 @@ def _pg_ranked_sql(
         f"{joins} ORDER BY p.tier, p.id"
     )
     sql = re.sub(
-        r":(n|w|rare|walk|common|least|entries|limit|offset)\b",
+        r":(n|w|rare|walk|common|least|entries|bucketed|limit|offset)\b",
         lambda m: str(sizes[m.group(1)]),
         sql,
     )
