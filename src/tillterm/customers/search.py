@@ -407,18 +407,27 @@ def _pg_narrow_terms(query: ParsedQuery, prefix: bool, marked: bool) -> tuple[st
     )
 
 
-def _pg_lookup(match: str, cond: str, sampled: str) -> list[str]:
-    """A GIN lookup past the window, the first ``:n`` of its matches in id order: by
-    bucket (:func:`_pg_by_bucket`) when the window held :data:`PG_BUCKETED` of them
-    (``sampled``: a bucket then holds sixteen times as many, the page fills in a bucket
-    or two), else all at once and sorted (a rare lookup: few rows, where thirty buckets
-    would each read the index again, and a short prefix's every entry each time).
+def _pg_lookup(match: str, cond: str, found: str, terms: Sequence[str]) -> list[str]:
+    """A GIN lookup of ``terms`` past the window, the first ``:n`` of its matches in id
+    order: by bucket (:func:`_pg_by_bucket`) when it is one word and the window held
+    :data:`PG_BUCKETED` matches of the whole text (``found``: a bucket then holds
+    sixteen times as many, the page fills within four buckets), else all at once and
+    sorted.
+
+    Each bucket reads the word's index entries again, and a prefix's every entry, in
+    every bucket, not just the bucket's own: for one word that costs less than a row
+    read for each of its matches up to four buckets. Several words cost the entries of
+    each (a short prefix's tens of thousands) for each bucket: "destiny bo" spent 140 ms
+    by bucket, 43 ms at once. A rare text's thirty buckets would each read the index
+    again for little.
     """
     past = f"c.id + 0 > (SELECT edge FROM seen) AND {cond} ORDER BY c.id + 0 LIMIT :n"
+    plain = f"SELECT r.id FROM (SELECT c.id FROM customer c WHERE {match} AND {{gate}} {past}) AS r"
+    if len(terms) != 1:
+        return [plain.format(gate="")]
     return [
-        _pg_by_bucket(f"{match} AND {sampled} >= :bucketed", cond),
-        f"SELECT r.id FROM (SELECT c.id FROM customer c WHERE {match} "
-        f"AND {sampled} < :bucketed AND {past}) AS r",
+        _pg_by_bucket(f"{match} AND {found} >= :bucketed", cond),
+        plain.format(gate=f"{found} < :bucketed AND"),
     ]
 
 
@@ -562,7 +571,8 @@ def _pg_ranked_sql(
             parts.append(f"SELECT {rank} AS tier, id FROM res{rank}")
             params.update(own)
             continue
-        column = _PG_TIER_WORDS[tier][0]
+        column, prefix = _PG_TIER_WORDS[tier]
+        marked = column.removeprefix("c.") in PG_MARKED
         words = f"{column} @@ CAST(:q{rank} AS tsquery)"
         lookup = words
         if f"k{rank}" in params:
@@ -595,12 +605,18 @@ def _pg_ranked_sql(
                 f"{indexed_gate} AND {rare_alone} AND {column} @@ CAST(:z{rank} AS tsquery) "
                 f"AND coalesce({words}, false)",
                 cond,
-                f"(SELECT r{rank} FROM seen)",
+                found,
+                _pg_narrow_terms(query, prefix, marked),
             )
             indexed_gate += f" AND NOT {rare_alone}"
-        tier_parts += _pg_lookup(f"{indexed_gate} AND {lookup}", cond, asked)
         tier_parts += _pg_lookup(
-            f"{short} AND {asked} >= :common AND {fell_short} AND {words}", cond, found
+            f"{indexed_gate} AND {lookup}", cond, found, _pg_indexed_terms(query, prefix, marked)
+        )
+        tier_parts += _pg_lookup(
+            f"{short} AND {asked} >= :common AND {fell_short} AND {words}",
+            cond,
+            found,
+            query.terms,
         )
         ctes.append(f"res{rank} AS MATERIALIZED ({' UNION ALL '.join(tier_parts)})")
         parts.append(f"SELECT {rank} AS tier, id FROM res{rank}")
