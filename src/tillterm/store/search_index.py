@@ -24,8 +24,9 @@ Bulk loads (the demo store, spreadsheet import) wrap their inserts in
 call per row (SQLite); on PostgreSQL they plan their indexes for their size instead
 (:func:`tillterm.store.staging.plan_indexes`).
 
-Migrations ``0002_search_index`` and ``0007_pg_search_indexes`` carry their own frozen
-copies of this DDL (migrations must not change after release); ``tests/test_search.py``
+Migrations ``0002_search_index``, ``0007_pg_search_indexes`` and ``0009_pgsearch`` (the
+customer GIN indexes keyed by id bucket too: :data:`PG_BUCKET_SHIFT`) carry their own
+frozen copies of this DDL (migrations must not change after release); ``tests/test_search.py``
 checks they stay identical.
 """
 
