@@ -17,6 +17,7 @@ budgets): a fresh ``demo --customers 1000000`` into a database of its own,
 none over 50 ms). ``--pg-only`` runs only those; ``--keep-pg`` keeps the database;
 ``--reuse-pg`` searches a database kept by an earlier ``--keep-pg`` run instead of
 loading a fresh one (for development: its figures are not "right after the demo").
+``--pg-database NAME`` names that database instead (several people sharing a server).
 """
 
 from __future__ import annotations
@@ -164,6 +165,12 @@ def _pg_url() -> str:
     return os.environ.get("TILLTERM_TEST_PG_URL", "")
 
 
+def _flag_value(flag: str) -> str:
+    """The word after ``flag`` on the command line, or ``""``."""
+    args = sys.argv[1:]
+    return args[args.index(flag) + 1] if flag in args[:-1] else ""
+
+
 def _pg_kept(url: str) -> bool:
     """Whether ``url`` holds a finished demo of :data:`CUSTOMERS` customers."""
     from sqlalchemy import create_engine
@@ -190,10 +197,11 @@ def pg_main(keep: bool = False, reuse: bool = False) -> None:
     from tillterm.store.engine import open_db
 
     server = make_url(_pg_url())
-    url = server.set(database=PG_DATABASE).render_as_string(hide_password=False)
+    database = _flag_value("--pg-database") or PG_DATABASE
+    url = server.set(database=database).render_as_string(hide_password=False)
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     if reuse and _pg_kept(url):
-        print(f"PostgreSQL: reusing the kept {PG_DATABASE} (not a fresh demo)")
+        print(f"PostgreSQL: reusing the kept {database} (not a fresh demo)")
         engine = open_db(url)
         try:
             _search_mix(engine, "PostgreSQL, kept database")
@@ -203,8 +211,8 @@ def pg_main(keep: bool = False, reuse: bool = False) -> None:
         return
     keep = keep or reuse
     with admin.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
-        conn.exec_driver_sql(f"CREATE DATABASE {PG_DATABASE}")
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {database}")
+        conn.exec_driver_sql(f"CREATE DATABASE {database}")
     try:
         open_db(url).dispose()  # the schema first: the timing is the demo command itself
         started = time.perf_counter()
@@ -227,7 +235,7 @@ def pg_main(keep: bool = False, reuse: bool = False) -> None:
     finally:
         if not keep:
             with admin.connect() as conn:
-                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
         admin.dispose()
 
 

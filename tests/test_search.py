@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from tillterm.core.errors import ValidationFailed
 from tillterm.customers.custom_fields import define_field
@@ -368,8 +371,16 @@ def test_migration_carries_the_same_ddl_as_the_search_index_module() -> None:
         search_index.pg_marked_function("{schema}"),
     ] == words.PG_FUNCTIONS
     assert list(search_index.PG_COLUMNS.values()) == words.PG_COLUMNS
-    assert list(search_index.PG_INDEXES.values()) == words.PG_INDEXES
     assert list(search_index.PG_INDEXES) == words.INDEX_NAMES
+    # 0009 built the customer indexes again, with the id bucket (the custom one stays)
+    path = MIGRATIONS_DIR / "versions" / "0009_pgsearch.py"
+    spec = importlib.util.spec_from_file_location("m0009", path)
+    assert spec and spec.loader
+    buckets = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(buckets)
+    assert [search_index.PG_INDEXES[name] for name in buckets.INDEX_NAMES] == buckets.PG_INDEXES
+    assert search_index.PG_INDEXES["search_custom_value"] == words.PG_INDEXES[-1]
+    assert words.PG_INDEXES[:-1] == buckets.OLD_INDEXES
     assert list(search_index.PG_SETTINGS.values()) == words.PG_SETTINGS
 
 
@@ -378,13 +389,18 @@ def test_every_postgresql_plan_gives_the_sqlite_results(
 ) -> None:
     """A window of 16 customers makes every part of the PostgreSQL statement run on a
     small store: tiers done in the window, tiers that walk on, tiers read from the index
-    (rare words, or a walk that fell short); the pages must still be SQLite's."""
+    (rare words, or a walk that fell short), at once or bucket by bucket; the pages must
+    still be SQLite's."""
     from tillterm.customers import search
 
     monkeypatch.setattr(search, "PG_WINDOW", 16)
     monkeypatch.setattr(search, "PG_RARE", 3)
     monkeypatch.setattr(search, "PG_WALK", 40)
     monkeypatch.setattr(search, "PG_COMMON", 6)
+    # buckets of 8 ids, read by bucket after one match in the window: a lookup runs
+    # over many buckets, some empty, and stops inside the store
+    monkeypatch.setattr(search, "PG_BUCKET_SHIFT", 3)
+    monkeypatch.setattr(search, "PG_BUCKETED", 1)
     sqlite = open_db(tmp_path / "till.db")
     try:
         for engine in (sqlite, pg_engine):
@@ -459,37 +475,53 @@ def test_a_postgresql_store_at_0004_upgrades_with_its_customers_searchable(pg_ur
         engine.dispose()
 
 
-def test_postgresql_search_is_one_statement(pg_engine: Engine) -> None:
-    """One round trip a keystroke on a server: every tier ranked in one statement."""
-    from sqlalchemy import event
+@contextlib.contextmanager
+def _protocol(session: Session) -> Iterator[list[str]]:
+    """What the client sends the server inside this block: libpq's trace of the session's
+    connection, one line a message ("Parse", "Bind", "Sync": a Sync is a round trip)."""
+    from psycopg import pq
+
+    raw = session.connection().connection.dbapi_connection
+    raw.execute("SELECT 1")  # the transaction's BEGIN goes before the block
+    sent: list[str] = []
+    with tempfile.TemporaryFile("w+") as trace:
+        raw.pgconn.trace(trace.fileno())
+        raw.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        try:
+            yield sent
+        finally:
+            raw.pgconn.untrace()
+            trace.seek(0)
+            sent += [line.split("\t")[2] for line in trace.read().splitlines() if line[:1] == "F"]
+
+
+def test_postgresql_search_is_one_round_trip(pg_engine: Engine) -> None:
+    """One round trip a keystroke on a server: every tier ranked in one statement, the
+    page's rows with it, planned once per connection (not at every keystroke)."""
+    from tillterm.customers.search import search_ids
 
     _add_people(pg_engine)
-    people = pg_engine
-    statements: list[str] = []
-
-    def seen(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(people, "before_cursor_execute", seen)
-    try:
-        with session_scope(people) as s:
-            from tillterm.customers.search import search_ids
-
-            statements.clear()
+    with session_scope(pg_engine) as s:
+        with _protocol(s) as sent:
             assert search_ids(s, "dub", limit=5)
-            assert search_ids(s, "zz qq", limit=5) == []
-            assert len(statements) == 2
-            # the page shown (names, group) comes in the search's own statement
-            statements.clear()
+            assert search_ids(s, "zzq", limit=5) == []
+        assert sent.count("Sync") == 2
+        # prepared at the first keystroke, then only bound and run (the statement is
+        # the same for every one-word text; SET LOCAL before and after it each time)
+        assert sent.count("Parse") == 2 * 2 + 1
+        # the page shown (names, group) comes in the search's own statement
+        with _protocol(s) as sent:
             assert [c.display_name for c in search_customers(s, "dub", limit=5)] == [
                 "Marie Dubois",
                 "Jean Dubreuil",
             ]
             assert search_customers(s, "zz qq") == []
             assert [c.display_name for c in search_customers(s, "", limit=1)] == ["Marie Dubois"]
-            assert len(statements) == 3
-    finally:
-        event.remove(people, "before_cursor_execute", seen)
+        assert sent.count("Sync") == 3
+        # the generic plan is for the search alone: the rest of the transaction plans
+        # as usual
+        mode = s.connection().exec_driver_sql("SHOW plan_cache_mode").scalar()
+        assert mode == "auto"
 
 
 def test_a_postgresql_page_is_the_summaries_of_its_ids(pg_engine: Engine) -> None:

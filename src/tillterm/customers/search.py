@@ -51,9 +51,15 @@ from tillterm.core.dates import parse_date
 from tillterm.core.errors import ValidationFailed
 from tillterm.core.folding import normalise_code, printable, words
 from tillterm.core.money import parse_percent
-from tillterm.store.fastpath import Typed, fetch_all, statement
+from tillterm.store.fastpath import Typed, fetch_all, fetch_planned, statement
 from tillterm.store.models import Percent, UTCDateTime
-from tillterm.store.search_index import CUSTOM_SHIFT, EMAIL_COLUMNS, PG_MARK, PG_MARKED
+from tillterm.store.search_index import (
+    CUSTOM_SHIFT,
+    EMAIL_COLUMNS,
+    PG_BUCKET_SHIFT,
+    PG_MARK,
+    PG_MARKED,
+)
 
 #: more words than this add nothing but cost ("sensible results" for pasted paragraphs)
 MAX_TERMS = 8
@@ -354,6 +360,12 @@ PG_RARE = 8
 #: how many more customers a tier with common words walks in id order before it falls
 #: back on the GIN index (its words were rarer past the window than in it)
 PG_WALK = 32768
+#: a tier walks on only when the window held this many of its matches: a walk of
+#: :data:`PG_WALK` customers then expects the page's worth (16 windows, 3 each). With
+#: fewer, the whole text is rare however common the words asked of the index are
+#: ("x kim": "kim" is common, "x" with it is not), and a walk would read 32,768
+#: customers (2,400 pages) to fall short and end on the index anyway
+PG_WALK_LEAST = 3
 #: a lookup under this many rows of the window (about 10,000 in a million) still beats
 #: a one-letter prefix in the GIN index, after a walk that fell short
 PG_COMMON = 20
@@ -363,6 +375,16 @@ PG_SELECTIVE = 2
 #: the window: the index collects every row a short prefix begins ("ma": 88,000 rows,
 #: 13 ms), where the rows of a rare word are few to check ("jennifer": 1,865, 3 ms)
 PG_NARROW = 3
+#: what reading a customer row for its id costs, in GIN entries: the narrow lookup (a
+#: long word alone, its rows checked for the short prefixes) pays a row for each match
+#: of the long word, the whole lookup an entry for each match of every word. Measured
+#: on a million customers: "ma jennifer" 65 ms whole (88,000 "ma" entries), 5 ms
+#: narrow (1,845 rows); "kr chamb" 14 ms whole (11,696 "kr" entries), 23 ms narrow
+#: (4,648 rows, 4,500 heap pages): about 0.75 µs an entry, 3-5 µs a row
+PG_ROW_ENTRIES = 4
+#: a GIN lookup that matched this many customers of the window reads its matches
+#: bucket by bucket (:func:`_pg_lookup`)
+PG_BUCKETED = 2
 #: the stored words each PostgreSQL tier matches, and whether as prefixes
 _PG_TIER_WORDS: dict[Tier, tuple[str, bool]] = {
     "name_exact": (_PG_NAME, False),
@@ -392,6 +414,50 @@ def _pg_narrow_terms(query: ParsedQuery, prefix: bool, marked: bool) -> tuple[st
     """
     return tuple(
         t for t in query.terms if not prefix or len(t) >= PG_NARROW or (marked and len(t) == 1)
+    )
+
+
+def _pg_lookup(match: str, cond: str, found: str, terms: Sequence[str]) -> list[str]:
+    """A GIN lookup of ``terms`` past the window, the first ``:n`` of its matches in id
+    order: by bucket (:func:`_pg_by_bucket`) when it is one word and the window held
+    :data:`PG_BUCKETED` matches of the whole text (``found``: a bucket then holds
+    sixteen times as many, the page fills within four buckets), else all at once and
+    sorted.
+
+    Each bucket reads the word's index entries again, and a prefix's every entry, in
+    every bucket, not just the bucket's own: for one word that costs less than a row
+    read for each of its matches up to four buckets. Several words cost the entries of
+    each (a short prefix's tens of thousands) for each bucket: "destiny bo" spent 140 ms
+    by bucket, 43 ms at once. A rare text's thirty buckets would each read the index
+    again for little.
+    """
+    past = f"c.id + 0 > (SELECT edge FROM seen) AND {cond} ORDER BY c.id + 0 LIMIT :n"
+    plain = f"SELECT r.id FROM (SELECT c.id FROM customer c WHERE {match} AND {{gate}} {past}) AS r"
+    if len(terms) != 1:
+        return [plain.format(gate="")]
+    return [
+        _pg_by_bucket(f"{match} AND {found} >= :bucketed", cond),
+        plain.format(gate=f"{found} < :bucketed AND"),
+    ]
+
+
+def _pg_by_bucket(match: str, cond: str) -> str:
+    """The first ``:n`` customers past the window that ``match`` (a GIN lookup) finds, in
+    id order, read one id bucket at a time (:data:`PG_BUCKET_SHIFT`).
+
+    A GIN index returns its matches in no order: sorting all of them for the first
+    ``:n`` reads a heap page for each (5,000 for "shelton"). Here each bucket's lookup
+    is its own (the bucket is a key of the index), sorted on its own, and the buckets
+    are taken in order until the page is full: a word that 5,000 customers share fills
+    it from its first bucket. A bucket without a match costs a few index pages.
+    ``+ 0``: the rows are found through the GIN index, never by walking the primary key.
+    """
+    edge = "(SELECT edge FROM seen)"
+    return (
+        f"SELECT r.id FROM (SELECT x.id FROM generate_series({edge} >> {PG_BUCKET_SHIFT}, "
+        f"(SELECT max(id) FROM customer) >> {PG_BUCKET_SHIFT}) AS b(k) CROSS JOIN LATERAL "
+        f"(SELECT c.id FROM customer c WHERE {match} AND (c.id >> {PG_BUCKET_SHIFT}) = b.k "
+        f"AND c.id + 0 > {edge} AND {cond} ORDER BY c.id + 0 LIMIT :n) AS x LIMIT :n) AS r"
     )
 
 
@@ -432,7 +498,8 @@ def _pg_ranked_sql(
        at most :data:`PG_WALK` customers further, and stops at the matches the window
        left to find (a common word walks a few hundred rows, not the page's worth).
     3. A tier whose index lookup is rare reads its GIN index past the window (``+ 0``:
-       not through the primary key); the words the index was not asked are checked on
+       not through the primary key), bucket by bucket in id order when the window held
+       a few of its matches (:func:`_pg_lookup`); the words the index was not asked are checked on
        its rows (``coalesce``: a test the planner cannot answer from the index). A tier
        whose walk fell short reads the index for all its words.
 
@@ -446,7 +513,17 @@ def _pg_ranked_sql(
     cond = where.where()
     ranked = [(rank, tier) for rank, tier in enumerate(query.tiers) if tier in _PG_TIER_WORDS]
     params: dict[str, Any] = (
-        {"w": PG_WINDOW, "rare": PG_RARE, "walk": PG_WALK, "common": PG_COMMON} if ranked else {}
+        {
+            "w": PG_WINDOW,
+            "rare": PG_RARE,
+            "walk": PG_WALK,
+            "common": PG_COMMON,
+            "least": PG_WALK_LEAST,
+            "entries": PG_ROW_ENTRIES,
+            "bucketed": PG_BUCKETED,
+        }
+        if ranked
+        else {}
     )
     ctes: list[str] = []
     if ranked:
@@ -474,6 +551,12 @@ def _pg_ranked_sql(
                 )
                 tests.append(f"w.{name} @@ CAST(:z{rank} AS tsquery) AS v{rank}")
                 counts.append(f"count(*) FILTER (WHERE v{rank}) AS r{rank}")
+                # what the short prefixes left out of the narrow lookup would add to the
+                # whole one: their entries (any of them: each is read whole)
+                left_out = [t for t in indexed if t not in narrow]
+                params[f"y{rank}"] = " | ".join(f"'{term}':*" for term in left_out)
+                tests.append(f"w.{name} @@ CAST(:y{rank} AS tsquery) AS x{rank}")
+                counts.append(f"count(*) FILTER (WHERE x{rank}) AS s{rank}")
         columns = sorted({_PG_TIER_WORDS[tier][0] for _rank, tier in ranked})
         ctes.append(
             f"head AS MATERIALIZED (SELECT w.id, {', '.join(tests)} FROM (SELECT c.id, "
@@ -498,7 +581,8 @@ def _pg_ranked_sql(
             parts.append(f"SELECT {rank} AS tier, id FROM res{rank}")
             params.update(own)
             continue
-        column = _PG_TIER_WORDS[tier][0]
+        column, prefix = _PG_TIER_WORDS[tier]
+        marked = column.removeprefix("c.") in PG_MARKED
         words = f"{column} @@ CAST(:q{rank} AS tsquery)"
         lookup = words
         if f"k{rank}" in params:
@@ -509,9 +593,8 @@ def _pg_ranked_sql(
             f"walk{rank} AS MATERIALIZED (SELECT c.id FROM (SELECT c.id, {column} "
             f"FROM customer c WHERE c.id > (SELECT edge FROM seen) AND {cond} "
             f"ORDER BY c.id LIMIT :walk) AS c WHERE {short} AND {asked} >= :rare "
-            f"AND {words} ORDER BY c.id LIMIT greatest(:n - {found}, 0))"
+            f"AND {found} >= :least AND {words} ORDER BY c.id LIMIT greatest(:n - {found}, 0))"
         )
-        past = f"c.id + 0 > (SELECT edge FROM seen) AND {cond} ORDER BY c.id + 0 LIMIT :n"
         # a walk that fell short: what it looked for is rare. The lookup alone reads
         # a few thousand rows at most when it was under :data:`PG_COMMON` in the
         # window ("neil" for "neil.c@"); past that every word goes to the index, a
@@ -524,21 +607,27 @@ def _pg_ranked_sql(
             f"SELECT id FROM walk{rank}",
         ]
         if f"z{rank}" in params:
-            # the long words alone are rare: their rows are fewer to check than the
-            # entries of the short prefixes (the two lookups are exclusive)
-            rare_alone = f"(SELECT r{rank} FROM seen) < :rare"
-            tier_parts.append(
-                f"SELECT r.id FROM (SELECT c.id FROM customer c WHERE {indexed_gate} "
-                f"AND {rare_alone} AND {column} @@ CAST(:z{rank} AS tsquery) "
-                f"AND coalesce({words}, false) AND {past}) AS r"
+            # the long words alone are rare, and their rows are fewer to check than
+            # the entries of the short prefixes are to read (the two lookups are
+            # exclusive)
+            rare_alone = f"(SELECT r{rank} < :rare AND s{rank} > :entries * r{rank} FROM seen)"
+            tier_parts += _pg_lookup(
+                f"{indexed_gate} AND {rare_alone} AND {column} @@ CAST(:z{rank} AS tsquery) "
+                f"AND coalesce({words}, false)",
+                cond,
+                found,
+                _pg_narrow_terms(query, prefix, marked),
             )
             indexed_gate += f" AND NOT {rare_alone}"
-        tier_parts += [
-            f"SELECT r.id FROM (SELECT c.id FROM customer c WHERE {indexed_gate} "
-            f"AND {lookup} AND {past}) AS r",
-            f"SELECT r.id FROM (SELECT c.id FROM customer c WHERE {short} "
-            f"AND {asked} >= :common AND {fell_short} AND {words} AND {past}) AS r",
-        ]
+        tier_parts += _pg_lookup(
+            f"{indexed_gate} AND {lookup}", cond, found, _pg_indexed_terms(query, prefix, marked)
+        )
+        tier_parts += _pg_lookup(
+            f"{short} AND {asked} >= :common AND {fell_short} AND {words}",
+            cond,
+            found,
+            query.terms,
+        )
         ctes.append(f"res{rank} AS MATERIALIZED ({' UNION ALL '.join(tier_parts)})")
         parts.append(f"SELECT {rank} AS tier, id FROM res{rank}")
     ctes.append(
@@ -548,12 +637,20 @@ def _pg_ranked_sql(
     # the sizes are written into the statement, not bound: a plan the server keeps for
     # the statement (psycopg prepares it after a few keystrokes) knows its limits
     sizes: dict[str, int] = {"n": int(offset + limit), "limit": int(limit), "offset": int(offset)}
-    sizes.update((k, int(params.pop(k))) for k in ("w", "rare", "walk", "common") if k in params)
+    sizes.update(
+        (k, int(params.pop(k)))
+        for k in ("w", "rare", "walk", "common", "least", "entries", "bucketed")
+        if k in params
+    )
     sql = (
         f"WITH {', '.join(ctes)} SELECT {select} FROM page p JOIN customer c ON c.id = p.id "
         f"{joins} ORDER BY p.tier, p.id"
     )
-    sql = re.sub(r":(n|w|rare|walk|common|limit|offset)\b", lambda m: str(sizes[m.group(1)]), sql)
+    sql = re.sub(
+        r":(n|w|rare|walk|common|least|entries|bucketed|limit|offset)\b",
+        lambda m: str(sizes[m.group(1)]),
+        sql,
+    )
     return sql, params
 
 
@@ -589,7 +686,7 @@ def search_page(
             o=offset,
         )
     sql, params = _pg_ranked_sql(query, where, limit, offset, select, joins)
-    return _run(session, sql, where, **params)
+    return fetch_planned(session, sql, {**where.params, **params})
 
 
 def search_ids(
@@ -622,7 +719,8 @@ def search_ids(
     found: dict[int, None] = {}
     if dialect == "postgresql":
         sql, params = _pg_ranked_sql(query, where, limit, offset)
-        return [int(row[0]) for row in _run(session, sql, where, **params)]
+        rows = fetch_planned(session, sql, {**where.params, **params})
+        return [int(row[0]) for row in rows]
     for tier in query.tiers:
         if len(found) >= need:
             break

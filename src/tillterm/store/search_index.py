@@ -24,8 +24,9 @@ Bulk loads (the demo store, spreadsheet import) wrap their inserts in
 call per row (SQLite); on PostgreSQL they plan their indexes for their size instead
 (:func:`tillterm.store.staging.plan_indexes`).
 
-Migrations ``0002_search_index`` and ``0007_pg_search_indexes`` carry their own frozen
-copies of this DDL (migrations must not change after release); ``tests/test_search.py``
+Migrations ``0002_search_index``, ``0007_pg_search_indexes`` and ``0009_pgsearch`` (the
+customer GIN indexes keyed by id bucket too: :data:`PG_BUCKET_SHIFT`) carry their own
+frozen copies of this DDL (migrations must not change after release); ``tests/test_search.py``
 checks they stay identical.
 """
 
@@ -247,16 +248,26 @@ PG_COLUMNS: dict[str, str] = {
         f"ALTER TABLE custom_field_value {_generated({PG_VALUE_WORDS: 'search_value_doc(value)'})}"
     ),
 }
+#: customers per id bucket (``id >> PG_BUCKET_SHIFT``, 32,768 ids) in the customer GIN
+#: indexes (``0009_pgsearch``): a GIN index returns every match of a word at once and in
+#: no order, and reading the rows of 5,000 matches for the first fifty in id order costs
+#: 5,000 heap pages (20 ms). With the bucket as a second key of the index (``btree_gin``)
+#: a search asks for a word's matches one bucket at a time, in id order, and stops at the
+#: bucket that fills the page: "shelton" reads 165 pages instead of 4,670
+PG_BUCKET_SHIFT = 15
+PG_BUCKET = f"(id >> {PG_BUCKET_SHIFT})"
+#: the extension that lets a GIN index hold a plain integer key beside the words
+PG_BUCKET_EXTENSION = "btree_gin"
+
+
+def _bucketed(name: str, column: str) -> str:
+    return f"CREATE INDEX {name} ON customer USING gin ({column}, {PG_BUCKET})"
+
+
 PG_INDEXES: dict[str, str] = {
-    "search_customer_name": (
-        "CREATE INDEX search_customer_name ON customer USING gin (search_name_words)"
-    ),
-    "search_customer_all": (
-        "CREATE INDEX search_customer_all ON customer USING gin (search_all_words)"
-    ),
-    "search_customer_email": (
-        "CREATE INDEX search_customer_email ON customer USING gin (search_email_words)"
-    ),
+    "search_customer_name": _bucketed("search_customer_name", "search_name_words"),
+    "search_customer_all": _bucketed("search_customer_all", "search_all_words"),
+    "search_customer_email": _bucketed("search_customer_email", "search_email_words"),
     "search_custom_value": (
         f"CREATE INDEX search_custom_value ON custom_field_value USING gin ({PG_VALUE_WORDS})"
     ),
