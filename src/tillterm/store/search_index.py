@@ -24,7 +24,7 @@ Bulk loads (the demo store, spreadsheet import) wrap their inserts in
 call per row (SQLite); on PostgreSQL they plan their indexes for their size instead
 (:func:`tillterm.store.staging.plan_indexes`).
 
-Migrations ``0002_search_index``, ``0007_pg_search_indexes`` and ``0009_pgsearch`` (the
+Migrations ``0002_search_index``, ``0007_pg_search_indexes`` and ``0016_pgsearch`` (the
 customer GIN indexes keyed by id bucket too: :data:`PG_BUCKET_SHIFT`) carry their own
 frozen copies of this DDL (migrations must not change after release); ``tests/test_search.py``
 checks they stay identical.
@@ -249,7 +249,7 @@ PG_COLUMNS: dict[str, str] = {
     ),
 }
 #: customers per id bucket (``id >> PG_BUCKET_SHIFT``, 32,768 ids) in the customer GIN
-#: indexes (``0009_pgsearch``): a GIN index returns every match of a word at once and in
+#: indexes (``0016_pgsearch``): a GIN index returns every match of a word at once and in
 #: no order, and reading the rows of 5,000 matches for the first fifty in id order costs
 #: 5,000 heap pages (20 ms). With the bucket as a second key of the index (``btree_gin``)
 #: a search asks for a word's matches one bucket at a time, in id order, and stops at the

@@ -2,8 +2,8 @@
 words, so a search reads a word's matches in id order, a bucket at a time; nothing
 changes on SQLite
 
-Revision ID: 0009_pgsearch
-Revises: 0008_store_details
+Revision ID: 0016_pgsearch
+Revises: 0015_products
 
 A GIN index returns every match of a word at once and in no order: the first fifty
 customers in id order of a word 5,000 customers share ("shelton") cost the rows of all
@@ -22,8 +22,8 @@ from __future__ import annotations
 from alembic import op
 from sqlalchemy import text
 
-revision = "0009_pgsearch"
-down_revision = "0008_store_details"
+revision = "0016_pgsearch"
+down_revision = "0015_products"
 branch_labels = None
 depends_on = None
 
