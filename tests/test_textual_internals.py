@@ -283,6 +283,30 @@ def test_key_dispatch_is_what_type_ahead_settles_behind() -> None:
     )
 
 
+def test_screen_refresh_state_type_ahead_reads_before_a_click() -> None:
+    """TypeAhead hands a click on once the screen is drawn (``TypeAhead._drawn``): it
+    reads the screen's pending layout, scroll, repaint, recompose, dirty widgets and the
+    callbacks waiting for a refresh (where ``call_after_refresh`` puts them: the footer
+    builds its keys there)."""
+    from textual.screen import Screen
+
+    where = f"Textual {TEXTUAL}: Screen"
+    screen: Screen[None] = Screen()
+    for flag in (
+        "_layout_required",
+        "_scroll_required",
+        "_repaint_required",
+        "_recompose_required",
+    ):
+        assert isinstance(getattr(screen, flag, None), bool), f"{where}.{flag} is gone"
+    assert isinstance(getattr(screen, "_dirty_widgets", None), set), f"{where}._dirty_widgets"
+    assert isinstance(getattr(screen, "_callbacks", None), list), f"{where}._callbacks"
+    assert "self._callbacks.append" in inspect.getsource(Screen._invoke_later), (
+        f"{where}._invoke_later no longer keeps after-refresh callbacks in _callbacks"
+    )
+    assert "call_after_refresh(self.recompose)" in inspect.getsource(Footer.bindings_changed)
+
+
 def test_escape_then_a_key_needs_the_parser_fix() -> None:
     """Textual's own parser still reads ESC m as Alt+M and drops the Esc of ESC Enter:
     EscapeFirstParser is still needed, and it reads them as Esc then the key."""

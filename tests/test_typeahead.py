@@ -171,6 +171,25 @@ async def test_a_click_behind_keys_lands_on_what_they_opened(
     assert _sales(engine) == [("open", [(2490, 3000, 510)])]
 
 
+async def test_a_click_goes_on_a_screen_that_never_stops_redrawing(
+    engine: Engine, store: Store, drive: Drive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A click waits for the screen to be drawn, but not for ever: on a screen that
+    always has something left to draw (a spinner), it goes after a few refreshes."""
+    from tillterm.ui import typeahead
+
+    monkeypatch.setattr(typeahead.TypeAhead, "_drawn", lambda self, screen: False)
+    async with drive(register="till-1") as (app, pilot):
+        await _sale_with_pen(app, pilot)
+        await press(pilot, ["f9", "3", "0"])
+        await settle(pilot)
+        x, y = await _footer_key_cell(app, pilot, "f2")
+        for event in _click_events(x, y):
+            app.post_message(event)
+        await wait_until(pilot, lambda: _sales(engine)[0][1], "the click's payment")
+    assert _sales(engine) == [("open", [(2490, 3000, 510)])]
+
+
 async def test_a_click_waits_for_a_key_held_in_a_question(
     engine: Engine, store: Store, drive: Drive
 ) -> None:

@@ -33,7 +33,16 @@ take effect before the next one is looked at:
 - so do mouse clicks (a button's press and release): a click read with the keys
   before it lands on what those keys opened, where the cashier saw it, not on the
   screen under it; and the keys after a click wait for what the click opened. Mouse
-  moves and the wheel go straight on: they only hover and scroll.
+  moves and the wheel go straight on: they only hover and scroll;
+- a click also waits for the screen to be drawn (:meth:`TypeAhead._drawn`), for
+  :data:`MAX_DRAW_ROUNDS` refreshes at most. A key acts on the focus, which is set
+  once the screen is mounted; a click acts on whatever is drawn at its cell, and
+  that comes later: a new window's footer builds its keys only after its first
+  refresh (the bindings are read then), and lays them out at the one after that. So
+  F9 30 and a click on the footer's "F2 Cash", read together, had the click
+  handed on a few milliseconds after "0", while the footer was still empty: it hit
+  the bare footer and paid nothing (and passed only when the till was slow enough
+  for those refreshes to come between the keys and the click).
 
 A key that changed the screen or the focus is told to :meth:`key_changed_target`: the
 terminal-scan rule (:class:`~tillterm.ui.widgets.scan_input.TerminalScans`) takes a
@@ -78,10 +87,15 @@ MAX_LOST = 8
 WAIT_POLL_S = 0.02
 #: a screen attribute: True while the screen reads what typed keys would act on
 KEYS_WAIT = "keys_wait"
+#: refreshes a click waits for the screen to be drawn before it goes anyway (a screen
+#: that never stops redrawing, a spinner: the click must not wait for ever)
+MAX_DRAW_ROUNDS = 12
 
 #: what waits its turn: keys, pastes and mouse clicks (their press and release)
 Queued: TypeAlias = events.Key | events.Paste | events.MouseDown | events.MouseUp
 _QUEUED = (events.Key, events.Paste, events.MouseDown, events.MouseUp)
+#: what acts where it is drawn, not on the focus: it waits for the screen to be drawn
+_POINTER = (events.MouseDown, events.MouseUp)
 
 # the mixin is only ever put before ``App`` in an app's bases: typed as one, built on none
 if TYPE_CHECKING:
@@ -119,6 +133,8 @@ class _State:
     wait_since: float | None = None
     #: a key is being handed on right now (its settle follows it)
     dispatching: bool = False
+    #: refreshes waited for so far for the click first in line to be drawn under
+    draw_rounds: int = 0
 
     def stop_timer(self) -> None:
         if self.timer is not None:
@@ -174,7 +190,14 @@ class TypeAhead(_AppBase):
                 state.pending = _Pending(None, where[0], where[1])
                 self._send_settle(state.pending, where[1] or where[0])
                 return
+            if where is not None and self._must_draw(where[0]):
+                # a click acts on what is drawn at its cell: let the screen draw first
+                state.pending = _Pending(None, where[0], where[1])
+                self._send_settle(state.pending, where[0], after_refresh=True)
+                return
             key = state.keys.popleft()
+            if isinstance(key, _POINTER):
+                state.draw_rounds = 0
             state.dispatching = True
             try:
                 await super().on_event(key)
@@ -187,8 +210,15 @@ class TypeAhead(_AppBase):
             # where Textual forwarded the key: the settle follows it through those queues
             self._send_settle(state.pending, focused or screen)
 
-    def _send_settle(self, pending: _Pending, target: Widget | None = None) -> None:
-        """Post the next settle round through ``target`` (else the current focus)."""
+    def _send_settle(
+        self, pending: _Pending, target: Widget | None = None, *, after_refresh: bool = False
+    ) -> None:
+        """Post the next settle round through ``target`` (else the current focus).
+
+        ``after_refresh``: the round goes once the screen has refreshed (and run what
+        waited for that refresh, a footer building its keys); it is then posted to
+        ``target``'s own queue, so it reaches the app only after the rest of what ran
+        after that refresh, not halfway through it."""
         pending.round += 1
         if target is None or not target.is_attached:
             where = self._where()
@@ -196,7 +226,10 @@ class TypeAhead(_AppBase):
                 self.call_later(self._settled)
                 return
             target = where[1] or where[0]
-        target.post_message(self.Settle(pending.round))
+        if after_refresh:
+            target.call_after_refresh(target.post_message, self.Settle(pending.round))
+        else:
+            target.post_message(self.Settle(pending.round))
         state = self._typeahead()
         state.stop_timer()
         round_sent = pending.round
@@ -252,6 +285,32 @@ class TypeAhead(_AppBase):
         if state.wait_since is None:
             state.wait_since = now
         return now - state.wait_since < WAIT_LIMIT_S
+
+    def _must_draw(self, screen: Screen[Any]) -> bool:
+        """True when a click is first in line and ``screen`` is not drawn yet (counts
+        the refresh it then waits for: :data:`MAX_DRAW_ROUNDS` at most)."""
+        state = self._typeahead()
+        if not isinstance(state.keys[0], _POINTER) or state.draw_rounds >= MAX_DRAW_ROUNDS:
+            return False
+        if self._drawn(screen):
+            return False
+        state.draw_rounds += 1
+        return True
+
+    def _drawn(self, screen: Screen[Any]) -> bool:
+        """True when what the cashier sees is what a click would find: every message
+        handled (:meth:`_quiet`) and nothing left for ``screen`` to lay out, draw, or run
+        after drawing (a footer builds its keys after a refresh). Reads the screen's
+        private refresh state (tests/test_textual_internals.py checks it is there)."""
+        pending_refresh = (
+            screen._layout_required
+            or screen._scroll_required
+            or screen._repaint_required
+            or screen._recompose_required
+            or screen._dirty_widgets
+            or screen._callbacks
+        )
+        return not pending_refresh and self._quiet()
 
     def _quiet(self) -> bool:
         """True when no screen or widget of this mode has a message waiting: what the
