@@ -163,9 +163,7 @@ async def test_without_a_printer_the_z_is_taken_and_nothing_said_of_paper(
     monkeypatch.setenv("TILLTERM_PRINTER_CONFIG", str(tmp_path / "none.toml"))
     async with drive(register="till-1") as (app, pilot):
         await _take_z(app, pilot)
-        assert _text(app, "#drawer-note") == (
-            "Z0001 taken: exact. The next sale starts a new day."
-        )
+        assert _text(app, "#drawer-note") == "Z0001 taken: exact. The next sale starts a new day."
         await pilot.press("ctrl+l")
         await settle(pilot)
         assert "no printer is configured" in _text(app, "#drawer-note")
