@@ -55,8 +55,8 @@ class DrawerScreen(TillModal[None]):
         Binding("f8", "move_cash('out')", "Cash out"),
         Binding("f9", "show_z", "Show Z"),
         Binding("f10", "close_day", "Close day (Z)"),
+        Binding("ctrl+l", "print_report", "Print"),  # the report shown; a Z: a COPY
         Binding("ctrl+r", "show_x", "X report (running totals)", show=False),
-        Binding("ctrl+l", "print_report", "Print the report shown (a Z: a COPY)", show=False),
         Binding("up", "move(-1)", "Previous Z report", show=False),
         Binding("down", "move(1)", "Next Z report", show=False),
         Binding("pageup", "scroll(-10)", "Scroll the report up", show=False),
