@@ -4,7 +4,12 @@
 that (local) day, as stored; when it took none and the date is today, its day is closed
 first (uncounted: a count belongs to the register's Drawer screen), exactly as the
 register's own end-of-day key does. ``report x`` prints the running totals of the open
-day and stores nothing."""
+day and stores nothing.
+
+``--print`` sends the report to the configured receipt printer too, after stdout: a Z
+taken by the command as it is taken, a Z taken before as a COPY (its stored text, never
+rendered again). A printer that fails is said and exits 1; the report is on stdout and
+a Z taken stays taken whatever the printer does."""
 
 from __future__ import annotations
 
@@ -12,7 +17,14 @@ import argparse
 import datetime as dt
 import sys
 
-from tillterm.commands.console import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
+from tillterm.commands.console import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_db_option,
+    open_engine,
+    say,
+)
 
 
 def _date(text: str) -> dt.date:
@@ -54,6 +66,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
             metavar="NAME",
             help="the register (default: $TILLTERM_REGISTER, else the host name)",
         )
+        day.add_argument(
+            "--print",
+            dest="to_printer",
+            action="store_true",
+            help="print it on the configured receipt printer as well (a Z taken before "
+            "is marked COPY); exit 1 if the printer fails",
+        )
         if kind == "z":
             day.add_argument(
                 "--date",
@@ -75,12 +94,24 @@ def _run_day(args: argparse.Namespace) -> int:
         drawer = services.drawer
         if args.report == "x":
             text = drawer.x_report()
+            papers = [(text, "X report", False)]
         else:
             reports = drawer.z_for_date(args.date or dt.date.today())
             text = ("=" * 40 + "\n").join(z.text for z in reports)  # several shifts
+            papers = [(z.text, z.label, not z.taken_now) for z in reports]
     finally:
         services.engine().dispose()
     sys.stdout.write(visible_text(text, multiline=True))
+    if not args.to_printer:
+        return EXIT_OK
+    sys.stdout.flush()  # the report is out before any word about the printer
+    printer = services.printer  # reads no database: the texts are in hand
+    for paper, what, copy in papers:  # one paper per Z: each is cut on its own
+        printed = printer.print_text(paper, what if not copy else f"Copy of {what}", copy=copy)
+        if not printed.ok:
+            say(f"tillterm report: {printed.note}", err=True)
+            return EXIT_ERROR
+        say(printed.note, err=True)
     return EXIT_OK
 
 

@@ -1,4 +1,5 @@
-"""Printing receipts: after a sale completes, again on request, and a test page.
+"""Printing receipts: after a sale completes, again on request, and a test page; and
+the drawer's X and Z reports (:meth:`ReceiptPrinter.print_text`).
 
 Printing comes after the sale is committed and its receipt kept, from a worker of its
 own, holding no database session while the printer takes its time: a printer that is
@@ -145,6 +146,18 @@ class ReceiptPrinter:
             kick=False,
             receipt_no=kept.receipt_no,
             what=f"Copy of receipt {kept.receipt_no}",
+        )
+
+    def print_text(self, text: str, what: str, *, copy: bool = False) -> Printed:
+        """Print a text kept elsewhere exactly as it is: a Z report as stored when it was
+        taken, an X report as just rendered. Never a drawer kick (no cash changes hands).
+
+        ``copy``: it was printed before (a past Z), so it is marked as a copy above and
+        below, like a receipt's copy; the text between the marks is unchanged. ``what``
+        names it in the line that says what became of it ("Z0042", "X report").
+        """
+        return self._send(
+            printing.mark_copy(text) if copy else text, kick=False, receipt_no="", what=what
         )
 
     def test_page(self) -> Printed:

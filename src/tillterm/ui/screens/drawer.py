@@ -6,6 +6,12 @@ arrival, Ctrl+R reads it again), close the day with the cash counted (F10: a
 confirmation first, then the Z report, with over/short said in words), and show a past
 Z report again (arrows pick it, F9 shows it exactly as it was printed).
 
+With a receipt printer, the Z goes to paper as it is taken: its stored text, from a
+worker of its own once the day is closed, so a printer that is off or out of paper
+never holds up or loses a Z; what went wrong is said in the note line. Ctrl+L prints
+the report shown: the X read again (the time on it is the time it was printed), or a Z
+as stored, marked COPY like a receipt's copy (never rendered again).
+
 Selling never waits for the drawer: a sale after a Z starts the next day, and the
 status line says when the drawer has not been opened (the day still counts its sales,
 with a float of zero). Every change is one :class:`~tillterm.services.drawer.Drawer`
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -35,6 +42,9 @@ from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
 from tillterm.ui.widgets.pick_list import PickList
 
+if TYPE_CHECKING:
+    from tillterm.services.printing import Printed
+
 
 class DrawerScreen(TillModal[None]):
     HELP_TITLE = "Drawer & day"
@@ -45,6 +55,7 @@ class DrawerScreen(TillModal[None]):
         Binding("f8", "move_cash('out')", "Cash out"),
         Binding("f9", "show_z", "Show Z"),
         Binding("f10", "close_day", "Close day (Z)"),
+        Binding("ctrl+l", "print_report", "Print"),  # the report shown; a Z: a COPY
         Binding("ctrl+r", "show_x", "X report (running totals)", show=False),
         Binding("up", "move(-1)", "Previous Z report", show=False),
         Binding("down", "move(1)", "Next Z report", show=False),
@@ -61,6 +72,10 @@ class DrawerScreen(TillModal[None]):
         x_text: str
         reports: list[ZSummary]
         note: str
+        #: the Z kept on show in place of the X (just taken); ``None``: the X is shown
+        showing: ZReport | None = None
+        #: the Z was just taken here: it goes to the printer, if there is one
+        print_it: bool = False
 
     @dataclass
     class ZShown(Message):
@@ -75,11 +90,25 @@ class DrawerScreen(TillModal[None]):
 
         note: str
 
+    @dataclass
+    class ReportPrinted(Message):
+        """A report went to the printer, or did not (``printed.ok`` False); ``None``: a
+        Z was taken with no printer configured, nothing to say."""
+
+        printed: Printed | None
+        #: the note the printer's word follows ("Z0001 taken: exact. …")
+        before: str = ""
+        #: the X report as it was printed, shown in place of the older reading
+        x_text: str | None = None
+
     def __init__(self) -> None:
         super().__init__()
         self.state: DrawerState | None = None
         self.reports: list[ZSummary] = []
         self._busy = False
+        #: the Z shown (Ctrl+L prints a copy of it); ``None``: the X report is shown
+        self._shown: ZReport | None = None
+        self._printing = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="drawer-box"):
@@ -253,6 +282,58 @@ class DrawerScreen(TillModal[None]):
             description="reading a Z report",
         )
 
+    def action_print_report(self) -> None:
+        if self._printing:
+            self._note("Still printing the last report; Ctrl+L again once it is out.")
+            return
+        shown = self._shown
+        if shown is None:
+            self._print_x()
+        else:
+            self._print_z(shown, before="", copy=True)
+
+    def _print_x(self) -> None:
+        drawer = self.services.drawer
+        printer = self.services.printer
+
+        def run() -> DrawerScreen.ReportPrinted:
+            text = drawer.x_report()
+            return self.ReportPrinted(printer.print_text(text, "X report"), x_text=text)
+
+        self._run_print(run, "Printing the X report…")
+
+    def _print_z(self, report: ZReport, *, before: str, copy: bool) -> None:
+        """Print a Z's stored text: as it is taken (``copy`` False: only with a printer
+        configured, said after ``before``), or again, marked COPY."""
+        printer = self.services.printer
+        text = report.text  # as stored when taken, never rendered again
+
+        def run() -> DrawerScreen.ReportPrinted:
+            if copy:
+                return self.ReportPrinted(
+                    printer.print_text(text, f"Copy of {report.label}", copy=True)
+                )
+            if not printer.configured():
+                return self.ReportPrinted(None)
+            return self.ReportPrinted(printer.print_text(text, report.label), before)
+
+        self._run_print(run, f"Printing a copy of {report.label}…" if copy else "")
+
+    def _run_print(self, run: Callable[[], ReportPrinted], saying: str) -> None:
+        """One print at a time, from a worker holding no session: a printer taking its
+        time (up to its deadline) never holds up the drawer's keys."""
+        self._printing = True
+        if saying:
+            self._note(saying)
+        self.run_job(
+            "drawer-print",
+            run,
+            lambda printed: printed,
+            self.Failed,
+            exclusive=False,
+            description="printing a report",
+        )
+
     def action_move(self, delta: int) -> None:
         options = self.query_one("#drawer-z-list", OptionList)
         if options.option_count:
@@ -294,7 +375,8 @@ class DrawerScreen(TillModal[None]):
                 f"{from_cents(state.x.expected_cash_cents)}."
             )
         self.query_one("#drawer-status", Static).update(plain(status))
-        self._show_report(message.x_text)
+        self._shown = message.showing
+        self._show_report(message.showing.text if message.showing else message.x_text)
         listed = self.query_one("#drawer-z-list", OptionList)
         listed.clear_options()
         listed.add_options(
@@ -318,20 +400,34 @@ class DrawerScreen(TillModal[None]):
             self.query_one("#drawer-reason", Input).value = ""
             self.query_one("#drawer-amount", Input).focus()
         else:
-            self._note("X report: the open day's running totals (Ctrl+R reads them again).")
+            self._note(
+                "X report: the open day's running totals (Ctrl+R reads them again, "
+                "Ctrl+L prints them)."
+            )
+        if message.print_it and message.showing is not None:
+            self._print_z(message.showing, before=message.note, copy=False)
 
     @on(ZShown)
     def _z_shown(self, message: ZShown) -> None:
-        self._show_report(message.report.text)
-        if message.report.taken_now or self._busy:
+        self._shown = report = message.report
+        self._show_report(report.text)
+        if report.taken_now or self._busy:
             self._busy = False
             self.query_one("#drawer-amount", Input).value = ""
             drawer = self.services.drawer
             note = message.note
-            # the status and the list follow the new day; the Z stays shown
+            # the status and the list follow the new day; the Z stays shown, and goes to
+            # the printer once it is (taken here: one taken elsewhere was printed there)
             self.run_job(
                 "drawer-read",
-                lambda: self.Loaded(drawer.state(), message.report.text, drawer.z_reports(), note),
+                lambda: self.Loaded(
+                    drawer.state(),
+                    "",
+                    drawer.z_reports(),
+                    note,
+                    showing=report,
+                    print_it=report.taken_now,
+                ),
                 lambda loaded: loaded,
                 self.Failed,
                 description="reading the drawer",
@@ -342,11 +438,26 @@ class DrawerScreen(TillModal[None]):
         self.query_one("#drawer-report", Static).update(plain(text, multiline=True))
         self.query_one("#drawer-report-view", VerticalScroll).scroll_home(animate=False)
 
+    @on(ReportPrinted)
+    def _report_printed(self, message: ReportPrinted) -> None:
+        self._printing = False
+        printed = message.printed
+        if printed is None:  # no printer configured: the Z is on screen and kept
+            return
+        if message.x_text is not None and self._shown is None:
+            self._show_report(message.x_text)  # the screen says what the paper says
+        note = printed.note
+        if printed.retry:
+            note += " — Ctrl+L prints it again" if message.x_text else " — Ctrl+L prints a copy"
+        self._note(f"{message.before} {note}".strip(), error=not printed.ok)
+
     @on(Failed)
     def _failed(self, message: Failed) -> None:
         self._busy = False
+        self._printing = False
         self._note(message.note, error=True)
 
     def job_failed(self, group: str, error: BaseException) -> None:
         """An unexpected failure was logged and said; the keys work again."""
         self._busy = False
+        self._printing = False
