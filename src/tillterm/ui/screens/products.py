@@ -29,7 +29,7 @@ from tillterm.ui.screens.confirm import Choice, ChoiceScreen, PromptScreen
 from tillterm.ui.screens.product_form import ProductForm
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
-from tillterm.ui.widgets.results_table import PlainCell, fit
+from tillterm.ui.widgets.results_table import PlainCell, ResultsTable, fit
 
 if TYPE_CHECKING:
     from tillterm.spreadsheet.product_import import ProductImport
@@ -79,6 +79,9 @@ class ProductsScreen(TillScreen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.products: tuple[ProductInfo, ...] = ()
+        #: the first page is read while the screen is built (see ``compose``): the first
+        #: resume, which comes after the layout, must not read it a second time
+        self._first_read = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -88,7 +91,9 @@ class ProductsScreen(TillScreen[None]):
             id="product-search",
             compact=True,
         )
-        table = DataTable[PlainCell](id="product-table", cursor_type="row", zebra_stripes=True)
+        # a ResultsTable: plain cells drawn on its fast path, a page shown with
+        # ``show_rows`` (only the lines that differ are redrawn)
+        table = ResultsTable(id="product-table")
         table.add_column("Name", width=30, key="name")
         table.add_column("SKU", width=12, key="sku")
         table.add_column("Barcode", width=13, key="barcode")
@@ -101,12 +106,22 @@ class ProductsScreen(TillScreen[None]):
             markup=False,
         )
         yield KeyFooter()
+        # the first page is read while the screen is mounted and laid out (issue 17:
+        # first page <= 50 ms at 100k products); read on the first resume, it waited
+        # for all of that before it even started
+        self._first_read = True
+        self.load("")  # the search box is not mounted yet: it starts empty
 
     def on_screen_resume(self) -> None:
+        """Coming back (from a form, an import): the list again, fresh."""
+        if self._first_read:
+            self._first_read = False
+            return
         self.load()
 
-    def load(self) -> None:
-        text = self.query_one("#product-search", Input).value
+    def load(self, text: str | None = None) -> None:
+        if text is None:
+            text = self.query_one("#product-search", Input).value
         care = self.services.products
         self.run_job(
             "products",
@@ -128,18 +143,19 @@ class ProductsScreen(TillScreen[None]):
         if message.error:
             self.notify(message.error, title="Products", severity="error", markup=False)
             return
-        table = self.query_one("#product-table", DataTable)
-        table.clear()
         self.products = message.products
-        for product in message.products:
-            table.add_row(
-                PlainCell(fit(product.name, 30)),
-                PlainCell(fit(product.sku or "", 12)),
-                PlainCell(fit(product.barcode or "", 13)),
-                PlainCell(f"{product.price}".rjust(9)),
-                PlainCell("yes" if product.active else "no"),
-                key=str(product.id),
-            )
+        self.query_one("#product-table", ResultsTable).show_rows(
+            [
+                (
+                    PlainCell(fit(product.name, 30)),
+                    PlainCell(fit(product.sku or "", 12)),
+                    PlainCell(fit(product.barcode or "", 13)),
+                    PlainCell(f"{product.price}".rjust(9)),
+                    PlainCell("yes" if product.active else "no"),
+                )
+                for product in message.products
+            ]
+        )
         count = len(message.products)
         if message.text.strip():
             title = f"Products matching “{message.text.strip()}”: {count}" + (
@@ -155,21 +171,24 @@ class ProductsScreen(TillScreen[None]):
 
     @property
     def current(self) -> ProductInfo | None:
-        table = self.query_one("#product-table", DataTable)
+        table = self.query_one("#product-table", ResultsTable)
         if not self.products or not 0 <= table.cursor_row < len(self.products):
             return None
         return self.products[table.cursor_row]
 
     def on_key(self, event: Key) -> None:
-        """Down from the search box goes into the list; Up from its first row, back."""
-        search = self.query_one("#product-search", Input)
-        table = self.query_one("#product-table", DataTable)
-        if event.key == "down" and self.focused is search and table.row_count:
+        """Down from the search box goes into the list (Up from its first row: back)."""
+        if event.key != "down" or self.focused is not self.query_one("#product-search", Input):
+            return
+        table = self.query_one("#product-table", ResultsTable)
+        if table.row_count:
             event.stop()
             table.focus()
-        elif event.key == "up" and self.focused is table and table.cursor_row == 0:
-            event.stop()
-            search.focus()
+
+    @on(ResultsTable.ExitedTop)
+    def _back_to_search(self, event: ResultsTable.ExitedTop) -> None:
+        event.stop()
+        self.query_one("#product-search", Input).focus()
 
     @on(Input.Submitted, "#product-search")
     def _search_submitted(self, event: Input.Submitted) -> None:
