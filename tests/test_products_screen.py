@@ -210,3 +210,23 @@ async def test_opening_reads_the_first_page_once(
         await wait_until(pilot, lambda: isinstance(app.screen, ProductsScreen), "the list")
         await settle(pilot)
         assert read == ["", ""]
+
+
+async def test_a_resize_lays_out_the_list_and_the_screens_under_it(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
+    """The first layout's own Resize is skipped (same size): a real one still goes through."""
+    async with drive() as (app, pilot):
+        screen = await open_products(app, pilot)
+        below = app.screen_stack[-2]
+        table = screen.query_one("#product-table", DataTable)
+        width, height = table.size
+        assert screen.size == below.size == (80, 24)
+        await pilot.resize_terminal(100, 30)
+        await settle(pilot)
+        assert table.size == (width + 20, height + 6)
+        assert rows(app) == ["Café moulu", "Stylo plume"]
+        assert below.size == (100, 30)  # laid out again under the list
+        app.pop_screen()
+        await settle(pilot)
+        assert app.screen is below and below.size == (100, 30)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.events import Key
+from textual.events import Key, Resize, ScreenResume
 from textual.message import Message
 from textual.widgets import DataTable, Header, Input, Static
 
@@ -80,8 +80,10 @@ class ProductsScreen(TillScreen[None]):
         super().__init__()
         self.products: tuple[ProductInfo, ...] = ()
         #: the first page is read while the screen is built (see ``compose``): the first
-        #: resume, which comes after the layout, must not read it a second time
+        #: resume must not read it a second time
         self._first_read = False
+        #: the screen has not been laid out yet (see ``on_resize``)
+        self._first_layout = True
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -112,12 +114,38 @@ class ProductsScreen(TillScreen[None]):
         self._first_read = True
         self.load("")  # the search box is not mounted yet: it starts empty
 
-    def on_screen_resume(self) -> None:
-        """Coming back (from a form, an import): the list again, fresh."""
+    def on_screen_resume(self, event: ScreenResume) -> None:
+        """Coming back (from a form, an import): the list again, fresh.
+
+        The first resume comes a moment after every widget was mounted, and styled as it
+        was: Textual would apply the whole stylesheet to each of them again before the
+        first frame (a tenth of opening the screen). This handler runs before Screen's.
+        """
         if self._first_read:
             self._first_read = False
+            event.refresh_styles = False
             return
         self.load()
+
+    def on_resize(self, event: Resize) -> None:
+        """Skip the second layout of a screen just laid out, and of every screen below.
+
+        The first layout sends the screen a Resize (it was "resized" from nothing), and
+        Screen's handler then lays it out again, and every screen under it too (the
+        register, the back-office hub), at the size they all have already: a quarter of
+        opening the screen. A real resize (another size, or any later one) goes through.
+        This handler runs before Screen's, which ``prevent_default`` keeps from running.
+        """
+        first, self._first_layout = self._first_layout, False
+        app = self.app
+        if (
+            first
+            and event.size == self.size == app.size
+            and not app.HORIZONTAL_BREAKPOINTS
+            and not app.VERTICAL_BREAKPOINTS
+        ):
+            event.prevent_default()
+            event.stop()
 
     def load(self, text: str | None = None) -> None:
         if text is None:
