@@ -8,6 +8,10 @@ shown, and nothing is written until the import is confirmed; a file with errors 
 written back annotated), Ctrl+E exports every product (the import template).
 
 Pushable as ``ProductsScreen()`` from any screen (the back-office hub opens it).
+
+Opening it is timed (issue 17: the first page <= 50 ms at 100k products): the first page
+is read while the screen is built, and the restyle and re-layout Textual would add after
+the first layout are skipped (``on_screen_resume``, ``on_resize``).
 """
 
 from __future__ import annotations
@@ -119,7 +123,7 @@ class ProductsScreen(TillScreen[None]):
 
         The first resume comes a moment after every widget was mounted, and styled as it
         was: Textual would apply the whole stylesheet to each of them again before the
-        first frame (a tenth of opening the screen). This handler runs before Screen's.
+        first frame. This handler runs before Screen's, which reads the flag.
         """
         if self._first_read:
             self._first_read = False
@@ -132,9 +136,10 @@ class ProductsScreen(TillScreen[None]):
 
         The first layout sends the screen a Resize (it was "resized" from nothing), and
         Screen's handler then lays it out again, and every screen under it too (the
-        register, the back-office hub), at the size they all have already: a quarter of
-        opening the screen. A real resize (another size, or any later one) goes through.
-        This handler runs before Screen's, which ``prevent_default`` keeps from running.
+        register, the back-office hub), at the size they all have already. With the
+        restyle above, that was a fifth of the CPU time opening the screen took (issue 17,
+        ``bench/bench_products.py``). A real resize (another size, or any later one) goes
+        through. This handler runs before Screen's, which ``prevent_default`` skips.
         """
         first, self._first_layout = self._first_layout, False
         app = self.app
