@@ -86,6 +86,10 @@ class ProductsScreen(TillScreen[None]):
         #: the first page is read while the screen is built (see ``compose``): the first
         #: resume must not read it a second time
         self._first_read = False
+        #: the last page the worker read (set in its thread), and the last one shown:
+        #: the first resume shows a page read by then at once (see ``on_screen_resume``)
+        self._read: ProductsScreen.Listed | None = None
+        self._shown: ProductsScreen.Listed | None = None
         #: the screen has not been laid out yet (see ``on_resize``)
         self._first_layout = True
 
@@ -123,11 +127,15 @@ class ProductsScreen(TillScreen[None]):
 
         The first resume comes a moment after every widget was mounted, and styled as it
         was: Textual would apply the whole stylesheet to each of them again before the
-        first frame. This handler runs before Screen's, which reads the flag.
+        first frame. This handler runs before Screen's, which reads the flag. The first
+        page, if read by now (its message waits behind this one), is shown at once: it
+        is in the first frame instead of an empty list.
         """
         if self._first_read:
             self._first_read = False
             event.refresh_styles = False
+            if self._read is not None:
+                self._listed(self._read)
             return
         self.load()
 
@@ -156,10 +164,15 @@ class ProductsScreen(TillScreen[None]):
         if text is None:
             text = self.query_one("#product-search", Input).value
         care = self.services.products
+
+        def listed(found: tuple[ProductInfo, ...]) -> ProductsScreen.Listed:
+            self._read = self.Listed(text, found)
+            return self._read
+
         self.run_job(
             "products",
             lambda: tuple(care.page(text)),
-            lambda found: self.Listed(text, found),
+            listed,
             lambda error: self.Listed(text, (), error),
             description="searching the products",
         )
@@ -171,11 +184,14 @@ class ProductsScreen(TillScreen[None]):
 
     @on(Listed)
     def _listed(self, message: Listed) -> None:
+        if message is self._shown:
+            return  # shown early, on the first resume
         if message.text != self.query_one("#product-search", Input).value:
             return  # an older search: the newer one is on its way
         if message.error:
             self.notify(message.error, title="Products", severity="error", markup=False)
             return
+        self._shown = message
         self.products = message.products
         self.query_one("#product-table", ResultsTable).show_rows(
             [
