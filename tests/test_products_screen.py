@@ -162,3 +162,71 @@ async def test_import_is_checked_then_confirmed_and_export_writes_the_file(
         regle = s.exec(select(Product).where(Product.sku == "REG-30")).one()
     assert regle.price_cents == 190
     assert "Règle 30 cm,REG-30" in out.read_text(encoding="utf-8-sig")
+
+
+async def test_down_enters_the_list_and_up_from_its_first_row_goes_back(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
+    async with drive() as (app, pilot):
+        screen = await open_products(app, pilot)
+        search = screen.query_one("#product-search", Input)
+        table = screen.query_one("#product-table", DataTable)
+        assert screen.focused is search
+        await pilot.press("down")
+        assert screen.focused is table and table.cursor_row == 0
+        await pilot.press("down")
+        assert table.cursor_row == 1 and screen.current is not None
+        assert screen.current.name == "Stylo plume"
+        await pilot.press("up")
+        assert screen.focused is table and table.cursor_row == 0
+        await pilot.press("up")  # past the top: back in the search box, which takes keys
+        assert screen.focused is search
+        await pilot.press(*"caf")
+        await settle(pilot)
+        assert search.value == "caf" and rows(app) == ["Café moulu"]
+
+
+async def test_opening_reads_the_first_page_once(
+    engine: Engine, store: Store, drive: Drive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page is read while the screen is built; its first resume must not read it again."""
+    from tillterm.services.products import ProductCare
+
+    read: list[str] = []
+    page = ProductCare.page
+
+    def counted(self: ProductCare, text: str = "", **kwargs: int) -> object:
+        read.append(text)
+        return page(self, text, **kwargs)
+
+    monkeypatch.setattr(ProductCare, "page", counted)
+    async with drive() as (app, pilot):
+        await open_products(app, pilot)
+        assert rows(app) == ["Café moulu", "Stylo plume"]
+        assert read == [""]
+        await pilot.press("ctrl+n")  # a form over the list, then back: read again
+        await wait_until(pilot, lambda: isinstance(app.screen, ProductForm), "the form")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, ProductsScreen), "the list")
+        await settle(pilot)
+        assert read == ["", ""]
+
+
+async def test_a_resize_lays_out_the_list_and_the_screens_under_it(
+    engine: Engine, store: Store, drive: Drive
+) -> None:
+    """The first layout's own Resize is skipped (same size): a real one still goes through."""
+    async with drive() as (app, pilot):
+        screen = await open_products(app, pilot)
+        below = app.screen_stack[-2]
+        table = screen.query_one("#product-table", DataTable)
+        width, height = table.size
+        assert screen.size == below.size == (80, 24)
+        await pilot.resize_terminal(100, 30)
+        await settle(pilot)
+        assert table.size == (width + 20, height + 6)
+        assert rows(app) == ["Café moulu", "Stylo plume"]
+        assert below.size == (100, 30)  # laid out again under the list
+        app.pop_screen()
+        await settle(pilot)
+        assert app.screen is below and below.size == (100, 30)

@@ -36,6 +36,7 @@ from textual.filter import LineFilter
 from textual.geometry import Region
 from textual.message_pump import MessagePump
 from textual.reactive import Reactive
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Static, TextArea
 from textual.widgets._footer import FooterKey
@@ -150,7 +151,21 @@ SIGNATURES: list[tuple[type[Any], str, list[str], bool, str]] = [
         False,
         "PlainTextArea._on_paste (runs before TextArea's own, one handler per class)",
     ),
+    (
+        Screen,
+        "_on_screen_resume",
+        ["self", "event"],
+        False,
+        "ProductsScreen.on_screen_resume (clears refresh_styles before it runs)",
+    ),
+    (Screen, "_on_resize", ["self", "event"], True, "ProductsScreen.on_resize (prevent_default)"),
 ]
+
+
+def test_screen_resume_still_reads_refresh_styles() -> None:
+    """ProductsScreen's first resume turns the restyle off through this attribute."""
+    assert events.ScreenResume().refresh_styles is True
+    assert "event.refresh_styles" in inspect.getsource(Screen._on_screen_resume)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,10 @@ shown, and nothing is written until the import is confirmed; a file with errors 
 written back annotated), Ctrl+E exports every product (the import template).
 
 Pushable as ``ProductsScreen()`` from any screen (the back-office hub opens it).
+
+Opening it is timed (issue 17: the first page <= 50 ms at 100k products): the first page
+is read while the screen is built, and the restyle and re-layout Textual would add after
+the first layout are skipped (``on_screen_resume``, ``on_resize``).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.events import Key
+from textual.events import Key, Resize, ScreenResume
 from textual.message import Message
 from textual.widgets import DataTable, Header, Input, Static
 
@@ -29,7 +33,7 @@ from tillterm.ui.screens.confirm import Choice, ChoiceScreen, PromptScreen
 from tillterm.ui.screens.product_form import ProductForm
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
-from tillterm.ui.widgets.results_table import PlainCell, fit
+from tillterm.ui.widgets.results_table import PlainCell, ResultsTable, fit
 
 if TYPE_CHECKING:
     from tillterm.spreadsheet.product_import import ProductImport
@@ -79,6 +83,15 @@ class ProductsScreen(TillScreen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.products: tuple[ProductInfo, ...] = ()
+        #: the first page is read while the screen is built (see ``compose``): the first
+        #: resume must not read it a second time
+        self._first_read = False
+        #: the last page the worker read (set in its thread), and the last one shown:
+        #: the first resume shows a page read by then at once (see ``on_screen_resume``)
+        self._read: ProductsScreen.Listed | None = None
+        self._shown: ProductsScreen.Listed | None = None
+        #: the screen has not been laid out yet (see ``on_resize``)
+        self._first_layout = True
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -88,7 +101,9 @@ class ProductsScreen(TillScreen[None]):
             id="product-search",
             compact=True,
         )
-        table = DataTable[PlainCell](id="product-table", cursor_type="row", zebra_stripes=True)
+        # a ResultsTable: plain cells drawn on its fast path, a page shown with
+        # ``show_rows`` (only the lines that differ are redrawn)
+        table = ResultsTable(id="product-table")
         table.add_column("Name", width=30, key="name")
         table.add_column("SKU", width=12, key="sku")
         table.add_column("Barcode", width=13, key="barcode")
@@ -101,17 +116,63 @@ class ProductsScreen(TillScreen[None]):
             markup=False,
         )
         yield KeyFooter()
+        # the first page is read while the screen is mounted and laid out (issue 17:
+        # first page <= 50 ms at 100k products); read on the first resume, it waited
+        # for all of that before it even started
+        self._first_read = True
+        self.load("")  # the search box is not mounted yet: it starts empty
 
-    def on_screen_resume(self) -> None:
+    def on_screen_resume(self, event: ScreenResume) -> None:
+        """Coming back (from a form, an import): the list again, fresh.
+
+        The first resume comes a moment after every widget was mounted, and styled as it
+        was: Textual would apply the whole stylesheet to each of them again before the
+        first frame. This handler runs before Screen's, which reads the flag. The first
+        page, if read by now (its message waits behind this one), is shown at once: it
+        is in the first frame instead of an empty list.
+        """
+        if self._first_read:
+            self._first_read = False
+            event.refresh_styles = False
+            if self._read is not None:
+                self._listed(self._read)
+            return
         self.load()
 
-    def load(self) -> None:
-        text = self.query_one("#product-search", Input).value
+    def on_resize(self, event: Resize) -> None:
+        """Skip the second layout of a screen just laid out, and of every screen below.
+
+        The first layout sends the screen a Resize (it was "resized" from nothing), and
+        Screen's handler then lays it out again, and every screen under it too (the
+        register, the back-office hub), at the size they all have already. With the
+        restyle above, that was a fifth of the CPU time opening the screen took (issue 17,
+        ``bench/bench_products.py``). A real resize (another size, or any later one) goes
+        through. This handler runs before Screen's, which ``prevent_default`` skips.
+        """
+        first, self._first_layout = self._first_layout, False
+        app = self.app
+        if (
+            first
+            and event.size == self.size == app.size
+            and not app.HORIZONTAL_BREAKPOINTS
+            and not app.VERTICAL_BREAKPOINTS
+        ):
+            event.prevent_default()
+            event.stop()
+
+    def load(self, text: str | None = None) -> None:
+        if text is None:
+            text = self.query_one("#product-search", Input).value
         care = self.services.products
+
+        def listed(found: tuple[ProductInfo, ...]) -> ProductsScreen.Listed:
+            self._read = self.Listed(text, found)
+            return self._read
+
         self.run_job(
             "products",
             lambda: tuple(care.page(text)),
-            lambda found: self.Listed(text, found),
+            listed,
             lambda error: self.Listed(text, (), error),
             description="searching the products",
         )
@@ -123,23 +184,27 @@ class ProductsScreen(TillScreen[None]):
 
     @on(Listed)
     def _listed(self, message: Listed) -> None:
+        if message is self._shown:
+            return  # shown early, on the first resume
         if message.text != self.query_one("#product-search", Input).value:
             return  # an older search: the newer one is on its way
         if message.error:
             self.notify(message.error, title="Products", severity="error", markup=False)
             return
-        table = self.query_one("#product-table", DataTable)
-        table.clear()
+        self._shown = message
         self.products = message.products
-        for product in message.products:
-            table.add_row(
-                PlainCell(fit(product.name, 30)),
-                PlainCell(fit(product.sku or "", 12)),
-                PlainCell(fit(product.barcode or "", 13)),
-                PlainCell(f"{product.price}".rjust(9)),
-                PlainCell("yes" if product.active else "no"),
-                key=str(product.id),
-            )
+        self.query_one("#product-table", ResultsTable).show_rows(
+            [
+                (
+                    PlainCell(fit(product.name, 30)),
+                    PlainCell(fit(product.sku or "", 12)),
+                    PlainCell(fit(product.barcode or "", 13)),
+                    PlainCell(f"{product.price}".rjust(9)),
+                    PlainCell("yes" if product.active else "no"),
+                )
+                for product in message.products
+            ]
+        )
         count = len(message.products)
         if message.text.strip():
             title = f"Products matching “{message.text.strip()}”: {count}" + (
@@ -155,21 +220,24 @@ class ProductsScreen(TillScreen[None]):
 
     @property
     def current(self) -> ProductInfo | None:
-        table = self.query_one("#product-table", DataTable)
+        table = self.query_one("#product-table", ResultsTable)
         if not self.products or not 0 <= table.cursor_row < len(self.products):
             return None
         return self.products[table.cursor_row]
 
     def on_key(self, event: Key) -> None:
-        """Down from the search box goes into the list; Up from its first row, back."""
-        search = self.query_one("#product-search", Input)
-        table = self.query_one("#product-table", DataTable)
-        if event.key == "down" and self.focused is search and table.row_count:
+        """Down from the search box goes into the list (Up from its first row: back)."""
+        if event.key != "down" or self.focused is not self.query_one("#product-search", Input):
+            return
+        table = self.query_one("#product-table", ResultsTable)
+        if table.row_count:
             event.stop()
             table.focus()
-        elif event.key == "up" and self.focused is table and table.cursor_row == 0:
-            event.stop()
-            search.focus()
+
+    @on(ResultsTable.ExitedTop)
+    def _back_to_search(self, event: ResultsTable.ExitedTop) -> None:
+        event.stop()
+        self.query_one("#product-search", Input).focus()
 
     @on(Input.Submitted, "#product-search")
     def _search_submitted(self, event: Input.Submitted) -> None:
