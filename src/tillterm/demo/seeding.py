@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 from tillterm.core.errors import TilltermError
+from tillterm.customers.phones import PhoneForms, digits_text
 from tillterm.store import product_index, staging
 from tillterm.store.models import (
     Customer,
@@ -241,8 +242,23 @@ def _phone(rnd: Callable[[], float], country: str) -> str:
 _PHONE_PUNCTUATION = str.maketrans("", "", " ()-+./")
 
 
+def _forms(phone: str) -> PhoneForms:
+    """The search forms :func:`tillterm.customers.phones.phone_forms` gives one of
+    :func:`_phone`'s numbers in the demo store's region (FR: its country is left blank),
+    built from the three shapes drawn there: a million library parses would double the
+    demo's time (tests/test_phones.py checks they agree)."""
+    found = phone.translate(_PHONE_PUNCTUATION)
+    if phone.startswith("+"):  # +44 7…: a British mobile
+        nsn = found[2:]
+        return PhoneForms((found, "0" + nsn, found), (nsn,))
+    if phone.startswith("("):  # (514) …: a Canadian number, read as a French one
+        return PhoneForms((found, "0" + found, "33" + found), (found,))
+    nsn = found[1:]  # 0X XX XX XX XX
+    return PhoneForms((found, found, "33" + nsn), (nsn,))
+
+
 def _digits(*phones: str) -> str:
-    return " ".join(p.translate(_PHONE_PUNCTUATION) for p in phones if p)
+    return digits_text(_forms(p) for p in phones if p)
 
 
 #: the tables written here: statements on SQLModel's class attributes type as ``bool``
