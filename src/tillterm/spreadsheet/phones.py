@@ -81,7 +81,9 @@ def _forms_columns(frame: pl.DataFrame, name: str, region: str) -> pl.DataFrame:
         .alias("__main"),
         pl.col("__nsn").alias("__extra"),
     )
-    slow = (pl.col("__nsn").is_null() & (pl.col("__found") != "")).arg_true()
+    slow = parts.select(
+        (pl.col("__nsn").is_null() & (pl.col("__found") != "")).arg_true()
+    ).to_series()
     slow_rows = parts.get_column("__typed").gather(slow).to_list()
     if slow_rows:
         done = pl.Series([_slow_forms(t, region) for t in slow_rows], dtype=pl.String)
@@ -102,12 +104,16 @@ def phone_digits_series(frame: pl.DataFrame, phones: Sequence[str], region: str)
     present = [p for p in phones if p in frame.columns]
     if not present:
         return pl.Series("phone_digits", [""] * frame.height, dtype=pl.String)
-    forms = [_forms_columns(frame, p, region) for p in present]
-    joined = pl.DataFrame(
-        {
-            "main": pl.concat_str([f.get_column("__main") for f in forms], separator=" "),
-            "extra": pl.concat_str([f.get_column("__extra") for f in forms], separator=" "),
-        }
+    forms = pl.concat(
+        [
+            _forms_columns(frame, p, region).rename({"__main": f"m{i}", "__extra": f"e{i}"})
+            for i, p in enumerate(present)
+        ],
+        how="horizontal",
+    )
+    joined = forms.select(
+        pl.concat_str([f"m{i}" for i in range(len(present))], separator=" ").alias("main"),
+        pl.concat_str([f"e{i}" for i in range(len(present))], separator=" ").alias("extra"),
     )
     words = (
         pl.concat_str("main", "extra", separator=" ")
