@@ -239,12 +239,13 @@ def phone_problem(typed: str, region: str) -> str | None:
 
 
 def display_phone(typed: str, region: str) -> str:
-    """How a phone is shown: national format in the store's region ("06 98 76 54 32"),
+    """How a phone is shown: national format in the store's country ("06 98 76 54 32"),
     international elsewhere ("+44 7911 123456"); as typed when it cannot be read."""
     number = _parse(typed, region)
     if number is None or not phonenumbers.is_valid_number(number):
         return typed
-    home = phonenumbers.region_code_for_number(number) == region
+    # by calling code, not region: +44 7911… is Guernsey's to the library, British to a till
+    home = number.country_code == phonenumbers.country_code_for_region(region)
     return phonenumbers.format_number(
         number, PhoneNumberFormat.NATIONAL if home else PhoneNumberFormat.INTERNATIONAL
     )
