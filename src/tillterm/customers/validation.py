@@ -86,9 +86,7 @@ def as_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _clean_text(
-    name: str, value: object, errors: dict[str, str], region: str | None = None
-) -> str:
+def _clean_text(name: str, value: object, errors: dict[str, str], region: str | None = None) -> str:
     """The text as stored; with ``region``, a phone is also checked for a possible length
     (``None``: a phone kept as it is on file is not judged again, see :func:`clean`)."""
     typed = as_text(value).strip()
