@@ -58,6 +58,8 @@ _NUMBER_NAMES = {
     "US": "a US number",
     "CA": "a Canadian number",
     "AU": "an Australian number",
+    "NZ": "a New Zealand number",
+    "BR": "a Brazilian number",
 }
 
 #: folded country names (English, French, German, native) → region
@@ -107,6 +109,11 @@ _COUNTRY_NAMES = {
     "canada": "CA",
     "australia": "AU",
     "australie": "AU",
+    "new zealand": "NZ",
+    "nouvelle zelande": "NZ",
+    "brazil": "BR",
+    "brasil": "BR",
+    "bresil": "BR",
 }
 
 

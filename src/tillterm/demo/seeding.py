@@ -232,7 +232,8 @@ def _phone(rnd: Callable[[], float], country: str) -> str:
     if country == "United Kingdom":
         return f"+44 7{num(100, 999)} {num(100000, 999999)}"
     if country == "Canada":
-        return f"({('514', '418', '819')[num(0, 2)]}) {num(200, 999)}-{num(1000, 9999)}"
+        # with its +1: the demo store is French, where "(514) …" would be a wrong number
+        return f"+1 ({('514', '418', '819')[num(0, 2)]}) {num(200, 999)}-{num(1000, 9999)}"
     return (
         f"0{1 + int(rnd() * 7)} {int(rnd() * 100):02d} {int(rnd() * 100):02d} "
         f"{int(rnd() * 100):02d} {int(rnd() * 100):02d}"
@@ -248,11 +249,11 @@ def _forms(phone: str) -> PhoneForms:
     built from the three shapes drawn there: a million library parses would double the
     demo's time (tests/test_phones.py checks they agree)."""
     found = phone.translate(_PHONE_PUNCTUATION)
-    if phone.startswith("+"):  # +44 7…: a British mobile
+    if phone.startswith("+44"):  # +44 7…: a British mobile
         nsn = found[2:]
         return PhoneForms((found, "0" + nsn, found), (nsn,))
-    if phone.startswith("("):  # (514) …: a Canadian number, read as a French one
-        return PhoneForms((found, "0" + found, "33" + found), (found,))
+    if phone.startswith("+1"):  # +1 (514) …: a Canadian number (its trunk prefix is 1)
+        return PhoneForms((found, found, found), (found[1:],))
     nsn = found[1:]  # 0X XX XX XX XX
     return PhoneForms((found, found, "33" + nsn), (nsn,))
 
