@@ -108,7 +108,13 @@ def test_create_reads_every_field_as_typed(store: Engine) -> None:
         (summary,) = customers.search_customers(s, "dubois")
     assert summary.created_at == read.created_at and summary.group_name == "VIP"
     assert summary.display_name == "Marie Dubois" and not summary.archived
-    assert digits == "0612345678 0123456789 33198765432 0711223344 0111223344"
+    # each phone as typed, national (trunk 0) and E.164, then each national significant
+    # number (tillterm.customers.phones)
+    assert digits == (
+        "0612345678 33612345678 0123456789 33123456789 33198765432 0198765432 "
+        "0711223344 33711223344 0111223344 33111223344 "
+        "612345678 123456789 198765432 711223344 111223344"
+    )
 
 
 def test_every_problem_is_reported_at_once(store: Engine) -> None:
@@ -183,7 +189,7 @@ def test_each_rule_speaks_plainly(engine: Engine, field: str, value: str, words:
     [
         ("email", "Émilie.Noël+shop@exemple.co.uk"),
         ("phone", "+44 7911 123456"),
-        ("phone", "(514) 555-0199"),
+        ("phone", "+1 (514) 555-0199"),
         ("postal_code", "H2X 1Y4"),
         ("postal_code", "SW1A 1AA"),
         ("website", "https://www.example.com/shop?x=1"),

@@ -119,6 +119,10 @@ def test_an_android_export_in_quoted_printable_lands_decoded(engine: Engine) -> 
             "imported; choose a field for the column to keep it",
             "1 card (1) has a second mobile phone: not imported",
             "1 card (2) has more than two emails: not imported",
+            # German and British national numbers, read in a French store
+            "“089 123456” is too short for a French number: kept as written",
+            "“089 654321” is too short for a French number: kept as written",
+            "“07700 900123” is too long for a French number: kept as written",
         ],
     )
     assert report.detected.startswith("vCard 2.1 (.vcf)")
@@ -151,6 +155,11 @@ def test_an_outlook_export_in_the_windows_code_page_lands(engine: Engine) -> Non
             "1 card (1) has a job title (“Owner”): not imported; choose a field for the "
             "column to keep it",
             "1 card (2) has a photo: not imported",
+            # US national numbers, read in a French store
+            "“(555) 010-4000” is too long for a French number: kept as written",
+            "“(555) 010-3000” is too long for a French number: kept as written",
+            "“(555) 010-2000” is too long for a French number: kept as written",
+            "“(555) 010-2001” is too long for a French number: kept as written",
         ],
     )
     assert report.detected.startswith("vCard 2.1 (.vcf), Windows-1252 where not UTF-8, 2 cards")

@@ -43,7 +43,7 @@ PEOPLE = [
      "email": "j.dubreuil@gmail.com", "city": "Québec", "postal_code": "G1R 4P5"},
     {"first_name": "Zoé", "last_name": "Noël", "company": "Boulangerie Noël",
      "email": "zoe@boulangerie.fr", "title": "Mme", "address1": "3 allée des Tilleuls"},
-    {"company": "Garage Marchand", "phone_work": "(514) 555-0199", "email2": "compta@garage.ca"},
+    {"company": "Garage Marchand", "phone_work": "+1 514 555 0199", "email2": "compta@garage.ca"},
 ]  # fmt: skip
 
 

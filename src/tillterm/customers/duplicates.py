@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from tillterm.core.folding import normalise_code
+from tillterm.customers.phones import digits
 from tillterm.customers.reading import search_customers, summaries
 from tillterm.customers.records import Duplicate
 from tillterm.customers.search import MERGED_AWAY, word_matches
@@ -16,7 +17,6 @@ from tillterm.customers.validation import (
     PHONE_FIELDS,
     as_text,
     current_values,
-    digits,
 )
 from tillterm.store.fastpath import fetch_all
 from tillterm.store.models import Customer

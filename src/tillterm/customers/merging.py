@@ -45,6 +45,7 @@ from sqlmodel import Session
 
 from tillterm.core.errors import NotFound, TilltermError
 from tillterm.customers.fields import CUSTOM_PREFIX, FIELDS, custom_key
+from tillterm.customers.phones import store_region
 from tillterm.customers.validation import current_values, phone_digits
 from tillterm.store.models import (
     AccountEntry,
@@ -392,7 +393,9 @@ def merge_customers(
         if value != before[column]:
             after[column] = value
     merged_row = {**before, **after}
-    digits = phone_digits({k: merged_row[k] or "" for k in MERGE_FIELDS.values()})
+    digits = phone_digits(
+        {k: merged_row[k] or "" for k in MERGE_FIELDS.values()}, store_region(session)
+    )
     if digits != before["phone_digits"]:
         after["phone_digits"] = digits
     after["updated_at"] = now

@@ -23,7 +23,7 @@ from tillterm.core.dates import parse_date
 from tillterm.core.errors import NotFound
 from tillterm.core.money import parse_amount, parse_percent, to_cents
 from tillterm.core.typed_text import text_problem
-from tillterm.customers import custom_fields, tags
+from tillterm.customers import custom_fields, phones, tags
 from tillterm.customers.codes import code_holder
 from tillterm.customers.fields import (
     FALSE_WORDS,
@@ -33,6 +33,7 @@ from tillterm.customers.fields import (
     custom_name,
     keys_of,
 )
+from tillterm.customers.phones import digits
 from tillterm.store.models import Customer, CustomerGroup, TaxRate, table_of
 
 #: every editable field and how a person would name it (messages, import reports)
@@ -75,20 +76,19 @@ def labels_for(errors: Mapping[str, str]) -> dict[str, str]:
     return {key: LABELS.get(key) or custom_name(key) or key for key in errors}
 
 
-def digits(value: str) -> str:
-    return "".join(ch for ch in value if ch.isdigit())
-
-
-def phone_digits(values: Mapping[str, str]) -> str:
-    """Every phone's digits, space separated: the form phone search matches."""
-    return " ".join(d for d in (digits(values.get(f, "") or "") for f in PHONE_FIELDS) if d)
+def phone_digits(values: Mapping[str, str], region: str) -> str:
+    """Every phone's digit forms (typed, national, E.164: :mod:`tillterm.customers.phones`),
+    space separated: the words phone search matches."""
+    return phones.phone_digits((values.get(f, "") or "" for f in PHONE_FIELDS), region)
 
 
 def as_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _clean_text(name: str, value: object, errors: dict[str, str]) -> str:
+def _clean_text(name: str, value: object, errors: dict[str, str], region: str | None = None) -> str:
+    """The text as stored; with ``region``, a phone is also checked for a possible length
+    (``None``: a phone kept as it is on file is not judged again, see :func:`clean`)."""
     typed = as_text(value).strip()
     multiline = name == "notes"
     typed = typed.replace("\r\n", "\n") if multiline else " ".join(typed.split())
@@ -105,6 +105,8 @@ def _clean_text(name: str, value: object, errors: dict[str, str]) -> str:
             errors[name] = "a phone number has digits, spaces and + ( ) - . / only"
         elif not 6 <= len(found) <= 20:
             errors[name] = f"a phone number has 6 to 20 digits (this one has {len(found)})"
+        elif region is not None and (problem := phones.phone_problem(typed, region)):
+            errors[name] = problem
     elif name == "postal_code" and (not _POSTAL.fullmatch(typed) or len(typed) > 12):
         errors[name] = "a postal code has letters, digits, spaces and hyphens only"
     elif name == "website" and not _WEBSITE.fullmatch(typed):
@@ -176,9 +178,14 @@ def clean(
     if unknown:
         raise TypeError(f"unknown customer field(s): {', '.join(sorted(unknown))}")
     cols = out.columns
+    # a phone the customer already has is not refused again (an import may have kept a
+    # number the form would refuse, with a warning): editing the email must not fail on it
+    region = phones.store_region(session) if any(f in data for f in PHONE_FIELDS) else None
     for name in TEXT_FIELDS:
         if name in data:
-            cols[name] = _clean_text(name, data[name], errors)
+            kept = current is not None and as_text(current.get(name)) == as_text(data[name])
+            checked = None if kept or name not in PHONE_FIELDS else region
+            cols[name] = _clean_text(name, data[name], errors, checked)
     if "customer_code" in data:
         code = as_text(data["customer_code"]).strip()  # inner spaces are part of a code
         problem = text_problem(code, MAX_CODE)
@@ -265,7 +272,9 @@ def clean(
             "first_name", "give at least a first name, a last name, a company or an email"
         )
     if any(name in cols for name in PHONE_FIELDS):
-        cols["phone_digits"] = phone_digits({f: as_text(merged.get(f)) for f in PHONE_FIELDS})
+        cols["phone_digits"] = phone_digits(
+            {f: as_text(merged.get(f)) for f in PHONE_FIELDS}, region or phones.DEFAULT_REGION
+        )
     return out
 
 

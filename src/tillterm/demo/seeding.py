@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 from tillterm.core.errors import TilltermError
+from tillterm.customers.phones import PhoneForms, digits_text
 from tillterm.store import product_index, staging
 from tillterm.store.models import (
     Customer,
@@ -231,7 +232,8 @@ def _phone(rnd: Callable[[], float], country: str) -> str:
     if country == "United Kingdom":
         return f"+44 7{num(100, 999)} {num(100000, 999999)}"
     if country == "Canada":
-        return f"({('514', '418', '819')[num(0, 2)]}) {num(200, 999)}-{num(1000, 9999)}"
+        # with its +1: the demo store is French, where "(514) …" would be a wrong number
+        return f"+1 ({('514', '418', '819')[num(0, 2)]}) {num(200, 999)}-{num(1000, 9999)}"
     return (
         f"0{1 + int(rnd() * 7)} {int(rnd() * 100):02d} {int(rnd() * 100):02d} "
         f"{int(rnd() * 100):02d} {int(rnd() * 100):02d}"
@@ -241,8 +243,23 @@ def _phone(rnd: Callable[[], float], country: str) -> str:
 _PHONE_PUNCTUATION = str.maketrans("", "", " ()-+./")
 
 
+def _forms(phone: str) -> PhoneForms:
+    """The search forms :func:`tillterm.customers.phones.phone_forms` gives one of
+    :func:`_phone`'s numbers in the demo store's region (FR: its country is left blank),
+    built from the three shapes drawn there: a million library parses would double the
+    demo's time (tests/test_phones.py checks they agree)."""
+    found = phone.translate(_PHONE_PUNCTUATION)
+    if phone.startswith("+44"):  # +44 7…: a British mobile
+        nsn = found[2:]
+        return PhoneForms((found, "0" + nsn, found), (nsn,))
+    if phone.startswith("+1"):  # +1 (514) …: a Canadian number (its trunk prefix is 1)
+        return PhoneForms((found, found, found), (found[1:],))
+    nsn = found[1:]  # 0X XX XX XX XX
+    return PhoneForms((found, found, "33" + nsn), (nsn,))
+
+
 def _digits(*phones: str) -> str:
-    return " ".join(p.translate(_PHONE_PUNCTUATION) for p in phones if p)
+    return digits_text(_forms(p) for p in phones if p)
 
 
 #: the tables written here: statements on SQLModel's class attributes type as ``bool``

@@ -23,6 +23,7 @@ from sqlmodel import col
 
 from tillterm.customers.consents import CONSENTS
 from tillterm.customers.fields import CUSTOM_PREFIX
+from tillterm.customers.phones import store_region
 from tillterm.customers.profiles import PHONE_FIELDS, generate_code, generate_codes, normalise_code
 from tillterm.spreadsheet.changes import CHANGED, changes, compared_fields, lookup
 from tillterm.spreadsheet.checking import Context
@@ -41,6 +42,7 @@ from tillterm.spreadsheet.insert_paths import (
     lookup_codes,
 )
 from tillterm.spreadsheet.opening import db_now
+from tillterm.spreadsheet.phones import phone_digits_series
 from tillterm.spreadsheet.reading import ROW
 from tillterm.store import search_index
 from tillterm.store.models import (
@@ -257,6 +259,8 @@ class CustomerWriter:
         #: every phone is in the file: an update sets the phone digits itself; else they
         #: are worked out afterwards from what is on file (a second write of each row)
         self.all_phones = all(n in self.present for n in PHONES)
+        #: the region phones without a country code are read in (the store's country)
+        self.region = store_region(conn)
         self.columns = customer_columns()
         self.update_sql, self.update_exprs = self._update_statement()
 
@@ -305,6 +309,8 @@ class CustomerWriter:
         else:
             values = values.with_columns(existing.alias("__id"))
         db = self._frame_for_db(values)
+        if self.touched_phones:
+            db = db.with_columns(phone_digits_series(db, PHONES, self.region))
         new = db.filter(pl.col("__id").is_null()).with_columns(ids.alias("__id"))
         old = db.filter(pl.col("__id").is_not_null())
         rows = self._insert_frame(new)
@@ -362,7 +368,8 @@ class CustomerWriter:
             codes = codes.scatter(blank, drawn)
             keys = keys.scatter(blank, drawn.str.to_lowercase())
         frame = new.with_columns(codes.alias("customer_code"), keys.alias("code_key"))
-        frame = frame.with_columns(self._phone_digits_expr(frame.columns))
+        if "phone_digits" not in frame.columns:  # the file has no phone
+            frame = frame.with_columns(pl.lit("").alias("phone_digits"))
         table = Customer.metadata.tables[CUSTOMER_TABLE]
         exprs = [pl.col("__id").alias("id")]
         for column in self.columns:
@@ -441,19 +448,6 @@ class CustomerWriter:
                 break
         return fresh
 
-    def _phone_digits_expr(self, columns: Sequence[str]) -> pl.Expr:
-        import polars as pl
-
-        phones = [pl.col(p).str.replace_all(r"\D", "") for p in PHONES if p in columns]
-        if not phones:
-            return pl.lit("").alias("phone_digits")
-        return (
-            pl.concat_list(phones)
-            .list.eval(pl.element().filter(pl.element() != ""))
-            .list.join(" ")
-            .alias("phone_digits")
-        )
-
     def _update_statement(self) -> tuple[str, list[pl.Expr]]:
         """The UPDATE of existing customers (only the columns present) and its values."""
         import polars as pl
@@ -487,7 +481,7 @@ class CustomerWriter:
             ]
         if self.all_phones:
             sets.append(f"phone_digits = {self.mark}")
-            exprs.append(self._phone_digits_expr(PHONES))
+            exprs.append(pl.col("phone_digits"))
         sets.append(f"updated_at = {self.mark}")
         exprs.append(pl.lit(self.now).alias("updated_at"))
         exprs.append(pl.col("__id"))
@@ -582,7 +576,8 @@ class CustomerWriter:
             query = select(col(Customer.id), *phones).where(col(Customer.id).in_(chunk))
             rows = self.conn.execute(query).all()
             frame = pl.DataFrame(rows, schema=["id", *PHONES], orient="row")
-            data = frame.select(self._phone_digits_expr(PHONES), "id").rows()
+            digits = phone_digits_series(frame, PHONES, self.region)
+            data = frame.select(digits, "id").rows()
             self.conn.exec_driver_sql(
                 f"UPDATE customer SET phone_digits = {self.mark} WHERE id = {self.mark}", data
             )

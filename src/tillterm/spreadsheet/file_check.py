@@ -21,6 +21,8 @@ from sqlmodel import col
 
 from tillterm.core.typed_text import import_clean_expr, text_problem
 from tillterm.customers.groups import MAX_NAME, group_key
+from tillterm.customers.phones import store_region
+from tillterm.customers.validation import PHONE_FIELDS
 from tillterm.spreadsheet.cells import restore_expr
 from tillterm.spreadsheet.changes import CHANGED, CLEARS, changes, compared_fields, lookup
 from tillterm.spreadsheet.checking import (
@@ -57,6 +59,7 @@ from tillterm.spreadsheet.mapping import (
     look_alike_message,
 )
 from tillterm.spreadsheet.opening import opened_customers, read_balances
+from tillterm.spreadsheet.phones import phone_problems
 from tillterm.spreadsheet.reading import ROW, SheetSource, SpreadsheetError, open_sheet
 from tillterm.store.models import Customer, CustomerGroup, CustomField, StoreSettings, TaxRate
 
@@ -132,6 +135,12 @@ class _Pass:
         self.cmap = cmap
         self.ctx = ctx
         self.has_customers = customer_count(conn) > 0
+        #: phones without a country code are read in the store's region
+        self.region = store_region(conn)
+        #: (phone field, the file's header for it): numbers that cannot be real are warned
+        self.phone_columns = [
+            (name, cmap.headers[i]) for i, name in cmap.fields.items() if name in PHONE_FIELDS
+        ]
         self.emails = _existing_emails(conn) if self.has_customers else None
         self.fields = compared_fields(cmap)
         #: the first cells of every column (index → values): samples and look-alikes
@@ -210,6 +219,7 @@ class _Pass:
                 checked.problems,
                 self._row_warnings(values),
                 lost_zero_problems(batch, self.cmap, self.source.numeric_columns),
+                phone_problems(values, self.phone_columns, self.region),
             ]
             if self.activity:
                 opening, unread = self._opening(

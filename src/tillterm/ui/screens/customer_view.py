@@ -24,6 +24,7 @@ from textual.widgets import Header, Static
 from tillterm.core.money import format_money
 from tillterm.core.typed_text import visible_text
 from tillterm.customers.merging import MergeRecord, UndoDone
+from tillterm.customers.phones import DEFAULT_REGION, display_phone, region_for_country
 from tillterm.customers.records import CustomerActivity, CustomerRecord
 from tillterm.services.customer_care import Opened
 from tillterm.ui.messages import ScanReceived
@@ -52,8 +53,11 @@ def _consent(shown: str, record: CustomerRecord, name: str) -> str:
     return f"{shown} ({via}, {local_day(at)})"
 
 
-def profile_text(record: CustomerRecord, currency: str) -> Text:
+def profile_text(record: CustomerRecord, currency: str, region: str = DEFAULT_REGION) -> Text:
     """The left column: everything about the customer that is not activity.
+
+    Phones are shown formatted for ``region`` (the store's): national there, else
+    international; what was typed stays on file and in the form.
 
     Every value is data: appended as text (never markup), control characters visible.
     """
@@ -90,7 +94,7 @@ def profile_text(record: CustomerRecord, currency: str) -> Text:
         )
         if value
     ]
-    line("Phone", "\n".join(f"{name}{value}" for name, value in phones))
+    line("Phone", "\n".join(f"{name}{display_phone(value, region)}" for name, value in phones))
     town = " ".join(p for p in (record.postal_code, record.city) if p)
     address = [record.address1, record.address2, town, record.state, record.country]
     line("Address", "\n".join(p for p in address if p))
@@ -302,6 +306,12 @@ class CustomerView(TillScreen[None]):
         settings = getattr(self.app, "settings", None)
         return settings.currency if settings is not None else "EUR"
 
+    @property
+    def phone_region(self) -> str:
+        """The region phones are shown for (the store's country; FR when unknown)."""
+        settings = getattr(self.app, "settings", None)
+        return region_for_country(settings.country if settings is not None else "")
+
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="view-body"):
@@ -369,7 +379,7 @@ class CustomerView(TillScreen[None]):
         self.sub_title = customer.display_name
         currency = self.currency
         # both built from visible_text: data appended as text, never markup
-        profile = profile_text(customer, currency)
+        profile = profile_text(customer, currency, self.phone_region)
         shown = activity_content(activity, currency)
         self.query_one("#profile-text", Static).update(profile)  # drawn: visible_text
         self.query_one("#activity-text", Static).update(shown)  # drawn: visible_text
@@ -399,7 +409,7 @@ class CustomerView(TillScreen[None]):
             if had:
                 self.refresh_bindings()
             return  # the profile was drawn without merges already
-        profile = profile_text(self.customer, self.currency)
+        profile = profile_text(self.customer, self.currency, self.phone_region)
         profile.append_text(merges_text(message.merges))
         self.query_one("#profile-text", Static).update(profile)  # drawn: visible_text
         self.refresh_bindings()
