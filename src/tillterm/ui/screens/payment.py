@@ -148,7 +148,7 @@ class PaymentScreen(TillModal[PaymentResult]):
         text = Text()
         text.append(f"{'Total':<12}{'reading…':>12}\n", style="bold")
         text.append(f"{'Due':<12}{'reading…':>12}", style="bold")
-        self.query_one("#payment-summary", Static).update(text)
+        self.query_one("#payment-summary", Static).update(text)  # drawn: fixed labels only
         self.query_one("#payment-note", Static).update(plain(READING))
 
     def sale_read(self, sale: SaleView | None) -> None:

@@ -198,7 +198,7 @@ class ImportScreen(TillScreen[None]):
             id="import-problems", cursor_type="row", zebra_stripes=True
         )
         for label, width in PROBLEM_COLUMNS:
-            table.add_column(label, width=width)
+            table.add_column(label, width=width)  # drawn: the labels are constants
         yield table
         # the highlighted problem whole: the table's column cuts a long message
         yield Static("", id="import-problem-detail", markup=False)
@@ -525,7 +525,7 @@ class ImportScreen(TillScreen[None]):
         self._say("\n".join(line for line in lines if line))
         table = self._clear_problems()
         for p in report.problems:
-            table.add_row(*_problem_cells(p))
+            table.add_row(*_problem_cells(p))  # drawn: PlainCell each (_problem_cells)
         self._show_problem(0)
         mapping = self.query_one(MappingTable)
         mapping.clear()
