@@ -211,6 +211,9 @@ class _Sql:
         self.clauses: list[str] = []
         self.params: dict[str, Any] = {}
         self.impossible = False
+        #: the few ids the list is limited to (archived only): the SQLite word index
+        #: is asked about them alone instead of walked until they turn up
+        self.among: str | None = None
 
     def bind(self, value: Any, type_: TypeEngine[Any] | None = None) -> str:
         name = f"p{len(self.params)}"
@@ -231,6 +234,7 @@ def _filter_sql(session: Session, flt: SearchFilters) -> _Sql:
     if flt.archived_only:
         sql.clauses.append("c.archived_at IS NOT NULL")
         sql.clauses.append(f"c.id NOT IN ({MERGED_AWAY})")
+        sql.among = ARCHIVED_SHOWN
     elif not flt.include_archived:
         sql.clauses.append("c.archived_at IS NULL")
     else:
@@ -353,9 +357,10 @@ def _tier_sql(
         table = "search_name" if tier in ("name", "name_exact") else "search_all"
         columns = EMAIL_COLUMNS if tier == "email" else ()
         match = _fts_match(query, columns, prefix=tier != "name_exact")
+        among = f" AND f.rowid IN ({where.among})" if where.among else ""
         return (
             f"SELECT c.id FROM {table} f CROSS JOIN customer c ON c.id = f.rowid "
-            f"WHERE {table} MATCH :m{key} AND {cond} ORDER BY f.rowid LIMIT :n",
+            f"WHERE {table} MATCH :m{key}{among} AND {cond} ORDER BY f.rowid LIMIT :n",
             {f"m{key}": match},
         )
     if tier == "custom":
