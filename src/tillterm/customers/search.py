@@ -111,6 +111,11 @@ MERGED_AWAY = (
     "SELECT a.customer_id FROM customer_merge_absorbed a "
     "JOIN customer_merge m ON m.id = a.merge_id WHERE m.undone_at IS NULL"
 )
+#: the archived customers a list can show (erased ones among them: they carry no
+#: identity); few, read through ``ix_customer_archived_at``
+ARCHIVED_SHOWN = (
+    f"SELECT id FROM customer WHERE archived_at IS NOT NULL AND id NOT IN ({MERGED_AWAY})"
+)
 
 FILTER_LABELS = {"created_from": "Created from", "created_to": "Created to", "discount": "Discount"}
 
@@ -122,6 +127,12 @@ class SearchFilters:
     ``group_id`` 0 means "no group"; ``created_from``/``created_to`` are local dates,
     both inclusive; ``discount`` is ``"any"`` (has a discount of their own) or a
     percentage that must match exactly; ``tags_all`` / ``tags_none`` are tag names.
+
+    ``include_archived`` adds archived customers to the active ones; ``archived_only``
+    shows the archived ones alone (a manager looking for someone to restore), and
+    implies ``include_archived`` (an export of that list then writes archived rows).
+    Customers merged into another stay hidden either way: they are part of their
+    survivor, not customers to restore.
     """
 
     group_id: int | None = None
@@ -132,10 +143,16 @@ class SearchFilters:
     tags_all: tuple[str, ...] = field(default=())
     tags_none: tuple[str, ...] = field(default=())
     include_archived: bool = False
+    archived_only: bool = False
 
     @property
     def plain(self) -> bool:
         """Nothing but the archived switch: counts can come from the word index alone."""
+        return not self.archived_only and self.words_countable
+
+    @property
+    def words_countable(self) -> bool:
+        """Nothing narrows but the archived state: the SQLite word index can count."""
         return (
             self.group_id is None
             and self.created_from is None
@@ -173,6 +190,8 @@ class SearchFilters:
                 errors["discount"] = str(exc)
         if errors:
             raise ValidationFailed(errors, FILTER_LABELS)
+        if values.get("archived_only"):
+            values["include_archived"] = True
         return cls(**values)
 
 
@@ -192,6 +211,9 @@ class _Sql:
         self.clauses: list[str] = []
         self.params: dict[str, Any] = {}
         self.impossible = False
+        #: the few ids the list is limited to (archived only): the SQLite word index
+        #: is asked about them alone instead of walked until they turn up
+        self.among: str | None = None
 
     def bind(self, value: Any, type_: TypeEngine[Any] | None = None) -> str:
         name = f"p{len(self.params)}"
@@ -209,7 +231,11 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 def _filter_sql(session: Session, flt: SearchFilters) -> _Sql:
     sql = _Sql()
-    if not flt.include_archived:
+    if flt.archived_only:
+        sql.clauses.append("c.archived_at IS NOT NULL")
+        sql.clauses.append(f"c.id NOT IN ({MERGED_AWAY})")
+        sql.among = ARCHIVED_SHOWN
+    elif not flt.include_archived:
         sql.clauses.append("c.archived_at IS NULL")
     else:
         # a customer merged into another is archived, and stays hidden even then
@@ -331,9 +357,10 @@ def _tier_sql(
         table = "search_name" if tier in ("name", "name_exact") else "search_all"
         columns = EMAIL_COLUMNS if tier == "email" else ()
         match = _fts_match(query, columns, prefix=tier != "name_exact")
+        among = f" AND f.rowid IN ({where.among})" if where.among else ""
         return (
             f"SELECT c.id FROM {table} f CROSS JOIN customer c ON c.id = f.rowid "
-            f"WHERE {table} MATCH :m{key} AND {cond} ORDER BY f.rowid LIMIT :n",
+            f"WHERE {table} MATCH :m{key}{among} AND {cond} ORDER BY f.rowid LIMIT :n",
             {f"m{key}": match},
         )
     if tier == "custom":
@@ -780,12 +807,14 @@ def count_matches(session: Session, value: str, *, filters: SearchFilters | None
     where = _filter_sql(session, flt)
     if where.impossible:
         return 0
-    if query.terms and flt.plain and session.get_bind().dialect.name == "sqlite":
+    if query.terms and flt.words_countable and session.get_bind().dialect.name == "sqlite":
         params = {
             "m": _fts_match(query, EMAIL_COLUMNS if query.kind == "email" else ()),
             "mc": _fts_match(query),
             "code": query.code_key,
         }
+        if flt.archived_only:
+            return _sqlite_archived_count(session, params)
         return _sqlite_plain_count(session, params, flt.include_archived)
     sql, params = _ids_sql(session, query, flt, where)
     return int(_run(session, f"SELECT count(*) FROM ({sql}) AS matches", where, **params)[0][0])
@@ -827,6 +856,23 @@ def _sqlite_plain_count(session: Session, params: dict[str, Any], archived: bool
     sql += (
         f" - (SELECT count(*) FROM search_all WHERE search_all MATCH :m AND rowid IN ({gone}))"
         f" - (SELECT count(*) FROM ({extra}) WHERE id IN ({gone}) AND id NOT IN "
+        f"(SELECT rowid FROM search_all WHERE search_all MATCH :m AND rowid IN ({extra})))"
+    )
+    return int(_run(session, sql, _Sql(), **params)[0][0])
+
+
+def _sqlite_archived_count(session: Session, params: dict[str, Any]) -> int:
+    """Count the archived matches through the few archived customers, not the matches:
+    a common word matches most of a million customers, of whom a few hundred are
+    archived."""
+    extra = (
+        f"SELECT rowid >> {CUSTOM_SHIFT} AS id FROM search_custom WHERE search_custom MATCH :mc "
+        "UNION SELECT id FROM customer WHERE code_key = :code"
+    )
+    sql = (
+        "SELECT (SELECT count(*) FROM search_all WHERE search_all MATCH :m "
+        f"AND rowid IN ({ARCHIVED_SHOWN})) + (SELECT count(*) FROM ({extra}) "
+        f"WHERE id IN ({ARCHIVED_SHOWN}) AND id NOT IN "
         f"(SELECT rowid FROM search_all WHERE search_all MATCH :m AND rowid IN ({extra})))"
     )
     return int(_run(session, sql, _Sql(), **params)[0][0])

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tillterm.catalog.settings import list_tax_rates
-from tillterm.core.errors import ValidationFailed
+from tillterm.core.errors import TilltermError, ValidationFailed
 from tillterm.customers import custom_fields, groups, profiles, tags
 from tillterm.customers.groups import GroupRecord
 from tillterm.customers.records import (
@@ -254,8 +254,33 @@ class CustomerCare:
             return profiles.archive_customer(session, customer_id)
 
     def restore(self, customer_id: int) -> CustomerRecord:
-        """Bring an archived customer back."""
+        """Bring an archived customer back to lists, search and new sales.
+
+        Refused (:class:`~tillterm.core.errors.TilltermError`, nothing written) for an
+        erased customer (the person asked to be forgotten: there is nobody to bring
+        back) and for one merged into another (their sales are the survivor's now:
+        restoring the row alone would make two customers of one; undoing the merge
+        brings them back whole).
+        """
+        from tillterm.customers.merging import survivor_of
+        from tillterm.customers.privacy import erased_code
+
         with session_scope(self._engine()) as session:
+            record = profiles.get_customer(session, customer_id)
+            if record.customer_code == erased_code(customer_id):
+                raise TilltermError(
+                    "This customer's identity was erased (a privacy request): "
+                    "there is nobody to restore."
+                )
+            survivor = survivor_of(session, customer_id)
+            if survivor is not None:
+                kept = profiles.get_customer(session, survivor)
+                raise TilltermError(
+                    f"This customer was merged into {kept.display_name} "
+                    f"({kept.customer_code}): undo the merge from their profile instead."
+                )
+            if record.archived_at is None:
+                return record
             return profiles.restore_customer(session, customer_id)
 
     def delete(self, customer_id: int) -> None:

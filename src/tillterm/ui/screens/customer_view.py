@@ -227,6 +227,7 @@ class CustomerView(TillScreen[None]):
         Binding("e", "edit_customer", "Edit"),
         Binding("a", "attach_customer", "Attach to sale"),
         Binding("delete", "archive_customer", "Archive"),
+        Binding("r", "restore_customer", "Restore"),
         Binding("m", "merge_customer", "Merge"),
         Binding("u", "undo_merge", "Unmerge"),
         Binding("x", "export_data", "Export data (privacy)", show=False),
@@ -247,6 +248,13 @@ class CustomerView(TillScreen[None]):
     @dataclass
     class Archived(Message):
         """The customer was archived (``error`` says why not)."""
+
+        customer_id: int
+        error: str | None = None
+
+    @dataclass
+    class Restored(Message):
+        """The archived customer was restored (``error`` says why not)."""
 
         customer_id: int
         error: str | None = None
@@ -440,6 +448,10 @@ class CustomerView(TillScreen[None]):
         if action == "undo_merge":
             # shown only where there is a merge to undo: the footer has no room to spare
             return self.standing_merge is not None
+        if action == "restore_customer":
+            # only an archived customer has anything to restore; Archive, Attach and
+            # Merge are hidden then, so the footer has the room
+            return self.customer is not None and self.customer.archived_at is not None
         return True
 
     @property
@@ -498,6 +510,46 @@ class CustomerView(TillScreen[None]):
             exclusive=False,  # a write is never cancelled: its answer always comes
             description="archiving the customer",
         )
+
+    def action_restore_customer(self) -> None:
+        """Bring an archived customer back to the list and to new sales (confirmed)."""
+        if self.customer is None or self.customer.archived_at is None:
+            return
+        name = self.customer.display_name or self.customer.customer_code
+        customer_id = self.customer_id
+        care = self.services.customers
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_job(
+                    "customer-archive",
+                    lambda: care.restore(customer_id),
+                    lambda _record: self.Restored(customer_id),
+                    lambda error: self.Restored(customer_id, error),
+                    exclusive=False,  # a write is never cancelled: its answer always comes
+                    description="restoring the customer",
+                )
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Restore customer",
+                f"Restore {name}? They come back to the customer list and can be attached "
+                "to new sales again.",
+                yes="Restore",
+                no="Keep archived",
+            ),
+            answered,
+        )
+
+    @on(Restored)
+    def _restored(self, message: Restored) -> None:
+        if message.error:
+            self.notify(message.error, title="Not restored", severity="error", markup=False)
+            return
+        name = self.customer.display_name if self.customer else "The customer"
+        self.notify(f"{name} restored.", title="Customer", markup=False)
+        if message.customer_id == self.customer_id:
+            self.load()
 
     def action_export_data(self) -> None:
         """Everything stored about the customer, for a privacy request (to a new folder)."""

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rich.cells import cell_len
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -37,6 +38,7 @@ from textual.widgets import DataTable, Header, Input, Static
 from textual.worker import get_current_worker
 
 from tillterm.core.errors import TilltermError
+from tillterm.core.typed_text import visible_text
 from tillterm.customers.records import CustomerActivity, CustomerRecord, CustomerSummary
 from tillterm.services.customer_care import ExportOutcome, Opened, Page
 from tillterm.ui.messages import ScanReceived
@@ -90,6 +92,10 @@ class Query:
         return not self.text.strip() and not self.filters
 
 
+#: after an archived customer's name in the list, the first that fits with the name
+#: (the last, kept whole, when the name must be cut)
+ARCHIVED_MARKS = (" (archived)", " (arch.)")
+
 #: which columns stay when not all fit, most wanted first (the order shown is COLUMNS')
 KEPT_FIRST = ("name", "phone", "email", "company", "code", "group", "created")
 #: columns beside the cells: the vertical scrollbar
@@ -117,9 +123,13 @@ def fitting_columns(width: int) -> tuple[tuple[str, str, int], ...]:
 def summary_cells(
     row: CustomerSummary, columns: tuple[tuple[str, str, int], ...] = COLUMNS
 ) -> tuple[PlainCell, ...]:
-    """A result row as the table shows it: plain text (never markup), cut to fit."""
+    """A result row as the table shows it: plain text (never markup), cut to fit.
+
+    An archived customer's name is cut before its "(archived)" mark, never the mark: it
+    is how the list tells them apart without colour (Ctrl+F, Show).
+    """
     values = {
-        "name": row.display_name + (" (archived)" if row.archived else ""),
+        "name": row.display_name,
         "company": row.company,
         "email": row.email,
         "phone": row.phone,
@@ -127,7 +137,14 @@ def summary_cells(
         "code": row.customer_code,
         "created": row.created_at.astimezone().strftime("%Y-%m-%d"),
     }
-    return tuple(PlainCell(fit(values[key] or "", width)) for key, _, width in columns)
+    cells = {key: fit(values[key] or "", width) for key, _, width in columns}
+    if row.archived and "name" in cells:
+        width = next(width for key, _, width in columns if key == "name")
+        name = visible_text(row.display_name)
+        mark = next((m for m in ARCHIVED_MARKS if cell_len(name + m) <= width), None)
+        mark = mark or ARCHIVED_MARKS[-1]
+        cells["name"] = fit(name, width - len(mark)) + mark
+    return tuple(PlainCell(cells[key]) for key, _, _ in columns)
 
 
 class SearchBox(ScanInput):

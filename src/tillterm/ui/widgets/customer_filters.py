@@ -1,4 +1,6 @@
-"""The Customers screen's filter panel: group, created dates, discount, sales tax, tags.
+"""The Customers screen's filter panel: group, created dates, discount, sales tax, tags,
+and which customers to show: the active ones (the default), the archived ones alone (to
+find someone to restore), or both.
 
 It only reads what the person typed and turns it into the keyword filters of a customer
 search (``services.customers.page`` / ``count``); which customers match is the core's
@@ -28,6 +30,13 @@ from tillterm.ui.plain import plain, plain_options
 FilterItems = tuple[tuple[str, object], ...]
 
 NO_GROUP = 0
+
+#: the "Show" choice beside the default (blank: active customers only), and the search
+#: keyword each one sets; an archived row is marked "(archived)" in the list itself
+SHOW_CHOICES: tuple[tuple[str, str], ...] = (
+    ("Archived only", "archived_only"),
+    ("Active and archived", "include_archived"),
+)
 
 
 def parse_day(text: str) -> dt.date:
@@ -113,6 +122,14 @@ class CustomerFilters(Vertical):
             yield Input(placeholder="bio, b2b", id="filter-tags-all", compact=True)
             yield Label("Without", classes="second")
             yield Input(placeholder="late payer", id="filter-tags-none", compact=True)
+        with Horizontal():
+            yield Label("Show")
+            yield Select[str](
+                plain_options(SHOW_CHOICES),
+                prompt="Active customers",
+                id="filter-show",
+                compact=True,
+            )
         yield Static("", id="filter-problem", markup=False)
 
     def set_choices(
@@ -158,6 +175,9 @@ class CustomerFilters(Vertical):
         tax = self.query_one("#filter-tax", Select).value
         if tax is not Select.NULL:
             out.append(("tax_rate_id", tax))
+        show = self.query_one("#filter-show", Select).value
+        if isinstance(show, str):
+            out.append((show, True))
         for widget_id, key in (("#filter-from", "created_from"), ("#filter-to", "created_to")):
             field = self.query_one(widget_id, Input)
             bad = False
