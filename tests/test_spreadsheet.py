@@ -351,16 +351,20 @@ def test_formula_cells_are_neutralised_and_restored(engine: Engine, tmp_path: Pa
     seed_demo(engine, customers=1, products=0)
     with session_scope(engine) as s:
         c = s.exec(select(Customer)).one()
-        c.first_name, c.notes, c.phone = '=HYPERLINK("http://x")', "'=kept", "+33 6 12"
+        c.first_name, c.notes, c.phone = '=HYPERLINK("http://x")', "'=kept", "+33 6 12 34 56 78"
     path = tmp_path / "f.csv"
     export_customers(engine, path)
     with path.open(encoding="utf-8-sig", newline="") as f:
         cells = next(csv.DictReader(f))
-    assert cells["first_name"].startswith("'=") and cells["phone"] == "'+33 6 12"
+    assert cells["first_name"].startswith("'=") and cells["phone"] == "'+33 6 12 34 56 78"
     apply_import(engine, check_import(engine, path))
     with session_scope(engine) as s:
         c = s.exec(select(Customer)).one()
-        assert (c.first_name, c.notes, c.phone) == ('=HYPERLINK("http://x")', "'=kept", "+33 6 12")
+        assert (c.first_name, c.notes, c.phone) == (
+            '=HYPERLINK("http://x")',
+            "'=kept",
+            "+33 6 12 34 56 78",
+        )
 
 
 def test_update_touches_only_present_columns(engine: Engine, tmp_path: Path) -> None:

@@ -332,7 +332,8 @@ async def test_match_list_enter_then_f9_pays_for_the_picked_product(
     with that product (was: lost, the sale looked empty)."""
     async with drive(register="till-1") as (app, pilot):
         await settle(pilot)
-        await press(pilot, ["u", "enter"])  # two products: the list opens
+        # two products (their SKUs COF-1 and PEN-1 both have a word "1"): the list opens
+        await press(pilot, ["1", "enter"])
         await settle(pilot)
         assert app.screen.query_one(Suggestions).shown
         await typer(pilot, ["down", "enter", "f9", "enter"])
