@@ -8,47 +8,31 @@ under their fields and what was typed stays.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 
-from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
 from textual.widgets import Input, Select, Static, TextArea
 
 from tillterm.customers.custom_fields import TYPE_NAMES
 from tillterm.services.back_office import CustomFieldDef, Refused
 from tillterm.ui.plain import plain, plain_options
-from tillterm.ui.screens.base import TillModal
-from tillterm.ui.screens.confirm import ask_to_discard
+from tillterm.ui.screens.back_office_form import BackOfficeForm
 from tillterm.ui.styles import css
-from tillterm.ui.widgets.form_row import FormRow, field_value, set_field_value, show_errors
+from tillterm.ui.widgets.form_row import FormRow, field_value, set_field_value
 
 
-class CustomFieldForm(TillModal[CustomFieldDef | None]):
+class CustomFieldForm(BackOfficeForm[CustomFieldDef]):
     """Dismisses with the saved field, or ``None`` on Esc."""
 
     HELP_TITLE = "Custom field"
     CSS_PATH = css("custom_field_form.tcss")
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("escape", "cancel", "Cancel"),
-    ]
-
-    @dataclass
-    class Saved(Message):
-        field: CustomFieldDef
-
-    @dataclass
-    class Invalid(Message):
-        errors: Mapping[str, str]
+    FORM = "field-form"
+    WHAT = "the custom field"
 
     def __init__(self, field: CustomFieldDef | None = None) -> None:
         super().__init__()
         self.field = field
-        self._saving = False
         self._initial: tuple[object, ...] = ()
 
     def compose(self) -> ComposeResult:
@@ -94,51 +78,8 @@ class CustomFieldForm(TillModal[CustomFieldDef | None]):
             str(field_value(self.query_one("#field-form-choices"))),
         )
 
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_save()
-
-    def action_save(self) -> None:
-        if self._saving:
-            return
-        self._saving = True
+    def _saver(self) -> Callable[[], CustomFieldDef | Refused]:
         name, field_type, choices = self._values()
         office = self.services.back_office
         field_id = None if self.field is None else self.field.id
-
-        def answered(outcome: CustomFieldDef | Refused) -> Message:
-            if isinstance(outcome, Refused):
-                return self.Invalid(outcome.errors)
-            return self.Saved(outcome)
-
-        self.run_job(
-            "field-form-save",
-            lambda: office.save_custom_field(field_id, name, field_type, choices),
-            answered,
-            lambda error: self.Invalid({"": f"Not saved: {error}"}),
-            exclusive=False,  # a write is never cancelled: its answer always comes
-            description="saving the custom field",
-        )
-
-    def job_failed(self, group: str, error: BaseException) -> None:
-        """An unexpected failure (told and logged by the app): the form stays as typed."""
-        if group == "field-form-save":
-            self._saving = False
-            self._status("Not saved: an unexpected error (see the log). Ctrl+S tries again.")
-
-    @on(Invalid)
-    def _invalid(self, message: Invalid) -> None:
-        self._saving = False
-        unplaced = show_errors(self.query_one("#field-form-box"), message.errors)
-        self._status(" ".join(unplaced) or "Not saved: correct what is marked.")
-
-    @on(Saved)
-    def _saved(self, message: Saved) -> None:
-        self.dismiss(message.field)
-
-    def action_cancel(self) -> None:
-        ask_to_discard(self, self._values() != self._initial, lambda: self.dismiss(None))
-
-    def _status(self, text: str) -> None:
-        self.query_one("#field-form-status", Static).update(plain(text))
+        return lambda: office.save_custom_field(field_id, name, field_type, choices)
