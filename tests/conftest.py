@@ -210,3 +210,19 @@ def wait_until_blocking(
         if time.monotonic() > deadline:
             raise _timed_out(what, timeout)
         time.sleep(POLL_S / 4)
+
+
+@pytest.fixture
+def printer_at(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
+    """Set this register's printer to a device node (a file; ``lp0`` by default)."""
+
+    def configure(device: Path | None = None) -> Path:
+        device = device or tmp_path / "lp0"
+        config = tmp_path / "printer.toml"
+        config.write_text(
+            f'[printer]\nconnection = "file"\ndevice = "{device}"\n', encoding="utf-8"
+        )
+        monkeypatch.setenv("TILLTERM_PRINTER_CONFIG", str(config))
+        return device
+
+    return configure
