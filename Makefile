@@ -9,7 +9,7 @@ DB ?= demo.db
 DEMO_CUSTOMERS ?= 5000
 export TILLTERM_DB ?= $(CURDIR)/$(DB)
 
-.PHONY: run test lint bench demo clean
+.PHONY: run test lint bench demo clean catalogs
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,9 +31,15 @@ lint: $(BIN)/.installed
 
 test: lint
 	$(BIN)/python -m pytest -q
+	# the French run: the language is chosen once per process (tillterm/i18n/__init__.py)
+	TILLTERM_LANG=fr $(BIN)/python -m pytest -q tests/french
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/run.py
+
+# compile the translations (the build does it too; a checkout compiles them in memory)
+catalogs: $(BIN)/.installed
+	$(BIN)/python -m tillterm.i18n.catalogs
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache

@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="this register's name (default: $TILLTERM_REGISTER, else the host name)",
     )
+    parser.add_argument(
+        "--lang",
+        metavar="LANG",
+        help="the language of screens, receipts and messages: en or fr "
+        "(default: $TILLTERM_LANG, else LANGUAGE / LC_ALL / LC_MESSAGES / LANG)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     for module in COMMAND_MODULES:
@@ -86,9 +92,36 @@ def run_app(args: argparse.Namespace) -> int:
     return int(app.return_code or 0)
 
 
+def language_asked(argv: Sequence[str]) -> str | None:
+    """The value of ``--lang`` in ``argv``, read before the parser exists.
+
+    The language must be set before any module with texts is imported (see
+    ``tillterm.i18n``), and the parser's own help is one of those texts.
+    """
+    for index, word in enumerate(argv):
+        if word == "--":
+            break
+        if word == "--lang" and index + 1 < len(argv):
+            return argv[index + 1]
+        if word.startswith("--lang="):
+            return word.partition("=")[2]
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    import sys
+
+    from tillterm.i18n import set_language
+
+    words = list(sys.argv[1:] if argv is None else argv)
+    asked = language_asked(words)
+    try:
+        set_language(asked)
+    except ValueError as exc:
+        say(f"tillterm: {exc}", err=True)
+        return EXIT_ERROR
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(words)
     # a command whose name is a Python keyword lives in another module (``import_file``)
     module = getattr(args, "command_module", args.command)
     handler = _load(module).run if args.command else run_app

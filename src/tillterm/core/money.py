@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
+from tillterm.i18n import _, formats
+
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
 #: the largest amount typed anywhere (a price, a tender, a limit): far beyond any till,
@@ -62,22 +64,24 @@ def parse_amount(text: str) -> Decimal:
     for symbol in ("€", "$", "£"):
         cleaned = cleaned.replace(symbol, "")
     if not cleaned.translate(_SPACES):
-        raise ValueError("No amount was typed")
+        raise ValueError(_("No amount was typed"))
     value = _plain_decimal(cleaned)
     if value is None:
-        raise ValueError(f"“{shown}” is not an amount (digits, one decimal point)")
+        raise ValueError(
+            _("“{shown}” is not an amount (digits, one decimal point)").format(shown=shown)
+        )
     if abs(value) >= MAX_AMOUNT:
-        raise ValueError(f"“{shown}” is too large an amount")
+        raise ValueError(_("“{shown}” is too large an amount").format(shown=shown))
     return value
 
 
 def format_money(value: Decimal | int, currency: str = "EUR") -> str:
-    """Format an amount for a receipt or the screen: ``12.50 EUR``.
+    """Format an amount for a receipt or the screen: ``12.50 EUR`` (``12,50 €`` in French).
 
     An ``int`` is taken as cents.
     """
     amount = from_cents(value) if isinstance(value, int) else round_cents(value)
-    return f"{amount:.2f} {currency}"
+    return formats.money(amount, currency)
 
 
 def parse_percent(value: object) -> Decimal | None:

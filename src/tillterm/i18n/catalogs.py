@@ -1,0 +1,79 @@
+"""The French (and any later) catalog: ``.po`` sources merged and compiled with Babel.
+
+Babel is needed only here: by the build, by ``make``, and by a checkout whose compiled
+catalog is missing or older than its sources. A running till with a built catalog never
+imports it.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from tillterm.i18n.locations import DOMAIN, LANGUAGES, LOCALE_DIR
+
+
+def sources(code: str, locale_dir: Path = LOCALE_DIR) -> list[Path]:
+    """The ``.po`` files of one language, in a stable order."""
+    return sorted((locale_dir / code / "LC_MESSAGES").glob("*.po"))
+
+
+def merged(code: str, locale_dir: Path = LOCALE_DIR) -> Catalog:
+    """One catalog from all of a language's ``.po`` files.
+
+    A message translated in two files keeps the first translation; tests check the files
+    never disagree. Fuzzy and empty translations are left out, as ``msgfmt`` does, so an
+    unfinished entry shows the English text rather than a wrong one.
+    """
+    catalog = Catalog(locale=code, domain=DOMAIN, charset="utf-8")
+    for path in sources(code, locale_dir):
+        with path.open("rb") as handle:
+            part = read_po(handle, locale=code)
+        for message in part:
+            if not message.id or message.fuzzy or not _translated(message.string):
+                continue
+            if catalog.get(message.id, message.context) is None:
+                catalog.add(message.id, message.string, context=message.context)
+    return catalog
+
+
+def _translated(string: object) -> bool:
+    if isinstance(string, tuple | list):
+        return all(string)
+    return bool(string)
+
+
+def compiled_in_memory(code: str, locale_dir: Path = LOCALE_DIR) -> io.BytesIO:
+    """A language's catalog compiled to ``.mo`` bytes, ready for ``GNUTranslations``."""
+    buffer = io.BytesIO()
+    write_mo(buffer, merged(code, locale_dir))
+    buffer.seek(0)
+    return buffer
+
+
+def compile_all(locale_dir: Path = LOCALE_DIR) -> list[Path]:
+    """Write ``tillterm.mo`` for every language with sources; returns the files written."""
+    written = []
+    for code in LANGUAGES[1:]:
+        if not sources(code, locale_dir):
+            continue
+        target = locale_dir / code / "LC_MESSAGES" / f"{DOMAIN}.mo"
+        target.write_bytes(compiled_in_memory(code, locale_dir).getvalue())
+        written.append(target)
+    return written
+
+
+def main() -> int:
+    """``python -m tillterm.i18n.catalogs``: compile the catalogs next to their sources."""
+    for path in compile_all():
+        print(f"compiled {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
