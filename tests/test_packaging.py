@@ -33,3 +33,5 @@ def test_wheel_contains_styles_and_migrations(tmp_path: Path) -> None:
     assert "tillterm/store/migrations/versions/0001_initial.py" in names
     assert "tillterm/store/migrations/script.py.mako" in names
     assert "tillterm/demo/names/last_names.txt" in names
+    # the French catalog, compiled by the build (hatch_build.py)
+    assert "tillterm/i18n/locale/fr/LC_MESSAGES/tillterm.mo" in names
