@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tillterm.core.typed_text import visible_expr
+from tillterm.i18n import _
 from tillterm.spreadsheet.checking import ERROR
 from tillterm.spreadsheet.columns import PROBLEMS_HEADER
 from tillterm.spreadsheet.reading import ROW, SpreadsheetError, open_sheet
@@ -48,9 +49,10 @@ def _messages(report: ImportReport) -> pl.DataFrame:
         table.with_columns(
             pl.format(
                 "{}{}: {}",
+                # the person's words (the column's own header stays as the importer knows it)
                 pl.when(pl.col("level") == ERROR)
-                .then(pl.lit("ERROR "))
-                .otherwise(pl.lit("warning ")),
+                .then(pl.lit(_("ERROR ")))
+                .otherwise(pl.lit(_("warning "))),
                 pl.col("column"),
                 pl.col("message"),
             ).alias("text")
@@ -87,7 +89,9 @@ def write_annotated(
 
     target = annotated_target(report, out)
     if not overwrite and (target.exists() or target.is_symlink()):
-        raise OutputExists(f"{target} already exists; choose another name or replace it.")
+        raise OutputExists(
+            _("{file} already exists; choose another name or replace it.").format(file=target)
+        )
     source = open_sheet(report.path, poll=poll)
     messages = _messages(report)
     names = source.columns
@@ -152,5 +156,7 @@ def write_annotated(
                         row += 1
                 book.close()
     except OSError as exc:
-        raise SpreadsheetError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
+        raise SpreadsheetError(
+            _("Cannot write {file}: {reason}.").format(file=target, reason=exc.strerror or exc)
+        ) from exc
     return target
