@@ -319,10 +319,12 @@ def _column_notices(cmap: ColumnMap, activity: dict[int, str] | None = None) -> 
     become opening entries, and a year-to-date column an opening spend figure.
     """
 
-    unnamed = _("column {number}")
+    unnamed, quoted = _("column {number}"), _("“{text}”")
 
     def names(indexes: Iterable[int]) -> str:
-        return ", ".join(f"“{cmap.headers[i] or unnamed.format(number=i + 1)}”" for i in indexes)
+        return ", ".join(
+            quoted.format(text=cmap.headers[i] or unnamed.format(number=i + 1)) for i in indexes
+        )
 
     notes = []
     if cmap.unknown:
@@ -373,6 +375,7 @@ def _notices(scan: Scan, table: pl.DataFrame) -> tuple[str, ...]:
     import polars as pl
 
     notes = _column_notices(scan.cmap, scan.activity)
+    quoted = _("“{text}”")
     notes.extend(scan.source.notes)
     notes.extend(scan.date_notes)
     fields = scan.cmap.fields
@@ -381,12 +384,12 @@ def _notices(scan: Scan, table: pl.DataFrame) -> tuple[str, ...]:
         columns=named or [i for i in fields if fields[i] == "company"]
     )
     if samples:
-        shown = ", ".join(f"“{n}”" for n in samples)
+        shown = ", ".join(quoted.format(text=n) for n in samples)
         notes.append(
             _("Names as read: {names} (garbled letters mean a wrong encoding).").format(names=shown)
         )
     if scan.new_groups:
-        names = ", ".join(f"“{n}”" for n in scan.new_groups.values())
+        names = ", ".join(quoted.format(text=n) for n in scan.new_groups.values())
         notes.append(_("Groups to be created: {groups}.").format(groups=names))
     elif "group" in scan.cmap.present:
         start = _(UNKNOWN_GROUP).partition("{value}")[0]

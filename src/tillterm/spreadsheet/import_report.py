@@ -284,18 +284,23 @@ class ImportReport:
         lines = []
         unnamed, chosen = _("column {number}"), _(" [your choice]")
         left_out = _("not imported: {reason}")
+        quoted = _("“{text}”")
         opening = {_(reason) for reason in OPENING_REASONS.values()}
         for row in self.columns:
             header = row.header or unnamed.format(number=row.number)
             samples = f" ({', '.join(row.samples)})" if row.samples else ""
             mine = chosen if row.chosen and row.field else ""
             if row.field:
-                lines.append(f"{row.number:>3} “{header}” → {row.field}{mine}{samples}")
+                lines.append(
+                    f"{row.number:>3} {quoted.format(text=header)} → {row.field}{mine}{samples}"
+                )
             elif row.reason in opening:  # --opening-balances
-                lines.append(f"{row.number:>3} “{header}” → {row.reason}{samples}")
+                lines.append(
+                    f"{row.number:>3} {quoted.format(text=header)} → {row.reason}{samples}"
+                )
             else:
                 note = left_out.format(reason=row.reason)
-                lines.append(f"{row.number:>3} “{header}” → {note}{samples}")
+                lines.append(f"{row.number:>3} {quoted.format(text=header)} → {note}{samples}")
         return lines
 
     def clearing(self) -> str:

@@ -153,7 +153,8 @@ def _resolve_header(header: str, headers: Sequence[str]) -> int:
     keys = [normalise_header(h) for h in stripped]
     if key and keys.count(key) == 1:
         return keys.index(key)
-    shown = ", ".join(f"“{h}”" for h in stripped if h)
+    quoted = _("“{text}”")
+    shown = ", ".join(quoted.format(text=h) for h in stripped if h)
     raise MappingError(
         _(
             "the file has no column “{header}”; its columns are: {columns} (or #N, the N-th)."

@@ -586,7 +586,8 @@ def _compare(rows: Any, existing: Sequence[Any]) -> Any:
 def _notices(cols: ProductColumns, headers: tuple[str, ...]) -> tuple[str, ...]:
     notices = []
     if cols.options:
-        shown = ", ".join(f"“{headers[i]}”" for i in cols.options)
+        quoted = _("“{text}”")
+        shown = ", ".join(quoted.format(text=headers[i]) for i in cols.options)
         notices.append(
             _("Variant options ({columns}) are added to each product's name.").format(columns=shown)
         )

@@ -448,7 +448,7 @@ def _put(card: _Card, column: str, value: str, what: str, label: str = "") -> No
     if not value:
         return
     if card.row.get(column):
-        named = f" (“{label}”)" if label else ""
+        named = _(" (“{label}”)").format(label=label) if label else ""
         second = _(_SAID[column]) if column in _SAID else _("a second {what}").format(what=column)
         card.leave_out(
             column,
@@ -541,7 +541,7 @@ def card_row(number: int, props: list[Property], skipped: dict[str, list[int]]) 
         if index < 2:
             card.row["email" if index == 0 else "email2"] = email
         else:
-            named = f" (“{label}”)" if label else ""
+            named = _(" (“{label}”)").format(label=label) if label else ""
             card.leave_out(
                 "email2",
                 _("more than two emails"),
