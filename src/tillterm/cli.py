@@ -90,7 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
             "Without a command, opens the register."
         ),
     )
-    parser.add_argument("--version", action="version", version=f"tillterm {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"tillterm {__version__}",
+        # Python 3.11's own text for it is not marked for translation
+        help=_("show program's version number and exit"),
+    )
     add_db_option(parser)
     parser.add_argument(
         "--register",
@@ -127,7 +133,9 @@ def run_app(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
     app.run()
     if app.startup_error:
-        say(f"tillterm: {app.startup_error}", err=True)
+        from tillterm.i18n import _
+
+        say(_("tillterm: {reason}").format(reason=app.startup_error), err=True)
         return EXIT_ERROR
     return int(app.return_code or 0)
 
@@ -177,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tillterm.i18n import _
 
         if isinstance(exc, TilltermError):
-            say(f"tillterm: {exc}", err=True)
+            say(_("tillterm: {reason}").format(reason=exc), err=True)
             return EXIT_ERROR
         from tillterm.store.engine import explain
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from tillterm.core.typed_text import visible_expr
 from tillterm.i18n import _
-from tillterm.spreadsheet.checking import ERROR
+from tillterm.spreadsheet.checking import ERROR, formatted
 from tillterm.spreadsheet.columns import PROBLEMS_HEADER
 from tillterm.spreadsheet.reading import ROW, SpreadsheetError, open_sheet
 from tillterm.store.private_files import OutputExists, private_output
@@ -47,14 +47,14 @@ def _messages(report: ImportReport) -> pl.DataFrame:
     table: pl.DataFrame = report.all_problems  # the check's problems (Any on the report)
     return (
         table.with_columns(
-            pl.format(
-                "{}{}: {}",
+            formatted(
+                _("{level}{column}: {message}"),
                 # the person's words (the column's own header stays as the importer knows it)
-                pl.when(pl.col("level") == ERROR)
+                level=pl.when(pl.col("level") == ERROR)
                 .then(pl.lit(_("ERROR ")))
                 .otherwise(pl.lit(_("warning "))),
-                pl.col("column"),
-                pl.col("message"),
+                column=pl.col("column"),
+                message=pl.col("message"),
             ).alias("text")
         )
         .group_by("row", maintain_order=True)

@@ -65,7 +65,7 @@ from sqlalchemy.sql.selectable import ScalarSelect
 from sqlmodel import col
 
 from tillterm.customers.fields import CUSTOM_PREFIX
-from tillterm.i18n import _
+from tillterm.i18n import _, language
 from tillterm.spreadsheet.columns import (
     BOOL,
     DATE,
@@ -381,6 +381,8 @@ def _run_export_process(
                 stdout=subprocess.PIPE,
                 stderr=errors,
                 pass_fds=(fd,),
+                # its messages in this process's language (``--lang`` is no variable)
+                env={**os.environ, "TILLTERM_LANG": language()},
             )
         except OSError as exc:
             raise _NativeUnavailable(
