@@ -136,7 +136,7 @@ def say_checked(args: argparse.Namespace, report: ImportReport, imports: Imports
     """Print what checking found (columns, problems, summary), write the annotated copy
     if asked, and the exit status when the import stops there (``None``: apply it).
     Shared with ``tillterm products import``, whose options are the same."""
-    say(f"{report.path.name}: {report.detected}")
+    say(_("{file}: {detected}").format(file=report.path.name, detected=report.detected))
     say(_("Columns:"))
     for line in report.mapping_lines():
         say(f"  {line}")
