@@ -14,6 +14,7 @@ import argparse
 
 from tillterm.commands.console import EXIT_OK, add_db_option, open_engine, say
 from tillterm.i18n import _, ngettext
+from tillterm.i18n.formats import whole
 
 EXIT_REFUSED = 1
 EXIT_DATABASE = 4
@@ -76,17 +77,17 @@ def run(args: argparse.Namespace) -> int:
         "{count} loyalty balance ({points} points taken back)",
         "{count} loyalty balances ({points} points taken back)",
         done.loyalty,
-    ).format(count=f"{done.loyalty:,}", points=f"{done.points:,}")
+    ).format(count=whole(done.loyalty), points=whole(done.points))
     accounts = ngettext(
         "{count} account balance ({amount} taken back)",
         "{count} account balances ({amount} taken back)",
         done.accounts,
-    ).format(count=f"{done.accounts:,}", amount=format_money(done.cents, done.currency))
+    ).format(count=whole(done.accounts), amount=format_money(done.cents, done.currency))
     spends = ngettext(
         "year-to-date spend of {count} customer ({amount} taken back)",
         "year-to-date spend of {count} customers ({amount} taken back)",
         done.spends,
-    ).format(count=f"{done.spends:,}", amount=format_money(done.spend_cents, done.currency))
+    ).format(count=whole(done.spends), amount=format_money(done.spend_cents, done.currency))
     say(
         _("Reversed opening-balance import {number}: {loyalty}, {accounts}, {spends}.").format(
             number=done.number, loyalty=loyalty, accounts=accounts, spends=spends

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tillterm.commands.console import EXIT_OK, add_db_option, open_engine, say
 from tillterm.i18n import _, ngettext
+from tillterm.i18n.formats import whole
 
 EXIT_REFUSED = 1
 EXIT_NOT_FOUND = 2
@@ -236,7 +237,7 @@ def _run_privacy(args: argparse.Namespace) -> int:
             "Erased customer {code}: now {new_code}; {count} sales kept, name masked.",
             done.sales,
         )
-        say(erased.format(code=args.code, new_code=done.code, count=f"{done.sales:,}"))
+        say(erased.format(code=args.code, new_code=done.code, count=whole(done.sales)))
         return EXIT_OK
     except (PrivacyRefused, NotFound) as exc:
         say(_("tillterm customers: {reason}").format(reason=exc), err=True)

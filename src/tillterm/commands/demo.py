@@ -7,6 +7,7 @@ import sys
 
 from tillterm.commands.console import EXIT_OK, EXIT_USAGE, add_db_option, open_services, say
 from tillterm.i18n import _
+from tillterm.i18n.formats import whole
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         if interactive:
             sys.stderr.write("\r")  # back to the start of the progress line
             counted = _("  {done} / {total} customers")
-            say(counted.format(done=f"{done:,}", total=f"{args.customers:,}"), end="", err=True)
+            say(counted.format(done=whole(done), total=whole(args.customers)), end="", err=True)
 
     demo = fill_demo_store(
         services,
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     if summary.skipped:
         say(
             _("{where} already has {count} customers; nothing added.").format(
-                where=where, count=f"{summary.existing_customers:,}"
+                where=where, count=whole(summary.existing_customers)
             )
         )
     else:
@@ -78,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
         say(
             ready.format(
                 where=where,
-                customers=f"{summary.customers:,}",
-                products=f"{summary.products:,}",
+                customers=whole(summary.customers),
+                products=whole(summary.products),
                 groups=summary.groups,
                 seconds=f"{time.perf_counter() - started:.1f}",
             )

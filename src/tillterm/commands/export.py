@@ -7,6 +7,7 @@ import datetime as dt
 
 from tillterm.commands.console import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
 from tillterm.i18n import _
+from tillterm.i18n.formats import whole
 
 
 def _date(text: str) -> dt.date:
@@ -85,5 +86,5 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     exported = _("Exported {count} customers to {file} ({seconds} s).")
     seconds = f"{time.perf_counter() - started:.1f}"
-    say(exported.format(count=f"{count:,}", file=args.file, seconds=seconds))
+    say(exported.format(count=whole(count), file=args.file, seconds=seconds))
     return EXIT_OK

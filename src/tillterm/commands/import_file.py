@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from tillterm.commands.console import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
 from tillterm.i18n import _, pgettext
+from tillterm.i18n.formats import whole
 
 #: the command's name (``import`` is a Python keyword, so the module is ``import_file``)
 COMMAND = "import"
@@ -157,7 +158,7 @@ def say_checked(args: argparse.Namespace, report: ImportReport, imports: Imports
         )
     hidden = report.errors + report.warnings - min(SHOWN, len(report.problems))
     if hidden > 0:
-        say(_("  ... and {count} more (see --annotated)").format(count=f"{hidden:,}"))
+        say(_("  ... and {count} more (see --annotated)").format(count=whole(hidden)))
     say(report.summary())
     if report.clearing():
         say(report.clearing())

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from tillterm.commands.console import EXIT_OK, say
 from tillterm.i18n import N_, _
+from tillterm.i18n.formats import whole
 
 COMMAND = "migrate-store"
 EXIT_REFUSED = 1
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         if done == total or (done and now - last_said[0] >= 5):
             last_said[0] = now
             copied = _("tillterm migrate-store: {table}: {done} / {total} rows")
-            say(copied.format(table=table, done=f"{done:,}", total=f"{total:,}"), err=True)
+            say(copied.format(table=table, done=whole(done), total=whole(total)), err=True)
 
     try:
         summary = move_store(args.source, args.target, progress)
@@ -95,14 +96,14 @@ def run(args: argparse.Namespace) -> int:
         moved.format(
             source=summary.source,
             target=summary.target,
-            rows=f"{rows:,}",
+            rows=whole(rows),
             tables=len(summary.counts),
-            customers=f"{summary.counts.get('customer', 0):,}",
-            sales=f"{summary.counts.get('sale', 0):,}",
-            points=f"{summary.loyalty_points:,}",
-            loyalty_customers=f"{summary.loyalty_customers:,}",
+            customers=whole(summary.counts.get("customer", 0)),
+            sales=whole(summary.counts.get("sale", 0)),
+            points=whole(summary.loyalty_points),
+            loyalty_customers=whole(summary.loyalty_customers),
             amount=f"{Decimal(summary.account_cents).scaleb(-2):,}",
-            account_customers=f"{summary.account_customers:,}",
+            account_customers=whole(summary.account_customers),
             seconds=f"{time.perf_counter() - started:.1f}",
         )
     )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tillterm.i18n import N_, _
+from tillterm.i18n.formats import whole
 
 if TYPE_CHECKING:
     import polars as pl
@@ -67,8 +68,8 @@ class DateOrder:
             ).format(
                 header=self.header,
                 order=self.words,
-                most=f"{max(self.day_first, self.month_first):,}",
-                fewest=f"{min(self.day_first, self.month_first):,}",
+                most=whole(max(self.day_first, self.month_first)),
+                fewest=whole(min(self.day_first, self.month_first)),
             )
         why = _("the source's order") if self.reason == SOURCE else _("the store's default")
         return _(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tillterm.i18n import _
+from tillterm.i18n.formats import whole
 from tillterm.spreadsheet import refusals
 from tillterm.spreadsheet.layout import (
     MAX_TITLE_ROWS,
@@ -176,7 +177,7 @@ def open_excel(
     if frame.height > refusals.MAX_ROWS:
         raise SpreadsheetError(
             _("{file} has more than {count} rows.").format(
-                file=file.name, count=f"{refusals.MAX_ROWS:,}"
+                file=file.name, count=whole(refusals.MAX_ROWS)
             )
         )
     refuse_long_cells(frame, file.name)

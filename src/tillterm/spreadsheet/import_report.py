@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from tillterm.core.errors import TilltermError
 from tillterm.i18n import N_, _, ngettext
+from tillterm.i18n.formats import whole
 from tillterm.spreadsheet.checking import Context
 from tillterm.spreadsheet.columns import ColumnMap
 from tillterm.spreadsheet.mapping import ColumnRow, Override
@@ -47,7 +48,7 @@ def refuse_blocked(report: ImportReport, *, allow_warnings: bool) -> None:
             report.errors,
         )
         raise ImportBlocked(
-            blocked.format(file=report.path.name, count=f"{report.errors:,}"), report
+            blocked.format(file=report.path.name, count=whole(report.errors)), report
         )
     if report.warnings and not allow_warnings:
         stopped = ngettext(
@@ -56,7 +57,7 @@ def refuse_blocked(report: ImportReport, *, allow_warnings: bool) -> None:
             report.warnings,
         )
         raise ImportBlocked(
-            stopped.format(file=report.path.name, count=f"{report.warnings:,}"), report
+            stopped.format(file=report.path.name, count=whole(report.warnings)), report
         )
 
 
@@ -197,17 +198,17 @@ class OpeningBalances:
             "{count} loyalty balance ({points} points)",
             "{count} loyalty balances ({points} points)",
             self.loyalty,
-        ).format(count=f"{self.loyalty:,}", points=f"{self.points:,}")
+        ).format(count=whole(self.loyalty), points=whole(self.points))
         accounts = ngettext(
             "{count} account balance ({amount})",
             "{count} account balances ({amount})",
             self.accounts,
-        ).format(count=f"{self.accounts:,}", amount=format_money(self.cents, self.currency))
+        ).format(count=whole(self.accounts), amount=format_money(self.cents, self.currency))
         spend = ngettext(
             "year-to-date spend brought over for {count} customer (total {amount})",
             "year-to-date spend brought over for {count} customers (total {amount})",
             self.spends,
-        ).format(count=f"{self.spends:,}", amount=format_money(self.spend_cents, self.currency))
+        ).format(count=whole(self.spends), amount=format_money(self.spend_cents, self.currency))
         return _("opening balances: {loyalty}, {accounts}, {spend}").format(
             loyalty=loyalty, accounts=accounts, spend=spend
         )
@@ -252,27 +253,27 @@ class ImportReport:
         return self.errors > 0
 
     def summary(self) -> str:
-        rows = ngettext("{count} row", "{count} rows", self.rows).format(count=f"{self.rows:,}")
+        rows = ngettext("{count} row", "{count} rows", self.rows).format(count=whole(self.rows))
         parts = [
-            ngettext("{count} new", "{count} new", self.new).format(count=f"{self.new:,}"),
+            ngettext("{count} new", "{count} new", self.new).format(count=whole(self.new)),
             ngettext("{count} updated", "{count} updated", self.updated).format(
-                count=f"{self.updated:,}"
+                count=whole(self.updated)
             ),
         ]
         if self.unchanged:
             parts.append(
                 ngettext("{count} unchanged", "{count} unchanged", self.unchanged).format(
-                    count=f"{self.unchanged:,}"
+                    count=whole(self.unchanged)
                 )
             )
         parts.append(
             ngettext("{count} error", "{count} errors", self.errors).format(
-                count=f"{self.errors:,}"
+                count=whole(self.errors)
             )
         )
         parts.append(
             ngettext("{count} warning", "{count} warnings", self.warnings).format(
-                count=f"{self.warnings:,}"
+                count=whole(self.warnings)
             )
         )
         if self.opening is not None:
@@ -313,7 +314,7 @@ class ImportReport:
             "{count} value on file will be cleared by blank cells: {columns}.",
             "{count} values on file will be cleared by blank cells: {columns}.",
             total,
-        ).format(count=f"{total:,}", columns=columns)
+        ).format(count=whole(total), columns=columns)
 
 
 @dataclass(frozen=True)
@@ -335,10 +336,10 @@ class ImportResult:
             else _("Imported {file}: {new} new, {updated} updated")
         )
         text = imported.format(
-            file=self.report.path.name, new=f"{self.created:,}", updated=f"{self.updated:,}"
+            file=self.report.path.name, new=whole(self.created), updated=whole(self.updated)
         )
         if self.unchanged:
-            text += _(", {count} unchanged").format(count=f"{self.unchanged:,}")
+            text += _(", {count} unchanged").format(count=whole(self.unchanged))
         opening = self.report.opening
         if opening is not None and self.opening_import is not None:
             text += _(

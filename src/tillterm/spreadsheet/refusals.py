@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tillterm.core.errors import TilltermError
 from tillterm.i18n import N_, _
+from tillterm.i18n.formats import whole
 
 #: bytes read at a time from a text file
 BLOCK_BYTES = 8 << 20
@@ -95,7 +96,7 @@ def refuse_columns(file: Path, count: int) -> None:
     if count > MAX_COLUMNS:
         raise SpreadsheetError(
             _("{file} has {count} columns (at most {limit}, as in Excel); it is refused.").format(
-                file=file.name, count=f"{count:,}", limit=f"{MAX_COLUMNS:,}"
+                file=file.name, count=whole(count), limit=whole(MAX_COLUMNS)
             )
         )
 

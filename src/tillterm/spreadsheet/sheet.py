@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tillterm.i18n import N_, _, ngettext
+from tillterm.i18n.formats import whole
 from tillterm.spreadsheet import refusals
 from tillterm.spreadsheet.layout import Layout, footer_rows, is_number
 from tillterm.spreadsheet.refusals import SpreadsheetError, first_line
@@ -164,7 +165,7 @@ class SheetSource:
                     int(rows[0]),
                     header,
                     lost.format(
-                        count=f"{len(rows):,}",
+                        count=whole(len(rows)),
                         rows=listed,
                         article=article,
                         header=header,
@@ -357,7 +358,7 @@ class SheetSource:
             if next_row - 2 > refusals.MAX_ROWS:
                 raise SpreadsheetError(
                     _("{file} has more than {count} rows; split it in several files.").format(
-                        file=self.path.name, count=f"{refusals.MAX_ROWS:,}"
+                        file=self.path.name, count=whole(refusals.MAX_ROWS)
                     )
                 )
             refuse_long_cells(frame, self.path.name)
@@ -379,7 +380,7 @@ def refuse_long_cells(frame: pl.DataFrame, name: str) -> None:
             _(
                 "{file}: row {row} has a cell of {length} characters "
                 "(at most {limit}); it cannot be imported."
-            ).format(file=name, row=row, length=f"{length:,}", limit=f"{refusals.MAX_CELL_CHARS:,}")
+            ).format(file=name, row=row, length=whole(length), limit=whole(refusals.MAX_CELL_CHARS))
         )
 
 

@@ -33,6 +33,7 @@ from functools import cached_property
 
 from tillterm.core.errors import TilltermError
 from tillterm.i18n import N_, _, ngettext
+from tillterm.i18n.formats import whole
 from tillterm.spreadsheet.text_encoding import utf16_without_bom
 
 #: the columns a card can fill, in the order they are shown
@@ -214,7 +215,7 @@ class Cards:
             "vCard {versions} (.vcf), {encoding}, {count} card (row numbers are card numbers)",
             "vCard {versions} (.vcf), {encoding}, {count} cards (row numbers are card numbers)",
             len(self.rows),
-        ).format(versions=versions, encoding=enc, count=f"{len(self.rows):,}")
+        ).format(versions=versions, encoding=enc, count=whole(len(self.rows)))
 
 
 @dataclass
@@ -629,13 +630,13 @@ def _cards_have(numbers: list[int]) -> str:
     listed = str(numbers[0]) if len(numbers) == 1 else _listed(numbers)
     return ngettext(
         "{count} card ({cards}) has", "{count} cards ({cards}) have", len(numbers)
-    ).format(count=f"{len(numbers):,}", cards=listed)
+    ).format(count=whole(len(numbers)), cards=listed)
 
 
 def _listed(numbers: list[int]) -> str:
     shown = ", ".join(str(n) for n in numbers[:_NAMED])
     more = (
-        _(" and {count} more").format(count=f"{len(numbers) - _NAMED:,}")
+        _(" and {count} more").format(count=whole(len(numbers) - _NAMED))
         if len(numbers) > _NAMED
         else ""
     )
@@ -666,7 +667,7 @@ def read_cards(data: bytes, name: str, max_cards: int) -> Cards:
         if number > max_cards:
             raise VcardError(
                 _("{file} has more than {count} cards; split it in several files.").format(
-                    file=name, count=f"{max_cards:,}"
+                    file=name, count=whole(max_cards)
                 )
             )
         versions[version] = None

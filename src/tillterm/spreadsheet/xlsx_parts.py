@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 from tillterm.i18n import _
+from tillterm.i18n.formats import whole
 from tillterm.spreadsheet import refusals
 from tillterm.spreadsheet.layout import NumberFormats, xlsx_number_formats
 from tillterm.spreadsheet.refusals import (
@@ -103,7 +104,7 @@ def inspect_xlsx(file: Path, size: int) -> NumberFormats:
     ):
         raise SpreadsheetError(
             _("{file} holds {count} parts: not a workbook.").format(
-                file=file.name, count=f"{declared[0]:,}"
+                file=file.name, count=whole(declared[0])
             )
         )
     try:
@@ -119,7 +120,7 @@ def inspect_xlsx(file: Path, size: int) -> NumberFormats:
         if len(infos) > refusals.MAX_PARTS:
             raise SpreadsheetError(
                 _("{file} holds {count} parts: not a workbook.").format(
-                    file=file.name, count=f"{len(infos):,}"
+                    file=file.name, count=whole(len(infos))
                 )
             )
         unpacked = sum(i.file_size for i in infos)
@@ -172,7 +173,7 @@ def inspect_xlsx(file: Path, size: int) -> NumberFormats:
         raise SpreadsheetError(
             _(
                 "{file} says its sheet has {rows} rows; a sheet has at most {limit}. It is refused."
-            ).format(file=file.name, rows=f"{rows:,}", limit=f"{refusals.EXCEL_MAX_ROWS:,}")
+            ).format(file=file.name, rows=whole(rows), limit=whole(refusals.EXCEL_MAX_ROWS))
         )
     refuse_columns(file, columns)
     if rows * columns > refusals.MAX_CELLS:
@@ -182,10 +183,10 @@ def inspect_xlsx(file: Path, size: int) -> NumberFormats:
                 "{cells} cells (at most {limit}); split it in several files."
             ).format(
                 file=file.name,
-                rows=f"{rows:,}",
-                columns=f"{columns:,}",
-                cells=f"{rows * columns:,}",
-                limit=f"{refusals.MAX_CELLS:,}",
+                rows=whole(rows),
+                columns=whole(columns),
+                cells=whole(rows * columns),
+                limit=whole(refusals.MAX_CELLS),
             )
         )
     return formats
