@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from decimal import Decimal
 
 from tillterm.commands.console import EXIT_OK, EXIT_USAGE, add_db_option, open_services, say
 from tillterm.i18n import _
-from tillterm.i18n.formats import whole
+from tillterm.i18n.formats import decimal_text, whole
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
                 customers=whole(summary.customers),
                 products=whole(summary.products),
                 groups=summary.groups,
-                seconds=f"{time.perf_counter() - started:.1f}",
+                seconds=decimal_text(Decimal(f"{time.perf_counter() - started:.1f}"), 1),
             )
         )
     return EXIT_OK

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from decimal import Decimal
 
 from tillterm.commands.console import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
 from tillterm.i18n import _
-from tillterm.i18n.formats import whole
+from tillterm.i18n.formats import decimal_text, whole
 
 
 def _date(text: str) -> dt.date:
@@ -85,6 +86,6 @@ def run(args: argparse.Namespace) -> int:
         say(_("tillterm export: {reason}").format(reason=exc), err=True)
         return EXIT_USAGE
     exported = _("Exported {count} customers to {file} ({seconds} s).")
-    seconds = f"{time.perf_counter() - started:.1f}"
+    seconds = decimal_text(Decimal(f"{time.perf_counter() - started:.1f}"), 1)
     say(exported.format(count=whole(count), file=args.file, seconds=seconds))
     return EXIT_OK

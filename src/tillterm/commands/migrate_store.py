@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from tillterm.commands.console import EXIT_OK, say
 from tillterm.i18n import N_, _
-from tillterm.i18n.formats import whole
+from tillterm.i18n.formats import decimal_text, whole
 
 COMMAND = "migrate-store"
 EXIT_REFUSED = 1
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
             loyalty_customers=whole(summary.loyalty_customers),
             amount=f"{Decimal(summary.account_cents).scaleb(-2):,}",
             account_customers=whole(summary.account_customers),
-            seconds=f"{time.perf_counter() - started:.1f}",
+            seconds=decimal_text(Decimal(f"{time.perf_counter() - started:.1f}"), 1),
         )
     )
     return EXIT_OK

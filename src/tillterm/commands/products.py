@@ -8,12 +8,13 @@ error: nothing imported), so a script treats both alike.
 from __future__ import annotations
 
 import argparse
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tillterm.commands.console import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
 from tillterm.commands.import_file import EXIT_DATABASE, say_checked
 from tillterm.i18n import _
-from tillterm.i18n.formats import whole
+from tillterm.i18n.formats import decimal_text, whole
 
 COMMAND = "products"
 
@@ -108,7 +109,7 @@ def _export(args: argparse.Namespace, services: Services) -> int:
     started = time.perf_counter()
     count = services.products.export(args.file, overwrite=args.force)
     exported = _("Exported {count} products to {file} ({seconds} s).")
-    seconds = f"{time.perf_counter() - started:.1f}"
+    seconds = decimal_text(Decimal(f"{time.perf_counter() - started:.1f}"), 1)
     say(exported.format(count=whole(count), file=args.file, seconds=seconds))
     return EXIT_OK
 
