@@ -134,7 +134,6 @@ def test_a_language_tillterm_lacks_is_refused_by_name() -> None:
         set_language("de")
 
 
-@pytest.mark.xfail(strict=True, reason="the CLI's messages are not wrapped yet (branch i18n-cli)")
 def test_the_command_line_speaks_the_language_asked() -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

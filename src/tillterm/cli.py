@@ -20,6 +20,7 @@ from tillterm.commands.console import (
     db_target,
     say,
 )
+from tillterm.i18n import N_
 
 #: one module per sub-command in ``tillterm.commands``; each has ``add_parser(sub)`` and
 #: ``run(args) -> int`` and imports nothing heavy at module level.
@@ -37,6 +38,38 @@ COMMAND_MODULES = (
 )
 
 
+#: argparse's own words (usage line, section titles, its errors), in tillterm's catalog
+ARGPARSE_TEXTS = (
+    N_("usage: "),
+    N_("positional arguments"),
+    N_("options"),
+    N_("show this help message and exit"),
+    N_("show program's version number and exit"),
+    N_("%(prog)s: error: %(message)s\n"),
+    N_("the following arguments are required: %s"),
+    N_("unrecognized arguments: %s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("expected one argument"),
+    N_("expected at least one argument"),
+    N_("expected at most one argument"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("one of the arguments %s is required"),
+    N_("not allowed with argument %s"),
+)
+
+
+def speak_argparse() -> None:
+    """argparse translates its words through ``gettext``'s default domain, where no
+    catalog of tillterm's is: pointed at tillterm's, ``--help`` is French from the title
+    ("utilisation :") to its errors, like the texts tillterm gives it."""
+    from tillterm.i18n import _, ngettext
+
+    setattr(argparse, "_", _)  # noqa: B010 - argparse reads the module global at each use
+    setattr(argparse, "ngettext", ngettext)  # noqa: B010
+
+
 def _load(name: str) -> ModuleType:
     return importlib.import_module(f"tillterm.commands.{name}")
 
@@ -47,23 +80,36 @@ def command_name(module: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from tillterm.i18n import _
+
+    speak_argparse()
     parser = argparse.ArgumentParser(
         prog="tillterm",
-        description="A keyboard-first point-of-sale register for the terminal. "
-        "Without a command, opens the register.",
+        description=_(
+            "A keyboard-first point-of-sale register for the terminal. "
+            "Without a command, opens the register."
+        ),
     )
-    parser.add_argument("--version", action="version", version=f"tillterm {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"tillterm {__version__}",
+        # Python 3.11's own text for it is not marked for translation
+        help=_("show program's version number and exit"),
+    )
     add_db_option(parser)
     parser.add_argument(
         "--register",
         metavar="NAME",
-        help="this register's name (default: $TILLTERM_REGISTER, else the host name)",
+        help=_("this register's name (default: $TILLTERM_REGISTER, else the host name)"),
     )
     parser.add_argument(
         "--lang",
         metavar="LANG",
-        help="the language of screens, receipts and messages: en or fr "
-        "(default: $TILLTERM_LANG, else LANGUAGE / LC_ALL / LC_MESSAGES / LANG)",
+        help=_(
+            "the language of screens, receipts and messages: en or fr "
+            "(default: $TILLTERM_LANG, else LANGUAGE / LC_ALL / LC_MESSAGES / LANG)"
+        ),
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -87,7 +133,9 @@ def run_app(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
     app.run()
     if app.startup_error:
-        say(f"tillterm: {app.startup_error}", err=True)
+        from tillterm.i18n import _
+
+        say(_("tillterm: {reason}").format(reason=app.startup_error), err=True)
         return EXIT_ERROR
     return int(app.return_code or 0)
 
@@ -128,17 +176,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except KeyboardInterrupt:
-        say("tillterm: interrupted", err=True)
+        from tillterm.i18n import _
+
+        say(_("tillterm: interrupted"), err=True)
         return 130
     except Exception as exc:  # the one place a traceback is turned into a sentence
         from tillterm.core.errors import TilltermError
+        from tillterm.i18n import _
 
         if isinstance(exc, TilltermError):
-            say(f"tillterm: {exc}", err=True)
+            say(_("tillterm: {reason}").format(reason=exc), err=True)
             return EXIT_ERROR
         from tillterm.store.engine import explain
 
-        say(f"tillterm: unexpected error: {explain(exc)}", err=True)
+        say(_("tillterm: unexpected error: {reason}").format(reason=explain(exc)), err=True)
         return EXIT_ERROR
 
 

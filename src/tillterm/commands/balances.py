@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 
 from tillterm.commands.console import EXIT_OK, add_db_option, open_engine, say
+from tillterm.i18n import _, ngettext
+from tillterm.i18n.formats import whole
 
 EXIT_REFUSED = 1
 EXIT_DATABASE = 4
@@ -21,7 +23,9 @@ EXIT_DATABASE = 4
 def _number(text: str) -> int:
     if not text.strip().isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(
-            f"“{text}” is not an import number (the N that tillterm import printed)"
+            _("“{text}” is not an import number (the N that tillterm import printed)").format(
+                text=text
+            )
         )
     return int(text)
 
@@ -29,21 +33,23 @@ def _number(text: str) -> int:
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     balances = sub.add_parser(
         "balances",
-        help="reverse the opening balances an import brought over",
-        description="Opening balances brought over by tillterm import --opening-balances.",
+        help=_("reverse the opening balances an import brought over"),
+        description=_("Opening balances brought over by tillterm import --opening-balances."),
     )
     actions = balances.add_subparsers(dest="balances", metavar="ACTION", required=True)
     reverse = actions.add_parser(
         "reverse",
-        help="take back the opening balances of one import (once)",
-        description="Add, dated now, the opposite of every opening loyalty and account "
-        "entry (and year-to-date spend figure) of opening-balance import N (the number "
-        "tillterm import --opening-balances printed). The import's entries stay on file "
-        "beside their reversal; an import is reversed once. Exit status: 0 reversed, 1 refused, "
-        "4 database error (nothing changed).",
+        help=_("take back the opening balances of one import (once)"),
+        description=_(
+            "Add, dated now, the opposite of every opening loyalty and account "
+            "entry (and year-to-date spend figure) of opening-balance import N (the number "
+            "tillterm import --opening-balances printed). The import's entries stay on file "
+            "beside their reversal; an import is reversed once. Exit status: 0 reversed, "
+            "1 refused, 4 database error (nothing changed)."
+        ),
     )
     add_db_option(reverse)
-    reverse.add_argument("number", metavar="N", type=_number, help="the opening-balance import")
+    reverse.add_argument("number", metavar="N", type=_number, help=_("the opening-balance import"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,24 +61,36 @@ def run(args: argparse.Namespace) -> int:
     try:
         engine = open_engine(args)
     except DatabaseError as exc:
-        say(f"tillterm balances: {exc}", err=True)
+        say(_("tillterm balances: {reason}").format(reason=exc), err=True)
         return EXIT_DATABASE
     try:
         done = Services(lambda: engine).imports.reverse_opening_balances(args.number)
     except ReversalRefused as exc:
-        say(f"tillterm balances: {exc}", err=True)
+        say(_("tillterm balances: {reason}").format(reason=exc), err=True)
         return EXIT_REFUSED
     except DatabaseError as exc:
-        say(f"tillterm balances: {exc}; nothing was changed.", err=True)
+        say(_("tillterm balances: {reason}; nothing was changed.").format(reason=exc), err=True)
         return EXIT_DATABASE
     finally:
         engine.dispose()
+    loyalty = ngettext(
+        "{count} loyalty balance ({points} points taken back)",
+        "{count} loyalty balances ({points} points taken back)",
+        done.loyalty,
+    ).format(count=whole(done.loyalty), points=whole(done.points))
+    accounts = ngettext(
+        "{count} account balance ({amount} taken back)",
+        "{count} account balances ({amount} taken back)",
+        done.accounts,
+    ).format(count=whole(done.accounts), amount=format_money(done.cents, done.currency))
+    spends = ngettext(
+        "year-to-date spend of {count} customer ({amount} taken back)",
+        "year-to-date spend of {count} customers ({amount} taken back)",
+        done.spends,
+    ).format(count=whole(done.spends), amount=format_money(done.spend_cents, done.currency))
     say(
-        f"Reversed opening-balance import {done.number}: {done.loyalty:,} loyalty "
-        f"balance{'s' * (done.loyalty != 1)} ({done.points:,} points taken back), "
-        f"{done.accounts:,} account balance{'s' * (done.accounts != 1)} "
-        f"({format_money(done.cents, done.currency)} taken back), year-to-date spend "
-        f"of {done.spends:,} customer{'s' * (done.spends != 1)} "
-        f"({format_money(done.spend_cents, done.currency)} taken back)."
+        _("Reversed opening-balance import {number}: {loyalty}, {accounts}, {spends}.").format(
+            number=done.number, loyalty=loyalty, accounts=accounts, spends=spends
+        )
     )
     return EXIT_OK

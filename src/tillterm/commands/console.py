@@ -39,12 +39,16 @@ def say(*parts: object, err: bool = False, end: str = "\n", flush: bool = False)
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
+    from tillterm.i18n import _
+
     parser.add_argument(
         "--db",
         metavar="URL|PATH",
         default=argparse.SUPPRESS,
-        help="database: an SQLite file path or a postgresql:// URL "
-        "(default: $TILLTERM_DB, else tillterm.db in the user data folder)",
+        help=_(
+            "database: an SQLite file path or a postgresql:// URL "
+            "(default: $TILLTERM_DB, else tillterm.db in the user data folder)"
+        ),
     )
 
 
@@ -61,13 +65,17 @@ def open_engine(args: argparse.Namespace) -> Engine:
     An upgrade of a large store takes a few seconds: the command says so on stderr
     rather than seem to hang.
     """
+    from tillterm.i18n import _
     from tillterm.services.opening import open_database
 
     target = db_target(args)
 
     def upgrading(kind: str) -> None:
         if kind == "upgrade":
-            say(f"tillterm: upgrading the database {target.info().label}…", err=True)
+            say(
+                _("tillterm: upgrading the database {name}…").format(name=target.info().label),
+                err=True,
+            )
 
     return open_database(target, on_upgrade=upgrading)
 

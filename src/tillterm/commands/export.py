@@ -4,36 +4,45 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from decimal import Decimal
 
 from tillterm.commands.console import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
+from tillterm.i18n import _
+from tillterm.i18n.formats import decimal_text, whole
 
 
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"“{text}” is not a date (YYYY-MM-DD)") from None
+        raise argparse.ArgumentTypeError(
+            _("“{text}” is not a date (YYYY-MM-DD)").format(text=text)
+        ) from None
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "export",
-        help="export customers to a .csv or .xlsx file",
-        description="Write customers with every exportable field; the file is also the "
-        "import template. The filters are the Customers screen's.",
+        help=_("export customers to a .csv or .xlsx file"),
+        description=_(
+            "Write customers with every exportable field; the file is also the "
+            "import template. The filters are the Customers screen's."
+        ),
     )
     add_db_option(p)
-    p.add_argument("file", metavar="FILE", help="a .csv or .xlsx path (format by suffix)")
-    p.add_argument("--query", default="", metavar="TEXT", help="search text")
-    p.add_argument("--group", metavar="NAME", help="only this group ('' = no group)")
-    p.add_argument("--tag", action="append", default=[], metavar="TAG", help="having this tag")
+    p.add_argument("file", metavar="FILE", help=_("a .csv or .xlsx path (format by suffix)"))
+    p.add_argument("--query", default="", metavar="TEXT", help=_("search text"))
+    p.add_argument("--group", metavar="NAME", help=_("only this group ('' = no group)"))
+    p.add_argument("--tag", action="append", default=[], metavar="TAG", help=_("having this tag"))
     p.add_argument(
-        "--without-tag", action="append", default=[], metavar="TAG", help="not having this tag"
+        "--without-tag", action="append", default=[], metavar="TAG", help=_("not having this tag")
     )
-    p.add_argument("--created-from", type=_date, metavar="DATE", help="created on or after")
-    p.add_argument("--created-to", type=_date, metavar="DATE", help="created on or before")
-    p.add_argument("--include-archived", action="store_true", help="archived customers too")
-    p.add_argument("--force", action="store_true", help="replace FILE if it exists (else refuse)")
+    p.add_argument("--created-from", type=_date, metavar="DATE", help=_("created on or after"))
+    p.add_argument("--created-to", type=_date, metavar="DATE", help=_("created on or before"))
+    p.add_argument("--include-archived", action="store_true", help=_("archived customers too"))
+    p.add_argument(
+        "--force", action="store_true", help=_("replace FILE if it exists (else refuse)")
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,10 +56,12 @@ def run(args: argparse.Namespace) -> int:
     from tillterm.store.private_files import OutputExists
 
     if not args.file.lower().endswith(EXPORT_SUFFIXES):
-        say("tillterm export: FILE must end in .csv or .xlsx", err=True)
+        say(_("tillterm export: FILE must end in .csv or .xlsx"), err=True)
         return EXIT_USAGE
     target = Path(args.file).expanduser()
-    exists = f"tillterm export: {args.file} already exists; use --force to replace it"
+    exists = _("tillterm export: {file} already exists; use --force to replace it").format(
+        file=args.file
+    )
     if not args.force and (target.exists() or target.is_symlink()):
         # before opening the database: nothing is read for a file that will be refused
         say(exists, err=True)
@@ -72,7 +83,9 @@ def run(args: argparse.Namespace) -> int:
         say(exists, err=True)
         return EXIT_USAGE
     except SpreadsheetError as exc:
-        say(f"tillterm export: {exc}", err=True)
+        say(_("tillterm export: {reason}").format(reason=exc), err=True)
         return EXIT_USAGE
-    say(f"Exported {count:,} customers to {args.file} ({time.perf_counter() - started:.1f} s).")
+    exported = _("Exported {count} customers to {file} ({seconds} s).")
+    seconds = decimal_text(Decimal(f"{time.perf_counter() - started:.1f}"), 1)
+    say(exported.format(count=whole(count), file=args.file, seconds=seconds))
     return EXIT_OK

@@ -16,6 +16,8 @@ import argparse
 from typing import TYPE_CHECKING
 
 from tillterm.commands.console import EXIT_OK, EXIT_USAGE, add_db_option, open_engine, say
+from tillterm.i18n import _, pgettext
+from tillterm.i18n.formats import whole
 
 #: the command's name (``import`` is a Python keyword, so the module is ``import_file``)
 COMMAND = "import"
@@ -32,53 +34,63 @@ if TYPE_CHECKING:
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         COMMAND,
-        help="import customers from a .csv, .xlsx, .xls or .vcf (vCard) file",
-        description="Check a customer spreadsheet, then import it in one transaction: rows "
-        "whose customer code exists update that customer (a column in the file is the new "
-        "value, a blank cell clears it; rows already as on file are left alone), the others "
-        "are created. Exit status: 0 imported, 1 blocked by errors, 2 unusable file or "
-        "arguments, 3 stopped on warnings, 4 database error (nothing imported).",
+        help=_("import customers from a .csv, .xlsx, .xls or .vcf (vCard) file"),
+        description=_(
+            "Check a customer spreadsheet, then import it in one transaction: rows "
+            "whose customer code exists update that customer (a column in the file is the new "
+            "value, a blank cell clears it; rows already as on file are left alone), the others "
+            "are created. Exit status: 0 imported, 1 blocked by errors, 2 unusable file or "
+            "arguments, 3 stopped on warnings, 4 database error (nothing imported)."
+        ),
     )
     p.set_defaults(command_module="import_file")
     add_db_option(p)
-    p.add_argument("file", metavar="FILE", help="a .csv, .xlsx, .xls or .vcf file")
-    p.add_argument("--dry-run", action="store_true", help="check only; change nothing")
+    p.add_argument("file", metavar="FILE", help=_("a .csv, .xlsx, .xls or .vcf file"))
+    p.add_argument("--dry-run", action="store_true", help=_("check only; change nothing"))
     p.add_argument(
-        "--continue-anyway", action="store_true", help="import even if there are warnings"
+        "--continue-anyway", action="store_true", help=_("import even if there are warnings")
     )
     p.add_argument(
         "--annotated",
         metavar="OUT",
-        help="write a copy of the file with a column saying what to fix",
+        help=_("write a copy of the file with a column saying what to fix"),
     )
-    p.add_argument("--force", action="store_true", help="let --annotated replace an existing file")
+    p.add_argument(
+        "--force", action="store_true", help=_("let --annotated replace an existing file")
+    )
     p.add_argument(
         "--map",
         metavar="HEADER=FIELD",
         action="append",
         default=[],
-        help='import the column HEADER into FIELD ("HEADER=-" leaves it out; "#N=FIELD" '
-        "names the N-th column); repeatable. The check prints every column and its field.",
+        help=_(
+            'import the column HEADER into FIELD ("HEADER=-" leaves it out; "#N=FIELD" '
+            "names the N-th column); repeatable. The check prints every column and its field."
+        ),
     )
     p.add_argument(
         "--create-groups",
         action="store_true",
-        help="create the groups the file names that the store does not have "
-        "(else an unknown group is an error)",
+        help=_(
+            "create the groups the file names that the store does not have "
+            "(else an unknown group is an error)"
+        ),
     )
     p.add_argument(
         "--opening-balances",
         action="store_true",
-        help="bring the old system's loyalty and account balance columns over as dated "
-        "opening ledger entries of this import, and its year-to-date spend as an opening "
-        "figure counted until 31 December (else they are read-only, not imported); "
-        "the summary prints the import's number N, and "
-        "'tillterm balances reverse N' takes them back",
+        help=_(
+            "bring the old system's loyalty and account balance columns over as dated "
+            "opening ledger entries of this import, and its year-to-date spend as an opening "
+            "figure counted until 31 December (else they are read-only, not imported); "
+            "the summary prints the import's number N, and "
+            "'tillterm balances reverse N' takes them back"
+        ),
     )
 
 
 def _fail(message: object, status: int) -> int:
-    say(f"tillterm import: {message}", err=True)
+    say(_("tillterm import: {reason}").format(reason=message), err=True)
     return status
 
 
@@ -89,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     from tillterm.store.private_files import OutputExists
 
     if args.force and not args.annotated:
-        return _fail("--force only applies to --annotated OUT.", EXIT_USAGE)
+        return _fail(_("--force only applies to --annotated OUT."), EXIT_USAGE)
     try:
         engine = open_engine(args)
     except DatabaseError as exc:
@@ -97,19 +109,25 @@ def run(args: argparse.Namespace) -> int:
     try:
         return _run(args, Services(lambda: engine).imports)
     except DatabaseError as exc:
-        return _fail(f"{exc}; nothing was imported.", EXIT_DATABASE)
+        return _fail(_("{reason}; nothing was imported.").format(reason=exc), EXIT_DATABASE)
     except OutputExists as exc:
-        return _fail(f"{exc} (--force replaces it)", EXIT_USAGE)
+        return _fail(_("{reason} (--force replaces it)").format(reason=exc), EXIT_USAGE)
     except SpreadsheetError as exc:
         return _fail(exc, EXIT_USAGE)
     except OSError as exc:  # the disk under the checked rows or the database is full
-        return _fail(f"cannot write: {exc.strerror or exc}; nothing was imported.", EXIT_DATABASE)
+        return _fail(
+            _("cannot write: {reason}; nothing was imported.").format(reason=exc.strerror or exc),
+            EXIT_DATABASE,
+        )
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # a panic of a Rust engine (polars) is no Exception
         line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         return _fail(
-            f"{args.file} could not be checked ({line}); nothing was imported.", EXIT_USAGE
+            _("{file} could not be checked ({reason}); nothing was imported.").format(
+                file=args.file, reason=line
+            ),
+            EXIT_USAGE,
         )
     finally:
         engine.dispose()
@@ -119,31 +137,42 @@ def say_checked(args: argparse.Namespace, report: ImportReport, imports: Imports
     """Print what checking found (columns, problems, summary), write the annotated copy
     if asked, and the exit status when the import stops there (``None``: apply it).
     Shared with ``tillterm products import``, whose options are the same."""
-    say(f"{report.path.name}: {report.detected}")
-    say("Columns:")
+    say(_("{file}: {detected}").format(file=report.path.name, detected=report.detected))
+    say(_("Columns:"))
     for line in report.mapping_lines():
         say(f"  {line}")
     for notice in report.notices:
         say(f"  {notice}")
+    where = _("  row {row}, {column}: {level}: {message}")
+    # a problem's level as the report stores it (data) → as a person reads it
+    levels = {
+        "error": pgettext("problem level", "error"),
+        "warning": pgettext("problem level", "warning"),
+    }
     for problem in report.problems[:SHOWN]:
-        say(f"  row {problem.row}, {problem.column}: {problem.level}: {problem.message}")
+        level = levels.get(problem.level, problem.level)
+        say(
+            where.format(
+                row=problem.row, column=problem.column, level=level, message=problem.message
+            )
+        )
     hidden = report.errors + report.warnings - min(SHOWN, len(report.problems))
     if hidden > 0:
-        say(f"  ... and {hidden:,} more (see --annotated)")
+        say(_("  ... and {count} more (see --annotated)").format(count=whole(hidden)))
     say(report.summary())
     if report.clearing():
         say(report.clearing())
     if args.annotated and (report.errors or report.warnings):
         written = imports.save_annotated(report, args.annotated, overwrite=args.force)
-        say(f"Annotated copy written to {written}")
+        say(_("Annotated copy written to {file}").format(file=written))
     if report.errors:
-        say("Blocked by errors: nothing was imported.", err=True)
+        say(_("Blocked by errors: nothing was imported."), err=True)
         return EXIT_BLOCKED
     if report.warnings and not args.continue_anyway:
-        say("Stopped on warnings: nothing was imported (use --continue-anyway).", err=True)
+        say(_("Stopped on warnings: nothing was imported (use --continue-anyway)."), err=True)
         return EXIT_WARNINGS
     if args.dry_run:
-        say("Dry run: nothing was imported.")
+        say(_("Dry run: nothing was imported."))
         return EXIT_OK
     return None
 

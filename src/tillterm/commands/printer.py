@@ -13,6 +13,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from tillterm.commands.console import EXIT_ERROR, EXIT_OK, add_db_option, say
+from tillterm.i18n import _
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -23,35 +24,41 @@ if TYPE_CHECKING:
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     printer = sub.add_parser(
         "printer",
-        help="test the receipt printer, print a receipt again",
-        description="The ESC/POS receipt printer set up in printer.toml (user config "
-        "folder, or $TILLTERM_PRINTER_CONFIG).",
+        help=_("test the receipt printer, print a receipt again"),
+        description=_(
+            "The ESC/POS receipt printer set up in printer.toml (user config "
+            "folder, or $TILLTERM_PRINTER_CONFIG)."
+        ),
     )
     actions = printer.add_subparsers(dest="printer_command", metavar="ACTION", required=True)
     actions.add_parser(
         "test",
-        help="print a test page on the configured printer",
-        description="Print the settings, a ruler of the paper's width and accented "
-        "letters; exit 1 with the reason when there is no printer or it cannot print.",
+        help=_("print a test page on the configured printer"),
+        description=_(
+            "Print the settings, a ruler of the paper's width and accented "
+            "letters; exit 1 with the reason when there is no printer or it cannot print."
+        ),
     )
     reprint = actions.add_parser(
         "reprint",
-        help="print a kept receipt again, marked COPY",
-        description="Print a completed sale's receipt again as it was printed, marked "
-        "COPY (never rendered again, never opening the drawer).",
+        help=_("print a kept receipt again, marked COPY"),
+        description=_(
+            "Print a completed sale's receipt again as it was printed, marked "
+            "COPY (never rendered again, never opening the drawer)."
+        ),
     )
     reprint.add_argument(
         "receipt_no",
         nargs="?",
         default="",
         metavar="RECEIPT_NO",
-        help="the receipt to print (default: this register's last)",
+        help=_("the receipt to print (default: this register's last)"),
     )
     reprint.add_argument(
         "--register",
         metavar="NAME",
         default=argparse.SUPPRESS,
-        help="whose last receipt (default: $TILLTERM_REGISTER, else the host name)",
+        help=_("whose last receipt (default: $TILLTERM_REGISTER, else the host name)"),
     )
     add_db_option(reprint)
 
@@ -60,7 +67,7 @@ def _tell(printed: Printed) -> int:
     if printed.ok:
         say(printed.note)
         return EXIT_OK
-    say(f"tillterm printer: {printed.note}", err=True)
+    say(_("tillterm printer: {reason}").format(reason=printed.note), err=True)
     return EXIT_ERROR
 
 

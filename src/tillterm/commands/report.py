@@ -25,6 +25,7 @@ from tillterm.commands.console import (
     open_engine,
     say,
 )
+from tillterm.i18n import _
 
 
 def _date(text: str) -> dt.date:
@@ -32,46 +33,56 @@ def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"“{text}” is not a date (use YYYY-MM-DD)") from None
+        raise argparse.ArgumentTypeError(
+            _("“{text}” is not a date (use YYYY-MM-DD)").format(text=text)
+        ) from None
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    report = sub.add_parser("report", help="print a sales report", description="Sales reports.")
+    report = sub.add_parser(
+        "report", help=_("print a sales report"), description=_("Sales reports.")
+    )
     kinds = report.add_subparsers(dest="report", metavar="REPORT", required=True)
     by_group = kinds.add_parser(
         "sales-by-group",
-        help="sales count, revenue and discount per customer group (CSV)",
-        description="Completed sales per customer group between two dates (inclusive, "
-        "local time): count, refunds, revenue (tax included) and discount given, as CSV.",
+        help=_("sales count, revenue and discount per customer group (CSV)"),
+        description=_(
+            "Completed sales per customer group between two dates (inclusive, "
+            "local time): count, refunds, revenue (tax included) and discount given, as CSV."
+        ),
     )
     add_db_option(by_group)
     by_group.add_argument("--from", dest="date_from", type=_date, required=True, metavar="DATE")
     by_group.add_argument("--to", dest="date_to", type=_date, required=True, metavar="DATE")
     by_group.add_argument(
-        "--output", "-o", metavar="FILE", help="write the CSV to FILE (default: stdout)"
+        "--output", "-o", metavar="FILE", help=_("write the CSV to FILE (default: stdout)")
     )
 
     for kind, what in (
-        ("x", "the register's running totals since its last Z (stores nothing)"),
-        ("z", "the register's Z report of a date, taking it first if today's is not taken"),
+        ("x", _("the register's running totals since its last Z (stores nothing)")),
+        ("z", _("the register's Z report of a date, taking it first if today's is not taken")),
     ):
         day = kinds.add_parser(
             kind,
             help=what,
-            description=f"Print {what}. Amounts in the store's currency, times local.",
+            description=_("Print {what}. Amounts in the store's currency, times local.").format(
+                what=what
+            ),
         )
         add_db_option(day)
         day.add_argument(
             "--register",
             metavar="NAME",
-            help="the register (default: $TILLTERM_REGISTER, else the host name)",
+            help=_("the register (default: $TILLTERM_REGISTER, else the host name)"),
         )
         day.add_argument(
             "--print",
             dest="to_printer",
             action="store_true",
-            help="print it on the configured receipt printer as well (a Z taken before "
-            "is marked COPY); exit 1 if the printer fails",
+            help=_(
+                "print it on the configured receipt printer as well (a Z taken before "
+                "is marked COPY); exit 1 if the printer fails"
+            ),
         )
         if kind == "z":
             day.add_argument(
@@ -79,7 +90,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                 type=_date,
                 default=None,
                 metavar="YYYY-MM-DD",
-                help="the local date the Z was taken (default: today)",
+                help=_("the local date the Z was taken (default: today)"),
             )
 
 
@@ -94,7 +105,7 @@ def _run_day(args: argparse.Namespace) -> int:
         drawer = services.drawer
         if args.report == "x":
             text = drawer.x_report()
-            papers = [(text, "X report", False)]
+            papers = [(text, _("X report"), False)]
         else:
             reports = drawer.z_for_date(args.date or dt.date.today())
             text = ("=" * 40 + "\n").join(z.text for z in reports)  # several shifts
@@ -107,9 +118,10 @@ def _run_day(args: argparse.Namespace) -> int:
     sys.stdout.flush()  # the report is out before any word about the printer
     printer = services.printer  # reads no database: the texts are in hand
     for paper, what, copy in papers:  # one paper per Z: each is cut on its own
-        printed = printer.print_text(paper, what if not copy else f"Copy of {what}", copy=copy)
+        label = what if not copy else _("Copy of {what}").format(what=what)
+        printed = printer.print_text(paper, label, copy=copy)
         if not printed.ok:
-            say(f"tillterm report: {printed.note}", err=True)
+            say(_("tillterm report: {reason}").format(reason=printed.note), err=True)
             return EXIT_ERROR
         say(printed.note, err=True)
     return EXIT_OK
@@ -126,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     from tillterm.services.context import Services
 
     if args.date_to < args.date_from:
-        say("tillterm report: --to is before --from", err=True)
+        say(_("tillterm report: --to is before --from"), err=True)
         return EXIT_USAGE
     engine = open_engine(args)
     try:
@@ -140,7 +152,12 @@ def run(args: argparse.Namespace) -> int:
         try:  # sales figures are the store's business: 0600, whole or not at all
             write_private(Path(args.output), visible_text(text, multiline=True))
         except OSError as exc:
-            say(f"tillterm report: cannot write {args.output}: {exc.strerror}", err=True)
+            say(
+                _("tillterm report: cannot write {file}: {reason}").format(
+                    file=args.output, reason=exc.strerror
+                ),
+                err=True,
+            )
             return 1
     else:
         sys.stdout.write(visible_text(text, multiline=True))

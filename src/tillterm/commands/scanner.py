@@ -14,6 +14,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from tillterm.commands.console import EXIT_ERROR, EXIT_OK, say
+from tillterm.i18n import _
 
 if TYPE_CHECKING:
     from tillterm.scanner.config import ScannerConfig
@@ -27,46 +28,56 @@ LEARN_MAX_MS_PER_KEY = 30.0
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     scanner = sub.add_parser(
         "scanner",
-        help="find, test and configure the barcode scanner",
-        description="Diagnose HID barcode scanners read through evdev (Linux).",
+        help=_("find, test and configure the barcode scanner"),
+        description=_("Diagnose HID barcode scanners read through evdev (Linux)."),
     )
     actions = scanner.add_subparsers(dest="scanner_command", metavar="ACTION", required=True)
     actions.add_parser(
         "list",
-        help="list input devices, which look like scanners, permissions and grab status",
-        description="List every /dev/input/event* device with its name, USB id, whether "
-        "it looks like a scanner, whether this user may read it and whether another "
-        "program holds it.",
+        help=_("list input devices, which look like scanners, permissions and grab status"),
+        description=_(
+            "List every /dev/input/event* device with its name, USB id, whether "
+            "it looks like a scanner, whether this user may read it and whether another "
+            "program holds it."
+        ),
     )
     test = actions.add_parser(
         "test",
-        help="print each scanned code and its timing",
-        description="Read the scanner (the configured one, or DEVICE) and print each "
-        "decoded code with its timing, until Ctrl+C.",
+        help=_("print each scanned code and its timing"),
+        description=_(
+            "Read the scanner (the configured one, or DEVICE) and print each "
+            "decoded code with its timing, until Ctrl+C."
+        ),
     )
     test.add_argument(
         "device",
         nargs="?",
         metavar="DEVICE",
-        help="/dev/input/eventN, a /dev/input/by-id name, vendor:product, or part of "
-        "the name (default: the configured device, else auto-detect)",
+        help=_(
+            "/dev/input/eventN, a /dev/input/by-id name, vendor:product, or part of "
+            "the name (default: the configured device, else auto-detect)"
+        ),
     )
     test.add_argument(
         "--learn",
         action="store_true",
-        help="listen to every keyboard without grabbing; the first scan names the "
-        "scanner, which is written to the configuration",
+        help=_(
+            "listen to every keyboard without grabbing; the first scan names the "
+            "scanner, which is written to the configuration"
+        ),
     )
     test.add_argument(
         "--code",
         metavar="CODE",
-        help="with --learn: the code printed under the barcode you will scan (default: the "
-        "demo's first loyalty card); letters and punctuation (yz-2023) tell us, uk and de "
-        "apart, digits only tell AZERTY from the rest",
+        help=_(
+            "with --learn: the code printed under the barcode you will scan (default: the "
+            "demo's first loyalty card); letters and punctuation (yz-2023) tell us, uk and de "
+            "apart, digits only tell AZERTY from the rest"
+        ),
     )
-    test.add_argument("--layout", help="decode with this layout (us, uk, de, fr)")
-    test.add_argument("--count", type=int, metavar="N", help="stop after N codes")
-    test.add_argument("--timeout", type=float, metavar="SECONDS", help="stop after SECONDS")
+    test.add_argument("--layout", help=_("decode with this layout (us, uk, de, fr)"))
+    test.add_argument("--count", type=int, metavar="N", help=_("stop after N codes"))
+    test.add_argument("--timeout", type=float, metavar="SECONDS", help=_("stop after SECONDS"))
 
 
 def _backend() -> EvdevBackend:
@@ -87,12 +98,19 @@ def _describe_config() -> None:
 
     path = config_path()
     config = load_config(path)
-    where = "" if path.exists() else " (not written yet: defaults)"
-    layout = config.layout or f"{config.resolved_layout()} (from {SYSTEM_KEYBOARD})"
-    say(f"Configuration: {path}{where}")
+    where = "" if path.exists() else _(" (not written yet: defaults)")
+    layout = config.layout or _("{layout} (from {file})").format(
+        layout=config.resolved_layout(), file=SYSTEM_KEYBOARD
+    )
+    say(_("Configuration: {path}{where}").format(path=path, where=where))
+    settings = _("  device: {device}   layout: {layout}   gap: {gap} ms   grab: {grab}")
     say(
-        f"  device: {config.device or 'auto'}   layout: {layout}   gap: {config.gap_ms} ms   "
-        f"grab: {'yes' if config.grab else 'no'}"
+        settings.format(
+            device=config.device or "auto",
+            layout=layout,
+            gap=config.gap_ms,
+            grab=_("yes") if config.grab else _("no"),
+        )
     )
 
 
@@ -102,15 +120,18 @@ def _list() -> int:
     _describe_config()
     problem = evdev_problem()
     if problem:
-        say(f"\nScanners cannot be read here: {problem}.")
+        say(_("\nScanners cannot be read here: {reason}.").format(reason=problem))
         return EXIT_ERROR
     backend = _backend()
     entries = backend.enumerate()
     if not entries:
         exists = backend.input_dir.is_dir()
-        say(
-            f"\nNo input devices: {backend.input_dir} {'is empty' if exists else 'does not exist'}."
+        none = (
+            _("\nNo input devices: {folder} is empty.")
+            if exists
+            else _("\nNo input devices: {folder} does not exist.")
         )
+        say(none.format(folder=backend.input_dir))
         return EXIT_OK
     say()
     say(f"{'DEVICE':<19} {'USB ID':<9}  {'KIND':<8} {'ACCESS':<13} {'GRAB':<10} NAME")
@@ -127,11 +148,13 @@ def _list() -> int:
         for name in entry.by_id:
             say(f"{'':<19} by-id: {name}")
     if denied:
-        say(f"\nSome devices cannot be read by this user: {PERMISSION_HELP}.")
+        say(_("\nSome devices cannot be read by this user: {help}.").format(help=PERMISSION_HELP))
     if not any(e.looks_like_scanner for e in entries):
         say(
-            "\nNo device looks like a scanner by its name. Run `tillterm scanner test "
-            "--learn` and scan a code to find it."
+            _(
+                "\nNo device looks like a scanner by its name. Run `tillterm scanner test "
+                "--learn` and scan a code to find it."
+            )
         )
     return EXIT_OK
 
@@ -149,7 +172,7 @@ def _test(args: argparse.Namespace) -> int:
 
     problem = evdev_problem()
     if problem:
-        say(f"tillterm scanner: {problem}", err=True)
+        say(_("tillterm scanner: {reason}").format(reason=problem), err=True)
         return EXIT_ERROR
     saved = load_config()
     config: ScannerConfig = saved
@@ -163,13 +186,18 @@ def _test(args: argparse.Namespace) -> int:
     backend = _backend()
     why = no_device_reason(config.device, backend.enumerate(), backend.input_dir)
     if why:
-        say(f"No scanner to read: {why}.", err=True)
+        say(_("No scanner to read: {reason}.").format(reason=why), err=True)
         return EXIT_ERROR
     known = (args.code or DEMO_CARD).strip()
     if args.learn:
-        say(f"Scan this code with the scanner: {known}   (listening to every keyboard)")
+        say(
+            _("Scan this code with the scanner: {code}   (listening to every keyboard)").format(
+                code=known
+            )
+        )
     else:
-        say(f"Listening to {config.device or 'any scanner'}; Ctrl+C to stop.")
+        listened = config.device or _("any scanner")
+        say(_("Listening to {device}; Ctrl+C to stop.").format(device=listened))
     scans: queue.Queue[Scan] = queue.Queue()
     listener = ScannerListener(
         lambda code, device: None,
@@ -197,7 +225,7 @@ def _test(args: argparse.Namespace) -> int:
             say(f"{scan.code}    {len(scan.code)} chars  {speed}  {scan.device.label}", flush=True)
             if args.learn:
                 if timing and timing.mean_gap_ms > LEARN_MAX_MS_PER_KEY:
-                    say("  (typed by hand, too slow for a scanner: scan a barcode)")
+                    say(_("  (typed by hand, too slow for a scanner: scan a barcode)"))
                     continue
                 done = _learned(scan, known, saved, config, listener.layout)
                 if done is not None:
@@ -209,7 +237,7 @@ def _test(args: argparse.Namespace) -> int:
     finally:
         listener.stop()
     if args.learn:
-        say(f"No scan of {known} arrived; nothing was saved.", err=True)
+        say(_("No scan of {code} arrived; nothing was saved.").format(code=known), err=True)
         return EXIT_ERROR
     return EXIT_OK
 
@@ -234,26 +262,39 @@ def _learned(
         prefer=(current, system_layout(), "us"),
     )
     if found.layout is None:
-        say(
-            f"  That is not {known} with any layout the decoder knows "
-            f"({', '.join(sorted(DESCRIPTIONS))}): scan the barcode of {known}, or give the "
+        unknown = _(
+            "  That is not {code} with any layout the decoder knows "
+            "({layouts}): scan the barcode of {code}, or give the "
             "code printed under yours with --code."
         )
+        say(unknown.format(code=known, layouts=", ".join(sorted(DESCRIPTIONS))))
         return None
     layout = found.layout
     if found.current_ok:
-        say(f"Layout {layout} ({DESCRIPTIONS.get(layout, layout)}) reads {known} correctly.")
-    else:
         say(
-            f"The scanner types as {layout} ({DESCRIPTIONS.get(layout, layout)}): read as "
-            f"{current} it gave {scan.code!r}."
+            _("Layout {layout} ({description}) reads {code} correctly.").format(
+                layout=layout, description=DESCRIPTIONS.get(layout, layout), code=known
+            )
+        )
+    else:
+        types_as = _(
+            "The scanner types as {layout} ({description}): read as {current} it gave {code}."
+        )
+        say(
+            types_as.format(
+                layout=layout,
+                description=DESCRIPTIONS.get(layout, layout),
+                current=current,
+                code=repr(scan.code),
+            )
         )
     others = [name for name in found.alike if name != layout]
     if others:
-        say(
-            f"  ({', '.join(others)} would read it alike: to tell them apart, learn with a "
+        alike = _(
+            "  ({layouts} would read it alike: to tell them apart, learn with a "
             "code that has letters and punctuation, e.g. --code yz-2023.)"
         )
+        say(alike.format(layouts=", ".join(others)))
     spec = best_spec(scan.device)
     # the system keymap's layout read it right: the file keeps following the system
     keep = found.current_ok and not config.layout
@@ -261,10 +302,21 @@ def _learned(
     try:
         path = save_config(learned)
     except ScannerConfigError as exc:
-        say(f"Could not save it ({exc}). Add these lines to the [scanner] section:", err=True)
+        say(
+            _("Could not save it ({reason}). Add these lines to the [scanner] section:").format(
+                reason=exc
+            ),
+            err=True,
+        )
         say(f'device = "{spec}"', err=True)
         say(f'layout = "{layout}"', err=True)
         return EXIT_ERROR
-    written = f" and layout = {learned.layout!r}" if learned.layout else ""
-    say(f"Scanner {scan.device.label} saved as device = {spec!r}{written} in {path}")
+    written = (
+        _(" and layout = {layout}").format(layout=repr(learned.layout)) if learned.layout else ""
+    )
+    say(
+        _("Scanner {device} saved as device = {spec}{layout} in {path}").format(
+            device=scan.device.label, spec=repr(spec), layout=written, path=path
+        )
+    )
     return EXIT_OK

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tillterm.core.typed_text import visible_expr
-from tillterm.spreadsheet.checking import ERROR
+from tillterm.i18n import _
+from tillterm.spreadsheet.checking import ERROR, formatted
 from tillterm.spreadsheet.columns import PROBLEMS_HEADER
 from tillterm.spreadsheet.reading import ROW, SpreadsheetError, open_sheet
 from tillterm.store.private_files import OutputExists, private_output
@@ -46,13 +47,14 @@ def _messages(report: ImportReport) -> pl.DataFrame:
     table: pl.DataFrame = report.all_problems  # the check's problems (Any on the report)
     return (
         table.with_columns(
-            pl.format(
-                "{}{}: {}",
-                pl.when(pl.col("level") == ERROR)
-                .then(pl.lit("ERROR "))
-                .otherwise(pl.lit("warning ")),
-                pl.col("column"),
-                pl.col("message"),
+            formatted(
+                _("{level}{column}: {message}"),
+                # the person's words (the column's own header stays as the importer knows it)
+                level=pl.when(pl.col("level") == ERROR)
+                .then(pl.lit(_("ERROR ")))
+                .otherwise(pl.lit(_("warning "))),
+                column=pl.col("column"),
+                message=pl.col("message"),
             ).alias("text")
         )
         .group_by("row", maintain_order=True)
@@ -87,7 +89,9 @@ def write_annotated(
 
     target = annotated_target(report, out)
     if not overwrite and (target.exists() or target.is_symlink()):
-        raise OutputExists(f"{target} already exists; choose another name or replace it.")
+        raise OutputExists(
+            _("{file} already exists; choose another name or replace it.").format(file=target)
+        )
     source = open_sheet(report.path, poll=poll)
     messages = _messages(report)
     names = source.columns
@@ -152,5 +156,7 @@ def write_annotated(
                         row += 1
                 book.close()
     except OSError as exc:
-        raise SpreadsheetError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
+        raise SpreadsheetError(
+            _("Cannot write {file}: {reason}.").format(file=target, reason=exc.strerror or exc)
+        ) from exc
     return target

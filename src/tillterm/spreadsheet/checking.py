@@ -14,6 +14,7 @@ date that cannot be read is left empty). Checks that need the database or the wh
 from __future__ import annotations
 
 import datetime as dt
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -22,6 +23,7 @@ from tillterm.core.typed_text import import_clean_expr, import_problem_expr, imp
 from tillterm.customers.custom_fields import NO, YES
 from tillterm.customers.fields import CUSTOM_PREFIX
 from tillterm.customers.profiles import EMAIL_PATTERN
+from tillterm.i18n import N_, _
 from tillterm.spreadsheet.cells import restore_expr
 from tillterm.spreadsheet.columns import (
     BOOL,
@@ -61,6 +63,9 @@ TAG_MAX = 60
 CUSTOM_MAX = 500
 #: the spreadsheet epoch: Excel's day 0 (with its 1900 leap-year bug folded in)
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+#: the error of a group the store does not have (the summary counts them by its start)
+UNKNOWN_GROUP = N_("unknown group “{value}” (create it first in the Groups screen (F4))")
+UNKNOWN_TAX = N_("unknown sales tax “{value}” (create it first in Back office (F11) > Tax rates)")
 
 
 @dataclass(frozen=True)
@@ -151,10 +156,30 @@ def _short(column: pl.Expr) -> pl.Expr:
     )
 
 
-def _quoted(template: str, column: pl.Expr) -> pl.Expr:
+def formatted(template: str, **parts: pl.Expr | str | int) -> pl.Expr:
+    """``pl.format`` with named placeholders: a message is translated once per batch, as
+    a template, and a translation may put its ``{value}`` and ``{row}`` in another order.
+    A part that is no expression is written into the template as text."""
     import polars as pl
 
-    return pl.format(template, _short(column))
+    pieces: list[str] = []
+    columns: list[pl.Expr] = []
+    for literal, name, _spec, _conversion in string.Formatter().parse(template):
+        pieces.append(literal)
+        if name is None:
+            continue
+        part = parts[name]
+        if isinstance(part, pl.Expr):
+            pieces.append("{}")
+            columns.append(part)
+        else:
+            pieces.append(str(part))
+    return pl.format("".join(pieces), *columns)
+
+
+def _quoted(template: str, column: pl.Expr) -> pl.Expr:
+    """``template`` (translated) with the cell, shortened, as its ``{value}``."""
+    return formatted(_(template), value=_short(column))
 
 
 def _too_long(column: pl.Expr, limit: int) -> pl.Expr:
@@ -162,7 +187,7 @@ def _too_long(column: pl.Expr, limit: int) -> pl.Expr:
 
     length = column.str.len_chars()
     return pl.when(length > limit).then(
-        pl.format(f"too long: {{}} characters, at most {limit}", length)
+        formatted(_("too long: {length} characters, at most {limit}"), length=length, limit=limit)
     )
 
 
@@ -187,7 +212,7 @@ def _parse_date(column: pl.Expr, excel: bool, order: str = DMY) -> pl.Expr:
     return parsed
 
 
-_ORDER_WORDS = {DMY: "day/month", "mdy": "month/day"}
+_ORDER_WORDS = {DMY: N_("day/month"), "mdy": N_("month/day")}
 
 
 def _other(order: str) -> str:
@@ -258,7 +283,7 @@ def check_field(name: str, ctx: Context, way: ColumnWay = PLAIN) -> FieldCheck:
         several = s.str.contains(way.value_separator, literal=True)
         warnings.append(
             pl.when(several).then(
-                _quoted("“{}” holds several values: only the first is imported", s)
+                _quoted(N_("“{value}” holds several values: only the first is imported"), s)
             )
         )
         s = pl.when(several).then(s.str.split(way.value_separator).list.first()).otherwise(s)
@@ -270,13 +295,13 @@ def check_field(name: str, ctx: Context, way: ColumnWay = PLAIN) -> FieldCheck:
     if spec.kind == EMAIL:
         errors.append(
             pl.when(~blank & ~s.str.contains(EMAIL_COLUMN_PATTERN)).then(
-                _quoted("“{}” is not a valid email address", s)
+                _quoted(N_("“{value}” is not a valid email address"), s)
             )
         )
     elif spec.kind == BOOL:
         words = bool_words(name)
         value = s.str.to_lowercase().replace_strict(words, default=None, return_dtype=pl.Boolean)
-        errors.append(pl.when(value.is_null()).then(_quoted("“{}”: write yes or no", s)))
+        errors.append(pl.when(value.is_null()).then(_quoted(N_("“{value}”: write yes or no"), s)))
         if way.inverted:
             # "do not email" = yes is no consent; a blank is no consent either way
             value = pl.when(blank).then(pl.lit(False)).otherwise(value.not_())
@@ -288,43 +313,45 @@ def check_field(name: str, ctx: Context, way: ColumnWay = PLAIN) -> FieldCheck:
         value = pl.when(odd).then(None).otherwise(parsed)
         warnings.append(
             pl.when(bad & _date_shaped(s, order))
-            .then(_quoted("“{}” does not exist; left empty", s))
+            .then(_quoted(N_("“{value}” does not exist; left empty"), s))
             .when(bad & _date_shaped(s, _other(order)))
             .then(
-                _quoted(
-                    f"“{{}}” cannot be read as {_ORDER_WORDS[order]} like the rest of the "
-                    "column; left empty",
-                    s,
+                formatted(
+                    _(
+                        "“{value}” cannot be read as {order} like the rest of the "
+                        "column; left empty"
+                    ),
+                    value=_short(s),
+                    order=_(_ORDER_WORDS[order]),
                 )
             )
             .when(bad)
-            .then(_quoted("“{}” is not a date (write 1980-12-25 or 25/12/1980); left empty", s))
+            .then(
+                _quoted(
+                    N_("“{value}” is not a date (write 1980-12-25 or 25/12/1980); left empty"), s
+                )
+            )
             .when(odd)
-            .then(_quoted("“{}” is not a believable birth date; left empty", s))
+            .then(_quoted(N_("“{value}” is not a believable birth date; left empty"), s))
         )
     elif spec.kind == PERCENT:
         valid, thousandths = _decimal_parts(s, 6, 3)
         value = thousandths
         errors.append(
             pl.when(~blank & ~valid)
-            .then(_quoted("“{}” is not a percentage", s))
+            .then(_quoted(N_("“{value}” is not a percentage"), s))
             .when(thousandths > 100_000)
-            .then(_quoted("{} %: a discount is between 0 and 100 %", s))
+            .then(_quoted(N_("{value} %: a discount is between 0 and 100 %"), s))
         )
     elif spec.kind == MONEY:
         valid, cents = _decimal_parts(s, 12, 2)
         value = cents
-        errors.append(pl.when(~blank & ~valid).then(_quoted("“{}” is not an amount", s)))
+        errors.append(pl.when(~blank & ~valid).then(_quoted(N_("“{value}” is not an amount"), s)))
     elif spec.kind in (GROUP, TAX):
         names = ctx.groups if spec.kind == GROUP else ctx.taxes
         value = key_expr(s).replace_strict(dict(names), default=None, return_dtype=pl.Int64)
-        what = "group" if spec.kind == GROUP else "sales tax"
-        where = "the Groups screen (F4)" if spec.kind == GROUP else "Back office (F11) > Tax rates"
-        errors.append(
-            pl.when(~blank & value.is_null()).then(
-                _quoted(f"unknown {what} “{{}}” (create it first in {where})", s)
-            )
-        )
+        unknown = UNKNOWN_GROUP if spec.kind == GROUP else UNKNOWN_TAX
+        errors.append(pl.when(~blank & value.is_null()).then(_quoted(unknown, s)))
     elif spec.kind == TAGS:
         tag = pl.element().str.strip_chars()
         if way.system_labels:
@@ -343,10 +370,11 @@ def check_field(name: str, ctx: Context, way: ColumnWay = PLAIN) -> FieldCheck:
         ).list.first()
         errors.append(
             pl.when(too_long.is_not_null()).then(
-                pl.format(
-                    f"tag “{{}}” is {{}} characters (at most {TAG_MAX})",
-                    _short(too_long),
-                    too_long.str.len_chars(),
+                formatted(
+                    _("tag “{tag}” is {length} characters (at most {limit})"),
+                    tag=_short(too_long),
+                    length=too_long.str.len_chars(),
+                    limit=TAG_MAX,
                 )
             )
         )
@@ -367,23 +395,29 @@ def _check_custom(defn: CustomDef, s: pl.Expr, order: str = DMY) -> FieldCheck:
         cleaned = s.str.replace(",", ".")
         ok = cleaned.str.contains(r"^-?\d{1,15}(\.\d{1,6})?$")
         value = pl.when(blank).then(pl.lit("")).otherwise(cleaned)
-        errors.append(pl.when(~blank & ~ok).then(_quoted("“{}” is not a number", s)))
+        errors.append(pl.when(~blank & ~ok).then(_quoted(N_("“{value}” is not a number"), s)))
     elif defn.field_type == "date":
         parsed = _parse_date(s, False, order)
         blank = blank | _empty_date(s)
         value = pl.when(blank).then(pl.lit("")).otherwise(parsed.cast(pl.String))
-        errors.append(pl.when(~blank & parsed.is_null()).then(_quoted("“{}” is not a date", s)))
+        errors.append(
+            pl.when(~blank & parsed.is_null()).then(_quoted(N_("“{value}” is not a date"), s))
+        )
     elif defn.field_type == "bool":
         words = {w: YES if v else NO for w, v in bool_words(CUSTOM_PREFIX).items()}
         value = key_expr(s).replace_strict(words, default=None, return_dtype=pl.String)
-        errors.append(pl.when(~blank & value.is_null()).then(_quoted("“{}” is not yes or no", s)))
+        errors.append(
+            pl.when(~blank & value.is_null()).then(_quoted(N_("“{value}” is not yes or no"), s))
+        )
         value = pl.when(blank).then(pl.lit("")).otherwise(value)
     elif defn.field_type == "choice" and defn.choices:
         by_key = {c.casefold(): c for c in defn.choices}
         value = key_expr(s).replace_strict(by_key, default=None, return_dtype=pl.String)
         allowed = ", ".join(defn.choices)
         errors.append(
-            pl.when(~blank & value.is_null()).then(_quoted(f"“{{}}” is not one of: {allowed}", s))
+            pl.when(~blank & value.is_null()).then(
+                formatted(_("“{value}” is not one of: {choices}"), value=_short(s), choices=allowed)
+            )
         )
         value = pl.when(blank).then(pl.lit("")).otherwise(value)
     return FieldCheck(value, errors, [])
@@ -575,18 +609,11 @@ def _route_phones(cmap: ColumnMap) -> tuple[list[pl.Expr], list[tuple[str, str]]
         routed["phone"] = _first_of(values, chosen)
     leftovers: list[tuple[str, str]] = []
     messages: list[pl.Expr] = []
+    left = _("“{value}” ({label}): no phone column of this file is left for it; not imported")
     for n, (value, label, g, u) in enumerate(zip(values, raw_labels, given, used, strict=True)):
         alias = f"__phone_left{n}"
         messages.append(
-            pl.when(g & ~u)
-            .then(
-                pl.format(
-                    "“{}” ({}): no phone column of this file is left for it; not imported",
-                    value,
-                    label,
-                )
-            )
-            .alias(alias)
+            pl.when(g & ~u).then(formatted(left, value=value, label=label)).alias(alias)
         )
         leftovers.append((alias, cmap.headers[cmap.phone_pairs[n][0]]))
     return [e.alias(name) for name, e in routed.items()] + messages, leftovers
@@ -639,9 +666,9 @@ def _repeated_ids(
         pl.col(ROW).alias("row"),
         pl.lit(header).alias("column"),
         pl.lit(WARNING).alias("level"),
-        pl.format(
-            "customer id “{}” is already on row {}: this customer gets a new code",
-            pl.col("customer_code"),
-            pl.col("__first"),
+        formatted(
+            _("customer id “{code}” is already on row {row}: this customer gets a new code"),
+            code=pl.col("customer_code"),
+            row=pl.col("__first"),
         ).alias("message"),
     )

@@ -31,6 +31,7 @@ from tillterm.customers.fields import (
     FIELD_BY_KEY,
     FieldKind,
 )
+from tillterm.i18n import _
 from tillterm.spreadsheet.sources import (
     NOT_IMPORTED,
     DateOrder,
@@ -80,7 +81,8 @@ class FieldSpec:
 
     @property
     def title(self) -> str:
-        return self.label or self.name.replace("_", " ")
+        """The field's label as the customer form says it, in the person's language."""
+        return _(self.label) if self.label else self.name.replace("_", " ")
 
 
 #: how the importer checks each kind of the registry's fields (notes are text too)
@@ -467,8 +469,9 @@ class ColumnMap:
 
     @property
     def source_name(self) -> str | None:
-        """The recognised system, for the summary ("Shopify customer export")."""
-        return self.source.name if self.source else None
+        """The recognised system, for the summary ("Shopify customer export"), in the
+        person's language (the sources' names are marked in :mod:`sources`)."""
+        return _(self.source.name) if self.source else None
 
     @property
     def date_order(self) -> DateOrder | None:

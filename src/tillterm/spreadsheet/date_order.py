@@ -16,6 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tillterm.i18n import N_, _
+from tillterm.i18n.formats import whole
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -30,7 +33,7 @@ EMPTY_LIKE = (
     r"^(?:0{1,2}[/.\-]0{1,2}[/.\-]0{2,4}|0{4}-0{2}-0{2}(?:[ T]0{2}:0{2}(?::0{2})?)?"
     r"|-+|n/?a|none|null|nil|\?+)$"
 )
-_NAMES = {DMY: "day/month", MDY: "month/day"}
+_NAMES = {DMY: N_("day/month"), MDY: N_("month/day")}
 #: why an order was chosen
 VALUES, SOURCE, LOCALE = "values", "source", "locale"
 
@@ -50,7 +53,7 @@ class DateOrder:
 
     @property
     def words(self) -> str:
-        return _NAMES[self.order]
+        return _(_NAMES[self.order])
 
     def note(self) -> str | None:
         """The summary's line when the order was not read from the values themselves."""
@@ -59,16 +62,20 @@ class DateOrder:
         if self.reason == VALUES and not (self.day_first and self.month_first):
             return None
         if self.reason == VALUES:
-            return (
-                f"Dates in ‘{self.header}’ read as {self.words}: most of them can only be "
-                f"read so ({max(self.day_first, self.month_first):,} against "
-                f"{min(self.day_first, self.month_first):,})."
+            return _(
+                "Dates in ‘{header}’ read as {order}: most of them can only be "
+                "read so ({most} against {fewest})."
+            ).format(
+                header=self.header,
+                order=self.words,
+                most=whole(max(self.day_first, self.month_first)),
+                fewest=whole(min(self.day_first, self.month_first)),
             )
-        why = "the source's order" if self.reason == SOURCE else "the store's default"
-        return (
-            f"Dates in ‘{self.header}’ read as {self.words}: no date in the column settles "
-            f"the order ({why}); check a few."
-        )
+        why = _("the source's order") if self.reason == SOURCE else _("the store's default")
+        return _(
+            "Dates in ‘{header}’ read as {order}: no date in the column settles "
+            "the order ({why}); check a few."
+        ).format(header=self.header, order=self.words, why=why)
 
 
 def decide_order(

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tillterm.i18n import _
+from tillterm.i18n.formats import whole
 from tillterm.spreadsheet import refusals
 from tillterm.spreadsheet.layout import (
     MAX_TITLE_ROWS,
@@ -99,15 +101,19 @@ def _read_workbook(file: Path, poll: Callable[[], None] | None) -> tuple[pl.Data
             first_column = int(lines[1]) if len(lines) > 1 and lines[1].isdigit() else 0
             return frame, (lines[0].strip() if lines else ""), first_column
         if code == excel_child.EXIT_NO_SHEET:
-            raise SpreadsheetError(f"{file.name} has no sheet.")
+            raise SpreadsheetError(_("{file} has no sheet.").format(file=file.name))
         if code == excel_child.EXIT_ENGINE:
-            reason = stderr.decode("utf-8", "replace").strip().splitlines() or ["unknown error"]
+            reason = stderr.decode("utf-8", "replace").strip().splitlines() or [_("unknown error")]
             raise SpreadsheetError(
-                f"{file.name} cannot be read as an Excel workbook: {reason[-1][:200]}"
+                _("{file} cannot be read as an Excel workbook: {reason}").format(
+                    file=file.name, reason=reason[-1][:200]
+                )
             )
         raise SpreadsheetError(
-            f"{file.name} cannot be read: reading it needs more than {mb(refusals.EXCEL_MEMORY)} "
-            "of memory (too big, or damaged)."
+            _(
+                "{file} cannot be read: reading it needs more than {size} "
+                "of memory (too big, or damaged)."
+            ).format(file=file.name, size=mb(refusals.EXCEL_MEMORY))
         )
     finally:
         with contextlib.suppress(OSError):
@@ -128,13 +134,17 @@ def open_excel(
         refuse_size(file, size, refusals.MAX_XLS_BYTES)
         formats = xls_number_formats(file)
     else:
-        refuse_binary(file, head, "an Excel workbook")
+        refuse_binary(file, head, _("an Excel workbook"))
         raise SpreadsheetError(
-            f"{file.name} is not an Excel workbook (it looks like text: save it as .csv)."
+            _("{file} is not an Excel workbook (it looks like text: save it as .csv).").format(
+                file=file.name
+            )
         )
     frame, sheet, first_column = _read_workbook(file, poll)
     if frame.height == 0 or frame.width == 0:
-        raise SpreadsheetError(f"{file.name} is empty (its first sheet has no header row).")
+        raise SpreadsheetError(
+            _("{file} is empty (its first sheet has no header row).").format(file=file.name)
+        )
     frame = frame.rename({old: f"c{i}" for i, old in enumerate(frame.columns)})
     frame = frame.with_columns(pl.all().cast(pl.String).fill_null(""))
     padded = {
@@ -165,7 +175,11 @@ def open_excel(
         pl.int_range(at + 2, frame.height + 1, dtype=pl.Int64).alias(ROW)
     )
     if frame.height > refusals.MAX_ROWS:
-        raise SpreadsheetError(f"{file.name} has more than {refusals.MAX_ROWS:,} rows.")
+        raise SpreadsheetError(
+            _("{file} has more than {count} rows.").format(
+                file=file.name, count=whole(refusals.MAX_ROWS)
+            )
+        )
     refuse_long_cells(frame, file.name)
     tail = frame.tail(FOOTER_WINDOW)
     footers = trailing_footers(
@@ -191,9 +205,11 @@ def _no_header(file: Path, top: list[tuple[str, ...]]) -> str:
     filled = [row for row in top if any(c.strip() for c in row)]
     if filled and sum(1 for c in filled[0] if c.strip()) == 1 and len(filled) > 1:
         title = next(c.strip() for c in filled[0] if c.strip())
-        return (
-            f"{file.name}: no header row found in its first {MAX_TITLE_ROWS + 1} rows; "
-            f"the sheet starts with “{title[:40]}”, a title: delete the title row so that "
+        return _(
+            "{file}: no header row found in its first {count} rows; "
+            "the sheet starts with “{title}”, a title: delete the title row so that "
             "the column names come first."
-        )
-    return f"{file.name}: no header row found in its first {MAX_TITLE_ROWS + 1} rows."
+        ).format(file=file.name, count=MAX_TITLE_ROWS + 1, title=title[:40])
+    return _("{file}: no header row found in its first {count} rows.").format(
+        file=file.name, count=MAX_TITLE_ROWS + 1
+    )

@@ -65,6 +65,7 @@ from sqlalchemy.sql.selectable import ScalarSelect
 from sqlmodel import col
 
 from tillterm.customers.fields import CUSTOM_PREFIX
+from tillterm.i18n import _, language
 from tillterm.spreadsheet.columns import (
     BOOL,
     DATE,
@@ -182,7 +183,7 @@ def export_query(
         .subquery()
     )
     columns: dict[str, Any] = {}
-    for header in export_headers([name for _, name in custom_fields]):
+    for header in export_headers([name for _id, name in custom_fields]):
         if header == "group":
             columns[header] = col(CustomerGroup.name)
         elif header == "tax_rate":
@@ -380,6 +381,8 @@ def _run_export_process(
                 stdout=subprocess.PIPE,
                 stderr=errors,
                 pass_fds=(fd,),
+                # its messages in this process's language (``--lang`` is no variable)
+                env={**os.environ, "TILLTERM_LANG": language()},
             )
         except OSError as exc:
             raise _NativeUnavailable(
@@ -400,15 +403,21 @@ def _run_export_process(
             errors.seek(0)
             detail = errors.read().decode("utf-8", "replace").strip()
             log.error("The export process failed (exit %s):\n%s", proc.returncode, detail)
-            last = detail.splitlines()[-1] if detail else f"exit code {proc.returncode}"
-            raise SpreadsheetError(f"The export stopped unexpectedly ({last}).")
+            last = (
+                detail.splitlines()[-1]
+                if detail
+                else _("exit code {code}").format(code=proc.returncode)
+            )
+            raise SpreadsheetError(
+                _("The export stopped unexpectedly ({reason}).").format(reason=last)
+            )
     if "done" in outcome:
         return int(outcome["done"])
     if "unavailable" in outcome:
         raise _NativeUnavailable(outcome["unavailable"])
     if "write_error" in outcome:
         raise OSError(0, outcome["write_error"])
-    raise SpreadsheetError(str(outcome.get("error", "The export failed.")))
+    raise SpreadsheetError(str(outcome.get("error", _("The export failed."))))
 
 
 def _follow(
@@ -425,7 +434,7 @@ def _follow(
         selector.register(stdout, selectors.EVENT_READ)
         while True:
             if cancelled is not None and cancelled():
-                raise ExportCancelled("Export cancelled; no file was written.")
+                raise ExportCancelled(_("Export cancelled; no file was written."))
             if not selector.select(POLL_SECONDS):
                 continue
             chunk = os.read(stdout.fileno(), 65536)
@@ -459,7 +468,9 @@ def _in_file(target: Path, overwrite: bool, write: Callable[[BinaryIO], int]) ->
         with private_output(target, overwrite=overwrite) as fh:
             return write(fh)
     except OSError as exc:
-        raise SpreadsheetError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
+        raise SpreadsheetError(
+            _("Cannot write {file}: {reason}.").format(file=target, reason=exc.strerror or exc)
+        ) from exc
 
 
 def export_customers(
@@ -483,11 +494,17 @@ def export_customers(
     target = Path(path).expanduser()
     suffix = target.suffix.lower()
     if suffix not in EXPORT_SUFFIXES:
-        raise SpreadsheetError(f"{target.name}: export writes .csv or .xlsx files.")
+        raise SpreadsheetError(
+            _("{file}: export writes .csv or .xlsx files.").format(file=target.name)
+        )
     if not target.parent.is_dir():
-        raise SpreadsheetError(f"Cannot write {target}: the folder does not exist.")
+        raise SpreadsheetError(
+            _("Cannot write {file}: the folder does not exist.").format(file=target)
+        )
     if not overwrite and (target.exists() or target.is_symlink()):
-        raise OutputExists(f"{target} already exists; choose another name or replace it.")
+        raise OutputExists(
+            _("{file} already exists; choose another name or replace it.").format(file=target)
+        )
 
     def in_process(conn: Any, query: Select[Any], headers: Sequence[str]) -> int:
         def write(fh: BinaryIO) -> int:
@@ -527,7 +544,7 @@ def _prepare(
             )
         )
     ]
-    headers = export_headers([name for _, name in custom])
+    headers = export_headers([name for _id, name in custom])
     return headers, export_query(conn.dialect.name, custom, ids, include_archived=include_archived)
 
 
@@ -595,7 +612,7 @@ def filtered_ids(
         else:
             found = find_group(session, group)
             if found is None:
-                raise SpreadsheetError(f"There is no group named “{group}”.")
+                raise SpreadsheetError(_("There is no group named “{name}”.").format(name=group))
             changes["group_id"] = found.id
     if tags_all:
         changes["tags_all"] = (*flt.tags_all, *tags_all)

@@ -42,6 +42,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from tillterm.core.typed_text import file_needles, has_invisible_expr, visible_expr, visible_text
+from tillterm.i18n import _
 from tillterm.spreadsheet.cells import neutralise_expr
 from tillterm.spreadsheet.columns import (
     BOOL,
@@ -296,7 +297,7 @@ def write_frames(
             format_and_write = _Formatter(writer, headers)
             for frame in frames:
                 if cancelled is not None and cancelled():
-                    raise ExportCancelled("Export cancelled; no file was written.")
+                    raise ExportCancelled(_("Export cancelled; no file was written."))
                 if written is not None:
                     written.result()
                 written = pool.submit(format_and_write, frame)
@@ -358,7 +359,7 @@ class XlsxWriter:
 
     def write(self, frame: pl.DataFrame) -> None:
         if self.row + frame.height > XLSX_MAX_ROWS:
-            raise SpreadsheetError("Too many customers for an .xlsx sheet; export to .csv.")
+            raise SpreadsheetError(_("Too many customers for an .xlsx sheet; export to .csv."))
         write = self.sheet.write_string
         for values in frame.iter_rows():
             for col, value in enumerate(values):
@@ -397,7 +398,7 @@ def native_batches(uri: str, sql: str, batch_rows: int) -> Any:
             stmt.set_sql_query(sql)
             rows = adbc_driver_sqlite.StatementOptions.BATCH_ROWS.value
             stmt.set_options(**{rows: str(batch_rows)})
-            handle, _ = stmt.execute_query()
+            handle, _rows = stmt.execute_query()
             with nanoarrow.ArrayStream(handle) as stream:
                 for batch in stream:
                     yield pl.DataFrame(batch)
@@ -457,7 +458,13 @@ def _export(job: Mapping[str, Any], say: Callable[[dict[str, Any]], None]) -> No
             say({"write_error": exc.strerror or _first_line(exc)})
             return
         except DriverError as exc:
-            say({"error": f"The database could not be read: {_first_line(exc)}"})
+            say(
+                {
+                    "error": _("The database could not be read: {reason}").format(
+                        reason=_first_line(exc)
+                    )
+                }
+            )
             return
     say({"done": count})
 

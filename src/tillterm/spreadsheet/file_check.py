@@ -23,16 +23,19 @@ from tillterm.core.typed_text import import_clean_expr, text_problem
 from tillterm.customers.groups import MAX_NAME, group_key
 from tillterm.customers.phones import store_region
 from tillterm.customers.validation import PHONE_FIELDS
+from tillterm.i18n import _, pgettext
 from tillterm.spreadsheet.cells import restore_expr
 from tillterm.spreadsheet.changes import CHANGED, CLEARS, changes, compared_fields, lookup
 from tillterm.spreadsheet.checking import (
     ERROR,
+    UNKNOWN_GROUP,
     WARNING,
     CheckedBatch,
     Context,
     CustomDef,
     check_batch,
     empty_problems,
+    formatted,
     key_expr,
 )
 from tillterm.spreadsheet.columns import ColumnMap, activity_columns, map_headers
@@ -40,6 +43,7 @@ from tillterm.spreadsheet.import_report import (
     LISTED,
     OPENING_CENTS,
     OPENING_POINTS,
+    OPENING_REASONS,
     OPENING_SPEND,
     CheckedRows,
     ImportReport,
@@ -252,13 +256,15 @@ class _Pass:
         names = [n for n in ("first_name", "last_name", "company") if n in self.cmap.present]
         nameless = new.filter(pl.all_horizontal([pl.col(n) == "" for n in names])) if names else new
         if nameless.height:
-            column = self.cmap.header_of(names[0]) if names else "name"
+            column = self.cmap.header_of(names[0]) if names else pgettext("column", "name")
             parts.append(
                 nameless.select(
                     pl.col(ROW).alias("row"),
                     pl.lit(column).alias("column"),
                     pl.lit(WARNING).alias("level"),
-                    pl.lit("no name: neither first name, last name nor company").alias("message"),
+                    pl.lit(_("no name: neither first name, last name nor company")).alias(
+                        "message"
+                    ),
                 )
             )
         if self.emails is not None and self.emails.height and "email" in self.cmap.present:
@@ -271,9 +277,9 @@ class _Pass:
                         pl.col(ROW).alias("row"),
                         pl.lit(self.cmap.header_of("email")).alias("column"),
                         pl.lit(WARNING).alias("level"),
-                        pl.format(
-                            "likely a duplicate of existing customer {} (same email)",
-                            pl.col("same_as"),
+                        formatted(
+                            _("likely a duplicate of existing customer {code} (same email)"),
+                            code=pl.col("same_as"),
                         ).alias("message"),
                     )
                 )
@@ -294,21 +300,16 @@ def _open(
     # the detected system's date order ("mdy" for Outlook) decides columns the values do not
     ctx.date_hint = cmap.date_order
     if not cmap.fields:
-        shown = ", ".join(f"“{h}”" for h in source.headers[:6] if h) or "none"
-        raise SpreadsheetError(
-            f"{source.path.name}: no column is a customer field (headers: {shown}); "
+        shown = ", ".join(f"“{h}”" for h in source.headers[:6] if h) or _("none")
+        refused = _(
+            "{file}: no column is a customer field (headers: {headers}); "
             "use the export file as a template (first_name, last_name, email, customer_code...)."
+        )
+        raise SpreadsheetError(
+            refused.format(file=source.path.name, headers=shown)
             + (f" {hint}" if (hint := source.no_field_hint()) else "")
         )
     return source, cmap, ctx
-
-
-#: what the mapping says of an activity column with ``--opening-balances``
-_OPENING_REASONS = {
-    "loyalty_balance": "opening loyalty balance (a ledger entry, --opening-balances)",
-    "account_balance": "opening account balance (a ledger entry, --opening-balances)",
-    "year_to_date_spend": "opening year-to-date spend (counted this year, --opening-balances)",
-}
 
 
 def _column_notices(cmap: ColumnMap, activity: dict[int, str] | None = None) -> list[str]:
@@ -318,39 +319,53 @@ def _column_notices(cmap: ColumnMap, activity: dict[int, str] | None = None) -> 
     become opening entries, and a year-to-date column an opening spend figure.
     """
 
+    unnamed, quoted = _("column {number}"), _("“{text}”")
+
     def names(indexes: Iterable[int]) -> str:
-        return ", ".join(f"“{cmap.headers[i] or f'column {i + 1}'}”" for i in indexes)
+        return ", ".join(
+            quoted.format(text=cmap.headers[i] or unnamed.format(number=i + 1)) for i in indexes
+        )
 
     notes = []
     if cmap.unknown:
-        notes.append(f"Unknown columns, ignored: {names(cmap.unknown)}.")
+        notes.append(_("Unknown columns, ignored: {columns}.").format(columns=names(cmap.unknown)))
     chosen = activity or {}
     balances = [i for i, name in chosen.items() if name != "year_to_date_spend"]
     spend = [i for i, name in chosen.items() if name == "year_to_date_spend"]
     read_only = [i for i in cmap.read_only if i not in balances and i not in spend]
     if balances:
         notes.append(
-            f"Opening balances from: {names(balances)} (dated ledger entries of this import, "
-            "reversible with tillterm balances reverse)."
+            _(
+                "Opening balances from: {columns} (dated ledger entries of this import, "
+                "reversible with tillterm balances reverse)."
+            ).format(columns=names(balances))
         )
     if spend:
         notes.append(
-            f"Year-to-date spend from: {names(spend)} (an opening figure of this import, "
-            "added to this year's sales until 31 December, reversible with tillterm "
-            "balances reverse)."
+            _(
+                "Year-to-date spend from: {columns} (an opening figure of this import, "
+                "added to this year's sales until 31 December, reversible with tillterm "
+                "balances reverse)."
+            ).format(columns=names(spend))
         )
     if read_only:
         notes.append(
-            f"Read-only columns (generated by activity), never imported: {names(read_only)}."
+            _("Read-only columns (generated by activity), never imported: {columns}.").format(
+                columns=names(read_only)
+            )
         )
     if cmap.duplicates:
         notes.append(
-            f"Columns repeating another column's field, ignored: {names(cmap.duplicates)}."
+            _("Columns repeating another column's field, ignored: {columns}.").format(
+                columns=names(cmap.duplicates)
+            )
         )
     if cmap.ignored:
         notes.append(
-            "Columns ignored (by choice, tillterm's own, or repeating what other columns "
-            f"import): {names(cmap.ignored)}."
+            _(
+                "Columns ignored (by choice, tillterm's own, or repeating what other columns "
+                "import): {columns}."
+            ).format(columns=names(cmap.ignored))
         )
     return notes
 
@@ -360,6 +375,7 @@ def _notices(scan: Scan, table: pl.DataFrame) -> tuple[str, ...]:
     import polars as pl
 
     notes = _column_notices(scan.cmap, scan.activity)
+    quoted = _("“{text}”")
     notes.extend(scan.source.notes)
     notes.extend(scan.date_notes)
     fields = scan.cmap.fields
@@ -368,19 +384,24 @@ def _notices(scan: Scan, table: pl.DataFrame) -> tuple[str, ...]:
         columns=named or [i for i in fields if fields[i] == "company"]
     )
     if samples:
-        shown = ", ".join(f"“{n}”" for n in samples)
-        notes.append(f"Names as read: {shown} (garbled letters mean a wrong encoding).")
+        shown = ", ".join(quoted.format(text=n) for n in samples)
+        notes.append(
+            _("Names as read: {names} (garbled letters mean a wrong encoding).").format(names=shown)
+        )
     if scan.new_groups:
-        names = ", ".join(f"“{n}”" for n in scan.new_groups.values())
-        notes.append(f"Groups to be created: {names}.")
+        names = ", ".join(quoted.format(text=n) for n in scan.new_groups.values())
+        notes.append(_("Groups to be created: {groups}.").format(groups=names))
     elif "group" in scan.cmap.present:
+        start = _(UNKNOWN_GROUP).partition("{value}")[0]
         unknown = table.filter(
-            (pl.col("level") == ERROR) & pl.col("message").str.starts_with("unknown group “")
+            (pl.col("level") == ERROR) & pl.col("message").str.starts_with(start)
         ).height
         if unknown:
             notes.append(
-                "Groups not in the store: create them first, or let the import create them "
-                "(--create-groups; Ctrl+O on the Import screen)."
+                _(
+                    "Groups not in the store: create them first, or let the import create them "
+                    "(--create-groups; Ctrl+O on the Import screen)."
+                )
             )
     return tuple(notes)
 
@@ -389,8 +410,14 @@ def _look_alikes(rows: Sequence[ColumnRow], cmap: ColumnMap) -> pl.DataFrame:
     """A warning (on the header row) for each column left out that looks like data."""
     import polars as pl
 
+    unnamed = _("column {number}")
     found = [
-        (1, row.header or f"column {row.number}", WARNING, look_alike_message(row, cmap.present))
+        (
+            1,
+            row.header or unnamed.format(number=row.number),
+            WARNING,
+            look_alike_message(row, cmap.present),
+        )
         for row in rows
         if row.looks_like
     ]
@@ -499,7 +526,9 @@ class Scan:
         if self.rows == 0:
             self.spill.discard()
             raise SpreadsheetError(
-                f"{source.path.name} has a header but no rows: nothing to import."
+                _("{file} has a header but no rows: nothing to import.").format(
+                    file=source.path.name
+                )
             )
         if "customer_code" in cmap.present and self.keys:
             all_keys = pl.concat(self.keys)
@@ -511,17 +540,17 @@ class Scan:
                         pl.col(ROW).alias("row"),
                         pl.lit(cmap.header_of("customer_code")).alias("column"),
                         pl.lit(ERROR).alias("level"),
-                        pl.format(
-                            "customer code “{}” is already on row {}",
-                            pl.col("customer_code"),
-                            pl.col("__first"),
+                        formatted(
+                            _("customer code “{code}” is already on row {row}"),
+                            code=pl.col("customer_code"),
+                            row=pl.col("__first"),
                         ).alias("message"),
                     )
                 )
         columns = column_rows(cmap, self.first, self.overrides, self.custom_fields)
         if self.activity:
             columns = tuple(
-                replace(row, reason=_OPENING_REASONS[self.activity[row.number - 1]])
+                replace(row, reason=_(OPENING_REASONS[self.activity[row.number - 1]]))
                 if row.number - 1 in self.activity
                 else row
                 for row in columns

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tillterm.core.errors import TilltermError
+from tillterm.i18n import N_, _, ngettext
+from tillterm.i18n.formats import whole
 from tillterm.spreadsheet.checking import Context
 from tillterm.spreadsheet.columns import ColumnMap
 from tillterm.spreadsheet.mapping import ColumnRow, Override
@@ -40,14 +42,22 @@ def refuse_blocked(report: ImportReport, *, allow_warnings: bool) -> None:
     """Raise :class:`ImportBlocked` when ``report`` may not be applied: it has errors,
     or warnings nobody agreed to (customer and product imports alike)."""
     if report.errors:
+        blocked = ngettext(
+            "{file} has {count} error(s): nothing was imported.",
+            "{file} has {count} error(s): nothing was imported.",
+            report.errors,
+        )
         raise ImportBlocked(
-            f"{report.path.name} has {report.errors:,} error(s): nothing was imported.", report
+            blocked.format(file=report.path.name, count=whole(report.errors)), report
         )
     if report.warnings and not allow_warnings:
+        stopped = ngettext(
+            "{file} has {count} warning(s): continue anyway to import it as it is.",
+            "{file} has {count} warning(s): continue anyway to import it as it is.",
+            report.warnings,
+        )
         raise ImportBlocked(
-            f"{report.path.name} has {report.warnings:,} warning(s): "
-            "continue anyway to import it as it is.",
-            report,
+            stopped.format(file=report.path.name, count=whole(report.warnings)), report
         )
 
 
@@ -148,6 +158,12 @@ OPENING_SPEND = "__opening_spend"
 #: the reason of an opening ledger entry, and of its reversal, before the import's number
 OPENING_PREFIX = "opening balance, import "
 REVERSAL_PREFIX = "reversal of opening balance, import "
+#: what the mapping says of an activity column with ``--opening-balances``
+OPENING_REASONS = {
+    "loyalty_balance": N_("opening loyalty balance (a ledger entry, --opening-balances)"),
+    "account_balance": N_("opening account balance (a ledger entry, --opening-balances)"),
+    "year_to_date_spend": N_("opening year-to-date spend (counted this year, --opening-balances)"),
+}
 
 
 @dataclass(frozen=True)
@@ -178,14 +194,23 @@ class OpeningBalances:
         (total 80000.00 EUR)": what the import brings (or brought) over."""
         from tillterm.core.money import format_money
 
-        loyalty = f"{self.loyalty:,} loyalty balance{'s' * (self.loyalty != 1)}"
-        accounts = f"{self.accounts:,} account balance{'s' * (self.accounts != 1)}"
-        spend = f"{self.spends:,} customer{'s' * (self.spends != 1)}"
-        return (
-            f"opening balances: {loyalty} ({self.points:,} points), "
-            f"{accounts} ({format_money(self.cents, self.currency)}), "
-            f"year-to-date spend brought over for {spend} "
-            f"(total {format_money(self.spend_cents, self.currency)})"
+        loyalty = ngettext(
+            "{count} loyalty balance ({points} points)",
+            "{count} loyalty balances ({points} points)",
+            self.loyalty,
+        ).format(count=whole(self.loyalty), points=whole(self.points))
+        accounts = ngettext(
+            "{count} account balance ({amount})",
+            "{count} account balances ({amount})",
+            self.accounts,
+        ).format(count=whole(self.accounts), amount=format_money(self.cents, self.currency))
+        spend = ngettext(
+            "year-to-date spend brought over for {count} customer (total {amount})",
+            "year-to-date spend brought over for {count} customers (total {amount})",
+            self.spends,
+        ).format(count=whole(self.spends), amount=format_money(self.spend_cents, self.currency))
+        return _("opening balances: {loyalty}, {accounts}, {spend}").format(
+            loyalty=loyalty, accounts=accounts, spend=spend
         )
 
 
@@ -228,29 +253,55 @@ class ImportReport:
         return self.errors > 0
 
     def summary(self) -> str:
-        rows = f"{self.rows:,} row{'s' * (self.rows != 1)}"
-        parts = [f"{self.new:,} new", f"{self.updated:,} updated"]
+        rows = ngettext("{count} row", "{count} rows", self.rows).format(count=whole(self.rows))
+        parts = [
+            ngettext("{count} new", "{count} new", self.new).format(count=whole(self.new)),
+            ngettext("{count} updated", "{count} updated", self.updated).format(
+                count=whole(self.updated)
+            ),
+        ]
         if self.unchanged:
-            parts.append(f"{self.unchanged:,} unchanged")
-        parts.append(f"{self.errors:,} error{'s' * (self.errors != 1)}")
-        parts.append(f"{self.warnings:,} warning{'s' * (self.warnings != 1)}")
+            parts.append(
+                ngettext("{count} unchanged", "{count} unchanged", self.unchanged).format(
+                    count=whole(self.unchanged)
+                )
+            )
+        parts.append(
+            ngettext("{count} error", "{count} errors", self.errors).format(
+                count=whole(self.errors)
+            )
+        )
+        parts.append(
+            ngettext("{count} warning", "{count} warnings", self.warnings).format(
+                count=whole(self.warnings)
+            )
+        )
         if self.opening is not None:
             parts.append(self.opening.line())
-        return f"{rows}: " + ", ".join(parts)
+        return _("{rows}: {parts}").format(rows=rows, parts=", ".join(parts))
 
     def mapping_lines(self) -> list[str]:
         """The mapping as text, one column a line: ``3 “E-mail” → email (a@b.c, d@e.f)``."""
         lines = []
+        unnamed, chosen = _("column {number}"), _(" [your choice]")
+        left_out = _("not imported: {reason}")
+        quoted = _("“{text}”")
+        opening = {_(reason) for reason in OPENING_REASONS.values()}
         for row in self.columns:
-            header = row.header or f"column {row.number}"
+            header = row.header or unnamed.format(number=row.number)
             samples = f" ({', '.join(row.samples)})" if row.samples else ""
-            mine = " [your choice]" if row.chosen and row.field else ""
+            mine = chosen if row.chosen and row.field else ""
             if row.field:
-                lines.append(f"{row.number:>3} “{header}” → {row.field}{mine}{samples}")
-            elif row.reason.startswith("opening "):  # --opening-balances
-                lines.append(f"{row.number:>3} “{header}” → {row.reason}{samples}")
+                lines.append(
+                    f"{row.number:>3} {quoted.format(text=header)} → {row.field}{mine}{samples}"
+                )
+            elif row.reason in opening:  # --opening-balances
+                lines.append(
+                    f"{row.number:>3} {quoted.format(text=header)} → {row.reason}{samples}"
+                )
             else:
-                lines.append(f"{row.number:>3} “{header}” → not imported: {row.reason}{samples}")
+                note = left_out.format(reason=row.reason)
+                lines.append(f"{row.number:>3} {quoted.format(text=header)} → {note}{samples}")
         return lines
 
     def clearing(self) -> str:
@@ -259,10 +310,11 @@ class ImportReport:
         if not total:
             return ""
         columns = ", ".join(f"{header} {count:,}" for header, count in self.cleared)
-        return (
-            f"{total:,} value{'s' * (total != 1)} on file will be cleared by blank cells: "
-            f"{columns}."
-        )
+        return ngettext(
+            "{count} value on file will be cleared by blank cells: {columns}.",
+            "{count} values on file will be cleared by blank cells: {columns}.",
+            total,
+        ).format(count=whole(total), columns=columns)
 
 
 @dataclass(frozen=True)
@@ -276,16 +328,24 @@ class ImportResult:
     #: ``tillterm balances reverse N`` names; ``None`` when it wrote none
     opening_import: int | None = None
 
-    def summary(self) -> str:
-        text = f"Imported {self.report.path.name}: {self.created:,} new, {self.updated:,} updated"
+    def summary(self, *, products: bool = False) -> str:
+        """ "Imported FILE: 3 new, 2 updated" (``products``: "3 new products, 2 updated")."""
+        imported = (
+            _("Imported {file}: {new} new products, {updated} updated")
+            if products
+            else _("Imported {file}: {new} new, {updated} updated")
+        )
+        text = imported.format(
+            file=self.report.path.name, new=whole(self.created), updated=whole(self.updated)
+        )
         if self.unchanged:
-            text += f", {self.unchanged:,} unchanged"
+            text += _(", {count} unchanged").format(count=whole(self.unchanged))
         opening = self.report.opening
         if opening is not None and self.opening_import is not None:
-            text += (
-                f"; {opening.line()} as opening-balance import {self.opening_import} "
-                f"(undo: tillterm balances reverse {self.opening_import})"
-            )
+            text += _(
+                "; {balances} as opening-balance import {number} "
+                "(undo: tillterm balances reverse {number})"
+            ).format(balances=opening.line(), number=self.opening_import)
         elif opening is not None:
-            text += "; no opening balance to bring over"
+            text += _("; no opening balance to bring over")
         return text + "."

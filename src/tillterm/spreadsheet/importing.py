@@ -34,6 +34,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from tillterm.customers.groups import create_group, find_group, group_key
+from tillterm.i18n import _
 from tillterm.spreadsheet.applying import (
     CustomerWriter,
     Lookahead,
@@ -110,9 +111,13 @@ def apply_import(
     refuse_blocked(report, allow_warnings=allow_warnings)
     checked = report.checked
     if checked is None or not checked.available:
-        raise SpreadsheetError(f"{report.path.name} was already imported; check it again.")
+        raise SpreadsheetError(
+            _("{file} was already imported; check it again.").format(file=report.path.name)
+        )
     if fingerprint(report.path) != report.fingerprint:
-        raise SpreadsheetError(f"{report.path.name} changed since it was checked; check it again.")
+        raise SpreadsheetError(
+            _("{file} changed since it was checked; check it again.").format(file=report.path.name)
+        )
     created = updated = 0
     with session_scope(engine) as session:
         conn = session.connection()
@@ -127,8 +132,10 @@ def apply_import(
         ctx = load_context(conn, excel=checked.context.excel)
         if not still_valid(then, ctx, checked.cmap):
             raise SpreadsheetError(
-                "Groups, sales taxes or custom fields changed since "
-                f"{report.path.name} was checked; check it again."
+                _(
+                    "Groups, sales taxes or custom fields changed since "
+                    "{file} was checked; check it again."
+                ).format(file=report.path.name)
             )
         writer = CustomerWriter(conn, checked.cmap, ctx, path, file_keys=file_keys(checked))
         existing, unchanged = existing_ids(conn, checked, ctx, progress)
@@ -141,7 +148,7 @@ def apply_import(
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tillterm-import") as pool:
             ahead = Lookahead(pool, writer, checked, existing, new_ids, unchanged)
             done = skipped = 0
-            for _ in range(len(ahead.pieces)):
+            for _piece in range(len(ahead.pieces)):
                 batch = ahead.take()
                 c, u = writer.write(batch, inserted=ahead.start)
                 created += c

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from tillterm.i18n import _
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -54,13 +56,20 @@ class Layout:
         notes = []
         if self.header and self.titles:
             notes.append(
-                f"The header is on row {self.header + 1}: the rows above it "
-                f"(“{self.titles[0]}”) are a title, not imported."
+                _(
+                    "The header is on row {row}: the rows above it "
+                    "(“{title}”) are a title, not imported."
+                ).format(row=self.header + 1, title=self.titles[0])
             )
         elif self.header:
-            notes.append(f"The header is on row {self.header + 1} (the rows above are blank).")
+            notes.append(
+                _("The header is on row {row} (the rows above are blank).").format(
+                    row=self.header + 1
+                )
+            )
+        totals = _("Row {row} (“{text}”) is a totals row: not imported.")
         for row, text in self.footers:
-            notes.append(f"Row {row} (“{text}”) is a totals row: not imported.")
+            notes.append(totals.format(row=row, text=text))
         return tuple(notes)
 
 

@@ -17,7 +17,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tillterm.spreadsheet.checking import WARNING, empty_problems
+from tillterm.i18n import _, pgettext
+from tillterm.spreadsheet.checking import WARNING, empty_problems, formatted
 from tillterm.spreadsheet.columns import FIELD_BY_NAME, PHONE, ColumnMap
 from tillterm.spreadsheet.reading import ROW
 
@@ -38,18 +39,19 @@ class Lengths:
 
 #: countries whose phones or postcodes start with 0 (a country absent here: no check)
 LENGTHS = {
-    "FR": Lengths("French", (10,), 5),
-    "BE": Lengths("Belgian", (9, 10)),
-    "NL": Lengths("Dutch", (10,)),
-    "DE": Lengths("German", (10, 11), 5),
-    "AT": Lengths("Austrian", (10, 11, 12, 13)),
-    "CH": Lengths("Swiss", (10,)),
-    "GB": Lengths("British", (11,)),
-    "IE": Lengths("Irish", (9, 10)),
-    "IT": Lengths("Italian", (), 5),
-    "ES": Lengths("Spanish", (), 5),
-    "US": Lengths("US", (), 5),
-    "AU": Lengths("Australian", (10,), 4),
+    # the adjective of "French phone numbers", "French postcodes" (plural in French)
+    "FR": Lengths(pgettext("phone numbers, postcodes", "French"), (10,), 5),
+    "BE": Lengths(pgettext("phone numbers, postcodes", "Belgian"), (9, 10)),
+    "NL": Lengths(pgettext("phone numbers, postcodes", "Dutch"), (10,)),
+    "DE": Lengths(pgettext("phone numbers, postcodes", "German"), (10, 11), 5),
+    "AT": Lengths(pgettext("phone numbers, postcodes", "Austrian"), (10, 11, 12, 13)),
+    "CH": Lengths(pgettext("phone numbers, postcodes", "Swiss"), (10,)),
+    "GB": Lengths(pgettext("phone numbers, postcodes", "British"), (11,)),
+    "IE": Lengths(pgettext("phone numbers, postcodes", "Irish"), (9, 10)),
+    "IT": Lengths(pgettext("phone numbers, postcodes", "Italian"), (), 5),
+    "ES": Lengths(pgettext("phone numbers, postcodes", "Spanish"), (), 5),
+    "US": Lengths(pgettext("phone numbers, postcodes", "US"), (), 5),
+    "AU": Lengths(pgettext("phone numbers, postcodes", "Australian"), (10,), 4),
 }
 
 
@@ -75,28 +77,30 @@ def lost_zero_problems(
             continue
         spec = FIELD_BY_NAME.get(name)
         if spec is not None and spec.kind == PHONE and rules.phone:
-            lengths, what = rules.phone, f"{rules.name} phone numbers have"
+            lengths = rules.phone
+            what = _("{country} phone numbers have").format(country=rules.name)
         elif name == "postal_code" and rules.postcode:
-            lengths, what = (rules.postcode,), f"{rules.name} postcodes have"
+            lengths = (rules.postcode,)
+            what = _("{country} postcodes have").format(country=rules.name)
         else:
             continue
         cell = pl.col(f"c{index}").str.strip_chars()
         short = cell.str.contains(r"^[1-9]\d*$") & cell.str.len_chars().is_in(
             [n - 1 for n in lengths]
         )
-        digits = " or ".join(str(n) for n in lengths)
+        digits = _(" or ").join(str(n) for n in lengths)
         found = frame.filter(short).select(
             pl.col(ROW).alias("row"),
             pl.lit(cmap.headers[index]).alias("column"),
             pl.lit(WARNING).alias("level"),
-            pl.format(
-                "“{}” was stored as a number and lost its leading zero ("
-                + what
-                + " "
-                + digits
-                + " digits): write it 0{} (format the column as Text in Excel)",
-                cell,
-                cell,
+            formatted(
+                _(
+                    "“{value}” was stored as a number and lost its leading zero ({rule} "
+                    "{digits} digits): write it 0{value} (format the column as Text in Excel)"
+                ),
+                value=cell,
+                rule=what,
+                digits=digits,
             ).alias("message"),
         )
         if found.height:

@@ -32,6 +32,7 @@ from sqlmodel import col
 
 from tillterm.core.errors import TilltermError
 from tillterm.core.money import parse_amount, to_cents
+from tillterm.i18n import _
 from tillterm.spreadsheet.cells import restore_expr
 from tillterm.spreadsheet.checking import WARNING, empty_problems
 from tillterm.spreadsheet.import_report import (
@@ -173,13 +174,16 @@ def read_balances(
                 cell = str(text[at])
                 value = _points(cell) if target == OPENING_POINTS else _amount(cell)
                 if value is None:
-                    kind = "a whole number of points" if target == OPENING_POINTS else "an amount"
                     unread.append(
                         (
                             row_numbers[at],
                             header,
                             WARNING,
-                            f"“{cell[:40]}” is not {kind}: no opening balance",
+                            (
+                                _("“{value}” is not a whole number of points: no opening balance")
+                                if target == OPENING_POINTS
+                                else _("“{value}” is not an amount: no opening balance")
+                            ).format(value=cell[:40]),
                         )
                     )
                     found.append(None)
@@ -195,9 +199,11 @@ def read_balances(
                         row_numbers[at],
                         header,
                         WARNING,
-                        f"“{text[at][:40]}” adds to the opening balance of import {earlier} "
-                        f"this customer has (undo that one: tillterm balances reverse "
-                        f"{earlier})",
+                        _(
+                            "“{value}” adds to the opening balance of import {number} "
+                            "this customer has (undo that one: tillterm balances reverse "
+                            "{number})"
+                        ).format(value=text[at][:40], number=earlier),
                     )
                 )
         columns[target] = values.alias(target)
@@ -329,9 +335,13 @@ def reverse_opening_entries(conn: Connection, number: int) -> Reversal:
     """
     lock_opening_entries(conn)
     if number in _import_numbers(conn, REVERSAL_PREFIX):
-        raise ReversalRefused(f"Opening-balance import {number} was already reversed.")
+        raise ReversalRefused(
+            _("Opening-balance import {number} was already reversed.").format(number=number)
+        )
     if number not in _import_numbers(conn, OPENING_PREFIX):
-        raise ReversalRefused(f"There is no opening-balance import {number}.")
+        raise ReversalRefused(
+            _("There is no opening-balance import {number}.").format(number=number)
+        )
     reason = f"{OPENING_PREFIX}{number}"
     undo = f"{REVERSAL_PREFIX}{number}"
     now = utcnow()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from phonenumbers import PhoneMetadata
 
 from tillterm.customers.phones import MAX_DIGITS_TEXT, phone_forms, phone_problem
+from tillterm.i18n import _
 from tillterm.spreadsheet.checking import WARNING, empty_problems
 from tillterm.spreadsheet.reading import ROW
 
@@ -157,8 +158,9 @@ def phone_problems(
             .filter(pl.col("__nsn").is_null() & (pl.col("__found") != ""))
             .select(ROW, "__typed")
         )
+        kept = _("{problem}: kept as written")
         found = [
-            (row, header, WARNING, f"{problem}: kept as written")
+            (row, header, WARNING, kept.format(problem=problem))
             for row, typed in judged.iter_rows()
             if (problem := phone_problem(typed, region))
         ]

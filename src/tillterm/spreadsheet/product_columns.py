@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from tillterm.i18n import N_, _
 from tillterm.spreadsheet.sources import normalise_header
 
 NAME, SKU, BARCODE, PRICE, TAX, ACTIVE = "name", "sku", "barcode", "price", "tax_rate", "active"
@@ -91,7 +92,7 @@ class ProductSource:
 SOURCES = (
     ProductSource(
         "shopify",
-        "Shopify products export",
+        N_("Shopify products export"),
         ("Handle", "Title", "Variant SKU", "Variant Price"),
         (
             ("Handle", GROUP),
@@ -108,7 +109,7 @@ SOURCES = (
     ),
     ProductSource(
         "square",
-        "Square item library export",
+        N_("Square item library export"),
         ("Token", "Item Name", "Variation Name", "Price"),
         (
             ("Item Name", NAME),
@@ -124,7 +125,7 @@ SOURCES = (
     ),
     ProductSource(
         "lightspeed",
-        "Lightspeed X-Series products export",
+        N_("Lightspeed X-Series products export"),
         ("handle", "sku", "name", "retail_price"),
         (
             ("handle", GROUP),
@@ -154,7 +155,8 @@ class ProductColumns:
 
     @property
     def source_name(self) -> str:
-        return self.source.name if self.source else ""
+        """The recognised system, in the person's language."""
+        return _(self.source.name) if self.source else ""
 
 
 def detect_product_source(headers: Sequence[str]) -> ProductSource | None:

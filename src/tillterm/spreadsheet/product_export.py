@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from tillterm.core.money import from_cents
+from tillterm.i18n import _
 from tillterm.spreadsheet.cells import neutralise
 from tillterm.spreadsheet.export import EXPORT_SUFFIXES
 from tillterm.spreadsheet.export_writer import CsvWriter, XlsxWriter
@@ -40,7 +41,9 @@ def export_products(
     path = Path(target).expanduser()
     suffix = path.suffix.lower()
     if suffix not in EXPORT_SUFFIXES:
-        raise SpreadsheetError(f"{path.name}: products are exported to .csv or .xlsx.")
+        raise SpreadsheetError(
+            _("{file}: products are exported to .csv or .xlsx.").format(file=path.name)
+        )
     product, tax = table_of(Product), table_of(TaxRate)
     query = (
         select(
@@ -79,5 +82,7 @@ def export_products(
                     writer.write(pl.DataFrame(rows, schema=list(FIELDS), orient="row"))
                     count += len(rows)
     except OSError as exc:
-        raise SpreadsheetError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
+        raise SpreadsheetError(
+            _("Cannot write {file}: {reason}.").format(file=path, reason=exc.strerror or exc)
+        ) from exc
     return count

@@ -30,8 +30,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from tillterm.catalog.products import CHECKED_LENGTHS, check_barcode, check_sku, parse_price
+from tillterm.i18n import N_, _, pgettext
 from tillterm.spreadsheet.cells import restore_expr
-from tillterm.spreadsheet.checking import ERROR, WARNING
+from tillterm.spreadsheet.checking import ERROR, WARNING, formatted
 from tillterm.spreadsheet.columns import PROBLEMS_HEADER
 from tillterm.spreadsheet.consent import NO_WORDS, YES_WORDS
 from tillterm.spreadsheet.import_report import (
@@ -238,7 +239,8 @@ class _Check:
             )
 
     def _repeats(self, df: Any, column: str, what: str) -> None:
-        """A code on two rows: the second (and later) rows name the first."""
+        """A code on two rows: the second (and later) rows name the first (``what``: the
+        message, marked, with the ``{code}`` and the first ``{row}``)."""
         import polars as pl
 
         repeated = df.filter((pl.col(column) != "") & pl.col(column).is_duplicated())
@@ -248,7 +250,7 @@ class _Check:
                 firsts.filter(pl.col("first") != pl.col("row")),
                 self.header(column),
                 ERROR,
-                pl.format(f"{what} {{}} is also on row {{}}", pl.col(column), pl.col("first")),
+                formatted(_(what), code=pl.col(column), row=pl.col("first")),
             )
 
     def run(self, raw: Any) -> Any:
@@ -313,22 +315,30 @@ class _Check:
         # -- name
         if NAME in fields:
             self.add(
-                df.filter(pl.col(NAME) == ""), self.header(NAME), ERROR, "a product needs a name"
+                df.filter(pl.col(NAME) == ""),
+                self.header(NAME),
+                ERROR,
+                _("a product needs a name"),
             )
             self.add(
                 df.filter(pl.col(NAME).str.len_chars() > 200),
                 self.header(NAME),
                 ERROR,
-                "at most 200 characters",
+                _("at most 200 characters"),
             )
         else:
-            self.add(df.filter(new), "name", ERROR, "a new product needs a name (no name column)")
+            self.add(
+                df.filter(new),
+                pgettext("product column", "name"),
+                ERROR,
+                _("a new product needs a name (no name column)"),
+            )
         # -- codes
         if SKU in fields:
             sku = pl.col(SKU)
             odd = df.filter((sku != "") & (sku.str.contains(r"\s") | (sku.str.len_chars() > 64)))
             self.each(odd, SKU, SKU, check_sku)
-            self._repeats(df, SKU, "SKU")
+            self._repeats(df, SKU, N_("SKU {code} is also on row {row}"))
         if BARCODE in fields:
             code = pl.col(BARCODE)
             retail = code.str.contains(r"^[0-9]+$") & code.str.len_chars().is_in(
@@ -348,9 +358,9 @@ class _Check:
                 checked.filter(pl.col("_fine") & pl.col("owner").is_not_null()),
                 self.header(BARCODE),
                 ERROR,
-                pl.format("barcode {} is another product's (its SKU differs)", code),
+                formatted(_("barcode {code} is another product's (its SKU differs)"), code=code),
             )
-            self._repeats(df, BARCODE, "barcode")
+            self._repeats(df, BARCODE, N_("barcode {code} is also on row {row}"))
             long_digits = (
                 code.str.contains(r"^[0-9]+$")
                 & (code.str.len_chars() > 6)
@@ -360,7 +370,7 @@ class _Check:
                 df.filter(long_digits),
                 self.header(BARCODE),
                 WARNING,
-                "not a retail barcode length: kept as an internal code",
+                _("not a retail barcode length: kept as an internal code"),
             )
         # -- price
         if PRICE in fields:
@@ -372,7 +382,10 @@ class _Check:
             ).fill_null("").str.pad_end(2, "0").str.slice(0, 2).replace("", "0").cast(pl.Int64)
             df = df.with_columns(pl.when(plain).then(cents).otherwise(None).alias("price_cents"))
             self.add(
-                df.filter(pl.col(PRICE) == ""), self.header(PRICE), ERROR, "a product needs a price"
+                df.filter(pl.col(PRICE) == ""),
+                self.header(PRICE),
+                ERROR,
+                _("a product needs a price"),
             )
             others = df.filter((pl.col(PRICE) != "") & ~plain)
             if others.height:
@@ -403,11 +416,14 @@ class _Check:
                 df.filter(pl.col("price_cents") == 0),
                 self.header(PRICE),
                 WARNING,
-                "the price is 0.00",
+                _("the price is 0.00"),
             )
         else:
             self.add(
-                df.filter(new), "price", ERROR, "a new product needs a price (no price column)"
+                df.filter(new),
+                pgettext("product column", "price"),
+                ERROR,
+                _("a new product needs a price (no price column)"),
             )
         # -- tax rate
         if TAX in fields:
@@ -422,8 +438,10 @@ class _Check:
             def tax_problem(value: str) -> str:
                 folded = " ".join(value.split()).lower()
                 if folded in self.retired:
-                    return f"tax rate “{self.retired[folded]}” is retired"
-                return f"no tax rate “{value}”: create it first in the store settings"
+                    return _("tax rate “{name}” is retired").format(name=self.retired[folded])
+                return _("no tax rate “{name}”: create it first in the store settings").format(
+                    name=value
+                )
 
             self.each(unknown, TAX, TAX, tax_problem)
         # -- on sale or not
@@ -454,7 +472,7 @@ class _Check:
                 df.filter(pl.col("_active").is_null()),
                 column,
                 ERROR,
-                pl.format("“{}” is not yes or no", pl.col(source)),
+                formatted(_("“{value}” is not yes or no"), value=pl.col(source)),
             )
             # the text read is kept for the messages above; the flag replaces it now
             df = df.drop(source).rename({"_active": "active"})
@@ -471,9 +489,11 @@ def check_products(
     cols = map_product_columns(source.headers)
     if NAME not in cols.fields and SKU not in cols.fields and BARCODE not in cols.fields:
         raise SpreadsheetError(
-            f"{Path(path).name}: no column is a product name, SKU or barcode "
-            f"(headers: {', '.join(h for h in source.headers[:8] if h)}). Name a column "
-            "name, sku, barcode or price, as in tillterm's product export."
+            _(
+                "{file}: no column is a product name, SKU or barcode "
+                "(headers: {headers}). Name a column "
+                "name, sku, barcode or price, as in tillterm's product export."
+            ).format(file=Path(path).name, headers=", ".join(h for h in source.headers[:8] if h))
         )
     with session_scope(engine) as session:
         conn = session.connection()
@@ -566,11 +586,16 @@ def _compare(rows: Any, existing: Sequence[Any]) -> Any:
 def _notices(cols: ProductColumns, headers: tuple[str, ...]) -> tuple[str, ...]:
     notices = []
     if cols.options:
-        shown = ", ".join(f"“{headers[i]}”" for i in cols.options)
-        notices.append(f"Variant options ({shown}) are added to each product's name.")
+        quoted = _("“{text}”")
+        shown = ", ".join(quoted.format(text=headers[i]) for i in cols.options)
+        notices.append(
+            _("Variant options ({columns}) are added to each product's name.").format(columns=shown)
+        )
     if cols.group is not None:
         notices.append(
-            f"Rows with the same “{headers[cols.group]}” and no name take the first row's name."
+            _("Rows with the same “{header}” and no name take the first row's name.").format(
+                header=headers[cols.group]
+            )
         )
     return tuple(notices)
 
@@ -586,11 +611,11 @@ def _column_rows(cols: ProductColumns, headers: tuple[str, ...]) -> tuple[Column
     rows = []
     for index, header in enumerate(headers):
         if header == PROBLEMS_HEADER:
-            rows.append(ColumnRow(index + 1, header, None, "tillterm's own problem column", ()))
+            rows.append(ColumnRow(index + 1, header, None, _("tillterm's own problem column"), ()))
         elif index in roles:
             rows.append(ColumnRow(index + 1, header, roles[index], "", ()))
         else:
-            rows.append(ColumnRow(index + 1, header, None, "not a product field", ()))
+            rows.append(ColumnRow(index + 1, header, None, _("not a product field"), ()))
     return tuple(rows)
 
 
@@ -610,9 +635,13 @@ def apply_products(
     report = checked.report
     refuse_blocked(report, allow_warnings=allow_warnings)
     if checked.applied:
-        raise SpreadsheetError(f"{report.path.name} was already imported; check it again.")
+        raise SpreadsheetError(
+            _("{file} was already imported; check it again.").format(file=report.path.name)
+        )
     if fingerprint(report.path) != report.fingerprint:
-        raise SpreadsheetError(f"{report.path.name} changed since it was checked; check it again.")
+        raise SpreadsheetError(
+            _("{file} changed since it was checked; check it again.").format(file=report.path.name)
+        )
     import polars as pl
 
     rows = checked.rows
@@ -629,8 +658,9 @@ def apply_products(
             begin_write(conn)
             if _codes(conn) != checked.seen:
                 raise SpreadsheetError(
-                    "Products were added or changed since "
-                    f"{report.path.name} was checked; check it again."
+                    _(
+                        "Products were added or changed since {file} was checked; check it again."
+                    ).format(file=report.path.name)
                 )
             done = 0
 
@@ -652,8 +682,10 @@ def apply_products(
                 _write_sqlite(conn, fresh, reindexed, repriced, columns, tell)
     except IntegrityError as exc:
         raise SpreadsheetError(
-            f"{report.path.name}: two products would share a SKU or barcode "
-            "(the file swaps codes between products?); nothing was imported."
+            _(
+                "{file}: two products would share a SKU or barcode "
+                "(the file swaps codes between products?); nothing was imported."
+            ).format(file=report.path.name)
         ) from exc
     checked.applied = True
     return ImportResult(

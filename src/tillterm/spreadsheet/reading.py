@@ -39,6 +39,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from tillterm.i18n import _
 from tillterm.spreadsheet import refusals
 from tillterm.spreadsheet.excel_sheet import open_excel
 from tillterm.spreadsheet.refusals import ImportCancelled as ImportCancelled
@@ -66,23 +67,28 @@ def open_sheet(
     """
     file = Path(path).expanduser()
     if not file.exists():
-        raise SpreadsheetError(f"{file} does not exist.")
+        raise SpreadsheetError(_("{file} does not exist.").format(file=file))
     if file.is_dir():
-        raise SpreadsheetError(f"{file} is a folder, not a spreadsheet.")
+        raise SpreadsheetError(_("{file} is a folder, not a spreadsheet.").format(file=file))
     suffix = file.suffix.lower()
     if suffix not in SUFFIXES:
+        refused = _(
+            "{file}: only .csv, .txt, .xlsx, .xls and .vcf files can be imported "
+            "(this one is {suffix})."
+        )
         raise SpreadsheetError(
-            f"{file.name}: only .csv, .txt, .xlsx, .xls and .vcf files can be imported "
-            f"(this one is {suffix or 'without an extension'})."
+            refused.format(file=file.name, suffix=suffix or _("without an extension"))
         )
     try:
         with file.open("rb") as fh:
             head = fh.read(65536)
         size = file.stat().st_size
     except OSError as exc:
-        raise SpreadsheetError(f"{file.name} cannot be read: {exc.strerror or exc}.") from exc
+        raise SpreadsheetError(
+            _("{file} cannot be read: {reason}.").format(file=file.name, reason=exc.strerror or exc)
+        ) from exc
     if not head:
-        raise SpreadsheetError(f"{file.name} is empty.")
+        raise SpreadsheetError(_("{file} is empty.").format(file=file.name))
     if suffix == ".vcf":
         refuse_size(file, size, refusals.MAX_CSV_BYTES)
         return open_vcard(file)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tillterm.core.errors import TilltermError
+from tillterm.i18n import N_, _
+from tillterm.i18n.formats import whole
 
 #: bytes read at a time from a text file
 BLOCK_BYTES = 8 << 20
@@ -44,20 +46,20 @@ MAX_RECORD_BYTES = 64 << 20
 EXCEL_MEMORY = 6 << 30
 
 MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"PK\x03\x04", "a ZIP archive"),
-    (b"PK\x05\x06", "a ZIP archive"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Office document"),
-    (b"\x89PNG", "a PNG picture"),
-    (b"\xff\xd8\xff", "a JPEG picture"),
-    (b"GIF8", "a GIF picture"),
-    (b"%PDF", "a PDF document"),
-    (b"RIFF", "a media file"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"BM", "a bitmap picture"),
-    (b"II*\x00", "a TIFF picture"),
-    (b"MM\x00*", "a TIFF picture"),
-    (b"\x7fELF", "a program"),
-    (b"SQLite format 3", "a database file"),
+    (b"PK\x03\x04", N_("a ZIP archive")),
+    (b"PK\x05\x06", N_("a ZIP archive")),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", N_("an old Office document")),
+    (b"\x89PNG", N_("a PNG picture")),
+    (b"\xff\xd8\xff", N_("a JPEG picture")),
+    (b"GIF8", N_("a GIF picture")),
+    (b"%PDF", N_("a PDF document")),
+    (b"RIFF", N_("a media file")),
+    (b"\x1f\x8b", N_("a gzip archive")),
+    (b"BM", N_("a bitmap picture")),
+    (b"II*\x00", N_("a TIFF picture")),
+    (b"MM\x00*", N_("a TIFF picture")),
+    (b"\x7fELF", N_("a program")),
+    (b"SQLite format 3", N_("a database file")),
 )
 
 
@@ -71,8 +73,8 @@ class ImportCancelled(TilltermError):
 
 def mb(size: int) -> str:
     if size >= 1 << 30:
-        return f"{size / (1 << 30):,.1f} GB"
-    return f"{size / (1 << 20):,.0f} MB"
+        return _("{size} GB").format(size=f"{size / (1 << 30):,.1f}")
+    return _("{size} MB").format(size=f"{size / (1 << 20):,.0f}")
 
 
 def first_line(exc: BaseException) -> str:
@@ -83,16 +85,19 @@ def first_line(exc: BaseException) -> str:
 def refuse_size(file: Path, size: int, limit: int) -> None:
     if size > limit:
         raise SpreadsheetError(
-            f"{file.name} is {mb(size)}: at most {mb(limit)} can be imported "
-            "at once; split it in several files."
+            _(
+                "{file} is {size}: at most {limit} can be imported "
+                "at once; split it in several files."
+            ).format(file=file.name, size=mb(size), limit=mb(limit))
         )
 
 
 def refuse_columns(file: Path, count: int) -> None:
     if count > MAX_COLUMNS:
         raise SpreadsheetError(
-            f"{file.name} has {count:,} columns (at most {MAX_COLUMNS:,}, as in Excel); "
-            "it is refused."
+            _("{file} has {count} columns (at most {limit}, as in Excel); it is refused.").format(
+                file=file.name, count=whole(count), limit=whole(MAX_COLUMNS)
+            )
         )
 
 
@@ -104,9 +109,13 @@ def refuse_binary(path: Path, head: bytes, expected: str, *, text16: bool = Fals
     for magic, what in MAGIC:
         if head.startswith(magic):
             raise SpreadsheetError(
-                f"{path.name} is {what}, not {expected}; export it as .csv, .xlsx or .xls."
+                _("{file} is {what}, not {expected}; export it as .csv, .xlsx or .xls.").format(
+                    file=path.name, what=_(what), expected=expected
+                )
             )
     if text16:
         return
     if b"\x00" in head[:65536] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise SpreadsheetError(f"{path.name} is a binary file, not {expected}.")
+        raise SpreadsheetError(
+            _("{file} is a binary file, not {expected}.").format(file=path.name, expected=expected)
+        )

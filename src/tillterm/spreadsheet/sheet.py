@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tillterm.i18n import N_, _, ngettext
+from tillterm.i18n.formats import whole
 from tillterm.spreadsheet import refusals
 from tillterm.spreadsheet.layout import Layout, footer_rows, is_number
 from tillterm.spreadsheet.refusals import SpreadsheetError, first_line
@@ -29,10 +31,10 @@ FOOTER_WINDOW = 50
 
 _ENCODING_NAMES = {
     "utf-8": "UTF-8",
-    "utf-8-sig": "UTF-8 with BOM",
+    "utf-8-sig": N_("UTF-8 with BOM"),
     "utf-16": "UTF-16",
-    "utf-16-le": "UTF-16 LE without BOM",
-    "utf-16-be": "UTF-16 BE without BOM",
+    "utf-16-le": N_("UTF-16 LE without BOM"),
+    "utf-16-be": N_("UTF-16 BE without BOM"),
     "cp1252": "Windows-1252",
     "mac_roman": "Mac Roman",
     "latin-1": "Latin-1",
@@ -60,14 +62,21 @@ class Detected:
         if self.summary:
             return self.summary
         if self.kind == "csv":
-            enc = _ENCODING_NAMES.get(self.encoding or "", self.encoding or "?")
-            sep = DELIMITERS.get(self.delimiter or ",", repr(self.delimiter))
-            what = "Text (.txt)" if self.text_file else "CSV"
-            ends = ", old Mac line ends (CR)" if self.line_end == "\r" else ""
-            return f"{what}, {enc}, {sep}-separated{ends}"
-        sheet = f", sheet “{self.sheet}”" if self.sheet else ""
-        header = f", header on row {self.header_row}" if self.header_row != 1 else ""
-        return f"Excel workbook (.{self.kind}){sheet}{header}"
+            enc = _(_ENCODING_NAMES.get(self.encoding or "", self.encoding or "?"))
+            delimiter = DELIMITERS.get(self.delimiter or ",")
+            sep = _(delimiter) if delimiter else repr(self.delimiter)
+            what = _("Text (.txt)") if self.text_file else "CSV"
+            ends = _(", old Mac line ends (CR)") if self.line_end == "\r" else ""
+            return _("{kind}, {encoding}, {separator}-separated{line_ends}").format(
+                kind=what, encoding=enc, separator=sep, line_ends=ends
+            )
+        sheet = _(", sheet “{name}”").format(name=self.sheet) if self.sheet else ""
+        header = (
+            _(", header on row {row}").format(row=self.header_row) if self.header_row != 1 else ""
+        )
+        return _("Excel workbook (.{kind}){sheet}{header}").format(
+            kind=self.kind, sheet=sheet, header=header
+        )
 
 
 class SheetSource:
@@ -142,18 +151,26 @@ class SheetSource:
             rows = filled.get_column(ROW).to_list()
             sample = filled.get_column(f"c{index}")[0]
             sample = sample if len(sample) <= 30 else sample[:29] + "…"
-            cards = (
-                f"1 card ({rows[0]}) has"
-                if len(rows) == 1
-                else f"{len(rows):,} cards ({_listed(rows)}) have"
-            )
             article = "an" if header[:1].lower() in "aeiou" or header[:2] == "X-" else "a"
+            lost = ngettext(
+                "{count} card ({rows}) has {article} {header} (“{sample}”): not imported; "
+                "choose a field for the column to keep it",
+                "{count} cards ({rows}) have {article} {header} (“{sample}”): not imported; "
+                "choose a field for the column to keep it",
+                len(rows),
+            )
+            listed = str(rows[0]) if len(rows) == 1 else _listed(rows)
             found.append(
                 (
                     int(rows[0]),
                     header,
-                    f"{cards} {article} {header} (“{sample}”): not imported; choose a field "
-                    "for the column to keep it",
+                    lost.format(
+                        count=whole(len(rows)),
+                        rows=listed,
+                        article=article,
+                        header=header,
+                        sample=sample,
+                    ),
                 )
             )
         return found
@@ -178,10 +195,10 @@ class SheetSource:
             return ""
         row = self.detected.header_row
         shown = next(h for h in self.headers if h)
-        return (
-            f"Row {row} (“{shown}”) looks like a title, not column names: "
+        return _(
+            "Row {row} (“{header}”) looks like a title, not column names: "
             "delete the title row so that the column names come first."
-        )
+        ).format(row=row, header=shown)
 
     def _text_rows(self, count: int) -> list[list[str]]:
         """The first ``count`` records of a delimited file, every field (the batches keep
@@ -309,7 +326,7 @@ class SheetSource:
         next_row = self.detected.header_row + 1
         for block in blocks:
             if first:
-                for _ in range(self.detected.header_row):
+                for _skipped in range(self.detected.header_row):
                     block = split_header(block)[1]
                 first = False
             if not block.strip():
@@ -329,7 +346,9 @@ class SheetSource:
                 raise
             except BaseException as exc:  # a panic of the parser is a BaseException
                 raise SpreadsheetError(
-                    f"{self.path.name} cannot be read as CSV near row {next_row}: {first_line(exc)}"
+                    _("{file} cannot be read as CSV near row {row}: {reason}").format(
+                        file=self.path.name, row=next_row, reason=first_line(exc)
+                    )
                 ) from exc
             frame = frame.with_columns(
                 pl.int_range(next_row, next_row + frame.height, dtype=pl.Int64).alias(ROW),
@@ -338,8 +357,9 @@ class SheetSource:
             next_row += frame.height
             if next_row - 2 > refusals.MAX_ROWS:
                 raise SpreadsheetError(
-                    f"{self.path.name} has more than {refusals.MAX_ROWS:,} rows; "
-                    "split it in several files."
+                    _("{file} has more than {count} rows; split it in several files.").format(
+                        file=self.path.name, count=whole(refusals.MAX_ROWS)
+                    )
                 )
             refuse_long_cells(frame, self.path.name)
             yield frame.with_columns(self._derived) if self._derived else frame
@@ -357,8 +377,10 @@ def refuse_long_cells(frame: pl.DataFrame, name: str) -> None:
     if over.height:
         row, length = over.get_column(ROW)[0], over.get_column("n")[0]
         raise SpreadsheetError(
-            f"{name}: row {row} has a cell of {length:,} characters "
-            f"(at most {refusals.MAX_CELL_CHARS:,}); it cannot be imported."
+            _(
+                "{file}: row {row} has a cell of {length} characters "
+                "(at most {limit}); it cannot be imported."
+            ).format(file=name, row=row, length=whole(length), limit=whole(refusals.MAX_CELL_CHARS))
         )
 
 

@@ -23,6 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from tillterm.i18n import N_
+
 DateOrder = Literal["dmy", "mdy", "ymd"]
 
 #: a source column deliberately left out (it repeats other columns); reported as unknown
@@ -106,7 +108,7 @@ _SHOPIFY_ADDRESS = (
 SOURCES: tuple[Source, ...] = (
     Source(
         "shopify",
-        "Shopify customer export",
+        N_("Shopify customer export"),
         (("Customer ID", "Accepts Email Marketing"), ("Default Address Address1",)),
         (
             ("Customer ID", "customer_code"),
@@ -120,7 +122,7 @@ SOURCES: tuple[Source, ...] = (
     ),
     Source(
         "shopify-legacy",
-        "Shopify customer export (before 2023)",
+        N_("Shopify customer export (before 2023)"),
         (("Accepts Marketing", "Province Code", "Total Spent"),),
         (
             ("Address1", "address1"),
@@ -138,7 +140,7 @@ SOURCES: tuple[Source, ...] = (
     ),
     Source(
         "square",
-        "Square customer export",
+        N_("Square customer export"),
         (("Square Customer ID",), ("Reference ID", "Email Subscription Status")),
         (
             ("Reference ID", "customer_code"),
@@ -157,7 +159,7 @@ SOURCES: tuple[Source, ...] = (
     ),
     Source(
         "lightspeed-x",
-        "Lightspeed Retail (X-Series) customer export",
+        N_("Lightspeed Retail (X-Series) customer export"),
         (("customer_code", "do_not_email"), ("customer_code", "physical_address_1")),
         (
             ("customer_code", "customer_code"),
@@ -186,7 +188,7 @@ SOURCES: tuple[Source, ...] = (
     ),
     Source(
         "lightspeed-r",
-        "Lightspeed Retail (R-Series) customer export",
+        N_("Lightspeed Retail (R-Series) customer export"),
         (("Customer ID", "Customer Type"), ("Customer Type", "Tax Category")),
         (
             ("Customer ID", "customer_code"),
@@ -209,7 +211,7 @@ SOURCES: tuple[Source, ...] = (
     ),
     Source(
         "ospos",
-        "Open Source Point of Sale customers",
+        N_("Open Source Point of Sale customers"),
         (("Account Number", "Taxable"), ("Account Number", "Consent", "Gender")),
         (
             ("Account Number", "customer_code"),
@@ -225,7 +227,7 @@ SOURCES: tuple[Source, ...] = (
     ),
     Source(
         "odoo",
-        "Odoo contacts",
+        N_("Odoo contacts"),
         (
             ("Street", "Street2", "Zip"),
             ("street", "street2", "zip", "country_id"),
@@ -277,7 +279,7 @@ SOURCES: tuple[Source, ...] = (
     ),
     Source(
         "google",
-        "Google Contacts",
+        N_("Google Contacts"),
         (("E-mail 1 - Value",), ("Phone 1 - Value",), ("Address 1 - Street",)),
         (
             # the old layout's "Name" repeats Given + Family Name
@@ -315,7 +317,7 @@ SOURCES: tuple[Source, ...] = (
     ),
     Source(
         "outlook",
-        "Outlook contacts",
+        N_("Outlook contacts"),
         (
             ("E-mail Address", "Home Street"),
             ("E-mail Address", "Business Street"),
@@ -365,7 +367,7 @@ SOURCES: tuple[Source, ...] = (
     ),
     Source(
         "outlook-fr",
-        "Outlook contacts (French)",
+        N_("Outlook contacts (French)"),
         (("Adresse de messagerie", "Prénom"),),
         (
             ("Adresse de messagerie", "email"),
@@ -390,7 +392,7 @@ SOURCES: tuple[Source, ...] = (
     ),
     Source(
         "outlook-de",
-        "Outlook contacts (German)",
+        N_("Outlook contacts (German)"),
         (
             ("E-Mail-Adresse", "Straße privat"),
             ("E-Mail-Adresse", "Ort privat"),

@@ -9,10 +9,11 @@ import codecs
 from collections.abc import Iterator
 from pathlib import Path
 
+from tillterm.i18n import N_, _
 from tillterm.spreadsheet import refusals
 from tillterm.spreadsheet.refusals import SpreadsheetError, mb
 
-DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+DELIMITERS = {",": N_("comma"), ";": N_("semicolon"), "\t": N_("tab")}
 
 
 def utf8_blocks(
@@ -48,7 +49,7 @@ def utf8_blocks(
             yield tail.encode("utf-8")
 
 
-def records(blocks: Iterator[bytes], name: str = "the file") -> Iterator[bytes]:
+def records(blocks: Iterator[bytes], name: str | None = None) -> Iterator[bytes]:
     """Re-cut blocks so each ends at a record boundary (a newline outside quotes).
 
     A record longer than :data:`refusals.MAX_RECORD_BYTES` is refused: it is a hostile file or a
@@ -58,8 +59,10 @@ def records(blocks: Iterator[bytes], name: str = "the file") -> Iterator[bytes]:
     for block in blocks:
         if len(carry) > refusals.MAX_RECORD_BYTES:
             raise SpreadsheetError(
-                f"{name} has a row longer than {mb(refusals.MAX_RECORD_BYTES)} "
-                "(a quote that is never closed?); it cannot be imported."
+                _(
+                    "{file} has a row longer than {size} "
+                    "(a quote that is never closed?); it cannot be imported."
+                ).format(file=name or _("the file"), size=mb(refusals.MAX_RECORD_BYTES))
             )
         buf = carry + block if carry else block
         end = len(buf)

@@ -7,6 +7,7 @@ import csv
 import io
 from pathlib import Path
 
+from tillterm.i18n import _
 from tillterm.spreadsheet.layout import MAX_TITLE_ROWS, Layout, NoHeader, find_header
 from tillterm.spreadsheet.refusals import SpreadsheetError, refuse_binary, refuse_columns
 from tillterm.spreadsheet.sheet import Detected, SheetSource
@@ -16,24 +17,30 @@ from tillterm.spreadsheet.text_records import guess_delimiter, records, split_he
 
 
 def open_text(file: Path, head: bytes) -> SheetSource:
-    expected = "a text file" if file.suffix.lower() == ".txt" else "a CSV file"
+    expected = _("a text file") if file.suffix.lower() == ".txt" else _("a CSV file")
     refuse_binary(file, head, expected, text16=utf16_without_bom(head) is not None)
     encoding = detect_encoding(file, head)
     cr_only = lines_end_with_cr(head, encoding)
     first = next(records(utf8_blocks(file, encoding, cr_only=cr_only), file.name), b"")
     at, titles = csv_header_line(first)
     rest = first
-    for _ in range(at):
+    for _skipped in range(at):
         rest = split_header(rest)[1]
     header_bytes = split_header(rest)[0]
     header_text = header_bytes.decode("utf-8", errors="replace").rstrip("\r\n")
     if not header_text.strip():
-        raise SpreadsheetError(f"{file.name} has no header row (the first line is empty).")
+        raise SpreadsheetError(
+            _("{file} has no header row (the first line is empty).").format(file=file.name)
+        )
     delimiter = guess_delimiter(header_text)
     try:
         headers = next(csv.reader(io.StringIO(header_text, newline=""), delimiter=delimiter))
     except (csv.Error, StopIteration) as exc:
-        raise SpreadsheetError(f"{file.name}: the header row cannot be read ({exc}).") from exc
+        raise SpreadsheetError(
+            _("{file}: the header row cannot be read ({reason}).").format(
+                file=file.name, reason=exc
+            )
+        ) from exc
     refuse_columns(file, len(headers))
     headers = [h.strip() for h in headers]
     detected = Detected(

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from tillterm.core.errors import TilltermError
+from tillterm.i18n import N_, _, ngettext
+from tillterm.i18n.formats import whole
 from tillterm.spreadsheet.text_encoding import utf16_without_bom
 
 #: the columns a card can fill, in the order they are shown
@@ -88,6 +90,13 @@ _STRUCTURAL = frozenset(
 )
 #: binary properties: skipped, and counted in a note
 _BINARY = {"PHOTO": "photo", "LOGO": "logo", "SOUND": "sound", "KEY": "key"}
+#: what the summary says of the binary properties skipped: (the kind, the note)
+_BINARY_SAID = {
+    "photo": (N_("a photo"), N_("Photos skipped (tillterm keeps no photo): {cards}.")),
+    "logo": (N_("a logo"), N_("Logos skipped (tillterm keeps no logo): {cards}.")),
+    "sound": (N_("a sound"), N_("Sounds skipped (tillterm keeps no sound): {cards}.")),
+    "key": (N_("a key"), N_("Keys skipped (tillterm keeps no key): {cards}.")),
+}
 
 #: TEL types, most specific first, and the phone column each goes to
 _PHONE_KINDS = (
@@ -137,15 +146,22 @@ _LABEL_WORDS = (
 _APPLE_LABEL = re.compile(r"^_\$!<(.*)>!\$_$")
 #: how a column is said in a warning ("2 cards have a second mobile phone")
 _SAID = {
-    "phone": "phone",
-    "phone_mobile": "mobile phone",
-    "phone_home": "home phone",
-    "phone_work": "work phone",
-    "phone_fax": "fax number",
-    "phone_pager": "pager number",
-    "website": "website",
-    "birth_date": "birthday",
-    "job title": "job title",
+    "phone": N_("a second phone"),
+    "phone_mobile": N_("a second mobile phone"),
+    "phone_home": N_("a second home phone"),
+    "phone_work": N_("a second work phone"),
+    "phone_fax": N_("a second fax number"),
+    "phone_pager": N_("a second pager number"),
+    "website": N_("a second website"),
+    "birth_date": N_("a second birthday"),
+    "job title": N_("a second job title"),
+}
+#: what a value left out is called in its note ("phone “…” not imported")
+_WHAT = {
+    "phone": N_("phone"),
+    "website": N_("website"),
+    "birthday": N_("birthday"),
+    "job title": N_("job title"),
 }
 
 #: how many cards are named in one note before "and N more"
@@ -154,9 +170,9 @@ _NAMED = 20
 #: the file's encoding as the summary says it (values with a CHARSET are read in theirs)
 _ENCODINGS = {
     "utf-8": "UTF-8",
-    "utf-8-sig": "UTF-8 with BOM",
+    "utf-8-sig": N_("UTF-8 with BOM"),
     "utf-16": "UTF-16",
-    "cp1252": "Windows-1252 where not UTF-8",
+    "cp1252": N_("Windows-1252 where not UTF-8"),
 }
 
 _BDAY_FULL = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})(?:T.*)?$")
@@ -194,9 +210,12 @@ class Cards:
 
     def describe(self) -> str:
         versions = "/".join(self.versions) or "?"
-        enc = _ENCODINGS.get(self.encoding, self.encoding)
-        count = f"{len(self.rows):,} card" + ("" if len(self.rows) == 1 else "s")
-        return f"vCard {versions} (.vcf), {enc}, {count} (row numbers are card numbers)"
+        enc = _(_ENCODINGS[self.encoding]) if self.encoding in _ENCODINGS else self.encoding
+        return ngettext(
+            "vCard {versions} (.vcf), {encoding}, {count} card (row numbers are card numbers)",
+            "vCard {versions} (.vcf), {encoding}, {count} cards (row numbers are card numbers)",
+            len(self.rows),
+        ).format(versions=versions, encoding=enc, count=whole(len(self.rows)))
 
 
 @dataclass
@@ -402,9 +421,9 @@ def read_birthday(value: str, omit_year: str = "") -> tuple[str, str | None]:
     if match and match[1] != omit_year:
         return f"{match[1]}-{match[2]}-{match[3]}", None
     if match or _BDAY_NO_YEAR.match(text):
-        return "", f"birthday “{text}” has no year: left blank"
+        return "", _("birthday “{value}” has no year: left blank").format(value=text)
     if text.isdigit():  # not a date; kept from being read as an Excel day number
-        return "", f"birthday “{text}” is not a date: left blank"
+        return "", _("birthday “{value}” is not a date: left blank").format(value=text)
     return text, None
 
 
@@ -430,11 +449,17 @@ def _put(card: _Card, column: str, value: str, what: str, label: str = "") -> No
     if not value:
         return
     if card.row.get(column):
-        named = f" (“{label}”)" if label else ""
+        named = _(" (“{label}”)").format(label=label) if label else ""
+        second = _(_SAID[column]) if column in _SAID else _("a second {what}").format(what=column)
         card.leave_out(
             column,
-            f"a second {_SAID.get(column, column)}",
-            f"{what} “{value}”{named} not imported (only one {column} is kept)",
+            second,
+            _("{what} “{value}”{label} not imported (only one {column} is kept)").format(
+                what=_(_WHAT[what]) if what in _WHAT else what,
+                value=value,
+                label=named,
+                column=column,
+            ),
         )
     else:
         card.row[column] = value
@@ -462,8 +487,8 @@ def _address(card: _Card, prop: Property) -> None:
         shown = ", ".join(v for v in address.values() if v)
         card.leave_out(
             "address1",
-            "a second address",
-            f"address “{shown}” not imported (only one address is kept)",
+            _("a second address"),
+            _("address “{value}” not imported (only one address is kept)").format(value=shown),
         )
         return
     card.row.update({k: v for k, v in address.items() if v})
@@ -485,7 +510,7 @@ def _name(card: _Card, props: list[Property]) -> None:
     shown = unescape(decoded_value(fn)).strip() if fn is not None else ""
     if not shown or (card.row.get("company") and shown == card.row["company"]):
         return  # a company's card: its display name is the company
-    given, _, family = shown.rpartition(" ")
+    given, _space, family = shown.rpartition(" ")
     card.row["first_name"], card.row["last_name"] = given, family
 
 
@@ -517,11 +542,13 @@ def card_row(number: int, props: list[Property], skipped: dict[str, list[int]]) 
         if index < 2:
             card.row["email" if index == 0 else "email2"] = email
         else:
-            named = f" (“{label}”)" if label else ""
+            named = _(" (“{label}”)").format(label=label) if label else ""
             card.leave_out(
                 "email2",
-                "more than two emails",
-                f"email “{email}”{named} not imported (only two emails are kept)",
+                _("more than two emails"),
+                _("email “{value}”{label} not imported (only two emails are kept)").format(
+                    value=email, label=named
+                ),
             )
     for prop in _ordered(props, "TEL"):
         # 4.0 writes a tel: URI, its extension as a parameter (tel:+1-418-656-9254;ext=102)
@@ -540,7 +567,9 @@ def card_row(number: int, props: list[Property], skipped: dict[str, list[int]]) 
             omit = (prop.params.get("X-APPLE-OMIT-YEAR") or [""])[0]
             value, note = read_birthday(unescape(decoded_value(prop)), omit)
             if note:
-                kind = "a birthday without a year" if "no year" in note else "a birthday"
+                # digits alone are no date; any other note is a birthday without its year
+                no_year = not unescape(decoded_value(prop)).strip().isdigit()
+                kind = _("a birthday without a year") if no_year else _("a birthday")
                 card.leave_out("birth_date", kind, note)
             _put(card, "birth_date", value, "birthday")
         elif name == "NOTE":
@@ -553,7 +582,9 @@ def card_row(number: int, props: list[Property], skipped: dict[str, list[int]]) 
                 if "," in tag:
                     parts = "”, “".join(t.strip() for t in tag.split(",") if t.strip())
                     card.leftovers.append(
-                        f"category “{tag}” holds a comma: imported as the tags “{parts}”"
+                        _("category “{tag}” holds a comma: imported as the tags “{tags}”").format(
+                            tag=tag, tags=parts
+                        )
                     )
             card.row["tags"] = ",".join(filter(None, (card.row.get("tags"), *tags)))
         elif name == "TITLE":
@@ -596,14 +627,19 @@ def _version(lines: list[str]) -> str:
 
 def _cards_have(numbers: list[int]) -> str:
     """ "2 cards (1, 4) have" / "1 card (3) has": the count, the cards, the verb."""
-    if len(numbers) == 1:
-        return f"1 card ({numbers[0]}) has"
-    return f"{len(numbers):,} cards ({_listed(numbers)}) have"
+    listed = str(numbers[0]) if len(numbers) == 1 else _listed(numbers)
+    return ngettext(
+        "{count} card ({cards}) has", "{count} cards ({cards}) have", len(numbers)
+    ).format(count=whole(len(numbers)), cards=listed)
 
 
 def _listed(numbers: list[int]) -> str:
     shown = ", ".join(str(n) for n in numbers[:_NAMED])
-    more = f" and {len(numbers) - _NAMED:,} more" if len(numbers) > _NAMED else ""
+    more = (
+        _(" and {count} more").format(count=whole(len(numbers) - _NAMED))
+        if len(numbers) > _NAMED
+        else ""
+    )
     return shown + more
 
 
@@ -617,8 +653,10 @@ def read_cards(data: bytes, name: str, max_cards: int) -> Cards:
     lines = re.split(r"\r\n|\n|\r", text)  # CRLF, LF or an old Mac's CR alone
     if not any(line.strip().upper() == "BEGIN:VCARD" for line in lines):
         raise VcardError(
-            f"{name} is not a vCard file (it has no BEGIN:VCARD line): export the "
-            "contacts as vCard (.vcf), or save the list as .csv."
+            _(
+                "{file} is not a vCard file (it has no BEGIN:VCARD line): export the "
+                "contacts as vCard (.vcf), or save the list as .csv."
+            ).format(file=name)
         )
     rows: list[dict[str, str]] = []
     versions: dict[str, None] = {}
@@ -628,7 +666,9 @@ def read_cards(data: bytes, name: str, max_cards: int) -> Cards:
     for number, (version, card_lines) in enumerate(_cards(lines), start=1):
         if number > max_cards:
             raise VcardError(
-                f"{name} has more than {max_cards:,} cards; split it in several files."
+                _("{file} has more than {count} cards; split it in several files.").format(
+                    file=name, count=whole(max_cards)
+                )
             )
         versions[version] = None
         props: list[Property] = []
@@ -636,29 +676,36 @@ def read_cards(data: bytes, name: str, max_cards: int) -> Cards:
             prop = parse_line(line)
             if prop is None:
                 shown = line if len(line) <= 60 else line[:59] + "…"
-                notes.append(f"Card {number}: line “{shown}” is not a vCard property: skipped.")
+                notes.append(
+                    _("Card {number}: line “{line}” is not a vCard property: skipped.").format(
+                        number=number, line=shown
+                    )
+                )
             else:
                 props.append(prop)
         card = card_row(number, props, skipped)
         rows.append(card.row)
-        notes.extend(f"Card {number}: {left}." for left in card.leftovers)
+        said = _("Card {number}: {note}.")
+        notes.extend(said.format(number=number, note=left) for left in card.leftovers)
         for column, kind in dict.fromkeys(card.lost):
             lost.setdefault((column, kind), []).append(number)
     for what, numbers in skipped.items():
-        notes.append(
-            f"{what.capitalize()}s skipped (tillterm keeps no {what}): "
-            f"card{'s' if len(numbers) > 1 else ''} {_listed(numbers)}."
+        kind, note = _BINARY_SAID[what]
+        cards = ngettext("card {cards}", "cards {cards}", len(numbers)).format(
+            cards=_listed(numbers)
         )
-        lost.setdefault((what.upper(), f"a {what}"), []).extend(numbers)
+        notes.append(_(note).format(cards=cards))
+        lost.setdefault((what.upper(), _(kind)), []).extend(numbers)
+    not_kept = _("{cards} {kind}: not imported")
     warnings = tuple(
-        Lost(numbers[0], column, f"{_cards_have(numbers)} {kind}: not imported")
+        Lost(numbers[0], column, not_kept.format(cards=_cards_have(numbers), kind=kind))
         for (column, kind), numbers in lost.items()
     )
     present = {k for row in rows for k in row}
     headers = [c for c in COLUMNS if c in present]
     headers += sorted(present - set(COLUMNS))
     if not headers:
-        raise VcardError(f"{name}: its cards hold no name, email or phone.")
+        raise VcardError(_("{file}: its cards hold no name, email or phone.").format(file=name))
     return Cards(
         tuple(headers),
         [tuple(row.get(h, "") for h in headers) for row in rows],

@@ -20,7 +20,11 @@ def open_vcard(file: Path) -> SheetSource:
     try:
         cards = read_cards(file.read_bytes(), file.name, refusals.MAX_ROWS)
     except OSError as exc:
-        raise SpreadsheetError(f"{file.name} cannot be read: {exc.strerror or exc}.") from exc
+        from tillterm.i18n import _
+
+        raise SpreadsheetError(
+            _("{file} cannot be read: {reason}.").format(file=file.name, reason=exc.strerror or exc)
+        ) from exc
     except VcardError as exc:
         raise SpreadsheetError(str(exc)) from exc
     names = [f"c{i}" for i in range(len(cards.headers))]

@@ -105,15 +105,19 @@ class NameSplit:
 
     def note(self) -> str:
         """What the summary says of the split."""
+        from tillterm.i18n import _
+
         companies = (
-            f"; a company's (“{self.flag_header}”) goes to the company field"
+            _("; a company's (“{header}”) goes to the company field").format(
+                header=self.flag_header
+            )
             if self.flag_header
             else ""
         )
-        return (
-            f"“{self.header}” holds one name per contact: a person's is split into the "
-            f"first name (its first word) and the last name (the rest){companies}."
-        )
+        return _(
+            "“{header}” holds one name per contact: a person's is split into the "
+            "first name (its first word) and the last name (the rest){companies}."
+        ).format(header=self.header, companies=companies)
 
 
 def plan_split(headers: tuple[str, ...]) -> NameSplit | None:

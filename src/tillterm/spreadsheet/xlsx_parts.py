@@ -10,6 +10,8 @@ import struct
 import zipfile
 from pathlib import Path
 
+from tillterm.i18n import _
+from tillterm.i18n.formats import whole
 from tillterm.spreadsheet import refusals
 from tillterm.spreadsheet.layout import NumberFormats, xlsx_number_formats
 from tillterm.spreadsheet.refusals import (
@@ -100,30 +102,49 @@ def inspect_xlsx(file: Path, size: int) -> NumberFormats:
     if declared and (
         declared[0] > refusals.MAX_PARTS or declared[1] > refusals.MAX_DIRECTORY_BYTES
     ):
-        raise SpreadsheetError(f"{file.name} holds {declared[0]:,} parts: not a workbook.")
+        raise SpreadsheetError(
+            _("{file} holds {count} parts: not a workbook.").format(
+                file=file.name, count=whole(declared[0])
+            )
+        )
     try:
         book = zipfile.ZipFile(file)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise SpreadsheetError(
-            f"{file.name} is not a readable .xlsx (a damaged ZIP archive: {first_line(exc)})."
+            _("{file} is not a readable .xlsx (a damaged ZIP archive: {reason}).").format(
+                file=file.name, reason=first_line(exc)
+            )
         ) from exc
     with book:
         infos = book.infolist()
         if len(infos) > refusals.MAX_PARTS:
-            raise SpreadsheetError(f"{file.name} holds {len(infos):,} parts: not a workbook.")
+            raise SpreadsheetError(
+                _("{file} holds {count} parts: not a workbook.").format(
+                    file=file.name, count=whole(len(infos))
+                )
+            )
         unpacked = sum(i.file_size for i in infos)
         if unpacked > refusals.MAX_UNPACKED_BYTES:
             raise SpreadsheetError(
-                f"{file.name} would unpack to {mb(unpacked)} (at most "
-                f"{mb(refusals.MAX_UNPACKED_BYTES)}); it is refused."
+                _("{file} would unpack to {size} (at most {limit}); it is refused.").format(
+                    file=file.name, size=mb(unpacked), limit=mb(refusals.MAX_UNPACKED_BYTES)
+                )
             )
         for info in infos:
             ratio = info.file_size / max(info.compress_size, 1)
             if info.file_size > refusals.RATIO_FLOOR and ratio > refusals.MAX_RATIO:
                 raise SpreadsheetError(
-                    f"{file.name} is refused: its part {info.filename} unpacks to "
-                    f"{mb(info.file_size)}, {ratio:,.0f} times its packed size "
-                    f"(at most {refusals.MAX_RATIO}; a spreadsheet is about 10) — a zip bomb?"
+                    _(
+                        "{file} is refused: its part {part} unpacks to "
+                        "{size}, {ratio} times its packed size "
+                        "(at most {limit}; a spreadsheet is about 10) — a zip bomb?"
+                    ).format(
+                        file=file.name,
+                        part=info.filename,
+                        size=mb(info.file_size),
+                        ratio=f"{ratio:,.0f}",
+                        limit=refusals.MAX_RATIO,
+                    )
                 )
         names = {i.filename for i in infos}
         part = _first_sheet_part(book, names)
@@ -134,8 +155,9 @@ def inspect_xlsx(file: Path, size: int) -> NumberFormats:
                 head = fh.read(65536)
         except (OSError, zipfile.BadZipFile, NotImplementedError, EOFError, ValueError) as exc:
             raise SpreadsheetError(
-                f"{file.name} is not a readable .xlsx (its first sheet is damaged: "
-                f"{first_line(exc)})."
+                _("{file} is not a readable .xlsx (its first sheet is damaged: {reason}).").format(
+                    file=file.name, reason=first_line(exc)
+                )
             ) from exc
         formats = xlsx_number_formats(book, part)
     dimension = _DIMENSION.search(head)
@@ -149,13 +171,22 @@ def inspect_xlsx(file: Path, size: int) -> NumberFormats:
     columns = max(_column_number(m.group(1)) for m in cells if m)
     if rows > refusals.EXCEL_MAX_ROWS:
         raise SpreadsheetError(
-            f"{file.name} says its sheet has {rows:,} rows; a sheet has at most "
-            f"{refusals.EXCEL_MAX_ROWS:,}. It is refused."
+            _(
+                "{file} says its sheet has {rows} rows; a sheet has at most {limit}. It is refused."
+            ).format(file=file.name, rows=whole(rows), limit=whole(refusals.EXCEL_MAX_ROWS))
         )
     refuse_columns(file, columns)
     if rows * columns > refusals.MAX_CELLS:
         raise SpreadsheetError(
-            f"{file.name}'s sheet spans {rows:,} rows × {columns:,} columns = "
-            f"{rows * columns:,} cells (at most {refusals.MAX_CELLS:,}); split it in several files."
+            _(
+                "{file}'s sheet spans {rows} rows × {columns} columns = "
+                "{cells} cells (at most {limit}); split it in several files."
+            ).format(
+                file=file.name,
+                rows=whole(rows),
+                columns=whole(columns),
+                cells=whole(rows * columns),
+                limit=whole(refusals.MAX_CELLS),
+            )
         )
     return formats
