@@ -21,7 +21,7 @@ from tillterm.catalog.settings import StoreInfo
 from tillterm.catalog.tax_rates import rate_text
 from tillterm.core.money import from_cents
 from tillterm.core.typed_text import visible_text
-from tillterm.i18n import _
+from tillterm.i18n import _, pgettext
 from tillterm.i18n.formats import decimal_text, moment
 from tillterm.sales.receipts import WIDTH, _row  # the same till roll as the receipts
 from tillterm.sales.views import METHOD_LABELS
@@ -193,7 +193,8 @@ def render_day_report(figures: DayFigures, store: StoreInfo, *, width: int = WID
     voids = _("Voids ({count})").format(count=figures.voids_count)
     out.append(_row(voids, _amount(figures.voids_cents), width))
     out.append(rule)
-    out.append(_tax_row(_("Tax rate"), _("Net"), _("Tax"), _("Total"), width))
+    heads = (pgettext("tax table", "Tax rate"), _("Net"), _("Tax"), pgettext("tax table", "Total"))
+    out.append(_tax_row(*heads, width))
     for tax in figures.taxes:
         out.append(
             _tax_row(
