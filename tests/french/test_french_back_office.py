@@ -25,6 +25,8 @@ from textual.widgets import DataTable, Input
 
 from tillterm import printing, sales
 from tillterm.catalog.settings import load_settings, update_settings
+from tillterm.catalog.tax_rates import TaxRateRecord, describe_use
+from tillterm.i18n import ngettext
 from tillterm.printing import PrinterConfig
 from tillterm.sales import drawer
 from tillterm.sales.receipts import receipt_as_shown
@@ -309,3 +311,20 @@ def test_snapshot_product_form_refused(snap_compare: SnapCompare, tmp_path: Path
     """The French refusals fit under their fields (the longest: a barcode's check digit)."""
     typed = (*"Gomme", "tab", *"CAF-250", "tab", *"3017620422004", "tab", *"0,6O", "ctrl+s")
     assert _snap(snap_compare, tmp_path, "f11", "3", "ctrl+n", *typed)
+
+
+def test_counts_take_the_french_plural() -> None:
+    """French says one for 0 and 1, the plural from 2 (the catalogs' own rule)."""
+    record = TaxRateRecord(1, "Normal", D(20), 0, 2, sold=True, retired=False, is_default=True)
+    assert describe_use(record) == "2 groupes, défaut du magasin, vendu"
+    one = TaxRateRecord(1, "Normal", D(20), 1, 0, sold=False, retired=False, is_default=False)
+    assert describe_use(one) == "1 produit"
+    said = [
+        ngettext("Not saved: {count} thing to correct.", "Not saved: {count} things to correct.", n)
+        for n in (0, 1, 2)
+    ]
+    assert said == [
+        "Non enregistré : {count} point à corriger.",
+        "Non enregistré : {count} point à corriger.",
+        "Non enregistré : {count} points à corriger.",
+    ]
