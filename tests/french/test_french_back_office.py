@@ -316,7 +316,7 @@ def test_snapshot_product_form_refused(snap_compare: SnapCompare, tmp_path: Path
 def test_counts_take_the_french_plural() -> None:
     """French says one for 0 and 1, the plural from 2 (the catalogs' own rule)."""
     record = TaxRateRecord(1, "Normal", D(20), 0, 2, sold=True, retired=False, is_default=True)
-    assert describe_use(record) == "2 groupes, défaut du magasin, vendu"
+    assert describe_use(record) == "2 groupes, TVA par défaut, vendu"
     one = TaxRateRecord(1, "Normal", D(20), 1, 0, sold=False, retired=False, is_default=False)
     assert describe_use(one) == "1 produit"
     said = [

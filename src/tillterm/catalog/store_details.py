@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from tillterm.catalog.settings import LEGAL_FIELDS, StoreInfo, update_settings
+from tillterm.catalog.tax_rates import rate_text
 from tillterm.core.errors import ValidationFailed
 from tillterm.core.money import parse_amount
 from tillterm.core.typed_text import text_problem
@@ -80,7 +81,7 @@ def form_values(info: StoreInfo) -> dict[str, object]:
         currency=info.currency,
         default_tax_rate_id=None if info.default_tax is None else info.default_tax.id,
         prices_include_tax=info.prices_include_tax,
-        loyalty_points_per_unit=f"{info.loyalty_points_per_unit.normalize():f}",
+        loyalty_points_per_unit=rate_text(info.loyalty_points_per_unit),
         loyalty_point_value_cents=str(info.loyalty_point_value_cents),
     )
     return values
