@@ -29,18 +29,14 @@ def merged(code: str, locale_dir: Path = LOCALE_DIR) -> Catalog:
     A message translated in two files keeps the first translation; tests check the files
     never disagree. Fuzzy and empty translations are left out, as ``msgfmt`` does, so an
     unfinished entry shows the English text rather than a wrong one.
-
-    The plural rule is the one the files' headers state (French: two forms, ``n > 1``),
-    not Babel's CLDR rule for the locale (three forms for French since CLDR 42): a
-    catalog written with two forms would otherwise miss its plural for every count
-    above one and show the English text.
     """
     catalog = Catalog(locale=code, domain=DOMAIN, charset="utf-8")
-    for number, path in enumerate(sources(code, locale_dir)):
+    for path in sources(code, locale_dir):
         with path.open("rb") as handle:
             part = read_po(handle, locale=code)
-        if number == 0:
-            catalog.mime_headers = [("Plural-Forms", part.plural_forms)]
+        # the files' own Plural-Forms, not Babel's CLDR rule for the locale (three forms
+        # for French since CLDR 42: the files' two-form plurals would fall back to English)
+        catalog.mime_headers = [("Plural-Forms", part.plural_forms)]
         for message in part:
             if not message.id or message.fuzzy or not _translated(message.string):
                 continue
