@@ -28,6 +28,7 @@ from tillterm.core.errors import NotFound, ValidationFailed
 from tillterm.core.folding import fold, words
 from tillterm.core.gtin import GTIN_NAMES, gtin_check_digit, gtin_check_ok
 from tillterm.core.money import from_cents, parse_amount, to_cents
+from tillterm.i18n import _
 from tillterm.store.models import Product, TaxRate, table_of
 
 #: matches read from the word index before they are ranked: a page of any size below it
@@ -45,12 +46,12 @@ _INTERNAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 NAME_MAX, CODE_MAX = 200, 64
 #: how the form and the import name each field in a message
 LABELS = {
-    "name": "Name",
-    "sku": "SKU",
-    "barcode": "Barcode",
-    "price": "Price",
-    "tax_rate": "Tax rate",
-    "active": "Active",
+    "name": _("Name"),
+    "sku": _("SKU"),
+    "barcode": _("Barcode"),
+    "price": _("Price"),
+    "tax_rate": _("Tax rate"),
+    "active": _("Active"),
 }
 
 
@@ -120,7 +121,7 @@ def find_product(session: Session, code: str) -> ProductInfo | None:
 def get_product(session: Session, product_id: int) -> ProductInfo:
     row = session.get(Product, product_id)
     if row is None:
-        raise NotFound("This product no longer exists.")
+        raise NotFound(_("This product no longer exists."))
     return _info(row)
 
 
@@ -207,14 +208,14 @@ def check_barcode(value: str) -> str | None:
         if gtin_check_ok(value):
             return None
         right = gtin_check_digit(value[:-1])
-        return (
-            f"not a valid {GTIN_NAMES[len(value)]}: its check digit should be {right}, "
-            f"not {value[-1]} (retype it or scan it)"
-        )
+        return _(
+            "not a valid {kind}: its check digit should be {right}, "
+            "not {typed} (retype it or scan it)"
+        ).format(kind=GTIN_NAMES[len(value)], right=right, typed=value[-1])
     if len(value) > CODE_MAX:
-        return f"at most {CODE_MAX} characters"
+        return _("at most {count} characters").format(count=CODE_MAX)
     if not _INTERNAL.fullmatch(value):
-        return "letters, digits, . _ / - only, no spaces (an internal code)"
+        return _("letters, digits, . _ / - only, no spaces (an internal code)")
     return None
 
 
@@ -229,17 +230,17 @@ def parse_price(value: str) -> int:
     """A typed price ("12.50", "12,50", "€ 3") as cents; raises ``ValueError`` saying why."""
     amount = parse_amount(value)
     if amount < 0:
-        raise ValueError("a price cannot be negative")
+        raise ValueError(_("a price cannot be negative"))
     if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError(f"“{value.strip()}” has more than two decimals")
+        raise ValueError(_("“{typed}” has more than two decimals").format(typed=value.strip()))
     return to_cents(amount)
 
 
 def check_sku(value: str) -> str | None:
     if len(value) > CODE_MAX:
-        return f"at most {CODE_MAX} characters"
+        return _("at most {count} characters").format(count=CODE_MAX)
     if any(ch.isspace() for ch in value) or not value.isprintable():
-        return "no spaces in a SKU"
+        return _("no spaces in a SKU")
     return None
 
 
@@ -268,21 +269,25 @@ def check_draft(
     sku = draft.sku.strip()
     barcode = "".join(draft.barcode.split())
     if not name:
-        errors["name"] = "a product needs a name"
+        errors["name"] = _("a product needs a name")
     elif len(name) > NAME_MAX:
-        errors["name"] = f"at most {NAME_MAX} characters"
+        errors["name"] = _("at most {count} characters").format(count=NAME_MAX)
     if sku:
         problem = check_sku(sku)
         if problem:
             errors["sku"] = problem
         elif (other := _taken(session, Product.sku, sku, product_id)) is not None:
-            errors["sku"] = f"“{sku}” is already the SKU of “{other.name}”"
+            errors["sku"] = _("“{sku}” is already the SKU of “{name}”").format(
+                sku=sku, name=other.name
+            )
     current = session.get(Product, product_id) if product_id else None
     # the product's own barcode, unchanged, is kept even if it predates the check digits
     if barcode and (current is None or current.barcode != barcode):
         problem = check_barcode(barcode)
         if (other := _taken(session, Product.barcode, barcode, product_id)) is not None:
-            errors["barcode"] = f"{barcode} is already the barcode of “{other.name}”"
+            errors["barcode"] = _("{barcode} is already the barcode of “{name}”").format(
+                barcode=barcode, name=other.name
+            )
         elif problem:
             errors["barcode"] = problem
     price = 0
@@ -293,9 +298,11 @@ def check_draft(
     if draft.tax_rate_id is not None:
         rate = session.get(TaxRate, draft.tax_rate_id)
         if rate is None:
-            errors["tax_rate"] = "this tax rate no longer exists"
+            errors["tax_rate"] = _("this tax rate no longer exists")
         elif rate.retired_at is not None and (current is None or current.tax_rate_id != rate.id):
-            errors["tax_rate"] = f"“{rate.name}” is retired; choose another rate"
+            errors["tax_rate"] = _("“{name}” is retired; choose another rate").format(
+                name=rate.name
+            )
     if errors:
         raise ValidationFailed(errors, LABELS)
     return {
@@ -323,7 +330,7 @@ def save_product(
     else:
         found = session.get(Product, product_id)
         if found is None:
-            raise NotFound("This product no longer exists.")
+            raise NotFound(_("This product no longer exists."))
         row = found
         for key, value in values.items():
             setattr(row, key, value)

@@ -21,6 +21,7 @@ from sqlalchemy import select as core_select
 from sqlalchemy.sql import ColumnElement, Executable
 from sqlmodel import Session
 
+from tillterm.i18n import _
 from tillterm.store.models import StoreSettings, TaxRate, table_of
 
 
@@ -56,11 +57,11 @@ class StoreInfo:
         place = " ".join(part for part in (self.postal_code, self.city) if part)
         lines = [self.name, self.address_line1, self.address_line2, place, self.country]
         if self.phone:
-            lines.append(f"Tel. {self.phone}")
+            lines.append(_("Tel. {phone}").format(phone=self.phone))
         if self.company_reg_no:
-            lines.append(f"Reg. no. {self.company_reg_no}")
+            lines.append(_("Reg. no. {number}").format(number=self.company_reg_no))
         if self.vat_number:
-            lines.append(f"VAT no. {self.vat_number}")
+            lines.append(_("VAT no. {number}").format(number=self.vat_number))
         return [line for line in lines if line]
 
 
@@ -197,7 +198,12 @@ def list_tax_rates(session: Session, *, keep: int | None = None) -> list[TaxInfo
         offered = or_(offered, col(TaxRate.id) == keep)
     rows = session.exec(select(TaxRate).where(offered).order_by(col(TaxRate.name))).all()
     return [
-        TaxInfo(t.id or 0, t.name + (" (retired)" if t.retired_at else ""), t.rate) for t in rows
+        TaxInfo(
+            t.id or 0,
+            _("{name} (retired)").format(name=t.name) if t.retired_at else t.name,
+            t.rate,
+        )
+        for t in rows
     ]
 
 

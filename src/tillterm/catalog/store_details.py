@@ -15,9 +15,11 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from tillterm.catalog.settings import LEGAL_FIELDS, StoreInfo, update_settings
+from tillterm.catalog.tax_rates import rate_text
 from tillterm.core.errors import ValidationFailed
 from tillterm.core.money import parse_amount
 from tillterm.core.typed_text import text_problem
+from tillterm.i18n import _
 from tillterm.store.models import TaxRate
 
 #: ISO 4217 codes of the currencies in use (funds, metals and test codes left out): a
@@ -50,21 +52,21 @@ TEXT_LIMITS = {
 assert set(LEGAL_FIELDS) <= set(TEXT_LIMITS)
 
 LABELS = {
-    "name": "Store name",
-    "address_line1": "Address",
-    "address_line2": "Address (2)",
-    "postal_code": "Postcode",
-    "city": "City",
-    "country": "Country",
-    "phone": "Phone",
-    "company_reg_no": "Company reg. no.",
-    "vat_number": "VAT number",
-    "currency": "Currency",
-    "default_tax_rate_id": "Default tax",
-    "prices_include_tax": "Prices incl. tax",
-    "loyalty_points_per_unit": "Points per unit",
-    "loyalty_point_value_cents": "Point value (cents)",
-    "receipt_footer": "Receipt footer",
+    "name": _("Store name"),
+    "address_line1": _("Address"),
+    "address_line2": _("Address (2)"),
+    "postal_code": _("Postcode"),
+    "city": _("City"),
+    "country": _("Country"),
+    "phone": _("Phone"),
+    "company_reg_no": _("Company reg. no."),
+    "vat_number": _("VAT number"),
+    "currency": _("Currency"),
+    "default_tax_rate_id": _("Default tax"),
+    "prices_include_tax": _("Prices incl. tax"),
+    "loyalty_points_per_unit": _("Points per unit"),
+    "loyalty_point_value_cents": _("Point value (cents)"),
+    "receipt_footer": _("Receipt footer"),
 }
 
 #: a point worth more than this many cents is a typing mistake (1000 = 10.00 per point)
@@ -79,7 +81,7 @@ def form_values(info: StoreInfo) -> dict[str, object]:
         currency=info.currency,
         default_tax_rate_id=None if info.default_tax is None else info.default_tax.id,
         prices_include_tax=info.prices_include_tax,
-        loyalty_points_per_unit=f"{info.loyalty_points_per_unit.normalize():f}",
+        loyalty_points_per_unit=rate_text(info.loyalty_points_per_unit),
         loyalty_point_value_cents=str(info.loyalty_point_value_cents),
     )
     return values
@@ -105,7 +107,7 @@ def check_store(session: Session, values: Mapping[str, object]) -> dict[str, obj
         if problem:
             errors[name] = problem
         elif name == "name" and not text:
-            errors[name] = "the store needs a name (it heads every receipt)"
+            errors[name] = _("the store needs a name (it heads every receipt)")
         else:
             changes[name] = text
     if "currency" in values:
@@ -113,9 +115,11 @@ def check_store(session: Session, values: Mapping[str, object]) -> dict[str, obj
         if code in CURRENCIES:
             changes["currency"] = code
         elif not code:
-            errors["currency"] = "type the currency's 3-letter code, e.g. EUR, GBP, USD"
+            errors["currency"] = _("type the currency's 3-letter code, e.g. EUR, GBP, USD")
         else:
-            errors["currency"] = f"“{code[:10]}” is not an ISO 4217 currency code (EUR, GBP, USD…)"
+            errors["currency"] = _(
+                "“{code}” is not an ISO 4217 currency code (EUR, GBP, USD…)"
+            ).format(code=code[:10])
     if "default_tax_rate_id" in values:
         chosen = values["default_tax_rate_id"]
         if chosen is None or chosen == "":
@@ -127,9 +131,11 @@ def check_store(session: Session, values: Mapping[str, object]) -> dict[str, obj
                 tax_id = 0
             tax = session.get(TaxRate, tax_id) if tax_id else None
             if tax is None:
-                errors["default_tax_rate_id"] = "this tax rate no longer exists: choose another"
+                errors["default_tax_rate_id"] = _("this tax rate no longer exists: choose another")
             elif tax.retired_at is not None and not _is_default(session, tax_id):
-                errors["default_tax_rate_id"] = f"{tax.name} is retired: choose another rate"
+                errors["default_tax_rate_id"] = _("{name} is retired: choose another rate").format(
+                    name=tax.name
+                )
             else:
                 changes["default_tax_rate_id"] = tax_id
     if "prices_include_tax" in values:
@@ -141,21 +147,19 @@ def check_store(session: Session, values: Mapping[str, object]) -> dict[str, obj
         except ValueError:
             points = None
         if points is None or points < 0 or points > MAX_POINTS_PER_UNIT:
-            errors["loyalty_points_per_unit"] = (
-                f"“{typed[:20]}”: type the points earned per unit spent, 0 to "
-                f"{MAX_POINTS_PER_UNIT} (0: no points)"
-            )
+            errors["loyalty_points_per_unit"] = _(
+                "“{typed}”: type the points earned per unit spent, 0 to {most} (0: no points)"
+            ).format(typed=typed[:20], most=MAX_POINTS_PER_UNIT)
         elif points != points.quantize(Decimal("0.001")):
-            errors["loyalty_points_per_unit"] = "at most 3 decimals"
+            errors["loyalty_points_per_unit"] = _("at most 3 decimals")
         else:
             changes["loyalty_points_per_unit"] = points
     if "loyalty_point_value_cents" in values:
         typed = str(values["loyalty_point_value_cents"] or "").strip() or "0"
         if not typed.isascii() or not typed.isdigit() or int(typed) > MAX_POINT_VALUE_CENTS:
-            errors["loyalty_point_value_cents"] = (
-                f"“{typed[:20]}”: type what one point is worth in whole cents, "
-                f"0 to {MAX_POINT_VALUE_CENTS}"
-            )
+            errors["loyalty_point_value_cents"] = _(
+                "“{typed}”: type what one point is worth in whole cents, 0 to {most}"
+            ).format(typed=typed[:20], most=MAX_POINT_VALUE_CENTS)
         else:
             changes["loyalty_point_value_cents"] = int(typed)
     if errors:

@@ -25,6 +25,8 @@ from sqlmodel import Session, col
 from tillterm.core.errors import NotFound, TilltermError, ValidationFailed
 from tillterm.core.money import parse_percent
 from tillterm.core.typed_text import text_problem
+from tillterm.i18n import _, ngettext
+from tillterm.i18n.formats import decimal_text
 from tillterm.store.models import (
     Customer,
     CustomerGroup,
@@ -38,7 +40,7 @@ from tillterm.store.models import (
 )
 
 MAX_NAME = 80
-_LABELS = {"name": "Name", "rate": "Rate %"}
+_LABELS = {"name": _("Name"), "rate": _("Rate %")}
 
 
 class RateKept(TilltermError):
@@ -78,11 +80,19 @@ def parse_rate(typed: object) -> Decimal:
     try:
         rate = parse_percent(typed)
     except ValueError as exc:
-        message = str(exc).replace("a discount is", "a tax rate is")
+        message = str(exc)
+        if message == _("a discount is between 0 and 100 %"):  # the core's words, any language
+            message = _("a tax rate is between 0 and 100 %")
         raise ValueError(message) from None
     if rate is None:
-        raise ValueError("type the rate in %, e.g. 20 or 5.5 (0 for no tax)")
+        raise ValueError(_("type the rate in %, e.g. 20 or 5.5 (0 for no tax)"))
     return rate
+
+
+def rate_text(rate: Decimal) -> str:
+    """A percentage as the owner reads and types it: ``5.5`` (``5,5`` in French), ``20``."""
+    exponent = rate.normalize().as_tuple().exponent
+    return decimal_text(rate, max(-exponent, 0) if isinstance(exponent, int) else 0)
 
 
 def name_key(name: str) -> str:
@@ -168,7 +178,7 @@ def get_rate(session: Session, rate_id: int) -> TaxRateRecord:
     for record in list_rates(session):
         if record.id == rate_id:
             return record
-    raise NotFound("This tax rate no longer exists.")
+    raise NotFound(_("This tax rate no longer exists."))
 
 
 def _check(
@@ -176,7 +186,7 @@ def _check(
 ) -> tuple[str, Decimal | None, dict[str, str]]:
     errors: dict[str, str] = {}
     name = " ".join(str(name).split())
-    problem = text_problem(name, MAX_NAME) if name else "give the rate a name"
+    problem = text_problem(name, MAX_NAME) if name else _("give the rate a name")
     if problem:
         errors["name"] = problem
     else:
@@ -184,7 +194,7 @@ def _check(
             select(col(TaxRate.id)).where(col(TaxRate.name_key) == name_key(name))
         ).scalar()
         if clash is not None and clash != rate_id:
-            errors["name"] = f"there is already a tax rate named “{name}”"
+            errors["name"] = _("there is already a tax rate named “{name}”").format(name=name)
     rate: Decimal | None = None
     try:
         rate = parse_rate(typed_rate)
@@ -208,15 +218,15 @@ def update_rate(session: Session, rate_id: int, name: str, rate: object) -> TaxR
     """Rename a rate, or change its percentage if no completed sale carries the old one."""
     row = session.get(TaxRate, rate_id)
     if row is None:
-        raise NotFound("This tax rate no longer exists.")
+        raise NotFound(_("This tax rate no longer exists."))
     clean_name, clean_rate, errors = _check(session, name, rate, rate_id)
     if clean_rate is not None and clean_rate != row.rate and _sold(session, row.rate):
-        errors["rate"] = (
-            f"{row.rate.normalize():f} % was charged on past sales and is never rewritten: "
+        errors["rate"] = _(
+            "{rate} % was charged on past sales and is never rewritten: "
             "create a new rate and retire this one"
-        )
+        ).format(rate=rate_text(row.rate))
     if clean_rate is not None and clean_rate != row.rate and row.retired_at is not None:
-        errors["rate"] = "a retired rate is kept as it was: create a new rate"
+        errors["rate"] = _("a retired rate is kept as it was: create a new rate")
     if errors or clean_rate is None:
         raise ValidationFailed(errors, _LABELS)
     row.name = clean_name
@@ -235,7 +245,11 @@ def retire_rate(session: Session, rate_id: int) -> TaxRateRecord:
     """
     record = get_rate(session, rate_id)
     if record.is_default:
-        raise RateKept(f"{record.name} is the store's default tax: choose another in Store first.")
+        raise RateKept(
+            _("{name} is the store's default tax: choose another in Store first.").format(
+                name=record.name
+            )
+        )
     if not record.retired:
         session.execute(
             update(TaxRate).where(col(TaxRate.id) == rate_id).values(retired_at=utcnow())
@@ -255,16 +269,27 @@ def delete_rate(session: Session, rate_id: int) -> None:
     record = get_rate(session, rate_id)
     if record.sold:
         raise RateKept(
-            f"{record.name} was charged on past sales: retire it instead of deleting it."
+            _("{name} was charged on past sales: retire it instead of deleting it.").format(
+                name=record.name
+            )
         )
     if record.referenced:
-        raise RateKept(f"{record.name} is in use ({describe_use(record)}): retire it instead.")
+        raise RateKept(
+            _("{name} is in use ({use}): retire it instead.").format(
+                name=record.name, use=describe_use(record)
+            )
+        )
     customers = session.execute(
         select(func.count()).where(col(Customer.tax_rate_id) == rate_id)
     ).scalar_one()
     if customers:
-        some = f"{customers:,} customer" + ("" if customers == 1 else "s")
-        raise RateKept(f"{record.name} is the tax of {some}: retire it instead.")
+        raise RateKept(
+            ngettext(
+                "{name} is the tax of {count:,} customer: retire it instead.",
+                "{name} is the tax of {count:,} customers: retire it instead.",
+                customers,
+            ).format(name=record.name, count=customers)
+        )
     row = session.get(TaxRate, rate_id)
     session.delete(row)
     session.flush()
@@ -273,18 +298,23 @@ def delete_rate(session: Session, rate_id: int) -> None:
 def describe_use(record: TaxRateRecord) -> str:
     """ "3 products, 1 group, store default" — what the list and the refusals say."""
 
-    def count(n: int, what: str) -> str:
-        return f"{n:,} {what}" + ("" if n == 1 else "s")
-
     parts = []
     if record.products > PRODUCTS_SHOWN:
-        parts.append(f"{PRODUCTS_SHOWN:,}+ products")
+        parts.append(_("{count:,}+ products").format(count=PRODUCTS_SHOWN))
     elif record.products:
-        parts.append(count(record.products, "product"))
+        parts.append(
+            ngettext("{count:,} product", "{count:,} products", record.products).format(
+                count=record.products
+            )
+        )
     if record.groups:
-        parts.append(count(record.groups, "group"))
+        parts.append(
+            ngettext("{count:,} group", "{count:,} groups", record.groups).format(
+                count=record.groups
+            )
+        )
     if record.is_default:
-        parts.append("store default")
+        parts.append(_("store default"))
     if record.sold:
-        parts.append("sold")
-    return ", ".join(parts) or "unused"
+        parts.append(_("sold"))
+    return ", ".join(parts) or _("unused")

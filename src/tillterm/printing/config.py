@@ -33,6 +33,7 @@ from typing import Any
 
 from tillterm.core.errors import TilltermError
 from tillterm.core.settings_file import read_settings
+from tillterm.i18n import _
 
 ENV_CONFIG = "TILLTERM_PRINTER_CONFIG"
 CONNECTIONS = ("usb", "serial", "network", "file")
@@ -91,7 +92,9 @@ def _usb_id(value: str, name: str, where: str) -> str:
     except ValueError:
         number = -1
     if not 0 <= number <= 0xFFFF:
-        raise PrinterConfigError(f"{where}: {name} must be a USB id in hex, like 04b8")
+        raise PrinterConfigError(
+            _("{where}: {key} must be a USB id in hex, like 04b8").format(where=where, key=name)
+        )
     return f"{number:04x}"
 
 
@@ -100,26 +103,36 @@ def _check(config: PrinterConfig, where: str) -> PrinterConfig:
     kind = config.connection.strip().lower()
     if kind and kind not in CONNECTIONS:
         raise PrinterConfigError(
-            f"{where}: connection must be one of {', '.join(CONNECTIONS)} (or empty: no printer)"
+            _("{where}: connection must be one of {kinds} (or empty: no printer)").format(
+                where=where, kinds=", ".join(CONNECTIONS)
+            )
         )
     values: dict[str, Any] = {"connection": kind}
     if kind == "usb":
         values["usb_vendor"] = _usb_id(config.usb_vendor, "usb_vendor", where)
         values["usb_product"] = _usb_id(config.usb_product, "usb_product", where)
     if kind in ("serial", "file") and not config.device.strip():
-        raise PrinterConfigError(f"{where}: a {kind} printer needs device (like /dev/usb/lp0)")
+        raise PrinterConfigError(
+            _("{where}: a {kind} printer needs device (like /dev/usb/lp0)").format(
+                where=where, kind=kind
+            )
+        )
     if kind == "network" and not config.host.strip():
-        raise PrinterConfigError(f"{where}: a network printer needs host")
+        raise PrinterConfigError(_("{where}: a network printer needs host").format(where=where))
     if not 1 <= config.port <= 65535:
-        raise PrinterConfigError(f"{where}: port must be between 1 and 65535")
+        raise PrinterConfigError(_("{where}: port must be between 1 and 65535").format(where=where))
     if not 1 <= config.timeout <= 60:
-        raise PrinterConfigError(f"{where}: timeout must be between 1 and 60 seconds")
+        raise PrinterConfigError(
+            _("{where}: timeout must be between 1 and 60 seconds").format(where=where)
+        )
     if config.baudrate <= 0:
-        raise PrinterConfigError(f"{where}: baudrate must be positive")
+        raise PrinterConfigError(_("{where}: baudrate must be positive").format(where=where))
     if not 24 <= config.width <= 80:
-        raise PrinterConfigError(f"{where}: width must be between 24 and 80 characters")
+        raise PrinterConfigError(
+            _("{where}: width must be between 24 and 80 characters").format(where=where)
+        )
     if config.drawer_pin not in (2, 5):
-        raise PrinterConfigError(f"{where}: drawer_pin must be 2 or 5")
+        raise PrinterConfigError(_("{where}: drawer_pin must be 2 or 5").format(where=where))
     values["code_page"] = config.code_page.strip().upper() or "CP437"
     return PrinterConfig(**{**_as_dict(config), **values})
 

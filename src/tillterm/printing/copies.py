@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from tillterm.core.errors import NotFound
+from tillterm.i18n import _
 from tillterm.sales.views import CASH, COMPLETED, SaleView
 from tillterm.store.models import Sale, table_of
 
@@ -37,12 +38,22 @@ def kept_receipt(session: Session, register: str, receipt_no: str = "") -> KeptR
     row = session.execute(query.limit(1)).first()
     if row is None:
         if receipt_no.strip():
-            raise NotFound(f"No completed sale with receipt number “{receipt_no.strip()}”.")
-        raise NotFound(f"Register {register} has no completed sale yet: nothing to reprint.")
+            raise NotFound(
+                _("No completed sale with receipt number “{number}”.").format(
+                    number=receipt_no.strip()
+                )
+            )
+        raise NotFound(
+            _("Register {register} has no completed sale yet: nothing to reprint.").format(
+                register=register
+            )
+        )
     if row.receipt_text is None:
         raise NotFound(
-            f"Receipt {row.receipt_no} was completed before receipts were kept: "
-            "there is no copy to print."
+            _(
+                "Receipt {number} was completed before receipts were kept: "
+                "there is no copy to print."
+            ).format(number=row.receipt_no)
         )
     return KeptReceipt(row.receipt_no or "", row.receipt_text)
 

@@ -24,6 +24,7 @@ import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from tillterm.core.errors import TilltermError
+from tillterm.i18n import _
 from tillterm.printing.config import PrinterConfig, PrinterConfigError
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ _FOLDS = {
 }
 
 #: how a copy is marked, above and below the receipt as it was printed
-COPY_MARK = "*** COPY ***"
+COPY_MARK = _("*** COPY ***")
 
 
 class PrinterUnavailable(TilltermError):
@@ -79,7 +80,9 @@ def _code_page(printer: Escpos, config: PrinterConfig) -> str:
     except (ValueError, LookupError):
         known = ", ".join(sorted(printer.profile.get_code_pages()))
         raise PrinterConfigError(
-            f"code_page {config.code_page} is not one this printer knows (use one of {known})"
+            _("code_page {code_page} is not one this printer knows (use one of {known})").format(
+                code_page=config.code_page, known=known
+            )
         ) from None
 
 
@@ -188,7 +191,9 @@ def _profile(config: PrinterConfig) -> Any:
         return get_profile(config.profile or None)
     except Exception as exc:  # the library says NotSupported, KeyError... by version
         raise PrinterConfigError(
-            f"profile {config.profile!r} is not a python-escpos printer profile: {exc}"
+            _("profile {profile} is not a python-escpos printer profile: {reason}").format(
+                profile=repr(config.profile), reason=exc
+            )
         ) from None
 
 
@@ -215,7 +220,7 @@ def connect(config: PrinterConfig) -> Escpos:
         )
     if config.connection == "file":
         return printer.File(config.device, profile=profile)
-    raise PrinterConfigError("no printer is configured")
+    raise PrinterConfigError(_("no printer is configured"))
 
 
 def _open(device: Escpos, config: PrinterConfig) -> None:
@@ -243,19 +248,25 @@ def send(config: PrinterConfig, text: str, *, kick: bool) -> None:
         try:
             _open(device, config)
         except (DeviceNotFoundError, OSError):
-            raise PrinterUnavailable(f"printer not found at {config.where}") from None
+            raise PrinterUnavailable(
+                _("printer not found at {where}").format(where=config.where)
+            ) from None
         compose(device, text, config, kick=kick)
     except (PrinterUnavailable, PrinterConfigError):
         raise
     except OSError as exc:
         raise PrinterUnavailable(
-            f"printer at {config.where} stopped: {exc.strerror or exc}"
+            _("printer at {where} stopped: {reason}").format(
+                where=config.where, reason=exc.strerror or exc
+            )
         ) from None
     except Exception as exc:  # pyusb, pyserial, escpos: their own error types
         said = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if type(exc).__name__ == "NoBackendError":  # pyusb without libusb on the machine
-            said = "USB is not usable here: libusb is not installed (libusb-1.0-0)"
-        raise PrinterUnavailable(f"printer at {config.where}: {said}") from None
+            said = _("USB is not usable here: libusb is not installed (libusb-1.0-0)")
+        raise PrinterUnavailable(
+            _("printer at {where}: {reason}").format(where=config.where, reason=said)
+        ) from None
     finally:
         # a device already gone cannot be closed cleanly; there is nothing left to do
         with contextlib.suppress(Exception):
@@ -267,14 +278,18 @@ def test_page_text(config: PrinterConfig) -> str:
     and the accents the code page has (to check what is configured is what is there)."""
     ruler = ("1234567890" * 8)[: config.width]
     lines = [
-        "tillterm printer test".center(config.width).rstrip(),
+        _("tillterm printer test").center(config.width).rstrip(),
         "-" * config.width,
-        f"Connection: {config.connection} {config.where}",
-        f"Code page:  {config.code_page}",
-        f"Width:      {config.width} characters",
+        _("Connection: {connection} {where}").format(
+            connection=config.connection, where=config.where
+        ),
+        _("Code page:  {code_page}").format(code_page=config.code_page),
+        _("Width:      {width} characters").format(width=config.width),
         ruler,
-        "Accents: àâçéèêëîïôùûü ÄÖÜß ñ €",
-        f"Cut: {'yes' if config.cut else 'no'}",
-        f"Drawer kick: {'pin ' + str(config.drawer_pin) if config.drawer_kick else 'off'}",
+        _("Accents: {letters}").format(letters="àâçéèêëîïôùûü ÄÖÜß ñ €"),
+        _("Cut: yes") if config.cut else _("Cut: no"),
+        _("Drawer kick: pin {pin}").format(pin=config.drawer_pin)
+        if config.drawer_kick
+        else _("Drawer kick: off"),
     ]
     return "\n".join(lines) + "\n"

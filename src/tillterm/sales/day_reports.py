@@ -14,11 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from typing import Any
 
 from tillterm.catalog.settings import StoreInfo
+from tillterm.catalog.tax_rates import rate_text
 from tillterm.core.money import from_cents
 from tillterm.core.typed_text import visible_text
+from tillterm.i18n import _, pgettext
+from tillterm.i18n.formats import decimal_text, moment
 from tillterm.sales.receipts import WIDTH, _row  # the same till roll as the receipts
 from tillterm.sales.views import METHOD_LABELS
 
@@ -137,28 +141,27 @@ def z_label(number: int) -> str:
 
 
 def _amount(cents: int) -> str:
-    return f"{from_cents(cents):.2f}"
+    return decimal_text(from_cents(cents))
 
 
-def _when(moment: dt.datetime) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+def _when(when: dt.datetime) -> str:
+    return moment(when.astimezone())
 
 
 def _rate(rate: str | None) -> str:
     if rate is None:
-        return "No rate"
-    text = rate.rstrip("0").rstrip(".") if "." in rate else rate
-    return f"{text} %"
+        return _("No rate")
+    return f"{rate_text(Decimal(rate))} %"
 
 
 def over_short_words(cents: int) -> str:
     """``2.00 over`` / ``1.50 short`` / ``exact``: said in words (no sign to misread, no
     colour needed)."""
     if cents > 0:
-        return f"{_amount(cents)} over"
+        return _("{amount} over").format(amount=_amount(cents))
     if cents < 0:
-        return f"{_amount(-cents)} short"
-    return "exact"
+        return _("{amount} short").format(amount=_amount(-cents))
+    return _("exact")
 
 
 def render_day_report(figures: DayFigures, store: StoreInfo, *, width: int = WIDTH) -> str:
@@ -167,26 +170,31 @@ def render_day_report(figures: DayFigures, store: StoreInfo, *, width: int = WID
     out = [visible_text(line).center(width).rstrip() for line in store.legal_lines()]
     out.append(rule)
     if figures.z_no is None:
-        out.append("X REPORT (running totals)".center(width).rstrip())
+        out.append(_("X REPORT (running totals)").center(width).rstrip())
     else:
-        out.append(f"Z REPORT {z_label(figures.z_no)}".center(width).rstrip())
-    out.append(_row("Register", visible_text(figures.register_name)[: width - 10], width))
-    out.append(_row("From", _when(figures.started_at), width))
-    label = "Printed" if figures.z_no is None else "Closed"
+        z_title = _("Z REPORT {label}").format(label=z_label(figures.z_no))
+        out.append(z_title.center(width).rstrip())
+    out.append(_row(_("Register"), visible_text(figures.register_name)[: width - 10], width))
+    out.append(_row(_("From"), _when(figures.started_at), width))
+    label = _("Printed") if figures.z_no is None else _("Closed")
     out.append(_row(label, _when(figures.ended_at), width))
     if figures.opened_at is not None:
-        out.append(_row("Drawer opened", _when(figures.opened_at), width))
+        out.append(_row(_("Drawer opened"), _when(figures.opened_at), width))
     else:
-        out.append(_row("Drawer", "not opened", width))
-    out.append(_row("Amounts in", figures.currency, width))
+        out.append(_row(_("Drawer"), _("not opened"), width))
+    out.append(_row(_("Amounts in"), figures.currency, width))
     out.append(rule)
-    out.append(_row(f"Sales ({figures.sales_count})", _amount(figures.sales_cents), width))
-    out.append(_row(f"Refunds ({figures.refunds_count})", _amount(figures.refunds_cents), width))
-    out.append(_row("NET SALES", _amount(figures.net_sales_cents), width))
-    out.append(_row("Discounts given", _amount(figures.discount_cents), width))
-    out.append(_row(f"Voids ({figures.voids_count})", _amount(figures.voids_cents), width))
+    sales = _("Sales ({count})").format(count=figures.sales_count)
+    out.append(_row(sales, _amount(figures.sales_cents), width))
+    refunds = _("Refunds ({count})").format(count=figures.refunds_count)
+    out.append(_row(refunds, _amount(figures.refunds_cents), width))
+    out.append(_row(_("NET SALES"), _amount(figures.net_sales_cents), width))
+    out.append(_row(_("Discounts given"), _amount(figures.discount_cents), width))
+    voids = _("Voids ({count})").format(count=figures.voids_count)
+    out.append(_row(voids, _amount(figures.voids_cents), width))
     out.append(rule)
-    out.append(_tax_row("Tax rate", "Net", "Tax", "Total", width))
+    heads = (pgettext("tax table", "Tax rate"), _("Net"), _("Tax"), pgettext("tax table", "Total"))
+    out.append(_tax_row(*heads, width))
     for tax in figures.taxes:
         out.append(
             _tax_row(
@@ -199,41 +207,42 @@ def render_day_report(figures: DayFigures, store: StoreInfo, *, width: int = WID
         )
     net = sum(t.net_cents for t in figures.taxes)
     taxed = sum(t.tax_cents for t in figures.taxes)
-    out.append(_tax_row("All", _amount(net), _amount(taxed), _amount(net + taxed), width))
+    out.append(_tax_row(_("All"), _amount(net), _amount(taxed), _amount(net + taxed), width))
     out.append(rule)
-    out.append("Payments")
+    out.append(_("Payments"))
     for method in figures.payments:
-        name = METHOD_LABELS.get(method.method, method.method)
+        name = _(METHOD_LABELS.get(method.method, method.method))
         out.append(_row(f"  {name} ({method.count})", _amount(method.amount_cents), width))
     if not figures.payments:
-        out.append(_row("  none", _amount(0), width))
+        out.append(_row("  " + _("none"), _amount(0), width))
     out.append(rule)
-    out.append("Cash drawer")
-    out.append(_row("  Opening float", _amount(figures.float_cents), width))
-    out.append(_row("  Cash payments", _amount(figures.cash_payments_cents), width))
+    out.append(_("Cash drawer"))
+    out.append(_row("  " + _("Opening float"), _amount(figures.float_cents), width))
+    out.append(_row("  " + _("Cash payments"), _amount(figures.cash_payments_cents), width))
     for move in figures.moves:
         sign = 1 if move.kind == CASH_IN else -1
-        what = "In" if move.kind == CASH_IN else "Out"
+        what = _("In") if move.kind == CASH_IN else _("Out")
         left = f"  {what} {move.at.astimezone():%H:%M} {visible_text(move.reason)}"
         right = _amount(sign * move.amount_cents)
         out.append(_row(left[: width - len(right) - 1], right, width))
-    out.append(_row("  Cash in", _amount(figures.cash_in_cents), width))
-    out.append(_row("  Cash out", _amount(-figures.cash_out_cents), width))
-    out.append(_row("  EXPECTED IN DRAWER", _amount(figures.expected_cash_cents), width))
+    out.append(_row("  " + _("Cash in"), _amount(figures.cash_in_cents), width))
+    out.append(_row("  " + _("Cash out"), _amount(-figures.cash_out_cents), width))
+    out.append(_row("  " + _("EXPECTED IN DRAWER"), _amount(figures.expected_cash_cents), width))
     if figures.counted_cents is not None:
-        out.append(_row("  Counted", _amount(figures.counted_cents), width))
-        out.append(_row("  Over/short", over_short_words(figures.over_short_cents or 0), width))
+        out.append(_row("  " + _("Counted"), _amount(figures.counted_cents), width))
+        over_short = over_short_words(figures.over_short_cents or 0)
+        out.append(_row("  " + _("Over/short"), over_short, width))
     elif figures.z_no is not None:
-        out.append(_row("  Counted", "not counted", width))
+        out.append(_row("  " + _("Counted"), _("not counted"), width))
     out.append(rule)
     if figures.first_receipt is None:
-        out.append(_row("Receipts", "none", width))
+        out.append(_row(_("Receipts"), _("none"), width))
     else:
-        out.append(_row("First receipt", figures.first_receipt, width))
-        out.append(_row("Last receipt", figures.last_receipt or "", width))
+        out.append(_row(_("First receipt"), figures.first_receipt, width))
+        out.append(_row(_("Last receipt"), figures.last_receipt or "", width))
     if figures.z_no is None:
         out.append(rule)
-        out.append("Not a Z report: the day stays open.".center(width).rstrip())
+        out.append(_("Not a Z report: the day stays open.").center(width).rstrip())
     return "\n".join(out) + "\n"
 
 

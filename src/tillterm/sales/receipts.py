@@ -26,8 +26,11 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from tillterm.catalog.settings import StoreInfo
+from tillterm.catalog.tax_rates import rate_text
 from tillterm.core.errors import TilltermError
 from tillterm.core.typed_text import visible_text
+from tillterm.i18n import _, language
+from tillterm.i18n.formats import decimal_text, moment, money
 from tillterm.sales.views import REFUND, SaleView
 from tillterm.store.engine import session_scope
 from tillterm.store.models import Sale, table_of, utcnow
@@ -45,18 +48,29 @@ def _row(left: str, right: str, width: int = WIDTH) -> str:
 
 
 def _amount(value: Decimal) -> str:
-    return f"{value:.2f}"
+    return decimal_text(value)
+
+
+def _total_row(total: Decimal, currency: str, width: int) -> str:
+    """The TOTAL line. An English till names the currency in the label (``TOTAL EUR
+    9.00``), as its receipts always read; a French one writes the amount as French money
+    is written (``TOTAL  9,00 €``)."""
+    if language() == "en":
+        return _row(_("TOTAL") + " " + currency, _amount(total), width)
+    return _row(_("TOTAL"), money(total, currency), width)
 
 
 def _price_change(list_price: Decimal, reason: str, width: int) -> list[str]:
     """A changed price, under its line: what it was listed at, and why it changed."""
-    note = f"  listed {_amount(list_price)}: {visible_text(reason)}"
+    note = "  " + _("listed {price}: {reason}").format(
+        price=_amount(list_price), reason=visible_text(reason)
+    )
     return [note[:width]]
 
 
 def _sale_discount_note(percent: Decimal, reason: str, width: int) -> list[str]:
     """The whole-sale discount (its cents are already in the line discounts above)."""
-    note = f"  incl. {percent.normalize():f} % off the sale"
+    note = "  " + _("incl. {percent} % off the sale").format(percent=rate_text(percent))
     if reason:
         note += f": {visible_text(reason)}"
     return [note[:width]]
@@ -72,17 +86,20 @@ def render_receipt(sale: SaleView, store: StoreInfo, *, width: int = WIDTH) -> s
     """
     rule = "-" * width
     out = legal_header(store, width)
-    title = "REFUND" if sale.kind == REFUND else "RECEIPT"
-    out.append(f"{title} {sale.receipt_no or '-'}".center(width).rstrip())
+    title = _("REFUND {number}") if sale.kind == REFUND else _("RECEIPT {number}")
+    out.append(title.format(number=sale.receipt_no or "-").center(width).rstrip())
     if sale.kind == REFUND and sale.original_receipt_no:
-        verb = "Return" if sale.note.startswith("Return of") else "Refund"
-        out.append(f"{verb} of sale {sale.original_receipt_no}".center(width).rstrip())
+        return_of = sale.note.startswith("Return of")
+        of_sale = _("Return of sale {number}") if return_of else _("Refund of sale {number}")
+        out.append(of_sale.format(number=sale.original_receipt_no).center(width).rstrip())
     elif sale.kind == REFUND:  # no original: the reason is the cashier's, printed
-        out.append("Return without receipt".center(width).rstrip())
-        out.extend(textwrap.wrap(f"Reason: {visible_text(sale.note)}", width))
+        out.append(_("Return without receipt").center(width).rstrip())
+        out.extend(
+            textwrap.wrap(_("Reason: {reason}").format(reason=visible_text(sale.note)), width)
+        )
     when = (sale.completed_at or sale.created_at).astimezone()
     register = visible_text(sale.register_name)
-    out.append(_row(f"Register {register}", when.strftime("%Y-%m-%d %H:%M"), width))
+    out.append(_row(_("Register {register}").format(register=register), moment(when), width))
     out.append(rule)
     for line in sale.lines:
         out.append(visible_text(line.description)[:width])
@@ -92,11 +109,11 @@ def render_receipt(sale: SaleView, store: StoreInfo, *, width: int = WIDTH) -> s
         if line.list_price is not None:
             out.extend(_price_change(line.list_price, line.price_reason, width))
         if line.discount:
-            out.append(_row("  discount", _amount(-line.discount), width))
+            out.append(_row("  " + _("discount"), _amount(-line.discount), width))
     out.append(rule)
-    out.append(_row("Subtotal", _amount(sale.subtotal), width))
+    out.append(_row(_("Subtotal"), _amount(sale.subtotal), width))
     if sale.discount:
-        out.append(_row("Discount", _amount(-sale.discount), width))
+        out.append(_row(_("Discount"), _amount(-sale.discount), width))
     if sale.sale_discount_percent:
         out.extend(_sale_discount_note(sale.sale_discount_percent, sale.discount_reason, width))
     # a tax-exempt customer's sale carries no tax (a sale with tax on file was not
@@ -105,40 +122,45 @@ def render_receipt(sale: SaleView, store: StoreInfo, *, width: int = WIDTH) -> s
     if exempt and sale.prices_include_tax:
         # the tax part the prices held was taken off: subtotal - discount - it = total
         taken = sale.subtotal - sale.discount - sale.total
-        out.append(_row("Tax exempt", _amount(-taken), width))
-        out.append(_row("TOTAL " + store.currency, _amount(sale.total), width))
+        out.append(_row(_("Tax exempt"), _amount(-taken), width))
+        out.append(_total_row(sale.total, store.currency, width))
     elif exempt:
-        out.append(_row("Tax exempt", _amount(sale.tax), width))
-        out.append(_row("TOTAL " + store.currency, _amount(sale.total), width))
+        out.append(_row(_("Tax exempt"), _amount(sale.tax), width))
+        out.append(_total_row(sale.total, store.currency, width))
     elif sale.prices_include_tax:
-        out.append(_row("TOTAL " + store.currency, _amount(sale.total), width))
-        out.append(_row("  incl. tax", _amount(sale.tax), width))
+        out.append(_total_row(sale.total, store.currency, width))
+        out.append(_row("  " + _("incl. tax"), _amount(sale.tax), width))
     else:
-        out.append(_row("Tax", _amount(sale.tax), width))
-        out.append(_row("TOTAL " + store.currency, _amount(sale.total), width))
+        out.append(_row(_("Tax"), _amount(sale.tax), width))
+        out.append(_total_row(sale.total, store.currency, width))
     for payment in sale.payments:
-        label = payment.label
+        label = _(payment.label)  # the method's name: "Cash", "Card"
         if payment.loyalty_points:
-            label += f" ({abs(payment.loyalty_points)} pts)"
+            label += " " + _("({points} pts)").format(points=abs(payment.loyalty_points))
         if payment.tendered is not None and payment.change:
-            out.append(_row(f"{label} tendered", _amount(payment.tendered), width))
+            out.append(
+                _row(_("{method} tendered").format(method=label), _amount(payment.tendered), width)
+            )
         else:
             out.append(_row(label, _amount(payment.amount), width))
     if sale.change:
-        out.append(_row("Change", _amount(sale.change), width))
+        out.append(_row(_("Change"), _amount(sale.change), width))
     out += vat_table(sale, width)
     if sale.customer is not None:
         out.append(rule)
-        out.append(f"Customer: {visible_text(sale.customer.display_name)}"[:width])
-        out.append(f"Card: {visible_text(sale.customer.customer_code)}"[:width])
+        customer = visible_text(sale.customer.display_name)
+        out.append(_("Customer: {name}").format(name=customer)[:width])
+        card = visible_text(sale.customer.customer_code)
+        out.append(_("Card: {code}").format(code=card)[:width])
         if sale.customer.loyalty_enabled or sale.customer.loyalty_balance:
             if sale.loyalty_earned and sale.kind == REFUND:
-                out.append(_row("Points reversed", f"{sale.loyalty_earned:+d}", width))
+                out.append(_row(_("Points reversed"), f"{sale.loyalty_earned:+d}", width))
             elif sale.loyalty_earned:
-                out.append(_row("Points earned", str(sale.loyalty_earned), width))
-            out.append(_row("Loyalty balance", f"{sale.customer.loyalty_balance} pts", width))
+                out.append(_row(_("Points earned"), str(sale.loyalty_earned), width))
+            balance = _("{points} pts").format(points=sale.customer.loyalty_balance)
+            out.append(_row(_("Loyalty balance"), balance, width))
         if sale.customer.account_balance:
-            out.append(_row("Account balance", _amount(sale.customer.account_balance), width))
+            out.append(_row(_("Account balance"), _amount(sale.customer.account_balance), width))
     if store.receipt_footer:
         out.append(rule)
         out.append(visible_text(store.receipt_footer).center(width).rstrip())
@@ -184,8 +206,9 @@ def vat_breakdown(sale: SaleView) -> list[VatRow]:
 
 
 def _rate(rate: Decimal) -> str:
-    """``20%``, ``5.5%``, ``0%``: a rate as printed, without trailing zeros."""
-    return f"{rate.normalize():f}%" if rate else "0%"
+    """``20%``, ``5.5%`` (``5,5%`` in French), ``0%``: a rate as printed, without
+    trailing zeros."""
+    return f"{rate_text(rate)}%" if rate else "0%"
 
 
 def vat_table(sale: SaleView, width: int = WIDTH) -> list[str]:
@@ -198,7 +221,7 @@ def vat_table(sale: SaleView, width: int = WIDTH) -> list[str]:
     def line(rate: str, net: str, tax: str, gross: str) -> str:
         return f"{rate:<7}{net:>{cell}}{tax:>{cell}}{gross:>{cell}}"[:width]
 
-    out = ["-" * width, line("VAT", "Net", "VAT", "Gross")]
+    out = ["-" * width, line(_("VAT"), _("Net"), _("VAT"), _("Gross"))]
     for row in rows:
         out.append(line(_rate(row.rate), _amount(row.net), _amount(row.tax), _amount(row.gross)))
     return out
@@ -210,7 +233,8 @@ def receipt_as_shown(sale: SaleView, store: StoreInfo, *, width: int = WIDTH) ->
     printed = sale.receipt_text or render_receipt(sale, store, width=width)
     if sale.refunded_by:
         printed += "-" * width + "\n"
-        printed += f"REFUNDED by {sale.refunded_by}".center(width).rstrip() + "\n"
+        refunded = _("REFUNDED by {number}").format(number=sale.refunded_by)
+        printed += refunded.center(width).rstrip() + "\n"
     return printed
 
 
@@ -246,8 +270,9 @@ def write_receipt(text: str, directory: Path, receipt_no: str) -> Path:
         return target
     except OSError as exc:
         raise TilltermError(
-            f"The sale is complete but its receipt could not be saved in {directory}: "
-            f"{exc.strerror or exc}."
+            _(
+                "The sale is complete but its receipt could not be saved in {folder}: {reason}."
+            ).format(folder=directory, reason=exc.strerror or exc)
         ) from exc
     return target
 

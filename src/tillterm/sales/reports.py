@@ -22,10 +22,11 @@ from sqlmodel import Session, col, select
 
 from tillterm.core.errors import TilltermError
 from tillterm.core.money import from_cents
+from tillterm.i18n import _
 from tillterm.store.models import CustomerGroup, Sale
 
-NO_GROUP = "No group"
-NO_CUSTOMER = "No customer"
+NO_GROUP = _("No group")
+NO_CUSTOMER = _("No customer")
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class GroupReport:
     def total(self) -> GroupSales:
         return GroupSales(
             None,
-            "Total",
+            _("Total"),
             sum(r.sales_count for r in self.rows),
             sum(r.refunds_count for r in self.rows),
             sum((r.revenue for r in self.rows), Decimal("0.00")),
@@ -63,7 +64,7 @@ def _local_start(day: dt.date) -> dt.datetime:
 def sales_by_group(session: Session, date_from: dt.date, date_to: dt.date) -> GroupReport:
     """Completed sales per customer group between two local dates (inclusive)."""
     if date_to < date_from:
-        raise TilltermError("The end date is before the start date.")
+        raise TilltermError(_("The end date is before the start date."))
     start = _local_start(date_from)
     end = _local_start(date_to + dt.timedelta(days=1))
     is_sale = case((col(Sale.kind) == "sale", 1), else_=0)

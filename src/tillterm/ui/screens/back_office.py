@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tillterm.i18n import _
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillScreen
 from tillterm.ui.styles import css
@@ -45,14 +46,18 @@ ENTRIES = tuple(
     entry
     for entry in (
         Entry(
-            "1", "Store", "name, address, VAT no., currency, tax, loyalty", "store", "StoreScreen"
+            "1",
+            _("Store"),
+            _("name, address, VAT no., currency, tax, loyalty"),
+            "store",
+            "StoreScreen",
         ),
-        Entry("2", "Tax rates", "create, edit, retire", "tax_rates", "TaxRatesScreen"),
-        Entry("3", "Products", "what the store sells", "products", "ProductsScreen"),
+        Entry("2", _("Tax rates"), _("create, edit, retire"), "tax_rates", "TaxRatesScreen"),
+        Entry("3", _("Products"), _("what the store sells"), "products", "ProductsScreen"),
         Entry(
             "4",
-            "Custom fields",
-            "the customer fields the store defines",
+            _("Custom fields"),
+            _("the customer fields the store defines"),
             "custom_fields",
             "CustomFieldsScreen",
         ),
@@ -65,7 +70,7 @@ class BackOfficeScreen(TillScreen[None]):
     #: its number keys act: a scan typed as keys starting with one must not
     HOLD_KEYS_FOR_SCANS = True
 
-    HELP_TITLE = "Back office"
+    HELP_TITLE = _("Back office")
     CSS_PATH = css("back_office.tcss")
     AUTO_FOCUS = "#back-office-list"
     #: the list itself shows each entry's key, so the footer keeps room for F2–F5
@@ -76,7 +81,7 @@ class BackOfficeScreen(TillScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Back office: setting up the store", classes="screen-title")
+        yield Static(_("Back office: setting up the store"), classes="screen-title")
         yield PickList(
             *(
                 Option(plain(f"{entry.key}  {entry.label:<14} {entry.what}"), id=entry.key)
@@ -85,7 +90,7 @@ class BackOfficeScreen(TillScreen[None]):
             id="back-office-list",
         )
         yield Static(
-            "Press a number, or choose with Up/Down and Enter. Esc comes back here.",
+            _("Press a number, or choose with Up/Down and Enter. Esc comes back here."),
             id="back-office-status",
             markup=False,
         )

@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Input, Static
 
+from tillterm.i18n import _
 from tillterm.services.back_office import Refused
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillModal
@@ -30,12 +31,12 @@ class BackOfficeForm(TillModal[R | None], Generic[R]):
     """Dismisses with the saved record, or ``None`` on Esc."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "save", _("Save"), priority=True),
+        Binding("escape", "cancel", _("Cancel")),
     ]
     #: the id prefix of the form's box and status line ("tax-form")
     FORM: ClassVar[str] = ""
-    #: what a save is, for the line read if it fails unexpectedly ("the tax rate")
+    #: what a save does, for the line read if it fails unexpectedly ("saving the tax rate")
     WHAT: ClassVar[str] = ""
 
     @dataclass
@@ -78,22 +79,22 @@ class BackOfficeForm(TillModal[R | None], Generic[R]):
             f"{self.FORM}-save",
             self._saver(),
             answered,
-            lambda error: self.Invalid({"": f"Not saved: {error}"}),
+            lambda error: self.Invalid({"": _("Not saved: {error}").format(error=error)}),
             exclusive=False,  # a write is never cancelled: its answer always comes
-            description=f"saving {self.WHAT}",
+            description=self.WHAT,
         )
 
     def job_failed(self, group: str, error: BaseException) -> None:
         """An unexpected failure (told and logged by the app): the form stays as typed."""
         if group == f"{self.FORM}-save":
             self._saving = False
-            self._status("Not saved: an unexpected error (see the log). Ctrl+S tries again.")
+            self._status(_("Not saved: an unexpected error (see the log). Ctrl+S tries again."))
 
     @on(Invalid)
     def _invalid(self, message: Invalid) -> None:
         self._saving = False
         unplaced = show_errors(self.query_one(f"#{self.FORM}-box"), message.errors)
-        self._status(" ".join(unplaced) or "Not saved: correct what is marked.")
+        self._status(" ".join(unplaced) or _("Not saved: correct what is marked."))
 
     @on(Saved)
     def _saved(self, message: Saved) -> None:

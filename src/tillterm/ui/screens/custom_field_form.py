@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Select, Static, TextArea
 
 from tillterm.customers.custom_fields import TYPE_NAMES
+from tillterm.i18n import _
 from tillterm.services.back_office import CustomFieldDef, Refused
 from tillterm.ui.plain import plain, plain_options
 from tillterm.ui.screens.back_office_form import BackOfficeForm
@@ -25,10 +26,10 @@ from tillterm.ui.widgets.form_row import FormRow, field_value, set_field_value
 class CustomFieldForm(BackOfficeForm[CustomFieldDef]):
     """Dismisses with the saved field, or ``None`` on Esc."""
 
-    HELP_TITLE = "Custom field"
+    HELP_TITLE = _("Custom field")
     CSS_PATH = css("custom_field_form.tcss")
     FORM = "field-form"
-    WHAT = "the custom field"
+    WHAT = _("saving the custom field")
 
     def __init__(self, field: CustomFieldDef | None = None) -> None:
         super().__init__()
@@ -37,11 +38,15 @@ class CustomFieldForm(BackOfficeForm[CustomFieldDef]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="field-form-box"):
-            title = f"Edit field {self.field.name}" if self.field else "New custom field"
+            title = (
+                _("Edit field {name}").format(name=self.field.name)
+                if self.field
+                else _("New custom field")
+            )
             yield Static(plain(title), id="field-form-title")
-            yield FormRow("Name", Input(id="field-form-name", compact=True), field_name="name")
+            yield FormRow(_("Name"), Input(id="field-form-name", compact=True), field_name="name")
             yield FormRow(
-                "Type",
+                _("Type"),
                 Select[str](
                     plain_options((label, key) for key, label in TYPE_NAMES.items()),
                     value="text",
@@ -53,12 +58,12 @@ class CustomFieldForm(BackOfficeForm[CustomFieldDef]):
                 field_name="field_type",
             )
             yield FormRow(
-                "Choices",
+                _("Choices"),
                 TextArea(id="field-form-choices", soft_wrap=False),
                 field_name="choices",
             )
             yield Static(
-                "Choices: one per line (choice fields). Ctrl+S saves · Esc cancels",
+                _("Choices: one per line (choice fields). Ctrl+S saves · Esc cancels"),
                 id="field-form-status",
                 markup=False,
             )

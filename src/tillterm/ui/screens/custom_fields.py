@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Header, Static
 
 from tillterm.customers.custom_fields import TYPE_NAMES
+from tillterm.i18n import _
 from tillterm.services.back_office import CustomFieldDef
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillScreen
@@ -32,18 +33,18 @@ class CustomFieldsScreen(TillScreen[None]):
     #: its letter keys act: a scan typed as keys starting with one must not
     HOLD_KEYS_FOR_SCANS = True
 
-    HELP_TITLE = "Custom fields"
+    HELP_TITLE = _("Custom fields")
     CSS_PATH = css("custom_fields.tcss")
     AUTO_FOCUS = "#field-table"
     KEYS_WAIT_FOR = frozenset({"custom-fields", "custom-fields-change"})
     BINDINGS = [
-        Binding("ctrl+n", "add_field", "Add"),
-        Binding("e", "edit_field", "Edit"),
-        Binding("r", "retire_field", "Retire/restore"),
-        Binding("u", "move_field(-1)", "Move up"),
-        Binding("d", "move_field(1)", "Move down"),
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("enter", "edit_field", "Edit", show=False),
+        Binding("ctrl+n", "add_field", _("Add")),
+        Binding("e", "edit_field", _("Edit")),
+        Binding("r", "retire_field", _("Retire/restore")),
+        Binding("u", "move_field(-1)", _("Move up")),
+        Binding("d", "move_field(1)", _("Move down")),
+        Binding("escape", "app.pop_screen", _("Back")),
+        Binding("enter", "edit_field", _("Edit"), show=False),
     ]
 
     @dataclass
@@ -67,15 +68,15 @@ class CustomFieldsScreen(TillScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Back office > Custom fields", classes="screen-title", id="field-title")
+        yield Static(_("Back office > Custom fields"), classes="screen-title", id="field-title")
         table = DataTable[PlainCell](id="field-table", cursor_type="row", zebra_stripes=True)
-        table.add_column("Name", width=22, key="name")
-        table.add_column("Type", width=7, key="type")
-        table.add_column("Choices", width=30, key="choices")
-        table.add_column("State", width=8, key="state")
+        table.add_column(_("Name"), width=22, key="name")
+        table.add_column(_("Type"), width=7, key="type")
+        table.add_column(_("Choices"), width=30, key="choices")
+        table.add_column(_("State"), width=8, key="state")
         yield table
         yield Static(
-            "Retired fields are no longer asked for; customers keep their values.",
+            _("Retired fields are no longer asked for; customers keep their values."),
             id="field-status",
             markup=False,
         )
@@ -90,13 +91,13 @@ class CustomFieldsScreen(TillScreen[None]):
             self.services.back_office.custom_fields,
             lambda fields: self.Loaded(fields, follow=follow),
             lambda error: self.Loaded((), error),
-            description="reading the custom fields",
+            description=_("reading the custom fields"),
         )
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
         if message.error:
-            self.notify(message.error, title="Custom fields", severity="error")
+            self.notify(message.error, title=_("Custom fields"), severity="error")
             return
         table = self.query_one("#field-table", DataTable)
         keep = table.cursor_row
@@ -107,7 +108,7 @@ class CustomFieldsScreen(TillScreen[None]):
                 PlainCell(fit(field.name, 22)),
                 PlainCell(TYPE_NAMES.get(field.field_type, field.field_type)),
                 PlainCell(fit(", ".join(field.choices), 30)),
-                PlainCell("retired" if field.retired else "active"),
+                PlainCell(_("retired") if field.retired else _("active")),
                 key=str(field.id),
             )
         if message.follow is not None:
@@ -117,9 +118,9 @@ class CustomFieldsScreen(TillScreen[None]):
         count = len(message.fields)
         self.query_one("#field-title", Static).update(
             plain(
-                f"Back office > Custom fields ({count})"
+                _("Back office > Custom fields ({count})").format(count=count)
                 if count
-                else "Back office > Custom fields: none yet (Ctrl+N adds one)"
+                else _("Back office > Custom fields: none yet (Ctrl+N adds one)")
             )
         )
 
@@ -144,7 +145,9 @@ class CustomFieldsScreen(TillScreen[None]):
 
     def _form_closed(self, field: CustomFieldDef | None) -> None:
         if field is not None:
-            self.notify(f"Custom field {field.name} saved.", title="Custom fields")
+            self.notify(
+                _("Custom field {name} saved.").format(name=field.name), title=_("Custom fields")
+            )
 
     def _change(self, what: str, job: Callable[[], object], follow: int, said: str) -> None:
         """Run a change to a field; the list is read again, its cursor on that field."""
@@ -165,9 +168,9 @@ class CustomFieldsScreen(TillScreen[None]):
     @on(Changed)
     def _changed(self, message: Changed) -> None:
         if message.error:
-            self.notify(message.error, title="Custom fields", severity="warning")
+            self.notify(message.error, title=_("Custom fields"), severity="warning")
         elif message.said:
-            self.notify(message.said, title="Custom fields")
+            self.notify(message.said, title=_("Custom fields"))
         self.load(follow=message.follow)
 
     def action_retire_field(self) -> None:
@@ -177,12 +180,12 @@ class CustomFieldsScreen(TillScreen[None]):
         office = self.services.back_office
         retire = not field.retired
         said = (
-            f"{field.name} retired: no longer asked for; customers keep their values."
+            _("{name} retired: no longer asked for; customers keep their values.")
             if retire
-            else f"{field.name} is asked for again."
-        )
+            else _("{name} is asked for again.")
+        ).format(name=field.name)
         self._change(
-            "retiring the custom field",
+            _("retiring the custom field"),
             lambda: office.retire_custom_field(field.id, retired=retire),
             field.id,
             said,
@@ -194,7 +197,7 @@ class CustomFieldsScreen(TillScreen[None]):
             return
         office = self.services.back_office
         self._change(
-            "moving the custom field",
+            _("moving the custom field"),
             lambda: office.move_custom_field(field.id, step),
             field.id,
             "",

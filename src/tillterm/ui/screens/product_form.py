@@ -19,6 +19,8 @@ from textual.message import Message
 from textual.widgets import Button, Input, Select, Static, Switch
 
 from tillterm.catalog.products import ProductDraft, ProductInfo
+from tillterm.i18n import _
+from tillterm.i18n.formats import decimal_text
 from tillterm.services.products import ProductInvalid, ProductSaved, TaxChoice
 from tillterm.ui.plain import plain, plain_options
 from tillterm.ui.screens.base import TillModal
@@ -29,11 +31,11 @@ from tillterm.ui.widgets.form_row import FormRow, set_field_value, show_errors
 class ProductForm(TillModal[ProductInfo | None]):
     """The product window; dismisses with the saved product, or ``None`` on Esc."""
 
-    HELP_TITLE = "Product"
+    HELP_TITLE = _("Product")
     CSS_PATH = css("product_form.tcss")
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "save", _("Save"), priority=True),
+        Binding("escape", "cancel", _("Cancel")),
     ]
 
     @dataclass
@@ -60,38 +62,40 @@ class ProductForm(TillModal[ProductInfo | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="product-box"):
-            title = f"Edit product {self.product.name}" if self.product else "New product"
+            title = (
+                _("Edit product {name}").format(name=self.product.name)
+                if self.product
+                else _("New product")
+            )
             yield Static(plain(title), id="product-title", markup=False)
-            yield FormRow("Name", Input(id="product-name", compact=True), field_name="name")
-            yield FormRow("SKU", Input(id="product-sku", compact=True), field_name="sku")
+            yield FormRow(_("Name"), Input(id="product-name", compact=True), field_name="name")
+            yield FormRow(_("SKU"), Input(id="product-sku", compact=True), field_name="sku")
             yield FormRow(
-                "Barcode",
+                _("Barcode"),
                 Input(
                     id="product-barcode",
-                    placeholder="EAN-13, EAN-8, UPC-A or own code",
+                    placeholder=_("EAN-13, EAN-8, UPC-A or own code"),
                     compact=True,
                 ),
                 field_name="barcode",
             )
             yield FormRow(
-                "Price",
-                Input(id="product-price", placeholder="12.50", compact=True),
+                _("Price"),
+                Input(id="product-price", placeholder=_("12.50"), compact=True),
                 field_name="price",
             )
             yield FormRow(
-                "Tax rate",
-                Select[int]([], prompt="Store default", id="product-tax", compact=True),
+                _("Tax rate"),
+                Select[int]([], prompt=_("Store default"), id="product-tax", compact=True),
                 field_name="tax_rate",
             )
             # off until mounted: turning it on then says "yes" beside it (FormRow's words)
-            yield FormRow("Active", Switch(id="product-active"), field_name="active")
+            yield FormRow(_("Active"), Switch(id="product-active"), field_name="active")
             yield Static("", id="product-status", markup=False)
             with Horizontal(id="product-buttons"):
-                label = "Save changes" if self.product else "Create"
-                yield Button(
-                    plain(f"{label} (Ctrl+S)"), id="product-save", variant="primary", compact=True
-                )
-                yield Button("Cancel (Esc)", id="product-cancel", compact=True)
+                label = _("Save changes (Ctrl+S)") if self.product else _("Create (Ctrl+S)")
+                yield Button(plain(label), id="product-save", variant="primary", compact=True)
+                yield Button(_("Cancel (Esc)"), id="product-cancel", compact=True)
 
     def on_mount(self) -> None:
         product = self.product
@@ -99,7 +103,7 @@ class ProductForm(TillModal[ProductInfo | None]):
             set_field_value(self.query_one("#product-name"), product.name)
             set_field_value(self.query_one("#product-sku"), product.sku)
             set_field_value(self.query_one("#product-barcode"), product.barcode)
-            set_field_value(self.query_one("#product-price"), f"{product.price}")
+            set_field_value(self.query_one("#product-price"), decimal_text(product.price))
         active = product.active if product is not None else True
         # after the first refresh: a switch turned on before it runs posts no change, and
         # the words beside it would still say "no"
@@ -112,7 +116,7 @@ class ProductForm(TillModal[ProductInfo | None]):
             lambda: tuple(care.tax_choices(keep)),
             self.TaxesLoaded,
             lambda _error: self.TaxesLoaded(()),  # "Store default" is still a choice
-            description="reading the tax rates",
+            description=_("reading the tax rates"),
         )
 
     @on(TaxesLoaded)
@@ -153,9 +157,9 @@ class ProductForm(TillModal[ProductInfo | None]):
             "product-form-save",
             lambda: care.save(draft, product_id),
             answered,
-            lambda error: self.Refused({"": f"Not saved: {error}"}),
+            lambda error: self.Refused({"": _("Not saved: {error}").format(error=error)}),
             exclusive=False,  # a write is never cancelled: its answer always comes
-            description="saving the product",
+            description=_("saving the product"),
         )
 
     @on(Button.Pressed, "#product-save")
@@ -173,7 +177,7 @@ class ProductForm(TillModal[ProductInfo | None]):
         if group == "product-form-save":
             self._saving = False
             self.query_one("#product-status", Static).update(
-                "Not saved: an unexpected error (see the log). Ctrl+S tries again."
+                _("Not saved: an unexpected error (see the log). Ctrl+S tries again.")
             )
 
     @on(Refused)

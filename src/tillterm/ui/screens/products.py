@@ -27,6 +27,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Header, Input, Static
 
 from tillterm.catalog.products import ProductInfo
+from tillterm.i18n import _, ngettext
+from tillterm.i18n.formats import decimal_text
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillScreen
 from tillterm.ui.screens.confirm import Choice, ChoiceScreen, PromptScreen
@@ -43,16 +45,16 @@ SHOWN_PROBLEMS = 4
 
 
 class ProductsScreen(TillScreen[None]):
-    HELP_TITLE = "Products"
+    HELP_TITLE = _("Products")
     CSS_PATH = css("products.tcss")
     AUTO_FOCUS = "#product-search"
     BINDINGS = [
-        Binding("ctrl+n", "new_product", "New"),
-        Binding("e", "edit_product", "Edit"),
-        Binding("ctrl+o", "import_products", "Import"),
+        Binding("ctrl+n", "new_product", _("New")),
+        Binding("e", "edit_product", _("Edit")),
+        Binding("ctrl+o", "import_products", _("Import")),
         # priority: a search box takes Ctrl+E (end of line) for itself
-        Binding("ctrl+e", "export_products", "Export", priority=True),
-        Binding("escape", "clear_search", "Clear search", show=False),
+        Binding("ctrl+e", "export_products", _("Export"), priority=True),
+        Binding("escape", "clear_search", _("Clear search"), show=False),
     ]
 
     @dataclass
@@ -95,23 +97,23 @@ class ProductsScreen(TillScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Products", classes="screen-title", id="products-title")
+        yield Static(_("Products"), classes="screen-title", id="products-title")
         yield Input(
-            placeholder="Search: name, SKU or barcode (accents, case ignored)",
+            placeholder=_("Search: name, SKU or barcode (accents, case ignored)"),
             id="product-search",
             compact=True,
         )
         # a ResultsTable: plain cells drawn on its fast path, a page shown with
         # ``show_rows`` (only the lines that differ are redrawn)
         table = ResultsTable(id="product-table")
-        table.add_column("Name", width=30, key="name")
-        table.add_column("SKU", width=12, key="sku")
-        table.add_column("Barcode", width=13, key="barcode")
-        table.add_column("Price", width=9, key="price")
-        table.add_column("On", width=3, key="active")
+        table.add_column(_("Name"), width=30, key="name")
+        table.add_column(_("SKU"), width=12, key="sku")
+        table.add_column(_("Barcode"), width=13, key="barcode")
+        table.add_column(_("Price"), width=9, key="price")
+        table.add_column(_("On"), width=3, key="active")
         yield table
         yield Static(
-            "Enter/E: edit · Ctrl+N: new · Ctrl+O: import · Ctrl+E: export",
+            _("Enter/E: edit · Ctrl+N: new · Ctrl+O: import · Ctrl+E: export"),
             id="products-status",
             markup=False,
         )
@@ -174,7 +176,7 @@ class ProductsScreen(TillScreen[None]):
             lambda: tuple(care.page(text)),
             listed,
             lambda error: self.Listed(text, (), error),
-            description="searching the products",
+            description=_("searching the products"),
         )
 
     @on(Input.Changed, "#product-search")
@@ -189,7 +191,7 @@ class ProductsScreen(TillScreen[None]):
         if message.text != self.query_one("#product-search", Input).value:
             return  # an older search: the newer one is on its way
         if message.error:
-            self.notify(message.error, title="Products", severity="error", markup=False)
+            self.notify(message.error, title=_("Products"), severity="error", markup=False)
             return
         self._shown = message
         self.products = message.products
@@ -199,23 +201,25 @@ class ProductsScreen(TillScreen[None]):
                     PlainCell(fit(product.name, 30)),
                     PlainCell(fit(product.sku or "", 12)),
                     PlainCell(fit(product.barcode or "", 13)),
-                    PlainCell(f"{product.price}".rjust(9)),
-                    PlainCell("yes" if product.active else "no"),
+                    PlainCell(decimal_text(product.price).rjust(9)),
+                    PlainCell(_("yes") if product.active else _("no")),
                 )
                 for product in message.products
             ]
         )
         count = len(message.products)
         if message.text.strip():
-            title = f"Products matching “{message.text.strip()}”: {count}" + (
-                "+" if count >= 50 else ""
-            )
+            title = _("Products matching “{text}”: {count}").format(
+                text=message.text.strip(), count=count
+            ) + ("+" if count >= 50 else "")
         elif count:
-            title = "Products (first 50 by name; type to search)" if count >= 50 else "Products"
+            title = (
+                _("Products (first 50 by name; type to search)") if count >= 50 else _("Products")
+            )
         else:
-            title = "Products: none yet (Ctrl+N: new, Ctrl+O: import)"
+            title = _("Products: none yet (Ctrl+N: new, Ctrl+O: import)")
         if message.text.strip() and not count:
-            title = f"No product matches “{message.text.strip()}”"
+            title = _("No product matches “{text}”").format(text=message.text.strip())
         self.query_one("#products-title", Static).update(plain(title))
 
     @property
@@ -260,13 +264,17 @@ class ProductsScreen(TillScreen[None]):
     def action_edit_product(self) -> None:
         product = self.current
         if product is None:
-            self.notify("No product to edit: Ctrl+N creates one.", title="Products")
+            self.notify(_("No product to edit: Ctrl+N creates one."), title=_("Products"))
             return
         self.app.push_screen(ProductForm(product), self._form_closed)
 
     def _form_closed(self, product: ProductInfo | None) -> None:
         if product is not None:
-            self.notify(f"Product {product.name} saved.", title="Products", markup=False)
+            self.notify(
+                _("Product {name} saved.").format(name=product.name),
+                title=_("Products"),
+                markup=False,
+            )
             self.load()
 
     # -- import and export -----------------------------------------------------------
@@ -278,24 +286,28 @@ class ProductsScreen(TillScreen[None]):
 
         self.app.push_screen(
             PromptScreen(
-                "Import products",
-                "The spreadsheet to import (.csv, .xlsx, .xls). It is checked first: "
-                "nothing is written until you confirm.",
-                accept="Check",
+                _("Import products"),
+                _(
+                    "The spreadsheet to import (.csv, .xlsx, .xls). It is checked first: "
+                    "nothing is written until you confirm."
+                ),
+                accept=_("Check"),
             ),
             chosen,
         )
 
     def _check(self, path: str) -> None:
         care = self.services.products
-        self.query_one("#products-status", Static).update(plain(f"Checking {path}…"))
+        self.query_one("#products-status", Static).update(
+            plain(_("Checking {path}…").format(path=path))
+        )
         self.run_job(
             "products-import",
             lambda: care.check_import(path),
             self.ImportChecked,
             lambda error: self.ImportChecked(None, error),
             exclusive=False,
-            description="checking the product spreadsheet",
+            description=_("checking the product spreadsheet"),
         )
 
     @on(ImportChecked)
@@ -303,22 +315,28 @@ class ProductsScreen(TillScreen[None]):
         self._idle()
         checked = message.checked
         if checked is None:
-            self.notify(message.error or "", title="Not imported", severity="error", markup=False)
+            self.notify(
+                message.error or "", title=_("Not imported"), severity="error", markup=False
+            )
             return
         report = checked.report
         lines = [report.detected, report.summary()]
         for problem in report.problems[:SHOWN_PROBLEMS]:
-            lines.append(f"row {problem.row}, {problem.column}: {problem.message}")
+            lines.append(
+                _("row {row}, {column}: {message}").format(
+                    row=problem.row, column=problem.column, message=problem.message
+                )
+            )
         more = report.errors + report.warnings - min(SHOWN_PROBLEMS, len(report.problems))
         if more > 0:
-            lines.append(f"… and {more:,} more (in the annotated copy)")
+            lines.append(_("… and {more:,} more (in the annotated copy)").format(more=more))
         if report.errors:
-            lines.append("Nothing can be imported until the errors are fixed.")
-            choices = [Choice("annotate", "Annotated copy", "a", "primary")]
+            lines.append(_("Nothing can be imported until the errors are fixed."))
+            choices = [Choice("annotate", _("Annotated copy"), "a", "primary")]
         elif report.warnings:
-            choices = [Choice("import", "Import anyway", "i", "warning")]
+            choices = [Choice("import", _("Import anyway"), "i", "warning")]
         else:
-            choices = [Choice("import", "Import", "i", "primary")]
+            choices = [Choice("import", _("Import"), "i", "primary")]
 
         def answered(choice: str | None) -> None:
             if choice == "import":
@@ -327,19 +345,22 @@ class ProductsScreen(TillScreen[None]):
                 self._annotate(checked)
 
         self.app.push_screen(
-            ChoiceScreen(f"Import {report.path.name}", "\n".join(lines), choices), answered
+            ChoiceScreen(
+                _("Import {name}").format(name=report.path.name), "\n".join(lines), choices
+            ),
+            answered,
         )
 
     def _apply(self, checked: ProductImport) -> None:
         care = self.services.products
-        self.query_one("#products-status", Static).update("Importing…")
+        self.query_one("#products-status", Static).update(_("Importing…"))
         self.run_job(
             "products-import",
             lambda: care.apply_import(checked, allow_warnings=True).summary(),
             self.Imported,
             lambda error: self.Imported("", error),
             exclusive=False,  # a write is never cancelled: its answer always comes
-            description="importing the products",
+            description=_("importing the products"),
         )
 
     def _annotate(self, checked: ProductImport) -> None:
@@ -347,7 +368,9 @@ class ProductsScreen(TillScreen[None]):
 
         def write() -> str:
             path = imports.save_annotated(checked.report, overwrite=True)
-            return f"Annotated copy written to {path}: fix the rows it marks, import again."
+            return _(
+                "Annotated copy written to {path}: fix the rows it marks, import again."
+            ).format(path=path)
 
         self.run_job(
             "products-import",
@@ -355,16 +378,16 @@ class ProductsScreen(TillScreen[None]):
             self.Imported,
             lambda error: self.Imported("", error),
             exclusive=False,
-            description="writing the annotated copy",
+            description=_("writing the annotated copy"),
         )
 
     @on(Imported)
     def _imported(self, message: Imported) -> None:
         self._idle()
         if message.error:
-            self.notify(message.error, title="Not imported", severity="error", markup=False)
+            self.notify(message.error, title=_("Not imported"), severity="error", markup=False)
             return
-        self.notify(message.summary, title="Products", markup=False, timeout=10)
+        self.notify(message.summary, title=_("Products"), markup=False, timeout=10)
         self.load()
 
     def action_export_products(self) -> None:
@@ -374,10 +397,10 @@ class ProductsScreen(TillScreen[None]):
 
         self.app.push_screen(
             PromptScreen(
-                "Export products",
-                "Write every product to (.csv or .xlsx; an existing file is not replaced):",
+                _("Export products"),
+                _("Write every product to (.csv or .xlsx; an existing file is not replaced):"),
                 value="products.csv",
-                accept="Export",
+                accept=_("Export"),
             ),
             chosen,
         )
@@ -386,7 +409,12 @@ class ProductsScreen(TillScreen[None]):
         care = self.services.products
 
         def export() -> str:
-            return f"Exported {care.export(path):,} products to {path}."
+            count = care.export(path)
+            return ngettext(
+                "Exported {count:,} product to {path}.",
+                "Exported {count:,} products to {path}.",
+                count,
+            ).format(count=count, path=path)
 
         self.run_job(
             "products-export",
@@ -394,17 +422,17 @@ class ProductsScreen(TillScreen[None]):
             self.Exported,
             lambda error: self.Exported("", error),
             exclusive=False,
-            description="exporting the products",
+            description=_("exporting the products"),
         )
 
     @on(Exported)
     def _exported(self, message: Exported) -> None:
         if message.error:
-            self.notify(message.error, title="Export failed", severity="error", markup=False)
+            self.notify(message.error, title=_("Export failed"), severity="error", markup=False)
             return
-        self.notify(message.summary, title="Products", markup=False)
+        self.notify(message.summary, title=_("Products"), markup=False)
 
     def _idle(self) -> None:
         self.query_one("#products-status", Static).update(
-            "Enter/E: edit · Ctrl+N: new · Ctrl+O: import · Ctrl+E: export"
+            _("Enter/E: edit · Ctrl+N: new · Ctrl+O: import · Ctrl+E: export")
         )

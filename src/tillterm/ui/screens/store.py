@@ -23,6 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Header, Input, Select, Static, Switch
 
 from tillterm.catalog.store_details import LABELS
+from tillterm.i18n import _, ngettext
 from tillterm.services.back_office import Refused, StoreForm
 from tillterm.ui.plain import plain, plain_options
 from tillterm.ui.screens.base import TillScreen
@@ -44,23 +45,23 @@ _TEXT_FIELDS = (
     ("city", ""),
     ("country", ""),
     ("phone", ""),
-    ("company_reg_no", "printed on receipts"),
-    ("vat_number", "printed on receipts"),
-    ("currency", "3 letters: EUR, GBP, USD"),
+    ("company_reg_no", _("printed on receipts")),
+    ("vat_number", _("printed on receipts")),
+    ("currency", _("3 letters: EUR, GBP, USD")),
 )
 _AFTER_TAX = (
-    ("loyalty_points_per_unit", "0: no points"),
-    ("loyalty_point_value_cents", "cents"),
+    ("loyalty_points_per_unit", _("0: no points")),
+    ("loyalty_point_value_cents", _("cents")),
     ("receipt_footer", ""),
 )
 
 
 class StoreScreen(TillScreen[None]):
-    HELP_TITLE = "Store"
+    HELP_TITLE = _("Store")
     CSS_PATH = css("store.tcss")
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("escape", "cancel", "Back"),
+        Binding("ctrl+s", "save", _("Save"), priority=True),
+        Binding("escape", "cancel", _("Back")),
     ]
 
     @dataclass
@@ -88,18 +89,18 @@ class StoreScreen(TillScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Back office > Store", classes="screen-title")
+        yield Static(_("Back office > Store"), classes="screen-title")
         with VerticalScroll(id="store-form"):
             for name, hint in _TEXT_FIELDS:
                 yield self._row(name, Input(id=f"store-{name}", placeholder=hint, compact=True))
             yield self._row(
                 "default_tax_rate_id",
-                Select[int]([], prompt="No tax", id="store-default_tax_rate_id", compact=True),
+                Select[int]([], prompt=_("No tax"), id="store-default_tax_rate_id", compact=True),
             )
             yield self._row("prices_include_tax", Switch(id="store-prices_include_tax"))
             for name, hint in _AFTER_TAX:
                 yield self._row(name, Input(id=f"store-{name}", placeholder=hint, compact=True))
-        yield Static("Reading the store's settings…", id="store-status", markup=False)
+        yield Static(_("Reading the store's settings…"), id="store-status", markup=False)
         yield KeyFooter()
 
     def _row(self, name: str, widget: Widget) -> FormRow:
@@ -112,8 +113,10 @@ class StoreScreen(TillScreen[None]):
             "store-open",
             self.services.back_office.store_form,
             self.Opened,
-            lambda error: self.Invalid({"": f"The settings could not be read: {error}"}),
-            description="reading the store's settings",
+            lambda error: self.Invalid(
+                {"": _("The settings could not be read: {error}").format(error=error)}
+            ),
+            description=_("reading the store's settings"),
         )
 
     @on(Opened)
@@ -124,7 +127,7 @@ class StoreScreen(TillScreen[None]):
         for name, widget in self._fields.items():
             set_field_value(widget, form.values.get(name))
         self._initial = self.collect()
-        self._status("" if form.taxes else "No tax rates yet: create them in Tax rates (2).")
+        self._status("" if form.taxes else _("No tax rates yet: create them in Tax rates (2)."))
 
     def collect(self) -> dict[str, object]:
         return {name: field_value(widget) for name, widget in self._fields.items()}
@@ -137,7 +140,7 @@ class StoreScreen(TillScreen[None]):
         if self._saving or self._initial is None:
             return
         self._saving = True
-        self._status("Saving…")
+        self._status(_("Saving…"))
         office = self.services.back_office
         values = self.collect()
 
@@ -150,16 +153,16 @@ class StoreScreen(TillScreen[None]):
             "store-save",
             lambda: office.save_store(values),
             answered,
-            lambda error: self.Invalid({"": f"Not saved: {error}"}),
+            lambda error: self.Invalid({"": _("Not saved: {error}").format(error=error)}),
             exclusive=False,  # a write is never cancelled: its answer always comes
-            description="saving the store's settings",
+            description=_("saving the store's settings"),
         )
 
     def job_failed(self, group: str, error: BaseException) -> None:
         """An unexpected failure (told and logged by the app): the form stays as typed."""
         if group == "store-save":
             self._saving = False
-            self._status("Not saved: an unexpected error (see the log). Ctrl+S tries again.")
+            self._status(_("Not saved: an unexpected error (see the log). Ctrl+S tries again."))
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -183,18 +186,16 @@ class StoreScreen(TillScreen[None]):
         self._saving = False
         unplaced = show_errors(self.query_one("#store-form"), message.errors)
         count = len(message.errors)
-        head = (
-            "Not saved: 1 thing to correct."
-            if count == 1
-            else f"Not saved: {count} things to correct."
-        )
+        head = ngettext(
+            "Not saved: {count} thing to correct.", "Not saved: {count} things to correct.", count
+        ).format(count=count)
         self._status(" ".join([head, *unplaced]), error=True)
 
     @on(Saved)
     def _saved(self, message: Saved) -> None:
         self._saving = False
         self._initial = self.collect()
-        self.notify(f"Store {message.settings.name} saved.", title="Store")
+        self.notify(_("Store {name} saved.").format(name=message.settings.name), title=_("Store"))
         cast("TilltermApp", self.app).load_settings()  # the header shows the new name
         self.app.pop_screen()
 

@@ -13,6 +13,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
+from tillterm.catalog.tax_rates import rate_text
+from tillterm.i18n import _
 from tillterm.services.back_office import Refused, TaxRateRecord
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.back_office_form import BackOfficeForm
@@ -23,10 +25,10 @@ from tillterm.ui.widgets.form_row import FormRow, set_field_value
 class TaxRateForm(BackOfficeForm[TaxRateRecord]):
     """Dismisses with the saved rate, or ``None`` on Esc."""
 
-    HELP_TITLE = "Tax rate"
+    HELP_TITLE = _("Tax rate")
     CSS_PATH = css("tax_rate_form.tcss")
     FORM = "tax-form"
-    WHAT = "the tax rate"
+    WHAT = _("saving the tax rate")
 
     def __init__(self, rate: TaxRateRecord | None = None) -> None:
         super().__init__()
@@ -34,26 +36,30 @@ class TaxRateForm(BackOfficeForm[TaxRateRecord]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="tax-form-box"):
-            title = f"Edit tax rate {self.rate.name}" if self.rate else "New tax rate"
+            title = (
+                _("Edit tax rate {name}").format(name=self.rate.name)
+                if self.rate
+                else _("New tax rate")
+            )
             yield Static(plain(title), id="tax-form-title")
-            yield FormRow("Name", Input(id="tax-form-name", compact=True), field_name="name")
+            yield FormRow(_("Name"), Input(id="tax-form-name", compact=True), field_name="name")
             yield FormRow(
-                "Rate %",
-                Input(id="tax-form-rate", placeholder="e.g. 20 or 5.5", compact=True),
+                _("Rate %"),
+                Input(id="tax-form-rate", placeholder=_("e.g. 20 or 5.5"), compact=True),
                 field_name="rate",
             )
             if self.rate is not None and self.rate.sold:
                 yield Static(
-                    "Charged on past sales: its rate stays; its name may change.",
+                    _("Charged on past sales: its rate stays; its name may change."),
                     id="tax-form-note",
                     markup=False,
                 )
-            yield Static("Ctrl+S saves · Esc cancels", id="tax-form-status", markup=False)
+            yield Static(_("Ctrl+S saves · Esc cancels"), id="tax-form-status", markup=False)
 
     def on_mount(self) -> None:
         if self.rate is not None:
             set_field_value(self.query_one("#tax-form-name"), self.rate.name)
-            set_field_value(self.query_one("#tax-form-rate"), f"{self.rate.rate.normalize():f}")
+            set_field_value(self.query_one("#tax-form-rate"), rate_text(self.rate.rate))
         self._initial = self._values()
         self.query_one("#tax-form-name").focus()
 

@@ -18,7 +18,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Header, Static
 
-from tillterm.catalog.tax_rates import describe_use
+from tillterm.catalog.tax_rates import describe_use, rate_text
+from tillterm.i18n import _
 from tillterm.services.back_office import Refused, TaxRateRecord
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillScreen
@@ -31,26 +32,26 @@ from tillterm.ui.widgets.results_table import PlainCell, fit
 
 def _state(rate: TaxRateRecord) -> str:
     if rate.retired:
-        return "retired"
-    return "default" if rate.is_default else "active"
+        return _("retired")
+    return _("default") if rate.is_default else _("active")
 
 
 class TaxRatesScreen(TillScreen[None]):
     #: its letter keys act: a scan typed as keys starting with one must not
     HOLD_KEYS_FOR_SCANS = True
 
-    HELP_TITLE = "Tax rates"
+    HELP_TITLE = _("Tax rates")
     CSS_PATH = css("tax_rates.tcss")
     AUTO_FOCUS = "#tax-table"
     KEYS_WAIT_FOR = frozenset({"tax-rates"})
     BINDINGS = [
-        Binding("ctrl+n", "add_rate", "Add"),
-        Binding("e", "edit_rate", "Edit"),
-        Binding("r", "retire_rate", "Retire/restore"),
-        Binding("d", "make_default", "Default"),
-        Binding("delete", "delete_rate", "Delete"),
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("enter", "edit_rate", "Edit", show=False),
+        Binding("ctrl+n", "add_rate", _("Add")),
+        Binding("e", "edit_rate", _("Edit")),
+        Binding("r", "retire_rate", _("Retire/restore")),
+        Binding("d", "make_default", _("Default")),
+        Binding("delete", "delete_rate", _("Delete")),
+        Binding("escape", "app.pop_screen", _("Back")),
+        Binding("enter", "edit_rate", _("Edit"), show=False),
     ]
 
     @dataclass
@@ -71,15 +72,15 @@ class TaxRatesScreen(TillScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Back office > Tax rates", classes="screen-title", id="tax-title")
+        yield Static(_("Back office > Tax rates"), classes="screen-title", id="tax-title")
         table = DataTable[PlainCell](id="tax-table", cursor_type="row", zebra_stripes=True)
-        table.add_column("Name", width=20, key="name")
-        table.add_column("Rate %", width=8, key="rate")
-        table.add_column("Used by", width=30, key="use")
-        table.add_column("State", width=8, key="state")
+        table.add_column(_("Name"), width=20, key="name")
+        table.add_column(_("Rate %"), width=8, key="rate")
+        table.add_column(_("Used by"), width=30, key="use")
+        table.add_column(_("State"), width=8, key="state")
         yield table
         yield Static(
-            "A rate charged on past sales never changes: add a new rate, retire the old.",
+            _("A rate charged on past sales never changes: add a new rate, retire the old."),
             id="tax-status",
             markup=False,
         )
@@ -94,13 +95,13 @@ class TaxRatesScreen(TillScreen[None]):
             self.services.back_office.tax_rates,
             self.Loaded,
             lambda error: self.Loaded((), error),
-            description="reading the tax rates",
+            description=_("reading the tax rates"),
         )
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
         if message.error:
-            self.notify(message.error, title="Tax rates", severity="error")
+            self.notify(message.error, title=_("Tax rates"), severity="error")
             return
         table = self.query_one("#tax-table", DataTable)
         keep = table.cursor_row
@@ -109,7 +110,7 @@ class TaxRatesScreen(TillScreen[None]):
         for rate in message.rates:
             table.add_row(
                 PlainCell(fit(rate.name, 20)),
-                PlainCell(f"{rate.rate.normalize():f}".rjust(8)),
+                PlainCell(rate_text(rate.rate).rjust(8)),
                 PlainCell(fit(describe_use(rate), 30)),
                 PlainCell(_state(rate)),
                 key=str(rate.id),
@@ -119,9 +120,9 @@ class TaxRatesScreen(TillScreen[None]):
         count = len(message.rates)
         self.query_one("#tax-title", Static).update(
             plain(
-                f"Back office > Tax rates ({count})"
+                _("Back office > Tax rates ({count})").format(count=count)
                 if count
-                else "Back office > Tax rates: none yet (Ctrl+N adds one)"
+                else _("Back office > Tax rates: none yet (Ctrl+N adds one)")
             )
         )
 
@@ -146,7 +147,7 @@ class TaxRatesScreen(TillScreen[None]):
 
     def _form_closed(self, rate: TaxRateRecord | None) -> None:
         if rate is not None:
-            self.notify(f"Tax rate {rate.name} saved.", title="Tax rates")
+            self.notify(_("Tax rate {name} saved.").format(name=rate.name), title=_("Tax rates"))
 
     def _act(self, what: str, job: Callable[[], object], said: str) -> None:
         """Run a change to a rate; its answer, or its refusal in words, comes back."""
@@ -174,9 +175,9 @@ class TaxRatesScreen(TillScreen[None]):
     @on(Changed)
     def _changed(self, message: Changed) -> None:
         if message.error:
-            self.notify(message.error, title="Tax rates", severity="warning")
+            self.notify(message.error, title=_("Tax rates"), severity="warning")
         else:
-            self.notify(message.said, title="Tax rates")
+            self.notify(message.said, title=_("Tax rates"))
         self.load()
 
     def action_retire_rate(self) -> None:
@@ -186,15 +187,17 @@ class TaxRatesScreen(TillScreen[None]):
         office = self.services.back_office
         if rate.retired:
             self._act(
-                "restoring the tax rate",
+                _("restoring the tax rate"),
                 lambda: office.retire_tax_rate(rate.id, retired=False),
-                f"{rate.name} is offered again.",
+                _("{name} is offered again.").format(name=rate.name),
             )
         else:
             self._act(
-                "retiring the tax rate",
+                _("retiring the tax rate"),
                 lambda: office.retire_tax_rate(rate.id),
-                f"{rate.name} retired: no longer offered; what uses it keeps it.",
+                _("{name} retired: no longer offered; what uses it keeps it.").format(
+                    name=rate.name
+                ),
             )
 
     def action_make_default(self) -> None:
@@ -203,9 +206,9 @@ class TaxRatesScreen(TillScreen[None]):
             return
         office = self.services.back_office
         self._act(
-            "changing the default tax",
+            _("changing the default tax"),
             lambda: office.make_default_tax(rate.id),
-            f"{rate.name} is the store's default tax.",
+            _("{name} is the store's default tax.").format(name=rate.name),
         )
 
     def action_delete_rate(self) -> None:
@@ -214,8 +217,10 @@ class TaxRatesScreen(TillScreen[None]):
             return
         if rate.in_use:
             self.notify(
-                f"{rate.name} is in use ({describe_use(rate)}): retire it (R) instead.",
-                title="Not deleted",
+                _("{name} is in use ({use}): retire it (R) instead.").format(
+                    name=rate.name, use=describe_use(rate)
+                ),
+                title=_("Not deleted"),
                 severity="warning",
             )
             return
@@ -224,17 +229,17 @@ class TaxRatesScreen(TillScreen[None]):
         def answered(yes: bool | None) -> None:
             if yes:
                 self._act(
-                    "deleting the tax rate",
+                    _("deleting the tax rate"),
                     lambda: office.delete_tax_rate(rate.id),
-                    f"Tax rate {rate.name} deleted.",
+                    _("Tax rate {name} deleted.").format(name=rate.name),
                 )
 
         self.app.push_screen(
             ConfirmScreen(
-                f"Delete {rate.name}",
-                f"Delete {rate.name}? Nothing uses it.",
-                "Delete",
-                "Keep",
+                _("Delete {name}").format(name=rate.name),
+                _("Delete {name}? Nothing uses it.").format(name=rate.name),
+                _("Delete"),
+                _("Keep"),
             ),
             answered,
         )
