@@ -55,6 +55,12 @@ def decimal_text(amount: Decimal, places: int = 2) -> str:
     return f"{sign}{text},{fraction}" if fraction else f"{sign}{text}"
 
 
+def whole(count: int) -> str:
+    """A count shown to a person: ``12,345`` in English, ``12 345`` (no-break) in French."""
+    text = f"{count:,}"
+    return text.replace(",", NBSP) if language() == "fr" else text
+
+
 def day(value: dt.date | None) -> str:
     """A date shown to a person: ``2026-11-30`` in English, ``30/11/2026`` in French."""
     if value is None:
