@@ -34,6 +34,9 @@ def merged(code: str, locale_dir: Path = LOCALE_DIR) -> Catalog:
     for path in sources(code, locale_dir):
         with path.open("rb") as handle:
             part = read_po(handle, locale=code)
+        # the files' plural rule, not Babel's CLDR one: French has three forms there
+        # ("many" for millions), the .po files two, and a third index finds no text
+        catalog.mime_headers = [("Plural-Forms", part.plural_forms)]
         for message in part:
             if not message.id or message.fuzzy or not _translated(message.string):
                 continue
