@@ -86,7 +86,8 @@ async def test_search_a_customer_and_open_the_profile(engine: Engine, drive: Dri
         await settle(pilot)
         assert isinstance(app.screen, CustomersScreen)
         assert _headings(app, "#customer-table")[:3] == ["Nom", "Société", "E-mail"]
-        assert ("ctrl+n", "Ajouter") in _footer(app)
+        assert ("ctrl+n", "Créer") in _footer(app)
+        assert {"f1", "f2", "f4", "f5"} <= {key for key, _words in _footer(app)}
         assert "5 résultats" in screen_text(app)
         await pilot.press(*"dub")
         await settle(pilot)
@@ -97,15 +98,15 @@ async def test_search_a_customer_and_open_the_profile(engine: Engine, drive: Dri
         assert isinstance(app.screen, CustomerView)
         assert app.screen.customer_id == store.marie
         shown = screen_text(app)
-        for words in ("Groupe", "Téléphone", "Adresse", "Remise", "Accords", "Créé le"):
+        for words in ("Groupe", "Téléphone", "Adresse", "Remise", "Accords", "Créé"):
             assert words in shown, words
         assert "14/03/2025" in shown  # the day she joined, as French writes it
         assert "Cumul annuel" in shown and f"42,50{NBSP}€" in shown
         assert "Ventes récentes" in shown and "Ticket" in shown and "02/04/2025" in shown
         assert "Points de fidélité" in shown
         keys = dict(_footer(app))
-        assert keys["escape"] == "Retour" and keys["e"] == "Modifier"
-        assert keys["m"] == "Fusionner"
+        assert keys["escape"] == "Retour" and keys["e"] == "Éditer"
+        assert keys["m"] == "Fusion"
 
 
 async def test_create_a_customer_through_a_wrong_email_and_a_bad_date(
@@ -175,7 +176,7 @@ async def test_the_import_screen_checks_a_file_in_french(
         assert _rows(app, "#import-problems")[0][:3] == ["2", "email", "erreur"]
         assert _headings(app, "#import-mapping")[1:3] == ["Colonne", "Champ"]
         shown = screen_text(app)
-        assert f"Bloqué par des erreurs{NBSP}:" in shown
+        assert f"Erreurs bloquantes{NBSP}:" in shown
         assert "[ ] Créer groupes ^O  [ ] Soldes d’ouverture ^B" in shown
         assert f"Ligne 2, email (erreur){NBSP}:" in shown  # the highlighted problem, whole
         keys = dict(_footer(app))
@@ -185,6 +186,22 @@ async def test_the_import_screen_checks_a_file_in_french(
         assert "[x] Créer groupes ^O" in screen_text(app)
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Customer)).scalar_one() == 0
+
+
+async def test_the_groups_list_in_french(engine: Engine, drive: Drive) -> None:
+    seed_store(engine)
+    async with drive() as (app, pilot):
+        await pilot.press("f4")
+        await settle(pilot)
+        assert "Groupes de clients (3)" in screen_text(app)
+        assert _headings(app, "#group-table") == ["Nom", "Description", "Remise", "TVA", "Membres"]
+        assert _rows(app, "#group-table")[1][2].strip() == "10 %"
+        keys = dict(_footer(app))
+        assert (keys["ctrl+n"], keys["e"], keys["delete"]) == ("Créer", "Éditer", "Suppr.")
+        assert {"f1", "f2", "f3", "f5"} <= set(keys)
+        await pilot.press("delete")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        assert "Supprimer Student" in screen_text(app)
 
 
 def _twin_of_jean(engine: Engine) -> int:
@@ -250,7 +267,7 @@ async def test_merge_two_customers_in_french(engine: Engine, drive: Drive) -> No
         await settle(pilot)
         shown = screen_text(app)
         assert "Fiches fusionnées" in shown and "OLD-JEAN Jean-Luc Martin" in shown
-        assert dict(_footer(app))["u"] == "Défusionner"
+        assert dict(_footer(app))["u"] == "Séparer"
     with session_scope(engine) as s:
         assert get_customer(s, twin).archived
     with engine.connect() as conn:

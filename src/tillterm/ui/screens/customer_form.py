@@ -46,7 +46,7 @@ from tillterm.customers.fields import (
     custom_key,
 )
 from tillterm.customers.records import CustomerActivity, CustomerRecord, Duplicate
-from tillterm.i18n import _, ngettext
+from tillterm.i18n import _, ngettext, pgettext
 from tillterm.i18n.formats import day, whole
 from tillterm.services.customer_care import (
     CustomChoice,
@@ -119,6 +119,18 @@ def activity_summary(
     )
     width = max(17, *(len(label) + 2 for label, _value in rows))
     return "\n".join(f"{label:<{width}}{value}" for label, value in rows)
+
+
+def form_label(field: CustomerField) -> str:
+    """The name the form writes before a field, in the process's language.
+
+    The registry's names are English (they also match import headers). Translated here;
+    a language whose name for a field is too long for the form's label column gives a
+    shorter one in the "customer form" context.
+    """
+    label = field.shown_label
+    shorter = pgettext("customer form", label)
+    return shorter if shorter != label else _(label)
 
 
 def _blank(kind: str) -> object:
@@ -252,7 +264,7 @@ class CustomerForm(TillModal[CustomerRecord | None]):
     def _row(self, field: CustomerField) -> FormRow:
         widget = make_field(field)
         self._fields[field.key] = widget
-        return FormRow(_(field.shown_label), widget, field_name=field.key)
+        return FormRow(form_label(field), widget, field_name=field.key)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form-box"):

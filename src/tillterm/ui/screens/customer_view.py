@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -83,15 +84,14 @@ def profile_text(record: CustomerRecord, currency: str, region: str = DEFAULT_RE
     if subtitle:
         out.append(visible_text(subtitle) + "\n")
 
+    #: (label, value) a line, ``None`` a blank line: the labels' column is as wide as the
+    #: longest label the language has (at least ``LABEL_WIDTH``)
+    rows: list[tuple[str, str] | None] = [None]
+
     def line(label: str, value: str) -> None:
         if value:
-            first, *rest = visible_text(value, multiline=True).split("\n")
-            out.append(f"{label:<{LABEL_WIDTH}}", style="dim")
-            out.append(first + "\n")
-            for more in rest:
-                out.append(" " * LABEL_WIDTH + more + "\n")
+            rows.append((label, value))
 
-    out.append("\n")
     line(_("Code"), record.customer_code)
     line(_("Group"), record.group_name or pgettext("group", "none"))
     line(_("Email"), "\n".join(e for e in (record.email, record.email2) if e))
@@ -115,7 +115,7 @@ def profile_text(record: CustomerRecord, currency: str, region: str = DEFAULT_RE
     line(_("Reg. no"), record.company_reg_no)
     line(_("VAT no"), record.vat_number)
     line(_("Website"), record.website)
-    out.append("\n")
+    rows.append(None)
     line(_("Discount"), _percent(record.discount_percent) or pgettext("discount", "none"))
     line(
         _("Sales tax"),
@@ -152,6 +152,17 @@ def profile_text(record: CustomerRecord, currency: str, region: str = DEFAULT_RE
     )
     line(_("Notes"), record.notes.strip())
     line(_("Created"), local_day(record.created_at))
+    width = max([LABEL_WIDTH, *(cell_len(row[0]) + 1 for row in rows if row is not None)])
+    for row in rows:
+        if row is None:
+            out.append("\n")
+            continue
+        label, value = row
+        first, *rest = visible_text(value, multiline=True).split("\n")
+        out.append(label + " " * (width - cell_len(label)), style="dim")
+        out.append(first + "\n")
+        for more in rest:
+            out.append(" " * width + more + "\n")
     return out
 
 
@@ -249,11 +260,11 @@ class CustomerView(TillScreen[None]):
     CSS_PATH = css("customer_view.tcss")
     BINDINGS = [
         Binding("escape", "back", _("Back")),
-        Binding("e", "edit_customer", _("Edit")),
+        Binding("e", "edit_customer", pgettext("footer", "Edit")),
         Binding("a", "attach_customer", _("Attach to sale")),
         Binding("delete", "archive_customer", _("Archive")),
         Binding("r", "restore_customer", _("Restore")),
-        Binding("m", "merge_customer", _("Merge")),
+        Binding("m", "merge_customer", pgettext("footer", "Merge")),
         Binding("u", "undo_merge", _("Unmerge")),
         Binding("x", "export_data", _("Export data (privacy)"), show=False),
         Binding("ctrl+x", "erase_customer", _("Erase identity (privacy)"), show=False),

@@ -40,7 +40,7 @@ from textual.worker import get_current_worker
 from tillterm.core.errors import TilltermError
 from tillterm.core.typed_text import visible_text
 from tillterm.customers.records import CustomerActivity, CustomerRecord, CustomerSummary
-from tillterm.i18n import _, ngettext
+from tillterm.i18n import _, ngettext, pgettext
 from tillterm.i18n.formats import day, whole
 from tillterm.services.customer_care import ExportOutcome, Opened, Page
 from tillterm.ui.messages import ScanReceived
@@ -170,9 +170,9 @@ class CustomersScreen(TillScreen[None]):
     #: Enter then E: keys wait for the profile being opened
     KEYS_WAIT_FOR = frozenset({"customer-open", "customer-scan"})
     BINDINGS = [
-        Binding("ctrl+n", "add_customer", _("Add"), priority=True),
+        Binding("ctrl+n", "add_customer", pgettext("footer", "Add"), priority=True),
         Binding("ctrl+f", "toggle_filters", _("Filters"), priority=True),
-        Binding("ctrl+e", "export_view", _("Export"), priority=True),
+        Binding("ctrl+e", "export_view", pgettext("footer", "Export"), priority=True),
         # in F1, not the footer: at 80 columns the footer has room for the F-keys instead
         Binding("escape", "clear_search", _("Clear"), show=False),
         Binding("down", "focus_results", _("To the list"), show=False),

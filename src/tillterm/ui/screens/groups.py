@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Header, Static
 
 from tillterm.customers.groups import GroupRecord
-from tillterm.i18n import _, ngettext
+from tillterm.i18n import _, ngettext, pgettext
 from tillterm.i18n.formats import whole
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillScreen
@@ -46,9 +46,10 @@ class GroupsScreen(TillScreen[None]):
     #: Enter, E and Del act on the list: keys wait for it
     KEYS_WAIT_FOR = frozenset({"groups"})
     BINDINGS = [
-        Binding("ctrl+n", "add_group", _("Add")),
-        Binding("e", "edit_group", _("Edit")),
-        Binding("delete", "delete_group", _("Delete")),
+        # the footer's words: at 80 columns the other screens' F-keys must fit beside them
+        Binding("ctrl+n", "add_group", pgettext("footer", "Add")),
+        Binding("e", "edit_group", pgettext("footer", "Edit")),
+        Binding("delete", "delete_group", pgettext("footer", "Delete")),
         Binding("enter", "show_customers", _("Customers"), show=False),
     ]
 
