@@ -285,7 +285,7 @@ class CustomerForm(TillModal[CustomerRecord | None]):
             with Horizontal(id="form-buttons"):
                 label = _("Save changes (Ctrl+S)") if self.editing else _("Create (Ctrl+S)")
                 yield Button(plain(label), id="form-save", variant="primary", compact=True)
-                yield Button(_("Cancel (Esc)"), id="form-cancel", compact=True)
+                yield Button(plain(_("Cancel (Esc)")), id="form-cancel", compact=True)
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -411,7 +411,7 @@ class CustomerForm(TillModal[CustomerRecord | None]):
             widgets.append(Static(plain(_(section)), classes="form-section"))
             widgets.extend(self._row(field) for field in fields)
         if self._custom_defs:
-            widgets.append(Static(_("Custom fields"), classes="form-section"))
+            widgets.append(Static(plain(_("Custom fields")), classes="form-section"))
         for n, field in enumerate(self._custom_defs):
             widget: Widget
             if field.choices:
@@ -426,7 +426,7 @@ class CustomerForm(TillModal[CustomerRecord | None]):
             self._fields[custom_key(field.name)] = widget
             widgets.append(FormRow(field.name, widget, field_name=f"custom-{n}"))
         widgets.append(self._row(NOTES))
-        widgets.append(Static(_("Activity (read-only)"), classes="form-section"))
+        widgets.append(Static(plain(_("Activity (read-only)")), classes="form-section"))
         widgets.append(Static(plain(self._activity_text, multiline=True), id="form-activity"))
         await self.query_one("#details-scroll").mount_all(widgets)
         self._id_list("tax_rate_id").set_options(plain_options(self._taxes))

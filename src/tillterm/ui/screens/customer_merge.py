@@ -23,7 +23,7 @@ from tillterm.customers.merging import MergeDone, MergeField
 from tillterm.customers.records import CustomerSummary, Duplicate
 from tillterm.i18n import _
 from tillterm.services.merges import MergePreview
-from tillterm.ui.plain import plain
+from tillterm.ui.plain import plain, plain_text
 from tillterm.ui.screens.base import TillScreen
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.styles import css
@@ -100,14 +100,14 @@ class CustomerMerge(TillScreen[int | None]):
         )
         yield Input(placeholder=_("Search for the other customer"), id="merge-search")
         table = DataTable[PlainCell](id="merge-candidates", cursor_type="row", zebra_stripes=True)
-        table.add_column(_("Name"), width=24, key="name")
-        table.add_column(_("Code"), width=14, key="code")
-        table.add_column(_("Why"), width=32, key="why")
+        table.add_column(plain_text(_("Name")), width=24, key="name")
+        table.add_column(plain_text(_("Code")), width=14, key="code")
+        table.add_column(plain_text(_("Why")), width=32, key="why")
         yield table
         fields = DataTable[PlainCell](id="merge-fields", cursor_type="row", zebra_stripes=True)
-        fields.add_column(_("Field"), width=LABEL, key="field")
-        fields.add_column(_("This customer"), width=VALUE, key="kept")
-        fields.add_column(_("Other"), width=VALUE, key="other")
+        fields.add_column(plain_text(_("Field")), width=LABEL, key="field")
+        fields.add_column(plain_text(_("This customer")), width=VALUE, key="kept")
+        fields.add_column(plain_text(_("Other")), width=VALUE, key="other")
         yield fields
         yield Static("", id="merge-status", markup=False)
         yield KeyFooter()
@@ -176,12 +176,14 @@ class CustomerMerge(TillScreen[int | None]):
             status.update(plain(message.error))
         elif not message.rows:
             status.update(
-                _("No possible duplicate found: type a name, email or code.")
-                if not self.query_one("#merge-search", Input).value.strip()
-                else _("No customer matches: try another name, email or code.")
+                plain(
+                    _("No possible duplicate found: type a name, email or code.")
+                    if not self.query_one("#merge-search", Input).value.strip()
+                    else _("No customer matches: try another name, email or code.")
+                )
             )
         else:
-            status.update(_("Down to the list, Enter picks the other customer."))
+            status.update(plain(_("Down to the list, Enter picks the other customer.")))
 
     def on_key(self, event: Key) -> None:
         search = self.query_one("#merge-search", Input)

@@ -168,19 +168,21 @@ def profile_text(record: CustomerRecord, currency: str, region: str = DEFAULT_RE
 
 def activity_text(activity: CustomerActivity, currency: str) -> Text:
     out = Text()
-
-    def figure(label: str, value: str) -> None:
-        out.append(f"{label:<16}", style="dim")
-        out.append(value + "\n", style="bold")
-
     points = activity.loyalty_balance
-    figure(_("Year to date"), format_money(activity.year_to_date_spend, currency))
-    figure(_("Account balance"), format_money(activity.account_balance, currency))
-    figure(
-        _("Loyalty balance"),
-        ngettext("{count} point", "{count} points", abs(points)).format(count=whole(points)),
+    figures = (
+        (_("Year to date"), format_money(activity.year_to_date_spend, currency)),
+        (_("Account balance"), format_money(activity.account_balance, currency)),
+        (
+            _("Loyalty balance"),
+            ngettext("{count} point", "{count} points", abs(points)).format(count=whole(points)),
+        ),
+        (_("Sales"), whole(activity.sales_count)),
     )
-    figure(_("Sales"), whole(activity.sales_count))
+    # the labels' column: 16 wide, or as wide as the language's longest label needs
+    width = max([16, *(cell_len(label) + 1 for label, _value in figures)])
+    for label, value in figures:
+        out.append(label + " " * (width - cell_len(label)), style="dim")
+        out.append(value + "\n", style="bold")
     return out
 
 
@@ -360,7 +362,7 @@ class CustomerView(TillScreen[None]):
         yield Header()
         with Horizontal(id="view-body"):
             with VerticalScroll(id="profile"):
-                yield Static(_("Loading…"), id="profile-text")
+                yield Static(plain(_("Loading…")), id="profile-text")
             with VerticalScroll(id="activity"):
                 # one text, not a widget per part: every widget costs on each opening
                 yield Static("", id="activity-text")
@@ -389,7 +391,7 @@ class CustomerView(TillScreen[None]):
         """Read and show another customer (an existing duplicate chosen in the form)."""
         self.customer_id = customer_id
         self.customer = self.activity = None
-        self.query_one("#profile-text", Static).update(_("Loading…"))
+        self.query_one("#profile-text", Static).update(plain(_("Loading…")))
         self.query_one("#activity-text", Static).update("")
         self.refresh_bindings()
         self.load()

@@ -51,7 +51,7 @@ class FieldPicker(TillModal[str | None]):
                 for name, label in self.choices
             )
             yield PickList(*options, id="picker-list")
-            yield Static(_("Enter picks · Esc leaves it as it was"), id="picker-keys")
+            yield Static(plain(_("Enter picks · Esc leaves it as it was")), id="picker-keys")
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)

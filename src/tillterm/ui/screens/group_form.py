@@ -96,7 +96,7 @@ class GroupForm(TillModal[GroupRecord | None]):
             with Horizontal(id="group-buttons"):
                 label = _("Save changes (Ctrl+S)") if self.group else _("Create (Ctrl+S)")
                 yield Button(plain(label), id="group-save", variant="primary", compact=True)
-                yield Button(_("Cancel (Esc)"), id="group-cancel", compact=True)
+                yield Button(plain(_("Cancel (Esc)")), id="group-cancel", compact=True)
 
     def on_mount(self) -> None:
         if self.group is not None:
@@ -191,7 +191,7 @@ class GroupForm(TillModal[GroupRecord | None]):
         if group == "group-form-save":
             self._saving = False
             self.query_one("#group-status", Static).update(
-                _("Not saved: an unexpected error (see the log). Ctrl+S tries again.")
+                plain(_("Not saved: an unexpected error (see the log). Ctrl+S tries again."))
             )
 
     @on(Invalid)

@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Header, Static
 from tillterm.customers.groups import GroupRecord
 from tillterm.i18n import _, ngettext, pgettext
 from tillterm.i18n.formats import whole
-from tillterm.ui.plain import plain
+from tillterm.ui.plain import plain, plain_text
 from tillterm.ui.screens.base import TillScreen
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.screens.group_form import GroupForm
@@ -74,18 +74,18 @@ class GroupsScreen(TillScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(_("Customer groups"), classes="screen-title", id="groups-title")
+        yield Static(plain(_("Customer groups")), classes="screen-title", id="groups-title")
         table = DataTable[PlainCell](id="group-table", cursor_type="row", zebra_stripes=True)
-        table.add_column(_("Name"), width=18, key="name")
-        table.add_column(_("Description"), width=22, key="description")
-        table.add_column(_("Discount"), width=8, key="discount")
-        table.add_column(_("Sales tax"), width=12, key="tax")
-        table.add_column(_("Members"), width=9, key="members")
+        table.add_column(plain_text(_("Name")), width=18, key="name")
+        table.add_column(plain_text(_("Description")), width=22, key="description")
+        table.add_column(plain_text(_("Discount")), width=8, key="discount")
+        table.add_column(plain_text(_("Sales tax")), width=12, key="tax")
+        table.add_column(plain_text(_("Members")), width=9, key="members")
         yield table
         # the highlighted group's description in full: the column holds 22 characters
         yield Static("", id="group-detail", markup=False)
         yield Static(
-            _("Enter: the group's customers · Ctrl+N: add · E: edit · Del: delete"),
+            plain(_("Enter: the group's customers · Ctrl+N: add · E: edit · Del: delete")),
             id="groups-status",
             markup=False,
         )
