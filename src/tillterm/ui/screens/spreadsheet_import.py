@@ -41,7 +41,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Header, Input, ProgressBar, Static
 
 from tillterm.core.money import format_money
-from tillterm.i18n import _, ngettext, pgettext
+from tillterm.i18n import _, ngettext
 from tillterm.i18n.formats import whole
 from tillterm.spreadsheet.import_report import ImportReport, ImportResult, Problem, Progress
 from tillterm.spreadsheet.mapping import IGNORE, ColumnRow, Override, field_title
@@ -123,7 +123,7 @@ class ImportScreen(TillScreen[None]):
     CSS_PATH = css("spreadsheet_import.tcss")
     BINDINGS = [
         Binding("ctrl+s", "save_annotated", _("Save annotated")),
-        Binding("ctrl+y", "confirm_import", pgettext("action", "Import")),
+        Binding("ctrl+y", "confirm_import", _("Import")),
         Binding("ctrl+g", "continue_anyway", _("Continue anyway")),
         # at 80 columns the footer holds one switch beside Esc and the F-keys: Ctrl+O is
         # named on the switches line (and by F1, and by the summary when it would help)
