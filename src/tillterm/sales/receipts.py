@@ -29,7 +29,7 @@ from tillterm.catalog.settings import StoreInfo
 from tillterm.catalog.tax_rates import rate_text
 from tillterm.core.errors import TilltermError
 from tillterm.core.typed_text import visible_text
-from tillterm.i18n import _, language
+from tillterm.i18n import _, language, pgettext
 from tillterm.i18n.formats import decimal_text, moment, money
 from tillterm.sales.views import REFUND, SaleView
 from tillterm.store.engine import session_scope
@@ -122,10 +122,10 @@ def render_receipt(sale: SaleView, store: StoreInfo, *, width: int = WIDTH) -> s
     if exempt and sale.prices_include_tax:
         # the tax part the prices held was taken off: subtotal - discount - it = total
         taken = sale.subtotal - sale.discount - sale.total
-        out.append(_row(_("Tax exempt"), _amount(-taken), width))
+        out.append(_row(pgettext("receipt", "Tax exempt"), _amount(-taken), width))
         out.append(_total_row(sale.total, store.currency, width))
     elif exempt:
-        out.append(_row(_("Tax exempt"), _amount(sale.tax), width))
+        out.append(_row(pgettext("receipt", "Tax exempt"), _amount(sale.tax), width))
         out.append(_total_row(sale.total, store.currency, width))
     elif sale.prices_include_tax:
         out.append(_total_row(sale.total, store.currency, width))

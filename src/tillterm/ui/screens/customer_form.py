@@ -46,6 +46,8 @@ from tillterm.customers.fields import (
     custom_key,
 )
 from tillterm.customers.records import CustomerActivity, CustomerRecord, Duplicate
+from tillterm.i18n import _, ngettext, pgettext
+from tillterm.i18n.formats import day, whole
 from tillterm.services.customer_care import (
     CustomChoice,
     Duplicates,
@@ -64,7 +66,7 @@ from tillterm.ui.widgets.notes_area import PlainTextArea
 
 CONTACT_TAB = "tab-contact"
 DETAILS_TAB = "tab-details"
-TAB_TITLES = {CONTACT_TAB: "Contact", DETAILS_TAB: "Details"}
+TAB_TITLES = {CONTACT_TAB: _("Contact"), DETAILS_TAB: _("Details")}
 #: appended to a tab's title when a field on it is invalid
 INVALID_MARK = " !"
 
@@ -104,14 +106,31 @@ def activity_summary(
 ) -> str:
     """The read-only figures at the bottom of the Details tab."""
     if record is None or activity is None:
-        return "Created when saved; figures appear with the first sale."
-    created = record.created_at.astimezone().strftime("%Y-%m-%d")
-    return (
-        f"Created          {created}\n"
-        f"Year to date     {format_money(activity.year_to_date_spend, currency)}\n"
-        f"Account balance  {format_money(activity.account_balance, currency)}\n"
-        f"Loyalty balance  {activity.loyalty_balance:,} points"
+        return _("Created when saved; figures appear with the first sale.")
+    points = activity.loyalty_balance
+    rows = (
+        (_("Created"), day(record.created_at.astimezone().date())),
+        (_("Year to date"), format_money(activity.year_to_date_spend, currency)),
+        (_("Account balance"), format_money(activity.account_balance, currency)),
+        (
+            _("Loyalty balance"),
+            ngettext("{count} point", "{count} points", abs(points)).format(count=whole(points)),
+        ),
     )
+    width = max(17, *(len(label) + 2 for label, _value in rows))
+    return "\n".join(f"{label:<{width}}{value}" for label, value in rows)
+
+
+def form_label(field: CustomerField) -> str:
+    """The name the form writes before a field, in the process's language.
+
+    The registry's names are English (they also match import headers). Translated here;
+    a language whose name for a field is too long for the form's label column gives a
+    shorter one in the "customer form" context.
+    """
+    label = field.shown_label
+    shorter = pgettext("customer form", label)
+    return shorter if shorter != label else _(label)
 
 
 def _blank(kind: str) -> object:
@@ -126,29 +145,31 @@ def make_field(field: CustomerField) -> Widget:
         # no slide: a snappier form over SSH, and a loaded value shows at once
         return Switch(id=widget_id, animate=False)
     if kind == "group":
-        return Select[int]([], prompt="No group", id=widget_id, compact=True)
+        return Select[int]([], prompt=_("No group"), id=widget_id, compact=True)
     if kind == "tax":
-        return Select[int]([], prompt="Store default", id=widget_id, compact=True)
+        return Select[int]([], prompt=_("Store default"), id=widget_id, compact=True)
     if kind == "notes":
         return PlainTextArea(id=widget_id, compact=True, soft_wrap=True)
-    return Input(placeholder=field.placeholder, id=widget_id, compact=True)
+    # the registry's texts are English (they also match import headers): shown translated
+    placeholder = _(field.placeholder) if field.placeholder else ""
+    return Input(placeholder=placeholder, id=widget_id, compact=True)
 
 
 class CustomerForm(TillModal[CustomerRecord | None]):
     """Add or edit one customer."""
 
-    HELP_TITLE = "Customer form"
+    HELP_TITLE = _("Customer form")
     #: the first field is focused at mount (a new customer) or once its value is in
     #: (editing: see ``_prepared``)
     AUTO_FOCUS = None
     CSS_PATH = css("customer_form.tcss")
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("f6", "show_tab('tab-contact')", "Contact tab"),
-        Binding("f7", "show_tab('tab-details')", "Details tab"),
-        Binding("ctrl+pagedown", "next_tab", "Next tab", show=False),
-        Binding("ctrl+pageup", "next_tab", "Previous tab", show=False),
-        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "save", _("Save"), priority=True),
+        Binding("f6", "show_tab('tab-contact')", _("Contact tab")),
+        Binding("f7", "show_tab('tab-details')", _("Details tab")),
+        Binding("ctrl+pagedown", "next_tab", _("Next tab"), show=False),
+        Binding("ctrl+pageup", "next_tab", _("Previous tab"), show=False),
+        Binding("escape", "cancel", _("Cancel")),
     ]
 
     @dataclass
@@ -243,11 +264,11 @@ class CustomerForm(TillModal[CustomerRecord | None]):
     def _row(self, field: CustomerField) -> FormRow:
         widget = make_field(field)
         self._fields[field.key] = widget
-        return FormRow(field.shown_label, widget, field_name=field.key)
+        return FormRow(form_label(field), widget, field_name=field.key)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form-box"):
-            title = "Edit customer" if self.editing else "New customer"
+            title = _("Edit customer") if self.editing else _("New customer")
             yield Static(plain(title), id="form-title")
             with TabbedContent(id="form-tabs", initial=CONTACT_TAB):
                 with (
@@ -262,11 +283,9 @@ class CustomerForm(TillModal[CustomerRecord | None]):
                     yield VerticalScroll(classes="form-scroll", id="details-scroll")
             yield Static("", id="form-status", markup=False)
             with Horizontal(id="form-buttons"):
-                label = "Save changes" if self.editing else "Create"
-                yield Button(
-                    plain(f"{label} (Ctrl+S)"), id="form-save", variant="primary", compact=True
-                )
-                yield Button("Cancel (Esc)", id="form-cancel", compact=True)
+                label = _("Save changes (Ctrl+S)") if self.editing else _("Create (Ctrl+S)")
+                yield Button(plain(label), id="form-save", variant="primary", compact=True)
+                yield Button(plain(_("Cancel (Esc)")), id="form-cancel", compact=True)
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -315,7 +334,7 @@ class CustomerForm(TillModal[CustomerRecord | None]):
             lambda: care.start_form(customer_id),
             prepared,
             lambda error: self.Prepared((), (), (), None, None, error),
-            description="reading the customer form's choices",
+            description=_("reading the customer form's choices"),
         )
 
     def job_failed(self, group: str, error: BaseException) -> None:
@@ -323,12 +342,15 @@ class CustomerForm(TillModal[CustomerRecord | None]):
         if group == "customer-form-save":
             self._saving = False
             self._status(
-                "Not saved: an unexpected error (see the log). Everything you typed is still here.",
+                _(
+                    "Not saved: an unexpected error (see the log). "
+                    "Everything you typed is still here."
+                ),
                 error=True,
             )
         elif group == "customer-form-load":
             # as if read empty: a new customer can still be typed and saved (no choices)
-            self._status("Cannot read the database (the error is in the log).", error=True)
+            self._status(_("Cannot read the database (the error is in the log)."), error=True)
             if self.focused is None or not (self.focused.id or "").startswith("field-"):
                 self._fields["first_name"].focus()
             if self.editing:  # a new customer's form was remembered at mount
@@ -337,7 +359,9 @@ class CustomerForm(TillModal[CustomerRecord | None]):
     @on(Prepared)
     async def _prepared(self, message: Prepared) -> None:
         if message.error:
-            self._status(f"Cannot read the database: {message.error}", error=True)
+            self._status(
+                _("Cannot read the database: {error}").format(error=message.error), error=True
+            )
         self._id_list("group_id").set_options(plain_options(message.groups))
         self._taxes = message.taxes
         if "tax_rate_id" in self._fields:
@@ -348,7 +372,7 @@ class CustomerForm(TillModal[CustomerRecord | None]):
             self.customer = message.customer
             values = record_values(message.customer)
             self.query_one("#form-title", Static).update(
-                plain(f"Edit customer: {message.customer.display_name}")
+                plain(_("Edit customer: {name}").format(name=message.customer.display_name))
             )
             values.update(self.prefill)  # drawn: a dict of field values, not a widget
             self._fill(values)
@@ -384,10 +408,10 @@ class CustomerForm(TillModal[CustomerRecord | None]):
         self._details_ready = True
         widgets: list[Widget] = []
         for section, fields in DETAIL_SECTIONS:
-            widgets.append(Static(plain(section), classes="form-section"))
+            widgets.append(Static(plain(_(section)), classes="form-section"))
             widgets.extend(self._row(field) for field in fields)
         if self._custom_defs:
-            widgets.append(Static("Custom fields", classes="form-section"))
+            widgets.append(Static(plain(_("Custom fields")), classes="form-section"))
         for n, field in enumerate(self._custom_defs):
             widget: Widget
             if field.choices:
@@ -402,7 +426,7 @@ class CustomerForm(TillModal[CustomerRecord | None]):
             self._fields[custom_key(field.name)] = widget
             widgets.append(FormRow(field.name, widget, field_name=f"custom-{n}"))
         widgets.append(self._row(NOTES))
-        widgets.append(Static("Activity (read-only)", classes="form-section"))
+        widgets.append(Static(plain(_("Activity (read-only)")), classes="form-section"))
         widgets.append(Static(plain(self._activity_text, multiline=True), id="form-activity"))
         await self.query_one("#details-scroll").mount_all(widgets)
         self._id_list("tax_rate_id").set_options(plain_options(self._taxes))
@@ -462,7 +486,7 @@ class CustomerForm(TillModal[CustomerRecord | None]):
         if self._saving:
             return
         self._saving = True
-        self._status("Saving…")
+        self._status(_("Saving…"))
         self._save(self.collect(), allow_duplicates)
 
     @on(Button.Pressed, "#form-save")
@@ -490,7 +514,7 @@ class CustomerForm(TillModal[CustomerRecord | None]):
             answered,
             self.SaveFailed,
             exclusive=False,  # a write is never cancelled: its answer always comes
-            description="saving the customer",
+            description=_("saving the customer"),
         )
 
     @on(Invalid)
@@ -516,7 +540,11 @@ class CustomerForm(TillModal[CustomerRecord | None]):
             first = first or placed
         self._flag_tabs()
         count = len(errors)
-        summary = f"{count} problem{'s' if count != 1 else ''} to fix; nothing was saved."
+        summary = ngettext(
+            "{count} problem to fix; nothing was saved.",
+            "{count} problems to fix; nothing was saved.",
+            count,
+        ).format(count=count)
         self._status(" ".join([summary, *unplaced]), error=True)
         if first is not None:
             pane = next(a for a in first.ancestors if isinstance(a, TabPane))
@@ -554,12 +582,17 @@ class CustomerForm(TillModal[CustomerRecord | None]):
         lines = []
         for dup in message.duplicates[:3]:
             who = dup.customer
+            reasons = ", ".join(_(reason) for reason in dup.reasons)
             lines.append(
-                f"• {who.display_name} (code {who.customer_code}): {', '.join(dup.reasons)}"
+                _("• {name} (code {code}): {reasons}").format(
+                    name=who.display_name, code=who.customer_code, reasons=reasons
+                )
             )
         more = len(message.duplicates) - 3
         if more > 0:
-            lines.append(f"• and {more} more")
+            lines.append(
+                ngettext("• and {count} more", "• and {count} more", more).format(count=more)
+            )
         existing = message.duplicates[0].customer
 
         def answered(choice: str | None) -> None:
@@ -570,11 +603,16 @@ class CustomerForm(TillModal[CustomerRecord | None]):
 
         self.app.push_screen(
             ChoiceScreen(
-                "Possible duplicate",
-                "This customer may already exist:\n" + "\n".join(lines),
+                _("Possible duplicate"),
+                _("This customer may already exist:") + "\n" + "\n".join(lines),
                 [
-                    Choice("open", f"Open {existing.display_name}"[:30], "o", "primary"),
-                    Choice("save", "Save anyway", "s", "warning"),
+                    Choice(
+                        "open",
+                        _("Open {name}").format(name=existing.display_name)[:30],
+                        "o",
+                        "primary",
+                    ),
+                    Choice("save", _("Save anyway"), "s", "warning"),
                 ],
             ),
             answered,
@@ -587,7 +625,7 @@ class CustomerForm(TillModal[CustomerRecord | None]):
             lambda: care.get(customer_id),
             self.ExistingOpened,
             self.SaveFailed,
-            description="opening the existing customer",
+            description=_("opening the existing customer"),
         )
 
     @on(ExistingOpened)
@@ -597,15 +635,18 @@ class CustomerForm(TillModal[CustomerRecord | None]):
     @on(Saved)
     def _saved(self, message: Saved) -> None:
         self._saving = False
-        verb = "updated" if self.editing else "created"
-        self.notify(f"{message.customer.display_name} {verb}.", title="Customer")
+        done = _("{name} updated.") if self.editing else _("{name} created.")
+        self.notify(done.format(name=message.customer.display_name), title=_("Customer"))
         self.dismiss(message.customer)
 
     @on(SaveFailed)
     def _save_failed(self, message: SaveFailed) -> None:
         self._saving = False
-        self._status(f"Not saved: {message.error} Everything you typed is still here.", error=True)
-        self.notify(message.error, title="Not saved", severity="error")
+        self._status(
+            _("Not saved: {error} Everything you typed is still here.").format(error=message.error),
+            error=True,
+        )
+        self.notify(message.error, title=_("Not saved"), severity="error")
 
     def _status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#form-status", Static)
@@ -638,10 +679,10 @@ class CustomerForm(TillModal[CustomerRecord | None]):
 
         self.app.push_screen(
             ConfirmScreen(
-                "Unsaved changes",
-                "Discard what you typed in this form?",
-                yes="Discard",
-                no="Keep editing",
+                _("Unsaved changes"),
+                _("Discard what you typed in this form?"),
+                yes=_("Discard"),
+                no=_("Keep editing"),
             ),
             answered,
         )
@@ -674,7 +715,7 @@ class CustomerForm(TillModal[CustomerRecord | None]):
             lambda: care.find_by_code(code),
             lambda owner: self.CodeLookedUp(code, owner),
             self.SaveFailed,
-            description="looking up the scanned card",
+            description=_("looking up the scanned card"),
         )
 
     @on(CodeLookedUp)
@@ -682,7 +723,9 @@ class CustomerForm(TillModal[CustomerRecord | None]):
         owner = message.owner
         if owner is not None and owner.id != self.customer_id:
             self._status(
-                f"Card {message.code} is {owner.display_name}'s: not used. Scan another card.",
+                _("Card {code} is {name}'s: not used. Scan another card.").format(
+                    code=message.code, name=owner.display_name
+                ),
                 error=True,
             )
             self.app.bell()
@@ -692,4 +735,6 @@ class CustomerForm(TillModal[CustomerRecord | None]):
             set_field_value(code_field, message.code)
         else:
             self._pending["customer_code"] = message.code
-        self._status(f"Customer code {message.code} (scanned; Details tab, F7).")
+        self._status(
+            _("Customer code {code} (scanned; Details tab, F7).").format(code=message.code)
+        )

@@ -21,8 +21,9 @@ from textual.widgets import DataTable, Header, Input, Static
 
 from tillterm.customers.merging import MergeDone, MergeField
 from tillterm.customers.records import CustomerSummary, Duplicate
+from tillterm.i18n import _
 from tillterm.services.merges import MergePreview
-from tillterm.ui.plain import plain
+from tillterm.ui.plain import plain, plain_text
 from tillterm.ui.screens.base import TillScreen
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.styles import css
@@ -41,22 +42,23 @@ def field_cells(field: MergeField) -> tuple[PlainCell, ...]:
         fit((KEPT if n == field.chosen else DROPPED) + value, VALUE)
         for n, value in enumerate(field.values[:2])
     ]
-    return (PlainCell(fit(field.label, LABEL)), *(PlainCell(v) for v in values))
+    # the label is the field registry's (English): shown translated
+    return (PlainCell(fit(_(field.label), LABEL)), *(PlainCell(v) for v in values))
 
 
 class CustomerMerge(TillScreen[int | None]):
     """Pick a duplicate, choose field by field what stays, merge (answers the merge id)."""
 
-    HELP_TITLE = "Merge customers"
+    HELP_TITLE = _("Merge customers")
     CSS_PATH = css("customer_merge.tcss")
     AUTO_FOCUS = "#merge-search"
     #: Enter then Space: keys wait for both customers being read
     KEYS_WAIT_FOR = frozenset({"merge-preview"})
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("space", "flip_field", "Flip"),
-        Binding("ctrl+s", "merge_customers", "Merge"),
-        Binding("f10", "merge_customers", "Merge", show=False),
+        Binding("escape", "back", _("Back")),
+        Binding("space", "flip_field", _("Flip")),
+        Binding("ctrl+s", "merge_customers", _("Merge")),
+        Binding("f10", "merge_customers", _("Merge"), show=False),
     ]
 
     @dataclass
@@ -92,20 +94,20 @@ class CustomerMerge(TillScreen[int | None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(
-            plain(f"Merge a duplicate into {self.survivor_name}"),
+            plain(_("Merge a duplicate into {name}").format(name=self.survivor_name)),
             id="merge-title",
             classes="screen-title",
         )
-        yield Input(placeholder="Search for the other customer", id="merge-search")
+        yield Input(placeholder=_("Search for the other customer"), id="merge-search")
         table = DataTable[PlainCell](id="merge-candidates", cursor_type="row", zebra_stripes=True)
-        table.add_column("Name", width=24, key="name")
-        table.add_column("Code", width=14, key="code")
-        table.add_column("Why", width=32, key="why")
+        table.add_column(plain_text(_("Name")), width=24, key="name")
+        table.add_column(plain_text(_("Code")), width=14, key="code")
+        table.add_column(plain_text(_("Why")), width=32, key="why")
         yield table
         fields = DataTable[PlainCell](id="merge-fields", cursor_type="row", zebra_stripes=True)
-        fields.add_column("Field", width=LABEL, key="field")
-        fields.add_column("This customer", width=VALUE, key="kept")
-        fields.add_column("Other", width=VALUE, key="other")
+        fields.add_column(plain_text(_("Field")), width=LABEL, key="field")
+        fields.add_column(plain_text(_("This customer")), width=VALUE, key="kept")
+        fields.add_column(plain_text(_("Other")), width=VALUE, key="other")
         yield fields
         yield Static("", id="merge-status", markup=False)
         yield KeyFooter()
@@ -121,14 +123,17 @@ class CustomerMerge(TillScreen[int | None]):
         survivor = self.survivor_id
 
         def found(dups: tuple[Duplicate, ...]) -> CustomerMerge.Candidates:
-            return self.Candidates(tuple((d.customer, ", ".join(d.reasons)) for d in dups))
+            # the reasons are the duplicate finder's words: shown translated
+            return self.Candidates(
+                tuple((d.customer, ", ".join(_(r) for r in d.reasons)) for d in dups)
+            )
 
         self.run_job(
             "merge-candidates",
             lambda: merges.possible_duplicates(survivor),
             found,
             lambda error: self.Candidates((), error),
-            description="looking for duplicates",
+            description=_("looking for duplicates"),
         )
 
     @on(Input.Changed, "#merge-search")
@@ -151,7 +156,7 @@ class CustomerMerge(TillScreen[int | None]):
             search,
             lambda found: found,
             lambda error: self.Candidates((), error),
-            description="searching customers",
+            description=_("searching customers"),
         )
 
     @on(Candidates)
@@ -171,12 +176,14 @@ class CustomerMerge(TillScreen[int | None]):
             status.update(plain(message.error))
         elif not message.rows:
             status.update(
-                "No possible duplicate found: type a name, email or code."
-                if not self.query_one("#merge-search", Input).value.strip()
-                else "No customer matches: try another name, email or code."
+                plain(
+                    _("No possible duplicate found: type a name, email or code.")
+                    if not self.query_one("#merge-search", Input).value.strip()
+                    else _("No customer matches: try another name, email or code.")
+                )
             )
         else:
-            status.update("Down to the list, Enter picks the other customer.")
+            status.update(plain(_("Down to the list, Enter picks the other customer.")))
 
     def on_key(self, event: Key) -> None:
         search = self.query_one("#merge-search", Input)
@@ -202,7 +209,7 @@ class CustomerMerge(TillScreen[int | None]):
             lambda: merges.preview(ids[0], [ids[1]]),
             self.Previewed,
             lambda error: self.Previewed(None, error),
-            description="reading both customers",
+            description=_("reading both customers"),
         )
 
     # -- choosing field by field --------------------------------------------------------
@@ -210,7 +217,7 @@ class CustomerMerge(TillScreen[int | None]):
     @on(Previewed)
     def _previewed(self, message: Previewed) -> None:
         if message.preview is None:
-            self.notify(message.error or "Cannot read the customers.", severity="error")
+            self.notify(message.error or _("Cannot read the customers."), severity="error")
             return
         self.preview = message.preview
         self.fields = list(message.preview.fields)
@@ -223,14 +230,20 @@ class CustomerMerge(TillScreen[int | None]):
         table.focus()
         self.query_one("#merge-title", Static).update(
             plain(
-                f"Keep {fit(kept.display_name, 20)} ({fit(kept.customer_code, 14)}), "
-                f"merge {fit(other.display_name, 20)} ({fit(other.customer_code, 14)})"
+                _("Keep {kept} ({kept_code}), merge {other} ({other_code})").format(
+                    kept=fit(kept.display_name, 20),
+                    kept_code=fit(kept.customer_code, 14),
+                    other=fit(other.display_name, 20),
+                    other_code=fit(other.customer_code, 14),
+                )
             )
         )
         self.query_one("#merge-status", Static).update(
             plain(
-                f"{other.customer_code}'s sales and ledgers move to {kept.customer_code}; "
-                "tags and custom fields are united. Space: flip. Ctrl+S: merge."
+                _(
+                    "{other_code}'s sales and ledgers move to {kept_code}; "
+                    "tags and custom fields are united. Space: flip. Ctrl+S: merge."
+                ).format(other_code=other.customer_code, kept_code=kept.customer_code)
             )
         )
         self.refresh_bindings()
@@ -269,7 +282,7 @@ class CustomerMerge(TillScreen[int | None]):
         self.query_one("#merge-search").display = True
         self.query_one("#merge-candidates").display = True
         self.query_one("#merge-title", Static).update(
-            plain(f"Merge a duplicate into {self.survivor_name}")
+            plain(_("Merge a duplicate into {name}").format(name=self.survivor_name))
         )
         self.query_one("#merge-candidates", DataTable).focus()
         self.refresh_bindings()
@@ -293,18 +306,24 @@ class CustomerMerge(TillScreen[int | None]):
                 self.Merged,
                 lambda error: self.Merged(None, error),
                 exclusive=False,  # a write is never cancelled: its answer always comes
-                description="merging the customers",
+                description=_("merging the customers"),
             )
 
         self.app.push_screen(
             ConfirmScreen(
-                "Merge customers",
-                f"Merge {other.display_name} ({other.customer_code}) into "
-                f"{kept.display_name} ({kept.customer_code})? Sales and ledgers move; "
-                f"the card {other.customer_code} will find {kept.display_name}. "
-                "U on the profile undoes it.",
-                yes="Merge",
-                no="Not now",
+                _("Merge customers"),
+                _(
+                    "Merge {other} ({other_code}) into {kept} ({kept_code})? Sales and "
+                    "ledgers move; the card {other_code} will find {kept}. "
+                    "U on the profile undoes it."
+                ).format(
+                    other=other.display_name,
+                    other_code=other.customer_code,
+                    kept=kept.display_name,
+                    kept_code=kept.customer_code,
+                ),
+                yes=_("Merge"),
+                no=_("Not now"),
             ),
             answered,
         )
@@ -312,7 +331,9 @@ class CustomerMerge(TillScreen[int | None]):
     @on(Merged)
     def _merged(self, message: Merged) -> None:
         if message.done is None:
-            self.notify(message.error or "Not merged.", title="Not merged", severity="error")
+            self.notify(message.error or _("Not merged."), title=_("Not merged"), severity="error")
             return
-        self.notify(f"Merged (merge {message.done.id}).", title="Customers")
+        self.notify(
+            _("Merged (merge {number}).").format(number=message.done.id), title=_("Customers")
+        )
         self.dismiss(message.done.id)

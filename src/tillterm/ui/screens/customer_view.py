@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -26,6 +27,8 @@ from tillterm.core.typed_text import visible_text
 from tillterm.customers.merging import MergeRecord, UndoDone
 from tillterm.customers.phones import DEFAULT_REGION, display_phone, region_for_country
 from tillterm.customers.records import CustomerActivity, CustomerRecord
+from tillterm.i18n import _, ngettext, pgettext
+from tillterm.i18n.formats import day, whole
 from tillterm.services.customer_care import Opened
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.plain import plain
@@ -38,11 +41,22 @@ LABEL_WIDTH = 10
 
 
 def local_day(moment: dt.datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d") if moment else ""
+    return day(moment.astimezone().date()) if moment else ""
 
 
 def _percent(value: Decimal | None) -> str:
     return "" if value is None else f"{value.normalize():f} %"
+
+
+def _via(via: str) -> str:
+    """How a consent was given, as stored ("form", "import", "register"), in words."""
+    words = {"form": _("form"), "import": _("import"), "register": _("register"), "app": _("app")}
+    return words.get(via, via)
+
+
+def _sale_kind(kind: str) -> str:
+    """A sale's kind as stored ("refund"), in words."""
+    return {"refund": _("refund")}.get(kind, kind)
 
 
 def _consent(shown: str, record: CustomerRecord, name: str) -> str:
@@ -50,7 +64,7 @@ def _consent(shown: str, record: CustomerRecord, name: str) -> str:
     at, via = getattr(record, f"{name}_at"), getattr(record, f"{name}_via")
     if at is None:
         return shown  # set before tillterm kept the record: nothing invented
-    return f"{shown} ({via}, {local_day(at)})"
+    return f"{shown} ({_via(via)}, {local_day(at)})"
 
 
 def profile_text(record: CustomerRecord, currency: str, region: str = DEFAULT_REGION) -> Text:
@@ -62,102 +76,125 @@ def profile_text(record: CustomerRecord, currency: str, region: str = DEFAULT_RE
     Every value is data: appended as text (never markup), control characters visible.
     """
     out = Text()
-    out.append(visible_text(record.display_name or "(no name)"), style="bold")
+    out.append(visible_text(record.display_name or _("(no name)")), style="bold")
     if record.archived_at:
-        out.append("  ARCHIVED", style="bold reverse")
+        out.append("  " + _("ARCHIVED"), style="bold reverse")
     out.append("\n")
     subtitle = " · ".join(p for p in (record.title, record.company) if p)
     if subtitle:
         out.append(visible_text(subtitle) + "\n")
 
+    #: (label, value) a line, ``None`` a blank line: the labels' column is as wide as the
+    #: longest label the language has (at least ``LABEL_WIDTH``)
+    rows: list[tuple[str, str] | None] = [None]
+
     def line(label: str, value: str) -> None:
         if value:
-            first, *rest = visible_text(value, multiline=True).split("\n")
-            out.append(f"{label:<{LABEL_WIDTH}}", style="dim")
-            out.append(first + "\n")
-            for more in rest:
-                out.append(" " * LABEL_WIDTH + more + "\n")
+            rows.append((label, value))
 
-    out.append("\n")
-    line("Code", record.customer_code)
-    line("Group", record.group_name or "none")
-    line("Email", "\n".join(e for e in (record.email, record.email2) if e))
+    line(_("Code"), record.customer_code)
+    line(_("Group"), record.group_name or pgettext("group", "none"))
+    line(_("Email"), "\n".join(e for e in (record.email, record.email2) if e))
     phones = [
         (name, value)
         for name, value in (
             ("", record.phone),
-            ("mobile ", record.phone_mobile),
-            ("home ", record.phone_home),
-            ("work ", record.phone_work),
-            ("pager ", record.phone_pager),
-            ("fax ", record.phone_fax),
+            (_("mobile") + " ", record.phone_mobile),
+            (_("home") + " ", record.phone_home),
+            (_("work") + " ", record.phone_work),
+            (_("pager") + " ", record.phone_pager),
+            (_("fax") + " ", record.phone_fax),
         )
         if value
     ]
-    line("Phone", "\n".join(f"{name}{display_phone(value, region)}" for name, value in phones))
+    line(_("Phone"), "\n".join(f"{name}{display_phone(value, region)}" for name, value in phones))
     town = " ".join(p for p in (record.postal_code, record.city) if p)
     address = [record.address1, record.address2, town, record.state, record.country]
-    line("Address", "\n".join(p for p in address if p))
-    line("Born", record.birth_date.isoformat() if record.birth_date else "")
-    line("Reg. no", record.company_reg_no)
-    line("VAT no", record.vat_number)
-    line("Website", record.website)
-    out.append("\n")
-    line("Discount", _percent(record.discount_percent) or "none")
-    line("Sales tax", "exempt" if record.tax_exempt else record.tax_rate_name or "store default")
+    line(_("Address"), "\n".join(p for p in address if p))
+    line(_("Born"), day(record.birth_date))
+    line(_("Reg. no"), record.company_reg_no)
+    line(_("VAT no"), record.vat_number)
+    line(_("Website"), record.website)
+    rows.append(None)
+    line(_("Discount"), _percent(record.discount_percent) or pgettext("discount", "none"))
+    line(
+        _("Sales tax"),
+        _("exempt") if record.tax_exempt else record.tax_rate_name or _("store default"),
+    )
     if record.on_account_allowed:
         limit = (
-            f"limit {format_money(record.balance_limit, currency)}"
+            _("limit {amount}").format(amount=format_money(record.balance_limit, currency))
             if record.balance_limit is not None
-            else "no limit"
+            else _("no limit")
         )
-        line("Account", f"allowed, {limit}")
+        line(_("Account"), _("allowed, {limit}").format(limit=limit))
     else:
-        line("Account", "not allowed")
-    line("Loyalty", "enabled" if record.loyalty_enabled else "not enabled")
+        line(_("Account"), _("not allowed"))
+    line(_("Loyalty"), _("enabled") if record.loyalty_enabled else _("not enabled"))
     line(
-        "Marketing",
-        _consent("yes" if record.marketing_opt_in else "no", record, "marketing_opt_in"),
+        _("Marketing"),
+        _consent(_("yes") if record.marketing_opt_in else _("no"), record, "marketing_opt_in"),
     )
     consents = [
-        _consent(name, record, f"consent_{name}")
-        for name, given in (
-            ("email", record.consent_email),
-            ("mail", record.consent_mail),
-            ("phone", record.consent_phone),
+        _consent(shown, record, f"consent_{name}")
+        for name, shown, given in (
+            ("email", pgettext("consent", "email"), record.consent_email),
+            ("mail", pgettext("consent", "mail"), record.consent_mail),
+            ("phone", pgettext("consent", "phone"), record.consent_phone),
         )
         if given
     ]
-    line("Consents", "\n".join(consents) or "none")
-    line("Tags", ", ".join(record.tags))
-    line("Custom", "\n".join(f"{name}: {value}" for name, value in record.custom.items() if value))
-    line("Notes", record.notes.strip())
-    line("Created", local_day(record.created_at))
+    line(_("Consents"), "\n".join(consents) or pgettext("consents", "none"))
+    line(_("Tags"), ", ".join(record.tags))
+    line(
+        _("Custom"),
+        "\n".join(f"{name}: {value}" for name, value in record.custom.items() if value),
+    )
+    line(_("Notes"), record.notes.strip())
+    line(_("Created"), local_day(record.created_at))
+    width = max([LABEL_WIDTH, *(cell_len(row[0]) + 1 for row in rows if row is not None)])
+    for row in rows:
+        if row is None:
+            out.append("\n")
+            continue
+        label, value = row
+        first, *rest = visible_text(value, multiline=True).split("\n")
+        out.append(label + " " * (width - cell_len(label)), style="dim")
+        out.append(first + "\n")
+        for more in rest:
+            out.append(" " * width + more + "\n")
     return out
 
 
 def activity_text(activity: CustomerActivity, currency: str) -> Text:
     out = Text()
-
-    def figure(label: str, value: str) -> None:
-        out.append(f"{label:<16}", style="dim")
+    points = activity.loyalty_balance
+    figures = (
+        (_("Year to date"), format_money(activity.year_to_date_spend, currency)),
+        (_("Account balance"), format_money(activity.account_balance, currency)),
+        (
+            _("Loyalty balance"),
+            ngettext("{count} point", "{count} points", abs(points)).format(count=whole(points)),
+        ),
+        (_("Sales"), whole(activity.sales_count)),
+    )
+    # the labels' column: 16 wide, or as wide as the language's longest label needs
+    width = max([16, *(cell_len(label) + 1 for label, _value in figures)])
+    for label, value in figures:
+        out.append(label + " " * (width - cell_len(label)), style="dim")
         out.append(value + "\n", style="bold")
-
-    figure("Year to date", format_money(activity.year_to_date_spend, currency))
-    figure("Account balance", format_money(activity.account_balance, currency))
-    figure("Loyalty balance", f"{activity.loyalty_balance:,} points")
-    figure("Sales", f"{activity.sales_count:,}")
     return out
 
 
 def sales_lines(activity: CustomerActivity, currency: str) -> Text:
     out = Text()
     if activity.recent_sales:
-        out.append(f"{'Date':<10}  {'Receipt':<12} {'Total':>12}\n", style="bold underline")
+        date, receipt, total = _("Date"), _("Receipt"), _("Total")
+        out.append(f"{date:<10}  {receipt:<12} {total:>12}\n", style="bold underline")
     for sale in activity.recent_sales:
         receipt = sale.receipt_no or f"#{sale.id}"
         if sale.kind != "sale":
-            receipt = f"{receipt} {sale.kind}"
+            receipt = f"{receipt} {_sale_kind(sale.kind)}"
         total = format_money(sale.total, currency)
         receipt = visible_text(receipt)
         out.append(f"{local_day(sale.completed_at):<10}  {receipt[:12]:<12} {total:>12}\n")
@@ -167,7 +204,8 @@ def sales_lines(activity: CustomerActivity, currency: str) -> Text:
 def loyalty_lines(activity: CustomerActivity) -> Text:
     out = Text()
     if activity.loyalty_ledger:
-        out.append(f"{'Date':<10}  {'Points':>7}  {'Why':<14}\n", style="bold underline")
+        date, points, why = _("Date"), _("Points"), _("Why")
+        out.append(f"{date:<10}  {points:>7}  {why:<14}\n", style="bold underline")
     for entry in activity.loyalty_ledger:
         out.append(
             f"{local_day(entry.created_at):<10}  {entry.points:>+7,}  "
@@ -179,13 +217,13 @@ def loyalty_lines(activity: CustomerActivity) -> Text:
 def activity_content(activity: CustomerActivity, currency: str) -> Content:
     """The right column: figures, recent sales, loyalty ledger, each under a heading."""
     sections = (
-        ("Activity", activity_text(activity, currency)),
+        (_("Activity"), activity_text(activity, currency)),
         (
-            "Recent sales" if activity.recent_sales else "Recent sales: none yet",
+            _("Recent sales") if activity.recent_sales else _("Recent sales: none yet"),
             sales_lines(activity, currency),
         ),
         (
-            "Loyalty points" if activity.loyalty_ledger else "Loyalty points: none yet",
+            _("Loyalty points") if activity.loyalty_ledger else _("Loyalty points: none yet"),
             loyalty_lines(activity),
         ),
     )
@@ -203,9 +241,9 @@ def merges_text(merges: tuple[MergeRecord, ...]) -> Text:
     out = Text()
     if not merges:
         return out
-    out.append("\nMerged in\n", style="bold")
+    out.append("\n" + _("Merged in") + "\n", style="bold")
     for merge in merges:
-        state = "undone" if merge.undone_at else local_day(merge.created_at)
+        state = _("undone") if merge.undone_at else local_day(merge.created_at)
         who = ", ".join(
             f"{visible_text(code)} {visible_text(name)}" for code, name in merge.absorbed
         )
@@ -220,18 +258,18 @@ class CustomerView(TillScreen[None]):
     #: its letter keys act (see scan_input): a scan starting with one must not act
     HOLD_KEYS_FOR_SCANS = True
 
-    HELP_TITLE = "Customer"
+    HELP_TITLE = _("Customer")
     CSS_PATH = css("customer_view.tcss")
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("e", "edit_customer", "Edit"),
-        Binding("a", "attach_customer", "Attach to sale"),
-        Binding("delete", "archive_customer", "Archive"),
-        Binding("r", "restore_customer", "Restore"),
-        Binding("m", "merge_customer", "Merge"),
-        Binding("u", "undo_merge", "Unmerge"),
-        Binding("x", "export_data", "Export data (privacy)", show=False),
-        Binding("ctrl+x", "erase_customer", "Erase identity (privacy)", show=False),
+        Binding("escape", "back", _("Back")),
+        Binding("e", "edit_customer", pgettext("footer", "Edit")),
+        Binding("a", "attach_customer", _("Attach to sale")),
+        Binding("delete", "archive_customer", _("Archive")),
+        Binding("r", "restore_customer", _("Restore")),
+        Binding("m", "merge_customer", pgettext("footer", "Merge")),
+        Binding("u", "undo_merge", _("Unmerge")),
+        Binding("x", "export_data", _("Export data (privacy)"), show=False),
+        Binding("ctrl+x", "erase_customer", _("Erase identity (privacy)"), show=False),
     ]
 
     @dataclass
@@ -324,7 +362,7 @@ class CustomerView(TillScreen[None]):
         yield Header()
         with Horizontal(id="view-body"):
             with VerticalScroll(id="profile"):
-                yield Static("Loading…", id="profile-text")
+                yield Static(plain(_("Loading…")), id="profile-text")
             with VerticalScroll(id="activity"):
                 # one text, not a widget per part: every widget costs on each opening
                 yield Static("", id="activity-text")
@@ -353,7 +391,7 @@ class CustomerView(TillScreen[None]):
         """Read and show another customer (an existing duplicate chosen in the form)."""
         self.customer_id = customer_id
         self.customer = self.activity = None
-        self.query_one("#profile-text", Static).update("Loading…")
+        self.query_one("#profile-text", Static).update(plain(_("Loading…")))
         self.query_one("#activity-text", Static).update("")
         self.refresh_bindings()
         self.load()
@@ -372,7 +410,7 @@ class CustomerView(TillScreen[None]):
             lambda: care.open(customer_id),
             loaded,
             self.LoadFailed,
-            description="reading the customer",
+            description=_("reading the customer"),
         )
 
     @on(Loaded)
@@ -404,7 +442,7 @@ class CustomerView(TillScreen[None]):
             "customer-merges",
             lambda: self.MergesLoaded(customer_id, merges.of_customer(customer_id)),
             lambda loaded: loaded,
-            description="reading the customer's merges",
+            description=_("reading the customer's merges"),
         )
 
     @on(MergesLoaded)
@@ -425,7 +463,7 @@ class CustomerView(TillScreen[None]):
     @on(LoadFailed)
     def _load_failed(self, message: LoadFailed) -> None:
         self.query_one("#profile-text", Static).update(
-            plain(f"Cannot open this customer: {message.error}", "bold")
+            plain(_("Cannot open this customer: {error}").format(error=message.error), "bold")
         )
         self.refresh_bindings()
 
@@ -490,11 +528,13 @@ class CustomerView(TillScreen[None]):
 
         self.app.push_screen(
             ConfirmScreen(
-                "Archive customer",
-                f"Archive {name}? They leave the customer list and cannot be attached to "
-                "new sales; their sales history is kept.",
-                yes="Archive",
-                no="Keep",
+                _("Archive customer"),
+                _(
+                    "Archive {name}? They leave the customer list and cannot be attached to "
+                    "new sales; their sales history is kept."
+                ).format(name=name),
+                yes=_("Archive"),
+                no=_("Keep"),
             ),
             answered,
         )
@@ -508,7 +548,7 @@ class CustomerView(TillScreen[None]):
             lambda _record: self.Archived(customer_id),
             lambda error: self.Archived(customer_id, error),
             exclusive=False,  # a write is never cancelled: its answer always comes
-            description="archiving the customer",
+            description=_("archiving the customer"),
         )
 
     def action_restore_customer(self) -> None:
@@ -527,16 +567,18 @@ class CustomerView(TillScreen[None]):
                     lambda _record: self.Restored(customer_id),
                     lambda error: self.Restored(customer_id, error),
                     exclusive=False,  # a write is never cancelled: its answer always comes
-                    description="restoring the customer",
+                    description=_("restoring the customer"),
                 )
 
         self.app.push_screen(
             ConfirmScreen(
-                "Restore customer",
-                f"Restore {name}? They come back to the customer list and can be attached "
-                "to new sales again.",
-                yes="Restore",
-                no="Keep archived",
+                _("Restore customer"),
+                _(
+                    "Restore {name}? They come back to the customer list and can be attached "
+                    "to new sales again."
+                ).format(name=name),
+                yes=_("Restore"),
+                no=_("Keep archived"),
             ),
             answered,
         )
@@ -544,10 +586,10 @@ class CustomerView(TillScreen[None]):
     @on(Restored)
     def _restored(self, message: Restored) -> None:
         if message.error:
-            self.notify(message.error, title="Not restored", severity="error", markup=False)
+            self.notify(message.error, title=_("Not restored"), severity="error", markup=False)
             return
-        name = self.customer.display_name if self.customer else "The customer"
-        self.notify(f"{name} restored.", title="Customer", markup=False)
+        name = self.customer.display_name if self.customer else _("The customer")
+        self.notify(_("{name} restored.").format(name=name), title=_("Customer"), markup=False)
         if message.customer_id == self.customer_id:
             self.load()
 
@@ -567,10 +609,17 @@ class CustomerView(TillScreen[None]):
             target = Path(folder).expanduser()
             try:
                 if target.exists() and any(target.iterdir()):
-                    return self.DataExported(folder, error=f"{target} is not empty")
+                    return self.DataExported(
+                        folder, error=_("{folder} is not empty").format(folder=target)
+                    )
                 written = care.export_data(customer_id, target, via="app", actor=actor)
             except OSError as exc:  # a full disk, a folder not ours: said, not raised
-                return self.DataExported(folder, error=f"cannot write {target}: {exc.strerror}")
+                return self.DataExported(
+                    folder,
+                    error=_("cannot write {folder}: {reason}").format(
+                        folder=target, reason=exc.strerror
+                    ),
+                )
             return self.DataExported(str(target), len(written))
 
         def chosen(folder: str | None) -> None:
@@ -581,16 +630,18 @@ class CustomerView(TillScreen[None]):
                     lambda done: done,
                     lambda error: self.DataExported(folder, error=error),
                     exclusive=False,
-                    description="exporting the customer's data",
+                    description=_("exporting the customer's data"),
                 )
 
         self.app.push_screen(
             PromptScreen(
-                "Export the customer's data",
-                "Everything stored about this customer (JSON and CSV) goes into this new "
-                "folder, readable by you only:",
+                _("Export the customer's data"),
+                _(
+                    "Everything stored about this customer (JSON and CSV) goes into this new "
+                    "folder, readable by you only:"
+                ),
                 str(default),
-                "Export",
+                _("Export"),
             ),
             chosen,
         )
@@ -598,10 +649,16 @@ class CustomerView(TillScreen[None]):
     @on(DataExported)
     def _exported(self, message: DataExported) -> None:
         if message.error:
-            self.notify(message.error, title="Not exported", severity="error", markup=False)
+            self.notify(message.error, title=_("Not exported"), severity="error", markup=False)
             return
         self.notify(
-            f"{message.files} files written to {message.folder}.", title="Exported", markup=False
+            ngettext(
+                "{count} file written to {folder}.",
+                "{count} files written to {folder}.",
+                message.files,
+            ).format(count=message.files, folder=message.folder),
+            title=_("Exported"),
+            markup=False,
         )
 
     def action_erase_customer(self) -> None:
@@ -619,8 +676,8 @@ class CustomerView(TillScreen[None]):
                 return
             if typed.strip() != code:
                 self.notify(
-                    "The code typed is not this customer's: nothing was erased.",
-                    title="Not erased",
+                    _("The code typed is not this customer's: nothing was erased."),
+                    title=_("Not erased"),
                     severity="warning",
                     markup=False,
                 )
@@ -631,17 +688,19 @@ class CustomerView(TillScreen[None]):
                 lambda done: done,
                 lambda error: self.Erased(code, error),
                 exclusive=False,  # a write is never cancelled: its answer always comes
-                description="erasing the customer",
+                description=_("erasing the customer"),
             )
 
         self.app.push_screen(
             KeyPromptScreen(
-                "Erase this customer's identity",
-                "Names, contacts, address, notes, tags and custom fields are removed; sales "
-                "and ledgers stay, with the name masked. This cannot be undone. Type the "
-                f"customer's code ({code}) and press F10.",
+                _("Erase this customer's identity"),
+                _(
+                    "Names, contacts, address, notes, tags and custom fields are removed; sales "
+                    "and ledgers stay, with the name masked. This cannot be undone. Type the "
+                    "customer's code ({code}) and press F10."
+                ).format(code=code),
                 "",
-                "Erase",
+                _("Erase"),
             ),
             chosen,
         )
@@ -649,26 +708,30 @@ class CustomerView(TillScreen[None]):
     @on(Erased)
     def _erased(self, message: Erased) -> None:
         if message.error:
-            self.notify(message.error, title="Not erased", severity="error", markup=False)
+            self.notify(message.error, title=_("Not erased"), severity="error", markup=False)
             return
-        self.notify(f"Erased: the record is now {message.code}.", title="Erased", markup=False)
+        self.notify(
+            _("Erased: the record is now {code}.").format(code=message.code),
+            title=_("Erased"),
+            markup=False,
+        )
         self.dismiss(None)
 
     def job_failed(self, group: str, error: BaseException) -> None:
         """A read that failed unexpectedly leaves the screen saying so, keys usable."""
         if group == "customer-view" and self.customer is None:
             self.query_one("#profile-text", Static).update(
-                plain("Cannot open this customer (the error is in the log).", "bold")
+                plain(_("Cannot open this customer (the error is in the log)."), "bold")
             )
             self.refresh_bindings()
 
     @on(Archived)
     def _archived(self, message: Archived) -> None:
         if message.error:
-            self.notify(message.error, title="Not archived", severity="error")
+            self.notify(message.error, title=_("Not archived"), severity="error")
             return
-        name = self.customer.display_name if self.customer else "The customer"
-        self.notify(f"{name} archived.", title="Customer")
+        name = self.customer.display_name if self.customer else _("The customer")
+        self.notify(_("{name} archived.").format(name=name), title=_("Customer"))
         self.dismiss(None)
 
     def action_merge_customer(self) -> None:
@@ -698,16 +761,18 @@ class CustomerView(TillScreen[None]):
                     self.Unmerged,
                     lambda error: self.Unmerged(None, error),
                     exclusive=False,  # a write is never cancelled: its answer always comes
-                    description="undoing the merge",
+                    description=_("undoing the merge"),
                 )
 
         self.app.push_screen(
             ConfirmScreen(
-                "Undo merge",
-                f"Undo merge {merge.id}? {names} come back with their own sales, ledgers "
-                "and fields; what was sold here since the merge stays here.",
-                yes="Undo merge",
-                no="Keep",
+                _("Undo merge"),
+                _(
+                    "Undo merge {number}? {names} come back with their own sales, ledgers "
+                    "and fields; what was sold here since the merge stays here."
+                ).format(number=merge.id, names=names),
+                yes=_("Undo merge"),
+                no=_("Keep"),
             ),
             answered,
         )
@@ -715,10 +780,14 @@ class CustomerView(TillScreen[None]):
     @on(Unmerged)
     def _unmerged(self, message: Unmerged) -> None:
         if message.done is None:
-            self.notify(message.error or "Not undone.", title="Not undone", severity="error")
+            self.notify(message.error or _("Not undone."), title=_("Not undone"), severity="error")
             return
-        kept = " Fields changed since were kept." if message.done.kept else ""
-        self.notify(f"Merge {message.done.id} undone.{kept}", title="Customer")
+        done = (
+            _("Merge {number} undone. Fields changed since were kept.")
+            if message.done.kept
+            else _("Merge {number} undone.")
+        )
+        self.notify(done.format(number=message.done.id), title=_("Customer"))
         self.load()
 
     @on(ScanReceived)

@@ -40,6 +40,8 @@ from textual.worker import get_current_worker
 from tillterm.core.errors import TilltermError
 from tillterm.core.typed_text import visible_text
 from tillterm.customers.records import CustomerActivity, CustomerRecord, CustomerSummary
+from tillterm.i18n import _, ngettext, pgettext
+from tillterm.i18n.formats import day, whole
 from tillterm.services.customer_care import ExportOutcome, Opened, Page
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.plain import plain
@@ -70,13 +72,13 @@ HOLD_FRAME = 0.03
 RELEASE_AFTER = 0.01
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("name", "Name", 20),
-    ("company", "Company", 12),
-    ("email", "Email", 22),
-    ("phone", "Phone", 15),
-    ("group", "Group", 10),
-    ("code", "Code", 13),
-    ("created", "Created", 10),
+    ("name", _("Name"), 20),
+    ("company", _("Company"), 12),
+    ("email", _("Email"), 22),
+    ("phone", _("Phone"), 15),
+    ("group", _("Group"), 10),
+    ("code", _("Code"), 13),
+    ("created", _("Created"), 10),
 )
 
 
@@ -94,7 +96,7 @@ class Query:
 
 #: after an archived customer's name in the list, the first that fits with the name
 #: (the last, kept whole, when the name must be cut)
-ARCHIVED_MARKS = (" (archived)", " (arch.)")
+ARCHIVED_MARKS = (_(" (archived)"), _(" (arch.)"))
 
 #: which columns stay when not all fit, most wanted first (the order shown is COLUMNS')
 KEPT_FIRST = ("name", "phone", "email", "company", "code", "group", "created")
@@ -135,16 +137,16 @@ def summary_cells(
         "phone": row.phone,
         "group": row.group_name or "",
         "code": row.customer_code,
-        "created": row.created_at.astimezone().strftime("%Y-%m-%d"),
+        "created": day(row.created_at.astimezone().date()),
     }
-    cells = {key: fit(values[key] or "", width) for key, _, width in columns}
+    cells = {key: fit(values[key] or "", width) for key, _label, width in columns}
     if row.archived and "name" in cells:
-        width = next(width for key, _, width in columns if key == "name")
+        width = next(width for key, _label, width in columns if key == "name")
         name = visible_text(row.display_name)
         mark = next((m for m in ARCHIVED_MARKS if cell_len(name + m) <= width), None)
         mark = mark or ARCHIVED_MARKS[-1]
         cells["name"] = fit(name, width - len(mark)) + mark
-    return tuple(PlainCell(cells[key]) for key, _, _ in columns)
+    return tuple(PlainCell(cells[key]) for key, _label, _width in columns)
 
 
 class SearchBox(ScanInput):
@@ -162,18 +164,18 @@ class SearchBox(ScanInput):
 class CustomersScreen(TillScreen[None]):
     """The customer list: a search box, optional filters, the matches and their count."""
 
-    HELP_TITLE = "Customers"
+    HELP_TITLE = _("Customers")
     CSS_PATH = css("customers.tcss")
     AUTO_FOCUS = "#customer-search"
     #: Enter then E: keys wait for the profile being opened
     KEYS_WAIT_FOR = frozenset({"customer-open", "customer-scan"})
     BINDINGS = [
-        Binding("ctrl+n", "add_customer", "Add", priority=True),
-        Binding("ctrl+f", "toggle_filters", "Filters", priority=True),
-        Binding("ctrl+e", "export_view", "Export", priority=True),
+        Binding("ctrl+n", "add_customer", pgettext("footer", "Add"), priority=True),
+        Binding("ctrl+f", "toggle_filters", _("Filters"), priority=True),
+        Binding("ctrl+e", "export_view", pgettext("footer", "Export"), priority=True),
         # in F1, not the footer: at 80 columns the footer has room for the F-keys instead
-        Binding("escape", "clear_search", "Clear", show=False),
-        Binding("down", "focus_results", "To the list", show=False),
+        Binding("escape", "clear_search", _("Clear"), show=False),
+        Binding("down", "focus_results", _("To the list"), show=False),
     ]
 
     @dataclass
@@ -286,7 +288,7 @@ class CustomersScreen(TillScreen[None]):
         with Horizontal(id="search-bar"):
             yield SearchBox(
                 self._hold_frame,
-                placeholder="Search name, phone, email, postcode, code…",
+                placeholder=_("Search name, phone, email, postcode, code…"),
                 id="customer-search",
                 compact=True,
             )
@@ -418,7 +420,9 @@ class CustomersScreen(TillScreen[None]):
         def failed(error: str) -> CustomersScreen.ResultsLoaded:
             return self.ResultsLoaded(self._query, 0, (), False, error)
 
-        self.run_job("customer-search", search, loaded, failed, description="searching customers")
+        self.run_job(
+            "customer-search", search, loaded, failed, description=_("searching customers")
+        )
 
     def _load_page(self, query: Query, offset: int) -> None:
         care = self.services.customers
@@ -435,7 +439,7 @@ class CustomersScreen(TillScreen[None]):
             lambda: care.page(query.text, filters, offset=offset, limit=PAGE),
             loaded,
             failed,
-            description="reading more customers",
+            description=_("reading more customers"),
         )
 
     def job_failed(self, group: str, error: BaseException) -> None:
@@ -443,14 +447,16 @@ class CustomersScreen(TillScreen[None]):
         if group == "customer-search":
             self._in_flight = False
             self._release_frame()
-            self._set_status("Search failed; type again to retry.", error=True)
+            self._set_status(_("Search failed; type again to retry."), error=True)
             self._shown = None  # the next keystroke searches again, even the same text
         elif group == "customer-page":
             self._loading_more = False
         elif group == "customer-count":
             self._counting = False
             if self._more:
-                self._show_count(f"{PAGE}+ matches…")  # never another list's count
+                self._show_count(
+                    _("{page}+ matches…").format(page=PAGE)
+                )  # never another list's count
             self._release_count_hold()
 
     @on(ResultsLoaded)
@@ -462,7 +468,7 @@ class CustomersScreen(TillScreen[None]):
         if message.query == self._query:
             self._search_owed = False  # a waiting search read the keys typed meanwhile
         if message.error:
-            self._set_status(f"Search failed: {message.error}", error=True)
+            self._set_status(_("Search failed: {error}").format(error=message.error), error=True)
         else:
             self._show(message)
         self._release_frame()
@@ -523,10 +529,10 @@ class CustomersScreen(TillScreen[None]):
             return
         if self._counting or self._search_owed or self._shown != self._query:
             # counted later; meanwhile the line does not show another list's count
-            self._show_count(f"{PAGE}+ matches…")
+            self._show_count(_("{page}+ matches…").format(page=PAGE))
             return
         if self._count_took > COUNT_HOLD:
-            self._show_count(f"{PAGE}+ matches…")
+            self._show_count(_("{page}+ matches…").format(page=PAGE))
         elif self.is_current and self._count_hold_timer is None:
             self._count_hold.enter_context(self.app.batch_update())
             self._count_hold_timer = self.set_timer(COUNT_HOLD, self._count_late)
@@ -538,7 +544,7 @@ class CustomersScreen(TillScreen[None]):
         """The count is slow (a big store): show the rows now, the count when it comes."""
         self._release_count_hold()
         if self._counting:
-            self._show_count(f"{PAGE}+ matches…")
+            self._show_count(_("{page}+ matches…").format(page=PAGE))
 
     def _release_count_hold(self) -> None:
         if self._count_hold_timer is None:
@@ -555,7 +561,7 @@ class CustomersScreen(TillScreen[None]):
             lambda: care.count(query.text, filters),
             lambda count: self.Counted(query, count),
             lambda _error: self.Counted(query, None),
-            description="counting customers",
+            description=_("counting customers"),
         )
 
     @on(Counted)
@@ -564,7 +570,9 @@ class CustomersScreen(TillScreen[None]):
         self._count_took = time.monotonic() - self._count_started
         if message.query == self._shown:
             self._show_count(
-                _matches(message.count) if message.count is not None else f"{PAGE}+ matches"
+                _matches(message.count)
+                if message.count is not None
+                else _("{page}+ matches").format(page=PAGE)
             )
         elif self._more:
             self._start_count()  # what is shown now was not counted yet
@@ -599,7 +607,7 @@ class CustomersScreen(TillScreen[None]):
             self.services.customers.choices,
             lambda choices: self.ChoicesLoaded(choices.groups, choices.taxes),
             lambda error: self.ChoicesLoaded((), (), error),
-            description="reading the groups and sales taxes",
+            description=_("reading the groups and sales taxes"),
         )
 
     @on(ChoicesLoaded)
@@ -702,14 +710,16 @@ class CustomersScreen(TillScreen[None]):
             lambda: care.open(customer_id),
             read,
             lambda error: self.CustomerRead(customer_id, None, None, error),
-            description="opening the customer",
+            description=_("opening the customer"),
         )
 
     @on(CustomerRead)
     def _customer_read(self, message: CustomerRead) -> None:
         if message.customer is None or message.activity is None:
             self.notify(
-                f"Cannot open this customer: {message.error}", title="Customer", severity="error"
+                _("Cannot open this customer: {error}").format(error=message.error),
+                title=_("Customer"),
+                severity="error",
             )
             return
         view = self._view
@@ -789,13 +799,13 @@ class CustomersScreen(TillScreen[None]):
             lambda: care.find_by_code(code),
             lambda found: self.ScanLookedUp(code, found),
             lambda error: self.ScanLookedUp(code, None, error),
-            description="looking up the scanned card",
+            description=_("looking up the scanned card"),
         )
 
     @on(ScanLookedUp)
     def _scan_looked_up(self, message: ScanLookedUp) -> None:
         if message.error:
-            self.notify(message.error, title="Scan", severity="error")
+            self.notify(message.error, title=_("Scan"), severity="error")
         elif message.customer is not None:
             self.open_customer(message.customer.id)
         else:
@@ -810,7 +820,10 @@ class CustomersScreen(TillScreen[None]):
         """
         self._unknown_code = code
         self._set_status(
-            f"No customer with card {code}. Ctrl+N: new customer with this card.", error=True
+            _("No customer with card {code}. Ctrl+N: new customer with this card.").format(
+                code=code
+            ),
+            error=True,
         )
         self.app.bell()
 
@@ -827,7 +840,7 @@ class CustomersScreen(TillScreen[None]):
         if shown is None or self._rows:
             self._set_status("")
         elif shown.blank:
-            self._set_status("No customers yet. Press Ctrl+N to add the first one.")
+            self._set_status(_("No customers yet. Press Ctrl+N to add the first one."))
         else:
             self._set_status(no_match_text(shown))
 
@@ -845,7 +858,7 @@ class CustomersScreen(TillScreen[None]):
     def action_export_view(self) -> None:
         query = self._query
         default = Path.home() / f"customers-{dt.date.today():%Y-%m-%d}.csv"
-        what = "every customer" if query.blank else "the customers listed"
+        what = _("every customer") if query.blank else _("the customers listed")
 
         def chosen(path: str | None) -> None:
             if path:
@@ -853,7 +866,10 @@ class CustomersScreen(TillScreen[None]):
 
         self.app.push_screen(
             PromptScreen(
-                "Export", f"Export {what} to this file (.csv or .xlsx):", str(default), "Export"
+                _("Export"),
+                _("Export {what} to this file (.csv or .xlsx):").format(what=what),
+                str(default),
+                _("Export"),
             ),
             chosen,
         )
@@ -898,11 +914,15 @@ class CustomersScreen(TillScreen[None]):
                 return
             self.post_message(ended(outcome))
 
-        self.run_job("customer-export", job, description="exporting customers")
+        self.run_job("customer-export", job, description=_("exporting customers"))
 
     @on(ExportStarted)
     def _export_started(self, message: ExportStarted) -> None:
-        self.notify(f"Exporting {message.what} to {message.path}…", title="Export", markup=False)
+        self.notify(
+            _("Exporting {what} to {path}…").format(what=message.what, path=message.path),
+            title=_("Export"),
+            markup=False,
+        )
 
     @on(Exported)
     def _exported(self, message: Exported) -> None:
@@ -910,16 +930,21 @@ class CustomersScreen(TillScreen[None]):
             self._confirm_replace(message.query, message.path, message.what)
         elif message.cancelled:
             self.notify(
-                f"{message.path}: {message.error}", title="Export", severity="warning", markup=False
+                f"{message.path}: {message.error}",
+                title=_("Export"),
+                severity="warning",
+                markup=False,
             )
         elif message.error:
             self.notify(
-                message.error, title="Export failed", severity="error", timeout=10, markup=False
+                message.error, title=_("Export failed"), severity="error", timeout=10, markup=False
             )
         else:
             self.notify(
-                f"{_customers(message.count)} written to {message.path}.",
-                title="Export",
+                _("{customers} written to {path}.").format(
+                    customers=_customers(message.count), path=message.path
+                ),
+                title=_("Export"),
                 markup=False,
             )
 
@@ -934,14 +959,18 @@ class CustomersScreen(TillScreen[None]):
             if replace:
                 self._export(query, path, what, True)
             else:
-                self.notify(f"Nothing exported: {path} was kept.", title="Export", markup=False)
+                self.notify(
+                    _("Nothing exported: {path} was kept.").format(path=path),
+                    title=_("Export"),
+                    markup=False,
+                )
 
         self.app.push_screen(
             ConfirmScreen(
-                "Replace file?",
-                f"{path} already exists. Replace it with this export?",
-                yes="Replace",
-                no="Keep it",
+                _("Replace file?"),
+                _("{path} already exists. Replace it with this export?").format(path=path),
+                yes=_("Replace"),
+                no=_("Keep it"),
             ),
             answered,
         )
@@ -950,15 +979,17 @@ class CustomersScreen(TillScreen[None]):
 def no_match_text(query: Query) -> str:
     text = query.text.strip()
     if not text:
-        return "No customer matches these filters."
-    return f"No customer matches “{text}”" + (" with these filters." if query.filters else ".")
+        return _("No customer matches these filters.")
+    if query.filters:
+        return _("No customer matches “{text}” with these filters.").format(text=text)
+    return _("No customer matches “{text}”.").format(text=text)
 
 
 def _customers(count: int) -> str:
-    return f"{count:,} customer" + ("" if count == 1 else "s")
+    return ngettext("{count} customer", "{count} customers", count).format(count=whole(count))
 
 
 def _matches(count: int) -> str:
     if count == 0:
-        return "no match"
-    return f"{count:,} match" + ("" if count == 1 else "es")
+        return _("no match")
+    return ngettext("{count} match", "{count} matches", count).format(count=whole(count))

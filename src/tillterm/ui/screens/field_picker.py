@@ -17,6 +17,7 @@ from textual.containers import Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from tillterm.i18n import _
 from tillterm.spreadsheet.mapping import IGNORE
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillModal
@@ -28,7 +29,7 @@ class FieldPicker(TillModal[str | None]):
     """Pick the field for one column; dismisses with its name, ``-``, or ``None`` (Esc)."""
 
     CSS_PATH = css("field_picker.tcss")
-    BINDINGS = [Binding("escape", "cancel", "Back")]
+    BINDINGS = [Binding("escape", "cancel", _("Back"))]
 
     def __init__(
         self, header: str, choices: Sequence[tuple[str, str]], current: str | None
@@ -41,18 +42,20 @@ class FieldPicker(TillModal[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker-box"):
-            yield Static(plain(f"Column “{self.header}” goes to:"), id="picker-title")
-            options = [Option(plain("-  not imported"), id=IGNORE)]
+            yield Static(
+                plain(_("Column “{header}” goes to:").format(header=self.header)), id="picker-title"
+            )
+            options = [Option(plain("-  " + _("not imported")), id=IGNORE)]
             options.extend(
                 Option(plain(f"{name}  {label}" if label != name else name), id=name)
                 for name, label in self.choices
             )
             yield PickList(*options, id="picker-list")
-            yield Static("Enter picks · Esc leaves it as it was", id="picker-keys")
+            yield Static(plain(_("Enter picks · Esc leaves it as it was")), id="picker-keys")
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
-        names = [IGNORE, *(name for name, _ in self.choices)]
+        names = [IGNORE, *(name for name, _label in self.choices)]
         if self.current in names:
             options.highlighted = names.index(self.current)
         options.focus()

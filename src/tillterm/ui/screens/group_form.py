@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Select, Static
 
 from tillterm.core.money import parse_amount
 from tillterm.customers.groups import GroupRecord
+from tillterm.i18n import _
 from tillterm.services.customer_care import GroupOutcome
 from tillterm.services.customer_care import Invalid as Refused
 from tillterm.ui.plain import plain, plain_options
@@ -30,17 +31,19 @@ def parse_discount(text: str) -> Decimal | None:
     try:
         return parse_amount(cleaned)
     except ValueError:
-        raise ValueError(f"“{text.strip()}” is not a percentage (e.g. 10 or 12.5)") from None
+        raise ValueError(
+            _("“{text}” is not a percentage (e.g. 10 or 12.5)").format(text=text.strip())
+        ) from None
 
 
 class GroupForm(TillModal[GroupRecord | None]):
     """The group dialog; dismisses with the saved group, or ``None`` on Esc."""
 
-    HELP_TITLE = "Group"
+    HELP_TITLE = _("Group")
     CSS_PATH = css("group_form.tcss")
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "save", _("Save"), priority=True),
+        Binding("escape", "cancel", _("Cancel")),
     ]
 
     @dataclass
@@ -67,31 +70,33 @@ class GroupForm(TillModal[GroupRecord | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="group-box"):
-            title = f"Edit group {self.group.name}" if self.group else "New group"
+            title = (
+                _("Edit group {name}").format(name=self.group.name)
+                if self.group
+                else _("New group")
+            )
             yield Static(plain(title), id="group-title")
-            yield FormRow("Name", Input(id="group-name", compact=True), field_name="name")
+            yield FormRow(_("Name"), Input(id="group-name", compact=True), field_name="name")
             yield FormRow(
-                "Description",
+                _("Description"),
                 Input(id="group-description", compact=True),
                 field_name="description",
             )
             yield FormRow(
-                "Discount %",
-                Input(id="group-discount", placeholder="empty = none", compact=True),
+                _("Discount %"),
+                Input(id="group-discount", placeholder=_("empty = none"), compact=True),
                 field_name="discount_percent",
             )
             yield FormRow(
-                "Sales tax",
-                Select[int]([], prompt="Store default", id="group-tax", compact=True),
+                _("Sales tax"),
+                Select[int]([], prompt=_("Store default"), id="group-tax", compact=True),
                 field_name="tax_rate_id",
             )
             yield Static("", id="group-status", markup=False)
             with Horizontal(id="group-buttons"):
-                label = "Save changes" if self.group else "Create"
-                yield Button(
-                    plain(f"{label} (Ctrl+S)"), id="group-save", variant="primary", compact=True
-                )
-                yield Button("Cancel (Esc)", id="group-cancel", compact=True)
+                label = _("Save changes (Ctrl+S)") if self.group else _("Create (Ctrl+S)")
+                yield Button(plain(label), id="group-save", variant="primary", compact=True)
+                yield Button(plain(_("Cancel (Esc)")), id="group-cancel", compact=True)
 
     def on_mount(self) -> None:
         if self.group is not None:
@@ -113,7 +118,7 @@ class GroupForm(TillModal[GroupRecord | None]):
             lambda: care.tax_choices(keep),
             self.TaxesLoaded,
             lambda _error: self.TaxesLoaded(()),  # "Store default" is still a choice
-            description="reading the sales taxes",
+            description=_("reading the sales taxes"),
         )
 
     @on(TaxesLoaded)
@@ -133,7 +138,7 @@ class GroupForm(TillModal[GroupRecord | None]):
         tax = self.query_one("#group-tax", Select).selection  # None: the store default
         errors: dict[str, str] = {}
         if not name:
-            errors["name"] = "A group needs a name."
+            errors["name"] = _("A group needs a name.")
         try:
             discount = parse_discount(self.query_one("#group-discount", Input).value)
         except ValueError as exc:
@@ -176,9 +181,9 @@ class GroupForm(TillModal[GroupRecord | None]):
                 tax_rate_id=tax_rate_id,
             ),
             answered,
-            lambda error: self.Invalid({"": f"Not saved: {error}"}),
+            lambda error: self.Invalid({"": _("Not saved: {error}").format(error=error)}),
             exclusive=False,  # a write is never cancelled: its answer always comes
-            description="saving the group",
+            description=_("saving the group"),
         )
 
     def job_failed(self, group: str, error: BaseException) -> None:
@@ -186,7 +191,7 @@ class GroupForm(TillModal[GroupRecord | None]):
         if group == "group-form-save":
             self._saving = False
             self.query_one("#group-status", Static).update(
-                "Not saved: an unexpected error (see the log). Ctrl+S tries again."
+                plain(_("Not saved: an unexpected error (see the log). Ctrl+S tries again."))
             )
 
     @on(Invalid)

@@ -16,7 +16,9 @@ from textual.message import Message
 from textual.widgets import DataTable, Header, Static
 
 from tillterm.customers.groups import GroupRecord
-from tillterm.ui.plain import plain
+from tillterm.i18n import _, ngettext, pgettext
+from tillterm.i18n.formats import whole
+from tillterm.ui.plain import plain, plain_text
 from tillterm.ui.screens.base import TillScreen
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.screens.group_form import GroupForm
@@ -31,23 +33,24 @@ def _percent(group: GroupRecord) -> str:
 
 
 def _members(count: int) -> str:
-    return f"{count:,} customer" + ("" if count == 1 else "s")
+    return ngettext("{count} customer", "{count} customers", count).format(count=whole(count))
 
 
 class GroupsScreen(TillScreen[None]):
     #: its letter keys act (see scan_input): a scan starting with one must not act
     HOLD_KEYS_FOR_SCANS = True
 
-    HELP_TITLE = "Groups"
+    HELP_TITLE = _("Groups")
     CSS_PATH = css("groups.tcss")
     AUTO_FOCUS = "#group-table"
     #: Enter, E and Del act on the list: keys wait for it
     KEYS_WAIT_FOR = frozenset({"groups"})
     BINDINGS = [
-        Binding("ctrl+n", "add_group", "Add"),
-        Binding("e", "edit_group", "Edit"),
-        Binding("delete", "delete_group", "Delete"),
-        Binding("enter", "show_customers", "Customers", show=False),
+        # the footer's words: at 80 columns the other screens' F-keys must fit beside them
+        Binding("ctrl+n", "add_group", pgettext("footer", "Add")),
+        Binding("e", "edit_group", pgettext("footer", "Edit")),
+        Binding("delete", "delete_group", pgettext("footer", "Delete")),
+        Binding("enter", "show_customers", _("Customers"), show=False),
     ]
 
     @dataclass
@@ -71,18 +74,18 @@ class GroupsScreen(TillScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Customer groups", classes="screen-title", id="groups-title")
+        yield Static(plain(_("Customer groups")), classes="screen-title", id="groups-title")
         table = DataTable[PlainCell](id="group-table", cursor_type="row", zebra_stripes=True)
-        table.add_column("Name", width=18, key="name")
-        table.add_column("Description", width=22, key="description")
-        table.add_column("Discount", width=8, key="discount")
-        table.add_column("Sales tax", width=12, key="tax")
-        table.add_column("Members", width=9, key="members")
+        table.add_column(plain_text(_("Name")), width=18, key="name")
+        table.add_column(plain_text(_("Description")), width=22, key="description")
+        table.add_column(plain_text(_("Discount")), width=8, key="discount")
+        table.add_column(plain_text(_("Sales tax")), width=12, key="tax")
+        table.add_column(plain_text(_("Members")), width=9, key="members")
         yield table
         # the highlighted group's description in full: the column holds 22 characters
         yield Static("", id="group-detail", markup=False)
         yield Static(
-            "Enter: the group's customers · Ctrl+N: add · E: edit · Del: delete",
+            plain(_("Enter: the group's customers · Ctrl+N: add · E: edit · Del: delete")),
             id="groups-status",
             markup=False,
         )
@@ -105,13 +108,13 @@ class GroupsScreen(TillScreen[None]):
             self.services.customers.groups,
             self.Loaded,
             lambda error: self.Loaded((), error),
-            description="reading the groups",
+            description=_("reading the groups"),
         )
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
         if message.error:
-            self.notify(message.error, title="Groups", severity="error")
+            self.notify(message.error, title=_("Groups"), severity="error")
             return
         table = self.query_one("#group-table", DataTable)
         keep = table.cursor_row
@@ -123,14 +126,18 @@ class GroupsScreen(TillScreen[None]):
                 PlainCell(fit(group.description, 22)),
                 PlainCell(_percent(group).rjust(8)),
                 PlainCell(fit(group.tax_rate_name or "", 12)),
-                PlainCell(f"{group.member_count:,}".rjust(9)),
+                PlainCell(whole(group.member_count).rjust(9)),
                 key=str(group.id),
             )
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1), animate=False)
         count = len(message.groups)
         self.query_one("#groups-title", Static).update(
-            plain(f"Customer groups ({count})" if count else "Customer groups: none yet (Ctrl+N)")
+            plain(
+                _("Customer groups ({count})").format(count=count)
+                if count
+                else _("Customer groups: none yet (Ctrl+N)")
+            )
         )
 
     @on(DataTable.RowHighlighted, "#group-table")
@@ -158,7 +165,7 @@ class GroupsScreen(TillScreen[None]):
 
     def _form_closed(self, group: GroupRecord | None) -> None:
         if group is not None:
-            self.notify(f"Group {group.name} saved.", title="Groups")
+            self.notify(_("Group {name} saved.").format(name=group.name), title=_("Groups"))
             self.load()
 
     def action_delete_group(self) -> None:
@@ -166,15 +173,15 @@ class GroupsScreen(TillScreen[None]):
         if group is None:
             return
         if group.member_count:
-            holds = (
-                f"It holds {_members(group.member_count)}: they stay, without a group "
+            holds = _(
+                "It holds {members}: they stay, without a group "
                 "(and without its discount and sales tax from now on)."
-            )
+            ).format(members=_members(group.member_count))
         else:
-            holds = "It holds no customers."
-        holds += (
-            f" Past sales keep {group.name} on their receipts and in the sales-by-group report."
-        )
+            holds = _("It holds no customers.")
+        holds += " " + _(
+            "Past sales keep {name} on their receipts and in the sales-by-group report."
+        ).format(name=group.name)
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -182,7 +189,10 @@ class GroupsScreen(TillScreen[None]):
 
         self.app.push_screen(
             ConfirmScreen(
-                f"Delete group {group.name}", f"Delete {group.name}? {holds}", "Delete", "Keep"
+                _("Delete group {name}").format(name=group.name),
+                _("Delete {name}? {holds}").format(name=group.name, holds=holds),
+                _("Delete"),
+                _("Keep"),
             ),
             answered,
         )
@@ -195,7 +205,7 @@ class GroupsScreen(TillScreen[None]):
             lambda released: self.Deleted(group.name, released),
             lambda error: self.Deleted(group.name, 0, error),
             exclusive=False,  # a write is never cancelled: its answer always comes
-            description="deleting the group",
+            description=_("deleting the group"),
         )
 
     def job_failed(self, group: str, error: BaseException) -> None:
@@ -206,10 +216,14 @@ class GroupsScreen(TillScreen[None]):
     @on(Deleted)
     def _deleted(self, message: Deleted) -> None:
         if message.error:
-            self.notify(message.error, title="Not deleted", severity="error")
+            self.notify(message.error, title=_("Not deleted"), severity="error")
             return
-        left = f" {_members(message.released)} now without a group." if message.released else ""
-        self.notify(f"Group {message.name} deleted.{left}", title="Groups")
+        text = _("Group {name} deleted.").format(name=message.name)
+        if message.released:
+            text += " " + _("{members} now without a group.").format(
+                members=_members(message.released)
+            )
+        self.notify(text, title=_("Groups"))
         self.load()
 
     @on(DataTable.RowSelected, "#group-table")

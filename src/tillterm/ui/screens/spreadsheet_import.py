@@ -41,6 +41,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Header, Input, ProgressBar, Static
 
 from tillterm.core.money import format_money
+from tillterm.i18n import _, ngettext
+from tillterm.i18n.formats import whole
 from tillterm.spreadsheet.import_report import ImportReport, ImportResult, Problem, Progress
 from tillterm.spreadsheet.mapping import IGNORE, ColumnRow, Override, field_title
 from tillterm.spreadsheet.reading import ImportCancelled
@@ -58,20 +60,23 @@ if TYPE_CHECKING:
     from tillterm.spreadsheet.opening import Reversal
 
 SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".vcf")
-CANCELLED = "Import cancelled: nothing was imported."
-VERBS = {"reading": "Reading", "checking": "Checking", "importing": "Importing"}
+CANCELLED = _("Import cancelled: nothing was imported.")
+VERBS = {"reading": _("Reading"), "checking": _("Checking"), "importing": _("Importing")}
 #: the screen's one job group: a check, an import or a save, one at a time
 JOB = "import"
 #: a header is cut to this many characters in the mapping table
 HEADER_WIDTH = 24
 #: the summary line after an unexpected error (the app's notification says which)
-STOPPED = "Stopped by an unexpected error: nothing was imported."
-STOPPED_SAVING = "Stopped by an unexpected error: the annotated copy was not saved."
+#: the import check's error for a group the store lacks (``spreadsheet.checking``), whose
+#: start says Ctrl+O would help: looked up in the catalog, not marked (the check owns it)
+UNKNOWN_GROUP = "unknown group “{value}” (create it first in the Groups screen (F4))"
+STOPPED = _("Stopped by an unexpected error: nothing was imported.")
+STOPPED_SAVING = _("Stopped by an unexpected error: the annotated copy was not saved.")
 #: the problems table's columns and widths: with the cell padding (one each side), the
 #: vertical scrollbar and the screen's margins they fill 80 columns, so no horizontal
 #: scrollbar hides the end of a message (the duplicate's code); a message cut to fit is
 #: shown whole in the detail line under the table, for the highlighted row
-PROBLEM_COLUMNS = (("Row", 5), ("Column", 16), ("Level", 7), ("Problem", 40))
+PROBLEM_COLUMNS = ((_("Row"), 5), (_("Column"), 16), (_("Level"), 7), (_("Problem"), 40))
 
 
 class MappingTable(DataTable[PlainCell]):
@@ -79,8 +84,8 @@ class MappingTable(DataTable[PlainCell]):
     out (the screen does both, and checks the file again)."""
 
     BINDINGS = [
-        Binding("enter", "select_cursor", "Pick field", show=True),
-        Binding("minus", "ignore_column", "Leave out"),
+        Binding("enter", "select_cursor", _("Pick field"), show=True),
+        Binding("minus", "ignore_column", _("Leave out")),
     ]
 
     @dataclass
@@ -94,6 +99,11 @@ class MappingTable(DataTable[PlainCell]):
             self.post_message(self.IgnoreRequested(self.cursor_row))
 
 
+def _level(level: str) -> str:
+    """A problem's level as stored ("error", "warning"), in words."""
+    return {"error": _("error"), "warning": _("warning")}.get(level, level)
+
+
 def _mapping_cells(row: ColumnRow) -> tuple[str, str, str, str]:
     """A mapping row: number, header, field (``*`` when the person chose it), and the
     samples, or why the column is not imported."""
@@ -101,26 +111,26 @@ def _mapping_cells(row: ColumnRow) -> tuple[str, str, str, str]:
     samples = " · ".join(row.samples)
     note = samples if row.field else f"{row.reason}" + (f": {samples}" if samples else "")
     if row.looks_like:
-        note = f"looks like {row.looks_like}: {note}"
-    header = row.header or f"column {row.number}"
+        note = _("looks like {field}: {note}").format(field=row.looks_like, note=note)
+    header = row.header or _("column {number}").format(number=row.number)
     if len(header) > HEADER_WIDTH:  # the samples stay in sight at 80 columns
         header = header[: HEADER_WIDTH - 1] + "…"
     return (str(row.number), header, field, note)
 
 
 class ImportScreen(TillScreen[None]):
-    HELP_TITLE = "Import"
+    HELP_TITLE = _("Import")
     CSS_PATH = css("spreadsheet_import.tcss")
     BINDINGS = [
-        Binding("ctrl+s", "save_annotated", "Save annotated"),
-        Binding("ctrl+y", "confirm_import", "Import"),
-        Binding("ctrl+g", "continue_anyway", "Continue anyway"),
+        Binding("ctrl+s", "save_annotated", _("Save annotated")),
+        Binding("ctrl+y", "confirm_import", _("Import")),
+        Binding("ctrl+g", "continue_anyway", _("Continue anyway")),
         # at 80 columns the footer holds one switch beside Esc and the F-keys: Ctrl+O is
         # named on the switches line (and by F1, and by the summary when it would help)
-        Binding("ctrl+o", "toggle_create_groups", "Create groups", show=False),
-        Binding("ctrl+b", "toggle_opening_balances", "Balances"),
-        Binding("ctrl+r", "reverse_opening_balances", "Undo balances"),
-        Binding("escape", "cancel_import", "Cancel"),
+        Binding("ctrl+o", "toggle_create_groups", _("Create groups"), show=False),
+        Binding("ctrl+b", "toggle_opening_balances", _("Balances")),
+        Binding("ctrl+r", "reverse_opening_balances", _("Undo balances")),
+        Binding("escape", "cancel_import", _("Cancel")),
     ]
 
     @dataclass
@@ -183,9 +193,9 @@ class ImportScreen(TillScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Import customers", classes="screen-title")
+        yield Static(plain(_("Import customers")), classes="screen-title")
         yield PathInput(
-            placeholder="Path to a .csv, .xlsx, .xls or .vcf file (Tab completes, Enter checks)",
+            placeholder=_("Path to a .csv, .xlsx, .xls or .vcf file (Tab completes, Enter checks)"),
             suffixes=SUFFIXES,
             id="import-path",
         )
@@ -203,7 +213,7 @@ class ImportScreen(TillScreen[None]):
         # the highlighted problem whole: the table's column cuts a long message
         yield Static("", id="import-problem-detail", markup=False)
         mapping = MappingTable(id="import-mapping", cursor_type="row", zebra_stripes=True)
-        mapping.add_columns("#", "Column", "Field", "Samples, or why not imported")
+        mapping.add_columns("#", _("Column"), _("Field"), _("Samples, or why not imported"))
         yield mapping
         yield KeyFooter()
 
@@ -235,7 +245,9 @@ class ImportScreen(TillScreen[None]):
             return "[x]" if on else "[ ]"
 
         groups, opening = box(self.create_groups), box(self.opening_balances)
-        return f"{groups} Create groups ^O  {opening} Opening balances ^B"
+        return _("{groups} Create groups ^O  {opening} Opening balances ^B").format(
+            groups=groups, opening=opening
+        )
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
@@ -272,7 +284,7 @@ class ImportScreen(TillScreen[None]):
         self._cancel = False
         self._clear_problems()
         self.query_one(MappingTable).clear()
-        self._say("Reading…")
+        self._say(_("Reading…"))
         self.query_one("#import-detected", Static).update("")
         self.query_one(ProgressBar).update(progress=0)
         self._set_busy(True)
@@ -291,7 +303,7 @@ class ImportScreen(TillScreen[None]):
             ),
             self.Checked,
             self.Failed,
-            description="checking the file",
+            description=_("checking the file"),
         )
 
     # -- the mapping -------------------------------------------------------------------
@@ -340,8 +352,12 @@ class ImportScreen(TillScreen[None]):
             return
         self.create_groups = not self.create_groups
         self.query_one("#import-options", Static).update(plain(self._switches()))
-        state = "on" if self.create_groups else "off"
-        self.notify(f"Create unknown groups: {state}", title="Import")
+        said = (
+            _("Create unknown groups: on")
+            if self.create_groups
+            else _("Create unknown groups: off")
+        )
+        self.notify(said, title=_("Import"))
         if self.report is not None:
             self._start_check(self.report.path)
 
@@ -353,8 +369,8 @@ class ImportScreen(TillScreen[None]):
             return
         self.opening_balances = not self.opening_balances
         self.query_one("#import-options", Static).update(plain(self._switches()))
-        state = "on" if self.opening_balances else "off"
-        self.notify(f"Opening balances: {state}", title="Import")
+        said = _("Opening balances: on") if self.opening_balances else _("Opening balances: off")
+        self.notify(said, title=_("Import"))
         if self.report is not None:
             self._start_check(self.report.path)
 
@@ -371,12 +387,14 @@ class ImportScreen(TillScreen[None]):
 
         self.app.push_screen(
             ConfirmScreen(
-                "Reverse the opening balances?",
-                f"Take back every loyalty and account balance and year-to-date spend that "
-                f"opening-balance import {number} brought over? Opposite entries are "
-                "added, dated now; the customers stay.",
-                "Reverse",
-                "Keep",
+                _("Reverse the opening balances?"),
+                _(
+                    "Take back every loyalty and account balance and year-to-date spend that "
+                    "opening-balance import {number} brought over? Opposite entries are "
+                    "added, dated now; the customers stay."
+                ).format(number=number),
+                _("Reverse"),
+                _("Keep"),
             ),
             answered,
         )
@@ -385,14 +403,14 @@ class ImportScreen(TillScreen[None]):
         self._cancel = False
         self._reversing = True
         self._set_busy(True)
-        self._say(f"Reversing opening-balance import {number}…")
+        self._say(_("Reversing opening-balance import {number}…").format(number=number))
         imports = self.services.imports
         self.run_job(
             JOB,
             lambda: imports.reverse_opening_balances(number),
             self.OpeningReversed,
             self.Failed,
-            description="reversing the opening balances",
+            description=_("reversing the opening balances"),
         )
 
     def action_save_annotated(self) -> None:
@@ -410,10 +428,12 @@ class ImportScreen(TillScreen[None]):
 
         self.app.push_screen(
             ConfirmScreen(
-                "Replace the annotated copy?",
-                f"{target} already exists. Replace it with this check's annotated copy?",
-                "Replace",
-                "Keep",
+                _("Replace the annotated copy?"),
+                _("{path} already exists. Replace it with this check's annotated copy?").format(
+                    path=target
+                ),
+                _("Replace"),
+                _("Keep"),
             ),
             answered,
         )
@@ -422,19 +442,19 @@ class ImportScreen(TillScreen[None]):
         self._cancel = False
         self._saving = True
         self._set_busy(True)
-        self._say("Saving the annotated copy…")
+        self._say(_("Saving the annotated copy…"))
         imports = self.services.imports
 
         def poll() -> None:
             if self._cancel:
-                raise ImportCancelled("Cancelled: the annotated copy was not saved.")
+                raise ImportCancelled(_("Cancelled: the annotated copy was not saved."))
 
         self.run_job(
             JOB,
             lambda: imports.save_annotated(report, overwrite=overwrite, poll=poll),
             self.AnnotatedSaved,
             self.Failed,
-            description="saving the annotated copy",
+            description=_("saving the annotated copy"),
         )
 
     def action_confirm_import(self) -> None:
@@ -448,7 +468,7 @@ class ImportScreen(TillScreen[None]):
             return
         self._cancel = False
         self.query_one(ProgressBar).update(progress=0)
-        self._say("Importing…")
+        self._say(_("Importing…"))
         self._set_busy(True)
         imports, report = self.services.imports, self.report
         self.run_job(
@@ -456,7 +476,7 @@ class ImportScreen(TillScreen[None]):
             lambda: imports.apply(report, allow_warnings=allow_warnings, progress=self._progress),
             self.Applied,
             self.Failed,
-            description="importing the file",
+            description=_("importing the file"),
         )
 
     def action_cancel_import(self) -> None:
@@ -464,7 +484,7 @@ class ImportScreen(TillScreen[None]):
         if self.busy:
             if not self._reversing:  # a reversal is one short transaction: it ends
                 self._cancel = True
-                self._say("Cancelling…")
+                self._say(_("Cancelling…"))
             return
         dropped = self.report is not None
         self.report = None
@@ -474,7 +494,7 @@ class ImportScreen(TillScreen[None]):
         self._clear_problems()
         self.query_one(MappingTable).clear()
         # after a result or a failure there is nothing to cancel: the screen just clears
-        self._say("Cancelled: nothing was imported." if dropped else "")
+        self._say(_("Cancelled: nothing was imported.") if dropped else "")
         self.query_one("#import-detected", Static).update("")
         self.query_one(ProgressBar).update(progress=0)
         self.refresh_bindings()
@@ -493,8 +513,15 @@ class ImportScreen(TillScreen[None]):
             return
         p = message.progress
         self.query_one(ProgressBar).update(progress=round(p.fraction * 100))
-        verb = VERBS.get(p.stage, "Working")
-        self._say(f"{verb}… {p.rows:,} rows" if p.rows else f"{verb}…")
+        verb = VERBS.get(p.stage) or _("Working")
+        if p.rows:
+            self._say(
+                ngettext("{verb}… {count} row", "{verb}… {count} rows", p.rows).format(
+                    verb=verb, count=whole(p.rows)
+                )
+            )
+        else:
+            self._say(_("{verb}…").format(verb=verb))
 
     @on(Checked)
     def _checked(self, message: Checked) -> None:
@@ -513,14 +540,17 @@ class ImportScreen(TillScreen[None]):
                 multiline=True,
             )
         )
-        if report.errors and any(p.message.startswith("unknown group “") for p in report.problems):
-            advice = "Blocked by errors: Ctrl+O creates the unknown groups; Ctrl+S saves the file."
+        unknown = tuple({"unknown group “", _(UNKNOWN_GROUP).partition("{value}")[0]})
+        if report.errors and any(p.message.startswith(unknown) for p in report.problems):
+            advice = _(
+                "Blocked by errors: Ctrl+O creates the unknown groups; Ctrl+S saves the file."
+            )
         elif report.errors:
-            advice = "Blocked by errors: save the annotated file (Ctrl+S), fix it, import again."
+            advice = _("Blocked by errors: save the annotated file (Ctrl+S), fix it, import again.")
         elif report.warnings:
-            advice = "Warnings only: Ctrl+G continues anyway, Ctrl+S saves the annotated file."
+            advice = _("Warnings only: Ctrl+G continues anyway, Ctrl+S saves the annotated file.")
         else:
-            advice = "Ready: Ctrl+Y imports."
+            advice = _("Ready: Ctrl+Y imports.")
         lines = [report.summary(), report.clearing(), advice]
         self._say("\n".join(line for line in lines if line))
         table = self._clear_problems()
@@ -556,7 +586,9 @@ class ImportScreen(TillScreen[None]):
         text = ""
         if index is not None and 0 <= index < len(problems):
             p = problems[index]
-            text = f"Row {p.row}, {p.column} ({p.level}): {p.message}"
+            text = _("Row {row}, {column} ({level}): {message}").format(
+                row=p.row, column=p.column, level=_level(p.level), message=p.message
+            )
         self.query_one("#import-problem-detail", Static).update(plain(text))
 
     @on(Applied)
@@ -569,13 +601,13 @@ class ImportScreen(TillScreen[None]):
         self.query_one(ProgressBar).update(progress=100)
         summary = message.result.summary()
         if self.opening_import is not None:
-            summary += " Ctrl+R reverses the opening balances now."
+            summary += " " + _("Ctrl+R reverses the opening balances now.")
         self._say(summary)
         self._clear_problems()
         self.query_one(MappingTable).clear()
         self.overrides = {}
         self._path = None
-        self.notify(message.result.summary(), title="Import", markup=False)
+        self.notify(message.result.summary(), title=_("Import"), markup=False)
         self.query_one(PathInput).focus()
 
     @on(OpeningReversed)
@@ -585,24 +617,40 @@ class ImportScreen(TillScreen[None]):
         self.opening_import = None
         self.refresh_bindings()
         done = message.reversal
-        text = (
-            f"Reversed opening-balance import {done.number}: {done.loyalty:,} loyalty "
-            f"balance{'s' * (done.loyalty != 1)} ({done.points:,} points), "
-            f"{done.accounts:,} account balance{'s' * (done.accounts != 1)} "
-            f"({format_money(done.cents, done.currency)}), year-to-date spend of "
-            f"{done.spends:,} customer{'s' * (done.spends != 1)} "
-            f"({format_money(done.spend_cents, done.currency)}) taken back."
+        loyalty = ngettext(
+            "{count} loyalty balance", "{count} loyalty balances", done.loyalty
+        ).format(count=whole(done.loyalty))
+        points = ngettext("{count} point", "{count} points", abs(done.points)).format(
+            count=whole(done.points)
+        )
+        accounts = ngettext(
+            "{count} account balance", "{count} account balances", done.accounts
+        ).format(count=whole(done.accounts))
+        spends = ngettext("{count} customer", "{count} customers", done.spends).format(
+            count=whole(done.spends)
+        )
+        text = _(
+            "Reversed opening-balance import {number}: {loyalty} ({points}), {accounts} "
+            "({amount}), year-to-date spend of {customers} ({spend}) taken back."
+        ).format(
+            number=done.number,
+            loyalty=loyalty,
+            points=points,
+            accounts=accounts,
+            amount=format_money(done.cents, done.currency),
+            customers=spends,
+            spend=format_money(done.spend_cents, done.currency),
         )
         self._say(text)
-        self.notify(text, title="Import", markup=False)
+        self.notify(text, title=_("Import"), markup=False)
 
     @on(AnnotatedSaved)
     def _saved(self, message: AnnotatedSaved) -> None:
         self._set_busy(False)
         self._cancel = self._saving = False
-        self.notify(f"Annotated copy saved: {message.path}", title="Import")
+        self.notify(_("Annotated copy saved: {path}").format(path=message.path), title=_("Import"))
         summary = self.report.summary() if self.report else ""
-        self._say(f"{summary}\nAnnotated copy: {message.path}")
+        self._say(summary + "\n" + _("Annotated copy: {path}").format(path=message.path))
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:
@@ -610,7 +658,9 @@ class ImportScreen(TillScreen[None]):
             return  # nothing runs any more: already told
         cancelled = self._cancel
         self._stop(message.message)
-        self.notify(message.message, title="Import", severity="warning" if cancelled else "error")
+        self.notify(
+            message.message, title=_("Import"), severity="warning" if cancelled else "error"
+        )
 
     def _stop(self, text: str) -> None:
         """The running job ended without a result: not busy any more, ``text`` said.
@@ -636,7 +686,7 @@ class ImportScreen(TillScreen[None]):
 
 def _problem_cells(problem: Problem) -> tuple[PlainCell, ...]:
     """A problem as the table shows it, each value cut to its column (with "…")."""
-    values = (str(problem.row), problem.column, problem.level, problem.message)
+    values = (str(problem.row), problem.column, _level(problem.level), problem.message)
     return tuple(
         PlainCell(fit(value, width))
         for value, (_, width) in zip(values, PROBLEM_COLUMNS, strict=True)
