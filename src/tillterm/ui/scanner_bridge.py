@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
+from tillterm.i18n import _
 from tillterm.ui.messages import ScannerNoticed, ScanReceived
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def make_listener(
 
 
 #: what the cashier reads after "Unexpected error while …"
-STARTING = "starting the barcode scanner reader"
+STARTING = _("starting the barcode scanner reader")
 
 
 def _severity(text: str) -> str:
