@@ -108,23 +108,23 @@ class CustomerFilters(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield Label(_("Group"))
+            yield Label(plain(_("Group")))
             yield Select[int]([], prompt=_("Any group"), id="filter-group", compact=True)
-            yield Label(_("Sales tax"), classes="second")
+            yield Label(plain(_("Sales tax")), classes="second")
             yield Select[int]([], prompt=_("Any tax"), id="filter-tax", compact=True)
         with Horizontal():
-            yield Label(_("Created"))
+            yield Label(plain(_("Created")))
             yield Input(placeholder=_("from YYYY-MM-DD"), id="filter-from", compact=True)
             yield Input(placeholder=_("to YYYY-MM-DD"), id="filter-to", compact=True)
-            yield Label(_("Discount"), classes="second")
+            yield Label(plain(_("Discount")), classes="second")
             yield Input(placeholder=_("any, or 10"), id="filter-discount", compact=True)
         with Horizontal():
-            yield Label(_("With tags"))
+            yield Label(plain(_("With tags")))
             yield Input(placeholder=_("bio, b2b"), id="filter-tags-all", compact=True)
-            yield Label(_("Without"), classes="second")
+            yield Label(plain(_("Without")), classes="second")
             yield Input(placeholder=_("late payer"), id="filter-tags-none", compact=True)
         with Horizontal():
-            yield Label(_("Show"))
+            yield Label(plain(_("Show")))
             yield Select[str](
                 plain_options(SHOW_CHOICES),
                 prompt=_("Active customers"),

@@ -10,6 +10,7 @@ from textual.widgets import Static
 from tillterm.core.money import format_money
 from tillterm.core.typed_text import visible_text
 from tillterm.i18n import _, language
+from tillterm.ui.plain import plain_text
 from tillterm.ui.widgets.steady_frame import SteadyFrame
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ class CustomerPanel(Static, SteadyFrame):
         """Before the register's open sale is read: never "No customer" for a sale that
         will come back with one a moment later."""
         self._shown = None
-        self.update(Text(_("Loading…"), style="dim"), layout=False)
+        self.update(plain_text(_("Loading…"), "dim"), layout=False)
 
     def show(self, customer: SaleCustomer | None, currency: str) -> None:
         """Show the customer; the same customer again (most scans) changes nothing.
@@ -74,10 +75,8 @@ class CustomerPanel(Static, SteadyFrame):
             return
         self._shown = key
         if customer is None:
-            self.update(
-                Text(_("No customer.\nF7 to search or scan a loyalty card."), style="dim"),
-                layout=False,
-            )
+            none = _("No customer.\nF7 to search or scan a loyalty card.")
+            self.update(plain_text(none, "dim", multiline=True), layout=False)
             return
         text = Text()
         # names and codes are data: appended (never markup), controls made visible

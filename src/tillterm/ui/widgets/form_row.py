@@ -99,12 +99,12 @@ class FormRow(Widget):
             # the state in words too: a 16-colour or monochrome screen shows no green
             with Horizontal(classes="switch-line"):
                 yield self.field
-                yield Label(_("no"), classes="switch-state")
+                yield Label(plain(_("no")), classes="switch-state")
         else:
             yield self.field
 
     def on_switch_changed(self, event: Switch.Changed) -> None:
-        self.query_one(".switch-state", Label).update(_("yes") if event.value else _("no"))
+        self.query_one(".switch-state", Label).update(plain(_("yes") if event.value else _("no")))
 
     @property
     def error(self) -> str | None:

@@ -67,7 +67,7 @@ class SaleTotals(Static, SteadyFrame):
         text.append(_row(_("TOTAL"), total), style="bold")
         if sale.payments:
             text.append("\n" + _row(_("Paid"), decimal_text(sale.paid)))
-            text.append("\n" + _row(_("Due"), decimal_text(max(sale.due, 0))), style="bold")
+            text.append("\n" + _row(_("Due"), decimal_text(max(sale.due, Decimal(0)))), style="bold")
             if sale.change:
                 text.append("\n" + _row(_("Change"), decimal_text(sale.change)), style="bold")
         self._set(text)
