@@ -174,9 +174,11 @@ class PaymentScreen(TillModal[PaymentResult]):
         self.sale = sale
         self.reading = False
         text = Text()
-        total = format_money(sale.total, sale.currency)
+        # the currency after the number, the numbers right-aligned under one another
+        number = decimal_text(sale.total)
+        currency = format_money(sale.total, sale.currency)[len(number) :]
         total_label, due_label = _("Total"), _("Due")
-        text.append(f"{total_label:<12}{total:>16}\n", style="bold")
+        text.append(f"{total_label:<12}{number:>12}{currency}\n", style="bold")
         for p in sale.payments:
             extra = ""
             if p.loyalty_points:

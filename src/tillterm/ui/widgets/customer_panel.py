@@ -9,7 +9,7 @@ from textual.widgets import Static
 
 from tillterm.core.money import format_money
 from tillterm.core.typed_text import visible_text
-from tillterm.i18n import _, language
+from tillterm.i18n import _, language, pgettext
 from tillterm.ui.plain import plain_text
 from tillterm.ui.widgets.steady_frame import SteadyFrame
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 def _pct(value: object) -> str:
     if value is None:
-        return _("none")
+        return pgettext("discount", "none")
     text = f"{value:f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")

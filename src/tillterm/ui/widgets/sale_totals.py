@@ -67,7 +67,8 @@ class SaleTotals(Static, SteadyFrame):
         text.append(_row(_("TOTAL"), total), style="bold")
         if sale.payments:
             text.append("\n" + _row(_("Paid"), decimal_text(sale.paid)))
-            text.append("\n" + _row(_("Due"), decimal_text(max(sale.due, Decimal(0)))), style="bold")
+            due = decimal_text(max(sale.due, Decimal(0)))
+            text.append("\n" + _row(_("Due"), due), style="bold")
             if sale.change:
                 text.append("\n" + _row(_("Change"), decimal_text(sale.change)), style="bold")
         self._set(text)
