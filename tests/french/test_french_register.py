@@ -72,7 +72,7 @@ async def test_a_whole_sale_in_french(engine: Engine, store: Store, drive: Drive
         await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
         scan = app.screen.query_one("#scan-input", Input)
-        assert scan.placeholder.startswith("Scanner ou saisir code-barres")
+        assert scan.placeholder.startswith("Scanner ou saisir code, réf., nom")
         assert "Scannez un article pour commencer." in str(
             app.screen.query_one(SaleTotals).render()
         )
@@ -316,6 +316,16 @@ def test_snapshot_help_in_french(engine: Engine, store: Store, snap_compare: Sna
     assert snap_compare(app, terminal_size=(80, 24), run_before=_before("f1"))
 
 
-def test_snapshot_drawer_in_french(engine: Engine, store: Store, snap_compare: SnapCompare) -> None:
+def test_snapshot_drawer_in_french(
+    engine: Engine, store: Store, snap_compare: SnapCompare, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The X report on show says when it was read: the picture keeps one fixed moment."""
+    show = DrawerScreen._show_report
+
+    def at_a_fixed_moment(screen: DrawerScreen, text: str) -> None:
+        text = re.sub(r"\d{4}-\d{2}-\d{2}|\d{2}/\d{2}/\d{4}", "30/11/2026", text)
+        show(screen, re.sub(r"\b\d{2}:\d{2}\b", "09:00", text))
+
+    monkeypatch.setattr(DrawerScreen, "_show_report", at_a_fixed_moment)
     app = _prepared_app(engine)
     assert snap_compare(app, terminal_size=(80, 24), run_before=_before("ctrl+g"))
