@@ -44,9 +44,9 @@ class ParkedSalesScreen(TillModal[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="parked-box"):
-            yield Static("Parked sales", id="parked-title")
+            yield Static(plain(_("Parked sales")), id="parked-title")
             yield PickList(id="parked-list", markup=False)
-            yield Static("Loading…", id="parked-note")
+            yield Static(plain(_("Loading…")), id="parked-note")
         yield KeyFooter()
 
     def on_mount(self) -> None:
