@@ -149,7 +149,7 @@ async def test_the_help_is_in_french(engine: Engine, store: Store, drive: Drive)
             "Annuler la vente",
             "Réimprimer le dernier ticket",
             "Saisi dans le champ de scan, puis Enter",
-            f"remise de 10{NBSP}% sur toute la vente",
+            f"remise de 10{NBSP}% sur la vente",
         ):
             assert words in shown, words
         assert str(app.screen.query_one("#help-close", Button).label) == "Fermer (Esc)"
@@ -176,7 +176,7 @@ async def test_a_void_is_asked_in_french_and_answered_with_the_same_keys(
         assert f"Annuler la vente {sale_id} (1 article, 24,90{NBSP}€){NBSP}?" in question
         assert f"F12 l’annule{NBSP}; N ou Échap la garde." in question
         buttons = [str(b.label) for b in app.screen.query("Button")]
-        assert buttons == ["Annuler (F12)", "Garder (N/Esc)"]
+        assert buttons == ["Annuler la vente (F12)", "Garder (N/Esc)"]
         await pilot.press("n")  # N keeps it, as in English
         await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)

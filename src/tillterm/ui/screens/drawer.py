@@ -34,7 +34,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tillterm.core.money import from_cents, parse_amount, to_cents
-from tillterm.i18n import _
+from tillterm.i18n import _, pgettext
 from tillterm.i18n.formats import decimal_text
 from tillterm.sales.day_reports import over_short_words
 from tillterm.services.drawer import DrawerState, ZReport, ZSummary
@@ -54,8 +54,8 @@ class DrawerScreen(TillModal[None]):
     CSS_PATH = css("drawer.tcss")
     BINDINGS = [
         Binding("f6", "open_drawer", _("Open")),
-        Binding("f7", "move_cash('in')", _("Cash in")),
-        Binding("f8", "move_cash('out')", _("Cash out")),
+        Binding("f7", "move_cash('in')", pgettext("drawer key", "Cash in")),
+        Binding("f8", "move_cash('out')", pgettext("drawer key", "Cash out")),
         Binding("f9", "show_z", _("Show Z")),
         Binding("f10", "close_day", _("Close day (Z)")),
         Binding("ctrl+l", "print_report", _("Print")),  # the report shown; a Z: a COPY

@@ -82,11 +82,11 @@ class RegisterScreen(TillScreen[None]):
     HELP_TITLE = _("Register")
     #: the scan field's typed commands, for F1 (the placeholder has room for two)
     HELP_TYPED = (
-        ("3*code", _("three of the item: 3*, then scan or type it")),
-        ("=12.50 text", _("an open-price item at 12.50")),
+        (_("3*code"), _("three of the item: 3*, then scan or type it")),
+        (_("=12.50 text"), _("an open-price item at 12.50")),
         ("%10", _("10 % off the selected line")),
-        ("%%10 why", _("10 % off the whole sale (%%0 takes it off)")),
-        ("@8.00 why", _("sell the selected line at 8.00, for a reason")),
+        (_("%%10 why"), _("10 % off the whole sale (%%0 takes it off)")),
+        (_("@8.00 why"), _("sell the selected line at 8.00, for a reason")),
     )
     CSS_PATH = css("register.tcss")
     BINDINGS = [

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static
 
-from tillterm.i18n import _
+from tillterm.i18n import _, pgettext
 from tillterm.i18n.formats import day, decimal_text
 from tillterm.sales import GroupReport
 from tillterm.ui.plain import plain, plain_text
@@ -57,9 +57,9 @@ class SalesReportScreen(TillModal[None]):
         with Vertical(id="report-box"):
             yield Static(plain(_("Sales by customer group")), id="report-title")
             with Horizontal(id="report-dates"):
-                yield Label(plain(_("From")))
+                yield Label(plain(pgettext("date range", "From")))
                 yield Input(day(today.replace(day=1)), id="report-from")
-                yield Label(plain(_("To")))
+                yield Label(plain(pgettext("date range", "To")))
                 yield Input(day(today), id="report-to")
             yield DataTable(id="report-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="report-note")

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tillterm.core.money import format_money
-from tillterm.i18n import _
+from tillterm.i18n import _, pgettext
 from tillterm.i18n.formats import decimal_text
 from tillterm.ui.widgets.steady_frame import SteadyFrame
 
@@ -56,7 +56,7 @@ class SaleTotals(Static, SteadyFrame):
         if sale.customer is not None and sale.customer.tax_exempt and not sale.tax:
             # the tax part of tax-inclusive prices is taken off (README "Pricing rules")
             taken = sale.subtotal - sale.discount - sale.total
-            rows.append((_("Tax exempt"), _minus(taken)))
+            rows.append((pgettext("totals", "Tax exempt"), _minus(taken)))
         else:
             tax = _("Tax incl.") if sale.prices_include_tax else _("Tax")
             rows.append((tax, decimal_text(sale.tax)))
