@@ -38,6 +38,7 @@ from textual.widgets import Input
 
 from tillterm.core.errors import DatabaseError, TilltermError
 from tillterm.core.typed_text import visible_text
+from tillterm.i18n import _
 from tillterm.services import opening
 from tillterm.services.context import Services
 from tillterm.services.opening import DbTarget
@@ -71,7 +72,7 @@ if TYPE_CHECKING:
 
 
 #: the header's title between the first frame and the database being open
-OPENING_DATABASE = "Opening the database…"
+OPENING_DATABASE = _("Opening the database…")
 
 
 def _lazy(module: str, name: str) -> Callable[[], Screen[None]]:
@@ -108,13 +109,13 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
     }
     DEFAULT_MODE = "register"
     BINDINGS = [
-        Binding("f1", "show_help", "Help"),
-        Binding("f2", "switch_mode('register')", "Register"),
-        Binding("f3", "switch_mode('customers')", "Customers"),
-        Binding("f4", "switch_mode('groups')", "Groups"),
-        Binding("f5", "switch_mode('import')", "Import"),
-        Binding("f11", "switch_mode('back_office')", "Back office"),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f1", "show_help", _("Help")),
+        Binding("f2", "switch_mode('register')", _("Register")),
+        Binding("f3", "switch_mode('customers')", _("Customers")),
+        Binding("f4", "switch_mode('groups')", _("Groups")),
+        Binding("f5", "switch_mode('import')", _("Import")),
+        Binding("f11", "switch_mode('back_office')", _("Back office")),
+        Binding("ctrl+q", "quit", _("Quit"), priority=True),
     ]
 
     def __init__(
@@ -191,7 +192,7 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
 
         log_file = opening.failure_log_file()
         logged = write_failure(log_file, what, error)
-        self.notify(one_line(what, error, log_file, logged), title="Error", severity="error")
+        self.notify(one_line(what, error, log_file, logged), title=_("Error"), severity="error")
 
     def format_title(self, title: str, sub_title: str) -> Content:
         """The header's title, with control characters in a customer's name made visible."""
@@ -303,7 +304,7 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
             open_it,
             lambda _: self.DatabaseOpened(),
             self.DatabaseOpened,
-            description="opening the database",
+            description=_("opening the database"),
         )
 
     def job_failed(self, group: str, error: BaseException) -> None:
@@ -316,7 +317,10 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
         if group == "database":
             self.post_message(
                 self.DatabaseOpened(
-                    self.startup_error or f"Cannot open database {self.db_info.label}: {error}"
+                    self.startup_error
+                    or _("Cannot open database {database}: {error}").format(
+                        database=self.db_info.label, error=error
+                    )
                 )
             )
 
@@ -374,7 +378,7 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
                 upgrading.dismiss()
             self.call_after_refresh(self._fit_terminal)
             if upgrading.kind == "upgrade":
-                self.notify("The database is up to date.", markup=False)
+                self.notify(_("The database is up to date."), markup=False)
         if self._quit_when_open:
             self.exit()
             return
@@ -397,7 +401,7 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
         power cut is safe too)."""
         if self._upgrading is not None:
             self._quit_when_open = True
-            self._upgrading.say("tillterm will close as soon as the upgrade is done.")
+            self._upgrading.say(_("tillterm will close as soon as the upgrade is done."))
             return
         await super().action_quit()
 
@@ -408,7 +412,7 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
             lambda: self.services.store_settings.load(),
             self.SettingsLoaded,
             self.SettingsNotLoaded,
-            description="loading the store's settings",
+            description=_("loading the store's settings"),
         )
 
     @on(SettingsLoaded)
@@ -420,8 +424,8 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
     def _settings_not_loaded(self, message: SettingsNotLoaded) -> None:
         self.title = self.TITLE
         self.notify(
-            f"The store's settings could not be read: {message.error}",
-            title="Database",
+            _("The store's settings could not be read: {error}").format(error=message.error),
+            title=_("Database"),
             severity="warning",
         )
 
@@ -436,14 +440,14 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
         """
         if message.routed:
             where = (
-                "finish this window first (Esc closes it)"
+                _("finish this window first (Esc closes it)")
                 if isinstance(self.screen, ModalScreen)
-                else "scan on the register (F2) or the customers (F3)"
+                else _("scan on the register (F2) or the customers (F3)")
             )
             self.bell()
             self.notify(
-                f"Scan {message.code} not used: {where}.",
-                title="Scan",
+                _("Scan {code} not used: {where}.").format(code=message.code, where=where),
+                title=_("Scan"),
                 severity="warning",
                 markup=False,
             )
@@ -453,7 +457,7 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
     @on(ScannerNoticed)
     def _scanner_noticed(self, message: ScannerNoticed) -> None:
         severity: SeverityLevel = "information" if message.severity == "information" else "warning"
-        self.notify(message.text, title="Scanner", severity=severity, markup=False)
+        self.notify(message.text, title=_("Scanner"), severity=severity, markup=False)
 
     async def on_customer_view_attach_requested(
         self, message: CustomerView.AttachRequested
@@ -471,7 +475,7 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
         screen_keys = describe_bindings(getattr(self.screen, "BINDINGS", []))
         app_keys = describe_bindings(self.BINDINGS)
         if self.ENABLE_COMMAND_PALETTE:  # not in the footer: 80 columns hold few keys
-            app_keys.append((self.COMMAND_PALETTE_BINDING, "Command palette: every action"))
+            app_keys.append((self.COMMAND_PALETTE_BINDING, _("Command palette: every action")))
         title = getattr(self.screen, "HELP_TITLE", type(self.screen).__name__)
         typed = list(getattr(self.screen, "HELP_TYPED", []))
-        self.push_screen(HelpScreen([("Everywhere", app_keys), (title, screen_keys)], typed))
+        self.push_screen(HelpScreen([(_("Everywhere"), app_keys), (title, screen_keys)], typed))

@@ -14,6 +14,8 @@ import os
 import traceback
 from pathlib import Path
 
+from tillterm.i18n import _
+
 
 def write_failure(log_file: Path, what: str, error: BaseException) -> bool:
     """Append ``error``'s traceback under a dated heading; False if the log is unwritable."""
@@ -32,5 +34,11 @@ def write_failure(log_file: Path, what: str, error: BaseException) -> bool:
 def one_line(what: str, error: BaseException, log_file: Path, logged: bool) -> str:
     """What the cashier reads: what failed, the error's own first line, where to look."""
     reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:120]
-    where = f"details in {log_file}" if logged else "the log could not be written"
-    return f"Unexpected error while {what}: {reason} ({where}). The screen is usable again."
+    where = (
+        _("details in {file}").format(file=log_file)
+        if logged
+        else _("the log could not be written")
+    )
+    return _(
+        "Unexpected error while {what}: {reason} ({where}). The screen is usable again."
+    ).format(what=what, reason=reason, where=where)

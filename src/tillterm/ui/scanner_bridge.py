@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
+from tillterm.i18n import N_, _
 from tillterm.ui.messages import ScannerNoticed, ScanReceived
 
 if TYPE_CHECKING:
@@ -45,15 +46,20 @@ def make_listener(
 
 
 #: what the cashier reads after "Unexpected error while …"
-STARTING = "starting the barcode scanner reader"
+STARTING = _("starting the barcode scanner reader")
+
+
+#: the listener's two good-news notices (its own catalog translates them): information,
+#: every other notice a warning
+_READY = N_("Scanner ready: {scanner} ({layout} layout).")
+_BACK = N_("Scanner {scanner} is back.")
 
 
 def _severity(text: str) -> str:
-    return (
-        "information"
-        if text.startswith("Scanner ready") or text.endswith("is back.")
-        else ("warning")
-    )
+    """Recognised by their fixed words, in English and in the process's language."""
+    starts = tuple(ready.split("{", 1)[0] for ready in (_READY, _(_READY)))
+    ends = tuple(back.rsplit("}", 1)[-1] for back in (_BACK, _(_BACK)))
+    return "information" if text.startswith(starts) or text.endswith(ends) else "warning"
 
 
 class ScannerBridge:

@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Key
 from textual.widgets import Button, Input, Static
 
+from tillterm.i18n import _
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillModal
 
@@ -42,7 +43,7 @@ class ChoiceScreen(TillModal[str | None]):
     """Ask a question with a few answers; dismisses with the chosen ``Choice.value``."""
 
     CSS_PATH = css("confirm.tcss")
-    BINDINGS = [Binding("escape", "cancel", "Back")]
+    BINDINGS = [Binding("escape", "cancel", _("Back"))]
 
     def __init__(self, title: str, message: str, choices: Sequence[Choice]) -> None:
         super().__init__()
@@ -88,16 +89,16 @@ class ConfirmScreen(TillModal[bool]):
 
     CSS_PATH = css("confirm.tcss")
     BINDINGS = [
-        Binding("escape,n", "answer(False)", "No"),
-        Binding("y", "answer(True)", "Yes"),
+        Binding("escape,n", "answer(False)", _("No")),
+        Binding("y", "answer(True)", _("Yes")),
     ]
 
-    def __init__(self, title: str, message: str, yes: str = "Yes", no: str = "No") -> None:
+    def __init__(self, title: str, message: str, yes: str = "", no: str = "") -> None:
         super().__init__()
         self.title_text = title
         self.message = message
-        self.yes = yes
-        self.no = no
+        self.yes = yes or _("Yes")
+        self.no = no or _("No")
 
     #: the keys written on the buttons
     yes_label = "Y"
@@ -142,10 +143,10 @@ class KeyConfirmScreen(ConfirmScreen, inherit_bindings=False):
     presses the focused "No" button; Esc and "n" answer no as well.
     """
 
-    BINDINGS = [Binding("escape,n", "answer(False)", "No")]
+    BINDINGS = [Binding("escape,n", "answer(False)", _("No"))]
 
     def __init__(
-        self, title: str, message: str, yes: str, no: str = "No", *, yes_key: str = "f12"
+        self, title: str, message: str, yes: str, no: str = "", *, yes_key: str = "f12"
     ) -> None:
         super().__init__(title, message, yes, no)
         self.yes_key = yes_key
@@ -170,14 +171,14 @@ class PromptScreen(TillModal[str | None]):
     """Ask for one line of text (a file name); Enter accepts, Esc cancels."""
 
     CSS_PATH = css("confirm.tcss")
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", _("Cancel"))]
 
-    def __init__(self, title: str, message: str, value: str = "", accept: str = "OK") -> None:
+    def __init__(self, title: str, message: str, value: str = "", accept: str = "") -> None:
         super().__init__()
         self.title_text = title
         self.message = message
         self.value = value
-        self.accept = accept
+        self.accept = accept or _("OK")
 
     #: the key written on the accept button
     accept_label = "Enter"
@@ -194,7 +195,7 @@ class PromptScreen(TillModal[str | None]):
                     variant="primary",
                     compact=True,
                 )
-                yield Button("Cancel (Esc)", id="prompt-cancel", compact=True)
+                yield Button(plain(_("Cancel (Esc)")), id="prompt-cancel", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#prompt-input", Input).focus()
@@ -220,10 +221,10 @@ class KeyPromptScreen(PromptScreen, inherit_bindings=False):
     answer. Esc cancels.
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", _("Cancel"))]
 
     def __init__(
-        self, title: str, message: str, value: str = "", accept: str = "OK", *, key: str = "f10"
+        self, title: str, message: str, value: str = "", accept: str = "", *, key: str = "f10"
     ) -> None:
         super().__init__(title, message, value, accept)
         self.accept_key = key
@@ -263,10 +264,10 @@ def ask_to_discard(screen: Screen[Any], dirty: bool, leave: Callable[[], object]
 
     screen.app.push_screen(
         ConfirmScreen(
-            "Unsaved changes",
-            "Discard what you typed in this form?",
-            yes="Discard",
-            no="Keep editing",
+            _("Unsaved changes"),
+            _("Discard what you typed in this form?"),
+            yes=_("Discard"),
+            no=_("Keep editing"),
         ),
         answered,
     )

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -33,6 +34,8 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tillterm.core.money import from_cents, parse_amount, to_cents
+from tillterm.i18n import _, pgettext
+from tillterm.i18n.formats import decimal_text
 from tillterm.sales.day_reports import over_short_words
 from tillterm.services.drawer import DrawerState, ZReport, ZSummary
 from tillterm.ui.plain import plain
@@ -47,21 +50,21 @@ if TYPE_CHECKING:
 
 
 class DrawerScreen(TillModal[None]):
-    HELP_TITLE = "Drawer & day"
+    HELP_TITLE = _("Drawer & day")
     CSS_PATH = css("drawer.tcss")
     BINDINGS = [
-        Binding("f6", "open_drawer", "Open"),
-        Binding("f7", "move_cash('in')", "Cash in"),
-        Binding("f8", "move_cash('out')", "Cash out"),
-        Binding("f9", "show_z", "Show Z"),
-        Binding("f10", "close_day", "Close day (Z)"),
-        Binding("ctrl+l", "print_report", "Print"),  # the report shown; a Z: a COPY
-        Binding("ctrl+r", "show_x", "X report (running totals)", show=False),
-        Binding("up", "move(-1)", "Previous Z report", show=False),
-        Binding("down", "move(1)", "Next Z report", show=False),
-        Binding("pageup", "scroll(-10)", "Scroll the report up", show=False),
-        Binding("pagedown", "scroll(10)", "Scroll the report down", show=False),
-        Binding("escape", "close", "Back"),
+        Binding("f6", "open_drawer", _("Open")),
+        Binding("f7", "move_cash('in')", pgettext("drawer key", "Cash in")),
+        Binding("f8", "move_cash('out')", pgettext("drawer key", "Cash out")),
+        Binding("f9", "show_z", _("Show Z")),
+        Binding("f10", "close_day", _("Close day (Z)")),
+        Binding("ctrl+l", "print_report", _("Print")),  # the report shown; a Z: a COPY
+        Binding("ctrl+r", "show_x", _("X report (running totals)"), show=False),
+        Binding("up", "move(-1)", _("Previous Z report"), show=False),
+        Binding("down", "move(1)", _("Next Z report"), show=False),
+        Binding("pageup", "scroll(-10)", _("Scroll the report up"), show=False),
+        Binding("pagedown", "scroll(10)", _("Scroll the report down"), show=False),
+        Binding("escape", "close", _("Back")),
     ]
 
     @dataclass
@@ -112,18 +115,18 @@ class DrawerScreen(TillModal[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="drawer-box"):
-            yield Static("Drawer & day", id="drawer-title")
-            yield Static("Reading the drawer…", id="drawer-status")
+            yield Static(plain(_("Drawer & day")), id="drawer-title")
+            yield Static(plain(_("Reading the drawer…")), id="drawer-status")
             with Horizontal(id="drawer-fields"):
-                yield Label("Amount")
-                yield Input(placeholder="0.00", id="drawer-amount", compact=True)
-                yield Label("Reason")
-                yield Input(placeholder="for cash in/out", id="drawer-reason", compact=True)
+                yield Label(plain(_("Amount")))
+                yield Input(placeholder=decimal_text(Decimal(0)), id="drawer-amount", compact=True)
+                yield Label(plain(_("Reason")))
+                yield Input(placeholder=_("for cash in/out"), id="drawer-reason", compact=True)
             with Horizontal(id="drawer-body"):
                 with VerticalScroll(id="drawer-report-view"):
                     yield Static("", id="drawer-report", markup=False)
                 with Vertical(id="drawer-side"):
-                    yield Static("Z reports (arrows, F9)", id="drawer-z-title")
+                    yield Static(plain(_("Z reports (arrows, F9)")), id="drawer-z-title")
                     yield PickList(id="drawer-z-list", markup=False)
             yield Static("", id="drawer-note")
         yield KeyFooter()
@@ -146,7 +149,7 @@ class DrawerScreen(TillModal[None]):
             read,
             lambda loaded: loaded,
             self.Failed,
-            description="reading the drawer",
+            description=_("reading the drawer"),
         )
 
     def _change(self, change: Callable[[], object], note: str, description: str) -> None:
@@ -176,58 +179,70 @@ class DrawerScreen(TillModal[None]):
         try:
             return to_cents(parse_amount(field.value))
         except ValueError as exc:
-            self._note(f"{what}: {exc}.", error=True)
+            self._note(_("{what}: {error}.").format(what=what, error=exc), error=True)
             field.focus()
             return None
 
     def action_open_drawer(self) -> None:
-        cents = self._amount("Type the float in Amount, then F6")
+        cents = self._amount(_("Type the float in Amount, then F6"))
         if cents is None:
             return
         drawer = self.services.drawer
         self._change(
             lambda: drawer.open(cents),
-            f"Drawer opened with a float of {from_cents(cents)}.",
-            "opening the drawer",
+            _("Drawer opened with a float of {amount}.").format(amount=_amount_text(cents)),
+            _("opening the drawer"),
         )
 
     def action_move_cash(self, kind: str) -> None:
         key = "F7" if kind == "in" else "F8"
-        cents = self._amount(f"Type the amount, a reason, then {key}")
+        cents = self._amount(_("Type the amount, a reason, then {key}").format(key=key))
         if cents is None:
             return
         reason_field = self.query_one("#drawer-reason", Input)
         reason = reason_field.value.strip()
         if not reason:
-            self._note(f"Say why the cash goes {kind} (Reason), then {key}.", error=True)
+            why = (
+                _("Say why the cash goes in (Reason), then {key}.")
+                if kind == "in"
+                else _("Say why the cash goes out (Reason), then {key}.")
+            )
+            self._note(why.format(key=key), error=True)
             reason_field.focus()
             return
         drawer = self.services.drawer
-        what = "put in" if kind == "in" else "taken out"
+        done = (
+            _("{amount} put in: {reason}.") if kind == "in" else _("{amount} taken out: {reason}.")
+        )
         self._change(
             lambda: drawer.move(kind, cents, reason),
-            f"{from_cents(cents)} {what}: {reason}.",
-            "recording cash " + kind,
+            done.format(amount=_amount_text(cents), reason=reason),
+            _("recording cash in") if kind == "in" else _("recording cash out"),
         )
 
     def action_show_x(self) -> None:
-        self._load("X report read again: running totals, nothing stored.")
+        self._load(_("X report read again: running totals, nothing stored."))
 
     def action_close_day(self) -> None:
         state = self.state
         if state is None or self._busy:
             return
-        counted = self._amount("Count the drawer, type it in Amount, then F10")
+        counted = self._amount(_("Count the drawer, type it in Amount, then F10"))
         if counted is None:
             return
         expected = state.x.expected_cash_cents
         gap = counted - expected
         label = f"Z{state.last_z + 1:04d}"
-        message = (
-            f"Close register {state.register_name}'s day with {label}?\n"
-            f"Counted {from_cents(counted)}, expected {from_cents(expected)}: "
-            f"{over_short_words(gap)}.\n"
+        message = _(
+            "Close register {register}'s day with {label}?\n"
+            "Counted {counted}, expected {expected}: {gap}.\n"
             "The Z report is kept as printed; it cannot be changed."
+        ).format(
+            register=state.register_name,
+            label=label,
+            counted=_amount_text(counted),
+            expected=_amount_text(expected),
+            gap=over_short_words(gap),
         )
 
         def answered(yes: bool | None) -> None:
@@ -235,7 +250,7 @@ class DrawerScreen(TillModal[None]):
             if yes:
                 self._take_z(counted, state.last_z)
 
-        self.app.push_screen(ConfirmScreen("Close the day", message, yes="Take Z"), answered)
+        self.app.push_screen(ConfirmScreen(_("Close the day"), message, yes=_("Take Z")), answered)
 
     def _take_z(self, counted: int, after: int) -> None:
         if self._busy:
@@ -247,15 +262,14 @@ class DrawerScreen(TillModal[None]):
             report = drawer.take_z(counted, after=after)
             gap = report.figures.over_short_cents
             if report.taken_now:
-                note = (
-                    f"{report.label} taken: {over_short_words(gap or 0)}. "
-                    "The next sale starts a new day."
+                note = _("{label} taken: {gap}. The next sale starts a new day.").format(
+                    label=report.label, gap=over_short_words(gap or 0)
                 )
             else:
-                note = (
-                    f"{report.label} had just been taken elsewhere; shown as it was printed "
+                note = _(
+                    "{label} had just been taken elsewhere; shown as it was printed "
                     "(your count was not recorded)."
-                )
+                ).format(label=report.label)
             return self.ZShown(report, note)
 
         self.run_job(
@@ -264,27 +278,29 @@ class DrawerScreen(TillModal[None]):
             lambda shown: shown,
             self.Failed,
             exclusive=False,
-            description="taking the Z report",
+            description=_("taking the Z report"),
         )
 
     def action_show_z(self) -> None:
         listed = self.query_one("#drawer-z-list", OptionList)
         if listed.highlighted is None or not self.reports:
-            self._note("No Z report yet: F10 closes the day and takes the first.", error=True)
+            self._note(_("No Z report yet: F10 closes the day and takes the first."), error=True)
             return
         number = self.reports[listed.highlighted].z_no
         drawer = self.services.drawer
         self.run_job(
             "drawer-read",
-            lambda: self.ZShown(drawer.z_report(number), f"Z{number:04d} as printed."),
+            lambda: self.ZShown(
+                drawer.z_report(number), _("{label} as printed.").format(label=f"Z{number:04d}")
+            ),
             lambda shown: shown,
             self.Failed,
-            description="reading a Z report",
+            description=_("reading a Z report"),
         )
 
     def action_print_report(self) -> None:
         if self._printing:
-            self._note("Still printing the last report; Ctrl+L again once it is out.")
+            self._note(_("Still printing the last report; Ctrl+L again once it is out."))
             return
         shown = self._shown
         if shown is None:
@@ -298,9 +314,9 @@ class DrawerScreen(TillModal[None]):
 
         def run() -> DrawerScreen.ReportPrinted:
             text = drawer.x_report()
-            return self.ReportPrinted(printer.print_text(text, "X report"), x_text=text)
+            return self.ReportPrinted(printer.print_text(text, _("X report")), x_text=text)
 
-        self._run_print(run, "Printing the X report…")
+        self._run_print(run, _("Printing the X report…"))
 
     def _print_z(self, report: ZReport, *, before: str, copy: bool) -> None:
         """Print a Z's stored text: as it is taken (``copy`` False: only with a printer
@@ -310,14 +326,14 @@ class DrawerScreen(TillModal[None]):
 
         def run() -> DrawerScreen.ReportPrinted:
             if copy:
-                return self.ReportPrinted(
-                    printer.print_text(text, f"Copy of {report.label}", copy=True)
-                )
+                title = _("Copy of {label}").format(label=report.label)
+                return self.ReportPrinted(printer.print_text(text, title, copy=True))
             if not printer.configured():
                 return self.ReportPrinted(None)
             return self.ReportPrinted(printer.print_text(text, report.label), before)
 
-        self._run_print(run, f"Printing a copy of {report.label}…" if copy else "")
+        saying = _("Printing a copy of {label}…").format(label=report.label) if copy else ""
+        self._run_print(run, saying)
 
     def _run_print(self, run: Callable[[], ReportPrinted], saying: str) -> None:
         """One print at a time, from a worker holding no session: a printer taking its
@@ -331,7 +347,7 @@ class DrawerScreen(TillModal[None]):
             lambda printed: printed,
             self.Failed,
             exclusive=False,
-            description="printing a report",
+            description=_("printing a report"),
         )
 
     def action_move(self, delta: int) -> None:
@@ -360,19 +376,27 @@ class DrawerScreen(TillModal[None]):
         self.state = state = message.state
         self.reports = message.reports
         self.query_one("#drawer-title", Static).update(
-            plain(f"Drawer & day — register {state.register_name}")
+            plain(_("Drawer & day — register {register}").format(register=state.register_name))
         )
         if state.opened_at is None:
-            day = "the next day" if state.last_z else "this day"
             status = (
-                f"Drawer NOT opened: sales still count for {day}, float 0.00. "
-                "Type the float, F6 opens it."
-            )
+                _(
+                    "Drawer NOT opened: sales still count for the next day, float {amount}. "
+                    "Type the float, F6 opens it."
+                )
+                if state.last_z
+                else _(
+                    "Drawer NOT opened: sales still count for this day, float {amount}. "
+                    "Type the float, F6 opens it."
+                )
+            ).format(amount=decimal_text(Decimal(0)))
         else:
-            status = (
-                f"Drawer open since {state.opened_at.astimezone():%H:%M}, "
-                f"float {from_cents(state.float_cents)}; expected in drawer "
-                f"{from_cents(state.x.expected_cash_cents)}."
+            status = _(
+                "Drawer open since {time}, float {float}; expected in drawer {expected}."
+            ).format(
+                time=f"{state.opened_at.astimezone():%H:%M}",
+                float=_amount_text(state.float_cents),
+                expected=_amount_text(state.x.expected_cash_cents),
             )
         self.query_one("#drawer-status", Static).update(plain(status))
         self._shown = message.showing
@@ -384,7 +408,7 @@ class DrawerScreen(TillModal[None]):
                 plain(
                     f"{z.label} {z.taken_at.astimezone():%d/%m %H:%M} "
                     + (
-                        "uncounted"
+                        _("uncounted")
                         if z.over_short_cents is None
                         else over_short_words(z.over_short_cents)
                     )
@@ -401,8 +425,10 @@ class DrawerScreen(TillModal[None]):
             self.query_one("#drawer-amount", Input).focus()
         else:
             self._note(
-                "X report: the open day's running totals (Ctrl+R reads them again, "
-                "Ctrl+L prints them)."
+                _(
+                    "X report: the open day's running totals (Ctrl+R reads them again, "
+                    "Ctrl+L prints them)."
+                )
             )
         if message.print_it and message.showing is not None:
             self._print_z(message.showing, before=message.note, copy=False)
@@ -430,7 +456,7 @@ class DrawerScreen(TillModal[None]):
                 ),
                 lambda loaded: loaded,
                 self.Failed,
-                description="reading the drawer",
+                description=_("reading the drawer"),
             )
         self._note(message.note)
 
@@ -448,7 +474,9 @@ class DrawerScreen(TillModal[None]):
             self._show_report(message.x_text)  # the screen says what the paper says
         note = printed.note
         if printed.retry:
-            note += " — Ctrl+L prints it again" if message.x_text else " — Ctrl+L prints a copy"
+            note += " — " + (
+                _("Ctrl+L prints it again") if message.x_text else _("Ctrl+L prints a copy")
+            )
         self._note(f"{message.before} {note}".strip(), error=not printed.ok)
 
     @on(Failed)
@@ -461,3 +489,8 @@ class DrawerScreen(TillModal[None]):
         """An unexpected failure was logged and said; the keys work again."""
         self._busy = False
         self._printing = False
+
+
+def _amount_text(cents: int) -> str:
+    """Cents as the drawer shows them: ``12.50`` (``12,50`` in French)."""
+    return decimal_text(from_cents(cents))

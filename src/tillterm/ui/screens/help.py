@@ -10,6 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Button, Static
 
+from tillterm.i18n import _
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillModal
 from tillterm.ui.styles import css
@@ -46,7 +47,7 @@ class HelpScreen(TillModal[None]):
 
     CSS_PATH = css("help.tcss")
     BINDINGS = [
-        Binding("escape,f1,q", "dismiss_help", "Close"),
+        Binding("escape,f1,q", "dismiss_help", _("Close")),
     ]
 
     def __init__(
@@ -61,16 +62,20 @@ class HelpScreen(TillModal[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
-            yield Static("Keys", id="help-title")
+            yield Static(plain(_("Keys")), id="help-title")
             for title, keys in self.sections:
                 yield Static(plain(title), classes="help-section")
                 lines = "\n".join(f"  {key_label(key):<12} {desc}" for key, desc in keys)
-                yield Static(plain(lines or "  (no keys)", multiline=True), classes="help-keys")
+                yield Static(
+                    plain(lines or "  " + _("(no keys)"), multiline=True), classes="help-keys"
+                )
             if self.typed:
-                yield Static("Typed in the scan field, then Enter", classes="help-section")
+                yield Static(
+                    plain(_("Typed in the scan field, then Enter")), classes="help-section"
+                )
                 lines = "\n".join(f"  {text:<12} {desc}" for text, desc in self.typed)
                 yield Static(plain(lines, multiline=True), classes="help-keys")
-            yield Button("Close (Esc)", id="help-close")
+            yield Button(plain(_("Close (Esc)")), id="help-close")
 
     @on(Button.Pressed, "#help-close")
     def action_dismiss_help(self) -> None:

@@ -12,6 +12,8 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from tillterm.i18n import _
+from tillterm.i18n.formats import decimal_text
 from tillterm.sales import ParkedSale
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillModal
@@ -23,13 +25,13 @@ from tillterm.ui.widgets.pick_list import PickList
 class ParkedSalesScreen(TillModal[int | None]):
     """Dismisses with the chosen sale's id, or ``None``."""
 
-    HELP_TITLE = "Parked sales"
+    HELP_TITLE = _("Parked sales")
     CSS_PATH = css("parked_sales.tcss")
     #: F6 then Enter resumes the first sale: keys wait for the list
     KEYS_WAIT_FOR = frozenset({"parked"})
     BINDINGS = [
-        Binding("enter", "resume", "Resume"),
-        Binding("escape", "close", "Back to sale"),
+        Binding("enter", "resume", _("Resume")),
+        Binding("escape", "close", _("Back to sale")),
     ]
 
     @dataclass
@@ -42,9 +44,9 @@ class ParkedSalesScreen(TillModal[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="parked-box"):
-            yield Static("Parked sales", id="parked-title")
+            yield Static(plain(_("Parked sales")), id="parked-title")
             yield PickList(id="parked-list", markup=False)
-            yield Static("Loading…", id="parked-note")
+            yield Static(plain(_("Loading…")), id="parked-note")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -58,13 +60,13 @@ class ParkedSalesScreen(TillModal[int | None]):
             lambda: services.till.parked(),
             self.Loaded,
             self.LoadFailed,
-            description="listing the parked sales",
+            description=_("listing the parked sales"),
         )
 
     def job_failed(self, group: str, error: BaseException) -> None:
         """Not "Loading…" forever: say the list is not there; Esc goes back."""
         self.query_one("#parked-note", Static).update(
-            plain("The parked sales could not be listed. Esc: back to the sale.")
+            plain(_("The parked sales could not be listed. Esc: back to the sale."))
         )
 
     @on(Loaded)
@@ -72,16 +74,21 @@ class ParkedSalesScreen(TillModal[int | None]):
         options = self.query_one("#parked-list", OptionList)
         options.clear_options()
         for sale in message.sales:
+            lines = _("l.")  # lines, in two letters
             when = sale.parked_at.astimezone().strftime("%d/%m %H:%M")
-            who = (sale.customer_name or "no customer")[:22]
+            who = (sale.customer_name or _("no customer"))[:22]
             label = (
                 f"{when}  {sale.register_name[:10]:<10} {who:<22} "
-                f"{sale.line_count:>2} l. {sale.total:>9.2f}"
+                f"{sale.line_count:>2} {lines} {decimal_text(sale.total):>9}"
             )
             options.add_option(Option(plain(label), id=str(sale.id)))
         if message.sales:
             options.highlighted = 0
-        note = "Enter resumes the sale on this register." if message.sales else "No parked sales."
+        note = (
+            _("Enter resumes the sale on this register.")
+            if message.sales
+            else _("No parked sales.")
+        )
         self.query_one("#parked-note", Static).update(plain(note))
 
     @on(LoadFailed)

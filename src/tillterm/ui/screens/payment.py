@@ -15,7 +15,9 @@ from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from tillterm.core.money import parse_amount
+from tillterm.core.money import format_money, parse_amount
+from tillterm.i18n import _
+from tillterm.i18n.formats import decimal_text
 from tillterm.sales import CASH, LOYALTY, METHOD_LABELS, SaleView
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillModal
@@ -30,7 +32,7 @@ class PaymentResult:
 
 
 #: what the window says while the sale it is for is still being read
-READING = "Reading the sale… type the amount given meanwhile."
+READING = _("Reading the sale… type the amount given meanwhile.")
 
 
 class PaymentScreen(TillModal[PaymentResult]):
@@ -48,19 +50,19 @@ class PaymentScreen(TillModal[PaymentResult]):
     means "the amount due" is: the cashier has not seen it.
     """
 
-    HELP_TITLE = "Payment"
+    HELP_TITLE = _("Payment")
     CSS_PATH = css("payment.tcss")
     #: Enter then F10: the payment just taken counts before F10 looks at what is due
     KEYS_WAIT_FOR = frozenset({"payment"})
     BINDINGS = [
-        Binding("f2", "pay('cash')", "Cash"),
-        Binding("f3", "pay('card')", "Card"),
-        Binding("f4", "pay('account')", "On account"),
-        Binding("f5", "pay('loyalty')", "Loyalty"),
+        Binding("f2", "pay('cash')", _("Cash")),
+        Binding("f3", "pay('card')", _("Card")),
+        Binding("f4", "pay('account')", _("On account")),
+        Binding("f5", "pay('loyalty')", _("Loyalty")),
         # short: at 80 columns "esc Back to sale" must fit whole beside it
-        Binding("ctrl+d", "remove_payment", "Remove", priority=True),
-        Binding("f10", "complete", "Complete"),
-        Binding("escape", "back", "Back to sale"),
+        Binding("ctrl+d", "remove_payment", _("Remove"), priority=True),
+        Binding("f10", "complete", _("Complete")),
+        Binding("escape", "back", _("Back to sale")),
     ]
 
     @dataclass
@@ -84,16 +86,20 @@ class PaymentScreen(TillModal[PaymentResult]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="payment-box"):
-            yield Static("Payment", id="payment-title")
+            yield Static(plain(_("Payment")), id="payment-title")
             yield Static(id="payment-summary")
             yield Input(
-                placeholder="Amount (empty = amount due)",
+                placeholder=_("Amount (empty = amount due)"),
                 id="payment-amount",
                 restrict=r"[0-9.,€$£ ]*",
             )
             yield Static(
-                "Enter/F2 cash · F3 card · F4 on account · F5 loyalty · "
-                "Ctrl+D remove · F10 complete · Esc back",
+                plain(
+                    _(
+                        "Enter/F2 cash · F3 card · F4 on account · F5 loyalty · "
+                        "Ctrl+D remove · F10 complete · Esc back"
+                    )
+                ),
                 id="payment-keys",
             )
             yield Static("", id="payment-note")
@@ -146,8 +152,9 @@ class PaymentScreen(TillModal[PaymentResult]):
 
     def _show_reading(self) -> None:
         text = Text()
-        text.append(f"{'Total':<12}{'reading…':>12}\n", style="bold")
-        text.append(f"{'Due':<12}{'reading…':>12}", style="bold")
+        reading, total_label, due_label = _("reading…"), _("Total"), _("Due")
+        text.append(f"{total_label:<12}{reading:>12}\n", style="bold")
+        text.append(f"{due_label:<12}{reading:>12}", style="bold")
         self.query_one("#payment-summary", Static).update(text)  # drawn: fixed labels only
         self.query_one("#payment-note", Static).update(plain(READING))
 
@@ -159,7 +166,7 @@ class PaymentScreen(TillModal[PaymentResult]):
         if sale is None or not sale.lines:  # the scan F9 came behind was refused
             self.sale, self.reading = None, False
             self.query_one("#payment-summary", Static).update("")
-            self._refused(self.Refused("Nothing to pay: Esc, then scan something."))
+            self._refused(self.Refused(_("Nothing to pay: Esc, then scan something.")))
             return
         self._show(sale, "")
 
@@ -167,18 +174,26 @@ class PaymentScreen(TillModal[PaymentResult]):
         self.sale = sale
         self.reading = False
         text = Text()
-        text.append(f"{'Total':<12}{sale.total:>12.2f} {sale.currency}\n", style="bold")
+        # the currency after the number, the numbers right-aligned under one another
+        number = decimal_text(sale.total)
+        currency = format_money(sale.total, sale.currency)[len(number) :]
+        total_label, due_label = _("Total"), _("Due")
+        text.append(f"{total_label:<12}{number:>12}{currency}\n", style="bold")
         for p in sale.payments:
-            extra = f" ({p.loyalty_points} pts)" if p.loyalty_points else ""
+            extra = ""
+            if p.loyalty_points:
+                extra = " " + _("({points} pts)").format(points=p.loyalty_points)
             if p.tendered is not None and p.change:
-                extra = f" (given {p.tendered:.2f})"
-            text.append(f"  {p.label + extra:<22}{p.amount:>10.2f}\n")
-        text.append(f"{'Due':<12}{max(sale.due, Decimal(0)):>12.2f}", style="bold")
+                extra = " " + _("(given {amount})").format(amount=decimal_text(p.tendered))
+            text.append(f"  {p.label + extra:<22}{decimal_text(p.amount):>10}\n")
+        due = decimal_text(max(sale.due, Decimal(0)))
+        text.append(f"{due_label:<12}{due:>12}", style="bold")
         if sale.change:
-            text.append(f"\n{'CHANGE':<12}{sale.change:>12.2f}", style="bold reverse")
+            change = _("CHANGE")
+            text.append(f"\n{change:<12}{decimal_text(sale.change):>12}", style="bold reverse")
         self.query_one("#payment-summary", Static).update(text)  # drawn: amounts, method names
         if sale.due <= 0 and sale.lines:
-            note = (note + " " if note else "") + "Paid in full — F10 to complete."
+            note = (note + " " if note else "") + _("Paid in full — F10 to complete.")
         self.query_one("#payment-note", Static).update(plain(note))
 
     def _amount(self) -> Decimal | None:
@@ -196,18 +211,20 @@ class PaymentScreen(TillModal[PaymentResult]):
             self.post_message(self.Refused(str(exc)))
             return
         if self.sale is None and not self.reading:
-            self.post_message(self.Refused("Nothing to pay: Esc, then scan something."))
+            self.post_message(self.Refused(_("Nothing to pay: Esc, then scan something.")))
             return
         if amount is None and self.reading:
             # empty means "the amount due", which nobody has seen yet: the field is kept
             self.post_message(
-                self.Refused("The amount due is still being read: type the amount, or wait.")
+                self.Refused(_("The amount due is still being read: type the amount, or wait."))
             )
             return
         self.query_one("#payment-amount", Input).value = ""
         if self.reading and amount is not None:
             # the field empties: say where the amount went while the window waits
-            note = f"{METHOD_LABELS[method]} {amount:.2f}: taken once the sale is read."
+            note = _("{method} {amount}: taken once the sale is read.").format(
+                method=METHOD_LABELS[method], amount=decimal_text(amount)
+            )
             self.query_one("#payment-note", Static).update(plain(note))
         self._pay(method, amount)
 
@@ -216,9 +233,17 @@ class PaymentScreen(TillModal[PaymentResult]):
 
         def taken(view: SaleView) -> PaymentScreen.Changed:
             added = view.payments[-1] if view.payments else None
-            note = f"{METHOD_LABELS[method]}: {added.amount:.2f} taken." if added else ""
+            note = (
+                _("{method}: {amount} taken.").format(
+                    method=METHOD_LABELS[method], amount=decimal_text(added.amount)
+                )
+                if added
+                else ""
+            )
             if added is not None and method == LOYALTY:
-                note = f"{added.loyalty_points} points redeemed for {added.amount:.2f}."
+                note = _("{points} points redeemed for {amount}.").format(
+                    points=added.loyalty_points, amount=decimal_text(added.amount)
+                )
             return self.Changed(view, note)
 
         self.run_job(
@@ -227,15 +252,17 @@ class PaymentScreen(TillModal[PaymentResult]):
             taken,
             self.Refused,
             exclusive=False,
-            description=f"taking the {METHOD_LABELS[method].lower()} payment",
+            description=_("taking the {method} payment").format(
+                method=METHOD_LABELS[method].lower()
+            ),
         )
 
     def action_remove_payment(self) -> None:
         if self.reading or self.sale is None:
-            self.post_message(self.Refused("The sale is still being read."))
+            self.post_message(self.Refused(_("The sale is still being read.")))
             return
         if not self.sale.payments:
-            self.post_message(self.Refused("There is no payment to remove."))
+            self.post_message(self.Refused(_("There is no payment to remove.")))
             return
         self._remove(self.sale.payments[-1].id)
 
@@ -244,17 +271,17 @@ class PaymentScreen(TillModal[PaymentResult]):
         self.run_job(
             "payment",
             lambda: services.till.remove_payment(payment_id),
-            lambda view: self.Changed(view, "Payment removed."),
+            lambda view: self.Changed(view, _("Payment removed.")),
             self.Refused,
             exclusive=False,
-            description="removing the payment",
+            description=_("removing the payment"),
         )
 
     def job_failed(self, group: str, error: BaseException) -> None:
         """Told and logged already; the note says the payments shown are what was last
         read, so the cashier checks them before completing."""
         self.query_one("#payment-note", Static).update(
-            plain("That did not go through: check the payments above.", "bold red")
+            plain(_("That did not go through: check the payments above."), "bold red")
         )
 
     @on(Changed)
@@ -268,10 +295,12 @@ class PaymentScreen(TillModal[PaymentResult]):
 
     def action_complete(self) -> None:
         if self.reading or self.sale is None:
-            self._refused(self.Refused("The sale is still being read: wait for the amount due."))
+            self._refused(self.Refused(_("The sale is still being read: wait for the amount due.")))
             return
         if self.sale.due > 0:
-            self._refused(self.Refused(f"{self.sale.due:.2f} is still due."))
+            self._refused(
+                self.Refused(_("{amount} is still due.").format(amount=decimal_text(self.sale.due)))
+            )
             return
         self.dismiss(PaymentResult(self.sale, True))
 

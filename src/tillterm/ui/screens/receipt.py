@@ -13,18 +13,19 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tillterm.i18n import _
 from tillterm.ui.plain import plain
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
 
 
 class ReceiptScreen(ModalScreen[None]):
-    HELP_TITLE = "Receipt"
+    HELP_TITLE = _("Receipt")
     CSS_PATH = css("receipt.tcss")
     BINDINGS = [
-        Binding("enter,escape", "close", "New sale"),
-        Binding("up", "scroll(-1)", "Scroll up", show=False),
-        Binding("down", "scroll(1)", "Scroll down", show=False),
+        Binding("enter,escape", "close", _("New sale")),
+        Binding("up", "scroll(-1)", _("Scroll up"), show=False),
+        Binding("down", "scroll(1)", _("Scroll down"), show=False),
     ]
 
     def __init__(self, text: str, note: str) -> None:

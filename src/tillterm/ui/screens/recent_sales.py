@@ -26,6 +26,9 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tillterm.core.money import format_money
+from tillterm.i18n import _
+from tillterm.i18n.formats import decimal_text
 from tillterm.sales import REFUND, CompletedSale, SaleView
 from tillterm.services.till import Finished
 from tillterm.ui.messages import ScanReceived
@@ -49,20 +52,20 @@ class RefundDone:
 class RecentSalesScreen(TillModal[RefundDone | None]):
     """Pick a completed sale (list or receipt number), see its receipt, refund it."""
 
-    HELP_TITLE = "Recent sales"
+    HELP_TITLE = _("Recent sales")
     CSS_PATH = css("recent_sales.tcss")
     #: Enter picks in the list, F10 refunds the sale shown: keys wait for them
     KEYS_WAIT_FOR = frozenset({"recent"})
     BINDINGS = [
         # a modal screen hides the app's keys: its own F1 lists these
-        Binding("f1", "app.show_help", "Help"),
-        Binding("enter", "open", "Show receipt"),
-        Binding("up", "move(-1)", "Previous sale / scroll", show=False),
-        Binding("down", "move(1)", "Next sale / scroll", show=False),
-        Binding("f6", "return_items", "Return items"),
-        Binding("f7", "return_without_receipt", "No receipt"),
-        Binding("f10", "refund", "Refund sale"),
-        Binding("escape", "back", "Back"),
+        Binding("f1", "app.show_help", _("Help")),
+        Binding("enter", "open", _("Show receipt")),
+        Binding("up", "move(-1)", _("Previous sale / scroll"), show=False),
+        Binding("down", "move(1)", _("Next sale / scroll"), show=False),
+        Binding("f6", "return_items", _("Return items")),
+        Binding("f7", "return_without_receipt", _("No receipt")),
+        Binding("f10", "refund", _("Refund sale")),
+        Binding("escape", "back", _("Back")),
     ]
 
     @dataclass
@@ -98,12 +101,12 @@ class RecentSalesScreen(TillModal[RefundDone | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="recent-box"):
-            yield Static("Recent sales — refund", id="recent-title")
-            yield Input(placeholder="Receipt number (type or scan), Enter", id="recent-receipt")
+            yield Static(plain(_("Recent sales — refund")), id="recent-title")
+            yield Input(placeholder=_("Receipt number (type or scan), Enter"), id="recent-receipt")
             yield PickList(id="recent-list", markup=False)
             with VerticalScroll(id="recent-receipt-view"):
                 yield Static("", id="recent-receipt-text", markup=False)
-            yield Static("Loading…", id="recent-note")
+            yield Static(plain(_("Loading…")), id="recent-note")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -123,7 +126,7 @@ class RecentSalesScreen(TillModal[RefundDone | None]):
             lambda: services.till.completed(),
             self.Listed,
             self.Failed,
-            description="listing the recent sales",
+            description=_("listing the recent sales"),
         )
 
     def _open(self, sale_id: int | None, receipt_no: str) -> None:
@@ -133,7 +136,7 @@ class RecentSalesScreen(TillModal[RefundDone | None]):
             lambda: services.till.show_completed(sale_id=sale_id, receipt_no=receipt_no),
             lambda shown: self.Opened(shown.sale, shown.receipt),
             self.Failed,
-            description="opening the sale's receipt",
+            description=_("opening the sale's receipt"),
         )
 
     def _refund(self, sale_id: int) -> None:
@@ -145,14 +148,14 @@ class RecentSalesScreen(TillModal[RefundDone | None]):
             lambda: services.till.finish(refund_of=sale_id),
             lambda done: self.Refunded(RefundDone(done.sale, done.receipt, done.note)),
             self.Failed,
-            description="refunding the sale",
+            description=_("refunding the sale"),
         )
 
     def job_failed(self, group: str, error: BaseException) -> None:
         """Told and logged already: F10 works again, and the note no longer says
         "Refunding…" (the list or the receipt shown is what was last read)."""
         self._busy = False
-        self._note("That did not go through; Esc goes back to the list.", error=True)
+        self._note(_("That did not go through; Esc goes back to the list."), error=True)
 
     # ----------------------------------------------------------------- showing
 
@@ -166,17 +169,17 @@ class RecentSalesScreen(TillModal[RefundDone | None]):
         for sale in message.sales:
             when = sale.completed_at.astimezone().strftime("%d/%m %H:%M")
             who = (sale.customer_name or "-")[:20]
-            mark = "REFUND" if sale.kind == REFUND else ("refunded" if sale.refunded else "")
+            mark = _("REFUND") if sale.kind == REFUND else (_("refunded") if sale.refunded else "")
             label = (
                 f"{sale.receipt_no:<9} {when}  {sale.register_name[:8]:<8} {who:<20} "
-                f"{sale.total:>9.2f} {mark}"
+                f"{decimal_text(sale.total):>9} {mark}"
             )
             options.add_option(Option(plain(label), id=str(sale.id)))
         if message.sales:
             options.highlighted = 0
-            self._note("Enter shows the highlighted sale (or the receipt number typed).")
+            self._note(_("Enter shows the highlighted sale (or the receipt number typed)."))
         else:
-            self._note("No completed sales yet.")
+            self._note(_("No completed sales yet."))
 
     @on(Opened)
     def _opened(self, message: Opened) -> None:
@@ -188,16 +191,22 @@ class RecentSalesScreen(TillModal[RefundDone | None]):
         self.query_one("#recent-receipt-view").display = True
         sale = message.sale
         if sale.kind == REFUND:
-            self._note(f"{sale.receipt_no} is a refund; it cannot be refunded. Esc back.")
+            self._note(
+                _("{receipt} is a refund; it cannot be refunded. Esc back.").format(
+                    receipt=sale.receipt_no
+                )
+            )
         elif sale.refunded_by:
             self._note(
-                f"{sale.receipt_no} was refunded by {sale.refunded_by}; "
-                "F6 returns what is left. Esc back."
+                _("{receipt} was refunded by {refund}; F6 returns what is left. Esc back.").format(
+                    receipt=sale.receipt_no, refund=sale.refunded_by
+                )
             )
         else:
             self._note(
-                f"F10 refunds {sale.receipt_no} ({sale.total:.2f} {sale.currency}), "
-                "F6 returns items. Esc back."
+                _("F10 refunds {receipt} ({total}), F6 returns items. Esc back.").format(
+                    receipt=sale.receipt_no, total=format_money(sale.total, sale.currency)
+                )
             )
 
     @on(Refunded)
@@ -249,26 +258,35 @@ class RecentSalesScreen(TillModal[RefundDone | None]):
     def action_refund(self) -> None:
         sale = self.sale
         if sale is None:
-            self._note("Choose a sale first (Enter), then F10 refunds it.", error=True)
+            self._note(_("Choose a sale first (Enter), then F10 refunds it."), error=True)
             return
         if sale.kind == REFUND:
-            self._note(f"{sale.receipt_no} is a refund; it cannot be refunded.", error=True)
+            self._note(
+                _("{receipt} is a refund; it cannot be refunded.").format(receipt=sale.receipt_no),
+                error=True,
+            )
             return
         if self._busy:
             return
-        who = f" to {sale.customer.display_name}" if sale.customer else ""
-        question = (
-            f"Refund all of {sale.receipt_no}{who}: {sale.total:.2f} {sale.currency} back the "
-            "way it was paid; loyalty points and account movements are reversed."
-        )
+        total = format_money(sale.total, sale.currency)
+        if sale.customer:
+            question = _(
+                "Refund all of {receipt} to {customer}: {total} back the way it was paid; "
+                "loyalty points and account movements are reversed."
+            ).format(receipt=sale.receipt_no, customer=sale.customer.display_name, total=total)
+        else:
+            question = _(
+                "Refund all of {receipt}: {total} back the way it was paid; "
+                "loyalty points and account movements are reversed."
+            ).format(receipt=sale.receipt_no, total=total)
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self._busy = True
-                self._note("Refunding…")
+                self._note(_("Refunding…"))
                 self._refund(sale.id)
 
-        self.app.push_screen(ConfirmScreen("Refund this sale?", question, "Refund"), answered)
+        self.app.push_screen(ConfirmScreen(_("Refund this sale?"), question, _("Refund")), answered)
 
     def _returned(self, done: Finished | None) -> None:
         """A return screen closed: with a refund, this screen closes with it too."""
@@ -278,10 +296,13 @@ class RecentSalesScreen(TillModal[RefundDone | None]):
     def action_return_items(self) -> None:
         sale = self.sale
         if sale is None:
-            self._note("Choose a sale first (Enter), then F6 returns items of it.", error=True)
+            self._note(_("Choose a sale first (Enter), then F6 returns items of it."), error=True)
             return
         if sale.kind == REFUND:
-            self._note(f"{sale.receipt_no} is a refund; it cannot be returned.", error=True)
+            self._note(
+                _("{receipt} is a refund; it cannot be returned.").format(receipt=sale.receipt_no),
+                error=True,
+            )
             return
         from tillterm.ui.screens.return_lines import ReturnLinesScreen
 

@@ -36,8 +36,10 @@ from textual.message import Message
 from textual.widgets import Header, Input, Static
 
 from tillterm.core.errors import TilltermError
-from tillterm.core.money import parse_amount, parse_percent
+from tillterm.core.money import format_money, parse_amount, parse_percent
 from tillterm.core.typed_text import describe_character, first_forbidden
+from tillterm.i18n import _, ngettext
+from tillterm.i18n.formats import decimal_text
 from tillterm.scanner.barcodes import gtin_check_ok
 from tillterm.ui.messages import CustomerAttachRequested, ScanReceived
 from tillterm.ui.new_customer import open_new_customer_form
@@ -66,7 +68,7 @@ _TYPED_QUANTITY = re.compile(r"\s*(\d{1,6})\s*\*\s*")
 
 
 #: what the sale panel and the status line say until the register's open sale is read
-OPENING = "Opening the register…"
+OPENING = _("Opening the register…")
 
 #: how often the register checks it still holds its name (a server restart lets it go)
 CLAIM_CHECK_S = 5.0
@@ -77,37 +79,37 @@ PAYMENT_READ_WAIT_S = 0.5
 
 
 class RegisterScreen(TillScreen[None]):
-    HELP_TITLE = "Register"
+    HELP_TITLE = _("Register")
     #: the scan field's typed commands, for F1 (the placeholder has room for two)
     HELP_TYPED = (
-        ("3*code", "three of the item: 3*, then scan or type it"),
-        ("=12.50 text", "an open-price item at 12.50"),
-        ("%10", "10 % off the selected line"),
-        ("%%10 why", "10 % off the whole sale (%%0 takes it off)"),
-        ("@8.00 why", "sell the selected line at 8.00, for a reason"),
+        (_("3*code"), _("three of the item: 3*, then scan or type it")),
+        (_("=12.50 text"), _("an open-price item at 12.50")),
+        ("%10", _("10 % off the selected line")),
+        (_("%%10 why"), _("10 % off the whole sale (%%0 takes it off)")),
+        (_("@8.00 why"), _("sell the selected line at 8.00, for a reason")),
     )
     CSS_PATH = css("register.tcss")
     BINDINGS = [
-        Binding("f6", "parked_sales", "Parked"),
-        Binding("f7", "focus_customer", "Customer"),
-        Binding("f8", "park_sale", "Park"),
-        Binding("f9", "pay", "Pay"),
-        Binding("f10", "complete_sale", "Complete"),
-        Binding("ctrl+d", "remove_line", "Remove line", priority=True),
-        Binding("ctrl+u", "detach_customer", "Detach customer", priority=True, show=False),
-        Binding("plus", "step_quantity(1)", "Quantity +1", key_display="+", show=False),
-        Binding("minus", "step_quantity(-1)", "Quantity -1", key_display="-", show=False),
-        Binding("up", "cursor(-1)", "Previous line/match", show=False),
-        Binding("down", "cursor(1)", "Next line/match", show=False),
-        Binding("escape", "back_to_scan", "Close list / back to scan", show=False),
-        Binding("ctrl+o", "misc_item", "Open-price item", priority=True, show=False),
-        Binding("ctrl+r", "sales_report", "Sales report", show=False),
-        Binding("ctrl+g", "drawer", "Drawer & day (float, cash in/out, X/Z)", show=False),
-        Binding("ctrl+t", "recent_sales", "Recent sales / refund", priority=True, show=False),
-        Binding("f12", "void_sale", "Void sale", show=False),
-        Binding("ctrl+n", "new_customer", "New customer (the unknown card)", show=False),
-        Binding("ctrl+y", "replace_customer", "Replace the customer (card scanned)", show=False),
-        Binding("ctrl+l", "reprint_receipt", "Reprint last receipt", priority=True, show=False),
+        Binding("f6", "parked_sales", _("Parked")),
+        Binding("f7", "focus_customer", _("Customer")),
+        Binding("f8", "park_sale", _("Park")),
+        Binding("f9", "pay", _("Pay")),
+        Binding("f10", "complete_sale", _("Complete")),
+        Binding("ctrl+d", "remove_line", _("Remove line"), priority=True),
+        Binding("ctrl+u", "detach_customer", _("Detach customer"), priority=True, show=False),
+        Binding("plus", "step_quantity(1)", _("Quantity +1"), key_display="+", show=False),
+        Binding("minus", "step_quantity(-1)", _("Quantity -1"), key_display="-", show=False),
+        Binding("up", "cursor(-1)", _("Previous line/match"), show=False),
+        Binding("down", "cursor(1)", _("Next line/match"), show=False),
+        Binding("escape", "back_to_scan", _("Close list / back to scan"), show=False),
+        Binding("ctrl+o", "misc_item", _("Open-price item"), priority=True, show=False),
+        Binding("ctrl+r", "sales_report", _("Sales report"), show=False),
+        Binding("ctrl+g", "drawer", _("Drawer & day (float, cash in/out, X/Z)"), show=False),
+        Binding("ctrl+t", "recent_sales", _("Recent sales / refund"), priority=True, show=False),
+        Binding("f12", "void_sale", _("Void sale"), show=False),
+        Binding("ctrl+n", "new_customer", _("New customer (the unknown card)"), show=False),
+        Binding("ctrl+y", "replace_customer", _("Replace the customer (card scanned)"), show=False),
+        Binding("ctrl+l", "reprint_receipt", _("Reprint last receipt"), priority=True, show=False),
     ]
 
     # ----------------------------------------------------------------- messages
@@ -217,10 +219,10 @@ class RegisterScreen(TillScreen[None]):
         yield Header()
         with Horizontal(id="register-top"):
             yield RegisterInput(
-                placeholder="Scan or type barcode, SKU, name; =12.50 misc; %10 discount",
+                placeholder=_("Scan or type barcode, SKU, name; =12.50 misc; %10 discount"),
                 id="scan-input",
             )
-            yield SteadyInput(placeholder="F7 Customer: name, phone…", id="customer-input")
+            yield SteadyInput(placeholder=_("F7 Customer: name, phone…"), id="customer-input")
         with Horizontal(id="register-body"):
             with Vertical(id="register-left"):
                 yield Suggestions(id="suggestions")
@@ -338,7 +340,7 @@ class RegisterScreen(TillScreen[None]):
             answer,
             self.Failed,
             exclusive=False,
-            description=f"adding “{text.strip()[:40]}” to the sale",
+            description=_("adding “{text}” to the sale").format(text=text.strip()[:40]),
         )
 
     def _search_customers(self, text: str) -> None:
@@ -348,7 +350,7 @@ class RegisterScreen(TillScreen[None]):
             lambda: services.till.search_customers(text, SEARCH_LIMIT),
             lambda found: self.CustomersMatched(text, tuple(found)),
             self.Failed,
-            description="searching customers",
+            description=_("searching customers"),
         )
 
     def _start_up(self, name: str) -> None:
@@ -382,7 +384,7 @@ class RegisterScreen(TillScreen[None]):
             lambda message: message,
             self.Failed,
             exclusive=False,
-            description="opening the register",
+            description=_("opening the register"),
         )
 
     def _complete(self) -> None:
@@ -393,7 +395,7 @@ class RegisterScreen(TillScreen[None]):
             lambda done: self.SaleCompleted(done.sale, done.receipt, done.note),
             self.Failed,
             exclusive=False,
-            description="completing the sale",
+            description=_("completing the sale"),
             holds_keys=True,  # the receipt opens: keys typed after F10 go to it
         )
 
@@ -405,7 +407,7 @@ class RegisterScreen(TillScreen[None]):
             lambda voided: self.SaleVoided(voided.note),
             self.Failed,
             exclusive=False,
-            description="voiding the sale",
+            description=_("voiding the sale"),
         )
 
     def job_failed(self, group: str, error: BaseException) -> None:
@@ -446,7 +448,7 @@ class RegisterScreen(TillScreen[None]):
         currency = sale.currency if sale else "EUR"
         self.query_one(CustomerPanel).show(sale.customer if sale else None, currency)
         self.query_one(SaleTotals).show(sale)
-        title = f"Sale {sale.id}" if sale and sale.lines else "New sale"
+        title = _("Sale {id}").format(id=sale.id) if sale and sale.lines else _("New sale")
         if table.border_title != title:
             table.border_title = title
 
@@ -504,7 +506,7 @@ class RegisterScreen(TillScreen[None]):
             check,
             lambda message: message,
             lambda _error: self.ClaimChecked(),
-            description="holding the register's name again",
+            description=_("holding the register's name again"),
         )
 
     @on(UnknownScanned)
@@ -519,16 +521,20 @@ class RegisterScreen(TillScreen[None]):
         self._unknown_code = code
         if gtin_check_ok(code) and not code.startswith("2"):
             # a valid retail barcode outside the in-store range: a product, not a card
-            note = f"Product {code} is not in the catalogue. Ctrl+N: a customer card instead."
+            note = _(
+                "Product {code} is not in the catalogue. Ctrl+N: a customer card instead."
+            ).format(code=code)
         else:
-            note = f"No product or card “{code}”. Ctrl+N: new customer with this card."
+            note = _("No product or card “{code}”. Ctrl+N: new customer with this card.").format(
+                code=code
+            )
         self._status(note, error=True)
         self.app.bell()
 
     @on(OtherCardScanned)
     def _other_card_scanned(self, message: OtherCardScanned) -> None:
         self._other_customer = message.customer_id
-        self._status(f"{message.note} Ctrl+Y: replace.", error=True)
+        self._status(_("{note} Ctrl+Y: replace.").format(note=message.note), error=True)
         self.app.bell()
 
     def _withdraw_offers(self) -> None:
@@ -546,15 +552,18 @@ class RegisterScreen(TillScreen[None]):
         """Put the customer whose card was just scanned on the sale instead."""
         customer_id, self._other_customer = self._other_customer, None
         if customer_id is None:
-            self._status("No other customer's card was scanned.", error=True)
+            self._status(_("No other customer's card was scanned."), error=True)
             return
         self._attach_customer(customer_id)
 
     @on(SaleCompleted)
     def _completed(self, message: SaleCompleted) -> None:
         self._show(None)
-        change = f" Change {message.sale.change:.2f}." if message.sale.change else ""
-        self._status(f"Sale {message.sale.receipt_no} complete.{change}")
+        change = message.sale.change
+        done = _("Sale {receipt} complete.").format(receipt=message.sale.receipt_no)
+        if change:
+            done += " " + _("Change {amount}.").format(amount=decimal_text(change))
+        self._status(done)
         self.app.push_screen(ReceiptScreen(message.receipt, message.note), self._after_receipt)
         self._print_receipt(message.sale)
 
@@ -570,14 +579,19 @@ class RegisterScreen(TillScreen[None]):
     def _register_taken(self, message: RegisterTaken) -> None:
         from tillterm.ui.screens.confirm import KeyPromptScreen
 
-        self._status(f"Register {message.name} is open in another session.", error=True)
-        question = (
-            f"Register “{message.name}” is already open in another session (another SSH "
+        self._status(
+            _("Register {name} is open in another session.").format(name=message.name),
+            error=True,
+        )
+        question = _(
+            "Register “{name}” is already open in another session (another SSH "
             "login, or a till cloned with the same name). Two sessions on one register "
             "would ring up the same sale. Name this register, then F10 (Esc quits):"
-        )
+        ).format(name=message.name)
         self.app.push_screen(
-            KeyPromptScreen("Register in use", question, f"{message.name}-2"[:40], "Use this name"),
+            KeyPromptScreen(
+                _("Register in use"), question, f"{message.name}-2"[:40], _("Use this name")
+            ),
             self._renamed,
         )
 
@@ -587,17 +601,19 @@ class RegisterScreen(TillScreen[None]):
         name = clean_name(name or "")
         if not name:
             app: Any = self.app
-            app.startup_error = (
-                f"register {self._register} is open in another session; "
+            app.startup_error = _(
+                "register {name} is open in another session; "
                 "start with --register NAME (or TILLTERM_REGISTER) to use another name."
-            )
+            ).format(name=self._register)
             self.app.exit(1, return_code=1)
             return
         app = self.app
         app.register_name = name
         info = getattr(app, "db_info", None)
         app.sub_title = f"{name} · {info.label}" if info is not None else name
-        self._status(f"This session is register {name} (--register {name} next time).")
+        self._status(
+            _("This session is register {name} (--register {name} next time).").format(name=name)
+        )
         self._start_up(name)
 
     # ----------------------------------------------------------------- scan field
@@ -654,8 +670,9 @@ class RegisterScreen(TillScreen[None]):
         bad = first_forbidden(text)
         if bad is not None:  # a lone surrogate, a pasted control character: not a code
             self._status(
-                f"Not understood: character {bad[0]} is {describe_character(bad[1])}. "
-                "Type or scan it again.",
+                _(
+                    "Not understood: character {position} is {character}. Type or scan it again."
+                ).format(position=bad[0], character=describe_character(bad[1])),
                 error=True,
             )
             self.app.bell()
@@ -683,68 +700,81 @@ class RegisterScreen(TillScreen[None]):
         self.action_step_quantity(message.delta)
 
     def _misc_from_text(self, text: str) -> None:
-        amount, _, description = text.strip().partition(" ")
+        amount, _sep, description = text.strip().partition(" ")
         try:
             price = parse_amount(amount)
         except ValueError as exc:
-            self._status(f"{exc}, e.g. =12.50 gift wrap.", error=True)
+            self._status(_("{error}, e.g. =12.50 gift wrap.").format(error=exc), error=True)
             return
-        what = description.strip() or "misc item"
+        what = description.strip() or _("misc item")
         self._change(
             lambda till: till.add_misc_item(price, description),
-            f"Added {what}.",
-            "adding an open-price item",
+            _("Added {what}.").format(what=what),
+            _("adding an open-price item"),
         )
 
     def _discount_from_text(self, text: str) -> None:
         line_id = self.selected_line
         sale = self.sale
         if sale is None or line_id is None:
-            self._status("Select a line first, then type %10 for 10 % off it.", error=True)
+            self._status(_("Select a line first, then type %10 for 10 % off it."), error=True)
             return
         try:
             percent = parse_percent(text) or Decimal(0)
         except ValueError as exc:
-            self._status(f"{exc}: type %10 for 10 % off the selected line.", error=True)
+            self._status(
+                _("{error}: type %10 for 10 % off the selected line.").format(error=exc),
+                error=True,
+            )
             return
         self._change(
             lambda till: till.set_line_discount(line_id, percent),
-            f"Line discount {percent} %.",
-            "discounting the line",
+            _("Line discount {percent} %.").format(percent=_percent_text(percent)),
+            _("discounting the line"),
         )
 
     def _sale_discount_from_text(self, text: str) -> None:
-        amount, _, reason = text.strip().partition(" ")
+        amount, _sep, reason = text.strip().partition(" ")
         if self.sale is None or not self.sale.lines:
-            self._status("Scan an item first, then type %%10 for 10 % off the sale.", error=True)
+            self._status(_("Scan an item first, then type %%10 for 10 % off the sale."), error=True)
             return
         try:
             percent = parse_percent(amount) or Decimal(0)
         except ValueError as exc:
-            self._status(f"{exc}: type %%10 regular for 10 % off the sale.", error=True)
+            self._status(
+                _("{error}: type %%10 regular for 10 % off the sale.").format(error=exc),
+                error=True,
+            )
             return
-        done = f"{percent.normalize():f} % off the sale." if percent else "Sale discount removed."
+        done = (
+            _("{percent} % off the sale.").format(percent=_percent_text(percent))
+            if percent
+            else _("Sale discount removed.")
+        )
         self._change(
             lambda till: till.set_sale_discount(percent, reason),
             done,
-            "discounting the sale",
+            _("discounting the sale"),
         )
 
     def _price_from_text(self, text: str) -> None:
         line_id = self.selected_line
         if self.sale is None or line_id is None:
-            self._status("Select a line first, then type @8.00 damaged box.", error=True)
+            self._status(_("Select a line first, then type @8.00 damaged box."), error=True)
             return
-        amount, _, reason = text.strip().partition(" ")
+        amount, _sep, reason = text.strip().partition(" ")
         try:
             price = parse_amount(amount)
         except ValueError as exc:
-            self._status(f"{exc}: type @8.00 and the reason, e.g. @8.00 damaged box.", error=True)
+            self._status(
+                _("{error}: type @8.00 and the reason, e.g. @8.00 damaged box.").format(error=exc),
+                error=True,
+            )
             return
         self._change(
             lambda till: till.override_price(line_id, price, reason),
-            f"Price changed to {price:.2f}.",
-            "changing the price",
+            _("Price changed to {price}.").format(price=decimal_text(price)),
+            _("changing the price"),
         )
 
     # ----------------------------------------------------------------- customer field
@@ -765,7 +795,7 @@ class RegisterScreen(TillScreen[None]):
         if message.text != self._customer_text:
             return  # typed on since
         options = [(f"customer:{c.id}", _customer_label(c)) for c in message.customers]
-        options.append(("new", f"Add “{message.text}” as a new customer"))
+        options.append(("new", _("Add “{text}” as a new customer").format(text=message.text)))
         suggestions = self.query_one(Suggestions)
         suggestions.show("customers", options)
         self._suggested_for = message.text
@@ -783,7 +813,7 @@ class RegisterScreen(TillScreen[None]):
             return
         if text:
             self._customer_enter_pending = text
-            self._status(f"Looking up “{text}”…")
+            self._status(_("Looking up “{text}”…").format(text=text))
 
     @on(Suggestions.Picked)
     def _picked(self, message: Suggestions.Picked) -> None:
@@ -792,7 +822,9 @@ class RegisterScreen(TillScreen[None]):
             product_id = int(message.option_id.split(":", 1)[1])
             quantity, self._match_quantity = self._match_quantity, 1
             self._change(
-                lambda till: till.add_product(product_id, quantity), "Added.", "adding the product"
+                lambda till: till.add_product(product_id, quantity),
+                _("Added."),
+                _("adding the product"),
             )
             self.query_one("#scan-input", Input).value = ""
             return
@@ -811,8 +843,8 @@ class RegisterScreen(TillScreen[None]):
     def _attach_customer(self, customer_id: int) -> None:
         self._change(
             lambda till: till.attach_customer(customer_id),
-            "Customer attached.",
-            "attaching the customer",
+            _("Customer attached."),
+            _("attaching the customer"),
         )
         self.query_one("#scan-input", RegisterInput).focus()
 
@@ -832,14 +864,21 @@ class RegisterScreen(TillScreen[None]):
     @on(ProductsMatched)
     def _products_matched(self, message: ProductsMatched) -> None:
         options = [
-            (f"product:{p.id}", f"{p.name[:34]:<34} {p.price:>8.2f}") for p in message.products
+            (f"product:{p.id}", f"{p.name[:34]:<34} {decimal_text(p.price):>8}")
+            for p in message.products
         ]
         self.query_one(Suggestions).show("products", options)
         self._match_quantity = message.quantity
         scan = self.query_one("#scan-input", RegisterInput)
         with scan.prevent(Input.Changed):
             scan.value = message.text
-        self._status(f"{len(options)} products match “{message.text}”: ↑↓ and Enter.")
+        self._status(
+            ngettext(
+                "{count} product matches “{text}”: ↑↓ and Enter.",
+                "{count} products match “{text}”: ↑↓ and Enter.",
+                len(options),
+            ).format(count=len(options), text=message.text)
+        )
 
     def _hide_suggestions(self) -> None:
         self.query_one(Suggestions).hide()
@@ -870,7 +909,7 @@ class RegisterScreen(TillScreen[None]):
 
     def _on_line(self) -> int | None:
         if self.sale is None or self.selected_line is None:
-            self._status("There is no line to change.", error=True)
+            self._status(_("There is no line to change."), error=True)
             return None
         return self.selected_line
 
@@ -878,23 +917,25 @@ class RegisterScreen(TillScreen[None]):
         line_id = self._on_line()
         if line_id is not None:
             self._change(
-                lambda till: till.change_quantity(line_id, delta), "", "changing the quantity"
+                lambda till: till.change_quantity(line_id, delta), "", _("changing the quantity")
             )
 
     def action_remove_line(self) -> None:
         line_id = self._on_line()
         if line_id is not None:
             self._change(
-                lambda till: till.remove_line(line_id), "Line removed.", "removing the line"
+                lambda till: till.remove_line(line_id), _("Line removed."), _("removing the line")
             )
 
     def action_detach_customer(self) -> None:
         sale = self.sale
         if sale is None or sale.customer is None:
-            self._status("No customer is attached.", error=True)
+            self._status(_("No customer is attached."), error=True)
             return
         self._change(
-            lambda till: till.detach_customer(), "Customer detached.", "detaching the customer"
+            lambda till: till.detach_customer(),
+            _("Customer detached."),
+            _("detaching the customer"),
         )
 
     def action_misc_item(self) -> None:
@@ -902,20 +943,22 @@ class RegisterScreen(TillScreen[None]):
         scan.focus()
         scan.value = "="
         scan.cursor_position = 1
-        self._status("Open-price item: type the price and a description, e.g. =12.50 gift wrap")
+        self._status(_("Open-price item: type the price and a description, e.g. =12.50 gift wrap"))
 
     def action_park_sale(self) -> None:
         if self.after_jobs("sale", self.action_park_sale):
             return  # a change to the sale is on its way: act on the sale it leaves
         sale = self.sale
         if sale is None or not sale.lines:
-            self._status("There is nothing to park.", error=True)
+            self._status(_("There is nothing to park."), error=True)
             return
 
         def park(till: Till) -> None:
             till.park()
 
-        self._change(park, f"Sale {sale.id} parked (F6 to resume).", "parking the sale")
+        self._change(
+            park, _("Sale {id} parked (F6 to resume).").format(id=sale.id), _("parking the sale")
+        )
 
     def action_parked_sales(self) -> None:
         from tillterm.ui.screens.parked_sales import ParkedSalesScreen
@@ -926,7 +969,9 @@ class RegisterScreen(TillScreen[None]):
         if sale_id is None:
             return
         self._change(
-            lambda till: till.resume(sale_id), f"Sale {sale_id} resumed.", "resuming the sale"
+            lambda till: till.resume(sale_id),
+            _("Sale {id} resumed.").format(id=sale_id),
+            _("resuming the sale"),
         )
 
     def action_pay(self) -> None:
@@ -964,7 +1009,7 @@ class RegisterScreen(TillScreen[None]):
     def _open_payment(self) -> None:
         sale = self.sale
         if sale is None or not sale.lines:
-            self._status("Scan something before taking a payment.", error=True)
+            self._status(_("Scan something before taking a payment."), error=True)
             return
         from tillterm.ui.screens.payment import PaymentScreen
 
@@ -990,17 +1035,22 @@ class RegisterScreen(TillScreen[None]):
         if result.complete:
             self._complete()
         elif result.sale.due > 0 and result.sale.payments:
-            self._status(f"{result.sale.due:.2f} still due.")
+            self._status(_("{amount} still due.").format(amount=decimal_text(result.sale.due)))
 
     def action_complete_sale(self) -> None:
         if self.after_jobs("sale", self.action_complete_sale):
             return  # a change to the sale is on its way: act on the sale it leaves
         sale = self.sale
         if sale is None or not sale.lines:
-            self._status("There is nothing to complete.", error=True)
+            self._status(_("There is nothing to complete."), error=True)
             return
         if sale.due > 0:
-            self._status(f"{sale.due:.2f} is still due: F9 to take the payment.", error=True)
+            self._status(
+                _("{amount} is still due: F9 to take the payment.").format(
+                    amount=decimal_text(sale.due)
+                ),
+                error=True,
+            )
             return
         self._complete()
 
@@ -1010,7 +1060,7 @@ class RegisterScreen(TillScreen[None]):
             return  # a change to the sale is on its way: act on the sale it leaves
         sale = self.sale
         if sale is None or not (sale.lines or sale.payments):
-            self._status("There is no sale to void.", error=True)
+            self._status(_("There is no sale to void."), error=True)
             return
         from tillterm.ui.screens.confirm import KeyConfirmScreen
 
@@ -1019,10 +1069,18 @@ class RegisterScreen(TillScreen[None]):
             from tillterm.sales import describe_void
 
             back = describe_void(sale)
-            taken = f" Money was taken: {back}. The payments stay on record."
-        question = (
-            f"Void sale {sale.id} ({sale.item_count} items, {sale.total:.2f} "
-            f"{sale.currency})?{taken} F12 voids it; N or Esc keeps it."
+            taken = " " + _("Money was taken: {back}. The payments stay on record.").format(
+                back=back
+            )
+        question = ngettext(
+            "Void sale {id} ({count} item, {total})?{taken} F12 voids it; N or Esc keeps it.",
+            "Void sale {id} ({count} items, {total})?{taken} F12 voids it; N or Esc keeps it.",
+            sale.item_count,
+        ).format(
+            id=sale.id,
+            count=sale.item_count,
+            total=format_money(sale.total, sale.currency),
+            taken=taken,
         )
 
         def answered(yes: bool | None) -> None:
@@ -1030,10 +1088,10 @@ class RegisterScreen(TillScreen[None]):
             if yes:
                 self._void()
             else:
-                self._status(f"Sale {sale.id} kept.")
+                self._status(_("Sale {id} kept.").format(id=sale.id))
 
         self.app.push_screen(
-            KeyConfirmScreen("Void this sale?", question, "Void", "Keep"), answered
+            KeyConfirmScreen(_("Void this sale?"), question, _("Void"), _("Keep")), answered
         )
 
     def action_sales_report(self) -> None:
@@ -1082,7 +1140,7 @@ class RegisterScreen(TillScreen[None]):
             ),
             self.ReceiptPrinted,
             exclusive=False,
-            description="printing the receipt",
+            description=_("printing the receipt"),
         )
 
     @on(ReceiptPrinted)
@@ -1090,11 +1148,15 @@ class RegisterScreen(TillScreen[None]):
         printed = message.printed
         if printed is None:  # no printer configured: nothing changes
             return
-        note = f"{printed.note} — Ctrl+L to reprint" if printed.retry else printed.note
+        note = (
+            _("{note} — Ctrl+L to reprint").format(note=printed.note)
+            if printed.retry
+            else printed.note
+        )
         shown = self._status_note
         if printed.ok and printed.receipt_no and printed.receipt_no in shown:
             # "Sale R0000042 complete. Change 5.50." keeps the change in sight
-            self._status(f"{shown} Printed.")
+            self._status(_("{shown} Printed.").format(shown=shown))
         else:
             self._status(note, error=not printed.ok)
         if isinstance(self.app.screen, ReceiptScreen):
@@ -1102,21 +1164,31 @@ class RegisterScreen(TillScreen[None]):
 
     def action_reprint_receipt(self) -> None:
         """Ctrl+L: the register's last receipt again, marked COPY (as kept, no drawer)."""
-        self._status("Printing a copy of the last receipt…")
+        self._status(_("Printing a copy of the last receipt…"))
         self._print_receipt()
 
 
 def _cells(line: Any) -> tuple[str, ...]:
     """A sale line's cells as plain strings (compared to skip unchanged cells)."""
-    disc = f"{line.discount:.2f}" if line.discount else ""
+    disc = decimal_text(line.discount) if line.discount else ""
     return (
         line.description,  # the lines widget fits it to its column (cut in the middle)
         str(line.quantity),
         # a price the cashier changed is starred (the receipt says what it was, and why)
-        f"{line.unit_price:.2f}" + ("*" if line.list_price is not None else ""),
+        decimal_text(line.unit_price) + ("*" if line.list_price is not None else ""),
         disc,
-        f"{line.total:.2f}",
+        decimal_text(line.total),
     )
+
+
+def _percent_text(percent: Decimal) -> str:
+    """``10`` or ``12.5`` (``12,5`` in French): a percentage without trailing zeros."""
+    return decimal_text(percent, _places(percent))
+
+
+def _places(number: Decimal) -> int:
+    exponent = number.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def _customer_label(customer: Any) -> str:

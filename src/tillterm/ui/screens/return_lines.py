@@ -13,6 +13,7 @@ its receipt.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from textual import on
 from textual.app import ComposeResult
@@ -23,6 +24,9 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tillterm.core.errors import TilltermError
+from tillterm.core.money import format_money
+from tillterm.i18n import _, pgettext
+from tillterm.i18n.formats import decimal_text
 from tillterm.sales import ReturnableSale, ReturnPlan, describe_plan, plan_return
 from tillterm.services.till import Finished
 from tillterm.ui.plain import plain
@@ -36,23 +40,28 @@ from tillterm.ui.widgets.pick_list import PickList
 class ReturnLinesScreen(TillModal[Finished | None]):
     """Choose lines and quantities of one completed sale to give back."""
 
-    HELP_TITLE = "Return items"
+    HELP_TITLE = _("Return items")
     CSS_PATH = css("return_lines.tcss")
     KEYS_WAIT_FOR = frozenset({"return"})
     BINDINGS = [
-        Binding("f1", "app.show_help", "Help"),
-        Binding("up", "move(-1)", "Previous line", show=False),
-        Binding("down", "move(1)", "Next line", show=False),
-        Binding("0", "type_digit(0)", "Quantity", key_display="0-9"),
+        Binding("f1", "app.show_help", _("Help")),
+        Binding("up", "move(-1)", _("Previous line"), show=False),
+        Binding("down", "move(1)", _("Next line"), show=False),
+        Binding("0", "type_digit(0)", _("Quantity"), key_display="0-9"),
         *(
-            Binding(str(d), f"type_digit({d})", f"Quantity {d} (two digits: 10 and up)", show=False)
+            Binding(
+                str(d),
+                f"type_digit({d})",
+                _("Quantity {digit} (two digits: 10 and up)").format(digit=d),
+                show=False,
+            )
             for d in range(1, 10)
         ),
-        Binding("plus,equals_sign", "change(1)", "One more", key_display="+"),
-        Binding("minus", "change(-1)", "One less", key_display="-"),
-        Binding("a", "all_left", "All"),
-        Binding("f10", "return_items", "Return"),
-        Binding("escape", "back", "Back"),
+        Binding("plus,equals_sign", "change(1)", _("One more"), key_display="+"),
+        Binding("minus", "change(-1)", _("One less"), key_display="-"),
+        Binding("a", "all_left", _("All")),
+        Binding("f10", "return_items", _("Return")),
+        Binding("escape", "back", _("Back")),
     ]
 
     @dataclass
@@ -86,14 +95,14 @@ class ReturnLinesScreen(TillModal[Finished | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="return-box"):
-            yield Static("Return items", id="return-title")
+            yield Static(plain(_("Return items")), id="return-title")
             yield Static(
-                plain(f" {'Item':<33}{'Sold':>5}{'Back':>5}{'Return':>7}{'Amount':>10}"),
+                plain(_heading()),
                 id="return-head",
             )
             yield PickList(id="return-list", markup=False)
             yield Static("", id="return-plan")
-            yield Static("Loading…", id="return-note")
+            yield Static(plain(_("Loading…")), id="return-note")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -108,13 +117,13 @@ class ReturnLinesScreen(TillModal[Finished | None]):
             lambda: services.till.returnable(sale_id),
             self.Loaded,
             self.Failed,
-            description="reading the sale's lines",
+            description=_("reading the sale's lines"),
         )
 
     def job_failed(self, group: str, error: BaseException) -> None:
         """Told and logged already: F10 works again."""
         self._busy = False
-        self._note("That did not go through; nothing was returned.", error=True)
+        self._note(_("That did not go through; nothing was returned."), error=True)
 
     # ----------------------------------------------------------------- showing
 
@@ -140,7 +149,8 @@ class ReturnLinesScreen(TillModal[Finished | None]):
         options.clear_options()
         for line in returnable.lines:
             qty = self.quantities.get(line.line_id, 0)
-            amount = f"{amounts[line.line_id] / 100:.2f}" if line.line_id in amounts else ""
+            cents = amounts.get(line.line_id)
+            amount = decimal_text(cents / Decimal(100)) if cents is not None else ""
             mark = "*" if qty else " "  # chosen lines show without colour
             label = (
                 f"{mark}{line.description[:33]:<33}{line.sold:>5}{line.returned:>5}"
@@ -150,7 +160,7 @@ class ReturnLinesScreen(TillModal[Finished | None]):
         if returnable.lines:
             options.highlighted = highlighted if highlighted is not None else 0
         cur = returnable.sale.currency
-        text = describe_plan(plan, cur) if plan else "Nothing chosen yet."
+        text = describe_plan(plan, cur) if plan else _("Nothing chosen yet.")
         self.query_one("#return-plan", Static).update(plain(text))
 
     @on(Loaded)
@@ -161,17 +171,23 @@ class ReturnLinesScreen(TillModal[Finished | None]):
         left = {line.line_id: line.left for line in returnable.lines}
         self.quantities = {k: min(v, left.get(k, 0)) for k, v in self.quantities.items()}
         sale = returnable.sale
-        who = f" — {sale.customer.display_name}" if sale.customer else ""
-        self.query_one("#return-title", Static).update(
-            plain(f"Return items of {sale.receipt_no} ({sale.total:.2f} {sale.currency}){who}")
+        title = _("Return items of {receipt} ({total})").format(
+            receipt=sale.receipt_no, total=format_money(sale.total, sale.currency)
         )
+        if sale.customer:
+            title += f" — {sale.customer.display_name}"
+        self.query_one("#return-title", Static).update(plain(title))
         self._show()
         if returnable.legacy_refund or not any(line.left for line in returnable.lines):
-            self._note(f"Everything on {sale.receipt_no} was already returned. Esc back.")
+            self._note(
+                _("Everything on {receipt} was already returned. Esc back.").format(
+                    receipt=sale.receipt_no
+                )
+            )
         elif reloaded:  # after a refusal: its reason stays on screen
             return
         else:
-            self._note("Digits set the quantity of the highlighted line; F10 returns.")
+            self._note(_("Digits set the quantity of the highlighted line; F10 returns."))
 
     @on(Returned)
     def _returned(self, message: Returned) -> None:
@@ -201,14 +217,17 @@ class ReturnLinesScreen(TillModal[Finished | None]):
         line = next(x for x in self.returnable.lines if x.line_id == line_id)
         if qty > line.left:
             self._note(
-                f"Only {line.left} of “{line.description}” can be returned "
-                f"({line.returned} of {line.sold} already were).",
+                _(
+                    "Only {left} of “{item}” can be returned ({returned} of {sold} already were)."
+                ).format(
+                    left=line.left, item=line.description, returned=line.returned, sold=line.sold
+                ),
                 error=True,
             )
             self.app.bell()
             return
         self.quantities[line_id] = max(qty, 0)
-        self._note("F10 returns what is marked *; Esc goes back without returning.")
+        self._note(_("F10 returns what is marked *; Esc goes back without returning."))
         self._show()
 
     def action_move(self, delta: int) -> None:
@@ -239,7 +258,7 @@ class ReturnLinesScreen(TillModal[Finished | None]):
         if self.returnable is None:
             return
         self.quantities = {line.line_id: line.left for line in self.returnable.lines}
-        self._note("Everything left is marked; F10 returns it.")
+        self._note(_("Everything left is marked; F10 returns it."))
         self._show()
 
     def action_return_items(self) -> None:
@@ -254,23 +273,34 @@ class ReturnLinesScreen(TillModal[Finished | None]):
             return
         sale = returnable.sale
         quantities = {k: v for k, v in self.quantities.items() if v}
-        question = f"Return from {sale.receipt_no}: {describe_plan(plan, sale.currency)}"
+        question = _("Return from {receipt}: {plan}").format(
+            receipt=sale.receipt_no, plan=describe_plan(plan, sale.currency)
+        )
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self._busy = True
-                self._note("Returning…")
+                self._note(_("Returning…"))
                 services = self.services
                 self.run_job(
                     "return",
                     lambda: services.till.return_items(sale.id, quantities),
                     self.Returned,
                     self.Failed,
-                    description="returning the items",
+                    description=_("returning the items"),
                     holds_keys=True,
                 )
 
-        self.app.push_screen(ConfirmScreen("Return these items?", question, "Return"), answered)
+        confirm = ConfirmScreen(_("Return these items?"), question, _("Return"))
+        self.app.push_screen(confirm, answered)
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+
+def _heading() -> str:
+    """The columns' titles over the lines (their widths are the lines' own)."""
+    item, sold = _("Item"), pgettext("return", "Sold")
+    back, taken = pgettext("return", "Back"), pgettext("return", "Return")
+    amount = pgettext("return", "Amount")
+    return f" {item:<33}{sold:>5}{back:>5}{taken:>7}{amount:>10}"

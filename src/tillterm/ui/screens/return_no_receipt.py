@@ -21,6 +21,8 @@ from textual.message import Message
 from textual.widgets import Input, Static
 
 from tillterm.core.money import parse_amount
+from tillterm.i18n import _
+from tillterm.i18n.formats import decimal_text
 from tillterm.sales import ACCOUNT, CASH, MAX_QUANTITY, NoReceiptItem
 from tillterm.services.till import Finished
 from tillterm.ui.messages import ScanReceived
@@ -31,21 +33,21 @@ from tillterm.ui.styles import css
 from tillterm.ui.widgets.form_row import FormRow
 from tillterm.ui.widgets.key_footer import KeyFooter
 
-_METHOD_WORDS: dict[str, str] = {CASH: "Cash", ACCOUNT: "Store credit (on account)"}
+_METHOD_WORDS: dict[str, str] = {CASH: _("Cash"), ACCOUNT: _("Store credit (on account)")}
 
 
 class ReturnNoReceiptScreen(TillModal[Finished | None]):
     """The small form of a return without a receipt."""
 
-    HELP_TITLE = "Return without receipt"
+    HELP_TITLE = _("Return without receipt")
     CSS_PATH = css("return_no_receipt.tcss")
     KEYS_WAIT_FOR = frozenset({"return"})
     BINDINGS = [
-        Binding("f1", "app.show_help", "Help"),
-        Binding("f2", "pay_back('cash')", "Cash"),
-        Binding("f3", "pay_back('account')", "Store credit"),
-        Binding("f10", "record", "Return"),
-        Binding("escape", "back", "Back"),
+        Binding("f1", "app.show_help", _("Help")),
+        Binding("f2", "pay_back('cash')", _("Cash")),
+        Binding("f3", "pay_back('account')", _("Store credit")),
+        Binding("f10", "record", _("Return")),
+        Binding("escape", "back", _("Back")),
     ]
 
     @dataclass
@@ -67,27 +69,31 @@ class ReturnNoReceiptScreen(TillModal[Finished | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="noreceipt-box"):
-            yield Static("Return without receipt", id="noreceipt-title")
-            yield FormRow("Item", Input(id="noreceipt-description", compact=True), field_name="d")
+            yield Static(plain(_("Return without receipt")), id="noreceipt-title")
             yield FormRow(
-                "Unit price",
+                _("Item"), Input(id="noreceipt-description", compact=True), field_name="d"
+            )
+            yield FormRow(
+                _("Unit price"),
                 Input(id="noreceipt-price", compact=True, restrict=r"[0-9.,]*"),
                 field_name="p",
             )
             yield FormRow(
-                "Quantity",
+                _("Quantity"),
                 Input(id="noreceipt-quantity", value="1", compact=True, restrict=r"[0-9]*"),
                 field_name="q",
             )
             yield FormRow(
-                "Tax rate %",
+                _("Tax rate %"),
                 Input(id="noreceipt-tax", compact=True, restrict=r"[0-9.,]*"),
                 field_name="t",
             )
-            yield FormRow("Reason", Input(id="noreceipt-reason", compact=True), field_name="r")
+            yield FormRow(_("Reason"), Input(id="noreceipt-reason", compact=True), field_name="r")
             yield FormRow(
-                "Customer card",
-                Input(id="noreceipt-customer", compact=True, placeholder="for store credit (F3)"),
+                _("Customer card"),
+                Input(
+                    id="noreceipt-customer", compact=True, placeholder=_("for store credit (F3)")
+                ),
                 field_name="c",
             )
             yield Static("", id="noreceipt-method")
@@ -97,19 +103,19 @@ class ReturnNoReceiptScreen(TillModal[Finished | None]):
     def on_mount(self) -> None:
         self.query_one("#noreceipt-description", Input).focus()
         self._show_method()
-        self._note("Tab moves between fields; F2 cash / F3 store credit; F10 records it.")
+        self._note(_("Tab moves between fields; F2 cash / F3 store credit; F10 records it."))
 
     def job_failed(self, group: str, error: BaseException) -> None:
         """Told and logged already: F10 works again, the form is as typed."""
         self._busy = False
-        self._note("That did not go through; nothing was returned.", error=True)
+        self._note(_("That did not go through; nothing was returned."), error=True)
 
     def _note(self, text: str, error: bool = False) -> None:
         self.query_one("#noreceipt-note", Static).update(plain(text, "bold red" if error else ""))
 
     def _show_method(self) -> None:
         self.query_one("#noreceipt-method", Static).update(
-            plain(f"Money back: {_METHOD_WORDS[self.method]}", "bold")
+            plain(_("Money back: {method}").format(method=_METHOD_WORDS[self.method]), "bold")
         )
 
     def _value(self, name: str) -> str:
@@ -120,15 +126,17 @@ class ReturnNoReceiptScreen(TillModal[Finished | None]):
         try:
             price = parse_amount(self._value("price"))
         except ValueError as exc:
-            raise ValueError(f"Unit price: {exc}") from exc
+            raise ValueError(_("Unit price: {error}").format(error=exc)) from exc
         quantity_text = self._value("quantity") or "0"
         quantity = int(quantity_text) if quantity_text.isdigit() else 0
         if not 1 <= quantity <= MAX_QUANTITY:
-            raise ValueError(f"Quantity: a whole number from 1 to {MAX_QUANTITY}.")
+            raise ValueError(
+                _("Quantity: a whole number from 1 to {most}.").format(most=MAX_QUANTITY)
+            )
         try:
             rate = Decimal(self._value("tax").replace(",", ".") or "x")
         except InvalidOperation as exc:
-            raise ValueError("Tax rate: type the rate in %, e.g. 20 or 5.5.") from exc
+            raise ValueError(_("Tax rate: type the rate in %, e.g. 20 or 5.5.")) from exc
         return NoReceiptItem(self._value("description"), price, quantity, rate)
 
     @on(ScanReceived)
@@ -152,29 +160,34 @@ class ReturnNoReceiptScreen(TillModal[Finished | None]):
             return
         reason, method, code = self._value("reason"), self.method, self._value("customer")
         if not reason:
-            self._note("A return without a receipt needs a reason.", error=True)
+            self._note(_("A return without a receipt needs a reason."), error=True)
             self.app.bell()
             return
-        question = (
-            f"Give back {item.quantity} × {item.description or '?'} at {item.unit_price:.2f} "
-            f"— {_METHOD_WORDS[method].lower()}; reason: {reason}"
+        asked = _("Give back {quantity} × {item} at {price} — {method}; reason: {reason}")
+        question = asked.format(
+            quantity=item.quantity,
+            item=item.description or "?",
+            price=decimal_text(item.unit_price),
+            method=_METHOD_WORDS[method].lower(),
+            reason=reason,
         )
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self._busy = True
-                self._note("Recording the return…")
+                self._note(_("Recording the return…"))
                 services = self.services
                 self.run_job(
                     "return",
                     lambda: services.till.return_without_receipt(item, reason, method, code),
                     self.Returned,
                     self.Failed,
-                    description="recording the return without receipt",
+                    description=_("recording the return without receipt"),
                     holds_keys=True,
                 )
 
-        self.app.push_screen(ConfirmScreen("Return without receipt?", question, "Return"), answered)
+        confirm = ConfirmScreen(_("Return without receipt?"), question, _("Return"))
+        self.app.push_screen(confirm, answered)
 
     @on(Returned)
     def _returned(self, message: Returned) -> None:

@@ -12,8 +12,10 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static
 
+from tillterm.i18n import _, pgettext
+from tillterm.i18n.formats import day, decimal_text
 from tillterm.sales import GroupReport
-from tillterm.ui.plain import plain
+from tillterm.ui.plain import plain, plain_text
 from tillterm.ui.screens.base import TillModal
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
@@ -29,15 +31,17 @@ def parse_day(text: str) -> dt.date:
             return dt.date(year, month, day)
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"“{text}” is not a date (31/03/2026 or 2026-03-31).") from None
+        raise ValueError(
+            _("“{text}” is not a date (31/03/2026 or 2026-03-31).").format(text=text)
+        ) from None
 
 
 class SalesReportScreen(TillModal[None]):
-    HELP_TITLE = "Sales by group"
+    HELP_TITLE = _("Sales by group")
     CSS_PATH = css("sales_report.tcss")
     BINDINGS = [
-        Binding("enter", "run_report", "Show"),
-        Binding("escape", "close", "Back to sale"),
+        Binding("enter", "run_report", _("Show")),
+        Binding("escape", "close", _("Back to sale")),
     ]
 
     @dataclass
@@ -51,23 +55,23 @@ class SalesReportScreen(TillModal[None]):
     def compose(self) -> ComposeResult:
         today = dt.date.today()
         with Vertical(id="report-box"):
-            yield Static("Sales by customer group", id="report-title")
+            yield Static(plain(_("Sales by customer group")), id="report-title")
             with Horizontal(id="report-dates"):
-                yield Label("From")
-                yield Input(today.replace(day=1).isoformat(), id="report-from")
-                yield Label("To")
-                yield Input(today.isoformat(), id="report-to")
+                yield Label(plain(pgettext("date range", "From")))
+                yield Input(day(today.replace(day=1)), id="report-from")
+                yield Label(plain(pgettext("date range", "To")))
+                yield Input(day(today), id="report-to")
             yield DataTable(id="report-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="report-note")
         yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#report-table", DataTable)
-        table.add_column("Group", width=20)
-        table.add_column("Sales", width=6)
-        table.add_column("Refunds", width=7)
-        table.add_column("Revenue", width=11)
-        table.add_column("Discount", width=10)
+        table.add_column(plain_text(_("Group")), width=20)
+        table.add_column(plain_text(_("Sales")), width=6)
+        table.add_column(plain_text(_("Refunds")), width=7)
+        table.add_column(plain_text(_("Revenue")), width=11)
+        table.add_column(plain_text(_("Discount")), width=10)
         self.query_one("#report-from", Input).focus()
         self.action_run_report()
 
@@ -88,13 +92,13 @@ class SalesReportScreen(TillModal[None]):
             lambda: services.till.sales_by_group(start, end),
             self.Ready,
             self.Failed,
-            description="computing the sales report",
+            description=_("computing the sales report"),
         )
 
     def job_failed(self, group: str, error: BaseException) -> None:
         """The table shows the last report that was read, if any: say so."""
         self.query_one("#report-note", Static).update(
-            plain("The report could not be computed: Enter tries again.")
+            plain(_("The report could not be computed: Enter tries again."))
         )
 
     @on(Ready)
@@ -107,13 +111,14 @@ class SalesReportScreen(TillModal[None]):
                 PlainCell(fit(row.group_name, 20)),
                 PlainCell(str(row.sales_count)),
                 PlainCell(str(row.refunds_count)),
-                PlainCell(f"{row.revenue:.2f}"),
-                PlainCell(f"{row.discount:.2f}"),
+                PlainCell(decimal_text(row.revenue)),
+                PlainCell(decimal_text(row.discount)),
             )
         self.query_one("#report-note", Static).update(
             plain(
-                f"{report.date_from:%d/%m/%Y} – {report.date_to:%d/%m/%Y}. "
-                "CSV: tillterm report sales-by-group --from … --to …"
+                _("{start} – {end}. CSV: tillterm report sales-by-group --from … --to …").format(
+                    start=day(report.date_from), end=day(report.date_to)
+                )
             )
         )
 

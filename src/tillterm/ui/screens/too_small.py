@@ -16,6 +16,7 @@ from textual.containers import Vertical
 from textual.events import Key, Paste
 from textual.widgets import Static
 
+from tillterm.i18n import _
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillModal
@@ -48,27 +49,29 @@ class TooSmallScreen(TillModal[None]):
     def show_size(self, width: int, height: int) -> None:
         self.query_one("#too-small-message", Static).update(
             plain(
-                f"Enlarge the terminal to {MIN_WIDTH}×{MIN_HEIGHT} "
-                f"(it is {width}×{height}). The sale is kept."
+                _(
+                    "Enlarge the terminal to {min_width}×{min_height} "
+                    "(it is {width}×{height}). The sale is kept."
+                ).format(min_width=MIN_WIDTH, min_height=MIN_HEIGHT, width=width, height=height)
             )
         )
 
-    def _refuse(self, what: str) -> None:
+    def _refuse(self, said: str) -> None:
         self.app.bell()
-        self.query_one("#too-small-refused", Static).update(
-            plain(f"{what} not taken: enlarge the terminal first.")
-        )
+        self.query_one("#too-small-refused", Static).update(plain(said))
 
     def on_key(self, event: Key) -> None:
         event.stop()
         event.prevent_default()
-        self._refuse("Key")
+        self._refuse(_("Key not taken: enlarge the terminal first."))
 
     def on_paste(self, event: Paste) -> None:
         event.stop()
-        self._refuse("Paste")
+        self._refuse(_("Paste not taken: enlarge the terminal first."))
 
     @on(ScanReceived)
     def _scanned(self, message: ScanReceived) -> None:
         message.stop()
-        self._refuse(f"Scan {message.code}")
+        self._refuse(
+            _("Scan {code} not taken: enlarge the terminal first.").format(code=message.code)
+        )

@@ -14,12 +14,16 @@ from textual.containers import Vertical
 from textual.events import Key, Paste
 from textual.widgets import Static
 
+from tillterm.i18n import _
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillModal
 from tillterm.ui.styles import css
 
-TITLES = {"create": "Setting up the new database…", "upgrade": "Upgrading the database…"}
+TITLES = {
+    "create": _("Setting up the new database…"),
+    "upgrade": _("Upgrading the database…"),
+}
 
 
 class UpgradingScreen(TillModal[None]):
@@ -40,9 +44,11 @@ class UpgradingScreen(TillModal[None]):
             yield Static(plain(TITLES.get(self.kind, TITLES["upgrade"])), id="upgrading-title")
             yield Static(
                 plain(
-                    f"tillterm is bringing {self.label} up to date. The register takes "
-                    "sales again as soon as it is done. If it is interrupted, nothing is "
-                    "lost: it starts again next time."
+                    _(
+                        "tillterm is bringing {database} up to date. The register takes "
+                        "sales again as soon as it is done. If it is interrupted, nothing is "
+                        "lost: it starts again next time."
+                    ).format(database=self.label)
                 ),
                 id="upgrading-message",
             )
@@ -56,15 +62,15 @@ class UpgradingScreen(TillModal[None]):
         event.stop()
         event.prevent_default()
         self.app.bell()
-        self.say("Wait for the upgrade: that key was not taken.")
+        self.say(_("Wait for the upgrade: that key was not taken."))
 
     def on_paste(self, event: Paste) -> None:
         event.stop()
         self.app.bell()
-        self.say("Wait for the upgrade: nothing pasted was taken.")
+        self.say(_("Wait for the upgrade: nothing pasted was taken."))
 
     @on(ScanReceived)
     def _scanned(self, message: ScanReceived) -> None:
         message.stop()
         self.app.bell()
-        self.say(f"Wait for the upgrade: scan {message.code} was not taken.")
+        self.say(_("Wait for the upgrade: scan {code} was not taken.").format(code=message.code))

@@ -24,6 +24,7 @@ from textual.widgets import Input, Label, Select, Static
 from textual.widgets.select import InvalidSelectValueError
 
 from tillterm.core.money import parse_amount
+from tillterm.i18n import _
 from tillterm.ui.plain import plain, plain_options
 
 #: a frozen, comparable form of the filters: ``(("group_id", 3), ("tags_all", ("bio",)))``
@@ -34,8 +35,8 @@ NO_GROUP = 0
 #: the "Show" choice beside the default (blank: active customers only), and the search
 #: keyword each one sets; an archived row is marked "(archived)" in the list itself
 SHOW_CHOICES: tuple[tuple[str, str], ...] = (
-    ("Archived only", "archived_only"),
-    ("Active and archived", "include_archived"),
+    (_("Archived only"), "archived_only"),
+    (_("Active and archived"), "include_archived"),
 )
 
 
@@ -47,7 +48,7 @@ def parse_day(text: str) -> dt.date:
             return dt.datetime.strptime(cleaned, fmt).date()
         except ValueError:
             continue
-    raise ValueError(f"“{cleaned}” is not a date (e.g. 2026-03-01)")
+    raise ValueError(_("“{text}” is not a date (e.g. 2026-03-01)").format(text=cleaned))
 
 
 def split_tags(text: str) -> tuple[str, ...]:
@@ -107,26 +108,26 @@ class CustomerFilters(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield Label("Group")
-            yield Select[int]([], prompt="Any group", id="filter-group", compact=True)
-            yield Label("Sales tax", classes="second")
-            yield Select[int]([], prompt="Any tax", id="filter-tax", compact=True)
+            yield Label(plain(_("Group")))
+            yield Select[int]([], prompt=_("Any group"), id="filter-group", compact=True)
+            yield Label(plain(_("Sales tax")), classes="second")
+            yield Select[int]([], prompt=_("Any tax"), id="filter-tax", compact=True)
         with Horizontal():
-            yield Label("Created")
-            yield Input(placeholder="from YYYY-MM-DD", id="filter-from", compact=True)
-            yield Input(placeholder="to YYYY-MM-DD", id="filter-to", compact=True)
-            yield Label("Discount", classes="second")
-            yield Input(placeholder="any, or 10", id="filter-discount", compact=True)
+            yield Label(plain(_("Created")))
+            yield Input(placeholder=_("from YYYY-MM-DD"), id="filter-from", compact=True)
+            yield Input(placeholder=_("to YYYY-MM-DD"), id="filter-to", compact=True)
+            yield Label(plain(_("Discount")), classes="second")
+            yield Input(placeholder=_("any, or 10"), id="filter-discount", compact=True)
         with Horizontal():
-            yield Label("With tags")
-            yield Input(placeholder="bio, b2b", id="filter-tags-all", compact=True)
-            yield Label("Without", classes="second")
-            yield Input(placeholder="late payer", id="filter-tags-none", compact=True)
+            yield Label(plain(_("With tags")))
+            yield Input(placeholder=_("bio, b2b"), id="filter-tags-all", compact=True)
+            yield Label(plain(_("Without")), classes="second")
+            yield Input(placeholder=_("late payer"), id="filter-tags-none", compact=True)
         with Horizontal():
-            yield Label("Show")
+            yield Label(plain(_("Show")))
             yield Select[str](
                 plain_options(SHOW_CHOICES),
-                prompt="Active customers",
+                prompt=_("Active customers"),
                 id="filter-show",
                 compact=True,
             )
@@ -138,7 +139,7 @@ class CustomerFilters(Vertical):
         """Fill the group and tax lists (loaded from the database by the screen)."""
         group = self.query_one("#filter-group", Select)
         keep = group.value
-        group.set_options(plain_options([("(no group)", NO_GROUP), *groups]))
+        group.set_options(plain_options([(_("(no group)"), NO_GROUP), *groups]))
         if keep is not Select.NULL and any(v == keep for _, v in [("", NO_GROUP), *groups]):
             group.value = keep
         tax = self.query_one("#filter-tax", Select)
@@ -192,14 +193,16 @@ class CustomerFilters(Vertical):
         discount = discount_field.value.strip()
         bad = False
         if discount:
-            if discount.casefold() in {"any", "*", "yes", "y"}:
+            if discount.casefold() in {"any", "*", "yes", "y", _("any").casefold()}:
                 out.append(("discount", "any"))
             else:
                 try:
                     value: Decimal = parse_amount(discount.rstrip("%").strip())
                     out.append(("discount", value))
                 except ValueError:
-                    problems.append(f"“{discount}” is not a discount: type any, or e.g. 10")
+                    problems.append(
+                        _("“{text}” is not a discount: type any, or e.g. 10").format(text=discount)
+                    )
                     bad = True
         discount_field.set_class(bad, "-bad")
         with_tags = split_tags(self.query_one("#filter-tags-all", Input).value)

@@ -9,6 +9,8 @@ from textual.widgets import Static
 
 from tillterm.core.money import format_money
 from tillterm.core.typed_text import visible_text
+from tillterm.i18n import _, language, pgettext
+from tillterm.ui.plain import plain_text
 from tillterm.ui.widgets.steady_frame import SteadyFrame
 
 if TYPE_CHECKING:
@@ -17,11 +19,13 @@ if TYPE_CHECKING:
 
 def _pct(value: object) -> str:
     if value is None:
-        return "none"
+        return pgettext("discount", "none")
     text = f"{value:f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    return f"{text} %"
+    if language() == "fr":
+        text = text.replace(".", ",")
+    return _("{percent} %").format(percent=text)
 
 
 #: what of the notes fits two lines of the panel beside "Note: "
@@ -52,14 +56,14 @@ class CustomerPanel(Static, SteadyFrame):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.border_title = "Customer (F7)"
+        self.border_title = _("Customer (F7)")
         self._shown: tuple[SaleCustomer | None, str] | None = None
 
     def show_loading(self) -> None:
         """Before the register's open sale is read: never "No customer" for a sale that
         will come back with one a moment later."""
         self._shown = None
-        self.update(Text("Loading…", style="dim"), layout=False)
+        self.update(plain_text(_("Loading…"), "dim"), layout=False)
 
     def show(self, customer: SaleCustomer | None, currency: str) -> None:
         """Show the customer; the same customer again (most scans) changes nothing.
@@ -71,38 +75,45 @@ class CustomerPanel(Static, SteadyFrame):
             return
         self._shown = key
         if customer is None:
-            self.update(
-                Text("No customer.\nF7 to search or scan a loyalty card.", style="dim"),
-                layout=False,
-            )
+            none = _("No customer.\nF7 to search or scan a loyalty card.")
+            self.update(plain_text(none, "dim", multiline=True), layout=False)
             return
         text = Text()
         # names and codes are data: appended (never markup), controls made visible
         text.append(visible_text(customer.display_name[:40]), style="bold")
         text.append(f"\n{visible_text(customer.customer_code)}")
-        text.append(f"\nGroup: {visible_text(customer.group_name or '-')}")
-        source = " (group)" if customer.discount_from_group else ""
-        text.append(f"\nDiscount: {_pct(customer.discount_percent)}{source}")
+        group = visible_text(customer.group_name or "-")
+        text.append("\n" + _("Group: {group}").format(group=group))
+        discount = _pct(customer.discount_percent)
+        if customer.discount_from_group:
+            discount = _("{discount} (group)").format(discount=discount)
+        text.append("\n" + _("Discount: {discount}").format(discount=discount))
         if customer.tax_exempt:
-            text.append("\nTax: exempt")
+            text.append("\n" + _("Tax: exempt"))
         elif customer.tax_name:
-            text.append(f"\nTax: {visible_text(customer.tax_name)}")
-        loyalty = f"{customer.loyalty_balance} pts" if customer.loyalty_enabled else "off"
-        text.append(f"\nLoyalty: {loyalty}")
+            text.append("\n" + _("Tax: {name}").format(name=visible_text(customer.tax_name)))
+        loyalty = (
+            _("{points} pts").format(points=customer.loyalty_balance)
+            if customer.loyalty_enabled
+            else _("off")
+        )
+        text.append("\n" + _("Loyalty: {points}").format(points=loyalty))
         account = format_money(customer.account_balance, currency)
         if customer.on_account_allowed:
             limit = (
                 format_money(customer.balance_limit, currency)
                 if customer.balance_limit is not None
-                else "no limit"
+                else _("no limit")
             )
-            text.append(f"\nAccount: {account}\n  limit {limit}")
+            text.append(
+                "\n" + _("Account: {balance}\n  limit {limit}").format(balance=account, limit=limit)
+            )
         else:
-            text.append(f"\nAccount: {account} (no credit)")
+            text.append("\n" + _("Account: {balance} (no credit)").format(balance=account))
         if customer.notes.strip():
             # what the cashier should know (seed 001): the start of it, two lines at most
-            text.append("\nNote: ", style="bold")
+            text.append("\n" + _("Note: "), style="bold")
             text.append(visible_text(_note_start(customer.notes)))
         if customer.archived:
-            text.append("\nARCHIVED", style="bold red")
+            text.append("\n" + _("ARCHIVED"), style="bold red")
         self.update(text, layout=False)  # drawn: data appended through visible_text

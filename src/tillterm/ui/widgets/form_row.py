@@ -16,6 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch, TextArea
 from textual.widgets.select import InvalidSelectValueError
 
+from tillterm.i18n import _
 from tillterm.ui.plain import VisibleControls, plain, visible_text
 
 
@@ -98,12 +99,12 @@ class FormRow(Widget):
             # the state in words too: a 16-colour or monochrome screen shows no green
             with Horizontal(classes="switch-line"):
                 yield self.field
-                yield Label("no", classes="switch-state")
+                yield Label(plain(_("no")), classes="switch-state")
         else:
             yield self.field
 
     def on_switch_changed(self, event: Switch.Changed) -> None:
-        self.query_one(".switch-state", Label).update("yes" if event.value else "no")
+        self.query_one(".switch-state", Label).update(plain(_("yes") if event.value else _("no")))
 
     @property
     def error(self) -> str | None:

@@ -10,6 +10,8 @@ from typing import Any
 from textual.binding import Binding
 from textual.widgets import Input
 
+from tillterm.i18n import _
+
 
 def complete_path(text: str, suffixes: Sequence[str] = ()) -> tuple[str, list[str]]:
     """The completed text and the candidates (folders, and files with ``suffixes``).
@@ -52,7 +54,7 @@ class PathInput(Input):
     }
     """
     # listed in F1 and in the field's placeholder: the footer's room goes to the F-keys
-    BINDINGS = [Binding("tab", "complete", "Complete path", show=False)]
+    BINDINGS = [Binding("tab", "complete", _("Complete path"), show=False)]
 
     def __init__(self, *args: Any, suffixes: Sequence[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -69,7 +71,7 @@ class PathInput(Input):
         elif len(self.candidates) > 1:
             shown = "  ".join(self.candidates[:12])
             more = " …" if len(self.candidates) > 12 else ""
-            self.notify(shown + more, title="Matches", timeout=4)
+            self.notify(shown + more, title=_("Matches"), timeout=4)
         elif not self.value or self.value == self._submitted:
             # nothing to complete in a path already checked (or none): Tab moves on, as
             # everywhere else; a Linux console cannot send Shift+Tab, so it must not stick

@@ -25,15 +25,16 @@ from textual.strip import Strip
 from textual.widget import Widget, _BorderTitle
 
 from tillterm.core.typed_text import visible_text
+from tillterm.i18n import _
 
 #: (heading, width, right-aligned) of each column; the item's width is its least: it
 #: takes whatever the panel has beyond the other columns
 COLUMNS: tuple[tuple[str, int, bool], ...] = (
-    ("Item", 16, False),
-    ("Qty", 4, True),
-    ("Price", 7, True),
-    ("Disc", 5, True),
-    ("Total", 8, True),
+    (_("Item"), 16, False),
+    (_("Qty"), 4, True),
+    (_("Price"), 7, True),
+    (_("Disc"), 5, True),
+    (_("Total"), 8, True),
 )
 #: every column's cells but the item's, padding included
 _FIXED = sum(width + 2 for _h, width, _r in COLUMNS[1:])

@@ -61,6 +61,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
+from tillterm.i18n import _
 from tillterm.scanner.wedge import BrokenScan, Burst, BurstDetector, WedgeScan
 from tillterm.ui.messages import ScanReceived
 
@@ -265,8 +266,10 @@ class TerminalScans(_AppBase):
             return
         self.bell()
         self.notify(
-            f"Keys typed at scanner speed not used: {text}. Press one key to answer.",
-            title="Keys",
+            _("Keys typed at scanner speed not used: {keys}. Press one key to answer.").format(
+                keys=text
+            ),
+            title=_("Keys"),
             severity="warning",
             markup=False,
         )
@@ -274,7 +277,7 @@ class TerminalScans(_AppBase):
     def _broken(self, verdict: BrokenScan) -> None:
         """A scan broken by a stall was refused whole: ask for it again (nothing used)."""
         self.bell()
-        self.notify(verdict.notice, title="Scan", severity="warning", markup=False)
+        self.notify(verdict.notice, title=_("Scan"), severity="warning", markup=False)
 
     # -- scans anywhere ---------------------------------------------------------------
 
