@@ -86,9 +86,7 @@ def describe_character(ch: str) -> str:
     code = ord(ch)
     point = f"U+{code:04X}"
     if code < 0x20:
-        return _("a control character ({name}, {point})").format(
-            name=_C0_NAMES[code], point=point
-        )
+        return _("a control character ({name}, {point})").format(name=_C0_NAMES[code], point=point)
     if code == 0x7F:
         return _("a control character ({name}, {point})").format(name="DEL", point=point)
     if 0x80 <= code <= 0x9F:
@@ -126,9 +124,9 @@ def text_problem(value: str, limit: int, *, multiline: bool = False) -> str | No
     bad = first_forbidden(value, multiline=multiline)
     if bad is not None:
         position, ch = bad
-        return _(
-            "character {position} is {character}, which cannot be printed: delete it"
-        ).format(position=position, character=describe_character(ch))
+        return _("character {position} is {character}, which cannot be printed: delete it").format(
+            position=position, character=describe_character(ch)
+        )
     return None
 
 
