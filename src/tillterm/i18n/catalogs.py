@@ -34,6 +34,9 @@ def merged(code: str, locale_dir: Path = LOCALE_DIR) -> Catalog:
     for path in sources(code, locale_dir):
         with path.open("rb") as handle:
             part = read_po(handle, locale=code)
+        # the files' own Plural-Forms, not Babel's CLDR rule for the locale (three forms
+        # for French since CLDR 42: the files' two-form plurals would fall back to English)
+        catalog.mime_headers = [("Plural-Forms", part.plural_forms)]
         for message in part:
             if not message.id or message.fuzzy or not _translated(message.string):
                 continue
