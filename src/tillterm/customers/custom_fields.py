@@ -175,7 +175,7 @@ def update_field(
     """Rename a field or change its choices (the type of a field with values is fixed)."""
     row = session.get(CustomField, field_id)
     if row is None:
-        raise NotFound("This custom field no longer exists.")
+        raise NotFound(_("This custom field no longer exists."))
     new_name = row.name if name is None else " ".join(str(name).split())
     new_choices = _def(row).choices if choices is None else _choices(choices)
     errors = _check_definition(session, new_name, row.field_type, new_choices, field_id)
@@ -200,7 +200,7 @@ def retire_field(session: Session, field_id: int, *, retired: bool = True) -> Cu
     """Stop (or start again) asking for a field; customers' values are kept either way."""
     row = session.get(CustomField, field_id)
     if row is None:
-        raise NotFound("This custom field no longer exists.")
+        raise NotFound(_("This custom field no longer exists."))
     session.exec(
         update(_FIELD)
         .where(_FIELD.c.id == field_id)
@@ -220,7 +220,7 @@ def move_field(session: Session, field_id: int, step: int) -> list[CustomFieldDe
     fields = list_fields(session, retired_too=True)
     index = next((i for i, f in enumerate(fields) if f.id == field_id), None)
     if index is None:
-        raise NotFound("This custom field no longer exists.")
+        raise NotFound(_("This custom field no longer exists."))
     target = max(0, min(len(fields) - 1, index + step))
     fields.insert(target, fields.pop(index))
     for position, field in enumerate(fields, start=1):

@@ -153,7 +153,7 @@ def _change_line(
     lines = _read_lines(session, sale_id, settings)
     line = next((ln for ln in lines if ln.id == line_id), None)
     if line is None:
-        raise SaleError("That line is no longer on the sale.")
+        raise SaleError(_("That line is no longer on the sale."))
     change(line)
     line.dirty = True
     return _commit_lines(session, sale, lines, settings, _read_buyer(session, sale.customer_id))
@@ -236,7 +236,7 @@ def override_price(
     if price < 0:
         raise SaleError(_("A price cannot be negative (a return goes through Ctrl+T)."))
     if price >= Decimal("1000000"):
-        raise SaleError("That price is too large for one item.")
+        raise SaleError(_("That price is too large for one item."))
     cents = to_cents(price)
 
     def change(line: _Line) -> None:
@@ -260,7 +260,7 @@ def remove_line(session: Session, sale_id: int, line_id: int) -> SaleView:
         delete(_LINE_T).where(_LINE_T.c.id == line_id, _LINE_T.c.sale_id == sale_id)
     )
     if deleted.rowcount == 0:  # type: ignore[attr-defined]  # execute() -> Result, is a CursorResult
-        raise SaleError("That line is no longer on the sale.")
+        raise SaleError(_("That line is no longer on the sale."))
     settings = load_settings(session)
     lines = _read_lines(session, sale_id, settings)
     return _commit_lines(session, sale, lines, settings, _read_buyer(session, sale.customer_id))

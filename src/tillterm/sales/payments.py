@@ -111,7 +111,7 @@ def add_payment(
         given = tendered if tendered is not None else amount
         given_cents = due if given is None else to_cents(given)
         if given_cents <= 0:
-            raise PaymentRefused("The amount must be more than zero.")
+            raise PaymentRefused(_("The amount must be more than zero."))
         pay = min(given_cents, due)
         row = Payment(
             sale_id=sale_id,

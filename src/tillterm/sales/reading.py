@@ -82,7 +82,7 @@ def _sale_row(session: Session, sale_id: int) -> Sale:
     """The sale as an ORM row, read afresh (Core statements may have changed it)."""
     sale = session.get(Sale, sale_id, populate_existing=True)
     if sale is None:
-        raise NotFound(f"Sale {sale_id} no longer exists.")
+        raise NotFound(_("Sale {sale} no longer exists.").format(sale=sale_id))
     return sale
 
 
@@ -282,7 +282,7 @@ def _read_lines(session: Session, sale_id: int, settings: StoreInfo) -> list[_Li
 def _read_sale(session: Session, sale_id: int) -> Any:
     row = session.execute(_SALE_BY_ID, {"sale_id": sale_id}).first()
     if row is None:
-        raise NotFound(f"Sale {sale_id} no longer exists.")
+        raise NotFound(_("Sale {sale} no longer exists.").format(sale=sale_id))
     return row
 
 
