@@ -186,3 +186,26 @@ def test_plurals_follow_the_french_rule() -> None:
     assert ngettext("{count} product matches.", "{count} products match.", 1) == (
         "{count} produit correspond."
     )
+
+
+def test_a_database_outage_is_said_in_french(engine: Engine, store: Store, tmp_path: Path) -> None:
+    """The status line while the server is away, and when it is back: the first attempt
+    finds the server unreachable, the retry goes through."""
+    from tillterm.services.till import LinkState, Till
+    from tillterm.store.engine import DatabaseUnreachable
+
+    failures = [DatabaseUnreachable("le serveur de base de données est injoignable")]
+
+    def reach() -> Engine:
+        if failures:
+            raise failures.pop()
+        return engine
+
+    till = Till(reach, REG, tmp_path / "tickets")
+    told: list[LinkState] = []
+    till.watch_link(told.append)
+    till.add_product(store.coffee)
+    assert [state.reachable for state in told] == [False, True]
+    assert told[0].note == "Serveur injoignable — nouvel essai dans 0,25 s ; la vente est gardée."
+    assert told[0].reason == "le serveur de base de données est injoignable"
+    assert told[1].note == "Serveur revenu : on continue."

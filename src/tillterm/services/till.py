@@ -47,7 +47,7 @@ from tillterm import sales
 from tillterm.catalog.settings import load_settings
 from tillterm.core.errors import TilltermError
 from tillterm.customers import search_customers
-from tillterm.i18n import N_, _, ngettext
+from tillterm.i18n import N_, _, language, ngettext
 from tillterm.store.config import PgTimeouts, resolve_pg_timeouts, resolve_receipts_dir
 from tillterm.store.deadline import answer_within
 from tillterm.store.engine import DatabaseUnreachable, session_scope, translate
@@ -69,6 +69,12 @@ _NOT_REFUNDABLE: dict[str, str] = {
     sales.PARKED: N_("Sale {sale} is parked: only a completed sale can be refunded."),
     sales.VOIDED: N_("Sale {sale} is voided: only a completed sale can be refunded."),
 }
+
+
+def _seconds(delay: float) -> str:
+    """A wait as the status line says it: ``0.25`` (``0,25`` in French)."""
+    said = f"{delay:g}"
+    return said.replace(".", ",") if language() == "fr" else said
 
 
 @dataclass(frozen=True)
@@ -316,10 +322,10 @@ class Till:
                 "Server unreachable — retrying in {delay} s; the sale is kept; "
                 "{count} more actions waiting.",
                 waiting,
-            ).format(delay=f"{delay:g}", count=waiting)
+            ).format(delay=_seconds(delay), count=waiting)
         else:
             note = _("Server unreachable — retrying in {delay} s; the sale is kept.").format(
-                delay=f"{delay:g}"
+                delay=_seconds(delay)
             )
         state = LinkState(reachable, note, waiting, reason)
         for watcher in list(self._watchers):
