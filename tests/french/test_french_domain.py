@@ -209,3 +209,18 @@ def test_a_database_outage_is_said_in_french(engine: Engine, store: Store, tmp_p
     assert told[0].note == "Serveur injoignable — nouvel essai dans 0,25 s ; la vente est gardée."
     assert told[0].reason == "le serveur de base de données est injoignable"
     assert told[1].note == "Serveur revenu : on continue."
+
+
+def test_an_imported_cells_cleaning_is_reported_in_french() -> None:
+    import polars as pl
+
+    from tillterm.core.typed_text import import_problem_expr
+
+    cells = pl.DataFrame({"a": ["ok", "b\x07ad", "x\x01y\x02z"]})
+    said = cells.select(import_problem_expr(pl.col("a"))).to_series().to_list()
+    assert said == [
+        None,
+        "un caractère de contrôle (BEL, U+0007) supprimé (ne s’imprime pas) : vérifiez la valeur",
+        "2 caractères non imprimables supprimés (le premier : un caractère de contrôle "
+        "(SOH, U+0001)) : vérifiez la valeur",
+    ]
