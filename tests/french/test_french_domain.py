@@ -49,13 +49,13 @@ def test_a_customers_problems_are_french_under_their_fields(engine: Engine) -> N
         create_customer(s, bad)
     errors = caught.value.errors
     assert errors["email"] == "pas une adresse e-mail (elle ressemble à marie@exemple.fr)"
-    assert errors["birth_date"] == "« 31/02/1980 » n’est pas une date qui existe"
+    assert errors["birth_date"] == "la date « 31/02/1980 » n’existe pas"
     assert errors["phone"] == "« 06 98 76 54 3 » est trop court pour un numéro français"
     assert errors["discount_percent"] == "une remise est comprise entre 0 et 100 %"
     message = str(caught.value)
     # the head counts in French, each problem is named by its French label
     assert message.startswith("4 points à corriger — ")
-    assert "Date de naissance : « 31/02/1980 »" in message
+    assert "Date de naissance : la date « 31/02/1980 »" in message
     assert "E-mail : pas une adresse" in message
 
 
@@ -133,7 +133,7 @@ def test_a_scan_status_line_is_french(engine: Engine, store: Store) -> None:
     with session_scope(engine) as s, pytest.raises(sales.SaleError) as refused:
         sales.void_sale(s, added.view.id if added.view else 0)
         sales.void_sale(s, added.view.id if added.view else 0)
-    assert str(refused.value) == "Une vente annulée ne peut pas être annulée."
+    assert str(refused.value) == "Cette vente est déjà annulée."
 
 
 def test_the_scanner_speaks_french() -> None:
