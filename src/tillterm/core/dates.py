@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from tillterm.i18n import _
+
 _DAY_FIRST = re.compile(r"(\d{1,2})[/.\-\s](\d{1,2})[/.\-\s](\d{2,4})")
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?")
 
@@ -28,13 +30,15 @@ def parse_date(value: object) -> dt.date:
     elif match:
         day, month, year = (int(part) for part in match.groups())
         if len(match.group(3)) != 4:
-            raise ValueError(f"write the year with 4 digits (“{typed}”)")
+            raise ValueError(_("write the year with 4 digits (“{typed}”)").format(typed=typed))
     else:
-        raise ValueError(f"“{typed}” is not a date (write it like 25/12/1980)")
+        raise ValueError(
+            _("“{typed}” is not a date (write it like 25/12/1980)").format(typed=typed)
+        )
     try:
         return dt.date(year, month, day)
     except ValueError:
-        raise ValueError(f"“{typed}” is not a real date") from None
+        raise ValueError(_("“{typed}” is not a real date").format(typed=typed)) from None
 
 
 def format_date(value: dt.date | None) -> str:

@@ -7,6 +7,8 @@ it as a notice, so a cashier never sees a traceback.
 
 from __future__ import annotations
 
+from tillterm.i18n import _, ngettext
+
 
 class TilltermError(Exception):
     """An error whose message is meant for a person, not a developer."""
@@ -38,7 +40,15 @@ class ValidationFailed(TilltermError):
     def __init__(self, errors: dict[str, str], labels: dict[str, str] | None = None) -> None:
         self.errors = dict(errors)
         labels = labels or {}
-        parts = [f"{labels.get(name, name)}: {message}" for name, message in self.errors.items()]
+        parts = [
+            _("{label}: {problem}").format(label=labels.get(name, name), problem=message)
+            for name, message in self.errors.items()
+        ]
         count = len(parts)
-        head = "1 thing to correct" if count == 1 else f"{count} things to correct"
-        super().__init__(f"{head} — " + "; ".join(parts) if parts else "Nothing to correct.")
+        if not parts:
+            super().__init__(_("Nothing to correct."))
+            return
+        said = ngettext(
+            "{count} thing to correct — {problems}", "{count} things to correct — {problems}", count
+        )
+        super().__init__(said.format(count=count, problems="; ".join(parts)))

@@ -96,12 +96,13 @@ def parse_percent(value: object) -> Decimal | None:
             return None
         plain = _plain_decimal(typed)
         if plain is None:
-            raise ValueError(f"“{str(value).strip()[:40]}” is not a percentage")
+            shown = str(value).strip()[:40]
+            raise ValueError(_("“{shown}” is not a percentage").format(shown=shown))
         number = plain
     if not number.is_finite():
-        raise ValueError("not a percentage")
+        raise ValueError(_("not a percentage"))
     if number < 0 or number > 100:
-        raise ValueError("a discount is between 0 and 100 %")
+        raise ValueError(_("a discount is between 0 and 100 %"))
     if number != number.quantize(Decimal("0.001")):
-        raise ValueError("at most 3 decimals")
+        raise ValueError(_("at most 3 decimals"))
     return number

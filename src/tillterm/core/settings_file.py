@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tillterm.core.errors import TilltermError
+from tillterm.i18n import _
 
 _TYPES: dict[str, type] = {"str": str, "int": int, "bool": bool}
 
@@ -41,12 +42,12 @@ def read_settings(
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"cannot read {path}: {exc}") from exc
+        raise error(_("cannot read {path}: {error}").format(path=path, error=exc)) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise error(f"{path} is not valid TOML: {exc}") from exc
+        raise error(_("{path} is not valid TOML: {error}").format(path=path, error=exc)) from exc
     table = data.get(section, data)
     if not isinstance(table, dict):
-        raise error(f"{path}: [{section}] must be a table")
+        raise error(_("{path}: [{section}] must be a table").format(path=path, section=section))
     values: dict[str, Any] = {}
     for field in fields(settings):
         if field.name not in table:
@@ -56,6 +57,10 @@ def read_settings(
             value = coerce[field.name](value)
         expected = _TYPES[str(field.type)]
         if (expected is int and isinstance(value, bool)) or not isinstance(value, expected):
-            raise error(f"{path}: {field.name} must be a {expected.__name__}")
+            raise error(
+                _("{path}: {name} must be a {type}").format(
+                    path=path, name=field.name, type=expected.__name__
+                )
+            )
         values[field.name] = value
     return values

@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import functools
 import re
+import string
 import unicodedata
 from typing import TYPE_CHECKING
+
+from tillterm.i18n import _
 
 if TYPE_CHECKING:
     import polars as pl
@@ -83,17 +86,21 @@ def describe_character(ch: str) -> str:
     code = ord(ch)
     point = f"U+{code:04X}"
     if code < 0x20:
-        return f"a control character ({_C0_NAMES[code]}, {point})"
+        return _("a control character ({name}, {point})").format(name=_C0_NAMES[code], point=point)
     if code == 0x7F:
-        return f"a control character (DEL, {point})"
+        return _("a control character ({name}, {point})").format(name="DEL", point=point)
     if 0x80 <= code <= 0x9F:
-        return f"a control character ({point})"
+        return _("a control character ({point})").format(point=point)
     if code in _BIDI_NAMES:
-        return f"a text-direction control ({_BIDI_NAMES[code]}, {point})"
-    if code in (0x2028, 0x2029):
-        return f"a {'line' if code == 0x2028 else 'paragraph'} separator ({point})"
+        return _("a text-direction control ({name}, {point})").format(
+            name=_BIDI_NAMES[code], point=point
+        )
+    if code == 0x2028:
+        return _("a line separator ({point})").format(point=point)
+    if code == 0x2029:
+        return _("a paragraph separator ({point})").format(point=point)
     if 0xD800 <= code <= 0xDFFF:
-        return f"a broken character (a lone surrogate, {point})"
+        return _("a broken character (a lone surrogate, {point})").format(point=point)
     return f"“{ch}” ({unicodedata.name(ch, point)})"
 
 
@@ -111,14 +118,31 @@ def text_problem(value: str, limit: int, *, multiline: bool = False) -> str | No
     scripts, brackets (``[b]`` is a customer's text, never markup).
     """
     if len(value) > limit:
-        return f"too long (at most {limit} characters, not {len(value)})"
+        return _("too long (at most {limit} characters, not {count})").format(
+            limit=limit, count=len(value)
+        )
     bad = first_forbidden(value, multiline=multiline)
     if bad is not None:
         position, ch = bad
-        return (
-            f"character {position} is {describe_character(ch)}, which cannot be printed: delete it"
+        return _("character {position} is {character}, which cannot be printed: delete it").format(
+            position=position, character=describe_character(ch)
         )
     return None
+
+
+def _polars_format(template: str, **values: pl.Expr) -> pl.Expr:
+    """``pl.format`` of a translated ``{name}`` template: polars only knows ``{}`` in
+    order, and a translation may put the values in another order."""
+    import polars as pl
+
+    literal: list[str] = []
+    args: list[pl.Expr] = []
+    for text, name, _spec, _conversion in string.Formatter().parse(template):
+        literal.append(text.replace("{", "{{").replace("}", "}}"))
+        if name is not None:
+            literal.append("{}")
+            args.append(values[name])
+    return pl.format("".join(literal), *args)
 
 
 # --------------------------------------------------------------------------- importing
@@ -185,19 +209,27 @@ def import_problem_expr(column: pl.Expr, *, multiline: bool = False) -> pl.Expr:
         column = column.str.replace_all(WHITESPACE_PATTERN, " ")
     first = column.str.extract(f"({pattern})", 1)
     described = first.replace_strict(
-        _descriptions(), default="a control character", return_dtype=pl.String
+        _descriptions(), default=_("a control character"), return_dtype=pl.String
     )
     count = column.str.count_matches(pattern)
     return (
         pl.when(first.is_null())
         .then(None)
         .when(count == 1)
-        .then(pl.format("removed {}, which cannot be printed: check the value", described))
+        .then(
+            _polars_format(
+                _("removed {character}, which cannot be printed: check the value"),
+                character=described,
+            )
+        )
         .otherwise(
-            pl.format(
-                "removed {} characters that cannot be printed, the first {}: check the value",
-                count,
-                described,
+            _polars_format(
+                _(
+                    "removed {count} characters that cannot be printed, the first "
+                    "{character}: check the value"
+                ),
+                count=count,
+                character=described,
             )
         )
     )

@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 from tillterm.core.errors import NotFound
 from tillterm.core.money import from_cents
 from tillterm.customers.records import AccountLine, CustomerActivity, LedgerLine, SaleBrief
+from tillterm.i18n import _
 from tillterm.store.models import AccountEntry, Customer, LoyaltyEntry, OpeningSpend, Sale
 
 
@@ -107,7 +108,7 @@ def customer_activity(session: Session, customer_id: int, *, recent: int = 20) -
     exists, totals, opening_spend, loyalty, account, sales, loyalty_rows, account_rows = statements
     params = {"cid": customer_id, "since": _year_start(), "recent": recent}
     if session.execute(exists, params).first() is None:
-        raise NotFound("This customer no longer exists.")
+        raise NotFound(_("This customer no longer exists."))
     spend, refunds, count = session.execute(totals, params).one()
     opening = session.execute(opening_spend, params).scalar()
     loyalty_sum = session.execute(loyalty, params).scalar()

@@ -14,16 +14,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tillterm.i18n import _
+
 #: the yes/no consents, as the customer table names them
 CONSENTS = ("marketing_opt_in", "consent_email", "consent_mail", "consent_phone")
 #: how a consent can reach the till
 MEANS = ("form", "register", "import", "cli")
 
 LABELS = {
-    "marketing_opt_in": "Promotional email",
-    "consent_email": "Contact by email",
-    "consent_mail": "Contact by mail",
-    "consent_phone": "Contact by phone",
+    "marketing_opt_in": _("Promotional email"),
+    "consent_email": _("Contact by email"),
+    "consent_mail": _("Contact by mail"),
+    "consent_phone": _("Contact by phone"),
 }
 
 

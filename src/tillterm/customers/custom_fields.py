@@ -23,16 +23,17 @@ from tillterm.core.dates import parse_date
 from tillterm.core.errors import NotFound, ValidationFailed
 from tillterm.core.typed_text import text_problem
 from tillterm.customers.fields import FALSE_WORDS, TRUE_WORDS, custom_key
+from tillterm.i18n import _, pgettext
 from tillterm.store.models import CustomField, CustomFieldValue, table_of, utcnow
 
 FIELD_TYPES = ("text", "number", "date", "bool", "choice")
 #: what the back office calls each type
 TYPE_NAMES = {
-    "text": "text",
-    "number": "number",
-    "date": "date",
-    "bool": "yes/no",
-    "choice": "choice",
+    "text": pgettext("custom field type", "text"),
+    "number": pgettext("custom field type", "number"),
+    "date": pgettext("custom field type", "date"),
+    "bool": pgettext("custom field type", "yes/no"),
+    "choice": pgettext("custom field type", "choice"),
 }
 #: the canonical yes/no values (the words accepted for them are the customer core's)
 YES, NO = "yes", "no"
@@ -43,7 +44,11 @@ MAX_FIELD_ID = (1 << 20) - 1
 #: writes go through the tables (Core): ORM-enabled bulk statements cost milliseconds
 _FIELD = table_of(CustomField)
 _VALUE = table_of(CustomFieldValue)
-_LABELS = {"name": "Name", "field_type": "Type", "choices": "Choices"}
+_LABELS = {
+    "name": pgettext("custom field", "Name"),
+    "field_type": pgettext("custom field", "Type"),
+    "choices": pgettext("custom field", "Choices"),
+}
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,7 @@ def _check_definition(
     session: Session, name: str, field_type: str, choices: tuple[str, ...], field_id: int | None
 ) -> dict[str, str]:
     errors: dict[str, str] = {}
-    problem = text_problem(name, MAX_NAME) if name else "give the field a name"
+    problem = text_problem(name, MAX_NAME) if name else _("give the field a name")
     if problem:
         errors["name"] = problem
     else:
@@ -105,15 +110,19 @@ def _check_definition(
         ).first()
         if clash is not None and clash[0] != field_id:
             # a retired one still holds its values under that name: restoring it says so
-            retired = " (retired: restore it with R)" if clash[1] is not None else ""
-            errors["name"] = f"there is already a field named “{name}”{retired}"
+            clashing = (
+                _("there is already a field named “{name}” (retired: restore it with R)")
+                if clash[1] is not None
+                else _("there is already a field named “{name}”")
+            )
+            errors["name"] = clashing.format(name=name)
     if field_type not in FIELD_TYPES:
-        errors["field_type"] = "choose text, number, date, yes/no or choice"
+        errors["field_type"] = _("choose text, number, date, yes/no or choice")
     elif field_type == "choice" and not choices:
-        errors["choices"] = "a choice field needs at least one choice"
+        errors["choices"] = _("a choice field needs at least one choice")
     problem = next(filter(None, (text_problem(c, MAX_VALUE) for c in choices)), None)
     if problem:
-        errors["choices"] = f"a choice: {problem}"
+        errors["choices"] = _("a choice: {problem}").format(problem=problem)
     return errors
 
 
@@ -152,7 +161,7 @@ def define_field(
         .returning(_FIELD.c.id)
     ).scalar_one()
     if new_id > MAX_FIELD_ID:  # pragma: no cover - a million field definitions
-        raise ValidationFailed({"name": "too many custom fields have been defined"}, _LABELS)
+        raise ValidationFailed({"name": _("too many custom fields have been defined")}, _LABELS)
     return CustomFieldDef(int(new_id), name, field_type, clean, int(position or 0) + 1)
 
 
@@ -166,7 +175,7 @@ def update_field(
     """Rename a field or change its choices (the type of a field with values is fixed)."""
     row = session.get(CustomField, field_id)
     if row is None:
-        raise NotFound("This custom field no longer exists.")
+        raise NotFound(_("This custom field no longer exists."))
     new_name = row.name if name is None else " ".join(str(name).split())
     new_choices = _def(row).choices if choices is None else _choices(choices)
     errors = _check_definition(session, new_name, row.field_type, new_choices, field_id)
@@ -191,7 +200,7 @@ def retire_field(session: Session, field_id: int, *, retired: bool = True) -> Cu
     """Stop (or start again) asking for a field; customers' values are kept either way."""
     row = session.get(CustomField, field_id)
     if row is None:
-        raise NotFound("This custom field no longer exists.")
+        raise NotFound(_("This custom field no longer exists."))
     session.exec(
         update(_FIELD)
         .where(_FIELD.c.id == field_id)
@@ -211,7 +220,7 @@ def move_field(session: Session, field_id: int, step: int) -> list[CustomFieldDe
     fields = list_fields(session, retired_too=True)
     index = next((i for i, f in enumerate(fields) if f.id == field_id), None)
     if index is None:
-        raise NotFound("This custom field no longer exists.")
+        raise NotFound(_("This custom field no longer exists."))
     target = max(0, min(len(fields) - 1, index + step))
     fields.insert(target, fields.pop(index))
     for position, field in enumerate(fields, start=1):
@@ -241,9 +250,9 @@ def clean_value(definition: CustomFieldDef, value: object) -> str:
         try:
             number = Decimal(cleaned)
         except InvalidOperation:
-            raise ValueError(f"“{typed}” is not a number") from None
+            raise ValueError(_("“{typed}” is not a number").format(typed=typed)) from None
         if not number.is_finite() or abs(number) >= Decimal("1e15"):
-            raise ValueError(f"“{typed}” is not a number")
+            raise ValueError(_("“{typed}” is not a number").format(typed=typed))
         text = format(number.normalize(), "f")
         return text if text != "-0" else "0"
     if definition.field_type == "date":
@@ -254,12 +263,14 @@ def clean_value(definition: CustomFieldDef, value: object) -> str:
             return YES
         if word in FALSE_WORDS:
             return NO
-        raise ValueError(f"“{typed[:20]}” is not yes or no")
+        raise ValueError(_("“{typed}” is not yes or no").format(typed=typed[:20]))
     if definition.field_type == "choice":
         for choice in definition.choices:
             if choice.casefold() == " ".join(typed.split()).casefold():
                 return choice
-        raise ValueError("choose one of: " + ", ".join(definition.choices))
+        raise ValueError(
+            _("choose one of: {choices}").format(choices=", ".join(definition.choices))
+        )
     problem = text_problem(typed, MAX_VALUE, multiline=True)
     if problem:
         raise ValueError(problem)
@@ -284,7 +295,9 @@ def clean_values(
     for name, value in values.items():
         definition = fields.get(field_key(name))
         if definition is None:
-            errors[error_key(str(name))] = f"there is no custom field named “{name}”"
+            errors[error_key(str(name))] = _("there is no custom field named “{name}”").format(
+                name=name
+            )
             continue
         try:
             cleaned[definition.id] = clean_value(definition, value)

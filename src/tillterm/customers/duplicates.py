@@ -18,6 +18,7 @@ from tillterm.customers.validation import (
     as_text,
     current_values,
 )
+from tillterm.i18n import _
 from tillterm.store.fastpath import fetch_all
 from tillterm.store.models import Customer
 
@@ -38,17 +39,17 @@ def find_duplicates(
             select(col(Customer.id)).where(col(Customer.code_key) == normalise_code(code))
         ).scalar()
         if found is not None:
-            note(int(found), "same customer code")
+            note(int(found), _("same customer code"))
     emails = {as_text(data.get(f)).strip().casefold() for f in EMAIL_FIELDS} - {""}
     for email in sorted(emails):
         for customer_id, values in word_matches(session, "email", email):
             if email in {v.strip().casefold() for v in values}:
-                note(customer_id, "same email")
+                note(customer_id, _("same email"))
     numbers = {digits(as_text(data.get(f))) for f in PHONE_FIELDS} - {""}
     for number in sorted(n for n in numbers if len(n) >= 6):
         for customer_id, values in word_matches(session, "phone", number):
             if number in " ".join(values).split():
-                note(customer_id, "same phone number")
+                note(customer_id, _("same phone number"))
     found = summaries(session, list(reasons))
     return [Duplicate(s, tuple(reasons[s.id])) for s in found]
 
@@ -74,6 +75,6 @@ def possible_duplicates(session: Session, customer_id: int) -> list[Duplicate]:
             if not same or summary.id == customer_id:
                 continue
             reasons = found[summary.id].reasons if summary.id in found else ()
-            found[summary.id] = Duplicate(summary, (*reasons, "same name and postal code"))
+            found[summary.id] = Duplicate(summary, (*reasons, _("same name and postal code")))
     away = {int(r[0]) for r in fetch_all(session, MERGED_AWAY, {})} if found else set()
     return [d for i, d in found.items() if i not in away and not d.customer.archived]

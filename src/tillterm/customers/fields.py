@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from tillterm.i18n import pgettext
+
 #: what a cashier or a spreadsheet may write for yes and no (English and French): the
 #: customer's own yes/no fields and the store's yes/no custom fields read them alike
 TRUE_WORDS = frozenset({"1", "yes", "y", "true", "t", "on", "x", "oui", "o", "vrai"})
@@ -94,6 +96,20 @@ class CustomerField:
         return self.form_label or self.label
 
 
+#: each section's heading, as the form shows it (the English name is the section's key)
+_SECTIONS = {
+    "Contact": pgettext("customer section", "Contact"),
+    "Card": pgettext("customer section", "Card"),
+    "Address": pgettext("customer section", "Address"),
+    "Identity": pgettext("customer section", "Identity"),
+    "Other phones, second email": pgettext("customer section", "Other phones, second email"),
+    "Sales": pgettext("customer section", "Sales"),
+    "Communication consents": pgettext("customer section", "Communication consents"),
+    "Tags": pgettext("customer section", "Tags"),
+    "Notes": pgettext("customer section", "Notes"),
+}
+
+
 def _f(
     key: str,
     label: str,
@@ -112,7 +128,7 @@ def _f(
         label,
         kind,
         tab,
-        "" if tab == "contact" else section,
+        "" if tab == "contact" else _SECTIONS[section],
         max_length,
         searchable,
         header or key,
@@ -123,98 +139,229 @@ def _f(
 
 #: every field, in the form's order: the Contact tab, then each Details section
 FIELDS: tuple[CustomerField, ...] = (
-    _f("first_name", "First name", "text", "Contact", 100, searchable=True),
-    _f("last_name", "Last name", "text", "Contact", 100, searchable=True),
+    _f(
+        "first_name",
+        pgettext("customer field", "First name"),
+        "text",
+        "Contact",
+        100,
+        searchable=True,
+    ),
+    _f(
+        "last_name",
+        pgettext("customer field", "Last name"),
+        "text",
+        "Contact",
+        100,
+        searchable=True,
+    ),
     _f(
         "email",
-        "Email",
+        pgettext("customer field", "Email"),
         "email",
         "Contact",
         254,
         searchable=True,
-        placeholder="name@example.com",
+        placeholder=pgettext("customer field", "name@example.com"),
     ),
-    _f("phone", "Phone", "phone", "Contact", 40, searchable=True),
-    _f("group_id", "Customer group", "group", "Contact", 80, header="group", form_label="Group"),
-    _f("marketing_opt_in", "Promotional email", "bool", "Contact"),
+    _f("phone", pgettext("customer field", "Phone"), "phone", "Contact", 40, searchable=True),
+    _f(
+        "group_id",
+        pgettext("customer field", "Customer group"),
+        "group",
+        "Contact",
+        80,
+        header="group",
+        form_label=pgettext("customer field", "Group"),
+    ),
+    _f("marketing_opt_in", pgettext("customer field", "Promotional email"), "bool", "Contact"),
     _f(
         "customer_code",
-        "Customer code",
+        pgettext("customer field", "Customer code"),
         "code",
         "Card",
         64,
         searchable=True,
-        placeholder="blank = new code; scan a card",
+        placeholder=pgettext("customer field", "blank = new code; scan a card"),
     ),
-    _f("address1", "Address line 1", "text", "Address", 200, searchable=True),
-    _f("address2", "Address line 2", "text", "Address", 200, searchable=True),
-    _f("city", "City", "text", "Address", 100, searchable=True),
-    _f("state", "State/province", "text", "Address", 100, form_label="State / region"),
-    _f("postal_code", "Postal code", "text", "Address", 20, searchable=True),
-    _f("country", "Country", "text", "Address", 100),
-    _f("birth_date", "Date of birth", "date", "Identity", placeholder="DD/MM/YYYY"),
-    _f("title", "Title", "text", "Identity", 40, searchable=True, placeholder="Mme, M., Dr"),
-    _f("company", "Company", "text", "Identity", 200, searchable=True),
+    _f(
+        "address1",
+        pgettext("customer field", "Address line 1"),
+        "text",
+        "Address",
+        200,
+        searchable=True,
+    ),
+    _f(
+        "address2",
+        pgettext("customer field", "Address line 2"),
+        "text",
+        "Address",
+        200,
+        searchable=True,
+    ),
+    _f("city", pgettext("customer field", "City"), "text", "Address", 100, searchable=True),
+    _f(
+        "state",
+        pgettext("customer field", "State/province"),
+        "text",
+        "Address",
+        100,
+        form_label=pgettext("customer field", "State / region"),
+    ),
+    _f(
+        "postal_code",
+        pgettext("customer field", "Postal code"),
+        "text",
+        "Address",
+        20,
+        searchable=True,
+    ),
+    _f("country", pgettext("customer field", "Country"), "text", "Address", 100),
+    _f(
+        "birth_date",
+        pgettext("customer field", "Date of birth"),
+        "date",
+        "Identity",
+        placeholder=pgettext("customer field", "DD/MM/YYYY"),
+    ),
+    _f(
+        "title",
+        pgettext("customer field", "Title"),
+        "text",
+        "Identity",
+        40,
+        searchable=True,
+        placeholder="Mme, M., Dr",
+    ),
+    _f("company", pgettext("customer field", "Company"), "text", "Identity", 200, searchable=True),
     _f(
         "company_reg_no",
-        "Company registration number",
+        pgettext("customer field", "Company registration number"),
         "text",
         "Identity",
         60,
-        form_label="Company reg. no",
+        form_label=pgettext("customer field", "Company reg. no"),
     ),
-    _f("vat_number", "VAT number", "text", "Identity", 60),
-    _f("website", "Website", "text", "Identity", 200, placeholder="https://"),
-    _f("phone_home", "Home phone", "phone", "Other phones, second email", 40, searchable=True),
-    _f("phone_work", "Work phone", "phone", "Other phones, second email", 40, searchable=True),
-    _f("phone_mobile", "Mobile phone", "phone", "Other phones, second email", 40, searchable=True),
-    _f("phone_pager", "Pager", "phone", "Other phones, second email", 40, searchable=True),
-    _f("phone_fax", "Fax", "phone", "Other phones, second email", 40, searchable=True),
+    _f("vat_number", pgettext("customer field", "VAT number"), "text", "Identity", 60),
+    _f(
+        "website",
+        pgettext("customer field", "Website"),
+        "text",
+        "Identity",
+        200,
+        placeholder="https://",
+    ),
+    _f(
+        "phone_home",
+        pgettext("customer field", "Home phone"),
+        "phone",
+        "Other phones, second email",
+        40,
+        searchable=True,
+    ),
+    _f(
+        "phone_work",
+        pgettext("customer field", "Work phone"),
+        "phone",
+        "Other phones, second email",
+        40,
+        searchable=True,
+    ),
+    _f(
+        "phone_mobile",
+        pgettext("customer field", "Mobile phone"),
+        "phone",
+        "Other phones, second email",
+        40,
+        searchable=True,
+    ),
+    _f(
+        "phone_pager",
+        pgettext("customer field", "Pager"),
+        "phone",
+        "Other phones, second email",
+        40,
+        searchable=True,
+    ),
+    _f(
+        "phone_fax",
+        pgettext("customer field", "Fax"),
+        "phone",
+        "Other phones, second email",
+        40,
+        searchable=True,
+    ),
     _f(
         "email2",
-        "Email 2",
+        pgettext("customer field", "Email 2"),
         "email",
         "Other phones, second email",
         254,
         searchable=True,
-        form_label="Second email",
+        form_label=pgettext("customer field", "Second email"),
     ),
     _f(
         "discount_percent",
-        "Discount",
+        pgettext("customer field", "Discount"),
         "percent",
         "Sales",
-        form_label="Discount %",
-        placeholder="empty = none, e.g. 10",
+        form_label=pgettext("customer field", "Discount %"),
+        placeholder=pgettext("customer field", "empty = none, e.g. 10"),
     ),
-    _f("tax_rate_id", "Sales tax", "tax", "Sales", 80, header="tax_rate"),
-    _f("tax_exempt", "Tax exempt", "bool", "Sales"),
-    _f("on_account_allowed", "On-account sales", "bool", "Sales", form_label="On account"),
+    _f(
+        "tax_rate_id",
+        pgettext("customer field", "Sales tax"),
+        "tax",
+        "Sales",
+        80,
+        header="tax_rate",
+    ),
+    _f("tax_exempt", pgettext("customer field", "Tax exempt"), "bool", "Sales"),
+    _f(
+        "on_account_allowed",
+        pgettext("customer field", "On-account sales"),
+        "bool",
+        "Sales",
+        form_label=pgettext("customer field", "On account"),
+    ),
     _f(
         "balance_limit",
-        "Balance limit",
+        pgettext("customer field", "Balance limit"),
         "money",
         "Sales",
-        placeholder="empty = no limit, e.g. 500",
+        placeholder=pgettext("customer field", "empty = no limit, e.g. 500"),
     ),
-    _f("loyalty_enabled", "Loyalty", "bool", "Sales"),
-    _f("consent_email", "Consent: email", "bool", "Communication consents", form_label="By email"),
+    _f("loyalty_enabled", pgettext("customer field", "Loyalty"), "bool", "Sales"),
     _f(
-        "consent_mail",
-        "Consent: postal mail",
+        "consent_email",
+        pgettext("customer field", "Consent: email"),
         "bool",
         "Communication consents",
-        form_label="By post",
+        form_label=pgettext("customer field", "By email"),
+    ),
+    _f(
+        "consent_mail",
+        pgettext("customer field", "Consent: postal mail"),
+        "bool",
+        "Communication consents",
+        form_label=pgettext("customer field", "By post"),
     ),
     _f(
         "consent_phone",
-        "Consent: phone calls",
+        pgettext("customer field", "Consent: phone calls"),
         "bool",
         "Communication consents",
-        form_label="By phone",
+        form_label=pgettext("customer field", "By phone"),
     ),
-    _f("tags", "Tags", "tags", "Tags", placeholder="comma-separated: bio, b2b"),
-    _f("notes", "Notes", "notes", "Notes", 10_000),
+    _f(
+        "tags",
+        pgettext("customer field", "Tags"),
+        "tags",
+        "Tags",
+        placeholder=pgettext("customer field", "comma-separated: bio, b2b"),
+    ),
+    _f("notes", pgettext("customer field", "Notes"), "notes", "Notes", 10_000),
 )
 FIELD_BY_KEY: dict[str, CustomerField] = {f.key: f for f in FIELDS}
 FIELD_BY_HEADER: dict[str, CustomerField] = {f.header: f for f in FIELDS}
@@ -223,8 +370,9 @@ FIELD_BY_HEADER: dict[str, CustomerField] = {f.header: f for f in FIELDS}
 #: custom fields, so they are not a section of their own here)
 DETAIL_SECTIONS: tuple[tuple[str, tuple[CustomerField, ...]], ...] = tuple(
     (section, tuple(f for f in FIELDS if f.section == section))
-    for section in dict.fromkeys(f.section for f in FIELDS if f.tab == "details")
-    if section != "Notes"
+    for section in dict.fromkeys(
+        f.section for f in FIELDS if f.tab == "details" and f.kind != "notes"
+    )
 )
 
 #: the export file's column order (SPEC §5), by field key; custom fields follow

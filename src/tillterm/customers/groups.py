@@ -19,6 +19,7 @@ from sqlmodel import Session, col
 from tillterm.core.errors import NotFound, ValidationFailed
 from tillterm.core.money import parse_percent
 from tillterm.core.typed_text import text_problem
+from tillterm.i18n import _, pgettext
 from tillterm.store.models import Customer, CustomerGroup, TaxRate, table_of, utcnow
 
 MAX_NAME = 80
@@ -27,10 +28,10 @@ _GROUP = table_of(CustomerGroup)
 _CUSTOMER = table_of(Customer)
 MAX_DESCRIPTION = 500
 LABELS = {
-    "name": "Name",
-    "description": "Description",
-    "discount_percent": "Discount",
-    "tax_rate_id": "Sales tax",
+    "name": pgettext("customer group", "Name"),
+    "description": pgettext("customer group", "Description"),
+    "discount_percent": pgettext("customer field", "Discount"),
+    "tax_rate_id": pgettext("customer field", "Sales tax"),
 }
 
 
@@ -88,7 +89,7 @@ def list_groups(session: Session) -> list[GroupRecord]:
 def get_group(session: Session, group_id: int) -> GroupRecord:
     found = _records(session, CustomerGroup.id == group_id)
     if not found:
-        raise NotFound("This customer group no longer exists.")
+        raise NotFound(_("This customer group no longer exists."))
     return found[0]
 
 
@@ -105,7 +106,7 @@ def _clean(
     errors: dict[str, str] = {}
     if "name" in values:
         name = " ".join(str(values["name"] or "").split())
-        problem = text_problem(name, MAX_NAME) if name else "give the group a name"
+        problem = text_problem(name, MAX_NAME) if name else _("give the group a name")
         if problem:
             errors["name"] = problem
         else:
@@ -113,7 +114,7 @@ def _clean(
                 select(col(CustomerGroup.id)).where(col(CustomerGroup.name_key) == group_key(name))
             ).scalar()
             if clash is not None and clash != group_id:
-                errors["name"] = f"there is already a group named “{name}”"
+                errors["name"] = _("there is already a group named “{name}”").format(name=name)
             cleaned["name"] = name
             cleaned["name_key"] = group_key(name)
     if "description" in values:
@@ -132,7 +133,7 @@ def _clean(
         if tax_rate_id in (None, "", 0):
             cleaned["tax_rate_id"] = None
         elif session.get(TaxRate, int(tax_rate_id)) is None:
-            errors["tax_rate_id"] = "this sales tax no longer exists"
+            errors["tax_rate_id"] = _("this sales tax no longer exists")
         else:
             cleaned["tax_rate_id"] = int(tax_rate_id)
     return cleaned, errors

@@ -47,6 +47,7 @@ from tillterm.core.errors import NotFound, TilltermError
 from tillterm.customers.fields import CUSTOM_PREFIX, FIELDS, custom_key
 from tillterm.customers.phones import store_region
 from tillterm.customers.validation import current_values, phone_digits
+from tillterm.i18n import _
 from tillterm.store.models import (
     AccountEntry,
     Customer,
@@ -353,8 +354,10 @@ def _check_standing(session: Session, ids: Sequence[int]) -> None:
     )
     for customer_id, merge_id in session.execute(stmt):
         raise MergeRefused(
-            f"Customer {customer_id} was merged away already (merge {merge_id}); "
-            "undo that merge first."
+            _(
+                "Customer {customer} was merged away already (merge {merge}); "
+                "undo that merge first."
+            ).format(customer=customer_id, merge=merge_id)
         )
 
 
@@ -373,18 +376,22 @@ def merge_customers(
     others = [int(i) for i in other_ids]
     ids = [int(survivor_id), *others]
     if not others:
-        raise MergeRefused("Choose at least one other customer to merge.")
+        raise MergeRefused(_("Choose at least one other customer to merge."))
     if len(set(ids)) != len(ids):
-        raise MergeRefused("A customer cannot be merged with itself.")
+        raise MergeRefused(_("A customer cannot be merged with itself."))
     _lock(session, ids)
     columns = [current_values(session, i) for i in ids]
     if columns[0]["archived_at"] is not None:
-        raise MergeRefused("The customer kept is archived: restore them first.")
+        raise MergeRefused(_("The customer kept is archived: restore them first."))
     _check_standing(session, ids)
     chosen = {**default_choices(columns), **(choices or {})}
     for key, index in chosen.items():
         if not 0 <= index < len(ids):
-            raise MergeRefused(f"No customer number {index + 1} to take “{key}” from.")
+            raise MergeRefused(
+                _("No customer number {number} to take “{field}” from.").format(
+                    number=index + 1, field=key
+                )
+            )
     now = utcnow()
     before = columns[0]
     after: dict[str, Any] = {}
@@ -529,14 +536,16 @@ def undo_merge(session: Session, merge_id: int) -> UndoDone:
     still standing, or a moved row no longer the survivor's."""
     merge = session.execute(select(_MERGE).where(_MERGE.c.id == merge_id)).first()
     if merge is None:
-        raise NotFound(f"There is no merge {merge_id}.")
+        raise NotFound(_("There is no merge {merge}.").format(merge=merge_id))
     if merge.undone_at is not None:
-        raise MergeRefused(f"Merge {merge_id} was undone already.")
+        raise MergeRefused(_("Merge {merge} was undone already.").format(merge=merge_id))
     survivor = int(merge.survivor_id)
     if merge.survivor_before == ERASED_RECORD:
         raise MergeRefused(
-            f"Merge {merge_id} cannot be undone: the customer was erased (a privacy "
-            "request), and with them what the merge had kept."
+            _(
+                "Merge {merge} cannot be undone: the customer was erased (a privacy "
+                "request), and with them what the merge had kept."
+            ).format(merge=merge_id)
         )
     absorbed = session.execute(
         select(_ABSORBED).where(_ABSORBED.c.merge_id == merge_id).order_by(_ABSORBED.c.position)
@@ -557,8 +566,10 @@ def undo_merge(session: Session, merge_id: int) -> UndoDone:
     ).scalar()
     if later is not None:
         raise MergeRefused(
-            f"Merge {merge_id} cannot be undone exactly: merge {later}, made after it, "
-            f"involves the same customers. Undo merge {later} first."
+            _(
+                "Merge {merge} cannot be undone exactly: merge {later}, made after it, "
+                "involves the same customers. Undo merge {later} first."
+            ).format(merge=merge_id, later=later)
         )
     moved_back: dict[str, int] = {}
     record = json.loads(merge.survivor_before)
@@ -586,8 +597,10 @@ def undo_merge(session: Session, merge_id: int) -> UndoDone:
             done += int(result.rowcount or 0)
         if done != expected:
             raise MergeRefused(
-                f"Merge {merge_id} cannot be undone exactly: {expected - done} of its "
-                f"{name.replace('_', ' ')} rows no longer belong to the customer kept."
+                _(
+                    "Merge {merge} cannot be undone exactly: {count} of its "
+                    "{table} rows no longer belong to the customer kept."
+                ).format(merge=merge_id, count=expected - done, table=name.replace("_", " "))
             )
         moved_back[name] = done
 

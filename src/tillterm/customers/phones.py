@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from tillterm.core.folding import fold
+from tillterm.i18n import _
 from tillterm.store.models import StoreSettings, table_of
 
 #: the region used when the store's country says nothing we recognise
@@ -42,24 +43,24 @@ MAX_DIGITS_TEXT = 240
 
 #: region → how a cashier names one of its numbers ("too short for a French number")
 _NUMBER_NAMES = {
-    "FR": "a French number",
-    "BE": "a Belgian number",
-    "CH": "a Swiss number",
-    "LU": "a Luxembourg number",
-    "MC": "a Monaco number",
-    "DE": "a German number",
-    "AT": "an Austrian number",
-    "NL": "a Dutch number",
-    "GB": "a British number",
-    "IE": "an Irish number",
-    "IT": "an Italian number",
-    "ES": "a Spanish number",
-    "PT": "a Portuguese number",
-    "US": "a US number",
-    "CA": "a Canadian number",
-    "AU": "an Australian number",
-    "NZ": "a New Zealand number",
-    "BR": "a Brazilian number",
+    "FR": _("a French number"),
+    "BE": _("a Belgian number"),
+    "CH": _("a Swiss number"),
+    "LU": _("a Luxembourg number"),
+    "MC": _("a Monaco number"),
+    "DE": _("a German number"),
+    "AT": _("an Austrian number"),
+    "NL": _("a Dutch number"),
+    "GB": _("a British number"),
+    "IE": _("an Irish number"),
+    "IT": _("an Italian number"),
+    "ES": _("a Spanish number"),
+    "PT": _("a Portuguese number"),
+    "US": _("a US number"),
+    "CA": _("a Canadian number"),
+    "AU": _("an Australian number"),
+    "NZ": _("a New Zealand number"),
+    "BR": _("a Brazilian number"),
 }
 
 #: folded country names (English, French, German, native) → region
@@ -208,7 +209,11 @@ def phone_digits(phones: Iterable[str], region: str) -> str:
 
 
 def number_name(region: str, country_code: int) -> str:
-    return _NUMBER_NAMES.get(region, f"a +{country_code} number")
+    return _NUMBER_NAMES.get(region) or _("a +{code} number").format(code=country_code)
+
+
+#: a number that starts with + or 00 and no country's code after it
+_NO_CALLING_CODE = _("“{typed}” does not start with a country's calling code (+33, +44…)")
 
 
 def phone_problem(typed: str, region: str) -> str | None:
@@ -221,13 +226,13 @@ def phone_problem(typed: str, region: str) -> str | None:
     number = _parse(stripped, region)
     if number is None:
         if stripped.startswith(("+", "00")):
-            return f"“{stripped}” does not start with a country's calling code (+33, +44…)"
-        return f"“{stripped}” is not a phone number"
+            return _NO_CALLING_CODE.format(typed=stripped)
+        return _("“{typed}” is not a phone number").format(typed=stripped)
     if phonenumbers.is_valid_number(number):
         return None
     meta = _metadata(number.country_code or 0)
     if meta is None:
-        return f"“{stripped}” does not start with a country's calling code (+33, +44…)"
+        return _NO_CALLING_CODE.format(typed=stripped)
     cc = str(number.country_code or 0)
     if stripped.startswith("+") or found.startswith("00" + cc):
         rest = found.removeprefix("00").removeprefix(cc)
@@ -239,10 +244,12 @@ def phone_problem(typed: str, region: str) -> str | None:
         return None
     what = number_name(phonenumbers.region_code_for_country_code(int(cc)), int(cc))
     if len(rest) < min(lengths):
-        return f"“{stripped}” is too short for {what}"
+        return _("“{typed}” is too short for {number}").format(typed=stripped, number=what)
     if len(rest) > max(lengths):
-        return f"“{stripped}” is too long for {what}"
-    return f"“{stripped}” has the wrong number of digits for {what}"
+        return _("“{typed}” is too long for {number}").format(typed=stripped, number=what)
+    return _("“{typed}” has the wrong number of digits for {number}").format(
+        typed=stripped, number=what
+    )
 
 
 def display_phone(typed: str, region: str) -> str:

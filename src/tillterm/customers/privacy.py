@@ -37,6 +37,7 @@ from sqlmodel import Session
 from tillterm.core.errors import NotFound, TilltermError
 from tillterm.customers import consents
 from tillterm.customers.reading import get_customer
+from tillterm.i18n import _
 from tillterm.store.models import (
     AccountEntry,
     Customer,
@@ -125,7 +126,7 @@ def erased_code(customer_id: int) -> str:
 def _customer_row(session: Session, customer_id: int) -> dict[str, Any]:
     row = session.execute(select(_C).where(_C.c.id == customer_id)).first()
     if row is None:
-        raise NotFound("This customer no longer exists.")
+        raise NotFound(_("This customer no longer exists."))
     return dict(row._mapping)
 
 
@@ -432,7 +433,7 @@ def erase_customer(session: Session, customer_id: int, *, via: str, actor: str) 
 
     row = _customer_row(session, customer_id)
     if is_erased(row):
-        raise PrivacyRefused("This customer has already been erased.")
+        raise PrivacyRefused(_("This customer has already been erased."))
     person = _one_person(session, customer_id)
     busy = session.execute(
         select(_SALE.c.register_name, _SALE.c.state).where(
@@ -440,10 +441,18 @@ def erase_customer(session: Session, customer_id: int, *, via: str, actor: str) 
         )
     ).first()
     if busy is not None:
-        raise PrivacyRefused(
-            f"This customer is on a {busy.state} sale at register {busy.register_name}: "
-            "complete it, void it or take the customer off it first."
+        said = (
+            _(
+                "This customer is on a parked sale at register {register}: "
+                "complete it, void it or take the customer off it first."
+            )
+            if busy.state == "parked"
+            else _(
+                "This customer is on an open sale at register {register}: "
+                "complete it, void it or take the customer off it first."
+            )
         )
+        raise PrivacyRefused(said.format(register=busy.register_name))
     now = utcnow()
     sales = 0
     for each in person:

@@ -65,6 +65,7 @@ from tillterm.customers.validation import (
     phone_digits,
     validate_customer,
 )
+from tillterm.i18n import _
 from tillterm.store.models import (
     AccountEntry,
     Customer,
@@ -143,10 +144,14 @@ def create_customer(
             break
         if typed_code:
             holder = code_holder(session, typed_code)
-            who = holder.display_name if holder else "another customer"
-            raise ValidationFailed({"customer_code": f"this code was just given to {who}"}, LABELS)
+            said = (
+                _("this code was just given to {name}").format(name=holder.display_name)
+                if holder
+                else _("this code was just given to another customer")
+            )
+            raise ValidationFailed({"customer_code": said}, LABELS)
     if new_id is None:  # pragma: no cover - 50 collisions in 850 billion
-        raise TilltermError("Could not find a free customer code; please try again.")
+        raise TilltermError(_("Could not find a free customer code; please try again."))
     stored_tags: tuple[str, ...] = ()
     if cleaned.tags:
         stored_tags = tags.set_customer_tags(session, new_id, cleaned.tags)
@@ -223,11 +228,11 @@ def delete_customer(session: Session, customer_id: int) -> None:
         ).first()
         if used is not None:
             raise TilltermError(
-                "This customer has sales or ledger entries: archive them instead of deleting."
+                _("This customer has sales or ledger entries: archive them instead of deleting.")
             )
     for column in (CustomerMerge.survivor_id, CustomerMergeAbsorbed.customer_id):
         merged = session.execute(select(col(column)).where(col(column) == customer_id).limit(1))
         if merged.first() is not None:
             # a merge, even undone, is history that names them: they stay on file
-            raise TilltermError("This customer was part of a merge: archive them instead.")
+            raise TilltermError(_("This customer was part of a merge: archive them instead."))
     session.execute(text("DELETE FROM customer WHERE id = :id").bindparams(id=customer_id))

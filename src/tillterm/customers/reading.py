@@ -18,6 +18,7 @@ from tillterm.core.folding import normalise_code
 from tillterm.core.money import from_cents
 from tillterm.customers.records import CUSTOMER_FIELDS, CustomerRecord, CustomerSummary
 from tillterm.customers.search import SearchFilters, count_matches, search_ids, search_page
+from tillterm.i18n import _
 from tillterm.store.fastpath import decode, decoders, fetch_all, fetch_one
 from tillterm.store.models import Customer, table_of
 
@@ -74,7 +75,7 @@ def get_customer(session: Session, customer_id: int) -> CustomerRecord:
     """The whole profile; :class:`NotFound` if there is no such customer."""
     found = _load(session, "id", customer_id)
     if found is None:
-        raise NotFound("This customer no longer exists.")
+        raise NotFound(_("This customer no longer exists."))
     return found
 
 

@@ -51,6 +51,7 @@ from tillterm.core.dates import parse_date
 from tillterm.core.errors import ValidationFailed
 from tillterm.core.folding import normalise_code, printable, words
 from tillterm.core.money import parse_percent
+from tillterm.i18n import _, pgettext
 from tillterm.store.fastpath import Typed, fetch_all, fetch_planned, statement
 from tillterm.store.models import Percent, UTCDateTime
 from tillterm.store.search_index import (
@@ -117,7 +118,11 @@ ARCHIVED_SHOWN = (
     f"SELECT id FROM customer WHERE archived_at IS NOT NULL AND id NOT IN ({MERGED_AWAY})"
 )
 
-FILTER_LABELS = {"created_from": "Created from", "created_to": "Created to", "discount": "Discount"}
+FILTER_LABELS = {
+    "created_from": _("Created from"),
+    "created_to": _("Created to"),
+    "discount": pgettext("customer field", "Discount"),
+}
 
 
 @dataclass(frozen=True)

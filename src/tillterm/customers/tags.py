@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 
 from tillterm.core.errors import ValidationFailed
 from tillterm.core.typed_text import text_problem
+from tillterm.i18n import _, pgettext
 from tillterm.store.models import CustomerTag, Tag, table_of
 
 MAX_LENGTH = 60
@@ -51,11 +52,13 @@ def tag_problem(tags: Iterable[str]) -> str | None:
     if too_long:
         tag = too_long[0]
         shown = tag if len(tag) <= 40 else tag[:37] + "..."
-        return f"tag “{shown}” is {len(tag)} characters (at most {MAX_LENGTH})"
+        return _("tag “{tag}” is {count} characters (at most {limit})").format(
+            tag=shown, count=len(tag), limit=MAX_LENGTH
+        )
     for tag in tags:
         problem = text_problem(tag, MAX_LENGTH)
         if problem:
-            return f"a tag: {problem}"
+            return _("a tag: {problem}").format(problem=problem)
     return None
 
 
@@ -113,7 +116,7 @@ def set_customer_tags(
     tags = parse_tags(names)
     problem = tag_problem(tags)
     if problem:
-        raise ValidationFailed({"tags": problem}, {"tags": "Tags"})
+        raise ValidationFailed({"tags": problem}, {"tags": pgettext("customer field", "Tags")})
     ids = ensure_tags(session, tags)
     session.exec(delete(_LINK).where(_LINK.c.customer_id == customer_id))
     if ids:

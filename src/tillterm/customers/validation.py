@@ -34,12 +34,13 @@ from tillterm.customers.fields import (
     keys_of,
 )
 from tillterm.customers.phones import digits
+from tillterm.i18n import N_, _, pgettext
 from tillterm.store.models import Customer, CustomerGroup, TaxRate, table_of
 
 #: every editable field and how a person would name it (messages, import reports)
 LABELS: dict[str, str] = {
     **{f.key: f.label for f in FIELDS},
-    "custom": "Custom fields",
+    "custom": pgettext("customer field", "Custom fields"),
 }
 TEXT_FIELDS = keys_of("text", "email", "phone", "notes")
 PHONE_FIELDS = keys_of("phone")
@@ -98,19 +99,21 @@ def _clean_text(name: str, value: object, errors: dict[str, str], region: str | 
     if name in errors or not typed:
         return typed
     if name in EMAIL_FIELDS and not _EMAIL.fullmatch(typed):
-        errors[name] = "not an email address (it looks like marie@example.com)"
+        errors[name] = _("not an email address (it looks like marie@example.com)")
     elif name in PHONE_FIELDS:
         found = digits(typed)
         if not _PHONE.fullmatch(typed) or "+" in typed[1:]:
-            errors[name] = "a phone number has digits, spaces and + ( ) - . / only"
+            errors[name] = _("a phone number has digits, spaces and + ( ) - . / only")
         elif not 6 <= len(found) <= 20:
-            errors[name] = f"a phone number has 6 to 20 digits (this one has {len(found)})"
+            errors[name] = _("a phone number has 6 to 20 digits (this one has {count})").format(
+                count=len(found)
+            )
         elif region is not None and (problem := phones.phone_problem(typed, region)):
             errors[name] = problem
     elif name == "postal_code" and (not _POSTAL.fullmatch(typed) or len(typed) > 12):
-        errors[name] = "a postal code has letters, digits, spaces and hyphens only"
+        errors[name] = _("a postal code has letters, digits, spaces and hyphens only")
     elif name == "website" and not _WEBSITE.fullmatch(typed):
-        errors[name] = "not a web address (it looks like www.example.com)"
+        errors[name] = _("not a web address (it looks like www.example.com)")
     return typed
 
 
@@ -123,32 +126,49 @@ def parse_bool(value: object) -> bool:
     if isinstance(value, int):
         if value in (0, 1):
             return bool(value)
-        raise ValueError("answer yes or no")
+        raise ValueError(_("answer yes or no"))
     typed = str(value).strip().lower()
     if typed in TRUE_WORDS:
         return True
     if typed in FALSE_WORDS:
         return False
-    raise ValueError(f"answer yes or no (not “{str(value).strip()}”)")
+    raise ValueError(_("answer yes or no (not “{typed}”)").format(typed=str(value).strip()))
+
+
+#: the three problems of a group or tax rate given by id or name, as whole sentences
+#: (a translation agrees each with its noun): gone, unreadable name, unknown name
+_LOOKUP_PROBLEMS = {
+    "group": (
+        N_("this customer group no longer exists"),
+        N_("there is no customer group named like that"),
+        N_("there is no customer group named “{name}”"),
+    ),
+    "tax": (
+        N_("this sales tax no longer exists"),
+        N_("there is no sales tax named like that"),
+        N_("there is no sales tax named “{name}”"),
+    ),
+}
 
 
 def _by_id_or_name(
     session: Session, model: Any, value: object, what: str
 ) -> tuple[int | None, str | None, str | None]:
     """Resolve a group or tax rate given by id or by name: (id, name, error)."""
+    gone, unreadable, unknown = _LOOKUP_PROBLEMS[what]
     if value is None or (isinstance(value, str) and not value.strip()) or value == 0:
         return None, None, None
     if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
         row = session.get(model, int(value))
         if row is None:
-            return None, None, f"this {what} no longer exists"
+            return None, None, _(gone)
         return row.id, row.name, None
     key = " ".join(str(value).split()).casefold()
     if not key.isprintable():
-        return None, None, f"there is no {what} named like that"
+        return None, None, _(unreadable)
     found = session.execute(select(model.id, model.name).where(model.name_key == key)).first()
     if found is None:
-        return None, None, f"there is no {what} named “{str(value).strip()}”"
+        return None, None, _(unknown).format(name=str(value).strip())
     return int(found[0]), found[1], None
 
 
@@ -194,10 +214,9 @@ def clean(
         elif code:
             holder = code_holder(session, code, exclude_id=customer_id)
             if holder is not None:
-                errors["customer_code"] = (
-                    f"this code is already used by {holder.display_name} "
-                    f"(customer {holder.customer_code})"
-                )
+                errors["customer_code"] = _(
+                    "this code is already used by {name} (customer {code})"
+                ).format(name=holder.display_name, code=holder.customer_code)
         cols["customer_code"] = code
     for name in BOOL_FIELDS:
         if name in data:
@@ -216,9 +235,9 @@ def clean(
                 errors["birth_date"] = str(exc)
             else:
                 if born > dt.date.today():
-                    errors["birth_date"] = "a date of birth cannot be in the future"
+                    errors["birth_date"] = _("a date of birth cannot be in the future")
                 elif born.year < 1900:
-                    errors["birth_date"] = "a date of birth before 1900 cannot be right"
+                    errors["birth_date"] = _("a date of birth before 1900 cannot be right")
                 cols["birth_date"] = born
     if "discount_percent" in data:
         try:
@@ -234,9 +253,9 @@ def clean(
                 amount = value if isinstance(value, Decimal | int) else parse_amount(str(value))
                 amount = Decimal(amount)
                 if amount < 0:
-                    raise ValueError("a balance limit cannot be negative")
+                    raise ValueError(_("a balance limit cannot be negative"))
                 if amount >= Decimal("1e12"):
-                    raise ValueError("this balance limit is too large")
+                    raise ValueError(_("this balance limit is too large"))
                 cols["balance_limit_cents"] = to_cents(amount)
         except ValueError as exc:
             errors["balance_limit"] = str(exc)
@@ -244,9 +263,7 @@ def clean(
         given = target if target in data else alias if alias in data else None
         if given is None:
             continue
-        model, what = (
-            (CustomerGroup, "customer group") if alias == "group" else (TaxRate, "sales tax")
-        )
+        model, what = (CustomerGroup, "group") if alias == "group" else (TaxRate, "tax")
         found_id, found_name, problem = _by_id_or_name(session, model, data[given], what)
         if problem:
             errors[target] = problem
@@ -262,14 +279,14 @@ def clean(
             errors["tags"] = problem
     if data.get("custom"):
         if not isinstance(data["custom"], Mapping):
-            errors["custom"] = "custom fields must be given by name"
+            errors["custom"] = _("custom fields must be given by name")
         else:
             out.custom, custom_errors = custom_fields.clean_values(session, data["custom"])
             errors.update(custom_errors)
     merged = {**(current or {}), **cols}
     if not any(as_text(merged.get(name)).strip() for name in NAME_FIELDS):
         errors.setdefault(
-            "first_name", "give at least a first name, a last name, a company or an email"
+            "first_name", _("give at least a first name, a last name, a company or an email")
         )
     if any(name in cols for name in PHONE_FIELDS):
         cols["phone_digits"] = phone_digits(
@@ -296,5 +313,5 @@ def current_values(session: Session, customer_id: int) -> dict[str, Any]:
     table = table_of(Customer)
     row = session.execute(select(table).where(table.c.id == customer_id)).first()
     if row is None:
-        raise NotFound("This customer no longer exists.")
+        raise NotFound(_("This customer no longer exists."))
     return dict(row._mapping)

@@ -18,6 +18,7 @@ from tillterm.catalog.products import search_products
 from tillterm.catalog.settings import StoreInfo, load_settings
 from tillterm.core.errors import NotFound
 from tillterm.core.money import to_cents
+from tillterm.i18n import _, ngettext
 from tillterm.sales.reading import (
     _Buyer,
     _buyer_by_code,
@@ -54,9 +55,9 @@ from tillterm.store.models import (
 
 def _check_quantity(quantity: int) -> None:
     if quantity < 1:
-        raise SaleError("The quantity must be at least 1 (Ctrl+D removes the line).")
+        raise SaleError(_("The quantity must be at least 1 (Ctrl+D removes the line)."))
     if quantity > MAX_QUANTITY:
-        raise SaleError(f"The quantity cannot be more than {MAX_QUANTITY}.")
+        raise SaleError(_("The quantity cannot be more than {limit}.").format(limit=MAX_QUANTITY))
 
 
 def _next_position(lines: Sequence[_Line]) -> int:
@@ -107,7 +108,7 @@ def add_product(session: Session, sale_id: int, product_id: int, quantity: int =
         _PRODUCT_BY_ID, {"product_id": product_id, "default_tax": _default_tax(settings)}
     ).first()
     if product is None or not product.active:
-        raise SaleError("This product is no longer sold.")
+        raise SaleError(_("This product is no longer sold."))
     lines = _read_lines(session, sale_id, settings)
     _add_product_line(lines, product, quantity)
     return _commit_lines(session, sale, lines, settings, _read_buyer(session, sale.customer_id))
@@ -120,9 +121,9 @@ def add_misc_item(
     sale = _read_open(session, sale_id)
     _check_quantity(quantity)
     if price <= 0:
-        raise SaleError("An open-price item needs a price above zero.")
+        raise SaleError(_("An open-price item needs a price above zero."))
     if price >= Decimal("1000000"):
-        raise SaleError("That price is too large for one item.")
+        raise SaleError(_("That price is too large for one item."))
     settings = load_settings(session)
     lines = _read_lines(session, sale_id, settings)
     lines.append(
@@ -130,7 +131,7 @@ def add_misc_item(
             id=None,
             position=_next_position(lines),
             product_id=None,
-            description=(" ".join(description.split()) or "Misc item")[:200],
+            description=(" ".join(description.split()) or _("Misc item"))[:200],
             quantity=quantity,
             unit_price_cents=to_cents(price),
             line_discount_percent=None,
@@ -152,7 +153,7 @@ def _change_line(
     lines = _read_lines(session, sale_id, settings)
     line = next((ln for ln in lines if ln.id == line_id), None)
     if line is None:
-        raise SaleError("That line is no longer on the sale.")
+        raise SaleError(_("That line is no longer on the sale."))
     change(line)
     line.dirty = True
     return _commit_lines(session, sale, lines, settings, _read_buyer(session, sale.customer_id))
@@ -179,9 +180,9 @@ def change_quantity(session: Session, sale_id: int, line_id: int, delta: int) ->
 
 def _check_percent(percent: Decimal | None) -> None:
     if percent is not None and not (Decimal(0) <= percent <= Decimal(100)):
-        raise SaleError("A discount is a percentage between 0 and 100.")
+        raise SaleError(_("A discount is a percentage between 0 and 100."))
     if percent is not None and percent != percent.quantize(Decimal("0.001")):
-        raise SaleError("A discount has at most three decimals.")
+        raise SaleError(_("A discount has at most three decimals."))
 
 
 def _reason(reason: str) -> str:
@@ -233,9 +234,9 @@ def override_price(
     """
     why = _reason(reason)
     if price < 0:
-        raise SaleError("A price cannot be negative (a return goes through Ctrl+T).")
+        raise SaleError(_("A price cannot be negative (a return goes through Ctrl+T)."))
     if price >= Decimal("1000000"):
-        raise SaleError("That price is too large for one item.")
+        raise SaleError(_("That price is too large for one item."))
     cents = to_cents(price)
 
     def change(line: _Line) -> None:
@@ -246,7 +247,7 @@ def override_price(
             line.list_price_cents, line.price_reason = None, ""
         else:
             if not why:
-                raise SaleError("Say why the price changes, e.g. @8.00 damaged box.")
+                raise SaleError(_("Say why the price changes, e.g. @8.00 damaged box."))
             line.list_price_cents, line.price_reason = listed, why
         line.unit_price_cents = cents
 
@@ -259,7 +260,7 @@ def remove_line(session: Session, sale_id: int, line_id: int) -> SaleView:
         delete(_LINE_T).where(_LINE_T.c.id == line_id, _LINE_T.c.sale_id == sale_id)
     )
     if deleted.rowcount == 0:  # type: ignore[attr-defined]  # execute() -> Result, is a CursorResult
-        raise SaleError("That line is no longer on the sale.")
+        raise SaleError(_("That line is no longer on the sale."))
     settings = load_settings(session)
     lines = _read_lines(session, sale_id, settings)
     return _commit_lines(session, sale, lines, settings, _read_buyer(session, sale.customer_id))
@@ -270,7 +271,7 @@ def remove_line(session: Session, sale_id: int, line_id: int) -> SaleView:
 
 def _attach(session: Session, sale: Any, buyer: _Buyer, settings: StoreInfo) -> SaleView:
     if buyer.archived:
-        raise SaleError(f"{buyer.panel.display_name} is archived and cannot be attached.")
+        raise SaleError(_archived(buyer.panel.display_name))
     lines = _read_lines(session, sale.id, settings)
     return _commit_lines(session, sale, lines, settings, buyer, customer_id=buyer.panel.id)
 
@@ -280,7 +281,7 @@ def attach_customer(session: Session, sale_id: int, customer_id: int) -> SaleVie
     sale = _read_open(session, sale_id)
     buyer = _read_buyer(session, customer_id)
     if buyer is None:
-        raise NotFound("That customer no longer exists.")
+        raise NotFound(_("That customer no longer exists."))
     return _attach(session, sale, buyer, load_settings(session))
 
 
@@ -288,7 +289,9 @@ def detach_customer(session: Session, sale_id: int) -> SaleView:
     sale = _read_open(session, sale_id)
     payments = session.execute(_PAYMENTS_OF_SALE, {"sale_id": sale_id}).all()
     if any(p.method in (ACCOUNT, LOYALTY) for p in payments):
-        raise SaleError("Remove the on-account or loyalty payment before detaching the customer.")
+        raise SaleError(
+            _("Remove the on-account or loyalty payment before detaching the customer.")
+        )
     settings = load_settings(session)
     lines = _read_lines(session, sale_id, settings)
     return _commit_lines(session, sale, lines, settings, None, customer_id=None)
@@ -344,7 +347,7 @@ def scan_code(
     """
     code = code.strip()
     if not code:
-        return ScanOutcome("unknown", None, "Nothing was scanned.")
+        return ScanOutcome("unknown", None, _("Nothing was scanned."))
     _check_quantity(quantity)
     settings = load_settings(session)
     product = session.execute(
@@ -357,29 +360,49 @@ def scan_code(
         _add_product_line(lines, product, quantity)
         buyer = _read_buyer(session, sale.customer_id)
         view = _commit_lines(session, sale, lines, settings, buyer)
-        added = f"{quantity} x {product.name}" if quantity != 1 else product.name
-        return ScanOutcome("product", view, f"Added {added}.")
+        return ScanOutcome("product", view, _added(quantity, product.name))
     buyer = _buyer_by_code(session, code)
     if buyer is not None:
         if quantity != 1:
             raise SaleError(
-                f"{quantity}* is a quantity for a product; “{code}” is a customer's card."
+                _("{quantity}* is a quantity for a product; “{code}” is a customer's card.").format(
+                    quantity=quantity, code=code
+                )
             )
         if buyer.archived:
-            raise SaleError(f"{buyer.panel.display_name} is archived and cannot be attached.")
+            raise SaleError(_archived(buyer.panel.display_name))
         sale = _register_sale(session, register)
         if not replace_customer and sale.customer_id not in (None, buyer.panel.id):
             current = _read_buyer(session, sale.customer_id)
-            on_sale = current.panel.display_name if current else "another customer"
-            return ScanOutcome(
-                "other customer",
-                None,
-                f"Card of {buyer.panel.display_name[:24]}; {on_sale[:24]} is on this sale.",
-                customer_id=buyer.panel.id,
+            card_of = buyer.panel.display_name[:24]
+            said = (
+                _("Card of {customer}; {current} is on this sale.").format(
+                    customer=card_of, current=current.panel.display_name[:24]
+                )
+                if current
+                else _("Card of {customer}; another customer is on this sale.").format(
+                    customer=card_of
+                )
             )
+            return ScanOutcome("other customer", None, said, customer_id=buyer.panel.id)
         view = _attach(session, sale, buyer, settings)
-        return ScanOutcome("customer", view, f"Customer: {buyer.panel.display_name}.")
-    return ScanOutcome("unknown", None, f"No customer or product with code “{code}”.")
+        return ScanOutcome(
+            "customer", view, _("Customer: {customer}.").format(customer=buyer.panel.display_name)
+        )
+    return ScanOutcome(
+        "unknown", None, _("No customer or product with code “{code}”.").format(code=code)
+    )
+
+
+def _added(quantity: int, name: str) -> str:
+    """The status line after a product is added: "Added 3 x Croissant."."""
+    if quantity == 1:
+        return _("Added {product}.").format(product=name)
+    return _("Added {quantity} x {product}.").format(quantity=quantity, product=name)
+
+
+def _archived(name: str) -> str:
+    return _("{customer} is archived and cannot be attached.").format(customer=name)
 
 
 def enter_text(
@@ -397,7 +420,7 @@ def enter_text(
     if split is not None:
         quantity, text = split
         if not text:
-            raise SaleError(f"Scan or type the item after {quantity}*.")
+            raise SaleError(_("Scan or type the item after {quantity}*.").format(quantity=quantity))
     outcome = scan_code(
         session, register, text, replace_customer=replace_customer, quantity=quantity
     )
@@ -406,14 +429,18 @@ def enter_text(
     matches = tuple(search_products(session, text, limit=20))
     if len(matches) == 1:
         sale_id = ensure_open_sale(session, register)
-        added = f"{quantity} x {matches[0].name}" if quantity != 1 else matches[0].name
         return ScanOutcome(
-            "product", add_product(session, sale_id, matches[0].id, quantity), f"Added {added}."
+            "product",
+            add_product(session, sale_id, matches[0].id, quantity),
+            _added(quantity, matches[0].name),
         )
     if matches:
+        said = ngettext("{count} product matches.", "{count} products match.", len(matches))
         return ScanOutcome(
-            "matches", None, f"{len(matches)} products match.", matches, quantity=quantity
+            "matches", None, said.format(count=len(matches)), matches, quantity=quantity
         )
     return ScanOutcome(
-        "unknown", None, f"No customer or product with code or name “{text.strip()}”."
+        "unknown",
+        None,
+        _("No customer or product with code or name “{text}”.").format(text=text.strip()),
     )

@@ -42,6 +42,7 @@ from sqlmodel import Session, col, select
 
 from tillterm.catalog.settings import StoreInfo, load_settings
 from tillterm.core.errors import TilltermError
+from tillterm.i18n import N_, _
 from tillterm.sales.day_reports import (
     CASH_IN,
     CASH_OUT,
@@ -195,11 +196,29 @@ def _epoch(session: Session, register: str, day_start: dt.datetime) -> dt.dateti
 # --------------------------------------------------------------------------- changes
 
 
+#: (not above zero, too large) for each amount a drawer is given, as whole sentences
+_AMOUNT_PROBLEMS = {
+    "float": (
+        N_("The float must be more than zero."),
+        N_("The float is too large for a cash drawer."),
+    ),
+    "amount": (
+        N_("The amount must be more than zero."),
+        N_("The amount is too large for a cash drawer."),
+    ),
+    "count": (
+        N_("The count must be more than zero."),
+        N_("The count is too large for a cash drawer."),
+    ),
+}
+
+
 def _cents(value: int, what: str, *, allow_zero: bool) -> int:
+    not_above_zero, too_large = _AMOUNT_PROBLEMS[what]
     if value < 0 or (value == 0 and not allow_zero):
-        raise DrawerError(f"The {what} must be more than zero.")
+        raise DrawerError(_(not_above_zero))
     if value > MAX_DRAWER_CENTS:
-        raise DrawerError(f"The {what} is too large for a cash drawer.")
+        raise DrawerError(_(too_large))
     return value
 
 
@@ -210,7 +229,7 @@ def open_drawer(session: Session, register: str, float_cents: int) -> DrawerStat
     now = utcnow()
     day = _open_day(session, register)
     if day is not None and day.opened_at is not None:
-        raise DrawerError("The drawer is already open; take the Z report to close the day.")
+        raise DrawerError(_("The drawer is already open; take the Z report to close the day."))
     if day is None:
         day = DrawerDay(register_name=register, started_at=_next_start(session, register, now))
     day.opened_at = now
@@ -227,11 +246,13 @@ def move_cash(session: Session, register: str, kind: str, amount_cents: int, rea
     amount_cents = _cents(amount_cents, "amount", allow_zero=False)
     reason = " ".join(reason.split())
     if not reason:
-        raise DrawerError("Say why the cash goes " + ("in." if kind == CASH_IN else "out."))
+        raise DrawerError(
+            _("Say why the cash goes in.") if kind == CASH_IN else _("Say why the cash goes out.")
+        )
     _lock_register(session, register)
     day = _open_day(session, register)
     if day is None or day.opened_at is None:
-        raise DrawerError("The drawer is not open: open it with its float first.")
+        raise DrawerError(_("The drawer is not open: open it with its float first."))
     session.add(
         DrawerMove(
             day_id=day.id or 0,
@@ -464,7 +485,9 @@ def z_report(session: Session, register: str, z_no: int) -> ZReport:
         select(DrawerDay).where(DrawerDay.register_name == register, DrawerDay.z_no == z_no)
     ).first()
     if day is None or day.report_text is None or day.figures is None or day.closed_at is None:
-        raise DrawerError(f"Register {register} has no Z report {z_label(z_no)}.")
+        raise DrawerError(
+            _("Register {register} has no Z report {z}.").format(register=register, z=z_label(z_no))
+        )
     return ZReport(
         register,
         z_no,

@@ -25,6 +25,7 @@ from tillterm.core.money import format_money
 from tillterm.core.pricing import (
     loyalty_points_earned,
 )
+from tillterm.i18n import _
 from tillterm.sales.payments import _check_account
 from tillterm.sales.reading import (
     _commit_view,
@@ -49,6 +50,7 @@ from tillterm.sales.views import (
     PaymentRefused,
     SaleError,
     SaleView,
+    no_longer_changed,
 )
 from tillterm.store.models import (
     AccountEntry,
@@ -67,11 +69,11 @@ from tillterm.store.models import (
 def park_sale(session: Session, sale_id: int) -> SaleView:
     sale = _sale_row(session, sale_id)
     if sale.state != OPEN:
-        raise SaleError(f"This sale is {sale.state}; it can no longer be changed.")
+        raise SaleError(no_longer_changed(sale.state))
     if not _lines(session, sale_id):
-        raise SaleError("There is nothing to park.")
+        raise SaleError(_("There is nothing to park."))
     if _payments(session, sale_id):
-        raise SaleError("A sale with payments cannot be parked; complete it or remove them.")
+        raise SaleError(_("A sale with payments cannot be parked; complete it or remove them."))
     sale.state = PARKED
     sale.updated_at = utcnow()
     session.add(sale)
@@ -84,7 +86,7 @@ def resume_sale(session: Session, register: str, sale_id: int) -> SaleView:
     (or dropped if it is empty)."""
     sale = _sale_row(session, sale_id)
     if sale.state != PARKED:
-        raise SaleError("That sale is no longer parked (another register may have resumed it).")
+        raise SaleError(_("That sale is no longer parked (another register may have resumed it)."))
     current = session.exec(
         select(Sale)
         .where(Sale.register_name == register, Sale.state == OPEN)
@@ -96,7 +98,7 @@ def resume_sale(session: Session, register: str, sale_id: int) -> SaleView:
             other.updated_at = utcnow()
             session.add(other)
         elif _lines(session, other.id or 0):
-            raise SaleError("The sale in progress has payments; complete it first.")
+            raise SaleError(_("The sale in progress has payments; complete it first."))
         else:
             session.delete(other)
     # the sale in progress is out of the way before this one opens (one open per register)
@@ -113,7 +115,14 @@ def void_sale(session: Session, sale_id: int) -> SaleView:
     taken is in the day's payments; :func:`describe_void` says what to hand back)."""
     sale = _sale_row(session, sale_id)
     if sale.state not in (OPEN, PARKED):
-        raise SaleError(f"A {sale.state} sale cannot be voided.")
+        said = (
+            _("A completed sale cannot be voided.")
+            if sale.state == COMPLETED
+            else _("A voided sale cannot be voided.")
+            if sale.state == VOIDED
+            else f"A {sale.state} sale cannot be voided."
+        )
+        raise SaleError(said)
     sale.state = VOIDED
     sale.updated_at = utcnow()
     session.add(sale)
@@ -132,11 +141,11 @@ def describe_void(sale: SaleView) -> str:
     cash = sum((p.amount for p in sale.payments if p.method == CASH), Decimal("0.00"))
     card = sum((p.amount for p in sale.payments if p.method == CARD), Decimal("0.00"))
     if cash:
-        parts.append(f"give back {format_money(cash, cur)} in cash")
+        parts.append(_("give back {amount} in cash").format(amount=format_money(cash, cur)))
     if card:
-        parts.append(f"refund {format_money(card, cur)} to the card")
+        parts.append(_("refund {amount} to the card").format(amount=format_money(card, cur)))
     if any(p.method in (ACCOUNT, LOYALTY) for p in sale.payments):
-        parts.append("nothing was charged to the account or the loyalty points")
+        parts.append(_("nothing was charged to the account or the loyalty points"))
     return "; ".join(parts)
 
 
@@ -157,9 +166,9 @@ def _take_write_lock(session: Session, sale_id: int, states: tuple[str, ...]) ->
     )
     sale = session.get(Sale, sale_id, populate_existing=True)
     if sale is None:
-        raise NotFound(f"Sale {sale_id} no longer exists.")
+        raise NotFound(_("Sale {sale} no longer exists.").format(sale=sale_id))
     if result.rowcount == 0:  # type: ignore[attr-defined]  # execute() -> Result, is a CursorResult
-        raise SaleError(f"This sale is {sale.state}; it can no longer be changed.")
+        raise SaleError(no_longer_changed(sale.state))
     return sale
 
 
@@ -178,35 +187,42 @@ def complete_sale(session: Session, sale_id: int) -> SaleView:
     customer = _lock_customer(session, sale.customer_id) if sale.customer_id else None
     if customer is not None and customer.archived_at is not None:
         raise SaleError(
-            f"{customer_label(customer)} was archived while this sale was open; "
-            "detach the customer (Ctrl+U) to complete the sale."
+            _(
+                "{customer} was archived while this sale was open; "
+                "detach the customer (Ctrl+U) to complete the sale."
+            ).format(customer=customer_label(customer))
         )
     settings = load_settings(session)
     _total, line_count = _reprice_totals(session, sale_id, settings)
     sale = _sale_row(session, sale_id)  # with the totals just written
     if not line_count:
-        raise SaleError("There is nothing to sell yet.")
+        raise SaleError(_("There is nothing to sell yet."))
     payments = _payments(session, sale_id)
     paid = sum(p.amount_cents for p in payments)
     cur = settings.currency
     if paid < sale.total_cents:
-        raise SaleError(f"{format_money(sale.total_cents - paid, cur)} is still due.")
+        raise SaleError(
+            _("{amount} is still due.").format(amount=format_money(sale.total_cents - paid, cur))
+        )
     if paid > sale.total_cents:
         raise SaleError(
-            f"The payments are {format_money(paid - sale.total_cents, cur)} more than the "
-            "total; remove one."
+            _("The payments are {amount} more than the total; remove one.").format(
+                amount=format_money(paid - sale.total_cents, cur)
+            )
         )
     on_account = sum(p.amount_cents for p in payments if p.method == ACCOUNT)
     redeemed = sum(p.loyalty_points for p in payments if p.method == LOYALTY)
     loyalty_paid = sum(p.amount_cents for p in payments if p.method == LOYALTY)
     if customer is None and (on_account or redeemed):
-        raise SaleError("On-account and loyalty payments need the customer attached.")
+        raise SaleError(_("On-account and loyalty payments need the customer attached."))
     if customer is not None and on_account:
         _check_account(session, customer, on_account, 0, cur)
     if customer is not None and redeemed and loyalty_balance(session, customer.id or 0) < redeemed:
         raise PaymentRefused(
-            f"{customer_label(customer)} no longer has {redeemed} points "
-            "(spent at another register?); remove the loyalty payment."
+            _(
+                "{customer} no longer has {points} points "
+                "(spent at another register?); remove the loyalty payment."
+            ).format(customer=customer_label(customer), points=redeemed)
         )
     # every check has passed: only now take the store's next number
     sale.receipt_no = _next_receipt_no(session)
@@ -292,7 +308,7 @@ def _next_receipt_no(session: Session) -> str:
         .returning(counter.c.last_no)
     ).scalar()
     if number is None:
-        raise SaleError("The receipt counter is missing from the database; run the upgrade.")
+        raise SaleError(_("The receipt counter is missing from the database; run the upgrade."))
     return receipt_number(int(number))
 
 

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from tillterm.catalog.settings import load_settings
 from tillterm.core.errors import NotFound
 from tillterm.core.money import from_cents
+from tillterm.i18n import _
 from tillterm.sales.lifecycle import receipt_number
 from tillterm.sales.reading import _view, customer_label
 from tillterm.sales.receipts import render_receipt
@@ -66,7 +67,9 @@ def list_parked(session: Session, *, limit: int = 100) -> list[ParkedSale]:
 def find_sale_by_receipt(session: Session, receipt_no: str) -> SaleView:
     sale = session.exec(select(Sale).where(Sale.receipt_no == receipt_no.strip().upper())).first()
     if sale is None:
-        raise NotFound(f"No sale with receipt number “{receipt_no.strip()}”.")
+        raise NotFound(
+            _("No sale with receipt number “{receipt}”.").format(receipt=receipt_no.strip())
+        )
     return _view(session, sale.id or 0)
 
 

@@ -15,6 +15,7 @@ from tillterm.core.money import format_money, to_cents
 from tillterm.core.pricing import (
     points_for_amount,
 )
+from tillterm.i18n import _
 from tillterm.sales.reading import (
     _commit_view,
     _payments,
@@ -59,17 +60,22 @@ def _check_account(
     currency: str,
 ) -> None:
     if customer is None:
-        raise PaymentRefused("Attach a customer to put the sale on account.")
+        raise PaymentRefused(_("Attach a customer to put the sale on account."))
     name = customer_label(customer)
     if not customer.on_account_allowed:
-        raise PaymentRefused(f"{name} is not allowed to buy on account.")
+        raise PaymentRefused(
+            _("{customer} is not allowed to buy on account.").format(customer=name)
+        )
     room = _account_room_cents(session, customer, pending_cents)
     if room is not None and amount_cents > room:
         balance = account_balance_cents(session, customer.id or 0)
         raise PaymentRefused(
-            f"{name}'s account has {format_money(max(room, 0), currency)} left "
-            f"(balance {format_money(balance, currency)}, "
-            f"limit {format_money(customer.balance_limit_cents or 0, currency)})."
+            _("{customer}'s account has {left} left (balance {balance}, limit {limit}).").format(
+                customer=name,
+                left=format_money(max(room, 0), currency),
+                balance=format_money(balance, currency),
+                limit=format_money(customer.balance_limit_cents or 0, currency),
+            )
         )
 
 
@@ -87,7 +93,7 @@ def add_payment(
     can never pay more than is due. Loyalty pays in whole points at the store's rate.
     """
     if method not in METHODS:
-        raise PaymentRefused(f"Unknown payment method “{method}”.")
+        raise PaymentRefused(_("Unknown payment method “{method}”.").format(method=method))
     sale = _read_open(session, sale_id)
     settings = load_settings(session)
     customer = (
@@ -99,13 +105,13 @@ def add_payment(
     payments = _payments(session, sale_id)
     due = total - sum(p.amount_cents for p in payments)
     if due <= 0:
-        raise PaymentRefused("Nothing is due on this sale.")
+        raise PaymentRefused(_("Nothing is due on this sale."))
     cur = settings.currency
     if method == CASH:
         given = tendered if tendered is not None else amount
         given_cents = due if given is None else to_cents(given)
         if given_cents <= 0:
-            raise PaymentRefused("The amount must be more than zero.")
+            raise PaymentRefused(_("The amount must be more than zero."))
         pay = min(given_cents, due)
         row = Payment(
             sale_id=sale_id,
@@ -117,10 +123,12 @@ def add_payment(
     else:
         amount_cents = due if amount is None else to_cents(amount)
         if amount_cents <= 0:
-            raise PaymentRefused("The amount must be more than zero.")
+            raise PaymentRefused(_("The amount must be more than zero."))
         if amount_cents > due:
             raise PaymentRefused(
-                f"{METHOD_LABELS[method]} cannot pay more than the {format_money(due, cur)} due."
+                _("{method} cannot pay more than the {amount} due.").format(
+                    method=METHOD_LABELS[method], amount=format_money(due, cur)
+                )
             )
         points = 0
         if method == ACCOUNT:
@@ -128,16 +136,18 @@ def add_payment(
             _check_account(session, customer, amount_cents, pending, cur)
         elif method == LOYALTY:
             if customer is None:
-                raise PaymentRefused("Attach a customer to pay with loyalty points.")
+                raise PaymentRefused(_("Attach a customer to pay with loyalty points."))
             pending_pts = sum(p.loyalty_points for p in payments if p.method == LOYALTY)
             available = loyalty_balance(session, customer.id or 0) - pending_pts
             value = settings.loyalty_point_value_cents
             points = min(points_for_amount(amount_cents, value), max(available, 0))
             if points <= 0:
-                raise PaymentRefused(
-                    f"{customer_label(customer)} has no loyalty points to redeem"
-                    + (" for that amount." if available > 0 else ".")
+                said = (
+                    _("{customer} has no loyalty points to redeem for that amount.")
+                    if available > 0
+                    else _("{customer} has no loyalty points to redeem.")
                 )
+                raise PaymentRefused(said.format(customer=customer_label(customer)))
             amount_cents = points * value
         row = Payment(
             sale_id=sale_id, method=method, amount_cents=amount_cents, loyalty_points=points
@@ -151,7 +161,7 @@ def remove_payment(session: Session, sale_id: int, payment_id: int) -> SaleView:
     _read_open(session, sale_id)
     payment = session.get(Payment, payment_id)
     if payment is None or payment.sale_id != sale_id:
-        raise SaleError("That payment is no longer on the sale.")
+        raise SaleError(_("That payment is no longer on the sale."))
     session.delete(payment)
     session.flush()
     return _commit_view(session, sale_id)

@@ -25,6 +25,7 @@ from tillterm.core.pricing import (
     effective_discount,
     price_line,
 )
+from tillterm.i18n import _
 from tillterm.sales.statements import (
     _BUYER_BY_ID,
     _BUYER_BY_KEY,
@@ -51,6 +52,7 @@ from tillterm.sales.views import (
     SaleKind,
     SaleState,
     SaleView,
+    no_longer_changed,
 )
 from tillterm.store.models import (
     AccountEntry,
@@ -80,7 +82,7 @@ def _sale_row(session: Session, sale_id: int) -> Sale:
     """The sale as an ORM row, read afresh (Core statements may have changed it)."""
     sale = session.get(Sale, sale_id, populate_existing=True)
     if sale is None:
-        raise NotFound(f"Sale {sale_id} no longer exists.")
+        raise NotFound(_("Sale {sale} no longer exists.").format(sale=sale_id))
     return sale
 
 
@@ -280,14 +282,14 @@ def _read_lines(session: Session, sale_id: int, settings: StoreInfo) -> list[_Li
 def _read_sale(session: Session, sale_id: int) -> Any:
     row = session.execute(_SALE_BY_ID, {"sale_id": sale_id}).first()
     if row is None:
-        raise NotFound(f"Sale {sale_id} no longer exists.")
+        raise NotFound(_("Sale {sale} no longer exists.").format(sale=sale_id))
     return row
 
 
 def _read_open(session: Session, sale_id: int) -> Any:
     row = _read_sale(session, sale_id)
     if row.state != OPEN:
-        raise SaleError(f"This sale is {row.state}; it can no longer be changed.")
+        raise SaleError(no_longer_changed(row.state))
     return row
 
 
@@ -327,7 +329,9 @@ def _register_sale(session: Session, register: str) -> Any:
         ).scalar()
         if new_id is not None:
             return _read_sale(session, new_id)
-    raise SaleError(f"Register {name} is busy in another session; try again.")
+    raise SaleError(
+        _("Register {register} is busy in another session; try again.").format(register=name)
+    )
 
 
 def _line_view(line: Any) -> LineView:

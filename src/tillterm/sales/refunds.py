@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from tillterm.catalog.settings import load_settings
 from tillterm.core.money import format_money
+from tillterm.i18n import _, ngettext
 from tillterm.sales.lifecycle import _lock_customer, _next_receipt_no, _print, _take_write_lock
 from tillterm.sales.reading import _lines, _payments, loyalty_balance
 from tillterm.sales.returns import returning_line
@@ -47,17 +48,21 @@ def refund_sale(session: Session, register: str, original_sale_id: int) -> SaleV
     """
     original = _take_write_lock(session, original_sale_id, (COMPLETED,))
     if original.kind != SALE:
-        raise SaleError("A refund cannot itself be refunded.")
+        raise SaleError(_("A refund cannot itself be refunded."))
     already = session.exec(
         select(Sale).where(Sale.original_sale_id == original_sale_id, Sale.kind == REFUND)
     ).first()
     if already is not None and already.note.startswith("Return of"):
         raise SaleError(
-            f"Part of sale {original.receipt_no} was already returned ({already.receipt_no}); "
-            "return what is left with Return items."
+            _(
+                "Part of sale {receipt} was already returned ({refund}); "
+                "return what is left with Return items."
+            ).format(receipt=original.receipt_no, refund=already.receipt_no)
         )
     if already is not None:
-        raise SaleError(f"Sale {original.receipt_no} has already been refunded.")
+        raise SaleError(
+            _("Sale {receipt} has already been refunded.").format(receipt=original.receipt_no)
+        )
     customer = _lock_customer(session, original.customer_id) if original.customer_id else None
     now = utcnow()
     refund = Sale(
@@ -150,15 +155,26 @@ def describe_refund(refund: SaleView) -> str:
     for p in refund.payments:
         amount = format_money(-p.amount, cur)
         if p.method == CASH:
-            parts.append(f"give back {amount} in cash")
+            parts.append(_("give back {amount} in cash").format(amount=amount))
         elif p.method == CARD:
-            parts.append(f"refund {amount} to the card")
+            parts.append(_("refund {amount} to the card").format(amount=amount))
         elif p.method == ACCOUNT:
-            parts.append(f"{amount} taken off the account")
+            parts.append(_("{amount} taken off the account").format(amount=amount))
     # the ledger's one reversal row: points earned taken back, points redeemed returned
     if refund.loyalty_earned < 0:
-        parts.append(f"{-refund.loyalty_earned} loyalty points taken back")
+        points = -refund.loyalty_earned
+        parts.append(
+            ngettext(
+                "{count} loyalty point taken back", "{count} loyalty points taken back", points
+            ).format(count=points)
+        )
     elif refund.loyalty_earned > 0:
-        parts.append(f"{refund.loyalty_earned} loyalty points given back")
-    what = "; ".join(parts) if parts else "nothing was paid"
-    return f"Refund {refund.receipt_no}: {what}."
+        points = refund.loyalty_earned
+        parts.append(
+            ngettext(
+                "{count} loyalty point given back", "{count} loyalty points given back", points
+            ).format(count=points)
+        )
+    if not parts:
+        return _("Refund {receipt}: nothing was paid.").format(receipt=refund.receipt_no)
+    return _("Refund {receipt}: {what}.").format(receipt=refund.receipt_no, what="; ".join(parts))

@@ -28,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from tillterm.core.errors import TilltermError
+from tillterm.i18n import _
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -176,5 +177,7 @@ def claim_register(engine: Engine, name: str) -> RegisterClaim | None:
         return _claim_advisory(engine, name)
     except (OSError, SQLAlchemyError) as exc:
         raise TilltermError(
-            f"Cannot check whether register {name} is open elsewhere: {exc}"
+            _("Cannot check whether register {register} is open elsewhere: {error}").format(
+                register=name, error=exc
+            )
         ) from exc

@@ -48,6 +48,7 @@ from sqlmodel import Session, col, select
 from tillterm.catalog.settings import load_settings
 from tillterm.core.money import format_money, from_cents, to_cents
 from tillterm.core.pricing import LineInput, price_line, round_half_up
+from tillterm.i18n import N_, _, ngettext
 from tillterm.sales.basket import find_customer_row
 from tillterm.sales.lifecycle import _lock_customer, _next_receipt_no, _print, _take_write_lock
 from tillterm.sales.reading import _lines, _view, customer_label, loyalty_balance
@@ -58,8 +59,11 @@ from tillterm.sales.views import (
     COMPLETED,
     LOYALTY,
     MAX_QUANTITY,
+    OPEN,
+    PARKED,
     REFUND,
     SALE,
+    VOIDED,
     PaymentMethod,
     SaleError,
     SaleView,
@@ -181,7 +185,11 @@ def plan_return(returnable: ReturnableSale, quantities: Mapping[int, int]) -> Re
     screen shows the same figures the return will write. Raises :class:`SaleError`
     for a quantity beyond what is left, an unknown line, or nothing to return."""
     if returnable.legacy_refund:
-        raise SaleError(f"Sale {returnable.sale.receipt_no} was already refunded in full.")
+        raise SaleError(
+            _("Sale {receipt} was already refunded in full.").format(
+                receipt=returnable.sale.receipt_no
+            )
+        )
     by_id = {line.line_id: line for line in returnable.lines}
     parts: list[ReturnPart] = []
     for line_id, qty in quantities.items():
@@ -189,13 +197,17 @@ def plan_return(returnable: ReturnableSale, quantities: Mapping[int, int]) -> Re
             continue
         line = by_id.get(line_id)
         if line is None:
-            raise SaleError("That line is not on the sale.")
+            raise SaleError(_("That line is not on the sale."))
         if qty < 0:
-            raise SaleError("A quantity to return cannot be negative.")
+            raise SaleError(_("A quantity to return cannot be negative."))
         if qty > line.left:
             raise SaleError(
-                f"Only {line.left} of “{line.description}” can still be returned "
-                f"({line.returned} of {line.sold} already were)."
+                _(
+                    "Only {left} of “{item}” can still be returned "
+                    "({returned} of {sold} already were)."
+                ).format(
+                    left=line.left, item=line.description, returned=line.returned, sold=line.sold
+                )
             )
         gross = line.unit_price_cents * qty
         if qty == line.left:  # the last units: exactly what is left of the line
@@ -211,7 +223,7 @@ def plan_return(returnable: ReturnableSale, quantities: Mapping[int, int]) -> Re
             total = gross - disc + _share(extra, qty, line.sold)
         parts.append(ReturnPart(line_id, qty, gross, disc, tax, total))
     if not parts:
-        raise SaleError("Choose at least one item to return.")
+        raise SaleError(_("Choose at least one item to return."))
     parts.sort(key=lambda p: by_id[p.line_id].position)
     total = sum(p.total_cents for p in parts)
     money: list[MoneyBack] = []
@@ -236,8 +248,9 @@ def plan_return(returnable: ReturnableSale, quantities: Mapping[int, int]) -> Re
         left -= amount
     if left > 0:
         raise SaleError(
-            "The sale's payments cannot take this return back "
-            f"({format_money(left, returnable.sale.currency)} left over)."
+            _("The sale's payments cannot take this return back ({amount} left over).").format(
+                amount=format_money(left, returnable.sale.currency)
+            )
         )
     sale_total = to_cents(returnable.sale.total)
     before = returnable.returned_total_cents
@@ -252,15 +265,28 @@ def plan_return(returnable: ReturnableSale, quantities: Mapping[int, int]) -> Re
 # --------------------------------------------------------------------------- reading
 
 
+#: why a sale that is not completed cannot be returned, a whole sentence per state
+_NOT_RETURNABLE: dict[str, str] = {
+    OPEN: N_("Sale {sale} is open; it cannot be returned."),
+    PARKED: N_("Sale {sale} is parked; it cannot be returned."),
+    VOIDED: N_("Sale {sale} is voided; it cannot be returned."),
+}
+
+
 def returnable_sale(session: Session, sale_id: int) -> ReturnableSale:
     """A completed sale with what is left to return of each line and each payment."""
     view = _view(session, sale_id)
     if view.state != COMPLETED:
+        said = _NOT_RETURNABLE.get(view.state)
         raise SaleError(
-            f"Sale {view.receipt_no or view.id} is {view.state}; it cannot be returned."
+            _(said).format(sale=view.receipt_no or view.id)
+            if said
+            else f"Sale {view.receipt_no or view.id} is {view.state}; it cannot be returned."
         )
     if view.kind != SALE:
-        raise SaleError(f"{view.receipt_no} is a refund; it cannot be returned.")
+        raise SaleError(
+            _("{receipt} is a refund; it cannot be returned.").format(receipt=view.receipt_no)
+        )
     refund_ids = select(Sale.id).where(
         Sale.original_sale_id == sale_id, Sale.kind == REFUND, Sale.state == COMPLETED
     )
@@ -404,7 +430,7 @@ def return_lines(
     """
     original = _take_write_lock(session, original_sale_id, (COMPLETED,))
     if original.kind != SALE:
-        raise SaleError("A refund cannot itself be returned.")
+        raise SaleError(_("A refund cannot itself be returned."))
     customer = _lock_customer(session, original.customer_id) if original.customer_id else None
     plan = plan_return(returnable_sale(session, original_sale_id), quantities)
     refund = _refund_row(register, original, f"Return of {original.receipt_no}")
@@ -492,37 +518,39 @@ def return_without_receipt(
     description = " ".join(item.description.split())
     why = " ".join(reason.split())
     if not description:
-        raise SaleError("Describe the item given back.")
+        raise SaleError(_("Describe the item given back."))
     if len(description) > 200:
-        raise SaleError("The description is at most 200 characters.")
+        raise SaleError(_("The description is at most 200 characters."))
     if not why:
-        raise SaleError("A return without a receipt needs a reason.")
+        raise SaleError(_("A return without a receipt needs a reason."))
     if len(why) > MAX_REASON:
-        raise SaleError(f"The reason is at most {MAX_REASON} characters.")
+        raise SaleError(_("The reason is at most {limit} characters.").format(limit=MAX_REASON))
     price = to_cents(item.unit_price)
     if price <= 0:
-        raise SaleError("The price must be more than zero.")
+        raise SaleError(_("The price must be more than zero."))
     if not 1 <= item.quantity <= MAX_QUANTITY:
-        raise SaleError(f"The quantity is between 1 and {MAX_QUANTITY}.")
+        raise SaleError(_("The quantity is between 1 and {limit}.").format(limit=MAX_QUANTITY))
     if not Decimal(0) <= item.tax_rate <= Decimal(100):
-        raise SaleError("The tax rate is between 0 and 100 %.")
+        raise SaleError(_("The tax rate is between 0 and 100 %."))
     if method not in NO_RECEIPT_METHODS:
-        raise SaleError("A return without a receipt is paid back in cash or as store credit.")
+        raise SaleError(_("A return without a receipt is paid back in cash or as store credit."))
     customer = None
     code = customer_code.strip()
     if method == ACCOUNT and not code:
-        raise SaleError("Store credit goes to a customer: give their card or code.")
+        raise SaleError(_("Store credit goes to a customer: give their card or code."))
     if code:
         found = find_customer_row(session, code)
         if found is None:
-            raise SaleError(f"No customer with the code “{code}”.")
+            raise SaleError(_("No customer with the code “{code}”.").format(code=code))
         customer = _lock_customer(session, found.id or 0)
         if customer is None or customer.archived_at is not None:
-            raise SaleError(f"{customer_label(found)} is archived.")
+            raise SaleError(_("{customer} is archived.").format(customer=customer_label(found)))
         if method == ACCOUNT and not customer.on_account_allowed:
             raise SaleError(
-                f"{customer_label(customer)} has no account for store credit; "
-                "allow it on their card first, or give cash."
+                _(
+                    "{customer} has no account for store credit; "
+                    "allow it on their card first, or give cash."
+                ).format(customer=customer_label(customer))
             )
     settings = load_settings(session)
     priced = price_line(
@@ -588,18 +616,26 @@ def describe_plan(plan: ReturnPlan, currency: str) -> str:
     """How a planned return's money goes back, in one line, for the cashier to read
     before confirming (the points cap is applied at the return itself)."""
     words = {
-        ACCOUNT: "credited to the account",
-        LOYALTY: "in loyalty points",
-        CARD: "to the card",
-        CASH: "in cash",
+        ACCOUNT: _("{amount} credited to the account"),
+        LOYALTY: _("{amount} in loyalty points ({points} pts)"),
+        CARD: _("{amount} to the card"),
+        CASH: _("{amount} in cash"),
     }
-    parts = []
-    for back in plan.money:
-        said = f"{format_money(back.amount_cents, currency)} {words[back.method]}"
-        if back.method == LOYALTY:
-            said += f" ({back.points} pts)"
-        parts.append(said)
+    parts = [
+        words[back.method].format(
+            amount=format_money(back.amount_cents, currency), points=back.points
+        )
+        for back in plan.money
+    ]
     if plan.earned_taken_back:
-        parts.append(f"{plan.earned_taken_back} points earned taken back")
+        parts.append(
+            ngettext(
+                "{count} point earned taken back",
+                "{count} points earned taken back",
+                plan.earned_taken_back,
+            ).format(count=plan.earned_taken_back)
+        )
     total = format_money(plan.total_cents, currency)
-    return f"Refund {total}: " + ("; ".join(parts) if parts else "nothing was paid") + "."
+    if not parts:
+        return _("Refund {total}: nothing was paid.").format(total=total)
+    return _("Refund {total}: {what}.").format(total=total, what="; ".join(parts))

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from tillterm.catalog.products import ProductInfo
 from tillterm.core.errors import TilltermError
+from tillterm.i18n import N_, _, pgettext
 
 
 class SaleState(StrEnum):
@@ -62,11 +63,27 @@ CASH, CARD, ACCOUNT, LOYALTY = (
 )
 METHODS: tuple[PaymentMethod, ...] = tuple(PaymentMethod)
 METHOD_LABELS: dict[str, str] = {
-    CASH: "Cash",
-    CARD: "Card",
-    ACCOUNT: "On account",
-    LOYALTY: "Loyalty points",
+    CASH: pgettext("payment method", "Cash"),
+    CARD: pgettext("payment method", "Card"),
+    ACCOUNT: pgettext("payment method", "On account"),
+    LOYALTY: pgettext("payment method", "Loyalty points"),
 }
+#: "This sale is <state>; it can no longer be changed.", a whole sentence per state so a
+#: translation agrees the state with its noun
+_NO_LONGER_CHANGED: dict[str, str] = {
+    OPEN: N_("This sale is open; it can no longer be changed."),
+    PARKED: N_("This sale is parked; it can no longer be changed."),
+    COMPLETED: N_("This sale is completed; it can no longer be changed."),
+    VOIDED: N_("This sale is voided; it can no longer be changed."),
+}
+
+
+def no_longer_changed(state: str) -> str:
+    """Why a sale in ``state`` refuses a change, in the cashier's language."""
+    said = _NO_LONGER_CHANGED.get(state)
+    return _(said) if said else f"This sale is {state}; it can no longer be changed."
+
+
 MAX_QUANTITY = 9999
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tillterm.core.gtin import GTIN_LENGTHS, gtin_check_ok
+from tillterm.i18n import _
 from tillterm.scanner.layouts import LAYOUTS, Layout
 
 __all__ = ["GTIN_LENGTHS", "gtin_check_ok", "layout_hint", "retype"]
@@ -43,13 +44,13 @@ def layout_hint(code: str, strokes: Sequence[tuple[int, bool, bool]], layout: La
         if other is not layout and gtin_check_ok(retype(strokes, other) or "")
     ]
     if better:
-        return (
-            f"Scanned {code!r}: read with the {better[0]} layout it is a valid barcode. "
-            f'Set layout = "{better[0]}" in the scanner configuration.'
-        )
+        return _(
+            "Scanned {code}: read with the {layout} layout it is a valid barcode. "
+            'Set layout = "{layout}" in the scanner configuration.'
+        ).format(code=repr(code), layout=better[0])
     if code.isdigit():
-        return (
-            f"Scanned {code}: its check digit is wrong. If this is a product barcode, "
-            f"check the scanner's layout (now {layout.name!r}) or rescan."
-        )
+        return _(
+            "Scanned {code}: its check digit is wrong. If this is a product barcode, "
+            "check the scanner's layout (now {layout}) or rescan."
+        ).format(code=code, layout=repr(layout.name))
     return None

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from tillterm.core.errors import TilltermError
 from tillterm.core.settings_file import read_settings
+from tillterm.i18n import _
 from tillterm.scanner.layouts import LAYOUTS, XKB_ALIASES
 
 ENV_CONFIG = "TILLTERM_SCANNER_CONFIG"
@@ -76,9 +77,15 @@ def system_layout(keyboard_file: Path = SYSTEM_KEYBOARD) -> str:
 def _check(config: ScannerConfig, where: str) -> ScannerConfig:
     if config.layout and config.layout.lower() not in XKB_ALIASES:
         known = ", ".join(sorted(LAYOUTS))
-        raise ScannerConfigError(f"{where}: unknown layout {config.layout!r} (use one of {known})")
+        raise ScannerConfigError(
+            _("{where}: unknown layout {layout} (use one of {known})").format(
+                where=where, layout=repr(config.layout), known=known
+            )
+        )
     if not 10 <= config.gap_ms <= 5000:
-        raise ScannerConfigError(f"{where}: gap_ms must be between 10 and 5000")
+        raise ScannerConfigError(
+            _("{where}: gap_ms must be between 10 and 5000").format(where=where)
+        )
     return replace(config, layout=XKB_ALIASES.get(config.layout.lower(), ""))
 
 
@@ -113,5 +120,7 @@ def save_config(config: ScannerConfig, path: Path | None = None) -> Path:
         tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
         tmp.replace(path)
     except OSError as exc:
-        raise ScannerConfigError(f"cannot write {path}: {exc}") from exc
+        raise ScannerConfigError(
+            _("cannot write {path}: {error}").format(path=path, error=exc)
+        ) from exc
     return path

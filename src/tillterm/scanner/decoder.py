@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from tillterm.i18n import _
 from tillterm.scanner import layouts as k
 from tillterm.scanner.barcodes import GTIN_LENGTHS, layout_hint
 from tillterm.scanner.layouts import Layout, get_layout
@@ -69,8 +70,8 @@ _NAVIGATION = frozenset(
 STALL_WINDOW_MS = 2000
 
 #: what the cashier is told when a scan was broken by a pause: nothing of it is used
-RESCAN = "Scan not read whole — scan it again."
-_NO_ENTER = "A scan without Enter was ignored: set the scanner to end each code with Enter."
+RESCAN = _("Scan not read whole — scan it again.")
+_NO_ENTER = _("A scan without Enter was ignored: set the scanner to end each code with Enter.")
 #: the reason a code in progress carries while it is the tail of a broken scan
 _BROKEN = "broken"
 
@@ -270,14 +271,14 @@ class ScanDecoder:
             self._alt_digits += str(k.KEYPAD_DIGITS[code])
             return None
         if mods & (_CTRL | _ALT | _META):
-            self._bad = self._bad or "control keys"
+            self._bad = self._bad or _("control keys")
             return None
         layout = self.layout
         altgr = bool(mods & _ALTGR)
         shift = bool(mods & _SHIFT)
         ch = (layout.altgr if altgr else layout.shifted if shift else layout.plain).get(code)
         if ch is None:
-            self._bad = self._bad or "keys that are not characters"
+            self._bad = self._bad or _("keys that are not characters")
             return None
         if self._caps and not altgr and code in layout.caps:
             ch = ch.swapcase()
@@ -287,7 +288,9 @@ class ScanDecoder:
     def _append(self, ch: str, stroke: tuple[int, bool, bool]) -> None:
         chars = self._chars
         if len(chars) >= self.max_length:
-            self._bad = self._bad or f"longer than {self.max_length} characters"
+            self._bad = self._bad or _("longer than {limit} characters").format(
+                limit=self.max_length
+            )
             return
         chars.append(ch)
         self._strokes.append(stroke)
@@ -299,7 +302,7 @@ class ScanDecoder:
         if 32 <= number <= 255 and number != 127:
             self._append(bytes([number]).decode("cp1252", "replace"), (0, False, False))
         else:
-            self._bad = self._bad or "control characters"
+            self._bad = self._bad or _("control characters")
 
     # --- outcomes ----------------------------------------------------------------
     def _finish(self) -> str | None:
@@ -310,7 +313,7 @@ class ScanDecoder:
             self.on_notice(RESCAN)
             return None
         if bad:
-            self.on_notice(f"A scan was ignored ({bad}): please scan again.")
+            self.on_notice(_("A scan was ignored ({why}): please scan again.").format(why=bad))
             return None
         code = "".join(chars)
         if self.prefix and code.startswith(self.prefix):
@@ -356,5 +359,5 @@ class ScanDecoder:
         """
         self.reset()
         self._dropping = True
-        self._bad = "scanner input was lost"
+        self._bad = _("scanner input was lost")
         self._last_us = event.sec * 1_000_000 + event.usec

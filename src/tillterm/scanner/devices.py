@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from tillterm.i18n import _, pgettext
 from tillterm.scanner.decoder import Event
 from tillterm.scanner.layouts import KEY_0, KEY_1, KEY_ENTER
 
@@ -24,7 +25,7 @@ INPUT_DIR = Path("/dev/input")
 SYSFS_INPUT = Path("/sys/class/input")
 
 #: what an installer must do when /dev/input/event* is not readable
-PERMISSION_HELP = (
+PERMISSION_HELP = _(
     "add this user to the 'input' group (sudo usermod -aG input $USER, then log in "
     "again) or install the udev rule from the README (section Scanner)"
 )
@@ -63,7 +64,7 @@ class DeviceIdentity:
         return f"{self.vendor:04x}:{self.product:04x}"
 
     def __str__(self) -> str:
-        return f"{self.name or 'unnamed device'} ({self.usb_id})"
+        return f"{self.name or _('unnamed device')} ({self.usb_id})"
 
 
 @dataclass(frozen=True)
@@ -111,11 +112,13 @@ class Backend(Protocol):
 def evdev_problem() -> str | None:
     """Why scanners cannot be read through evdev here, or ``None`` when they can."""
     if not sys.platform.startswith("linux"):
-        return f"barcode scanners are read through Linux evdev, and this system is {sys.platform}"
+        return _(
+            "barcode scanners are read through Linux evdev, and this system is {platform}"
+        ).format(platform=sys.platform)
     try:
         import evdev  # noqa: F401
     except ImportError:
-        return "the evdev package is not installed (pip install evdev)"
+        return _("the evdev package is not installed (pip install evdev)")
     return None
 
 
@@ -234,19 +237,19 @@ def grab_status(backend: Backend, entry: DeviceEntry) -> str:
     try:
         device = backend.open(entry)
     except PermissionError:
-        return "no permission"
+        return pgettext("scanner status", "no permission")
     except OSError as exc:
-        return f"cannot open ({exc.strerror or exc})"
+        return _("cannot open ({error})").format(error=exc.strerror or exc)
     try:
         device.grab()
     except OSError as exc:
         status = (
-            "in use by another program"
+            pgettext("scanner status", "in use by another program")
             if exc.errno == errno.EBUSY
-            else f"cannot grab ({exc.strerror or exc})"
+            else _("cannot grab ({error})").format(error=exc.strerror or exc)
         )
     else:
-        status = "free"
+        status = pgettext("scanner status", "free")
         with contextlib.suppress(OSError):
             device.ungrab()
     finally:
@@ -267,7 +270,9 @@ def permission_reason(path: str) -> str:
     try:
         st = os.stat(path)
     except OSError as exc:
-        return f"{path} cannot be looked at ({exc.strerror or exc})"
+        return _("{path} cannot be looked at ({error})").format(
+            path=path, error=exc.strerror or exc
+        )
     try:
         group = grp.getgrgid(st.st_gid)
         name, members = group.gr_name, group.gr_mem
@@ -275,17 +280,21 @@ def permission_reason(path: str) -> str:
         name, members = str(st.st_gid), []
     mode = f"{st.st_mode & 0o777:o}"
     if st.st_gid in os.getgroups() or st.st_gid == os.getegid():
-        return f"{path} (mode {mode}, group {name!r}) is not readable even by its group"
+        return _("{path} (mode {mode}, group {group}) is not readable even by its group").format(
+            path=path, mode=mode, group=repr(name)
+        )
     try:
         user = pwd.getpwuid(os.geteuid()).pw_name
     except KeyError:
         user = str(os.geteuid())
     if user in members:
-        return (
-            f"{path} belongs to group {name!r}; {user} was added to it, but this login "
+        return _(
+            "{path} belongs to group {group}; {user} was added to it, but this login "
             "started before: log out and in again"
-        )
-    return f"{path} belongs to group {name!r} (mode {mode}) and {user} is not in it"
+        ).format(path=path, group=repr(name), user=user)
+    return _("{path} belongs to group {group} (mode {mode}) and {user} is not in it").format(
+        path=path, group=repr(name), mode=mode, user=user
+    )
 
 
 def no_device_reason(
@@ -297,25 +306,31 @@ def no_device_reason(
     """
     if not entries:
         if not input_dir.is_dir():
-            return (
-                f"{input_dir} does not exist: this system shows no input devices (a "
+            return _(
+                "{folder} does not exist: this system shows no input devices (a "
                 "container or a virtual machine without them?)"
-            )
-        return f"there are no input devices in {input_dir}: is the scanner plugged in?"
+            ).format(folder=input_dir)
+        return _("there are no input devices in {folder}: is the scanner plugged in?").format(
+            folder=input_dir
+        )
     matched = match_spec(spec, entries, input_dir)
     if not matched:
         if spec.strip() == "*":
-            return f"none of the {len(entries)} input devices is a keyboard"
+            return _("none of the {count} input devices is a keyboard").format(count=len(entries))
         if spec.strip().lower() in ("", "auto"):
             names = ", ".join(sorted({e.identity.name or e.path for e in entries}))
-            return (
-                f"no input device looks like a scanner by its name or USB vendor ({names}); "
+            return _(
+                "no input device looks like a scanner by its name or USB vendor ({names}); "
                 "if the scanner is one of them, `tillterm scanner test --learn` finds it"
-            )
-        return f"no input device matches {spec!r} (`tillterm scanner list` shows them)"
+            ).format(names=names)
+        return _("no input device matches {spec} (`tillterm scanner list` shows them)").format(
+            spec=repr(spec)
+        )
     if not any(e.readable for e in matched):
         reasons = "; ".join(permission_reason(e.path) for e in matched[:3])
-        return f"no permission to read it: {reasons}. To fix: {PERMISSION_HELP}"
+        return _("no permission to read it: {reasons}. To fix: {help}").format(
+            reasons=reasons, help=PERMISSION_HELP
+        )
     return None
 
 

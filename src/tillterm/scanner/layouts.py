@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tillterm.i18n import _
+
 # --- the kernel's key codes (stable ABI) ------------------------------------------
 KEY_ESC = 1
 KEY_1, KEY_2, KEY_3, KEY_4, KEY_5, KEY_6, KEY_7, KEY_8, KEY_9, KEY_0 = range(2, 12)
@@ -214,7 +216,9 @@ def get_layout(name: str) -> Layout:
         return LAYOUTS[key]
     except KeyError:
         known = ", ".join(sorted(LAYOUTS))
-        raise ValueError(f"unknown scanner layout {name!r} (known: {known})") from None
+        raise ValueError(
+            _("unknown scanner layout {name} (known: {known})").format(name=repr(name), known=known)
+        ) from None
 
 
 def encode(text: str, layout: Layout) -> list[tuple[int, bool, bool]]:
@@ -235,5 +239,9 @@ def encode(text: str, layout: Layout) -> list[tuple[int, bool, bool]]:
                 strokes.append((key, shift, alt))
                 break
         else:
-            raise ValueError(f"{ch!r} cannot be typed on the {layout.name} layout")
+            raise ValueError(
+                _("{char} cannot be typed on the {layout} layout").format(
+                    char=repr(ch), layout=layout.name
+                )
+            )
     return strokes

@@ -17,15 +17,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tillterm.i18n import _
 from tillterm.scanner.barcodes import retype
 from tillterm.scanner.layouts import LAYOUTS
 
 #: what each layout is called on a scanner's setup sheet
 DESCRIPTIONS = {
-    "us": "US English, QWERTY",
-    "uk": "UK English, QWERTY",
-    "de": "German, QWERTZ",
-    "fr": "French, AZERTY",
+    "us": _("US English, QWERTY"),
+    "uk": _("UK English, QWERTY"),
+    "de": _("German, QWERTZ"),
+    "fr": _("French, AZERTY"),
 }
 
 #: the code asked for when none is given: the demo store's first loyalty card, an

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from tillterm.i18n import _
 from tillterm.scanner.config import ScannerConfig, ScannerConfigError, load_config
 from tillterm.scanner.decoder import ScanDecoder, ScanTiming
 from tillterm.scanner.devices import (
@@ -121,8 +122,10 @@ class ScannerListener:
             problem = evdev_problem()
             if problem:
                 self.on_notice(
-                    f"No barcode scanner reader: {problem}. "
-                    "Scans typed into the terminal still work."
+                    _(
+                        "No barcode scanner reader: {problem}. "
+                        "Scans typed into the terminal still work."
+                    ).format(problem=problem)
                 )
                 return False
             self._backend = EvdevBackend()
@@ -159,7 +162,7 @@ class ScannerListener:
             self._setup()
             self._loop()
         except Exception as exc:  # the reader must never take the app down
-            self.on_notice(f"The scanner reader stopped: {exc}")
+            self.on_notice(_("The scanner reader stopped: {error}").format(error=exc))
         finally:
             for reader in list(self._readers.values()):
                 self._close(reader)
@@ -170,7 +173,7 @@ class ScannerListener:
             try:
                 self.config = load_config(self._config_file)
             except ScannerConfigError as exc:
-                self.on_notice(f"{exc} — using the default scanner settings.")
+                self.on_notice(_("{error} — using the default scanner settings.").format(error=exc))
                 self.config = ScannerConfig()
         self.layout = self.config.resolved_layout()
 
@@ -200,7 +203,7 @@ class ScannerListener:
         try:
             entries = self._backend.enumerate()
         except OSError as exc:
-            self._tell("enumerate", None, f"Cannot list input devices: {exc}")
+            self._tell("enumerate", None, _("Cannot list input devices: {error}").format(error=exc))
             entries = []
         wanted = match_spec(self.config.device, entries)
         wanted += [e for e in entries if e.identity in self._lost and e not in wanted]
@@ -215,7 +218,9 @@ class ScannerListener:
             self._tell(
                 "missing",
                 self.config.device,
-                f"Scanner {self.config.device!r} is not connected; waiting for it.",
+                _("Scanner {device} is not connected; waiting for it.").format(
+                    device=repr(self.config.device)
+                ),
             )
         missing = bool(self._lost) or not self._readers
         self._next_rescan = now + (RESCAN_MISSING_S if missing else RESCAN_IDLE_S)
@@ -228,13 +233,18 @@ class ScannerListener:
             self._tell(
                 "permission",
                 entry.identity,
-                f"No permission to read the scanner {entry.label} at {entry.path}: "
-                f"{PERMISSION_HELP}.",
+                _("No permission to read the scanner {scanner} at {path}: {help}.").format(
+                    scanner=entry.label, path=entry.path, help=PERMISSION_HELP
+                ),
             )
             return
         except OSError as exc:
             if exc.errno not in _GONE:
-                self._tell("open", entry.identity, f"Cannot open {entry.label}: {exc}")
+                self._tell(
+                    "open",
+                    entry.identity,
+                    _("Cannot open {scanner}: {error}").format(scanner=entry.label, error=exc),
+                )
             return
         config = self.config
         label = entry.label
@@ -257,9 +267,13 @@ class ScannerListener:
         if entry.identity in self._lost:
             self._lost.discard(entry.identity)
             reader.decoder.resume_cut(self._cut.pop(entry.identity, 0))
-            self.on_notice(f"Scanner {label} is back.")
+            self.on_notice(_("Scanner {scanner} is back.").format(scanner=label))
         else:
-            self.on_notice(f"Scanner ready: {label} ({self.layout} layout).")
+            self.on_notice(
+                _("Scanner ready: {scanner} ({layout} layout).").format(
+                    scanner=label, layout=self.layout
+                )
+            )
 
     def _grab(self, reader: _Reader) -> bool:
         """Take the device exclusively unless a key is held; False if someone else has it."""
@@ -280,17 +294,21 @@ class ScannerListener:
                 self._tell(
                     "busy",
                     reader.entry.identity,
-                    f"Scanner {reader.entry.label} is in use by another program (another "
-                    "tillterm?): its scans will not reach this register. Scans typed into "
-                    "the terminal still work.",
+                    _(
+                        "Scanner {scanner} is in use by another program (another "
+                        "tillterm?): its scans will not reach this register. Scans typed into "
+                        "the terminal still work."
+                    ).format(scanner=reader.entry.label),
                 )
                 self._close(reader)
                 return False
             self._tell(
                 "grab",
                 reader.entry.identity,
-                f"Could not take {reader.entry.label} exclusively ({exc.strerror or exc}); "
-                "its codes may also reach the console.",
+                _(
+                    "Could not take {scanner} exclusively ({error}); "
+                    "its codes may also reach the console."
+                ).format(scanner=reader.entry.label, error=exc.strerror or exc),
             )
             reader.grab_pending = False
             return True
@@ -335,10 +353,21 @@ class ScannerListener:
         # not turn into a busy loop
         self._next_rescan = time.monotonic() + RESCAN_MISSING_S
         if exc.errno in _GONE:
-            during = " during a scan: scan that code again" if half else ""
-            self.on_notice(f"Scanner {reader.entry.label} was unplugged{during}; waiting for it.")
+            said = (
+                _(
+                    "Scanner {scanner} was unplugged during a scan: scan that code again; "
+                    "waiting for it."
+                )
+                if half
+                else _("Scanner {scanner} was unplugged; waiting for it.")
+            )
+            self.on_notice(said.format(scanner=reader.entry.label))
         else:
-            self.on_notice(f"Scanner {reader.entry.label} stopped working ({exc}); retrying.")
+            self.on_notice(
+                _("Scanner {scanner} stopped working ({error}); retrying.").format(
+                    scanner=reader.entry.label, error=exc
+                )
+            )
 
     @staticmethod
     def _close(reader: _Reader) -> None:

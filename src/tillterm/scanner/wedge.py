@@ -52,6 +52,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tillterm.i18n import _
 from tillterm.scanner.decoder import RESCAN, STALL_WINDOW_MS
 
 #: the longest burst remembered (a longer one is not a scan anyway)
@@ -67,7 +68,7 @@ BUNCHED_MS = 0.5
 #: a scanner-fast burst and Enter came within the stall window after a person's key: a
 #: scan typed on top of the cashier's text, or a scan whose first key came alone before a
 #: stall. Neither is a code; the field holds every key, so Enter again takes it as typed.
-UNSURE = "Keys at scanner speed right after typing: scan again, or press Enter to take the text."
+UNSURE = _("Keys at scanner speed right after typing: scan again, or press Enter to take the text.")
 
 
 @dataclass

@@ -35,6 +35,7 @@ from tillterm.customers.records import (
     CustomerSummary,
     Duplicate,
 )
+from tillterm.i18n import _, pgettext
 from tillterm.store.engine import session_scope
 
 if TYPE_CHECKING:
@@ -269,15 +270,19 @@ class CustomerCare:
             record = profiles.get_customer(session, customer_id)
             if record.customer_code == erased_code(customer_id):
                 raise TilltermError(
-                    "This customer's identity was erased (a privacy request): "
-                    "there is nobody to restore."
+                    _(
+                        "This customer's identity was erased (a privacy request): "
+                        "there is nobody to restore."
+                    )
                 )
             survivor = survivor_of(session, customer_id)
             if survivor is not None:
                 kept = profiles.get_customer(session, survivor)
                 raise TilltermError(
-                    f"This customer was merged into {kept.display_name} "
-                    f"({kept.customer_code}): undo the merge from their profile instead."
+                    _(
+                        "This customer was merged into {name} ({code}): undo the merge "
+                        "from their profile instead."
+                    ).format(name=kept.display_name, code=kept.customer_code)
                 )
             if record.archived_at is None:
                 return record
@@ -349,7 +354,7 @@ class CustomerCare:
         parsed = tags.parse_tags(names)
         problem = tags.tag_problem(parsed)
         if problem:
-            raise ValidationFailed({"tags": problem}, {"tags": "Tags"})
+            raise ValidationFailed({"tags": problem}, {"tags": pgettext("customer field", "Tags")})
         with session_scope(self._engine()) as session:
             profiles.get_customer(session, customer_id)  # NotFound if gone
             return tags.set_customer_tags(session, customer_id, parsed)

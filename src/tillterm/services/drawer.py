@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tillterm.catalog.settings import load_settings
+from tillterm.i18n import _
 from tillterm.sales import drawer as domain
 from tillterm.sales.day_reports import render_day_report
 from tillterm.sales.drawer import DrawerError, DrawerState, ZReport, ZSummary
@@ -77,7 +78,7 @@ class Drawer:
         end-of-day key does. A past date without a Z is an error that says so."""
         today = today or dt.date.today()
         if day > today:
-            raise DrawerError(f"{day.isoformat()} has not come yet.")
+            raise DrawerError(_("{day} has not come yet.").format(day=day.isoformat()))
         with session_scope(self._engine()) as session:
             found = domain.z_reports_on(session, self.register, day)
             last = domain.drawer_state(session, self.register).last_z
@@ -85,7 +86,9 @@ class Drawer:
             return found
         if day != today:
             raise DrawerError(
-                f"Register {self.register} took no Z report on {day.isoformat()}; "
-                f"a day still open is closed with --date {today.isoformat()}."
+                _(
+                    "Register {register} took no Z report on {day}; "
+                    "a day still open is closed with --date {today}."
+                ).format(register=self.register, day=day.isoformat(), today=today.isoformat())
             )
         return [self.take_z(None, after=last)]

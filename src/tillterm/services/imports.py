@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tillterm.i18n import _
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
@@ -167,7 +169,9 @@ class Imports:
             named.append(target.with_suffix(".xlsx"))
         for path in named:
             if path.exists() or path.is_symlink():
-                raise OutputExists(f"{path} already exists; choose another name or replace it.")
+                raise OutputExists(
+                    _("{path} already exists; choose another name or replace it.").format(path=path)
+                )
 
     def save_annotated(
         self,

@@ -17,6 +17,7 @@ from tillterm.customers.duplicates import possible_duplicates
 from tillterm.customers.merging import MergeDone, MergeField, MergeRecord, UndoDone
 from tillterm.customers.reading import find_by_code, get_customer
 from tillterm.customers.records import CustomerRecord, Duplicate
+from tillterm.i18n import _
 from tillterm.store.engine import session_scope
 
 if TYPE_CHECKING:
@@ -68,7 +69,9 @@ class Merges:
             for code in (keep_code, *other_codes):
                 found = find_by_code(session, code)
                 if found is None:
-                    raise merging.MergeRefused(f"There is no customer with code “{code}”.")
+                    raise merging.MergeRefused(
+                        _("There is no customer with code “{code}”.").format(code=code)
+                    )
                 ids.append(found.id)
             return merging.merge_customers(session, ids[0], ids[1:])
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tillterm.core.errors import DatabaseError, TilltermError
+from tillterm.i18n import _
 from tillterm.store.config import resolve_db, resolve_log_file, resolve_register
 from tillterm.store.target import DbInfo, DbTarget, describe_url
 
@@ -69,7 +70,11 @@ def open_database(target: DbTarget, on_upgrade: UpgradeNotice | None = None) -> 
     except TilltermError:
         raise
     except Exception as exc:
-        raise DatabaseError(f"Cannot open database {target.info().label}: {exc}") from exc
+        raise DatabaseError(
+            _("Cannot open database {database}: {why}").format(
+                database=target.info().label, why=exc
+            )
+        ) from exc
 
 
 def database_info(engine: Engine) -> DbInfo:

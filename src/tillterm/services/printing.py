@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from tillterm import printing
 from tillterm.core.errors import TilltermError
+from tillterm.i18n import _
 from tillterm.store.engine import session_scope
 
 if TYPE_CHECKING:
@@ -71,8 +72,12 @@ class ReceiptPrinter:
 
     def _none_configured(self) -> str:
         where = self._config_file or printing.config_path()
-        why = "sets no connection" if where.exists() else "does not exist"
-        return f"no printer is configured: {where} {why}"
+        said = (
+            _("no printer is configured: {path} sets no connection")
+            if where.exists()
+            else _("no printer is configured: {path} does not exist")
+        )
+        return said.format(path=where)
 
     def _send_within(self, config: printing.PrinterConfig, text: str, *, kick: bool) -> None:
         """Send in a thread of its own, waiting for it at most :func:`deadline_s`.
@@ -86,7 +91,9 @@ class ReceiptPrinter:
         wait = deadline_s(config)
         if not self._lock.acquire(timeout=wait):
             raise printing.PrinterUnavailable(
-                f"printer at {config.where} is still busy with an earlier receipt"
+                _("printer at {where} is still busy with an earlier receipt").format(
+                    where=config.where
+                )
             )
         done = threading.Event()
         failed: list[BaseException] = []
@@ -103,8 +110,10 @@ class ReceiptPrinter:
         threading.Thread(target=run, name="receipt printer", daemon=True).start()
         if not done.wait(wait):
             raise printing.PrinterUnavailable(
-                f"printer at {config.where} did not take the receipt within {wait:g} s "
-                "(out of paper, or jammed?)"
+                _(
+                    "printer at {where} did not take the receipt within {seconds} s "
+                    "(out of paper, or jammed?)"
+                ).format(where=config.where, seconds=f"{wait:g}")
             )
         if failed:
             raise failed[0]
@@ -117,8 +126,9 @@ class ReceiptPrinter:
             self._send_within(config, text, kick=kick)
         except TilltermError as exc:
             retry = isinstance(exc, printing.PrinterUnavailable)
-            return Printed(False, f"{what} not printed: {exc}", receipt_no, retry)
-        return Printed(True, f"{what} printed.", receipt_no)
+            said = _("{what} not printed: {error}").format(what=what, error=exc)
+            return Printed(False, said, receipt_no, retry)
+        return Printed(True, _("{what} printed.").format(what=what), receipt_no)
 
     def print_sale(self, sale: SaleView) -> Printed | None:
         """Print a just-completed sale's (or refund's) kept receipt, opening the drawer
@@ -130,7 +140,7 @@ class ReceiptPrinter:
             sale.receipt_text or "",
             kick=printing.had_cash(sale),
             receipt_no=receipt_no,
-            what=f"Receipt {receipt_no}",
+            what=_("Receipt {receipt}").format(receipt=receipt_no),
         )
 
     def reprint(self, register: str, receipt_no: str = "") -> Printed:
@@ -145,7 +155,7 @@ class ReceiptPrinter:
             printing.mark_copy(kept.text),
             kick=False,
             receipt_no=kept.receipt_no,
-            what=f"Copy of receipt {kept.receipt_no}",
+            what=_("Copy of receipt {receipt}").format(receipt=kept.receipt_no),
         )
 
     def print_text(self, text: str, what: str, *, copy: bool = False) -> Printed:
@@ -165,7 +175,7 @@ class ReceiptPrinter:
         try:
             config = self.config()
         except printing.PrinterConfigError as exc:
-            return Printed(False, f"Test page not printed: {exc}")
+            return Printed(False, _("Test page not printed: {error}").format(error=exc))
         return self._send(
-            printing.test_page_text(config), kick=False, receipt_no="", what="Test page"
+            printing.test_page_text(config), kick=False, receipt_no="", what=_("Test page")
         )

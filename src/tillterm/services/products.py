@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from tillterm.catalog import products
 from tillterm.catalog.products import ProductDraft, ProductInfo
 from tillterm.core.errors import ValidationFailed
+from tillterm.i18n import _
 from tillterm.store.engine import session_scope
 
 if TYPE_CHECKING:
@@ -53,7 +54,10 @@ class TaxChoice:
 
     @property
     def label(self) -> str:
-        return f"{self.name} ({self.rate.normalize():f} %)" + (" — retired" if self.retired else "")
+        rate = f"{self.rate.normalize():f}"
+        if self.retired:
+            return _("{name} ({rate} %) — retired").format(name=self.name, rate=rate)
+        return f"{self.name} ({rate} %)"
 
 
 class ProductCare:

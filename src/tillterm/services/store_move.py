@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tillterm.i18n import _, ngettext
 from tillterm.sales.registers import open_registers
 from tillterm.store.engine import build_engine
 from tillterm.store.target import sqlite_path, to_url
@@ -34,19 +35,27 @@ def move_store(source: str, target: str, progress: Progress | None = None) -> Tr
     source_path = sqlite_path(to_url(source))
     if source_path is None:
         raise TransferRefused(
-            f"The source must be a tillterm store file (an SQLite path), not “{source}”."
+            _("The source must be a tillterm store file (an SQLite path), not “{source}”.").format(
+                source=source
+            )
         )
     if not to_url(target).startswith("postgresql"):
         raise TransferRefused(
-            "The target must be a PostgreSQL URL (postgresql://user@host/database), "
-            f"not “{target}”."
+            _(
+                "The target must be a PostgreSQL URL (postgresql://user@host/database), "
+                "not “{target}”."
+            ).format(target=target)
         )
     still_open = open_registers(source_path)
     if still_open:
         raise TransferRefused(
-            f"{still_open} register{'s are' if still_open > 1 else ' is'} still open on "
-            f"{source_path}: close {'them' if still_open > 1 else 'it'} first (a sale rung up "
-            "after the copy would be left behind); nothing was copied."
+            ngettext(
+                "{count} register is still open on {path}: close it first (a sale rung up "
+                "after the copy would be left behind); nothing was copied.",
+                "{count} registers are still open on {path}: close them first (a sale rung "
+                "up after the copy would be left behind); nothing was copied.",
+                still_open,
+            ).format(count=still_open, path=source_path)
         )
     source_engine = read_only_sqlite(Path(source_path))
     try:

@@ -47,6 +47,7 @@ from tillterm import sales
 from tillterm.catalog.settings import load_settings
 from tillterm.core.errors import TilltermError
 from tillterm.customers import search_customers
+from tillterm.i18n import N_, _, language, ngettext
 from tillterm.store.config import PgTimeouts, resolve_pg_timeouts, resolve_receipts_dir
 from tillterm.store.deadline import answer_within
 from tillterm.store.engine import DatabaseUnreachable, session_scope, translate
@@ -62,6 +63,18 @@ T = TypeVar("T")
 #: the first wait before a change is tried again, doubled at each failure up to the last
 RETRY_FIRST_S = 0.25
 RETRY_MAX_S = 4.0
+#: why a sale shown for a refund is refused, a whole sentence per state it can be in
+_NOT_REFUNDABLE: dict[str, str] = {
+    sales.OPEN: N_("Sale {sale} is open: only a completed sale can be refunded."),
+    sales.PARKED: N_("Sale {sale} is parked: only a completed sale can be refunded."),
+    sales.VOIDED: N_("Sale {sale} is voided: only a completed sale can be refunded."),
+}
+
+
+def _seconds(delay: float) -> str:
+    """A wait as the status line says it: ``0.25`` (``0,25`` in French)."""
+    said = f"{delay:g}"
+    return said.replace(".", ",") if language() == "fr" else said
 
 
 @dataclass(frozen=True)
@@ -254,8 +267,10 @@ class Till:
         while True:
             if self._closing.is_set():
                 raise DatabaseUnreachable(
-                    "The register is closing while the database server is unreachable; "
-                    "the last action was not saved."
+                    _(
+                        "The register is closing while the database server is unreachable; "
+                        "the last action was not saved."
+                    )
                 )
             try:
                 with answer_within(self.answer_s), session_scope(self._engine()) as session:
@@ -299,12 +314,19 @@ class Till:
         self._unreachable = not reachable
         waiting = self.waiting
         if reachable:
-            note = "Server back: carried on."
+            note = _("Server back: carried on.")
+        elif waiting:
+            note = ngettext(
+                "Server unreachable — retrying in {delay} s; the sale is kept; "
+                "{count} more action waiting.",
+                "Server unreachable — retrying in {delay} s; the sale is kept; "
+                "{count} more actions waiting.",
+                waiting,
+            ).format(delay=_seconds(delay), count=waiting)
         else:
-            queued = ""
-            if waiting:
-                queued = f"; {waiting} more action{'s' if waiting > 1 else ''} waiting"
-            note = f"Server unreachable — retrying in {delay:g} s; the sale is kept{queued}."
+            note = _("Server unreachable — retrying in {delay} s; the sale is kept.").format(
+                delay=_seconds(delay)
+            )
         state = LinkState(reachable, note, waiting, reason)
         for watcher in list(self._watchers):
             watcher(state)
@@ -318,7 +340,7 @@ class Till:
     def _open_sale(self) -> int:
         """The sale a change to "the sale" applies to; refused when there is none."""
         if self._sale_id is None:
-            raise sales.SaleError("There is no open sale on this register.")
+            raise sales.SaleError(_("There is no open sale on this register."))
         return self._sale_id
 
     # ----------------------------------------------------------------- start-up
@@ -338,7 +360,9 @@ class Till:
             # the driver's own words (and its SQL) never reach the cashier
             said = translate(cause)
             raise type(said)(
-                f"Cannot check whether register {name} is open elsewhere: {said}"
+                _("Cannot check whether register {register} is open elsewhere: {error}").format(
+                    register=name, error=said
+                )
             ) from cause
         if claim is None:
             return None
@@ -386,8 +410,12 @@ class Till:
         notes = []
         if last is not None:
             when = last.completed_at.astimezone().strftime("%d/%m %H:%M")
-            what = "refund" if last.kind == sales.REFUND else "sale"
-            notes.append(f"Last {what} {last.receipt_no} completed {when}.")
+            said = (
+                _("Last refund {receipt} completed {when}.")
+                if last.kind == sales.REFUND
+                else _("Last sale {receipt} completed {when}.")
+            )
+            notes.append(said.format(receipt=last.receipt_no, when=when))
         if pending:
             notes.append(self._file_again(pending))
         return StartedUp(view, " ".join(notes))
@@ -400,8 +428,12 @@ class Till:
                 sales.file_receipt(self._engine(), folder, item.sale_id, item.receipt_no, item.text)
                 written.append(item.receipt_no)
         except TilltermError as exc:
-            return f"Receipt {pending[len(written)].receipt_no} not saved: {exc}"
-        return f"Receipt {', '.join(written)} saved again to {folder}."
+            return _("Receipt {receipt} not saved: {error}").format(
+                receipt=pending[len(written)].receipt_no, error=exc
+            )
+        return _("Receipt {receipt} saved again to {folder}.").format(
+            receipt=", ".join(written), folder=folder
+        )
 
     def receipts_folder(self) -> Path:
         """This database's receipt folder under the configured (or given) receipts dir."""
@@ -507,7 +539,9 @@ class Till:
         """Void the open sale; the note says what money to hand back."""
         view = self._change(lambda s: sales.void_sale(s, self._open_sale()))
         back = sales.describe_void(view)
-        note = f"Sale {view.id} voided." + (f" {back[0].upper()}{back[1:]}." if back else "")
+        note = _("Sale {sale} voided.").format(sale=view.id) + (
+            f" {back[0].upper()}{back[1:]}." if back else ""
+        )
         return Voided(view, note)
 
     def finish(self, *, refund_of: int | None = None) -> Finished:
@@ -563,9 +597,9 @@ class Till:
             with answer_within(self.answer_s):
                 folder = self.receipts_folder()
                 path = sales.file_receipt(engine, folder, view.id, receipt_no, text)
-            note = f"Receipt {receipt_no} saved to {path}"
+            note = _("Receipt {receipt} saved to {path}").format(receipt=receipt_no, path=path)
         except TilltermError as exc:
-            note = f"{exc} It is saved again at the next start."
+            note = _("{error} It is saved again at the next start.").format(error=exc)
         return Finished(view, text, said + note)
 
     # ----------------------------------------------------------------- listings
@@ -588,8 +622,11 @@ class Till:
             else:
                 view = sales.find_sale_by_receipt(session, receipt_no)
             if view.state != sales.COMPLETED:
+                said = _NOT_REFUNDABLE.get(view.state)
                 raise TilltermError(
-                    f"Sale {view.id} is {view.state}: only a completed sale can be refunded."
+                    _(said).format(sale=view.id)
+                    if said
+                    else f"Sale {view.id} is {view.state}: only a completed sale can be refunded."
                 )
             return ShownSale(view, sales.receipt_as_shown(view, load_settings(session)))
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tillterm.core.errors import DatabaseError
+from tillterm.i18n import _
 
 ENV_DB = "TILLTERM_DB"
 ENV_REGISTER = "TILLTERM_REGISTER"
@@ -124,7 +125,11 @@ def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
     except ValueError:
         value = -1.0
     if not value >= 0 or value == float("inf"):
-        raise DatabaseError(f"{name} must be a number of seconds (0 or more), not “{raw}”.")
+        raise DatabaseError(
+            _("{name} must be a number of seconds (0 or more), not “{raw}”.").format(
+                name=name, raw=raw
+            )
+        )
     return value
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
 from tillterm.core.errors import DatabaseBusy, DatabaseError, DatabaseTooNew
+from tillterm.i18n import _
 from tillterm.store.config import PgTimeouts, resolve_pg_timeouts
 from tillterm.store.deadline import NO_ANSWER
 from tillterm.store.driver import sqlite_driver
@@ -99,7 +100,7 @@ def build_engine(
     if url.get_backend_name() == "sqlite":
         if not url.database or url.database == ":memory:":
             raise DatabaseError(
-                "An in-memory database is empty in every thread; give tillterm a file path."
+                _("An in-memory database is empty in every thread; give tillterm a file path.")
             )
         prepare_sqlite_file(Path(url.database), create_dirs)
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
@@ -204,8 +205,10 @@ def _schema_name(conn: Connection) -> str:
     schema = conn.exec_driver_sql("SELECT current_schema()").scalar()
     if schema is None:
         raise DatabaseError(
-            f"Cannot open database {describe(conn.engine).label}: its search_path names no "
-            "schema that exists, so there is nowhere to keep tillterm's tables."
+            _(
+                "Cannot open database {database}: its search_path names no "
+                "schema that exists, so there is nowhere to keep tillterm's tables."
+            ).format(database=describe(conn.engine).label)
         )
     return str(schema)
 
@@ -267,18 +270,21 @@ def judge_schema(conn: Connection, state: SchemaState) -> bool:
     yet and must write nothing (not even the switch to WAL).
     """
     label = describe(conn.engine).label
-    untouched = "tillterm changed nothing in it"
     if state.revision is not None:
         if state.revision in KNOWN_REVISIONS:
             return state.revision != HEAD_REVISION
         if REVISION_PATTERN.match(state.revision) and state.revision > HEAD_REVISION:
             raise DatabaseTooNew(
-                f"The database {label} was upgraded by a newer tillterm "
-                f"(schema {state.revision}); install that version to use it."
+                _(
+                    "The database {database} was upgraded by a newer tillterm "
+                    "(schema {revision}); install that version to use it."
+                ).format(database=label, revision=state.revision)
             )
         raise DatabaseError(
-            f"Cannot open database {label}: it is not a tillterm database (schema version "
-            f"{state.revision!r} is not tillterm's); {untouched}."
+            _(
+                "Cannot open database {database}: it is not a tillterm database (schema "
+                "version {revision} is not tillterm's); tillterm changed nothing in it."
+            ).format(database=label, revision=repr(state.revision))
         )
     if state.other_objects == 0:
         return True  # empty: a new database
@@ -286,12 +292,16 @@ def judge_schema(conn: Connection, state: SchemaState) -> bool:
         if conn.dialect.name == "sqlite" and _interrupted_creation(conn):
             return True  # an older tillterm's half-made new database: made again
         raise DatabaseError(
-            f"Cannot open database {label}: it is not a tillterm database, or an old "
-            f"tillterm was interrupted while creating it; {untouched}."
+            _(
+                "Cannot open database {database}: it is not a tillterm database, or an old "
+                "tillterm was interrupted while creating it; tillterm changed nothing in it."
+            ).format(database=label)
         )
     raise DatabaseError(
-        f"Cannot open database {label}: it is not a tillterm database (it already holds "
-        f"{_foreign_names(conn)}); {untouched}."
+        _(
+            "Cannot open database {database}: it is not a tillterm database (it already "
+            "holds {objects}); tillterm changed nothing in it."
+        ).format(database=label, objects=_foreign_names(conn))
     )
 
 
@@ -299,7 +309,11 @@ def _enable_wal(conn: Connection) -> None:
     """Switch to WAL (outside any transaction: SQLite ignores it inside one)."""
     mode = conn.exec_driver_sql("PRAGMA journal_mode = WAL").scalar()
     if str(mode).lower() != "wal":
-        raise DatabaseError(f"Cannot switch {conn.engine.url.database} to WAL mode (got {mode}).")
+        raise DatabaseError(
+            _("Cannot switch {database} to WAL mode (got {mode}).").format(
+                database=conn.engine.url.database, mode=mode
+            )
+        )
     conn.commit()
 
 
@@ -447,7 +461,9 @@ def open_db(
                 raise
             except (OperationalError, DBAPIError, sqlite3.Error, MigrationRuleBroken) as exc:
                 raise DatabaseError(
-                    f"Cannot upgrade database {label} (nothing was changed): {explain(exc)}"
+                    _("Cannot upgrade database {database} (nothing was changed): {why}").format(
+                        database=label, why=explain(exc)
+                    )
                 ) from exc
     except DatabaseError:
         engine.dispose()
@@ -455,7 +471,9 @@ def open_db(
     except (OperationalError, DBAPIError, sqlite3.Error) as exc:
         engine.dispose()
         kind = DatabaseUnreachable if is_unreachable(exc) else DatabaseError
-        raise kind(f"Cannot open database {label}: {explain(exc)}") from exc
+        raise kind(
+            _("Cannot open database {database}: {why}").format(database=label, why=explain(exc))
+        ) from exc
     return engine
 
 
@@ -505,16 +523,16 @@ def explain(exc: BaseException) -> str:
     message = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
     lowered = message.lower()
     if "database is locked" in lowered or "lock timeout" in lowered:
-        return "another register is holding the database; try again in a moment"
+        return _("another register is holding the database; try again in a moment")
     if "readonly" in lowered or "read-only" in lowered:
-        return "the database is read-only for this user"
+        return _("the database is read-only for this user")
     if "unable to open" in lowered:
-        return "the file cannot be opened (missing folder or no permission)"
+        return _("the file cannot be opened (missing folder or no permission)")
     if NO_ANSWER in lowered:
         waited = lowered.split(NO_ANSWER, 1)[1].strip()
-        return f"the database server is not answering (nothing in {waited})"
+        return _("the database server is not answering (nothing in {waited})").format(waited=waited)
     if "statement timeout" in lowered:
-        return "the database server took too long to answer (statement timeout)"
+        return _("the database server took too long to answer (statement timeout)")
     if (
         "connection refused" in lowered
         or "could not connect" in lowered
@@ -523,11 +541,11 @@ def explain(exc: BaseException) -> str:
         or "starting up" in lowered
         or "not yet accepting connections" in lowered
     ):
-        return "the database server cannot be reached"
+        return _("the database server cannot be reached")
     if is_unreachable(exc):
-        return "the connection to the database server was lost"
+        return _("the connection to the database server was lost")
     if "malformed" in lowered or "not a database" in lowered:
-        return "the database file is damaged or is not a tillterm database"
+        return _("the database file is damaged or is not a tillterm database")
     return message
 
 

@@ -21,12 +21,17 @@ from pathlib import Path
 from typing import BinaryIO
 
 from tillterm.core.errors import TilltermError
+from tillterm.i18n import _
 
 PRIVATE_MODE = 0o600
 
 
 class OutputExists(TilltermError):
     """The output file is already there and the person did not ask to replace it."""
+
+
+def _exists(path: Path) -> str:
+    return _("{path} already exists; choose another name or replace it.").format(path=path)
 
 
 def _put_in_place(tmp: Path, target: Path, overwrite: bool) -> None:
@@ -36,13 +41,11 @@ def _put_in_place(tmp: Path, target: Path, overwrite: bool) -> None:
     try:
         os.link(tmp, target)
     except FileExistsError:
-        raise OutputExists(f"{target} already exists; choose another name or replace it.") from None
+        raise OutputExists(_exists(target)) from None
     except OSError:
         # a file system without hard links: the best that is left is check, then move
         if target.exists() or target.is_symlink():
-            raise OutputExists(
-                f"{target} already exists; choose another name or replace it."
-            ) from None
+            raise OutputExists(_exists(target)) from None
         os.replace(tmp, target)
         return
     tmp.unlink()
@@ -58,7 +61,7 @@ def private_output(target: str | os.PathLike[str], *, overwrite: bool = True) ->
     """
     path = Path(target)
     if not overwrite and (path.exists() or path.is_symlink()):
-        raise OutputExists(f"{path} already exists; choose another name or replace it.")
+        raise OutputExists(_exists(path))
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     tmp = Path(name)
     try:

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from tillterm.core.errors import DatabaseError
+from tillterm.i18n import _
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -67,26 +68,40 @@ def prepare_sqlite_file(path: Path, create_dirs: bool) -> None:
     if not path.parent.exists():
         if not create_dirs:
             raise DatabaseError(
-                f"Cannot open database {path}: the folder {path.parent} does not exist."
+                _("Cannot open database {path}: the folder {folder} does not exist.").format(
+                    path=path, folder=path.parent
+                )
             )
         path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
     if path.exists():
         if path.is_dir():
-            raise DatabaseError(f"Cannot open database {path}: it is a folder, not a file.")
+            raise DatabaseError(
+                _("Cannot open database {path}: it is a folder, not a file.").format(path=path)
+            )
         if not os.access(path, os.R_OK):
-            raise DatabaseError(f"Cannot open database {path}: permission denied.")
+            raise DatabaseError(
+                _("Cannot open database {path}: permission denied.").format(path=path)
+            )
         if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
             raise DatabaseError(
-                f"Cannot open database {path}: it is read-only for this user "
-                "(a register must be able to write its sales)."
+                _(
+                    "Cannot open database {path}: it is read-only for this user "
+                    "(a register must be able to write its sales)."
+                ).format(path=path)
             )
         with path.open("rb") as fh:
             head = fh.read(16)
         if head and head != SQLITE_MAGIC:
-            raise DatabaseError(f"Cannot open database {path}: it is not a tillterm database file.")
+            raise DatabaseError(
+                _("Cannot open database {path}: it is not a tillterm database file.").format(
+                    path=path
+                )
+            )
         return
     if not os.access(path.parent, os.W_OK):
-        raise DatabaseError(f"Cannot create database {path}: the folder is not writable.")
+        raise DatabaseError(
+            _("Cannot create database {path}: the folder is not writable.").format(path=path)
+        )
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     os.close(fd)
 
@@ -110,7 +125,7 @@ class DbTarget:
         path = sqlite_path(self.url)
         if self.url.startswith("sqlite") and path is None:
             raise DatabaseError(
-                "An in-memory database is empty in every thread; give tillterm a file path."
+                _("An in-memory database is empty in every thread; give tillterm a file path.")
             )
         if path is not None:
             prepare_sqlite_file(path, self.create_dirs)

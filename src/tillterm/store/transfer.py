@@ -41,6 +41,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from tillterm.core.errors import DatabaseError, TilltermError
+from tillterm.i18n import N_, _
 from tillterm.store.engine import describe, explain, judge_schema, read_schema_state
 from tillterm.store.migrations import (
     HEAD_REVISION,
@@ -92,11 +93,13 @@ def _no_progress(_step: str, _table: str, _done: int, _total: int) -> None:
 def read_only_sqlite(path: Path) -> Engine:
     """An engine on an existing SQLite file that can never write to it (nor create it)."""
     if not path.is_file():
-        raise TransferRefused(f"There is no store file {path}.")
+        raise TransferRefused(_("There is no store file {path}.").format(path=path))
     with path.open("rb") as fh:
         head = fh.read(16)
     if head != SQLITE_MAGIC:
-        raise TransferRefused(f"{path} is not a tillterm store (not an SQLite database file).")
+        raise TransferRefused(
+            _("{path} is not a tillterm store (not an SQLite database file).").format(path=path)
+        )
     uri = f"file:{quote(str(path.resolve()))}?mode=ro"
     return create_engine(f"sqlite:///{path}", creator=lambda: _sqlite_connect(uri))
 
@@ -119,21 +122,29 @@ def _check_source(conn: Connection) -> None:
     if revision is None or revision not in KNOWN_REVISIONS:
         if revision is not None and REVISION_PATTERN.match(revision) and revision > HEAD_REVISION:
             raise TransferRefused(
-                f"{label} was upgraded by a newer tillterm (schema {revision}); "
-                "move it with that version."
+                _(
+                    "{store} was upgraded by a newer tillterm (schema {revision}); "
+                    "move it with that version."
+                ).format(store=label, revision=revision)
             )
-        raise TransferRefused(f"{label} is not a tillterm store; nothing was copied.")
+        raise TransferRefused(
+            _("{store} is not a tillterm store; nothing was copied.").format(store=label)
+        )
     if revision != HEAD_REVISION:
         raise TransferRefused(
-            f"{label} has an older tillterm schema ({revision}, this version's is "
-            f"{HEAD_REVISION}): open it once with this version to upgrade it, then move it."
+            _(
+                "{store} has an older tillterm schema ({revision}, this version's is "
+                "{head}): open it once with this version to upgrade it, then move it."
+            ).format(store=label, revision=revision, head=HEAD_REVISION)
         )
     names = _source_tables(conn)
     unknown = sorted(names - {t.name for t in copied_tables()})
     if unknown:
         raise TransferRefused(
-            f"{label} holds tables this version does not know how to copy "
-            f"({', '.join(unknown[:3])}); nothing was copied."
+            _(
+                "{store} holds tables this version does not know how to copy "
+                "({tables}); nothing was copied."
+            ).format(store=label, tables=", ".join(unknown[:3]))
         )
 
 
@@ -151,7 +162,7 @@ def _source_tables(conn: Connection) -> set[str]:
 def _prepare_target(conn: Connection) -> None:
     """Create (or upgrade) the schema inside the move's transaction; refuse data."""
     if conn.dialect.name != "postgresql":
-        raise TransferRefused("The target must be a PostgreSQL database (postgresql://…).")
+        raise TransferRefused(_("The target must be a PostgreSQL database (postgresql://…)."))
     # a copy of a large store takes longer than any per-statement limit a register sets
     lift_time_limits(conn)
     conn.exec_driver_sql(_PG_LOCK)
@@ -176,14 +187,18 @@ def _prepare_target(conn: Connection) -> None:
             continue
         if conn.execute(select(text("1")).select_from(table).limit(1)).first() is not None:
             raise TransferRefused(
-                f"The target {label} is not empty (its table {table.name} has rows): "
-                "migrate-store only fills an empty database; nothing was changed."
+                _(
+                    "The target {target} is not empty (its table {table} has rows): "
+                    "migrate-store only fills an empty database; nothing was changed."
+                ).format(target=label, table=table.name)
             )
     used = conn.execute(text("SELECT coalesce(max(last_no), 0) FROM receipt_counter")).scalar()
     if used:
         raise TransferRefused(
-            f"The target {label} has printed receipts already: migrate-store only fills an "
-            "empty database; nothing was changed."
+            _(
+                "The target {target} has printed receipts already: migrate-store only fills "
+                "an empty database; nothing was changed."
+            ).format(target=label)
         )
     for name in SEEDED_TABLES:
         conn.execute(metadata.tables[name].delete())
@@ -305,20 +320,33 @@ def _verify(
     for name, expected in counts.items():
         if copied[name] != expected:
             raise DatabaseError(
-                f"The copy of {name} has {copied[name]:,} rows, the source {expected:,}; "
-                "nothing was kept."
+                _(
+                    "The copy of {table} has {copied} rows, the source {expected}; "
+                    "nothing was kept."
+                ).format(table=name, copied=f"{copied[name]:,}", expected=f"{expected:,}")
             )
     points, cents = _balances(target)
-    for what, mine, theirs in (
-        ("loyalty", points, balances[0]),
-        ("account", cents, balances[1]),
+    for said, mine, theirs in (
+        (
+            N_(
+                "The loyalty balances differ after the copy (customer {customer} first); "
+                "nothing was kept."
+            ),
+            points,
+            balances[0],
+        ),
+        (
+            N_(
+                "The account balances differ after the copy (customer {customer} first); "
+                "nothing was kept."
+            ),
+            cents,
+            balances[1],
+        ),
     ):
         if mine != theirs:
             wrong = sorted(k for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k))
-            raise DatabaseError(
-                f"The {what} balances differ after the copy (customer {wrong[0]} first); "
-                "nothing was kept."
-            )
+            raise DatabaseError(_(said).format(customer=wrong[0]))
 
 
 def transfer(source: Engine, target: Engine, progress: Progress = _no_progress) -> TransferSummary:
@@ -327,7 +355,8 @@ def transfer(source: Engine, target: Engine, progress: Progress = _no_progress) 
     Raises :class:`TransferRefused` (nothing written) or :class:`DatabaseError` (the
     target's transaction rolled back: nothing written either).
     """
-    current = "reading the source"
+    current = _("reading the source")
+    connecting = _("connecting to the target")
     try:
         with source.connect() as src:
             # one snapshot for every table and the checks after (a deferred BEGIN takes it
@@ -336,39 +365,49 @@ def transfer(source: Engine, target: Engine, progress: Progress = _no_progress) 
             _check_source(src)
             counts = _counts(src)
             balances = _balances(src)
-            current = "connecting to the target"
+            current = connecting
             with target.connect() as dst, dst.begin():
-                current = "preparing the target"
+                current = _("preparing the target")
                 _prepare_target(dst)
                 indexes = _suspend_indexes(dst)
                 for table in copied_tables():
-                    current = f"copying {table.name}"
+                    current = _("copying {table}").format(table=table.name)
                     _copy_table(src, dst, table, counts[table.name], progress)
-                current = "indexing the copy"
+                current = _("indexing the copy")
                 progress("index", "", 0, 0)
                 for ddl in indexes:
                     dst.exec_driver_sql(ddl)
-                current = "checking the copy"
+                current = _("checking the copy")
                 progress("check", "", 0, 0)
                 _reset_sequences(dst)
                 _verify(dst, counts, balances)
-                current = "analysing the copy"
+                current = _("analysing the copy")
                 progress("analyse", "", 0, 0)
                 for table in copied_tables():
                     dst.exec_driver_sql(f'ANALYZE "{table.name}"')
-                current = "committing"
+                current = _("committing")
             src.rollback()
     except (DBAPIError, target.dialect.loaded_dbapi.Error) as exc:
         missing = _MISSING.search(str(getattr(exc, "orig", None) or exc))
-        if current == "connecting to the target" and missing:
-            what = "database" if missing.group(1) == "database" else "user"
+        if current == connecting and missing:
+            said = (
+                _(
+                    "The database {name} does not exist on the server {host}: create it "
+                    "first (README, PostgreSQL for a store)."
+                )
+                if missing.group(1) == "database"
+                else _(
+                    "The user {name} does not exist on the server {host}: create it "
+                    "first (README, PostgreSQL for a store)."
+                )
+            )
             raise TransferRefused(
-                f"The {what} {missing.group(2)} does not exist on the server "
-                f"{target.url.host or 'localhost'}: create it first (README, PostgreSQL for a "
-                "store)."
+                said.format(name=missing.group(2), host=target.url.host or "localhost")
             ) from exc
         raise DatabaseError(
-            f"The move failed while {current}: {explain(exc)}; the target was left as it was."
+            _("The move failed while {step}: {why}; the target was left as it was.").format(
+                step=current, why=explain(exc)
+            )
         ) from exc
     points, cents = balances
     return TransferSummary(
