@@ -6,12 +6,15 @@ as ``bench/screens-1m.db``, ignored by git; about a minute to build), with
 runs headless under Pilot at 80×24 on the register; each screen is pushed as its key
 would push it (Products, Groups, Customers, Drawer (Ctrl+G), Tax rates, Store, Custom
 fields, Recent sales), and the clock stops at the first frame handed to the terminal
-that shows its first page. The screens are taken in turn, ``ROUNDS`` times, so the
+that shows its first page (Groups and Customers, app modes, by switching to their mode
+as F4 and F3 do, the mode removed after each: each time its first opening). The
+screens are taken in turn, ``ROUNDS`` times, so the
 machine's load falls on all of them alike.
 
 Printed for each: the median and worst wall time, and the median CPU time of the process
 (both threads) over the same span: less swayed by the other processes on a busy machine.
-The load average is printed with them.
+The load average is printed with them. A first round (modules imported, each screen's
+stylesheet read: once per process) is not counted.
 
 ``python bench/bench_screens.py [ROUNDS]`` (default 15).
 """
@@ -131,6 +134,11 @@ async def _drain(app: Any) -> None:
             await worker.wait()
 
 
+#: screens that are app modes (F3, F4): opened by switching to their mode, as the key
+#: does, the mode removed after each opening so that each is a first opening
+MODES = {"groups": "groups", "customers": "customers"}
+
+
 def _screens() -> dict[str, tuple[Callable[[], Any], Callable[[Any], bool]]]:
     """Each screen as its key makes it, and what says its first page is in."""
     from tillterm.ui.screens.custom_fields import CustomFieldsScreen
@@ -168,17 +176,35 @@ async def _measure(engine: Any) -> dict[str, list[tuple[float, float]]]:
         await pilot.pause()
         await _drain(app)
         await pilot.pause()
-        for _ in range(ROUNDS):
+        for round_no in range(ROUNDS + 1):
             for name, (make, shown) in screens.items():
-                screen = make()
-                painted.watch(lambda screen=screen, shown=shown: shown(screen))
-                started, cpu_started = time.perf_counter(), time.process_time()
-                app.push_screen(screen)
+                mode = MODES.get(name)
+                if mode is None:
+                    screen = make()
+                    painted.watch(lambda screen=screen, shown=shown: shown(screen))
+                    started, cpu_started = time.perf_counter(), time.process_time()
+                    app.push_screen(screen)
+                else:
+                    painted.watch(
+                        lambda make=make, shown=shown: (
+                            isinstance(app.screen, make) and shown(app.screen)
+                        )
+                    )
+                    started, cpu_started = time.perf_counter(), time.process_time()
+                    app.switch_mode(mode)
                 hit, cpu_hit = await painted.wait()
-                figures[name].append((hit - started, cpu_hit - cpu_started))
+                if round_no:  # the first: modules imported, the screen's CSS read
+                    figures[name].append((hit - started, cpu_hit - cpu_started))
                 await _drain(app)
                 await pilot.pause()
-                app.pop_screen()
+                if mode is None:
+                    app.pop_screen()
+                else:
+                    await app.switch_mode("register")
+                    await pilot.pause()
+                    factory = app._modes[mode]
+                    await app.remove_mode(mode)
+                    app.add_mode(mode, factory)
                 await pilot.pause()
                 await _drain(app)
                 await pilot.pause()

@@ -58,6 +58,10 @@ _AFTER_TAX = (
 class StoreScreen(TillScreen[None]):
     HELP_TITLE = "Store"
     CSS_PATH = css("store.tcss")
+    #: the first field, not the first focusable widget (the form's scroll, which
+    #: ``on_mount`` then took the focus from: two restyles of the whole form, a third
+    #: of the CPU time opening the screen took, issue 17)
+    AUTO_FOCUS = "#store-name"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "cancel", "Back"),
