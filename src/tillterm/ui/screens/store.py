@@ -58,10 +58,11 @@ _AFTER_TAX = (
 class StoreScreen(TillScreen[None]):
     HELP_TITLE = "Store"
     CSS_PATH = css("store.tcss")
-    #: the first field, not the first focusable widget (the form's scroll, which
-    #: ``on_mount`` then took the focus from: two restyles of the whole form, a third
-    #: of the CPU time opening the screen took, issue 17)
-    AUTO_FOCUS = "#store-name"
+    #: none: ``on_mount`` focuses the first field. Textual's (the first focusable
+    #: widget) focused the form's scroll, then ``on_mount`` took the focus from it: two
+    #: restyles of the whole form, a third of the CPU time opening the screen took
+    #: (issue 17). Not "#store-name" either: focused later, its text came selected.
+    AUTO_FOCUS = ""
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "cancel", "Back"),

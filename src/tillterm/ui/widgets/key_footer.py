@@ -45,22 +45,14 @@ class KeyFooter(Footer):
         self._shown: tuple[ShownKey, ...] | None = None
 
     def compose(self) -> ComposeResult:
-        """The keys at once, drawn in the screen's first frame.
+        """Textual's keys, each made compact before it is mounted: Textual's key adds
+        the class as it mounts (its ``compact`` is bound to the footer's), which
+        restyled each key a second time (issue 17: screens open with a footer of keys).
 
-        Textual's footer composes empty, then rebuilds itself once the screen's bindings
-        are first refreshed: every key mounted and styled after the screen was, and a
-        frame later (issue 17: a fifth of the CPU time opening a screen took). Composed
-        here with the keys the screen has now, the refresh that follows finds the same
-        keys and keeps them (a focused field's keys, if any show, rebuild it as before).
-
-        Each key is made compact before it is mounted: Textual's key adds the class
-        as it mounts (its ``compact`` is bound to the footer's), which restyled each
-        key a second time.
+        The keys still come a frame after the screen's first (Textual composes the
+        footer once the screen's bindings are ready): composed with the screen, they
+        held its first page back by a third of the work on the Products screen.
         """
-        screen = self.screen
-        if not self._bindings_ready and screen.app.app_focus:
-            self.set_reactive(Footer._bindings_ready, True)
-            self._shown = shown_keys(screen)
         for widget in super().compose():
             if isinstance(widget, FooterKey) and self.compact:
                 widget.add_class("-compact", update=False)
