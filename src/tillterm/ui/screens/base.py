@@ -86,7 +86,10 @@ class QuickFirstFrame(Screen[ResultT]):
       stylesheet generation, which its widgets are styled with as they mount.
 
     The restyles are skipped until the screen is first covered (a resume after that
-    restyles as Textual does), the Resize once; a real resize (another size, or any
+    restyles as Textual does), for full screens only: a window (a modal screen, drawn
+    over the one below) restyled is drawn whole, and the payment window, which drops a
+    repaint it knows to be owed twice, was left half drawn without it. The Resize is
+    skipped once; a real resize (another size, or any
     later one) lays everything out. The handlers are ``@on`` handlers so that a screen's
     own ``on_screen_resume`` / ``on_resize`` still run (before these: Textual calls the
     handlers of the most derived class first), and these run before Screen's, which
@@ -113,7 +116,7 @@ class QuickFirstFrame(Screen[ResultT]):
 
     @on(events.ScreenResume)
     def _skip_first_restyle(self, event: events.ScreenResume) -> None:
-        if self._never_suspended:
+        if self._never_suspended and not self.is_modal:
             event.refresh_styles = False
 
     @on(events.ScreenSuspend)
