@@ -3,6 +3,7 @@ and Enter to the group's customers."""
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 
 import pytest
@@ -38,6 +39,41 @@ def rows(app: TilltermApp) -> list[tuple[str, str]]:
 async def test_list_with_member_counts(engine: Engine, store: Store, drive: Drive) -> None:
     async with drive() as (app, pilot):
         await pilot.press("f4")
+        await settle(pilot)
+        assert rows(app) == [("Student", "1"), ("VIP", "1"), ("Wholesale", "1")]
+
+
+async def test_the_list_comes_first_and_the_counts_after(
+    engine: Engine, store: Store, drive: Drive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The groups are read once on opening, without their counts (a scan of every
+    customer); the counts follow, and a delete asked before they come says "if any"."""
+    from tillterm.services.customer_care import CustomerCare
+
+    read: list[bool] = []
+    counting = threading.Event()
+    groups, counts = CustomerCare.groups, CustomerCare.group_member_counts
+
+    def listed(self: CustomerCare, *, counted: bool = True) -> object:
+        read.append(counted)
+        return groups(self, counted=counted)
+
+    def counted(self: CustomerCare) -> dict[int, int]:
+        assert counting.wait(10), "the test never let the count finish"
+        return counts(self)
+
+    monkeypatch.setattr(CustomerCare, "groups", listed)
+    monkeypatch.setattr(CustomerCare, "group_member_counts", counted)
+    async with drive() as (app, pilot):
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: len(rows(app)) == 3, "the groups listed")
+        assert rows(app) == [("Student", "…"), ("VIP", "…"), ("Wholesale", "…")]
+        assert read == [False], "read once on opening, without the counts"
+        await pilot.press("down", "delete")  # VIP, not counted yet
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        assert "Its customers, if any, stay, without a group" in app.screen.message
+        await pilot.press("escape")
+        counting.set()
         await settle(pilot)
         assert rows(app) == [("Student", "1"), ("VIP", "1"), ("Wholesale", "1")]
 

@@ -156,14 +156,20 @@ SIGNATURES: list[tuple[type[Any], str, list[str], bool, str]] = [
         "_on_screen_resume",
         ["self", "event"],
         False,
-        "ProductsScreen.on_screen_resume (clears refresh_styles before it runs)",
+        "QuickFirstFrame._skip_first_restyle (clears refresh_styles before it runs)",
     ),
-    (Screen, "_on_resize", ["self", "event"], True, "ProductsScreen.on_resize (prevent_default)"),
+    (
+        Screen,
+        "_on_resize",
+        ["self", "event"],
+        True,
+        "QuickFirstFrame._skip_first_relayout (prevent_default)",
+    ),
 ]
 
 
 def test_screen_resume_still_reads_refresh_styles() -> None:
-    """ProductsScreen's first resume turns the restyle off through this attribute."""
+    """Every screen's first resume turns the restyle off through this attribute."""
     assert events.ScreenResume().refresh_styles is True
     assert "event.refresh_styles" in inspect.getsource(Screen._on_screen_resume)
 
@@ -511,3 +517,138 @@ def test_the_private_parts_the_steady_repaints_touch_are_there() -> None:
         f"{where} Screen._repaint_required is gone"
     )
     assert isinstance(Screen.__dict__.get("focused"), Reactive), f"{where} Screen.focused"
+
+
+async def test_a_screen_first_frame_skips_the_restyle_and_layout_textual_repeats(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """QuickFirstFrame (every screen of the app): the restyle of a resume before the
+    screen was ever covered and the first layout's same-size Resize are skipped, the
+    screen's own handlers still run, and a later resume and a real resize still restyle
+    and lay out. A plain Screen, pushed the
+    same way, shows what is skipped: if Textual stops doing it, this says so."""
+    from tillterm.ui.screens.base import QuickFirstFrame
+
+    restyled: list[str] = []
+    laid_out: list[str] = []
+    update_node_styles = Screen.update_node_styles
+    screen_resized = Screen._screen_resized
+
+    def restyle(self: Screen[Any], animate: bool = True) -> None:
+        restyled.append(type(self).__name__)
+        update_node_styles(self, animate)
+
+    def resized(self: Screen[Any], size: Any) -> None:
+        laid_out.append(type(self).__name__)
+        screen_resized(self, size)
+
+    monkeypatch.setattr(Screen, "update_node_styles", restyle)
+    monkeypatch.setattr(Screen, "_screen_resized", resized)
+
+    class Plain(Screen[None]):
+        def compose(self) -> ComposeResult:
+            yield Static("plain")
+
+    class Quick(QuickFirstFrame[None]):
+        def __init__(self) -> None:
+            super().__init__()
+            self.resumed = 0
+            self.resizes = 0
+
+        def compose(self) -> ComposeResult:
+            yield Static("quick")
+
+        def on_screen_resume(self) -> None:
+            self.resumed += 1
+
+        def on_resize(self) -> None:
+            self.resizes += 1
+
+    app: App[None] = App()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(Plain())
+        await pilot.pause()
+        assert "Plain" in restyled and "Plain" in laid_out, (
+            f"Textual {TEXTUAL} no longer restyles or lays out a screen again as it is "
+            "pushed: QuickFirstFrame has nothing left to skip"
+        )
+        restyled.clear()
+        laid_out.clear()
+        quick = Quick()
+        await app.push_screen(quick)
+        await pilot.pause()
+        assert quick.resumed == 1 and quick.resizes == 1  # its own handlers ran
+        assert restyled == [] and laid_out == []
+        assert quick.query_one(Static).size.width == 80  # laid out all the same
+        quick.post_message(events.ScreenResume())  # a second resume, never covered
+        await pilot.pause()
+        assert quick.resumed == 2 and restyled == []
+        quick.post_message(events.ScreenSuspend())  # covered, then shown again (a mode)
+        quick.post_message(events.ScreenResume())
+        await pilot.pause()
+        assert quick.resumed == 3 and restyled == ["Quick"]  # restyled as Textual does
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        assert quick.resizes > 1 and "Quick" in laid_out and "Plain" in laid_out
+        assert quick.query_one(Static).size.width == 100
+
+
+async def test_a_mode_screen_first_shown_skips_the_stylesheet_refresh_and_restyles(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A mode's screen (F3, F4) is resumed twice as the mode starts, and a screen marked
+    as having missed the stylesheet's refreshes (``_css_update_count``) makes the switch
+    refresh the whole app's CSS. QuickFirstFrame screens are marked as made and skip
+    both restyles; a plain screen shows what Textual does without."""
+    from tillterm.ui.screens.base import QuickFirstFrame
+
+    restyled: list[str] = []
+    refreshed: list[str] = []
+    update_node_styles = Screen.update_node_styles
+    refresh_css = App.refresh_css
+
+    def restyle(self: Screen[Any], animate: bool = True) -> None:
+        restyled.append(type(self).__name__)
+        update_node_styles(self, animate)
+
+    def refresh(self: App[Any], animate: bool = True) -> None:
+        refreshed.append(type(self.screen).__name__)
+        refresh_css(self, animate)
+
+    monkeypatch.setattr(Screen, "update_node_styles", restyle)
+    monkeypatch.setattr(App, "refresh_css", refresh)
+    assert Screen().__dict__.get("_css_update_count") == -1, (
+        f"Textual {TEXTUAL}: a new screen is no longer marked with _css_update_count"
+    )
+
+    class Plain(Screen[None]):
+        def compose(self) -> ComposeResult:
+            yield Static("plain")
+
+    class Quick(QuickFirstFrame[None]):
+        def compose(self) -> ComposeResult:
+            yield Static("quick")
+
+    class Modes(App[None]):
+        MODES = {"plain": Plain, "quick": Quick}
+
+    app = Modes()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.switch_mode("plain")
+        await pilot.pause()
+        assert "Plain" in restyled and "Plain" in refreshed, (
+            f"Textual {TEXTUAL} no longer restyles a mode's new screen as it switches to "
+            "it: QuickFirstFrame has nothing left to skip"
+        )
+        restyled.clear()
+        refreshed.clear()
+        await app.switch_mode("quick")
+        await pilot.pause()
+        assert restyled == [] and refreshed == []
+        assert app.screen.query_one(Static).size.width == 80
+        await app.switch_mode("plain")
+        await pilot.pause()
+        restyled.clear()
+        await app.switch_mode("quick")  # covered once: resumed as Textual does
+        await pilot.pause()
+        assert restyled == ["Quick"]

@@ -122,8 +122,11 @@ def paper_lines(text: str, width: int) -> list[str]:
     return lines
 
 
-def mark_copy(text: str, width: int = 40) -> str:
-    """A kept receipt printed again: the same text, said to be a copy above and below."""
+def mark_copy(text: str, width: int | None = None) -> str:
+    """A kept receipt printed again: the same text, said to be a copy above and below,
+    centred on the text's own width (its rules span it), whatever the paper is now."""
+    if width is None:
+        width = max((len(line) for line in text.splitlines()), default=0) or 40
     mark = COPY_MARK.center(width).rstrip()
     return f"{mark}\n{text.rstrip(chr(10))}\n{mark}\n"
 

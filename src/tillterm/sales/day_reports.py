@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import textwrap
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
@@ -167,7 +168,7 @@ def over_short_words(cents: int) -> str:
 def render_day_report(figures: DayFigures, store: StoreInfo, *, width: int = WIDTH) -> str:
     """The X report (``figures.z_no`` is ``None``) or the Z report of a register's day."""
     rule = "-" * width
-    out = [visible_text(line).center(width).rstrip() for line in store.legal_lines()]
+    out = [visible_text(line)[:width].center(width).rstrip() for line in store.legal_lines()]
     out.append(rule)
     if figures.z_no is None:
         out.append(_("X REPORT (running totals)").center(width).rstrip())
@@ -193,7 +194,8 @@ def render_day_report(figures: DayFigures, store: StoreInfo, *, width: int = WID
     voids = _("Voids ({count})").format(count=figures.voids_count)
     out.append(_row(voids, _amount(figures.voids_cents), width))
     out.append(rule)
-    heads = (pgettext("tax table", "Tax rate"), _("Net"), _("Tax"), pgettext("tax table", "Total"))
+    rate = pgettext("tax table", "Tax rate") if width >= 40 else pgettext("tax table", "Rate")
+    heads = (rate, _("Net"), _("Tax"), pgettext("tax table", "Total"))
     out.append(_tax_row(*heads, width))
     for tax in figures.taxes:
         out.append(
@@ -242,11 +244,14 @@ def render_day_report(figures: DayFigures, store: StoreInfo, *, width: int = WID
         out.append(_row(_("Last receipt"), figures.last_receipt or "", width))
     if figures.z_no is None:
         out.append(rule)
-        out.append(_("Not a Z report: the day stays open.").center(width).rstrip())
+        for line in textwrap.wrap(_("Not a Z report: the day stays open."), width):
+            out.append(line.center(width).rstrip())
     return "\n".join(out) + "\n"
 
 
 def _tax_row(rate: str, net: str, tax: str, total: str, width: int) -> str:
-    # 40 columns: rate 10, then three right-aligned amounts of 10
-    column = (width - 10) // 3
-    return f"{rate[:10]:<10}{net:>{column}}{tax:>{column}}{total:>{column}}"
+    # 40 columns: rate 10, then three right-aligned amounts of 10; narrower paper (32
+    # columns) gives the amounts the room (rate 6, amounts of 8: 1234.56 keeps a space)
+    label = 10 if width >= 40 else 6
+    column = (width - label) // 3
+    return f"{rate[:label]:<{label}}{net:>{column}}{tax:>{column}}{total:>{column}}"

@@ -53,6 +53,7 @@ from tillterm.sales.day_reports import (
     render_day_report,
     z_label,
 )
+from tillterm.sales.receipts import WIDTH
 from tillterm.sales.views import COMPLETED, REFUND, SALE, VOIDED
 from tillterm.store.models import (
     DrawerDay,
@@ -265,8 +266,16 @@ def move_cash(session: Session, register: str, kind: str, amount_cents: int, rea
     session.flush()
 
 
-def take_z(session: Session, register: str, counted_cents: int | None, *, after: int) -> ZReport:
-    """Close the register's day with the cash counted: the Z report, taken and stored.
+def take_z(
+    session: Session,
+    register: str,
+    counted_cents: int | None,
+    *,
+    after: int,
+    width: int = WIDTH,
+) -> ZReport:
+    """Close the register's day with the cash counted: the Z report, taken and stored
+    as printed, ``width`` columns wide (the register's paper): printed again, that text.
 
     ``after`` is the last Z number the caller saw (:attr:`DrawerState.last_z`): if a Z
     was taken since, that one is handed back (``taken_now`` False) and nothing changes.
@@ -300,7 +309,7 @@ def take_z(session: Session, register: str, counted_cents: int | None, *, after:
         z_no=last + 1,
         counted_cents=counted_cents,
     )
-    printed = render_day_report(figures, settings)
+    printed = render_day_report(figures, settings, width=width)
     day.closed_at = now
     day.z_no = last + 1
     day.counted_cents = counted_cents
@@ -474,9 +483,9 @@ def drawer_state(session: Session, register: str) -> DrawerState:
     )
 
 
-def x_report(session: Session, register: str) -> str:
+def x_report(session: Session, register: str, *, width: int = WIDTH) -> str:
     """The X report: the open day's running totals, printed now, stored nowhere."""
-    return render_day_report(drawer_state(session, register).x, load_settings(session))
+    return render_day_report(drawer_state(session, register).x, load_settings(session), width=width)
 
 
 def z_report(session: Session, register: str, z_no: int) -> ZReport:

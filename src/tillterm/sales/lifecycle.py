@@ -37,7 +37,7 @@ from tillterm.sales.reading import (
     customer_label,
     loyalty_balance,
 )
-from tillterm.sales.receipts import render_receipt
+from tillterm.sales.receipts import WIDTH, render_receipt
 from tillterm.sales.views import (
     ACCOUNT,
     CARD,
@@ -181,8 +181,9 @@ def _lock_customer(session: Session, customer_id: int) -> Customer | None:
     return session.exec(stmt).first()
 
 
-def complete_sale(session: Session, sale_id: int) -> SaleView:
-    """Close the sale: check it is paid, write the ledgers, give it a receipt number."""
+def complete_sale(session: Session, sale_id: int, *, width: int = WIDTH) -> SaleView:
+    """Close the sale: check it is paid, write the ledgers, give it a receipt number;
+    its receipt is rendered ``width`` columns wide (the register's paper) and kept."""
     sale = _take_write_lock(session, sale_id, (OPEN,))
     customer = _lock_customer(session, sale.customer_id) if sale.customer_id else None
     if customer is not None and customer.archived_at is not None:
@@ -275,7 +276,7 @@ def complete_sale(session: Session, sale_id: int) -> SaleView:
     sale.updated_at = now
     session.add(sale)
     session.flush()
-    return _print(session, sale, settings)
+    return _print(session, sale, settings, width)
 
 
 def stamp_change(session: Session, sale_id: int, key: str) -> None:
@@ -317,10 +318,11 @@ def receipt_number(number: int) -> str:
     return f"R{number:07d}"
 
 
-def _print(session: Session, sale: Sale, settings: StoreInfo) -> SaleView:
-    """Render the just-completed sale's receipt and keep the text with the sale."""
+def _print(session: Session, sale: Sale, settings: StoreInfo, width: int = WIDTH) -> SaleView:
+    """Render the just-completed sale's receipt, ``width`` columns (the register's
+    paper), and keep the text with the sale: printed again, it is that text."""
     view = _view(session, sale.id or 0)
-    printed = render_receipt(view, settings)
+    printed = render_receipt(view, settings, width=width)
     sale.receipt_text = printed
     session.add(sale)
     session.flush()

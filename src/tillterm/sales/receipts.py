@@ -1,7 +1,9 @@
 """Plain-text receipts: the same text on screen and in a file.
 
-A receipt is 40 columns (a till roll), plain ASCII-friendly text, with the customer's
-name and loyalty balance when a customer is attached. It is rendered once, when the sale
+A receipt is 40 columns (a till roll), or as wide as the register's printer's paper
+(``printer.toml``'s ``width``: 32 on 58 mm paper, 42 or 48 on 80 mm), plain
+ASCII-friendly text, with the customer's name and loyalty balance when a customer is
+attached. It is rendered once, when the sale
 completes, and kept with the sale (``sale.receipt_text``): showing it again or writing a
 lost file uses that text, so a receipt never changes after it was printed.
 
@@ -40,6 +42,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
 WIDTH = 40
+#: the lines a long product name may take on the receipt before it is cut
+NAME_LINES = 2
 
 
 def _row(left: str, right: str, width: int = WIDTH) -> str:
@@ -76,6 +80,19 @@ def _sale_discount_note(percent: Decimal, reason: str, width: int) -> list[str]:
     return [note[:width]]
 
 
+def _name_lines(name: str, width: int) -> list[str]:
+    """A product's name on the paper: wrapped between words over ``NAME_LINES`` lines
+    at most (a 32-column roll cuts "Café moulu pur arabica 1 kg" in mid-word), the end
+    of a longer one cut; a word longer than a line is cut where the line ends."""
+    if len(name) <= width:
+        return [name]
+    lines = textwrap.wrap(name, width, break_on_hyphens=False) or [name[:width]]
+    if len(lines) > NAME_LINES:
+        rest = " ".join(lines[NAME_LINES - 1 :])
+        lines = [*lines[: NAME_LINES - 1], rest[:width]]
+    return lines
+
+
 def render_receipt(sale: SaleView, store: StoreInfo, *, width: int = WIDTH) -> str:
     """The receipt of a completed sale (or refund) as text.
 
@@ -97,12 +114,12 @@ def render_receipt(sale: SaleView, store: StoreInfo, *, width: int = WIDTH) -> s
         out.extend(
             textwrap.wrap(_("Reason: {reason}").format(reason=visible_text(sale.note)), width)
         )
-    when = (sale.completed_at or sale.created_at).astimezone()
-    register = visible_text(sale.register_name)
-    out.append(_row(_("Register {register}").format(register=register), moment(when), width))
+    when = moment((sale.completed_at or sale.created_at).astimezone())
+    register = _("Register {register}").format(register=visible_text(sale.register_name))
+    out.append(_row(register[: width - len(when) - 1], when, width))
     out.append(rule)
     for line in sale.lines:
-        out.append(visible_text(line.description)[:width])
+        out.extend(_name_lines(visible_text(line.description), width))
         out.append(
             _row(f"  {line.quantity} x {_amount(line.unit_price)}", _amount(line.gross), width)
         )

@@ -18,6 +18,7 @@ from tillterm.core.money import format_money
 from tillterm.i18n import _, ngettext
 from tillterm.sales.lifecycle import _lock_customer, _next_receipt_no, _print, _take_write_lock
 from tillterm.sales.reading import _lines, _payments, loyalty_balance
+from tillterm.sales.receipts import WIDTH
 from tillterm.sales.returns import returning_line
 from tillterm.sales.views import (
     ACCOUNT,
@@ -38,7 +39,9 @@ from tillterm.store.models import (
 )
 
 
-def refund_sale(session: Session, register: str, original_sale_id: int) -> SaleView:
+def refund_sale(
+    session: Session, register: str, original_sale_id: int, *, width: int = WIDTH
+) -> SaleView:
     """Refund a completed sale in full: a new completed ``refund`` sale mirroring it.
 
     Lines and payments are the original's, negated (money goes back the way it came);
@@ -145,7 +148,7 @@ def refund_sale(session: Session, register: str, original_sale_id: int) -> SaleV
                 )
     session.add(refund)
     session.flush()
-    return _print(session, refund, load_settings(session))
+    return _print(session, refund, load_settings(session), width)
 
 
 def describe_refund(refund: SaleView) -> str:

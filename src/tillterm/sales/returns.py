@@ -52,6 +52,7 @@ from tillterm.i18n import N_, _, ngettext
 from tillterm.sales.basket import find_customer_row
 from tillterm.sales.lifecycle import _lock_customer, _next_receipt_no, _print, _take_write_lock
 from tillterm.sales.reading import _lines, _view, customer_label, loyalty_balance
+from tillterm.sales.receipts import WIDTH
 from tillterm.sales.views import (
     ACCOUNT,
     CARD,
@@ -418,7 +419,12 @@ def returning_line(refund_id: int, line: SaleLine, part: ReturnPart | None = Non
 
 
 def return_lines(
-    session: Session, register: str, original_sale_id: int, quantities: Mapping[int, int]
+    session: Session,
+    register: str,
+    original_sale_id: int,
+    quantities: Mapping[int, int],
+    *,
+    width: int = WIDTH,
 ) -> SaleView:
     """Return ``quantities`` (original line id → units) of a completed sale: a refund
     holding only those lines, money back the way it came, loyalty and account adjusted.
@@ -487,7 +493,7 @@ def return_lines(
             )
     session.add(refund)
     session.flush()
-    return _print(session, refund, load_settings(session))
+    return _print(session, refund, load_settings(session), width)
 
 
 @dataclass(frozen=True)
@@ -507,6 +513,8 @@ def return_without_receipt(
     reason: str,
     method: str,
     customer_code: str = "",
+    *,
+    width: int = WIDTH,
 ) -> SaleView:
     """Give back an item bought without a receipt shown: an explicit, recorded choice.
 
@@ -609,7 +617,7 @@ def return_without_receipt(
             )
         )
     session.flush()
-    return _print(session, refund, settings)
+    return _print(session, refund, settings, width)
 
 
 def describe_plan(plan: ReturnPlan, currency: str) -> str:

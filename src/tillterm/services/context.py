@@ -60,9 +60,13 @@ class Services:
         from tillterm.services.till import Till
 
         till: Till = self.__dict__.setdefault(
-            "_till", Till(self.engine, self.register, self.receipts_dir)
+            "_till", Till(self.engine, self.register, self.receipts_dir, self.paper_width)
         )
         return till
+
+    def paper_width(self) -> int:
+        """This register's paper, in columns: receipts and reports are rendered at it."""
+        return self.printer.paper_width()
 
     @cached_property
     def printer(self) -> ReceiptPrinter:
@@ -90,7 +94,7 @@ class Services:
         """This register's cash drawer, X and Z reports (imported on first use)."""
         from tillterm.services.drawer import Drawer
 
-        return Drawer(self.engine, self.register)
+        return Drawer(self.engine, self.register, self.paper_width)
 
     @cached_property
     def back_office(self) -> BackOffice:

@@ -295,10 +295,15 @@ class CustomerCare:
 
     # -- groups and tags ------------------------------------------------------------
 
-    def groups(self) -> tuple[GroupRecord, ...]:
-        """Every group with its member count, by name."""
+    def groups(self, *, counted: bool = True) -> tuple[GroupRecord, ...]:
+        """Every group with its member count (if ``counted``), by name."""
         with session_scope(self._engine()) as session:
-            return tuple(groups.list_groups(session))
+            return tuple(groups.list_groups(session, counted=counted))
+
+    def group_member_counts(self) -> dict[int, int]:
+        """How many active customers each group holds (slow on a big store: a scan)."""
+        with session_scope(self._engine()) as session:
+            return groups.member_counts(session)
 
     def tax_choices(self, keep: int | None = None) -> tuple[tuple[str, int], ...]:
         """The sales taxes a group or a customer can have, as ``(label, id)``: retired

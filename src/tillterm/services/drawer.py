@@ -20,6 +20,7 @@ from tillterm.i18n import _
 from tillterm.sales import drawer as domain
 from tillterm.sales.day_reports import render_day_report
 from tillterm.sales.drawer import DrawerError, DrawerState, ZReport, ZSummary
+from tillterm.sales.receipts import WIDTH
 from tillterm.sales.registers import clean_name
 from tillterm.store.engine import session_scope
 
@@ -32,9 +33,17 @@ __all__ = ["Drawer", "DrawerError", "DrawerState", "ZReport", "ZSummary"]
 class Drawer:
     """One register's drawer: open, cash in/out, X report, Z report, past Zs."""
 
-    def __init__(self, engine: Callable[[], Engine], register: str) -> None:
+    def __init__(
+        self,
+        engine: Callable[[], Engine],
+        register: str,
+        paper_width: Callable[[], int] = lambda: WIDTH,
+    ) -> None:
         self._engine = engine
         self.register = clean_name(register)
+        #: the register's paper, in columns (its printer's, else 40), asked at each
+        #: report: the X shown is the X printed, a Z is kept as it was printed
+        self._paper_width = paper_width
 
     def state(self) -> DrawerState:
         with session_scope(self._engine()) as session:
@@ -51,18 +60,22 @@ class Drawer:
 
     def x_report(self) -> str:
         with session_scope(self._engine()) as session:
-            return domain.x_report(session, self.register)
+            return domain.x_report(session, self.register, width=self._paper_width())
 
     def overview(self) -> tuple[DrawerState, str]:
         """The drawer and its X report's text, from one reading of the figures."""
         with session_scope(self._engine()) as session:
             state = domain.drawer_state(session, self.register)
-            return state, render_day_report(state.x, load_settings(session))
+            return state, render_day_report(
+                state.x, load_settings(session), width=self._paper_width()
+            )
 
     def take_z(self, counted_cents: int | None, *, after: int) -> ZReport:
         """Close the day (see :func:`tillterm.sales.drawer.take_z` for ``after``)."""
         with session_scope(self._engine()) as session:
-            return domain.take_z(session, self.register, counted_cents, after=after)
+            return domain.take_z(
+                session, self.register, counted_cents, after=after, width=self._paper_width()
+            )
 
     def z_report(self, z_no: int) -> ZReport:
         with session_scope(self._engine()) as session:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from tillterm import printing
 from tillterm.core.errors import TilltermError
 from tillterm.i18n import _
+from tillterm.sales.receipts import WIDTH
 from tillterm.store.engine import session_scope
 
 if TYPE_CHECKING:
@@ -62,6 +63,16 @@ class ReceiptPrinter:
     def config(self) -> printing.PrinterConfig:
         """The configuration as the file says now (raises PrinterConfigError if wrong)."""
         return printing.load_printer_config(self._config_file)
+
+    def paper_width(self) -> int:
+        """The paper's width in columns, which receipts and reports are rendered at:
+        the configured printer's (``width``), else 40, as without a printer; a broken
+        configuration counts as none here (printing says what is wrong with it)."""
+        try:
+            config = self.config()
+        except printing.PrinterConfigError:
+            return WIDTH
+        return config.width if config.configured else WIDTH
 
     def configured(self) -> bool:
         """A printer is set up (a broken configuration counts: it must be said)."""

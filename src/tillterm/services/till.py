@@ -48,6 +48,7 @@ from tillterm.catalog.settings import load_settings
 from tillterm.core.errors import TilltermError
 from tillterm.customers import search_customers
 from tillterm.i18n import N_, _, language, ngettext
+from tillterm.sales.receipts import WIDTH
 from tillterm.store.config import PgTimeouts, resolve_pg_timeouts, resolve_receipts_dir
 from tillterm.store.deadline import answer_within
 from tillterm.store.engine import DatabaseUnreachable, session_scope, translate
@@ -161,11 +162,18 @@ class Till:
     """One register: its name, its open sale, and the lock every change to it takes."""
 
     def __init__(
-        self, engine: Callable[[], Engine], register: str, receipts_dir: Path | None = None
+        self,
+        engine: Callable[[], Engine],
+        register: str,
+        receipts_dir: Path | None = None,
+        paper_width: Callable[[], int] = lambda: WIDTH,
     ) -> None:
         self._engine = engine
         self.register = register
         self._receipts_dir = receipts_dir
+        #: the register's paper, in columns (its printer's, else 40), asked as each
+        #: receipt is made: the receipt is kept as printed, never rendered again
+        self._paper_width = paper_width
         #: the one lock on the sale, taken in the order the actions came (tickets):
         #: actions queued behind a retried one are done in the cashier's order
         self._turns = threading.Condition()
@@ -553,11 +561,14 @@ class Till:
         unfiled and :meth:`start_up` writes it again.
         """
         if refund_of is None:
-            view = self._change(lambda s: sales.complete_sale(s, self._open_sale()))
+            width = self._paper_width()
+            view = self._change(lambda s: sales.complete_sale(s, self._open_sale(), width=width))
             said = ""
         else:
+            width = self._paper_width()
             view = self._change(
-                lambda s: sales.refund_sale(s, self.register, refund_of), moves_sale=False
+                lambda s: sales.refund_sale(s, self.register, refund_of, width=width),
+                moves_sale=False,
             )
             said = sales.describe_refund(view) + " "
         return self._file(view, said)
@@ -569,8 +580,10 @@ class Till:
     def return_items(self, sale_id: int, quantities: dict[int, int]) -> Finished:
         """Return ``quantities`` (original line id → units) of sale ``sale_id``, then file
         the refund's receipt as :meth:`finish` does."""
+        width = self._paper_width()
         view = self._change(
-            lambda s: sales.return_lines(s, self.register, sale_id, quantities), moves_sale=False
+            lambda s: sales.return_lines(s, self.register, sale_id, quantities, width=width),
+            moves_sale=False,
         )
         return self._file(view, sales.describe_refund(view) + " ")
 
@@ -579,9 +592,10 @@ class Till:
     ) -> Finished:
         """Give back an item without its receipt (cash or store credit), then file the
         refund's receipt as :meth:`finish` does."""
+        width = self._paper_width()
         view = self._change(
             lambda s: sales.return_without_receipt(
-                s, self.register, item, reason, method, customer_code
+                s, self.register, item, reason, method, customer_code, width=width
             ),
             moves_sale=False,
         )

@@ -8,8 +8,11 @@ stuck.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
+from textual import events, on
+from textual._context import active_app
 from textual.binding import Binding, BindingType
 from textual.reactive import Reactive
 from textual.screen import ModalScreen, Screen
@@ -66,11 +69,81 @@ class SteadyCursor(Screen[ResultT]):
         super().set_focus(widget, scroll_visible, from_app_focus)
 
 
-class TillScreen(ServiceHandle, SteadyCursor[ResultT]):
+class QuickFirstFrame(Screen[ResultT]):
+    """A screen's first frame without the restyles and the layout Textual would redo.
+
+    Issue 17 (every screen's first page <= 50 ms at 100k products, 1M customers):
+
+    - a screen just pushed has each widget styled as it mounts, then its first resume
+      applies the whole stylesheet to every one of them again (a mode's screen, F3 or
+      F4, is resumed twice: as its mode starts, then as the app switches to it);
+    - its first layout sends it a Resize (from nothing to the size it was laid out at)
+      for which Screen lays it out again, and every screen under it too, at the sizes
+      they all have already;
+    - a new screen is marked as having missed every stylesheet refresh, so switching to
+      its mode (or back to a mode whose top screen was pushed) re-read the whole
+      stylesheet and restyled the whole app: it is marked as it is made with the app's
+      stylesheet generation, which its widgets are styled with as they mount.
+
+    The restyles are skipped until the screen is first covered (a resume after that
+    restyles as Textual does), for full screens only: a window (a modal screen, drawn
+    over the one below) restyled is drawn whole, and the payment window, which drops a
+    repaint it knows to be owed twice, was left half drawn without it. The Resize is
+    skipped once; a real resize (another size, or any
+    later one) lays everything out. The handlers are ``@on`` handlers so that a screen's
+    own ``on_screen_resume`` / ``on_resize`` still run (before these: Textual calls the
+    handlers of the most derived class first), and these run before Screen's, which
+    reads ``refresh_styles`` and which ``prevent_default`` skips
+    (``tests/test_textual_internals.py`` guards all three).
+    """
+
+    def __init__(
+        self, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(name, id, classes)
+        #: the screen has not been covered (suspended) yet / has not been laid out yet
+        self._never_suspended = True
+        self._first_layout = True
+        with suppress(LookupError):  # made outside an app (a test): Textual's mark stays
+            self._css_update_count = active_app.get()._css_update_count
+
+    @property
+    def never_covered(self) -> bool:
+        """No screen has been shown over this one yet: a resume now is its first showing
+        (a mode's screen has two), not a return; what the screen started reading as it
+        was built is still on its way, and need not be read again."""
+        return self._never_suspended
+
+    @on(events.ScreenResume)
+    def _skip_first_restyle(self, event: events.ScreenResume) -> None:
+        if self._never_suspended and not self.is_modal:
+            event.refresh_styles = False
+
+    @on(events.ScreenSuspend)
+    def _suspended(self) -> None:
+        self._never_suspended = False
+
+    @on(events.Resize)
+    def _skip_first_relayout(self, event: events.Resize) -> None:
+        first, self._first_layout = self._first_layout, False
+        app = self.app
+        if (
+            first
+            and event.size == self.size == app.size
+            and not (self.HORIZONTAL_BREAKPOINTS or app.HORIZONTAL_BREAKPOINTS)
+            and not (self.VERTICAL_BREAKPOINTS or app.VERTICAL_BREAKPOINTS)
+        ):
+            event.prevent_default()
+            event.stop()
+
+
+class TillScreen(ServiceHandle, QuickFirstFrame[ResultT], SteadyCursor[ResultT]):
     """A full screen of the app (register, customers, groups, import)."""
 
 
-class TillModal(ServiceHandle, SteadyCursor[ResultT], ModalScreen[ResultT]):
+class TillModal(
+    ServiceHandle, QuickFirstFrame[ResultT], SteadyCursor[ResultT], ModalScreen[ResultT]
+):
     """A window over a screen (a form, the payment, a question).
 
     A modal screen hides the app's keys, F1 included: in the payment, the form and every

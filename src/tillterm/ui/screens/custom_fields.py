@@ -81,9 +81,11 @@ class CustomFieldsScreen(TillScreen[None]):
             markup=False,
         )
         yield KeyFooter()
+        self.load()  # read while the screen is mounted and laid out, not after (issue 17)
 
     def on_screen_resume(self) -> None:
-        self.load()
+        if not self.never_covered:  # back from a form, a question: read again
+            self.load()
 
     def load(self, follow: int | None = None) -> None:
         self.run_job(

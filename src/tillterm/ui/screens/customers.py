@@ -311,6 +311,8 @@ class CustomersScreen(TillScreen[None]):
 
     def on_screen_resume(self) -> None:
         """Coming back (from a profile, another mode): fresh groups, fresh matches."""
+        if self.never_covered:
+            return  # first shown: its first page was asked for as it was built
         if self._filters is not None:
             self._load_choices()
         if self._shown is not None:

@@ -1,5 +1,9 @@
 """F4: Groups — the customer groups with their member counts (SPEC §2).
 
+The list comes first and the counts after it (issue 17: the first page <= 50 ms; a
+count of a million customers takes about a second): until then the Members column shows
+the counts read last, or "…".
+
 Deleting a group asks first and says how many customers it holds; they stay, without a
 group. Enter shows the group's customers on the Customers screen, filtered and ready to
 export (seed 002).
@@ -7,7 +11,7 @@ export (seed 002).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from textual import on
 from textual.app import ComposeResult
@@ -61,6 +65,12 @@ class GroupsScreen(TillScreen[None]):
         error: str | None = None
 
     @dataclass
+    class Counted(Message):
+        """The groups' member counts (by group id; none for a group without members)."""
+
+        counts: dict[int, int]
+
+    @dataclass
     class Deleted(Message):
         """A group was deleted and ``released`` customers left without a group."""
 
@@ -71,6 +81,8 @@ class GroupsScreen(TillScreen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.groups: tuple[GroupRecord, ...] = ()
+        #: the member counts read last (``None``: none yet)
+        self.counts: dict[int, int] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -90,9 +102,12 @@ class GroupsScreen(TillScreen[None]):
             markup=False,
         )
         yield KeyFooter()
+        # read while the screen is mounted and laid out, not after (issue 17)
+        self.load()
 
     def on_screen_resume(self) -> None:
-        self.load()
+        if not self.never_covered:  # back from a form, a question: read again
+            self.load()
 
     def load(self) -> None:
         """Read the groups; a read that a newer one replaced says nothing.
@@ -103,9 +118,10 @@ class GroupsScreen(TillScreen[None]):
         after the newer one. ``run_job`` checks the flag just before posting, which is
         enough: whatever it posted before the newer read started comes first anyway.
         """
+        care = self.services.customers
         self.run_job(
             "groups",
-            self.services.customers.groups,
+            lambda: care.groups(counted=False),
             self.Loaded,
             lambda error: self.Loaded((), error),
             description=_("reading the groups"),
@@ -119,14 +135,14 @@ class GroupsScreen(TillScreen[None]):
         table = self.query_one("#group-table", DataTable)
         keep = table.cursor_row
         table.clear()
-        self.groups = message.groups
-        for group in message.groups:
+        self.groups = self._with_counts(message.groups)
+        for group in self.groups:
             table.add_row(
                 PlainCell(fit(group.name, 18)),
                 PlainCell(fit(group.description, 22)),
                 PlainCell(_percent(group).rjust(8)),
                 PlainCell(fit(group.tax_rate_name or "", 12)),
-                PlainCell(whole(group.member_count).rjust(9)),
+                self._members_cell(group),
                 key=str(group.id),
             )
         if table.row_count:
@@ -139,6 +155,33 @@ class GroupsScreen(TillScreen[None]):
                 else _("Customer groups: none yet (Ctrl+N)")
             )
         )
+        if count:
+            care = self.services.customers
+            self.run_job(
+                "groups-count",
+                care.group_member_counts,
+                self.Counted,
+                description=_("counting the groups' customers"),
+            )
+
+    def _with_counts(self, groups: tuple[GroupRecord, ...]) -> tuple[GroupRecord, ...]:
+        counts = self.counts
+        if counts is None:
+            return groups
+        return tuple(replace(group, member_count=counts.get(group.id, 0)) for group in groups)
+
+    @staticmethod
+    def _members_cell(group: GroupRecord) -> PlainCell:
+        count = group.member_count
+        return PlainCell(("…" if count is None else whole(count)).rjust(9))
+
+    @on(Counted)
+    def _counted(self, message: Counted) -> None:
+        self.counts = message.counts
+        self.groups = self._with_counts(self.groups)
+        table = self.query_one("#group-table", DataTable)
+        for group in self.groups:
+            table.update_cell(str(group.id), "members", self._members_cell(group))
 
     @on(DataTable.RowHighlighted, "#group-table")
     def _show_detail(self, event: DataTable.RowHighlighted) -> None:
@@ -172,7 +215,12 @@ class GroupsScreen(TillScreen[None]):
         group = self.current
         if group is None:
             return
-        if group.member_count:
+        if group.member_count is None:
+            holds = _(
+                "Its customers, if any, stay, without a group "
+                "(and without its discount and sales tax from now on)."
+            )
+        elif group.member_count:
             holds = _(
                 "It holds {members}: they stay, without a group "
                 "(and without its discount and sales tax from now on)."

@@ -10,8 +10,9 @@ written back annotated), Ctrl+E exports every product (the import template).
 Pushable as ``ProductsScreen()`` from any screen (the back-office hub opens it).
 
 Opening it is timed (issue 17: the first page <= 50 ms at 100k products): the first page
-is read while the screen is built, and the restyle and re-layout Textual would add after
-the first layout are skipped (``on_screen_resume``, ``on_resize``).
+is read while the screen is built, and shown in the first frame if read by then (the
+restyle and re-layout Textual would add after the first layout are skipped for every
+screen: ``tillterm.ui.screens.base.QuickFirstFrame``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.events import Key, Resize, ScreenResume
+from textual.events import Key
 from textual.message import Message
 from textual.widgets import DataTable, Header, Input, Static
 
@@ -92,8 +93,6 @@ class ProductsScreen(TillScreen[None]):
         #: the first resume shows a page read by then at once (see ``on_screen_resume``)
         self._read: ProductsScreen.Listed | None = None
         self._shown: ProductsScreen.Listed | None = None
-        #: the screen has not been laid out yet (see ``on_resize``)
-        self._first_layout = True
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -124,43 +123,19 @@ class ProductsScreen(TillScreen[None]):
         self._first_read = True
         self.load("")  # the search box is not mounted yet: it starts empty
 
-    def on_screen_resume(self, event: ScreenResume) -> None:
+    def on_screen_resume(self) -> None:
         """Coming back (from a form, an import): the list again, fresh.
 
-        The first resume comes a moment after every widget was mounted, and styled as it
-        was: Textual would apply the whole stylesheet to each of them again before the
-        first frame. This handler runs before Screen's, which reads the flag. The first
-        page, if read by now (its message waits behind this one), is shown at once: it
-        is in the first frame instead of an empty list.
+        The first resume (its restyle skipped: ``QuickFirstFrame``) shows the first
+        page at once if it was read by then (its message waits behind this one): it is
+        in the first frame instead of an empty list.
         """
         if self._first_read:
             self._first_read = False
-            event.refresh_styles = False
             if self._read is not None:
                 self._listed(self._read)
             return
         self.load()
-
-    def on_resize(self, event: Resize) -> None:
-        """Skip the second layout of a screen just laid out, and of every screen below.
-
-        The first layout sends the screen a Resize (it was "resized" from nothing), and
-        Screen's handler then lays it out again, and every screen under it too (the
-        register, the back-office hub), at the size they all have already. With the
-        restyle above, that was a fifth of the CPU time opening the screen took (issue 17,
-        ``bench/bench_products.py``). A real resize (another size, or any later one) goes
-        through. This handler runs before Screen's, which ``prevent_default`` skips.
-        """
-        first, self._first_layout = self._first_layout, False
-        app = self.app
-        if (
-            first
-            and event.size == self.size == app.size
-            and not app.HORIZONTAL_BREAKPOINTS
-            and not app.VERTICAL_BREAKPOINTS
-        ):
-            event.prevent_default()
-            event.stop()
 
     def load(self, text: str | None = None) -> None:
         if text is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
 from textual.widgets import Footer
@@ -42,6 +43,20 @@ class KeyFooter(Footer):
         # is listed by F1 instead (at 80 columns it covered the register's last keys)
         super().__init__(compact=True, show_command_palette=False)
         self._shown: tuple[ShownKey, ...] | None = None
+
+    def compose(self) -> ComposeResult:
+        """Textual's keys, each made compact before it is mounted: Textual's key adds
+        the class as it mounts (its ``compact`` is bound to the footer's), which
+        restyled each key a second time (issue 17: screens open with a footer of keys).
+
+        The keys still come a frame after the screen's first (Textual composes the
+        footer once the screen's bindings are ready): composed with the screen, they
+        held its first page back by a third of the work on the Products screen.
+        """
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and self.compact:
+                widget.add_class("-compact", update=False)
+            yield widget
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         if self.is_attached and screen is self.screen and screen.app.app_focus:
