@@ -1,4 +1,5 @@
-"""phone search digits of every existing customer recomputed in the E.164 forms
+"""phone search digits of every existing customer recomputed in the E.164 forms; the
+addresses an email search starts, indexed
 
 Revision ID: 0017_ranking_phones
 Revises: 0016_pgsearch
@@ -20,6 +21,10 @@ trigger call per row writes an FTS segment per row: 1.4 s for 5,000 rows) and ea
 batch's index entries are taken out and put back in two statements, as
 ``tillterm.store.search_index.bulk_update`` does; the trigger's own stored SQL is put
 back at the end. On PostgreSQL each batch is one ``UPDATE … FROM unnest(…)``.
+
+``search_customer_email_start`` / ``search_customer_email2_start``: B-tree indexes of the
+lower-cased addresses, so that "jean@" finds the owner of jean@martin.fr first with a
+range read (a frozen copy of ``tillterm.store.search_index.EMAIL_START_INDEXES``).
 """
 
 from __future__ import annotations
@@ -55,6 +60,18 @@ SEARCH_ALL_COLUMNS = (
     "address2",
     "city",
 )
+EMAIL_START_INDEXES = {
+    "sqlite": [
+        "CREATE INDEX search_customer_email_start ON customer (lower(email))",
+        "CREATE INDEX search_customer_email2_start ON customer (lower(email2)) WHERE email2 <> ''",
+    ],
+    "postgresql": [
+        "CREATE INDEX search_customer_email_start ON customer (lower(email) text_pattern_ops)",
+        "CREATE INDEX search_customer_email2_start ON customer "
+        "(lower(email2) text_pattern_ops) WHERE email2 <> ''",
+    ],
+}
+EMAIL_START_NAMES = ["search_customer_email_start", "search_customer_email2_start"]
 DEFAULT_REGION = "FR"
 MAX_DIGITS_TEXT = 240
 #: folded country names → region (``tillterm.customers.phones`` as of this revision)
@@ -257,9 +274,13 @@ def upgrade() -> None:
         bind.exec_driver_sql("DROP TABLE IF EXISTS temp.migrate_phone_digits")
         if trigger:
             bind.exec_driver_sql(trigger)
+    for statement in EMAIL_START_INDEXES.get(bind.dialect.name, []):
+        bind.exec_driver_sql(statement)
 
 
 def downgrade() -> None:
-    # the new forms hold the old ones (the typed digits come first): search keeps
-    # finding every phone as before
-    pass
+    # the phones keep their new forms: they hold the old ones (the typed digits come
+    # first), so search keeps finding every phone as before
+    bind = op.get_bind()
+    for name in EMAIL_START_NAMES:
+        bind.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
