@@ -28,6 +28,9 @@ def test_history_is_linear_and_head_is_known(db_path: Path) -> None:
     assert {rev.revision for rev in script.walk_revisions()} == set(KNOWN_REVISIONS)
 
 
+# SQLite's expression indexes (search_customer_email_start) cannot be reflected; they
+# are search objects, left out of the comparison like the rest of the search index
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 def test_migrations_produce_exactly_the_models(any_engine: Engine) -> None:
     with any_engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"include_object": include_object})

@@ -85,6 +85,9 @@ Tier = Literal[
     "code", "email_exact", "phone_exact", "name_exact", "name", "email", "all", "custom", "mixed"
 ]
 
+#: at most this many custom values a search reads for the "name word plus custom value
+#: word" tier (:func:`_mixed_sql`)
+MIXED_VALUES = 2000
 #: a digit text this long can be a whole phone number (a postcode, a house number or
 #: the start of a phone is shorter): its exact matches are phones, few enough to rank
 PHONE_EXACT_DIGITS = 7
@@ -387,9 +390,11 @@ def _mixed_sql(dialect: str, query: ParsedQuery, key: str) -> tuple[str, dict[st
     """The ids of customers holding every word in their fields or in their custom values,
     at least one in a custom value ("paul comte": Paul whose favourite is Comté).
 
-    The customers with a custom value matching any word are few next to the customers
-    (a custom value index, not the whole store's), and each is checked word by word,
-    each word a lookup of that one customer's entries.
+    The customers with a custom value matching any word are the candidates, each
+    checked word by word (each word a lookup of that one customer's entries). They are
+    the first :data:`MIXED_VALUES` matching values in customer order, on both engines: a
+    word that thousands of custom values share ("42" of a shoe size) would otherwise
+    cost a lookup per word for each of them, at every keystroke of a rare text.
     """
     params: dict[str, Any] = {}
     checks = []
@@ -414,13 +419,14 @@ def _mixed_sql(dialect: str, query: ParsedQuery, key: str) -> tuple[str, dict[st
         params[f"a{key}"] = " OR ".join(f'"{term}"*' for term in query.terms)
         among = (
             f"SELECT f.rowid >> {CUSTOM_SHIFT} FROM search_custom f "
-            f"WHERE search_custom MATCH :a{key}"
+            f"WHERE search_custom MATCH :a{key} ORDER BY f.rowid LIMIT {MIXED_VALUES}"
         )
     else:
         params[f"a{key}"] = " | ".join(f"'{term}':*" for term in query.terms)
         among = (
             "SELECT v.customer_id FROM custom_field_value v "
-            f"WHERE v.search_value_words @@ CAST(:a{key} AS tsquery)"
+            f"WHERE v.search_value_words @@ CAST(:a{key} AS tsquery) "
+            f"ORDER BY v.customer_id, v.field_id LIMIT {MIXED_VALUES}"
         )
     return f"c.id IN ({among}) AND {' AND '.join(checks)}", params
 
