@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -249,3 +250,57 @@ async def test_the_form_says_why_a_number_is_impossible_then_shows_it_formatted(
         [found] = search_customers(s, "698765")
         assert found.display_name == "Lucie Moreau"
         assert found.phone == "+33698765432", "stored as typed"
+
+
+def _frozen_phone_rules() -> Any:
+    """The copy of these rules that migration ``0017_ranking_phones`` carries."""
+    import importlib.util
+
+    from tillterm.store.migrations import MIGRATIONS_DIR
+
+    path = MIGRATIONS_DIR / "versions" / "0017_ranking_phones.py"
+    spec = importlib.util.spec_from_file_location("frozen_phones", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_migrations_frozen_rules_still_agree_with_the_app() -> None:
+    """0017 recomputes old customers' digits with its own copy of the rules (and reads
+    a French national number without the library): both must give what the app gives."""
+    from tillterm.customers import phones
+
+    frozen = _frozen_phone_rules()
+    assert frozen.COUNTRY_NAMES == phones._COUNTRY_NAMES
+    for country in ("France", "Belgique", "DE", "gb", "", "Atlantis", "Österreich"):
+        assert frozen.region_for_country(country) == region_for_country(country)
+    rng = random.Random(17)
+    typed = [
+        f"0{rng.randint(1, 9)} {rng.randint(0, 99):02d} {rng.randint(0, 99):02d} "
+        f"{rng.randint(0, 99):02d} {rng.randint(0, 99):02d}"
+        for _ in range(300)
+    ]
+    typed += [f"0{rng.randint(100000000, 999999999)}" for _ in range(100)]
+    typed += [
+        f"0{rng.randint(1, 9)}.{rng.randint(10, 99)}.{rng.randint(10, 99)}."
+        f"{rng.randint(10, 99)}.{rng.randint(10, 99)}"
+        for _ in range(100)
+    ]
+    typed += [
+        "+33 6 98 76 54 32",
+        "+44 7911 123456",
+        "+1 (514) 555-0199",
+        "0012 345",
+        "12",
+        "06 98 76 54 3",
+        "00 33 6 98 76 54 32",
+        "+882 1234 5678",
+        "abc",
+        "",
+        "0 6 98 76",
+    ]
+    for region in ("FR", "BE", "GB"):
+        for one in typed:
+            assert frozen.digits_text([one], region) == phone_digits([one], region), (one, region)
+        assert frozen.digits_text(typed[:40], region) == phone_digits(typed[:40], region)

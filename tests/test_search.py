@@ -228,6 +228,96 @@ def test_paging_is_stable_across_tiers(any_engine: Engine) -> None:
         assert search_customers(s, "max", limit=0) == []
 
 
+def test_the_address_an_email_text_starts_comes_first(any_engine: Engine) -> None:
+    """ "jean@" means jean@martin.fr's owner, not the Jeannes and Jeanettes before him."""
+    with session_scope(any_engine) as s:
+        early = [
+            ("Jeanne", "jeanne.roux@free.fr"),
+            ("Jeanette", "jeanette@gmail.com"),
+            ("Jean", "jean.dupont@orange.fr"),
+            ("Marc", "marc@jean.fr"),
+        ]
+        for first, email in early:
+            create_customer(s, {"first_name": first, "last_name": "Early", "email": email})
+        create_customer(s, {"first_name": "Jean", "last_name": "Martin", "email": "Jean@Martin.fr"})
+        create_customer(s, {"first_name": "Paul", "email2": "JEAN@paul.org"})
+    everyone = ["Jeanne Early", "Jeanette Early", "Jean Early", "Marc Early"]
+    # the two addresses "jean@" starts (the second address too), the later change first
+    assert _names(any_engine, "jean@") == ["Paul", "Jean Martin", *everyone]
+    assert _names(any_engine, "JEAN@mar") == ["Jean Martin", "Marc Early"]
+    assert _names(any_engine, " jean@martin.fr ") == ["Jean Martin"]
+    assert _names(any_engine, "jeanne.r@") == ["Jeanne Early"]
+    assert _names(any_engine, "jean@", limit=2, offset=1)[0] == "Jean Martin"
+    with session_scope(any_engine) as s:
+        assert count_customers(s, "jean@") == 6
+        martin = search_customers(s, "jean@martin.fr")[0]
+        update_customer(s, martin.id, {"city": "Lyon"})
+    assert _names(any_engine, "jean@")[:2] == ["Jean Martin", "Paul"]
+
+
+def test_a_whole_phone_number_comes_first_its_latest_customer_first(any_engine: Engine) -> None:
+    from sales_store import build_store
+
+    build_store(any_engine)
+    with session_scope(any_engine) as s:
+        create_customer(s, {"first_name": "Prefix", "phone": "01 98 76 54 32",
+                            "postal_code": "06987"})  # fmt: skip
+        mother = create_customer(s, {"first_name": "Mother", "phone": "06 98 76 54 32"})
+        create_customer(s, {"first_name": "Son", "customer_code": "SON-1",
+                            "phone_mobile": "+33 6 98 76 54 32"})  # fmt: skip
+    # the same number: the later change first
+    assert _names(any_engine, "0698765432") == ["Son", "Mother"]
+    assert _names(any_engine, "+33 6 98 76 54 32") == ["Son", "Mother"]
+    with session_scope(any_engine) as s:
+        update_customer(s, mother.id, {"city": "Brest"})
+    assert _names(any_engine, "06 98 76 54 32") == ["Mother", "Son"]
+    assert _names(any_engine, "698765432") == ["Mother", "Son"]
+    # a sale is activity too
+    with session_scope(any_engine) as s:
+        from tillterm import sales
+
+        sales.scan_code(s, "till-1", "3000000000024")
+        view = sales.scan_code(s, "till-1", "SON-1").view
+        assert view is not None
+        sales.add_payment(s, view.id, "card")
+        sales.complete_sale(s, view.id)
+    assert _names(any_engine, "0698765432") == ["Son", "Mother"]
+    # a prefix is no whole number: id order
+    assert _names(any_engine, "069876") == ["Mother", "Son"]
+    assert _names(any_engine, "06987") == ["Prefix", "Mother", "Son"]
+
+
+def test_a_name_word_and_a_custom_value_word_find_the_customer(any_engine: Engine) -> None:
+    with session_scope(any_engine) as s:
+        define_field(s, "Favourite", "text")
+        define_field(s, "Club", "text")
+        paul = create_customer(
+            s, {"first_name": "Paul", "last_name": "Martin", "custom": {"Favourite": "Comté"}}
+        )
+        create_customer(s, {"first_name": "Paula", "custom": {"Club": "Randonnée"}})
+        create_customer(s, {"first_name": "Paul", "last_name": "Comtesse"})
+        create_customer(s, {"first_name": "Anne", "custom": {"Favourite": "Comté",
+                                                             "Club": "Paul Bert"}})  # fmt: skip
+    # Paul Comtesse holds both words in his name; Paul Martin and Anne by their values
+    assert _names(any_engine, "paul comte") == ["Paul Comtesse", "Paul Martin", "Anne"]
+    assert _names(any_engine, "comte martin") == ["Paul Martin"]
+    assert _names(any_engine, "martin comté paul") == ["Paul Martin"]
+    assert _names(any_engine, "paula rando") == ["Paula"]
+    assert _names(any_engine, "paula comte") == []
+    assert _names(any_engine, "martin zzz") == []
+    with session_scope(any_engine) as s:
+        assert count_customers(s, "paul comte") == 3
+        assert count_customers(s, "comte martin") == 1
+        assert count_customers(s, "paula comte") == 0
+        assert count_customers(s, "comte martin", include_archived=True) == 1
+        assert count_customers(s, "comte martin", archived_only=True) == 0
+        archive_customer(s, paul.id)
+        assert count_customers(s, "comte martin") == 0
+        assert count_customers(s, "comte martin", archived_only=True) == 1
+    assert _names(any_engine, "comte martin") == []
+    assert _names(any_engine, "comte martin", include_archived=True) == ["Paul Martin"]
+
+
 @pytest.fixture(scope="module")
 def safe_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """One store for every generated example (built once, disposed after the module)."""
@@ -289,6 +379,9 @@ def test_both_engines_return_the_same_results(tmp_path: Path, pg_engine: Engine)
         for first, last, email, digits, postal, city in rows:
             queries |= {first[:1], first[:3], last[:4], f"{first} {last[:2]}", last, postal, city}
             queries |= {digits[:4], f"{digits[:2]} {digits[2:6]}", email.split("@")[0] + "@"}
+            # what the text names exactly: a whole address or phone, a custom value
+            queries |= {email, email.split("@")[0][:3] + "@", digits.split()[0], digits[-9:]}
+            queries |= {f"{first} creme", f"brulee {last}"}
         for typed in sorted(queries):
             results = []
             for engine in (sqlite, pg_engine):
@@ -379,6 +472,14 @@ def test_migration_carries_the_same_ddl_as_the_search_index_module() -> None:
     buckets = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(buckets)
     assert [search_index.PG_INDEXES[name] for name in buckets.INDEX_NAMES] == buckets.PG_INDEXES
+    path = MIGRATIONS_DIR / "versions" / "0017_ranking_phones.py"
+    spec = importlib.util.spec_from_file_location("m0017", path)
+    assert spec and spec.loader
+    starts = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(starts)
+    for dialect, ddl in search_index.EMAIL_START_INDEXES.items():
+        assert list(ddl.values()) == starts.EMAIL_START_INDEXES[dialect]
+        assert list(ddl) == starts.EMAIL_START_NAMES
     assert search_index.PG_INDEXES["search_custom_value"] == words.PG_INDEXES[-1]
     assert words.PG_INDEXES[:-1] == buckets.OLD_INDEXES
     assert list(search_index.PG_SETTINGS.values()) == words.PG_SETTINGS
@@ -414,7 +515,8 @@ def test_every_postgresql_plan_gives_the_sqlite_results(
         queries = ["m", "ma", "mar", "e", "a b", "ma d", "l b", "rue", "paris", "06", "06 1",
                    "+44 7", "75011", "g9a 5h7", "gmail", "a@", "ma@", "zzz", "jean", "dubois",
                    "marie dub", "fr", "com", "29000", "h2x", "jean ma", "marie du",
-                   "dubois ma", "ma dubois", "marie.du@", "jennifer ma"]  # fmt: skip
+                   "dubois ma", "ma dubois", "marie.du@", "jennifer ma", "jean@", "m@",
+                   "marie.dubois@", "0612345678", "33612345678"]  # fmt: skip
         for typed in queries:
             for filters in ({}, {"group_id": vip.id}, {"include_archived": True}):
                 for offset in (0, 10):
@@ -466,8 +568,12 @@ def test_a_postgresql_store_at_0004_upgrades_with_its_customers_searchable(pg_ur
             ).all()
             # the customers' search indexes, and the products' (store.product_index)
             products = {"search_product_words"}
-            assert {name for name, _ in indexes} == set(search_index.PG_INDEXES) | products
-            assert all("_words" in ddl for _, ddl in indexes)
+            starts = search_index.EMAIL_START_INDEXES["postgresql"]
+            assert {name for name, _ in indexes} == set(search_index.PG_INDEXES) | products | set(
+                starts
+            )
+            assert all("_words" in ddl for name, ddl in indexes if name not in starts)
+            assert all("text_pattern_ops" in ddl for name, ddl in indexes if name in starts)
             options = conn.exec_driver_sql(
                 "SELECT reloptions FROM pg_class WHERE oid = 'customer'::regclass"
             ).scalar()

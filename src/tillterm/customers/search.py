@@ -14,14 +14,23 @@ text is read into a :class:`ParsedQuery`:
 Nothing a person types is ever spliced into query syntax: terms are alphanumeric and
 quoted, so quotes, ``*``, ``-``, ``:``, ``(``, ``AND``, ``NEAR`` or emoji are just text.
 
-**Ranking** is by tier, then by customer id (oldest first), identical on both engines:
+**Ranking** is by tier, identical on both engines:
 
 1. the exact customer code (a scanned card): a unique B-tree lookup;
-2. names (first name, last name, company) holding every word whole ("lea" → Léa first),
+2. what the text names exactly: the addresses an email text starts ("jean@" is the owner
+   of jean@martin.fr, before Jeanne and Jeanette: ``search_customer_email_start``), or
+   the phones a whole number is ("0698765432"); these few are ranked by most recent
+   activity (last sale or last change: :func:`_activity`), the regular first;
+3. names (first name, last name, company) holding every word whole ("lea" → Léa first),
    then as word prefixes (Leah, Leanne) — or, for an email text, the emails;
-3. matches in any searchable field (SPEC §4: phones, postcode, emails, code, title,
+4. matches in any searchable field (SPEC §4: phones, postcode, emails, code, title,
    address, city), except for an email text;
-4. matches in custom field values.
+5. matches in custom field values;
+6. every word in a field or a custom value, one at least in a custom value ("paul
+   comte": Paul, whose favourite cheese is Comté).
+
+Within tiers 3-6 customers come in id order (oldest first): a common word's thousands
+of matches are never all read to sort them by anything else.
 
 On SQLite each tier is read in id order from its word index and stops as soon as the
 page is full, so a one-letter search on a million customers reads fifty index entries,
@@ -67,10 +76,22 @@ MAX_TERMS = 8
 #: no indexed word is longer; a longer term can only fail to match
 MAX_TERM_LENGTH = 100
 
+#: no stored email is longer (the columns' length)
+MAX_EMAIL = 254
+
 _PHONE_LIKE = re.compile(r"[\d\s+\-.()/]+")
 
 Kind = Literal["empty", "words", "digits", "email"]
-Tier = Literal["code", "name_exact", "name", "email", "all", "custom"]
+Tier = Literal[
+    "code", "email_exact", "phone_exact", "name_exact", "name", "email", "all", "custom", "mixed"
+]
+
+#: at most this many custom values a search reads for the "name word plus custom value
+#: word" tier (:func:`_mixed_sql`)
+MIXED_VALUES = 2000
+#: a digit text this long can be a whole phone number (a postcode, a house number or
+#: the start of a phone is shorter): its exact matches are phones, few enough to rank
+PHONE_EXACT_DIGITS = 7
 
 
 @dataclass(frozen=True)
@@ -78,6 +99,9 @@ class ParsedQuery:
     kind: Kind
     terms: tuple[str, ...]
     code_key: str
+    #: an email text as typed, lower-cased: the start of the addresses it means
+    #: ("jean@" is the owner of jean@martin.fr, before jeanne.roux@…); "" otherwise
+    email_start: str = ""
 
     @property
     def tiers(self) -> tuple[Tier, ...]:
@@ -86,11 +110,17 @@ class ParsedQuery:
         if not self.terms:
             return ("code",)
         if self.kind == "words":
-            return ("code", "name_exact", "name", "all", "custom")
+            # a name word and a custom value word ("paul comte") find Paul only when
+            # both are asked of one customer: no single field holds both
+            mixed: tuple[Tier, ...] = ("mixed",) if len(self.terms) > 1 else ()
+            return ("code", "name_exact", "name", "all", "custom", *mixed)
         if self.kind == "email":
             # an @ says "email": a name or an address that happens to share a word with
             # it is noise (and the all-fields tier would cost a second pass)
-            return ("code", "email", "custom")
+            exact: tuple[Tier, ...] = ("email_exact",) if self.email_start else ()
+            return ("code", *exact, "email", "custom")
+        if len(self.terms[0]) >= PHONE_EXACT_DIGITS:
+            return ("code", "phone_exact", "all", "custom")
         return ("code", "all", "custom")
 
 
@@ -103,7 +133,11 @@ def parse_query(value: str) -> ParsedQuery:
         digits = "".join(ch for ch in stripped if ch.isdigit())
         return ParsedQuery("digits", (digits[:MAX_TERM_LENGTH],), code_key)
     terms = tuple(dict.fromkeys(t[:MAX_TERM_LENGTH] for t in words(stripped)))[:MAX_TERMS]
-    return ParsedQuery("email" if "@" in stripped else "words", terms, code_key)
+    if "@" not in stripped:
+        return ParsedQuery("words", terms, code_key)
+    # no address holds a space, and none is longer than its column
+    start = stripped.lower() if len(stripped) <= MAX_EMAIL and stripped.isprintable() else ""
+    return ParsedQuery("email", terms, code_key, "" if " " in start else start)
 
 
 #: the customers a standing merge absorbed (``tillterm.customers.merging``): hidden
@@ -336,10 +370,110 @@ _PG_ALL = "c.search_all_words"
 _PG_EMAIL = "c.search_email_words"
 
 
+def _activity(dialect: str) -> str:
+    """When customer ``c`` was last active: its last sale or its last change, whichever
+    came later (a till's regulars first among customers a text matches equally well).
+
+    One seek in ``ix_sale_customer_completed`` a customer: asked only of the few a text
+    matches exactly (an address, a phone number), never of a common word's thousands.
+    """
+    last_sale = "(SELECT max(s.completed_at) FROM sale s WHERE s.customer_id = c.id)"
+    if dialect == "sqlite":
+        # both timestamps are stored as ISO text, which sorts as time does
+        return f"max(coalesce({last_sale}, ''), c.updated_at)"
+    return f"greatest({last_sale}, c.updated_at)"
+
+
+def _email_bounds(start: str) -> tuple[str, str]:
+    """The addresses starting with ``start``: ``lo <= address < hi``, compared byte by
+    byte on both engines (SQLite's ``BINARY``, PostgreSQL's ``~<~``)."""
+    last = ord(start[-1])
+    return start, start[:-1] + chr(last + 1) if last < 0x10FFFF else start + "\U0010ffff"
+
+
+def _mixed_sql(dialect: str, query: ParsedQuery, key: str) -> tuple[str, dict[str, Any]]:
+    """The ids of customers holding every word in their fields or in their custom values,
+    at least one in a custom value ("paul comte": Paul whose favourite is Comté).
+
+    The customers with a custom value matching any word are the candidates, each
+    checked word by word (each word a lookup of that one customer's entries). They are
+    the first :data:`MIXED_VALUES` matching values in customer order, on both engines: a
+    word that thousands of custom values share ("42" of a shoe size) would otherwise
+    cost a lookup per word for each of them, at every keystroke of a rare text.
+    """
+    params: dict[str, Any] = {}
+    checks = []
+    for index, term in enumerate(query.terms):
+        name = f"t{key}_{index}"
+        if dialect == "sqlite":
+            params[name] = f'"{term}"*'
+            checks.append(
+                f"(EXISTS (SELECT 1 FROM search_all a WHERE a.search_all MATCH :{name} "
+                "AND a.rowid = c.id) OR EXISTS (SELECT 1 FROM search_custom v "
+                f"WHERE v.search_custom MATCH :{name} AND v.rowid >= (c.id << {CUSTOM_SHIFT}) "
+                f"AND v.rowid < ((c.id + 1) << {CUSTOM_SHIFT})))"
+            )
+        else:
+            params[name] = f"'{term}':*"
+            checks.append(
+                f"({_PG_ALL} @@ CAST(:{name} AS tsquery) OR EXISTS (SELECT 1 FROM "
+                "custom_field_value v WHERE v.customer_id = c.id "
+                f"AND v.search_value_words @@ CAST(:{name} AS tsquery)))"
+            )
+    if dialect == "sqlite":
+        params[f"a{key}"] = " OR ".join(f'"{term}"*' for term in query.terms)
+        among = (
+            f"SELECT f.rowid >> {CUSTOM_SHIFT} FROM search_custom f "
+            f"WHERE search_custom MATCH :a{key} ORDER BY f.rowid LIMIT {MIXED_VALUES}"
+        )
+    else:
+        params[f"a{key}"] = " | ".join(f"'{term}':*" for term in query.terms)
+        among = (
+            "SELECT v.customer_id FROM custom_field_value v "
+            f"WHERE v.search_value_words @@ CAST(:a{key} AS tsquery) "
+            f"ORDER BY v.customer_id, v.field_id LIMIT {MIXED_VALUES}"
+        )
+    return f"c.id IN ({among}) AND {' AND '.join(checks)}", params
+
+
+def _exact_sql(
+    dialect: str, tier: Tier, query: ParsedQuery, key: str
+) -> tuple[str, str, dict[str, Any]]:
+    """The FROM and WHERE of an exact tier (the start of an address, a whole phone
+    number): few customers, ranked by activity."""
+    if tier == "email_exact":
+        lo, hi = _email_bounds(query.email_start)
+        ge, lt = (">=", "<") if dialect == "sqlite" else ("~>=~", "~<~")
+        starts = [
+            f"SELECT id FROM customer WHERE lower({column}) {ge} :lo{key} "
+            f"AND lower({column}) {lt} :hi{key}{extra}"
+            for column, extra in (("email", ""), ("email2", " AND email2 <> ''"))
+        ]
+        return (
+            "customer c",
+            f"c.id IN ({' UNION ALL '.join(starts)})",
+            {f"lo{key}": lo, f"hi{key}": hi},
+        )
+    digits = query.terms[0]
+    if dialect == "sqlite":
+        return (
+            "search_all f CROSS JOIN customer c ON c.id = f.rowid",
+            f"search_all MATCH :m{key}",
+            {f"m{key}": f'{{phone_digits}} : "{digits}"'},
+        )
+    return (
+        "customer c",
+        f"{_PG_ALL} @@ CAST(:q{key} AS tsquery) "
+        f"AND strpos(' ' || c.phone_digits || ' ', :w{key}) > 0",
+        {f"q{key}": f"'{digits}'", f"w{key}": f" {digits} "},
+    )
+
+
 def _tier_sql(
     dialect: str, tier: Tier, query: ParsedQuery, where: _Sql, key: str = ""
 ) -> tuple[str, dict[str, Any]]:
-    """The SQL of one tier, selecting customer ids in id order, ``:n`` at most.
+    """The SQL of one tier, selecting customer ids in its order (id order, or activity
+    for the exact tiers), ``:n`` at most.
 
     Its own parameters are named with ``key`` appended, so that several tiers can share
     one statement (:func:`_pg_ranked_sql`).
@@ -349,6 +483,19 @@ def _tier_sql(
         return (
             f"SELECT c.id FROM customer c WHERE c.code_key = :code{key} AND {cond} LIMIT :n",
             {f"code{key}": query.code_key},
+        )
+    if tier in ("email_exact", "phone_exact"):
+        source, match, params = _exact_sql(dialect, tier, query, key)
+        return (
+            f"SELECT c.id FROM {source} WHERE {match} AND {cond} "
+            f"ORDER BY {_activity(dialect)} DESC, c.id LIMIT :n",
+            params,
+        )
+    if tier == "mixed":
+        match, params = _mixed_sql(dialect, query, key)
+        return (
+            f"SELECT c.id FROM customer c WHERE {match} AND {cond} ORDER BY c.id LIMIT :n",
+            params,
         )
     if dialect == "sqlite":
         if tier == "custom":
@@ -382,6 +529,11 @@ def _tier_sql(
         {f"q{key}": _tsquery(query, prefix=tier != "name_exact")},
     )
 
+
+#: the tiers ranked by activity (:func:`_activity`) rather than by id
+EXACT_TIERS: tuple[Tier, ...] = ("email_exact", "phone_exact")
+#: PostgreSQL: a tier's place in the page order, above any id or rank within a tier
+_TIER_STEP = 1 << 32
 
 #: PostgreSQL: how many customers (in id order) every search reads first, the sample
 #: that tells each tier how common its words are (see :func:`_pg_ranked_sql`)
@@ -607,10 +759,22 @@ def _pg_ranked_sql(
                 f"prev{rank} AS MATERIALIZED (SELECT count(DISTINCT id) AS k FROM ({earlier}) u)"
             )
             wanted = f"(SELECT k FROM prev{rank}) < :n"
+        if tier in EXACT_TIERS:
+            # ranked by activity, not id: each row keeps its place in the tier
+            source, match, own = _exact_sql("postgresql", tier, query, str(rank))
+            ctes.append(
+                f"res{rank} AS MATERIALIZED (SELECT t.id, row_number() OVER "
+                "(ORDER BY t.active DESC, t.id) AS pos FROM (SELECT c.id, "
+                f"{_activity('postgresql')} AS active FROM {source} WHERE {match} AND {cond} "
+                f"ORDER BY active DESC, c.id LIMIT :n) AS t WHERE {wanted})"
+            )
+            parts.append(f"SELECT {rank} AS tier, pos, id FROM res{rank}")
+            params.update(own)
+            continue
         if tier not in _PG_TIER_WORDS:
             sql, own = _tier_sql("postgresql", tier, query, where, key=str(rank))
             ctes.append(f"res{rank} AS MATERIALIZED (SELECT t.id FROM ({sql}) AS t WHERE {wanted})")
-            parts.append(f"SELECT {rank} AS tier, id FROM res{rank}")
+            parts.append(f"SELECT {rank} AS tier, id AS pos, id FROM res{rank}")
             params.update(own)
             continue
         column, prefix = _PG_TIER_WORDS[tier]
@@ -661,10 +825,13 @@ def _pg_ranked_sql(
             query.terms,
         )
         ctes.append(f"res{rank} AS MATERIALIZED ({' UNION ALL '.join(tier_parts)})")
-        parts.append(f"SELECT {rank} AS tier, id FROM res{rank}")
+        parts.append(f"SELECT {rank} AS tier, id AS pos, id FROM res{rank}")
     ctes.append(
-        f"page AS MATERIALIZED (SELECT id, min(tier) AS tier FROM ({' UNION ALL '.join(parts)}) "
-        "AS ranked GROUP BY id ORDER BY min(tier), id LIMIT :limit OFFSET :offset)"
+        # a customer counts at its best tier, at its place there (its id, or its rank by
+        # activity in an exact tier): one key, the tier above any place
+        f"page AS MATERIALIZED (SELECT id, min(tier * {_TIER_STEP} + pos) AS place FROM "
+        f"({' UNION ALL '.join(parts)}) AS ranked GROUP BY id ORDER BY place "
+        "LIMIT :limit OFFSET :offset)"
     )
     # the sizes are written into the statement, not bound: a plan the server keeps for
     # the statement (psycopg prepares it after a few keystrokes) knows its limits
@@ -676,7 +843,7 @@ def _pg_ranked_sql(
     )
     sql = (
         f"WITH {', '.join(ctes)} SELECT {select} FROM page p JOIN customer c ON c.id = p.id "
-        f"{joins} ORDER BY p.tier, p.id"
+        f"{joins} ORDER BY p.place"
     )
     sql = re.sub(
         r":(n|w|rare|walk|common|least|entries|bucketed|limit|offset)\b",
@@ -782,27 +949,39 @@ def _ids_sql(
             mc=_fts_match(query),
             code=query.code_key,
         )
+        mixed, more = _mixed_ids(dialect, query)
+        params.update(more)
         sql = (
             "SELECT c.id FROM ("
             "SELECT rowid AS id FROM search_all WHERE search_all MATCH :m "
             f"UNION SELECT rowid >> {CUSTOM_SHIFT} FROM search_custom "
             "WHERE search_custom MATCH :mc "
-            "UNION SELECT id FROM customer WHERE code_key = :code"
+            f"UNION SELECT id FROM customer WHERE code_key = :code{mixed}"
             f") u JOIN customer c ON c.id = u.id WHERE {cond}"
         )
     else:
         doc = _PG_EMAIL if query.kind == "email" else _PG_ALL
         fields = f"{doc} @@ CAST(:q AS tsquery)"
+        mixed, more = _mixed_ids(dialect, query)
+        params.update(more)
         # a UNION, not an OR: each part is answered by its own index
         sql = (
             f"SELECT c.id FROM (SELECT c.id FROM customer c WHERE {fields} "
             "UNION SELECT c.id FROM customer c WHERE c.code_key = :code "
             "UNION SELECT v.customer_id FROM custom_field_value v "
-            "WHERE v.search_value_words @@ CAST(:q AS tsquery)"
+            f"WHERE v.search_value_words @@ CAST(:q AS tsquery){mixed}"
             f") u JOIN customer c ON c.id = u.id WHERE {cond}"
         )
         params.update(q=_tsquery(query), code=query.code_key)
     return sql, params
+
+
+def _mixed_ids(dialect: str, query: ParsedQuery) -> tuple[str, dict[str, Any]]:
+    """``UNION`` of the mixed tier's ids (all of them) for a text that has it, or ``""``."""
+    if "mixed" not in query.tiers:
+        return "", {}
+    match, params = _mixed_sql(dialect, query, "x")
+    return f" UNION SELECT c.id FROM customer c WHERE {match}", params
 
 
 def count_matches(session: Session, value: str, *, filters: SearchFilters | None = None) -> int:
@@ -813,14 +992,16 @@ def count_matches(session: Session, value: str, *, filters: SearchFilters | None
     if where.impossible:
         return 0
     if query.terms and flt.words_countable and session.get_bind().dialect.name == "sqlite":
+        mixed, more = _mixed_ids("sqlite", query)
         params = {
             "m": _fts_match(query, EMAIL_COLUMNS if query.kind == "email" else ()),
             "mc": _fts_match(query),
             "code": query.code_key,
+            **more,
         }
         if flt.archived_only:
-            return _sqlite_archived_count(session, params)
-        return _sqlite_plain_count(session, params, flt.include_archived)
+            return _sqlite_archived_count(session, params, mixed)
+        return _sqlite_plain_count(session, params, flt.include_archived, mixed)
     sql, params = _ids_sql(session, query, flt, where)
     return int(_run(session, f"SELECT count(*) FROM ({sql}) AS matches", where, **params)[0][0])
 
@@ -840,7 +1021,9 @@ def matching_ids(
     return _stmt(sql, where, **params)
 
 
-def _sqlite_plain_count(session: Session, params: dict[str, Any], archived: bool) -> int:
+def _sqlite_plain_count(
+    session: Session, params: dict[str, Any], archived: bool, mixed: str
+) -> int:
     """Count matches without visiting a million customer rows.
 
     The word index counts its own matches; the few customers found only by code or a
@@ -849,7 +1032,7 @@ def _sqlite_plain_count(session: Session, params: dict[str, Any], archived: bool
     """
     extra = (
         f"SELECT rowid >> {CUSTOM_SHIFT} AS id FROM search_custom WHERE search_custom MATCH :mc "
-        "UNION SELECT id FROM customer WHERE code_key = :code"
+        f"UNION SELECT id FROM customer WHERE code_key = :code{mixed}"
     )
     sql = (
         "SELECT (SELECT count(*) FROM search_all WHERE search_all MATCH :m) + "
@@ -866,13 +1049,13 @@ def _sqlite_plain_count(session: Session, params: dict[str, Any], archived: bool
     return int(_run(session, sql, _Sql(), **params)[0][0])
 
 
-def _sqlite_archived_count(session: Session, params: dict[str, Any]) -> int:
+def _sqlite_archived_count(session: Session, params: dict[str, Any], mixed: str) -> int:
     """Count the archived matches through the few archived customers, not the matches:
     a common word matches most of a million customers, of whom a few hundred are
     archived."""
     extra = (
         f"SELECT rowid >> {CUSTOM_SHIFT} AS id FROM search_custom WHERE search_custom MATCH :mc "
-        "UNION SELECT id FROM customer WHERE code_key = :code"
+        f"UNION SELECT id FROM customer WHERE code_key = :code{mixed}"
     )
     sql = (
         "SELECT (SELECT count(*) FROM search_all WHERE search_all MATCH :m "

@@ -24,8 +24,9 @@ Bulk loads (the demo store, spreadsheet import) wrap their inserts in
 call per row (SQLite); on PostgreSQL they plan their indexes for their size instead
 (:func:`tillterm.store.staging.plan_indexes`).
 
-Migrations ``0002_search_index``, ``0007_pg_search_indexes`` and ``0016_pgsearch`` (the
-customer GIN indexes keyed by id bucket too: :data:`PG_BUCKET_SHIFT`) carry their own
+Migrations ``0002_search_index``, ``0007_pg_search_indexes``, ``0016_pgsearch`` (the
+customer GIN indexes keyed by id bucket too: :data:`PG_BUCKET_SHIFT`) and
+``0017_ranking_phones`` (:data:`EMAIL_START_INDEXES`) carry their own
 frozen copies of this DDL (migrations must not change after release); ``tests/test_search.py``
 checks they stay identical.
 """
@@ -271,6 +272,31 @@ PG_INDEXES: dict[str, str] = {
     "search_custom_value": (
         f"CREATE INDEX search_custom_value ON custom_field_value USING gin ({PG_VALUE_WORDS})"
     ),
+}
+#: the addresses an email text starts (``0017_ranking_phones``): B-trees on the folded
+#: addresses, read as a range (``jean@`` ≤ address < ``jeanA``) compared byte by byte on
+#: both engines (``text_pattern_ops`` on PostgreSQL, whose ``~<~`` a generic plan can
+#: read with a bound parameter, where ``LIKE`` needs a constant). The second address is
+#: rare: only the customers who have one are in its index
+EMAIL_START_INDEXES: dict[str, dict[str, str]] = {
+    "sqlite": {
+        "search_customer_email_start": (
+            "CREATE INDEX search_customer_email_start ON customer (lower(email))"
+        ),
+        "search_customer_email2_start": (
+            "CREATE INDEX search_customer_email2_start ON customer (lower(email2)) "
+            "WHERE email2 <> ''"
+        ),
+    },
+    "postgresql": {
+        "search_customer_email_start": (
+            "CREATE INDEX search_customer_email_start ON customer (lower(email) text_pattern_ops)"
+        ),
+        "search_customer_email2_start": (
+            "CREATE INDEX search_customer_email2_start ON customer "
+            "(lower(email2) text_pattern_ops) WHERE email2 <> ''"
+        ),
+    },
 }
 #: table settings (``0007_pg_search_indexes``): no parallel workers for a search
 PG_SETTINGS: dict[str, str] = {"customer": "ALTER TABLE customer SET (parallel_workers = 0)"}

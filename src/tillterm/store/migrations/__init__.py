@@ -31,7 +31,9 @@ Rules for whoever writes a migration (``0004_...`` and later)
 - SQLite table rebuilds (``batch_alter_table`` with a change SQLite cannot ALTER) are
   fine inside the transaction, but a rebuilt table loses its triggers: rebuilding
   ``customer`` or ``custom_field_value`` must recreate the ``search_*`` triggers of
-  ``0002_search_index``. Foreign keys are off during the upgrade (on SQLite), so a
+  ``0002_search_index`` (and, for ``customer``, the expression indexes
+  ``search_customer_email*_start`` of ``0017_ranking_phones``, which reflection skips).
+  Foreign keys are off during the upgrade (on SQLite), so a
   DELETE in a migration does not cascade: delete or update the dependent rows yourself.
   They are checked at the end: rows left orphaned make the whole upgrade fail and roll
   back, with nothing changed.
