@@ -24,6 +24,7 @@ from textual.widgets import Header, Static
 
 from tillterm.core.money import format_money
 from tillterm.core.typed_text import visible_text
+from tillterm.customers.ledger_reasons import shown_reason
 from tillterm.customers.merging import MergeRecord, UndoDone
 from tillterm.customers.phones import DEFAULT_REGION, display_phone, region_for_country
 from tillterm.customers.records import CustomerActivity, CustomerRecord
@@ -209,7 +210,7 @@ def loyalty_lines(activity: CustomerActivity) -> Text:
     for entry in activity.loyalty_ledger:
         out.append(
             f"{local_day(entry.created_at):<10}  {entry.points:>+7,}  "
-            f"{visible_text(entry.reason[:14]):<14}\n"
+            f"{visible_text(shown_reason(entry.reason))[:14]:<14}\n"
         )
     return out
 
