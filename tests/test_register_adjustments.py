@@ -80,7 +80,13 @@ async def test_a_quantity_before_a_code_a_scan_or_a_name(
         await settle(pilot)
         assert _rows(app)[1][:2] == ["Stylo plume", "6"]
         # before a name with two matches: the one picked comes with the quantity
-        await _type(pilot, "5*café")
+        await _type(pilot, "5*caf")
+        assert "2 products match" in _status(app)
+        await pilot.press("é")  # typed on: it goes after what was typed
+        await settle(pilot)
+        assert app.screen.query_one("#scan-input").value == "5*café"  # type: ignore[attr-defined]
+        await pilot.press("enter")  # the match list again
+        await settle(pilot)
         assert "2 products match" in _status(app)
         await pilot.press("enter")  # the first: "Café en grains" (by name)
         await settle(pilot)

@@ -872,6 +872,9 @@ class RegisterScreen(TillScreen[None]):
         scan = self.query_one("#scan-input", RegisterInput)
         with scan.prevent(Input.Changed):
             scan.value = message.text
+        # what is typed next goes after the text, as it was typed (the cursor stayed at
+        # the start of the field emptied by Enter: "50" made "502*pain")
+        scan.cursor_position = len(message.text)
         self._status(
             ngettext(
                 "{count} product matches “{text}”: ↑↓ and Enter.",
