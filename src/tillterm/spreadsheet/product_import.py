@@ -57,6 +57,7 @@ from tillterm.spreadsheet.product_columns import (
 )
 from tillterm.spreadsheet.reading import ROW, SpreadsheetError, open_sheet
 from tillterm.store import product_index, staging
+from tillterm.store.driver import psycopg_driver
 from tillterm.store.engine import begin_write, session_scope
 from tillterm.store.models import Product, TaxRate, table_of
 
@@ -84,9 +85,14 @@ class ProductImport:
 def _codes(conn: Connection) -> tuple[dict[str, int], dict[str, int]]:
     skus: dict[str, int] = {}
     barcodes: dict[str, int] = {}
-    for pid, sku, barcode in conn.execute(
-        select(_PRODUCT.c.id, _PRODUCT.c.sku, _PRODUCT.c.barcode)
-    ):
+    rows: Iterable[Any]
+    if conn.dialect.name == "postgresql":
+        # every product, read twice per import (check, then apply): the driver's plain
+        # tuples, without a SQLAlchemy row around each (100,000 products: 0.3 s, not 1 s)
+        rows = psycopg_driver(conn).execute("SELECT id, sku, barcode FROM product").fetchall()
+    else:
+        rows = conn.execute(select(_PRODUCT.c.id, _PRODUCT.c.sku, _PRODUCT.c.barcode))
+    for pid, sku, barcode in rows:
         if sku is not None:
             skus[sku] = pid
         if barcode is not None:
@@ -698,8 +704,12 @@ def _copy_postgresql(
             + ") ON COMMIT DROP"
         )
         conn.exec_driver_sql("TRUNCATE tillterm_product_rows")
-        staging.copy_in(
-            conn, "tillterm_product_rows", staged, staging.copy_text(rows.select(staged).rows())
+        # CSV written by polars: no Python value per cell
+        staging.copy_payload(
+            conn,
+            "tillterm_product_rows",
+            staged,
+            staging.payload(rows.select(staged), "postgresql"),
         )
         # a blank SKU or barcode cell keeps the product's code
         sets = ", ".join(
