@@ -59,9 +59,11 @@ BUILD_MEMORY = "512MB"
 #: PostgreSQL: memory for building a GIN index. Its build gathers the words of the rows
 #: in a search tree and writes the tree out each time it fills this much: a smaller
 #: tree stays closer to the processor, and writing it out more often costs less than
-#: walking a large one (the customers' all-fields index, a million customers and 5
-#: million distinct words: 51-58 s of the server's CPU with 512 MB to 2 GB, 36 s with
-#: 64 MB, 35 s with 32 MB; 300,000 customers: 14.5 s with 512 MB, 10.9 s with 64 MB)
+#: walking a large one, above all when other processes share the caches (the
+#: customers' all-fields index, a million customers and 5 million distinct words, on a
+#: 2-core machine at load 8-10: 51-58 s of the server's CPU with 512 MB to 2 GB, 36 s
+#: with 64 MB, 35 s with 32 MB; 300,000 customers: 14.5 s with 512 MB, 10.9 s with
+#: 64 MB; at load 3 the whole demo took as long either way)
 GIN_BUILD_MEMORY = "64MB"
 #: PostgreSQL ``COPY`` text format: what a value must not hold as is
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
