@@ -14,6 +14,11 @@
   same file again (all updated): check + apply, from the file to the commit. Budget ≤ 5 s.
 
 The 100,000-product store is seeded once and cached in ``bench/products_100k.db``.
+
+``--pg-only`` runs only the PostgreSQL figures (``TILLTERM_TEST_PG_URL`` set);
+``--pg-database NAME`` names their databases (``NAME`` and ``NAME_import``) instead of
+``tillterm_bench_products`` (several people sharing a server); ``--import-only`` times
+only the imports.
 """
 
 from __future__ import annotations
@@ -198,6 +203,12 @@ def _import(make_engine: Callable[[], Any], label: str) -> None:
             engine.dispose()
 
 
+def _flag_value(flag: str) -> str:
+    """The word after ``flag`` on the command line, or ``""``."""
+    args = sys.argv[1:]
+    return args[args.index(flag) + 1] if flag in args[:-1] else ""
+
+
 def pg_main() -> None:
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
@@ -205,21 +216,23 @@ def pg_main() -> None:
     from tillterm.store.engine import open_db
 
     server = make_url(os.environ["TILLTERM_TEST_PG_URL"])
-    url = server.set(database=PG_DATABASE).render_as_string(hide_password=False)
-    imports = server.set(database=PG_DATABASE + "_import").render_as_string(hide_password=False)
+    database = _flag_value("--pg-database") or PG_DATABASE
+    url = server.set(database=database).render_as_string(hide_password=False)
+    imports = server.set(database=database + "_import").render_as_string(hide_password=False)
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    names = (PG_DATABASE, PG_DATABASE + "_import")
+    names = (database, database + "_import")
     with admin.connect() as conn:
         for name in names:
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
             conn.exec_driver_sql(f"CREATE DATABASE {name}")
     try:
-        engine = _seeded(url)
-        try:
-            _pages(engine, "PostgreSQL")
-            _scans(engine, "PostgreSQL")
-        finally:
-            engine.dispose()
+        if "--import-only" not in sys.argv:
+            engine = _seeded(url)
+            try:
+                _pages(engine, "PostgreSQL")
+                _scans(engine, "PostgreSQL")
+            finally:
+                engine.dispose()
         _import(lambda: _reference_only(open_db(imports)), "PostgreSQL")
     finally:
         with admin.connect() as conn:
@@ -239,13 +252,19 @@ def _reference_only(engine: Any) -> Any:
 def main() -> None:
     from tillterm.store.engine import open_db
 
-    engine = _seeded(DB)
-    try:
-        _pages(engine, "SQLite")
-        asyncio.run(_on_screen(engine))
-        _scans(engine, "SQLite")
-    finally:
-        engine.dispose()
+    if "--pg-only" in sys.argv:
+        if not os.environ.get("TILLTERM_TEST_PG_URL"):
+            sys.exit("--pg-only: set TILLTERM_TEST_PG_URL to the PostgreSQL server")
+        pg_main()
+        return
+    if "--import-only" not in sys.argv:
+        engine = _seeded(DB)
+        try:
+            _pages(engine, "SQLite")
+            asyncio.run(_on_screen(engine))
+            _scans(engine, "SQLite")
+        finally:
+            engine.dispose()
     with tempfile.TemporaryDirectory(prefix="bench-products-db-") as folder:
         _import(lambda: _reference_only(open_db(Path(folder) / "import.db")), "SQLite")
     if os.environ.get("TILLTERM_TEST_PG_URL"):

@@ -58,6 +58,7 @@ from tillterm.spreadsheet.product_columns import (
 )
 from tillterm.spreadsheet.reading import ROW, SpreadsheetError, open_sheet
 from tillterm.store import product_index, staging
+from tillterm.store.driver import psycopg_driver
 from tillterm.store.engine import begin_write, session_scope
 from tillterm.store.models import Product, TaxRate, table_of
 
@@ -85,9 +86,14 @@ class ProductImport:
 def _codes(conn: Connection) -> tuple[dict[str, int], dict[str, int]]:
     skus: dict[str, int] = {}
     barcodes: dict[str, int] = {}
-    for pid, sku, barcode in conn.execute(
-        select(_PRODUCT.c.id, _PRODUCT.c.sku, _PRODUCT.c.barcode)
-    ):
+    rows: Iterable[Any]
+    if conn.dialect.name == "postgresql":
+        # every product, read twice per import (check, then apply): the driver's plain
+        # tuples, without a SQLAlchemy row around each (100,000 products: 0.3 s, not 1 s)
+        rows = psycopg_driver(conn).execute("SELECT id, sku, barcode FROM product").fetchall()
+    else:
+        rows = conn.execute(select(_PRODUCT.c.id, _PRODUCT.c.sku, _PRODUCT.c.barcode))
+    for pid, sku, barcode in rows:
         if sku is not None:
             skus[sku] = pid
         if barcode is not None:
@@ -674,7 +680,7 @@ def apply_products(
                 import psycopg
 
                 try:
-                    _copy_postgresql(conn, fresh, changed, columns)
+                    _copy_postgresql(conn, fresh, reindexed, repriced, columns)
                 except psycopg.IntegrityError as exc:  # COPY runs on the driver's cursor
                     raise IntegrityError("COPY", None, exc) from exc
                 tell(fresh.height + changed.height)
@@ -705,26 +711,42 @@ _PG_TYPES = {
 }
 
 
-def _copy_postgresql(conn: Connection, fresh: Any, changed: Any, columns: list[str]) -> None:
+def _copy_postgresql(
+    conn: Connection, fresh: Any, reindexed: Any, repriced: Any, columns: list[str]
+) -> None:
     """PostgreSQL: the rows go in with ``COPY`` (100,000 single-row statements took 25 s,
     the server computing each row's words either way); the changes are copied to a
-    temporary table and applied by one ``UPDATE … FROM``."""
+    temporary table and applied by one ``UPDATE … FROM`` per kind of change.
+
+    A row whose name and codes stay sets only its other columns: the server then
+    neither computes its words again nor, as the product table keeps room on each page
+    (``0017_pgperf``), touches any index (a heap-only update). 100,000 repriced products:
+    0.8 s instead of 9.9 s of the server's time, on a loaded machine.
+    """
     import polars as pl
 
-    if changed.height:
-        staged = ["target", *columns]
+    plain = [c for c in columns if c not in _INDEXED]
+    for rows, names in ((reindexed, columns), (repriced, plain)):
+        if not rows.height or not names:
+            continue
+        staged = ["target", *names]
         conn.exec_driver_sql(
-            "CREATE TEMP TABLE tillterm_product_rows ("
-            + ", ".join(f"{c} {_PG_TYPES[c]}" for c in staged)
+            "CREATE TEMP TABLE IF NOT EXISTS tillterm_product_rows ("
+            + ", ".join(f"{c} {_PG_TYPES[c]}" for c in _PG_TYPES)
             + ") ON COMMIT DROP"
         )
-        staging.copy_in(
-            conn, "tillterm_product_rows", staged, staging.copy_text(changed.select(staged).rows())
+        conn.exec_driver_sql("TRUNCATE tillterm_product_rows")
+        # CSV written by polars: no Python value per cell
+        staging.copy_payload(
+            conn,
+            "tillterm_product_rows",
+            staged,
+            staging.payload(rows.select(staged), "postgresql"),
         )
         # a blank SKU or barcode cell keeps the product's code
         sets = ", ".join(
             f"{c} = coalesce(nullif(t.{c}, ''), p.{c})" if c in (SKU, BARCODE) else f"{c} = t.{c}"
-            for c in columns
+            for c in names
         )
         conn.exec_driver_sql(
             f"UPDATE product p SET {sets} FROM tillterm_product_rows t WHERE p.id = t.target"
