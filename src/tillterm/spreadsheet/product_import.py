@@ -720,7 +720,7 @@ def _copy_postgresql(
 
     A row whose name and codes stay sets only its other columns: the server then
     neither computes its words again nor, as the product table keeps room on each page
-    (``0017_pgperf``), touches any index (a heap-only update). 100,000 repriced products:
+    (``0018_pgperf``), touches any index (a heap-only update). 100,000 repriced products:
     0.8 s instead of 9.9 s of the server's time, on a loaded machine.
     """
     import polars as pl

@@ -1,8 +1,8 @@
 """PostgreSQL: the product table keeps half of each page free, so that a price change is a
 heap-only update; nothing changes on SQLite
 
-Revision ID: 0017_pgperf
-Revises: 0016_pgsearch
+Revision ID: 0018_pgperf
+Revises: 0017_ranking_phones
 
 A product import that reprices the catalogue rewrites every row it changes. With full
 pages (the default fill factor, and how ``COPY`` lays rows out) each new row version
@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0017_pgperf"
-down_revision = "0016_pgsearch"
+revision = "0018_pgperf"
+down_revision = "0017_ranking_phones"
 branch_labels = None
 depends_on = None
 
