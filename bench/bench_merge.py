@@ -1,9 +1,11 @@
-"""Merging two customers with 10,000 sales each, and undoing it (issue 18 budgets).
+"""Merging two customers with 10,000 sales each, undoing it, erasing (issue 18 budgets).
 
 Each customer has 10,000 completed sales, each with a loyalty and an account entry
 (60,000 rows to move and move back). Timed: ``Merges.merge`` of the two (≤ 1 s) and
 ``Merges.undo`` of that merge (≤ 1 s), each a whole committed transaction as the screen
-or the CLI runs it, over a few rounds (merge, undo, merge...). On SQLite in a temporary
+or the CLI runs it, over a few rounds (merge, undo, merge...). Then ``erase`` (≤ 1 s)
+of one of them after the last undo: its 10,000 sales keep their books, the name masked
+in each and in each receipt's kept text. On SQLite in a temporary
 file, then, with ``TILLTERM_TEST_PG_URL`` set, on PostgreSQL in a schema of its own
 (``bench_merge``, dropped after). With the PostgreSQL server on this machine, the CPU
 its processes spent is printed too (a figure the machine's load sways less).
@@ -24,6 +26,14 @@ SALES = 10_000
 ROUNDS = 5
 BUDGET = 1.0
 PG_SCHEMA = "bench_merge"
+RECEIPT = (
+    "              Bench store\n              RECEIPT {number}\n"
+    "Register bench              2026-01-01 10:00\n" + "-" * 40 + "\n"
+    "Coffee beans\n  1 x 10.00                          10.00\n" + "-" * 40 + "\n"
+    "TOTAL EUR                          10.00\n  incl. VAT                           1.67\n"
+    "Card                               10.00\n" + "-" * 40 + "\n"
+    "Customer: Paul Martin ({code})\n"
+)
 
 
 def _fill(engine) -> tuple[int, int]:  # type: ignore[no-untyped-def]
@@ -70,6 +80,11 @@ def _fill(engine) -> tuple[int, int]:  # type: ignore[no-untyped-def]
                     "completed_at": when,
                     "customer_name": "Paul Martin",
                     "customer_code": "BENCH-KEEP" if n == 0 else "BENCH-OTHER",
+                    # what erasure masks in the copy of the receipt (a 40-column receipt)
+                    "receipt_text": RECEIPT.format(
+                        number=f"B{n}-{i:06d}",
+                        code="BENCH-KEEP" if n == 0 else "BENCH-OTHER",
+                    ),
                 }
                 for i in range(SALES)
             ]
@@ -173,14 +188,19 @@ def _run(label: str, engine) -> bool:  # type: ignore[no-untyped-def]
             f" ms{on_server})"
         )
 
+    erased: list[tuple[float, float, float | None]] = []
+    care = Services(lambda: engine).customers
+    gone = timed(lambda: care.erase(other, via="cli", actor="bench"), erased)
+    assert gone.sales == SALES, gone
     print(
         f"{label}, 2 customers x {SALES:,} sales + {2 * SALES:,} ledger entries each "
         f"({ROUNDS} rounds, budget {BUDGET * 1000:.0f} ms, load average "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs):\n"
-        f"  merge {figures(merged)}\n  undo  {figures(undone)}",
+        f"  merge {figures(merged)}\n  undo  {figures(undone)}\n"
+        f"  erase a customer with {SALES:,} sales: {erased[0][0] * 1000:.0f} ms",
         flush=True,
     )
-    return max(w for w, _c, _s in merged + undone) <= BUDGET
+    return max(w for w, _c, _s in merged + undone + erased) <= BUDGET
 
 
 def main() -> int:
@@ -213,7 +233,7 @@ def main() -> int:
     else:
         print("PostgreSQL: skipped (set TILLTERM_TEST_PG_URL)")
     if not ok:
-        print(f"over budget: a merge or an undo took more than {BUDGET:.0f} s")
+        print(f"over budget: a merge, an undo or an erasure took more than {BUDGET:.0f} s")
     return 0 if ok else 1
 
 

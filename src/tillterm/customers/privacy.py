@@ -31,7 +31,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlmodel import Session
 
 from tillterm.core.errors import NotFound, TilltermError
@@ -406,17 +406,27 @@ def _erase_identity(session: Session, row: dict[str, Any], now: dt.datetime) -> 
             _SALE.c.id, _SALE.c.customer_name, _SALE.c.customer_code, _SALE.c.receipt_text
         ).where(_SALE.c.customer_id == customer_id)
     ).all()
+    masked = []
     for sale in sales:
         names = [*former, sale.customer_name or "", sale.customer_code or ""]
-        changes: dict[str, Any] = {}
-        if sale.customer_name is not None:
-            changes["customer_name"] = ERASED
-        if sale.customer_code is not None:
-            changes["customer_code"] = code
-        if sale.receipt_text:
-            changes["receipt_text"] = _redact(sale.receipt_text, names)
-        if changes:
-            session.execute(update(_SALE).where(_SALE.c.id == sale.id).values(**changes))
+        text = _redact(sale.receipt_text, names) if sale.receipt_text else sale.receipt_text
+        name = ERASED if sale.customer_name is not None else None
+        sale_code = code if sale.customer_code is not None else None
+        if (name, sale_code, text) != (sale.customer_name, sale.customer_code, sale.receipt_text):
+            masked.append({"b_id": sale.id, "b_name": name, "b_code": sale_code, "b_text": text})
+    if masked:
+        # one statement run for every sale (an executemany), not a statement built per
+        # sale: 20,000 sales were 3.1 s, the budget of an erasure is 1 s
+        session.execute(
+            update(_SALE)
+            .where(_SALE.c.id == bindparam("b_id"))
+            .values(
+                customer_name=bindparam("b_name"),
+                customer_code=bindparam("b_code"),
+                receipt_text=bindparam("b_text"),
+            ),
+            masked,
+        )
     # an export's folder name carried the code: the log keeps that an export was made
     session.execute(update(_LOG).where(_LOG.c.customer_id == customer_id).values(detail=""))
     return len(sales)
