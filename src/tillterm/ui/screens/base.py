@@ -19,6 +19,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
+from tillterm.i18n import _
 from tillterm.ui.jobs import JobRunner
 
 if TYPE_CHECKING:
@@ -151,4 +152,4 @@ class TillModal(
     shown in the footer, which the window's own keys fill (every main screen shows F1).
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("f1", "app.show_help", "Help", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("f1", "app.show_help", _("Help"), show=False)]
