@@ -9,7 +9,7 @@ DB ?= demo.db
 DEMO_CUSTOMERS ?= 5000
 export TILLTERM_DB ?= $(CURDIR)/$(DB)
 
-.PHONY: run test lint bench demo clean catalogs
+.PHONY: run test lint bench demo clean catalogs messages
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ bench: $(BIN)/.installed
 # compile the translations (the build does it too; a checkout compiles them in memory)
 catalogs: $(BIN)/.installed
 	$(BIN)/python -m tillterm.i18n.catalogs
+
+# every marked text, for a translator (a new language starts from it: pybabel init -i …)
+messages: $(BIN)/.installed
+	$(BIN)/python -m tillterm.i18n.catalogs extract tillterm.pot
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache

@@ -15,26 +15,24 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 import tillterm
 from tillterm.i18n import catalogs, formats, language_from_environment, set_language
 
 SRC = Path(tillterm.__file__).resolve().parent
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
 
 
 def marked() -> dict[tuple[str, str | None], str]:
     """Every text marked for translation in the source: (id, context) → where."""
     found: dict[tuple[str, str | None], str] = {}
-    for filename, lineno, message, _comments, context in extract_from_dir(
-        str(SRC), method_map=[("**.py", "python")], keywords=KEYWORDS
-    ):
-        ids = message if isinstance(message, tuple) else (message,)
-        found.setdefault((ids[0], context), f"{filename}:{lineno}")
-        if len(ids) > 1:
-            found.setdefault((ids[1], context), f"{filename}:{lineno}")
+    for message in catalogs.template():
+        if not message.id:
+            continue  # the header
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        where = "{}:{}".format(*message.locations[0]).removeprefix("tillterm/")
+        for one in ids:
+            found.setdefault((one, message.context), where)
     return found
 
 
@@ -152,6 +150,17 @@ def test_the_command_line_speaks_the_language_asked() -> None:
     assert french_error.returncode != 0 and english_error.returncode != 0
     assert french_error.stderr != english_error.stderr
     assert re.search(r"[éèàçù]|fichier", french_error.stderr), french_error.stderr
+
+
+def test_the_template_lists_every_marked_text(tmp_path: Path) -> None:
+    """``make messages`` writes the ``.pot`` a translator starts from."""
+    pot = tmp_path / "tillterm.pot"
+    assert catalogs.main(["extract", str(pot)]) == 0
+    with pot.open("rb") as handle:
+        template = read_po(handle)
+    ids = {m.id if isinstance(m.id, str) else m.id[0] for m in template if m.id}
+    assert "No amount was typed" in ids
+    assert len(ids) > 1000
 
 
 def test_the_compiled_catalog_matches_its_sources(tmp_path: Path) -> None:

@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 
 from tillterm.i18n.locations import DOMAIN, LANGUAGES, LOCALE_DIR
 
@@ -74,8 +75,40 @@ def compile_all(locale_dir: Path = LOCALE_DIR) -> list[Path]:
     return written
 
 
-def main() -> int:
-    """``python -m tillterm.i18n.catalogs``: compile the catalogs next to their sources."""
+#: how texts are marked in the code (``tillterm.i18n``): Babel's keyword specs
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
+SOURCE_DIR = LOCALE_DIR.parent.parent
+
+
+def template(source_dir: Path = SOURCE_DIR) -> Catalog:
+    """Every text marked in the code, with where it is: the ``.pot`` a translator starts
+    from (a new language) or checks a catalog against (the tests do)."""
+    catalog = Catalog(domain=DOMAIN, project="tillterm", charset="utf-8")
+    for filename, lineno, message, comments, context in extract_from_dir(
+        str(source_dir), method_map=[("**.py", "python")], keywords=KEYWORDS
+    ):
+        catalog.add(
+            message,
+            None,
+            [(f"tillterm/{filename}", lineno)],
+            auto_comments=comments,
+            context=context,
+        )
+    return catalog
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tillterm.i18n.catalogs``: compile the catalogs next to their sources;
+    ``… extract FILE``: write the template of every marked text (``make messages``)."""
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["extract"] and len(args) == 2:
+        with open(args[1], "wb") as out:
+            write_po(out, template(), width=100, sort_by_file=True)
+        print(f"extracted {len(template())} texts into {args[1]}", file=sys.stderr)
+        return 0
+    if args:
+        print("usage: python -m tillterm.i18n.catalogs [extract FILE.pot]", file=sys.stderr)
+        return 2
     for path in compile_all():
         print(f"compiled {path}", file=sys.stderr)
     return 0
