@@ -14,7 +14,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from tillterm.commands.console import EXIT_ERROR, EXIT_OK, say
-from tillterm.i18n import _
+from tillterm.i18n import _, pgettext
 
 if TYPE_CHECKING:
     from tillterm.scanner.config import ScannerConfig
@@ -134,11 +134,31 @@ def _list() -> int:
         say(none.format(folder=backend.input_dir))
         return EXIT_OK
     say()
-    say(f"{'DEVICE':<19} {'USB ID':<9}  {'KIND':<8} {'ACCESS':<13} {'GRAB':<10} NAME")
+    heads = (
+        pgettext("scanner list", "DEVICE"),
+        pgettext("scanner list", "USB ID"),
+        pgettext("scanner list", "KIND"),
+        pgettext("scanner list", "ACCESS"),
+        pgettext("scanner list", "GRAB"),
+        pgettext("scanner list", "NAME"),
+    )
+    say(f"{heads[0]:<19} {heads[1]:<9}  {heads[2]:<8} {heads[3]:<13} {heads[4]:<10} {heads[5]}")
     denied = False
     for entry in entries:
-        kind = "scanner" if entry.looks_like_scanner else "keyboard" if entry.is_keyboard else "-"
-        access = "read+write" if entry.writable else "read" if entry.readable else "NO PERMISSION"
+        kind = (
+            pgettext("scanner list", "scanner")
+            if entry.looks_like_scanner
+            else pgettext("scanner list", "keyboard")
+            if entry.is_keyboard
+            else "-"
+        )
+        access = (
+            pgettext("scanner list", "read+write")
+            if entry.writable
+            else pgettext("scanner list", "read")
+            if entry.readable
+            else pgettext("scanner list", "NO PERMISSION")
+        )
         denied |= not entry.readable and (entry.looks_like_scanner or entry.is_keyboard)
         grab = grab_status(backend, entry) if entry.looks_like_scanner and entry.readable else ""
         say(

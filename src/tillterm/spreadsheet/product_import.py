@@ -609,11 +609,11 @@ def _notices(cols: ProductColumns, headers: tuple[str, ...]) -> tuple[str, ...]:
 def _column_rows(cols: ProductColumns, headers: tuple[str, ...]) -> tuple[ColumnRow, ...]:
     roles = {index: name for name, index in cols.fields.items()}
     for index in cols.options:
-        roles[index] = "name (variant option)"
+        roles[index] = _("name (variant option)")
     if cols.group is not None:
-        roles[cols.group] = "name (variant group)"
+        roles[cols.group] = _("name (variant group)")
     if cols.inactive is not None:
-        roles[cols.inactive] = "active (archived = no)"
+        roles[cols.inactive] = _("active (archived = no)")
     rows = []
     for index, header in enumerate(headers):
         if header == PROBLEMS_HEADER:
