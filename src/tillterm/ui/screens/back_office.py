@@ -81,7 +81,7 @@ class BackOfficeScreen(TillScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(_("Back office: setting up the store"), classes="screen-title")
+        yield Static(plain(_("Back office: setting up the store")), classes="screen-title")
         yield PickList(
             *(
                 Option(plain(f"{entry.key}  {entry.label:<14} {entry.what}"), id=entry.key)
@@ -90,7 +90,7 @@ class BackOfficeScreen(TillScreen[None]):
             id="back-office-list",
         )
         yield Static(
-            _("Press a number, or choose with Up/Down and Enter. Esc comes back here."),
+            plain(_("Press a number, or choose with Up/Down and Enter. Esc comes back here.")),
             id="back-office-status",
             markup=False,
         )

@@ -63,7 +63,7 @@ class CustomFieldForm(BackOfficeForm[CustomFieldDef]):
                 field_name="choices",
             )
             yield Static(
-                _("Choices: one per line (choice fields). Ctrl+S saves · Esc cancels"),
+                plain(_("Choices: one per line (choice fields). Ctrl+S saves · Esc cancels")),
                 id="field-form-status",
                 markup=False,
             )

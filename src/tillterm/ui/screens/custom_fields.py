@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Header, Static
 from tillterm.customers.custom_fields import TYPE_NAMES
 from tillterm.i18n import _
 from tillterm.services.back_office import CustomFieldDef
-from tillterm.ui.plain import plain
+from tillterm.ui.plain import plain, plain_text
 from tillterm.ui.screens.base import TillScreen
 from tillterm.ui.screens.custom_field_form import CustomFieldForm
 from tillterm.ui.styles import css
@@ -68,15 +68,17 @@ class CustomFieldsScreen(TillScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(_("Back office > Custom fields"), classes="screen-title", id="field-title")
+        yield Static(
+            plain(_("Back office > Custom fields")), classes="screen-title", id="field-title"
+        )
         table = DataTable[PlainCell](id="field-table", cursor_type="row", zebra_stripes=True)
-        table.add_column(_("Name"), width=22, key="name")
-        table.add_column(_("Type"), width=7, key="type")
-        table.add_column(_("Choices"), width=30, key="choices")
-        table.add_column(_("State"), width=8, key="state")
+        table.add_column(plain_text(_("Name")), width=22, key="name")
+        table.add_column(plain_text(_("Type")), width=7, key="type")
+        table.add_column(plain_text(_("Choices")), width=30, key="choices")
+        table.add_column(plain_text(_("State")), width=8, key="state")
         yield table
         yield Static(
-            _("Retired fields are no longer asked for; customers keep their values."),
+            plain(_("Retired fields are no longer asked for; customers keep their values.")),
             id="field-status",
             markup=False,
         )

@@ -142,7 +142,7 @@ class GroupsScreen(TillScreen[None]):
                 PlainCell(fit(group.description, 22)),
                 PlainCell(_percent(group).rjust(8)),
                 PlainCell(fit(group.tax_rate_name or "", 12)),
-                self._members_cell(group),
+                self._members_cell(group),  # drawn: a PlainCell of a count
                 key=str(group.id),
             )
         if table.row_count:

@@ -95,7 +95,7 @@ class ProductForm(TillModal[ProductInfo | None]):
             with Horizontal(id="product-buttons"):
                 label = _("Save changes (Ctrl+S)") if self.product else _("Create (Ctrl+S)")
                 yield Button(plain(label), id="product-save", variant="primary", compact=True)
-                yield Button(_("Cancel (Esc)"), id="product-cancel", compact=True)
+                yield Button(plain(_("Cancel (Esc)")), id="product-cancel", compact=True)
 
     def on_mount(self) -> None:
         product = self.product
@@ -177,7 +177,7 @@ class ProductForm(TillModal[ProductInfo | None]):
         if group == "product-form-save":
             self._saving = False
             self.query_one("#product-status", Static).update(
-                _("Not saved: an unexpected error (see the log). Ctrl+S tries again.")
+                plain(_("Not saved: an unexpected error (see the log). Ctrl+S tries again."))
             )
 
     @on(Refused)

@@ -30,7 +30,7 @@ from textual.widgets import DataTable, Header, Input, Static
 from tillterm.catalog.products import ProductInfo
 from tillterm.i18n import _, ngettext
 from tillterm.i18n.formats import decimal_text
-from tillterm.ui.plain import plain
+from tillterm.ui.plain import plain, plain_text
 from tillterm.ui.screens.base import TillScreen
 from tillterm.ui.screens.confirm import Choice, ChoiceScreen, PromptScreen
 from tillterm.ui.screens.product_form import ProductForm
@@ -96,7 +96,7 @@ class ProductsScreen(TillScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(_("Products"), classes="screen-title", id="products-title")
+        yield Static(plain(_("Products")), classes="screen-title", id="products-title")
         yield Input(
             placeholder=_("Search: name, SKU or barcode (accents, case ignored)"),
             id="product-search",
@@ -105,14 +105,14 @@ class ProductsScreen(TillScreen[None]):
         # a ResultsTable: plain cells drawn on its fast path, a page shown with
         # ``show_rows`` (only the lines that differ are redrawn)
         table = ResultsTable(id="product-table")
-        table.add_column(_("Name"), width=30, key="name")
-        table.add_column(_("SKU"), width=12, key="sku")
-        table.add_column(_("Barcode"), width=13, key="barcode")
-        table.add_column(_("Price"), width=9, key="price")
-        table.add_column(_("On"), width=3, key="active")
+        table.add_column(plain_text(_("Name")), width=30, key="name")
+        table.add_column(plain_text(_("SKU")), width=12, key="sku")
+        table.add_column(plain_text(_("Barcode")), width=13, key="barcode")
+        table.add_column(plain_text(_("Price")), width=9, key="price")
+        table.add_column(plain_text(_("On")), width=3, key="active")
         yield table
         yield Static(
-            _("Enter/E: edit · Ctrl+N: new · Ctrl+O: import · Ctrl+E: export"),
+            plain(_("Enter/E: edit · Ctrl+N: new · Ctrl+O: import · Ctrl+E: export")),
             id="products-status",
             markup=False,
         )
@@ -328,7 +328,7 @@ class ProductsScreen(TillScreen[None]):
 
     def _apply(self, checked: ProductImport) -> None:
         care = self.services.products
-        self.query_one("#products-status", Static).update(_("Importing…"))
+        self.query_one("#products-status", Static).update(plain(_("Importing…")))
         self.run_job(
             "products-import",
             lambda: care.apply_import(checked, allow_warnings=True).summary(),
@@ -409,5 +409,5 @@ class ProductsScreen(TillScreen[None]):
 
     def _idle(self) -> None:
         self.query_one("#products-status", Static).update(
-            _("Enter/E: edit · Ctrl+N: new · Ctrl+O: import · Ctrl+E: export")
+            plain(_("Enter/E: edit · Ctrl+N: new · Ctrl+O: import · Ctrl+E: export"))
         )

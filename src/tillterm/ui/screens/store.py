@@ -94,10 +94,18 @@ class StoreScreen(TillScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(_("Back office > Store"), classes="screen-title")
+        yield Static(plain(_("Back office > Store")), classes="screen-title")
         with VerticalScroll(id="store-form"):
             for name, hint in _TEXT_FIELDS:
-                yield self._row(name, Input(id=f"store-{name}", placeholder=hint, compact=True))
+                # the name has the focus as the screen opens, before or after its value
+                # arrives: selected only when it came after (a name typed replaced it)
+                field = Input(
+                    id=f"store-{name}",
+                    placeholder=hint,
+                    compact=True,
+                    select_on_focus=name != "name",
+                )
+                yield self._row(name, field)
             yield self._row(
                 "default_tax_rate_id",
                 Select[int]([], prompt=_("No tax"), id="store-default_tax_rate_id", compact=True),
@@ -105,7 +113,7 @@ class StoreScreen(TillScreen[None]):
             yield self._row("prices_include_tax", Switch(id="store-prices_include_tax"))
             for name, hint in _AFTER_TAX:
                 yield self._row(name, Input(id=f"store-{name}", placeholder=hint, compact=True))
-        yield Static(_("Reading the store's settings…"), id="store-status", markup=False)
+        yield Static(plain(_("Reading the store's settings…")), id="store-status", markup=False)
         yield KeyFooter()
 
     def _row(self, name: str, widget: Widget) -> FormRow:

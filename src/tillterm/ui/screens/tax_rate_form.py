@@ -50,11 +50,11 @@ class TaxRateForm(BackOfficeForm[TaxRateRecord]):
             )
             if self.rate is not None and self.rate.sold:
                 yield Static(
-                    _("Charged on past sales: its rate stays; its name may change."),
+                    plain(_("Charged on past sales: its rate stays; its name may change.")),
                     id="tax-form-note",
                     markup=False,
                 )
-            yield Static(_("Ctrl+S saves · Esc cancels"), id="tax-form-status", markup=False)
+            yield Static(plain(_("Ctrl+S saves · Esc cancels")), id="tax-form-status", markup=False)
 
     def on_mount(self) -> None:
         if self.rate is not None:

@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Header, Static
 from tillterm.catalog.tax_rates import describe_use, rate_text
 from tillterm.i18n import _
 from tillterm.services.back_office import Refused, TaxRateRecord
-from tillterm.ui.plain import plain
+from tillterm.ui.plain import plain, plain_text
 from tillterm.ui.screens.base import TillScreen
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.screens.tax_rate_form import TaxRateForm
@@ -72,15 +72,15 @@ class TaxRatesScreen(TillScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(_("Back office > Tax rates"), classes="screen-title", id="tax-title")
+        yield Static(plain(_("Back office > Tax rates")), classes="screen-title", id="tax-title")
         table = DataTable[PlainCell](id="tax-table", cursor_type="row", zebra_stripes=True)
-        table.add_column(_("Name"), width=20, key="name")
-        table.add_column(_("Rate %"), width=8, key="rate")
-        table.add_column(_("Used by"), width=30, key="use")
-        table.add_column(_("State"), width=8, key="state")
+        table.add_column(plain_text(_("Name")), width=20, key="name")
+        table.add_column(plain_text(_("Rate %")), width=8, key="rate")
+        table.add_column(plain_text(_("Used by")), width=30, key="use")
+        table.add_column(plain_text(_("State")), width=8, key="state")
         yield table
         yield Static(
-            _("A rate charged on past sales never changes: add a new rate, retire the old."),
+            plain(_("A rate charged on past sales never changes: add a new rate, retire the old.")),
             id="tax-status",
             markup=False,
         )
