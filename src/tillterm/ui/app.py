@@ -20,7 +20,6 @@ the open sale) while the cashier moves around.
 
 from __future__ import annotations
 
-import gc
 import os
 import threading
 from collections.abc import Callable
@@ -156,8 +155,6 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
         #: the use cases, for every screen (``self.services``); the engine is waited for
         self.services = Services(lambda: self.engine, register=register)
         self.settings = settings
-        #: what the app loaded at its start is out of the collector's way (gc.freeze)
-        self._heap_frozen = False
         self.use_scanner = scanner
         self.scanner_bridge: ScannerBridge | None = None
         self.sub_title = f"{register} · {self.db_info.label}"
@@ -435,13 +432,6 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
     def _settings_loaded(self, message: SettingsLoaded) -> None:
         self.settings = message.settings
         self.title = message.settings.name
-        if not self._heap_frozen:
-            self._heap_frozen = True
-            # What is loaded by now (modules, stylesheets, the ORM's mappers, the
-            # register) lives as long as the app: left to the collector, each full
-            # collection walked it all, 0.1 s at a screen's opening every third one or
-            # so (issue 17); frozen, collections walk only what came after.
-            gc.freeze()
 
     @on(SettingsNotLoaded)
     def _settings_not_loaded(self, message: SettingsNotLoaded) -> None:
