@@ -118,10 +118,10 @@ class RecentSalesScreen(TillModal[RefundDone | None]):
                 yield Static("", id="recent-receipt-text", markup=False)
             yield Static(plain(_("Loading…")), id="recent-note")
         yield KeyFooter()
-        self._list()  # read while the screen is mounted and laid out, not after
 
     def on_mount(self) -> None:
         self.query_one("#recent-receipt", Input).focus()
+        self._list()
 
     # ----------------------------------------------------------------- workers
 
