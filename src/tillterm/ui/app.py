@@ -61,6 +61,7 @@ from tillterm.ui.widgets.scan_input import TerminalScans
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+    from textual.dom import DOMNode
     from textual.driver import Driver
     from textual.notifications import SeverityLevel
     from textual.screen import Screen
@@ -224,6 +225,18 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
             driver = ConsoleDriver
         install_escape_first(driver)
         return driver
+
+    def update_styles(self, node: DOMNode, animate: bool = True) -> None:
+        """Restyle ``node`` for a class changed, unless it is not in the app yet.
+
+        A widget being made (in a ``compose``) gets its stylesheet pass as it mounts;
+        Textual restyled it already for each class set as it is made (a compact field's
+        ``-textual-compact``): one whole stylesheet pass per field, for nothing, a fifth
+        of the Store form's opening (issue 17).
+        """
+        if node._parent is None and node is not self:
+            return
+        super().update_styles(node, animate)
 
     def on_mount(self) -> None:
         if wants_plain_colours(self.console.color_system, self.no_color):

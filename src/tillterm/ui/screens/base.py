@@ -89,7 +89,9 @@ class QuickFirstFrame(Screen[ResultT]):
     The restyles are skipped until the screen is first covered (a resume after that
     restyles as Textual does), for full screens only: a window (a modal screen, drawn
     over the one below) restyled is drawn whole, and the payment window, which drops a
-    repaint it knows to be owed twice, was left half drawn without it. The Resize is
+    repaint it knows to be owed twice, was left half drawn without it. A window that
+    draws every cell it covers (the drawer) sets ``QUICK_WINDOW``: its first restyle
+    is skipped too. The Resize is
     skipped once; a real resize (another size, or any
     later one) lays everything out. The handlers are ``@on`` handlers so that a screen's
     own ``on_screen_resume`` / ``on_resize`` still run (before these: Textual calls the
@@ -97,6 +99,10 @@ class QuickFirstFrame(Screen[ResultT]):
     reads ``refresh_styles`` and which ``prevent_default`` skips
     (``tests/test_textual_internals.py`` guards all three).
     """
+
+    #: a window whose first resume needs no restyle either: it covers the screen under
+    #: it with widgets of its own (its snapshot checks it is drawn whole)
+    QUICK_WINDOW: ClassVar[bool] = False
 
     def __init__(
         self, name: str | None = None, id: str | None = None, classes: str | None = None
@@ -117,7 +123,7 @@ class QuickFirstFrame(Screen[ResultT]):
 
     @on(events.ScreenResume)
     def _skip_first_restyle(self, event: events.ScreenResume) -> None:
-        if self._never_suspended and not self.is_modal:
+        if self._never_suspended and (self.QUICK_WINDOW or not self.is_modal):
             event.refresh_styles = False
 
     @on(events.ScreenSuspend)

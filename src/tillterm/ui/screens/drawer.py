@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 class DrawerScreen(TillModal[None]):
     HELP_TITLE = _("Drawer & day")
     CSS_PATH = css("drawer.tcss")
+    QUICK_WINDOW = True  # 80×23 of its own: a third of its opening was the restyle
     BINDINGS = [
         Binding("f6", "open_drawer", _("Open")),
         Binding("f7", "move_cash('in')", pgettext("drawer key", "Cash in")),
@@ -130,11 +131,13 @@ class DrawerScreen(TillModal[None]):
                     yield PickList(id="drawer-z-list", markup=False)
             yield Static("", id="drawer-note")
         yield KeyFooter()
+        # read while the window is mounted and laid out, not after: the report is then
+        # often in by the first frame (issue 17)
+        self._load("")
 
     def on_mount(self) -> None:
         self.query_one("#drawer-z-list", OptionList).can_focus = False  # the fields keep it
         self.query_one("#drawer-amount", Input).focus()
-        self._load("")
 
     # ----------------------------------------------------------------- workers
 

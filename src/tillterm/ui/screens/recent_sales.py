@@ -102,19 +102,25 @@ class RecentSalesScreen(TillModal[RefundDone | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="recent-box"):
             yield Static(plain(_("Recent sales — refund")), id="recent-title")
-            yield Input(placeholder=_("Receipt number (type or scan), Enter"), id="recent-receipt")
-            yield PickList(id="recent-list", markup=False)
-            with VerticalScroll(id="recent-receipt-view"):
+            field = Input(
+                placeholder=_("Receipt number (type or scan), Enter"), id="recent-receipt"
+            )
+            field.cursor_blink = False
+            yield field
+            listed = PickList(id="recent-list", markup=False)
+            listed.can_focus = False  # the field keeps it
+            yield listed
+            # set as they are made, not once mounted: each change then was a restyle
+            # and a layout more before the first page (issue 17)
+            view = VerticalScroll(id="recent-receipt-view")
+            view.display = False
+            with view:
                 yield Static("", id="recent-receipt-text", markup=False)
             yield Static(plain(_("Loading…")), id="recent-note")
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#recent-list", OptionList).can_focus = False  # the field keeps it
-        field = self.query_one("#recent-receipt", Input)
-        field.cursor_blink = False
-        field.focus()
-        self.query_one("#recent-receipt-view").display = False
+        self.query_one("#recent-receipt", Input).focus()
         self._list()
 
     # ----------------------------------------------------------------- workers
@@ -166,6 +172,7 @@ class RecentSalesScreen(TillModal[RefundDone | None]):
     def _listed(self, message: Listed) -> None:
         options = self.query_one("#recent-list", OptionList)
         options.clear_options()
+        listed: list[Option] = []
         for sale in message.sales:
             when = sale.completed_at.astimezone().strftime("%d/%m %H:%M")
             who = (sale.customer_name or "-")[:20]
@@ -174,7 +181,9 @@ class RecentSalesScreen(TillModal[RefundDone | None]):
                 f"{sale.receipt_no:<9} {when}  {sale.register_name[:8]:<8} {who:<20} "
                 f"{decimal_text(sale.total):>9} {mark}"
             )
-            options.add_option(Option(plain(label), id=str(sale.id)))
+            listed.append(Option(plain(label), id=str(sale.id)))
+        # one refresh for the list, not one per sale
+        options.add_options(listed)  # drawn: Options of plain labels
         if message.sales:
             options.highlighted = 0
             self._note(_("Enter shows the highlighted sale (or the receipt number typed)."))

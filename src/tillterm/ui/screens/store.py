@@ -62,7 +62,7 @@ class StoreScreen(TillScreen[None]):
     #: none: ``on_mount`` focuses the first field. Textual's (the first focusable
     #: widget) focused the form's scroll, then ``on_mount`` took the focus from it: two
     #: restyles of the whole form, a third of the CPU time opening the screen took
-    #: (issue 17). Not "#store-name" either: focused later, its text came selected.
+    #: (issue 17). Not "#store-name" either: the rows are mounted once read.
     AUTO_FOCUS = ""
     BINDINGS = [
         Binding("ctrl+s", "save", _("Save"), priority=True),
@@ -95,33 +95,64 @@ class StoreScreen(TillScreen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(plain(_("Back office > Store")), classes="screen-title")
-        with VerticalScroll(id="store-form"):
-            for name, hint in _TEXT_FIELDS:
-                # the name has the focus as the screen opens, before or after its value
-                # arrives: selected only when it came after (a name typed replaced it)
-                field = Input(
+        # the fields come with what they show (:meth:`_opened`): composed up front,
+        # the form was laid out and drawn empty first, then again filled, a third of
+        # the screen's opening (issue 17)
+        yield VerticalScroll(id="store-form")
+        yield Static(plain(_("Reading the store's settings…")), id="store-status", markup=False)
+        yield KeyFooter()
+
+    def _rows(self, form: StoreForm) -> list[FormRow]:
+        """The form's rows, holding what is stored: filled before they are mounted,
+        they are laid out and drawn once."""
+        rows = [
+            self._row(
+                name,
+                # the name gets the focus as the form opens: its value not selected, so
+                # a key typed there does not replace the store's name
+                Input(
                     id=f"store-{name}",
                     placeholder=hint,
                     compact=True,
                     select_on_focus=name != "name",
-                )
-                yield self._row(name, field)
-            yield self._row(
-                "default_tax_rate_id",
-                Select[int]([], prompt=_("No tax"), id="store-default_tax_rate_id", compact=True),
+                ),
             )
-            yield self._row("prices_include_tax", Switch(id="store-prices_include_tax"))
-            for name, hint in _AFTER_TAX:
-                yield self._row(name, Input(id=f"store-{name}", placeholder=hint, compact=True))
-        yield Static(plain(_("Reading the store's settings…")), id="store-status", markup=False)
-        yield KeyFooter()
+            for name, hint in _TEXT_FIELDS
+        ]
+        taxes = plain_options(form.taxes)
+        stored = form.values.get("default_tax_rate_id")
+        # a retired rate is not offered: no default then
+        default = next((rate for _, rate in taxes if rate == stored), Select.NULL)
+        rows.append(
+            self._row(
+                "default_tax_rate_id",
+                Select[int](
+                    taxes,
+                    prompt=_("No tax"),
+                    value=default,
+                    id="store-default_tax_rate_id",
+                    compact=True,
+                ),
+            )
+        )
+        included = bool(form.values.get("prices_include_tax"))
+        rows.append(
+            self._row("prices_include_tax", Switch(included, id="store-prices_include_tax"))
+        )
+        rows.extend(
+            self._row(name, Input(id=f"store-{name}", placeholder=hint, compact=True))
+            for name, hint in _AFTER_TAX
+        )
+        for name, widget in self._fields.items():
+            if isinstance(widget, Input):
+                set_field_value(widget, form.values.get(name))
+        return rows
 
     def _row(self, name: str, widget: Widget) -> FormRow:
         self._fields[name] = widget
         return FormRow(LABELS[name], widget, field_name=name)
 
     def on_mount(self) -> None:
-        self.query_one("#store-name").focus()
         self.run_job(
             "store-open",
             self.services.back_office.store_form,
@@ -133,14 +164,12 @@ class StoreScreen(TillScreen[None]):
         )
 
     @on(Opened)
-    def _opened(self, message: Opened) -> None:
+    async def _opened(self, message: Opened) -> None:
         form = message.form
-        select = cast("Select[int]", self._fields["default_tax_rate_id"])
-        select.set_options(plain_options(form.taxes))
-        for name, widget in self._fields.items():
-            set_field_value(widget, form.values.get(name))
-        self._initial = self.collect()
         self._status("" if form.taxes else _("No tax rates yet: create them in Tax rates (2)."))
+        await self.query_one("#store-form").mount_all(self._rows(form))
+        self._fields["name"].focus()
+        self._initial = self.collect()
 
     def collect(self) -> dict[str, object]:
         return {name: field_value(widget) for name, widget in self._fields.items()}
