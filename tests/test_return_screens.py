@@ -61,6 +61,11 @@ async def _open_return(app: TilltermApp, pilot: Pilot[int], *keys: str) -> None:
     assert isinstance(app.screen, ReturnLinesScreen)
 
 
+def _receipt_shown(app: TilltermApp) -> bool:
+    """The receipt window is up and built (pushed is not yet composed)."""
+    return isinstance(app.screen, ReceiptScreen) and bool(app.screen.query("#receipt-text"))
+
+
 async def test_return_two_pens_and_a_coffee(
     engine: Engine, store: Store, tmp_path: Path, drive: Drive
 ) -> None:
@@ -90,7 +95,7 @@ async def test_return_two_pens_and_a_coffee(
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
-        await wait_until(pilot, lambda: isinstance(app.screen, ReceiptScreen), "the receipt")
+        await wait_until(pilot, lambda: _receipt_shown(app), "the receipt")
         receipt = _text(app, "#receipt-text")
         assert "Return of sale " + (done.receipt_no or "?") in receipt
         assert "Stylo plume" in receipt and "-51.58" in receipt
@@ -106,7 +111,7 @@ async def test_return_two_pens_and_a_coffee(
         await pilot.press("f10")
         await settle(pilot)
         await pilot.press("y")
-        await wait_until(pilot, lambda: isinstance(app.screen, ReceiptScreen), "the receipt")
+        await wait_until(pilot, lambda: _receipt_shown(app), "the receipt")
         assert "-27.93" in _text(app, "#receipt-text")
     assert _ledgers(engine, store.paul) == (0, 0)
     pen, coffee = _line(done, "Stylo plume"), _line(done, "Café moulu")
@@ -171,7 +176,7 @@ async def test_return_without_receipt_as_store_credit(
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
-        await wait_until(pilot, lambda: isinstance(app.screen, ReceiptScreen), "the receipt")
+        await wait_until(pilot, lambda: _receipt_shown(app), "the receipt")
         receipt = _text(app, "#receipt-text")
         assert "Return without receipt" in receipt and "Reason: cadeau" in receipt
         assert "-12.00" in receipt and "Paul Martin" in receipt

@@ -206,7 +206,7 @@ async def _receipt_of_a_sale(app: TilltermApp, pilot: Pilot[int], engine: Engine
     """A sale completed on this register, then its receipt opened in Ctrl+T."""
     await _paid_in_full(app, pilot, engine)
     await pilot.press("f10")
-    await wait_until(pilot, lambda: isinstance(app.screen, ReceiptScreen), "the receipt")
+    await wait_until(pilot, lambda: _receipt_shown(app), "the receipt")
     await pilot.press("enter")
     await wait_until(pilot, lambda: isinstance(app.screen, RegisterScreen), "the register")
     await pilot.press("ctrl+t")
@@ -403,6 +403,11 @@ CASES = {
 async def _again_attach(app: TilltermApp, pilot: Pilot[int], engine: Engine) -> None:
     await _paul_suggested(app, pilot, engine)
     await pilot.press("enter")
+
+
+def _receipt_shown(app: TilltermApp) -> bool:
+    """The receipt window is up and built (pushed is not yet composed)."""
+    return isinstance(app.screen, ReceiptScreen) and bool(app.screen.query("#receipt-text"))
 
 
 @pytest.mark.parametrize("kind", list(CASES))
