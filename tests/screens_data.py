@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import Input, Static
 from textual.worker import WorkerCancelled
 
 from tillterm.catalog.settings import ensure_tax_rate, update_settings
@@ -197,6 +199,25 @@ async def settle(pilot: Pilot[object]) -> None:
             f"workers still start or run: {busy}"
         )
     await pilot.pause()
+
+
+def snapshot_keys(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    """A snapshot's ``run_before``: the keys pressed one by one, each let settle, then the
+    picture made steady (no blinking cursor, the sub-title without a temporary path)."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        pilot.app.sub_title = "till-1 · snap.db"  # the real one names a temporary path
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            if key.isdigit():  # a digit is held a moment (a scan starts alike)
+                await pilot.pause(0.3)
+            await settle(pilot)
+        for field in pilot.app.screen.query(Input):  # a blinking cursor makes flaky pictures
+            field.cursor_blink = False
+        await pilot.pause()
+
+    return run_before
 
 
 def screen_text(app: App[object]) -> str:

@@ -6,13 +6,10 @@ result (``tests/__snapshots__``) before committing it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from screens_data import seed_store, settle
-from textual.pilot import Pilot
-from textual.widgets import Input
+from screens_data import seed_store, snapshot_keys
 
 from tillterm.store.engine import open_db
 from tillterm.ui.app import TilltermApp
@@ -20,32 +17,12 @@ from tillterm.ui.app import TilltermApp
 SnapCompare = Callable[..., bool]
 
 
-def _keys(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
-    async def run_before(pilot: Pilot[Any]) -> None:
-        pilot.app.sub_title = "till-1 · snap.db"  # the real one names a temporary path
-        await settle(pilot)
-        for key in keys:
-            await pilot.press(key)
-            await settle(pilot)
-        for field in pilot.app.screen.query(Input):  # a blinking cursor makes flaky pictures
-            field.cursor_blink = False
-        # the focused field's cursor drawn steadily: the picture sometimes caught it
-        # hidden (1 run in 4 on the store form) though the field has the focus
-        focused = pilot.app.screen.focused
-        if isinstance(focused, Input):
-            focused._cursor_visible = True
-        pilot.app.screen.refresh()
-        await pilot.pause()
-
-    return run_before
-
-
 def _snap(snap_compare: SnapCompare, tmp_path: Path, *keys: str) -> bool:
     engine = open_db(tmp_path / "snap.db")
     seed_store(engine)
     app = TilltermApp(engine, register="till-1", scanner=False)
     try:
-        return snap_compare(app, terminal_size=(80, 24), run_before=_keys(*keys))
+        return snap_compare(app, terminal_size=(80, 24), run_before=snapshot_keys(*keys))
     finally:
         engine.dispose()
 

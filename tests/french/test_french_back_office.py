@@ -9,15 +9,14 @@ of the back office's screens in French at 80×24.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from decimal import Decimal as D
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import Drive, wait_until
 from sales_store import Store, build_store
-from screens_data import screen_text, seed_store, settle
+from screens_data import screen_text, seed_store, settle, snapshot_keys
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 from textual.pilot import Pilot
@@ -246,28 +245,6 @@ def test_a_french_z_report(engine: Engine, store: Store) -> None:
 SnapCompare = Callable[..., bool]
 
 
-def _prepare(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
-    async def run_before(pilot: Pilot[Any]) -> None:
-        pilot.app.sub_title = "till-1 · snap.db"  # the real one names a temporary path
-        await settle(pilot)
-        for key in keys:
-            await pilot.press(key)
-            if key.isdigit():  # a digit is held a moment (a scan starts alike)
-                await pilot.pause(0.3)
-            await settle(pilot)
-        for field in pilot.app.screen.query(Input):  # a blinking cursor makes flaky pictures
-            field.cursor_blink = False
-        # the focused field's cursor drawn steadily: the picture sometimes caught it
-        # hidden (1 run in 4 on the store form) though the field has the focus
-        focused = pilot.app.screen.focused
-        if isinstance(focused, Input):
-            focused._cursor_visible = True
-        pilot.app.screen.refresh()
-        await pilot.pause()
-
-    return run_before
-
-
 def _snap(snap_compare: SnapCompare, tmp_path: Path, *keys: str) -> bool:
     engine = open_db(tmp_path / "snap.db")
     seed_store(engine)
@@ -276,7 +253,7 @@ def _snap(snap_compare: SnapCompare, tmp_path: Path, *keys: str) -> bool:
         s.add(Product(sku="STY-1", name="Stylo plume", price_cents=2490, active=False))
     app = TilltermApp(engine, register="till-1", scanner=False)
     try:
-        return snap_compare(app, terminal_size=(80, 24), run_before=_prepare(*keys))
+        return snap_compare(app, terminal_size=(80, 24), run_before=snapshot_keys(*keys))
     finally:
         engine.dispose()
 
