@@ -491,6 +491,11 @@ class RegisterScreen(TillScreen[None]):
             claim = self._claim
         if claim is None or self._server_lost:
             return
+        if self.jobs_running("claim"):
+            # a check still on its way (a slow server after a restart): a second one
+            # would see the name held by the session the first just took, and ask the
+            # cashier to rename a register that is theirs
+            return
         till = self.services.till
 
         def check() -> Message:
