@@ -64,6 +64,9 @@ class StoreScreen(TillScreen[None]):
     #: restyles of the whole form, a third of the CPU time opening the screen took
     #: (issue 17). Not "#store-name" either: the rows are mounted once read.
     AUTO_FOCUS = ""
+    #: the rows are built once the settings are read: keys typed as the screen opens
+    #: wait for them, or they would reach a screen with no field to type into
+    KEYS_WAIT_FOR = frozenset({"store-open"})
     BINDINGS = [
         Binding("ctrl+s", "save", _("Save"), priority=True),
         Binding("escape", "cancel", _("Back")),
