@@ -139,6 +139,16 @@ async def _drain(app: Any) -> None:
 MODES = {"groups": "groups", "customers": "customers"}
 
 
+def _all_shown(screen: Any) -> bool:
+    """Every widget of the screen mounted, and every one not hidden laid out and drawn:
+    a frame drawn while some are still being mounted does not show the whole page."""
+    shown = screen._compositor.visible_widgets
+    return all(
+        widget.is_mounted and (widget in shown or not widget.display or not widget.visible)
+        for widget in screen.walk_children()
+    )
+
+
 def _screens() -> dict[str, tuple[Callable[[], Any], Callable[[Any], bool]]]:
     """Each screen as its key makes it, and what says its first page is in."""
     from tillterm.ui.screens.custom_fields import CustomFieldsScreen
@@ -156,7 +166,9 @@ def _screens() -> dict[str, tuple[Callable[[], Any], Callable[[Any], bool]]]:
         "customers": (CustomersScreen, lambda s: s._shown is not None),
         "drawer": (DrawerScreen, lambda s: s.state is not None),
         "tax rates": (TaxRatesScreen, lambda s: bool(s.rates)),
-        "store": (StoreScreen, lambda s: s._initial is not None),
+        # the form's rows are mounted once the settings are read: the page is in when
+        # every row is on screen, not when the values are (issue 17)
+        "store": (StoreScreen, lambda s: s._initial is not None and _all_shown(s)),
         "custom fields": (CustomFieldsScreen, lambda s: bool(s.fields)),
         "recent sales": (
             lambda: RecentSalesScreen("bench"),

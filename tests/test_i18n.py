@@ -54,8 +54,11 @@ def fields(text: str) -> set[str]:
 
 def test_every_marked_text_has_its_french() -> None:
     translated = french()
-    missing = [f"{where}: {key[0]!r}" for key, where in sorted(marked().items(), key=str)
-               if key not in translated]
+    missing = [
+        f"{where}: {key[0]!r}"
+        for key, where in sorted(marked().items(), key=str)
+        if key not in translated
+    ]
     assert not missing, f"{len(missing)} texts without French:\n" + "\n".join(missing[:60])
 
 
@@ -67,8 +70,7 @@ def test_translations_keep_their_placeholders() -> None:
             try:
                 if fields(text) != fields(msgid) and not (
                     # a plural's singular may say "one" instead of {count}
-                    fields(text) <= fields(msgid)
-                    and isinstance(translation, tuple)
+                    fields(text) <= fields(msgid) and isinstance(translation, tuple)
                 ):
                     wrong.append(f"{msgid!r} → {text!r}")
             except ValueError as exc:
@@ -108,9 +110,7 @@ def test_catalog_files_never_disagree() -> None:
         ({"TILLTERM_LANG": "fr", "LC_ALL": "C"}, "fr"),
     ],
 )
-def test_the_language_follows_the_environment(
-    environ: dict[str, str], expected: str
-) -> None:
+def test_the_language_follows_the_environment(environ: dict[str, str], expected: str) -> None:
     assert language_from_environment(environ) == expected
 
 
@@ -138,7 +138,9 @@ def test_the_command_line_speaks_the_language_asked() -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "tillterm", *args],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
             env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONPATH": str(SRC.parent)},
         )
 

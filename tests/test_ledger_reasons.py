@@ -13,12 +13,17 @@ from tillterm.i18n import set_language
     [
         ("Earned on R0000012", "Earned on R0000012", "Gagnés, R0000012"),
         ("Redeemed on R0000012", "Redeemed on R0000012", "Utilisés, R0000012"),
-        ("Refund of R7 (capped at balance)", "Refund of R7 (capped at balance)",
-         "Rembours. R7 (limité au solde)"),
-        ("opening balance, import 3", "opening balance, import 3",
-         "solde d’ouverture, import 3"),
-        ("reversal of opening balance, import 3", "reversal of opening balance, import 3",
-         "annulation du solde d’ouverture, import 3"),
+        (
+            "Refund of R7 (capped at balance)",
+            "Refund of R7 (capped at balance)",
+            "Rembours. R7 (limité au solde)",
+        ),
+        ("opening balance, import 3", "opening balance, import 3", "solde d’ouverture, import 3"),
+        (
+            "reversal of opening balance, import 3",
+            "reversal of opening balance, import 3",
+            "annulation du solde d’ouverture, import 3",
+        ),
         ("goodwill, broken mug", "goodwill, broken mug", "goodwill, broken mug"),
         ("sale", "sale", "sale"),
     ],

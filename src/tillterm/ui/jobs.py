@@ -95,7 +95,7 @@ class JobRunner(_Node):
         self,
         group: str,
         job: Callable[[], T],
-        done: Callable[[T], Message] | None = None,
+        done: Callable[[T], Message | None] | None = None,
         failed: Callable[[str], Message] | None = None,
         *,
         exclusive: bool = True,
@@ -107,7 +107,8 @@ class JobRunner(_Node):
         ``description`` says in words what the job was doing ("saving the customer"),
         for the line the cashier reads if it fails unexpectedly. ``holds_keys``: what it
         returns opens something (completing a sale shows its receipt), so keys typed
-        meanwhile wait for it (``keys_wait``) and go to what it opens.
+        meanwhile wait for it (``keys_wait``) and go to what it opens. ``done`` may
+        return ``None``: nothing is posted (the answer was handed over otherwise).
         """
 
         def body() -> None:
@@ -120,7 +121,9 @@ class JobRunner(_Node):
                     self.post_message(failed(str(exc)))
                 return
             if done is not None and not get_current_worker().is_cancelled:
-                self.post_message(done(result))
+                message = done(result)
+                if message is not None:
+                    self.post_message(message)
 
         worker: Worker[None] = self.run_worker(
             body,

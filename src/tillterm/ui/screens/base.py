@@ -8,12 +8,17 @@ stuck.
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from textual import events, on
 from textual._context import active_app
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.reactive import Reactive
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
@@ -27,6 +32,8 @@ if TYPE_CHECKING:
     from tillterm.ui.app import TilltermApp
 
 ResultT = TypeVar("ResultT")
+T = TypeVar("T")
+MessageT = TypeVar("MessageT", bound=Message)
 
 
 class ServiceHandle(JobRunner):
@@ -114,6 +121,35 @@ class QuickFirstFrame(Screen[ResultT]):
         with suppress(LookupError):  # made outside an app (a test): Textual's mark stays
             self._css_update_count = active_app.get()._css_update_count
 
+    #: the longest a screen holds its frames for widgets being mounted (seconds)
+    HOLD_FRAMES_AT_MOST: ClassVar[float] = 1.0
+
+    def hold_frames(self, mounting: Awaitable[object], then: Callable[[], object]) -> None:
+        """Draw nothing until ``mounting`` (widgets being mounted) is done.
+
+        Widgets mounted in a batch are mounted over several turns of the event loop, and
+        Textual lays out and draws the screen between them: a form of fifteen rows was
+        drawn five times as it opened (empty, with its rows not yet laid out, then
+        partly), each time laid out whole, most of its opening's time (issue 17). Held,
+        it is laid out and drawn once, whole. Never longer than
+        :attr:`HOLD_FRAMES_AT_MOST`: a mount that never ends does not freeze the app.
+        ``then`` runs once they are mounted, before the frame is drawn.
+        """
+        app = self.app
+        held = app.batch_update()
+        held.__enter__()
+
+        async def release() -> None:
+            try:
+                with suppress(TimeoutError):  # the screen shows what it has, and runs on
+                    await asyncio.wait_for(_awaited(mounting), self.HOLD_FRAMES_AT_MOST)
+                then()
+            finally:
+                held.__exit__(None, None, None)
+                self.refresh(layout=True)  # the frames held were dropped, not deferred
+
+        self._held_frames = asyncio.ensure_future(release())
+
     @property
     def never_covered(self) -> bool:
         """No screen has been shown over this one yet: a resume now is its first showing
@@ -144,13 +180,104 @@ class QuickFirstFrame(Screen[ResultT]):
             event.stop()
 
 
-class TillScreen(ServiceHandle, QuickFirstFrame[ResultT], SteadyCursor[ResultT]):
+async def _awaited(awaitable: Awaitable[object]) -> None:
+    await awaitable
+
+
+class FirstRead(JobRunner, QuickFirstFrame[ResultT]):
+    """A screen's first read, started as it is built and shown in its first frame.
+
+    Issue 17 (every screen's first page <= 50 ms): read after the screen was shown,
+    the first page came a frame later, the screen laid out and drawn twice (empty, then
+    filled). Started from ``compose``, the read runs while the screen is mounted and
+    laid out; if it is in by the screen's first showing (its first resume, before its
+    first layout), it is shown there, and the first frame holds the first page. If it
+    is not, its message comes as any job's does and the screen is drawn once more.
+
+    The worker either leaves its answer for the first showing or posts it, never both
+    (decided under a lock): the handler sees each answer once.
+
+    A read still running at the first showing is waited for, a little
+    (:attr:`FIRST_READ_WAIT`): the worker thread gets the interpreter lock a slice at a
+    time while the screen is built, so a 4 ms read was often not in by then, and the
+    frame drawn without it, then the frame drawn again with it, cost more than the
+    wait. A read that takes longer (a locked database) is not waited for: the screen
+    shows and fills when it comes.
+    """
+
+    #: how long the first showing waits for a first read still running (seconds)
+    FIRST_READ_WAIT: ClassVar[float] = 0.03
+
+    def __init__(
+        self, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(name, id, classes)
+        self._first_lock = threading.Lock()
+        #: the first showing happened: answers are posted as usual from now on
+        self._first_shown = False
+        self._first_answers: list[tuple[Message, Callable[[Message], object]]] = []
+        #: first reads started / answered (held or posted, failures too)
+        self._first_reads = 0
+        self._first_answered = threading.Semaphore(0)
+
+    def first_read(
+        self,
+        group: str,
+        job: Callable[[], T],
+        done: Callable[[T], MessageT],
+        failed: Callable[[str], Message],
+        *,
+        show: Callable[[MessageT], object],
+        description: str,
+    ) -> None:
+        """Run ``job`` as :meth:`run_job` does; ``show`` (the handler of ``done``'s
+        message) shows its answer in the first frame if it is in by then."""
+
+        def answered(result: T) -> Message | None:
+            message = done(result)
+            try:
+                with self._first_lock:
+                    if not self._first_shown:
+                        held = cast("Callable[[Message], object]", show)
+                        self._first_answers.append((message, held))
+                        return None
+                return message
+            finally:
+                self._first_answered.release()
+
+        def refused(error: str) -> Message:
+            self._first_answered.release()
+            return failed(error)
+
+        self._first_reads += 1
+        self.run_job(group, job, answered, refused, description=description)
+
+    @property
+    def keys_wait(self) -> bool:
+        """Keys wait for an answer held for the first showing too: what it builds is
+        what they are typed into."""
+        return bool(self._first_answers) or super().keys_wait
+
+    @on(events.ScreenResume)
+    def _show_first_answers(self) -> None:
+        if self._first_shown:
+            return
+        deadline = time.monotonic() + self.FIRST_READ_WAIT
+        for _read in range(self._first_reads):
+            if not self._first_answered.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                break
+        with self._first_lock:
+            self._first_shown = True
+            answers, self._first_answers = self._first_answers, []
+        for message, show in answers:
+            show(message)
+
+
+class TillScreen(ServiceHandle, FirstRead[ResultT], SteadyCursor[ResultT]):
     """A full screen of the app (register, customers, groups, import)."""
 
 
-class TillModal(
-    ServiceHandle, QuickFirstFrame[ResultT], SteadyCursor[ResultT], ModalScreen[ResultT]
-):
+class TillModal(ServiceHandle, FirstRead[ResultT], SteadyCursor[ResultT], ModalScreen[ResultT]):
     """A window over a screen (a form, the payment, a question).
 
     A modal screen hides the app's keys, F1 included: in the payment, the form and every

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -131,9 +132,8 @@ class DrawerScreen(TillModal[None]):
                     yield PickList(id="drawer-z-list", markup=False)
             yield Static("", id="drawer-note")
         yield KeyFooter()
-        # read while the window is mounted and laid out, not after: the report is then
-        # often in by the first frame (issue 17)
-        self._load("")
+        # read while the window is mounted and laid out: in by its first frame (issue 17)
+        self._load("", first=True)
 
     def on_mount(self) -> None:
         self.query_one("#drawer-z-list", OptionList).can_focus = False  # the fields keep it
@@ -141,13 +141,14 @@ class DrawerScreen(TillModal[None]):
 
     # ----------------------------------------------------------------- workers
 
-    def _load(self, note: str) -> None:
+    def _load(self, note: str, *, first: bool = False) -> None:
         drawer = self.services.drawer
 
         def read() -> DrawerScreen.Loaded:
             return self.Loaded(*drawer.overview(), drawer.z_reports(), note)
 
-        self.run_job(
+        run = partial(self.first_read, show=self._loaded) if first else self.run_job
+        run(
             "drawer-read",
             read,
             lambda loaded: loaded,

@@ -17,6 +17,7 @@ the refund's receipt the same way the register files a sale's.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from textual import on
 from textual.app import ComposeResult
@@ -118,16 +119,18 @@ class RecentSalesScreen(TillModal[RefundDone | None]):
                 yield Static("", id="recent-receipt-text", markup=False)
             yield Static(plain(_("Loading…")), id="recent-note")
         yield KeyFooter()
+        # read while the window is mounted and laid out: in by its first frame (issue 17)
+        self._list(first=True)
 
     def on_mount(self) -> None:
         self.query_one("#recent-receipt", Input).focus()
-        self._list()
 
     # ----------------------------------------------------------------- workers
 
-    def _list(self) -> None:
+    def _list(self, *, first: bool = False) -> None:
         services = self.services
-        self.run_job(
+        run = partial(self.first_read, show=self._listed) if first else self.run_job
+        run(
             "recent",
             lambda: services.till.completed(),
             self.Listed,

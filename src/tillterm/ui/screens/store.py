@@ -156,21 +156,27 @@ class StoreScreen(TillScreen[None]):
         return FormRow(LABELS[name], widget, field_name=name)
 
     def on_mount(self) -> None:
-        self.run_job(
+        # read while the screen is mounted and laid out: in by its first frame (issue 17)
+        self.first_read(
             "store-open",
             self.services.back_office.store_form,
             self.Opened,
             lambda error: self.Invalid(
                 {"": _("The settings could not be read: {error}").format(error=error)}
             ),
+            show=self._opened,
             description=_("reading the store's settings"),
         )
 
     @on(Opened)
-    async def _opened(self, message: Opened) -> None:
+    def _opened(self, message: Opened) -> None:
         form = message.form
         self._status("" if form.taxes else _("No tax rates yet: create them in Tax rates (2)."))
-        await self.query_one("#store-form").mount_all(self._rows(form))
+        self.hold_frames(self.query_one("#store-form").mount_all(self._rows(form)), self._filled)
+
+    def _filled(self) -> None:
+        """The rows are mounted: what they hold now is what "was something typed?"
+        compares with (a list's value settles as it mounts)."""
         self._fields["name"].focus()
         self._initial = self.collect()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from textual import on
 from textual.app import ComposeResult
@@ -85,14 +86,16 @@ class TaxRatesScreen(TillScreen[None]):
             markup=False,
         )
         yield KeyFooter()
-        self.load()  # read while the screen is mounted and laid out, not after (issue 17)
+        # read while the screen is mounted and laid out: in by its first frame (issue 17)
+        self.load(first=True)
 
     def on_screen_resume(self) -> None:
         if not self.never_covered:  # back from a form, a question: read again
             self.load()
 
-    def load(self) -> None:
-        self.run_job(
+    def load(self, *, first: bool = False) -> None:
+        run = partial(self.first_read, show=self._loaded) if first else self.run_job
+        run(
             "tax-rates",
             self.services.back_office.tax_rates,
             self.Loaded,
