@@ -652,3 +652,68 @@ async def test_a_mode_screen_first_shown_skips_the_stylesheet_refresh_and_restyl
         await app.switch_mode("quick")  # covered once: resumed as Textual does
         await pilot.pause()
         assert restyled == ["Quick"]
+
+
+async def test_frames_held_while_rows_mount_then_one_whole_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``QuickFirstFrame.hold_frames`` (the store form's rows): ``App.batch_update``
+    drops the frames Textual draws while the rows mount, and a screen put among its own
+    ``_dirty_widgets`` is drawn whole by the layout's own frame (Textual's partial update
+    of sixty regions just mounted cost five times a whole one). If either changes, a
+    form is drawn half-mounted again, or twice: this names which."""
+    from textual._compositor import Compositor
+    from textual.containers import Vertical
+
+    from tillterm.ui.screens.base import QuickFirstFrame
+
+    updates: list[str] = []
+    full, partial = Compositor.render_full_update, Compositor.render_partial_update
+
+    def whole(self: Compositor, simplify: bool = False) -> Any:
+        updates.append("full")
+        return full(self, simplify=simplify)
+
+    def regions(self: Compositor) -> Any:
+        updates.append(f"partial {len(self._dirty_regions)}")
+        return partial(self)
+
+    monkeypatch.setattr(Compositor, "render_full_update", whole)
+    monkeypatch.setattr(Compositor, "render_partial_update", regions)
+
+    class Form(QuickFirstFrame[None]):
+        def compose(self) -> ComposeResult:
+            yield Vertical(id="form")
+
+    app: App[None] = App()
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = Form()
+        await app.push_screen(form)
+        await pilot.pause()
+        frames: list[int] = []
+        display = app._display
+
+        def drawn(screen: Screen[Any], renderable: Any) -> None:
+            if renderable is not None and not app._batch_count:
+                rows = form.query(".row")
+                frames.append(sum(1 for row in rows if row in form._compositor.visible_widgets))
+            display(screen, renderable)
+
+        monkeypatch.setattr(app, "_display", drawn)
+        updates.clear()
+        done: list[bool] = []
+        rows = [Static(f"row {n}", classes="row") for n in range(20)]
+        form.hold_frames(form.query_one("#form").mount_all(rows), lambda: done.append(True))
+        while not done:
+            await pilot.pause()
+        await pilot.pause()
+        await pilot.pause()
+        assert frames and set(frames) == {20}, (
+            f"Textual {TEXTUAL}: frames drawn with {frames} of 20 rows laid out: "
+            "batch_update no longer holds them"
+        )
+        shown = [update for update in updates if update != "partial 0"]
+        assert shown and shown[-len(frames)] == "full", (
+            f"Textual {TEXTUAL}: the frame after the rows mounted was {shown}: a screen "
+            "among its own _dirty_widgets is no longer drawn whole"
+        )

@@ -145,8 +145,13 @@ class QuickFirstFrame(Screen[ResultT]):
                     await asyncio.wait_for(_awaited(mounting), self.HOLD_FRAMES_AT_MOST)
                 then()
             finally:
+                # laid out, and drawn whole in that layout's frame: the frames held were
+                # dropped, not deferred; and the layout's own update, partial, of the
+                # sixty regions just mounted, cost five times a whole one (Textual
+                # draws the screen whole when it is among its dirty widgets)
+                self._dirty_widgets.add(self)
+                self.refresh(repaint=False, layout=True)
                 held.__exit__(None, None, None)
-                self.refresh(layout=True)  # the frames held were dropped, not deferred
 
         self._held_frames = asyncio.ensure_future(release())
 
