@@ -210,10 +210,8 @@ def _has_news(dbapi_connection: Any) -> bool:
     """
     try:
         ready, _w, _x = select.select([dbapi_connection.fileno()], [], [], 0)
-    except (OSError, ValueError, AttributeError, TypeError):
-        return True  # closed, or not a socket we can ask: let the ping tell
-    except Exception:  # psycopg's own "the connection is closed"
-        return True
+    except Exception:  # closed (psycopg says so), or not a socket we can ask
+        return True  # the ping will tell
     return bool(ready)
 
 
