@@ -13,6 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import needs_pg, wait_until_blocking
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -92,3 +94,49 @@ def test_same_rows_through_the_driver_and_through_sqlalchemy(any_engine: Engine)
         row = fastpath.fetch_one(s, "SELECT discount_percent, id FROM customer WHERE id = 2")
         assert row is not None
         assert fastpath.decode(row, readers) == [Decimal("12.5"), 2]
+
+
+def test_a_search_that_opens_its_transaction_ends_it_and_the_session_carries_on(
+    any_engine: Engine,
+) -> None:
+    """On PostgreSQL a search alone in its transaction commits in its own round trip:
+    what the session does after it is a transaction of its own, kept or undone whole."""
+    with session_scope(any_engine) as s:
+        create_customer(s, {"first_name": "Marie"})
+    with session_scope(any_engine) as s:
+        assert [c.first_name for c in search_customers(s, "mar")] == ["Marie"]
+        create_customer(s, {"first_name": "Martin"})
+        assert [c.first_name for c in search_customers(s, "mar")] == ["Marie", "Martin"]
+        s.rollback()
+        assert [c.first_name for c in search_customers(s, "mar")] == ["Marie"]
+    with pytest.raises(RuntimeError), session_scope(any_engine) as s:
+        create_customer(s, {"first_name": "Marion"})
+        # a search inside a transaction that wrote leaves it open: the write is undone
+        assert len(search_customers(s, "mar")) == 2
+        raise RuntimeError("the cashier cancels")
+    with session_scope(any_engine) as s:
+        assert [c.first_name for c in search_customers(s, "mar")] == ["Marie"]
+
+
+@needs_pg
+def test_a_pooled_connection_the_server_dropped_is_replaced_unseen(pg_engine: Engine) -> None:
+    """No ping before each checkout: a connection whose server process ended (a restart,
+    an administrator) has its goodbye on its socket, and is replaced before use."""
+    with session_scope(pg_engine) as s:
+        create_customer(s, {"first_name": "Marie"})
+        pid = s.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    with session_scope(pg_engine) as s:  # the pooled connection again, with no ping
+        assert s.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one() == pid
+    admin = create_engine(pg_engine.url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            assert conn.exec_driver_sql(f"SELECT pg_terminate_backend({pid})").scalar_one()
+            gone = f"SELECT count(*) FROM pg_stat_activity WHERE pid = {pid}"
+            wait_until_blocking(
+                lambda: conn.exec_driver_sql(gone).scalar_one() == 0, "the backend gone"
+            )
+    finally:
+        admin.dispose()
+    with session_scope(pg_engine) as s:
+        assert [c.first_name for c in search_customers(s, "mar")] == ["Marie"]
+        assert s.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one() != pid

@@ -15,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import select
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError, OperationalError
 from sqlmodel import Session
 
 from tillterm.core.errors import DatabaseBusy, DatabaseError, DatabaseTooNew
@@ -168,9 +170,8 @@ def _pg_engine(url: URL, timeouts: PgTimeouts, **kwargs: Any) -> Engine:
         restore_fallback,
     )
 
-    engine = create_engine(
-        url, pool_pre_ping=True, connect_args=pg_connect_args(url, timeouts), **kwargs
-    )
+    engine = create_engine(url, connect_args=pg_connect_args(url, timeouts), **kwargs)
+    event.listen(engine, "checkout", _ping_if_needed(engine))
     #: without a deadline, no wait outlasts the server's own statement timeout by much
     fallback = timeouts.statement + 5 if timeouts.statement else None
 
@@ -187,7 +188,61 @@ def _pg_engine(url: URL, timeouts: PgTimeouts, **kwargs: Any) -> Engine:
 
     event.listen(engine, "do_connect", connect)
     event.listen(engine, "checkin", restore_fallback)
+    event.listen(engine, "checkin", _note_idle)
     return engine
+
+
+#: a pooled PostgreSQL connection idle this long is pinged before use even when its
+#: socket is quiet (:func:`_ping_if_needed`)
+PING_AFTER_IDLE = 5.0
+
+
+def _note_idle(_dbapi_connection: Any, record: Any) -> None:
+    """When a connection went back to the pool (:func:`_ping_if_needed` reads it)."""
+    if record is not None:
+        record.info["idle_since"] = time.monotonic()
+
+
+def _has_news(dbapi_connection: Any) -> bool:
+    """Whether something is waiting on an idle connection's socket: an idle server
+    sends nothing, so it is its goodbye (a restart's "terminating connection"), the
+    end of the stream, or an error of a broken link. Asked of the kernel, no round trip.
+    """
+    try:
+        ready, _w, _x = select.select([dbapi_connection.fileno()], [], [], 0)
+    except Exception:  # closed (psycopg says so), or not a socket we can ask
+        return True  # the ping will tell
+    return bool(ready)
+
+
+def _ping_if_needed(engine: Engine) -> Callable[[Any, Any, Any], None]:
+    """A pool checkout that pings the server only when the connection may be dead.
+
+    ``pool_pre_ping`` pings at every checkout: a round trip (and a wake-up of the
+    server's process) before each customer search, a third of what a keystroke sent.
+    A pooled connection whose server went away (a restart, a crash, a dropped link the
+    keepalives noticed) has something on its socket; one that is quiet and was used in
+    the last :data:`PING_AFTER_IDLE` seconds is used as is. A fresh connection is not
+    pinged. A failed ping drops every pooled connection older than it, as
+    ``pool_pre_ping`` does, and the pool connects again. A server that hangs while the
+    socket is quiet is noticed by the statement's own deadline, as the ping's would.
+    """
+    dialect = engine.dialect
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None:
+            return  # just connected
+        if time.monotonic() - idle_since < PING_AFTER_IDLE and not _has_news(dbapi_connection):
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, None):
+                raise InvalidatePoolError() from exc
+            raise
+
+    return checkout
 
 
 @dataclass(frozen=True)
@@ -592,7 +647,9 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         _roll_back(session)
         raise translate(exc) from exc
     except BaseException:
-        session.rollback()
+        # a read through the driver itself (``tillterm.store.fastpath``) may have met
+        # a dead connection SQLAlchemy has not seen: its error is the one to tell
+        _roll_back(session)
         raise
     finally:
         session.close()
