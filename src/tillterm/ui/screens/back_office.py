@@ -16,7 +16,7 @@ from importlib.util import find_spec
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Header, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tillterm.i18n import _
@@ -25,6 +25,7 @@ from tillterm.ui.screens.base import TillScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
 from tillterm.ui.widgets.pick_list import PickList
+from tillterm.ui.widgets.title_bar import TitleBar
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class BackOfficeScreen(TillScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(plain(_("Back office: setting up the store")), classes="screen-title")
         yield PickList(
             *(

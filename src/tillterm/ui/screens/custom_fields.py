@@ -17,7 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Static
 
 from tillterm.customers.custom_fields import TYPE_NAMES
 from tillterm.i18n import _
@@ -28,6 +28,7 @@ from tillterm.ui.screens.custom_field_form import CustomFieldForm
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
 from tillterm.ui.widgets.results_table import PlainCell, fit
+from tillterm.ui.widgets.title_bar import TitleBar
 
 
 class CustomFieldsScreen(TillScreen[None]):
@@ -68,7 +69,7 @@ class CustomFieldsScreen(TillScreen[None]):
         self.fields: tuple[CustomFieldDef, ...] = ()
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(
             plain(_("Back office > Custom fields")), classes="screen-title", id="field-title"
         )

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import Key
 from textual.message import Message
-from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from tillterm.customers.merging import MergeDone, MergeField
 from tillterm.customers.records import CustomerSummary, Duplicate
@@ -29,6 +29,7 @@ from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
 from tillterm.ui.widgets.results_table import PlainCell, fit
+from tillterm.ui.widgets.title_bar import TitleBar
 
 LABEL = 16
 VALUE = 28
@@ -92,7 +93,7 @@ class CustomerMerge(TillScreen[int | None]):
         self.other_id: int | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(
             plain(_("Merge a duplicate into {name}").format(name=self.survivor_name)),
             id="merge-title",

@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from tillterm.core.money import format_money
 from tillterm.core.typed_text import visible_text
@@ -37,6 +37,7 @@ from tillterm.ui.screens.base import TillScreen
 from tillterm.ui.screens.confirm import ConfirmScreen, KeyPromptScreen, PromptScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
+from tillterm.ui.widgets.title_bar import TitleBar
 
 LABEL_WIDTH = 10
 
@@ -360,7 +361,7 @@ class CustomerView(TillScreen[None]):
         return region_for_country(settings.country if settings is not None else "")
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with Horizontal(id="view-body"):
             with VerticalScroll(id="profile"):
                 yield Static(plain(_("Loading…")), id="profile-text")

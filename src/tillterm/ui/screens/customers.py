@@ -34,7 +34,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from tillterm.core.errors import TilltermError
@@ -54,6 +54,7 @@ from tillterm.ui.widgets.customer_filters import CustomerFilters, FilterItems, f
 from tillterm.ui.widgets.key_footer import KeyFooter
 from tillterm.ui.widgets.results_table import PlainCell, ResultsTable, fit
 from tillterm.ui.widgets.scan_input import ScanInput
+from tillterm.ui.widgets.title_bar import TitleBar
 
 #: a screenful and a half at 80×24: every extra row costs time on each key
 PAGE = 25
@@ -284,7 +285,7 @@ class CustomersScreen(TillScreen[None]):
         self._unknown_code: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with Horizontal(id="search-bar"):
             yield SearchBox(
                 self._hold_frame,

@@ -17,7 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Static
 
 from tillterm.customers.groups import GroupRecord
 from tillterm.i18n import _, ngettext, pgettext
@@ -29,6 +29,7 @@ from tillterm.ui.screens.group_form import GroupForm
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
 from tillterm.ui.widgets.results_table import PlainCell, fit
+from tillterm.ui.widgets.title_bar import TitleBar
 
 
 def _percent(group: GroupRecord) -> str:
@@ -85,7 +86,7 @@ class GroupsScreen(TillScreen[None]):
         self.counts: dict[int, int] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(plain(_("Customer groups")), classes="screen-title", id="groups-title")
         table = DataTable[PlainCell](id="group-table", cursor_type="row", zebra_stripes=True)
         table.add_column(plain_text(_("Name")), width=18, key="name")

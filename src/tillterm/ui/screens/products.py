@@ -10,14 +10,15 @@ written back annotated), Ctrl+E exports every product (the import template).
 Pushable as ``ProductsScreen()`` from any screen (the back-office hub opens it).
 
 Opening it is timed (issue 17: the first page <= 50 ms at 100k products): the first page
-is read while the screen is built, and shown in the first frame if read by then (the
-restyle and re-layout Textual would add after the first layout are skipped for every
-screen: ``tillterm.ui.screens.base.QuickFirstFrame``).
+is read while the screen is built, and shown in the first frame if read by then
+(``tillterm.ui.screens.base.FirstRead``; the restyle and re-layout Textual would add
+after the first layout are skipped for every screen: ``QuickFirstFrame``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -25,7 +26,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import Key
 from textual.message import Message
-from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from tillterm.catalog.products import ProductInfo
 from tillterm.i18n import _, ngettext
@@ -37,6 +38,7 @@ from tillterm.ui.screens.product_form import ProductForm
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
 from tillterm.ui.widgets.results_table import PlainCell, ResultsTable, fit
+from tillterm.ui.widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:
     from tillterm.spreadsheet.product_import import ProductImport
@@ -86,16 +88,9 @@ class ProductsScreen(TillScreen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.products: tuple[ProductInfo, ...] = ()
-        #: the first page is read while the screen is built (see ``compose``): the first
-        #: resume must not read it a second time
-        self._first_read = False
-        #: the last page the worker read (set in its thread), and the last one shown:
-        #: the first resume shows a page read by then at once (see ``on_screen_resume``)
-        self._read: ProductsScreen.Listed | None = None
-        self._shown: ProductsScreen.Listed | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(plain(_("Products")), classes="screen-title", id="products-title")
         yield Input(
             placeholder=_("Search: name, SKU or barcode (accents, case ignored)"),
@@ -117,39 +112,24 @@ class ProductsScreen(TillScreen[None]):
             markup=False,
         )
         yield KeyFooter()
-        # the first page is read while the screen is mounted and laid out (issue 17:
-        # first page <= 50 ms at 100k products); read on the first resume, it waited
-        # for all of that before it even started
-        self._first_read = True
-        self.load("")  # the search box is not mounted yet: it starts empty
+        # the first page is read while the screen is mounted and laid out, and shown in
+        # its first frame (issue 17: first page <= 50 ms at 100k products)
+        self.load("", first=True)  # the search box is not mounted yet: it starts empty
 
     def on_screen_resume(self) -> None:
-        """Coming back (from a form, an import): the list again, fresh.
+        """Coming back (from a form, an import): the list again, fresh."""
+        if not self.never_covered:
+            self.load()
 
-        The first resume (its restyle skipped: ``QuickFirstFrame``) shows the first
-        page at once if it was read by then (its message waits behind this one): it is
-        in the first frame instead of an empty list.
-        """
-        if self._first_read:
-            self._first_read = False
-            if self._read is not None:
-                self._listed(self._read)
-            return
-        self.load()
-
-    def load(self, text: str | None = None) -> None:
+    def load(self, text: str | None = None, *, first: bool = False) -> None:
         if text is None:
             text = self.query_one("#product-search", Input).value
         care = self.services.products
-
-        def listed(found: tuple[ProductInfo, ...]) -> ProductsScreen.Listed:
-            self._read = self.Listed(text, found)
-            return self._read
-
-        self.run_job(
+        run = partial(self.first_read, show=self._listed) if first else self.run_job
+        run(
             "products",
             lambda: tuple(care.page(text)),
-            listed,
+            lambda found: self.Listed(text, found),
             lambda error: self.Listed(text, (), error),
             description=_("searching the products"),
         )
@@ -161,14 +141,11 @@ class ProductsScreen(TillScreen[None]):
 
     @on(Listed)
     def _listed(self, message: Listed) -> None:
-        if message is self._shown:
-            return  # shown early, on the first resume
         if message.text != self.query_one("#product-search", Input).value:
             return  # an older search: the newer one is on its way
         if message.error:
             self.notify(message.error, title=_("Products"), severity="error", markup=False)
             return
-        self._shown = message
         self.products = message.products
         self.query_one("#product-table", ResultsTable).show_rows(
             [

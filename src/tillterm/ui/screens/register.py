@@ -33,7 +33,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Header, Input, Static
+from textual.widgets import Input, Static
 
 from tillterm.core.errors import TilltermError
 from tillterm.core.money import format_money, parse_amount, parse_percent
@@ -54,6 +54,7 @@ from tillterm.ui.widgets.sale_lines import SaleLines
 from tillterm.ui.widgets.sale_totals import SaleTotals
 from tillterm.ui.widgets.steady_frame import SteadyInput
 from tillterm.ui.widgets.suggestions import Suggestions
+from tillterm.ui.widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:
     from tillterm.catalog.products import ProductInfo
@@ -216,7 +217,7 @@ class RegisterScreen(TillScreen[None]):
     # ----------------------------------------------------------------- layout
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with Horizontal(id="register-top"):
             yield RegisterInput(
                 placeholder=_("Scan or type barcode, SKU, name; =12.50 misc; %10 discount"),

@@ -38,7 +38,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Header, Input, ProgressBar, Static
+from textual.widgets import DataTable, Input, ProgressBar, Static
 
 from tillterm.core.money import format_money
 from tillterm.i18n import _, ngettext
@@ -54,6 +54,7 @@ from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
 from tillterm.ui.widgets.path_input import PathInput
 from tillterm.ui.widgets.results_table import PlainCell, fit
+from tillterm.ui.widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:
     # the reversal's result only: importing the module would load SQLAlchemy in the UI
@@ -192,7 +193,7 @@ class ImportScreen(TillScreen[None]):
         self._mapping_row = 0
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(plain(_("Import customers")), classes="screen-title")
         yield PathInput(
             placeholder=_("Path to a .csv, .xlsx, .xls or .vcf file (Tab completes, Enter checks)"),

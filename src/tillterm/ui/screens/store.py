@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Header, Input, Select, Static, Switch
+from textual.widgets import Input, Select, Static, Switch
 
 from tillterm.catalog.store_details import LABELS
 from tillterm.i18n import _, ngettext
@@ -31,6 +31,7 @@ from tillterm.ui.screens.confirm import ask_to_discard
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.form_row import FormRow, field_value, set_field_value, show_errors
 from tillterm.ui.widgets.key_footer import KeyFooter
+from tillterm.ui.widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:
     from tillterm.catalog.settings import StoreInfo
@@ -96,7 +97,7 @@ class StoreScreen(TillScreen[None]):
         self._saving = False
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(plain(_("Back office > Store")), classes="screen-title")
         # the fields come with what they show (:meth:`_opened`): composed up front,
         # the form was laid out and drawn empty first, then again filled, a third of

@@ -17,7 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Static
 
 from tillterm.catalog.tax_rates import describe_use, rate_text
 from tillterm.i18n import _
@@ -29,6 +29,7 @@ from tillterm.ui.screens.tax_rate_form import TaxRateForm
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
 from tillterm.ui.widgets.results_table import PlainCell, fit
+from tillterm.ui.widgets.title_bar import TitleBar
 
 
 def _state(rate: TaxRateRecord) -> str:
@@ -72,7 +73,7 @@ class TaxRatesScreen(TillScreen[None]):
         self.rates: tuple[TaxRateRecord, ...] = ()
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(plain(_("Back office > Tax rates")), classes="screen-title", id="tax-title")
         table = DataTable[PlainCell](id="tax-table", cursor_type="row", zebra_stripes=True)
         table.add_column(plain_text(_("Name")), width=20, key="name")
