@@ -12,6 +12,7 @@ export (seed 002).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 
 from textual import on
 from textual.app import ComposeResult
@@ -103,14 +104,14 @@ class GroupsScreen(TillScreen[None]):
             markup=False,
         )
         yield KeyFooter()
-        # read while the screen is mounted and laid out, not after (issue 17)
-        self.load()
+        # read while the screen is mounted and laid out: in by its first frame (issue 17)
+        self.load(first=True)
 
     def on_screen_resume(self) -> None:
         if not self.never_covered:  # back from a form, a question: read again
             self.load()
 
-    def load(self) -> None:
+    def load(self, *, first: bool = False) -> None:
         """Read the groups; a read that a newer one replaced says nothing.
 
         ``exclusive`` only flags the older thread as cancelled: it still runs to its end.
@@ -120,7 +121,8 @@ class GroupsScreen(TillScreen[None]):
         enough: whatever it posted before the newer read started comes first anyway.
         """
         care = self.services.customers
-        self.run_job(
+        run = partial(self.first_read, show=self._loaded) if first else self.run_job
+        run(
             "groups",
             lambda: care.groups(counted=False),
             self.Loaded,
