@@ -221,9 +221,14 @@ def snapshot_keys(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
 
 
 def screen_text(app: App[object]) -> str:
-    """The text of every visible Static/Label on the current screen (notices excluded)."""
-    return "\n".join(
+    """The text of every visible Static/Label on the current screen (notices excluded),
+    and the labels of the form rows shown (drawn by the rows themselves)."""
+    from tillterm.ui.widgets.form_row import FormRow
+
+    texts = [
         str(widget.content)
         for widget in app.screen.query(Static)
         if widget.display and widget.is_on_screen
-    )
+    ]
+    texts.extend(row.label for row in app.screen.query(FormRow) if row.is_on_screen)
+    return "\n".join(texts)

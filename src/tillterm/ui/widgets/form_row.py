@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch, TextArea
 from textual.widgets.select import InvalidSelectValueError
@@ -22,22 +23,31 @@ from tillterm.ui.plain import VisibleControls, plain, visible_text
 class FormRow(Widget):
     """A label, the editing widget, and an error line added only when there is an error.
 
-    A grid rather than nested containers, and no error widget until one is needed: a
-    customer form has some forty rows, and fewer widgets is a form that opens faster.
+    The label is drawn by the row itself, under the field's left margin, and there is no
+    error widget until one is needed: a customer form has some forty rows, a store form
+    fifteen, and each widget mounted is time the form takes to open (issue 17: every
+    screen's first page in 50 ms; a label widget was a quarter of the store form's).
     """
+
+    #: the label's cells (the field starts after them) and its style's component class
+    LABEL_WIDTH = 20
+    COMPONENT_CLASSES = {"form-row--label"}
 
     DEFAULT_CSS = """
     FormRow {
         height: auto;
         width: 100%;
-        layout: grid;
-        grid-size: 2;
-        grid-columns: 20 1fr;
-        grid-rows: auto;
+        layout: vertical;
 
-        & > .form-label {
-            padding: 0 1 0 0;
+        & > .form-row--label {
             color: $text-muted;
+        }
+        &.-invalid > .form-row--label {
+            color: $error;
+            text-style: bold;
+        }
+        & > Input, & > Select, & > TextArea, & > .switch-line {
+            margin-left: 20;
         }
         & Input {
             background: $foreground 10%;
@@ -71,16 +81,11 @@ class FormRow(Widget):
             width: auto;
         }
         & > TextArea {
-            height: 4;
+            height: 3;  /* as tall as the grid these rows were drew it */
         }
         & > .form-error {
-            column-span: 2;
             color: $error;
             padding-left: 20;
-        }
-        &.-invalid > .form-label {
-            color: $error;
-            text-style: bold;
         }
     }
     """
@@ -89,8 +94,7 @@ class FormRow(Widget):
         # made with its children rather than composing them: a form's rows are then
         # mounted, and styled, in one go (styles shared between rows alike), with no
         # compose step per row (issue 17: a screen's first page in 50 ms)
-        # the label: a custom field's name, plain
-        children: list[Widget] = [Label(plain(label), classes="form-label")]
+        children: list[Widget] = []
         if isinstance(field, Switch):
             # the state in words too: a 16-colour or monochrome screen shows no green
             state = _("yes") if field.value else _("no")  # made switched on
@@ -107,6 +111,16 @@ class FormRow(Widget):
         self.field = field
         self.field_name = field_name
         self._error = ""
+        # the label's lines, cut to its column (a custom field's name may be long): the
+        # row is as tall as they are at least
+        self._label_lines = plain(label).wrap(self.LABEL_WIDTH - 1) or [Content()]
+        if len(self._label_lines) > 1:
+            self.styles.min_height = len(self._label_lines)
+
+    def render(self) -> Content:
+        """The label, in its column; the field is drawn over the rest of the line."""
+        style = self.get_visual_style("form-row--label")
+        return Content("\n").join(self._label_lines).stylize(style)
 
     def on_switch_changed(self, event: Switch.Changed) -> None:
         self.query_one(".switch-state", Label).update(plain(_("yes") if event.value else _("no")))
@@ -119,6 +133,7 @@ class FormRow(Widget):
         """Show ``message`` under the field, or clear it with ``None``."""
         self._error = message or ""
         self.set_class(bool(message), "-invalid")
+        self.refresh()  # the label's colour
         shown = self.query(".form-error")
         if message:
             if shown:
