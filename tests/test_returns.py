@@ -324,3 +324,22 @@ def test_two_registers_return_the_last_pen_on_postgresql(pg_url: str) -> None:
     _return(engine, done.id, {pen: 2})
     _check_race(engine, _race([pg_url, pg_url], done.id, pen), done.id, pen)
     engine.dispose()
+
+
+def test_the_plan_says_the_sum_once_when_it_all_goes_back_one_way() -> None:
+    """What the cashier reads before confirming: "Refund 9.00 EUR to the card.", not
+    "Refund 9.00 EUR: 9.00 EUR to the card."; split ways still list each part."""
+    from tillterm.sales.returns import MoneyBack, ReturnPlan, describe_plan
+
+    def plan(*money: MoneyBack, taken: int = 0) -> ReturnPlan:
+        total = sum(back.amount_cents for back in money)
+        return ReturnPlan(parts=(), money=money, earned_taken_back=taken, total_cents=total)
+
+    assert describe_plan(plan(MoneyBack("card", 900)), "EUR") == "Refund 9.00 EUR to the card."
+    assert describe_plan(plan(MoneyBack("cash", 450)), "EUR") == "Refund 4.50 EUR in cash."
+    assert describe_plan(plan(MoneyBack("card", 900), taken=9), "EUR") == (
+        "Refund 9.00 EUR: 9.00 EUR to the card; 9 points earned taken back."
+    )
+    assert describe_plan(plan(MoneyBack("account", 500), MoneyBack("card", 158)), "EUR") == (
+        "Refund 6.58 EUR: 5.00 EUR credited to the account; 1.58 EUR to the card."
+    )

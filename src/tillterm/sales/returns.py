@@ -646,4 +646,7 @@ def describe_plan(plan: ReturnPlan, currency: str) -> str:
     total = format_money(plan.total_cents, currency)
     if not parts:
         return _("Refund {total}: nothing was paid.").format(total=total)
+    if len(parts) == 1 and plan.money[0].amount_cents == plan.total_cents:
+        # all of it one way: "Refund 9.00 EUR to the card.", not the sum said twice
+        return _("Refund {what}.").format(what=parts[0])
     return _("Refund {total}: {what}.").format(total=total, what="; ".join(parts))
