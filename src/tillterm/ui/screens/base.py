@@ -204,14 +204,18 @@ class FirstRead(JobRunner, QuickFirstFrame[ResultT]):
 
     A read still running at the first showing is waited for, a little
     (:attr:`FIRST_READ_WAIT`): the worker thread gets the interpreter lock a slice at a
-    time while the screen is built, so a 4 ms read was often not in by then, and the
-    frame drawn without it, then the frame drawn again with it, cost more than the
-    wait. A read that takes longer (a locked database) is not waited for: the screen
-    shows and fills when it comes.
+    time while the screen is built, so a 4 ms read was often not in by then; and the
+    first page cannot be shown before its read is in anyway, while a frame drawn
+    without it, then drawn again with it, made it later still (the tax rates' read,
+    its pages no longer cached after the customer list, took 30-40 ms: the screen
+    then took twice as long as when it was waited for). Up to a tenth of a second, no
+    one sees a screen wait; a read that takes longer (a locked database) is not
+    waited for: the screen shows and fills when it comes. Keys typed meanwhile wait
+    in order (the type-ahead), as for any first read.
     """
 
     #: how long the first showing waits for a first read still running (seconds)
-    FIRST_READ_WAIT: ClassVar[float] = 0.03
+    FIRST_READ_WAIT: ClassVar[float] = 0.1
 
     def __init__(
         self, name: str | None = None, id: str | None = None, classes: str | None = None
