@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -303,10 +304,11 @@ class CustomersScreen(TillScreen[None]):
         yield table
         yield Static("", id="customer-status", markup=False)
         yield KeyFooter()
-        # the first page is read while the screen is being built
+        # the first page is read while the screen is being built, and shown in its
+        # first frame if it is in by then (FirstRead)
         self._in_flight = True
         self._searched_at = time.monotonic()
-        self._run_search(self._query)
+        self._run_search(self._query, first=True)
 
     # -- searching -------------------------------------------------------------------
 
@@ -402,7 +404,9 @@ class CustomersScreen(TillScreen[None]):
         event.stop()
         self._request()
 
-    def _run_search(self, query: Query, *, start_at: float | None = None) -> None:
+    def _run_search(
+        self, query: Query, *, start_at: float | None = None, first: bool = False
+    ) -> None:
         """The first page of ``query``; or, from ``start_at`` (``time.monotonic()``), of
         the query newest by then (``self._query`` is a frozen value: read, not shared
         state)."""
@@ -423,9 +427,8 @@ class CustomersScreen(TillScreen[None]):
         def failed(error: str) -> CustomersScreen.ResultsLoaded:
             return self.ResultsLoaded(self._query, 0, (), False, error)
 
-        self.run_job(
-            "customer-search", search, loaded, failed, description=_("searching customers")
-        )
+        run = partial(self.first_read, show=self._results_loaded) if first else self.run_job
+        run("customer-search", search, loaded, failed, description=_("searching customers"))
 
     def _load_page(self, query: Query, offset: int) -> None:
         care = self.services.customers
