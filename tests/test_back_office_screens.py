@@ -4,16 +4,20 @@ yes/no custom field defined; checked on screen and in the database."""
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal as D
 
-from conftest import Drive
+import pytest
+from conftest import Drive, wait_until
 from screens_data import screen_text, settle
 from sqlalchemy.engine import Engine
 from sqlmodel import select
+from textual import events
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Select
+from textual.widgets import DataTable, Input, Select
 
 from tillterm.customers.custom_fields import customer_values, define_field, retire_field
+from tillterm.services.back_office import BackOffice
 from tillterm.store.engine import session_scope
 from tillterm.store.models import Customer, CustomField, Sale, SaleLine, StoreSettings, TaxRate
 from tillterm.ui.app import TilltermApp
@@ -194,3 +198,43 @@ async def test_the_customer_form_asks_yes_no_and_skips_retired_fields(
     with session_scope(engine) as s:
         (customer_id,) = s.exec(select(Customer.id)).all()
         assert customer_values(s, customer_id or 0) == {"Vegan": "yes"}
+
+
+async def test_keys_typed_while_the_store_is_read_reach_its_name(
+    drive: Drive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store form's rows are built once its settings are read: keys typed before
+    (a slow disk, a busy database) wait for them and land in the name, in order, rather
+    than reaching a screen with no field (and no key is answered by the menu behind)."""
+    release = threading.Event()
+    read = BackOffice.store_form
+
+    def slow(self: BackOffice) -> object:
+        release.wait(10)
+        return read(self)
+
+    monkeypatch.setattr(BackOffice, "store_form", slow)
+    async with drive() as (app, pilot):
+        await _keys(pilot, "f11")
+        assert isinstance(app.screen, BackOfficeScreen)
+        await pilot.press("1")
+        await wait_until(pilot, lambda: isinstance(app.screen, StoreScreen), "the store form")
+        assert not app.screen.query(FormRow), "its rows wait for the read"
+        # typed as a terminal hands them in, not through Pilot (which waits for the app
+        # to be idle after each key: with the read held, for as long as it pleases)
+        for key, character in (("end", None), ("space", " "), ("Z", "Z"), ("2", "2")):
+            app.post_message(events.Key(key, character))
+        await pilot.pause()
+        release.set()
+        await wait_until(
+            pilot,
+            lambda: (
+                app.screen.query("#store-name")
+                and app.screen.query_one("#store-name", Input).value.endswith(" Z2")
+            ),
+            lambda: (
+                f"the keys in the name (screen {app.screen!r}, "
+                f"name {[w.value for w in app.screen.query('#store-name').results(Input)]})"
+            ),
+        )
+        assert isinstance(app.screen, StoreScreen), "2 was typed, not the menu's Tax rates"

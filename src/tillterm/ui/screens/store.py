@@ -95,6 +95,8 @@ class StoreScreen(TillScreen[None]):
         #: the values as opened: what "was something typed?" compares with
         self._initial: dict[str, object] | None = None
         self._saving = False
+        #: the settings are being read or the rows mounted: typed keys wait (keys_wait)
+        self._opening = True
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -177,9 +179,18 @@ class StoreScreen(TillScreen[None]):
 
     def _filled(self) -> None:
         """The rows are mounted: what they hold now is what "was something typed?"
-        compares with (a list's value settles as it mounts)."""
-        self._fields["name"].focus()
+        compares with (a list's value settles as it mounts), and the keys typed
+        meanwhile go to the name, focused now (not a turn later, as ``focus()`` would)."""
+        self.set_focus(self._fields["name"])
         self._initial = self.collect()
+        self._opening = False
+
+    @property
+    def keys_wait(self) -> bool:
+        """Keys typed as the form opens wait for its rows, not only for the read: the
+        read ends a few turns before its rows are mounted and the name focused, and a
+        key handed on in between would reach no field."""
+        return self._opening or super().keys_wait
 
     def collect(self) -> dict[str, object]:
         return {name: field_value(widget) for name, widget in self._fields.items()}
@@ -212,6 +223,8 @@ class StoreScreen(TillScreen[None]):
 
     def job_failed(self, group: str, error: BaseException) -> None:
         """An unexpected failure (told and logged by the app): the form stays as typed."""
+        if group == "store-open":
+            self._opening = False  # nothing to wait for: Esc leaves
         if group == "store-save":
             self._saving = False
             self._status(_("Not saved: an unexpected error (see the log). Ctrl+S tries again."))
@@ -236,6 +249,8 @@ class StoreScreen(TillScreen[None]):
     @on(Invalid)
     def _invalid(self, message: Invalid) -> None:
         self._saving = False
+        if self._initial is None:  # the settings could not be read: no rows to wait for
+            self._opening = False
         unplaced = show_errors(self.query_one("#store-form"), message.errors)
         count = len(message.errors)
         head = ngettext(
