@@ -27,6 +27,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, NoReturn
 
 from sqlalchemy import Integer, bindparam, text
@@ -187,22 +188,13 @@ def fetch_planned(
         raise
 
 
-#: :func:`fetch_planned`'s statements in psycopg's spelling, by their SQL: a search
-#: statement is 4-10 kB, and rewriting its parameters cost 0.5 ms of the client's CPU at
-#: every keystroke; its text holds no typed value, so a few dozen texts cover every kind
-_CONVERTED: dict[str, str] = {}
-#: more than this many kept statements (filters combined many ways): start again
-_CONVERTED_MAX = 256
-
-
+# :func:`fetch_planned`'s statements in psycopg's spelling, kept by their SQL: a search
+# statement is 4-10 kB, and rewriting its parameters cost 0.5 ms of the client's CPU at
+# every keystroke; its text holds no typed value, so a few dozen texts cover every kind
+@lru_cache(maxsize=256)
 def _psycopg_query(sql: str) -> str:
     """``sql`` with ``:name`` parameters as psycopg's ``%(name)s`` (``%`` doubled)."""
-    found = _CONVERTED.get(sql)
-    if found is None:
-        if len(_CONVERTED) >= _CONVERTED_MAX:
-            _CONVERTED.clear()
-        found = _CONVERTED[sql] = _PARAMETER.sub(r"%(\1)s", sql.replace("%", "%%"))
-    return found
+    return _PARAMETER.sub(r"%(\1)s", sql.replace("%", "%%"))
 
 
 def fetch_one(
