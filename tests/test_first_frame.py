@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -156,3 +157,21 @@ async def test_frames_held_for_a_mount_that_never_ends_come_back(drive: Drive) -
         await wait_until(pilot, lambda: ran, "the then step after the longest hold")
         assert app._batch_count == 0, "frames drawn again"
         never.cancel()
+
+
+async def test_an_unexpected_failure_is_not_waited_for(drive: Drive) -> None:
+    """A first read that fails unexpectedly (told by the app, as any job's) answers
+    neither way: the first showing does not wait its whole FIRST_READ_WAIT for it."""
+
+    def broken() -> str:
+        raise RuntimeError("a bug in the read")
+
+    async with drive() as (app, pilot):
+        screen = Probe(broken)
+        screen.FIRST_READ_WAIT = 60.0
+        pushed = time.monotonic()
+        await app.push_screen(screen)
+        await wait_until(pilot, lambda: screen.at_first_showing is not None, "first showing")
+        # not a budget: waited for, the first showing would have blocked the app a minute
+        assert time.monotonic() - pushed < 30, "the first showing waited for a dead read"
+        assert screen.shown == [] and screen.failures == []

@@ -23,7 +23,9 @@ from textual.reactive import Reactive
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
+from textual.worker import get_current_worker
 
+from tillterm.core.errors import TilltermError
 from tillterm.i18n import _
 from tillterm.ui.jobs import JobRunner
 
@@ -258,8 +260,23 @@ class FirstRead(JobRunner, QuickFirstFrame[ResultT]):
             self._first_answered.release()
             return failed(error)
 
+        def read() -> T:
+            """``job``; a read that will answer neither way (an unexpected error, told
+            by the app; a read cancelled by a newer one) says so at once, or the first
+            showing would wait its whole :attr:`FIRST_READ_WAIT` for nothing."""
+            try:
+                result = job()
+            except TilltermError:
+                raise  # ``refused`` answers
+            except BaseException:
+                self._first_answered.release()
+                raise
+            if get_current_worker().is_cancelled:
+                self._first_answered.release()
+            return result
+
         self._first_reads += 1
-        self.run_job(group, job, answered, refused, description=description)
+        self.run_job(group, read, answered, refused, description=description)
 
     @property
     def keys_wait(self) -> bool:
