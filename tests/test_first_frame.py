@@ -175,3 +175,22 @@ async def test_an_unexpected_failure_is_not_waited_for(drive: Drive) -> None:
         # not a budget: waited for, the first showing would have blocked the app a minute
         assert time.monotonic() - pushed < 30, "the first showing waited for a dead read"
         assert screen.shown == [] and screen.failures == []
+
+
+async def test_a_mount_that_fails_is_told_and_the_frames_come_back(drive: Drive) -> None:
+    """Frames held for widgets whose mount fails (a bug): the cashier is told, the
+    failure logged, and the app draws again; nothing is lost in the holding task."""
+    async with drive(notifications=True) as (app, pilot):
+        screen = Probe(lambda: "fast")
+        await app.push_screen(screen)
+
+        async def broken() -> None:
+            raise RuntimeError("a widget that cannot mount")
+
+        ran: list[str] = []
+        screen.hold_frames(broken(), lambda: ran.append("then"))
+        await wait_until(pilot, lambda: app._notifications, "the failure told")
+        assert app._batch_count == 0, "frames drawn again"
+        assert ran == [], "nothing built on a mount that failed"
+        told = [n.message for n in app._notifications]
+        assert any("showing the screen" in text for text in told), told

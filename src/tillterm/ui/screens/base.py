@@ -146,6 +146,8 @@ class QuickFirstFrame(Screen[ResultT]):
                 with suppress(TimeoutError):  # the screen shows what it has, and runs on
                     await asyncio.wait_for(_awaited(mounting), self.HOLD_FRAMES_AT_MOST)
                 then()
+            except Exception as error:  # a bug: told and logged, never lost in this task
+                cast("TilltermApp", app).report_job_failure(_("showing the screen"), error)
             finally:
                 # laid out, and drawn whole in that layout's frame: the frames held were
                 # dropped, not deferred; and the layout's own update, partial, of the
