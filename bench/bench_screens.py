@@ -162,15 +162,9 @@ def _screens() -> dict[str, tuple[Callable[[], Any], Callable[[Any], bool]]]:
         "customers": (CustomersScreen, lambda s: s._shown is not None),
         "drawer": (DrawerScreen, lambda s: s.state is not None),
         "tax rates": (TaxRatesScreen, lambda s: bool(s.rates)),
-        # the form's rows are mounted once the settings are read: the page is in when
-        # its rows are on screen, not when the values are (issue 17)
-        "store": (
-            StoreScreen,
-            lambda s: (
-                s._initial is not None
-                and s.query_one("#store-receipt_footer") in s._compositor.visible_widgets
-            ),
-        ),
+        # the form's rows are filled once the settings are read: the page is in when
+        # they are (issue 17)
+        "store": (StoreScreen, lambda s: s._initial is not None and bool(s.sheet.fields)),
         "custom fields": (CustomFieldsScreen, lambda s: bool(s.fields)),
         "recent sales": (
             lambda: RecentSalesScreen("bench"),

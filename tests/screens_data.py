@@ -222,7 +222,9 @@ def snapshot_keys(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
 
 def screen_text(app: App[object]) -> str:
     """The text of every visible Static/Label on the current screen (notices excluded),
-    and the labels of the form rows shown (drawn by the rows themselves)."""
+    the labels of the form rows shown (drawn by the rows themselves) and the lines of
+    the field sheets shown."""
+    from tillterm.ui.widgets.field_sheet import FieldSheet
     from tillterm.ui.widgets.form_row import FormRow
 
     texts = [
@@ -231,4 +233,5 @@ def screen_text(app: App[object]) -> str:
         if widget.display and widget.is_on_screen
     ]
     texts.extend(row.label for row in app.screen.query(FormRow) if row.is_on_screen)
+    texts.extend(sheet.text for sheet in app.screen.query(FieldSheet) if sheet.is_on_screen)
     return "\n".join(texts)

@@ -1,16 +1,14 @@
-"""A screen's first read shown in its first frame, and frames held while a form mounts
-(``tillterm.ui.screens.base``: ``FirstRead.first_read``, ``QuickFirstFrame.hold_frames``).
+"""A screen's first read shown in its first frame (``tillterm.ui.screens.base``:
+``FirstRead.first_read``).
 
 Issue 17 (every screen's first page <= 50 ms): what these promise besides speed is that
 nothing is lost or shown twice. An answer in by the screen's first showing is shown
 there and never handled again; one that comes later is posted as usual; a failure is
-told; keys typed while an answer waits for the first showing reach what it builds; and a
-mount that never ends does not leave the app drawing nothing.
+told; and keys typed while an answer waits for the first showing reach what it builds.
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -143,22 +141,6 @@ async def test_keys_wait_for_an_answer_held_for_the_first_showing(drive: Drive) 
         assert not screen.keys_wait
 
 
-async def test_frames_held_for_a_mount_that_never_ends_come_back(drive: Drive) -> None:
-    """A mount that hangs holds the app's frames for HOLD_FRAMES_AT_MOST only: the app
-    draws again and the ``then`` step runs."""
-    async with drive() as (app, pilot):
-        screen = Probe(lambda: "fast")
-        await app.push_screen(screen)
-        screen.HOLD_FRAMES_AT_MOST = 0.2
-        ran: list[str] = []
-        never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        screen.hold_frames(never, lambda: ran.append("then"))
-        assert app._batch_count == 1, "frames held"
-        await wait_until(pilot, lambda: ran, "the then step after the longest hold")
-        assert app._batch_count == 0, "frames drawn again"
-        never.cancel()
-
-
 async def test_an_unexpected_failure_is_not_waited_for(drive: Drive) -> None:
     """A first read that fails unexpectedly (told by the app, as any job's) answers
     neither way: the first showing does not wait its whole FIRST_READ_WAIT for it."""
@@ -175,22 +157,3 @@ async def test_an_unexpected_failure_is_not_waited_for(drive: Drive) -> None:
         # not a budget: waited for, the first showing would have blocked the app a minute
         assert time.monotonic() - pushed < 30, "the first showing waited for a dead read"
         assert screen.shown == [] and screen.failures == []
-
-
-async def test_a_mount_that_fails_is_told_and_the_frames_come_back(drive: Drive) -> None:
-    """Frames held for widgets whose mount fails (a bug): the cashier is told, the
-    failure logged, and the app draws again; nothing is lost in the holding task."""
-    async with drive(notifications=True) as (app, pilot):
-        screen = Probe(lambda: "fast")
-        await app.push_screen(screen)
-
-        async def broken() -> None:
-            raise RuntimeError("a widget that cannot mount")
-
-        ran: list[str] = []
-        screen.hold_frames(broken(), lambda: ran.append("then"))
-        await wait_until(pilot, lambda: app._notifications, "the failure told")
-        assert app._batch_count == 0, "frames drawn again"
-        assert ran == [], "nothing built on a mount that failed"
-        told = [n.message for n in app._notifications]
-        assert any("showing the screen" in text for text in told), told

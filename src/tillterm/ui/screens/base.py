@@ -8,10 +8,9 @@ stuck.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
@@ -123,42 +122,6 @@ class QuickFirstFrame(Screen[ResultT]):
         with suppress(LookupError):  # made outside an app (a test): Textual's mark stays
             self._css_update_count = active_app.get()._css_update_count
 
-    #: the longest a screen holds its frames for widgets being mounted (seconds)
-    HOLD_FRAMES_AT_MOST: ClassVar[float] = 1.0
-
-    def hold_frames(self, mounting: Awaitable[object], then: Callable[[], object]) -> None:
-        """Draw nothing until ``mounting`` (widgets being mounted) is done.
-
-        Widgets mounted in a batch are mounted over several turns of the event loop, and
-        Textual lays out and draws the screen between them: a form of fifteen rows was
-        drawn five times as it opened (empty, with its rows not yet laid out, then
-        partly), each time laid out whole, most of its opening's time (issue 17). Held,
-        it is laid out and drawn once, whole. Never longer than
-        :attr:`HOLD_FRAMES_AT_MOST`: a mount that never ends does not freeze the app.
-        ``then`` runs once they are mounted, before the frame is drawn.
-        """
-        app = self.app
-        held = app.batch_update()
-        held.__enter__()
-
-        async def release() -> None:
-            try:
-                with suppress(TimeoutError):  # the screen shows what it has, and runs on
-                    await asyncio.wait_for(_awaited(mounting), self.HOLD_FRAMES_AT_MOST)
-                then()
-            except Exception as error:  # a bug: told and logged, never lost in this task
-                cast("TilltermApp", app).report_job_failure(_("showing the screen"), error)
-            finally:
-                # laid out, and drawn whole in that layout's frame: the frames held were
-                # dropped, not deferred; and the layout's own update, partial, of the
-                # sixty regions just mounted, cost five times a whole one (Textual
-                # draws the screen whole when it is among its dirty widgets)
-                self._dirty_widgets.add(self)
-                self.refresh(repaint=False, layout=True)
-                held.__exit__(None, None, None)
-
-        self._held_frames = asyncio.ensure_future(release())
-
     @property
     def never_covered(self) -> bool:
         """No screen has been shown over this one yet: a resume now is its first showing
@@ -187,10 +150,6 @@ class QuickFirstFrame(Screen[ResultT]):
         ):
             event.prevent_default()
             event.stop()
-
-
-async def _awaited(awaitable: Awaitable[object]) -> None:
-    await awaitable
 
 
 class FirstRead(JobRunner, QuickFirstFrame[ResultT]):

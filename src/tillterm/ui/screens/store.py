@@ -4,8 +4,12 @@ Name, address, company registration and VAT numbers head every receipt; currency
 default tax, tax-inclusive prices and loyalty rates price every sale. The form opens
 with what is stored, checks nothing itself (the domain's :mod:`tillterm.catalog.store_details`
 checks everything at once and each message lands under its field), and keeps what was
-typed when a save is refused. Ctrl+S saves, Esc leaves (asking first if something was
-typed).
+typed when a save is refused. Ctrl+S (or Enter) saves, Esc leaves (asking first if
+something was typed).
+
+The rows are one :class:`FieldSheet` (text, and one editor laid over the field in hand),
+not a widget or four per field: the form opens in one frame within the budget of every
+screen (issue 17).
 """
 
 from __future__ import annotations
@@ -19,17 +23,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widget import Widget
-from textual.widgets import Input, Select, Static, Switch
+from textual.widgets import Static
 
 from tillterm.catalog.store_details import LABELS
 from tillterm.i18n import _, ngettext
 from tillterm.services.back_office import Refused, StoreForm
-from tillterm.ui.plain import plain, plain_options
+from tillterm.ui.plain import plain
 from tillterm.ui.screens.base import TillScreen
 from tillterm.ui.screens.confirm import ask_to_discard
 from tillterm.ui.styles import css
-from tillterm.ui.widgets.form_row import FormRow, field_value, set_field_value, show_errors
+from tillterm.ui.widgets.field_sheet import FieldSheet, SheetField, yes_no
 from tillterm.ui.widgets.key_footer import KeyFooter
 from tillterm.ui.widgets.title_bar import TitleBar
 
@@ -60,10 +63,7 @@ _AFTER_TAX = (
 class StoreScreen(TillScreen[None]):
     HELP_TITLE = _("Store")
     CSS_PATH = css("store.tcss")
-    #: none: ``on_mount`` focuses the first field. Textual's (the first focusable
-    #: widget) focused the form's scroll, then ``on_mount`` took the focus from it: two
-    #: restyles of the whole form, a third of the CPU time opening the screen took
-    #: (issue 17). Not "#store-name" either: the rows are mounted once read.
+    #: none: the sheet's editor is focused on the name once the settings are read
     AUTO_FOCUS = ""
     #: the rows are built once the settings are read: keys typed as the screen opens
     #: wait for them, or they would reach a screen with no field to type into
@@ -91,72 +91,21 @@ class StoreScreen(TillScreen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._fields: dict[str, Widget] = {}
         #: the values as opened: what "was something typed?" compares with
         self._initial: dict[str, object] | None = None
         self._saving = False
-        #: the settings are being read or the rows mounted: typed keys wait (keys_wait)
-        self._opening = True
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
         yield Static(plain(_("Back office > Store")), classes="screen-title")
-        # the fields come with what they show (:meth:`_opened`): composed up front,
-        # the form was laid out and drawn empty first, then again filled, a third of
-        # the screen's opening (issue 17)
-        yield VerticalScroll(id="store-form")
+        with VerticalScroll(id="store-form"):
+            yield FieldSheet(id="store-sheet")
         yield Static(plain(_("Reading the store's settings…")), id="store-status", markup=False)
         yield KeyFooter()
 
-    def _rows(self, form: StoreForm) -> list[FormRow]:
-        """The form's rows, holding what is stored: filled before they are mounted,
-        they are laid out and drawn once."""
-        rows = [
-            self._row(
-                name,
-                # the name gets the focus as the form opens: its value not selected, so
-                # a key typed there does not replace the store's name
-                Input(
-                    id=f"store-{name}",
-                    placeholder=hint,
-                    compact=True,
-                    select_on_focus=name != "name",
-                ),
-            )
-            for name, hint in _TEXT_FIELDS
-        ]
-        taxes = plain_options(form.taxes)
-        stored = form.values.get("default_tax_rate_id")
-        # a retired rate is not offered: no default then
-        default = next((rate for _, rate in taxes if rate == stored), Select.NULL)
-        rows.append(
-            self._row(
-                "default_tax_rate_id",
-                Select[int](
-                    taxes,
-                    prompt=_("No tax"),
-                    value=default,
-                    id="store-default_tax_rate_id",
-                    compact=True,
-                ),
-            )
-        )
-        included = bool(form.values.get("prices_include_tax"))
-        rows.append(
-            self._row("prices_include_tax", Switch(included, id="store-prices_include_tax"))
-        )
-        rows.extend(
-            self._row(name, Input(id=f"store-{name}", placeholder=hint, compact=True))
-            for name, hint in _AFTER_TAX
-        )
-        for name, widget in self._fields.items():
-            if isinstance(widget, Input):
-                set_field_value(widget, form.values.get(name))
-        return rows
-
-    def _row(self, name: str, widget: Widget) -> FormRow:
-        self._fields[name] = widget
-        return FormRow(LABELS[name], widget, field_name=name)
+    @property
+    def sheet(self) -> FieldSheet:
+        return self.query_one("#store-sheet", FieldSheet)
 
     def on_mount(self) -> None:
         # read while the screen is mounted and laid out: in by its first frame (issue 17)
@@ -175,25 +124,14 @@ class StoreScreen(TillScreen[None]):
     def _opened(self, message: Opened) -> None:
         form = message.form
         self._status("" if form.taxes else _("No tax rates yet: create them in Tax rates (2)."))
-        self.hold_frames(self.query_one("#store-form").mount_all(self._rows(form)), self._filled)
-
-    def _filled(self) -> None:
-        """The rows are mounted: what they hold now is what "was something typed?"
-        compares with (a list's value settles as it mounts), and the keys typed
-        meanwhile go to the name, focused now (not a turn later, as ``focus()`` would)."""
-        self.set_focus(self._fields["name"])
-        self._initial = self.collect()
-        self._opening = False
-
-    @property
-    def keys_wait(self) -> bool:
-        """Keys typed as the form opens wait for its rows, not only for the read: the
-        read ends a few turns before its rows are mounted and the name focused, and a
-        key handed on in between would reach no field."""
-        return self._opening or super().keys_wait
+        sheet = self.sheet
+        # the name's value not selected as the form opens: a key typed there (or typed
+        # ahead while the settings were read) does not replace the store's name
+        sheet.load(_fields(form), form.values)
+        self._initial = sheet.values()
 
     def collect(self) -> dict[str, object]:
-        return {name: field_value(widget) for name, widget in self._fields.items()}
+        return self.sheet.values()
 
     @property
     def dirty(self) -> bool:
@@ -223,35 +161,19 @@ class StoreScreen(TillScreen[None]):
 
     def job_failed(self, group: str, error: BaseException) -> None:
         """An unexpected failure (told and logged by the app): the form stays as typed."""
-        if group == "store-open":
-            self._opening = False  # nothing to wait for: Esc leaves
         if group == "store-save":
             self._saving = False
             self._status(_("Not saved: an unexpected error (see the log). Ctrl+S tries again."))
 
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
+    @on(FieldSheet.Submitted)
+    def _submitted(self, event: FieldSheet.Submitted) -> None:
         event.stop()
         self.action_save()
-
-    @on(Input.Changed)
-    @on(Select.Changed)
-    @on(Switch.Changed)
-    def _edited(self, event: Message) -> None:
-        """Editing a field clears its message (the next save checks it again)."""
-        widget = getattr(event, "control", None)
-        for ancestor in getattr(widget, "ancestors", ()):
-            if isinstance(ancestor, FormRow):
-                if ancestor.error:
-                    ancestor.set_error(None)
-                break
 
     @on(Invalid)
     def _invalid(self, message: Invalid) -> None:
         self._saving = False
-        if self._initial is None:  # the settings could not be read: no rows to wait for
-            self._opening = False
-        unplaced = show_errors(self.query_one("#store-form"), message.errors)
+        unplaced = self.sheet.set_errors(message.errors)
         count = len(message.errors)
         head = ngettext(
             "Not saved: {count} thing to correct.", "Not saved: {count} things to correct.", count
@@ -273,3 +195,22 @@ class StoreScreen(TillScreen[None]):
         status = self.query_one("#store-status", Static)
         status.update(plain(text))
         status.set_class(error, "-error")
+
+
+def _fields(form: StoreForm) -> list[SheetField]:
+    """The form's rows, in order; the default tax offers the rates not retired."""
+    return [
+        *(
+            SheetField(name, LABELS[name], hint=hint, select_on_enter=True)
+            for name, hint in _TEXT_FIELDS
+        ),
+        SheetField(
+            "default_tax_rate_id",
+            LABELS["default_tax_rate_id"],
+            "choice",
+            choices=tuple(form.taxes),
+            prompt=_("No tax"),
+        ),
+        yes_no("prices_include_tax", LABELS["prices_include_tax"]),
+        *(SheetField(name, LABELS[name], hint=hint) for name, hint in _AFTER_TAX),
+    ]

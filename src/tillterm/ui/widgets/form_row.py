@@ -24,9 +24,10 @@ class FormRow(Widget):
     """A label, the editing widget, and an error line added only when there is an error.
 
     The label is drawn by the row itself, under the field's left margin, and there is no
-    error widget until one is needed: a customer form has some forty rows, a store form
-    fifteen, and each widget mounted is time the form takes to open (issue 17: every
-    screen's first page in 50 ms; a label widget was a quarter of the store form's).
+    error widget until one is needed: a customer form has some forty rows, and each
+    widget mounted is time the form takes to open (issue 17: every screen's first page
+    in 50 ms; a label widget was a quarter of the store form's, before it became a
+    :class:`~tillterm.ui.widgets.field_sheet.FieldSheet`).
     """
 
     #: the label's cells (the field starts after them) and its style's component class
