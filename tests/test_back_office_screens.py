@@ -80,6 +80,11 @@ async def test_a_new_store_is_set_up_key_by_key(engine: Engine, drive: Drive) ->
         # -- Store: a bad currency is refused under its field, nothing written ----------
         await _keys(pilot, "1")
         assert isinstance(app.screen, StoreScreen)
+        await _keys(pilot, "f1")  # the form's own keys are in the help too
+        helped = screen_text(app)
+        assert "Tab          Next field" in helped and "←/→          Choose" in helped
+        await _keys(pilot, "escape")
+        assert isinstance(app.screen, StoreScreen)
         await _keys(pilot, "ctrl+u", *"Épicerie du Port")
         await _keys(pilot, *["tab"] * 8, *"FR12345678901", "tab", "ctrl+u", *"EUE", "ctrl+s")
         assert isinstance(app.screen, StoreScreen)

@@ -486,6 +486,11 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
         if isinstance(self.screen, HelpScreen):
             return
         screen_keys = describe_bindings(getattr(self.screen, "BINDINGS", []))
+        # and those of the app's own widgets around the focus (a form sheet's Tab, ←/→)
+        focused = self.screen.focused
+        for node in reversed(focused.ancestors_with_self if focused else []):
+            if getattr(node, "HELP_LISTED", False):
+                screen_keys.extend(describe_bindings(getattr(node, "BINDINGS", [])))
         app_keys = describe_bindings(self.BINDINGS)
         if self.ENABLE_COMMAND_PALETTE:  # not in the footer: 80 columns hold few keys
             app_keys.append((self.COMMAND_PALETTE_BINDING, _("Command palette: every action")))

@@ -140,9 +140,11 @@ class FieldSheet(Widget, can_focus=True):
         Binding("tab,down", "next_field", _("Next field"), show=False),
         Binding("shift+tab,up", "previous_field", _("Previous field"), show=False),
         Binding("right,space", "next_choice", _("Choose"), key_display="←/→"),
-        Binding("left", "previous_choice", _("Choose"), show=False),
+        Binding("left", "previous_choice", show=False),  # listed with → (one line in F1)
         Binding("enter", "submit", _("Save"), show=False),
     ]
+    #: its keys are listed in F1 (the footer shows ←/→ only on a choice)
+    HELP_LISTED = True
 
     @dataclass
     class Edited(Message):
