@@ -175,6 +175,7 @@ def _screens() -> dict[str, tuple[Callable[[], Any], Callable[[Any], bool]]]:
 
 async def _measure(engine: Any) -> dict[str, list[tuple[float, float]]]:
     from tillterm.ui.app import TilltermApp
+    from tillterm.ui.memory import freeze_start_up
 
     screens = _screens()
     figures: dict[str, list[tuple[float, float]]] = {name: [] for name in screens}
@@ -184,6 +185,8 @@ async def _measure(engine: Any) -> dict[str, list[tuple[float, float]]]:
         await pilot.pause()
         await _drain(app)
         await pilot.pause()
+        # as the app does once started in a terminal (not headless, where tests run)
+        freeze_start_up()
         for round_no in range(ROUNDS + 1):
             for name, (make, shown) in screens.items():
                 mode = MODES.get(name)

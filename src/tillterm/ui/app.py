@@ -20,6 +20,7 @@ the open sale) while the cashier moves around.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from collections.abc import Callable
@@ -43,6 +44,7 @@ from tillterm.services import opening
 from tillterm.services.context import Services
 from tillterm.services.opening import DbTarget
 from tillterm.ui.jobs import JobRunner
+from tillterm.ui.memory import freeze_start_up, use_job_threads
 from tillterm.ui.messages import CustomerAttachRequested, ScannerNoticed, ScanReceived
 from tillterm.ui.plain import VisibleControls
 from tillterm.ui.scanner_bridge import ScannerBridge
@@ -238,6 +240,11 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
             return
         super().update_styles(node, animate)
 
+    def on_load(self) -> None:
+        # before any worker runs: each job in a context of its own, so that no pool
+        # thread keeps a closed screen alive (tillterm.ui.memory)
+        use_job_threads(asyncio.get_running_loop())
+
     def on_mount(self) -> None:
         if wants_plain_colours(self.console.color_system, self.no_color):
             self.theme = TILL_ANSI
@@ -432,6 +439,10 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
     def _settings_loaded(self, message: SettingsLoaded) -> None:
         self.settings = message.settings
         self.title = message.settings.name
+        if not self.is_headless:
+            # the register is up, the database open: what is alive now lives as long
+            # as the app, and no full collection need walk it again
+            self.call_after_refresh(freeze_start_up)
 
     @on(SettingsNotLoaded)
     def _settings_not_loaded(self, message: SettingsNotLoaded) -> None:

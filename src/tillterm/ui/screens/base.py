@@ -27,6 +27,7 @@ from textual.worker import get_current_worker
 from tillterm.core.errors import TilltermError
 from tillterm.i18n import _
 from tillterm.ui.jobs import JobRunner
+from tillterm.ui.memory import forget_removed_widgets
 
 if TYPE_CHECKING:
     from tillterm.services.context import Services
@@ -137,6 +138,10 @@ class QuickFirstFrame(Screen[ResultT]):
     @on(events.ScreenSuspend)
     def _suspended(self) -> None:
         self._never_suspended = False
+
+    @on(events.Unmount)
+    def _forget_drawn_lines(self) -> None:
+        forget_removed_widgets()
 
     @on(events.Resize)
     def _skip_first_relayout(self, event: events.Resize) -> None:

@@ -11,6 +11,8 @@ from textual.events import Resize
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
+from tillterm.ui.memory import forget_removed_widgets, forget_watchers
+
 if TYPE_CHECKING:
     from textual.screen import Screen
 
@@ -68,6 +70,11 @@ class KeyFooter(Footer):
 
     async def recompose(self) -> None:
         await super().recompose()
+        # each key watched the footer's ``compact``, and Textual forgets a watcher only
+        # when the value changes (never, here): every key the register ever showed was
+        # kept, its drawn lines with it (tillterm.ui.memory)
+        forget_watchers(self, lambda node: not node.is_attached)
+        forget_removed_widgets()
         # at once, in the same frame as the new keys: widths come from their text
         self._drop_cut_keys()
 

@@ -12,6 +12,8 @@ from textual.app import RenderResult
 from textual.content import Content
 from textual.widget import Widget
 
+from tillterm.ui.memory import forget_watchers
+
 #: Textual's Header: its icon's width (padding included) and its clock's place
 ICON_WIDTH = 8
 CLOCK_WIDTH = 10
@@ -35,6 +37,10 @@ class TitleBar(Widget):
         for owner in (self.app, self.screen):
             self.watch(owner, "title", self._retitle, init=False)
             self.watch(owner, "sub_title", self._retitle, init=False)
+
+    def on_unmount(self) -> None:
+        # the app's title outlives this bar: its watcher would keep the bar (tillterm.ui.memory)
+        forget_watchers(self.app, lambda node: node is self)
 
     def _retitle(self) -> None:
         self.refresh()
