@@ -105,13 +105,7 @@ def build_engine(
                 _("An in-memory database is empty in every thread; give tillterm a file path.")
             )
         prepare_sqlite_file(Path(url.database), create_dirs)
-        # the connection used last is handed out first: its page cache and compiled
-        # statements are warm, and the others (opened when reads overlapped) are left
-        # to go idle (first in, first out, every screen's read took a colder one
-        # in turn: up to 48 ms instead of 4 for the tax rates, issue 17)
-        engine = create_engine(
-            url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, pool_use_lifo=True
-        )
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.get_backend_name() != "postgresql":
