@@ -117,6 +117,9 @@ class FieldSheet(Widget, can_focus=True):
             background: ansi_bright_black;
             color: ansi_bright_white;
         }
+        &:ansi > .field-sheet--hint {
+            color: ansi_white;
+        }
         &:ansi > .field-sheet--current {
             background: ansi_blue;
             color: ansi_bright_white;
@@ -419,7 +422,8 @@ class FieldSheet(Widget, can_focus=True):
         label_style = self.get_visual_style("field-sheet--label")
         invalid_style = self.get_visual_style("field-sheet--invalid")
         value_style = self.get_visual_style("field-sheet--value")
-        hint_style = self.get_visual_style("field-sheet--hint")
+        # its own colour only: the value's box shows under it
+        hint_style = self.get_visual_style("field-sheet--hint", partial=True)
         current_style = self.get_visual_style("field-sheet--current")
         error_style = self.get_visual_style("field-sheet--error")
         room = max(1, width - LABEL_WIDTH)
@@ -438,7 +442,9 @@ class FieldSheet(Widget, can_focus=True):
                 value = plain(spec.hint).stylize(hint_style)
             chosen = here and spec.kind == "choice" and self.has_focus
             box = current_style if chosen else value_style
-            lines.append(labels[0] + value.truncate(room, ellipsis=True, pad=True).stylize(box))
+            lines.append(
+                labels[0] + value.truncate(room, ellipsis=True, pad=True).stylize_before(box)
+            )
             lines.extend(labels[1:])
             lines.extend(
                 Content(" " * LABEL_WIDTH) + line.stylize(error_style) for line in row.error
