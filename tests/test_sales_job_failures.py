@@ -113,7 +113,15 @@ async def _scan_coffee(app: TilltermApp, pilot: Pilot[int], engine: Engine) -> N
     before = _items(engine)
     await _type(pilot, COFFEE + "\n")
     await wait_until(pilot, lambda: _items(engine) > before, "the coffee on the sale")
+    # and on the register's screen: a key acting on the sale (F8) reads the one shown
+    await wait_until(pilot, lambda: _shown_items(app) > before, "the coffee shown")
     await settle(pilot)
+
+
+def _shown_items(app: TilltermApp) -> int:
+    register = next((s for s in app.screen_stack if isinstance(s, RegisterScreen)), None)
+    sale = register.sale if register is not None else None
+    return sale.item_count if sale is not None else 0
 
 
 async def _type_stylo(app: TilltermApp, pilot: Pilot[int], engine: Engine) -> None:
