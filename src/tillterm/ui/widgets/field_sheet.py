@@ -171,7 +171,13 @@ class FieldSheet(Widget, can_focus=True):
             return self.sheet
 
     def __init__(self, *, id: str | None = None) -> None:
-        self.editor = Input(compact=True, select_on_focus=False, id=f"{id}-editor" if id else None)
+        # control characters (stored by an older version, or pasted) drawn as pictures
+        self.editor = Input(
+            compact=True,
+            select_on_focus=False,
+            highlighter=VisibleControls(),
+            id=f"{id}-editor" if id else None,
+        )
         self.editor.add_class("-valid")  # no validators: marked as Textual would, restyled never
         self.editor.display = False  # until there are fields
         super().__init__(self.editor, id=id)
@@ -261,8 +267,6 @@ class FieldSheet(Widget, can_focus=True):
             with editor.prevent(Input.Changed):
                 editor.value = value
             editor.placeholder = spec.hint
-            if not value.isprintable():  # stored by an older version: ␛ shown, to delete
-                editor.highlighter = VisibleControls()
             editor.selection = (
                 Selection(0, len(value))
                 if select and spec.select_on_enter
@@ -324,9 +328,13 @@ class FieldSheet(Widget, can_focus=True):
             return
         spec = self.fields[self._current]
         options = spec.options
-        values = [value for _shown, value in options]
-        at = values.index(self._values[spec.name]) if self._values[spec.name] in values else 0
-        self._choose(spec, options[(at + by) % len(options)][1])
+        self._choose(spec, options[(self._chosen(spec, otherwise=0) + by) % len(options)][1])
+
+    def _chosen(self, spec: SheetField, *, otherwise: int) -> int:
+        """Where the choice stands among ``spec.options`` (``otherwise`` if nowhere)."""
+        values = [value for _shown, value in spec.options]
+        held = self._values[spec.name]
+        return values.index(held) if held in values else otherwise
 
     def _choose(self, spec: SheetField, value: object) -> None:
         if self._values[spec.name] == value:
@@ -345,8 +353,7 @@ class FieldSheet(Widget, can_focus=True):
         event.stop()
         spec = self.fields[self._current]
         options = spec.options
-        values = [value for _shown, value in options]
-        at = values.index(self._values[spec.name]) if self._values[spec.name] in values else -1
+        at = self._chosen(spec, otherwise=-1)
         for step in range(1, len(options) + 1):
             shown, value = options[(at + step) % len(options)]
             if shown.casefold().startswith(letter):
