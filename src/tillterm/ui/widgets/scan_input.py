@@ -160,13 +160,18 @@ class TerminalScans(_AppBase):
         held = self._held()
         max_gap = self._detector().max_gap_ms
         if held.keys and (event.time - held.keys[-1].time) * 1000 > max_gap:
-            await self._release_held()  # nothing came within the gap: a person's key
+            # nothing came within the gap: the held keys are a person's
             requeue = getattr(self, "requeue_key", None)  # TypeAhead, when mixed in
             if requeue is not None:
-                # this key is looked at again once the released one took effect (E on a
-                # profile opens the form: the name typed next is text there, not held)
+                # this key is looked at again once the released ones took effect (E on a
+                # profile opens the form: the name typed next is text there, not held).
+                # Back in line first: the released burst's other keys go back in line
+                # ahead of it (put back after them, "E Zo" then a late "e" typed "eZo",
+                # and a late Ctrl+S saved before the name)
                 requeue(event)
+                await self._release_held()
                 return True
+            await self._release_held()
         printable = event.is_printable and event.character is not None and event.key != "enter"
         if not held.keys:
             if not printable or not self._answers_on_keys():
