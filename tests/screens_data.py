@@ -220,12 +220,26 @@ def snapshot_keys(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
     return run_before
 
 
+def shown_text(app: App[object], selector: str) -> str:
+    """What the ``Static`` or the :class:`TextView` (a report, a receipt) at
+    ``selector`` on the current screen shows."""
+    from tillterm.ui.widgets.text_view import TextView
+
+    widget = app.screen.query_one(selector)
+    if isinstance(widget, TextView):
+        return widget.text
+    if isinstance(widget, Static):
+        return str(widget.render())
+    raise TypeError(f"{selector} shows no text: {widget!r}")
+
+
 def screen_text(app: App[object]) -> str:
     """The text of every visible Static/Label on the current screen (notices excluded),
     the labels of the form rows shown (drawn by the rows themselves) and the lines of
-    the field sheets shown."""
+    the field sheets and text views shown."""
     from tillterm.ui.widgets.field_sheet import FieldSheet
     from tillterm.ui.widgets.form_row import FormRow
+    from tillterm.ui.widgets.text_view import TextView
 
     texts = [
         str(widget.content)
@@ -234,4 +248,5 @@ def screen_text(app: App[object]) -> str:
     ]
     texts.extend(row.label for row in app.screen.query(FormRow) if row.is_on_screen)
     texts.extend(sheet.text for sheet in app.screen.query(FieldSheet) if sheet.is_on_screen)
+    texts.extend(view.text for view in app.screen.query(TextView) if view.is_on_screen)
     return "\n".join(texts)

@@ -11,14 +11,13 @@ from pathlib import Path
 import pytest
 from conftest import Drive, wait_until
 from sales_store import Store, build_store
-from screens_data import settle
+from screens_data import settle, shown_text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, OptionList
 
 from tillterm.store.engine import session_scope
 from tillterm.store.models import DrawerDay, Sale
-from tillterm.ui.app import TilltermApp
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.screens.drawer import DrawerScreen
@@ -34,10 +33,6 @@ def store(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> St
     return build_store(engine)
 
 
-def _text(app: TilltermApp, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).render())
-
-
 async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
     await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
 
@@ -48,16 +43,16 @@ async def test_open_sell_cash_close_with_count(engine: Engine, store: Store, dri
         await pilot.press("ctrl+g")
         await settle(pilot)
         assert isinstance(app.screen, DrawerScreen)
-        assert "Drawer NOT opened" in _text(app, "#drawer-status")
-        assert "X REPORT" in _text(app, "#drawer-report")
+        assert "Drawer NOT opened" in shown_text(app, "#drawer-head")
+        assert "X REPORT" in shown_text(app, "#drawer-report")
         await pilot.press("f7")  # cash in without an amount: said, nothing done
         await settle(pilot)
-        assert "No amount was typed" in _text(app, "#drawer-note")
+        assert "No amount was typed" in shown_text(app, "#drawer-note")
         await _type(pilot, "100")
         await pilot.press("f6")
         await settle(pilot)
-        assert "float 100.00" in _text(app, "#drawer-status")
-        assert "Drawer opened with a float of 100.00" in _text(app, "#drawer-note")
+        assert "float 100.00" in shown_text(app, "#drawer-head")
+        assert "Drawer opened with a float of 100.00" in shown_text(app, "#drawer-note")
         await pilot.press("escape")
         await settle(pilot)
 
@@ -79,23 +74,23 @@ async def test_open_sell_cash_close_with_count(engine: Engine, store: Store, dri
 
         await pilot.press("ctrl+g")
         await settle(pilot)
-        assert "expected in drawer 124.90" in _text(app, "#drawer-status")
-        assert "Sales (1)" in _text(app, "#drawer-report")
+        assert "expected in drawer 124.90" in shown_text(app, "#drawer-head")
+        assert "Sales (1)" in shown_text(app, "#drawer-report")
         await _type(pilot, "123.90")
         await pilot.press("f10")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
-        question = _text(app, "#confirm-message")
+        question = shown_text(app, "#confirm-message")
         assert "Z0001" in question and "1.00 short" in question
         await pilot.press("y")
         await wait_until(pilot, lambda: isinstance(app.screen, DrawerScreen), "the drawer again")
         await settle(pilot)
-        report = _text(app, "#drawer-report")
+        report = shown_text(app, "#drawer-report")
         assert "Z REPORT Z0001" in report
         assert "  Over/short" + " " * 18 + "1.00 short" in report.splitlines()
-        assert "Z0001 taken: 1.00 short" in _text(app, "#drawer-note")
-        assert "Drawer NOT opened: sales still count for the next day" in _text(
-            app, "#drawer-status"
+        assert "Z0001 taken: 1.00 short" in shown_text(app, "#drawer-note")
+        assert "Drawer NOT opened: sales still count for the next day" in shown_text(
+            app, "#drawer-head"
         )
         listed = app.screen.query_one("#drawer-z-list", OptionList)
         assert str(listed.get_option_at_index(0).prompt).startswith("Z0001")
@@ -103,10 +98,10 @@ async def test_open_sell_cash_close_with_count(engine: Engine, store: Store, dri
         # F9 shows it again, exactly as stored
         await pilot.press("ctrl+r")
         await settle(pilot)
-        assert "X REPORT" in _text(app, "#drawer-report")
+        assert "X REPORT" in shown_text(app, "#drawer-report")
         await pilot.press("f9")
         await settle(pilot)
-        assert _text(app, "#drawer-report") == report
+        assert shown_text(app, "#drawer-report") == report
         await pilot.press("f1")
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)

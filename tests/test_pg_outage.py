@@ -21,7 +21,7 @@ import pytest
 from conftest import wait_until, wait_until_blocking
 from pg_cluster import PgCluster, throwaway_cluster
 from sales_store import Store, build_store
-from screens_data import settle
+from screens_data import settle, shown_text
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from textual.widgets import Static
@@ -433,7 +433,7 @@ async def test_the_register_says_so_keeps_the_sale_and_completes_after_the_resta
         await wait_until(
             pilot, lambda: isinstance(app.screen, ReceiptScreen), "the sale to complete"
         )
-        assert "R0000001" in str(app.screen.query_one("#receipt-text", Static).render())
+        assert "R0000001" in shown_text(app, "#receipt-text")
     assert _receipts_taken(engine) == 1
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import Drive
 from sales_store import Store, build_store
-from screens_data import settle
+from screens_data import settle, shown_text
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from textual.widgets import Static
@@ -32,10 +32,6 @@ KICK = b"\x1bp\x00"  # ESC p: the drawer, pin 2
 def store(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
     monkeypatch.setenv("TILLTERM_RECEIPTS", str(tmp_path / "receipts"))
     return build_store(engine)
-
-
-def _text(app: TilltermApp, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).render())
 
 
 async def _sell_for_cash(app: TilltermApp, pilot) -> None:  # type: ignore[no-untyped-def]
@@ -66,18 +62,18 @@ async def test_cash_sale_prints_with_drawer_kick_and_ctrl_l_copies(
         await _sell_for_cash(app, pilot)
         sale = _sale(engine)
         assert sale.state == "completed" and sale.receipt_no == "R0000001"
-        assert _text(app, "#receipt-printed") == "Receipt R0000001 printed."
+        assert shown_text(app, "#receipt-printed") == "Receipt R0000001 printed."
         config = printing.load_printer_config()
         printed = printing.receipt_bytes(sale.receipt_text or "", config, kick=True)
         assert lp0.read_bytes() == printed and printed.endswith(KICK + b"22")
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
-        status = _text(app, "#register-status")
+        status = shown_text(app, "#register-status")
         assert status == "Sale R0000001 complete. Change 25.10. Printed."
         await pilot.press("ctrl+l")
         await settle(pilot)
-        assert "Copy of receipt R0000001 printed." in _text(app, "#register-status")
+        assert "Copy of receipt R0000001 printed." in shown_text(app, "#register-status")
         copy = lp0.read_bytes()  # a device node: each print is a new write from the start
         assert copy == printing.receipt_bytes(
             printing.mark_copy(sale.receipt_text or ""), config, kick=False
@@ -93,17 +89,17 @@ async def test_printer_not_there_keeps_the_sale_and_says_so(
     async with drive(register="till-1") as (app, pilot):
         await _sell_for_cash(app, pilot)
         said = f"Receipt R0000001 not printed: printer not found at {gone} — Ctrl+L to reprint"
-        assert _text(app, "#receipt-printed") == said
-        assert "Thank you!" in _text(app, "#receipt-text")  # the receipt is on screen
+        assert shown_text(app, "#receipt-printed") == said
+        assert "Thank you!" in shown_text(app, "#receipt-text")  # the receipt is on screen
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
-        assert _text(app, "#register-status") == said
+        assert shown_text(app, "#register-status") == said
         # plugged in again: Ctrl+L prints the copy
         gone.parent.mkdir()
         await pilot.press("ctrl+l")
         await settle(pilot)
-        assert "Copy of receipt R0000001 printed." in _text(app, "#register-status")
+        assert "Copy of receipt R0000001 printed." in shown_text(app, "#register-status")
         assert gone.read_bytes().count(b"*** COPY ***") == 2
     sale = _sale(engine)
     assert sale.state == "completed" and sale.receipt_no == "R0000001"
@@ -129,7 +125,7 @@ async def test_cash_refund_opens_the_drawer(
         await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, ReceiptScreen)
-        assert _text(app, "#receipt-printed") == "Receipt R0000002 printed."
+        assert shown_text(app, "#receipt-printed") == "Receipt R0000002 printed."
     refund = lp0.read_bytes()
     assert b"REFUND R0000002" in refund and refund.endswith(KICK + b"22")
 
@@ -141,11 +137,11 @@ async def test_without_a_printer_nothing_changes(
     async with drive(register="till-1") as (app, pilot):
         await _sell_for_cash(app, pilot)
         assert not app.screen.query_one("#receipt-printed", Static).display
-        assert "saved to" in _text(app, "#receipt-note")
+        assert "saved to" in shown_text(app, "#receipt-note")
         await pilot.press("enter")
         await settle(pilot)
-        assert _text(app, "#register-status").startswith("Sale R0000001 complete.")
+        assert shown_text(app, "#register-status").startswith("Sale R0000001 complete.")
         await pilot.press("ctrl+l")
         await settle(pilot)
-        assert "no printer is configured" in _text(app, "#register-status")
+        assert "no printer is configured" in shown_text(app, "#register-status")
     assert _sale(engine).state == "completed"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import Drive, wait_until
 from sales_store import Store, build_store
-from screens_data import settle
+from screens_data import settle, shown_text
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from textual.widgets import OptionList, Static
@@ -16,7 +16,6 @@ from textual.widgets import OptionList, Static
 from tillterm import sales
 from tillterm.store.engine import session_scope
 from tillterm.store.models import AccountEntry, LoyaltyEntry, Sale
-from tillterm.ui.app import TilltermApp
 from tillterm.ui.messages import ScanReceived
 from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.screens.help import HelpScreen
@@ -44,10 +43,6 @@ def _paul_sale(engine: Engine) -> sales.SaleView:
     return done
 
 
-def _text(app: TilltermApp, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).render())
-
-
 def _balances(engine: Engine, customer_id: int) -> tuple[int, int]:
     with session_scope(engine) as s:
         return (
@@ -72,8 +67,8 @@ async def test_refund_from_the_list(
         assert "23.65" in first
         await pilot.press("enter")
         await settle(pilot)
-        assert "RECEIPT " + (done.receipt_no or "") in _text(app, "#recent-receipt-text")
-        assert "F10 refunds" in _text(app, "#recent-note")
+        assert "RECEIPT " + (done.receipt_no or "") in shown_text(app, "#recent-receipt-text")
+        assert "F10 refunds" in shown_text(app, "#recent-note")
         await pilot.press("f10")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
@@ -81,16 +76,16 @@ async def test_refund_from_the_list(
         await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
         await settle(pilot)
         assert isinstance(app.screen, ReceiptScreen)
-        receipt = _text(app, "#receipt-text")
+        receipt = shown_text(app, "#receipt-text")
         assert "REFUND" in receipt and "-23.65" in receipt and "Points reversed" in receipt
-        note = _text(app, "#receipt-note")
+        note = shown_text(app, "#receipt-note")
         assert "give back 3.65 EUR in cash" in note
         assert "20.00 EUR taken off the account" in note
         assert "23 loyalty points taken back" in note
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
-        assert "taken off the account" in _text(app, "#register-status")
+        assert "taken off the account" in shown_text(app, "#register-status")
     assert _balances(engine, store.paul) == (0, 0)
     with session_scope(engine) as s:
         refund = s.execute(select(Sale).where(Sale.kind == "refund")).scalar_one()
@@ -117,10 +112,10 @@ async def test_receipt_number_typed_or_scanned(engine: Engine, store: Store, dri
         await settle(pilot)
         await pilot.press(*"R999", "enter")
         await settle(pilot)
-        assert "No sale with receipt number “R999”" in _text(app, "#recent-note")
+        assert "No sale with receipt number “R999”" in shown_text(app, "#recent-note")
         app.post_message(ScanReceived((done.receipt_no or "").lower()))  # a scanned receipt
         await settle(pilot)
-        assert "F10 refunds " + (done.receipt_no or "") in _text(app, "#recent-note")
+        assert "F10 refunds " + (done.receipt_no or "") in shown_text(app, "#recent-note")
         await pilot.press("f10")
         await settle(pilot)
         await pilot.press("escape")  # "no": nothing happens
@@ -149,7 +144,7 @@ async def test_refunded_once_and_refund_of_a_refund(
         assert labels[0].endswith("REFUND") and labels[1].endswith("refunded")
         await pilot.press("enter")  # the refund itself
         await settle(pilot)
-        assert "is a refund; it cannot be refunded" in _text(app, "#recent-note")
+        assert "is a refund; it cannot be refunded" in shown_text(app, "#recent-note")
         await pilot.press("f10")
         await settle(pilot)
         assert not isinstance(app.screen, ConfirmScreen)
@@ -157,7 +152,7 @@ async def test_refunded_once_and_refund_of_a_refund(
         await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the answer")
         await settle(pilot)
         assert isinstance(app.screen, RecentSalesScreen)
-        assert "has already been refunded" in _text(app, "#recent-note")
+        assert "has already been refunded" in shown_text(app, "#recent-note")
     assert _balances(engine, store.paul) == (0, 0)
     with session_scope(engine) as s:
         count = s.execute(select(func.count()).where(Sale.kind == "refund")).scalar_one()

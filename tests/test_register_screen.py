@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import Drive
 from sales_store import Store, build_store
-from screens_data import settle
+from screens_data import settle, shown_text
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from textual.widgets import Static
@@ -240,7 +240,7 @@ async def test_pay_cash_with_change_and_complete(
         await pilot.press("f10")
         await settle(pilot)
         assert isinstance(app.screen, ReceiptScreen)
-        receipt = str(app.screen.query_one("#receipt-text", Static).render())
+        receipt = shown_text(app, "#receipt-text")
         assert "Marie Dubois" in receipt and "Change" in receipt and "22 pts" in receipt
         await pilot.press("enter")
         await settle(pilot)

@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 from conftest import Drive, run_cli, wait_until
 from sales_store import Store, build_store
-from screens_data import settle
+from screens_data import settle, shown_text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
-from textual.widgets import Static
 
 from tillterm import printing
 from tillterm.store.engine import open_db, session_scope
@@ -33,10 +32,6 @@ MARK = b"*** COPY ***"
 def store(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
     monkeypatch.setenv("TILLTERM_RECEIPTS", str(tmp_path / "receipts"))
     return build_store(engine)
-
-
-def _text(app: TilltermApp, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).render())
 
 
 def _paper(text: str, *, copy: bool = False) -> bytes:
@@ -80,7 +75,7 @@ async def test_z_printed_at_close_then_a_copy_and_the_x(
         await _take_z(app, pilot)
         stored = _stored_z(engine)
         assert "Z REPORT Z0001" in stored
-        assert _text(app, "#drawer-note") == (
+        assert shown_text(app, "#drawer-note") == (
             "Z0001 taken: exact. The next sale starts a new day. Z0001 printed."
         )
         original = lp0.read_bytes()
@@ -90,7 +85,7 @@ async def test_z_printed_at_close_then_a_copy_and_the_x(
         # Ctrl+L on the Z shown: the stored text again, marked COPY
         await pilot.press("ctrl+l")
         await settle(pilot)
-        assert _text(app, "#drawer-note") == "Copy of Z0001 printed."
+        assert shown_text(app, "#drawer-note") == "Copy of Z0001 printed."
         copy = lp0.read_bytes()  # a device node: each print is a new write from the start
         assert copy == _paper(stored, copy=True)
         assert copy.count(MARK) == 2 and _body(original) in copy
@@ -100,10 +95,10 @@ async def test_z_printed_at_close_then_a_copy_and_the_x(
         await settle(pilot)
         await pilot.press("ctrl+l")
         await settle(pilot)
-        assert _text(app, "#drawer-note") == "X report printed."
+        assert shown_text(app, "#drawer-note") == "X report printed."
         x_paper = lp0.read_bytes()
         assert b"X REPORT (running totals)" in x_paper and MARK not in x_paper
-        shown = _text(app, "#drawer-report")
+        shown = shown_text(app, "#drawer-report")
         assert x_paper == _paper(shown)  # the screen says what the paper says
 
         # F9 shows the past Z again; Ctrl+L prints the same copy, byte for byte
@@ -111,7 +106,7 @@ async def test_z_printed_at_close_then_a_copy_and_the_x(
         await settle(pilot)
         await pilot.press("ctrl+l")
         await settle(pilot)
-        assert _text(app, "#drawer-note") == "Copy of Z0001 printed."
+        assert shown_text(app, "#drawer-note") == "Copy of Z0001 printed."
         assert lp0.read_bytes() == copy
     assert _stored_z(engine) == stored  # printing changed nothing kept
 
@@ -124,17 +119,17 @@ async def test_printer_not_there_keeps_the_z_and_says_so(
     async with drive(register="till-1") as (app, pilot):
         await _take_z(app, pilot, "12")
         stored = _stored_z(engine)
-        assert _text(app, "#drawer-note") == (
+        assert shown_text(app, "#drawer-note") == (
             "Z0001 taken: 12.00 over. The next sale starts a new day. "
             f"Z0001 not printed: printer not found at {gone} — Ctrl+L prints a copy"
         )
         assert app.screen.query_one("#drawer-note").has_class("-error")
-        assert _text(app, "#drawer-report") == stored  # shown as kept
+        assert shown_text(app, "#drawer-report") == stored  # shown as kept
         # plugged in again: Ctrl+L prints the copy
         gone.parent.mkdir()
         await pilot.press("ctrl+l")
         await settle(pilot)
-        assert _text(app, "#drawer-note") == "Copy of Z0001 printed."
+        assert shown_text(app, "#drawer-note") == "Copy of Z0001 printed."
         assert gone.read_bytes() == _paper(stored, copy=True)
     with session_scope(engine) as s:
         day = s.exec(select(DrawerDay)).one()
@@ -147,10 +142,12 @@ async def test_without_a_printer_the_z_is_taken_and_nothing_said_of_paper(
     monkeypatch.setenv("TILLTERM_PRINTER_CONFIG", str(tmp_path / "none.toml"))
     async with drive(register="till-1") as (app, pilot):
         await _take_z(app, pilot)
-        assert _text(app, "#drawer-note") == "Z0001 taken: exact. The next sale starts a new day."
+        assert (
+            shown_text(app, "#drawer-note") == "Z0001 taken: exact. The next sale starts a new day."
+        )
         await pilot.press("ctrl+l")
         await settle(pilot)
-        assert "no printer is configured" in _text(app, "#drawer-note")
+        assert "no printer is configured" in shown_text(app, "#drawer-note")
     assert "Z REPORT Z0001" in _stored_z(engine)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import Drive, wait_until
 from sales_store import Store, build_store
-from screens_data import settle
+from screens_data import settle, shown_text
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from test_returns import _ledgers, _line, _sale
@@ -35,10 +35,6 @@ def store(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> St
     return build_store(engine)
 
 
-def _text(app: TilltermApp, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).render())
-
-
 def _rows(app: TilltermApp) -> list[str]:
     listed = app.screen.query_one("#return-list", OptionList)
     return [str(listed.get_option_at_index(i).prompt) for i in range(listed.option_count)]
@@ -55,7 +51,7 @@ async def _open_return(app: TilltermApp, pilot: Pilot[int], *keys: str) -> None:
     await settle(pilot)
     await pilot.press("enter")
     await settle(pilot)
-    assert "F6 returns" in _text(app, "#recent-note")
+    assert "F6 returns" in shown_text(app, "#recent-note")
     await pilot.press("f6")
     await settle(pilot)
     assert isinstance(app.screen, ReturnLinesScreen)
@@ -76,10 +72,10 @@ async def test_return_two_pens_and_a_coffee(
         rows = _rows(app)
         assert rows[0].split() == ["Stylo", "plume", "3", "0", "0"]
         assert rows[1].split() == ["Café", "moulu", "2", "0", "0"]
-        assert "Nothing chosen yet" in _text(app, "#return-plan")
+        assert "Nothing chosen yet" in shown_text(app, "#return-plan")
         await pilot.press("4")  # more than was sold: refused, nothing marked
         await settle(pilot)
-        assert "Only 3 of “Stylo plume”" in _text(app, "#return-note")
+        assert "Only 3 of “Stylo plume”" in shown_text(app, "#return-note")
         await pilot.press("2")
         await settle(pilot)
         await pilot.press("down", "plus")
@@ -87,7 +83,7 @@ async def test_return_two_pens_and_a_coffee(
         rows = _rows(app)
         assert rows[0].startswith("*Stylo plume") and rows[0].split()[-2:] == ["2", "47.31"]
         assert rows[1].startswith("*Café moulu") and rows[1].split()[-2:] == ["1", "4.27"]
-        plan = _text(app, "#return-plan")
+        plan = shown_text(app, "#return-plan")
         assert plan.startswith("Refund 51.58 EUR: 50.00 EUR credited to the account")
         assert "1.58 EUR to the card" in plan and "points earned taken back" in plan
         assert _refunds(engine) == 0  # nothing written before F10
@@ -96,10 +92,10 @@ async def test_return_two_pens_and_a_coffee(
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await wait_until(pilot, lambda: _receipt_shown(app), "the receipt")
-        receipt = _text(app, "#receipt-text")
+        receipt = shown_text(app, "#receipt-text")
         assert "Return of sale " + (done.receipt_no or "?") in receipt
         assert "Stylo plume" in receipt and "-51.58" in receipt
-        assert "50.00 EUR taken off the account" in _text(app, "#receipt-note")
+        assert "50.00 EUR taken off the account" in shown_text(app, "#receipt-note")
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
@@ -112,7 +108,7 @@ async def test_return_two_pens_and_a_coffee(
         await settle(pilot)
         await pilot.press("y")
         await wait_until(pilot, lambda: _receipt_shown(app), "the receipt")
-        assert "-27.93" in _text(app, "#receipt-text")
+        assert "-27.93" in shown_text(app, "#receipt-text")
     assert _ledgers(engine, store.paul) == (0, 0)
     pen, coffee = _line(done, "Stylo plume"), _line(done, "Café moulu")
     with session_scope(engine) as s:
@@ -161,23 +157,25 @@ async def test_return_without_receipt_as_store_credit(
         await pilot.press(*"Parapluie", "tab", *"12", "tab", "tab", *"20")
         await pilot.press("f10")  # no reason: refused, everything typed kept
         await settle(pilot)
-        assert "needs a reason" in _text(app, "#noreceipt-note")
+        assert "needs a reason" in shown_text(app, "#noreceipt-note")
         assert not isinstance(app.screen, ConfirmScreen)
         await pilot.press("tab", *"cadeau", "f3")
         await settle(pilot)
-        assert "Store credit" in _text(app, "#noreceipt-method")
+        assert "Store credit" in shown_text(app, "#noreceipt-method")
         await pilot.press("f10")  # no customer for the credit: the till refuses
         await settle(pilot)
         await pilot.press("y")
         await wait_until(pilot, lambda: isinstance(app.screen, ReturnNoReceiptScreen), "the form")
-        await wait_until(pilot, lambda: "give their card" in _text(app, "#noreceipt-note"), "no")
+        await wait_until(
+            pilot, lambda: "give their card" in shown_text(app, "#noreceipt-note"), "no"
+        )
         assert _refunds(engine) == 0
         await pilot.press("tab", *"CARD-PAUL", "f10")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await wait_until(pilot, lambda: _receipt_shown(app), "the receipt")
-        receipt = _text(app, "#receipt-text")
+        receipt = shown_text(app, "#receipt-text")
         assert "Return without receipt" in receipt and "Reason: cadeau" in receipt
         assert "-12.00" in receipt and "Paul Martin" in receipt
     assert _ledgers(engine, store.paul) == (0, -1200)
@@ -207,7 +205,7 @@ async def test_returned_meanwhile_at_another_register(
         await pilot.press("y")
         await wait_until(pilot, lambda: isinstance(app.screen, ReturnLinesScreen), "the list")
         await wait_until(
-            pilot, lambda: "Only 1 of “Stylo plume”" in _text(app, "#return-note"), "refusal"
+            pilot, lambda: "Only 1 of “Stylo plume”" in shown_text(app, "#return-note"), "refusal"
         )
         await wait_until(
             pilot, lambda: _rows(app)[0].split()[-4:] == ["3", "2", "1", "23.65"], "rows"

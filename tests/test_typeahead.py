@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from conftest import Drive, wait_until
 from sales_store import Store, build_store
-from screens_data import settle
+from screens_data import settle, shown_text
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from textual import events
@@ -557,8 +557,7 @@ async def test_ctrl_t_then_enter_shows_the_last_sale(
         await settle(pilot)
         await typer(pilot, ["ctrl+t", "enter"])
         await settle(pilot)
-        shown = app.screen.query_one("#recent-receipt-text")
-        assert "Stylo plume" in str(shown.render())
+        assert "Stylo plume" in shown_text(app, "#recent-receipt-text")
 
 
 async def test_a_scanner_burst_in_the_scan_field_is_still_a_scan(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -17,6 +17,7 @@ from tillterm.i18n import _
 from tillterm.ui.plain import plain
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
+from tillterm.ui.widgets.text_view import TextView
 
 
 class ReceiptScreen(ModalScreen[None]):
@@ -35,8 +36,7 @@ class ReceiptScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="receipt-box"):
-            with VerticalScroll(id="receipt-scroll"):
-                yield Static(plain(self.text, multiline=True), id="receipt-text")
+            yield TextView(self.text, id="receipt-text")
             yield Static(plain(self.note, multiline=True), id="receipt-note")
             yield Static("", id="receipt-printed")
         yield KeyFooter()
@@ -50,7 +50,7 @@ class ReceiptScreen(ModalScreen[None]):
         line.display = True
 
     def action_scroll(self, delta: int) -> None:
-        self.query_one("#receipt-scroll", VerticalScroll).scroll_relative(y=delta, animate=False)
+        self.query_one("#receipt-text", TextView).scroll_relative(y=delta, animate=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -22,7 +22,7 @@ from functools import partial
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -39,6 +39,7 @@ from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
 from tillterm.ui.widgets.pick_list import PickList
+from tillterm.ui.widgets.text_view import TextView
 
 
 @dataclass(frozen=True)
@@ -113,10 +114,9 @@ class RecentSalesScreen(TillModal[RefundDone | None]):
             yield listed
             # set as they are made, not once mounted: each change then was a restyle
             # and a layout more before the first page (issue 17)
-            view = VerticalScroll(id="recent-receipt-view")
+            view = TextView(id="recent-receipt-text")
             view.display = False
-            with view:
-                yield Static("", id="recent-receipt-text", markup=False)
+            yield view
             yield Static(plain(_("Loading…")), id="recent-note")
         yield KeyFooter()
         # read while the window is mounted and laid out: in by its first frame (issue 17)
@@ -196,11 +196,10 @@ class RecentSalesScreen(TillModal[RefundDone | None]):
     @on(Opened)
     def _opened(self, message: Opened) -> None:
         self.sale = message.sale
-        self.query_one("#recent-receipt-text", Static).update(
-            plain(message.receipt, multiline=True)
-        )
+        view = self.query_one("#recent-receipt-text", TextView)
+        view.set_text(message.receipt)
         self.query_one("#recent-list").display = False
-        self.query_one("#recent-receipt-view").display = True
+        view.display = True
         sale = message.sale
         if sale.kind == REFUND:
             self._note(
@@ -259,7 +258,7 @@ class RecentSalesScreen(TillModal[RefundDone | None]):
 
     def action_move(self, delta: int) -> None:
         if self.sale is not None:
-            view = self.query_one("#recent-receipt-view", VerticalScroll)
+            view = self.query_one("#recent-receipt-text", TextView)
             view.scroll_relative(y=delta, animate=False)
             return
         options = self.query_one("#recent-list", OptionList)
@@ -328,7 +327,7 @@ class RecentSalesScreen(TillModal[RefundDone | None]):
     def action_back(self) -> None:
         if self.sale is not None:  # from the receipt back to the list
             self.sale = None
-            self.query_one("#recent-receipt-view").display = False
+            self.query_one("#recent-receipt-text").display = False
             self.query_one("#recent-list").display = True
             self.query_one("#recent-receipt", Input).focus()
             self._list()
