@@ -27,7 +27,7 @@ from tillterm.ui.screens.base import TillScreen
 from tillterm.ui.screens.custom_field_form import CustomFieldForm
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
-from tillterm.ui.widgets.results_table import PlainCell, fit
+from tillterm.ui.widgets.results_table import PlainCell, ResultsTable, fit
 from tillterm.ui.widgets.title_bar import TitleBar
 
 
@@ -73,7 +73,7 @@ class CustomFieldsScreen(TillScreen[None]):
         yield Static(
             plain(_("Back office > Custom fields")), classes="screen-title", id="field-title"
         )
-        table = DataTable[PlainCell](id="field-table", cursor_type="row", zebra_stripes=True)
+        table = ResultsTable(id="field-table")  # plain rows drawn on its fast path
         table.add_column(plain_text(_("Name")), width=22, key="name")
         table.add_column(plain_text(_("Type")), width=7, key="type")
         table.add_column(plain_text(_("Choices")), width=30, key="choices")

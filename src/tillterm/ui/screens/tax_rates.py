@@ -28,7 +28,7 @@ from tillterm.ui.screens.confirm import ConfirmScreen
 from tillterm.ui.screens.tax_rate_form import TaxRateForm
 from tillterm.ui.styles import css
 from tillterm.ui.widgets.key_footer import KeyFooter
-from tillterm.ui.widgets.results_table import PlainCell, fit
+from tillterm.ui.widgets.results_table import PlainCell, ResultsTable, fit
 from tillterm.ui.widgets.title_bar import TitleBar
 
 
@@ -75,7 +75,7 @@ class TaxRatesScreen(TillScreen[None]):
     def compose(self) -> ComposeResult:
         yield TitleBar()
         yield Static(plain(_("Back office > Tax rates")), classes="screen-title", id="tax-title")
-        table = DataTable[PlainCell](id="tax-table", cursor_type="row", zebra_stripes=True)
+        table = ResultsTable(id="tax-table")  # plain rows drawn on its fast path
         table.add_column(plain_text(_("Name")), width=20, key="name")
         table.add_column(plain_text(_("Rate %")), width=8, key="rate")
         table.add_column(plain_text(_("Used by")), width=30, key="use")
