@@ -75,3 +75,37 @@ async def test_tab_in_a_complete_import_path_moves_on(
         await pilot.press("tab")  # nothing left to complete: on to the next widget
         await settle(pilot)
         assert app.focused is not field and app.focused is not None
+
+
+async def test_the_registers_footer_is_not_rebuilt_under_other_screens(
+    engine: Engine, drive: Drive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A screen suspended under another (or resumed) had its footer rebuilt for keys it
+    would never show: twice for each screen opened over the register, once inside that
+    screen's opening. Back on top, it shows the register's keys (F3 again, not F2)."""
+    from tillterm.ui.screens.register import RegisterScreen
+    from tillterm.ui.widgets.key_footer import KeyFooter
+
+    rebuilt: list[str] = []
+    recompose = KeyFooter.recompose
+
+    async def counted(footer: KeyFooter) -> None:
+        rebuilt.append(type(footer.screen).__name__)
+        await recompose(footer)
+
+    monkeypatch.setattr(KeyFooter, "recompose", counted)
+    async with drive(register="till-1") as (app, pilot):
+        await settle(pilot)
+        assert isinstance(app.screen, RegisterScreen)
+        before = rebuilt.count("RegisterScreen")
+        for opens, closes in (("f3", "f2"), ("ctrl+g", "escape"), ("ctrl+t", "escape")):
+            await pilot.press(opens)
+            await settle(pilot)
+            assert not isinstance(app.screen, RegisterScreen), opens
+            await pilot.press(closes)
+            await settle(pilot)
+            assert isinstance(app.screen, RegisterScreen), closes
+        assert rebuilt.count("RegisterScreen") == before, rebuilt
+        # its keys, those past the edge included (F1 lists them)
+        keys = [key.key for key in app.screen.query(FooterKey)]
+        assert "f3" in keys and "f2" not in keys, keys

@@ -61,6 +61,12 @@ class KeyFooter(Footer):
             yield widget
 
     def bindings_changed(self, screen: Screen[object]) -> None:
+        if self.is_attached and screen is self.screen and screen is not screen.app.screen:
+            # a screen under another (suspended as the next one opens, or resumed a
+            # moment before it is on top): what its keys would be there is not what its
+            # footer shows once back, so it was rebuilt twice for nothing — once inside
+            # every other screen's opening (issue 17). It is looked at again on top.
+            return
         if self.is_attached and screen is self.screen and screen.app.app_focus:
             shown = shown_keys(screen)
             if shown == self._shown and self._bindings_ready:
