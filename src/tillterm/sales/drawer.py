@@ -466,20 +466,59 @@ def _figures(
     )
 
 
-def drawer_state(session: Session, register: str) -> DrawerState:
-    """The register's drawer now, with its running X figures (nothing is written)."""
+def drawer_state(
+    session: Session, register: str, *, settings: StoreInfo | None = None
+) -> DrawerState:
+    """The register's drawer now, with its running X figures (nothing is written).
+
+    ``settings``: the store's, when the caller has read them already (the X report
+    shown with the drawer). Six statements: each is a round trip to a PostgreSQL
+    server, and this read is waited for as the drawer opens (issue 17).
+    """
     now = utcnow()
+    history = _history(session, register)
     day = _open_day(session, register)
     if day is None:  # nothing since the last Z (or ever): the day that would begin now
-        day = DrawerDay(register_name=register, started_at=_next_start(session, register, now))
-    settings = load_settings(session)
-    x = _figures(session, register, day, settings, now)
+        day = DrawerDay(
+            register_name=register, started_at=history.last_closed or _local_midnight(now)
+        )
+    if settings is None:
+        settings = load_settings(session)
+    start = _aware(day.started_at)
+    epoch = start if history.first_started is None else min(history.first_started, start)
+    x = _figures(session, register, day, settings, now, _day_sales(register, epoch))
     return DrawerState(
         register_name=register,
         opened_at=x.opened_at,
         float_cents=day.float_cents,
-        last_z=_last_z(session, register),
+        last_z=history.last_z,
         x=x,
+    )
+
+
+@dataclass(frozen=True)
+class _History:
+    """What a register's past days say about its next: read in one statement."""
+
+    #: its last Z's moment: where a new day begins (none yet: local midnight)
+    last_closed: dt.datetime | None
+    #: its first day's start: the lower bound of the sales no Z took (module doc)
+    first_started: dt.datetime | None
+    last_z: int
+
+
+def _history(session: Session, register: str) -> _History:
+    """:func:`_next_start`, :func:`_epoch` and :func:`_last_z`'s facts in one read."""
+    days = table_of(DrawerDay)
+    closed, started, z_no = session.execute(
+        sa.select(
+            func.max(days.c.closed_at), func.min(days.c.started_at), func.max(days.c.z_no)
+        ).where(days.c.register_name == register)
+    ).one()
+    return _History(
+        None if closed is None else _aware(closed),
+        None if started is None else _aware(started),
+        int(z_no or 0),
     )
 
 

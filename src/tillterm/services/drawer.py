@@ -65,10 +65,9 @@ class Drawer:
     def overview(self) -> tuple[DrawerState, str]:
         """The drawer and its X report's text, from one reading of the figures."""
         with session_scope(self._engine()) as session:
-            state = domain.drawer_state(session, self.register)
-            return state, render_day_report(
-                state.x, load_settings(session), width=self._paper_width()
-            )
+            settings = load_settings(session)
+            state = domain.drawer_state(session, self.register, settings=settings)
+            return state, render_day_report(state.x, settings, width=self._paper_width())
 
     def take_z(self, counted_cents: int | None, *, after: int) -> ZReport:
         """Close the day (see :func:`tillterm.sales.drawer.take_z` for ``after``)."""
