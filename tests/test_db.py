@@ -7,13 +7,20 @@ import stat
 from pathlib import Path
 
 import pytest
+from conftest import PG_ENV, PG_URL
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import select
 
 from tillterm.catalog.settings import load_settings, update_settings
 from tillterm.core.errors import DatabaseError, DatabaseTooNew
-from tillterm.store.engine import open_db, session_scope
+from tillterm.store.engine import (
+    DatabaseUnreachable,
+    explain,
+    is_unreachable,
+    open_db,
+    session_scope,
+)
 from tillterm.store.migrations import HEAD_REVISION
 from tillterm.store.models import Customer, CustomerGroup
 
@@ -141,6 +148,54 @@ def test_database_from_a_newer_tillterm_is_refused(db_path: Path) -> None:
 def test_unreachable_server_is_one_clear_error() -> None:
     with pytest.raises(DatabaseError, match=r"cannot be reached|Cannot open"):
         open_db("postgresql+psycopg://nobody@127.0.0.1:1/none")
+
+
+@pytest.mark.parametrize(
+    ("said", "told"),
+    [
+        (
+            'connection failed: connection to server at "10.0.0.5", port 5432 failed: '
+            'FATAL:  database "shop" does not exist',
+            "the database server has no database shop (check the name in TILLTERM_DB or --db)",
+        ),
+        (
+            'connection failed: connection to server at "10.0.0.5", port 5432 failed: '
+            'FATAL:  password authentication failed for user "till"',
+            "the database server refused the password of user till",
+        ),
+        (
+            'connection failed: connection to server at "10.0.0.5", port 5432 failed: '
+            'FATAL:  no pg_hba.conf entry for host "10.0.0.9", user "till", database '
+            '"shop", no encryption',
+            "the database server does not let 10.0.0.9 connect (its pg_hba.conf)",
+        ),
+    ],
+)
+def test_a_server_that_turns_the_connection_away_says_why_and_is_not_retried(
+    said: str, told: str
+) -> None:
+    """libpq's words (no SQLSTATE, after "connection failed"): the server answered, so
+    the register must not say "unreachable" and retry a name that is wrong for ever."""
+    import psycopg
+
+    error = psycopg.OperationalError(said)
+    assert explain(error) == told
+    assert not is_unreachable(error)
+
+
+def test_a_missing_database_or_user_on_the_real_server_is_named() -> None:
+    """On the PostgreSQL the tests use: a database and a user that are not there."""
+    if not PG_URL:
+        pytest.skip(f"set {PG_ENV} to a PostgreSQL URL to run the PostgreSQL tests")
+    server = make_url(PG_URL)
+    missing_db = server.set(database="tillterm_no_such_db").render_as_string(False)
+    with pytest.raises(DatabaseError, match="has no database tillterm_no_such_db") as refused:
+        open_db(missing_db)
+    assert not isinstance(refused.value, DatabaseUnreachable)
+    missing_user = server.set(username="tillterm_no_such_user").render_as_string(False)
+    with pytest.raises(DatabaseError, match="has no user tillterm_no_such_user") as refused:
+        open_db(missing_user)
+    assert not isinstance(refused.value, DatabaseUnreachable)
 
 
 def test_in_memory_database_is_refused() -> None:

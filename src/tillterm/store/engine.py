@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 import select
 import sqlite3
 import time
@@ -29,7 +30,7 @@ from sqlalchemy.exc import DBAPIError, InvalidatePoolError, OperationalError
 from sqlmodel import Session
 
 from tillterm.core.errors import DatabaseBusy, DatabaseError, DatabaseTooNew
-from tillterm.i18n import _
+from tillterm.i18n import N_, _
 from tillterm.store.config import PgTimeouts, resolve_pg_timeouts
 from tillterm.store.deadline import NO_ANSWER
 from tillterm.store.driver import sqlite_driver
@@ -559,11 +560,52 @@ _UNREACHABLE_WORDS = (
 _UNREACHABLE_STATES = ("57P01", "57P02", "57P03", "57P05")
 
 
+#: what a server that did answer says as it turns a connection away: a name or a right
+#: to fix, never worth a retry. libpq puts it after "connection failed" with no SQLSTATE,
+#: so it read as a server out of reach, and a mistyped database name in ``TILLTERM_DB``
+#: was "server unreachable — retrying" for ever. (pattern, what it says, its value)
+_TURNED_AWAY = (
+    (
+        re.compile(r'database "([^"]*)" does not exist'),
+        N_("the database server has no database {name} (check the name in TILLTERM_DB or --db)"),
+    ),
+    (
+        re.compile(r'role "([^"]*)" does not exist'),
+        N_("the database server has no user {name} (check the user in TILLTERM_DB or --db)"),
+    ),
+    (
+        re.compile(r'password authentication failed for user "([^"]*)"'),
+        N_("the database server refused the password of user {name}"),
+    ),
+    (
+        re.compile(r'permission denied for database "([^"]*)"'),
+        N_("this user may not connect to the database {name} (GRANT CONNECT)"),
+    ),
+    (
+        re.compile(r'no pg_hba\.conf entry for host "([^"]*)"'),
+        N_("the database server does not let {name} connect (its pg_hba.conf)"),
+    ),
+)
+
+
+def _turned_away(exc: BaseException) -> str | None:
+    """What the server said as it refused the connection, in words; ``None`` if not."""
+    orig = getattr(exc, "orig", None) or exc
+    said = str(orig)
+    for pattern, words in _TURNED_AWAY:
+        found = pattern.search(said)
+        if found:
+            return _(words).format(name=found.group(1))
+    return None
+
+
 def is_unreachable(exc: BaseException) -> bool:
     """True when the server was lost, refused us or stopped answering (worth a retry
     once it is back); False for an error the server itself answered with."""
     if getattr(exc, "connection_invalidated", False):
         return True
+    if _turned_away(exc) is not None:
+        return False
     orig = getattr(exc, "orig", None) or exc
     state = str(getattr(orig, "sqlstate", None) or "")
     if state.startswith("08") or state in _UNREACHABLE_STATES:
@@ -588,6 +630,9 @@ def explain(exc: BaseException) -> str:
         return _("the database server is not answering (nothing in {waited})").format(waited=waited)
     if "statement timeout" in lowered:
         return _("the database server took too long to answer (statement timeout)")
+    turned_away = _turned_away(exc)
+    if turned_away is not None:
+        return turned_away
     if (
         "connection refused" in lowered
         or "could not connect" in lowered
