@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+from rich.style import Style
 from textual.app import App, ComposeResult
+from textual.dom import DOMNode
+from textual.strip import Strip
 
 from tillterm.ui.widgets.text_view import TextView
 
@@ -70,3 +74,33 @@ async def test_centred_text_moves_as_a_block_so_its_columns_stay_aligned() -> No
         assert margin > 0
         assert rows[0] == " " * margin + "RECEIPT" + " " * (width - margin - len("RECEIPT"))
         assert rows[1].index("4.50") == rows[2].index("4.50") == margin + 14
+
+
+async def test_the_base_style_is_worked_out_once_a_drawing_not_once_a_row(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``rich_style`` walks the ancestors: asked once per drawing (``FrameStyle``), not
+    for each of the rows drawn (the same holds for the results tables)."""
+    async with _Shown(REPORT).run_test(size=(40, 10)) as pilot:
+        view = pilot.app.query_one(TextView)
+        asked: list[int] = []
+        rows: list[int] = []
+        style = DOMNode.rich_style
+        draw_row = TextView.render_line
+
+        def counted_style(node: DOMNode) -> Style:
+            if node is view:
+                asked.append(1)
+            return style.fget(node)  # type: ignore[attr-defined,no-any-return]
+
+        def counted_row(widget: TextView, y: int) -> Strip:
+            rows.append(y)
+            return draw_row(widget, y)
+
+        monkeypatch.setattr(DOMNode, "rich_style", property(counted_style))
+        monkeypatch.setattr(TextView, "render_line", counted_row)
+        view.scroll_relative(y=5, animate=False)  # new rows: none drawn before
+        await pilot.pause()
+        assert len(rows) >= 10
+        # once for the drawing (Textual asks a few times more itself), not once a row
+        assert sum(asked) < len(rows) // 2, (len(rows), sum(asked))

@@ -41,6 +41,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
 from tillterm.core.typed_text import visible_text
+from tillterm.ui.widgets.frame_style import FrameStyle
 
 
 class PlainCell:
@@ -83,7 +84,7 @@ def fit(value: str, width: int) -> str:
     return set_cell_size(value, max(0, width - 1)).rstrip() + "…"
 
 
-class ResultsTable(DataTable[str | PlainCell]):
+class ResultsTable(DataTable[str | PlainCell], FrameStyle):
     DEFAULT_CSS = """
     ResultsTable {
         height: 1fr;
@@ -101,8 +102,6 @@ class ResultsTable(DataTable[str | PlainCell]):
         self._plain_styles: dict[tuple[object, ...], tuple[Style, Style]] = {}
         #: the header line, kept across updates of the rows (it does not change with them)
         self._header_lines: dict[tuple[object, ...], tuple[Any, Any]] = {}
-        #: the widget's base style while a frame is drawn (computing it walks the DOM)
-        self._frame_style: Style | None = None
         #: the sizes of the last layout: (size, virtual size, container size, own virtual)
         self._laid_out: tuple[Size, Size, Size, Size] | None = None
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
@@ -112,16 +111,9 @@ class ResultsTable(DataTable[str | PlainCell]):
         self._plain_styles.clear()
         self._header_lines.clear()
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        self._frame_style = self.rich_style
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._frame_style = None
-
     def render_line(self, y: int) -> Strip:
         """``DataTable.render_line`` with the base style computed once per frame."""
-        base_style = self._frame_style
+        base_style = self.frame_style
         if base_style is None:
             return super().render_line(y)
         scroll_x, scroll_y = self.scroll_offset

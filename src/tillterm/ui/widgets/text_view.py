@@ -17,15 +17,15 @@ from __future__ import annotations
 
 from rich.cells import cell_len
 from rich.segment import Segment
-from rich.style import Style
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tillterm.core.typed_text import visible_text
+from tillterm.ui.widgets.frame_style import FrameStyle
 
 
-class TextView(ScrollView, can_focus=False):
+class TextView(ScrollView, FrameStyle, can_focus=False):
     """Read-only lines of text: scrolled by the screen's keys, never focused (the
     screen's fields keep the focus, and its keys scroll this).
 
@@ -48,7 +48,6 @@ class TextView(ScrollView, can_focus=False):
         super().__init__(id=id, classes=classes)
         self._text = ""
         self._lines: list[str] = []
-        self._style: Style | None = None
         self.set_text(text)
 
     @property
@@ -66,19 +65,10 @@ class TextView(ScrollView, can_focus=False):
             self.scroll_to(0, 0, animate=False, immediate=True)
         self.refresh()
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # the style is worked out once for the rows drawn, not for each: it walks the
-        # widget's ancestors (their backgrounds), most of the cost of a row
-        self._style = self.rich_style
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._style = None
-
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
-        style = self._style or self.rich_style
+        style = self.frame_style or self.rich_style
         index = scroll_y + y
         if index >= len(self._lines):
             return Strip.blank(width, style)
