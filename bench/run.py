@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import traceback
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -31,7 +32,11 @@ def main() -> int:
         if only and name not in only:
             continue
         print(f"\n== {name} ==", flush=True)
-        if _load(path).main():  # a benchmark whose own checks failed says so
+        try:
+            if _load(path).main():  # a benchmark whose own checks failed says so
+                failed.append(name)
+        except Exception:  # one benchmark that breaks leaves the others' figures
+            traceback.print_exc()
             failed.append(name)
     if failed:
         print(f"\nchecks failed in: {', '.join(failed)}", flush=True)
