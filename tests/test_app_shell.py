@@ -151,3 +151,37 @@ def test_the_shell_reaches_the_database_through_services_only() -> None:
         ]
         assert not [m for m in imported if m and m.startswith("tillterm.store")], name
         assert not [m for m in imported if m and m.split(".")[0] == "sqlalchemy"], name
+
+
+async def test_no_screen_makes_the_app_parse_its_stylesheet_again(
+    engine: Engine, drive: Drive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every screen's stylesheet is read with the app's: a screen read its own as it
+    first opened, and Textual then parsed the whole stylesheet again and restyled every
+    widget of the app (30-37 ms of each first opening; issue 17)."""
+    from textual.css.stylesheet import Stylesheet
+
+    parsed: list[int] = []
+    reparse = Stylesheet.reparse
+
+    def counted(sheet: Stylesheet) -> None:
+        parsed.append(1)
+        reparse(sheet)
+
+    async with drive(register="till-1") as (app, pilot):
+        await settle(pilot)
+        monkeypatch.setattr(Stylesheet, "reparse", counted)
+        for opens, closes in (
+            ("f3", "f2"),
+            ("f4", "f2"),
+            ("ctrl+g", "escape"),
+            ("ctrl+t", "escape"),
+            ("f11", "escape"),
+            ("f1", "escape"),
+        ):
+            await pilot.press(opens)
+            await settle(pilot)
+            assert not isinstance(app.screen, RegisterScreen), opens
+            await pilot.press(closes)
+            await settle(pilot)
+        assert parsed == []

@@ -50,7 +50,7 @@ from tillterm.ui.plain import VisibleControls
 from tillterm.ui.scanner_bridge import ScannerBridge
 from tillterm.ui.screens.help import HelpScreen, describe_bindings
 from tillterm.ui.screens.register import RegisterScreen
-from tillterm.ui.styles import css
+from tillterm.ui.styles import every_stylesheet
 from tillterm.ui.terminal_colours import (
     TILL_ANSI,
     till_ansi_theme,
@@ -102,7 +102,7 @@ class TilltermApp(JobRunner, TypeAhead, TerminalScans, App[int]):
     """
 
     TITLE = "tillterm"
-    CSS_PATH = css("app.tcss")
+    CSS_PATH = every_stylesheet()  # the screens' too: none is parsed as it first opens
     MODES = {
         "register": RegisterScreen,
         "customers": _lazy("customers", "CustomersScreen"),
