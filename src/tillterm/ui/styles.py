@@ -8,7 +8,7 @@ every screen asks here for an absolute path.
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -25,7 +25,7 @@ def css(name: str) -> Path:
     return styles_dir() / name
 
 
-def every_stylesheet() -> list[Path]:
+def every_stylesheet() -> list[str | PurePath]:
     """``app.tcss``, then every screen's own stylesheet: what the app reads at start-up.
 
     A screen's stylesheet read only as the screen first opened made Textual parse the
@@ -35,4 +35,5 @@ def every_stylesheet() -> list[Path]:
     Textual then finds already read.
     """
     first = css("app.tcss")
-    return [first, *sorted(path for path in styles_dir().glob("*.tcss") if path != first)]
+    others = sorted(path for path in styles_dir().glob("*.tcss") if path != first)
+    return [first, *others]
