@@ -19,7 +19,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import WorkerCancelled
 
 from tillterm.catalog.settings import ensure_tax_rate, update_settings
@@ -199,6 +199,24 @@ async def settle(pilot: Pilot[object]) -> None:
             f"workers still start or run: {busy}"
         )
     await pilot.pause()
+    await _tables_measured(pilot)
+
+
+async def _tables_measured(pilot: Pilot[object]) -> None:
+    """Wait (a few frames at most) until every table on the screen has measured what it
+    was given: a ``DataTable`` sizes its auto-width columns when it is next idle, so a
+    picture taken before that showed the import mapping's columns cut to their labels'
+    width (a French snapshot failed so, once, in a full run)."""
+    for _ in range(SETTLE_ROUNDS):
+        pending = [
+            table
+            for table in pilot.app.screen.query(DataTable)
+            if getattr(table, "_require_update_dimensions", False)
+            or getattr(table, "_updated_cells", None)
+        ]
+        if not pending:
+            return
+        await pilot.pause()
 
 
 def snapshot_keys(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:

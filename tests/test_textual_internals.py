@@ -265,6 +265,19 @@ def test_data_table_state_results_table_reads() -> None:
         assert hasattr(table, public), f"{where}.{public} is gone"
 
 
+def test_data_table_pending_measures_the_tests_wait_for() -> None:
+    """``tests/screens_data.settle`` waits for a table to size its columns (it does so
+    when idle) before a picture is taken: it reads these two."""
+    table = DataTable[str]()
+    where = f"Textual {TEXTUAL}: DataTable"
+    assert isinstance(getattr(table, "_require_update_dimensions", None), bool), (
+        f"{where}._require_update_dimensions is gone"
+    )
+    assert isinstance(getattr(table, "_updated_cells", None), set), (
+        f"{where}._updated_cells is gone"
+    )
+
+
 def test_keys_carry_what_terminal_scans_reads() -> None:
     key = events.Key("a", "a")
     for name in ("time", "is_forwarded", "is_printable", "character"):
