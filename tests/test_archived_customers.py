@@ -43,10 +43,20 @@ def _store(engine: Engine) -> dict[str, int]:
                 },
             )
             ids[f"dubois{n}"] = record.id
-        ids["martin"] = create_customer(s, {"first_name": "Anne", "last_name": "Martin"}).id
+        # codes given, not drawn: a drawn code starting with "2" made "dub-2" find Paul
+        # Roy too ("dub" in his custom value, "2" his code's start), one run in thirty
+        ids["martin"] = create_customer(
+            s, {"first_name": "Anne", "last_name": "Martin", "customer_code": "MAR-1"}
+        ).id
         # found by a custom value only, not by its words
         ids["custom"] = create_customer(
-            s, {"first_name": "Paul", "last_name": "Roy", "custom": {"Club": "dubois"}}
+            s,
+            {
+                "first_name": "Paul",
+                "last_name": "Roy",
+                "customer_code": "ROY-1",
+                "custom": {"Club": "dubois"},
+            },
         ).id
         ids["club"] = club.id
         for key in ("dubois1", "dubois2", "dubois5", "martin", "custom"):
