@@ -156,27 +156,10 @@ def _open_day(session: Session, register: str) -> DrawerDay | None:
     ).first()
 
 
-def _last_z(session: Session, register: str) -> int:
-    found = session.exec(
-        select(func.max(DrawerDay.z_no)).where(DrawerDay.register_name == register)
-    ).one()
-    return int(found or 0)
-
-
 def _local_midnight(moment: dt.datetime) -> dt.datetime:
     """The local midnight that begins ``moment``'s local date, in UTC."""
     local_day = moment.astimezone().date()
     return dt.datetime.combine(local_day, dt.time.min).astimezone().astimezone(dt.UTC)
-
-
-def _next_start(session: Session, register: str, now: dt.datetime) -> dt.datetime:
-    """Where a new day of ``register`` begins: its last Z, or (first day) local midnight."""
-    last: dt.datetime | None = session.exec(
-        select(func.max(DrawerDay.closed_at)).where(DrawerDay.register_name == register)
-    ).one()
-    if last is not None:
-        return _aware(last)
-    return _local_midnight(now)
 
 
 def _aware(value: dt.datetime | str) -> dt.datetime:
@@ -184,14 +167,6 @@ def _aware(value: dt.datetime | str) -> dt.datetime:
     if isinstance(value, str):  # SQLite hands an aggregate back as its stored text
         value = dt.datetime.fromisoformat(value)
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-def _epoch(session: Session, register: str, day_start: dt.datetime) -> dt.datetime:
-    """The lower bound of the register's days' sales: its first day's start."""
-    first: dt.datetime | None = session.exec(
-        select(func.min(DrawerDay.started_at)).where(DrawerDay.register_name == register)
-    ).one()
-    return day_start if first is None else min(_aware(first), day_start)
 
 
 # --------------------------------------------------------------------------- changes
@@ -232,7 +207,9 @@ def open_drawer(session: Session, register: str, float_cents: int) -> DrawerStat
     if day is not None and day.opened_at is not None:
         raise DrawerError(_("The drawer is already open; take the Z report to close the day."))
     if day is None:
-        day = DrawerDay(register_name=register, started_at=_next_start(session, register, now))
+        day = DrawerDay(
+            register_name=register, started_at=_history(session, register).next_start(now)
+        )
     day.opened_at = now
     day.float_cents = float_cents
     session.add(day)
@@ -284,21 +261,21 @@ def take_z(
     if counted_cents is not None:
         counted_cents = _cents(counted_cents, "count", allow_zero=True)
     _lock_register(session, register)
-    last = _last_z(session, register)
+    history = _history(session, register)
+    last = history.last_z
     if last != after:
         return replace(z_report(session, register, last), taken_now=False)
     now = utcnow()
     day = _open_day(session, register)
     if day is None:  # a Z without opening the drawer: the day is still a day
-        day = DrawerDay(register_name=register, started_at=_next_start(session, register, now))
+        day = DrawerDay(register_name=register, started_at=history.next_start(now))
         session.add(day)
         session.flush()
     settings = load_settings(session)
     # stamp first, then count what was stamped: on PostgreSQL a sale committing between
     # two statements would otherwise be in this day without being in its figures
     sales = table_of(Sale)
-    epoch = _epoch_of(session, register, day)
-    every, _done = _day_sales(register, epoch)
+    every, _done = _day_sales(register, history.epoch(_aware(day.started_at)))
     session.execute(update(sales).where(sales.c.id.in_(every)).values(drawer_day_id=day.id))
     stamped = sa.select(sales.c.id).where(
         sales.c.register_name == register, sales.c.drawer_day_id == day.id
@@ -321,10 +298,6 @@ def take_z(
 
 
 # --------------------------------------------------------------------------- reads
-
-
-def _epoch_of(session: Session, register: str, day: DrawerDay) -> dt.datetime:
-    return _epoch(session, register, _aware(day.started_at))
 
 
 def _day_sales(register: str, epoch: dt.datetime) -> tuple[Any, Any]:
@@ -356,13 +329,11 @@ def _figures(
     day: DrawerDay,
     settings: StoreInfo,
     now: dt.datetime,
-    picked: tuple[Any, Any] | None = None,
+    picked: tuple[Any, Any],
 ) -> DayFigures:
-    """The day's figures: of the sales ``picked`` (ids of all, ids of the completed;
-    default: those no Z took yet)."""
+    """The day's figures: of the sales ``picked`` (ids of all, ids of the completed:
+    :func:`_day_sales`, those no Z took yet)."""
     started = _aware(day.started_at)
-    if picked is None:
-        picked = _day_sales(register, _epoch_of(session, register, day))
     # only ``id IN (…)`` on the outer sale: a condition on its state made the planner
     # walk every completed sale of the store by ix_sale_state_completed
     every, done = picked
@@ -479,13 +450,10 @@ def drawer_state(
     history = _history(session, register)
     day = _open_day(session, register)
     if day is None:  # nothing since the last Z (or ever): the day that would begin now
-        day = DrawerDay(
-            register_name=register, started_at=history.last_closed or _local_midnight(now)
-        )
+        day = DrawerDay(register_name=register, started_at=history.next_start(now))
     if settings is None:
         settings = load_settings(session)
-    start = _aware(day.started_at)
-    epoch = start if history.first_started is None else min(history.first_started, start)
+    epoch = history.epoch(_aware(day.started_at))
     x = _figures(session, register, day, settings, now, _day_sales(register, epoch))
     return DrawerState(
         register_name=register,
@@ -505,6 +473,14 @@ class _History:
     #: its first day's start: the lower bound of the sales no Z took (module doc)
     first_started: dt.datetime | None
     last_z: int
+
+    def next_start(self, now: dt.datetime) -> dt.datetime:
+        """Where a new day begins: the last Z, or (first day) local midnight."""
+        return self.last_closed or _local_midnight(now)
+
+    def epoch(self, day_start: dt.datetime) -> dt.datetime:
+        """The lower bound of the register's days' sales: its first day's start."""
+        return day_start if self.first_started is None else min(self.first_started, day_start)
 
 
 def _history(session: Session, register: str) -> _History:
