@@ -459,11 +459,24 @@ def test_migration_carries_the_same_ddl_as_the_search_index_module() -> None:
     assert spec and spec.loader
     words = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(words)
-    assert [
-        search_index.pg_words_function("{schema}", "{unaccent}"),
-        search_index.pg_marked_function("{schema}"),
-    ] == words.PG_FUNCTIONS
-    assert list(search_index.PG_COLUMNS.values()) == words.PG_COLUMNS
+    assert search_index.pg_words_function("{schema}", "{unaccent}") == words.PG_FUNCTIONS[0]
+    assert list(search_index.PG_COLUMNS.values())[1:] == words.PG_COLUMNS[1:]
+    # 0019 generated the marked columns again, with two-letter marks
+    path = MIGRATIONS_DIR / "versions" / "0019_pgmarks.py"
+    spec = importlib.util.spec_from_file_location("m0019", path)
+    assert spec and spec.loader
+    marks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(marks)
+    assert search_index.pg_marked_function("{schema}") == marks.PG_FUNCTION
+    assert words.PG_FUNCTIONS[1] == marks.OLD_FUNCTION
+    marked = [
+        f"{name} tsvector GENERATED ALWAYS AS ({search_index.PG_WORDS[name]})"
+        for name in search_index.PG_MARKED
+    ]
+    assert all(column in marks.PG_COLUMNS for column in marked)
+    unmarked = "search_all_words tsvector GENERATED ALWAYS AS "
+    assert f"{unmarked}({search_index.PG_WORDS['search_all_words']})" in words.PG_COLUMNS[0]
+    assert [search_index.PG_INDEXES[name] for name in marks.INDEX_NAMES] == marks.PG_INDEXES
     assert list(search_index.PG_INDEXES) == words.INDEX_NAMES
     # 0009 built the customer indexes again, with the id bucket (the custom one stays)
     path = MIGRATIONS_DIR / "versions" / "0016_pgsearch.py"
@@ -496,6 +509,7 @@ def test_every_postgresql_plan_gives_the_sqlite_results(
 
     monkeypatch.setattr(search, "PG_WINDOW", 16)
     monkeypatch.setattr(search, "PG_RARE", 3)
+    monkeypatch.setattr(search, "PG_RARE_ALONE", 4)
     monkeypatch.setattr(search, "PG_WALK", 40)
     monkeypatch.setattr(search, "PG_COMMON", 6)
     # buckets of 8 ids, read by bucket after one match in the window: a lookup runs
@@ -560,7 +574,7 @@ def test_a_postgresql_store_at_0004_upgrades_with_its_customers_searchable(pg_ur
                 "SELECT notes, search_name_words::text, search_all_words::text FROM customer"
             ).one()
             assert row[0] == "since 2019"
-            assert row[1] == "'#n' '#z' 'noel' 'zoe'"
+            assert row[1] == "'#n' '#no' '#z' '#zo' 'noel' 'zoe'"
             assert "'0612345678'" in row[2] and "'example'" in row[2]
             indexes = conn.exec_driver_sql(
                 "SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE 'search_%%' "

@@ -70,6 +70,7 @@ from tillterm.store.search_index import (
     PG_BUCKET_SHIFT,
     PG_MARK,
     PG_MARKED,
+    PG_MARKED_LETTERS,
 )
 
 #: more words than this add nothing but cost ("sensible results" for pasted paragraphs)
@@ -355,12 +356,14 @@ def _tsquery(query: ParsedQuery, *, prefix: bool = True, marked: bool = False) -
     """A tsquery literal: each term a quoted prefix lexeme, all required.
 
     ``marked``: the words searched hold their first letters marked
-    (:data:`tillterm.store.search_index.PG_MARK`), and a one-letter prefix is asked for
-    as its mark, one index entry.
+    (:data:`tillterm.store.search_index.PG_MARK`), and a prefix of one or two letters is
+    asked for as its mark, one index entry.
     """
     star = ":*" if prefix else ""
     return " & ".join(
-        f"'{PG_MARK}{term}'" if marked and prefix and len(term) == 1 else f"'{term}'{star}"
+        f"'{PG_MARK}{term}'"
+        if marked and prefix and len(term) <= PG_MARKED_LETTERS
+        else f"'{term}'{star}"
         for term in query.terms
     )
 
@@ -545,6 +548,14 @@ PG_WINDOW = 1024
 #: fewer rows than this in the window match what the GIN index would be asked: it
 #: returns few enough rows (under about 4,000 in a million) to read them all
 PG_RARE = 4
+#: :data:`PG_RARE` for a text of one word. Read bucket by bucket, its lookup costs a
+#: row for each match in the first bucket or two (a share ``s`` of 32,768 ids), where a
+#: walk costs a page for every fourteen customers until the page is full (``50 / s``):
+#: the index is cheaper below about 1% (10 in the window). A lookup of several words
+#: also reads each word's entries, so it keeps the lower bound ("p m" read 22,000
+#: pages by the index at 12). On the customer-core mix: 401,000 buffers instead of
+#: 459,000, postcodes' p95 466 instead of 1,230, emails' 876 instead of 1,790
+PG_RARE_ALONE = 10
 #: how many more customers a tier with common words walks in id order before it falls
 #: back on the GIN index (its words were rarer past the window than in it)
 PG_WALK = 32768
@@ -596,12 +607,14 @@ def _pg_indexed_terms(query: ParsedQuery, prefix: bool, marked: bool) -> tuple[s
 
 def _pg_narrow_terms(query: ParsedQuery, prefix: bool, marked: bool) -> tuple[str, ...]:
     """The words a tier asks the GIN index for when they are rare in the window: short
-    prefixes left out (:data:`PG_NARROW`), a one-letter mark kept (one index entry).
+    prefixes left out (:data:`PG_NARROW`), a mark kept (one index entry).
 
     Empty when every word is short: nothing rare to narrow the lookup with.
     """
     return tuple(
-        t for t in query.terms if not prefix or len(t) >= PG_NARROW or (marked and len(t) == 1)
+        t
+        for t in query.terms
+        if not prefix or len(t) >= PG_NARROW or (marked and len(t) <= PG_MARKED_LETTERS)
     )
 
 
@@ -789,11 +802,13 @@ def _pg_ranked_sql(
         if f"k{rank}" in params:
             lookup = f"{column} @@ CAST(:k{rank} AS tsquery) AND coalesce({words}, false)"
         found, asked = f"(SELECT n{rank} FROM seen)", f"(SELECT m{rank} FROM seen)"
+        # how common in the window a lookup may be and still beat the walk
+        rare = PG_RARE_ALONE if len(query.terms) == 1 else PG_RARE
         short = f"{wanted} AND {found} < :n"
         ctes.append(
             f"walk{rank} AS MATERIALIZED (SELECT c.id FROM (SELECT c.id, {column} "
             f"FROM customer c WHERE c.id > (SELECT edge FROM seen) AND {cond} "
-            f"ORDER BY c.id LIMIT :walk) AS c WHERE {short} AND {asked} >= :rare "
+            f"ORDER BY c.id LIMIT :walk) AS c WHERE {short} AND {asked} >= {rare} "
             f"AND {found} >= :least AND {words} ORDER BY c.id LIMIT greatest(:n - {found}, 0))"
         )
         # a walk that fell short: what it looked for is rare. The lookup alone reads
@@ -802,7 +817,7 @@ def _pg_ranked_sql(
         # short prefix costing less there than the rows the others would read ("an"
         # for "an g"). Without a short prefix both are the same lookup.
         fell_short = f"{found} + (SELECT count(*) FROM walk{rank}) < :n"
-        indexed_gate = f"{short} AND ({asked} < :rare OR ({asked} < :common AND {fell_short}))"
+        indexed_gate = f"{short} AND ({asked} < {rare} OR ({asked} < :common AND {fell_short}))"
         tier_parts = [
             f"SELECT h.id FROM (SELECT id FROM head WHERE t{rank} ORDER BY id LIMIT :n) AS h",
             f"SELECT id FROM walk{rank}",
