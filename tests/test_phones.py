@@ -29,7 +29,7 @@ from tillterm.customers.profiles import create_customer, search_customers, updat
 from tillterm.customers.validation import validate_customer
 from tillterm.demo.seeding import _digits, _phone
 from tillterm.spreadsheet.importing import apply_import, check_import
-from tillterm.spreadsheet.phones import phone_digits_series
+from tillterm.spreadsheet.phones import phone_digits_series, phone_problems, plus_number
 from tillterm.store.engine import session_scope
 from tillterm.store.models import Customer, StoreSettings, table_of
 from tillterm.ui.screens.customer_form import CustomerForm
@@ -206,6 +206,41 @@ def test_the_import_reads_numbers_as_the_form_does(region: str) -> None:
     got = phone_digits_series(frame, ["phone", "phone_mobile", "phone_home"], region)
     expected = [phone_digits([a, b], region) for a, b in zip(cells, reversed(cells), strict=True)]
     assert got.to_list() == expected
+
+
+def test_numbers_written_with_a_calling_code_read_as_the_library_reads_them() -> None:
+    """The import's reading of "+code number" cells without the library's parse gives
+    the library's forms and warnings, for every calling code, of possible lengths and
+    not, with national prefixes and Italian zeros after the code."""
+    import phonenumbers
+
+    rng = random.Random(15)
+    separators = [" ", "", "-", ".", " (", ") ", "/", "  "]
+    cells = ["+1 (819) 953-2444", "+44 7961 947283", "+39 06 1234 5678", "+1 1 212 555 0100"]
+    for _ in range(6000):
+        cc = rng.choice(sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE))
+        meta = phonenumbers.PhoneMetadata.metadata_for_region(
+            phonenumbers.region_code_for_country_code(cc)
+        )
+        lengths = meta.general_desc.possible_length if meta and meta.general_desc else ()
+        size = rng.choice(lengths) if lengths and rng.random() < 0.8 else rng.randint(1, 19)
+        digits = "".join(str(rng.randint(0, 9)) for _ in range(size))
+        body, at = "", 0
+        while at < len(digits):
+            step = rng.randint(1, 4)
+            body += digits[at : at + step] + rng.choice(separators)
+            at += step
+        cells.append(f"{rng.choice(['+', '+ ', '+('])}{cc}{rng.choice(separators)}{body}".strip())
+    assert sum(plus_number(c) is not None for c in cells) > 1000, "the fast reading is used"
+    frame = pl.DataFrame({"__row": list(range(len(cells))), "phone": cells})
+    got = phone_digits_series(frame, ["phone"], "FR")
+    assert got.to_list() == [phone_digits([c], "FR") for c in cells]
+    warned = phone_problems(frame, [("phone", "Phone")], "FR")
+    expected = {n: problem for n, c in enumerate(cells) if (problem := phone_problem(c, "FR"))}
+    assert {
+        r: m.removesuffix(": kept as written")
+        for r, m in warned.select("row", "message").iter_rows()
+    } == expected
 
 
 def test_the_demo_writes_the_digits_the_form_would() -> None:
