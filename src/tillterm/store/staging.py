@@ -63,8 +63,12 @@ BUILD_MEMORY = "512MB"
 #: customers' all-fields index, a million customers and 5 million distinct words, on a
 #: 2-core machine at load 8-10: 51-58 s of the server's CPU with 512 MB to 2 GB, 36 s
 #: with 64 MB, 35 s with 32 MB; 300,000 customers: 14.5 s with 512 MB, 10.9 s with
-#: 64 MB; at load 3 the whole demo took as long either way)
-GIN_BUILD_MEMORY = "64MB"
+#: 64 MB; at load 3 the whole demo took as long either way). Measured again at load 2
+#: (PostgreSQL 15), the same index: a million customers in 26.5-27 s with 16 or 32 MB,
+#: 27-29 s with 8 MB, 29-35 s with 64 MB; 100,000 customers in 1.9-2.0 s with 4-8 MB,
+#: 2.2 s with 16-32 MB, 2.2-2.4 s with 64 MB, 3.3 s with 1 GB: 16 MB is near the best
+#: at both sizes
+GIN_BUILD_MEMORY = "16MB"
 #: PostgreSQL ``COPY`` text format: what a value must not hold as is
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
