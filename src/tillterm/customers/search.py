@@ -579,8 +579,10 @@ PG_NARROW = 3
 #: of the long word, the whole lookup an entry for each match of every word. Measured
 #: on a million customers: "ma jennifer" 65 ms whole (88,000 "ma" entries), 5 ms
 #: narrow (1,845 rows); "kr chamb" 14 ms whole (11,696 "kr" entries), 23 ms narrow
-#: (4,648 rows, 4,500 heap pages): about 0.75 µs an entry, 3-5 µs a row
-PG_ROW_ENTRIES = 4
+#: (4,648 rows, 4,500 heap pages): about 0.75 µs an entry, 3-5 µs a row. Measured
+#: again (2026-12): "kr chamb" 5.5 ms whole, 25 ms narrow, and its window held 13 "kr"
+#: and 3 "chamb": at 4 entries a row it read the 4,648 rows, at 6 the index
+PG_ROW_ENTRIES = 6
 #: a GIN lookup that matched this many customers of the window reads its matches
 #: bucket by bucket (:func:`_pg_lookup`)
 PG_BUCKETED = 1
@@ -618,33 +620,51 @@ def _pg_narrow_terms(query: ParsedQuery, prefix: bool, marked: bool) -> tuple[st
     )
 
 
-def _pg_lookup(match: str, cond: str, found: str, terms: Sequence[str]) -> list[str]:
+def _pg_lookup(
+    match: str, cond: str, found: str, terms: Sequence[str], name: str, *, exact: bool = False
+) -> tuple[list[str], list[str]]:
     """A GIN lookup of ``terms`` past the window, the first ``:n`` of its matches in id
-    order: by bucket (:func:`_pg_by_bucket`) when it is one word and the window held
-    :data:`PG_BUCKETED` matches of the whole text (``found``: a bucket then holds
-    thirty-two times as many, the page fills within two buckets), else all at once and
-    sorted.
+    order: the CTEs it needs (``name`` and names made from it) and the parts of its tier.
+
+    One word is read bucket by bucket (:func:`_pg_by_bucket`): every bucket when the
+    window held :data:`PG_BUCKETED` matches of the whole text (``found``: a bucket then
+    holds thirty-two times as many, the page fills within two buckets); else the first
+    bucket past the window only (a probe: ``name``), and the rest all at once and
+    sorted when the probe fell short. The window is a sample of the first customers
+    only, and a word can be missing from it and common after it ("Shelton": none in the
+    window, 4,836 customers; all at once read a heap page for each, 4,703 pages and
+    13 ms, where the probe's bucket held 147 of them: 160 pages, 1 ms). A probe of a word
+    nobody has costs a dozen index pages.
 
     Each bucket reads the word's index entries again, and a prefix's every entry, in
     every bucket, not just the bucket's own: for one word that costs less than a row
     read for each of its matches up to four buckets. Several words cost the entries of
     each (a short prefix's tens of thousands) for each bucket: "destiny bo" spent 140 ms
-    by bucket, 43 ms at once. A rare text's thirty buckets would each read the index
-    again for little.
+    by bucket, 43 ms at once. They are read all at once, unless each is one index entry
+    (``exact``: a whole word, or a mark: :func:`_tsquery`), which the others skip
+    through bucket by bucket like one word: "n c" ("#n & #c": 5,060 customers) took
+    36 ms at once, 1.5 ms from its first bucket.
     """
     past = f"c.id + 0 > (SELECT edge FROM seen) AND {cond} ORDER BY c.id + 0 LIMIT :n"
     plain = f"SELECT r.id FROM (SELECT c.id FROM customer c WHERE {match} AND {{gate}} {past}) AS r"
-    if len(terms) != 1:
-        return [plain.format(gate="")]
-    return [
-        _pg_by_bucket(f"{match} AND {found} >= :bucketed", cond),
-        plain.format(gate=f"{found} < :bucketed AND"),
-    ]
+    if len(terms) != 1 and not exact:
+        return [], [plain.format(gate="")]
+    edge = "(SELECT edge FROM seen)"
+    probed = f"({edge} >> {PG_BUCKET_SHIFT})"
+    every = f"(SELECT max(id) FROM customer) >> {PG_BUCKET_SHIFT}"
+    last = f"CASE WHEN {found} >= :bucketed THEN {every} ELSE {probed} END"
+    past_probe = f"c.id + 0 >= (({probed} + 1) << {PG_BUCKET_SHIFT})"
+    gate = f"{found} < :bucketed AND (SELECT count(*) FROM {name}) < :n AND {past_probe} AND"
+    return (
+        [f"{name} AS MATERIALIZED ({_pg_by_bucket(match, cond, last)})"],
+        [f"SELECT id FROM {name}", plain.format(gate=gate)],
+    )
 
 
-def _pg_by_bucket(match: str, cond: str) -> str:
+def _pg_by_bucket(match: str, cond: str, last: str) -> str:
     """The first ``:n`` customers past the window that ``match`` (a GIN lookup) finds, in
-    id order, read one id bucket at a time (:data:`PG_BUCKET_SHIFT`).
+    id order, read one id bucket at a time (:data:`PG_BUCKET_SHIFT`) up to bucket
+    ``last``.
 
     A GIN index returns its matches in no order: sorting all of them for the first
     ``:n`` reads a heap page for each (5,000 for "shelton"). Here each bucket's lookup
@@ -656,7 +676,7 @@ def _pg_by_bucket(match: str, cond: str) -> str:
     edge = "(SELECT edge FROM seen)"
     return (
         f"SELECT r.id FROM (SELECT x.id FROM generate_series({edge} >> {PG_BUCKET_SHIFT}, "
-        f"(SELECT max(id) FROM customer) >> {PG_BUCKET_SHIFT}) AS b(k) CROSS JOIN LATERAL "
+        f"{last}) AS b(k) CROSS JOIN LATERAL "
         f"(SELECT c.id FROM customer c WHERE {match} AND (c.id >> {PG_BUCKET_SHIFT}) = b.k "
         f"AND c.id + 0 > {edge} AND {cond} ORDER BY c.id + 0 LIMIT :n) AS x LIMIT :n) AS r"
     )
@@ -822,28 +842,32 @@ def _pg_ranked_sql(
             f"SELECT h.id FROM (SELECT id FROM head WHERE t{rank} ORDER BY id LIMIT :n) AS h",
             f"SELECT id FROM walk{rank}",
         ]
+        # each GIN lookup of the tier: when it runs, and the words it asks the index
+        lookups: list[tuple[str, tuple[str, ...]]] = []
         if f"z{rank}" in params:
             # the long words alone are rare, and their rows are fewer to check than
             # the entries of the short prefixes are to read (the two lookups are
             # exclusive)
             rare_alone = f"(SELECT r{rank} < :rare AND s{rank} > :entries * r{rank} FROM seen)"
-            tier_parts += _pg_lookup(
-                f"{indexed_gate} AND {rare_alone} AND {column} @@ CAST(:z{rank} AS tsquery) "
-                f"AND coalesce({words}, false)",
-                cond,
-                found,
-                _pg_narrow_terms(query, prefix, marked),
+            lookups.append(
+                (
+                    f"{indexed_gate} AND {rare_alone} AND {column} @@ CAST(:z{rank} AS tsquery) "
+                    f"AND coalesce({words}, false)",
+                    _pg_narrow_terms(query, prefix, marked),
+                )
             )
             indexed_gate += f" AND NOT {rare_alone}"
-        tier_parts += _pg_lookup(
-            f"{indexed_gate} AND {lookup}", cond, found, _pg_indexed_terms(query, prefix, marked)
+        lookups.append((f"{indexed_gate} AND {lookup}", _pg_indexed_terms(query, prefix, marked)))
+        lookups.append(
+            (f"{short} AND {asked} >= :common AND {fell_short} AND {words}", query.terms)
         )
-        tier_parts += _pg_lookup(
-            f"{short} AND {asked} >= :common AND {fell_short} AND {words}",
-            cond,
-            found,
-            query.terms,
-        )
+        for index, (match, terms) in enumerate(lookups):
+            exact = all(not prefix or (marked and len(t) <= PG_MARKED_LETTERS) for t in terms)
+            probes, more = _pg_lookup(
+                match, cond, found, terms, f"probe{rank}_{index}", exact=exact
+            )
+            ctes += probes
+            tier_parts += more
         ctes.append(f"res{rank} AS MATERIALIZED ({' UNION ALL '.join(tier_parts)})")
         parts.append(f"SELECT {rank} AS tier, id AS pos, id FROM res{rank}")
     ctes.append(
