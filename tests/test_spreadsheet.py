@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -392,6 +393,29 @@ def test_update_touches_only_present_columns(engine: Engine, tmp_path: Path) -> 
         ).all()
         assert [t[0] for t in tags] == ["bio", "vip"]
         assert s.exec(select(func.count()).select_from(Customer)).one() == 3
+
+
+def test_new_customers_take_ids_someone_else_interleaved_postgresql(
+    pg_engine: Engine, tmp_path: Path
+) -> None:
+    """The ids of an import's new customers come back as their bounds when they follow
+    one another; when another register took some meanwhile (here: a sequence stepping
+    by 3), they come back one by one, and the tags go to the right customers."""
+    seed_demo(pg_engine, customers=0, products=0)
+    with pg_engine.begin() as conn:
+        conn.exec_driver_sql("ALTER SEQUENCE customer_id_seq INCREMENT BY 3")
+    path = tmp_path / "ids.csv"
+    path.write_text("first_name,tags\nAnn,a\nBen,b\nCid,c\n")
+    assert apply_import(pg_engine, check_import(pg_engine, path)).created == 3
+    with session_scope(pg_engine) as s:
+        rows = s.exec(
+            text(
+                "SELECT c.id, c.first_name, t.name FROM customer c JOIN customer_tag ct "
+                "ON ct.customer_id = c.id JOIN tag t ON t.id = ct.tag_id ORDER BY c.id"
+            )
+        ).all()
+    assert [(name, tag) for _, name, tag in rows] == [("Ann", "a"), ("Ben", "b"), ("Cid", "c")]
+    assert [b - a for (a, *_), (b, *_) in pairwise(rows)] == [3, 3]
 
 
 def test_blank_codes_are_generated_without_collisions(engine: Engine, tmp_path: Path) -> None:
