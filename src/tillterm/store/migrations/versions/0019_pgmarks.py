@@ -28,7 +28,7 @@ branch_labels = None
 depends_on = None
 
 #: ``{schema}``: where tillterm's tables live
-PG_FUNCTION = "CREATE FUNCTION \"{schema}\".search_marked_words(text) RETURNS tsvector LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $f$ SELECT array_to_tsvector(array_remove(string_to_array($1, ' '), '') || array_remove(string_to_array(regexp_replace($1, '(\\S)\\S*', '#\\1', 'g'), ' '), '') || array_remove(string_to_array(regexp_replace($1, '(\\S\\S)\\S*', '#\\1', 'g'), ' '), '')) $f$"
+PG_FUNCTION = "CREATE FUNCTION \"{schema}\".search_marked_words(text) RETURNS tsvector LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $f$ SELECT array_to_tsvector(array_remove(string_to_array($1 || ' ' || regexp_replace($1, '(\\S)(\\S?)\\S*', '#\\1 #\\1\\2', 'g'), ' '), '')) $f$"
 OLD_FUNCTION = "CREATE FUNCTION \"{schema}\".search_marked_words(text) RETURNS tsvector LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $f$ SELECT array_to_tsvector(array_remove(string_to_array($1, ' '), '') || array_remove(string_to_array(regexp_replace($1, '(\\S)\\S*', '#\\1', 'g'), ' '), '')) $f$"
 PG_COLUMNS = "ALTER TABLE customer ADD COLUMN search_name_words tsvector GENERATED ALWAYS AS (search_marked_words(search_fold(coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' || coalesce(company, '')))) STORED, ADD COLUMN search_email_words tsvector GENERATED ALWAYS AS (search_marked_words(search_fold(coalesce(email, '') || ' ' || coalesce(email2, '')))) STORED"
 PG_INDEXES = [
