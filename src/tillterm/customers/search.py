@@ -716,14 +716,16 @@ def _pg_ranked_sql(
        lookup would be (:func:`_pg_indexed_terms`). A tier with ``:n`` matches there is
        done.
     2. A tier whose index lookup matches :data:`PG_RARE` rows of the window or more
-       (the index would return thousands of rows) walks on in id order (``walk``),
-       at most :data:`PG_WALK` customers further, and stops at the matches the window
-       left to find (a common word walks a few hundred rows, not the page's worth).
+       (:data:`PG_RARE_ALONE` for one word: the index would return thousands of rows)
+       walks on in id order (``walk``), at most :data:`PG_WALK` customers further, and
+       stops at the matches the window left to find (a common word walks a few hundred
+       rows, not the page's worth).
     3. A tier whose index lookup is rare reads its GIN index past the window (``+ 0``:
        not through the primary key), bucket by bucket in id order when the window held
-       a few of its matches (:func:`_pg_lookup`); the words the index was not asked are checked on
-       its rows (``coalesce``: a test the planner cannot answer from the index). A tier
-       whose walk fell short reads the index for all its words.
+       a few of its matches, else its first bucket first (:func:`_pg_lookup`); the
+       words the index was not asked are checked on its rows (``coalesce``: a test the
+       planner cannot answer from the index). A tier whose walk fell short reads the
+       index for all its words.
 
     Each part runs only when the one before fell short (its gate is a one-time filter),
     and a tier only while the tiers before it found fewer customers than the page.
