@@ -11,7 +11,7 @@ from conftest import run_cli
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from tillterm.catalog.settings import list_tax_rates, load_settings
+from tillterm.catalog.settings import TaxInfo, list_tax_rates, load_settings
 from tillterm.catalog.store_details import check_store, save_store
 from tillterm.catalog.tax_rates import (
     PRODUCTS_SHOWN,
@@ -147,6 +147,8 @@ def test_a_sold_rate_is_never_rewritten_and_is_retired_instead(any_engine: Engin
         assert s.get(TaxRate, standard.id).rate == D(20)  # type: ignore[union-attr]
         with pytest.raises(RateKept, match="charged on past sales"):
             delete_rate(s, standard.id)
+        # the first rate became the store's default: another one is, first
+        save_store(s, {"default_tax_rate_id": fixed.id})
         retired = retire_rate(s, standard.id)
         assert retired.retired and retired.products == 1
         assert s.get(TaxRate, standard.id) is not None  # kept: the pen still points at it
@@ -156,6 +158,7 @@ def test_a_sold_rate_is_never_rewritten_and_is_retired_instead(any_engine: Engin
         assert [t.name for t in kept] == ["Reduced", "Standard rate (retired)"]
         assert restore_rate(s, standard.id).retired is False
         # unused: deleted
+        save_store(s, {"default_tax_rate_id": standard.id})
         delete_rate(s, fixed.id)
         assert s.get(TaxRate, fixed.id) is None
 
@@ -177,6 +180,24 @@ def test_the_default_tax_cannot_be_retired_nor_a_retired_rate_chosen(any_engine:
             save_store(s, {"default_tax_rate_id": old.id})
         assert "retired" in caught.value.errors["default_tax_rate_id"]
         assert s.get(StoreSettings, 1).default_tax_rate_id == standard.id  # type: ignore[union-attr]
+
+
+def test_a_store_without_a_default_tax_takes_its_first_rate(any_engine: Engine) -> None:
+    """A new store's owner enters a rate, then products, and sells: the products
+    without a rate of their own are sold under the store's default. Nobody had chosen
+    one, and they were sold at 0 %. The first rate is the default; the next ones are
+    not, and a store whose default was deleted takes the next rate made."""
+    with session_scope(any_engine) as s:
+        assert s.get(StoreSettings, 1).default_tax_rate_id is None  # type: ignore[union-attr]
+        standard = create_rate(s, "Standard", "20")
+        assert standard.is_default
+        reduced = create_rate(s, "Reduced", "5.5")
+        assert not reduced.is_default
+        assert s.get(StoreSettings, 1).default_tax_rate_id == standard.id  # type: ignore[union-attr]
+        assert load_settings(s).default_tax == TaxInfo(standard.id, "Standard", D("20"))
+        save_store(s, {"default_tax_rate_id": None})
+        delete_rate(s, standard.id)
+        assert create_rate(s, "Standard 2027", "21").is_default
 
 
 def test_yes_no_fields_retire_and_reorder(any_engine: Engine) -> None:

@@ -106,6 +106,12 @@ async def test_a_new_store_is_set_up_key_by_key(engine: Engine, drive: Drive) ->
         assert isinstance(app.screen, TaxRatesScreen)
         assert "none yet" in screen_text(app)
         await _add_rate(pilot, "Standard", "20")
+        # the store's first rate is its default tax, and the owner is told so
+        assert _rows(app, "#tax-table")[0][2:] == ("store default", "default")
+        assert any(
+            n.message == "Tax rate Standard saved: the store's default tax."
+            for n in app._notifications
+        )
         await _add_rate(pilot, "Reduced", "5,5")
         await _add_rate(pilot, "Old", "19.6")
         await _keys(pilot, "ctrl+n", *"Bad", "tab", *"120", "ctrl+s")
@@ -120,7 +126,14 @@ async def test_a_new_store_is_set_up_key_by_key(engine: Engine, drive: Drive) ->
             ("Reduced", "5.5"),
             ("Standard", "20"),
         ]
-        await _keys(pilot, "down", "down", "d")  # Standard
+        assert [row[2] for row in _rows(app, "#tax-table")] == [
+            "unused",
+            "unused",
+            "store default",
+        ]
+        await _keys(pilot, "down", "d")  # Reduced
+        assert _rows(app, "#tax-table")[1][2:] == ("store default", "default")
+        await _keys(pilot, "down", "d")  # Standard again
         assert _rows(app, "#tax-table")[2][2:] == ("store default", "default")
         assert _settings(engine).default_tax_rate_id is not None
         await _keys(pilot, "r")  # the default cannot be retired

@@ -96,7 +96,8 @@ async def test_back_office_in_french_rate_and_product(engine: Engine, drive: Dri
         assert "Nouveau taux de TVA" in screen_text(app)
         await _keys(pilot, *"Réduit", "tab", *"5,5", "ctrl+s")
         assert isinstance(app.screen, TaxRatesScreen)
-        assert _rows(app, "#tax-table") == [("Réduit", "5,5", "inutilisé", "actif")]
+        # a store's first rate is its default tax (its products are sold under it)
+        assert _rows(app, "#tax-table") == [("Réduit", "5,5", "TVA par défaut", "défaut")]
         assert "Gestion > Taux de TVA (1)" in screen_text(app)
         with session_scope(engine) as s:
             rates = [(t.name, t.rate) for t in s.exec(select(TaxRate))]

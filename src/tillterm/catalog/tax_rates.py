@@ -204,13 +204,24 @@ def _check(
 
 
 def create_rate(session: Session, name: str, rate: object) -> TaxRateRecord:
-    """A new rate; ``ValidationFailed`` names every problem (blank, duplicate, not 0–100)."""
+    """A new rate; ``ValidationFailed`` names every problem (blank, duplicate, not 0–100).
+
+    A store without a default tax takes the new rate as its default: a product
+    without a rate of its own is sold under the default, and a new store's first
+    products, entered before anyone opened the store's settings, were sold without
+    any tax at all.
+    """
     clean_name, clean_rate, errors = _check(session, name, rate, None)
     if errors or clean_rate is None:
         raise ValidationFailed(errors, _LABELS)
     row = TaxRate(name=clean_name, name_key=name_key(clean_name), rate=clean_rate)
     session.add(row)
     session.flush()
+    session.execute(
+        update(StoreSettings)
+        .where(col(StoreSettings.id) == 1, col(StoreSettings.default_tax_rate_id).is_(None))
+        .values(default_tax_rate_id=row.id)
+    )
     return get_rate(session, row.id or 0)
 
 

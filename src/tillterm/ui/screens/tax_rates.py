@@ -152,8 +152,14 @@ class TaxRatesScreen(TillScreen[None]):
         self.action_edit_rate()
 
     def _form_closed(self, rate: TaxRateRecord | None) -> None:
-        if rate is not None:
-            self.notify(_("Tax rate {name} saved.").format(name=rate.name), title=_("Tax rates"))
+        if rate is None:
+            return
+        said = (
+            _("Tax rate {name} saved: the store's default tax.")
+            if rate.is_default
+            else _("Tax rate {name} saved.")
+        )
+        self.notify(said.format(name=rate.name), title=_("Tax rates"))
 
     def _act(self, what: str, job: Callable[[], object], said: str) -> None:
         """Run a change to a rate; its answer, or its refusal in words, comes back."""
