@@ -27,7 +27,6 @@ from sqlmodel import SQLModel
 from tillterm.core.errors import TilltermError
 from tillterm.customers.phones import PhoneForms, digits_text
 from tillterm.store import product_index, staging
-from tillterm.store.deadline import lift_fallback
 from tillterm.store.models import (
     Customer,
     CustomerGroup,
@@ -682,30 +681,8 @@ def _seed_postgresql(
             "SELECT setval(pg_get_serial_sequence('customer', 'id'), "
             "(SELECT coalesce(max(id), 0) + 1 FROM customer), false)"
         )
-    _vacuum(engine, ("customer", "customer_tag"))
+    staging.vacuum_loaded(engine, ("customer", "customer_tag"))
     return done
-
-
-def _vacuum(engine: Engine, tables: tuple[str, ...]) -> None:
-    """``VACUUM`` the tables a bulk load just filled (PostgreSQL, after its commit).
-
-    A row read for the first time after the load is checked against the transaction
-    that wrote it, and its page marked (hint bits) and so made dirty: the first
-    searches of a new store paid for that, and for writing the pages out again to make
-    room in the server's buffers ("to m": 2,554 pages written by one search, 22 ms).
-    One pass here does it for every page at once, in order, and marks the pages
-    all-visible, which lets a plan read an index alone. The load is already committed:
-    a vacuum that fails loses nothing, so it is not retried.
-    """
-    with engine.connect() as conn:
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        # a pass over a million rows may outlast a register's statement bound
-        conn.exec_driver_sql("SET statement_timeout = 0")
-        lift_fallback(conn.connection.dbapi_connection)
-        try:
-            conn.exec_driver_sql(f"VACUUM {', '.join(tables)}")
-        finally:
-            conn.exec_driver_sql("RESET statement_timeout")
 
 
 def _pg_batches(

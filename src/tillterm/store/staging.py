@@ -40,7 +40,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from tillterm.store.deadline import lift_fallback
 from tillterm.store.driver import psycopg_driver, sqlite_driver
@@ -323,6 +323,31 @@ def lift_time_limits(conn: Connection) -> None:
         return
     conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
     lift_fallback(conn.connection.dbapi_connection)
+
+
+def vacuum_loaded(engine: Engine, tables: Sequence[str]) -> None:
+    """``VACUUM`` the tables a bulk load just filled (PostgreSQL, after its commit).
+
+    A row read for the first time after the load is checked against the transaction
+    that wrote it, and its page marked (hint bits) and so made dirty: the first
+    searches of a new store paid for that, and for writing the pages out again to make
+    room in the server's buffers ("to m": 2,554 pages written by one search, 22 ms).
+    One pass here does it for every page at once, in order, and marks the pages
+    all-visible, which lets a plan read an index alone. It runs outside any transaction
+    (``VACUUM`` must), so :func:`lift_time_limits` cannot serve: the server's bound is
+    lifted for the session and put back after. The load is already committed: a vacuum
+    that fails loses nothing. Elsewhere (SQLite) nothing is done.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.exec_driver_sql("SET statement_timeout = 0")
+        lift_fallback(conn.connection.dbapi_connection)
+        try:
+            conn.exec_driver_sql(f"VACUUM {', '.join(tables)}")
+        finally:
+            conn.exec_driver_sql("RESET statement_timeout")
 
 
 def plan_indexes(conn: Connection, tables: Sequence[str], incoming: int) -> IndexPlan:
