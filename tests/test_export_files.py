@@ -373,7 +373,16 @@ async def test_another_export_or_quitting_stops_a_running_export(
             lambda: any(f"{first}: Export cancelled" in n.message for n in app._notifications),
             "the first export's 'cancelled' notice",
         )
-    # quitting cancels the worker, which stops its process within POLL_SECONDS
-    await wait_until(None, lambda: not children(), lambda: f"no export process: {children()}")
+
+    # quitting cancels the worker, which stops its process within POLL_SECONDS, then
+    # removes its temporary file: the worker's thread does that just after the process is
+    # reaped, so the test waits for both rather than catching the thread between the two
+    def parts() -> list[Path]:
+        return [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+    await wait_until(
+        None,
+        lambda: not children() and not parts(),
+        lambda: f"no export process ({children()}) and no temporary file ({parts()})",
+    )
     assert not first.exists() and not second.exists()
-    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
