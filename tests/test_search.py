@@ -453,13 +453,13 @@ def test_migration_carries_the_same_ddl_as_the_search_index_module() -> None:
     assert list(search_index.SQLITE_TRIGGERS.values()) == migration.SQLITE_TRIGGERS
     assert migration.SQLITE_SETTINGS == search_index.SQLITE_SETTINGS
     functions = search_index.pg_functions("{schema}", "{unaccent}")
-    assert list(functions.values()) == migration.PG_FUNCTIONS
+    # 0020 made search_fold PL/pgSQL (below)
+    assert list(functions.values())[1:] == migration.PG_FUNCTIONS[1:]
     path = MIGRATIONS_DIR / "versions" / "0007_pg_search_indexes.py"
     spec = importlib.util.spec_from_file_location("m0007", path)
     assert spec and spec.loader
     words = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(words)
-    assert search_index.pg_words_function("{schema}", "{unaccent}") == words.PG_FUNCTIONS[0]
     assert list(search_index.PG_COLUMNS.values())[1:] == words.PG_COLUMNS[1:]
     # 0019 generated the marked columns again, with two-letter marks
     path = MIGRATIONS_DIR / "versions" / "0019_pgmarks.py"
@@ -467,7 +467,6 @@ def test_migration_carries_the_same_ddl_as_the_search_index_module() -> None:
     assert spec and spec.loader
     marks = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(marks)
-    assert search_index.pg_marked_function("{schema}") == marks.PG_FUNCTION
     assert words.PG_FUNCTIONS[1] == marks.OLD_FUNCTION
     marked = [
         f"{name} tsvector GENERATED ALWAYS AS ({search_index.PG_WORDS[name]})"
@@ -478,6 +477,21 @@ def test_migration_carries_the_same_ddl_as_the_search_index_module() -> None:
     assert f"{unmarked}({search_index.PG_WORDS['search_all_words']})" in words.PG_COLUMNS[0]
     assert [search_index.PG_INDEXES[name] for name in marks.INDEX_NAMES] == marks.PG_INDEXES
     assert list(search_index.PG_INDEXES) == words.INDEX_NAMES
+    # 0020 gave the three word functions PL/pgSQL bodies; its downgrade puts back the SQL
+    path = MIGRATIONS_DIR / "versions" / "0020_pgfold.py"
+    spec = importlib.util.spec_from_file_location("m0020", path)
+    assert spec and spec.loader
+    fold = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fold)
+    assert [
+        functions["search_fold"],
+        search_index.pg_words_function("{schema}", "{unaccent}"),
+        search_index.pg_marked_function("{schema}"),
+    ] == fold.PG_FUNCTIONS
+    replaced = [migration.PG_FUNCTIONS[0], words.PG_FUNCTIONS[0], marks.PG_FUNCTION]
+    assert [
+        ddl.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1) for ddl in replaced
+    ] == fold.OLD_FUNCTIONS
     # 0009 built the customer indexes again, with the id bucket (the custom one stays)
     path = MIGRATIONS_DIR / "versions" / "0016_pgsearch.py"
     spec = importlib.util.spec_from_file_location("m0009", path)
@@ -595,6 +609,107 @@ def test_a_postgresql_store_at_0004_upgrades_with_its_customers_searchable(pg_ur
             assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
     finally:
         engine.dispose()
+
+
+#: the words as the SQL bodies before ``0020_pgfold`` computed them (regular expressions),
+#: written out here so that the tests compare against them, not against the code
+_PATTERN_FOLD = (
+    "regexp_replace(lower(unaccent('unaccent'::regdictionary, {t})), '[^[:alnum:]]+', ' ', 'g')"
+)
+_PATTERN_WORDS = (
+    "array_to_tsvector(array_remove(regexp_split_to_array("
+    "lower(unaccent('unaccent'::regdictionary, {t})), '[^[:alnum:]]+'), ''))"
+)
+_PATTERN_MARKED = (
+    "array_to_tsvector(array_remove(string_to_array({f} || ' ' || "
+    "regexp_replace({f}, '(\\S)(\\S?)\\S*', '#\\1 #\\1\\2', 'g'), ' '), ''))"
+)
+#: texts that take every path of the PL/pgSQL functions: plain ASCII with runs of the
+#: separators they cut with ``replace``, and whatever sends a text down the pattern's path
+_HOSTILE_TEXTS = [
+    "",
+    " ",
+    "'",
+    "--",
+    "@@..__",
+    "Jean-Pierre  de  la   Fontaine",
+    " - leading and trailing - ",
+    "O'Neil, Mary-Kate",
+    "a.b@c-d.fr",
+    "x+tag@ex.com",
+    "12, rue de l'Église / bât. B",
+    "12, rue de l’Église",
+    "__init__",
+    "a' b",
+    "1+1=2",
+    "#hash & co (ltd); 50%",
+    "tab\tsep\nnew line\r\n",
+    "nbsp\u00a0here and zero\u200bwidth",
+    "Ǆemal Œuvre STRAßE İstanbul",
+    "ΣΊΣΥΦΟΣ Łódź Ørsted Þór mañana",
+    "東京 タワー",
+    "emoji 😀 smile 🙂🙂",
+    "² ³ ½ Ⅻ ١٢٣",
+    "ﬁne Ａｂｃ ǅ",
+    "CAPS, Mixed.Case-Words",
+    "a" * 200 + "-" + "b" * 50,
+]
+
+
+def test_postgresql_word_functions_give_the_words_the_patterns_gave(pg_engine: Engine) -> None:
+    """The PL/pgSQL bodies of ``0020_pgfold`` cut plain texts without a pattern: each of
+    the three functions gives, to the byte, what its SQL body did (the stored words of
+    every customer were computed by those, and are not computed again)."""
+    columns = (
+        f"t, search_fold(t), {_PATTERN_FOLD.format(t='t')}, "
+        f"search_words(t)::text, ({_PATTERN_WORDS.format(t='t')})::text, "
+        "search_marked_words(search_fold(t))::text, "
+        f"({_PATTERN_MARKED.format(f=_PATTERN_FOLD.format(t='t'))})::text"
+    )
+    with pg_engine.connect() as conn:
+        rows = conn.execute(
+            text(f"SELECT {columns} FROM unnest(CAST(:texts AS text[])) AS t"),
+            {"texts": _HOSTILE_TEXTS},
+        ).all()
+    assert len(rows) == len(_HOSTILE_TEXTS)
+    for t, fold, pattern_fold, words_, pattern_words, marked, pattern_marked in rows:
+        assert (fold, words_, marked) == (pattern_fold, pattern_words, pattern_marked), t
+    by_text = {row[0]: row for row in rows}
+    # the two paths were both taken: a plain text and one the pattern cuts
+    assert by_text["Jean-Pierre  de  la   Fontaine"][1] == "jean pierre de la fontaine"
+    assert by_text["#hash & co (ltd); 50%"][1] == " hash co ltd 50 "
+    assert by_text["a.b@c-d.fr"][5] == "'#a' '#b' '#c' '#d' '#f' '#fr' 'a' 'b' 'c' 'd' 'fr'"
+
+
+def test_postgresql_word_functions_agree_with_the_patterns_on_any_text(
+    pg_engine: Engine,
+) -> None:
+    pattern_marked = _PATTERN_MARKED.format(f=_PATTERN_FOLD.format(t="t"))
+    differing = text(
+        "SELECT t FROM unnest(CAST(:texts AS text[])) AS t WHERE "
+        f"search_fold(t) IS DISTINCT FROM {_PATTERN_FOLD.format(t='t')} "
+        f"OR search_words(t) IS DISTINCT FROM {_PATTERN_WORDS.format(t='t')} "
+        f"OR search_marked_words(search_fold(t)) IS DISTINCT FROM {pattern_marked}"
+    )
+
+    # the fixture is the test's, not each example's: the examples share its schema
+    @settings(max_examples=40, deadline=None)
+    @given(
+        texts=st.lists(
+            st.one_of(
+                st.text(alphabet="abcXYZ019 @.-'/,+_#\t;é’", max_size=30),
+                st.text(max_size=20),
+            ),
+            min_size=1,
+            max_size=30,
+        )
+    )
+    def agree(texts: list[str]) -> None:
+        texts = [t.replace("\x00", "") for t in texts]  # PostgreSQL text holds no NUL
+        with pg_engine.connect() as conn:
+            assert conn.execute(differing, {"texts": texts}).all() == []
+
+    agree()
 
 
 @contextlib.contextmanager
