@@ -395,6 +395,31 @@ async def test_f8_f6_enter_parks_and_resumes(
         assert view is not None and [line.description for line in view.lines] == ["Stylo plume"]
 
 
+async def test_f6_right_after_f8_lists_the_sale_being_parked(
+    engine: Engine, store: Store, drive: Drive, typer: Typer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """F6 typed while F8's park is still on its way to the database opens the list once
+    the park is done: the list read before it missed the sale, and the Enter typed after
+    F6 then picked nothing (a slow machine in CI)."""
+    from tillterm.services.till import Till
+
+    real_park = Till.park
+
+    def slow_park(self: Till) -> None:
+        time.sleep(0.3)  # a busy database: the park takes a while to commit
+        real_park(self)
+
+    monkeypatch.setattr(Till, "park", slow_park)
+    async with drive(register="till-1") as (app, pilot):
+        await _sale_with_pen(app, pilot)
+        await typer(pilot, ["f8", "f6", "enter"])
+        await settle(pilot)
+        assert isinstance(app.screen, RegisterScreen)
+    with session_scope(engine) as s:
+        view = sales.find_open_sale(s, "till-1")
+        assert view is not None and [line.description for line in view.lines] == ["Stylo plume"]
+
+
 async def test_f12_twice_voids_the_sale(
     engine: Engine, store: Store, drive: Drive, typer: Typer
 ) -> None:

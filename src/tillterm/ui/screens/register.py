@@ -970,8 +970,13 @@ class RegisterScreen(TillScreen[None]):
         )
 
     def action_parked_sales(self) -> None:
+        """The parked sales, once a change on its way is done: F6 right after F8 must
+        list the sale being parked (read before the park commits, the list missed it and
+        the Enter typed after F6 picked nothing). Keys typed meanwhile wait too."""
         from tillterm.ui.screens.parked_sales import ParkedSalesScreen
 
+        if self.after_jobs("sale", self.action_parked_sales):
+            return
         self.app.push_screen(ParkedSalesScreen(), self._resume)
 
     def _resume(self, sale_id: int | None) -> None:
