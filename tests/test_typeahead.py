@@ -390,9 +390,7 @@ async def test_f8_f6_enter_parks_and_resumes(
         await typer(pilot, ["f8", "f6", "enter"])
         await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
-    with session_scope(engine) as s:
-        view = sales.find_open_sale(s, "till-1")
-        assert view is not None and [line.description for line in view.lines] == ["Stylo plume"]
+    assert _lines(engine) == ["Stylo plume"]
 
 
 async def test_f6_right_after_f8_lists_the_sale_being_parked(
@@ -415,9 +413,7 @@ async def test_f6_right_after_f8_lists_the_sale_being_parked(
         await typer(pilot, ["f8", "f6", "enter"])
         await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
-    with session_scope(engine) as s:
-        view = sales.find_open_sale(s, "till-1")
-        assert view is not None and [line.description for line in view.lines] == ["Stylo plume"]
+    assert _lines(engine) == ["Stylo plume"]
 
 
 async def test_f12_twice_voids_the_sale(
@@ -438,9 +434,7 @@ async def test_help_then_escape_then_a_code_goes_to_the_scan_field(
         await typer(pilot, ["f1", "escape", *keys_of("PEN-1"), "enter"])
         await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
-    with session_scope(engine) as s:
-        view = sales.find_open_sale(s, "till-1")
-        assert view is not None and [line.description for line in view.lines] == ["Stylo plume"]
+    assert _lines(engine) == ["Stylo plume"]
 
 
 async def test_f3_then_a_name_searches_and_escape_starts_a_new_search(
@@ -457,9 +451,7 @@ async def test_f3_then_a_name_searches_and_escape_starts_a_new_search(
         await typer(pilot, ["f2", *keys_of("PEN-1"), "enter"])
         await settle(pilot)
         assert isinstance(app.screen, RegisterScreen)
-    with session_scope(engine) as s:
-        view = sales.find_open_sale(s, "till-1")
-        assert view is not None and [line.description for line in view.lines] == ["Stylo plume"]
+    assert _lines(engine) == ["Stylo plume"]
 
 
 async def test_ctrl_n_then_a_name_tab_last_name_saves_them_whole(
@@ -619,9 +611,7 @@ async def test_a_scanner_burst_in_the_scan_field_is_still_a_scan(
         await settle(pilot)
         assert _field(app, "#scan-input") == ""
         assert app.scan_detector.burst.times == []
-    with session_scope(engine) as s:
-        view = sales.find_open_sale(s, "till-1")
-        assert view is not None and [line.description for line in view.lines] == ["Stylo plume"]
+    assert _lines(engine) == ["Stylo plume"]
 
 
 def test_escape_then_a_letter_is_two_keys_not_alt() -> None:
