@@ -140,3 +140,30 @@ def test_a_pooled_connection_the_server_dropped_is_replaced_unseen(pg_engine: En
     with session_scope(pg_engine) as s:
         assert [c.first_name for c in search_customers(s, "mar")] == ["Marie"]
         assert s.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one() != pid
+
+
+@needs_pg
+def test_the_search_connections_go_with_their_engine(pg_engine: Engine) -> None:
+    """Disposing of an engine closes the connections kept for its searches too: a store
+    moved or a test's schema dropped finds none of them left."""
+    from tillterm.store.driver import psycopg_driver
+    from tillterm.store.engine import generic_plan_engine
+
+    engine = pg_engine
+    planned = generic_plan_engine(engine)
+    assert planned is not None
+    with session_scope(engine) as s:
+        assert search_customers(s, "dub") == []
+    pooled = planned.raw_connection()
+    pid = psycopg_driver(pooled).info.backend_pid
+    pooled.close()
+    engine.dispose()
+    admin = create_engine(engine.url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            gone = f"SELECT count(*) FROM pg_stat_activity WHERE pid = {pid}"
+            wait_until_blocking(
+                lambda: conn.exec_driver_sql(gone).scalar_one() == 0, "the backend gone"
+            )
+    finally:
+        admin.dispose()

@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -714,12 +715,21 @@ def test_postgresql_word_functions_agree_with_the_patterns_on_any_text(
 
 @contextlib.contextmanager
 def _protocol(session: Session) -> Iterator[list[str]]:
-    """What the client sends the server inside this block: libpq's trace of the session's
-    connection, one line a message ("Parse", "Bind", "Sync": a Sync is a round trip)."""
+    """What the client sends the server inside this block on the session's connection
+    (in its transaction: the transaction's BEGIN goes before the block)."""
+    raw = session.connection().connection.dbapi_connection
+    raw.execute("SELECT 1")
+    with _traced(raw) as sent:
+        yield sent
+
+
+@contextlib.contextmanager
+def _traced(raw: Any) -> Iterator[list[str]]:
+    """What the client sends the server on the psycopg connection ``raw`` inside this
+    block: libpq's trace, one line a message ("Parse", "Bind", "Sync": a Sync is a round
+    trip)."""
     from psycopg import pq
 
-    raw = session.connection().connection.dbapi_connection
-    raw.execute("SELECT 1")  # the transaction's BEGIN goes before the block
     sent: list[str] = []
     with tempfile.TemporaryFile("w+") as trace:
         raw.pgconn.trace(trace.fileno())
@@ -732,9 +742,56 @@ def _protocol(session: Session) -> Iterator[list[str]]:
             sent += [line.split("\t")[2] for line in trace.read().splitlines() if line[:1] == "F"]
 
 
-def test_postgresql_search_is_one_round_trip(pg_engine: Engine) -> None:
-    """One round trip a keystroke on a server: every tier ranked in one statement, the
-    page's rows with it, planned once per connection (not at every keystroke)."""
+def test_a_postgresql_search_alone_is_one_statement_with_a_generic_plan(
+    pg_engine: Engine,
+) -> None:
+    """A search that would open its session's transaction (a worker's) is one statement
+    on the wire, on a connection kept for searches: generic plans for its session,
+    autocommit, the statement prepared at its first run; the session itself never
+    begins a transaction, and the register's own connections keep planning as usual."""
+    from tillterm.customers.search import search_ids
+    from tillterm.store.driver import psycopg_driver
+    from tillterm.store.engine import generic_plan_engine
+
+    _add_people(pg_engine)
+    planned = generic_plan_engine(pg_engine)
+    assert planned is not None and generic_plan_engine(pg_engine) is planned
+    with session_scope(pg_engine) as s:
+        assert search_ids(s, "dub", limit=5)  # the search's connection, and its plan
+        assert not s.in_transaction()
+    pooled = planned.raw_connection()
+    raw = psycopg_driver(pooled)
+    pooled.close()  # back to the pool, the one the next searches take
+    with _traced(raw) as sent:
+        for typed, found in (("dub", [1, 4]), ("zzq", [])):
+            with session_scope(pg_engine) as s:
+                assert search_ids(s, typed, limit=5) == found
+        with session_scope(pg_engine) as s:
+            assert [c.display_name for c in search_customers(s, "dub", limit=5)] == [
+                "Marie Dubois",
+                "Jean Dubreuil",
+            ]
+            assert search_customers(s, "zz qq") == []
+            assert not s.in_transaction()
+    # four searches, a round trip each: the one-word id search was prepared before the
+    # block, the page's statement and the two-word one are prepared at their first run
+    # (a round trip of its own, once per connection)
+    run, prepare = ["Bind", "Describe", "Execute", "Sync"], ["Parse", "Sync"]
+    assert sent == [*run, *run, *prepare, *run, *prepare, *run]
+    assert raw.autocommit
+    assert raw.execute("SHOW plan_cache_mode").fetchone() == ("force_generic_plan",)
+    plans = raw.execute(
+        "SELECT sum(generic_plans), sum(custom_plans) FROM pg_prepared_statements"
+    ).fetchone()
+    assert plans == (5, 0)
+    with session_scope(pg_engine) as s:
+        assert s.connection().exec_driver_sql("SHOW plan_cache_mode").scalar() == "auto"
+
+
+def test_a_postgresql_search_inside_a_transaction_is_one_round_trip(pg_engine: Engine) -> None:
+    """Inside a transaction the search runs on the session's connection (it must see what
+    the transaction wrote): still one round trip a keystroke, every tier ranked in one
+    statement with the page's rows, planned once per connection."""
     from tillterm.customers.search import search_ids
 
     _add_people(pg_engine)

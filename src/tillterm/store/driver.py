@@ -14,6 +14,7 @@ import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.pool import PoolProxiedConnection
 
 if TYPE_CHECKING:
     import psycopg
@@ -27,11 +28,13 @@ def sqlite_driver(conn: Connection) -> sqlite3.Connection:
     return raw
 
 
-def psycopg_driver(conn: Connection) -> psycopg.Connection[Any]:
-    """The psycopg connection under ``conn`` (PostgreSQL only; imports psycopg when asked)."""
+def psycopg_driver(conn: Connection | PoolProxiedConnection) -> psycopg.Connection[Any]:
+    """The psycopg connection under ``conn``, a connection or one taken straight from
+    the pool (PostgreSQL only; imports psycopg when asked)."""
     import psycopg
 
-    raw = conn.connection.dbapi_connection
+    pooled = conn.connection if isinstance(conn, Connection) else conn
+    raw = pooled.dbapi_connection
     if not isinstance(raw, psycopg.Connection):
-        raise TypeError(f"expected a psycopg connection under {conn.dialect.name}, got {raw!r}")
+        raise TypeError(f"expected a psycopg connection, got {raw!r}")
     return raw

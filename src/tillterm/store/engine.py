@@ -18,8 +18,10 @@ import os
 import re
 import select
 import sqlite3
+import threading
 import time
-from collections.abc import Callable, Iterator
+import weakref
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -114,8 +116,9 @@ def build_engine(
     return _pg_engine(url, timeouts or resolve_pg_timeouts())
 
 
-def pg_connect_args(url: URL, timeouts: PgTimeouts) -> dict[str, Any]:
-    """libpq parameters for ``timeouts``, leaving alone any the URL sets itself.
+def pg_connect_args(url: URL, timeouts: PgTimeouts, extra: Sequence[str] = ()) -> dict[str, Any]:
+    """libpq parameters for ``timeouts`` and the ``extra`` server settings
+    (``name=value``), leaving alone any the URL sets itself.
 
     The server-side settings go in ``options`` (``-c name=value``) ahead of the URL's
     own ``options`` (a search path...), so that the URL's word is the last.
@@ -128,7 +131,7 @@ def pg_connect_args(url: URL, timeouts: PgTimeouts) -> dict[str, Any]:
             args[name] = value
 
     default("connect_timeout", timeouts.connect)
-    settings = []
+    settings: list[str] = []
     if timeouts.dead_link:
         # idle 1 s, then a probe a second: a silent peer is dropped after dead_link s;
         # unacknowledged data (a statement sent into the void) after dead_link s too
@@ -150,6 +153,7 @@ def pg_connect_args(url: URL, timeouts: PgTimeouts) -> dict[str, Any]:
     # parts run only when needed, each costed as if it always did) spent 300 ms
     # compiling itself to save a fraction of one
     settings.append("jit=off")
+    settings += extra
     settings.append(f"statement_timeout={round(timeouts.statement * 1000)}")
     settings.append(
         f"idle_in_transaction_session_timeout={round(timeouts.idle_in_transaction * 1000)}"
@@ -160,7 +164,7 @@ def pg_connect_args(url: URL, timeouts: PgTimeouts) -> dict[str, Any]:
     return args
 
 
-def _pg_engine(url: URL, timeouts: PgTimeouts, **kwargs: Any) -> Engine:
+def _pg_engine(url: URL, timeouts: PgTimeouts, extra: Sequence[str] = (), **kwargs: Any) -> Engine:
     """PostgreSQL: timeouts everywhere, waits bounded by the client's clock
     (:mod:`tillterm.store.deadline`), dead pooled connections dropped at checkout."""
     from tillterm.store.deadline import (
@@ -171,7 +175,8 @@ def _pg_engine(url: URL, timeouts: PgTimeouts, **kwargs: Any) -> Engine:
         restore_fallback,
     )
 
-    engine = create_engine(url, connect_args=pg_connect_args(url, timeouts), **kwargs)
+    engine = create_engine(url, connect_args=pg_connect_args(url, timeouts, extra), **kwargs)
+    _PG_TIMEOUTS[engine] = timeouts
     event.listen(engine, "checkout", _ping_if_needed(engine))
     #: without a deadline, no wait outlasts the server's own statement timeout by much
     fallback = timeouts.statement + 5 if timeouts.statement else None
@@ -191,6 +196,60 @@ def _pg_engine(url: URL, timeouts: PgTimeouts, **kwargs: Any) -> Engine:
     event.listen(engine, "checkin", restore_fallback)
     event.listen(engine, "checkin", _note_idle)
     return engine
+
+
+#: what each PostgreSQL engine was built with (:func:`generic_plan_engine` builds alike)
+_PG_TIMEOUTS: weakref.WeakKeyDictionary[Engine, PgTimeouts] = weakref.WeakKeyDictionary()
+_GENERIC_PLANS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_GENERIC_LOCK = threading.Lock()
+#: connections a register keeps for its searches (a screen runs one search at a time;
+#: the customer list and the register's customer field may both be searching), and how
+#: many more it may open for a moment
+GENERIC_POOL_SIZE = 2
+GENERIC_POOL_OVERFLOW = 2
+
+
+def generic_plan_engine(engine: Engine) -> Engine | None:
+    """A PostgreSQL engine's sibling for statements that run alone and are planned once
+    per connection (the customer search: :func:`tillterm.store.fastpath.fetch_planned`),
+    or ``None`` (SQLite, or an engine this module did not build).
+
+    Its connections have generic plans for the whole session and commit each statement
+    by itself, so a search is one statement on the wire: on the engine's own
+    connections it took a pipeline of four (``BEGIN``, ``SET LOCAL plan_cache_mode``,
+    the search, ``COMMIT``), which cost more of the register's CPU than the search's
+    own rows. Generic plans cannot be the session's setting on the engine's own
+    connections: every other statement of the register, one-off ones included, would
+    be planned without its values. Built at the first search with the engine's URL and
+    timeouts (same deadlines, keepalives and checkout ping), and disposed with it.
+    """
+    if engine.dialect.name != "postgresql":
+        return None
+    found = _GENERIC_PLANS.get(engine)
+    if found is not None:
+        return found
+    with _GENERIC_LOCK:
+        found = _GENERIC_PLANS.get(engine)
+        timeouts = _PG_TIMEOUTS.get(engine)
+        if found is None and timeouts is not None:
+            found = _pg_engine(
+                engine.url,
+                timeouts,
+                ("plan_cache_mode=force_generic_plan",),
+                isolation_level="AUTOCOMMIT",
+                pool_size=GENERIC_POOL_SIZE,
+                max_overflow=GENERIC_POOL_OVERFLOW,
+            )
+            event.listen(engine, "engine_disposed", _dispose_too(found))
+            _GENERIC_PLANS[engine] = found
+    return found
+
+
+def _dispose_too(sibling: Engine) -> Callable[[Engine], None]:
+    def dispose(_engine: Engine) -> None:
+        sibling.dispose()
+
+    return dispose
 
 
 #: a pooled PostgreSQL connection idle this long is pinged before use even when its

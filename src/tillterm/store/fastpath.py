@@ -31,13 +31,13 @@ from functools import lru_cache
 from typing import Any, NoReturn
 
 from sqlalchemy import Integer, bindparam, text
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, TextClause
 from sqlalchemy.types import TypeEngine
 
-from tillterm.store.engine import translate
+from tillterm.store.engine import generic_plan_engine, translate
 
 __all__ = [
     "Decoder",
@@ -149,25 +149,35 @@ def fetch_planned(
     plans each run again, since a custom plan, which sees the words, always looks
     cheaper than one that does not. The generic plan loses nothing here: which part of
     the statement runs is decided by the executor from its sample, never by the
-    planner's estimate of the words. ``plan_cache_mode`` is set for this statement only
-    (``SET LOCAL`` before it, back to the default after it) and the three go in one
-    pipeline: still one round trip a keystroke, and every other statement of the
-    transaction is planned as usual. A statement that opens its transaction closes it
-    in that pipeline too (``COMMIT``: a read ends no sooner, and the session's own
-    commit then has nothing to send). Elsewhere (SQLite) this is :func:`fetch_all`.
+    planner's estimate of the words.
+
+    A statement that would open the session's transaction (a worker's search, the
+    usual case) has nothing uncommitted to see: it runs alone on a connection of
+    :func:`~tillterm.store.engine.generic_plan_engine`, where it is the one statement
+    sent. Inside a transaction it must see what the transaction wrote, so it runs on
+    the session's connection with ``plan_cache_mode`` set for it alone (``SET LOCAL``
+    before it, back to the default after it, the three in one pipeline: still one round
+    trip, and the rest of the transaction is planned as usual). Elsewhere (SQLite) this
+    is :func:`fetch_all`.
     """
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return fetch_all(session, sql, params)
+    given = params or {}
+    query, names = _numbered_query(sql)
+    values = [_encode(given[name], bind.dialect) for name in names]
+    alone = None
+    if isinstance(bind, Engine) and not session.in_transaction():
+        alone = generic_plan_engine(bind)
+    if alone is not None:
+        return _fetch_alone(alone, query, values)
     try:
         connection = session.connection()
     except DBAPIError as exc:
         _fail(exc)
-    if connection.dialect.name != "postgresql":
-        return fetch_all(session, sql, params)
     from tillterm.store.driver import psycopg_driver
 
     driver = psycopg_driver(connection)
-    given = params or {}
-    query, names = _numbered_query(sql)
-    values = [_encode(given[name], connection.dialect) for name in names]
     import psycopg
     from psycopg.pq import TransactionStatus
 
@@ -175,7 +185,7 @@ def fetch_planned(
     # the search is all it would hold, so it ends in the same pipeline instead of with
     # a COMMIT round trip of its own when the session closes (psycopg skips the COMMIT
     # of a connection with no transaction open, and opens a new one for anything after)
-    alone = driver.info.transaction_status == TransactionStatus.IDLE
+    opens = driver.info.transaction_status == TransactionStatus.IDLE
     # a raw cursor sends the statement as it is, numbered parameters and all: psycopg's
     # own cursor reads every statement for its placeholders again unless it is under
     # 4 kB (a search is 4-11 kB): 0.13 ms of the register's CPU at every keystroke
@@ -184,12 +194,42 @@ def fetch_planned(
         with driver.pipeline():
             driver.execute("SET LOCAL plan_cache_mode = force_generic_plan")
             cursor.execute(query, values, prepare=True)
-            driver.execute("COMMIT" if alone else "SET LOCAL plan_cache_mode = DEFAULT")
+            driver.execute("COMMIT" if opens else "SET LOCAL plan_cache_mode = DEFAULT")
         return [tuple(row) for row in cursor.fetchall()]
     except psycopg.Error as exc:
         _fail(exc)
     finally:
         cursor.close()
+
+
+def _fetch_alone(engine: Engine, query: bytes, values: list[Any]) -> list[Sequence[Any]]:
+    """``query`` as the one statement on a pooled connection of ``engine`` (autocommit,
+    generic plans: :func:`~tillterm.store.engine.generic_plan_engine`), prepared there
+    at its first run. Straight from the pool, past SQLAlchemy's ``Connection``, whose
+    bookkeeping would cost as much as the round trip: so a connection that broke is
+    dropped from the pool here, as ``Connection`` would."""
+    import psycopg
+
+    try:
+        pooled = engine.raw_connection()
+    except (DBAPIError, psycopg.Error) as exc:
+        _fail(exc)
+    from tillterm.store.driver import psycopg_driver
+
+    try:
+        driver = psycopg_driver(pooled)
+        cursor = psycopg.RawCursor(driver)
+        try:
+            cursor.execute(query, values, prepare=True)
+            return [tuple(row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+    except engine.dialect.loaded_dbapi.Error as exc:
+        if driver.closed or engine.dialect.is_disconnect(exc, pooled.dbapi_connection, None):
+            pooled.invalidate(exc)
+        _fail(exc)
+    finally:
+        pooled.close()
 
 
 # :func:`fetch_planned`'s statements in PostgreSQL's spelling, kept by their SQL: a
