@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -245,6 +246,69 @@ def test_index_plan_follows_the_size_of_the_load(pg_engine: Engine) -> None:
         assert small.dropped == {} and not small.analyse
         tenth = staging.plan_indexes(conn, ("customer",), 5)
         assert tenth.dropped == {} and tenth.analyse
+
+
+def _foreign_keys(conn: Any) -> dict[tuple[str, str], str]:
+    rows = conn.exec_driver_sql(
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+        "FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text "
+        "IN ('customer', 'customer_tag', 'custom_field_value')"
+    ).all()
+    return {(table, name): ddl for table, name, ddl in rows}
+
+
+def test_a_load_checks_its_customers_keys_once_at_the_end(pg_engine: Engine) -> None:
+    """A load that doubles the customers drops their foreign keys to the tables only a
+    customer's screens read (groups, tags, custom fields, customers) and adds them back
+    as they were; the one to the tax rates, which a sale reads, stays all along."""
+    from tillterm.store import staging
+
+    tables = ("customer", "customer_tag", "custom_field_value")
+    with pg_engine.connect() as conn:
+        before = _foreign_keys(conn)
+    assert ("customer", "customer_tax_rate_id_fkey") in before
+    with pg_engine.begin() as conn:
+        plan = staging.plan_indexes(conn, tables, 100)
+        assert set(plan.foreign_keys) == {
+            ("customer", "customer_group_id_fkey"),
+            ("customer_tag", "customer_tag_customer_id_fkey"),
+            ("customer_tag", "customer_tag_tag_id_fkey"),
+            ("custom_field_value", "custom_field_value_customer_id_fkey"),
+            ("custom_field_value", "custom_field_value_field_id_fkey"),
+        }
+        assert set(_foreign_keys(conn)) == {("customer", "customer_tax_rate_id_fkey")}
+        plan.finish(conn)
+        assert _foreign_keys(conn) == before
+    seed_demo(pg_engine, customers=50, products=1)
+    with pg_engine.begin() as conn:  # 2 more into 50: every key checked row by row
+        assert staging.plan_indexes(conn, tables, 2).foreign_keys == {}
+        assert _foreign_keys(conn) == before
+
+
+def test_a_load_with_a_row_pointing_at_nothing_fails_whole(pg_engine: Engine) -> None:
+    """The keys checked at the end still refuse a tag of no tag: the load is undone,
+    its rows, indexes and keys as they were before it."""
+    from sqlalchemy.exc import IntegrityError
+    from sqlmodel import Session
+
+    from tillterm.customers.profiles import create_customer
+    from tillterm.store import staging
+
+    with pg_engine.connect() as conn:
+        before = _foreign_keys(conn)
+    failing = pytest.raises(IntegrityError, match="customer_tag_tag_id_fkey")
+    with failing, pg_engine.begin() as conn:
+        plan = staging.plan_indexes(conn, ("customer", "customer_tag"), 100)
+        marie = create_customer(Session(bind=conn), {"first_name": "Marie"})
+        conn.exec_driver_sql(f"INSERT INTO customer_tag VALUES ({marie.id}, 4242)")
+        plan.finish(conn)
+    with pg_engine.connect() as conn:
+        assert _foreign_keys(conn) == before
+        assert conn.exec_driver_sql("SELECT count(*) FROM customer").scalar_one() == 0
+        indexes = conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_indexes WHERE indexname = 'search_customer_all'"
+        ).scalar_one()
+        assert indexes == 1
 
 
 def test_a_dead_postgresql_generator_leaves_no_customer(
