@@ -421,9 +421,30 @@ def judge_schema(conn: Connection, state: SchemaState) -> bool:
     )
 
 
+#: how long apart a register tries again to switch a store to WAL
+WAL_SWITCH_RETRY_S = 0.02
+
+
 def _enable_wal(conn: Connection) -> None:
-    """Switch to WAL (outside any transaction: SQLite ignores it inside one)."""
-    mode = conn.exec_driver_sql("PRAGMA journal_mode = WAL").scalar()
+    """Switch to WAL (outside any transaction: SQLite ignores it inside one).
+
+    The switch reads the file's header under a shared lock, then asks for the write
+    lock. When two registers start on a store still in rollback mode, both hold the
+    shared lock and one gets "database is locked" at once: SQLite does not wait there,
+    since each would wait for the other's shared lock. The other register's switch
+    takes milliseconds, so the switch is tried again until the busy timeout; by then
+    the store is usually in WAL already, and switching it again changes nothing.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            mode = conn.exec_driver_sql("PRAGMA journal_mode = WAL").scalar()
+            break
+        except OperationalError as exc:
+            conn.rollback()
+            if not is_busy(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(WAL_SWITCH_RETRY_S)
     if str(mode).lower() != "wal":
         raise DatabaseError(
             _("Cannot switch {database} to WAL mode (got {mode}).").format(
