@@ -150,10 +150,9 @@ def _search_mix(engine: Any, label: str) -> None:
     all_times: list[float] = []
     all_cpu: list[float] = []
     slowest: list[tuple[float, str]] = []
-    print(
-        f"search_customers ({label}), limit 50, on {CUSTOMERS:,} customers "
-        f"(load average {os.getloadavg()[0]:.2f}):"
-    )
+    from machine_speed import speed_line
+
+    print(f"search_customers ({label}), limit 50, on {CUSTOMERS:,} customers ({speed_line()}):")
     for kind, texts in kinds.items():
         times, cpu = [], []
         for typed in texts:

@@ -25,6 +25,8 @@ def _load(path: Path):  # type: ignore[no-untyped-def]
 
 def main() -> int:
     only = set(sys.argv[1:])
+    speed = _load(HERE / "machine_speed.py")
+    print(speed.speed_line(), flush=True)
     failed: list[str] = []
     paths = sorted(HERE.glob("bench_*.py"), key=lambda p: (p.name != "bench_startup.py", p.name))
     for path in paths:
@@ -41,6 +43,7 @@ def main() -> int:
         except Exception:  # one benchmark that breaks leaves the others' figures
             traceback.print_exc()
             failed.append(name)
+    print(f"\n{speed.speed_line()}", flush=True)
     if failed:
         print(f"\nchecks failed in: {', '.join(failed)}", flush=True)
     return 1 if failed else 0
