@@ -153,6 +153,67 @@ async def test_invalid_field_on_details_tab_flags_that_tab(
         assert not tabs.get_tab("tab-details").label.plain.endswith("!")
 
 
+async def test_a_tab_opens_at_its_top_with_its_first_field_focused(
+    engine: Engine, drive: Drive, store: Store
+) -> None:
+    """F7 shows the Details tab from its heading down, every time. Textual scrolled to
+    the focused field before the tab just shown was laid out (the field had no place
+    yet): on a loaded machine the tab opened a line down, its "Card" heading hidden."""
+    async with drive() as (app, pilot):
+        screen = await open_customers(app, pilot)
+        screen.open_customer(store.marie)
+        await settle(pilot)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, CustomerForm), "the form")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, CustomerForm)
+        blind: list[str] = []
+        scroll_to_center = form.scroll_to_center
+
+        def watched(widget, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if not widget.region.area:
+                blind.append(str(widget.id))
+            return scroll_to_center(widget, *args, **kwargs)
+
+        form.scroll_to_center = watched  # type: ignore[method-assign]
+        details = form.query_one("#details-scroll")
+        for _round in range(2):
+            await pilot.press("f7")
+            await settle(pilot)
+            assert blind == [], "scrolled to a field not yet laid out"
+            assert form.query_one("#field-customer_code", Input).has_focus
+            assert details.scroll_y == 0
+            assert "Card" in screen_text(app)
+            details.scroll_end(animate=False)  # read further down, then away and back
+            await pilot.pause()
+            assert details.scroll_y > 0
+            await pilot.press("f6")
+            await settle(pilot)
+
+
+async def test_a_problem_far_down_the_details_tab_is_shown(
+    engine: Engine, drive: Drive, store: Store
+) -> None:
+    async with drive() as (app, pilot):
+        await open_customers(app, pilot)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, CustomerForm)
+        await pilot.press(*"Anne", "f7")
+        await settle(pilot)
+        form.query_one("#field-balance_limit", Input).value = "lots"
+        await pilot.press("f6")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert form.query_one(TabbedContent).active == "tab-details"
+        assert row_error(form, "balance_limit")
+        assert form.query_one("#field-balance_limit", Input).has_focus
+        assert form.can_view_entire(form.query_one("#row-balance_limit", FormRow))
+
+
 async def test_create_from_blank_database(engine: Engine, drive: Drive) -> None:
     async with drive() as (app, pilot):
         await open_customers(app, pilot)

@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from textual import on
@@ -66,6 +67,9 @@ from tillterm.ui.widgets.notes_area import PlainTextArea
 
 CONTACT_TAB = "tab-contact"
 DETAILS_TAB = "tab-details"
+#: how often, and how many times, a scroll to a row looks again for its tab's layout
+SCROLL_RETRY_S = 1 / 60
+SCROLL_TRIES = 30
 TAB_TITLES = {CONTACT_TAB: _("Contact"), DETAILS_TAB: _("Details")}
 #: appended to a tab's title when a field on it is invalid
 INVALID_MARK = " !"
@@ -549,7 +553,24 @@ class CustomerForm(TillModal[CustomerRecord | None]):
         if first is not None:
             pane = next(a for a in first.ancestors if isinstance(a, TabPane))
             self.query_one(TabbedContent).active = pane.id or CONTACT_TAB
-            first.field.focus()
+            first.field.focus(scroll_visible=False)
+            self._scroll_to_row(first)
+
+    def _scroll_to_row(self, row: FormRow, tries: int = SCROLL_TRIES) -> None:
+        """Scroll ``row`` into view once its tab is laid out.
+
+        A tab just shown is laid out when the screen next updates, which it does on a
+        timer: until then the row has no place and a scroll to it is lost. Textual's own
+        scroll to a focused field is worked out before then too, so a problem far down
+        the Details tab was focused out of sight. The row is looked at again each frame
+        until it has its place (or a few frames have passed).
+        """
+        if row.region.area or tries <= 0:
+            # centred, as Textual places a field it focuses: the row's message line
+            # below it (laid out with it) is in view too
+            self.scroll_to_center(row, animate=False, origin_visible=True)
+        else:
+            self.set_timer(SCROLL_RETRY_S, partial(self._scroll_to_row, row, tries - 1))
 
     def _flag_tabs(self) -> None:
         tabs = self.query_one(TabbedContent)
@@ -660,9 +681,15 @@ class CustomerForm(TillModal[CustomerRecord | None]):
             await self._build_details()
         tabs = self.query_one(TabbedContent)
         tabs.active = pane_id
-        first = next(iter(tabs.get_pane(pane_id).query(FormRow)), None)
+        pane = tabs.get_pane(pane_id)
+        first = next(iter(pane.query(FormRow)), None)
         if first is not None:
-            first.field.focus()
+            # the tab opens at its top, where its first field is. Textual's own scroll
+            # to a field it focuses would be worked out before the tab just shown is
+            # laid out (the field has no place yet): on a loaded machine it left the
+            # Details tab a line down, its heading hidden (a snapshot caught it)
+            first.field.focus(scroll_visible=False)
+            pane.query_one(VerticalScroll).scroll_home(animate=False)
 
     async def action_next_tab(self) -> None:
         tabs = self.query_one(TabbedContent)
