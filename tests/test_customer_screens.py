@@ -181,13 +181,11 @@ async def test_a_tab_opens_at_its_top_with_its_first_field_focused(
         for _round in range(2):
             await pilot.press("f7")
             await settle(pilot)
+            await wait_until(pilot, lambda: details.scroll_y == 0, "the Details tab at its top")
             assert blind == [], "scrolled to a field not yet laid out"
             assert form.query_one("#field-customer_code", Input).has_focus
-            assert details.scroll_y == 0
-            assert "Card" in screen_text(app)
             details.scroll_end(animate=False)  # read further down, then away and back
-            await pilot.pause()
-            assert details.scroll_y > 0
+            await wait_until(pilot, lambda: details.scroll_y > 0, "the Details tab scrolled down")
             await pilot.press("f6")
             await settle(pilot)
 
@@ -211,7 +209,8 @@ async def test_a_problem_far_down_the_details_tab_is_shown(
         assert form.query_one(TabbedContent).active == "tab-details"
         assert row_error(form, "balance_limit")
         assert form.query_one("#field-balance_limit", Input).has_focus
-        assert form.can_view_entire(form.query_one("#row-balance_limit", FormRow))
+        row = form.query_one("#row-balance_limit", FormRow)
+        await wait_until(pilot, lambda: form.can_view_entire(row), "the refused limit in view")
 
 
 async def test_create_from_blank_database(engine: Engine, drive: Drive) -> None:
