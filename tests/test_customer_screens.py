@@ -51,6 +51,16 @@ async def open_customers(app: TilltermApp, pilot) -> CustomersScreen:  # type: i
     return app.screen
 
 
+async def new_customer_form(app: TilltermApp, pilot) -> CustomerForm:  # type: ignore[no-untyped-def]
+    """The Customers screen, then Ctrl+N: a blank form, ready."""
+    await open_customers(app, pilot)
+    await pilot.press("ctrl+n")
+    await settle(pilot)
+    form = app.screen
+    assert isinstance(form, CustomerForm)
+    return form
+
+
 def row_error(form: CustomerForm, field: str) -> str | None:
     return form.query_one(f"#row-{field}", FormRow).error
 
@@ -99,11 +109,7 @@ async def test_create_with_invalid_email_then_fix(
     engine: Engine, drive: Drive, store: Store
 ) -> None:
     async with drive() as (app, pilot):
-        await open_customers(app, pilot)
-        await pilot.press("ctrl+n")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, CustomerForm)
+        form = await new_customer_form(app, pilot)
         await pilot.press(*"Lucie", "tab", "tab")
         form.query_one("#field-last_name", Input).value = "Moreau"
         form.query_one("#field-email", Input).value = "lucie-at-example"
@@ -133,11 +139,7 @@ async def test_invalid_field_on_details_tab_flags_that_tab(
     engine: Engine, drive: Drive, store: Store
 ) -> None:
     async with drive() as (app, pilot):
-        await open_customers(app, pilot)
-        await pilot.press("ctrl+n")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, CustomerForm)
+        form = await new_customer_form(app, pilot)
         await pilot.press(*"Anne")
         await pilot.press("f7", "f6")
         form.query_one("#field-email2", Input).value = "not-an-email"
@@ -194,11 +196,7 @@ async def test_a_problem_far_down_the_details_tab_is_shown(
     engine: Engine, drive: Drive, store: Store
 ) -> None:
     async with drive() as (app, pilot):
-        await open_customers(app, pilot)
-        await pilot.press("ctrl+n")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, CustomerForm)
+        form = await new_customer_form(app, pilot)
         await pilot.press(*"Anne", "f7")
         await settle(pilot)
         form.query_one("#field-balance_limit", Input).value = "lots"
@@ -434,11 +432,7 @@ async def test_scan_on_customers_screen(engine: Engine, drive: Drive, store: Sto
 
 async def test_scan_into_code_field(engine: Engine, drive: Drive, store: Store) -> None:
     async with drive() as (app, pilot):
-        await open_customers(app, pilot)
-        await pilot.press("ctrl+n")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, CustomerForm)
+        form = await new_customer_form(app, pilot)
         await pilot.press("f7")
         code = form.query_one("#field-customer_code", Input)
         assert code.has_focus
