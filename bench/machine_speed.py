@@ -1,8 +1,9 @@
 """How fast this machine is right now, printed beside the figures.
 
-The benchmark machine is shared and its speed moves by 2-5x within an hour (a plain
-Python loop has taken 82 ms and 454 ms on the same day), so a figure read without the
-machine's speed at the time cannot be compared with another day's. ``make bench``
+The benchmark machine is shared and its speed moves by 2-5x from one hour to another
+(this loop took 82-90 ms in a fast hour one day, and 143-236 ms within one hour on
+another), so a figure read without the machine's speed at the time cannot be compared
+with another day's. ``make bench``
 prints this line before and after the benchmarks; a benchmark may print it beside a
 figure of its own.
 """
@@ -13,7 +14,7 @@ import os
 import statistics
 import time
 
-#: additions in the calibration loop (about 0.1 s on a quiet machine)
+#: additions in the calibration loop
 LOOP = 3_000_000
 
 
