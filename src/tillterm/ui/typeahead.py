@@ -156,6 +156,15 @@ class TypeAhead(_AppBase):
 
         round: int
 
+    @property
+    def keys_in_line(self) -> bool:
+        """True while typed keys wait their turn or the last one handed on is still
+        settling: what the cashier typed has not all taken effect yet. Read by the
+        tests' ``settle``: a key can wait here a quarter of a second (a settle sent
+        again) while the app is otherwise idle."""
+        state = self._typeahead()
+        return bool(state.keys) or state.pending is not None
+
     def _typeahead(self) -> _State:
         state: _State | None = self.__dict__.get("_typeahead_state")
         if state is None:

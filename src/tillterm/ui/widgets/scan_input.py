@@ -96,6 +96,11 @@ class TerminalScans(_AppBase):
             detector = self.scan_detector = BurstDetector()
         return detector
 
+    @property
+    def keys_held(self) -> bool:
+        """True while a key typed in a question waits out the scan gap."""
+        return bool(self._held().keys)
+
     def _held(self) -> _HeldKeys:
         held = self.__dict__.get("_held_keys")
         if held is None:
