@@ -34,6 +34,7 @@ from tillterm.store.engine import open_db
 collect_ignore = [] if language() == "fr" else ["french"]
 
 if TYPE_CHECKING:
+    from textual.app import App
     from textual.pilot import Pilot
 
     from tillterm.ui.app import TilltermApp
@@ -181,9 +182,29 @@ def drive(engine: Engine) -> Drive:
     return run
 
 
-def _timed_out(what: What, timeout: float) -> AssertionError:
+def _timed_out(what: What, timeout: float, app: App[Any] | None = None) -> AssertionError:
     said = what() if callable(what) else what
-    return AssertionError(f"timed out after {timeout:g} s waiting for {said}")
+    where = f"\n{app_state(app)}" if app is not None else ""
+    return AssertionError(f"timed out after {timeout:g} s waiting for {said}{where}")
+
+
+def app_state(app: App[Any]) -> str:
+    """Where the app stood, for a wait that timed out: a flake seen once in a CI run
+    (a key that seemed to do nothing) is read from its failure message, not guessed."""
+    typeahead = app.__dict__.get("_typeahead_state")
+    held = app.__dict__.get("_held_keys")
+    lines = [
+        "screens: " + " > ".join(type(screen).__name__ for screen in app.screen_stack),
+        f"focus: {app.focused!r}",
+        "workers running: "
+        + repr([worker.name for worker in app.workers if not worker.is_finished]),
+        "keys in line: "
+        + repr([getattr(key, "key", key) for key in getattr(typeahead, "keys", ())])
+        + f", settling: {getattr(getattr(typeahead, 'pending', None), 'key', None)!r}",
+        "keys held for the scan gap: " + repr([key.key for key in getattr(held, "keys", ())]),
+        "notifications: " + repr([n.message for n in app._notifications]),
+    ]
+    return "\n".join(lines)
 
 
 async def wait_until(
@@ -202,7 +223,7 @@ async def wait_until(
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise _timed_out(what, timeout)
+            raise _timed_out(what, timeout, pilot.app if pilot is not None else None)
         if pilot is not None:
             await pilot.pause(POLL_S)
         else:
