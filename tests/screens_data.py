@@ -208,7 +208,10 @@ async def settle(pilot: Pilot[object]) -> None:
 
 def _keys_waiting(app: App[Any]) -> bool:
     """True while a key typed is still in the app's type-ahead line or held for the
-    scan gap (:mod:`tillterm.ui.typeahead`, :mod:`tillterm.ui.widgets.scan_input`)."""
+    scan gap (:mod:`tillterm.ui.typeahead`, :mod:`tillterm.ui.widgets.scan_input`).
+    Never once the app is quitting: the key that quit it settles nowhere."""
+    if app.return_code is not None:
+        return False
     return bool(getattr(app, "keys_in_line", False) or getattr(app, "keys_held", False))
 
 
